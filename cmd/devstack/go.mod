@@ -1,0 +1,3 @@
+module github.com/tjsia/chapterhouse/devstack
+
+go 1.26

@@ -1,0 +1,3 @@
+module github.com/tjsia/chapterhouse/gateway
+
+go 1.26

@@ -1,0 +1,162 @@
+// Package bootstrap assembles what every Chapterhouse binary needs before it
+// can serve — logger, telemetry, Redis, token verifier — from the process
+// environment, and runs the binary until SIGINT/SIGTERM. The devstack builds
+// the same Deps itself and skips this package's env reading.
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/redisstore"
+	"github.com/tjsia/chapterhouse/platform/telemetry"
+)
+
+// Deps are a service's shared dependencies.
+type Deps struct {
+	Logger    *slog.Logger
+	Telemetry *telemetry.Providers
+	Redis     redis.UniversalClient
+	Verifier  *auth.Verifier
+}
+
+// Env reads a variable with a default.
+func Env(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// Duration reads a duration variable with a default.
+func Duration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+	v := getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", key, err)
+	}
+	return d, nil
+}
+
+// NewLogger returns a JSON logger at LOG_LEVEL (debug, info, warn, error).
+func NewLogger(getenv func(string) string, service string) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(Env(getenv, "LOG_LEVEL", "info")))
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("service", service)
+}
+
+// Verifier reads the token verification keys: AUTH_JWT_PUBLIC_KEYS (PEM
+// text) or AUTH_JWT_PUBLIC_KEYS_FILE (a PEM file, e.g. a mounted Secret).
+func Verifier(getenv func(string) string) (*auth.Verifier, error) {
+	pemText := getenv("AUTH_JWT_PUBLIC_KEYS")
+	if file := getenv("AUTH_JWT_PUBLIC_KEYS_FILE"); file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read AUTH_JWT_PUBLIC_KEYS_FILE: %w", err)
+		}
+		pemText = string(b)
+	}
+	if strings.TrimSpace(pemText) == "" {
+		return nil, errors.New("set AUTH_JWT_PUBLIC_KEYS or AUTH_JWT_PUBLIC_KEYS_FILE to the PEM public keys that verify tokens")
+	}
+	keys, err := auth.ParsePublicKeysPEM([]byte(pemText))
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewVerifier(keys, Env(getenv, "AUTH_ISSUER", auth.DefaultIssuer), Env(getenv, "AUTH_AUDIENCE", auth.DefaultAudience))
+}
+
+// FromEnv builds Deps for a standalone service. needRedis is false for
+// binaries without a store (the gateway). Close releases them; call it
+// last, after the server stopped, so telemetry is flushed.
+func FromEnv(ctx context.Context, getenv func(string) string, service string, needRedis bool) (Deps, func(context.Context) error, error) {
+	logger := NewLogger(getenv, service)
+	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: service, ServiceVersion: Version(), Getenv: getenv})
+	if err != nil {
+		return Deps{}, nil, err
+	}
+	deps := Deps{Logger: logger, Telemetry: tel}
+	closers := []func(context.Context) error{tel.Shutdown}
+	closeAll := func(ctx context.Context) error {
+		var errs []error
+		for i := len(closers) - 1; i >= 0; i-- {
+			errs = append(errs, closers[i](ctx))
+		}
+		return errors.Join(errs...)
+	}
+	deps.Verifier, err = Verifier(getenv)
+	if err != nil {
+		_ = closeAll(ctx)
+		return Deps{}, nil, err
+	}
+	if needRedis {
+		url := getenv("REDIS_URL")
+		if url == "" {
+			_ = closeAll(ctx)
+			return Deps{}, nil, errors.New("set REDIS_URL (redis://host:6379/0, or redis+cluster://...)")
+		}
+		client, err := redisstore.Open(ctx, redisstore.Config{URL: url, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider})
+		if err != nil {
+			_ = closeAll(ctx)
+			return Deps{}, nil, err
+		}
+		deps.Redis = client
+		closers = append(closers, func(context.Context) error { return client.Close() })
+	}
+	return deps, closeAll, nil
+}
+
+// Version is the module version and VCS revision the binary was built from.
+func Version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	version := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			version += "+" + s.Value[:12]
+		}
+	}
+	return version
+}
+
+// PrintVersion writes the version and build info when args ask for it
+// (--version) and reports whether they did.
+func PrintVersion(args []string, name string) bool {
+	for _, a := range args {
+		if a == "--version" || a == "-version" {
+			info, _ := debug.ReadBuildInfo()
+			fmt.Printf("%s %s\n", name, Version())
+			if info != nil {
+				fmt.Printf("go %s\n", info.GoVersion)
+				for _, s := range info.Settings {
+					if strings.HasPrefix(s.Key, "vcs.") || s.Key == "CGO_ENABLED" || s.Key == "GOARCH" || s.Key == "GOOS" {
+						fmt.Printf("%s=%s\n", s.Key, s.Value)
+					}
+				}
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// SignalContext is cancelled on SIGINT or SIGTERM.
+func SignalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}

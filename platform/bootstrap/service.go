@@ -1,0 +1,66 @@
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"time"
+)
+
+// ServiceConfig is what every gRPC service's Run takes besides its own
+// settings.
+type ServiceConfig struct {
+	Deps
+	Listener net.Listener
+	// DrainDelay between NOT_SERVING and stop (DRAIN_DELAY, default 5s).
+	DrainDelay time.Duration
+	// ConsumerName identifies the instance in consumer groups (POD_NAME,
+	// default the host name).
+	ConsumerName string
+}
+
+// ServiceConfigFromEnv listens on LISTEN_ADDR (default defaultAddr) and
+// reads DRAIN_DELAY and POD_NAME.
+func ServiceConfigFromEnv(getenv func(string) string, deps Deps, defaultAddr string) (ServiceConfig, error) {
+	drain, err := Duration(getenv, "DRAIN_DELAY", 5*time.Second)
+	if err != nil {
+		return ServiceConfig{}, err
+	}
+	lis, err := net.Listen("tcp", Env(getenv, "LISTEN_ADDR", defaultAddr))
+	if err != nil {
+		return ServiceConfig{}, fmt.Errorf("listen: %w", err)
+	}
+	name := getenv("POD_NAME")
+	if name == "" {
+		name, _ = os.Hostname()
+	}
+	return ServiceConfig{Deps: deps, Listener: lis, DrainDelay: drain, ConsumerName: name}, nil
+}
+
+// Main is the whole main() of a service binary: --version, dependencies
+// from the environment, run until SIGINT/SIGTERM, flush telemetry last.
+func Main(name string, needRedis bool, run func(ctx context.Context, getenv func(string) string, deps Deps) error) {
+	if PrintVersion(os.Args[1:], name) {
+		return
+	}
+	if err := mainErr(name, needRedis, run); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
+func mainErr(name string, needRedis bool, run func(ctx context.Context, getenv func(string) string, deps Deps) error) error {
+	ctx, stop := SignalContext()
+	defer stop()
+	deps, closeDeps, err := FromEnv(ctx, os.Getenv, name, needRedis)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = closeDeps(flushCtx)
+	}()
+	return run(ctx, os.Getenv, deps)
+}

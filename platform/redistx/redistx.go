@@ -1,0 +1,262 @@
+// Package redistx commits a guarded set of writes to Redis in one atomic
+// step. A Tx lists conditions (an etag still matches, a uniqueness claim is
+// free, ...) and mutations (records, indexes, outbox events); one Lua script
+// checks every condition and, only when all hold, applies every mutation. So
+// invariants are enforced inside Redis, never by read-then-write in Go, and
+// an event is on its stream exactly when its state change is stored.
+//
+// Every key of a Tx shares one hash tag, so the script touches one slot and
+// runs unchanged on a standalone Redis and on a Redis Cluster.
+//
+// go-redis retries a command whose reply was lost. A Tx therefore carries an
+// id; the script records it, and a replay of an applied Tx reports success
+// instead of applying twice or failing its conditions against its own
+// writes.
+package redistx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Records are hashes with two fields: the protobuf bytes and the etag.
+const (
+	FieldData = "d"
+	FieldEtag = "e"
+)
+
+// How long a Tx id is remembered; a replay later than this would apply again.
+const appliedTTL = 24 * time.Hour
+
+// ConditionFailedError reports which condition did not hold.
+type ConditionFailedError struct {
+	// Index of the condition in the order they were added.
+	Index int
+	// Label given when the condition was added.
+	Label string
+	// Current is the value found (etag or claim owner), "" if none.
+	Current string
+}
+
+func (e *ConditionFailedError) Error() string {
+	return fmt.Sprintf("redistx: condition %d (%s) failed; current %q", e.Index, e.Label, e.Current)
+}
+
+type condition struct {
+	kind, key, want, label string
+}
+
+type mutation struct {
+	kind string
+	key  string
+	args []string
+}
+
+// Tx is one atomic commit. Build it with the methods, then Commit.
+type Tx struct {
+	tag   string
+	id    string
+	conds []condition
+	muts  []mutation
+}
+
+// New starts a Tx whose keys all carry hash tag tag ("{tag}" must appear in
+// every key). id identifies the logical operation for replay protection; use
+// a fresh random id per operation, or an event id in a consumer.
+func New(tag, id string) *Tx { return &Tx{tag: tag, id: id} }
+
+// Key builds a key in the Tx's slot: "{tag}:" + parts joined by ":".
+func Key(tag string, parts ...string) string {
+	return "{" + tag + "}:" + strings.Join(parts, ":")
+}
+
+// ExpectEtag requires record key to have etag; etag "" requires that the
+// record does not exist.
+func (t *Tx) ExpectEtag(label, key, etag string) *Tx {
+	t.conds = append(t.conds, condition{"etag", key, etag, label})
+	return t
+}
+
+// ExpectAbsent requires that key does not exist (a free uniqueness claim).
+func (t *Tx) ExpectAbsent(label, key string) *Tx {
+	t.conds = append(t.conds, condition{"absent", key, "", label})
+	return t
+}
+
+// ExpectValue requires that string key holds value.
+func (t *Tx) ExpectValue(label, key, value string) *Tx {
+	t.conds = append(t.conds, condition{"value", key, value, label})
+	return t
+}
+
+// Put stores a record (data and etag).
+func (t *Tx) Put(key string, data []byte, etag string) *Tx {
+	t.muts = append(t.muts, mutation{"put", key, []string{string(data), etag}})
+	return t
+}
+
+// Set stores a string (an index or claim).
+func (t *Tx) Set(key, value string) *Tx {
+	t.muts = append(t.muts, mutation{"set", key, []string{value}})
+	return t
+}
+
+// Del deletes key.
+func (t *Tx) Del(key string) *Tx {
+	t.muts = append(t.muts, mutation{"del", key, nil})
+	return t
+}
+
+// ZAdd adds member to sorted set key with score.
+func (t *Tx) ZAdd(key string, score float64, member string) *Tx {
+	t.muts = append(t.muts, mutation{"zadd", key, []string{strconv.FormatFloat(score, 'g', -1, 64), member}})
+	return t
+}
+
+// ZRem removes member from sorted set key.
+func (t *Tx) ZRem(key, member string) *Tx {
+	t.muts = append(t.muts, mutation{"zrem", key, []string{member}})
+	return t
+}
+
+// XAdd appends an entry with the given field/value pairs to stream key.
+func (t *Tx) XAdd(key string, fields ...string) *Tx {
+	if len(fields)%2 != 0 {
+		panic("redistx: XAdd needs field/value pairs")
+	}
+	t.muts = append(t.muts, mutation{"xadd", key, append([]string{strconv.Itoa(len(fields) / 2)}, fields...)})
+	return t
+}
+
+// Empty reports whether the Tx has nothing to write.
+func (t *Tx) Empty() bool { return len(t.muts) == 0 }
+
+// commitScript: KEYS[1] is the applied-marker key, then one key per
+// condition, then one per mutation. ARGV[1] is the marker TTL in seconds,
+// then per condition (kind, want), then per mutation (kind, args...).
+var commitScript = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return {'DUP'} end
+local a = 2
+local k = 2
+local ncond = tonumber(ARGV[a]); a = a + 1
+for i = 1, ncond do
+  local kind, want, key = ARGV[a], ARGV[a+1], KEYS[k]
+  a = a + 2; k = k + 1
+  if kind == 'etag' then
+    local cur = redis.call('HGET', key, 'e')
+    if want == '' then
+      if cur then return {'FAIL', tostring(i), cur} end
+    elseif cur ~= want then
+      return {'FAIL', tostring(i), cur or ''}
+    end
+  elseif kind == 'absent' then
+    if redis.call('EXISTS', key) == 1 then
+      local t = redis.call('TYPE', key)['ok']
+      local cur = ''
+      if t == 'string' then cur = redis.call('GET', key) end
+      return {'FAIL', tostring(i), cur}
+    end
+  elseif kind == 'value' then
+    local cur = redis.call('GET', key)
+    if cur ~= want then return {'FAIL', tostring(i), cur or ''} end
+  else
+    return redis.error_reply('redistx: unknown condition ' .. kind)
+  end
+end
+local nmut = tonumber(ARGV[a]); a = a + 1
+for i = 1, nmut do
+  local kind, key = ARGV[a], KEYS[k]
+  a = a + 1; k = k + 1
+  if kind == 'put' then
+    redis.call('HSET', key, 'd', ARGV[a], 'e', ARGV[a+1]); a = a + 2
+  elseif kind == 'set' then
+    redis.call('SET', key, ARGV[a]); a = a + 1
+  elseif kind == 'del' then
+    redis.call('DEL', key)
+  elseif kind == 'zadd' then
+    redis.call('ZADD', key, ARGV[a], ARGV[a+1]); a = a + 2
+  elseif kind == 'zrem' then
+    redis.call('ZREM', key, ARGV[a]); a = a + 1
+  elseif kind == 'xadd' then
+    local n = tonumber(ARGV[a]); a = a + 1
+    local args = {'XADD', key, '*'}
+    for j = 1, 2 * n do args[#args + 1] = ARGV[a]; a = a + 1 end
+    redis.call(unpack(args))
+  else
+    return redis.error_reply('redistx: unknown mutation ' .. kind)
+  end
+end
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+return {'OK'}
+`)
+
+// Commit runs the Tx. It returns a *ConditionFailedError when a condition
+// does not hold (and then nothing was written). A replay of a Tx id that was
+// already applied returns nil without writing again.
+func (t *Tx) Commit(ctx context.Context, client redis.Scripter) error {
+	if t.id == "" {
+		return errors.New("redistx: Tx has no id")
+	}
+	tagged := "{" + t.tag + "}"
+	keys := []string{Key(t.tag, "tx", t.id)}
+	args := []any{int(appliedTTL / time.Second), len(t.conds)}
+	for _, c := range t.conds {
+		keys = append(keys, c.key)
+		args = append(args, c.kind, c.want)
+	}
+	args = append(args, len(t.muts))
+	for _, m := range t.muts {
+		keys = append(keys, m.key)
+		args = append(args, m.kind)
+		for _, a := range m.args {
+			args = append(args, a)
+		}
+	}
+	for _, k := range keys {
+		if !strings.Contains(k, tagged) {
+			return fmt.Errorf("redistx: key %q is outside slot %s", k, tagged)
+		}
+	}
+	res, err := commitScript.Run(ctx, client, keys, args...).StringSlice()
+	if err != nil {
+		return fmt.Errorf("redistx: commit: %w", err)
+	}
+	switch res[0] {
+	case "OK", "DUP":
+		return nil
+	case "FAIL":
+		i, _ := strconv.Atoi(res[1])
+		c := t.conds[i-1]
+		return &ConditionFailedError{Index: i - 1, Label: c.label, Current: res[2]}
+	}
+	return fmt.Errorf("redistx: unexpected reply %q", res)
+}
+
+// Record is a stored record.
+type Record struct {
+	Data []byte
+	Etag string
+}
+
+// ErrNotFound is returned by Get for a missing record.
+var ErrNotFound = errors.New("redistx: record not found")
+
+// Get reads the record at key.
+func Get(ctx context.Context, client redis.Cmdable, key string) (Record, error) {
+	vals, err := client.HMGet(ctx, key, FieldData, FieldEtag).Result()
+	if err != nil {
+		return Record{}, fmt.Errorf("redistx: get %s: %w", key, err)
+	}
+	data, ok1 := vals[0].(string)
+	etag, ok2 := vals[1].(string)
+	if !ok1 || !ok2 {
+		return Record{}, ErrNotFound
+	}
+	return Record{Data: []byte(data), Etag: etag}, nil
+}

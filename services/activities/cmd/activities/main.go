@@ -1,0 +1,19 @@
+// Command activities serves the activities gRPC API.
+package main
+
+import (
+	"context"
+
+	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/services/activities/app"
+)
+
+func main() {
+	bootstrap.Main(app.Name, true, func(ctx context.Context, getenv func(string) string, deps bootstrap.Deps) error {
+		cfg, err := app.ConfigFromEnv(getenv, deps)
+		if err != nil {
+			return err
+		}
+		return app.Run(ctx, cfg)
+	})
+}

@@ -1,0 +1,81 @@
+// Package app is the membership service's one public entry point: both its
+// own binary and the devstack call Run with a Config.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/grpcserver"
+	"github.com/tjsia/chapterhouse/platform/idempotency"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+
+	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
+	"github.com/tjsia/chapterhouse/services/membership/internal/server"
+	"github.com/tjsia/chapterhouse/services/membership/internal/store"
+)
+
+// Name is the service name in telemetry and events.
+const Name = "membership"
+
+// Config configures one membership instance.
+type Config struct {
+	bootstrap.ServiceConfig
+	// Branches this instance keeps registers for (BRANCHES, default "ai").
+	Branches []string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Run serves until ctx is done, then drains and returns.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil {
+		return errors.New("membership: Config needs Listener, Redis, Verifier, Telemetry and Logger")
+	}
+	if len(cfg.Branches) == 0 {
+		return errors.New("membership: Config needs at least one branch")
+	}
+	if cfg.ConsumerName == "" {
+		cfg.ConsumerName = Name
+	}
+	svc := domain.NewService(store.New(cfg.Redis), cfg.Branches, cfg.Now)
+	srv, err := grpcserver.New(grpcserver.Config{
+		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
+		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
+		DrainDelay:  cfg.DrainDelay,
+	})
+	if err != nil {
+		return fmt.Errorf("membership: %w", err)
+	}
+	membershipv1.RegisterMembershipServiceServer(srv.GRPC(), server.New(svc))
+
+	// Membership consumes its own organisation events to release or hold
+	// applications waiting for general membership (M2).
+	runner, err := events.NewRunner(events.RunnerConfig{
+		Client: cfg.Redis, Stream: events.OutboxKey(store.OrgsTag), Group: "membership", Consumer: cfg.ConsumerName,
+		Handler: svc.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
+	})
+	if err != nil {
+		return fmt.Errorf("membership: %w", err)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
+	g.Go(func() error { return runner.Run(gctx) })
+	return g.Wait()
+}
+
+// ConfigFromEnv reads the membership settings from the environment.
+func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, error) {
+	base, err := bootstrap.ServiceConfigFromEnv(getenv, deps, ":8081")
+	if err != nil {
+		return Config{}, fmt.Errorf("membership: %w", err)
+	}
+	return Config{ServiceConfig: base, Branches: strings.Split(bootstrap.Env(getenv, "BRANCHES", "ai"), ",")}, nil
+}

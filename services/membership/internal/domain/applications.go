@@ -1,0 +1,342 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+)
+
+// CreateApplication submits an application (M1–M3). UNIT: admins or the
+// named representative; INDIVIDUAL: admins or the applicant.
+func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, parent string, in *membershipv1.Application) (*membershipv1.Application, error) {
+	branch, err := s.parseBranch(parent)
+	if err != nil {
+		return nil, err
+	}
+	if v := ApplicationShape(in); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	if !p.IsAdmin() && p.Subject != ApplicantPerson(in) {
+		return nil, apierr.PermissionDenied("you may apply only in your own name, or as the representative named in the application")
+	}
+	now := s.now()
+	app := &membershipv1.Application{Applicant: proto.Clone(in).(*membershipv1.Application).GetApplicant(), Statement: in.GetStatement()}
+	switch a := app.GetApplicant().(type) {
+	case *membershipv1.Application_Unit:
+		app.Kind = membershipv1.ApplicationKind_APPLICATION_KIND_UNIT
+		org, err := s.referenced(ctx, a.Unit.GetOrganization(), "application.unit.organization")
+		if err != nil {
+			return nil, err
+		}
+		rep, err := s.referencedPerson(ctx, a.Unit.GetRepresentative(), "application.unit.representative")
+		if err != nil {
+			return nil, err
+		}
+		if rep.GetOrganization() != org.GetName() {
+			return nil, apierr.New(codes.FailedPrecondition, ReasonNotInOrganization,
+				fmt.Sprintf("%s does not work for %s; set the person's organization first", rep.GetName(), org.GetName()),
+				map[string]string{"representative": rep.GetName(), "organization": org.GetName()})
+		}
+		app.State = InitialUnitState(org.GetGeneralMembershipState())
+	case *membershipv1.Application_Individual:
+		app.Kind = membershipv1.ApplicationKind_APPLICATION_KIND_INDIVIDUAL
+		if _, err := s.referencedPerson(ctx, a.Individual.GetPerson(), "application.individual.person"); err != nil {
+			return nil, err
+		}
+		if v := IndividualStanding(a.Individual); len(v) > 0 {
+			return nil, apierr.Charter(v)
+		}
+		app.State = membershipv1.ApplicationState_APPLICATION_STATE_SUBMITTED
+	}
+	app.Name = fmt.Sprintf("branches/%s/applications/%s", branch, ids.New(now))
+	app.Submitter = p.Subject
+	app.CreateTime, app.UpdateTime = timestamppb.New(now), timestamppb.New(now)
+	app.Etag = newEtag()
+	ev := s.envelope(ctx, p, app.GetName())
+	ev.Payload = &eventsv1.Envelope_ApplicationSubmitted{ApplicationSubmitted: &eventsv1.ApplicationSubmitted{Application: app}}
+	applicant := Applicant(app)
+	err = s.repo.CreateApplication(ctx, branch, app, applicant, ev)
+	var conflict *ConflictError
+	if errors.As(err, &conflict) {
+		if conflict.Claim == "membership" {
+			return nil, apierr.New(codes.AlreadyExists, ReasonAlreadyMember,
+				fmt.Sprintf("%s is already a member of branches/%s", applicant, branch),
+				map[string]string{"member": fmt.Sprintf("branches/%s/members/%s", branch, conflict.Owner)})
+		}
+		return nil, apierr.New(codes.AlreadyExists, ReasonOpenApplication,
+			fmt.Sprintf("%s already has an open application to branches/%s", applicant, branch),
+			map[string]string{"application": fmt.Sprintf("branches/%s/applications/%s", branch, conflict.Owner)})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if app.GetState() == membershipv1.ApplicationState_APPLICATION_STATE_AWAITING_GENERAL_MEMBERSHIP {
+		// The organisation may have become ACTIVE between our read and the
+		// write, and its event may have been handled before the
+		// application existed. Re-check so the application cannot be left
+		// waiting for an event that already passed.
+		if released, err := s.syncWithGeneralMembership(ctx, branch, applicant, auth.Principal{Subject: "system"}); err == nil && released != nil {
+			app = released
+		}
+	}
+	return app, nil
+}
+
+func (s *Service) referenced(ctx context.Context, name, field string) (*membershipv1.Organization, error) {
+	id, err := ParseOrganizationName(name)
+	if err != nil {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be organizations/{id}"})
+	}
+	org, err := s.repo.GetOrganization(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, apierr.New(codes.FailedPrecondition, ReasonReferenceNotFound, name+" does not exist", map[string]string{"field": field, "resource": name})
+	}
+	return org, err
+}
+
+func (s *Service) referencedPerson(ctx context.Context, name, field string) (*membershipv1.Person, error) {
+	id, err := ParsePersonName(name)
+	if err != nil {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be people/{id}"})
+	}
+	person, err := s.repo.GetPerson(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil, apierr.New(codes.FailedPrecondition, ReasonReferenceNotFound, name+" does not exist", map[string]string{"field": field, "resource": name})
+	}
+	return person, err
+}
+
+// GetApplication: admins or the applicant.
+func (s *Service) GetApplication(ctx context.Context, p auth.Principal, name string) (*membershipv1.Application, error) {
+	branch, id, err := s.parseInBranch(name, "applications")
+	if err != nil {
+		return nil, err
+	}
+	app, err := s.repo.GetApplication(ctx, branch, id)
+	if err != nil {
+		return nil, notFound(err, name)
+	}
+	if !p.IsAdmin() && p.Subject != ApplicantPerson(app) && p.Subject != app.GetSubmitter() {
+		// Not found rather than denied: whether someone applied is private.
+		return nil, apierr.NotFound(name)
+	}
+	return app, nil
+}
+
+// ListApplications: admins only.
+func (s *Service) ListApplications(ctx context.Context, p auth.Principal, req *membershipv1.ListApplicationsRequest) ([]*membershipv1.Application, string, error) {
+	if err := requireAdmin(p, "list applications"); err != nil {
+		return nil, "", err
+	}
+	branch, err := s.parseBranch(req.GetParent())
+	if err != nil {
+		return nil, "", err
+	}
+	if _, ok := membershipv1.ApplicationState_name[int32(req.GetState())]; !ok {
+		return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "state", Description: "unknown state"})
+	}
+	n, after, fp, err := pageArgs(req.GetPageSize(), req.GetPageToken(), "applications", branch, req.GetState().String())
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListApplications(ctx, branch, req.GetState(), after, n)
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, nextToken(page.Next, fp), nil
+}
+
+// decideApplication runs one decision on an application with optimistic
+// retries; decide returns the new application and extra work to commit.
+func (s *Service) decideApplication(ctx context.Context, name, clientEtag string, decide func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error)) (*membershipv1.Application, error) {
+	branch, id, err := s.parseInBranch(name, "applications")
+	if err != nil {
+		return nil, err
+	}
+	var out *membershipv1.Application
+	err = withRetry(name, clientEtag, func() error {
+		cur, err := s.repo.GetApplication(ctx, branch, id)
+		if err != nil {
+			return notFound(err, name)
+		}
+		if err := checkEtag(name, cur.GetEtag(), clientEtag); err != nil {
+			return err
+		}
+		next, err := decide(cur, branch)
+		if err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+// ApproveApplication approves a SUBMITTED application and admits the
+// member. Admins only. M2 refuses applications still waiting.
+func (s *Service) ApproveApplication(ctx context.Context, p auth.Principal, req *membershipv1.ApproveApplicationRequest) (*membershipv1.Application, error) {
+	if err := requireAdmin(p, "approve applications"); err != nil {
+		return nil, err
+	}
+	if v := ValidateReason(req.GetReason(), false); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	return s.decideApplication(ctx, req.GetName(), req.GetEtag(), func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error) {
+		if err := CheckApprove(cur); err != nil {
+			return nil, err
+		}
+		now := s.now()
+		member := &membershipv1.Member{
+			Name:        fmt.Sprintf("branches/%s/members/%s", branch, ids.New(now)),
+			Kind:        cur.GetKind(),
+			Person:      ApplicantPerson(cur),
+			State:       membershipv1.MemberState_MEMBER_STATE_ACTIVE,
+			Application: cur.GetName(),
+			JoinTime:    timestamppb.New(now),
+			UpdateTime:  timestamppb.New(now),
+			Etag:        newEtag(),
+		}
+		if u := cur.GetUnit(); u != nil {
+			member.Organization = u.GetOrganization()
+			member.RepresentativeHistory = []*membershipv1.RepresentativePeriod{{Person: u.GetRepresentative(), StartTime: timestamppb.New(now)}}
+		}
+		next := proto.Clone(cur).(*membershipv1.Application)
+		next.State = membershipv1.ApplicationState_APPLICATION_STATE_APPROVED
+		next.Reviewer, next.DecisionReason, next.Member = p.Subject, req.GetReason(), member.GetName()
+		next.UpdateTime, next.DecideTime, next.Etag = timestamppb.New(now), timestamppb.New(now), newEtag()
+		approved := s.envelope(ctx, p, next.GetName())
+		approved.Payload = &eventsv1.Envelope_ApplicationApproved{ApplicationApproved: &eventsv1.ApplicationApproved{Application: next}}
+		admitted := s.envelope(ctx, p, member.GetName())
+		admitted.Payload = &eventsv1.Envelope_MemberAdmitted{MemberAdmitted: &eventsv1.MemberAdmitted{Member: member}}
+		err := s.repo.ApproveApplication(ctx, branch, next, cur.GetEtag(), Applicant(cur), member, approved, admitted)
+		var conflict *ConflictError
+		if errors.As(err, &conflict) {
+			return nil, apierr.New(codes.AlreadyExists, ReasonAlreadyMember, Applicant(cur)+" is already a member",
+				map[string]string{"member": fmt.Sprintf("branches/%s/members/%s", branch, conflict.Owner)})
+		}
+		return next, err
+	})
+}
+
+// RejectApplication closes an open application with a reason. Admins only.
+func (s *Service) RejectApplication(ctx context.Context, p auth.Principal, req *membershipv1.RejectApplicationRequest) (*membershipv1.Application, error) {
+	if err := requireAdmin(p, "reject applications"); err != nil {
+		return nil, err
+	}
+	if v := ValidateReason(req.GetReason(), true); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	return s.closeApplication(ctx, p, req.GetName(), req.GetEtag(), req.GetReason(), "reject",
+		membershipv1.ApplicationState_APPLICATION_STATE_REJECTED, false)
+}
+
+// WithdrawApplication closes an open application: the applicant or admins.
+func (s *Service) WithdrawApplication(ctx context.Context, p auth.Principal, req *membershipv1.WithdrawApplicationRequest) (*membershipv1.Application, error) {
+	if v := ValidateReason(req.GetReason(), false); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	return s.closeApplication(ctx, p, req.GetName(), req.GetEtag(), req.GetReason(), "withdraw",
+		membershipv1.ApplicationState_APPLICATION_STATE_WITHDRAWN, true)
+}
+
+func (s *Service) closeApplication(ctx context.Context, p auth.Principal, name, etag, reason, action string, to membershipv1.ApplicationState, applicantMay bool) (*membershipv1.Application, error) {
+	return s.decideApplication(ctx, name, etag, func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error) {
+		if !p.IsAdmin() && !(applicantMay && (p.Subject == ApplicantPerson(cur) || p.Subject == cur.GetSubmitter())) {
+			if !applicantMay {
+				return nil, apierr.PermissionDenied("only admins may " + action + " applications")
+			}
+			return nil, apierr.NotFound(name)
+		}
+		if err := CheckClose(cur, action); err != nil {
+			return nil, err
+		}
+		now := s.now()
+		next := proto.Clone(cur).(*membershipv1.Application)
+		next.State, next.DecisionReason = to, reason
+		if to == membershipv1.ApplicationState_APPLICATION_STATE_REJECTED {
+			next.Reviewer = p.Subject
+		}
+		next.UpdateTime, next.DecideTime, next.Etag = timestamppb.New(now), timestamppb.New(now), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		if to == membershipv1.ApplicationState_APPLICATION_STATE_REJECTED {
+			ev.Payload = &eventsv1.Envelope_ApplicationRejected{ApplicationRejected: &eventsv1.ApplicationRejected{Application: next}}
+		} else {
+			ev.Payload = &eventsv1.Envelope_ApplicationWithdrawn{ApplicationWithdrawn: &eventsv1.ApplicationWithdrawn{Application: next}}
+		}
+		return next, s.repo.SaveApplication(ctx, branch, next, cur.GetEtag(), Applicant(cur), true, ev)
+	})
+}
+
+// HandleEvent reacts to membership's own events: a change of an
+// organisation's general membership releases or holds its waiting branch
+// applications (M2). It is idempotent: it moves an application only when
+// its state differs from what the organisation's current standing implies.
+func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error {
+	changed := env.GetGeneralMembershipChanged()
+	if changed == nil {
+		return nil
+	}
+	for _, branch := range s.Branches() {
+		if _, err := s.syncWithGeneralMembership(ctx, branch, changed.GetOrganization().GetName(), auth.Principal{Subject: "system"}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// syncWithGeneralMembership moves the organisation's open application in
+// branch between SUBMITTED and AWAITING_GENERAL_MEMBERSHIP to match its
+// current general membership. It returns the application if it changed.
+func (s *Service) syncWithGeneralMembership(ctx context.Context, branch, orgName string, p auth.Principal) (*membershipv1.Application, error) {
+	appID, err := s.repo.OpenApplication(ctx, branch, orgName)
+	if err != nil || appID == "" {
+		return nil, err
+	}
+	orgID, err := ParseOrganizationName(orgName)
+	if err != nil {
+		return nil, err
+	}
+	var out *membershipv1.Application
+	err = withRetry(orgName, "", func() error {
+		org, err := s.repo.GetOrganization(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		cur, err := s.repo.GetApplication(ctx, branch, appID)
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		want := InitialUnitState(org.GetGeneralMembershipState())
+		if !IsOpen(cur.GetState()) || cur.GetState() == want {
+			return nil
+		}
+		next := proto.Clone(cur).(*membershipv1.Application)
+		next.State = want
+		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		if want == membershipv1.ApplicationState_APPLICATION_STATE_SUBMITTED {
+			ev.Payload = &eventsv1.Envelope_ApplicationReleased{ApplicationReleased: &eventsv1.ApplicationReleased{Application: next}}
+		} else {
+			ev.Payload = &eventsv1.Envelope_ApplicationHeld{ApplicationHeld: &eventsv1.ApplicationHeld{Application: next}}
+		}
+		if err := s.repo.SaveApplication(ctx, branch, next, cur.GetEtag(), orgName, false, ev); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}

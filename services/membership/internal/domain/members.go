@@ -1,0 +1,182 @@
+package domain
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+)
+
+// GetMember reads one member. Any authenticated caller.
+func (s *Service) GetMember(ctx context.Context, name string) (*membershipv1.Member, error) {
+	branch, id, err := s.parseInBranch(name, "members")
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.repo.GetMember(ctx, branch, id)
+	return m, notFound(err, name)
+}
+
+// ListMembers pages through a branch's members with exact-match filters.
+func (s *Service) ListMembers(ctx context.Context, req *membershipv1.ListMembersRequest) ([]*membershipv1.Member, string, error) {
+	branch, err := s.parseBranch(req.GetParent())
+	if err != nil {
+		return nil, "", err
+	}
+	var bad []apierr.FieldViolation
+	if _, ok := membershipv1.MemberState_name[int32(req.GetState())]; !ok {
+		bad = append(bad, apierr.FieldViolation{Field: "state", Description: "unknown state"})
+	}
+	if req.GetPerson() != "" {
+		if _, err := ParsePersonName(req.GetPerson()); err != nil {
+			bad = append(bad, apierr.FieldViolation{Field: "person", Description: "must be people/{id}"})
+		}
+	}
+	if req.GetOrganization() != "" {
+		if _, err := ParseOrganizationName(req.GetOrganization()); err != nil {
+			bad = append(bad, apierr.FieldViolation{Field: "organization", Description: "must be organizations/{id}"})
+		}
+	}
+	if len(bad) > 0 {
+		return nil, "", apierr.InvalidArgument(bad...)
+	}
+	n, after, fp, err := pageArgs(req.GetPageSize(), req.GetPageToken(), "members", branch, req.GetState().String(), req.GetPerson(), req.GetOrganization())
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListMembers(ctx, branch, MemberFilter{State: req.GetState(), Person: req.GetPerson(), Organization: req.GetOrganization()}, after, n)
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, nextToken(page.Next, fp), nil
+}
+
+// MemberSubject is the one-membership claim of m: its organisation for a
+// unit, its person for an individual.
+func MemberSubject(m *membershipv1.Member) string {
+	if m.GetKind() == membershipv1.ApplicationKind_APPLICATION_KIND_UNIT {
+		return m.GetOrganization()
+	}
+	return m.GetPerson()
+}
+
+// changeMember runs one member change with optimistic retries.
+func (s *Service) changeMember(ctx context.Context, name, clientEtag string, change func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error)) (*membershipv1.Member, error) {
+	branch, id, err := s.parseInBranch(name, "members")
+	if err != nil {
+		return nil, err
+	}
+	var out *membershipv1.Member
+	err = withRetry(name, clientEtag, func() error {
+		cur, err := s.repo.GetMember(ctx, branch, id)
+		if err != nil {
+			return notFound(err, name)
+		}
+		if err := checkEtag(name, cur.GetEtag(), clientEtag); err != nil {
+			return err
+		}
+		next, err := change(cur, branch)
+		if err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+// SetMemberState suspends, reinstates or terminates a member. Admins only.
+func (s *Service) SetMemberState(ctx context.Context, p auth.Principal, name, action, reason, etag string) (*membershipv1.Member, error) {
+	if err := requireAdmin(p, action+" members"); err != nil {
+		return nil, err
+	}
+	if v := ValidateReason(reason, true); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	return s.changeMember(ctx, name, etag, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
+		to, err := MemberTransition(cur, action)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		next := proto.Clone(cur).(*membershipv1.Member)
+		next.State, next.StateReason = to, reason
+		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		var change MemberIndexChange
+		switch action {
+		case "suspend":
+			ev.Payload = &eventsv1.Envelope_MemberSuspended{MemberSuspended: &eventsv1.MemberSuspended{Member: next}}
+		case "reinstate":
+			ev.Payload = &eventsv1.Envelope_MemberReinstated{MemberReinstated: &eventsv1.MemberReinstated{Member: next}}
+		case "terminate":
+			people := []string{next.GetPerson()}
+			for i := len(next.GetRepresentativeHistory()) - 1; i >= 0; i-- {
+				period := next.GetRepresentativeHistory()[i]
+				if period.GetEndTime() == nil {
+					period.EndTime, period.EndReason = timestamppb.New(now), "membership terminated: "+reason
+				}
+				if period.GetPerson() != next.GetPerson() {
+					people = append(people, period.GetPerson())
+				}
+			}
+			ev.Payload = &eventsv1.Envelope_MemberTerminated{MemberTerminated: &eventsv1.MemberTerminated{Member: next, People: people, Reason: reason}}
+			// The claim is released so the organisation or person may apply
+			// again later; the person index keeps pointing here so "was X a
+			// member" still answers.
+			change.ReleaseSubject = MemberSubject(cur)
+		}
+		return next, s.repo.SaveMember(ctx, branch, next, cur.GetEtag(), change, ev)
+	})
+}
+
+// ChangeRepresentative replaces a unit member's representative, keeping the
+// history. Admins, or the current representative.
+func (s *Service) ChangeRepresentative(ctx context.Context, p auth.Principal, req *membershipv1.ChangeRepresentativeRequest) (*membershipv1.Member, error) {
+	if v := ValidateReason(req.GetReason(), true); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	newRep, err := s.referencedPerson(ctx, req.GetRepresentative(), "representative")
+	if err != nil {
+		return nil, err
+	}
+	return s.changeMember(ctx, req.GetName(), req.GetEtag(), func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
+		if !p.IsAdmin() && p.Subject != cur.GetPerson() {
+			return nil, apierr.PermissionDenied("only admins and the current representative may change the representative")
+		}
+		if cur.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT {
+			return nil, apierr.New(codes.FailedPrecondition, ReasonNotAUnitMember, cur.GetName()+" is an individual member and has no representative", nil)
+		}
+		if cur.GetState() == membershipv1.MemberState_MEMBER_STATE_TERMINATED {
+			return nil, apierr.InvalidTransition(cur.GetName(), "changeRepresentative", cur.GetState().String())
+		}
+		if newRep.GetName() == cur.GetPerson() {
+			return nil, apierr.New(codes.FailedPrecondition, ReasonSameRepresentative, newRep.GetName()+" already represents "+cur.GetName(), nil)
+		}
+		if newRep.GetOrganization() != cur.GetOrganization() {
+			return nil, apierr.New(codes.FailedPrecondition, ReasonNotInOrganization,
+				fmt.Sprintf("%s does not work for %s", newRep.GetName(), cur.GetOrganization()), nil)
+		}
+		now := s.now()
+		next := proto.Clone(cur).(*membershipv1.Member)
+		for _, period := range next.GetRepresentativeHistory() {
+			if period.GetEndTime() == nil {
+				period.EndTime, period.EndReason = timestamppb.New(now), req.GetReason()
+			}
+		}
+		next.RepresentativeHistory = append(next.RepresentativeHistory, &membershipv1.RepresentativePeriod{Person: newRep.GetName(), StartTime: timestamppb.New(now)})
+		next.Person = newRep.GetName()
+		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		ev.Payload = &eventsv1.Envelope_RepresentativeChanged{RepresentativeChanged: &eventsv1.RepresentativeChanged{
+			Member: next, PreviousRepresentative: cur.GetPerson(), NewRepresentative: newRep.GetName()}}
+		return next, s.repo.SaveMember(ctx, branch, next, cur.GetEtag(), MemberIndexChange{RemovePerson: cur.GetPerson(), AddPerson: newRep.GetName()}, ev)
+	})
+}

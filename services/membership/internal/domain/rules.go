@@ -1,0 +1,281 @@
+// Package domain holds the membership rules (CHARTER.md M1–M3) as pure
+// functions, and the use cases that apply them through a Repository.
+package domain
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	"google.golang.org/genproto/googleapis/type/date"
+)
+
+// Charter rule codes enforced here.
+const (
+	RuleUnitGeneralMember  = "M1"
+	RuleGeneralMembership  = "M2"
+	RuleIndividualStanding = "M3"
+)
+
+// Charter-violation reasons.
+const (
+	ReasonAwaitingGeneralMembership = "GENERAL_MEMBERSHIP_REQUIRED"
+	ReasonCredentialsMissing        = "ACADEMIC_CREDENTIALS_MISSING"
+	ReasonExpertiseMissing          = "AI_EXPERTISE_MISSING"
+)
+
+// Field limits.
+const (
+	maxDisplayName  = 200
+	maxAddress      = 500
+	maxSummary      = 2000
+	maxStatement    = 4000
+	maxCredentials  = 4000
+	minCredentials  = 20
+	maxExpertise    = 20
+	maxExpertiseLen = 100
+	maxReason       = 1000
+	maxTitle        = 100
+)
+
+var (
+	personIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{2,39}$`)
+	emailPattern    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
+	phonePattern    = regexp.MustCompile(`^\+?[0-9 ()-]{5,20}$`)
+)
+
+type violations []apierr.FieldViolation
+
+func (v *violations) add(field, format string, args ...any) {
+	*v = append(*v, apierr.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+func (v *violations) text(field, value string, required bool, max int) {
+	switch {
+	case required && strings.TrimSpace(value) == "":
+		v.add(field, "is required")
+	case utf8.RuneCountInString(value) > max:
+		v.add(field, "must be at most %d characters", max)
+	case !utf8.ValidString(value):
+		v.add(field, "must be valid UTF-8")
+	}
+}
+
+// ValidateOrganization checks the client-settable fields of org.
+func ValidateOrganization(org *membershipv1.Organization) []apierr.FieldViolation {
+	var v violations
+	v.text("organization.display_name", org.GetDisplayName(), true, maxDisplayName)
+	if code := org.GetCreditCode(); code == "" {
+		v.add("organization.credit_code", "is required")
+	} else if err := ValidateCreditCode(code); err != nil {
+		v.add("organization.credit_code", "is not a valid unified social credit code: %v", err)
+	}
+	v.text("organization.address", org.GetAddress(), false, maxAddress)
+	v.text("organization.ai_business_summary", org.GetAiBusinessSummary(), false, maxSummary)
+	return v
+}
+
+// ValidatePersonID checks the id a person is created with.
+func ValidatePersonID(id string) []apierr.FieldViolation {
+	if !personIDPattern.MatchString(id) {
+		return []apierr.FieldViolation{{Field: "person_id", Description: "must be 3–40 lowercase letters, digits or hyphens, starting with a letter"}}
+	}
+	return nil
+}
+
+// ValidatePerson checks the client-settable fields of p as of now.
+func ValidatePerson(p *membershipv1.Person, now time.Time) []apierr.FieldViolation {
+	var v violations
+	v.text("person.display_name", p.GetDisplayName(), true, maxDisplayName)
+	if bd := p.GetBirthDate(); bd == nil {
+		v.add("person.birth_date", "is required")
+	} else if t, ok := dateTime(bd); !ok {
+		v.add("person.birth_date", "is not a valid calendar date")
+	} else if t.After(now) || bd.GetYear() < 1900 {
+		v.add("person.birth_date", "must be between 1900 and today")
+	}
+	if org := p.GetOrganization(); org != "" && !strings.HasPrefix(org, "organizations/") {
+		v.add("person.organization", "must be an organization resource name")
+	}
+	if _, ok := membershipv1.Rank_name[int32(p.GetRank())]; !ok {
+		v.add("person.rank", "is not a known rank")
+	}
+	v.text("person.title", p.GetTitle(), false, maxTitle)
+	validateExpertise(&v, "person.expertise", p.GetExpertise(), false)
+	v.text("person.academic_credentials", p.GetAcademicCredentials(), false, maxCredentials)
+	if e := p.GetContact().GetEmail(); e != "" && !emailPattern.MatchString(e) {
+		v.add("person.contact.email", "is not an email address")
+	}
+	if ph := p.GetContact().GetPhone(); ph != "" && !phonePattern.MatchString(ph) {
+		v.add("person.contact.phone", "is not a phone number")
+	}
+	return v
+}
+
+func validateExpertise(v *violations, field string, areas []string, required bool) {
+	if required && len(areas) == 0 {
+		v.add(field, "at least one area is required")
+	}
+	if len(areas) > maxExpertise {
+		v.add(field, "at most %d areas", maxExpertise)
+	}
+	for i, a := range areas {
+		if strings.TrimSpace(a) == "" || utf8.RuneCountInString(a) > maxExpertiseLen {
+			v.add(fmt.Sprintf("%s[%d]", field, i), "must be 1–%d characters", maxExpertiseLen)
+		}
+	}
+}
+
+func dateTime(d *date.Date) (time.Time, bool) {
+	if d.GetMonth() < 1 || d.GetMonth() > 12 || d.GetDay() < 1 {
+		return time.Time{}, false
+	}
+	t := time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, time.UTC)
+	if t.Day() != int(d.GetDay()) {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// ValidateReason checks a state-change reason.
+func ValidateReason(reason string, required bool) []apierr.FieldViolation {
+	var v violations
+	v.text("reason", reason, required, maxReason)
+	return v
+}
+
+// ApplicationShape checks the request-level shape of a new application:
+// which applicant kind it is and that its references look right.
+func ApplicationShape(app *membershipv1.Application) []apierr.FieldViolation {
+	var v violations
+	switch a := app.GetApplicant().(type) {
+	case *membershipv1.Application_Unit:
+		if !strings.HasPrefix(a.Unit.GetOrganization(), "organizations/") {
+			v.add("application.unit.organization", "must be an organization resource name")
+		}
+		if !strings.HasPrefix(a.Unit.GetRepresentative(), "people/") {
+			v.add("application.unit.representative", "must be a person resource name")
+		}
+	case *membershipv1.Application_Individual:
+		if !strings.HasPrefix(a.Individual.GetPerson(), "people/") {
+			v.add("application.individual.person", "must be a person resource name")
+		}
+		v.text("application.individual.academic_credentials", a.Individual.GetAcademicCredentials(), false, maxCredentials)
+	default:
+		v.add("application", "exactly one of unit or individual is required")
+	}
+	v.text("application.statement", app.GetStatement(), false, maxStatement)
+	return v
+}
+
+// IndividualStanding applies M3: an individual applicant states academic
+// credentials and at least one area of AI expertise.
+func IndividualStanding(ind *membershipv1.IndividualApplicant) []apierr.Violation {
+	var out []apierr.Violation
+	if utf8.RuneCountInString(strings.TrimSpace(ind.GetAcademicCredentials())) < minCredentials {
+		out = append(out, apierr.Violation{Rule: RuleIndividualStanding, Reason: ReasonCredentialsMissing,
+			Message: fmt.Sprintf("an individual member states their academic credentials (at least %d characters)", minCredentials)})
+	}
+	nonEmpty := 0
+	for _, e := range ind.GetExpertise() {
+		if strings.TrimSpace(e) != "" {
+			nonEmpty++
+		}
+	}
+	if nonEmpty == 0 {
+		out = append(out, apierr.Violation{Rule: RuleIndividualStanding, Reason: ReasonExpertiseMissing,
+			Message: "an individual member names at least one area of AI expertise"})
+	}
+	return out
+}
+
+// InitialUnitState applies M1 and M2: a unit whose organisation is an
+// ACTIVE member of the general association goes straight to review (M1);
+// any other waits for that membership (M2).
+func InitialUnitState(general membershipv1.GeneralMembershipState) membershipv1.ApplicationState {
+	if general == membershipv1.GeneralMembershipState_GENERAL_MEMBERSHIP_STATE_ACTIVE {
+		return membershipv1.ApplicationState_APPLICATION_STATE_SUBMITTED
+	}
+	return membershipv1.ApplicationState_APPLICATION_STATE_AWAITING_GENERAL_MEMBERSHIP
+}
+
+// IsOpen reports whether an application can still be decided.
+func IsOpen(s membershipv1.ApplicationState) bool {
+	return s == membershipv1.ApplicationState_APPLICATION_STATE_SUBMITTED ||
+		s == membershipv1.ApplicationState_APPLICATION_STATE_AWAITING_GENERAL_MEMBERSHIP
+}
+
+// CheckApprove applies M2 at approval: only SUBMITTED applications can be
+// approved; one waiting for general membership is a charter violation.
+func CheckApprove(app *membershipv1.Application) error {
+	switch app.GetState() {
+	case membershipv1.ApplicationState_APPLICATION_STATE_SUBMITTED:
+		return nil
+	case membershipv1.ApplicationState_APPLICATION_STATE_AWAITING_GENERAL_MEMBERSHIP:
+		return apierr.Charter([]apierr.Violation{{Rule: RuleGeneralMembership, Reason: ReasonAwaitingGeneralMembership,
+			Message: "the organisation must be an active member of the general association before the branch can approve it"}})
+	}
+	return apierr.InvalidTransition(app.GetName(), "approve", app.GetState().String())
+}
+
+// CheckClose allows reject and withdraw of open applications only.
+func CheckClose(app *membershipv1.Application, action string) error {
+	if IsOpen(app.GetState()) {
+		return nil
+	}
+	return apierr.InvalidTransition(app.GetName(), action, app.GetState().String())
+}
+
+// Member state transitions.
+var memberTransitions = map[string]struct {
+	from []membershipv1.MemberState
+	to   membershipv1.MemberState
+}{
+	"suspend":   {[]membershipv1.MemberState{membershipv1.MemberState_MEMBER_STATE_ACTIVE}, membershipv1.MemberState_MEMBER_STATE_SUSPENDED},
+	"reinstate": {[]membershipv1.MemberState{membershipv1.MemberState_MEMBER_STATE_SUSPENDED}, membershipv1.MemberState_MEMBER_STATE_ACTIVE},
+	"terminate": {[]membershipv1.MemberState{membershipv1.MemberState_MEMBER_STATE_ACTIVE, membershipv1.MemberState_MEMBER_STATE_SUSPENDED}, membershipv1.MemberState_MEMBER_STATE_TERMINATED},
+}
+
+// MemberTransition returns the state action leads to from m's state.
+func MemberTransition(m *membershipv1.Member, action string) (membershipv1.MemberState, error) {
+	t, ok := memberTransitions[action]
+	if !ok {
+		return 0, fmt.Errorf("unknown action %q", action)
+	}
+	for _, from := range t.from {
+		if m.GetState() == from {
+			return t.to, nil
+		}
+	}
+	return 0, apierr.InvalidTransition(m.GetName(), action, m.GetState().String())
+}
+
+// Applicant is the key of an application's one-open-application claim and
+// of the member it creates: the organisation for UNIT, the person for
+// INDIVIDUAL.
+func Applicant(app *membershipv1.Application) string {
+	switch a := app.GetApplicant().(type) {
+	case *membershipv1.Application_Unit:
+		return a.Unit.GetOrganization()
+	case *membershipv1.Application_Individual:
+		return a.Individual.GetPerson()
+	}
+	return ""
+}
+
+// ApplicantPerson is the person acting for the application.
+func ApplicantPerson(app *membershipv1.Application) string {
+	switch a := app.GetApplicant().(type) {
+	case *membershipv1.Application_Unit:
+		return a.Unit.GetRepresentative()
+	case *membershipv1.Application_Individual:
+		return a.Individual.GetPerson()
+	}
+	return ""
+}
+
+var resourceID = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)

@@ -1,0 +1,233 @@
+// Package server adapts the membership use cases to gRPC. It only moves
+// data between requests and the domain; who may call what, and every rule,
+// lives in the domain.
+package server
+
+import (
+	"context"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+
+	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
+)
+
+// Server implements membershipv1.MembershipServiceServer.
+type Server struct {
+	membershipv1.UnimplementedMembershipServiceServer
+	svc *domain.Service
+}
+
+// New returns the gRPC adapter for svc.
+func New(svc *domain.Service) *Server { return &Server{svc: svc} }
+
+func principal(ctx context.Context) (auth.Principal, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return auth.Principal{}, apierr.Unauthenticated("a bearer token is required")
+	}
+	return p, nil
+}
+
+func required(field string, missing bool) error {
+	if missing {
+		return apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "is required"})
+	}
+	return nil
+}
+
+func (s *Server) CreateOrganization(ctx context.Context, req *membershipv1.CreateOrganizationRequest) (*membershipv1.Organization, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := required("organization", req.GetOrganization() == nil); err != nil {
+		return nil, err
+	}
+	return s.svc.CreateOrganization(ctx, p, req.GetOrganization())
+}
+
+func (s *Server) GetOrganization(ctx context.Context, req *membershipv1.GetOrganizationRequest) (*membershipv1.Organization, error) {
+	if _, err := principal(ctx); err != nil {
+		return nil, err
+	}
+	return s.svc.GetOrganization(ctx, req.GetName())
+}
+
+func (s *Server) ListOrganizations(ctx context.Context, req *membershipv1.ListOrganizationsRequest) (*membershipv1.ListOrganizationsResponse, error) {
+	if _, err := principal(ctx); err != nil {
+		return nil, err
+	}
+	items, next, err := s.svc.ListOrganizations(ctx, req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	return &membershipv1.ListOrganizationsResponse{Organizations: items, NextPageToken: next}, nil
+}
+
+func (s *Server) UpdateOrganization(ctx context.Context, req *membershipv1.UpdateOrganizationRequest) (*membershipv1.Organization, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := required("organization", req.GetOrganization() == nil); err != nil {
+		return nil, err
+	}
+	return s.svc.UpdateOrganization(ctx, p, req.GetOrganization(), req.GetUpdateMask())
+}
+
+func (s *Server) SetGeneralMembership(ctx context.Context, req *membershipv1.SetGeneralMembershipRequest) (*membershipv1.Organization, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.SetGeneralMembership(ctx, p, req)
+}
+
+func (s *Server) CreatePerson(ctx context.Context, req *membershipv1.CreatePersonRequest) (*membershipv1.Person, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := required("person", req.GetPerson() == nil); err != nil {
+		return nil, err
+	}
+	return s.svc.CreatePerson(ctx, p, req.GetPerson(), req.GetPersonId())
+}
+
+func (s *Server) GetPerson(ctx context.Context, req *membershipv1.GetPersonRequest) (*membershipv1.Person, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.GetPerson(ctx, p, req.GetName())
+}
+
+func (s *Server) ListPeople(ctx context.Context, req *membershipv1.ListPeopleRequest) (*membershipv1.ListPeopleResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := s.svc.ListPeople(ctx, p, req.GetOrganization(), req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	return &membershipv1.ListPeopleResponse{People: items, NextPageToken: next}, nil
+}
+
+func (s *Server) UpdatePerson(ctx context.Context, req *membershipv1.UpdatePersonRequest) (*membershipv1.Person, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := required("person", req.GetPerson() == nil); err != nil {
+		return nil, err
+	}
+	return s.svc.UpdatePerson(ctx, p, req.GetPerson(), req.GetUpdateMask())
+}
+
+func (s *Server) CreateApplication(ctx context.Context, req *membershipv1.CreateApplicationRequest) (*membershipv1.Application, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := required("application", req.GetApplication() == nil); err != nil {
+		return nil, err
+	}
+	return s.svc.CreateApplication(ctx, p, req.GetParent(), req.GetApplication())
+}
+
+func (s *Server) GetApplication(ctx context.Context, req *membershipv1.GetApplicationRequest) (*membershipv1.Application, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.GetApplication(ctx, p, req.GetName())
+}
+
+func (s *Server) ListApplications(ctx context.Context, req *membershipv1.ListApplicationsRequest) (*membershipv1.ListApplicationsResponse, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := s.svc.ListApplications(ctx, p, req)
+	if err != nil {
+		return nil, err
+	}
+	return &membershipv1.ListApplicationsResponse{Applications: items, NextPageToken: next}, nil
+}
+
+func (s *Server) ApproveApplication(ctx context.Context, req *membershipv1.ApproveApplicationRequest) (*membershipv1.Application, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.ApproveApplication(ctx, p, req)
+}
+
+func (s *Server) RejectApplication(ctx context.Context, req *membershipv1.RejectApplicationRequest) (*membershipv1.Application, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.RejectApplication(ctx, p, req)
+}
+
+func (s *Server) WithdrawApplication(ctx context.Context, req *membershipv1.WithdrawApplicationRequest) (*membershipv1.Application, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.WithdrawApplication(ctx, p, req)
+}
+
+func (s *Server) GetMember(ctx context.Context, req *membershipv1.GetMemberRequest) (*membershipv1.Member, error) {
+	if _, err := principal(ctx); err != nil {
+		return nil, err
+	}
+	return s.svc.GetMember(ctx, req.GetName())
+}
+
+func (s *Server) ListMembers(ctx context.Context, req *membershipv1.ListMembersRequest) (*membershipv1.ListMembersResponse, error) {
+	if _, err := principal(ctx); err != nil {
+		return nil, err
+	}
+	items, next, err := s.svc.ListMembers(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return &membershipv1.ListMembersResponse{Members: items, NextPageToken: next}, nil
+}
+
+func (s *Server) SuspendMember(ctx context.Context, req *membershipv1.SuspendMemberRequest) (*membershipv1.Member, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.SetMemberState(ctx, p, req.GetName(), "suspend", req.GetReason(), req.GetEtag())
+}
+
+func (s *Server) ReinstateMember(ctx context.Context, req *membershipv1.ReinstateMemberRequest) (*membershipv1.Member, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.SetMemberState(ctx, p, req.GetName(), "reinstate", req.GetReason(), req.GetEtag())
+}
+
+func (s *Server) TerminateMember(ctx context.Context, req *membershipv1.TerminateMemberRequest) (*membershipv1.Member, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.SetMemberState(ctx, p, req.GetName(), "terminate", req.GetReason(), req.GetEtag())
+}
+
+func (s *Server) ChangeRepresentative(ctx context.Context, req *membershipv1.ChangeRepresentativeRequest) (*membershipv1.Member, error) {
+	p, err := principal(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.svc.ChangeRepresentative(ctx, p, req)
+}

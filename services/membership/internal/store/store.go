@@ -1,0 +1,168 @@
+// Package store keeps membership data in Redis. Records are protobuf bytes
+// in hashes (data + etag). Keys are hash-tagged by aggregate scope, so each
+// write is one redistx.Tx on one slot:
+//
+//	{mbr:orgs}     organisations, the credit-code claims, their index
+//	{mbr:people}   people, their index, the per-organisation index
+//	{mbr:br:<b>}   a branch's applications and members, the
+//	               one-open-application and one-membership claims
+//
+// Each slot has its own outbox stream ({tag}:outbox).
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/redistx"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+
+	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
+)
+
+// Hash tags.
+const (
+	OrgsTag   = "mbr:orgs"
+	PeopleTag = "mbr:people"
+)
+
+// BranchTag is the hash tag of a branch's applications and members.
+func BranchTag(branch string) string { return "mbr:br:" + branch }
+
+// Store implements domain.Repository.
+type Store struct {
+	client redis.UniversalClient
+}
+
+var _ domain.Repository = (*Store)(nil)
+
+// New returns a store over client.
+func New(client redis.UniversalClient) *Store { return &Store{client: client} }
+
+// OutboxStreams lists every outbox stream the store writes for branches.
+func OutboxStreams(branches []string) []string {
+	out := []string{events.OutboxKey(OrgsTag), events.OutboxKey(PeopleTag)}
+	for _, b := range branches {
+		out = append(out, events.OutboxKey(BranchTag(b)))
+	}
+	return out
+}
+
+func newTx(tag string) *redistx.Tx { return redistx.New(tag, ids.Random()) }
+
+func nameID(name string) string {
+	for i := len(name) - 1; i >= 0; i-- {
+		if name[i] == '/' {
+			return name[i+1:]
+		}
+	}
+	return name
+}
+
+func put(tx *redistx.Tx, key string, msg proto.Message, etag string) error {
+	data, err := proto.Marshal(msg)
+	if err != nil {
+		return fmt.Errorf("store: marshal: %w", err)
+	}
+	tx.Put(key, data, etag)
+	return nil
+}
+
+func appendEvents(tx *redistx.Tx, tag string, evs []*eventsv1.Envelope) error {
+	for _, ev := range evs {
+		if err := events.Append(tx, tag, ev); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commit maps condition failures: labels "etag" mean a stale record, any
+// other label is a uniqueness claim.
+func (s *Store) commit(ctx context.Context, tx *redistx.Tx) error {
+	err := tx.Commit(ctx, s.client)
+	var failed *redistx.ConditionFailedError
+	if errors.As(err, &failed) {
+		if failed.Label == "etag" {
+			return domain.ErrStale
+		}
+		return &domain.ConflictError{Claim: failed.Label, Owner: failed.Current}
+	}
+	return err
+}
+
+func get[T proto.Message](ctx context.Context, client redis.Cmdable, key string, msg T) (T, error) {
+	rec, err := redistx.Get(ctx, client, key)
+	if errors.Is(err, redistx.ErrNotFound) {
+		return msg, domain.ErrNotFound
+	}
+	if err != nil {
+		return msg, err
+	}
+	if err := proto.Unmarshal(rec.Data, msg); err != nil {
+		return msg, fmt.Errorf("store: decode %s: %w", key, err)
+	}
+	return msg, nil
+}
+
+// scan pages through the ids in index (a sorted set with equal scores,
+// ordered by id), loading records by key and keeping those keep accepts.
+// Filtering happens here rather than in a secondary index because the
+// registers are small; the page token continues after the last id read.
+func scan[T proto.Message](ctx context.Context, client redis.Cmdable, index, after string, size int,
+	keyOf func(id string) string, newMsg func() T, keep func(T) bool) (domain.Page[T], error) {
+	var page domain.Page[T]
+	min := "-"
+	if after != "" {
+		min = "(" + after
+	}
+	batch := int64(size + 1)
+	for {
+		idsFound, err := client.ZRangeArgs(ctx, redis.ZRangeArgs{Key: index, Start: min, Stop: "+", ByLex: true, Count: batch}).Result()
+		if err != nil {
+			return page, fmt.Errorf("store: scan %s: %w", index, err)
+		}
+		if len(idsFound) == 0 {
+			return page, nil
+		}
+		pipe := client.Pipeline()
+		cmds := make([]*redis.SliceCmd, len(idsFound))
+		for i, id := range idsFound {
+			cmds[i] = pipe.HMGet(ctx, keyOf(id), redistx.FieldData)
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return page, fmt.Errorf("store: load %s: %w", index, err)
+		}
+		for i, id := range idsFound {
+			data, ok := cmds[i].Val()[0].(string)
+			if !ok {
+				continue
+			}
+			msg := newMsg()
+			if err := proto.Unmarshal([]byte(data), msg); err != nil {
+				return page, fmt.Errorf("store: decode %s: %w", id, err)
+			}
+			if keep != nil && !keep(msg) {
+				min = "(" + id
+				continue
+			}
+			if len(page.Items) == size {
+				// One more match exists: the page is full and continues.
+				return page, nil
+			}
+			page.Items = append(page.Items, msg)
+			page.Next = id
+			min = "(" + id
+		}
+		if int64(len(idsFound)) < batch {
+			page.Next = ""
+			return page, nil
+		}
+	}
+}
