@@ -45,5 +45,5 @@ test: ## Every test in every module (needs redis-server on PATH)
 bench:
 	go test -run='^$$' -bench=. -benchmem work
 
-run: ## The whole system in one process on an embedded store
-	go run ./cmd/devstack
+run: ## The whole system in one process on an embedded store (ARGS for devstack flags)
+	go run ./cmd/devstack $(ARGS)

@@ -80,10 +80,16 @@ func Verifier(getenv func(string) string) (*auth.Verifier, error) {
 	return auth.NewVerifier(keys, Env(getenv, "AUTH_ISSUER", auth.DefaultIssuer), Env(getenv, "AUTH_AUDIENCE", auth.DefaultAudience))
 }
 
-// FromEnv builds Deps for a standalone service. needRedis is false for
-// binaries without a store (the gateway). Close releases them; call it
-// last, after the server stopped, so telemetry is flushed.
-func FromEnv(ctx context.Context, getenv func(string) string, service string, needRedis bool) (Deps, func(context.Context) error, error) {
+// Needs says which dependencies a binary uses: the gateway, for one,
+// neither stores data nor verifies tokens (the services do).
+type Needs struct {
+	Redis    bool
+	Verifier bool
+}
+
+// FromEnv builds Deps for a standalone binary. The returned close releases
+// them; call it last, after the server stopped, so telemetry is flushed.
+func FromEnv(ctx context.Context, getenv func(string) string, service string, needs Needs) (Deps, func(context.Context) error, error) {
 	logger := NewLogger(getenv, service)
 	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: service, ServiceVersion: Version(), Getenv: getenv})
 	if err != nil {
@@ -98,12 +104,14 @@ func FromEnv(ctx context.Context, getenv func(string) string, service string, ne
 		}
 		return errors.Join(errs...)
 	}
-	deps.Verifier, err = Verifier(getenv)
-	if err != nil {
-		_ = closeAll(ctx)
-		return Deps{}, nil, err
+	if needs.Verifier {
+		deps.Verifier, err = Verifier(getenv)
+		if err != nil {
+			_ = closeAll(ctx)
+			return Deps{}, nil, err
+		}
 	}
-	if needRedis {
+	if needs.Redis {
 		url := getenv("REDIS_URL")
 		if url == "" {
 			_ = closeAll(ctx)

@@ -40,20 +40,20 @@ func ServiceConfigFromEnv(getenv func(string) string, deps Deps, defaultAddr str
 
 // Main is the whole main() of a service binary: --version, dependencies
 // from the environment, run until SIGINT/SIGTERM, flush telemetry last.
-func Main(name string, needRedis bool, run func(ctx context.Context, getenv func(string) string, deps Deps) error) {
+func Main(name string, needs Needs, run func(ctx context.Context, getenv func(string) string, deps Deps) error) {
 	if PrintVersion(os.Args[1:], name) {
 		return
 	}
-	if err := mainErr(name, needRedis, run); err != nil {
+	if err := mainErr(name, needs, run); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
 	}
 }
 
-func mainErr(name string, needRedis bool, run func(ctx context.Context, getenv func(string) string, deps Deps) error) error {
+func mainErr(name string, needs Needs, run func(ctx context.Context, getenv func(string) string, deps Deps) error) error {
 	ctx, stop := SignalContext()
 	defer stop()
-	deps, closeDeps, err := FromEnv(ctx, os.Getenv, name, needRedis)
+	deps, closeDeps, err := FromEnv(ctx, os.Getenv, name, needs)
 	if err != nil {
 		return err
 	}

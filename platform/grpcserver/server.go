@@ -110,14 +110,14 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	s.setServing(healthpb.HealthCheckResponse_SERVING)
 	errc := make(chan error, 1)
 	go func() { errc <- s.grpc.Serve(lis) }()
-	s.cfg.Logger.InfoContext(ctx, "grpc server listening", "service", s.cfg.Name, "addr", lis.Addr().String())
+	s.cfg.Logger.InfoContext(ctx, "grpc server listening", "addr", lis.Addr().String())
 	select {
 	case err := <-errc:
 		return fmt.Errorf("grpcserver: serve: %w", err)
 	case <-ctx.Done():
 	}
 	s.setServing(healthpb.HealthCheckResponse_NOT_SERVING)
-	s.cfg.Logger.Info("grpc server draining", "service", s.cfg.Name, "delay", s.cfg.DrainDelay)
+	s.cfg.Logger.Info("grpc server draining", "delay", s.cfg.DrainDelay)
 	time.Sleep(s.cfg.DrainDelay)
 	stopped := make(chan struct{})
 	go func() {
@@ -127,11 +127,11 @@ func (s *Server) Serve(ctx context.Context, lis net.Listener) error {
 	select {
 	case <-stopped:
 	case <-time.After(s.cfg.StopTimeout):
-		s.cfg.Logger.Warn("grpc server: graceful stop timed out; cutting in-flight calls", "service", s.cfg.Name)
+		s.cfg.Logger.Warn("grpc server: graceful stop timed out; cutting in-flight calls")
 		s.grpc.Stop()
 		<-stopped
 	}
-	s.cfg.Logger.Info("grpc server stopped", "service", s.cfg.Name)
+	s.cfg.Logger.Info("grpc server stopped")
 	return nil
 }
 

@@ -18,12 +18,16 @@ import (
 
 // CreateApplication submits an application (M1–M3). UNIT: admins or the
 // named representative; INDIVIDUAL: admins or the applicant.
-func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, parent string, in *membershipv1.Application) (*membershipv1.Application, error) {
+func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, parent string, in *membershipv1.Application, appID string) (*membershipv1.Application, error) {
 	branch, err := s.parseBranch(parent)
 	if err != nil {
 		return nil, err
 	}
-	if v := ApplicationShape(in); len(v) > 0 {
+	v := ApplicationShape(in)
+	if appID != "" && !resourceID.MatchString(appID) {
+		v = append(v, apierr.FieldViolation{Field: "application_id", Description: "must be 1–63 lowercase letters, digits or hyphens, starting with a letter"})
+	}
+	if len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
 	if !p.IsAdmin() && p.Subject != ApplicantPerson(in) {
@@ -58,7 +62,10 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, paren
 		}
 		app.State = membershipv1.ApplicationState_APPLICATION_STATE_SUBMITTED
 	}
-	app.Name = fmt.Sprintf("branches/%s/applications/%s", branch, ids.New(now))
+	if appID == "" {
+		appID = ids.New(now)
+	}
+	app.Name = fmt.Sprintf("branches/%s/applications/%s", branch, appID)
 	app.Submitter = p.Subject
 	app.CreateTime, app.UpdateTime = timestamppb.New(now), timestamppb.New(now)
 	app.Etag = newEtag()
@@ -68,6 +75,9 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, paren
 	err = s.repo.CreateApplication(ctx, branch, app, applicant, ev)
 	var conflict *ConflictError
 	if errors.As(err, &conflict) {
+		if conflict.Claim == "application_id" {
+			return nil, apierr.New(codes.AlreadyExists, ReasonApplicationExists, app.GetName()+" already exists", map[string]string{"resource": app.GetName()})
+		}
 		if conflict.Claim == "membership" {
 			return nil, apierr.New(codes.AlreadyExists, ReasonAlreadyMember,
 				fmt.Sprintf("%s is already a member of branches/%s", applicant, branch),

@@ -29,6 +29,8 @@ const Source = "membership"
 const (
 	ReasonCreditCodeTaken    = "CREDIT_CODE_TAKEN"
 	ReasonPersonExists       = "PERSON_EXISTS"
+	ReasonOrganizationExists = "ORGANIZATION_EXISTS"
+	ReasonApplicationExists  = "APPLICATION_EXISTS"
 	ReasonOpenApplication    = "OPEN_APPLICATION_EXISTS"
 	ReasonAlreadyMember      = "ALREADY_A_MEMBER"
 	ReasonNotInOrganization  = "REPRESENTATIVE_NOT_IN_ORGANIZATION"
@@ -119,17 +121,24 @@ func checkEtag(name, have, want string) error {
 // --- organisations ---
 
 // CreateOrganization registers an organisation. Admins only.
-func (s *Service) CreateOrganization(ctx context.Context, p auth.Principal, org *membershipv1.Organization) (*membershipv1.Organization, error) {
+func (s *Service) CreateOrganization(ctx context.Context, p auth.Principal, org *membershipv1.Organization, orgID string) (*membershipv1.Organization, error) {
 	if err := requireAdmin(p, "register organisations"); err != nil {
 		return nil, err
 	}
 	org = proto.Clone(org).(*membershipv1.Organization)
 	org.CreditCode = NormalizeCreditCode(org.GetCreditCode())
-	if v := ValidateOrganization(org); len(v) > 0 {
+	v := ValidateOrganization(org)
+	if orgID != "" && !resourceID.MatchString(orgID) {
+		v = append(v, apierr.FieldViolation{Field: "organization_id", Description: "must be 1–63 lowercase letters, digits or hyphens, starting with a letter"})
+	}
+	if len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
 	now := s.now()
-	org.Name = "organizations/" + ids.New(now)
+	if orgID == "" {
+		orgID = ids.New(now)
+	}
+	org.Name = "organizations/" + orgID
 	org.GeneralMembershipState = membershipv1.GeneralMembershipState_GENERAL_MEMBERSHIP_STATE_NONE
 	org.CreateTime, org.UpdateTime = timestamppb.New(now), timestamppb.New(now)
 	org.Etag = newEtag()
@@ -137,6 +146,9 @@ func (s *Service) CreateOrganization(ctx context.Context, p auth.Principal, org 
 	ev.Payload = &eventsv1.Envelope_OrganizationCreated{OrganizationCreated: &eventsv1.OrganizationCreated{Organization: org}}
 	err := s.repo.CreateOrganization(ctx, org, ev)
 	var conflict *ConflictError
+	if errors.As(err, &conflict) && conflict.Claim == "organization_id" {
+		return nil, apierr.New(codes.AlreadyExists, ReasonOrganizationExists, org.GetName()+" already exists", map[string]string{"resource": org.GetName()})
+	}
 	if errors.As(err, &conflict) {
 		return nil, apierr.New(codes.AlreadyExists, ReasonCreditCodeTaken,
 			fmt.Sprintf("credit code %s is already registered as %s", org.GetCreditCode(), conflict.Owner),
@@ -261,7 +273,16 @@ func (s *Service) SetGeneralMembership(ctx context.Context, p auth.Principal, re
 		out = next
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	// Release or hold the organisation's waiting applications now, so the
+	// caller sees the effect at once. The GeneralMembershipChanged consumer
+	// does the same and covers a failure here; both are idempotent.
+	for _, branch := range s.Branches() {
+		_, _ = s.syncWithGeneralMembership(ctx, branch, out.GetName(), auth.Principal{Subject: "system"})
+	}
+	return out, nil
 }
 
 // --- people ---

@@ -45,7 +45,7 @@ func (s *Server) CreateOrganization(ctx context.Context, req *membershipv1.Creat
 	if err := required("organization", req.GetOrganization() == nil); err != nil {
 		return nil, err
 	}
-	return s.svc.CreateOrganization(ctx, p, req.GetOrganization())
+	return s.svc.CreateOrganization(ctx, p, req.GetOrganization(), req.GetOrganizationId())
 }
 
 func (s *Server) GetOrganization(ctx context.Context, req *membershipv1.GetOrganizationRequest) (*membershipv1.Organization, error) {
@@ -135,7 +135,7 @@ func (s *Server) CreateApplication(ctx context.Context, req *membershipv1.Create
 	if err := required("application", req.GetApplication() == nil); err != nil {
 		return nil, err
 	}
-	return s.svc.CreateApplication(ctx, p, req.GetParent(), req.GetApplication())
+	return s.svc.CreateApplication(ctx, p, req.GetParent(), req.GetApplication(), req.GetApplicationId())
 }
 
 func (s *Server) GetApplication(ctx context.Context, req *membershipv1.GetApplicationRequest) (*membershipv1.Application, error) {

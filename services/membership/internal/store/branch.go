@@ -43,7 +43,7 @@ func (s *Store) CreateApplication(ctx context.Context, branch string, app *membe
 	tx := newTx(tag).
 		ExpectAbsent("open_application", openKey(branch, applicant)).
 		ExpectAbsent("membership", membershipKey(branch, applicant)).
-		ExpectEtag("etag", appKey(branch, id), "")
+		ExpectEtag("application_id", appKey(branch, id), "")
 	if err := put(tx, appKey(branch, id), app, app.GetEtag()); err != nil {
 		return err
 	}

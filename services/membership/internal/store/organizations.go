@@ -25,7 +25,7 @@ func (s *Store) CreateOrganization(ctx context.Context, org *membershipv1.Organi
 	id := nameID(org.GetName())
 	tx := newTx(OrgsTag).
 		ExpectAbsent("credit_code", creditCodeKey(org.GetCreditCode())).
-		ExpectEtag("etag", orgKey(id), "")
+		ExpectEtag("organization_id", orgKey(id), "")
 	if err := put(tx, orgKey(id), org, org.GetEtag()); err != nil {
 		return err
 	}

@@ -435,10 +435,14 @@ func (x *Organization) GetEtag() string {
 }
 
 type CreateOrganizationRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Organization  *Organization          `protobuf:"bytes,1,opt,name=organization,proto3" json:"organization,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Organization *Organization          `protobuf:"bytes,1,opt,name=organization,proto3" json:"organization,omitempty"`
+	// Optional id for the new organisation (the last segment of its name):
+	// 1–63 lowercase letters, digits or hyphens, starting with a letter.
+	// Chosen by the server when empty. ALREADY_EXISTS if taken.
+	OrganizationId string `protobuf:"bytes,2,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *CreateOrganizationRequest) Reset() {
@@ -476,6 +480,13 @@ func (x *CreateOrganizationRequest) GetOrganization() *Organization {
 		return x.Organization
 	}
 	return nil
+}
+
+func (x *CreateOrganizationRequest) GetOrganizationId() string {
+	if x != nil {
+		return x.OrganizationId
+	}
+	return ""
 }
 
 type GetOrganizationRequest struct {
@@ -1516,8 +1527,10 @@ func (*Application_Individual) isApplication_Applicant() {}
 type CreateApplicationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// branches/{branch}.
-	Parent        string       `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	Application   *Application `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	Parent      string       `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	Application *Application `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
+	// Optional id for the new application, as for organization_id.
+	ApplicationId string `protobuf:"bytes,3,opt,name=application_id,json=applicationId,proto3" json:"application_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1564,6 +1577,13 @@ func (x *CreateApplicationRequest) GetApplication() *Application {
 		return x.Application
 	}
 	return nil
+}
+
+func (x *CreateApplicationRequest) GetApplicationId() string {
+	if x != nil {
+		return x.ApplicationId
+	}
+	return ""
 }
 
 type GetApplicationRequest struct {
@@ -2567,9 +2587,10 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\t \x01(\tR\x04etag:c\xeaA`\n" +
-	"#chapterhouse.tjsia.org/Organization\x12\x1corganizations/{organization}*\rorganizations2\forganization\"n\n" +
+	"#chapterhouse.tjsia.org/Organization\x12\x1corganizations/{organization}*\rorganizations2\forganization\"\x9c\x01\n" +
 	"\x19CreateOrganizationRequest\x12Q\n" +
-	"\forganization\x18\x01 \x01(\v2(.chapterhouse.membership.v1.OrganizationB\x03\xe0A\x02R\forganization\"Y\n" +
+	"\forganization\x18\x01 \x01(\v2(.chapterhouse.membership.v1.OrganizationB\x03\xe0A\x02R\forganization\x12,\n" +
+	"\x0forganization_id\x18\x02 \x01(\tB\x03\xe0A\x01R\x0eorganizationId\"Y\n" +
 	"\x16GetOrganizationRequest\x12?\n" +
 	"\x04name\x18\x01 \x01(\tB+\xe0A\x02\xfaA%\n" +
 	"#chapterhouse.tjsia.org/OrganizationR\x04name\"`\n" +
@@ -2663,10 +2684,11 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"decideTime\x12\x12\n" +
 	"\x04etag\x18\x0e \x01(\tR\x04etag:p\xeaAm\n" +
 	"\"chapterhouse.tjsia.org/Application\x12,branches/{branch}/applications/{application}*\fapplications2\vapplicationB\v\n" +
-	"\tapplicant\"\x87\x01\n" +
+	"\tapplicant\"\xb3\x01\n" +
 	"\x18CreateApplicationRequest\x12\x1b\n" +
 	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12N\n" +
-	"\vapplication\x18\x02 \x01(\v2'.chapterhouse.membership.v1.ApplicationB\x03\xe0A\x02R\vapplication\"W\n" +
+	"\vapplication\x18\x02 \x01(\v2'.chapterhouse.membership.v1.ApplicationB\x03\xe0A\x02R\vapplication\x12*\n" +
+	"\x0eapplication_id\x18\x03 \x01(\tB\x03\xe0A\x01R\rapplicationId\"W\n" +
 	"\x15GetApplicationRequest\x12>\n" +
 	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
 	"\"chapterhouse.tjsia.org/ApplicationR\x04name\"\xc5\x01\n" +

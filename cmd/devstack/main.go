@@ -1,0 +1,94 @@
+// Command devstack runs the whole Chapterhouse system in one process — the
+// four gRPC services and the REST gateway — on an embedded in-memory Redis
+// (or a real one with --redis-url), seeds demo data and prints tokens.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tjsia/chapterhouse/cmd/devstack/stack"
+	"github.com/tjsia/chapterhouse/platform/bootstrap"
+)
+
+func main() {
+	if bootstrap.PrintVersion(os.Args[1:], "devstack") {
+		return
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "devstack:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	redisURL := flag.String("redis-url", "", "Redis to use instead of the embedded in-memory store (redis://host:6379/0)")
+	httpAddr := flag.String("http-addr", "127.0.0.1:8080", "where the REST gateway listens")
+	tokensFile := flag.String("tokens-file", ".devstack/tokens.env", "where to write the demo tokens as shell exports (empty: don't)")
+	seed := flag.Bool("seed", true, "load demo organisations, people and members")
+	origins := flag.String("cors-origins", "http://localhost:3000", "comma-separated origins allowed to call the gateway from a browser")
+	flag.Parse()
+
+	ctx, stop := bootstrap.SignalContext()
+	defer stop()
+	// Request logs would bury the URL and tokens: warnings only, unless
+	// LOG_LEVEL asks for more.
+	level := slog.LevelWarn
+	if v := os.Getenv("LOG_LEVEL"); v != "" {
+		_ = level.UnmarshalText([]byte(v))
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if *redisURL == "" {
+		fmt.Println("Store: embedded in-memory Redis (miniredis). Data lives in memory only and is gone when devstack stops.")
+		fmt.Println("       Use --redis-url redis://127.0.0.1:6379/0 to keep it in a real Redis.")
+	} else {
+		fmt.Println("Store:", *redisURL)
+	}
+	s, err := stack.Start(ctx, stack.Options{RedisURL: *redisURL, HTTPAddr: *httpAddr, Logger: logger, AllowedOrigins: strings.Split(*origins, ",")})
+	if err != nil {
+		return err
+	}
+	if *seed {
+		seedCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err := s.Seed(seedCtx)
+		cancel()
+		if err != nil {
+			_ = s.Stop()
+			return err
+		}
+	}
+	tokens := s.DemoTokens()
+	fmt.Printf("\nChapterhouse is running.\n  REST gateway: %s\n  OpenAPI:      %s/openapi.json\n", s.GatewayURL, s.GatewayURL)
+	for _, name := range []string{"membership", "governance", "activities", "standards"} {
+		fmt.Printf("  gRPC %-11s %s\n", name+":", s.Addrs[name])
+	}
+	fmt.Println("\nDemo bearer tokens (valid 30 days):")
+	var exports strings.Builder
+	fmt.Fprintf(&exports, "export CH_URL=%s\n", s.GatewayURL)
+	for _, t := range tokens {
+		fmt.Printf("  %-16s %s (%s)\n    %s\n", t.Env, t.Subject, t.Role, t.Token)
+		fmt.Fprintf(&exports, "export %s=%s\n", t.Env, t.Token)
+	}
+	if *tokensFile != "" {
+		if err := os.MkdirAll(filepath.Dir(*tokensFile), 0o700); err == nil {
+			if err := os.WriteFile(*tokensFile, []byte(exports.String()), 0o600); err == nil {
+				fmt.Printf("\nThe same as shell exports: source %s\n", *tokensFile)
+			}
+		}
+	}
+	fmt.Println("\nPress Ctrl-C to stop.")
+	<-ctx.Done()
+	fmt.Println("\nStopping…")
+	if err := s.Stop(); err != nil {
+		slog.Error("devstack: stop", "err", err)
+		return err
+	}
+	fmt.Println("Stopped.")
+	return nil
+}

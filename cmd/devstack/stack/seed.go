@@ -1,0 +1,113 @@
+package stack
+
+import (
+	"context"
+	"fmt"
+
+	"google.golang.org/genproto/googleapis/type/date"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/tjsia/chapterhouse/platform/auth"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+)
+
+// Demo identities. Their tokens are printed by the devstack.
+const (
+	AdminSubject            = "people/admin"
+	GeneralSecretarySubject = "people/general-secretary"
+	GeneralCouncilSubject   = "people/general-council"
+	RepresentativeSubject   = "people/wang-wei"
+)
+
+// DemoToken is one printed token.
+type DemoToken struct {
+	Env, Role, Subject, Token string
+}
+
+// DemoTokens mints the demo users' tokens.
+func (s *Stack) DemoTokens() []DemoToken {
+	return []DemoToken{
+		{"ADMIN_TOKEN", auth.RoleAdmin, AdminSubject, s.Token(AdminSubject, auth.RoleAdmin)},
+		{"SECRETARY_TOKEN", auth.RoleGeneralSecretary, GeneralSecretarySubject, s.Token(GeneralSecretarySubject, auth.RoleGeneralSecretary)},
+		{"COUNCIL_TOKEN", auth.RoleGeneralCouncil, GeneralCouncilSubject, s.Token(GeneralCouncilSubject, auth.RoleGeneralCouncil)},
+		{"REP_TOKEN", "representative of organizations/zhiyuan-ai", RepresentativeSubject, s.Token(RepresentativeSubject)},
+	}
+}
+
+// Seed loads branch "ai" with demo organisations, people and two members,
+// through the membership gRPC API as the admin. It does nothing when the
+// demo data is already there (a restart on a persistent Redis).
+func (s *Stack) Seed(ctx context.Context) error {
+	conn, err := grpc.NewClient(s.Addrs["membership"], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("seed: dial: %w", err)
+	}
+	defer conn.Close()
+	client := membershipv1.NewMembershipServiceClient(conn)
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+s.Token(AdminSubject, auth.RoleAdmin))
+
+	if _, err := client.GetOrganization(ctx, &membershipv1.GetOrganizationRequest{Name: "organizations/zhiyuan-ai"}); err == nil {
+		return nil
+	} else if status.Code(err) != codes.NotFound {
+		return fmt.Errorf("seed: check: %w", err)
+	}
+	orgs := []struct {
+		id, name, code, summary string
+	}{
+		{"zhiyuan-ai", "天津智元人工智能科技有限公司", "91120116MA05JR7Q0E", "Large-model applications for manufacturing"},
+		{"haihe-data", "天津海河数据科技有限公司", "91120104MA06KL3W0M", "Data labelling and evaluation services"},
+	}
+	for _, o := range orgs {
+		if _, err := client.CreateOrganization(ctx, &membershipv1.CreateOrganizationRequest{OrganizationId: o.id,
+			Organization: &membershipv1.Organization{DisplayName: o.name, CreditCode: o.code, AiBusinessSummary: o.summary, Address: "天津市"}}); err != nil {
+			return fmt.Errorf("seed: organisation %s: %w", o.id, err)
+		}
+	}
+	if _, err := client.SetGeneralMembership(ctx, &membershipv1.SetGeneralMembershipRequest{Name: "organizations/zhiyuan-ai",
+		State: membershipv1.GeneralMembershipState_GENERAL_MEMBERSHIP_STATE_ACTIVE, Reason: "member of the general association since 2019"}); err != nil {
+		return fmt.Errorf("seed: general membership: %w", err)
+	}
+	people := []struct {
+		id string
+		p  *membershipv1.Person
+	}{
+		{"admin", &membershipv1.Person{DisplayName: "Branch Secretariat", BirthDate: &date.Date{Year: 1985, Month: 3, Day: 1}}},
+		{"general-secretary", &membershipv1.Person{DisplayName: "刘秘书长 (General Association Secretary-General)", BirthDate: &date.Date{Year: 1968, Month: 6, Day: 12}}},
+		{"general-council", &membershipv1.Person{DisplayName: "General Association Council", BirthDate: &date.Date{Year: 1970, Month: 1, Day: 1}}},
+		{"wang-wei", &membershipv1.Person{DisplayName: "王伟", BirthDate: &date.Date{Year: 1975, Month: 9, Day: 20},
+			Organization: "organizations/zhiyuan-ai", Rank: membershipv1.Rank_RANK_VICE_PRESIDENT, Title: "副总经理",
+			Expertise: []string{"large language models"}, Contact: &membershipv1.ContactInfo{Email: "wang.wei@example.com", Phone: "+86 22 5555 0101"}}},
+		{"zhao-lei", &membershipv1.Person{DisplayName: "赵磊", BirthDate: &date.Date{Year: 1980, Month: 2, Day: 14},
+			Organization: "organizations/haihe-data", Rank: membershipv1.Rank_RANK_PRESIDENT, Title: "总经理"}},
+		{"li-na", &membershipv1.Person{DisplayName: "李娜", BirthDate: &date.Date{Year: 1979, Month: 11, Day: 3},
+			Expertise: []string{"computer vision", "AI evaluation"}, AcademicCredentials: "Professor of Computer Science, Tianjin University; 60 papers on computer vision"}},
+	}
+	for _, p := range people {
+		if _, err := client.CreatePerson(ctx, &membershipv1.CreatePersonRequest{PersonId: p.id, Person: p.p}); err != nil {
+			return fmt.Errorf("seed: person %s: %w", p.id, err)
+		}
+	}
+	apps := []*membershipv1.CreateApplicationRequest{
+		{Parent: "branches/ai", ApplicationId: "zhiyuan-ai-2026", Application: &membershipv1.Application{
+			Applicant: &membershipv1.Application_Unit{Unit: &membershipv1.UnitApplicant{Organization: "organizations/zhiyuan-ai", Representative: "people/wang-wei"}},
+			Statement: "We build AI for Tianjin's manufacturers and want to help draft the branch's group standards."}},
+		{Parent: "branches/ai", ApplicationId: "li-na-2026", Application: &membershipv1.Application{
+			Applicant: &membershipv1.Application_Individual{Individual: &membershipv1.IndividualApplicant{Person: "people/li-na",
+				AcademicCredentials: "Professor of Computer Science, Tianjin University; 60 papers on computer vision",
+				Expertise:           []string{"computer vision", "AI evaluation"}}}}},
+	}
+	for _, req := range apps {
+		app, err := client.CreateApplication(ctx, req)
+		if err != nil {
+			return fmt.Errorf("seed: application %s: %w", req.GetApplicationId(), err)
+		}
+		if _, err := client.ApproveApplication(ctx, &membershipv1.ApproveApplicationRequest{Name: app.GetName(), Reason: "seeded demo member"}); err != nil {
+			return fmt.Errorf("seed: approve %s: %w", app.GetName(), err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,254 @@
+// Package stack starts the whole Chapterhouse system in one process: the
+// four gRPC services and the REST gateway, on miniredis or a given Redis.
+// The devstack command and the end-to-end tests both use it.
+package stack
+
+import (
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"golang.org/x/sync/errgroup"
+
+	gateway "github.com/tjsia/chapterhouse/gateway/app"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/redisstore"
+	"github.com/tjsia/chapterhouse/platform/telemetry"
+	activities "github.com/tjsia/chapterhouse/services/activities/app"
+	governance "github.com/tjsia/chapterhouse/services/governance/app"
+	membership "github.com/tjsia/chapterhouse/services/membership/app"
+	standards "github.com/tjsia/chapterhouse/services/standards/app"
+)
+
+// Options configure a stack.
+type Options struct {
+	// RedisURL of a real Redis; empty starts an embedded miniredis.
+	RedisURL string
+	// HTTPAddr for the gateway; default 127.0.0.1:0 (a free port).
+	HTTPAddr string
+	Logger   *slog.Logger
+	// SpanProcessor, when set, receives every service's spans (tests).
+	SpanProcessor sdktrace.SpanProcessor
+	// Getenv feeds OTEL_* settings; default os.Getenv.
+	Getenv func(string) string
+	// Branches membership serves; default ["ai"].
+	Branches []string
+	// AllowedOrigins for the gateway's CORS.
+	AllowedOrigins []string
+	// Now overrides the services' clock (tests).
+	Now func() time.Time
+}
+
+// Stack is a running system.
+type Stack struct {
+	// GatewayURL is the REST base URL, e.g. http://127.0.0.1:8080.
+	GatewayURL string
+	// Addrs are the services' gRPC addresses by name.
+	Addrs map[string]string
+	// Embedded is true when the store is the in-memory miniredis.
+	Embedded bool
+	// Redis is a client of the store, for tests that inspect it.
+	Redis redis.UniversalClient
+
+	signer *auth.Signer
+	cancel context.CancelFunc
+	group  *errgroup.Group
+	closes []func() error
+}
+
+// Start brings everything up and returns once the gateway reports ready.
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	if opts.HTTPAddr == "" {
+		opts.HTTPAddr = "127.0.0.1:0"
+	}
+	if len(opts.Branches) == 0 {
+		opts.Branches = []string{"ai"}
+	}
+	s := &Stack{Addrs: map[string]string{}}
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeAll()
+		}
+	}()
+
+	redisURL := opts.RedisURL
+	if redisURL == "" {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, fmt.Errorf("stack: start miniredis: %w", err)
+		}
+		s.closes = append(s.closes, func() error { mr.Close(); return nil })
+		redisURL = "redis://" + mr.Addr() + "/0"
+		s.Embedded = true
+	}
+
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("stack: signing key: %w", err)
+	}
+	s.signer = auth.NewSigner(key, auth.DefaultIssuer, auth.DefaultAudience)
+	verifier, err := auth.NewVerifier([]crypto.PublicKey{s.signer.PublicKey()}, auth.DefaultIssuer, auth.DefaultAudience)
+	if err != nil {
+		return nil, err
+	}
+
+	deps := func(name string) (bootstrap.Deps, error) {
+		tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: name, ServiceVersion: bootstrap.Version(), SpanProcessor: opts.SpanProcessor, Getenv: opts.Getenv})
+		if err != nil {
+			return bootstrap.Deps{}, err
+		}
+		s.closes = append(s.closes, func() error {
+			flush, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return tel.Shutdown(flush)
+		})
+		client, err := redisstore.Open(ctx, redisstore.Config{URL: redisURL, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider})
+		if err != nil {
+			return bootstrap.Deps{}, err
+		}
+		s.closes = append(s.closes, client.Close)
+		return bootstrap.Deps{Logger: opts.Logger.With("service", name), Telemetry: tel, Redis: client, Verifier: verifier}, nil
+	}
+	service := func(name string) (bootstrap.ServiceConfig, error) {
+		d, err := deps(name)
+		if err != nil {
+			return bootstrap.ServiceConfig{}, err
+		}
+		lis, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return bootstrap.ServiceConfig{}, fmt.Errorf("stack: listen for %s: %w", name, err)
+		}
+		s.Addrs[name] = lis.Addr().String()
+		return bootstrap.ServiceConfig{Deps: d, Listener: lis, ConsumerName: "devstack"}, nil
+	}
+
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	g, gctx := errgroup.WithContext(runCtx)
+	s.group = g
+
+	memberCfg, err := service(membership.Name)
+	if err != nil {
+		return nil, err
+	}
+	s.Redis = memberCfg.Redis
+	g.Go(func() error {
+		return membership.Run(gctx, membership.Config{ServiceConfig: memberCfg, Branches: opts.Branches, Now: opts.Now})
+	})
+	govCfg, err := service(governance.Name)
+	if err != nil {
+		return nil, err
+	}
+	g.Go(func() error { return governance.Run(gctx, governance.Config{ServiceConfig: govCfg}) })
+	actCfg, err := service(activities.Name)
+	if err != nil {
+		return nil, err
+	}
+	g.Go(func() error { return activities.Run(gctx, activities.Config{ServiceConfig: actCfg}) })
+	stdCfg, err := service(standards.Name)
+	if err != nil {
+		return nil, err
+	}
+	g.Go(func() error { return standards.Run(gctx, standards.Config{ServiceConfig: stdCfg}) })
+
+	gwDeps, err := deps(gateway.Name)
+	if err != nil {
+		return nil, err
+	}
+	gwLis, err := net.Listen("tcp", opts.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("stack: gateway listen on %s: %w", opts.HTTPAddr, err)
+	}
+	s.GatewayURL = "http://" + gwLis.Addr().String()
+	g.Go(func() error {
+		return gateway.Run(gctx, gateway.Config{
+			Logger: gwDeps.Logger, Telemetry: gwDeps.Telemetry, Listener: gwLis, AllowedOrigins: opts.AllowedOrigins,
+			Backends: gateway.Backends{
+				Membership: s.Addrs[membership.Name], Governance: s.Addrs[governance.Name],
+				Activities: s.Addrs[activities.Name], Standards: s.Addrs[standards.Name],
+			},
+		})
+	})
+	if err := s.waitReady(ctx, 15*time.Second); err != nil {
+		return nil, err
+	}
+	ok = true
+	return s, nil
+}
+
+func (s *Stack) waitReady(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: time.Second}
+	for {
+		resp, err := client.Get(s.GatewayURL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("stack: gateway not ready after %s (last error %v)", timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Token mints a bearer token for subject (people/<id>) with roles.
+func (s *Stack) Token(subject string, roles ...string) string {
+	tok, err := s.signer.Sign(subject, roles, 30*24*time.Hour)
+	if err != nil {
+		panic(err) // Ed25519 signing of a fixed claim set cannot fail.
+	}
+	return tok
+}
+
+// Wait blocks until the stack stops; it returns the first failure.
+func (s *Stack) Wait() error { return s.group.Wait() }
+
+// Stop shuts everything down gracefully and releases it.
+func (s *Stack) Stop() error {
+	s.cancel()
+	err := s.group.Wait()
+	s.closeAll()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func (s *Stack) closeAll() {
+	if s.cancel != nil {
+		s.cancel()
+	}
+	if s.group != nil {
+		_ = s.group.Wait()
+	}
+	for i := len(s.closes) - 1; i >= 0; i-- {
+		_ = s.closes[i]()
+	}
+	s.closes = nil
+}

@@ -1,0 +1,254 @@
+// Package app is the REST gateway's one public entry point: both its own
+// binary and the devstack call Run (or NewHandler, in tests).
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"time"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
+	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
+	"github.com/tjsia/chapterhouse/gateway/internal/readiness"
+	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/telemetry"
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+	"github.com/tjsia/chapterhouse/proto/gen/go/openapi"
+)
+
+// Name is the gateway's service name in telemetry.
+const Name = "gateway"
+
+// Backends are the services' gRPC addresses (host:port).
+type Backends struct {
+	Membership, Governance, Activities, Standards string
+}
+
+// Config configures the gateway.
+type Config struct {
+	Logger    *slog.Logger
+	Telemetry *telemetry.Providers
+	Listener  net.Listener
+	Backends  Backends
+	// AllowedOrigins for CORS; empty allows no cross-origin calls.
+	AllowedOrigins []string
+	// MaxBodyBytes bounds request bodies; default 1 MiB.
+	MaxBodyBytes int64
+	// DrainDelay: how long /readyz fails before the server stops.
+	DrainDelay time.Duration
+}
+
+// forwardedHeaders is the allowlist of HTTP headers passed to the services
+// as gRPC metadata; anything else stays at the edge.
+var forwardedHeaders = map[string]string{
+	"Authorization":   "authorization",
+	"X-Request-Id":    "x-request-id",
+	"Idempotency-Key": "idempotency-key",
+}
+
+// returnedHeaders are the gRPC response headers shown to REST clients.
+var returnedHeaders = map[string]string{
+	"idempotent-replay": "Idempotent-Replay",
+}
+
+// Handler is the gateway's HTTP handler and the connections it owns.
+type Handler struct {
+	http.Handler
+	conns     []*grpc.ClientConn
+	readiness *readiness.Checker
+}
+
+// Close closes the backend connections.
+func (h *Handler) Close() error {
+	var errs []error
+	for _, c := range h.conns {
+		errs = append(errs, c.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// NewHandler builds the full HTTP handler: otelhttp around recovery,
+// request ids, CORS, gzip and the body limit, around the routes.
+func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
+	if cfg.Logger == nil || cfg.Telemetry == nil {
+		return nil, errors.New("gateway: Config needs Logger and Telemetry")
+	}
+	if cfg.MaxBodyBytes == 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	mux := runtime.NewServeMux(
+		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
+			md, ok := forwardedHeaders[textproto.CanonicalMIMEHeaderKey(key)]
+			return md, ok
+		}),
+		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) {
+			h, ok := returnedHeaders[strings.ToLower(key)]
+			return h, ok
+		}),
+		runtime.WithErrorHandler(errorbody.Handler),
+		runtime.WithRoutingErrorHandler(errorbody.RoutingHandler),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+			MarshalOptions: protojson.MarshalOptions{},
+			// Unknown fields are an error: a misspelt field must not be
+			// silently dropped from a write.
+			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
+		}),
+	)
+	h := &Handler{}
+	dial := func(addr string) (*grpc.ClientConn, error) {
+		conn, err := grpc.NewClient(addr,
+			grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithStatsHandler(otelgrpc.NewClientHandler(
+				otelgrpc.WithTracerProvider(cfg.Telemetry.TracerProvider),
+				otelgrpc.WithMeterProvider(cfg.Telemetry.MeterProvider),
+				otelgrpc.WithPropagators(cfg.Telemetry.Propagator),
+			)),
+			grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
+		)
+		if err != nil {
+			return nil, fmt.Errorf("gateway: dial %s: %w", addr, err)
+		}
+		h.conns = append(h.conns, conn)
+		return conn, nil
+	}
+	type backend struct {
+		name, addr string
+		register   func(*grpc.ClientConn) error
+	}
+	backends := []backend{
+		{"membership", cfg.Backends.Membership, func(c *grpc.ClientConn) error {
+			return membershipv1.RegisterMembershipServiceHandlerClient(ctx, mux, membershipv1.NewMembershipServiceClient(c))
+		}},
+		{"governance", cfg.Backends.Governance, func(c *grpc.ClientConn) error {
+			return governancev1.RegisterGovernanceServiceHandlerClient(ctx, mux, governancev1.NewGovernanceServiceClient(c))
+		}},
+		{"activities", cfg.Backends.Activities, func(c *grpc.ClientConn) error {
+			return activitiesv1.RegisterActivitiesServiceHandlerClient(ctx, mux, activitiesv1.NewActivitiesServiceClient(c))
+		}},
+		{"standards", cfg.Backends.Standards, func(c *grpc.ClientConn) error {
+			return standardsv1.RegisterStandardsServiceHandlerClient(ctx, mux, standardsv1.NewStandardsServiceClient(c))
+		}},
+	}
+	health := map[string]grpc.ClientConnInterface{}
+	for _, b := range backends {
+		if b.addr == "" {
+			_ = h.Close()
+			return nil, fmt.Errorf("gateway: no address for %s", b.name)
+		}
+		conn, err := dial(b.addr)
+		if err != nil {
+			_ = h.Close()
+			return nil, err
+		}
+		if err := b.register(conn); err != nil {
+			_ = h.Close()
+			return nil, fmt.Errorf("gateway: register %s: %w", b.name, err)
+		}
+		health[b.name] = conn
+	}
+	h.readiness = readiness.New(health, 2*time.Second)
+
+	routes := http.NewServeMux()
+	routes.HandleFunc("GET /healthz", readiness.Liveness)
+	routes.Handle("GET /readyz", h.readiness)
+	routes.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openapi.Document())
+	})
+	routes.Handle("/", middleware.LimitBody(cfg.MaxBodyBytes)(mux))
+
+	inner := middleware.Chain(routes,
+		middleware.Recover(cfg.Logger),
+		middleware.RequestID,
+		middleware.CORS(cfg.AllowedOrigins),
+		middleware.Gzip,
+	)
+	h.Handler = otelhttp.NewHandler(inner, "gateway",
+		otelhttp.WithTracerProvider(cfg.Telemetry.TracerProvider),
+		otelhttp.WithMeterProvider(cfg.Telemetry.MeterProvider),
+		otelhttp.WithPropagators(cfg.Telemetry.Propagator),
+		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }),
+	)
+	return h, nil
+}
+
+// Run serves until ctx is done, then fails /readyz for DrainDelay and shuts
+// down, letting in-flight requests finish.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Listener == nil {
+		return errors.New("gateway: Config needs a Listener")
+	}
+	h, err := NewHandler(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer h.Close()
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(cfg.Listener) }()
+	cfg.Logger.InfoContext(ctx, "gateway listening", "addr", cfg.Listener.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("gateway: serve: %w", err)
+	case <-ctx.Done():
+	}
+	h.readiness.Drain()
+	time.Sleep(cfg.DrainDelay)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("gateway: shutdown: %w", err)
+	}
+	cfg.Logger.Info("gateway stopped")
+	return nil
+}
+
+// ConfigFromEnv reads the gateway settings from the environment.
+func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, error) {
+	drain, err := bootstrap.Duration(getenv, "DRAIN_DELAY", 5*time.Second)
+	if err != nil {
+		return Config{}, err
+	}
+	lis, err := net.Listen("tcp", bootstrap.Env(getenv, "LISTEN_ADDR", ":8080"))
+	if err != nil {
+		return Config{}, fmt.Errorf("gateway: listen: %w", err)
+	}
+	var origins []string
+	for _, o := range strings.Split(getenv("CORS_ALLOWED_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	return Config{
+		Logger: deps.Logger, Telemetry: deps.Telemetry, Listener: lis, DrainDelay: drain, AllowedOrigins: origins,
+		Backends: Backends{
+			Membership: bootstrap.Env(getenv, "MEMBERSHIP_ADDR", "localhost:8081"),
+			Governance: bootstrap.Env(getenv, "GOVERNANCE_ADDR", "localhost:8082"),
+			Activities: bootstrap.Env(getenv, "ACTIVITIES_ADDR", "localhost:8083"),
+			Standards:  bootstrap.Env(getenv, "STANDARDS_ADDR", "localhost:8084"),
+		},
+	}, nil
+}

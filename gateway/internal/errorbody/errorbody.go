@@ -1,0 +1,174 @@
+// Package errorbody writes the gateway's one JSON error shape. Every error a
+// REST client sees — from a service, from routing, from a bad body — has it:
+//
+//	{
+//	  "error": {
+//	    "code": 400,                      // HTTP status
+//	    "status": "INVALID_ARGUMENT",     // gRPC code name
+//	    "message": "human-readable text",
+//	    "reason": "CHARTER_VIOLATION",    // google.rpc.ErrorInfo.reason
+//	    "domain": "chapterhouse",
+//	    "metadata": {"rules": "M2,M3"},   // google.rpc.ErrorInfo.metadata
+//	    "fieldViolations": [{"field": "...", "description": "..."}],
+//	    "violations": [{"rule": "M3", "reason": "...", "message": "..."}],
+//	    "details": [ ...google.rpc.Status details, with "@type"... ]
+//	  }
+//	}
+package errorbody
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// Body is the top-level error document.
+type Body struct {
+	Error Error `json:"error"`
+}
+
+// Error is the documented error object.
+type Error struct {
+	Code            int               `json:"code"`
+	Status          string            `json:"status"`
+	Message         string            `json:"message"`
+	Reason          string            `json:"reason,omitempty"`
+	Domain          string            `json:"domain,omitempty"`
+	Metadata        map[string]string `json:"metadata,omitempty"`
+	FieldViolations []FieldViolation  `json:"fieldViolations,omitempty"`
+	Violations      []Violation       `json:"violations,omitempty"`
+	Details         []json.RawMessage `json:"details,omitempty"`
+}
+
+// FieldViolation is one bad request field.
+type FieldViolation struct {
+	Field       string `json:"field"`
+	Description string `json:"description"`
+}
+
+// Violation is one broken charter rule.
+type Violation struct {
+	Rule    string `json:"rule"`
+	Reason  string `json:"reason,omitempty"`
+	Message string `json:"message"`
+}
+
+// Reasons mapped to a more precise HTTP status than their gRPC code gives.
+var reasonStatus = map[string]int{
+	"IDEMPOTENCY_KEY_REUSED": http.StatusUnprocessableEntity,
+	"BODY_TOO_LARGE":         http.StatusRequestEntityTooLarge,
+}
+
+// FromStatus builds the body for st.
+func FromStatus(st *status.Status) Body {
+	e := Error{
+		Code:    runtime.HTTPStatusFromCode(st.Code()),
+		Status:  st.Code().String(),
+		Message: st.Message(),
+	}
+	switch st.Code() {
+	case codes.Unknown, codes.Internal, codes.DataLoss:
+		// Never leak internals to clients; the service logged them.
+		e.Message, e.Status, e.Code = "internal error", "INTERNAL", http.StatusInternalServerError
+	default:
+		e.Status = codeName(st.Code())
+	}
+	for _, d := range st.Proto().GetDetails() {
+		if raw, err := protojson.Marshal(d); err == nil {
+			e.Details = append(e.Details, raw)
+		}
+	}
+	for _, d := range st.Details() {
+		switch d := d.(type) {
+		case *errdetails.ErrorInfo:
+			e.Reason, e.Domain, e.Metadata = d.GetReason(), d.GetDomain(), d.GetMetadata()
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				e.FieldViolations = append(e.FieldViolations, FieldViolation{Field: v.GetField(), Description: v.GetDescription()})
+			}
+		case *errdetails.PreconditionFailure:
+			for _, v := range d.GetViolations() {
+				e.Violations = append(e.Violations, Violation{Rule: v.GetType(), Reason: v.GetSubject(), Message: v.GetDescription()})
+			}
+		}
+	}
+	if code, ok := reasonStatus[e.Reason]; ok {
+		e.Code = code
+	}
+	return Body{Error: e}
+}
+
+func codeName(c codes.Code) string {
+	// codes.Code.String gives "InvalidArgument"; clients expect the
+	// canonical upper-snake name, as in google.rpc.Code.
+	var b strings.Builder
+	for i, r := range c.String() {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	name := strings.ToUpper(b.String())
+	if name == "O_K" {
+		return "OK"
+	}
+	return name
+}
+
+// Write writes body with its status code.
+func Write(w http.ResponseWriter, body Body) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Del("Content-Length")
+	w.WriteHeader(body.Error.Code)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// WriteStatus writes a body for a gRPC code and message with a reason.
+func WriteStatus(w http.ResponseWriter, code codes.Code, reason, message string) {
+	st := status.New(code, message)
+	if reason != "" {
+		if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: "chapterhouse"}); err == nil {
+			st = withInfo
+		}
+	}
+	Write(w, FromStatus(st))
+}
+
+// Handler is the grpc-gateway error handler.
+func Handler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {
+	st := status.Convert(err)
+	// A body cut off by the size limit surfaces from the JSON decoder as an
+	// INVALID_ARGUMENT; it is really 413.
+	if strings.Contains(st.Message(), "http: request body too large") {
+		WriteStatus(w, codes.InvalidArgument, "BODY_TOO_LARGE", "request body is larger than the gateway accepts")
+		return
+	}
+	if st.Code() == codes.InvalidArgument && len(st.Details()) == 0 {
+		// Bodies the gateway itself could not decode (malformed JSON,
+		// unknown fields, wrong types) arrive without details.
+		WriteStatus(w, codes.InvalidArgument, "MALFORMED_REQUEST", st.Message())
+		return
+	}
+	Write(w, FromStatus(st))
+}
+
+// RoutingHandler answers unknown paths and methods with the same shape.
+func RoutingHandler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, httpStatus int) {
+	switch httpStatus {
+	case http.StatusMethodNotAllowed:
+		body := FromStatus(status.New(codes.Unimplemented, "method not allowed on this path"))
+		body.Error.Code, body.Error.Reason = http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"
+		Write(w, body)
+	case http.StatusBadRequest:
+		WriteStatus(w, codes.InvalidArgument, "MALFORMED_REQUEST", "bad request")
+	default:
+		WriteStatus(w, codes.NotFound, "NO_SUCH_PATH", "no such path")
+	}
+}
