@@ -218,8 +218,12 @@ func (t *Tx) Commit(ctx context.Context, client redis.Scripter) error {
 			args = append(args, a)
 		}
 	}
+	// Compare the part Redis Cluster hashes (the first {...}), not mere
+	// containment: "{other}:{tag}:k" contains the tag but lives in other's
+	// slot.
+	slot := hashTag(tagged)
 	for _, k := range keys {
-		if !strings.Contains(k, tagged) {
+		if hashTag(k) != slot {
 			return fmt.Errorf("redistx: key %q is outside slot %s", k, tagged)
 		}
 	}
@@ -236,6 +240,18 @@ func (t *Tx) Commit(ctx context.Context, client redis.Scripter) error {
 		return &ConditionFailedError{Index: i - 1, Label: c.label, Current: res[2]}
 	}
 	return fmt.Errorf("redistx: unexpected reply %q", res)
+}
+
+// hashTag is the part of key that Redis Cluster hashes: the text between
+// the first "{" and the first "}" after it when that is not empty, else the
+// whole key.
+func hashTag(key string) string {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			return key[i+1 : i+1+j]
+		}
+	}
+	return key
 }
 
 // Record is a stored record.

@@ -168,7 +168,10 @@ func (s *Service) ListApplications(ctx context.Context, p auth.Principal, req *m
 
 // decideApplication runs one decision on an application with optimistic
 // retries; decide returns the new application and extra work to commit.
-func (s *Service) decideApplication(ctx context.Context, name, clientEtag string, decide func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error)) (*membershipv1.Application, error) {
+//
+// authorize, when set, runs before the etag check: a caller who may not act
+// learns nothing about the application, not even that it changed.
+func (s *Service) decideApplication(ctx context.Context, name, clientEtag string, authorize func(cur *membershipv1.Application) error, decide func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error)) (*membershipv1.Application, error) {
 	branch, id, err := s.parseInBranch(name, "applications")
 	if err != nil {
 		return nil, err
@@ -178,6 +181,11 @@ func (s *Service) decideApplication(ctx context.Context, name, clientEtag string
 		cur, err := s.repo.GetApplication(ctx, branch, id)
 		if err != nil {
 			return notFound(err, name)
+		}
+		if authorize != nil {
+			if err := authorize(cur); err != nil {
+				return err
+			}
 		}
 		if err := checkEtag(name, cur.GetEtag(), clientEtag); err != nil {
 			return err
@@ -201,7 +209,7 @@ func (s *Service) ApproveApplication(ctx context.Context, p auth.Principal, req 
 	if v := ValidateReason(req.GetReason(), false); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
-	return s.decideApplication(ctx, req.GetName(), req.GetEtag(), func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error) {
+	return s.decideApplication(ctx, req.GetName(), req.GetEtag(), nil, func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error) {
 		if err := CheckApprove(cur); err != nil {
 			return nil, err
 		}
@@ -260,13 +268,16 @@ func (s *Service) WithdrawApplication(ctx context.Context, p auth.Principal, req
 }
 
 func (s *Service) closeApplication(ctx context.Context, p auth.Principal, name, etag, reason, action string, to membershipv1.ApplicationState, applicantMay bool) (*membershipv1.Application, error) {
-	return s.decideApplication(ctx, name, etag, func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error) {
-		if !p.IsAdmin() && !(applicantMay && (p.Subject == ApplicantPerson(cur) || p.Subject == cur.GetSubmitter())) {
-			if !applicantMay {
-				return nil, apierr.PermissionDenied("only admins may " + action + " applications")
-			}
-			return nil, apierr.NotFound(name)
+	authorize := func(cur *membershipv1.Application) error {
+		if p.IsAdmin() || (applicantMay && (p.Subject == ApplicantPerson(cur) || p.Subject == cur.GetSubmitter())) {
+			return nil
 		}
+		if !applicantMay {
+			return apierr.PermissionDenied("only admins may " + action + " applications")
+		}
+		return apierr.NotFound(name)
+	}
+	return s.decideApplication(ctx, name, etag, authorize, func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error) {
 		if err := CheckClose(cur, action); err != nil {
 			return nil, err
 		}

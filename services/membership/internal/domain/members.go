@@ -68,7 +68,8 @@ func MemberSubject(m *membershipv1.Member) string {
 }
 
 // changeMember runs one member change with optimistic retries.
-func (s *Service) changeMember(ctx context.Context, name, clientEtag string, change func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error)) (*membershipv1.Member, error) {
+// authorize, when set, runs before the etag check.
+func (s *Service) changeMember(ctx context.Context, name, clientEtag string, authorize func(cur *membershipv1.Member) error, change func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error)) (*membershipv1.Member, error) {
 	branch, id, err := s.parseInBranch(name, "members")
 	if err != nil {
 		return nil, err
@@ -78,6 +79,11 @@ func (s *Service) changeMember(ctx context.Context, name, clientEtag string, cha
 		cur, err := s.repo.GetMember(ctx, branch, id)
 		if err != nil {
 			return notFound(err, name)
+		}
+		if authorize != nil {
+			if err := authorize(cur); err != nil {
+				return err
+			}
 		}
 		if err := checkEtag(name, cur.GetEtag(), clientEtag); err != nil {
 			return err
@@ -100,7 +106,7 @@ func (s *Service) SetMemberState(ctx context.Context, p auth.Principal, name, ac
 	if v := ValidateReason(reason, true); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
-	return s.changeMember(ctx, name, etag, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
+	return s.changeMember(ctx, name, etag, nil, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
 		to, err := MemberTransition(cur, action)
 		if err != nil {
 			return nil, err
@@ -147,10 +153,13 @@ func (s *Service) ChangeRepresentative(ctx context.Context, p auth.Principal, re
 	if err != nil {
 		return nil, err
 	}
-	return s.changeMember(ctx, req.GetName(), req.GetEtag(), func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
-		if !p.IsAdmin() && p.Subject != cur.GetPerson() {
-			return nil, apierr.PermissionDenied("only admins and the current representative may change the representative")
+	authorize := func(cur *membershipv1.Member) error {
+		if p.IsAdmin() || p.Subject == cur.GetPerson() {
+			return nil
 		}
+		return apierr.PermissionDenied("only admins and the current representative may change the representative")
+	}
+	return s.changeMember(ctx, req.GetName(), req.GetEtag(), authorize, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
 		if cur.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT {
 			return nil, apierr.New(codes.FailedPrecondition, ReasonNotAUnitMember, cur.GetName()+" is an individual member and has no representative", nil)
 		}

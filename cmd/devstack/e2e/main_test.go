@@ -1,0 +1,59 @@
+// Package e2e drives the whole system — four services and the gateway, on a
+// real redis-server — through REST the way a mobile client does.
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"testing"
+
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/tjsia/chapterhouse/cmd/devstack/stack"
+	"github.com/tjsia/chapterhouse/platform/redistest"
+)
+
+var (
+	sys   *stack.Stack
+	spans = tracetest.NewSpanRecorder()
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	srv, err := redistest.StartProcess()
+	if errors.Is(err, exec.ErrNotFound) {
+		if os.Getenv("CI") != "" {
+			fmt.Fprintln(os.Stderr, "e2e: redis-server is required under CI:", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stderr, "e2e: skipping, redis-server not installed:", err)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer srv.Stop()
+	sys, err = stack.Start(context.Background(), stack.Options{
+		RedisURL:       srv.URL(),
+		SpanProcessor:  spans,
+		AllowedOrigins: []string{"https://app.example.org"},
+		Getenv:         func(string) string { return "" },
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: start stack:", err)
+		return 1
+	}
+	defer sys.Stop()
+	if err := sys.Seed(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: seed:", err)
+		return 1
+	}
+	return m.Run()
+}
