@@ -19,5 +19,8 @@ trap 'rm -rf "$tmp"' EXIT
 git archive "$against" proto/chapterhouse buf.yaml | tar -x -C "$tmp"
 cp -r third_party "$tmp/"
 (cd "$tmp" && "$OLDPWD/.bin/buf" build -o image.binpb)
-.bin/buf breaking --against "$tmp/image.binpb"
+# Compare image to image: a two-module workspace input would be split into
+# one image per module and not line up with the single previous image.
+.bin/buf build -o "$tmp/current.binpb"
+.bin/buf breaking "$tmp/current.binpb" --against "$tmp/image.binpb" --config buf.yaml
 echo "breaking: no breaking changes against $against ($(git rev-parse --short "$against"))"

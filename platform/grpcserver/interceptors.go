@@ -212,10 +212,20 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 			_ = grpc.SetHeader(ctx, metadata.Pairs("idempotent-replay", "true"))
 			return resp, nil
 		}
-		resp, herr := handler(ctx, req)
 		// Use a context that outlives a cancelled request: the outcome must
 		// be recorded even if the client went away.
 		bg := context.WithoutCancel(ctx)
+		// A handler that panics (recoverUnary turns it into Internal) has
+		// failed too: release the key, or every retry would be refused as
+		// still in progress until the pending claim expires.
+		returned := false
+		defer func() {
+			if !returned {
+				_ = store.Abandon(bg, key)
+			}
+		}()
+		resp, herr := handler(ctx, req)
+		returned = true
 		if herr != nil {
 			_ = store.Abandon(bg, key)
 			return resp, herr

@@ -1,0 +1,440 @@
+package grpcserver_test
+
+import (
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/grpcserver"
+	"github.com/tjsia/chapterhouse/platform/idempotency"
+	"github.com/tjsia/chapterhouse/platform/redistest"
+	"github.com/tjsia/chapterhouse/platform/telemetry"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+)
+
+// fakeMembership gives the server unary methods to call.
+type fakeMembership struct {
+	membershipv1.UnimplementedMembershipServiceServer
+
+	mu         sync.Mutex
+	creates    int
+	principals []auth.Principal // seen by GetOrganization (zero value if none)
+	authed     []bool
+}
+
+func (f *fakeMembership) GetOrganization(ctx context.Context, req *membershipv1.GetOrganizationRequest) (*membershipv1.Organization, error) {
+	if req.GetName() == "organizations/panic" {
+		panic("handler exploded")
+	}
+	p, ok := auth.FromContext(ctx)
+	f.mu.Lock()
+	f.principals = append(f.principals, p)
+	f.authed = append(f.authed, ok)
+	f.mu.Unlock()
+	return &membershipv1.Organization{Name: req.GetName(), DisplayName: p.Subject}, nil
+}
+
+func (f *fakeMembership) CreateOrganization(ctx context.Context, req *membershipv1.CreateOrganizationRequest) (*membershipv1.Organization, error) {
+	f.mu.Lock()
+	f.creates++
+	n := f.creates
+	f.mu.Unlock()
+	switch req.GetOrganizationId() {
+	case "fails":
+		return nil, status.Error(codes.FailedPrecondition, "refused")
+	case "panics":
+		panic("create exploded")
+	}
+	return &membershipv1.Organization{
+		Name:        fmt.Sprintf("organizations/%s-%d", req.GetOrganizationId(), n),
+		DisplayName: req.GetOrganization().GetDisplayName(),
+	}, nil
+}
+
+func (f *fakeMembership) createCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.creates
+}
+
+type harness struct {
+	client  membershipv1.MembershipServiceClient
+	health  healthpb.HealthClient
+	fake    *fakeMembership
+	signer  *auth.Signer
+	cancel  context.CancelFunc
+	served  chan error
+	tokenOf func(subject string) string
+}
+
+func start(t *testing.T, mod func(*grpcserver.Config)) *harness {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer := auth.NewSigner(priv, auth.DefaultIssuer, auth.DefaultAudience)
+	verifier, err := auth.NewVerifier([]crypto.PublicKey{signer.PublicKey()}, auth.DefaultIssuer, auth.DefaultAudience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel, err := telemetry.New(context.Background(), telemetry.Config{ServiceName: "test", Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tel.Shutdown(context.Background()) })
+	cfg := grpcserver.Config{
+		Name:      "test",
+		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Telemetry: tel,
+		Verifier:  verifier,
+	}
+	if mod != nil {
+		mod(&cfg)
+	}
+	srv, err := grpcserver.New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	fake := &fakeMembership{}
+	membershipv1.RegisterMembershipServiceServer(srv.GRPC(), fake)
+
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, lis) }()
+
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{
+		client: membershipv1.NewMembershipServiceClient(conn),
+		health: healthpb.NewHealthClient(conn),
+		fake:   fake, signer: signer, cancel: cancel, served: served,
+	}
+	h.tokenOf = func(subject string) string {
+		tok, err := signer.Sign(subject, []string{auth.RoleAdmin}, time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = conn.Close()
+		select {
+		case <-served:
+		case <-time.After(30 * time.Second):
+			t.Error("Serve did not return after cancel")
+		}
+	})
+	return h
+}
+
+func withToken(ctx context.Context, tok string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+tok)
+}
+
+func errorInfo(err error) *errdetails.ErrorInfo {
+	for _, d := range status.Convert(err).Details() {
+		if info, ok := d.(*errdetails.ErrorInfo); ok {
+			return info
+		}
+	}
+	return nil
+}
+
+func TestAuthentication(t *testing.T) {
+	h := start(t, nil)
+	expired, err := h.signer.Sign("people/alice", nil, -time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := h.tokenOf("people/alice")
+	tests := []struct {
+		name     string
+		md       []string
+		wantCode codes.Code
+	}{
+		{"no token", nil, codes.Unauthenticated},
+		{"garbage token", []string{"authorization", "Bearer not.a.jwt"}, codes.Unauthenticated},
+		{"expired token", []string{"authorization", "Bearer " + expired}, codes.Unauthenticated},
+		{"not a bearer scheme", []string{"authorization", "Basic " + valid}, codes.Unauthenticated},
+		{"valid token", []string{"authorization", "Bearer " + valid}, codes.OK},
+		{"lower-case scheme", []string{"authorization", "bearer " + valid}, codes.OK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := metadata.AppendToOutgoingContext(context.Background(), tt.md...)
+			org, err := h.client.GetOrganization(ctx, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"})
+			if code := status.Code(err); code != tt.wantCode {
+				t.Fatalf("code = %v (%v), want %v", code, err, tt.wantCode)
+			}
+			if tt.wantCode != codes.OK {
+				if info := errorInfo(err); info == nil || info.GetReason() != "UNAUTHENTICATED" {
+					t.Errorf("ErrorInfo = %v, want reason UNAUTHENTICATED", info)
+				}
+				return
+			}
+			if org.GetDisplayName() != "people/alice" {
+				t.Errorf("handler saw subject %q, want people/alice", org.GetDisplayName())
+			}
+		})
+	}
+	// Only the two valid calls reached the handler, each with the principal.
+	h.fake.mu.Lock()
+	defer h.fake.mu.Unlock()
+	if len(h.fake.principals) != 2 {
+		t.Fatalf("handler called %d times, want 2", len(h.fake.principals))
+	}
+	for _, p := range h.fake.principals {
+		if p.Subject != "people/alice" || !p.IsAdmin() || p.Token != valid {
+			t.Errorf("principal = %+v", p)
+		}
+	}
+}
+
+func TestPublicMethods(t *testing.T) {
+	h := start(t, func(c *grpcserver.Config) {
+		c.PublicMethods = []string{membershipv1.MembershipService_GetOrganization_FullMethodName}
+	})
+	ctx := context.Background()
+	// Public: callable anonymously, with no principal.
+	if _, err := h.client.GetOrganization(ctx, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"}); err != nil {
+		t.Fatalf("anonymous public call: %v", err)
+	}
+	// A token that is present must still be valid.
+	_, err := h.client.GetOrganization(withToken(ctx, "garbage"), &membershipv1.GetOrganizationRequest{Name: "organizations/o1"})
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("public call with bad token: code %v, want Unauthenticated", status.Code(err))
+	}
+	// Other methods stay protected.
+	_, err = h.client.CreateOrganization(ctx, &membershipv1.CreateOrganizationRequest{OrganizationId: "x"})
+	if status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("non-public call: code %v, want Unauthenticated", status.Code(err))
+	}
+	h.fake.mu.Lock()
+	defer h.fake.mu.Unlock()
+	if len(h.fake.authed) != 1 || h.fake.authed[0] {
+		t.Fatalf("handler calls/authenticated = %v, want one anonymous call", h.fake.authed)
+	}
+}
+
+func TestHealthIsPublicAndServing(t *testing.T) {
+	h := start(t, nil)
+	for _, service := range []string{"", "chapterhouse.membership.v1.MembershipService"} {
+		resp, err := h.health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: service})
+		if err != nil {
+			t.Fatalf("Check(%q): %v", service, err)
+		}
+		if resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("Check(%q) = %v, want SERVING", service, resp.GetStatus())
+		}
+	}
+}
+
+func TestPanicBecomesInternal(t *testing.T) {
+	h := start(t, nil)
+	ctx := withToken(context.Background(), h.tokenOf("people/alice"))
+	_, err := h.client.GetOrganization(ctx, &membershipv1.GetOrganizationRequest{Name: "organizations/panic"})
+	st := status.Convert(err)
+	if st.Code() != codes.Internal || st.Message() != "internal error" {
+		t.Fatalf("panic: status = %v %q, want Internal \"internal error\"", st.Code(), st.Message())
+	}
+	// The server survives and keeps serving.
+	org, err := h.client.GetOrganization(ctx, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"})
+	if err != nil || org.GetName() != "organizations/o1" {
+		t.Fatalf("call after panic = %v, %v", org, err)
+	}
+}
+
+func TestIdempotencyKeyReplay(t *testing.T) {
+	rc := redistest.Start(t).Client()
+	t.Cleanup(func() { _ = rc.Close() })
+	h := start(t, func(c *grpcserver.Config) { c.Idempotency = idempotency.New(rc, time.Hour) })
+
+	alice := withToken(context.Background(), h.tokenOf("people/alice"))
+	bob := withToken(context.Background(), h.tokenOf("people/bob"))
+	withKey := func(ctx context.Context, key string) context.Context {
+		return metadata.AppendToOutgoingContext(ctx, grpcserver.IdempotencyKeyHeader, key)
+	}
+	req := func(id string) *membershipv1.CreateOrganizationRequest {
+		return &membershipv1.CreateOrganizationRequest{OrganizationId: id, Organization: &membershipv1.Organization{DisplayName: "Org " + id}}
+	}
+	type result struct {
+		org    *membershipv1.Organization
+		err    error
+		replay []string
+	}
+	call := func(ctx context.Context, r *membershipv1.CreateOrganizationRequest) result {
+		var hdr metadata.MD
+		org, err := h.client.CreateOrganization(ctx, r, grpc.Header(&hdr))
+		return result{org, err, hdr.Get("idempotent-replay")}
+	}
+
+	// First call runs the handler; the repeat replays its response.
+	first := call(withKey(alice, "k1"), req("a"))
+	if first.err != nil || first.org.GetName() != "organizations/a-1" || len(first.replay) != 0 {
+		t.Fatalf("first call = %v, %v, replay header %v", first.org, first.err, first.replay)
+	}
+	second := call(withKey(alice, "k1"), req("a"))
+	if second.err != nil {
+		t.Fatalf("repeat: %v", second.err)
+	}
+	if second.org.GetName() != first.org.GetName() || second.org.GetDisplayName() != "Org a" {
+		t.Errorf("repeat returned %v, want the first response %v", second.org, first.org)
+	}
+	if len(second.replay) != 1 || second.replay[0] != "true" {
+		t.Errorf("repeat idempotent-replay header = %v, want [true]", second.replay)
+	}
+	if n := h.fake.createCount(); n != 1 {
+		t.Fatalf("handler called %d times, want 1", n)
+	}
+
+	// Same key, different request: rejected without running the handler.
+	reused := call(withKey(alice, "k1"), req("b"))
+	if status.Code(reused.err) != codes.InvalidArgument {
+		t.Fatalf("reused key: code %v (%v), want InvalidArgument", status.Code(reused.err), reused.err)
+	}
+	if info := errorInfo(reused.err); info.GetReason() != "IDEMPOTENCY_KEY_REUSED" || info.GetDomain() != "chapterhouse" {
+		t.Errorf("reused key ErrorInfo = %v", info)
+	}
+	if n := h.fake.createCount(); n != 1 {
+		t.Fatalf("handler called %d times after reuse, want 1", n)
+	}
+
+	// Keys are per caller: bob's k1 is a different key.
+	if r := call(withKey(bob, "k1"), req("a")); r.err != nil || r.org.GetName() != "organizations/a-2" || len(r.replay) != 0 {
+		t.Errorf("bob's call = %v, %v, replay %v; want a fresh execution", r.org, r.err, r.replay)
+	}
+	// No key: every call executes.
+	for want := 3; want <= 4; want++ {
+		if r := call(alice, req("a")); r.err != nil || r.org.GetName() != fmt.Sprintf("organizations/a-%d", want) {
+			t.Errorf("call without key = %v, %v", r.org, r.err)
+		}
+	}
+
+	// A failed request releases its key, so the client may retry it.
+	for i := range 2 {
+		if r := call(withKey(alice, "k-fail"), req("fails")); status.Code(r.err) != codes.FailedPrecondition {
+			t.Fatalf("failing call %d: code %v, want FailedPrecondition", i, status.Code(r.err))
+		}
+	}
+	if n := h.fake.createCount(); n != 6 {
+		t.Errorf("handler called %d times, want 6 (both failing calls executed)", n)
+	}
+
+	// An oversized key is refused.
+	long := strings.Repeat("k", idempotency.MaxKeyLength+1)
+	if r := call(withKey(alice, long), req("a")); status.Code(r.err) != codes.InvalidArgument {
+		t.Errorf("oversized key: code %v, want InvalidArgument", status.Code(r.err))
+	}
+	if n := h.fake.createCount(); n != 6 {
+		t.Errorf("handler called %d times after oversized key, want 6", n)
+	}
+}
+
+func TestIdempotencyKeyReleasedAfterPanic(t *testing.T) {
+	rc := redistest.Start(t).Client()
+	t.Cleanup(func() { _ = rc.Close() })
+	h := start(t, func(c *grpcserver.Config) { c.Idempotency = idempotency.New(rc, time.Hour) })
+	ctx := metadata.AppendToOutgoingContext(withToken(context.Background(), h.tokenOf("people/alice")),
+		grpcserver.IdempotencyKeyHeader, "k-panic")
+	// A panicking handler is a failed request like any other: the retry
+	// must run again (and get Internal again), not be told the first
+	// attempt is still in progress.
+	for i := range 2 {
+		_, err := h.client.CreateOrganization(ctx, &membershipv1.CreateOrganizationRequest{OrganizationId: "panics"})
+		if status.Code(err) != codes.Internal {
+			t.Fatalf("attempt %d: code %v (%v), want Internal", i, status.Code(err), err)
+		}
+	}
+	if n := h.fake.createCount(); n != 2 {
+		t.Fatalf("handler called %d times, want 2", n)
+	}
+}
+
+func TestGracefulShutdownDrains(t *testing.T) {
+	const drain = 500 * time.Millisecond
+	h := start(t, func(c *grpcserver.Config) { c.DrainDelay = drain })
+	ctx := context.Background()
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	watch, err := h.health.Watch(watchCtx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := watch.Recv(); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("initial health = %v, %v; want SERVING", resp.GetStatus(), err)
+	}
+
+	h.cancel()
+	// The status flips as soon as the drain starts.
+	resp, err := watch.Recv()
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("health after cancel = %v, %v; want NOT_SERVING", resp.GetStatus(), err)
+	}
+	// During the drain the server still answers calls, reporting
+	// NOT_SERVING for itself and its services.
+	for _, service := range []string{"", "chapterhouse.membership.v1.MembershipService"} {
+		check, err := h.health.Check(ctx, &healthpb.HealthCheckRequest{Service: service})
+		if err != nil || check.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+			t.Fatalf("Check(%q) during drain = %v, %v; want NOT_SERVING", service, check.GetStatus(), err)
+		}
+	}
+	// GracefulStop waits for open streams; end ours.
+	stopWatch()
+	select {
+	case err := <-h.served:
+		if err != nil {
+			t.Fatalf("Serve returned %v, want nil", err)
+		}
+		h.served <- nil // for the cleanup
+	case <-time.After(30 * time.Second):
+		t.Fatal("Serve did not return after cancel")
+	}
+	// Once stopped, no more calls are taken.
+	callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := h.health.Check(callCtx, &healthpb.HealthCheckRequest{}); status.Code(err) != codes.Unavailable {
+		t.Fatalf("Check after stop: code %v, want Unavailable", status.Code(err))
+	}
+}
+
+func TestNewRequiresVerifierAndTelemetry(t *testing.T) {
+	tel, err := telemetry.New(context.Background(), telemetry.Config{ServiceName: "test", Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	verifier, _ := auth.NewVerifier([]crypto.PublicKey{priv.Public()}, auth.DefaultIssuer, auth.DefaultAudience)
+	if _, err := grpcserver.New(grpcserver.Config{Telemetry: tel}); err == nil {
+		t.Error("New without a verifier succeeded")
+	}
+	if _, err := grpcserver.New(grpcserver.Config{Verifier: verifier}); err == nil {
+		t.Error("New without telemetry succeeded")
+	}
+}

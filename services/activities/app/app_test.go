@@ -1,0 +1,39 @@
+package app_test
+
+import (
+	"context"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/servicetest"
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+
+	"github.com/tjsia/chapterhouse/services/activities/app"
+)
+
+// TestSkeleton: until its own issue lands the service starts, serves health
+// and reflection, verifies tokens, and answers UNIMPLEMENTED.
+func TestSkeleton(t *testing.T) {
+	svc := servicetest.Start(t, app.Name, nil, func(ctx context.Context, cfg bootstrap.ServiceConfig) error {
+		return app.Run(ctx, app.Config{ServiceConfig: cfg})
+	})
+	svc.CheckHealthAndReflection(t, "chapterhouse.activities.v1.ActivitiesService")
+	c := activitiesv1.NewActivitiesServiceClient(svc.Conn)
+
+	ctx := svc.As(t, "")
+	if _, err := c.CreateActivity(ctx, &activitiesv1.CreateActivityRequest{Parent: "branches/ai"}); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("without a token: %v, want UNAUTHENTICATED", err)
+	}
+	ctx = svc.Admin(t)
+	if _, err := c.CreateActivity(ctx, &activitiesv1.CreateActivityRequest{Parent: "branches/ai"}); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("with a token: %v, want UNIMPLEMENTED", err)
+	}
+	// A public method needs no token.
+	ctx = svc.As(t, "")
+	if _, err := c.VerifyCertificate(ctx, &activitiesv1.VerifyCertificateRequest{VerificationCode: "x"}); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("public method without a token: %v, want UNIMPLEMENTED", err)
+	}
+}
