@@ -168,28 +168,15 @@ func (s *Service) ListApplications(ctx context.Context, p auth.Principal, req *m
 
 // decideApplication runs one decision on an application with optimistic
 // retries; decide returns the new application and extra work to commit.
-//
-// authorize, when set, runs before the etag check: a caller who may not act
-// learns nothing about the application, not even that it changed.
+// authorize, when set, runs before the etag check (see mutate).
 func (s *Service) decideApplication(ctx context.Context, name, clientEtag string, authorize func(cur *membershipv1.Application) error, decide func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error)) (*membershipv1.Application, error) {
 	branch, id, err := s.parseInBranch(name, "applications")
 	if err != nil {
 		return nil, err
 	}
 	var out *membershipv1.Application
-	err = withRetry(name, clientEtag, func() error {
-		cur, err := s.repo.GetApplication(ctx, branch, id)
-		if err != nil {
-			return notFound(err, name)
-		}
-		if authorize != nil {
-			if err := authorize(cur); err != nil {
-				return err
-			}
-		}
-		if err := checkEtag(name, cur.GetEtag(), clientEtag); err != nil {
-			return err
-		}
+	load := func() (*membershipv1.Application, error) { return s.repo.GetApplication(ctx, branch, id) }
+	err = mutate(name, clientEtag, load, authorize, func(cur *membershipv1.Application) error {
 		next, err := decide(cur, branch)
 		if err != nil {
 			return err

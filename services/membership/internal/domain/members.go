@@ -75,19 +75,8 @@ func (s *Service) changeMember(ctx context.Context, name, clientEtag string, aut
 		return nil, err
 	}
 	var out *membershipv1.Member
-	err = withRetry(name, clientEtag, func() error {
-		cur, err := s.repo.GetMember(ctx, branch, id)
-		if err != nil {
-			return notFound(err, name)
-		}
-		if authorize != nil {
-			if err := authorize(cur); err != nil {
-				return err
-			}
-		}
-		if err := checkEtag(name, cur.GetEtag(), clientEtag); err != nil {
-			return err
-		}
+	load := func() (*membershipv1.Member, error) { return s.repo.GetMember(ctx, branch, id) }
+	err = mutate(name, clientEtag, load, authorize, func(cur *membershipv1.Member) error {
 		next, err := change(cur, branch)
 		if err != nil {
 			return err

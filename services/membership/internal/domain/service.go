@@ -97,6 +97,31 @@ func withRetry(name, clientEtag string, fn func() error) error {
 	return apierr.New(codes.Aborted, apierr.ReasonEtagMismatch, name+" is changing too often; retry", nil)
 }
 
+type etagged interface{ GetEtag() string }
+
+// mutate is one optimistic read-modify-write: load the record, let
+// authorize refuse the caller (before the etag check, so a caller who may
+// not act learns nothing, not even that the record changed), check the
+// client's etag, then apply. It is retried when the record changed
+// underneath, unless the client pinned an etag.
+func mutate[T etagged](name, clientEtag string, load func() (T, error), authorize func(T) error, apply func(T) error) error {
+	return withRetry(name, clientEtag, func() error {
+		cur, err := load()
+		if err != nil {
+			return notFound(err, name)
+		}
+		if authorize != nil {
+			if err := authorize(cur); err != nil {
+				return err
+			}
+		}
+		if err := checkEtag(name, cur.GetEtag(), clientEtag); err != nil {
+			return err
+		}
+		return apply(cur)
+	})
+}
+
 func notFound(err error, name string) error {
 	if errors.Is(err, ErrNotFound) {
 		return apierr.NotFound(name)
@@ -198,14 +223,8 @@ func (s *Service) UpdateOrganization(ctx context.Context, p auth.Principal, patc
 		return nil, err
 	}
 	var out *membershipv1.Organization
-	err = withRetry(patch.GetName(), patch.GetEtag(), func() error {
-		cur, err := s.repo.GetOrganization(ctx, id)
-		if err != nil {
-			return notFound(err, patch.GetName())
-		}
-		if err := checkEtag(cur.GetName(), cur.GetEtag(), patch.GetEtag()); err != nil {
-			return err
-		}
+	load := func() (*membershipv1.Organization, error) { return s.repo.GetOrganization(ctx, id) }
+	err = mutate(patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Organization) error {
 		next := proto.Clone(cur).(*membershipv1.Organization)
 		for _, path := range paths {
 			switch path {
@@ -249,14 +268,8 @@ func (s *Service) SetGeneralMembership(ctx context.Context, p auth.Principal, re
 		return nil, apierr.InvalidArgument(v...)
 	}
 	var out *membershipv1.Organization
-	err = withRetry(req.GetName(), req.GetEtag(), func() error {
-		cur, err := s.repo.GetOrganization(ctx, id)
-		if err != nil {
-			return notFound(err, req.GetName())
-		}
-		if err := checkEtag(cur.GetName(), cur.GetEtag(), req.GetEtag()); err != nil {
-			return err
-		}
+	load := func() (*membershipv1.Organization, error) { return s.repo.GetOrganization(ctx, id) }
+	err = mutate(req.GetName(), req.GetEtag(), load, nil, func(cur *membershipv1.Organization) error {
 		if cur.GetGeneralMembershipState() == req.GetState() {
 			out = cur
 			return nil
@@ -407,14 +420,8 @@ func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, patch *mem
 		}
 	}
 	var out *membershipv1.Person
-	err = withRetry(patch.GetName(), patch.GetEtag(), func() error {
-		cur, err := s.repo.GetPerson(ctx, id)
-		if err != nil {
-			return notFound(err, patch.GetName())
-		}
-		if err := checkEtag(cur.GetName(), cur.GetEtag(), patch.GetEtag()); err != nil {
-			return err
-		}
+	load := func() (*membershipv1.Person, error) { return s.repo.GetPerson(ctx, id) }
+	err = mutate(patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Person) error {
 		next := proto.Clone(cur).(*membershipv1.Person)
 		for _, path := range paths {
 			switch path {
