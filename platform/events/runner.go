@@ -173,8 +173,12 @@ func (r *Runner) process(ctx context.Context, msg redis.XMessage) {
 	}
 	raw, _ := msg.Values[fieldEnvelope].(string)
 	env := &eventsv1.Envelope{}
-	if err := proto.Unmarshal([]byte(raw), env); err != nil || raw == "" {
+	if raw == "" {
 		// A malformed entry never gets better: dead-letter it at once.
+		r.deadLetter(ctx, msg, "malformed envelope: no "+fieldEnvelope+" field")
+		return
+	}
+	if err := proto.Unmarshal([]byte(raw), env); err != nil {
 		r.deadLetter(ctx, msg, fmt.Sprintf("malformed envelope: %v", err))
 		return
 	}

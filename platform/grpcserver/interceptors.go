@@ -186,11 +186,14 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		if err != nil {
 			return nil, status.Error(codes.Internal, "internal error")
 		}
-		subject := "anonymous"
-		if p, ok := auth.FromContext(ctx); ok {
-			subject = p.Subject
+		p, ok := auth.FromContext(ctx)
+		if !ok {
+			// Keys are scoped to a caller; anonymous callers (public
+			// reads) would share one scope and could see each other's
+			// responses, so their keys are ignored.
+			return handler(ctx, req)
 		}
-		key := idempotency.Key(subject, info.FullMethod, clientKey)
+		key := idempotency.Key(p.Subject, info.FullMethod, clientKey)
 		stored, err := store.Begin(ctx, key, idempotency.RequestHash(reqBytes))
 		switch {
 		case errors.Is(err, idempotency.ErrMismatch):

@@ -9,8 +9,10 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 )
 
-func adminToken() string     { return sys.Token(stack.AdminSubject, auth.RoleAdmin) }
-func secretaryToken() string { return sys.Token(stack.GeneralSecretarySubject, auth.RoleGeneralSecretary) }
+func adminToken() string { return sys.Token(stack.AdminSubject, auth.RoleAdmin) }
+func secretaryToken() string {
+	return sys.Token(stack.GeneralSecretarySubject, auth.RoleGeneralSecretary)
+}
 
 // TestMembershipFlow takes an organisation from registration to member over
 // REST, as the secretariat's and a representative's phones would.

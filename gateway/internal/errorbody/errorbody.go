@@ -23,6 +23,7 @@ import (
 	"strings"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	rpccode "google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -107,7 +108,12 @@ func FromStatus(st *status.Status) Body {
 
 func codeName(c codes.Code) string {
 	// codes.Code.String gives "InvalidArgument"; clients expect the
-	// canonical upper-snake name, as in google.rpc.Code.
+	// canonical upper-snake name, as in google.rpc.Code. Take it from
+	// there: it is not always the Go name in upper snake case (Canceled
+	// is CANCELLED).
+	if name, ok := rpccode.Code_name[int32(c)]; ok {
+		return name
+	}
 	var b strings.Builder
 	for i, r := range c.String() {
 		if i > 0 && r >= 'A' && r <= 'Z' {

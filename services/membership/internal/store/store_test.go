@@ -339,4 +339,3 @@ func TestPaging(t *testing.T) {
 		t.Fatalf("garbage token = %v", err)
 	}
 }
-

@@ -1,0 +1,293 @@
+package errorbody
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+)
+
+func TestFromStatus(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want Error // Details checked separately (count only)
+		// number of google.rpc.Status details expected in "details"
+		wantDetails int
+	}{
+		{
+			name: "invalid argument with field violations",
+			err: apierr.InvalidArgument(
+				apierr.FieldViolation{Field: "organization.display_name", Description: "required"},
+				apierr.FieldViolation{Field: "organization.credit_code", Description: "bad check character"},
+			),
+			want: Error{
+				Code: 400, Status: "INVALID_ARGUMENT",
+				Message: "invalid request: organization.display_name: required; organization.credit_code: bad check character",
+				Reason:  "INVALID_ARGUMENT", Domain: "chapterhouse",
+				FieldViolations: []FieldViolation{
+					{Field: "organization.display_name", Description: "required"},
+					{Field: "organization.credit_code", Description: "bad check character"},
+				},
+			},
+			wantDetails: 2,
+		},
+		{
+			name: "charter violation",
+			err: apierr.Charter([]apierr.Violation{
+				{Rule: "M3", Reason: "CREDENTIALS_MISSING", Message: "state academic credentials"},
+				{Rule: "M2", Reason: "GENERAL_MEMBERSHIP_REQUIRED", Message: "join first"},
+			}),
+			want: Error{
+				Code: 400, Status: "FAILED_PRECONDITION",
+				Message: "charter violation: M3: state academic credentials; M2: join first",
+				Reason:  "CHARTER_VIOLATION", Domain: "chapterhouse",
+				Metadata: map[string]string{"rules": "M2,M3"},
+				Violations: []Violation{
+					{Rule: "M3", Reason: "CREDENTIALS_MISSING", Message: "state academic credentials"},
+					{Rule: "M2", Reason: "GENERAL_MEMBERSHIP_REQUIRED", Message: "join first"},
+				},
+			},
+			wantDetails: 2,
+		},
+		{
+			name: "internal hides the message",
+			err:  status.Error(codes.Internal, "redis: connection refused at 10.0.0.7"),
+			want: Error{Code: 500, Status: "INTERNAL", Message: "internal error"},
+		},
+		{
+			name: "unknown is internal",
+			err:  errors.New("plain Go error with a stack trace"),
+			want: Error{Code: 500, Status: "INTERNAL", Message: "internal error"},
+		},
+		{
+			name: "data loss is internal",
+			err:  status.Error(codes.DataLoss, "corrupt record"),
+			want: Error{Code: 500, Status: "INTERNAL", Message: "internal error"},
+		},
+		{
+			name:        "idempotency key reused is 422",
+			err:         apierr.New(codes.InvalidArgument, apierr.ReasonIdempotencyReused, "key reused", nil),
+			want:        Error{Code: 422, Status: "INVALID_ARGUMENT", Message: "key reused", Reason: "IDEMPOTENCY_KEY_REUSED", Domain: "chapterhouse"},
+			wantDetails: 1,
+		},
+		{
+			name:        "body too large is 413",
+			err:         apierr.New(codes.InvalidArgument, "BODY_TOO_LARGE", "too big", nil),
+			want:        Error{Code: 413, Status: "INVALID_ARGUMENT", Message: "too big", Reason: "BODY_TOO_LARGE", Domain: "chapterhouse"},
+			wantDetails: 1,
+		},
+		{
+			name: "not found",
+			err:  apierr.NotFound("organizations/o1"),
+			want: Error{Code: 404, Status: "NOT_FOUND", Message: "organizations/o1 not found", Reason: "NOT_FOUND", Domain: "chapterhouse",
+				Metadata: map[string]string{"resource": "organizations/o1"}},
+			wantDetails: 1,
+		},
+		{
+			name: "etag mismatch is 409",
+			err:  apierr.EtagMismatch("organizations/o1"),
+			want: Error{Code: 409, Status: "ABORTED",
+				Message: "organizations/o1 was changed by someone else; read it again and retry with its new etag",
+				Reason:  "ETAG_MISMATCH", Domain: "chapterhouse", Metadata: map[string]string{"resource": "organizations/o1"}},
+			wantDetails: 1,
+		},
+		{
+			name:        "unauthenticated",
+			err:         apierr.Unauthenticated("a bearer token is required"),
+			want:        Error{Code: 401, Status: "UNAUTHENTICATED", Message: "a bearer token is required", Reason: "UNAUTHENTICATED", Domain: "chapterhouse"},
+			wantDetails: 1,
+		},
+		{
+			name: "no details",
+			err:  status.Error(codes.Unavailable, "down"),
+			want: Error{Code: 503, Status: "UNAVAILABLE", Message: "down"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := FromStatus(status.Convert(tt.err)).Error
+			if len(got.Details) != tt.wantDetails {
+				t.Errorf("%d details, want %d", len(got.Details), tt.wantDetails)
+			}
+			for i, d := range got.Details {
+				var m map[string]any
+				if err := json.Unmarshal(d, &m); err != nil {
+					t.Errorf("detail %d is not JSON: %v", i, err)
+				} else if typ, _ := m["@type"].(string); !strings.HasPrefix(typ, "type.googleapis.com/google.rpc.") {
+					t.Errorf("detail %d @type = %q", i, typ)
+				}
+			}
+			got.Details = nil
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("FromStatus =\n  %+v\nwant\n  %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCodeName(t *testing.T) {
+	// The canonical google.rpc.Code names.
+	want := map[codes.Code]string{
+		codes.OK:                 "OK",
+		codes.Canceled:           "CANCELLED",
+		codes.Unknown:            "UNKNOWN",
+		codes.InvalidArgument:    "INVALID_ARGUMENT",
+		codes.DeadlineExceeded:   "DEADLINE_EXCEEDED",
+		codes.NotFound:           "NOT_FOUND",
+		codes.AlreadyExists:      "ALREADY_EXISTS",
+		codes.PermissionDenied:   "PERMISSION_DENIED",
+		codes.ResourceExhausted:  "RESOURCE_EXHAUSTED",
+		codes.FailedPrecondition: "FAILED_PRECONDITION",
+		codes.Aborted:            "ABORTED",
+		codes.OutOfRange:         "OUT_OF_RANGE",
+		codes.Unimplemented:      "UNIMPLEMENTED",
+		codes.Internal:           "INTERNAL",
+		codes.Unavailable:        "UNAVAILABLE",
+		codes.DataLoss:           "DATA_LOSS",
+		codes.Unauthenticated:    "UNAUTHENTICATED",
+	}
+	for c, name := range want {
+		if got := codeName(c); got != name {
+			t.Errorf("codeName(%v) = %q, want %q", c, got, name)
+		}
+	}
+}
+
+func decode(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
+	t.Helper()
+	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q", ct)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
+		t.Fatalf("body %q: %v", rec.Body.String(), err)
+	}
+	e, ok := doc["error"].(map[string]any)
+	if !ok || len(doc) != 1 {
+		t.Fatalf("body %q is not {\"error\": {...}}", rec.Body.String())
+	}
+	return e
+}
+
+func TestWriteDocumentedShape(t *testing.T) {
+	rec := httptest.NewRecorder()
+	rec.Header().Set("Content-Length", "999") // stale length from a handler
+	st := status.Convert(apierr.Charter([]apierr.Violation{{Rule: "M3", Reason: "CREDENTIALS_MISSING", Message: "state credentials"}}))
+	Write(rec, FromStatus(st))
+	if rec.Code != 400 {
+		t.Fatalf("status = %d", rec.Code)
+	}
+	if cl := rec.Header().Get("Content-Length"); cl != "" {
+		t.Errorf("stale Content-Length %q kept", cl)
+	}
+	e := decode(t, rec)
+	for _, k := range []string{"code", "status", "message", "reason", "domain", "metadata", "violations", "details"} {
+		if _, ok := e[k]; !ok {
+			t.Errorf("key %q missing from %v", k, e)
+		}
+	}
+	if _, ok := e["fieldViolations"]; ok {
+		t.Errorf("empty fieldViolations not omitted")
+	}
+	v := e["violations"].([]any)[0].(map[string]any)
+	if v["rule"] != "M3" || v["reason"] != "CREDENTIALS_MISSING" || v["message"] != "state credentials" {
+		t.Errorf("violation = %v", v)
+	}
+	if e["code"] != float64(400) || e["status"] != "FAILED_PRECONDITION" {
+		t.Errorf("code/status = %v/%v", e["code"], e["status"])
+	}
+}
+
+func TestWriteStatus(t *testing.T) {
+	rec := httptest.NewRecorder()
+	WriteStatus(rec, codes.PermissionDenied, "CORS_ORIGIN_NOT_ALLOWED", "no")
+	e := decode(t, rec)
+	if rec.Code != 403 || e["reason"] != "CORS_ORIGIN_NOT_ALLOWED" || e["domain"] != "chapterhouse" || e["status"] != "PERMISSION_DENIED" {
+		t.Errorf("%d %v", rec.Code, e)
+	}
+	rec = httptest.NewRecorder()
+	WriteStatus(rec, codes.NotFound, "", "gone")
+	e = decode(t, rec)
+	if _, ok := e["reason"]; ok || rec.Code != 404 || e["message"] != "gone" {
+		t.Errorf("without reason: %d %v", rec.Code, e)
+	}
+}
+
+func TestHandler(t *testing.T) {
+	tests := []struct {
+		name       string
+		err        error
+		wantCode   int
+		wantReason string
+		wantMsg    string
+	}{
+		{"body cut off by the limit", status.Error(codes.InvalidArgument, "unexpected EOF: http: request body too large"),
+			413, "BODY_TOO_LARGE", "request body is larger than the gateway accepts"},
+		{"undecodable body", status.Error(codes.InvalidArgument, "proto: syntax error (line 1:2): invalid value"),
+			400, "MALFORMED_REQUEST", "proto: syntax error (line 1:2): invalid value"},
+		{"service error passes through", apierr.InvalidArgument(apierr.FieldViolation{Field: "name", Description: "required"}),
+			400, "INVALID_ARGUMENT", "invalid request: name: required"},
+		{"reused idempotency key", apierr.New(codes.InvalidArgument, apierr.ReasonIdempotencyReused, "reused", nil),
+			422, "IDEMPOTENCY_KEY_REUSED", "reused"},
+		{"internal", status.Error(codes.Internal, "stack trace"), 500, "", "internal error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			Handler(context.Background(), nil, nil, rec, httptest.NewRequest(http.MethodPost, "/", nil), tt.err)
+			e := decode(t, rec)
+			reason, _ := e["reason"].(string)
+			if rec.Code != tt.wantCode || reason != tt.wantReason || e["message"] != tt.wantMsg || e["code"] != float64(tt.wantCode) {
+				t.Errorf("got %d reason %q message %q, want %d %q %q", rec.Code, reason, e["message"], tt.wantCode, tt.wantReason, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestRoutingHandler(t *testing.T) {
+	tests := []struct {
+		in         int
+		wantCode   int
+		wantStatus string
+		wantReason string
+	}{
+		{http.StatusMethodNotAllowed, 405, "UNIMPLEMENTED", "METHOD_NOT_ALLOWED"},
+		{http.StatusBadRequest, 400, "INVALID_ARGUMENT", "MALFORMED_REQUEST"},
+		{http.StatusNotFound, 404, "NOT_FOUND", "NO_SUCH_PATH"},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		RoutingHandler(context.Background(), nil, nil, rec, httptest.NewRequest(http.MethodGet, "/nope", nil), tt.in)
+		e := decode(t, rec)
+		if rec.Code != tt.wantCode || e["code"] != float64(tt.wantCode) || e["status"] != tt.wantStatus || e["reason"] != tt.wantReason {
+			t.Errorf("routing %d: got %d %v", tt.in, rec.Code, e)
+		}
+	}
+}
+
+// Details of an unknown type still appear in "details" and do not break
+// the known fields.
+func TestFromStatusKeepsOtherDetails(t *testing.T) {
+	st, err := status.New(codes.ResourceExhausted, "slow down").WithDetails(
+		&errdetails.ErrorInfo{Reason: "QUOTA", Domain: "chapterhouse"},
+		&errdetails.RetryInfo{},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := FromStatus(st).Error
+	if got.Code != 429 || got.Status != "RESOURCE_EXHAUSTED" || got.Reason != "QUOTA" || len(got.Details) != 2 {
+		t.Errorf("got %+v", got)
+	}
+}
