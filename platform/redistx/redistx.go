@@ -95,6 +95,22 @@ func (t *Tx) ExpectValue(label, key, value string) *Tx {
 	return t
 }
 
+// ExpectHashField requires hash key's field to hold value ("" matches a
+// missing field or key). field must not contain "=".
+func (t *Tx) ExpectHashField(label, key, field, value string) *Tx {
+	t.conds = append(t.conds, condition{"hfield", key, field + "=" + value, label})
+	return t
+}
+
+// HSet sets field/value pairs of hash key.
+func (t *Tx) HSet(key string, fields ...string) *Tx {
+	if len(fields) == 0 || len(fields)%2 != 0 {
+		panic("redistx: HSet needs field/value pairs")
+	}
+	t.muts = append(t.muts, mutation{"hset", key, append([]string{strconv.Itoa(len(fields) / 2)}, fields...)})
+	return t
+}
+
 // Put stores a record (data and etag).
 func (t *Tx) Put(key string, data []byte, etag string) *Tx {
 	t.muts = append(t.muts, mutation{"put", key, []string{string(data), etag}})
@@ -165,6 +181,10 @@ for i = 1, ncond do
   elseif kind == 'value' then
     local cur = redis.call('GET', key)
     if cur ~= want then return {'FAIL', tostring(i), cur or ''} end
+  elseif kind == 'hfield' then
+    local field, value = string.match(want, '^([^=]*)=(.*)$')
+    local cur = redis.call('HGET', key, field)
+    if (cur or '') ~= value then return {'FAIL', tostring(i), cur or ''} end
   else
     return redis.error_reply('redistx: unknown condition ' .. kind)
   end
@@ -177,6 +197,11 @@ for i = 1, nmut do
     redis.call('HSET', key, 'd', ARGV[a], 'e', ARGV[a+1]); a = a + 2
   elseif kind == 'set' then
     redis.call('SET', key, ARGV[a]); a = a + 1
+  elseif kind == 'hset' then
+    local n = tonumber(ARGV[a]); a = a + 1
+    local args = {'HSET', key}
+    for j = 1, 2 * n do args[#args + 1] = ARGV[a]; a = a + 1 end
+    redis.call(unpack(args))
   elseif kind == 'del' then
     redis.call('DEL', key)
   elseif kind == 'zadd' then
