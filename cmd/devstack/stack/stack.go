@@ -163,7 +163,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.Go(func() error { return activities.Run(gctx, activities.Config{ServiceConfig: actCfg}) })
+	g.Go(func() error {
+		return activities.Run(gctx, activities.Config{ServiceConfig: actCfg, MembershipAddr: s.Addrs[membership.Name], Branches: opts.Branches, Now: opts.Now})
+	})
 	stdCfg, err := service(standards.Name)
 	if err != nil {
 		return nil, err

@@ -111,58 +111,9 @@ func get[T proto.Message](ctx context.Context, client redis.Cmdable, key string,
 	return msg, nil
 }
 
-// scan pages through the ids in index (a sorted set with equal scores,
-// ordered by id), loading records by key and keeping those keep accepts.
-// Filtering happens here rather than in a secondary index because the
-// registers are small; the page token continues after the last id read.
+// scan pages through an index; see redistx.ScanPage.
 func scan[T proto.Message](ctx context.Context, client redis.Cmdable, index, after string, size int,
 	keyOf func(id string) string, newMsg func() T, keep func(T) bool) (domain.Page[T], error) {
-	var page domain.Page[T]
-	min := "-"
-	if after != "" {
-		min = "(" + after
-	}
-	batch := int64(size + 1)
-	for {
-		idsFound, err := client.ZRangeArgs(ctx, redis.ZRangeArgs{Key: index, Start: min, Stop: "+", ByLex: true, Count: batch}).Result()
-		if err != nil {
-			return page, fmt.Errorf("store: scan %s: %w", index, err)
-		}
-		if len(idsFound) == 0 {
-			return page, nil
-		}
-		pipe := client.Pipeline()
-		cmds := make([]*redis.SliceCmd, len(idsFound))
-		for i, id := range idsFound {
-			cmds[i] = pipe.HMGet(ctx, keyOf(id), redistx.FieldData)
-		}
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return page, fmt.Errorf("store: load %s: %w", index, err)
-		}
-		for i, id := range idsFound {
-			data, ok := cmds[i].Val()[0].(string)
-			if !ok {
-				continue
-			}
-			msg := newMsg()
-			if err := proto.Unmarshal([]byte(data), msg); err != nil {
-				return page, fmt.Errorf("store: decode %s: %w", id, err)
-			}
-			if keep != nil && !keep(msg) {
-				min = "(" + id
-				continue
-			}
-			if len(page.Items) == size {
-				// One more match exists: the page is full and continues.
-				return page, nil
-			}
-			page.Items = append(page.Items, msg)
-			page.Next = id
-			min = "(" + id
-		}
-		if int64(len(idsFound)) < batch {
-			page.Next = ""
-			return page, nil
-		}
-	}
+	page, err := redistx.ScanPage(ctx, client, index, after, size, keyOf, newMsg, keep)
+	return domain.Page[T]{Items: page.Items, Next: page.Next}, err
 }

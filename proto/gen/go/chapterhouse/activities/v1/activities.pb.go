@@ -353,7 +353,7 @@ type Activity struct {
 	Audience Audience `protobuf:"varint,11,opt,name=audience,proto3,enum=chapterhouse.activities.v1.Audience" json:"audience,omitempty"`
 	// Registration opens at this time; unset means on publication.
 	RegistrationOpenTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=registration_open_time,json=registrationOpenTime,proto3" json:"registration_open_time,omitempty"`
-	// Registration closes at this time, no later than start_time; unset means
+	// Registration closes at this time, no later than end_time; unset means
 	// at start_time.
 	RegistrationCloseTime *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=registration_close_time,json=registrationCloseTime,proto3" json:"registration_close_time,omitempty"`
 	// The person responsible. Defaults to the creator.
@@ -375,8 +375,9 @@ type Activity struct {
 	PublishTime *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
 	// When it became COMPLETED or CANCELLED.
 	CloseTime *timestamppb.Timestamp `protobuf:"bytes,24,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
-	// Changes on every write, including registration counts. Send it back on
-	// updates to detect lost updates.
+	// Changes on every write to the activity itself (registrations change
+	// the counts, not the etag). Send it back on updates to detect lost
+	// updates.
 	Etag          string `protobuf:"bytes,25,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1572,7 +1573,7 @@ type Certificate struct {
 	ActivityTitle     string       `protobuf:"bytes,7,opt,name=activity_title,json=activityTitle,proto3" json:"activity_title,omitempty"`
 	ActivityKind      ActivityKind `protobuf:"varint,8,opt,name=activity_kind,json=activityKind,proto3,enum=chapterhouse.activities.v1.ActivityKind" json:"activity_kind,omitempty"`
 	// Unique, random, unguessable: 12 characters from an unambiguous
-	// alphabet, shown in groups of four (e.g. K7Q2-M9XD-4HRT). Lookup ignores
+	// alphabet, shown in groups of four (e.g. K7Q3-M9XD-4HRT). Lookup ignores
 	// case and hyphens.
 	VerificationCode string           `protobuf:"bytes,9,opt,name=verification_code,json=verificationCode,proto3" json:"verification_code,omitempty"`
 	State            CertificateState `protobuf:"varint,10,opt,name=state,proto3,enum=chapterhouse.activities.v1.CertificateState" json:"state,omitempty"`

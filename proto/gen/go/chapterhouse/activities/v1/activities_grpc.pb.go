@@ -49,10 +49,10 @@ const (
 // attendance. It reports the A1 quota.
 //
 // Authorisation, unless a method says otherwise: every call needs a bearer
-// token. "Admins" means the static role `admin`. "Organisers" means admins,
-// the branch's current chair, its serving secretary-general (both asked of
-// GovernanceService; the chair's unit organises activities), and the
-// activity's organizer. "Members" are people who are the current person of
+// token. "Admins" means the static role `admin`. "Organisers" of an
+// activity means admins and the activity's organizer. (The branch's current
+// chair and secretary-general join them once GovernanceService can answer
+// who they are.) "Members" are people who are the current person of
 // an ACTIVE branch member (asked of MembershipService.ListMembers with the
 // person filter). Public methods need no token.
 //
@@ -60,8 +60,7 @@ const (
 // violation names every broken rule in the metadata key "rules". An etag
 // mismatch is ABORTED.
 type ActivitiesServiceClient interface {
-	// Creates a DRAFT activity. Admins, the current chair, the serving
-	// secretary-general, council members. The standards service calls it for
+	// Creates a DRAFT activity. Admins. The standards service calls it for
 	// StandardsService.SchedulePromotion (S2) with the caller's token
 	// forwarded, so the same people may schedule a promotion. With
 	// activity_id given, a repeat of the same request returns the existing
@@ -83,9 +82,10 @@ type ActivitiesServiceClient interface {
 	// registration_close_time, organizer, related_standard.
 	UpdateActivity(ctx context.Context, in *UpdateActivityRequest, opts ...grpc.CallOption) (*Activity, error)
 	// DRAFT → PUBLISHED: visible to the public and open for registration in
-	// its window. Organisers. Requires a start in the future, end after start,
-	// a location or online_url, and a registration window closing no later
-	// than the start. Emits ActivityPublished.
+	// its window. Organisers. Requires an end in the future (an activity
+	// already under way may be published, for registration at the door), a
+	// location or online_url, and a registration window closing no later
+	// than the end. Emits ActivityPublished.
 	PublishActivity(ctx context.Context, in *PublishActivityRequest, opts ...grpc.CallOption) (*Activity, error)
 	// DRAFT or PUBLISHED → CANCELLED, with a reason; final. Every CONFIRMED and
 	// WAITLISTED registration is cancelled with the same reason, in the same
@@ -139,7 +139,7 @@ type ActivitiesServiceClient interface {
 	// person filter is forced to the caller). Ordered by issue_time.
 	ListCertificates(ctx context.Context, in *ListCertificatesRequest, opts ...grpc.CallOption) (*ListCertificatesResponse, error)
 	// Public (no token): checks a certificate by its verification code, e.g.
-	// GET /v1/certificates:verify?verification_code=K7Q2-M9XD-4HRT. Returns
+	// GET /v1/certificates:verify?verification_code=K7Q3-M9XD-4HRT. Returns
 	// only what a verifier needs. An unknown code is NOT_FOUND. The gateway
 	// rate-limits it per client.
 	VerifyCertificate(ctx context.Context, in *VerifyCertificateRequest, opts ...grpc.CallOption) (*VerifyCertificateResponse, error)
@@ -353,10 +353,10 @@ func (c *activitiesServiceClient) GetAnnualQuota(ctx context.Context, in *GetAnn
 // attendance. It reports the A1 quota.
 //
 // Authorisation, unless a method says otherwise: every call needs a bearer
-// token. "Admins" means the static role `admin`. "Organisers" means admins,
-// the branch's current chair, its serving secretary-general (both asked of
-// GovernanceService; the chair's unit organises activities), and the
-// activity's organizer. "Members" are people who are the current person of
+// token. "Admins" means the static role `admin`. "Organisers" of an
+// activity means admins and the activity's organizer. (The branch's current
+// chair and secretary-general join them once GovernanceService can answer
+// who they are.) "Members" are people who are the current person of
 // an ACTIVE branch member (asked of MembershipService.ListMembers with the
 // person filter). Public methods need no token.
 //
@@ -364,8 +364,7 @@ func (c *activitiesServiceClient) GetAnnualQuota(ctx context.Context, in *GetAnn
 // violation names every broken rule in the metadata key "rules". An etag
 // mismatch is ABORTED.
 type ActivitiesServiceServer interface {
-	// Creates a DRAFT activity. Admins, the current chair, the serving
-	// secretary-general, council members. The standards service calls it for
+	// Creates a DRAFT activity. Admins. The standards service calls it for
 	// StandardsService.SchedulePromotion (S2) with the caller's token
 	// forwarded, so the same people may schedule a promotion. With
 	// activity_id given, a repeat of the same request returns the existing
@@ -387,9 +386,10 @@ type ActivitiesServiceServer interface {
 	// registration_close_time, organizer, related_standard.
 	UpdateActivity(context.Context, *UpdateActivityRequest) (*Activity, error)
 	// DRAFT → PUBLISHED: visible to the public and open for registration in
-	// its window. Organisers. Requires a start in the future, end after start,
-	// a location or online_url, and a registration window closing no later
-	// than the start. Emits ActivityPublished.
+	// its window. Organisers. Requires an end in the future (an activity
+	// already under way may be published, for registration at the door), a
+	// location or online_url, and a registration window closing no later
+	// than the end. Emits ActivityPublished.
 	PublishActivity(context.Context, *PublishActivityRequest) (*Activity, error)
 	// DRAFT or PUBLISHED → CANCELLED, with a reason; final. Every CONFIRMED and
 	// WAITLISTED registration is cancelled with the same reason, in the same
@@ -443,7 +443,7 @@ type ActivitiesServiceServer interface {
 	// person filter is forced to the caller). Ordered by issue_time.
 	ListCertificates(context.Context, *ListCertificatesRequest) (*ListCertificatesResponse, error)
 	// Public (no token): checks a certificate by its verification code, e.g.
-	// GET /v1/certificates:verify?verification_code=K7Q2-M9XD-4HRT. Returns
+	// GET /v1/certificates:verify?verification_code=K7Q3-M9XD-4HRT. Returns
 	// only what a verifier needs. An unknown code is NOT_FOUND. The gateway
 	// rate-limits it per client.
 	VerifyCertificate(context.Context, *VerifyCertificateRequest) (*VerifyCertificateResponse, error)

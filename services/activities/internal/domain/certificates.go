@@ -1,0 +1,230 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+)
+
+func codeOf(err error) codes.Code { return status.Code(err) }
+
+// IssueCertificate issues a certificate for an ATTENDED registration of a
+// COMPLETED training, certification or evaluation (A2). Organisers. A
+// repeat returns the existing certificate.
+func (s *Service) IssueCertificate(ctx context.Context, p auth.Principal, req *activitiesv1.IssueCertificateRequest) (*activitiesv1.Certificate, error) {
+	if len([]rune(req.GetTitle())) > maxTitle {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "title", Description: "at most 200 characters"})
+	}
+	branch, actID, person, err := s.registrationName(req.GetRegistration())
+	if err != nil {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "registration", Description: "must be branches/{b}/activities/{a}/registrations/{r}"})
+	}
+	a, err := s.repo.GetActivity(ctx, branch, actID)
+	if err != nil {
+		return nil, notFound(err, req.GetRegistration())
+	}
+	if !IsOrganiser(p, a) {
+		return nil, apierr.PermissionDenied("only organisers may issue certificates")
+	}
+	reg, err := s.repo.GetRegistration(ctx, branch, actID, person)
+	if err != nil {
+		return nil, notFound(err, req.GetRegistration())
+	}
+	var problems []apierr.Violation
+	if !Certifiable(a.GetKind()) {
+		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: "NOT_CERTIFIABLE",
+			Message: "certificates are issued for trainings, certifications and evaluations, not for " + a.GetKind().String()})
+	}
+	if a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED {
+		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: "ACTIVITY_NOT_COMPLETED",
+			Message: a.GetName() + " is " + a.GetState().String() + "; certificates follow completion"})
+	}
+	if reg.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED {
+		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: "NOT_ATTENDED",
+			Message: reg.GetName() + " is " + reg.GetState().String() + "; certificates are for attendance"})
+	}
+	if len(problems) > 0 {
+		return nil, apierr.Charter(problems)
+	}
+	holder, err := s.members.DisplayName(ctx, reg.GetPerson())
+	if err != nil {
+		return nil, err
+	}
+	title := req.GetTitle()
+	if title == "" {
+		title = a.GetTitle()
+	}
+	for range 3 {
+		now := s.now()
+		c := &activitiesv1.Certificate{
+			Name: "certificates/" + ids.New(now), Activity: a.GetName(), Registration: reg.GetName(), Person: reg.GetPerson(),
+			Title: title, HolderDisplayName: holder, ActivityTitle: a.GetTitle(), ActivityKind: a.GetKind(),
+			VerificationCode: FormatVerificationCode(randomCode()), State: activitiesv1.CertificateState_CERTIFICATE_STATE_VALID,
+			Issuer: p.Subject, IssueTime: timestamppb.New(now), Etag: newEtag(),
+		}
+		ev := s.envelope(ctx, p, c.GetName())
+		ev.Payload = &eventsv1.Envelope_CertificateIssued{CertificateIssued: &eventsv1.CertificateIssued{Certificate: c}}
+		stored, err := s.repo.CreateCertificate(ctx, c, ev)
+		switch {
+		case errors.Is(err, ErrExists):
+			return stored, nil
+		case errors.Is(err, ErrStale):
+			continue // verification code collision: draw again
+		case err != nil:
+			return nil, err
+		}
+		return stored, nil
+	}
+	return nil, apierr.New(codes.Aborted, "CODE_COLLISION", "could not draw a unique verification code; retry", nil)
+}
+
+func (s *Service) mayRead(ctx context.Context, p auth.Principal, c *activitiesv1.Certificate) bool {
+	if p.IsAdmin() || p.Subject == c.GetPerson() {
+		return true
+	}
+	ids, err := parseName(c.GetActivity(), "branches", "activities")
+	if err != nil {
+		return false
+	}
+	a, err := s.repo.GetActivity(ctx, ids[0], ids[1])
+	return err == nil && IsOrganiser(p, a)
+}
+
+// GetCertificate: admins, the activity's organisers, the holder.
+func (s *Service) GetCertificate(ctx context.Context, p auth.Principal, name string) (*activitiesv1.Certificate, error) {
+	ids, err := parseName(name, "certificates")
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.repo.GetCertificate(ctx, ids[0])
+	if err != nil {
+		return nil, notFound(err, name)
+	}
+	if !s.mayRead(ctx, p, c) {
+		return nil, apierr.NotFound(name)
+	}
+	return c, nil
+}
+
+// ListCertificates: admins see all; others only their own.
+func (s *Service) ListCertificates(ctx context.Context, p auth.Principal, req *activitiesv1.ListCertificatesRequest) ([]*activitiesv1.Certificate, string, error) {
+	person := req.GetPerson()
+	if !p.IsAdmin() {
+		if person != "" && person != p.Subject {
+			return nil, "", apierr.PermissionDenied("you may list only your own certificates")
+		}
+		person = p.Subject
+	}
+	if _, ok := activitiesv1.CertificateState_name[int32(req.GetState())]; !ok {
+		return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "state", Description: "unknown state"})
+	}
+	size, err := pagetoken.Size(req.GetPageSize())
+	if err != nil {
+		return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "page_size", Description: err.Error()})
+	}
+	fp := pagetoken.Fingerprint("certificates", person, req.GetActivity(), req.GetState().String())
+	after, err := pagetoken.Decode(req.GetPageToken(), fp)
+	if err != nil {
+		return nil, "", apierr.InvalidPageToken()
+	}
+	page, err := s.repo.ListCertificates(ctx, after, size, func(c *activitiesv1.Certificate) bool {
+		return (person == "" || c.GetPerson() == person) && (req.GetActivity() == "" || c.GetActivity() == req.GetActivity()) &&
+			(req.GetState() == 0 || c.GetState() == req.GetState())
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if page.Next != "" {
+		next = pagetoken.Encode(page.Next, fp)
+	}
+	return page.Items, next, nil
+}
+
+// VerifyCertificate is public: it returns only what a verifier needs.
+func (s *Service) VerifyCertificate(ctx context.Context, req *activitiesv1.VerifyCertificateRequest) (*activitiesv1.VerifyCertificateResponse, error) {
+	code := NormalizeVerificationCode(req.GetVerificationCode())
+	if len(code) != 12 || strings.Trim(code, VerificationAlphabet) != "" {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "verification_code", Description: "is 12 characters, as printed (e.g. K7Q3-M9XD-4HRT)"})
+	}
+	c, err := s.repo.CertificateByCode(ctx, code)
+	if err != nil {
+		return nil, notFound(err, "certificate with this verification code")
+	}
+	resp := &activitiesv1.VerifyCertificateResponse{
+		Valid: c.GetState() == activitiesv1.CertificateState_CERTIFICATE_STATE_VALID, State: c.GetState(),
+		Title: c.GetTitle(), HolderDisplayName: c.GetHolderDisplayName(), ActivityTitle: c.GetActivityTitle(),
+		ActivityKind: c.GetActivityKind(), IssueTime: c.GetIssueTime(), RevokeTime: c.GetRevokeTime(),
+	}
+	if ids, err := parseName(c.GetActivity(), "branches", "activities"); err == nil {
+		resp.Branch = "branches/" + ids[0]
+		if a, err := s.repo.GetActivity(ctx, ids[0], ids[1]); err == nil {
+			resp.ActivityStartTime = a.GetStartTime()
+		}
+	}
+	return resp, nil
+}
+
+// RevokeCertificate: VALID → REVOKED with a reason. Admins and organisers.
+func (s *Service) RevokeCertificate(ctx context.Context, p auth.Principal, req *activitiesv1.RevokeCertificateRequest) (*activitiesv1.Certificate, error) {
+	if strings.TrimSpace(req.GetReason()) == "" || len(req.GetReason()) > maxReason {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required, at most 1000 characters"})
+	}
+	ids, err := parseName(req.GetName(), "certificates")
+	if err != nil {
+		return nil, err
+	}
+	for range 5 {
+		cur, err := s.repo.GetCertificate(ctx, ids[0])
+		if err != nil {
+			return nil, notFound(err, req.GetName())
+		}
+		if !s.mayRead(ctx, p, cur) {
+			return nil, apierr.NotFound(req.GetName())
+		}
+		if !p.IsAdmin() && p.Subject == cur.GetPerson() && !s.organises(ctx, p, cur) {
+			return nil, apierr.PermissionDenied("only admins and the activity's organisers may revoke a certificate")
+		}
+		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(req.GetName())
+		}
+		if cur.GetState() != activitiesv1.CertificateState_CERTIFICATE_STATE_VALID {
+			return nil, apierr.InvalidTransition(cur.GetName(), "revoke", cur.GetState().String())
+		}
+		now := s.now()
+		next := proto.Clone(cur).(*activitiesv1.Certificate)
+		next.State, next.RevokeReason, next.RevokeTime, next.Etag = activitiesv1.CertificateState_CERTIFICATE_STATE_REVOKED, req.GetReason(), timestamppb.New(now), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		ev.Payload = &eventsv1.Envelope_CertificateRevoked{CertificateRevoked: &eventsv1.CertificateRevoked{Certificate: next, Reason: req.GetReason()}}
+		err = s.repo.SaveCertificate(ctx, next, cur.GetEtag(), ev)
+		if errors.Is(err, ErrStale) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return next, nil
+	}
+	return nil, apierr.New(codes.Aborted, apierr.ReasonEtagMismatch, req.GetName()+" is changing too often; retry", nil)
+}
+
+func (s *Service) organises(ctx context.Context, p auth.Principal, c *activitiesv1.Certificate) bool {
+	ids, err := parseName(c.GetActivity(), "branches", "activities")
+	if err != nil {
+		return false
+	}
+	a, err := s.repo.GetActivity(ctx, ids[0], ids[1])
+	return err == nil && IsOrganiser(p, a)
+}

@@ -1,0 +1,387 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+)
+
+// Reasons for refused registrations.
+const (
+	ReasonNotAMember          = "NOT_A_MEMBER"
+	ReasonRegistrationClosed  = "REGISTRATION_CLOSED"
+	ReasonRegistrationNotOpen = "REGISTRATION_NOT_OPEN"
+	ReasonActivityNotOpen     = "ACTIVITY_NOT_OPEN_FOR_REGISTRATION"
+)
+
+func refusal(name string, err error) error {
+	var r *RegisterRefusal
+	if !errors.As(err, &r) {
+		return err
+	}
+	switch r.Reason {
+	case "CLOSED":
+		return apierr.New(codes.FailedPrecondition, ReasonRegistrationClosed, "registration for "+name+" has closed", map[string]string{"activity": name})
+	case "NOT_OPEN":
+		return apierr.New(codes.FailedPrecondition, ReasonRegistrationNotOpen, "registration for "+name+" has not opened yet", map[string]string{"activity": name})
+	case "STATE", "ACTSTATE":
+		return apierr.New(codes.FailedPrecondition, ReasonActivityNotOpen, fmt.Sprintf("%s is %s, not open for registration", name, r.Detail),
+			map[string]string{"activity": name, "state": "ACTIVITY_STATE_" + r.Detail})
+	}
+	return apierr.New(codes.FailedPrecondition, apierr.ReasonInvalidTransition, fmt.Sprintf("registration is %s", r.Detail), map[string]string{"state": "REGISTRATION_STATE_" + r.Detail})
+}
+
+// Register registers a person (the caller by default) for a PUBLISHED
+// activity. Organisers may register anyone. Members-only activities ask
+// the membership service first; if it is down, nothing is written.
+func (s *Service) Register(ctx context.Context, p auth.Principal, req *activitiesv1.RegisterForActivityRequest) (*activitiesv1.Registration, error) {
+	branch, id, a, err := s.loadActivity(ctx, p, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	person := req.GetPerson()
+	if person == "" {
+		person = p.Subject
+	}
+	if _, err := parseName(person, "people"); err != nil || person == "people/-" {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "person", Description: "must be people/{id}"})
+	}
+	if person != p.Subject && !IsOrganiser(p, a) {
+		return nil, apierr.PermissionDenied("you may register only yourself")
+	}
+	if a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED {
+		return nil, refusal(a.GetName(), &RegisterRefusal{Reason: "STATE", Detail: strings.TrimPrefix(a.GetState().String(), "ACTIVITY_STATE_")})
+	}
+	personID := strings.TrimPrefix(person, "people/")
+	if existing, err := s.repo.GetRegistration(ctx, branch, id, personID); err == nil && isHolding(existing) {
+		return existing, nil
+	}
+	member := ""
+	if a.GetAudience() == activitiesv1.Audience_AUDIENCE_MEMBERS {
+		member, err = s.members.MemberFor(ctx, branch, person)
+		if err != nil {
+			return nil, err
+		}
+		if member == "" {
+			return nil, apierr.New(codes.PermissionDenied, ReasonNotAMember,
+				a.GetName()+" is for members of the branch; "+person+" is not an active member and does not represent or work for one", nil)
+		}
+	}
+	reg := &activitiesv1.Registration{
+		Name:       fmt.Sprintf("%s/registrations/%s", a.GetName(), personID),
+		Person:     person,
+		Member:     member,
+		Registrant: p.Subject,
+	}
+	stored, _, err := s.repo.Register(ctx, branch, id, reg, func(confirmed, waitlisted *activitiesv1.Registration) (*eventsv1.Envelope, *eventsv1.Envelope) {
+		c := s.envelope(ctx, p, reg.GetName())
+		c.Payload = &eventsv1.Envelope_RegistrationConfirmed{RegistrationConfirmed: &eventsv1.RegistrationConfirmed{Registration: confirmed}}
+		w := s.envelope(ctx, p, reg.GetName())
+		w.Payload = &eventsv1.Envelope_RegistrationWaitlisted{RegistrationWaitlisted: &eventsv1.RegistrationWaitlisted{Registration: waitlisted}}
+		return c, w
+	})
+	if err != nil {
+		return nil, refusal(a.GetName(), notFound(err, a.GetName()))
+	}
+	return stored, nil
+}
+
+func isHolding(r *activitiesv1.Registration) bool {
+	return r.GetState() == activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED || r.GetState() == activitiesv1.RegistrationState_REGISTRATION_STATE_WAITLISTED
+}
+
+// GetRegistration: organisers or the person.
+func (s *Service) GetRegistration(ctx context.Context, p auth.Principal, name string) (*activitiesv1.Registration, error) {
+	branch, actID, person, err := s.registrationName(name)
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.repo.GetActivity(ctx, branch, actID)
+	if err != nil {
+		return nil, notFound(err, name)
+	}
+	if !IsOrganiser(p, a) && p.Subject != "people/"+person {
+		return nil, apierr.NotFound(name)
+	}
+	r, err := s.repo.GetRegistration(ctx, branch, actID, person)
+	return r, notFound(err, name)
+}
+
+// ListRegistrations: organisers see all; others only their own. The
+// activity "-" lists across the branch.
+func (s *Service) ListRegistrations(ctx context.Context, p auth.Principal, req *activitiesv1.ListRegistrationsRequest) ([]*activitiesv1.Registration, string, error) {
+	ids, err := parseName(req.GetParent(), "branches", "activities")
+	if err != nil {
+		return nil, "", err
+	}
+	branch, actID := ids[0], ids[1]
+	if !s.branches[branch] {
+		return nil, "", apierr.NotFound(req.GetParent())
+	}
+	if _, ok := activitiesv1.RegistrationState_name[int32(req.GetState())]; !ok {
+		return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "state", Description: "unknown state"})
+	}
+	size, err := pagetoken.Size(req.GetPageSize())
+	if err != nil {
+		return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "page_size", Description: err.Error()})
+	}
+	var acts []*activitiesv1.Activity
+	if actID == "-" {
+		acts, err = s.allActivities(ctx, branch)
+		if err != nil {
+			return nil, "", err
+		}
+	} else {
+		a, err := s.repo.GetActivity(ctx, branch, actID)
+		if err != nil {
+			return nil, "", notFound(err, req.GetParent())
+		}
+		acts = []*activitiesv1.Activity{a}
+	}
+	var all []*activitiesv1.Registration
+	for _, a := range acts {
+		organiser := IsOrganiser(p, a)
+		if !organiser && !isPublic(a) {
+			continue
+		}
+		regs, err := s.repo.ListRegistrations(ctx, branch, strings.TrimPrefix(a.GetName(), "branches/"+branch+"/activities/"))
+		if err != nil {
+			return nil, "", err
+		}
+		for _, r := range regs {
+			if !organiser && r.GetPerson() != p.Subject {
+				continue
+			}
+			if req.GetState() != 0 && r.GetState() != req.GetState() || req.GetPerson() != "" && r.GetPerson() != req.GetPerson() {
+				continue
+			}
+			all = append(all, r)
+		}
+	}
+	// Registrations are few per activity: page in memory by position.
+	fp := pagetoken.Fingerprint("registrations", req.GetParent(), req.GetState().String(), req.GetPerson(), p.Subject)
+	after, err := pagetoken.Decode(req.GetPageToken(), fp)
+	if err != nil {
+		return nil, "", apierr.InvalidPageToken()
+	}
+	start := 0
+	if after != "" {
+		start = -1
+		for i, r := range all {
+			if r.GetName() == after {
+				start = i + 1
+			}
+		}
+		if start < 0 {
+			return nil, "", apierr.InvalidPageToken()
+		}
+	}
+	end := min(start+size, len(all))
+	next := ""
+	if end < len(all) {
+		next = pagetoken.Encode(all[end-1].GetName(), fp)
+	}
+	return all[start:end], next, nil
+}
+
+func (s *Service) allActivities(ctx context.Context, branch string) ([]*activitiesv1.Activity, error) {
+	var out []*activitiesv1.Activity
+	after := ""
+	for {
+		page, err := s.repo.ListActivities(ctx, branch, after, pagetoken.MaxSize, nil)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if page.Next == "" {
+			return out, nil
+		}
+		after = page.Next
+	}
+}
+
+// CancelRegistration: the person or organisers. A freed place goes to the
+// head of the waitlist in the same atomic step.
+func (s *Service) CancelRegistration(ctx context.Context, p auth.Principal, req *activitiesv1.CancelRegistrationRequest) (*activitiesv1.Registration, error) {
+	if len(req.GetReason()) > maxReason {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "at most 1000 characters"})
+	}
+	branch, actID, person, err := s.registrationName(req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	a, err := s.repo.GetActivity(ctx, branch, actID)
+	if err != nil {
+		return nil, notFound(err, req.GetName())
+	}
+	if !IsOrganiser(p, a) && p.Subject != "people/"+person {
+		return nil, apierr.NotFound(req.GetName())
+	}
+	reason := req.GetReason()
+	if reason == "" {
+		reason = "cancelled by " + p.Subject
+	}
+	return s.cancelRegistration(ctx, p, branch, actID, person, reason, req.GetEtag(), req.GetName())
+}
+
+func (s *Service) cancelRegistration(ctx context.Context, p auth.Principal, branch, actID, person, reason, etag, name string) (*activitiesv1.Registration, error) {
+	cancelled, _, err := s.repo.CancelRegistration(ctx, branch, actID, person, reason, etag,
+		func(c, promoted *activitiesv1.Registration) []*eventsv1.Envelope {
+			ev := s.envelope(ctx, p, c.GetName())
+			prev := activitiesv1.RegistrationState_REGISTRATION_STATE_WAITLISTED
+			if promoted != nil {
+				prev = activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED
+			}
+			ev.Payload = &eventsv1.Envelope_RegistrationCancelled{RegistrationCancelled: &eventsv1.RegistrationCancelled{Registration: c, PreviousState: prev, Reason: reason}}
+			out := []*eventsv1.Envelope{ev}
+			if promoted != nil {
+				pe := s.envelope(ctx, p, promoted.GetName())
+				pe.Payload = &eventsv1.Envelope_RegistrationPromoted{RegistrationPromoted: &eventsv1.RegistrationPromoted{Registration: promoted, FreedBy: c.GetName()}}
+				out = append(out, pe)
+			}
+			return out
+		})
+	switch {
+	case errors.Is(err, ErrStale):
+		return nil, apierr.EtagMismatch(name)
+	case err != nil:
+		return nil, refusal(name, notFound(err, name))
+	}
+	return cancelled, nil
+}
+
+// CheckIn: CONFIRMED → ATTENDED from a day before the start until
+// completion. Organisers.
+func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activitiesv1.CheckInRegistrationRequest) (*activitiesv1.Registration, error) {
+	branch, actID, _, err := s.registrationName(req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	for range 10 {
+		snap, err := s.repo.Snapshot(ctx, branch, actID)
+		if err != nil {
+			return nil, notFound(err, req.GetName())
+		}
+		if !IsOrganiser(p, snap.Activity) {
+			return nil, apierr.PermissionDenied("only organisers may check people in")
+		}
+		var cur *activitiesv1.Registration
+		for _, r := range snap.Registrations {
+			if r.GetName() == req.GetName() {
+				cur = r
+			}
+		}
+		if cur == nil {
+			return nil, apierr.NotFound(req.GetName())
+		}
+		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(req.GetName())
+		}
+		now := s.now()
+		if !CheckInWindow(snap.Activity, now) {
+			return nil, apierr.New(codes.FailedPrecondition, "CHECK_IN_NOT_OPEN",
+				"check-in opens a day before the start of a published activity", map[string]string{"activity": snap.Activity.GetName()})
+		}
+		if cur.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED {
+			return nil, apierr.InvalidTransition(cur.GetName(), "checkIn", cur.GetState().String())
+		}
+		next := proto.Clone(cur).(*activitiesv1.Registration)
+		next.State, next.CheckInTime = activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED, timestamppb.New(now)
+		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		ev.Payload = &eventsv1.Envelope_RegistrationCheckedIn{RegistrationCheckedIn: &eventsv1.RegistrationCheckedIn{Registration: next}}
+		err = s.repo.ApplySnapshot(ctx, branch, snap, nil, []*activitiesv1.Registration{next}, ev)
+		if errors.Is(err, ErrStale) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return next, nil
+	}
+	return nil, apierr.New(codes.Aborted, apierr.ReasonEtagMismatch, req.GetName()+" is changing too often; retry", nil)
+}
+
+// HandleEvent reacts to membership events. MemberTerminated cancels the
+// member's people's registrations for members-only activities that have
+// not started, recording the reason and promoting from the waitlists
+// (CHARTER.md, "Branch membership ends"). Idempotent: only CONFIRMED or
+// WAITLISTED registrations are touched.
+func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error {
+	terminated := env.GetMemberTerminated()
+	if terminated == nil {
+		return nil
+	}
+	memberName := terminated.GetMember().GetName()
+	ids, err := parseName(memberName, "branches", "members")
+	if err != nil || !s.branches[ids[0]] {
+		return nil
+	}
+	branch := ids[0]
+	acts, err := s.allActivities(ctx, branch)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	system := auth.Principal{Subject: "system"}
+	reason := "branch membership of " + memberName + " ended: " + terminated.GetReason()
+	for _, a := range acts {
+		if a.GetAudience() != activitiesv1.Audience_AUDIENCE_MEMBERS || a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED || !a.GetStartTime().AsTime().After(now) {
+			continue
+		}
+		actID := strings.TrimPrefix(a.GetName(), "branches/"+branch+"/activities/")
+		regs, err := s.repo.ListRegistrations(ctx, branch, actID)
+		if err != nil {
+			return err
+		}
+		for _, r := range regs {
+			if !isHolding(r) || r.GetMember() != memberName {
+				continue
+			}
+			if _, err := s.cancelRegistration(ctx, system, branch, actID, strings.TrimPrefix(r.GetPerson(), "people/"), reason, "", r.GetName()); err != nil && !isGone(err) {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func isGone(err error) bool {
+	c := codeOf(err)
+	return c == codes.FailedPrecondition || c == codes.NotFound
+}
+
+// GetAnnualQuota applies A1.
+func (s *Service) GetAnnualQuota(ctx context.Context, req *activitiesv1.GetAnnualQuotaRequest) (*activitiesv1.AnnualQuota, error) {
+	branch, err := s.branch(req.GetBranch())
+	if err != nil {
+		return nil, err
+	}
+	year := int(req.GetYear())
+	if year == 0 {
+		loc, _ := time.LoadLocation(DefaultTimeZone)
+		year = s.now().In(loc).Year()
+	}
+	if year < 1900 || year > 9999 {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "year", Description: "must be a calendar year"})
+	}
+	acts, err := s.allActivities(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	q := CountQuota(acts, year, s.minExchange)
+	return &activitiesv1.AnnualQuota{Branch: req.GetBranch(), Year: int32(year), CompletedCount: int32(q.Completed),
+		ScheduledCount: int32(q.Scheduled), RequiredCount: int32(q.Required), OnTrack: q.OnTrack(), Met: q.Met()}, nil
+}

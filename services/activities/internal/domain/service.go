@@ -1,0 +1,591 @@
+package domain
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+)
+
+// Source is the events' source name.
+const Source = "activities"
+
+// Members answers membership questions; the implementation asks the
+// membership service over gRPC and returns UNAVAILABLE when it cannot.
+type Members interface {
+	// MemberFor returns the active member through which person qualifies
+	// for members-only activities in branch, or "" when there is none.
+	MemberFor(ctx context.Context, branch, person string) (string, error)
+	// DisplayName returns the person's display name.
+	DisplayName(ctx context.Context, person string) (string, error)
+}
+
+// Service is the activities use cases.
+type Service struct {
+	repo        Repository
+	members     Members
+	branches    map[string]bool
+	now         func() time.Time
+	minExchange int
+}
+
+// Config configures the use cases.
+type Config struct {
+	Branches []string
+	Now      func() time.Time
+	// MinExchangeActivities is min_exchange_activities_per_year (A1).
+	MinExchangeActivities int
+}
+
+// NewService returns the use cases.
+func NewService(repo Repository, members Members, cfg Config) *Service {
+	set := map[string]bool{}
+	for _, b := range cfg.Branches {
+		set[b] = true
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.MinExchangeActivities <= 0 {
+		cfg.MinExchangeActivities = DefaultMinExchangeActivities
+	}
+	return &Service{repo: repo, members: members, branches: set, now: cfg.Now, minExchange: cfg.MinExchangeActivities}
+}
+
+func newEtag() string { return ids.Random()[:16] }
+
+func (s *Service) envelope(ctx context.Context, p auth.Principal, subject string) *eventsv1.Envelope {
+	actor := p.Subject
+	if actor == "" {
+		actor = "system"
+	}
+	return events.NewEnvelope(ctx, Source, subject, actor, s.now())
+}
+
+// IsOrganiser: admins and the activity's organiser manage it.
+func IsOrganiser(p auth.Principal, a *activitiesv1.Activity) bool {
+	return p.IsAdmin() || (p.Subject != "" && p.Subject == a.GetOrganizer())
+}
+
+func isPublic(a *activitiesv1.Activity) bool {
+	return a.GetState() == activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED || a.GetState() == activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED
+}
+
+func parseName(name string, segments ...string) ([]string, error) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 2*len(segments) {
+		return nil, badName(name, segments)
+	}
+	out := make([]string, len(segments))
+	for i, seg := range segments {
+		if parts[2*i] != seg || !(nameSegment.MatchString(parts[2*i+1]) || (parts[2*i+1] == "-" && i == len(segments)-1)) {
+			return nil, badName(name, segments)
+		}
+		out[i] = parts[2*i+1]
+	}
+	return out, nil
+}
+
+func badName(name string, segments []string) error {
+	pattern := make([]string, len(segments))
+	for i, s := range segments {
+		pattern[i] = s + "/{id}"
+	}
+	return apierr.InvalidArgument(apierr.FieldViolation{Field: "name", Description: fmt.Sprintf("%q is not of the form %s", name, strings.Join(pattern, "/"))})
+}
+
+func (s *Service) branch(name string) (string, error) {
+	ids, err := parseName(name, "branches")
+	if err != nil {
+		return "", err
+	}
+	if !s.branches[ids[0]] {
+		return "", apierr.NotFound(name)
+	}
+	return ids[0], nil
+}
+
+func (s *Service) activityName(name string) (branch, id string, err error) {
+	ids, err := parseName(name, "branches", "activities")
+	if err != nil {
+		return "", "", err
+	}
+	if !s.branches[ids[0]] || ids[1] == "-" {
+		return "", "", apierr.NotFound(name)
+	}
+	return ids[0], ids[1], nil
+}
+
+func (s *Service) registrationName(name string) (branch, activity, person string, err error) {
+	ids, err := parseName(name, "branches", "activities", "registrations")
+	if err != nil {
+		return "", "", "", err
+	}
+	if !s.branches[ids[0]] || ids[1] == "-" || ids[2] == "-" {
+		return "", "", "", apierr.NotFound(name)
+	}
+	return ids[0], ids[1], ids[2], nil
+}
+
+func notFound(err error, name string) error {
+	if errors.Is(err, ErrNotFound) {
+		return apierr.NotFound(name)
+	}
+	return err
+}
+
+// loadActivity reads an activity; callers who may not see it get NOT_FOUND.
+func (s *Service) loadActivity(ctx context.Context, p auth.Principal, name string) (string, string, *activitiesv1.Activity, error) {
+	branch, id, err := s.activityName(name)
+	if err != nil {
+		return "", "", nil, err
+	}
+	a, err := s.repo.GetActivity(ctx, branch, id)
+	if err != nil {
+		return "", "", nil, notFound(err, name)
+	}
+	if !isPublic(a) && !IsOrganiser(p, a) {
+		return "", "", nil, apierr.NotFound(name)
+	}
+	return branch, id, a, nil
+}
+
+// --- activities ---
+
+// CreateActivity creates a DRAFT. Admins.
+func (s *Service) CreateActivity(ctx context.Context, p auth.Principal, parent string, in *activitiesv1.Activity, activityID string) (*activitiesv1.Activity, error) {
+	if !p.IsAdmin() {
+		return nil, apierr.PermissionDenied("only admins may create activities")
+	}
+	branch, err := s.branch(parent)
+	if err != nil {
+		return nil, err
+	}
+	a := proto.Clone(in).(*activitiesv1.Activity)
+	if a.GetTimeZone() == "" {
+		a.TimeZone = DefaultTimeZone
+	}
+	if a.GetOrganizer() == "" {
+		a.Organizer = p.Subject
+	}
+	fields, charter := ValidateActivity(a)
+	if activityID != "" && !resourceID.MatchString(activityID) {
+		fields = append(fields, apierr.FieldViolation{Field: "activity_id", Description: "must be 3–63 lowercase letters, digits or hyphens, starting with a letter"})
+	}
+	if len(fields) > 0 {
+		return nil, apierr.InvalidArgument(fields...)
+	}
+	if len(charter) > 0 {
+		return nil, apierr.Charter(charter)
+	}
+	now := s.now()
+	if activityID == "" {
+		activityID = ids.New(now)
+	}
+	a.Name = fmt.Sprintf("branches/%s/activities/%s", branch, activityID)
+	a.State = activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT
+	a.Creator, a.CancelReason = p.Subject, ""
+	a.CreateTime, a.UpdateTime, a.PublishTime, a.CloseTime = timestamppb.New(now), timestamppb.New(now), nil, nil
+	a.ConfirmedCount, a.WaitlistCount, a.Etag = 0, 0, newEtag()
+	// The created event is the publish: a draft is not news.
+	err = s.repo.CreateActivity(ctx, branch, a, s.envelope(ctx, p, a.GetName()))
+	if errors.Is(err, ErrExists) {
+		existing, gerr := s.repo.GetActivity(ctx, branch, activityID)
+		if gerr == nil && sameDraft(existing, a) {
+			return existing, nil
+		}
+		return nil, apierr.New(codes.AlreadyExists, "ACTIVITY_EXISTS", a.GetName()+" already exists", map[string]string{"resource": a.GetName()})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// sameDraft: a repeated create with the same id and content is idempotent.
+func sameDraft(existing, a *activitiesv1.Activity) bool {
+	x, y := proto.Clone(existing).(*activitiesv1.Activity), proto.Clone(a).(*activitiesv1.Activity)
+	for _, m := range []*activitiesv1.Activity{x, y} {
+		m.Etag, m.CreateTime, m.UpdateTime, m.ConfirmedCount, m.WaitlistCount = "", nil, nil, 0, 0
+	}
+	return proto.Equal(x, y)
+}
+
+// GetActivity: public for PUBLISHED and COMPLETED, organisers otherwise.
+func (s *Service) GetActivity(ctx context.Context, p auth.Principal, name string) (*activitiesv1.Activity, error) {
+	_, _, a, err := s.loadActivity(ctx, p, name)
+	return a, err
+}
+
+// ListActivities pages in start-time order with exact filters.
+func (s *Service) ListActivities(ctx context.Context, p auth.Principal, req *activitiesv1.ListActivitiesRequest) ([]*activitiesv1.Activity, string, error) {
+	branch, err := s.branch(req.GetParent())
+	if err != nil {
+		return nil, "", err
+	}
+	var bad []apierr.FieldViolation
+	if _, ok := activitiesv1.ActivityKind_name[int32(req.GetKind())]; !ok {
+		bad = append(bad, apierr.FieldViolation{Field: "kind", Description: "unknown kind"})
+	}
+	if _, ok := activitiesv1.ActivityState_name[int32(req.GetState())]; !ok {
+		bad = append(bad, apierr.FieldViolation{Field: "state", Description: "unknown state"})
+	}
+	if req.GetYear() < 0 || req.GetYear() > 9999 {
+		bad = append(bad, apierr.FieldViolation{Field: "year", Description: "must be a calendar year"})
+	}
+	size, err := pagetoken.Size(req.GetPageSize())
+	if err != nil {
+		bad = append(bad, apierr.FieldViolation{Field: "page_size", Description: err.Error()})
+	}
+	if len(bad) > 0 {
+		return nil, "", apierr.InvalidArgument(bad...)
+	}
+	fp := pagetoken.Fingerprint("activities", branch, req.GetKind().String(), req.GetState().String(), fmt.Sprint(req.GetYear()), req.GetRelatedStandard(), p.Subject)
+	after, err := pagetoken.Decode(req.GetPageToken(), fp)
+	if err != nil {
+		return nil, "", apierr.InvalidPageToken()
+	}
+	keep := func(a *activitiesv1.Activity) bool {
+		if !isPublic(a) && !IsOrganiser(p, a) {
+			return false
+		}
+		if req.GetKind() != 0 && a.GetKind() != req.GetKind() || req.GetState() != 0 && a.GetState() != req.GetState() {
+			return false
+		}
+		if req.GetRelatedStandard() != "" && a.GetRelatedStandard() != req.GetRelatedStandard() {
+			return false
+		}
+		if req.GetYear() != 0 {
+			loc, err := Location(a)
+			if err != nil || int32(a.GetStartTime().AsTime().In(loc).Year()) != req.GetYear() {
+				return false
+			}
+		}
+		return true
+	}
+	page, err := s.repo.ListActivities(ctx, branch, after, size, keep)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if page.Next != "" {
+		next = pagetoken.Encode(page.Next, fp)
+	}
+	return page.Items, next, nil
+}
+
+var updatable = []string{"kind", "title", "description", "start_time", "end_time", "time_zone", "location", "online_url",
+	"capacity", "audience", "registration_open_time", "registration_close_time", "organizer", "related_standard"}
+
+// Fields that may still change once published.
+var updatableWhenPublished = []string{"title", "description", "location", "online_url", "start_time", "end_time",
+	"time_zone", "capacity", "registration_close_time"}
+
+// UpdateActivity changes the masked fields. Organisers. Raising capacity
+// promotes from the waitlist in the same step.
+func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *activitiesv1.Activity, mask *fieldmaskpb.FieldMask) (*activitiesv1.Activity, error) {
+	branch, id, err := s.activityName(patch.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if len(mask.GetPaths()) == 0 {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: "is required"})
+	}
+	var paths []string
+	for _, path := range mask.GetPaths() {
+		switch {
+		case path == "*":
+			paths = append(paths, updatable...)
+		case slices.Contains(updatable, path):
+			paths = append(paths, path)
+		default:
+			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: "unknown or non-updatable field " + path})
+		}
+	}
+	for range 10 {
+		snap, err := s.repo.Snapshot(ctx, branch, id)
+		if err != nil {
+			return nil, notFound(err, patch.GetName())
+		}
+		cur := snap.Activity
+		if !IsOrganiser(p, cur) {
+			if isPublic(cur) {
+				return nil, apierr.PermissionDenied("only organisers may update an activity")
+			}
+			return nil, apierr.NotFound(patch.GetName())
+		}
+		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		switch cur.GetState() {
+		case activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT:
+		case activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED:
+			for _, path := range paths {
+				if !slices.Contains(updatableWhenPublished, path) && mask.GetPaths()[0] != "*" {
+					return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: path + " is fixed once published"})
+				}
+			}
+			if mask.GetPaths()[0] == "*" {
+				paths = updatableWhenPublished
+			}
+		default:
+			return nil, apierr.InvalidTransition(cur.GetName(), "update", cur.GetState().String())
+		}
+		next := proto.Clone(cur).(*activitiesv1.Activity)
+		src := patch.ProtoReflect()
+		dst := next.ProtoReflect()
+		for _, path := range paths {
+			fd := src.Descriptor().Fields().ByName(protoreflect.Name(path))
+			if src.Has(fd) {
+				dst.Set(fd, src.Get(fd))
+			} else {
+				dst.Clear(fd)
+			}
+		}
+		if next.GetTimeZone() == "" {
+			next.TimeZone = DefaultTimeZone
+		}
+		fields, charter := ValidateActivity(next)
+		if len(fields) > 0 {
+			return nil, apierr.InvalidArgument(fields...)
+		}
+		if len(charter) > 0 {
+			return nil, apierr.Charter(charter)
+		}
+		now := s.now()
+		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
+		capacity, confirmed := int(next.GetCapacity()), int(cur.GetConfirmedCount())
+		if capacity != 0 && capacity < confirmed {
+			return nil, apierr.New(codes.FailedPrecondition, "CAPACITY_BELOW_CONFIRMED",
+				fmt.Sprintf("capacity %d is below the %d confirmed registrations", capacity, confirmed), nil)
+		}
+		var changes []*activitiesv1.Registration
+		var evs []*eventsv1.Envelope
+		if cur.GetState() == activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED {
+			ev := s.envelope(ctx, p, next.GetName())
+			ev.Payload = &eventsv1.Envelope_ActivityUpdated{ActivityUpdated: &eventsv1.ActivityUpdated{Activity: next, ChangedFields: paths}}
+			evs = append(evs, ev)
+		}
+		// Raising capacity (or making it unlimited) promotes the head of
+		// the waitlist, in arrival order.
+		free := len(snap.Waitlist)
+		if capacity != 0 {
+			free = min(free, capacity-confirmed)
+		}
+		byPerson := map[string]*activitiesv1.Registration{}
+		for _, r := range snap.Registrations {
+			byPerson[r.GetPerson()] = r
+		}
+		for _, person := range snap.Waitlist[:max(free, 0)] {
+			r := proto.Clone(byPerson["people/"+person]).(*activitiesv1.Registration)
+			r.State, r.WaitlistPosition = activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED, 0
+			r.PromoteTime, r.UpdateTime, r.Etag = timestamppb.New(now), timestamppb.New(now), newEtag()
+			changes = append(changes, r)
+			ev := s.envelope(ctx, p, r.GetName())
+			ev.Payload = &eventsv1.Envelope_RegistrationPromoted{RegistrationPromoted: &eventsv1.RegistrationPromoted{Registration: r, FreedBy: "capacity raised"}}
+			evs = append(evs, ev)
+		}
+		err = s.repo.ApplySnapshot(ctx, branch, snap, next, changes, evs...)
+		if errors.Is(err, ErrStale) {
+			if patch.GetEtag() != "" {
+				return nil, apierr.EtagMismatch(cur.GetName())
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		next.ConfirmedCount, next.WaitlistCount = int32(confirmed+len(changes)), int32(len(snap.Waitlist)-len(changes))
+		return next, nil
+	}
+	return nil, apierr.New(codes.Aborted, apierr.ReasonEtagMismatch, patch.GetName()+" is changing too often; retry", nil)
+}
+
+// PublishActivity: DRAFT → PUBLISHED. Organisers.
+func (s *Service) PublishActivity(ctx context.Context, p auth.Principal, req *activitiesv1.PublishActivityRequest) (*activitiesv1.Activity, error) {
+	return s.transition(ctx, p, req.GetName(), req.GetEtag(), "publish", func(cur *activitiesv1.Activity, now time.Time) error {
+		if cur.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT {
+			return apierr.InvalidTransition(cur.GetName(), "publish", cur.GetState().String())
+		}
+		if v := CheckPublishable(cur, now); len(v) > 0 {
+			return apierr.InvalidArgument(v...)
+		}
+		cur.State, cur.PublishTime = activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED, timestamppb.New(now)
+		return nil
+	}, func(ev *eventsv1.Envelope, a *activitiesv1.Activity) {
+		ev.Payload = &eventsv1.Envelope_ActivityPublished{ActivityPublished: &eventsv1.ActivityPublished{Activity: a}}
+	})
+}
+
+// transition runs a state change that leaves registrations alone.
+func (s *Service) transition(ctx context.Context, p auth.Principal, name, etag, action string,
+	apply func(cur *activitiesv1.Activity, now time.Time) error, payload func(*eventsv1.Envelope, *activitiesv1.Activity)) (*activitiesv1.Activity, error) {
+	branch, id, err := s.activityName(name)
+	if err != nil {
+		return nil, err
+	}
+	for range 5 {
+		cur, err := s.repo.GetActivity(ctx, branch, id)
+		if err != nil {
+			return nil, notFound(err, name)
+		}
+		if !IsOrganiser(p, cur) {
+			if isPublic(cur) {
+				return nil, apierr.PermissionDenied("only organisers may " + action + " an activity")
+			}
+			return nil, apierr.NotFound(name)
+		}
+		if etag != "" && etag != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(name)
+		}
+		prev := cur.GetEtag()
+		next := proto.Clone(cur).(*activitiesv1.Activity)
+		now := s.now()
+		if err := apply(next, now); err != nil {
+			return nil, err
+		}
+		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		payload(ev, next)
+		err = s.repo.SaveActivity(ctx, branch, next, prev, ev)
+		if errors.Is(err, ErrStale) {
+			if etag != "" {
+				return nil, apierr.EtagMismatch(name)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return next, nil
+	}
+	return nil, apierr.New(codes.Aborted, apierr.ReasonEtagMismatch, name+" is changing too often; retry", nil)
+}
+
+// CancelActivity: DRAFT or PUBLISHED → CANCELLED, cancelling every open
+// registration in the same step. Organisers.
+func (s *Service) CancelActivity(ctx context.Context, p auth.Principal, req *activitiesv1.CancelActivityRequest) (*activitiesv1.Activity, error) {
+	if strings.TrimSpace(req.GetReason()) == "" || len(req.GetReason()) > maxReason {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required, at most 1000 characters"})
+	}
+	return s.closeActivity(ctx, p, req.GetName(), req.GetEtag(), "cancel", func(cur *activitiesv1.Activity) error {
+		if cur.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT && cur.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED {
+			return apierr.InvalidTransition(cur.GetName(), "cancel", cur.GetState().String())
+		}
+		return nil
+	}, activitiesv1.ActivityState_ACTIVITY_STATE_CANCELLED, req.GetReason())
+}
+
+// CompleteActivity: PUBLISHED → COMPLETED once started; the CONFIRMED who
+// did not check in become NO_SHOW and the waitlist is cancelled.
+func (s *Service) CompleteActivity(ctx context.Context, p auth.Principal, req *activitiesv1.CompleteActivityRequest) (*activitiesv1.Activity, error) {
+	return s.closeActivity(ctx, p, req.GetName(), req.GetEtag(), "complete", func(cur *activitiesv1.Activity) error {
+		return CheckCompletable(cur, s.now())
+	}, activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED, "")
+}
+
+func (s *Service) closeActivity(ctx context.Context, p auth.Principal, name, etag, action string, check func(*activitiesv1.Activity) error,
+	to activitiesv1.ActivityState, reason string) (*activitiesv1.Activity, error) {
+	branch, id, err := s.activityName(name)
+	if err != nil {
+		return nil, err
+	}
+	for range 10 {
+		snap, err := s.repo.Snapshot(ctx, branch, id)
+		if err != nil {
+			return nil, notFound(err, name)
+		}
+		cur := snap.Activity
+		if !IsOrganiser(p, cur) {
+			if isPublic(cur) {
+				return nil, apierr.PermissionDenied("only organisers may " + action + " an activity")
+			}
+			return nil, apierr.NotFound(name)
+		}
+		if etag != "" && etag != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(name)
+		}
+		if err := check(cur); err != nil {
+			return nil, err
+		}
+		now := s.now()
+		next := proto.Clone(cur).(*activitiesv1.Activity)
+		next.State, next.CancelReason = to, reason
+		next.UpdateTime, next.CloseTime, next.Etag = timestamppb.New(now), timestamppb.New(now), newEtag()
+		var changes []*activitiesv1.Registration
+		var evs []*eventsv1.Envelope
+		attended, noShow := 0, 0
+		for _, r := range snap.Registrations {
+			n := proto.Clone(r).(*activitiesv1.Registration)
+			switch {
+			case r.GetState() == activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED:
+				attended++
+				continue
+			case to == activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED && r.GetState() == activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED:
+				n.State = activitiesv1.RegistrationState_REGISTRATION_STATE_NO_SHOW
+				noShow++
+			case r.GetState() == activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED || r.GetState() == activitiesv1.RegistrationState_REGISTRATION_STATE_WAITLISTED:
+				n.State, n.CancelTime = activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED, timestamppb.New(now)
+				n.CancelReason = "activity " + strings.ToLower(strings.TrimPrefix(to.String(), "ACTIVITY_STATE_"))
+				if reason != "" {
+					n.CancelReason += ": " + reason
+				}
+				ev := s.envelope(ctx, p, n.GetName())
+				ev.Payload = &eventsv1.Envelope_RegistrationCancelled{RegistrationCancelled: &eventsv1.RegistrationCancelled{Registration: n, PreviousState: r.GetState(), Reason: n.GetCancelReason()}}
+				evs = append(evs, ev)
+			default:
+				continue
+			}
+			n.WaitlistPosition, n.UpdateTime, n.Etag = 0, timestamppb.New(now), newEtag()
+			changes = append(changes, n)
+		}
+		ev := s.envelope(ctx, p, next.GetName())
+		if to == activitiesv1.ActivityState_ACTIVITY_STATE_CANCELLED {
+			ev.Payload = &eventsv1.Envelope_ActivityCancelled{ActivityCancelled: &eventsv1.ActivityCancelled{Activity: next, Reason: reason}}
+		} else {
+			ev.Payload = &eventsv1.Envelope_ActivityCompleted{ActivityCompleted: &eventsv1.ActivityCompleted{Activity: next, AttendedCount: int32(attended), NoShowCount: int32(noShow)}}
+		}
+		evs = append([]*eventsv1.Envelope{ev}, evs...)
+		err = s.repo.ApplySnapshot(ctx, branch, snap, next, changes, evs...)
+		if errors.Is(err, ErrStale) {
+			if etag != "" {
+				return nil, apierr.EtagMismatch(name)
+			}
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		next.ConfirmedCount, next.WaitlistCount = int32(attended+noShow), 0
+		return next, nil
+	}
+	return nil, apierr.New(codes.Aborted, apierr.ReasonEtagMismatch, name+" is changing too often; retry", nil)
+}
+
+// randomCode draws a 12-character verification code.
+func randomCode() string {
+	b := make([]byte, 12)
+	for i := range b {
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(VerificationAlphabet))))
+		b[i] = VerificationAlphabet[n.Int64()]
+	}
+	return string(b)
+}
