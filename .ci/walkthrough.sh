@@ -31,6 +31,7 @@ done
 [ -f "$tokens" ] || { cat "$log"; echo "walkthrough: no tokens after 300s"; exit 1; }
 
 # Extract the shell block between the walkthrough markers.
+# Every block between walkthrough markers, in order, as one script.
 awk '/<!-- walkthrough:start -->/{on=1; next} /<!-- walkthrough:end -->/{on=0} on' README.md \
   | sed '/^```/d' > "$script"
 bash -euo pipefail "$script" | tee "$out"
@@ -46,5 +47,15 @@ check '"state": ?"APPLICATION_STATE_SUBMITTED"'
 check '"state": ?"APPLICATION_STATE_APPROVED"'
 check '"organization": ?"organizations/binhai-robotics"'
 check '"state": ?"MEMBER_STATE_ACTIVE"'
+# Activities: place taken, waitlist, refusal, promotion, certificate.
+check '"state": ?"REGISTRATION_STATE_WAITLISTED"'
+check '"reason": ?"NOT_A_MEMBER"'
+check '^HTTP 403$'
+check '"promoteTime"'
+check '"state": ?"REGISTRATION_STATE_ATTENDED"'
+check '"state": ?"ACTIVITY_STATE_COMPLETED"'
+check '"valid": ?true'
+check '"holderDisplayName": ?"李娜"'
+check '"requiredCount": ?2'
 grep -q 'embedded in-memory Redis' "$log" || { echo "walkthrough: devstack did not say its store is in memory"; exit 1; }
 echo "walkthrough: README walkthrough passed against make run"
