@@ -140,8 +140,8 @@ type ActivitiesServiceClient interface {
 	ListCertificates(ctx context.Context, in *ListCertificatesRequest, opts ...grpc.CallOption) (*ListCertificatesResponse, error)
 	// Public (no token): checks a certificate by its verification code, e.g.
 	// GET /v1/certificates:verify?verification_code=K7Q3-M9XD-4HRT. Returns
-	// only what a verifier needs. An unknown code is NOT_FOUND. The gateway
-	// rate-limits it per client.
+	// only what a verifier needs. An unknown code is NOT_FOUND. Codes carry
+	// about 56 bits of randomness, so guessing one is impractical.
 	VerifyCertificate(ctx context.Context, in *VerifyCertificateRequest, opts ...grpc.CallOption) (*VerifyCertificateResponse, error)
 	// VALID → REVOKED, with a reason; final. Admins, or organisers of the
 	// certificate's activity. Emits CertificateRevoked.
@@ -444,8 +444,8 @@ type ActivitiesServiceServer interface {
 	ListCertificates(context.Context, *ListCertificatesRequest) (*ListCertificatesResponse, error)
 	// Public (no token): checks a certificate by its verification code, e.g.
 	// GET /v1/certificates:verify?verification_code=K7Q3-M9XD-4HRT. Returns
-	// only what a verifier needs. An unknown code is NOT_FOUND. The gateway
-	// rate-limits it per client.
+	// only what a verifier needs. An unknown code is NOT_FOUND. Codes carry
+	// about 56 bits of randomness, so guessing one is impractical.
 	VerifyCertificate(context.Context, *VerifyCertificateRequest) (*VerifyCertificateResponse, error)
 	// VALID → REVOKED, with a reason; final. Admins, or organisers of the
 	// certificate's activity. Emits CertificateRevoked.
