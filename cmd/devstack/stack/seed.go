@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"google.golang.org/genproto/googleapis/type/date"
 	"google.golang.org/grpc"
@@ -10,8 +11,10 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
@@ -38,9 +41,10 @@ func (s *Stack) DemoTokens() []DemoToken {
 	}
 }
 
-// Seed loads branch "ai" with demo organisations, people and two members,
-// through the membership gRPC API as the admin. It does nothing when the
-// demo data is already there (a restart on a persistent Redis).
+// Seed loads branch "ai" with demo organisations, people, two members and
+// a published exchange salon, through the services' gRPC APIs as the admin.
+// It does nothing when the demo data is already there (a restart on a
+// persistent Redis).
 func (s *Stack) Seed(ctx context.Context) error {
 	conn, err := grpc.NewClient(s.Addrs["membership"], grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -108,6 +112,31 @@ func (s *Stack) Seed(ctx context.Context) error {
 		if _, err := client.ApproveApplication(ctx, &membershipv1.ApproveApplicationRequest{Name: app.GetName(), Reason: "seeded demo member"}); err != nil {
 			return fmt.Errorf("seed: approve %s: %w", app.GetName(), err)
 		}
+	}
+	return s.seedActivities(ctx)
+}
+
+// seedActivities publishes an upcoming exchange salon, open to the public,
+// so the calendar and the A1 quota have something to show.
+func (s *Stack) seedActivities(ctx context.Context) error {
+	conn, err := grpc.NewClient(s.Addrs["activities"], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("seed: dial activities: %w", err)
+	}
+	defer conn.Close()
+	client := activitiesv1.NewActivitiesServiceClient(conn)
+	start := time.Now().AddDate(0, 0, 14).Truncate(24 * time.Hour).Add(6 * time.Hour) // 14:00 in Tianjin
+	a, err := client.CreateActivity(ctx, &activitiesv1.CreateActivityRequest{Parent: "branches/ai", ActivityId: "ai-salon", Activity: &activitiesv1.Activity{
+		Kind: activitiesv1.ActivityKind_ACTIVITY_KIND_ACADEMIC_EXCHANGE, Title: "人工智能分会学术沙龙: large models in manufacturing",
+		Description: "Members and guests share results on deploying large models on the factory floor.",
+		StartTime:   timestamppb.New(start), EndTime: timestamppb.New(start.Add(3 * time.Hour)), TimeZone: "Asia/Shanghai",
+		Location: "天津市滨海新区 (Binhai New Area), Tianjin", Capacity: 80, Audience: activitiesv1.Audience_AUDIENCE_PUBLIC,
+	}})
+	if err != nil {
+		return fmt.Errorf("seed: activity: %w", err)
+	}
+	if _, err := client.PublishActivity(ctx, &activitiesv1.PublishActivityRequest{Name: a.GetName()}); err != nil {
+		return fmt.Errorf("seed: publish activity: %w", err)
 	}
 	return nil
 }
