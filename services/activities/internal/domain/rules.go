@@ -42,12 +42,8 @@ const (
 	maxCapacity    = 100000
 )
 
-// resourceID is a client-chosen id; nameSegment any id in a name (branch
-// ids such as "ai" are shorter).
-var (
-	resourceID  = regexp.MustCompile(`^[a-z][a-z0-9-]{2,62}$`)
-	nameSegment = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
-)
+// resourceID is a client-chosen activity id.
+var resourceID = regexp.MustCompile(`^[a-z][a-z0-9-]{2,62}$`)
 
 // IsExchange reports whether kind counts towards A1.
 func IsExchange(kind activitiesv1.ActivityKind) bool {

@@ -21,6 +21,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/resourcename"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 )
@@ -89,27 +90,10 @@ func isPublic(a *activitiesv1.Activity) bool {
 	return a.GetState() == activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED || a.GetState() == activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED
 }
 
-func parseName(name string, segments ...string) ([]string, error) {
-	parts := strings.Split(name, "/")
-	if len(parts) != 2*len(segments) {
-		return nil, badName(name, segments)
-	}
-	out := make([]string, len(segments))
-	for i, seg := range segments {
-		if parts[2*i] != seg || !(nameSegment.MatchString(parts[2*i+1]) || (parts[2*i+1] == "-" && i == len(segments)-1)) {
-			return nil, badName(name, segments)
-		}
-		out[i] = parts[2*i+1]
-	}
-	return out, nil
-}
-
-func badName(name string, segments []string) error {
-	pattern := make([]string, len(segments))
-	for i, s := range segments {
-		pattern[i] = s + "/{id}"
-	}
-	return apierr.InvalidArgument(apierr.FieldViolation{Field: "name", Description: fmt.Sprintf("%q is not of the form %s", name, strings.Join(pattern, "/"))})
+// parseName accepts "-" as the last id; callers that need a real id
+// refuse it themselves.
+func parseName(name string, collections ...string) ([]string, error) {
+	return resourcename.ParseWithWildcard(name, collections...)
 }
 
 func (s *Service) branch(name string) (string, error) {

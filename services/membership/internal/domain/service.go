@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -18,6 +17,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/resourcename"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
@@ -522,27 +522,8 @@ func maskPaths(mask *fieldmaskpb.FieldMask, updatable []string, forbidden map[st
 
 // --- names ---
 
-func parseName(name string, segments ...string) ([]string, error) {
-	parts := strings.Split(name, "/")
-	if len(parts) != 2*len(segments) {
-		return nil, badName(name, segments)
-	}
-	ids := make([]string, len(segments))
-	for i, seg := range segments {
-		if parts[2*i] != seg || !resourceID.MatchString(parts[2*i+1]) {
-			return nil, badName(name, segments)
-		}
-		ids[i] = parts[2*i+1]
-	}
-	return ids, nil
-}
-
-func badName(name string, segments []string) error {
-	pattern := make([]string, len(segments))
-	for i, s := range segments {
-		pattern[i] = s + "/{id}"
-	}
-	return apierr.InvalidArgument(apierr.FieldViolation{Field: "name", Description: fmt.Sprintf("%q is not of the form %s", name, strings.Join(pattern, "/"))})
+func parseName(name string, collections ...string) ([]string, error) {
+	return resourcename.Parse(name, collections...)
 }
 
 // ParseOrganizationName returns the id of organizations/{id}.

@@ -1,0 +1,55 @@
+// Package resourcename parses AIP-122 resource names such as
+// branches/ai/activities/a1 into their ids, with the error every API returns
+// for a malformed one.
+package resourcename
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+)
+
+// Wildcard stands for "any" as the last id of a collection read
+// (AIP-159), e.g. branches/ai/activities/- .
+const Wildcard = "-"
+
+var segment = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+
+// Parse returns the ids of name, whose collections must be collections in
+// order: Parse("branches/ai/members/m1", "branches", "members") is
+// ["ai", "m1"].
+func Parse(name string, collections ...string) ([]string, error) {
+	return parse(name, false, collections)
+}
+
+// ParseWithWildcard is Parse that also accepts Wildcard as the last id.
+func ParseWithWildcard(name string, collections ...string) ([]string, error) {
+	return parse(name, true, collections)
+}
+
+func parse(name string, wildcard bool, collections []string) ([]string, error) {
+	parts := strings.Split(name, "/")
+	if len(parts) != 2*len(collections) {
+		return nil, malformed(name, collections)
+	}
+	ids := make([]string, len(collections))
+	for i, c := range collections {
+		id := parts[2*i+1]
+		last := i == len(collections)-1
+		if parts[2*i] != c || !(segment.MatchString(id) || (wildcard && last && id == Wildcard)) {
+			return nil, malformed(name, collections)
+		}
+		ids[i] = id
+	}
+	return ids, nil
+}
+
+func malformed(name string, collections []string) error {
+	pattern := make([]string, len(collections))
+	for i, c := range collections {
+		pattern[i] = c + "/{id}"
+	}
+	return apierr.InvalidArgument(apierr.FieldViolation{Field: "name", Description: fmt.Sprintf("%q is not of the form %s", name, strings.Join(pattern, "/"))})
+}
