@@ -29,10 +29,11 @@ type Server struct {
 // URL is the server's redis:// URL.
 func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
 
-// Start launches redis-server for t and stops it when t ends.
-func Start(t testing.TB) *Server {
+// Start launches redis-server for t and stops it when t ends. extraArgs
+// are passed to redis-server.
+func Start(t testing.TB, extraArgs ...string) *Server {
 	t.Helper()
-	s, err := StartProcess()
+	s, err := StartProcess(extraArgs...)
 	if errors.Is(err, exec.ErrNotFound) {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("redistest: redis-server is not installed, and CI must test against it: %v", err)

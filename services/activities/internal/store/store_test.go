@@ -55,7 +55,7 @@ func (f *fakeMembers) DisplayName(_ context.Context, p string) (string, error) {
 }
 
 type fixture struct {
-	rdb     *redis.Client
+	rdb     redis.UniversalClient
 	svc     *domain.Service
 	members *fakeMembers
 	now     time.Time
@@ -65,10 +65,34 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	rdb := redistest.Start(t).Client()
 	t.Cleanup(func() { rdb.Close() })
+	return fixtureOn(rdb)
+}
+
+func fixtureOn(rdb redis.UniversalClient) *fixture {
 	f := &fixture{rdb: rdb, members: &fakeMembers{members: map[string]string{}}, now: time.Now()}
 	clock := func() time.Time { return f.now }
 	f.svc = domain.NewService(store.New(rdb, clock), f.members, domain.Config{Branches: []string{"ai"}, Now: clock})
 	return f
+}
+
+// TestOnRedisCluster runs the registration scripts and bulk writes on a
+// 3-primary Redis Cluster, which refuses any script that spans slots.
+func TestOnRedisCluster(t *testing.T) {
+	cluster := redistest.StartCluster(t)
+	rdb := cluster.Client()
+	t.Cleanup(func() { rdb.Close() })
+	for name, test := range map[string]func(*testing.T, *fixture){
+		"capacity under concurrency": testCapacityUnderConcurrency,
+		"lifecycle and certificates": testLifecycleAndCertificates,
+		"cancel activity":            testCancelActivityCancelsRegistrationsAtomically,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := rdb.ForEachMaster(context.Background(), func(ctx context.Context, c *redis.Client) error { return c.FlushAll(ctx).Err() }); err != nil {
+				t.Fatal(err)
+			}
+			test(t, fixtureOn(rdb))
+		})
+	}
 }
 
 // published creates and publishes an activity under way (started an hour
@@ -120,8 +144,9 @@ func (f *fixture) outbox(t *testing.T) []*eventsv1.Envelope {
 // TestCapacityUnderConcurrency: 500 people register at once for 50
 // places. Exactly 50 are confirmed, the other 450 wait with distinct
 // positions 1..450, and cancellations promote strictly in queue order.
-func TestCapacityUnderConcurrency(t *testing.T) {
-	f := newFixture(t)
+func TestCapacityUnderConcurrency(t *testing.T) { testCapacityUnderConcurrency(t, newFixture(t)) }
+
+func testCapacityUnderConcurrency(t *testing.T, f *fixture) {
 	a := f.published(t, "rush", 50, activitiesv1.Audience_AUDIENCE_PUBLIC, activitiesv1.ActivityKind_ACTIVITY_KIND_TRAINING)
 	const n = 500
 	var wg sync.WaitGroup
@@ -273,8 +298,9 @@ func reasonOf(err error) string {
 
 // TestLifecycleAndCertificates: check-in, completion (NO_SHOW, waitlist
 // cancelled), certificates issued once and verified publicly, revocation.
-func TestLifecycleAndCertificates(t *testing.T) {
-	f := newFixture(t)
+func TestLifecycleAndCertificates(t *testing.T) { testLifecycleAndCertificates(t, newFixture(t)) }
+
+func testLifecycleAndCertificates(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	a := f.published(t, "eval-course", 2, activitiesv1.Audience_AUDIENCE_PUBLIC, activitiesv1.ActivityKind_ACTIVITY_KIND_EVALUATION)
 	came, absent, waiting := f.register(t, a, "came"), f.register(t, a, "absent"), f.register(t, a, "waiting")
@@ -343,7 +369,10 @@ func TestLifecycleAndCertificates(t *testing.T) {
 
 // TestCancelActivityCancelsRegistrationsAtomically and emits their events.
 func TestCancelActivityCancelsRegistrationsAtomically(t *testing.T) {
-	f := newFixture(t)
+	testCancelActivityCancelsRegistrationsAtomically(t, newFixture(t))
+}
+
+func testCancelActivityCancelsRegistrationsAtomically(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	a := f.published(t, "rained-off", 1, activitiesv1.Audience_AUDIENCE_PUBLIC, activitiesv1.ActivityKind_ACTIVITY_KIND_MEETING)
 	one, two := f.register(t, a, "one"), f.register(t, a, "two")

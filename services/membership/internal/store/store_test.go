@@ -25,18 +25,41 @@ import (
 var admin = auth.Principal{Subject: "people/admin", Roles: []string{auth.RoleAdmin}}
 
 type fixture struct {
-	rdb *redis.Client
+	rdb redis.UniversalClient
 	st  *store.Store
 	svc *domain.Service
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	srv := redistest.Start(t)
-	rdb := srv.Client()
+	rdb := redistest.Start(t).Client()
 	t.Cleanup(func() { rdb.Close() })
+	return fixtureOn(rdb)
+}
+
+func fixtureOn(rdb redis.UniversalClient) *fixture {
 	st := store.New(rdb)
 	return &fixture{rdb: rdb, st: st, svc: domain.NewService(st, []string{"ai"}, nil)}
+}
+
+// TestOnRedisCluster runs the store's atomic paths on a 3-primary Redis
+// Cluster: every script must stay within one slot, or the cluster refuses.
+func TestOnRedisCluster(t *testing.T) {
+	cluster := redistest.StartCluster(t)
+	rdb := cluster.Client()
+	t.Cleanup(func() { rdb.Close() })
+	for name, test := range map[string]func(*testing.T, *fixture){
+		"outbox":               testOutboxWritesEventExactlyWithStateChange,
+		"one open application": testOneOpenApplicationUnderConcurrency,
+		"lifecycle":            testApplicationLifecycle,
+	} {
+		t.Run(name, func(t *testing.T) {
+			if err := rdb.ForEachMaster(context.Background(), func(ctx context.Context, c *redis.Client) error { return c.FlushAll(ctx).Err() }); err != nil {
+				t.Fatal(err)
+			}
+			test(t, fixtureOn(rdb))
+		})
+	}
 }
 
 func (f *fixture) outbox(t *testing.T, tag string) []*eventsv1.Envelope {
@@ -85,7 +108,10 @@ func unitApp(org, rep string) *membershipv1.Application {
 // exactly one event to its slot's outbox; every refused write adds none and
 // changes nothing.
 func TestOutboxWritesEventExactlyWithStateChange(t *testing.T) {
-	f := newFixture(t)
+	testOutboxWritesEventExactlyWithStateChange(t, newFixture(t))
+}
+
+func testOutboxWritesEventExactlyWithStateChange(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	f.org(t, "zhiyuan", "91120116MA05JR7Q0E", membershipv1.GeneralMembershipState_GENERAL_MEMBERSHIP_STATE_NONE)
 	if got := f.outbox(t, store.OrgsTag); len(got) != 1 || got[0].GetOrganizationCreated().GetOrganization().GetName() != "organizations/zhiyuan" {
@@ -133,7 +159,10 @@ func TestOutboxWritesEventExactlyWithStateChange(t *testing.T) {
 // TestOneOpenApplicationUnderConcurrency: of many concurrent applications
 // for one applicant, exactly one is stored, with exactly one event.
 func TestOneOpenApplicationUnderConcurrency(t *testing.T) {
-	f := newFixture(t)
+	testOneOpenApplicationUnderConcurrency(t, newFixture(t))
+}
+
+func testOneOpenApplicationUnderConcurrency(t *testing.T, f *fixture) {
 	f.org(t, "zhiyuan", "91120116MA05JR7Q0E", membershipv1.GeneralMembershipState_GENERAL_MEMBERSHIP_STATE_ACTIVE)
 	f.person(t, "wang-wei", "organizations/zhiyuan")
 	const n = 64
@@ -201,8 +230,9 @@ func TestCreditCodeUniqueUnderConcurrency(t *testing.T) {
 
 // TestApplicationLifecycle covers M1, M2 and the one-membership claim
 // through the real store.
-func TestApplicationLifecycle(t *testing.T) {
-	f := newFixture(t)
+func TestApplicationLifecycle(t *testing.T) { testApplicationLifecycle(t, newFixture(t)) }
+
+func testApplicationLifecycle(t *testing.T, f *fixture) {
 	ctx := context.Background()
 	f.org(t, "haihe", "91120104MA06KL3W0M", membershipv1.GeneralMembershipState_GENERAL_MEMBERSHIP_STATE_NONE)
 	f.person(t, "zhao-lei", "organizations/haihe")
