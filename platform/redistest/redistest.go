@@ -24,6 +24,8 @@ type Server struct {
 	Addr string
 	cmd  *exec.Cmd
 	dir  string
+	// args restart the server as it was started.
+	args []string
 }
 
 // URL is the server's redis:// URL.
@@ -76,7 +78,7 @@ func StartProcess(extraArgs ...string) (*Server, error) {
 		if err := cmd.Start(); err != nil {
 			return nil, fmt.Errorf("start redis-server: %w", err)
 		}
-		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd, dir: dir}
+		s := &Server{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), cmd: cmd, dir: dir, args: args}
 		if err := s.waitReady(5 * time.Second); err != nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
@@ -110,6 +112,31 @@ func (s *Server) waitReady(timeout time.Duration) error {
 // Client returns a new client for the server; the caller closes it.
 func (s *Server) Client() *redis.Client {
 	return redis.NewClient(&redis.Options{Addr: s.Addr})
+}
+
+// Kill sends SIGKILL, as a crash would: no shutdown, no final fsync.
+func (s *Server) Kill() error {
+	if err := s.cmd.Process.Kill(); err != nil {
+		return fmt.Errorf("kill redis-server: %w", err)
+	}
+	_ = s.cmd.Wait()
+	return nil
+}
+
+// Restart starts the server again on the same port and directory, so it
+// recovers from whatever it had persisted (AOF or RDB).
+func (s *Server) Restart() error {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return fmt.Errorf("find redis-server: %w", err)
+	}
+	cmd := exec.Command(bin, s.args...)
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("restart redis-server: %w", err)
+	}
+	s.cmd = cmd
+	return s.waitReady(10 * time.Second)
 }
 
 // Stop kills the server and removes its directory.
