@@ -80,4 +80,3 @@ func (c *Cluster) waitReady(timeout time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-
