@@ -1,0 +1,116 @@
+{{/* Chart name, truncated to the DNS label limit. */}}
+{{- define "chapterhouse.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified app name: the release name, or release-chart. */}}
+{{- define "chapterhouse.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "chapterhouse.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The four gRPC services, in a fixed order. */}}
+{{- define "chapterhouse.services" -}}
+membership governance activities standards
+{{- end }}
+
+{{/*
+Who calls whom (ARCHITECTURE.md, "Between services"). The NetworkPolicies are
+generated from this table and nothing else.
+*/}}
+{{- define "chapterhouse.calls" -}}
+gateway: [membership, governance, activities, standards]
+membership: []
+governance: [membership, activities]
+activities: [membership]
+standards: [membership, activities]
+{{- end }}
+
+{{/* Common labels. */}}
+{{- define "chapterhouse.labels" -}}
+helm.sh/chart: {{ include "chapterhouse.chart" . }}
+app.kubernetes.io/name: {{ include "chapterhouse.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: chapterhouse
+{{- end }}
+
+{{/* Selector labels of one component: dict "root" $ "component" "membership". */}}
+{{- define "chapterhouse.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "chapterhouse.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "chapterhouse.componentName" -}}
+{{- printf "%s-%s" (include "chapterhouse.fullname" .root) .component | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* A component's values: componentDefaults overlaid with its own block, as YAML. */}}
+{{- define "chapterhouse.componentValues" -}}
+{{- $own := index .root.Values .component | default dict }}
+{{- toYaml (mergeOverwrite (deepCopy .root.Values.componentDefaults) (deepCopy $own)) }}
+{{- end }}
+
+{{/* Image reference; refuses an empty or `latest` tag. */}}
+{{- define "chapterhouse.image" -}}
+{{- $tag := .image.tag | default .root.Chart.AppVersion | toString }}
+{{- if or (eq $tag "") (eq $tag "latest") }}
+{{- fail (printf "image tag for %s must be pinned (not empty, not latest)" .image.repository) }}
+{{- end }}
+{{- $registry := .image.registry | default .root.Values.image.registry }}
+{{- if $registry }}{{ printf "%s/%s:%s" $registry .image.repository $tag }}{{ else }}{{ printf "%s:%s" .image.repository $tag }}{{ end }}
+{{- end }}
+
+{{- define "chapterhouse.jwtSecretName" -}}
+{{- if .Values.auth.existingSecret }}{{ .Values.auth.existingSecret }}{{ else }}{{ include "chapterhouse.fullname" . }}-jwt{{ end }}
+{{- end }}
+
+{{- define "chapterhouse.redisName" -}}
+{{- include "chapterhouse.fullname" . }}-redis
+{{- end }}
+
+{{- define "chapterhouse.redisSecretName" -}}
+{{- if eq .Values.redis.mode "internal" }}
+{{- .Values.redis.internal.existingSecret | default (printf "%s-redis" (include "chapterhouse.fullname" .)) }}
+{{- else }}
+{{- .Values.redis.external.existingSecret | default (printf "%s-redis-urls" (include "chapterhouse.fullname" .)) }}
+{{- end }}
+{{- end }}
+
+{{/* The address of a service, as the gateway and other services dial it. */}}
+{{- define "chapterhouse.serviceAddr" -}}
+{{- $v := index .root.Values .component }}
+{{- printf "%s:%v" (include "chapterhouse.componentName" .) $v.service.port }}
+{{- end }}
+
+{{/* Checks run once per render. */}}
+{{- define "chapterhouse.validate" -}}
+{{- if not (or .Values.auth.jwtPublicKeys .Values.auth.existingSecret) }}
+{{- fail "set auth.jwtPublicKeys (PEM public keys) or auth.existingSecret: the services verify every bearer token" }}
+{{- end }}
+{{- if not (has .Values.redis.mode (list "internal" "external")) }}
+{{- fail "redis.mode must be internal or external" }}
+{{- end }}
+{{- if eq .Values.redis.mode "external" }}
+{{- if not (or .Values.redis.external.url .Values.redis.external.urls .Values.redis.external.existingSecret) }}
+{{- fail "redis.mode=external needs redis.external.url, redis.external.urls or redis.external.existingSecret" }}
+{{- end }}
+{{- end }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (add (int .Values.drainDelaySeconds) 20 | int) }}
+{{- fail "terminationGracePeriodSeconds must exceed drainDelaySeconds plus the 20s stop timeout" }}
+{{- end }}
+{{- end }}
