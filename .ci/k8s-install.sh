@@ -233,7 +233,7 @@ check_upgrade() {
 # holding each component's pods: the PDB lets exactly disruptionsAllowed pods
 # go, then holds the drain back.
 check_drain() {
-  local n c pdb allowed healthy nodes_of left blocked out
+  local n c pdb allowed healthy nodes_of left blocked
   for n in "${nodes[@]}"; do k cordon "$n" >/dev/null; done
   for pdb in $(k -n "$NS" get pdb -l "$(sel)" -o jsonpath='{range .items[*]}{.metadata.name} {end}'); do
     c=$(k -n "$NS" get pdb "$pdb" -o jsonpath='{.metadata.labels.app\.kubernetes\.io/component}')
@@ -243,11 +243,13 @@ check_drain() {
     nodes_of=$(k -n "$NS" get pods -l "$(sel),app.kubernetes.io/component=$c" --field-selector=status.phase=Running -o jsonpath='{range .items[*]}{.spec.nodeName}{"\n"}{end}' | sort -u)
     blocked=0
     for n in $nodes_of; do
-      if out=$(k drain "$n" --pod-selector="$(sel),app.kubernetes.io/component=$c" --ignore-daemonsets --delete-emptydir-data --timeout=8s 2>--timeout=12s 2>&11); then
-        echo "$out" | grep -E 'evicted|drained' | sed 's/^/[k8s]     /' || true
+      if k drain "$n" --pod-selector="$(sel),app.kubernetes.io/component=$c" --ignore-daemonsets --delete-emptydir-data --timeout=12s >"$W/drain.out" 2>&1; then
+        grep -E 'evicted|drained' "$W/drain.out" | sed 's/^/[k8s]     /' || true
       else
-        echo "$out" | grep -E 'evicted|budget' | sort -u | head -3 | sed 's/^/[k8s]     /' || true
-        grep -q "disruption budget" <<<"$out" || { log "drain of $n failed for another reason:"; echo "$out" | tail -5; return 1; }
+        if ! grep -q "disruption budget" "$W/drain.out"; then
+          log "drain of $n failed for another reason:"; tail -n 5 "$W/drain.out"; return 1
+        fi
+        grep -E 'evicted|budget' "$W/drain.out" | sort -u | sed 's/^/[k8s]     /' || true
         blocked=1
       fi
     done
@@ -320,6 +322,7 @@ EOF
   t0=$(date +%s)
   helm install "$REL" charts/chapterhouse -n "$NS" -f "$values" --wait --timeout 5m >/dev/null
   log "  helm install --wait: $(( $(date +%s) - t0 ))s"
+  helm get notes "$REL" -n "$NS" | grep -q "Get a token" || { log "NOTES.txt did not render"; exit 1; }
   check_available
   check_upgrade "$values"
   check_drain
