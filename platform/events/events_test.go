@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/protobuf/proto"
@@ -21,32 +20,6 @@ import (
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
-
-// Every test runs against the real redis-server and against miniredis, the
-// embedded default of `make run`; each gets a fresh server.
-var backends = []struct {
-	name string
-	new  func(t *testing.T) *redis.Client
-}{
-	{"redis-server", func(t *testing.T) *redis.Client {
-		c := redistest.Start(t).Client()
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}},
-	{"miniredis", func(t *testing.T) *redis.Client {
-		m := miniredis.RunT(t)
-		c := redis.NewClient(&redis.Options{Addr: m.Addr()})
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}},
-}
-
-func forEachBackend(t *testing.T, fn func(t *testing.T, c *redis.Client)) {
-	t.Helper()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { fn(t, b.new(t)) })
-	}
-}
 
 const tag = "evt"
 
@@ -139,7 +112,7 @@ func runOnce(t *testing.T, r *Runner) {
 }
 
 func TestRunOnceDelivers(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		e1, e2 := newEnvelope(t, "organizations/o1"), newEnvelope(t, "organizations/o2")
 		publish(t, c, e1, e2)
 		rec := &recorder{}
@@ -173,7 +146,7 @@ func TestRunOnceDelivers(t *testing.T) {
 }
 
 func TestRunOnceRedeliversAfterHandlerError(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		env := newEnvelope(t, "organizations/o1")
 		publish(t, c, env)
 		rec := &recorder{fail: func(call int) error {
@@ -209,7 +182,7 @@ func TestRunOnceRedeliversAfterHandlerError(t *testing.T) {
 }
 
 func TestRunOnceDeadLettersAfterMaxDeliveries(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		env := newEnvelope(t, "organizations/o1")
 		publish(t, c, env)
@@ -275,7 +248,7 @@ func TestRunOnceDeadLettersMalformedAtOnce(t *testing.T) {
 		{"garbage envelope", map[string]any{"id": "ev-x", "env": "garbage"}},
 		{"no envelope field", map[string]any{"id": "ev-y"}},
 	}
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		for i, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -311,7 +284,7 @@ func TestRunOnceDeadLettersMalformedAtOnce(t *testing.T) {
 }
 
 func TestEachGroupGetsEveryEvent(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		e1, e2 := newEnvelope(t, "organizations/o1"), newEnvelope(t, "organizations/o2")
 		publish(t, c, e1)
 		publish(t, c, e2)
@@ -333,7 +306,7 @@ func TestEachGroupGetsEveryEvent(t *testing.T) {
 }
 
 func TestRunStopsWhenContextCancelled(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		before := newEnvelope(t, "organizations/before")
 		publish(t, c, before)
 		rec := &recorder{}
@@ -421,7 +394,7 @@ func TestNewEnvelope(t *testing.T) {
 }
 
 func TestHandlerContinuesTheProducersTrace(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		traceID := trace.TraceID{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
 		sc := trace.NewSpanContext(trace.SpanContextConfig{TraceID: traceID, SpanID: trace.SpanID{1, 1, 1, 1, 1, 1, 1, 1}, TraceFlags: trace.FlagsSampled})
 		env := NewEnvelope(trace.ContextWithSpanContext(context.Background(), sc), "membership", "organizations/o1", "people/alice", time.Now())

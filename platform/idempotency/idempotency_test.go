@@ -8,38 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tjsia/chapterhouse/platform/idempotency"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 )
-
-// The Begin script runs on the real redis-server and on miniredis, the
-// embedded default of `make run`.
-var backends = []struct {
-	name string
-	new  func(t *testing.T) *redis.Client
-}{
-	{"redis-server", func(t *testing.T) *redis.Client {
-		c := redistest.Start(t).Client()
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}},
-	{"miniredis", func(t *testing.T) *redis.Client {
-		m := miniredis.RunT(t)
-		c := redis.NewClient(&redis.Options{Addr: m.Addr()})
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}},
-}
-
-func forEachBackend(t *testing.T, fn func(t *testing.T, c *redis.Client)) {
-	t.Helper()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { fn(t, b.new(t)) })
-	}
-}
 
 // step is one call in a scenario: Begin with hash (want resp/err), or
 // Complete / Abandon.
@@ -94,7 +67,7 @@ func TestStoreLifecycle(t *testing.T) {
 			{op: "begin", hash: h2, wantErr: idempotency.ErrInProgress},
 		}},
 	}
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		store := idempotency.New(c, time.Hour)
 		for _, tt := range tests {
@@ -130,7 +103,7 @@ func TestStoreLifecycle(t *testing.T) {
 }
 
 func TestStoreExpiry(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		store := idempotency.New(c, 10*time.Minute)
 		key := idempotency.Key("people/alice", "/svc/M", "k")

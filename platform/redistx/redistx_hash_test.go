@@ -5,45 +5,29 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tjsia/chapterhouse/platform/redistest"
 )
 
 func TestHashFieldConditionAndHSet(t *testing.T) {
-	backends := map[string]func(t *testing.T) redis.UniversalClient{
-		"redis-server": func(t *testing.T) redis.UniversalClient {
-			c := redistest.Start(t).Client()
-			t.Cleanup(func() { c.Close() })
-			return c
-		},
-		"miniredis": func(t *testing.T) redis.UniversalClient {
-			c := redis.NewClient(&redis.Options{Addr: miniredis.RunT(t).Addr()})
-			t.Cleanup(func() { c.Close() })
-			return c
-		},
-	}
-	for name, open := range backends {
-		t.Run(name, func(t *testing.T) {
-			ctx := context.Background()
-			c := open(t)
-			gate := Key("h", "gate")
-			if err := New("h", "1").ExpectHashField("fresh", gate, "ver", "").HSet(gate, "ver", "1", "state", "OPEN").Commit(ctx, c); err != nil {
-				t.Fatalf("empty field should match a missing key: %v", err)
-			}
-			err := New("h", "2").ExpectHashField("ver", gate, "ver", "0").HSet(gate, "ver", "2").Commit(ctx, c)
-			var failed *ConditionFailedError
-			if !errors.As(err, &failed) || failed.Label != "ver" || failed.Current != "1" {
-				t.Fatalf("mismatch: %v", err)
-			}
-			if err := New("h", "3").ExpectHashField("ver", gate, "ver", "1").HSet(gate, "ver", "2").Commit(ctx, c); err != nil {
-				t.Fatal(err)
-			}
-			got, _ := c.HGetAll(ctx, gate).Result()
-			if got["ver"] != "2" || got["state"] != "OPEN" {
-				t.Fatalf("gate = %v", got)
-			}
-		})
-	}
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
+		ctx := context.Background()
+		gate := Key("h", "gate")
+		if err := New("h", "1").ExpectHashField("fresh", gate, "ver", "").HSet(gate, "ver", "1", "state", "OPEN").Commit(ctx, c); err != nil {
+			t.Fatalf("empty field should match a missing key: %v", err)
+		}
+		err := New("h", "2").ExpectHashField("ver", gate, "ver", "0").HSet(gate, "ver", "2").Commit(ctx, c)
+		var failed *ConditionFailedError
+		if !errors.As(err, &failed) || failed.Label != "ver" || failed.Current != "1" {
+			t.Fatalf("mismatch: %v", err)
+		}
+		if err := New("h", "3").ExpectHashField("ver", gate, "ver", "1").HSet(gate, "ver", "2").Commit(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := c.HGetAll(ctx, gate).Result()
+		if got["ver"] != "2" || got["state"] != "OPEN" {
+			t.Fatalf("gate = %v", got)
+		}
+	})
 }

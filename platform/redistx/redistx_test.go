@@ -8,42 +8,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tjsia/chapterhouse/platform/redistest"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 )
-
-// backend is one Redis implementation the Lua script must behave the same on.
-type backend struct {
-	name string
-	new  func(t *testing.T) *redis.Client
-}
-
-// backends lists the real redis-server (the production engine) and
-// miniredis (the embedded default of `make run`). Each test gets a fresh,
-// empty server.
-var backends = []backend{
-	{"redis-server", func(t *testing.T) *redis.Client {
-		c := redistest.Start(t).Client()
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}},
-	{"miniredis", func(t *testing.T) *redis.Client {
-		m := miniredis.RunT(t)
-		c := redis.NewClient(&redis.Options{Addr: m.Addr()})
-		t.Cleanup(func() { _ = c.Close() })
-		return c
-	}},
-}
-
-func forEachBackend(t *testing.T, fn func(t *testing.T, c *redis.Client)) {
-	t.Helper()
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { fn(t, b.new(t)) })
-	}
-}
 
 const tag = "t"
 
@@ -190,7 +159,7 @@ func TestCommitConditionFailedWritesNothing(t *testing.T) {
 			want: redistx.ConditionFailedError{Index: 1, Label: "missing", Current: ""},
 		},
 	}
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		seed(t, c)
 		for i, tt := range tests {
@@ -225,7 +194,7 @@ func TestCommitConditionFailedWritesNothing(t *testing.T) {
 }
 
 func TestCommitAppliesAllMutations(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		seed(t, c)
 		tx := redistx.New(tag, "ok-1").
@@ -284,7 +253,7 @@ func TestCommitAppliesAllMutations(t *testing.T) {
 }
 
 func TestCommitMutationOrder(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		// Mutations apply in the order added: the later one wins.
 		err := redistx.New(tag, "order").
@@ -308,7 +277,7 @@ func TestCommitMutationOrder(t *testing.T) {
 }
 
 func TestCommitReplayAppliesOnce(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		build := func() *redistx.Tx {
 			return redistx.New(tag, "replayed").
@@ -363,7 +332,7 @@ func TestCommitReplayAppliesOnce(t *testing.T) {
 }
 
 func TestCommitRetryAfterConditionFailure(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		seed(t, c)
 		// A Tx id whose commit failed is not burned: once the condition
@@ -397,7 +366,7 @@ func TestCommitRejectsKeysOutsideTag(t *testing.T) {
 		{"tag after another tag", redistx.New(tag, "x4").Set(claimNew, "v").Set("{other}:{t}:k", "v"), "{other}:{t}:k"},
 		{"tag after an empty tag", redistx.New(tag, "x5").Set(claimNew, "v").Del("{}{t}:k"), "{}{t}:k"},
 	}
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -430,7 +399,7 @@ func TestCommitNeedsID(t *testing.T) {
 }
 
 func TestGet(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		c.HSet(ctx, recA, redistx.FieldData, "\x00bin\xff", redistx.FieldEtag, "e1")
 		c.HSet(ctx, recB, redistx.FieldData, "only data")
@@ -463,7 +432,7 @@ func TestTxBuilders(t *testing.T) {
 }
 
 func TestCommitAcceptsKeysInTagSlot(t *testing.T) {
-	forEachBackend(t, func(t *testing.T, c *redis.Client) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
 		// Only the first {...} decides the slot; later braces are plain text.
 		k := "{t}:{other}:k"
