@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
@@ -19,7 +20,7 @@ import (
 // CreateCertificate stores c unless its registration already has one, in
 // which case it returns that one and domain.ErrExists.
 func (s *Store) CreateCertificate(ctx context.Context, c *activitiesv1.Certificate, ev *eventsv1.Envelope) (*activitiesv1.Certificate, error) {
-	id := lastSegment(c.GetName())
+	id := path.Base(c.GetName())
 	code := domain.NormalizeVerificationCode(c.GetVerificationCode())
 	data, err := marshal(c)
 	if err != nil {
@@ -88,8 +89,8 @@ func (s *Store) SaveCertificate(ctx context.Context, c *activitiesv1.Certificate
 	if err != nil {
 		return err
 	}
-	tx := newTx(CertsTag).ExpectEtag("etag", certKey(lastSegment(c.GetName())), prevEtag).
-		Put(certKey(lastSegment(c.GetName())), []byte(data), c.GetEtag())
+	tx := newTx(CertsTag).ExpectEtag("etag", certKey(path.Base(c.GetName())), prevEtag).
+		Put(certKey(path.Base(c.GetName())), []byte(data), c.GetEtag())
 	if err := events.Append(tx, CertsTag, ev); err != nil {
 		return err
 	}

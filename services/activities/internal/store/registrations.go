@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"path"
 
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
@@ -55,7 +56,7 @@ return {'OK', state}
 // Register decides the registration's state atomically.
 func (s *Store) Register(ctx context.Context, branch, activityID string, reg *activitiesv1.Registration,
 	mkEvents func(confirmed, waitlisted *activitiesv1.Registration) (*eventsv1.Envelope, *eventsv1.Envelope)) (*activitiesv1.Registration, bool, error) {
-	person := lastSegment(reg.GetName())
+	person := path.Base(reg.GetName())
 	now := s.now()
 	static := proto.Clone(reg).(*activitiesv1.Registration)
 	static.State, static.Etag, static.WaitlistPosition = 0, "", 0

@@ -24,7 +24,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -76,16 +78,7 @@ func codeKey(code string) string     { return redistx.Key(CertsTag, "code", code
 func certByRegKey(reg string) string { return redistx.Key(CertsTag, "byreg", reg) }
 func certIndexKey() string           { return redistx.Key(CertsTag, "idx") }
 func indexMember(a *activitiesv1.Activity) string {
-	return fmt.Sprintf("%013d:%s", a.GetStartTime().AsTime().UnixMilli(), lastSegment(a.GetName()))
-}
-
-func lastSegment(name string) string {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == '/' {
-			return name[i+1:]
-		}
-	}
-	return name
+	return fmt.Sprintf("%013d:%s", a.GetStartTime().AsTime().UnixMilli(), path.Base(a.GetName()))
 }
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
@@ -119,22 +112,15 @@ func gateFields(a *activitiesv1.Activity) []string {
 	open, closeAt := domain.RegistrationWindow(a)
 	state := a.GetState().String()
 	return []string{
-		"state", trimPrefix(state, "ACTIVITY_STATE_"),
+		"state", strings.TrimPrefix(state, "ACTIVITY_STATE_"),
 		"cap", strconv.Itoa(int(a.GetCapacity())),
 		"open", ms(open), "close", ms(closeAt),
 	}
 }
 
-func trimPrefix(s, p string) string {
-	if len(s) >= len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
-}
-
 // CreateActivity stores a new activity.
 func (s *Store) CreateActivity(ctx context.Context, branch string, a *activitiesv1.Activity, ev *eventsv1.Envelope) error {
-	id := lastSegment(a.GetName())
+	id := path.Base(a.GetName())
 	data, err := marshal(a)
 	if err != nil {
 		return err
@@ -176,7 +162,7 @@ func (s *Store) fillCounts(ctx context.Context, branch string, acts []*activitie
 	confs := make([]*redis.StringCmd, len(acts))
 	waits := make([]*redis.IntCmd, len(acts))
 	for i, a := range acts {
-		id := lastSegment(a.GetName())
+		id := path.Base(a.GetName())
 		confs[i] = pipe.HGet(ctx, gateKey(branch, id), "conf")
 		waits[i] = pipe.ZCard(ctx, waitKey(branch, id))
 	}
@@ -219,7 +205,7 @@ func (s *Store) SaveActivity(ctx context.Context, branch string, a *activitiesv1
 // activityTx starts a Tx writing a (record, gate, index) on condition that
 // the record's etag is still prevEtag.
 func (s *Store) activityTx(ctx context.Context, branch string, a *activitiesv1.Activity, prevEtag string) (*redistx.Tx, error) {
-	id := lastSegment(a.GetName())
+	id := path.Base(a.GetName())
 	old, err := s.GetActivity(ctx, branch, id)
 	if err != nil {
 		return nil, err
@@ -254,7 +240,7 @@ var regStates = map[string]activitiesv1.RegistrationState{
 }
 
 func stateName(st activitiesv1.RegistrationState) string {
-	return trimPrefix(st.String(), "REGISTRATION_STATE_")
+	return strings.TrimPrefix(st.String(), "REGISTRATION_STATE_")
 }
 
 func msTime(v string) *timestamppb.Timestamp {
@@ -351,7 +337,7 @@ func (s *Store) Snapshot(ctx context.Context, branch, id string) (*domain.Snapsh
 			if err != nil {
 				return nil, err
 			}
-			r.WaitlistPosition = positions[lastSegment(r.GetName())]
+			r.WaitlistPosition = positions[path.Base(r.GetName())]
 			snap.Registrations = append(snap.Registrations, r)
 		}
 		return snap, nil
@@ -361,7 +347,7 @@ func (s *Store) Snapshot(ctx context.Context, branch, id string) (*domain.Snapsh
 
 // ApplySnapshot writes a bulk change if no registration moved since snap.
 func (s *Store) ApplySnapshot(ctx context.Context, branch string, snap *domain.Snapshot, a *activitiesv1.Activity, changes []*activitiesv1.Registration, evs ...*eventsv1.Envelope) error {
-	id := lastSegment(snap.Activity.GetName())
+	id := path.Base(snap.Activity.GetName())
 	var tx *redistx.Tx
 	if a != nil {
 		var err error
@@ -383,7 +369,7 @@ func (s *Store) ApplySnapshot(ctx context.Context, branch string, snap *domain.S
 		before[r.GetName()] = r.GetState()
 	}
 	for _, r := range changes {
-		person := lastSegment(r.GetName())
+		person := path.Base(r.GetName())
 		fields := []string{"st", stateName(r.GetState()), "ut", ms(r.GetUpdateTime().AsTime()), "e", r.GetEtag()}
 		if r.GetPromoteTime() != nil {
 			fields = append(fields, "pt", ms(r.GetPromoteTime().AsTime()))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/tjsia/chapterhouse/platform/redistx"
@@ -39,7 +40,7 @@ func byPersonKey(branch, person string) string {
 // it fails if the applicant already has one or is already a member.
 func (s *Store) CreateApplication(ctx context.Context, branch string, app *membershipv1.Application, applicant string, ev *eventsv1.Envelope) error {
 	tag := BranchTag(branch)
-	id := nameID(app.GetName())
+	id := path.Base(app.GetName())
 	tx := newTx(tag).
 		ExpectAbsent("open_application", openKey(branch, applicant)).
 		ExpectAbsent("membership", membershipKey(branch, applicant)).
@@ -62,7 +63,7 @@ func (s *Store) GetApplication(ctx context.Context, branch, id string) (*members
 // SaveApplication writes a state change; closed releases the open claim.
 func (s *Store) SaveApplication(ctx context.Context, branch string, app *membershipv1.Application, prevEtag, applicant string, closed bool, evs ...*eventsv1.Envelope) error {
 	tag := BranchTag(branch)
-	id := nameID(app.GetName())
+	id := path.Base(app.GetName())
 	tx := newTx(tag).ExpectEtag("etag", appKey(branch, id), prevEtag)
 	if err := put(tx, appKey(branch, id), app, app.GetEtag()); err != nil {
 		return err
@@ -80,7 +81,7 @@ func (s *Store) SaveApplication(ctx context.Context, branch string, app *members
 // applicant's membership.
 func (s *Store) ApproveApplication(ctx context.Context, branch string, app *membershipv1.Application, prevEtag, applicant string, member *membershipv1.Member, evs ...*eventsv1.Envelope) error {
 	tag := BranchTag(branch)
-	appID, memberID := nameID(app.GetName()), nameID(member.GetName())
+	appID, memberID := path.Base(app.GetName()), path.Base(member.GetName())
 	tx := newTx(tag).
 		ExpectEtag("etag", appKey(branch, appID), prevEtag).
 		ExpectAbsent("membership", membershipKey(branch, applicant))
@@ -131,7 +132,7 @@ func (s *Store) GetMember(ctx context.Context, branch, id string) (*membershipv1
 // SaveMember writes a member change and its index changes.
 func (s *Store) SaveMember(ctx context.Context, branch string, m *membershipv1.Member, prevEtag string, change domain.MemberIndexChange, evs ...*eventsv1.Envelope) error {
 	tag := BranchTag(branch)
-	id := nameID(m.GetName())
+	id := path.Base(m.GetName())
 	tx := newTx(tag).ExpectEtag("etag", memberKey(branch, id), prevEtag)
 	if err := put(tx, memberKey(branch, id), m, m.GetEtag()); err != nil {
 		return err

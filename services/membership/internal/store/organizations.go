@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"path"
 
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -17,12 +18,12 @@ func orgIndexKey() string            { return redistx.Key(OrgsTag, "idx") }
 func personKey(id string) string { return redistx.Key(PeopleTag, "person", id) }
 func peopleIndexKey() string     { return redistx.Key(PeopleTag, "idx") }
 func peopleByOrgKey(org string) string {
-	return redistx.Key(PeopleTag, "byorg", nameID(org))
+	return redistx.Key(PeopleTag, "byorg", path.Base(org))
 }
 
 // CreateOrganization stores org, claiming its credit code.
 func (s *Store) CreateOrganization(ctx context.Context, org *membershipv1.Organization, ev *eventsv1.Envelope) error {
-	id := nameID(org.GetName())
+	id := path.Base(org.GetName())
 	tx := newTx(OrgsTag).
 		ExpectAbsent("credit_code", creditCodeKey(org.GetCreditCode())).
 		ExpectEtag("organization_id", orgKey(id), "")
@@ -43,7 +44,7 @@ func (s *Store) GetOrganization(ctx context.Context, id string) (*membershipv1.O
 
 // UpdateOrganization replaces org if its etag is still prevEtag.
 func (s *Store) UpdateOrganization(ctx context.Context, org *membershipv1.Organization, prevEtag string, ev *eventsv1.Envelope) error {
-	key := orgKey(nameID(org.GetName()))
+	key := orgKey(path.Base(org.GetName()))
 	tx := newTx(OrgsTag).ExpectEtag("etag", key, prevEtag)
 	if err := put(tx, key, org, org.GetEtag()); err != nil {
 		return err
@@ -62,7 +63,7 @@ func (s *Store) ListOrganizations(ctx context.Context, after string, size int) (
 
 // CreatePerson stores p; its id is the claim.
 func (s *Store) CreatePerson(ctx context.Context, p *membershipv1.Person, ev *eventsv1.Envelope) error {
-	id := nameID(p.GetName())
+	id := path.Base(p.GetName())
 	tx := newTx(PeopleTag).ExpectEtag("person_id", personKey(id), "")
 	if err := put(tx, personKey(id), p, p.GetEtag()); err != nil {
 		return err
@@ -89,7 +90,7 @@ func (s *Store) GetPerson(ctx context.Context, id string) (*membershipv1.Person,
 // UpdatePerson replaces p if its etag is still prevEtag, moving it between
 // organisation indexes.
 func (s *Store) UpdatePerson(ctx context.Context, p *membershipv1.Person, prevEtag, prevOrganization string, ev *eventsv1.Envelope) error {
-	id := nameID(p.GetName())
+	id := path.Base(p.GetName())
 	tx := newTx(PeopleTag).ExpectEtag("etag", personKey(id), prevEtag)
 	if err := put(tx, personKey(id), p, p.GetEtag()); err != nil {
 		return err

@@ -56,15 +56,6 @@ func OutboxStreams(branches []string) []string {
 
 func newTx(tag string) *redistx.Tx { return redistx.New(tag, ids.Random()) }
 
-func nameID(name string) string {
-	for i := len(name) - 1; i >= 0; i-- {
-		if name[i] == '/' {
-			return name[i+1:]
-		}
-	}
-	return name
-}
-
 func put(tx *redistx.Tx, key string, msg proto.Message, etag string) error {
 	data, err := proto.Marshal(msg)
 	if err != nil {
