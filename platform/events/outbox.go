@@ -28,9 +28,16 @@ const (
 // transaction's slot.
 func OutboxKey(tag string) string { return redistx.Key(tag, "outbox") }
 
-// NewEnvelope wraps a payload setter with id, time, actor and the caller's
-// trace context.
+// SystemActor is the actor of changes no caller asked for (consumers,
+// follow-up work).
+const SystemActor = "system"
+
+// NewEnvelope starts an event with id, time, actor (SystemActor when
+// empty) and the caller's trace context; the caller sets the payload.
 func NewEnvelope(ctx context.Context, source, subject, actor string, now time.Time) *eventsv1.Envelope {
+	if actor == "" {
+		actor = SystemActor
+	}
 	carrier := propagation.MapCarrier{}
 	propagation.TraceContext{}.Inject(ctx, carrier)
 	return &eventsv1.Envelope{

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -335,7 +336,7 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 		return err
 	}
 	now := s.now()
-	system := auth.Principal{Subject: "system"}
+	system := auth.Principal{Subject: events.SystemActor}
 	reason := "branch membership of " + memberName + " ended: " + terminated.GetReason()
 	for _, a := range acts {
 		if a.GetAudience() != activitiesv1.Audience_AUDIENCE_MEMBERS || a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED || !a.GetStartTime().AsTime().After(now) {

@@ -74,11 +74,7 @@ func NewService(repo Repository, members Members, cfg Config) *Service {
 func newEtag() string { return ids.Random()[:16] }
 
 func (s *Service) envelope(ctx context.Context, p auth.Principal, subject string) *eventsv1.Envelope {
-	actor := p.Subject
-	if actor == "" {
-		actor = "system"
-	}
-	return events.NewEnvelope(ctx, Source, subject, actor, s.now())
+	return events.NewEnvelope(ctx, Source, subject, p.Subject, s.now())
 }
 
 // IsOrganiser: admins and the activity's organiser manage it.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -95,7 +96,7 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, paren
 		// write, and its event may have been handled before the
 		// application existed. Re-check so the application cannot be left
 		// waiting for an event that already passed.
-		if released, err := s.syncWithGeneralMembership(ctx, branch, applicant, auth.Principal{Subject: "system"}); err == nil && released != nil {
+		if released, err := s.syncWithGeneralMembership(ctx, branch, applicant, auth.Principal{Subject: events.SystemActor}); err == nil && released != nil {
 			app = released
 		}
 	}
@@ -295,7 +296,7 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 		return nil
 	}
 	for _, branch := range s.Branches() {
-		if _, err := s.syncWithGeneralMembership(ctx, branch, changed.GetOrganization().GetName(), auth.Principal{Subject: "system"}); err != nil {
+		if _, err := s.syncWithGeneralMembership(ctx, branch, changed.GetOrganization().GetName(), auth.Principal{Subject: events.SystemActor}); err != nil {
 			return err
 		}
 	}

@@ -73,11 +73,7 @@ func (s *Service) Branches() []string {
 func newEtag() string { return ids.Random()[:16] }
 
 func (s *Service) envelope(ctx context.Context, p auth.Principal, subject string) *eventsv1.Envelope {
-	actor := p.Subject
-	if actor == "" {
-		actor = "system"
-	}
-	return events.NewEnvelope(ctx, Source, subject, actor, s.now())
+	return events.NewEnvelope(ctx, Source, subject, p.Subject, s.now())
 }
 
 // withRetry reruns an optimistic read-modify-write when the record changed
@@ -293,7 +289,7 @@ func (s *Service) SetGeneralMembership(ctx context.Context, p auth.Principal, re
 	// caller sees the effect at once. The GeneralMembershipChanged consumer
 	// does the same and covers a failure here; both are idempotent.
 	for _, branch := range s.Branches() {
-		_, _ = s.syncWithGeneralMembership(ctx, branch, out.GetName(), auth.Principal{Subject: "system"})
+		_, _ = s.syncWithGeneralMembership(ctx, branch, out.GetName(), auth.Principal{Subject: events.SystemActor})
 	}
 	return out, nil
 }
