@@ -48,8 +48,9 @@ type Repository interface {
 	CreateActivity(ctx context.Context, branch string, a *activitiesv1.Activity, ev *eventsv1.Envelope) error
 	GetActivity(ctx context.Context, branch, id string) (*activitiesv1.Activity, error)
 	ListActivities(ctx context.Context, branch, after string, size int, keep func(*activitiesv1.Activity) bool) (redistx.Page[*activitiesv1.Activity], error)
-	// SaveActivity writes a change that does not touch registrations.
-	SaveActivity(ctx context.Context, branch string, a *activitiesv1.Activity, prevEtag string, evs ...*eventsv1.Envelope) error
+	// SaveActivity replaces prev by a, if the stored activity is still prev;
+	// for changes that do not touch registrations.
+	SaveActivity(ctx context.Context, branch string, a, prev *activitiesv1.Activity, evs ...*eventsv1.Envelope) error
 
 	Snapshot(ctx context.Context, branch, id string) (*Snapshot, error)
 	// ApplySnapshot writes a (possibly nil) activity change and registration

@@ -436,7 +436,6 @@ func (s *Service) transition(ctx context.Context, p auth.Principal, name, etag, 
 		if etag != "" && etag != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(name)
 		}
-		prev := cur.GetEtag()
 		next := proto.Clone(cur).(*activitiesv1.Activity)
 		now := s.now()
 		if err := apply(next, now); err != nil {
@@ -445,7 +444,7 @@ func (s *Service) transition(ctx context.Context, p auth.Principal, name, etag, 
 		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
 		ev := s.envelope(ctx, p, next.GetName())
 		payload(ev, next)
-		err = s.repo.SaveActivity(ctx, branch, next, prev, ev)
+		err = s.repo.SaveActivity(ctx, branch, next, cur, ev)
 		if errors.Is(err, ErrStale) {
 			if etag != "" {
 				return nil, apierr.EtagMismatch(name)

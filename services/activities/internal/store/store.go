@@ -189,8 +189,8 @@ func (s *Store) ListActivities(ctx context.Context, branch, after string, size i
 }
 
 // SaveActivity writes a change that leaves registrations alone.
-func (s *Store) SaveActivity(ctx context.Context, branch string, a *activitiesv1.Activity, prevEtag string, evs ...*eventsv1.Envelope) error {
-	tx, err := s.activityTx(ctx, branch, a, prevEtag)
+func (s *Store) SaveActivity(ctx context.Context, branch string, a, prev *activitiesv1.Activity, evs ...*eventsv1.Envelope) error {
+	tx, err := activityTx(branch, a, prev)
 	if err != nil {
 		return err
 	}
@@ -202,23 +202,20 @@ func (s *Store) SaveActivity(ctx context.Context, branch string, a *activitiesv1
 	return commit(ctx, s.client, tx)
 }
 
-// activityTx starts a Tx writing a (record, gate, index) on condition that
-// the record's etag is still prevEtag.
-func (s *Store) activityTx(ctx context.Context, branch string, a *activitiesv1.Activity, prevEtag string) (*redistx.Tx, error) {
+// activityTx starts a Tx replacing prev by a (record, gate, index) on
+// condition that the stored record is still prev (its etag), so prev's
+// index entry is the one to move.
+func activityTx(branch string, a, prev *activitiesv1.Activity) (*redistx.Tx, error) {
 	id := path.Base(a.GetName())
-	old, err := s.GetActivity(ctx, branch, id)
-	if err != nil {
-		return nil, err
-	}
 	data, err := marshal(withoutCounts(a))
 	if err != nil {
 		return nil, err
 	}
-	tx := newTx(BranchTag(branch)).ExpectEtag("etag", actKey(branch, id), prevEtag).
+	tx := newTx(BranchTag(branch)).ExpectEtag("etag", actKey(branch, id), prev.GetEtag()).
 		Put(actKey(branch, id), []byte(data), a.GetEtag()).
 		HSet(gateKey(branch, id), gateFields(a)...)
-	if indexMember(old) != indexMember(a) {
-		tx.ZRem(indexKey(branch), indexMember(old)).ZAdd(indexKey(branch), 0, indexMember(a))
+	if indexMember(prev) != indexMember(a) {
+		tx.ZRem(indexKey(branch), indexMember(prev)).ZAdd(indexKey(branch), 0, indexMember(a))
 	}
 	return tx, nil
 }
@@ -351,7 +348,7 @@ func (s *Store) ApplySnapshot(ctx context.Context, branch string, snap *domain.S
 	var tx *redistx.Tx
 	if a != nil {
 		var err error
-		if tx, err = s.activityTx(ctx, branch, a, snap.Activity.GetEtag()); err != nil {
+		if tx, err = activityTx(branch, a, snap.Activity); err != nil {
 			return err
 		}
 	} else {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
@@ -437,5 +438,42 @@ func TestMemberTerminatedCancelsFutureMembersOnlyRegistrations(t *testing.T) {
 	o, _ := f.svc.GetRegistration(ctx, admin, other.GetName())
 	if o.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED {
 		t.Fatalf("the waitlisted other member should be promoted: %v", o)
+	}
+}
+
+// TestListFollowsStartTimeChanges: moving an activity's start moves its
+// index entry; it is listed once, in its new place.
+func TestListFollowsStartTimeChanges(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	early := f.published(t, "early", 0, activitiesv1.Audience_AUDIENCE_PUBLIC, activitiesv1.ActivityKind_ACTIVITY_KIND_MEETING)
+	late, err := f.svc.CreateActivity(ctx, admin, "branches/ai", &activitiesv1.Activity{
+		Kind: activitiesv1.ActivityKind_ACTIVITY_KIND_MEETING, Title: "late", Location: "Tianjin", Audience: activitiesv1.Audience_AUDIENCE_PUBLIC,
+		StartTime: timestamppb.New(f.now.Add(24 * time.Hour)), EndTime: timestamppb.New(f.now.Add(25 * time.Hour)),
+	}, "late")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func() []string {
+		items, _, err := f.svc.ListActivities(ctx, admin, &activitiesv1.ListActivitiesRequest{Parent: "branches/ai"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range items {
+			out = append(out, a.GetName())
+		}
+		return out
+	}
+	if got := names(); len(got) != 2 || got[0] != early.GetName() {
+		t.Fatalf("before = %v", got)
+	}
+	if _, err := f.svc.UpdateActivity(ctx, admin, &activitiesv1.Activity{Name: late.GetName(),
+		StartTime: timestamppb.New(f.now.Add(-3 * time.Hour)), EndTime: timestamppb.New(f.now.Add(-2 * time.Hour))},
+		&fieldmaskpb.FieldMask{Paths: []string{"start_time", "end_time"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(); len(got) != 2 || got[0] != late.GetName() || got[1] != early.GetName() {
+		t.Fatalf("after = %v", got)
 	}
 }
