@@ -114,18 +114,8 @@ func codeName(c codes.Code) string {
 	if name, ok := rpccode.Code_name[int32(c)]; ok {
 		return name
 	}
-	var b strings.Builder
-	for i, r := range c.String() {
-		if i > 0 && r >= 'A' && r <= 'Z' {
-			b.WriteByte('_')
-		}
-		b.WriteRune(r)
-	}
-	name := strings.ToUpper(b.String())
-	if name == "O_K" {
-		return "OK"
-	}
-	return name
+	// A code outside google.rpc.Code (a misbehaving peer): "CODE(42)".
+	return strings.ToUpper(c.String())
 }
 
 // Write writes body with its status code.
