@@ -25,7 +25,27 @@ fi
 
 make --no-print-directory binaries
 bins=(membership governance activities standards gateway)
-dir=$PWD/out/bin
+
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do
+    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+# Run the binaries from a directory uid 65532 can reach: the checkout may
+# sit below one it cannot (a private temp dir, a home directory), as an
+# image's /usr/local/bin never would.
+dir=$tmp/bin
+install -d -m 0755 "$dir"
+for b in "${bins[@]}"; do install -m 0755 "out/bin/$b" "$dir/$b"; done
 
 # A read-only root: a private mount namespace with / bind-remounted read-only.
 ro=()
@@ -58,19 +78,6 @@ for b in "${bins[@]}"; do
 done
 
 # --- the whole system as 65532 on a read-only root -------------------------
-tmp=$(mktemp -d)
-chmod 755 "$tmp"
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  for p in "${pids[@]}"; do
-    for _ in $(seq 1 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-  done
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 free_port() {
   local p
