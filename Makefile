@@ -8,6 +8,9 @@ GOOGLE_PROTO_FILES := google-proto-files@6.0.1
 GOOGLE_PROTOS := google/api/annotations.proto google/api/http.proto \
 	google/api/field_behavior.proto google/api/resource.proto \
 	google/api/client.proto google/api/launch_stage.proto google/type/date.proto
+# buf.validate (protovalidate) rules: the .proto source comes from the Go
+# module proxy; its Go code is buf.build/gen/go/bufbuild/protovalidate.
+PROTOVALIDATE := github.com/bufbuild/protovalidate@v1.2.2
 
 .PHONY: tools protodeps generate lint test run bench build check-generated breaking
 
@@ -15,13 +18,19 @@ tools: ## Build the pinned generators and buf into .bin/
 	cd tools && GOWORK=off GOBIN=$(BIN) go install tool
 	cd tools/buf && GOWORK=off GOBIN=$(BIN) go install tool
 
-protodeps: ## Fetch the google/api protos from npm into third_party/googleapis
+protodeps: ## Fetch the third-party protos we import into third_party/ (git-ignored)
 	@if [ ! -f third_party/googleapis/google/type/date.proto ]; then \
 		tmp=$$(mktemp -d) && \
 		(cd $$tmp && npm pack --silent $(GOOGLE_PROTO_FILES) >/dev/null && tar xzf google-proto-files-*.tgz) && \
 		mkdir -p third_party/googleapis && \
 		for f in $(GOOGLE_PROTOS); do install -D -m 0644 $$tmp/package/$$f third_party/googleapis/$$f; done && \
 		rm -rf $$tmp; \
+	fi
+	@if ! grep -qs '$(PROTOVALIDATE)' third_party/protovalidate/VERSION; then \
+		dir=$$(cd / && GOWORK=off GOFLAGS=-mod=mod go mod download -json $(PROTOVALIDATE) | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$$/\1/p') && \
+		[ -n "$$dir" ] && \
+		install -D -m 0644 $$dir/proto/protovalidate/buf/validate/validate.proto third_party/protovalidate/buf/validate/validate.proto && \
+		echo '$(PROTOVALIDATE)' > third_party/protovalidate/VERSION; \
 	fi
 
 generate: tools protodeps ## Regenerate proto/gen/go from proto/

@@ -14,16 +14,15 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
 	"github.com/tjsia/chapterhouse/gateway/internal/readiness"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
@@ -111,37 +110,29 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		}),
 	)
 	h := &Handler{}
-	dial := func(addr string) (*grpc.ClientConn, error) {
-		conn, err := grpc.NewClient(addr,
-			grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithStatsHandler(otelgrpc.NewClientHandler(
-				otelgrpc.WithTracerProvider(cfg.Telemetry.TracerProvider),
-				otelgrpc.WithMeterProvider(cfg.Telemetry.MeterProvider),
-				otelgrpc.WithPropagators(cfg.Telemetry.Propagator),
-			)),
-			grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
-		)
+	dial := func(addr, service string) (*grpc.ClientConn, error) {
+		conn, err := grpcclient.Dial(addr, grpcclient.Config{Telemetry: cfg.Telemetry, Services: []string{service}})
 		if err != nil {
-			return nil, fmt.Errorf("gateway: dial %s: %w", addr, err)
+			return nil, fmt.Errorf("gateway: %w", err)
 		}
 		h.conns = append(h.conns, conn)
 		return conn, nil
 	}
 	type backend struct {
-		name, addr string
-		register   func(*grpc.ClientConn) error
+		name, addr, service string
+		register            func(*grpc.ClientConn) error
 	}
 	backends := []backend{
-		{"membership", cfg.Backends.Membership, func(c *grpc.ClientConn) error {
+		{"membership", cfg.Backends.Membership, membershipv1.MembershipService_ServiceDesc.ServiceName, func(c *grpc.ClientConn) error {
 			return membershipv1.RegisterMembershipServiceHandlerClient(ctx, mux, membershipv1.NewMembershipServiceClient(c))
 		}},
-		{"governance", cfg.Backends.Governance, func(c *grpc.ClientConn) error {
+		{"governance", cfg.Backends.Governance, governancev1.GovernanceService_ServiceDesc.ServiceName, func(c *grpc.ClientConn) error {
 			return governancev1.RegisterGovernanceServiceHandlerClient(ctx, mux, governancev1.NewGovernanceServiceClient(c))
 		}},
-		{"activities", cfg.Backends.Activities, func(c *grpc.ClientConn) error {
+		{"activities", cfg.Backends.Activities, activitiesv1.ActivitiesService_ServiceDesc.ServiceName, func(c *grpc.ClientConn) error {
 			return activitiesv1.RegisterActivitiesServiceHandlerClient(ctx, mux, activitiesv1.NewActivitiesServiceClient(c))
 		}},
-		{"standards", cfg.Backends.Standards, func(c *grpc.ClientConn) error {
+		{"standards", cfg.Backends.Standards, standardsv1.StandardsService_ServiceDesc.ServiceName, func(c *grpc.ClientConn) error {
 			return standardsv1.RegisterStandardsServiceHandlerClient(ctx, mux, standardsv1.NewStandardsServiceClient(c))
 		}},
 	}
@@ -151,7 +142,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 			_ = h.Close()
 			return nil, fmt.Errorf("gateway: no address for %s", b.name)
 		}
-		conn, err := dial(b.addr)
+		conn, err := dial(b.addr, b.service)
 		if err != nil {
 			_ = h.Close()
 			return nil, err

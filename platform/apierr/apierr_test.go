@@ -6,12 +6,14 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
 func TestCharterListsEveryRule(t *testing.T) {
 	err := Charter([]Violation{
-		{Rule: "M3", Reason: "CREDENTIALS_MISSING", Message: "state academic credentials"},
-		{Rule: "M2", Reason: "GENERAL_MEMBERSHIP_REQUIRED", Message: "join the general association first"},
+		{Rule: "M3", Reason: apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING, Message: "state academic credentials"},
+		{Rule: "M2", Reason: apiv1.ErrorReason_GENERAL_MEMBERSHIP_REQUIRED, Message: "join the general association first"},
 	})
 	st := status.Convert(err)
 	if st.Code() != codes.FailedPrecondition {
@@ -27,7 +29,7 @@ func TestCharterListsEveryRule(t *testing.T) {
 			pf = d
 		}
 	}
-	if info == nil || info.Domain != Domain || info.Reason != ReasonCharterViolation || info.Metadata["rules"] != "M2,M3" {
+	if info == nil || info.Domain != Domain || info.Reason != "CHARTER_VIOLATION" || info.Metadata["rules"] != "M2,M3" {
 		t.Fatalf("ErrorInfo = %v", info)
 	}
 	if pf == nil || len(pf.Violations) != 2 || pf.Violations[0].Type != "M3" {

@@ -29,7 +29,24 @@ type Deps struct {
 	Telemetry *telemetry.Providers
 	Redis     redis.UniversalClient
 	Verifier  *auth.Verifier
+	// EventSources are the Redis clients of the services whose events this
+	// one consumes, by producer name: each producer's streams live in the
+	// producer's Redis, which need not be this service's.
+	EventSources map[string]redis.UniversalClient
 }
+
+// EventSource returns the client of producer's Redis: the configured one,
+// else this service's own (one shared Redis).
+func (d Deps) EventSource(producer string) redis.UniversalClient {
+	if c, ok := d.EventSources[producer]; ok && c != nil {
+		return c
+	}
+	return d.Redis
+}
+
+// EventSourceEnv is the variable holding producer's Redis URL, e.g.
+// MEMBERSHIP_REDIS_URL.
+func EventSourceEnv(producer string) string { return strings.ToUpper(producer) + "_REDIS_URL" }
 
 // Env reads a variable with a default.
 func Env(getenv func(string) string, key, def string) string {
@@ -85,6 +102,9 @@ func Verifier(getenv func(string) string) (*auth.Verifier, error) {
 type Needs struct {
 	Redis    bool
 	Verifier bool
+	// EventSources are the producers whose events the binary consumes;
+	// each is read from <PRODUCER>_REDIS_URL, defaulting to REDIS_URL.
+	EventSources []string
 }
 
 // FromEnv builds Deps for a standalone binary. The returned close releases
@@ -111,19 +131,48 @@ func FromEnv(ctx context.Context, getenv func(string) string, service string, ne
 			return Deps{}, nil, err
 		}
 	}
+	// A service's own Redis must answer at start; an event source is only
+	// a readiness condition (the consumer waits for it).
+	open := func(url string, ping bool) (redis.UniversalClient, error) {
+		cfg := redisstore.Config{URL: url, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider}
+		var client redis.UniversalClient
+		var err error
+		if ping {
+			client, err = redisstore.Open(ctx, cfg)
+		} else {
+			client, err = redisstore.New(cfg)
+		}
+		if err != nil {
+			return nil, err
+		}
+		closers = append(closers, func(context.Context) error { return client.Close() })
+		return client, nil
+	}
 	if needs.Redis {
 		url := getenv("REDIS_URL")
 		if url == "" {
 			_ = closeAll(ctx)
 			return Deps{}, nil, errors.New("set REDIS_URL (redis://host:6379/0, or redis+cluster://...)")
 		}
-		client, err := redisstore.Open(ctx, redisstore.Config{URL: url, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider})
-		if err != nil {
+		if deps.Redis, err = open(url, true); err != nil {
 			_ = closeAll(ctx)
 			return Deps{}, nil, err
 		}
-		deps.Redis = client
-		closers = append(closers, func(context.Context) error { return client.Close() })
+		for _, producer := range needs.EventSources {
+			sourceURL := getenv(EventSourceEnv(producer))
+			if sourceURL == "" || sourceURL == url {
+				continue
+			}
+			client, err := open(sourceURL, false)
+			if err != nil {
+				_ = closeAll(ctx)
+				return Deps{}, nil, fmt.Errorf("%s: %w", EventSourceEnv(producer), err)
+			}
+			if deps.EventSources == nil {
+				deps.EventSources = map[string]redis.UniversalClient{}
+			}
+			deps.EventSources[producer] = client
+		}
 	}
 	return deps, closeAll, nil
 }

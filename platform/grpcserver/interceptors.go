@@ -3,11 +3,14 @@ package grpcserver
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
+	"buf.build/go/protovalidate"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -20,18 +23,111 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
 // IdempotencyKeyHeader is the metadata key carrying a client's
 // Idempotency-Key (the gateway forwards the HTTP header under this name).
 const IdempotencyKeyHeader = "idempotency-key"
 
+// publicMethods answers, from the protos' (chapterhouse.api.v1.public)
+// method option, which methods need no token. Health and reflection are
+// always public. Answers are cached per method.
+type publicMethods struct{ cache sync.Map }
+
+func newPublicMethods() *publicMethods { return &publicMethods{} }
+
+func (p *publicMethods) isPublic(fullMethod string) bool {
+	if v, ok := p.cache.Load(fullMethod); ok {
+		return v.(bool)
+	}
+	public := strings.HasPrefix(fullMethod, "/grpc.health.v1.") || strings.HasPrefix(fullMethod, "/grpc.reflection.") || IsPublicMethod(fullMethod)
+	p.cache.Store(fullMethod, public)
+	return public
+}
+
+// IsPublicMethod reports whether the proto declares fullMethod
+// ("/pkg.Service/Method") public with (chapterhouse.api.v1.public).
+func IsPublicMethod(fullMethod string) bool {
+	md, err := methodDescriptor(fullMethod)
+	if err != nil {
+		return false
+	}
+	public, _ := proto.GetExtension(md.Options(), apiv1.E_Public).(bool)
+	return public
+}
+
+func methodDescriptor(fullMethod string) (protoreflect.MethodDescriptor, error) {
+	name := strings.Replace(strings.TrimPrefix(fullMethod, "/"), "/", ".", 1)
+	desc, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+	if err != nil {
+		return nil, fmt.Errorf("grpcserver: %s: %w", fullMethod, err)
+	}
+	md, ok := desc.(protoreflect.MethodDescriptor)
+	if !ok {
+		return nil, fmt.Errorf("grpcserver: %s is not a method", fullMethod)
+	}
+	return md, nil
+}
+
+// normalizeUnary holds every error to the API's contract: one with a
+// chapterhouse ErrorInfo passes unchanged, anything else (a bare status, a
+// store's Go error) gets its reason or becomes INTERNAL, keeping the
+// original as the cause the log line shows.
+func normalizeUnary() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		resp, err := handler(ctx, req)
+		err, _ = apierr.Normalize(err)
+		return resp, err
+	}
+}
+
+func normalizeStream() grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		err := handler(srv, ss)
+		if strings.HasPrefix(info.FullMethod, "/grpc.") {
+			return err
+		}
+		err, _ = apierr.Normalize(err)
+		return err
+	}
+}
+
+// validateUnary enforces the protos' buf.validate rules on every request,
+// listing every bad field in the usual INVALID_ARGUMENT body.
+func validateUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		if msg, ok := req.(proto.Message); ok {
+			if err := v.Validate(msg); err != nil {
+				return nil, validationError(err)
+			}
+		}
+		return handler(ctx, req)
+	}
+}
+
+func validationError(err error) error {
+	var verr *protovalidate.ValidationError
+	if !errors.As(err, &verr) {
+		// A rule that cannot be evaluated is a fault of the protos.
+		return apierr.WithCause(apierr.Internal(), err)
+	}
+	fields := make([]apierr.FieldViolation, 0, len(verr.Violations))
+	for _, v := range verr.Violations {
+		fields = append(fields, apierr.FieldViolation{
+			Field:       protovalidate.FieldPathString(v.Proto.GetField()),
+			Description: v.Proto.GetMessage(),
+		})
+	}
+	return apierr.InvalidArgument(fields...)
+}
+
 func recoverUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 		defer func() {
 			if r := recover(); r != nil {
 				log.ErrorContext(ctx, "panic in handler", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-				err = status.Error(codes.Internal, "internal error")
+				err = apierr.Internal()
 			}
 		}()
 		return handler(ctx, req)
@@ -43,7 +139,7 @@ func recoverStream(log *slog.Logger) grpc.StreamServerInterceptor {
 		defer func() {
 			if r := recover(); r != nil {
 				log.ErrorContext(ss.Context(), "panic in stream handler", "method", info.FullMethod, "panic", r, "stack", string(debug.Stack()))
-				err = status.Error(codes.Internal, "internal error")
+				err = apierr.Internal()
 			}
 		}()
 		return handler(srv, ss)
@@ -60,6 +156,12 @@ func logAttrs(ctx context.Context, method string, start time.Time, err error) []
 	}
 	if err != nil {
 		attrs = append(attrs, "err", status.Convert(err).Message())
+		if info := apierr.Info(err); info != nil {
+			attrs = append(attrs, "reason", info.GetReason())
+		}
+		if cause := apierr.Cause(err); cause != nil {
+			attrs = append(attrs, "cause", cause.Error())
+		}
 	}
 	return attrs
 }
@@ -184,7 +286,7 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		}
 		reqBytes, err := proto.MarshalOptions{Deterministic: true}.Marshal(msg)
 		if err != nil {
-			return nil, status.Error(codes.Internal, "internal error")
+			return nil, apierr.WithCause(apierr.Internal(), err)
 		}
 		p, ok := auth.FromContext(ctx)
 		if !ok {
@@ -197,20 +299,20 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		stored, err := store.Begin(ctx, key, idempotency.RequestHash(reqBytes))
 		switch {
 		case errors.Is(err, idempotency.ErrMismatch):
-			return nil, apierr.New(codes.InvalidArgument, apierr.ReasonIdempotencyReused,
+			return nil, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED,
 				"this Idempotency-Key was already used with a different request", nil)
 		case errors.Is(err, idempotency.ErrInProgress):
-			return nil, apierr.New(codes.Aborted, apierr.ReasonIdempotencyPending,
+			return nil, apierr.New(codes.Aborted, apiv1.ErrorReason_IDEMPOTENCY_KEY_IN_PROGRESS,
 				"a request with this Idempotency-Key is still in progress; retry shortly", nil)
 		case err != nil:
-			return nil, status.Error(codes.Unavailable, "idempotency store unavailable")
+			return nil, apierr.Unavailable("idempotency store", err)
 		case stored != nil:
 			resp, err := newResponse(info.FullMethod)
 			if err != nil {
-				return nil, status.Error(codes.Internal, "internal error")
+				return nil, apierr.WithCause(apierr.Internal(), err)
 			}
 			if err := proto.Unmarshal(stored, resp); err != nil {
-				return nil, status.Error(codes.Internal, "internal error")
+				return nil, apierr.WithCause(apierr.Internal(), err)
 			}
 			_ = grpc.SetHeader(ctx, metadata.Pairs("idempotent-replay", "true"))
 			return resp, nil
@@ -244,15 +346,9 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 
 // newResponse makes an empty response message for a full method name.
 func newResponse(fullMethod string) (proto.Message, error) {
-	name := strings.TrimPrefix(fullMethod, "/")
-	name = strings.Replace(name, "/", ".", 1)
-	desc, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+	md, err := methodDescriptor(fullMethod)
 	if err != nil {
 		return nil, err
-	}
-	md, ok := desc.(protoreflect.MethodDescriptor)
-	if !ok {
-		return nil, errors.New("not a method")
 	}
 	mt, err := protoregistry.GlobalTypes.FindMessageByName(md.Output().FullName())
 	if err != nil {

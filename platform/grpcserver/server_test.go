@@ -5,12 +5,14 @@ import (
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -22,11 +24,14 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
 	"github.com/tjsia/chapterhouse/platform/redistest"
+	"github.com/tjsia/chapterhouse/platform/servicetest"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
@@ -59,7 +64,7 @@ func (f *fakeMembership) CreateOrganization(ctx context.Context, req *membership
 	f.mu.Unlock()
 	switch req.GetOrganizationId() {
 	case "fails":
-		return nil, status.Error(codes.FailedPrecondition, "refused")
+		return nil, apierr.InvalidTransition("organizations/fails", "create", "REFUSED")
 	case "panics":
 		panic("create exploded")
 	}
@@ -69,6 +74,33 @@ func (f *fakeMembership) CreateOrganization(ctx context.Context, req *membership
 	}, nil
 }
 
+// fakeActivities has a method the protos declare public (GetActivity) and
+// one they do not (CreateActivity).
+type fakeActivities struct {
+	activitiesv1.UnimplementedActivitiesServiceServer
+
+	mu     sync.Mutex
+	authed []bool
+}
+
+func (f *fakeActivities) GetActivity(ctx context.Context, req *activitiesv1.GetActivityRequest) (*activitiesv1.Activity, error) {
+	_, ok := auth.FromContext(ctx)
+	f.mu.Lock()
+	f.authed = append(f.authed, ok)
+	f.mu.Unlock()
+	switch req.GetName() {
+	case "branches/ai/activities/bare-status":
+		return nil, status.Error(codes.NotFound, "gone")
+	case "branches/ai/activities/go-error":
+		return nil, errors.New("redis: connection refused to 10.0.0.7:6379")
+	}
+	return &activitiesv1.Activity{Name: req.GetName()}, nil
+}
+
+func (f *fakeActivities) CreateActivity(context.Context, *activitiesv1.CreateActivityRequest) (*activitiesv1.Activity, error) {
+	return &activitiesv1.Activity{}, nil
+}
+
 func (f *fakeMembership) createCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -76,13 +108,15 @@ func (f *fakeMembership) createCount() int {
 }
 
 type harness struct {
-	client  membershipv1.MembershipServiceClient
-	health  healthpb.HealthClient
-	fake    *fakeMembership
-	signer  *auth.Signer
-	cancel  context.CancelFunc
-	served  chan error
-	tokenOf func(subject string) string
+	client     membershipv1.MembershipServiceClient
+	activities activitiesv1.ActivitiesServiceClient
+	fakeAct    *fakeActivities
+	health     healthpb.HealthClient
+	fake       *fakeMembership
+	signer     *auth.Signer
+	cancel     context.CancelFunc
+	served     chan error
+	tokenOf    func(subject string) string
 }
 
 func start(t *testing.T, mod func(*grpcserver.Config)) *harness {
@@ -116,6 +150,8 @@ func start(t *testing.T, mod func(*grpcserver.Config)) *harness {
 	}
 	fake := &fakeMembership{}
 	membershipv1.RegisterMembershipServiceServer(srv.GRPC(), fake)
+	fakeAct := &fakeActivities{}
+	activitiesv1.RegisterActivitiesServiceServer(srv.GRPC(), fakeAct)
 
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -130,9 +166,11 @@ func start(t *testing.T, mod func(*grpcserver.Config)) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{
-		client: membershipv1.NewMembershipServiceClient(conn),
-		health: healthpb.NewHealthClient(conn),
-		fake:   fake, signer: signer, cancel: cancel, served: served,
+		client:     membershipv1.NewMembershipServiceClient(conn),
+		activities: activitiesv1.NewActivitiesServiceClient(conn),
+		fakeAct:    fakeAct,
+		health:     healthpb.NewHealthClient(conn),
+		fake:       fake, signer: signer, cancel: cancel, served: served,
 	}
 	h.tokenOf = func(subject string) string {
 		tok, err := signer.Sign(subject, []string{auth.RoleAdmin}, time.Hour)
@@ -216,29 +254,64 @@ func TestAuthentication(t *testing.T) {
 	}
 }
 
+// TestPublicMethods: the (chapterhouse.api.v1.public) method option, and
+// nothing else, decides which methods need no token.
 func TestPublicMethods(t *testing.T) {
-	h := start(t, func(c *grpcserver.Config) {
-		c.PublicMethods = []string{membershipv1.MembershipService_GetOrganization_FullMethodName}
-	})
+	h := start(t, nil)
 	ctx := context.Background()
+	if !grpcserver.IsPublicMethod(activitiesv1.ActivitiesService_GetActivity_FullMethodName) ||
+		grpcserver.IsPublicMethod(activitiesv1.ActivitiesService_CreateActivity_FullMethodName) {
+		t.Fatal("the proto option is not read as declared")
+	}
 	// Public: callable anonymously, with no principal.
-	if _, err := h.client.GetOrganization(ctx, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"}); err != nil {
+	if _, err := h.activities.GetActivity(ctx, &activitiesv1.GetActivityRequest{Name: "branches/ai/activities/a1"}); err != nil {
 		t.Fatalf("anonymous public call: %v", err)
 	}
 	// A token that is present must still be valid.
-	_, err := h.client.GetOrganization(withToken(ctx, "garbage"), &membershipv1.GetOrganizationRequest{Name: "organizations/o1"})
+	_, err := h.activities.GetActivity(withToken(ctx, "garbage"), &activitiesv1.GetActivityRequest{Name: "branches/ai/activities/a1"})
 	if status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("public call with bad token: code %v, want Unauthenticated", status.Code(err))
 	}
 	// Other methods stay protected.
-	_, err = h.client.CreateOrganization(ctx, &membershipv1.CreateOrganizationRequest{OrganizationId: "x"})
+	_, err = h.activities.CreateActivity(ctx, &activitiesv1.CreateActivityRequest{Parent: "branches/ai"})
 	if status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("non-public call: code %v, want Unauthenticated", status.Code(err))
 	}
-	h.fake.mu.Lock()
-	defer h.fake.mu.Unlock()
-	if len(h.fake.authed) != 1 || h.fake.authed[0] {
-		t.Fatalf("handler calls/authenticated = %v, want one anonymous call", h.fake.authed)
+	if _, err := h.client.GetOrganization(ctx, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"}); status.Code(err) != codes.Unauthenticated {
+		t.Fatalf("membership read without the option: code %v, want Unauthenticated", status.Code(err))
+	}
+	h.fakeAct.mu.Lock()
+	defer h.fakeAct.mu.Unlock()
+	if len(h.fakeAct.authed) != 1 || h.fakeAct.authed[0] {
+		t.Fatalf("handler calls/authenticated = %v, want one anonymous call", h.fakeAct.authed)
+	}
+}
+
+// TestEveryErrorHasAReason: bare statuses and Go errors from handlers leave
+// the server as Chapterhouse errors, and a Go error's text (which may name
+// internal addresses) is not sent.
+func TestEveryErrorHasAReason(t *testing.T) {
+	h := start(t, nil)
+	ctx := context.Background()
+	tests := []struct {
+		name   string
+		code   codes.Code
+		reason string
+	}{
+		{"bare-status", codes.NotFound, "NOT_FOUND"},
+		{"go-error", codes.Internal, "INTERNAL"},
+	}
+	for _, tt := range tests {
+		_, err := h.activities.GetActivity(ctx, &activitiesv1.GetActivityRequest{Name: "branches/ai/activities/" + tt.name})
+		if status.Code(err) != tt.code || errorInfo(err).GetReason() != tt.reason {
+			t.Errorf("%s: %v, want %v %s", tt.name, err, tt.code, tt.reason)
+		}
+		if err := apierr.CheckReason(err); err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+		if strings.Contains(status.Convert(err).Message(), "10.0.0.7") {
+			t.Errorf("%s: internal detail sent to the client: %v", tt.name, err)
+		}
 	}
 }
 
@@ -253,6 +326,49 @@ func TestHealthIsPublicAndServing(t *testing.T) {
 			t.Errorf("Check(%q) = %v, want SERVING", service, resp.GetStatus())
 		}
 	}
+}
+
+// TestReadinessChecks: a failing check makes the server not ready (""
+// and every service name report NOT_SERVING) and the log names the check
+// and its error, while liveness stays SERVING; it is ready again once the
+// check passes.
+func TestReadinessChecks(t *testing.T) {
+	var failing atomic.Bool
+	failing.Store(true)
+	var logs servicetest.LogBuffer
+	h := start(t, func(c *grpcserver.Config) {
+		c.Logger = logs.Logger()
+		c.ReadinessInterval = 20 * time.Millisecond
+		c.Readiness = []grpcserver.Check{{Name: "events source membership", Probe: func(context.Context) error {
+			if failing.Load() {
+				return errors.New("dial tcp 10.1.2.3:6379: connection refused")
+			}
+			return nil
+		}}}
+	})
+	waitFor := func(service string, want healthpb.HealthCheckResponse_ServingStatus) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			resp, err := h.health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: service})
+			if err == nil && resp.GetStatus() == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("health %q = %v (%v), want %v", service, resp.GetStatus(), err, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("", healthpb.HealthCheckResponse_NOT_SERVING)
+	waitFor("chapterhouse.activities.v1.ActivitiesService", healthpb.HealthCheckResponse_NOT_SERVING)
+	waitFor(grpcserver.LivenessService, healthpb.HealthCheckResponse_SERVING)
+	if got := logs.String(); !strings.Contains(got, "events source membership") || !strings.Contains(got, "connection refused") {
+		t.Fatalf("log does not name the failing check and why:\n%s", got)
+	}
+	failing.Store(false)
+	waitFor("", healthpb.HealthCheckResponse_SERVING)
+	waitFor("chapterhouse.activities.v1.ActivitiesService", healthpb.HealthCheckResponse_SERVING)
 }
 
 func TestPanicBecomesInternal(t *testing.T) {

@@ -29,6 +29,24 @@ type Config struct {
 // idempotent by the callers (see package redistx), so go-redis' default
 // retries stay on: they are what lets reads ride out a failover.
 func Open(ctx context.Context, cfg Config) (redis.UniversalClient, error) {
+	client, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(pingCtx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("redisstore: ping: %w", err)
+	}
+	return client, nil
+}
+
+// New returns an instrumented client without connecting: for a Redis the
+// caller may have to wait for (another service's, holding the events it
+// consumes), whose reachability is a readiness check, not a start
+// condition.
+func New(cfg Config) (redis.UniversalClient, error) {
 	client, err := newClient(cfg.URL)
 	if err != nil {
 		return nil, err
@@ -45,13 +63,17 @@ func Open(ctx context.Context, cfg Config) (redis.UniversalClient, error) {
 			return nil, fmt.Errorf("redisstore: metrics: %w", err)
 		}
 	}
-	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := client.Ping(pingCtx).Err(); err != nil {
-		_ = client.Close()
-		return nil, fmt.Errorf("redisstore: ping: %w", err)
-	}
 	return client, nil
+}
+
+// Ping is a readiness probe for client.
+func Ping(client redis.UniversalClient) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if err := client.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("redis unreachable: %w", err)
+		}
+		return nil
+	}
 }
 
 func newClient(url string) (redis.UniversalClient, error) {

@@ -39,6 +39,8 @@ func (r response) errorBody(t *testing.T) map[string]any {
 type client struct {
 	token   string
 	headers map[string]string
+	// base is the gateway URL; empty means the shared stack's.
+	base string
 }
 
 func as(token string) client { return client{token: token} }
@@ -70,7 +72,11 @@ func (c client) do(t *testing.T, method, path string, body any) response {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, sys.GatewayURL+path, reader)
+	base := c.base
+	if base == "" {
+		base = sys.GatewayURL
+	}
+	req, err := http.NewRequestWithContext(ctx, method, base+path, reader)
 	if err != nil {
 		t.Fatal(err)
 	}

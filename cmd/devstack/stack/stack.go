@@ -36,6 +36,10 @@ import (
 type Options struct {
 	// RedisURL of a real Redis; empty starts an embedded miniredis.
 	RedisURL string
+	// RedisURLs gives a service a Redis of its own, by service name; the
+	// others use RedisURL. Consumers then read a producer's events from the
+	// producer's Redis, as with per-service Redis in production.
+	RedisURLs map[string]string
 	// HTTPAddr for the gateway; default 127.0.0.1:0 (a free port).
 	HTTPAddr string
 	Logger   *slog.Logger
@@ -111,7 +115,13 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 
-	deps := func(name string) (bootstrap.Deps, error) {
+	redisFor := func(name string) string {
+		if url := opts.RedisURLs[name]; url != "" {
+			return url
+		}
+		return redisURL
+	}
+	deps := func(name string, sources ...string) (bootstrap.Deps, error) {
 		tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: name, ServiceVersion: bootstrap.Version(), SpanProcessor: opts.SpanProcessor, Getenv: opts.Getenv})
 		if err != nil {
 			return bootstrap.Deps{}, err
@@ -121,15 +131,29 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 			defer cancel()
 			return tel.Shutdown(flush)
 		})
-		client, err := redisstore.Open(ctx, redisstore.Config{URL: redisURL, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider})
+		open := func(url string) (redis.UniversalClient, error) {
+			client, err := redisstore.Open(ctx, redisstore.Config{URL: url, TracerProvider: tel.TracerProvider, MeterProvider: tel.MeterProvider})
+			if err != nil {
+				return nil, err
+			}
+			s.closes = append(s.closes, client.Close)
+			return client, nil
+		}
+		client, err := open(redisFor(name))
 		if err != nil {
 			return bootstrap.Deps{}, err
 		}
-		s.closes = append(s.closes, client.Close)
-		return bootstrap.Deps{Logger: opts.Logger.With("service", name), Telemetry: tel, Redis: client, Verifier: verifier}, nil
+		d := bootstrap.Deps{Logger: opts.Logger.With("service", name), Telemetry: tel, Redis: client, Verifier: verifier,
+			EventSources: map[string]redis.UniversalClient{}}
+		for _, producer := range sources {
+			if d.EventSources[producer], err = open(redisFor(producer)); err != nil {
+				return bootstrap.Deps{}, err
+			}
+		}
+		return d, nil
 	}
-	service := func(name string) (bootstrap.ServiceConfig, error) {
-		d, err := deps(name)
+	service := func(name string, needs bootstrap.Needs) (bootstrap.ServiceConfig, error) {
+		d, err := deps(name, needs.EventSources...)
 		if err != nil {
 			return bootstrap.ServiceConfig{}, err
 		}
@@ -146,7 +170,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	g, gctx := errgroup.WithContext(runCtx)
 	s.group = g
 
-	memberCfg, err := service(membership.Name)
+	memberCfg, err := service(membership.Name, membership.Needs)
 	if err != nil {
 		return nil, err
 	}
@@ -154,19 +178,19 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	g.Go(func() error {
 		return membership.Run(gctx, membership.Config{ServiceConfig: memberCfg, Branches: opts.Branches, Now: opts.Now})
 	})
-	govCfg, err := service(governance.Name)
+	govCfg, err := service(governance.Name, bootstrap.Needs{})
 	if err != nil {
 		return nil, err
 	}
 	g.Go(func() error { return governance.Run(gctx, governance.Config{ServiceConfig: govCfg}) })
-	actCfg, err := service(activities.Name)
+	actCfg, err := service(activities.Name, activities.Needs)
 	if err != nil {
 		return nil, err
 	}
 	g.Go(func() error {
 		return activities.Run(gctx, activities.Config{ServiceConfig: actCfg, MembershipAddr: s.Addrs[membership.Name], Branches: opts.Branches, Now: opts.Now})
 	})
-	stdCfg, err := service(standards.Name)
+	stdCfg, err := service(standards.Name, bootstrap.Needs{})
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
 func TestFromStatus(t *testing.T) {
@@ -45,8 +46,8 @@ func TestFromStatus(t *testing.T) {
 		{
 			name: "charter violation",
 			err: apierr.Charter([]apierr.Violation{
-				{Rule: "M3", Reason: "CREDENTIALS_MISSING", Message: "state academic credentials"},
-				{Rule: "M2", Reason: "GENERAL_MEMBERSHIP_REQUIRED", Message: "join first"},
+				{Rule: "M3", Reason: apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING, Message: "state academic credentials"},
+				{Rule: "M2", Reason: apiv1.ErrorReason_GENERAL_MEMBERSHIP_REQUIRED, Message: "join first"},
 			}),
 			want: Error{
 				Code: 400, Status: "FAILED_PRECONDITION",
@@ -54,7 +55,7 @@ func TestFromStatus(t *testing.T) {
 				Reason:  "CHARTER_VIOLATION", Domain: "chapterhouse",
 				Metadata: map[string]string{"rules": "M2,M3"},
 				Violations: []Violation{
-					{Rule: "M3", Reason: "CREDENTIALS_MISSING", Message: "state academic credentials"},
+					{Rule: "M3", Reason: "ACADEMIC_CREDENTIALS_MISSING", Message: "state academic credentials"},
 					{Rule: "M2", Reason: "GENERAL_MEMBERSHIP_REQUIRED", Message: "join first"},
 				},
 			},
@@ -77,13 +78,13 @@ func TestFromStatus(t *testing.T) {
 		},
 		{
 			name:        "idempotency key reused is 422",
-			err:         apierr.New(codes.InvalidArgument, apierr.ReasonIdempotencyReused, "key reused", nil),
+			err:         apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, "key reused", nil),
 			want:        Error{Code: 422, Status: "INVALID_ARGUMENT", Message: "key reused", Reason: "IDEMPOTENCY_KEY_REUSED", Domain: "chapterhouse"},
 			wantDetails: 1,
 		},
 		{
 			name:        "body too large is 413",
-			err:         apierr.New(codes.InvalidArgument, "BODY_TOO_LARGE", "too big", nil),
+			err:         apierr.New(codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, "too big", nil),
 			want:        Error{Code: 413, Status: "INVALID_ARGUMENT", Message: "too big", Reason: "BODY_TOO_LARGE", Domain: "chapterhouse"},
 			wantDetails: 1,
 		},
@@ -183,7 +184,7 @@ func decode(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
 func TestWriteDocumentedShape(t *testing.T) {
 	rec := httptest.NewRecorder()
 	rec.Header().Set("Content-Length", "999") // stale length from a handler
-	st := status.Convert(apierr.Charter([]apierr.Violation{{Rule: "M3", Reason: "CREDENTIALS_MISSING", Message: "state credentials"}}))
+	st := status.Convert(apierr.Charter([]apierr.Violation{{Rule: "M3", Reason: apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING, Message: "state credentials"}}))
 	Write(rec, FromStatus(st))
 	if rec.Code != 400 {
 		t.Fatalf("status = %d", rec.Code)
@@ -201,7 +202,7 @@ func TestWriteDocumentedShape(t *testing.T) {
 		t.Errorf("empty fieldViolations not omitted")
 	}
 	v := e["violations"].([]any)[0].(map[string]any)
-	if v["rule"] != "M3" || v["reason"] != "CREDENTIALS_MISSING" || v["message"] != "state credentials" {
+	if v["rule"] != "M3" || v["reason"] != "ACADEMIC_CREDENTIALS_MISSING" || v["message"] != "state credentials" {
 		t.Errorf("violation = %v", v)
 	}
 	if e["code"] != float64(400) || e["status"] != "FAILED_PRECONDITION" {
@@ -238,7 +239,7 @@ func TestHandler(t *testing.T) {
 			400, "MALFORMED_REQUEST", "proto: syntax error (line 1:2): invalid value"},
 		{"service error passes through", apierr.InvalidArgument(apierr.FieldViolation{Field: "name", Description: "required"}),
 			400, "INVALID_ARGUMENT", "invalid request: name: required"},
-		{"reused idempotency key", apierr.New(codes.InvalidArgument, apierr.ReasonIdempotencyReused, "reused", nil),
+		{"reused idempotency key", apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, "reused", nil),
 			422, "IDEMPOTENCY_KEY_REUSED", "reused"},
 		{"internal", status.Error(codes.Internal, "stack trace"), 500, "", "internal error"},
 	}

@@ -10,26 +10,32 @@ import (
 	"strings"
 	"time"
 
-	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	// Activity times are shown in IANA zones; a minimal container image
 	// has no zoneinfo, so the binary carries its own.
 	_ "time/tzdata"
 
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
-	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
+	"github.com/tjsia/chapterhouse/platform/redisstore"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 
 	"github.com/tjsia/chapterhouse/services/activities/internal/domain"
 	"github.com/tjsia/chapterhouse/services/activities/internal/membership"
 	"github.com/tjsia/chapterhouse/services/activities/internal/server"
 	"github.com/tjsia/chapterhouse/services/activities/internal/store"
+	mstreams "github.com/tjsia/chapterhouse/services/membership/streams"
 )
+
+// Needs are the dependencies the binary builds from the environment: its
+// own Redis, and membership's, whose events it consumes
+// (MEMBERSHIP_REDIS_URL; REDIS_URL when unset).
+var Needs = bootstrap.Needs{Redis: true, Verifier: true, EventSources: []string{mstreams.Producer}}
 
 // Name is the service name in telemetry and events.
 const Name = "activities"
@@ -46,9 +52,6 @@ type Config struct {
 	Branches []string
 	// MinExchangeActivities is A1's minimum (default 2).
 	MinExchangeActivities int
-	// MembershipStreams are the outbox streams of membership to consume
-	// (MemberTerminated); default: each branch's.
-	MembershipStreams []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -64,23 +67,37 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.ConsumerName == "" {
 		cfg.ConsumerName = Name
 	}
-	conn, err := grpc.NewClient(cfg.MembershipAddr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
-			otelgrpc.WithTracerProvider(cfg.Telemetry.TracerProvider),
-			otelgrpc.WithMeterProvider(cfg.Telemetry.MeterProvider),
-			otelgrpc.WithPropagators(cfg.Telemetry.Propagator))),
-		grpc.WithDefaultServiceConfig(membership.ServiceConfig))
+	conn, err := grpcclient.Dial(cfg.MembershipAddr, grpcclient.Config{
+		Telemetry: cfg.Telemetry, Services: []string{membershipv1.MembershipService_ServiceDesc.ServiceName}})
 	if err != nil {
 		return fmt.Errorf("activities: membership client: %w", err)
 	}
 	defer conn.Close()
 	svc := domain.NewService(store.New(cfg.Redis, cfg.Now), membership.New(conn, 3*time.Second),
 		domain.Config{Branches: cfg.Branches, Now: cfg.Now, MinExchangeActivities: cfg.MinExchangeActivities})
+	// MemberTerminated arrives on each branch's membership stream, read
+	// from membership's Redis (its published contract, see
+	// services/membership/streams).
+	source := cfg.EventSource(mstreams.Producer)
+	var runners []*eventstream.Runner
+	for _, b := range cfg.Branches {
+		runner, err := eventstream.NewRunner(eventstream.RunnerConfig{
+			Client: source, Source: mstreams.Producer, Stream: mstreams.Branch(b), Group: Name, Consumer: cfg.ConsumerName,
+			Handler: svc.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
+		})
+		if err != nil {
+			return fmt.Errorf("activities: %w", err)
+		}
+		runners = append(runners, runner)
+	}
 	srv, err := grpcserver.New(grpcserver.Config{
 		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
-		PublicMethods: server.PublicMethods, DrainDelay: cfg.DrainDelay,
+		DrainDelay:  cfg.DrainDelay,
 		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
+		Readiness: []grpcserver.Check{
+			{Name: "redis", Probe: redisstore.Ping(cfg.Redis)},
+			{Name: "events source " + mstreams.Producer, Probe: runners[0].Check},
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("activities: %w", err)
@@ -89,22 +106,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
-	streams := cfg.MembershipStreams
-	if len(streams) == 0 {
-		for _, b := range cfg.Branches {
-			// Membership's branch outbox; the key layout is membership's
-			// published contract for its consumers.
-			streams = append(streams, events.OutboxKey("mbr:br:"+b))
-		}
-	}
-	for _, stream := range streams {
-		runner, err := events.NewRunner(events.RunnerConfig{
-			Client: cfg.Redis, Stream: stream, Group: Name, Consumer: cfg.ConsumerName,
-			Handler: svc.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
-		})
-		if err != nil {
-			return fmt.Errorf("activities: %w", err)
-		}
+	for _, runner := range runners {
 		g.Go(func() error { return runner.Run(gctx) })
 	}
 	return g.Wait()

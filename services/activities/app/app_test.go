@@ -3,14 +3,18 @@ package app_test
 import (
 	"context"
 	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 
@@ -44,5 +48,52 @@ func TestRun(t *testing.T) {
 	}
 	if _, err := c.VerifyCertificate(svc.As(t, ""), &activitiesv1.VerifyCertificateRequest{VerificationCode: "K7Q3-M9XD-4HRT"}); status.Code(err) != codes.NotFound {
 		t.Fatalf("public verify of an unknown code: %v", err)
+	}
+}
+
+// TestNotReadyWithoutItsEventSource: an activities instance that cannot
+// reach membership's Redis, where the events it consumes live, reports not
+// ready (while staying alive) and its log names the source and the error.
+func TestNotReadyWithoutItsEventSource(t *testing.T) {
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nowhere := lis.Addr().String()
+	lis.Close()
+	source := redis.NewClient(&redis.Options{Addr: nowhere, MaxRetries: -1, DialTimeout: 100 * time.Millisecond})
+	t.Cleanup(func() { source.Close() })
+	var logs servicetest.LogBuffer
+	svc := servicetest.Start(t, app.Name, rdb, func(ctx context.Context, cfg bootstrap.ServiceConfig) error {
+		cfg.Logger = logs.Logger()
+		cfg.EventSources = map[string]redis.UniversalClient{"membership": source}
+		return app.Run(ctx, app.Config{ServiceConfig: cfg, MembershipAddr: nowhere})
+	})
+	health := healthpb.NewHealthClient(svc.Conn)
+	check := func(service string) healthpb.HealthCheckResponse_ServingStatus {
+		resp, err := health.Check(svc.As(t, ""), &healthpb.HealthCheckRequest{Service: service})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetStatus()
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "events source membership") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no log names the unreachable source:\n%s", logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := check(""); got != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("readiness = %v, want NOT_SERVING", got)
+	}
+	if got := check(grpcserver.LivenessService); got != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("liveness = %v, want SERVING", got)
+	}
+	if !strings.Contains(logs.String(), nowhere) {
+		t.Fatalf("the log does not say why (the address refused):\n%s", logs.String())
 	}
 }

@@ -27,9 +27,6 @@ type Config struct {
 	bootstrap.ServiceConfig
 }
 
-// publicMethods need no token (ARCHITECTURE.md: public reads).
-var publicMethods = []string{}
-
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Listener == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil {
@@ -37,7 +34,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	srv, err := grpcserver.New(grpcserver.Config{
 		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
-		PublicMethods: publicMethods, DrainDelay: cfg.DrainDelay,
+		DrainDelay: cfg.DrainDelay,
 	})
 	if err != nil {
 		return fmt.Errorf("governance: %w", err)

@@ -12,15 +12,20 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
-	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
+	"github.com/tjsia/chapterhouse/platform/redisstore"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 
 	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
 	"github.com/tjsia/chapterhouse/services/membership/internal/server"
 	"github.com/tjsia/chapterhouse/services/membership/internal/store"
+	"github.com/tjsia/chapterhouse/services/membership/streams"
 )
+
+// Needs are the dependencies the binary builds from the environment.
+var Needs = bootstrap.Needs{Redis: true, Verifier: true}
 
 // Name is the service name in telemetry and events.
 const Name = "membership"
@@ -46,25 +51,26 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.ConsumerName = Name
 	}
 	svc := domain.NewService(store.New(cfg.Redis), cfg.Branches, cfg.Now)
+	// Membership consumes its own organisation events to release or hold
+	// applications waiting for general membership (M2).
+	runner, err := eventstream.NewRunner(eventstream.RunnerConfig{
+		Client: cfg.Redis, Source: streams.Producer, Stream: streams.Organizations(), Group: Name, Consumer: cfg.ConsumerName,
+		Handler: svc.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
+	})
+	if err != nil {
+		return fmt.Errorf("membership: %w", err)
+	}
 	srv, err := grpcserver.New(grpcserver.Config{
 		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
 		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
 		DrainDelay:  cfg.DrainDelay,
+		Readiness:   []grpcserver.Check{{Name: "redis", Probe: redisstore.Ping(cfg.Redis)}},
 	})
 	if err != nil {
 		return fmt.Errorf("membership: %w", err)
 	}
 	membershipv1.RegisterMembershipServiceServer(srv.GRPC(), server.New(svc))
 
-	// Membership consumes its own organisation events to release or hold
-	// applications waiting for general membership (M2).
-	runner, err := events.NewRunner(events.RunnerConfig{
-		Client: cfg.Redis, Stream: events.OutboxKey(store.OrgsTag), Group: "membership", Consumer: cfg.ConsumerName,
-		Handler: svc.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
-	})
-	if err != nil {
-		return fmt.Errorf("membership: %w", err)
-	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
 	g.Go(func() error { return runner.Run(gctx) })

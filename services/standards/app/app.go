@@ -37,7 +37,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	srv, err := grpcserver.New(grpcserver.Config{
 		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
-		PublicMethods: publicMethods, DrainDelay: cfg.DrainDelay,
+		DrainDelay: cfg.DrainDelay,
 	})
 	if err != nil {
 		return fmt.Errorf("standards: %w", err)

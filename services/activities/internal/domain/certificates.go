@@ -15,6 +15,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 )
 
@@ -44,15 +45,15 @@ func (s *Service) IssueCertificate(ctx context.Context, p auth.Principal, req *a
 	}
 	var problems []apierr.Violation
 	if !Certifiable(a.GetKind()) {
-		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: "NOT_CERTIFIABLE",
+		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: apiv1.ErrorReason_NOT_CERTIFIABLE,
 			Message: "certificates are issued for trainings, certifications and evaluations, not for " + a.GetKind().String()})
 	}
 	if a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED {
-		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: "ACTIVITY_NOT_COMPLETED",
+		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: apiv1.ErrorReason_ACTIVITY_NOT_COMPLETED,
 			Message: a.GetName() + " is " + a.GetState().String() + "; certificates follow completion"})
 	}
 	if reg.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED {
-		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: "NOT_ATTENDED",
+		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: apiv1.ErrorReason_NOT_ATTENDED,
 			Message: reg.GetName() + " is " + reg.GetState().String() + "; certificates are for attendance"})
 	}
 	if len(problems) > 0 {
@@ -87,7 +88,7 @@ func (s *Service) IssueCertificate(ctx context.Context, p auth.Principal, req *a
 		}
 		return stored, nil
 	}
-	return nil, apierr.New(codes.Aborted, "CODE_COLLISION", "could not draw a unique verification code; retry", nil)
+	return nil, apierr.New(codes.Aborted, apiv1.ErrorReason_CODE_COLLISION, "could not draw a unique verification code; retry", nil)
 }
 
 func (s *Service) mayRead(ctx context.Context, p auth.Principal, c *activitiesv1.Certificate) bool {
@@ -217,7 +218,7 @@ func (s *Service) RevokeCertificate(ctx context.Context, p auth.Principal, req *
 		}
 		return next, nil
 	}
-	return nil, apierr.New(codes.Aborted, apierr.ReasonEtagMismatch, req.GetName()+" is changing too often; retry", nil)
+	return nil, apierr.TooContended(req.GetName())
 }
 
 func (s *Service) organises(ctx context.Context, p auth.Principal, c *activitiesv1.Certificate) bool {

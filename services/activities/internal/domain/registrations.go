@@ -16,15 +16,16 @@ import (
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 )
 
 // Reasons for refused registrations.
 const (
-	ReasonNotAMember          = "NOT_A_MEMBER"
-	ReasonRegistrationClosed  = "REGISTRATION_CLOSED"
-	ReasonRegistrationNotOpen = "REGISTRATION_NOT_OPEN"
-	ReasonActivityNotOpen     = "ACTIVITY_NOT_OPEN_FOR_REGISTRATION"
+	ReasonNotAMember          = apiv1.ErrorReason_NOT_A_MEMBER
+	ReasonRegistrationClosed  = apiv1.ErrorReason_REGISTRATION_CLOSED
+	ReasonRegistrationNotOpen = apiv1.ErrorReason_REGISTRATION_NOT_OPEN
+	ReasonActivityNotOpen     = apiv1.ErrorReason_ACTIVITY_NOT_OPEN_FOR_REGISTRATION
 )
 
 func refusal(name string, err error) error {
@@ -41,7 +42,7 @@ func refusal(name string, err error) error {
 		return apierr.New(codes.FailedPrecondition, ReasonActivityNotOpen, fmt.Sprintf("%s is %s, not open for registration", name, r.Detail),
 			map[string]string{"activity": name, "state": "ACTIVITY_STATE_" + r.Detail})
 	}
-	return apierr.New(codes.FailedPrecondition, apierr.ReasonInvalidTransition, fmt.Sprintf("registration is %s", r.Detail), map[string]string{"state": "REGISTRATION_STATE_" + r.Detail})
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_INVALID_STATE_TRANSITION, fmt.Sprintf("registration is %s", r.Detail), map[string]string{"state": "REGISTRATION_STATE_" + r.Detail})
 }
 
 // Register registers a person (the caller by default) for a PUBLISHED
@@ -292,7 +293,7 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 		}
 		now := s.now()
 		if !CheckInWindow(snap.Activity, now) {
-			return nil, apierr.New(codes.FailedPrecondition, "CHECK_IN_NOT_OPEN",
+			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CHECK_IN_NOT_OPEN,
 				"check-in opens a day before the start of a published activity", map[string]string{"activity": snap.Activity.GetName()})
 		}
 		if cur.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED {
@@ -312,7 +313,7 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 		}
 		return next, nil
 	}
-	return nil, apierr.New(codes.Aborted, apierr.ReasonEtagMismatch, req.GetName()+" is changing too often; retry", nil)
+	return nil, apierr.TooContended(req.GetName())
 }
 
 // HandleEvent reacts to membership events. MemberTerminated cancels the

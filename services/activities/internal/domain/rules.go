@@ -15,6 +15,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
 // Charter rule codes enforced here.
@@ -137,7 +138,7 @@ func ValidateActivity(a *activitiesv1.Activity) ([]apierr.FieldViolation, []apie
 	}
 	var charter []apierr.Violation
 	if a.GetKind() == activitiesv1.ActivityKind_ACTIVITY_KIND_STANDARD_PROMOTION && !strings.Contains(a.GetRelatedStandard(), "/standards/") {
-		charter = append(charter, apierr.Violation{Rule: RuleStandardPromotion, Reason: "RELATED_STANDARD_REQUIRED",
+		charter = append(charter, apierr.Violation{Rule: RuleStandardPromotion, Reason: apiv1.ErrorReason_RELATED_STANDARD_REQUIRED,
 			Message: "a standards promotion (宣贯) activity names the standard it promotes in related_standard"})
 	}
 	return v, charter
@@ -176,7 +177,7 @@ func CheckCompletable(a *activitiesv1.Activity, now time.Time) error {
 		return apierr.InvalidTransition(a.GetName(), "complete", a.GetState().String())
 	}
 	if now.Before(a.GetStartTime().AsTime()) {
-		return apierr.New(codes.FailedPrecondition, "ACTIVITY_NOT_STARTED", a.GetName()+" has not started yet", nil)
+		return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_ACTIVITY_NOT_STARTED, a.GetName()+" has not started yet", nil)
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 )
 
@@ -192,7 +193,7 @@ func (s *Service) CreateActivity(ctx context.Context, p auth.Principal, parent s
 		if gerr == nil && sameDraft(existing, a) {
 			return existing, nil
 		}
-		return nil, apierr.New(codes.AlreadyExists, "ACTIVITY_EXISTS", a.GetName()+" already exists", map[string]string{"resource": a.GetName()})
+		return nil, apierr.AlreadyExists(a.GetName())
 	}
 	if err != nil {
 		return nil, err
@@ -354,7 +355,7 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
 		capacity, confirmed := int(next.GetCapacity()), int(cur.GetConfirmedCount())
 		if capacity != 0 && capacity < confirmed {
-			return nil, apierr.New(codes.FailedPrecondition, "CAPACITY_BELOW_CONFIRMED",
+			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CAPACITY_BELOW_CONFIRMED,
 				fmt.Sprintf("capacity %d is below the %d confirmed registrations", capacity, confirmed), nil)
 		}
 		var changes []*activitiesv1.Registration
@@ -396,7 +397,7 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 		next.ConfirmedCount, next.WaitlistCount = int32(confirmed+len(changes)), int32(len(snap.Waitlist)-len(changes))
 		return next, nil
 	}
-	return nil, apierr.New(codes.Aborted, apierr.ReasonEtagMismatch, patch.GetName()+" is changing too often; retry", nil)
+	return nil, apierr.TooContended(patch.GetName())
 }
 
 // PublishActivity: DRAFT → PUBLISHED. Organisers.
@@ -456,7 +457,7 @@ func (s *Service) transition(ctx context.Context, p auth.Principal, name, etag, 
 		}
 		return next, nil
 	}
-	return nil, apierr.New(codes.Aborted, apierr.ReasonEtagMismatch, name+" is changing too often; retry", nil)
+	return nil, apierr.TooContended(name)
 }
 
 // CancelActivity: DRAFT or PUBLISHED → CANCELLED, cancelling every open
@@ -556,7 +557,7 @@ func (s *Service) closeActivity(ctx context.Context, p auth.Principal, name, eta
 		next.ConfirmedCount, next.WaitlistCount = int32(attended+noShow), 0
 		return next, nil
 	}
-	return nil, apierr.New(codes.Aborted, apierr.ReasonEtagMismatch, name+" is changing too often; retry", nil)
+	return nil, apierr.TooContended(name)
 }
 
 // randomCode draws a 12-character verification code.

@@ -16,15 +16,9 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
-
-// ServiceConfig retries the reads this client makes when membership is
-// briefly unavailable; they are idempotent.
-const ServiceConfig = `{"methodConfig":[{"name":[` +
-	`{"service":"chapterhouse.membership.v1.MembershipService","method":"ListMembers"},` +
-	`{"service":"chapterhouse.membership.v1.MembershipService","method":"GetPerson"}],` +
-	`"retryPolicy":{"maxAttempts":3,"initialBackoff":"0.05s","maxBackoff":"0.5s","backoffMultiplier":2,"retryableStatusCodes":["UNAVAILABLE"]}}]}`
 
 // Client implements domain.Members.
 type Client struct {
@@ -93,7 +87,7 @@ func (c *Client) DisplayName(ctx context.Context, person string) (string, error)
 	defer cancel()
 	p, err := c.client.GetPerson(ctx, &membershipv1.GetPersonRequest{Name: person})
 	if status.Code(err) == codes.NotFound {
-		return "", apierr.New(codes.FailedPrecondition, "PERSON_NOT_FOUND", person+" is not registered with membership", nil)
+		return "", apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_PERSON_NOT_FOUND, person+" is not registered with membership", nil)
 	}
 	if err != nil {
 		return "", unavailable(err)

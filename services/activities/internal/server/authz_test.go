@@ -67,7 +67,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := grpcserver.New(grpcserver.Config{Name: "activities", Telemetry: tel, Verifier: verifier, PublicMethods: server.PublicMethods})
+	srv, err := grpcserver.New(grpcserver.Config{Name: "activities", Telemetry: tel, Verifier: verifier})
 	if err != nil {
 		t.Fatal(err)
 	}

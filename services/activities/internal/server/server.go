@@ -21,13 +21,6 @@ type Server struct {
 // New returns the gRPC adapter for svc.
 func New(svc *domain.Service) *Server { return &Server{svc: svc} }
 
-// PublicMethods need no token.
-var PublicMethods = []string{
-	activitiesv1.ActivitiesService_GetActivity_FullMethodName,
-	activitiesv1.ActivitiesService_ListActivities_FullMethodName,
-	activitiesv1.ActivitiesService_VerifyCertificate_FullMethodName,
-}
-
 func signedIn(ctx context.Context) (auth.Principal, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok {

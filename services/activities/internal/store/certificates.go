@@ -9,7 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -33,7 +33,7 @@ func (s *Store) CreateCertificate(ctx context.Context, c *activitiesv1.Certifica
 		Set(certByRegKey(c.GetRegistration()), id).
 		Set(codeKey(code), id).
 		ZAdd(certIndexKey(), 0, id)
-	if err := events.Append(tx, CertsTag, ev); err != nil {
+	if err := eventstream.Append(tx, CertsTag, ev); err != nil {
 		return nil, err
 	}
 	err = tx.Commit(ctx, s.client)
@@ -91,7 +91,7 @@ func (s *Store) SaveCertificate(ctx context.Context, c *activitiesv1.Certificate
 	}
 	tx := newTx(CertsTag).ExpectEtag("etag", certKey(path.Base(c.GetName())), prevEtag).
 		Put(certKey(path.Base(c.GetName())), []byte(data), c.GetEtag())
-	if err := events.Append(tx, CertsTag, ev); err != nil {
+	if err := eventstream.Append(tx, CertsTag, ev); err != nil {
 		return err
 	}
 	return commit(ctx, s.client, tx)

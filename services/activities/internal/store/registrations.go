@@ -9,7 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
@@ -80,7 +80,7 @@ func (s *Store) Register(ctx context.Context, branch, activityID string, reg *ac
 		return nil, false, err
 	}
 	keys := []string{gateKey(branch, activityID), waitKey(branch, activityID), regsKey(branch, activityID),
-		regKey(branch, activityID, person), events.OutboxKey(BranchTag(branch))}
+		regKey(branch, activityID, person), eventstream.StreamKey(BranchTag(branch))}
 	res, err := registerScript.Run(ctx, s.client, keys, person, now.UnixMilli(), data, etag,
 		confBytes, waitBytes, confEnv.GetId(), waitEnv.GetId()).StringSlice()
 	if err != nil {
@@ -184,7 +184,7 @@ func (s *Store) CancelRegistration(ctx context.Context, branch, activityID, pers
 		}
 		headKey := regKey(branch, activityID, head)
 		keys := []string{gateKey(branch, activityID), waitKey(branch, activityID), regKey(branch, activityID, person),
-			headKey, events.OutboxKey(BranchTag(branch)), marker}
+			headKey, eventstream.StreamKey(BranchTag(branch)), marker}
 		res, err := cancelScript.Run(ctx, s.client, keys, person, now.UnixMilli(), reason, clientEtag, cancelled.GetEtag(),
 			head, promoted.GetEtag(), cancelBytes, evs[0].GetId(), promoteBytes, promoteID).StringSlice()
 		if err != nil {

@@ -33,20 +33,21 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 
 	"github.com/tjsia/chapterhouse/services/activities/internal/domain"
+	"github.com/tjsia/chapterhouse/services/activities/streams"
 )
 
-// CertsTag is the hash tag of certificates.
-const CertsTag = "act:certs"
+// CertsTag is the hash tag of certificates (the published stream contract).
+const CertsTag = streams.CertificatesTag
 
 // BranchTag is the hash tag of a branch's activities.
-func BranchTag(branch string) string { return "act:br:" + branch }
+func BranchTag(branch string) string { return streams.BranchTag(branch) }
 
 // Store implements domain.Repository.
 type Store struct {
@@ -129,7 +130,7 @@ func (s *Store) CreateActivity(ctx context.Context, branch string, a *activities
 		Put(actKey(branch, id), []byte(data), a.GetEtag()).
 		HSet(gateKey(branch, id), append(gateFields(a), "conf", "0", "seq", "0", "ver", "0")...).
 		ZAdd(indexKey(branch), 0, indexMember(a))
-	if err := events.Append(tx, BranchTag(branch), ev); err != nil {
+	if err := eventstream.Append(tx, BranchTag(branch), ev); err != nil {
 		return err
 	}
 	return commit(ctx, s.client, tx)
@@ -195,7 +196,7 @@ func (s *Store) SaveActivity(ctx context.Context, branch string, a, prev *activi
 		return err
 	}
 	for _, ev := range evs {
-		if err := events.Append(tx, BranchTag(branch), ev); err != nil {
+		if err := eventstream.Append(tx, BranchTag(branch), ev); err != nil {
 			return err
 		}
 	}
@@ -392,7 +393,7 @@ func (s *Store) ApplySnapshot(ctx context.Context, branch string, snap *domain.S
 	}
 	tx.HSet(gateKey(branch, id), "ver", strconv.Itoa(ver+1), "conf", strconv.Itoa(conf))
 	for _, ev := range evs {
-		if err := events.Append(tx, BranchTag(branch), ev); err != nil {
+		if err := eventstream.Append(tx, BranchTag(branch), ev); err != nil {
 			return err
 		}
 	}

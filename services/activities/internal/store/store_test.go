@@ -18,7 +18,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
-	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -127,7 +127,7 @@ func (f *fixture) register(t *testing.T, a *activitiesv1.Activity, who string) *
 
 func (f *fixture) outbox(t *testing.T) []*eventsv1.Envelope {
 	t.Helper()
-	msgs, err := f.rdb.XRange(context.Background(), events.OutboxKey(store.BranchTag("ai")), "-", "+").Result()
+	msgs, err := f.rdb.XRange(context.Background(), eventstream.StreamKey(store.BranchTag("ai")), "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,18 +283,9 @@ func TestRegistrationRules(t *testing.T) {
 	// After the window closes: refused, with the reason.
 	f.now = f.now.Add(3 * time.Hour)
 	_, err := f.svc.Register(ctx, person("late"), &activitiesv1.RegisterForActivityRequest{Name: public.GetName()})
-	if status.Code(err) != codes.FailedPrecondition || reasonOf(err) != domain.ReasonRegistrationClosed {
+	if status.Code(err) != codes.FailedPrecondition || !apierr.Is(err, domain.ReasonRegistrationClosed) {
 		t.Fatalf("after close: %v", err)
 	}
-}
-
-func reasonOf(err error) string {
-	for _, d := range status.Convert(err).Details() {
-		if info, ok := d.(interface{ GetReason() string }); ok {
-			return info.GetReason()
-		}
-	}
-	return ""
 }
 
 // TestLifecycleAndCertificates: check-in, completion (NO_SHOW, waitlist

@@ -13,6 +13,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
@@ -48,7 +49,7 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, paren
 			return nil, err
 		}
 		if rep.GetOrganization() != org.GetName() {
-			return nil, apierr.New(codes.FailedPrecondition, ReasonNotInOrganization,
+			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_REPRESENTATIVE_NOT_IN_ORGANIZATION,
 				fmt.Sprintf("%s does not work for %s; set the person's organization first", rep.GetName(), org.GetName()),
 				map[string]string{"representative": rep.GetName(), "organization": org.GetName()})
 		}
@@ -77,14 +78,14 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, paren
 	var conflict *ConflictError
 	if errors.As(err, &conflict) {
 		if conflict.Claim == "application_id" {
-			return nil, apierr.New(codes.AlreadyExists, ReasonApplicationExists, app.GetName()+" already exists", map[string]string{"resource": app.GetName()})
+			return nil, apierr.AlreadyExists(app.GetName())
 		}
 		if conflict.Claim == "membership" {
-			return nil, apierr.New(codes.AlreadyExists, ReasonAlreadyMember,
+			return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_ALREADY_A_MEMBER,
 				fmt.Sprintf("%s is already a member of branches/%s", applicant, branch),
 				map[string]string{"member": fmt.Sprintf("branches/%s/members/%s", branch, conflict.Owner)})
 		}
-		return nil, apierr.New(codes.AlreadyExists, ReasonOpenApplication,
+		return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_OPEN_APPLICATION_EXISTS,
 			fmt.Sprintf("%s already has an open application to branches/%s", applicant, branch),
 			map[string]string{"application": fmt.Sprintf("branches/%s/applications/%s", branch, conflict.Owner)})
 	}
@@ -110,7 +111,7 @@ func (s *Service) referenced(ctx context.Context, name, field string) (*membersh
 	}
 	org, err := s.repo.GetOrganization(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return nil, apierr.New(codes.FailedPrecondition, ReasonReferenceNotFound, name+" does not exist", map[string]string{"field": field, "resource": name})
+		return nil, apierr.ReferenceNotFound(field, name)
 	}
 	return org, err
 }
@@ -122,7 +123,7 @@ func (s *Service) referencedPerson(ctx context.Context, name, field string) (*me
 	}
 	person, err := s.repo.GetPerson(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return nil, apierr.New(codes.FailedPrecondition, ReasonReferenceNotFound, name+" does not exist", map[string]string{"field": field, "resource": name})
+		return nil, apierr.ReferenceNotFound(field, name)
 	}
 	return person, err
 }
@@ -227,7 +228,7 @@ func (s *Service) ApproveApplication(ctx context.Context, p auth.Principal, req 
 		err := s.repo.ApproveApplication(ctx, branch, next, cur.GetEtag(), Applicant(cur), member, approved, admitted)
 		var conflict *ConflictError
 		if errors.As(err, &conflict) {
-			return nil, apierr.New(codes.AlreadyExists, ReasonAlreadyMember, Applicant(cur)+" is already a member",
+			return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_ALREADY_A_MEMBER, Applicant(cur)+" is already a member",
 				map[string]string{"member": fmt.Sprintf("branches/%s/members/%s", branch, conflict.Owner)})
 		}
 		return next, err

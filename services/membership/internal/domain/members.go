@@ -10,6 +10,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
@@ -150,16 +151,16 @@ func (s *Service) ChangeRepresentative(ctx context.Context, p auth.Principal, re
 	}
 	return s.changeMember(ctx, req.GetName(), req.GetEtag(), authorize, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
 		if cur.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT {
-			return nil, apierr.New(codes.FailedPrecondition, ReasonNotAUnitMember, cur.GetName()+" is an individual member and has no representative", nil)
+			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_NOT_A_UNIT_MEMBER, cur.GetName()+" is an individual member and has no representative", nil)
 		}
 		if cur.GetState() == membershipv1.MemberState_MEMBER_STATE_TERMINATED {
 			return nil, apierr.InvalidTransition(cur.GetName(), "changeRepresentative", cur.GetState().String())
 		}
 		if newRep.GetName() == cur.GetPerson() {
-			return nil, apierr.New(codes.FailedPrecondition, ReasonSameRepresentative, newRep.GetName()+" already represents "+cur.GetName(), nil)
+			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_SAME_REPRESENTATIVE, newRep.GetName()+" already represents "+cur.GetName(), nil)
 		}
 		if newRep.GetOrganization() != cur.GetOrganization() {
-			return nil, apierr.New(codes.FailedPrecondition, ReasonNotInOrganization,
+			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_REPRESENTATIVE_NOT_IN_ORGANIZATION,
 				fmt.Sprintf("%s does not work for %s", newRep.GetName(), cur.GetOrganization()), nil)
 		}
 		now := s.now()

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 	"google.golang.org/genproto/googleapis/type/date"
 )
@@ -19,13 +20,6 @@ const (
 	RuleUnitGeneralMember  = "M1"
 	RuleGeneralMembership  = "M2"
 	RuleIndividualStanding = "M3"
-)
-
-// Charter-violation reasons.
-const (
-	ReasonAwaitingGeneralMembership = "GENERAL_MEMBERSHIP_REQUIRED"
-	ReasonCredentialsMissing        = "ACADEMIC_CREDENTIALS_MISSING"
-	ReasonExpertiseMissing          = "AI_EXPERTISE_MISSING"
 )
 
 // Field limits.
@@ -177,7 +171,7 @@ func ApplicationShape(app *membershipv1.Application) []apierr.FieldViolation {
 func IndividualStanding(ind *membershipv1.IndividualApplicant) []apierr.Violation {
 	var out []apierr.Violation
 	if utf8.RuneCountInString(strings.TrimSpace(ind.GetAcademicCredentials())) < minCredentials {
-		out = append(out, apierr.Violation{Rule: RuleIndividualStanding, Reason: ReasonCredentialsMissing,
+		out = append(out, apierr.Violation{Rule: RuleIndividualStanding, Reason: apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING,
 			Message: fmt.Sprintf("an individual member states their academic credentials (at least %d characters)", minCredentials)})
 	}
 	nonEmpty := 0
@@ -187,7 +181,7 @@ func IndividualStanding(ind *membershipv1.IndividualApplicant) []apierr.Violatio
 		}
 	}
 	if nonEmpty == 0 {
-		out = append(out, apierr.Violation{Rule: RuleIndividualStanding, Reason: ReasonExpertiseMissing,
+		out = append(out, apierr.Violation{Rule: RuleIndividualStanding, Reason: apiv1.ErrorReason_AI_EXPERTISE_MISSING,
 			Message: "an individual member names at least one area of AI expertise"})
 	}
 	return out
@@ -216,7 +210,7 @@ func CheckApprove(app *membershipv1.Application) error {
 	case membershipv1.ApplicationState_APPLICATION_STATE_SUBMITTED:
 		return nil
 	case membershipv1.ApplicationState_APPLICATION_STATE_AWAITING_GENERAL_MEMBERSHIP:
-		return apierr.Charter([]apierr.Violation{{Rule: RuleGeneralMembership, Reason: ReasonAwaitingGeneralMembership,
+		return apierr.Charter([]apierr.Violation{{Rule: RuleGeneralMembership, Reason: apiv1.ErrorReason_GENERAL_MEMBERSHIP_REQUIRED,
 			Message: "the organisation must be an active member of the general association before the branch can approve it"}})
 	}
 	return apierr.InvalidTransition(app.GetName(), "approve", app.GetState().String())

@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
@@ -107,14 +108,14 @@ func TestIndividualStanding(t *testing.T) {
 	tests := []struct {
 		rule    string
 		in      *membershipv1.IndividualApplicant
-		reasons []string
+		reasons []apiv1.ErrorReason
 	}{
 		{"M3: credentials and expertise stated", &membershipv1.IndividualApplicant{AcademicCredentials: credentials, Expertise: []string{"NLP"}}, nil},
-		{"M3: no credentials", &membershipv1.IndividualApplicant{Expertise: []string{"NLP"}}, []string{ReasonCredentialsMissing}},
-		{"M3: credentials too thin", &membershipv1.IndividualApplicant{AcademicCredentials: "PhD", Expertise: []string{"NLP"}}, []string{ReasonCredentialsMissing}},
-		{"M3: no expertise", &membershipv1.IndividualApplicant{AcademicCredentials: credentials}, []string{ReasonExpertiseMissing}},
-		{"M3: blank expertise", &membershipv1.IndividualApplicant{AcademicCredentials: credentials, Expertise: []string{"  "}}, []string{ReasonExpertiseMissing}},
-		{"M3: both missing are both reported", &membershipv1.IndividualApplicant{}, []string{ReasonCredentialsMissing, ReasonExpertiseMissing}},
+		{"M3: no credentials", &membershipv1.IndividualApplicant{Expertise: []string{"NLP"}}, []apiv1.ErrorReason{apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING}},
+		{"M3: credentials too thin", &membershipv1.IndividualApplicant{AcademicCredentials: "PhD", Expertise: []string{"NLP"}}, []apiv1.ErrorReason{apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING}},
+		{"M3: no expertise", &membershipv1.IndividualApplicant{AcademicCredentials: credentials}, []apiv1.ErrorReason{apiv1.ErrorReason_AI_EXPERTISE_MISSING}},
+		{"M3: blank expertise", &membershipv1.IndividualApplicant{AcademicCredentials: credentials, Expertise: []string{"  "}}, []apiv1.ErrorReason{apiv1.ErrorReason_AI_EXPERTISE_MISSING}},
+		{"M3: both missing are both reported", &membershipv1.IndividualApplicant{}, []apiv1.ErrorReason{apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING, apiv1.ErrorReason_AI_EXPERTISE_MISSING}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.rule, func(t *testing.T) {

@@ -18,28 +18,13 @@ import (
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
 // Source is the events' source name.
 const Source = "membership"
-
-// Reasons specific to membership.
-const (
-	ReasonCreditCodeTaken    = "CREDIT_CODE_TAKEN"
-	ReasonPersonExists       = "PERSON_EXISTS"
-	ReasonOrganizationExists = "ORGANIZATION_EXISTS"
-	ReasonApplicationExists  = "APPLICATION_EXISTS"
-	ReasonOpenApplication    = "OPEN_APPLICATION_EXISTS"
-	ReasonAlreadyMember      = "ALREADY_A_MEMBER"
-	ReasonNotInOrganization  = "REPRESENTATIVE_NOT_IN_ORGANIZATION"
-	ReasonUnknownBranch      = "UNKNOWN_BRANCH"
-	ReasonSameRepresentative = "SAME_REPRESENTATIVE"
-	ReasonNotAUnitMember     = "NOT_A_UNIT_MEMBER"
-	ReasonReferenceNotFound  = "REFERENCED_RESOURCE_NOT_FOUND"
-	ReasonUpdateMaskInvalid  = "UPDATE_MASK_INVALID"
-)
 
 // Service is the membership use cases.
 type Service struct {
@@ -90,7 +75,7 @@ func withRetry(name, clientEtag string, fn func() error) error {
 			return apierr.EtagMismatch(name)
 		}
 	}
-	return apierr.New(codes.Aborted, apierr.ReasonEtagMismatch, name+" is changing too often; retry", nil)
+	return apierr.TooContended(name)
 }
 
 type etagged interface{ GetEtag() string }
@@ -168,10 +153,10 @@ func (s *Service) CreateOrganization(ctx context.Context, p auth.Principal, org 
 	err := s.repo.CreateOrganization(ctx, org, ev)
 	var conflict *ConflictError
 	if errors.As(err, &conflict) && conflict.Claim == "organization_id" {
-		return nil, apierr.New(codes.AlreadyExists, ReasonOrganizationExists, org.GetName()+" already exists", map[string]string{"resource": org.GetName()})
+		return nil, apierr.AlreadyExists(org.GetName())
 	}
 	if errors.As(err, &conflict) {
-		return nil, apierr.New(codes.AlreadyExists, ReasonCreditCodeTaken,
+		return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_CREDIT_CODE_TAKEN,
 			fmt.Sprintf("credit code %s is already registered as %s", org.GetCreditCode(), conflict.Owner),
 			map[string]string{"existing": conflict.Owner})
 	}
@@ -335,7 +320,7 @@ func (s *Service) CreatePerson(ctx context.Context, p auth.Principal, person *me
 	err := s.repo.CreatePerson(ctx, person, ev)
 	var conflict *ConflictError
 	if errors.As(err, &conflict) {
-		return nil, apierr.New(codes.AlreadyExists, ReasonPersonExists, person.GetName()+" already exists", map[string]string{"resource": person.GetName()})
+		return nil, apierr.AlreadyExists(person.GetName())
 	}
 	if err != nil {
 		return nil, err
@@ -353,7 +338,7 @@ func (s *Service) checkOrganizationExists(ctx context.Context, name, field strin
 	}
 	if _, err := s.repo.GetOrganization(ctx, id); err != nil {
 		if errors.Is(err, ErrNotFound) {
-			return apierr.New(codes.FailedPrecondition, ReasonReferenceNotFound, name+" does not exist", map[string]string{"field": field, "resource": name})
+			return apierr.ReferenceNotFound(field, name)
 		}
 		return err
 	}
@@ -546,7 +531,7 @@ func (s *Service) parseBranch(parent string) (string, error) {
 		return "", err
 	}
 	if !s.branches[ids[0]] {
-		return "", apierr.New(codes.NotFound, ReasonUnknownBranch, parent+" not found", map[string]string{"resource": parent})
+		return "", apierr.New(codes.NotFound, apiv1.ErrorReason_UNKNOWN_BRANCH, parent+" not found", map[string]string{"resource": parent})
 	}
 	return ids[0], nil
 }

@@ -18,22 +18,23 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 
 	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
+	"github.com/tjsia/chapterhouse/services/membership/streams"
 )
 
-// Hash tags.
+// The hash tags are membership's published stream contract.
 const (
-	OrgsTag   = "mbr:orgs"
-	PeopleTag = "mbr:people"
+	OrgsTag   = streams.OrganizationsTag
+	PeopleTag = streams.PeopleTag
 )
 
 // BranchTag is the hash tag of a branch's applications and members.
-func BranchTag(branch string) string { return "mbr:br:" + branch }
+func BranchTag(branch string) string { return streams.BranchTag(branch) }
 
 // Store implements domain.Repository.
 type Store struct {
@@ -44,15 +45,6 @@ var _ domain.Repository = (*Store)(nil)
 
 // New returns a store over client.
 func New(client redis.UniversalClient) *Store { return &Store{client: client} }
-
-// OutboxStreams lists every outbox stream the store writes for branches.
-func OutboxStreams(branches []string) []string {
-	out := []string{events.OutboxKey(OrgsTag), events.OutboxKey(PeopleTag)}
-	for _, b := range branches {
-		out = append(out, events.OutboxKey(BranchTag(b)))
-	}
-	return out
-}
 
 func newTx(tag string) *redistx.Tx { return redistx.New(tag, ids.Random()) }
 
@@ -67,7 +59,7 @@ func put(tx *redistx.Tx, key string, msg proto.Message, etag string) error {
 
 func appendEvents(tx *redistx.Tx, tag string, evs []*eventsv1.Envelope) error {
 	for _, ev := range evs {
-		if err := events.Append(tx, tag, ev); err != nil {
+		if err := eventstream.Append(tx, tag, ev); err != nil {
 			return err
 		}
 	}

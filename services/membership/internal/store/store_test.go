@@ -13,7 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
-	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -64,7 +64,7 @@ func TestOnRedisCluster(t *testing.T) {
 
 func (f *fixture) outbox(t *testing.T, tag string) []*eventsv1.Envelope {
 	t.Helper()
-	msgs, err := f.rdb.XRange(context.Background(), events.OutboxKey(tag), "-", "+").Result()
+	msgs, err := f.rdb.XRange(context.Background(), eventstream.StreamKey(tag), "-", "+").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

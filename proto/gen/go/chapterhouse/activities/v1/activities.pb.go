@@ -7,6 +7,7 @@
 package activitiesv1
 
 import (
+	_ "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -2335,7 +2336,7 @@ var File_chapterhouse_activities_v1_activities_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_activities_v1_activities_proto_rawDesc = "" +
 	"\n" +
-	"+chapterhouse/activities/v1/activities.proto\x12\x1achapterhouse.activities.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\v\n" +
+	"+chapterhouse/activities/v1/activities.proto\x12\x1achapterhouse.activities.v1\x1a%chapterhouse/api/v1/annotations.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa6\v\n" +
 	"\bActivity\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12A\n" +
 	"\x04kind\x18\x02 \x01(\x0e2(.chapterhouse.activities.v1.ActivityKindB\x03\xe0A\x02R\x04kind\x12\x19\n" +
@@ -2564,11 +2565,11 @@ const file_chapterhouse_activities_v1_activities_proto_rawDesc = "" +
 	"\x10CertificateState\x12!\n" +
 	"\x1dCERTIFICATE_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17CERTIFICATE_STATE_VALID\x10\x01\x12\x1d\n" +
-	"\x19CERTIFICATE_STATE_REVOKED\x10\x022\xd8\x18\n" +
+	"\x19CERTIFICATE_STATE_REVOKED\x10\x022\xe4\x18\n" +
 	"\x11ActivitiesService\x12\xbd\x01\n" +
-	"\x0eCreateActivity\x121.chapterhouse.activities.v1.CreateActivityRequest\x1a$.chapterhouse.activities.v1.Activity\"R\xdaA\x1bparent,activity,activity_id\x82\xd3\xe4\x93\x02.:\bactivity\"\"/v1/{parent=branches/*}/activities\x12\x96\x01\n" +
-	"\vGetActivity\x12..chapterhouse.activities.v1.GetActivityRequest\x1a$.chapterhouse.activities.v1.Activity\"1\xdaA\x04name\x82\xd3\xe4\x93\x02$\x12\"/v1/{name=branches/*/activities/*}\x12\xac\x01\n" +
-	"\x0eListActivities\x121.chapterhouse.activities.v1.ListActivitiesRequest\x1a2.chapterhouse.activities.v1.ListActivitiesResponse\"3\xdaA\x06parent\x82\xd3\xe4\x93\x02$\x12\"/v1/{parent=branches/*}/activities\x12\xbf\x01\n" +
+	"\x0eCreateActivity\x121.chapterhouse.activities.v1.CreateActivityRequest\x1a$.chapterhouse.activities.v1.Activity\"R\xdaA\x1bparent,activity,activity_id\x82\xd3\xe4\x93\x02.:\bactivity\"\"/v1/{parent=branches/*}/activities\x12\x9a\x01\n" +
+	"\vGetActivity\x12..chapterhouse.activities.v1.GetActivityRequest\x1a$.chapterhouse.activities.v1.Activity\"5\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02$\x12\"/v1/{name=branches/*/activities/*}\x12\xb0\x01\n" +
+	"\x0eListActivities\x121.chapterhouse.activities.v1.ListActivitiesRequest\x1a2.chapterhouse.activities.v1.ListActivitiesResponse\"7\xdaA\x06parent\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02$\x12\"/v1/{parent=branches/*}/activities\x12\xbf\x01\n" +
 	"\x0eUpdateActivity\x121.chapterhouse.activities.v1.UpdateActivityRequest\x1a$.chapterhouse.activities.v1.Activity\"T\xdaA\x14activity,update_mask\x82\xd3\xe4\x93\x027:\bactivity2+/v1/{activity.name=branches/*/activities/*}\x12\xa2\x01\n" +
 	"\x0fPublishActivity\x122.chapterhouse.activities.v1.PublishActivityRequest\x1a$.chapterhouse.activities.v1.Activity\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{name=branches/*/activities/*}:publish\x12\x9f\x01\n" +
 	"\x0eCancelActivity\x121.chapterhouse.activities.v1.CancelActivityRequest\x1a$.chapterhouse.activities.v1.Activity\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{name=branches/*/activities/*}:cancel\x12\xa5\x01\n" +
@@ -2580,8 +2581,8 @@ const file_chapterhouse_activities_v1_activities_proto_rawDesc = "" +
 	"\x13CheckInRegistration\x126.chapterhouse.activities.v1.CheckInRegistrationRequest\x1a(.chapterhouse.activities.v1.Registration\"E\x82\xd3\xe4\x93\x02?:\x01*\":/v1/{name=branches/*/activities/*/registrations/*}:checkIn\x12\x93\x01\n" +
 	"\x10IssueCertificate\x123.chapterhouse.activities.v1.IssueCertificateRequest\x1a'.chapterhouse.activities.v1.Certificate\"!\x82\xd3\xe4\x93\x02\x1b:\x01*\"\x16/v1/certificates:issue\x12\x96\x01\n" +
 	"\x0eGetCertificate\x121.chapterhouse.activities.v1.GetCertificateRequest\x1a'.chapterhouse.activities.v1.Certificate\"(\xdaA\x04name\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/{name=certificates/*}\x12\x97\x01\n" +
-	"\x10ListCertificates\x123.chapterhouse.activities.v1.ListCertificatesRequest\x1a4.chapterhouse.activities.v1.ListCertificatesResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/certificates\x12\xa1\x01\n" +
-	"\x11VerifyCertificate\x124.chapterhouse.activities.v1.VerifyCertificateRequest\x1a5.chapterhouse.activities.v1.VerifyCertificateResponse\"\x1f\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/certificates:verify\x12\x9f\x01\n" +
+	"\x10ListCertificates\x123.chapterhouse.activities.v1.ListCertificatesRequest\x1a4.chapterhouse.activities.v1.ListCertificatesResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/certificates\x12\xa5\x01\n" +
+	"\x11VerifyCertificate\x124.chapterhouse.activities.v1.VerifyCertificateRequest\x1a5.chapterhouse.activities.v1.VerifyCertificateResponse\"#\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02\x19\x12\x17/v1/certificates:verify\x12\x9f\x01\n" +
 	"\x11RevokeCertificate\x124.chapterhouse.activities.v1.RevokeCertificateRequest\x1a'.chapterhouse.activities.v1.Certificate\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/{name=certificates/*}:revoke\x12\xa7\x01\n" +
 	"\x0eGetAnnualQuota\x121.chapterhouse.activities.v1.GetAnnualQuotaRequest\x1a'.chapterhouse.activities.v1.AnnualQuota\"9\xdaA\vbranch,year\x82\xd3\xe4\x93\x02%\x12#/v1/{branch=branches/*}/annualQuota\x1a#\xcaA activities.chapterhouse.internalBTZRgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1;activitiesv1b\x06proto3"
 

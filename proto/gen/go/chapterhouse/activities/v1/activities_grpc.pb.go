@@ -56,9 +56,10 @@ const (
 // an ACTIVE branch member (asked of MembershipService.ListMembers with the
 // person filter). Public methods need no token.
 //
-// Errors carry google.rpc.ErrorInfo with domain "chapterhouse"; a charter
-// violation names every broken rule in the metadata key "rules". An etag
-// mismatch is ABORTED.
+// Errors follow chapterhouse.api.v1.ErrorReason: a charter violation is
+// CHARTER_VIOLATION listing every broken rule (metadata "rules" and one
+// PreconditionFailure violation each); an etag mismatch is ABORTED with
+// ETAG_MISMATCH.
 type ActivitiesServiceClient interface {
 	// Creates a DRAFT activity. Admins. The standards service calls it for
 	// StandardsService.SchedulePromotion (S2) with the caller's token
@@ -360,9 +361,10 @@ func (c *activitiesServiceClient) GetAnnualQuota(ctx context.Context, in *GetAnn
 // an ACTIVE branch member (asked of MembershipService.ListMembers with the
 // person filter). Public methods need no token.
 //
-// Errors carry google.rpc.ErrorInfo with domain "chapterhouse"; a charter
-// violation names every broken rule in the metadata key "rules". An etag
-// mismatch is ABORTED.
+// Errors follow chapterhouse.api.v1.ErrorReason: a charter violation is
+// CHARTER_VIOLATION listing every broken rule (metadata "rules" and one
+// PreconditionFailure violation each); an etag mismatch is ABORTED with
+// ETAG_MISMATCH.
 type ActivitiesServiceServer interface {
 	// Creates a DRAFT activity. Admins. The standards service calls it for
 	// StandardsService.SchedulePromotion (S2) with the caller's token

@@ -7,6 +7,7 @@
 package governancev1
 
 import (
+	_ "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	v1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	date "google.golang.org/genproto/googleapis/type/date"
@@ -5473,7 +5474,7 @@ var File_chapterhouse_governance_v1_governance_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\n" +
-	"+chapterhouse/governance/v1/governance.proto\x12\x1achapterhouse.governance.v1\x1a+chapterhouse/membership/v1/membership.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"T\n" +
+	"+chapterhouse/governance/v1/governance.proto\x12\x1achapterhouse.governance.v1\x1a%chapterhouse/api/v1/annotations.proto\x1a+chapterhouse/membership/v1/membership.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"T\n" +
 	"\bFraction\x12!\n" +
 	"\tnumerator\x18\x01 \x01(\x05B\x03\xe0A\x02R\tnumerator\x12%\n" +
 	"\vdenominator\x18\x02 \x01(\x05B\x03\xe0A\x02R\vdenominator\"\xa7\x04\n" +
@@ -6015,11 +6016,11 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x0fFindingSeverity\x12 \n" +
 	"\x1cFINDING_SEVERITY_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18FINDING_SEVERITY_WARNING\x10\x01\x12\x1b\n" +
-	"\x17FINDING_SEVERITY_BREACH\x10\x022\x9d1\n" +
+	"\x17FINDING_SEVERITY_BREACH\x10\x022\xa51\n" +
 	"\x11GovernanceService\x12\x94\x01\n" +
-	"\fCreateBranch\x12/.chapterhouse.governance.v1.CreateBranchRequest\x1a\".chapterhouse.governance.v1.Branch\"/\xdaA\x10branch,branch_id\x82\xd3\xe4\x93\x02\x16:\x06branch\"\f/v1/branches\x12\x83\x01\n" +
-	"\tGetBranch\x12,.chapterhouse.governance.v1.GetBranchRequest\x1a\".chapterhouse.governance.v1.Branch\"$\xdaA\x04name\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=branches/*}\x12\x87\x01\n" +
-	"\fListBranches\x12/.chapterhouse.governance.v1.ListBranchesRequest\x1a0.chapterhouse.governance.v1.ListBranchesResponse\"\x14\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/branches\x12\xa6\x01\n" +
+	"\fCreateBranch\x12/.chapterhouse.governance.v1.CreateBranchRequest\x1a\".chapterhouse.governance.v1.Branch\"/\xdaA\x10branch,branch_id\x82\xd3\xe4\x93\x02\x16:\x06branch\"\f/v1/branches\x12\x87\x01\n" +
+	"\tGetBranch\x12,.chapterhouse.governance.v1.GetBranchRequest\x1a\".chapterhouse.governance.v1.Branch\"(\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=branches/*}\x12\x8b\x01\n" +
+	"\fListBranches\x12/.chapterhouse.governance.v1.ListBranchesRequest\x1a0.chapterhouse.governance.v1.ListBranchesResponse\"\x18\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02\x0e\x12\f/v1/branches\x12\xa6\x01\n" +
 	"\fUpdateBranch\x12/.chapterhouse.governance.v1.UpdateBranchRequest\x1a\".chapterhouse.governance.v1.Branch\"A\xdaA\x12branch,update_mask\x82\xd3\xe4\x93\x02&:\x06branch2\x1c/v1/{branch.name=branches/*}\x12\x98\x01\n" +
 	"\n" +
 	"CreateTerm\x12-.chapterhouse.governance.v1.CreateTermRequest\x1a .chapterhouse.governance.v1.Term\"9\xdaA\vparent,term\x82\xd3\xe4\x93\x02%:\x04term\"\x1d/v1/{parent=branches/*}/terms\x12\x85\x01\n" +

@@ -79,11 +79,12 @@ const (
 //   - "representative of member X": asked of MembershipService (the member's
 //     current person).
 //
-// Errors carry google.rpc.ErrorInfo with domain "chapterhouse"; a charter
-// violation is FAILED_PRECONDITION and names every broken rule in the
-// metadata key "rules" (comma-separated codes such as "G3,G4"), with the
-// details in the metadata key "violations" as the JSON of the Violation list.
-// An etag mismatch is ABORTED.
+// Errors follow chapterhouse.api.v1.ErrorReason: a charter violation is
+// FAILED_PRECONDITION with reason CHARTER_VIOLATION, the broken rules'
+// codes in the ErrorInfo metadata key "rules" (comma-separated, such as
+// "G3,G4"), and one google.rpc.PreconditionFailure violation per broken rule
+// (type: the code; subject: its reason; description: why). An etag mismatch
+// is ABORTED with ETAG_MISMATCH.
 type GovernanceServiceClient interface {
 	// Creates a branch with its charter parameters. Admins only. Parameters
 	// left unset take the CHARTER.md defaults, which the response shows.
@@ -628,11 +629,12 @@ func (c *governanceServiceClient) GetComplianceReport(ctx context.Context, in *G
 //   - "representative of member X": asked of MembershipService (the member's
 //     current person).
 //
-// Errors carry google.rpc.ErrorInfo with domain "chapterhouse"; a charter
-// violation is FAILED_PRECONDITION and names every broken rule in the
-// metadata key "rules" (comma-separated codes such as "G3,G4"), with the
-// details in the metadata key "violations" as the JSON of the Violation list.
-// An etag mismatch is ABORTED.
+// Errors follow chapterhouse.api.v1.ErrorReason: a charter violation is
+// FAILED_PRECONDITION with reason CHARTER_VIOLATION, the broken rules'
+// codes in the ErrorInfo metadata key "rules" (comma-separated, such as
+// "G3,G4"), and one google.rpc.PreconditionFailure violation per broken rule
+// (type: the code; subject: its reason; description: why). An etag mismatch
+// is ABORTED with ETAG_MISMATCH.
 type GovernanceServiceServer interface {
 	// Creates a branch with its charter parameters. Admins only. Parameters
 	// left unset take the CHARTER.md defaults, which the response shows.

@@ -50,10 +50,10 @@ const (
 // the applications they make, and the members those applications create.
 //
 // Authorisation, unless a method says otherwise: every call needs a bearer
-// token. "Admins" means the static role `admin`. Errors carry
-// google.rpc.ErrorInfo with domain "chapterhouse"; a charter violation names
-// every broken rule in the metadata key "rules" (comma-separated codes such as
-// "M2,M3").
+// token. "Admins" means the static role `admin`. Errors follow
+// chapterhouse.api.v1.ErrorReason: a charter violation is CHARTER_VIOLATION
+// naming every broken rule in the metadata key "rules" (comma-separated
+// codes such as "M2,M3") and in one PreconditionFailure violation each.
 type MembershipServiceClient interface {
 	// Registers an organisation. Admins only. The credit code
 	// (统一社会信用代码) must be valid, check character included, and unique.
@@ -345,10 +345,10 @@ func (c *membershipServiceClient) ChangeRepresentative(ctx context.Context, in *
 // the applications they make, and the members those applications create.
 //
 // Authorisation, unless a method says otherwise: every call needs a bearer
-// token. "Admins" means the static role `admin`. Errors carry
-// google.rpc.ErrorInfo with domain "chapterhouse"; a charter violation names
-// every broken rule in the metadata key "rules" (comma-separated codes such as
-// "M2,M3").
+// token. "Admins" means the static role `admin`. Errors follow
+// chapterhouse.api.v1.ErrorReason: a charter violation is CHARTER_VIOLATION
+// naming every broken rule in the metadata key "rules" (comma-separated
+// codes such as "M2,M3") and in one PreconditionFailure violation each.
 type MembershipServiceServer interface {
 	// Registers an organisation. Admins only. The credit code
 	// (统一社会信用代码) must be valid, check character included, and unique.

@@ -8,6 +8,7 @@ package standardsv1
 
 import (
 	v1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	_ "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -2599,7 +2600,7 @@ var File_chapterhouse_standards_v1_standards_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\n" +
-	")chapterhouse/standards/v1/standards.proto\x12\x19chapterhouse.standards.v1\x1a+chapterhouse/activities/v1/activities.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\v\n" +
+	")chapterhouse/standards/v1/standards.proto\x12\x19chapterhouse.standards.v1\x1a%chapterhouse/api/v1/annotations.proto\x1a+chapterhouse/activities/v1/activities.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\v\n" +
 	"\bStandard\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12@\n" +
 	"\x04kind\x18\x02 \x01(\x0e2'.chapterhouse.standards.v1.StandardKindB\x03\xe0A\x02R\x04kind\x12\x19\n" +
@@ -2845,11 +2846,11 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\x0eSignatoryState\x12\x1f\n" +
 	"\x1bSIGNATORY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SIGNATORY_STATE_SIGNED\x10\x01\x12\x1d\n" +
-	"\x19SIGNATORY_STATE_WITHDRAWN\x10\x022\xfd!\n" +
+	"\x19SIGNATORY_STATE_WITHDRAWN\x10\x022\x9d\"\n" +
 	"\x10StandardsService\x12\xae\x01\n" +
-	"\x0eCreateStandard\x120.chapterhouse.standards.v1.CreateStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"E\xdaA\x0fparent,standard\x82\xd3\xe4\x93\x02-:\bstandard\"!/v1/{parent=branches/*}/standards\x12\x93\x01\n" +
-	"\vGetStandard\x12-.chapterhouse.standards.v1.GetStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"0\xdaA\x04name\x82\xd3\xe4\x93\x02#\x12!/v1/{name=branches/*/standards/*}\x12\xa6\x01\n" +
-	"\rListStandards\x12/.chapterhouse.standards.v1.ListStandardsRequest\x1a0.chapterhouse.standards.v1.ListStandardsResponse\"2\xdaA\x06parent\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=branches/*}/standards\x12\xbc\x01\n" +
+	"\x0eCreateStandard\x120.chapterhouse.standards.v1.CreateStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"E\xdaA\x0fparent,standard\x82\xd3\xe4\x93\x02-:\bstandard\"!/v1/{parent=branches/*}/standards\x12\x97\x01\n" +
+	"\vGetStandard\x12-.chapterhouse.standards.v1.GetStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"4\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02#\x12!/v1/{name=branches/*/standards/*}\x12\xaa\x01\n" +
+	"\rListStandards\x12/.chapterhouse.standards.v1.ListStandardsRequest\x1a0.chapterhouse.standards.v1.ListStandardsResponse\"6\xdaA\x06parent\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=branches/*}/standards\x12\xbc\x01\n" +
 	"\x0eUpdateStandard\x120.chapterhouse.standards.v1.UpdateStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"S\xdaA\x14standard,update_mask\x82\xd3\xe4\x93\x026:\bstandard2*/v1/{standard.name=branches/*/standards/*}\x12\xb7\x01\n" +
 	"\x17ApproveStandardProposal\x129.chapterhouse.standards.v1.ApproveStandardProposalRequest\x1a#.chapterhouse.standards.v1.Standard\"<\x82\xd3\xe4\x93\x026:\x01*\"1/v1/{name=branches/*/standards/*}:approveProposal\x12\x9c\x01\n" +
 	"\x0eRejectStandard\x120.chapterhouse.standards.v1.RejectStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=branches/*/standards/*}:reject\x12\xab\x01\n" +
@@ -2861,18 +2862,18 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\x0eReviseStandard\x120.chapterhouse.standards.v1.ReviseStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=branches/*/standards/*}:revise\x12\xa2\x01\n" +
 	"\x10WithdrawStandard\x122.chapterhouse.standards.v1.WithdrawStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{name=branches/*/standards/*}:withdraw\x12\xbe\x01\n" +
 	"\x11SchedulePromotion\x123.chapterhouse.standards.v1.SchedulePromotionRequest\x1a4.chapterhouse.standards.v1.SchedulePromotionResponse\">\x82\xd3\xe4\x93\x028:\x01*\"3/v1/{name=branches/*/standards/*}:schedulePromotion\x12\xa8\x01\n" +
-	"\vCreateDraft\x12-.chapterhouse.standards.v1.CreateDraftRequest\x1a .chapterhouse.standards.v1.Draft\"H\xdaA\fparent,draft\x82\xd3\xe4\x93\x023:\x05draft\"*/v1/{parent=branches/*/standards/*}/drafts\x12\x93\x01\n" +
-	"\bGetDraft\x12*.chapterhouse.standards.v1.GetDraftRequest\x1a .chapterhouse.standards.v1.Draft\"9\xdaA\x04name\x82\xd3\xe4\x93\x02,\x12*/v1/{name=branches/*/standards/*/drafts/*}\x12\xa6\x01\n" +
+	"\vCreateDraft\x12-.chapterhouse.standards.v1.CreateDraftRequest\x1a .chapterhouse.standards.v1.Draft\"H\xdaA\fparent,draft\x82\xd3\xe4\x93\x023:\x05draft\"*/v1/{parent=branches/*/standards/*}/drafts\x12\x97\x01\n" +
+	"\bGetDraft\x12*.chapterhouse.standards.v1.GetDraftRequest\x1a .chapterhouse.standards.v1.Draft\"=\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02,\x12*/v1/{name=branches/*/standards/*/drafts/*}\x12\xaa\x01\n" +
 	"\n" +
-	"ListDrafts\x12,.chapterhouse.standards.v1.ListDraftsRequest\x1a-.chapterhouse.standards.v1.ListDraftsResponse\";\xdaA\x06parent\x82\xd3\xe4\x93\x02,\x12*/v1/{parent=branches/*/standards/*}/drafts\x12\xb4\x01\n" +
-	"\rCreateComment\x12/.chapterhouse.standards.v1.CreateCommentRequest\x1a\".chapterhouse.standards.v1.Comment\"N\xdaA\x0eparent,comment\x82\xd3\xe4\x93\x027:\acomment\",/v1/{parent=branches/*/standards/*}/comments\x12\x9b\x01\n" +
+	"ListDrafts\x12,.chapterhouse.standards.v1.ListDraftsRequest\x1a-.chapterhouse.standards.v1.ListDraftsResponse\"?\xdaA\x06parent\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02,\x12*/v1/{parent=branches/*/standards/*}/drafts\x12\xb4\x01\n" +
+	"\rCreateComment\x12/.chapterhouse.standards.v1.CreateCommentRequest\x1a\".chapterhouse.standards.v1.Comment\"N\xdaA\x0eparent,comment\x82\xd3\xe4\x93\x027:\acomment\",/v1/{parent=branches/*/standards/*}/comments\x12\x9f\x01\n" +
 	"\n" +
-	"GetComment\x12,.chapterhouse.standards.v1.GetCommentRequest\x1a\".chapterhouse.standards.v1.Comment\";\xdaA\x04name\x82\xd3\xe4\x93\x02.\x12,/v1/{name=branches/*/standards/*/comments/*}\x12\xae\x01\n" +
-	"\fListComments\x12..chapterhouse.standards.v1.ListCommentsRequest\x1a/.chapterhouse.standards.v1.ListCommentsResponse\"=\xdaA\x06parent\x82\xd3\xe4\x93\x02.\x12,/v1/{parent=branches/*/standards/*}/comments\x12\xa7\x01\n" +
+	"GetComment\x12,.chapterhouse.standards.v1.GetCommentRequest\x1a\".chapterhouse.standards.v1.Comment\"?\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02.\x12,/v1/{name=branches/*/standards/*/comments/*}\x12\xb2\x01\n" +
+	"\fListComments\x12..chapterhouse.standards.v1.ListCommentsRequest\x1a/.chapterhouse.standards.v1.ListCommentsResponse\"A\xdaA\x06parent\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02.\x12,/v1/{parent=branches/*/standards/*}/comments\x12\xa7\x01\n" +
 	"\x0eDisposeComment\x120.chapterhouse.standards.v1.DisposeCommentRequest\x1a\".chapterhouse.standards.v1.Comment\"?\x82\xd3\xe4\x93\x029:\x01*\"4/v1/{name=branches/*/standards/*/comments/*}:dispose\x12\xc1\x01\n" +
-	"\x0fCreateSignatory\x121.chapterhouse.standards.v1.CreateSignatoryRequest\x1a$.chapterhouse.standards.v1.Signatory\"U\xdaA\x10parent,signatory\x82\xd3\xe4\x93\x02<:\tsignatory\"//v1/{parent=branches/*/standards/*}/signatories\x12\xa4\x01\n" +
-	"\fGetSignatory\x12..chapterhouse.standards.v1.GetSignatoryRequest\x1a$.chapterhouse.standards.v1.Signatory\">\xdaA\x04name\x82\xd3\xe4\x93\x021\x12//v1/{name=branches/*/standards/*/signatories/*}\x12\xba\x01\n" +
-	"\x0fListSignatories\x121.chapterhouse.standards.v1.ListSignatoriesRequest\x1a2.chapterhouse.standards.v1.ListSignatoriesResponse\"@\xdaA\x06parent\x82\xd3\xe4\x93\x021\x12//v1/{parent=branches/*/standards/*}/signatories\x12\xb3\x01\n" +
+	"\x0fCreateSignatory\x121.chapterhouse.standards.v1.CreateSignatoryRequest\x1a$.chapterhouse.standards.v1.Signatory\"U\xdaA\x10parent,signatory\x82\xd3\xe4\x93\x02<:\tsignatory\"//v1/{parent=branches/*/standards/*}/signatories\x12\xa8\x01\n" +
+	"\fGetSignatory\x12..chapterhouse.standards.v1.GetSignatoryRequest\x1a$.chapterhouse.standards.v1.Signatory\"B\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x021\x12//v1/{name=branches/*/standards/*/signatories/*}\x12\xbe\x01\n" +
+	"\x0fListSignatories\x121.chapterhouse.standards.v1.ListSignatoriesRequest\x1a2.chapterhouse.standards.v1.ListSignatoriesResponse\"D\xdaA\x06parent\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x021\x12//v1/{parent=branches/*/standards/*}/signatories\x12\xb3\x01\n" +
 	"\x11WithdrawSignatory\x123.chapterhouse.standards.v1.WithdrawSignatoryRequest\x1a$.chapterhouse.standards.v1.Signatory\"C\x82\xd3\xe4\x93\x02=:\x01*\"8/v1/{name=branches/*/standards/*/signatories/*}:withdraw\x1a\"\xcaA\x1fstandards.chapterhouse.internalBRZPgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1;standardsv1b\x06proto3"
 
 var (

@@ -73,10 +73,11 @@ const (
 // of its working group (member representatives asked of MembershipService).
 // Public methods need no token.
 //
-// Errors carry google.rpc.ErrorInfo with domain "chapterhouse"; a charter
-// violation names every broken rule in the metadata key "rules". An etag
-// mismatch is ABORTED. A transition from the wrong state is
-// FAILED_PRECONDITION, reason INVALID_STATE.
+// Errors follow chapterhouse.api.v1.ErrorReason (its comment describes the
+// ErrorInfo, BadRequest and PreconditionFailure details): a charter
+// violation is CHARTER_VIOLATION listing every broken rule, an etag
+// mismatch is ABORTED with ETAG_MISMATCH, and a transition from the wrong
+// state is FAILED_PRECONDITION with INVALID_STATE_TRANSITION.
 type StandardsServiceClient interface {
 	// Proposes a standard (S1); it starts PROPOSED. Admins, the chair, council
 	// members, or the representative of the proposed lead unit. The lead and
@@ -451,10 +452,11 @@ func (c *standardsServiceClient) WithdrawSignatory(ctx context.Context, in *With
 // of its working group (member representatives asked of MembershipService).
 // Public methods need no token.
 //
-// Errors carry google.rpc.ErrorInfo with domain "chapterhouse"; a charter
-// violation names every broken rule in the metadata key "rules". An etag
-// mismatch is ABORTED. A transition from the wrong state is
-// FAILED_PRECONDITION, reason INVALID_STATE.
+// Errors follow chapterhouse.api.v1.ErrorReason (its comment describes the
+// ErrorInfo, BadRequest and PreconditionFailure details): a charter
+// violation is CHARTER_VIOLATION listing every broken rule, an etag
+// mismatch is ABORTED with ETAG_MISMATCH, and a transition from the wrong
+// state is FAILED_PRECONDITION with INVALID_STATE_TRANSITION.
 type StandardsServiceServer interface {
 	// Proposes a standard (S1); it starts PROPOSED. Admins, the chair, council
 	// members, or the representative of the proposed lead unit. The lead and

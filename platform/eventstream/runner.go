@@ -1,4 +1,4 @@
-package events
+package eventstream
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/redis/go-redis/v9"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	"go.opentelemetry.io/otel/attribute"
@@ -16,21 +17,21 @@ import (
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 	"google.golang.org/protobuf/proto"
-)
 
-// Handler handles one event. It must be idempotent: an event can be
-// delivered again after a crash between handling and acknowledging. A
-// handler that writes should use the event id as its redistx.Tx id, which
-// makes the write apply once however often the event arrives.
-type Handler func(ctx context.Context, env *eventsv1.Envelope) error
+	"github.com/tjsia/chapterhouse/platform/events"
+)
 
 // RunnerConfig configures one consumer of one stream.
 type RunnerConfig struct {
-	Client   redis.UniversalClient
+	// Client reaches the Redis the stream lives in: the producer's, which
+	// need not be the consumer's own.
+	Client redis.UniversalClient
+	// Source names the producer, for logs ("membership").
+	Source   string
 	Stream   string
 	Group    string
 	Consumer string
-	Handler  Handler
+	Handler  events.Handler
 	// MaxDeliveries before an entry is dead-lettered; default 5.
 	MaxDeliveries int
 	// ClaimIdle is how long an entry stays pending before another consumer
@@ -68,7 +69,11 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 	if cfg.TracerProvider == nil {
 		cfg.TracerProvider = noop.NewTracerProvider()
 	}
-	return &Runner{cfg: cfg, tracer: cfg.TracerProvider.Tracer("github.com/tjsia/chapterhouse/platform/events")}, nil
+	if cfg.Source == "" {
+		cfg.Source = "unnamed"
+	}
+	cfg.Logger = cfg.Logger.With("source", cfg.Source, "stream", cfg.Stream, "group", cfg.Group)
+	return &Runner{cfg: cfg, tracer: cfg.TracerProvider.Tracer("github.com/tjsia/chapterhouse/platform/eventstream")}, nil
 }
 
 // DeadLetterKey is where entries that failed MaxDeliveries times go. It
@@ -78,18 +83,29 @@ func DeadLetterKey(stream, group string) string { return stream + ":dead:" + gro
 func (r *Runner) deliveriesKey() string { return r.cfg.Stream + ":tries:" + r.cfg.Group }
 
 // Run consumes until ctx is done. It creates the group at the start of the
-// stream, so a new consumer also sees history.
+// stream, so a new consumer also sees history. While the source cannot be
+// reached it keeps trying, with backoff, and logs why; it never gives up,
+// because a source coming back must find its consumers waiting.
 func (r *Runner) Run(ctx context.Context) error {
-	err := r.cfg.Client.XGroupCreateMkStream(ctx, r.cfg.Stream, r.cfg.Group, "0").Err()
-	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
-		return fmt.Errorf("events: create group: %w", err)
-	}
+	retry := backoff.NewExponentialBackOff()
+	retry.InitialInterval, retry.MaxInterval = 200*time.Millisecond, 5*time.Second
+	grouped := false
 	lastClaim := time.Time{}
 	for ctx.Err() == nil {
+		if !grouped {
+			if err := r.ensureGroup(ctx); err != nil {
+				if ctx.Err() == nil {
+					r.cfg.Logger.WarnContext(ctx, "events: source unreachable; will retry", "err", err)
+				}
+				sleep(ctx, retry.NextBackOff())
+				continue
+			}
+			grouped = true
+		}
 		if time.Since(lastClaim) >= r.cfg.ClaimIdle/2 {
 			lastClaim = time.Now()
 			if err := r.reclaim(ctx); err != nil && ctx.Err() == nil {
-				r.cfg.Logger.WarnContext(ctx, "events: reclaim failed", "stream", r.cfg.Stream, "err", err)
+				r.cfg.Logger.WarnContext(ctx, "events: reclaim failed", "err", err)
 			}
 		}
 		streams, err := r.cfg.Client.XReadGroup(ctx, &redis.XReadGroupArgs{
@@ -97,16 +113,21 @@ func (r *Runner) Run(ctx context.Context) error {
 			Streams: []string{r.cfg.Stream, ">"}, Count: 32, Block: r.cfg.Block,
 		}).Result()
 		if errors.Is(err, redis.Nil) {
+			retry.Reset()
 			continue
 		}
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			r.cfg.Logger.WarnContext(ctx, "events: read failed", "stream", r.cfg.Stream, "err", err)
-			sleep(ctx, 500*time.Millisecond)
+			// A source that lost its data (restarted without persistence)
+			// has no group any more: create it again.
+			grouped = !strings.Contains(err.Error(), "NOGROUP")
+			r.cfg.Logger.WarnContext(ctx, "events: read failed; will retry", "err", err)
+			sleep(ctx, retry.NextBackOff())
 			continue
 		}
+		retry.Reset()
 		for _, s := range streams {
 			for _, msg := range s.Messages {
 				r.process(ctx, msg)
@@ -116,12 +137,28 @@ func (r *Runner) Run(ctx context.Context) error {
 	return nil
 }
 
-// RunOnce handles what is available now, including reclaimed entries;
-// tests use it to step the consumer deterministically.
-func (r *Runner) RunOnce(ctx context.Context) error {
+func (r *Runner) ensureGroup(ctx context.Context) error {
 	err := r.cfg.Client.XGroupCreateMkStream(ctx, r.cfg.Stream, r.cfg.Group, "0").Err()
 	if err != nil && !strings.Contains(err.Error(), "BUSYGROUP") {
 		return fmt.Errorf("events: create group: %w", err)
+	}
+	return nil
+}
+
+// Check is a readiness probe: it fails while the source's Redis cannot be
+// reached.
+func (r *Runner) Check(ctx context.Context) error {
+	if err := r.cfg.Client.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("events source %s (stream %s) unreachable: %w", r.cfg.Source, r.cfg.Stream, err)
+	}
+	return nil
+}
+
+// RunOnce handles what is available now, including reclaimed entries;
+// tests use it to step the consumer deterministically.
+func (r *Runner) RunOnce(ctx context.Context) error {
+	if err := r.ensureGroup(ctx); err != nil {
+		return err
 	}
 	if err := r.reclaim(ctx); err != nil {
 		return err
@@ -165,7 +202,7 @@ func (r *Runner) reclaim(ctx context.Context) error {
 }
 
 func (r *Runner) process(ctx context.Context, msg redis.XMessage) {
-	log := r.cfg.Logger.With("stream", r.cfg.Stream, "group", r.cfg.Group, "entry", msg.ID)
+	log := r.cfg.Logger.With("entry", msg.ID)
 	tries, err := r.cfg.Client.HIncrBy(ctx, r.deliveriesKey(), msg.ID, 1).Result()
 	if err != nil {
 		log.WarnContext(ctx, "events: count delivery", "err", err)
@@ -223,7 +260,7 @@ func (r *Runner) deadLetter(ctx context.Context, msg redis.XMessage, why string)
 		r.cfg.Logger.WarnContext(ctx, "events: dead-letter", "entry", msg.ID, "err", err)
 		return
 	}
-	r.cfg.Logger.ErrorContext(ctx, "events: dead-lettered", "stream", r.cfg.Stream, "group", r.cfg.Group, "entry", msg.ID, "why", why)
+	r.cfg.Logger.ErrorContext(ctx, "events: dead-lettered", "entry", msg.ID, "why", why)
 	r.ack(ctx, msg.ID)
 }
 
