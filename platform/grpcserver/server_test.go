@@ -315,6 +315,35 @@ func TestEveryErrorHasAReason(t *testing.T) {
 	}
 }
 
+// TestRequestsAreValidated: the protos' buf.validate rules refuse a bad
+// request before the handler runs, listing every bad field in the usual
+// INVALID_ARGUMENT body.
+func TestRequestsAreValidated(t *testing.T) {
+	h := start(t, nil)
+	ctx := withToken(context.Background(), h.tokenOf("people/alice"))
+	_, err := h.client.CreateOrganization(ctx, &membershipv1.CreateOrganizationRequest{
+		OrganizationId: "Not_An_Id",
+		Organization:   &membershipv1.Organization{DisplayName: strings.Repeat("名", 201)},
+	})
+	if status.Code(err) != codes.InvalidArgument || errorInfo(err).GetReason() != "INVALID_ARGUMENT" {
+		t.Fatalf("bad request: %v", err)
+	}
+	var fields []string
+	for _, d := range status.Convert(err).Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok {
+			for _, v := range br.GetFieldViolations() {
+				fields = append(fields, v.GetField())
+			}
+		}
+	}
+	if strings.Join(fields, ",") != "organization.display_name,organization_id" && strings.Join(fields, ",") != "organization_id,organization.display_name" {
+		t.Fatalf("field violations = %v", fields)
+	}
+	if h.fake.createCount() != 0 {
+		t.Fatal("the handler ran for an invalid request")
+	}
+}
+
 func TestHealthIsPublicAndServing(t *testing.T) {
 	h := start(t, nil)
 	for _, service := range []string{"", "chapterhouse.membership.v1.MembershipService"} {

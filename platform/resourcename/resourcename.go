@@ -15,7 +15,20 @@ import (
 // (AIP-159), e.g. branches/ai/activities/- .
 const Wildcard = "-"
 
-var segment = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+// IDPattern is the one rule for the id segments of resource names, and so
+// for every client-chosen id: 1–63 lowercase letters, digits or hyphens,
+// starting and ending with a letter or digit. The protos declare the same
+// rule as the predefined buf.validate rule chapterhouse.api.v1.resource_id;
+// a test holds the two to one text.
+const IDPattern = `^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`
+
+// IDRule says IDPattern in words, for error messages.
+const IDRule = "1–63 lowercase letters, digits or hyphens, starting and ending with a letter or digit"
+
+var segment = regexp.MustCompile(IDPattern)
+
+// ValidID reports whether id follows IDPattern.
+func ValidID(id string) bool { return segment.MatchString(id) }
 
 // Parse returns the ids of name, whose collections must be collections in
 // order: Parse("branches/ai/members/m1", "branches", "members") is

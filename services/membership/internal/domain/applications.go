@@ -25,11 +25,7 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, paren
 	if err != nil {
 		return nil, err
 	}
-	v := ApplicationShape(in)
-	if appID != "" && !resourceID.MatchString(appID) {
-		v = append(v, apierr.FieldViolation{Field: "application_id", Description: "must be 1–63 lowercase letters, digits or hyphens, starting with a letter"})
-	}
-	if len(v) > 0 {
+	if v := ApplicationShape(in); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
 	if !p.IsAdmin() && p.Subject != ApplicantPerson(in) {
@@ -195,9 +191,6 @@ func (s *Service) ApproveApplication(ctx context.Context, p auth.Principal, req 
 	if err := requireAdmin(p, "approve applications"); err != nil {
 		return nil, err
 	}
-	if v := ValidateReason(req.GetReason(), false); len(v) > 0 {
-		return nil, apierr.InvalidArgument(v...)
-	}
 	return s.decideApplication(ctx, req.GetName(), req.GetEtag(), nil, func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error) {
 		if err := CheckApprove(cur); err != nil {
 			return nil, err
@@ -240,7 +233,7 @@ func (s *Service) RejectApplication(ctx context.Context, p auth.Principal, req *
 	if err := requireAdmin(p, "reject applications"); err != nil {
 		return nil, err
 	}
-	if v := ValidateReason(req.GetReason(), true); len(v) > 0 {
+	if v := RequireReason(req.GetReason()); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
 	return s.closeApplication(ctx, p, req.GetName(), req.GetEtag(), req.GetReason(), "reject",
@@ -249,9 +242,6 @@ func (s *Service) RejectApplication(ctx context.Context, p auth.Principal, req *
 
 // WithdrawApplication closes an open application: the applicant or admins.
 func (s *Service) WithdrawApplication(ctx context.Context, p auth.Principal, req *membershipv1.WithdrawApplicationRequest) (*membershipv1.Application, error) {
-	if v := ValidateReason(req.GetReason(), false); len(v) > 0 {
-		return nil, apierr.InvalidArgument(v...)
-	}
 	return s.closeApplication(ctx, p, req.GetName(), req.GetEtag(), req.GetReason(), "withdraw",
 		membershipv1.ApplicationState_APPLICATION_STATE_WITHDRAWN, true)
 }

@@ -93,7 +93,7 @@ func (s *Service) SetMemberState(ctx context.Context, p auth.Principal, name, ac
 	if err := requireAdmin(p, action+" members"); err != nil {
 		return nil, err
 	}
-	if v := ValidateReason(reason, true); len(v) > 0 {
+	if v := RequireReason(reason); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
 	return s.changeMember(ctx, name, etag, nil, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
@@ -136,7 +136,7 @@ func (s *Service) SetMemberState(ctx context.Context, p auth.Principal, name, ac
 // ChangeRepresentative replaces a unit member's representative, keeping the
 // history. Admins, or the current representative.
 func (s *Service) ChangeRepresentative(ctx context.Context, p auth.Principal, req *membershipv1.ChangeRepresentativeRequest) (*membershipv1.Member, error) {
-	if v := ValidateReason(req.GetReason(), true); len(v) > 0 {
+	if v := RequireReason(req.GetReason()); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
 	newRep, err := s.referencedPerson(ctx, req.GetRepresentative(), "representative")

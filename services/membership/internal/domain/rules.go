@@ -4,7 +4,6 @@ package domain
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -22,25 +21,12 @@ const (
 	RuleIndividualStanding = "M3"
 )
 
-// Field limits.
-const (
-	maxDisplayName  = 200
-	maxAddress      = 500
-	maxSummary      = 2000
-	maxStatement    = 4000
-	maxCredentials  = 4000
-	minCredentials  = 20
-	maxExpertise    = 20
-	maxExpertiseLen = 100
-	maxReason       = 1000
-	maxTitle        = 100
-)
-
-var (
-	personIDPattern = regexp.MustCompile(`^[a-z][a-z0-9-]{2,39}$`)
-	emailPattern    = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-	phonePattern    = regexp.MustCompile(`^\+?[0-9 ()-]{5,20}$`)
-)
+// Field limits and formats are buf.validate rules in membership.proto,
+// enforced for every request by the server's validation interceptor. What
+// stays here needs code: required fields (a field may be absent from an
+// update's mask), blank text, real calendar dates, references, the credit
+// code's check character and the charter rules.
+const minCredentials = 20
 
 type violations []apierr.FieldViolation
 
@@ -48,43 +34,28 @@ func (v *violations) add(field, format string, args ...any) {
 	*v = append(*v, apierr.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
 }
 
-func (v *violations) text(field, value string, required bool, max int) {
-	switch {
-	case required && strings.TrimSpace(value) == "":
+func (v *violations) required(field, value string) {
+	if strings.TrimSpace(value) == "" {
 		v.add(field, "is required")
-	case utf8.RuneCountInString(value) > max:
-		v.add(field, "must be at most %d characters", max)
-	case !utf8.ValidString(value):
-		v.add(field, "must be valid UTF-8")
 	}
 }
 
 // ValidateOrganization checks the client-settable fields of org.
 func ValidateOrganization(org *membershipv1.Organization) []apierr.FieldViolation {
 	var v violations
-	v.text("organization.display_name", org.GetDisplayName(), true, maxDisplayName)
+	v.required("organization.display_name", org.GetDisplayName())
 	if code := org.GetCreditCode(); code == "" {
 		v.add("organization.credit_code", "is required")
 	} else if err := ValidateCreditCode(code); err != nil {
 		v.add("organization.credit_code", "is not a valid unified social credit code: %v", err)
 	}
-	v.text("organization.address", org.GetAddress(), false, maxAddress)
-	v.text("organization.ai_business_summary", org.GetAiBusinessSummary(), false, maxSummary)
 	return v
-}
-
-// ValidatePersonID checks the id a person is created with.
-func ValidatePersonID(id string) []apierr.FieldViolation {
-	if !personIDPattern.MatchString(id) {
-		return []apierr.FieldViolation{{Field: "person_id", Description: "must be 3–40 lowercase letters, digits or hyphens, starting with a letter"}}
-	}
-	return nil
 }
 
 // ValidatePerson checks the client-settable fields of p as of now.
 func ValidatePerson(p *membershipv1.Person, now time.Time) []apierr.FieldViolation {
 	var v violations
-	v.text("person.display_name", p.GetDisplayName(), true, maxDisplayName)
+	v.required("person.display_name", p.GetDisplayName())
 	if bd := p.GetBirthDate(); bd == nil {
 		v.add("person.birth_date", "is required")
 	} else if t, ok := dateTime(bd); !ok {
@@ -95,31 +66,16 @@ func ValidatePerson(p *membershipv1.Person, now time.Time) []apierr.FieldViolati
 	if org := p.GetOrganization(); org != "" && !strings.HasPrefix(org, "organizations/") {
 		v.add("person.organization", "must be an organization resource name")
 	}
-	if _, ok := membershipv1.Rank_name[int32(p.GetRank())]; !ok {
-		v.add("person.rank", "is not a known rank")
-	}
-	v.text("person.title", p.GetTitle(), false, maxTitle)
-	validateExpertise(&v, "person.expertise", p.GetExpertise(), false)
-	v.text("person.academic_credentials", p.GetAcademicCredentials(), false, maxCredentials)
-	if e := p.GetContact().GetEmail(); e != "" && !emailPattern.MatchString(e) {
-		v.add("person.contact.email", "is not an email address")
-	}
-	if ph := p.GetContact().GetPhone(); ph != "" && !phonePattern.MatchString(ph) {
-		v.add("person.contact.phone", "is not a phone number")
-	}
+	validateExpertise(&v, "person.expertise", p.GetExpertise())
 	return v
 }
 
-func validateExpertise(v *violations, field string, areas []string, required bool) {
-	if required && len(areas) == 0 {
-		v.add(field, "at least one area is required")
-	}
-	if len(areas) > maxExpertise {
-		v.add(field, "at most %d areas", maxExpertise)
-	}
+// validateExpertise refuses blank areas; their number and length are
+// proto rules.
+func validateExpertise(v *violations, field string, areas []string) {
 	for i, a := range areas {
-		if strings.TrimSpace(a) == "" || utf8.RuneCountInString(a) > maxExpertiseLen {
-			v.add(fmt.Sprintf("%s[%d]", field, i), "must be 1–%d characters", maxExpertiseLen)
+		if strings.TrimSpace(a) == "" {
+			v.add(fmt.Sprintf("%s[%d]", field, i), "must not be blank")
 		}
 	}
 }
@@ -135,10 +91,11 @@ func dateTime(d *date.Date) (time.Time, bool) {
 	return t, true
 }
 
-// ValidateReason checks a state-change reason.
-func ValidateReason(reason string, required bool) []apierr.FieldViolation {
+// RequireReason checks that a state change that needs a reason has one;
+// its length is a proto rule.
+func RequireReason(reason string) []apierr.FieldViolation {
 	var v violations
-	v.text("reason", reason, required, maxReason)
+	v.required("reason", reason)
 	return v
 }
 
@@ -158,11 +115,9 @@ func ApplicationShape(app *membershipv1.Application) []apierr.FieldViolation {
 		if !strings.HasPrefix(a.Individual.GetPerson(), "people/") {
 			v.add("application.individual.person", "must be a person resource name")
 		}
-		v.text("application.individual.academic_credentials", a.Individual.GetAcademicCredentials(), false, maxCredentials)
 	default:
 		v.add("application", "exactly one of unit or individual is required")
 	}
-	v.text("application.statement", app.GetStatement(), false, maxStatement)
 	return v
 }
 
@@ -271,5 +226,3 @@ func ApplicantPerson(app *membershipv1.Application) string {
 	}
 	return ""
 }
-
-var resourceID = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)

@@ -133,11 +133,7 @@ func (s *Service) CreateOrganization(ctx context.Context, p auth.Principal, org 
 	}
 	org = proto.Clone(org).(*membershipv1.Organization)
 	org.CreditCode = NormalizeCreditCode(org.GetCreditCode())
-	v := ValidateOrganization(org)
-	if orgID != "" && !resourceID.MatchString(orgID) {
-		v = append(v, apierr.FieldViolation{Field: "organization_id", Description: "must be 1–63 lowercase letters, digits or hyphens, starting with a letter"})
-	}
-	if len(v) > 0 {
+	if v := ValidateOrganization(org); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
 	now := s.now()
@@ -245,9 +241,6 @@ func (s *Service) SetGeneralMembership(ctx context.Context, p auth.Principal, re
 	if _, ok := membershipv1.GeneralMembershipState_name[int32(req.GetState())]; !ok || req.GetState() == 0 {
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "state", Description: "must be NONE, PENDING, ACTIVE or LAPSED"})
 	}
-	if v := ValidateReason(req.GetReason(), false); len(v) > 0 {
-		return nil, apierr.InvalidArgument(v...)
-	}
 	var out *membershipv1.Organization
 	load := func() (*membershipv1.Organization, error) { return s.repo.GetOrganization(ctx, id) }
 	err = mutate(req.GetName(), req.GetEtag(), load, nil, func(cur *membershipv1.Organization) error {
@@ -305,8 +298,7 @@ func (s *Service) CreatePerson(ctx context.Context, p auth.Principal, person *me
 	}
 	now := s.now()
 	person = proto.Clone(person).(*membershipv1.Person)
-	v := append(ValidatePersonID(personID), ValidatePerson(person, now)...)
-	if len(v) > 0 {
+	if v := ValidatePerson(person, now); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
 	if err := s.checkOrganizationExists(ctx, person.GetOrganization(), "person.organization"); err != nil {

@@ -7,6 +7,7 @@
 package governancev1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	_ "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	v1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
@@ -1006,8 +1007,8 @@ func (x *Branch) GetEtag() string {
 type CreateBranchRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Branch *Branch                `protobuf:"bytes,1,opt,name=branch,proto3" json:"branch,omitempty"`
-	// Becomes the last segment of the name: 2–40 lowercase letters, digits or
-	// hyphens, starting with a letter.
+	// Becomes the last segment of the name, a resource id
+	// (chapterhouse.api.v1.resource_id).
 	BranchId      string `protobuf:"bytes,2,opt,name=branch_id,json=branchId,proto3" json:"branch_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2046,8 +2047,12 @@ func (x *CheckEligibilityResponse) GetStartDate() *date.Date {
 type CreateNominationRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The term: branches/{branch}/terms/{term}.
-	Parent        string      `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	Nomination    *Nomination `protobuf:"bytes,2,opt,name=nomination,proto3" json:"nomination,omitempty"`
+	Parent     string      `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	Nomination *Nomination `protobuf:"bytes,2,opt,name=nomination,proto3" json:"nomination,omitempty"`
+	// Optional id for the new nomination, the last segment of its name (a resource
+	// id, chapterhouse.api.v1.resource_id). Makes the create idempotent.
+	// Assigned by the server when empty.
+	NominationId  string `protobuf:"bytes,3,opt,name=nomination_id,json=nominationId,proto3" json:"nomination_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2094,6 +2099,13 @@ func (x *CreateNominationRequest) GetNomination() *Nomination {
 		return x.Nomination
 	}
 	return nil
+}
+
+func (x *CreateNominationRequest) GetNominationId() string {
+	if x != nil {
+		return x.NominationId
+	}
+	return ""
 }
 
 type GetNominationRequest struct {
@@ -3183,9 +3195,13 @@ func (x *Meeting) GetEtag() string {
 }
 
 type CreateMeetingRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	Meeting       *Meeting               `protobuf:"bytes,2,opt,name=meeting,proto3" json:"meeting,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Parent  string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	Meeting *Meeting               `protobuf:"bytes,2,opt,name=meeting,proto3" json:"meeting,omitempty"`
+	// Optional id for the new meeting, the last segment of its name (a resource
+	// id, chapterhouse.api.v1.resource_id). Makes the create idempotent.
+	// Assigned by the server when empty.
+	MeetingId     string `protobuf:"bytes,3,opt,name=meeting_id,json=meetingId,proto3" json:"meeting_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3232,6 +3248,13 @@ func (x *CreateMeetingRequest) GetMeeting() *Meeting {
 		return x.Meeting
 	}
 	return nil
+}
+
+func (x *CreateMeetingRequest) GetMeetingId() string {
+	if x != nil {
+		return x.MeetingId
+	}
+	return ""
 }
 
 type GetMeetingRequest struct {
@@ -3837,9 +3860,13 @@ func (x *Resolution) GetEtag() string {
 }
 
 type CreateResolutionRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	Resolution    *Resolution            `protobuf:"bytes,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Parent     string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	Resolution *Resolution            `protobuf:"bytes,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// Optional id for the new resolution, the last segment of its name (a resource
+	// id, chapterhouse.api.v1.resource_id). Makes the create idempotent.
+	// Assigned by the server when empty.
+	ResolutionId  string `protobuf:"bytes,3,opt,name=resolution_id,json=resolutionId,proto3" json:"resolution_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3886,6 +3913,13 @@ func (x *CreateResolutionRequest) GetResolution() *Resolution {
 		return x.Resolution
 	}
 	return nil
+}
+
+func (x *CreateResolutionRequest) GetResolutionId() string {
+	if x != nil {
+		return x.ResolutionId
+	}
+	return ""
 }
 
 type GetResolutionRequest struct {
@@ -4282,7 +4316,7 @@ func (x *CloseResolutionVotingRequest) GetEtag() string {
 // One item of a work plan, tracked to completion.
 type WorkItem struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique within the plan: 1–40 lowercase letters, digits or hyphens.
+	// Unique within the plan, a resource id (chapterhouse.api.v1.resource_id).
 	// Assigned by the server when empty.
 	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	// At most 200 characters.
@@ -4616,9 +4650,13 @@ func (x *WorkPlan) GetEtag() string {
 }
 
 type CreateWorkPlanRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	WorkPlan      *WorkPlan              `protobuf:"bytes,2,opt,name=work_plan,json=workPlan,proto3" json:"work_plan,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Parent   string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	WorkPlan *WorkPlan              `protobuf:"bytes,2,opt,name=work_plan,json=workPlan,proto3" json:"work_plan,omitempty"`
+	// Optional id for the new work plan, the last segment of its name (a resource
+	// id, chapterhouse.api.v1.resource_id). Makes the create idempotent.
+	// Assigned by the server when empty.
+	WorkPlanId    string `protobuf:"bytes,3,opt,name=work_plan_id,json=workPlanId,proto3" json:"work_plan_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4665,6 +4703,13 @@ func (x *CreateWorkPlanRequest) GetWorkPlan() *WorkPlan {
 		return x.WorkPlan
 	}
 	return nil
+}
+
+func (x *CreateWorkPlanRequest) GetWorkPlanId() string {
+	if x != nil {
+		return x.WorkPlanId
+	}
+	return ""
 }
 
 type GetWorkPlanRequest struct {
@@ -5474,7 +5519,7 @@ var File_chapterhouse_governance_v1_governance_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\n" +
-	"+chapterhouse/governance/v1/governance.proto\x12\x1achapterhouse.governance.v1\x1a%chapterhouse/api/v1/annotations.proto\x1a+chapterhouse/membership/v1/membership.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"T\n" +
+	"+chapterhouse/governance/v1/governance.proto\x12\x1achapterhouse.governance.v1\x1a\x1bbuf/validate/validate.proto\x1a%chapterhouse/api/v1/annotations.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a+chapterhouse/membership/v1/membership.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"T\n" +
 	"\bFraction\x12!\n" +
 	"\tnumerator\x18\x01 \x01(\x05B\x03\xe0A\x02R\tnumerator\x12%\n" +
 	"\vdenominator\x18\x02 \x01(\x05B\x03\xe0A\x02R\vdenominator\"\xa7\x04\n" +
@@ -5600,13 +5645,14 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"violations\x18\x02 \x03(\v2%.chapterhouse.governance.v1.ViolationR\n" +
 	"violations\x120\n" +
 	"\n" +
-	"start_date\x18\x03 \x01(\v2\x11.google.type.DateR\tstartDate\"\xa3\x01\n" +
+	"start_date\x18\x03 \x01(\v2\x11.google.type.DateR\tstartDate\"\xd9\x01\n" +
 	"\x17CreateNominationRequest\x12;\n" +
 	"\x06parent\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
 	"\x1bchapterhouse.tjsia.org/TermR\x06parent\x12K\n" +
 	"\n" +
 	"nomination\x18\x02 \x01(\v2&.chapterhouse.governance.v1.NominationB\x03\xe0A\x02R\n" +
-	"nomination\"U\n" +
+	"nomination\x124\n" +
+	"\rnomination_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\fnominationId\"U\n" +
 	"\x14GetNominationRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
 	"!chapterhouse.tjsia.org/NominationR\x04name\"\xfd\x02\n" +
@@ -5723,11 +5769,13 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\x0e \x01(\tR\x04etag:\\\xeaAY\n" +
-	"\x1echapterhouse.tjsia.org/Meeting\x12$branches/{branch}/meetings/{meeting}*\bmeetings2\ameeting\"\x99\x01\n" +
+	"\x1echapterhouse.tjsia.org/Meeting\x12$branches/{branch}/meetings/{meeting}*\bmeetings2\ameeting\"\xc9\x01\n" +
 	"\x14CreateMeetingRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12B\n" +
-	"\ameeting\x18\x02 \x01(\v2#.chapterhouse.governance.v1.MeetingB\x03\xe0A\x02R\ameeting\"O\n" +
+	"\ameeting\x18\x02 \x01(\v2#.chapterhouse.governance.v1.MeetingB\x03\xe0A\x02R\ameeting\x12.\n" +
+	"\n" +
+	"meeting_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\tmeetingId\"O\n" +
 	"\x11GetMeetingRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xe0A\x02\xfaA \n" +
 	"\x1echapterhouse.tjsia.org/MeetingR\x04name\"\xa1\x02\n" +
@@ -5793,13 +5841,14 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"close_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tcloseTime\x12\x12\n" +
 	"\x04etag\x18\x14 \x01(\tR\x04etag:k\xeaAh\n" +
 	"!chapterhouse.tjsia.org/Resolution\x12*branches/{branch}/resolutions/{resolution}*\vresolutions2\n" +
-	"resolution\"\xa5\x01\n" +
+	"resolution\"\xdb\x01\n" +
 	"\x17CreateResolutionRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12K\n" +
 	"\n" +
 	"resolution\x18\x02 \x01(\v2&.chapterhouse.governance.v1.ResolutionB\x03\xe0A\x02R\n" +
-	"resolution\"U\n" +
+	"resolution\x124\n" +
+	"\rresolution_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\fresolutionId\"U\n" +
 	"\x14GetResolutionRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
 	"!chapterhouse.tjsia.org/ResolutionR\x04name\"\xfe\x01\n" +
@@ -5869,11 +5918,13 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\t \x01(\tR\x04etag:b\xeaA_\n" +
-	"\x1fchapterhouse.tjsia.org/WorkPlan\x12'branches/{branch}/workPlans/{work_plan}*\tworkPlans2\bworkPlan\"\x9e\x01\n" +
+	"\x1fchapterhouse.tjsia.org/WorkPlan\x12'branches/{branch}/workPlans/{work_plan}*\tworkPlans2\bworkPlan\"\xd1\x01\n" +
 	"\x15CreateWorkPlanRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12F\n" +
-	"\twork_plan\x18\x02 \x01(\v2$.chapterhouse.governance.v1.WorkPlanB\x03\xe0A\x02R\bworkPlan\"Q\n" +
+	"\twork_plan\x18\x02 \x01(\v2$.chapterhouse.governance.v1.WorkPlanB\x03\xe0A\x02R\bworkPlan\x121\n" +
+	"\fwork_plan_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\n" +
+	"workPlanId\"Q\n" +
 	"\x12GetWorkPlanRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
 	"\x1fchapterhouse.tjsia.org/WorkPlanR\x04name\"\xb4\x01\n" +

@@ -7,6 +7,8 @@
 package membershipv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
+	_ "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	date "google.golang.org/genproto/googleapis/type/date"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
@@ -437,9 +439,9 @@ func (x *Organization) GetEtag() string {
 type CreateOrganizationRequest struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Organization *Organization          `protobuf:"bytes,1,opt,name=organization,proto3" json:"organization,omitempty"`
-	// Optional id for the new organisation (the last segment of its name):
-	// 1–63 lowercase letters, digits or hyphens, starting with a letter.
-	// Chosen by the server when empty. ALREADY_EXISTS if taken.
+	// Optional id for the new organisation (the last segment of its name), a
+	// resource id (chapterhouse.api.v1.resource_id). Chosen by the server when
+	// empty. ALREADY_EXISTS if taken.
 	OrganizationId string `protobuf:"bytes,2,opt,name=organization_id,json=organizationId,proto3" json:"organization_id,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
@@ -961,9 +963,9 @@ func (x *Person) GetEtag() string {
 type CreatePersonRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Person *Person                `protobuf:"bytes,1,opt,name=person,proto3" json:"person,omitempty"`
-	// Becomes the last segment of the name: 3–40 lowercase letters, digits or
-	// hyphens, starting with a letter. Must equal the id in the caller's token
-	// subject unless the caller is an admin.
+	// Becomes the last segment of the name, a resource id
+	// (chapterhouse.api.v1.resource_id). Must equal the id in the caller's
+	// token subject unless the caller is an admin.
 	PersonId      string `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1345,6 +1347,8 @@ type Application struct {
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Derived from the applicant.
 	Kind ApplicationKind `protobuf:"varint,2,opt,name=kind,proto3,enum=chapterhouse.membership.v1.ApplicationKind" json:"kind,omitempty"`
+	// Exactly one of unit and individual.
+	//
 	// Types that are valid to be assigned to Applicant:
 	//
 	//	*Application_Unit
@@ -2573,24 +2577,24 @@ var File_chapterhouse_membership_v1_membership_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\n" +
-	"+chapterhouse/membership/v1/membership.proto\x12\x1achapterhouse.membership.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xbc\x04\n" +
+	"+chapterhouse/membership/v1/membership.proto\x12\x1achapterhouse.membership.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xd4\x04\n" +
 	"\fOrganization\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12'\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12.\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12'\n" +
 	"\vcredit_code\x18\x03 \x01(\tB\x06\xe0A\x02\xe0A\x05R\n" +
-	"creditCode\x12\x1d\n" +
-	"\aaddress\x18\x04 \x01(\tB\x03\xe0A\x01R\aaddress\x123\n" +
-	"\x13ai_business_summary\x18\x05 \x01(\tB\x03\xe0A\x01R\x11aiBusinessSummary\x12q\n" +
+	"creditCode\x12%\n" +
+	"\aaddress\x18\x04 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xf4\x03R\aaddress\x12;\n" +
+	"\x13ai_business_summary\x18\x05 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xd0\x0fR\x11aiBusinessSummary\x12q\n" +
 	"\x18general_membership_state\x18\x06 \x01(\x0e22.chapterhouse.membership.v1.GeneralMembershipStateB\x03\xe0A\x03R\x16generalMembershipState\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\t \x01(\tR\x04etag:c\xeaA`\n" +
-	"#chapterhouse.tjsia.org/Organization\x12\x1corganizations/{organization}*\rorganizations2\forganization\"\x9c\x01\n" +
+	"#chapterhouse.tjsia.org/Organization\x12\x1corganizations/{organization}*\rorganizations2\forganization\"\xa8\x01\n" +
 	"\x19CreateOrganizationRequest\x12Q\n" +
-	"\forganization\x18\x01 \x01(\v2(.chapterhouse.membership.v1.OrganizationB\x03\xe0A\x02R\forganization\x12,\n" +
-	"\x0forganization_id\x18\x02 \x01(\tB\x03\xe0A\x01R\x0eorganizationId\"Y\n" +
+	"\forganization\x18\x01 \x01(\v2(.chapterhouse.membership.v1.OrganizationB\x03\xe0A\x02R\forganization\x128\n" +
+	"\x0forganization_id\x18\x02 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\x0eorganizationId\"Y\n" +
 	"\x16GetOrganizationRequest\x12?\n" +
 	"\x04name\x18\x01 \x01(\tB+\xe0A\x02\xfaA%\n" +
 	"#chapterhouse.tjsia.org/OrganizationR\x04name\"`\n" +
@@ -2604,27 +2608,29 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\x19UpdateOrganizationRequest\x12Q\n" +
 	"\forganization\x18\x01 \x01(\v2(.chapterhouse.membership.v1.OrganizationB\x03\xe0A\x02R\forganization\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"\xe3\x01\n" +
+	"updateMask\"\xf3\x01\n" +
 	"\x1bSetGeneralMembershipRequest\x12?\n" +
 	"\x04name\x18\x01 \x01(\tB+\xe0A\x02\xfaA%\n" +
-	"#chapterhouse.tjsia.org/OrganizationR\x04name\x12M\n" +
-	"\x05state\x18\x02 \x01(\x0e22.chapterhouse.membership.v1.GeneralMembershipStateB\x03\xe0A\x02R\x05state\x12\x1b\n" +
-	"\x06reason\x18\x03 \x01(\tB\x03\xe0A\x01R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"C\n" +
-	"\vContactInfo\x12\x19\n" +
-	"\x05email\x18\x01 \x01(\tB\x03\xe0A\x01R\x05email\x12\x19\n" +
-	"\x05phone\x18\x02 \x01(\tB\x03\xe0A\x01R\x05phone\"\xa7\x05\n" +
+	"#chapterhouse.tjsia.org/OrganizationR\x04name\x12U\n" +
+	"\x05state\x18\x02 \x01(\x0e22.chapterhouse.membership.v1.GeneralMembershipStateB\v\xe0A\x02\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12#\n" +
+	"\x06reason\x18\x03 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"k\n" +
+	"\vContactInfo\x12#\n" +
+	"\x05email\x18\x01 \x01(\tB\r\xe0A\x01\xbaH\a\xd8\x01\x01r\x02`\x01R\x05email\x127\n" +
+	"\x05phone\x18\x02 \x01(\tB!\xe0A\x01\xbaH\x1b\xd8\x01\x01r\x162\x14^\\+?[0-9 ()-]{5,20}$R\x05phone\"\xd3\x05\n" +
 	"\x06Person\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x125\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12-\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\n" +
+	"\xe0A\x02\xbaH\x04r\x02\x18dR\vdisplayName\x125\n" +
 	"\n" +
 	"birth_date\x18\x03 \x01(\v2\x11.google.type.DateB\x03\xe0A\x02R\tbirthDate\x12O\n" +
 	"\forganization\x18\x04 \x01(\tB+\xe0A\x01\xfaA%\n" +
-	"#chapterhouse.tjsia.org/OrganizationR\forganization\x129\n" +
-	"\x04rank\x18\x05 \x01(\x0e2 .chapterhouse.membership.v1.RankB\x03\xe0A\x01R\x04rank\x12\x19\n" +
-	"\x05title\x18\x06 \x01(\tB\x03\xe0A\x01R\x05title\x12!\n" +
-	"\texpertise\x18\a \x03(\tB\x03\xe0A\x01R\texpertise\x126\n" +
-	"\x14academic_credentials\x18\b \x01(\tB\x03\xe0A\x01R\x13academicCredentials\x12F\n" +
+	"#chapterhouse.tjsia.org/OrganizationR\forganization\x12A\n" +
+	"\x04rank\x18\x05 \x01(\x0e2 .chapterhouse.membership.v1.RankB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x04rank\x12 \n" +
+	"\x05title\x18\x06 \x01(\tB\n" +
+	"\xe0A\x01\xbaH\x04r\x02\x18dR\x05title\x12/\n" +
+	"\texpertise\x18\a \x03(\tB\x11\xe0A\x01\xbaH\v\x92\x01\b\x10\x14\"\x04r\x02\x18dR\texpertise\x12>\n" +
+	"\x14academic_credentials\x18\b \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\x13academicCredentials\x12F\n" +
 	"\acontact\x18\t \x01(\v2'.chapterhouse.membership.v1.ContactInfoB\x03\xe0A\x01R\acontact\x12@\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
@@ -2632,10 +2638,10 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\f \x01(\tR\x04etag:C\xeaA@\n" +
-	"\x1dchapterhouse.tjsia.org/Person\x12\x0fpeople/{person}*\x06people2\x06person\"x\n" +
+	"\x1dchapterhouse.tjsia.org/Person\x12\x0fpeople/{person}*\x06people2\x06person\"\x84\x01\n" +
 	"\x13CreatePersonRequest\x12?\n" +
-	"\x06person\x18\x01 \x01(\v2\".chapterhouse.membership.v1.PersonB\x03\xe0A\x02R\x06person\x12 \n" +
-	"\tperson_id\x18\x02 \x01(\tB\x03\xe0A\x02R\bpersonId\"M\n" +
+	"\x06person\x18\x01 \x01(\v2\".chapterhouse.membership.v1.PersonB\x03\xe0A\x02R\x06person\x12,\n" +
+	"\tperson_id\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\t\xc8\x01\x01r\x04\xc8\xf3\x18\x01R\bpersonId\"M\n" +
 	"\x10GetPersonRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/PersonR\x04name\"\x82\x01\n" +
@@ -2655,20 +2661,20 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\forganization\x18\x01 \x01(\tB+\xe0A\x02\xfaA%\n" +
 	"#chapterhouse.tjsia.org/OrganizationR\forganization\x12M\n" +
 	"\x0erepresentative\x18\x02 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\x0erepresentative\"\xaf\x01\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x0erepresentative\"\xc5\x01\n" +
 	"\x13IndividualApplicant\x12=\n" +
 	"\x06person\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\x06person\x126\n" +
-	"\x14academic_credentials\x18\x02 \x01(\tB\x03\xe0A\x02R\x13academicCredentials\x12!\n" +
-	"\texpertise\x18\x03 \x03(\tB\x03\xe0A\x02R\texpertise\"\xf6\x06\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x06person\x12>\n" +
+	"\x14academic_credentials\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xa0\x1fR\x13academicCredentials\x12/\n" +
+	"\texpertise\x18\x03 \x03(\tB\x11\xe0A\x02\xbaH\v\x92\x01\b\x10\x14\"\x04r\x02\x18dR\texpertise\"\x88\a\n" +
 	"\vApplication\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12D\n" +
-	"\x04kind\x18\x02 \x01(\x0e2+.chapterhouse.membership.v1.ApplicationKindB\x03\xe0A\x03R\x04kind\x12?\n" +
-	"\x04unit\x18\x03 \x01(\v2).chapterhouse.membership.v1.UnitApplicantH\x00R\x04unit\x12Q\n" +
+	"\x04kind\x18\x02 \x01(\x0e2+.chapterhouse.membership.v1.ApplicationKindB\x03\xe0A\x03R\x04kind\x12D\n" +
+	"\x04unit\x18\x03 \x01(\v2).chapterhouse.membership.v1.UnitApplicantB\x03\xe0A\x01H\x00R\x04unit\x12V\n" +
 	"\n" +
-	"individual\x18\x04 \x01(\v2/.chapterhouse.membership.v1.IndividualApplicantH\x00R\n" +
-	"individual\x12!\n" +
-	"\tstatement\x18\x05 \x01(\tB\x03\xe0A\x01R\tstatement\x12G\n" +
+	"individual\x18\x04 \x01(\v2/.chapterhouse.membership.v1.IndividualApplicantB\x03\xe0A\x01H\x00R\n" +
+	"individual\x12)\n" +
+	"\tstatement\x18\x05 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\tstatement\x12G\n" +
 	"\x05state\x18\x06 \x01(\x0e2,.chapterhouse.membership.v1.ApplicationStateB\x03\xe0A\x03R\x05state\x12\x1f\n" +
 	"\breviewer\x18\a \x01(\tB\x03\xe0A\x03R\breviewer\x12,\n" +
 	"\x0fdecision_reason\x18\b \x01(\tB\x03\xe0A\x03R\x0edecisionReason\x12=\n" +
@@ -2684,37 +2690,39 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"decideTime\x12\x12\n" +
 	"\x04etag\x18\x0e \x01(\tR\x04etag:p\xeaAm\n" +
 	"\"chapterhouse.tjsia.org/Application\x12,branches/{branch}/applications/{application}*\fapplications2\vapplicationB\v\n" +
-	"\tapplicant\"\xb3\x01\n" +
-	"\x18CreateApplicationRequest\x12\x1b\n" +
-	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12N\n" +
-	"\vapplication\x18\x02 \x01(\v2'.chapterhouse.membership.v1.ApplicationB\x03\xe0A\x02R\vapplication\x12*\n" +
-	"\x0eapplication_id\x18\x03 \x01(\tB\x03\xe0A\x01R\rapplicationId\"W\n" +
+	"\tapplicant\"\xe1\x01\n" +
+	"\x18CreateApplicationRequest\x12=\n" +
+	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12N\n" +
+	"\vapplication\x18\x02 \x01(\v2'.chapterhouse.membership.v1.ApplicationB\x03\xe0A\x02R\vapplication\x126\n" +
+	"\x0eapplication_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\rapplicationId\"W\n" +
 	"\x15GetApplicationRequest\x12>\n" +
 	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
-	"\"chapterhouse.tjsia.org/ApplicationR\x04name\"\xc5\x01\n" +
-	"\x17ListApplicationsRequest\x12\x1b\n" +
-	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12 \n" +
+	"\"chapterhouse.tjsia.org/ApplicationR\x04name\"\xef\x01\n" +
+	"\x17ListApplicationsRequest\x12=\n" +
+	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
 	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12G\n" +
-	"\x05state\x18\x04 \x01(\x0e2,.chapterhouse.membership.v1.ApplicationStateB\x03\xe0A\x01R\x05state\"\x8f\x01\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12O\n" +
+	"\x05state\x18\x04 \x01(\x0e2,.chapterhouse.membership.v1.ApplicationStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"\x8f\x01\n" +
 	"\x18ListApplicationsResponse\x12K\n" +
 	"\fapplications\x18\x01 \x03(\v2'.chapterhouse.membership.v1.ApplicationR\fapplications\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x99\x01\n" +
 	"\x19ApproveApplicationRequest\x12>\n" +
 	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
-	"\"chapterhouse.tjsia.org/ApplicationR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x01R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x90\x01\n" +
+	"\"chapterhouse.tjsia.org/ApplicationR\x04name\x12#\n" +
+	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x98\x01\n" +
 	"\x18RejectApplicationRequest\x12>\n" +
 	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
-	"\"chapterhouse.tjsia.org/ApplicationR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x02R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x92\x01\n" +
+	"\"chapterhouse.tjsia.org/ApplicationR\x04name\x12#\n" +
+	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x9a\x01\n" +
 	"\x1aWithdrawApplicationRequest\x12>\n" +
 	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
-	"\"chapterhouse.tjsia.org/ApplicationR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x01R\x06reason\x12\x17\n" +
+	"\"chapterhouse.tjsia.org/ApplicationR\x04name\x12#\n" +
+	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
 	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\xe3\x01\n" +
 	"\x14RepresentativePeriod\x12:\n" +
 	"\x06person\x18\x01 \x01(\tB\"\xfaA\x1f\n" +
@@ -2744,39 +2752,40 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\x1dchapterhouse.tjsia.org/Member\x12\"branches/{branch}/members/{member}*\amembers2\x06member\"M\n" +
 	"\x10GetMemberRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/MemberR\x04name\"\x81\x02\n" +
-	"\x12ListMembersRequest\x12\x1b\n" +
-	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12 \n" +
+	"\x1dchapterhouse.tjsia.org/MemberR\x04name\"\xab\x02\n" +
+	"\x12ListMembersRequest\x12=\n" +
+	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
 	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12B\n" +
-	"\x05state\x18\x04 \x01(\x0e2'.chapterhouse.membership.v1.MemberStateB\x03\xe0A\x01R\x05state\x12\x1b\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12J\n" +
+	"\x05state\x18\x04 \x01(\x0e2'.chapterhouse.membership.v1.MemberStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12\x1b\n" +
 	"\x06person\x18\x05 \x01(\tB\x03\xe0A\x01R\x06person\x12'\n" +
 	"\forganization\x18\x06 \x01(\tB\x03\xe0A\x01R\forganization\"{\n" +
 	"\x13ListMembersResponse\x12<\n" +
 	"\amembers\x18\x01 \x03(\v2\".chapterhouse.membership.v1.MemberR\amembers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x87\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8f\x01\n" +
 	"\x14SuspendMemberRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x02R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x89\x01\n" +
+	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12#\n" +
+	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x91\x01\n" +
 	"\x16ReinstateMemberRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x02R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x89\x01\n" +
+	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12#\n" +
+	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x91\x01\n" +
 	"\x16TerminateMemberRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x02R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\xdd\x01\n" +
+	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12#\n" +
+	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\xe5\x01\n" +
 	"\x1bChangeRepresentativeRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12M\n" +
 	"\x0erepresentative\x18\x02 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\x0erepresentative\x12\x1b\n" +
-	"\x06reason\x18\x03 \x01(\tB\x03\xe0A\x02R\x06reason\x12\x17\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x0erepresentative\x12#\n" +
+	"\x06reason\x18\x03 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
 	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag*\xd5\x01\n" +
 	"\x16GeneralMembershipState\x12(\n" +
 	"$GENERAL_MEMBERSHIP_STATE_UNSPECIFIED\x10\x00\x12!\n" +

@@ -7,6 +7,7 @@
 package standardsv1
 
 import (
+	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
 	v1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	_ "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
@@ -509,8 +510,12 @@ func (x *Standard) GetEtag() string {
 type CreateStandardRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// branches/{branch}.
-	Parent        string    `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	Standard      *Standard `protobuf:"bytes,2,opt,name=standard,proto3" json:"standard,omitempty"`
+	Parent   string    `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	Standard *Standard `protobuf:"bytes,2,opt,name=standard,proto3" json:"standard,omitempty"`
+	// Optional id for the new standard, the last segment of its name (a resource
+	// id, chapterhouse.api.v1.resource_id). Makes the create idempotent.
+	// Assigned by the server when empty.
+	StandardId    string `protobuf:"bytes,3,opt,name=standard_id,json=standardId,proto3" json:"standard_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -557,6 +562,13 @@ func (x *CreateStandardRequest) GetStandard() *Standard {
 		return x.Standard
 	}
 	return nil
+}
+
+func (x *CreateStandardRequest) GetStandardId() string {
+	if x != nil {
+		return x.StandardId
+	}
+	return ""
 }
 
 type GetStandardRequest struct {
@@ -1575,7 +1587,11 @@ type CreateDraftRequest struct {
 	Parent string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	Draft  *Draft                 `protobuf:"bytes,2,opt,name=draft,proto3" json:"draft,omitempty"`
 	// When given, must match the standard's etag.
-	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Optional id for the new draft, the last segment of its name (a resource
+	// id, chapterhouse.api.v1.resource_id). Makes the create idempotent.
+	// Assigned by the server when empty.
+	DraftId       string `protobuf:"bytes,4,opt,name=draft_id,json=draftId,proto3" json:"draft_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1627,6 +1643,13 @@ func (x *CreateDraftRequest) GetDraft() *Draft {
 func (x *CreateDraftRequest) GetEtag() string {
 	if x != nil {
 		return x.Etag
+	}
+	return ""
+}
+
+func (x *CreateDraftRequest) GetDraftId() string {
+	if x != nil {
+		return x.DraftId
 	}
 	return ""
 }
@@ -1920,9 +1943,13 @@ func (x *Comment) GetEtag() string {
 }
 
 type CreateCommentRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
-	Comment       *Comment               `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Parent  string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	Comment *Comment               `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
+	// Optional id for the new comment, the last segment of its name (a resource
+	// id, chapterhouse.api.v1.resource_id). Makes the create idempotent.
+	// Assigned by the server when empty.
+	CommentId     string `protobuf:"bytes,3,opt,name=comment_id,json=commentId,proto3" json:"comment_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1969,6 +1996,13 @@ func (x *CreateCommentRequest) GetComment() *Comment {
 		return x.Comment
 	}
 	return nil
+}
+
+func (x *CreateCommentRequest) GetCommentId() string {
+	if x != nil {
+		return x.CommentId
+	}
+	return ""
 }
 
 type GetCommentRequest struct {
@@ -2600,7 +2634,7 @@ var File_chapterhouse_standards_v1_standards_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\n" +
-	")chapterhouse/standards/v1/standards.proto\x12\x19chapterhouse.standards.v1\x1a%chapterhouse/api/v1/annotations.proto\x1a+chapterhouse/activities/v1/activities.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\v\n" +
+	")chapterhouse/standards/v1/standards.proto\x12\x19chapterhouse.standards.v1\x1a\x1bbuf/validate/validate.proto\x1a%chapterhouse/api/v1/annotations.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a+chapterhouse/activities/v1/activities.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\v\n" +
 	"\bStandard\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12@\n" +
 	"\x04kind\x18\x02 \x01(\x0e2'.chapterhouse.standards.v1.StandardKindB\x03\xe0A\x02R\x04kind\x12\x19\n" +
@@ -2635,15 +2669,19 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"updateTime\x12B\n" +
 	"\fpublish_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vpublishTime\x12\x12\n" +
 	"\x04etag\x18\x16 \x01(\tR\x04etag:a\xeaA^\n" +
-	"\x1fchapterhouse.tjsia.org/Standard\x12&branches/{branch}/standards/{standard}*\tstandards2\bstandard\"z\n" +
-	"\x15CreateStandardRequest\x12\x1b\n" +
-	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12D\n" +
-	"\bstandard\x18\x02 \x01(\v2#.chapterhouse.standards.v1.StandardB\x03\xe0A\x02R\bstandard\"Q\n" +
+	"\x1fchapterhouse.tjsia.org/Standard\x12&branches/{branch}/standards/{standard}*\tstandards2\bstandard\"\xce\x01\n" +
+	"\x15CreateStandardRequest\x12=\n" +
+	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12D\n" +
+	"\bstandard\x18\x02 \x01(\v2#.chapterhouse.standards.v1.StandardB\x03\xe0A\x02R\bstandard\x120\n" +
+	"\vstandard_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\n" +
+	"standardId\"Q\n" +
 	"\x12GetStandardRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x04name\"\x99\x02\n" +
-	"\x14ListStandardsRequest\x12\x1b\n" +
-	"\x06parent\x18\x01 \x01(\tB\x03\xe0A\x02R\x06parent\x12 \n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x04name\"\xbb\x02\n" +
+	"\x14ListStandardsRequest\x12=\n" +
+	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
 	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12@\n" +
@@ -2728,12 +2766,13 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\x06author\x18\x06 \x01(\tB\x03\xe0A\x03R\x06author\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime:g\xeaAd\n" +
-	"\x1cchapterhouse.tjsia.org/Draft\x125branches/{branch}/standards/{standard}/drafts/{draft}*\x06drafts2\x05draft\"\xab\x01\n" +
+	"\x1cchapterhouse.tjsia.org/Draft\x125branches/{branch}/standards/{standard}/drafts/{draft}*\x06drafts2\x05draft\"\xd7\x01\n" +
 	"\x12CreateDraftRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
 	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12;\n" +
 	"\x05draft\x18\x02 \x01(\v2 .chapterhouse.standards.v1.DraftB\x03\xe0A\x02R\x05draft\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"K\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\x12*\n" +
+	"\bdraft_id\x18\x04 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\adraftId\"K\n" +
 	"\x0fGetDraftRequest\x128\n" +
 	"\x04name\x18\x01 \x01(\tB$\xe0A\x02\xfaA\x1e\n" +
 	"\x1cchapterhouse.tjsia.org/DraftR\x04name\"\x9a\x01\n" +
@@ -2761,11 +2800,13 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\fdispose_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vdisposeTime\x12\x12\n" +
 	"\x04etag\x18\v \x01(\tR\x04etag:q\xeaAn\n" +
-	"\x1echapterhouse.tjsia.org/Comment\x129branches/{branch}/standards/{standard}/comments/{comment}*\bcomments2\acomment\"\x9a\x01\n" +
+	"\x1echapterhouse.tjsia.org/Comment\x129branches/{branch}/standards/{standard}/comments/{comment}*\bcomments2\acomment\"\xca\x01\n" +
 	"\x14CreateCommentRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
 	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12A\n" +
-	"\acomment\x18\x02 \x01(\v2\".chapterhouse.standards.v1.CommentB\x03\xe0A\x02R\acomment\"O\n" +
+	"\acomment\x18\x02 \x01(\v2\".chapterhouse.standards.v1.CommentB\x03\xe0A\x02R\acomment\x12.\n" +
+	"\n" +
+	"comment_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\tcommentId\"O\n" +
 	"\x11GetCommentRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xe0A\x02\xfaA \n" +
 	"\x1echapterhouse.tjsia.org/CommentR\x04name\"\xe5\x01\n" +

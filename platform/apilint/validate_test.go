@@ -1,0 +1,100 @@
+package apilint
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"buf.build/go/protovalidate"
+	"google.golang.org/protobuf/proto"
+
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+)
+
+// TestFieldRules: the buf.validate rules in the protos, case by case. Each
+// case names the fields it expects refused; the servers' validation
+// interceptor turns exactly these into the INVALID_ARGUMENT field
+// violations clients see.
+func TestFieldRules(t *testing.T) {
+	long := func(n int) string { return strings.Repeat("字", n) }
+	tests := []struct {
+		name   string
+		msg    proto.Message
+		fields []string
+	}{
+		// Resource ids: one rule (chapterhouse.api.v1.resource_id).
+		{"person id: numeric is fine", &membershipv1.CreatePersonRequest{PersonId: "1", Person: &membershipv1.Person{}}, nil},
+		{"person id: required", &membershipv1.CreatePersonRequest{Person: &membershipv1.Person{}}, []string{"person_id"}},
+		{"person id: upper case", &membershipv1.CreatePersonRequest{PersonId: "Chen", Person: &membershipv1.Person{}}, []string{"person_id"}},
+		{"person id: trailing hyphen", &membershipv1.CreatePersonRequest{PersonId: "chen-", Person: &membershipv1.Person{}}, []string{"person_id"}},
+		{"person id: 64 characters", &membershipv1.CreatePersonRequest{PersonId: strings.Repeat("a", 64), Person: &membershipv1.Person{}}, []string{"person_id"}},
+		{"organization id: optional", &membershipv1.CreateOrganizationRequest{Organization: &membershipv1.Organization{}}, nil},
+		{"organization id: underscore", &membershipv1.CreateOrganizationRequest{OrganizationId: "a_b", Organization: &membershipv1.Organization{}}, []string{"organization_id"}},
+		{"application id: slash", &membershipv1.CreateApplicationRequest{Parent: "branches/ai", ApplicationId: "a/b", Application: &membershipv1.Application{}}, []string{"application_id"}},
+		{"activity id: ok", &activitiesv1.CreateActivityRequest{ActivityId: "salon-2026", Activity: &activitiesv1.Activity{}}, nil},
+		{"activity id: dot", &activitiesv1.CreateActivityRequest{ActivityId: "salon.2026", Activity: &activitiesv1.Activity{}}, []string{"activity_id"}},
+
+		// Lengths count characters, not bytes.
+		{"person name: 100 characters", &membershipv1.UpdatePersonRequest{Person: &membershipv1.Person{DisplayName: long(100)}}, nil},
+		{"person name: 101 characters", &membershipv1.UpdatePersonRequest{Person: &membershipv1.Person{DisplayName: long(101)}}, []string{"person.display_name"}},
+		{"organisation name: 201 characters", &membershipv1.CreateOrganizationRequest{Organization: &membershipv1.Organization{DisplayName: long(201)}}, []string{"organization.display_name"}},
+		{"address, summary", &membershipv1.UpdateOrganizationRequest{Organization: &membershipv1.Organization{Address: long(501), AiBusinessSummary: long(2001)}},
+			[]string{"organization.address", "organization.ai_business_summary"}},
+		{"title, credentials", &membershipv1.UpdatePersonRequest{Person: &membershipv1.Person{Title: long(101), AcademicCredentials: long(4001)}},
+			[]string{"person.title", "person.academic_credentials"}},
+		{"expertise: 21 areas", &membershipv1.UpdatePersonRequest{Person: &membershipv1.Person{Expertise: make([]string, 21)}}, []string{"person.expertise"}},
+		{"expertise: a long area", &membershipv1.UpdatePersonRequest{Person: &membershipv1.Person{Expertise: []string{"NLP", long(101)}}}, []string{"person.expertise[1]"}},
+		{"statement", &membershipv1.CreateApplicationRequest{Parent: "branches/ai", Application: &membershipv1.Application{Statement: long(4001)}}, []string{"application.statement"}},
+		{"individual credentials", &membershipv1.CreateApplicationRequest{Parent: "branches/ai", Application: &membershipv1.Application{
+			Applicant: &membershipv1.Application_Individual{Individual: &membershipv1.IndividualApplicant{AcademicCredentials: long(4001)}}}},
+			[]string{"application.individual.academic_credentials"}},
+		{"reject reason", &membershipv1.RejectApplicationRequest{Reason: long(1001)}, []string{"reason"}},
+		{"terminate reason", &membershipv1.TerminateMemberRequest{Reason: long(1001)}, []string{"reason"}},
+		{"activity texts", &activitiesv1.UpdateActivityRequest{Activity: &activitiesv1.Activity{Title: long(201), Description: long(20001), Location: long(501)}},
+			[]string{"activity.title", "activity.description", "activity.location"}},
+		{"cancel reason", &activitiesv1.CancelActivityRequest{Reason: long(1001)}, []string{"reason"}},
+		{"certificate title", &activitiesv1.IssueCertificateRequest{Title: long(201)}, []string{"title"}},
+
+		// Formats and ranges.
+		{"contact: valid", &membershipv1.UpdatePersonRequest{Person: &membershipv1.Person{Contact: &membershipv1.ContactInfo{Email: "chen.jie@example.com", Phone: "+86 22 5555 0101"}}}, nil},
+		{"contact: bad email and phone", &membershipv1.UpdatePersonRequest{Person: &membershipv1.Person{Contact: &membershipv1.ContactInfo{Email: "nope", Phone: "call me"}}},
+			[]string{"person.contact.email", "person.contact.phone"}},
+		{"rank: unknown value", &membershipv1.UpdatePersonRequest{Person: &membershipv1.Person{Rank: 99}}, []string{"person.rank"}},
+		{"general membership: unknown state", &membershipv1.SetGeneralMembershipRequest{State: 9}, []string{"state"}},
+		{"member filter: unknown state", &membershipv1.ListMembersRequest{State: 9}, []string{"state"}},
+		{"capacity: negative", &activitiesv1.UpdateActivityRequest{Activity: &activitiesv1.Activity{Capacity: -1}}, []string{"activity.capacity"}},
+		{"capacity: over the maximum", &activitiesv1.UpdateActivityRequest{Activity: &activitiesv1.Activity{Capacity: 100001}}, []string{"activity.capacity"}},
+		{"activity: unknown kind and audience", &activitiesv1.UpdateActivityRequest{Activity: &activitiesv1.Activity{Kind: 42, Audience: 7}},
+			[]string{"activity.kind", "activity.audience"}},
+		{"activity filter: year", &activitiesv1.ListActivitiesRequest{Year: 10000}, []string{"year"}},
+		{"activity filter: unknown kind and state", &activitiesv1.ListActivitiesRequest{Kind: 42, State: 42}, []string{"kind", "state"}},
+		{"quota: negative year", &activitiesv1.GetAnnualQuotaRequest{Year: -1}, []string{"year"}},
+		{"registration filter: unknown state", &activitiesv1.ListRegistrationsRequest{State: 9}, []string{"state"}},
+		{"verification code: too long", &activitiesv1.VerifyCertificateRequest{VerificationCode: long(65)}, []string{"verification_code"}},
+	}
+	v, err := protovalidate.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			if err := v.Validate(tt.msg); err != nil {
+				verr, ok := err.(*protovalidate.ValidationError)
+				if !ok {
+					t.Fatalf("not a validation error: %v", err)
+				}
+				for _, viol := range verr.Violations {
+					got = append(got, protovalidate.FieldPathString(viol.Proto.GetField()))
+				}
+			}
+			want := slices.Clone(tt.fields)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("refused fields %v, want %v", got, want)
+			}
+		})
+	}
+}
