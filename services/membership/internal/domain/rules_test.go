@@ -201,4 +201,3 @@ func TestValidatePerson(t *testing.T) {
 		})
 	}
 }
-
