@@ -10,6 +10,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -20,8 +21,10 @@ import (
 	"google.golang.org/grpc/metadata"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 
+	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 )
 
@@ -31,9 +34,16 @@ type Running struct {
 	signer *auth.Signer
 }
 
-// Start runs run on a loopback listener until the test ends. rdb may be nil
-// for services without a store.
-func Start(t *testing.T, name string, rdb redis.UniversalClient, run func(ctx context.Context, cfg bootstrap.ServiceConfig) error) *Running {
+// fixture is what every started service shares: a token signer with its
+// verifier, telemetry, and a loopback listener.
+type fixture struct {
+	signer   *auth.Signer
+	verifier *auth.Verifier
+	tel      *telemetry.Providers
+	lis      net.Listener
+}
+
+func newFixture(t *testing.T, name string) fixture {
 	t.Helper()
 	_, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -52,10 +62,37 @@ func Start(t *testing.T, name string, rdb redis.UniversalClient, run func(ctx co
 	if err != nil {
 		t.Fatal(err)
 	}
+	return fixture{signer: signer, verifier: verifier, tel: tel, lis: lis}
+}
+
+// dial connects to the service; every error it returns is held to the
+// API's contract (apierr.CheckReason): a reason outside the ErrorReason
+// enum fails the test.
+func (f fixture) dial(t *testing.T) *Running {
+	t.Helper()
+	conn, err := grpc.NewClient(f.lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			err := invoker(ctx, method, req, reply, cc, opts...)
+			if cerr := apierr.CheckReason(err); cerr != nil && !strings.HasPrefix(method, "/grpc.") {
+				t.Errorf("%s broke the error contract: %v", method, cerr)
+			}
+			return err
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &Running{Conn: conn, signer: f.signer}
+}
+
+// Start runs run on a loopback listener until the test ends. rdb may be nil
+// for services without a store.
+func Start(t *testing.T, name string, rdb redis.UniversalClient, run func(ctx context.Context, cfg bootstrap.ServiceConfig) error) *Running {
+	t.Helper()
+	f := newFixture(t, name)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	cfg := bootstrap.ServiceConfig{Deps: bootstrap.Deps{Logger: nil, Telemetry: tel, Redis: rdb, Verifier: verifier}, Listener: lis, ConsumerName: "test"}
-	cfg.Logger = discardLogger()
+	cfg := bootstrap.ServiceConfig{Deps: bootstrap.Deps{Logger: discardLogger(), Telemetry: f.tel, Redis: rdb, Verifier: f.verifier}, Listener: f.lis, ConsumerName: "test"}
 	go func() { done <- run(ctx, cfg) }()
 	t.Cleanup(func() {
 		cancel()
@@ -68,12 +105,31 @@ func Start(t *testing.T, name string, rdb redis.UniversalClient, run func(ctx co
 			t.Errorf("%s: Run did not return after cancel", name)
 		}
 	})
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	return f.dial(t)
+}
+
+// Serve runs a grpcserver with the real interceptors (authentication,
+// validation, error contract) and the services register adds, on a
+// loopback listener until the test ends.
+func Serve(t *testing.T, name string, register func(s *grpc.Server)) *Running {
+	t.Helper()
+	f := newFixture(t, name)
+	srv, err := grpcserver.New(grpcserver.Config{Name: name, Logger: discardLogger(), Telemetry: f.tel, Verifier: f.verifier})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
-	return &Running{Conn: conn, signer: signer}
+	register(srv.GRPC())
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ctx, f.lis) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return f.dial(t)
+}
+
+// AsRole is a context carrying role's token (none for Anonymous).
+func (r *Running) AsRole(t *testing.T, role Role) context.Context {
+	t.Helper()
+	return r.As(t, role.Subject, role.Roles...)
 }
 
 // As returns a context carrying a token for subject with roles ("" for no

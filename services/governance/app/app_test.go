@@ -27,6 +27,10 @@ func TestSkeleton(t *testing.T) {
 	if _, err := c.ListTerms(ctx, &governancev1.ListTermsRequest{Parent: "branches/ai"}); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("without a token: %v, want UNAUTHENTICATED", err)
 	}
+	// GetBranch is public in the proto: no token needed, even unimplemented.
+	if _, err := c.GetBranch(ctx, &governancev1.GetBranchRequest{Name: "branches/ai"}); status.Code(err) != codes.Unimplemented {
+		t.Fatalf("public method without a token: %v, want UNIMPLEMENTED", err)
+	}
 	ctx = svc.Admin(t)
 	if _, err := c.ListTerms(ctx, &governancev1.ListTermsRequest{Parent: "branches/ai"}); status.Code(err) != codes.Unimplemented {
 		t.Fatalf("with a token: %v, want UNIMPLEMENTED", err)
