@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
 // response is a decoded REST response.
@@ -32,6 +34,10 @@ func (r response) errorBody(t *testing.T) map[string]any {
 	}
 	if int(e["code"].(float64)) != r.status || e["status"] == "" || e["message"] == "" {
 		t.Fatalf("error body does not match its status %d: %s", r.status, r.raw)
+	}
+	// Every error names a reason from the one ErrorReason enum.
+	if reason, _ := e["reason"].(string); apiv1.ErrorReason_value[reason] == 0 || e["domain"] != "chapterhouse" {
+		t.Fatalf("error reason %q (domain %v) is not a chapterhouse.api.v1.ErrorReason: %s", reason, e["domain"], r.raw)
 	}
 	return e
 }
@@ -111,6 +117,10 @@ func (c client) do(t *testing.T, method, path string, body any) response {
 		if err := json.Unmarshal(raw, &out.body); err != nil {
 			t.Fatalf("%s %s: response is not JSON: %v: %s", method, path, err, raw)
 		}
+	}
+	if out.status >= 400 {
+		// Every error, whatever produced it, has the documented body.
+		out.errorBody(t)
 	}
 	return out
 }

@@ -28,6 +28,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
 // Body is the top-level error document.
@@ -63,8 +66,8 @@ type Violation struct {
 
 // Reasons mapped to a more precise HTTP status than their gRPC code gives.
 var reasonStatus = map[string]int{
-	"IDEMPOTENCY_KEY_REUSED": http.StatusUnprocessableEntity,
-	"BODY_TOO_LARGE":         http.StatusRequestEntityTooLarge,
+	apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED.String(): http.StatusUnprocessableEntity,
+	apiv1.ErrorReason_BODY_TOO_LARGE.String():         http.StatusRequestEntityTooLarge,
 }
 
 // FromStatus builds the body for st.
@@ -127,14 +130,8 @@ func Write(w http.ResponseWriter, body Body) {
 }
 
 // WriteStatus writes a body for a gRPC code and message with a reason.
-func WriteStatus(w http.ResponseWriter, code codes.Code, reason, message string) {
-	st := status.New(code, message)
-	if reason != "" {
-		if withInfo, err := st.WithDetails(&errdetails.ErrorInfo{Reason: reason, Domain: "chapterhouse"}); err == nil {
-			st = withInfo
-		}
-	}
-	Write(w, FromStatus(st))
+func WriteStatus(w http.ResponseWriter, code codes.Code, reason apiv1.ErrorReason, message string) {
+	Write(w, FromStatus(status.Convert(apierr.New(code, reason, message, nil))))
 }
 
 // Handler is the grpc-gateway error handler.
@@ -143,13 +140,13 @@ func Handler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http
 	// A body cut off by the size limit surfaces from the JSON decoder as an
 	// INVALID_ARGUMENT; it is really 413.
 	if strings.Contains(st.Message(), "http: request body too large") {
-		WriteStatus(w, codes.InvalidArgument, "BODY_TOO_LARGE", "request body is larger than the gateway accepts")
+		WriteStatus(w, codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, "request body is larger than the gateway accepts")
 		return
 	}
 	if st.Code() == codes.InvalidArgument && len(st.Details()) == 0 {
 		// Bodies the gateway itself could not decode (malformed JSON,
 		// unknown fields, wrong types) arrive without details.
-		WriteStatus(w, codes.InvalidArgument, "MALFORMED_REQUEST", st.Message())
+		WriteStatus(w, codes.InvalidArgument, apiv1.ErrorReason_MALFORMED_REQUEST, st.Message())
 		return
 	}
 	Write(w, FromStatus(st))
@@ -159,12 +156,12 @@ func Handler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http
 func RoutingHandler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, httpStatus int) {
 	switch httpStatus {
 	case http.StatusMethodNotAllowed:
-		body := FromStatus(status.New(codes.Unimplemented, "method not allowed on this path"))
-		body.Error.Code, body.Error.Reason = http.StatusMethodNotAllowed, "METHOD_NOT_ALLOWED"
+		body := FromStatus(status.Convert(apierr.New(codes.Unimplemented, apiv1.ErrorReason_METHOD_NOT_ALLOWED, "method not allowed on this path", nil)))
+		body.Error.Code = http.StatusMethodNotAllowed
 		Write(w, body)
 	case http.StatusBadRequest:
-		WriteStatus(w, codes.InvalidArgument, "MALFORMED_REQUEST", "bad request")
+		WriteStatus(w, codes.InvalidArgument, apiv1.ErrorReason_MALFORMED_REQUEST, "bad request")
 	default:
-		WriteStatus(w, codes.NotFound, "NO_SUCH_PATH", "no such path")
+		WriteStatus(w, codes.NotFound, apiv1.ErrorReason_NO_SUCH_PATH, "no such path")
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	"github.com/tjsia/chapterhouse/platform/ids"
 )
 
@@ -41,7 +42,7 @@ func Recover(log *slog.Logger) func(http.Handler) http.Handler {
 						panic(v)
 					}
 					log.ErrorContext(r.Context(), "panic in gateway", "panic", v, "stack", string(debug.Stack()))
-					errorbody.WriteStatus(w, codes.Internal, "", "internal error")
+					errorbody.WriteStatus(w, codes.Internal, apiv1.ErrorReason_INTERNAL, "internal error")
 				}
 			}()
 			next.ServeHTTP(w, r)
@@ -79,7 +80,7 @@ func CORS(allowed []string) func(http.Handler) http.Handler {
 			preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 			if !ok {
 				if preflight {
-					errorbody.WriteStatus(w, codes.PermissionDenied, "CORS_ORIGIN_NOT_ALLOWED", "origin "+origin+" is not allowed")
+					errorbody.WriteStatus(w, codes.PermissionDenied, apiv1.ErrorReason_CORS_ORIGIN_NOT_ALLOWED, "origin "+origin+" is not allowed")
 					return
 				}
 				next.ServeHTTP(w, r)
@@ -105,7 +106,7 @@ func LimitBody(max int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > max {
-				errorbody.WriteStatus(w, codes.InvalidArgument, "BODY_TOO_LARGE", "request body is larger than "+strconv.FormatInt(max, 10)+" bytes")
+				errorbody.WriteStatus(w, codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, "request body is larger than "+strconv.FormatInt(max, 10)+" bytes")
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, max)

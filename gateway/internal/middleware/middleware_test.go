@@ -354,7 +354,8 @@ func TestRecover(t *testing.T) {
 		t.Fatalf("status = %d, want 500", rec.Code)
 	}
 	b := decodeBody(t, rec)
-	want := errorbody.Error{Code: 500, Status: "INTERNAL", Message: "internal error"}
+	want := errorbody.Error{Code: 500, Status: "INTERNAL", Message: "internal error", Reason: "INTERNAL", Domain: "chapterhouse"}
+	b.Error.Details = nil // the ErrorInfo detail repeats reason and domain
 	if !equalError(b.Error, want) {
 		t.Errorf("body = %+v, want %+v", b.Error, want)
 	}
