@@ -17,8 +17,8 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
-	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
 // RequestIDHeader carries the request id end to end.
