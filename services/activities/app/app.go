@@ -73,7 +73,17 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("activities: membership client: %w", err)
 	}
 	defer conn.Close()
-	svc := domain.NewService(store.New(cfg.Redis, cfg.Now), membership.New(conn, 3*time.Second),
+	st := store.New(cfg.Redis, cfg.Now)
+	for _, b := range cfg.Branches {
+		n, err := st.Reindex(ctx, b)
+		if err != nil {
+			return fmt.Errorf("activities: %w", err)
+		}
+		if n > 0 {
+			cfg.Logger.InfoContext(ctx, "rewrote activity index entries of the old form", "branch", b, "count", n)
+		}
+	}
+	svc := domain.NewService(st, membership.New(conn, 3*time.Second),
 		domain.Config{Branches: cfg.Branches, Now: cfg.Now, MinExchangeActivities: cfg.MinExchangeActivities})
 	// MemberTerminated arrives on each branch's membership stream, read
 	// from membership's Redis (its published contract, see

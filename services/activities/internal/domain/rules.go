@@ -30,6 +30,12 @@ const (
 // DefaultTimeZone is where the branch is.
 const DefaultTimeZone = "Asia/Shanghai"
 
+// MaxDuration bounds an activity's length. Any start time is accepted
+// (a record of a past activity may be entered, and one far ahead is
+// harmless), but a year typed wrong in one of the two times (1926 for 2026)
+// makes an activity of a century, which this refuses with a clear error.
+const MaxDuration = 366 * 24 * time.Hour
+
 // DefaultMinExchangeActivities is min_exchange_activities_per_year (A1).
 const DefaultMinExchangeActivities = 2
 
@@ -91,6 +97,9 @@ func ValidateActivity(a *activitiesv1.Activity) ([]apierr.FieldViolation, []apie
 	}
 	if start != nil && end != nil && !end.AsTime().After(start.AsTime()) {
 		v.add("activity.end_time", "must be after start_time")
+	}
+	if start != nil && end != nil && end.AsTime().Sub(start.AsTime()) > MaxDuration {
+		v.add("activity.end_time", "an activity lasts at most %d days; check the years of start_time and end_time", int(MaxDuration.Hours()/24))
 	}
 	if _, err := Location(a); err != nil {
 		v.add("activity.time_zone", "is not an IANA time zone")

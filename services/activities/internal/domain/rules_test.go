@@ -34,7 +34,14 @@ func TestValidateActivity(t *testing.T) {
 		{"end before start", activity(func(a *activitiesv1.Activity) { a.EndTime = timestamppb.New(base.Add(-time.Hour)) }), "activity.end_time", ""},
 		{"end equals start", activity(func(a *activitiesv1.Activity) { a.EndTime = a.StartTime }), "activity.end_time", ""},
 		{"no kind", activity(func(a *activitiesv1.Activity) { a.Kind = 0 }), "activity.kind", ""},
-		{"no kind", activity(func(a *activitiesv1.Activity) { a.Kind = 0 }), "activity.kind", ""},
+		{"a year long is fine", activity(func(a *activitiesv1.Activity) { a.EndTime = timestamppb.New(a.StartTime.AsTime().Add(MaxDuration)) }), "", ""},
+		{"a year typed wrong: a century long", activity(func(a *activitiesv1.Activity) {
+			a.StartTime = timestamppb.New(a.StartTime.AsTime().AddDate(-100, 0, 0))
+		}), "activity.end_time", ""},
+		{"before 1970 is a time like any other", activity(func(a *activitiesv1.Activity) {
+			a.StartTime, a.EndTime = timestamppb.New(time.Date(1926, 5, 4, 9, 0, 0, 0, time.UTC)), timestamppb.New(time.Date(1926, 5, 4, 12, 0, 0, 0, time.UTC))
+			a.RegistrationCloseTime = nil
+		}), "", ""},
 		{"no audience", activity(func(a *activitiesv1.Activity) { a.Audience = 0 }), "activity.audience", ""},
 		{"bad time zone", activity(func(a *activitiesv1.Activity) { a.TimeZone = "Mars/Olympus" }), "activity.time_zone", ""},
 		{"plain-http online link", activity(func(a *activitiesv1.Activity) { a.OnlineUrl = "http://meet.example.org/x" }), "activity.online_url", ""},

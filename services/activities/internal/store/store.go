@@ -78,8 +78,25 @@ func certKey(id string) string       { return redistx.Key(CertsTag, "cert", id) 
 func codeKey(code string) string     { return redistx.Key(CertsTag, "code", code) }
 func certByRegKey(reg string) string { return redistx.Key(CertsTag, "byreg", reg) }
 func certIndexKey() string           { return redistx.Key(CertsTag, "idx") }
+// indexMember orders a branch's activities by start time, then id. The
+// start is the Unix time in milliseconds with its sign bit flipped, as 16
+// hex digits: that sorts lexicographically exactly as the times do, for
+// every time a timestamp can hold (years 1 to 9999), before 1970
+// included. (A decimal "%013d" made times before 1970 and after 2286
+// unreadable: they vanished from every list, quota and cascade.)
 func indexMember(a *activitiesv1.Activity) string {
-	return fmt.Sprintf("%013d:%s", a.GetStartTime().AsTime().UnixMilli(), path.Base(a.GetName()))
+	return startKey(a.GetStartTime().AsTime()) + ":" + path.Base(a.GetName())
+}
+
+func startKey(t time.Time) string {
+	return fmt.Sprintf("%016x", uint64(t.UnixMilli())^(1<<63))
+}
+
+// indexedID is the activity id of an index member: what follows the first
+// colon (ids have none). It also reads members written before startKey.
+func indexedID(member string) string {
+	_, id, _ := strings.Cut(member, ":")
+	return id
 }
 
 func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
@@ -180,7 +197,7 @@ func (s *Store) fillCounts(ctx context.Context, branch string, acts []*activitie
 // ListActivities pages in start-time order.
 func (s *Store) ListActivities(ctx context.Context, branch, after string, size int, keep func(*activitiesv1.Activity) bool) (redistx.Page[*activitiesv1.Activity], error) {
 	page, err := redistx.ScanPage(ctx, s.client, indexKey(branch), after, size,
-		func(member string) string { return actKey(branch, member[14:]) },
+		func(member string) string { return actKey(branch, indexedID(member)) },
 		func() *activitiesv1.Activity { return &activitiesv1.Activity{} },
 		keep)
 	if err != nil {
@@ -398,4 +415,50 @@ func (s *Store) ApplySnapshot(ctx context.Context, branch string, snap *domain.S
 		}
 	}
 	return commit(ctx, s.client, tx)
+}
+
+// Reindex rewrites the branch's index members written before startKey
+// (decimal milliseconds, which sorted wrongly and lost times before 1970)
+// into the current form, so they sort by start time again and later
+// updates find them. It is idempotent and cheap when there is nothing to
+// do; the service runs it at start. It returns how many it rewrote.
+func (s *Store) Reindex(ctx context.Context, branch string) (int, error) {
+	members, err := s.client.ZRange(ctx, indexKey(branch), 0, -1).Result()
+	if err != nil {
+		return 0, fmt.Errorf("store: reindex %s: %w", branch, err)
+	}
+	done := 0
+	for _, m := range members {
+		start, id, _ := strings.Cut(m, ":")
+		if len(start) == 16 {
+			continue
+		}
+		for range 5 {
+			rec, err := redistx.Get(ctx, s.client, actKey(branch, id))
+			if errors.Is(err, redistx.ErrNotFound) {
+				break // the index entry of a record that is gone: leave it, ScanPage skips it
+			}
+			if err != nil {
+				return done, err
+			}
+			a := &activitiesv1.Activity{}
+			if err := proto.Unmarshal(rec.Data, a); err != nil {
+				return done, fmt.Errorf("store: reindex %s: %w", id, err)
+			}
+			// Only while the record is as read, so a concurrent update that
+			// moved the entry itself is not undone.
+			tx := newTx(BranchTag(branch)).ExpectEtag("etag", actKey(branch, id), rec.Etag).
+				ZRem(indexKey(branch), m).ZAdd(indexKey(branch), 0, indexMember(a))
+			err = commit(ctx, s.client, tx)
+			if errors.Is(err, domain.ErrStale) {
+				continue
+			}
+			if err != nil {
+				return done, err
+			}
+			done++
+			break
+		}
+	}
+	return done, nil
 }
