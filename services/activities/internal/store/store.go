@@ -78,6 +78,7 @@ func certKey(id string) string       { return redistx.Key(CertsTag, "cert", id) 
 func codeKey(code string) string     { return redistx.Key(CertsTag, "code", code) }
 func certByRegKey(reg string) string { return redistx.Key(CertsTag, "byreg", reg) }
 func certIndexKey() string           { return redistx.Key(CertsTag, "idx") }
+
 // indexMember orders a branch's activities by start time, then id. The
 // start is the Unix time in milliseconds with its sign bit flipped, as 16
 // hex digits: that sorts lexicographically exactly as the times do, for
