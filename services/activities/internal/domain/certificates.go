@@ -14,6 +14,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/retry"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -64,7 +65,9 @@ func (s *Service) IssueCertificate(ctx context.Context, p auth.Principal, req *a
 	if title == "" {
 		title = a.GetTitle()
 	}
-	for range 3 {
+	// A verification code that collides with another is drawn again.
+	var out *activitiesv1.Certificate
+	err = retry.Conflicts(ctx, IsStale, func() error {
 		now := s.now()
 		c := &activitiesv1.Certificate{
 			Name: "certificates/" + ids.New(now), Activity: a.GetName(), Registration: reg.GetName(), Person: reg.GetPerson(),
@@ -75,17 +78,19 @@ func (s *Service) IssueCertificate(ctx context.Context, p auth.Principal, req *a
 		ev := s.envelope(ctx, p, c.GetName())
 		ev.Payload = &eventsv1.Envelope_CertificateIssued{CertificateIssued: &eventsv1.CertificateIssued{Certificate: c}}
 		stored, err := s.repo.CreateCertificate(ctx, c, ev)
-		switch {
-		case errors.Is(err, ErrExists):
-			return stored, nil
-		case errors.Is(err, ErrStale):
-			continue // verification code collision: draw again
-		case err != nil:
-			return nil, err
+		if errors.Is(err, ErrExists) {
+			err = nil // one per registration: the existing certificate
 		}
-		return stored, nil
+		out = stored
+		return err
+	})
+	if errors.Is(err, retry.ErrExhausted) {
+		return nil, apierr.New(codes.Aborted, apiv1.ErrorReason_CODE_COLLISION, "could not draw a unique verification code; retry", nil)
 	}
-	return nil, apierr.New(codes.Aborted, apiv1.ErrorReason_CODE_COLLISION, "could not draw a unique verification code; retry", nil)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (s *Service) mayRead(ctx context.Context, p auth.Principal, c *activitiesv1.Certificate) bool {
@@ -181,22 +186,23 @@ func (s *Service) RevokeCertificate(ctx context.Context, p auth.Principal, req *
 	if err != nil {
 		return nil, err
 	}
-	for range 5 {
+	var out *activitiesv1.Certificate
+	err = retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() error {
 		cur, err := s.repo.GetCertificate(ctx, ids[0])
 		if err != nil {
-			return nil, notFound(err, req.GetName())
+			return notFound(err, req.GetName())
 		}
 		if !s.mayRead(ctx, p, cur) {
-			return nil, apierr.NotFound(req.GetName())
+			return apierr.NotFound(req.GetName())
 		}
 		if !p.IsAdmin() && p.Subject == cur.GetPerson() && !s.organises(ctx, p, cur) {
-			return nil, apierr.PermissionDenied("only admins and the activity's organisers may revoke a certificate")
+			return apierr.PermissionDenied("only admins and the activity's organisers may revoke a certificate")
 		}
 		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
-			return nil, apierr.EtagMismatch(req.GetName())
+			return apierr.EtagMismatch(req.GetName())
 		}
 		if cur.GetState() != activitiesv1.CertificateState_CERTIFICATE_STATE_VALID {
-			return nil, apierr.InvalidTransition(cur.GetName(), "revoke", cur.GetState().String())
+			return apierr.InvalidTransition(cur.GetName(), "revoke", cur.GetState().String())
 		}
 		now := s.now()
 		next := proto.Clone(cur).(*activitiesv1.Certificate)
@@ -204,15 +210,16 @@ func (s *Service) RevokeCertificate(ctx context.Context, p auth.Principal, req *
 		ev := s.envelope(ctx, p, next.GetName())
 		ev.Payload = &eventsv1.Envelope_CertificateRevoked{CertificateRevoked: &eventsv1.CertificateRevoked{Certificate: next, Reason: req.GetReason()}}
 		err = s.repo.SaveCertificate(ctx, next, cur.GetEtag(), ev)
-		if errors.Is(err, ErrStale) {
-			continue
-		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return next, nil
+		out = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, apierr.TooContended(req.GetName())
+	return out, nil
 }
 
 func (s *Service) organises(ctx context.Context, p auth.Principal, c *activitiesv1.Certificate) bool {

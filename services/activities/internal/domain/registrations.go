@@ -15,6 +15,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/retry"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -265,13 +266,14 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 	if err != nil {
 		return nil, err
 	}
-	for range 10 {
+	var out *activitiesv1.Registration
+	err = retry.Write(ctx, req.GetName(), "", IsStale, func() error {
 		snap, err := s.repo.Snapshot(ctx, branch, actID)
 		if err != nil {
-			return nil, notFound(err, req.GetName())
+			return notFound(err, req.GetName())
 		}
 		if !IsOrganiser(p, snap.Activity) {
-			return nil, apierr.PermissionDenied("only organisers may check people in")
+			return apierr.PermissionDenied("only organisers may check people in")
 		}
 		var cur *activitiesv1.Registration
 		for _, r := range snap.Registrations {
@@ -280,18 +282,18 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 			}
 		}
 		if cur == nil {
-			return nil, apierr.NotFound(req.GetName())
+			return apierr.NotFound(req.GetName())
 		}
 		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
-			return nil, apierr.EtagMismatch(req.GetName())
+			return apierr.EtagMismatch(req.GetName())
 		}
 		now := s.now()
 		if !CheckInWindow(snap.Activity, now) {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CHECK_IN_NOT_OPEN,
+			return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CHECK_IN_NOT_OPEN,
 				"check-in opens a day before the start of a published activity", map[string]string{"activity": snap.Activity.GetName()})
 		}
 		if cur.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED {
-			return nil, apierr.InvalidTransition(cur.GetName(), "checkIn", cur.GetState().String())
+			return apierr.InvalidTransition(cur.GetName(), "checkIn", cur.GetState().String())
 		}
 		next := proto.Clone(cur).(*activitiesv1.Registration)
 		next.State, next.CheckInTime = activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED, timestamppb.New(now)
@@ -299,15 +301,16 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 		ev := s.envelope(ctx, p, next.GetName())
 		ev.Payload = &eventsv1.Envelope_RegistrationCheckedIn{RegistrationCheckedIn: &eventsv1.RegistrationCheckedIn{Registration: next}}
 		err = s.repo.ApplySnapshot(ctx, branch, snap, nil, []*activitiesv1.Registration{next}, ev)
-		if errors.Is(err, ErrStale) {
-			continue
-		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return next, nil
+		out = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, apierr.TooContended(req.GetName())
+	return out, nil
 }
 
 // HandleEvent reacts to membership events. MemberTerminated cancels the

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 
-	"github.com/tjsia/chapterhouse/platform/redistx"
+	"github.com/tjsia/chapterhouse/platform/page"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 )
@@ -19,6 +19,9 @@ var (
 	ErrExists = errors.New("exists")
 )
 
+// IsStale reports a write that lost its race (ErrStale).
+func IsStale(err error) bool { return errors.Is(err, ErrStale) }
+
 // RegisterRefusal explains why the register script refused.
 type RegisterRefusal struct {
 	// Reason: "STATE" (activity not PUBLISHED), "NOT_OPEN", "CLOSED".
@@ -28,11 +31,6 @@ type RegisterRefusal struct {
 }
 
 func (r *RegisterRefusal) Error() string { return "registration refused: " + r.Reason + " " + r.Detail }
-
-// RegChange is one registration's new state in a bulk change.
-type RegChange struct {
-	Registration *activitiesv1.Registration
-}
 
 // Snapshot is an activity with every registration, as of version Ver.
 type Snapshot struct {
@@ -47,7 +45,7 @@ type Snapshot struct {
 type Repository interface {
 	CreateActivity(ctx context.Context, branch string, a *activitiesv1.Activity, ev *eventsv1.Envelope) error
 	GetActivity(ctx context.Context, branch, id string) (*activitiesv1.Activity, error)
-	ListActivities(ctx context.Context, branch, after string, size int, keep func(*activitiesv1.Activity) bool) (redistx.Page[*activitiesv1.Activity], error)
+	ListActivities(ctx context.Context, branch, after string, size int, keep func(*activitiesv1.Activity) bool) (page.Page[*activitiesv1.Activity], error)
 	// SaveActivity replaces prev by a, if the stored activity is still prev;
 	// for changes that do not touch registrations.
 	SaveActivity(ctx context.Context, branch string, a, prev *activitiesv1.Activity, evs ...*eventsv1.Envelope) error
@@ -74,5 +72,5 @@ type Repository interface {
 	GetCertificate(ctx context.Context, id string) (*activitiesv1.Certificate, error)
 	CertificateByCode(ctx context.Context, code string) (*activitiesv1.Certificate, error)
 	SaveCertificate(ctx context.Context, c *activitiesv1.Certificate, prevEtag string, ev *eventsv1.Envelope) error
-	ListCertificates(ctx context.Context, after string, size int, keep func(*activitiesv1.Certificate) bool) (redistx.Page[*activitiesv1.Certificate], error)
+	ListCertificates(ctx context.Context, after string, size int, keep func(*activitiesv1.Certificate) bool) (page.Page[*activitiesv1.Certificate], error)
 }

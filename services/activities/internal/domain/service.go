@@ -22,6 +22,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
+	"github.com/tjsia/chapterhouse/platform/retry"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -285,34 +286,35 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: "unknown or non-updatable field " + path})
 		}
 	}
-	for range 10 {
+	var out *activitiesv1.Activity
+	err = retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() error {
 		snap, err := s.repo.Snapshot(ctx, branch, id)
 		if err != nil {
-			return nil, notFound(err, patch.GetName())
+			return notFound(err, patch.GetName())
 		}
 		cur := snap.Activity
 		if !IsOrganiser(p, cur) {
 			if isPublic(cur) {
-				return nil, apierr.PermissionDenied("only organisers may update an activity")
+				return apierr.PermissionDenied("only organisers may update an activity")
 			}
-			return nil, apierr.NotFound(patch.GetName())
+			return apierr.NotFound(patch.GetName())
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
-			return nil, apierr.EtagMismatch(cur.GetName())
+			return apierr.EtagMismatch(cur.GetName())
 		}
 		switch cur.GetState() {
 		case activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT:
 		case activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED:
 			for _, path := range paths {
 				if !slices.Contains(updatableWhenPublished, path) && mask.GetPaths()[0] != "*" {
-					return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: path + " is fixed once published"})
+					return apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: path + " is fixed once published"})
 				}
 			}
 			if mask.GetPaths()[0] == "*" {
 				paths = updatableWhenPublished
 			}
 		default:
-			return nil, apierr.InvalidTransition(cur.GetName(), "update", cur.GetState().String())
+			return apierr.InvalidTransition(cur.GetName(), "update", cur.GetState().String())
 		}
 		next := proto.Clone(cur).(*activitiesv1.Activity)
 		src := patch.ProtoReflect()
@@ -330,16 +332,16 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 		}
 		fields, charter := ValidateActivity(next)
 		if len(fields) > 0 {
-			return nil, apierr.InvalidArgument(fields...)
+			return apierr.InvalidArgument(fields...)
 		}
 		if len(charter) > 0 {
-			return nil, apierr.Charter(charter)
+			return apierr.Charter(charter)
 		}
 		now := s.now()
 		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
 		capacity, confirmed := int(next.GetCapacity()), int(cur.GetConfirmedCount())
 		if capacity != 0 && capacity < confirmed {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CAPACITY_BELOW_CONFIRMED,
+			return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CAPACITY_BELOW_CONFIRMED,
 				fmt.Sprintf("capacity %d is below the %d confirmed registrations", capacity, confirmed), nil)
 		}
 		var changes []*activitiesv1.Registration
@@ -369,19 +371,17 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 			evs = append(evs, ev)
 		}
 		err = s.repo.ApplySnapshot(ctx, branch, snap, next, changes, evs...)
-		if errors.Is(err, ErrStale) {
-			if patch.GetEtag() != "" {
-				return nil, apierr.EtagMismatch(cur.GetName())
-			}
-			continue
-		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		next.ConfirmedCount, next.WaitlistCount = int32(confirmed+len(changes)), int32(len(snap.Waitlist)-len(changes))
-		return next, nil
+		out = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, apierr.TooContended(patch.GetName())
+	return out, nil
 }
 
 // PublishActivity: DRAFT → PUBLISHED. Organisers.
@@ -407,41 +407,40 @@ func (s *Service) transition(ctx context.Context, p auth.Principal, name, etag, 
 	if err != nil {
 		return nil, err
 	}
-	for range 5 {
+	var out *activitiesv1.Activity
+	err = retry.Write(ctx, name, etag, IsStale, func() error {
 		cur, err := s.repo.GetActivity(ctx, branch, id)
 		if err != nil {
-			return nil, notFound(err, name)
+			return notFound(err, name)
 		}
 		if !IsOrganiser(p, cur) {
 			if isPublic(cur) {
-				return nil, apierr.PermissionDenied("only organisers may " + action + " an activity")
+				return apierr.PermissionDenied("only organisers may " + action + " an activity")
 			}
-			return nil, apierr.NotFound(name)
+			return apierr.NotFound(name)
 		}
 		if etag != "" && etag != cur.GetEtag() {
-			return nil, apierr.EtagMismatch(name)
+			return apierr.EtagMismatch(name)
 		}
 		next := proto.Clone(cur).(*activitiesv1.Activity)
 		now := s.now()
 		if err := apply(next, now); err != nil {
-			return nil, err
+			return err
 		}
 		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
 		ev := s.envelope(ctx, p, next.GetName())
 		payload(ev, next)
 		err = s.repo.SaveActivity(ctx, branch, next, cur, ev)
-		if errors.Is(err, ErrStale) {
-			if etag != "" {
-				return nil, apierr.EtagMismatch(name)
-			}
-			continue
-		}
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return next, nil
+		out = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, apierr.TooContended(name)
+	return out, nil
 }
 
 // CancelActivity: DRAFT or PUBLISHED → CANCELLED, cancelling every open
@@ -472,23 +471,24 @@ func (s *Service) closeActivity(ctx context.Context, p auth.Principal, name, eta
 	if err != nil {
 		return nil, err
 	}
-	for range 10 {
+	var out *activitiesv1.Activity
+	err = retry.Write(ctx, name, etag, IsStale, func() error {
 		snap, err := s.repo.Snapshot(ctx, branch, id)
 		if err != nil {
-			return nil, notFound(err, name)
+			return notFound(err, name)
 		}
 		cur := snap.Activity
 		if !IsOrganiser(p, cur) {
 			if isPublic(cur) {
-				return nil, apierr.PermissionDenied("only organisers may " + action + " an activity")
+				return apierr.PermissionDenied("only organisers may " + action + " an activity")
 			}
-			return nil, apierr.NotFound(name)
+			return apierr.NotFound(name)
 		}
 		if etag != "" && etag != cur.GetEtag() {
-			return nil, apierr.EtagMismatch(name)
+			return apierr.EtagMismatch(name)
 		}
 		if err := check(cur); err != nil {
-			return nil, err
+			return err
 		}
 		now := s.now()
 		next := proto.Clone(cur).(*activitiesv1.Activity)
@@ -529,19 +529,17 @@ func (s *Service) closeActivity(ctx context.Context, p auth.Principal, name, eta
 		}
 		evs = append([]*eventsv1.Envelope{ev}, evs...)
 		err = s.repo.ApplySnapshot(ctx, branch, snap, next, changes, evs...)
-		if errors.Is(err, ErrStale) {
-			if etag != "" {
-				return nil, apierr.EtagMismatch(name)
-			}
-			continue
-		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		next.ConfirmedCount, next.WaitlistCount = int32(attended+noShow), 0
-		return next, nil
+		out = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return nil, apierr.TooContended(name)
+	return out, nil
 }
 
 // randomCode draws a 12-character verification code.

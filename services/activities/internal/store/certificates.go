@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -98,7 +99,7 @@ func (s *Store) SaveCertificate(ctx context.Context, c *activitiesv1.Certificate
 }
 
 // ListCertificates pages in issue order.
-func (s *Store) ListCertificates(ctx context.Context, after string, size int, keep func(*activitiesv1.Certificate) bool) (redistx.Page[*activitiesv1.Certificate], error) {
+func (s *Store) ListCertificates(ctx context.Context, after string, size int, keep func(*activitiesv1.Certificate) bool) (page.Page[*activitiesv1.Certificate], error) {
 	return redistx.ScanPage(ctx, s.client, certIndexKey(), after, size, certKey,
 		func() *activitiesv1.Certificate { return &activitiesv1.Certificate{} }, keep)
 }

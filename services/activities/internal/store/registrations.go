@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/redistx"
+	"github.com/tjsia/chapterhouse/platform/retry"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 
@@ -138,14 +140,21 @@ redis.call('SET', KEYS[6], '1', 'EX', 86400)
 return {'OK', head}
 `)
 
+// errHeadMoved: the waitlist's head changed between reading it and the
+// cancel script.
+var errHeadMoved = errors.New("store: waitlist head moved")
+
 // CancelRegistration cancels and promotes atomically.
 func (s *Store) CancelRegistration(ctx context.Context, branch, activityID, person, reason, clientEtag string,
 	mkEvents func(cancelled, promoted *activitiesv1.Registration) []*eventsv1.Envelope) (*activitiesv1.Registration, *activitiesv1.Registration, error) {
 	marker := redistx.Key(BranchTag(branch), "tx", ids.Random())
-	for range 20 {
+	// The events were built for the waitlist head that was read; when the
+	// queue moved before the script ran, read it again.
+	var outCancelled, outPromoted *activitiesv1.Registration
+	err := retry.Conflicts(ctx, func(err error) bool { return errors.Is(err, errHeadMoved) }, func() error {
 		cur, err := s.GetRegistration(ctx, branch, activityID, person)
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		now := s.now()
 		cancelled := proto.Clone(cur).(*activitiesv1.Registration)
@@ -157,13 +166,13 @@ func (s *Store) CancelRegistration(ctx context.Context, branch, activityID, pers
 		if cur.GetState() == activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED {
 			h, err := s.client.ZRange(ctx, waitKey(branch, activityID), 0, 0).Result()
 			if err != nil {
-				return nil, nil, fmt.Errorf("store: waitlist head: %w", err)
+				return fmt.Errorf("store: waitlist head: %w", err)
 			}
 			if len(h) > 0 {
 				head = h[0]
 				hr, err := s.GetRegistration(ctx, branch, activityID, head)
 				if err != nil {
-					return nil, nil, err
+					return err
 				}
 				promoted = proto.Clone(hr).(*activitiesv1.Registration)
 				promoted.State, promoted.WaitlistPosition = activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED, 0
@@ -173,12 +182,12 @@ func (s *Store) CancelRegistration(ctx context.Context, branch, activityID, pers
 		evs := mkEvents(cancelled, promoted)
 		cancelBytes, err := envBytes(evs[0])
 		if err != nil {
-			return nil, nil, err
+			return err
 		}
 		promoteBytes, promoteID := "", ""
 		if promoted != nil {
 			if promoteBytes, err = envBytes(evs[1]); err != nil {
-				return nil, nil, err
+				return err
 			}
 			promoteID = evs[1].GetId()
 		}
@@ -188,20 +197,25 @@ func (s *Store) CancelRegistration(ctx context.Context, branch, activityID, pers
 		res, err := cancelScript.Run(ctx, s.client, keys, person, now.UnixMilli(), reason, clientEtag, cancelled.GetEtag(),
 			head, promoted.GetEtag(), cancelBytes, evs[0].GetId(), promoteBytes, promoteID).StringSlice()
 		if err != nil {
-			return nil, nil, fmt.Errorf("store: cancel registration: %w", err)
+			return fmt.Errorf("store: cancel registration: %w", err)
 		}
 		switch res[0] {
 		case "OK", "DUP":
-			return cancelled, promoted, nil
+			outCancelled, outPromoted = cancelled, promoted
+			return nil
 		case "RETRY":
-			continue
+			return errHeadMoved
 		case "ETAG":
-			return nil, nil, domain.ErrStale
+			return domain.ErrStale
 		case "NOREG":
-			return nil, nil, domain.ErrNotFound
+			return domain.ErrNotFound
 		default:
-			return cur, nil, &domain.RegisterRefusal{Reason: res[0], Detail: res[1]}
+			outCancelled = cur
+			return &domain.RegisterRefusal{Reason: res[0], Detail: res[1]}
 		}
+	})
+	if errors.Is(err, retry.ErrExhausted) {
+		return nil, nil, domain.ErrStale
 	}
-	return nil, nil, domain.ErrStale
+	return outCancelled, outPromoted, err
 }

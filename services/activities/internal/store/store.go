@@ -35,7 +35,9 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/redistx"
+	"github.com/tjsia/chapterhouse/platform/retry"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 
@@ -196,7 +198,7 @@ func (s *Store) fillCounts(ctx context.Context, branch string, acts []*activitie
 }
 
 // ListActivities pages in start-time order.
-func (s *Store) ListActivities(ctx context.Context, branch, after string, size int, keep func(*activitiesv1.Activity) bool) (redistx.Page[*activitiesv1.Activity], error) {
+func (s *Store) ListActivities(ctx context.Context, branch, after string, size int, keep func(*activitiesv1.Activity) bool) (page.Page[*activitiesv1.Activity], error) {
 	page, err := redistx.ScanPage(ctx, s.client, indexKey(branch), after, size,
 		func(member string) string { return actKey(branch, indexedID(member)) },
 		func() *activitiesv1.Activity { return &activitiesv1.Activity{} },
@@ -318,14 +320,15 @@ func (s *Store) Snapshot(ctx context.Context, branch, id string) (*domain.Snapsh
 	if err != nil {
 		return nil, err
 	}
-	for range 10 {
+	var out *domain.Snapshot
+	err = retry.Conflicts(ctx, domain.IsStale, func() error {
 		pipe := s.client.TxPipeline()
 		ver := pipe.HGet(ctx, gateKey(branch, id), "ver")
 		conf := pipe.HGet(ctx, gateKey(branch, id), "conf")
 		people := pipe.ZRange(ctx, regsKey(branch, id), 0, -1)
 		wait := pipe.ZRange(ctx, waitKey(branch, id), 0, -1)
 		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("store: snapshot: %w", err)
+			return fmt.Errorf("store: snapshot: %w", err)
 		}
 		regPipe := s.client.TxPipeline()
 		verAgain := regPipe.HGet(ctx, gateKey(branch, id), "ver")
@@ -334,10 +337,10 @@ func (s *Store) Snapshot(ctx context.Context, branch, id string) (*domain.Snapsh
 			hashes[i] = regPipe.HGetAll(ctx, regKey(branch, id, p))
 		}
 		if _, err := regPipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("store: snapshot: %w", err)
+			return fmt.Errorf("store: snapshot: %w", err)
 		}
 		if verAgain.Val() != ver.Val() {
-			continue // registrations moved between the two reads
+			return domain.ErrStale // registrations moved between the two reads
 		}
 		positions := map[string]int32{}
 		for i, p := range wait.Val() {
@@ -351,14 +354,18 @@ func (s *Store) Snapshot(ctx context.Context, branch, id string) (*domain.Snapsh
 		for _, h := range hashes {
 			r, err := decodeRegistration(h.Val())
 			if err != nil {
-				return nil, err
+				return err
 			}
 			r.WaitlistPosition = positions[path.Base(r.GetName())]
 			snap.Registrations = append(snap.Registrations, r)
 		}
-		return snap, nil
+		out = snap
+		return nil
+	})
+	if errors.Is(err, retry.ErrExhausted) {
+		return nil, domain.ErrStale
 	}
-	return nil, domain.ErrStale
+	return out, err
 }
 
 // ApplySnapshot writes a bulk change if no registration moved since snap.
@@ -434,31 +441,30 @@ func (s *Store) Reindex(ctx context.Context, branch string) (int, error) {
 		if len(start) == 16 {
 			continue
 		}
-		for range 5 {
+		err := retry.Conflicts(ctx, domain.IsStale, func() error {
 			rec, err := redistx.Get(ctx, s.client, actKey(branch, id))
 			if errors.Is(err, redistx.ErrNotFound) {
-				break // the index entry of a record that is gone: leave it, ScanPage skips it
+				return nil // the index entry of a record that is gone: leave it, ScanPage skips it
 			}
 			if err != nil {
-				return done, err
+				return err
 			}
 			a := &activitiesv1.Activity{}
 			if err := proto.Unmarshal(rec.Data, a); err != nil {
-				return done, fmt.Errorf("store: reindex %s: %w", id, err)
+				return fmt.Errorf("decode: %w", err)
 			}
 			// Only while the record is as read, so a concurrent update that
 			// moved the entry itself is not undone.
 			tx := newTx(BranchTag(branch)).ExpectEtag("etag", actKey(branch, id), rec.Etag).
 				ZRem(indexKey(branch), m).ZAdd(indexKey(branch), 0, indexMember(a))
-			err = commit(ctx, s.client, tx)
-			if errors.Is(err, domain.ErrStale) {
-				continue
-			}
-			if err != nil {
-				return done, err
+			if err := commit(ctx, s.client, tx); err != nil {
+				return err
 			}
 			done++
-			break
+			return nil
+		})
+		if err != nil {
+			return done, fmt.Errorf("store: reindex %s: %w", id, err)
 		}
 	}
 	return done, nil

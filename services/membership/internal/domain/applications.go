@@ -13,6 +13,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -174,7 +175,7 @@ func (s *Service) decideApplication(ctx context.Context, name, clientEtag string
 	}
 	var out *membershipv1.Application
 	load := func() (*membershipv1.Application, error) { return s.repo.GetApplication(ctx, branch, id) }
-	err = mutate(name, clientEtag, load, authorize, func(cur *membershipv1.Application) error {
+	err = mutate(ctx, name, clientEtag, load, authorize, func(cur *membershipv1.Application) error {
 		next, err := decide(cur, branch)
 		if err != nil {
 			return err
@@ -307,7 +308,7 @@ func (s *Service) syncWithGeneralMembership(ctx context.Context, branch, orgName
 		return nil, err
 	}
 	var out *membershipv1.Application
-	err = withRetry(orgName, "", func() error {
+	err = retry.Write(ctx, orgName, "", isStale, func() error {
 		org, err := s.repo.GetOrganization(ctx, orgID)
 		if err != nil {
 			return err

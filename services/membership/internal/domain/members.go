@@ -77,7 +77,7 @@ func (s *Service) changeMember(ctx context.Context, name, clientEtag string, aut
 	}
 	var out *membershipv1.Member
 	load := func() (*membershipv1.Member, error) { return s.repo.GetMember(ctx, branch, id) }
-	err = mutate(name, clientEtag, load, authorize, func(cur *membershipv1.Member) error {
+	err = mutate(ctx, name, clientEtag, load, authorize, func(cur *membershipv1.Member) error {
 		next, err := change(cur, branch)
 		if err != nil {
 			return err

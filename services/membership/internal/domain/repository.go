@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"errors"
+	"github.com/tjsia/chapterhouse/platform/page"
 
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -25,13 +26,6 @@ type ConflictError struct {
 
 func (e *ConflictError) Error() string { return "conflict on " + e.Claim + " with " + e.Owner }
 
-// Page is one page of a listing.
-type Page[T any] struct {
-	Items []T
-	// Next is the key to continue after; "" on the last page.
-	Next string
-}
-
 // MemberIndexChange says how a member write changes the member indexes.
 type MemberIndexChange struct {
 	// ReleaseSubject frees the one-membership claim (on termination).
@@ -46,12 +40,12 @@ type Repository interface {
 	CreateOrganization(ctx context.Context, org *membershipv1.Organization, ev *eventsv1.Envelope) error
 	GetOrganization(ctx context.Context, id string) (*membershipv1.Organization, error)
 	UpdateOrganization(ctx context.Context, org *membershipv1.Organization, prevEtag string, ev *eventsv1.Envelope) error
-	ListOrganizations(ctx context.Context, after string, size int) (Page[*membershipv1.Organization], error)
+	ListOrganizations(ctx context.Context, after string, size int) (page.Page[*membershipv1.Organization], error)
 
 	CreatePerson(ctx context.Context, p *membershipv1.Person, ev *eventsv1.Envelope) error
 	GetPerson(ctx context.Context, id string) (*membershipv1.Person, error)
 	UpdatePerson(ctx context.Context, p *membershipv1.Person, prevEtag, prevOrganization string, ev *eventsv1.Envelope) error
-	ListPeople(ctx context.Context, organization, after string, size int) (Page[*membershipv1.Person], error)
+	ListPeople(ctx context.Context, organization, after string, size int) (page.Page[*membershipv1.Person], error)
 
 	// CreateApplication claims the applicant's one open application and
 	// fails with ConflictError when it is taken, or when the applicant is
@@ -62,13 +56,13 @@ type Repository interface {
 	SaveApplication(ctx context.Context, branch string, app *membershipv1.Application, prevEtag, applicant string, closed bool, events ...*eventsv1.Envelope) error
 	// ApproveApplication closes app and creates member in one step.
 	ApproveApplication(ctx context.Context, branch string, app *membershipv1.Application, prevEtag, applicant string, member *membershipv1.Member, events ...*eventsv1.Envelope) error
-	ListApplications(ctx context.Context, branch string, state membershipv1.ApplicationState, after string, size int) (Page[*membershipv1.Application], error)
+	ListApplications(ctx context.Context, branch string, state membershipv1.ApplicationState, after string, size int) (page.Page[*membershipv1.Application], error)
 	// OpenApplication returns the id of applicant's open application, or "".
 	OpenApplication(ctx context.Context, branch, applicant string) (string, error)
 
 	GetMember(ctx context.Context, branch, id string) (*membershipv1.Member, error)
 	SaveMember(ctx context.Context, branch string, m *membershipv1.Member, prevEtag string, change MemberIndexChange, events ...*eventsv1.Envelope) error
-	ListMembers(ctx context.Context, branch string, filter MemberFilter, after string, size int) (Page[*membershipv1.Member], error)
+	ListMembers(ctx context.Context, branch string, filter MemberFilter, after string, size int) (page.Page[*membershipv1.Member], error)
 }
 
 // MemberFilter narrows ListMembers; empty fields match everything.

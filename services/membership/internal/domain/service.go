@@ -18,6 +18,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
+	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -61,22 +62,7 @@ func (s *Service) envelope(ctx context.Context, p auth.Principal, subject string
 	return events.NewEnvelope(ctx, Source, subject, p.Subject, s.now())
 }
 
-// withRetry reruns an optimistic read-modify-write when the record changed
-// underneath it, unless the client pinned an etag: then the change is the
-// client's conflict to resolve.
-func withRetry(name, clientEtag string, fn func() error) error {
-	var err error
-	for range 5 {
-		err = fn()
-		if !errors.Is(err, ErrStale) {
-			return err
-		}
-		if clientEtag != "" {
-			return apierr.EtagMismatch(name)
-		}
-	}
-	return apierr.TooContended(name)
-}
+func isStale(err error) bool { return errors.Is(err, ErrStale) }
 
 type etagged interface{ GetEtag() string }
 
@@ -85,8 +71,8 @@ type etagged interface{ GetEtag() string }
 // not act learns nothing, not even that the record changed), check the
 // client's etag, then apply. It is retried when the record changed
 // underneath, unless the client pinned an etag.
-func mutate[T etagged](name, clientEtag string, load func() (T, error), authorize func(T) error, apply func(T) error) error {
-	return withRetry(name, clientEtag, func() error {
+func mutate[T etagged](ctx context.Context, name, clientEtag string, load func() (T, error), authorize func(T) error, apply func(T) error) error {
+	return retry.Write(ctx, name, clientEtag, isStale, func() error {
 		cur, err := load()
 		if err != nil {
 			return notFound(err, name)
@@ -201,7 +187,7 @@ func (s *Service) UpdateOrganization(ctx context.Context, p auth.Principal, patc
 	}
 	var out *membershipv1.Organization
 	load := func() (*membershipv1.Organization, error) { return s.repo.GetOrganization(ctx, id) }
-	err = mutate(patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Organization) error {
+	err = mutate(ctx, patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Organization) error {
 		next := proto.Clone(cur).(*membershipv1.Organization)
 		for _, path := range paths {
 			switch path {
@@ -243,7 +229,7 @@ func (s *Service) SetGeneralMembership(ctx context.Context, p auth.Principal, re
 	}
 	var out *membershipv1.Organization
 	load := func() (*membershipv1.Organization, error) { return s.repo.GetOrganization(ctx, id) }
-	err = mutate(req.GetName(), req.GetEtag(), load, nil, func(cur *membershipv1.Organization) error {
+	err = mutate(ctx, req.GetName(), req.GetEtag(), load, nil, func(cur *membershipv1.Organization) error {
 		if cur.GetGeneralMembershipState() == req.GetState() {
 			out = cur
 			return nil
@@ -394,7 +380,7 @@ func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, patch *mem
 	}
 	var out *membershipv1.Person
 	load := func() (*membershipv1.Person, error) { return s.repo.GetPerson(ctx, id) }
-	err = mutate(patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Person) error {
+	err = mutate(ctx, patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Person) error {
 		next := proto.Clone(cur).(*membershipv1.Person)
 		for _, path := range paths {
 			switch path {

@@ -7,6 +7,7 @@ import (
 	"path"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -102,12 +103,12 @@ func (s *Store) ApproveApplication(ctx context.Context, branch string, app *memb
 }
 
 // ListApplications pages in creation order, optionally by state.
-func (s *Store) ListApplications(ctx context.Context, branch string, state membershipv1.ApplicationState, after string, size int) (domain.Page[*membershipv1.Application], error) {
+func (s *Store) ListApplications(ctx context.Context, branch string, state membershipv1.ApplicationState, after string, size int) (page.Page[*membershipv1.Application], error) {
 	var keep func(*membershipv1.Application) bool
 	if state != membershipv1.ApplicationState_APPLICATION_STATE_UNSPECIFIED {
 		keep = func(a *membershipv1.Application) bool { return a.GetState() == state }
 	}
-	return scan(ctx, s.client, appIndexKey(branch), after, size,
+	return redistx.ScanPage(ctx, s.client, appIndexKey(branch), after, size,
 		func(id string) string { return appKey(branch, id) },
 		func() *membershipv1.Application { return &membershipv1.Application{} }, keep)
 }
@@ -154,7 +155,7 @@ func (s *Store) SaveMember(ctx context.Context, branch string, m *membershipv1.M
 
 // ListMembers pages through members. A person or organisation filter reads
 // a small index instead of the whole register.
-func (s *Store) ListMembers(ctx context.Context, branch string, f domain.MemberFilter, after string, size int) (domain.Page[*membershipv1.Member], error) {
+func (s *Store) ListMembers(ctx context.Context, branch string, f domain.MemberFilter, after string, size int) (page.Page[*membershipv1.Member], error) {
 	index := memberIndexKey(branch)
 	if f.Person != "" {
 		index = byPersonKey(branch, f.Person)
@@ -164,7 +165,7 @@ func (s *Store) ListMembers(ctx context.Context, branch string, f domain.MemberF
 			(f.Person == "" || m.GetPerson() == f.Person) &&
 			(f.Organization == "" || m.GetOrganization() == f.Organization)
 	}
-	return scan(ctx, s.client, index, after, size,
+	return redistx.ScanPage(ctx, s.client, index, after, size,
 		func(id string) string { return memberKey(branch, id) },
 		func() *membershipv1.Member { return &membershipv1.Member{} }, keep)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path"
 
+	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -56,8 +57,8 @@ func (s *Store) UpdateOrganization(ctx context.Context, org *membershipv1.Organi
 }
 
 // ListOrganizations pages in creation order.
-func (s *Store) ListOrganizations(ctx context.Context, after string, size int) (domain.Page[*membershipv1.Organization], error) {
-	return scan(ctx, s.client, orgIndexKey(), after, size, orgKey,
+func (s *Store) ListOrganizations(ctx context.Context, after string, size int) (page.Page[*membershipv1.Organization], error) {
+	return redistx.ScanPage(ctx, s.client, orgIndexKey(), after, size, orgKey,
 		func() *membershipv1.Organization { return &membershipv1.Organization{} }, nil)
 }
 
@@ -110,11 +111,11 @@ func (s *Store) UpdatePerson(ctx context.Context, p *membershipv1.Person, prevEt
 }
 
 // ListPeople pages in creation order, optionally within one organisation.
-func (s *Store) ListPeople(ctx context.Context, organization, after string, size int) (domain.Page[*membershipv1.Person], error) {
+func (s *Store) ListPeople(ctx context.Context, organization, after string, size int) (page.Page[*membershipv1.Person], error) {
 	index := peopleIndexKey()
 	if organization != "" {
 		index = peopleByOrgKey(organization)
 	}
-	return scan(ctx, s.client, index, after, size, personKey,
+	return redistx.ScanPage(ctx, s.client, index, after, size, personKey,
 		func() *membershipv1.Person { return &membershipv1.Person{} }, nil)
 }

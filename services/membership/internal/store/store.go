@@ -93,10 +93,3 @@ func get[T proto.Message](ctx context.Context, client redis.Cmdable, key string,
 	}
 	return msg, nil
 }
-
-// scan pages through an index; see redistx.ScanPage.
-func scan[T proto.Message](ctx context.Context, client redis.Cmdable, index, after string, size int,
-	keyOf func(id string) string, newMsg func() T, keep func(T) bool) (domain.Page[T], error) {
-	page, err := redistx.ScanPage(ctx, client, index, after, size, keyOf, newMsg, keep)
-	return domain.Page[T]{Items: page.Items, Next: page.Next}, err
-}
