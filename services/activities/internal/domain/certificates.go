@@ -2,7 +2,9 @@ package domain
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"math/big"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -229,4 +231,14 @@ func (s *Service) organises(ctx context.Context, p auth.Principal, c *activities
 	}
 	a, err := s.repo.GetActivity(ctx, ids[0], ids[1])
 	return err == nil && IsOrganiser(p, a)
+}
+
+// randomCode draws a 12-character verification code.
+func randomCode() string {
+	b := make([]byte, 12)
+	for i := range b {
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(VerificationAlphabet))))
+		b[i] = VerificationAlphabet[n.Int64()]
+	}
+	return string(b)
 }

@@ -1,0 +1,255 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/retry"
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+)
+
+// CreateActivity creates a DRAFT. Admins.
+func (s *Service) CreateActivity(ctx context.Context, p auth.Principal, parent string, in *activitiesv1.Activity, activityID string) (*activitiesv1.Activity, error) {
+	if !p.IsAdmin() {
+		return nil, apierr.PermissionDenied("only admins may create activities")
+	}
+	branch, err := s.branch(parent)
+	if err != nil {
+		return nil, err
+	}
+	a := proto.Clone(in).(*activitiesv1.Activity)
+	if a.GetTimeZone() == "" {
+		a.TimeZone = DefaultTimeZone
+	}
+	if a.GetOrganizer() == "" {
+		a.Organizer = p.Subject
+	}
+	fields, charter := ValidateActivity(a)
+	if len(fields) > 0 {
+		return nil, apierr.InvalidArgument(fields...)
+	}
+	if len(charter) > 0 {
+		return nil, apierr.Charter(charter)
+	}
+	now := s.now()
+	if activityID == "" {
+		activityID = ids.New(now)
+	}
+	a.Name = fmt.Sprintf("branches/%s/activities/%s", branch, activityID)
+	a.State = activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT
+	a.Creator, a.CancelReason = p.Subject, ""
+	a.CreateTime, a.UpdateTime, a.PublishTime, a.CloseTime = timestamppb.New(now), timestamppb.New(now), nil, nil
+	a.ConfirmedCount, a.WaitlistCount, a.Etag = 0, 0, newEtag()
+	// The created event is the publish: a draft is not news.
+	err = s.repo.CreateActivity(ctx, branch, a, s.envelope(ctx, p, a.GetName()))
+	if errors.Is(err, ErrExists) {
+		existing, gerr := s.repo.GetActivity(ctx, branch, activityID)
+		if gerr == nil && sameDraft(existing, a) {
+			return existing, nil
+		}
+		return nil, apierr.AlreadyExists(a.GetName())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// sameDraft: a repeated create with the same id and content is idempotent.
+func sameDraft(existing, a *activitiesv1.Activity) bool {
+	x, y := proto.Clone(existing).(*activitiesv1.Activity), proto.Clone(a).(*activitiesv1.Activity)
+	for _, m := range []*activitiesv1.Activity{x, y} {
+		m.Etag, m.CreateTime, m.UpdateTime, m.ConfirmedCount, m.WaitlistCount = "", nil, nil, 0, 0
+	}
+	return proto.Equal(x, y)
+}
+
+// GetActivity: public for PUBLISHED and COMPLETED, organisers otherwise.
+func (s *Service) GetActivity(ctx context.Context, p auth.Principal, name string) (*activitiesv1.Activity, error) {
+	_, _, a, err := s.loadActivity(ctx, p, name)
+	return a, err
+}
+
+// ListActivities pages in start-time order with exact filters.
+func (s *Service) ListActivities(ctx context.Context, p auth.Principal, req *activitiesv1.ListActivitiesRequest) ([]*activitiesv1.Activity, string, error) {
+	branch, err := s.branch(req.GetParent())
+	if err != nil {
+		return nil, "", err
+	}
+	size, err := pagetoken.Size(req.GetPageSize())
+	if err != nil {
+		return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "page_size", Description: err.Error()})
+	}
+	fp := pagetoken.Fingerprint("activities", branch, req.GetKind().String(), req.GetState().String(), fmt.Sprint(req.GetYear()), req.GetRelatedStandard(), p.Subject)
+	after, err := pagetoken.Decode(req.GetPageToken(), fp)
+	if err != nil {
+		return nil, "", apierr.InvalidPageToken()
+	}
+	keep := func(a *activitiesv1.Activity) bool {
+		if !isPublic(a) && !IsOrganiser(p, a) {
+			return false
+		}
+		if req.GetKind() != 0 && a.GetKind() != req.GetKind() || req.GetState() != 0 && a.GetState() != req.GetState() {
+			return false
+		}
+		if req.GetRelatedStandard() != "" && a.GetRelatedStandard() != req.GetRelatedStandard() {
+			return false
+		}
+		if req.GetYear() != 0 {
+			loc, err := Location(a)
+			if err != nil || int32(a.GetStartTime().AsTime().In(loc).Year()) != req.GetYear() {
+				return false
+			}
+		}
+		return true
+	}
+	page, err := s.repo.ListActivities(ctx, branch, after, size, keep)
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if page.Next != "" {
+		next = pagetoken.Encode(page.Next, fp)
+	}
+	return page.Items, next, nil
+}
+
+var updatable = []string{"kind", "title", "description", "start_time", "end_time", "time_zone", "location", "online_url",
+	"capacity", "audience", "registration_open_time", "registration_close_time", "organizer", "related_standard"}
+
+// Fields that may still change once published.
+var updatableWhenPublished = []string{"title", "description", "location", "online_url", "start_time", "end_time",
+	"time_zone", "capacity", "registration_close_time"}
+
+// UpdateActivity changes the masked fields. Organisers. Raising capacity
+// promotes from the waitlist in the same step.
+func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *activitiesv1.Activity, mask *fieldmaskpb.FieldMask) (*activitiesv1.Activity, error) {
+	branch, id, err := s.activityName(patch.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if len(mask.GetPaths()) == 0 {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: "is required"})
+	}
+	var paths []string
+	for _, path := range mask.GetPaths() {
+		switch {
+		case path == "*":
+			paths = append(paths, updatable...)
+		case slices.Contains(updatable, path):
+			paths = append(paths, path)
+		default:
+			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: "unknown or non-updatable field " + path})
+		}
+	}
+	var out *activitiesv1.Activity
+	err = retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() error {
+		snap, err := s.repo.Snapshot(ctx, branch, id)
+		if err != nil {
+			return notFound(err, patch.GetName())
+		}
+		cur := snap.Activity
+		if !IsOrganiser(p, cur) {
+			if isPublic(cur) {
+				return apierr.PermissionDenied("only organisers may update an activity")
+			}
+			return apierr.NotFound(patch.GetName())
+		}
+		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
+			return apierr.EtagMismatch(cur.GetName())
+		}
+		switch cur.GetState() {
+		case activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT:
+		case activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED:
+			for _, path := range paths {
+				if !slices.Contains(updatableWhenPublished, path) && mask.GetPaths()[0] != "*" {
+					return apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: path + " is fixed once published"})
+				}
+			}
+			if mask.GetPaths()[0] == "*" {
+				paths = updatableWhenPublished
+			}
+		default:
+			return apierr.InvalidTransition(cur.GetName(), "update", cur.GetState().String())
+		}
+		next := proto.Clone(cur).(*activitiesv1.Activity)
+		src := patch.ProtoReflect()
+		dst := next.ProtoReflect()
+		for _, path := range paths {
+			fd := src.Descriptor().Fields().ByName(protoreflect.Name(path))
+			if src.Has(fd) {
+				dst.Set(fd, src.Get(fd))
+			} else {
+				dst.Clear(fd)
+			}
+		}
+		if next.GetTimeZone() == "" {
+			next.TimeZone = DefaultTimeZone
+		}
+		fields, charter := ValidateActivity(next)
+		if len(fields) > 0 {
+			return apierr.InvalidArgument(fields...)
+		}
+		if len(charter) > 0 {
+			return apierr.Charter(charter)
+		}
+		now := s.now()
+		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
+		capacity, confirmed := int(next.GetCapacity()), int(cur.GetConfirmedCount())
+		if capacity != 0 && capacity < confirmed {
+			return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CAPACITY_BELOW_CONFIRMED,
+				fmt.Sprintf("capacity %d is below the %d confirmed registrations", capacity, confirmed), nil)
+		}
+		var changes []*activitiesv1.Registration
+		var evs []*eventsv1.Envelope
+		if cur.GetState() == activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED {
+			ev := s.envelope(ctx, p, next.GetName())
+			ev.Payload = &eventsv1.Envelope_ActivityUpdated{ActivityUpdated: &eventsv1.ActivityUpdated{Activity: next, ChangedFields: paths}}
+			evs = append(evs, ev)
+		}
+		// Raising capacity (or making it unlimited) promotes the head of
+		// the waitlist, in arrival order.
+		free := len(snap.Waitlist)
+		if capacity != 0 {
+			free = min(free, capacity-confirmed)
+		}
+		byPerson := map[string]*activitiesv1.Registration{}
+		for _, r := range snap.Registrations {
+			byPerson[r.GetPerson()] = r
+		}
+		for _, person := range snap.Waitlist[:max(free, 0)] {
+			r := proto.Clone(byPerson["people/"+person]).(*activitiesv1.Registration)
+			r.State, r.WaitlistPosition = activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED, 0
+			r.PromoteTime, r.UpdateTime, r.Etag = timestamppb.New(now), timestamppb.New(now), newEtag()
+			changes = append(changes, r)
+			ev := s.envelope(ctx, p, r.GetName())
+			ev.Payload = &eventsv1.Envelope_RegistrationPromoted{RegistrationPromoted: &eventsv1.RegistrationPromoted{Registration: r, FreedBy: "capacity raised"}}
+			evs = append(evs, ev)
+		}
+		err = s.repo.ApplySnapshot(ctx, branch, snap, next, changes, evs...)
+		if err != nil {
+			return err
+		}
+		next.ConfirmedCount, next.WaitlistCount = int32(confirmed+len(changes)), int32(len(snap.Waitlist)-len(changes))
+		out = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

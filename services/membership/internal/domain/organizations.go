@@ -1,0 +1,166 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+)
+
+// CreateOrganization registers an organisation. Admins only.
+func (s *Service) CreateOrganization(ctx context.Context, p auth.Principal, org *membershipv1.Organization, orgID string) (*membershipv1.Organization, error) {
+	if err := requireAdmin(p, "register organisations"); err != nil {
+		return nil, err
+	}
+	org = proto.Clone(org).(*membershipv1.Organization)
+	org.CreditCode = NormalizeCreditCode(org.GetCreditCode())
+	if v := ValidateOrganization(org); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	now := s.now()
+	if orgID == "" {
+		orgID = ids.New(now)
+	}
+	org.Name = "organizations/" + orgID
+	org.GeneralMembershipState = membershipv1.GeneralMembershipState_GENERAL_MEMBERSHIP_STATE_NONE
+	org.CreateTime, org.UpdateTime = timestamppb.New(now), timestamppb.New(now)
+	org.Etag = newEtag()
+	ev := s.envelope(ctx, p, org.GetName())
+	ev.Payload = &eventsv1.Envelope_OrganizationCreated{OrganizationCreated: &eventsv1.OrganizationCreated{Organization: org}}
+	err := s.repo.CreateOrganization(ctx, org, ev)
+	var conflict *ConflictError
+	if errors.As(err, &conflict) && conflict.Claim == "organization_id" {
+		return nil, apierr.AlreadyExists(org.GetName())
+	}
+	if errors.As(err, &conflict) {
+		return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_CREDIT_CODE_TAKEN,
+			fmt.Sprintf("credit code %s is already registered as %s", org.GetCreditCode(), conflict.Owner),
+			map[string]string{"existing": conflict.Owner})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return org, nil
+}
+
+// GetOrganization reads one organisation.
+func (s *Service) GetOrganization(ctx context.Context, name string) (*membershipv1.Organization, error) {
+	id, err := ParseOrganizationName(name)
+	if err != nil {
+		return nil, err
+	}
+	org, err := s.repo.GetOrganization(ctx, id)
+	return org, notFound(err, name)
+}
+
+// ListOrganizations pages through organisations in creation order.
+func (s *Service) ListOrganizations(ctx context.Context, size int32, token string) ([]*membershipv1.Organization, string, error) {
+	n, after, fp, err := pageArgs(size, token, "organizations")
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListOrganizations(ctx, after, n)
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, nextToken(page.Next, fp), nil
+}
+
+// UpdateOrganization changes the updatable fields named in mask. Admins.
+func (s *Service) UpdateOrganization(ctx context.Context, p auth.Principal, patch *membershipv1.Organization, mask *fieldmaskpb.FieldMask) (*membershipv1.Organization, error) {
+	if err := requireAdmin(p, "update organisations"); err != nil {
+		return nil, err
+	}
+	id, err := ParseOrganizationName(patch.GetName())
+	if err != nil {
+		return nil, err
+	}
+	paths, err := maskPaths(mask, []string{"display_name", "address", "ai_business_summary"},
+		map[string]string{"credit_code": "is immutable", "general_membership_state": "is changed by setGeneralMembership", "name": "is immutable"})
+	if err != nil {
+		return nil, err
+	}
+	var out *membershipv1.Organization
+	load := func() (*membershipv1.Organization, error) { return s.repo.GetOrganization(ctx, id) }
+	err = mutate(ctx, patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Organization) error {
+		next := proto.Clone(cur).(*membershipv1.Organization)
+		for _, path := range paths {
+			switch path {
+			case "display_name":
+				next.DisplayName = patch.GetDisplayName()
+			case "address":
+				next.Address = patch.GetAddress()
+			case "ai_business_summary":
+				next.AiBusinessSummary = patch.GetAiBusinessSummary()
+			}
+		}
+		if v := ValidateOrganization(next); len(v) > 0 {
+			return apierr.InvalidArgument(v...)
+		}
+		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		ev.Payload = &eventsv1.Envelope_OrganizationUpdated{OrganizationUpdated: &eventsv1.OrganizationUpdated{Organization: next}}
+		if err := s.repo.UpdateOrganization(ctx, next, cur.GetEtag(), ev); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	return out, err
+}
+
+// SetGeneralMembership records the organisation's standing in the general
+// association. Admins and the general association's secretary-general.
+func (s *Service) SetGeneralMembership(ctx context.Context, p auth.Principal, req *membershipv1.SetGeneralMembershipRequest) (*membershipv1.Organization, error) {
+	if !p.HasRole(auth.RoleAdmin, auth.RoleGeneralSecretary) {
+		return nil, apierr.PermissionDenied("only admins and the general association's secretary-general may record general membership")
+	}
+	id, err := ParseOrganizationName(req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := membershipv1.GeneralMembershipState_name[int32(req.GetState())]; !ok || req.GetState() == 0 {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "state", Description: "must be NONE, PENDING, ACTIVE or LAPSED"})
+	}
+	var out *membershipv1.Organization
+	load := func() (*membershipv1.Organization, error) { return s.repo.GetOrganization(ctx, id) }
+	err = mutate(ctx, req.GetName(), req.GetEtag(), load, nil, func(cur *membershipv1.Organization) error {
+		if cur.GetGeneralMembershipState() == req.GetState() {
+			out = cur
+			return nil
+		}
+		next := proto.Clone(cur).(*membershipv1.Organization)
+		next.GeneralMembershipState = req.GetState()
+		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		ev.Payload = &eventsv1.Envelope_GeneralMembershipChanged{GeneralMembershipChanged: &eventsv1.GeneralMembershipChanged{
+			Organization: next, PreviousState: cur.GetGeneralMembershipState(), Reason: req.GetReason()}}
+		if err := s.repo.UpdateOrganization(ctx, next, cur.GetEtag(), ev); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Release or hold the organisation's waiting applications now, so the
+	// caller sees the effect at once. The GeneralMembershipChanged consumer
+	// does the same and covers a failure here; both are idempotent.
+	for _, branch := range s.Branches() {
+		_, _ = s.syncWithGeneralMembership(ctx, branch, out.GetName(), auth.Principal{Subject: events.SystemActor})
+	}
+	return out, nil
+}

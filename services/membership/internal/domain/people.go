@@ -1,0 +1,185 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+)
+
+// VisiblePerson returns p as viewer may see it: the contact block only for
+// the person themselves and admins.
+func VisiblePerson(p *membershipv1.Person, viewer auth.Principal) *membershipv1.Person {
+	if p == nil || viewer.IsAdmin() || viewer.Subject == p.GetName() || p.GetContact() == nil {
+		return p
+	}
+	c := proto.Clone(p).(*membershipv1.Person)
+	c.Contact = nil
+	return c
+}
+
+func publicPerson(p *membershipv1.Person) *membershipv1.Person {
+	c := proto.Clone(p).(*membershipv1.Person)
+	c.Contact = nil
+	return c
+}
+
+// CreatePerson registers a person: admins, or the caller themselves.
+func (s *Service) CreatePerson(ctx context.Context, p auth.Principal, person *membershipv1.Person, personID string) (*membershipv1.Person, error) {
+	if !p.IsAdmin() && p.PersonID() != personID {
+		return nil, apierr.PermissionDenied("you may register only yourself (person_id must be your own id)")
+	}
+	now := s.now()
+	person = proto.Clone(person).(*membershipv1.Person)
+	if v := ValidatePerson(person, now); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	if err := s.checkOrganizationExists(ctx, person.GetOrganization(), "person.organization"); err != nil {
+		return nil, err
+	}
+	person.Name = "people/" + personID
+	person.CreateTime, person.UpdateTime = timestamppb.New(now), timestamppb.New(now)
+	person.Etag = newEtag()
+	ev := s.envelope(ctx, p, person.GetName())
+	ev.Payload = &eventsv1.Envelope_PersonCreated{PersonCreated: &eventsv1.PersonCreated{Person: publicPerson(person)}}
+	err := s.repo.CreatePerson(ctx, person, ev)
+	var conflict *ConflictError
+	if errors.As(err, &conflict) {
+		return nil, apierr.AlreadyExists(person.GetName())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return VisiblePerson(person, p), nil
+}
+
+func (s *Service) checkOrganizationExists(ctx context.Context, name, field string) error {
+	if name == "" {
+		return nil
+	}
+	id, err := ParseOrganizationName(name)
+	if err != nil {
+		return apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be organizations/{id}"})
+	}
+	if _, err := s.repo.GetOrganization(ctx, id); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return apierr.ReferenceNotFound(field, name)
+		}
+		return err
+	}
+	return nil
+}
+
+// GetPerson reads a person, contacts redacted for other viewers.
+func (s *Service) GetPerson(ctx context.Context, p auth.Principal, name string) (*membershipv1.Person, error) {
+	id, err := ParsePersonName(name)
+	if err != nil {
+		return nil, err
+	}
+	person, err := s.repo.GetPerson(ctx, id)
+	if err != nil {
+		return nil, notFound(err, name)
+	}
+	return VisiblePerson(person, p), nil
+}
+
+// ListPeople pages through people, optionally of one organisation.
+func (s *Service) ListPeople(ctx context.Context, p auth.Principal, organization string, size int32, token string) ([]*membershipv1.Person, string, error) {
+	if organization != "" {
+		if _, err := ParseOrganizationName(organization); err != nil {
+			return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "organization", Description: "must be organizations/{id}"})
+		}
+	}
+	n, after, fp, err := pageArgs(size, token, "people", organization)
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListPeople(ctx, organization, after, n)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*membershipv1.Person, len(page.Items))
+	for i, person := range page.Items {
+		out[i] = VisiblePerson(person, p)
+	}
+	return out, nextToken(page.Next, fp), nil
+}
+
+var personPaths = []string{"display_name", "birth_date", "organization", "rank", "title", "expertise", "academic_credentials", "contact", "contact.email", "contact.phone"}
+
+// UpdatePerson changes the fields named in mask: admins or the person.
+func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, patch *membershipv1.Person, mask *fieldmaskpb.FieldMask) (*membershipv1.Person, error) {
+	id, err := ParsePersonName(patch.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if !p.IsAdmin() && p.PersonID() != id {
+		return nil, apierr.PermissionDenied("you may update only your own record")
+	}
+	paths, err := maskPaths(mask, personPaths, map[string]string{"name": "is immutable", "create_time": "is output only", "update_time": "is output only"})
+	if err != nil {
+		return nil, err
+	}
+	if slices.Contains(paths, "organization") {
+		if err := s.checkOrganizationExists(ctx, patch.GetOrganization(), "person.organization"); err != nil {
+			return nil, err
+		}
+	}
+	var out *membershipv1.Person
+	load := func() (*membershipv1.Person, error) { return s.repo.GetPerson(ctx, id) }
+	err = mutate(ctx, patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Person) error {
+		next := proto.Clone(cur).(*membershipv1.Person)
+		for _, path := range paths {
+			switch path {
+			case "display_name":
+				next.DisplayName = patch.GetDisplayName()
+			case "birth_date":
+				next.BirthDate = patch.GetBirthDate()
+			case "organization":
+				next.Organization = patch.GetOrganization()
+			case "rank":
+				next.Rank = patch.GetRank()
+			case "title":
+				next.Title = patch.GetTitle()
+			case "expertise":
+				next.Expertise = patch.GetExpertise()
+			case "academic_credentials":
+				next.AcademicCredentials = patch.GetAcademicCredentials()
+			case "contact":
+				next.Contact = patch.GetContact()
+			case "contact.email", "contact.phone":
+				if next.Contact == nil {
+					next.Contact = &membershipv1.ContactInfo{}
+				}
+				if path == "contact.email" {
+					next.Contact.Email = patch.GetContact().GetEmail()
+				} else {
+					next.Contact.Phone = patch.GetContact().GetPhone()
+				}
+			}
+		}
+		if v := ValidatePerson(next, s.now()); len(v) > 0 {
+			return apierr.InvalidArgument(v...)
+		}
+		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		ev.Payload = &eventsv1.Envelope_PersonUpdated{PersonUpdated: &eventsv1.PersonUpdated{Person: publicPerson(next)}}
+		if err := s.repo.UpdatePerson(ctx, next, cur.GetEtag(), cur.GetOrganization(), ev); err != nil {
+			return err
+		}
+		out = next
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return VisiblePerson(out, p), nil
+}
