@@ -11,13 +11,21 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// calls is ARCHITECTURE.md's "Between services", the only service-to-service
-// paths the NetworkPolicies may open.
-var calls = map[string][]string{
-	"gateway":    {"membership", "governance", "activities", "standards"},
-	"governance": {"membership", "activities"},
-	"activities": {"membership"},
-	"standards":  {"membership", "activities"},
+// callsOf is who calls whom, read from what each component is given to
+// dial: its <SERVICE>_ADDR variables, which the chart renders from its one
+// table (chapterhouse.calls). They are the only service-to-service paths
+// the NetworkPolicies may open.
+func callsOf(r *rendered) map[string][]string {
+	calls := map[string][]string{}
+	for _, d := range r.deployments {
+		for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+			if callee, ok := strings.CutSuffix(e.Name, "_ADDR"); ok && e.Name != "LISTEN_ADDR" {
+				src := component(d.Spec.Template.Labels)
+				calls[src] = append(calls[src], strings.ToLower(callee))
+			}
+		}
+	}
+	return calls
 }
 
 // pod is one kind of pod, in the chart or a stand-in for something around it.
@@ -229,7 +237,7 @@ func checkNetworkPolicies(t *testing.T, r *rendered) {
 			want[edge(byName[src], byName[dst], port)] = true
 		}
 	}
-	for src, dsts := range calls {
+	for src, dsts := range callsOf(r) {
 		for _, dst := range dsts {
 			allow(src, dst)
 		}

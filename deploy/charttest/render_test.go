@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -395,9 +396,12 @@ func checkDeployments(t *testing.T, r *rendered) {
 				}
 			}
 		} else {
-			for _, probe := range []*corev1.Probe{c.LivenessProbe, c.ReadinessProbe, c.StartupProbe} {
-				if probe == nil || probe.GRPC == nil || probe.GRPC.Port != port.ContainerPort {
-					t.Errorf("%s: want native grpc probes on port %d, got %+v", what, port.ContainerPort, probe)
+			// Liveness and startup ask the "liveness" health service (up while
+			// the process runs); readiness asks "" (down while a dependency
+			// is unreachable), so a Redis outage never restarts pods.
+			for probe, service := range map[*corev1.Probe]string{c.LivenessProbe: "liveness", c.StartupProbe: "liveness", c.ReadinessProbe: ""} {
+				if probe == nil || probe.GRPC == nil || probe.GRPC.Port != port.ContainerPort || probe.GRPC.Service == nil || *probe.GRPC.Service != service {
+					t.Errorf("%s: want a native grpc probe of service %q on port %d, got %+v", what, service, port.ContainerPort, probe)
 				}
 			}
 		}
@@ -466,12 +470,28 @@ func checkDeployments(t *testing.T, r *rendered) {
 			t.Errorf("ServiceAccount %s: automountServiceAccountToken must be false", sa.Name)
 		}
 
+		// Every address a component dials is a dns:/// target of a headless
+		// Service, so its clients balance over every pod.
+		for _, e := range c.Env {
+			callee, ok := strings.CutSuffix(e.Name, "_ADDR")
+			if !ok || e.Name == "LISTEN_ADDR" {
+				continue
+			}
+			target := checkTarget(t, r, what, strings.ToLower(callee), e.Value)
+			if target != nil && (target.Spec.ClusterIP != corev1.ClusterIPNone) {
+				t.Errorf("%s dials %s, whose Service %s is not headless", what, e.Value, target.Name)
+			}
+		}
+
 		// A Service that selects the pods and targets the container port.
 		var svc *corev1.Service
 		for _, s := range r.services {
 			if len(s.Spec.Selector) > 0 && selectorMatches(t, &metav1.LabelSelector{MatchLabels: s.Spec.Selector}, d.Spec.Template.Labels) {
 				svc = s
 			}
+		}
+		if svc != nil && comp != "gateway" && svc.Spec.ClusterIP != corev1.ClusterIPNone {
+			t.Errorf("Service %s of a gRPC service is not headless (clusterIP %q)", svc.Name, svc.Spec.ClusterIP)
 		}
 		if svc == nil {
 			t.Errorf("%s: no Service selects its pods", what)
@@ -680,5 +700,69 @@ func checkCharter(t *testing.T, r *rendered) {
 		if !found {
 			t.Errorf("%s does not read the charter ConfigMap", d.Name)
 		}
+	}
+}
+
+// checkTarget checks that value is dns:///<the callee's Service>...:<its
+// port> and returns that Service.
+func checkTarget(t *testing.T, r *rendered, what, callee, value string) *corev1.Service {
+	t.Helper()
+	host, ok := strings.CutPrefix(value, "dns:///")
+	if !ok {
+		t.Errorf("%s: %s address %q is not a dns:/// target", what, callee, value)
+		return nil
+	}
+	for _, s := range r.services {
+		if s.Spec.Selector["app.kubernetes.io/component"] != callee {
+			continue
+		}
+		want := fmt.Sprintf("%s.%s.svc:%d", s.Name, namespace, s.Spec.Ports[0].Port)
+		if host != want {
+			t.Errorf("%s: %s address %q, want dns:///%s", what, callee, value, want)
+		}
+		return s
+	}
+	t.Errorf("%s: dials %s, which has no Service", what, callee)
+	return nil
+}
+
+// TestEventSourcesFollowTheProducersRedis: a consumer reads a producer's
+// events from the producer's Redis. With per-service external Redis, the
+// consumer's <PRODUCER>_REDIS_URL comes from the same Secret key as the
+// producer's own REDIS_URL; with the in-chart Redis both are that one.
+func TestEventSourcesFollowTheProducersRedis(t *testing.T) {
+	for name, file := range valuesSets(t) {
+		t.Run(name, func(t *testing.T) {
+			r := renderSet(t, file)
+			own := map[string]corev1.EnvVar{}
+			for _, d := range r.deployments {
+				if v, ok := envOf(d.Spec.Template.Spec.Containers[0])["REDIS_URL"]; ok {
+					own[component(d.Spec.Template.Labels)] = v
+				}
+			}
+			sources := 0
+			for _, d := range r.deployments {
+				consumer := component(d.Spec.Template.Labels)
+				for name, got := range envOf(d.Spec.Template.Spec.Containers[0]) {
+					p, ok := strings.CutSuffix(name, "_REDIS_URL")
+					if !ok || p == "" {
+						continue
+					}
+					sources++
+					producer, ok := own[strings.ToLower(p)]
+					if !ok {
+						t.Errorf("%s reads events from %s, which is not in this release", consumer, strings.ToLower(p))
+						continue
+					}
+					if got.Value != producer.Value || !reflect.DeepEqual(got.ValueFrom, producer.ValueFrom) {
+						t.Errorf("%s reads %s's events from %+v; %s writes them to %+v", consumer, strings.ToLower(p), got, strings.ToLower(p), producer)
+					}
+				}
+			}
+			// Activities consumes membership's MemberTerminated.
+			if _, a := own["activities"]; a && own["membership"].Name != "" && sources == 0 {
+				t.Error("no consumer is told where its producer's Redis is; activities would read membership's events from its own Redis")
+			}
+		})
 	}
 }

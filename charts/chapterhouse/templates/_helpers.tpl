@@ -21,9 +21,17 @@
 {{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
 {{- end }}
 
-{{/* The four gRPC services, in a fixed order. */}}
+{{/*
+The gRPC services, in a fixed order. With the two tables below, this is the
+chart's one list of them: every template, NOTES and the CI checks read it.
+*/}}
 {{- define "chapterhouse.services" -}}
 membership governance activities standards
+{{- end }}
+
+{{/* Every component: the gateway, then the services. */}}
+{{- define "chapterhouse.components" -}}
+gateway {{ include "chapterhouse.services" . }}
 {{- end }}
 
 {{/*
@@ -36,6 +44,18 @@ membership: []
 governance: [membership, activities]
 activities: [membership]
 standards: [membership, activities]
+{{- end }}
+
+{{/*
+Whose events each service consumes (ARCHITECTURE.md, "Between services"):
+each consumer reads a producer's streams from the producer's Redis, given as
+<PRODUCER>_REDIS_URL from the same values that choose the producer's own.
+*/}}
+{{- define "chapterhouse.consumes" -}}
+membership: []
+governance: []
+activities: [membership]
+standards: []
 {{- end }}
 
 {{/* Common labels. */}}
@@ -91,10 +111,28 @@ app.kubernetes.io/component: {{ .component }}
 {{- end }}
 {{- end }}
 
-{{/* The address of a service, as the gateway and other services dial it. */}}
+{{/*
+The gRPC target of a service, as the gateway and other services dial it: its
+headless Service resolves to every ready pod, and clients balance over them
+(round_robin) and re-resolve when a server's MaxConnectionAge closes a
+connection, so pods added by a scale-up get traffic.
+*/}}
 {{- define "chapterhouse.serviceAddr" -}}
 {{- $v := index .root.Values .component }}
-{{- printf "%s:%v" (include "chapterhouse.componentName" .) $v.service.port }}
+{{- printf "dns:///%s.%s.svc:%v" (include "chapterhouse.componentName" .) .root.Release.Namespace $v.service.port }}
+{{- end }}
+
+{{/* The Redis URL of service .component as an env entry named .name. */}}
+{{- define "chapterhouse.redisEnv" -}}
+- name: {{ .name }}
+{{- if eq .root.Values.redis.mode "internal" }}
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s:6379/0" (include "chapterhouse.redisName" .root) | quote }}
+{{- else }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "chapterhouse.redisSecretName" .root }}
+      key: {{ .component }}
+{{- end }}
 {{- end }}
 
 {{/* Checks run once per render. */}}
