@@ -58,17 +58,23 @@ run: ## The whole system in one process on an embedded store (ARGS for devstack 
 	go run ./cmd/devstack $(ARGS)
 
 # --- Images and Kubernetes (deploy/, charts/chapterhouse) -------------------
-BINARIES := membership governance activities standards gateway
+# The services are the directories under services/; with the gateway they
+# are the binaries (and the images). CI scripts ask `make list-binaries`.
+SERVICES := $(notdir $(wildcard services/*))
+BINARIES := $(SERVICES) gateway
 BINARIES_DIR := $(CURDIR)/out/bin
 IMAGE_REGISTRY ?= ghcr.io/tjsia
 IMAGE_TAG ?= 0.1.0
 
-.PHONY: binaries images images-test chart-test k8s-test
+.PHONY: binaries images images-test chart-test k8s-test list-binaries
+
+list-binaries: ## The binaries, one line: the services, then the gateway
+	@echo $(BINARIES)
 
 binaries: ## The five binaries, static (CGO_ENABLED=0), into out/bin/ (git-ignored)
 	@mkdir -p $(BINARIES_DIR)
 	@for b in $(BINARIES); do \
-		if [ $$b = gateway ]; then pkg=./gateway/cmd/gateway; else pkg=./services/$$b/cmd/$$b; fi; \
+		if [ -d services/$$b ]; then pkg=./services/$$b/cmd/$$b; else pkg=./$$b/cmd/$$b; fi; \
 		echo "go build $$pkg -> out/bin/$$b"; \
 		CGO_ENABLED=0 go build -trimpath -buildvcs=auto -ldflags='-s -w' -o $(BINARIES_DIR)/$$b $$pkg || exit 1; \
 	done

@@ -24,7 +24,9 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 make --no-print-directory binaries
-bins=(membership governance activities standards gateway)
+read -ra bins <<<"$(make -s --no-print-directory list-binaries)"
+services=()
+for b in "${bins[@]}"; do [ "$b" = gateway ] || services+=("$b"); done
 
 tmp=$(mktemp -d)
 chmod 755 "$tmp"
@@ -96,21 +98,22 @@ redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$
 pids+=($!)
 for _ in $(seq 1 50); do (exec 3<>/dev/tcp/127.0.0.1/$rport) 2>/dev/null && break; sleep 0.1; done
 
-declare -A addr
 start() { # start NAME ENV... : the binary as 65532, logs to $tmp/NAME.log (opened outside the namespace)
   local name=$1; shift
   ( cd / && run_nonroot env -i "$@" DRAIN_DELAY=1s LOG_LEVEL=warn "$dir/$name" ) >"$tmp/$name.log" 2>&1 &
   pids+=($!)
 }
-for s in membership governance activities standards; do addr[$s]=127.0.0.1:$(free_port); done
-for s in membership governance activities standards; do
-  start "$s" LISTEN_ADDR="${addr[$s]}" REDIS_URL="redis://127.0.0.1:$rport/0" \
-    AUTH_JWT_PUBLIC_KEYS_FILE="$tmp/jwt.pub" POD_NAME="$s-0" \
-    MEMBERSHIP_ADDR="${addr[membership]}" ACTIVITIES_ADDR="${addr[activities]}"
+# Every process learns every service's address (<SERVICE>_ADDR), as the chart
+# gives each the ones it calls.
+addrs=()
+for s in "${services[@]}"; do addrs+=("${s^^}_ADDR=127.0.0.1:$(free_port)"); done
+for a in "${addrs[@]}"; do
+  s=${a%%_ADDR=*}; s=${s,,}
+  start "$s" LISTEN_ADDR="${a#*=}" REDIS_URL="redis://127.0.0.1:$rport/0" \
+    AUTH_JWT_PUBLIC_KEYS_FILE="$tmp/jwt.pub" POD_NAME="$s-0" "${addrs[@]}"
 done
 gport=$(free_port)
-start gateway LISTEN_ADDR="127.0.0.1:$gport" MEMBERSHIP_ADDR="${addr[membership]}" \
-  GOVERNANCE_ADDR="${addr[governance]}" ACTIVITIES_ADDR="${addr[activities]}" STANDARDS_ADDR="${addr[standards]}"
+start gateway LISTEN_ADDR="127.0.0.1:$gport" "${addrs[@]}"
 
 ready=""
 for _ in $(seq 1 150); do
@@ -122,10 +125,10 @@ if [ -z "$ready" ]; then
   curl -sS "http://127.0.0.1:$gport/readyz" || true
   fail "gateway /readyz never reported ready with every process running as 65532"
 fi
-log "four services on redis-server and the gateway run as 65532 $([ ${#ro[@]} -gt 0 ] && echo 'on a read-only root'); gateway /readyz: $(tr -d '\n' <"$tmp/readyz" | head -c 200)"
+log "${#services[@]} services on redis-server and the gateway run as 65532 $([ ${#ro[@]} -gt 0 ] && echo 'on a read-only root'); gateway /readyz: $(tr -d '\n' <"$tmp/readyz" | head -c 200)"
 
 # Graceful stop: every process exits 0 on SIGTERM within DRAIN_DELAY + stop timeout.
-for i in 1 2 3 4 5; do
+for i in $(seq 1 ${#bins[@]}); do
   p=${pids[$i]}
   kill -TERM "$p"
   rc=0

@@ -202,7 +202,7 @@ check_available() {
 check_upgrade() {
   local values=$1 tag=0.1.1-ci
   local sets=() c
-  for c in gateway membership governance activities standards; do sets+=(--set "$c.image.tag=$tag"); done
+  for c in $(make -s --no-print-directory list-binaries); do sets+=(--set "$c.image.tag=$tag"); done
   "$BIN/kubectl" -n "$NS" get deploy -l "$(sel)" --watch -o jsonpath='{.metadata.name} {.status.readyReplicas}{"\n"}' >"$W/watch-deploy.log" 2>&1 &
   local w1=$!; pids+=($w1); names+=(watch-deploy)
   "$BIN/kubectl" -n "$NS" get endpointslices -l "$(sel)" --watch \
