@@ -8,8 +8,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -65,7 +67,7 @@ func run() error {
 	}
 	tokens := s.DemoTokens()
 	fmt.Printf("\nChapterhouse is running.\n  REST gateway: %s\n  OpenAPI:      %s/openapi.json\n", s.GatewayURL, s.GatewayURL)
-	for _, name := range []string{"membership", "governance", "activities", "standards"} {
+	for _, name := range slices.Sorted(maps.Keys(s.Addrs)) {
 		fmt.Printf("  gRPC %-11s %s\n", name+":", s.Addrs[name])
 	}
 	fmt.Println("\nDemo bearer tokens (valid 30 days):")

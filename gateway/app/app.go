@@ -34,9 +34,39 @@ import (
 // Name is the gateway's service name in telemetry.
 const Name = "gateway"
 
-// Backends are the services' gRPC addresses (host:port).
-type Backends struct {
-	Membership, Governance, Activities, Standards string
+// backend is one service the gateway fronts: its REST routes (generated
+// from its proto's google.api.http annotations) and where it listens unless
+// told otherwise.
+type backend struct {
+	name        string
+	service     string
+	defaultAddr string
+	register    func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
+}
+
+// backends is the gateway's one list of the services behind it.
+var backends = []backend{
+	{"membership", membershipv1.MembershipService_ServiceDesc.ServiceName, "localhost:8081", func(ctx context.Context, mux *runtime.ServeMux, c *grpc.ClientConn) error {
+		return membershipv1.RegisterMembershipServiceHandlerClient(ctx, mux, membershipv1.NewMembershipServiceClient(c))
+	}},
+	{"governance", governancev1.GovernanceService_ServiceDesc.ServiceName, "localhost:8082", func(ctx context.Context, mux *runtime.ServeMux, c *grpc.ClientConn) error {
+		return governancev1.RegisterGovernanceServiceHandlerClient(ctx, mux, governancev1.NewGovernanceServiceClient(c))
+	}},
+	{"activities", activitiesv1.ActivitiesService_ServiceDesc.ServiceName, "localhost:8083", func(ctx context.Context, mux *runtime.ServeMux, c *grpc.ClientConn) error {
+		return activitiesv1.RegisterActivitiesServiceHandlerClient(ctx, mux, activitiesv1.NewActivitiesServiceClient(c))
+	}},
+	{"standards", standardsv1.StandardsService_ServiceDesc.ServiceName, "localhost:8084", func(ctx context.Context, mux *runtime.ServeMux, c *grpc.ClientConn) error {
+		return standardsv1.RegisterStandardsServiceHandlerClient(ctx, mux, standardsv1.NewStandardsServiceClient(c))
+	}},
+}
+
+// BackendNames lists the services the gateway fronts, in order.
+func BackendNames() []string {
+	names := make([]string, len(backends))
+	for i, b := range backends {
+		names[i] = b.name
+	}
+	return names
 }
 
 // Config configures the gateway.
@@ -44,7 +74,9 @@ type Config struct {
 	Logger    *slog.Logger
 	Telemetry *telemetry.Providers
 	Listener  net.Listener
-	Backends  Backends
+	// Backends are the services' gRPC targets by name (BackendNames), e.g.
+	// dns:///membership:8081; every one is required.
+	Backends map[string]string
 	// AllowedOrigins for CORS; empty allows no cross-origin calls.
 	AllowedOrigins []string
 	// MaxBodyBytes bounds request bodies; default 1 MiB.
@@ -118,36 +150,19 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		h.conns = append(h.conns, conn)
 		return conn, nil
 	}
-	type backend struct {
-		name, addr, service string
-		register            func(*grpc.ClientConn) error
-	}
-	backends := []backend{
-		{"membership", cfg.Backends.Membership, membershipv1.MembershipService_ServiceDesc.ServiceName, func(c *grpc.ClientConn) error {
-			return membershipv1.RegisterMembershipServiceHandlerClient(ctx, mux, membershipv1.NewMembershipServiceClient(c))
-		}},
-		{"governance", cfg.Backends.Governance, governancev1.GovernanceService_ServiceDesc.ServiceName, func(c *grpc.ClientConn) error {
-			return governancev1.RegisterGovernanceServiceHandlerClient(ctx, mux, governancev1.NewGovernanceServiceClient(c))
-		}},
-		{"activities", cfg.Backends.Activities, activitiesv1.ActivitiesService_ServiceDesc.ServiceName, func(c *grpc.ClientConn) error {
-			return activitiesv1.RegisterActivitiesServiceHandlerClient(ctx, mux, activitiesv1.NewActivitiesServiceClient(c))
-		}},
-		{"standards", cfg.Backends.Standards, standardsv1.StandardsService_ServiceDesc.ServiceName, func(c *grpc.ClientConn) error {
-			return standardsv1.RegisterStandardsServiceHandlerClient(ctx, mux, standardsv1.NewStandardsServiceClient(c))
-		}},
-	}
 	health := map[string]grpc.ClientConnInterface{}
 	for _, b := range backends {
-		if b.addr == "" {
+		addr := cfg.Backends[b.name]
+		if addr == "" {
 			_ = h.Close()
 			return nil, fmt.Errorf("gateway: no address for %s", b.name)
 		}
-		conn, err := dial(b.addr, b.service)
+		conn, err := dial(addr, b.service)
 		if err != nil {
 			_ = h.Close()
 			return nil, err
 		}
-		if err := b.register(conn); err != nil {
+		if err := b.register(ctx, mux, conn); err != nil {
 			_ = h.Close()
 			return nil, fmt.Errorf("gateway: register %s: %w", b.name, err)
 		}
@@ -235,11 +250,15 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 	}
 	return Config{
 		Logger: deps.Logger, Telemetry: deps.Telemetry, Listener: lis, DrainDelay: drain, AllowedOrigins: origins,
-		Backends: Backends{
-			Membership: bootstrap.Env(getenv, "MEMBERSHIP_ADDR", "localhost:8081"),
-			Governance: bootstrap.Env(getenv, "GOVERNANCE_ADDR", "localhost:8082"),
-			Activities: bootstrap.Env(getenv, "ACTIVITIES_ADDR", "localhost:8083"),
-			Standards:  bootstrap.Env(getenv, "STANDARDS_ADDR", "localhost:8084"),
-		},
+		Backends: backendsFromEnv(getenv),
 	}, nil
+}
+
+// backendsFromEnv reads <SERVICE>_ADDR for every backend.
+func backendsFromEnv(getenv func(string) string) map[string]string {
+	addrs := map[string]string{}
+	for _, b := range backends {
+		addrs[b.name] = bootstrap.Env(getenv, strings.ToUpper(b.name)+"_ADDR", b.defaultAddr)
+	}
+	return addrs
 }

@@ -208,10 +208,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	g.Go(func() error {
 		return gateway.Run(gctx, gateway.Config{
 			Logger: gwDeps.Logger, Telemetry: gwDeps.Telemetry, Listener: gwLis, AllowedOrigins: opts.AllowedOrigins,
-			Backends: gateway.Backends{
-				Membership: s.Addrs[membership.Name], Governance: s.Addrs[governance.Name],
-				Activities: s.Addrs[activities.Name], Standards: s.Addrs[standards.Name],
-			},
+			Backends: s.Addrs,
 		})
 	})
 	if err := s.waitReady(ctx, 15*time.Second); err != nil {
