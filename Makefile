@@ -3,6 +3,8 @@
 # which covers every workspace module.
 SHELL := /bin/bash
 BIN := $(CURDIR)/.bin
+# The pinned Go release (go.work's toolchain line), for every go command here.
+export GOTOOLCHAIN := $(shell sed -n 's/^toolchain //p' go.work)
 GOOGLE_PROTO_FILES := google-proto-files@6.0.1
 # Only the third-party protos we import are copied in.
 GOOGLE_PROTOS := google/api/annotations.proto google/api/http.proto \
@@ -12,11 +14,13 @@ GOOGLE_PROTOS := google/api/annotations.proto google/api/http.proto \
 # module proxy; its Go code is buf.build/gen/go/bufbuild/protovalidate.
 PROTOVALIDATE := github.com/bufbuild/protovalidate@v1.2.2
 
-.PHONY: tools protodeps generate lint test run bench build check-generated breaking
+.PHONY: tools protodeps generate lint vulncheck test run bench build check-generated breaking
 
-tools: ## Build the pinned generators and buf into .bin/
+tools: ## Build the pinned generators, buf, golangci-lint and govulncheck into .bin/
 	cd tools && GOWORK=off GOBIN=$(BIN) go install tool
 	cd tools/buf && GOWORK=off GOBIN=$(BIN) go install tool
+	cd tools/lint && GOWORK=off GOBIN=$(BIN) go install tool
+	cd tools/vuln && GOWORK=off GOBIN=$(BIN) go install tool
 
 protodeps: ## Fetch the third-party protos we import into third_party/ (git-ignored)
 	@if [ ! -f third_party/googleapis/google/type/date.proto ]; then \
@@ -38,9 +42,13 @@ generate: tools protodeps ## Regenerate proto/gen/go from proto/
 	PATH=$(BIN):$$PATH $(BIN)/buf generate
 	cd proto/gen/go && go mod tidy >/dev/null 2>&1 || true
 
-lint: tools protodeps ## buf lint and go vet across every module
+lint: tools protodeps ## buf lint, go vet and golangci-lint across every module
 	$(BIN)/buf lint
 	go vet work
+	bash .ci/lint.sh
+
+vulncheck: tools ## govulncheck every module against the pinned vulnerability database
+	bash .ci/vulncheck.sh
 
 breaking: tools protodeps ## buf breaking against the previous commit's protos
 	bash .ci/breaking.sh

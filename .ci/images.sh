@@ -23,6 +23,11 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
 fi
 
+# The images build with the Go release go.work pins, as everything else does.
+want=$(sed -n 's/^toolchain go//p' go.work)
+got=$(sed -n 's/^ARG GO_VERSION=//p' deploy/Dockerfile)
+[ "$got" = "$want" ] || fail "deploy/Dockerfile builds with Go $got, go.work pins $want"
+
 make --no-print-directory binaries
 read -ra bins <<<"$(make -s --no-print-directory list-binaries)"
 services=()

@@ -112,7 +112,8 @@ func portMatches(ports []networkingv1.NetworkPolicyPort, dst pod, port corev1.Co
 		if pp.Protocol != nil {
 			proto = *pp.Protocol
 		}
-		if proto != port.Protocol && !(port.Protocol == "" && proto == corev1.ProtocolTCP) {
+		// A port without a protocol is TCP.
+		if proto != port.Protocol && (port.Protocol != "" || proto != corev1.ProtocolTCP) {
 			continue
 		}
 		if pp.Port == nil {

@@ -154,10 +154,7 @@ func TestLoadSpreadsOverEveryInstance(t *testing.T) {
 	dns.add(fourth)
 	added := time.Now()
 	limit := maxAge + maxAgeGrace + time.Second
-	for {
-		if call() == fourth {
-			break
-		}
+	for call() != fourth {
 		if time.Since(added) > limit {
 			t.Fatalf("the fourth instance got no call within %v (MaxConnectionAge %v)", limit, maxAge)
 		}

@@ -178,7 +178,7 @@ func level(err error) slog.Level {
 func logUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
-		var principalCtx context.Context = ctx
+		principalCtx := ctx
 		resp, err := handler(withPrincipalSink(ctx, &principalCtx), req)
 		log.Log(ctx, level(err), "rpc", logAttrs(principalCtx, info.FullMethod, start, err)...)
 		return resp, err
@@ -212,16 +212,19 @@ func reportPrincipal(ctx context.Context) {
 
 func bearer(ctx context.Context) (string, bool) {
 	md, _ := metadata.FromIncomingContext(ctx)
-	for _, v := range md.Get("authorization") {
-		if tok, ok := strings.CutPrefix(v, "Bearer "); ok {
-			return strings.TrimSpace(tok), true
-		}
-		if tok, ok := strings.CutPrefix(v, "bearer "); ok {
-			return strings.TrimSpace(tok), true
-		}
-		return "", true
+	values := md.Get("authorization")
+	if len(values) == 0 {
+		return "", false
 	}
-	return "", false
+	// Only the first value counts; a header that is not a bearer token is
+	// present but empty, so it fails verification instead of being ignored.
+	if tok, ok := strings.CutPrefix(values[0], "Bearer "); ok {
+		return strings.TrimSpace(tok), true
+	}
+	if tok, ok := strings.CutPrefix(values[0], "bearer "); ok {
+		return strings.TrimSpace(tok), true
+	}
+	return "", true
 }
 
 func authenticate(ctx context.Context, v *auth.Verifier, public bool) (context.Context, error) {

@@ -183,7 +183,10 @@ func start(t *testing.T, mod func(*grpcserver.Config)) *harness {
 		cancel()
 		_ = conn.Close()
 		select {
-		case <-served:
+		case err := <-served:
+			if err != nil {
+				t.Errorf("Serve: %v", err)
+			}
 		case <-time.After(30 * time.Second):
 			t.Error("Serve did not return after cancel")
 		}

@@ -51,7 +51,8 @@ func parse(name string, wildcard bool, collections []string) ([]string, error) {
 	for i, c := range collections {
 		id := parts[2*i+1]
 		last := i == len(collections)-1
-		if parts[2*i] != c || !(segment.MatchString(id) || (wildcard && last && id == Wildcard)) {
+		valid := segment.MatchString(id) || (wildcard && last && id == Wildcard)
+		if parts[2*i] != c || !valid {
 			return nil, malformed(name, collections)
 		}
 		ids[i] = id

@@ -122,7 +122,12 @@ func Serve(t *testing.T, name string, register func(s *grpc.Server)) *Running {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, f.lis) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("%s: Serve: %v", name, err)
+		}
+	})
 	return f.dial(t)
 }
 

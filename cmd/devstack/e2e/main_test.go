@@ -50,7 +50,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e: start stack:", err)
 		return 1
 	}
-	defer sys.Stop()
+	defer func() { _ = sys.Stop() }()
 	if err := sys.Seed(context.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: seed:", err)
 		return 1

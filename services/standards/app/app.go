@@ -27,9 +27,6 @@ type Config struct {
 	bootstrap.ServiceConfig
 }
 
-// publicMethods need no token (ARCHITECTURE.md: public reads).
-var publicMethods = []string{standardsv1.StandardsService_GetStandard_FullMethodName, standardsv1.StandardsService_ListStandards_FullMethodName}
-
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Listener == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil {
