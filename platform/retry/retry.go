@@ -25,8 +25,9 @@ var ErrExhausted = errors.New("retry: the record kept changing")
 // Conflicts runs attempt until it succeeds or fails with an error for which
 // conflict is false; an error for which it is true (the record changed
 // since it was read) makes it try again, at most Attempts times, with
-// jittered exponential backoff from 1ms up to 50ms between tries.
-func Conflicts(ctx context.Context, conflict func(error) bool, attempt func() error) error {
+// jittered exponential backoff from 1ms up to 50ms between tries. It returns
+// what the successful attempt returned.
+func Conflicts[T any](ctx context.Context, conflict func(error) bool, attempt func() (T, error)) (T, error) {
 	b := &backoff.ExponentialBackOff{
 		InitialInterval:     time.Millisecond,
 		RandomizationFactor: 0.5,
@@ -34,21 +35,28 @@ func Conflicts(ctx context.Context, conflict func(error) bool, attempt func() er
 		MaxInterval:         50 * time.Millisecond,
 	}
 	var last error
-	_, err := backoff.Retry(ctx, func() (struct{}, error) {
-		err := attempt()
+	out, err := backoff.Retry(ctx, func() (T, error) {
+		v, err := attempt()
 		if err != nil && conflict(err) {
 			last = err
-			return struct{}{}, err
+			return v, err
 		}
 		if err != nil {
-			return struct{}{}, backoff.Permanent(err)
+			return v, backoff.Permanent(err)
 		}
-		return struct{}{}, nil
+		return v, nil
 	}, backoff.WithBackOff(b), backoff.WithMaxTries(Attempts), backoff.WithMaxElapsedTime(0))
-	if err != nil && last != nil && errors.Is(err, last) {
-		return errors.Join(ErrExhausted, last)
+	// backoff returns a permanent error still wrapped when it came on the
+	// last try; callers see the attempt's own error either way.
+	var permanent *backoff.PermanentError
+	if errors.As(err, &permanent) {
+		return out, permanent.Unwrap()
 	}
-	return err
+	if err != nil && last != nil && errors.Is(err, last) {
+		var zero T
+		return zero, errors.Join(ErrExhausted, last)
+	}
+	return out, err
 }
 
 // Write reruns attempt, a write conditioned on what it read of the resource
@@ -57,13 +65,13 @@ func Conflicts(ctx context.Context, conflict func(error) bool, attempt func() er
 // the lost race as its own conflict at once (ETAG_MISMATCH), since the
 // write would no longer be the one it asked for; otherwise, when every
 // attempt lost, it gets ETAG_MISMATCH saying the record changes too often.
-func Write(ctx context.Context, name, clientEtag string, stale func(error) bool, attempt func() error) error {
-	err := Conflicts(ctx, func(err error) bool { return clientEtag == "" && stale(err) }, attempt)
+func Write[T any](ctx context.Context, name, clientEtag string, stale func(error) bool, attempt func() (T, error)) (T, error) {
+	out, err := Conflicts(ctx, func(err error) bool { return clientEtag == "" && stale(err) }, attempt)
 	switch {
 	case errors.Is(err, ErrExhausted):
-		return apierr.TooContended(name)
+		return out, apierr.TooContended(name)
 	case err != nil && stale(err):
-		return apierr.EtagMismatch(name)
+		return out, apierr.EtagMismatch(name)
 	}
-	return err
+	return out, err
 }

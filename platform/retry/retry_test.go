@@ -22,20 +22,24 @@ func TestConflicts(t *testing.T) {
 		{"wins after conflicts", 3, nil, 4, nil},
 		{"gives up after Attempts", Attempts + 5, nil, Attempts, ErrExhausted},
 		{"other errors are not retried", 0, errors.New("refused"), 1, nil},
+		{"an other error on the last try comes back as it is", Attempts - 1, errors.New("refused late"), Attempts, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := 0
-			err := Conflicts(context.Background(), isStale, func() error {
+			got, err := Conflicts(context.Background(), isStale, func() (int, error) {
 				calls++
-				if tt.permanent != nil {
-					return tt.permanent
-				}
 				if calls <= tt.failures {
-					return errStale
+					return 0, errStale
 				}
-				return nil
+				if tt.permanent != nil {
+					return 0, tt.permanent
+				}
+				return calls, nil
 			})
+			if err == nil && got != calls {
+				t.Fatalf("returned %d, want the successful attempt's %d", got, calls)
+			}
 			if calls != tt.wantCalls {
 				t.Fatalf("calls = %d, want %d", calls, tt.wantCalls)
 			}
@@ -59,7 +63,7 @@ func TestConflictsStopsWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	calls := 0
-	err := Conflicts(ctx, isStale, func() error { calls++; return errStale })
+	_, err := Conflicts(ctx, isStale, func() (struct{}, error) { calls++; return struct{}{}, errStale })
 	if err == nil || calls > 1 {
 		t.Fatalf("err = %v after %d calls, want the context's error at once", err, calls)
 	}

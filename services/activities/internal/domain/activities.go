@@ -156,35 +156,34 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: "unknown or non-updatable field " + path})
 		}
 	}
-	var out *activitiesv1.Activity
-	err = retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() error {
+	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*activitiesv1.Activity, error) {
 		snap, err := s.repo.Snapshot(ctx, branch, id)
 		if err != nil {
-			return notFound(err, patch.GetName())
+			return nil, notFound(err, patch.GetName())
 		}
 		cur := snap.Activity
 		if !IsOrganiser(p, cur) {
 			if isPublic(cur) {
-				return apierr.PermissionDenied("only organisers may update an activity")
+				return nil, apierr.PermissionDenied("only organisers may update an activity")
 			}
-			return apierr.NotFound(patch.GetName())
+			return nil, apierr.NotFound(patch.GetName())
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
-			return apierr.EtagMismatch(cur.GetName())
+			return nil, apierr.EtagMismatch(cur.GetName())
 		}
 		switch cur.GetState() {
 		case activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT:
 		case activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED:
 			for _, path := range paths {
 				if !slices.Contains(updatableWhenPublished, path) && mask.GetPaths()[0] != "*" {
-					return apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: path + " is fixed once published"})
+					return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: path + " is fixed once published"})
 				}
 			}
 			if mask.GetPaths()[0] == "*" {
 				paths = updatableWhenPublished
 			}
 		default:
-			return apierr.InvalidTransition(cur.GetName(), "update", cur.GetState().String())
+			return nil, apierr.InvalidTransition(cur.GetName(), "update", cur.GetState().String())
 		}
 		next := proto.Clone(cur).(*activitiesv1.Activity)
 		src := patch.ProtoReflect()
@@ -202,16 +201,16 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 		}
 		fields, charter := ValidateActivity(next)
 		if len(fields) > 0 {
-			return apierr.InvalidArgument(fields...)
+			return nil, apierr.InvalidArgument(fields...)
 		}
 		if len(charter) > 0 {
-			return apierr.Charter(charter)
+			return nil, apierr.Charter(charter)
 		}
 		now := s.now()
 		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
 		capacity, confirmed := int(next.GetCapacity()), int(cur.GetConfirmedCount())
 		if capacity != 0 && capacity < confirmed {
-			return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CAPACITY_BELOW_CONFIRMED,
+			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CAPACITY_BELOW_CONFIRMED,
 				fmt.Sprintf("capacity %d is below the %d confirmed registrations", capacity, confirmed), nil)
 		}
 		var changes []*activitiesv1.Registration
@@ -242,14 +241,9 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 		}
 		err = s.repo.ApplySnapshot(ctx, branch, snap, next, changes, evs...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		next.ConfirmedCount, next.WaitlistCount = int32(confirmed+len(changes)), int32(len(snap.Waitlist)-len(changes))
-		out = next
-		return nil
+		return next, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }

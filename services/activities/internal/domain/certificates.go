@@ -68,8 +68,7 @@ func (s *Service) IssueCertificate(ctx context.Context, p auth.Principal, req *a
 		title = a.GetTitle()
 	}
 	// A verification code that collides with another is drawn again.
-	var out *activitiesv1.Certificate
-	err = retry.Conflicts(ctx, IsStale, func() error {
+	out, err := retry.Conflicts(ctx, IsStale, func() (*activitiesv1.Certificate, error) {
 		now := s.now()
 		c := &activitiesv1.Certificate{
 			Name: "certificates/" + ids.New(now), Activity: a.GetName(), Registration: reg.GetName(), Person: reg.GetPerson(),
@@ -81,10 +80,9 @@ func (s *Service) IssueCertificate(ctx context.Context, p auth.Principal, req *a
 		ev.Payload = &eventsv1.Envelope_CertificateIssued{CertificateIssued: &eventsv1.CertificateIssued{Certificate: c}}
 		stored, err := s.repo.CreateCertificate(ctx, c, ev)
 		if errors.Is(err, ErrExists) {
-			err = nil // one per registration: the existing certificate
+			return stored, nil // one per registration: the existing certificate
 		}
-		out = stored
-		return err
+		return stored, err
 	})
 	if errors.Is(err, retry.ErrExhausted) {
 		return nil, apierr.New(codes.Aborted, apiv1.ErrorReason_CODE_COLLISION, "could not draw a unique verification code; retry", nil)
@@ -188,23 +186,22 @@ func (s *Service) RevokeCertificate(ctx context.Context, p auth.Principal, req *
 	if err != nil {
 		return nil, err
 	}
-	var out *activitiesv1.Certificate
-	err = retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() error {
+	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*activitiesv1.Certificate, error) {
 		cur, err := s.repo.GetCertificate(ctx, ids[0])
 		if err != nil {
-			return notFound(err, req.GetName())
+			return nil, notFound(err, req.GetName())
 		}
 		if !s.mayRead(ctx, p, cur) {
-			return apierr.NotFound(req.GetName())
+			return nil, apierr.NotFound(req.GetName())
 		}
 		if !p.IsAdmin() && p.Subject == cur.GetPerson() && !s.organises(ctx, p, cur) {
-			return apierr.PermissionDenied("only admins and the activity's organisers may revoke a certificate")
+			return nil, apierr.PermissionDenied("only admins and the activity's organisers may revoke a certificate")
 		}
 		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
-			return apierr.EtagMismatch(req.GetName())
+			return nil, apierr.EtagMismatch(req.GetName())
 		}
 		if cur.GetState() != activitiesv1.CertificateState_CERTIFICATE_STATE_VALID {
-			return apierr.InvalidTransition(cur.GetName(), "revoke", cur.GetState().String())
+			return nil, apierr.InvalidTransition(cur.GetName(), "revoke", cur.GetState().String())
 		}
 		now := s.now()
 		next := proto.Clone(cur).(*activitiesv1.Certificate)
@@ -213,15 +210,10 @@ func (s *Service) RevokeCertificate(ctx context.Context, p auth.Principal, req *
 		ev.Payload = &eventsv1.Envelope_CertificateRevoked{CertificateRevoked: &eventsv1.CertificateRevoked{Certificate: next, Reason: req.GetReason()}}
 		err = s.repo.SaveCertificate(ctx, next, cur.GetEtag(), ev)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = next
-		return nil
+		return next, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 func (s *Service) organises(ctx context.Context, p auth.Principal, c *activitiesv1.Certificate) bool {

@@ -38,40 +38,34 @@ func (s *Service) transition(ctx context.Context, p auth.Principal, name, etag, 
 	if err != nil {
 		return nil, err
 	}
-	var out *activitiesv1.Activity
-	err = retry.Write(ctx, name, etag, IsStale, func() error {
+	return retry.Write(ctx, name, etag, IsStale, func() (*activitiesv1.Activity, error) {
 		cur, err := s.repo.GetActivity(ctx, branch, id)
 		if err != nil {
-			return notFound(err, name)
+			return nil, notFound(err, name)
 		}
 		if !IsOrganiser(p, cur) {
 			if isPublic(cur) {
-				return apierr.PermissionDenied("only organisers may " + action + " an activity")
+				return nil, apierr.PermissionDenied("only organisers may " + action + " an activity")
 			}
-			return apierr.NotFound(name)
+			return nil, apierr.NotFound(name)
 		}
 		if etag != "" && etag != cur.GetEtag() {
-			return apierr.EtagMismatch(name)
+			return nil, apierr.EtagMismatch(name)
 		}
 		next := proto.Clone(cur).(*activitiesv1.Activity)
 		now := s.now()
 		if err := apply(next, now); err != nil {
-			return err
+			return nil, err
 		}
 		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
 		ev := s.envelope(ctx, p, next.GetName())
 		payload(ev, next)
 		err = s.repo.SaveActivity(ctx, branch, next, cur, ev)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = next
-		return nil
+		return next, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // CancelActivity: DRAFT or PUBLISHED → CANCELLED, cancelling every open
@@ -102,24 +96,23 @@ func (s *Service) closeActivity(ctx context.Context, p auth.Principal, name, eta
 	if err != nil {
 		return nil, err
 	}
-	var out *activitiesv1.Activity
-	err = retry.Write(ctx, name, etag, IsStale, func() error {
+	return retry.Write(ctx, name, etag, IsStale, func() (*activitiesv1.Activity, error) {
 		snap, err := s.repo.Snapshot(ctx, branch, id)
 		if err != nil {
-			return notFound(err, name)
+			return nil, notFound(err, name)
 		}
 		cur := snap.Activity
 		if !IsOrganiser(p, cur) {
 			if isPublic(cur) {
-				return apierr.PermissionDenied("only organisers may " + action + " an activity")
+				return nil, apierr.PermissionDenied("only organisers may " + action + " an activity")
 			}
-			return apierr.NotFound(name)
+			return nil, apierr.NotFound(name)
 		}
 		if etag != "" && etag != cur.GetEtag() {
-			return apierr.EtagMismatch(name)
+			return nil, apierr.EtagMismatch(name)
 		}
 		if err := check(cur); err != nil {
-			return err
+			return nil, err
 		}
 		now := s.now()
 		next := proto.Clone(cur).(*activitiesv1.Activity)
@@ -161,14 +154,9 @@ func (s *Service) closeActivity(ctx context.Context, p auth.Principal, name, eta
 		evs = append([]*eventsv1.Envelope{ev}, evs...)
 		err = s.repo.ApplySnapshot(ctx, branch, snap, next, changes, evs...)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		next.ConfirmedCount, next.WaitlistCount = int32(attended+noShow), 0
-		out = next
-		return nil
+		return next, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }

@@ -266,14 +266,13 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 	if err != nil {
 		return nil, err
 	}
-	var out *activitiesv1.Registration
-	err = retry.Write(ctx, req.GetName(), "", IsStale, func() error {
+	return retry.Write(ctx, req.GetName(), "", IsStale, func() (*activitiesv1.Registration, error) {
 		snap, err := s.repo.Snapshot(ctx, branch, actID)
 		if err != nil {
-			return notFound(err, req.GetName())
+			return nil, notFound(err, req.GetName())
 		}
 		if !IsOrganiser(p, snap.Activity) {
-			return apierr.PermissionDenied("only organisers may check people in")
+			return nil, apierr.PermissionDenied("only organisers may check people in")
 		}
 		var cur *activitiesv1.Registration
 		for _, r := range snap.Registrations {
@@ -282,18 +281,18 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 			}
 		}
 		if cur == nil {
-			return apierr.NotFound(req.GetName())
+			return nil, apierr.NotFound(req.GetName())
 		}
 		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
-			return apierr.EtagMismatch(req.GetName())
+			return nil, apierr.EtagMismatch(req.GetName())
 		}
 		now := s.now()
 		if !CheckInWindow(snap.Activity, now) {
-			return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CHECK_IN_NOT_OPEN,
+			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CHECK_IN_NOT_OPEN,
 				"check-in opens a day before the start of a published activity", map[string]string{"activity": snap.Activity.GetName()})
 		}
 		if cur.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED {
-			return apierr.InvalidTransition(cur.GetName(), "checkIn", cur.GetState().String())
+			return nil, apierr.InvalidTransition(cur.GetName(), "checkIn", cur.GetState().String())
 		}
 		next := proto.Clone(cur).(*activitiesv1.Registration)
 		next.State, next.CheckInTime = activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED, timestamppb.New(now)
@@ -302,15 +301,10 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 		ev.Payload = &eventsv1.Envelope_RegistrationCheckedIn{RegistrationCheckedIn: &eventsv1.RegistrationCheckedIn{Registration: next}}
 		err = s.repo.ApplySnapshot(ctx, branch, snap, nil, []*activitiesv1.Registration{next}, ev)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = next
-		return nil
+		return next, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // HandleEvent reacts to membership events. MemberTerminated cancels the

@@ -150,11 +150,11 @@ func (s *Store) CancelRegistration(ctx context.Context, branch, activityID, pers
 	marker := redistx.Key(BranchTag(branch), "tx", ids.Random())
 	// The events were built for the waitlist head that was read; when the
 	// queue moved before the script ran, read it again.
-	var outCancelled, outPromoted *activitiesv1.Registration
-	err := retry.Conflicts(ctx, func(err error) bool { return errors.Is(err, errHeadMoved) }, func() error {
+	type outcome struct{ cancelled, promoted *activitiesv1.Registration }
+	out, err := retry.Conflicts(ctx, func(err error) bool { return errors.Is(err, errHeadMoved) }, func() (outcome, error) {
 		cur, err := s.GetRegistration(ctx, branch, activityID, person)
 		if err != nil {
-			return err
+			return outcome{}, err
 		}
 		now := s.now()
 		cancelled := proto.Clone(cur).(*activitiesv1.Registration)
@@ -166,13 +166,13 @@ func (s *Store) CancelRegistration(ctx context.Context, branch, activityID, pers
 		if cur.GetState() == activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED {
 			h, err := s.client.ZRange(ctx, waitKey(branch, activityID), 0, 0).Result()
 			if err != nil {
-				return fmt.Errorf("store: waitlist head: %w", err)
+				return outcome{}, fmt.Errorf("store: waitlist head: %w", err)
 			}
 			if len(h) > 0 {
 				head = h[0]
 				hr, err := s.GetRegistration(ctx, branch, activityID, head)
 				if err != nil {
-					return err
+					return outcome{}, err
 				}
 				promoted = proto.Clone(hr).(*activitiesv1.Registration)
 				promoted.State, promoted.WaitlistPosition = activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED, 0
@@ -182,12 +182,12 @@ func (s *Store) CancelRegistration(ctx context.Context, branch, activityID, pers
 		evs := mkEvents(cancelled, promoted)
 		cancelBytes, err := envBytes(evs[0])
 		if err != nil {
-			return err
+			return outcome{}, err
 		}
 		promoteBytes, promoteID := "", ""
 		if promoted != nil {
 			if promoteBytes, err = envBytes(evs[1]); err != nil {
-				return err
+				return outcome{}, err
 			}
 			promoteID = evs[1].GetId()
 		}
@@ -197,25 +197,23 @@ func (s *Store) CancelRegistration(ctx context.Context, branch, activityID, pers
 		res, err := cancelScript.Run(ctx, s.client, keys, person, now.UnixMilli(), reason, clientEtag, cancelled.GetEtag(),
 			head, promoted.GetEtag(), cancelBytes, evs[0].GetId(), promoteBytes, promoteID).StringSlice()
 		if err != nil {
-			return fmt.Errorf("store: cancel registration: %w", err)
+			return outcome{}, fmt.Errorf("store: cancel registration: %w", err)
 		}
 		switch res[0] {
 		case "OK", "DUP":
-			outCancelled, outPromoted = cancelled, promoted
-			return nil
+			return outcome{cancelled, promoted}, nil
 		case "RETRY":
-			return errHeadMoved
+			return outcome{}, errHeadMoved
 		case "ETAG":
-			return domain.ErrStale
+			return outcome{}, domain.ErrStale
 		case "NOREG":
-			return domain.ErrNotFound
+			return outcome{}, domain.ErrNotFound
 		default:
-			outCancelled = cur
-			return &domain.RegisterRefusal{Reason: res[0], Detail: res[1]}
+			return outcome{cancelled: cur}, &domain.RegisterRefusal{Reason: res[0], Detail: res[1]}
 		}
 	})
 	if errors.Is(err, retry.ErrExhausted) {
 		return nil, nil, domain.ErrStale
 	}
-	return outCancelled, outPromoted, err
+	return out.cancelled, out.promoted, err
 }

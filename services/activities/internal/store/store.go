@@ -320,15 +320,14 @@ func (s *Store) Snapshot(ctx context.Context, branch, id string) (*domain.Snapsh
 	if err != nil {
 		return nil, err
 	}
-	var out *domain.Snapshot
-	err = retry.Conflicts(ctx, domain.IsStale, func() error {
+	out, err := retry.Conflicts(ctx, domain.IsStale, func() (*domain.Snapshot, error) {
 		pipe := s.client.TxPipeline()
 		ver := pipe.HGet(ctx, gateKey(branch, id), "ver")
 		conf := pipe.HGet(ctx, gateKey(branch, id), "conf")
 		people := pipe.ZRange(ctx, regsKey(branch, id), 0, -1)
 		wait := pipe.ZRange(ctx, waitKey(branch, id), 0, -1)
 		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("store: snapshot: %w", err)
+			return nil, fmt.Errorf("store: snapshot: %w", err)
 		}
 		regPipe := s.client.TxPipeline()
 		verAgain := regPipe.HGet(ctx, gateKey(branch, id), "ver")
@@ -337,10 +336,10 @@ func (s *Store) Snapshot(ctx context.Context, branch, id string) (*domain.Snapsh
 			hashes[i] = regPipe.HGetAll(ctx, regKey(branch, id, p))
 		}
 		if _, err := regPipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return fmt.Errorf("store: snapshot: %w", err)
+			return nil, fmt.Errorf("store: snapshot: %w", err)
 		}
 		if verAgain.Val() != ver.Val() {
-			return domain.ErrStale // registrations moved between the two reads
+			return nil, domain.ErrStale // registrations moved between the two reads
 		}
 		positions := map[string]int32{}
 		for i, p := range wait.Val() {
@@ -354,13 +353,12 @@ func (s *Store) Snapshot(ctx context.Context, branch, id string) (*domain.Snapsh
 		for _, h := range hashes {
 			r, err := decodeRegistration(h.Val())
 			if err != nil {
-				return err
+				return nil, err
 			}
 			r.WaitlistPosition = positions[path.Base(r.GetName())]
 			snap.Registrations = append(snap.Registrations, r)
 		}
-		out = snap
-		return nil
+		return snap, nil
 	})
 	if errors.Is(err, retry.ErrExhausted) {
 		return nil, domain.ErrStale
@@ -441,30 +439,32 @@ func (s *Store) Reindex(ctx context.Context, branch string) (int, error) {
 		if len(start) == 16 {
 			continue
 		}
-		err := retry.Conflicts(ctx, domain.IsStale, func() error {
+		rewrote, err := retry.Conflicts(ctx, domain.IsStale, func() (bool, error) {
 			rec, err := redistx.Get(ctx, s.client, actKey(branch, id))
 			if errors.Is(err, redistx.ErrNotFound) {
-				return nil // the index entry of a record that is gone: leave it, ScanPage skips it
+				return false, nil // the index entry of a record that is gone: leave it, ScanPage skips it
 			}
 			if err != nil {
-				return err
+				return false, err
 			}
 			a := &activitiesv1.Activity{}
 			if err := proto.Unmarshal(rec.Data, a); err != nil {
-				return fmt.Errorf("decode: %w", err)
+				return false, fmt.Errorf("decode: %w", err)
 			}
 			// Only while the record is as read, so a concurrent update that
 			// moved the entry itself is not undone.
 			tx := newTx(BranchTag(branch)).ExpectEtag("etag", actKey(branch, id), rec.Etag).
 				ZRem(indexKey(branch), m).ZAdd(indexKey(branch), 0, indexMember(a))
 			if err := commit(ctx, s.client, tx); err != nil {
-				return err
+				return false, err
 			}
-			done++
-			return nil
+			return true, nil
 		})
 		if err != nil {
 			return done, fmt.Errorf("store: reindex %s: %w", id, err)
+		}
+		if rewrote {
+			done++
 		}
 	}
 	return done, nil

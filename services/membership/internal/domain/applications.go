@@ -173,17 +173,10 @@ func (s *Service) decideApplication(ctx context.Context, name, clientEtag string
 	if err != nil {
 		return nil, err
 	}
-	var out *membershipv1.Application
 	load := func() (*membershipv1.Application, error) { return s.repo.GetApplication(ctx, branch, id) }
-	err = mutate(ctx, name, clientEtag, load, authorize, func(cur *membershipv1.Application) error {
-		next, err := decide(cur, branch)
-		if err != nil {
-			return err
-		}
-		out = next
-		return nil
+	return mutate(ctx, name, clientEtag, load, authorize, func(cur *membershipv1.Application) (*membershipv1.Application, error) {
+		return decide(cur, branch)
 	})
-	return out, err
 }
 
 // ApproveApplication approves a SUBMITTED application and admits the
@@ -307,22 +300,21 @@ func (s *Service) syncWithGeneralMembership(ctx context.Context, branch, orgName
 	if err != nil {
 		return nil, err
 	}
-	var out *membershipv1.Application
-	err = retry.Write(ctx, orgName, "", isStale, func() error {
+	return retry.Write(ctx, orgName, "", isStale, func() (*membershipv1.Application, error) {
 		org, err := s.repo.GetOrganization(ctx, orgID)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		cur, err := s.repo.GetApplication(ctx, branch, appID)
 		if errors.Is(err, ErrNotFound) {
-			return nil
+			return nil, nil
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		want := InitialUnitState(org.GetGeneralMembershipState())
 		if !IsOpen(cur.GetState()) || cur.GetState() == want {
-			return nil
+			return nil, nil
 		}
 		next := proto.Clone(cur).(*membershipv1.Application)
 		next.State = want
@@ -334,10 +326,8 @@ func (s *Service) syncWithGeneralMembership(ctx context.Context, branch, orgName
 			ev.Payload = &eventsv1.Envelope_ApplicationHeld{ApplicationHeld: &eventsv1.ApplicationHeld{Application: next}}
 		}
 		if err := s.repo.SaveApplication(ctx, branch, next, cur.GetEtag(), orgName, false, ev); err != nil {
-			return err
+			return nil, err
 		}
-		out = next
-		return nil
+		return next, nil
 	})
-	return out, err
 }

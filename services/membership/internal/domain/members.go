@@ -75,17 +75,10 @@ func (s *Service) changeMember(ctx context.Context, name, clientEtag string, aut
 	if err != nil {
 		return nil, err
 	}
-	var out *membershipv1.Member
 	load := func() (*membershipv1.Member, error) { return s.repo.GetMember(ctx, branch, id) }
-	err = mutate(ctx, name, clientEtag, load, authorize, func(cur *membershipv1.Member) error {
-		next, err := change(cur, branch)
-		if err != nil {
-			return err
-		}
-		out = next
-		return nil
+	return mutate(ctx, name, clientEtag, load, authorize, func(cur *membershipv1.Member) (*membershipv1.Member, error) {
+		return change(cur, branch)
 	})
-	return out, err
 }
 
 // SetMemberState suspends, reinstates or terminates a member. Admins only.

@@ -92,9 +92,8 @@ func (s *Service) UpdateOrganization(ctx context.Context, p auth.Principal, patc
 	if err != nil {
 		return nil, err
 	}
-	var out *membershipv1.Organization
 	load := func() (*membershipv1.Organization, error) { return s.repo.GetOrganization(ctx, id) }
-	err = mutate(ctx, patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Organization) error {
+	out, err := mutate(ctx, patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Organization) (*membershipv1.Organization, error) {
 		next := proto.Clone(cur).(*membershipv1.Organization)
 		for _, path := range paths {
 			switch path {
@@ -107,16 +106,15 @@ func (s *Service) UpdateOrganization(ctx context.Context, p auth.Principal, patc
 			}
 		}
 		if v := ValidateOrganization(next); len(v) > 0 {
-			return apierr.InvalidArgument(v...)
+			return nil, apierr.InvalidArgument(v...)
 		}
 		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()
 		ev := s.envelope(ctx, p, next.GetName())
 		ev.Payload = &eventsv1.Envelope_OrganizationUpdated{OrganizationUpdated: &eventsv1.OrganizationUpdated{Organization: next}}
 		if err := s.repo.UpdateOrganization(ctx, next, cur.GetEtag(), ev); err != nil {
-			return err
+			return nil, err
 		}
-		out = next
-		return nil
+		return next, nil
 	})
 	return out, err
 }
@@ -134,12 +132,10 @@ func (s *Service) SetGeneralMembership(ctx context.Context, p auth.Principal, re
 	if _, ok := membershipv1.GeneralMembershipState_name[int32(req.GetState())]; !ok || req.GetState() == 0 {
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "state", Description: "must be NONE, PENDING, ACTIVE or LAPSED"})
 	}
-	var out *membershipv1.Organization
 	load := func() (*membershipv1.Organization, error) { return s.repo.GetOrganization(ctx, id) }
-	err = mutate(ctx, req.GetName(), req.GetEtag(), load, nil, func(cur *membershipv1.Organization) error {
+	out, err := mutate(ctx, req.GetName(), req.GetEtag(), load, nil, func(cur *membershipv1.Organization) (*membershipv1.Organization, error) {
 		if cur.GetGeneralMembershipState() == req.GetState() {
-			out = cur
-			return nil
+			return cur, nil
 		}
 		next := proto.Clone(cur).(*membershipv1.Organization)
 		next.GeneralMembershipState = req.GetState()
@@ -148,10 +144,9 @@ func (s *Service) SetGeneralMembership(ctx context.Context, p auth.Principal, re
 		ev.Payload = &eventsv1.Envelope_GeneralMembershipChanged{GeneralMembershipChanged: &eventsv1.GeneralMembershipChanged{
 			Organization: next, PreviousState: cur.GetGeneralMembershipState(), Reason: req.GetReason()}}
 		if err := s.repo.UpdateOrganization(ctx, next, cur.GetEtag(), ev); err != nil {
-			return err
+			return nil, err
 		}
-		out = next
-		return nil
+		return next, nil
 	})
 	if err != nil {
 		return nil, err

@@ -133,9 +133,8 @@ func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, patch *mem
 			return nil, err
 		}
 	}
-	var out *membershipv1.Person
 	load := func() (*membershipv1.Person, error) { return s.repo.GetPerson(ctx, id) }
-	err = mutate(ctx, patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Person) error {
+	out, err := mutate(ctx, patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Person) (*membershipv1.Person, error) {
 		next := proto.Clone(cur).(*membershipv1.Person)
 		for _, path := range paths {
 			switch path {
@@ -167,16 +166,15 @@ func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, patch *mem
 			}
 		}
 		if v := ValidatePerson(next, s.now()); len(v) > 0 {
-			return apierr.InvalidArgument(v...)
+			return nil, apierr.InvalidArgument(v...)
 		}
 		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()
 		ev := s.envelope(ctx, p, next.GetName())
 		ev.Payload = &eventsv1.Envelope_PersonUpdated{PersonUpdated: &eventsv1.PersonUpdated{Person: publicPerson(next)}}
 		if err := s.repo.UpdatePerson(ctx, next, cur.GetEtag(), cur.GetOrganization(), ev); err != nil {
-			return err
+			return nil, err
 		}
-		out = next
-		return nil
+		return next, nil
 	})
 	if err != nil {
 		return nil, err

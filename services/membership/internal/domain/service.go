@@ -61,19 +61,20 @@ type etagged interface{ GetEtag() string }
 // not act learns nothing, not even that the record changed), check the
 // client's etag, then apply. It is retried when the record changed
 // underneath, unless the client pinned an etag.
-func mutate[T etagged](ctx context.Context, name, clientEtag string, load func() (T, error), authorize func(T) error, apply func(T) error) error {
-	return retry.Write(ctx, name, clientEtag, isStale, func() error {
+func mutate[T etagged](ctx context.Context, name, clientEtag string, load func() (T, error), authorize func(T) error, apply func(T) (T, error)) (T, error) {
+	return retry.Write(ctx, name, clientEtag, isStale, func() (T, error) {
+		var zero T
 		cur, err := load()
 		if err != nil {
-			return notFound(err, name)
+			return zero, notFound(err, name)
 		}
 		if authorize != nil {
 			if err := authorize(cur); err != nil {
-				return err
+				return zero, err
 			}
 		}
 		if err := checkEtag(name, cur.GetEtag(), clientEtag); err != nil {
-			return err
+			return zero, err
 		}
 		return apply(cur)
 	})
