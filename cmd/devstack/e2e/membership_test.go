@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tjsia/chapterhouse/cmd/devstack/stack"
 	"github.com/tjsia/chapterhouse/platform/auth"
@@ -23,17 +24,23 @@ func TestMembershipFlow(t *testing.T) {
 	if org["name"] != "organizations/flow-org" || org["generalMembershipState"] != "GENERAL_MEMBERSHIP_STATE_NONE" || org["etag"] == "" {
 		t.Fatalf("organisation = %v", org)
 	}
-	// The representative registers themselves with their own token.
+	// The representative registers themselves with their own token; the
+	// secretariat attests the facts the charter judges.
 	rep := as(sys.Token("people/flow-rep"))
 	person := rep.ok(t, "POST", "/v1/people?personId=flow-rep", map[string]any{
-		"displayName": "刘强", "birthDate": map[string]any{"year": 1979, "month": 4, "day": 2},
-		"organization": "organizations/flow-org", "rank": "RANK_VICE_PRESIDENT",
-		"contact": map[string]any{"email": "liu@example.com"}})
+		"displayName": "刘强", "contact": map[string]any{"email": "liu@example.com"}})
 	if person["contact"] == nil {
 		t.Fatalf("a person sees their own contact: %v", person)
 	}
+	attested := admin.ok(t, "PATCH", "/v1/people/flow-rep?updateMask=birthDate,organization,rank", map[string]any{
+		"birthDate": map[string]any{"year": 1979, "month": 4, "day": 2}, "organization": "organizations/flow-org", "rank": "RANK_VICE_PRESIDENT"})
+	for _, f := range []string{"birthDateAttestation", "organizationAttestation", "rankAttestation"} {
+		if a, _ := attested[f].(map[string]any); a["attester"] != "people/admin" || a["attestTime"] == nil {
+			t.Fatalf("%s = %v, want the admin and a time", f, attested[f])
+		}
+	}
 	// Others do not see it.
-	if other := as(sys.Token("people/somebody")).ok(t, "GET", "/v1/people/flow-rep", nil); other["contact"] != nil {
+	if other := as(sys.Token("people/somebody")).ok(t, "GET", "/v1/people/flow-rep?updateMask=birthDate,organization,rank", nil); other["contact"] != nil {
 		t.Fatalf("contact leaked to another user: %v", other)
 	}
 	app := rep.ok(t, "POST", "/v1/branches/ai/applications", map[string]any{
@@ -100,7 +107,10 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 		{"oversize body", admin, "POST", "/v1/organizations", `{"displayName": "` + strings.Repeat("x", 2<<20) + `"}`, 413, "BODY_TOO_LARGE"},
 		{"bad page token", admin, "GET", "/v1/organizations?pageToken=garbage", nil, 400, "INVALID_PAGE_TOKEN"},
 		{"negative page size", admin, "GET", "/v1/organizations?pageSize=-1", nil, 400, "INVALID_ARGUMENT"},
-		{"missing birth date", admin, "POST", "/v1/people?personId=no-birth", map[string]any{"displayName": "x"}, 400, "INVALID_ARGUMENT"},
+		{"birth date not a calendar date", admin, "POST", "/v1/people?personId=no-birth", map[string]any{"displayName": "x", "birthDate": map[string]any{"year": 1990, "month": 2, "day": 30}}, 400, "INVALID_ARGUMENT"},
+		{"self-registration stating attested facts", as(sys.Token("people/eve")), "POST", "/v1/people?personId=eve", map[string]any{"displayName": "Eve",
+			"organization": "organizations/zhiyuan-ai", "rank": "RANK_CHAIRMAN"}, 403, "PERMISSION_DENIED"},
+		{"self-edit of an attested fact", as(sys.Token("people/zhao-lei")), "PATCH", "/v1/people/zhao-lei", map[string]any{"rank": "RANK_CHAIRMAN"}, 403, "PERMISSION_DENIED"},
 		{"M3: individual without credentials", admin, "POST", "/v1/branches/ai/applications", map[string]any{"individual": map[string]any{"person": "people/zhao-lei"}}, 400, "CHARTER_VIOLATION"},
 		{"unknown branch", admin, "POST", "/v1/branches/nope/applications", map[string]any{"individual": map[string]any{"person": "people/li-na"}}, 404, "UNKNOWN_BRANCH"},
 		{"no token", as(""), "POST", "/v1/organizations", map[string]any{"displayName": "x", "creditCode": "91120104MA06KL3W0M"}, 401, "UNAUTHENTICATED"},
@@ -187,5 +197,34 @@ func TestEdgeFeatures(t *testing.T) {
 	}
 	if r := as(adminToken()).do(t, "GET", "/v1/branches/ai/terms", nil); r.status != 501 {
 		t.Fatalf("governance = %d %s", r.status, r.raw)
+	}
+}
+
+// TestNoSelfAttestedMembership: the exploit a plain token holder had. Zhao
+// Lei works for a company that is not a member; pointing his own record at
+// a member unit used to turn NOT_A_MEMBER into a confirmed place at a
+// members-only activity. The change is refused, nothing is stored, and he
+// is still refused.
+func TestNoSelfAttestedMembership(t *testing.T) {
+	admin := as(adminToken())
+	zhao := as(sys.Token("people/zhao-lei"))
+	act := admin.ok(t, "POST", "/v1/branches/ai/activities?activityId=members-only-salon", map[string]any{
+		"kind": "ACTIVITY_KIND_ACADEMIC_EXCHANGE", "title": "Members' salon", "audience": "AUDIENCE_MEMBERS",
+		"location": "天津", "startTime": stamp(24 * time.Hour), "endTime": stamp(26 * time.Hour)})
+	name := act["name"].(string)
+	admin.ok(t, "POST", "/v1/"+name+":publish", map[string]any{})
+	before := snapshot(t)
+	r := zhao.do(t, "PATCH", "/v1/people/zhao-lei", map[string]any{"organization": "organizations/zhiyuan-ai"})
+	if r.status != 403 || r.errorBody(t)["reason"] != "PERMISSION_DENIED" {
+		t.Fatalf("self-edit of organization = %d: %s", r.status, r.raw)
+	}
+	assertSameState(t, before, snapshot(t))
+	if r := zhao.do(t, "POST", "/v1/"+name+":register", map[string]any{}); r.status != 403 || r.errorBody(t)["reason"] != "NOT_A_MEMBER" {
+		t.Fatalf("registration after the refused edit = %d: %s", r.status, r.raw)
+	}
+	// A new account claiming a member unit is refused the same way.
+	if r := as(sys.Token("people/claimant")).do(t, "POST", "/v1/people?personId=claimant", map[string]any{
+		"displayName": "Claimant", "organization": "organizations/zhiyuan-ai"}); r.status != 403 {
+		t.Fatalf("self-registration claiming a member unit = %d: %s", r.status, r.raw)
 	}
 }

@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
+	"time"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
@@ -32,16 +36,67 @@ func publicPerson(p *membershipv1.Person) *membershipv1.Person {
 	return c
 }
 
-// CreatePerson registers a person: admins, or the caller themselves.
+// AttestedPaths are the facts of a person's record that the charter's rules
+// judge (G3: organisation and rank; G4: birth date). Only admins set them,
+// and each records who did and when; nobody vouches for themselves.
+var AttestedPaths = []string{"birth_date", "organization", "rank"}
+
+// attestedSet lists which attested facts a person record states.
+func attestedSet(person *membershipv1.Person) []string {
+	var set []string
+	if person.GetBirthDate() != nil {
+		set = append(set, "birth_date")
+	}
+	if person.GetOrganization() != "" {
+		set = append(set, "organization")
+	}
+	if person.GetRank() != membershipv1.Rank_RANK_UNSPECIFIED {
+		set = append(set, "rank")
+	}
+	return set
+}
+
+func requireAttester(p auth.Principal, fields []string) error {
+	if len(fields) == 0 || p.IsAdmin() {
+		return nil
+	}
+	return apierr.New(codes.PermissionDenied, apiv1.ErrorReason_PERMISSION_DENIED,
+		"only admins may set "+strings.Join(fields, ", ")+": the charter's rules judge these facts, so they are attested, not self-declared",
+		map[string]string{"fields": strings.Join(fields, ",")})
+}
+
+// attest records p as the attester of fields of person, now.
+func attest(person *membershipv1.Person, p auth.Principal, now time.Time, fields []string) {
+	for _, f := range fields {
+		a := &membershipv1.Attestation{Attester: p.Subject, AttestTime: timestamppb.New(now)}
+		switch f {
+		case "birth_date":
+			person.BirthDateAttestation = a
+		case "organization":
+			person.OrganizationAttestation = a
+		case "rank":
+			person.RankAttestation = a
+		}
+	}
+}
+
+// CreatePerson registers a person: admins, or the caller themselves, who
+// may not state the attested facts.
 func (s *Service) CreatePerson(ctx context.Context, p auth.Principal, person *membershipv1.Person, personID string) (*membershipv1.Person, error) {
 	if !p.IsAdmin() && p.PersonID() != personID {
 		return nil, apierr.PermissionDenied("you may register only yourself (person_id must be your own id)")
 	}
 	now := s.now()
 	person = proto.Clone(person).(*membershipv1.Person)
+	attested := attestedSet(person)
+	if err := requireAttester(p, attested); err != nil {
+		return nil, err
+	}
 	if v := ValidatePerson(person, now); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
+	person.BirthDateAttestation, person.OrganizationAttestation, person.RankAttestation = nil, nil, nil
+	attest(person, p, now, attested)
 	if err := s.checkOrganizationExists(ctx, person.GetOrganization(), "person.organization"); err != nil {
 		return nil, err
 	}
@@ -128,6 +183,15 @@ func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, patch *mem
 	if err != nil {
 		return nil, err
 	}
+	var attested []string
+	for _, path := range paths {
+		if slices.Contains(AttestedPaths, path) {
+			attested = append(attested, path)
+		}
+	}
+	if err := requireAttester(p, attested); err != nil {
+		return nil, err
+	}
 	if slices.Contains(paths, "organization") {
 		if err := s.checkOrganizationExists(ctx, patch.GetOrganization(), "person.organization"); err != nil {
 			return nil, err
@@ -165,10 +229,12 @@ func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, patch *mem
 				}
 			}
 		}
-		if v := ValidatePerson(next, s.now()); len(v) > 0 {
+		now := s.now()
+		if v := ValidatePerson(next, now); len(v) > 0 {
 			return nil, apierr.InvalidArgument(v...)
 		}
-		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()
+		attest(next, p, now, attested)
+		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
 		ev := s.envelope(ctx, p, next.GetName())
 		ev.Payload = &eventsv1.Envelope_PersonUpdated{PersonUpdated: &eventsv1.PersonUpdated{Person: publicPerson(next)}}
 		if err := s.repo.UpdatePerson(ctx, next, cur.GetEtag(), cur.GetOrganization(), ev); err != nil {

@@ -57,7 +57,8 @@ func ValidatePerson(p *membershipv1.Person, now time.Time) []apierr.FieldViolati
 	var v violations
 	v.required("person.display_name", p.GetDisplayName())
 	if bd := p.GetBirthDate(); bd == nil {
-		v.add("person.birth_date", "is required")
+		// Not known yet: an admin attests it later. Rules that need it
+		// (G4) refuse while it is missing.
 	} else if t, ok := dateTime(bd); !ok {
 		v.add("person.birth_date", "is not a valid calendar date")
 	} else if t.After(now) || bd.GetYear() < 1900 {

@@ -134,6 +134,12 @@ func TestAuthorisationMatrix(t *testing.T) {
 			_, err := c.ListPeople(ctx, &membershipv1.ListPeopleRequest{})
 			return err
 		}},
+		// The facts G3 and G4 judge are attested: not even the person sets them.
+		{Method: svc + "UpdatePerson", Label: "wang-wei's rank", Allowed: adminsOnly, Call: func(ctx context.Context) error {
+			_, err := c.UpdatePerson(ctx, &membershipv1.UpdatePersonRequest{Person: &membershipv1.Person{Name: "people/wang-wei", Rank: membershipv1.Rank_RANK_CHAIRMAN},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"rank"}}})
+			return err
+		}},
 		{Method: svc + "UpdatePerson", Label: "wang-wei", Allowed: []servicetest.Role{admin, rep}, Call: func(ctx context.Context) error {
 			_, err := c.UpdatePerson(ctx, &membershipv1.UpdatePersonRequest{Person: &membershipv1.Person{Name: "people/wang-wei", Title: "VP"},
 				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})

@@ -826,10 +826,13 @@ type Person struct {
 	// At most 100 characters.
 	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
 	// Used for the age limits (G4). Not in the future, not before 1900.
+	// Attested: set only by admins (birth_date_attestation says who and when).
 	BirthDate *date.Date `protobuf:"bytes,3,opt,name=birth_date,json=birthDate,proto3" json:"birth_date,omitempty"`
-	// The organisation the person works for, if any.
+	// The organisation the person works for, if any. Attested, as birth_date:
+	// membership of a unit, representation (G3) and members-only access
+	// follow from it.
 	Organization string `protobuf:"bytes,4,opt,name=organization,proto3" json:"organization,omitempty"`
-	// Rank in that organisation (G3).
+	// Rank in that organisation (G3). Attested, as birth_date.
 	Rank Rank `protobuf:"varint,5,opt,name=rank,proto3,enum=chapterhouse.membership.v1.Rank" json:"rank,omitempty"`
 	// Job title as the organisation writes it.
 	Title string `protobuf:"bytes,6,opt,name=title,proto3" json:"title,omitempty"`
@@ -838,12 +841,17 @@ type Person struct {
 	// Degrees, posts, publications (M3). At most 4000 characters.
 	AcademicCredentials string `protobuf:"bytes,8,opt,name=academic_credentials,json=academicCredentials,proto3" json:"academic_credentials,omitempty"`
 	// Only the person and admins see it; empty for everyone else.
-	Contact       *ContactInfo           `protobuf:"bytes,9,opt,name=contact,proto3" json:"contact,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,12,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Contact    *ContactInfo           `protobuf:"bytes,9,opt,name=contact,proto3" json:"contact,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Etag       string                 `protobuf:"bytes,12,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Who last set birth_date, organization and rank, and when: the facts the
+	// charter's rules judge (G3, G4) are attested, never self-edited.
+	BirthDateAttestation    *Attestation `protobuf:"bytes,13,opt,name=birth_date_attestation,json=birthDateAttestation,proto3" json:"birth_date_attestation,omitempty"`
+	OrganizationAttestation *Attestation `protobuf:"bytes,14,opt,name=organization_attestation,json=organizationAttestation,proto3" json:"organization_attestation,omitempty"`
+	RankAttestation         *Attestation `protobuf:"bytes,15,opt,name=rank_attestation,json=rankAttestation,proto3" json:"rank_attestation,omitempty"`
+	unknownFields           protoimpl.UnknownFields
+	sizeCache               protoimpl.SizeCache
 }
 
 func (x *Person) Reset() {
@@ -960,6 +968,81 @@ func (x *Person) GetEtag() string {
 	return ""
 }
 
+func (x *Person) GetBirthDateAttestation() *Attestation {
+	if x != nil {
+		return x.BirthDateAttestation
+	}
+	return nil
+}
+
+func (x *Person) GetOrganizationAttestation() *Attestation {
+	if x != nil {
+		return x.OrganizationAttestation
+	}
+	return nil
+}
+
+func (x *Person) GetRankAttestation() *Attestation {
+	if x != nil {
+		return x.RankAttestation
+	}
+	return nil
+}
+
+// Who vouched for a fact of a person's record, and when.
+type Attestation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Token subject of the admin who set it.
+	Attester      string                 `protobuf:"bytes,1,opt,name=attester,proto3" json:"attester,omitempty"`
+	AttestTime    *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=attest_time,json=attestTime,proto3" json:"attest_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Attestation) Reset() {
+	*x = Attestation{}
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attestation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attestation) ProtoMessage() {}
+
+func (x *Attestation) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attestation.ProtoReflect.Descriptor instead.
+func (*Attestation) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *Attestation) GetAttester() string {
+	if x != nil {
+		return x.Attester
+	}
+	return ""
+}
+
+func (x *Attestation) GetAttestTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AttestTime
+	}
+	return nil
+}
+
 type CreatePersonRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Person *Person                `protobuf:"bytes,1,opt,name=person,proto3" json:"person,omitempty"`
@@ -973,7 +1056,7 @@ type CreatePersonRequest struct {
 
 func (x *CreatePersonRequest) Reset() {
 	*x = CreatePersonRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[9]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1068,7 @@ func (x *CreatePersonRequest) String() string {
 func (*CreatePersonRequest) ProtoMessage() {}
 
 func (x *CreatePersonRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[9]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1081,7 @@ func (x *CreatePersonRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreatePersonRequest.ProtoReflect.Descriptor instead.
 func (*CreatePersonRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{9}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreatePersonRequest) GetPerson() *Person {
@@ -1024,7 +1107,7 @@ type GetPersonRequest struct {
 
 func (x *GetPersonRequest) Reset() {
 	*x = GetPersonRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[10]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1036,7 +1119,7 @@ func (x *GetPersonRequest) String() string {
 func (*GetPersonRequest) ProtoMessage() {}
 
 func (x *GetPersonRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[10]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1049,7 +1132,7 @@ func (x *GetPersonRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetPersonRequest.ProtoReflect.Descriptor instead.
 func (*GetPersonRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{10}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetPersonRequest) GetName() string {
@@ -1071,7 +1154,7 @@ type ListPeopleRequest struct {
 
 func (x *ListPeopleRequest) Reset() {
 	*x = ListPeopleRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[11]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1083,7 +1166,7 @@ func (x *ListPeopleRequest) String() string {
 func (*ListPeopleRequest) ProtoMessage() {}
 
 func (x *ListPeopleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[11]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1096,7 +1179,7 @@ func (x *ListPeopleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPeopleRequest.ProtoReflect.Descriptor instead.
 func (*ListPeopleRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{11}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListPeopleRequest) GetPageSize() int32 {
@@ -1130,7 +1213,7 @@ type ListPeopleResponse struct {
 
 func (x *ListPeopleResponse) Reset() {
 	*x = ListPeopleResponse{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[12]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1225,7 @@ func (x *ListPeopleResponse) String() string {
 func (*ListPeopleResponse) ProtoMessage() {}
 
 func (x *ListPeopleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[12]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1238,7 @@ func (x *ListPeopleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPeopleResponse.ProtoReflect.Descriptor instead.
 func (*ListPeopleResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{12}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListPeopleResponse) GetPeople() []*Person {
@@ -1182,7 +1265,7 @@ type UpdatePersonRequest struct {
 
 func (x *UpdatePersonRequest) Reset() {
 	*x = UpdatePersonRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[13]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1194,7 +1277,7 @@ func (x *UpdatePersonRequest) String() string {
 func (*UpdatePersonRequest) ProtoMessage() {}
 
 func (x *UpdatePersonRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[13]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1207,7 +1290,7 @@ func (x *UpdatePersonRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdatePersonRequest.ProtoReflect.Descriptor instead.
 func (*UpdatePersonRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{13}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdatePersonRequest) GetPerson() *Person {
@@ -1236,7 +1319,7 @@ type UnitApplicant struct {
 
 func (x *UnitApplicant) Reset() {
 	*x = UnitApplicant{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[14]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1248,7 +1331,7 @@ func (x *UnitApplicant) String() string {
 func (*UnitApplicant) ProtoMessage() {}
 
 func (x *UnitApplicant) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[14]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1261,7 +1344,7 @@ func (x *UnitApplicant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitApplicant.ProtoReflect.Descriptor instead.
 func (*UnitApplicant) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{14}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UnitApplicant) GetOrganization() string {
@@ -1292,7 +1375,7 @@ type IndividualApplicant struct {
 
 func (x *IndividualApplicant) Reset() {
 	*x = IndividualApplicant{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[15]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1304,7 +1387,7 @@ func (x *IndividualApplicant) String() string {
 func (*IndividualApplicant) ProtoMessage() {}
 
 func (x *IndividualApplicant) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[15]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1317,7 +1400,7 @@ func (x *IndividualApplicant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndividualApplicant.ProtoReflect.Descriptor instead.
 func (*IndividualApplicant) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{15}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *IndividualApplicant) GetPerson() string {
@@ -1375,7 +1458,7 @@ type Application struct {
 
 func (x *Application) Reset() {
 	*x = Application{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[16]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1387,7 +1470,7 @@ func (x *Application) String() string {
 func (*Application) ProtoMessage() {}
 
 func (x *Application) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[16]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1400,7 +1483,7 @@ func (x *Application) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Application.ProtoReflect.Descriptor instead.
 func (*Application) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{16}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Application) GetName() string {
@@ -1541,7 +1624,7 @@ type CreateApplicationRequest struct {
 
 func (x *CreateApplicationRequest) Reset() {
 	*x = CreateApplicationRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[17]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1553,7 +1636,7 @@ func (x *CreateApplicationRequest) String() string {
 func (*CreateApplicationRequest) ProtoMessage() {}
 
 func (x *CreateApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[17]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1566,7 +1649,7 @@ func (x *CreateApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApplicationRequest.ProtoReflect.Descriptor instead.
 func (*CreateApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{17}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CreateApplicationRequest) GetParent() string {
@@ -1599,7 +1682,7 @@ type GetApplicationRequest struct {
 
 func (x *GetApplicationRequest) Reset() {
 	*x = GetApplicationRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[18]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1611,7 +1694,7 @@ func (x *GetApplicationRequest) String() string {
 func (*GetApplicationRequest) ProtoMessage() {}
 
 func (x *GetApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[18]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1624,7 +1707,7 @@ func (x *GetApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApplicationRequest.ProtoReflect.Descriptor instead.
 func (*GetApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{18}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *GetApplicationRequest) GetName() string {
@@ -1647,7 +1730,7 @@ type ListApplicationsRequest struct {
 
 func (x *ListApplicationsRequest) Reset() {
 	*x = ListApplicationsRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[19]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1659,7 +1742,7 @@ func (x *ListApplicationsRequest) String() string {
 func (*ListApplicationsRequest) ProtoMessage() {}
 
 func (x *ListApplicationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[19]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1672,7 +1755,7 @@ func (x *ListApplicationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApplicationsRequest.ProtoReflect.Descriptor instead.
 func (*ListApplicationsRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{19}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListApplicationsRequest) GetParent() string {
@@ -1713,7 +1796,7 @@ type ListApplicationsResponse struct {
 
 func (x *ListApplicationsResponse) Reset() {
 	*x = ListApplicationsResponse{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[20]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1725,7 +1808,7 @@ func (x *ListApplicationsResponse) String() string {
 func (*ListApplicationsResponse) ProtoMessage() {}
 
 func (x *ListApplicationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[20]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1738,7 +1821,7 @@ func (x *ListApplicationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApplicationsResponse.ProtoReflect.Descriptor instead.
 func (*ListApplicationsResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{20}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListApplicationsResponse) GetApplications() []*Application {
@@ -1767,7 +1850,7 @@ type ApproveApplicationRequest struct {
 
 func (x *ApproveApplicationRequest) Reset() {
 	*x = ApproveApplicationRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[21]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1779,7 +1862,7 @@ func (x *ApproveApplicationRequest) String() string {
 func (*ApproveApplicationRequest) ProtoMessage() {}
 
 func (x *ApproveApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[21]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1792,7 +1875,7 @@ func (x *ApproveApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveApplicationRequest.ProtoReflect.Descriptor instead.
 func (*ApproveApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{21}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ApproveApplicationRequest) GetName() string {
@@ -1828,7 +1911,7 @@ type RejectApplicationRequest struct {
 
 func (x *RejectApplicationRequest) Reset() {
 	*x = RejectApplicationRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[22]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1840,7 +1923,7 @@ func (x *RejectApplicationRequest) String() string {
 func (*RejectApplicationRequest) ProtoMessage() {}
 
 func (x *RejectApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[22]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1853,7 +1936,7 @@ func (x *RejectApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectApplicationRequest.ProtoReflect.Descriptor instead.
 func (*RejectApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{22}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *RejectApplicationRequest) GetName() string {
@@ -1888,7 +1971,7 @@ type WithdrawApplicationRequest struct {
 
 func (x *WithdrawApplicationRequest) Reset() {
 	*x = WithdrawApplicationRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[23]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1900,7 +1983,7 @@ func (x *WithdrawApplicationRequest) String() string {
 func (*WithdrawApplicationRequest) ProtoMessage() {}
 
 func (x *WithdrawApplicationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[23]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1913,7 +1996,7 @@ func (x *WithdrawApplicationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawApplicationRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawApplicationRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{23}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WithdrawApplicationRequest) GetName() string {
@@ -1952,7 +2035,7 @@ type RepresentativePeriod struct {
 
 func (x *RepresentativePeriod) Reset() {
 	*x = RepresentativePeriod{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[24]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1964,7 +2047,7 @@ func (x *RepresentativePeriod) String() string {
 func (*RepresentativePeriod) ProtoMessage() {}
 
 func (x *RepresentativePeriod) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[24]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1977,7 +2060,7 @@ func (x *RepresentativePeriod) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RepresentativePeriod.ProtoReflect.Descriptor instead.
 func (*RepresentativePeriod) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{24}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *RepresentativePeriod) GetPerson() string {
@@ -2033,7 +2116,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[25]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2045,7 +2128,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[25]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2058,7 +2141,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{25}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *Member) GetName() string {
@@ -2147,7 +2230,7 @@ type GetMemberRequest struct {
 
 func (x *GetMemberRequest) Reset() {
 	*x = GetMemberRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[26]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2159,7 +2242,7 @@ func (x *GetMemberRequest) String() string {
 func (*GetMemberRequest) ProtoMessage() {}
 
 func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[26]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2172,7 +2255,7 @@ func (x *GetMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMemberRequest.ProtoReflect.Descriptor instead.
 func (*GetMemberRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{26}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetMemberRequest) GetName() string {
@@ -2200,7 +2283,7 @@ type ListMembersRequest struct {
 
 func (x *ListMembersRequest) Reset() {
 	*x = ListMembersRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[27]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2212,7 +2295,7 @@ func (x *ListMembersRequest) String() string {
 func (*ListMembersRequest) ProtoMessage() {}
 
 func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[27]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2225,7 +2308,7 @@ func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListMembersRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{27}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListMembersRequest) GetParent() string {
@@ -2280,7 +2363,7 @@ type ListMembersResponse struct {
 
 func (x *ListMembersResponse) Reset() {
 	*x = ListMembersResponse{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[28]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2292,7 +2375,7 @@ func (x *ListMembersResponse) String() string {
 func (*ListMembersResponse) ProtoMessage() {}
 
 func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[28]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2305,7 +2388,7 @@ func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListMembersResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{28}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListMembersResponse) GetMembers() []*Member {
@@ -2334,7 +2417,7 @@ type SuspendMemberRequest struct {
 
 func (x *SuspendMemberRequest) Reset() {
 	*x = SuspendMemberRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[29]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2346,7 +2429,7 @@ func (x *SuspendMemberRequest) String() string {
 func (*SuspendMemberRequest) ProtoMessage() {}
 
 func (x *SuspendMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[29]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2359,7 +2442,7 @@ func (x *SuspendMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SuspendMemberRequest.ProtoReflect.Descriptor instead.
 func (*SuspendMemberRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{29}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SuspendMemberRequest) GetName() string {
@@ -2394,7 +2477,7 @@ type ReinstateMemberRequest struct {
 
 func (x *ReinstateMemberRequest) Reset() {
 	*x = ReinstateMemberRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[30]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2406,7 +2489,7 @@ func (x *ReinstateMemberRequest) String() string {
 func (*ReinstateMemberRequest) ProtoMessage() {}
 
 func (x *ReinstateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[30]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2419,7 +2502,7 @@ func (x *ReinstateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReinstateMemberRequest.ProtoReflect.Descriptor instead.
 func (*ReinstateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{30}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ReinstateMemberRequest) GetName() string {
@@ -2454,7 +2537,7 @@ type TerminateMemberRequest struct {
 
 func (x *TerminateMemberRequest) Reset() {
 	*x = TerminateMemberRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[31]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2466,7 +2549,7 @@ func (x *TerminateMemberRequest) String() string {
 func (*TerminateMemberRequest) ProtoMessage() {}
 
 func (x *TerminateMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[31]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2479,7 +2562,7 @@ func (x *TerminateMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TerminateMemberRequest.ProtoReflect.Descriptor instead.
 func (*TerminateMemberRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{31}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *TerminateMemberRequest) GetName() string {
@@ -2517,7 +2600,7 @@ type ChangeRepresentativeRequest struct {
 
 func (x *ChangeRepresentativeRequest) Reset() {
 	*x = ChangeRepresentativeRequest{}
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[32]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2529,7 +2612,7 @@ func (x *ChangeRepresentativeRequest) String() string {
 func (*ChangeRepresentativeRequest) ProtoMessage() {}
 
 func (x *ChangeRepresentativeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[32]
+	mi := &file_chapterhouse_membership_v1_membership_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2542,7 +2625,7 @@ func (x *ChangeRepresentativeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChangeRepresentativeRequest.ProtoReflect.Descriptor instead.
 func (*ChangeRepresentativeRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{32}
+	return file_chapterhouse_membership_v1_membership_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ChangeRepresentativeRequest) GetName() string {
@@ -2617,13 +2700,13 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"k\n" +
 	"\vContactInfo\x12#\n" +
 	"\x05email\x18\x01 \x01(\tB\r\xe0A\x01\xbaH\a\xd8\x01\x01r\x02`\x01R\x05email\x127\n" +
-	"\x05phone\x18\x02 \x01(\tB!\xe0A\x01\xbaH\x1b\xd8\x01\x01r\x162\x14^\\+?[0-9 ()-]{5,20}$R\x05phone\"\xd3\x05\n" +
+	"\x05phone\x18\x02 \x01(\tB!\xe0A\x01\xbaH\x1b\xd8\x01\x01r\x162\x14^\\+?[0-9 ()-]{5,20}$R\x05phone\"\xf9\a\n" +
 	"\x06Person\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12-\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\n" +
 	"\xe0A\x02\xbaH\x04r\x02\x18dR\vdisplayName\x125\n" +
 	"\n" +
-	"birth_date\x18\x03 \x01(\v2\x11.google.type.DateB\x03\xe0A\x02R\tbirthDate\x12O\n" +
+	"birth_date\x18\x03 \x01(\v2\x11.google.type.DateB\x03\xe0A\x01R\tbirthDate\x12O\n" +
 	"\forganization\x18\x04 \x01(\tB+\xe0A\x01\xfaA%\n" +
 	"#chapterhouse.tjsia.org/OrganizationR\forganization\x12A\n" +
 	"\x04rank\x18\x05 \x01(\x0e2 .chapterhouse.membership.v1.RankB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x04rank\x12 \n" +
@@ -2637,8 +2720,15 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\f \x01(\tR\x04etag:C\xeaA@\n" +
-	"\x1dchapterhouse.tjsia.org/Person\x12\x0fpeople/{person}*\x06people2\x06person\"\x84\x01\n" +
+	"\x04etag\x18\f \x01(\tR\x04etag\x12b\n" +
+	"\x16birth_date_attestation\x18\r \x01(\v2'.chapterhouse.membership.v1.AttestationB\x03\xe0A\x03R\x14birthDateAttestation\x12g\n" +
+	"\x18organization_attestation\x18\x0e \x01(\v2'.chapterhouse.membership.v1.AttestationB\x03\xe0A\x03R\x17organizationAttestation\x12W\n" +
+	"\x10rank_attestation\x18\x0f \x01(\v2'.chapterhouse.membership.v1.AttestationB\x03\xe0A\x03R\x0frankAttestation:C\xeaA@\n" +
+	"\x1dchapterhouse.tjsia.org/Person\x12\x0fpeople/{person}*\x06people2\x06person\"p\n" +
+	"\vAttestation\x12\x1f\n" +
+	"\battester\x18\x01 \x01(\tB\x03\xe0A\x03R\battester\x12@\n" +
+	"\vattest_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"attestTime\"\x84\x01\n" +
 	"\x13CreatePersonRequest\x12?\n" +
 	"\x06person\x18\x01 \x01(\v2\".chapterhouse.membership.v1.PersonB\x03\xe0A\x02R\x06person\x12,\n" +
 	"\tperson_id\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\t\xc8\x01\x01r\x04\xc8\xf3\x18\x01R\bpersonId\"M\n" +
@@ -2857,7 +2947,7 @@ func file_chapterhouse_membership_v1_membership_proto_rawDescGZIP() []byte {
 }
 
 var file_chapterhouse_membership_v1_membership_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_chapterhouse_membership_v1_membership_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_chapterhouse_membership_v1_membership_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_chapterhouse_membership_v1_membership_proto_goTypes = []any{
 	(GeneralMembershipState)(0),         // 0: chapterhouse.membership.v1.GeneralMembershipState
 	(Rank)(0),                           // 1: chapterhouse.membership.v1.Rank
@@ -2873,118 +2963,123 @@ var file_chapterhouse_membership_v1_membership_proto_goTypes = []any{
 	(*SetGeneralMembershipRequest)(nil), // 11: chapterhouse.membership.v1.SetGeneralMembershipRequest
 	(*ContactInfo)(nil),                 // 12: chapterhouse.membership.v1.ContactInfo
 	(*Person)(nil),                      // 13: chapterhouse.membership.v1.Person
-	(*CreatePersonRequest)(nil),         // 14: chapterhouse.membership.v1.CreatePersonRequest
-	(*GetPersonRequest)(nil),            // 15: chapterhouse.membership.v1.GetPersonRequest
-	(*ListPeopleRequest)(nil),           // 16: chapterhouse.membership.v1.ListPeopleRequest
-	(*ListPeopleResponse)(nil),          // 17: chapterhouse.membership.v1.ListPeopleResponse
-	(*UpdatePersonRequest)(nil),         // 18: chapterhouse.membership.v1.UpdatePersonRequest
-	(*UnitApplicant)(nil),               // 19: chapterhouse.membership.v1.UnitApplicant
-	(*IndividualApplicant)(nil),         // 20: chapterhouse.membership.v1.IndividualApplicant
-	(*Application)(nil),                 // 21: chapterhouse.membership.v1.Application
-	(*CreateApplicationRequest)(nil),    // 22: chapterhouse.membership.v1.CreateApplicationRequest
-	(*GetApplicationRequest)(nil),       // 23: chapterhouse.membership.v1.GetApplicationRequest
-	(*ListApplicationsRequest)(nil),     // 24: chapterhouse.membership.v1.ListApplicationsRequest
-	(*ListApplicationsResponse)(nil),    // 25: chapterhouse.membership.v1.ListApplicationsResponse
-	(*ApproveApplicationRequest)(nil),   // 26: chapterhouse.membership.v1.ApproveApplicationRequest
-	(*RejectApplicationRequest)(nil),    // 27: chapterhouse.membership.v1.RejectApplicationRequest
-	(*WithdrawApplicationRequest)(nil),  // 28: chapterhouse.membership.v1.WithdrawApplicationRequest
-	(*RepresentativePeriod)(nil),        // 29: chapterhouse.membership.v1.RepresentativePeriod
-	(*Member)(nil),                      // 30: chapterhouse.membership.v1.Member
-	(*GetMemberRequest)(nil),            // 31: chapterhouse.membership.v1.GetMemberRequest
-	(*ListMembersRequest)(nil),          // 32: chapterhouse.membership.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),         // 33: chapterhouse.membership.v1.ListMembersResponse
-	(*SuspendMemberRequest)(nil),        // 34: chapterhouse.membership.v1.SuspendMemberRequest
-	(*ReinstateMemberRequest)(nil),      // 35: chapterhouse.membership.v1.ReinstateMemberRequest
-	(*TerminateMemberRequest)(nil),      // 36: chapterhouse.membership.v1.TerminateMemberRequest
-	(*ChangeRepresentativeRequest)(nil), // 37: chapterhouse.membership.v1.ChangeRepresentativeRequest
-	(*timestamppb.Timestamp)(nil),       // 38: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),       // 39: google.protobuf.FieldMask
-	(*date.Date)(nil),                   // 40: google.type.Date
+	(*Attestation)(nil),                 // 14: chapterhouse.membership.v1.Attestation
+	(*CreatePersonRequest)(nil),         // 15: chapterhouse.membership.v1.CreatePersonRequest
+	(*GetPersonRequest)(nil),            // 16: chapterhouse.membership.v1.GetPersonRequest
+	(*ListPeopleRequest)(nil),           // 17: chapterhouse.membership.v1.ListPeopleRequest
+	(*ListPeopleResponse)(nil),          // 18: chapterhouse.membership.v1.ListPeopleResponse
+	(*UpdatePersonRequest)(nil),         // 19: chapterhouse.membership.v1.UpdatePersonRequest
+	(*UnitApplicant)(nil),               // 20: chapterhouse.membership.v1.UnitApplicant
+	(*IndividualApplicant)(nil),         // 21: chapterhouse.membership.v1.IndividualApplicant
+	(*Application)(nil),                 // 22: chapterhouse.membership.v1.Application
+	(*CreateApplicationRequest)(nil),    // 23: chapterhouse.membership.v1.CreateApplicationRequest
+	(*GetApplicationRequest)(nil),       // 24: chapterhouse.membership.v1.GetApplicationRequest
+	(*ListApplicationsRequest)(nil),     // 25: chapterhouse.membership.v1.ListApplicationsRequest
+	(*ListApplicationsResponse)(nil),    // 26: chapterhouse.membership.v1.ListApplicationsResponse
+	(*ApproveApplicationRequest)(nil),   // 27: chapterhouse.membership.v1.ApproveApplicationRequest
+	(*RejectApplicationRequest)(nil),    // 28: chapterhouse.membership.v1.RejectApplicationRequest
+	(*WithdrawApplicationRequest)(nil),  // 29: chapterhouse.membership.v1.WithdrawApplicationRequest
+	(*RepresentativePeriod)(nil),        // 30: chapterhouse.membership.v1.RepresentativePeriod
+	(*Member)(nil),                      // 31: chapterhouse.membership.v1.Member
+	(*GetMemberRequest)(nil),            // 32: chapterhouse.membership.v1.GetMemberRequest
+	(*ListMembersRequest)(nil),          // 33: chapterhouse.membership.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),         // 34: chapterhouse.membership.v1.ListMembersResponse
+	(*SuspendMemberRequest)(nil),        // 35: chapterhouse.membership.v1.SuspendMemberRequest
+	(*ReinstateMemberRequest)(nil),      // 36: chapterhouse.membership.v1.ReinstateMemberRequest
+	(*TerminateMemberRequest)(nil),      // 37: chapterhouse.membership.v1.TerminateMemberRequest
+	(*ChangeRepresentativeRequest)(nil), // 38: chapterhouse.membership.v1.ChangeRepresentativeRequest
+	(*timestamppb.Timestamp)(nil),       // 39: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),       // 40: google.protobuf.FieldMask
+	(*date.Date)(nil),                   // 41: google.type.Date
 }
 var file_chapterhouse_membership_v1_membership_proto_depIdxs = []int32{
 	0,  // 0: chapterhouse.membership.v1.Organization.general_membership_state:type_name -> chapterhouse.membership.v1.GeneralMembershipState
-	38, // 1: chapterhouse.membership.v1.Organization.create_time:type_name -> google.protobuf.Timestamp
-	38, // 2: chapterhouse.membership.v1.Organization.update_time:type_name -> google.protobuf.Timestamp
+	39, // 1: chapterhouse.membership.v1.Organization.create_time:type_name -> google.protobuf.Timestamp
+	39, // 2: chapterhouse.membership.v1.Organization.update_time:type_name -> google.protobuf.Timestamp
 	5,  // 3: chapterhouse.membership.v1.CreateOrganizationRequest.organization:type_name -> chapterhouse.membership.v1.Organization
 	5,  // 4: chapterhouse.membership.v1.ListOrganizationsResponse.organizations:type_name -> chapterhouse.membership.v1.Organization
 	5,  // 5: chapterhouse.membership.v1.UpdateOrganizationRequest.organization:type_name -> chapterhouse.membership.v1.Organization
-	39, // 6: chapterhouse.membership.v1.UpdateOrganizationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	40, // 6: chapterhouse.membership.v1.UpdateOrganizationRequest.update_mask:type_name -> google.protobuf.FieldMask
 	0,  // 7: chapterhouse.membership.v1.SetGeneralMembershipRequest.state:type_name -> chapterhouse.membership.v1.GeneralMembershipState
-	40, // 8: chapterhouse.membership.v1.Person.birth_date:type_name -> google.type.Date
+	41, // 8: chapterhouse.membership.v1.Person.birth_date:type_name -> google.type.Date
 	1,  // 9: chapterhouse.membership.v1.Person.rank:type_name -> chapterhouse.membership.v1.Rank
 	12, // 10: chapterhouse.membership.v1.Person.contact:type_name -> chapterhouse.membership.v1.ContactInfo
-	38, // 11: chapterhouse.membership.v1.Person.create_time:type_name -> google.protobuf.Timestamp
-	38, // 12: chapterhouse.membership.v1.Person.update_time:type_name -> google.protobuf.Timestamp
-	13, // 13: chapterhouse.membership.v1.CreatePersonRequest.person:type_name -> chapterhouse.membership.v1.Person
-	13, // 14: chapterhouse.membership.v1.ListPeopleResponse.people:type_name -> chapterhouse.membership.v1.Person
-	13, // 15: chapterhouse.membership.v1.UpdatePersonRequest.person:type_name -> chapterhouse.membership.v1.Person
-	39, // 16: chapterhouse.membership.v1.UpdatePersonRequest.update_mask:type_name -> google.protobuf.FieldMask
-	2,  // 17: chapterhouse.membership.v1.Application.kind:type_name -> chapterhouse.membership.v1.ApplicationKind
-	19, // 18: chapterhouse.membership.v1.Application.unit:type_name -> chapterhouse.membership.v1.UnitApplicant
-	20, // 19: chapterhouse.membership.v1.Application.individual:type_name -> chapterhouse.membership.v1.IndividualApplicant
-	3,  // 20: chapterhouse.membership.v1.Application.state:type_name -> chapterhouse.membership.v1.ApplicationState
-	38, // 21: chapterhouse.membership.v1.Application.create_time:type_name -> google.protobuf.Timestamp
-	38, // 22: chapterhouse.membership.v1.Application.update_time:type_name -> google.protobuf.Timestamp
-	38, // 23: chapterhouse.membership.v1.Application.decide_time:type_name -> google.protobuf.Timestamp
-	21, // 24: chapterhouse.membership.v1.CreateApplicationRequest.application:type_name -> chapterhouse.membership.v1.Application
-	3,  // 25: chapterhouse.membership.v1.ListApplicationsRequest.state:type_name -> chapterhouse.membership.v1.ApplicationState
-	21, // 26: chapterhouse.membership.v1.ListApplicationsResponse.applications:type_name -> chapterhouse.membership.v1.Application
-	38, // 27: chapterhouse.membership.v1.RepresentativePeriod.start_time:type_name -> google.protobuf.Timestamp
-	38, // 28: chapterhouse.membership.v1.RepresentativePeriod.end_time:type_name -> google.protobuf.Timestamp
-	2,  // 29: chapterhouse.membership.v1.Member.kind:type_name -> chapterhouse.membership.v1.ApplicationKind
-	29, // 30: chapterhouse.membership.v1.Member.representative_history:type_name -> chapterhouse.membership.v1.RepresentativePeriod
-	4,  // 31: chapterhouse.membership.v1.Member.state:type_name -> chapterhouse.membership.v1.MemberState
-	38, // 32: chapterhouse.membership.v1.Member.join_time:type_name -> google.protobuf.Timestamp
-	38, // 33: chapterhouse.membership.v1.Member.update_time:type_name -> google.protobuf.Timestamp
-	4,  // 34: chapterhouse.membership.v1.ListMembersRequest.state:type_name -> chapterhouse.membership.v1.MemberState
-	30, // 35: chapterhouse.membership.v1.ListMembersResponse.members:type_name -> chapterhouse.membership.v1.Member
-	6,  // 36: chapterhouse.membership.v1.MembershipService.CreateOrganization:input_type -> chapterhouse.membership.v1.CreateOrganizationRequest
-	7,  // 37: chapterhouse.membership.v1.MembershipService.GetOrganization:input_type -> chapterhouse.membership.v1.GetOrganizationRequest
-	8,  // 38: chapterhouse.membership.v1.MembershipService.ListOrganizations:input_type -> chapterhouse.membership.v1.ListOrganizationsRequest
-	10, // 39: chapterhouse.membership.v1.MembershipService.UpdateOrganization:input_type -> chapterhouse.membership.v1.UpdateOrganizationRequest
-	11, // 40: chapterhouse.membership.v1.MembershipService.SetGeneralMembership:input_type -> chapterhouse.membership.v1.SetGeneralMembershipRequest
-	14, // 41: chapterhouse.membership.v1.MembershipService.CreatePerson:input_type -> chapterhouse.membership.v1.CreatePersonRequest
-	15, // 42: chapterhouse.membership.v1.MembershipService.GetPerson:input_type -> chapterhouse.membership.v1.GetPersonRequest
-	16, // 43: chapterhouse.membership.v1.MembershipService.ListPeople:input_type -> chapterhouse.membership.v1.ListPeopleRequest
-	18, // 44: chapterhouse.membership.v1.MembershipService.UpdatePerson:input_type -> chapterhouse.membership.v1.UpdatePersonRequest
-	22, // 45: chapterhouse.membership.v1.MembershipService.CreateApplication:input_type -> chapterhouse.membership.v1.CreateApplicationRequest
-	23, // 46: chapterhouse.membership.v1.MembershipService.GetApplication:input_type -> chapterhouse.membership.v1.GetApplicationRequest
-	24, // 47: chapterhouse.membership.v1.MembershipService.ListApplications:input_type -> chapterhouse.membership.v1.ListApplicationsRequest
-	26, // 48: chapterhouse.membership.v1.MembershipService.ApproveApplication:input_type -> chapterhouse.membership.v1.ApproveApplicationRequest
-	27, // 49: chapterhouse.membership.v1.MembershipService.RejectApplication:input_type -> chapterhouse.membership.v1.RejectApplicationRequest
-	28, // 50: chapterhouse.membership.v1.MembershipService.WithdrawApplication:input_type -> chapterhouse.membership.v1.WithdrawApplicationRequest
-	31, // 51: chapterhouse.membership.v1.MembershipService.GetMember:input_type -> chapterhouse.membership.v1.GetMemberRequest
-	32, // 52: chapterhouse.membership.v1.MembershipService.ListMembers:input_type -> chapterhouse.membership.v1.ListMembersRequest
-	34, // 53: chapterhouse.membership.v1.MembershipService.SuspendMember:input_type -> chapterhouse.membership.v1.SuspendMemberRequest
-	35, // 54: chapterhouse.membership.v1.MembershipService.ReinstateMember:input_type -> chapterhouse.membership.v1.ReinstateMemberRequest
-	36, // 55: chapterhouse.membership.v1.MembershipService.TerminateMember:input_type -> chapterhouse.membership.v1.TerminateMemberRequest
-	37, // 56: chapterhouse.membership.v1.MembershipService.ChangeRepresentative:input_type -> chapterhouse.membership.v1.ChangeRepresentativeRequest
-	5,  // 57: chapterhouse.membership.v1.MembershipService.CreateOrganization:output_type -> chapterhouse.membership.v1.Organization
-	5,  // 58: chapterhouse.membership.v1.MembershipService.GetOrganization:output_type -> chapterhouse.membership.v1.Organization
-	9,  // 59: chapterhouse.membership.v1.MembershipService.ListOrganizations:output_type -> chapterhouse.membership.v1.ListOrganizationsResponse
-	5,  // 60: chapterhouse.membership.v1.MembershipService.UpdateOrganization:output_type -> chapterhouse.membership.v1.Organization
-	5,  // 61: chapterhouse.membership.v1.MembershipService.SetGeneralMembership:output_type -> chapterhouse.membership.v1.Organization
-	13, // 62: chapterhouse.membership.v1.MembershipService.CreatePerson:output_type -> chapterhouse.membership.v1.Person
-	13, // 63: chapterhouse.membership.v1.MembershipService.GetPerson:output_type -> chapterhouse.membership.v1.Person
-	17, // 64: chapterhouse.membership.v1.MembershipService.ListPeople:output_type -> chapterhouse.membership.v1.ListPeopleResponse
-	13, // 65: chapterhouse.membership.v1.MembershipService.UpdatePerson:output_type -> chapterhouse.membership.v1.Person
-	21, // 66: chapterhouse.membership.v1.MembershipService.CreateApplication:output_type -> chapterhouse.membership.v1.Application
-	21, // 67: chapterhouse.membership.v1.MembershipService.GetApplication:output_type -> chapterhouse.membership.v1.Application
-	25, // 68: chapterhouse.membership.v1.MembershipService.ListApplications:output_type -> chapterhouse.membership.v1.ListApplicationsResponse
-	21, // 69: chapterhouse.membership.v1.MembershipService.ApproveApplication:output_type -> chapterhouse.membership.v1.Application
-	21, // 70: chapterhouse.membership.v1.MembershipService.RejectApplication:output_type -> chapterhouse.membership.v1.Application
-	21, // 71: chapterhouse.membership.v1.MembershipService.WithdrawApplication:output_type -> chapterhouse.membership.v1.Application
-	30, // 72: chapterhouse.membership.v1.MembershipService.GetMember:output_type -> chapterhouse.membership.v1.Member
-	33, // 73: chapterhouse.membership.v1.MembershipService.ListMembers:output_type -> chapterhouse.membership.v1.ListMembersResponse
-	30, // 74: chapterhouse.membership.v1.MembershipService.SuspendMember:output_type -> chapterhouse.membership.v1.Member
-	30, // 75: chapterhouse.membership.v1.MembershipService.ReinstateMember:output_type -> chapterhouse.membership.v1.Member
-	30, // 76: chapterhouse.membership.v1.MembershipService.TerminateMember:output_type -> chapterhouse.membership.v1.Member
-	30, // 77: chapterhouse.membership.v1.MembershipService.ChangeRepresentative:output_type -> chapterhouse.membership.v1.Member
-	57, // [57:78] is the sub-list for method output_type
-	36, // [36:57] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	39, // 11: chapterhouse.membership.v1.Person.create_time:type_name -> google.protobuf.Timestamp
+	39, // 12: chapterhouse.membership.v1.Person.update_time:type_name -> google.protobuf.Timestamp
+	14, // 13: chapterhouse.membership.v1.Person.birth_date_attestation:type_name -> chapterhouse.membership.v1.Attestation
+	14, // 14: chapterhouse.membership.v1.Person.organization_attestation:type_name -> chapterhouse.membership.v1.Attestation
+	14, // 15: chapterhouse.membership.v1.Person.rank_attestation:type_name -> chapterhouse.membership.v1.Attestation
+	39, // 16: chapterhouse.membership.v1.Attestation.attest_time:type_name -> google.protobuf.Timestamp
+	13, // 17: chapterhouse.membership.v1.CreatePersonRequest.person:type_name -> chapterhouse.membership.v1.Person
+	13, // 18: chapterhouse.membership.v1.ListPeopleResponse.people:type_name -> chapterhouse.membership.v1.Person
+	13, // 19: chapterhouse.membership.v1.UpdatePersonRequest.person:type_name -> chapterhouse.membership.v1.Person
+	40, // 20: chapterhouse.membership.v1.UpdatePersonRequest.update_mask:type_name -> google.protobuf.FieldMask
+	2,  // 21: chapterhouse.membership.v1.Application.kind:type_name -> chapterhouse.membership.v1.ApplicationKind
+	20, // 22: chapterhouse.membership.v1.Application.unit:type_name -> chapterhouse.membership.v1.UnitApplicant
+	21, // 23: chapterhouse.membership.v1.Application.individual:type_name -> chapterhouse.membership.v1.IndividualApplicant
+	3,  // 24: chapterhouse.membership.v1.Application.state:type_name -> chapterhouse.membership.v1.ApplicationState
+	39, // 25: chapterhouse.membership.v1.Application.create_time:type_name -> google.protobuf.Timestamp
+	39, // 26: chapterhouse.membership.v1.Application.update_time:type_name -> google.protobuf.Timestamp
+	39, // 27: chapterhouse.membership.v1.Application.decide_time:type_name -> google.protobuf.Timestamp
+	22, // 28: chapterhouse.membership.v1.CreateApplicationRequest.application:type_name -> chapterhouse.membership.v1.Application
+	3,  // 29: chapterhouse.membership.v1.ListApplicationsRequest.state:type_name -> chapterhouse.membership.v1.ApplicationState
+	22, // 30: chapterhouse.membership.v1.ListApplicationsResponse.applications:type_name -> chapterhouse.membership.v1.Application
+	39, // 31: chapterhouse.membership.v1.RepresentativePeriod.start_time:type_name -> google.protobuf.Timestamp
+	39, // 32: chapterhouse.membership.v1.RepresentativePeriod.end_time:type_name -> google.protobuf.Timestamp
+	2,  // 33: chapterhouse.membership.v1.Member.kind:type_name -> chapterhouse.membership.v1.ApplicationKind
+	30, // 34: chapterhouse.membership.v1.Member.representative_history:type_name -> chapterhouse.membership.v1.RepresentativePeriod
+	4,  // 35: chapterhouse.membership.v1.Member.state:type_name -> chapterhouse.membership.v1.MemberState
+	39, // 36: chapterhouse.membership.v1.Member.join_time:type_name -> google.protobuf.Timestamp
+	39, // 37: chapterhouse.membership.v1.Member.update_time:type_name -> google.protobuf.Timestamp
+	4,  // 38: chapterhouse.membership.v1.ListMembersRequest.state:type_name -> chapterhouse.membership.v1.MemberState
+	31, // 39: chapterhouse.membership.v1.ListMembersResponse.members:type_name -> chapterhouse.membership.v1.Member
+	6,  // 40: chapterhouse.membership.v1.MembershipService.CreateOrganization:input_type -> chapterhouse.membership.v1.CreateOrganizationRequest
+	7,  // 41: chapterhouse.membership.v1.MembershipService.GetOrganization:input_type -> chapterhouse.membership.v1.GetOrganizationRequest
+	8,  // 42: chapterhouse.membership.v1.MembershipService.ListOrganizations:input_type -> chapterhouse.membership.v1.ListOrganizationsRequest
+	10, // 43: chapterhouse.membership.v1.MembershipService.UpdateOrganization:input_type -> chapterhouse.membership.v1.UpdateOrganizationRequest
+	11, // 44: chapterhouse.membership.v1.MembershipService.SetGeneralMembership:input_type -> chapterhouse.membership.v1.SetGeneralMembershipRequest
+	15, // 45: chapterhouse.membership.v1.MembershipService.CreatePerson:input_type -> chapterhouse.membership.v1.CreatePersonRequest
+	16, // 46: chapterhouse.membership.v1.MembershipService.GetPerson:input_type -> chapterhouse.membership.v1.GetPersonRequest
+	17, // 47: chapterhouse.membership.v1.MembershipService.ListPeople:input_type -> chapterhouse.membership.v1.ListPeopleRequest
+	19, // 48: chapterhouse.membership.v1.MembershipService.UpdatePerson:input_type -> chapterhouse.membership.v1.UpdatePersonRequest
+	23, // 49: chapterhouse.membership.v1.MembershipService.CreateApplication:input_type -> chapterhouse.membership.v1.CreateApplicationRequest
+	24, // 50: chapterhouse.membership.v1.MembershipService.GetApplication:input_type -> chapterhouse.membership.v1.GetApplicationRequest
+	25, // 51: chapterhouse.membership.v1.MembershipService.ListApplications:input_type -> chapterhouse.membership.v1.ListApplicationsRequest
+	27, // 52: chapterhouse.membership.v1.MembershipService.ApproveApplication:input_type -> chapterhouse.membership.v1.ApproveApplicationRequest
+	28, // 53: chapterhouse.membership.v1.MembershipService.RejectApplication:input_type -> chapterhouse.membership.v1.RejectApplicationRequest
+	29, // 54: chapterhouse.membership.v1.MembershipService.WithdrawApplication:input_type -> chapterhouse.membership.v1.WithdrawApplicationRequest
+	32, // 55: chapterhouse.membership.v1.MembershipService.GetMember:input_type -> chapterhouse.membership.v1.GetMemberRequest
+	33, // 56: chapterhouse.membership.v1.MembershipService.ListMembers:input_type -> chapterhouse.membership.v1.ListMembersRequest
+	35, // 57: chapterhouse.membership.v1.MembershipService.SuspendMember:input_type -> chapterhouse.membership.v1.SuspendMemberRequest
+	36, // 58: chapterhouse.membership.v1.MembershipService.ReinstateMember:input_type -> chapterhouse.membership.v1.ReinstateMemberRequest
+	37, // 59: chapterhouse.membership.v1.MembershipService.TerminateMember:input_type -> chapterhouse.membership.v1.TerminateMemberRequest
+	38, // 60: chapterhouse.membership.v1.MembershipService.ChangeRepresentative:input_type -> chapterhouse.membership.v1.ChangeRepresentativeRequest
+	5,  // 61: chapterhouse.membership.v1.MembershipService.CreateOrganization:output_type -> chapterhouse.membership.v1.Organization
+	5,  // 62: chapterhouse.membership.v1.MembershipService.GetOrganization:output_type -> chapterhouse.membership.v1.Organization
+	9,  // 63: chapterhouse.membership.v1.MembershipService.ListOrganizations:output_type -> chapterhouse.membership.v1.ListOrganizationsResponse
+	5,  // 64: chapterhouse.membership.v1.MembershipService.UpdateOrganization:output_type -> chapterhouse.membership.v1.Organization
+	5,  // 65: chapterhouse.membership.v1.MembershipService.SetGeneralMembership:output_type -> chapterhouse.membership.v1.Organization
+	13, // 66: chapterhouse.membership.v1.MembershipService.CreatePerson:output_type -> chapterhouse.membership.v1.Person
+	13, // 67: chapterhouse.membership.v1.MembershipService.GetPerson:output_type -> chapterhouse.membership.v1.Person
+	18, // 68: chapterhouse.membership.v1.MembershipService.ListPeople:output_type -> chapterhouse.membership.v1.ListPeopleResponse
+	13, // 69: chapterhouse.membership.v1.MembershipService.UpdatePerson:output_type -> chapterhouse.membership.v1.Person
+	22, // 70: chapterhouse.membership.v1.MembershipService.CreateApplication:output_type -> chapterhouse.membership.v1.Application
+	22, // 71: chapterhouse.membership.v1.MembershipService.GetApplication:output_type -> chapterhouse.membership.v1.Application
+	26, // 72: chapterhouse.membership.v1.MembershipService.ListApplications:output_type -> chapterhouse.membership.v1.ListApplicationsResponse
+	22, // 73: chapterhouse.membership.v1.MembershipService.ApproveApplication:output_type -> chapterhouse.membership.v1.Application
+	22, // 74: chapterhouse.membership.v1.MembershipService.RejectApplication:output_type -> chapterhouse.membership.v1.Application
+	22, // 75: chapterhouse.membership.v1.MembershipService.WithdrawApplication:output_type -> chapterhouse.membership.v1.Application
+	31, // 76: chapterhouse.membership.v1.MembershipService.GetMember:output_type -> chapterhouse.membership.v1.Member
+	34, // 77: chapterhouse.membership.v1.MembershipService.ListMembers:output_type -> chapterhouse.membership.v1.ListMembersResponse
+	31, // 78: chapterhouse.membership.v1.MembershipService.SuspendMember:output_type -> chapterhouse.membership.v1.Member
+	31, // 79: chapterhouse.membership.v1.MembershipService.ReinstateMember:output_type -> chapterhouse.membership.v1.Member
+	31, // 80: chapterhouse.membership.v1.MembershipService.TerminateMember:output_type -> chapterhouse.membership.v1.Member
+	31, // 81: chapterhouse.membership.v1.MembershipService.ChangeRepresentative:output_type -> chapterhouse.membership.v1.Member
+	61, // [61:82] is the sub-list for method output_type
+	40, // [40:61] is the sub-list for method input_type
+	40, // [40:40] is the sub-list for extension type_name
+	40, // [40:40] is the sub-list for extension extendee
+	0,  // [0:40] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_membership_v1_membership_proto_init() }
@@ -2992,7 +3087,7 @@ func file_chapterhouse_membership_v1_membership_proto_init() {
 	if File_chapterhouse_membership_v1_membership_proto != nil {
 		return
 	}
-	file_chapterhouse_membership_v1_membership_proto_msgTypes[16].OneofWrappers = []any{
+	file_chapterhouse_membership_v1_membership_proto_msgTypes[17].OneofWrappers = []any{
 		(*Application_Unit)(nil),
 		(*Application_Individual)(nil),
 	}
@@ -3002,7 +3097,7 @@ func file_chapterhouse_membership_v1_membership_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_membership_v1_membership_proto_rawDesc), len(file_chapterhouse_membership_v1_membership_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

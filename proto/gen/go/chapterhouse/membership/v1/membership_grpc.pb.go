@@ -71,15 +71,21 @@ type MembershipServiceClient interface {
 	// applications that wait for it (rule M2); they move to SUBMITTED.
 	SetGeneralMembership(ctx context.Context, in *SetGeneralMembershipRequest, opts ...grpc.CallOption) (*Organization, error)
 	// Registers a person. Admins, or the caller registering themselves
-	// (person_id equal to the id in the token's subject).
+	// (person_id equal to the id in the token's subject). The attested facts
+	// (birth_date, organization, rank; see Person) are set only by admins:
+	// a self-registration that states one is PERMISSION_DENIED, naming them.
 	CreatePerson(ctx context.Context, in *CreatePersonRequest, opts ...grpc.CallOption) (*Person, error)
 	// Any authenticated caller. The contact block is returned only to the
 	// person themselves and to admins.
 	GetPerson(ctx context.Context, in *GetPersonRequest, opts ...grpc.CallOption) (*Person, error)
 	// Any authenticated caller; contact blocks as for GetPerson.
 	ListPeople(ctx context.Context, in *ListPeopleRequest, opts ...grpc.CallOption) (*ListPeopleResponse, error)
-	// Admins, or the person themselves. Updatable: display_name, birth_date,
-	// organization, rank, title, expertise, academic_credentials, contact.
+	// Updatable: display_name, birth_date, organization, rank, title,
+	// expertise, academic_credentials, contact. The person themselves may
+	// change display_name, title, expertise, academic_credentials and contact;
+	// the attested facts (birth_date, organization, rank) only admins, and
+	// each change records who attested it and when (PERMISSION_DENIED for
+	// anyone else, naming the fields).
 	UpdatePerson(ctx context.Context, in *UpdatePersonRequest, opts ...grpc.CallOption) (*Person, error)
 	// Submits an application to join a branch.
 	// UNIT: admins, or the representative named in it (the caller's own
@@ -366,15 +372,21 @@ type MembershipServiceServer interface {
 	// applications that wait for it (rule M2); they move to SUBMITTED.
 	SetGeneralMembership(context.Context, *SetGeneralMembershipRequest) (*Organization, error)
 	// Registers a person. Admins, or the caller registering themselves
-	// (person_id equal to the id in the token's subject).
+	// (person_id equal to the id in the token's subject). The attested facts
+	// (birth_date, organization, rank; see Person) are set only by admins:
+	// a self-registration that states one is PERMISSION_DENIED, naming them.
 	CreatePerson(context.Context, *CreatePersonRequest) (*Person, error)
 	// Any authenticated caller. The contact block is returned only to the
 	// person themselves and to admins.
 	GetPerson(context.Context, *GetPersonRequest) (*Person, error)
 	// Any authenticated caller; contact blocks as for GetPerson.
 	ListPeople(context.Context, *ListPeopleRequest) (*ListPeopleResponse, error)
-	// Admins, or the person themselves. Updatable: display_name, birth_date,
-	// organization, rank, title, expertise, academic_credentials, contact.
+	// Updatable: display_name, birth_date, organization, rank, title,
+	// expertise, academic_credentials, contact. The person themselves may
+	// change display_name, title, expertise, academic_credentials and contact;
+	// the attested facts (birth_date, organization, rank) only admins, and
+	// each change records who attested it and when (PERMISSION_DENIED for
+	// anyone else, naming the fields).
 	UpdatePerson(context.Context, *UpdatePersonRequest) (*Person, error)
 	// Submits an application to join a branch.
 	// UNIT: admins, or the representative named in it (the caller's own
