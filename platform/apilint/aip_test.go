@@ -35,6 +35,8 @@ var exceptions = map[string]string{
 		"read like an AIP-156 singleton at branches/{branch}/annualQuota; no resource is stored, and REST clients already use the path",
 	"chapterhouse.governance.v1.Term#server-assigned-id": "a term's id is its number (branches/ai/terms/1), " +
 		"which the request carries as term.number; a second id would only be able to disagree with it",
+	"chapterhouse.governance.v1.Vote": "a ballot is only ever replaced whole by the same voter's next one, and the last one counts " +
+		"(CastResolutionVote); there is no concurrent edit for an etag to guard",
 	"chapterhouse.standards.v1.Signatory#server-assigned-id": "a signatory's id is the signing member's id (one signature per member), " +
 		"which the request carries as signatory.member",
 }

@@ -140,6 +140,25 @@ const (
 	ErrorReason_REGISTRATION_NOT_OPEN ErrorReason = 207
 	// FAILED_PRECONDITION (400): the activity is not PUBLISHED.
 	ErrorReason_ACTIVITY_NOT_OPEN_FOR_REGISTRATION ErrorReason = 208
+	// FAILED_PRECONDITION (400): a term's dates overlap another term of the
+	// branch. Metadata: term.
+	ErrorReason_TERMS_OVERLAP ErrorReason = 300
+	// FAILED_PRECONDITION (400): the branch has no current term (today is in
+	// none), and the request needs one.
+	ErrorReason_NO_CURRENT_TERM ErrorReason = 301
+	// FAILED_PRECONDITION (400): a date falls outside its term. Metadata:
+	// term.
+	ErrorReason_DATE_OUTSIDE_TERM ErrorReason = 302
+	// FAILED_PRECONDITION (400): the cited resolution is not a PASSED
+	// resolution of the kind the action needs, naming what it is cited for.
+	// Metadata: resolution.
+	ErrorReason_RESOLUTION_NOT_PASSED ErrorReason = 303
+	// PERMISSION_DENIED (403): only the council members snapshotted when
+	// voting opened may vote.
+	ErrorReason_NOT_AN_ELIGIBLE_VOTER ErrorReason = 304
+	// ALREADY_EXISTS (409): the branch has a work plan for that year.
+	// Metadata: work_plan.
+	ErrorReason_WORK_PLAN_YEAR_TAKEN ErrorReason = 305
 	// M2: the organisation is not yet an ACTIVE member of the general
 	// association.
 	ErrorReason_GENERAL_MEMBERSHIP_REQUIRED ErrorReason = 1000
@@ -155,6 +174,42 @@ const (
 	ErrorReason_ACTIVITY_NOT_COMPLETED ErrorReason = 1005
 	// S2: a standards promotion activity names its standard.
 	ErrorReason_RELATED_STANDARD_REQUIRED ErrorReason = 1006
+	// G1: the nominee would serve more consecutive terms in the office than
+	// the branch allows.
+	ErrorReason_TERM_LIMIT_EXCEEDED ErrorReason = 1100
+	// G2 (and a director's qualification): no qualification statement.
+	ErrorReason_QUALIFICATION_STATEMENT_MISSING ErrorReason = 1101
+	// G3: the nominee is not the represented member's current
+	// representative, or does not work for it.
+	ErrorReason_NOT_REPRESENTATIVE ErrorReason = 1102
+	// G3: the nominee's rank in the represented unit is below the minimum.
+	ErrorReason_RANK_TOO_LOW ErrorReason = 1103
+	// G3: the represented member is not an ACTIVE member of the branch.
+	ErrorReason_MEMBER_NOT_ACTIVE ErrorReason = 1104
+	// G4: the nominee would be over the age limit on the day office begins.
+	ErrorReason_AGE_LIMIT_EXCEEDED ErrorReason = 1105
+	// G4: the nominee's birth date has not been attested, so the age limit
+	// cannot be judged.
+	ErrorReason_BIRTH_DATE_NOT_ATTESTED ErrorReason = 1106
+	// G5: a chair candidate comes with the notes of the democratic
+	// consultation.
+	ErrorReason_CONSULTATION_NOTES_MISSING ErrorReason = 1107
+	// G5: only the general association's secretary-general proposes a chair
+	// candidate.
+	ErrorReason_PROPOSER_NOT_GENERAL_SECRETARY ErrorReason = 1108
+	// G6: the unit member already has its director nominee in the term.
+	ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED ErrorReason = 1109
+	// G6 (directors) and G5 (the chair): appointment needs the confirmation
+	// or decision first.
+	ErrorReason_QUALIFICATION_NOT_CONFIRMED ErrorReason = 1110
+	// G7: the secretary-general is appointed by the chair of the term.
+	ErrorReason_PROPOSER_NOT_CHAIR ErrorReason = 1111
+	// G8: the secretary-general is an employee of the chair's unit or a
+	// serving vice-chair of the same term.
+	ErrorReason_SECRETARY_GENERAL_NOT_ELIGIBLE ErrorReason = 1112
+	// G5/G7: the term already has its one chair, or its one
+	// secretary-general (open or appointed).
+	ErrorReason_OFFICE_ALREADY_FILLED ErrorReason = 1113
 )
 
 // Enum value maps for ErrorReason.
@@ -199,6 +254,12 @@ var (
 		206:  "REGISTRATION_CLOSED",
 		207:  "REGISTRATION_NOT_OPEN",
 		208:  "ACTIVITY_NOT_OPEN_FOR_REGISTRATION",
+		300:  "TERMS_OVERLAP",
+		301:  "NO_CURRENT_TERM",
+		302:  "DATE_OUTSIDE_TERM",
+		303:  "RESOLUTION_NOT_PASSED",
+		304:  "NOT_AN_ELIGIBLE_VOTER",
+		305:  "WORK_PLAN_YEAR_TAKEN",
 		1000: "GENERAL_MEMBERSHIP_REQUIRED",
 		1001: "ACADEMIC_CREDENTIALS_MISSING",
 		1002: "AI_EXPERTISE_MISSING",
@@ -206,6 +267,20 @@ var (
 		1004: "NOT_ATTENDED",
 		1005: "ACTIVITY_NOT_COMPLETED",
 		1006: "RELATED_STANDARD_REQUIRED",
+		1100: "TERM_LIMIT_EXCEEDED",
+		1101: "QUALIFICATION_STATEMENT_MISSING",
+		1102: "NOT_REPRESENTATIVE",
+		1103: "RANK_TOO_LOW",
+		1104: "MEMBER_NOT_ACTIVE",
+		1105: "AGE_LIMIT_EXCEEDED",
+		1106: "BIRTH_DATE_NOT_ATTESTED",
+		1107: "CONSULTATION_NOTES_MISSING",
+		1108: "PROPOSER_NOT_GENERAL_SECRETARY",
+		1109: "DIRECTOR_NOMINEE_LIMIT_EXCEEDED",
+		1110: "QUALIFICATION_NOT_CONFIRMED",
+		1111: "PROPOSER_NOT_CHAIR",
+		1112: "SECRETARY_GENERAL_NOT_ELIGIBLE",
+		1113: "OFFICE_ALREADY_FILLED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":           0,
@@ -247,6 +322,12 @@ var (
 		"REGISTRATION_CLOSED":                206,
 		"REGISTRATION_NOT_OPEN":              207,
 		"ACTIVITY_NOT_OPEN_FOR_REGISTRATION": 208,
+		"TERMS_OVERLAP":                      300,
+		"NO_CURRENT_TERM":                    301,
+		"DATE_OUTSIDE_TERM":                  302,
+		"RESOLUTION_NOT_PASSED":              303,
+		"NOT_AN_ELIGIBLE_VOTER":              304,
+		"WORK_PLAN_YEAR_TAKEN":               305,
 		"GENERAL_MEMBERSHIP_REQUIRED":        1000,
 		"ACADEMIC_CREDENTIALS_MISSING":       1001,
 		"AI_EXPERTISE_MISSING":               1002,
@@ -254,6 +335,20 @@ var (
 		"NOT_ATTENDED":                       1004,
 		"ACTIVITY_NOT_COMPLETED":             1005,
 		"RELATED_STANDARD_REQUIRED":          1006,
+		"TERM_LIMIT_EXCEEDED":                1100,
+		"QUALIFICATION_STATEMENT_MISSING":    1101,
+		"NOT_REPRESENTATIVE":                 1102,
+		"RANK_TOO_LOW":                       1103,
+		"MEMBER_NOT_ACTIVE":                  1104,
+		"AGE_LIMIT_EXCEEDED":                 1105,
+		"BIRTH_DATE_NOT_ATTESTED":            1106,
+		"CONSULTATION_NOTES_MISSING":         1107,
+		"PROPOSER_NOT_GENERAL_SECRETARY":     1108,
+		"DIRECTOR_NOMINEE_LIMIT_EXCEEDED":    1109,
+		"QUALIFICATION_NOT_CONFIRMED":        1110,
+		"PROPOSER_NOT_CHAIR":                 1111,
+		"SECRETARY_GENERAL_NOT_ELIGIBLE":     1112,
+		"OFFICE_ALREADY_FILLED":              1113,
 	}
 )
 
@@ -288,7 +383,7 @@ var File_chapterhouse_api_v1_errors_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\x91\t\n" +
+	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xc9\r\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\x01\x12\x15\n" +
@@ -329,14 +424,34 @@ const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\fNOT_A_MEMBER\x10\xcd\x01\x12\x18\n" +
 	"\x13REGISTRATION_CLOSED\x10\xce\x01\x12\x1a\n" +
 	"\x15REGISTRATION_NOT_OPEN\x10\xcf\x01\x12'\n" +
-	"\"ACTIVITY_NOT_OPEN_FOR_REGISTRATION\x10\xd0\x01\x12 \n" +
+	"\"ACTIVITY_NOT_OPEN_FOR_REGISTRATION\x10\xd0\x01\x12\x12\n" +
+	"\rTERMS_OVERLAP\x10\xac\x02\x12\x14\n" +
+	"\x0fNO_CURRENT_TERM\x10\xad\x02\x12\x16\n" +
+	"\x11DATE_OUTSIDE_TERM\x10\xae\x02\x12\x1a\n" +
+	"\x15RESOLUTION_NOT_PASSED\x10\xaf\x02\x12\x1a\n" +
+	"\x15NOT_AN_ELIGIBLE_VOTER\x10\xb0\x02\x12\x19\n" +
+	"\x14WORK_PLAN_YEAR_TAKEN\x10\xb1\x02\x12 \n" +
 	"\x1bGENERAL_MEMBERSHIP_REQUIRED\x10\xe8\a\x12!\n" +
 	"\x1cACADEMIC_CREDENTIALS_MISSING\x10\xe9\a\x12\x19\n" +
 	"\x14AI_EXPERTISE_MISSING\x10\xea\a\x12\x14\n" +
 	"\x0fNOT_CERTIFIABLE\x10\xeb\a\x12\x11\n" +
 	"\fNOT_ATTENDED\x10\xec\a\x12\x1b\n" +
 	"\x16ACTIVITY_NOT_COMPLETED\x10\xed\a\x12\x1e\n" +
-	"\x19RELATED_STANDARD_REQUIRED\x10\xee\aBFZDgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1;apiv1b\x06proto3"
+	"\x19RELATED_STANDARD_REQUIRED\x10\xee\a\x12\x18\n" +
+	"\x13TERM_LIMIT_EXCEEDED\x10\xcc\b\x12$\n" +
+	"\x1fQUALIFICATION_STATEMENT_MISSING\x10\xcd\b\x12\x17\n" +
+	"\x12NOT_REPRESENTATIVE\x10\xce\b\x12\x11\n" +
+	"\fRANK_TOO_LOW\x10\xcf\b\x12\x16\n" +
+	"\x11MEMBER_NOT_ACTIVE\x10\xd0\b\x12\x17\n" +
+	"\x12AGE_LIMIT_EXCEEDED\x10\xd1\b\x12\x1c\n" +
+	"\x17BIRTH_DATE_NOT_ATTESTED\x10\xd2\b\x12\x1f\n" +
+	"\x1aCONSULTATION_NOTES_MISSING\x10\xd3\b\x12#\n" +
+	"\x1ePROPOSER_NOT_GENERAL_SECRETARY\x10\xd4\b\x12$\n" +
+	"\x1fDIRECTOR_NOMINEE_LIMIT_EXCEEDED\x10\xd5\b\x12 \n" +
+	"\x1bQUALIFICATION_NOT_CONFIRMED\x10\xd6\b\x12\x17\n" +
+	"\x12PROPOSER_NOT_CHAIR\x10\xd7\b\x12#\n" +
+	"\x1eSECRETARY_GENERAL_NOT_ELIGIBLE\x10\xd8\b\x12\x1a\n" +
+	"\x15OFFICE_ALREADY_FILLED\x10\xd9\bBFZDgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1;apiv1b\x06proto3"
 
 var (
 	file_chapterhouse_api_v1_errors_proto_rawDescOnce sync.Once

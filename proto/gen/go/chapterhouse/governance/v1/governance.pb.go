@@ -8,7 +8,7 @@ package governancev1
 
 import (
 	_ "buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go/buf/validate"
-	_ "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	v11 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	v1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	date "google.golang.org/genproto/googleapis/type/date"
@@ -1827,19 +1827,20 @@ func (x *Nomination) GetEtag() string {
 // One broken charter rule.
 type Violation struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// CHARTER.md code, e.g. "G4". Empty for a structural limit without a
-	// code (one chair and one secretary-general per term, reason
-	// OFFICE_ALREADY_FILLED) or a membership precondition (reason
-	// MEMBER_NOT_ACTIVE).
+	// CHARTER.md code, e.g. "G4". One chair and one secretary-general per
+	// term (OFFICE_ALREADY_FILLED) is the charter's §2 ("设理事长1名",
+	// "秘书长1名"), reported under the rule that appoints to the office: G5
+	// for the chair, G7 for the secretary-general.
 	Rule string `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
-	// Machine-readable UPPER_SNAKE_CASE, as in google.rpc.ErrorInfo.reason:
-	// TERM_LIMIT_EXCEEDED (G1), QUALIFICATION_STATEMENT_MISSING (G2),
-	// NOT_REPRESENTATIVE, RANK_TOO_LOW (G3), AGE_LIMIT_EXCEEDED (G4),
+	// What is broken, as the PreconditionFailure of a refused request names
+	// it: TERM_LIMIT_EXCEEDED (G1), QUALIFICATION_STATEMENT_MISSING (G2),
+	// NOT_REPRESENTATIVE, RANK_TOO_LOW, MEMBER_NOT_ACTIVE (G3),
+	// AGE_LIMIT_EXCEEDED, BIRTH_DATE_NOT_ATTESTED (G4),
 	// CONSULTATION_NOTES_MISSING, PROPOSER_NOT_GENERAL_SECRETARY (G5),
 	// DIRECTOR_NOMINEE_LIMIT_EXCEEDED, QUALIFICATION_NOT_CONFIRMED (G6),
 	// PROPOSER_NOT_CHAIR (G7), SECRETARY_GENERAL_NOT_ELIGIBLE (G8),
-	// OFFICE_ALREADY_FILLED, MEMBER_NOT_ACTIVE.
-	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// OFFICE_ALREADY_FILLED.
+	Reason v11.ErrorReason `protobuf:"varint,2,opt,name=reason,proto3,enum=chapterhouse.api.v1.ErrorReason" json:"reason,omitempty"`
 	// Human-readable explanation with the numbers involved, e.g. "nominee is
 	// 71 on 2026-01-01; the limit for CHAIR is 70".
 	Message string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
@@ -1886,11 +1887,11 @@ func (x *Violation) GetRule() string {
 	return ""
 }
 
-func (x *Violation) GetReason() string {
+func (x *Violation) GetReason() v11.ErrorReason {
 	if x != nil {
 		return x.Reason
 	}
-	return ""
+	return v11.ErrorReason(0)
 }
 
 func (x *Violation) GetMessage() string {
@@ -3481,12 +3482,15 @@ func (x *UpdateMeetingRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
 	return nil
 }
 
-// One voter's ballot.
+// One voter's ballot on a resolution; the vote id is the voter's person
+// id, so a voter has one ballot, replaced by a later one until voting
+// closes.
 type Vote struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Voter         string                 `protobuf:"bytes,1,opt,name=voter,proto3" json:"voter,omitempty"`
-	Choice        VoteChoice             `protobuf:"varint,2,opt,name=choice,proto3,enum=chapterhouse.governance.v1.VoteChoice" json:"choice,omitempty"`
-	VoteTime      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=vote_time,json=voteTime,proto3" json:"vote_time,omitempty"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Voter         string                 `protobuf:"bytes,2,opt,name=voter,proto3" json:"voter,omitempty"`
+	Choice        VoteChoice             `protobuf:"varint,3,opt,name=choice,proto3,enum=chapterhouse.governance.v1.VoteChoice" json:"choice,omitempty"`
+	VoteTime      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=vote_time,json=voteTime,proto3" json:"vote_time,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3521,6 +3525,13 @@ func (*Vote) Descriptor() ([]byte, []int) {
 	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{38}
 }
 
+func (x *Vote) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
 func (x *Vote) GetVoter() string {
 	if x != nil {
 		return x.Voter
@@ -3540,6 +3551,162 @@ func (x *Vote) GetVoteTime() *timestamppb.Timestamp {
 		return x.VoteTime
 	}
 	return nil
+}
+
+type GetVoteRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetVoteRequest) Reset() {
+	*x = GetVoteRequest{}
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetVoteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetVoteRequest) ProtoMessage() {}
+
+func (x *GetVoteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetVoteRequest.ProtoReflect.Descriptor instead.
+func (*GetVoteRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *GetVoteRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ListVotesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Parent        string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVotesRequest) Reset() {
+	*x = ListVotesRequest{}
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVotesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVotesRequest) ProtoMessage() {}
+
+func (x *ListVotesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVotesRequest.ProtoReflect.Descriptor instead.
+func (*ListVotesRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *ListVotesRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListVotesRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListVotesRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListVotesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Votes         []*Vote                `protobuf:"bytes,1,rep,name=votes,proto3" json:"votes,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVotesResponse) Reset() {
+	*x = ListVotesResponse{}
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVotesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVotesResponse) ProtoMessage() {}
+
+func (x *ListVotesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVotesResponse.ProtoReflect.Descriptor instead.
+func (*ListVotesResponse) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ListVotesResponse) GetVotes() []*Vote {
+	if x != nil {
+		return x.Votes
+	}
+	return nil
+}
+
+func (x *ListVotesResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
 }
 
 // The count of a resolution's ballots. Updated on every ballot; final at
@@ -3567,7 +3734,7 @@ type Tally struct {
 
 func (x *Tally) Reset() {
 	*x = Tally{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[39]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3579,7 +3746,7 @@ func (x *Tally) String() string {
 func (*Tally) ProtoMessage() {}
 
 func (x *Tally) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[39]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3592,7 +3759,7 @@ func (x *Tally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tally.ProtoReflect.Descriptor instead.
 func (*Tally) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{39}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Tally) GetEligibleCount() int32 {
@@ -3675,9 +3842,7 @@ type Resolution struct {
 	// The branch's quorum and majority, snapshotted at openVoting.
 	Quorum   *Fraction `protobuf:"bytes,11,opt,name=quorum,proto3" json:"quorum,omitempty"`
 	Majority *Fraction `protobuf:"bytes,12,opt,name=majority,proto3" json:"majority,omitempty"`
-	// One per voter, the latest ballot.
-	Votes []*Vote `protobuf:"bytes,13,rep,name=votes,proto3" json:"votes,omitempty"`
-	Tally *Tally  `protobuf:"bytes,14,opt,name=tally,proto3" json:"tally,omitempty"`
+	Tally    *Tally    `protobuf:"bytes,14,opt,name=tally,proto3" json:"tally,omitempty"`
 	// Token subject who drafted it.
 	Proposer      string                 `protobuf:"bytes,15,opt,name=proposer,proto3" json:"proposer,omitempty"`
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
@@ -3691,7 +3856,7 @@ type Resolution struct {
 
 func (x *Resolution) Reset() {
 	*x = Resolution{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[40]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3703,7 +3868,7 @@ func (x *Resolution) String() string {
 func (*Resolution) ProtoMessage() {}
 
 func (x *Resolution) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[40]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3716,7 +3881,7 @@ func (x *Resolution) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resolution.ProtoReflect.Descriptor instead.
 func (*Resolution) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{40}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Resolution) GetName() string {
@@ -3803,13 +3968,6 @@ func (x *Resolution) GetMajority() *Fraction {
 	return nil
 }
 
-func (x *Resolution) GetVotes() []*Vote {
-	if x != nil {
-		return x.Votes
-	}
-	return nil
-}
-
 func (x *Resolution) GetTally() *Tally {
 	if x != nil {
 		return x.Tally
@@ -3873,7 +4031,7 @@ type CreateResolutionRequest struct {
 
 func (x *CreateResolutionRequest) Reset() {
 	*x = CreateResolutionRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[41]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3885,7 +4043,7 @@ func (x *CreateResolutionRequest) String() string {
 func (*CreateResolutionRequest) ProtoMessage() {}
 
 func (x *CreateResolutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[41]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3898,7 +4056,7 @@ func (x *CreateResolutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateResolutionRequest.ProtoReflect.Descriptor instead.
 func (*CreateResolutionRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{41}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *CreateResolutionRequest) GetParent() string {
@@ -3931,7 +4089,7 @@ type GetResolutionRequest struct {
 
 func (x *GetResolutionRequest) Reset() {
 	*x = GetResolutionRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[42]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3943,7 +4101,7 @@ func (x *GetResolutionRequest) String() string {
 func (*GetResolutionRequest) ProtoMessage() {}
 
 func (x *GetResolutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[42]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3956,7 +4114,7 @@ func (x *GetResolutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResolutionRequest.ProtoReflect.Descriptor instead.
 func (*GetResolutionRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{42}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *GetResolutionRequest) GetName() string {
@@ -3980,7 +4138,7 @@ type ListResolutionsRequest struct {
 
 func (x *ListResolutionsRequest) Reset() {
 	*x = ListResolutionsRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[43]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3992,7 +4150,7 @@ func (x *ListResolutionsRequest) String() string {
 func (*ListResolutionsRequest) ProtoMessage() {}
 
 func (x *ListResolutionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[43]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4005,7 +4163,7 @@ func (x *ListResolutionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResolutionsRequest.ProtoReflect.Descriptor instead.
 func (*ListResolutionsRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{43}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ListResolutionsRequest) GetParent() string {
@@ -4053,7 +4211,7 @@ type ListResolutionsResponse struct {
 
 func (x *ListResolutionsResponse) Reset() {
 	*x = ListResolutionsResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[44]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4065,7 +4223,7 @@ func (x *ListResolutionsResponse) String() string {
 func (*ListResolutionsResponse) ProtoMessage() {}
 
 func (x *ListResolutionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[44]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4078,7 +4236,7 @@ func (x *ListResolutionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResolutionsResponse.ProtoReflect.Descriptor instead.
 func (*ListResolutionsResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{44}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListResolutionsResponse) GetResolutions() []*Resolution {
@@ -4105,7 +4263,7 @@ type UpdateResolutionRequest struct {
 
 func (x *UpdateResolutionRequest) Reset() {
 	*x = UpdateResolutionRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[45]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4117,7 +4275,7 @@ func (x *UpdateResolutionRequest) String() string {
 func (*UpdateResolutionRequest) ProtoMessage() {}
 
 func (x *UpdateResolutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[45]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4130,7 +4288,7 @@ func (x *UpdateResolutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateResolutionRequest.ProtoReflect.Descriptor instead.
 func (*UpdateResolutionRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{45}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *UpdateResolutionRequest) GetResolution() *Resolution {
@@ -4157,7 +4315,7 @@ type OpenResolutionVotingRequest struct {
 
 func (x *OpenResolutionVotingRequest) Reset() {
 	*x = OpenResolutionVotingRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[46]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4169,7 +4327,7 @@ func (x *OpenResolutionVotingRequest) String() string {
 func (*OpenResolutionVotingRequest) ProtoMessage() {}
 
 func (x *OpenResolutionVotingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[46]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4182,7 +4340,7 @@ func (x *OpenResolutionVotingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenResolutionVotingRequest.ProtoReflect.Descriptor instead.
 func (*OpenResolutionVotingRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{46}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *OpenResolutionVotingRequest) GetName() string {
@@ -4200,19 +4358,16 @@ func (x *OpenResolutionVotingRequest) GetEtag() string {
 }
 
 type CastResolutionVoteRequest struct {
-	state  protoimpl.MessageState `protogen:"open.v1"`
-	Name   string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Choice VoteChoice             `protobuf:"varint,2,opt,name=choice,proto3,enum=chapterhouse.governance.v1.VoteChoice" json:"choice,omitempty"`
-	// Usually left empty: concurrent ballots by different voters must not
-	// conflict. When given, must match.
-	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Choice        VoteChoice             `protobuf:"varint,2,opt,name=choice,proto3,enum=chapterhouse.governance.v1.VoteChoice" json:"choice,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CastResolutionVoteRequest) Reset() {
 	*x = CastResolutionVoteRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[47]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4224,7 +4379,7 @@ func (x *CastResolutionVoteRequest) String() string {
 func (*CastResolutionVoteRequest) ProtoMessage() {}
 
 func (x *CastResolutionVoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[47]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4237,7 +4392,7 @@ func (x *CastResolutionVoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CastResolutionVoteRequest.ProtoReflect.Descriptor instead.
 func (*CastResolutionVoteRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{47}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *CastResolutionVoteRequest) GetName() string {
@@ -4254,13 +4409,6 @@ func (x *CastResolutionVoteRequest) GetChoice() VoteChoice {
 	return VoteChoice_VOTE_CHOICE_UNSPECIFIED
 }
 
-func (x *CastResolutionVoteRequest) GetEtag() string {
-	if x != nil {
-		return x.Etag
-	}
-	return ""
-}
-
 type CloseResolutionVotingRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -4271,7 +4419,7 @@ type CloseResolutionVotingRequest struct {
 
 func (x *CloseResolutionVotingRequest) Reset() {
 	*x = CloseResolutionVotingRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[48]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4283,7 +4431,7 @@ func (x *CloseResolutionVotingRequest) String() string {
 func (*CloseResolutionVotingRequest) ProtoMessage() {}
 
 func (x *CloseResolutionVotingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[48]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4296,7 +4444,7 @@ func (x *CloseResolutionVotingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseResolutionVotingRequest.ProtoReflect.Descriptor instead.
 func (*CloseResolutionVotingRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{48}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CloseResolutionVotingRequest) GetName() string {
@@ -4313,37 +4461,38 @@ func (x *CloseResolutionVotingRequest) GetEtag() string {
 	return ""
 }
 
-// One item of a work plan, tracked to completion.
+// One item of a work plan, tracked to completion. Items are records of
+// their own, so the people tracking different items never contend.
 type WorkItem struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Unique within the plan, a resource id (chapterhouse.api.v1.resource_id).
-	// Assigned by the server when empty.
-	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	// At most 200 characters.
-	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
-	// At most 4000 characters.
-	Description string         `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
-	Source      WorkItemSource `protobuf:"varint,4,opt,name=source,proto3,enum=chapterhouse.governance.v1.WorkItemSource" json:"source,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Title       string                 `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	Description string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Source      WorkItemSource         `protobuf:"varint,4,opt,name=source,proto3,enum=chapterhouse.governance.v1.WorkItemSource" json:"source,omitempty"`
 	// GENERAL_ASSOCIATION: the assigning document or instruction, e.g.
-	// "津软协〔2026〕12号". At most 500 characters.
+	// "津软协〔2026〕12号".
 	AssignmentReference string `protobuf:"bytes,5,opt,name=assignment_reference,json=assignmentReference,proto3" json:"assignment_reference,omitempty"`
 	// Who is responsible.
-	Owner   string        `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
-	DueDate *date.Date    `protobuf:"bytes,7,opt,name=due_date,json=dueDate,proto3" json:"due_date,omitempty"`
-	State   WorkItemState `protobuf:"varint,8,opt,name=state,proto3,enum=chapterhouse.governance.v1.WorkItemState" json:"state,omitempty"`
-	// Latest progress or completion note. At most 4000 characters.
+	Owner   string     `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
+	DueDate *date.Date `protobuf:"bytes,7,opt,name=due_date,json=dueDate,proto3" json:"due_date,omitempty"`
+	// PLANNED when created.
+	State WorkItemState `protobuf:"varint,8,opt,name=state,proto3,enum=chapterhouse.governance.v1.WorkItemState" json:"state,omitempty"`
+	// Latest progress or completion note.
 	ProgressNote string `protobuf:"bytes,9,opt,name=progress_note,json=progressNote,proto3" json:"progress_note,omitempty"`
 	// Resources that carry it out: activities, standards, resolutions.
 	RelatedResources []string `protobuf:"bytes,10,rep,name=related_resources,json=relatedResources,proto3" json:"related_resources,omitempty"`
 	// Set when the item becomes DONE or CANCELLED.
 	CompleteTime  *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=complete_time,json=completeTime,proto3" json:"complete_time,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Etag          string                 `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WorkItem) Reset() {
 	*x = WorkItem{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[49]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4355,7 +4504,7 @@ func (x *WorkItem) String() string {
 func (*WorkItem) ProtoMessage() {}
 
 func (x *WorkItem) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[49]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4368,12 +4517,12 @@ func (x *WorkItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkItem.ProtoReflect.Descriptor instead.
 func (*WorkItem) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{49}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{52}
 }
 
-func (x *WorkItem) GetId() string {
+func (x *WorkItem) GetName() string {
 	if x != nil {
-		return x.Id
+		return x.Name
 	}
 	return ""
 }
@@ -4448,6 +4597,316 @@ func (x *WorkItem) GetCompleteTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *WorkItem) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *WorkItem) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *WorkItem) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type CreateWorkItemRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Parent   string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	WorkItem *WorkItem              `protobuf:"bytes,2,opt,name=work_item,json=workItem,proto3" json:"work_item,omitempty"`
+	// Optional id for the new item, the last segment of its name (a resource
+	// id, chapterhouse.api.v1.resource_id). Makes the create idempotent.
+	// Assigned by the server when empty.
+	WorkItemId    string `protobuf:"bytes,3,opt,name=work_item_id,json=workItemId,proto3" json:"work_item_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateWorkItemRequest) Reset() {
+	*x = CreateWorkItemRequest{}
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateWorkItemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateWorkItemRequest) ProtoMessage() {}
+
+func (x *CreateWorkItemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateWorkItemRequest.ProtoReflect.Descriptor instead.
+func (*CreateWorkItemRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *CreateWorkItemRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *CreateWorkItemRequest) GetWorkItem() *WorkItem {
+	if x != nil {
+		return x.WorkItem
+	}
+	return nil
+}
+
+func (x *CreateWorkItemRequest) GetWorkItemId() string {
+	if x != nil {
+		return x.WorkItemId
+	}
+	return ""
+}
+
+type GetWorkItemRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWorkItemRequest) Reset() {
+	*x = GetWorkItemRequest{}
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWorkItemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWorkItemRequest) ProtoMessage() {}
+
+func (x *GetWorkItemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWorkItemRequest.ProtoReflect.Descriptor instead.
+func (*GetWorkItemRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *GetWorkItemRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+type ListWorkItemsRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Parent    string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	PageSize  int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only items of this source, when given.
+	Source WorkItemSource `protobuf:"varint,4,opt,name=source,proto3,enum=chapterhouse.governance.v1.WorkItemSource" json:"source,omitempty"`
+	// Only items in this state, when given.
+	State         WorkItemState `protobuf:"varint,5,opt,name=state,proto3,enum=chapterhouse.governance.v1.WorkItemState" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWorkItemsRequest) Reset() {
+	*x = ListWorkItemsRequest{}
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkItemsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkItemsRequest) ProtoMessage() {}
+
+func (x *ListWorkItemsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkItemsRequest.ProtoReflect.Descriptor instead.
+func (*ListWorkItemsRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ListWorkItemsRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListWorkItemsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListWorkItemsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListWorkItemsRequest) GetSource() WorkItemSource {
+	if x != nil {
+		return x.Source
+	}
+	return WorkItemSource_WORK_ITEM_SOURCE_UNSPECIFIED
+}
+
+func (x *ListWorkItemsRequest) GetState() WorkItemState {
+	if x != nil {
+		return x.State
+	}
+	return WorkItemState_WORK_ITEM_STATE_UNSPECIFIED
+}
+
+type ListWorkItemsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkItems     []*WorkItem            `protobuf:"bytes,1,rep,name=work_items,json=workItems,proto3" json:"work_items,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListWorkItemsResponse) Reset() {
+	*x = ListWorkItemsResponse{}
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListWorkItemsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListWorkItemsResponse) ProtoMessage() {}
+
+func (x *ListWorkItemsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListWorkItemsResponse.ProtoReflect.Descriptor instead.
+func (*ListWorkItemsResponse) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *ListWorkItemsResponse) GetWorkItems() []*WorkItem {
+	if x != nil {
+		return x.WorkItems
+	}
+	return nil
+}
+
+func (x *ListWorkItemsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type UpdateWorkItemRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkItem      *WorkItem              `protobuf:"bytes,1,opt,name=work_item,json=workItem,proto3" json:"work_item,omitempty"`
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateWorkItemRequest) Reset() {
+	*x = UpdateWorkItemRequest{}
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateWorkItemRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateWorkItemRequest) ProtoMessage() {}
+
+func (x *UpdateWorkItemRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateWorkItemRequest.ProtoReflect.Descriptor instead.
+func (*UpdateWorkItemRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *UpdateWorkItemRequest) GetWorkItem() *WorkItem {
+	if x != nil {
+		return x.WorkItem
+	}
+	return nil
+}
+
+func (x *UpdateWorkItemRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
 // Counts over a plan's items.
 type WorkPlanProgress struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
@@ -4465,7 +4924,7 @@ type WorkPlanProgress struct {
 
 func (x *WorkPlanProgress) Reset() {
 	*x = WorkPlanProgress{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[50]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4477,7 +4936,7 @@ func (x *WorkPlanProgress) String() string {
 func (*WorkPlanProgress) ProtoMessage() {}
 
 func (x *WorkPlanProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[50]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4490,7 +4949,7 @@ func (x *WorkPlanProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlanProgress.ProtoReflect.Descriptor instead.
 func (*WorkPlanProgress) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{50}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *WorkPlanProgress) GetTotalCount() int32 {
@@ -4546,8 +5005,7 @@ type WorkPlan struct {
 	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
 	// The PASSED WORK_PLAN_ADOPTION resolution, once adopted.
 	AdoptingResolution string `protobuf:"bytes,4,opt,name=adopting_resolution,json=adoptingResolution,proto3" json:"adopting_resolution,omitempty"`
-	// At most 200 items.
-	Items         []*WorkItem            `protobuf:"bytes,5,rep,name=items,proto3" json:"items,omitempty"`
+	// Counted over the plan's items when it is read.
 	Progress      *WorkPlanProgress      `protobuf:"bytes,6,opt,name=progress,proto3" json:"progress,omitempty"`
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
@@ -4558,7 +5016,7 @@ type WorkPlan struct {
 
 func (x *WorkPlan) Reset() {
 	*x = WorkPlan{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[51]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4570,7 +5028,7 @@ func (x *WorkPlan) String() string {
 func (*WorkPlan) ProtoMessage() {}
 
 func (x *WorkPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[51]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4583,7 +5041,7 @@ func (x *WorkPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlan.ProtoReflect.Descriptor instead.
 func (*WorkPlan) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{51}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *WorkPlan) GetName() string {
@@ -4612,13 +5070,6 @@ func (x *WorkPlan) GetAdoptingResolution() string {
 		return x.AdoptingResolution
 	}
 	return ""
-}
-
-func (x *WorkPlan) GetItems() []*WorkItem {
-	if x != nil {
-		return x.Items
-	}
-	return nil
 }
 
 func (x *WorkPlan) GetProgress() *WorkPlanProgress {
@@ -4663,7 +5114,7 @@ type CreateWorkPlanRequest struct {
 
 func (x *CreateWorkPlanRequest) Reset() {
 	*x = CreateWorkPlanRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[52]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4675,7 +5126,7 @@ func (x *CreateWorkPlanRequest) String() string {
 func (*CreateWorkPlanRequest) ProtoMessage() {}
 
 func (x *CreateWorkPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[52]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4688,7 +5139,7 @@ func (x *CreateWorkPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateWorkPlanRequest.ProtoReflect.Descriptor instead.
 func (*CreateWorkPlanRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{52}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *CreateWorkPlanRequest) GetParent() string {
@@ -4721,7 +5172,7 @@ type GetWorkPlanRequest struct {
 
 func (x *GetWorkPlanRequest) Reset() {
 	*x = GetWorkPlanRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[53]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4733,7 +5184,7 @@ func (x *GetWorkPlanRequest) String() string {
 func (*GetWorkPlanRequest) ProtoMessage() {}
 
 func (x *GetWorkPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[53]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4746,7 +5197,7 @@ func (x *GetWorkPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkPlanRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{53}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *GetWorkPlanRequest) GetName() string {
@@ -4769,7 +5220,7 @@ type ListWorkPlansRequest struct {
 
 func (x *ListWorkPlansRequest) Reset() {
 	*x = ListWorkPlansRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[54]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4781,7 +5232,7 @@ func (x *ListWorkPlansRequest) String() string {
 func (*ListWorkPlansRequest) ProtoMessage() {}
 
 func (x *ListWorkPlansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[54]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4794,7 +5245,7 @@ func (x *ListWorkPlansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkPlansRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkPlansRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{54}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *ListWorkPlansRequest) GetParent() string {
@@ -4835,7 +5286,7 @@ type ListWorkPlansResponse struct {
 
 func (x *ListWorkPlansResponse) Reset() {
 	*x = ListWorkPlansResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[55]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4847,7 +5298,7 @@ func (x *ListWorkPlansResponse) String() string {
 func (*ListWorkPlansResponse) ProtoMessage() {}
 
 func (x *ListWorkPlansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[55]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4860,7 +5311,7 @@ func (x *ListWorkPlansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkPlansResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkPlansResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{55}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ListWorkPlansResponse) GetWorkPlans() []*WorkPlan {
@@ -4887,7 +5338,7 @@ type UpdateWorkPlanRequest struct {
 
 func (x *UpdateWorkPlanRequest) Reset() {
 	*x = UpdateWorkPlanRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[56]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4899,7 +5350,7 @@ func (x *UpdateWorkPlanRequest) String() string {
 func (*UpdateWorkPlanRequest) ProtoMessage() {}
 
 func (x *UpdateWorkPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[56]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4912,7 +5363,7 @@ func (x *UpdateWorkPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateWorkPlanRequest.ProtoReflect.Descriptor instead.
 func (*UpdateWorkPlanRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{56}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *UpdateWorkPlanRequest) GetWorkPlan() *WorkPlan {
@@ -4940,7 +5391,7 @@ type GetComplianceReportRequest struct {
 
 func (x *GetComplianceReportRequest) Reset() {
 	*x = GetComplianceReportRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[57]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4952,7 +5403,7 @@ func (x *GetComplianceReportRequest) String() string {
 func (*GetComplianceReportRequest) ProtoMessage() {}
 
 func (x *GetComplianceReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[57]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4965,7 +5416,7 @@ func (x *GetComplianceReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetComplianceReportRequest.ProtoReflect.Descriptor instead.
 func (*GetComplianceReportRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{57}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *GetComplianceReportRequest) GetName() string {
@@ -5001,7 +5452,7 @@ type ExchangeActivityStatus struct {
 
 func (x *ExchangeActivityStatus) Reset() {
 	*x = ExchangeActivityStatus{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[58]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5013,7 +5464,7 @@ func (x *ExchangeActivityStatus) String() string {
 func (*ExchangeActivityStatus) ProtoMessage() {}
 
 func (x *ExchangeActivityStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[58]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5026,7 +5477,7 @@ func (x *ExchangeActivityStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExchangeActivityStatus.ProtoReflect.Descriptor instead.
 func (*ExchangeActivityStatus) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{58}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *ExchangeActivityStatus) GetCompletedCount() int32 {
@@ -5082,7 +5533,7 @@ type AgeLimitIssue struct {
 
 func (x *AgeLimitIssue) Reset() {
 	*x = AgeLimitIssue{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[59]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5094,7 +5545,7 @@ func (x *AgeLimitIssue) String() string {
 func (*AgeLimitIssue) ProtoMessage() {}
 
 func (x *AgeLimitIssue) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[59]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5107,7 +5558,7 @@ func (x *AgeLimitIssue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgeLimitIssue.ProtoReflect.Descriptor instead.
 func (*AgeLimitIssue) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{59}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *AgeLimitIssue) GetOfficer() string {
@@ -5167,7 +5618,7 @@ type TermLimitIssue struct {
 
 func (x *TermLimitIssue) Reset() {
 	*x = TermLimitIssue{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[60]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5179,7 +5630,7 @@ func (x *TermLimitIssue) String() string {
 func (*TermLimitIssue) ProtoMessage() {}
 
 func (x *TermLimitIssue) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[60]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5192,7 +5643,7 @@ func (x *TermLimitIssue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TermLimitIssue.ProtoReflect.Descriptor instead.
 func (*TermLimitIssue) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{60}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *TermLimitIssue) GetOfficer() string {
@@ -5243,7 +5694,7 @@ type WorkPlanStatus struct {
 
 func (x *WorkPlanStatus) Reset() {
 	*x = WorkPlanStatus{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[61]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5255,7 +5706,7 @@ func (x *WorkPlanStatus) String() string {
 func (*WorkPlanStatus) ProtoMessage() {}
 
 func (x *WorkPlanStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[61]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5268,7 +5719,7 @@ func (x *WorkPlanStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlanStatus.ProtoReflect.Descriptor instead.
 func (*WorkPlanStatus) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{61}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *WorkPlanStatus) GetWorkPlan() string {
@@ -5320,7 +5771,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[62]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5332,7 +5783,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[62]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5345,7 +5796,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{62}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *Finding) GetRule() string {
@@ -5410,7 +5861,7 @@ type ComplianceReport struct {
 
 func (x *ComplianceReport) Reset() {
 	*x = ComplianceReport{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[63]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5422,7 +5873,7 @@ func (x *ComplianceReport) String() string {
 func (*ComplianceReport) ProtoMessage() {}
 
 func (x *ComplianceReport) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[63]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5435,7 +5886,7 @@ func (x *ComplianceReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplianceReport.ProtoReflect.Descriptor instead.
 func (*ComplianceReport) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{63}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *ComplianceReport) GetBranch() string {
@@ -5519,22 +5970,22 @@ var File_chapterhouse_governance_v1_governance_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\n" +
-	"+chapterhouse/governance/v1/governance.proto\x12\x1achapterhouse.governance.v1\x1a\x1bbuf/validate/validate.proto\x1a%chapterhouse/api/v1/annotations.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a+chapterhouse/membership/v1/membership.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"T\n" +
-	"\bFraction\x12!\n" +
-	"\tnumerator\x18\x01 \x01(\x05B\x03\xe0A\x02R\tnumerator\x12%\n" +
-	"\vdenominator\x18\x02 \x01(\x05B\x03\xe0A\x02R\vdenominator\"\xa7\x04\n" +
-	"\x11CharterParameters\x12K\n" +
-	" min_exchange_activities_per_year\x18\x01 \x01(\x05B\x03\xe0A\x01R\x1cminExchangeActivitiesPerYear\x127\n" +
-	"\x15max_consecutive_terms\x18\x02 \x01(\x05B\x03\xe0A\x01R\x13maxConsecutiveTerms\x12]\n" +
-	"\x17min_representative_rank\x18\x03 \x01(\x0e2 .chapterhouse.membership.v1.RankB\x03\xe0A\x01R\x15minRepresentativeRank\x12'\n" +
-	"\rchair_max_age\x18\x04 \x01(\x05B\x03\xe0A\x01R\vchairMaxAge\x12-\n" +
-	"\x10director_max_age\x18\x05 \x01(\x05B\x03\xe0A\x01R\x0edirectorMaxAge\x12A\n" +
+	"+chapterhouse/governance/v1/governance.proto\x12\x1achapterhouse.governance.v1\x1a\x1bbuf/validate/validate.proto\x1a%chapterhouse/api/v1/annotations.proto\x1a chapterhouse/api/v1/errors.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a+chapterhouse/membership/v1/membership.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"h\n" +
+	"\bFraction\x12+\n" +
+	"\tnumerator\x18\x01 \x01(\x05B\r\xe0A\x02\xbaH\a\x1a\x05\x18\xe8\a(\x00R\tnumerator\x12/\n" +
+	"\vdenominator\x18\x02 \x01(\x05B\r\xe0A\x02\xbaH\a\x1a\x05\x18\xe8\a(\x00R\vdenominator\"\xdc\x04\n" +
+	"\x11CharterParameters\x12T\n" +
+	" min_exchange_activities_per_year\x18\x01 \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18d(\x00R\x1cminExchangeActivitiesPerYear\x12@\n" +
+	"\x15max_consecutive_terms\x18\x02 \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18\x14(\x00R\x13maxConsecutiveTerms\x12e\n" +
+	"\x17min_representative_rank\x18\x03 \x01(\x0e2 .chapterhouse.membership.v1.RankB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x15minRepresentativeRank\x120\n" +
+	"\rchair_max_age\x18\x04 \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18x(\x00R\vchairMaxAge\x126\n" +
+	"\x10director_max_age\x18\x05 \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18x(\x00R\x0edirectorMaxAge\x12A\n" +
 	"\x06quorum\x18\x06 \x01(\v2$.chapterhouse.governance.v1.FractionB\x03\xe0A\x01R\x06quorum\x12E\n" +
-	"\bmajority\x18\a \x01(\v2$.chapterhouse.governance.v1.FractionB\x03\xe0A\x01R\bmajority\x12K\n" +
-	" max_director_nominees_per_member\x18\b \x01(\x05B\x03\xe0A\x01R\x1cmaxDirectorNomineesPerMember\"\xfe\x02\n" +
+	"\bmajority\x18\a \x01(\v2$.chapterhouse.governance.v1.FractionB\x03\xe0A\x01R\bmajority\x12T\n" +
+	" max_director_nominees_per_member\x18\b \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18\x14(\x00R\x1cmaxDirectorNomineesPerMember\"\x86\x03\n" +
 	"\x06Branch\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\x03\xe0A\x02R\vdisplayName\x12R\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12.\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12R\n" +
 	"\n" +
 	"parameters\x18\x03 \x01(\v2-.chapterhouse.governance.v1.CharterParametersB\x03\xe0A\x01R\n" +
 	"parameters\x12@\n" +
@@ -5543,10 +5994,10 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\x06 \x01(\tR\x04etag:G\xeaAD\n" +
-	"\x1dchapterhouse.tjsia.org/Branch\x12\x11branches/{branch}*\bbranches2\x06branch\"x\n" +
+	"\x1dchapterhouse.tjsia.org/Branch\x12\x11branches/{branch}*\bbranches2\x06branch\"\x84\x01\n" +
 	"\x13CreateBranchRequest\x12?\n" +
-	"\x06branch\x18\x01 \x01(\v2\".chapterhouse.governance.v1.BranchB\x03\xe0A\x02R\x06branch\x12 \n" +
-	"\tbranch_id\x18\x02 \x01(\tB\x03\xe0A\x02R\bbranchId\"M\n" +
+	"\x06branch\x18\x01 \x01(\v2\".chapterhouse.governance.v1.BranchB\x03\xe0A\x02R\x06branch\x12,\n" +
+	"\tbranch_id\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\t\xc8\x01\x01r\x04\xc8\xf3\x18\x01R\bbranchId\"M\n" +
 	"\x10GetBranchRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x04name\"[\n" +
@@ -5560,10 +6011,10 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x13UpdateBranchRequest\x12?\n" +
 	"\x06branch\x18\x01 \x01(\v2\".chapterhouse.governance.v1.BranchB\x03\xe0A\x02R\x06branch\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"\xd2\x03\n" +
+	"updateMask\"\xdc\x03\n" +
 	"\x04Term\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1e\n" +
-	"\x06number\x18\x02 \x01(\x05B\x06\xe0A\x02\xe0A\x05R\x06number\x125\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12(\n" +
+	"\x06number\x18\x02 \x01(\x05B\x10\xe0A\x02\xe0A\x05\xbaH\a\x1a\x05\x18\xe8\a(\x00R\x06number\x125\n" +
 	"\n" +
 	"start_date\x18\x03 \x01(\v2\x11.google.type.DateB\x03\xe0A\x02R\tstartDate\x121\n" +
 	"\bend_date\x18\x04 \x01(\v2\x11.google.type.DateB\x03\xe0A\x02R\aendDate\x12@\n" +
@@ -5593,19 +6044,19 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x11UpdateTermRequest\x129\n" +
 	"\x04term\x18\x01 \x01(\v2 .chapterhouse.governance.v1.TermB\x03\xe0A\x02R\x04term\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"\x8a\t\n" +
+	"updateMask\"\xa2\t\n" +
 	"\n" +
 	"Nomination\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12H\n" +
-	"\bposition\x18\x02 \x01(\x0e2$.chapterhouse.governance.v1.PositionB\x06\xe0A\x02\xe0A\x05R\bposition\x12B\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12P\n" +
+	"\bposition\x18\x02 \x01(\x0e2$.chapterhouse.governance.v1.PositionB\x0e\xe0A\x02\xe0A\x05\xbaH\x05\x82\x01\x02\x10\x01R\bposition\x12B\n" +
 	"\anominee\x18\x03 \x01(\tB(\xe0A\x02\xe0A\x05\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/PersonR\anominee\x12W\n" +
 	"\x12represented_member\x18\x04 \x01(\tB(\xe0A\x01\xe0A\x05\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/MemberR\x11representedMember\x12A\n" +
 	"\bproposer\x18\x05 \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\bproposer\x12<\n" +
-	"\x17qualification_statement\x18\x06 \x01(\tB\x03\xe0A\x01R\x16qualificationStatement\x122\n" +
-	"\x12consultation_notes\x18\a \x01(\tB\x03\xe0A\x01R\x11consultationNotes\x12^\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\bproposer\x12D\n" +
+	"\x17qualification_statement\x18\x06 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\x16qualificationStatement\x12:\n" +
+	"\x12consultation_notes\x18\a \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xc0>R\x11consultationNotes\x12^\n" +
 	"\x15appointing_resolution\x18\b \x01(\tB)\xe0A\x03\xfaA#\n" +
 	"!chapterhouse.tjsia.org/ResolutionR\x14appointingResolution\x12F\n" +
 	"\x05state\x18\t \x01(\x0e2+.chapterhouse.governance.v1.NominationStateB\x03\xe0A\x03R\x05state\x12\x1d\n" +
@@ -5623,10 +6074,10 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\fappoint_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vappointTime\x12\x12\n" +
 	"\x04etag\x18\x11 \x01(\tR\x04etag:x\xeaAu\n" +
 	"!chapterhouse.tjsia.org/Nomination\x127branches/{branch}/terms/{term}/nominations/{nomination}*\vnominations2\n" +
-	"nomination\"g\n" +
+	"nomination\"\x89\x01\n" +
 	"\tViolation\x12\x12\n" +
-	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x18\n" +
+	"\x04rule\x18\x01 \x01(\tR\x04rule\x128\n" +
+	"\x06reason\x18\x02 \x01(\x0e2 .chapterhouse.api.v1.ErrorReasonR\x06reason\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x14\n" +
 	"\x05field\x18\x04 \x01(\tR\x05field\"\x9d\x02\n" +
 	"\x17CheckEligibilityRequest\x12;\n" +
@@ -5655,15 +6106,15 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\rnomination_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\fnominationId\"U\n" +
 	"\x14GetNominationRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
-	"!chapterhouse.tjsia.org/NominationR\x04name\"\xfd\x02\n" +
+	"!chapterhouse.tjsia.org/NominationR\x04name\"\x8d\x03\n" +
 	"\x16ListNominationsRequest\x12;\n" +
 	"\x06parent\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
 	"\x1bchapterhouse.tjsia.org/TermR\x06parent\x12 \n" +
 	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12E\n" +
-	"\bposition\x18\x04 \x01(\x0e2$.chapterhouse.governance.v1.PositionB\x03\xe0A\x01R\bposition\x12F\n" +
-	"\x05state\x18\x05 \x01(\x0e2+.chapterhouse.governance.v1.NominationStateB\x03\xe0A\x01R\x05state\x12\x1d\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12M\n" +
+	"\bposition\x18\x04 \x01(\x0e2$.chapterhouse.governance.v1.PositionB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\bposition\x12N\n" +
+	"\x05state\x18\x05 \x01(\x0e2+.chapterhouse.governance.v1.NominationStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12\x1d\n" +
 	"\anominee\x18\x06 \x01(\tB\x03\xe0A\x01R\anominee\x122\n" +
 	"\x12represented_member\x18\a \x01(\tB\x03\xe0A\x01R\x11representedMember\"\x8b\x01\n" +
 	"\x17ListNominationsResponse\x12H\n" +
@@ -5674,18 +6125,18 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"nomination\x18\x01 \x01(\v2&.chapterhouse.governance.v1.NominationB\x03\xe0A\x02R\n" +
 	"nomination\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"\xe3\x01\n" +
+	"updateMask\"\xf5\x01\n" +
 	"%ConfirmNominationQualificationRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
-	"!chapterhouse.tjsia.org/NominationR\x04name\x12E\n" +
-	"\bdecision\x18\x02 \x01(\x0e2$.chapterhouse.governance.v1.DecisionB\x03\xe0A\x02R\bdecision\x12\x1b\n" +
-	"\x06reason\x18\x03 \x01(\tB\x03\xe0A\x01R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\xd5\x01\n" +
+	"!chapterhouse.tjsia.org/NominationR\x04name\x12O\n" +
+	"\bdecision\x18\x02 \x01(\x0e2$.chapterhouse.governance.v1.DecisionB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\bdecision\x12#\n" +
+	"\x06reason\x18\x03 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\xe7\x01\n" +
 	"\x17DecideNominationRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
-	"!chapterhouse.tjsia.org/NominationR\x04name\x12E\n" +
-	"\bdecision\x18\x02 \x01(\x0e2$.chapterhouse.governance.v1.DecisionB\x03\xe0A\x02R\bdecision\x12\x1b\n" +
-	"\x06reason\x18\x03 \x01(\tB\x03\xe0A\x01R\x06reason\x12\x17\n" +
+	"!chapterhouse.tjsia.org/NominationR\x04name\x12O\n" +
+	"\bdecision\x18\x02 \x01(\x0e2$.chapterhouse.governance.v1.DecisionB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\bdecision\x12#\n" +
+	"\x06reason\x18\x03 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
 	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\x89\x02\n" +
 	"\x18AppointNominationRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
@@ -5694,11 +6145,11 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"!chapterhouse.tjsia.org/ResolutionR\x14appointingResolution\x125\n" +
 	"\n" +
 	"start_date\x18\x03 \x01(\v2\x11.google.type.DateB\x03\xe0A\x01R\tstartDate\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\x90\x01\n" +
+	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\x98\x01\n" +
 	"\x19WithdrawNominationRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
-	"!chapterhouse.tjsia.org/NominationR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x02R\x06reason\x12\x17\n" +
+	"!chapterhouse.tjsia.org/NominationR\x04name\x12#\n" +
+	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
 	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\xcc\a\n" +
 	"\aOfficer\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12E\n" +
@@ -5728,42 +6179,42 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x1echapterhouse.tjsia.org/Officer\x121branches/{branch}/terms/{term}/officers/{officer}*\bofficers2\aofficer\"O\n" +
 	"\x11GetOfficerRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xe0A\x02\xfaA \n" +
-	"\x1echapterhouse.tjsia.org/OfficerR\x04name\"\xf5\x02\n" +
+	"\x1echapterhouse.tjsia.org/OfficerR\x04name\"\x85\x03\n" +
 	"\x13ListOfficersRequest\x12;\n" +
 	"\x06parent\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
 	"\x1bchapterhouse.tjsia.org/TermR\x06parent\x12 \n" +
 	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12E\n" +
-	"\bposition\x18\x04 \x01(\x0e2$.chapterhouse.governance.v1.PositionB\x03\xe0A\x01R\bposition\x12C\n" +
-	"\x05state\x18\x05 \x01(\x0e2(.chapterhouse.governance.v1.OfficerStateB\x03\xe0A\x01R\x05state\x12\x1b\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12M\n" +
+	"\bposition\x18\x04 \x01(\x0e2$.chapterhouse.governance.v1.PositionB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\bposition\x12K\n" +
+	"\x05state\x18\x05 \x01(\x0e2(.chapterhouse.governance.v1.OfficerStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12\x1b\n" +
 	"\x06person\x18\x06 \x01(\tB\x03\xe0A\x01R\x06person\x122\n" +
 	"\x12represented_member\x18\a \x01(\tB\x03\xe0A\x01R\x11representedMember\"\x7f\n" +
 	"\x14ListOfficersResponse\x12?\n" +
 	"\bofficers\x18\x01 \x03(\v2#.chapterhouse.governance.v1.OfficerR\bofficers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb7\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbf\x01\n" +
 	"\x10EndOfficeRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xe0A\x02\xfaA \n" +
-	"\x1echapterhouse.tjsia.org/OfficerR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x02R\x06reason\x121\n" +
+	"\x1echapterhouse.tjsia.org/OfficerR\x04name\x12#\n" +
+	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x121\n" +
 	"\bend_date\x18\x03 \x01(\v2\x11.google.type.DateB\x03\xe0A\x01R\aendDate\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\x91\x06\n" +
+	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\xcb\x06\n" +
 	"\aMeeting\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x19\n" +
-	"\x05title\x18\x02 \x01(\tB\x03\xe0A\x02R\x05title\x12@\n" +
-	"\x04kind\x18\x03 \x01(\x0e2'.chapterhouse.governance.v1.MeetingKindB\x03\xe0A\x02R\x04kind\x127\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
+	"\x05title\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12H\n" +
+	"\x04kind\x18\x03 \x01(\x0e2'.chapterhouse.governance.v1.MeetingKindB\v\xe0A\x02\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x127\n" +
 	"\x04term\x18\x04 \x01(\tB#\xe0A\x01\xfaA\x1d\n" +
 	"\x1bchapterhouse.tjsia.org/TermR\x04term\x12>\n" +
 	"\n" +
 	"start_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\tstartTime\x12:\n" +
-	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\aendTime\x12\x1f\n" +
-	"\blocation\x18\a \x01(\tB\x03\xe0A\x01R\blocation\x12\x1b\n" +
-	"\x06agenda\x18\b \x01(\tB\x03\xe0A\x01R\x06agenda\x12C\n" +
-	"\tattendees\x18\t \x03(\tB%\xe0A\x01\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\tattendees\x12\x1d\n" +
+	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\aendTime\x12'\n" +
+	"\blocation\x18\a \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xf4\x03R\blocation\x12#\n" +
+	"\x06agenda\x18\b \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xc0>R\x06agenda\x12L\n" +
+	"\tattendees\x18\t \x03(\tB.\xe0A\x01\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/Person\xbaH\x06\x92\x01\x03\x10\xf4\x03R\tattendees\x12&\n" +
 	"\aminutes\x18\n" +
-	" \x01(\tB\x03\xe0A\x01R\aminutes\x12C\n" +
-	"\x05state\x18\v \x01(\x0e2(.chapterhouse.governance.v1.MeetingStateB\x03\xe0A\x01R\x05state\x12@\n" +
+	" \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\x18\xa0\x9c\x01R\aminutes\x12K\n" +
+	"\x05state\x18\v \x01(\x0e2(.chapterhouse.governance.v1.MeetingStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12@\n" +
 	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
@@ -5793,12 +6244,26 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x14UpdateMeetingRequest\x12B\n" +
 	"\ameeting\x18\x01 \x01(\v2#.chapterhouse.governance.v1.MeetingB\x03\xe0A\x02R\ameeting\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"\xb9\x01\n" +
-	"\x04Vote\x128\n" +
-	"\x05voter\x18\x01 \x01(\tB\"\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\x05voter\x12>\n" +
-	"\x06choice\x18\x02 \x01(\x0e2&.chapterhouse.governance.v1.VoteChoiceR\x06choice\x127\n" +
-	"\tvote_time\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bvoteTime\"\x9b\x02\n" +
+	"updateMask\"\xc7\x02\n" +
+	"\x04Vote\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12;\n" +
+	"\x05voter\x18\x02 \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x05voter\x12C\n" +
+	"\x06choice\x18\x03 \x01(\x0e2&.chapterhouse.governance.v1.VoteChoiceB\x03\xe0A\x03R\x06choice\x12<\n" +
+	"\tvote_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\bvoteTime:f\xeaAc\n" +
+	"\x1bchapterhouse.tjsia.org/Vote\x127branches/{branch}/resolutions/{resolution}/votes/{vote}*\x05votes2\x04vote\"I\n" +
+	"\x0eGetVoteRequest\x127\n" +
+	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
+	"\x1bchapterhouse.tjsia.org/VoteR\x04name\"\x9b\x01\n" +
+	"\x10ListVotesRequest\x12A\n" +
+	"\x06parent\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
+	"!chapterhouse.tjsia.org/ResolutionR\x06parent\x12 \n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\"s\n" +
+	"\x11ListVotesResponse\x126\n" +
+	"\x05votes\x18\x01 \x03(\v2 .chapterhouse.governance.v1.VoteR\x05votes\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x02\n" +
 	"\x05Tally\x12%\n" +
 	"\x0eeligible_count\x18\x01 \x01(\x05R\religibleCount\x12#\n" +
 	"\rpresent_count\x18\x02 \x01(\x05R\fpresentCount\x12'\n" +
@@ -5808,19 +6273,19 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\tyes_count\x18\x05 \x01(\x05R\byesCount\x12\x19\n" +
 	"\bno_count\x18\x06 \x01(\x05R\anoCount\x12#\n" +
 	"\rabstain_count\x18\a \x01(\x05R\fabstainCount\x12!\n" +
-	"\fyes_required\x18\b \x01(\x05R\vyesRequired\"\xf0\t\n" +
+	"\fyes_required\x18\b \x01(\x05R\vyesRequired\"\xe1\t\n" +
 	"\n" +
 	"Resolution\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x19\n" +
-	"\x05title\x18\x02 \x01(\tB\x03\xe0A\x02R\x05title\x12\x17\n" +
-	"\x04text\x18\x03 \x01(\tB\x03\xe0A\x02R\x04text\x12C\n" +
-	"\x04kind\x18\x04 \x01(\x0e2*.chapterhouse.governance.v1.ResolutionKindB\x03\xe0A\x02R\x04kind\x12:\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
+	"\x05title\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12 \n" +
+	"\x04text\x18\x03 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x18\xa0\x9c\x01R\x04text\x12K\n" +
+	"\x04kind\x18\x04 \x01(\x0e2*.chapterhouse.governance.v1.ResolutionKindB\v\xe0A\x02\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12:\n" +
 	"\x04term\x18\x05 \x01(\tB&\xe0A\x01\xe0A\x05\xfaA\x1d\n" +
 	"\x1bchapterhouse.tjsia.org/TermR\x04term\x12@\n" +
 	"\ameeting\x18\x06 \x01(\tB&\xe0A\x01\xfaA \n" +
-	"\x1echapterhouse.tjsia.org/MeetingR\ameeting\x12K\n" +
-	"\vnominations\x18\a \x03(\tB)\xe0A\x01\xfaA#\n" +
-	"!chapterhouse.tjsia.org/NominationR\vnominations\x12D\n" +
+	"\x1echapterhouse.tjsia.org/MeetingR\ameeting\x12S\n" +
+	"\vnominations\x18\a \x03(\tB1\xe0A\x01\xfaA#\n" +
+	"!chapterhouse.tjsia.org/Nomination\xbaH\x05\x92\x01\x02\x10dR\vnominations\x12D\n" +
 	"\twork_plan\x18\b \x01(\tB'\xe0A\x01\xfaA!\n" +
 	"\x1fchapterhouse.tjsia.org/WorkPlanR\bworkPlan\x12F\n" +
 	"\x05state\x18\t \x01(\x0e2+.chapterhouse.governance.v1.ResolutionStateB\x03\xe0A\x03R\x05state\x12N\n" +
@@ -5828,8 +6293,7 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	" \x03(\tB%\xe0A\x03\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/PersonR\x0eeligibleVoters\x12A\n" +
 	"\x06quorum\x18\v \x01(\v2$.chapterhouse.governance.v1.FractionB\x03\xe0A\x03R\x06quorum\x12E\n" +
-	"\bmajority\x18\f \x01(\v2$.chapterhouse.governance.v1.FractionB\x03\xe0A\x03R\bmajority\x12;\n" +
-	"\x05votes\x18\r \x03(\v2 .chapterhouse.governance.v1.VoteB\x03\xe0A\x03R\x05votes\x12<\n" +
+	"\bmajority\x18\f \x01(\v2$.chapterhouse.governance.v1.FractionB\x03\xe0A\x03R\bmajority\x12<\n" +
 	"\x05tally\x18\x0e \x01(\v2!.chapterhouse.governance.v1.TallyB\x03\xe0A\x03R\x05tally\x12\x1f\n" +
 	"\bproposer\x18\x0f \x01(\tB\x03\xe0A\x03R\bproposer\x12@\n" +
 	"\vcreate_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
@@ -5841,7 +6305,7 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"close_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tcloseTime\x12\x12\n" +
 	"\x04etag\x18\x14 \x01(\tR\x04etag:k\xeaAh\n" +
 	"!chapterhouse.tjsia.org/Resolution\x12*branches/{branch}/resolutions/{resolution}*\vresolutions2\n" +
-	"resolution\"\xdb\x01\n" +
+	"resolutionJ\x04\b\r\x10\x0eR\x05votes\"\xdb\x01\n" +
 	"\x17CreateResolutionRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12K\n" +
@@ -5851,14 +6315,14 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\rresolution_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\fresolutionId\"U\n" +
 	"\x14GetResolutionRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
-	"!chapterhouse.tjsia.org/ResolutionR\x04name\"\xfe\x01\n" +
+	"!chapterhouse.tjsia.org/ResolutionR\x04name\"\x86\x02\n" +
 	"\x16ListResolutionsRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
 	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12F\n" +
-	"\x05state\x18\x04 \x01(\x0e2+.chapterhouse.governance.v1.ResolutionStateB\x03\xe0A\x01R\x05state\x12\x17\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12N\n" +
+	"\x05state\x18\x04 \x01(\x0e2+.chapterhouse.governance.v1.ResolutionStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12\x17\n" +
 	"\x04term\x18\x05 \x01(\tB\x03\xe0A\x01R\x04term\"\x8b\x01\n" +
 	"\x17ListResolutionsResponse\x12H\n" +
 	"\vresolutions\x18\x01 \x03(\v2&.chapterhouse.governance.v1.ResolutionR\vresolutions\x12&\n" +
@@ -5872,30 +6336,60 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x1bOpenResolutionVotingRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
 	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12\x17\n" +
-	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\xb8\x01\n" +
+	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\xb5\x01\n" +
 	"\x19CastResolutionVoteRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
-	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12C\n" +
-	"\x06choice\x18\x02 \x01(\x0e2&.chapterhouse.governance.v1.VoteChoiceB\x03\xe0A\x02R\x06choice\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"v\n" +
+	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12M\n" +
+	"\x06choice\x18\x02 \x01(\x0e2&.chapterhouse.governance.v1.VoteChoiceB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06choiceJ\x04\b\x03\x10\x04R\x04etag\"v\n" +
 	"\x1cCloseResolutionVotingRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
 	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12\x17\n" +
-	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\xba\x04\n" +
-	"\bWorkItem\x12\x13\n" +
-	"\x02id\x18\x01 \x01(\tB\x03\xe0A\x01R\x02id\x12\x19\n" +
-	"\x05title\x18\x02 \x01(\tB\x03\xe0A\x02R\x05title\x12%\n" +
-	"\vdescription\x18\x03 \x01(\tB\x03\xe0A\x01R\vdescription\x12G\n" +
-	"\x06source\x18\x04 \x01(\x0e2*.chapterhouse.governance.v1.WorkItemSourceB\x03\xe0A\x02R\x06source\x126\n" +
-	"\x14assignment_reference\x18\x05 \x01(\tB\x03\xe0A\x01R\x13assignmentReference\x12;\n" +
+	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\x89\a\n" +
+	"\bWorkItem\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
+	"\x05title\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12-\n" +
+	"\vdescription\x18\x03 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\vdescription\x12R\n" +
+	"\x06source\x18\x04 \x01(\x0e2*.chapterhouse.governance.v1.WorkItemSourceB\x0e\xe0A\x02\xe0A\x05\xbaH\x05\x82\x01\x02\x10\x01R\x06source\x12>\n" +
+	"\x14assignment_reference\x18\x05 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xf4\x03R\x13assignmentReference\x12;\n" +
 	"\x05owner\x18\x06 \x01(\tB%\xe0A\x01\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/PersonR\x05owner\x121\n" +
-	"\bdue_date\x18\a \x01(\v2\x11.google.type.DateB\x03\xe0A\x01R\adueDate\x12D\n" +
-	"\x05state\x18\b \x01(\x0e2).chapterhouse.governance.v1.WorkItemStateB\x03\xe0A\x01R\x05state\x12(\n" +
-	"\rprogress_note\x18\t \x01(\tB\x03\xe0A\x01R\fprogressNote\x120\n" +
+	"\bdue_date\x18\a \x01(\v2\x11.google.type.DateB\x03\xe0A\x01R\adueDate\x12L\n" +
+	"\x05state\x18\b \x01(\x0e2).chapterhouse.governance.v1.WorkItemStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x120\n" +
+	"\rprogress_note\x18\t \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\fprogressNote\x12?\n" +
 	"\x11related_resources\x18\n" +
-	" \x03(\tB\x03\xe0A\x01R\x10relatedResources\x12D\n" +
-	"\rcomplete_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\fcompleteTime\"\xf7\x01\n" +
+	" \x03(\tB\x12\xe0A\x01\xbaH\f\x92\x01\t\x102\"\x05r\x03\x18\xac\x02R\x10relatedResources\x12D\n" +
+	"\rcomplete_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\fcompleteTime\x12@\n" +
+	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12@\n" +
+	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"updateTime\x12\x12\n" +
+	"\x04etag\x18\x0e \x01(\tR\x04etag:o\xeaAl\n" +
+	"\x1fchapterhouse.tjsia.org/WorkItem\x124branches/{branch}/workPlans/{work_plan}/items/{item}*\tworkItems2\bworkItem\"\xd3\x01\n" +
+	"\x15CreateWorkItemRequest\x12?\n" +
+	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/WorkPlanR\x06parent\x12F\n" +
+	"\twork_item\x18\x02 \x01(\v2$.chapterhouse.governance.v1.WorkItemB\x03\xe0A\x02R\bworkItem\x121\n" +
+	"\fwork_item_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\n" +
+	"workItemId\"Q\n" +
+	"\x12GetWorkItemRequest\x12;\n" +
+	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/WorkItemR\x04name\"\xbc\x02\n" +
+	"\x14ListWorkItemsRequest\x12?\n" +
+	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/WorkPlanR\x06parent\x12 \n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12O\n" +
+	"\x06source\x18\x04 \x01(\x0e2*.chapterhouse.governance.v1.WorkItemSourceB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x06source\x12L\n" +
+	"\x05state\x18\x05 \x01(\x0e2).chapterhouse.governance.v1.WorkItemStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"\x84\x01\n" +
+	"\x15ListWorkItemsResponse\x12C\n" +
+	"\n" +
+	"work_items\x18\x01 \x03(\v2$.chapterhouse.governance.v1.WorkItemR\tworkItems\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa1\x01\n" +
+	"\x15UpdateWorkItemRequest\x12F\n" +
+	"\twork_item\x18\x01 \x01(\v2$.chapterhouse.governance.v1.WorkItemB\x03\xe0A\x02R\bworkItem\x12@\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
+	"updateMask\"\xf7\x01\n" +
 	"\x10WorkPlanProgress\x12\x1f\n" +
 	"\vtotal_count\x18\x01 \x01(\x05R\n" +
 	"totalCount\x12\x1d\n" +
@@ -5904,21 +6398,20 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x0fcancelled_count\x18\x03 \x01(\x05R\x0ecancelledCount\x12#\n" +
 	"\roverdue_count\x18\x04 \x01(\x05R\foverdueCount\x12%\n" +
 	"\x0eassigned_count\x18\x05 \x01(\x05R\rassignedCount\x12.\n" +
-	"\x13assigned_done_count\x18\x06 \x01(\x05R\x11assignedDoneCount\"\xc2\x04\n" +
+	"\x13assigned_done_count\x18\x06 \x01(\x05R\x11assignedDoneCount\"\xa0\x04\n" +
 	"\bWorkPlan\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1a\n" +
-	"\x04year\x18\x02 \x01(\x05B\x06\xe0A\x02\xe0A\x05R\x04year\x12\x19\n" +
-	"\x05title\x18\x03 \x01(\tB\x03\xe0A\x02R\x05title\x12Z\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12$\n" +
+	"\x04year\x18\x02 \x01(\x05B\x10\xe0A\x02\xe0A\x05\xbaH\a\x1a\x05\x18\x8fN(\x00R\x04year\x12!\n" +
+	"\x05title\x18\x03 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12Z\n" +
 	"\x13adopting_resolution\x18\x04 \x01(\tB)\xe0A\x01\xfaA#\n" +
-	"!chapterhouse.tjsia.org/ResolutionR\x12adoptingResolution\x12?\n" +
-	"\x05items\x18\x05 \x03(\v2$.chapterhouse.governance.v1.WorkItemB\x03\xe0A\x01R\x05items\x12M\n" +
+	"!chapterhouse.tjsia.org/ResolutionR\x12adoptingResolution\x12M\n" +
 	"\bprogress\x18\x06 \x01(\v2,.chapterhouse.governance.v1.WorkPlanProgressB\x03\xe0A\x03R\bprogress\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\t \x01(\tR\x04etag:b\xeaA_\n" +
-	"\x1fchapterhouse.tjsia.org/WorkPlan\x12'branches/{branch}/workPlans/{work_plan}*\tworkPlans2\bworkPlan\"\xd1\x01\n" +
+	"\x1fchapterhouse.tjsia.org/WorkPlan\x12'branches/{branch}/workPlans/{work_plan}*\tworkPlans2\bworkPlanJ\x04\b\x05\x10\x06R\x05items\"\xd1\x01\n" +
 	"\x15CreateWorkPlanRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12F\n" +
@@ -5927,14 +6420,14 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"workPlanId\"Q\n" +
 	"\x12GetWorkPlanRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/WorkPlanR\x04name\"\xb4\x01\n" +
+	"\x1fchapterhouse.tjsia.org/WorkPlanR\x04name\"\xbe\x01\n" +
 	"\x14ListWorkPlansRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
 	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12\x17\n" +
-	"\x04year\x18\x04 \x01(\x05B\x03\xe0A\x01R\x04year\"\x84\x01\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12!\n" +
+	"\x04year\x18\x04 \x01(\x05B\r\xe0A\x01\xbaH\a\x1a\x05\x18\x8fN(\x00R\x04year\"\x84\x01\n" +
 	"\x15ListWorkPlansResponse\x12C\n" +
 	"\n" +
 	"work_plans\x18\x01 \x03(\v2$.chapterhouse.governance.v1.WorkPlanR\tworkPlans\x12&\n" +
@@ -5942,11 +6435,11 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x15UpdateWorkPlanRequest\x12F\n" +
 	"\twork_plan\x18\x01 \x01(\v2$.chapterhouse.governance.v1.WorkPlanB\x03\xe0A\x02R\bworkPlan\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"p\n" +
+	"updateMask\"z\n" +
 	"\x1aGetComplianceReportRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/BranchR\x04name\x12\x17\n" +
-	"\x04year\x18\x02 \x01(\x05B\x03\xe0A\x01R\x04year\"\xbe\x01\n" +
+	"\x1dchapterhouse.tjsia.org/BranchR\x04name\x12!\n" +
+	"\x04year\x18\x02 \x01(\x05B\r\xe0A\x01\xbaH\a\x1a\x05\x18\x8fN(\x00R\x04year\"\xbe\x01\n" +
 	"\x16ExchangeActivityStatus\x12'\n" +
 	"\x0fcompleted_count\x18\x01 \x01(\x05R\x0ecompletedCount\x12'\n" +
 	"\x0fscheduled_count\x18\x02 \x01(\x05R\x0escheduledCount\x12%\n" +
@@ -6067,7 +6560,7 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x0fFindingSeverity\x12 \n" +
 	"\x1cFINDING_SEVERITY_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18FINDING_SEVERITY_WARNING\x10\x01\x12\x1b\n" +
-	"\x17FINDING_SEVERITY_BREACH\x10\x022\xa51\n" +
+	"\x17FINDING_SEVERITY_BREACH\x10\x022\xba9\n" +
 	"\x11GovernanceService\x12\x94\x01\n" +
 	"\fCreateBranch\x12/.chapterhouse.governance.v1.CreateBranchRequest\x1a\".chapterhouse.governance.v1.Branch\"/\xdaA\x10branch,branch_id\x82\xd3\xe4\x93\x02\x16:\x06branch\"\f/v1/branches\x12\x87\x01\n" +
 	"\tGetBranch\x12,.chapterhouse.governance.v1.GetBranchRequest\x1a\".chapterhouse.governance.v1.Branch\"(\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=branches/*}\x12\x8b\x01\n" +
@@ -6105,13 +6598,19 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x0fListResolutions\x122.chapterhouse.governance.v1.ListResolutionsRequest\x1a3.chapterhouse.governance.v1.ListResolutionsResponse\"4\xdaA\x06parent\x82\xd3\xe4\x93\x02%\x12#/v1/{parent=branches/*}/resolutions\x12\xcc\x01\n" +
 	"\x10UpdateResolution\x123.chapterhouse.governance.v1.UpdateResolutionRequest\x1a&.chapterhouse.governance.v1.Resolution\"[\xdaA\x16resolution,update_mask\x82\xd3\xe4\x93\x02<:\n" +
 	"resolution2./v1/{resolution.name=branches/*/resolutions/*}\x12\xb2\x01\n" +
-	"\x14OpenResolutionVoting\x127.chapterhouse.governance.v1.OpenResolutionVotingRequest\x1a&.chapterhouse.governance.v1.Resolution\"9\x82\xd3\xe4\x93\x023:\x01*\"./v1/{name=branches/*/resolutions/*}:openVoting\x12\xa8\x01\n" +
-	"\x12CastResolutionVote\x125.chapterhouse.governance.v1.CastResolutionVoteRequest\x1a&.chapterhouse.governance.v1.Resolution\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=branches/*/resolutions/*}:vote\x12\xb5\x01\n" +
+	"\x14OpenResolutionVoting\x127.chapterhouse.governance.v1.OpenResolutionVotingRequest\x1a&.chapterhouse.governance.v1.Resolution\"9\x82\xd3\xe4\x93\x023:\x01*\"./v1/{name=branches/*/resolutions/*}:openVoting\x12\xa2\x01\n" +
+	"\x12CastResolutionVote\x125.chapterhouse.governance.v1.CastResolutionVoteRequest\x1a .chapterhouse.governance.v1.Vote\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=branches/*/resolutions/*}:vote\x12\x93\x01\n" +
+	"\aGetVote\x12*.chapterhouse.governance.v1.GetVoteRequest\x1a .chapterhouse.governance.v1.Vote\":\xdaA\x04name\x82\xd3\xe4\x93\x02-\x12+/v1/{name=branches/*/resolutions/*/votes/*}\x12\xa6\x01\n" +
+	"\tListVotes\x12,.chapterhouse.governance.v1.ListVotesRequest\x1a-.chapterhouse.governance.v1.ListVotesResponse\"<\xdaA\x06parent\x82\xd3\xe4\x93\x02-\x12+/v1/{parent=branches/*/resolutions/*}/votes\x12\xb5\x01\n" +
 	"\x15CloseResolutionVoting\x128.chapterhouse.governance.v1.CloseResolutionVotingRequest\x1a&.chapterhouse.governance.v1.Resolution\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/{name=branches/*/resolutions/*}:closeVoting\x12\xb2\x01\n" +
 	"\x0eCreateWorkPlan\x121.chapterhouse.governance.v1.CreateWorkPlanRequest\x1a$.chapterhouse.governance.v1.WorkPlan\"G\xdaA\x10parent,work_plan\x82\xd3\xe4\x93\x02.:\twork_plan\"!/v1/{parent=branches/*}/workPlans\x12\x95\x01\n" +
 	"\vGetWorkPlan\x12..chapterhouse.governance.v1.GetWorkPlanRequest\x1a$.chapterhouse.governance.v1.WorkPlan\"0\xdaA\x04name\x82\xd3\xe4\x93\x02#\x12!/v1/{name=branches/*/workPlans/*}\x12\xa8\x01\n" +
 	"\rListWorkPlans\x120.chapterhouse.governance.v1.ListWorkPlansRequest\x1a1.chapterhouse.governance.v1.ListWorkPlansResponse\"2\xdaA\x06parent\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=branches/*}/workPlans\x12\xc1\x01\n" +
-	"\x0eUpdateWorkPlan\x121.chapterhouse.governance.v1.UpdateWorkPlanRequest\x1a$.chapterhouse.governance.v1.WorkPlan\"V\xdaA\x15work_plan,update_mask\x82\xd3\xe4\x93\x028:\twork_plan2+/v1/{work_plan.name=branches/*/workPlans/*}\x12\xb2\x01\n" +
+	"\x0eUpdateWorkPlan\x121.chapterhouse.governance.v1.UpdateWorkPlanRequest\x1a$.chapterhouse.governance.v1.WorkPlan\"V\xdaA\x15work_plan,update_mask\x82\xd3\xe4\x93\x028:\twork_plan2+/v1/{work_plan.name=branches/*/workPlans/*}\x12\xba\x01\n" +
+	"\x0eCreateWorkItem\x121.chapterhouse.governance.v1.CreateWorkItemRequest\x1a$.chapterhouse.governance.v1.WorkItem\"O\xdaA\x10parent,work_item\x82\xd3\xe4\x93\x026:\twork_item\")/v1/{parent=branches/*/workPlans/*}/items\x12\x9d\x01\n" +
+	"\vGetWorkItem\x12..chapterhouse.governance.v1.GetWorkItemRequest\x1a$.chapterhouse.governance.v1.WorkItem\"8\xdaA\x04name\x82\xd3\xe4\x93\x02+\x12)/v1/{name=branches/*/workPlans/*/items/*}\x12\xb0\x01\n" +
+	"\rListWorkItems\x120.chapterhouse.governance.v1.ListWorkItemsRequest\x1a1.chapterhouse.governance.v1.ListWorkItemsResponse\":\xdaA\x06parent\x82\xd3\xe4\x93\x02+\x12)/v1/{parent=branches/*/workPlans/*}/items\x12\xc9\x01\n" +
+	"\x0eUpdateWorkItem\x121.chapterhouse.governance.v1.UpdateWorkItemRequest\x1a$.chapterhouse.governance.v1.WorkItem\"^\xdaA\x15work_item,update_mask\x82\xd3\xe4\x93\x02@:\twork_item23/v1/{work_item.name=branches/*/workPlans/*/items/*}\x12\xb2\x01\n" +
 	"\x13GetComplianceReport\x126.chapterhouse.governance.v1.GetComplianceReportRequest\x1a,.chapterhouse.governance.v1.ComplianceReport\"5\xdaA\x04name\x82\xd3\xe4\x93\x02(\x12&/v1/{name=branches/*}:complianceReport\x1a#\xcaA governance.chapterhouse.internalBTZRgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1;governancev1b\x06proto3"
 
 var (
@@ -6127,7 +6626,7 @@ func file_chapterhouse_governance_v1_governance_proto_rawDescGZIP() []byte {
 }
 
 var file_chapterhouse_governance_v1_governance_proto_enumTypes = make([]protoimpl.EnumInfo, 13)
-var file_chapterhouse_governance_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
+var file_chapterhouse_governance_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
 var file_chapterhouse_governance_v1_governance_proto_goTypes = []any{
 	(TermState)(0),                                // 0: chapterhouse.governance.v1.TermState
 	(Position)(0),                                 // 1: chapterhouse.governance.v1.Position
@@ -6181,216 +6680,245 @@ var file_chapterhouse_governance_v1_governance_proto_goTypes = []any{
 	(*ListMeetingsResponse)(nil),                  // 49: chapterhouse.governance.v1.ListMeetingsResponse
 	(*UpdateMeetingRequest)(nil),                  // 50: chapterhouse.governance.v1.UpdateMeetingRequest
 	(*Vote)(nil),                                  // 51: chapterhouse.governance.v1.Vote
-	(*Tally)(nil),                                 // 52: chapterhouse.governance.v1.Tally
-	(*Resolution)(nil),                            // 53: chapterhouse.governance.v1.Resolution
-	(*CreateResolutionRequest)(nil),               // 54: chapterhouse.governance.v1.CreateResolutionRequest
-	(*GetResolutionRequest)(nil),                  // 55: chapterhouse.governance.v1.GetResolutionRequest
-	(*ListResolutionsRequest)(nil),                // 56: chapterhouse.governance.v1.ListResolutionsRequest
-	(*ListResolutionsResponse)(nil),               // 57: chapterhouse.governance.v1.ListResolutionsResponse
-	(*UpdateResolutionRequest)(nil),               // 58: chapterhouse.governance.v1.UpdateResolutionRequest
-	(*OpenResolutionVotingRequest)(nil),           // 59: chapterhouse.governance.v1.OpenResolutionVotingRequest
-	(*CastResolutionVoteRequest)(nil),             // 60: chapterhouse.governance.v1.CastResolutionVoteRequest
-	(*CloseResolutionVotingRequest)(nil),          // 61: chapterhouse.governance.v1.CloseResolutionVotingRequest
-	(*WorkItem)(nil),                              // 62: chapterhouse.governance.v1.WorkItem
-	(*WorkPlanProgress)(nil),                      // 63: chapterhouse.governance.v1.WorkPlanProgress
-	(*WorkPlan)(nil),                              // 64: chapterhouse.governance.v1.WorkPlan
-	(*CreateWorkPlanRequest)(nil),                 // 65: chapterhouse.governance.v1.CreateWorkPlanRequest
-	(*GetWorkPlanRequest)(nil),                    // 66: chapterhouse.governance.v1.GetWorkPlanRequest
-	(*ListWorkPlansRequest)(nil),                  // 67: chapterhouse.governance.v1.ListWorkPlansRequest
-	(*ListWorkPlansResponse)(nil),                 // 68: chapterhouse.governance.v1.ListWorkPlansResponse
-	(*UpdateWorkPlanRequest)(nil),                 // 69: chapterhouse.governance.v1.UpdateWorkPlanRequest
-	(*GetComplianceReportRequest)(nil),            // 70: chapterhouse.governance.v1.GetComplianceReportRequest
-	(*ExchangeActivityStatus)(nil),                // 71: chapterhouse.governance.v1.ExchangeActivityStatus
-	(*AgeLimitIssue)(nil),                         // 72: chapterhouse.governance.v1.AgeLimitIssue
-	(*TermLimitIssue)(nil),                        // 73: chapterhouse.governance.v1.TermLimitIssue
-	(*WorkPlanStatus)(nil),                        // 74: chapterhouse.governance.v1.WorkPlanStatus
-	(*Finding)(nil),                               // 75: chapterhouse.governance.v1.Finding
-	(*ComplianceReport)(nil),                      // 76: chapterhouse.governance.v1.ComplianceReport
-	(v1.Rank)(0),                                  // 77: chapterhouse.membership.v1.Rank
-	(*timestamppb.Timestamp)(nil),                 // 78: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),                 // 79: google.protobuf.FieldMask
-	(*date.Date)(nil),                             // 80: google.type.Date
+	(*GetVoteRequest)(nil),                        // 52: chapterhouse.governance.v1.GetVoteRequest
+	(*ListVotesRequest)(nil),                      // 53: chapterhouse.governance.v1.ListVotesRequest
+	(*ListVotesResponse)(nil),                     // 54: chapterhouse.governance.v1.ListVotesResponse
+	(*Tally)(nil),                                 // 55: chapterhouse.governance.v1.Tally
+	(*Resolution)(nil),                            // 56: chapterhouse.governance.v1.Resolution
+	(*CreateResolutionRequest)(nil),               // 57: chapterhouse.governance.v1.CreateResolutionRequest
+	(*GetResolutionRequest)(nil),                  // 58: chapterhouse.governance.v1.GetResolutionRequest
+	(*ListResolutionsRequest)(nil),                // 59: chapterhouse.governance.v1.ListResolutionsRequest
+	(*ListResolutionsResponse)(nil),               // 60: chapterhouse.governance.v1.ListResolutionsResponse
+	(*UpdateResolutionRequest)(nil),               // 61: chapterhouse.governance.v1.UpdateResolutionRequest
+	(*OpenResolutionVotingRequest)(nil),           // 62: chapterhouse.governance.v1.OpenResolutionVotingRequest
+	(*CastResolutionVoteRequest)(nil),             // 63: chapterhouse.governance.v1.CastResolutionVoteRequest
+	(*CloseResolutionVotingRequest)(nil),          // 64: chapterhouse.governance.v1.CloseResolutionVotingRequest
+	(*WorkItem)(nil),                              // 65: chapterhouse.governance.v1.WorkItem
+	(*CreateWorkItemRequest)(nil),                 // 66: chapterhouse.governance.v1.CreateWorkItemRequest
+	(*GetWorkItemRequest)(nil),                    // 67: chapterhouse.governance.v1.GetWorkItemRequest
+	(*ListWorkItemsRequest)(nil),                  // 68: chapterhouse.governance.v1.ListWorkItemsRequest
+	(*ListWorkItemsResponse)(nil),                 // 69: chapterhouse.governance.v1.ListWorkItemsResponse
+	(*UpdateWorkItemRequest)(nil),                 // 70: chapterhouse.governance.v1.UpdateWorkItemRequest
+	(*WorkPlanProgress)(nil),                      // 71: chapterhouse.governance.v1.WorkPlanProgress
+	(*WorkPlan)(nil),                              // 72: chapterhouse.governance.v1.WorkPlan
+	(*CreateWorkPlanRequest)(nil),                 // 73: chapterhouse.governance.v1.CreateWorkPlanRequest
+	(*GetWorkPlanRequest)(nil),                    // 74: chapterhouse.governance.v1.GetWorkPlanRequest
+	(*ListWorkPlansRequest)(nil),                  // 75: chapterhouse.governance.v1.ListWorkPlansRequest
+	(*ListWorkPlansResponse)(nil),                 // 76: chapterhouse.governance.v1.ListWorkPlansResponse
+	(*UpdateWorkPlanRequest)(nil),                 // 77: chapterhouse.governance.v1.UpdateWorkPlanRequest
+	(*GetComplianceReportRequest)(nil),            // 78: chapterhouse.governance.v1.GetComplianceReportRequest
+	(*ExchangeActivityStatus)(nil),                // 79: chapterhouse.governance.v1.ExchangeActivityStatus
+	(*AgeLimitIssue)(nil),                         // 80: chapterhouse.governance.v1.AgeLimitIssue
+	(*TermLimitIssue)(nil),                        // 81: chapterhouse.governance.v1.TermLimitIssue
+	(*WorkPlanStatus)(nil),                        // 82: chapterhouse.governance.v1.WorkPlanStatus
+	(*Finding)(nil),                               // 83: chapterhouse.governance.v1.Finding
+	(*ComplianceReport)(nil),                      // 84: chapterhouse.governance.v1.ComplianceReport
+	(v1.Rank)(0),                                  // 85: chapterhouse.membership.v1.Rank
+	(*timestamppb.Timestamp)(nil),                 // 86: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),                 // 87: google.protobuf.FieldMask
+	(*date.Date)(nil),                             // 88: google.type.Date
+	(v11.ErrorReason)(0),                          // 89: chapterhouse.api.v1.ErrorReason
 }
 var file_chapterhouse_governance_v1_governance_proto_depIdxs = []int32{
-	77,  // 0: chapterhouse.governance.v1.CharterParameters.min_representative_rank:type_name -> chapterhouse.membership.v1.Rank
+	85,  // 0: chapterhouse.governance.v1.CharterParameters.min_representative_rank:type_name -> chapterhouse.membership.v1.Rank
 	13,  // 1: chapterhouse.governance.v1.CharterParameters.quorum:type_name -> chapterhouse.governance.v1.Fraction
 	13,  // 2: chapterhouse.governance.v1.CharterParameters.majority:type_name -> chapterhouse.governance.v1.Fraction
 	14,  // 3: chapterhouse.governance.v1.Branch.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
-	78,  // 4: chapterhouse.governance.v1.Branch.create_time:type_name -> google.protobuf.Timestamp
-	78,  // 5: chapterhouse.governance.v1.Branch.update_time:type_name -> google.protobuf.Timestamp
+	86,  // 4: chapterhouse.governance.v1.Branch.create_time:type_name -> google.protobuf.Timestamp
+	86,  // 5: chapterhouse.governance.v1.Branch.update_time:type_name -> google.protobuf.Timestamp
 	15,  // 6: chapterhouse.governance.v1.CreateBranchRequest.branch:type_name -> chapterhouse.governance.v1.Branch
 	15,  // 7: chapterhouse.governance.v1.ListBranchesResponse.branches:type_name -> chapterhouse.governance.v1.Branch
 	15,  // 8: chapterhouse.governance.v1.UpdateBranchRequest.branch:type_name -> chapterhouse.governance.v1.Branch
-	79,  // 9: chapterhouse.governance.v1.UpdateBranchRequest.update_mask:type_name -> google.protobuf.FieldMask
-	80,  // 10: chapterhouse.governance.v1.Term.start_date:type_name -> google.type.Date
-	80,  // 11: chapterhouse.governance.v1.Term.end_date:type_name -> google.type.Date
+	87,  // 9: chapterhouse.governance.v1.UpdateBranchRequest.update_mask:type_name -> google.protobuf.FieldMask
+	88,  // 10: chapterhouse.governance.v1.Term.start_date:type_name -> google.type.Date
+	88,  // 11: chapterhouse.governance.v1.Term.end_date:type_name -> google.type.Date
 	0,   // 12: chapterhouse.governance.v1.Term.state:type_name -> chapterhouse.governance.v1.TermState
-	78,  // 13: chapterhouse.governance.v1.Term.create_time:type_name -> google.protobuf.Timestamp
-	78,  // 14: chapterhouse.governance.v1.Term.update_time:type_name -> google.protobuf.Timestamp
+	86,  // 13: chapterhouse.governance.v1.Term.create_time:type_name -> google.protobuf.Timestamp
+	86,  // 14: chapterhouse.governance.v1.Term.update_time:type_name -> google.protobuf.Timestamp
 	21,  // 15: chapterhouse.governance.v1.CreateTermRequest.term:type_name -> chapterhouse.governance.v1.Term
 	21,  // 16: chapterhouse.governance.v1.ListTermsResponse.terms:type_name -> chapterhouse.governance.v1.Term
 	21,  // 17: chapterhouse.governance.v1.UpdateTermRequest.term:type_name -> chapterhouse.governance.v1.Term
-	79,  // 18: chapterhouse.governance.v1.UpdateTermRequest.update_mask:type_name -> google.protobuf.FieldMask
+	87,  // 18: chapterhouse.governance.v1.UpdateTermRequest.update_mask:type_name -> google.protobuf.FieldMask
 	1,   // 19: chapterhouse.governance.v1.Nomination.position:type_name -> chapterhouse.governance.v1.Position
 	2,   // 20: chapterhouse.governance.v1.Nomination.state:type_name -> chapterhouse.governance.v1.NominationState
-	78,  // 21: chapterhouse.governance.v1.Nomination.create_time:type_name -> google.protobuf.Timestamp
-	78,  // 22: chapterhouse.governance.v1.Nomination.update_time:type_name -> google.protobuf.Timestamp
-	78,  // 23: chapterhouse.governance.v1.Nomination.decide_time:type_name -> google.protobuf.Timestamp
-	78,  // 24: chapterhouse.governance.v1.Nomination.appoint_time:type_name -> google.protobuf.Timestamp
-	27,  // 25: chapterhouse.governance.v1.CheckEligibilityRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	80,  // 26: chapterhouse.governance.v1.CheckEligibilityRequest.start_date:type_name -> google.type.Date
-	28,  // 27: chapterhouse.governance.v1.CheckEligibilityResponse.violations:type_name -> chapterhouse.governance.v1.Violation
-	80,  // 28: chapterhouse.governance.v1.CheckEligibilityResponse.start_date:type_name -> google.type.Date
-	27,  // 29: chapterhouse.governance.v1.CreateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	1,   // 30: chapterhouse.governance.v1.ListNominationsRequest.position:type_name -> chapterhouse.governance.v1.Position
-	2,   // 31: chapterhouse.governance.v1.ListNominationsRequest.state:type_name -> chapterhouse.governance.v1.NominationState
-	27,  // 32: chapterhouse.governance.v1.ListNominationsResponse.nominations:type_name -> chapterhouse.governance.v1.Nomination
-	27,  // 33: chapterhouse.governance.v1.UpdateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	79,  // 34: chapterhouse.governance.v1.UpdateNominationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,   // 35: chapterhouse.governance.v1.ConfirmNominationQualificationRequest.decision:type_name -> chapterhouse.governance.v1.Decision
-	3,   // 36: chapterhouse.governance.v1.DecideNominationRequest.decision:type_name -> chapterhouse.governance.v1.Decision
-	80,  // 37: chapterhouse.governance.v1.AppointNominationRequest.start_date:type_name -> google.type.Date
-	1,   // 38: chapterhouse.governance.v1.Officer.position:type_name -> chapterhouse.governance.v1.Position
-	80,  // 39: chapterhouse.governance.v1.Officer.start_date:type_name -> google.type.Date
-	80,  // 40: chapterhouse.governance.v1.Officer.end_date:type_name -> google.type.Date
-	4,   // 41: chapterhouse.governance.v1.Officer.state:type_name -> chapterhouse.governance.v1.OfficerState
-	78,  // 42: chapterhouse.governance.v1.Officer.appoint_time:type_name -> google.protobuf.Timestamp
-	78,  // 43: chapterhouse.governance.v1.Officer.end_time:type_name -> google.protobuf.Timestamp
-	1,   // 44: chapterhouse.governance.v1.ListOfficersRequest.position:type_name -> chapterhouse.governance.v1.Position
-	4,   // 45: chapterhouse.governance.v1.ListOfficersRequest.state:type_name -> chapterhouse.governance.v1.OfficerState
-	40,  // 46: chapterhouse.governance.v1.ListOfficersResponse.officers:type_name -> chapterhouse.governance.v1.Officer
-	80,  // 47: chapterhouse.governance.v1.EndOfficeRequest.end_date:type_name -> google.type.Date
-	5,   // 48: chapterhouse.governance.v1.Meeting.kind:type_name -> chapterhouse.governance.v1.MeetingKind
-	78,  // 49: chapterhouse.governance.v1.Meeting.start_time:type_name -> google.protobuf.Timestamp
-	78,  // 50: chapterhouse.governance.v1.Meeting.end_time:type_name -> google.protobuf.Timestamp
-	6,   // 51: chapterhouse.governance.v1.Meeting.state:type_name -> chapterhouse.governance.v1.MeetingState
-	78,  // 52: chapterhouse.governance.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	78,  // 53: chapterhouse.governance.v1.Meeting.update_time:type_name -> google.protobuf.Timestamp
-	45,  // 54: chapterhouse.governance.v1.CreateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
-	5,   // 55: chapterhouse.governance.v1.ListMeetingsRequest.kind:type_name -> chapterhouse.governance.v1.MeetingKind
-	6,   // 56: chapterhouse.governance.v1.ListMeetingsRequest.state:type_name -> chapterhouse.governance.v1.MeetingState
-	45,  // 57: chapterhouse.governance.v1.ListMeetingsResponse.meetings:type_name -> chapterhouse.governance.v1.Meeting
-	45,  // 58: chapterhouse.governance.v1.UpdateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
-	79,  // 59: chapterhouse.governance.v1.UpdateMeetingRequest.update_mask:type_name -> google.protobuf.FieldMask
-	9,   // 60: chapterhouse.governance.v1.Vote.choice:type_name -> chapterhouse.governance.v1.VoteChoice
-	78,  // 61: chapterhouse.governance.v1.Vote.vote_time:type_name -> google.protobuf.Timestamp
-	7,   // 62: chapterhouse.governance.v1.Resolution.kind:type_name -> chapterhouse.governance.v1.ResolutionKind
-	8,   // 63: chapterhouse.governance.v1.Resolution.state:type_name -> chapterhouse.governance.v1.ResolutionState
-	13,  // 64: chapterhouse.governance.v1.Resolution.quorum:type_name -> chapterhouse.governance.v1.Fraction
-	13,  // 65: chapterhouse.governance.v1.Resolution.majority:type_name -> chapterhouse.governance.v1.Fraction
-	51,  // 66: chapterhouse.governance.v1.Resolution.votes:type_name -> chapterhouse.governance.v1.Vote
-	52,  // 67: chapterhouse.governance.v1.Resolution.tally:type_name -> chapterhouse.governance.v1.Tally
-	78,  // 68: chapterhouse.governance.v1.Resolution.create_time:type_name -> google.protobuf.Timestamp
-	78,  // 69: chapterhouse.governance.v1.Resolution.update_time:type_name -> google.protobuf.Timestamp
-	78,  // 70: chapterhouse.governance.v1.Resolution.open_time:type_name -> google.protobuf.Timestamp
-	78,  // 71: chapterhouse.governance.v1.Resolution.close_time:type_name -> google.protobuf.Timestamp
-	53,  // 72: chapterhouse.governance.v1.CreateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	8,   // 73: chapterhouse.governance.v1.ListResolutionsRequest.state:type_name -> chapterhouse.governance.v1.ResolutionState
-	53,  // 74: chapterhouse.governance.v1.ListResolutionsResponse.resolutions:type_name -> chapterhouse.governance.v1.Resolution
-	53,  // 75: chapterhouse.governance.v1.UpdateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	79,  // 76: chapterhouse.governance.v1.UpdateResolutionRequest.update_mask:type_name -> google.protobuf.FieldMask
-	9,   // 77: chapterhouse.governance.v1.CastResolutionVoteRequest.choice:type_name -> chapterhouse.governance.v1.VoteChoice
-	10,  // 78: chapterhouse.governance.v1.WorkItem.source:type_name -> chapterhouse.governance.v1.WorkItemSource
-	80,  // 79: chapterhouse.governance.v1.WorkItem.due_date:type_name -> google.type.Date
-	11,  // 80: chapterhouse.governance.v1.WorkItem.state:type_name -> chapterhouse.governance.v1.WorkItemState
-	78,  // 81: chapterhouse.governance.v1.WorkItem.complete_time:type_name -> google.protobuf.Timestamp
-	62,  // 82: chapterhouse.governance.v1.WorkPlan.items:type_name -> chapterhouse.governance.v1.WorkItem
-	63,  // 83: chapterhouse.governance.v1.WorkPlan.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
-	78,  // 84: chapterhouse.governance.v1.WorkPlan.create_time:type_name -> google.protobuf.Timestamp
-	78,  // 85: chapterhouse.governance.v1.WorkPlan.update_time:type_name -> google.protobuf.Timestamp
-	64,  // 86: chapterhouse.governance.v1.CreateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	64,  // 87: chapterhouse.governance.v1.ListWorkPlansResponse.work_plans:type_name -> chapterhouse.governance.v1.WorkPlan
-	64,  // 88: chapterhouse.governance.v1.UpdateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	79,  // 89: chapterhouse.governance.v1.UpdateWorkPlanRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,   // 90: chapterhouse.governance.v1.AgeLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
-	80,  // 91: chapterhouse.governance.v1.AgeLimitIssue.exceed_date:type_name -> google.type.Date
-	1,   // 92: chapterhouse.governance.v1.TermLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
-	63,  // 93: chapterhouse.governance.v1.WorkPlanStatus.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
-	12,  // 94: chapterhouse.governance.v1.Finding.severity:type_name -> chapterhouse.governance.v1.FindingSeverity
-	14,  // 95: chapterhouse.governance.v1.ComplianceReport.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
-	71,  // 96: chapterhouse.governance.v1.ComplianceReport.exchange_activities:type_name -> chapterhouse.governance.v1.ExchangeActivityStatus
-	72,  // 97: chapterhouse.governance.v1.ComplianceReport.age_limit_issues:type_name -> chapterhouse.governance.v1.AgeLimitIssue
-	73,  // 98: chapterhouse.governance.v1.ComplianceReport.term_limit_issues:type_name -> chapterhouse.governance.v1.TermLimitIssue
-	74,  // 99: chapterhouse.governance.v1.ComplianceReport.work_plans:type_name -> chapterhouse.governance.v1.WorkPlanStatus
-	75,  // 100: chapterhouse.governance.v1.ComplianceReport.findings:type_name -> chapterhouse.governance.v1.Finding
-	78,  // 101: chapterhouse.governance.v1.ComplianceReport.generate_time:type_name -> google.protobuf.Timestamp
-	16,  // 102: chapterhouse.governance.v1.GovernanceService.CreateBranch:input_type -> chapterhouse.governance.v1.CreateBranchRequest
-	17,  // 103: chapterhouse.governance.v1.GovernanceService.GetBranch:input_type -> chapterhouse.governance.v1.GetBranchRequest
-	18,  // 104: chapterhouse.governance.v1.GovernanceService.ListBranches:input_type -> chapterhouse.governance.v1.ListBranchesRequest
-	20,  // 105: chapterhouse.governance.v1.GovernanceService.UpdateBranch:input_type -> chapterhouse.governance.v1.UpdateBranchRequest
-	22,  // 106: chapterhouse.governance.v1.GovernanceService.CreateTerm:input_type -> chapterhouse.governance.v1.CreateTermRequest
-	23,  // 107: chapterhouse.governance.v1.GovernanceService.GetTerm:input_type -> chapterhouse.governance.v1.GetTermRequest
-	24,  // 108: chapterhouse.governance.v1.GovernanceService.ListTerms:input_type -> chapterhouse.governance.v1.ListTermsRequest
-	26,  // 109: chapterhouse.governance.v1.GovernanceService.UpdateTerm:input_type -> chapterhouse.governance.v1.UpdateTermRequest
-	29,  // 110: chapterhouse.governance.v1.GovernanceService.CheckEligibility:input_type -> chapterhouse.governance.v1.CheckEligibilityRequest
-	31,  // 111: chapterhouse.governance.v1.GovernanceService.CreateNomination:input_type -> chapterhouse.governance.v1.CreateNominationRequest
-	32,  // 112: chapterhouse.governance.v1.GovernanceService.GetNomination:input_type -> chapterhouse.governance.v1.GetNominationRequest
-	33,  // 113: chapterhouse.governance.v1.GovernanceService.ListNominations:input_type -> chapterhouse.governance.v1.ListNominationsRequest
-	35,  // 114: chapterhouse.governance.v1.GovernanceService.UpdateNomination:input_type -> chapterhouse.governance.v1.UpdateNominationRequest
-	36,  // 115: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:input_type -> chapterhouse.governance.v1.ConfirmNominationQualificationRequest
-	37,  // 116: chapterhouse.governance.v1.GovernanceService.DecideNomination:input_type -> chapterhouse.governance.v1.DecideNominationRequest
-	38,  // 117: chapterhouse.governance.v1.GovernanceService.AppointNomination:input_type -> chapterhouse.governance.v1.AppointNominationRequest
-	39,  // 118: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:input_type -> chapterhouse.governance.v1.WithdrawNominationRequest
-	41,  // 119: chapterhouse.governance.v1.GovernanceService.GetOfficer:input_type -> chapterhouse.governance.v1.GetOfficerRequest
-	42,  // 120: chapterhouse.governance.v1.GovernanceService.ListOfficers:input_type -> chapterhouse.governance.v1.ListOfficersRequest
-	44,  // 121: chapterhouse.governance.v1.GovernanceService.EndOffice:input_type -> chapterhouse.governance.v1.EndOfficeRequest
-	46,  // 122: chapterhouse.governance.v1.GovernanceService.CreateMeeting:input_type -> chapterhouse.governance.v1.CreateMeetingRequest
-	47,  // 123: chapterhouse.governance.v1.GovernanceService.GetMeeting:input_type -> chapterhouse.governance.v1.GetMeetingRequest
-	48,  // 124: chapterhouse.governance.v1.GovernanceService.ListMeetings:input_type -> chapterhouse.governance.v1.ListMeetingsRequest
-	50,  // 125: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:input_type -> chapterhouse.governance.v1.UpdateMeetingRequest
-	54,  // 126: chapterhouse.governance.v1.GovernanceService.CreateResolution:input_type -> chapterhouse.governance.v1.CreateResolutionRequest
-	55,  // 127: chapterhouse.governance.v1.GovernanceService.GetResolution:input_type -> chapterhouse.governance.v1.GetResolutionRequest
-	56,  // 128: chapterhouse.governance.v1.GovernanceService.ListResolutions:input_type -> chapterhouse.governance.v1.ListResolutionsRequest
-	58,  // 129: chapterhouse.governance.v1.GovernanceService.UpdateResolution:input_type -> chapterhouse.governance.v1.UpdateResolutionRequest
-	59,  // 130: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:input_type -> chapterhouse.governance.v1.OpenResolutionVotingRequest
-	60,  // 131: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:input_type -> chapterhouse.governance.v1.CastResolutionVoteRequest
-	61,  // 132: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:input_type -> chapterhouse.governance.v1.CloseResolutionVotingRequest
-	65,  // 133: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:input_type -> chapterhouse.governance.v1.CreateWorkPlanRequest
-	66,  // 134: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:input_type -> chapterhouse.governance.v1.GetWorkPlanRequest
-	67,  // 135: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:input_type -> chapterhouse.governance.v1.ListWorkPlansRequest
-	69,  // 136: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:input_type -> chapterhouse.governance.v1.UpdateWorkPlanRequest
-	70,  // 137: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:input_type -> chapterhouse.governance.v1.GetComplianceReportRequest
-	15,  // 138: chapterhouse.governance.v1.GovernanceService.CreateBranch:output_type -> chapterhouse.governance.v1.Branch
-	15,  // 139: chapterhouse.governance.v1.GovernanceService.GetBranch:output_type -> chapterhouse.governance.v1.Branch
-	19,  // 140: chapterhouse.governance.v1.GovernanceService.ListBranches:output_type -> chapterhouse.governance.v1.ListBranchesResponse
-	15,  // 141: chapterhouse.governance.v1.GovernanceService.UpdateBranch:output_type -> chapterhouse.governance.v1.Branch
-	21,  // 142: chapterhouse.governance.v1.GovernanceService.CreateTerm:output_type -> chapterhouse.governance.v1.Term
-	21,  // 143: chapterhouse.governance.v1.GovernanceService.GetTerm:output_type -> chapterhouse.governance.v1.Term
-	25,  // 144: chapterhouse.governance.v1.GovernanceService.ListTerms:output_type -> chapterhouse.governance.v1.ListTermsResponse
-	21,  // 145: chapterhouse.governance.v1.GovernanceService.UpdateTerm:output_type -> chapterhouse.governance.v1.Term
-	30,  // 146: chapterhouse.governance.v1.GovernanceService.CheckEligibility:output_type -> chapterhouse.governance.v1.CheckEligibilityResponse
-	27,  // 147: chapterhouse.governance.v1.GovernanceService.CreateNomination:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 148: chapterhouse.governance.v1.GovernanceService.GetNomination:output_type -> chapterhouse.governance.v1.Nomination
-	34,  // 149: chapterhouse.governance.v1.GovernanceService.ListNominations:output_type -> chapterhouse.governance.v1.ListNominationsResponse
-	27,  // 150: chapterhouse.governance.v1.GovernanceService.UpdateNomination:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 151: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 152: chapterhouse.governance.v1.GovernanceService.DecideNomination:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 153: chapterhouse.governance.v1.GovernanceService.AppointNomination:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 154: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:output_type -> chapterhouse.governance.v1.Nomination
-	40,  // 155: chapterhouse.governance.v1.GovernanceService.GetOfficer:output_type -> chapterhouse.governance.v1.Officer
-	43,  // 156: chapterhouse.governance.v1.GovernanceService.ListOfficers:output_type -> chapterhouse.governance.v1.ListOfficersResponse
-	40,  // 157: chapterhouse.governance.v1.GovernanceService.EndOffice:output_type -> chapterhouse.governance.v1.Officer
-	45,  // 158: chapterhouse.governance.v1.GovernanceService.CreateMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	45,  // 159: chapterhouse.governance.v1.GovernanceService.GetMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	49,  // 160: chapterhouse.governance.v1.GovernanceService.ListMeetings:output_type -> chapterhouse.governance.v1.ListMeetingsResponse
-	45,  // 161: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	53,  // 162: chapterhouse.governance.v1.GovernanceService.CreateResolution:output_type -> chapterhouse.governance.v1.Resolution
-	53,  // 163: chapterhouse.governance.v1.GovernanceService.GetResolution:output_type -> chapterhouse.governance.v1.Resolution
-	57,  // 164: chapterhouse.governance.v1.GovernanceService.ListResolutions:output_type -> chapterhouse.governance.v1.ListResolutionsResponse
-	53,  // 165: chapterhouse.governance.v1.GovernanceService.UpdateResolution:output_type -> chapterhouse.governance.v1.Resolution
-	53,  // 166: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
-	53,  // 167: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:output_type -> chapterhouse.governance.v1.Resolution
-	53,  // 168: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
-	64,  // 169: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	64,  // 170: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	68,  // 171: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:output_type -> chapterhouse.governance.v1.ListWorkPlansResponse
-	64,  // 172: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	76,  // 173: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:output_type -> chapterhouse.governance.v1.ComplianceReport
-	138, // [138:174] is the sub-list for method output_type
-	102, // [102:138] is the sub-list for method input_type
-	102, // [102:102] is the sub-list for extension type_name
-	102, // [102:102] is the sub-list for extension extendee
-	0,   // [0:102] is the sub-list for field type_name
+	86,  // 21: chapterhouse.governance.v1.Nomination.create_time:type_name -> google.protobuf.Timestamp
+	86,  // 22: chapterhouse.governance.v1.Nomination.update_time:type_name -> google.protobuf.Timestamp
+	86,  // 23: chapterhouse.governance.v1.Nomination.decide_time:type_name -> google.protobuf.Timestamp
+	86,  // 24: chapterhouse.governance.v1.Nomination.appoint_time:type_name -> google.protobuf.Timestamp
+	89,  // 25: chapterhouse.governance.v1.Violation.reason:type_name -> chapterhouse.api.v1.ErrorReason
+	27,  // 26: chapterhouse.governance.v1.CheckEligibilityRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	88,  // 27: chapterhouse.governance.v1.CheckEligibilityRequest.start_date:type_name -> google.type.Date
+	28,  // 28: chapterhouse.governance.v1.CheckEligibilityResponse.violations:type_name -> chapterhouse.governance.v1.Violation
+	88,  // 29: chapterhouse.governance.v1.CheckEligibilityResponse.start_date:type_name -> google.type.Date
+	27,  // 30: chapterhouse.governance.v1.CreateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	1,   // 31: chapterhouse.governance.v1.ListNominationsRequest.position:type_name -> chapterhouse.governance.v1.Position
+	2,   // 32: chapterhouse.governance.v1.ListNominationsRequest.state:type_name -> chapterhouse.governance.v1.NominationState
+	27,  // 33: chapterhouse.governance.v1.ListNominationsResponse.nominations:type_name -> chapterhouse.governance.v1.Nomination
+	27,  // 34: chapterhouse.governance.v1.UpdateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	87,  // 35: chapterhouse.governance.v1.UpdateNominationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	3,   // 36: chapterhouse.governance.v1.ConfirmNominationQualificationRequest.decision:type_name -> chapterhouse.governance.v1.Decision
+	3,   // 37: chapterhouse.governance.v1.DecideNominationRequest.decision:type_name -> chapterhouse.governance.v1.Decision
+	88,  // 38: chapterhouse.governance.v1.AppointNominationRequest.start_date:type_name -> google.type.Date
+	1,   // 39: chapterhouse.governance.v1.Officer.position:type_name -> chapterhouse.governance.v1.Position
+	88,  // 40: chapterhouse.governance.v1.Officer.start_date:type_name -> google.type.Date
+	88,  // 41: chapterhouse.governance.v1.Officer.end_date:type_name -> google.type.Date
+	4,   // 42: chapterhouse.governance.v1.Officer.state:type_name -> chapterhouse.governance.v1.OfficerState
+	86,  // 43: chapterhouse.governance.v1.Officer.appoint_time:type_name -> google.protobuf.Timestamp
+	86,  // 44: chapterhouse.governance.v1.Officer.end_time:type_name -> google.protobuf.Timestamp
+	1,   // 45: chapterhouse.governance.v1.ListOfficersRequest.position:type_name -> chapterhouse.governance.v1.Position
+	4,   // 46: chapterhouse.governance.v1.ListOfficersRequest.state:type_name -> chapterhouse.governance.v1.OfficerState
+	40,  // 47: chapterhouse.governance.v1.ListOfficersResponse.officers:type_name -> chapterhouse.governance.v1.Officer
+	88,  // 48: chapterhouse.governance.v1.EndOfficeRequest.end_date:type_name -> google.type.Date
+	5,   // 49: chapterhouse.governance.v1.Meeting.kind:type_name -> chapterhouse.governance.v1.MeetingKind
+	86,  // 50: chapterhouse.governance.v1.Meeting.start_time:type_name -> google.protobuf.Timestamp
+	86,  // 51: chapterhouse.governance.v1.Meeting.end_time:type_name -> google.protobuf.Timestamp
+	6,   // 52: chapterhouse.governance.v1.Meeting.state:type_name -> chapterhouse.governance.v1.MeetingState
+	86,  // 53: chapterhouse.governance.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	86,  // 54: chapterhouse.governance.v1.Meeting.update_time:type_name -> google.protobuf.Timestamp
+	45,  // 55: chapterhouse.governance.v1.CreateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
+	5,   // 56: chapterhouse.governance.v1.ListMeetingsRequest.kind:type_name -> chapterhouse.governance.v1.MeetingKind
+	6,   // 57: chapterhouse.governance.v1.ListMeetingsRequest.state:type_name -> chapterhouse.governance.v1.MeetingState
+	45,  // 58: chapterhouse.governance.v1.ListMeetingsResponse.meetings:type_name -> chapterhouse.governance.v1.Meeting
+	45,  // 59: chapterhouse.governance.v1.UpdateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
+	87,  // 60: chapterhouse.governance.v1.UpdateMeetingRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,   // 61: chapterhouse.governance.v1.Vote.choice:type_name -> chapterhouse.governance.v1.VoteChoice
+	86,  // 62: chapterhouse.governance.v1.Vote.vote_time:type_name -> google.protobuf.Timestamp
+	51,  // 63: chapterhouse.governance.v1.ListVotesResponse.votes:type_name -> chapterhouse.governance.v1.Vote
+	7,   // 64: chapterhouse.governance.v1.Resolution.kind:type_name -> chapterhouse.governance.v1.ResolutionKind
+	8,   // 65: chapterhouse.governance.v1.Resolution.state:type_name -> chapterhouse.governance.v1.ResolutionState
+	13,  // 66: chapterhouse.governance.v1.Resolution.quorum:type_name -> chapterhouse.governance.v1.Fraction
+	13,  // 67: chapterhouse.governance.v1.Resolution.majority:type_name -> chapterhouse.governance.v1.Fraction
+	55,  // 68: chapterhouse.governance.v1.Resolution.tally:type_name -> chapterhouse.governance.v1.Tally
+	86,  // 69: chapterhouse.governance.v1.Resolution.create_time:type_name -> google.protobuf.Timestamp
+	86,  // 70: chapterhouse.governance.v1.Resolution.update_time:type_name -> google.protobuf.Timestamp
+	86,  // 71: chapterhouse.governance.v1.Resolution.open_time:type_name -> google.protobuf.Timestamp
+	86,  // 72: chapterhouse.governance.v1.Resolution.close_time:type_name -> google.protobuf.Timestamp
+	56,  // 73: chapterhouse.governance.v1.CreateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	8,   // 74: chapterhouse.governance.v1.ListResolutionsRequest.state:type_name -> chapterhouse.governance.v1.ResolutionState
+	56,  // 75: chapterhouse.governance.v1.ListResolutionsResponse.resolutions:type_name -> chapterhouse.governance.v1.Resolution
+	56,  // 76: chapterhouse.governance.v1.UpdateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	87,  // 77: chapterhouse.governance.v1.UpdateResolutionRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,   // 78: chapterhouse.governance.v1.CastResolutionVoteRequest.choice:type_name -> chapterhouse.governance.v1.VoteChoice
+	10,  // 79: chapterhouse.governance.v1.WorkItem.source:type_name -> chapterhouse.governance.v1.WorkItemSource
+	88,  // 80: chapterhouse.governance.v1.WorkItem.due_date:type_name -> google.type.Date
+	11,  // 81: chapterhouse.governance.v1.WorkItem.state:type_name -> chapterhouse.governance.v1.WorkItemState
+	86,  // 82: chapterhouse.governance.v1.WorkItem.complete_time:type_name -> google.protobuf.Timestamp
+	86,  // 83: chapterhouse.governance.v1.WorkItem.create_time:type_name -> google.protobuf.Timestamp
+	86,  // 84: chapterhouse.governance.v1.WorkItem.update_time:type_name -> google.protobuf.Timestamp
+	65,  // 85: chapterhouse.governance.v1.CreateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
+	10,  // 86: chapterhouse.governance.v1.ListWorkItemsRequest.source:type_name -> chapterhouse.governance.v1.WorkItemSource
+	11,  // 87: chapterhouse.governance.v1.ListWorkItemsRequest.state:type_name -> chapterhouse.governance.v1.WorkItemState
+	65,  // 88: chapterhouse.governance.v1.ListWorkItemsResponse.work_items:type_name -> chapterhouse.governance.v1.WorkItem
+	65,  // 89: chapterhouse.governance.v1.UpdateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
+	87,  // 90: chapterhouse.governance.v1.UpdateWorkItemRequest.update_mask:type_name -> google.protobuf.FieldMask
+	71,  // 91: chapterhouse.governance.v1.WorkPlan.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
+	86,  // 92: chapterhouse.governance.v1.WorkPlan.create_time:type_name -> google.protobuf.Timestamp
+	86,  // 93: chapterhouse.governance.v1.WorkPlan.update_time:type_name -> google.protobuf.Timestamp
+	72,  // 94: chapterhouse.governance.v1.CreateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	72,  // 95: chapterhouse.governance.v1.ListWorkPlansResponse.work_plans:type_name -> chapterhouse.governance.v1.WorkPlan
+	72,  // 96: chapterhouse.governance.v1.UpdateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	87,  // 97: chapterhouse.governance.v1.UpdateWorkPlanRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,   // 98: chapterhouse.governance.v1.AgeLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
+	88,  // 99: chapterhouse.governance.v1.AgeLimitIssue.exceed_date:type_name -> google.type.Date
+	1,   // 100: chapterhouse.governance.v1.TermLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
+	71,  // 101: chapterhouse.governance.v1.WorkPlanStatus.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
+	12,  // 102: chapterhouse.governance.v1.Finding.severity:type_name -> chapterhouse.governance.v1.FindingSeverity
+	14,  // 103: chapterhouse.governance.v1.ComplianceReport.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
+	79,  // 104: chapterhouse.governance.v1.ComplianceReport.exchange_activities:type_name -> chapterhouse.governance.v1.ExchangeActivityStatus
+	80,  // 105: chapterhouse.governance.v1.ComplianceReport.age_limit_issues:type_name -> chapterhouse.governance.v1.AgeLimitIssue
+	81,  // 106: chapterhouse.governance.v1.ComplianceReport.term_limit_issues:type_name -> chapterhouse.governance.v1.TermLimitIssue
+	82,  // 107: chapterhouse.governance.v1.ComplianceReport.work_plans:type_name -> chapterhouse.governance.v1.WorkPlanStatus
+	83,  // 108: chapterhouse.governance.v1.ComplianceReport.findings:type_name -> chapterhouse.governance.v1.Finding
+	86,  // 109: chapterhouse.governance.v1.ComplianceReport.generate_time:type_name -> google.protobuf.Timestamp
+	16,  // 110: chapterhouse.governance.v1.GovernanceService.CreateBranch:input_type -> chapterhouse.governance.v1.CreateBranchRequest
+	17,  // 111: chapterhouse.governance.v1.GovernanceService.GetBranch:input_type -> chapterhouse.governance.v1.GetBranchRequest
+	18,  // 112: chapterhouse.governance.v1.GovernanceService.ListBranches:input_type -> chapterhouse.governance.v1.ListBranchesRequest
+	20,  // 113: chapterhouse.governance.v1.GovernanceService.UpdateBranch:input_type -> chapterhouse.governance.v1.UpdateBranchRequest
+	22,  // 114: chapterhouse.governance.v1.GovernanceService.CreateTerm:input_type -> chapterhouse.governance.v1.CreateTermRequest
+	23,  // 115: chapterhouse.governance.v1.GovernanceService.GetTerm:input_type -> chapterhouse.governance.v1.GetTermRequest
+	24,  // 116: chapterhouse.governance.v1.GovernanceService.ListTerms:input_type -> chapterhouse.governance.v1.ListTermsRequest
+	26,  // 117: chapterhouse.governance.v1.GovernanceService.UpdateTerm:input_type -> chapterhouse.governance.v1.UpdateTermRequest
+	29,  // 118: chapterhouse.governance.v1.GovernanceService.CheckEligibility:input_type -> chapterhouse.governance.v1.CheckEligibilityRequest
+	31,  // 119: chapterhouse.governance.v1.GovernanceService.CreateNomination:input_type -> chapterhouse.governance.v1.CreateNominationRequest
+	32,  // 120: chapterhouse.governance.v1.GovernanceService.GetNomination:input_type -> chapterhouse.governance.v1.GetNominationRequest
+	33,  // 121: chapterhouse.governance.v1.GovernanceService.ListNominations:input_type -> chapterhouse.governance.v1.ListNominationsRequest
+	35,  // 122: chapterhouse.governance.v1.GovernanceService.UpdateNomination:input_type -> chapterhouse.governance.v1.UpdateNominationRequest
+	36,  // 123: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:input_type -> chapterhouse.governance.v1.ConfirmNominationQualificationRequest
+	37,  // 124: chapterhouse.governance.v1.GovernanceService.DecideNomination:input_type -> chapterhouse.governance.v1.DecideNominationRequest
+	38,  // 125: chapterhouse.governance.v1.GovernanceService.AppointNomination:input_type -> chapterhouse.governance.v1.AppointNominationRequest
+	39,  // 126: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:input_type -> chapterhouse.governance.v1.WithdrawNominationRequest
+	41,  // 127: chapterhouse.governance.v1.GovernanceService.GetOfficer:input_type -> chapterhouse.governance.v1.GetOfficerRequest
+	42,  // 128: chapterhouse.governance.v1.GovernanceService.ListOfficers:input_type -> chapterhouse.governance.v1.ListOfficersRequest
+	44,  // 129: chapterhouse.governance.v1.GovernanceService.EndOffice:input_type -> chapterhouse.governance.v1.EndOfficeRequest
+	46,  // 130: chapterhouse.governance.v1.GovernanceService.CreateMeeting:input_type -> chapterhouse.governance.v1.CreateMeetingRequest
+	47,  // 131: chapterhouse.governance.v1.GovernanceService.GetMeeting:input_type -> chapterhouse.governance.v1.GetMeetingRequest
+	48,  // 132: chapterhouse.governance.v1.GovernanceService.ListMeetings:input_type -> chapterhouse.governance.v1.ListMeetingsRequest
+	50,  // 133: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:input_type -> chapterhouse.governance.v1.UpdateMeetingRequest
+	57,  // 134: chapterhouse.governance.v1.GovernanceService.CreateResolution:input_type -> chapterhouse.governance.v1.CreateResolutionRequest
+	58,  // 135: chapterhouse.governance.v1.GovernanceService.GetResolution:input_type -> chapterhouse.governance.v1.GetResolutionRequest
+	59,  // 136: chapterhouse.governance.v1.GovernanceService.ListResolutions:input_type -> chapterhouse.governance.v1.ListResolutionsRequest
+	61,  // 137: chapterhouse.governance.v1.GovernanceService.UpdateResolution:input_type -> chapterhouse.governance.v1.UpdateResolutionRequest
+	62,  // 138: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:input_type -> chapterhouse.governance.v1.OpenResolutionVotingRequest
+	63,  // 139: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:input_type -> chapterhouse.governance.v1.CastResolutionVoteRequest
+	52,  // 140: chapterhouse.governance.v1.GovernanceService.GetVote:input_type -> chapterhouse.governance.v1.GetVoteRequest
+	53,  // 141: chapterhouse.governance.v1.GovernanceService.ListVotes:input_type -> chapterhouse.governance.v1.ListVotesRequest
+	64,  // 142: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:input_type -> chapterhouse.governance.v1.CloseResolutionVotingRequest
+	73,  // 143: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:input_type -> chapterhouse.governance.v1.CreateWorkPlanRequest
+	74,  // 144: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:input_type -> chapterhouse.governance.v1.GetWorkPlanRequest
+	75,  // 145: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:input_type -> chapterhouse.governance.v1.ListWorkPlansRequest
+	77,  // 146: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:input_type -> chapterhouse.governance.v1.UpdateWorkPlanRequest
+	66,  // 147: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:input_type -> chapterhouse.governance.v1.CreateWorkItemRequest
+	67,  // 148: chapterhouse.governance.v1.GovernanceService.GetWorkItem:input_type -> chapterhouse.governance.v1.GetWorkItemRequest
+	68,  // 149: chapterhouse.governance.v1.GovernanceService.ListWorkItems:input_type -> chapterhouse.governance.v1.ListWorkItemsRequest
+	70,  // 150: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:input_type -> chapterhouse.governance.v1.UpdateWorkItemRequest
+	78,  // 151: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:input_type -> chapterhouse.governance.v1.GetComplianceReportRequest
+	15,  // 152: chapterhouse.governance.v1.GovernanceService.CreateBranch:output_type -> chapterhouse.governance.v1.Branch
+	15,  // 153: chapterhouse.governance.v1.GovernanceService.GetBranch:output_type -> chapterhouse.governance.v1.Branch
+	19,  // 154: chapterhouse.governance.v1.GovernanceService.ListBranches:output_type -> chapterhouse.governance.v1.ListBranchesResponse
+	15,  // 155: chapterhouse.governance.v1.GovernanceService.UpdateBranch:output_type -> chapterhouse.governance.v1.Branch
+	21,  // 156: chapterhouse.governance.v1.GovernanceService.CreateTerm:output_type -> chapterhouse.governance.v1.Term
+	21,  // 157: chapterhouse.governance.v1.GovernanceService.GetTerm:output_type -> chapterhouse.governance.v1.Term
+	25,  // 158: chapterhouse.governance.v1.GovernanceService.ListTerms:output_type -> chapterhouse.governance.v1.ListTermsResponse
+	21,  // 159: chapterhouse.governance.v1.GovernanceService.UpdateTerm:output_type -> chapterhouse.governance.v1.Term
+	30,  // 160: chapterhouse.governance.v1.GovernanceService.CheckEligibility:output_type -> chapterhouse.governance.v1.CheckEligibilityResponse
+	27,  // 161: chapterhouse.governance.v1.GovernanceService.CreateNomination:output_type -> chapterhouse.governance.v1.Nomination
+	27,  // 162: chapterhouse.governance.v1.GovernanceService.GetNomination:output_type -> chapterhouse.governance.v1.Nomination
+	34,  // 163: chapterhouse.governance.v1.GovernanceService.ListNominations:output_type -> chapterhouse.governance.v1.ListNominationsResponse
+	27,  // 164: chapterhouse.governance.v1.GovernanceService.UpdateNomination:output_type -> chapterhouse.governance.v1.Nomination
+	27,  // 165: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:output_type -> chapterhouse.governance.v1.Nomination
+	27,  // 166: chapterhouse.governance.v1.GovernanceService.DecideNomination:output_type -> chapterhouse.governance.v1.Nomination
+	27,  // 167: chapterhouse.governance.v1.GovernanceService.AppointNomination:output_type -> chapterhouse.governance.v1.Nomination
+	27,  // 168: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:output_type -> chapterhouse.governance.v1.Nomination
+	40,  // 169: chapterhouse.governance.v1.GovernanceService.GetOfficer:output_type -> chapterhouse.governance.v1.Officer
+	43,  // 170: chapterhouse.governance.v1.GovernanceService.ListOfficers:output_type -> chapterhouse.governance.v1.ListOfficersResponse
+	40,  // 171: chapterhouse.governance.v1.GovernanceService.EndOffice:output_type -> chapterhouse.governance.v1.Officer
+	45,  // 172: chapterhouse.governance.v1.GovernanceService.CreateMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	45,  // 173: chapterhouse.governance.v1.GovernanceService.GetMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	49,  // 174: chapterhouse.governance.v1.GovernanceService.ListMeetings:output_type -> chapterhouse.governance.v1.ListMeetingsResponse
+	45,  // 175: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	56,  // 176: chapterhouse.governance.v1.GovernanceService.CreateResolution:output_type -> chapterhouse.governance.v1.Resolution
+	56,  // 177: chapterhouse.governance.v1.GovernanceService.GetResolution:output_type -> chapterhouse.governance.v1.Resolution
+	60,  // 178: chapterhouse.governance.v1.GovernanceService.ListResolutions:output_type -> chapterhouse.governance.v1.ListResolutionsResponse
+	56,  // 179: chapterhouse.governance.v1.GovernanceService.UpdateResolution:output_type -> chapterhouse.governance.v1.Resolution
+	56,  // 180: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
+	51,  // 181: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:output_type -> chapterhouse.governance.v1.Vote
+	51,  // 182: chapterhouse.governance.v1.GovernanceService.GetVote:output_type -> chapterhouse.governance.v1.Vote
+	54,  // 183: chapterhouse.governance.v1.GovernanceService.ListVotes:output_type -> chapterhouse.governance.v1.ListVotesResponse
+	56,  // 184: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
+	72,  // 185: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	72,  // 186: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	76,  // 187: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:output_type -> chapterhouse.governance.v1.ListWorkPlansResponse
+	72,  // 188: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	65,  // 189: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	65,  // 190: chapterhouse.governance.v1.GovernanceService.GetWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	69,  // 191: chapterhouse.governance.v1.GovernanceService.ListWorkItems:output_type -> chapterhouse.governance.v1.ListWorkItemsResponse
+	65,  // 192: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	84,  // 193: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:output_type -> chapterhouse.governance.v1.ComplianceReport
+	152, // [152:194] is the sub-list for method output_type
+	110, // [110:152] is the sub-list for method input_type
+	110, // [110:110] is the sub-list for extension type_name
+	110, // [110:110] is the sub-list for extension extendee
+	0,   // [0:110] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_governance_v1_governance_proto_init() }
@@ -6404,7 +6932,7 @@ func file_chapterhouse_governance_v1_governance_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_governance_v1_governance_proto_rawDesc), len(file_chapterhouse_governance_v1_governance_proto_rawDesc)),
 			NumEnums:      13,
-			NumMessages:   64,
+			NumMessages:   72,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

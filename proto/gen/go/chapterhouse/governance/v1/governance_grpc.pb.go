@@ -49,11 +49,17 @@ const (
 	GovernanceService_UpdateResolution_FullMethodName               = "/chapterhouse.governance.v1.GovernanceService/UpdateResolution"
 	GovernanceService_OpenResolutionVoting_FullMethodName           = "/chapterhouse.governance.v1.GovernanceService/OpenResolutionVoting"
 	GovernanceService_CastResolutionVote_FullMethodName             = "/chapterhouse.governance.v1.GovernanceService/CastResolutionVote"
+	GovernanceService_GetVote_FullMethodName                        = "/chapterhouse.governance.v1.GovernanceService/GetVote"
+	GovernanceService_ListVotes_FullMethodName                      = "/chapterhouse.governance.v1.GovernanceService/ListVotes"
 	GovernanceService_CloseResolutionVoting_FullMethodName          = "/chapterhouse.governance.v1.GovernanceService/CloseResolutionVoting"
 	GovernanceService_CreateWorkPlan_FullMethodName                 = "/chapterhouse.governance.v1.GovernanceService/CreateWorkPlan"
 	GovernanceService_GetWorkPlan_FullMethodName                    = "/chapterhouse.governance.v1.GovernanceService/GetWorkPlan"
 	GovernanceService_ListWorkPlans_FullMethodName                  = "/chapterhouse.governance.v1.GovernanceService/ListWorkPlans"
 	GovernanceService_UpdateWorkPlan_FullMethodName                 = "/chapterhouse.governance.v1.GovernanceService/UpdateWorkPlan"
+	GovernanceService_CreateWorkItem_FullMethodName                 = "/chapterhouse.governance.v1.GovernanceService/CreateWorkItem"
+	GovernanceService_GetWorkItem_FullMethodName                    = "/chapterhouse.governance.v1.GovernanceService/GetWorkItem"
+	GovernanceService_ListWorkItems_FullMethodName                  = "/chapterhouse.governance.v1.GovernanceService/ListWorkItems"
+	GovernanceService_UpdateWorkItem_FullMethodName                 = "/chapterhouse.governance.v1.GovernanceService/UpdateWorkItem"
 	GovernanceService_GetComplianceReport_FullMethodName            = "/chapterhouse.governance.v1.GovernanceService/GetComplianceReport"
 )
 
@@ -209,7 +215,13 @@ type GovernanceServiceClient interface {
 	// Casts the caller's ballot on a VOTING resolution. Only eligible voters
 	// (council members at opening); the voter is the token subject. A later
 	// ballot by the same voter replaces the earlier one until voting closes.
-	CastResolutionVote(ctx context.Context, in *CastResolutionVoteRequest, opts ...grpc.CallOption) (*Resolution, error)
+	// Each ballot is its own record (a Vote, named by the voter), so
+	// concurrent ballots by different voters never contend.
+	CastResolutionVote(ctx context.Context, in *CastResolutionVoteRequest, opts ...grpc.CallOption) (*Vote, error)
+	// Any authenticated caller.
+	GetVote(ctx context.Context, in *GetVoteRequest, opts ...grpc.CallOption) (*Vote, error)
+	// Any authenticated caller. Ordered by voter.
+	ListVotes(ctx context.Context, in *ListVotesRequest, opts ...grpc.CallOption) (*ListVotesResponse, error)
 	// VOTING → PASSED or FAILED, computing the tally: FAILED when the quorum
 	// is not met, otherwise PASSED when YES votes exceed the majority fraction
 	// of the votes cast (CHARTER.md, "Council voting"). Admins, the current
@@ -223,13 +235,27 @@ type GovernanceServiceClient interface {
 	GetWorkPlan(ctx context.Context, in *GetWorkPlanRequest, opts ...grpc.CallOption) (*WorkPlan, error)
 	// Any authenticated caller. Ordered by year, then creation.
 	ListWorkPlans(ctx context.Context, in *ListWorkPlansRequest, opts ...grpc.CallOption) (*ListWorkPlansResponse, error)
-	// Tracks the plan. Admins, the current chair, the serving
-	// secretary-general: any updatable field. `general_secretary`: may add
-	// items with source GENERAL_ASSOCIATION and edit those items only (G9).
-	// An item owner may change only their items' state and progress_note.
-	// Updatable: title, adopting_resolution, items ("items" replaces the whole
-	// list; send the etag). An item may not go back from DONE or CANCELLED.
+	// Admins, the current chair, the serving secretary-general. Updatable:
+	// title, adopting_resolution (a PASSED WORK_PLAN_ADOPTION resolution that
+	// names this plan: the council sets the work plan).
 	UpdateWorkPlan(ctx context.Context, in *UpdateWorkPlanRequest, opts ...grpc.CallOption) (*WorkPlan, error)
+	// Adds an item to a plan. Admins, the current chair, the serving
+	// secretary-general. `general_secretary` adds items with source
+	// GENERAL_ASSOCIATION only: tasks assigned by the general association
+	// (G9).
+	CreateWorkItem(ctx context.Context, in *CreateWorkItemRequest, opts ...grpc.CallOption) (*WorkItem, error)
+	// Any authenticated caller.
+	GetWorkItem(ctx context.Context, in *GetWorkItemRequest, opts ...grpc.CallOption) (*WorkItem, error)
+	// Any authenticated caller. Ordered by creation.
+	ListWorkItems(ctx context.Context, in *ListWorkItemsRequest, opts ...grpc.CallOption) (*ListWorkItemsResponse, error)
+	// Tracks an item. Admins, the current chair, the serving
+	// secretary-general: any updatable field. `general_secretary`: the items
+	// with source GENERAL_ASSOCIATION (G9). The item's owner: state and
+	// progress_note only. Updatable: title, description,
+	// assignment_reference, owner, due_date, state, progress_note,
+	// related_resources. An item does not go back from DONE or CANCELLED, and
+	// CANCELLED needs a progress_note saying why.
+	UpdateWorkItem(ctx context.Context, in *UpdateWorkItemRequest, opts ...grpc.CallOption) (*WorkItem, error)
 	// The branch's standing against its charter for one year: A1 (exchange
 	// activity count, asked of ActivitiesService.GetAnnualQuota), G4 (officers
 	// past the age limit during the term), G1 (term-limit issues), G9 and the
@@ -537,10 +563,30 @@ func (c *governanceServiceClient) OpenResolutionVoting(ctx context.Context, in *
 	return out, nil
 }
 
-func (c *governanceServiceClient) CastResolutionVote(ctx context.Context, in *CastResolutionVoteRequest, opts ...grpc.CallOption) (*Resolution, error) {
+func (c *governanceServiceClient) CastResolutionVote(ctx context.Context, in *CastResolutionVoteRequest, opts ...grpc.CallOption) (*Vote, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(Resolution)
+	out := new(Vote)
 	err := c.cc.Invoke(ctx, GovernanceService_CastResolutionVote_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *governanceServiceClient) GetVote(ctx context.Context, in *GetVoteRequest, opts ...grpc.CallOption) (*Vote, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Vote)
+	err := c.cc.Invoke(ctx, GovernanceService_GetVote_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *governanceServiceClient) ListVotes(ctx context.Context, in *ListVotesRequest, opts ...grpc.CallOption) (*ListVotesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListVotesResponse)
+	err := c.cc.Invoke(ctx, GovernanceService_ListVotes_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -591,6 +637,46 @@ func (c *governanceServiceClient) UpdateWorkPlan(ctx context.Context, in *Update
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(WorkPlan)
 	err := c.cc.Invoke(ctx, GovernanceService_UpdateWorkPlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *governanceServiceClient) CreateWorkItem(ctx context.Context, in *CreateWorkItemRequest, opts ...grpc.CallOption) (*WorkItem, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WorkItem)
+	err := c.cc.Invoke(ctx, GovernanceService_CreateWorkItem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *governanceServiceClient) GetWorkItem(ctx context.Context, in *GetWorkItemRequest, opts ...grpc.CallOption) (*WorkItem, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WorkItem)
+	err := c.cc.Invoke(ctx, GovernanceService_GetWorkItem_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *governanceServiceClient) ListWorkItems(ctx context.Context, in *ListWorkItemsRequest, opts ...grpc.CallOption) (*ListWorkItemsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListWorkItemsResponse)
+	err := c.cc.Invoke(ctx, GovernanceService_ListWorkItems_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *governanceServiceClient) UpdateWorkItem(ctx context.Context, in *UpdateWorkItemRequest, opts ...grpc.CallOption) (*WorkItem, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WorkItem)
+	err := c.cc.Invoke(ctx, GovernanceService_UpdateWorkItem_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -759,7 +845,13 @@ type GovernanceServiceServer interface {
 	// Casts the caller's ballot on a VOTING resolution. Only eligible voters
 	// (council members at opening); the voter is the token subject. A later
 	// ballot by the same voter replaces the earlier one until voting closes.
-	CastResolutionVote(context.Context, *CastResolutionVoteRequest) (*Resolution, error)
+	// Each ballot is its own record (a Vote, named by the voter), so
+	// concurrent ballots by different voters never contend.
+	CastResolutionVote(context.Context, *CastResolutionVoteRequest) (*Vote, error)
+	// Any authenticated caller.
+	GetVote(context.Context, *GetVoteRequest) (*Vote, error)
+	// Any authenticated caller. Ordered by voter.
+	ListVotes(context.Context, *ListVotesRequest) (*ListVotesResponse, error)
 	// VOTING → PASSED or FAILED, computing the tally: FAILED when the quorum
 	// is not met, otherwise PASSED when YES votes exceed the majority fraction
 	// of the votes cast (CHARTER.md, "Council voting"). Admins, the current
@@ -773,13 +865,27 @@ type GovernanceServiceServer interface {
 	GetWorkPlan(context.Context, *GetWorkPlanRequest) (*WorkPlan, error)
 	// Any authenticated caller. Ordered by year, then creation.
 	ListWorkPlans(context.Context, *ListWorkPlansRequest) (*ListWorkPlansResponse, error)
-	// Tracks the plan. Admins, the current chair, the serving
-	// secretary-general: any updatable field. `general_secretary`: may add
-	// items with source GENERAL_ASSOCIATION and edit those items only (G9).
-	// An item owner may change only their items' state and progress_note.
-	// Updatable: title, adopting_resolution, items ("items" replaces the whole
-	// list; send the etag). An item may not go back from DONE or CANCELLED.
+	// Admins, the current chair, the serving secretary-general. Updatable:
+	// title, adopting_resolution (a PASSED WORK_PLAN_ADOPTION resolution that
+	// names this plan: the council sets the work plan).
 	UpdateWorkPlan(context.Context, *UpdateWorkPlanRequest) (*WorkPlan, error)
+	// Adds an item to a plan. Admins, the current chair, the serving
+	// secretary-general. `general_secretary` adds items with source
+	// GENERAL_ASSOCIATION only: tasks assigned by the general association
+	// (G9).
+	CreateWorkItem(context.Context, *CreateWorkItemRequest) (*WorkItem, error)
+	// Any authenticated caller.
+	GetWorkItem(context.Context, *GetWorkItemRequest) (*WorkItem, error)
+	// Any authenticated caller. Ordered by creation.
+	ListWorkItems(context.Context, *ListWorkItemsRequest) (*ListWorkItemsResponse, error)
+	// Tracks an item. Admins, the current chair, the serving
+	// secretary-general: any updatable field. `general_secretary`: the items
+	// with source GENERAL_ASSOCIATION (G9). The item's owner: state and
+	// progress_note only. Updatable: title, description,
+	// assignment_reference, owner, due_date, state, progress_note,
+	// related_resources. An item does not go back from DONE or CANCELLED, and
+	// CANCELLED needs a progress_note saying why.
+	UpdateWorkItem(context.Context, *UpdateWorkItemRequest) (*WorkItem, error)
 	// The branch's standing against its charter for one year: A1 (exchange
 	// activity count, asked of ActivitiesService.GetAnnualQuota), G4 (officers
 	// past the age limit during the term), G1 (term-limit issues), G9 and the
@@ -884,8 +990,14 @@ func (UnimplementedGovernanceServiceServer) UpdateResolution(context.Context, *U
 func (UnimplementedGovernanceServiceServer) OpenResolutionVoting(context.Context, *OpenResolutionVotingRequest) (*Resolution, error) {
 	return nil, status.Error(codes.Unimplemented, "method OpenResolutionVoting not implemented")
 }
-func (UnimplementedGovernanceServiceServer) CastResolutionVote(context.Context, *CastResolutionVoteRequest) (*Resolution, error) {
+func (UnimplementedGovernanceServiceServer) CastResolutionVote(context.Context, *CastResolutionVoteRequest) (*Vote, error) {
 	return nil, status.Error(codes.Unimplemented, "method CastResolutionVote not implemented")
+}
+func (UnimplementedGovernanceServiceServer) GetVote(context.Context, *GetVoteRequest) (*Vote, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetVote not implemented")
+}
+func (UnimplementedGovernanceServiceServer) ListVotes(context.Context, *ListVotesRequest) (*ListVotesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListVotes not implemented")
 }
 func (UnimplementedGovernanceServiceServer) CloseResolutionVoting(context.Context, *CloseResolutionVotingRequest) (*Resolution, error) {
 	return nil, status.Error(codes.Unimplemented, "method CloseResolutionVoting not implemented")
@@ -901,6 +1013,18 @@ func (UnimplementedGovernanceServiceServer) ListWorkPlans(context.Context, *List
 }
 func (UnimplementedGovernanceServiceServer) UpdateWorkPlan(context.Context, *UpdateWorkPlanRequest) (*WorkPlan, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateWorkPlan not implemented")
+}
+func (UnimplementedGovernanceServiceServer) CreateWorkItem(context.Context, *CreateWorkItemRequest) (*WorkItem, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateWorkItem not implemented")
+}
+func (UnimplementedGovernanceServiceServer) GetWorkItem(context.Context, *GetWorkItemRequest) (*WorkItem, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetWorkItem not implemented")
+}
+func (UnimplementedGovernanceServiceServer) ListWorkItems(context.Context, *ListWorkItemsRequest) (*ListWorkItemsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListWorkItems not implemented")
+}
+func (UnimplementedGovernanceServiceServer) UpdateWorkItem(context.Context, *UpdateWorkItemRequest) (*WorkItem, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateWorkItem not implemented")
 }
 func (UnimplementedGovernanceServiceServer) GetComplianceReport(context.Context, *GetComplianceReportRequest) (*ComplianceReport, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetComplianceReport not implemented")
@@ -1466,6 +1590,42 @@ func _GovernanceService_CastResolutionVote_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _GovernanceService_GetVote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetVoteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GovernanceServiceServer).GetVote(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GovernanceService_GetVote_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GovernanceServiceServer).GetVote(ctx, req.(*GetVoteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GovernanceService_ListVotes_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListVotesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GovernanceServiceServer).ListVotes(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GovernanceService_ListVotes_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GovernanceServiceServer).ListVotes(ctx, req.(*ListVotesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _GovernanceService_CloseResolutionVoting_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CloseResolutionVotingRequest)
 	if err := dec(in); err != nil {
@@ -1552,6 +1712,78 @@ func _GovernanceService_UpdateWorkPlan_Handler(srv interface{}, ctx context.Cont
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(GovernanceServiceServer).UpdateWorkPlan(ctx, req.(*UpdateWorkPlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GovernanceService_CreateWorkItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateWorkItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GovernanceServiceServer).CreateWorkItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GovernanceService_CreateWorkItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GovernanceServiceServer).CreateWorkItem(ctx, req.(*CreateWorkItemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GovernanceService_GetWorkItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetWorkItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GovernanceServiceServer).GetWorkItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GovernanceService_GetWorkItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GovernanceServiceServer).GetWorkItem(ctx, req.(*GetWorkItemRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GovernanceService_ListWorkItems_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListWorkItemsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GovernanceServiceServer).ListWorkItems(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GovernanceService_ListWorkItems_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GovernanceServiceServer).ListWorkItems(ctx, req.(*ListWorkItemsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _GovernanceService_UpdateWorkItem_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateWorkItemRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GovernanceServiceServer).UpdateWorkItem(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GovernanceService_UpdateWorkItem_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GovernanceServiceServer).UpdateWorkItem(ctx, req.(*UpdateWorkItemRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1702,6 +1934,14 @@ var GovernanceService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _GovernanceService_CastResolutionVote_Handler,
 		},
 		{
+			MethodName: "GetVote",
+			Handler:    _GovernanceService_GetVote_Handler,
+		},
+		{
+			MethodName: "ListVotes",
+			Handler:    _GovernanceService_ListVotes_Handler,
+		},
+		{
 			MethodName: "CloseResolutionVoting",
 			Handler:    _GovernanceService_CloseResolutionVoting_Handler,
 		},
@@ -1720,6 +1960,22 @@ var GovernanceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateWorkPlan",
 			Handler:    _GovernanceService_UpdateWorkPlan_Handler,
+		},
+		{
+			MethodName: "CreateWorkItem",
+			Handler:    _GovernanceService_CreateWorkItem_Handler,
+		},
+		{
+			MethodName: "GetWorkItem",
+			Handler:    _GovernanceService_GetWorkItem_Handler,
+		},
+		{
+			MethodName: "ListWorkItems",
+			Handler:    _GovernanceService_ListWorkItems_Handler,
+		},
+		{
+			MethodName: "UpdateWorkItem",
+			Handler:    _GovernanceService_UpdateWorkItem_Handler,
 		},
 		{
 			MethodName: "GetComplianceReport",
