@@ -111,6 +111,15 @@ func (t *Tx) HSet(key string, fields ...string) *Tx {
 	return t
 }
 
+// HIncrBy adds n to the integer in hash key's field (a missing field is
+// 0). A counter many writers bump without a condition on it never makes
+// them conflict, while a writer that must see it unchanged can condition
+// on it with ExpectHashField.
+func (t *Tx) HIncrBy(key, field string, n int64) *Tx {
+	t.muts = append(t.muts, mutation{"hincrby", key, []string{field, strconv.FormatInt(n, 10)}})
+	return t
+}
+
 // Put stores a record (data and etag).
 func (t *Tx) Put(key string, data []byte, etag string) *Tx {
 	t.muts = append(t.muts, mutation{"put", key, []string{string(data), etag}})
@@ -202,6 +211,8 @@ for i = 1, nmut do
     local args = {'HSET', key}
     for j = 1, 2 * n do args[#args + 1] = ARGV[a]; a = a + 1 end
     redis.call(unpack(args))
+  elseif kind == 'hincrby' then
+    redis.call('HINCRBY', key, ARGV[a], ARGV[a+1]); a = a + 2
   elseif kind == 'del' then
     redis.call('DEL', key)
   elseif kind == 'zadd' then

@@ -31,3 +31,25 @@ func TestHashFieldConditionAndHSet(t *testing.T) {
 		}
 	})
 }
+
+// TestHIncrBy: writers that bump a counter without a condition on it all
+// commit; one that conditions on the counter sees the bumps.
+func TestHIncrBy(t *testing.T) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
+		ctx := context.Background()
+		gate := Key("h", "gate")
+		for i, id := range []string{"a", "b", "c"} {
+			if err := New("h", id).ExpectHashField("open", gate, "state", "").HIncrBy(gate, "ballots", 1).Commit(ctx, c); err != nil {
+				t.Fatalf("bump %d: %v", i, err)
+			}
+		}
+		err := New("h", "close").ExpectHashField("ballots", gate, "ballots", "2").HSet(gate, "state", "CLOSED").Commit(ctx, c)
+		var failed *ConditionFailedError
+		if !errors.As(err, &failed) || failed.Current != "3" {
+			t.Fatalf("a close that missed a ballot: %v", err)
+		}
+		if err := New("h", "close2").ExpectHashField("ballots", gate, "ballots", "3").HSet(gate, "state", "CLOSED").Commit(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -23,7 +23,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/idempotency"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
-	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	mclient "github.com/tjsia/chapterhouse/services/membership/client"
 
 	"github.com/tjsia/chapterhouse/services/activities/internal/domain"
 	"github.com/tjsia/chapterhouse/services/activities/internal/membership"
@@ -68,7 +68,7 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.ConsumerName = Name
 	}
 	conn, err := grpcclient.Dial(cfg.MembershipAddr, grpcclient.Config{
-		Telemetry: cfg.Telemetry, Services: []string{membershipv1.MembershipService_ServiceDesc.ServiceName}})
+		Telemetry: cfg.Telemetry, Services: []string{mclient.Service}})
 	if err != nil {
 		return fmt.Errorf("activities: membership client: %w", err)
 	}

@@ -1,0 +1,121 @@
+// Package client is how other services ask MembershipService about people
+// and members: who a person is, whether a member is active and who
+// represents it, and through which member a person counts as one. Every
+// call has a deadline and carries the caller's own token, so membership
+// applies its own authorisation. When membership cannot be reached the
+// answer is UNAVAILABLE (DEPENDENCY_UNAVAILABLE), and the caller writes
+// nothing.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+)
+
+// ErrNotFound: membership does not know the person or member.
+var ErrNotFound = errors.New("membership: not found")
+
+// Service is the gRPC service the client calls, for grpcclient.Dial.
+const Service = "chapterhouse.membership.v1.MembershipService"
+
+// Client asks membership over one connection.
+type Client struct {
+	client  membershipv1.MembershipServiceClient
+	timeout time.Duration
+}
+
+// New returns a client over conn with a per-call deadline.
+func New(conn grpc.ClientConnInterface, timeout time.Duration) *Client {
+	return &Client{client: membershipv1.NewMembershipServiceClient(conn), timeout: timeout}
+}
+
+func (c *Client) outgoing(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	if p, ok := auth.FromContext(ctx); ok && p.Token != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+p.Token)
+	}
+	return ctx, cancel
+}
+
+// failure maps an error of a call: NOT_FOUND to ErrNotFound, a transport
+// failure to UNAVAILABLE, anything else (membership's own answer, such as
+// PERMISSION_DENIED) unchanged.
+func failure(err error) error {
+	switch status.Code(err) {
+	case codes.NotFound:
+		return ErrNotFound
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+		return apierr.Unavailable("membership", err)
+	}
+	if apierr.Info(err) != nil {
+		return err
+	}
+	return fmt.Errorf("membership: %w", err)
+}
+
+// Person returns a person (people/<id>).
+func (c *Client) Person(ctx context.Context, name string) (*membershipv1.Person, error) {
+	ctx, cancel := c.outgoing(ctx)
+	defer cancel()
+	p, err := c.client.GetPerson(ctx, &membershipv1.GetPersonRequest{Name: name})
+	if err != nil {
+		return nil, failure(err)
+	}
+	return p, nil
+}
+
+// Member returns a member (branches/<b>/members/<id>).
+func (c *Client) Member(ctx context.Context, name string) (*membershipv1.Member, error) {
+	ctx, cancel := c.outgoing(ctx)
+	defer cancel()
+	m, err := c.client.GetMember(ctx, &membershipv1.GetMemberRequest{Name: name})
+	if err != nil {
+		return nil, failure(err)
+	}
+	return m, nil
+}
+
+// MemberFor returns the ACTIVE member through which person counts as a
+// member of branch: the member the person is (or represents), else the
+// unit member of the organisation the person works for; "" when none.
+func (c *Client) MemberFor(ctx context.Context, branch, person string) (string, error) {
+	ctx, cancel := c.outgoing(ctx)
+	defer cancel()
+	active := membershipv1.MemberState_MEMBER_STATE_ACTIVE
+	direct, err := c.client.ListMembers(ctx, &membershipv1.ListMembersRequest{Parent: "branches/" + branch, Person: person, State: active, PageSize: 1})
+	if err != nil {
+		return "", failure(err)
+	}
+	if len(direct.GetMembers()) > 0 {
+		return direct.GetMembers()[0].GetName(), nil
+	}
+	p, err := c.client.GetPerson(ctx, &membershipv1.GetPersonRequest{Name: person})
+	if status.Code(err) == codes.NotFound {
+		return "", nil
+	}
+	if err != nil {
+		return "", failure(err)
+	}
+	if p.GetOrganization() == "" {
+		return "", nil
+	}
+	unit, err := c.client.ListMembers(ctx, &membershipv1.ListMembersRequest{Parent: "branches/" + branch, Organization: p.GetOrganization(), State: active, PageSize: 1})
+	if err != nil {
+		return "", failure(err)
+	}
+	if len(unit.GetMembers()) > 0 {
+		return unit.GetMembers()[0].GetName(), nil
+	}
+	return "", nil
+}
