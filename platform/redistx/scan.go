@@ -5,10 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"github.com/tjsia/chapterhouse/platform/page"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 )
+
+// SortableTime is t as 16 hex digits that sort lexicographically exactly
+// as the times do, for every time a timestamp can hold (years 1 to 9999,
+// before 1970 included): Unix milliseconds with the sign bit flipped. An
+// index member "<SortableTime>:<id>" orders records by that time.
+func SortableTime(t time.Time) string {
+	return fmt.Sprintf("%016x", uint64(t.UnixMilli())^(1<<63))
+}
 
 // ScanPage pages through index, a sorted set whose members all have the
 // same score and so sort lexicographically. For each member it loads the

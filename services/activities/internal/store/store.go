@@ -81,18 +81,12 @@ func codeKey(code string) string     { return redistx.Key(CertsTag, "code", code
 func certByRegKey(reg string) string { return redistx.Key(CertsTag, "byreg", reg) }
 func certIndexKey() string           { return redistx.Key(CertsTag, "idx") }
 
-// indexMember orders a branch's activities by start time, then id. The
-// start is the Unix time in milliseconds with its sign bit flipped, as 16
-// hex digits: that sorts lexicographically exactly as the times do, for
-// every time a timestamp can hold (years 1 to 9999), before 1970
-// included. (A decimal "%013d" made times before 1970 and after 2286
-// unreadable: they vanished from every list, quota and cascade.)
+// indexMember orders a branch's activities by start time, then id
+// (redistx.SortableTime: every time a timestamp can hold sorts right; a
+// decimal "%013d" once made times before 1970 and after 2286 unreadable,
+// so they vanished from every list, quota and cascade).
 func indexMember(a *activitiesv1.Activity) string {
-	return startKey(a.GetStartTime().AsTime()) + ":" + path.Base(a.GetName())
-}
-
-func startKey(t time.Time) string {
-	return fmt.Sprintf("%016x", uint64(t.UnixMilli())^(1<<63))
+	return redistx.SortableTime(a.GetStartTime().AsTime()) + ":" + path.Base(a.GetName())
 }
 
 // indexedID is the activity id of an index member: what follows the first
