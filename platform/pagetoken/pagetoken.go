@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
 )
 
 // ErrInvalid is returned for a token that was not issued for this request.
@@ -72,4 +74,38 @@ func Size(requested int32) (int, error) {
 		return MaxSize, nil
 	}
 	return int(requested), nil
+}
+
+// Request is a List request's paging, checked: up to Size items after the
+// index key After, bound to the request's filters.
+type Request struct {
+	Size        int
+	After       string
+	fingerprint string
+}
+
+// Parse checks a List request's page_size and page_token, the token bound
+// to filters (everything that selects what is listed, the caller
+// included when the listing depends on who asks); its errors are the API's
+// (INVALID_ARGUMENT, INVALID_PAGE_TOKEN).
+func Parse(size int32, token string, filters ...string) (Request, error) {
+	n, err := Size(size)
+	if err != nil {
+		return Request{}, apierr.InvalidArgument(apierr.FieldViolation{Field: "page_size", Description: err.Error()})
+	}
+	fp := Fingerprint(filters...)
+	after, err := Decode(token, fp)
+	if err != nil {
+		return Request{}, apierr.InvalidPageToken()
+	}
+	return Request{Size: n, After: after, fingerprint: fp}, nil
+}
+
+// Next is the page token continuing after the index key next; "" (the
+// last page) when next is "".
+func (r Request) Next(next string) string {
+	if next == "" {
+		return ""
+	}
+	return Encode(next, r.fingerprint)
 }

@@ -8,12 +8,12 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/fieldmask"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/retry"
@@ -90,14 +90,10 @@ func (s *Service) ListActivities(ctx context.Context, p auth.Principal, req *act
 	if err != nil {
 		return nil, "", err
 	}
-	size, err := pagetoken.Size(req.GetPageSize())
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(),
+		"activities", branch, req.GetKind().String(), req.GetState().String(), fmt.Sprint(req.GetYear()), req.GetRelatedStandard(), p.Subject)
 	if err != nil {
-		return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "page_size", Description: err.Error()})
-	}
-	fp := pagetoken.Fingerprint("activities", branch, req.GetKind().String(), req.GetState().String(), fmt.Sprint(req.GetYear()), req.GetRelatedStandard(), p.Subject)
-	after, err := pagetoken.Decode(req.GetPageToken(), fp)
-	if err != nil {
-		return nil, "", apierr.InvalidPageToken()
+		return nil, "", err
 	}
 	keep := func(a *activitiesv1.Activity) bool {
 		if !isPublic(a) && !IsOrganiser(p, a) {
@@ -117,15 +113,11 @@ func (s *Service) ListActivities(ctx context.Context, p auth.Principal, req *act
 		}
 		return true
 	}
-	page, err := s.repo.ListActivities(ctx, branch, after, size, keep)
+	page, err := s.repo.ListActivities(ctx, branch, pg.After, pg.Size, keep)
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if page.Next != "" {
-		next = pagetoken.Encode(page.Next, fp)
-	}
-	return page.Items, next, nil
+	return page.Items, pg.Next(page.Next), nil
 }
 
 var updatable = []string{"kind", "title", "description", "start_time", "end_time", "time_zone", "location", "online_url",
@@ -186,16 +178,7 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 			return nil, apierr.InvalidTransition(cur.GetName(), "update", cur.GetState().String())
 		}
 		next := proto.Clone(cur).(*activitiesv1.Activity)
-		src := patch.ProtoReflect()
-		dst := next.ProtoReflect()
-		for _, path := range paths {
-			fd := src.Descriptor().Fields().ByName(protoreflect.Name(path))
-			if src.Has(fd) {
-				dst.Set(fd, src.Get(fd))
-			} else {
-				dst.Clear(fd)
-			}
-		}
+		fieldmask.Apply(next, patch, paths)
 		if next.GetTimeZone() == "" {
 			next.TimeZone = DefaultTimeZone
 		}

@@ -130,27 +130,18 @@ func (s *Service) ListCertificates(ctx context.Context, p auth.Principal, req *a
 		}
 		person = p.Subject
 	}
-	size, err := pagetoken.Size(req.GetPageSize())
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "certificates", person, req.GetActivity(), req.GetState().String())
 	if err != nil {
-		return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "page_size", Description: err.Error()})
+		return nil, "", err
 	}
-	fp := pagetoken.Fingerprint("certificates", person, req.GetActivity(), req.GetState().String())
-	after, err := pagetoken.Decode(req.GetPageToken(), fp)
-	if err != nil {
-		return nil, "", apierr.InvalidPageToken()
-	}
-	page, err := s.repo.ListCertificates(ctx, after, size, func(c *activitiesv1.Certificate) bool {
+	page, err := s.repo.ListCertificates(ctx, pg.After, pg.Size, func(c *activitiesv1.Certificate) bool {
 		return (person == "" || c.GetPerson() == person) && (req.GetActivity() == "" || c.GetActivity() == req.GetActivity()) &&
 			(req.GetState() == 0 || c.GetState() == req.GetState())
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	next := ""
-	if page.Next != "" {
-		next = pagetoken.Encode(page.Next, fp)
-	}
-	return page.Items, next, nil
+	return page.Items, pg.Next(page.Next), nil
 }
 
 // VerifyCertificate is public: it returns only what a verifier needs.

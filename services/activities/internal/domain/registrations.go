@@ -133,9 +133,9 @@ func (s *Service) ListRegistrations(ctx context.Context, p auth.Principal, req *
 	if !s.branches[branch] {
 		return nil, "", apierr.NotFound(req.GetParent())
 	}
-	size, err := pagetoken.Size(req.GetPageSize())
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "registrations", req.GetParent(), req.GetState().String(), req.GetPerson(), p.Subject)
 	if err != nil {
-		return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "page_size", Description: err.Error()})
+		return nil, "", err
 	}
 	var acts []*activitiesv1.Activity
 	if actID == "-" {
@@ -171,16 +171,11 @@ func (s *Service) ListRegistrations(ctx context.Context, p auth.Principal, req *
 		}
 	}
 	// Registrations are few per activity: page in memory by position.
-	fp := pagetoken.Fingerprint("registrations", req.GetParent(), req.GetState().String(), req.GetPerson(), p.Subject)
-	after, err := pagetoken.Decode(req.GetPageToken(), fp)
-	if err != nil {
-		return nil, "", apierr.InvalidPageToken()
-	}
 	start := 0
-	if after != "" {
+	if pg.After != "" {
 		start = -1
 		for i, r := range all {
-			if r.GetName() == after {
+			if r.GetName() == pg.After {
 				start = i + 1
 			}
 		}
@@ -188,12 +183,12 @@ func (s *Service) ListRegistrations(ctx context.Context, p auth.Principal, req *
 			return nil, "", apierr.InvalidPageToken()
 		}
 	}
-	end := min(start+size, len(all))
+	end := min(start+pg.Size, len(all))
 	next := ""
 	if end < len(all) {
-		next = pagetoken.Encode(all[end-1].GetName(), fp)
+		next = all[end-1].GetName()
 	}
-	return all[start:end], next, nil
+	return all[start:end], pg.Next(next), nil
 }
 
 func (s *Service) allActivities(ctx context.Context, branch string) ([]*activitiesv1.Activity, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -154,15 +155,15 @@ func (s *Service) ListApplications(ctx context.Context, p auth.Principal, req *m
 	if _, ok := membershipv1.ApplicationState_name[int32(req.GetState())]; !ok {
 		return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "state", Description: "unknown state"})
 	}
-	n, after, fp, err := pageArgs(req.GetPageSize(), req.GetPageToken(), "applications", branch, req.GetState().String())
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "applications", branch, req.GetState().String())
 	if err != nil {
 		return nil, "", err
 	}
-	page, err := s.repo.ListApplications(ctx, branch, req.GetState(), after, n)
+	page, err := s.repo.ListApplications(ctx, branch, req.GetState(), pg.After, pg.Size)
 	if err != nil {
 		return nil, "", err
 	}
-	return page.Items, nextToken(page.Next, fp), nil
+	return page.Items, pg.Next(page.Next), nil
 }
 
 // decideApplication runs one decision on an application with optimistic

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -48,15 +49,15 @@ func (s *Service) ListMembers(ctx context.Context, req *membershipv1.ListMembers
 	if len(bad) > 0 {
 		return nil, "", apierr.InvalidArgument(bad...)
 	}
-	n, after, fp, err := pageArgs(req.GetPageSize(), req.GetPageToken(), "members", branch, req.GetState().String(), req.GetPerson(), req.GetOrganization())
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "members", branch, req.GetState().String(), req.GetPerson(), req.GetOrganization())
 	if err != nil {
 		return nil, "", err
 	}
-	page, err := s.repo.ListMembers(ctx, branch, MemberFilter{State: req.GetState(), Person: req.GetPerson(), Organization: req.GetOrganization()}, after, n)
+	page, err := s.repo.ListMembers(ctx, branch, MemberFilter{State: req.GetState(), Person: req.GetPerson(), Organization: req.GetOrganization()}, pg.After, pg.Size)
 	if err != nil {
 		return nil, "", err
 	}
-	return page.Items, nextToken(page.Next, fp), nil
+	return page.Items, pg.Next(page.Next), nil
 }
 
 // MemberSubject is the one-membership claim of m: its organisation for a

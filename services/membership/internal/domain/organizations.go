@@ -13,7 +13,9 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/fieldmask"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -67,15 +69,15 @@ func (s *Service) GetOrganization(ctx context.Context, name string) (*membership
 
 // ListOrganizations pages through organisations in creation order.
 func (s *Service) ListOrganizations(ctx context.Context, size int32, token string) ([]*membershipv1.Organization, string, error) {
-	n, after, fp, err := pageArgs(size, token, "organizations")
+	pg, err := pagetoken.Parse(size, token, "organizations")
 	if err != nil {
 		return nil, "", err
 	}
-	page, err := s.repo.ListOrganizations(ctx, after, n)
+	page, err := s.repo.ListOrganizations(ctx, pg.After, pg.Size)
 	if err != nil {
 		return nil, "", err
 	}
-	return page.Items, nextToken(page.Next, fp), nil
+	return page.Items, pg.Next(page.Next), nil
 }
 
 // UpdateOrganization changes the updatable fields named in mask. Admins.
@@ -87,7 +89,7 @@ func (s *Service) UpdateOrganization(ctx context.Context, p auth.Principal, patc
 	if err != nil {
 		return nil, err
 	}
-	paths, err := maskPaths(mask, []string{"display_name", "address", "ai_business_summary"},
+	paths, err := fieldmask.Paths(mask, []string{"display_name", "address", "ai_business_summary"},
 		map[string]string{"credit_code": "is immutable", "general_membership_state": "is changed by setGeneralMembership", "name": "is immutable"})
 	if err != nil {
 		return nil, err

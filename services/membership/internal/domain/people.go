@@ -14,6 +14,8 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/fieldmask"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -153,11 +155,11 @@ func (s *Service) ListPeople(ctx context.Context, p auth.Principal, organization
 			return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "organization", Description: "must be organizations/{id}"})
 		}
 	}
-	n, after, fp, err := pageArgs(size, token, "people", organization)
+	pg, err := pagetoken.Parse(size, token, "people", organization)
 	if err != nil {
 		return nil, "", err
 	}
-	page, err := s.repo.ListPeople(ctx, organization, after, n)
+	page, err := s.repo.ListPeople(ctx, organization, pg.After, pg.Size)
 	if err != nil {
 		return nil, "", err
 	}
@@ -165,7 +167,7 @@ func (s *Service) ListPeople(ctx context.Context, p auth.Principal, organization
 	for i, person := range page.Items {
 		out[i] = VisiblePerson(person, p)
 	}
-	return out, nextToken(page.Next, fp), nil
+	return out, pg.Next(page.Next), nil
 }
 
 var personPaths = []string{"display_name", "birth_date", "organization", "rank", "title", "expertise", "academic_credentials", "contact", "contact.email", "contact.phone"}
@@ -179,7 +181,7 @@ func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, patch *mem
 	if !p.IsAdmin() && p.PersonID() != id {
 		return nil, apierr.PermissionDenied("you may update only your own record")
 	}
-	paths, err := maskPaths(mask, personPaths, map[string]string{"name": "is immutable", "create_time": "is output only", "update_time": "is output only"})
+	paths, err := fieldmask.Paths(mask, personPaths, map[string]string{"name": "is immutable", "create_time": "is output only", "update_time": "is output only"})
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"google.golang.org/genproto/googleapis/type/date"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -200,30 +199,5 @@ func TestValidatePerson(t *testing.T) {
 				t.Fatalf("violations %v do not name %s", v, tt.field)
 			}
 		})
-	}
-}
-
-func TestMaskPaths(t *testing.T) {
-	updatable := []string{"display_name", "birth_date", "contact", "contact.email"}
-	tests := []struct {
-		paths []string
-		want  []string
-		ok    bool
-	}{
-		{[]string{"display_name"}, []string{"display_name"}, true},
-		{[]string{"displayName", "birthDate"}, []string{"display_name", "birth_date"}, true},
-		// The REST gateway derives leaf paths from a body; they update the field whole.
-		{[]string{"birth_date.year", "birth_date.month", "birth_date.day"}, []string{"birth_date"}, true},
-		{[]string{"contact.email"}, []string{"contact.email"}, true},
-		{[]string{"contact.phone"}, []string{"contact"}, true},
-		{[]string{"*"}, updatable, true},
-		{[]string{"rank"}, nil, false},
-		{nil, nil, false},
-	}
-	for _, tt := range tests {
-		got, err := maskPaths(&fieldmaskpb.FieldMask{Paths: tt.paths}, updatable, nil)
-		if (err == nil) != tt.ok || strings.Join(got, ",") != strings.Join(tt.want, ",") {
-			t.Errorf("maskPaths(%v) = %v, %v; want %v ok=%v", tt.paths, got, err, tt.want, tt.ok)
-		}
 	}
 }

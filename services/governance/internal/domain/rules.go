@@ -1,0 +1,584 @@
+// Package domain holds the governance rules (CHARTER.md G1–G9) as pure
+// functions, and the use cases that apply them through a Repository: the
+// branch and its charter parameters, terms, nominations, officers,
+// meetings, resolutions, work plans and the compliance report.
+package domain
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"google.golang.org/genproto/googleapis/type/date"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+)
+
+// Charter rule codes enforced here.
+const (
+	RuleTermLimit          = "G1"
+	RuleQualification      = "G2"
+	RuleRepresentativeRank = "G3"
+	RuleAgeLimit           = "G4"
+	RuleChairRoute         = "G5"
+	RuleDirectorNominee    = "G6"
+	RuleSecretaryAppointer = "G7"
+	RuleSecretaryEmployer  = "G8"
+	RuleAssignedTasks      = "G9"
+	RuleExchangeQuota      = "A1"
+)
+
+// TimeZone is where the branch's days begin and end: "today", the current
+// term and ages are judged in it.
+const TimeZone = "Asia/Shanghai"
+
+// Statements are at least this long once trimmed: a statement that says
+// nothing is not a statement.
+const minStatement = 20
+
+// DefaultParameters are CHARTER.md's numbers.
+func DefaultParameters() *governancev1.CharterParameters {
+	return &governancev1.CharterParameters{
+		MinExchangeActivitiesPerYear: 2,
+		MaxConsecutiveTerms:          2,
+		MinRepresentativeRank:        membershipv1.Rank_RANK_VICE_PRESIDENT,
+		ChairMaxAge:                  70,
+		DirectorMaxAge:               65,
+		Quorum:                       &governancev1.Fraction{Numerator: 2, Denominator: 3},
+		Majority:                     &governancev1.Fraction{Numerator: 1, Denominator: 2},
+		MaxDirectorNomineesPerMember: 1,
+	}
+}
+
+// WithDefaults returns p with every zero or unset parameter taken from
+// DefaultParameters.
+func WithDefaults(p *governancev1.CharterParameters) *governancev1.CharterParameters {
+	d := DefaultParameters()
+	if p == nil {
+		return d
+	}
+	out := &governancev1.CharterParameters{
+		MinExchangeActivitiesPerYear: pick(p.GetMinExchangeActivitiesPerYear(), d.GetMinExchangeActivitiesPerYear()),
+		MaxConsecutiveTerms:          pick(p.GetMaxConsecutiveTerms(), d.GetMaxConsecutiveTerms()),
+		MinRepresentativeRank:        p.GetMinRepresentativeRank(),
+		ChairMaxAge:                  pick(p.GetChairMaxAge(), d.GetChairMaxAge()),
+		DirectorMaxAge:               pick(p.GetDirectorMaxAge(), d.GetDirectorMaxAge()),
+		Quorum:                       p.GetQuorum(),
+		Majority:                     p.GetMajority(),
+		MaxDirectorNomineesPerMember: pick(p.GetMaxDirectorNomineesPerMember(), d.GetMaxDirectorNomineesPerMember()),
+	}
+	if out.MinRepresentativeRank == membershipv1.Rank_RANK_UNSPECIFIED {
+		out.MinRepresentativeRank = d.GetMinRepresentativeRank()
+	}
+	if out.GetQuorum().GetDenominator() == 0 {
+		out.Quorum = d.GetQuorum()
+	}
+	if out.GetMajority().GetDenominator() == 0 {
+		out.Majority = d.GetMajority()
+	}
+	return out
+}
+
+func pick(v, def int32) int32 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// ValidateParameters checks what CEL cannot: fractions are proper.
+func ValidateParameters(p *governancev1.CharterParameters, field string) []apierr.FieldViolation {
+	var v []apierr.FieldViolation
+	for name, f := range map[string]*governancev1.Fraction{"quorum": p.GetQuorum(), "majority": p.GetMajority()} {
+		if f.GetDenominator() == 0 && f.GetNumerator() == 0 {
+			continue
+		}
+		if f.GetDenominator() == 0 || f.GetNumerator() > f.GetDenominator() {
+			v = append(v, apierr.FieldViolation{Field: field + "." + name, Description: "must be a fraction from 0 to 1 with a positive denominator"})
+		}
+	}
+	return v
+}
+
+// --- days ---
+
+// Day is a calendar day (midnight UTC stands for it).
+type Day = time.Time
+
+// DayOf is the calendar day of d, or the zero time when d is not a valid
+// calendar date.
+func DayOf(d *date.Date) (Day, bool) {
+	if d.GetYear() < 1 || d.GetMonth() < 1 || d.GetMonth() > 12 || d.GetDay() < 1 {
+		return time.Time{}, false
+	}
+	t := time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, time.UTC)
+	if t.Day() != int(d.GetDay()) {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// DateOf is the protobuf date of a day.
+func DateOf(d Day) *date.Date {
+	return &date.Date{Year: int32(d.Year()), Month: int32(d.Month()), Day: int32(d.Day())}
+}
+
+// Today is the calendar day of now in the branch's time zone.
+func Today(now time.Time) Day {
+	loc, err := time.LoadLocation(TimeZone)
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	y, m, d := now.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// AgeOn is the age in whole years on day of someone born on birth. A 29
+// February birthday falls on 1 March in other years, so its age turns
+// then.
+func AgeOn(birth, day Day) int {
+	age := day.Year() - birth.Year()
+	if day.Month() < birth.Month() || (day.Month() == birth.Month() && day.Day() < birth.Day()) {
+		age--
+	}
+	return age
+}
+
+// FirstDayOver is the first day on which someone born on birth is older
+// than maxAge: their birthday of maxAge+1 years (1 March for a 29 February
+// birthday in a year without one).
+func FirstDayOver(birth Day, maxAge int) Day {
+	y := birth.Year() + maxAge + 1
+	d := time.Date(y, birth.Month(), birth.Day(), 0, 0, 0, 0, time.UTC)
+	if d.Month() != birth.Month() { // 29 February in a common year rolled over
+		return time.Date(y, time.March, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return d
+}
+
+// TermDays is a term's first and last day.
+func TermDays(t *governancev1.Term) (first, last Day) {
+	first, _ = DayOf(t.GetStartDate())
+	last, _ = DayOf(t.GetEndDate())
+	return first, last
+}
+
+// TermState is where a term stands on day.
+func TermState(t *governancev1.Term, day Day) governancev1.TermState {
+	first, last := TermDays(t)
+	switch {
+	case day.Before(first):
+		return governancev1.TermState_TERM_STATE_UPCOMING
+	case day.After(last):
+		return governancev1.TermState_TERM_STATE_ENDED
+	}
+	return governancev1.TermState_TERM_STATE_CURRENT
+}
+
+// Overlaps reports whether two terms share a day.
+func Overlaps(a, b *governancev1.Term) bool {
+	af, al := TermDays(a)
+	bf, bl := TermDays(b)
+	return !af.After(bl) && !bf.After(al)
+}
+
+// --- nominations (G1–G8) ---
+
+// Stage is how far a nomination has come; some rules apply only at some.
+type Stage int
+
+// Stages at which the rules are judged.
+const (
+	// Proposing: CreateNomination and CheckEligibility.
+	Proposing Stage = iota
+	// Qualifying: the chair's confirmation (G6) or the general council's
+	// decision (G5).
+	Qualifying
+	// Appointing: AppointNomination, on the day office begins.
+	Appointing
+)
+
+// Candidate is everything the nomination rules judge.
+type Candidate struct {
+	Stage    Stage
+	Position governancev1.Position
+	// Nominee as membership has them; nil when unknown.
+	Nominee *membershipv1.Person
+	// Represented is the unit member the nominee represents; nil when the
+	// nomination names none.
+	Represented            *membershipv1.Member
+	QualificationStatement string
+	ConsultationNotes      string
+	// ProposerIsGeneralSecretary: the proposer holds the
+	// general_secretary role (G5).
+	ProposerIsGeneralSecretary bool
+	// Proposer is the proposer's person name (G7).
+	Proposer string
+	// ProposerIsAdmin: admins act for the branch secretariat (G7).
+	ProposerIsAdmin bool
+	Term            *governancev1.Term
+	// StartDate is the day office would begin (G4).
+	StartDate Day
+	// History is every officer of the branch, every term (G1).
+	History []*governancev1.Officer
+	// Open are the term's PROPOSED, QUALIFIED and APPOINTED nominations,
+	// this one excluded (the one chair, G5; the one secretary-general, G7;
+	// one director nominee per unit, G6).
+	Open []*governancev1.Nomination
+	// Chair is the term's serving chair, nil when it has none (G7, G8);
+	// ChairPerson their record.
+	Chair       *governancev1.Officer
+	ChairPerson *membershipv1.Person
+	// ViceChairs are the term's serving vice-chairs (G8).
+	ViceChairs []*governancev1.Officer
+	// State is the nomination's state when it exists (G5, G6 at
+	// appointment).
+	State  governancev1.NominationState
+	Params *governancev1.CharterParameters
+}
+
+func violation(rule string, reason apiv1.ErrorReason, format string, args ...any) apierr.Violation {
+	return apierr.Violation{Rule: rule, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+func positionName(p governancev1.Position) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(p.String(), "POSITION_"), "_", "-"))
+}
+
+// CheckNomination applies G1–G8 and returns every violation, in rule-code
+// order.
+func CheckNomination(c Candidate) []apierr.Violation {
+	var out []apierr.Violation
+	add := func(v ...apierr.Violation) { out = append(out, v...) }
+	add(checkTermLimit(c)...)
+	add(checkStatements(c)...)
+	add(checkRepresentation(c)...)
+	add(checkAge(c)...)
+	add(checkChairRoute(c)...)
+	add(checkDirectorNominee(c)...)
+	add(checkSecretary(c)...)
+	return out
+}
+
+func elected(p governancev1.Position) bool {
+	return p == governancev1.Position_POSITION_CHAIR || p == governancev1.Position_POSITION_VICE_CHAIR || p == governancev1.Position_POSITION_DIRECTOR
+}
+
+// ConsecutiveTerms counts the terms immediately before term (届 N-1, N-2,
+// …) in which person held position; the first term without it ends the
+// run (a gap resets the count).
+func ConsecutiveTerms(history []*governancev1.Officer, person string, position governancev1.Position, term int32) int {
+	held := map[int32]bool{}
+	for _, o := range history {
+		if o.GetPerson() == person && o.GetPosition() == position {
+			held[TermNumberOf(o.GetName())] = true
+		}
+	}
+	n := 0
+	for k := term - 1; k >= 1 && held[k]; k-- {
+		n++
+	}
+	return n
+}
+
+// TermNumberOf is the term number in a name under branches/*/terms/{n}/...
+func TermNumberOf(name string) int32 {
+	parts := strings.Split(name, "/")
+	if len(parts) < 4 || parts[2] != "terms" {
+		return 0
+	}
+	var n int32
+	if _, err := fmt.Sscan(parts[3], &n); err != nil {
+		return 0
+	}
+	return n
+}
+
+// G1: at most max_consecutive_terms consecutive terms in the same office,
+// the chair and the vice-chairs counted separately.
+func checkTermLimit(c Candidate) []apierr.Violation {
+	if c.Position != governancev1.Position_POSITION_CHAIR && c.Position != governancev1.Position_POSITION_VICE_CHAIR {
+		return nil
+	}
+	max := int(c.Params.GetMaxConsecutiveTerms())
+	n := ConsecutiveTerms(c.History, c.Nominee.GetName(), c.Position, c.Term.GetNumber())
+	if n < max {
+		return nil
+	}
+	return []apierr.Violation{violation(RuleTermLimit, apiv1.ErrorReason_TERM_LIMIT_EXCEEDED,
+		"%s has served the %d terms before this one as %s; at most %d consecutive terms are allowed",
+		c.Nominee.GetName(), n, positionName(c.Position), max)}
+}
+
+// G2: the qualification statement of a chair, vice-chair or director.
+func checkStatements(c Candidate) []apierr.Violation {
+	if !elected(c.Position) || utf8.RuneCountInString(strings.TrimSpace(c.QualificationStatement)) >= minStatement {
+		return nil
+	}
+	return []apierr.Violation{violation(RuleQualification, apiv1.ErrorReason_QUALIFICATION_STATEMENT_MISSING,
+		"a %s nominee's qualification statement is recorded (at least %d characters)", positionName(c.Position), minStatement)}
+}
+
+// G3: a nominee representing a unit member is its current representative,
+// works for it at min_representative_rank or above (both attested), and the
+// unit is an ACTIVE member.
+func checkRepresentation(c Candidate) []apierr.Violation {
+	if !elected(c.Position) || c.Represented == nil {
+		return nil
+	}
+	m, p := c.Represented, c.Nominee
+	var out []apierr.Violation
+	if m.GetState() != membershipv1.MemberState_MEMBER_STATE_ACTIVE {
+		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_MEMBER_NOT_ACTIVE,
+			"%s is %s, not an active member", m.GetName(), strings.TrimPrefix(m.GetState().String(), "MEMBER_STATE_")))
+	}
+	switch {
+	case m.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT:
+		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_NOT_REPRESENTATIVE,
+			"%s is an individual member; a nominee represents a unit member", m.GetName()))
+	case m.GetPerson() != p.GetName():
+		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_NOT_REPRESENTATIVE,
+			"%s is not the current representative of %s", p.GetName(), m.GetName()))
+	case p.GetOrganization() != m.GetOrganization() || p.GetOrganizationAttestation() == nil:
+		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_NOT_REPRESENTATIVE,
+			"%s is not attested as working for %s", p.GetName(), m.GetOrganization()))
+	}
+	min := c.Params.GetMinRepresentativeRank()
+	if p.GetRank() < min || p.GetRankAttestation() == nil {
+		have := "no attested rank"
+		if p.GetRankAttestation() != nil {
+			have = "rank " + rankName(p.GetRank())
+		}
+		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_RANK_TOO_LOW,
+			"a unit's nominee holds %s or above in it; %s has %s", rankName(min), p.GetName(), have))
+	}
+	return out
+}
+
+func rankName(r membershipv1.Rank) string {
+	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(r.String(), "RANK_"), "_", " "))
+}
+
+// MaxAge is G4's limit for position (0: none).
+func MaxAge(params *governancev1.CharterParameters, position governancev1.Position) int {
+	switch position {
+	case governancev1.Position_POSITION_CHAIR, governancev1.Position_POSITION_VICE_CHAIR:
+		return int(params.GetChairMaxAge())
+	case governancev1.Position_POSITION_DIRECTOR:
+		return int(params.GetDirectorMaxAge())
+	}
+	return 0
+}
+
+// G4: age in whole years on the day office begins is at most the limit.
+func checkAge(c Candidate) []apierr.Violation {
+	max := MaxAge(c.Params, c.Position)
+	if max == 0 {
+		return nil
+	}
+	birth, ok := DayOf(c.Nominee.GetBirthDate())
+	if !ok || c.Nominee.GetBirthDateAttestation() == nil {
+		return []apierr.Violation{violation(RuleAgeLimit, apiv1.ErrorReason_BIRTH_DATE_NOT_ATTESTED,
+			"%s has no attested birth date, so the age limit (%d for %s) cannot be judged", c.Nominee.GetName(), max, positionName(c.Position))}
+	}
+	if age := AgeOn(birth, c.StartDate); age > max {
+		return []apierr.Violation{violation(RuleAgeLimit, apiv1.ErrorReason_AGE_LIMIT_EXCEEDED,
+			"%s is %d on %s, when office would begin; the limit for %s is %d",
+			c.Nominee.GetName(), age, c.StartDate.Format(time.DateOnly), positionName(c.Position), max)}
+	}
+	return nil
+}
+
+func isOpen(s governancev1.NominationState) bool {
+	return s == governancev1.NominationState_NOMINATION_STATE_PROPOSED || s == governancev1.NominationState_NOMINATION_STATE_QUALIFIED ||
+		s == governancev1.NominationState_NOMINATION_STATE_APPOINTED
+}
+
+func filled(open []*governancev1.Nomination, position governancev1.Position) string {
+	for _, n := range open {
+		if n.GetPosition() == position && isOpen(n.GetState()) {
+			return n.GetName()
+		}
+	}
+	return ""
+}
+
+// G5: the chair is proposed by the general association's secretary-general
+// after democratic consultation, decided by its council; one per term.
+func checkChairRoute(c Candidate) []apierr.Violation {
+	if c.Position != governancev1.Position_POSITION_CHAIR {
+		return nil
+	}
+	var out []apierr.Violation
+	if c.Stage == Proposing && !c.ProposerIsGeneralSecretary {
+		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_PROPOSER_NOT_GENERAL_SECRETARY,
+			"a chair candidate is proposed only by the general association's secretary-general (general_secretary)"))
+	}
+	if utf8.RuneCountInString(strings.TrimSpace(c.ConsultationNotes)) < minStatement {
+		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_CONSULTATION_NOTES_MISSING,
+			"a chair candidate comes with the notes of the democratic consultation (民主协商, at least %d characters)", minStatement))
+	}
+	if other := filled(c.Open, c.Position); other != "" {
+		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_OFFICE_ALREADY_FILLED,
+			"the term has one chair, and %s is already nominated or appointed", other))
+	}
+	if c.Stage == Appointing && c.State != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
+		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_QUALIFICATION_NOT_CONFIRMED,
+			"a chair is appointed only after the general association's council decides (the nomination is %s)", stateName(c.State)))
+	}
+	return out
+}
+
+func stateName(s governancev1.NominationState) string {
+	return strings.TrimPrefix(s.String(), "NOMINATION_STATE_")
+}
+
+// G6: one director nominee per unit member per term, and the branch chair
+// confirms a director's qualification before appointment.
+func checkDirectorNominee(c Candidate) []apierr.Violation {
+	if c.Position != governancev1.Position_POSITION_DIRECTOR {
+		return nil
+	}
+	var out []apierr.Violation
+	if c.Represented != nil {
+		n := 0
+		for _, o := range c.Open {
+			if o.GetPosition() == governancev1.Position_POSITION_DIRECTOR && o.GetRepresentedMember() == c.Represented.GetName() && isOpen(o.GetState()) {
+				n++
+			}
+		}
+		if max := int(c.Params.GetMaxDirectorNomineesPerMember()); n >= max {
+			out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED,
+				"%s already has %d director nominee(s) in this term; each unit member puts forward %d", c.Represented.GetName(), n, max))
+		}
+	}
+	if c.Stage == Appointing && c.State != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
+		out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_QUALIFICATION_NOT_CONFIRMED,
+			"the branch chair confirms a director's qualification before appointment (the nomination is %s)", stateName(c.State)))
+	}
+	return out
+}
+
+// G7 and G8: the chair of the term appoints the secretary-general (admins
+// may record it for them), one per term, who is an employee of the chair's
+// unit or a serving vice-chair of the same term.
+func checkSecretary(c Candidate) []apierr.Violation {
+	if c.Position != governancev1.Position_POSITION_SECRETARY_GENERAL {
+		return nil
+	}
+	var out []apierr.Violation
+	if c.Stage != Qualifying {
+		switch {
+		case c.Chair == nil:
+			out = append(out, violation(RuleSecretaryAppointer, apiv1.ErrorReason_PROPOSER_NOT_CHAIR,
+				"the term has no chair yet, and the secretary-general is appointed by the chair"))
+		case c.Stage == Proposing && c.Proposer != c.Chair.GetPerson() && !c.ProposerIsAdmin:
+			out = append(out, violation(RuleSecretaryAppointer, apiv1.ErrorReason_PROPOSER_NOT_CHAIR,
+				"the secretary-general is appointed by the chair of the term, %s", c.Chair.GetPerson()))
+		}
+	}
+	if other := filled(c.Open, c.Position); other != "" {
+		out = append(out, violation(RuleSecretaryAppointer, apiv1.ErrorReason_OFFICE_ALREADY_FILLED,
+			"the term has one secretary-general, and %s is already nominated or appointed", other))
+	}
+	employee := c.Chair != nil && c.Chair.GetOrganization() != "" && c.Nominee.GetOrganization() == c.Chair.GetOrganization() &&
+		c.Nominee.GetOrganizationAttestation() != nil
+	viceChair := false
+	for _, v := range c.ViceChairs {
+		viceChair = viceChair || v.GetPerson() == c.Nominee.GetName()
+	}
+	if !employee && !viceChair {
+		unit := "the chair's unit"
+		if c.Chair != nil && c.Chair.GetOrganization() != "" {
+			unit = c.Chair.GetOrganization()
+		}
+		out = append(out, violation(RuleSecretaryEmployer, apiv1.ErrorReason_SECRETARY_GENERAL_NOT_ELIGIBLE,
+			"the secretary-general is an attested employee of %s or a serving vice-chair of the same term; %s is neither", unit, c.Nominee.GetName()))
+	}
+	return out
+}
+
+// --- council voting ---
+
+// Tally counts a resolution's ballots: eligible are the voters snapshotted
+// at opening; attendees, for a resolution voted at a meeting, the people
+// present (nil otherwise); ballots map voters to their latest choice.
+func Tally(eligible, attendees []string, ballots map[string]governancev1.VoteChoice, quorum, majority *governancev1.Fraction) *governancev1.Tally {
+	isEligible := map[string]bool{}
+	for _, e := range eligible {
+		isEligible[e] = true
+	}
+	present := map[string]bool{}
+	for _, a := range attendees {
+		if isEligible[a] {
+			present[a] = true
+		}
+	}
+	t := &governancev1.Tally{EligibleCount: int32(len(eligible))}
+	for voter, choice := range ballots {
+		if !isEligible[voter] {
+			continue
+		}
+		present[voter] = true
+		switch choice {
+		case governancev1.VoteChoice_VOTE_CHOICE_YES:
+			t.YesCount++
+		case governancev1.VoteChoice_VOTE_CHOICE_NO:
+			t.NoCount++
+		case governancev1.VoteChoice_VOTE_CHOICE_ABSTAIN:
+			t.AbstainCount++
+		}
+	}
+	t.PresentCount = int32(len(present))
+	// ceil(eligible × q) in integers.
+	num, den := int64(quorum.GetNumerator()), int64(quorum.GetDenominator())
+	t.QuorumRequired = int32((int64(t.EligibleCount)*num + den - 1) / den)
+	t.QuorumMet = t.PresentCount >= t.QuorumRequired && t.PresentCount > 0
+	cast := int64(t.YesCount + t.NoCount + t.AbstainCount)
+	t.YesRequired = int32(cast*int64(majority.GetNumerator())/int64(majority.GetDenominator()) + 1)
+	return t
+}
+
+// Passed: the quorum is met and YES reaches the majority of votes cast.
+func Passed(t *governancev1.Tally) bool {
+	return t.GetQuorumMet() && t.GetYesCount() >= t.GetYesRequired()
+}
+
+// Council is who sits on a term's council on day: every officer serving
+// then, except a secretary-general who holds no other office (CHARTER.md,
+// "Who sits on the council"). People are listed once, sorted.
+func Council(officers []*governancev1.Officer, day Day) []string {
+	offices := map[string][]governancev1.Position{}
+	for _, o := range officers {
+		if ServingOn(o, day) {
+			offices[o.GetPerson()] = append(offices[o.GetPerson()], o.GetPosition())
+		}
+	}
+	var out []string
+	for person, positions := range offices {
+		for _, p := range positions {
+			if p != governancev1.Position_POSITION_SECRETARY_GENERAL {
+				out = append(out, person)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ServingOn reports whether officer o holds office on day: appointed, not
+// ended, and day within its dates.
+func ServingOn(o *governancev1.Officer, day Day) bool {
+	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
+		return false
+	}
+	first, ok1 := DayOf(o.GetStartDate())
+	last, ok2 := DayOf(o.GetEndDate())
+	return ok1 && ok2 && !day.Before(first) && !day.After(last)
+}
