@@ -9,3 +9,22 @@ type Page[T any] struct {
 	Items []T
 	Next  string
 }
+
+// Of pages through items already in memory and sorted by key: up to size
+// items whose key is after after. It serves the short lists a domain reads
+// whole anyway (a branch's terms, its officers), so they page like the rest.
+func Of[T any](items []T, key func(T) string, after string, size int) Page[T] {
+	var pg Page[T]
+	for _, it := range items {
+		k := key(it)
+		if after != "" && k <= after {
+			continue
+		}
+		if len(pg.Items) == size {
+			pg.Next = key(pg.Items[len(pg.Items)-1])
+			return pg
+		}
+		pg.Items = append(pg.Items, it)
+	}
+	return pg
+}

@@ -53,7 +53,7 @@ each consumer reads a producer's streams from the producer's Redis, given as
 */}}
 {{- define "chapterhouse.consumes" -}}
 membership: []
-governance: []
+governance: [membership]
 activities: [membership]
 standards: []
 {{- end }}

@@ -192,11 +192,11 @@ func TestEdgeFeatures(t *testing.T) {
 		t.Fatalf("no gzip: %v", gz.header)
 	}
 	// Not yet implemented services still verify tokens, then say 501.
-	if r := anon.do(t, "GET", "/v1/branches/ai/terms", nil); r.status != 401 {
-		t.Fatalf("governance without token = %d %s", r.status, r.raw)
+	if r := anon.do(t, "POST", "/v1/branches/ai/standards", map[string]any{}); r.status != 401 {
+		t.Fatalf("standards without token = %d %s", r.status, r.raw)
 	}
-	if r := as(adminToken()).do(t, "GET", "/v1/branches/ai/terms", nil); r.status != 501 {
-		t.Fatalf("governance = %d %s", r.status, r.raw)
+	if r := as(adminToken()).do(t, "POST", "/v1/branches/ai/standards", map[string]any{}); r.status != 501 {
+		t.Fatalf("standards = %d %s", r.status, r.raw)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	activities "github.com/tjsia/chapterhouse/services/activities/app"
 	governance "github.com/tjsia/chapterhouse/services/governance/app"
 	membership "github.com/tjsia/chapterhouse/services/membership/app"
@@ -178,17 +179,26 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	g.Go(func() error {
 		return membership.Run(gctx, membership.Config{ServiceConfig: memberCfg, Branches: opts.Branches, Now: opts.Now})
 	})
-	govCfg, err := service(governance.Name, bootstrap.Needs{})
-	if err != nil {
-		return nil, err
-	}
-	g.Go(func() error { return governance.Run(gctx, governance.Config{ServiceConfig: govCfg}) })
 	actCfg, err := service(activities.Name, activities.Needs)
 	if err != nil {
 		return nil, err
 	}
 	g.Go(func() error {
 		return activities.Run(gctx, activities.Config{ServiceConfig: actCfg, MembershipAddr: s.Addrs[membership.Name], Branches: opts.Branches, Now: opts.Now})
+	})
+	govCfg, err := service(governance.Name, governance.Needs)
+	if err != nil {
+		return nil, err
+	}
+	// Governance owns the branches: it creates the initial ones, with
+	// CHARTER.md's parameters, the way the chart has it do.
+	var initial []governance.InitialBranch
+	for _, b := range opts.Branches {
+		initial = append(initial, governance.InitialBranch{ID: b, Branch: &governancev1.Branch{DisplayName: initialDisplayName(b)}})
+	}
+	g.Go(func() error {
+		return governance.Run(gctx, governance.Config{ServiceConfig: govCfg, MembershipAddr: s.Addrs[membership.Name],
+			ActivitiesAddr: s.Addrs[activities.Name], InitialBranches: initial, Now: opts.Now, FollowInterval: time.Second})
 	})
 	stdCfg, err := service(standards.Name, bootstrap.Needs{})
 	if err != nil {
@@ -238,6 +248,15 @@ func (s *Stack) waitReady(ctx context.Context, timeout time.Duration) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// initialDisplayName names the devstack's branches: "ai" is the AI branch
+// Chapterhouse was built for.
+func initialDisplayName(id string) string {
+	if id == "ai" {
+		return "人工智能分会"
+	}
+	return "branch " + id
 }
 
 // Token mints a bearer token for subject (people/<id>) with roles.

@@ -119,3 +119,25 @@ func (c *Client) MemberFor(ctx context.Context, branch, person string) (string, 
 	}
 	return "", nil
 }
+
+// Represented returns the members of branch whose person is person: the
+// individual member they are and the unit members they represent, in any
+// state.
+func (c *Client) Represented(ctx context.Context, branch, person string) ([]string, error) {
+	ctx, cancel := c.outgoing(ctx)
+	defer cancel()
+	var names []string
+	token := ""
+	for {
+		resp, err := c.client.ListMembers(ctx, &membershipv1.ListMembersRequest{Parent: "branches/" + branch, Person: person, PageSize: 100, PageToken: token})
+		if err != nil {
+			return nil, failure(err)
+		}
+		for _, m := range resp.GetMembers() {
+			names = append(names, m.GetName())
+		}
+		if token = resp.GetNextPageToken(); token == "" {
+			return names, nil
+		}
+	}
+}

@@ -42,9 +42,11 @@ type Repository interface {
 
 	// Terms are every term of the branch, ordered by number.
 	Terms(ctx context.Context, branch string) (Versioned[*governancev1.Term], error)
-	// CreateTerm and SaveTerm hold while the terms are still at version.
+	// CreateTerm holds while the terms are still at version.
 	CreateTerm(ctx context.Context, branch string, t *governancev1.Term, version string, ev *eventsv1.Envelope) error
-	SaveTerm(ctx context.Context, branch string, t *governancev1.Term, prevEtag, version string, ev *eventsv1.Envelope) error
+	// SaveTerm holds while the terms and the officers are still at their
+	// versions (no overlap, no officer appointed meanwhile).
+	SaveTerm(ctx context.Context, branch string, t *governancev1.Term, prevEtag, termsVersion, officersVersion string, ev *eventsv1.Envelope) error
 
 	GetNomination(ctx context.Context, branch string, term int32, id string) (*governancev1.Nomination, error)
 	// Nominations are every nomination of a term.
@@ -60,13 +62,17 @@ type Repository interface {
 	// (rejected, withdrawn).
 	SaveNomination(ctx context.Context, branch string, n *governancev1.Nomination, prevEtag, release string, evs ...*eventsv1.Envelope) error
 	// Appoint writes the APPOINTED nomination and its officer, while the
-	// officers are still at version (the G1 and G8 history they judged).
-	Appoint(ctx context.Context, branch string, n *governancev1.Nomination, prevEtag string, o *governancev1.Officer, version string, evs ...*eventsv1.Envelope) error
+	// officers are still at officersVersion (the G1 and G8 history they
+	// judged) and the term at termEtag (the dates the office was judged
+	// and dated by).
+	Appoint(ctx context.Context, branch string, n *governancev1.Nomination, prevEtag string, o *governancev1.Officer, officersVersion, termEtag string, evs ...*eventsv1.Envelope) error
 
 	// Officers are every officer of the branch, every term.
 	Officers(ctx context.Context, branch string) (Versioned[*governancev1.Officer], error)
 	GetOfficer(ctx context.Context, branch string, term int32, id string) (*governancev1.Officer, error)
-	SaveOfficer(ctx context.Context, branch string, o *governancev1.Officer, prevEtag string, ev *eventsv1.Envelope) error
+	// SaveOfficer writes an officer whose office ended early; release gives
+	// back its nomination's claim, so the office can be filled again.
+	SaveOfficer(ctx context.Context, branch string, o *governancev1.Officer, prevEtag, release string, ev *eventsv1.Envelope) error
 
 	CreateMeeting(ctx context.Context, branch string, m *governancev1.Meeting) error
 	GetMeeting(ctx context.Context, branch, id string) (*governancev1.Meeting, error)
@@ -112,6 +118,9 @@ type Repository interface {
 type People interface {
 	Person(ctx context.Context, name string) (*membershipv1.Person, error)
 	Member(ctx context.Context, name string) (*membershipv1.Member, error)
+	// Represented are the members of branch whose person is person (the
+	// individual member, the units they represent).
+	Represented(ctx context.Context, branch, person string) ([]string, error)
 }
 
 // Activities answers A1 for the compliance report.

@@ -230,10 +230,8 @@ type Candidate struct {
 	// this one excluded (the one chair, G5; the one secretary-general, G7;
 	// one director nominee per unit, G6).
 	Open []*governancev1.Nomination
-	// Chair is the term's serving chair, nil when it has none (G7, G8);
-	// ChairPerson their record.
-	Chair       *governancev1.Officer
-	ChairPerson *membershipv1.Person
+	// Chair is the term's serving chair, nil when it has none (G7, G8).
+	Chair *governancev1.Officer
 	// ViceChairs are the term's serving vice-chairs (G8).
 	ViceChairs []*governancev1.Officer
 	// State is the nomination's state when it exists (G5, G6 at

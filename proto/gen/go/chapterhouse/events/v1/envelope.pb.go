@@ -74,6 +74,8 @@ type Envelope struct {
 	//	*Envelope_ResolutionFailed
 	//	*Envelope_WorkPlanCreated
 	//	*Envelope_WorkPlanUpdated
+	//	*Envelope_TermUpdated
+	//	*Envelope_ResolutionWithdrawn
 	//	*Envelope_ActivityPublished
 	//	*Envelope_ActivityUpdated
 	//	*Envelope_ActivityCancelled
@@ -448,6 +450,24 @@ func (x *Envelope) GetWorkPlanUpdated() *WorkPlanUpdated {
 	return nil
 }
 
+func (x *Envelope) GetTermUpdated() *TermUpdated {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_TermUpdated); ok {
+			return x.TermUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetResolutionWithdrawn() *ResolutionWithdrawn {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_ResolutionWithdrawn); ok {
+			return x.ResolutionWithdrawn
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetActivityPublished() *ActivityPublished {
 	if x != nil {
 		if x, ok := x.Payload.(*Envelope_ActivityPublished); ok {
@@ -753,6 +773,14 @@ type Envelope_WorkPlanUpdated struct {
 	WorkPlanUpdated *WorkPlanUpdated `protobuf:"bytes,43,opt,name=work_plan_updated,json=workPlanUpdated,proto3,oneof"`
 }
 
+type Envelope_TermUpdated struct {
+	TermUpdated *TermUpdated `protobuf:"bytes,44,opt,name=term_updated,json=termUpdated,proto3,oneof"`
+}
+
+type Envelope_ResolutionWithdrawn struct {
+	ResolutionWithdrawn *ResolutionWithdrawn `protobuf:"bytes,45,opt,name=resolution_withdrawn,json=resolutionWithdrawn,proto3,oneof"`
+}
+
 type Envelope_ActivityPublished struct {
 	// Activities, 50–69.
 	ActivityPublished *ActivityPublished `protobuf:"bytes,50,opt,name=activity_published,json=activityPublished,proto3,oneof"`
@@ -895,6 +923,10 @@ func (*Envelope_WorkPlanCreated) isEnvelope_Payload() {}
 
 func (*Envelope_WorkPlanUpdated) isEnvelope_Payload() {}
 
+func (*Envelope_TermUpdated) isEnvelope_Payload() {}
+
+func (*Envelope_ResolutionWithdrawn) isEnvelope_Payload() {}
+
 func (*Envelope_ActivityPublished) isEnvelope_Payload() {}
 
 func (*Envelope_ActivityUpdated) isEnvelope_Payload() {}
@@ -939,7 +971,7 @@ var File_chapterhouse_events_v1_envelope_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_events_v1_envelope_proto_rawDesc = "" +
 	"\n" +
-	"%chapterhouse/events/v1/envelope.proto\x12\x16chapterhouse.events.v1\x1a'chapterhouse/events/v1/activities.proto\x1a'chapterhouse/events/v1/governance.proto\x1a'chapterhouse/events/v1/membership.proto\x1a&chapterhouse/events/v1/standards.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd7%\n" +
+	"%chapterhouse/events/v1/envelope.proto\x12\x16chapterhouse.events.v1\x1a'chapterhouse/events/v1/activities.proto\x1a'chapterhouse/events/v1/governance.proto\x1a'chapterhouse/events/v1/membership.proto\x1a&chapterhouse/events/v1/standards.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83'\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12\x18\n" +
@@ -978,7 +1010,9 @@ const file_chapterhouse_events_v1_envelope_proto_rawDesc = "" +
 	"\x11resolution_passed\x18( \x01(\v2(.chapterhouse.events.v1.ResolutionPassedH\x00R\x10resolutionPassed\x12W\n" +
 	"\x11resolution_failed\x18) \x01(\v2(.chapterhouse.events.v1.ResolutionFailedH\x00R\x10resolutionFailed\x12U\n" +
 	"\x11work_plan_created\x18* \x01(\v2'.chapterhouse.events.v1.WorkPlanCreatedH\x00R\x0fworkPlanCreated\x12U\n" +
-	"\x11work_plan_updated\x18+ \x01(\v2'.chapterhouse.events.v1.WorkPlanUpdatedH\x00R\x0fworkPlanUpdated\x12Z\n" +
+	"\x11work_plan_updated\x18+ \x01(\v2'.chapterhouse.events.v1.WorkPlanUpdatedH\x00R\x0fworkPlanUpdated\x12H\n" +
+	"\fterm_updated\x18, \x01(\v2#.chapterhouse.events.v1.TermUpdatedH\x00R\vtermUpdated\x12`\n" +
+	"\x14resolution_withdrawn\x18- \x01(\v2+.chapterhouse.events.v1.ResolutionWithdrawnH\x00R\x13resolutionWithdrawn\x12Z\n" +
 	"\x12activity_published\x182 \x01(\v2).chapterhouse.events.v1.ActivityPublishedH\x00R\x11activityPublished\x12T\n" +
 	"\x10activity_updated\x183 \x01(\v2'.chapterhouse.events.v1.ActivityUpdatedH\x00R\x0factivityUpdated\x12Z\n" +
 	"\x12activity_cancelled\x184 \x01(\v2).chapterhouse.events.v1.ActivityCancelledH\x00R\x11activityCancelled\x12Z\n" +
@@ -1048,26 +1082,28 @@ var file_chapterhouse_events_v1_envelope_proto_goTypes = []any{
 	(*ResolutionFailed)(nil),         // 29: chapterhouse.events.v1.ResolutionFailed
 	(*WorkPlanCreated)(nil),          // 30: chapterhouse.events.v1.WorkPlanCreated
 	(*WorkPlanUpdated)(nil),          // 31: chapterhouse.events.v1.WorkPlanUpdated
-	(*ActivityPublished)(nil),        // 32: chapterhouse.events.v1.ActivityPublished
-	(*ActivityUpdated)(nil),          // 33: chapterhouse.events.v1.ActivityUpdated
-	(*ActivityCancelled)(nil),        // 34: chapterhouse.events.v1.ActivityCancelled
-	(*ActivityCompleted)(nil),        // 35: chapterhouse.events.v1.ActivityCompleted
-	(*RegistrationConfirmed)(nil),    // 36: chapterhouse.events.v1.RegistrationConfirmed
-	(*RegistrationWaitlisted)(nil),   // 37: chapterhouse.events.v1.RegistrationWaitlisted
-	(*RegistrationPromoted)(nil),     // 38: chapterhouse.events.v1.RegistrationPromoted
-	(*RegistrationCancelled)(nil),    // 39: chapterhouse.events.v1.RegistrationCancelled
-	(*RegistrationCheckedIn)(nil),    // 40: chapterhouse.events.v1.RegistrationCheckedIn
-	(*CertificateIssued)(nil),        // 41: chapterhouse.events.v1.CertificateIssued
-	(*CertificateRevoked)(nil),       // 42: chapterhouse.events.v1.CertificateRevoked
-	(*StandardProposed)(nil),         // 43: chapterhouse.events.v1.StandardProposed
-	(*StandardStateChanged)(nil),     // 44: chapterhouse.events.v1.StandardStateChanged
-	(*DraftAdded)(nil),               // 45: chapterhouse.events.v1.DraftAdded
-	(*CommentSubmitted)(nil),         // 46: chapterhouse.events.v1.CommentSubmitted
-	(*CommentDisposed)(nil),          // 47: chapterhouse.events.v1.CommentDisposed
-	(*StandardPublished)(nil),        // 48: chapterhouse.events.v1.StandardPublished
-	(*PromotionScheduled)(nil),       // 49: chapterhouse.events.v1.PromotionScheduled
-	(*SignatorySigned)(nil),          // 50: chapterhouse.events.v1.SignatorySigned
-	(*SignatoryWithdrawn)(nil),       // 51: chapterhouse.events.v1.SignatoryWithdrawn
+	(*TermUpdated)(nil),              // 32: chapterhouse.events.v1.TermUpdated
+	(*ResolutionWithdrawn)(nil),      // 33: chapterhouse.events.v1.ResolutionWithdrawn
+	(*ActivityPublished)(nil),        // 34: chapterhouse.events.v1.ActivityPublished
+	(*ActivityUpdated)(nil),          // 35: chapterhouse.events.v1.ActivityUpdated
+	(*ActivityCancelled)(nil),        // 36: chapterhouse.events.v1.ActivityCancelled
+	(*ActivityCompleted)(nil),        // 37: chapterhouse.events.v1.ActivityCompleted
+	(*RegistrationConfirmed)(nil),    // 38: chapterhouse.events.v1.RegistrationConfirmed
+	(*RegistrationWaitlisted)(nil),   // 39: chapterhouse.events.v1.RegistrationWaitlisted
+	(*RegistrationPromoted)(nil),     // 40: chapterhouse.events.v1.RegistrationPromoted
+	(*RegistrationCancelled)(nil),    // 41: chapterhouse.events.v1.RegistrationCancelled
+	(*RegistrationCheckedIn)(nil),    // 42: chapterhouse.events.v1.RegistrationCheckedIn
+	(*CertificateIssued)(nil),        // 43: chapterhouse.events.v1.CertificateIssued
+	(*CertificateRevoked)(nil),       // 44: chapterhouse.events.v1.CertificateRevoked
+	(*StandardProposed)(nil),         // 45: chapterhouse.events.v1.StandardProposed
+	(*StandardStateChanged)(nil),     // 46: chapterhouse.events.v1.StandardStateChanged
+	(*DraftAdded)(nil),               // 47: chapterhouse.events.v1.DraftAdded
+	(*CommentSubmitted)(nil),         // 48: chapterhouse.events.v1.CommentSubmitted
+	(*CommentDisposed)(nil),          // 49: chapterhouse.events.v1.CommentDisposed
+	(*StandardPublished)(nil),        // 50: chapterhouse.events.v1.StandardPublished
+	(*PromotionScheduled)(nil),       // 51: chapterhouse.events.v1.PromotionScheduled
+	(*SignatorySigned)(nil),          // 52: chapterhouse.events.v1.SignatorySigned
+	(*SignatoryWithdrawn)(nil),       // 53: chapterhouse.events.v1.SignatoryWithdrawn
 }
 var file_chapterhouse_events_v1_envelope_proto_depIdxs = []int32{
 	1,  // 0: chapterhouse.events.v1.Envelope.occur_time:type_name -> google.protobuf.Timestamp
@@ -1101,31 +1137,33 @@ var file_chapterhouse_events_v1_envelope_proto_depIdxs = []int32{
 	29, // 28: chapterhouse.events.v1.Envelope.resolution_failed:type_name -> chapterhouse.events.v1.ResolutionFailed
 	30, // 29: chapterhouse.events.v1.Envelope.work_plan_created:type_name -> chapterhouse.events.v1.WorkPlanCreated
 	31, // 30: chapterhouse.events.v1.Envelope.work_plan_updated:type_name -> chapterhouse.events.v1.WorkPlanUpdated
-	32, // 31: chapterhouse.events.v1.Envelope.activity_published:type_name -> chapterhouse.events.v1.ActivityPublished
-	33, // 32: chapterhouse.events.v1.Envelope.activity_updated:type_name -> chapterhouse.events.v1.ActivityUpdated
-	34, // 33: chapterhouse.events.v1.Envelope.activity_cancelled:type_name -> chapterhouse.events.v1.ActivityCancelled
-	35, // 34: chapterhouse.events.v1.Envelope.activity_completed:type_name -> chapterhouse.events.v1.ActivityCompleted
-	36, // 35: chapterhouse.events.v1.Envelope.registration_confirmed:type_name -> chapterhouse.events.v1.RegistrationConfirmed
-	37, // 36: chapterhouse.events.v1.Envelope.registration_waitlisted:type_name -> chapterhouse.events.v1.RegistrationWaitlisted
-	38, // 37: chapterhouse.events.v1.Envelope.registration_promoted:type_name -> chapterhouse.events.v1.RegistrationPromoted
-	39, // 38: chapterhouse.events.v1.Envelope.registration_cancelled:type_name -> chapterhouse.events.v1.RegistrationCancelled
-	40, // 39: chapterhouse.events.v1.Envelope.registration_checked_in:type_name -> chapterhouse.events.v1.RegistrationCheckedIn
-	41, // 40: chapterhouse.events.v1.Envelope.certificate_issued:type_name -> chapterhouse.events.v1.CertificateIssued
-	42, // 41: chapterhouse.events.v1.Envelope.certificate_revoked:type_name -> chapterhouse.events.v1.CertificateRevoked
-	43, // 42: chapterhouse.events.v1.Envelope.standard_proposed:type_name -> chapterhouse.events.v1.StandardProposed
-	44, // 43: chapterhouse.events.v1.Envelope.standard_state_changed:type_name -> chapterhouse.events.v1.StandardStateChanged
-	45, // 44: chapterhouse.events.v1.Envelope.draft_added:type_name -> chapterhouse.events.v1.DraftAdded
-	46, // 45: chapterhouse.events.v1.Envelope.comment_submitted:type_name -> chapterhouse.events.v1.CommentSubmitted
-	47, // 46: chapterhouse.events.v1.Envelope.comment_disposed:type_name -> chapterhouse.events.v1.CommentDisposed
-	48, // 47: chapterhouse.events.v1.Envelope.standard_published:type_name -> chapterhouse.events.v1.StandardPublished
-	49, // 48: chapterhouse.events.v1.Envelope.promotion_scheduled:type_name -> chapterhouse.events.v1.PromotionScheduled
-	50, // 49: chapterhouse.events.v1.Envelope.signatory_signed:type_name -> chapterhouse.events.v1.SignatorySigned
-	51, // 50: chapterhouse.events.v1.Envelope.signatory_withdrawn:type_name -> chapterhouse.events.v1.SignatoryWithdrawn
-	51, // [51:51] is the sub-list for method output_type
-	51, // [51:51] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	32, // 31: chapterhouse.events.v1.Envelope.term_updated:type_name -> chapterhouse.events.v1.TermUpdated
+	33, // 32: chapterhouse.events.v1.Envelope.resolution_withdrawn:type_name -> chapterhouse.events.v1.ResolutionWithdrawn
+	34, // 33: chapterhouse.events.v1.Envelope.activity_published:type_name -> chapterhouse.events.v1.ActivityPublished
+	35, // 34: chapterhouse.events.v1.Envelope.activity_updated:type_name -> chapterhouse.events.v1.ActivityUpdated
+	36, // 35: chapterhouse.events.v1.Envelope.activity_cancelled:type_name -> chapterhouse.events.v1.ActivityCancelled
+	37, // 36: chapterhouse.events.v1.Envelope.activity_completed:type_name -> chapterhouse.events.v1.ActivityCompleted
+	38, // 37: chapterhouse.events.v1.Envelope.registration_confirmed:type_name -> chapterhouse.events.v1.RegistrationConfirmed
+	39, // 38: chapterhouse.events.v1.Envelope.registration_waitlisted:type_name -> chapterhouse.events.v1.RegistrationWaitlisted
+	40, // 39: chapterhouse.events.v1.Envelope.registration_promoted:type_name -> chapterhouse.events.v1.RegistrationPromoted
+	41, // 40: chapterhouse.events.v1.Envelope.registration_cancelled:type_name -> chapterhouse.events.v1.RegistrationCancelled
+	42, // 41: chapterhouse.events.v1.Envelope.registration_checked_in:type_name -> chapterhouse.events.v1.RegistrationCheckedIn
+	43, // 42: chapterhouse.events.v1.Envelope.certificate_issued:type_name -> chapterhouse.events.v1.CertificateIssued
+	44, // 43: chapterhouse.events.v1.Envelope.certificate_revoked:type_name -> chapterhouse.events.v1.CertificateRevoked
+	45, // 44: chapterhouse.events.v1.Envelope.standard_proposed:type_name -> chapterhouse.events.v1.StandardProposed
+	46, // 45: chapterhouse.events.v1.Envelope.standard_state_changed:type_name -> chapterhouse.events.v1.StandardStateChanged
+	47, // 46: chapterhouse.events.v1.Envelope.draft_added:type_name -> chapterhouse.events.v1.DraftAdded
+	48, // 47: chapterhouse.events.v1.Envelope.comment_submitted:type_name -> chapterhouse.events.v1.CommentSubmitted
+	49, // 48: chapterhouse.events.v1.Envelope.comment_disposed:type_name -> chapterhouse.events.v1.CommentDisposed
+	50, // 49: chapterhouse.events.v1.Envelope.standard_published:type_name -> chapterhouse.events.v1.StandardPublished
+	51, // 50: chapterhouse.events.v1.Envelope.promotion_scheduled:type_name -> chapterhouse.events.v1.PromotionScheduled
+	52, // 51: chapterhouse.events.v1.Envelope.signatory_signed:type_name -> chapterhouse.events.v1.SignatorySigned
+	53, // 52: chapterhouse.events.v1.Envelope.signatory_withdrawn:type_name -> chapterhouse.events.v1.SignatoryWithdrawn
+	53, // [53:53] is the sub-list for method output_type
+	53, // [53:53] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_events_v1_envelope_proto_init() }
@@ -1168,6 +1206,8 @@ func file_chapterhouse_events_v1_envelope_proto_init() {
 		(*Envelope_ResolutionFailed)(nil),
 		(*Envelope_WorkPlanCreated)(nil),
 		(*Envelope_WorkPlanUpdated)(nil),
+		(*Envelope_TermUpdated)(nil),
+		(*Envelope_ResolutionWithdrawn)(nil),
 		(*Envelope_ActivityPublished)(nil),
 		(*Envelope_ActivityUpdated)(nil),
 		(*Envelope_ActivityCancelled)(nil),

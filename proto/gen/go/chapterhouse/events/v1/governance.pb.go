@@ -165,6 +165,59 @@ func (x *TermCreated) GetTerm() *v1.Term {
 	return nil
 }
 
+type TermUpdated struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Term  *v1.Term               `protobuf:"bytes,1,opt,name=term,proto3" json:"term,omitempty"`
+	// The update_mask paths that were applied.
+	ChangedFields []string `protobuf:"bytes,2,rep,name=changed_fields,json=changedFields,proto3" json:"changed_fields,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TermUpdated) Reset() {
+	*x = TermUpdated{}
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TermUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TermUpdated) ProtoMessage() {}
+
+func (x *TermUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TermUpdated.ProtoReflect.Descriptor instead.
+func (*TermUpdated) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *TermUpdated) GetTerm() *v1.Term {
+	if x != nil {
+		return x.Term
+	}
+	return nil
+}
+
+func (x *TermUpdated) GetChangedFields() []string {
+	if x != nil {
+		return x.ChangedFields
+	}
+	return nil
+}
+
 type NominationProposed struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Nomination    *v1.Nomination         `protobuf:"bytes,1,opt,name=nomination,proto3" json:"nomination,omitempty"`
@@ -174,7 +227,7 @@ type NominationProposed struct {
 
 func (x *NominationProposed) Reset() {
 	*x = NominationProposed{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[3]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -186,7 +239,7 @@ func (x *NominationProposed) String() string {
 func (*NominationProposed) ProtoMessage() {}
 
 func (x *NominationProposed) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[3]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -199,7 +252,7 @@ func (x *NominationProposed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NominationProposed.ProtoReflect.Descriptor instead.
 func (*NominationProposed) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{3}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *NominationProposed) GetNomination() *v1.Nomination {
@@ -220,7 +273,7 @@ type NominationQualified struct {
 
 func (x *NominationQualified) Reset() {
 	*x = NominationQualified{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[4]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -232,7 +285,7 @@ func (x *NominationQualified) String() string {
 func (*NominationQualified) ProtoMessage() {}
 
 func (x *NominationQualified) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[4]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -245,7 +298,7 @@ func (x *NominationQualified) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NominationQualified.ProtoReflect.Descriptor instead.
 func (*NominationQualified) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{4}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *NominationQualified) GetNomination() *v1.Nomination {
@@ -265,7 +318,7 @@ type NominationRejected struct {
 
 func (x *NominationRejected) Reset() {
 	*x = NominationRejected{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[5]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -277,7 +330,7 @@ func (x *NominationRejected) String() string {
 func (*NominationRejected) ProtoMessage() {}
 
 func (x *NominationRejected) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[5]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -290,7 +343,7 @@ func (x *NominationRejected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NominationRejected.ProtoReflect.Descriptor instead.
 func (*NominationRejected) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{5}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *NominationRejected) GetNomination() *v1.Nomination {
@@ -319,7 +372,7 @@ type NominationWithdrawn struct {
 
 func (x *NominationWithdrawn) Reset() {
 	*x = NominationWithdrawn{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[6]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -331,7 +384,7 @@ func (x *NominationWithdrawn) String() string {
 func (*NominationWithdrawn) ProtoMessage() {}
 
 func (x *NominationWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[6]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -344,7 +397,7 @@ func (x *NominationWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NominationWithdrawn.ProtoReflect.Descriptor instead.
 func (*NominationWithdrawn) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{6}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *NominationWithdrawn) GetNomination() *v1.Nomination {
@@ -372,7 +425,7 @@ type OfficerAppointed struct {
 
 func (x *OfficerAppointed) Reset() {
 	*x = OfficerAppointed{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[7]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -384,7 +437,7 @@ func (x *OfficerAppointed) String() string {
 func (*OfficerAppointed) ProtoMessage() {}
 
 func (x *OfficerAppointed) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[7]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -397,7 +450,7 @@ func (x *OfficerAppointed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfficerAppointed.ProtoReflect.Descriptor instead.
 func (*OfficerAppointed) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{7}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *OfficerAppointed) GetOfficer() *v1.Officer {
@@ -426,7 +479,7 @@ type OfficeEnded struct {
 
 func (x *OfficeEnded) Reset() {
 	*x = OfficeEnded{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[8]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -438,7 +491,7 @@ func (x *OfficeEnded) String() string {
 func (*OfficeEnded) ProtoMessage() {}
 
 func (x *OfficeEnded) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[8]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -451,7 +504,7 @@ func (x *OfficeEnded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfficeEnded.ProtoReflect.Descriptor instead.
 func (*OfficeEnded) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{8}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *OfficeEnded) GetOfficer() *v1.Officer {
@@ -477,7 +530,7 @@ type ResolutionVotingOpened struct {
 
 func (x *ResolutionVotingOpened) Reset() {
 	*x = ResolutionVotingOpened{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[9]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -489,7 +542,7 @@ func (x *ResolutionVotingOpened) String() string {
 func (*ResolutionVotingOpened) ProtoMessage() {}
 
 func (x *ResolutionVotingOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[9]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -502,7 +555,7 @@ func (x *ResolutionVotingOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolutionVotingOpened.ProtoReflect.Descriptor instead.
 func (*ResolutionVotingOpened) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{9}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ResolutionVotingOpened) GetResolution() *v1.Resolution {
@@ -521,7 +574,7 @@ type ResolutionPassed struct {
 
 func (x *ResolutionPassed) Reset() {
 	*x = ResolutionPassed{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[10]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -533,7 +586,7 @@ func (x *ResolutionPassed) String() string {
 func (*ResolutionPassed) ProtoMessage() {}
 
 func (x *ResolutionPassed) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[10]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -546,7 +599,7 @@ func (x *ResolutionPassed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolutionPassed.ProtoReflect.Descriptor instead.
 func (*ResolutionPassed) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{10}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ResolutionPassed) GetResolution() *v1.Resolution {
@@ -565,7 +618,7 @@ type ResolutionFailed struct {
 
 func (x *ResolutionFailed) Reset() {
 	*x = ResolutionFailed{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[11]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -577,7 +630,7 @@ func (x *ResolutionFailed) String() string {
 func (*ResolutionFailed) ProtoMessage() {}
 
 func (x *ResolutionFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[11]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -590,7 +643,7 @@ func (x *ResolutionFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolutionFailed.ProtoReflect.Descriptor instead.
 func (*ResolutionFailed) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{11}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ResolutionFailed) GetResolution() *v1.Resolution {
@@ -598,6 +651,58 @@ func (x *ResolutionFailed) GetResolution() *v1.Resolution {
 		return x.Resolution
 	}
 	return nil
+}
+
+type ResolutionWithdrawn struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Resolution    *v1.Resolution         `protobuf:"bytes,1,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolutionWithdrawn) Reset() {
+	*x = ResolutionWithdrawn{}
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolutionWithdrawn) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolutionWithdrawn) ProtoMessage() {}
+
+func (x *ResolutionWithdrawn) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolutionWithdrawn.ProtoReflect.Descriptor instead.
+func (*ResolutionWithdrawn) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ResolutionWithdrawn) GetResolution() *v1.Resolution {
+	if x != nil {
+		return x.Resolution
+	}
+	return nil
+}
+
+func (x *ResolutionWithdrawn) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
 }
 
 type WorkPlanCreated struct {
@@ -609,7 +714,7 @@ type WorkPlanCreated struct {
 
 func (x *WorkPlanCreated) Reset() {
 	*x = WorkPlanCreated{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[12]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -621,7 +726,7 @@ func (x *WorkPlanCreated) String() string {
 func (*WorkPlanCreated) ProtoMessage() {}
 
 func (x *WorkPlanCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[12]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -634,7 +739,7 @@ func (x *WorkPlanCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlanCreated.ProtoReflect.Descriptor instead.
 func (*WorkPlanCreated) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{12}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WorkPlanCreated) GetWorkPlan() *v1.WorkPlan {
@@ -654,7 +759,7 @@ type WorkPlanUpdated struct {
 
 func (x *WorkPlanUpdated) Reset() {
 	*x = WorkPlanUpdated{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[13]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -666,7 +771,7 @@ func (x *WorkPlanUpdated) String() string {
 func (*WorkPlanUpdated) ProtoMessage() {}
 
 func (x *WorkPlanUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[13]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -679,7 +784,7 @@ func (x *WorkPlanUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlanUpdated.ProtoReflect.Descriptor instead.
 func (*WorkPlanUpdated) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{13}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WorkPlanUpdated) GetWorkPlan() *v1.WorkPlan {
@@ -707,7 +812,10 @@ const file_chapterhouse_events_v1_governance_proto_rawDesc = "" +
 	"\x06branch\x18\x01 \x01(\v2\".chapterhouse.governance.v1.BranchR\x06branch\x12%\n" +
 	"\x0echanged_fields\x18\x02 \x03(\tR\rchangedFields\"C\n" +
 	"\vTermCreated\x124\n" +
-	"\x04term\x18\x01 \x01(\v2 .chapterhouse.governance.v1.TermR\x04term\"\\\n" +
+	"\x04term\x18\x01 \x01(\v2 .chapterhouse.governance.v1.TermR\x04term\"j\n" +
+	"\vTermUpdated\x124\n" +
+	"\x04term\x18\x01 \x01(\v2 .chapterhouse.governance.v1.TermR\x04term\x12%\n" +
+	"\x0echanged_fields\x18\x02 \x03(\tR\rchangedFields\"\\\n" +
 	"\x12NominationProposed\x12F\n" +
 	"\n" +
 	"nomination\x18\x01 \x01(\v2&.chapterhouse.governance.v1.NominationR\n" +
@@ -745,7 +853,12 @@ const file_chapterhouse_events_v1_governance_proto_rawDesc = "" +
 	"\x10ResolutionFailed\x12F\n" +
 	"\n" +
 	"resolution\x18\x01 \x01(\v2&.chapterhouse.governance.v1.ResolutionR\n" +
-	"resolution\"T\n" +
+	"resolution\"u\n" +
+	"\x13ResolutionWithdrawn\x12F\n" +
+	"\n" +
+	"resolution\x18\x01 \x01(\v2&.chapterhouse.governance.v1.ResolutionR\n" +
+	"resolution\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"T\n" +
 	"\x0fWorkPlanCreated\x12A\n" +
 	"\twork_plan\x18\x01 \x01(\v2$.chapterhouse.governance.v1.WorkPlanR\bworkPlan\"{\n" +
 	"\x0fWorkPlanUpdated\x12A\n" +
@@ -764,50 +877,54 @@ func file_chapterhouse_events_v1_governance_proto_rawDescGZIP() []byte {
 	return file_chapterhouse_events_v1_governance_proto_rawDescData
 }
 
-var file_chapterhouse_events_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_chapterhouse_events_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_chapterhouse_events_v1_governance_proto_goTypes = []any{
 	(*BranchCreated)(nil),          // 0: chapterhouse.events.v1.BranchCreated
 	(*BranchUpdated)(nil),          // 1: chapterhouse.events.v1.BranchUpdated
 	(*TermCreated)(nil),            // 2: chapterhouse.events.v1.TermCreated
-	(*NominationProposed)(nil),     // 3: chapterhouse.events.v1.NominationProposed
-	(*NominationQualified)(nil),    // 4: chapterhouse.events.v1.NominationQualified
-	(*NominationRejected)(nil),     // 5: chapterhouse.events.v1.NominationRejected
-	(*NominationWithdrawn)(nil),    // 6: chapterhouse.events.v1.NominationWithdrawn
-	(*OfficerAppointed)(nil),       // 7: chapterhouse.events.v1.OfficerAppointed
-	(*OfficeEnded)(nil),            // 8: chapterhouse.events.v1.OfficeEnded
-	(*ResolutionVotingOpened)(nil), // 9: chapterhouse.events.v1.ResolutionVotingOpened
-	(*ResolutionPassed)(nil),       // 10: chapterhouse.events.v1.ResolutionPassed
-	(*ResolutionFailed)(nil),       // 11: chapterhouse.events.v1.ResolutionFailed
-	(*WorkPlanCreated)(nil),        // 12: chapterhouse.events.v1.WorkPlanCreated
-	(*WorkPlanUpdated)(nil),        // 13: chapterhouse.events.v1.WorkPlanUpdated
-	(*v1.Branch)(nil),              // 14: chapterhouse.governance.v1.Branch
-	(*v1.Term)(nil),                // 15: chapterhouse.governance.v1.Term
-	(*v1.Nomination)(nil),          // 16: chapterhouse.governance.v1.Nomination
-	(*v1.Officer)(nil),             // 17: chapterhouse.governance.v1.Officer
-	(*v1.Resolution)(nil),          // 18: chapterhouse.governance.v1.Resolution
-	(*v1.WorkPlan)(nil),            // 19: chapterhouse.governance.v1.WorkPlan
+	(*TermUpdated)(nil),            // 3: chapterhouse.events.v1.TermUpdated
+	(*NominationProposed)(nil),     // 4: chapterhouse.events.v1.NominationProposed
+	(*NominationQualified)(nil),    // 5: chapterhouse.events.v1.NominationQualified
+	(*NominationRejected)(nil),     // 6: chapterhouse.events.v1.NominationRejected
+	(*NominationWithdrawn)(nil),    // 7: chapterhouse.events.v1.NominationWithdrawn
+	(*OfficerAppointed)(nil),       // 8: chapterhouse.events.v1.OfficerAppointed
+	(*OfficeEnded)(nil),            // 9: chapterhouse.events.v1.OfficeEnded
+	(*ResolutionVotingOpened)(nil), // 10: chapterhouse.events.v1.ResolutionVotingOpened
+	(*ResolutionPassed)(nil),       // 11: chapterhouse.events.v1.ResolutionPassed
+	(*ResolutionFailed)(nil),       // 12: chapterhouse.events.v1.ResolutionFailed
+	(*ResolutionWithdrawn)(nil),    // 13: chapterhouse.events.v1.ResolutionWithdrawn
+	(*WorkPlanCreated)(nil),        // 14: chapterhouse.events.v1.WorkPlanCreated
+	(*WorkPlanUpdated)(nil),        // 15: chapterhouse.events.v1.WorkPlanUpdated
+	(*v1.Branch)(nil),              // 16: chapterhouse.governance.v1.Branch
+	(*v1.Term)(nil),                // 17: chapterhouse.governance.v1.Term
+	(*v1.Nomination)(nil),          // 18: chapterhouse.governance.v1.Nomination
+	(*v1.Officer)(nil),             // 19: chapterhouse.governance.v1.Officer
+	(*v1.Resolution)(nil),          // 20: chapterhouse.governance.v1.Resolution
+	(*v1.WorkPlan)(nil),            // 21: chapterhouse.governance.v1.WorkPlan
 }
 var file_chapterhouse_events_v1_governance_proto_depIdxs = []int32{
-	14, // 0: chapterhouse.events.v1.BranchCreated.branch:type_name -> chapterhouse.governance.v1.Branch
-	14, // 1: chapterhouse.events.v1.BranchUpdated.branch:type_name -> chapterhouse.governance.v1.Branch
-	15, // 2: chapterhouse.events.v1.TermCreated.term:type_name -> chapterhouse.governance.v1.Term
-	16, // 3: chapterhouse.events.v1.NominationProposed.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	16, // 4: chapterhouse.events.v1.NominationQualified.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	16, // 5: chapterhouse.events.v1.NominationRejected.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	16, // 6: chapterhouse.events.v1.NominationWithdrawn.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	17, // 7: chapterhouse.events.v1.OfficerAppointed.officer:type_name -> chapterhouse.governance.v1.Officer
-	16, // 8: chapterhouse.events.v1.OfficerAppointed.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	17, // 9: chapterhouse.events.v1.OfficeEnded.officer:type_name -> chapterhouse.governance.v1.Officer
-	18, // 10: chapterhouse.events.v1.ResolutionVotingOpened.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	18, // 11: chapterhouse.events.v1.ResolutionPassed.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	18, // 12: chapterhouse.events.v1.ResolutionFailed.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	19, // 13: chapterhouse.events.v1.WorkPlanCreated.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	19, // 14: chapterhouse.events.v1.WorkPlanUpdated.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	16, // 0: chapterhouse.events.v1.BranchCreated.branch:type_name -> chapterhouse.governance.v1.Branch
+	16, // 1: chapterhouse.events.v1.BranchUpdated.branch:type_name -> chapterhouse.governance.v1.Branch
+	17, // 2: chapterhouse.events.v1.TermCreated.term:type_name -> chapterhouse.governance.v1.Term
+	17, // 3: chapterhouse.events.v1.TermUpdated.term:type_name -> chapterhouse.governance.v1.Term
+	18, // 4: chapterhouse.events.v1.NominationProposed.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	18, // 5: chapterhouse.events.v1.NominationQualified.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	18, // 6: chapterhouse.events.v1.NominationRejected.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	18, // 7: chapterhouse.events.v1.NominationWithdrawn.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	19, // 8: chapterhouse.events.v1.OfficerAppointed.officer:type_name -> chapterhouse.governance.v1.Officer
+	18, // 9: chapterhouse.events.v1.OfficerAppointed.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	19, // 10: chapterhouse.events.v1.OfficeEnded.officer:type_name -> chapterhouse.governance.v1.Officer
+	20, // 11: chapterhouse.events.v1.ResolutionVotingOpened.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	20, // 12: chapterhouse.events.v1.ResolutionPassed.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	20, // 13: chapterhouse.events.v1.ResolutionFailed.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	20, // 14: chapterhouse.events.v1.ResolutionWithdrawn.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	21, // 15: chapterhouse.events.v1.WorkPlanCreated.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	21, // 16: chapterhouse.events.v1.WorkPlanUpdated.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_events_v1_governance_proto_init() }
@@ -821,7 +938,7 @@ func file_chapterhouse_events_v1_governance_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_events_v1_governance_proto_rawDesc), len(file_chapterhouse_events_v1_governance_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

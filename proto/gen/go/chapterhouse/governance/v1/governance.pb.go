@@ -487,6 +487,8 @@ const (
 	ResolutionState_RESOLUTION_STATE_PASSED ResolutionState = 3
 	// Final: quorum not met or majority not reached.
 	ResolutionState_RESOLUTION_STATE_FAILED ResolutionState = 4
+	// Final: taken off the agenda before or during voting; no tally.
+	ResolutionState_RESOLUTION_STATE_WITHDRAWN ResolutionState = 5
 )
 
 // Enum value maps for ResolutionState.
@@ -497,6 +499,7 @@ var (
 		2: "RESOLUTION_STATE_VOTING",
 		3: "RESOLUTION_STATE_PASSED",
 		4: "RESOLUTION_STATE_FAILED",
+		5: "RESOLUTION_STATE_WITHDRAWN",
 	}
 	ResolutionState_value = map[string]int32{
 		"RESOLUTION_STATE_UNSPECIFIED": 0,
@@ -504,6 +507,7 @@ var (
 		"RESOLUTION_STATE_VOTING":      2,
 		"RESOLUTION_STATE_PASSED":      3,
 		"RESOLUTION_STATE_FAILED":      4,
+		"RESOLUTION_STATE_WITHDRAWN":   5,
 	}
 )
 
@@ -3844,12 +3848,14 @@ type Resolution struct {
 	Majority *Fraction `protobuf:"bytes,12,opt,name=majority,proto3" json:"majority,omitempty"`
 	Tally    *Tally    `protobuf:"bytes,14,opt,name=tally,proto3" json:"tally,omitempty"`
 	// Token subject who drafted it.
-	Proposer      string                 `protobuf:"bytes,15,opt,name=proposer,proto3" json:"proposer,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	OpenTime      *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=open_time,json=openTime,proto3" json:"open_time,omitempty"`
-	CloseTime     *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
+	Proposer   string                 `protobuf:"bytes,15,opt,name=proposer,proto3" json:"proposer,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	OpenTime   *timestamppb.Timestamp `protobuf:"bytes,18,opt,name=open_time,json=openTime,proto3" json:"open_time,omitempty"`
+	CloseTime  *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
+	Etag       string                 `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Why it was withdrawn (WITHDRAWN only).
+	StateReason   string `protobuf:"bytes,21,opt,name=state_reason,json=stateReason,proto3" json:"state_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4013,6 +4019,13 @@ func (x *Resolution) GetCloseTime() *timestamppb.Timestamp {
 func (x *Resolution) GetEtag() string {
 	if x != nil {
 		return x.Etag
+	}
+	return ""
+}
+
+func (x *Resolution) GetStateReason() string {
+	if x != nil {
+		return x.StateReason
 	}
 	return ""
 }
@@ -4461,6 +4474,67 @@ func (x *CloseResolutionVotingRequest) GetEtag() string {
 	return ""
 }
 
+type WithdrawResolutionRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// 1–1000 characters.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WithdrawResolutionRequest) Reset() {
+	*x = WithdrawResolutionRequest{}
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WithdrawResolutionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WithdrawResolutionRequest) ProtoMessage() {}
+
+func (x *WithdrawResolutionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WithdrawResolutionRequest.ProtoReflect.Descriptor instead.
+func (*WithdrawResolutionRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *WithdrawResolutionRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *WithdrawResolutionRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *WithdrawResolutionRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
 // One item of a work plan, tracked to completion. Items are records of
 // their own, so the people tracking different items never contend.
 type WorkItem struct {
@@ -4492,7 +4566,7 @@ type WorkItem struct {
 
 func (x *WorkItem) Reset() {
 	*x = WorkItem{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[52]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4504,7 +4578,7 @@ func (x *WorkItem) String() string {
 func (*WorkItem) ProtoMessage() {}
 
 func (x *WorkItem) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[52]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4517,7 +4591,7 @@ func (x *WorkItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkItem.ProtoReflect.Descriptor instead.
 func (*WorkItem) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{52}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *WorkItem) GetName() string {
@@ -4632,7 +4706,7 @@ type CreateWorkItemRequest struct {
 
 func (x *CreateWorkItemRequest) Reset() {
 	*x = CreateWorkItemRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[53]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4644,7 +4718,7 @@ func (x *CreateWorkItemRequest) String() string {
 func (*CreateWorkItemRequest) ProtoMessage() {}
 
 func (x *CreateWorkItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[53]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4657,7 +4731,7 @@ func (x *CreateWorkItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateWorkItemRequest.ProtoReflect.Descriptor instead.
 func (*CreateWorkItemRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{53}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *CreateWorkItemRequest) GetParent() string {
@@ -4690,7 +4764,7 @@ type GetWorkItemRequest struct {
 
 func (x *GetWorkItemRequest) Reset() {
 	*x = GetWorkItemRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[54]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4702,7 +4776,7 @@ func (x *GetWorkItemRequest) String() string {
 func (*GetWorkItemRequest) ProtoMessage() {}
 
 func (x *GetWorkItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[54]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4715,7 +4789,7 @@ func (x *GetWorkItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkItemRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkItemRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{54}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *GetWorkItemRequest) GetName() string {
@@ -4740,7 +4814,7 @@ type ListWorkItemsRequest struct {
 
 func (x *ListWorkItemsRequest) Reset() {
 	*x = ListWorkItemsRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[55]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4752,7 +4826,7 @@ func (x *ListWorkItemsRequest) String() string {
 func (*ListWorkItemsRequest) ProtoMessage() {}
 
 func (x *ListWorkItemsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[55]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4765,7 +4839,7 @@ func (x *ListWorkItemsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkItemsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkItemsRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{55}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ListWorkItemsRequest) GetParent() string {
@@ -4813,7 +4887,7 @@ type ListWorkItemsResponse struct {
 
 func (x *ListWorkItemsResponse) Reset() {
 	*x = ListWorkItemsResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[56]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4825,7 +4899,7 @@ func (x *ListWorkItemsResponse) String() string {
 func (*ListWorkItemsResponse) ProtoMessage() {}
 
 func (x *ListWorkItemsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[56]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4838,7 +4912,7 @@ func (x *ListWorkItemsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkItemsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkItemsResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{56}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ListWorkItemsResponse) GetWorkItems() []*WorkItem {
@@ -4865,7 +4939,7 @@ type UpdateWorkItemRequest struct {
 
 func (x *UpdateWorkItemRequest) Reset() {
 	*x = UpdateWorkItemRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[57]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4877,7 +4951,7 @@ func (x *UpdateWorkItemRequest) String() string {
 func (*UpdateWorkItemRequest) ProtoMessage() {}
 
 func (x *UpdateWorkItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[57]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4890,7 +4964,7 @@ func (x *UpdateWorkItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateWorkItemRequest.ProtoReflect.Descriptor instead.
 func (*UpdateWorkItemRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{57}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *UpdateWorkItemRequest) GetWorkItem() *WorkItem {
@@ -4924,7 +4998,7 @@ type WorkPlanProgress struct {
 
 func (x *WorkPlanProgress) Reset() {
 	*x = WorkPlanProgress{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[58]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4936,7 +5010,7 @@ func (x *WorkPlanProgress) String() string {
 func (*WorkPlanProgress) ProtoMessage() {}
 
 func (x *WorkPlanProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[58]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4949,7 +5023,7 @@ func (x *WorkPlanProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlanProgress.ProtoReflect.Descriptor instead.
 func (*WorkPlanProgress) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{58}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *WorkPlanProgress) GetTotalCount() int32 {
@@ -5016,7 +5090,7 @@ type WorkPlan struct {
 
 func (x *WorkPlan) Reset() {
 	*x = WorkPlan{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[59]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5028,7 +5102,7 @@ func (x *WorkPlan) String() string {
 func (*WorkPlan) ProtoMessage() {}
 
 func (x *WorkPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[59]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5041,7 +5115,7 @@ func (x *WorkPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlan.ProtoReflect.Descriptor instead.
 func (*WorkPlan) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{59}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *WorkPlan) GetName() string {
@@ -5114,7 +5188,7 @@ type CreateWorkPlanRequest struct {
 
 func (x *CreateWorkPlanRequest) Reset() {
 	*x = CreateWorkPlanRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[60]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5126,7 +5200,7 @@ func (x *CreateWorkPlanRequest) String() string {
 func (*CreateWorkPlanRequest) ProtoMessage() {}
 
 func (x *CreateWorkPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[60]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5139,7 +5213,7 @@ func (x *CreateWorkPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateWorkPlanRequest.ProtoReflect.Descriptor instead.
 func (*CreateWorkPlanRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{60}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CreateWorkPlanRequest) GetParent() string {
@@ -5172,7 +5246,7 @@ type GetWorkPlanRequest struct {
 
 func (x *GetWorkPlanRequest) Reset() {
 	*x = GetWorkPlanRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[61]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5184,7 +5258,7 @@ func (x *GetWorkPlanRequest) String() string {
 func (*GetWorkPlanRequest) ProtoMessage() {}
 
 func (x *GetWorkPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[61]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5197,7 +5271,7 @@ func (x *GetWorkPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkPlanRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{61}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *GetWorkPlanRequest) GetName() string {
@@ -5220,7 +5294,7 @@ type ListWorkPlansRequest struct {
 
 func (x *ListWorkPlansRequest) Reset() {
 	*x = ListWorkPlansRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[62]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5232,7 +5306,7 @@ func (x *ListWorkPlansRequest) String() string {
 func (*ListWorkPlansRequest) ProtoMessage() {}
 
 func (x *ListWorkPlansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[62]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5245,7 +5319,7 @@ func (x *ListWorkPlansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkPlansRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkPlansRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{62}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ListWorkPlansRequest) GetParent() string {
@@ -5286,7 +5360,7 @@ type ListWorkPlansResponse struct {
 
 func (x *ListWorkPlansResponse) Reset() {
 	*x = ListWorkPlansResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[63]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5298,7 +5372,7 @@ func (x *ListWorkPlansResponse) String() string {
 func (*ListWorkPlansResponse) ProtoMessage() {}
 
 func (x *ListWorkPlansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[63]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5311,7 +5385,7 @@ func (x *ListWorkPlansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkPlansResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkPlansResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{63}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ListWorkPlansResponse) GetWorkPlans() []*WorkPlan {
@@ -5338,7 +5412,7 @@ type UpdateWorkPlanRequest struct {
 
 func (x *UpdateWorkPlanRequest) Reset() {
 	*x = UpdateWorkPlanRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[64]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5350,7 +5424,7 @@ func (x *UpdateWorkPlanRequest) String() string {
 func (*UpdateWorkPlanRequest) ProtoMessage() {}
 
 func (x *UpdateWorkPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[64]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5363,7 +5437,7 @@ func (x *UpdateWorkPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateWorkPlanRequest.ProtoReflect.Descriptor instead.
 func (*UpdateWorkPlanRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{64}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *UpdateWorkPlanRequest) GetWorkPlan() *WorkPlan {
@@ -5391,7 +5465,7 @@ type GetComplianceReportRequest struct {
 
 func (x *GetComplianceReportRequest) Reset() {
 	*x = GetComplianceReportRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[65]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5403,7 +5477,7 @@ func (x *GetComplianceReportRequest) String() string {
 func (*GetComplianceReportRequest) ProtoMessage() {}
 
 func (x *GetComplianceReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[65]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5416,7 +5490,7 @@ func (x *GetComplianceReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetComplianceReportRequest.ProtoReflect.Descriptor instead.
 func (*GetComplianceReportRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{65}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *GetComplianceReportRequest) GetName() string {
@@ -5452,7 +5526,7 @@ type ExchangeActivityStatus struct {
 
 func (x *ExchangeActivityStatus) Reset() {
 	*x = ExchangeActivityStatus{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[66]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5464,7 +5538,7 @@ func (x *ExchangeActivityStatus) String() string {
 func (*ExchangeActivityStatus) ProtoMessage() {}
 
 func (x *ExchangeActivityStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[66]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5477,7 +5551,7 @@ func (x *ExchangeActivityStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExchangeActivityStatus.ProtoReflect.Descriptor instead.
 func (*ExchangeActivityStatus) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{66}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *ExchangeActivityStatus) GetCompletedCount() int32 {
@@ -5533,7 +5607,7 @@ type AgeLimitIssue struct {
 
 func (x *AgeLimitIssue) Reset() {
 	*x = AgeLimitIssue{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[67]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5545,7 +5619,7 @@ func (x *AgeLimitIssue) String() string {
 func (*AgeLimitIssue) ProtoMessage() {}
 
 func (x *AgeLimitIssue) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[67]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5558,7 +5632,7 @@ func (x *AgeLimitIssue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgeLimitIssue.ProtoReflect.Descriptor instead.
 func (*AgeLimitIssue) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{67}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *AgeLimitIssue) GetOfficer() string {
@@ -5618,7 +5692,7 @@ type TermLimitIssue struct {
 
 func (x *TermLimitIssue) Reset() {
 	*x = TermLimitIssue{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[68]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5630,7 +5704,7 @@ func (x *TermLimitIssue) String() string {
 func (*TermLimitIssue) ProtoMessage() {}
 
 func (x *TermLimitIssue) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[68]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5643,7 +5717,7 @@ func (x *TermLimitIssue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TermLimitIssue.ProtoReflect.Descriptor instead.
 func (*TermLimitIssue) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{68}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *TermLimitIssue) GetOfficer() string {
@@ -5694,7 +5768,7 @@ type WorkPlanStatus struct {
 
 func (x *WorkPlanStatus) Reset() {
 	*x = WorkPlanStatus{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[69]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5706,7 +5780,7 @@ func (x *WorkPlanStatus) String() string {
 func (*WorkPlanStatus) ProtoMessage() {}
 
 func (x *WorkPlanStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[69]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5719,7 +5793,7 @@ func (x *WorkPlanStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlanStatus.ProtoReflect.Descriptor instead.
 func (*WorkPlanStatus) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{69}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *WorkPlanStatus) GetWorkPlan() string {
@@ -5771,7 +5845,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[70]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5783,7 +5857,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[70]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5796,7 +5870,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{70}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *Finding) GetRule() string {
@@ -5861,7 +5935,7 @@ type ComplianceReport struct {
 
 func (x *ComplianceReport) Reset() {
 	*x = ComplianceReport{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[71]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5873,7 +5947,7 @@ func (x *ComplianceReport) String() string {
 func (*ComplianceReport) ProtoMessage() {}
 
 func (x *ComplianceReport) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[71]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5886,7 +5960,7 @@ func (x *ComplianceReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplianceReport.ProtoReflect.Descriptor instead.
 func (*ComplianceReport) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{71}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *ComplianceReport) GetBranch() string {
@@ -6273,7 +6347,8 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\tyes_count\x18\x05 \x01(\x05R\byesCount\x12\x19\n" +
 	"\bno_count\x18\x06 \x01(\x05R\anoCount\x12#\n" +
 	"\rabstain_count\x18\a \x01(\x05R\fabstainCount\x12!\n" +
-	"\fyes_required\x18\b \x01(\x05R\vyesRequired\"\xe1\t\n" +
+	"\fyes_required\x18\b \x01(\x05R\vyesRequired\"\x89\n" +
+	"\n" +
 	"\n" +
 	"Resolution\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
@@ -6303,7 +6378,8 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\topen_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\bopenTime\x12>\n" +
 	"\n" +
 	"close_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tcloseTime\x12\x12\n" +
-	"\x04etag\x18\x14 \x01(\tR\x04etag:k\xeaAh\n" +
+	"\x04etag\x18\x14 \x01(\tR\x04etag\x12&\n" +
+	"\fstate_reason\x18\x15 \x01(\tB\x03\xe0A\x03R\vstateReason:k\xeaAh\n" +
 	"!chapterhouse.tjsia.org/Resolution\x12*branches/{branch}/resolutions/{resolution}*\vresolutions2\n" +
 	"resolutionJ\x04\b\r\x10\x0eR\x05votes\"\xdb\x01\n" +
 	"\x17CreateResolutionRequest\x12=\n" +
@@ -6344,7 +6420,12 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x1cCloseResolutionVotingRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
 	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12\x17\n" +
-	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\x89\a\n" +
+	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\x98\x01\n" +
+	"\x19WithdrawResolutionRequest\x12=\n" +
+	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
+	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12#\n" +
+	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x89\a\n" +
 	"\bWorkItem\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
 	"\x05title\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12-\n" +
@@ -6534,13 +6615,14 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x1bRESOLUTION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18RESOLUTION_KIND_ORDINARY\x10\x01\x12*\n" +
 	"&RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT\x10\x02\x12&\n" +
-	"\"RESOLUTION_KIND_WORK_PLAN_ADOPTION\x10\x03*\xa6\x01\n" +
+	"\"RESOLUTION_KIND_WORK_PLAN_ADOPTION\x10\x03*\xc6\x01\n" +
 	"\x0fResolutionState\x12 \n" +
 	"\x1cRESOLUTION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16RESOLUTION_STATE_DRAFT\x10\x01\x12\x1b\n" +
 	"\x17RESOLUTION_STATE_VOTING\x10\x02\x12\x1b\n" +
 	"\x17RESOLUTION_STATE_PASSED\x10\x03\x12\x1b\n" +
-	"\x17RESOLUTION_STATE_FAILED\x10\x04*k\n" +
+	"\x17RESOLUTION_STATE_FAILED\x10\x04\x12\x1e\n" +
+	"\x1aRESOLUTION_STATE_WITHDRAWN\x10\x05*k\n" +
 	"\n" +
 	"VoteChoice\x12\x1b\n" +
 	"\x17VOTE_CHOICE_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -6560,7 +6642,7 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x0fFindingSeverity\x12 \n" +
 	"\x1cFINDING_SEVERITY_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18FINDING_SEVERITY_WARNING\x10\x01\x12\x1b\n" +
-	"\x17FINDING_SEVERITY_BREACH\x10\x022\xba9\n" +
+	"\x17FINDING_SEVERITY_BREACH\x10\x022\xe9:\n" +
 	"\x11GovernanceService\x12\x94\x01\n" +
 	"\fCreateBranch\x12/.chapterhouse.governance.v1.CreateBranchRequest\x1a\".chapterhouse.governance.v1.Branch\"/\xdaA\x10branch,branch_id\x82\xd3\xe4\x93\x02\x16:\x06branch\"\f/v1/branches\x12\x87\x01\n" +
 	"\tGetBranch\x12,.chapterhouse.governance.v1.GetBranchRequest\x1a\".chapterhouse.governance.v1.Branch\"(\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=branches/*}\x12\x8b\x01\n" +
@@ -6602,7 +6684,8 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x12CastResolutionVote\x125.chapterhouse.governance.v1.CastResolutionVoteRequest\x1a .chapterhouse.governance.v1.Vote\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=branches/*/resolutions/*}:vote\x12\x93\x01\n" +
 	"\aGetVote\x12*.chapterhouse.governance.v1.GetVoteRequest\x1a .chapterhouse.governance.v1.Vote\":\xdaA\x04name\x82\xd3\xe4\x93\x02-\x12+/v1/{name=branches/*/resolutions/*/votes/*}\x12\xa6\x01\n" +
 	"\tListVotes\x12,.chapterhouse.governance.v1.ListVotesRequest\x1a-.chapterhouse.governance.v1.ListVotesResponse\"<\xdaA\x06parent\x82\xd3\xe4\x93\x02-\x12+/v1/{parent=branches/*/resolutions/*}/votes\x12\xb5\x01\n" +
-	"\x15CloseResolutionVoting\x128.chapterhouse.governance.v1.CloseResolutionVotingRequest\x1a&.chapterhouse.governance.v1.Resolution\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/{name=branches/*/resolutions/*}:closeVoting\x12\xb2\x01\n" +
+	"\x15CloseResolutionVoting\x128.chapterhouse.governance.v1.CloseResolutionVotingRequest\x1a&.chapterhouse.governance.v1.Resolution\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/{name=branches/*/resolutions/*}:closeVoting\x12\xac\x01\n" +
+	"\x12WithdrawResolution\x125.chapterhouse.governance.v1.WithdrawResolutionRequest\x1a&.chapterhouse.governance.v1.Resolution\"7\x82\xd3\xe4\x93\x021:\x01*\",/v1/{name=branches/*/resolutions/*}:withdraw\x12\xb2\x01\n" +
 	"\x0eCreateWorkPlan\x121.chapterhouse.governance.v1.CreateWorkPlanRequest\x1a$.chapterhouse.governance.v1.WorkPlan\"G\xdaA\x10parent,work_plan\x82\xd3\xe4\x93\x02.:\twork_plan\"!/v1/{parent=branches/*}/workPlans\x12\x95\x01\n" +
 	"\vGetWorkPlan\x12..chapterhouse.governance.v1.GetWorkPlanRequest\x1a$.chapterhouse.governance.v1.WorkPlan\"0\xdaA\x04name\x82\xd3\xe4\x93\x02#\x12!/v1/{name=branches/*/workPlans/*}\x12\xa8\x01\n" +
 	"\rListWorkPlans\x120.chapterhouse.governance.v1.ListWorkPlansRequest\x1a1.chapterhouse.governance.v1.ListWorkPlansResponse\"2\xdaA\x06parent\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=branches/*}/workPlans\x12\xc1\x01\n" +
@@ -6626,7 +6709,7 @@ func file_chapterhouse_governance_v1_governance_proto_rawDescGZIP() []byte {
 }
 
 var file_chapterhouse_governance_v1_governance_proto_enumTypes = make([]protoimpl.EnumInfo, 13)
-var file_chapterhouse_governance_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
+var file_chapterhouse_governance_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
 var file_chapterhouse_governance_v1_governance_proto_goTypes = []any{
 	(TermState)(0),                                // 0: chapterhouse.governance.v1.TermState
 	(Position)(0),                                 // 1: chapterhouse.governance.v1.Position
@@ -6693,143 +6776,144 @@ var file_chapterhouse_governance_v1_governance_proto_goTypes = []any{
 	(*OpenResolutionVotingRequest)(nil),           // 62: chapterhouse.governance.v1.OpenResolutionVotingRequest
 	(*CastResolutionVoteRequest)(nil),             // 63: chapterhouse.governance.v1.CastResolutionVoteRequest
 	(*CloseResolutionVotingRequest)(nil),          // 64: chapterhouse.governance.v1.CloseResolutionVotingRequest
-	(*WorkItem)(nil),                              // 65: chapterhouse.governance.v1.WorkItem
-	(*CreateWorkItemRequest)(nil),                 // 66: chapterhouse.governance.v1.CreateWorkItemRequest
-	(*GetWorkItemRequest)(nil),                    // 67: chapterhouse.governance.v1.GetWorkItemRequest
-	(*ListWorkItemsRequest)(nil),                  // 68: chapterhouse.governance.v1.ListWorkItemsRequest
-	(*ListWorkItemsResponse)(nil),                 // 69: chapterhouse.governance.v1.ListWorkItemsResponse
-	(*UpdateWorkItemRequest)(nil),                 // 70: chapterhouse.governance.v1.UpdateWorkItemRequest
-	(*WorkPlanProgress)(nil),                      // 71: chapterhouse.governance.v1.WorkPlanProgress
-	(*WorkPlan)(nil),                              // 72: chapterhouse.governance.v1.WorkPlan
-	(*CreateWorkPlanRequest)(nil),                 // 73: chapterhouse.governance.v1.CreateWorkPlanRequest
-	(*GetWorkPlanRequest)(nil),                    // 74: chapterhouse.governance.v1.GetWorkPlanRequest
-	(*ListWorkPlansRequest)(nil),                  // 75: chapterhouse.governance.v1.ListWorkPlansRequest
-	(*ListWorkPlansResponse)(nil),                 // 76: chapterhouse.governance.v1.ListWorkPlansResponse
-	(*UpdateWorkPlanRequest)(nil),                 // 77: chapterhouse.governance.v1.UpdateWorkPlanRequest
-	(*GetComplianceReportRequest)(nil),            // 78: chapterhouse.governance.v1.GetComplianceReportRequest
-	(*ExchangeActivityStatus)(nil),                // 79: chapterhouse.governance.v1.ExchangeActivityStatus
-	(*AgeLimitIssue)(nil),                         // 80: chapterhouse.governance.v1.AgeLimitIssue
-	(*TermLimitIssue)(nil),                        // 81: chapterhouse.governance.v1.TermLimitIssue
-	(*WorkPlanStatus)(nil),                        // 82: chapterhouse.governance.v1.WorkPlanStatus
-	(*Finding)(nil),                               // 83: chapterhouse.governance.v1.Finding
-	(*ComplianceReport)(nil),                      // 84: chapterhouse.governance.v1.ComplianceReport
-	(v1.Rank)(0),                                  // 85: chapterhouse.membership.v1.Rank
-	(*timestamppb.Timestamp)(nil),                 // 86: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),                 // 87: google.protobuf.FieldMask
-	(*date.Date)(nil),                             // 88: google.type.Date
-	(v11.ErrorReason)(0),                          // 89: chapterhouse.api.v1.ErrorReason
+	(*WithdrawResolutionRequest)(nil),             // 65: chapterhouse.governance.v1.WithdrawResolutionRequest
+	(*WorkItem)(nil),                              // 66: chapterhouse.governance.v1.WorkItem
+	(*CreateWorkItemRequest)(nil),                 // 67: chapterhouse.governance.v1.CreateWorkItemRequest
+	(*GetWorkItemRequest)(nil),                    // 68: chapterhouse.governance.v1.GetWorkItemRequest
+	(*ListWorkItemsRequest)(nil),                  // 69: chapterhouse.governance.v1.ListWorkItemsRequest
+	(*ListWorkItemsResponse)(nil),                 // 70: chapterhouse.governance.v1.ListWorkItemsResponse
+	(*UpdateWorkItemRequest)(nil),                 // 71: chapterhouse.governance.v1.UpdateWorkItemRequest
+	(*WorkPlanProgress)(nil),                      // 72: chapterhouse.governance.v1.WorkPlanProgress
+	(*WorkPlan)(nil),                              // 73: chapterhouse.governance.v1.WorkPlan
+	(*CreateWorkPlanRequest)(nil),                 // 74: chapterhouse.governance.v1.CreateWorkPlanRequest
+	(*GetWorkPlanRequest)(nil),                    // 75: chapterhouse.governance.v1.GetWorkPlanRequest
+	(*ListWorkPlansRequest)(nil),                  // 76: chapterhouse.governance.v1.ListWorkPlansRequest
+	(*ListWorkPlansResponse)(nil),                 // 77: chapterhouse.governance.v1.ListWorkPlansResponse
+	(*UpdateWorkPlanRequest)(nil),                 // 78: chapterhouse.governance.v1.UpdateWorkPlanRequest
+	(*GetComplianceReportRequest)(nil),            // 79: chapterhouse.governance.v1.GetComplianceReportRequest
+	(*ExchangeActivityStatus)(nil),                // 80: chapterhouse.governance.v1.ExchangeActivityStatus
+	(*AgeLimitIssue)(nil),                         // 81: chapterhouse.governance.v1.AgeLimitIssue
+	(*TermLimitIssue)(nil),                        // 82: chapterhouse.governance.v1.TermLimitIssue
+	(*WorkPlanStatus)(nil),                        // 83: chapterhouse.governance.v1.WorkPlanStatus
+	(*Finding)(nil),                               // 84: chapterhouse.governance.v1.Finding
+	(*ComplianceReport)(nil),                      // 85: chapterhouse.governance.v1.ComplianceReport
+	(v1.Rank)(0),                                  // 86: chapterhouse.membership.v1.Rank
+	(*timestamppb.Timestamp)(nil),                 // 87: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),                 // 88: google.protobuf.FieldMask
+	(*date.Date)(nil),                             // 89: google.type.Date
+	(v11.ErrorReason)(0),                          // 90: chapterhouse.api.v1.ErrorReason
 }
 var file_chapterhouse_governance_v1_governance_proto_depIdxs = []int32{
-	85,  // 0: chapterhouse.governance.v1.CharterParameters.min_representative_rank:type_name -> chapterhouse.membership.v1.Rank
+	86,  // 0: chapterhouse.governance.v1.CharterParameters.min_representative_rank:type_name -> chapterhouse.membership.v1.Rank
 	13,  // 1: chapterhouse.governance.v1.CharterParameters.quorum:type_name -> chapterhouse.governance.v1.Fraction
 	13,  // 2: chapterhouse.governance.v1.CharterParameters.majority:type_name -> chapterhouse.governance.v1.Fraction
 	14,  // 3: chapterhouse.governance.v1.Branch.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
-	86,  // 4: chapterhouse.governance.v1.Branch.create_time:type_name -> google.protobuf.Timestamp
-	86,  // 5: chapterhouse.governance.v1.Branch.update_time:type_name -> google.protobuf.Timestamp
+	87,  // 4: chapterhouse.governance.v1.Branch.create_time:type_name -> google.protobuf.Timestamp
+	87,  // 5: chapterhouse.governance.v1.Branch.update_time:type_name -> google.protobuf.Timestamp
 	15,  // 6: chapterhouse.governance.v1.CreateBranchRequest.branch:type_name -> chapterhouse.governance.v1.Branch
 	15,  // 7: chapterhouse.governance.v1.ListBranchesResponse.branches:type_name -> chapterhouse.governance.v1.Branch
 	15,  // 8: chapterhouse.governance.v1.UpdateBranchRequest.branch:type_name -> chapterhouse.governance.v1.Branch
-	87,  // 9: chapterhouse.governance.v1.UpdateBranchRequest.update_mask:type_name -> google.protobuf.FieldMask
-	88,  // 10: chapterhouse.governance.v1.Term.start_date:type_name -> google.type.Date
-	88,  // 11: chapterhouse.governance.v1.Term.end_date:type_name -> google.type.Date
+	88,  // 9: chapterhouse.governance.v1.UpdateBranchRequest.update_mask:type_name -> google.protobuf.FieldMask
+	89,  // 10: chapterhouse.governance.v1.Term.start_date:type_name -> google.type.Date
+	89,  // 11: chapterhouse.governance.v1.Term.end_date:type_name -> google.type.Date
 	0,   // 12: chapterhouse.governance.v1.Term.state:type_name -> chapterhouse.governance.v1.TermState
-	86,  // 13: chapterhouse.governance.v1.Term.create_time:type_name -> google.protobuf.Timestamp
-	86,  // 14: chapterhouse.governance.v1.Term.update_time:type_name -> google.protobuf.Timestamp
+	87,  // 13: chapterhouse.governance.v1.Term.create_time:type_name -> google.protobuf.Timestamp
+	87,  // 14: chapterhouse.governance.v1.Term.update_time:type_name -> google.protobuf.Timestamp
 	21,  // 15: chapterhouse.governance.v1.CreateTermRequest.term:type_name -> chapterhouse.governance.v1.Term
 	21,  // 16: chapterhouse.governance.v1.ListTermsResponse.terms:type_name -> chapterhouse.governance.v1.Term
 	21,  // 17: chapterhouse.governance.v1.UpdateTermRequest.term:type_name -> chapterhouse.governance.v1.Term
-	87,  // 18: chapterhouse.governance.v1.UpdateTermRequest.update_mask:type_name -> google.protobuf.FieldMask
+	88,  // 18: chapterhouse.governance.v1.UpdateTermRequest.update_mask:type_name -> google.protobuf.FieldMask
 	1,   // 19: chapterhouse.governance.v1.Nomination.position:type_name -> chapterhouse.governance.v1.Position
 	2,   // 20: chapterhouse.governance.v1.Nomination.state:type_name -> chapterhouse.governance.v1.NominationState
-	86,  // 21: chapterhouse.governance.v1.Nomination.create_time:type_name -> google.protobuf.Timestamp
-	86,  // 22: chapterhouse.governance.v1.Nomination.update_time:type_name -> google.protobuf.Timestamp
-	86,  // 23: chapterhouse.governance.v1.Nomination.decide_time:type_name -> google.protobuf.Timestamp
-	86,  // 24: chapterhouse.governance.v1.Nomination.appoint_time:type_name -> google.protobuf.Timestamp
-	89,  // 25: chapterhouse.governance.v1.Violation.reason:type_name -> chapterhouse.api.v1.ErrorReason
+	87,  // 21: chapterhouse.governance.v1.Nomination.create_time:type_name -> google.protobuf.Timestamp
+	87,  // 22: chapterhouse.governance.v1.Nomination.update_time:type_name -> google.protobuf.Timestamp
+	87,  // 23: chapterhouse.governance.v1.Nomination.decide_time:type_name -> google.protobuf.Timestamp
+	87,  // 24: chapterhouse.governance.v1.Nomination.appoint_time:type_name -> google.protobuf.Timestamp
+	90,  // 25: chapterhouse.governance.v1.Violation.reason:type_name -> chapterhouse.api.v1.ErrorReason
 	27,  // 26: chapterhouse.governance.v1.CheckEligibilityRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	88,  // 27: chapterhouse.governance.v1.CheckEligibilityRequest.start_date:type_name -> google.type.Date
+	89,  // 27: chapterhouse.governance.v1.CheckEligibilityRequest.start_date:type_name -> google.type.Date
 	28,  // 28: chapterhouse.governance.v1.CheckEligibilityResponse.violations:type_name -> chapterhouse.governance.v1.Violation
-	88,  // 29: chapterhouse.governance.v1.CheckEligibilityResponse.start_date:type_name -> google.type.Date
+	89,  // 29: chapterhouse.governance.v1.CheckEligibilityResponse.start_date:type_name -> google.type.Date
 	27,  // 30: chapterhouse.governance.v1.CreateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
 	1,   // 31: chapterhouse.governance.v1.ListNominationsRequest.position:type_name -> chapterhouse.governance.v1.Position
 	2,   // 32: chapterhouse.governance.v1.ListNominationsRequest.state:type_name -> chapterhouse.governance.v1.NominationState
 	27,  // 33: chapterhouse.governance.v1.ListNominationsResponse.nominations:type_name -> chapterhouse.governance.v1.Nomination
 	27,  // 34: chapterhouse.governance.v1.UpdateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	87,  // 35: chapterhouse.governance.v1.UpdateNominationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	88,  // 35: chapterhouse.governance.v1.UpdateNominationRequest.update_mask:type_name -> google.protobuf.FieldMask
 	3,   // 36: chapterhouse.governance.v1.ConfirmNominationQualificationRequest.decision:type_name -> chapterhouse.governance.v1.Decision
 	3,   // 37: chapterhouse.governance.v1.DecideNominationRequest.decision:type_name -> chapterhouse.governance.v1.Decision
-	88,  // 38: chapterhouse.governance.v1.AppointNominationRequest.start_date:type_name -> google.type.Date
+	89,  // 38: chapterhouse.governance.v1.AppointNominationRequest.start_date:type_name -> google.type.Date
 	1,   // 39: chapterhouse.governance.v1.Officer.position:type_name -> chapterhouse.governance.v1.Position
-	88,  // 40: chapterhouse.governance.v1.Officer.start_date:type_name -> google.type.Date
-	88,  // 41: chapterhouse.governance.v1.Officer.end_date:type_name -> google.type.Date
+	89,  // 40: chapterhouse.governance.v1.Officer.start_date:type_name -> google.type.Date
+	89,  // 41: chapterhouse.governance.v1.Officer.end_date:type_name -> google.type.Date
 	4,   // 42: chapterhouse.governance.v1.Officer.state:type_name -> chapterhouse.governance.v1.OfficerState
-	86,  // 43: chapterhouse.governance.v1.Officer.appoint_time:type_name -> google.protobuf.Timestamp
-	86,  // 44: chapterhouse.governance.v1.Officer.end_time:type_name -> google.protobuf.Timestamp
+	87,  // 43: chapterhouse.governance.v1.Officer.appoint_time:type_name -> google.protobuf.Timestamp
+	87,  // 44: chapterhouse.governance.v1.Officer.end_time:type_name -> google.protobuf.Timestamp
 	1,   // 45: chapterhouse.governance.v1.ListOfficersRequest.position:type_name -> chapterhouse.governance.v1.Position
 	4,   // 46: chapterhouse.governance.v1.ListOfficersRequest.state:type_name -> chapterhouse.governance.v1.OfficerState
 	40,  // 47: chapterhouse.governance.v1.ListOfficersResponse.officers:type_name -> chapterhouse.governance.v1.Officer
-	88,  // 48: chapterhouse.governance.v1.EndOfficeRequest.end_date:type_name -> google.type.Date
+	89,  // 48: chapterhouse.governance.v1.EndOfficeRequest.end_date:type_name -> google.type.Date
 	5,   // 49: chapterhouse.governance.v1.Meeting.kind:type_name -> chapterhouse.governance.v1.MeetingKind
-	86,  // 50: chapterhouse.governance.v1.Meeting.start_time:type_name -> google.protobuf.Timestamp
-	86,  // 51: chapterhouse.governance.v1.Meeting.end_time:type_name -> google.protobuf.Timestamp
+	87,  // 50: chapterhouse.governance.v1.Meeting.start_time:type_name -> google.protobuf.Timestamp
+	87,  // 51: chapterhouse.governance.v1.Meeting.end_time:type_name -> google.protobuf.Timestamp
 	6,   // 52: chapterhouse.governance.v1.Meeting.state:type_name -> chapterhouse.governance.v1.MeetingState
-	86,  // 53: chapterhouse.governance.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	86,  // 54: chapterhouse.governance.v1.Meeting.update_time:type_name -> google.protobuf.Timestamp
+	87,  // 53: chapterhouse.governance.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	87,  // 54: chapterhouse.governance.v1.Meeting.update_time:type_name -> google.protobuf.Timestamp
 	45,  // 55: chapterhouse.governance.v1.CreateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
 	5,   // 56: chapterhouse.governance.v1.ListMeetingsRequest.kind:type_name -> chapterhouse.governance.v1.MeetingKind
 	6,   // 57: chapterhouse.governance.v1.ListMeetingsRequest.state:type_name -> chapterhouse.governance.v1.MeetingState
 	45,  // 58: chapterhouse.governance.v1.ListMeetingsResponse.meetings:type_name -> chapterhouse.governance.v1.Meeting
 	45,  // 59: chapterhouse.governance.v1.UpdateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
-	87,  // 60: chapterhouse.governance.v1.UpdateMeetingRequest.update_mask:type_name -> google.protobuf.FieldMask
+	88,  // 60: chapterhouse.governance.v1.UpdateMeetingRequest.update_mask:type_name -> google.protobuf.FieldMask
 	9,   // 61: chapterhouse.governance.v1.Vote.choice:type_name -> chapterhouse.governance.v1.VoteChoice
-	86,  // 62: chapterhouse.governance.v1.Vote.vote_time:type_name -> google.protobuf.Timestamp
+	87,  // 62: chapterhouse.governance.v1.Vote.vote_time:type_name -> google.protobuf.Timestamp
 	51,  // 63: chapterhouse.governance.v1.ListVotesResponse.votes:type_name -> chapterhouse.governance.v1.Vote
 	7,   // 64: chapterhouse.governance.v1.Resolution.kind:type_name -> chapterhouse.governance.v1.ResolutionKind
 	8,   // 65: chapterhouse.governance.v1.Resolution.state:type_name -> chapterhouse.governance.v1.ResolutionState
 	13,  // 66: chapterhouse.governance.v1.Resolution.quorum:type_name -> chapterhouse.governance.v1.Fraction
 	13,  // 67: chapterhouse.governance.v1.Resolution.majority:type_name -> chapterhouse.governance.v1.Fraction
 	55,  // 68: chapterhouse.governance.v1.Resolution.tally:type_name -> chapterhouse.governance.v1.Tally
-	86,  // 69: chapterhouse.governance.v1.Resolution.create_time:type_name -> google.protobuf.Timestamp
-	86,  // 70: chapterhouse.governance.v1.Resolution.update_time:type_name -> google.protobuf.Timestamp
-	86,  // 71: chapterhouse.governance.v1.Resolution.open_time:type_name -> google.protobuf.Timestamp
-	86,  // 72: chapterhouse.governance.v1.Resolution.close_time:type_name -> google.protobuf.Timestamp
+	87,  // 69: chapterhouse.governance.v1.Resolution.create_time:type_name -> google.protobuf.Timestamp
+	87,  // 70: chapterhouse.governance.v1.Resolution.update_time:type_name -> google.protobuf.Timestamp
+	87,  // 71: chapterhouse.governance.v1.Resolution.open_time:type_name -> google.protobuf.Timestamp
+	87,  // 72: chapterhouse.governance.v1.Resolution.close_time:type_name -> google.protobuf.Timestamp
 	56,  // 73: chapterhouse.governance.v1.CreateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
 	8,   // 74: chapterhouse.governance.v1.ListResolutionsRequest.state:type_name -> chapterhouse.governance.v1.ResolutionState
 	56,  // 75: chapterhouse.governance.v1.ListResolutionsResponse.resolutions:type_name -> chapterhouse.governance.v1.Resolution
 	56,  // 76: chapterhouse.governance.v1.UpdateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	87,  // 77: chapterhouse.governance.v1.UpdateResolutionRequest.update_mask:type_name -> google.protobuf.FieldMask
+	88,  // 77: chapterhouse.governance.v1.UpdateResolutionRequest.update_mask:type_name -> google.protobuf.FieldMask
 	9,   // 78: chapterhouse.governance.v1.CastResolutionVoteRequest.choice:type_name -> chapterhouse.governance.v1.VoteChoice
 	10,  // 79: chapterhouse.governance.v1.WorkItem.source:type_name -> chapterhouse.governance.v1.WorkItemSource
-	88,  // 80: chapterhouse.governance.v1.WorkItem.due_date:type_name -> google.type.Date
+	89,  // 80: chapterhouse.governance.v1.WorkItem.due_date:type_name -> google.type.Date
 	11,  // 81: chapterhouse.governance.v1.WorkItem.state:type_name -> chapterhouse.governance.v1.WorkItemState
-	86,  // 82: chapterhouse.governance.v1.WorkItem.complete_time:type_name -> google.protobuf.Timestamp
-	86,  // 83: chapterhouse.governance.v1.WorkItem.create_time:type_name -> google.protobuf.Timestamp
-	86,  // 84: chapterhouse.governance.v1.WorkItem.update_time:type_name -> google.protobuf.Timestamp
-	65,  // 85: chapterhouse.governance.v1.CreateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
+	87,  // 82: chapterhouse.governance.v1.WorkItem.complete_time:type_name -> google.protobuf.Timestamp
+	87,  // 83: chapterhouse.governance.v1.WorkItem.create_time:type_name -> google.protobuf.Timestamp
+	87,  // 84: chapterhouse.governance.v1.WorkItem.update_time:type_name -> google.protobuf.Timestamp
+	66,  // 85: chapterhouse.governance.v1.CreateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
 	10,  // 86: chapterhouse.governance.v1.ListWorkItemsRequest.source:type_name -> chapterhouse.governance.v1.WorkItemSource
 	11,  // 87: chapterhouse.governance.v1.ListWorkItemsRequest.state:type_name -> chapterhouse.governance.v1.WorkItemState
-	65,  // 88: chapterhouse.governance.v1.ListWorkItemsResponse.work_items:type_name -> chapterhouse.governance.v1.WorkItem
-	65,  // 89: chapterhouse.governance.v1.UpdateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
-	87,  // 90: chapterhouse.governance.v1.UpdateWorkItemRequest.update_mask:type_name -> google.protobuf.FieldMask
-	71,  // 91: chapterhouse.governance.v1.WorkPlan.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
-	86,  // 92: chapterhouse.governance.v1.WorkPlan.create_time:type_name -> google.protobuf.Timestamp
-	86,  // 93: chapterhouse.governance.v1.WorkPlan.update_time:type_name -> google.protobuf.Timestamp
-	72,  // 94: chapterhouse.governance.v1.CreateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	72,  // 95: chapterhouse.governance.v1.ListWorkPlansResponse.work_plans:type_name -> chapterhouse.governance.v1.WorkPlan
-	72,  // 96: chapterhouse.governance.v1.UpdateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	87,  // 97: chapterhouse.governance.v1.UpdateWorkPlanRequest.update_mask:type_name -> google.protobuf.FieldMask
+	66,  // 88: chapterhouse.governance.v1.ListWorkItemsResponse.work_items:type_name -> chapterhouse.governance.v1.WorkItem
+	66,  // 89: chapterhouse.governance.v1.UpdateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
+	88,  // 90: chapterhouse.governance.v1.UpdateWorkItemRequest.update_mask:type_name -> google.protobuf.FieldMask
+	72,  // 91: chapterhouse.governance.v1.WorkPlan.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
+	87,  // 92: chapterhouse.governance.v1.WorkPlan.create_time:type_name -> google.protobuf.Timestamp
+	87,  // 93: chapterhouse.governance.v1.WorkPlan.update_time:type_name -> google.protobuf.Timestamp
+	73,  // 94: chapterhouse.governance.v1.CreateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	73,  // 95: chapterhouse.governance.v1.ListWorkPlansResponse.work_plans:type_name -> chapterhouse.governance.v1.WorkPlan
+	73,  // 96: chapterhouse.governance.v1.UpdateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	88,  // 97: chapterhouse.governance.v1.UpdateWorkPlanRequest.update_mask:type_name -> google.protobuf.FieldMask
 	1,   // 98: chapterhouse.governance.v1.AgeLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
-	88,  // 99: chapterhouse.governance.v1.AgeLimitIssue.exceed_date:type_name -> google.type.Date
+	89,  // 99: chapterhouse.governance.v1.AgeLimitIssue.exceed_date:type_name -> google.type.Date
 	1,   // 100: chapterhouse.governance.v1.TermLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
-	71,  // 101: chapterhouse.governance.v1.WorkPlanStatus.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
+	72,  // 101: chapterhouse.governance.v1.WorkPlanStatus.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
 	12,  // 102: chapterhouse.governance.v1.Finding.severity:type_name -> chapterhouse.governance.v1.FindingSeverity
 	14,  // 103: chapterhouse.governance.v1.ComplianceReport.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
-	79,  // 104: chapterhouse.governance.v1.ComplianceReport.exchange_activities:type_name -> chapterhouse.governance.v1.ExchangeActivityStatus
-	80,  // 105: chapterhouse.governance.v1.ComplianceReport.age_limit_issues:type_name -> chapterhouse.governance.v1.AgeLimitIssue
-	81,  // 106: chapterhouse.governance.v1.ComplianceReport.term_limit_issues:type_name -> chapterhouse.governance.v1.TermLimitIssue
-	82,  // 107: chapterhouse.governance.v1.ComplianceReport.work_plans:type_name -> chapterhouse.governance.v1.WorkPlanStatus
-	83,  // 108: chapterhouse.governance.v1.ComplianceReport.findings:type_name -> chapterhouse.governance.v1.Finding
-	86,  // 109: chapterhouse.governance.v1.ComplianceReport.generate_time:type_name -> google.protobuf.Timestamp
+	80,  // 104: chapterhouse.governance.v1.ComplianceReport.exchange_activities:type_name -> chapterhouse.governance.v1.ExchangeActivityStatus
+	81,  // 105: chapterhouse.governance.v1.ComplianceReport.age_limit_issues:type_name -> chapterhouse.governance.v1.AgeLimitIssue
+	82,  // 106: chapterhouse.governance.v1.ComplianceReport.term_limit_issues:type_name -> chapterhouse.governance.v1.TermLimitIssue
+	83,  // 107: chapterhouse.governance.v1.ComplianceReport.work_plans:type_name -> chapterhouse.governance.v1.WorkPlanStatus
+	84,  // 108: chapterhouse.governance.v1.ComplianceReport.findings:type_name -> chapterhouse.governance.v1.Finding
+	87,  // 109: chapterhouse.governance.v1.ComplianceReport.generate_time:type_name -> google.protobuf.Timestamp
 	16,  // 110: chapterhouse.governance.v1.GovernanceService.CreateBranch:input_type -> chapterhouse.governance.v1.CreateBranchRequest
 	17,  // 111: chapterhouse.governance.v1.GovernanceService.GetBranch:input_type -> chapterhouse.governance.v1.GetBranchRequest
 	18,  // 112: chapterhouse.governance.v1.GovernanceService.ListBranches:input_type -> chapterhouse.governance.v1.ListBranchesRequest
@@ -6863,59 +6947,61 @@ var file_chapterhouse_governance_v1_governance_proto_depIdxs = []int32{
 	52,  // 140: chapterhouse.governance.v1.GovernanceService.GetVote:input_type -> chapterhouse.governance.v1.GetVoteRequest
 	53,  // 141: chapterhouse.governance.v1.GovernanceService.ListVotes:input_type -> chapterhouse.governance.v1.ListVotesRequest
 	64,  // 142: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:input_type -> chapterhouse.governance.v1.CloseResolutionVotingRequest
-	73,  // 143: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:input_type -> chapterhouse.governance.v1.CreateWorkPlanRequest
-	74,  // 144: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:input_type -> chapterhouse.governance.v1.GetWorkPlanRequest
-	75,  // 145: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:input_type -> chapterhouse.governance.v1.ListWorkPlansRequest
-	77,  // 146: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:input_type -> chapterhouse.governance.v1.UpdateWorkPlanRequest
-	66,  // 147: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:input_type -> chapterhouse.governance.v1.CreateWorkItemRequest
-	67,  // 148: chapterhouse.governance.v1.GovernanceService.GetWorkItem:input_type -> chapterhouse.governance.v1.GetWorkItemRequest
-	68,  // 149: chapterhouse.governance.v1.GovernanceService.ListWorkItems:input_type -> chapterhouse.governance.v1.ListWorkItemsRequest
-	70,  // 150: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:input_type -> chapterhouse.governance.v1.UpdateWorkItemRequest
-	78,  // 151: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:input_type -> chapterhouse.governance.v1.GetComplianceReportRequest
-	15,  // 152: chapterhouse.governance.v1.GovernanceService.CreateBranch:output_type -> chapterhouse.governance.v1.Branch
-	15,  // 153: chapterhouse.governance.v1.GovernanceService.GetBranch:output_type -> chapterhouse.governance.v1.Branch
-	19,  // 154: chapterhouse.governance.v1.GovernanceService.ListBranches:output_type -> chapterhouse.governance.v1.ListBranchesResponse
-	15,  // 155: chapterhouse.governance.v1.GovernanceService.UpdateBranch:output_type -> chapterhouse.governance.v1.Branch
-	21,  // 156: chapterhouse.governance.v1.GovernanceService.CreateTerm:output_type -> chapterhouse.governance.v1.Term
-	21,  // 157: chapterhouse.governance.v1.GovernanceService.GetTerm:output_type -> chapterhouse.governance.v1.Term
-	25,  // 158: chapterhouse.governance.v1.GovernanceService.ListTerms:output_type -> chapterhouse.governance.v1.ListTermsResponse
-	21,  // 159: chapterhouse.governance.v1.GovernanceService.UpdateTerm:output_type -> chapterhouse.governance.v1.Term
-	30,  // 160: chapterhouse.governance.v1.GovernanceService.CheckEligibility:output_type -> chapterhouse.governance.v1.CheckEligibilityResponse
-	27,  // 161: chapterhouse.governance.v1.GovernanceService.CreateNomination:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 162: chapterhouse.governance.v1.GovernanceService.GetNomination:output_type -> chapterhouse.governance.v1.Nomination
-	34,  // 163: chapterhouse.governance.v1.GovernanceService.ListNominations:output_type -> chapterhouse.governance.v1.ListNominationsResponse
-	27,  // 164: chapterhouse.governance.v1.GovernanceService.UpdateNomination:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 165: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 166: chapterhouse.governance.v1.GovernanceService.DecideNomination:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 167: chapterhouse.governance.v1.GovernanceService.AppointNomination:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 168: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:output_type -> chapterhouse.governance.v1.Nomination
-	40,  // 169: chapterhouse.governance.v1.GovernanceService.GetOfficer:output_type -> chapterhouse.governance.v1.Officer
-	43,  // 170: chapterhouse.governance.v1.GovernanceService.ListOfficers:output_type -> chapterhouse.governance.v1.ListOfficersResponse
-	40,  // 171: chapterhouse.governance.v1.GovernanceService.EndOffice:output_type -> chapterhouse.governance.v1.Officer
-	45,  // 172: chapterhouse.governance.v1.GovernanceService.CreateMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	45,  // 173: chapterhouse.governance.v1.GovernanceService.GetMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	49,  // 174: chapterhouse.governance.v1.GovernanceService.ListMeetings:output_type -> chapterhouse.governance.v1.ListMeetingsResponse
-	45,  // 175: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	56,  // 176: chapterhouse.governance.v1.GovernanceService.CreateResolution:output_type -> chapterhouse.governance.v1.Resolution
-	56,  // 177: chapterhouse.governance.v1.GovernanceService.GetResolution:output_type -> chapterhouse.governance.v1.Resolution
-	60,  // 178: chapterhouse.governance.v1.GovernanceService.ListResolutions:output_type -> chapterhouse.governance.v1.ListResolutionsResponse
-	56,  // 179: chapterhouse.governance.v1.GovernanceService.UpdateResolution:output_type -> chapterhouse.governance.v1.Resolution
-	56,  // 180: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
-	51,  // 181: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:output_type -> chapterhouse.governance.v1.Vote
-	51,  // 182: chapterhouse.governance.v1.GovernanceService.GetVote:output_type -> chapterhouse.governance.v1.Vote
-	54,  // 183: chapterhouse.governance.v1.GovernanceService.ListVotes:output_type -> chapterhouse.governance.v1.ListVotesResponse
-	56,  // 184: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
-	72,  // 185: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	72,  // 186: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	76,  // 187: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:output_type -> chapterhouse.governance.v1.ListWorkPlansResponse
-	72,  // 188: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	65,  // 189: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
-	65,  // 190: chapterhouse.governance.v1.GovernanceService.GetWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
-	69,  // 191: chapterhouse.governance.v1.GovernanceService.ListWorkItems:output_type -> chapterhouse.governance.v1.ListWorkItemsResponse
-	65,  // 192: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
-	84,  // 193: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:output_type -> chapterhouse.governance.v1.ComplianceReport
-	152, // [152:194] is the sub-list for method output_type
-	110, // [110:152] is the sub-list for method input_type
+	65,  // 143: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:input_type -> chapterhouse.governance.v1.WithdrawResolutionRequest
+	74,  // 144: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:input_type -> chapterhouse.governance.v1.CreateWorkPlanRequest
+	75,  // 145: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:input_type -> chapterhouse.governance.v1.GetWorkPlanRequest
+	76,  // 146: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:input_type -> chapterhouse.governance.v1.ListWorkPlansRequest
+	78,  // 147: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:input_type -> chapterhouse.governance.v1.UpdateWorkPlanRequest
+	67,  // 148: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:input_type -> chapterhouse.governance.v1.CreateWorkItemRequest
+	68,  // 149: chapterhouse.governance.v1.GovernanceService.GetWorkItem:input_type -> chapterhouse.governance.v1.GetWorkItemRequest
+	69,  // 150: chapterhouse.governance.v1.GovernanceService.ListWorkItems:input_type -> chapterhouse.governance.v1.ListWorkItemsRequest
+	71,  // 151: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:input_type -> chapterhouse.governance.v1.UpdateWorkItemRequest
+	79,  // 152: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:input_type -> chapterhouse.governance.v1.GetComplianceReportRequest
+	15,  // 153: chapterhouse.governance.v1.GovernanceService.CreateBranch:output_type -> chapterhouse.governance.v1.Branch
+	15,  // 154: chapterhouse.governance.v1.GovernanceService.GetBranch:output_type -> chapterhouse.governance.v1.Branch
+	19,  // 155: chapterhouse.governance.v1.GovernanceService.ListBranches:output_type -> chapterhouse.governance.v1.ListBranchesResponse
+	15,  // 156: chapterhouse.governance.v1.GovernanceService.UpdateBranch:output_type -> chapterhouse.governance.v1.Branch
+	21,  // 157: chapterhouse.governance.v1.GovernanceService.CreateTerm:output_type -> chapterhouse.governance.v1.Term
+	21,  // 158: chapterhouse.governance.v1.GovernanceService.GetTerm:output_type -> chapterhouse.governance.v1.Term
+	25,  // 159: chapterhouse.governance.v1.GovernanceService.ListTerms:output_type -> chapterhouse.governance.v1.ListTermsResponse
+	21,  // 160: chapterhouse.governance.v1.GovernanceService.UpdateTerm:output_type -> chapterhouse.governance.v1.Term
+	30,  // 161: chapterhouse.governance.v1.GovernanceService.CheckEligibility:output_type -> chapterhouse.governance.v1.CheckEligibilityResponse
+	27,  // 162: chapterhouse.governance.v1.GovernanceService.CreateNomination:output_type -> chapterhouse.governance.v1.Nomination
+	27,  // 163: chapterhouse.governance.v1.GovernanceService.GetNomination:output_type -> chapterhouse.governance.v1.Nomination
+	34,  // 164: chapterhouse.governance.v1.GovernanceService.ListNominations:output_type -> chapterhouse.governance.v1.ListNominationsResponse
+	27,  // 165: chapterhouse.governance.v1.GovernanceService.UpdateNomination:output_type -> chapterhouse.governance.v1.Nomination
+	27,  // 166: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:output_type -> chapterhouse.governance.v1.Nomination
+	27,  // 167: chapterhouse.governance.v1.GovernanceService.DecideNomination:output_type -> chapterhouse.governance.v1.Nomination
+	27,  // 168: chapterhouse.governance.v1.GovernanceService.AppointNomination:output_type -> chapterhouse.governance.v1.Nomination
+	27,  // 169: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:output_type -> chapterhouse.governance.v1.Nomination
+	40,  // 170: chapterhouse.governance.v1.GovernanceService.GetOfficer:output_type -> chapterhouse.governance.v1.Officer
+	43,  // 171: chapterhouse.governance.v1.GovernanceService.ListOfficers:output_type -> chapterhouse.governance.v1.ListOfficersResponse
+	40,  // 172: chapterhouse.governance.v1.GovernanceService.EndOffice:output_type -> chapterhouse.governance.v1.Officer
+	45,  // 173: chapterhouse.governance.v1.GovernanceService.CreateMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	45,  // 174: chapterhouse.governance.v1.GovernanceService.GetMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	49,  // 175: chapterhouse.governance.v1.GovernanceService.ListMeetings:output_type -> chapterhouse.governance.v1.ListMeetingsResponse
+	45,  // 176: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	56,  // 177: chapterhouse.governance.v1.GovernanceService.CreateResolution:output_type -> chapterhouse.governance.v1.Resolution
+	56,  // 178: chapterhouse.governance.v1.GovernanceService.GetResolution:output_type -> chapterhouse.governance.v1.Resolution
+	60,  // 179: chapterhouse.governance.v1.GovernanceService.ListResolutions:output_type -> chapterhouse.governance.v1.ListResolutionsResponse
+	56,  // 180: chapterhouse.governance.v1.GovernanceService.UpdateResolution:output_type -> chapterhouse.governance.v1.Resolution
+	56,  // 181: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
+	51,  // 182: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:output_type -> chapterhouse.governance.v1.Vote
+	51,  // 183: chapterhouse.governance.v1.GovernanceService.GetVote:output_type -> chapterhouse.governance.v1.Vote
+	54,  // 184: chapterhouse.governance.v1.GovernanceService.ListVotes:output_type -> chapterhouse.governance.v1.ListVotesResponse
+	56,  // 185: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
+	56,  // 186: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:output_type -> chapterhouse.governance.v1.Resolution
+	73,  // 187: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	73,  // 188: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	77,  // 189: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:output_type -> chapterhouse.governance.v1.ListWorkPlansResponse
+	73,  // 190: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	66,  // 191: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	66,  // 192: chapterhouse.governance.v1.GovernanceService.GetWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	70,  // 193: chapterhouse.governance.v1.GovernanceService.ListWorkItems:output_type -> chapterhouse.governance.v1.ListWorkItemsResponse
+	66,  // 194: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	85,  // 195: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:output_type -> chapterhouse.governance.v1.ComplianceReport
+	153, // [153:196] is the sub-list for method output_type
+	110, // [110:153] is the sub-list for method input_type
 	110, // [110:110] is the sub-list for extension type_name
 	110, // [110:110] is the sub-list for extension extendee
 	0,   // [0:110] is the sub-list for field type_name
@@ -6932,7 +7018,7 @@ func file_chapterhouse_governance_v1_governance_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_governance_v1_governance_proto_rawDesc), len(file_chapterhouse_governance_v1_governance_proto_rawDesc)),
 			NumEnums:      13,
-			NumMessages:   72,
+			NumMessages:   73,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -52,6 +52,7 @@ const (
 	GovernanceService_GetVote_FullMethodName                        = "/chapterhouse.governance.v1.GovernanceService/GetVote"
 	GovernanceService_ListVotes_FullMethodName                      = "/chapterhouse.governance.v1.GovernanceService/ListVotes"
 	GovernanceService_CloseResolutionVoting_FullMethodName          = "/chapterhouse.governance.v1.GovernanceService/CloseResolutionVoting"
+	GovernanceService_WithdrawResolution_FullMethodName             = "/chapterhouse.governance.v1.GovernanceService/WithdrawResolution"
 	GovernanceService_CreateWorkPlan_FullMethodName                 = "/chapterhouse.governance.v1.GovernanceService/CreateWorkPlan"
 	GovernanceService_GetWorkPlan_FullMethodName                    = "/chapterhouse.governance.v1.GovernanceService/GetWorkPlan"
 	GovernanceService_ListWorkPlans_FullMethodName                  = "/chapterhouse.governance.v1.GovernanceService/ListWorkPlans"
@@ -227,6 +228,10 @@ type GovernanceServiceClient interface {
 	// of the votes cast (CHARTER.md, "Council voting"). Admins, the current
 	// chair. Emits ResolutionPassed or ResolutionFailed.
 	CloseResolutionVoting(ctx context.Context, in *CloseResolutionVotingRequest, opts ...grpc.CallOption) (*Resolution, error)
+	// DRAFT or VOTING → WITHDRAWN, with a reason; ballots cast are kept but
+	// never counted. The proposer, the current chair, or admins. Emits
+	// ResolutionWithdrawn.
+	WithdrawResolution(ctx context.Context, in *WithdrawResolutionRequest, opts ...grpc.CallOption) (*Resolution, error)
 	// Creates a work plan (the council sets it). Admins, the current chair,
 	// the serving secretary-general. `general_secretary` may create a plan
 	// only to hold tasks assigned by the general association (G9).
@@ -603,6 +608,16 @@ func (c *governanceServiceClient) CloseResolutionVoting(ctx context.Context, in 
 	return out, nil
 }
 
+func (c *governanceServiceClient) WithdrawResolution(ctx context.Context, in *WithdrawResolutionRequest, opts ...grpc.CallOption) (*Resolution, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Resolution)
+	err := c.cc.Invoke(ctx, GovernanceService_WithdrawResolution_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *governanceServiceClient) CreateWorkPlan(ctx context.Context, in *CreateWorkPlanRequest, opts ...grpc.CallOption) (*WorkPlan, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(WorkPlan)
@@ -857,6 +872,10 @@ type GovernanceServiceServer interface {
 	// of the votes cast (CHARTER.md, "Council voting"). Admins, the current
 	// chair. Emits ResolutionPassed or ResolutionFailed.
 	CloseResolutionVoting(context.Context, *CloseResolutionVotingRequest) (*Resolution, error)
+	// DRAFT or VOTING → WITHDRAWN, with a reason; ballots cast are kept but
+	// never counted. The proposer, the current chair, or admins. Emits
+	// ResolutionWithdrawn.
+	WithdrawResolution(context.Context, *WithdrawResolutionRequest) (*Resolution, error)
 	// Creates a work plan (the council sets it). Admins, the current chair,
 	// the serving secretary-general. `general_secretary` may create a plan
 	// only to hold tasks assigned by the general association (G9).
@@ -1001,6 +1020,9 @@ func (UnimplementedGovernanceServiceServer) ListVotes(context.Context, *ListVote
 }
 func (UnimplementedGovernanceServiceServer) CloseResolutionVoting(context.Context, *CloseResolutionVotingRequest) (*Resolution, error) {
 	return nil, status.Error(codes.Unimplemented, "method CloseResolutionVoting not implemented")
+}
+func (UnimplementedGovernanceServiceServer) WithdrawResolution(context.Context, *WithdrawResolutionRequest) (*Resolution, error) {
+	return nil, status.Error(codes.Unimplemented, "method WithdrawResolution not implemented")
 }
 func (UnimplementedGovernanceServiceServer) CreateWorkPlan(context.Context, *CreateWorkPlanRequest) (*WorkPlan, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateWorkPlan not implemented")
@@ -1644,6 +1666,24 @@ func _GovernanceService_CloseResolutionVoting_Handler(srv interface{}, ctx conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _GovernanceService_WithdrawResolution_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WithdrawResolutionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GovernanceServiceServer).WithdrawResolution(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GovernanceService_WithdrawResolution_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GovernanceServiceServer).WithdrawResolution(ctx, req.(*WithdrawResolutionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _GovernanceService_CreateWorkPlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CreateWorkPlanRequest)
 	if err := dec(in); err != nil {
@@ -1944,6 +1984,10 @@ var GovernanceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CloseResolutionVoting",
 			Handler:    _GovernanceService_CloseResolutionVoting_Handler,
+		},
+		{
+			MethodName: "WithdrawResolution",
+			Handler:    _GovernanceService_WithdrawResolution_Handler,
 		},
 		{
 			MethodName: "CreateWorkPlan",

@@ -1,0 +1,205 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/fieldmask"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/resourcename"
+	"github.com/tjsia/chapterhouse/platform/retry"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+)
+
+// runsBusiness: the branch's business (meetings, work plans) is run by
+// admins, the current chair and the serving secretary-general, whose unit
+// does the day-to-day work.
+func runsBusiness(p auth.Principal, c *council, what string) error {
+	if c.runs(p) {
+		return nil
+	}
+	return apierr.PermissionDenied("only admins, the branch chair and the serving secretary-general may " + what)
+}
+
+// termOrCurrent resolves a term field: the named term of the branch, or the
+// current term when empty.
+func termOrCurrent(c *council, branch, name, field string) (*governancev1.Term, error) {
+	if name == "" {
+		if c.current == nil {
+			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_NO_CURRENT_TERM,
+				"branches/"+branch+" has no current term; name the term", map[string]string{"field": field})
+		}
+		return c.current, nil
+	}
+	ids, err := resourcename.Parse(name, "branches", "terms")
+	if err != nil || ids[0] != branch {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be a term of this branch, branches/" + branch + "/terms/{number}"})
+	}
+	n, ok := termNumber(ids[1])
+	if t := c.term(n); ok && t != nil {
+		return t, nil
+	}
+	return nil, apierr.ReferenceNotFound(field, name)
+}
+
+// checkPeople checks a list of person names.
+func checkPeople(field string, people []string) []apierr.FieldViolation {
+	var v []apierr.FieldViolation
+	for i, p := range people {
+		if _, err := resourcename.Parse(p, "people"); err != nil {
+			v = append(v, apierr.FieldViolation{Field: fmt.Sprintf("%s[%d]", field, i), Description: "must be people/{person}"})
+		}
+	}
+	return v
+}
+
+func checkMeeting(m *governancev1.Meeting) []apierr.FieldViolation {
+	v := required("meeting.title", strings.TrimSpace(m.GetTitle()) == "")
+	v = append(v, required("meeting.kind", m.GetKind() == governancev1.MeetingKind_MEETING_KIND_UNSPECIFIED)...)
+	v = append(v, required("meeting.start_time", m.GetStartTime() == nil)...)
+	if m.GetEndTime() != nil && m.GetStartTime() != nil && !m.GetEndTime().AsTime().After(m.GetStartTime().AsTime()) {
+		v = append(v, apierr.FieldViolation{Field: "meeting.end_time", Description: "must be after start_time"})
+	}
+	return append(v, checkPeople("meeting.attendees", m.GetAttendees())...)
+}
+
+// CreateMeeting schedules a meeting of the branch.
+func (s *Service) CreateMeeting(ctx context.Context, p auth.Principal, parent string, in *governancev1.Meeting, id string) (*governancev1.Meeting, error) {
+	_, branch, err := s.branchOf(ctx, parent)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.council(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	if err := runsBusiness(p, c, "schedule meetings"); err != nil {
+		return nil, err
+	}
+	if v := checkMeeting(in); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	if st := in.GetState(); st != governancev1.MeetingState_MEETING_STATE_UNSPECIFIED && st != governancev1.MeetingState_MEETING_STATE_SCHEDULED {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "meeting.state", Description: "a new meeting is SCHEDULED"})
+	}
+	t, err := termOrCurrent(c, branch, in.GetTerm(), "meeting.term")
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		id = ids.Random()
+	}
+	now := s.now()
+	m := clone(in)
+	m.Name, m.Term, m.State = fmt.Sprintf("branches/%s/meetings/%s", branch, id), t.GetName(), governancev1.MeetingState_MEETING_STATE_SCHEDULED
+	m.CreateTime, m.UpdateTime, m.Etag = timestamppb.New(now), timestamppb.New(now), newEtag()
+	err = s.repo.CreateMeeting(ctx, branch, m)
+	if errors.Is(err, ErrExists) {
+		existing, gerr := s.repo.GetMeeting(ctx, branch, id)
+		if gerr == nil && existing.GetTitle() == m.GetTitle() && proto.Equal(existing.GetStartTime(), m.GetStartTime()) {
+			return existing, nil
+		}
+		return nil, apierr.AlreadyExists(m.GetName())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (s *Service) meetingOf(ctx context.Context, name string) (string, *governancev1.Meeting, error) {
+	_, ids, err := s.inBranch(ctx, name, false, "meetings")
+	if err != nil {
+		return "", nil, err
+	}
+	m, err := s.repo.GetMeeting(ctx, ids[0], ids[1])
+	if err != nil {
+		return "", nil, notFound(err, name)
+	}
+	return ids[0], m, nil
+}
+
+// GetMeeting returns a meeting.
+func (s *Service) GetMeeting(ctx context.Context, name string) (*governancev1.Meeting, error) {
+	_, m, err := s.meetingOf(ctx, name)
+	return m, err
+}
+
+// ListMeetings pages through a branch's meetings by start time.
+func (s *Service) ListMeetings(ctx context.Context, req *governancev1.ListMeetingsRequest) ([]*governancev1.Meeting, string, error) {
+	_, branch, err := s.branchOf(ctx, req.GetParent())
+	if err != nil {
+		return nil, "", err
+	}
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "meetings", req.GetParent(), req.GetKind().String(), req.GetState().String())
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListMeetings(ctx, branch, pg.After, pg.Size, func(m *governancev1.Meeting) bool {
+		return (req.GetKind() == 0 || m.GetKind() == req.GetKind()) && (req.GetState() == 0 || m.GetState() == req.GetState())
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, pg.Next(page.Next), nil
+}
+
+var meetingPaths = []string{"title", "kind", "start_time", "end_time", "location", "agenda", "attendees", "minutes", "state"}
+
+// UpdateMeeting records a meeting: its details, attendance and minutes, and
+// SCHEDULED → HELD or CANCELLED. A cancelled meeting is not changed again;
+// a held one keeps its state while its record is completed.
+func (s *Service) UpdateMeeting(ctx context.Context, p auth.Principal, patch *governancev1.Meeting, mask *fieldmaskpb.FieldMask) (*governancev1.Meeting, error) {
+	paths, err := fieldmask.Paths(mask, meetingPaths, map[string]string{"name": "is immutable", "term": "is immutable"})
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := s.meetingOf(ctx, patch.GetName()); err != nil {
+		return nil, err
+	}
+	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*governancev1.Meeting, error) {
+		branch, cur, err := s.meetingOf(ctx, patch.GetName())
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.council(ctx, branch)
+		if err != nil {
+			return nil, err
+		}
+		if err := runsBusiness(p, c, "record meetings"); err != nil {
+			return nil, err
+		}
+		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		if cur.GetState() == governancev1.MeetingState_MEETING_STATE_CANCELLED {
+			return nil, apierr.InvalidTransition(cur.GetName(), "change", "CANCELLED")
+		}
+		next := clone(cur)
+		fieldmask.Apply(next, patch, paths)
+		if next.GetState() != cur.GetState() && (cur.GetState() != governancev1.MeetingState_MEETING_STATE_SCHEDULED ||
+			next.GetState() == governancev1.MeetingState_MEETING_STATE_UNSPECIFIED) {
+			return nil, apierr.InvalidTransition(cur.GetName(), "move to "+strings.TrimPrefix(next.GetState().String(), "MEETING_STATE_"),
+				strings.TrimPrefix(cur.GetState().String(), "MEETING_STATE_"))
+		}
+		if v := checkMeeting(next); len(v) > 0 {
+			return nil, apierr.InvalidArgument(v...)
+		}
+		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()
+		if err := s.repo.SaveMeeting(ctx, branch, next, cur); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
+}

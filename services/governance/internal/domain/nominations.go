@@ -1,0 +1,776 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"google.golang.org/genproto/googleapis/type/date"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/fieldmask"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/resourcename"
+	"github.com/tjsia/chapterhouse/platform/retry"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+)
+
+// Claims are the places of an office a term has, held by its open and
+// appointed nominations: the store counts them so that concurrent
+// nominations for the one chair, the one secretary-general or a unit's
+// director place cannot both succeed.
+const (
+	claimChair     = "office:CHAIR"
+	claimSecretary = "office:SECRETARY_GENERAL"
+	claimDirector  = "director:"
+)
+
+// claimOf is the claim a nomination holds and how many the term has; ""
+// when its office is not limited (vice-chairs, directors in their own
+// name).
+func claimOf(n *governancev1.Nomination, params *governancev1.CharterParameters) (string, int) {
+	switch n.GetPosition() {
+	case governancev1.Position_POSITION_CHAIR:
+		return claimChair, 1
+	case governancev1.Position_POSITION_SECRETARY_GENERAL:
+		return claimSecretary, 1
+	case governancev1.Position_POSITION_DIRECTOR:
+		if n.GetRepresentedMember() != "" {
+			return claimDirector + n.GetRepresentedMember(), int(params.GetMaxDirectorNomineesPerMember())
+		}
+	}
+	return "", 0
+}
+
+// release is the claim a nomination gives back when it stops holding it.
+func release(n *governancev1.Nomination, params *governancev1.CharterParameters) string {
+	claim, _ := claimOf(n, params)
+	return claim
+}
+
+// holding are the nominations that hold their office's place: open ones,
+// and appointed ones whose officer has not left office early. except is
+// left out (the nomination being judged).
+func holding(noms []*governancev1.Nomination, officers []*governancev1.Officer, except string) []*governancev1.Nomination {
+	ended := map[string]bool{}
+	for _, o := range officers {
+		if o.GetState() == governancev1.OfficerState_OFFICER_STATE_ENDED {
+			ended[o.GetNomination()] = true
+		}
+	}
+	var out []*governancev1.Nomination
+	for _, n := range noms {
+		if n.GetName() == except || !isOpen(n.GetState()) {
+			continue
+		}
+		if n.GetState() == governancev1.NominationState_NOMINATION_STATE_APPOINTED && ended[n.GetName()] {
+			continue
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+// validNomination checks a nomination's own fields.
+func validNomination(n *governancev1.Nomination, branch string) []apierr.FieldViolation {
+	var v []apierr.FieldViolation
+	if n.GetPosition() == governancev1.Position_POSITION_UNSPECIFIED {
+		v = append(v, apierr.FieldViolation{Field: "nomination.position", Description: "is required"})
+	}
+	if _, err := resourcename.Parse(n.GetNominee(), "people"); err != nil {
+		v = append(v, apierr.FieldViolation{Field: "nomination.nominee", Description: "is required, as people/{person}"})
+	}
+	if m := n.GetRepresentedMember(); m != "" {
+		ids, err := resourcename.Parse(m, "branches", "members")
+		if err != nil || ids[0] != branch {
+			v = append(v, apierr.FieldViolation{Field: "nomination.represented_member", Description: "must be a member of this branch, branches/" + branch + "/members/{member}"})
+		}
+	}
+	return v
+}
+
+// judgement is what the rules need about a term, read together so the
+// write can be conditioned on it.
+type judgement struct {
+	branch   *governancev1.Branch
+	council  *council
+	term     *governancev1.Term
+	noms     []*governancev1.Nomination
+	nominee  *membershipv1.Person
+	member   *membershipv1.Member
+	proposer auth.Principal
+}
+
+// judge reads everything the rules judge a nomination on: the term, its
+// nominations, the branch's officers (every term, for G1), and the nominee
+// and represented member from membership. A person or member membership
+// does not know is a bad reference; membership being down is UNAVAILABLE.
+func (s *Service) judge(ctx context.Context, b *governancev1.Branch, branch string, term int32, n *governancev1.Nomination) (*judgement, error) {
+	c, err := s.council(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	t := c.term(term)
+	if t == nil {
+		return nil, apierr.NotFound(termName(branch, term))
+	}
+	noms, err := s.repo.Nominations(ctx, branch, term)
+	if err != nil {
+		return nil, err
+	}
+	j := &judgement{branch: b, council: c, term: t, noms: noms}
+	j.nominee, err = s.people.Person(ctx, n.GetNominee())
+	if errors.Is(err, ErrNotFound) {
+		return nil, apierr.ReferenceNotFound("nomination.nominee", n.GetNominee())
+	}
+	if err != nil {
+		return nil, err
+	}
+	if m := n.GetRepresentedMember(); m != "" {
+		j.member, err = s.people.Member(ctx, m)
+		if errors.Is(err, ErrNotFound) {
+			return nil, apierr.ReferenceNotFound("nomination.represented_member", m)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return j, nil
+}
+
+// candidate assembles the rules' input.
+func (j *judgement) candidate(stage Stage, n *governancev1.Nomination, proposer string, proposerRoles auth.Principal, start Day) Candidate {
+	term := j.term.GetNumber()
+	var chair *governancev1.Officer
+	if cs := j.council.serving(term, governancev1.Position_POSITION_CHAIR); len(cs) > 0 {
+		chair = cs[0]
+	}
+	return Candidate{
+		Stage: stage, Position: n.GetPosition(), Nominee: j.nominee, Represented: j.member,
+		QualificationStatement: n.GetQualificationStatement(), ConsultationNotes: n.GetConsultationNotes(),
+		ProposerIsGeneralSecretary: proposerRoles.HasRole(auth.RoleGeneralSecretary),
+		ProposerIsAdmin:            proposerRoles.IsAdmin(),
+		Proposer:                   proposer,
+		Term:                       j.term, StartDate: start,
+		History:    j.council.officers.Items,
+		Open:       holding(j.noms, j.council.officers.Items, n.GetName()),
+		Chair:      chair,
+		ViceChairs: j.council.serving(term, governancev1.Position_POSITION_VICE_CHAIR),
+		State:      n.GetState(),
+		Params:     j.branch.GetParameters(),
+	}
+}
+
+// startDay is the day office would begin: the one asked for, else the
+// later of the term's start and today. It lies within the term; when
+// appointing it is not in the past either.
+func (s *Service) startDay(t *governancev1.Term, asked *date.Date, field string, appointing bool) (Day, error) {
+	first, last := TermDays(t)
+	today := s.today()
+	day := first
+	if today.After(day) {
+		day = today
+	}
+	if asked != nil {
+		d, ok := DayOf(asked)
+		if !ok {
+			return Day{}, apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be a calendar date"})
+		}
+		day = d
+	}
+	if day.Before(first) || day.After(last) || (appointing && day.Before(today)) {
+		return Day{}, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_DATE_OUTSIDE_TERM,
+			fmt.Sprintf("office would begin on %s, outside %s (%s to %s) or in the past", day.Format(time.DateOnly), t.GetName(),
+				first.Format(time.DateOnly), last.Format(time.DateOnly)),
+			map[string]string{"field": field, "resource": t.GetName()})
+	}
+	return day, nil
+}
+
+// representative reports whether p is the current person of member (its
+// representative, or the individual member).
+func (s *Service) representative(ctx context.Context, p auth.Principal, member string) (bool, error) {
+	if member == "" || p.Subject == "" {
+		return false, nil
+	}
+	m, err := s.people.Member(ctx, member)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return m.GetPerson() == p.Subject, nil
+}
+
+// CheckEligibility judges a prospective nomination by every rule and
+// writes nothing. A proposer other than the caller is judged without
+// static roles: roles travel in tokens, and only the caller's is at hand.
+func (s *Service) CheckEligibility(ctx context.Context, p auth.Principal, req *governancev1.CheckEligibilityRequest) (*governancev1.CheckEligibilityResponse, error) {
+	b, branch, term, err := s.termParent(ctx, req.GetParent(), false)
+	if err != nil {
+		return nil, err
+	}
+	in := req.GetNomination()
+	if v := validNomination(in, branch); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	j, err := s.judge(ctx, b, branch, term, in)
+	if err != nil {
+		return nil, err
+	}
+	if !p.HasRole(auth.RoleAdmin, auth.RoleGeneralSecretary, auth.RoleGeneralCouncil) && !j.council.isCurrentChair(p) &&
+		!j.council.isCouncilMember(p) && p.Subject != in.GetNominee() && (j.member == nil || j.member.GetPerson() != p.Subject) {
+		return nil, apierr.PermissionDenied("only admins, the general association's secretary-general and council, the branch chair and council members, the nominee and the represented member's representative may check a nomination")
+	}
+	proposer, roles := p.Subject, p
+	if req.GetProposer() != "" && req.GetProposer() != p.Subject {
+		proposer, roles = req.GetProposer(), auth.Principal{Subject: req.GetProposer()}
+	}
+	start, err := s.startDay(j.term, req.GetStartDate(), "start_date", false)
+	if err != nil {
+		return nil, err
+	}
+	probe := clone(in)
+	probe.Name, probe.State = "", governancev1.NominationState_NOMINATION_STATE_UNSPECIFIED
+	v := CheckNomination(j.candidate(Proposing, probe, proposer, roles, start))
+	return &governancev1.CheckEligibilityResponse{Eligible: len(v) == 0, Violations: toViolations(v), StartDate: DateOf(start)}, nil
+}
+
+func toViolations(v []apierr.Violation) []*governancev1.Violation {
+	out := make([]*governancev1.Violation, 0, len(v))
+	for _, x := range v {
+		out = append(out, &governancev1.Violation{Rule: x.Rule, Reason: x.Reason, Message: x.Message, Field: fieldOf(x.Reason)})
+	}
+	return out
+}
+
+// fieldOf is the request field a violation concerns.
+func fieldOf(r apiv1.ErrorReason) string {
+	switch r {
+	case apiv1.ErrorReason_QUALIFICATION_STATEMENT_MISSING:
+		return "nomination.qualification_statement"
+	case apiv1.ErrorReason_CONSULTATION_NOTES_MISSING:
+		return "nomination.consultation_notes"
+	case apiv1.ErrorReason_MEMBER_NOT_ACTIVE, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED:
+		return "nomination.represented_member"
+	case apiv1.ErrorReason_PROPOSER_NOT_GENERAL_SECRETARY, apiv1.ErrorReason_PROPOSER_NOT_CHAIR:
+		return "proposer"
+	case apiv1.ErrorReason_OFFICE_ALREADY_FILLED:
+		return "nomination.position"
+	}
+	return "nomination.nominee"
+}
+
+// mayPropose is who may put a nominee forward for each position. The
+// chair's route (G5) and the secretary-general's appointer (G7) are
+// charter rules, so breaking them is reported with the other violations;
+// for vice-chairs and directors it is a plain permission.
+func (s *Service) mayPropose(ctx context.Context, p auth.Principal, j *judgement, n *governancev1.Nomination) error {
+	switch n.GetPosition() {
+	case governancev1.Position_POSITION_VICE_CHAIR:
+		if p.IsAdmin() || j.council.isCurrentChair(p) || j.council.isCouncilMember(p) {
+			return nil
+		}
+		return apierr.PermissionDenied("vice-chairs are proposed by admins, the branch chair or council members")
+	case governancev1.Position_POSITION_DIRECTOR:
+		if p.IsAdmin() {
+			return nil
+		}
+		if n.GetRepresentedMember() == "" && p.Subject == n.GetNominee() {
+			return nil
+		}
+		if j.member != nil && j.member.GetPerson() == p.Subject {
+			return nil
+		}
+		return apierr.PermissionDenied("a unit member puts forward its director nominee through its representative (G6); an individual member proposes themselves; or admins")
+	}
+	return nil
+}
+
+// CreateNomination proposes a nominee after every rule holds; a refusal
+// lists every broken rule and stores nothing. The one chair, the one
+// secretary-general and a unit's director places are claimed in the same
+// atomic write, so of concurrent nominations for them exactly the allowed
+// number succeed and the rest are refused by the rule.
+func (s *Service) CreateNomination(ctx context.Context, p auth.Principal, parent string, in *governancev1.Nomination, id string) (*governancev1.Nomination, error) {
+	b, branch, term, err := s.termParent(ctx, parent, false)
+	if err != nil {
+		return nil, err
+	}
+	if v := validNomination(in, branch); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	if id == "" {
+		id = ids.Random()
+	}
+	name := fmt.Sprintf("%s/nominations/%s", termName(branch, term), id)
+	return retry.Conflicts(ctx, IsStale, func() (*governancev1.Nomination, error) {
+		if existing, err := s.repo.GetNomination(ctx, branch, term, id); err == nil {
+			return sameNomination(existing, in, p)
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		j, err := s.judge(ctx, b, branch, term, in)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.mayPropose(ctx, p, j, in); err != nil {
+			return nil, err
+		}
+		start, err := s.startDay(j.term, nil, "", false)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		n := &governancev1.Nomination{
+			Name: name, Position: in.GetPosition(), Nominee: in.GetNominee(), RepresentedMember: in.GetRepresentedMember(),
+			Proposer: p.Subject, QualificationStatement: in.GetQualificationStatement(), ConsultationNotes: in.GetConsultationNotes(),
+			State:      governancev1.NominationState_NOMINATION_STATE_PROPOSED,
+			CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now), Etag: newEtag(),
+		}
+		probe := clone(n)
+		probe.State = governancev1.NominationState_NOMINATION_STATE_UNSPECIFIED
+		if v := CheckNomination(j.candidate(Proposing, probe, p.Subject, p, start)); len(v) > 0 {
+			return nil, apierr.Charter(v)
+		}
+		claim, max := claimOf(n, j.branch.GetParameters())
+		ev := s.envelope(ctx, p, n.GetName())
+		ev.Payload = &eventsv1.Envelope_NominationProposed{NominationProposed: &eventsv1.NominationProposed{Nomination: n}}
+		err = s.repo.CreateNomination(ctx, branch, n, claim, max, ev)
+		if errors.Is(err, ErrExists) {
+			return nil, ErrStale // created meanwhile: read it again
+		}
+		if err != nil {
+			return nil, err
+		}
+		return n, nil
+	})
+}
+
+// sameNomination answers a repeated create: the same proposal returns the
+// stored nomination, a different one under the same id is a conflict.
+func sameNomination(existing, in *governancev1.Nomination, p auth.Principal) (*governancev1.Nomination, error) {
+	if existing.GetPosition() == in.GetPosition() && existing.GetNominee() == in.GetNominee() &&
+		existing.GetRepresentedMember() == in.GetRepresentedMember() && existing.GetProposer() == p.Subject {
+		return existing, nil
+	}
+	return nil, apierr.AlreadyExists(existing.GetName())
+}
+
+// nominationOf reads branches/{b}/terms/{n}/nominations/{id}.
+func (s *Service) nominationOf(ctx context.Context, name string) (*governancev1.Branch, string, int32, *governancev1.Nomination, error) {
+	b, ids, err := s.inBranch(ctx, name, false, "terms", "nominations")
+	if err != nil {
+		return nil, "", 0, nil, err
+	}
+	term, ok := termNumber(ids[1])
+	if !ok {
+		return nil, "", 0, nil, apierr.NotFound(name)
+	}
+	n, err := s.repo.GetNomination(ctx, ids[0], term, ids[2])
+	if err != nil {
+		return nil, "", 0, nil, notFound(err, name)
+	}
+	return b, ids[0], term, n, nil
+}
+
+// overseesNominations: the roles that see every nomination.
+func (c *council) overseesNominations(p auth.Principal) bool {
+	return p.HasRole(auth.RoleAdmin, auth.RoleGeneralSecretary, auth.RoleGeneralCouncil) || c.isCurrentChair(p) || c.isCouncilMember(p)
+}
+
+// GetNomination: admins, the general association's secretary-general and
+// council, council members, the nominee, the proposer and the represented
+// member's representative. Others learn nothing, not even that it exists.
+func (s *Service) GetNomination(ctx context.Context, p auth.Principal, name string) (*governancev1.Nomination, error) {
+	_, branch, _, n, err := s.nominationOf(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if p.Subject != "" && (p.Subject == n.GetNominee() || p.Subject == n.GetProposer()) {
+		return n, nil
+	}
+	c, err := s.council(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	if c.overseesNominations(p) {
+		return n, nil
+	}
+	if ok, err := s.representative(ctx, p, n.GetRepresentedMember()); err != nil || ok {
+		return n, err
+	}
+	return nil, apierr.NotFound(name)
+}
+
+// ListNominations: the overseers see every nomination; anyone else the
+// ones where they are the nominee, the proposer or the represented
+// member's person.
+func (s *Service) ListNominations(ctx context.Context, p auth.Principal, req *governancev1.ListNominationsRequest) ([]*governancev1.Nomination, string, error) {
+	_, branch, term, err := s.termParent(ctx, req.GetParent(), true)
+	if err != nil {
+		return nil, "", err
+	}
+	c, err := s.council(ctx, branch)
+	if err != nil {
+		return nil, "", err
+	}
+	all := c.overseesNominations(p)
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "nominations", req.GetParent(), req.GetPosition().String(),
+		req.GetState().String(), req.GetNominee(), req.GetRepresentedMember(), fmt.Sprint(all), p.Subject)
+	if err != nil {
+		return nil, "", err
+	}
+	var mine []string
+	if !all {
+		if mine, err = s.people.Represented(ctx, branch, p.Subject); err != nil {
+			return nil, "", err
+		}
+	}
+	keep := func(n *governancev1.Nomination) bool {
+		switch {
+		case term != 0 && TermNumberOf(n.GetName()) != term,
+			req.GetPosition() != 0 && n.GetPosition() != req.GetPosition(),
+			req.GetState() != 0 && n.GetState() != req.GetState(),
+			req.GetNominee() != "" && n.GetNominee() != req.GetNominee(),
+			req.GetRepresentedMember() != "" && n.GetRepresentedMember() != req.GetRepresentedMember():
+			return false
+		}
+		return all || n.GetNominee() == p.Subject || n.GetProposer() == p.Subject || slices.Contains(mine, n.GetRepresentedMember())
+	}
+	page, err := s.repo.ListNominations(ctx, branch, pg.After, pg.Size, keep)
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, pg.Next(page.Next), nil
+}
+
+var nominationPaths = []string{"qualification_statement", "consultation_notes"}
+
+// UpdateNomination amends the statements of a PROPOSED nomination: its
+// proposer, or admins.
+func (s *Service) UpdateNomination(ctx context.Context, p auth.Principal, patch *governancev1.Nomination, mask *fieldmaskpb.FieldMask) (*governancev1.Nomination, error) {
+	paths, err := fieldmask.Paths(mask, nominationPaths, map[string]string{
+		"position": "cannot change: withdraw and propose again", "nominee": "cannot change: withdraw and propose again",
+		"represented_member": "cannot change: withdraw and propose again", "name": "is immutable"})
+	if err != nil {
+		return nil, err
+	}
+	if _, _, _, _, err := s.nominationOf(ctx, patch.GetName()); err != nil {
+		return nil, err
+	}
+	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*governancev1.Nomination, error) {
+		_, branch, _, cur, err := s.nominationOf(ctx, patch.GetName())
+		if err != nil {
+			return nil, err
+		}
+		if !p.IsAdmin() && p.Subject != cur.GetProposer() {
+			return nil, apierr.PermissionDenied("only the proposer or admins may amend a nomination")
+		}
+		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		if cur.GetState() != governancev1.NominationState_NOMINATION_STATE_PROPOSED {
+			return nil, apierr.InvalidTransition(cur.GetName(), "amend", stateName(cur.GetState()))
+		}
+		next := clone(cur)
+		fieldmask.Apply(next, patch, paths)
+		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()
+		if err := s.repo.SaveNomination(ctx, branch, next, cur.GetEtag(), ""); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
+}
+
+// decision is a qualification decision on a nomination: the chair's
+// confirmation of a director (G6) or the general council's decision on a
+// chair (G5).
+type decision struct {
+	name, etag, reason string
+	approve            bool
+	position           governancev1.Position
+	// allowed says whether p may decide, given the council.
+	allowed func(p auth.Principal, c *council, term int32) error
+}
+
+// decide applies a decision: APPROVE re-judges the nomination and moves it
+// to QUALIFIED, REJECT to REJECTED with the reason, giving its place back.
+func (s *Service) decide(ctx context.Context, p auth.Principal, d decision) (*governancev1.Nomination, error) {
+	if !d.approve && strings.TrimSpace(d.reason) == "" {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required when rejecting"})
+	}
+	if _, _, _, _, err := s.nominationOf(ctx, d.name); err != nil {
+		return nil, err
+	}
+	return retry.Write(ctx, d.name, d.etag, IsStale, func() (*governancev1.Nomination, error) {
+		b, branch, term, cur, err := s.nominationOf(ctx, d.name)
+		if err != nil {
+			return nil, err
+		}
+		if cur.GetPosition() != d.position {
+			return nil, apierr.InvalidTransition(cur.GetName(), "decide this way on", strings.TrimPrefix(cur.GetPosition().String(), "POSITION_")+" nomination")
+		}
+		c, err := s.council(ctx, branch)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.allowed(p, c, term); err != nil {
+			return nil, err
+		}
+		if d.etag != "" && d.etag != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		if cur.GetState() != governancev1.NominationState_NOMINATION_STATE_PROPOSED {
+			return nil, apierr.InvalidTransition(cur.GetName(), "decide on", stateName(cur.GetState()))
+		}
+		now := s.now()
+		next := clone(cur)
+		next.Decider, next.StateReason = p.Subject, d.reason
+		next.DecideTime, next.UpdateTime, next.Etag = timestamppb.New(now), timestamppb.New(now), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		giveBack := ""
+		if d.approve {
+			j, err := s.judge(ctx, b, branch, term, cur)
+			if err != nil {
+				return nil, err
+			}
+			start, err := s.startDay(j.term, nil, "", false)
+			if err != nil {
+				return nil, err
+			}
+			if v := CheckNomination(j.candidate(Qualifying, cur, cur.GetProposer(), auth.Principal{}, start)); len(v) > 0 {
+				return nil, apierr.Charter(v)
+			}
+			next.State = governancev1.NominationState_NOMINATION_STATE_QUALIFIED
+			ev.Payload = &eventsv1.Envelope_NominationQualified{NominationQualified: &eventsv1.NominationQualified{Nomination: next}}
+		} else {
+			next.State = governancev1.NominationState_NOMINATION_STATE_REJECTED
+			giveBack = release(cur, b.GetParameters())
+			ev.Payload = &eventsv1.Envelope_NominationRejected{NominationRejected: &eventsv1.NominationRejected{Nomination: next, Reason: d.reason}}
+		}
+		if err := s.repo.SaveNomination(ctx, branch, next, cur.GetEtag(), giveBack, ev); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
+}
+
+// ConfirmNominationQualification is the branch chair's decision on a
+// director (G6): the chair of the nomination's term, or the current chair
+// while that term has none yet, or admins.
+func (s *Service) ConfirmNominationQualification(ctx context.Context, p auth.Principal, req *governancev1.ConfirmNominationQualificationRequest) (*governancev1.Nomination, error) {
+	return s.decide(ctx, p, decision{
+		name: req.GetName(), etag: req.GetEtag(), reason: req.GetReason(),
+		approve: req.GetDecision() == governancev1.Decision_DECISION_APPROVE, position: governancev1.Position_POSITION_DIRECTOR,
+		allowed: func(p auth.Principal, c *council, term int32) error {
+			if p.IsAdmin() {
+				return nil
+			}
+			chair := c.chairOf(term)
+			if chair == nil && c.current != nil {
+				chair = c.chairOf(c.current.GetNumber())
+			}
+			if chair != nil && chair.GetPerson() == p.Subject {
+				return nil
+			}
+			return apierr.PermissionDenied("a director's qualification is confirmed by the branch chair (G6) or admins")
+		},
+	})
+}
+
+// DecideNomination is the general association council's decision on a
+// chair candidate (G5).
+func (s *Service) DecideNomination(ctx context.Context, p auth.Principal, req *governancev1.DecideNominationRequest) (*governancev1.Nomination, error) {
+	return s.decide(ctx, p, decision{
+		name: req.GetName(), etag: req.GetEtag(), reason: req.GetReason(),
+		approve: req.GetDecision() == governancev1.Decision_DECISION_APPROVE, position: governancev1.Position_POSITION_CHAIR,
+		allowed: func(p auth.Principal, _ *council, _ int32) error {
+			if p.HasRole(auth.RoleGeneralCouncil) {
+				return nil
+			}
+			return apierr.PermissionDenied("a chair candidate is decided by the general association's council (general_council) only (G5)")
+		},
+	})
+}
+
+// mayAppoint is who appoints to each position.
+func mayAppoint(p auth.Principal, c *council, n *governancev1.Nomination, term int32) error {
+	if p.IsAdmin() {
+		return nil
+	}
+	chairOfTerm := c.chairOf(term)
+	isTermChair := chairOfTerm != nil && chairOfTerm.GetPerson() == p.Subject
+	switch n.GetPosition() {
+	case governancev1.Position_POSITION_CHAIR:
+		if p.HasRole(auth.RoleGeneralCouncil) {
+			return nil
+		}
+		return apierr.PermissionDenied("the chair is appointed by admins or the general association's council")
+	case governancev1.Position_POSITION_VICE_CHAIR:
+		if c.isCurrentChair(p) || isTermChair {
+			return nil
+		}
+		return apierr.PermissionDenied("vice-chairs are appointed by the branch chair, on the council's resolution, or admins")
+	default:
+		if isTermChair {
+			return nil
+		}
+		return apierr.PermissionDenied("directors and the secretary-general are appointed by the chair of the term (G6, G7) or admins")
+	}
+}
+
+// appointingResolution checks the resolution a vice-chair's appointment
+// cites: PASSED, a VICE_CHAIR_APPOINTMENT of the same term that lists the
+// nomination.
+func (s *Service) appointingResolution(ctx context.Context, branch string, n *governancev1.Nomination, name string) error {
+	notPassed := func(why string) error {
+		return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED,
+			"a vice-chair is appointed on a passed VICE_CHAIR_APPOINTMENT resolution of the term's council that lists the nomination: "+why,
+			map[string]string{"field": "appointing_resolution", "resource": name})
+	}
+	if name == "" {
+		return notPassed("appointing_resolution is required")
+	}
+	ids, err := resourcename.Parse(name, "branches", "resolutions")
+	if err != nil || ids[0] != branch {
+		return apierr.InvalidArgument(apierr.FieldViolation{Field: "appointing_resolution", Description: "must be a resolution of this branch"})
+	}
+	r, err := s.repo.GetResolution(ctx, branch, ids[1])
+	if errors.Is(err, ErrNotFound) {
+		return apierr.ReferenceNotFound("appointing_resolution", name)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED:
+		return notPassed(name + " is " + strings.TrimPrefix(r.GetState().String(), "RESOLUTION_STATE_"))
+	case r.GetKind() != governancev1.ResolutionKind_RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT:
+		return notPassed(name + " is not a vice-chair appointment")
+	case TermNumberOf(r.GetTerm()) != TermNumberOf(n.GetName()):
+		return notPassed(name + " is of another term")
+	case !slices.Contains(r.GetNominations(), n.GetName()):
+		return notPassed(name + " does not list " + n.GetName())
+	}
+	return nil
+}
+
+// AppointNomination makes the nominee an officer after every rule holds
+// again on the day office begins. The write is conditioned on the
+// nomination, the branch's officers (G1's history, G8's vice-chairs) and
+// the term's dates, so no concurrent change slips between the check and
+// the appointment.
+func (s *Service) AppointNomination(ctx context.Context, p auth.Principal, req *governancev1.AppointNominationRequest) (*governancev1.Nomination, error) {
+	if _, _, _, _, err := s.nominationOf(ctx, req.GetName()); err != nil {
+		return nil, err
+	}
+	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Nomination, error) {
+		b, branch, term, cur, err := s.nominationOf(ctx, req.GetName())
+		if err != nil {
+			return nil, err
+		}
+		j, err := s.judge(ctx, b, branch, term, cur)
+		if err != nil {
+			return nil, err
+		}
+		if err := mayAppoint(p, j.council, cur, term); err != nil {
+			return nil, err
+		}
+		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		if st := cur.GetState(); st != governancev1.NominationState_NOMINATION_STATE_PROPOSED && st != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
+			return nil, apierr.InvalidTransition(cur.GetName(), "appoint", stateName(st))
+		}
+		if cur.GetPosition() == governancev1.Position_POSITION_VICE_CHAIR {
+			if err := s.appointingResolution(ctx, branch, cur, req.GetAppointingResolution()); err != nil {
+				return nil, err
+			}
+		}
+		start, err := s.startDay(j.term, req.GetStartDate(), "start_date", true)
+		if err != nil {
+			return nil, err
+		}
+		if v := CheckNomination(j.candidate(Appointing, cur, cur.GetProposer(), auth.Principal{}, start)); len(v) > 0 {
+			return nil, apierr.Charter(v)
+		}
+		now := s.now()
+		officer := &governancev1.Officer{
+			Name:     fmt.Sprintf("%s/officers/%s", termName(branch, term), path.Base(cur.GetName())),
+			Position: cur.GetPosition(), Person: cur.GetNominee(), RepresentedMember: cur.GetRepresentedMember(),
+			Nomination: cur.GetName(), AppointingResolution: req.GetAppointingResolution(),
+			StartDate: DateOf(start), EndDate: clone(j.term.GetEndDate()),
+			State:       governancev1.OfficerState_OFFICER_STATE_SERVING,
+			AppointTime: timestamppb.New(now), Etag: newEtag(),
+		}
+		// G8 judges the secretary-general by the chair's unit as it was at
+		// appointment; only an attested employer counts.
+		if j.nominee.GetOrganizationAttestation() != nil {
+			officer.Organization = j.nominee.GetOrganization()
+		}
+		next := clone(cur)
+		next.State, next.Officer, next.AppointingResolution = governancev1.NominationState_NOMINATION_STATE_APPOINTED, officer.GetName(), req.GetAppointingResolution()
+		next.AppointTime, next.UpdateTime, next.Etag = timestamppb.New(now), timestamppb.New(now), newEtag()
+		ev := s.envelope(ctx, p, officer.GetName())
+		ev.Payload = &eventsv1.Envelope_OfficerAppointed{OfficerAppointed: &eventsv1.OfficerAppointed{Officer: officer, Nomination: next}}
+		if err := s.repo.Appoint(ctx, branch, next, cur.GetEtag(), officer, j.council.officers.Version, j.term.GetEtag(), ev); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
+}
+
+// WithdrawNomination ends an open nomination: the nominee, the proposer or
+// admins.
+func (s *Service) WithdrawNomination(ctx context.Context, p auth.Principal, req *governancev1.WithdrawNominationRequest) (*governancev1.Nomination, error) {
+	if strings.TrimSpace(req.GetReason()) == "" {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required"})
+	}
+	if _, _, _, _, err := s.nominationOf(ctx, req.GetName()); err != nil {
+		return nil, err
+	}
+	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Nomination, error) {
+		b, branch, _, cur, err := s.nominationOf(ctx, req.GetName())
+		if err != nil {
+			return nil, err
+		}
+		if !p.IsAdmin() && p.Subject != cur.GetNominee() && p.Subject != cur.GetProposer() {
+			return nil, apierr.PermissionDenied("only the nominee, the proposer or admins may withdraw a nomination")
+		}
+		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		return s.withdraw(ctx, p, b, branch, cur, req.GetReason())
+	})
+}
+
+// withdraw writes an open nomination's withdrawal, giving its place back.
+func (s *Service) withdraw(ctx context.Context, p auth.Principal, b *governancev1.Branch, branch string, cur *governancev1.Nomination, reason string) (*governancev1.Nomination, error) {
+	if st := cur.GetState(); st != governancev1.NominationState_NOMINATION_STATE_PROPOSED && st != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
+		return nil, apierr.InvalidTransition(cur.GetName(), "withdraw", stateName(st))
+	}
+	now := s.now()
+	next := clone(cur)
+	next.State, next.StateReason, next.Decider = governancev1.NominationState_NOMINATION_STATE_WITHDRAWN, reason, p.Subject
+	next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
+	ev := s.envelope(ctx, p, next.GetName())
+	ev.Payload = &eventsv1.Envelope_NominationWithdrawn{NominationWithdrawn: &eventsv1.NominationWithdrawn{Nomination: next, Reason: reason}}
+	if err := s.repo.SaveNomination(ctx, branch, next, cur.GetEtag(), release(cur, b.GetParameters()), ev); err != nil {
+		return nil, err
+	}
+	return next, nil
+}

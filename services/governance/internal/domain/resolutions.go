@@ -1,0 +1,459 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/fieldmask"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/resourcename"
+	"github.com/tjsia/chapterhouse/platform/retry"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+)
+
+func resolutionState(s governancev1.ResolutionState) string {
+	return strings.TrimPrefix(s.String(), "RESOLUTION_STATE_")
+}
+
+// checkResolution checks a resolution's fields and what they name: its
+// meeting, the vice-chair nominations it appoints (PROPOSED, of its term),
+// the work plan it adopts.
+func (s *Service) checkResolution(ctx context.Context, branch string, r *governancev1.Resolution) error {
+	v := required("resolution.title", strings.TrimSpace(r.GetTitle()) == "")
+	v = append(v, required("resolution.text", strings.TrimSpace(r.GetText()) == "")...)
+	v = append(v, required("resolution.kind", r.GetKind() == governancev1.ResolutionKind_RESOLUTION_KIND_UNSPECIFIED)...)
+	appoints := r.GetKind() == governancev1.ResolutionKind_RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT
+	adopts := r.GetKind() == governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION
+	switch {
+	case appoints && len(r.GetNominations()) == 0:
+		v = append(v, apierr.FieldViolation{Field: "resolution.nominations", Description: "a vice-chair appointment lists the nominations it appoints"})
+	case !appoints && len(r.GetNominations()) > 0:
+		v = append(v, apierr.FieldViolation{Field: "resolution.nominations", Description: "only a vice-chair appointment lists nominations"})
+	}
+	switch {
+	case adopts && r.GetWorkPlan() == "":
+		v = append(v, apierr.FieldViolation{Field: "resolution.work_plan", Description: "a work-plan adoption names the plan"})
+	case !adopts && r.GetWorkPlan() != "":
+		v = append(v, apierr.FieldViolation{Field: "resolution.work_plan", Description: "only a work-plan adoption names a plan"})
+	}
+	if len(v) > 0 {
+		return apierr.InvalidArgument(v...)
+	}
+	if m := r.GetMeeting(); m != "" {
+		ids, err := resourcename.Parse(m, "branches", "meetings")
+		if err != nil || ids[0] != branch {
+			return apierr.InvalidArgument(apierr.FieldViolation{Field: "resolution.meeting", Description: "must be a meeting of this branch"})
+		}
+		if _, err := s.repo.GetMeeting(ctx, branch, ids[1]); errors.Is(err, ErrNotFound) {
+			return apierr.ReferenceNotFound("resolution.meeting", m)
+		} else if err != nil {
+			return err
+		}
+	}
+	term := TermNumberOf(r.GetTerm())
+	for i, name := range r.GetNominations() {
+		field := fmt.Sprintf("resolution.nominations[%d]", i)
+		ids, err := resourcename.Parse(name, "branches", "terms", "nominations")
+		if n, ok := termNumber(safe(ids, 1)); err != nil || ids[0] != branch || !ok || n != term {
+			return apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be a nomination of the resolution's term, " + r.GetTerm() + "/nominations/{nomination}"})
+		}
+		n, err := s.repo.GetNomination(ctx, branch, term, ids[2])
+		if errors.Is(err, ErrNotFound) {
+			return apierr.ReferenceNotFound(field, name)
+		}
+		if err != nil {
+			return err
+		}
+		if n.GetPosition() != governancev1.Position_POSITION_VICE_CHAIR || n.GetState() != governancev1.NominationState_NOMINATION_STATE_PROPOSED {
+			return apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: name + " is not a PROPOSED vice-chair nomination"})
+		}
+	}
+	if w := r.GetWorkPlan(); w != "" {
+		ids, err := resourcename.Parse(w, "branches", "workPlans")
+		if err != nil || ids[0] != branch {
+			return apierr.InvalidArgument(apierr.FieldViolation{Field: "resolution.work_plan", Description: "must be a work plan of this branch"})
+		}
+		if _, err := s.repo.GetWorkPlan(ctx, branch, ids[1]); errors.Is(err, ErrNotFound) {
+			return apierr.ReferenceNotFound("resolution.work_plan", w)
+		} else if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func safe(ids []string, i int) string {
+	if i < len(ids) {
+		return ids[i]
+	}
+	return ""
+}
+
+// CreateResolution drafts a council resolution: admins, the current chair,
+// council members, the serving secretary-general.
+func (s *Service) CreateResolution(ctx context.Context, p auth.Principal, parent string, in *governancev1.Resolution, id string) (*governancev1.Resolution, error) {
+	_, branch, err := s.branchOf(ctx, parent)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.council(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	if !c.runs(p) && !c.isCouncilMember(p) {
+		return nil, apierr.PermissionDenied("only admins, the branch chair, council members and the serving secretary-general may draft resolutions")
+	}
+	t, err := termOrCurrent(c, branch, in.GetTerm(), "resolution.term")
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		id = ids.Random()
+	}
+	now := s.now()
+	r := &governancev1.Resolution{
+		Name: fmt.Sprintf("branches/%s/resolutions/%s", branch, id), Title: in.GetTitle(), Text: in.GetText(), Kind: in.GetKind(),
+		Term: t.GetName(), Meeting: in.GetMeeting(), Nominations: in.GetNominations(), WorkPlan: in.GetWorkPlan(),
+		State: governancev1.ResolutionState_RESOLUTION_STATE_DRAFT, Proposer: p.Subject,
+		CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now), Etag: newEtag(),
+	}
+	if err := s.checkResolution(ctx, branch, r); err != nil {
+		return nil, err
+	}
+	err = s.repo.CreateResolution(ctx, branch, r)
+	if errors.Is(err, ErrExists) {
+		existing, gerr := s.repo.GetResolution(ctx, branch, id)
+		if gerr == nil && existing.GetTitle() == r.GetTitle() && existing.GetText() == r.GetText() && existing.GetProposer() == r.GetProposer() {
+			return s.withTally(ctx, branch, existing)
+		}
+		return nil, apierr.AlreadyExists(r.GetName())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (s *Service) resolutionOf(ctx context.Context, name string) (*governancev1.Branch, string, *governancev1.Resolution, error) {
+	b, ids, err := s.inBranch(ctx, name, false, "resolutions")
+	if err != nil {
+		return nil, "", nil, err
+	}
+	r, err := s.repo.GetResolution(ctx, ids[0], ids[1])
+	if err != nil {
+		return nil, "", nil, notFound(err, name)
+	}
+	return b, ids[0], r, nil
+}
+
+// attendeesOf are the people present at the resolution's meeting, if any.
+func (s *Service) attendeesOf(ctx context.Context, branch string, r *governancev1.Resolution) ([]string, error) {
+	if r.GetMeeting() == "" {
+		return nil, nil
+	}
+	m, err := s.repo.GetMeeting(ctx, branch, path.Base(r.GetMeeting()))
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return m.GetAttendees(), nil
+}
+
+// count tallies a resolution's ballots as they stand.
+func (s *Service) count(ctx context.Context, branch string, r *governancev1.Resolution) (*governancev1.Tally, string, error) {
+	ballots, err := s.repo.Ballots(ctx, branch, path.Base(r.GetName()))
+	if err != nil {
+		return nil, "", err
+	}
+	attendees, err := s.attendeesOf(ctx, branch, r)
+	if err != nil {
+		return nil, "", err
+	}
+	choices := map[string]governancev1.VoteChoice{}
+	for _, v := range ballots.Items {
+		choices[v.GetVoter()] = v.GetChoice()
+	}
+	return Tally(r.GetEligibleVoters(), attendees, choices, r.GetQuorum(), r.GetMajority()), ballots.Version, nil
+}
+
+// withTally fills a VOTING resolution's running tally; a closed one carries
+// its final tally already.
+func (s *Service) withTally(ctx context.Context, branch string, r *governancev1.Resolution) (*governancev1.Resolution, error) {
+	if r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
+		return r, nil
+	}
+	t, _, err := s.count(ctx, branch, r)
+	if err != nil {
+		return nil, err
+	}
+	out := clone(r)
+	out.Tally = t
+	return out, nil
+}
+
+// GetResolution returns a resolution, with its running tally while voting.
+func (s *Service) GetResolution(ctx context.Context, name string) (*governancev1.Resolution, error) {
+	_, branch, r, err := s.resolutionOf(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.withTally(ctx, branch, r)
+}
+
+// ListResolutions pages through a branch's resolutions by creation.
+func (s *Service) ListResolutions(ctx context.Context, req *governancev1.ListResolutionsRequest) ([]*governancev1.Resolution, string, error) {
+	_, branch, err := s.branchOf(ctx, req.GetParent())
+	if err != nil {
+		return nil, "", err
+	}
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "resolutions", req.GetParent(), req.GetState().String(), req.GetTerm())
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListResolutions(ctx, branch, pg.After, pg.Size, func(r *governancev1.Resolution) bool {
+		return (req.GetState() == 0 || r.GetState() == req.GetState()) && (req.GetTerm() == "" || r.GetTerm() == req.GetTerm())
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	for i, r := range page.Items {
+		if page.Items[i], err = s.withTally(ctx, branch, r); err != nil {
+			return nil, "", err
+		}
+	}
+	return page.Items, pg.Next(page.Next), nil
+}
+
+var resolutionPaths = []string{"title", "text", "kind", "meeting", "nominations", "work_plan"}
+
+// changeResolution is the read-check-write every change of a resolution
+// shares: read it, check who may and the etag, apply change, write.
+func (s *Service) changeResolution(ctx context.Context, p auth.Principal, name, etag string,
+	change func(b *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error)) (*governancev1.Resolution, error) {
+	if _, _, _, err := s.resolutionOf(ctx, name); err != nil {
+		return nil, err
+	}
+	return retry.Write(ctx, name, etag, IsStale, func() (*governancev1.Resolution, error) {
+		b, branch, cur, err := s.resolutionOf(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.council(ctx, branch)
+		if err != nil {
+			return nil, err
+		}
+		next := clone(cur)
+		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()
+		ev, err := change(b, branch, c, cur, next)
+		if err != nil {
+			return nil, err
+		}
+		if etag != "" && etag != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		var evs []*eventsv1.Envelope
+		if ev != nil {
+			evs = append(evs, ev)
+		}
+		if err := s.repo.SaveResolution(ctx, branch, next, cur.GetEtag(), evs...); err != nil {
+			return nil, err
+		}
+		return s.withTally(ctx, branch, next)
+	})
+}
+
+// UpdateResolution amends a DRAFT: its proposer, the current chair, or
+// admins.
+func (s *Service) UpdateResolution(ctx context.Context, p auth.Principal, patch *governancev1.Resolution, mask *fieldmaskpb.FieldMask) (*governancev1.Resolution, error) {
+	paths, err := fieldmask.Paths(mask, resolutionPaths, map[string]string{"name": "is immutable", "term": "is immutable", "state": "changes through openVoting, closeVoting and withdraw"})
+	if err != nil {
+		return nil, err
+	}
+	return s.changeResolution(ctx, p, patch.GetName(), patch.GetEtag(), func(_ *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
+		if !p.IsAdmin() && !c.isCurrentChair(p) && p.Subject != cur.GetProposer() {
+			return nil, apierr.PermissionDenied("only the proposer, the branch chair or admins may amend a resolution")
+		}
+		if cur.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_DRAFT {
+			return nil, apierr.InvalidTransition(cur.GetName(), "amend", resolutionState(cur.GetState()))
+		}
+		fieldmask.Apply(next, patch, paths)
+		return nil, s.checkResolution(ctx, branch, next)
+	})
+}
+
+// OpenResolutionVoting moves a DRAFT to VOTING, snapshotting who may vote
+// (the council of its term, which must be the current term) and the
+// branch's quorum and majority.
+func (s *Service) OpenResolutionVoting(ctx context.Context, p auth.Principal, req *governancev1.OpenResolutionVotingRequest) (*governancev1.Resolution, error) {
+	return s.changeResolution(ctx, p, req.GetName(), req.GetEtag(), func(b *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
+		if !c.runs(p) {
+			return nil, apierr.PermissionDenied("only admins, the branch chair and the serving secretary-general may open voting")
+		}
+		if cur.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_DRAFT {
+			return nil, apierr.InvalidTransition(cur.GetName(), "open voting on", resolutionState(cur.GetState()))
+		}
+		if c.current == nil || c.current.GetName() != cur.GetTerm() {
+			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_NO_CURRENT_TERM,
+				cur.GetTerm()+" is not the current term; only the current council votes", map[string]string{"resource": cur.GetName()})
+		}
+		// Nominations it appoints must still be open to appointment.
+		if err := s.checkResolution(ctx, branch, cur); err != nil {
+			return nil, err
+		}
+		voters := c.councilOf(c.current.GetNumber())
+		if len(voters) == 0 {
+			return nil, apierr.InvalidTransition(cur.GetName(), "open voting on", "DRAFT with an empty council")
+		}
+		next.State, next.EligibleVoters = governancev1.ResolutionState_RESOLUTION_STATE_VOTING, voters
+		next.Quorum, next.Majority = clone(b.GetParameters().GetQuorum()), clone(b.GetParameters().GetMajority())
+		next.OpenTime = next.GetUpdateTime()
+		ev := s.envelope(ctx, p, next.GetName())
+		ev.Payload = &eventsv1.Envelope_ResolutionVotingOpened{ResolutionVotingOpened: &eventsv1.ResolutionVotingOpened{Resolution: next}}
+		return ev, nil
+	})
+}
+
+// CastResolutionVote records the caller's ballot. Each ballot is its own
+// record, stored only while voting is open, so ballots by different voters
+// never contend, and a ballot cast as voting closes is either counted or
+// refused, never lost.
+func (s *Service) CastResolutionVote(ctx context.Context, p auth.Principal, req *governancev1.CastResolutionVoteRequest) (*governancev1.Vote, error) {
+	_, branch, r, err := s.resolutionOf(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	if r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
+		return nil, apierr.InvalidTransition(r.GetName(), "vote on", resolutionState(r.GetState()))
+	}
+	if !slices.Contains(r.GetEligibleVoters(), p.Subject) {
+		return nil, apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER,
+			"only the council members of "+r.GetTerm()+" at the opening of voting vote on "+r.GetName(), map[string]string{"resource": r.GetName()})
+	}
+	v := &governancev1.Vote{
+		Name:  r.GetName() + "/votes/" + p.PersonID(),
+		Voter: p.Subject, Choice: req.GetChoice(), VoteTime: timestamppb.New(s.now()),
+	}
+	err = s.repo.CastVote(ctx, branch, path.Base(r.GetName()), v)
+	if IsStale(err) {
+		// Voting closed between the read and the ballot.
+		_, _, now, gerr := s.resolutionOf(ctx, req.GetName())
+		if gerr != nil {
+			return nil, gerr
+		}
+		return nil, apierr.InvalidTransition(r.GetName(), "vote on", resolutionState(now.GetState()))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// GetVote returns one ballot.
+func (s *Service) GetVote(ctx context.Context, name string) (*governancev1.Vote, error) {
+	_, ids, err := s.inBranch(ctx, name, false, "resolutions", "votes")
+	if err != nil {
+		return nil, err
+	}
+	v, err := s.repo.GetVote(ctx, ids[0], ids[1], ids[2])
+	return v, notFound(err, name)
+}
+
+// ListVotes pages through a resolution's ballots by voter.
+func (s *Service) ListVotes(ctx context.Context, parent string, size int32, token string) ([]*governancev1.Vote, string, error) {
+	_, branch, r, err := s.resolutionOf(ctx, parent)
+	if err != nil {
+		return nil, "", err
+	}
+	pg, err := pagetoken.Parse(size, token, "votes", parent)
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListVotes(ctx, branch, path.Base(r.GetName()), pg.After, pg.Size)
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, pg.Next(page.Next), nil
+}
+
+// CloseResolutionVoting counts the ballots and decides: FAILED without a
+// quorum, PASSED when YES reaches the majority. The write holds only if no
+// ballot arrived since the count, so the recorded tally is the final one.
+func (s *Service) CloseResolutionVoting(ctx context.Context, p auth.Principal, req *governancev1.CloseResolutionVotingRequest) (*governancev1.Resolution, error) {
+	if _, _, _, err := s.resolutionOf(ctx, req.GetName()); err != nil {
+		return nil, err
+	}
+	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Resolution, error) {
+		_, branch, cur, err := s.resolutionOf(ctx, req.GetName())
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.council(ctx, branch)
+		if err != nil {
+			return nil, err
+		}
+		if !p.IsAdmin() && !c.isCurrentChair(p) {
+			return nil, apierr.PermissionDenied("only the branch chair or admins may close voting")
+		}
+		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		if cur.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
+			return nil, apierr.InvalidTransition(cur.GetName(), "close voting on", resolutionState(cur.GetState()))
+		}
+		tally, version, err := s.count(ctx, branch, cur)
+		if err != nil {
+			return nil, err
+		}
+		now := s.now()
+		next := clone(cur)
+		next.Tally, next.CloseTime, next.UpdateTime, next.Etag = tally, timestamppb.New(now), timestamppb.New(now), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		if Passed(tally) {
+			next.State = governancev1.ResolutionState_RESOLUTION_STATE_PASSED
+			ev.Payload = &eventsv1.Envelope_ResolutionPassed{ResolutionPassed: &eventsv1.ResolutionPassed{Resolution: next}}
+		} else {
+			next.State = governancev1.ResolutionState_RESOLUTION_STATE_FAILED
+			ev.Payload = &eventsv1.Envelope_ResolutionFailed{ResolutionFailed: &eventsv1.ResolutionFailed{Resolution: next}}
+		}
+		if err := s.repo.CloseResolution(ctx, branch, next, cur.GetEtag(), version, ev); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
+}
+
+// WithdrawResolution takes a DRAFT or VOTING resolution off the agenda:
+// its proposer, the current chair, or admins. Ballots cast stay on record
+// but are never counted.
+func (s *Service) WithdrawResolution(ctx context.Context, p auth.Principal, req *governancev1.WithdrawResolutionRequest) (*governancev1.Resolution, error) {
+	if strings.TrimSpace(req.GetReason()) == "" {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required"})
+	}
+	return s.changeResolution(ctx, p, req.GetName(), req.GetEtag(), func(_ *governancev1.Branch, _ string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
+		if !p.IsAdmin() && !c.isCurrentChair(p) && p.Subject != cur.GetProposer() {
+			return nil, apierr.PermissionDenied("only the proposer, the branch chair or admins may withdraw a resolution")
+		}
+		if st := cur.GetState(); st != governancev1.ResolutionState_RESOLUTION_STATE_DRAFT && st != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
+			return nil, apierr.InvalidTransition(cur.GetName(), "withdraw", resolutionState(st))
+		}
+		next.State, next.StateReason, next.CloseTime = governancev1.ResolutionState_RESOLUTION_STATE_WITHDRAWN, req.GetReason(), next.GetUpdateTime()
+		ev := s.envelope(ctx, p, next.GetName())
+		ev.Payload = &eventsv1.Envelope_ResolutionWithdrawn{ResolutionWithdrawn: &eventsv1.ResolutionWithdrawn{Resolution: next, Reason: req.GetReason()}}
+		return ev, nil
+	})
+}

@@ -1,0 +1,245 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/resourcename"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+)
+
+// Source is the events' source name.
+const Source = "governance"
+
+// Service is the governance use cases.
+type Service struct {
+	repo       Repository
+	people     People
+	activities Activities
+	now        func() time.Time
+}
+
+// NewService returns the use cases; now nil means time.Now.
+func NewService(repo Repository, people People, activities Activities, now func() time.Time) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{repo: repo, people: people, activities: activities, now: now}
+}
+
+func newEtag() string { return ids.Random()[:16] }
+
+func (s *Service) envelope(ctx context.Context, p auth.Principal, subject string) *eventsv1.Envelope {
+	return events.NewEnvelope(ctx, Source, subject, p.Subject, s.now())
+}
+
+func (s *Service) today() Day { return Today(s.now()) }
+
+func notFound(err error, name string) error {
+	if errors.Is(err, ErrNotFound) {
+		return apierr.NotFound(name)
+	}
+	return err
+}
+
+func required(field string, missing bool) []apierr.FieldViolation {
+	if missing {
+		return []apierr.FieldViolation{{Field: field, Description: "is required"}}
+	}
+	return nil
+}
+
+// --- names ---
+
+// branchOf parses branches/{b} and checks the branch exists.
+func (s *Service) branchOf(ctx context.Context, name string) (*governancev1.Branch, string, error) {
+	ids, err := resourcename.Parse(name, "branches")
+	if err != nil {
+		return nil, "", err
+	}
+	b, err := s.repo.GetBranch(ctx, ids[0])
+	if errors.Is(err, ErrNotFound) {
+		return nil, "", apierr.New(codes.NotFound, apiv1.ErrorReason_UNKNOWN_BRANCH, name+" not found", map[string]string{"resource": name})
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return b, ids[0], nil
+}
+
+// inBranch parses a name under a branch (branches/{b}/<collections>) and
+// checks the branch exists; it returns the branch and the other ids.
+func (s *Service) inBranch(ctx context.Context, name string, wildcard bool, collections ...string) (*governancev1.Branch, []string, error) {
+	parse := resourcename.Parse
+	if wildcard {
+		parse = resourcename.ParseWithWildcard
+	}
+	ids, err := parse(name, append([]string{"branches"}, collections...)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := s.repo.GetBranch(ctx, ids[0])
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil, apierr.NotFound(name)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	return b, ids, nil
+}
+
+// termNumber reads a term id (its number).
+func termNumber(id string) (int32, bool) {
+	n, err := strconv.ParseInt(id, 10, 32)
+	if err != nil || n < 1 || strconv.FormatInt(n, 10) != id {
+		return 0, false
+	}
+	return int32(n), true
+}
+
+func termName(branch string, n int32) string { return fmt.Sprintf("branches/%s/terms/%d", branch, n) }
+
+// --- who holds what ---
+
+// council is the branch as it stands on a day: its terms, the current one,
+// and the officers.
+type council struct {
+	terms    Versioned[*governancev1.Term]
+	officers Versioned[*governancev1.Officer]
+	day      Day
+	current  *governancev1.Term
+}
+
+func (s *Service) council(ctx context.Context, branch string) (*council, error) {
+	terms, err := s.repo.Terms(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	officers, err := s.repo.Officers(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	c := &council{terms: terms, officers: officers, day: s.today()}
+	for _, t := range terms.Items {
+		if TermState(t, c.day) == governancev1.TermState_TERM_STATE_CURRENT {
+			c.current = t
+		}
+	}
+	return c, nil
+}
+
+func (c *council) term(n int32) *governancev1.Term {
+	for _, t := range c.terms.Items {
+		if t.GetNumber() == n {
+			return t
+		}
+	}
+	return nil
+}
+
+// serving are the term's officers in office on the council's day (or, for
+// a term not yet begun, appointed for it), in position.
+func (c *council) serving(term int32, position governancev1.Position) []*governancev1.Officer {
+	var out []*governancev1.Officer
+	t := c.term(term)
+	day := c.day
+	if t != nil && TermState(t, day) == governancev1.TermState_TERM_STATE_UPCOMING {
+		day, _ = TermDays(t)
+	}
+	for _, o := range c.officers.Items {
+		if TermNumberOf(o.GetName()) == term && o.GetPosition() == position && ServingOn(o, day) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// chairOf is the term's serving chair, or nil.
+func (c *council) chairOf(term int32) *governancev1.Officer {
+	if cs := c.serving(term, governancev1.Position_POSITION_CHAIR); len(cs) > 0 {
+		return cs[0]
+	}
+	return nil
+}
+
+// isCurrentChair: p is the serving chair of the current term.
+func (c *council) isCurrentChair(p auth.Principal) bool {
+	if c.current == nil || p.Subject == "" {
+		return false
+	}
+	chair := c.chairOf(c.current.GetNumber())
+	return chair != nil && chair.GetPerson() == p.Subject
+}
+
+// isCurrentSecretary: p is the serving secretary-general of the current
+// term.
+func (c *council) isCurrentSecretary(p auth.Principal) bool {
+	if c.current == nil || p.Subject == "" {
+		return false
+	}
+	for _, o := range c.serving(c.current.GetNumber(), governancev1.Position_POSITION_SECRETARY_GENERAL) {
+		if o.GetPerson() == p.Subject {
+			return true
+		}
+	}
+	return false
+}
+
+// councilOf is who sits on term's council on the council's day.
+func (c *council) councilOf(term int32) []string {
+	var officers []*governancev1.Officer
+	for _, o := range c.officers.Items {
+		if TermNumberOf(o.GetName()) == term {
+			officers = append(officers, o)
+		}
+	}
+	day := c.day
+	if t := c.term(term); t != nil && TermState(t, day) == governancev1.TermState_TERM_STATE_UPCOMING {
+		day, _ = TermDays(t)
+	}
+	return Council(officers, day)
+}
+
+// isCouncilMember: p sits on the current term's council.
+func (c *council) isCouncilMember(p auth.Principal) bool {
+	return c.current != nil && slices.Contains(c.councilOf(c.current.GetNumber()), p.Subject)
+}
+
+// runs reports whether p may run the branch's business: admins, the
+// current chair and the serving secretary-general (the chair's unit runs
+// day-to-day business).
+func (c *council) runs(p auth.Principal) bool {
+	return p.IsAdmin() || c.isCurrentChair(p) || c.isCurrentSecretary(p)
+}
+
+// Officer as a reader sees it: SERVING until its last day, ENDED after.
+func present(o *governancev1.Officer, today Day) *governancev1.Officer {
+	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
+		return o
+	}
+	if last, ok := DayOf(o.GetEndDate()); ok && today.After(last) {
+		c := cloneOfficer(o)
+		c.State = governancev1.OfficerState_OFFICER_STATE_ENDED
+		return c
+	}
+	return o
+}
+
+// Term as a reader sees it: its state derived from today.
+func presentTerm(t *governancev1.Term, today Day) *governancev1.Term {
+	c := cloneTerm(t)
+	c.State = TermState(t, today)
+	return c
+}

@@ -1,0 +1,413 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/fieldmask"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/resourcename"
+	"github.com/tjsia/chapterhouse/platform/retry"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+)
+
+const assigned = governancev1.WorkItemSource_WORK_ITEM_SOURCE_GENERAL_ASSOCIATION
+
+// isGeneralSecretary: the general association's secretary-general, who
+// assigns the branch its tasks (G9) and nothing more here.
+func isGeneralSecretary(p auth.Principal) bool { return p.HasRole(auth.RoleGeneralSecretary) }
+
+// CreateWorkPlan creates the year's plan; a year has one. Admins, the
+// current chair, the serving secretary-general, and `general_secretary`
+// (to hold the tasks the general association assigns, G9).
+func (s *Service) CreateWorkPlan(ctx context.Context, p auth.Principal, parent string, in *governancev1.WorkPlan, id string) (*governancev1.WorkPlan, error) {
+	_, branch, err := s.branchOf(ctx, parent)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.council(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	if !c.runs(p) && !isGeneralSecretary(p) {
+		return nil, apierr.PermissionDenied("only admins, the branch chair, the serving secretary-general and the general association's secretary-general may create work plans")
+	}
+	v := required("work_plan.title", strings.TrimSpace(in.GetTitle()) == "")
+	v = append(v, required("work_plan.year", in.GetYear() < 1)...)
+	if in.GetAdoptingResolution() != "" {
+		v = append(v, apierr.FieldViolation{Field: "work_plan.adopting_resolution", Description: "is set by UpdateWorkPlan once the council adopts the plan"})
+	}
+	if len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	if id == "" {
+		id = ids.Random()
+	}
+	now := s.now()
+	w := &governancev1.WorkPlan{
+		Name: fmt.Sprintf("branches/%s/workPlans/%s", branch, id), Year: in.GetYear(), Title: in.GetTitle(),
+		CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now), Etag: newEtag(),
+	}
+	ev := s.envelope(ctx, p, w.GetName())
+	ev.Payload = &eventsv1.Envelope_WorkPlanCreated{WorkPlanCreated: &eventsv1.WorkPlanCreated{WorkPlan: w}}
+	err = s.repo.CreateWorkPlan(ctx, branch, w, ev)
+	if errors.Is(err, ErrExists) {
+		if existing, gerr := s.repo.GetWorkPlan(ctx, branch, id); gerr == nil {
+			if existing.GetYear() == w.GetYear() && existing.GetTitle() == w.GetTitle() {
+				return s.withProgress(ctx, branch, existing)
+			}
+			return nil, apierr.AlreadyExists(w.GetName())
+		}
+		other, _ := s.repo.WorkPlanOfYear(ctx, branch, w.GetYear())
+		return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_WORK_PLAN_YEAR_TAKEN,
+			fmt.Sprintf("branches/%s already has the %d work plan, %s", branch, w.GetYear(), other),
+			map[string]string{"resource": other})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.withProgress(ctx, branch, w)
+}
+
+func (s *Service) workPlanOf(ctx context.Context, name string) (string, *governancev1.WorkPlan, error) {
+	_, ids, err := s.inBranch(ctx, name, false, "workPlans")
+	if err != nil {
+		return "", nil, err
+	}
+	w, err := s.repo.GetWorkPlan(ctx, ids[0], ids[1])
+	if err != nil {
+		return "", nil, notFound(err, name)
+	}
+	return ids[0], w, nil
+}
+
+// Progress counts a plan's items on day.
+func Progress(items []*governancev1.WorkItem, day Day) *governancev1.WorkPlanProgress {
+	pr := &governancev1.WorkPlanProgress{}
+	for _, i := range items {
+		pr.TotalCount++
+		done := i.GetState() == governancev1.WorkItemState_WORK_ITEM_STATE_DONE
+		switch {
+		case done:
+			pr.DoneCount++
+		case i.GetState() == governancev1.WorkItemState_WORK_ITEM_STATE_CANCELLED:
+			pr.CancelledCount++
+		case Overdue(i, day):
+			pr.OverdueCount++
+		}
+		if i.GetSource() == assigned {
+			pr.AssignedCount++
+			if done {
+				pr.AssignedDoneCount++
+			}
+		}
+	}
+	return pr
+}
+
+// Overdue: not finished and past its due date.
+func Overdue(i *governancev1.WorkItem, day Day) bool {
+	if st := i.GetState(); st == governancev1.WorkItemState_WORK_ITEM_STATE_DONE || st == governancev1.WorkItemState_WORK_ITEM_STATE_CANCELLED {
+		return false
+	}
+	due, ok := DayOf(i.GetDueDate())
+	return ok && day.After(due)
+}
+
+func (s *Service) withProgress(ctx context.Context, branch string, w *governancev1.WorkPlan) (*governancev1.WorkPlan, error) {
+	items, err := s.repo.WorkItems(ctx, branch, path.Base(w.GetName()))
+	if err != nil {
+		return nil, err
+	}
+	out := clone(w)
+	out.Progress = Progress(items, s.today())
+	return out, nil
+}
+
+// GetWorkPlan returns a plan with its progress counted now.
+func (s *Service) GetWorkPlan(ctx context.Context, name string) (*governancev1.WorkPlan, error) {
+	branch, w, err := s.workPlanOf(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return s.withProgress(ctx, branch, w)
+}
+
+// ListWorkPlans pages through a branch's plans by year.
+func (s *Service) ListWorkPlans(ctx context.Context, req *governancev1.ListWorkPlansRequest) ([]*governancev1.WorkPlan, string, error) {
+	_, branch, err := s.branchOf(ctx, req.GetParent())
+	if err != nil {
+		return nil, "", err
+	}
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "workPlans", req.GetParent(), itoa(req.GetYear()))
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListWorkPlans(ctx, branch, pg.After, pg.Size, func(w *governancev1.WorkPlan) bool {
+		return req.GetYear() == 0 || w.GetYear() == req.GetYear()
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	for i, w := range page.Items {
+		if page.Items[i], err = s.withProgress(ctx, branch, w); err != nil {
+			return nil, "", err
+		}
+	}
+	return page.Items, pg.Next(page.Next), nil
+}
+
+// adoptingResolution checks that name is a PASSED WORK_PLAN_ADOPTION
+// resolution naming plan: the council sets the work plan.
+func (s *Service) adoptingResolution(ctx context.Context, branch, plan, name string) error {
+	notPassed := func(why string) error {
+		return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED,
+			"a work plan is adopted by a passed WORK_PLAN_ADOPTION resolution of the council that names it: "+why,
+			map[string]string{"field": "work_plan.adopting_resolution", "resource": name})
+	}
+	ids, err := resourcename.Parse(name, "branches", "resolutions")
+	if err != nil || ids[0] != branch {
+		return apierr.InvalidArgument(apierr.FieldViolation{Field: "work_plan.adopting_resolution", Description: "must be a resolution of this branch"})
+	}
+	r, err := s.repo.GetResolution(ctx, branch, ids[1])
+	if errors.Is(err, ErrNotFound) {
+		return apierr.ReferenceNotFound("work_plan.adopting_resolution", name)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED:
+		return notPassed(name + " is " + resolutionState(r.GetState()))
+	case r.GetKind() != governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION:
+		return notPassed(name + " is not a work-plan adoption")
+	case r.GetWorkPlan() != plan:
+		return notPassed(name + " adopts " + r.GetWorkPlan())
+	}
+	return nil
+}
+
+var workPlanPaths = []string{"title", "adopting_resolution"}
+
+// UpdateWorkPlan renames a plan or records its adoption.
+func (s *Service) UpdateWorkPlan(ctx context.Context, p auth.Principal, patch *governancev1.WorkPlan, mask *fieldmaskpb.FieldMask) (*governancev1.WorkPlan, error) {
+	paths, err := fieldmask.Paths(mask, workPlanPaths, map[string]string{"name": "is immutable", "year": "is immutable", "progress": "is output only"})
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := s.workPlanOf(ctx, patch.GetName()); err != nil {
+		return nil, err
+	}
+	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*governancev1.WorkPlan, error) {
+		branch, cur, err := s.workPlanOf(ctx, patch.GetName())
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.council(ctx, branch)
+		if err != nil {
+			return nil, err
+		}
+		if err := runsBusiness(p, c, "change work plans"); err != nil {
+			return nil, err
+		}
+		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		next := clone(cur)
+		fieldmask.Apply(next, patch, paths)
+		if strings.TrimSpace(next.GetTitle()) == "" {
+			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "work_plan.title", Description: "is required"})
+		}
+		if r := next.GetAdoptingResolution(); r != "" && r != cur.GetAdoptingResolution() {
+			if err := s.adoptingResolution(ctx, branch, cur.GetName(), r); err != nil {
+				return nil, err
+			}
+		}
+		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		ev.Payload = &eventsv1.Envelope_WorkPlanUpdated{WorkPlanUpdated: &eventsv1.WorkPlanUpdated{WorkPlan: next, ChangedFields: paths}}
+		if err := s.repo.SaveWorkPlan(ctx, branch, next, cur.GetEtag(), ev); err != nil {
+			return nil, err
+		}
+		return s.withProgress(ctx, branch, next)
+	})
+}
+
+func checkWorkItem(i *governancev1.WorkItem) []apierr.FieldViolation {
+	v := required("work_item.title", strings.TrimSpace(i.GetTitle()) == "")
+	v = append(v, required("work_item.source", i.GetSource() == governancev1.WorkItemSource_WORK_ITEM_SOURCE_UNSPECIFIED)...)
+	if o := i.GetOwner(); o != "" {
+		v = append(v, checkPeople("work_item.owner", []string{o})...)
+	}
+	if i.GetDueDate() != nil {
+		if _, ok := DayOf(i.GetDueDate()); !ok {
+			v = append(v, apierr.FieldViolation{Field: "work_item.due_date", Description: "must be a calendar date"})
+		}
+	}
+	if i.GetState() == governancev1.WorkItemState_WORK_ITEM_STATE_CANCELLED && strings.TrimSpace(i.GetProgressNote()) == "" {
+		v = append(v, apierr.FieldViolation{Field: "work_item.progress_note", Description: "says why, when an item is CANCELLED"})
+	}
+	return v
+}
+
+// mayTrack is who may create or change an item of source: the branch's
+// business runners any; the general association's secretary-general its
+// assigned tasks (G9).
+func mayTrack(p auth.Principal, c *council, source governancev1.WorkItemSource) bool {
+	return c.runs(p) || (isGeneralSecretary(p) && source == assigned)
+}
+
+// CreateWorkItem adds an item to a plan.
+func (s *Service) CreateWorkItem(ctx context.Context, p auth.Principal, parent string, in *governancev1.WorkItem, id string) (*governancev1.WorkItem, error) {
+	branch, plan, err := s.workPlanOf(ctx, parent)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.council(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	if !mayTrack(p, c, in.GetSource()) {
+		return nil, apierr.PermissionDenied("work items are added by admins, the branch chair and the serving secretary-general; the general association's secretary-general adds the tasks it assigns (source GENERAL_ASSOCIATION, G9)")
+	}
+	if v := checkWorkItem(in); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	if st := in.GetState(); st != governancev1.WorkItemState_WORK_ITEM_STATE_UNSPECIFIED && st != governancev1.WorkItemState_WORK_ITEM_STATE_PLANNED {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "work_item.state", Description: "a new item is PLANNED"})
+	}
+	if id == "" {
+		id = ids.Random()
+	}
+	now := s.now()
+	item := clone(in)
+	item.Name, item.State = plan.GetName()+"/items/"+id, governancev1.WorkItemState_WORK_ITEM_STATE_PLANNED
+	item.CompleteTime, item.CreateTime, item.UpdateTime, item.Etag = nil, timestamppb.New(now), timestamppb.New(now), newEtag()
+	err = s.repo.CreateWorkItem(ctx, branch, item)
+	if errors.Is(err, ErrExists) {
+		existing, gerr := s.repo.GetWorkItem(ctx, branch, path.Base(plan.GetName()), id)
+		if gerr == nil && existing.GetTitle() == item.GetTitle() && existing.GetSource() == item.GetSource() {
+			return existing, nil
+		}
+		return nil, apierr.AlreadyExists(item.GetName())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return item, nil
+}
+
+func (s *Service) workItemOf(ctx context.Context, name string) (string, *governancev1.WorkItem, error) {
+	_, ids, err := s.inBranch(ctx, name, false, "workPlans", "items")
+	if err != nil {
+		return "", nil, err
+	}
+	i, err := s.repo.GetWorkItem(ctx, ids[0], ids[1], ids[2])
+	if err != nil {
+		return "", nil, notFound(err, name)
+	}
+	return ids[0], i, nil
+}
+
+// GetWorkItem returns an item.
+func (s *Service) GetWorkItem(ctx context.Context, name string) (*governancev1.WorkItem, error) {
+	_, i, err := s.workItemOf(ctx, name)
+	return i, err
+}
+
+// ListWorkItems pages through a plan's items by creation.
+func (s *Service) ListWorkItems(ctx context.Context, req *governancev1.ListWorkItemsRequest) ([]*governancev1.WorkItem, string, error) {
+	branch, plan, err := s.workPlanOf(ctx, req.GetParent())
+	if err != nil {
+		return nil, "", err
+	}
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "workItems", req.GetParent(), req.GetSource().String(), req.GetState().String())
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListWorkItems(ctx, branch, path.Base(plan.GetName()), pg.After, pg.Size, func(i *governancev1.WorkItem) bool {
+		return (req.GetSource() == 0 || i.GetSource() == req.GetSource()) && (req.GetState() == 0 || i.GetState() == req.GetState())
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, pg.Next(page.Next), nil
+}
+
+var workItemPaths = []string{"title", "description", "assignment_reference", "owner", "due_date", "state", "progress_note", "related_resources"}
+
+// ownerPaths are what an item's owner reports on it.
+var ownerPaths = []string{"state", "progress_note"}
+
+func finished(s governancev1.WorkItemState) bool {
+	return s == governancev1.WorkItemState_WORK_ITEM_STATE_DONE || s == governancev1.WorkItemState_WORK_ITEM_STATE_CANCELLED
+}
+
+// UpdateWorkItem tracks an item. An item does not come back from DONE or
+// CANCELLED.
+func (s *Service) UpdateWorkItem(ctx context.Context, p auth.Principal, patch *governancev1.WorkItem, mask *fieldmaskpb.FieldMask) (*governancev1.WorkItem, error) {
+	paths, err := fieldmask.Paths(mask, workItemPaths, map[string]string{"name": "is immutable", "source": "is immutable"})
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := s.workItemOf(ctx, patch.GetName()); err != nil {
+		return nil, err
+	}
+	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*governancev1.WorkItem, error) {
+		branch, cur, err := s.workItemOf(ctx, patch.GetName())
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.council(ctx, branch)
+		if err != nil {
+			return nil, err
+		}
+		if !mayTrack(p, c, cur.GetSource()) {
+			owner := p.Subject != "" && p.Subject == cur.GetOwner()
+			if !owner {
+				return nil, apierr.PermissionDenied("only admins, the branch chair, the serving secretary-general, the general association's secretary-general (its assigned tasks) and the item's owner may track it")
+			}
+			for _, path := range paths {
+				if !slices.Contains(ownerPaths, path) {
+					return nil, apierr.PermissionDenied("an item's owner reports its state and progress_note only")
+				}
+			}
+		}
+		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		if finished(cur.GetState()) {
+			return nil, apierr.InvalidTransition(cur.GetName(), "change", strings.TrimPrefix(cur.GetState().String(), "WORK_ITEM_STATE_"))
+		}
+		next := clone(cur)
+		fieldmask.Apply(next, patch, paths)
+		if next.GetState() == governancev1.WorkItemState_WORK_ITEM_STATE_UNSPECIFIED {
+			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "work_item.state", Description: "is required"})
+		}
+		if v := checkWorkItem(next); len(v) > 0 {
+			return nil, apierr.InvalidArgument(v...)
+		}
+		now := s.now()
+		if finished(next.GetState()) {
+			next.CompleteTime = timestamppb.New(now)
+		}
+		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
+		if err := s.repo.SaveWorkItem(ctx, branch, next, cur.GetEtag()); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
+}
