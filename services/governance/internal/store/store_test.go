@@ -1,0 +1,529 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/genproto/googleapis/type/date"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/redistest"
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/internal/domain"
+	"github.com/tjsia/chapterhouse/services/governance/internal/store"
+	"github.com/tjsia/chapterhouse/services/governance/streams"
+)
+
+const (
+	statement = "Leads applied AI research at a listed company; chairs two national standard working groups."
+	notes     = "Consultation with all unit members held on 2026-10-12; no objections were raised."
+	term1     = "branches/ai/terms/1"
+)
+
+var (
+	admin            = auth.Principal{Subject: "people/admin", Roles: []string{auth.RoleAdmin}}
+	generalSecretary = auth.Principal{Subject: "people/gs", Roles: []string{auth.RoleGeneralSecretary}}
+	generalCouncil   = auth.Principal{Subject: "people/gc", Roles: []string{auth.RoleGeneralCouncil}}
+	attested         = &membershipv1.Attestation{Attester: "people/admin", AttestTime: timestamppb.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}
+)
+
+func as(id string) auth.Principal { return auth.Principal{Subject: "people/" + id} }
+
+// fakePeople is membership as a map; down makes it UNAVAILABLE.
+type fakePeople struct {
+	mu      sync.Mutex
+	people  map[string]*membershipv1.Person
+	members map[string]*membershipv1.Member
+	down    bool
+}
+
+func (f *fakePeople) unavailable() error {
+	if f.down {
+		return apierr.Unavailable("membership", errors.New("connection refused"))
+	}
+	return nil
+}
+
+func (f *fakePeople) Person(_ context.Context, name string) (*membershipv1.Person, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.unavailable(); err != nil {
+		return nil, err
+	}
+	if p, ok := f.people[name]; ok {
+		return proto.Clone(p).(*membershipv1.Person), nil
+	}
+	return nil, domain.ErrNotFound
+}
+
+func (f *fakePeople) Member(_ context.Context, name string) (*membershipv1.Member, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.unavailable(); err != nil {
+		return nil, err
+	}
+	if m, ok := f.members[name]; ok {
+		return proto.Clone(m).(*membershipv1.Member), nil
+	}
+	return nil, domain.ErrNotFound
+}
+
+func (f *fakePeople) Represented(_ context.Context, _, person string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.unavailable(); err != nil {
+		return nil, err
+	}
+	var out []string
+	for name, m := range f.members {
+		if m.GetPerson() == person {
+			out = append(out, name)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakePeople) add(id, org string, rank membershipv1.Rank, birth *date.Date) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.people["people/"+id] = &membershipv1.Person{Name: "people/" + id, DisplayName: id,
+		BirthDate: birth, BirthDateAttestation: attested, Organization: org, OrganizationAttestation: attested, Rank: rank, RankAttestation: attested}
+}
+
+func (f *fakePeople) addUnit(id, org, representative string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name := "branches/ai/members/" + id
+	f.members[name] = &membershipv1.Member{Name: name, Kind: membershipv1.ApplicationKind_APPLICATION_KIND_UNIT,
+		Organization: org, Person: "people/" + representative, State: membershipv1.MemberState_MEMBER_STATE_ACTIVE}
+	return name
+}
+
+type fakeActivities struct{ completed, scheduled int32 }
+
+func (f fakeActivities) AnnualQuota(context.Context, string, int32) (*activitiesv1.AnnualQuota, error) {
+	return &activitiesv1.AnnualQuota{CompletedCount: f.completed, ScheduledCount: f.scheduled}, nil
+}
+
+type fixture struct {
+	rdb    redis.UniversalClient
+	svc    *domain.Service
+	people *fakePeople
+	ctx    context.Context
+}
+
+// today is fixed, in term 1 (2025–2029).
+var today = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	rdb := redistest.Start(t).Client()
+	t.Cleanup(func() { rdb.Close() })
+	return fixtureOn(t, rdb)
+}
+
+func fixtureOn(t *testing.T, rdb redis.UniversalClient) *fixture {
+	t.Helper()
+	f := &fixture{rdb: rdb, people: &fakePeople{people: map[string]*membershipv1.Person{}, members: map[string]*membershipv1.Member{}}, ctx: context.Background()}
+	f.svc = domain.NewService(store.New(rdb), f.people, fakeActivities{completed: 2}, func() time.Time { return today })
+	if _, err := f.svc.EnsureBranch(f.ctx, "ai", &governancev1.Branch{DisplayName: "人工智能分会"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CreateTerm(f.ctx, admin, "branches/ai", &governancev1.Term{Number: 1,
+		StartDate: &date.Date{Year: 2025, Month: 1, Day: 1}, EndDate: &date.Date{Year: 2029, Month: 12, Day: 31}}); err != nil {
+		t.Fatal(err)
+	}
+	born := &date.Date{Year: 1970, Month: 5, Day: 1}
+	f.people.add("zhang", "organizations/huiyun", membershipv1.Rank_RANK_PRESIDENT, born)
+	f.people.addUnit("huiyun", "organizations/huiyun", "zhang")
+	f.people.add("li", "organizations/huiyun", membershipv1.Rank_RANK_MANAGER, born)
+	return f
+}
+
+func code(err error) codes.Code { return status.Code(err) }
+
+// electChair runs the chair's route (G5) for zhang: proposed by the
+// general association's secretary-general, decided by its council,
+// appointed.
+func (f *fixture) electChair(t *testing.T) *governancev1.Officer {
+	t.Helper()
+	n, err := f.svc.CreateNomination(f.ctx, generalSecretary, term1, &governancev1.Nomination{
+		Position: governancev1.Position_POSITION_CHAIR, Nominee: "people/zhang", RepresentedMember: "branches/ai/members/huiyun",
+		QualificationStatement: statement, ConsultationNotes: notes}, "chair")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.DecideNomination(f.ctx, generalCouncil, &governancev1.DecideNominationRequest{Name: n.GetName(), Decision: governancev1.Decision_DECISION_APPROVE}); err != nil {
+		t.Fatal(err)
+	}
+	n, err = f.svc.AppointNomination(f.ctx, generalCouncil, &governancev1.AppointNominationRequest{Name: n.GetName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := f.svc.GetOfficer(f.ctx, n.GetOfficer())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// director nominates and appoints a director representing a new unit.
+func (f *fixture) director(t *testing.T, id string) {
+	t.Helper()
+	f.people.add(id, "organizations/"+id, membershipv1.Rank_RANK_VICE_PRESIDENT, &date.Date{Year: 1975, Month: 1, Day: 1})
+	unit := f.people.addUnit(id, "organizations/"+id, id)
+	n, err := f.svc.CreateNomination(f.ctx, as(id), term1, &governancev1.Nomination{
+		Position: governancev1.Position_POSITION_DIRECTOR, Nominee: "people/" + id, RepresentedMember: unit, QualificationStatement: statement}, "dir-"+id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ConfirmNominationQualification(f.ctx, as("zhang"), &governancev1.ConfirmNominationQualificationRequest{Name: n.GetName(), Decision: governancev1.Decision_DECISION_APPROVE}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AppointNomination(f.ctx, as("zhang"), &governancev1.AppointNominationRequest{Name: n.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) outbox(t *testing.T) []*eventsv1.Envelope {
+	t.Helper()
+	msgs, err := f.rdb.XRange(f.ctx, streams.Branch("ai"), "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*eventsv1.Envelope
+	for _, m := range msgs {
+		env := &eventsv1.Envelope{}
+		if err := proto.Unmarshal([]byte(m.Values["env"].(string)), env); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, env)
+	}
+	return out
+}
+
+// race runs fn n times at once and returns each call's error.
+func race(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := range n {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			start.Wait()
+			errs[i] = fn(i)
+		}()
+	}
+	start.Done()
+	done.Wait()
+	return errs
+}
+
+func succeeded(errs []error) int {
+	n := 0
+	for _, err := range errs {
+		if err == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// TestOneChairPerTermUnderConcurrency: 24 chair candidates proposed at
+// once for one term; exactly one nomination is stored, and every other
+// proposer is told the office is taken (G5), not a vague conflict.
+func TestOneChairPerTermUnderConcurrency(t *testing.T) {
+	f := newFixture(t)
+	const n = 24
+	for i := range n {
+		id := fmt.Sprintf("c%d", i)
+		f.people.add(id, "organizations/"+id, membershipv1.Rank_RANK_PRESIDENT, &date.Date{Year: 1970, Month: 1, Day: 1})
+	}
+	errs := race(n, func(i int) error {
+		_, err := f.svc.CreateNomination(f.ctx, generalSecretary, term1, &governancev1.Nomination{
+			Position: governancev1.Position_POSITION_CHAIR, Nominee: fmt.Sprintf("people/c%d", i), QualificationStatement: statement, ConsultationNotes: notes}, "")
+		return err
+	})
+	if got := succeeded(errs); got != 1 {
+		t.Fatalf("%d chair nominations succeeded, want exactly 1: %v", got, errs)
+	}
+	for _, err := range errs {
+		if err != nil && !hasViolation(err, apiv1.ErrorReason_OFFICE_ALREADY_FILLED) {
+			t.Errorf("a losing proposer got %v, want CHARTER_VIOLATION naming OFFICE_ALREADY_FILLED", err)
+		}
+	}
+	stored, _, err := f.svc.ListNominations(f.ctx, admin, &governancev1.ListNominationsRequest{Parent: term1})
+	if err != nil || len(stored) != 1 {
+		t.Fatalf("stored nominations %v %v, want 1", stored, err)
+	}
+}
+
+func hasViolation(err error, reason apiv1.ErrorReason) bool {
+	return apierr.ReasonOf(err) == apiv1.ErrorReason_CHARTER_VIOLATION && slices.Contains(violationReasons(err), reason.String())
+}
+
+// violationReasons are the reasons of a charter refusal's violations, in
+// order.
+func violationReasons(err error) []string {
+	st, _ := status.FromError(err)
+	var out []string
+	for _, d := range st.Details() {
+		if pf, ok := d.(*errdetails.PreconditionFailure); ok {
+			for _, v := range pf.GetViolations() {
+				out = append(out, v.GetSubject())
+			}
+		}
+	}
+	return out
+}
+
+// TestOneDirectorNomineePerUnitUnderConcurrency: the same unit's
+// representative put forward 24 times at once; one nomination stands (G6).
+func TestOneDirectorNomineePerUnitUnderConcurrency(t *testing.T) {
+	f := newFixture(t)
+	f.people.add("wang", "organizations/tianhe", membershipv1.Rank_RANK_VICE_PRESIDENT, &date.Date{Year: 1975, Month: 1, Day: 1})
+	unit := f.people.addUnit("tianhe", "organizations/tianhe", "wang")
+	errs := race(24, func(i int) error {
+		_, err := f.svc.CreateNomination(f.ctx, as("wang"), term1, &governancev1.Nomination{
+			Position: governancev1.Position_POSITION_DIRECTOR, Nominee: "people/wang", RepresentedMember: unit, QualificationStatement: statement}, fmt.Sprintf("d%d", i))
+		return err
+	})
+	if got := succeeded(errs); got != 1 {
+		t.Fatalf("%d director nominations succeeded, want exactly 1: %v", got, errs)
+	}
+	for _, err := range errs {
+		if err != nil && !hasViolation(err, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED) {
+			t.Errorf("a losing nomination got %v, want G6", err)
+		}
+	}
+}
+
+// TestOneChairAppointmentUnderConcurrency: 24 appointments of the decided
+// chair at once make exactly one officer.
+func TestOneChairAppointmentUnderConcurrency(t *testing.T) {
+	f := newFixture(t)
+	n, err := f.svc.CreateNomination(f.ctx, generalSecretary, term1, &governancev1.Nomination{
+		Position: governancev1.Position_POSITION_CHAIR, Nominee: "people/zhang", QualificationStatement: statement, ConsultationNotes: notes}, "chair")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.DecideNomination(f.ctx, generalCouncil, &governancev1.DecideNominationRequest{Name: n.GetName(), Decision: governancev1.Decision_DECISION_APPROVE}); err != nil {
+		t.Fatal(err)
+	}
+	errs := race(24, func(int) error {
+		_, err := f.svc.AppointNomination(f.ctx, generalCouncil, &governancev1.AppointNominationRequest{Name: n.GetName()})
+		return err
+	})
+	if got := succeeded(errs); got != 1 {
+		t.Fatalf("%d appointments succeeded, want exactly 1: %v", got, errs)
+	}
+	for _, err := range errs {
+		if err != nil && apierr.ReasonOf(err) != apiv1.ErrorReason_INVALID_STATE_TRANSITION {
+			t.Errorf("a losing appointment got %v, want INVALID_STATE_TRANSITION (already APPOINTED)", err)
+		}
+	}
+	officers, _, err := f.svc.ListOfficers(f.ctx, &governancev1.ListOfficersRequest{Parent: term1})
+	if err != nil || len(officers) != 1 {
+		t.Fatalf("officers %v %v, want 1", officers, err)
+	}
+}
+
+// TestEveryConcurrentBallotIsCounted: 30 council members vote at once;
+// the close counts all 30.
+func TestEveryConcurrentBallotIsCounted(t *testing.T) {
+	f := newFixture(t)
+	f.electChair(t)
+	const voters = 29
+	for i := range voters {
+		f.director(t, fmt.Sprintf("d%02d", i))
+	}
+	r, err := f.svc.CreateResolution(f.ctx, as("zhang"), "branches/ai", &governancev1.Resolution{
+		Title: "Adopt the 2027 budget", Text: "The council adopts the budget.", Kind: governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY}, "budget")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err = f.svc.OpenResolutionVoting(f.ctx, as("zhang"), &governancev1.OpenResolutionVotingRequest{Name: r.GetName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.GetEligibleVoters()) != voters+1 {
+		t.Fatalf("eligible voters %v, want the chair and %d directors", r.GetEligibleVoters(), voters)
+	}
+	errs := race(len(r.GetEligibleVoters()), func(i int) error {
+		voter := r.GetEligibleVoters()[i]
+		choice := governancev1.VoteChoice_VOTE_CHOICE_YES
+		if i%3 == 0 {
+			choice = governancev1.VoteChoice_VOTE_CHOICE_NO
+		}
+		_, err := f.svc.CastResolutionVote(f.ctx, auth.Principal{Subject: voter}, &governancev1.CastResolutionVoteRequest{Name: r.GetName(), Choice: choice})
+		return err
+	})
+	if got := succeeded(errs); got != voters+1 {
+		t.Fatalf("%d ballots accepted, want %d: %v", got, voters+1, errs)
+	}
+	closed, err := f.svc.CloseResolutionVoting(f.ctx, as("zhang"), &governancev1.CloseResolutionVotingRequest{Name: r.GetName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tally := closed.GetTally()
+	if tally.GetYesCount()+tally.GetNoCount() != voters+1 || tally.GetNoCount() != 10 || closed.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED {
+		t.Fatalf("closed %v with tally %v: want all %d ballots, 10 NO, PASSED", closed.GetState(), tally, voters+1)
+	}
+	// A ballot after the close is refused and changes nothing.
+	_, err = f.svc.CastResolutionVote(f.ctx, as("zhang"), &governancev1.CastResolutionVoteRequest{Name: r.GetName(), Choice: governancev1.VoteChoice_VOTE_CHOICE_NO})
+	if apierr.ReasonOf(err) != apiv1.ErrorReason_INVALID_STATE_TRANSITION {
+		t.Fatalf("late ballot: %v", err)
+	}
+}
+
+// TestCloseWaitsForTheLastBallot: a ballot landing between the count and
+// the close makes the close count again, so the recorded tally is final.
+func TestCloseWaitsForTheLastBallot(t *testing.T) {
+	f := newFixture(t)
+	f.electChair(t)
+	f.director(t, "d1")
+	st := store.New(f.rdb)
+	r, err := f.svc.CreateResolution(f.ctx, as("zhang"), "branches/ai", &governancev1.Resolution{
+		Title: "t", Text: "x", Kind: governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY}, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err = f.svc.OpenResolutionVoting(f.ctx, as("zhang"), &governancev1.OpenResolutionVotingRequest{Name: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := st.Ballots(f.ctx, "ai", "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CastResolutionVote(f.ctx, as("d1"), &governancev1.CastResolutionVoteRequest{Name: r.GetName(), Choice: governancev1.VoteChoice_VOTE_CHOICE_YES}); err != nil {
+		t.Fatal(err)
+	}
+	closed := proto.Clone(r).(*governancev1.Resolution)
+	closed.State, closed.Etag = governancev1.ResolutionState_RESOLUTION_STATE_FAILED, "next"
+	if err := st.CloseResolution(f.ctx, "ai", closed, r.GetEtag(), before.Version, nil); !domain.IsStale(err) {
+		t.Fatalf("close on a stale count: %v, want ErrStale", err)
+	}
+}
+
+// TestRefusalStoresNothing: a nomination breaking several rules is refused
+// with all of them, and neither a record nor an event is written.
+func TestRefusalStoresNothing(t *testing.T) {
+	f := newFixture(t)
+	before := len(f.outbox(t))
+	f.people.add("old", "organizations/tianhe", membershipv1.Rank_RANK_MANAGER, &date.Date{Year: 1950, Month: 1, Day: 1})
+	_, err := f.svc.CreateNomination(f.ctx, as("old"), term1, &governancev1.Nomination{
+		Position: governancev1.Position_POSITION_CHAIR, Nominee: "people/old", RepresentedMember: "branches/ai/members/huiyun"}, "bad")
+	if got, want := violationReasons(err), []string{"QUALIFICATION_STATEMENT_MISSING", "NOT_REPRESENTATIVE", "RANK_TOO_LOW", "AGE_LIMIT_EXCEEDED",
+		"PROPOSER_NOT_GENERAL_SECRETARY", "CONSULTATION_NOTES_MISSING"}; !slices.Equal(got, want) {
+		t.Fatalf("violations %v, want %v (%v)", got, want, err)
+	}
+	if _, err := f.svc.GetNomination(f.ctx, admin, term1+"/nominations/bad"); code(err) != codes.NotFound {
+		t.Fatalf("refused nomination stored: %v", err)
+	}
+	if after := len(f.outbox(t)); after != before {
+		t.Fatalf("outbox grew from %d to %d on a refusal", before, after)
+	}
+	// Membership down: UNAVAILABLE, nothing stored.
+	f.people.down = true
+	_, err = f.svc.CreateNomination(f.ctx, generalSecretary, term1, &governancev1.Nomination{
+		Position: governancev1.Position_POSITION_CHAIR, Nominee: "people/zhang", QualificationStatement: statement, ConsultationNotes: notes}, "down")
+	if code(err) != codes.Unavailable {
+		t.Fatalf("membership down: %v", err)
+	}
+	f.people.down = false
+	if _, err := f.svc.GetNomination(f.ctx, admin, term1+"/nominations/down"); code(err) != codes.NotFound {
+		t.Fatalf("nomination stored while membership was down: %v", err)
+	}
+}
+
+// TestMemberTerminatedCascade: when a unit's membership ends, its
+// representatives' offices end and their open nominations are withdrawn,
+// each with the reason; the places are given back; a redelivery changes
+// nothing.
+func TestMemberTerminatedCascade(t *testing.T) {
+	f := newFixture(t)
+	f.electChair(t)
+	f.director(t, "tianhe")
+	ev := &eventsv1.Envelope{Id: "ev1", Payload: &eventsv1.Envelope_MemberTerminated{MemberTerminated: &eventsv1.MemberTerminated{
+		Member: &membershipv1.Member{Name: "branches/ai/members/tianhe"}, Reason: "dues unpaid"}}}
+	for range 2 {
+		if err := f.svc.HandleEvent(f.ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	officers, _, err := f.svc.ListOfficers(f.ctx, &governancev1.ListOfficersRequest{Parent: term1, RepresentedMember: "branches/ai/members/tianhe"})
+	if err != nil || len(officers) != 1 {
+		t.Fatalf("officers %v %v", officers, err)
+	}
+	if o := officers[0]; o.GetState() != governancev1.OfficerState_OFFICER_STATE_ENDED || o.GetEndReason() != "branch membership of branches/ai/members/tianhe ended: dues unpaid" {
+		t.Fatalf("office after termination: %v", o)
+	}
+	ended := 0
+	for _, e := range f.outbox(t) {
+		if e.GetOfficeEnded() != nil {
+			ended++
+		}
+	}
+	if ended != 1 {
+		t.Fatalf("%d OfficeEnded events, want 1 (a redelivery must not end it twice)", ended)
+	}
+	// The unit's place is free again: a new representative can be put
+	// forward.
+	f.people.add("zhou", "organizations/tianhe", membershipv1.Rank_RANK_PRESIDENT, &date.Date{Year: 1970, Month: 1, Day: 1})
+	f.people.members["branches/ai/members/tianhe"].Person = "people/zhou"
+	if _, err := f.svc.CreateNomination(f.ctx, as("zhou"), term1, &governancev1.Nomination{Position: governancev1.Position_POSITION_DIRECTOR,
+		Nominee: "people/zhou", RepresentedMember: "branches/ai/members/tianhe", QualificationStatement: statement}, ""); err != nil {
+		t.Fatalf("nomination after the office ended: %v", err)
+	}
+}
+
+// TestOnRedisCluster: every governance write is one script on one slot,
+// so the whole route runs on a 3-primary Redis Cluster.
+func TestOnRedisCluster(t *testing.T) {
+	cluster := redistest.StartCluster(t)
+	rdb := cluster.Client()
+	t.Cleanup(func() { rdb.Close() })
+	f := fixtureOn(t, rdb)
+	f.electChair(t)
+	f.director(t, "tianhe")
+	r, err := f.svc.CreateResolution(f.ctx, as("zhang"), "branches/ai", &governancev1.Resolution{Title: "t", Text: "x", Kind: governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.OpenResolutionVoting(f.ctx, as("zhang"), &governancev1.OpenResolutionVotingRequest{Name: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"zhang", "tianhe"} {
+		if _, err := f.svc.CastResolutionVote(f.ctx, as(who), &governancev1.CastResolutionVoteRequest{Name: r.GetName(), Choice: governancev1.VoteChoice_VOTE_CHOICE_YES}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err = f.svc.CloseResolutionVoting(f.ctx, as("zhang"), &governancev1.CloseResolutionVotingRequest{Name: r.GetName()}); err != nil || r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED {
+		t.Fatalf("close: %v %v", r, err)
+	}
+	if _, err := f.svc.GetComplianceReport(f.ctx, admin, "branches/ai", 0); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := rdb.XLen(f.ctx, eventstream.StreamKey(streams.BranchTag("ai"))).Result(); err != nil || n == 0 {
+		t.Fatalf("outbox on the cluster: %d %v", n, err)
+	}
+}
