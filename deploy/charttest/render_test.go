@@ -674,9 +674,10 @@ func directives(conf string) map[string]bool {
 func checkCharter(t *testing.T, r *rendered) {
 	t.Helper()
 	want := map[string]string{
+		"INITIAL_BRANCH": "ai", "INITIAL_BRANCH_DISPLAY_NAME": "人工智能分会",
 		"MIN_EXCHANGE_ACTIVITIES_PER_YEAR": "2", "MAX_CONSECUTIVE_TERMS": "2",
 		"MIN_REPRESENTATIVE_RANK": "VICE_PRESIDENT", "CHAIR_MAX_AGE": "70", "DIRECTOR_MAX_AGE": "65",
-		"COUNCIL_QUORUM": "2/3", "COUNCIL_MAJORITY": "1/2",
+		"COUNCIL_QUORUM": "2/3", "COUNCIL_MAJORITY": "1/2", "MAX_DIRECTOR_NOMINEES_PER_MEMBER": "1",
 	}
 	cm := r.configMaps[release+"-chapterhouse-charter"]
 	if cm == nil {
@@ -687,18 +688,22 @@ func checkCharter(t *testing.T, r *rendered) {
 			t.Errorf("charter %s = %q, want %q", k, cm.Data[k], v)
 		}
 	}
+	// Governance owns the branches; nobody else may read a setting that
+	// could disagree with it.
 	for _, d := range r.deployments {
-		if component(d.Spec.Template.Labels) == "gateway" {
-			continue
-		}
 		found := false
 		for _, ef := range d.Spec.Template.Spec.Containers[0].EnvFrom {
 			if ef.ConfigMapRef != nil && ef.ConfigMapRef.Name == cm.Name {
 				found = true
 			}
 		}
-		if !found {
-			t.Errorf("%s does not read the charter ConfigMap", d.Name)
+		if governs := component(d.Spec.Template.Labels) == "governance"; found != governs {
+			t.Errorf("%s reads the charter ConfigMap: %v, want %v (governance alone)", d.Name, found, governs)
+		}
+		for _, e := range d.Spec.Template.Spec.Containers[0].Env {
+			if e.Name == "BRANCHES" || e.Name == "MIN_EXCHANGE_ACTIVITIES_PER_YEAR" {
+				t.Errorf("%s is configured with %s, which governance owns", d.Name, e.Name)
+			}
 		}
 	}
 }

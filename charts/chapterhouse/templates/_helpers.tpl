@@ -52,9 +52,9 @@ each consumer reads a producer's streams from the producer's Redis, given as
 <PRODUCER>_REDIS_URL from the same values that choose the producer's own.
 */}}
 {{- define "chapterhouse.consumes" -}}
-membership: []
+membership: [governance]
 governance: [membership]
-activities: [membership]
+activities: [membership, governance]
 standards: []
 {{- end }}
 

@@ -48,7 +48,8 @@ type Options struct {
 	SpanProcessor sdktrace.SpanProcessor
 	// Getenv feeds OTEL_* settings; default os.Getenv.
 	Getenv func(string) string
-	// Branches membership serves; default ["ai"].
+	// Branches governance creates at start (the others learn them from
+	// its events); default ["ai"].
 	Branches []string
 	// AllowedOrigins for the gateway's CORS.
 	AllowedOrigins []string
@@ -177,14 +178,14 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	}
 	s.Redis = memberCfg.Redis
 	g.Go(func() error {
-		return membership.Run(gctx, membership.Config{ServiceConfig: memberCfg, Branches: opts.Branches, Now: opts.Now})
+		return membership.Run(gctx, membership.Config{ServiceConfig: memberCfg, Now: opts.Now})
 	})
 	actCfg, err := service(activities.Name, activities.Needs)
 	if err != nil {
 		return nil, err
 	}
 	g.Go(func() error {
-		return activities.Run(gctx, activities.Config{ServiceConfig: actCfg, MembershipAddr: s.Addrs[membership.Name], Branches: opts.Branches, Now: opts.Now})
+		return activities.Run(gctx, activities.Config{ServiceConfig: actCfg, MembershipAddr: s.Addrs[membership.Name], Now: opts.Now, FollowInterval: time.Second})
 	})
 	govCfg, err := service(governance.Name, governance.Needs)
 	if err != nil {
@@ -224,6 +225,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err := s.waitReady(ctx, 15*time.Second); err != nil {
 		return nil, err
 	}
+	if err := s.waitForBranches(ctx, opts.Branches, 15*time.Second); err != nil {
+		return nil, err
+	}
 	ok = true
 	return s, nil
 }
@@ -248,6 +252,42 @@ func (s *Stack) waitReady(ctx context.Context, timeout time.Duration) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// waitForBranches returns once membership and activities have learnt
+// governance's initial branches from its events, so the stack is usable
+// the moment Start returns.
+func (s *Stack) waitForBranches(ctx context.Context, branches []string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: time.Second}
+	admin := s.Token("people/devstack", auth.RoleAdmin)
+	for _, b := range branches {
+		for _, path := range []string{"/v1/branches/" + b + "/members", "/v1/branches/" + b + "/activities"} {
+			for {
+				req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.GatewayURL+path, nil)
+				if err != nil {
+					return err
+				}
+				req.Header.Set("Authorization", "Bearer "+admin)
+				resp, err := client.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						break
+					}
+				}
+				if time.Now().After(deadline) {
+					return fmt.Errorf("stack: %s not served %s after start (last error %v)", path, timeout, err)
+				}
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // initialDisplayName names the devstack's branches: "ai" is the AI branch

@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -17,6 +15,7 @@ import (
 	_ "time/tzdata"
 
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
@@ -30,12 +29,20 @@ import (
 	"github.com/tjsia/chapterhouse/services/activities/internal/server"
 	"github.com/tjsia/chapterhouse/services/activities/internal/store"
 	mstreams "github.com/tjsia/chapterhouse/services/membership/streams"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches/directory"
+	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
 )
 
 // Needs are the dependencies the binary builds from the environment: its
-// own Redis, and membership's, whose events it consumes
-// (MEMBERSHIP_REDIS_URL; REDIS_URL when unset).
-var Needs = bootstrap.Needs{Redis: true, Verifier: true, EventSources: []string{mstreams.Producer}}
+// own Redis, and the Redis of the producers whose events it consumes,
+// membership's (MEMBERSHIP_REDIS_URL) and governance's
+// (GOVERNANCE_REDIS_URL); REDIS_URL when unset.
+var Needs = bootstrap.Needs{Redis: true, Verifier: true, EventSources: []string{mstreams.Producer, gstreams.Producer}}
+
+// BranchesTag is the hash tag of activities' copy of governance's branches
+// (in activities' own Redis).
+const BranchesTag = "act:branches"
 
 // Name is the service name in telemetry and events.
 const Name = "activities"
@@ -48,21 +55,17 @@ type Config struct {
 	bootstrap.ServiceConfig
 	// MembershipAddr is the membership service's gRPC address.
 	MembershipAddr string
-	// Branches whose calendars this instance keeps (default "ai").
-	Branches []string
-	// MinExchangeActivities is A1's minimum (default 2).
-	MinExchangeActivities int
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// FollowInterval is how often new branches' streams are looked for;
+	// default 5s.
+	FollowInterval time.Duration
 }
 
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
 	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil || cfg.MembershipAddr == "" {
 		return errors.New("activities: Config needs Listener, Redis, Verifier, Telemetry, Logger and MembershipAddr")
-	}
-	if len(cfg.Branches) == 0 {
-		cfg.Branches = []string{"ai"}
 	}
 	if cfg.ConsumerName == "" {
 		cfg.ConsumerName = Name
@@ -74,31 +77,44 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	defer conn.Close()
 	st := store.New(cfg.Redis, cfg.Now)
-	for _, b := range cfg.Branches {
-		n, err := st.Reindex(ctx, b)
+	// Which branches exist, their A1 minimum and their chair and
+	// secretary-general are governance's to say; activities keeps a copy
+	// from governance's events.
+	known := directory.New(cfg.Redis, BranchesTag, cfg.Now)
+	svc := domain.NewService(st, membership.New(conn, 3*time.Second), domain.Config{Branches: known, Now: cfg.Now})
+	runner := func(source, stream string, handler events.Handler) (*eventstream.Runner, error) {
+		return eventstream.NewRunner(eventstream.RunnerConfig{
+			Client: cfg.EventSource(source), Source: source, Stream: stream, Group: Name, Consumer: cfg.ConsumerName,
+			Handler: handler, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
+		})
+	}
+	followBranches, err := runner(gstreams.Producer, gstreams.Branches(), known.HandleEvent)
+	if err != nil {
+		return fmt.Errorf("activities: %w", err)
+	}
+	// Per branch: its officers (governance) and its MemberTerminated
+	// (membership), each from the producer's own Redis.
+	perBranch := func(follow func(branch string) (*eventstream.Runner, error)) (*eventstream.Supervisor, error) {
+		return eventstream.NewSupervisor(eventstream.SupervisorConfig{Keys: known.IDs, Runner: follow, Interval: cfg.FollowInterval, Logger: cfg.Logger})
+	}
+	officers, err := perBranch(func(branch string) (*eventstream.Runner, error) {
+		return runner(gstreams.Producer, gstreams.Branch(branch), known.HandleEvent)
+	})
+	if err != nil {
+		return fmt.Errorf("activities: %w", err)
+	}
+	members, err := perBranch(func(branch string) (*eventstream.Runner, error) {
+		n, err := st.Reindex(ctx, branch)
 		if err != nil {
-			return fmt.Errorf("activities: %w", err)
+			return nil, err
 		}
 		if n > 0 {
-			cfg.Logger.InfoContext(ctx, "rewrote activity index entries of the old form", "branch", b, "count", n)
+			cfg.Logger.InfoContext(ctx, "rewrote activity index entries of the old form", "branch", branch, "count", n)
 		}
-	}
-	svc := domain.NewService(st, membership.New(conn, 3*time.Second),
-		domain.Config{Branches: cfg.Branches, Now: cfg.Now, MinExchangeActivities: cfg.MinExchangeActivities})
-	// MemberTerminated arrives on each branch's membership stream, read
-	// from membership's Redis (its published contract, see
-	// services/membership/streams).
-	source := cfg.EventSource(mstreams.Producer)
-	var runners []*eventstream.Runner
-	for _, b := range cfg.Branches {
-		runner, err := eventstream.NewRunner(eventstream.RunnerConfig{
-			Client: source, Source: mstreams.Producer, Stream: mstreams.Branch(b), Group: Name, Consumer: cfg.ConsumerName,
-			Handler: svc.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
-		})
-		if err != nil {
-			return fmt.Errorf("activities: %w", err)
-		}
-		runners = append(runners, runner)
+		return runner(mstreams.Producer, mstreams.Branch(branch), svc.HandleEvent)
+	})
+	if err != nil {
+		return fmt.Errorf("activities: %w", err)
 	}
 	srv, err := grpcserver.New(grpcserver.Config{
 		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
@@ -106,7 +122,9 @@ func Run(ctx context.Context, cfg Config) error {
 		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
 		Readiness: []grpcserver.Check{
 			{Name: "redis", Probe: redisstore.Ping(cfg.Redis)},
-			{Name: "events source " + mstreams.Producer, Probe: runners[0].Check},
+			{Name: "events source " + mstreams.Producer, Probe: redisstore.Ping(cfg.EventSource(mstreams.Producer))},
+			{Name: "events source " + gstreams.Producer, Probe: followBranches.Check},
+			{Name: "followed streams", Probe: func(ctx context.Context) error { return errors.Join(officers.Check(ctx), members.Check(ctx)) }},
 		},
 	})
 	if err != nil {
@@ -116,9 +134,9 @@ func Run(ctx context.Context, cfg Config) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
-	for _, runner := range runners {
-		g.Go(func() error { return runner.Run(gctx) })
-	}
+	g.Go(func() error { return followBranches.Run(gctx) })
+	g.Go(func() error { return officers.Run(gctx) })
+	g.Go(func() error { return members.Run(gctx) })
 	return g.Wait()
 }
 
@@ -128,16 +146,8 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 	if err != nil {
 		return Config{}, fmt.Errorf("activities: %w", err)
 	}
-	minExchange := 0
-	if v := getenv("MIN_EXCHANGE_ACTIVITIES_PER_YEAR"); v != "" {
-		if minExchange, err = strconv.Atoi(v); err != nil || minExchange < 1 {
-			return Config{}, fmt.Errorf("activities: MIN_EXCHANGE_ACTIVITIES_PER_YEAR must be a positive integer")
-		}
-	}
 	return Config{
-		ServiceConfig:         base,
-		MembershipAddr:        bootstrap.Env(getenv, "MEMBERSHIP_ADDR", "localhost:8081"),
-		Branches:              strings.Split(bootstrap.Env(getenv, "BRANCHES", "ai"), ","),
-		MinExchangeActivities: minExchange,
+		ServiceConfig:  base,
+		MembershipAddr: bootstrap.Env(getenv, "MEMBERSHIP_ADDR", "localhost:8081"),
 	}, nil
 }

@@ -17,8 +17,11 @@ import (
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 
 	"github.com/tjsia/chapterhouse/services/activities/app"
+
+	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
 )
 
 // TestRun: the assembled service serves health, reflection and its API,
@@ -42,9 +45,29 @@ func TestRun(t *testing.T) {
 	if _, err := c.CreateActivity(svc.As(t, ""), &activitiesv1.CreateActivityRequest{Parent: "branches/ai"}); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("create without a token: %v", err)
 	}
-	list, err := c.ListActivities(svc.As(t, ""), &activitiesv1.ListActivitiesRequest{Parent: "branches/ai"})
-	if err != nil || len(list.GetActivities()) != 0 {
-		t.Fatalf("public list: %v %v", list, err)
+	// Branches are governance's: "ai" is unknown until its BranchCreated
+	// arrives, and A1's minimum is the branch's own parameter.
+	if _, err := c.ListActivities(svc.As(t, ""), &activitiesv1.ListActivitiesRequest{Parent: "branches/ai"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("a branch governance never created: %v, want NOT_FOUND", err)
+	}
+	if err := gstreams.AnnounceBranch(context.Background(), rdb, &governancev1.Branch{Name: "branches/ai",
+		Parameters: &governancev1.CharterParameters{MinExchangeActivitiesPerYear: 3}}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		list, err := c.ListActivities(svc.As(t, ""), &activitiesv1.ListActivitiesRequest{Parent: "branches/ai"})
+		if err == nil && len(list.GetActivities()) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("public list 5s after governance created the branch: %v %v", list, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	q, err := c.GetAnnualQuota(svc.Admin(t), &activitiesv1.GetAnnualQuotaRequest{Branch: "branches/ai", Year: 2026})
+	if err != nil || q.GetRequiredCount() != 3 {
+		t.Fatalf("quota %v %v: want the branch's minimum, 3", q, err)
 	}
 	if _, err := c.VerifyCertificate(svc.As(t, ""), &activitiesv1.VerifyCertificateRequest{VerificationCode: "K7Q3-M9XD-4HRT"}); status.Code(err) != codes.NotFound {
 		t.Fatalf("public verify of an unknown code: %v", err)

@@ -6,7 +6,18 @@
 // writer cannot drift apart.
 package streams
 
-import "github.com/tjsia/chapterhouse/platform/eventstream"
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/redistx"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+)
 
 // BranchesTag is the hash tag of the branch register. Branch events live
 // there, not on a branch's own stream, so a consumer that has never heard
@@ -31,3 +42,16 @@ func Branch(branch string) string { return eventstream.StreamKey(BranchTag(branc
 // Producer is governance's name as an event source: consumers read its
 // Redis from <PRODUCER>_REDIS_URL (GOVERNANCE_REDIS_URL).
 const Producer = "governance"
+
+// AnnounceBranch writes b's BranchCreated on the branches stream of the
+// Redis at client, as governance does when it creates a branch: it lets
+// tests and tools stand in for governance without knowing its keys.
+func AnnounceBranch(ctx context.Context, client redis.Scripter, b *governancev1.Branch) error {
+	env := &eventsv1.Envelope{Id: ids.Random(), Source: Producer, Subject: b.GetName(), OccurTime: timestamppb.Now(),
+		Payload: &eventsv1.Envelope_BranchCreated{BranchCreated: &eventsv1.BranchCreated{Branch: b}}}
+	tx := redistx.New(BranchesTag, env.GetId())
+	if err := eventstream.Append(tx, BranchesTag, env); err != nil {
+		return err
+	}
+	return tx.Commit(ctx, client)
+}

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -22,10 +21,19 @@ import (
 	"github.com/tjsia/chapterhouse/services/membership/internal/server"
 	"github.com/tjsia/chapterhouse/services/membership/internal/store"
 	"github.com/tjsia/chapterhouse/services/membership/streams"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches/directory"
+	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
 )
 
-// Needs are the dependencies the binary builds from the environment.
-var Needs = bootstrap.Needs{Redis: true, Verifier: true}
+// Needs are the dependencies the binary builds from the environment: its
+// own Redis, and governance's, whose branch events it follows
+// (GOVERNANCE_REDIS_URL; REDIS_URL when unset).
+var Needs = bootstrap.Needs{Redis: true, Verifier: true, EventSources: []string{gstreams.Producer}}
+
+// BranchesTag is the hash tag of membership's copy of governance's
+// branches (in membership's own Redis).
+const BranchesTag = "mbr:branches"
 
 // Name is the service name in telemetry and events.
 const Name = "membership"
@@ -33,8 +41,6 @@ const Name = "membership"
 // Config configures one membership instance.
 type Config struct {
 	bootstrap.ServiceConfig
-	// Branches this instance keeps registers for (BRANCHES, default "ai").
-	Branches []string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -44,13 +50,21 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil {
 		return errors.New("membership: Config needs Listener, Redis, Verifier, Telemetry and Logger")
 	}
-	if len(cfg.Branches) == 0 {
-		return errors.New("membership: Config needs at least one branch")
-	}
 	if cfg.ConsumerName == "" {
 		cfg.ConsumerName = Name
 	}
-	svc := domain.NewService(store.New(cfg.Redis), cfg.Branches, cfg.Now)
+	// Which branches exist is governance's to say: membership keeps a
+	// register for each branch whose BranchCreated it has seen.
+	known := directory.New(cfg.Redis, BranchesTag, cfg.Now)
+	source := cfg.EventSource(gstreams.Producer)
+	follow, err := eventstream.NewRunner(eventstream.RunnerConfig{
+		Client: source, Source: gstreams.Producer, Stream: gstreams.Branches(), Group: Name, Consumer: cfg.ConsumerName,
+		Handler: known.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
+	})
+	if err != nil {
+		return fmt.Errorf("membership: %w", err)
+	}
+	svc := domain.NewService(store.New(cfg.Redis), known, cfg.Now)
 	// Membership consumes its own organisation events to release or hold
 	// applications waiting for general membership (M2).
 	runner, err := eventstream.NewRunner(eventstream.RunnerConfig{
@@ -64,7 +78,10 @@ func Run(ctx context.Context, cfg Config) error {
 		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
 		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
 		DrainDelay:  cfg.DrainDelay,
-		Readiness:   []grpcserver.Check{{Name: "redis", Probe: redisstore.Ping(cfg.Redis)}},
+		Readiness: []grpcserver.Check{
+			{Name: "redis", Probe: redisstore.Ping(cfg.Redis)},
+			{Name: "events source " + gstreams.Producer, Probe: follow.Check},
+		},
 	})
 	if err != nil {
 		return fmt.Errorf("membership: %w", err)
@@ -74,6 +91,7 @@ func Run(ctx context.Context, cfg Config) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
 	g.Go(func() error { return runner.Run(gctx) })
+	g.Go(func() error { return follow.Run(gctx) })
 	return g.Wait()
 }
 
@@ -83,5 +101,5 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 	if err != nil {
 		return Config{}, fmt.Errorf("membership: %w", err)
 	}
-	return Config{ServiceConfig: base, Branches: strings.Split(bootstrap.Env(getenv, "BRANCHES", "ai"), ",")}, nil
+	return Config{ServiceConfig: base}, nil
 }

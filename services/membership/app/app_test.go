@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -11,9 +12,12 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 
 	"github.com/tjsia/chapterhouse/services/membership/app"
+
+	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
 )
 
 // TestRun: the assembled service serves health, reflection and its API,
@@ -23,7 +27,7 @@ func TestRun(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { rdb.Close() })
 	svc := servicetest.Start(t, app.Name, rdb, func(ctx context.Context, cfg bootstrap.ServiceConfig) error {
-		return app.Run(ctx, app.Config{ServiceConfig: cfg, Branches: []string{"ai"}})
+		return app.Run(ctx, app.Config{ServiceConfig: cfg})
 	})
 	svc.CheckHealthAndReflection(t, "chapterhouse.membership.v1.MembershipService")
 	c := membershipv1.NewMembershipServiceClient(svc.Conn)
@@ -33,5 +37,25 @@ func TestRun(t *testing.T) {
 	org, err := c.CreateOrganization(svc.Admin(t), &membershipv1.CreateOrganizationRequest{Organization: &membershipv1.Organization{DisplayName: "X", CreditCode: "91120116MA05JR7Q0E"}})
 	if err != nil || org.GetCreditCode() != "91120116MA05JR7Q0E" {
 		t.Fatalf("create: %v %v", org, err)
+	}
+
+	// Branches are governance's: none is known until its BranchCreated
+	// arrives on governance's branches stream.
+	list := func() error {
+		_, err := c.ListMembers(svc.Admin(t), &membershipv1.ListMembersRequest{Parent: "branches/ai"})
+		return err
+	}
+	if err := list(); status.Code(err) != codes.NotFound {
+		t.Fatalf("members of a branch governance never created: %v, want NOT_FOUND", err)
+	}
+	if err := gstreams.AnnounceBranch(context.Background(), rdb, &governancev1.Branch{Name: "branches/ai", DisplayName: "人工智能分会"}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for err := list(); err != nil; err = list() {
+		if time.Now().After(deadline) {
+			t.Fatalf("branch still unknown 5s after governance created it: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

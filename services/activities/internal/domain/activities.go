@@ -27,7 +27,7 @@ func (s *Service) CreateActivity(ctx context.Context, p auth.Principal, parent s
 	if !p.IsAdmin() {
 		return nil, apierr.PermissionDenied("only admins may create activities")
 	}
-	branch, err := s.branch(parent)
+	branch, err := s.branch(ctx, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -86,7 +86,11 @@ func (s *Service) GetActivity(ctx context.Context, p auth.Principal, name string
 
 // ListActivities pages in start-time order with exact filters.
 func (s *Service) ListActivities(ctx context.Context, p auth.Principal, req *activitiesv1.ListActivitiesRequest) ([]*activitiesv1.Activity, string, error) {
-	branch, err := s.branch(req.GetParent())
+	branch, err := s.branch(ctx, req.GetParent())
+	if err != nil {
+		return nil, "", err
+	}
+	organises, err := s.organisers(ctx, p, branch)
 	if err != nil {
 		return nil, "", err
 	}
@@ -96,7 +100,7 @@ func (s *Service) ListActivities(ctx context.Context, p auth.Principal, req *act
 		return nil, "", err
 	}
 	keep := func(a *activitiesv1.Activity) bool {
-		if !isPublic(a) && !IsOrganiser(p, a) {
+		if !isPublic(a) && !organises(a) {
 			return false
 		}
 		if req.GetKind() != 0 && a.GetKind() != req.GetKind() || req.GetState() != 0 && a.GetState() != req.GetState() {
@@ -130,7 +134,11 @@ var updatableWhenPublished = []string{"title", "description", "location", "onlin
 // UpdateActivity changes the masked fields. Organisers. Raising capacity
 // promotes from the waitlist in the same step.
 func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *activitiesv1.Activity, mask *fieldmaskpb.FieldMask) (*activitiesv1.Activity, error) {
-	branch, id, err := s.activityName(patch.GetName())
+	branch, id, err := s.activityName(ctx, patch.GetName())
+	if err != nil {
+		return nil, err
+	}
+	organises, err := s.organisers(ctx, p, branch)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +162,7 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 			return nil, notFound(err, patch.GetName())
 		}
 		cur := snap.Activity
-		if !IsOrganiser(p, cur) {
+		if !organises(cur) {
 			if isPublic(cur) {
 				return nil, apierr.PermissionDenied("only organisers may update an activity")
 			}

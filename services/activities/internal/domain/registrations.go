@@ -54,6 +54,10 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, req *activitie
 	if err != nil {
 		return nil, err
 	}
+	organises, err := s.organisers(ctx, p, branch)
+	if err != nil {
+		return nil, err
+	}
 	person := req.GetPerson()
 	if person == "" {
 		person = p.Subject
@@ -61,7 +65,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, req *activitie
 	if _, err := parseName(person, "people"); err != nil || person == "people/-" {
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "person", Description: "must be people/{id}"})
 	}
-	if person != p.Subject && !IsOrganiser(p, a) {
+	if person != p.Subject && !organises(a) {
 		return nil, apierr.PermissionDenied("you may register only yourself")
 	}
 	if a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED {
@@ -107,7 +111,7 @@ func isHolding(r *activitiesv1.Registration) bool {
 
 // GetRegistration: organisers or the person.
 func (s *Service) GetRegistration(ctx context.Context, p auth.Principal, name string) (*activitiesv1.Registration, error) {
-	branch, actID, person, err := s.registrationName(name)
+	branch, actID, person, err := s.registrationName(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +119,11 @@ func (s *Service) GetRegistration(ctx context.Context, p auth.Principal, name st
 	if err != nil {
 		return nil, notFound(err, name)
 	}
-	if !IsOrganiser(p, a) && p.Subject != "people/"+person {
+	organises, err := s.organisers(ctx, p, branch)
+	if err != nil {
+		return nil, err
+	}
+	if !organises(a) && p.Subject != "people/"+person {
 		return nil, apierr.NotFound(name)
 	}
 	r, err := s.repo.GetRegistration(ctx, branch, actID, person)
@@ -130,8 +138,12 @@ func (s *Service) ListRegistrations(ctx context.Context, p auth.Principal, req *
 		return nil, "", err
 	}
 	branch, actID := ids[0], ids[1]
-	if !s.branches[branch] {
-		return nil, "", apierr.NotFound(req.GetParent())
+	if ok, err := s.known(ctx, branch); err != nil || !ok {
+		return nil, "", unknownOr(err, req.GetParent())
+	}
+	organises, err := s.organisers(ctx, p, branch)
+	if err != nil {
+		return nil, "", err
 	}
 	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "registrations", req.GetParent(), req.GetState().String(), req.GetPerson(), p.Subject)
 	if err != nil {
@@ -152,7 +164,7 @@ func (s *Service) ListRegistrations(ctx context.Context, p auth.Principal, req *
 	}
 	var all []*activitiesv1.Registration
 	for _, a := range acts {
-		organiser := IsOrganiser(p, a)
+		organiser := organises(a)
 		if !organiser && !isPublic(a) {
 			continue
 		}
@@ -210,7 +222,7 @@ func (s *Service) allActivities(ctx context.Context, branch string) ([]*activiti
 // CancelRegistration: the person or organisers. A freed place goes to the
 // head of the waitlist in the same atomic step.
 func (s *Service) CancelRegistration(ctx context.Context, p auth.Principal, req *activitiesv1.CancelRegistrationRequest) (*activitiesv1.Registration, error) {
-	branch, actID, person, err := s.registrationName(req.GetName())
+	branch, actID, person, err := s.registrationName(ctx, req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +230,11 @@ func (s *Service) CancelRegistration(ctx context.Context, p auth.Principal, req 
 	if err != nil {
 		return nil, notFound(err, req.GetName())
 	}
-	if !IsOrganiser(p, a) && p.Subject != "people/"+person {
+	organises, err := s.organisers(ctx, p, branch)
+	if err != nil {
+		return nil, err
+	}
+	if !organises(a) && p.Subject != "people/"+person {
 		return nil, apierr.NotFound(req.GetName())
 	}
 	reason := req.GetReason()
@@ -257,7 +273,11 @@ func (s *Service) cancelRegistration(ctx context.Context, p auth.Principal, bran
 // CheckIn: CONFIRMED → ATTENDED from a day before the start until
 // completion. Organisers.
 func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activitiesv1.CheckInRegistrationRequest) (*activitiesv1.Registration, error) {
-	branch, actID, _, err := s.registrationName(req.GetName())
+	branch, actID, _, err := s.registrationName(ctx, req.GetName())
+	if err != nil {
+		return nil, err
+	}
+	organises, err := s.organisers(ctx, p, branch)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +286,7 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 		if err != nil {
 			return nil, notFound(err, req.GetName())
 		}
-		if !IsOrganiser(p, snap.Activity) {
+		if !organises(snap.Activity) {
 			return nil, apierr.PermissionDenied("only organisers may check people in")
 		}
 		var cur *activitiesv1.Registration
@@ -314,8 +334,11 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 	}
 	memberName := terminated.GetMember().GetName()
 	ids, err := parseName(memberName, "branches", "members")
-	if err != nil || !s.branches[ids[0]] {
+	if err != nil {
 		return nil
+	}
+	if ok, err := s.known(ctx, ids[0]); err != nil || !ok {
+		return err // an unknown branch has no calendar to follow up in
 	}
 	branch := ids[0]
 	acts, err := s.allActivities(ctx, branch)
@@ -353,7 +376,11 @@ func isGone(err error) bool {
 
 // GetAnnualQuota applies A1.
 func (s *Service) GetAnnualQuota(ctx context.Context, req *activitiesv1.GetAnnualQuotaRequest) (*activitiesv1.AnnualQuota, error) {
-	branch, err := s.branch(req.GetBranch())
+	branch, err := s.branch(ctx, req.GetBranch())
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.branches.Branch(ctx, branch)
 	if err != nil {
 		return nil, err
 	}
@@ -369,7 +396,9 @@ func (s *Service) GetAnnualQuota(ctx context.Context, req *activitiesv1.GetAnnua
 	if err != nil {
 		return nil, err
 	}
-	q := CountQuota(acts, year, s.minExchange)
+	// A1's minimum is the branch's own charter parameter, as governance
+	// set it.
+	q := CountQuota(acts, year, int(b.GetParameters().GetMinExchangeActivitiesPerYear()))
 	return &activitiesv1.AnnualQuota{Branch: req.GetBranch(), Year: int32(year), CompletedCount: int32(q.Completed),
 		ScheduledCount: int32(q.Scheduled), RequiredCount: int32(q.Required), OnTrack: q.OnTrack(), Met: q.Met()}, nil
 }

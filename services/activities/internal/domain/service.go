@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
@@ -12,6 +13,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 // Source is the events' source name.
@@ -27,36 +29,37 @@ type Members interface {
 	DisplayName(ctx context.Context, person string) (string, error)
 }
 
+// Branches are governance's branches as this service knows them: which
+// exist, their charter parameters (A1's minimum), and who serves as each
+// one's chair and secretary-general.
+type Branches interface {
+	branches.Lookup
+	// Leaders are the people serving today as the branch's chair or
+	// secretary-general.
+	Leaders(ctx context.Context, branch string) ([]string, error)
+}
+
 // Service is the activities use cases.
 type Service struct {
-	repo        Repository
-	members     Members
-	branches    map[string]bool
-	now         func() time.Time
-	minExchange int
+	repo     Repository
+	members  Members
+	branches Branches
+	now      func() time.Time
 }
 
 // Config configures the use cases.
 type Config struct {
-	Branches []string
+	// Branches are governance's (a calendar is kept for each).
+	Branches Branches
 	Now      func() time.Time
-	// MinExchangeActivities is min_exchange_activities_per_year (A1).
-	MinExchangeActivities int
 }
 
 // NewService returns the use cases.
 func NewService(repo Repository, members Members, cfg Config) *Service {
-	set := map[string]bool{}
-	for _, b := range cfg.Branches {
-		set[b] = true
-	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.MinExchangeActivities <= 0 {
-		cfg.MinExchangeActivities = DefaultMinExchangeActivities
-	}
-	return &Service{repo: repo, members: members, branches: set, now: cfg.Now, minExchange: cfg.MinExchangeActivities}
+	return &Service{repo: repo, members: members, branches: cfg.Branches, now: cfg.Now}
 }
 
 func newEtag() string { return ids.Random()[:16] }
@@ -70,6 +73,35 @@ func IsOrganiser(p auth.Principal, a *activitiesv1.Activity) bool {
 	return p.IsAdmin() || (p.Subject != "" && p.Subject == a.GetOrganizer())
 }
 
+// organiserCheck reports whether the caller manages an activity.
+type organiserCheck func(a *activitiesv1.Activity) bool
+
+// organisers is who manages the branch's activities: admins, each
+// activity's organiser, and the branch's serving chair and
+// secretary-general, whose unit runs the branch's business. The leaders
+// are read once per call.
+func (s *Service) organisers(ctx context.Context, p auth.Principal, branch string) (organiserCheck, error) {
+	var leaders []string
+	if !p.IsAdmin() && p.Subject != "" {
+		var err error
+		if leaders, err = s.branches.Leaders(ctx, branch); err != nil {
+			return nil, err
+		}
+	}
+	return func(a *activitiesv1.Activity) bool {
+		return IsOrganiser(p, a) || (p.Subject != "" && slices.Contains(leaders, p.Subject))
+	}, nil
+}
+
+// known reports whether governance has created branch.
+func (s *Service) known(ctx context.Context, branch string) (bool, error) {
+	_, err := s.branches.Branch(ctx, branch)
+	if errors.Is(err, branches.ErrUnknown) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 func isPublic(a *activitiesv1.Activity) bool {
 	return a.GetState() == activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED || a.GetState() == activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED
 }
@@ -80,35 +112,48 @@ func parseName(name string, collections ...string) ([]string, error) {
 	return resourcename.ParseWithWildcard(name, collections...)
 }
 
-func (s *Service) branch(name string) (string, error) {
+func (s *Service) branch(ctx context.Context, name string) (string, error) {
 	ids, err := parseName(name, "branches")
 	if err != nil {
 		return "", err
 	}
-	if !s.branches[ids[0]] {
-		return "", apierr.NotFound(name)
+	if ok, err := s.known(ctx, ids[0]); err != nil || !ok {
+		return "", unknownOr(err, name)
 	}
 	return ids[0], nil
 }
 
-func (s *Service) activityName(name string) (branch, id string, err error) {
+func unknownOr(err error, name string) error {
+	if err != nil {
+		return err
+	}
+	return apierr.NotFound(name)
+}
+
+func (s *Service) activityName(ctx context.Context, name string) (branch, id string, err error) {
 	ids, err := parseName(name, "branches", "activities")
 	if err != nil {
 		return "", "", err
 	}
-	if !s.branches[ids[0]] || ids[1] == "-" {
+	if ids[1] == "-" {
 		return "", "", apierr.NotFound(name)
+	}
+	if ok, err := s.known(ctx, ids[0]); err != nil || !ok {
+		return "", "", unknownOr(err, name)
 	}
 	return ids[0], ids[1], nil
 }
 
-func (s *Service) registrationName(name string) (branch, activity, person string, err error) {
+func (s *Service) registrationName(ctx context.Context, name string) (branch, activity, person string, err error) {
 	ids, err := parseName(name, "branches", "activities", "registrations")
 	if err != nil {
 		return "", "", "", err
 	}
-	if !s.branches[ids[0]] || ids[1] == "-" || ids[2] == "-" {
+	if ids[1] == "-" || ids[2] == "-" {
 		return "", "", "", apierr.NotFound(name)
+	}
+	if ok, err := s.known(ctx, ids[0]); err != nil || !ok {
+		return "", "", "", unknownOr(err, name)
 	}
 	return ids[0], ids[1], ids[2], nil
 }
@@ -122,7 +167,7 @@ func notFound(err error, name string) error {
 
 // loadActivity reads an activity; callers who may not see it get NOT_FOUND.
 func (s *Service) loadActivity(ctx context.Context, p auth.Principal, name string) (string, string, *activitiesv1.Activity, error) {
-	branch, id, err := s.activityName(name)
+	branch, id, err := s.activityName(ctx, name)
 	if err != nil {
 		return "", "", nil, err
 	}
@@ -130,7 +175,11 @@ func (s *Service) loadActivity(ctx context.Context, p auth.Principal, name strin
 	if err != nil {
 		return "", "", nil, notFound(err, name)
 	}
-	if !isPublic(a) && !IsOrganiser(p, a) {
+	organises, err := s.organisers(ctx, p, branch)
+	if err != nil {
+		return "", "", nil, err
+	}
+	if !isPublic(a) && !organises(a) {
 		return "", "", nil, apierr.NotFound(name)
 	}
 	return branch, id, a, nil

@@ -14,6 +14,8 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 
 	"github.com/tjsia/chapterhouse/services/activities/internal/domain"
 	"github.com/tjsia/chapterhouse/services/activities/internal/server"
@@ -47,7 +49,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { rdb.Close() })
 	svc := servicetest.Serve(t, "activities", func(s *grpc.Server) {
-		activitiesv1.RegisterActivitiesServiceServer(s, server.New(domain.NewService(store.New(rdb, nil), everyoneIsAMember{}, domain.Config{Branches: []string{"ai"}})))
+		activitiesv1.RegisterActivitiesServiceServer(s, server.New(domain.NewService(store.New(rdb, nil), everyoneIsAMember{}, domain.Config{Branches: aiBranch()})))
 	})
 	c := activitiesv1.NewActivitiesServiceClient(svc.Conn)
 	as := func(r servicetest.Role) context.Context { return svc.AsRole(t, r) }
@@ -168,4 +170,17 @@ func TestAuthorisationMatrix(t *testing.T) {
 	if err != nil || len(list.GetRegistrations()) != 0 {
 		t.Fatalf("a stranger sees %d registrations (%v)", len(list.GetRegistrations()), err)
 	}
+}
+
+// knownBranches is governance's branch "ai" with CHARTER.md's parameters,
+// and its serving chair and secretary-general.
+type knownBranches struct {
+	branches.Static
+	leaders []string
+}
+
+func (k knownBranches) Leaders(context.Context, string) ([]string, error) { return k.leaders, nil }
+
+func aiBranch(leaders ...string) knownBranches {
+	return knownBranches{Static: branches.Static{{Name: "branches/ai", Parameters: &governancev1.CharterParameters{MinExchangeActivitiesPerYear: 2}}}, leaders: leaders}
 }

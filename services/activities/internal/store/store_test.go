@@ -21,8 +21,11 @@ import (
 	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 
 	"github.com/tjsia/chapterhouse/services/activities/internal/domain"
 	"github.com/tjsia/chapterhouse/services/activities/internal/store"
@@ -72,7 +75,7 @@ func newFixture(t *testing.T) *fixture {
 func fixtureOn(rdb redis.UniversalClient) *fixture {
 	f := &fixture{rdb: rdb, members: &fakeMembers{members: map[string]string{}}, now: time.Now()}
 	clock := func() time.Time { return f.now }
-	f.svc = domain.NewService(store.New(rdb, clock), f.members, domain.Config{Branches: []string{"ai"}, Now: clock})
+	f.svc = domain.NewService(store.New(rdb, clock), f.members, domain.Config{Branches: aiBranch(), Now: clock})
 	return f
 }
 
@@ -466,5 +469,46 @@ func TestListFollowsStartTimeChanges(t *testing.T) {
 	}
 	if got := names(); len(got) != 2 || got[0] != late.GetName() || got[1] != early.GetName() {
 		t.Fatalf("after = %v", got)
+	}
+}
+
+// knownBranches is governance's branch "ai" with CHARTER.md's parameters,
+// and its serving chair and secretary-general.
+type knownBranches struct {
+	branches.Static
+	leaders []string
+}
+
+func (k knownBranches) Leaders(context.Context, string) ([]string, error) { return k.leaders, nil }
+
+func aiBranch(leaders ...string) knownBranches {
+	return knownBranches{Static: branches.Static{{Name: "branches/ai", Parameters: &governancev1.CharterParameters{MinExchangeActivitiesPerYear: 2}}}, leaders: leaders}
+}
+
+// TestBranchLeadersOrganise: the branch's serving chair and
+// secretary-general, as governance reports them, manage every activity of
+// the branch; anyone else manages only their own.
+func TestBranchLeadersOrganise(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	t.Cleanup(func() { rdb.Close() })
+	f := fixtureOn(rdb)
+	f.svc = domain.NewService(store.New(rdb, nil), f.members, domain.Config{Branches: aiBranch("people/chair", "people/sg")})
+	ctx := context.Background()
+	a, err := f.svc.CreateActivity(ctx, admin, "branches/ai", &activitiesv1.Activity{
+		Kind: activitiesv1.ActivityKind_ACTIVITY_KIND_ACADEMIC_EXCHANGE, Title: "Salon", Location: "Tianjin", Organizer: "people/org", Audience: activitiesv1.Audience_AUDIENCE_PUBLIC,
+		StartTime: timestamppb.New(time.Now().Add(48 * time.Hour)), EndTime: timestamppb.New(time.Now().Add(50 * time.Hour)),
+	}, "salon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"chair", "sg", "org"} {
+		if _, err := f.svc.PublishActivity(ctx, person(who), &activitiesv1.PublishActivityRequest{Name: a.GetName()}); err != nil &&
+			apierr.ReasonOf(err) != apiv1.ErrorReason_INVALID_STATE_TRANSITION {
+			t.Errorf("%s publishing: %v", who, err)
+		}
+	}
+	if _, err := f.svc.UpdateActivity(ctx, person("director"), &activitiesv1.Activity{Name: a.GetName(), Title: "Mine now"},
+		&fieldmaskpb.FieldMask{Paths: []string{"title"}}); status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("a council member who is not a leader: %v, want PERMISSION_DENIED", err)
 	}
 }

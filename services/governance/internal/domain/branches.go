@@ -115,10 +115,10 @@ func (s *Service) UpdateBranch(ctx context.Context, p auth.Principal, patch *gov
 		next := clone(cur)
 		params := clone(next.GetParameters())
 		for _, path := range paths {
-			switch {
-			case path == "display_name":
+			switch path {
+			case "display_name":
 				next.DisplayName = patch.GetDisplayName()
-			case path == "parameters":
+			case "parameters":
 				params = clone(patch.GetParameters())
 			default:
 				fieldmask.Apply(params, patch.GetParameters(), []string{strings.TrimPrefix(path, "parameters.")})

@@ -104,13 +104,12 @@ func validNomination(n *governancev1.Nomination, branch string) []apierr.FieldVi
 // judgement is what the rules need about a term, read together so the
 // write can be conditioned on it.
 type judgement struct {
-	branch   *governancev1.Branch
-	council  *council
-	term     *governancev1.Term
-	noms     []*governancev1.Nomination
-	nominee  *membershipv1.Person
-	member   *membershipv1.Member
-	proposer auth.Principal
+	branch  *governancev1.Branch
+	council *council
+	term    *governancev1.Term
+	noms    []*governancev1.Nomination
+	nominee *membershipv1.Person
+	member  *membershipv1.Member
 }
 
 // judge reads everything the rules judge a nomination on: the term, its

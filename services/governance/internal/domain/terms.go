@@ -238,16 +238,6 @@ func (s *Service) UpdateTerm(ctx context.Context, p auth.Principal, patch *gover
 	})
 }
 
-// termByNumber finds term n among terms.
-func termByNumber(terms []*governancev1.Term, n int32) *governancev1.Term {
-	for _, t := range terms {
-		if t.GetNumber() == n {
-			return t
-		}
-	}
-	return nil
-}
-
 // termParent parses branches/{b}/terms/{n} (or "-" when wildcard) into the
 // branch and the term number (0 for "-").
 func (s *Service) termParent(ctx context.Context, name string, wildcard bool) (*governancev1.Branch, string, int32, error) {

@@ -23,7 +23,7 @@ import (
 // CreateApplication submits an application (M1–M3). UNIT: admins or the
 // named representative; INDIVIDUAL: admins or the applicant.
 func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, parent string, in *membershipv1.Application, appID string) (*membershipv1.Application, error) {
-	branch, err := s.parseBranch(parent)
+	branch, err := s.parseBranch(ctx, parent)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func (s *Service) referencedPerson(ctx context.Context, name, field string) (*me
 
 // GetApplication: admins or the applicant.
 func (s *Service) GetApplication(ctx context.Context, p auth.Principal, name string) (*membershipv1.Application, error) {
-	branch, id, err := s.parseInBranch(name, "applications")
+	branch, id, err := s.parseInBranch(ctx, name, "applications")
 	if err != nil {
 		return nil, err
 	}
@@ -148,7 +148,7 @@ func (s *Service) ListApplications(ctx context.Context, p auth.Principal, req *m
 	if err := requireAdmin(p, "list applications"); err != nil {
 		return nil, "", err
 	}
-	branch, err := s.parseBranch(req.GetParent())
+	branch, err := s.parseBranch(ctx, req.GetParent())
 	if err != nil {
 		return nil, "", err
 	}
@@ -170,7 +170,7 @@ func (s *Service) ListApplications(ctx context.Context, p auth.Principal, req *m
 // retries; decide returns the new application and extra work to commit.
 // authorize, when set, runs before the etag check (see mutate).
 func (s *Service) decideApplication(ctx context.Context, name, clientEtag string, authorize func(cur *membershipv1.Application) error, decide func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error)) (*membershipv1.Application, error) {
-	branch, id, err := s.parseInBranch(name, "applications")
+	branch, id, err := s.parseInBranch(ctx, name, "applications")
 	if err != nil {
 		return nil, err
 	}
@@ -281,7 +281,11 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 	if changed == nil {
 		return nil
 	}
-	for _, branch := range s.Branches() {
+	known, err := s.branches.IDs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, branch := range known {
 		if _, err := s.syncWithGeneralMembership(ctx, branch, changed.GetOrganization().GetName(), auth.Principal{Subject: events.SystemActor}); err != nil {
 			return err
 		}

@@ -18,7 +18,7 @@ import (
 
 // GetMember reads one member. Any authenticated caller.
 func (s *Service) GetMember(ctx context.Context, name string) (*membershipv1.Member, error) {
-	branch, id, err := s.parseInBranch(name, "members")
+	branch, id, err := s.parseInBranch(ctx, name, "members")
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +28,7 @@ func (s *Service) GetMember(ctx context.Context, name string) (*membershipv1.Mem
 
 // ListMembers pages through a branch's members with exact-match filters.
 func (s *Service) ListMembers(ctx context.Context, req *membershipv1.ListMembersRequest) ([]*membershipv1.Member, string, error) {
-	branch, err := s.parseBranch(req.GetParent())
+	branch, err := s.parseBranch(ctx, req.GetParent())
 	if err != nil {
 		return nil, "", err
 	}
@@ -72,7 +72,7 @@ func MemberSubject(m *membershipv1.Member) string {
 // changeMember runs one member change with optimistic retries.
 // authorize, when set, runs before the etag check.
 func (s *Service) changeMember(ctx context.Context, name, clientEtag string, authorize func(cur *membershipv1.Member) error, change func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error)) (*membershipv1.Member, error) {
-	branch, id, err := s.parseInBranch(name, "members")
+	branch, id, err := s.parseInBranch(ctx, name, "members")
 	if err != nil {
 		return nil, err
 	}

@@ -156,7 +156,8 @@ func (s *Service) SetGeneralMembership(ctx context.Context, p auth.Principal, re
 	// Release or hold the organisation's waiting applications now, so the
 	// caller sees the effect at once. The GeneralMembershipChanged consumer
 	// does the same and covers a failure here; both are idempotent.
-	for _, branch := range s.Branches() {
+	known, _ := s.branches.IDs(ctx) // on failure, the consumer does it
+	for _, branch := range known {
 		_, _ = s.syncWithGeneralMembership(ctx, branch, out.GetName(), auth.Principal{Subject: events.SystemActor})
 	}
 	return out, nil

@@ -3,11 +3,15 @@
 package domain
 
 import (
+	"context"
+	"errors"
+
 	"google.golang.org/grpc/codes"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 // --- names ---
@@ -34,23 +38,38 @@ func ParsePersonName(name string) (string, error) {
 	return ids[0], nil
 }
 
-func (s *Service) parseBranch(parent string) (string, error) {
+// known reports whether governance has created branch.
+func (s *Service) known(ctx context.Context, branch string) (bool, error) {
+	_, err := s.branches.Branch(ctx, branch)
+	if errors.Is(err, branches.ErrUnknown) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (s *Service) parseBranch(ctx context.Context, parent string) (string, error) {
 	ids, err := parseName(parent, "branches")
 	if err != nil {
 		return "", err
 	}
-	if !s.branches[ids[0]] {
+	if ok, err := s.known(ctx, ids[0]); err != nil || !ok {
+		if err != nil {
+			return "", err
+		}
 		return "", apierr.New(codes.NotFound, apiv1.ErrorReason_UNKNOWN_BRANCH, parent+" not found", map[string]string{"resource": parent})
 	}
 	return ids[0], nil
 }
 
-func (s *Service) parseInBranch(name, collection string) (branch, id string, err error) {
+func (s *Service) parseInBranch(ctx context.Context, name, collection string) (branch, id string, err error) {
 	ids, err := parseName(name, "branches", collection)
 	if err != nil {
 		return "", "", err
 	}
-	if !s.branches[ids[0]] {
+	if ok, err := s.known(ctx, ids[0]); err != nil || !ok {
+		if err != nil {
+			return "", "", err
+		}
 		return "", "", apierr.NotFound(name)
 	}
 	return ids[0], ids[1], nil

@@ -3,7 +3,6 @@ package domain
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
@@ -12,6 +11,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 // Source is the events' source name.
@@ -20,30 +20,17 @@ const Source = "membership"
 // Service is the membership use cases.
 type Service struct {
 	repo     Repository
-	branches map[string]bool
+	branches branches.Lookup
 	now      func() time.Time
 }
 
-// NewService returns the use cases over repo for the given branches.
-func NewService(repo Repository, branches []string, now func() time.Time) *Service {
-	set := map[string]bool{}
-	for _, b := range branches {
-		set[b] = true
-	}
+// NewService returns the use cases over repo. The branches are
+// governance's: a register is kept for each branch governance has created.
+func NewService(repo Repository, known branches.Lookup, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{repo: repo, branches: set, now: now}
-}
-
-// Branches lists the branches this service keeps registers for.
-func (s *Service) Branches() []string {
-	out := make([]string, 0, len(s.branches))
-	for b := range s.branches {
-		out = append(out, b)
-	}
-	slices.Sort(out)
-	return out
+	return &Service{repo: repo, branches: known, now: now}
 }
 
 func newEtag() string { return ids.Random()[:16] }

@@ -13,6 +13,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 
 	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
 	"github.com/tjsia/chapterhouse/services/membership/internal/server"
@@ -34,7 +35,7 @@ func newHarness(t *testing.T) *harness {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { rdb.Close() })
 	svc := servicetest.Serve(t, "membership", func(s *grpc.Server) {
-		membershipv1.RegisterMembershipServiceServer(s, server.New(domain.NewService(store.New(rdb), []string{"ai"}, nil)))
+		membershipv1.RegisterMembershipServiceServer(s, server.New(domain.NewService(store.New(rdb), branches.Static{{Name: "branches/ai"}}, nil)))
 	})
 	return &harness{t: t, client: membershipv1.NewMembershipServiceClient(svc.Conn), svc: svc}
 }

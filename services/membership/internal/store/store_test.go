@@ -17,6 +17,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/redistest"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 
 	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
 	"github.com/tjsia/chapterhouse/services/membership/internal/store"
@@ -39,7 +40,7 @@ func newFixture(t *testing.T) *fixture {
 
 func fixtureOn(rdb redis.UniversalClient) *fixture {
 	st := store.New(rdb)
-	return &fixture{rdb: rdb, st: st, svc: domain.NewService(st, []string{"ai"}, nil)}
+	return &fixture{rdb: rdb, st: st, svc: domain.NewService(st, branches.Static{{Name: "branches/ai"}}, nil)}
 }
 
 // TestOnRedisCluster runs the store's atomic paths on a 3-primary Redis

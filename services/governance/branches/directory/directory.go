@@ -1,0 +1,194 @@
+// Package directory keeps governance's branches as a read model in the
+// consumer's own Redis, under the consumer's own hash tag: the branches from
+// BranchCreated and BranchUpdated (governance's branches stream), and each
+// branch's chair and secretary-general from its OfficerAppointed and
+// OfficeEnded (the branch's stream).
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/protobuf/proto"
+
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
+)
+
+// Directory is a branches.Lookup kept from governance's events in the consumer's
+// own Redis, under the consumer's own hash tag.
+type Directory struct {
+	client redis.UniversalClient
+	tag    string
+	now    func() time.Time
+}
+
+var _ branches.Lookup = (*Directory)(nil)
+
+// New returns a directory in client under hash tag tag (the consumer's,
+// such as "act:branches"); now nil means time.Now.
+func New(client redis.UniversalClient, tag string, now func() time.Time) *Directory {
+	if now == nil {
+		now = time.Now
+	}
+	return &Directory{client: client, tag: tag, now: now}
+}
+
+func (d *Directory) key(parts ...string) string {
+	k := "{" + d.tag + "}"
+	for _, p := range parts {
+		k += ":" + p
+	}
+	return k
+}
+
+func (d *Directory) branchKey(id string) string      { return d.key("branch", id) }
+func (d *Directory) idsKey() string                  { return d.key("ids") }
+func (d *Directory) leadersKey(branch string) string { return d.key("leaders", branch) }
+
+// HandleEvent applies governance's events: a branch created or updated,
+// and the appointment and end of a chair or secretary-general. It is
+// idempotent, and an event older than what is stored changes nothing.
+func (d *Directory) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error {
+	switch {
+	case env.GetBranchCreated() != nil:
+		return d.putBranch(ctx, env.GetBranchCreated().GetBranch())
+	case env.GetBranchUpdated() != nil:
+		return d.putBranch(ctx, env.GetBranchUpdated().GetBranch())
+	case env.GetOfficerAppointed() != nil:
+		return d.putLeader(ctx, env.GetOfficerAppointed().GetOfficer())
+	case env.GetOfficeEnded() != nil:
+		return d.putLeader(ctx, env.GetOfficeEnded().GetOfficer())
+	}
+	return nil
+}
+
+// putBranch stores b unless a newer version is stored: the write is a
+// compare on update_time inside Redis, so a replayed or reordered event
+// never rolls a branch back.
+var putIfNewer = redis.NewScript(`
+local cur = redis.call('HGET', KEYS[1], 'ut')
+if cur and tonumber(cur) > tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'd', ARGV[1], 'ut', ARGV[2])
+redis.call('SADD', KEYS[2], ARGV[3])
+return 1`)
+
+func (d *Directory) putBranch(ctx context.Context, b *governancev1.Branch) error {
+	data, err := proto.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("branches: marshal: %w", err)
+	}
+	id := path.Base(b.GetName())
+	ut := b.GetUpdateTime().AsTime().UnixNano()
+	if err := putIfNewer.Run(ctx, d.client, []string{d.branchKey(id), d.idsKey()}, string(data), ut, id).Err(); err != nil {
+		return fmt.Errorf("branches: store %s: %w", b.GetName(), err)
+	}
+	return nil
+}
+
+// Branch returns a known branch.
+func (d *Directory) Branch(ctx context.Context, id string) (*governancev1.Branch, error) {
+	data, err := d.client.HGet(ctx, d.branchKey(id), "d").Result()
+	if errors.Is(err, redis.Nil) {
+		return nil, branches.ErrUnknown
+	}
+	if err != nil {
+		return nil, fmt.Errorf("branches: read %s: %w", id, err)
+	}
+	b := &governancev1.Branch{}
+	if err := proto.Unmarshal([]byte(data), b); err != nil {
+		return nil, fmt.Errorf("branches: decode %s: %w", id, err)
+	}
+	return b, nil
+}
+
+// IDs lists the known branches.
+func (d *Directory) IDs(ctx context.Context) ([]string, error) {
+	ids, err := d.client.SMembers(ctx, d.idsKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("branches: list: %w", err)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+func leads(o *governancev1.Officer) bool {
+	return o.GetPosition() == governancev1.Position_POSITION_CHAIR || o.GetPosition() == governancev1.Position_POSITION_SECRETARY_GENERAL
+}
+
+// putLeader records a chair's or secretary-general's office as it now
+// stands (appointed or ended); other offices are not kept.
+func (d *Directory) putLeader(ctx context.Context, o *governancev1.Officer) error {
+	if !leads(o) {
+		return nil
+	}
+	data, err := proto.Marshal(o)
+	if err != nil {
+		return fmt.Errorf("branches: marshal: %w", err)
+	}
+	// An officer is appointed once and ended at most once, so the ENDED
+	// record wins whatever order the two arrive in.
+	branch := branchOf(o.GetName())
+	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_ENDED {
+		return d.client.HSetNX(ctx, d.leadersKey(branch), o.GetName(), data).Err()
+	}
+	return d.client.HSet(ctx, d.leadersKey(branch), o.GetName(), data).Err()
+}
+
+func branchOf(name string) string {
+	// branches/{b}/terms/{n}/officers/{id}
+	parts := strings.Split(name, "/")
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[1]
+}
+
+// Leaders are the people serving today as the branch's chair or
+// secretary-general: the branch's business is theirs to run.
+func (d *Directory) Leaders(ctx context.Context, branch string) ([]string, error) {
+	all, err := d.client.HGetAll(ctx, d.leadersKey(branch)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("branches: leaders of %s: %w", branch, err)
+	}
+	today := Today(d.now())
+	var out []string
+	for _, data := range all {
+		o := &governancev1.Officer{}
+		if err := proto.Unmarshal([]byte(data), o); err != nil {
+			return nil, fmt.Errorf("branches: decode officer: %w", err)
+		}
+		if serving(o, today) && !slices.Contains(out, o.GetPerson()) {
+			out = append(out, o.GetPerson())
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// Today is the calendar date of now in the branches' time zone
+// (Asia/Shanghai), as "YYYYMMDD" for comparison.
+func Today(now time.Time) string {
+	loc, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	return now.In(loc).Format("20060102")
+}
+
+func serving(o *governancev1.Officer, today string) bool {
+	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
+		return false
+	}
+	day := func(y, m, dd int32) string { return fmt.Sprintf("%04d%02d%02d", y, m, dd) }
+	s, e := o.GetStartDate(), o.GetEndDate()
+	return day(s.GetYear(), s.GetMonth(), s.GetDay()) <= today && today <= day(e.GetYear(), e.GetMonth(), e.GetDay())
+}
