@@ -520,15 +520,15 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, d decision) (*go
 		if err != nil {
 			return nil, err
 		}
-		if cur.GetPosition() != d.position {
-			return nil, apierr.InvalidTransition(cur.GetName(), "decide this way on", strings.TrimPrefix(cur.GetPosition().String(), "POSITION_")+" nomination")
-		}
 		c, err := s.council(ctx, branch)
 		if err != nil {
 			return nil, err
 		}
 		if err := d.allowed(p, c, term); err != nil {
 			return nil, err
+		}
+		if cur.GetPosition() != d.position {
+			return nil, apierr.InvalidTransition(cur.GetName(), "decide this way on", strings.TrimPrefix(cur.GetPosition().String(), "POSITION_")+" nomination")
 		}
 		if d.etag != "" && d.etag != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -15,123 +14,41 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/redistest"
-	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 
 	"github.com/tjsia/chapterhouse/services/governance/internal/domain"
+	"github.com/tjsia/chapterhouse/services/governance/internal/govtest"
 	"github.com/tjsia/chapterhouse/services/governance/internal/store"
 	"github.com/tjsia/chapterhouse/services/governance/streams"
 )
 
 const (
-	statement = "Leads applied AI research at a listed company; chairs two national standard working groups."
-	notes     = "Consultation with all unit members held on 2026-10-12; no objections were raised."
-	term1     = "branches/ai/terms/1"
+	statement = govtest.Statement
+	notes     = govtest.Notes
+	term1     = govtest.Term1
 )
 
 var (
-	admin            = auth.Principal{Subject: "people/admin", Roles: []string{auth.RoleAdmin}}
-	generalSecretary = auth.Principal{Subject: "people/gs", Roles: []string{auth.RoleGeneralSecretary}}
-	generalCouncil   = auth.Principal{Subject: "people/gc", Roles: []string{auth.RoleGeneralCouncil}}
-	attested         = &membershipv1.Attestation{Attester: "people/admin", AttestTime: timestamppb.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))}
+	admin            = govtest.Admin
+	generalSecretary = govtest.GeneralSecretary
+	generalCouncil   = govtest.GeneralCouncil
+	as               = govtest.As
 )
-
-func as(id string) auth.Principal { return auth.Principal{Subject: "people/" + id} }
-
-// fakePeople is membership as a map; down makes it UNAVAILABLE.
-type fakePeople struct {
-	mu      sync.Mutex
-	people  map[string]*membershipv1.Person
-	members map[string]*membershipv1.Member
-	down    bool
-}
-
-func (f *fakePeople) unavailable() error {
-	if f.down {
-		return apierr.Unavailable("membership", errors.New("connection refused"))
-	}
-	return nil
-}
-
-func (f *fakePeople) Person(_ context.Context, name string) (*membershipv1.Person, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.unavailable(); err != nil {
-		return nil, err
-	}
-	if p, ok := f.people[name]; ok {
-		return proto.Clone(p).(*membershipv1.Person), nil
-	}
-	return nil, domain.ErrNotFound
-}
-
-func (f *fakePeople) Member(_ context.Context, name string) (*membershipv1.Member, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.unavailable(); err != nil {
-		return nil, err
-	}
-	if m, ok := f.members[name]; ok {
-		return proto.Clone(m).(*membershipv1.Member), nil
-	}
-	return nil, domain.ErrNotFound
-}
-
-func (f *fakePeople) Represented(_ context.Context, _, person string) ([]string, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.unavailable(); err != nil {
-		return nil, err
-	}
-	var out []string
-	for name, m := range f.members {
-		if m.GetPerson() == person {
-			out = append(out, name)
-		}
-	}
-	return out, nil
-}
-
-func (f *fakePeople) add(id, org string, rank membershipv1.Rank, birth *date.Date) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.people["people/"+id] = &membershipv1.Person{Name: "people/" + id, DisplayName: id,
-		BirthDate: birth, BirthDateAttestation: attested, Organization: org, OrganizationAttestation: attested, Rank: rank, RankAttestation: attested}
-}
-
-func (f *fakePeople) addUnit(id, org, representative string) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	name := "branches/ai/members/" + id
-	f.members[name] = &membershipv1.Member{Name: name, Kind: membershipv1.ApplicationKind_APPLICATION_KIND_UNIT,
-		Organization: org, Person: "people/" + representative, State: membershipv1.MemberState_MEMBER_STATE_ACTIVE}
-	return name
-}
-
-type fakeActivities struct{ completed, scheduled int32 }
-
-func (f fakeActivities) AnnualQuota(context.Context, string, int32) (*activitiesv1.AnnualQuota, error) {
-	return &activitiesv1.AnnualQuota{CompletedCount: f.completed, ScheduledCount: f.scheduled}, nil
-}
 
 type fixture struct {
 	rdb    redis.UniversalClient
 	svc    *domain.Service
-	people *fakePeople
+	people *govtest.People
 	ctx    context.Context
 }
-
-// today is fixed, in term 1 (2025–2029).
-var today = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
@@ -142,66 +59,17 @@ func newFixture(t *testing.T) *fixture {
 
 func fixtureOn(t *testing.T, rdb redis.UniversalClient) *fixture {
 	t.Helper()
-	f := &fixture{rdb: rdb, people: &fakePeople{people: map[string]*membershipv1.Person{}, members: map[string]*membershipv1.Member{}}, ctx: context.Background()}
-	f.svc = domain.NewService(store.New(rdb), f.people, fakeActivities{completed: 2}, func() time.Time { return today })
-	if _, err := f.svc.EnsureBranch(f.ctx, "ai", &governancev1.Branch{DisplayName: "人工智能分会"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.svc.CreateTerm(f.ctx, admin, "branches/ai", &governancev1.Term{Number: 1,
-		StartDate: &date.Date{Year: 2025, Month: 1, Day: 1}, EndDate: &date.Date{Year: 2029, Month: 12, Day: 31}}); err != nil {
-		t.Fatal(err)
-	}
-	born := &date.Date{Year: 1970, Month: 5, Day: 1}
-	f.people.add("zhang", "organizations/huiyun", membershipv1.Rank_RANK_PRESIDENT, born)
-	f.people.addUnit("huiyun", "organizations/huiyun", "zhang")
-	f.people.add("li", "organizations/huiyun", membershipv1.Rank_RANK_MANAGER, born)
+	f := &fixture{rdb: rdb, people: govtest.NewPeople(), ctx: context.Background()}
+	f.svc = domain.NewService(store.New(rdb), f.people, govtest.Activities{Completed: 2}, func() time.Time { return govtest.Today })
+	govtest.Branch(t, f.svc, f.people)
 	return f
 }
 
 func code(err error) codes.Code { return status.Code(err) }
 
-// electChair runs the chair's route (G5) for zhang: proposed by the
-// general association's secretary-general, decided by its council,
-// appointed.
-func (f *fixture) electChair(t *testing.T) *governancev1.Officer {
-	t.Helper()
-	n, err := f.svc.CreateNomination(f.ctx, generalSecretary, term1, &governancev1.Nomination{
-		Position: governancev1.Position_POSITION_CHAIR, Nominee: "people/zhang", RepresentedMember: "branches/ai/members/huiyun",
-		QualificationStatement: statement, ConsultationNotes: notes}, "chair")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.svc.DecideNomination(f.ctx, generalCouncil, &governancev1.DecideNominationRequest{Name: n.GetName(), Decision: governancev1.Decision_DECISION_APPROVE}); err != nil {
-		t.Fatal(err)
-	}
-	n, err = f.svc.AppointNomination(f.ctx, generalCouncil, &governancev1.AppointNominationRequest{Name: n.GetName()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := f.svc.GetOfficer(f.ctx, n.GetOfficer())
-	if err != nil {
-		t.Fatal(err)
-	}
-	return o
-}
+func (f *fixture) electChair(t *testing.T) { govtest.ElectChair(t, f.svc) }
 
-// director nominates and appoints a director representing a new unit.
-func (f *fixture) director(t *testing.T, id string) {
-	t.Helper()
-	f.people.add(id, "organizations/"+id, membershipv1.Rank_RANK_VICE_PRESIDENT, &date.Date{Year: 1975, Month: 1, Day: 1})
-	unit := f.people.addUnit(id, "organizations/"+id, id)
-	n, err := f.svc.CreateNomination(f.ctx, as(id), term1, &governancev1.Nomination{
-		Position: governancev1.Position_POSITION_DIRECTOR, Nominee: "people/" + id, RepresentedMember: unit, QualificationStatement: statement}, "dir-"+id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.svc.ConfirmNominationQualification(f.ctx, as("zhang"), &governancev1.ConfirmNominationQualificationRequest{Name: n.GetName(), Decision: governancev1.Decision_DECISION_APPROVE}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.svc.AppointNomination(f.ctx, as("zhang"), &governancev1.AppointNominationRequest{Name: n.GetName()}); err != nil {
-		t.Fatal(err)
-	}
-}
+func (f *fixture) director(t *testing.T, id string) { govtest.Director(t, f.svc, f.people, id) }
 
 func (f *fixture) outbox(t *testing.T) []*eventsv1.Envelope {
 	t.Helper()
@@ -256,7 +124,7 @@ func TestOneChairPerTermUnderConcurrency(t *testing.T) {
 	const n = 24
 	for i := range n {
 		id := fmt.Sprintf("c%d", i)
-		f.people.add(id, "organizations/"+id, membershipv1.Rank_RANK_PRESIDENT, &date.Date{Year: 1970, Month: 1, Day: 1})
+		f.people.Add(id, "organizations/"+id, membershipv1.Rank_RANK_PRESIDENT, &date.Date{Year: 1970, Month: 1, Day: 1})
 	}
 	errs := race(n, func(i int) error {
 		_, err := f.svc.CreateNomination(f.ctx, generalSecretary, term1, &governancev1.Nomination{
@@ -300,8 +168,8 @@ func violationReasons(err error) []string {
 // representative put forward 24 times at once; one nomination stands (G6).
 func TestOneDirectorNomineePerUnitUnderConcurrency(t *testing.T) {
 	f := newFixture(t)
-	f.people.add("wang", "organizations/tianhe", membershipv1.Rank_RANK_VICE_PRESIDENT, &date.Date{Year: 1975, Month: 1, Day: 1})
-	unit := f.people.addUnit("tianhe", "organizations/tianhe", "wang")
+	f.people.Add("wang", "organizations/tianhe", membershipv1.Rank_RANK_VICE_PRESIDENT, &date.Date{Year: 1975, Month: 1, Day: 1})
+	unit := f.people.AddUnit("tianhe", "organizations/tianhe", "wang")
 	errs := race(24, func(i int) error {
 		_, err := f.svc.CreateNomination(f.ctx, as("wang"), term1, &governancev1.Nomination{
 			Position: governancev1.Position_POSITION_DIRECTOR, Nominee: "people/wang", RepresentedMember: unit, QualificationStatement: statement}, fmt.Sprintf("d%d", i))
@@ -429,7 +297,7 @@ func TestCloseWaitsForTheLastBallot(t *testing.T) {
 func TestRefusalStoresNothing(t *testing.T) {
 	f := newFixture(t)
 	before := len(f.outbox(t))
-	f.people.add("old", "organizations/tianhe", membershipv1.Rank_RANK_MANAGER, &date.Date{Year: 1950, Month: 1, Day: 1})
+	f.people.Add("old", "organizations/tianhe", membershipv1.Rank_RANK_MANAGER, &date.Date{Year: 1950, Month: 1, Day: 1})
 	_, err := f.svc.CreateNomination(f.ctx, as("old"), term1, &governancev1.Nomination{
 		Position: governancev1.Position_POSITION_CHAIR, Nominee: "people/old", RepresentedMember: "branches/ai/members/huiyun"}, "bad")
 	if got, want := violationReasons(err), []string{"QUALIFICATION_STATEMENT_MISSING", "NOT_REPRESENTATIVE", "RANK_TOO_LOW", "AGE_LIMIT_EXCEEDED",
@@ -443,13 +311,13 @@ func TestRefusalStoresNothing(t *testing.T) {
 		t.Fatalf("outbox grew from %d to %d on a refusal", before, after)
 	}
 	// Membership down: UNAVAILABLE, nothing stored.
-	f.people.down = true
+	f.people.SetDown(true)
 	_, err = f.svc.CreateNomination(f.ctx, generalSecretary, term1, &governancev1.Nomination{
 		Position: governancev1.Position_POSITION_CHAIR, Nominee: "people/zhang", QualificationStatement: statement, ConsultationNotes: notes}, "down")
 	if code(err) != codes.Unavailable {
 		t.Fatalf("membership down: %v", err)
 	}
-	f.people.down = false
+	f.people.SetDown(false)
 	if _, err := f.svc.GetNomination(f.ctx, admin, term1+"/nominations/down"); code(err) != codes.NotFound {
 		t.Fatalf("nomination stored while membership was down: %v", err)
 	}
@@ -488,8 +356,8 @@ func TestMemberTerminatedCascade(t *testing.T) {
 	}
 	// The unit's place is free again: a new representative can be put
 	// forward.
-	f.people.add("zhou", "organizations/tianhe", membershipv1.Rank_RANK_PRESIDENT, &date.Date{Year: 1970, Month: 1, Day: 1})
-	f.people.members["branches/ai/members/tianhe"].Person = "people/zhou"
+	f.people.Add("zhou", "organizations/tianhe", membershipv1.Rank_RANK_PRESIDENT, &date.Date{Year: 1970, Month: 1, Day: 1})
+	f.people.SetRepresentative("branches/ai/members/tianhe", "people/zhou")
 	if _, err := f.svc.CreateNomination(f.ctx, as("zhou"), term1, &governancev1.Nomination{Position: governancev1.Position_POSITION_DIRECTOR,
 		Nominee: "people/zhou", RepresentedMember: "branches/ai/members/tianhe", QualificationStatement: statement}, ""); err != nil {
 		t.Fatalf("nomination after the office ended: %v", err)
