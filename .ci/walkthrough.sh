@@ -57,5 +57,19 @@ check '"state": ?"ACTIVITY_STATE_COMPLETED"'
 check '"valid": ?true'
 check '"holderDisplayName": ?"李娜"'
 check '"requiredCount": ?2'
+# Governance: the chair's route, a refusal with every rule, the council,
+# a resolution passed by vote, the compliance report.
+check '"state": ?"NOMINATION_STATE_QUALIFIED"'
+check '"officer": ?"branches/ai/terms/1/officers/chair"'
+check '"rules": ?"G2,G3,G4,G5"'
+check 'PROPOSER_NOT_GENERAL_SECRETARY'
+check 'AGE_LIMIT_EXCEEDED'
+check 'OFFICE_ALREADY_FILLED'
+check '"position": ?"POSITION_SECRETARY_GENERAL"'
+check '"state": ?"RESOLUTION_STATE_PASSED"'
+check '"yesCount": ?2'
+check '"adoptingResolution": ?"branches/ai/resolutions/adopt-plan-'
+check '"compliant": ?true'
+check '"assignedCount": ?1'
 grep -q 'embedded in-memory Redis' "$log" || { echo "walkthrough: devstack did not say its store is in memory"; exit 1; }
 echo "walkthrough: README walkthrough passed against make run"

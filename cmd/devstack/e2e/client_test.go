@@ -137,10 +137,12 @@ func (c client) ok(t *testing.T, method, path string, body any) map[string]any {
 // snapshot captures the stored state: every record, claim and index by
 // value, and every stream by length and last id (consumer-group
 // bookkeeping is not state a request may or may not change).
-func snapshot(t *testing.T) map[string]string {
+func snapshot(t *testing.T) map[string]string { return snapshotOf(t, sys.Redis) }
+
+// snapshotOf is snapshot of the store at rdb.
+func snapshotOf(t *testing.T, rdb redis.UniversalClient) map[string]string {
 	t.Helper()
 	ctx := context.Background()
-	rdb := sys.Redis
 	out := map[string]string{}
 	var keys []string
 	iter := rdb.Scan(ctx, 0, "*", 1000).Iterator()

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/auth"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
@@ -24,6 +25,7 @@ const (
 	GeneralSecretarySubject = "people/general-secretary"
 	GeneralCouncilSubject   = "people/general-council"
 	RepresentativeSubject   = "people/wang-wei"
+	MemberSubject           = "people/li-na"
 )
 
 // DemoToken is one printed token.
@@ -38,6 +40,7 @@ func (s *Stack) DemoTokens() []DemoToken {
 		{"SECRETARY_TOKEN", auth.RoleGeneralSecretary, GeneralSecretarySubject, s.Token(GeneralSecretarySubject, auth.RoleGeneralSecretary)},
 		{"COUNCIL_TOKEN", auth.RoleGeneralCouncil, GeneralCouncilSubject, s.Token(GeneralCouncilSubject, auth.RoleGeneralCouncil)},
 		{"REP_TOKEN", "representative of organizations/zhiyuan-ai", RepresentativeSubject, s.Token(RepresentativeSubject)},
+		{"MEMBER_TOKEN", "individual member", MemberSubject, s.Token(MemberSubject)},
 	}
 }
 
@@ -89,6 +92,10 @@ func (s *Stack) Seed(ctx context.Context) error {
 			Organization: "organizations/haihe-data", Rank: membershipv1.Rank_RANK_PRESIDENT, Title: "总经理"}},
 		{"li-na", &membershipv1.Person{DisplayName: "李娜", BirthDate: &date.Date{Year: 1979, Month: 11, Day: 3},
 			Expertise: []string{"computer vision", "AI evaluation"}, AcademicCredentials: "Professor of Computer Science, Tianjin University; 60 papers on computer vision"}},
+		{"sun-mei", &membershipv1.Person{DisplayName: "孙梅", BirthDate: &date.Date{Year: 1988, Month: 7, Day: 9},
+			Organization: "organizations/zhiyuan-ai", Rank: membershipv1.Rank_RANK_MANAGER, Title: "综合管理部经理"}},
+		{"chen-lao", &membershipv1.Person{DisplayName: "陈老", BirthDate: &date.Date{Year: 1950, Month: 4, Day: 1},
+			Organization: "organizations/zhiyuan-ai", Rank: membershipv1.Rank_RANK_SENIOR_MANAGER, Title: "顾问"}},
 	}
 	for _, p := range people {
 		if _, err := client.CreatePerson(ctx, &membershipv1.CreatePersonRequest{PersonId: p.id, Person: p.p}); err != nil {
@@ -113,7 +120,28 @@ func (s *Stack) Seed(ctx context.Context) error {
 			return fmt.Errorf("seed: approve %s: %w", app.GetName(), err)
 		}
 	}
-	return s.seedActivities(ctx)
+	if err := s.seedActivities(ctx); err != nil {
+		return err
+	}
+	return s.seedGovernance(ctx)
+}
+
+// seedGovernance opens the branch's current term (届): from the start of
+// last year to the end of three years on, like the general association's
+// council term, so the council can be formed now.
+func (s *Stack) seedGovernance(ctx context.Context) error {
+	conn, err := grpc.NewClient(s.Addrs["governance"], grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return fmt.Errorf("seed: dial governance: %w", err)
+	}
+	defer conn.Close()
+	year := int32(time.Now().Year())
+	_, err = governancev1.NewGovernanceServiceClient(conn).CreateTerm(ctx, &governancev1.CreateTermRequest{Parent: "branches/ai", Term: &governancev1.Term{
+		Number: 1, StartDate: &date.Date{Year: year - 1, Month: 1, Day: 1}, EndDate: &date.Date{Year: year + 3, Month: 12, Day: 31}}})
+	if err != nil {
+		return fmt.Errorf("seed: term: %w", err)
+	}
+	return nil
 }
 
 // seedActivities publishes an upcoming exchange salon, open to the public,

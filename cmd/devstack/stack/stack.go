@@ -72,6 +72,37 @@ type Stack struct {
 	cancel context.CancelFunc
 	group  *errgroup.Group
 	closes []func() error
+	// services stop one by one (StopService), each with its own context.
+	services map[string]*running
+}
+
+type running struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// serve runs one service's Run in the group under a context of its own.
+func (s *Stack) serve(g *errgroup.Group, ctx context.Context, name string, run func(ctx context.Context) error) {
+	ctx, cancel := context.WithCancel(ctx)
+	r := &running{cancel: cancel, done: make(chan struct{})}
+	s.services[name] = r
+	g.Go(func() error {
+		defer close(r.done)
+		return run(ctx)
+	})
+}
+
+// StopService stops one service, as if its pods were gone, and returns
+// once it has stopped; the rest keep running. Tests use it to show what
+// callers of a service that is down get.
+func (s *Stack) StopService(name string) error {
+	r, ok := s.services[name]
+	if !ok {
+		return fmt.Errorf("stack: no service %q", name)
+	}
+	r.cancel()
+	<-r.done
+	return nil
 }
 
 // Start brings everything up and returns once the gateway reports ready.
@@ -88,7 +119,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if len(opts.Branches) == 0 {
 		opts.Branches = []string{"ai"}
 	}
-	s := &Stack{Addrs: map[string]string{}}
+	s := &Stack{Addrs: map[string]string{}, services: map[string]*running{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -177,14 +208,14 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	s.Redis = memberCfg.Redis
-	g.Go(func() error {
+	s.serve(g, gctx, membership.Name, func(gctx context.Context) error {
 		return membership.Run(gctx, membership.Config{ServiceConfig: memberCfg, Now: opts.Now})
 	})
 	actCfg, err := service(activities.Name, activities.Needs)
 	if err != nil {
 		return nil, err
 	}
-	g.Go(func() error {
+	s.serve(g, gctx, activities.Name, func(gctx context.Context) error {
 		return activities.Run(gctx, activities.Config{ServiceConfig: actCfg, MembershipAddr: s.Addrs[membership.Name], Now: opts.Now, FollowInterval: time.Second})
 	})
 	govCfg, err := service(governance.Name, governance.Needs)
@@ -197,7 +228,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	for _, b := range opts.Branches {
 		initial = append(initial, governance.InitialBranch{ID: b, Branch: &governancev1.Branch{DisplayName: initialDisplayName(b)}})
 	}
-	g.Go(func() error {
+	s.serve(g, gctx, governance.Name, func(gctx context.Context) error {
 		return governance.Run(gctx, governance.Config{ServiceConfig: govCfg, MembershipAddr: s.Addrs[membership.Name],
 			ActivitiesAddr: s.Addrs[activities.Name], InitialBranches: initial, Now: opts.Now, FollowInterval: time.Second})
 	})
@@ -205,7 +236,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.Go(func() error { return standards.Run(gctx, standards.Config{ServiceConfig: stdCfg}) })
+	s.serve(g, gctx, standards.Name, func(gctx context.Context) error {
+		return standards.Run(gctx, standards.Config{ServiceConfig: stdCfg})
+	})
 
 	gwDeps, err := deps(gateway.Name)
 	if err != nil {
