@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -393,5 +394,120 @@ func TestOnRedisCluster(t *testing.T) {
 	}
 	if n, err := rdb.XLen(f.ctx, eventstream.StreamKey(streams.BranchTag("ai"))).Result(); err != nil || n == 0 {
 		t.Fatalf("outbox on the cluster: %d %v", n, err)
+	}
+}
+
+// TestViceChairByResolution: a vice-chair is appointed only on a passed
+// VICE_CHAIR_APPOINTMENT resolution of the term's council that lists the
+// nomination; a serving vice-chair may then be secretary-general (G8)
+// though they work elsewhere.
+func TestViceChairByResolution(t *testing.T) {
+	f := newFixture(t)
+	f.electChair(t)
+	f.director(t, "d1")
+	f.director(t, "d2")
+	f.people.Add("qian", "organizations/qian-lab", membershipv1.Rank_RANK_PRESIDENT, &date.Date{Year: 1968, Month: 8, Day: 8})
+	n, err := f.svc.CreateNomination(f.ctx, as("d1"), term1, &governancev1.Nomination{
+		Position: governancev1.Position_POSITION_VICE_CHAIR, Nominee: "people/qian", QualificationStatement: statement}, "vc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.AppointNomination(f.ctx, as("zhang"), &governancev1.AppointNominationRequest{Name: n.GetName()})
+	if apierr.ReasonOf(err) != apiv1.ErrorReason_RESOLUTION_NOT_PASSED {
+		t.Fatalf("appointment without a resolution: %v", err)
+	}
+	r, err := f.svc.CreateResolution(f.ctx, as("zhang"), "branches/ai", &governancev1.Resolution{Title: "Appoint a vice-chair", Text: "Qian is appointed.",
+		Kind: governancev1.ResolutionKind_RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT, Nominations: []string{n.GetName()}}, "vc-res")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.OpenResolutionVoting(f.ctx, as("zhang"), &governancev1.OpenResolutionVotingRequest{Name: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.AppointNomination(f.ctx, as("zhang"), &governancev1.AppointNominationRequest{Name: n.GetName(), AppointingResolution: r.GetName()})
+	if apierr.ReasonOf(err) != apiv1.ErrorReason_RESOLUTION_NOT_PASSED {
+		t.Fatalf("appointment while the resolution is voting: %v", err)
+	}
+	for _, who := range []string{"zhang", "d1", "d2"} {
+		if _, err := f.svc.CastResolutionVote(f.ctx, as(who), &governancev1.CastResolutionVoteRequest{Name: r.GetName(), Choice: governancev1.VoteChoice_VOTE_CHOICE_YES}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err = f.svc.CloseResolutionVoting(f.ctx, as("zhang"), &governancev1.CloseResolutionVotingRequest{Name: r.GetName()}); err != nil || r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED {
+		t.Fatalf("close: %v %v", r, err)
+	}
+	n, err = f.svc.AppointNomination(f.ctx, as("zhang"), &governancev1.AppointNominationRequest{Name: n.GetName(), AppointingResolution: r.GetName()})
+	if err != nil || n.GetAppointingResolution() != r.GetName() {
+		t.Fatalf("appointment on the passed resolution: %v %v", n, err)
+	}
+	// G8: the serving vice-chair, who works for another organisation, may
+	// be the secretary-general.
+	sg, err := f.svc.CreateNomination(f.ctx, as("zhang"), term1, &governancev1.Nomination{Position: governancev1.Position_POSITION_SECRETARY_GENERAL, Nominee: "people/qian"}, "sg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AppointNomination(f.ctx, as("zhang"), &governancev1.AppointNominationRequest{Name: sg.GetName()}); err != nil {
+		t.Fatalf("secretary-general who is a serving vice-chair: %v", err)
+	}
+}
+
+// TestWithdrawnResolutionTakesNoBallots: withdrawing a resolution during
+// voting stops ballots in the same step.
+func TestWithdrawnResolutionTakesNoBallots(t *testing.T) {
+	f := newFixture(t)
+	f.electChair(t)
+	r, err := f.svc.CreateResolution(f.ctx, as("zhang"), "branches/ai", &governancev1.Resolution{Title: "t", Text: "x", Kind: governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.OpenResolutionVoting(f.ctx, as("zhang"), &governancev1.OpenResolutionVotingRequest{Name: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err = f.svc.WithdrawResolution(f.ctx, as("zhang"), &governancev1.WithdrawResolutionRequest{Name: r.GetName(), Reason: "superseded"}); err != nil ||
+		r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_WITHDRAWN || r.GetStateReason() != "superseded" {
+		t.Fatalf("withdraw: %v %v", r, err)
+	}
+	_, err = f.svc.CastResolutionVote(f.ctx, as("zhang"), &governancev1.CastResolutionVoteRequest{Name: r.GetName(), Choice: governancev1.VoteChoice_VOTE_CHOICE_YES})
+	if apierr.ReasonOf(err) != apiv1.ErrorReason_INVALID_STATE_TRANSITION {
+		t.Fatalf("ballot on a withdrawn resolution: %v", err)
+	}
+}
+
+// TestComplianceReportFindings: an officer passing the age limit within
+// the term is flagged (G4, a warning), an overdue task of the general
+// association is a breach (G9), the missing secretary-general a vacancy,
+// A1 below the minimum in the current year a warning; findings are in
+// rule-code order and the verdict follows the breaches.
+func TestComplianceReportFindings(t *testing.T) {
+	f := newFixture(t)
+	// 68 at appointment, 71 on 2029-06-01, before the term ends.
+	f.people.Add("zhang", "organizations/huiyun", membershipv1.Rank_RANK_PRESIDENT, &date.Date{Year: 1958, Month: 6, Day: 1})
+	f.electChair(t)
+	plan, err := f.svc.CreateWorkPlan(f.ctx, admin, "branches/ai", &governancev1.WorkPlan{Year: 2026, Title: "2026"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CreateWorkItem(f.ctx, generalSecretary, plan.GetName(), &governancev1.WorkItem{Title: "Survey",
+		Source: governancev1.WorkItemSource_WORK_ITEM_SOURCE_GENERAL_ASSOCIATION, DueDate: &date.Date{Year: 2026, Month: 10, Day: 31}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	report, err := f.svc.GetComplianceReport(f.ctx, admin, "branches/ai", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, x := range report.GetFindings() {
+		got = append(got, fmt.Sprintf("%s/%s/%s", x.GetRule(), x.GetReason(), strings.TrimPrefix(x.GetSeverity().String(), "FINDING_SEVERITY_")))
+	}
+	want := []string{"/OFFICE_VACANT/BREACH", "/WORK_PLAN_NOT_ADOPTED/WARNING", "G4/AGE_LIMIT_EXCEEDED/WARNING", "G9/ASSIGNED_TASK_OVERDUE/BREACH"}
+	if !slices.Equal(got, want) || report.GetCompliant() {
+		t.Fatalf("findings %v (compliant %v), want %v and not compliant", got, report.GetCompliant(), want)
+	}
+	issue := report.GetAgeLimitIssues()[0]
+	if issue.GetAge() != 68 || issue.GetExceedDate().GetYear() != 2029 || issue.GetExceedDate().GetMonth() != 6 || issue.GetExceedDate().GetDay() != 1 {
+		t.Fatalf("age issue %v", issue)
+	}
+	if report.GetExchangeActivities().GetRequiredCount() != 2 || !report.GetExchangeActivities().GetMet() {
+		t.Fatalf("A1 %v: two completed against the branch's minimum of 2", report.GetExchangeActivities())
 	}
 }
