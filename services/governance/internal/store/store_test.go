@@ -299,14 +299,27 @@ func TestRefusalStoresNothing(t *testing.T) {
 	f := newFixture(t)
 	before := len(f.outbox(t))
 	f.people.Add("old", "organizations/tianhe", membershipv1.Rank_RANK_MANAGER, &date.Date{Year: 1950, Month: 1, Day: 1})
-	_, err := f.svc.CreateNomination(f.ctx, as("old"), term1, &governancev1.Nomination{
+	_, err0 := f.svc.CreateNomination(f.ctx, as("old"), term1, &governancev1.Nomination{
 		Position: governancev1.Position_POSITION_CHAIR, Nominee: "people/old", RepresentedMember: "branches/ai/members/huiyun"}, "bad")
-	if got, want := violationReasons(err), []string{"QUALIFICATION_STATEMENT_MISSING", "NOT_REPRESENTATIVE", "RANK_TOO_LOW", "AGE_LIMIT_EXCEEDED",
+	if got, want := violationReasons(err0), []string{"QUALIFICATION_STATEMENT_MISSING", "NOT_REPRESENTATIVE", "RANK_TOO_LOW", "AGE_LIMIT_EXCEEDED",
 		"PROPOSER_NOT_GENERAL_SECRETARY", "CONSULTATION_NOTES_MISSING"}; !slices.Equal(got, want) {
-		t.Fatalf("violations %v, want %v (%v)", got, want, err)
+		t.Fatalf("violations %v, want %v (%v)", got, want, err0)
 	}
 	if _, err := f.svc.GetNomination(f.ctx, admin, term1+"/nominations/bad"); code(err) != codes.NotFound {
 		t.Fatalf("refused nomination stored: %v", err)
+	}
+	// The dry run gives the same verdict, and writes nothing either.
+	check, err := f.svc.CheckEligibility(f.ctx, as("old"), &governancev1.CheckEligibilityRequest{Parent: term1, Nomination: &governancev1.Nomination{
+		Position: governancev1.Position_POSITION_CHAIR, Nominee: "people/old", RepresentedMember: "branches/ai/members/huiyun"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dry []string
+	for _, v := range check.GetViolations() {
+		dry = append(dry, v.GetReason().String())
+	}
+	if !slices.Equal(dry, violationReasons(err0)) || check.GetEligible() {
+		t.Fatalf("dry run %v, want the refusal's %v", dry, violationReasons(err0))
 	}
 	if after := len(f.outbox(t)); after != before {
 		t.Fatalf("outbox grew from %d to %d on a refusal", before, after)
