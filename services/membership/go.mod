@@ -29,6 +29,7 @@ require (
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0 // indirect
 	github.com/redis/go-redis/extra/rediscmd/v9 v9.23.0 // indirect
 	github.com/redis/go-redis/extra/redisotel/v9 v9.23.0 // indirect
+	github.com/tjsia/chapterhouse/services/governance v0.0.0
 	github.com/yuin/gopher-lua v1.1.1 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0 // indirect
@@ -57,3 +58,5 @@ require (
 replace github.com/tjsia/chapterhouse/proto/gen/go => ../../proto/gen/go
 
 replace github.com/tjsia/chapterhouse/platform => ../../platform
+
+replace github.com/tjsia/chapterhouse/services/governance => ../governance
