@@ -165,9 +165,6 @@ func (s *Service) UpdateMeeting(ctx context.Context, p auth.Principal, patch *go
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := s.meetingOf(ctx, patch.GetName()); err != nil {
-		return nil, err
-	}
 	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*governancev1.Meeting, error) {
 		branch, cur, err := s.meetingOf(ctx, patch.GetName())
 		if err != nil {

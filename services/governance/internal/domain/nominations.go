@@ -468,9 +468,6 @@ func (s *Service) UpdateNomination(ctx context.Context, p auth.Principal, patch 
 	if err != nil {
 		return nil, err
 	}
-	if _, _, _, _, err := s.nominationOf(ctx, patch.GetName()); err != nil {
-		return nil, err
-	}
 	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*governancev1.Nomination, error) {
 		_, branch, _, cur, err := s.nominationOf(ctx, patch.GetName())
 		if err != nil {
@@ -511,9 +508,6 @@ type decision struct {
 func (s *Service) decide(ctx context.Context, p auth.Principal, d decision) (*governancev1.Nomination, error) {
 	if !d.approve && strings.TrimSpace(d.reason) == "" {
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required when rejecting"})
-	}
-	if _, _, _, _, err := s.nominationOf(ctx, d.name); err != nil {
-		return nil, err
 	}
 	return retry.Write(ctx, d.name, d.etag, IsStale, func() (*governancev1.Nomination, error) {
 		b, branch, term, cur, err := s.nominationOf(ctx, d.name)
@@ -674,9 +668,6 @@ func (s *Service) appointingResolution(ctx context.Context, branch string, n *go
 // the term's dates, so no concurrent change slips between the check and
 // the appointment.
 func (s *Service) AppointNomination(ctx context.Context, p auth.Principal, req *governancev1.AppointNominationRequest) (*governancev1.Nomination, error) {
-	if _, _, _, _, err := s.nominationOf(ctx, req.GetName()); err != nil {
-		return nil, err
-	}
 	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Nomination, error) {
 		b, branch, term, cur, err := s.nominationOf(ctx, req.GetName())
 		if err != nil {
@@ -738,9 +729,6 @@ func (s *Service) AppointNomination(ctx context.Context, p auth.Principal, req *
 func (s *Service) WithdrawNomination(ctx context.Context, p auth.Principal, req *governancev1.WithdrawNominationRequest) (*governancev1.Nomination, error) {
 	if strings.TrimSpace(req.GetReason()) == "" {
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required"})
-	}
-	if _, _, _, _, err := s.nominationOf(ctx, req.GetName()); err != nil {
-		return nil, err
 	}
 	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Nomination, error) {
 		b, branch, _, cur, err := s.nominationOf(ctx, req.GetName())

@@ -100,9 +100,6 @@ func (s *Service) EndOffice(ctx context.Context, p auth.Principal, req *governan
 		}
 		asked = d
 	}
-	if _, _, _, err := s.officerOf(ctx, req.GetName()); err != nil {
-		return nil, err
-	}
 	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Officer, error) {
 		b, branch, cur, err := s.officerOf(ctx, req.GetName())
 		if err != nil {

@@ -245,9 +245,6 @@ var resolutionPaths = []string{"title", "text", "kind", "meeting", "nominations"
 // shares: read it, check who may and the etag, apply change, write.
 func (s *Service) changeResolution(ctx context.Context, p auth.Principal, name, etag string,
 	change func(b *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error)) (*governancev1.Resolution, error) {
-	if _, _, _, err := s.resolutionOf(ctx, name); err != nil {
-		return nil, err
-	}
 	return retry.Write(ctx, name, etag, IsStale, func() (*governancev1.Resolution, error) {
 		b, branch, cur, err := s.resolutionOf(ctx, name)
 		if err != nil {
@@ -394,9 +391,6 @@ func (s *Service) ListVotes(ctx context.Context, parent string, size int32, toke
 // quorum, PASSED when YES reaches the majority. The write holds only if no
 // ballot arrived since the count, so the recorded tally is the final one.
 func (s *Service) CloseResolutionVoting(ctx context.Context, p auth.Principal, req *governancev1.CloseResolutionVotingRequest) (*governancev1.Resolution, error) {
-	if _, _, _, err := s.resolutionOf(ctx, req.GetName()); err != nil {
-		return nil, err
-	}
 	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Resolution, error) {
 		_, branch, cur, err := s.resolutionOf(ctx, req.GetName())
 		if err != nil {

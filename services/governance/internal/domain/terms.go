@@ -198,9 +198,6 @@ func (s *Service) UpdateTerm(ctx context.Context, p auth.Principal, patch *gover
 	if err != nil {
 		return nil, err
 	}
-	if _, _, _, err := s.termOf(ctx, patch.GetName()); err != nil {
-		return nil, err
-	}
 	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*governancev1.Term, error) {
 		branch, cur, terms, err := s.termOf(ctx, patch.GetName())
 		if err != nil {

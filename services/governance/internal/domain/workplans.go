@@ -208,9 +208,6 @@ func (s *Service) UpdateWorkPlan(ctx context.Context, p auth.Principal, patch *g
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := s.workPlanOf(ctx, patch.GetName()); err != nil {
-		return nil, err
-	}
 	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*governancev1.WorkPlan, error) {
 		branch, cur, err := s.workPlanOf(ctx, patch.GetName())
 		if err != nil {
@@ -361,9 +358,6 @@ func finished(s governancev1.WorkItemState) bool {
 func (s *Service) UpdateWorkItem(ctx context.Context, p auth.Principal, patch *governancev1.WorkItem, mask *fieldmaskpb.FieldMask) (*governancev1.WorkItem, error) {
 	paths, err := fieldmask.Paths(mask, workItemPaths, map[string]string{"name": "is immutable", "source": "is immutable"})
 	if err != nil {
-		return nil, err
-	}
-	if _, _, err := s.workItemOf(ctx, patch.GetName()); err != nil {
 		return nil, err
 	}
 	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*governancev1.WorkItem, error) {
