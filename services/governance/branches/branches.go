@@ -29,6 +29,16 @@ type Lookup interface {
 	IDs(ctx context.Context) ([]string, error)
 }
 
+// Known reports whether l knows branch id: false, not an error, for a
+// branch governance has not created; any other failure of l is returned.
+func Known(ctx context.Context, l Lookup, id string) (bool, error) {
+	_, err := l.Branch(ctx, id)
+	if errors.Is(err, ErrUnknown) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // Static is a fixed Lookup, for tests and tools.
 type Static []*governancev1.Branch
 

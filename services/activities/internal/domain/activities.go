@@ -80,7 +80,7 @@ func sameDraft(existing, a *activitiesv1.Activity) bool {
 
 // GetActivity: public for PUBLISHED and COMPLETED, organisers otherwise.
 func (s *Service) GetActivity(ctx context.Context, p auth.Principal, name string) (*activitiesv1.Activity, error) {
-	_, _, a, err := s.loadActivity(ctx, p, name)
+	_, _, a, _, err := s.loadActivity(ctx, p, name)
 	return a, err
 }
 

@@ -19,6 +19,7 @@ import (
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 // Reasons for refused registrations.
@@ -50,11 +51,7 @@ func refusal(name string, err error) error {
 // activity. Organisers may register anyone. Members-only activities ask
 // the membership service first; if it is down, nothing is written.
 func (s *Service) Register(ctx context.Context, p auth.Principal, req *activitiesv1.RegisterForActivityRequest) (*activitiesv1.Registration, error) {
-	branch, id, a, err := s.loadActivity(ctx, p, req.GetName())
-	if err != nil {
-		return nil, err
-	}
-	organises, err := s.organisers(ctx, p, branch)
+	branch, id, a, organiser, err := s.loadActivity(ctx, p, req.GetName())
 	if err != nil {
 		return nil, err
 	}
@@ -65,7 +62,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, req *activitie
 	if _, err := parseName(person, "people"); err != nil || person == "people/-" {
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "person", Description: "must be people/{id}"})
 	}
-	if person != p.Subject && !organises(a) {
+	if person != p.Subject && !organiser {
 		return nil, apierr.PermissionDenied("you may register only yourself")
 	}
 	if a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED {
@@ -138,7 +135,7 @@ func (s *Service) ListRegistrations(ctx context.Context, p auth.Principal, req *
 		return nil, "", err
 	}
 	branch, actID := ids[0], ids[1]
-	if ok, err := s.known(ctx, branch); err != nil || !ok {
+	if ok, err := branches.Known(ctx, s.branches, branch); err != nil || !ok {
 		return nil, "", unknownOr(err, req.GetParent())
 	}
 	organises, err := s.organisers(ctx, p, branch)
@@ -337,7 +334,7 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 	if err != nil {
 		return nil
 	}
-	if ok, err := s.known(ctx, ids[0]); err != nil || !ok {
+	if ok, err := branches.Known(ctx, s.branches, ids[0]); err != nil || !ok {
 		return err // an unknown branch has no calendar to follow up in
 	}
 	branch := ids[0]

@@ -93,15 +93,6 @@ func (s *Service) organisers(ctx context.Context, p auth.Principal, branch strin
 	}, nil
 }
 
-// known reports whether governance has created branch.
-func (s *Service) known(ctx context.Context, branch string) (bool, error) {
-	_, err := s.branches.Branch(ctx, branch)
-	if errors.Is(err, branches.ErrUnknown) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 func isPublic(a *activitiesv1.Activity) bool {
 	return a.GetState() == activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED || a.GetState() == activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED
 }
@@ -117,7 +108,7 @@ func (s *Service) branch(ctx context.Context, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if ok, err := s.known(ctx, ids[0]); err != nil || !ok {
+	if ok, err := branches.Known(ctx, s.branches, ids[0]); err != nil || !ok {
 		return "", unknownOr(err, name)
 	}
 	return ids[0], nil
@@ -138,7 +129,7 @@ func (s *Service) activityName(ctx context.Context, name string) (branch, id str
 	if ids[1] == "-" {
 		return "", "", apierr.NotFound(name)
 	}
-	if ok, err := s.known(ctx, ids[0]); err != nil || !ok {
+	if ok, err := branches.Known(ctx, s.branches, ids[0]); err != nil || !ok {
 		return "", "", unknownOr(err, name)
 	}
 	return ids[0], ids[1], nil
@@ -152,7 +143,7 @@ func (s *Service) registrationName(ctx context.Context, name string) (branch, ac
 	if ids[1] == "-" || ids[2] == "-" {
 		return "", "", "", apierr.NotFound(name)
 	}
-	if ok, err := s.known(ctx, ids[0]); err != nil || !ok {
+	if ok, err := branches.Known(ctx, s.branches, ids[0]); err != nil || !ok {
 		return "", "", "", unknownOr(err, name)
 	}
 	return ids[0], ids[1], ids[2], nil
@@ -166,21 +157,23 @@ func notFound(err error, name string) error {
 }
 
 // loadActivity reads an activity; callers who may not see it get NOT_FOUND.
-func (s *Service) loadActivity(ctx context.Context, p auth.Principal, name string) (string, string, *activitiesv1.Activity, error) {
-	branch, id, err := s.activityName(ctx, name)
+// organiser says whether the caller manages it.
+func (s *Service) loadActivity(ctx context.Context, p auth.Principal, name string) (branch, id string, a *activitiesv1.Activity, organiser bool, err error) {
+	branch, id, err = s.activityName(ctx, name)
 	if err != nil {
-		return "", "", nil, err
+		return "", "", nil, false, err
 	}
-	a, err := s.repo.GetActivity(ctx, branch, id)
+	a, err = s.repo.GetActivity(ctx, branch, id)
 	if err != nil {
-		return "", "", nil, notFound(err, name)
+		return "", "", nil, false, notFound(err, name)
 	}
 	organises, err := s.organisers(ctx, p, branch)
 	if err != nil {
-		return "", "", nil, err
+		return "", "", nil, false, err
 	}
-	if !isPublic(a) && !organises(a) {
-		return "", "", nil, apierr.NotFound(name)
+	organiser = organises(a)
+	if !isPublic(a) && !organiser {
+		return "", "", nil, false, apierr.NotFound(name)
 	}
-	return branch, id, a, nil
+	return branch, id, a, organiser, nil
 }

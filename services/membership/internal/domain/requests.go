@@ -4,7 +4,6 @@ package domain
 
 import (
 	"context"
-	"errors"
 
 	"google.golang.org/grpc/codes"
 
@@ -38,21 +37,12 @@ func ParsePersonName(name string) (string, error) {
 	return ids[0], nil
 }
 
-// known reports whether governance has created branch.
-func (s *Service) known(ctx context.Context, branch string) (bool, error) {
-	_, err := s.branches.Branch(ctx, branch)
-	if errors.Is(err, branches.ErrUnknown) {
-		return false, nil
-	}
-	return err == nil, err
-}
-
 func (s *Service) parseBranch(ctx context.Context, parent string) (string, error) {
 	ids, err := parseName(parent, "branches")
 	if err != nil {
 		return "", err
 	}
-	if ok, err := s.known(ctx, ids[0]); err != nil || !ok {
+	if ok, err := branches.Known(ctx, s.branches, ids[0]); err != nil || !ok {
 		if err != nil {
 			return "", err
 		}
@@ -66,7 +56,7 @@ func (s *Service) parseInBranch(ctx context.Context, name, collection string) (b
 	if err != nil {
 		return "", "", err
 	}
-	if ok, err := s.known(ctx, ids[0]); err != nil || !ok {
+	if ok, err := branches.Known(ctx, s.branches, ids[0]); err != nil || !ok {
 		if err != nil {
 			return "", "", err
 		}
