@@ -14,6 +14,8 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 // Charter rule codes enforced here.
@@ -27,8 +29,9 @@ const (
 	RuleStandardPromotion = "S2"
 )
 
-// DefaultTimeZone is where the branch is.
-const DefaultTimeZone = "Asia/Shanghai"
+// DefaultTimeZone is where the branch is: its days and calendar years, as
+// governance judges them, and an activity's zone unless it names one.
+const DefaultTimeZone = branches.TimeZone
 
 // MaxDuration bounds an activity's length. Any start time is accepted
 // (a record of a past activity may be entered, and one far ahead is

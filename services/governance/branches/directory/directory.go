@@ -159,36 +159,17 @@ func (d *Directory) Leaders(ctx context.Context, branch string) ([]string, error
 	if err != nil {
 		return nil, fmt.Errorf("branches: leaders of %s: %w", branch, err)
 	}
-	today := Today(d.now())
+	today := branches.Today(d.now())
 	var out []string
 	for _, data := range all {
 		o := &governancev1.Officer{}
 		if err := proto.Unmarshal([]byte(data), o); err != nil {
 			return nil, fmt.Errorf("branches: decode officer: %w", err)
 		}
-		if serving(o, today) && !slices.Contains(out, o.GetPerson()) {
+		if branches.ServingOn(o, today) && !slices.Contains(out, o.GetPerson()) {
 			out = append(out, o.GetPerson())
 		}
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-// Today is the calendar date of now in the branches' time zone
-// (Asia/Shanghai), as "YYYYMMDD" for comparison.
-func Today(now time.Time) string {
-	loc, err := time.LoadLocation("Asia/Shanghai")
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
-	return now.In(loc).Format("20060102")
-}
-
-func serving(o *governancev1.Officer, today string) bool {
-	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
-		return false
-	}
-	day := func(y, m, dd int32) string { return fmt.Sprintf("%04d%02d%02d", y, m, dd) }
-	s, e := o.GetStartDate(), o.GetEndDate()
-	return day(s.GetYear(), s.GetMonth(), s.GetDay()) <= today && today <= day(e.GetYear(), e.GetMonth(), e.GetDay())
 }

@@ -14,6 +14,8 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 // Finding reasons of the compliance report that are not error reasons.
@@ -125,7 +127,7 @@ func (s *Service) reportCouncil(ctx context.Context, c *council, params *governa
 	_, termEnd := TermDays(c.current)
 	var serving []*governancev1.Officer
 	for _, o := range c.officers.Items {
-		if TermNumberOf(o.GetName()) == term && ServingOn(o, c.day) {
+		if TermNumberOf(o.GetName()) == term && branches.ServingOn(o, c.day) {
 			serving = append(serving, o)
 		}
 	}
@@ -135,12 +137,12 @@ func (s *Service) reportCouncil(ctx context.Context, c *council, params *governa
 			if err != nil && !errors.Is(err, ErrNotFound) {
 				return err
 			}
-			birth, ok := DayOf(person.GetBirthDate())
+			birth, ok := branches.DayOf(person.GetBirthDate())
 			if ok {
 				if over := FirstDayOver(birth, max); !over.After(termEnd) {
 					r.AgeLimitIssues = append(r.AgeLimitIssues, &governancev1.AgeLimitIssue{
 						Officer: o.GetName(), Person: o.GetPerson(), Position: o.GetPosition(),
-						Age: int32(AgeOn(birth, c.day)), MaxAge: int32(max), ExceedDate: DateOf(over),
+						Age: int32(AgeOn(birth, c.day)), MaxAge: int32(max), ExceedDate: branches.DateOf(over),
 					})
 					add(RuleAgeLimit, findingAgeLimit, warning, o.GetName(), "%s passes the %s age limit of %d on %s, within the term (flagged, not removed)",
 						o.GetPerson(), positionName(o.GetPosition()), max, over.Format(time.DateOnly))
@@ -198,7 +200,7 @@ func (s *Service) reportWorkPlans(ctx context.Context, branch string, year int32
 		if !Overdue(i, today) {
 			continue
 		}
-		due, _ := DayOf(i.GetDueDate())
+		due, _ := branches.DayOf(i.GetDueDate())
 		if i.GetSource() == assigned {
 			add(RuleAssignedTasks, findingAssignedTaskOverdue, breach, i.GetName(), "the general association's task %q was due on %s", i.GetTitle(), due.Format(time.DateOnly))
 		} else {

@@ -25,6 +25,8 @@ import (
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 // Claims are the places of an office a term has, held by its open and
@@ -183,7 +185,7 @@ func (s *Service) startDay(t *governancev1.Term, asked *date.Date, field string,
 		day = today
 	}
 	if asked != nil {
-		d, ok := DayOf(asked)
+		d, ok := branches.DayOf(asked)
 		if !ok {
 			return Day{}, apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be a calendar date"})
 		}
@@ -245,7 +247,7 @@ func (s *Service) CheckEligibility(ctx context.Context, p auth.Principal, req *g
 	probe := clone(in)
 	probe.Name, probe.State = "", governancev1.NominationState_NOMINATION_STATE_UNSPECIFIED
 	v := CheckNomination(j.candidate(Proposing, probe, proposer, roles, start))
-	return &governancev1.CheckEligibilityResponse{Eligible: len(v) == 0, Violations: toViolations(v), StartDate: DateOf(start)}, nil
+	return &governancev1.CheckEligibilityResponse{Eligible: len(v) == 0, Violations: toViolations(v), StartDate: branches.DateOf(start)}, nil
 }
 
 func toViolations(v []apierr.Violation) []*governancev1.Violation {
@@ -703,7 +705,7 @@ func (s *Service) AppointNomination(ctx context.Context, p auth.Principal, req *
 			Name:     fmt.Sprintf("%s/officers/%s", termName(branch, term), path.Base(cur.GetName())),
 			Position: cur.GetPosition(), Person: cur.GetNominee(), RepresentedMember: cur.GetRepresentedMember(),
 			Nomination: cur.GetName(), AppointingResolution: req.GetAppointingResolution(),
-			StartDate: DateOf(start), EndDate: clone(j.term.GetEndDate()),
+			StartDate: branches.DateOf(start), EndDate: clone(j.term.GetEndDate()),
 			State:       governancev1.OfficerState_OFFICER_STATE_SERVING,
 			AppointTime: timestamppb.New(now), Etag: newEtag(),
 		}

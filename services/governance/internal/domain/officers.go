@@ -16,6 +16,8 @@ import (
 	"github.com/tjsia/chapterhouse/platform/retry"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 // officerOf reads branches/{b}/terms/{n}/officers/{id}.
@@ -94,7 +96,7 @@ func (s *Service) EndOffice(ctx context.Context, p auth.Principal, req *governan
 	}
 	var asked Day
 	if req.GetEndDate() != nil {
-		d, ok := DayOf(req.GetEndDate())
+		d, ok := branches.DayOf(req.GetEndDate())
 		if !ok {
 			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "end_date", Description: "must be a calendar date"})
 		}
@@ -125,8 +127,8 @@ func (s *Service) endOffice(ctx context.Context, p auth.Principal, b *governance
 	if present(cur, today).GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
 		return nil, apierr.InvalidTransition(cur.GetName(), "end", "ENDED")
 	}
-	first, _ := DayOf(cur.GetStartDate())
-	end, _ := DayOf(cur.GetEndDate())
+	first, _ := branches.DayOf(cur.GetStartDate())
+	end, _ := branches.DayOf(cur.GetEndDate())
 	if last.After(end) {
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "end_date", Description: "must not be after the term's end, " + end.Format(time.DateOnly)})
 	}
@@ -137,7 +139,7 @@ func (s *Service) endOffice(ctx context.Context, p auth.Principal, b *governance
 	now := s.now()
 	next := cloneOfficer(cur)
 	next.State, next.EndReason, next.EndDate, next.EndTime, next.Etag =
-		governancev1.OfficerState_OFFICER_STATE_ENDED, reason, DateOf(last), timestamppb.New(now), newEtag()
+		governancev1.OfficerState_OFFICER_STATE_ENDED, reason, branches.DateOf(last), timestamppb.New(now), newEtag()
 	claim, _ := claimOf(&governancev1.Nomination{Position: cur.GetPosition(), RepresentedMember: cur.GetRepresentedMember()}, b.GetParameters())
 	ev := s.envelope(ctx, p, next.GetName())
 	ev.Payload = &eventsv1.Envelope_OfficeEnded{OfficeEnded: &eventsv1.OfficeEnded{Officer: next, Reason: reason}}

@@ -11,12 +11,12 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"google.golang.org/genproto/googleapis/type/date"
-
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 // Charter rule codes enforced here.
@@ -32,10 +32,6 @@ const (
 	RuleAssignedTasks      = "G9"
 	RuleExchangeQuota      = "A1"
 )
-
-// TimeZone is where the branch's days begin and end: "today", the current
-// term and ages are judged in it.
-const TimeZone = "Asia/Shanghai"
 
 // Statements are at least this long once trimmed: a statement that says
 // nothing is not a statement.
@@ -110,34 +106,6 @@ func ValidateParameters(p *governancev1.CharterParameters, field string) []apier
 // Day is a calendar day (midnight UTC stands for it).
 type Day = time.Time
 
-// DayOf is the calendar day of d, or the zero time when d is not a valid
-// calendar date.
-func DayOf(d *date.Date) (Day, bool) {
-	if d.GetYear() < 1 || d.GetMonth() < 1 || d.GetMonth() > 12 || d.GetDay() < 1 {
-		return time.Time{}, false
-	}
-	t := time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, time.UTC)
-	if t.Day() != int(d.GetDay()) {
-		return time.Time{}, false
-	}
-	return t, true
-}
-
-// DateOf is the protobuf date of a day.
-func DateOf(d Day) *date.Date {
-	return &date.Date{Year: int32(d.Year()), Month: int32(d.Month()), Day: int32(d.Day())}
-}
-
-// Today is the calendar day of now in the branch's time zone.
-func Today(now time.Time) Day {
-	loc, err := time.LoadLocation(TimeZone)
-	if err != nil {
-		loc = time.FixedZone("CST", 8*3600)
-	}
-	y, m, d := now.In(loc).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
 // AgeOn is the age in whole years on day of someone born on birth. A 29
 // February birthday falls on 1 March in other years, so its age turns
 // then.
@@ -163,8 +131,8 @@ func FirstDayOver(birth Day, maxAge int) Day {
 
 // TermDays is a term's first and last day.
 func TermDays(t *governancev1.Term) (first, last Day) {
-	first, _ = DayOf(t.GetStartDate())
-	last, _ = DayOf(t.GetEndDate())
+	first, _ = branches.DayOf(t.GetStartDate())
+	last, _ = branches.DayOf(t.GetEndDate())
 	return first, last
 }
 
@@ -379,7 +347,7 @@ func checkAge(c Candidate) []apierr.Violation {
 	if max == 0 {
 		return nil
 	}
-	birth, ok := DayOf(c.Nominee.GetBirthDate())
+	birth, ok := branches.DayOf(c.Nominee.GetBirthDate())
 	if !ok || c.Nominee.GetBirthDateAttestation() == nil {
 		return []apierr.Violation{violation(RuleAgeLimit, apiv1.ErrorReason_BIRTH_DATE_NOT_ATTESTED,
 			"%s has no attested birth date, so the age limit (%d for %s) cannot be judged", c.Nominee.GetName(), max, positionName(c.Position))}
@@ -553,7 +521,7 @@ func Passed(t *governancev1.Tally) bool {
 func Council(officers []*governancev1.Officer, day Day) []string {
 	offices := map[string][]governancev1.Position{}
 	for _, o := range officers {
-		if ServingOn(o, day) {
+		if branches.ServingOn(o, day) {
 			offices[o.GetPerson()] = append(offices[o.GetPerson()], o.GetPosition())
 		}
 	}
@@ -568,15 +536,4 @@ func Council(officers []*governancev1.Officer, day Day) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// ServingOn reports whether officer o holds office on day: appointed, not
-// ended, and day within its dates.
-func ServingOn(o *governancev1.Officer, day Day) bool {
-	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
-		return false
-	}
-	first, ok1 := DayOf(o.GetStartDate())
-	last, ok2 := DayOf(o.GetEndDate())
-	return ok1 && ok2 && !day.Before(first) && !day.After(last)
 }

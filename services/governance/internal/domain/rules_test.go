@@ -12,6 +12,8 @@ import (
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 const (
@@ -25,13 +27,13 @@ func day(y int, m time.Month, d int) Day { return time.Date(y, m, d, 0, 0, 0, 0,
 
 func term(n int32) *governancev1.Term {
 	start := day(2022+3*int(n-1), 1, 1)
-	return &governancev1.Term{Name: termName("ai", n), Number: n, StartDate: DateOf(start), EndDate: DateOf(start.AddDate(3, 0, -1))}
+	return &governancev1.Term{Name: termName("ai", n), Number: n, StartDate: branches.DateOf(start), EndDate: branches.DateOf(start.AddDate(3, 0, -1))}
 }
 
 // person is an attested nominee working for org at rank, born on birth.
 func person(id string, birth Day, org string, rank membershipv1.Rank) *membershipv1.Person {
 	return &membershipv1.Person{
-		Name: "people/" + id, BirthDate: DateOf(birth), BirthDateAttestation: attested,
+		Name: "people/" + id, BirthDate: branches.DateOf(birth), BirthDateAttestation: attested,
 		Organization: org, OrganizationAttestation: attested, Rank: rank, RankAttestation: attested,
 	}
 }
@@ -200,8 +202,8 @@ func TestG3RepresentativeRank(t *testing.T) {
 func TestG4AgeLimit(t *testing.T) {
 	born := func(make func() Candidate, birth, start Day) Candidate {
 		return with(make(), func(c *Candidate) {
-			c.Nominee.BirthDate, c.StartDate = DateOf(birth), start
-			c.Term = &governancev1.Term{Name: termName("ai", 3), Number: 3, StartDate: DateOf(start), EndDate: DateOf(start.AddDate(3, 0, 0))}
+			c.Nominee.BirthDate, c.StartDate = branches.DateOf(birth), start
+			c.Term = &governancev1.Term{Name: termName("ai", 3), Number: 3, StartDate: branches.DateOf(start), EndDate: branches.DateOf(start.AddDate(3, 0, 0))}
 		})
 	}
 	chair, director := chairCandidate, candidate
@@ -326,7 +328,7 @@ func TestEveryBrokenRuleIsListed(t *testing.T) {
 			officer("c1", 1, governancev1.Position_POSITION_CHAIR, "people/wang", ""), officer("c2", 2, governancev1.Position_POSITION_CHAIR, "people/wang", "")}
 		c.QualificationStatement, c.ConsultationNotes, c.ProposerIsGeneralSecretary = "", "", false
 		c.Nominee.Rank = membershipv1.Rank_RANK_STAFF
-		c.Nominee.BirthDate = DateOf(day(1940, 1, 1))
+		c.Nominee.BirthDate = branches.DateOf(day(1940, 1, 1))
 	})
 	var rules []string
 	for _, v := range CheckNomination(c) {

@@ -18,6 +18,8 @@ import (
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 // Source is the events' source name.
@@ -45,7 +47,7 @@ func (s *Service) envelope(ctx context.Context, p auth.Principal, subject string
 	return events.NewEnvelope(ctx, Source, subject, p.Subject, s.now())
 }
 
-func (s *Service) today() Day { return Today(s.now()) }
+func (s *Service) today() Day { return branches.Today(s.now()) }
 
 func notFound(err error, name string) error {
 	if errors.Is(err, ErrNotFound) {
@@ -159,7 +161,7 @@ func (c *council) serving(term int32, position governancev1.Position) []*governa
 		day, _ = TermDays(t)
 	}
 	for _, o := range c.officers.Items {
-		if TermNumberOf(o.GetName()) == term && o.GetPosition() == position && ServingOn(o, day) {
+		if TermNumberOf(o.GetName()) == term && o.GetPosition() == position && branches.ServingOn(o, day) {
 			out = append(out, o)
 		}
 	}
@@ -229,7 +231,7 @@ func present(o *governancev1.Officer, today Day) *governancev1.Officer {
 	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
 		return o
 	}
-	if last, ok := DayOf(o.GetEndDate()); ok && today.After(last) {
+	if last, ok := branches.DayOf(o.GetEndDate()); ok && today.After(last) {
 		c := cloneOfficer(o)
 		c.State = governancev1.OfficerState_OFFICER_STATE_ENDED
 		return c

@@ -20,6 +20,8 @@ import (
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 // managesTerms: admins and the general association's council set a
@@ -35,8 +37,8 @@ func managesTerms(p auth.Principal) error {
 // starts.
 func checkTermDates(t *governancev1.Term) []apierr.FieldViolation {
 	var v []apierr.FieldViolation
-	first, okFirst := DayOf(t.GetStartDate())
-	last, okLast := DayOf(t.GetEndDate())
+	first, okFirst := branches.DayOf(t.GetStartDate())
+	last, okLast := branches.DayOf(t.GetEndDate())
 	if !okFirst {
 		v = append(v, apierr.FieldViolation{Field: "term.start_date", Description: "is required and must be a calendar date"})
 	}

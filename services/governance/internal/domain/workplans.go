@@ -22,6 +22,8 @@ import (
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 const assigned = governancev1.WorkItemSource_WORK_ITEM_SOURCE_GENERAL_ASSOCIATION
@@ -123,7 +125,7 @@ func Overdue(i *governancev1.WorkItem, day Day) bool {
 	if st := i.GetState(); st == governancev1.WorkItemState_WORK_ITEM_STATE_DONE || st == governancev1.WorkItemState_WORK_ITEM_STATE_CANCELLED {
 		return false
 	}
-	due, ok := DayOf(i.GetDueDate())
+	due, ok := branches.DayOf(i.GetDueDate())
 	return ok && day.After(due)
 }
 
@@ -250,7 +252,7 @@ func checkWorkItem(i *governancev1.WorkItem) []apierr.FieldViolation {
 		v = append(v, checkPeople("work_item.owner", []string{o})...)
 	}
 	if i.GetDueDate() != nil {
-		if _, ok := DayOf(i.GetDueDate()); !ok {
+		if _, ok := branches.DayOf(i.GetDueDate()); !ok {
 			v = append(v, apierr.FieldViolation{Field: "work_item.due_date", Description: "must be a calendar date"})
 		}
 	}

@@ -1,0 +1,56 @@
+package branches
+
+import (
+	"time"
+
+	"google.golang.org/genproto/googleapis/type/date"
+
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+)
+
+// TimeZone is where a branch's days begin and end: "today", the current
+// term, who serves, ages and calendar years are judged in it, by every
+// service.
+const TimeZone = "Asia/Shanghai"
+
+// A day is a calendar day; midnight UTC stands for it, so days compare and
+// count without time-zone arithmetic.
+
+// DayOf is the calendar day of d, or false when d is not a valid calendar
+// date.
+func DayOf(d *date.Date) (time.Time, bool) {
+	if d.GetYear() < 1 || d.GetMonth() < 1 || d.GetMonth() > 12 || d.GetDay() < 1 {
+		return time.Time{}, false
+	}
+	t := time.Date(int(d.GetYear()), time.Month(d.GetMonth()), int(d.GetDay()), 0, 0, 0, 0, time.UTC)
+	if t.Day() != int(d.GetDay()) {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// DateOf is the protobuf date of a day.
+func DateOf(d time.Time) *date.Date {
+	return &date.Date{Year: int32(d.Year()), Month: int32(d.Month()), Day: int32(d.Day())}
+}
+
+// Today is the calendar day of now in TimeZone.
+func Today(now time.Time) time.Time {
+	loc, err := time.LoadLocation(TimeZone)
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	y, m, d := now.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// ServingOn reports whether officer o holds office on day: appointed, not
+// ended, and day within its dates.
+func ServingOn(o *governancev1.Officer, day time.Time) bool {
+	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
+		return false
+	}
+	first, ok1 := DayOf(o.GetStartDate())
+	last, ok2 := DayOf(o.GetEndDate())
+	return ok1 && ok2 && !day.Before(first) && !day.After(last)
+}
