@@ -10,16 +10,13 @@ package client
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
-	"github.com/tjsia/chapterhouse/platform/apierr"
-	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
@@ -41,27 +38,17 @@ func New(conn grpc.ClientConnInterface, timeout time.Duration) *Client {
 }
 
 func (c *Client) outgoing(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	if p, ok := auth.FromContext(ctx); ok && p.Token != "" {
-		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+p.Token)
-	}
-	return ctx, cancel
+	return grpcclient.OnBehalf(ctx, c.timeout)
 }
 
 // failure maps an error of a call: NOT_FOUND to ErrNotFound, a transport
 // failure to UNAVAILABLE, anything else (membership's own answer, such as
 // PERMISSION_DENIED) unchanged.
 func failure(err error) error {
-	switch status.Code(err) {
-	case codes.NotFound:
+	if status.Code(err) == codes.NotFound {
 		return ErrNotFound
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
-		return apierr.Unavailable("membership", err)
 	}
-	if apierr.Info(err) != nil {
-		return err
-	}
-	return fmt.Errorf("membership: %w", err)
+	return grpcclient.PeerError("membership", err)
 }
 
 // Person returns a person (people/<id>).

@@ -8,16 +8,14 @@ package peers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
-	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 	mclient "github.com/tjsia/chapterhouse/services/membership/client"
@@ -73,24 +71,17 @@ func NewActivities(conn grpc.ClientConnInterface, timeout time.Duration) *Activi
 
 // AnnualQuota is A1 for a branch and year.
 func (a *Activities) AnnualQuota(ctx context.Context, branch string, year int32) (*activitiesv1.AnnualQuota, error) {
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
+	ctx, cancel := grpcclient.OnBehalf(ctx, a.timeout)
 	defer cancel()
-	if p, ok := auth.FromContext(ctx); ok && p.Token != "" {
-		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+p.Token)
-	}
 	q, err := a.client.GetAnnualQuota(ctx, &activitiesv1.GetAnnualQuotaRequest{Branch: "branches/" + branch, Year: year})
 	switch status.Code(err) {
 	case codes.OK:
 		return q, nil
-	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled,
+	case codes.NotFound:
 		// Activities learns branches from governance's events; one it does
 		// not know yet is one it cannot answer for, not one with nothing
 		// held.
-		codes.NotFound:
 		return nil, apierr.Unavailable("activities", err)
 	}
-	if apierr.Info(err) != nil {
-		return nil, err
-	}
-	return nil, fmt.Errorf("activities: %w", err)
+	return nil, grpcclient.PeerError("activities", err)
 }

@@ -1,0 +1,47 @@
+package grpcclient_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/grpcclient"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+)
+
+// TestPeerError: an unreachable or late peer is DEPENDENCY_UNAVAILABLE
+// naming it; the peer's own answer passes unchanged.
+func TestPeerError(t *testing.T) {
+	for _, c := range []codes.Code{codes.Unavailable, codes.DeadlineExceeded, codes.Canceled} {
+		err := grpcclient.PeerError("membership", status.Error(c, "down"))
+		if status.Code(err) != codes.Unavailable || apierr.Info(err).GetMetadata()["dependency"] != "membership" {
+			t.Errorf("%v: %v, want UNAVAILABLE naming membership", c, err)
+		}
+	}
+	own := apierr.PermissionDenied("no")
+	if err := grpcclient.PeerError("membership", own); !errors.Is(err, own) && apierr.ReasonOf(err) != apiv1.ErrorReason_PERMISSION_DENIED {
+		t.Errorf("the peer's own answer: %v", err)
+	}
+}
+
+// TestOnBehalfCarriesTheCallersToken: the caller's token and a deadline go
+// with the call.
+func TestOnBehalfCarriesTheCallersToken(t *testing.T) {
+	ctx := auth.WithPrincipal(context.Background(), auth.Principal{Subject: "people/a", Token: "tok"})
+	ctx, cancel := grpcclient.OnBehalf(ctx, time.Second)
+	defer cancel()
+	md, _ := metadata.FromOutgoingContext(ctx)
+	if got := md.Get("authorization"); len(got) != 1 || got[0] != "Bearer tok" {
+		t.Fatalf("authorization %v", got)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		t.Fatal("no deadline")
+	}
+}
