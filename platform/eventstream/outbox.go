@@ -26,13 +26,19 @@ const (
 // another service's tags.
 func StreamKey(tag string) string { return redistx.Key(tag, "outbox") }
 
-// Append adds env to tx's outbox stream, so it is written exactly when the
-// rest of tx is.
-func Append(tx *redistx.Tx, tag string, env *eventsv1.Envelope) error {
-	data, err := proto.Marshal(env)
-	if err != nil {
-		return fmt.Errorf("eventstream: marshal envelope: %w", err)
+// Append adds envs to tx's outbox stream, in order, so they are written
+// exactly when the rest of tx is. A nil envelope is no event and is
+// skipped.
+func Append(tx *redistx.Tx, tag string, envs ...*eventsv1.Envelope) error {
+	for _, env := range envs {
+		if env == nil {
+			continue
+		}
+		data, err := proto.Marshal(env)
+		if err != nil {
+			return fmt.Errorf("eventstream: marshal envelope: %w", err)
+		}
+		tx.XAdd(StreamKey(tag), fieldID, env.GetId(), fieldEnvelope, string(data))
 	}
-	tx.XAdd(StreamKey(tag), fieldID, env.GetId(), fieldEnvelope, string(data))
 	return nil
 }

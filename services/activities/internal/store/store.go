@@ -209,10 +209,8 @@ func (s *Store) SaveActivity(ctx context.Context, branch string, a, prev *activi
 	if err != nil {
 		return err
 	}
-	for _, ev := range evs {
-		if err := eventstream.Append(tx, BranchTag(branch), ev); err != nil {
-			return err
-		}
+	if err := eventstream.Append(tx, BranchTag(branch), evs...); err != nil {
+		return err
 	}
 	return commit(ctx, s.client, tx)
 }
@@ -409,10 +407,8 @@ func (s *Store) ApplySnapshot(ctx context.Context, branch string, snap *domain.S
 		}
 	}
 	tx.HSet(gateKey(branch, id), "ver", strconv.Itoa(ver+1), "conf", strconv.Itoa(conf))
-	for _, ev := range evs {
-		if err := eventstream.Append(tx, BranchTag(branch), ev); err != nil {
-			return err
-		}
+	if err := eventstream.Append(tx, BranchTag(branch), evs...); err != nil {
+		return err
 	}
 	return commit(ctx, s.client, tx)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path"
 
+	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -26,7 +27,7 @@ func (s *Store) CreateBranch(ctx context.Context, b *governancev1.Branch, ev *ev
 		return err
 	}
 	tx.ZAdd(branchIndexKey(), 0, branchMember(b))
-	if err := appendEvents(tx, streams.BranchesTag, []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, streams.BranchesTag, ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -51,7 +52,7 @@ func (s *Store) SaveBranch(ctx context.Context, b *governancev1.Branch, prevEtag
 	if err := put(tx, branchKey(id), b, b.GetEtag()); err != nil {
 		return err
 	}
-	if err := appendEvents(tx, streams.BranchesTag, []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, streams.BranchesTag, ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/redistx"
@@ -121,7 +122,7 @@ func (s *Store) SaveResolution(ctx context.Context, branch string, r *governance
 		return err
 	}
 	tx.HSet(gateKey(branch, id), "state", gateState(r))
-	if err := appendEvents(tx, streams.BranchTag(branch), evs); err != nil {
+	if err := eventstream.Append(tx, streams.BranchTag(branch), evs...); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -182,7 +183,7 @@ func (s *Store) CloseResolution(ctx context.Context, branch string, r *governanc
 		return err
 	}
 	tx.HSet(gateKey(branch, id), "state", gateState(r))
-	if err := appendEvents(tx, streams.BranchTag(branch), []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, streams.BranchTag(branch), ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -202,7 +203,7 @@ func (s *Store) CreateWorkPlan(ctx context.Context, branch string, w *governance
 		return err
 	}
 	tx.Set(planYearKey(branch, w.GetYear()), id).ZAdd(planIndexKey(branch), 0, planMember(w))
-	if err := appendEvents(tx, streams.BranchTag(branch), []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, streams.BranchTag(branch), ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -239,7 +240,7 @@ func (s *Store) SaveWorkPlan(ctx context.Context, branch string, w *governancev1
 	if err := put(tx, planKey(branch, id), w, w.GetEtag()); err != nil {
 		return err
 	}
-	if err := appendEvents(tx, streams.BranchTag(branch), []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, streams.BranchTag(branch), ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)

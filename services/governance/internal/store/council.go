@@ -5,6 +5,7 @@ import (
 	"path"
 	"strconv"
 
+	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -78,7 +79,7 @@ func (s *Store) CreateTerm(ctx context.Context, branch string, t *governancev1.T
 		return err
 	}
 	tx.ZAdd(termIndexKey(branch), 0, termPad(t.GetNumber()))
-	if err := appendEvents(tx, streams.BranchTag(branch), []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, streams.BranchTag(branch), ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -93,7 +94,7 @@ func (s *Store) SaveTerm(ctx context.Context, branch string, t *governancev1.Ter
 	if err := put(tx, termKey(branch, t.GetNumber()), t, t.GetEtag()); err != nil {
 		return err
 	}
-	if err := appendEvents(tx, streams.BranchTag(branch), []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, streams.BranchTag(branch), ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -150,7 +151,7 @@ func (s *Store) CreateNomination(ctx context.Context, branch string, n *governan
 		return err
 	}
 	tx.ZAdd(nomIndexKey(branch), 0, nomMember(n))
-	if err := appendEvents(tx, streams.BranchTag(branch), []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, streams.BranchTag(branch), ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -166,7 +167,7 @@ func (s *Store) SaveNomination(ctx context.Context, branch string, n *governance
 	if release != "" {
 		tx.HIncrBy(claimsKey(branch, term), release, -1)
 	}
-	if err := appendEvents(tx, streams.BranchTag(branch), evs); err != nil {
+	if err := eventstream.Append(tx, streams.BranchTag(branch), evs...); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -187,7 +188,7 @@ func (s *Store) Appoint(ctx context.Context, branch string, n *governancev1.Nomi
 		return err
 	}
 	tx.ZAdd(officerIndexKey(branch), 0, officerMember(o))
-	if err := appendEvents(tx, streams.BranchTag(branch), evs); err != nil {
+	if err := eventstream.Append(tx, streams.BranchTag(branch), evs...); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -233,7 +234,7 @@ func (s *Store) SaveOfficer(ctx context.Context, branch string, o *governancev1.
 	if release != "" {
 		tx.HIncrBy(claimsKey(branch, term), release, -1)
 	}
-	if err := appendEvents(tx, streams.BranchTag(branch), []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, streams.BranchTag(branch), ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)

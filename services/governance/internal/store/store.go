@@ -40,10 +40,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/redistx"
-	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 
 	"github.com/tjsia/chapterhouse/services/governance/internal/domain"
 	"github.com/tjsia/chapterhouse/services/governance/streams"
@@ -73,18 +71,6 @@ func put(tx *redistx.Tx, key string, msg proto.Message, etag string) error {
 		return fmt.Errorf("store: marshal: %w", err)
 	}
 	tx.Put(key, data, etag)
-	return nil
-}
-
-func appendEvents(tx *redistx.Tx, tag string, evs []*eventsv1.Envelope) error {
-	for _, ev := range evs {
-		if ev == nil {
-			continue
-		}
-		if err := eventstream.Append(tx, tag, ev); err != nil {
-			return err
-		}
-	}
 	return nil
 }
 

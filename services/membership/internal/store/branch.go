@@ -7,6 +7,7 @@ import (
 	"path"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -50,7 +51,7 @@ func (s *Store) CreateApplication(ctx context.Context, branch string, app *membe
 		return err
 	}
 	tx.Set(openKey(branch, applicant), id).ZAdd(appIndexKey(branch), 0, id)
-	if err := appendEvents(tx, tag, []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, tag, ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -72,7 +73,7 @@ func (s *Store) SaveApplication(ctx context.Context, branch string, app *members
 	if closed {
 		tx.Del(openKey(branch, applicant))
 	}
-	if err := appendEvents(tx, tag, evs); err != nil {
+	if err := eventstream.Append(tx, tag, evs...); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -96,7 +97,7 @@ func (s *Store) ApproveApplication(ctx context.Context, branch string, app *memb
 		Set(membershipKey(branch, applicant), memberID).
 		ZAdd(memberIndexKey(branch), 0, memberID).
 		ZAdd(byPersonKey(branch, member.GetPerson()), 0, memberID)
-	if err := appendEvents(tx, tag, evs); err != nil {
+	if err := eventstream.Append(tx, tag, evs...); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -147,7 +148,7 @@ func (s *Store) SaveMember(ctx context.Context, branch string, m *membershipv1.M
 	if change.AddPerson != "" {
 		tx.ZAdd(byPersonKey(branch, change.AddPerson), 0, id)
 	}
-	if err := appendEvents(tx, tag, evs); err != nil {
+	if err := eventstream.Append(tx, tag, evs...); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path"
 
+	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -32,7 +33,7 @@ func (s *Store) CreateOrganization(ctx context.Context, org *membershipv1.Organi
 		return err
 	}
 	tx.Set(creditCodeKey(org.GetCreditCode()), org.GetName()).ZAdd(orgIndexKey(), 0, id)
-	if err := appendEvents(tx, OrgsTag, []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, OrgsTag, ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -50,7 +51,7 @@ func (s *Store) UpdateOrganization(ctx context.Context, org *membershipv1.Organi
 	if err := put(tx, key, org, org.GetEtag()); err != nil {
 		return err
 	}
-	if err := appendEvents(tx, OrgsTag, []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, OrgsTag, ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
@@ -73,7 +74,7 @@ func (s *Store) CreatePerson(ctx context.Context, p *membershipv1.Person, ev *ev
 	if p.GetOrganization() != "" {
 		tx.ZAdd(peopleByOrgKey(p.GetOrganization()), 0, id)
 	}
-	if err := appendEvents(tx, PeopleTag, []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, PeopleTag, ev); err != nil {
 		return err
 	}
 	err := s.commit(ctx, tx)
@@ -104,7 +105,7 @@ func (s *Store) UpdatePerson(ctx context.Context, p *membershipv1.Person, prevEt
 			tx.ZAdd(peopleByOrgKey(p.GetOrganization()), 0, id)
 		}
 	}
-	if err := appendEvents(tx, PeopleTag, []*eventsv1.Envelope{ev}); err != nil {
+	if err := eventstream.Append(tx, PeopleTag, ev); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)
