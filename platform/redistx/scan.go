@@ -41,24 +41,20 @@ func ScanPage[T proto.Message](ctx context.Context, client redis.Cmdable, index,
 		if len(members) == 0 {
 			return pg, nil
 		}
-		pipe := client.Pipeline()
-		cmds := make([]*redis.SliceCmd, len(members))
+		keys := make([]string, len(members))
 		for i, m := range members {
-			cmds[i] = pipe.HMGet(ctx, keyOf(m), FieldData)
+			keys[i] = keyOf(m)
 		}
-		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-			return pg, fmt.Errorf("redistx: load %s: %w", index, err)
+		msgs, err := load(ctx, client, keys, newMsg)
+		if err != nil {
+			return pg, fmt.Errorf("redistx: scan %s: %w", index, err)
 		}
 		for i, m := range members {
 			min = "(" + m
-			data, ok := cmds[i].Val()[0].(string)
-			if !ok {
+			msg := msgs[i]
+			if !found(msg) {
 				// An index entry whose record is gone: skip it.
 				continue
-			}
-			msg := newMsg()
-			if err := proto.Unmarshal([]byte(data), msg); err != nil {
-				return pg, fmt.Errorf("redistx: decode %s: %w", m, err)
 			}
 			if keep != nil && !keep(msg) {
 				continue
@@ -76,3 +72,51 @@ func ScanPage[T proto.Message](ctx context.Context, client redis.Cmdable, index,
 		}
 	}
 }
+
+// LoadAll reads the records at keys in one round trip, decoded, in key
+// order; a key without a record is skipped.
+func LoadAll[T proto.Message](ctx context.Context, client redis.Cmdable, keys []string, newMsg func() T) ([]T, error) {
+	msgs, err := load(ctx, client, keys, newMsg)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(msgs))
+	for _, m := range msgs {
+		if found(m) {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
+// load reads the records at keys in one round trip; a missing record is
+// T's zero value (see found).
+func load[T proto.Message](ctx context.Context, client redis.Cmdable, keys []string, newMsg func() T) ([]T, error) {
+	out := make([]T, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	pipe := client.Pipeline()
+	cmds := make([]*redis.SliceCmd, len(keys))
+	for i, key := range keys {
+		cmds[i] = pipe.HMGet(ctx, key, FieldData)
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("redistx: load: %w", err)
+	}
+	for i, cmd := range cmds {
+		data, ok := cmd.Val()[0].(string)
+		if !ok {
+			continue
+		}
+		msg := newMsg()
+		if err := proto.Unmarshal([]byte(data), msg); err != nil {
+			return nil, fmt.Errorf("redistx: decode %s: %w", keys[i], err)
+		}
+		out[i] = msg
+	}
+	return out, nil
+}
+
+// found reports whether load read a record into m (a nil message is none).
+func found[T proto.Message](m T) bool { return m.ProtoReflect().IsValid() }

@@ -144,7 +144,7 @@ func (s *Store) Ballots(ctx context.Context, branch, resolution string) (domain.
 	for i, voter := range voters {
 		keys[i] = voteKey(branch, resolution, voter)
 	}
-	items, err := loadAll(ctx, s.client, keys, func() *governancev1.Vote { return &governancev1.Vote{} })
+	items, err := redistx.LoadAll(ctx, s.client, keys, func() *governancev1.Vote { return &governancev1.Vote{} })
 	return domain.Versioned[*governancev1.Vote]{Items: items, Version: v}, err
 }
 
@@ -285,7 +285,7 @@ func (s *Store) WorkItems(ctx context.Context, branch, plan string) ([]*governan
 	for i, m := range members {
 		keys[i] = itemKey(branch, plan, lastPart(m))
 	}
-	return loadAll(ctx, s.client, keys, func() *governancev1.WorkItem { return &governancev1.WorkItem{} })
+	return redistx.LoadAll(ctx, s.client, keys, func() *governancev1.WorkItem { return &governancev1.WorkItem{} })
 }
 
 // ListWorkItems pages by creation.

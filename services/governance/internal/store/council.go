@@ -67,7 +67,7 @@ func (s *Store) Terms(ctx context.Context, branch string) (domain.Versioned[*gov
 	for i, m := range members {
 		keys[i] = termKey(branch, atoi32(m))
 	}
-	items, err := loadAll(ctx, s.client, keys, func() *governancev1.Term { return &governancev1.Term{} })
+	items, err := redistx.LoadAll(ctx, s.client, keys, func() *governancev1.Term { return &governancev1.Term{} })
 	return domain.Versioned[*governancev1.Term]{Items: items, Version: v}, err
 }
 
@@ -118,7 +118,7 @@ func (s *Store) Nominations(ctx context.Context, branch string, term int32) ([]*
 	for i, m := range members {
 		keys[i] = nomKeyOf(branch)(m)
 	}
-	return loadAll(ctx, s.client, keys, func() *governancev1.Nomination { return &governancev1.Nomination{} })
+	return redistx.LoadAll(ctx, s.client, keys, func() *governancev1.Nomination { return &governancev1.Nomination{} })
 }
 
 // ListNominations pages through the branch's nominations by term, then
@@ -213,7 +213,7 @@ func (s *Store) Officers(ctx context.Context, branch string) (domain.Versioned[*
 		p := cut(m, 2)
 		keys[i] = officerKey(branch, atoi32(p[0]), p[1])
 	}
-	items, err := loadAll(ctx, s.client, keys, func() *governancev1.Officer { return &governancev1.Officer{} })
+	items, err := redistx.LoadAll(ctx, s.client, keys, func() *governancev1.Officer { return &governancev1.Officer{} })
 	return domain.Versioned[*governancev1.Officer]{Items: items, Version: v}, err
 }
 

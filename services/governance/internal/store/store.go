@@ -107,34 +107,6 @@ func get[T proto.Message](ctx context.Context, client redis.Cmdable, key string,
 	return msg, nil
 }
 
-// loadAll reads the records at keys, in order, skipping missing ones.
-func loadAll[T proto.Message](ctx context.Context, client redis.Cmdable, keys []string, newMsg func() T) ([]T, error) {
-	if len(keys) == 0 {
-		return nil, nil
-	}
-	pipe := client.Pipeline()
-	cmds := make([]*redis.SliceCmd, len(keys))
-	for i, key := range keys {
-		cmds[i] = pipe.HMGet(ctx, key, redistx.FieldData)
-	}
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("store: load: %w", err)
-	}
-	out := make([]T, 0, len(keys))
-	for i, cmd := range cmds {
-		data, ok := cmd.Val()[0].(string)
-		if !ok {
-			continue
-		}
-		msg := newMsg()
-		if err := proto.Unmarshal([]byte(data), msg); err != nil {
-			return nil, fmt.Errorf("store: decode %s: %w", keys[i], err)
-		}
-		out = append(out, msg)
-	}
-	return out, nil
-}
-
 // members lists an index's members between min and max (lexicographic).
 func (s *Store) members(ctx context.Context, index, min, max string) ([]string, error) {
 	m, err := s.client.ZRangeArgs(ctx, redis.ZRangeArgs{Key: index, Start: min, Stop: max, ByLex: true}).Result()
