@@ -134,11 +134,7 @@ var updatableWhenPublished = []string{"title", "description", "location", "onlin
 // UpdateActivity changes the masked fields. Organisers. Raising capacity
 // promotes from the waitlist in the same step.
 func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *activitiesv1.Activity, mask *fieldmaskpb.FieldMask) (*activitiesv1.Activity, error) {
-	branch, id, err := s.activityName(ctx, patch.GetName())
-	if err != nil {
-		return nil, err
-	}
-	organises, err := s.organisers(ctx, p, branch)
+	branch, id, organises, err := s.managing(ctx, p, patch.GetName())
 	if err != nil {
 		return nil, err
 	}

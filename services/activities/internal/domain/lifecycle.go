@@ -34,11 +34,7 @@ func (s *Service) PublishActivity(ctx context.Context, p auth.Principal, req *ac
 // transition runs a state change that leaves registrations alone.
 func (s *Service) transition(ctx context.Context, p auth.Principal, name, etag, action string,
 	apply func(cur *activitiesv1.Activity, now time.Time) error, payload func(*eventsv1.Envelope, *activitiesv1.Activity)) (*activitiesv1.Activity, error) {
-	branch, id, err := s.activityName(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	organises, err := s.organisers(ctx, p, branch)
+	branch, id, organises, err := s.managing(ctx, p, name)
 	if err != nil {
 		return nil, err
 	}
@@ -96,11 +92,7 @@ func (s *Service) CompleteActivity(ctx context.Context, p auth.Principal, req *a
 
 func (s *Service) closeActivity(ctx context.Context, p auth.Principal, name, etag, action string, check func(*activitiesv1.Activity) error,
 	to activitiesv1.ActivityState, reason string) (*activitiesv1.Activity, error) {
-	branch, id, err := s.activityName(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	organises, err := s.organisers(ctx, p, branch)
+	branch, id, organises, err := s.managing(ctx, p, name)
 	if err != nil {
 		return nil, err
 	}

@@ -156,20 +156,28 @@ func notFound(err error, name string) error {
 	return err
 }
 
+// managing parses an activity's name and tells whether the caller manages
+// the activities of its branch, for a write that reads the activity itself.
+func (s *Service) managing(ctx context.Context, p auth.Principal, name string) (branch, id string, organises organiserCheck, err error) {
+	if branch, id, err = s.activityName(ctx, name); err != nil {
+		return "", "", nil, err
+	}
+	if organises, err = s.organisers(ctx, p, branch); err != nil {
+		return "", "", nil, err
+	}
+	return branch, id, organises, nil
+}
+
 // loadActivity reads an activity; callers who may not see it get NOT_FOUND.
 // organiser says whether the caller manages it.
 func (s *Service) loadActivity(ctx context.Context, p auth.Principal, name string) (branch, id string, a *activitiesv1.Activity, organiser bool, err error) {
-	branch, id, err = s.activityName(ctx, name)
+	branch, id, organises, err := s.managing(ctx, p, name)
 	if err != nil {
 		return "", "", nil, false, err
 	}
 	a, err = s.repo.GetActivity(ctx, branch, id)
 	if err != nil {
 		return "", "", nil, false, notFound(err, name)
-	}
-	organises, err := s.organisers(ctx, p, branch)
-	if err != nil {
-		return "", "", nil, false, err
 	}
 	organiser = organises(a)
 	if !isPublic(a) && !organiser {
