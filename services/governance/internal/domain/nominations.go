@@ -118,10 +118,13 @@ type judgement struct {
 // nominations, the branch's officers (every term, for G1), and the nominee
 // and represented member from membership. A person or member membership
 // does not know is a bad reference; membership being down is UNAVAILABLE.
-func (s *Service) judge(ctx context.Context, b *governancev1.Branch, branch string, term int32, n *governancev1.Nomination) (*judgement, error) {
-	c, err := s.council(ctx, branch)
-	if err != nil {
-		return nil, err
+// c is the council when the caller has read it already (nil: read it).
+func (s *Service) judge(ctx context.Context, b *governancev1.Branch, c *council, branch string, term int32, n *governancev1.Nomination) (*judgement, error) {
+	if c == nil {
+		var err error
+		if c, err = s.council(ctx, branch); err != nil {
+			return nil, err
+		}
 	}
 	t := c.term(term)
 	if t == nil {
@@ -228,7 +231,7 @@ func (s *Service) CheckEligibility(ctx context.Context, p auth.Principal, req *g
 	if v := validNomination(in, branch); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
-	j, err := s.judge(ctx, b, branch, term, in)
+	j, err := s.judge(ctx, b, nil, branch, term, in)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +327,7 @@ func (s *Service) CreateNomination(ctx context.Context, p auth.Principal, parent
 		} else if !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		j, err := s.judge(ctx, b, branch, term, in)
+		j, err := s.judge(ctx, b, nil, branch, term, in)
 		if err != nil {
 			return nil, err
 		}
@@ -539,7 +542,7 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, d decision) (*go
 		ev := s.envelope(ctx, p, next.GetName())
 		giveBack := ""
 		if d.approve {
-			j, err := s.judge(ctx, b, branch, term, cur)
+			j, err := s.judge(ctx, b, c, branch, term, cur)
 			if err != nil {
 				return nil, err
 			}
@@ -675,7 +678,7 @@ func (s *Service) AppointNomination(ctx context.Context, p auth.Principal, req *
 		if err != nil {
 			return nil, err
 		}
-		j, err := s.judge(ctx, b, branch, term, cur)
+		j, err := s.judge(ctx, b, nil, branch, term, cur)
 		if err != nil {
 			return nil, err
 		}
