@@ -151,15 +151,21 @@ func (c *council) term(n int32) *governancev1.Term {
 	return nil
 }
 
+// dayFor is the day a term's council is judged on: the council's day, or
+// for a term not yet begun, its first day.
+func (c *council) dayFor(term int32) Day {
+	if t := c.term(term); t != nil && TermState(t, c.day) == governancev1.TermState_TERM_STATE_UPCOMING {
+		first, _ := TermDays(t)
+		return first
+	}
+	return c.day
+}
+
 // serving are the term's officers in office on the council's day (or, for
 // a term not yet begun, appointed for it), in position.
 func (c *council) serving(term int32, position governancev1.Position) []*governancev1.Officer {
 	var out []*governancev1.Officer
-	t := c.term(term)
-	day := c.day
-	if t != nil && TermState(t, day) == governancev1.TermState_TERM_STATE_UPCOMING {
-		day, _ = TermDays(t)
-	}
+	day := c.dayFor(term)
 	for _, o := range c.officers.Items {
 		if TermNumberOf(o.GetName()) == term && o.GetPosition() == position && branches.ServingOn(o, day) {
 			out = append(out, o)
@@ -207,11 +213,7 @@ func (c *council) councilOf(term int32) []string {
 			officers = append(officers, o)
 		}
 	}
-	day := c.day
-	if t := c.term(term); t != nil && TermState(t, day) == governancev1.TermState_TERM_STATE_UPCOMING {
-		day, _ = TermDays(t)
-	}
-	return Council(officers, day)
+	return Council(officers, c.dayFor(term))
 }
 
 // isCouncilMember: p sits on the current term's council.
