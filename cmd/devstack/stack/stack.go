@@ -215,8 +215,11 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each service's goroutine gets its peers' addresses as values: s.Addrs
+	// is still being written while the earlier services start.
+	membershipAddr := s.Addrs[membership.Name]
 	s.serve(g, gctx, activities.Name, func(gctx context.Context) error {
-		return activities.Run(gctx, activities.Config{ServiceConfig: actCfg, MembershipAddr: s.Addrs[membership.Name], Now: opts.Now, FollowInterval: time.Second})
+		return activities.Run(gctx, activities.Config{ServiceConfig: actCfg, MembershipAddr: membershipAddr, Now: opts.Now, FollowInterval: time.Second})
 	})
 	govCfg, err := service(governance.Name, governance.Needs)
 	if err != nil {
@@ -228,9 +231,10 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	for _, b := range opts.Branches {
 		initial = append(initial, governance.InitialBranch{ID: b, Branch: &governancev1.Branch{DisplayName: initialDisplayName(b)}})
 	}
+	activitiesAddr := s.Addrs[activities.Name]
 	s.serve(g, gctx, governance.Name, func(gctx context.Context) error {
-		return governance.Run(gctx, governance.Config{ServiceConfig: govCfg, MembershipAddr: s.Addrs[membership.Name],
-			ActivitiesAddr: s.Addrs[activities.Name], InitialBranches: initial, Now: opts.Now, FollowInterval: time.Second})
+		return governance.Run(gctx, governance.Config{ServiceConfig: govCfg, MembershipAddr: membershipAddr,
+			ActivitiesAddr: activitiesAddr, InitialBranches: initial, Now: opts.Now, FollowInterval: time.Second})
 	})
 	stdCfg, err := service(standards.Name, bootstrap.Needs{})
 	if err != nil {
