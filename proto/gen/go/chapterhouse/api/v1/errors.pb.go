@@ -159,6 +159,32 @@ const (
 	// ALREADY_EXISTS (409): the branch has a work plan for that year.
 	// Metadata: work_plan.
 	ErrorReason_WORK_PLAN_YEAR_TAKEN ErrorReason = 305
+	// FAILED_PRECONDITION (400): the comment period cannot close while
+	// comments have no disposition. Metadata: undisposed (how many),
+	// comments (their names, comma-separated).
+	ErrorReason_COMMENTS_UNDISPOSED ErrorReason = 400
+	// FAILED_PRECONDITION (400): public comment needs a draft to comment on.
+	ErrorReason_DRAFT_REQUIRED ErrorReason = 401
+	// FAILED_PRECONDITION (400): the standard is not open for comment (not
+	// PUBLIC_COMMENT, or its comment_end_time has passed).
+	ErrorReason_COMMENT_PERIOD_CLOSED ErrorReason = 402
+	// FAILED_PRECONDITION (400): review needs a closed public-comment period
+	// on a draft.
+	ErrorReason_COMMENT_PERIOD_REQUIRED ErrorReason = 403
+	// FAILED_PRECONDITION (400): approval needs a PASS review of the draft
+	// under review.
+	ErrorReason_REVIEW_NOT_PASSED ErrorReason = 404
+	// ALREADY_EXISTS (409): another standard of the branch has this code.
+	// Metadata: standard.
+	ErrorReason_STANDARD_CODE_TAKEN ErrorReason = 405
+	// INVALID_ARGUMENT (400): the branch numbers this kind itself (code must
+	// be empty), or has no format for it (code is required). Metadata: kind.
+	ErrorReason_STANDARD_CODE_NOT_ALLOWED ErrorReason = 406
+	// FAILED_PRECONDITION (400): only PUBLISHED conventions and agreements
+	// are signed.
+	ErrorReason_NOT_SIGNABLE ErrorReason = 407
+	// ALREADY_EXISTS (409): the standard has a draft with this version.
+	ErrorReason_DRAFT_VERSION_TAKEN ErrorReason = 408
 	// M2: the organisation is not yet an ACTIVE member of the general
 	// association.
 	ErrorReason_GENERAL_MEMBERSHIP_REQUIRED ErrorReason = 1000
@@ -210,6 +236,9 @@ const (
 	// G5/G7: the term already has its one chair, or its one
 	// secretary-general (open or appointed).
 	ErrorReason_OFFICE_ALREADY_FILLED ErrorReason = 1113
+	// S1: a standard's lead and participating units are ACTIVE unit members
+	// of the branch.
+	ErrorReason_UNIT_NOT_ACTIVE_MEMBER ErrorReason = 1200
 )
 
 // Enum value maps for ErrorReason.
@@ -260,6 +289,15 @@ var (
 		303:  "RESOLUTION_NOT_PASSED",
 		304:  "NOT_AN_ELIGIBLE_VOTER",
 		305:  "WORK_PLAN_YEAR_TAKEN",
+		400:  "COMMENTS_UNDISPOSED",
+		401:  "DRAFT_REQUIRED",
+		402:  "COMMENT_PERIOD_CLOSED",
+		403:  "COMMENT_PERIOD_REQUIRED",
+		404:  "REVIEW_NOT_PASSED",
+		405:  "STANDARD_CODE_TAKEN",
+		406:  "STANDARD_CODE_NOT_ALLOWED",
+		407:  "NOT_SIGNABLE",
+		408:  "DRAFT_VERSION_TAKEN",
 		1000: "GENERAL_MEMBERSHIP_REQUIRED",
 		1001: "ACADEMIC_CREDENTIALS_MISSING",
 		1002: "AI_EXPERTISE_MISSING",
@@ -281,6 +319,7 @@ var (
 		1111: "PROPOSER_NOT_CHAIR",
 		1112: "SECRETARY_GENERAL_NOT_ELIGIBLE",
 		1113: "OFFICE_ALREADY_FILLED",
+		1200: "UNIT_NOT_ACTIVE_MEMBER",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":           0,
@@ -328,6 +367,15 @@ var (
 		"RESOLUTION_NOT_PASSED":              303,
 		"NOT_AN_ELIGIBLE_VOTER":              304,
 		"WORK_PLAN_YEAR_TAKEN":               305,
+		"COMMENTS_UNDISPOSED":                400,
+		"DRAFT_REQUIRED":                     401,
+		"COMMENT_PERIOD_CLOSED":              402,
+		"COMMENT_PERIOD_REQUIRED":            403,
+		"REVIEW_NOT_PASSED":                  404,
+		"STANDARD_CODE_TAKEN":                405,
+		"STANDARD_CODE_NOT_ALLOWED":          406,
+		"NOT_SIGNABLE":                       407,
+		"DRAFT_VERSION_TAKEN":                408,
 		"GENERAL_MEMBERSHIP_REQUIRED":        1000,
 		"ACADEMIC_CREDENTIALS_MISSING":       1001,
 		"AI_EXPERTISE_MISSING":               1002,
@@ -349,6 +397,7 @@ var (
 		"PROPOSER_NOT_CHAIR":                 1111,
 		"SECRETARY_GENERAL_NOT_ELIGIBLE":     1112,
 		"OFFICE_ALREADY_FILLED":              1113,
+		"UNIT_NOT_ACTIVE_MEMBER":             1200,
 	}
 )
 
@@ -383,7 +432,7 @@ var File_chapterhouse_api_v1_errors_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xc9\r\n" +
+	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xce\x0f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\x01\x12\x15\n" +
@@ -430,7 +479,16 @@ const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\x11DATE_OUTSIDE_TERM\x10\xae\x02\x12\x1a\n" +
 	"\x15RESOLUTION_NOT_PASSED\x10\xaf\x02\x12\x1a\n" +
 	"\x15NOT_AN_ELIGIBLE_VOTER\x10\xb0\x02\x12\x19\n" +
-	"\x14WORK_PLAN_YEAR_TAKEN\x10\xb1\x02\x12 \n" +
+	"\x14WORK_PLAN_YEAR_TAKEN\x10\xb1\x02\x12\x18\n" +
+	"\x13COMMENTS_UNDISPOSED\x10\x90\x03\x12\x13\n" +
+	"\x0eDRAFT_REQUIRED\x10\x91\x03\x12\x1a\n" +
+	"\x15COMMENT_PERIOD_CLOSED\x10\x92\x03\x12\x1c\n" +
+	"\x17COMMENT_PERIOD_REQUIRED\x10\x93\x03\x12\x16\n" +
+	"\x11REVIEW_NOT_PASSED\x10\x94\x03\x12\x18\n" +
+	"\x13STANDARD_CODE_TAKEN\x10\x95\x03\x12\x1e\n" +
+	"\x19STANDARD_CODE_NOT_ALLOWED\x10\x96\x03\x12\x11\n" +
+	"\fNOT_SIGNABLE\x10\x97\x03\x12\x18\n" +
+	"\x13DRAFT_VERSION_TAKEN\x10\x98\x03\x12 \n" +
 	"\x1bGENERAL_MEMBERSHIP_REQUIRED\x10\xe8\a\x12!\n" +
 	"\x1cACADEMIC_CREDENTIALS_MISSING\x10\xe9\a\x12\x19\n" +
 	"\x14AI_EXPERTISE_MISSING\x10\xea\a\x12\x14\n" +
@@ -451,7 +509,8 @@ const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\x1bQUALIFICATION_NOT_CONFIRMED\x10\xd6\b\x12\x17\n" +
 	"\x12PROPOSER_NOT_CHAIR\x10\xd7\b\x12#\n" +
 	"\x1eSECRETARY_GENERAL_NOT_ELIGIBLE\x10\xd8\b\x12\x1a\n" +
-	"\x15OFFICE_ALREADY_FILLED\x10\xd9\bBFZDgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1;apiv1b\x06proto3"
+	"\x15OFFICE_ALREADY_FILLED\x10\xd9\b\x12\x1b\n" +
+	"\x16UNIT_NOT_ACTIVE_MEMBER\x10\xb0\tBFZDgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1;apiv1b\x06proto3"
 
 var (
 	file_chapterhouse_api_v1_errors_proto_rawDescOnce sync.Once

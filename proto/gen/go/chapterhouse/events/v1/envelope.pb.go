@@ -96,6 +96,8 @@ type Envelope struct {
 	//	*Envelope_PromotionScheduled
 	//	*Envelope_SignatorySigned
 	//	*Envelope_SignatoryWithdrawn
+	//	*Envelope_StandardUpdated
+	//	*Envelope_StandardReviewed
 	Payload       isEnvelope_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -648,6 +650,24 @@ func (x *Envelope) GetSignatoryWithdrawn() *SignatoryWithdrawn {
 	return nil
 }
 
+func (x *Envelope) GetStandardUpdated() *StandardUpdated {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_StandardUpdated); ok {
+			return x.StandardUpdated
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetStandardReviewed() *StandardReviewed {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_StandardReviewed); ok {
+			return x.StandardReviewed
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Payload interface {
 	isEnvelope_Payload()
 }
@@ -863,6 +883,14 @@ type Envelope_SignatoryWithdrawn struct {
 	SignatoryWithdrawn *SignatoryWithdrawn `protobuf:"bytes,78,opt,name=signatory_withdrawn,json=signatoryWithdrawn,proto3,oneof"`
 }
 
+type Envelope_StandardUpdated struct {
+	StandardUpdated *StandardUpdated `protobuf:"bytes,79,opt,name=standard_updated,json=standardUpdated,proto3,oneof"`
+}
+
+type Envelope_StandardReviewed struct {
+	StandardReviewed *StandardReviewed `protobuf:"bytes,80,opt,name=standard_reviewed,json=standardReviewed,proto3,oneof"`
+}
+
 func (*Envelope_OrganizationCreated) isEnvelope_Payload() {}
 
 func (*Envelope_GeneralMembershipChanged) isEnvelope_Payload() {}
@@ -967,11 +995,15 @@ func (*Envelope_SignatorySigned) isEnvelope_Payload() {}
 
 func (*Envelope_SignatoryWithdrawn) isEnvelope_Payload() {}
 
+func (*Envelope_StandardUpdated) isEnvelope_Payload() {}
+
+func (*Envelope_StandardReviewed) isEnvelope_Payload() {}
+
 var File_chapterhouse_events_v1_envelope_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_events_v1_envelope_proto_rawDesc = "" +
 	"\n" +
-	"%chapterhouse/events/v1/envelope.proto\x12\x16chapterhouse.events.v1\x1a'chapterhouse/events/v1/activities.proto\x1a'chapterhouse/events/v1/governance.proto\x1a'chapterhouse/events/v1/membership.proto\x1a&chapterhouse/events/v1/standards.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x83'\n" +
+	"%chapterhouse/events/v1/envelope.proto\x12\x16chapterhouse.events.v1\x1a'chapterhouse/events/v1/activities.proto\x1a'chapterhouse/events/v1/governance.proto\x1a'chapterhouse/events/v1/membership.proto\x1a&chapterhouse/events/v1/standards.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2(\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12\x18\n" +
@@ -1033,7 +1065,9 @@ const file_chapterhouse_events_v1_envelope_proto_rawDesc = "" +
 	"\x12standard_published\x18K \x01(\v2).chapterhouse.events.v1.StandardPublishedH\x00R\x11standardPublished\x12]\n" +
 	"\x13promotion_scheduled\x18L \x01(\v2*.chapterhouse.events.v1.PromotionScheduledH\x00R\x12promotionScheduled\x12T\n" +
 	"\x10signatory_signed\x18M \x01(\v2'.chapterhouse.events.v1.SignatorySignedH\x00R\x0fsignatorySigned\x12]\n" +
-	"\x13signatory_withdrawn\x18N \x01(\v2*.chapterhouse.events.v1.SignatoryWithdrawnH\x00R\x12signatoryWithdrawnB\t\n" +
+	"\x13signatory_withdrawn\x18N \x01(\v2*.chapterhouse.events.v1.SignatoryWithdrawnH\x00R\x12signatoryWithdrawn\x12T\n" +
+	"\x10standard_updated\x18O \x01(\v2'.chapterhouse.events.v1.StandardUpdatedH\x00R\x0fstandardUpdated\x12W\n" +
+	"\x11standard_reviewed\x18P \x01(\v2(.chapterhouse.events.v1.StandardReviewedH\x00R\x10standardReviewedB\t\n" +
 	"\apayloadBLZJgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1;eventsv1b\x06proto3"
 
 var (
@@ -1104,6 +1138,8 @@ var file_chapterhouse_events_v1_envelope_proto_goTypes = []any{
 	(*PromotionScheduled)(nil),       // 51: chapterhouse.events.v1.PromotionScheduled
 	(*SignatorySigned)(nil),          // 52: chapterhouse.events.v1.SignatorySigned
 	(*SignatoryWithdrawn)(nil),       // 53: chapterhouse.events.v1.SignatoryWithdrawn
+	(*StandardUpdated)(nil),          // 54: chapterhouse.events.v1.StandardUpdated
+	(*StandardReviewed)(nil),         // 55: chapterhouse.events.v1.StandardReviewed
 }
 var file_chapterhouse_events_v1_envelope_proto_depIdxs = []int32{
 	1,  // 0: chapterhouse.events.v1.Envelope.occur_time:type_name -> google.protobuf.Timestamp
@@ -1159,11 +1195,13 @@ var file_chapterhouse_events_v1_envelope_proto_depIdxs = []int32{
 	51, // 50: chapterhouse.events.v1.Envelope.promotion_scheduled:type_name -> chapterhouse.events.v1.PromotionScheduled
 	52, // 51: chapterhouse.events.v1.Envelope.signatory_signed:type_name -> chapterhouse.events.v1.SignatorySigned
 	53, // 52: chapterhouse.events.v1.Envelope.signatory_withdrawn:type_name -> chapterhouse.events.v1.SignatoryWithdrawn
-	53, // [53:53] is the sub-list for method output_type
-	53, // [53:53] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	54, // 53: chapterhouse.events.v1.Envelope.standard_updated:type_name -> chapterhouse.events.v1.StandardUpdated
+	55, // 54: chapterhouse.events.v1.Envelope.standard_reviewed:type_name -> chapterhouse.events.v1.StandardReviewed
+	55, // [55:55] is the sub-list for method output_type
+	55, // [55:55] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_events_v1_envelope_proto_init() }
@@ -1228,6 +1266,8 @@ func file_chapterhouse_events_v1_envelope_proto_init() {
 		(*Envelope_PromotionScheduled)(nil),
 		(*Envelope_SignatorySigned)(nil),
 		(*Envelope_SignatoryWithdrawn)(nil),
+		(*Envelope_StandardUpdated)(nil),
+		(*Envelope_StandardReviewed)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

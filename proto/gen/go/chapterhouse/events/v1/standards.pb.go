@@ -335,7 +335,8 @@ type PromotionScheduled struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Standard *v1.Standard           `protobuf:"bytes,1,opt,name=standard,proto3" json:"standard,omitempty"`
 	// branches/{branch}/activities/{activity}.
-	Activity      string `protobuf:"bytes,2,opt,name=activity,proto3" json:"activity,omitempty"`
+	Activity      string        `protobuf:"bytes,2,opt,name=activity,proto3" json:"activity,omitempty"`
+	Promotion     *v1.Promotion `protobuf:"bytes,3,opt,name=promotion,proto3" json:"promotion,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -384,6 +385,13 @@ func (x *PromotionScheduled) GetActivity() string {
 	return ""
 }
 
+func (x *PromotionScheduled) GetPromotion() *v1.Promotion {
+	if x != nil {
+		return x.Promotion
+	}
+	return nil
+}
+
 type SignatorySigned struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Signatory     *v1.Signatory          `protobuf:"bytes,1,opt,name=signatory,proto3" json:"signatory,omitempty"`
@@ -428,6 +436,8 @@ func (x *SignatorySigned) GetSignatory() *v1.Signatory {
 	return nil
 }
 
+// Withdrawn by the member, or lapsed when its branch membership ended
+// (the signatory's state says which).
 type SignatoryWithdrawn struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Signatory     *v1.Signatory          `protobuf:"bytes,1,opt,name=signatory,proto3" json:"signatory,omitempty"`
@@ -480,6 +490,106 @@ func (x *SignatoryWithdrawn) GetReason() string {
 	return ""
 }
 
+// The standard's fields changed without a state change: an update, or a
+// unit taken off its working group when its membership ended.
+type StandardUpdated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Standard      *v1.Standard           `protobuf:"bytes,1,opt,name=standard,proto3" json:"standard,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StandardUpdated) Reset() {
+	*x = StandardUpdated{}
+	mi := &file_chapterhouse_events_v1_standards_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StandardUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StandardUpdated) ProtoMessage() {}
+
+func (x *StandardUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_standards_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StandardUpdated.ProtoReflect.Descriptor instead.
+func (*StandardUpdated) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_standards_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *StandardUpdated) GetStandard() *v1.Standard {
+	if x != nil {
+		return x.Standard
+	}
+	return nil
+}
+
+func (x *StandardUpdated) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// The expert review was recorded (a REVISE conclusion also emits
+// StandardStateChanged).
+type StandardReviewed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Standard      *v1.Standard           `protobuf:"bytes,1,opt,name=standard,proto3" json:"standard,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StandardReviewed) Reset() {
+	*x = StandardReviewed{}
+	mi := &file_chapterhouse_events_v1_standards_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StandardReviewed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StandardReviewed) ProtoMessage() {}
+
+func (x *StandardReviewed) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_standards_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StandardReviewed.ProtoReflect.Descriptor instead.
+func (*StandardReviewed) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_standards_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *StandardReviewed) GetStandard() *v1.Standard {
+	if x != nil {
+		return x.Standard
+	}
+	return nil
+}
+
 var File_chapterhouse_events_v1_standards_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_events_v1_standards_proto_rawDesc = "" +
@@ -502,15 +612,21 @@ const file_chapterhouse_events_v1_standards_proto_rawDesc = "" +
 	"\x11StandardPublished\x12?\n" +
 	"\bstandard\x18\x01 \x01(\v2#.chapterhouse.standards.v1.StandardR\bstandard\x12I\n" +
 	"\x0fpublished_draft\x18\x02 \x01(\v2 .chapterhouse.standards.v1.DraftR\x0epublishedDraft\x12\x1a\n" +
-	"\brevision\x18\x03 \x01(\bR\brevision\"q\n" +
+	"\brevision\x18\x03 \x01(\bR\brevision\"\xb5\x01\n" +
 	"\x12PromotionScheduled\x12?\n" +
 	"\bstandard\x18\x01 \x01(\v2#.chapterhouse.standards.v1.StandardR\bstandard\x12\x1a\n" +
-	"\bactivity\x18\x02 \x01(\tR\bactivity\"U\n" +
+	"\bactivity\x18\x02 \x01(\tR\bactivity\x12B\n" +
+	"\tpromotion\x18\x03 \x01(\v2$.chapterhouse.standards.v1.PromotionR\tpromotion\"U\n" +
 	"\x0fSignatorySigned\x12B\n" +
 	"\tsignatory\x18\x01 \x01(\v2$.chapterhouse.standards.v1.SignatoryR\tsignatory\"p\n" +
 	"\x12SignatoryWithdrawn\x12B\n" +
 	"\tsignatory\x18\x01 \x01(\v2$.chapterhouse.standards.v1.SignatoryR\tsignatory\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reasonBLZJgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1;eventsv1b\x06proto3"
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"j\n" +
+	"\x0fStandardUpdated\x12?\n" +
+	"\bstandard\x18\x01 \x01(\v2#.chapterhouse.standards.v1.StandardR\bstandard\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"S\n" +
+	"\x10StandardReviewed\x12?\n" +
+	"\bstandard\x18\x01 \x01(\v2#.chapterhouse.standards.v1.StandardR\bstandardBLZJgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_chapterhouse_events_v1_standards_proto_rawDescOnce sync.Once
@@ -524,7 +640,7 @@ func file_chapterhouse_events_v1_standards_proto_rawDescGZIP() []byte {
 	return file_chapterhouse_events_v1_standards_proto_rawDescData
 }
 
-var file_chapterhouse_events_v1_standards_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
+var file_chapterhouse_events_v1_standards_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_chapterhouse_events_v1_standards_proto_goTypes = []any{
 	(*StandardProposed)(nil),     // 0: chapterhouse.events.v1.StandardProposed
 	(*StandardStateChanged)(nil), // 1: chapterhouse.events.v1.StandardStateChanged
@@ -535,30 +651,36 @@ var file_chapterhouse_events_v1_standards_proto_goTypes = []any{
 	(*PromotionScheduled)(nil),   // 6: chapterhouse.events.v1.PromotionScheduled
 	(*SignatorySigned)(nil),      // 7: chapterhouse.events.v1.SignatorySigned
 	(*SignatoryWithdrawn)(nil),   // 8: chapterhouse.events.v1.SignatoryWithdrawn
-	(*v1.Standard)(nil),          // 9: chapterhouse.standards.v1.Standard
-	(v1.StandardState)(0),        // 10: chapterhouse.standards.v1.StandardState
-	(*v1.Draft)(nil),             // 11: chapterhouse.standards.v1.Draft
-	(*v1.Comment)(nil),           // 12: chapterhouse.standards.v1.Comment
-	(*v1.Signatory)(nil),         // 13: chapterhouse.standards.v1.Signatory
+	(*StandardUpdated)(nil),      // 9: chapterhouse.events.v1.StandardUpdated
+	(*StandardReviewed)(nil),     // 10: chapterhouse.events.v1.StandardReviewed
+	(*v1.Standard)(nil),          // 11: chapterhouse.standards.v1.Standard
+	(v1.StandardState)(0),        // 12: chapterhouse.standards.v1.StandardState
+	(*v1.Draft)(nil),             // 13: chapterhouse.standards.v1.Draft
+	(*v1.Comment)(nil),           // 14: chapterhouse.standards.v1.Comment
+	(*v1.Promotion)(nil),         // 15: chapterhouse.standards.v1.Promotion
+	(*v1.Signatory)(nil),         // 16: chapterhouse.standards.v1.Signatory
 }
 var file_chapterhouse_events_v1_standards_proto_depIdxs = []int32{
-	9,  // 0: chapterhouse.events.v1.StandardProposed.standard:type_name -> chapterhouse.standards.v1.Standard
-	9,  // 1: chapterhouse.events.v1.StandardStateChanged.standard:type_name -> chapterhouse.standards.v1.Standard
-	10, // 2: chapterhouse.events.v1.StandardStateChanged.previous_state:type_name -> chapterhouse.standards.v1.StandardState
-	9,  // 3: chapterhouse.events.v1.DraftAdded.standard:type_name -> chapterhouse.standards.v1.Standard
-	11, // 4: chapterhouse.events.v1.DraftAdded.draft:type_name -> chapterhouse.standards.v1.Draft
-	12, // 5: chapterhouse.events.v1.CommentSubmitted.comment:type_name -> chapterhouse.standards.v1.Comment
-	12, // 6: chapterhouse.events.v1.CommentDisposed.comment:type_name -> chapterhouse.standards.v1.Comment
-	9,  // 7: chapterhouse.events.v1.StandardPublished.standard:type_name -> chapterhouse.standards.v1.Standard
-	11, // 8: chapterhouse.events.v1.StandardPublished.published_draft:type_name -> chapterhouse.standards.v1.Draft
-	9,  // 9: chapterhouse.events.v1.PromotionScheduled.standard:type_name -> chapterhouse.standards.v1.Standard
-	13, // 10: chapterhouse.events.v1.SignatorySigned.signatory:type_name -> chapterhouse.standards.v1.Signatory
-	13, // 11: chapterhouse.events.v1.SignatoryWithdrawn.signatory:type_name -> chapterhouse.standards.v1.Signatory
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	11, // 0: chapterhouse.events.v1.StandardProposed.standard:type_name -> chapterhouse.standards.v1.Standard
+	11, // 1: chapterhouse.events.v1.StandardStateChanged.standard:type_name -> chapterhouse.standards.v1.Standard
+	12, // 2: chapterhouse.events.v1.StandardStateChanged.previous_state:type_name -> chapterhouse.standards.v1.StandardState
+	11, // 3: chapterhouse.events.v1.DraftAdded.standard:type_name -> chapterhouse.standards.v1.Standard
+	13, // 4: chapterhouse.events.v1.DraftAdded.draft:type_name -> chapterhouse.standards.v1.Draft
+	14, // 5: chapterhouse.events.v1.CommentSubmitted.comment:type_name -> chapterhouse.standards.v1.Comment
+	14, // 6: chapterhouse.events.v1.CommentDisposed.comment:type_name -> chapterhouse.standards.v1.Comment
+	11, // 7: chapterhouse.events.v1.StandardPublished.standard:type_name -> chapterhouse.standards.v1.Standard
+	13, // 8: chapterhouse.events.v1.StandardPublished.published_draft:type_name -> chapterhouse.standards.v1.Draft
+	11, // 9: chapterhouse.events.v1.PromotionScheduled.standard:type_name -> chapterhouse.standards.v1.Standard
+	15, // 10: chapterhouse.events.v1.PromotionScheduled.promotion:type_name -> chapterhouse.standards.v1.Promotion
+	16, // 11: chapterhouse.events.v1.SignatorySigned.signatory:type_name -> chapterhouse.standards.v1.Signatory
+	16, // 12: chapterhouse.events.v1.SignatoryWithdrawn.signatory:type_name -> chapterhouse.standards.v1.Signatory
+	11, // 13: chapterhouse.events.v1.StandardUpdated.standard:type_name -> chapterhouse.standards.v1.Standard
+	11, // 14: chapterhouse.events.v1.StandardReviewed.standard:type_name -> chapterhouse.standards.v1.Standard
+	15, // [15:15] is the sub-list for method output_type
+	15, // [15:15] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_events_v1_standards_proto_init() }
@@ -572,7 +694,7 @@ func file_chapterhouse_events_v1_standards_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_events_v1_standards_proto_rawDesc), len(file_chapterhouse_events_v1_standards_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   9,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

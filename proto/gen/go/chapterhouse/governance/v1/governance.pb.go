@@ -931,9 +931,12 @@ type Branch struct {
 	CreateTime  *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Changes on every write. Send it back on updates to detect lost updates.
-	Etag          string `protobuf:"bytes,6,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Etag string `protobuf:"bytes,6,opt,name=etag,proto3" json:"etag,omitempty"`
+	// How the branch codes the standards it publishes (S1). Unset at
+	// creation: the defaults StandardCodeFormats describes.
+	StandardCodeFormats *StandardCodeFormats `protobuf:"bytes,7,opt,name=standard_code_formats,json=standardCodeFormats,proto3" json:"standard_code_formats,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *Branch) Reset() {
@@ -1008,6 +1011,90 @@ func (x *Branch) GetEtag() string {
 	return ""
 }
 
+func (x *Branch) GetStandardCodeFormats() *StandardCodeFormats {
+	if x != nil {
+		return x.StandardCodeFormats
+	}
+	return nil
+}
+
+// The code format of each kind of standard the branch publishes. A format
+// holds {NNN}, the standard's number in the branch's sequence for the kind
+// (at least three digits, without gaps), and {YYYY}, the year of
+// publication; a revision keeps its number and takes the new year. An
+// empty format means the branch does not number that kind: its code is
+// given at publication (a local industry standard's code comes from the
+// authority that issues it). Defaults: group standards "T/TJSIA
+// {NNN}—{YYYY}", conventions "TJSIA ZL {NNN}—{YYYY}", agreements "TJSIA XY
+// {NNN}—{YYYY}", local industry standards empty.
+type StandardCodeFormats struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	GroupStandard            string                 `protobuf:"bytes,1,opt,name=group_standard,json=groupStandard,proto3" json:"group_standard,omitempty"`
+	LocalIndustryStandard    string                 `protobuf:"bytes,2,opt,name=local_industry_standard,json=localIndustryStandard,proto3" json:"local_industry_standard,omitempty"`
+	SelfDisciplineConvention string                 `protobuf:"bytes,3,opt,name=self_discipline_convention,json=selfDisciplineConvention,proto3" json:"self_discipline_convention,omitempty"`
+	Agreement                string                 `protobuf:"bytes,4,opt,name=agreement,proto3" json:"agreement,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *StandardCodeFormats) Reset() {
+	*x = StandardCodeFormats{}
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StandardCodeFormats) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StandardCodeFormats) ProtoMessage() {}
+
+func (x *StandardCodeFormats) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StandardCodeFormats.ProtoReflect.Descriptor instead.
+func (*StandardCodeFormats) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *StandardCodeFormats) GetGroupStandard() string {
+	if x != nil {
+		return x.GroupStandard
+	}
+	return ""
+}
+
+func (x *StandardCodeFormats) GetLocalIndustryStandard() string {
+	if x != nil {
+		return x.LocalIndustryStandard
+	}
+	return ""
+}
+
+func (x *StandardCodeFormats) GetSelfDisciplineConvention() string {
+	if x != nil {
+		return x.SelfDisciplineConvention
+	}
+	return ""
+}
+
+func (x *StandardCodeFormats) GetAgreement() string {
+	if x != nil {
+		return x.Agreement
+	}
+	return ""
+}
+
 type CreateBranchRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Branch *Branch                `protobuf:"bytes,1,opt,name=branch,proto3" json:"branch,omitempty"`
@@ -1020,7 +1107,7 @@ type CreateBranchRequest struct {
 
 func (x *CreateBranchRequest) Reset() {
 	*x = CreateBranchRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[3]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1032,7 +1119,7 @@ func (x *CreateBranchRequest) String() string {
 func (*CreateBranchRequest) ProtoMessage() {}
 
 func (x *CreateBranchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[3]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1045,7 +1132,7 @@ func (x *CreateBranchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateBranchRequest.ProtoReflect.Descriptor instead.
 func (*CreateBranchRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{3}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateBranchRequest) GetBranch() *Branch {
@@ -1071,7 +1158,7 @@ type GetBranchRequest struct {
 
 func (x *GetBranchRequest) Reset() {
 	*x = GetBranchRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[4]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1083,7 +1170,7 @@ func (x *GetBranchRequest) String() string {
 func (*GetBranchRequest) ProtoMessage() {}
 
 func (x *GetBranchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[4]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1096,7 +1183,7 @@ func (x *GetBranchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBranchRequest.ProtoReflect.Descriptor instead.
 func (*GetBranchRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{4}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetBranchRequest) GetName() string {
@@ -1118,7 +1205,7 @@ type ListBranchesRequest struct {
 
 func (x *ListBranchesRequest) Reset() {
 	*x = ListBranchesRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[5]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1130,7 +1217,7 @@ func (x *ListBranchesRequest) String() string {
 func (*ListBranchesRequest) ProtoMessage() {}
 
 func (x *ListBranchesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[5]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1143,7 +1230,7 @@ func (x *ListBranchesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBranchesRequest.ProtoReflect.Descriptor instead.
 func (*ListBranchesRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{5}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListBranchesRequest) GetPageSize() int32 {
@@ -1171,7 +1258,7 @@ type ListBranchesResponse struct {
 
 func (x *ListBranchesResponse) Reset() {
 	*x = ListBranchesResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[6]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1183,7 +1270,7 @@ func (x *ListBranchesResponse) String() string {
 func (*ListBranchesResponse) ProtoMessage() {}
 
 func (x *ListBranchesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[6]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1196,7 +1283,7 @@ func (x *ListBranchesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListBranchesResponse.ProtoReflect.Descriptor instead.
 func (*ListBranchesResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{6}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListBranchesResponse) GetBranches() []*Branch {
@@ -1224,7 +1311,7 @@ type UpdateBranchRequest struct {
 
 func (x *UpdateBranchRequest) Reset() {
 	*x = UpdateBranchRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[7]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1236,7 +1323,7 @@ func (x *UpdateBranchRequest) String() string {
 func (*UpdateBranchRequest) ProtoMessage() {}
 
 func (x *UpdateBranchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[7]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1249,7 +1336,7 @@ func (x *UpdateBranchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateBranchRequest.ProtoReflect.Descriptor instead.
 func (*UpdateBranchRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{7}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *UpdateBranchRequest) GetBranch() *Branch {
@@ -1291,7 +1378,7 @@ type Term struct {
 
 func (x *Term) Reset() {
 	*x = Term{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[8]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1303,7 +1390,7 @@ func (x *Term) String() string {
 func (*Term) ProtoMessage() {}
 
 func (x *Term) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[8]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1316,7 +1403,7 @@ func (x *Term) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Term.ProtoReflect.Descriptor instead.
 func (*Term) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{8}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Term) GetName() string {
@@ -1386,7 +1473,7 @@ type CreateTermRequest struct {
 
 func (x *CreateTermRequest) Reset() {
 	*x = CreateTermRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[9]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1398,7 +1485,7 @@ func (x *CreateTermRequest) String() string {
 func (*CreateTermRequest) ProtoMessage() {}
 
 func (x *CreateTermRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[9]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1411,7 +1498,7 @@ func (x *CreateTermRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTermRequest.ProtoReflect.Descriptor instead.
 func (*CreateTermRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{9}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CreateTermRequest) GetParent() string {
@@ -1437,7 +1524,7 @@ type GetTermRequest struct {
 
 func (x *GetTermRequest) Reset() {
 	*x = GetTermRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[10]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1449,7 +1536,7 @@ func (x *GetTermRequest) String() string {
 func (*GetTermRequest) ProtoMessage() {}
 
 func (x *GetTermRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[10]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1462,7 +1549,7 @@ func (x *GetTermRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetTermRequest.ProtoReflect.Descriptor instead.
 func (*GetTermRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{10}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetTermRequest) GetName() string {
@@ -1483,7 +1570,7 @@ type ListTermsRequest struct {
 
 func (x *ListTermsRequest) Reset() {
 	*x = ListTermsRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[11]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1495,7 +1582,7 @@ func (x *ListTermsRequest) String() string {
 func (*ListTermsRequest) ProtoMessage() {}
 
 func (x *ListTermsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[11]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,7 +1595,7 @@ func (x *ListTermsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTermsRequest.ProtoReflect.Descriptor instead.
 func (*ListTermsRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{11}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListTermsRequest) GetParent() string {
@@ -1542,7 +1629,7 @@ type ListTermsResponse struct {
 
 func (x *ListTermsResponse) Reset() {
 	*x = ListTermsResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[12]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1554,7 +1641,7 @@ func (x *ListTermsResponse) String() string {
 func (*ListTermsResponse) ProtoMessage() {}
 
 func (x *ListTermsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[12]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1567,7 +1654,7 @@ func (x *ListTermsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTermsResponse.ProtoReflect.Descriptor instead.
 func (*ListTermsResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{12}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListTermsResponse) GetTerms() []*Term {
@@ -1594,7 +1681,7 @@ type UpdateTermRequest struct {
 
 func (x *UpdateTermRequest) Reset() {
 	*x = UpdateTermRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[13]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1606,7 +1693,7 @@ func (x *UpdateTermRequest) String() string {
 func (*UpdateTermRequest) ProtoMessage() {}
 
 func (x *UpdateTermRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[13]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1619,7 +1706,7 @@ func (x *UpdateTermRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateTermRequest.ProtoReflect.Descriptor instead.
 func (*UpdateTermRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{13}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdateTermRequest) GetTerm() *Term {
@@ -1681,7 +1768,7 @@ type Nomination struct {
 
 func (x *Nomination) Reset() {
 	*x = Nomination{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[14]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1693,7 +1780,7 @@ func (x *Nomination) String() string {
 func (*Nomination) ProtoMessage() {}
 
 func (x *Nomination) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[14]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1706,7 +1793,7 @@ func (x *Nomination) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Nomination.ProtoReflect.Descriptor instead.
 func (*Nomination) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{14}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Nomination) GetName() string {
@@ -1856,7 +1943,7 @@ type Violation struct {
 
 func (x *Violation) Reset() {
 	*x = Violation{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[15]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1868,7 +1955,7 @@ func (x *Violation) String() string {
 func (*Violation) ProtoMessage() {}
 
 func (x *Violation) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[15]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1881,7 +1968,7 @@ func (x *Violation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Violation.ProtoReflect.Descriptor instead.
 func (*Violation) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{15}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Violation) GetRule() string {
@@ -1930,7 +2017,7 @@ type CheckEligibilityRequest struct {
 
 func (x *CheckEligibilityRequest) Reset() {
 	*x = CheckEligibilityRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[16]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1942,7 +2029,7 @@ func (x *CheckEligibilityRequest) String() string {
 func (*CheckEligibilityRequest) ProtoMessage() {}
 
 func (x *CheckEligibilityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[16]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1955,7 +2042,7 @@ func (x *CheckEligibilityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckEligibilityRequest.ProtoReflect.Descriptor instead.
 func (*CheckEligibilityRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{16}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CheckEligibilityRequest) GetParent() string {
@@ -2000,7 +2087,7 @@ type CheckEligibilityResponse struct {
 
 func (x *CheckEligibilityResponse) Reset() {
 	*x = CheckEligibilityResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[17]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2012,7 +2099,7 @@ func (x *CheckEligibilityResponse) String() string {
 func (*CheckEligibilityResponse) ProtoMessage() {}
 
 func (x *CheckEligibilityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[17]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2025,7 +2112,7 @@ func (x *CheckEligibilityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CheckEligibilityResponse.ProtoReflect.Descriptor instead.
 func (*CheckEligibilityResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{17}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CheckEligibilityResponse) GetEligible() bool {
@@ -2064,7 +2151,7 @@ type CreateNominationRequest struct {
 
 func (x *CreateNominationRequest) Reset() {
 	*x = CreateNominationRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[18]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2076,7 +2163,7 @@ func (x *CreateNominationRequest) String() string {
 func (*CreateNominationRequest) ProtoMessage() {}
 
 func (x *CreateNominationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[18]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2089,7 +2176,7 @@ func (x *CreateNominationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateNominationRequest.ProtoReflect.Descriptor instead.
 func (*CreateNominationRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{18}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CreateNominationRequest) GetParent() string {
@@ -2122,7 +2209,7 @@ type GetNominationRequest struct {
 
 func (x *GetNominationRequest) Reset() {
 	*x = GetNominationRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[19]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2134,7 +2221,7 @@ func (x *GetNominationRequest) String() string {
 func (*GetNominationRequest) ProtoMessage() {}
 
 func (x *GetNominationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[19]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2147,7 +2234,7 @@ func (x *GetNominationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetNominationRequest.ProtoReflect.Descriptor instead.
 func (*GetNominationRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{19}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetNominationRequest) GetName() string {
@@ -2174,7 +2261,7 @@ type ListNominationsRequest struct {
 
 func (x *ListNominationsRequest) Reset() {
 	*x = ListNominationsRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[20]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2186,7 +2273,7 @@ func (x *ListNominationsRequest) String() string {
 func (*ListNominationsRequest) ProtoMessage() {}
 
 func (x *ListNominationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[20]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2199,7 +2286,7 @@ func (x *ListNominationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNominationsRequest.ProtoReflect.Descriptor instead.
 func (*ListNominationsRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{20}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListNominationsRequest) GetParent() string {
@@ -2261,7 +2348,7 @@ type ListNominationsResponse struct {
 
 func (x *ListNominationsResponse) Reset() {
 	*x = ListNominationsResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[21]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2273,7 +2360,7 @@ func (x *ListNominationsResponse) String() string {
 func (*ListNominationsResponse) ProtoMessage() {}
 
 func (x *ListNominationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[21]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2286,7 +2373,7 @@ func (x *ListNominationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListNominationsResponse.ProtoReflect.Descriptor instead.
 func (*ListNominationsResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{21}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListNominationsResponse) GetNominations() []*Nomination {
@@ -2313,7 +2400,7 @@ type UpdateNominationRequest struct {
 
 func (x *UpdateNominationRequest) Reset() {
 	*x = UpdateNominationRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[22]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2325,7 +2412,7 @@ func (x *UpdateNominationRequest) String() string {
 func (*UpdateNominationRequest) ProtoMessage() {}
 
 func (x *UpdateNominationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[22]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2338,7 +2425,7 @@ func (x *UpdateNominationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateNominationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateNominationRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{22}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UpdateNominationRequest) GetNomination() *Nomination {
@@ -2369,7 +2456,7 @@ type ConfirmNominationQualificationRequest struct {
 
 func (x *ConfirmNominationQualificationRequest) Reset() {
 	*x = ConfirmNominationQualificationRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[23]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2381,7 +2468,7 @@ func (x *ConfirmNominationQualificationRequest) String() string {
 func (*ConfirmNominationQualificationRequest) ProtoMessage() {}
 
 func (x *ConfirmNominationQualificationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[23]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2394,7 +2481,7 @@ func (x *ConfirmNominationQualificationRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use ConfirmNominationQualificationRequest.ProtoReflect.Descriptor instead.
 func (*ConfirmNominationQualificationRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{23}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ConfirmNominationQualificationRequest) GetName() string {
@@ -2439,7 +2526,7 @@ type DecideNominationRequest struct {
 
 func (x *DecideNominationRequest) Reset() {
 	*x = DecideNominationRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[24]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2451,7 +2538,7 @@ func (x *DecideNominationRequest) String() string {
 func (*DecideNominationRequest) ProtoMessage() {}
 
 func (x *DecideNominationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[24]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2464,7 +2551,7 @@ func (x *DecideNominationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideNominationRequest.ProtoReflect.Descriptor instead.
 func (*DecideNominationRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{24}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *DecideNominationRequest) GetName() string {
@@ -2511,7 +2598,7 @@ type AppointNominationRequest struct {
 
 func (x *AppointNominationRequest) Reset() {
 	*x = AppointNominationRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[25]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2523,7 +2610,7 @@ func (x *AppointNominationRequest) String() string {
 func (*AppointNominationRequest) ProtoMessage() {}
 
 func (x *AppointNominationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[25]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2536,7 +2623,7 @@ func (x *AppointNominationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppointNominationRequest.ProtoReflect.Descriptor instead.
 func (*AppointNominationRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{25}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *AppointNominationRequest) GetName() string {
@@ -2579,7 +2666,7 @@ type WithdrawNominationRequest struct {
 
 func (x *WithdrawNominationRequest) Reset() {
 	*x = WithdrawNominationRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[26]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2591,7 +2678,7 @@ func (x *WithdrawNominationRequest) String() string {
 func (*WithdrawNominationRequest) ProtoMessage() {}
 
 func (x *WithdrawNominationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[26]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2604,7 +2691,7 @@ func (x *WithdrawNominationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawNominationRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawNominationRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{26}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WithdrawNominationRequest) GetName() string {
@@ -2657,7 +2744,7 @@ type Officer struct {
 
 func (x *Officer) Reset() {
 	*x = Officer{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[27]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2669,7 +2756,7 @@ func (x *Officer) String() string {
 func (*Officer) ProtoMessage() {}
 
 func (x *Officer) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[27]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2682,7 +2769,7 @@ func (x *Officer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Officer.ProtoReflect.Descriptor instead.
 func (*Officer) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{27}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Officer) GetName() string {
@@ -2792,7 +2879,7 @@ type GetOfficerRequest struct {
 
 func (x *GetOfficerRequest) Reset() {
 	*x = GetOfficerRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[28]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2804,7 +2891,7 @@ func (x *GetOfficerRequest) String() string {
 func (*GetOfficerRequest) ProtoMessage() {}
 
 func (x *GetOfficerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[28]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2817,7 +2904,7 @@ func (x *GetOfficerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOfficerRequest.ProtoReflect.Descriptor instead.
 func (*GetOfficerRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{28}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *GetOfficerRequest) GetName() string {
@@ -2844,7 +2931,7 @@ type ListOfficersRequest struct {
 
 func (x *ListOfficersRequest) Reset() {
 	*x = ListOfficersRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[29]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2856,7 +2943,7 @@ func (x *ListOfficersRequest) String() string {
 func (*ListOfficersRequest) ProtoMessage() {}
 
 func (x *ListOfficersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[29]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2869,7 +2956,7 @@ func (x *ListOfficersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfficersRequest.ProtoReflect.Descriptor instead.
 func (*ListOfficersRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{29}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListOfficersRequest) GetParent() string {
@@ -2931,7 +3018,7 @@ type ListOfficersResponse struct {
 
 func (x *ListOfficersResponse) Reset() {
 	*x = ListOfficersResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[30]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2943,7 +3030,7 @@ func (x *ListOfficersResponse) String() string {
 func (*ListOfficersResponse) ProtoMessage() {}
 
 func (x *ListOfficersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[30]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2956,7 +3043,7 @@ func (x *ListOfficersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfficersResponse.ProtoReflect.Descriptor instead.
 func (*ListOfficersResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{30}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListOfficersResponse) GetOfficers() []*Officer {
@@ -2987,7 +3074,7 @@ type EndOfficeRequest struct {
 
 func (x *EndOfficeRequest) Reset() {
 	*x = EndOfficeRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[31]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2999,7 +3086,7 @@ func (x *EndOfficeRequest) String() string {
 func (*EndOfficeRequest) ProtoMessage() {}
 
 func (x *EndOfficeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[31]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3012,7 +3099,7 @@ func (x *EndOfficeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EndOfficeRequest.ProtoReflect.Descriptor instead.
 func (*EndOfficeRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{31}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *EndOfficeRequest) GetName() string {
@@ -3073,7 +3160,7 @@ type Meeting struct {
 
 func (x *Meeting) Reset() {
 	*x = Meeting{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[32]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3085,7 +3172,7 @@ func (x *Meeting) String() string {
 func (*Meeting) ProtoMessage() {}
 
 func (x *Meeting) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[32]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3098,7 +3185,7 @@ func (x *Meeting) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Meeting.ProtoReflect.Descriptor instead.
 func (*Meeting) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{32}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Meeting) GetName() string {
@@ -3213,7 +3300,7 @@ type CreateMeetingRequest struct {
 
 func (x *CreateMeetingRequest) Reset() {
 	*x = CreateMeetingRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[33]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3225,7 +3312,7 @@ func (x *CreateMeetingRequest) String() string {
 func (*CreateMeetingRequest) ProtoMessage() {}
 
 func (x *CreateMeetingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[33]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3238,7 +3325,7 @@ func (x *CreateMeetingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateMeetingRequest.ProtoReflect.Descriptor instead.
 func (*CreateMeetingRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{33}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CreateMeetingRequest) GetParent() string {
@@ -3271,7 +3358,7 @@ type GetMeetingRequest struct {
 
 func (x *GetMeetingRequest) Reset() {
 	*x = GetMeetingRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[34]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3283,7 +3370,7 @@ func (x *GetMeetingRequest) String() string {
 func (*GetMeetingRequest) ProtoMessage() {}
 
 func (x *GetMeetingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[34]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3296,7 +3383,7 @@ func (x *GetMeetingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetMeetingRequest.ProtoReflect.Descriptor instead.
 func (*GetMeetingRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{34}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *GetMeetingRequest) GetName() string {
@@ -3319,7 +3406,7 @@ type ListMeetingsRequest struct {
 
 func (x *ListMeetingsRequest) Reset() {
 	*x = ListMeetingsRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[35]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3331,7 +3418,7 @@ func (x *ListMeetingsRequest) String() string {
 func (*ListMeetingsRequest) ProtoMessage() {}
 
 func (x *ListMeetingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[35]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3344,7 +3431,7 @@ func (x *ListMeetingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMeetingsRequest.ProtoReflect.Descriptor instead.
 func (*ListMeetingsRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{35}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListMeetingsRequest) GetParent() string {
@@ -3392,7 +3479,7 @@ type ListMeetingsResponse struct {
 
 func (x *ListMeetingsResponse) Reset() {
 	*x = ListMeetingsResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[36]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3404,7 +3491,7 @@ func (x *ListMeetingsResponse) String() string {
 func (*ListMeetingsResponse) ProtoMessage() {}
 
 func (x *ListMeetingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[36]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3417,7 +3504,7 @@ func (x *ListMeetingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMeetingsResponse.ProtoReflect.Descriptor instead.
 func (*ListMeetingsResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{36}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ListMeetingsResponse) GetMeetings() []*Meeting {
@@ -3444,7 +3531,7 @@ type UpdateMeetingRequest struct {
 
 func (x *UpdateMeetingRequest) Reset() {
 	*x = UpdateMeetingRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[37]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3456,7 +3543,7 @@ func (x *UpdateMeetingRequest) String() string {
 func (*UpdateMeetingRequest) ProtoMessage() {}
 
 func (x *UpdateMeetingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[37]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3469,7 +3556,7 @@ func (x *UpdateMeetingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMeetingRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMeetingRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{37}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *UpdateMeetingRequest) GetMeeting() *Meeting {
@@ -3501,7 +3588,7 @@ type Vote struct {
 
 func (x *Vote) Reset() {
 	*x = Vote{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[38]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3513,7 +3600,7 @@ func (x *Vote) String() string {
 func (*Vote) ProtoMessage() {}
 
 func (x *Vote) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[38]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3526,7 +3613,7 @@ func (x *Vote) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Vote.ProtoReflect.Descriptor instead.
 func (*Vote) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{38}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Vote) GetName() string {
@@ -3566,7 +3653,7 @@ type GetVoteRequest struct {
 
 func (x *GetVoteRequest) Reset() {
 	*x = GetVoteRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[39]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3578,7 +3665,7 @@ func (x *GetVoteRequest) String() string {
 func (*GetVoteRequest) ProtoMessage() {}
 
 func (x *GetVoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[39]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3591,7 +3678,7 @@ func (x *GetVoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetVoteRequest.ProtoReflect.Descriptor instead.
 func (*GetVoteRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{39}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *GetVoteRequest) GetName() string {
@@ -3612,7 +3699,7 @@ type ListVotesRequest struct {
 
 func (x *ListVotesRequest) Reset() {
 	*x = ListVotesRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[40]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3624,7 +3711,7 @@ func (x *ListVotesRequest) String() string {
 func (*ListVotesRequest) ProtoMessage() {}
 
 func (x *ListVotesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[40]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3637,7 +3724,7 @@ func (x *ListVotesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVotesRequest.ProtoReflect.Descriptor instead.
 func (*ListVotesRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{40}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListVotesRequest) GetParent() string {
@@ -3671,7 +3758,7 @@ type ListVotesResponse struct {
 
 func (x *ListVotesResponse) Reset() {
 	*x = ListVotesResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[41]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3683,7 +3770,7 @@ func (x *ListVotesResponse) String() string {
 func (*ListVotesResponse) ProtoMessage() {}
 
 func (x *ListVotesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[41]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3696,7 +3783,7 @@ func (x *ListVotesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListVotesResponse.ProtoReflect.Descriptor instead.
 func (*ListVotesResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{41}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ListVotesResponse) GetVotes() []*Vote {
@@ -3738,7 +3825,7 @@ type Tally struct {
 
 func (x *Tally) Reset() {
 	*x = Tally{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[42]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3750,7 +3837,7 @@ func (x *Tally) String() string {
 func (*Tally) ProtoMessage() {}
 
 func (x *Tally) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[42]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3763,7 +3850,7 @@ func (x *Tally) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Tally.ProtoReflect.Descriptor instead.
 func (*Tally) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{42}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Tally) GetEligibleCount() int32 {
@@ -3862,7 +3949,7 @@ type Resolution struct {
 
 func (x *Resolution) Reset() {
 	*x = Resolution{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[43]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3874,7 +3961,7 @@ func (x *Resolution) String() string {
 func (*Resolution) ProtoMessage() {}
 
 func (x *Resolution) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[43]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3887,7 +3974,7 @@ func (x *Resolution) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Resolution.ProtoReflect.Descriptor instead.
 func (*Resolution) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{43}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *Resolution) GetName() string {
@@ -4044,7 +4131,7 @@ type CreateResolutionRequest struct {
 
 func (x *CreateResolutionRequest) Reset() {
 	*x = CreateResolutionRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[44]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4056,7 +4143,7 @@ func (x *CreateResolutionRequest) String() string {
 func (*CreateResolutionRequest) ProtoMessage() {}
 
 func (x *CreateResolutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[44]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4069,7 +4156,7 @@ func (x *CreateResolutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateResolutionRequest.ProtoReflect.Descriptor instead.
 func (*CreateResolutionRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{44}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *CreateResolutionRequest) GetParent() string {
@@ -4102,7 +4189,7 @@ type GetResolutionRequest struct {
 
 func (x *GetResolutionRequest) Reset() {
 	*x = GetResolutionRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[45]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4114,7 +4201,7 @@ func (x *GetResolutionRequest) String() string {
 func (*GetResolutionRequest) ProtoMessage() {}
 
 func (x *GetResolutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[45]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4127,7 +4214,7 @@ func (x *GetResolutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetResolutionRequest.ProtoReflect.Descriptor instead.
 func (*GetResolutionRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{45}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetResolutionRequest) GetName() string {
@@ -4151,7 +4238,7 @@ type ListResolutionsRequest struct {
 
 func (x *ListResolutionsRequest) Reset() {
 	*x = ListResolutionsRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[46]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4163,7 +4250,7 @@ func (x *ListResolutionsRequest) String() string {
 func (*ListResolutionsRequest) ProtoMessage() {}
 
 func (x *ListResolutionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[46]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4176,7 +4263,7 @@ func (x *ListResolutionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResolutionsRequest.ProtoReflect.Descriptor instead.
 func (*ListResolutionsRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{46}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ListResolutionsRequest) GetParent() string {
@@ -4224,7 +4311,7 @@ type ListResolutionsResponse struct {
 
 func (x *ListResolutionsResponse) Reset() {
 	*x = ListResolutionsResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[47]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4236,7 +4323,7 @@ func (x *ListResolutionsResponse) String() string {
 func (*ListResolutionsResponse) ProtoMessage() {}
 
 func (x *ListResolutionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[47]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4249,7 +4336,7 @@ func (x *ListResolutionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListResolutionsResponse.ProtoReflect.Descriptor instead.
 func (*ListResolutionsResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{47}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListResolutionsResponse) GetResolutions() []*Resolution {
@@ -4276,7 +4363,7 @@ type UpdateResolutionRequest struct {
 
 func (x *UpdateResolutionRequest) Reset() {
 	*x = UpdateResolutionRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[48]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4288,7 +4375,7 @@ func (x *UpdateResolutionRequest) String() string {
 func (*UpdateResolutionRequest) ProtoMessage() {}
 
 func (x *UpdateResolutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[48]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4301,7 +4388,7 @@ func (x *UpdateResolutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateResolutionRequest.ProtoReflect.Descriptor instead.
 func (*UpdateResolutionRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{48}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *UpdateResolutionRequest) GetResolution() *Resolution {
@@ -4328,7 +4415,7 @@ type OpenResolutionVotingRequest struct {
 
 func (x *OpenResolutionVotingRequest) Reset() {
 	*x = OpenResolutionVotingRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[49]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4340,7 +4427,7 @@ func (x *OpenResolutionVotingRequest) String() string {
 func (*OpenResolutionVotingRequest) ProtoMessage() {}
 
 func (x *OpenResolutionVotingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[49]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4353,7 +4440,7 @@ func (x *OpenResolutionVotingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenResolutionVotingRequest.ProtoReflect.Descriptor instead.
 func (*OpenResolutionVotingRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{49}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *OpenResolutionVotingRequest) GetName() string {
@@ -4380,7 +4467,7 @@ type CastResolutionVoteRequest struct {
 
 func (x *CastResolutionVoteRequest) Reset() {
 	*x = CastResolutionVoteRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[50]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4392,7 +4479,7 @@ func (x *CastResolutionVoteRequest) String() string {
 func (*CastResolutionVoteRequest) ProtoMessage() {}
 
 func (x *CastResolutionVoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[50]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4405,7 +4492,7 @@ func (x *CastResolutionVoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CastResolutionVoteRequest.ProtoReflect.Descriptor instead.
 func (*CastResolutionVoteRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{50}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CastResolutionVoteRequest) GetName() string {
@@ -4432,7 +4519,7 @@ type CloseResolutionVotingRequest struct {
 
 func (x *CloseResolutionVotingRequest) Reset() {
 	*x = CloseResolutionVotingRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[51]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4444,7 +4531,7 @@ func (x *CloseResolutionVotingRequest) String() string {
 func (*CloseResolutionVotingRequest) ProtoMessage() {}
 
 func (x *CloseResolutionVotingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[51]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4457,7 +4544,7 @@ func (x *CloseResolutionVotingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseResolutionVotingRequest.ProtoReflect.Descriptor instead.
 func (*CloseResolutionVotingRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{51}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *CloseResolutionVotingRequest) GetName() string {
@@ -4486,7 +4573,7 @@ type WithdrawResolutionRequest struct {
 
 func (x *WithdrawResolutionRequest) Reset() {
 	*x = WithdrawResolutionRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[52]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4498,7 +4585,7 @@ func (x *WithdrawResolutionRequest) String() string {
 func (*WithdrawResolutionRequest) ProtoMessage() {}
 
 func (x *WithdrawResolutionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[52]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4511,7 +4598,7 @@ func (x *WithdrawResolutionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawResolutionRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawResolutionRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{52}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *WithdrawResolutionRequest) GetName() string {
@@ -4566,7 +4653,7 @@ type WorkItem struct {
 
 func (x *WorkItem) Reset() {
 	*x = WorkItem{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[53]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4578,7 +4665,7 @@ func (x *WorkItem) String() string {
 func (*WorkItem) ProtoMessage() {}
 
 func (x *WorkItem) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[53]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4591,7 +4678,7 @@ func (x *WorkItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkItem.ProtoReflect.Descriptor instead.
 func (*WorkItem) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{53}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *WorkItem) GetName() string {
@@ -4706,7 +4793,7 @@ type CreateWorkItemRequest struct {
 
 func (x *CreateWorkItemRequest) Reset() {
 	*x = CreateWorkItemRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[54]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4718,7 +4805,7 @@ func (x *CreateWorkItemRequest) String() string {
 func (*CreateWorkItemRequest) ProtoMessage() {}
 
 func (x *CreateWorkItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[54]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4731,7 +4818,7 @@ func (x *CreateWorkItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateWorkItemRequest.ProtoReflect.Descriptor instead.
 func (*CreateWorkItemRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{54}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *CreateWorkItemRequest) GetParent() string {
@@ -4764,7 +4851,7 @@ type GetWorkItemRequest struct {
 
 func (x *GetWorkItemRequest) Reset() {
 	*x = GetWorkItemRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[55]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4776,7 +4863,7 @@ func (x *GetWorkItemRequest) String() string {
 func (*GetWorkItemRequest) ProtoMessage() {}
 
 func (x *GetWorkItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[55]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4789,7 +4876,7 @@ func (x *GetWorkItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkItemRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkItemRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{55}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *GetWorkItemRequest) GetName() string {
@@ -4814,7 +4901,7 @@ type ListWorkItemsRequest struct {
 
 func (x *ListWorkItemsRequest) Reset() {
 	*x = ListWorkItemsRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[56]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4826,7 +4913,7 @@ func (x *ListWorkItemsRequest) String() string {
 func (*ListWorkItemsRequest) ProtoMessage() {}
 
 func (x *ListWorkItemsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[56]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4839,7 +4926,7 @@ func (x *ListWorkItemsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkItemsRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkItemsRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{56}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ListWorkItemsRequest) GetParent() string {
@@ -4887,7 +4974,7 @@ type ListWorkItemsResponse struct {
 
 func (x *ListWorkItemsResponse) Reset() {
 	*x = ListWorkItemsResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[57]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4899,7 +4986,7 @@ func (x *ListWorkItemsResponse) String() string {
 func (*ListWorkItemsResponse) ProtoMessage() {}
 
 func (x *ListWorkItemsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[57]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4912,7 +4999,7 @@ func (x *ListWorkItemsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkItemsResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkItemsResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{57}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ListWorkItemsResponse) GetWorkItems() []*WorkItem {
@@ -4939,7 +5026,7 @@ type UpdateWorkItemRequest struct {
 
 func (x *UpdateWorkItemRequest) Reset() {
 	*x = UpdateWorkItemRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[58]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4951,7 +5038,7 @@ func (x *UpdateWorkItemRequest) String() string {
 func (*UpdateWorkItemRequest) ProtoMessage() {}
 
 func (x *UpdateWorkItemRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[58]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4964,7 +5051,7 @@ func (x *UpdateWorkItemRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateWorkItemRequest.ProtoReflect.Descriptor instead.
 func (*UpdateWorkItemRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{58}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *UpdateWorkItemRequest) GetWorkItem() *WorkItem {
@@ -4998,7 +5085,7 @@ type WorkPlanProgress struct {
 
 func (x *WorkPlanProgress) Reset() {
 	*x = WorkPlanProgress{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[59]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5010,7 +5097,7 @@ func (x *WorkPlanProgress) String() string {
 func (*WorkPlanProgress) ProtoMessage() {}
 
 func (x *WorkPlanProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[59]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5023,7 +5110,7 @@ func (x *WorkPlanProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlanProgress.ProtoReflect.Descriptor instead.
 func (*WorkPlanProgress) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{59}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *WorkPlanProgress) GetTotalCount() int32 {
@@ -5090,7 +5177,7 @@ type WorkPlan struct {
 
 func (x *WorkPlan) Reset() {
 	*x = WorkPlan{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[60]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5102,7 +5189,7 @@ func (x *WorkPlan) String() string {
 func (*WorkPlan) ProtoMessage() {}
 
 func (x *WorkPlan) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[60]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5115,7 +5202,7 @@ func (x *WorkPlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlan.ProtoReflect.Descriptor instead.
 func (*WorkPlan) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{60}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *WorkPlan) GetName() string {
@@ -5188,7 +5275,7 @@ type CreateWorkPlanRequest struct {
 
 func (x *CreateWorkPlanRequest) Reset() {
 	*x = CreateWorkPlanRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[61]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5200,7 +5287,7 @@ func (x *CreateWorkPlanRequest) String() string {
 func (*CreateWorkPlanRequest) ProtoMessage() {}
 
 func (x *CreateWorkPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[61]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5213,7 +5300,7 @@ func (x *CreateWorkPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateWorkPlanRequest.ProtoReflect.Descriptor instead.
 func (*CreateWorkPlanRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{61}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *CreateWorkPlanRequest) GetParent() string {
@@ -5246,7 +5333,7 @@ type GetWorkPlanRequest struct {
 
 func (x *GetWorkPlanRequest) Reset() {
 	*x = GetWorkPlanRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[62]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5258,7 +5345,7 @@ func (x *GetWorkPlanRequest) String() string {
 func (*GetWorkPlanRequest) ProtoMessage() {}
 
 func (x *GetWorkPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[62]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5271,7 +5358,7 @@ func (x *GetWorkPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkPlanRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkPlanRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{62}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *GetWorkPlanRequest) GetName() string {
@@ -5294,7 +5381,7 @@ type ListWorkPlansRequest struct {
 
 func (x *ListWorkPlansRequest) Reset() {
 	*x = ListWorkPlansRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[63]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5306,7 +5393,7 @@ func (x *ListWorkPlansRequest) String() string {
 func (*ListWorkPlansRequest) ProtoMessage() {}
 
 func (x *ListWorkPlansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[63]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5319,7 +5406,7 @@ func (x *ListWorkPlansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkPlansRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkPlansRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{63}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ListWorkPlansRequest) GetParent() string {
@@ -5360,7 +5447,7 @@ type ListWorkPlansResponse struct {
 
 func (x *ListWorkPlansResponse) Reset() {
 	*x = ListWorkPlansResponse{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[64]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5372,7 +5459,7 @@ func (x *ListWorkPlansResponse) String() string {
 func (*ListWorkPlansResponse) ProtoMessage() {}
 
 func (x *ListWorkPlansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[64]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5385,7 +5472,7 @@ func (x *ListWorkPlansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkPlansResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkPlansResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{64}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *ListWorkPlansResponse) GetWorkPlans() []*WorkPlan {
@@ -5412,7 +5499,7 @@ type UpdateWorkPlanRequest struct {
 
 func (x *UpdateWorkPlanRequest) Reset() {
 	*x = UpdateWorkPlanRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[65]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5424,7 +5511,7 @@ func (x *UpdateWorkPlanRequest) String() string {
 func (*UpdateWorkPlanRequest) ProtoMessage() {}
 
 func (x *UpdateWorkPlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[65]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5437,7 +5524,7 @@ func (x *UpdateWorkPlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateWorkPlanRequest.ProtoReflect.Descriptor instead.
 func (*UpdateWorkPlanRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{65}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *UpdateWorkPlanRequest) GetWorkPlan() *WorkPlan {
@@ -5465,7 +5552,7 @@ type GetComplianceReportRequest struct {
 
 func (x *GetComplianceReportRequest) Reset() {
 	*x = GetComplianceReportRequest{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[66]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5477,7 +5564,7 @@ func (x *GetComplianceReportRequest) String() string {
 func (*GetComplianceReportRequest) ProtoMessage() {}
 
 func (x *GetComplianceReportRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[66]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5490,7 +5577,7 @@ func (x *GetComplianceReportRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetComplianceReportRequest.ProtoReflect.Descriptor instead.
 func (*GetComplianceReportRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{66}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *GetComplianceReportRequest) GetName() string {
@@ -5526,7 +5613,7 @@ type ExchangeActivityStatus struct {
 
 func (x *ExchangeActivityStatus) Reset() {
 	*x = ExchangeActivityStatus{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[67]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5538,7 +5625,7 @@ func (x *ExchangeActivityStatus) String() string {
 func (*ExchangeActivityStatus) ProtoMessage() {}
 
 func (x *ExchangeActivityStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[67]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5551,7 +5638,7 @@ func (x *ExchangeActivityStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExchangeActivityStatus.ProtoReflect.Descriptor instead.
 func (*ExchangeActivityStatus) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{67}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *ExchangeActivityStatus) GetCompletedCount() int32 {
@@ -5607,7 +5694,7 @@ type AgeLimitIssue struct {
 
 func (x *AgeLimitIssue) Reset() {
 	*x = AgeLimitIssue{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[68]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5619,7 +5706,7 @@ func (x *AgeLimitIssue) String() string {
 func (*AgeLimitIssue) ProtoMessage() {}
 
 func (x *AgeLimitIssue) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[68]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5632,7 +5719,7 @@ func (x *AgeLimitIssue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgeLimitIssue.ProtoReflect.Descriptor instead.
 func (*AgeLimitIssue) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{68}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *AgeLimitIssue) GetOfficer() string {
@@ -5692,7 +5779,7 @@ type TermLimitIssue struct {
 
 func (x *TermLimitIssue) Reset() {
 	*x = TermLimitIssue{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[69]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5704,7 +5791,7 @@ func (x *TermLimitIssue) String() string {
 func (*TermLimitIssue) ProtoMessage() {}
 
 func (x *TermLimitIssue) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[69]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5717,7 +5804,7 @@ func (x *TermLimitIssue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TermLimitIssue.ProtoReflect.Descriptor instead.
 func (*TermLimitIssue) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{69}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *TermLimitIssue) GetOfficer() string {
@@ -5768,7 +5855,7 @@ type WorkPlanStatus struct {
 
 func (x *WorkPlanStatus) Reset() {
 	*x = WorkPlanStatus{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[70]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5780,7 +5867,7 @@ func (x *WorkPlanStatus) String() string {
 func (*WorkPlanStatus) ProtoMessage() {}
 
 func (x *WorkPlanStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[70]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5793,7 +5880,7 @@ func (x *WorkPlanStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlanStatus.ProtoReflect.Descriptor instead.
 func (*WorkPlanStatus) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{70}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *WorkPlanStatus) GetWorkPlan() string {
@@ -5845,7 +5932,7 @@ type Finding struct {
 
 func (x *Finding) Reset() {
 	*x = Finding{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[71]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5857,7 +5944,7 @@ func (x *Finding) String() string {
 func (*Finding) ProtoMessage() {}
 
 func (x *Finding) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[71]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5870,7 +5957,7 @@ func (x *Finding) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Finding.ProtoReflect.Descriptor instead.
 func (*Finding) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{71}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *Finding) GetRule() string {
@@ -5935,7 +6022,7 @@ type ComplianceReport struct {
 
 func (x *ComplianceReport) Reset() {
 	*x = ComplianceReport{}
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[72]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5947,7 +6034,7 @@ func (x *ComplianceReport) String() string {
 func (*ComplianceReport) ProtoMessage() {}
 
 func (x *ComplianceReport) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[72]
+	mi := &file_chapterhouse_governance_v1_governance_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5960,7 +6047,7 @@ func (x *ComplianceReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplianceReport.ProtoReflect.Descriptor instead.
 func (*ComplianceReport) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{72}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *ComplianceReport) GetBranch() string {
@@ -6056,7 +6143,7 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x10director_max_age\x18\x05 \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18x(\x00R\x0edirectorMaxAge\x12A\n" +
 	"\x06quorum\x18\x06 \x01(\v2$.chapterhouse.governance.v1.FractionB\x03\xe0A\x01R\x06quorum\x12E\n" +
 	"\bmajority\x18\a \x01(\v2$.chapterhouse.governance.v1.FractionB\x03\xe0A\x01R\bmajority\x12T\n" +
-	" max_director_nominees_per_member\x18\b \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18\x14(\x00R\x1cmaxDirectorNomineesPerMember\"\x86\x03\n" +
+	" max_director_nominees_per_member\x18\b \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18\x14(\x00R\x1cmaxDirectorNomineesPerMember\"\xf0\x03\n" +
 	"\x06Branch\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12.\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12R\n" +
@@ -6067,8 +6154,18 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x06 \x01(\tR\x04etag:G\xeaAD\n" +
-	"\x1dchapterhouse.tjsia.org/Branch\x12\x11branches/{branch}*\bbranches2\x06branch\"\x84\x01\n" +
+	"\x04etag\x18\x06 \x01(\tR\x04etag\x12h\n" +
+	"\x15standard_code_formats\x18\a \x01(\v2/.chapterhouse.governance.v1.StandardCodeFormatsB\x03\xe0A\x01R\x13standardCodeFormats:G\xeaAD\n" +
+	"\x1dchapterhouse.tjsia.org/Branch\x12\x11branches/{branch}*\bbranches2\x06branch\"\xb4\x06\n" +
+	"\x13StandardCodeFormats\x12\xbd\x01\n" +
+	"\x0egroup_standard\x18\x01 \x01(\tB\x95\x01\xe0A\x01\xbaH\x8e\x01\xba\x01\x86\x01\n" +
+	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x02\x18<R\rgroupStandard\x12\xce\x01\n" +
+	"\x17local_industry_standard\x18\x02 \x01(\tB\x95\x01\xe0A\x01\xbaH\x8e\x01\xba\x01\x86\x01\n" +
+	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x02\x18<R\x15localIndustryStandard\x12\xd4\x01\n" +
+	"\x1aself_discipline_convention\x18\x03 \x01(\tB\x95\x01\xe0A\x01\xbaH\x8e\x01\xba\x01\x86\x01\n" +
+	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x02\x18<R\x18selfDisciplineConvention\x12\xb4\x01\n" +
+	"\tagreement\x18\x04 \x01(\tB\x95\x01\xe0A\x01\xbaH\x8e\x01\xba\x01\x86\x01\n" +
+	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x02\x18<R\tagreement\"\x84\x01\n" +
 	"\x13CreateBranchRequest\x12?\n" +
 	"\x06branch\x18\x01 \x01(\v2\".chapterhouse.governance.v1.BranchB\x03\xe0A\x02R\x06branch\x12,\n" +
 	"\tbranch_id\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\t\xc8\x01\x01r\x04\xc8\xf3\x18\x01R\bbranchId\"M\n" +
@@ -6709,7 +6806,7 @@ func file_chapterhouse_governance_v1_governance_proto_rawDescGZIP() []byte {
 }
 
 var file_chapterhouse_governance_v1_governance_proto_enumTypes = make([]protoimpl.EnumInfo, 13)
-var file_chapterhouse_governance_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 73)
+var file_chapterhouse_governance_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
 var file_chapterhouse_governance_v1_governance_proto_goTypes = []any{
 	(TermState)(0),                                // 0: chapterhouse.governance.v1.TermState
 	(Position)(0),                                 // 1: chapterhouse.governance.v1.Position
@@ -6727,284 +6824,286 @@ var file_chapterhouse_governance_v1_governance_proto_goTypes = []any{
 	(*Fraction)(nil),                              // 13: chapterhouse.governance.v1.Fraction
 	(*CharterParameters)(nil),                     // 14: chapterhouse.governance.v1.CharterParameters
 	(*Branch)(nil),                                // 15: chapterhouse.governance.v1.Branch
-	(*CreateBranchRequest)(nil),                   // 16: chapterhouse.governance.v1.CreateBranchRequest
-	(*GetBranchRequest)(nil),                      // 17: chapterhouse.governance.v1.GetBranchRequest
-	(*ListBranchesRequest)(nil),                   // 18: chapterhouse.governance.v1.ListBranchesRequest
-	(*ListBranchesResponse)(nil),                  // 19: chapterhouse.governance.v1.ListBranchesResponse
-	(*UpdateBranchRequest)(nil),                   // 20: chapterhouse.governance.v1.UpdateBranchRequest
-	(*Term)(nil),                                  // 21: chapterhouse.governance.v1.Term
-	(*CreateTermRequest)(nil),                     // 22: chapterhouse.governance.v1.CreateTermRequest
-	(*GetTermRequest)(nil),                        // 23: chapterhouse.governance.v1.GetTermRequest
-	(*ListTermsRequest)(nil),                      // 24: chapterhouse.governance.v1.ListTermsRequest
-	(*ListTermsResponse)(nil),                     // 25: chapterhouse.governance.v1.ListTermsResponse
-	(*UpdateTermRequest)(nil),                     // 26: chapterhouse.governance.v1.UpdateTermRequest
-	(*Nomination)(nil),                            // 27: chapterhouse.governance.v1.Nomination
-	(*Violation)(nil),                             // 28: chapterhouse.governance.v1.Violation
-	(*CheckEligibilityRequest)(nil),               // 29: chapterhouse.governance.v1.CheckEligibilityRequest
-	(*CheckEligibilityResponse)(nil),              // 30: chapterhouse.governance.v1.CheckEligibilityResponse
-	(*CreateNominationRequest)(nil),               // 31: chapterhouse.governance.v1.CreateNominationRequest
-	(*GetNominationRequest)(nil),                  // 32: chapterhouse.governance.v1.GetNominationRequest
-	(*ListNominationsRequest)(nil),                // 33: chapterhouse.governance.v1.ListNominationsRequest
-	(*ListNominationsResponse)(nil),               // 34: chapterhouse.governance.v1.ListNominationsResponse
-	(*UpdateNominationRequest)(nil),               // 35: chapterhouse.governance.v1.UpdateNominationRequest
-	(*ConfirmNominationQualificationRequest)(nil), // 36: chapterhouse.governance.v1.ConfirmNominationQualificationRequest
-	(*DecideNominationRequest)(nil),               // 37: chapterhouse.governance.v1.DecideNominationRequest
-	(*AppointNominationRequest)(nil),              // 38: chapterhouse.governance.v1.AppointNominationRequest
-	(*WithdrawNominationRequest)(nil),             // 39: chapterhouse.governance.v1.WithdrawNominationRequest
-	(*Officer)(nil),                               // 40: chapterhouse.governance.v1.Officer
-	(*GetOfficerRequest)(nil),                     // 41: chapterhouse.governance.v1.GetOfficerRequest
-	(*ListOfficersRequest)(nil),                   // 42: chapterhouse.governance.v1.ListOfficersRequest
-	(*ListOfficersResponse)(nil),                  // 43: chapterhouse.governance.v1.ListOfficersResponse
-	(*EndOfficeRequest)(nil),                      // 44: chapterhouse.governance.v1.EndOfficeRequest
-	(*Meeting)(nil),                               // 45: chapterhouse.governance.v1.Meeting
-	(*CreateMeetingRequest)(nil),                  // 46: chapterhouse.governance.v1.CreateMeetingRequest
-	(*GetMeetingRequest)(nil),                     // 47: chapterhouse.governance.v1.GetMeetingRequest
-	(*ListMeetingsRequest)(nil),                   // 48: chapterhouse.governance.v1.ListMeetingsRequest
-	(*ListMeetingsResponse)(nil),                  // 49: chapterhouse.governance.v1.ListMeetingsResponse
-	(*UpdateMeetingRequest)(nil),                  // 50: chapterhouse.governance.v1.UpdateMeetingRequest
-	(*Vote)(nil),                                  // 51: chapterhouse.governance.v1.Vote
-	(*GetVoteRequest)(nil),                        // 52: chapterhouse.governance.v1.GetVoteRequest
-	(*ListVotesRequest)(nil),                      // 53: chapterhouse.governance.v1.ListVotesRequest
-	(*ListVotesResponse)(nil),                     // 54: chapterhouse.governance.v1.ListVotesResponse
-	(*Tally)(nil),                                 // 55: chapterhouse.governance.v1.Tally
-	(*Resolution)(nil),                            // 56: chapterhouse.governance.v1.Resolution
-	(*CreateResolutionRequest)(nil),               // 57: chapterhouse.governance.v1.CreateResolutionRequest
-	(*GetResolutionRequest)(nil),                  // 58: chapterhouse.governance.v1.GetResolutionRequest
-	(*ListResolutionsRequest)(nil),                // 59: chapterhouse.governance.v1.ListResolutionsRequest
-	(*ListResolutionsResponse)(nil),               // 60: chapterhouse.governance.v1.ListResolutionsResponse
-	(*UpdateResolutionRequest)(nil),               // 61: chapterhouse.governance.v1.UpdateResolutionRequest
-	(*OpenResolutionVotingRequest)(nil),           // 62: chapterhouse.governance.v1.OpenResolutionVotingRequest
-	(*CastResolutionVoteRequest)(nil),             // 63: chapterhouse.governance.v1.CastResolutionVoteRequest
-	(*CloseResolutionVotingRequest)(nil),          // 64: chapterhouse.governance.v1.CloseResolutionVotingRequest
-	(*WithdrawResolutionRequest)(nil),             // 65: chapterhouse.governance.v1.WithdrawResolutionRequest
-	(*WorkItem)(nil),                              // 66: chapterhouse.governance.v1.WorkItem
-	(*CreateWorkItemRequest)(nil),                 // 67: chapterhouse.governance.v1.CreateWorkItemRequest
-	(*GetWorkItemRequest)(nil),                    // 68: chapterhouse.governance.v1.GetWorkItemRequest
-	(*ListWorkItemsRequest)(nil),                  // 69: chapterhouse.governance.v1.ListWorkItemsRequest
-	(*ListWorkItemsResponse)(nil),                 // 70: chapterhouse.governance.v1.ListWorkItemsResponse
-	(*UpdateWorkItemRequest)(nil),                 // 71: chapterhouse.governance.v1.UpdateWorkItemRequest
-	(*WorkPlanProgress)(nil),                      // 72: chapterhouse.governance.v1.WorkPlanProgress
-	(*WorkPlan)(nil),                              // 73: chapterhouse.governance.v1.WorkPlan
-	(*CreateWorkPlanRequest)(nil),                 // 74: chapterhouse.governance.v1.CreateWorkPlanRequest
-	(*GetWorkPlanRequest)(nil),                    // 75: chapterhouse.governance.v1.GetWorkPlanRequest
-	(*ListWorkPlansRequest)(nil),                  // 76: chapterhouse.governance.v1.ListWorkPlansRequest
-	(*ListWorkPlansResponse)(nil),                 // 77: chapterhouse.governance.v1.ListWorkPlansResponse
-	(*UpdateWorkPlanRequest)(nil),                 // 78: chapterhouse.governance.v1.UpdateWorkPlanRequest
-	(*GetComplianceReportRequest)(nil),            // 79: chapterhouse.governance.v1.GetComplianceReportRequest
-	(*ExchangeActivityStatus)(nil),                // 80: chapterhouse.governance.v1.ExchangeActivityStatus
-	(*AgeLimitIssue)(nil),                         // 81: chapterhouse.governance.v1.AgeLimitIssue
-	(*TermLimitIssue)(nil),                        // 82: chapterhouse.governance.v1.TermLimitIssue
-	(*WorkPlanStatus)(nil),                        // 83: chapterhouse.governance.v1.WorkPlanStatus
-	(*Finding)(nil),                               // 84: chapterhouse.governance.v1.Finding
-	(*ComplianceReport)(nil),                      // 85: chapterhouse.governance.v1.ComplianceReport
-	(v1.Rank)(0),                                  // 86: chapterhouse.membership.v1.Rank
-	(*timestamppb.Timestamp)(nil),                 // 87: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),                 // 88: google.protobuf.FieldMask
-	(*date.Date)(nil),                             // 89: google.type.Date
-	(v11.ErrorReason)(0),                          // 90: chapterhouse.api.v1.ErrorReason
+	(*StandardCodeFormats)(nil),                   // 16: chapterhouse.governance.v1.StandardCodeFormats
+	(*CreateBranchRequest)(nil),                   // 17: chapterhouse.governance.v1.CreateBranchRequest
+	(*GetBranchRequest)(nil),                      // 18: chapterhouse.governance.v1.GetBranchRequest
+	(*ListBranchesRequest)(nil),                   // 19: chapterhouse.governance.v1.ListBranchesRequest
+	(*ListBranchesResponse)(nil),                  // 20: chapterhouse.governance.v1.ListBranchesResponse
+	(*UpdateBranchRequest)(nil),                   // 21: chapterhouse.governance.v1.UpdateBranchRequest
+	(*Term)(nil),                                  // 22: chapterhouse.governance.v1.Term
+	(*CreateTermRequest)(nil),                     // 23: chapterhouse.governance.v1.CreateTermRequest
+	(*GetTermRequest)(nil),                        // 24: chapterhouse.governance.v1.GetTermRequest
+	(*ListTermsRequest)(nil),                      // 25: chapterhouse.governance.v1.ListTermsRequest
+	(*ListTermsResponse)(nil),                     // 26: chapterhouse.governance.v1.ListTermsResponse
+	(*UpdateTermRequest)(nil),                     // 27: chapterhouse.governance.v1.UpdateTermRequest
+	(*Nomination)(nil),                            // 28: chapterhouse.governance.v1.Nomination
+	(*Violation)(nil),                             // 29: chapterhouse.governance.v1.Violation
+	(*CheckEligibilityRequest)(nil),               // 30: chapterhouse.governance.v1.CheckEligibilityRequest
+	(*CheckEligibilityResponse)(nil),              // 31: chapterhouse.governance.v1.CheckEligibilityResponse
+	(*CreateNominationRequest)(nil),               // 32: chapterhouse.governance.v1.CreateNominationRequest
+	(*GetNominationRequest)(nil),                  // 33: chapterhouse.governance.v1.GetNominationRequest
+	(*ListNominationsRequest)(nil),                // 34: chapterhouse.governance.v1.ListNominationsRequest
+	(*ListNominationsResponse)(nil),               // 35: chapterhouse.governance.v1.ListNominationsResponse
+	(*UpdateNominationRequest)(nil),               // 36: chapterhouse.governance.v1.UpdateNominationRequest
+	(*ConfirmNominationQualificationRequest)(nil), // 37: chapterhouse.governance.v1.ConfirmNominationQualificationRequest
+	(*DecideNominationRequest)(nil),               // 38: chapterhouse.governance.v1.DecideNominationRequest
+	(*AppointNominationRequest)(nil),              // 39: chapterhouse.governance.v1.AppointNominationRequest
+	(*WithdrawNominationRequest)(nil),             // 40: chapterhouse.governance.v1.WithdrawNominationRequest
+	(*Officer)(nil),                               // 41: chapterhouse.governance.v1.Officer
+	(*GetOfficerRequest)(nil),                     // 42: chapterhouse.governance.v1.GetOfficerRequest
+	(*ListOfficersRequest)(nil),                   // 43: chapterhouse.governance.v1.ListOfficersRequest
+	(*ListOfficersResponse)(nil),                  // 44: chapterhouse.governance.v1.ListOfficersResponse
+	(*EndOfficeRequest)(nil),                      // 45: chapterhouse.governance.v1.EndOfficeRequest
+	(*Meeting)(nil),                               // 46: chapterhouse.governance.v1.Meeting
+	(*CreateMeetingRequest)(nil),                  // 47: chapterhouse.governance.v1.CreateMeetingRequest
+	(*GetMeetingRequest)(nil),                     // 48: chapterhouse.governance.v1.GetMeetingRequest
+	(*ListMeetingsRequest)(nil),                   // 49: chapterhouse.governance.v1.ListMeetingsRequest
+	(*ListMeetingsResponse)(nil),                  // 50: chapterhouse.governance.v1.ListMeetingsResponse
+	(*UpdateMeetingRequest)(nil),                  // 51: chapterhouse.governance.v1.UpdateMeetingRequest
+	(*Vote)(nil),                                  // 52: chapterhouse.governance.v1.Vote
+	(*GetVoteRequest)(nil),                        // 53: chapterhouse.governance.v1.GetVoteRequest
+	(*ListVotesRequest)(nil),                      // 54: chapterhouse.governance.v1.ListVotesRequest
+	(*ListVotesResponse)(nil),                     // 55: chapterhouse.governance.v1.ListVotesResponse
+	(*Tally)(nil),                                 // 56: chapterhouse.governance.v1.Tally
+	(*Resolution)(nil),                            // 57: chapterhouse.governance.v1.Resolution
+	(*CreateResolutionRequest)(nil),               // 58: chapterhouse.governance.v1.CreateResolutionRequest
+	(*GetResolutionRequest)(nil),                  // 59: chapterhouse.governance.v1.GetResolutionRequest
+	(*ListResolutionsRequest)(nil),                // 60: chapterhouse.governance.v1.ListResolutionsRequest
+	(*ListResolutionsResponse)(nil),               // 61: chapterhouse.governance.v1.ListResolutionsResponse
+	(*UpdateResolutionRequest)(nil),               // 62: chapterhouse.governance.v1.UpdateResolutionRequest
+	(*OpenResolutionVotingRequest)(nil),           // 63: chapterhouse.governance.v1.OpenResolutionVotingRequest
+	(*CastResolutionVoteRequest)(nil),             // 64: chapterhouse.governance.v1.CastResolutionVoteRequest
+	(*CloseResolutionVotingRequest)(nil),          // 65: chapterhouse.governance.v1.CloseResolutionVotingRequest
+	(*WithdrawResolutionRequest)(nil),             // 66: chapterhouse.governance.v1.WithdrawResolutionRequest
+	(*WorkItem)(nil),                              // 67: chapterhouse.governance.v1.WorkItem
+	(*CreateWorkItemRequest)(nil),                 // 68: chapterhouse.governance.v1.CreateWorkItemRequest
+	(*GetWorkItemRequest)(nil),                    // 69: chapterhouse.governance.v1.GetWorkItemRequest
+	(*ListWorkItemsRequest)(nil),                  // 70: chapterhouse.governance.v1.ListWorkItemsRequest
+	(*ListWorkItemsResponse)(nil),                 // 71: chapterhouse.governance.v1.ListWorkItemsResponse
+	(*UpdateWorkItemRequest)(nil),                 // 72: chapterhouse.governance.v1.UpdateWorkItemRequest
+	(*WorkPlanProgress)(nil),                      // 73: chapterhouse.governance.v1.WorkPlanProgress
+	(*WorkPlan)(nil),                              // 74: chapterhouse.governance.v1.WorkPlan
+	(*CreateWorkPlanRequest)(nil),                 // 75: chapterhouse.governance.v1.CreateWorkPlanRequest
+	(*GetWorkPlanRequest)(nil),                    // 76: chapterhouse.governance.v1.GetWorkPlanRequest
+	(*ListWorkPlansRequest)(nil),                  // 77: chapterhouse.governance.v1.ListWorkPlansRequest
+	(*ListWorkPlansResponse)(nil),                 // 78: chapterhouse.governance.v1.ListWorkPlansResponse
+	(*UpdateWorkPlanRequest)(nil),                 // 79: chapterhouse.governance.v1.UpdateWorkPlanRequest
+	(*GetComplianceReportRequest)(nil),            // 80: chapterhouse.governance.v1.GetComplianceReportRequest
+	(*ExchangeActivityStatus)(nil),                // 81: chapterhouse.governance.v1.ExchangeActivityStatus
+	(*AgeLimitIssue)(nil),                         // 82: chapterhouse.governance.v1.AgeLimitIssue
+	(*TermLimitIssue)(nil),                        // 83: chapterhouse.governance.v1.TermLimitIssue
+	(*WorkPlanStatus)(nil),                        // 84: chapterhouse.governance.v1.WorkPlanStatus
+	(*Finding)(nil),                               // 85: chapterhouse.governance.v1.Finding
+	(*ComplianceReport)(nil),                      // 86: chapterhouse.governance.v1.ComplianceReport
+	(v1.Rank)(0),                                  // 87: chapterhouse.membership.v1.Rank
+	(*timestamppb.Timestamp)(nil),                 // 88: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),                 // 89: google.protobuf.FieldMask
+	(*date.Date)(nil),                             // 90: google.type.Date
+	(v11.ErrorReason)(0),                          // 91: chapterhouse.api.v1.ErrorReason
 }
 var file_chapterhouse_governance_v1_governance_proto_depIdxs = []int32{
-	86,  // 0: chapterhouse.governance.v1.CharterParameters.min_representative_rank:type_name -> chapterhouse.membership.v1.Rank
+	87,  // 0: chapterhouse.governance.v1.CharterParameters.min_representative_rank:type_name -> chapterhouse.membership.v1.Rank
 	13,  // 1: chapterhouse.governance.v1.CharterParameters.quorum:type_name -> chapterhouse.governance.v1.Fraction
 	13,  // 2: chapterhouse.governance.v1.CharterParameters.majority:type_name -> chapterhouse.governance.v1.Fraction
 	14,  // 3: chapterhouse.governance.v1.Branch.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
-	87,  // 4: chapterhouse.governance.v1.Branch.create_time:type_name -> google.protobuf.Timestamp
-	87,  // 5: chapterhouse.governance.v1.Branch.update_time:type_name -> google.protobuf.Timestamp
-	15,  // 6: chapterhouse.governance.v1.CreateBranchRequest.branch:type_name -> chapterhouse.governance.v1.Branch
-	15,  // 7: chapterhouse.governance.v1.ListBranchesResponse.branches:type_name -> chapterhouse.governance.v1.Branch
-	15,  // 8: chapterhouse.governance.v1.UpdateBranchRequest.branch:type_name -> chapterhouse.governance.v1.Branch
-	88,  // 9: chapterhouse.governance.v1.UpdateBranchRequest.update_mask:type_name -> google.protobuf.FieldMask
-	89,  // 10: chapterhouse.governance.v1.Term.start_date:type_name -> google.type.Date
-	89,  // 11: chapterhouse.governance.v1.Term.end_date:type_name -> google.type.Date
-	0,   // 12: chapterhouse.governance.v1.Term.state:type_name -> chapterhouse.governance.v1.TermState
-	87,  // 13: chapterhouse.governance.v1.Term.create_time:type_name -> google.protobuf.Timestamp
-	87,  // 14: chapterhouse.governance.v1.Term.update_time:type_name -> google.protobuf.Timestamp
-	21,  // 15: chapterhouse.governance.v1.CreateTermRequest.term:type_name -> chapterhouse.governance.v1.Term
-	21,  // 16: chapterhouse.governance.v1.ListTermsResponse.terms:type_name -> chapterhouse.governance.v1.Term
-	21,  // 17: chapterhouse.governance.v1.UpdateTermRequest.term:type_name -> chapterhouse.governance.v1.Term
-	88,  // 18: chapterhouse.governance.v1.UpdateTermRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,   // 19: chapterhouse.governance.v1.Nomination.position:type_name -> chapterhouse.governance.v1.Position
-	2,   // 20: chapterhouse.governance.v1.Nomination.state:type_name -> chapterhouse.governance.v1.NominationState
-	87,  // 21: chapterhouse.governance.v1.Nomination.create_time:type_name -> google.protobuf.Timestamp
-	87,  // 22: chapterhouse.governance.v1.Nomination.update_time:type_name -> google.protobuf.Timestamp
-	87,  // 23: chapterhouse.governance.v1.Nomination.decide_time:type_name -> google.protobuf.Timestamp
-	87,  // 24: chapterhouse.governance.v1.Nomination.appoint_time:type_name -> google.protobuf.Timestamp
-	90,  // 25: chapterhouse.governance.v1.Violation.reason:type_name -> chapterhouse.api.v1.ErrorReason
-	27,  // 26: chapterhouse.governance.v1.CheckEligibilityRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	89,  // 27: chapterhouse.governance.v1.CheckEligibilityRequest.start_date:type_name -> google.type.Date
-	28,  // 28: chapterhouse.governance.v1.CheckEligibilityResponse.violations:type_name -> chapterhouse.governance.v1.Violation
-	89,  // 29: chapterhouse.governance.v1.CheckEligibilityResponse.start_date:type_name -> google.type.Date
-	27,  // 30: chapterhouse.governance.v1.CreateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	1,   // 31: chapterhouse.governance.v1.ListNominationsRequest.position:type_name -> chapterhouse.governance.v1.Position
-	2,   // 32: chapterhouse.governance.v1.ListNominationsRequest.state:type_name -> chapterhouse.governance.v1.NominationState
-	27,  // 33: chapterhouse.governance.v1.ListNominationsResponse.nominations:type_name -> chapterhouse.governance.v1.Nomination
-	27,  // 34: chapterhouse.governance.v1.UpdateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	88,  // 35: chapterhouse.governance.v1.UpdateNominationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	3,   // 36: chapterhouse.governance.v1.ConfirmNominationQualificationRequest.decision:type_name -> chapterhouse.governance.v1.Decision
-	3,   // 37: chapterhouse.governance.v1.DecideNominationRequest.decision:type_name -> chapterhouse.governance.v1.Decision
-	89,  // 38: chapterhouse.governance.v1.AppointNominationRequest.start_date:type_name -> google.type.Date
-	1,   // 39: chapterhouse.governance.v1.Officer.position:type_name -> chapterhouse.governance.v1.Position
-	89,  // 40: chapterhouse.governance.v1.Officer.start_date:type_name -> google.type.Date
-	89,  // 41: chapterhouse.governance.v1.Officer.end_date:type_name -> google.type.Date
-	4,   // 42: chapterhouse.governance.v1.Officer.state:type_name -> chapterhouse.governance.v1.OfficerState
-	87,  // 43: chapterhouse.governance.v1.Officer.appoint_time:type_name -> google.protobuf.Timestamp
-	87,  // 44: chapterhouse.governance.v1.Officer.end_time:type_name -> google.protobuf.Timestamp
-	1,   // 45: chapterhouse.governance.v1.ListOfficersRequest.position:type_name -> chapterhouse.governance.v1.Position
-	4,   // 46: chapterhouse.governance.v1.ListOfficersRequest.state:type_name -> chapterhouse.governance.v1.OfficerState
-	40,  // 47: chapterhouse.governance.v1.ListOfficersResponse.officers:type_name -> chapterhouse.governance.v1.Officer
-	89,  // 48: chapterhouse.governance.v1.EndOfficeRequest.end_date:type_name -> google.type.Date
-	5,   // 49: chapterhouse.governance.v1.Meeting.kind:type_name -> chapterhouse.governance.v1.MeetingKind
-	87,  // 50: chapterhouse.governance.v1.Meeting.start_time:type_name -> google.protobuf.Timestamp
-	87,  // 51: chapterhouse.governance.v1.Meeting.end_time:type_name -> google.protobuf.Timestamp
-	6,   // 52: chapterhouse.governance.v1.Meeting.state:type_name -> chapterhouse.governance.v1.MeetingState
-	87,  // 53: chapterhouse.governance.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	87,  // 54: chapterhouse.governance.v1.Meeting.update_time:type_name -> google.protobuf.Timestamp
-	45,  // 55: chapterhouse.governance.v1.CreateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
-	5,   // 56: chapterhouse.governance.v1.ListMeetingsRequest.kind:type_name -> chapterhouse.governance.v1.MeetingKind
-	6,   // 57: chapterhouse.governance.v1.ListMeetingsRequest.state:type_name -> chapterhouse.governance.v1.MeetingState
-	45,  // 58: chapterhouse.governance.v1.ListMeetingsResponse.meetings:type_name -> chapterhouse.governance.v1.Meeting
-	45,  // 59: chapterhouse.governance.v1.UpdateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
-	88,  // 60: chapterhouse.governance.v1.UpdateMeetingRequest.update_mask:type_name -> google.protobuf.FieldMask
-	9,   // 61: chapterhouse.governance.v1.Vote.choice:type_name -> chapterhouse.governance.v1.VoteChoice
-	87,  // 62: chapterhouse.governance.v1.Vote.vote_time:type_name -> google.protobuf.Timestamp
-	51,  // 63: chapterhouse.governance.v1.ListVotesResponse.votes:type_name -> chapterhouse.governance.v1.Vote
-	7,   // 64: chapterhouse.governance.v1.Resolution.kind:type_name -> chapterhouse.governance.v1.ResolutionKind
-	8,   // 65: chapterhouse.governance.v1.Resolution.state:type_name -> chapterhouse.governance.v1.ResolutionState
-	13,  // 66: chapterhouse.governance.v1.Resolution.quorum:type_name -> chapterhouse.governance.v1.Fraction
-	13,  // 67: chapterhouse.governance.v1.Resolution.majority:type_name -> chapterhouse.governance.v1.Fraction
-	55,  // 68: chapterhouse.governance.v1.Resolution.tally:type_name -> chapterhouse.governance.v1.Tally
-	87,  // 69: chapterhouse.governance.v1.Resolution.create_time:type_name -> google.protobuf.Timestamp
-	87,  // 70: chapterhouse.governance.v1.Resolution.update_time:type_name -> google.protobuf.Timestamp
-	87,  // 71: chapterhouse.governance.v1.Resolution.open_time:type_name -> google.protobuf.Timestamp
-	87,  // 72: chapterhouse.governance.v1.Resolution.close_time:type_name -> google.protobuf.Timestamp
-	56,  // 73: chapterhouse.governance.v1.CreateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	8,   // 74: chapterhouse.governance.v1.ListResolutionsRequest.state:type_name -> chapterhouse.governance.v1.ResolutionState
-	56,  // 75: chapterhouse.governance.v1.ListResolutionsResponse.resolutions:type_name -> chapterhouse.governance.v1.Resolution
-	56,  // 76: chapterhouse.governance.v1.UpdateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	88,  // 77: chapterhouse.governance.v1.UpdateResolutionRequest.update_mask:type_name -> google.protobuf.FieldMask
-	9,   // 78: chapterhouse.governance.v1.CastResolutionVoteRequest.choice:type_name -> chapterhouse.governance.v1.VoteChoice
-	10,  // 79: chapterhouse.governance.v1.WorkItem.source:type_name -> chapterhouse.governance.v1.WorkItemSource
-	89,  // 80: chapterhouse.governance.v1.WorkItem.due_date:type_name -> google.type.Date
-	11,  // 81: chapterhouse.governance.v1.WorkItem.state:type_name -> chapterhouse.governance.v1.WorkItemState
-	87,  // 82: chapterhouse.governance.v1.WorkItem.complete_time:type_name -> google.protobuf.Timestamp
-	87,  // 83: chapterhouse.governance.v1.WorkItem.create_time:type_name -> google.protobuf.Timestamp
-	87,  // 84: chapterhouse.governance.v1.WorkItem.update_time:type_name -> google.protobuf.Timestamp
-	66,  // 85: chapterhouse.governance.v1.CreateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
-	10,  // 86: chapterhouse.governance.v1.ListWorkItemsRequest.source:type_name -> chapterhouse.governance.v1.WorkItemSource
-	11,  // 87: chapterhouse.governance.v1.ListWorkItemsRequest.state:type_name -> chapterhouse.governance.v1.WorkItemState
-	66,  // 88: chapterhouse.governance.v1.ListWorkItemsResponse.work_items:type_name -> chapterhouse.governance.v1.WorkItem
-	66,  // 89: chapterhouse.governance.v1.UpdateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
-	88,  // 90: chapterhouse.governance.v1.UpdateWorkItemRequest.update_mask:type_name -> google.protobuf.FieldMask
-	72,  // 91: chapterhouse.governance.v1.WorkPlan.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
-	87,  // 92: chapterhouse.governance.v1.WorkPlan.create_time:type_name -> google.protobuf.Timestamp
-	87,  // 93: chapterhouse.governance.v1.WorkPlan.update_time:type_name -> google.protobuf.Timestamp
-	73,  // 94: chapterhouse.governance.v1.CreateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	73,  // 95: chapterhouse.governance.v1.ListWorkPlansResponse.work_plans:type_name -> chapterhouse.governance.v1.WorkPlan
-	73,  // 96: chapterhouse.governance.v1.UpdateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	88,  // 97: chapterhouse.governance.v1.UpdateWorkPlanRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,   // 98: chapterhouse.governance.v1.AgeLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
-	89,  // 99: chapterhouse.governance.v1.AgeLimitIssue.exceed_date:type_name -> google.type.Date
-	1,   // 100: chapterhouse.governance.v1.TermLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
-	72,  // 101: chapterhouse.governance.v1.WorkPlanStatus.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
-	12,  // 102: chapterhouse.governance.v1.Finding.severity:type_name -> chapterhouse.governance.v1.FindingSeverity
-	14,  // 103: chapterhouse.governance.v1.ComplianceReport.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
-	80,  // 104: chapterhouse.governance.v1.ComplianceReport.exchange_activities:type_name -> chapterhouse.governance.v1.ExchangeActivityStatus
-	81,  // 105: chapterhouse.governance.v1.ComplianceReport.age_limit_issues:type_name -> chapterhouse.governance.v1.AgeLimitIssue
-	82,  // 106: chapterhouse.governance.v1.ComplianceReport.term_limit_issues:type_name -> chapterhouse.governance.v1.TermLimitIssue
-	83,  // 107: chapterhouse.governance.v1.ComplianceReport.work_plans:type_name -> chapterhouse.governance.v1.WorkPlanStatus
-	84,  // 108: chapterhouse.governance.v1.ComplianceReport.findings:type_name -> chapterhouse.governance.v1.Finding
-	87,  // 109: chapterhouse.governance.v1.ComplianceReport.generate_time:type_name -> google.protobuf.Timestamp
-	16,  // 110: chapterhouse.governance.v1.GovernanceService.CreateBranch:input_type -> chapterhouse.governance.v1.CreateBranchRequest
-	17,  // 111: chapterhouse.governance.v1.GovernanceService.GetBranch:input_type -> chapterhouse.governance.v1.GetBranchRequest
-	18,  // 112: chapterhouse.governance.v1.GovernanceService.ListBranches:input_type -> chapterhouse.governance.v1.ListBranchesRequest
-	20,  // 113: chapterhouse.governance.v1.GovernanceService.UpdateBranch:input_type -> chapterhouse.governance.v1.UpdateBranchRequest
-	22,  // 114: chapterhouse.governance.v1.GovernanceService.CreateTerm:input_type -> chapterhouse.governance.v1.CreateTermRequest
-	23,  // 115: chapterhouse.governance.v1.GovernanceService.GetTerm:input_type -> chapterhouse.governance.v1.GetTermRequest
-	24,  // 116: chapterhouse.governance.v1.GovernanceService.ListTerms:input_type -> chapterhouse.governance.v1.ListTermsRequest
-	26,  // 117: chapterhouse.governance.v1.GovernanceService.UpdateTerm:input_type -> chapterhouse.governance.v1.UpdateTermRequest
-	29,  // 118: chapterhouse.governance.v1.GovernanceService.CheckEligibility:input_type -> chapterhouse.governance.v1.CheckEligibilityRequest
-	31,  // 119: chapterhouse.governance.v1.GovernanceService.CreateNomination:input_type -> chapterhouse.governance.v1.CreateNominationRequest
-	32,  // 120: chapterhouse.governance.v1.GovernanceService.GetNomination:input_type -> chapterhouse.governance.v1.GetNominationRequest
-	33,  // 121: chapterhouse.governance.v1.GovernanceService.ListNominations:input_type -> chapterhouse.governance.v1.ListNominationsRequest
-	35,  // 122: chapterhouse.governance.v1.GovernanceService.UpdateNomination:input_type -> chapterhouse.governance.v1.UpdateNominationRequest
-	36,  // 123: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:input_type -> chapterhouse.governance.v1.ConfirmNominationQualificationRequest
-	37,  // 124: chapterhouse.governance.v1.GovernanceService.DecideNomination:input_type -> chapterhouse.governance.v1.DecideNominationRequest
-	38,  // 125: chapterhouse.governance.v1.GovernanceService.AppointNomination:input_type -> chapterhouse.governance.v1.AppointNominationRequest
-	39,  // 126: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:input_type -> chapterhouse.governance.v1.WithdrawNominationRequest
-	41,  // 127: chapterhouse.governance.v1.GovernanceService.GetOfficer:input_type -> chapterhouse.governance.v1.GetOfficerRequest
-	42,  // 128: chapterhouse.governance.v1.GovernanceService.ListOfficers:input_type -> chapterhouse.governance.v1.ListOfficersRequest
-	44,  // 129: chapterhouse.governance.v1.GovernanceService.EndOffice:input_type -> chapterhouse.governance.v1.EndOfficeRequest
-	46,  // 130: chapterhouse.governance.v1.GovernanceService.CreateMeeting:input_type -> chapterhouse.governance.v1.CreateMeetingRequest
-	47,  // 131: chapterhouse.governance.v1.GovernanceService.GetMeeting:input_type -> chapterhouse.governance.v1.GetMeetingRequest
-	48,  // 132: chapterhouse.governance.v1.GovernanceService.ListMeetings:input_type -> chapterhouse.governance.v1.ListMeetingsRequest
-	50,  // 133: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:input_type -> chapterhouse.governance.v1.UpdateMeetingRequest
-	57,  // 134: chapterhouse.governance.v1.GovernanceService.CreateResolution:input_type -> chapterhouse.governance.v1.CreateResolutionRequest
-	58,  // 135: chapterhouse.governance.v1.GovernanceService.GetResolution:input_type -> chapterhouse.governance.v1.GetResolutionRequest
-	59,  // 136: chapterhouse.governance.v1.GovernanceService.ListResolutions:input_type -> chapterhouse.governance.v1.ListResolutionsRequest
-	61,  // 137: chapterhouse.governance.v1.GovernanceService.UpdateResolution:input_type -> chapterhouse.governance.v1.UpdateResolutionRequest
-	62,  // 138: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:input_type -> chapterhouse.governance.v1.OpenResolutionVotingRequest
-	63,  // 139: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:input_type -> chapterhouse.governance.v1.CastResolutionVoteRequest
-	52,  // 140: chapterhouse.governance.v1.GovernanceService.GetVote:input_type -> chapterhouse.governance.v1.GetVoteRequest
-	53,  // 141: chapterhouse.governance.v1.GovernanceService.ListVotes:input_type -> chapterhouse.governance.v1.ListVotesRequest
-	64,  // 142: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:input_type -> chapterhouse.governance.v1.CloseResolutionVotingRequest
-	65,  // 143: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:input_type -> chapterhouse.governance.v1.WithdrawResolutionRequest
-	74,  // 144: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:input_type -> chapterhouse.governance.v1.CreateWorkPlanRequest
-	75,  // 145: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:input_type -> chapterhouse.governance.v1.GetWorkPlanRequest
-	76,  // 146: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:input_type -> chapterhouse.governance.v1.ListWorkPlansRequest
-	78,  // 147: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:input_type -> chapterhouse.governance.v1.UpdateWorkPlanRequest
-	67,  // 148: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:input_type -> chapterhouse.governance.v1.CreateWorkItemRequest
-	68,  // 149: chapterhouse.governance.v1.GovernanceService.GetWorkItem:input_type -> chapterhouse.governance.v1.GetWorkItemRequest
-	69,  // 150: chapterhouse.governance.v1.GovernanceService.ListWorkItems:input_type -> chapterhouse.governance.v1.ListWorkItemsRequest
-	71,  // 151: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:input_type -> chapterhouse.governance.v1.UpdateWorkItemRequest
-	79,  // 152: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:input_type -> chapterhouse.governance.v1.GetComplianceReportRequest
-	15,  // 153: chapterhouse.governance.v1.GovernanceService.CreateBranch:output_type -> chapterhouse.governance.v1.Branch
-	15,  // 154: chapterhouse.governance.v1.GovernanceService.GetBranch:output_type -> chapterhouse.governance.v1.Branch
-	19,  // 155: chapterhouse.governance.v1.GovernanceService.ListBranches:output_type -> chapterhouse.governance.v1.ListBranchesResponse
-	15,  // 156: chapterhouse.governance.v1.GovernanceService.UpdateBranch:output_type -> chapterhouse.governance.v1.Branch
-	21,  // 157: chapterhouse.governance.v1.GovernanceService.CreateTerm:output_type -> chapterhouse.governance.v1.Term
-	21,  // 158: chapterhouse.governance.v1.GovernanceService.GetTerm:output_type -> chapterhouse.governance.v1.Term
-	25,  // 159: chapterhouse.governance.v1.GovernanceService.ListTerms:output_type -> chapterhouse.governance.v1.ListTermsResponse
-	21,  // 160: chapterhouse.governance.v1.GovernanceService.UpdateTerm:output_type -> chapterhouse.governance.v1.Term
-	30,  // 161: chapterhouse.governance.v1.GovernanceService.CheckEligibility:output_type -> chapterhouse.governance.v1.CheckEligibilityResponse
-	27,  // 162: chapterhouse.governance.v1.GovernanceService.CreateNomination:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 163: chapterhouse.governance.v1.GovernanceService.GetNomination:output_type -> chapterhouse.governance.v1.Nomination
-	34,  // 164: chapterhouse.governance.v1.GovernanceService.ListNominations:output_type -> chapterhouse.governance.v1.ListNominationsResponse
-	27,  // 165: chapterhouse.governance.v1.GovernanceService.UpdateNomination:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 166: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 167: chapterhouse.governance.v1.GovernanceService.DecideNomination:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 168: chapterhouse.governance.v1.GovernanceService.AppointNomination:output_type -> chapterhouse.governance.v1.Nomination
-	27,  // 169: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:output_type -> chapterhouse.governance.v1.Nomination
-	40,  // 170: chapterhouse.governance.v1.GovernanceService.GetOfficer:output_type -> chapterhouse.governance.v1.Officer
-	43,  // 171: chapterhouse.governance.v1.GovernanceService.ListOfficers:output_type -> chapterhouse.governance.v1.ListOfficersResponse
-	40,  // 172: chapterhouse.governance.v1.GovernanceService.EndOffice:output_type -> chapterhouse.governance.v1.Officer
-	45,  // 173: chapterhouse.governance.v1.GovernanceService.CreateMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	45,  // 174: chapterhouse.governance.v1.GovernanceService.GetMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	49,  // 175: chapterhouse.governance.v1.GovernanceService.ListMeetings:output_type -> chapterhouse.governance.v1.ListMeetingsResponse
-	45,  // 176: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	56,  // 177: chapterhouse.governance.v1.GovernanceService.CreateResolution:output_type -> chapterhouse.governance.v1.Resolution
-	56,  // 178: chapterhouse.governance.v1.GovernanceService.GetResolution:output_type -> chapterhouse.governance.v1.Resolution
-	60,  // 179: chapterhouse.governance.v1.GovernanceService.ListResolutions:output_type -> chapterhouse.governance.v1.ListResolutionsResponse
-	56,  // 180: chapterhouse.governance.v1.GovernanceService.UpdateResolution:output_type -> chapterhouse.governance.v1.Resolution
-	56,  // 181: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
-	51,  // 182: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:output_type -> chapterhouse.governance.v1.Vote
-	51,  // 183: chapterhouse.governance.v1.GovernanceService.GetVote:output_type -> chapterhouse.governance.v1.Vote
-	54,  // 184: chapterhouse.governance.v1.GovernanceService.ListVotes:output_type -> chapterhouse.governance.v1.ListVotesResponse
-	56,  // 185: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
-	56,  // 186: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:output_type -> chapterhouse.governance.v1.Resolution
-	73,  // 187: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	73,  // 188: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	77,  // 189: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:output_type -> chapterhouse.governance.v1.ListWorkPlansResponse
-	73,  // 190: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	66,  // 191: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
-	66,  // 192: chapterhouse.governance.v1.GovernanceService.GetWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
-	70,  // 193: chapterhouse.governance.v1.GovernanceService.ListWorkItems:output_type -> chapterhouse.governance.v1.ListWorkItemsResponse
-	66,  // 194: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
-	85,  // 195: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:output_type -> chapterhouse.governance.v1.ComplianceReport
-	153, // [153:196] is the sub-list for method output_type
-	110, // [110:153] is the sub-list for method input_type
-	110, // [110:110] is the sub-list for extension type_name
-	110, // [110:110] is the sub-list for extension extendee
-	0,   // [0:110] is the sub-list for field type_name
+	88,  // 4: chapterhouse.governance.v1.Branch.create_time:type_name -> google.protobuf.Timestamp
+	88,  // 5: chapterhouse.governance.v1.Branch.update_time:type_name -> google.protobuf.Timestamp
+	16,  // 6: chapterhouse.governance.v1.Branch.standard_code_formats:type_name -> chapterhouse.governance.v1.StandardCodeFormats
+	15,  // 7: chapterhouse.governance.v1.CreateBranchRequest.branch:type_name -> chapterhouse.governance.v1.Branch
+	15,  // 8: chapterhouse.governance.v1.ListBranchesResponse.branches:type_name -> chapterhouse.governance.v1.Branch
+	15,  // 9: chapterhouse.governance.v1.UpdateBranchRequest.branch:type_name -> chapterhouse.governance.v1.Branch
+	89,  // 10: chapterhouse.governance.v1.UpdateBranchRequest.update_mask:type_name -> google.protobuf.FieldMask
+	90,  // 11: chapterhouse.governance.v1.Term.start_date:type_name -> google.type.Date
+	90,  // 12: chapterhouse.governance.v1.Term.end_date:type_name -> google.type.Date
+	0,   // 13: chapterhouse.governance.v1.Term.state:type_name -> chapterhouse.governance.v1.TermState
+	88,  // 14: chapterhouse.governance.v1.Term.create_time:type_name -> google.protobuf.Timestamp
+	88,  // 15: chapterhouse.governance.v1.Term.update_time:type_name -> google.protobuf.Timestamp
+	22,  // 16: chapterhouse.governance.v1.CreateTermRequest.term:type_name -> chapterhouse.governance.v1.Term
+	22,  // 17: chapterhouse.governance.v1.ListTermsResponse.terms:type_name -> chapterhouse.governance.v1.Term
+	22,  // 18: chapterhouse.governance.v1.UpdateTermRequest.term:type_name -> chapterhouse.governance.v1.Term
+	89,  // 19: chapterhouse.governance.v1.UpdateTermRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,   // 20: chapterhouse.governance.v1.Nomination.position:type_name -> chapterhouse.governance.v1.Position
+	2,   // 21: chapterhouse.governance.v1.Nomination.state:type_name -> chapterhouse.governance.v1.NominationState
+	88,  // 22: chapterhouse.governance.v1.Nomination.create_time:type_name -> google.protobuf.Timestamp
+	88,  // 23: chapterhouse.governance.v1.Nomination.update_time:type_name -> google.protobuf.Timestamp
+	88,  // 24: chapterhouse.governance.v1.Nomination.decide_time:type_name -> google.protobuf.Timestamp
+	88,  // 25: chapterhouse.governance.v1.Nomination.appoint_time:type_name -> google.protobuf.Timestamp
+	91,  // 26: chapterhouse.governance.v1.Violation.reason:type_name -> chapterhouse.api.v1.ErrorReason
+	28,  // 27: chapterhouse.governance.v1.CheckEligibilityRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	90,  // 28: chapterhouse.governance.v1.CheckEligibilityRequest.start_date:type_name -> google.type.Date
+	29,  // 29: chapterhouse.governance.v1.CheckEligibilityResponse.violations:type_name -> chapterhouse.governance.v1.Violation
+	90,  // 30: chapterhouse.governance.v1.CheckEligibilityResponse.start_date:type_name -> google.type.Date
+	28,  // 31: chapterhouse.governance.v1.CreateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	1,   // 32: chapterhouse.governance.v1.ListNominationsRequest.position:type_name -> chapterhouse.governance.v1.Position
+	2,   // 33: chapterhouse.governance.v1.ListNominationsRequest.state:type_name -> chapterhouse.governance.v1.NominationState
+	28,  // 34: chapterhouse.governance.v1.ListNominationsResponse.nominations:type_name -> chapterhouse.governance.v1.Nomination
+	28,  // 35: chapterhouse.governance.v1.UpdateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	89,  // 36: chapterhouse.governance.v1.UpdateNominationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	3,   // 37: chapterhouse.governance.v1.ConfirmNominationQualificationRequest.decision:type_name -> chapterhouse.governance.v1.Decision
+	3,   // 38: chapterhouse.governance.v1.DecideNominationRequest.decision:type_name -> chapterhouse.governance.v1.Decision
+	90,  // 39: chapterhouse.governance.v1.AppointNominationRequest.start_date:type_name -> google.type.Date
+	1,   // 40: chapterhouse.governance.v1.Officer.position:type_name -> chapterhouse.governance.v1.Position
+	90,  // 41: chapterhouse.governance.v1.Officer.start_date:type_name -> google.type.Date
+	90,  // 42: chapterhouse.governance.v1.Officer.end_date:type_name -> google.type.Date
+	4,   // 43: chapterhouse.governance.v1.Officer.state:type_name -> chapterhouse.governance.v1.OfficerState
+	88,  // 44: chapterhouse.governance.v1.Officer.appoint_time:type_name -> google.protobuf.Timestamp
+	88,  // 45: chapterhouse.governance.v1.Officer.end_time:type_name -> google.protobuf.Timestamp
+	1,   // 46: chapterhouse.governance.v1.ListOfficersRequest.position:type_name -> chapterhouse.governance.v1.Position
+	4,   // 47: chapterhouse.governance.v1.ListOfficersRequest.state:type_name -> chapterhouse.governance.v1.OfficerState
+	41,  // 48: chapterhouse.governance.v1.ListOfficersResponse.officers:type_name -> chapterhouse.governance.v1.Officer
+	90,  // 49: chapterhouse.governance.v1.EndOfficeRequest.end_date:type_name -> google.type.Date
+	5,   // 50: chapterhouse.governance.v1.Meeting.kind:type_name -> chapterhouse.governance.v1.MeetingKind
+	88,  // 51: chapterhouse.governance.v1.Meeting.start_time:type_name -> google.protobuf.Timestamp
+	88,  // 52: chapterhouse.governance.v1.Meeting.end_time:type_name -> google.protobuf.Timestamp
+	6,   // 53: chapterhouse.governance.v1.Meeting.state:type_name -> chapterhouse.governance.v1.MeetingState
+	88,  // 54: chapterhouse.governance.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	88,  // 55: chapterhouse.governance.v1.Meeting.update_time:type_name -> google.protobuf.Timestamp
+	46,  // 56: chapterhouse.governance.v1.CreateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
+	5,   // 57: chapterhouse.governance.v1.ListMeetingsRequest.kind:type_name -> chapterhouse.governance.v1.MeetingKind
+	6,   // 58: chapterhouse.governance.v1.ListMeetingsRequest.state:type_name -> chapterhouse.governance.v1.MeetingState
+	46,  // 59: chapterhouse.governance.v1.ListMeetingsResponse.meetings:type_name -> chapterhouse.governance.v1.Meeting
+	46,  // 60: chapterhouse.governance.v1.UpdateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
+	89,  // 61: chapterhouse.governance.v1.UpdateMeetingRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,   // 62: chapterhouse.governance.v1.Vote.choice:type_name -> chapterhouse.governance.v1.VoteChoice
+	88,  // 63: chapterhouse.governance.v1.Vote.vote_time:type_name -> google.protobuf.Timestamp
+	52,  // 64: chapterhouse.governance.v1.ListVotesResponse.votes:type_name -> chapterhouse.governance.v1.Vote
+	7,   // 65: chapterhouse.governance.v1.Resolution.kind:type_name -> chapterhouse.governance.v1.ResolutionKind
+	8,   // 66: chapterhouse.governance.v1.Resolution.state:type_name -> chapterhouse.governance.v1.ResolutionState
+	13,  // 67: chapterhouse.governance.v1.Resolution.quorum:type_name -> chapterhouse.governance.v1.Fraction
+	13,  // 68: chapterhouse.governance.v1.Resolution.majority:type_name -> chapterhouse.governance.v1.Fraction
+	56,  // 69: chapterhouse.governance.v1.Resolution.tally:type_name -> chapterhouse.governance.v1.Tally
+	88,  // 70: chapterhouse.governance.v1.Resolution.create_time:type_name -> google.protobuf.Timestamp
+	88,  // 71: chapterhouse.governance.v1.Resolution.update_time:type_name -> google.protobuf.Timestamp
+	88,  // 72: chapterhouse.governance.v1.Resolution.open_time:type_name -> google.protobuf.Timestamp
+	88,  // 73: chapterhouse.governance.v1.Resolution.close_time:type_name -> google.protobuf.Timestamp
+	57,  // 74: chapterhouse.governance.v1.CreateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	8,   // 75: chapterhouse.governance.v1.ListResolutionsRequest.state:type_name -> chapterhouse.governance.v1.ResolutionState
+	57,  // 76: chapterhouse.governance.v1.ListResolutionsResponse.resolutions:type_name -> chapterhouse.governance.v1.Resolution
+	57,  // 77: chapterhouse.governance.v1.UpdateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	89,  // 78: chapterhouse.governance.v1.UpdateResolutionRequest.update_mask:type_name -> google.protobuf.FieldMask
+	9,   // 79: chapterhouse.governance.v1.CastResolutionVoteRequest.choice:type_name -> chapterhouse.governance.v1.VoteChoice
+	10,  // 80: chapterhouse.governance.v1.WorkItem.source:type_name -> chapterhouse.governance.v1.WorkItemSource
+	90,  // 81: chapterhouse.governance.v1.WorkItem.due_date:type_name -> google.type.Date
+	11,  // 82: chapterhouse.governance.v1.WorkItem.state:type_name -> chapterhouse.governance.v1.WorkItemState
+	88,  // 83: chapterhouse.governance.v1.WorkItem.complete_time:type_name -> google.protobuf.Timestamp
+	88,  // 84: chapterhouse.governance.v1.WorkItem.create_time:type_name -> google.protobuf.Timestamp
+	88,  // 85: chapterhouse.governance.v1.WorkItem.update_time:type_name -> google.protobuf.Timestamp
+	67,  // 86: chapterhouse.governance.v1.CreateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
+	10,  // 87: chapterhouse.governance.v1.ListWorkItemsRequest.source:type_name -> chapterhouse.governance.v1.WorkItemSource
+	11,  // 88: chapterhouse.governance.v1.ListWorkItemsRequest.state:type_name -> chapterhouse.governance.v1.WorkItemState
+	67,  // 89: chapterhouse.governance.v1.ListWorkItemsResponse.work_items:type_name -> chapterhouse.governance.v1.WorkItem
+	67,  // 90: chapterhouse.governance.v1.UpdateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
+	89,  // 91: chapterhouse.governance.v1.UpdateWorkItemRequest.update_mask:type_name -> google.protobuf.FieldMask
+	73,  // 92: chapterhouse.governance.v1.WorkPlan.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
+	88,  // 93: chapterhouse.governance.v1.WorkPlan.create_time:type_name -> google.protobuf.Timestamp
+	88,  // 94: chapterhouse.governance.v1.WorkPlan.update_time:type_name -> google.protobuf.Timestamp
+	74,  // 95: chapterhouse.governance.v1.CreateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	74,  // 96: chapterhouse.governance.v1.ListWorkPlansResponse.work_plans:type_name -> chapterhouse.governance.v1.WorkPlan
+	74,  // 97: chapterhouse.governance.v1.UpdateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	89,  // 98: chapterhouse.governance.v1.UpdateWorkPlanRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,   // 99: chapterhouse.governance.v1.AgeLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
+	90,  // 100: chapterhouse.governance.v1.AgeLimitIssue.exceed_date:type_name -> google.type.Date
+	1,   // 101: chapterhouse.governance.v1.TermLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
+	73,  // 102: chapterhouse.governance.v1.WorkPlanStatus.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
+	12,  // 103: chapterhouse.governance.v1.Finding.severity:type_name -> chapterhouse.governance.v1.FindingSeverity
+	14,  // 104: chapterhouse.governance.v1.ComplianceReport.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
+	81,  // 105: chapterhouse.governance.v1.ComplianceReport.exchange_activities:type_name -> chapterhouse.governance.v1.ExchangeActivityStatus
+	82,  // 106: chapterhouse.governance.v1.ComplianceReport.age_limit_issues:type_name -> chapterhouse.governance.v1.AgeLimitIssue
+	83,  // 107: chapterhouse.governance.v1.ComplianceReport.term_limit_issues:type_name -> chapterhouse.governance.v1.TermLimitIssue
+	84,  // 108: chapterhouse.governance.v1.ComplianceReport.work_plans:type_name -> chapterhouse.governance.v1.WorkPlanStatus
+	85,  // 109: chapterhouse.governance.v1.ComplianceReport.findings:type_name -> chapterhouse.governance.v1.Finding
+	88,  // 110: chapterhouse.governance.v1.ComplianceReport.generate_time:type_name -> google.protobuf.Timestamp
+	17,  // 111: chapterhouse.governance.v1.GovernanceService.CreateBranch:input_type -> chapterhouse.governance.v1.CreateBranchRequest
+	18,  // 112: chapterhouse.governance.v1.GovernanceService.GetBranch:input_type -> chapterhouse.governance.v1.GetBranchRequest
+	19,  // 113: chapterhouse.governance.v1.GovernanceService.ListBranches:input_type -> chapterhouse.governance.v1.ListBranchesRequest
+	21,  // 114: chapterhouse.governance.v1.GovernanceService.UpdateBranch:input_type -> chapterhouse.governance.v1.UpdateBranchRequest
+	23,  // 115: chapterhouse.governance.v1.GovernanceService.CreateTerm:input_type -> chapterhouse.governance.v1.CreateTermRequest
+	24,  // 116: chapterhouse.governance.v1.GovernanceService.GetTerm:input_type -> chapterhouse.governance.v1.GetTermRequest
+	25,  // 117: chapterhouse.governance.v1.GovernanceService.ListTerms:input_type -> chapterhouse.governance.v1.ListTermsRequest
+	27,  // 118: chapterhouse.governance.v1.GovernanceService.UpdateTerm:input_type -> chapterhouse.governance.v1.UpdateTermRequest
+	30,  // 119: chapterhouse.governance.v1.GovernanceService.CheckEligibility:input_type -> chapterhouse.governance.v1.CheckEligibilityRequest
+	32,  // 120: chapterhouse.governance.v1.GovernanceService.CreateNomination:input_type -> chapterhouse.governance.v1.CreateNominationRequest
+	33,  // 121: chapterhouse.governance.v1.GovernanceService.GetNomination:input_type -> chapterhouse.governance.v1.GetNominationRequest
+	34,  // 122: chapterhouse.governance.v1.GovernanceService.ListNominations:input_type -> chapterhouse.governance.v1.ListNominationsRequest
+	36,  // 123: chapterhouse.governance.v1.GovernanceService.UpdateNomination:input_type -> chapterhouse.governance.v1.UpdateNominationRequest
+	37,  // 124: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:input_type -> chapterhouse.governance.v1.ConfirmNominationQualificationRequest
+	38,  // 125: chapterhouse.governance.v1.GovernanceService.DecideNomination:input_type -> chapterhouse.governance.v1.DecideNominationRequest
+	39,  // 126: chapterhouse.governance.v1.GovernanceService.AppointNomination:input_type -> chapterhouse.governance.v1.AppointNominationRequest
+	40,  // 127: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:input_type -> chapterhouse.governance.v1.WithdrawNominationRequest
+	42,  // 128: chapterhouse.governance.v1.GovernanceService.GetOfficer:input_type -> chapterhouse.governance.v1.GetOfficerRequest
+	43,  // 129: chapterhouse.governance.v1.GovernanceService.ListOfficers:input_type -> chapterhouse.governance.v1.ListOfficersRequest
+	45,  // 130: chapterhouse.governance.v1.GovernanceService.EndOffice:input_type -> chapterhouse.governance.v1.EndOfficeRequest
+	47,  // 131: chapterhouse.governance.v1.GovernanceService.CreateMeeting:input_type -> chapterhouse.governance.v1.CreateMeetingRequest
+	48,  // 132: chapterhouse.governance.v1.GovernanceService.GetMeeting:input_type -> chapterhouse.governance.v1.GetMeetingRequest
+	49,  // 133: chapterhouse.governance.v1.GovernanceService.ListMeetings:input_type -> chapterhouse.governance.v1.ListMeetingsRequest
+	51,  // 134: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:input_type -> chapterhouse.governance.v1.UpdateMeetingRequest
+	58,  // 135: chapterhouse.governance.v1.GovernanceService.CreateResolution:input_type -> chapterhouse.governance.v1.CreateResolutionRequest
+	59,  // 136: chapterhouse.governance.v1.GovernanceService.GetResolution:input_type -> chapterhouse.governance.v1.GetResolutionRequest
+	60,  // 137: chapterhouse.governance.v1.GovernanceService.ListResolutions:input_type -> chapterhouse.governance.v1.ListResolutionsRequest
+	62,  // 138: chapterhouse.governance.v1.GovernanceService.UpdateResolution:input_type -> chapterhouse.governance.v1.UpdateResolutionRequest
+	63,  // 139: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:input_type -> chapterhouse.governance.v1.OpenResolutionVotingRequest
+	64,  // 140: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:input_type -> chapterhouse.governance.v1.CastResolutionVoteRequest
+	53,  // 141: chapterhouse.governance.v1.GovernanceService.GetVote:input_type -> chapterhouse.governance.v1.GetVoteRequest
+	54,  // 142: chapterhouse.governance.v1.GovernanceService.ListVotes:input_type -> chapterhouse.governance.v1.ListVotesRequest
+	65,  // 143: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:input_type -> chapterhouse.governance.v1.CloseResolutionVotingRequest
+	66,  // 144: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:input_type -> chapterhouse.governance.v1.WithdrawResolutionRequest
+	75,  // 145: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:input_type -> chapterhouse.governance.v1.CreateWorkPlanRequest
+	76,  // 146: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:input_type -> chapterhouse.governance.v1.GetWorkPlanRequest
+	77,  // 147: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:input_type -> chapterhouse.governance.v1.ListWorkPlansRequest
+	79,  // 148: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:input_type -> chapterhouse.governance.v1.UpdateWorkPlanRequest
+	68,  // 149: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:input_type -> chapterhouse.governance.v1.CreateWorkItemRequest
+	69,  // 150: chapterhouse.governance.v1.GovernanceService.GetWorkItem:input_type -> chapterhouse.governance.v1.GetWorkItemRequest
+	70,  // 151: chapterhouse.governance.v1.GovernanceService.ListWorkItems:input_type -> chapterhouse.governance.v1.ListWorkItemsRequest
+	72,  // 152: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:input_type -> chapterhouse.governance.v1.UpdateWorkItemRequest
+	80,  // 153: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:input_type -> chapterhouse.governance.v1.GetComplianceReportRequest
+	15,  // 154: chapterhouse.governance.v1.GovernanceService.CreateBranch:output_type -> chapterhouse.governance.v1.Branch
+	15,  // 155: chapterhouse.governance.v1.GovernanceService.GetBranch:output_type -> chapterhouse.governance.v1.Branch
+	20,  // 156: chapterhouse.governance.v1.GovernanceService.ListBranches:output_type -> chapterhouse.governance.v1.ListBranchesResponse
+	15,  // 157: chapterhouse.governance.v1.GovernanceService.UpdateBranch:output_type -> chapterhouse.governance.v1.Branch
+	22,  // 158: chapterhouse.governance.v1.GovernanceService.CreateTerm:output_type -> chapterhouse.governance.v1.Term
+	22,  // 159: chapterhouse.governance.v1.GovernanceService.GetTerm:output_type -> chapterhouse.governance.v1.Term
+	26,  // 160: chapterhouse.governance.v1.GovernanceService.ListTerms:output_type -> chapterhouse.governance.v1.ListTermsResponse
+	22,  // 161: chapterhouse.governance.v1.GovernanceService.UpdateTerm:output_type -> chapterhouse.governance.v1.Term
+	31,  // 162: chapterhouse.governance.v1.GovernanceService.CheckEligibility:output_type -> chapterhouse.governance.v1.CheckEligibilityResponse
+	28,  // 163: chapterhouse.governance.v1.GovernanceService.CreateNomination:output_type -> chapterhouse.governance.v1.Nomination
+	28,  // 164: chapterhouse.governance.v1.GovernanceService.GetNomination:output_type -> chapterhouse.governance.v1.Nomination
+	35,  // 165: chapterhouse.governance.v1.GovernanceService.ListNominations:output_type -> chapterhouse.governance.v1.ListNominationsResponse
+	28,  // 166: chapterhouse.governance.v1.GovernanceService.UpdateNomination:output_type -> chapterhouse.governance.v1.Nomination
+	28,  // 167: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:output_type -> chapterhouse.governance.v1.Nomination
+	28,  // 168: chapterhouse.governance.v1.GovernanceService.DecideNomination:output_type -> chapterhouse.governance.v1.Nomination
+	28,  // 169: chapterhouse.governance.v1.GovernanceService.AppointNomination:output_type -> chapterhouse.governance.v1.Nomination
+	28,  // 170: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:output_type -> chapterhouse.governance.v1.Nomination
+	41,  // 171: chapterhouse.governance.v1.GovernanceService.GetOfficer:output_type -> chapterhouse.governance.v1.Officer
+	44,  // 172: chapterhouse.governance.v1.GovernanceService.ListOfficers:output_type -> chapterhouse.governance.v1.ListOfficersResponse
+	41,  // 173: chapterhouse.governance.v1.GovernanceService.EndOffice:output_type -> chapterhouse.governance.v1.Officer
+	46,  // 174: chapterhouse.governance.v1.GovernanceService.CreateMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	46,  // 175: chapterhouse.governance.v1.GovernanceService.GetMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	50,  // 176: chapterhouse.governance.v1.GovernanceService.ListMeetings:output_type -> chapterhouse.governance.v1.ListMeetingsResponse
+	46,  // 177: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	57,  // 178: chapterhouse.governance.v1.GovernanceService.CreateResolution:output_type -> chapterhouse.governance.v1.Resolution
+	57,  // 179: chapterhouse.governance.v1.GovernanceService.GetResolution:output_type -> chapterhouse.governance.v1.Resolution
+	61,  // 180: chapterhouse.governance.v1.GovernanceService.ListResolutions:output_type -> chapterhouse.governance.v1.ListResolutionsResponse
+	57,  // 181: chapterhouse.governance.v1.GovernanceService.UpdateResolution:output_type -> chapterhouse.governance.v1.Resolution
+	57,  // 182: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
+	52,  // 183: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:output_type -> chapterhouse.governance.v1.Vote
+	52,  // 184: chapterhouse.governance.v1.GovernanceService.GetVote:output_type -> chapterhouse.governance.v1.Vote
+	55,  // 185: chapterhouse.governance.v1.GovernanceService.ListVotes:output_type -> chapterhouse.governance.v1.ListVotesResponse
+	57,  // 186: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
+	57,  // 187: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:output_type -> chapterhouse.governance.v1.Resolution
+	74,  // 188: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	74,  // 189: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	78,  // 190: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:output_type -> chapterhouse.governance.v1.ListWorkPlansResponse
+	74,  // 191: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	67,  // 192: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	67,  // 193: chapterhouse.governance.v1.GovernanceService.GetWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	71,  // 194: chapterhouse.governance.v1.GovernanceService.ListWorkItems:output_type -> chapterhouse.governance.v1.ListWorkItemsResponse
+	67,  // 195: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	86,  // 196: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:output_type -> chapterhouse.governance.v1.ComplianceReport
+	154, // [154:197] is the sub-list for method output_type
+	111, // [111:154] is the sub-list for method input_type
+	111, // [111:111] is the sub-list for extension type_name
+	111, // [111:111] is the sub-list for extension extendee
+	0,   // [0:111] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_governance_v1_governance_proto_init() }
@@ -7018,7 +7117,7 @@ func file_chapterhouse_governance_v1_governance_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_governance_v1_governance_proto_rawDesc), len(file_chapterhouse_governance_v1_governance_proto_rawDesc)),
 			NumEnums:      13,
-			NumMessages:   73,
+			NumMessages:   74,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -11,6 +11,7 @@ import (
 	v1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	_ "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
+	date "google.golang.org/genproto/googleapis/type/date"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
@@ -32,13 +33,15 @@ type StandardKind int32
 
 const (
 	StandardKind_STANDARD_KIND_UNSPECIFIED StandardKind = 0
-	// 团体标准: the branch takes part in drafting and revising it.
+	// 团体标准: the branch takes part in drafting and revising it. Open to
+	// public comment.
 	StandardKind_STANDARD_KIND_GROUP_STANDARD StandardKind = 1
-	// 地方性行业标准.
+	// 地方性行业标准. Open to public comment.
 	StandardKind_STANDARD_KIND_LOCAL_INDUSTRY_STANDARD StandardKind = 2
-	// 自律公约. Has signatories.
+	// 自律公约. Members comment; unit members sign it.
 	StandardKind_STANDARD_KIND_SELF_DISCIPLINE_CONVENTION StandardKind = 3
-	// 协议 on matters of shared interest. Has signatories.
+	// 协议 on matters of shared interest. Members comment; unit members sign
+	// it.
 	StandardKind_STANDARD_KIND_AGREEMENT StandardKind = 4
 )
 
@@ -95,17 +98,17 @@ const (
 	StandardState_STANDARD_STATE_PROPOSED StandardState = 1
 	// The working group writes drafts.
 	StandardState_STANDARD_STATE_DRAFTING StandardState = 2
-	// Open for public comment on the latest draft.
+	// Open for public comment on current_draft.
 	StandardState_STANDARD_STATE_PUBLIC_COMMENT StandardState = 3
-	// The latest draft is under review.
+	// current_draft is under expert review.
 	StandardState_STANDARD_STATE_REVIEW StandardState = 4
 	// Approved; awaiting publication.
 	StandardState_STANDARD_STATE_APPROVED StandardState = 5
 	// In force, with its code.
 	StandardState_STANDARD_STATE_PUBLISHED StandardState = 6
-	// The published version stays in force while a revision is drafted.
+	// Still in force while its revision (revised_by) is drafted.
 	StandardState_STANDARD_STATE_UNDER_REVISION StandardState = 7
-	// Final.
+	// Final: withdrawn (废止) or superseded by its revision.
 	StandardState_STANDARD_STATE_WITHDRAWN StandardState = 8
 	// Final.
 	StandardState_STANDARD_STATE_REJECTED StandardState = 9
@@ -166,6 +169,58 @@ func (StandardState) EnumDescriptor() ([]byte, []int) {
 	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{1}
 }
 
+// What the expert review concluded.
+type ReviewConclusion int32
+
+const (
+	ReviewConclusion_REVIEW_CONCLUSION_UNSPECIFIED ReviewConclusion = 0
+	// The draft may go to approval.
+	ReviewConclusion_REVIEW_CONCLUSION_PASS ReviewConclusion = 1
+	// Back to DRAFTING.
+	ReviewConclusion_REVIEW_CONCLUSION_REVISE ReviewConclusion = 2
+)
+
+// Enum value maps for ReviewConclusion.
+var (
+	ReviewConclusion_name = map[int32]string{
+		0: "REVIEW_CONCLUSION_UNSPECIFIED",
+		1: "REVIEW_CONCLUSION_PASS",
+		2: "REVIEW_CONCLUSION_REVISE",
+	}
+	ReviewConclusion_value = map[string]int32{
+		"REVIEW_CONCLUSION_UNSPECIFIED": 0,
+		"REVIEW_CONCLUSION_PASS":        1,
+		"REVIEW_CONCLUSION_REVISE":      2,
+	}
+)
+
+func (x ReviewConclusion) Enum() *ReviewConclusion {
+	p := new(ReviewConclusion)
+	*p = x
+	return p
+}
+
+func (x ReviewConclusion) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReviewConclusion) Descriptor() protoreflect.EnumDescriptor {
+	return file_chapterhouse_standards_v1_standards_proto_enumTypes[2].Descriptor()
+}
+
+func (ReviewConclusion) Type() protoreflect.EnumType {
+	return &file_chapterhouse_standards_v1_standards_proto_enumTypes[2]
+}
+
+func (x ReviewConclusion) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReviewConclusion.Descriptor instead.
+func (ReviewConclusion) EnumDescriptor() ([]byte, []int) {
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{2}
+}
+
 // How a comment was dealt with.
 type Disposition int32
 
@@ -176,9 +231,7 @@ const (
 	// 部分采纳.
 	Disposition_DISPOSITION_PARTIALLY_ACCEPTED Disposition = 2
 	// 不采纳.
-	Disposition_DISPOSITION_REJECTED Disposition = 3
-	// 备注: acknowledged, no change needed.
-	Disposition_DISPOSITION_NOTED Disposition = 4
+	Disposition_DISPOSITION_NOT_ACCEPTED Disposition = 3
 )
 
 // Enum value maps for Disposition.
@@ -187,15 +240,13 @@ var (
 		0: "DISPOSITION_UNSPECIFIED",
 		1: "DISPOSITION_ACCEPTED",
 		2: "DISPOSITION_PARTIALLY_ACCEPTED",
-		3: "DISPOSITION_REJECTED",
-		4: "DISPOSITION_NOTED",
+		3: "DISPOSITION_NOT_ACCEPTED",
 	}
 	Disposition_value = map[string]int32{
 		"DISPOSITION_UNSPECIFIED":        0,
 		"DISPOSITION_ACCEPTED":           1,
 		"DISPOSITION_PARTIALLY_ACCEPTED": 2,
-		"DISPOSITION_REJECTED":           3,
-		"DISPOSITION_NOTED":              4,
+		"DISPOSITION_NOT_ACCEPTED":       3,
 	}
 )
 
@@ -210,11 +261,11 @@ func (x Disposition) String() string {
 }
 
 func (Disposition) Descriptor() protoreflect.EnumDescriptor {
-	return file_chapterhouse_standards_v1_standards_proto_enumTypes[2].Descriptor()
+	return file_chapterhouse_standards_v1_standards_proto_enumTypes[3].Descriptor()
 }
 
 func (Disposition) Type() protoreflect.EnumType {
-	return &file_chapterhouse_standards_v1_standards_proto_enumTypes[2]
+	return &file_chapterhouse_standards_v1_standards_proto_enumTypes[3]
 }
 
 func (x Disposition) Number() protoreflect.EnumNumber {
@@ -223,7 +274,7 @@ func (x Disposition) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Disposition.Descriptor instead.
 func (Disposition) EnumDescriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{2}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{3}
 }
 
 type SignatoryState int32
@@ -231,8 +282,11 @@ type SignatoryState int32
 const (
 	SignatoryState_SIGNATORY_STATE_UNSPECIFIED SignatoryState = 0
 	SignatoryState_SIGNATORY_STATE_SIGNED      SignatoryState = 1
-	// With withdraw_reason; signing again reopens it.
+	// Withdrawn by the member, with withdraw_reason; signing again reopens
+	// it.
 	SignatoryState_SIGNATORY_STATE_WITHDRAWN SignatoryState = 2
+	// The member's branch membership ended (withdraw_reason says so).
+	SignatoryState_SIGNATORY_STATE_LAPSED SignatoryState = 3
 )
 
 // Enum value maps for SignatoryState.
@@ -241,11 +295,13 @@ var (
 		0: "SIGNATORY_STATE_UNSPECIFIED",
 		1: "SIGNATORY_STATE_SIGNED",
 		2: "SIGNATORY_STATE_WITHDRAWN",
+		3: "SIGNATORY_STATE_LAPSED",
 	}
 	SignatoryState_value = map[string]int32{
 		"SIGNATORY_STATE_UNSPECIFIED": 0,
 		"SIGNATORY_STATE_SIGNED":      1,
 		"SIGNATORY_STATE_WITHDRAWN":   2,
+		"SIGNATORY_STATE_LAPSED":      3,
 	}
 )
 
@@ -260,11 +316,11 @@ func (x SignatoryState) String() string {
 }
 
 func (SignatoryState) Descriptor() protoreflect.EnumDescriptor {
-	return file_chapterhouse_standards_v1_standards_proto_enumTypes[3].Descriptor()
+	return file_chapterhouse_standards_v1_standards_proto_enumTypes[4].Descriptor()
 }
 
 func (SignatoryState) Type() protoreflect.EnumType {
-	return &file_chapterhouse_standards_v1_standards_proto_enumTypes[3]
+	return &file_chapterhouse_standards_v1_standards_proto_enumTypes[4]
 }
 
 func (x SignatoryState) Number() protoreflect.EnumNumber {
@@ -273,7 +329,183 @@ func (x SignatoryState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use SignatoryState.Descriptor instead.
 func (SignatoryState) EnumDescriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{3}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{4}
+}
+
+// One state change, as recorded.
+type StateChange struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	FromState StandardState          `protobuf:"varint,1,opt,name=from_state,json=fromState,proto3,enum=chapterhouse.standards.v1.StandardState" json:"from_state,omitempty"`
+	ToState   StandardState          `protobuf:"varint,2,opt,name=to_state,json=toState,proto3,enum=chapterhouse.standards.v1.StandardState" json:"to_state,omitempty"`
+	// The action, e.g. "approveProposal", or "superseded" and "reinstated"
+	// for the changes a revision makes.
+	Action string `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
+	// Token subject, or "system".
+	Actor         string                 `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
+	Time          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
+	Reason        string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StateChange) Reset() {
+	*x = StateChange{}
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StateChange) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StateChange) ProtoMessage() {}
+
+func (x *StateChange) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StateChange.ProtoReflect.Descriptor instead.
+func (*StateChange) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *StateChange) GetFromState() StandardState {
+	if x != nil {
+		return x.FromState
+	}
+	return StandardState_STANDARD_STATE_UNSPECIFIED
+}
+
+func (x *StateChange) GetToState() StandardState {
+	if x != nil {
+		return x.ToState
+	}
+	return StandardState_STANDARD_STATE_UNSPECIFIED
+}
+
+func (x *StateChange) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *StateChange) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *StateChange) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *StateChange) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// The expert review of a draft.
+type Review struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The draft reviewed.
+	Draft string `protobuf:"bytes,1,opt,name=draft,proto3" json:"draft,omitempty"`
+	// The experts, by name and affiliation (they need not be members).
+	Experts    []string         `protobuf:"bytes,2,rep,name=experts,proto3" json:"experts,omitempty"`
+	Conclusion ReviewConclusion `protobuf:"varint,3,opt,name=conclusion,proto3,enum=chapterhouse.standards.v1.ReviewConclusion" json:"conclusion,omitempty"`
+	Summary    string           `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	// Who recorded it.
+	Recorder      string                 `protobuf:"bytes,5,opt,name=recorder,proto3" json:"recorder,omitempty"`
+	Time          *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Review) Reset() {
+	*x = Review{}
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Review) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Review) ProtoMessage() {}
+
+func (x *Review) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Review.ProtoReflect.Descriptor instead.
+func (*Review) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Review) GetDraft() string {
+	if x != nil {
+		return x.Draft
+	}
+	return ""
+}
+
+func (x *Review) GetExperts() []string {
+	if x != nil {
+		return x.Experts
+	}
+	return nil
+}
+
+func (x *Review) GetConclusion() ReviewConclusion {
+	if x != nil {
+		return x.Conclusion
+	}
+	return ReviewConclusion_REVIEW_CONCLUSION_UNSPECIFIED
+}
+
+func (x *Review) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *Review) GetRecorder() string {
+	if x != nil {
+		return x.Recorder
+	}
+	return ""
+}
+
+func (x *Review) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
 }
 
 // A standard, convention or agreement the branch drafts (S1).
@@ -282,21 +514,21 @@ type Standard struct {
 	// Resource name, branches/{branch}/standards/{standard}.
 	Name string       `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Kind StandardKind `protobuf:"varint,2,opt,name=kind,proto3,enum=chapterhouse.standards.v1.StandardKind" json:"kind,omitempty"`
-	// At most 200 characters.
+	// The Chinese title, 1–200 characters.
 	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
 	// What it covers. At most 4000 characters.
 	Scope string `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
-	// The unit member leading the work (牵头单位).
+	// The unit member leading the work (牵头单位):
+	// branches/{branch}/members/{member}.
 	LeadUnit string `protobuf:"bytes,5,opt,name=lead_unit,json=leadUnit,proto3" json:"lead_unit,omitempty"`
-	// Other unit members taking part (参编单位). At most 100.
+	// Other unit members taking part (参编单位). At most 100, no repeats.
 	ParticipatingUnits []string `protobuf:"bytes,6,rep,name=participating_units,json=participatingUnits,proto3" json:"participating_units,omitempty"`
-	// The people drafting it. At most 100.
+	// The people drafting it (people/{person}). At most 100, no repeats.
 	WorkingGroup []string      `protobuf:"bytes,7,rep,name=working_group,json=workingGroup,proto3" json:"working_group,omitempty"`
 	State        StandardState `protobuf:"varint,8,opt,name=state,proto3,enum=chapterhouse.standards.v1.StandardState" json:"state,omitempty"`
 	// The reason or note given with the last state change.
 	StateReason string `protobuf:"bytes,9,opt,name=state_reason,json=stateReason,proto3" json:"state_reason,omitempty"`
-	// Assigned at first publication, e.g. "T/TJSIA 001—2026"; unique per
-	// branch; kept across revisions.
+	// Assigned at publication, e.g. "T/TJSIA 001—2026"; unique per branch.
 	Code string `protobuf:"bytes,10,opt,name=code,proto3" json:"code,omitempty"`
 	// The newest draft.
 	LatestDraft string `protobuf:"bytes,11,opt,name=latest_draft,json=latestDraft,proto3" json:"latest_draft,omitempty"`
@@ -304,28 +536,44 @@ type Standard struct {
 	PublishedDraft string `protobuf:"bytes,12,opt,name=published_draft,json=publishedDraft,proto3" json:"published_draft,omitempty"`
 	// The draft under public comment or review.
 	CurrentDraft string `protobuf:"bytes,13,opt,name=current_draft,json=currentDraft,proto3" json:"current_draft,omitempty"`
-	// The current or last public-comment period.
+	// The current or last public-comment period: opened at start, accepting
+	// comments until end (or until closed, when that came first).
 	CommentStartTime *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=comment_start_time,json=commentStartTime,proto3" json:"comment_start_time,omitempty"`
 	CommentEndTime   *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=comment_end_time,json=commentEndTime,proto3" json:"comment_end_time,omitempty"`
 	// Resolutions cited on approveProposal and approve.
 	Resolutions []string `protobuf:"bytes,16,rep,name=resolutions,proto3" json:"resolutions,omitempty"`
-	// STANDARD_PROMOTION activities scheduled for it (S2).
-	PromotionActivities []string `protobuf:"bytes,17,rep,name=promotion_activities,json=promotionActivities,proto3" json:"promotion_activities,omitempty"`
 	// Token subject who proposed it.
 	Proposer   string                 `protobuf:"bytes,18,opt,name=proposer,proto3" json:"proposer,omitempty"`
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	// First publication.
+	// When it was published.
 	PublishTime *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=publish_time,json=publishTime,proto3" json:"publish_time,omitempty"`
 	// Changes on every write. Send it back on updates to detect lost updates.
-	Etag          string `protobuf:"bytes,22,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,22,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The English title, optional. At most 300 characters.
+	TitleEn string `protobuf:"bytes,23,opt,name=title_en,json=titleEn,proto3" json:"title_en,omitempty"`
+	// When the comment period was closed (empty while open).
+	CommentCloseTime *timestamppb.Timestamp `protobuf:"bytes,24,opt,name=comment_close_time,json=commentCloseTime,proto3" json:"comment_close_time,omitempty"`
+	// The last expert review.
+	Review *Review `protobuf:"bytes,25,opt,name=review,proto3" json:"review,omitempty"`
+	// The day it takes effect (实施日期), set at publication.
+	EffectiveDate *date.Date `protobuf:"bytes,26,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
+	// The day its withdrawal takes effect, once WITHDRAWN.
+	WithdrawEffectiveDate *date.Date `protobuf:"bytes,27,opt,name=withdraw_effective_date,json=withdrawEffectiveDate,proto3" json:"withdraw_effective_date,omitempty"`
+	// The standard this one revises (a new version lineage), when it is a
+	// revision.
+	Revises string `protobuf:"bytes,28,opt,name=revises,proto3" json:"revises,omitempty"`
+	// Its revision, once revised; it supersedes this one when published.
+	RevisedBy string `protobuf:"bytes,29,opt,name=revised_by,json=revisedBy,proto3" json:"revised_by,omitempty"`
+	// Every state change, oldest first.
+	History       []*StateChange `protobuf:"bytes,30,rep,name=history,proto3" json:"history,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Standard) Reset() {
 	*x = Standard{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[0]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -337,7 +585,7 @@ func (x *Standard) String() string {
 func (*Standard) ProtoMessage() {}
 
 func (x *Standard) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[0]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -350,7 +598,7 @@ func (x *Standard) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Standard.ProtoReflect.Descriptor instead.
 func (*Standard) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{0}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Standard) GetName() string {
@@ -465,13 +713,6 @@ func (x *Standard) GetResolutions() []string {
 	return nil
 }
 
-func (x *Standard) GetPromotionActivities() []string {
-	if x != nil {
-		return x.PromotionActivities
-	}
-	return nil
-}
-
 func (x *Standard) GetProposer() string {
 	if x != nil {
 		return x.Proposer
@@ -507,6 +748,62 @@ func (x *Standard) GetEtag() string {
 	return ""
 }
 
+func (x *Standard) GetTitleEn() string {
+	if x != nil {
+		return x.TitleEn
+	}
+	return ""
+}
+
+func (x *Standard) GetCommentCloseTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CommentCloseTime
+	}
+	return nil
+}
+
+func (x *Standard) GetReview() *Review {
+	if x != nil {
+		return x.Review
+	}
+	return nil
+}
+
+func (x *Standard) GetEffectiveDate() *date.Date {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return nil
+}
+
+func (x *Standard) GetWithdrawEffectiveDate() *date.Date {
+	if x != nil {
+		return x.WithdrawEffectiveDate
+	}
+	return nil
+}
+
+func (x *Standard) GetRevises() string {
+	if x != nil {
+		return x.Revises
+	}
+	return ""
+}
+
+func (x *Standard) GetRevisedBy() string {
+	if x != nil {
+		return x.RevisedBy
+	}
+	return ""
+}
+
+func (x *Standard) GetHistory() []*StateChange {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
 type CreateStandardRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// branches/{branch}.
@@ -522,7 +819,7 @@ type CreateStandardRequest struct {
 
 func (x *CreateStandardRequest) Reset() {
 	*x = CreateStandardRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[1]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -534,7 +831,7 @@ func (x *CreateStandardRequest) String() string {
 func (*CreateStandardRequest) ProtoMessage() {}
 
 func (x *CreateStandardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[1]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -547,7 +844,7 @@ func (x *CreateStandardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStandardRequest.ProtoReflect.Descriptor instead.
 func (*CreateStandardRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{1}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CreateStandardRequest) GetParent() string {
@@ -580,7 +877,7 @@ type GetStandardRequest struct {
 
 func (x *GetStandardRequest) Reset() {
 	*x = GetStandardRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[2]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -592,7 +889,7 @@ func (x *GetStandardRequest) String() string {
 func (*GetStandardRequest) ProtoMessage() {}
 
 func (x *GetStandardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[2]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -605,7 +902,7 @@ func (x *GetStandardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStandardRequest.ProtoReflect.Descriptor instead.
 func (*GetStandardRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{2}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetStandardRequest) GetName() string {
@@ -634,7 +931,7 @@ type ListStandardsRequest struct {
 
 func (x *ListStandardsRequest) Reset() {
 	*x = ListStandardsRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[3]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -646,7 +943,7 @@ func (x *ListStandardsRequest) String() string {
 func (*ListStandardsRequest) ProtoMessage() {}
 
 func (x *ListStandardsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[3]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -659,7 +956,7 @@ func (x *ListStandardsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStandardsRequest.ProtoReflect.Descriptor instead.
 func (*ListStandardsRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{3}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListStandardsRequest) GetParent() string {
@@ -715,7 +1012,7 @@ type ListStandardsResponse struct {
 
 func (x *ListStandardsResponse) Reset() {
 	*x = ListStandardsResponse{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[4]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -727,7 +1024,7 @@ func (x *ListStandardsResponse) String() string {
 func (*ListStandardsResponse) ProtoMessage() {}
 
 func (x *ListStandardsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[4]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -740,7 +1037,7 @@ func (x *ListStandardsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStandardsResponse.ProtoReflect.Descriptor instead.
 func (*ListStandardsResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{4}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListStandardsResponse) GetStandards() []*Standard {
@@ -768,7 +1065,7 @@ type UpdateStandardRequest struct {
 
 func (x *UpdateStandardRequest) Reset() {
 	*x = UpdateStandardRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[5]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -780,7 +1077,7 @@ func (x *UpdateStandardRequest) String() string {
 func (*UpdateStandardRequest) ProtoMessage() {}
 
 func (x *UpdateStandardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[5]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -793,7 +1090,7 @@ func (x *UpdateStandardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateStandardRequest.ProtoReflect.Descriptor instead.
 func (*UpdateStandardRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{5}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *UpdateStandardRequest) GetStandard() *Standard {
@@ -815,7 +1112,7 @@ type ApproveStandardProposalRequest struct {
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// A council resolution approving the project, recorded when given.
 	Resolution string `protobuf:"bytes,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
-	// Note for the record.
+	// Note for the record. At most 1000 characters.
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	// When given, must match the standard's etag.
 	Etag          string `protobuf:"bytes,4,opt,name=etag,proto3" json:"etag,omitempty"`
@@ -825,7 +1122,7 @@ type ApproveStandardProposalRequest struct {
 
 func (x *ApproveStandardProposalRequest) Reset() {
 	*x = ApproveStandardProposalRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[6]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -837,7 +1134,7 @@ func (x *ApproveStandardProposalRequest) String() string {
 func (*ApproveStandardProposalRequest) ProtoMessage() {}
 
 func (x *ApproveStandardProposalRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[6]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -850,7 +1147,7 @@ func (x *ApproveStandardProposalRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveStandardProposalRequest.ProtoReflect.Descriptor instead.
 func (*ApproveStandardProposalRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{6}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ApproveStandardProposalRequest) GetName() string {
@@ -893,7 +1190,7 @@ type RejectStandardRequest struct {
 
 func (x *RejectStandardRequest) Reset() {
 	*x = RejectStandardRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[7]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -905,7 +1202,7 @@ func (x *RejectStandardRequest) String() string {
 func (*RejectStandardRequest) ProtoMessage() {}
 
 func (x *RejectStandardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[7]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -918,7 +1215,7 @@ func (x *RejectStandardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RejectStandardRequest.ProtoReflect.Descriptor instead.
 func (*RejectStandardRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{7}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RejectStandardRequest) GetName() string {
@@ -945,7 +1242,7 @@ func (x *RejectStandardRequest) GetEtag() string {
 type OpenStandardCommentRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// End of the comment period, in the future. Comments after it are
+	// End of the comment period, in the future. Comments from then on are
 	// refused even before closeComment.
 	CommentEndTime *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=comment_end_time,json=commentEndTime,proto3" json:"comment_end_time,omitempty"`
 	Etag           string                 `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
@@ -955,7 +1252,7 @@ type OpenStandardCommentRequest struct {
 
 func (x *OpenStandardCommentRequest) Reset() {
 	*x = OpenStandardCommentRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[8]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -967,7 +1264,7 @@ func (x *OpenStandardCommentRequest) String() string {
 func (*OpenStandardCommentRequest) ProtoMessage() {}
 
 func (x *OpenStandardCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[8]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -980,7 +1277,7 @@ func (x *OpenStandardCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenStandardCommentRequest.ProtoReflect.Descriptor instead.
 func (*OpenStandardCommentRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{8}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *OpenStandardCommentRequest) GetName() string {
@@ -1014,7 +1311,7 @@ type CloseStandardCommentRequest struct {
 
 func (x *CloseStandardCommentRequest) Reset() {
 	*x = CloseStandardCommentRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[9]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1026,7 +1323,7 @@ func (x *CloseStandardCommentRequest) String() string {
 func (*CloseStandardCommentRequest) ProtoMessage() {}
 
 func (x *CloseStandardCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[9]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1039,7 +1336,7 @@ func (x *CloseStandardCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseStandardCommentRequest.ProtoReflect.Descriptor instead.
 func (*CloseStandardCommentRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{9}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CloseStandardCommentRequest) GetName() string {
@@ -1056,31 +1353,31 @@ func (x *CloseStandardCommentRequest) GetEtag() string {
 	return ""
 }
 
-type ReviewStandardRequest struct {
+type SubmitStandardForReviewRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Note for the reviewers.
+	// Note for the reviewers. At most 1000 characters.
 	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *ReviewStandardRequest) Reset() {
-	*x = ReviewStandardRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[10]
+func (x *SubmitStandardForReviewRequest) Reset() {
+	*x = SubmitStandardForReviewRequest{}
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *ReviewStandardRequest) String() string {
+func (x *SubmitStandardForReviewRequest) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*ReviewStandardRequest) ProtoMessage() {}
+func (*SubmitStandardForReviewRequest) ProtoMessage() {}
 
-func (x *ReviewStandardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[10]
+func (x *SubmitStandardForReviewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1091,26 +1388,104 @@ func (x *ReviewStandardRequest) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use ReviewStandardRequest.ProtoReflect.Descriptor instead.
-func (*ReviewStandardRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{10}
+// Deprecated: Use SubmitStandardForReviewRequest.ProtoReflect.Descriptor instead.
+func (*SubmitStandardForReviewRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{12}
 }
 
-func (x *ReviewStandardRequest) GetName() string {
+func (x *SubmitStandardForReviewRequest) GetName() string {
 	if x != nil {
 		return x.Name
 	}
 	return ""
 }
 
-func (x *ReviewStandardRequest) GetReason() string {
+func (x *SubmitStandardForReviewRequest) GetReason() string {
 	if x != nil {
 		return x.Reason
 	}
 	return ""
 }
 
-func (x *ReviewStandardRequest) GetEtag() string {
+func (x *SubmitStandardForReviewRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type ConcludeStandardReviewRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The experts, by name and affiliation: 1–50, each 1–200 characters.
+	Experts    []string         `protobuf:"bytes,2,rep,name=experts,proto3" json:"experts,omitempty"`
+	Conclusion ReviewConclusion `protobuf:"varint,3,opt,name=conclusion,proto3,enum=chapterhouse.standards.v1.ReviewConclusion" json:"conclusion,omitempty"`
+	// The review's findings, 1–8000 characters.
+	Summary       string `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	Etag          string `protobuf:"bytes,5,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConcludeStandardReviewRequest) Reset() {
+	*x = ConcludeStandardReviewRequest{}
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConcludeStandardReviewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConcludeStandardReviewRequest) ProtoMessage() {}
+
+func (x *ConcludeStandardReviewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConcludeStandardReviewRequest.ProtoReflect.Descriptor instead.
+func (*ConcludeStandardReviewRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ConcludeStandardReviewRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ConcludeStandardReviewRequest) GetExperts() []string {
+	if x != nil {
+		return x.Experts
+	}
+	return nil
+}
+
+func (x *ConcludeStandardReviewRequest) GetConclusion() ReviewConclusion {
+	if x != nil {
+		return x.Conclusion
+	}
+	return ReviewConclusion_REVIEW_CONCLUSION_UNSPECIFIED
+}
+
+func (x *ConcludeStandardReviewRequest) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *ConcludeStandardReviewRequest) GetEtag() string {
 	if x != nil {
 		return x.Etag
 	}
@@ -1120,8 +1495,10 @@ func (x *ReviewStandardRequest) GetEtag() string {
 type ApproveStandardRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// A council resolution approving it, recorded when given.
-	Resolution    string `protobuf:"bytes,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// The PASSED council resolution approving it:
+	// branches/{branch}/resolutions/{resolution}, of the same branch.
+	Resolution string `protobuf:"bytes,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// At most 1000 characters.
 	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	Etag          string `protobuf:"bytes,4,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -1130,7 +1507,7 @@ type ApproveStandardRequest struct {
 
 func (x *ApproveStandardRequest) Reset() {
 	*x = ApproveStandardRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[11]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1142,7 +1519,7 @@ func (x *ApproveStandardRequest) String() string {
 func (*ApproveStandardRequest) ProtoMessage() {}
 
 func (x *ApproveStandardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[11]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1155,7 +1532,7 @@ func (x *ApproveStandardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApproveStandardRequest.ProtoReflect.Descriptor instead.
 func (*ApproveStandardRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{11}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ApproveStandardRequest) GetName() string {
@@ -1189,18 +1566,22 @@ func (x *ApproveStandardRequest) GetEtag() string {
 type PublishStandardRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// First publication only: the code to assign, unique per branch. When
-	// empty the server generates the next one for the kind and year. Must be
-	// empty when republishing after a revision.
-	Code          string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
-	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Only for a kind the branch has no code format for (and not for a
+	// revision): the code to assign, unique per branch, 1–60 characters.
+	// Must be empty otherwise: numbered codes are the server's, so they stay
+	// without gaps.
+	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
+	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The day it takes effect (实施日期): the publication day (Asia/Shanghai)
+	// or later.
+	EffectiveDate *date.Date `protobuf:"bytes,4,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PublishStandardRequest) Reset() {
 	*x = PublishStandardRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[12]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1212,7 +1593,7 @@ func (x *PublishStandardRequest) String() string {
 func (*PublishStandardRequest) ProtoMessage() {}
 
 func (x *PublishStandardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[12]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1225,7 +1606,7 @@ func (x *PublishStandardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishStandardRequest.ProtoReflect.Descriptor instead.
 func (*PublishStandardRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{12}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *PublishStandardRequest) GetName() string {
@@ -1249,19 +1630,29 @@ func (x *PublishStandardRequest) GetEtag() string {
 	return ""
 }
 
+func (x *PublishStandardRequest) GetEffectiveDate() *date.Date {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return nil
+}
+
 type ReviseStandardRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// 1–1000 characters.
-	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Etag   string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Optional id for the revision (a resource id); assigned when empty.
+	// Makes the revise idempotent.
+	RevisionId    string `protobuf:"bytes,4,opt,name=revision_id,json=revisionId,proto3" json:"revision_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ReviseStandardRequest) Reset() {
 	*x = ReviseStandardRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[13]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1273,7 +1664,7 @@ func (x *ReviseStandardRequest) String() string {
 func (*ReviseStandardRequest) ProtoMessage() {}
 
 func (x *ReviseStandardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[13]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1286,7 +1677,7 @@ func (x *ReviseStandardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReviseStandardRequest.ProtoReflect.Descriptor instead.
 func (*ReviseStandardRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{13}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ReviseStandardRequest) GetName() string {
@@ -1310,19 +1701,29 @@ func (x *ReviseStandardRequest) GetEtag() string {
 	return ""
 }
 
+func (x *ReviseStandardRequest) GetRevisionId() string {
+	if x != nil {
+		return x.RevisionId
+	}
+	return ""
+}
+
 type WithdrawStandardRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// 1–1000 characters.
-	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	Etag   string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The day the withdrawal takes effect; today (Asia/Shanghai) when unset,
+	// never earlier.
+	EffectiveDate *date.Date `protobuf:"bytes,4,opt,name=effective_date,json=effectiveDate,proto3" json:"effective_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WithdrawStandardRequest) Reset() {
 	*x = WithdrawStandardRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[14]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1334,7 +1735,7 @@ func (x *WithdrawStandardRequest) String() string {
 func (*WithdrawStandardRequest) ProtoMessage() {}
 
 func (x *WithdrawStandardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[14]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1347,7 +1748,7 @@ func (x *WithdrawStandardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawStandardRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawStandardRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{14}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WithdrawStandardRequest) GetName() string {
@@ -1371,24 +1772,264 @@ func (x *WithdrawStandardRequest) GetEtag() string {
 	return ""
 }
 
+func (x *WithdrawStandardRequest) GetEffectiveDate() *date.Date {
+	if x != nil {
+		return x.EffectiveDate
+	}
+	return nil
+}
+
+type GetDispositionSummaryRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The standard.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDispositionSummaryRequest) Reset() {
+	*x = GetDispositionSummaryRequest{}
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDispositionSummaryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDispositionSummaryRequest) ProtoMessage() {}
+
+func (x *GetDispositionSummaryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDispositionSummaryRequest.ProtoReflect.Descriptor instead.
+func (*GetDispositionSummaryRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *GetDispositionSummaryRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// 意见处理汇总: how the comments on a standard were dealt with.
+type DispositionSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The standard.
+	Standard string `protobuf:"bytes,1,opt,name=standard,proto3" json:"standard,omitempty"`
+	// The draft of the current or last comment period.
+	Draft             string `protobuf:"bytes,2,opt,name=draft,proto3" json:"draft,omitempty"`
+	Total             int32  `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
+	Accepted          int32  `protobuf:"varint,4,opt,name=accepted,proto3" json:"accepted,omitempty"`
+	PartiallyAccepted int32  `protobuf:"varint,5,opt,name=partially_accepted,json=partiallyAccepted,proto3" json:"partially_accepted,omitempty"`
+	NotAccepted       int32  `protobuf:"varint,6,opt,name=not_accepted,json=notAccepted,proto3" json:"not_accepted,omitempty"`
+	// Comments with no disposition yet.
+	Undisposed int32 `protobuf:"varint,7,opt,name=undisposed,proto3" json:"undisposed,omitempty"`
+	// Every comment on the standard, in creation order.
+	Comments      []*Comment `protobuf:"bytes,8,rep,name=comments,proto3" json:"comments,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DispositionSummary) Reset() {
+	*x = DispositionSummary{}
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DispositionSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DispositionSummary) ProtoMessage() {}
+
+func (x *DispositionSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DispositionSummary.ProtoReflect.Descriptor instead.
+func (*DispositionSummary) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *DispositionSummary) GetStandard() string {
+	if x != nil {
+		return x.Standard
+	}
+	return ""
+}
+
+func (x *DispositionSummary) GetDraft() string {
+	if x != nil {
+		return x.Draft
+	}
+	return ""
+}
+
+func (x *DispositionSummary) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *DispositionSummary) GetAccepted() int32 {
+	if x != nil {
+		return x.Accepted
+	}
+	return 0
+}
+
+func (x *DispositionSummary) GetPartiallyAccepted() int32 {
+	if x != nil {
+		return x.PartiallyAccepted
+	}
+	return 0
+}
+
+func (x *DispositionSummary) GetNotAccepted() int32 {
+	if x != nil {
+		return x.NotAccepted
+	}
+	return 0
+}
+
+func (x *DispositionSummary) GetUndisposed() int32 {
+	if x != nil {
+		return x.Undisposed
+	}
+	return 0
+}
+
+func (x *DispositionSummary) GetComments() []*Comment {
+	if x != nil {
+		return x.Comments
+	}
+	return nil
+}
+
+// A promotion (宣贯, S2) scheduled for a standard: the activity created for
+// it.
+type Promotion struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// .../promotions/{promotion}; the id is the request's promotion_id.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The STANDARD_PROMOTION activity: branches/{branch}/activities/{activity}.
+	Activity string `protobuf:"bytes,2,opt,name=activity,proto3" json:"activity,omitempty"`
+	// Who scheduled it.
+	Scheduler  string                 `protobuf:"bytes,3,opt,name=scheduler,proto3" json:"scheduler,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Never changes; present because the promotion is returned by a POST.
+	Etag          string `protobuf:"bytes,5,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Promotion) Reset() {
+	*x = Promotion{}
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Promotion) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Promotion) ProtoMessage() {}
+
+func (x *Promotion) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Promotion.ProtoReflect.Descriptor instead.
+func (*Promotion) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *Promotion) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Promotion) GetActivity() string {
+	if x != nil {
+		return x.Activity
+	}
+	return ""
+}
+
+func (x *Promotion) GetScheduler() string {
+	if x != nil {
+		return x.Scheduler
+	}
+	return ""
+}
+
+func (x *Promotion) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *Promotion) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
 type SchedulePromotionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The standard.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	// The activity to create in the standard's branch. kind (forced to
 	// STANDARD_PROMOTION) and related_standard (forced to this standard) are
-	// ignored; title defaults to "宣贯: " + the standard's title. Other fields
-	// as for ActivitiesService.CreateActivity.
+	// set by this service; title defaults to "宣贯：" + the standard's title.
+	// Other fields as for ActivitiesService.CreateActivity.
 	Activity *v1.Activity `protobuf:"bytes,2,opt,name=activity,proto3" json:"activity,omitempty"`
-	// Client-chosen id, 1–63 characters; a repeat with the same id returns
-	// the same activity (it becomes the activity_id through a stable hash).
-	RequestId     string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// Client-chosen id (a resource id): a repeat with the same id returns
+	// the same promotion and activity.
+	PromotionId   string `protobuf:"bytes,3,opt,name=promotion_id,json=promotionId,proto3" json:"promotion_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SchedulePromotionRequest) Reset() {
 	*x = SchedulePromotionRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[15]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1400,7 +2041,7 @@ func (x *SchedulePromotionRequest) String() string {
 func (*SchedulePromotionRequest) ProtoMessage() {}
 
 func (x *SchedulePromotionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[15]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1413,12 +2054,12 @@ func (x *SchedulePromotionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SchedulePromotionRequest.ProtoReflect.Descriptor instead.
 func (*SchedulePromotionRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{15}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{21}
 }
 
-func (x *SchedulePromotionRequest) GetName() string {
+func (x *SchedulePromotionRequest) GetParent() string {
 	if x != nil {
-		return x.Name
+		return x.Parent
 	}
 	return ""
 }
@@ -1430,37 +2071,38 @@ func (x *SchedulePromotionRequest) GetActivity() *v1.Activity {
 	return nil
 }
 
-func (x *SchedulePromotionRequest) GetRequestId() string {
+func (x *SchedulePromotionRequest) GetPromotionId() string {
 	if x != nil {
-		return x.RequestId
+		return x.PromotionId
 	}
 	return ""
 }
 
-type SchedulePromotionResponse struct {
+type ListPromotionsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The DRAFT activity created: branches/{branch}/activities/{activity}.
-	// Publish it with ActivitiesService.PublishActivity.
-	Activity      string `protobuf:"bytes,1,opt,name=activity,proto3" json:"activity,omitempty"`
+	// The standard.
+	Parent        string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *SchedulePromotionResponse) Reset() {
-	*x = SchedulePromotionResponse{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[16]
+func (x *ListPromotionsRequest) Reset() {
+	*x = ListPromotionsRequest{}
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *SchedulePromotionResponse) String() string {
+func (x *ListPromotionsRequest) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*SchedulePromotionResponse) ProtoMessage() {}
+func (*ListPromotionsRequest) ProtoMessage() {}
 
-func (x *SchedulePromotionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[16]
+func (x *ListPromotionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1471,14 +2113,80 @@ func (x *SchedulePromotionResponse) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use SchedulePromotionResponse.ProtoReflect.Descriptor instead.
-func (*SchedulePromotionResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{16}
+// Deprecated: Use ListPromotionsRequest.ProtoReflect.Descriptor instead.
+func (*ListPromotionsRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{22}
 }
 
-func (x *SchedulePromotionResponse) GetActivity() string {
+func (x *ListPromotionsRequest) GetParent() string {
 	if x != nil {
-		return x.Activity
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *ListPromotionsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListPromotionsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListPromotionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Promotions    []*Promotion           `protobuf:"bytes,1,rep,name=promotions,proto3" json:"promotions,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListPromotionsResponse) Reset() {
+	*x = ListPromotionsResponse{}
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListPromotionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListPromotionsResponse) ProtoMessage() {}
+
+func (x *ListPromotionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListPromotionsResponse.ProtoReflect.Descriptor instead.
+func (*ListPromotionsResponse) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ListPromotionsResponse) GetPromotions() []*Promotion {
+	if x != nil {
+		return x.Promotions
+	}
+	return nil
+}
+
+func (x *ListPromotionsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
 	}
 	return ""
 }
@@ -1488,24 +2196,27 @@ type Draft struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// Version label, unique within the standard, e.g. "0.3" or "征求意见稿".
-	// At most 40 characters.
+	// 1–40 characters.
 	Version string `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
-	// Where the document is stored: https or s3 URI.
+	// Where the document is stored: an https or s3 URI, at most 2000
+	// characters.
 	ContentUri string `protobuf:"bytes,3,opt,name=content_uri,json=contentUri,proto3" json:"content_uri,omitempty"`
 	// SHA-256 of the document, 64 lowercase hex characters.
 	Sha256 string `protobuf:"bytes,4,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	// What changed since the previous draft. At most 8000 characters.
 	ChangeSummary string `protobuf:"bytes,5,opt,name=change_summary,json=changeSummary,proto3" json:"change_summary,omitempty"`
 	// Token subject who added it.
-	Author        string                 `protobuf:"bytes,6,opt,name=author,proto3" json:"author,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	Author     string                 `protobuf:"bytes,6,opt,name=author,proto3" json:"author,omitempty"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	// Its place in the standard's drafts: 1, 2, 3…
+	Sequence      int32 `protobuf:"varint,8,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Draft) Reset() {
 	*x = Draft{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[17]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1517,7 +2228,7 @@ func (x *Draft) String() string {
 func (*Draft) ProtoMessage() {}
 
 func (x *Draft) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[17]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1530,7 +2241,7 @@ func (x *Draft) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Draft.ProtoReflect.Descriptor instead.
 func (*Draft) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{17}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Draft) GetName() string {
@@ -1582,6 +2293,13 @@ func (x *Draft) GetCreateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Draft) GetSequence() int32 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
 type CreateDraftRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
 	Parent string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
@@ -1598,7 +2316,7 @@ type CreateDraftRequest struct {
 
 func (x *CreateDraftRequest) Reset() {
 	*x = CreateDraftRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[18]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1610,7 +2328,7 @@ func (x *CreateDraftRequest) String() string {
 func (*CreateDraftRequest) ProtoMessage() {}
 
 func (x *CreateDraftRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[18]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1623,7 +2341,7 @@ func (x *CreateDraftRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateDraftRequest.ProtoReflect.Descriptor instead.
 func (*CreateDraftRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{18}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *CreateDraftRequest) GetParent() string {
@@ -1663,7 +2381,7 @@ type GetDraftRequest struct {
 
 func (x *GetDraftRequest) Reset() {
 	*x = GetDraftRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[19]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1675,7 +2393,7 @@ func (x *GetDraftRequest) String() string {
 func (*GetDraftRequest) ProtoMessage() {}
 
 func (x *GetDraftRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[19]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1688,7 +2406,7 @@ func (x *GetDraftRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDraftRequest.ProtoReflect.Descriptor instead.
 func (*GetDraftRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{19}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *GetDraftRequest) GetName() string {
@@ -1709,7 +2427,7 @@ type ListDraftsRequest struct {
 
 func (x *ListDraftsRequest) Reset() {
 	*x = ListDraftsRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[20]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1721,7 +2439,7 @@ func (x *ListDraftsRequest) String() string {
 func (*ListDraftsRequest) ProtoMessage() {}
 
 func (x *ListDraftsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[20]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1734,7 +2452,7 @@ func (x *ListDraftsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDraftsRequest.ProtoReflect.Descriptor instead.
 func (*ListDraftsRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{20}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListDraftsRequest) GetParent() string {
@@ -1768,7 +2486,7 @@ type ListDraftsResponse struct {
 
 func (x *ListDraftsResponse) Reset() {
 	*x = ListDraftsResponse{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[21]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1780,7 +2498,7 @@ func (x *ListDraftsResponse) String() string {
 func (*ListDraftsResponse) ProtoMessage() {}
 
 func (x *ListDraftsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[21]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1793,7 +2511,7 @@ func (x *ListDraftsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDraftsResponse.ProtoReflect.Descriptor instead.
 func (*ListDraftsResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{21}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListDraftsResponse) GetDrafts() []*Draft {
@@ -1816,28 +2534,31 @@ type Comment struct {
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The draft commented on: the standard's current_draft at submission.
 	Draft string `protobuf:"bytes,2,opt,name=draft,proto3" json:"draft,omitempty"`
-	// Clause reference, e.g. "5.2.1"; empty for a general comment. At most 40
-	// characters.
+	// The clause commented on, e.g. "5.2.1", or "全文" for the whole text.
+	// 1–40 characters.
 	Clause string `protobuf:"bytes,3,opt,name=clause,proto3" json:"clause,omitempty"`
 	// 1–8000 characters.
 	Text string `protobuf:"bytes,4,opt,name=text,proto3" json:"text,omitempty"`
-	// Token subject who wrote it.
+	// Token subject who wrote it; empty for a comment without a token.
 	Author string `protobuf:"bytes,5,opt,name=author,proto3" json:"author,omitempty"`
 	// UNSPECIFIED until disposed.
 	Disposition       Disposition `protobuf:"varint,6,opt,name=disposition,proto3,enum=chapterhouse.standards.v1.Disposition" json:"disposition,omitempty"`
 	DispositionReason string      `protobuf:"bytes,7,opt,name=disposition_reason,json=dispositionReason,proto3" json:"disposition_reason,omitempty"`
 	// Who disposed it.
-	Disposer      string                 `protobuf:"bytes,8,opt,name=disposer,proto3" json:"disposer,omitempty"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	DisposeTime   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=dispose_time,json=disposeTime,proto3" json:"dispose_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,11,opt,name=etag,proto3" json:"etag,omitempty"`
+	Disposer    string                 `protobuf:"bytes,8,opt,name=disposer,proto3" json:"disposer,omitempty"`
+	CreateTime  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	DisposeTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=dispose_time,json=disposeTime,proto3" json:"dispose_time,omitempty"`
+	Etag        string                 `protobuf:"bytes,11,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Who the commenter is (name and organisation), as they give it;
+	// required without a token. At most 200 characters.
+	CommenterName string `protobuf:"bytes,12,opt,name=commenter_name,json=commenterName,proto3" json:"commenter_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Comment) Reset() {
 	*x = Comment{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[22]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1849,7 +2570,7 @@ func (x *Comment) String() string {
 func (*Comment) ProtoMessage() {}
 
 func (x *Comment) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[22]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1862,7 +2583,7 @@ func (x *Comment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Comment.ProtoReflect.Descriptor instead.
 func (*Comment) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{22}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Comment) GetName() string {
@@ -1942,6 +2663,13 @@ func (x *Comment) GetEtag() string {
 	return ""
 }
 
+func (x *Comment) GetCommenterName() string {
+	if x != nil {
+		return x.CommenterName
+	}
+	return ""
+}
+
 type CreateCommentRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Parent  string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
@@ -1956,7 +2684,7 @@ type CreateCommentRequest struct {
 
 func (x *CreateCommentRequest) Reset() {
 	*x = CreateCommentRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[23]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1968,7 +2696,7 @@ func (x *CreateCommentRequest) String() string {
 func (*CreateCommentRequest) ProtoMessage() {}
 
 func (x *CreateCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[23]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1981,7 +2709,7 @@ func (x *CreateCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCommentRequest.ProtoReflect.Descriptor instead.
 func (*CreateCommentRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{23}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CreateCommentRequest) GetParent() string {
@@ -2014,7 +2742,7 @@ type GetCommentRequest struct {
 
 func (x *GetCommentRequest) Reset() {
 	*x = GetCommentRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[24]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2026,7 +2754,7 @@ func (x *GetCommentRequest) String() string {
 func (*GetCommentRequest) ProtoMessage() {}
 
 func (x *GetCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[24]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2039,7 +2767,7 @@ func (x *GetCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCommentRequest.ProtoReflect.Descriptor instead.
 func (*GetCommentRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{24}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *GetCommentRequest) GetName() string {
@@ -2064,7 +2792,7 @@ type ListCommentsRequest struct {
 
 func (x *ListCommentsRequest) Reset() {
 	*x = ListCommentsRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[25]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2076,7 +2804,7 @@ func (x *ListCommentsRequest) String() string {
 func (*ListCommentsRequest) ProtoMessage() {}
 
 func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[25]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2089,7 +2817,7 @@ func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsRequest.ProtoReflect.Descriptor instead.
 func (*ListCommentsRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{25}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListCommentsRequest) GetParent() string {
@@ -2137,7 +2865,7 @@ type ListCommentsResponse struct {
 
 func (x *ListCommentsResponse) Reset() {
 	*x = ListCommentsResponse{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[26]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2149,7 +2877,7 @@ func (x *ListCommentsResponse) String() string {
 func (*ListCommentsResponse) ProtoMessage() {}
 
 func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[26]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2162,7 +2890,7 @@ func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsResponse.ProtoReflect.Descriptor instead.
 func (*ListCommentsResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{26}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListCommentsResponse) GetComments() []*Comment {
@@ -2183,8 +2911,7 @@ type DisposeCommentRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	Disposition Disposition            `protobuf:"varint,2,opt,name=disposition,proto3,enum=chapterhouse.standards.v1.Disposition" json:"disposition,omitempty"`
-	// Required for PARTIALLY_ACCEPTED and REJECTED (1–4000 characters);
-	// optional otherwise.
+	// Why, 1–4000 characters.
 	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
 	Etag          string `protobuf:"bytes,4,opt,name=etag,proto3" json:"etag,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2193,7 +2920,7 @@ type DisposeCommentRequest struct {
 
 func (x *DisposeCommentRequest) Reset() {
 	*x = DisposeCommentRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[27]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2205,7 +2932,7 @@ func (x *DisposeCommentRequest) String() string {
 func (*DisposeCommentRequest) ProtoMessage() {}
 
 func (x *DisposeCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[27]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2218,7 +2945,7 @@ func (x *DisposeCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisposeCommentRequest.ProtoReflect.Descriptor instead.
 func (*DisposeCommentRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{27}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *DisposeCommentRequest) GetName() string {
@@ -2254,7 +2981,7 @@ type Signatory struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// .../signatories/{signatory}; the id is the member's id.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// The member signing.
+	// The unit member signing, of the standard's branch.
 	Member string `protobuf:"bytes,2,opt,name=member,proto3" json:"member,omitempty"`
 	// The person who signed for it (the caller).
 	Signer         string                 `protobuf:"bytes,3,opt,name=signer,proto3" json:"signer,omitempty"`
@@ -2269,7 +2996,7 @@ type Signatory struct {
 
 func (x *Signatory) Reset() {
 	*x = Signatory{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[28]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2281,7 +3008,7 @@ func (x *Signatory) String() string {
 func (*Signatory) ProtoMessage() {}
 
 func (x *Signatory) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[28]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2294,7 +3021,7 @@ func (x *Signatory) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signatory.ProtoReflect.Descriptor instead.
 func (*Signatory) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{28}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Signatory) GetName() string {
@@ -2363,7 +3090,7 @@ type CreateSignatoryRequest struct {
 
 func (x *CreateSignatoryRequest) Reset() {
 	*x = CreateSignatoryRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[29]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2375,7 +3102,7 @@ func (x *CreateSignatoryRequest) String() string {
 func (*CreateSignatoryRequest) ProtoMessage() {}
 
 func (x *CreateSignatoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[29]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2388,7 +3115,7 @@ func (x *CreateSignatoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSignatoryRequest.ProtoReflect.Descriptor instead.
 func (*CreateSignatoryRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{29}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *CreateSignatoryRequest) GetParent() string {
@@ -2414,7 +3141,7 @@ type GetSignatoryRequest struct {
 
 func (x *GetSignatoryRequest) Reset() {
 	*x = GetSignatoryRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[30]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2426,7 +3153,7 @@ func (x *GetSignatoryRequest) String() string {
 func (*GetSignatoryRequest) ProtoMessage() {}
 
 func (x *GetSignatoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[30]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2439,7 +3166,7 @@ func (x *GetSignatoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSignatoryRequest.ProtoReflect.Descriptor instead.
 func (*GetSignatoryRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{30}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetSignatoryRequest) GetName() string {
@@ -2461,7 +3188,7 @@ type ListSignatoriesRequest struct {
 
 func (x *ListSignatoriesRequest) Reset() {
 	*x = ListSignatoriesRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[31]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2473,7 +3200,7 @@ func (x *ListSignatoriesRequest) String() string {
 func (*ListSignatoriesRequest) ProtoMessage() {}
 
 func (x *ListSignatoriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[31]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2486,7 +3213,7 @@ func (x *ListSignatoriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignatoriesRequest.ProtoReflect.Descriptor instead.
 func (*ListSignatoriesRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{31}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListSignatoriesRequest) GetParent() string {
@@ -2527,7 +3254,7 @@ type ListSignatoriesResponse struct {
 
 func (x *ListSignatoriesResponse) Reset() {
 	*x = ListSignatoriesResponse{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[32]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2539,7 +3266,7 @@ func (x *ListSignatoriesResponse) String() string {
 func (*ListSignatoriesResponse) ProtoMessage() {}
 
 func (x *ListSignatoriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[32]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2552,7 +3279,7 @@ func (x *ListSignatoriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignatoriesResponse.ProtoReflect.Descriptor instead.
 func (*ListSignatoriesResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{32}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListSignatoriesResponse) GetSignatories() []*Signatory {
@@ -2581,7 +3308,7 @@ type WithdrawSignatoryRequest struct {
 
 func (x *WithdrawSignatoryRequest) Reset() {
 	*x = WithdrawSignatoryRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[33]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2593,7 +3320,7 @@ func (x *WithdrawSignatoryRequest) String() string {
 func (*WithdrawSignatoryRequest) ProtoMessage() {}
 
 func (x *WithdrawSignatoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[33]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2606,7 +3333,7 @@ func (x *WithdrawSignatoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawSignatoryRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawSignatoryRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{33}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WithdrawSignatoryRequest) GetName() string {
@@ -2634,18 +3361,36 @@ var File_chapterhouse_standards_v1_standards_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\n" +
-	")chapterhouse/standards/v1/standards.proto\x12\x19chapterhouse.standards.v1\x1a\x1bbuf/validate/validate.proto\x1a%chapterhouse/api/v1/annotations.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a+chapterhouse/activities/v1/activities.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8f\v\n" +
+	")chapterhouse/standards/v1/standards.proto\x12\x19chapterhouse.standards.v1\x1a\x1bbuf/validate/validate.proto\x1a%chapterhouse/api/v1/annotations.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a+chapterhouse/activities/v1/activities.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xaf\x02\n" +
+	"\vStateChange\x12L\n" +
+	"\n" +
+	"from_state\x18\x01 \x01(\x0e2(.chapterhouse.standards.v1.StandardStateB\x03\xe0A\x03R\tfromState\x12H\n" +
+	"\bto_state\x18\x02 \x01(\x0e2(.chapterhouse.standards.v1.StandardStateB\x03\xe0A\x03R\atoState\x12\x1b\n" +
+	"\x06action\x18\x03 \x01(\tB\x03\xe0A\x03R\x06action\x12\x19\n" +
+	"\x05actor\x18\x04 \x01(\tB\x03\xe0A\x03R\x05actor\x123\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x04time\x12\x1b\n" +
+	"\x06reason\x18\x06 \x01(\tB\x03\xe0A\x03R\x06reason\"\xaa\x02\n" +
+	"\x06Review\x12:\n" +
+	"\x05draft\x18\x01 \x01(\tB$\xe0A\x03\xfaA\x1e\n" +
+	"\x1cchapterhouse.tjsia.org/DraftR\x05draft\x12\x1d\n" +
+	"\aexperts\x18\x02 \x03(\tB\x03\xe0A\x03R\aexperts\x12P\n" +
+	"\n" +
+	"conclusion\x18\x03 \x01(\x0e2+.chapterhouse.standards.v1.ReviewConclusionB\x03\xe0A\x03R\n" +
+	"conclusion\x12\x1d\n" +
+	"\asummary\x18\x04 \x01(\tB\x03\xe0A\x03R\asummary\x12\x1f\n" +
+	"\brecorder\x18\x05 \x01(\tB\x03\xe0A\x03R\brecorder\x123\n" +
+	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x04time\"\x9e\x0f\n" +
 	"\bStandard\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12@\n" +
-	"\x04kind\x18\x02 \x01(\x0e2'.chapterhouse.standards.v1.StandardKindB\x03\xe0A\x02R\x04kind\x12\x19\n" +
-	"\x05title\x18\x03 \x01(\tB\x03\xe0A\x02R\x05title\x12\x19\n" +
-	"\x05scope\x18\x04 \x01(\tB\x03\xe0A\x01R\x05scope\x12B\n" +
-	"\tlead_unit\x18\x05 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/MemberR\bleadUnit\x12V\n" +
-	"\x13participating_units\x18\x06 \x03(\tB%\xe0A\x01\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/MemberR\x12participatingUnits\x12J\n" +
-	"\rworking_group\x18\a \x03(\tB%\xe0A\x01\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\fworkingGroup\x12C\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12J\n" +
+	"\x04kind\x18\x02 \x01(\x0e2'.chapterhouse.standards.v1.StandardKindB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12#\n" +
+	"\x05title\x18\x03 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x05title\x12!\n" +
+	"\x05scope\x18\x04 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\x05scope\x12I\n" +
+	"\tlead_unit\x18\x05 \x01(\tB,\xe0A\x02\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/Member\xbaH\x04r\x02\x10\x01R\bleadUnit\x12`\n" +
+	"\x13participating_units\x18\x06 \x03(\tB/\xe0A\x01\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/Member\xbaH\a\x92\x01\x04\x10d\x18\x01R\x12participatingUnits\x12T\n" +
+	"\rworking_group\x18\a \x03(\tB/\xe0A\x01\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/Person\xbaH\a\x92\x01\x04\x10d\x18\x01R\fworkingGroup\x12C\n" +
 	"\x05state\x18\b \x01(\x0e2(.chapterhouse.standards.v1.StandardStateB\x03\xe0A\x03R\x05state\x12&\n" +
 	"\fstate_reason\x18\t \x01(\tB\x03\xe0A\x03R\vstateReason\x12\x17\n" +
 	"\x04code\x18\n" +
@@ -2659,17 +3404,26 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\x12comment_start_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x10commentStartTime\x12I\n" +
 	"\x10comment_end_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x0ecommentEndTime\x12K\n" +
 	"\vresolutions\x18\x10 \x03(\tB)\xe0A\x03\xfaA#\n" +
-	"!chapterhouse.tjsia.org/ResolutionR\vresolutions\x12Z\n" +
-	"\x14promotion_activities\x18\x11 \x03(\tB'\xe0A\x03\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/ActivityR\x13promotionActivities\x12\x1f\n" +
+	"!chapterhouse.tjsia.org/ResolutionR\vresolutions\x12\x1f\n" +
 	"\bproposer\x18\x12 \x01(\tB\x03\xe0A\x03R\bproposer\x12@\n" +
 	"\vcreate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12B\n" +
 	"\fpublish_time\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vpublishTime\x12\x12\n" +
-	"\x04etag\x18\x16 \x01(\tR\x04etag:a\xeaA^\n" +
-	"\x1fchapterhouse.tjsia.org/Standard\x12&branches/{branch}/standards/{standard}*\tstandards2\bstandard\"\xce\x01\n" +
+	"\x04etag\x18\x16 \x01(\tR\x04etag\x12&\n" +
+	"\btitle_en\x18\x17 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xac\x02R\atitleEn\x12M\n" +
+	"\x12comment_close_time\x18\x18 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x10commentCloseTime\x12>\n" +
+	"\x06review\x18\x19 \x01(\v2!.chapterhouse.standards.v1.ReviewB\x03\xe0A\x03R\x06review\x12=\n" +
+	"\x0eeffective_date\x18\x1a \x01(\v2\x11.google.type.DateB\x03\xe0A\x03R\reffectiveDate\x12N\n" +
+	"\x17withdraw_effective_date\x18\x1b \x01(\v2\x11.google.type.DateB\x03\xe0A\x03R\x15withdrawEffectiveDate\x12A\n" +
+	"\arevises\x18\x1c \x01(\tB'\xe0A\x03\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\arevises\x12F\n" +
+	"\n" +
+	"revised_by\x18\x1d \x01(\tB'\xe0A\x03\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\trevisedBy\x12E\n" +
+	"\ahistory\x18\x1e \x03(\v2&.chapterhouse.standards.v1.StateChangeB\x03\xe0A\x03R\ahistory:a\xeaA^\n" +
+	"\x1fchapterhouse.tjsia.org/Standard\x12&branches/{branch}/standards/{standard}*\tstandards2\bstandardJ\x04\b\x11\x10\x12R\x14promotion_activities\"\xce\x01\n" +
 	"\x15CreateStandardRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12D\n" +
@@ -2678,15 +3432,15 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"standardId\"Q\n" +
 	"\x12GetStandardRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x04name\"\xbb\x02\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x04name\"\xd4\x02\n" +
 	"\x14ListStandardsRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12)\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12@\n" +
-	"\x04kind\x18\x04 \x01(\x0e2'.chapterhouse.standards.v1.StandardKindB\x03\xe0A\x01R\x04kind\x12C\n" +
-	"\x05state\x18\x05 \x01(\x0e2(.chapterhouse.standards.v1.StandardStateB\x03\xe0A\x01R\x05state\x12\x17\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12H\n" +
+	"\x04kind\x18\x04 \x01(\x0e2'.chapterhouse.standards.v1.StandardKindB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12K\n" +
+	"\x05state\x18\x05 \x01(\x0e2(.chapterhouse.standards.v1.StandardStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12\x17\n" +
 	"\x04unit\x18\x06 \x01(\tB\x03\xe0A\x01R\x04unit\"\x82\x01\n" +
 	"\x15ListStandardsResponse\x12A\n" +
 	"\tstandards\x18\x01 \x03(\v2#.chapterhouse.standards.v1.StandardR\tstandards\x12&\n" +
@@ -2694,103 +3448,151 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\x15UpdateStandardRequest\x12D\n" +
 	"\bstandard\x18\x01 \x01(\v2#.chapterhouse.standards.v1.StandardB\x03\xe0A\x02R\bstandard\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"\xde\x01\n" +
+	"updateMask\"\xe6\x01\n" +
 	"\x1eApproveStandardProposalRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
 	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12I\n" +
 	"\n" +
 	"resolution\x18\x02 \x01(\tB)\xe0A\x01\xfaA#\n" +
 	"!chapterhouse.tjsia.org/ResolutionR\n" +
-	"resolution\x12\x1b\n" +
-	"\x06reason\x18\x03 \x01(\tB\x03\xe0A\x01R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\x8a\x01\n" +
+	"resolution\x12#\n" +
+	"\x06reason\x18\x03 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\x94\x01\n" +
 	"\x15RejectStandardRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x02R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\xbd\x01\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12%\n" +
+	"\x06reason\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\xc3\x01\n" +
 	"\x1aOpenStandardCommentRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12I\n" +
-	"\x10comment_end_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\x0ecommentEndTime\x12\x17\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12O\n" +
+	"\x10comment_end_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\x0ecommentEndTime\x12\x17\n" +
 	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"s\n" +
 	"\x1bCloseStandardCommentRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
 	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12\x17\n" +
-	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\x8a\x01\n" +
-	"\x15ReviewStandardRequest\x12;\n" +
+	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\x9b\x01\n" +
+	"\x1eSubmitStandardForReviewRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x01R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\xd6\x01\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12#\n" +
+	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\xac\x02\n" +
+	"\x1dConcludeStandardReviewRequest\x12;\n" +
+	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x120\n" +
+	"\aexperts\x18\x02 \x03(\tB\x16\xe0A\x02\xbaH\x10\x92\x01\r\b\x01\x102\"\ar\x05\x10\x01\x18\xc8\x01R\aexperts\x12Z\n" +
+	"\n" +
+	"conclusion\x18\x03 \x01(\x0e2+.chapterhouse.standards.v1.ReviewConclusionB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\n" +
+	"conclusion\x12'\n" +
+	"\asummary\x18\x04 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xc0>R\asummary\x12\x17\n" +
+	"\x04etag\x18\x05 \x01(\tB\x03\xe0A\x01R\x04etag\"\xe5\x01\n" +
 	"\x16ApproveStandardRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12I\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12P\n" +
 	"\n" +
-	"resolution\x18\x02 \x01(\tB)\xe0A\x01\xfaA#\n" +
-	"!chapterhouse.tjsia.org/ResolutionR\n" +
-	"resolution\x12\x1b\n" +
-	"\x06reason\x18\x03 \x01(\tB\x03\xe0A\x01R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\x87\x01\n" +
+	"resolution\x18\x02 \x01(\tB0\xe0A\x02\xfaA#\n" +
+	"!chapterhouse.tjsia.org/Resolution\xbaH\x04r\x02\x10\x01R\n" +
+	"resolution\x12#\n" +
+	"\x06reason\x18\x03 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\xd3\x01\n" +
 	"\x16PublishStandardRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12\x17\n" +
-	"\x04code\x18\x02 \x01(\tB\x03\xe0A\x01R\x04code\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x8a\x01\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12\x1e\n" +
+	"\x04code\x18\x02 \x01(\tB\n" +
+	"\xe0A\x01\xbaH\x04r\x02\x18<R\x04code\x12\x17\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\x12C\n" +
+	"\x0eeffective_date\x18\x04 \x01(\v2\x11.google.type.DateB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\reffectiveDate\"\xc6\x01\n" +
 	"\x15ReviseStandardRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x02R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x8c\x01\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12%\n" +
+	"\x06reason\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\x120\n" +
+	"\vrevision_id\x18\x04 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\n" +
+	"revisionId\"\xd5\x01\n" +
 	"\x17WithdrawStandardRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x02R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\xc2\x01\n" +
-	"\x18SchedulePromotionRequest\x12;\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12%\n" +
+	"\x06reason\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\x12=\n" +
+	"\x0eeffective_date\x18\x04 \x01(\v2\x11.google.type.DateB\x03\xe0A\x01R\reffectiveDate\"[\n" +
+	"\x1cGetDispositionSummaryRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x04name\x12E\n" +
-	"\bactivity\x18\x02 \x01(\v2$.chapterhouse.activities.v1.ActivityB\x03\xe0A\x02R\bactivity\x12\"\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x04name\"\xf3\x02\n" +
+	"\x12DispositionSummary\x12@\n" +
+	"\bstandard\x18\x01 \x01(\tB$\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\bstandard\x127\n" +
+	"\x05draft\x18\x02 \x01(\tB!\xfaA\x1e\n" +
+	"\x1cchapterhouse.tjsia.org/DraftR\x05draft\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\x05R\x05total\x12\x1a\n" +
+	"\baccepted\x18\x04 \x01(\x05R\baccepted\x12-\n" +
+	"\x12partially_accepted\x18\x05 \x01(\x05R\x11partiallyAccepted\x12!\n" +
+	"\fnot_accepted\x18\x06 \x01(\x05R\vnotAccepted\x12\x1e\n" +
 	"\n" +
-	"request_id\x18\x03 \x01(\tB\x03\xe0A\x01R\trequestId\"]\n" +
-	"\x19SchedulePromotionResponse\x12@\n" +
-	"\bactivity\x18\x01 \x01(\tB$\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/ActivityR\bactivity\"\xf6\x02\n" +
+	"undisposed\x18\a \x01(\x05R\n" +
+	"undisposed\x12>\n" +
+	"\bcomments\x18\b \x03(\v2\".chapterhouse.standards.v1.CommentR\bcomments\"\xdf\x02\n" +
+	"\tPromotion\x12\x17\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12C\n" +
+	"\bactivity\x18\x02 \x01(\tB'\xe0A\x03\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/ActivityR\bactivity\x12!\n" +
+	"\tscheduler\x18\x03 \x01(\tB\x03\xe0A\x03R\tscheduler\x12@\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
+	"createTime\x12\x12\n" +
+	"\x04etag\x18\x05 \x01(\tR\x04etag:{\xeaAx\n" +
+	" chapterhouse.tjsia.org/Promotion\x12=branches/{branch}/standards/{standard}/promotions/{promotion}*\n" +
+	"promotions2\tpromotion\"\xdc\x01\n" +
+	"\x18SchedulePromotionRequest\x12?\n" +
+	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12K\n" +
+	"\bactivity\x18\x02 \x01(\v2$.chapterhouse.activities.v1.ActivityB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\bactivity\x122\n" +
+	"\fpromotion_id\x18\x03 \x01(\tB\x0f\xe0A\x02\xbaH\t\xc8\x01\x01r\x04\xc8\xf3\x18\x01R\vpromotionId\"\xa7\x01\n" +
+	"\x15ListPromotionsRequest\x12?\n" +
+	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12)\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12\"\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\"\x86\x01\n" +
+	"\x16ListPromotionsResponse\x12D\n" +
+	"\n" +
+	"promotions\x18\x01 \x03(\v2$.chapterhouse.standards.v1.PromotionR\n" +
+	"promotions\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd8\x03\n" +
 	"\x05Draft\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1d\n" +
-	"\aversion\x18\x02 \x01(\tB\x03\xe0A\x02R\aversion\x12$\n" +
-	"\vcontent_uri\x18\x03 \x01(\tB\x03\xe0A\x02R\n" +
-	"contentUri\x12\x1b\n" +
-	"\x06sha256\x18\x04 \x01(\tB\x03\xe0A\x02R\x06sha256\x12*\n" +
-	"\x0echange_summary\x18\x05 \x01(\tB\x03\xe0A\x01R\rchangeSummary\x12\x1b\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12&\n" +
+	"\aversion\x18\x02 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x10\x01\x18(R\aversion\x12?\n" +
+	"\vcontent_uri\x18\x03 \x01(\tB\x1e\xe0A\x02\xbaH\x18r\x16\x18\xd0\x0f2\x0e^(https|s3)://\x88\x01\x01R\n" +
+	"contentUri\x120\n" +
+	"\x06sha256\x18\x04 \x01(\tB\x18\xe0A\x02\xbaH\x12r\x102\x0e^[0-9a-f]{64}$R\x06sha256\x122\n" +
+	"\x0echange_summary\x18\x05 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xc0>R\rchangeSummary\x12\x1b\n" +
 	"\x06author\x18\x06 \x01(\tB\x03\xe0A\x03R\x06author\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"createTime:g\xeaAd\n" +
-	"\x1cchapterhouse.tjsia.org/Draft\x125branches/{branch}/standards/{standard}/drafts/{draft}*\x06drafts2\x05draft\"\xd7\x01\n" +
+	"createTime\x12\x1f\n" +
+	"\bsequence\x18\b \x01(\x05B\x03\xe0A\x03R\bsequence:g\xeaAd\n" +
+	"\x1cchapterhouse.tjsia.org/Draft\x125branches/{branch}/standards/{standard}/drafts/{draft}*\x06drafts2\x05draft\"\xdd\x01\n" +
 	"\x12CreateDraftRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12;\n" +
-	"\x05draft\x18\x02 \x01(\v2 .chapterhouse.standards.v1.DraftB\x03\xe0A\x02R\x05draft\x12\x17\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12A\n" +
+	"\x05draft\x18\x02 \x01(\v2 .chapterhouse.standards.v1.DraftB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\x05draft\x12\x17\n" +
 	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\x12*\n" +
 	"\bdraft_id\x18\x04 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\adraftId\"K\n" +
 	"\x0fGetDraftRequest\x128\n" +
 	"\x04name\x18\x01 \x01(\tB$\xe0A\x02\xfaA\x1e\n" +
-	"\x1cchapterhouse.tjsia.org/DraftR\x04name\"\x9a\x01\n" +
+	"\x1cchapterhouse.tjsia.org/DraftR\x04name\"\xa3\x01\n" +
 	"\x11ListDraftsRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12)\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12\"\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\"v\n" +
 	"\x12ListDraftsResponse\x128\n" +
 	"\x06drafts\x18\x01 \x03(\v2 .chapterhouse.standards.v1.DraftR\x06drafts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe2\x04\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa9\x05\n" +
 	"\aComment\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12:\n" +
 	"\x05draft\x18\x02 \x01(\tB$\xe0A\x03\xfaA\x1e\n" +
-	"\x1cchapterhouse.tjsia.org/DraftR\x05draft\x12\x1b\n" +
-	"\x06clause\x18\x03 \x01(\tB\x03\xe0A\x01R\x06clause\x12\x17\n" +
-	"\x04text\x18\x04 \x01(\tB\x03\xe0A\x02R\x04text\x12\x1b\n" +
+	"\x1cchapterhouse.tjsia.org/DraftR\x05draft\x12$\n" +
+	"\x06clause\x18\x03 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x10\x01\x18(R\x06clause\x12!\n" +
+	"\x04text\x18\x04 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xc0>R\x04text\x12\x1b\n" +
 	"\x06author\x18\x05 \x01(\tB\x03\xe0A\x03R\x06author\x12M\n" +
 	"\vdisposition\x18\x06 \x01(\x0e2&.chapterhouse.standards.v1.DispositionB\x03\xe0A\x03R\vdisposition\x122\n" +
 	"\x12disposition_reason\x18\a \x01(\tB\x03\xe0A\x03R\x11dispositionReason\x12\x1f\n" +
@@ -2799,38 +3601,39 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"createTime\x12B\n" +
 	"\fdispose_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vdisposeTime\x12\x12\n" +
-	"\x04etag\x18\v \x01(\tR\x04etag:q\xeaAn\n" +
-	"\x1echapterhouse.tjsia.org/Comment\x129branches/{branch}/standards/{standard}/comments/{comment}*\bcomments2\acomment\"\xca\x01\n" +
+	"\x04etag\x18\v \x01(\tR\x04etag\x122\n" +
+	"\x0ecommenter_name\x18\f \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xc8\x01R\rcommenterName:q\xeaAn\n" +
+	"\x1echapterhouse.tjsia.org/Comment\x129branches/{branch}/standards/{standard}/comments/{comment}*\bcomments2\acomment\"\xd0\x01\n" +
 	"\x14CreateCommentRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12A\n" +
-	"\acomment\x18\x02 \x01(\v2\".chapterhouse.standards.v1.CommentB\x03\xe0A\x02R\acomment\x12.\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12G\n" +
+	"\acomment\x18\x02 \x01(\v2\".chapterhouse.standards.v1.CommentB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\acomment\x12.\n" +
 	"\n" +
 	"comment_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\tcommentId\"O\n" +
 	"\x11GetCommentRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xe0A\x02\xfaA \n" +
-	"\x1echapterhouse.tjsia.org/CommentR\x04name\"\xe5\x01\n" +
+	"\x1echapterhouse.tjsia.org/CommentR\x04name\"\xee\x01\n" +
 	"\x13ListCommentsRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12)\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12\"\n" +
 	"\n" +
 	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12\x19\n" +
 	"\x05draft\x18\x04 \x01(\tB\x03\xe0A\x01R\x05draft\x12,\n" +
 	"\x0fundisposed_only\x18\x05 \x01(\bB\x03\xe0A\x01R\x0eundisposedOnly\"~\n" +
 	"\x14ListCommentsResponse\x12>\n" +
 	"\bcomments\x18\x01 \x03(\v2\".chapterhouse.standards.v1.CommentR\bcomments\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xd8\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xec\x01\n" +
 	"\x15DisposeCommentRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xe0A\x02\xfaA \n" +
-	"\x1echapterhouse.tjsia.org/CommentR\x04name\x12M\n" +
-	"\vdisposition\x18\x02 \x01(\x0e2&.chapterhouse.standards.v1.DispositionB\x03\xe0A\x02R\vdisposition\x12\x1b\n" +
-	"\x06reason\x18\x03 \x01(\tB\x03\xe0A\x01R\x06reason\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\xb0\x04\n" +
+	"\x1echapterhouse.tjsia.org/CommentR\x04name\x12W\n" +
+	"\vdisposition\x18\x02 \x01(\x0e2&.chapterhouse.standards.v1.DispositionB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\vdisposition\x12%\n" +
+	"\x06reason\x18\x03 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xa0\x1fR\x06reason\x12\x17\n" +
+	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\xb7\x04\n" +
 	"\tSignatory\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12@\n" +
-	"\x06member\x18\x02 \x01(\tB(\xe0A\x02\xe0A\x05\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/MemberR\x06member\x12=\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12G\n" +
+	"\x06member\x18\x02 \x01(\tB/\xe0A\x02\xe0A\x05\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/Member\xbaH\x04r\x02\x10\x01R\x06member\x12=\n" +
 	"\x06signer\x18\x03 \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/PersonR\x06signer\x12D\n" +
 	"\x05state\x18\x04 \x01(\x0e2).chapterhouse.standards.v1.SignatoryStateB\x03\xe0A\x03R\x05state\x12,\n" +
@@ -2838,28 +3641,28 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\tsign_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\bsignTime\x12D\n" +
 	"\rwithdraw_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\fwithdrawTime\x12\x12\n" +
 	"\x04etag\x18\b \x01(\tR\x04etag:}\xeaAz\n" +
-	" chapterhouse.tjsia.org/Signatory\x12>branches/{branch}/standards/{standard}/signatories/{signatory}*\vsignatories2\tsignatory\"\xa2\x01\n" +
+	" chapterhouse.tjsia.org/Signatory\x12>branches/{branch}/standards/{standard}/signatories/{signatory}*\vsignatories2\tsignatory\"\xa8\x01\n" +
 	"\x16CreateSignatoryRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12G\n" +
-	"\tsignatory\x18\x02 \x01(\v2$.chapterhouse.standards.v1.SignatoryB\x03\xe0A\x02R\tsignatory\"S\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12M\n" +
+	"\tsignatory\x18\x02 \x01(\v2$.chapterhouse.standards.v1.SignatoryB\t\xe0A\x02\xbaH\x03\xc8\x01\x01R\tsignatory\"S\n" +
 	"\x13GetSignatoryRequest\x12<\n" +
 	"\x04name\x18\x01 \x01(\tB(\xe0A\x02\xfaA\"\n" +
-	" chapterhouse.tjsia.org/SignatoryR\x04name\"\xe5\x01\n" +
+	" chapterhouse.tjsia.org/SignatoryR\x04name\"\xf6\x01\n" +
 	"\x16ListSignatoriesRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12)\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18d(\x00R\bpageSize\x12\"\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12D\n" +
-	"\x05state\x18\x04 \x01(\x0e2).chapterhouse.standards.v1.SignatoryStateB\x03\xe0A\x01R\x05state\"\x89\x01\n" +
+	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12L\n" +
+	"\x05state\x18\x04 \x01(\x0e2).chapterhouse.standards.v1.SignatoryStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"\x89\x01\n" +
 	"\x17ListSignatoriesResponse\x12F\n" +
 	"\vsignatories\x18\x01 \x03(\v2$.chapterhouse.standards.v1.SignatoryR\vsignatories\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8e\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x98\x01\n" +
 	"\x18WithdrawSignatoryRequest\x12<\n" +
 	"\x04name\x18\x01 \x01(\tB(\xe0A\x02\xfaA\"\n" +
-	" chapterhouse.tjsia.org/SignatoryR\x04name\x12\x1b\n" +
-	"\x06reason\x18\x02 \x01(\tB\x03\xe0A\x02R\x06reason\x12\x17\n" +
+	" chapterhouse.tjsia.org/SignatoryR\x04name\x12%\n" +
+	"\x06reason\x18\x02 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xe8\aR\x06reason\x12\x17\n" +
 	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag*\xc5\x01\n" +
 	"\fStandardKind\x12\x1d\n" +
 	"\x19STANDARD_KIND_UNSPECIFIED\x10\x00\x12 \n" +
@@ -2877,37 +3680,44 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\x18STANDARD_STATE_PUBLISHED\x10\x06\x12!\n" +
 	"\x1dSTANDARD_STATE_UNDER_REVISION\x10\a\x12\x1c\n" +
 	"\x18STANDARD_STATE_WITHDRAWN\x10\b\x12\x1b\n" +
-	"\x17STANDARD_STATE_REJECTED\x10\t*\x99\x01\n" +
+	"\x17STANDARD_STATE_REJECTED\x10\t*o\n" +
+	"\x10ReviewConclusion\x12!\n" +
+	"\x1dREVIEW_CONCLUSION_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16REVIEW_CONCLUSION_PASS\x10\x01\x12\x1c\n" +
+	"\x18REVIEW_CONCLUSION_REVISE\x10\x02*\x9f\x01\n" +
 	"\vDisposition\x12\x1b\n" +
 	"\x17DISPOSITION_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14DISPOSITION_ACCEPTED\x10\x01\x12\"\n" +
-	"\x1eDISPOSITION_PARTIALLY_ACCEPTED\x10\x02\x12\x18\n" +
-	"\x14DISPOSITION_REJECTED\x10\x03\x12\x15\n" +
-	"\x11DISPOSITION_NOTED\x10\x04*l\n" +
+	"\x1eDISPOSITION_PARTIALLY_ACCEPTED\x10\x02\x12\x1c\n" +
+	"\x18DISPOSITION_NOT_ACCEPTED\x10\x03\"\x04\b\x04\x10\x04*\x11DISPOSITION_NOTED*\x88\x01\n" +
 	"\x0eSignatoryState\x12\x1f\n" +
 	"\x1bSIGNATORY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SIGNATORY_STATE_SIGNED\x10\x01\x12\x1d\n" +
-	"\x19SIGNATORY_STATE_WITHDRAWN\x10\x022\x9d\"\n" +
-	"\x10StandardsService\x12\xae\x01\n" +
-	"\x0eCreateStandard\x120.chapterhouse.standards.v1.CreateStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"E\xdaA\x0fparent,standard\x82\xd3\xe4\x93\x02-:\bstandard\"!/v1/{parent=branches/*}/standards\x12\x97\x01\n" +
+	"\x19SIGNATORY_STATE_WITHDRAWN\x10\x02\x12\x1a\n" +
+	"\x16SIGNATORY_STATE_LAPSED\x10\x032\x8f'\n" +
+	"\x10StandardsService\x12\xba\x01\n" +
+	"\x0eCreateStandard\x120.chapterhouse.standards.v1.CreateStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"Q\xdaA\x1bparent,standard,standard_id\x82\xd3\xe4\x93\x02-:\bstandard\"!/v1/{parent=branches/*}/standards\x12\x97\x01\n" +
 	"\vGetStandard\x12-.chapterhouse.standards.v1.GetStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"4\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02#\x12!/v1/{name=branches/*/standards/*}\x12\xaa\x01\n" +
 	"\rListStandards\x12/.chapterhouse.standards.v1.ListStandardsRequest\x1a0.chapterhouse.standards.v1.ListStandardsResponse\"6\xdaA\x06parent\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02#\x12!/v1/{parent=branches/*}/standards\x12\xbc\x01\n" +
 	"\x0eUpdateStandard\x120.chapterhouse.standards.v1.UpdateStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"S\xdaA\x14standard,update_mask\x82\xd3\xe4\x93\x026:\bstandard2*/v1/{standard.name=branches/*/standards/*}\x12\xb7\x01\n" +
 	"\x17ApproveStandardProposal\x129.chapterhouse.standards.v1.ApproveStandardProposalRequest\x1a#.chapterhouse.standards.v1.Standard\"<\x82\xd3\xe4\x93\x026:\x01*\"1/v1/{name=branches/*/standards/*}:approveProposal\x12\x9c\x01\n" +
 	"\x0eRejectStandard\x120.chapterhouse.standards.v1.RejectStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=branches/*/standards/*}:reject\x12\xab\x01\n" +
 	"\x13OpenStandardComment\x125.chapterhouse.standards.v1.OpenStandardCommentRequest\x1a#.chapterhouse.standards.v1.Standard\"8\x82\xd3\xe4\x93\x022:\x01*\"-/v1/{name=branches/*/standards/*}:openComment\x12\xae\x01\n" +
-	"\x14CloseStandardComment\x126.chapterhouse.standards.v1.CloseStandardCommentRequest\x1a#.chapterhouse.standards.v1.Standard\"9\x82\xd3\xe4\x93\x023:\x01*\"./v1/{name=branches/*/standards/*}:closeComment\x12\x9c\x01\n" +
-	"\x0eReviewStandard\x120.chapterhouse.standards.v1.ReviewStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=branches/*/standards/*}:review\x12\x9f\x01\n" +
+	"\x14CloseStandardComment\x126.chapterhouse.standards.v1.CloseStandardCommentRequest\x1a#.chapterhouse.standards.v1.Standard\"9\x82\xd3\xe4\x93\x023:\x01*\"./v1/{name=branches/*/standards/*}:closeComment\x12\xb7\x01\n" +
+	"\x17SubmitStandardForReview\x129.chapterhouse.standards.v1.SubmitStandardForReviewRequest\x1a#.chapterhouse.standards.v1.Standard\"<\x82\xd3\xe4\x93\x026:\x01*\"1/v1/{name=branches/*/standards/*}:submitForReview\x12\xb4\x01\n" +
+	"\x16ConcludeStandardReview\x128.chapterhouse.standards.v1.ConcludeStandardReviewRequest\x1a#.chapterhouse.standards.v1.Standard\";\x82\xd3\xe4\x93\x025:\x01*\"0/v1/{name=branches/*/standards/*}:concludeReview\x12\x9f\x01\n" +
 	"\x0fApproveStandard\x121.chapterhouse.standards.v1.ApproveStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{name=branches/*/standards/*}:approve\x12\x9f\x01\n" +
 	"\x0fPublishStandard\x121.chapterhouse.standards.v1.PublishStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{name=branches/*/standards/*}:publish\x12\x9c\x01\n" +
 	"\x0eReviseStandard\x120.chapterhouse.standards.v1.ReviseStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=branches/*/standards/*}:revise\x12\xa2\x01\n" +
-	"\x10WithdrawStandard\x122.chapterhouse.standards.v1.WithdrawStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{name=branches/*/standards/*}:withdraw\x12\xbe\x01\n" +
-	"\x11SchedulePromotion\x123.chapterhouse.standards.v1.SchedulePromotionRequest\x1a4.chapterhouse.standards.v1.SchedulePromotionResponse\">\x82\xd3\xe4\x93\x028:\x01*\"3/v1/{name=branches/*/standards/*}:schedulePromotion\x12\xa8\x01\n" +
-	"\vCreateDraft\x12-.chapterhouse.standards.v1.CreateDraftRequest\x1a .chapterhouse.standards.v1.Draft\"H\xdaA\fparent,draft\x82\xd3\xe4\x93\x023:\x05draft\"*/v1/{parent=branches/*/standards/*}/drafts\x12\x97\x01\n" +
+	"\x10WithdrawStandard\x122.chapterhouse.standards.v1.WithdrawStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"5\x82\xd3\xe4\x93\x02/:\x01*\"*/v1/{name=branches/*/standards/*}:withdraw\x12\xc8\x01\n" +
+	"\x15GetDispositionSummary\x127.chapterhouse.standards.v1.GetDispositionSummaryRequest\x1a-.chapterhouse.standards.v1.DispositionSummary\"G\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x026\x124/v1/{name=branches/*/standards/*}:dispositionSummary\x12\xb2\x01\n" +
+	"\x11SchedulePromotion\x123.chapterhouse.standards.v1.SchedulePromotionRequest\x1a$.chapterhouse.standards.v1.Promotion\"B\x82\xd3\xe4\x93\x02<:\x01*\"7/v1/{parent=branches/*/standards/*}/promotions:schedule\x12\xba\x01\n" +
+	"\x0eListPromotions\x120.chapterhouse.standards.v1.ListPromotionsRequest\x1a1.chapterhouse.standards.v1.ListPromotionsResponse\"C\xdaA\x06parent\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x020\x12./v1/{parent=branches/*/standards/*}/promotions\x12\xb1\x01\n" +
+	"\vCreateDraft\x12-.chapterhouse.standards.v1.CreateDraftRequest\x1a .chapterhouse.standards.v1.Draft\"Q\xdaA\x15parent,draft,draft_id\x82\xd3\xe4\x93\x023:\x05draft\"*/v1/{parent=branches/*/standards/*}/drafts\x12\x97\x01\n" +
 	"\bGetDraft\x12*.chapterhouse.standards.v1.GetDraftRequest\x1a .chapterhouse.standards.v1.Draft\"=\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02,\x12*/v1/{name=branches/*/standards/*/drafts/*}\x12\xaa\x01\n" +
 	"\n" +
-	"ListDrafts\x12,.chapterhouse.standards.v1.ListDraftsRequest\x1a-.chapterhouse.standards.v1.ListDraftsResponse\"?\xdaA\x06parent\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02,\x12*/v1/{parent=branches/*/standards/*}/drafts\x12\xb4\x01\n" +
-	"\rCreateComment\x12/.chapterhouse.standards.v1.CreateCommentRequest\x1a\".chapterhouse.standards.v1.Comment\"N\xdaA\x0eparent,comment\x82\xd3\xe4\x93\x027:\acomment\",/v1/{parent=branches/*/standards/*}/comments\x12\x9f\x01\n" +
+	"ListDrafts\x12,.chapterhouse.standards.v1.ListDraftsRequest\x1a-.chapterhouse.standards.v1.ListDraftsResponse\"?\xdaA\x06parent\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02,\x12*/v1/{parent=branches/*/standards/*}/drafts\x12\xc3\x01\n" +
+	"\rCreateComment\x12/.chapterhouse.standards.v1.CreateCommentRequest\x1a\".chapterhouse.standards.v1.Comment\"]\xdaA\x19parent,comment,comment_id\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x027:\acomment\",/v1/{parent=branches/*/standards/*}/comments\x12\x9f\x01\n" +
 	"\n" +
 	"GetComment\x12,.chapterhouse.standards.v1.GetCommentRequest\x1a\".chapterhouse.standards.v1.Comment\"?\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02.\x12,/v1/{name=branches/*/standards/*/comments/*}\x12\xb2\x01\n" +
 	"\fListComments\x12..chapterhouse.standards.v1.ListCommentsRequest\x1a/.chapterhouse.standards.v1.ListCommentsResponse\"A\xdaA\x06parent\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02.\x12,/v1/{parent=branches/*/standards/*}/comments\x12\xa7\x01\n" +
@@ -2929,137 +3739,168 @@ func file_chapterhouse_standards_v1_standards_proto_rawDescGZIP() []byte {
 	return file_chapterhouse_standards_v1_standards_proto_rawDescData
 }
 
-var file_chapterhouse_standards_v1_standards_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_chapterhouse_standards_v1_standards_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_chapterhouse_standards_v1_standards_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_chapterhouse_standards_v1_standards_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_chapterhouse_standards_v1_standards_proto_goTypes = []any{
 	(StandardKind)(0),                      // 0: chapterhouse.standards.v1.StandardKind
 	(StandardState)(0),                     // 1: chapterhouse.standards.v1.StandardState
-	(Disposition)(0),                       // 2: chapterhouse.standards.v1.Disposition
-	(SignatoryState)(0),                    // 3: chapterhouse.standards.v1.SignatoryState
-	(*Standard)(nil),                       // 4: chapterhouse.standards.v1.Standard
-	(*CreateStandardRequest)(nil),          // 5: chapterhouse.standards.v1.CreateStandardRequest
-	(*GetStandardRequest)(nil),             // 6: chapterhouse.standards.v1.GetStandardRequest
-	(*ListStandardsRequest)(nil),           // 7: chapterhouse.standards.v1.ListStandardsRequest
-	(*ListStandardsResponse)(nil),          // 8: chapterhouse.standards.v1.ListStandardsResponse
-	(*UpdateStandardRequest)(nil),          // 9: chapterhouse.standards.v1.UpdateStandardRequest
-	(*ApproveStandardProposalRequest)(nil), // 10: chapterhouse.standards.v1.ApproveStandardProposalRequest
-	(*RejectStandardRequest)(nil),          // 11: chapterhouse.standards.v1.RejectStandardRequest
-	(*OpenStandardCommentRequest)(nil),     // 12: chapterhouse.standards.v1.OpenStandardCommentRequest
-	(*CloseStandardCommentRequest)(nil),    // 13: chapterhouse.standards.v1.CloseStandardCommentRequest
-	(*ReviewStandardRequest)(nil),          // 14: chapterhouse.standards.v1.ReviewStandardRequest
-	(*ApproveStandardRequest)(nil),         // 15: chapterhouse.standards.v1.ApproveStandardRequest
-	(*PublishStandardRequest)(nil),         // 16: chapterhouse.standards.v1.PublishStandardRequest
-	(*ReviseStandardRequest)(nil),          // 17: chapterhouse.standards.v1.ReviseStandardRequest
-	(*WithdrawStandardRequest)(nil),        // 18: chapterhouse.standards.v1.WithdrawStandardRequest
-	(*SchedulePromotionRequest)(nil),       // 19: chapterhouse.standards.v1.SchedulePromotionRequest
-	(*SchedulePromotionResponse)(nil),      // 20: chapterhouse.standards.v1.SchedulePromotionResponse
-	(*Draft)(nil),                          // 21: chapterhouse.standards.v1.Draft
-	(*CreateDraftRequest)(nil),             // 22: chapterhouse.standards.v1.CreateDraftRequest
-	(*GetDraftRequest)(nil),                // 23: chapterhouse.standards.v1.GetDraftRequest
-	(*ListDraftsRequest)(nil),              // 24: chapterhouse.standards.v1.ListDraftsRequest
-	(*ListDraftsResponse)(nil),             // 25: chapterhouse.standards.v1.ListDraftsResponse
-	(*Comment)(nil),                        // 26: chapterhouse.standards.v1.Comment
-	(*CreateCommentRequest)(nil),           // 27: chapterhouse.standards.v1.CreateCommentRequest
-	(*GetCommentRequest)(nil),              // 28: chapterhouse.standards.v1.GetCommentRequest
-	(*ListCommentsRequest)(nil),            // 29: chapterhouse.standards.v1.ListCommentsRequest
-	(*ListCommentsResponse)(nil),           // 30: chapterhouse.standards.v1.ListCommentsResponse
-	(*DisposeCommentRequest)(nil),          // 31: chapterhouse.standards.v1.DisposeCommentRequest
-	(*Signatory)(nil),                      // 32: chapterhouse.standards.v1.Signatory
-	(*CreateSignatoryRequest)(nil),         // 33: chapterhouse.standards.v1.CreateSignatoryRequest
-	(*GetSignatoryRequest)(nil),            // 34: chapterhouse.standards.v1.GetSignatoryRequest
-	(*ListSignatoriesRequest)(nil),         // 35: chapterhouse.standards.v1.ListSignatoriesRequest
-	(*ListSignatoriesResponse)(nil),        // 36: chapterhouse.standards.v1.ListSignatoriesResponse
-	(*WithdrawSignatoryRequest)(nil),       // 37: chapterhouse.standards.v1.WithdrawSignatoryRequest
-	(*timestamppb.Timestamp)(nil),          // 38: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),          // 39: google.protobuf.FieldMask
-	(*v1.Activity)(nil),                    // 40: chapterhouse.activities.v1.Activity
+	(ReviewConclusion)(0),                  // 2: chapterhouse.standards.v1.ReviewConclusion
+	(Disposition)(0),                       // 3: chapterhouse.standards.v1.Disposition
+	(SignatoryState)(0),                    // 4: chapterhouse.standards.v1.SignatoryState
+	(*StateChange)(nil),                    // 5: chapterhouse.standards.v1.StateChange
+	(*Review)(nil),                         // 6: chapterhouse.standards.v1.Review
+	(*Standard)(nil),                       // 7: chapterhouse.standards.v1.Standard
+	(*CreateStandardRequest)(nil),          // 8: chapterhouse.standards.v1.CreateStandardRequest
+	(*GetStandardRequest)(nil),             // 9: chapterhouse.standards.v1.GetStandardRequest
+	(*ListStandardsRequest)(nil),           // 10: chapterhouse.standards.v1.ListStandardsRequest
+	(*ListStandardsResponse)(nil),          // 11: chapterhouse.standards.v1.ListStandardsResponse
+	(*UpdateStandardRequest)(nil),          // 12: chapterhouse.standards.v1.UpdateStandardRequest
+	(*ApproveStandardProposalRequest)(nil), // 13: chapterhouse.standards.v1.ApproveStandardProposalRequest
+	(*RejectStandardRequest)(nil),          // 14: chapterhouse.standards.v1.RejectStandardRequest
+	(*OpenStandardCommentRequest)(nil),     // 15: chapterhouse.standards.v1.OpenStandardCommentRequest
+	(*CloseStandardCommentRequest)(nil),    // 16: chapterhouse.standards.v1.CloseStandardCommentRequest
+	(*SubmitStandardForReviewRequest)(nil), // 17: chapterhouse.standards.v1.SubmitStandardForReviewRequest
+	(*ConcludeStandardReviewRequest)(nil),  // 18: chapterhouse.standards.v1.ConcludeStandardReviewRequest
+	(*ApproveStandardRequest)(nil),         // 19: chapterhouse.standards.v1.ApproveStandardRequest
+	(*PublishStandardRequest)(nil),         // 20: chapterhouse.standards.v1.PublishStandardRequest
+	(*ReviseStandardRequest)(nil),          // 21: chapterhouse.standards.v1.ReviseStandardRequest
+	(*WithdrawStandardRequest)(nil),        // 22: chapterhouse.standards.v1.WithdrawStandardRequest
+	(*GetDispositionSummaryRequest)(nil),   // 23: chapterhouse.standards.v1.GetDispositionSummaryRequest
+	(*DispositionSummary)(nil),             // 24: chapterhouse.standards.v1.DispositionSummary
+	(*Promotion)(nil),                      // 25: chapterhouse.standards.v1.Promotion
+	(*SchedulePromotionRequest)(nil),       // 26: chapterhouse.standards.v1.SchedulePromotionRequest
+	(*ListPromotionsRequest)(nil),          // 27: chapterhouse.standards.v1.ListPromotionsRequest
+	(*ListPromotionsResponse)(nil),         // 28: chapterhouse.standards.v1.ListPromotionsResponse
+	(*Draft)(nil),                          // 29: chapterhouse.standards.v1.Draft
+	(*CreateDraftRequest)(nil),             // 30: chapterhouse.standards.v1.CreateDraftRequest
+	(*GetDraftRequest)(nil),                // 31: chapterhouse.standards.v1.GetDraftRequest
+	(*ListDraftsRequest)(nil),              // 32: chapterhouse.standards.v1.ListDraftsRequest
+	(*ListDraftsResponse)(nil),             // 33: chapterhouse.standards.v1.ListDraftsResponse
+	(*Comment)(nil),                        // 34: chapterhouse.standards.v1.Comment
+	(*CreateCommentRequest)(nil),           // 35: chapterhouse.standards.v1.CreateCommentRequest
+	(*GetCommentRequest)(nil),              // 36: chapterhouse.standards.v1.GetCommentRequest
+	(*ListCommentsRequest)(nil),            // 37: chapterhouse.standards.v1.ListCommentsRequest
+	(*ListCommentsResponse)(nil),           // 38: chapterhouse.standards.v1.ListCommentsResponse
+	(*DisposeCommentRequest)(nil),          // 39: chapterhouse.standards.v1.DisposeCommentRequest
+	(*Signatory)(nil),                      // 40: chapterhouse.standards.v1.Signatory
+	(*CreateSignatoryRequest)(nil),         // 41: chapterhouse.standards.v1.CreateSignatoryRequest
+	(*GetSignatoryRequest)(nil),            // 42: chapterhouse.standards.v1.GetSignatoryRequest
+	(*ListSignatoriesRequest)(nil),         // 43: chapterhouse.standards.v1.ListSignatoriesRequest
+	(*ListSignatoriesResponse)(nil),        // 44: chapterhouse.standards.v1.ListSignatoriesResponse
+	(*WithdrawSignatoryRequest)(nil),       // 45: chapterhouse.standards.v1.WithdrawSignatoryRequest
+	(*timestamppb.Timestamp)(nil),          // 46: google.protobuf.Timestamp
+	(*date.Date)(nil),                      // 47: google.type.Date
+	(*fieldmaskpb.FieldMask)(nil),          // 48: google.protobuf.FieldMask
+	(*v1.Activity)(nil),                    // 49: chapterhouse.activities.v1.Activity
 }
 var file_chapterhouse_standards_v1_standards_proto_depIdxs = []int32{
-	0,  // 0: chapterhouse.standards.v1.Standard.kind:type_name -> chapterhouse.standards.v1.StandardKind
-	1,  // 1: chapterhouse.standards.v1.Standard.state:type_name -> chapterhouse.standards.v1.StandardState
-	38, // 2: chapterhouse.standards.v1.Standard.comment_start_time:type_name -> google.protobuf.Timestamp
-	38, // 3: chapterhouse.standards.v1.Standard.comment_end_time:type_name -> google.protobuf.Timestamp
-	38, // 4: chapterhouse.standards.v1.Standard.create_time:type_name -> google.protobuf.Timestamp
-	38, // 5: chapterhouse.standards.v1.Standard.update_time:type_name -> google.protobuf.Timestamp
-	38, // 6: chapterhouse.standards.v1.Standard.publish_time:type_name -> google.protobuf.Timestamp
-	4,  // 7: chapterhouse.standards.v1.CreateStandardRequest.standard:type_name -> chapterhouse.standards.v1.Standard
-	0,  // 8: chapterhouse.standards.v1.ListStandardsRequest.kind:type_name -> chapterhouse.standards.v1.StandardKind
-	1,  // 9: chapterhouse.standards.v1.ListStandardsRequest.state:type_name -> chapterhouse.standards.v1.StandardState
-	4,  // 10: chapterhouse.standards.v1.ListStandardsResponse.standards:type_name -> chapterhouse.standards.v1.Standard
-	4,  // 11: chapterhouse.standards.v1.UpdateStandardRequest.standard:type_name -> chapterhouse.standards.v1.Standard
-	39, // 12: chapterhouse.standards.v1.UpdateStandardRequest.update_mask:type_name -> google.protobuf.FieldMask
-	38, // 13: chapterhouse.standards.v1.OpenStandardCommentRequest.comment_end_time:type_name -> google.protobuf.Timestamp
-	40, // 14: chapterhouse.standards.v1.SchedulePromotionRequest.activity:type_name -> chapterhouse.activities.v1.Activity
-	38, // 15: chapterhouse.standards.v1.Draft.create_time:type_name -> google.protobuf.Timestamp
-	21, // 16: chapterhouse.standards.v1.CreateDraftRequest.draft:type_name -> chapterhouse.standards.v1.Draft
-	21, // 17: chapterhouse.standards.v1.ListDraftsResponse.drafts:type_name -> chapterhouse.standards.v1.Draft
-	2,  // 18: chapterhouse.standards.v1.Comment.disposition:type_name -> chapterhouse.standards.v1.Disposition
-	38, // 19: chapterhouse.standards.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	38, // 20: chapterhouse.standards.v1.Comment.dispose_time:type_name -> google.protobuf.Timestamp
-	26, // 21: chapterhouse.standards.v1.CreateCommentRequest.comment:type_name -> chapterhouse.standards.v1.Comment
-	26, // 22: chapterhouse.standards.v1.ListCommentsResponse.comments:type_name -> chapterhouse.standards.v1.Comment
-	2,  // 23: chapterhouse.standards.v1.DisposeCommentRequest.disposition:type_name -> chapterhouse.standards.v1.Disposition
-	3,  // 24: chapterhouse.standards.v1.Signatory.state:type_name -> chapterhouse.standards.v1.SignatoryState
-	38, // 25: chapterhouse.standards.v1.Signatory.sign_time:type_name -> google.protobuf.Timestamp
-	38, // 26: chapterhouse.standards.v1.Signatory.withdraw_time:type_name -> google.protobuf.Timestamp
-	32, // 27: chapterhouse.standards.v1.CreateSignatoryRequest.signatory:type_name -> chapterhouse.standards.v1.Signatory
-	3,  // 28: chapterhouse.standards.v1.ListSignatoriesRequest.state:type_name -> chapterhouse.standards.v1.SignatoryState
-	32, // 29: chapterhouse.standards.v1.ListSignatoriesResponse.signatories:type_name -> chapterhouse.standards.v1.Signatory
-	5,  // 30: chapterhouse.standards.v1.StandardsService.CreateStandard:input_type -> chapterhouse.standards.v1.CreateStandardRequest
-	6,  // 31: chapterhouse.standards.v1.StandardsService.GetStandard:input_type -> chapterhouse.standards.v1.GetStandardRequest
-	7,  // 32: chapterhouse.standards.v1.StandardsService.ListStandards:input_type -> chapterhouse.standards.v1.ListStandardsRequest
-	9,  // 33: chapterhouse.standards.v1.StandardsService.UpdateStandard:input_type -> chapterhouse.standards.v1.UpdateStandardRequest
-	10, // 34: chapterhouse.standards.v1.StandardsService.ApproveStandardProposal:input_type -> chapterhouse.standards.v1.ApproveStandardProposalRequest
-	11, // 35: chapterhouse.standards.v1.StandardsService.RejectStandard:input_type -> chapterhouse.standards.v1.RejectStandardRequest
-	12, // 36: chapterhouse.standards.v1.StandardsService.OpenStandardComment:input_type -> chapterhouse.standards.v1.OpenStandardCommentRequest
-	13, // 37: chapterhouse.standards.v1.StandardsService.CloseStandardComment:input_type -> chapterhouse.standards.v1.CloseStandardCommentRequest
-	14, // 38: chapterhouse.standards.v1.StandardsService.ReviewStandard:input_type -> chapterhouse.standards.v1.ReviewStandardRequest
-	15, // 39: chapterhouse.standards.v1.StandardsService.ApproveStandard:input_type -> chapterhouse.standards.v1.ApproveStandardRequest
-	16, // 40: chapterhouse.standards.v1.StandardsService.PublishStandard:input_type -> chapterhouse.standards.v1.PublishStandardRequest
-	17, // 41: chapterhouse.standards.v1.StandardsService.ReviseStandard:input_type -> chapterhouse.standards.v1.ReviseStandardRequest
-	18, // 42: chapterhouse.standards.v1.StandardsService.WithdrawStandard:input_type -> chapterhouse.standards.v1.WithdrawStandardRequest
-	19, // 43: chapterhouse.standards.v1.StandardsService.SchedulePromotion:input_type -> chapterhouse.standards.v1.SchedulePromotionRequest
-	22, // 44: chapterhouse.standards.v1.StandardsService.CreateDraft:input_type -> chapterhouse.standards.v1.CreateDraftRequest
-	23, // 45: chapterhouse.standards.v1.StandardsService.GetDraft:input_type -> chapterhouse.standards.v1.GetDraftRequest
-	24, // 46: chapterhouse.standards.v1.StandardsService.ListDrafts:input_type -> chapterhouse.standards.v1.ListDraftsRequest
-	27, // 47: chapterhouse.standards.v1.StandardsService.CreateComment:input_type -> chapterhouse.standards.v1.CreateCommentRequest
-	28, // 48: chapterhouse.standards.v1.StandardsService.GetComment:input_type -> chapterhouse.standards.v1.GetCommentRequest
-	29, // 49: chapterhouse.standards.v1.StandardsService.ListComments:input_type -> chapterhouse.standards.v1.ListCommentsRequest
-	31, // 50: chapterhouse.standards.v1.StandardsService.DisposeComment:input_type -> chapterhouse.standards.v1.DisposeCommentRequest
-	33, // 51: chapterhouse.standards.v1.StandardsService.CreateSignatory:input_type -> chapterhouse.standards.v1.CreateSignatoryRequest
-	34, // 52: chapterhouse.standards.v1.StandardsService.GetSignatory:input_type -> chapterhouse.standards.v1.GetSignatoryRequest
-	35, // 53: chapterhouse.standards.v1.StandardsService.ListSignatories:input_type -> chapterhouse.standards.v1.ListSignatoriesRequest
-	37, // 54: chapterhouse.standards.v1.StandardsService.WithdrawSignatory:input_type -> chapterhouse.standards.v1.WithdrawSignatoryRequest
-	4,  // 55: chapterhouse.standards.v1.StandardsService.CreateStandard:output_type -> chapterhouse.standards.v1.Standard
-	4,  // 56: chapterhouse.standards.v1.StandardsService.GetStandard:output_type -> chapterhouse.standards.v1.Standard
-	8,  // 57: chapterhouse.standards.v1.StandardsService.ListStandards:output_type -> chapterhouse.standards.v1.ListStandardsResponse
-	4,  // 58: chapterhouse.standards.v1.StandardsService.UpdateStandard:output_type -> chapterhouse.standards.v1.Standard
-	4,  // 59: chapterhouse.standards.v1.StandardsService.ApproveStandardProposal:output_type -> chapterhouse.standards.v1.Standard
-	4,  // 60: chapterhouse.standards.v1.StandardsService.RejectStandard:output_type -> chapterhouse.standards.v1.Standard
-	4,  // 61: chapterhouse.standards.v1.StandardsService.OpenStandardComment:output_type -> chapterhouse.standards.v1.Standard
-	4,  // 62: chapterhouse.standards.v1.StandardsService.CloseStandardComment:output_type -> chapterhouse.standards.v1.Standard
-	4,  // 63: chapterhouse.standards.v1.StandardsService.ReviewStandard:output_type -> chapterhouse.standards.v1.Standard
-	4,  // 64: chapterhouse.standards.v1.StandardsService.ApproveStandard:output_type -> chapterhouse.standards.v1.Standard
-	4,  // 65: chapterhouse.standards.v1.StandardsService.PublishStandard:output_type -> chapterhouse.standards.v1.Standard
-	4,  // 66: chapterhouse.standards.v1.StandardsService.ReviseStandard:output_type -> chapterhouse.standards.v1.Standard
-	4,  // 67: chapterhouse.standards.v1.StandardsService.WithdrawStandard:output_type -> chapterhouse.standards.v1.Standard
-	20, // 68: chapterhouse.standards.v1.StandardsService.SchedulePromotion:output_type -> chapterhouse.standards.v1.SchedulePromotionResponse
-	21, // 69: chapterhouse.standards.v1.StandardsService.CreateDraft:output_type -> chapterhouse.standards.v1.Draft
-	21, // 70: chapterhouse.standards.v1.StandardsService.GetDraft:output_type -> chapterhouse.standards.v1.Draft
-	25, // 71: chapterhouse.standards.v1.StandardsService.ListDrafts:output_type -> chapterhouse.standards.v1.ListDraftsResponse
-	26, // 72: chapterhouse.standards.v1.StandardsService.CreateComment:output_type -> chapterhouse.standards.v1.Comment
-	26, // 73: chapterhouse.standards.v1.StandardsService.GetComment:output_type -> chapterhouse.standards.v1.Comment
-	30, // 74: chapterhouse.standards.v1.StandardsService.ListComments:output_type -> chapterhouse.standards.v1.ListCommentsResponse
-	26, // 75: chapterhouse.standards.v1.StandardsService.DisposeComment:output_type -> chapterhouse.standards.v1.Comment
-	32, // 76: chapterhouse.standards.v1.StandardsService.CreateSignatory:output_type -> chapterhouse.standards.v1.Signatory
-	32, // 77: chapterhouse.standards.v1.StandardsService.GetSignatory:output_type -> chapterhouse.standards.v1.Signatory
-	36, // 78: chapterhouse.standards.v1.StandardsService.ListSignatories:output_type -> chapterhouse.standards.v1.ListSignatoriesResponse
-	32, // 79: chapterhouse.standards.v1.StandardsService.WithdrawSignatory:output_type -> chapterhouse.standards.v1.Signatory
-	55, // [55:80] is the sub-list for method output_type
-	30, // [30:55] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	1,  // 0: chapterhouse.standards.v1.StateChange.from_state:type_name -> chapterhouse.standards.v1.StandardState
+	1,  // 1: chapterhouse.standards.v1.StateChange.to_state:type_name -> chapterhouse.standards.v1.StandardState
+	46, // 2: chapterhouse.standards.v1.StateChange.time:type_name -> google.protobuf.Timestamp
+	2,  // 3: chapterhouse.standards.v1.Review.conclusion:type_name -> chapterhouse.standards.v1.ReviewConclusion
+	46, // 4: chapterhouse.standards.v1.Review.time:type_name -> google.protobuf.Timestamp
+	0,  // 5: chapterhouse.standards.v1.Standard.kind:type_name -> chapterhouse.standards.v1.StandardKind
+	1,  // 6: chapterhouse.standards.v1.Standard.state:type_name -> chapterhouse.standards.v1.StandardState
+	46, // 7: chapterhouse.standards.v1.Standard.comment_start_time:type_name -> google.protobuf.Timestamp
+	46, // 8: chapterhouse.standards.v1.Standard.comment_end_time:type_name -> google.protobuf.Timestamp
+	46, // 9: chapterhouse.standards.v1.Standard.create_time:type_name -> google.protobuf.Timestamp
+	46, // 10: chapterhouse.standards.v1.Standard.update_time:type_name -> google.protobuf.Timestamp
+	46, // 11: chapterhouse.standards.v1.Standard.publish_time:type_name -> google.protobuf.Timestamp
+	46, // 12: chapterhouse.standards.v1.Standard.comment_close_time:type_name -> google.protobuf.Timestamp
+	6,  // 13: chapterhouse.standards.v1.Standard.review:type_name -> chapterhouse.standards.v1.Review
+	47, // 14: chapterhouse.standards.v1.Standard.effective_date:type_name -> google.type.Date
+	47, // 15: chapterhouse.standards.v1.Standard.withdraw_effective_date:type_name -> google.type.Date
+	5,  // 16: chapterhouse.standards.v1.Standard.history:type_name -> chapterhouse.standards.v1.StateChange
+	7,  // 17: chapterhouse.standards.v1.CreateStandardRequest.standard:type_name -> chapterhouse.standards.v1.Standard
+	0,  // 18: chapterhouse.standards.v1.ListStandardsRequest.kind:type_name -> chapterhouse.standards.v1.StandardKind
+	1,  // 19: chapterhouse.standards.v1.ListStandardsRequest.state:type_name -> chapterhouse.standards.v1.StandardState
+	7,  // 20: chapterhouse.standards.v1.ListStandardsResponse.standards:type_name -> chapterhouse.standards.v1.Standard
+	7,  // 21: chapterhouse.standards.v1.UpdateStandardRequest.standard:type_name -> chapterhouse.standards.v1.Standard
+	48, // 22: chapterhouse.standards.v1.UpdateStandardRequest.update_mask:type_name -> google.protobuf.FieldMask
+	46, // 23: chapterhouse.standards.v1.OpenStandardCommentRequest.comment_end_time:type_name -> google.protobuf.Timestamp
+	2,  // 24: chapterhouse.standards.v1.ConcludeStandardReviewRequest.conclusion:type_name -> chapterhouse.standards.v1.ReviewConclusion
+	47, // 25: chapterhouse.standards.v1.PublishStandardRequest.effective_date:type_name -> google.type.Date
+	47, // 26: chapterhouse.standards.v1.WithdrawStandardRequest.effective_date:type_name -> google.type.Date
+	34, // 27: chapterhouse.standards.v1.DispositionSummary.comments:type_name -> chapterhouse.standards.v1.Comment
+	46, // 28: chapterhouse.standards.v1.Promotion.create_time:type_name -> google.protobuf.Timestamp
+	49, // 29: chapterhouse.standards.v1.SchedulePromotionRequest.activity:type_name -> chapterhouse.activities.v1.Activity
+	25, // 30: chapterhouse.standards.v1.ListPromotionsResponse.promotions:type_name -> chapterhouse.standards.v1.Promotion
+	46, // 31: chapterhouse.standards.v1.Draft.create_time:type_name -> google.protobuf.Timestamp
+	29, // 32: chapterhouse.standards.v1.CreateDraftRequest.draft:type_name -> chapterhouse.standards.v1.Draft
+	29, // 33: chapterhouse.standards.v1.ListDraftsResponse.drafts:type_name -> chapterhouse.standards.v1.Draft
+	3,  // 34: chapterhouse.standards.v1.Comment.disposition:type_name -> chapterhouse.standards.v1.Disposition
+	46, // 35: chapterhouse.standards.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	46, // 36: chapterhouse.standards.v1.Comment.dispose_time:type_name -> google.protobuf.Timestamp
+	34, // 37: chapterhouse.standards.v1.CreateCommentRequest.comment:type_name -> chapterhouse.standards.v1.Comment
+	34, // 38: chapterhouse.standards.v1.ListCommentsResponse.comments:type_name -> chapterhouse.standards.v1.Comment
+	3,  // 39: chapterhouse.standards.v1.DisposeCommentRequest.disposition:type_name -> chapterhouse.standards.v1.Disposition
+	4,  // 40: chapterhouse.standards.v1.Signatory.state:type_name -> chapterhouse.standards.v1.SignatoryState
+	46, // 41: chapterhouse.standards.v1.Signatory.sign_time:type_name -> google.protobuf.Timestamp
+	46, // 42: chapterhouse.standards.v1.Signatory.withdraw_time:type_name -> google.protobuf.Timestamp
+	40, // 43: chapterhouse.standards.v1.CreateSignatoryRequest.signatory:type_name -> chapterhouse.standards.v1.Signatory
+	4,  // 44: chapterhouse.standards.v1.ListSignatoriesRequest.state:type_name -> chapterhouse.standards.v1.SignatoryState
+	40, // 45: chapterhouse.standards.v1.ListSignatoriesResponse.signatories:type_name -> chapterhouse.standards.v1.Signatory
+	8,  // 46: chapterhouse.standards.v1.StandardsService.CreateStandard:input_type -> chapterhouse.standards.v1.CreateStandardRequest
+	9,  // 47: chapterhouse.standards.v1.StandardsService.GetStandard:input_type -> chapterhouse.standards.v1.GetStandardRequest
+	10, // 48: chapterhouse.standards.v1.StandardsService.ListStandards:input_type -> chapterhouse.standards.v1.ListStandardsRequest
+	12, // 49: chapterhouse.standards.v1.StandardsService.UpdateStandard:input_type -> chapterhouse.standards.v1.UpdateStandardRequest
+	13, // 50: chapterhouse.standards.v1.StandardsService.ApproveStandardProposal:input_type -> chapterhouse.standards.v1.ApproveStandardProposalRequest
+	14, // 51: chapterhouse.standards.v1.StandardsService.RejectStandard:input_type -> chapterhouse.standards.v1.RejectStandardRequest
+	15, // 52: chapterhouse.standards.v1.StandardsService.OpenStandardComment:input_type -> chapterhouse.standards.v1.OpenStandardCommentRequest
+	16, // 53: chapterhouse.standards.v1.StandardsService.CloseStandardComment:input_type -> chapterhouse.standards.v1.CloseStandardCommentRequest
+	17, // 54: chapterhouse.standards.v1.StandardsService.SubmitStandardForReview:input_type -> chapterhouse.standards.v1.SubmitStandardForReviewRequest
+	18, // 55: chapterhouse.standards.v1.StandardsService.ConcludeStandardReview:input_type -> chapterhouse.standards.v1.ConcludeStandardReviewRequest
+	19, // 56: chapterhouse.standards.v1.StandardsService.ApproveStandard:input_type -> chapterhouse.standards.v1.ApproveStandardRequest
+	20, // 57: chapterhouse.standards.v1.StandardsService.PublishStandard:input_type -> chapterhouse.standards.v1.PublishStandardRequest
+	21, // 58: chapterhouse.standards.v1.StandardsService.ReviseStandard:input_type -> chapterhouse.standards.v1.ReviseStandardRequest
+	22, // 59: chapterhouse.standards.v1.StandardsService.WithdrawStandard:input_type -> chapterhouse.standards.v1.WithdrawStandardRequest
+	23, // 60: chapterhouse.standards.v1.StandardsService.GetDispositionSummary:input_type -> chapterhouse.standards.v1.GetDispositionSummaryRequest
+	26, // 61: chapterhouse.standards.v1.StandardsService.SchedulePromotion:input_type -> chapterhouse.standards.v1.SchedulePromotionRequest
+	27, // 62: chapterhouse.standards.v1.StandardsService.ListPromotions:input_type -> chapterhouse.standards.v1.ListPromotionsRequest
+	30, // 63: chapterhouse.standards.v1.StandardsService.CreateDraft:input_type -> chapterhouse.standards.v1.CreateDraftRequest
+	31, // 64: chapterhouse.standards.v1.StandardsService.GetDraft:input_type -> chapterhouse.standards.v1.GetDraftRequest
+	32, // 65: chapterhouse.standards.v1.StandardsService.ListDrafts:input_type -> chapterhouse.standards.v1.ListDraftsRequest
+	35, // 66: chapterhouse.standards.v1.StandardsService.CreateComment:input_type -> chapterhouse.standards.v1.CreateCommentRequest
+	36, // 67: chapterhouse.standards.v1.StandardsService.GetComment:input_type -> chapterhouse.standards.v1.GetCommentRequest
+	37, // 68: chapterhouse.standards.v1.StandardsService.ListComments:input_type -> chapterhouse.standards.v1.ListCommentsRequest
+	39, // 69: chapterhouse.standards.v1.StandardsService.DisposeComment:input_type -> chapterhouse.standards.v1.DisposeCommentRequest
+	41, // 70: chapterhouse.standards.v1.StandardsService.CreateSignatory:input_type -> chapterhouse.standards.v1.CreateSignatoryRequest
+	42, // 71: chapterhouse.standards.v1.StandardsService.GetSignatory:input_type -> chapterhouse.standards.v1.GetSignatoryRequest
+	43, // 72: chapterhouse.standards.v1.StandardsService.ListSignatories:input_type -> chapterhouse.standards.v1.ListSignatoriesRequest
+	45, // 73: chapterhouse.standards.v1.StandardsService.WithdrawSignatory:input_type -> chapterhouse.standards.v1.WithdrawSignatoryRequest
+	7,  // 74: chapterhouse.standards.v1.StandardsService.CreateStandard:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 75: chapterhouse.standards.v1.StandardsService.GetStandard:output_type -> chapterhouse.standards.v1.Standard
+	11, // 76: chapterhouse.standards.v1.StandardsService.ListStandards:output_type -> chapterhouse.standards.v1.ListStandardsResponse
+	7,  // 77: chapterhouse.standards.v1.StandardsService.UpdateStandard:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 78: chapterhouse.standards.v1.StandardsService.ApproveStandardProposal:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 79: chapterhouse.standards.v1.StandardsService.RejectStandard:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 80: chapterhouse.standards.v1.StandardsService.OpenStandardComment:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 81: chapterhouse.standards.v1.StandardsService.CloseStandardComment:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 82: chapterhouse.standards.v1.StandardsService.SubmitStandardForReview:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 83: chapterhouse.standards.v1.StandardsService.ConcludeStandardReview:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 84: chapterhouse.standards.v1.StandardsService.ApproveStandard:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 85: chapterhouse.standards.v1.StandardsService.PublishStandard:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 86: chapterhouse.standards.v1.StandardsService.ReviseStandard:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 87: chapterhouse.standards.v1.StandardsService.WithdrawStandard:output_type -> chapterhouse.standards.v1.Standard
+	24, // 88: chapterhouse.standards.v1.StandardsService.GetDispositionSummary:output_type -> chapterhouse.standards.v1.DispositionSummary
+	25, // 89: chapterhouse.standards.v1.StandardsService.SchedulePromotion:output_type -> chapterhouse.standards.v1.Promotion
+	28, // 90: chapterhouse.standards.v1.StandardsService.ListPromotions:output_type -> chapterhouse.standards.v1.ListPromotionsResponse
+	29, // 91: chapterhouse.standards.v1.StandardsService.CreateDraft:output_type -> chapterhouse.standards.v1.Draft
+	29, // 92: chapterhouse.standards.v1.StandardsService.GetDraft:output_type -> chapterhouse.standards.v1.Draft
+	33, // 93: chapterhouse.standards.v1.StandardsService.ListDrafts:output_type -> chapterhouse.standards.v1.ListDraftsResponse
+	34, // 94: chapterhouse.standards.v1.StandardsService.CreateComment:output_type -> chapterhouse.standards.v1.Comment
+	34, // 95: chapterhouse.standards.v1.StandardsService.GetComment:output_type -> chapterhouse.standards.v1.Comment
+	38, // 96: chapterhouse.standards.v1.StandardsService.ListComments:output_type -> chapterhouse.standards.v1.ListCommentsResponse
+	34, // 97: chapterhouse.standards.v1.StandardsService.DisposeComment:output_type -> chapterhouse.standards.v1.Comment
+	40, // 98: chapterhouse.standards.v1.StandardsService.CreateSignatory:output_type -> chapterhouse.standards.v1.Signatory
+	40, // 99: chapterhouse.standards.v1.StandardsService.GetSignatory:output_type -> chapterhouse.standards.v1.Signatory
+	44, // 100: chapterhouse.standards.v1.StandardsService.ListSignatories:output_type -> chapterhouse.standards.v1.ListSignatoriesResponse
+	40, // 101: chapterhouse.standards.v1.StandardsService.WithdrawSignatory:output_type -> chapterhouse.standards.v1.Signatory
+	74, // [74:102] is the sub-list for method output_type
+	46, // [46:74] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_standards_v1_standards_proto_init() }
@@ -3072,8 +3913,8 @@ func file_chapterhouse_standards_v1_standards_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_standards_v1_standards_proto_rawDesc), len(file_chapterhouse_standards_v1_standards_proto_rawDesc)),
-			NumEnums:      4,
-			NumMessages:   34,
+			NumEnums:      5,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

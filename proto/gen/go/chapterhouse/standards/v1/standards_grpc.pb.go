@@ -27,12 +27,15 @@ const (
 	StandardsService_RejectStandard_FullMethodName          = "/chapterhouse.standards.v1.StandardsService/RejectStandard"
 	StandardsService_OpenStandardComment_FullMethodName     = "/chapterhouse.standards.v1.StandardsService/OpenStandardComment"
 	StandardsService_CloseStandardComment_FullMethodName    = "/chapterhouse.standards.v1.StandardsService/CloseStandardComment"
-	StandardsService_ReviewStandard_FullMethodName          = "/chapterhouse.standards.v1.StandardsService/ReviewStandard"
+	StandardsService_SubmitStandardForReview_FullMethodName = "/chapterhouse.standards.v1.StandardsService/SubmitStandardForReview"
+	StandardsService_ConcludeStandardReview_FullMethodName  = "/chapterhouse.standards.v1.StandardsService/ConcludeStandardReview"
 	StandardsService_ApproveStandard_FullMethodName         = "/chapterhouse.standards.v1.StandardsService/ApproveStandard"
 	StandardsService_PublishStandard_FullMethodName         = "/chapterhouse.standards.v1.StandardsService/PublishStandard"
 	StandardsService_ReviseStandard_FullMethodName          = "/chapterhouse.standards.v1.StandardsService/ReviseStandard"
 	StandardsService_WithdrawStandard_FullMethodName        = "/chapterhouse.standards.v1.StandardsService/WithdrawStandard"
+	StandardsService_GetDispositionSummary_FullMethodName   = "/chapterhouse.standards.v1.StandardsService/GetDispositionSummary"
 	StandardsService_SchedulePromotion_FullMethodName       = "/chapterhouse.standards.v1.StandardsService/SchedulePromotion"
+	StandardsService_ListPromotions_FullMethodName          = "/chapterhouse.standards.v1.StandardsService/ListPromotions"
 	StandardsService_CreateDraft_FullMethodName             = "/chapterhouse.standards.v1.StandardsService/CreateDraft"
 	StandardsService_GetDraft_FullMethodName                = "/chapterhouse.standards.v1.StandardsService/GetDraft"
 	StandardsService_ListDrafts_FullMethodName              = "/chapterhouse.standards.v1.StandardsService/ListDrafts"
@@ -54,116 +57,163 @@ const (
 // standards (团体标准), local industry standards (地方性行业标准),
 // self-discipline conventions and agreements (自律公约、协议), from proposal
 // through drafting, public comment, review, approval and publication to
-// revision; and their promotion (宣贯, S2).
+// revision and withdrawal (废止); and their promotion (宣贯, S2).
 //
-// Life cycle:
+// Life cycle (every change is kept in Standard.history with who, when and
+// why; a refused change is FAILED_PRECONDITION with reason
+// INVALID_STATE_TRANSITION, naming the state and the actions it allows):
 //
-//	PROPOSED --approveProposal--> DRAFTING --openComment--> PUBLIC_COMMENT
-//	PUBLIC_COMMENT --closeComment--> DRAFTING --review--> REVIEW
-//	REVIEW --approve--> APPROVED --publish--> PUBLISHED
-//	PUBLISHED --revise--> UNDER_REVISION (then openComment, closeComment,
-//	review, approve, publish again; the code is kept)
-//	PROPOSED or REVIEW --reject--> REJECTED (final)
-//	any non-final state --withdraw--> WITHDRAWN (final)
+//	PROPOSED       --approveProposal--> DRAFTING   --reject--> REJECTED
+//	DRAFTING       --openComment-->     PUBLIC_COMMENT (needs a draft)
+//	PUBLIC_COMMENT --closeComment-->    DRAFTING (every comment disposed)
+//	DRAFTING       --submitForReview--> REVIEW (needs a closed comment period)
+//	REVIEW         --concludeReview-->  REVIEW (PASS) or DRAFTING (REVISE)
+//	REVIEW         --approve-->         APPROVED (a PASS and a passed council
+//	                                    resolution)   --reject--> REJECTED
+//	APPROVED       --publish-->         PUBLISHED (its code assigned)
+//	PUBLISHED      --revise-->          UNDER_REVISION, and a new standard
+//	                                    (the revision) starts in DRAFTING
+//	UNDER_REVISION --> WITHDRAWN when the revision is published (superseded),
+//	               --> PUBLISHED when the revision is rejected or withdrawn
+//	any state but REJECTED and WITHDRAWN --withdraw--> WITHDRAWN (final)
 //
 // Authorisation, unless a method says otherwise: every call needs a bearer
-// token. "Admins" means the static role `admin`. "The chair" is the
-// branch's current chair (asked of GovernanceService). "Editors" of a
-// standard are admins, the representative of its lead unit, and the people
-// of its working group (member representatives asked of MembershipService).
-// Public methods need no token.
+// token. "Admins" means the static role `admin`. "Leaders" are the branch's
+// serving chair and secretary-general (from governance's events): the
+// chair's unit runs the branch's business, and carries out the council's
+// resolutions. "Editors" of a standard are admins, leaders, the people of
+// its working group and the representative of its lead unit (asked of
+// MembershipService). Public methods need no token; what they show without
+// one is said on each.
 //
 // Errors follow chapterhouse.api.v1.ErrorReason (its comment describes the
 // ErrorInfo, BadRequest and PreconditionFailure details): a charter
 // violation is CHARTER_VIOLATION listing every broken rule, an etag
-// mismatch is ABORTED with ETAG_MISMATCH, and a transition from the wrong
-// state is FAILED_PRECONDITION with INVALID_STATE_TRANSITION.
+// mismatch is ABORTED with ETAG_MISMATCH, and an action the state forbids
+// is FAILED_PRECONDITION with INVALID_STATE_TRANSITION (metadata: state,
+// and allowed, the actions the state allows).
 type StandardsServiceClient interface {
-	// Proposes a standard (S1); it starts PROPOSED. Admins, the chair, council
-	// members, or the representative of the proposed lead unit. The lead and
-	// participating units must be ACTIVE unit members of the branch.
+	// Proposes a standard (S1); it starts PROPOSED. Admins, leaders, or the
+	// representative of the proposed lead unit. The lead and participating
+	// units must be ACTIVE unit members of the branch (S1, asked of
+	// MembershipService).
 	CreateStandard(ctx context.Context, in *CreateStandardRequest, opts ...grpc.CallOption) (*Standard, error)
-	// Public for PUBLISHED and UNDER_REVISION standards (the published version
-	// is in force). Other states: any authenticated caller.
+	// Public for standards that were published (PUBLISHED, UNDER_REVISION,
+	// and WITHDRAWN after publication) and for public-comment standards of a
+	// kind open to public comment; NOT_FOUND without a token otherwise. Any
+	// authenticated caller reads every state.
 	GetStandard(ctx context.Context, in *GetStandardRequest, opts ...grpc.CallOption) (*Standard, error)
-	// Public; callers without a token see only PUBLISHED and UNDER_REVISION
-	// standards. Ordered by creation.
+	// Public; without a token, only the standards GetStandard shows without
+	// one. Ordered by creation.
 	ListStandards(ctx context.Context, in *ListStandardsRequest, opts ...grpc.CallOption) (*ListStandardsResponse, error)
-	// Editors and the chair, in any non-final state. Updatable: title, scope,
-	// participating_units, working_group. kind and lead_unit change only while
-	// PROPOSED.
+	// Editors, in any state but REJECTED and WITHDRAWN. Updatable: title,
+	// title_en, scope, participating_units, working_group; lead_unit and kind
+	// only while PROPOSED (or by admins and leaders, in any state: a lead
+	// unit whose membership ended is replaced).
 	UpdateStandard(ctx context.Context, in *UpdateStandardRequest, opts ...grpc.CallOption) (*Standard, error)
-	// PROPOSED → DRAFTING: the branch takes the project on (S1). Admins or the
-	// chair; a council resolution may be cited.
+	// PROPOSED → DRAFTING: the branch takes the project on (S1). Admins or
+	// leaders. A council resolution may be cited; when given it must be a
+	// PASSED resolution of the branch (asked of GovernanceService).
 	ApproveStandardProposal(ctx context.Context, in *ApproveStandardProposalRequest, opts ...grpc.CallOption) (*Standard, error)
-	// PROPOSED or REVIEW → REJECTED, with a reason; final. Admins or the chair.
+	// PROPOSED or REVIEW → REJECTED, with a reason; final. Admins or leaders.
+	// A rejected revision puts the standard it revises back in force
+	// (PUBLISHED).
 	RejectStandard(ctx context.Context, in *RejectStandardRequest, opts ...grpc.CallOption) (*Standard, error)
-	// DRAFTING or UNDER_REVISION → PUBLIC_COMMENT on the latest draft, until
-	// comment_end_time. Needs at least one draft. Editors or the chair.
+	// DRAFTING → PUBLIC_COMMENT on the latest draft (which becomes
+	// current_draft), from now until comment_end_time. Needs at least one
+	// draft (DRAFT_REQUIRED). Editors.
 	OpenStandardComment(ctx context.Context, in *OpenStandardCommentRequest, opts ...grpc.CallOption) (*Standard, error)
-	// PUBLIC_COMMENT → DRAFTING (a standard under revision, i.e. one whose
-	// code is already set, goes back to UNDER_REVISION). Every comment of the period must have a disposition:
-	// otherwise FAILED_PRECONDITION, reason COMMENTS_UNDISPOSED, listing the
-	// comment names. New comments are refused from then on. Editors or the
-	// chair.
+	// PUBLIC_COMMENT → DRAFTING: ends the comment period (early, or after
+	// comment_end_time). Refused while any comment of the period has no
+	// disposition: FAILED_PRECONDITION, reason COMMENTS_UNDISPOSED, metadata
+	// "undisposed" (how many) and "comments" (their names). From then on new
+	// comments are refused. Editors.
 	CloseStandardComment(ctx context.Context, in *CloseStandardCommentRequest, opts ...grpc.CallOption) (*Standard, error)
-	// DRAFTING or UNDER_REVISION → REVIEW: submits the latest draft for
-	// review. Needs a closed public-comment period since the proposal was
-	// approved (or since revision began). Editors or the chair.
-	ReviewStandard(ctx context.Context, in *ReviewStandardRequest, opts ...grpc.CallOption) (*Standard, error)
-	// REVIEW → APPROVED: the reviewed draft is final. Admins or the chair; a
-	// council resolution may be cited.
+	// DRAFTING → REVIEW: submits the latest draft (it becomes current_draft)
+	// for expert review. Needs a closed public-comment period
+	// (COMMENT_PERIOD_REQUIRED). Editors.
+	SubmitStandardForReview(ctx context.Context, in *SubmitStandardForReviewRequest, opts ...grpc.CallOption) (*Standard, error)
+	// Records the expert review of the draft under review: the experts and
+	// the conclusion. PASS keeps it in REVIEW, ready for approval; REVISE
+	// sends it back to DRAFTING. Admins or leaders.
+	ConcludeStandardReview(ctx context.Context, in *ConcludeStandardReviewRequest, opts ...grpc.CallOption) (*Standard, error)
+	// REVIEW → APPROVED. Needs a PASS review of the current draft
+	// (REVIEW_NOT_PASSED) and cites a PASSED council resolution of the
+	// branch, checked with GovernanceService (RESOLUTION_NOT_PASSED). Admins
+	// or leaders, recording the council's decision.
 	ApproveStandard(ctx context.Context, in *ApproveStandardRequest, opts ...grpc.CallOption) (*Standard, error)
-	// APPROVED → PUBLISHED. The approved draft becomes published_draft. On
-	// first publication the code is assigned (given, or generated); it is
-	// kept across revisions. Admins or the chair. Emits StandardPublished.
+	// APPROVED → PUBLISHED. The reviewed draft becomes published_draft and
+	// the official code is assigned in the same atomic step: the next number
+	// of the branch's format for the kind (group standards "T/TJSIA
+	// {NNN}—{YYYY}", numbered per branch without gaps), or, for a kind the
+	// branch has no format for, the code given (unique per branch). A
+	// revision keeps the number of the standard it revises, with the new
+	// year, and supersedes it (that one becomes WITHDRAWN). Admins or
+	// leaders. Emits StandardPublished.
 	PublishStandard(ctx context.Context, in *PublishStandardRequest, opts ...grpc.CallOption) (*Standard, error)
-	// PUBLISHED → UNDER_REVISION, with a reason. The published version stays
-	// in force until the revision is published. Editors or the chair.
+	// PUBLISHED → UNDER_REVISION, with a reason, and returns the revision: a
+	// new standard (same kind, units and working group) in DRAFTING whose
+	// `revises` names this one. The published version stays in force until
+	// the revision is published. Admins or leaders.
 	ReviseStandard(ctx context.Context, in *ReviseStandardRequest, opts ...grpc.CallOption) (*Standard, error)
-	// Any non-final state → WITHDRAWN, with a reason; final. Admins or the
-	// chair; the lead unit's representative while PROPOSED or DRAFTING.
+	// Any state but REJECTED and WITHDRAWN → WITHDRAWN (废止), with a reason
+	// and the date it takes effect; final. Admins or leaders; the lead unit's
+	// representative while PROPOSED or DRAFTING. A withdrawn revision puts
+	// the standard it revises back in force.
 	WithdrawStandard(ctx context.Context, in *WithdrawStandardRequest, opts ...grpc.CallOption) (*Standard, error)
-	// Schedules a promotion (宣贯, S2) of a PUBLISHED or UNDER_REVISION
-	// standard: creates a DRAFT STANDARD_PROMOTION activity through
-	// ActivitiesService.CreateActivity, forwarding the caller's token, with
-	// kind and related_standard set by this service. Editors or the chair,
-	// who must also be allowed to create activities. Idempotent on
-	// request_id. UNAVAILABLE when the activities service cannot be reached;
-	// nothing is recorded then. Emits PromotionScheduled.
-	SchedulePromotion(ctx context.Context, in *SchedulePromotionRequest, opts ...grpc.CallOption) (*SchedulePromotionResponse, error)
-	// Adds a draft version. Editors, while DRAFTING or UNDER_REVISION.
-	// Drafts are immutable. Emits DraftAdded.
+	// The disposition summary (意见处理汇总) of the standard's comments, in
+	// one response. Readable as ListComments is.
+	GetDispositionSummary(ctx context.Context, in *GetDispositionSummaryRequest, opts ...grpc.CallOption) (*DispositionSummary, error)
+	// Schedules a promotion (宣贯, S2) of a PUBLISHED standard: creates a
+	// DRAFT STANDARD_PROMOTION activity through
+	// ActivitiesService.CreateActivity, forwarding the caller's token (so the
+	// caller must also be allowed to create activities), with kind and
+	// related_standard set by this service. Editors. Idempotent on
+	// promotion_id: a repeat returns the same promotion and creates no second
+	// activity. UNAVAILABLE when activities cannot be reached; nothing is
+	// recorded then. Emits PromotionScheduled.
+	SchedulePromotion(ctx context.Context, in *SchedulePromotionRequest, opts ...grpc.CallOption) (*Promotion, error)
+	// A standard's scheduled promotions, oldest first. Public for a standard
+	// GetStandard shows without a token.
+	ListPromotions(ctx context.Context, in *ListPromotionsRequest, opts ...grpc.CallOption) (*ListPromotionsResponse, error)
+	// Adds a draft version. Editors, while DRAFTING. Drafts are immutable.
+	// Emits DraftAdded.
 	CreateDraft(ctx context.Context, in *CreateDraftRequest, opts ...grpc.CallOption) (*Draft, error)
-	// Any authenticated caller; public for the standard's published_draft.
+	// Public for the drafts of a standard GetStandard shows without a token;
+	// any authenticated caller otherwise.
 	GetDraft(ctx context.Context, in *GetDraftRequest, opts ...grpc.CallOption) (*Draft, error)
-	// Any authenticated caller. Ordered by creation, oldest first.
+	// As GetDraft. Ordered by creation, oldest first.
 	ListDrafts(ctx context.Context, in *ListDraftsRequest, opts ...grpc.CallOption) (*ListDraftsResponse, error)
-	// Submits a public comment on the draft under comment. Any authenticated
-	// caller, while PUBLIC_COMMENT and before comment_end_time.
+	// Comments on the draft under comment, while PUBLIC_COMMENT and before
+	// comment_end_time (COMMENT_PERIOD_CLOSED otherwise). Group and local
+	// industry standards take comments from anyone, without a token
+	// (commenter_name is then required); conventions and agreements bind the
+	// members, so only members comment on them (a token of a member's
+	// person; NOT_A_MEMBER otherwise).
 	CreateComment(ctx context.Context, in *CreateCommentRequest, opts ...grpc.CallOption) (*Comment, error)
-	// Any authenticated caller.
+	// Public for the comments of a kind open to public comment on a standard
+	// GetStandard shows without a token; any authenticated caller otherwise.
 	GetComment(ctx context.Context, in *GetCommentRequest, opts ...grpc.CallOption) (*Comment, error)
-	// Any authenticated caller. Ordered by creation.
+	// As GetComment. Ordered by creation.
 	ListComments(ctx context.Context, in *ListCommentsRequest, opts ...grpc.CallOption) (*ListCommentsResponse, error)
-	// Records (or changes) the disposition of a comment, with a reason.
-	// Editors, while the standard is PUBLIC_COMMENT (closeComment needs every
-	// comment disposed).
+	// Records (or changes) the disposition of a comment of the current
+	// period, with a reason. Editors, while the standard is PUBLIC_COMMENT.
+	// Emits CommentDisposed.
 	DisposeComment(ctx context.Context, in *DisposeCommentRequest, opts ...grpc.CallOption) (*Comment, error)
-	// Signs a SELF_DISCIPLINE_CONVENTION or AGREEMENT that is PUBLISHED, on
-	// behalf of a member. The member's current representative (for a unit),
-	// the individual member themselves, or admins. One SIGNED signatory per
-	// member (a repeat returns it; a WITHDRAWN one is re-signed). Other kinds:
-	// FAILED_PRECONDITION.
+	// Signs a PUBLISHED SELF_DISCIPLINE_CONVENTION or AGREEMENT on behalf of
+	// an ACTIVE unit member of the branch (MEMBER_NOT_ACTIVE otherwise; other
+	// kinds: NOT_SIGNABLE). The unit's current representative, or admins.
+	// One signatory per member: a repeat returns the SIGNED one, and a
+	// WITHDRAWN or LAPSED one is signed again. Emits SignatorySigned.
 	CreateSignatory(ctx context.Context, in *CreateSignatoryRequest, opts ...grpc.CallOption) (*Signatory, error)
-	// Public when the standard is PUBLISHED or UNDER_REVISION; otherwise any
-	// authenticated caller.
+	// Public.
 	GetSignatory(ctx context.Context, in *GetSignatoryRequest, opts ...grpc.CallOption) (*Signatory, error)
-	// As GetSignatory. Ordered by sign_time.
+	// Public. Ordered by member.
 	ListSignatories(ctx context.Context, in *ListSignatoriesRequest, opts ...grpc.CallOption) (*ListSignatoriesResponse, error)
 	// SIGNED → WITHDRAWN, with a reason. The member's representative, or
-	// admins. Also done by the service when the member is terminated (actor
-	// "system").
+	// admins. When the member's branch membership ends the service lapses
+	// the signature itself (LAPSED, actor "system"). Emits
+	// SignatoryWithdrawn.
 	WithdrawSignatory(ctx context.Context, in *WithdrawSignatoryRequest, opts ...grpc.CallOption) (*Signatory, error)
 }
 
@@ -255,10 +305,20 @@ func (c *standardsServiceClient) CloseStandardComment(ctx context.Context, in *C
 	return out, nil
 }
 
-func (c *standardsServiceClient) ReviewStandard(ctx context.Context, in *ReviewStandardRequest, opts ...grpc.CallOption) (*Standard, error) {
+func (c *standardsServiceClient) SubmitStandardForReview(ctx context.Context, in *SubmitStandardForReviewRequest, opts ...grpc.CallOption) (*Standard, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Standard)
-	err := c.cc.Invoke(ctx, StandardsService_ReviewStandard_FullMethodName, in, out, cOpts...)
+	err := c.cc.Invoke(ctx, StandardsService_SubmitStandardForReview_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *standardsServiceClient) ConcludeStandardReview(ctx context.Context, in *ConcludeStandardReviewRequest, opts ...grpc.CallOption) (*Standard, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Standard)
+	err := c.cc.Invoke(ctx, StandardsService_ConcludeStandardReview_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -305,10 +365,30 @@ func (c *standardsServiceClient) WithdrawStandard(ctx context.Context, in *Withd
 	return out, nil
 }
 
-func (c *standardsServiceClient) SchedulePromotion(ctx context.Context, in *SchedulePromotionRequest, opts ...grpc.CallOption) (*SchedulePromotionResponse, error) {
+func (c *standardsServiceClient) GetDispositionSummary(ctx context.Context, in *GetDispositionSummaryRequest, opts ...grpc.CallOption) (*DispositionSummary, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(SchedulePromotionResponse)
+	out := new(DispositionSummary)
+	err := c.cc.Invoke(ctx, StandardsService_GetDispositionSummary_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *standardsServiceClient) SchedulePromotion(ctx context.Context, in *SchedulePromotionRequest, opts ...grpc.CallOption) (*Promotion, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Promotion)
 	err := c.cc.Invoke(ctx, StandardsService_SchedulePromotion_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *standardsServiceClient) ListPromotions(ctx context.Context, in *ListPromotionsRequest, opts ...grpc.CallOption) (*ListPromotionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListPromotionsResponse)
+	err := c.cc.Invoke(ctx, StandardsService_ListPromotions_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -433,116 +513,163 @@ func (c *standardsServiceClient) WithdrawSignatory(ctx context.Context, in *With
 // standards (团体标准), local industry standards (地方性行业标准),
 // self-discipline conventions and agreements (自律公约、协议), from proposal
 // through drafting, public comment, review, approval and publication to
-// revision; and their promotion (宣贯, S2).
+// revision and withdrawal (废止); and their promotion (宣贯, S2).
 //
-// Life cycle:
+// Life cycle (every change is kept in Standard.history with who, when and
+// why; a refused change is FAILED_PRECONDITION with reason
+// INVALID_STATE_TRANSITION, naming the state and the actions it allows):
 //
-//	PROPOSED --approveProposal--> DRAFTING --openComment--> PUBLIC_COMMENT
-//	PUBLIC_COMMENT --closeComment--> DRAFTING --review--> REVIEW
-//	REVIEW --approve--> APPROVED --publish--> PUBLISHED
-//	PUBLISHED --revise--> UNDER_REVISION (then openComment, closeComment,
-//	review, approve, publish again; the code is kept)
-//	PROPOSED or REVIEW --reject--> REJECTED (final)
-//	any non-final state --withdraw--> WITHDRAWN (final)
+//	PROPOSED       --approveProposal--> DRAFTING   --reject--> REJECTED
+//	DRAFTING       --openComment-->     PUBLIC_COMMENT (needs a draft)
+//	PUBLIC_COMMENT --closeComment-->    DRAFTING (every comment disposed)
+//	DRAFTING       --submitForReview--> REVIEW (needs a closed comment period)
+//	REVIEW         --concludeReview-->  REVIEW (PASS) or DRAFTING (REVISE)
+//	REVIEW         --approve-->         APPROVED (a PASS and a passed council
+//	                                    resolution)   --reject--> REJECTED
+//	APPROVED       --publish-->         PUBLISHED (its code assigned)
+//	PUBLISHED      --revise-->          UNDER_REVISION, and a new standard
+//	                                    (the revision) starts in DRAFTING
+//	UNDER_REVISION --> WITHDRAWN when the revision is published (superseded),
+//	               --> PUBLISHED when the revision is rejected or withdrawn
+//	any state but REJECTED and WITHDRAWN --withdraw--> WITHDRAWN (final)
 //
 // Authorisation, unless a method says otherwise: every call needs a bearer
-// token. "Admins" means the static role `admin`. "The chair" is the
-// branch's current chair (asked of GovernanceService). "Editors" of a
-// standard are admins, the representative of its lead unit, and the people
-// of its working group (member representatives asked of MembershipService).
-// Public methods need no token.
+// token. "Admins" means the static role `admin`. "Leaders" are the branch's
+// serving chair and secretary-general (from governance's events): the
+// chair's unit runs the branch's business, and carries out the council's
+// resolutions. "Editors" of a standard are admins, leaders, the people of
+// its working group and the representative of its lead unit (asked of
+// MembershipService). Public methods need no token; what they show without
+// one is said on each.
 //
 // Errors follow chapterhouse.api.v1.ErrorReason (its comment describes the
 // ErrorInfo, BadRequest and PreconditionFailure details): a charter
 // violation is CHARTER_VIOLATION listing every broken rule, an etag
-// mismatch is ABORTED with ETAG_MISMATCH, and a transition from the wrong
-// state is FAILED_PRECONDITION with INVALID_STATE_TRANSITION.
+// mismatch is ABORTED with ETAG_MISMATCH, and an action the state forbids
+// is FAILED_PRECONDITION with INVALID_STATE_TRANSITION (metadata: state,
+// and allowed, the actions the state allows).
 type StandardsServiceServer interface {
-	// Proposes a standard (S1); it starts PROPOSED. Admins, the chair, council
-	// members, or the representative of the proposed lead unit. The lead and
-	// participating units must be ACTIVE unit members of the branch.
+	// Proposes a standard (S1); it starts PROPOSED. Admins, leaders, or the
+	// representative of the proposed lead unit. The lead and participating
+	// units must be ACTIVE unit members of the branch (S1, asked of
+	// MembershipService).
 	CreateStandard(context.Context, *CreateStandardRequest) (*Standard, error)
-	// Public for PUBLISHED and UNDER_REVISION standards (the published version
-	// is in force). Other states: any authenticated caller.
+	// Public for standards that were published (PUBLISHED, UNDER_REVISION,
+	// and WITHDRAWN after publication) and for public-comment standards of a
+	// kind open to public comment; NOT_FOUND without a token otherwise. Any
+	// authenticated caller reads every state.
 	GetStandard(context.Context, *GetStandardRequest) (*Standard, error)
-	// Public; callers without a token see only PUBLISHED and UNDER_REVISION
-	// standards. Ordered by creation.
+	// Public; without a token, only the standards GetStandard shows without
+	// one. Ordered by creation.
 	ListStandards(context.Context, *ListStandardsRequest) (*ListStandardsResponse, error)
-	// Editors and the chair, in any non-final state. Updatable: title, scope,
-	// participating_units, working_group. kind and lead_unit change only while
-	// PROPOSED.
+	// Editors, in any state but REJECTED and WITHDRAWN. Updatable: title,
+	// title_en, scope, participating_units, working_group; lead_unit and kind
+	// only while PROPOSED (or by admins and leaders, in any state: a lead
+	// unit whose membership ended is replaced).
 	UpdateStandard(context.Context, *UpdateStandardRequest) (*Standard, error)
-	// PROPOSED → DRAFTING: the branch takes the project on (S1). Admins or the
-	// chair; a council resolution may be cited.
+	// PROPOSED → DRAFTING: the branch takes the project on (S1). Admins or
+	// leaders. A council resolution may be cited; when given it must be a
+	// PASSED resolution of the branch (asked of GovernanceService).
 	ApproveStandardProposal(context.Context, *ApproveStandardProposalRequest) (*Standard, error)
-	// PROPOSED or REVIEW → REJECTED, with a reason; final. Admins or the chair.
+	// PROPOSED or REVIEW → REJECTED, with a reason; final. Admins or leaders.
+	// A rejected revision puts the standard it revises back in force
+	// (PUBLISHED).
 	RejectStandard(context.Context, *RejectStandardRequest) (*Standard, error)
-	// DRAFTING or UNDER_REVISION → PUBLIC_COMMENT on the latest draft, until
-	// comment_end_time. Needs at least one draft. Editors or the chair.
+	// DRAFTING → PUBLIC_COMMENT on the latest draft (which becomes
+	// current_draft), from now until comment_end_time. Needs at least one
+	// draft (DRAFT_REQUIRED). Editors.
 	OpenStandardComment(context.Context, *OpenStandardCommentRequest) (*Standard, error)
-	// PUBLIC_COMMENT → DRAFTING (a standard under revision, i.e. one whose
-	// code is already set, goes back to UNDER_REVISION). Every comment of the period must have a disposition:
-	// otherwise FAILED_PRECONDITION, reason COMMENTS_UNDISPOSED, listing the
-	// comment names. New comments are refused from then on. Editors or the
-	// chair.
+	// PUBLIC_COMMENT → DRAFTING: ends the comment period (early, or after
+	// comment_end_time). Refused while any comment of the period has no
+	// disposition: FAILED_PRECONDITION, reason COMMENTS_UNDISPOSED, metadata
+	// "undisposed" (how many) and "comments" (their names). From then on new
+	// comments are refused. Editors.
 	CloseStandardComment(context.Context, *CloseStandardCommentRequest) (*Standard, error)
-	// DRAFTING or UNDER_REVISION → REVIEW: submits the latest draft for
-	// review. Needs a closed public-comment period since the proposal was
-	// approved (or since revision began). Editors or the chair.
-	ReviewStandard(context.Context, *ReviewStandardRequest) (*Standard, error)
-	// REVIEW → APPROVED: the reviewed draft is final. Admins or the chair; a
-	// council resolution may be cited.
+	// DRAFTING → REVIEW: submits the latest draft (it becomes current_draft)
+	// for expert review. Needs a closed public-comment period
+	// (COMMENT_PERIOD_REQUIRED). Editors.
+	SubmitStandardForReview(context.Context, *SubmitStandardForReviewRequest) (*Standard, error)
+	// Records the expert review of the draft under review: the experts and
+	// the conclusion. PASS keeps it in REVIEW, ready for approval; REVISE
+	// sends it back to DRAFTING. Admins or leaders.
+	ConcludeStandardReview(context.Context, *ConcludeStandardReviewRequest) (*Standard, error)
+	// REVIEW → APPROVED. Needs a PASS review of the current draft
+	// (REVIEW_NOT_PASSED) and cites a PASSED council resolution of the
+	// branch, checked with GovernanceService (RESOLUTION_NOT_PASSED). Admins
+	// or leaders, recording the council's decision.
 	ApproveStandard(context.Context, *ApproveStandardRequest) (*Standard, error)
-	// APPROVED → PUBLISHED. The approved draft becomes published_draft. On
-	// first publication the code is assigned (given, or generated); it is
-	// kept across revisions. Admins or the chair. Emits StandardPublished.
+	// APPROVED → PUBLISHED. The reviewed draft becomes published_draft and
+	// the official code is assigned in the same atomic step: the next number
+	// of the branch's format for the kind (group standards "T/TJSIA
+	// {NNN}—{YYYY}", numbered per branch without gaps), or, for a kind the
+	// branch has no format for, the code given (unique per branch). A
+	// revision keeps the number of the standard it revises, with the new
+	// year, and supersedes it (that one becomes WITHDRAWN). Admins or
+	// leaders. Emits StandardPublished.
 	PublishStandard(context.Context, *PublishStandardRequest) (*Standard, error)
-	// PUBLISHED → UNDER_REVISION, with a reason. The published version stays
-	// in force until the revision is published. Editors or the chair.
+	// PUBLISHED → UNDER_REVISION, with a reason, and returns the revision: a
+	// new standard (same kind, units and working group) in DRAFTING whose
+	// `revises` names this one. The published version stays in force until
+	// the revision is published. Admins or leaders.
 	ReviseStandard(context.Context, *ReviseStandardRequest) (*Standard, error)
-	// Any non-final state → WITHDRAWN, with a reason; final. Admins or the
-	// chair; the lead unit's representative while PROPOSED or DRAFTING.
+	// Any state but REJECTED and WITHDRAWN → WITHDRAWN (废止), with a reason
+	// and the date it takes effect; final. Admins or leaders; the lead unit's
+	// representative while PROPOSED or DRAFTING. A withdrawn revision puts
+	// the standard it revises back in force.
 	WithdrawStandard(context.Context, *WithdrawStandardRequest) (*Standard, error)
-	// Schedules a promotion (宣贯, S2) of a PUBLISHED or UNDER_REVISION
-	// standard: creates a DRAFT STANDARD_PROMOTION activity through
-	// ActivitiesService.CreateActivity, forwarding the caller's token, with
-	// kind and related_standard set by this service. Editors or the chair,
-	// who must also be allowed to create activities. Idempotent on
-	// request_id. UNAVAILABLE when the activities service cannot be reached;
-	// nothing is recorded then. Emits PromotionScheduled.
-	SchedulePromotion(context.Context, *SchedulePromotionRequest) (*SchedulePromotionResponse, error)
-	// Adds a draft version. Editors, while DRAFTING or UNDER_REVISION.
-	// Drafts are immutable. Emits DraftAdded.
+	// The disposition summary (意见处理汇总) of the standard's comments, in
+	// one response. Readable as ListComments is.
+	GetDispositionSummary(context.Context, *GetDispositionSummaryRequest) (*DispositionSummary, error)
+	// Schedules a promotion (宣贯, S2) of a PUBLISHED standard: creates a
+	// DRAFT STANDARD_PROMOTION activity through
+	// ActivitiesService.CreateActivity, forwarding the caller's token (so the
+	// caller must also be allowed to create activities), with kind and
+	// related_standard set by this service. Editors. Idempotent on
+	// promotion_id: a repeat returns the same promotion and creates no second
+	// activity. UNAVAILABLE when activities cannot be reached; nothing is
+	// recorded then. Emits PromotionScheduled.
+	SchedulePromotion(context.Context, *SchedulePromotionRequest) (*Promotion, error)
+	// A standard's scheduled promotions, oldest first. Public for a standard
+	// GetStandard shows without a token.
+	ListPromotions(context.Context, *ListPromotionsRequest) (*ListPromotionsResponse, error)
+	// Adds a draft version. Editors, while DRAFTING. Drafts are immutable.
+	// Emits DraftAdded.
 	CreateDraft(context.Context, *CreateDraftRequest) (*Draft, error)
-	// Any authenticated caller; public for the standard's published_draft.
+	// Public for the drafts of a standard GetStandard shows without a token;
+	// any authenticated caller otherwise.
 	GetDraft(context.Context, *GetDraftRequest) (*Draft, error)
-	// Any authenticated caller. Ordered by creation, oldest first.
+	// As GetDraft. Ordered by creation, oldest first.
 	ListDrafts(context.Context, *ListDraftsRequest) (*ListDraftsResponse, error)
-	// Submits a public comment on the draft under comment. Any authenticated
-	// caller, while PUBLIC_COMMENT and before comment_end_time.
+	// Comments on the draft under comment, while PUBLIC_COMMENT and before
+	// comment_end_time (COMMENT_PERIOD_CLOSED otherwise). Group and local
+	// industry standards take comments from anyone, without a token
+	// (commenter_name is then required); conventions and agreements bind the
+	// members, so only members comment on them (a token of a member's
+	// person; NOT_A_MEMBER otherwise).
 	CreateComment(context.Context, *CreateCommentRequest) (*Comment, error)
-	// Any authenticated caller.
+	// Public for the comments of a kind open to public comment on a standard
+	// GetStandard shows without a token; any authenticated caller otherwise.
 	GetComment(context.Context, *GetCommentRequest) (*Comment, error)
-	// Any authenticated caller. Ordered by creation.
+	// As GetComment. Ordered by creation.
 	ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error)
-	// Records (or changes) the disposition of a comment, with a reason.
-	// Editors, while the standard is PUBLIC_COMMENT (closeComment needs every
-	// comment disposed).
+	// Records (or changes) the disposition of a comment of the current
+	// period, with a reason. Editors, while the standard is PUBLIC_COMMENT.
+	// Emits CommentDisposed.
 	DisposeComment(context.Context, *DisposeCommentRequest) (*Comment, error)
-	// Signs a SELF_DISCIPLINE_CONVENTION or AGREEMENT that is PUBLISHED, on
-	// behalf of a member. The member's current representative (for a unit),
-	// the individual member themselves, or admins. One SIGNED signatory per
-	// member (a repeat returns it; a WITHDRAWN one is re-signed). Other kinds:
-	// FAILED_PRECONDITION.
+	// Signs a PUBLISHED SELF_DISCIPLINE_CONVENTION or AGREEMENT on behalf of
+	// an ACTIVE unit member of the branch (MEMBER_NOT_ACTIVE otherwise; other
+	// kinds: NOT_SIGNABLE). The unit's current representative, or admins.
+	// One signatory per member: a repeat returns the SIGNED one, and a
+	// WITHDRAWN or LAPSED one is signed again. Emits SignatorySigned.
 	CreateSignatory(context.Context, *CreateSignatoryRequest) (*Signatory, error)
-	// Public when the standard is PUBLISHED or UNDER_REVISION; otherwise any
-	// authenticated caller.
+	// Public.
 	GetSignatory(context.Context, *GetSignatoryRequest) (*Signatory, error)
-	// As GetSignatory. Ordered by sign_time.
+	// Public. Ordered by member.
 	ListSignatories(context.Context, *ListSignatoriesRequest) (*ListSignatoriesResponse, error)
 	// SIGNED → WITHDRAWN, with a reason. The member's representative, or
-	// admins. Also done by the service when the member is terminated (actor
-	// "system").
+	// admins. When the member's branch membership ends the service lapses
+	// the signature itself (LAPSED, actor "system"). Emits
+	// SignatoryWithdrawn.
 	WithdrawSignatory(context.Context, *WithdrawSignatoryRequest) (*Signatory, error)
 	mustEmbedUnimplementedStandardsServiceServer()
 }
@@ -578,8 +705,11 @@ func (UnimplementedStandardsServiceServer) OpenStandardComment(context.Context, 
 func (UnimplementedStandardsServiceServer) CloseStandardComment(context.Context, *CloseStandardCommentRequest) (*Standard, error) {
 	return nil, status.Error(codes.Unimplemented, "method CloseStandardComment not implemented")
 }
-func (UnimplementedStandardsServiceServer) ReviewStandard(context.Context, *ReviewStandardRequest) (*Standard, error) {
-	return nil, status.Error(codes.Unimplemented, "method ReviewStandard not implemented")
+func (UnimplementedStandardsServiceServer) SubmitStandardForReview(context.Context, *SubmitStandardForReviewRequest) (*Standard, error) {
+	return nil, status.Error(codes.Unimplemented, "method SubmitStandardForReview not implemented")
+}
+func (UnimplementedStandardsServiceServer) ConcludeStandardReview(context.Context, *ConcludeStandardReviewRequest) (*Standard, error) {
+	return nil, status.Error(codes.Unimplemented, "method ConcludeStandardReview not implemented")
 }
 func (UnimplementedStandardsServiceServer) ApproveStandard(context.Context, *ApproveStandardRequest) (*Standard, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApproveStandard not implemented")
@@ -593,8 +723,14 @@ func (UnimplementedStandardsServiceServer) ReviseStandard(context.Context, *Revi
 func (UnimplementedStandardsServiceServer) WithdrawStandard(context.Context, *WithdrawStandardRequest) (*Standard, error) {
 	return nil, status.Error(codes.Unimplemented, "method WithdrawStandard not implemented")
 }
-func (UnimplementedStandardsServiceServer) SchedulePromotion(context.Context, *SchedulePromotionRequest) (*SchedulePromotionResponse, error) {
+func (UnimplementedStandardsServiceServer) GetDispositionSummary(context.Context, *GetDispositionSummaryRequest) (*DispositionSummary, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetDispositionSummary not implemented")
+}
+func (UnimplementedStandardsServiceServer) SchedulePromotion(context.Context, *SchedulePromotionRequest) (*Promotion, error) {
 	return nil, status.Error(codes.Unimplemented, "method SchedulePromotion not implemented")
+}
+func (UnimplementedStandardsServiceServer) ListPromotions(context.Context, *ListPromotionsRequest) (*ListPromotionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListPromotions not implemented")
 }
 func (UnimplementedStandardsServiceServer) CreateDraft(context.Context, *CreateDraftRequest) (*Draft, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateDraft not implemented")
@@ -794,20 +930,38 @@ func _StandardsService_CloseStandardComment_Handler(srv interface{}, ctx context
 	return interceptor(ctx, in, info, handler)
 }
 
-func _StandardsService_ReviewStandard_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(ReviewStandardRequest)
+func _StandardsService_SubmitStandardForReview_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SubmitStandardForReviewRequest)
 	if err := dec(in); err != nil {
 		return nil, err
 	}
 	if interceptor == nil {
-		return srv.(StandardsServiceServer).ReviewStandard(ctx, in)
+		return srv.(StandardsServiceServer).SubmitStandardForReview(ctx, in)
 	}
 	info := &grpc.UnaryServerInfo{
 		Server:     srv,
-		FullMethod: StandardsService_ReviewStandard_FullMethodName,
+		FullMethod: StandardsService_SubmitStandardForReview_FullMethodName,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(StandardsServiceServer).ReviewStandard(ctx, req.(*ReviewStandardRequest))
+		return srv.(StandardsServiceServer).SubmitStandardForReview(ctx, req.(*SubmitStandardForReviewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StandardsService_ConcludeStandardReview_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ConcludeStandardReviewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StandardsServiceServer).ConcludeStandardReview(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StandardsService_ConcludeStandardReview_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StandardsServiceServer).ConcludeStandardReview(ctx, req.(*ConcludeStandardReviewRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -884,6 +1038,24 @@ func _StandardsService_WithdrawStandard_Handler(srv interface{}, ctx context.Con
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StandardsService_GetDispositionSummary_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDispositionSummaryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StandardsServiceServer).GetDispositionSummary(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StandardsService_GetDispositionSummary_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StandardsServiceServer).GetDispositionSummary(ctx, req.(*GetDispositionSummaryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _StandardsService_SchedulePromotion_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SchedulePromotionRequest)
 	if err := dec(in); err != nil {
@@ -898,6 +1070,24 @@ func _StandardsService_SchedulePromotion_Handler(srv interface{}, ctx context.Co
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(StandardsServiceServer).SchedulePromotion(ctx, req.(*SchedulePromotionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StandardsService_ListPromotions_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListPromotionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StandardsServiceServer).ListPromotions(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StandardsService_ListPromotions_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StandardsServiceServer).ListPromotions(ctx, req.(*ListPromotionsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1140,8 +1330,12 @@ var StandardsService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _StandardsService_CloseStandardComment_Handler,
 		},
 		{
-			MethodName: "ReviewStandard",
-			Handler:    _StandardsService_ReviewStandard_Handler,
+			MethodName: "SubmitStandardForReview",
+			Handler:    _StandardsService_SubmitStandardForReview_Handler,
+		},
+		{
+			MethodName: "ConcludeStandardReview",
+			Handler:    _StandardsService_ConcludeStandardReview_Handler,
 		},
 		{
 			MethodName: "ApproveStandard",
@@ -1160,8 +1354,16 @@ var StandardsService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _StandardsService_WithdrawStandard_Handler,
 		},
 		{
+			MethodName: "GetDispositionSummary",
+			Handler:    _StandardsService_GetDispositionSummary_Handler,
+		},
+		{
 			MethodName: "SchedulePromotion",
 			Handler:    _StandardsService_SchedulePromotion_Handler,
+		},
+		{
+			MethodName: "ListPromotions",
+			Handler:    _StandardsService_ListPromotions_Handler,
 		},
 		{
 			MethodName: "CreateDraft",
