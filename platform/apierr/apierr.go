@@ -161,10 +161,19 @@ func TooContended(name string) error {
 }
 
 // InvalidTransition reports a state change the resource's state forbids.
-func InvalidTransition(name, action, state string) error {
-	return New(codes.FailedPrecondition, apiv1.ErrorReason_INVALID_STATE_TRANSITION,
-		fmt.Sprintf("cannot %s %s in state %s", action, name, state),
-		map[string]string{"resource": name, "action": action, "state": state})
+// allowed, when given, are the actions the state does allow: metadata
+// "allowed", comma-separated, and named in the message.
+func InvalidTransition(name, action, state string, allowed ...string) error {
+	msg := fmt.Sprintf("cannot %s %s in state %s", action, name, state)
+	md := map[string]string{"resource": name, "action": action, "state": state}
+	if len(allowed) > 0 {
+		md["allowed"] = strings.Join(allowed, ",")
+		msg += "; it allows " + strings.Join(allowed, ", ")
+	} else if allowed != nil {
+		md["allowed"] = ""
+		msg += "; it allows nothing more (final)"
+	}
+	return New(codes.FailedPrecondition, apiv1.ErrorReason_INVALID_STATE_TRANSITION, msg, md)
 }
 
 // ReferenceNotFound reports that a resource a request field names does not

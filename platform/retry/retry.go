@@ -28,6 +28,13 @@ var ErrExhausted = errors.New("retry: the record kept changing")
 // jittered exponential backoff from 1ms up to 50ms between tries. It returns
 // what the successful attempt returned.
 func Conflicts[T any](ctx context.Context, conflict func(error) bool, attempt func() (T, error)) (T, error) {
+	return ConflictsUpTo(ctx, Attempts, conflict, attempt)
+}
+
+// ConflictsUpTo is Conflicts with its own bound on the attempts, for a
+// write whose races are expected to be longer than most (a burst of
+// writers all taking the next number of one sequence).
+func ConflictsUpTo[T any](ctx context.Context, attempts uint, conflict func(error) bool, attempt func() (T, error)) (T, error) {
 	b := &backoff.ExponentialBackOff{
 		InitialInterval:     time.Millisecond,
 		RandomizationFactor: 0.5,
@@ -45,7 +52,7 @@ func Conflicts[T any](ctx context.Context, conflict func(error) bool, attempt fu
 			return v, backoff.Permanent(err)
 		}
 		return v, nil
-	}, backoff.WithBackOff(b), backoff.WithMaxTries(Attempts), backoff.WithMaxElapsedTime(0))
+	}, backoff.WithBackOff(b), backoff.WithMaxTries(attempts), backoff.WithMaxElapsedTime(0))
 	// backoff returns a permanent error still wrapped when it came on the
 	// last try; callers see the attempt's own error either way.
 	var permanent *backoff.PermanentError
@@ -66,7 +73,13 @@ func Conflicts[T any](ctx context.Context, conflict func(error) bool, attempt fu
 // write would no longer be the one it asked for; otherwise, when every
 // attempt lost, it gets ETAG_MISMATCH saying the record changes too often.
 func Write[T any](ctx context.Context, name, clientEtag string, stale func(error) bool, attempt func() (T, error)) (T, error) {
-	out, err := Conflicts(ctx, func(err error) bool { return clientEtag == "" && stale(err) }, attempt)
+	return WriteUpTo(ctx, Attempts, name, clientEtag, stale, attempt)
+}
+
+// WriteUpTo is Write with its own bound on the attempts (see
+// ConflictsUpTo).
+func WriteUpTo[T any](ctx context.Context, attempts uint, name, clientEtag string, stale func(error) bool, attempt func() (T, error)) (T, error) {
+	out, err := ConflictsUpTo(ctx, attempts, func(err error) bool { return clientEtag == "" && stale(err) }, attempt)
 	switch {
 	case errors.Is(err, ErrExhausted):
 		return out, apierr.TooContended(name)

@@ -3,10 +3,15 @@ module github.com/tjsia/chapterhouse/services/standards
 go 1.26.0
 
 require (
+	github.com/alicebob/miniredis/v2 v2.40.0
 	github.com/tjsia/chapterhouse/platform v0.0.0
 	github.com/tjsia/chapterhouse/proto/gen/go v0.0.0
+	golang.org/x/sync v0.24.0
+	google.golang.org/genproto v0.0.0-20261026165753-2ffab32bce7e
 	google.golang.org/grpc v1.85.0
 )
+
+require github.com/yuin/gopher-lua v1.1.1 // indirect
 
 require (
 	buf.build/gen/go/bufbuild/protovalidate/protocolbuffers/go v1.36.12-20260825204119-511051f7f437.2 // indirect
@@ -23,7 +28,9 @@ require (
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0 // indirect
 	github.com/redis/go-redis/extra/rediscmd/v9 v9.23.0 // indirect
 	github.com/redis/go-redis/extra/redisotel/v9 v9.23.0 // indirect
-	github.com/redis/go-redis/v9 v9.23.0 // indirect
+	github.com/redis/go-redis/v9 v9.23.0
+	github.com/tjsia/chapterhouse/services/governance v0.0.0
+	github.com/tjsia/chapterhouse/services/membership v0.0.0
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0 // indirect
 	go.opentelemetry.io/otel v1.47.0 // indirect
@@ -47,9 +54,13 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	google.golang.org/genproto/googleapis/api v0.0.0-20261026165753-2ffab32bce7e // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
+	google.golang.org/protobuf v1.36.12
 )
 
 replace github.com/tjsia/chapterhouse/proto/gen/go => ../../proto/gen/go
 
 replace github.com/tjsia/chapterhouse/platform => ../../platform
+
+replace github.com/tjsia/chapterhouse/services/membership => ../membership
+
+replace github.com/tjsia/chapterhouse/services/governance => ../governance

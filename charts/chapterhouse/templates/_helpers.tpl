@@ -43,7 +43,7 @@ gateway: [membership, governance, activities, standards]
 membership: []
 governance: [membership, activities]
 activities: [membership]
-standards: [membership, activities]
+standards: [membership, governance, activities]
 {{- end }}
 
 {{/*
@@ -55,7 +55,7 @@ each consumer reads a producer's streams from the producer's Redis, given as
 membership: [governance]
 governance: [membership]
 activities: [membership, governance]
-standards: []
+standards: [membership, governance]
 {{- end }}
 
 {{/* Common labels. */}}

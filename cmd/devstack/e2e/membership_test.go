@@ -191,11 +191,12 @@ func TestEdgeFeatures(t *testing.T) {
 	if gz.header.Get("Content-Encoding") != "gzip" {
 		t.Fatalf("no gzip: %v", gz.header)
 	}
-	// Not yet implemented services still verify tokens, then say 501.
+	// Standards verifies tokens, and checks the request before anything
+	// else.
 	if r := anon.do(t, "POST", "/v1/branches/ai/standards", map[string]any{}); r.status != 401 {
 		t.Fatalf("standards without token = %d %s", r.status, r.raw)
 	}
-	if r := as(adminToken()).do(t, "POST", "/v1/branches/ai/standards", map[string]any{}); r.status != 501 {
+	if r := as(adminToken()).do(t, "POST", "/v1/branches/ai/standards", map[string]any{}); r.status != 400 {
 		t.Fatalf("standards = %d %s", r.status, r.raw)
 	}
 }

@@ -236,12 +236,14 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return governance.Run(gctx, governance.Config{ServiceConfig: govCfg, MembershipAddr: membershipAddr,
 			ActivitiesAddr: activitiesAddr, InitialBranches: initial, Now: opts.Now, FollowInterval: time.Second})
 	})
-	stdCfg, err := service(standards.Name, bootstrap.Needs{})
+	stdCfg, err := service(standards.Name, standards.Needs)
 	if err != nil {
 		return nil, err
 	}
+	governanceAddr := s.Addrs[governance.Name]
 	s.serve(g, gctx, standards.Name, func(gctx context.Context) error {
-		return standards.Run(gctx, standards.Config{ServiceConfig: stdCfg})
+		return standards.Run(gctx, standards.Config{ServiceConfig: stdCfg, MembershipAddr: membershipAddr,
+			GovernanceAddr: governanceAddr, ActivitiesAddr: activitiesAddr, Now: opts.Now, FollowInterval: time.Second})
 	})
 
 	gwDeps, err := deps(gateway.Name)

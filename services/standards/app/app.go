@@ -1,19 +1,39 @@
-// Package app is the standards service's one public entry point: both its own
-// binary and the devstack call Run with a Config.
-//
-// The service starts, serves health and reflection, verifies tokens, and
-// answers UNIMPLEMENTED for every StandardsService method until its own issue
-// implements them.
+// Package app is the standards service's one public entry point: both its
+// own binary and the devstack call Run with a Config.
 package app
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+
+	// Days (publication, effect, withdrawal) are judged in Asia/Shanghai;
+	// a minimal container image has no zoneinfo, so the binary carries its
+	// own.
+	_ "time/tzdata"
 
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
+	"github.com/tjsia/chapterhouse/platform/idempotency"
+	"github.com/tjsia/chapterhouse/platform/redisstore"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+	mclient "github.com/tjsia/chapterhouse/services/membership/client"
+	mstreams "github.com/tjsia/chapterhouse/services/membership/streams"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches/directory"
+	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
+
+	"github.com/tjsia/chapterhouse/services/standards/internal/domain"
+	"github.com/tjsia/chapterhouse/services/standards/internal/peers"
+	"github.com/tjsia/chapterhouse/services/standards/internal/server"
+	"github.com/tjsia/chapterhouse/services/standards/internal/store"
 )
 
 // Name is the service name in telemetry and events.
@@ -22,25 +42,120 @@ const Name = "standards"
 // DefaultAddr is where the binary listens unless LISTEN_ADDR says otherwise.
 const DefaultAddr = ":8084"
 
+// BranchesTag is the hash tag of standards' copy of governance's branches
+// (in standards' own Redis).
+const BranchesTag = "std:branches"
+
+// Needs are the dependencies the binary builds from the environment: its
+// own Redis, and the Redis of the producers whose events it consumes,
+// membership's (MEMBERSHIP_REDIS_URL: MemberTerminated) and governance's
+// (GOVERNANCE_REDIS_URL: branches and their leaders); REDIS_URL when
+// unset.
+var Needs = bootstrap.Needs{Redis: true, Verifier: true, EventSources: []string{mstreams.Producer, gstreams.Producer}}
+
 // Config configures one standards instance.
 type Config struct {
 	bootstrap.ServiceConfig
+	// The peers' gRPC targets: membership (members and representatives),
+	// governance (council resolutions), activities (promotions).
+	MembershipAddr, GovernanceAddr, ActivitiesAddr string
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// FollowInterval is how often new branches' streams are looked for;
+	// default 5s.
+	FollowInterval time.Duration
 }
 
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Listener == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil {
-		return errors.New("standards: Config needs Listener, Verifier, Telemetry and Logger")
+	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil ||
+		cfg.MembershipAddr == "" || cfg.GovernanceAddr == "" || cfg.ActivitiesAddr == "" {
+		return errors.New("standards: Config needs Listener, Redis, Verifier, Telemetry, Logger, MembershipAddr, GovernanceAddr and ActivitiesAddr")
 	}
-	srv, err := grpcserver.New(grpcserver.Config{
-		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
-		DrainDelay: cfg.DrainDelay,
+	if cfg.ConsumerName == "" {
+		cfg.ConsumerName = Name
+	}
+	dial := func(name, addr, service string) (*grpc.ClientConn, error) {
+		conn, err := grpcclient.Dial(addr, grpcclient.Config{Telemetry: cfg.Telemetry, Services: []string{service}})
+		if err != nil {
+			return nil, fmt.Errorf("standards: %s client: %w", name, err)
+		}
+		return conn, nil
+	}
+	members, err := dial("membership", cfg.MembershipAddr, mclient.Service)
+	if err != nil {
+		return err
+	}
+	defer members.Close()
+	gov, err := dial("governance", cfg.GovernanceAddr, peers.GovernanceService)
+	if err != nil {
+		return err
+	}
+	defer gov.Close()
+	acts, err := dial("activities", cfg.ActivitiesAddr, peers.ActivitiesService)
+	if err != nil {
+		return err
+	}
+	defer acts.Close()
+
+	// Which branches exist, their code formats and who leads them are
+	// governance's to say; standards keeps a copy from its events.
+	known := directory.New(cfg.Redis, BranchesTag, cfg.Now)
+	svc := domain.NewService(domain.Config{
+		Repo: store.New(cfg.Redis), Branches: known, Now: cfg.Now,
+		Members:     peers.NewMembers(members, 3*time.Second),
+		Resolutions: peers.NewResolutions(gov, 3*time.Second),
+		Activities:  peers.NewActivities(acts, 5*time.Second),
+	})
+	runner := func(source, stream string, handler events.Handler) (*eventstream.Runner, error) {
+		return eventstream.NewRunner(eventstream.RunnerConfig{
+			Client: cfg.EventSource(source), Source: source, Stream: stream, Group: Name, Consumer: cfg.ConsumerName,
+			Handler: handler, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
+		})
+	}
+	followBranches, err := runner(gstreams.Producer, gstreams.Branches(), known.HandleEvent)
+	if err != nil {
+		return fmt.Errorf("standards: %w", err)
+	}
+	// Per branch: its leaders (governance) and its MemberTerminated
+	// (membership), each from the producer's own Redis.
+	perBranch := func(follow func(branch string) (*eventstream.Runner, error)) (*eventstream.Supervisor, error) {
+		return eventstream.NewSupervisor(eventstream.SupervisorConfig{Keys: known.IDs, Runner: follow, Interval: cfg.FollowInterval, Logger: cfg.Logger})
+	}
+	leaders, err := perBranch(func(branch string) (*eventstream.Runner, error) {
+		return runner(gstreams.Producer, gstreams.Branch(branch), known.HandleEvent)
 	})
 	if err != nil {
 		return fmt.Errorf("standards: %w", err)
 	}
-	standardsv1.RegisterStandardsServiceServer(srv.GRPC(), standardsv1.UnimplementedStandardsServiceServer{})
-	return srv.Serve(ctx, cfg.Listener)
+	terminations, err := perBranch(func(branch string) (*eventstream.Runner, error) {
+		return runner(mstreams.Producer, mstreams.Branch(branch), svc.HandleEvent)
+	})
+	if err != nil {
+		return fmt.Errorf("standards: %w", err)
+	}
+	srv, err := grpcserver.New(grpcserver.Config{
+		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
+		DrainDelay:  cfg.DrainDelay,
+		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
+		Readiness: []grpcserver.Check{
+			{Name: "redis", Probe: redisstore.Ping(cfg.Redis)},
+			{Name: "events source " + mstreams.Producer, Probe: redisstore.Ping(cfg.EventSource(mstreams.Producer))},
+			{Name: "events source " + gstreams.Producer, Probe: followBranches.Check},
+			{Name: "followed streams", Probe: func(ctx context.Context) error { return errors.Join(leaders.Check(ctx), terminations.Check(ctx)) }},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("standards: %w", err)
+	}
+	standardsv1.RegisterStandardsServiceServer(srv.GRPC(), server.New(svc))
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
+	g.Go(func() error { return followBranches.Run(gctx) })
+	g.Go(func() error { return leaders.Run(gctx) })
+	g.Go(func() error { return terminations.Run(gctx) })
+	return g.Wait()
 }
 
 // ConfigFromEnv reads the standards settings from the environment.
@@ -49,5 +164,10 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 	if err != nil {
 		return Config{}, fmt.Errorf("standards: %w", err)
 	}
-	return Config{ServiceConfig: base}, nil
+	return Config{
+		ServiceConfig:  base,
+		MembershipAddr: bootstrap.Env(getenv, "MEMBERSHIP_ADDR", "localhost:8081"),
+		GovernanceAddr: bootstrap.Env(getenv, "GOVERNANCE_ADDR", "localhost:8082"),
+		ActivitiesAddr: bootstrap.Env(getenv, "ACTIVITIES_ADDR", "localhost:8083"),
+	}, nil
 }

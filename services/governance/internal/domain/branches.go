@@ -19,6 +19,8 @@ import (
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 func clone[T proto.Message](m T) T { return proto.Clone(m).(T) }
@@ -48,14 +50,16 @@ func (s *Service) CreateBranch(ctx context.Context, p auth.Principal, in *govern
 	now := s.now()
 	b := &governancev1.Branch{
 		Name: "branches/" + id, DisplayName: in.GetDisplayName(), Parameters: WithDefaults(in.GetParameters()),
-		CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now), Etag: newEtag(),
+		StandardCodeFormats: branches.CodeFormats(in),
+		CreateTime:          timestamppb.New(now), UpdateTime: timestamppb.New(now), Etag: newEtag(),
 	}
 	ev := s.envelope(ctx, p, b.GetName())
 	ev.Payload = &eventsv1.Envelope_BranchCreated{BranchCreated: &eventsv1.BranchCreated{Branch: b}}
 	err := s.repo.CreateBranch(ctx, b, ev)
 	if errors.Is(err, ErrExists) {
 		existing, gerr := s.repo.GetBranch(ctx, id)
-		if gerr == nil && existing.GetDisplayName() == b.GetDisplayName() && proto.Equal(existing.GetParameters(), b.GetParameters()) {
+		if gerr == nil && existing.GetDisplayName() == b.GetDisplayName() && proto.Equal(existing.GetParameters(), b.GetParameters()) &&
+			proto.Equal(branches.CodeFormats(existing), b.GetStandardCodeFormats()) {
 			return existing, nil
 		}
 		return nil, apierr.AlreadyExists(b.GetName())
@@ -88,9 +92,12 @@ func (s *Service) ListBranches(ctx context.Context, size int32, token string) ([
 var branchPaths = []string{"display_name", "parameters",
 	"parameters.min_exchange_activities_per_year", "parameters.max_consecutive_terms", "parameters.min_representative_rank",
 	"parameters.chair_max_age", "parameters.director_max_age", "parameters.quorum", "parameters.majority",
-	"parameters.max_director_nominees_per_member"}
+	"parameters.max_director_nominees_per_member",
+	"standard_code_formats", "standard_code_formats.group_standard", "standard_code_formats.local_industry_standard",
+	"standard_code_formats.self_discipline_convention", "standard_code_formats.agreement"}
 
-// UpdateBranch changes the display name or charter parameters. Admins.
+// UpdateBranch changes the display name, charter parameters or standard
+// code formats. Admins.
 // Every change is recorded as a BranchUpdated event naming the fields.
 func (s *Service) UpdateBranch(ctx context.Context, p auth.Principal, patch *governancev1.Branch, mask *fieldmaskpb.FieldMask) (*governancev1.Branch, error) {
 	if err := requireAdmin(p, "change a branch"); err != nil {
@@ -114,12 +121,20 @@ func (s *Service) UpdateBranch(ctx context.Context, p auth.Principal, patch *gov
 		}
 		next := clone(cur)
 		params := clone(next.GetParameters())
+		formats := clone(branches.CodeFormats(next))
 		for _, path := range paths {
-			switch path {
-			case "display_name":
+			switch {
+			case path == "display_name":
 				next.DisplayName = patch.GetDisplayName()
-			case "parameters":
+			case path == "parameters":
 				params = clone(patch.GetParameters())
+			case path == "standard_code_formats":
+				formats = clone(patch.GetStandardCodeFormats())
+				if formats == nil {
+					formats = &governancev1.StandardCodeFormats{}
+				}
+			case strings.HasPrefix(path, "standard_code_formats."):
+				fieldmask.Apply(formats, patch.GetStandardCodeFormats(), []string{strings.TrimPrefix(path, "standard_code_formats.")})
 			default:
 				fieldmask.Apply(params, patch.GetParameters(), []string{strings.TrimPrefix(path, "parameters.")})
 			}
@@ -130,6 +145,7 @@ func (s *Service) UpdateBranch(ctx context.Context, p auth.Principal, patch *gov
 			return nil, apierr.InvalidArgument(v...)
 		}
 		next.Parameters = WithDefaults(params)
+		next.StandardCodeFormats = formats
 		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()
 		ev := s.envelope(ctx, p, next.GetName())
 		ev.Payload = &eventsv1.Envelope_BranchUpdated{BranchUpdated: &eventsv1.BranchUpdated{Branch: next, ChangedFields: paths}}

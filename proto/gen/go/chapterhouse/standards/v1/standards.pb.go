@@ -566,7 +566,10 @@ type Standard struct {
 	// Its revision, once revised; it supersedes this one when published.
 	RevisedBy string `protobuf:"bytes,29,opt,name=revised_by,json=revisedBy,proto3" json:"revised_by,omitempty"`
 	// Every state change, oldest first.
-	History       []*StateChange `protobuf:"bytes,30,rep,name=history,proto3" json:"history,omitempty"`
+	History []*StateChange `protobuf:"bytes,30,rep,name=history,proto3" json:"history,omitempty"`
+	// Its number in the branch's sequence for its kind (the {NNN} of the
+	// code), when the branch numbered it; a revision keeps it.
+	CodeNumber    int32 `protobuf:"varint,31,opt,name=code_number,json=codeNumber,proto3" json:"code_number,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -802,6 +805,13 @@ func (x *Standard) GetHistory() []*StateChange {
 		return x.History
 	}
 	return nil
+}
+
+func (x *Standard) GetCodeNumber() int32 {
+	if x != nil {
+		return x.CodeNumber
+	}
+	return 0
 }
 
 type CreateStandardRequest struct {
@@ -3379,7 +3389,7 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"conclusion\x12\x1d\n" +
 	"\asummary\x18\x04 \x01(\tB\x03\xe0A\x03R\asummary\x12\x1f\n" +
 	"\brecorder\x18\x05 \x01(\tB\x03\xe0A\x03R\brecorder\x123\n" +
-	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x04time\"\x9e\x0f\n" +
+	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x04time\"\xc4\x0f\n" +
 	"\bStandard\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12J\n" +
 	"\x04kind\x18\x02 \x01(\x0e2'.chapterhouse.standards.v1.StandardKindB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12#\n" +
@@ -3422,7 +3432,9 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\n" +
 	"revised_by\x18\x1d \x01(\tB'\xe0A\x03\xfaA!\n" +
 	"\x1fchapterhouse.tjsia.org/StandardR\trevisedBy\x12E\n" +
-	"\ahistory\x18\x1e \x03(\v2&.chapterhouse.standards.v1.StateChangeB\x03\xe0A\x03R\ahistory:a\xeaA^\n" +
+	"\ahistory\x18\x1e \x03(\v2&.chapterhouse.standards.v1.StateChangeB\x03\xe0A\x03R\ahistory\x12$\n" +
+	"\vcode_number\x18\x1f \x01(\x05B\x03\xe0A\x03R\n" +
+	"codeNumber:a\xeaA^\n" +
 	"\x1fchapterhouse.tjsia.org/Standard\x12&branches/{branch}/standards/{standard}*\tstandards2\bstandardJ\x04\b\x11\x10\x12R\x14promotion_activities\"\xce\x01\n" +
 	"\x15CreateStandardRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +

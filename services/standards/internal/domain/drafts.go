@@ -1,0 +1,123 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/retry"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+)
+
+func draftName(standard, id string) string { return standard + "/drafts/" + id }
+
+// CreateDraft adds the next version of the text. Editors, while
+// DRAFTING; the version label is unique within the standard.
+func (s *Service) CreateDraft(ctx context.Context, p auth.Principal, parent string, in *standardsv1.Draft, etag, id string) (*standardsv1.Draft, error) {
+	r, err := s.parseUnder(ctx, parent, "")
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		id = ids.Random()
+	}
+	name := draftName(parent, id)
+	d, err := retry.Write(ctx, parent, etag, IsStale, func() (*standardsv1.Draft, error) {
+		cur, err := s.standard(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if etag != "" && etag != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		if err := s.mustEdit(ctx, p, r.branch, cur, "add drafts"); err != nil {
+			return nil, err
+		}
+		if _, err := transition(cur, ActCreateDraft); err != nil {
+			return nil, err
+		}
+		seq := int32(1)
+		if cur.GetLatestDraft() != "" {
+			latest, err := s.repo.GetDraft(ctx, r.branch, r.standard, path.Base(cur.GetLatestDraft()))
+			if err != nil {
+				return nil, err
+			}
+			seq = latest.GetSequence() + 1
+		}
+		d := &standardsv1.Draft{Name: name, Version: in.GetVersion(), ContentUri: in.GetContentUri(), Sha256: in.GetSha256(),
+			ChangeSummary: in.GetChangeSummary(), Author: p.Subject, CreateTime: s.stamp(), Sequence: seq}
+		next := clone(cur)
+		next.LatestDraft, next.UpdateTime, next.Etag = name, s.stamp(), newEtag()
+		ev := s.envelope(ctx, p, name)
+		ev.Payload = &eventsv1.Envelope_DraftAdded{DraftAdded: &eventsv1.DraftAdded{Standard: next, Draft: d}}
+		if err := s.repo.CreateDraft(ctx, r.branch, d, next, cur.GetEtag(), ev); err != nil {
+			return nil, err
+		}
+		return d, nil
+	})
+	switch {
+	case errors.Is(err, ErrExists):
+		existing, gerr := s.repo.GetDraft(ctx, r.branch, r.standard, id)
+		if gerr == nil && existing.GetSha256() == in.GetSha256() && existing.GetVersion() == in.GetVersion() {
+			return existing, nil
+		}
+		return nil, apierr.AlreadyExists(name)
+	case errors.Is(err, ErrVersionTaken):
+		return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_DRAFT_VERSION_TAKEN,
+			fmt.Sprintf("%s already has a draft with version %q", parent, in.GetVersion()), map[string]string{"version": in.GetVersion()})
+	}
+	return d, err
+}
+
+// draftsVisible reads the standard r names and checks p may read its
+// drafts: anyone for a public standard, any authenticated caller
+// otherwise.
+func (s *Service) draftsVisible(ctx context.Context, p auth.Principal, r ref) error {
+	st, err := s.standard(ctx, r)
+	if err != nil {
+		return err
+	}
+	return visible(p, st)
+}
+
+// GetDraft reads one draft.
+func (s *Service) GetDraft(ctx context.Context, p auth.Principal, name string) (*standardsv1.Draft, error) {
+	r, err := s.parseUnder(ctx, name, "drafts")
+	if err != nil {
+		return nil, err
+	}
+	if err := s.draftsVisible(ctx, p, r); err != nil {
+		return nil, err
+	}
+	d, err := s.repo.GetDraft(ctx, r.branch, r.standard, r.child)
+	return d, notFound(err, name)
+}
+
+// ListDrafts pages through a standard's drafts, oldest first.
+func (s *Service) ListDrafts(ctx context.Context, p auth.Principal, req *standardsv1.ListDraftsRequest) ([]*standardsv1.Draft, string, error) {
+	r, err := s.parseUnder(ctx, req.GetParent(), "")
+	if err != nil {
+		return nil, "", err
+	}
+	if err := s.draftsVisible(ctx, p, r); err != nil {
+		return nil, "", err
+	}
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "drafts", req.GetParent())
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListDrafts(ctx, r.branch, r.standard, pg.After, pg.Size)
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, pg.Next(page.Next), nil
+}

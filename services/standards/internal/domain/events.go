@@ -1,0 +1,95 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/resourcename"
+	"github.com/tjsia/chapterhouse/platform/retry"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+)
+
+// HandleEvent follows membership: when a member's branch membership ends,
+// it is taken off the working groups (as a participating unit) of the
+// branch's standards not yet published, and its signatures lapse, each
+// with the reason (CHARTER.md, "Branch membership ends"). A lead unit is
+// not removed, since a standard must have one: the change is recorded for
+// those who run the branch to name a new lead. It is idempotent: a
+// redelivered event finds nothing left to change.
+func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error {
+	terminated := env.GetMemberTerminated()
+	if terminated == nil {
+		return nil
+	}
+	member := terminated.GetMember().GetName()
+	parts, err := resourcename.Parse(member, "branches", "members")
+	if err != nil {
+		return nil
+	}
+	branch := parts[0]
+	system := auth.Principal{Subject: events.SystemActor}
+	reason := "branch membership of " + member + " ended: " + terminated.GetReason()
+	after := ""
+	for {
+		page, err := s.repo.ListStandards(ctx, branch, after, 100, nil)
+		if err != nil {
+			return err
+		}
+		for _, st := range page.Items {
+			id := lastSegment(st.GetName())
+			if !wasPublished(st) && !IsInForce(st.GetState()) && slices.Contains(st.GetParticipatingUnits(), member) {
+				if err := s.dropUnit(ctx, system, branch, id, member, reason); err != nil {
+					return err
+				}
+			}
+			if err := s.lapse(ctx, system, branch, id, lastSegment(member), reason); err != nil {
+				return err
+			}
+		}
+		if page.Next == "" {
+			return nil
+		}
+		after = page.Next
+	}
+}
+
+func (s *Service) dropUnit(ctx context.Context, system auth.Principal, branch, id, member, reason string) error {
+	_, err := retry.Conflicts(ctx, IsStale, func() (*standardsv1.Standard, error) {
+		cur, err := s.repo.GetStandard(ctx, branch, id)
+		if err != nil {
+			return nil, err
+		}
+		i := slices.Index(cur.GetParticipatingUnits(), member)
+		if i < 0 || wasPublished(cur) {
+			return cur, nil
+		}
+		next := clone(cur)
+		next.ParticipatingUnits = slices.Delete(next.ParticipatingUnits, i, i+1)
+		next.UpdateTime, next.Etag = s.stamp(), newEtag()
+		ev := s.envelope(ctx, system, next.GetName())
+		ev.Payload = &eventsv1.Envelope_StandardUpdated{StandardUpdated: &eventsv1.StandardUpdated{Standard: next, Reason: reason}}
+		return next, s.repo.SaveStandard(ctx, branch, Write{Standard: next, PrevEtag: cur.GetEtag(), Events: []*eventsv1.Envelope{ev}})
+	})
+	return err
+}
+
+func (s *Service) lapse(ctx context.Context, system auth.Principal, branch, id, member, reason string) error {
+	_, err := retry.Conflicts(ctx, IsStale, func() (*standardsv1.Signatory, error) {
+		cur, err := s.repo.GetSignatory(ctx, branch, id, member)
+		if errors.Is(err, ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cur.GetState() != standardsv1.SignatoryState_SIGNATORY_STATE_SIGNED {
+			return cur, nil
+		}
+		return s.unsign(ctx, system, branch, cur, standardsv1.SignatoryState_SIGNATORY_STATE_LAPSED, reason)
+	})
+	return err
+}

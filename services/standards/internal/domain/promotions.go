@@ -1,0 +1,106 @@
+package domain
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+)
+
+// PromotionActivityID is the id of the activity a promotion creates: a
+// stable hash of the standard and the promotion id, so a retry (after a
+// crash, or a lost answer) asks activities for the same activity, which
+// it then returns instead of creating a second.
+func PromotionActivityID(standard, promotion string) string {
+	sum := sha256.Sum256([]byte(standard + "\x00" + promotion))
+	return "promo-" + hex.EncodeToString(sum[:])[:20]
+}
+
+// SchedulePromotion creates a STANDARD_PROMOTION activity for a standard
+// in force (S2) through activities, then records it. Editors (who must
+// also be allowed to create activities: the caller's token goes along).
+// Idempotent on the promotion id; when activities cannot be reached the
+// call is UNAVAILABLE and nothing is recorded.
+func (s *Service) SchedulePromotion(ctx context.Context, p auth.Principal, req *standardsv1.SchedulePromotionRequest) (*standardsv1.Promotion, error) {
+	r, err := s.parseUnder(ctx, req.GetParent(), "")
+	if err != nil {
+		return nil, err
+	}
+	id := req.GetPromotionId()
+	if id == "" || req.GetActivity() == nil {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "promotion_id", Description: "is required, with the activity"})
+	}
+	if existing, err := s.repo.GetPromotion(ctx, r.branch, r.standard, id); err == nil {
+		return existing, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	st, err := s.standard(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mustEdit(ctx, p, r.branch, st, "schedule its promotion"); err != nil {
+		return nil, err
+	}
+	if _, err := transition(st, ActSchedulePromotion); err != nil {
+		return nil, err
+	}
+	a := clone(req.GetActivity())
+	a.Name = ""
+	a.Kind = activitiesv1.ActivityKind_ACTIVITY_KIND_STANDARD_PROMOTION
+	a.RelatedStandard = st.GetName()
+	if a.GetTitle() == "" {
+		a.Title = "宣贯：" + st.GetTitle()
+	}
+	created, err := s.activities.CreateActivity(ctx, "branches/"+r.branch, a, PromotionActivityID(st.GetName(), id))
+	if err != nil {
+		return nil, err
+	}
+	promo := &standardsv1.Promotion{Name: req.GetParent() + "/promotions/" + id, Activity: created.GetName(), Scheduler: p.Subject,
+		CreateTime: s.stamp(), Etag: newEtag()}
+	ev := s.envelope(ctx, p, st.GetName())
+	ev.Payload = &eventsv1.Envelope_PromotionScheduled{PromotionScheduled: &eventsv1.PromotionScheduled{Standard: st, Activity: created.GetName(), Promotion: promo}}
+	err = s.repo.CreatePromotion(ctx, r.branch, promo, ev)
+	switch {
+	case errors.Is(err, ErrExists):
+		// A concurrent retry recorded it first, with the same activity.
+		return s.repo.GetPromotion(ctx, r.branch, r.standard, id)
+	case errors.Is(err, ErrClosed):
+		return nil, apierr.InvalidTransition(st.GetName(), "schedulePromotion", "no longer in force")
+	case err != nil:
+		return nil, err
+	}
+	return promo, nil
+}
+
+// ListPromotions lists a standard's promotions, oldest first; public for a
+// public standard.
+func (s *Service) ListPromotions(ctx context.Context, p auth.Principal, req *standardsv1.ListPromotionsRequest) ([]*standardsv1.Promotion, string, error) {
+	r, err := s.parseUnder(ctx, req.GetParent(), "")
+	if err != nil {
+		return nil, "", err
+	}
+	st, err := s.standard(ctx, r)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := visible(p, st); err != nil {
+		return nil, "", err
+	}
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "promotions", req.GetParent())
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListPromotions(ctx, r.branch, r.standard, pg.After, pg.Size)
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, pg.Next(page.Next), nil
+}

@@ -1,0 +1,168 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"google.golang.org/genproto/googleapis/type/date"
+	"google.golang.org/grpc/codes"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
+)
+
+// publishAttempts bounds the retries of a publication that lost the race
+// for its kind's next number. Publications are rare (a branch publishes a
+// few standards a year), so outlasting a burst of them is cheap; and a
+// number is only ever taken by the publication that commits with it, so
+// the sequence has no gaps.
+const publishAttempts = 64
+
+func (s *Service) today() time.Time { return branches.Today(s.now()) }
+
+func dayOf(d *date.Date) (time.Time, bool) { return branches.DayOf(d) }
+
+func dateOf(d time.Time) *date.Date { return branches.DateOf(d) }
+
+// FormatFor is the branch's code format for a kind ("" when the branch
+// does not number it).
+func FormatFor(f *governancev1.StandardCodeFormats, kind standardsv1.StandardKind) string {
+	switch kind {
+	case standardsv1.StandardKind_STANDARD_KIND_GROUP_STANDARD:
+		return f.GetGroupStandard()
+	case standardsv1.StandardKind_STANDARD_KIND_LOCAL_INDUSTRY_STANDARD:
+		return f.GetLocalIndustryStandard()
+	case standardsv1.StandardKind_STANDARD_KIND_SELF_DISCIPLINE_CONVENTION:
+		return f.GetSelfDisciplineConvention()
+	case standardsv1.StandardKind_STANDARD_KIND_AGREEMENT:
+		return f.GetAgreement()
+	}
+	return ""
+}
+
+func codeNotAllowed(kind standardsv1.StandardKind, message string) error {
+	return apierr.New(codes.InvalidArgument, apiv1.ErrorReason_STANDARD_CODE_NOT_ALLOWED, message, map[string]string{"kind": kind.String()})
+}
+
+func codeTaken(code, holder string) error {
+	return apierr.New(codes.AlreadyExists, apiv1.ErrorReason_STANDARD_CODE_TAKEN, code+" is the code of "+holder,
+		map[string]string{"code": code, "standard": holder})
+}
+
+// PublishStandard: APPROVED → PUBLISHED, with its code assigned in the
+// same atomic step (see standards.proto). A revision supersedes the
+// standard it revises. Admins or leaders.
+func (s *Service) PublishStandard(ctx context.Context, p auth.Principal, req *standardsv1.PublishStandardRequest) (*standardsv1.Standard, error) {
+	r, err := s.parseUnder(ctx, req.GetName(), "")
+	if err != nil {
+		return nil, err
+	}
+	effective, ok := dayOf(req.GetEffectiveDate())
+	today := s.today()
+	if !ok || effective.Before(today) {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "effective_date", Description: "must be a valid date, the publication day or later"})
+	}
+	b, err := s.branches.Branch(ctx, r.branch)
+	if err != nil {
+		return nil, err
+	}
+	formats := branches.CodeFormats(b)
+	published, err := s.do(ctx, p, req.GetName(), step{action: ActPublish, etag: req.GetEtag(), ownEvent: true, attempts: publishAttempts,
+		allow: s.running(ctx, p, "publish a standard"),
+		apply: func(cur, next *standardsv1.Standard, w *Write) error {
+			claim, err := s.codeFor(ctx, r.branch, cur, FormatFor(formats, cur.GetKind()), req.GetCode(), today.Year())
+			if err != nil {
+				return err
+			}
+			next.Code, next.CodeNumber = claim.Code, int32(claim.number)
+			next.PublishedDraft, next.PublishTime, next.EffectiveDate = cur.GetCurrentDraft(), s.stamp(), dateOf(effective)
+			w.Code = &claim.CodeClaim
+			if err := s.related(ctx, p, r.branch, cur.GetRevises(), ActSupersede, "superseded by its revision "+next.GetName()+" ("+next.GetCode()+")", w); err != nil {
+				return err
+			}
+			var draft *standardsv1.Draft
+			if r2, err := s.parseUnder(ctx, next.GetPublishedDraft(), "drafts"); err == nil {
+				draft, _ = s.repo.GetDraft(ctx, r2.branch, r2.standard, r2.child)
+			}
+			ev := s.envelope(ctx, p, next.GetName())
+			ev.Payload = &eventsv1.Envelope_StandardPublished{StandardPublished: &eventsv1.StandardPublished{
+				Standard: next, PublishedDraft: draft, Revision: cur.GetRevises() != ""}}
+			w.Events = append([]*eventsv1.Envelope{ev}, w.Events...)
+			return nil
+		}})
+	if errors.Is(err, ErrCodeTaken) {
+		return nil, codeTaken(req.GetCode(), "another standard of the branch")
+	}
+	return published, err
+}
+
+type codeClaim struct {
+	CodeClaim
+	number int64
+}
+
+// codeFor decides the code a publication takes: a revision keeps the
+// number of the standard it revises, with the new year; a numbered kind
+// takes the next number of its sequence; any other kind takes the code
+// given. A code another standard holds is refused.
+func (s *Service) codeFor(ctx context.Context, branch string, cur *standardsv1.Standard, format, given string, year int) (codeClaim, error) {
+	kind := cur.GetKind()
+	var c codeClaim
+	var revised *standardsv1.Standard
+	if cur.GetRevises() != "" {
+		old, err := s.repo.GetStandard(ctx, branch, lastSegment(cur.GetRevises()))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return c, err
+		}
+		revised = old
+	}
+	switch {
+	case format != "" && given != "":
+		return c, codeNotAllowed(kind, "the branch numbers "+kind.String()+" itself (format \""+format+"\"): publish without a code")
+	case format == "" && given == "":
+		return c, codeNotAllowed(kind, "the branch has no code format for "+kind.String()+": give the code its issuing authority assigned")
+	case format == "":
+		c.Code = given
+	case revised.GetCodeNumber() > 0:
+		c.number = int64(revised.GetCodeNumber())
+		c.Code = branches.FormatCode(format, c.number, year)
+	default:
+		last, err := s.repo.Sequence(ctx, branch, kind.String())
+		if err != nil {
+			return c, err
+		}
+		c.number = last + 1
+		c.Code = branches.FormatCode(format, c.number, year)
+		c.Kind, c.Number = kind.String(), c.number
+	}
+	holder, err := s.repo.CodeHolder(ctx, branch, c.Code)
+	if err != nil {
+		return c, err
+	}
+	switch {
+	case holder == "":
+	case revised != nil && holder == revised.GetName():
+		// A revision published in the year of the version it revises
+		// takes the code over.
+		c.Holder = holder
+	default:
+		return c, codeTaken(c.Code, holder)
+	}
+	return c, nil
+}
+
+func lastSegment(name string) string {
+	for i := len(name) - 1; i >= 0; i-- {
+		if name[i] == '/' {
+			return name[i+1:]
+		}
+	}
+	return name
+}

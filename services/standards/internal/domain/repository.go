@@ -1,0 +1,151 @@
+package domain
+
+import (
+	"context"
+	"errors"
+
+	"github.com/tjsia/chapterhouse/platform/page"
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
+)
+
+// Errors a Repository (or a lookup) reports.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrStale: what the write was conditioned on changed since it was
+	// read (an etag, a sequence, the comment count).
+	ErrStale = errors.New("stale")
+	// ErrExists: the id is taken.
+	ErrExists = errors.New("exists")
+	// ErrCodeTaken: another standard of the branch holds the code.
+	ErrCodeTaken = errors.New("code taken")
+	// ErrVersionTaken: the standard has a draft with the version.
+	ErrVersionTaken = errors.New("draft version taken")
+	// ErrClosed: the standard is not open for what the write needs (its
+	// comment period for a comment, its being in force for a signature or
+	// a promotion).
+	ErrClosed = errors.New("closed")
+)
+
+// IsStale reports a write that lost its race.
+func IsStale(err error) bool { return errors.Is(err, ErrStale) }
+
+// CodeClaim is the code a publication assigns, claimed in the same step.
+type CodeClaim struct {
+	Code string
+	// Holder is the standard that holds Code now: "" for a new code, the
+	// revised standard when a revision takes its code in the same year.
+	Holder string
+	// Kind and Number advance the kind's sequence from Number-1 to Number
+	// (the write holds only while the sequence is still at Number-1);
+	// Number 0 leaves the sequence alone (a given code, a revision's).
+	Kind   string
+	Number int64
+}
+
+// Write is one atomic change of a standard and what moves with it.
+type Write struct {
+	Standard *standardsv1.Standard
+	// PrevEtag is the stored standard's etag the write holds on; "" creates
+	// it (ErrExists when the id is taken).
+	PrevEtag string
+	// OpenComments opens a comment period on this draft.
+	OpenComments string
+	// CloseComments closes the period, holding only while no comment is
+	// without a disposition and none came in since Comments were counted.
+	CloseComments bool
+	Comments      int64
+	// Related is another standard changed in the same step (a revision
+	// created, the standard a revision supersedes or reinstates), with its
+	// stored etag ("" creates it).
+	Related     *standardsv1.Standard
+	RelatedEtag string
+	// Code is claimed with the write (publication).
+	Code   *CodeClaim
+	Events []*eventsv1.Envelope
+}
+
+// CommentCounts are a period's comments, as the gate counts them.
+type CommentCounts struct {
+	// Draft is the draft whose period is open, or "".
+	Draft      string
+	Total      int64
+	Undisposed int64
+}
+
+// Repository stores standards data. Every write is atomic with its events
+// and holds only on what it was conditioned on.
+type Repository interface {
+	SaveStandard(ctx context.Context, branch string, w Write) error
+	GetStandard(ctx context.Context, branch, id string) (*standardsv1.Standard, error)
+	ListStandards(ctx context.Context, branch, after string, size int, keep func(*standardsv1.Standard) bool) (page.Page[*standardsv1.Standard], error)
+	// Sequence is the last number the kind's sequence gave out (0 before
+	// the first).
+	Sequence(ctx context.Context, branch, kind string) (int64, error)
+	// CodeHolder is the standard holding code, or "".
+	CodeHolder(ctx context.Context, branch, code string) (string, error)
+
+	// CreateDraft stores d and s (its latest_draft set), while s is still
+	// at prevEtag; ErrVersionTaken when the version is taken.
+	CreateDraft(ctx context.Context, branch string, d *standardsv1.Draft, s *standardsv1.Standard, prevEtag string, ev *eventsv1.Envelope) error
+	GetDraft(ctx context.Context, branch, standard, id string) (*standardsv1.Draft, error)
+	ListDrafts(ctx context.Context, branch, standard, after string, size int) (page.Page[*standardsv1.Draft], error)
+
+	// CreateComment stores c while the period on c's draft is open
+	// (ErrClosed otherwise); many commenters never conflict.
+	CreateComment(ctx context.Context, branch string, c *standardsv1.Comment, ev *eventsv1.Envelope) error
+	GetComment(ctx context.Context, branch, standard, id string) (*standardsv1.Comment, error)
+	ListComments(ctx context.Context, branch, standard, after string, size int, keep func(*standardsv1.Comment) bool) (page.Page[*standardsv1.Comment], error)
+	// Comments are every comment of the standard, in creation order, with
+	// the period's counts read in the same step.
+	Comments(ctx context.Context, branch, standard string) ([]*standardsv1.Comment, CommentCounts, error)
+	// DisposeComment writes c's disposition while c is at prevEtag and its
+	// period is open (ErrClosed otherwise); first says it had none before.
+	DisposeComment(ctx context.Context, branch string, c *standardsv1.Comment, prevEtag string, first bool, ev *eventsv1.Envelope) error
+
+	// SaveSignatory writes sig (prevEtag "" when new); inForce conditions
+	// it on the standard being in force (ErrClosed otherwise).
+	SaveSignatory(ctx context.Context, branch string, sig *standardsv1.Signatory, prevEtag string, inForce bool, ev *eventsv1.Envelope) error
+	GetSignatory(ctx context.Context, branch, standard, member string) (*standardsv1.Signatory, error)
+	ListSignatories(ctx context.Context, branch, standard, after string, size int, keep func(*standardsv1.Signatory) bool) (page.Page[*standardsv1.Signatory], error)
+
+	// CreatePromotion stores p while the standard is in force (ErrClosed
+	// otherwise); ErrExists when its id is taken.
+	CreatePromotion(ctx context.Context, branch string, p *standardsv1.Promotion, ev *eventsv1.Envelope) error
+	GetPromotion(ctx context.Context, branch, standard, id string) (*standardsv1.Promotion, error)
+	ListPromotions(ctx context.Context, branch, standard, after string, size int) (page.Page[*standardsv1.Promotion], error)
+}
+
+// Members answers from membership what a member is and whom a person
+// represents. Member reports ErrNotFound for an unknown member; both are
+// UNAVAILABLE when membership cannot be reached.
+type Members interface {
+	Member(ctx context.Context, name string) (*membershipv1.Member, error)
+	// Represented are the members of branch whose person is person.
+	Represented(ctx context.Context, branch, person string) ([]string, error)
+}
+
+// Resolutions answers from governance what a council resolution is
+// (ErrNotFound for an unknown one; UNAVAILABLE when governance cannot be
+// reached).
+type Resolutions interface {
+	Resolution(ctx context.Context, name string) (*governancev1.Resolution, error)
+}
+
+// Activities creates the promotion activities (S2), with the caller's
+// token; a repeat with the same id returns the same activity.
+type Activities interface {
+	CreateActivity(ctx context.Context, parent string, a *activitiesv1.Activity, id string) (*activitiesv1.Activity, error)
+}
+
+// Branches are governance's branches as standards knows them, and who
+// leads each (its serving chair and secretary-general).
+type Branches interface {
+	branches.Lookup
+	Leaders(ctx context.Context, branch string) ([]string, error)
+}

@@ -1,0 +1,228 @@
+// Package domain is the standards use cases (S1, S2): the life cycle of a
+// standard and everything that hangs off it, who may do each step, and the
+// rules each step enforces. It depends on a Repository for storage and on
+// the other services' answers (membership, governance, activities) through
+// small interfaces; it knows nothing of gRPC or Redis.
+package domain
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/resourcename"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
+)
+
+// Source is the events' source name.
+const Source = "standards"
+
+// Config are the use cases' collaborators.
+type Config struct {
+	Repo        Repository
+	Branches    Branches
+	Members     Members
+	Resolutions Resolutions
+	Activities  Activities
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service is the standards use cases.
+type Service struct {
+	repo        Repository
+	branches    Branches
+	members     Members
+	resolutions Resolutions
+	activities  Activities
+	now         func() time.Time
+}
+
+// NewService returns the use cases.
+func NewService(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{repo: cfg.Repo, branches: cfg.Branches, members: cfg.Members, resolutions: cfg.Resolutions,
+		activities: cfg.Activities, now: cfg.Now}
+}
+
+func clone[T proto.Message](m T) T { return proto.Clone(m).(T) }
+
+func newEtag() string { return ids.Random()[:16] }
+
+func (s *Service) envelope(ctx context.Context, p auth.Principal, subject string) *eventsv1.Envelope {
+	return events.NewEnvelope(ctx, Source, subject, p.Subject, s.now())
+}
+
+func (s *Service) stamp() *timestamppb.Timestamp { return timestamppb.New(s.now()) }
+
+func notFound(err error, name string) error {
+	if errors.Is(err, ErrNotFound) {
+		return apierr.NotFound(name)
+	}
+	return err
+}
+
+// --- names ---
+
+// branchOf parses branches/{b} and checks governance has created it.
+func (s *Service) branchOf(ctx context.Context, name string) (string, error) {
+	parts, err := resourcename.Parse(name, "branches")
+	if err != nil {
+		return "", err
+	}
+	return parts[0], s.knownBranch(ctx, name, parts[0])
+}
+
+func (s *Service) knownBranch(ctx context.Context, name, branch string) error {
+	known, err := branches.Known(ctx, s.branches, branch)
+	if err != nil {
+		return err
+	}
+	if !known {
+		return apierr.New(codes.NotFound, apiv1.ErrorReason_UNKNOWN_BRANCH, "branches/"+branch+" not found", map[string]string{"resource": name})
+	}
+	return nil
+}
+
+// ref is a parsed name under a standard: its branch, its standard's id
+// and, for a child, the child's id.
+type ref struct {
+	branch, standard, child string
+}
+
+func (r ref) standardName() string { return standardName(r.branch, r.standard) }
+
+func standardName(branch, id string) string { return "branches/" + branch + "/standards/" + id }
+
+// parseUnder parses branches/{b}/standards/{s}[/{collection}/{id}] and
+// checks the branch.
+func (s *Service) parseUnder(ctx context.Context, name string, collection string) (ref, error) {
+	cols := []string{"branches", "standards"}
+	if collection != "" {
+		cols = append(cols, collection)
+	}
+	parts, err := resourcename.Parse(name, cols...)
+	if err != nil {
+		return ref{}, err
+	}
+	r := ref{branch: parts[0], standard: parts[1]}
+	if collection != "" {
+		r.child = parts[2]
+	}
+	return r, s.knownBranch(ctx, name, r.branch)
+}
+
+// standard reads the standard r names.
+func (s *Service) standard(ctx context.Context, r ref) (*standardsv1.Standard, error) {
+	st, err := s.repo.GetStandard(ctx, r.branch, r.standard)
+	return st, notFound(err, r.standardName())
+}
+
+// --- who may ---
+
+// runs reports whether p runs the branch's business: admins, and the
+// branch's serving chair and secretary-general.
+func (s *Service) runs(ctx context.Context, p auth.Principal, branch string) (bool, error) {
+	if p.IsAdmin() {
+		return true, nil
+	}
+	if p.Subject == "" {
+		return false, nil
+	}
+	leaders, err := s.branches.Leaders(ctx, branch)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(leaders, p.Subject), nil
+}
+
+// represents reports whether p is the current person of member.
+func (s *Service) represents(ctx context.Context, p auth.Principal, branch, member string) (bool, error) {
+	if p.Subject == "" || member == "" {
+		return false, nil
+	}
+	members, err := s.members.Represented(ctx, branch, p.Subject)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(members, member), nil
+}
+
+// edits reports whether p is one of st's editors: those who run the
+// branch, its working group and its lead unit's representative.
+func (s *Service) edits(ctx context.Context, p auth.Principal, branch string, st *standardsv1.Standard) (bool, error) {
+	if ok, err := s.runs(ctx, p, branch); ok || err != nil {
+		return ok, err
+	}
+	if p.Subject != "" && slices.Contains(st.GetWorkingGroup(), p.Subject) {
+		return true, nil
+	}
+	return s.represents(ctx, p, branch, st.GetLeadUnit())
+}
+
+func deny(ok bool, err error, message string) error {
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return apierr.PermissionDenied(message)
+	}
+	return nil
+}
+
+func (s *Service) mustRun(ctx context.Context, p auth.Principal, branch, what string) error {
+	ok, err := s.runs(ctx, p, branch)
+	return deny(ok, err, "only admins and the branch's chair and secretary-general may "+what)
+}
+
+func (s *Service) mustEdit(ctx context.Context, p auth.Principal, branch string, st *standardsv1.Standard, what string) error {
+	ok, err := s.edits(ctx, p, branch, st)
+	return deny(ok, err, "only the editors of "+st.GetName()+" (admins, the branch's chair and secretary-general, its working group and its lead unit's representative) may "+what)
+}
+
+// --- who sees what without a token ---
+
+// OpenToPublicComment: standards of the kind take comments from anyone;
+// conventions and agreements bind the members, who alone comment on them.
+func OpenToPublicComment(k standardsv1.StandardKind) bool {
+	return k == standardsv1.StandardKind_STANDARD_KIND_GROUP_STANDARD || k == standardsv1.StandardKind_STANDARD_KIND_LOCAL_INDUSTRY_STANDARD
+}
+
+// Public: a caller without a token may see st (one that was published,
+// or one out for public comment of a kind open to it).
+func Public(st *standardsv1.Standard) bool {
+	return IsInForce(st.GetState()) || wasPublished(st) ||
+		(st.GetState() == PublicComment && OpenToPublicComment(st.GetKind()))
+}
+
+// visible returns st to p, or NOT_FOUND for a caller without a token when
+// st is not public.
+func visible(p auth.Principal, st *standardsv1.Standard) error {
+	if p.Subject == "" && !Public(st) {
+		return apierr.NotFound(st.GetName())
+	}
+	return nil
+}
+
+// commentsVisible: p may read st's comments.
+func commentsVisible(p auth.Principal, st *standardsv1.Standard) error {
+	if p.Subject == "" && !(Public(st) && OpenToPublicComment(st.GetKind())) {
+		return apierr.Unauthenticated("the comments on " + st.GetName() + " are for members: a bearer token is required")
+	}
+	return nil
+}

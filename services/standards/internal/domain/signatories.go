@@ -1,0 +1,167 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/resourcename"
+	"github.com/tjsia/chapterhouse/platform/retry"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+)
+
+// Signable: conventions and agreements are signed by the member units
+// they bind.
+func Signable(k standardsv1.StandardKind) bool {
+	return k == standardsv1.StandardKind_STANDARD_KIND_SELF_DISCIPLINE_CONVENTION || k == standardsv1.StandardKind_STANDARD_KIND_AGREEMENT
+}
+
+func notSignable(st *standardsv1.Standard, why string) error {
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_NOT_SIGNABLE, st.GetName()+" cannot be signed: "+why,
+		map[string]string{"resource": st.GetName(), "state": stateName(st.GetState())})
+}
+
+// CreateSignatory signs a convention or agreement in force for an ACTIVE
+// unit member: its representative, or admins. A repeat returns the SIGNED
+// signatory; a withdrawn or lapsed one is signed again.
+func (s *Service) CreateSignatory(ctx context.Context, p auth.Principal, parent string, in *standardsv1.Signatory) (*standardsv1.Signatory, error) {
+	r, err := s.parseUnder(ctx, parent, "")
+	if err != nil {
+		return nil, err
+	}
+	parts, err := resourcename.Parse(in.GetMember(), "branches", "members")
+	if err != nil || parts[0] != r.branch {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "signatory.member", Description: "must be a member of branches/" + r.branch})
+	}
+	member := parts[1]
+	st, err := s.standard(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	if !p.IsAdmin() {
+		ok, err := s.represents(ctx, p, r.branch, in.GetMember())
+		if err := deny(ok, err, "only the representative of "+in.GetMember()+" (or admins) may sign for it"); err != nil {
+			return nil, err
+		}
+	}
+	if !Signable(st.GetKind()) {
+		return nil, notSignable(st, "only self-discipline conventions and agreements are signed")
+	}
+	if !IsInForce(st.GetState()) {
+		return nil, notSignable(st, "it is "+stateName(st.GetState())+", not in force")
+	}
+	m, err := s.members.Member(ctx, in.GetMember())
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	if m.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT || m.GetState() != membershipv1.MemberState_MEMBER_STATE_ACTIVE {
+		return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_MEMBER_NOT_ACTIVE,
+			in.GetMember()+" is not an ACTIVE unit member: only they sign "+st.GetName(), map[string]string{"member": in.GetMember()})
+	}
+	name := parent + "/signatories/" + member
+	sig, err := retry.Conflicts(ctx, IsStale, func() (*standardsv1.Signatory, error) {
+		cur, err := s.repo.GetSignatory(ctx, r.branch, r.standard, member)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if cur.GetState() == standardsv1.SignatoryState_SIGNATORY_STATE_SIGNED {
+			return cur, nil
+		}
+		next := &standardsv1.Signatory{Name: name, Member: in.GetMember(), Signer: p.Subject,
+			State: standardsv1.SignatoryState_SIGNATORY_STATE_SIGNED, SignTime: s.stamp(), Etag: newEtag()}
+		ev := s.envelope(ctx, p, name)
+		ev.Payload = &eventsv1.Envelope_SignatorySigned{SignatorySigned: &eventsv1.SignatorySigned{Signatory: next}}
+		if err := s.repo.SaveSignatory(ctx, r.branch, next, cur.GetEtag(), true, ev); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
+	if errors.Is(err, ErrClosed) {
+		return nil, notSignable(st, "it is no longer in force")
+	}
+	return sig, err
+}
+
+// GetSignatory is public.
+func (s *Service) GetSignatory(ctx context.Context, name string) (*standardsv1.Signatory, error) {
+	r, err := s.parseUnder(ctx, name, "signatories")
+	if err != nil {
+		return nil, err
+	}
+	sig, err := s.repo.GetSignatory(ctx, r.branch, r.standard, r.child)
+	return sig, notFound(err, name)
+}
+
+// ListSignatories is public; ordered by member.
+func (s *Service) ListSignatories(ctx context.Context, req *standardsv1.ListSignatoriesRequest) ([]*standardsv1.Signatory, string, error) {
+	r, err := s.parseUnder(ctx, req.GetParent(), "")
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := s.standard(ctx, r); err != nil {
+		return nil, "", err
+	}
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "signatories", req.GetParent(), req.GetState().String())
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListSignatories(ctx, r.branch, r.standard, pg.After, pg.Size, func(sig *standardsv1.Signatory) bool {
+		return req.GetState() == 0 || sig.GetState() == req.GetState()
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, pg.Next(page.Next), nil
+}
+
+// WithdrawSignatory: SIGNED → WITHDRAWN, with a reason. The member's
+// representative, or admins.
+func (s *Service) WithdrawSignatory(ctx context.Context, p auth.Principal, req *standardsv1.WithdrawSignatoryRequest) (*standardsv1.Signatory, error) {
+	r, err := s.parseUnder(ctx, req.GetName(), "signatories")
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(req.GetReason()) == "" {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required"})
+	}
+	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*standardsv1.Signatory, error) {
+		cur, err := s.repo.GetSignatory(ctx, r.branch, r.standard, r.child)
+		if err != nil {
+			return nil, notFound(err, req.GetName())
+		}
+		if !p.IsAdmin() {
+			ok, err := s.represents(ctx, p, r.branch, cur.GetMember())
+			if err := deny(ok, err, "only the representative of "+cur.GetMember()+" (or admins) may withdraw its signature"); err != nil {
+				return nil, err
+			}
+		}
+		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		if cur.GetState() != standardsv1.SignatoryState_SIGNATORY_STATE_SIGNED {
+			return nil, apierr.InvalidTransition(cur.GetName(), "withdraw", strings.TrimPrefix(cur.GetState().String(), "SIGNATORY_STATE_"), "sign")
+		}
+		return s.unsign(ctx, p, r.branch, cur, standardsv1.SignatoryState_SIGNATORY_STATE_WITHDRAWN, req.GetReason())
+	})
+}
+
+// unsign ends a signature: WITHDRAWN by the member, LAPSED when its
+// membership ended.
+func (s *Service) unsign(ctx context.Context, p auth.Principal, branch string, cur *standardsv1.Signatory, state standardsv1.SignatoryState, reason string) (*standardsv1.Signatory, error) {
+	next := clone(cur)
+	next.State, next.WithdrawReason, next.WithdrawTime, next.Etag = state, reason, s.stamp(), newEtag()
+	ev := s.envelope(ctx, p, next.GetName())
+	ev.Payload = &eventsv1.Envelope_SignatoryWithdrawn{SignatoryWithdrawn: &eventsv1.SignatoryWithdrawn{Signatory: next, Reason: reason}}
+	if err := s.repo.SaveSignatory(ctx, branch, next, cur.GetEtag(), false, ev); err != nil {
+		return nil, err
+	}
+	return next, nil
+}

@@ -1,0 +1,585 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/fieldmask"
+	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/resourcename"
+	"github.com/tjsia/chapterhouse/platform/retry"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+)
+
+// RuleS1 is the charter rule the standards' units answer to: the branch
+// drafts standards with its member units.
+const RuleS1 = "S1"
+
+// unitRefs checks the form of the unit names (members of branch) and the
+// working group's people; bad ones are INVALID_ARGUMENT.
+func unitRefs(branch string, st *standardsv1.Standard, field string) []apierr.FieldViolation {
+	var v []apierr.FieldViolation
+	member := func(f, name string) {
+		parts, err := resourcename.Parse(name, "branches", "members")
+		if err != nil || parts[0] != branch {
+			v = append(v, apierr.FieldViolation{Field: f, Description: fmt.Sprintf("%q is not a member of branches/%s (branches/%s/members/{member})", name, branch, branch)})
+		}
+	}
+	if st.GetLeadUnit() == "" {
+		v = append(v, apierr.FieldViolation{Field: field + ".lead_unit", Description: "is required"})
+	} else {
+		member(field+".lead_unit", st.GetLeadUnit())
+	}
+	for i, u := range st.GetParticipatingUnits() {
+		member(fmt.Sprintf("%s.participating_units[%d]", field, i), u)
+		if u == st.GetLeadUnit() {
+			v = append(v, apierr.FieldViolation{Field: fmt.Sprintf("%s.participating_units[%d]", field, i), Description: "is the lead unit"})
+		}
+	}
+	for i, person := range st.GetWorkingGroup() {
+		if _, err := resourcename.Parse(person, "people"); err != nil {
+			v = append(v, apierr.FieldViolation{Field: fmt.Sprintf("%s.working_group[%d]", field, i), Description: fmt.Sprintf("%q is not a person (people/{person})", person)})
+		}
+	}
+	if strings.TrimSpace(st.GetTitle()) == "" {
+		v = append(v, apierr.FieldViolation{Field: field + ".title", Description: "is required (the Chinese title)"})
+	}
+	if st.GetKind() == standardsv1.StandardKind_STANDARD_KIND_UNSPECIFIED {
+		v = append(v, apierr.FieldViolation{Field: field + ".kind", Description: "is required"})
+	}
+	return v
+}
+
+// activeUnits judges S1 for units: each is an ACTIVE unit member of the
+// branch, asked of membership. Every unit that is not is listed.
+func (s *Service) activeUnits(ctx context.Context, units []string) error {
+	var violations []apierr.Violation
+	for _, u := range units {
+		m, err := s.members.Member(ctx, u)
+		var why string
+		switch {
+		case errors.Is(err, ErrNotFound):
+			why = "is not a member of the branch"
+		case err != nil:
+			return err
+		case m.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT:
+			why = "is an individual member, not a unit"
+		case m.GetState() != membershipv1.MemberState_MEMBER_STATE_ACTIVE:
+			why = "is " + strings.TrimPrefix(m.GetState().String(), "MEMBER_STATE_") + ", not ACTIVE"
+		}
+		if why != "" {
+			violations = append(violations, apierr.Violation{Rule: RuleS1, Reason: apiv1.ErrorReason_UNIT_NOT_ACTIVE_MEMBER,
+				Message: u + " " + why + ": standards are drafted with the branch's active unit members"})
+		}
+	}
+	if len(violations) > 0 {
+		return apierr.Charter(violations)
+	}
+	return nil
+}
+
+func (s *Service) record(next *standardsv1.Standard, from State, action, actor, reason string) {
+	name, _, _ := strings.Cut(action, ":")
+	next.History = append(next.History, &standardsv1.StateChange{
+		FromState: from, ToState: next.GetState(), Action: name, Actor: actor, Time: s.stamp(), Reason: reason,
+	})
+	next.StateReason = reason
+}
+
+// CreateStandard proposes a standard (S1). Admins, the branch's leaders,
+// or the proposed lead unit's representative; every unit must be an
+// ACTIVE unit member.
+func (s *Service) CreateStandard(ctx context.Context, p auth.Principal, parent string, in *standardsv1.Standard, id string) (*standardsv1.Standard, error) {
+	branch, err := s.branchOf(ctx, parent)
+	if err != nil {
+		return nil, err
+	}
+	if v := unitRefs(branch, in, "standard"); len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	runs, err := s.runs(ctx, p, branch)
+	if err != nil {
+		return nil, err
+	}
+	if !runs {
+		leads, err := s.represents(ctx, p, branch, in.GetLeadUnit())
+		if err := deny(leads, err, "only admins, the branch's chair and secretary-general, or the representative of the lead unit may propose a standard"); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.activeUnits(ctx, append([]string{in.GetLeadUnit()}, in.GetParticipatingUnits()...)); err != nil {
+		return nil, err
+	}
+	if id == "" {
+		id = ids.Random()
+	}
+	now := s.stamp()
+	st := &standardsv1.Standard{
+		Name: standardName(branch, id), Kind: in.GetKind(), Title: in.GetTitle(), TitleEn: in.GetTitleEn(), Scope: in.GetScope(),
+		LeadUnit: in.GetLeadUnit(), ParticipatingUnits: in.GetParticipatingUnits(), WorkingGroup: in.GetWorkingGroup(),
+		State: Proposed, Proposer: p.Subject, CreateTime: now, UpdateTime: now, Etag: newEtag(),
+	}
+	s.record(st, 0, "propose", p.Subject, "")
+	ev := s.envelope(ctx, p, st.GetName())
+	ev.Payload = &eventsv1.Envelope_StandardProposed{StandardProposed: &eventsv1.StandardProposed{Standard: st}}
+	err = s.repo.SaveStandard(ctx, branch, Write{Standard: st, Events: []*eventsv1.Envelope{ev}})
+	if errors.Is(err, ErrExists) {
+		existing, gerr := s.repo.GetStandard(ctx, branch, id)
+		if gerr == nil && existing.GetProposer() == p.Subject && existing.GetTitle() == st.GetTitle() &&
+			existing.GetKind() == st.GetKind() && existing.GetLeadUnit() == st.GetLeadUnit() {
+			return existing, nil
+		}
+		return nil, apierr.AlreadyExists(st.GetName())
+	}
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// GetStandard: without a token, only public standards.
+func (s *Service) GetStandard(ctx context.Context, p auth.Principal, name string) (*standardsv1.Standard, error) {
+	r, err := s.parseUnder(ctx, name, "")
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.standard(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	return st, visible(p, st)
+}
+
+// ListStandards pages by creation; without a token, only public ones.
+func (s *Service) ListStandards(ctx context.Context, p auth.Principal, req *standardsv1.ListStandardsRequest) ([]*standardsv1.Standard, string, error) {
+	branch, err := s.branchOf(ctx, req.GetParent())
+	if err != nil {
+		return nil, "", err
+	}
+	anonymous := p.Subject == ""
+	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "standards", req.GetParent(), req.GetKind().String(),
+		req.GetState().String(), req.GetUnit(), fmt.Sprint(anonymous))
+	if err != nil {
+		return nil, "", err
+	}
+	page, err := s.repo.ListStandards(ctx, branch, pg.After, pg.Size, func(st *standardsv1.Standard) bool {
+		return (req.GetKind() == 0 || st.GetKind() == req.GetKind()) && (req.GetState() == 0 || st.GetState() == req.GetState()) &&
+			(req.GetUnit() == "" || st.GetLeadUnit() == req.GetUnit() || slices.Contains(st.GetParticipatingUnits(), req.GetUnit())) &&
+			(!anonymous || Public(st))
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return page.Items, pg.Next(page.Next), nil
+}
+
+var standardPaths = []string{"title", "title_en", "scope", "participating_units", "working_group", "lead_unit", "kind"}
+
+// UpdateStandard changes a standard's details. Editors, in any open
+// state; kind and lead unit only while PROPOSED, or by those who run the
+// branch (a lead unit whose membership ended is replaced).
+func (s *Service) UpdateStandard(ctx context.Context, p auth.Principal, patch *standardsv1.Standard, mask *fieldmaskpb.FieldMask) (*standardsv1.Standard, error) {
+	paths, err := fieldmask.Paths(mask, standardPaths, map[string]string{"name": "is immutable", "state": "changes only through its actions", "code": "is assigned at publication"})
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.parseUnder(ctx, patch.GetName(), "")
+	if err != nil {
+		return nil, err
+	}
+	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*standardsv1.Standard, error) {
+		cur, err := s.standard(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		if err := s.mustEdit(ctx, p, r.branch, cur, "change it"); err != nil {
+			return nil, err
+		}
+		if _, err := transition(cur, ActUpdate); err != nil {
+			return nil, err
+		}
+		next := clone(cur)
+		fieldmask.Apply(next, patch, paths)
+		if (next.GetKind() != cur.GetKind() || next.GetLeadUnit() != cur.GetLeadUnit()) && cur.GetState() != Proposed {
+			if err := s.mustRun(ctx, p, r.branch, "change the kind or lead unit of a standard past its proposal"); err != nil {
+				return nil, err
+			}
+		}
+		if v := unitRefs(r.branch, next, "standard"); len(v) > 0 {
+			return nil, apierr.InvalidArgument(v...)
+		}
+		var added []string
+		if next.GetLeadUnit() != cur.GetLeadUnit() {
+			added = append(added, next.GetLeadUnit())
+		}
+		for _, u := range next.GetParticipatingUnits() {
+			if !slices.Contains(cur.GetParticipatingUnits(), u) {
+				added = append(added, u)
+			}
+		}
+		if err := s.activeUnits(ctx, added); err != nil {
+			return nil, err
+		}
+		next.UpdateTime, next.Etag = s.stamp(), newEtag()
+		ev := s.envelope(ctx, p, next.GetName())
+		ev.Payload = &eventsv1.Envelope_StandardUpdated{StandardUpdated: &eventsv1.StandardUpdated{Standard: next, Reason: "updated: " + strings.Join(paths, ", ")}}
+		if err := s.repo.SaveStandard(ctx, r.branch, Write{Standard: next, PrevEtag: cur.GetEtag(), Events: []*eventsv1.Envelope{ev}}); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
+}
+
+// step is one life-cycle action on a standard.
+type step struct {
+	action string
+	reason string
+	etag   string
+	// allow checks who may, once the standard is read.
+	allow func(cur *standardsv1.Standard) error
+	// apply completes the write; next already has its new state, history
+	// and etag. It may add events (a StandardStateChanged is added for a
+	// state change unless apply set the standard's own event).
+	apply func(cur, next *standardsv1.Standard, w *Write) error
+	// ownEvent: apply emits the standard's event itself.
+	ownEvent bool
+	// attempts bounds the retries of a lost race (retry.Attempts when 0).
+	attempts uint
+}
+
+// do runs a step on the standard name, retried when it races another
+// write (unless the caller pinned an etag).
+func (s *Service) do(ctx context.Context, p auth.Principal, name string, st step) (*standardsv1.Standard, error) {
+	r, err := s.parseUnder(ctx, name, "")
+	if err != nil {
+		return nil, err
+	}
+	if st.attempts == 0 {
+		st.attempts = retry.Attempts
+	}
+	return retry.WriteUpTo(ctx, st.attempts, name, st.etag, IsStale, func() (*standardsv1.Standard, error) {
+		cur, err := s.standard(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if st.etag != "" && st.etag != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
+		}
+		if err := st.allow(cur); err != nil {
+			return nil, err
+		}
+		to, err := transition(cur, st.action)
+		if err != nil {
+			return nil, err
+		}
+		next := clone(cur)
+		next.State = to
+		if to != cur.GetState() {
+			s.record(next, cur.GetState(), st.action, p.Subject, st.reason)
+		}
+		next.UpdateTime, next.Etag = s.stamp(), newEtag()
+		w := Write{Standard: next, PrevEtag: cur.GetEtag()}
+		if st.apply != nil {
+			if err := st.apply(cur, next, &w); err != nil {
+				return nil, err
+			}
+		}
+		if to != cur.GetState() && !st.ownEvent {
+			w.Events = append([]*eventsv1.Envelope{s.stateChanged(ctx, p, next, cur.GetState(), st.reason)}, w.Events...)
+		}
+		if err := s.repo.SaveStandard(ctx, r.branch, w); err != nil {
+			return nil, err
+		}
+		return next, nil
+	})
+}
+
+func (s *Service) stateChanged(ctx context.Context, p auth.Principal, st *standardsv1.Standard, prev State, reason string) *eventsv1.Envelope {
+	ev := s.envelope(ctx, p, st.GetName())
+	ev.Payload = &eventsv1.Envelope_StandardStateChanged{StandardStateChanged: &eventsv1.StandardStateChanged{Standard: st, PreviousState: prev, Reason: reason}}
+	return ev
+}
+
+// related changes the standard a revision revises (action ActSupersede or
+// ActReinstate) in w, when it still stands where the action applies.
+func (s *Service) related(ctx context.Context, p auth.Principal, branch, name, action, reason string, w *Write) error {
+	if name == "" {
+		return nil
+	}
+	cur, err := s.repo.GetStandard(ctx, branch, path.Base(name))
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	to, ok := Next(cur.GetState(), action)
+	if !ok {
+		// Withdrawn meanwhile: nothing to supersede or reinstate.
+		return nil
+	}
+	next := clone(cur)
+	next.State = to
+	s.record(next, cur.GetState(), action, p.Subject, reason)
+	if action == ActReinstate {
+		next.RevisedBy = ""
+	} else {
+		next.WithdrawEffectiveDate = w.Standard.GetEffectiveDate()
+	}
+	next.UpdateTime, next.Etag = s.stamp(), newEtag()
+	w.Related, w.RelatedEtag = next, cur.GetEtag()
+	w.Events = append(w.Events, s.stateChanged(ctx, p, next, cur.GetState(), reason))
+	return nil
+}
+
+// passedResolution checks that name is a PASSED council resolution of the
+// branch, asked of governance.
+func (s *Service) passedResolution(ctx context.Context, branch, name, what string) error {
+	parts, err := resourcename.Parse(name, "branches", "resolutions")
+	if err != nil || parts[0] != branch {
+		return apierr.InvalidArgument(apierr.FieldViolation{Field: "resolution", Description: fmt.Sprintf("%q is not a resolution of branches/%s", name, branch)})
+	}
+	res, err := s.resolutions.Resolution(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return apierr.ReferenceNotFound("resolution", name)
+	}
+	if err != nil {
+		return err
+	}
+	if res.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED {
+		return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED,
+			fmt.Sprintf("%s is %s, not PASSED: %s needs the council's passed resolution", name,
+				strings.TrimPrefix(res.GetState().String(), "RESOLUTION_STATE_"), what),
+			map[string]string{"resolution": name})
+	}
+	return nil
+}
+
+func (s *Service) running(ctx context.Context, p auth.Principal, what string) func(*standardsv1.Standard) error {
+	return func(cur *standardsv1.Standard) error { return s.mustRun(ctx, p, branchOfName(cur.GetName()), what) }
+}
+
+func (s *Service) editing(ctx context.Context, p auth.Principal, what string) func(*standardsv1.Standard) error {
+	return func(cur *standardsv1.Standard) error {
+		return s.mustEdit(ctx, p, branchOfName(cur.GetName()), cur, what)
+	}
+}
+
+// branchOfName is the branch id of a name under branches/{b}.
+func branchOfName(name string) string {
+	parts := strings.SplitN(name, "/", 3)
+	if len(parts) < 2 {
+		return ""
+	}
+	return parts[1]
+}
+
+// ApproveStandardProposal: PROPOSED → DRAFTING. Admins or leaders; a
+// resolution, when cited, must have passed.
+func (s *Service) ApproveStandardProposal(ctx context.Context, p auth.Principal, req *standardsv1.ApproveStandardProposalRequest) (*standardsv1.Standard, error) {
+	if req.GetResolution() != "" {
+		branch := branchOfName(req.GetName())
+		if _, err := s.parseUnder(ctx, req.GetName(), ""); err != nil {
+			return nil, err
+		}
+		if err := s.mustRun(ctx, p, branch, "approve a proposal"); err != nil {
+			return nil, err
+		}
+		if err := s.passedResolution(ctx, branch, req.GetResolution(), "approving the proposal"); err != nil {
+			return nil, err
+		}
+	}
+	return s.do(ctx, p, req.GetName(), step{action: ActApproveProposal, reason: req.GetReason(), etag: req.GetEtag(),
+		allow: s.running(ctx, p, "approve a proposal"),
+		apply: func(_, next *standardsv1.Standard, _ *Write) error {
+			if req.GetResolution() != "" && !slices.Contains(next.GetResolutions(), req.GetResolution()) {
+				next.Resolutions = append(next.Resolutions, req.GetResolution())
+			}
+			return nil
+		}})
+}
+
+// RejectStandard: PROPOSED or REVIEW → REJECTED. Admins or leaders. A
+// rejected revision puts the standard it revises back in force.
+func (s *Service) RejectStandard(ctx context.Context, p auth.Principal, req *standardsv1.RejectStandardRequest) (*standardsv1.Standard, error) {
+	return s.do(ctx, p, req.GetName(), step{action: ActReject, reason: req.GetReason(), etag: req.GetEtag(),
+		allow: s.running(ctx, p, "reject a standard"),
+		apply: func(_, next *standardsv1.Standard, w *Write) error {
+			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate,
+				"its revision "+next.GetName()+" was rejected: "+req.GetReason(), w)
+		}})
+}
+
+// SubmitStandardForReview: DRAFTING → REVIEW on the latest draft, once a
+// comment period has closed. Editors.
+func (s *Service) SubmitStandardForReview(ctx context.Context, p auth.Principal, req *standardsv1.SubmitStandardForReviewRequest) (*standardsv1.Standard, error) {
+	return s.do(ctx, p, req.GetName(), step{action: ActSubmitForReview, reason: req.GetReason(), etag: req.GetEtag(),
+		allow: s.editing(ctx, p, "submit it for review"),
+		apply: func(cur, next *standardsv1.Standard, _ *Write) error {
+			if cur.GetCommentCloseTime() == nil {
+				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENT_PERIOD_REQUIRED,
+					cur.GetName()+" has had no closed public-comment period: open comment on a draft, dispose every comment and close it first",
+					map[string]string{"resource": cur.GetName()})
+			}
+			next.CurrentDraft = cur.GetLatestDraft()
+			return nil
+		}})
+}
+
+// ConcludeStandardReview records the expert review: PASS keeps it in
+// REVIEW for approval, REVISE returns it to DRAFTING. Admins or leaders.
+func (s *Service) ConcludeStandardReview(ctx context.Context, p auth.Principal, req *standardsv1.ConcludeStandardReviewRequest) (*standardsv1.Standard, error) {
+	action := ActPassReview
+	if req.GetConclusion() == standardsv1.ReviewConclusion_REVIEW_CONCLUSION_REVISE {
+		action = ActReturnForRevision
+	}
+	var v []apierr.FieldViolation
+	if req.GetConclusion() == standardsv1.ReviewConclusion_REVIEW_CONCLUSION_UNSPECIFIED {
+		v = append(v, apierr.FieldViolation{Field: "conclusion", Description: "is required (PASS or REVISE)"})
+	}
+	if len(req.GetExperts()) == 0 {
+		v = append(v, apierr.FieldViolation{Field: "experts", Description: "name at least one expert"})
+	}
+	if strings.TrimSpace(req.GetSummary()) == "" {
+		v = append(v, apierr.FieldViolation{Field: "summary", Description: "is required"})
+	}
+	if len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	return s.do(ctx, p, req.GetName(), step{action: action, reason: req.GetSummary(), etag: req.GetEtag(),
+		allow: s.running(ctx, p, "record a review"),
+		apply: func(cur, next *standardsv1.Standard, w *Write) error {
+			next.Review = &standardsv1.Review{Draft: cur.GetCurrentDraft(), Experts: req.GetExperts(), Conclusion: req.GetConclusion(),
+				Summary: req.GetSummary(), Recorder: p.Subject, Time: s.stamp()}
+			ev := s.envelope(ctx, p, next.GetName())
+			ev.Payload = &eventsv1.Envelope_StandardReviewed{StandardReviewed: &eventsv1.StandardReviewed{Standard: next}}
+			w.Events = append(w.Events, ev)
+			return nil
+		}})
+}
+
+// ApproveStandard: REVIEW → APPROVED, on a PASS review of the draft under
+// review and a passed council resolution. Admins or leaders.
+func (s *Service) ApproveStandard(ctx context.Context, p auth.Principal, req *standardsv1.ApproveStandardRequest) (*standardsv1.Standard, error) {
+	r, err := s.parseUnder(ctx, req.GetName(), "")
+	if err != nil {
+		return nil, err
+	}
+	if req.GetResolution() == "" {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "resolution", Description: "is required: approval cites the council's passed resolution"})
+	}
+	if err := s.mustRun(ctx, p, r.branch, "approve a standard"); err != nil {
+		return nil, err
+	}
+	if err := s.passedResolution(ctx, r.branch, req.GetResolution(), "approving the standard"); err != nil {
+		return nil, err
+	}
+	return s.do(ctx, p, req.GetName(), step{action: ActApprove, reason: req.GetReason(), etag: req.GetEtag(),
+		allow: s.running(ctx, p, "approve a standard"),
+		apply: func(cur, next *standardsv1.Standard, _ *Write) error {
+			rv := cur.GetReview()
+			if rv.GetConclusion() != standardsv1.ReviewConclusion_REVIEW_CONCLUSION_PASS || rv.GetDraft() != cur.GetCurrentDraft() {
+				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_REVIEW_NOT_PASSED,
+					cur.GetName()+": the draft under review ("+cur.GetCurrentDraft()+") has no PASS review yet",
+					map[string]string{"resource": cur.GetName(), "draft": cur.GetCurrentDraft()})
+			}
+			if !slices.Contains(next.GetResolutions(), req.GetResolution()) {
+				next.Resolutions = append(next.Resolutions, req.GetResolution())
+			}
+			return nil
+		}})
+}
+
+// WithdrawStandard: any open state → WITHDRAWN (废止), with the date it
+// takes effect (today or later). Admins or leaders; the lead unit's
+// representative while PROPOSED or DRAFTING. A withdrawn revision puts the
+// standard it revises back in force.
+func (s *Service) WithdrawStandard(ctx context.Context, p auth.Principal, req *standardsv1.WithdrawStandardRequest) (*standardsv1.Standard, error) {
+	today := s.today()
+	effective := today
+	if req.GetEffectiveDate() != nil {
+		d, ok := dayOf(req.GetEffectiveDate())
+		if !ok || d.Before(today) {
+			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "effective_date", Description: "must be a valid date, today or later"})
+		}
+		effective = d
+	}
+	return s.do(ctx, p, req.GetName(), step{action: ActWithdraw, reason: req.GetReason(), etag: req.GetEtag(),
+		allow: func(cur *standardsv1.Standard) error {
+			branch := branchOfName(cur.GetName())
+			if cur.GetState() == Proposed || cur.GetState() == Drafting {
+				ok, err := s.runs(ctx, p, branch)
+				if err == nil && !ok {
+					ok, err = s.represents(ctx, p, branch, cur.GetLeadUnit())
+				}
+				return deny(ok, err, "only admins, the branch's chair and secretary-general, or the lead unit's representative may withdraw it")
+			}
+			return s.mustRun(ctx, p, branch, "withdraw a standard past drafting")
+		},
+		apply: func(_, next *standardsv1.Standard, w *Write) error {
+			next.WithdrawEffectiveDate = dateOf(effective)
+			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate,
+				"its revision "+next.GetName()+" was withdrawn: "+req.GetReason(), w)
+		}})
+}
+
+// ReviseStandard: PUBLISHED → UNDER_REVISION, and the revision, a new
+// standard in DRAFTING that revises it, created in the same step. Admins
+// or leaders. Returns the revision.
+func (s *Service) ReviseStandard(ctx context.Context, p auth.Principal, req *standardsv1.ReviseStandardRequest) (*standardsv1.Standard, error) {
+	id := req.GetRevisionId()
+	if id == "" {
+		id = ids.Random()
+	}
+	var revision *standardsv1.Standard
+	old, err := s.do(ctx, p, req.GetName(), step{action: ActRevise, reason: req.GetReason(), etag: req.GetEtag(),
+		allow: s.running(ctx, p, "revise a standard"),
+		apply: func(cur, next *standardsv1.Standard, w *Write) error {
+			branch := branchOfName(cur.GetName())
+			now := s.stamp()
+			revision = &standardsv1.Standard{
+				Name: standardName(branch, id), Kind: cur.GetKind(), Title: cur.GetTitle(), TitleEn: cur.GetTitleEn(), Scope: cur.GetScope(),
+				LeadUnit: cur.GetLeadUnit(), ParticipatingUnits: cur.GetParticipatingUnits(), WorkingGroup: cur.GetWorkingGroup(),
+				State: Drafting, Proposer: p.Subject, Revises: cur.GetName(), CreateTime: now, UpdateTime: now, Etag: newEtag(),
+			}
+			s.record(revision, 0, ActRevise, p.Subject, req.GetReason())
+			next.RevisedBy = revision.GetName()
+			w.Related = revision
+			ev := s.envelope(ctx, p, revision.GetName())
+			ev.Payload = &eventsv1.Envelope_StandardProposed{StandardProposed: &eventsv1.StandardProposed{Standard: revision}}
+			w.Events = append(w.Events, ev)
+			return nil
+		}})
+	if errors.Is(err, ErrExists) {
+		return nil, apierr.AlreadyExists(standardName(branchOfName(req.GetName()), id))
+	}
+	if err != nil {
+		// A repeat of a revise that happened: the standard is
+		// UNDER_REVISION, revised by the requested revision.
+		if apierr.Is(err, apiv1.ErrorReason_INVALID_STATE_TRANSITION) && req.GetRevisionId() != "" {
+			if cur, gerr := s.GetStandard(ctx, p, req.GetName()); gerr == nil && cur.GetRevisedBy() == standardName(branchOfName(req.GetName()), id) {
+				return s.GetStandard(ctx, p, cur.GetRevisedBy())
+			}
+		}
+		return nil, err
+	}
+	_ = old
+	return revision, nil
+}
