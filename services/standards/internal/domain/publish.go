@@ -148,6 +148,10 @@ func (s *Service) codeFor(ctx context.Context, branch string, cur *standardsv1.S
 	}
 	switch {
 	case holder == "":
+	case c.Number > 0:
+		// The sequence moved on since it was read: another publication
+		// took this number. Read it again.
+		return c, ErrStale
 	case revised != nil && holder == revised.GetName():
 		// A revision published in the year of the version it revises
 		// takes the code over.
