@@ -89,9 +89,6 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 	if strings.TrimSpace(in.GetClause()) == "" {
 		v = append(v, apierr.FieldViolation{Field: "comment.clause", Description: "is required (a clause such as \"5.2.1\", or \"全文\" for the whole text)"})
 	}
-	if p.Subject == "" && strings.TrimSpace(in.GetCommenterName()) == "" {
-		v = append(v, apierr.FieldViolation{Field: "comment.commenter_name", Description: "is required without a token (your name and organisation)"})
-	}
 	if len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
@@ -104,7 +101,7 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 	}
 	if !OpenToPublicComment(st.GetKind()) {
 		if p.Subject == "" {
-			return nil, apierr.Unauthenticated("only members comment on " + st.GetKind().String() + ": a bearer token is required")
+			return nil, apierr.PermissionDenied("only members comment on " + st.GetKind().String() + ": sign in with a bearer token")
 		}
 		members, err := s.members.Represented(ctx, r.branch, p.Subject)
 		if err != nil {
@@ -114,6 +111,9 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 			return nil, apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_A_MEMBER,
 				"only the branch's members comment on "+st.GetKind().String(), map[string]string{"resource": st.GetName()})
 		}
+	}
+	if p.Subject == "" && strings.TrimSpace(in.GetCommenterName()) == "" {
+		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "comment.commenter_name", Description: "is required without a token (your name and organisation)"})
 	}
 	if _, err := transition(st, ActComment); err != nil {
 		return nil, periodClosed(st.GetName(), "it is "+stateName(st.GetState()))

@@ -36,11 +36,11 @@ func (s *Service) CreateDraft(ctx context.Context, p auth.Principal, parent stri
 		if err != nil {
 			return nil, err
 		}
-		if etag != "" && etag != cur.GetEtag() {
-			return nil, apierr.EtagMismatch(cur.GetName())
-		}
 		if err := s.mustEdit(ctx, p, r.branch, cur, "add drafts"); err != nil {
 			return nil, err
+		}
+		if etag != "" && etag != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
 		}
 		if _, err := transition(cur, ActCreateDraft); err != nil {
 			return nil, err

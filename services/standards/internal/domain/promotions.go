@@ -37,16 +37,16 @@ func (s *Service) SchedulePromotion(ctx context.Context, p auth.Principal, req *
 	if id == "" || req.GetActivity() == nil {
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "promotion_id", Description: "is required, with the activity"})
 	}
-	if existing, err := s.repo.GetPromotion(ctx, r.branch, r.standard, id); err == nil {
-		return existing, nil
-	} else if !errors.Is(err, ErrNotFound) {
-		return nil, err
-	}
 	st, err := s.standard(ctx, r)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.mustEdit(ctx, p, r.branch, st, "schedule its promotion"); err != nil {
+		return nil, err
+	}
+	if existing, err := s.repo.GetPromotion(ctx, r.branch, r.standard, id); err == nil {
+		return existing, nil
+	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
 	if _, err := transition(st, ActSchedulePromotion); err != nil {

@@ -222,7 +222,7 @@ func visible(p auth.Principal, st *standardsv1.Standard) error {
 // commentsVisible: p may read st's comments.
 func commentsVisible(p auth.Principal, st *standardsv1.Standard) error {
 	if p.Subject == "" && !(Public(st) && OpenToPublicComment(st.GetKind())) {
-		return apierr.Unauthenticated("the comments on " + st.GetName() + " are for members: a bearer token is required")
+		return apierr.PermissionDenied("the comments on " + st.GetName() + " are for members: sign in with a bearer token")
 	}
 	return nil
 }

@@ -206,11 +206,11 @@ func (s *Service) UpdateStandard(ctx context.Context, p auth.Principal, patch *s
 		if err != nil {
 			return nil, err
 		}
-		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
-			return nil, apierr.EtagMismatch(cur.GetName())
-		}
 		if err := s.mustEdit(ctx, p, r.branch, cur, "change it"); err != nil {
 			return nil, err
+		}
+		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
 		}
 		if _, err := transition(cur, ActUpdate); err != nil {
 			return nil, err
@@ -279,11 +279,11 @@ func (s *Service) do(ctx context.Context, p auth.Principal, name string, st step
 		if err != nil {
 			return nil, err
 		}
-		if st.etag != "" && st.etag != cur.GetEtag() {
-			return nil, apierr.EtagMismatch(cur.GetName())
-		}
 		if err := st.allow(cur); err != nil {
 			return nil, err
+		}
+		if st.etag != "" && st.etag != cur.GetEtag() {
+			return nil, apierr.EtagMismatch(cur.GetName())
 		}
 		to, err := transition(cur, st.action)
 		if err != nil {

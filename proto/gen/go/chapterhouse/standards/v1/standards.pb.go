@@ -512,7 +512,9 @@ func (x *Review) GetTime() *timestamppb.Timestamp {
 type Standard struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Resource name, branches/{branch}/standards/{standard}.
-	Name string       `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Required on creation (checked by the service, since an update's patch
+	// carries only the fields it changes).
 	Kind StandardKind `protobuf:"varint,2,opt,name=kind,proto3,enum=chapterhouse.standards.v1.StandardKind" json:"kind,omitempty"`
 	// The Chinese title, 1–200 characters.
 	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
@@ -3389,14 +3391,14 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"conclusion\x12\x1d\n" +
 	"\asummary\x18\x04 \x01(\tB\x03\xe0A\x03R\asummary\x12\x1f\n" +
 	"\brecorder\x18\x05 \x01(\tB\x03\xe0A\x03R\brecorder\x123\n" +
-	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x04time\"\xc4\x0f\n" +
+	"\x04time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\x04time\"\xb9\x0f\n" +
 	"\bStandard\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12J\n" +
-	"\x04kind\x18\x02 \x01(\x0e2'.chapterhouse.standards.v1.StandardKindB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04kind\x12#\n" +
-	"\x05title\x18\x03 \x01(\tB\r\xe0A\x02\xbaH\ar\x05\x10\x01\x18\xc8\x01R\x05title\x12!\n" +
-	"\x05scope\x18\x04 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\x05scope\x12I\n" +
-	"\tlead_unit\x18\x05 \x01(\tB,\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/Member\xbaH\x04r\x02\x10\x01R\bleadUnit\x12`\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12H\n" +
+	"\x04kind\x18\x02 \x01(\x0e2'.chapterhouse.standards.v1.StandardKindB\v\xe0A\x02\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12!\n" +
+	"\x05title\x18\x03 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12!\n" +
+	"\x05scope\x18\x04 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\x05scope\x12B\n" +
+	"\tlead_unit\x18\x05 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/MemberR\bleadUnit\x12`\n" +
 	"\x13participating_units\x18\x06 \x03(\tB/\xe0A\x01\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/Member\xbaH\a\x92\x01\x04\x10d\x18\x01R\x12participatingUnits\x12T\n" +
 	"\rworking_group\x18\a \x03(\tB/\xe0A\x01\xfaA\x1f\n" +
