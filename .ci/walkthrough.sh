@@ -71,5 +71,16 @@ check '"yesCount": ?2'
 check '"adoptingResolution": ?"branches/ai/resolutions/adopt-plan-'
 check '"compliant": ?true'
 check '"assignedCount": ?1'
+# Standards: the refused close, the summary, the review, the code, the
+# promotion (once, though asked twice).
+check '"reason": ?"COMMENTS_UNDISPOSED"'
+check '"partiallyAccepted": ?1'
+check '"conclusion": ?"REVIEW_CONCLUSION_PASS"'
+check '"state": ?"STANDARD_STATE_APPROVED"'
+check "\"code\": ?\"T/TJSIA 001—$(date +%Y)\""
+check '"state": ?"STANDARD_STATE_PUBLISHED"'
+check '"activity": ?"branches/ai/activities/promo-'
+[ "$(grep -o '"activity": *"branches/ai/activities/promo-[0-9a-f]*"' "$out" | sort -u | wc -l)" = 1 ] ||
+  { echo "walkthrough: the retried promotion created a second activity"; exit 1; }
 grep -q 'embedded in-memory Redis' "$log" || { echo "walkthrough: devstack did not say its store is in memory"; exit 1; }
 echo "walkthrough: README walkthrough passed against make run"

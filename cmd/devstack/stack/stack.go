@@ -293,7 +293,7 @@ func (s *Stack) waitReady(ctx context.Context, timeout time.Duration) error {
 	}
 }
 
-// waitForBranches returns once membership and activities have learnt
+// waitForBranches returns once membership, activities and standards have learnt
 // governance's initial branches from its events, so the stack is usable
 // the moment Start returns.
 func (s *Stack) waitForBranches(ctx context.Context, branches []string, timeout time.Duration) error {
@@ -301,7 +301,7 @@ func (s *Stack) waitForBranches(ctx context.Context, branches []string, timeout 
 	client := &http.Client{Timeout: time.Second}
 	admin := s.Token("people/devstack", auth.RoleAdmin)
 	for _, b := range branches {
-		for _, path := range []string{"/v1/branches/" + b + "/members", "/v1/branches/" + b + "/activities"} {
+		for _, path := range []string{"/v1/branches/" + b + "/members", "/v1/branches/" + b + "/activities", "/v1/branches/" + b + "/standards"} {
 			for {
 				req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.GatewayURL+path, nil)
 				if err != nil {

@@ -22,14 +22,22 @@ import (
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 )
 
-// CreateActivity creates a DRAFT. Admins.
+// CreateActivity creates a DRAFT. Admins, and the branch's serving chair
+// and secretary-general: the chair's unit organises the branch's
+// activities (CHARTER.md, "Organisation").
 func (s *Service) CreateActivity(ctx context.Context, p auth.Principal, parent string, in *activitiesv1.Activity, activityID string) (*activitiesv1.Activity, error) {
-	if !p.IsAdmin() {
-		return nil, apierr.PermissionDenied("only admins may create activities")
-	}
 	branch, err := s.branch(ctx, parent)
 	if err != nil {
 		return nil, err
+	}
+	if !p.IsAdmin() {
+		leaders, err := s.branches.Leaders(ctx, branch)
+		if err != nil {
+			return nil, err
+		}
+		if p.Subject == "" || !slices.Contains(leaders, p.Subject) {
+			return nil, apierr.PermissionDenied("only admins and the branch's chair and secretary-general may create activities")
+		}
 	}
 	a := proto.Clone(in).(*activitiesv1.Activity)
 	if a.GetTimeZone() == "" {

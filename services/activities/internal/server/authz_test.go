@@ -35,9 +35,11 @@ var (
 	organizer = servicetest.Role{Name: "organizer", Subject: "people/organizer"}
 	alice     = servicetest.Role{Name: "registrant and holder", Subject: "people/alice"}
 	stranger  = servicetest.Role{Name: "other person", Subject: "people/stranger", Roles: []string{auth.RoleGeneralCouncil}}
-	everyone  = []servicetest.Role{anonymous, admin, organizer, alice, stranger}
-	signedIn  = []servicetest.Role{admin, organizer, alice, stranger}
-	managers  = []servicetest.Role{admin, organizer}
+	// leader serves as the branch's chair (from governance's events).
+	leader   = servicetest.Role{Name: "branch chair", Subject: "people/chair"}
+	everyone = []servicetest.Role{anonymous, admin, organizer, alice, stranger, leader}
+	signedIn = []servicetest.Role{admin, organizer, alice, stranger, leader}
+	managers = []servicetest.Role{admin, organizer, leader}
 )
 
 // TestAuthorisationMatrix calls every ActivitiesService RPC as every role
@@ -49,7 +51,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { rdb.Close() })
 	svc := servicetest.Serve(t, "activities", func(s *grpc.Server) {
-		activitiesv1.RegisterActivitiesServiceServer(s, server.New(domain.NewService(store.New(rdb, nil), everyoneIsAMember{}, domain.Config{Branches: aiBranch()})))
+		activitiesv1.RegisterActivitiesServiceServer(s, server.New(domain.NewService(store.New(rdb, nil), everyoneIsAMember{}, domain.Config{Branches: aiBranch(leader.Subject)})))
 	})
 	c := activitiesv1.NewActivitiesServiceClient(svc.Conn)
 	as := func(r servicetest.Role) context.Context { return svc.AsRole(t, r) }
@@ -90,7 +92,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 
 	const svcName = "/chapterhouse.activities.v1.ActivitiesService/"
 	cases := []servicetest.Case{
-		{Method: svcName + "CreateActivity", Allowed: []servicetest.Role{admin}, Call: func(ctx context.Context) error {
+		{Method: svcName + "CreateActivity", Allowed: []servicetest.Role{admin, leader}, Call: func(ctx context.Context) error {
 			_, err := c.CreateActivity(ctx, &activitiesv1.CreateActivityRequest{Parent: "branches/ai", Activity: &activitiesv1.Activity{}})
 			return err
 		}},
@@ -119,11 +121,11 @@ func TestAuthorisationMatrix(t *testing.T) {
 			_, err := c.CompleteActivity(ctx, &activitiesv1.CompleteActivityRequest{Name: pub, Etag: "never-matches"})
 			return err
 		}},
-		{Method: svcName + "RegisterForActivity", Label: "for alice", Allowed: []servicetest.Role{admin, organizer, alice}, Call: func(ctx context.Context) error {
+		{Method: svcName + "RegisterForActivity", Label: "for alice", Allowed: []servicetest.Role{admin, organizer, alice, leader}, Call: func(ctx context.Context) error {
 			_, err := c.RegisterForActivity(ctx, &activitiesv1.RegisterForActivityRequest{Name: pub, Person: "people/alice"})
 			return err
 		}},
-		{Method: svcName + "GetRegistration", Label: "alice's", Allowed: []servicetest.Role{admin, organizer, alice}, Call: func(ctx context.Context) error {
+		{Method: svcName + "GetRegistration", Label: "alice's", Allowed: []servicetest.Role{admin, organizer, alice, leader}, Call: func(ctx context.Context) error {
 			_, err := c.GetRegistration(ctx, &activitiesv1.GetRegistrationRequest{Name: aliceReg})
 			return err
 		}},
@@ -131,7 +133,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			_, err := c.ListRegistrations(ctx, &activitiesv1.ListRegistrationsRequest{Parent: pub})
 			return err
 		}},
-		{Method: svcName + "CancelRegistration", Label: "alice's", Allowed: []servicetest.Role{admin, organizer, alice}, Call: func(ctx context.Context) error {
+		{Method: svcName + "CancelRegistration", Label: "alice's", Allowed: []servicetest.Role{admin, organizer, alice, leader}, Call: func(ctx context.Context) error {
 			_, err := c.CancelRegistration(ctx, &activitiesv1.CancelRegistrationRequest{Name: aliceReg, Etag: "never-matches"})
 			return err
 		}},
@@ -143,7 +145,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			_, err := c.IssueCertificate(ctx, &activitiesv1.IssueCertificateRequest{Registration: trainReg})
 			return err
 		}},
-		{Method: svcName + "GetCertificate", Allowed: []servicetest.Role{admin, organizer, alice}, Call: func(ctx context.Context) error {
+		{Method: svcName + "GetCertificate", Allowed: []servicetest.Role{admin, organizer, alice, leader}, Call: func(ctx context.Context) error {
 			_, err := c.GetCertificate(ctx, &activitiesv1.GetCertificateRequest{Name: cert.GetName()})
 			return err
 		}},

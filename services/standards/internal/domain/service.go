@@ -203,11 +203,13 @@ func OpenToPublicComment(k standardsv1.StandardKind) bool {
 	return k == standardsv1.StandardKind_STANDARD_KIND_GROUP_STANDARD || k == standardsv1.StandardKind_STANDARD_KIND_LOCAL_INDUSTRY_STANDARD
 }
 
-// Public: a caller without a token may see st (one that was published,
-// or one out for public comment of a kind open to it).
+// Public: a caller without a token may see st: one that was published,
+// or one of a kind open to public comment once a draft of it has gone out
+// for comment (the comments and their dispositions stay public after the
+// period, as the disposition summary answers the public).
 func Public(st *standardsv1.Standard) bool {
 	return IsInForce(st.GetState()) || wasPublished(st) ||
-		(st.GetState() == PublicComment && OpenToPublicComment(st.GetKind()))
+		(OpenToPublicComment(st.GetKind()) && st.GetCommentStartTime() != nil)
 }
 
 // visible returns st to p, or NOT_FOUND for a caller without a token when

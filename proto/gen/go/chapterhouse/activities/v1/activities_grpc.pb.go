@@ -61,7 +61,9 @@ const (
 // PreconditionFailure violation each); an etag mismatch is ABORTED with
 // ETAG_MISMATCH.
 type ActivitiesServiceClient interface {
-	// Creates a DRAFT activity. Admins. The standards service calls it for
+	// Creates a DRAFT activity. Admins, and the branch's serving chair and
+	// secretary-general (the chair's unit organises the branch's
+	// activities, CHARTER.md). The standards service calls it for
 	// StandardsService.SchedulePromotion (S2) with the caller's token
 	// forwarded, so the same people may schedule a promotion. With
 	// activity_id given, a repeat of the same request returns the existing
@@ -366,7 +368,9 @@ func (c *activitiesServiceClient) GetAnnualQuota(ctx context.Context, in *GetAnn
 // PreconditionFailure violation each); an etag mismatch is ABORTED with
 // ETAG_MISMATCH.
 type ActivitiesServiceServer interface {
-	// Creates a DRAFT activity. Admins. The standards service calls it for
+	// Creates a DRAFT activity. Admins, and the branch's serving chair and
+	// secretary-general (the chair's unit organises the branch's
+	// activities, CHARTER.md). The standards service calls it for
 	// StandardsService.SchedulePromotion (S2) with the caller's token
 	// forwarded, so the same people may schedule a promotion. With
 	// activity_id given, a repeat of the same request returns the existing

@@ -99,9 +99,9 @@ type StandardsServiceClient interface {
 	// MembershipService).
 	CreateStandard(ctx context.Context, in *CreateStandardRequest, opts ...grpc.CallOption) (*Standard, error)
 	// Public for standards that were published (PUBLISHED, UNDER_REVISION,
-	// and WITHDRAWN after publication) and for public-comment standards of a
-	// kind open to public comment; NOT_FOUND without a token otherwise. Any
-	// authenticated caller reads every state.
+	// and WITHDRAWN after publication) and for standards of a kind open to
+	// public comment once a draft has gone out for comment; NOT_FOUND
+	// without a token otherwise. Any authenticated caller reads every state.
 	GetStandard(ctx context.Context, in *GetStandardRequest, opts ...grpc.CallOption) (*Standard, error)
 	// Public; without a token, only the standards GetStandard shows without
 	// one. Ordered by creation.
@@ -555,9 +555,9 @@ type StandardsServiceServer interface {
 	// MembershipService).
 	CreateStandard(context.Context, *CreateStandardRequest) (*Standard, error)
 	// Public for standards that were published (PUBLISHED, UNDER_REVISION,
-	// and WITHDRAWN after publication) and for public-comment standards of a
-	// kind open to public comment; NOT_FOUND without a token otherwise. Any
-	// authenticated caller reads every state.
+	// and WITHDRAWN after publication) and for standards of a kind open to
+	// public comment once a draft has gone out for comment; NOT_FOUND
+	// without a token otherwise. Any authenticated caller reads every state.
 	GetStandard(context.Context, *GetStandardRequest) (*Standard, error)
 	// Public; without a token, only the standards GetStandard shows without
 	// one. Ordered by creation.
