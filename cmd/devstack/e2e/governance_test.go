@@ -45,7 +45,14 @@ func termDates() map[string]any {
 // it returns the member's name.
 func unit(t *testing.T, branch, id, creditCode, rank string, birthYear int) string {
 	t.Helper()
-	admin, gs := as(adminToken()), as(secretaryToken())
+	return unitOn(t, sys, branch, id, creditCode, rank, birthYear)
+}
+
+// unitOn is unit on the stack s.
+func unitOn(t *testing.T, s *stack.Stack, branch, id, creditCode, rank string, birthYear int) string {
+	t.Helper()
+	admin := client{token: s.Token(stack.AdminSubject, auth.RoleAdmin), base: s.GatewayURL}
+	gs := client{token: s.Token(stack.GeneralSecretarySubject, auth.RoleGeneralSecretary), base: s.GatewayURL}
 	admin.ok(t, "POST", "/v1/organizations?organizationId="+id, map[string]any{"displayName": id + " 有限公司", "creditCode": creditCode})
 	gs.ok(t, "POST", "/v1/organizations/"+id+":setGeneralMembership", map[string]any{"state": "GENERAL_MEMBERSHIP_STATE_ACTIVE", "reason": "joined"})
 	admin.ok(t, "POST", "/v1/people?personId="+id+"-rep", map[string]any{"displayName": id + " rep",
