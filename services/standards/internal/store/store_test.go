@@ -4,19 +4,23 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/genproto/googleapis/type/date"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 
 	"github.com/tjsia/chapterhouse/services/standards/internal/stdtest"
+	"github.com/tjsia/chapterhouse/services/standards/streams"
 )
 
 var ctx = context.Background()
@@ -175,5 +179,54 @@ func TestCommentsRacingTheClose(t *testing.T) {
 		default:
 			t.Fatalf("round %d: close: %v", round, closeErr)
 		}
+	}
+}
+
+// TestOutboxCarriesEveryChange: each change of the life cycle writes its
+// event in the same step, in order, on standards' published stream; a
+// refused change writes none.
+func TestOutboxCarriesEveryChange(t *testing.T) {
+	rdb := redistest.Start(t).Client()
+	t.Cleanup(func() { rdb.Close() })
+	f := stdtest.New(t, rdb)
+	name := proposeWithDraft(t, f, "outbox")
+	open(t, f, name)
+	c, err := f.Svc.CreateComment(ctx, stdtest.Anyone, name, &standardsv1.Comment{Clause: "1", Text: "意见", CommenterName: "公众"}, "")
+	ok(t, err)
+	_, err = f.Svc.CloseStandardComment(ctx, stdtest.Admin, &standardsv1.CloseStandardCommentRequest{Name: name})
+	if !apierr.Is(err, apiv1.ErrorReason_COMMENTS_UNDISPOSED) {
+		t.Fatalf("close: %v", err)
+	}
+	_, err = f.Svc.DisposeComment(ctx, stdtest.Admin, &standardsv1.DisposeCommentRequest{Name: c.GetName(),
+		Disposition: standardsv1.Disposition_DISPOSITION_NOT_ACCEPTED, Reason: "不适用"})
+	ok(t, err)
+	_, err = f.Svc.CloseStandardComment(ctx, stdtest.Admin, &standardsv1.CloseStandardCommentRequest{Name: name})
+	ok(t, err)
+	_, err = f.Svc.SubmitStandardForReview(ctx, stdtest.Admin, &standardsv1.SubmitStandardForReviewRequest{Name: name})
+	ok(t, err)
+	_, err = f.Svc.ConcludeStandardReview(ctx, stdtest.Admin, &standardsv1.ConcludeStandardReviewRequest{Name: name,
+		Experts: []string{"专家"}, Conclusion: standardsv1.ReviewConclusion_REVIEW_CONCLUSION_PASS, Summary: "通过"})
+	ok(t, err)
+	_, err = f.Svc.ApproveStandard(ctx, stdtest.Admin, &standardsv1.ApproveStandardRequest{Name: name, Resolution: stdtest.Passed})
+	ok(t, err)
+	_, err = f.Svc.PublishStandard(ctx, stdtest.Admin, &standardsv1.PublishStandardRequest{Name: name, EffectiveDate: &date.Date{Year: 2027, Month: 1, Day: 1}})
+	ok(t, err)
+
+	msgs, err := rdb.XRange(ctx, streams.Branch("ai"), "-", "+").Result()
+	ok(t, err)
+	var kinds []string
+	for _, m := range msgs {
+		env := &eventsv1.Envelope{}
+		ok(t, proto.Unmarshal([]byte(m.Values["env"].(string)), env))
+		if env.GetSource() != "standards" || env.GetActor() == "" || env.GetId() == "" {
+			t.Fatalf("envelope %v", env)
+		}
+		kind := fmt.Sprintf("%T", env.GetPayload())
+		kinds = append(kinds, strings.TrimPrefix(kind, "*eventsv1.Envelope_"))
+	}
+	want := "StandardProposed StandardStateChanged DraftAdded StandardStateChanged CommentSubmitted CommentDisposed " +
+		"StandardStateChanged StandardStateChanged StandardReviewed StandardStateChanged StandardPublished"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Fatalf("outbox:\n got %s\nwant %s", got, want)
 	}
 }
