@@ -223,7 +223,7 @@ func visible(p auth.Principal, st *standardsv1.Standard) error {
 
 // commentsVisible: p may read st's comments.
 func commentsVisible(p auth.Principal, st *standardsv1.Standard) error {
-	if p.Subject == "" && !(Public(st) && OpenToPublicComment(st.GetKind())) {
+	if p.Subject == "" && (!Public(st) || !OpenToPublicComment(st.GetKind())) {
 		return apierr.PermissionDenied("the comments on " + st.GetName() + " are for members: sign in with a bearer token")
 	}
 	return nil
