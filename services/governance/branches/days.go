@@ -1,6 +1,7 @@
 package branches
 
 import (
+	"slices"
 	"time"
 
 	"google.golang.org/genproto/googleapis/type/date"
@@ -53,4 +54,27 @@ func ServingOn(o *governancev1.Officer, day time.Time) bool {
 	first, ok1 := DayOf(o.GetStartDate())
 	last, ok2 := DayOf(o.GetEndDate())
 	return ok1 && ok2 && !day.Before(first) && !day.After(last)
+}
+
+// Council is who sits on a term's council on day: every officer serving
+// then, except a secretary-general who holds no other office (CHARTER.md,
+// "Who sits on the council"). People are listed once, sorted.
+func Council(officers []*governancev1.Officer, day time.Time) []string {
+	offices := map[string][]governancev1.Position{}
+	for _, o := range officers {
+		if ServingOn(o, day) {
+			offices[o.GetPerson()] = append(offices[o.GetPerson()], o.GetPosition())
+		}
+	}
+	var out []string
+	for person, positions := range offices {
+		for _, p := range positions {
+			if p != governancev1.Position_POSITION_SECRETARY_GENERAL {
+				out = append(out, person)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -1,8 +1,9 @@
 // Package directory keeps governance's branches as a read model in the
 // consumer's own Redis, under the consumer's own hash tag: the branches from
 // BranchCreated and BranchUpdated (governance's branches stream), and each
-// branch's chair and secretary-general from its OfficerAppointed and
-// OfficeEnded (the branch's stream).
+// branch's officers from its OfficerAppointed and OfficeEnded (the branch's
+// stream): who leads it (chair and secretary-general) and who sits on its
+// council.
 package directory
 
 import (
@@ -53,6 +54,10 @@ func (d *Directory) key(parts ...string) string {
 func (d *Directory) branchKey(id string) string      { return d.key("branch", id) }
 func (d *Directory) idsKey() string                  { return d.key("ids") }
 func (d *Directory) leadersKey(branch string) string { return d.key("leaders", branch) }
+
+// officersKey holds every officer of the branch (leadersKey, kept first,
+// only its chair and secretary-general).
+func (d *Directory) officersKey(branch string) string { return d.key("officers", branch) }
 
 // HandleEvent applies governance's events: a branch created or updated,
 // and the appointment and end of a chair or secretary-general. It is
@@ -124,12 +129,10 @@ func leads(o *governancev1.Officer) bool {
 	return o.GetPosition() == governancev1.Position_POSITION_CHAIR || o.GetPosition() == governancev1.Position_POSITION_SECRETARY_GENERAL
 }
 
-// putLeader records a chair's or secretary-general's office as it now
-// stands (appointed or ended); other offices are not kept.
+// putLeader records an office as it now stands (appointed or ended):
+// every office among the officers, a chair's or secretary-general's among
+// the leaders too.
 func (d *Directory) putLeader(ctx context.Context, o *governancev1.Officer) error {
-	if !leads(o) {
-		return nil
-	}
 	data, err := proto.Marshal(o)
 	if err != nil {
 		return fmt.Errorf("branches: marshal: %w", err)
@@ -137,10 +140,21 @@ func (d *Directory) putLeader(ctx context.Context, o *governancev1.Officer) erro
 	// An officer is appointed once and ended at most once, so the ENDED
 	// record wins whatever order the two arrive in.
 	branch := branchOf(o.GetName())
-	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_ENDED {
-		return d.client.HSetNX(ctx, d.leadersKey(branch), o.GetName(), data).Err()
+	keys := []string{d.officersKey(branch)}
+	if leads(o) {
+		keys = append(keys, d.leadersKey(branch))
 	}
-	return d.client.HSet(ctx, d.leadersKey(branch), o.GetName(), data).Err()
+	for _, key := range keys {
+		if o.GetState() != governancev1.OfficerState_OFFICER_STATE_ENDED {
+			err = d.client.HSetNX(ctx, key, o.GetName(), data).Err()
+		} else {
+			err = d.client.HSet(ctx, key, o.GetName(), data).Err()
+		}
+		if err != nil {
+			return fmt.Errorf("branches: officer %s: %w", o.GetName(), err)
+		}
+	}
+	return nil
 }
 
 func branchOf(name string) string {
@@ -172,4 +186,22 @@ func (d *Directory) Leaders(ctx context.Context, branch string) ([]string, error
 	}
 	slices.Sort(out)
 	return out, nil
+}
+
+// Council are the people sitting on the branch's council today
+// (branches.Council).
+func (d *Directory) Council(ctx context.Context, branch string) ([]string, error) {
+	all, err := d.client.HGetAll(ctx, d.officersKey(branch)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("branches: officers of %s: %w", branch, err)
+	}
+	officers := make([]*governancev1.Officer, 0, len(all))
+	for _, data := range all {
+		o := &governancev1.Officer{}
+		if err := proto.Unmarshal([]byte(data), o); err != nil {
+			return nil, fmt.Errorf("branches: decode officer: %w", err)
+		}
+		officers = append(officers, o)
+	}
+	return branches.Council(officers, branches.Today(d.now())), nil
 }

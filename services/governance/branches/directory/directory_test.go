@@ -30,9 +30,10 @@ func officer(id string, pos governancev1.Position, st governancev1.OfficerState)
 }
 
 // TestDirectoryFollowsGovernance: branches appear with their parameters,
-// a replayed older update never rolls one back, and the leaders are the
-// serving chair and secretary-general, whatever order appointment and end
-// arrive in.
+// a replayed older update never rolls one back, the leaders are the
+// serving chair and secretary-general and the council every serving
+// officer but a secretary-general holding no other office, whatever order
+// appointment and end arrive in.
 func TestDirectoryFollowsGovernance(t *testing.T) {
 	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
@@ -73,6 +74,10 @@ func TestDirectoryFollowsGovernance(t *testing.T) {
 		leaders, err := d.Leaders(ctx, "ai")
 		if err != nil || !slices.Equal(leaders, []string{"people/li", "people/zhang"}) {
 			t.Fatalf("leaders %v %v: want the serving chair and secretary-general only", leaders, err)
+		}
+		council, err := d.Council(ctx, "ai")
+		if err != nil || !slices.Equal(council, []string{"people/wang", "people/zhang"}) {
+			t.Fatalf("council %v %v: want the serving chair and director", council, err)
 		}
 	})
 }

@@ -6,7 +6,6 @@ package domain
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -515,25 +514,3 @@ func Passed(t *governancev1.Tally) bool {
 	return t.GetQuorumMet() && t.GetYesCount() >= t.GetYesRequired()
 }
 
-// Council is who sits on a term's council on day: every officer serving
-// then, except a secretary-general who holds no other office (CHARTER.md,
-// "Who sits on the council"). People are listed once, sorted.
-func Council(officers []*governancev1.Officer, day Day) []string {
-	offices := map[string][]governancev1.Position{}
-	for _, o := range officers {
-		if branches.ServingOn(o, day) {
-			offices[o.GetPerson()] = append(offices[o.GetPerson()], o.GetPosition())
-		}
-	}
-	var out []string
-	for person, positions := range offices {
-		for _, p := range positions {
-			if p != governancev1.Position_POSITION_SECRETARY_GENERAL {
-				out = append(out, person)
-				break
-			}
-		}
-	}
-	slices.Sort(out)
-	return out
-}

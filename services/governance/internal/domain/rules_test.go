@@ -398,7 +398,7 @@ func TestCouncil(t *testing.T) {
 	}
 	ended := officer("e", 3, governancev1.Position_POSITION_DIRECTOR, "people/gone", "")
 	ended.State = governancev1.OfficerState_OFFICER_STATE_ENDED
-	got := Council(append(officers, ended), day(2028, 6, 1))
+	got := branches.Council(append(officers, ended), day(2028, 6, 1))
 	if want := []string{"people/li", "people/wang", "people/zhang"}; !slices.Equal(got, want) {
 		t.Fatalf("council %v, want %v", got, want)
 	}

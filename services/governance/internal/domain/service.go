@@ -213,7 +213,7 @@ func (c *council) councilOf(term int32) []string {
 			officers = append(officers, o)
 		}
 	}
-	return Council(officers, c.dayFor(term))
+	return branches.Council(officers, c.dayFor(term))
 }
 
 // isCouncilMember: p sits on the current term's council.

@@ -143,9 +143,11 @@ type Activities interface {
 	CreateActivity(ctx context.Context, parent string, a *activitiesv1.Activity, id string) (*activitiesv1.Activity, error)
 }
 
-// Branches are governance's branches as standards knows them, and who
-// leads each (its serving chair and secretary-general).
+// Branches are governance's branches as standards knows them, who leads
+// each (its serving chair and secretary-general) and who sits on its
+// council.
 type Branches interface {
 	branches.Lookup
 	Leaders(ctx context.Context, branch string) ([]string, error)
+	Council(ctx context.Context, branch string) ([]string, error)
 }

@@ -151,6 +151,25 @@ func (s *Service) runs(ctx context.Context, p auth.Principal, branch string) (bo
 	return slices.Contains(leaders, p.Subject), nil
 }
 
+// decides reports whether p may take the council's decisions on a
+// standard (to take a project on, to reject it, to approve it): those who
+// run the branch, and the members of its council.
+func (s *Service) decides(ctx context.Context, p auth.Principal, branch string) (bool, error) {
+	if ok, err := s.runs(ctx, p, branch); ok || err != nil || p.Subject == "" {
+		return ok, err
+	}
+	council, err := s.branches.Council(ctx, branch)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(council, p.Subject), nil
+}
+
+func (s *Service) mustDecide(ctx context.Context, p auth.Principal, branch, what string) error {
+	ok, err := s.decides(ctx, p, branch)
+	return deny(ok, err, "only admins, the branch's chair and secretary-general and its council members may "+what)
+}
+
 // represents reports whether p is the current person of member.
 func (s *Service) represents(ctx context.Context, p auth.Principal, branch, member string) (bool, error) {
 	if p.Subject == "" || member == "" {

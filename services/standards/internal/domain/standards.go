@@ -376,6 +376,10 @@ func (s *Service) running(ctx context.Context, p auth.Principal, what string) fu
 	return func(cur *standardsv1.Standard) error { return s.mustRun(ctx, p, branchOfName(cur.GetName()), what) }
 }
 
+func (s *Service) deciding(ctx context.Context, p auth.Principal, what string) func(*standardsv1.Standard) error {
+	return func(cur *standardsv1.Standard) error { return s.mustDecide(ctx, p, branchOfName(cur.GetName()), what) }
+}
+
 func (s *Service) editing(ctx context.Context, p auth.Principal, what string) func(*standardsv1.Standard) error {
 	return func(cur *standardsv1.Standard) error {
 		return s.mustEdit(ctx, p, branchOfName(cur.GetName()), cur, what)
@@ -391,15 +395,15 @@ func branchOfName(name string) string {
 	return parts[1]
 }
 
-// ApproveStandardProposal: PROPOSED → DRAFTING. Admins or leaders; a
-// resolution, when cited, must have passed.
+// ApproveStandardProposal: PROPOSED → DRAFTING. Admins, leaders or
+// council members; a resolution, when cited, must have passed.
 func (s *Service) ApproveStandardProposal(ctx context.Context, p auth.Principal, req *standardsv1.ApproveStandardProposalRequest) (*standardsv1.Standard, error) {
 	if req.GetResolution() != "" {
 		branch := branchOfName(req.GetName())
 		if _, err := s.parseUnder(ctx, req.GetName(), ""); err != nil {
 			return nil, err
 		}
-		if err := s.mustRun(ctx, p, branch, "approve a proposal"); err != nil {
+		if err := s.mustDecide(ctx, p, branch, "approve a proposal"); err != nil {
 			return nil, err
 		}
 		if err := s.passedResolution(ctx, branch, req.GetResolution(), "approving the proposal"); err != nil {
@@ -407,7 +411,7 @@ func (s *Service) ApproveStandardProposal(ctx context.Context, p auth.Principal,
 		}
 	}
 	return s.do(ctx, p, req.GetName(), step{action: ActApproveProposal, reason: req.GetReason(), etag: req.GetEtag(),
-		allow: s.running(ctx, p, "approve a proposal"),
+		allow: s.deciding(ctx, p, "approve a proposal"),
 		apply: func(_, next *standardsv1.Standard, _ *Write) error {
 			if req.GetResolution() != "" && !slices.Contains(next.GetResolutions(), req.GetResolution()) {
 				next.Resolutions = append(next.Resolutions, req.GetResolution())
@@ -416,11 +420,12 @@ func (s *Service) ApproveStandardProposal(ctx context.Context, p auth.Principal,
 		}})
 }
 
-// RejectStandard: PROPOSED or REVIEW → REJECTED. Admins or leaders. A
+// RejectStandard: PROPOSED or REVIEW → REJECTED. Admins, leaders or
+// council members. A
 // rejected revision puts the standard it revises back in force.
 func (s *Service) RejectStandard(ctx context.Context, p auth.Principal, req *standardsv1.RejectStandardRequest) (*standardsv1.Standard, error) {
 	return s.do(ctx, p, req.GetName(), step{action: ActReject, reason: req.GetReason(), etag: req.GetEtag(),
-		allow: s.running(ctx, p, "reject a standard"),
+		allow: s.deciding(ctx, p, "reject a standard"),
 		apply: func(_, next *standardsv1.Standard, w *Write) error {
 			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate,
 				"its revision "+next.GetName()+" was rejected: "+req.GetReason(), w)
@@ -476,7 +481,8 @@ func (s *Service) ConcludeStandardReview(ctx context.Context, p auth.Principal, 
 }
 
 // ApproveStandard: REVIEW → APPROVED, on a PASS review of the draft under
-// review and a passed council resolution. Admins or leaders.
+// review and a passed council resolution. Admins, leaders or council
+// members.
 func (s *Service) ApproveStandard(ctx context.Context, p auth.Principal, req *standardsv1.ApproveStandardRequest) (*standardsv1.Standard, error) {
 	r, err := s.parseUnder(ctx, req.GetName(), "")
 	if err != nil {
@@ -485,14 +491,14 @@ func (s *Service) ApproveStandard(ctx context.Context, p auth.Principal, req *st
 	if req.GetResolution() == "" {
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "resolution", Description: "is required: approval cites the council's passed resolution"})
 	}
-	if err := s.mustRun(ctx, p, r.branch, "approve a standard"); err != nil {
+	if err := s.mustDecide(ctx, p, r.branch, "approve a standard"); err != nil {
 		return nil, err
 	}
 	if err := s.passedResolution(ctx, r.branch, req.GetResolution(), "approving the standard"); err != nil {
 		return nil, err
 	}
 	return s.do(ctx, p, req.GetName(), step{action: ActApprove, reason: req.GetReason(), etag: req.GetEtag(),
-		allow: s.running(ctx, p, "approve a standard"),
+		allow: s.deciding(ctx, p, "approve a standard"),
 		apply: func(cur, next *standardsv1.Standard, _ *Write) error {
 			rv := cur.GetReview()
 			if rv.GetConclusion() != standardsv1.ReviewConclusion_REVIEW_CONCLUSION_PASS || rv.GetDraft() != cur.GetCurrentDraft() {

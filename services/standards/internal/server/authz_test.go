@@ -22,7 +22,7 @@ import (
 )
 
 // The roles of the matrix: admins; the branch's chair (a leader, from
-// governance's events); the lead unit's representative (ann, unit-a); a
+// governance's events); a council member (a director); the lead unit's representative (ann, unit-a); a
 // participating unit's representative (bob, unit-b); a working-group
 // person; an individual member (ivy); a person in no member (dan); no
 // token.
@@ -30,15 +30,17 @@ var (
 	anonymous   = servicetest.Anonymous
 	admin       = servicetest.Role{Name: "admin", Subject: "people/admin", Roles: []string{auth.RoleAdmin}}
 	chair       = servicetest.Role{Name: "chair", Subject: stdtest.Chair.Subject}
+	director    = servicetest.Role{Name: "council member", Subject: stdtest.Director.Subject}
 	leadRep     = servicetest.Role{Name: "lead unit representative", Subject: stdtest.Ann.Subject}
 	unitRep     = servicetest.Role{Name: "participating unit representative", Subject: stdtest.Bob.Subject}
 	workingPart = servicetest.Role{Name: "working group", Subject: "people/wg"}
 	individual  = servicetest.Role{Name: "individual member", Subject: stdtest.Ivy.Subject}
 	other       = servicetest.Role{Name: "other person", Subject: stdtest.Dan.Subject}
 
-	everyone = []servicetest.Role{anonymous, admin, chair, leadRep, unitRep, workingPart, individual, other}
+	everyone = []servicetest.Role{anonymous, admin, chair, director, leadRep, unitRep, workingPart, individual, other}
 	signedIn = everyone[1:]
 	runners  = []servicetest.Role{admin, chair}
+	deciders = []servicetest.Role{admin, chair, director}
 	editors  = []servicetest.Role{admin, chair, leadRep, workingPart}
 )
 
@@ -149,11 +151,11 @@ func TestAuthorisationMatrix(t *testing.T) {
 			_, err := c.UpdateStandard(ctx, &standardsv1.UpdateStandardRequest{Standard: &standardsv1.Standard{Name: proposed, Scope: "x", Etag: never}, UpdateMask: mask("scope")})
 			return err
 		}},
-		{Method: m + "ApproveStandardProposal", Allowed: runners, Call: func(ctx context.Context) error {
+		{Method: m + "ApproveStandardProposal", Allowed: deciders, Call: func(ctx context.Context) error {
 			_, err := c.ApproveStandardProposal(ctx, &standardsv1.ApproveStandardProposalRequest{Name: proposed, Etag: never})
 			return err
 		}},
-		{Method: m + "RejectStandard", Allowed: runners, Call: func(ctx context.Context) error {
+		{Method: m + "RejectStandard", Allowed: deciders, Call: func(ctx context.Context) error {
 			_, err := c.RejectStandard(ctx, &standardsv1.RejectStandardRequest{Name: proposed, Reason: "x", Etag: never})
 			return err
 		}},
@@ -231,7 +233,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 				Conclusion: standardsv1.ReviewConclusion_REVIEW_CONCLUSION_REVISE, Summary: "x"})
 			return err
 		}},
-		{Method: m + "ApproveStandard", Allowed: runners, Call: func(ctx context.Context) error {
+		{Method: m + "ApproveStandard", Allowed: deciders, Call: func(ctx context.Context) error {
 			_, err := c.ApproveStandard(ctx, &standardsv1.ApproveStandardRequest{Name: review, Resolution: stdtest.Passed, Etag: never})
 			return err
 		}},

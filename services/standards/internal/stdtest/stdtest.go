@@ -32,13 +32,15 @@ var Start = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
 // (ACTIVE, bob), unit-c (SUSPENDED, cat), unit-t (TERMINATED); ivy is an
 // individual member; chair leads the branch; dan is in no member.
 var (
-	Admin  = auth.Principal{Subject: "people/admin", Roles: []string{auth.RoleAdmin}}
-	Chair  = auth.Principal{Subject: "people/chair"}
-	Ann    = auth.Principal{Subject: "people/ann"}
-	Bob    = auth.Principal{Subject: "people/bob"}
-	Ivy    = auth.Principal{Subject: "people/ivy"}
-	Dan    = auth.Principal{Subject: "people/dan"}
-	Anyone = auth.Principal{}
+	Admin = auth.Principal{Subject: "people/admin", Roles: []string{auth.RoleAdmin}}
+	Chair = auth.Principal{Subject: "people/chair"}
+	// Director sits on the council.
+	Director = auth.Principal{Subject: "people/director"}
+	Ann      = auth.Principal{Subject: "people/ann"}
+	Bob      = auth.Principal{Subject: "people/bob"}
+	Ivy      = auth.Principal{Subject: "people/ivy"}
+	Dan      = auth.Principal{Subject: "people/dan"}
+	Anyone   = auth.Principal{}
 )
 
 // Members of branches/ai.
@@ -163,7 +165,7 @@ func (a *Activities) Created() []*activitiesv1.Activity {
 }
 
 // Branches is governance's branch "ai" (default code formats) with chair
-// as its leader.
+// as its leader, and chair and Director on its council.
 type Branches struct {
 	branches.Static
 }
@@ -171,6 +173,11 @@ type Branches struct {
 // Leaders implements domain.Branches.
 func (Branches) Leaders(context.Context, string) ([]string, error) {
 	return []string{Chair.Subject}, nil
+}
+
+// Council implements domain.Branches.
+func (Branches) Council(context.Context, string) ([]string, error) {
+	return []string{Chair.Subject, Director.Subject}, nil
 }
 
 // Clock is a time the test moves.

@@ -81,9 +81,10 @@ const (
 // token. "Admins" means the static role `admin`. "Leaders" are the branch's
 // serving chair and secretary-general (from governance's events): the
 // chair's unit runs the branch's business, and carries out the council's
-// resolutions. "Editors" of a standard are admins, leaders, the people of
-// its working group and the representative of its lead unit (asked of
-// MembershipService). Public methods need no token; what they show without
+// resolutions. "The council" are the members of the branch's council (from
+// governance's events). "Editors" of a standard are admins, leaders, the
+// people of its working group and the representative of its lead unit
+// (asked of MembershipService). Public methods need no token; what they show without
 // one is said on each.
 //
 // Errors follow chapterhouse.api.v1.ErrorReason (its comment describes the
@@ -111,11 +112,12 @@ type StandardsServiceClient interface {
 	// only while PROPOSED (or by admins and leaders, in any state: a lead
 	// unit whose membership ended is replaced).
 	UpdateStandard(ctx context.Context, in *UpdateStandardRequest, opts ...grpc.CallOption) (*Standard, error)
-	// PROPOSED → DRAFTING: the branch takes the project on (S1). Admins or
-	// leaders. A council resolution may be cited; when given it must be a
+	// PROPOSED → DRAFTING: the branch takes the project on (S1). Admins,
+	// leaders or the council. A council resolution may be cited; when given it must be a
 	// PASSED resolution of the branch (asked of GovernanceService).
 	ApproveStandardProposal(ctx context.Context, in *ApproveStandardProposalRequest, opts ...grpc.CallOption) (*Standard, error)
-	// PROPOSED or REVIEW → REJECTED, with a reason; final. Admins or leaders.
+	// PROPOSED or REVIEW → REJECTED, with a reason; final. Admins, leaders or
+	// the council.
 	// A rejected revision puts the standard it revises back in force
 	// (PUBLISHED).
 	RejectStandard(ctx context.Context, in *RejectStandardRequest, opts ...grpc.CallOption) (*Standard, error)
@@ -139,8 +141,8 @@ type StandardsServiceClient interface {
 	ConcludeStandardReview(ctx context.Context, in *ConcludeStandardReviewRequest, opts ...grpc.CallOption) (*Standard, error)
 	// REVIEW → APPROVED. Needs a PASS review of the current draft
 	// (REVIEW_NOT_PASSED) and cites a PASSED council resolution of the
-	// branch, checked with GovernanceService (RESOLUTION_NOT_PASSED). Admins
-	// or leaders, recording the council's decision.
+	// branch, checked with GovernanceService (RESOLUTION_NOT_PASSED). Admins,
+	// leaders or the council, recording the council's decision.
 	ApproveStandard(ctx context.Context, in *ApproveStandardRequest, opts ...grpc.CallOption) (*Standard, error)
 	// APPROVED → PUBLISHED. The reviewed draft becomes published_draft and
 	// the official code is assigned in the same atomic step: the next number
@@ -537,9 +539,10 @@ func (c *standardsServiceClient) WithdrawSignatory(ctx context.Context, in *With
 // token. "Admins" means the static role `admin`. "Leaders" are the branch's
 // serving chair and secretary-general (from governance's events): the
 // chair's unit runs the branch's business, and carries out the council's
-// resolutions. "Editors" of a standard are admins, leaders, the people of
-// its working group and the representative of its lead unit (asked of
-// MembershipService). Public methods need no token; what they show without
+// resolutions. "The council" are the members of the branch's council (from
+// governance's events). "Editors" of a standard are admins, leaders, the
+// people of its working group and the representative of its lead unit
+// (asked of MembershipService). Public methods need no token; what they show without
 // one is said on each.
 //
 // Errors follow chapterhouse.api.v1.ErrorReason (its comment describes the
@@ -567,11 +570,12 @@ type StandardsServiceServer interface {
 	// only while PROPOSED (or by admins and leaders, in any state: a lead
 	// unit whose membership ended is replaced).
 	UpdateStandard(context.Context, *UpdateStandardRequest) (*Standard, error)
-	// PROPOSED → DRAFTING: the branch takes the project on (S1). Admins or
-	// leaders. A council resolution may be cited; when given it must be a
+	// PROPOSED → DRAFTING: the branch takes the project on (S1). Admins,
+	// leaders or the council. A council resolution may be cited; when given it must be a
 	// PASSED resolution of the branch (asked of GovernanceService).
 	ApproveStandardProposal(context.Context, *ApproveStandardProposalRequest) (*Standard, error)
-	// PROPOSED or REVIEW → REJECTED, with a reason; final. Admins or leaders.
+	// PROPOSED or REVIEW → REJECTED, with a reason; final. Admins, leaders or
+	// the council.
 	// A rejected revision puts the standard it revises back in force
 	// (PUBLISHED).
 	RejectStandard(context.Context, *RejectStandardRequest) (*Standard, error)
@@ -595,8 +599,8 @@ type StandardsServiceServer interface {
 	ConcludeStandardReview(context.Context, *ConcludeStandardReviewRequest) (*Standard, error)
 	// REVIEW → APPROVED. Needs a PASS review of the current draft
 	// (REVIEW_NOT_PASSED) and cites a PASSED council resolution of the
-	// branch, checked with GovernanceService (RESOLUTION_NOT_PASSED). Admins
-	// or leaders, recording the council's decision.
+	// branch, checked with GovernanceService (RESOLUTION_NOT_PASSED). Admins,
+	// leaders or the council, recording the council's decision.
 	ApproveStandard(context.Context, *ApproveStandardRequest) (*Standard, error)
 	// APPROVED → PUBLISHED. The reviewed draft becomes published_draft and
 	// the official code is assigned in the same atomic step: the next number
