@@ -5,8 +5,8 @@ package server
 import (
 	"context"
 
-	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/call"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 
 	"github.com/tjsia/chapterhouse/services/standards/internal/domain"
@@ -21,49 +21,22 @@ type Server struct {
 // New returns the gRPC adapter for svc.
 func New(svc *domain.Service) *Server { return &Server{svc: svc} }
 
-// as runs use with the caller; every method but the public ones needs one.
-func as[T any](ctx context.Context, use func(auth.Principal) (T, error)) (T, error) {
-	p, ok := auth.FromContext(ctx)
-	if !ok {
-		var zero T
-		return zero, apierr.Unauthenticated("a bearer token is required")
-	}
-	return use(p)
-}
-
-// caller is the principal of a public method: the zero one without a
-// token, which the use case shows only what is public.
-func caller(ctx context.Context) auth.Principal {
-	p, _ := auth.FromContext(ctx)
-	return p
-}
-
-// with checks that a request's resource is present before the use case
-// reads it.
-func with[T any](field string, present bool, use func() (T, error)) (T, error) {
-	if !present {
-		var zero T
-		return zero, apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "is required"})
-	}
-	return use()
-}
-
 // --- standards ---
 
 func (s *Server) CreateStandard(ctx context.Context, req *standardsv1.CreateStandardRequest) (*standardsv1.Standard, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Standard, error) {
-		return with("standard", req.GetStandard() != nil, func() (*standardsv1.Standard, error) {
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Standard, error) {
+		return call.With("standard", req.GetStandard() != nil, func() (*standardsv1.Standard, error) {
 			return s.svc.CreateStandard(ctx, p, req.GetParent(), req.GetStandard(), req.GetStandardId())
 		})
 	})
 }
 
 func (s *Server) GetStandard(ctx context.Context, req *standardsv1.GetStandardRequest) (*standardsv1.Standard, error) {
-	return s.svc.GetStandard(ctx, caller(ctx), req.GetName())
+	return s.svc.GetStandard(ctx, call.Anyone(ctx), req.GetName())
 }
 
 func (s *Server) ListStandards(ctx context.Context, req *standardsv1.ListStandardsRequest) (*standardsv1.ListStandardsResponse, error) {
-	items, next, err := s.svc.ListStandards(ctx, caller(ctx), req)
+	items, next, err := s.svc.ListStandards(ctx, call.Anyone(ctx), req)
 	if err != nil {
 		return nil, err
 	}
@@ -71,75 +44,75 @@ func (s *Server) ListStandards(ctx context.Context, req *standardsv1.ListStandar
 }
 
 func (s *Server) UpdateStandard(ctx context.Context, req *standardsv1.UpdateStandardRequest) (*standardsv1.Standard, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Standard, error) {
-		return with("standard", req.GetStandard() != nil, func() (*standardsv1.Standard, error) {
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Standard, error) {
+		return call.With("standard", req.GetStandard() != nil, func() (*standardsv1.Standard, error) {
 			return s.svc.UpdateStandard(ctx, p, req.GetStandard(), req.GetUpdateMask())
 		})
 	})
 }
 
 func (s *Server) ApproveStandardProposal(ctx context.Context, req *standardsv1.ApproveStandardProposalRequest) (*standardsv1.Standard, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Standard, error) {
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Standard, error) {
 		return s.svc.ApproveStandardProposal(ctx, p, req)
 	})
 }
 
 func (s *Server) RejectStandard(ctx context.Context, req *standardsv1.RejectStandardRequest) (*standardsv1.Standard, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.RejectStandard(ctx, p, req) })
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.RejectStandard(ctx, p, req) })
 }
 
 func (s *Server) OpenStandardComment(ctx context.Context, req *standardsv1.OpenStandardCommentRequest) (*standardsv1.Standard, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.OpenStandardComment(ctx, p, req) })
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.OpenStandardComment(ctx, p, req) })
 }
 
 func (s *Server) CloseStandardComment(ctx context.Context, req *standardsv1.CloseStandardCommentRequest) (*standardsv1.Standard, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.CloseStandardComment(ctx, p, req) })
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.CloseStandardComment(ctx, p, req) })
 }
 
 func (s *Server) SubmitStandardForReview(ctx context.Context, req *standardsv1.SubmitStandardForReviewRequest) (*standardsv1.Standard, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Standard, error) {
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Standard, error) {
 		return s.svc.SubmitStandardForReview(ctx, p, req)
 	})
 }
 
 func (s *Server) ConcludeStandardReview(ctx context.Context, req *standardsv1.ConcludeStandardReviewRequest) (*standardsv1.Standard, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Standard, error) {
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Standard, error) {
 		return s.svc.ConcludeStandardReview(ctx, p, req)
 	})
 }
 
 func (s *Server) ApproveStandard(ctx context.Context, req *standardsv1.ApproveStandardRequest) (*standardsv1.Standard, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.ApproveStandard(ctx, p, req) })
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.ApproveStandard(ctx, p, req) })
 }
 
 func (s *Server) PublishStandard(ctx context.Context, req *standardsv1.PublishStandardRequest) (*standardsv1.Standard, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.PublishStandard(ctx, p, req) })
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.PublishStandard(ctx, p, req) })
 }
 
 func (s *Server) ReviseStandard(ctx context.Context, req *standardsv1.ReviseStandardRequest) (*standardsv1.Standard, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.ReviseStandard(ctx, p, req) })
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.ReviseStandard(ctx, p, req) })
 }
 
 func (s *Server) WithdrawStandard(ctx context.Context, req *standardsv1.WithdrawStandardRequest) (*standardsv1.Standard, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.WithdrawStandard(ctx, p, req) })
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Standard, error) { return s.svc.WithdrawStandard(ctx, p, req) })
 }
 
 func (s *Server) GetDispositionSummary(ctx context.Context, req *standardsv1.GetDispositionSummaryRequest) (*standardsv1.DispositionSummary, error) {
-	return s.svc.GetDispositionSummary(ctx, caller(ctx), req.GetName())
+	return s.svc.GetDispositionSummary(ctx, call.Anyone(ctx), req.GetName())
 }
 
 // --- promotions ---
 
 func (s *Server) SchedulePromotion(ctx context.Context, req *standardsv1.SchedulePromotionRequest) (*standardsv1.Promotion, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Promotion, error) {
-		return with("activity", req.GetActivity() != nil, func() (*standardsv1.Promotion, error) {
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Promotion, error) {
+		return call.With("activity", req.GetActivity() != nil, func() (*standardsv1.Promotion, error) {
 			return s.svc.SchedulePromotion(ctx, p, req)
 		})
 	})
 }
 
 func (s *Server) ListPromotions(ctx context.Context, req *standardsv1.ListPromotionsRequest) (*standardsv1.ListPromotionsResponse, error) {
-	items, next, err := s.svc.ListPromotions(ctx, caller(ctx), req)
+	items, next, err := s.svc.ListPromotions(ctx, call.Anyone(ctx), req)
 	if err != nil {
 		return nil, err
 	}
@@ -149,19 +122,19 @@ func (s *Server) ListPromotions(ctx context.Context, req *standardsv1.ListPromot
 // --- drafts ---
 
 func (s *Server) CreateDraft(ctx context.Context, req *standardsv1.CreateDraftRequest) (*standardsv1.Draft, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Draft, error) {
-		return with("draft", req.GetDraft() != nil, func() (*standardsv1.Draft, error) {
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Draft, error) {
+		return call.With("draft", req.GetDraft() != nil, func() (*standardsv1.Draft, error) {
 			return s.svc.CreateDraft(ctx, p, req.GetParent(), req.GetDraft(), req.GetEtag(), req.GetDraftId())
 		})
 	})
 }
 
 func (s *Server) GetDraft(ctx context.Context, req *standardsv1.GetDraftRequest) (*standardsv1.Draft, error) {
-	return s.svc.GetDraft(ctx, caller(ctx), req.GetName())
+	return s.svc.GetDraft(ctx, call.Anyone(ctx), req.GetName())
 }
 
 func (s *Server) ListDrafts(ctx context.Context, req *standardsv1.ListDraftsRequest) (*standardsv1.ListDraftsResponse, error) {
-	items, next, err := s.svc.ListDrafts(ctx, caller(ctx), req)
+	items, next, err := s.svc.ListDrafts(ctx, call.Anyone(ctx), req)
 	if err != nil {
 		return nil, err
 	}
@@ -171,17 +144,17 @@ func (s *Server) ListDrafts(ctx context.Context, req *standardsv1.ListDraftsRequ
 // --- comments ---
 
 func (s *Server) CreateComment(ctx context.Context, req *standardsv1.CreateCommentRequest) (*standardsv1.Comment, error) {
-	return with("comment", req.GetComment() != nil, func() (*standardsv1.Comment, error) {
-		return s.svc.CreateComment(ctx, caller(ctx), req.GetParent(), req.GetComment(), req.GetCommentId())
+	return call.With("comment", req.GetComment() != nil, func() (*standardsv1.Comment, error) {
+		return s.svc.CreateComment(ctx, call.Anyone(ctx), req.GetParent(), req.GetComment(), req.GetCommentId())
 	})
 }
 
 func (s *Server) GetComment(ctx context.Context, req *standardsv1.GetCommentRequest) (*standardsv1.Comment, error) {
-	return s.svc.GetComment(ctx, caller(ctx), req.GetName())
+	return s.svc.GetComment(ctx, call.Anyone(ctx), req.GetName())
 }
 
 func (s *Server) ListComments(ctx context.Context, req *standardsv1.ListCommentsRequest) (*standardsv1.ListCommentsResponse, error) {
-	items, next, err := s.svc.ListComments(ctx, caller(ctx), req)
+	items, next, err := s.svc.ListComments(ctx, call.Anyone(ctx), req)
 	if err != nil {
 		return nil, err
 	}
@@ -189,14 +162,14 @@ func (s *Server) ListComments(ctx context.Context, req *standardsv1.ListComments
 }
 
 func (s *Server) DisposeComment(ctx context.Context, req *standardsv1.DisposeCommentRequest) (*standardsv1.Comment, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Comment, error) { return s.svc.DisposeComment(ctx, p, req) })
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Comment, error) { return s.svc.DisposeComment(ctx, p, req) })
 }
 
 // --- signatories ---
 
 func (s *Server) CreateSignatory(ctx context.Context, req *standardsv1.CreateSignatoryRequest) (*standardsv1.Signatory, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Signatory, error) {
-		return with("signatory", req.GetSignatory() != nil, func() (*standardsv1.Signatory, error) {
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Signatory, error) {
+		return call.With("signatory", req.GetSignatory() != nil, func() (*standardsv1.Signatory, error) {
 			return s.svc.CreateSignatory(ctx, p, req.GetParent(), req.GetSignatory())
 		})
 	})
@@ -215,5 +188,5 @@ func (s *Server) ListSignatories(ctx context.Context, req *standardsv1.ListSigna
 }
 
 func (s *Server) WithdrawSignatory(ctx context.Context, req *standardsv1.WithdrawSignatoryRequest) (*standardsv1.Signatory, error) {
-	return as(ctx, func(p auth.Principal) (*standardsv1.Signatory, error) { return s.svc.WithdrawSignatory(ctx, p, req) })
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Signatory, error) { return s.svc.WithdrawSignatory(ctx, p, req) })
 }
