@@ -135,7 +135,10 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		runtime.WithErrorHandler(errorbody.Handler),
 		runtime.WithRoutingErrorHandler(errorbody.RoutingHandler),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
-			MarshalOptions: protojson.MarshalOptions{},
+			// Zero values are answers too: a revoked certificate's
+			// "valid": false, an empty list's [], a count of 0. Without
+			// them a client reads a missing key as "unknown".
+			MarshalOptions: protojson.MarshalOptions{EmitDefaultValues: true},
 			// Unknown fields are an error: a misspelt field must not be
 			// silently dropped from a write.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
