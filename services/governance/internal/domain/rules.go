@@ -513,4 +513,3 @@ func Tally(eligible, attendees []string, ballots map[string]governancev1.VoteCho
 func Passed(t *governancev1.Tally) bool {
 	return t.GetQuorumMet() && t.GetYesCount() >= t.GetYesRequired()
 }
-
