@@ -6,7 +6,7 @@
 #     user the image runs as), with a read-only root filesystem when this machine
 #     allows a private mount namespace;
 #  3. the whole system starts that way (four services on a real redis-server, the
-#     gateway in front) and the gateway's /readyz reports every backend serving,
+#     gateway in front) and the gateway's /diagz/backends reports every backend serving,
 #     then each process drains and exits cleanly on SIGTERM.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -122,15 +122,15 @@ start gateway LISTEN_ADDR="127.0.0.1:$gport" "${addrs[@]}"
 
 ready=""
 for _ in $(seq 1 150); do
-  if curl -fsS "http://127.0.0.1:$gport/readyz" >"$tmp/readyz" 2>/dev/null; then ready=yes; break; fi
+  if curl -fsS "http://127.0.0.1:$gport/diagz/backends" >"$tmp/readyz" 2>/dev/null; then ready=yes; break; fi
   sleep 0.2
 done
 if [ -z "$ready" ]; then
   for f in "$tmp"/*.log; do echo "--- $f"; tail -20 "$f"; done
-  curl -sS "http://127.0.0.1:$gport/readyz" || true
-  fail "gateway /readyz never reported ready with every process running as 65532"
+  curl -sS "http://127.0.0.1:$gport/diagz/backends" || true
+  fail "gateway /diagz/backends never reported every backend serving with every process running as 65532"
 fi
-log "${#services[@]} services on redis-server and the gateway run as 65532 $([ ${#ro[@]} -gt 0 ] && echo 'on a read-only root'); gateway /readyz: $(tr -d '\n' <"$tmp/readyz" | head -c 200)"
+log "${#services[@]} services on redis-server and the gateway run as 65532 $([ ${#ro[@]} -gt 0 ] && echo 'on a read-only root'); gateway /diagz/backends: $(tr -d '\n' <"$tmp/readyz" | head -c 200)"
 
 # Graceful stop: every process exits 0 on SIGTERM within DRAIN_DELAY + stop timeout.
 for i in $(seq 1 ${#bins[@]}); do

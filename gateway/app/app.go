@@ -176,6 +176,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 	routes := http.NewServeMux()
 	routes.HandleFunc("GET /healthz", readiness.Liveness)
 	routes.Handle("GET /readyz", h.readiness)
+	routes.HandleFunc("GET /diagz/backends", h.readiness.Backends)
 	routes.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Document())

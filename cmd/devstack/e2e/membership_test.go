@@ -168,8 +168,11 @@ func TestEdgeFeatures(t *testing.T) {
 	if r := anon.do(t, "GET", "/healthz", nil); r.status != 200 {
 		t.Fatalf("healthz = %d", r.status)
 	}
-	if r := anon.do(t, "GET", "/readyz", nil); r.status != 200 || len(r.body["backends"].([]any)) != 4 {
+	if r := anon.do(t, "GET", "/readyz", nil); r.status != 200 || r.body["status"] != "ready" {
 		t.Fatalf("readyz = %d %s", r.status, r.raw)
+	}
+	if r := anon.do(t, "GET", "/diagz/backends", nil); r.status != 200 || len(r.body["backends"].([]any)) != 4 {
+		t.Fatalf("diagz/backends = %d %s", r.status, r.raw)
 	}
 	doc := anon.do(t, "GET", "/openapi.json", nil)
 	paths, _ := doc.body["paths"].(map[string]any)

@@ -275,7 +275,7 @@ func (s *Stack) waitReady(ctx context.Context, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second}
 	for {
-		resp, err := client.Get(s.GatewayURL + "/readyz")
+		resp, err := client.Get(s.GatewayURL + "/diagz/backends")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {

@@ -1,5 +1,11 @@
-// Package readiness answers /readyz from the backends' gRPC health, so the
-// gateway takes traffic only when every service it fronts can serve it.
+// Package readiness answers whether the gateway should take traffic, and,
+// apart from that, how the services behind it are doing.
+//
+// /readyz is the gateway's own readiness: it is up and not draining. It
+// does not depend on the backends, so one failing service never takes the
+// whole REST edge out of the load balancer; requests for that service get
+// 503 DEPENDENCY_UNAVAILABLE while the others are served.
+// /diagz/backends is the diagnostic view of each backend's gRPC health.
 package readiness
 
 import (
@@ -66,8 +72,26 @@ func Liveness(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
 }
 
-// ServeHTTP is /readyz.
-func (c *Checker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func writeJSON(w http.ResponseWriter, code int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+// ServeHTTP is /readyz: ready unless draining.
+func (c *Checker) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	if c.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// Backends is /diagz/backends: each backend's gRPC health; 200 when every
+// one is SERVING, 503 otherwise, for scripts and people, never for a
+// load balancer's probe.
+func (c *Checker) Backends(w http.ResponseWriter, r *http.Request) {
 	type backend struct {
 		Name   string `json:"name"`
 		Status string `json:"status"`
@@ -76,18 +100,14 @@ func (c *Checker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body := struct {
 		Status   string    `json:"status"`
 		Backends []backend `json:"backends"`
-	}{Status: "ready"}
+	}{Status: "serving"}
 	for name, st := range statuses {
 		body.Backends = append(body.Backends, backend{name, st})
 	}
 	sort.Slice(body.Backends, func(i, j int) bool { return body.Backends[i].Name < body.Backends[j].Name })
 	code := http.StatusOK
-	if c.draining.Load() {
-		body.Status, code = "draining", http.StatusServiceUnavailable
-	} else if !ok {
-		body.Status, code = "not ready", http.StatusServiceUnavailable
+	if !ok {
+		body.Status, code = "degraded", http.StatusServiceUnavailable
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(body)
+	writeJSON(w, code, body)
 }
