@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/tjsia/chapterhouse/gateway/internal/accesslog"
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
 	"github.com/tjsia/chapterhouse/gateway/internal/readiness"
@@ -83,6 +84,9 @@ type Config struct {
 	MaxBodyBytes int64
 	// DrainDelay: how long /readyz fails before the server stops.
 	DrainDelay time.Duration
+	// BackendTimeout is every REST call's deadline on its backend call;
+	// past it the client gets 504 DEADLINE_EXCEEDED. Default 15s.
+	BackendTimeout time.Duration
 }
 
 // forwardedHeaders is the allowlist of HTTP headers passed to the services
@@ -123,6 +127,9 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
 	}
+	if cfg.BackendTimeout == 0 {
+		cfg.BackendTimeout = 15 * time.Second
+	}
 	mux := runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
 			md, ok := forwardedHeaders[textproto.CanonicalMIMEHeaderKey(key)]
@@ -133,6 +140,16 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 			return h, ok
 		}),
 		runtime.WithErrorHandler(errorbody.Handler),
+		// The access log names the route template that matched, which
+		// only the mux knows.
+		runtime.WithMiddlewares(func(next runtime.HandlerFunc) runtime.HandlerFunc {
+			return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
+				if pattern, ok := runtime.HTTPPathPattern(r.Context()); ok {
+					accesslog.SetRoute(r.Context(), pattern)
+				}
+				next(w, r, params)
+			}
+		}),
 		runtime.WithRoutingErrorHandler(errorbody.RoutingHandler),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 			// Zero values are answers too: a revoked certificate's
@@ -181,9 +198,10 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Document())
 	})
-	routes.Handle("/", middleware.LimitBody(cfg.MaxBodyBytes)(mux))
+	routes.Handle("/", middleware.Chain(mux, middleware.LimitBody(cfg.MaxBodyBytes), middleware.Deadline(cfg.BackendTimeout)))
 
 	inner := middleware.Chain(routes,
+		accesslog.Handler(cfg.Logger, middleware.RequestIDHeader),
 		middleware.Recover(cfg.Logger),
 		middleware.RequestID,
 		middleware.CORS(cfg.AllowedOrigins),
@@ -242,6 +260,10 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 	if err != nil {
 		return Config{}, err
 	}
+	timeout, err := bootstrap.Duration(getenv, "BACKEND_TIMEOUT", 15*time.Second)
+	if err != nil {
+		return Config{}, err
+	}
 	lis, err := net.Listen("tcp", bootstrap.Env(getenv, "LISTEN_ADDR", ":8080"))
 	if err != nil {
 		return Config{}, fmt.Errorf("gateway: listen: %w", err)
@@ -253,7 +275,7 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 		}
 	}
 	return Config{
-		Logger: deps.Logger, Telemetry: deps.Telemetry, Listener: lis, DrainDelay: drain, AllowedOrigins: origins,
+		Logger: deps.Logger, Telemetry: deps.Telemetry, Listener: lis, DrainDelay: drain, AllowedOrigins: origins, BackendTimeout: timeout,
 		Backends: backendsFromEnv(getenv),
 	}, nil
 }

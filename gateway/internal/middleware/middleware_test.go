@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
@@ -419,5 +420,20 @@ func TestChainedErrorIsCompressed(t *testing.T) {
 	var b errorbody.Body
 	if err := json.NewDecoder(zr).Decode(&b); err != nil || b.Error.Reason != "CORS_ORIGIN_NOT_ALLOWED" {
 		t.Fatalf("body = %+v, %v", b, err)
+	}
+}
+
+// TestDeadline: every call through it has a deadline, which its backend
+// call inherits.
+func TestDeadline(t *testing.T) {
+	var got time.Time
+	var ok bool
+	h := middleware.Deadline(2 * time.Second)(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		got, ok = r.Context().Deadline()
+	}))
+	start := time.Now()
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/v1/x", nil))
+	if !ok || got.Before(start.Add(time.Second)) || got.After(start.Add(3*time.Second)) {
+		t.Fatalf("deadline %v (set %v), want about 2s from %v", got, ok, start)
 	}
 }
