@@ -53,7 +53,9 @@ func TestCORS(t *testing.T) {
 		wantMethods bool   // preflight headers present
 		wantVary    bool
 	}{
-		{"no origin passes through", []string{allowed}, http.MethodGet, "", false, 200, true, "", false, false},
+		// Vary: Origin on every response, so a cache never serves one
+		// origin's answer to another.
+		{"no origin passes through", []string{allowed}, http.MethodGet, "", false, 200, true, "", false, true},
 		{"allowed origin", []string{allowed}, http.MethodGet, allowed, false, 200, true, allowed, false, true},
 		{"allowed preflight", []string{allowed}, http.MethodOptions, allowed, true, 204, false, allowed, true, true},
 		{"wildcard preflight", []string{"*"}, http.MethodOptions, "https://any.example", true, 204, false, "https://any.example", true, true},
@@ -71,6 +73,7 @@ func TestCORS(t *testing.T) {
 			}
 			if tt.preflight {
 				req.Header.Set("Access-Control-Request-Method", "POST")
+				req.Header.Set("Access-Control-Request-Headers", "authorization, idempotency-key")
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
@@ -85,16 +88,19 @@ func TestCORS(t *testing.T) {
 			if got := hdr.Get("Access-Control-Allow-Origin"); got != tt.wantAllowed {
 				t.Errorf("Allow-Origin = %q, want %q", got, tt.wantAllowed)
 			}
-			if tt.wantAllowed != "" {
-				if got := hdr.Get("Access-Control-Expose-Headers"); got != "X-Request-Id, Idempotent-Replay" {
+			// The response headers a script may read are named on actual
+			// responses; a preflight answers for the method and headers
+			// asked about (rs/cors).
+			if tt.wantAllowed != "" && !tt.preflight {
+				if got := hdr.Get("Access-Control-Expose-Headers"); !strings.EqualFold(got, "X-Request-Id, Idempotent-Replay") {
 					t.Errorf("Expose-Headers = %q", got)
 				}
 			}
 			if tt.wantMethods {
-				if got := hdr.Get("Access-Control-Allow-Methods"); got != "GET, POST, PATCH, PUT, DELETE" {
+				if got := hdr.Get("Access-Control-Allow-Methods"); got != "POST" {
 					t.Errorf("Allow-Methods = %q", got)
 				}
-				if got := hdr.Get("Access-Control-Allow-Headers"); got != "Authorization, Content-Type, Idempotency-Key, X-Request-Id" {
+				if got := hdr.Get("Access-Control-Allow-Headers"); !strings.EqualFold(got, "authorization, idempotency-key") {
 					t.Errorf("Allow-Headers = %q", got)
 				}
 				if got := hdr.Get("Access-Control-Max-Age"); got != "600" {
@@ -106,7 +112,7 @@ func TestCORS(t *testing.T) {
 			} else if got := hdr.Get("Access-Control-Allow-Methods"); got != "" {
 				t.Errorf("Allow-Methods = %q on a non-preflight", got)
 			}
-			if got := strings.Join(hdr.Values("Vary"), ","); (got == "Origin") != tt.wantVary {
+			if got := strings.Join(hdr.Values("Vary"), ","); strings.Contains(got, "Origin") != tt.wantVary {
 				t.Errorf("Vary = %q, want Origin: %v", got, tt.wantVary)
 			}
 			if tt.wantStatus == http.StatusForbidden {
@@ -394,9 +400,9 @@ func TestChainOrder(t *testing.T) {
 	}
 }
 
-func TestChainedErrorIsCompressed(t *testing.T) {
+func TestChainedErrorIsReadable(t *testing.T) {
 	// The full gateway chain: a disallowed preflight still gets a readable
-	// (gzip) JSON error with a request id.
+	// JSON error with a request id.
 	h := middleware.Chain(&echo{},
 		middleware.Recover(slog.New(slog.NewTextHandler(io.Discard, nil))),
 		middleware.RequestID,
@@ -410,15 +416,12 @@ func TestChainedErrorIsCompressed(t *testing.T) {
 	req.Header.Set("Accept-Encoding", "gzip")
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
-	if rec.Code != 403 || rec.Header().Get("Content-Encoding") != "gzip" || rec.Header().Get(middleware.RequestIDHeader) == "" {
-		t.Fatalf("status %d, encoding %q, id %q", rec.Code, rec.Header().Get("Content-Encoding"), rec.Header().Get(middleware.RequestIDHeader))
+	if rec.Code != 403 || rec.Header().Get(middleware.RequestIDHeader) == "" {
+		t.Fatalf("status %d, id %q", rec.Code, rec.Header().Get(middleware.RequestIDHeader))
 	}
-	zr, err := gzip.NewReader(rec.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// A body this small goes uncompressed (under gzhttp's 1 KiB floor).
 	var b errorbody.Body
-	if err := json.NewDecoder(zr).Decode(&b); err != nil || b.Error.Reason != "CORS_ORIGIN_NOT_ALLOWED" {
+	if err := json.NewDecoder(rec.Body).Decode(&b); err != nil || b.Error.Reason != "CORS_ORIGIN_NOT_ALLOWED" {
 		t.Fatalf("body = %+v, %v", b, err)
 	}
 }
