@@ -20,6 +20,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/gateway/internal/accesslog"
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
+	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
 	"github.com/tjsia/chapterhouse/gateway/internal/readiness"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
@@ -87,6 +88,9 @@ type Config struct {
 	// BackendTimeout is every REST call's deadline on its backend call;
 	// past it the client gets 504 DEADLINE_EXCEEDED. Default 15s.
 	BackendTimeout time.Duration
+	// Language answers error bodies for callers whose Accept-Language asks
+	// for neither catalog ("en" or "zh-CN"); default "en".
+	Language string
 }
 
 // forwardedHeaders is the allowlist of HTTP headers passed to the services
@@ -130,6 +134,14 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 	if cfg.BackendTimeout == 0 {
 		cfg.BackendTimeout = 15 * time.Second
 	}
+	if cfg.Language == "" {
+		cfg.Language = "en"
+	}
+	loc, err := i18n.New(cfg.Language)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	errs := errorbody.NewWriter(loc)
 	mux := runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
 			md, ok := forwardedHeaders[textproto.CanonicalMIMEHeaderKey(key)]
@@ -139,7 +151,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 			h, ok := returnedHeaders[strings.ToLower(key)]
 			return h, ok
 		}),
-		runtime.WithErrorHandler(errorbody.Handler),
+		runtime.WithErrorHandler(errs.Handler),
 		// The access log names the route template that matched, which
 		// only the mux knows.
 		runtime.WithMiddlewares(func(next runtime.HandlerFunc) runtime.HandlerFunc {
@@ -150,7 +162,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 				next(w, r, params)
 			}
 		}),
-		runtime.WithRoutingErrorHandler(errorbody.RoutingHandler),
+		runtime.WithRoutingErrorHandler(errs.RoutingHandler),
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
 			// Zero values are answers too: a revoked certificate's
 			// "valid": false, an empty list's [], a count of 0. Without
@@ -198,13 +210,13 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Document())
 	})
-	routes.Handle("/", middleware.Chain(mux, middleware.LimitBody(cfg.MaxBodyBytes), middleware.Deadline(cfg.BackendTimeout)))
+	routes.Handle("/", middleware.Chain(mux, middleware.LimitBody(cfg.MaxBodyBytes, errs), middleware.Deadline(cfg.BackendTimeout)))
 
 	inner := middleware.Chain(routes,
 		accesslog.Handler(cfg.Logger, middleware.RequestIDHeader),
-		middleware.Recover(cfg.Logger),
+		middleware.Recover(cfg.Logger, errs),
 		middleware.RequestID,
-		middleware.CORS(cfg.AllowedOrigins),
+		middleware.CORS(cfg.AllowedOrigins, errs),
 		middleware.Gzip,
 	)
 	h.Handler = otelhttp.NewHandler(inner, "gateway",
@@ -276,6 +288,7 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 	}
 	return Config{
 		Logger: deps.Logger, Telemetry: deps.Telemetry, Listener: lis, DrainDelay: drain, AllowedOrigins: origins, BackendTimeout: timeout,
+		Language: bootstrap.Env(getenv, "DEFAULT_LANGUAGE", "en"),
 		Backends: backendsFromEnv(getenv),
 	}, nil
 }

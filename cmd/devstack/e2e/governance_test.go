@@ -149,7 +149,7 @@ func TestGovernanceOverREST(t *testing.T) {
 	director.ok(t, "POST", "/v1/"+res["name"].(string)+":vote", map[string]any{"choice": "VOTE_CHOICE_NO"})
 	director.ok(t, "POST", "/v1/"+res["name"].(string)+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"}) // changed their mind
 	closed := chair.ok(t, "POST", "/v1/"+res["name"].(string)+":closeVoting", map[string]any{})
-	if tally := closed["tally"].(map[string]any); closed["state"] != "RESOLUTION_STATE_PASSED" || tally["yesCount"] != 2.0 || tally["noCount"] != nil {
+	if tally := closed["tally"].(map[string]any); closed["state"] != "RESOLUTION_STATE_PASSED" || tally["yesCount"] != 2.0 || tally["noCount"] != 0.0 {
 		t.Fatalf("closed resolution = %v", closed)
 	}
 

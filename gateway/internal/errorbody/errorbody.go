@@ -14,6 +14,11 @@
 //	    "details": [ ...google.rpc.Status details, with "@type"... ]
 //	  }
 //	}
+//
+// The message is in the caller's language (Accept-Language: zh-CN or en),
+// and a google.rpc.LocalizedMessage detail carries it; an error without a
+// reason of its own (one from the transport) gets the reason its code
+// means, and never the transport's text.
 package errorbody
 
 import (
@@ -29,6 +34,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
@@ -103,10 +109,38 @@ func FromStatus(st *status.Status) Body {
 			}
 		}
 	}
+	if e.Reason == "" {
+		// No ErrorInfo: the error came from the transport or a peer that
+		// is not ours, not from a service's own answer. Name the reason
+		// its code means, and drop the transport's text, which can name
+		// internal addresses.
+		if reason, ok := codeReason[st.Code()]; ok {
+			e.Reason, e.Domain = reason.String(), apierr.Domain
+			if st.Code() == codes.Unavailable || st.Code() == codes.DeadlineExceeded {
+				e.Message = ""
+			}
+		}
+	}
 	if code, ok := reasonStatus[e.Reason]; ok {
 		e.Code = code
 	}
 	return Body{Error: e}
+}
+
+// codeReason is the reason an error without one gets from its code.
+var codeReason = map[codes.Code]apiv1.ErrorReason{
+	codes.InvalidArgument:  apiv1.ErrorReason_INVALID_ARGUMENT,
+	codes.NotFound:         apiv1.ErrorReason_NOT_FOUND,
+	codes.AlreadyExists:    apiv1.ErrorReason_ALREADY_EXISTS,
+	codes.PermissionDenied: apiv1.ErrorReason_PERMISSION_DENIED,
+	codes.Unauthenticated:  apiv1.ErrorReason_UNAUTHENTICATED,
+	codes.Unimplemented:    apiv1.ErrorReason_UNIMPLEMENTED,
+	codes.Unavailable:      apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE,
+	codes.DeadlineExceeded: apiv1.ErrorReason_DEADLINE_EXCEEDED,
+	codes.Canceled:         apiv1.ErrorReason_CANCELLED,
+	codes.Unknown:          apiv1.ErrorReason_INTERNAL,
+	codes.Internal:         apiv1.ErrorReason_INTERNAL,
+	codes.DataLoss:         apiv1.ErrorReason_INTERNAL,
 }
 
 func codeName(c codes.Code) string {
@@ -121,47 +155,82 @@ func codeName(c codes.Code) string {
 	return strings.ToUpper(c.String())
 }
 
-// Write writes body with its status code.
-func Write(w http.ResponseWriter, body Body) {
+// Writer writes error bodies in the caller's language.
+type Writer struct {
+	loc *i18n.Localizer
+}
+
+// NewWriter returns a writer whose texts come from loc.
+func NewWriter(loc *i18n.Localizer) *Writer { return &Writer{loc: loc} }
+
+// localize puts body in locale: the message (a service's own English
+// message stays as it is in English, being the more precise), each
+// violation's, and a google.rpc.LocalizedMessage detail.
+func (wr *Writer) localize(body *Body, locale string) {
+	e := &body.Error
+	values := map[string]string{}
+	for k, v := range e.Metadata {
+		values[k] = v
+	}
+	if text, ok := wr.loc.Text(locale, "reason."+e.Reason, values); ok && (locale != "en" || e.Message == "") {
+		e.Message = text
+	}
+	if locale != "en" {
+		for i, v := range e.Violations {
+			reason, _ := wr.loc.Text(locale, "reason."+v.Reason, values)
+			rule, _ := wr.loc.Text(locale, "rule."+v.Rule, nil)
+			e.Violations[i].Message = reason + "（章程 " + v.Rule + "：" + rule + "）"
+		}
+	}
+	if raw, err := json.Marshal(map[string]string{"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": locale, "message": e.Message}); err == nil {
+		e.Details = append(e.Details, raw)
+	}
+}
+
+// Write writes body with its status code, in the language r asks for.
+func (wr *Writer) Write(w http.ResponseWriter, r *http.Request, body Body) {
+	locale := wr.loc.Choose(r.Header.Get("Accept-Language"))
+	wr.localize(&body, locale)
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Language", locale)
 	w.Header().Del("Content-Length")
 	w.WriteHeader(body.Error.Code)
 	_ = json.NewEncoder(w).Encode(body)
 }
 
 // WriteStatus writes a body for a gRPC code and message with a reason.
-func WriteStatus(w http.ResponseWriter, code codes.Code, reason apiv1.ErrorReason, message string) {
-	Write(w, FromStatus(status.Convert(apierr.New(code, reason, message, nil))))
+func (wr *Writer) WriteStatus(w http.ResponseWriter, r *http.Request, code codes.Code, reason apiv1.ErrorReason, message string) {
+	wr.Write(w, r, FromStatus(status.Convert(apierr.New(code, reason, message, nil))))
 }
 
 // Handler is the grpc-gateway error handler.
-func Handler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, err error) {
+func (wr *Writer) Handler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
 	st := status.Convert(err)
 	// A body cut off by the size limit surfaces from the JSON decoder as an
 	// INVALID_ARGUMENT; it is really 413.
 	if strings.Contains(st.Message(), "http: request body too large") {
-		WriteStatus(w, codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, "request body is larger than the gateway accepts")
+		wr.WriteStatus(w, r, codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, "request body is larger than the gateway accepts")
 		return
 	}
 	if st.Code() == codes.InvalidArgument && len(st.Details()) == 0 {
 		// Bodies the gateway itself could not decode (malformed JSON,
 		// unknown fields, wrong types) arrive without details.
-		WriteStatus(w, codes.InvalidArgument, apiv1.ErrorReason_MALFORMED_REQUEST, st.Message())
+		wr.WriteStatus(w, r, codes.InvalidArgument, apiv1.ErrorReason_MALFORMED_REQUEST, st.Message())
 		return
 	}
-	Write(w, FromStatus(st))
+	wr.Write(w, r, FromStatus(st))
 }
 
 // RoutingHandler answers unknown paths and methods with the same shape.
-func RoutingHandler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, _ *http.Request, httpStatus int) {
+func (wr *Writer) RoutingHandler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
 	switch httpStatus {
 	case http.StatusMethodNotAllowed:
 		body := FromStatus(status.Convert(apierr.New(codes.Unimplemented, apiv1.ErrorReason_METHOD_NOT_ALLOWED, "method not allowed on this path", nil)))
 		body.Error.Code = http.StatusMethodNotAllowed
-		Write(w, body)
+		wr.Write(w, r, body)
 	case http.StatusBadRequest:
-		WriteStatus(w, codes.InvalidArgument, apiv1.ErrorReason_MALFORMED_REQUEST, "bad request")
+		wr.WriteStatus(w, r, codes.InvalidArgument, apiv1.ErrorReason_MALFORMED_REQUEST, "bad request")
 	default:
-		WriteStatus(w, codes.NotFound, apiv1.ErrorReason_NO_SUCH_PATH, "no such path")
+		wr.WriteStatus(w, r, codes.NotFound, apiv1.ErrorReason_NO_SUCH_PATH, "no such path")
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
@@ -64,17 +65,17 @@ func TestFromStatus(t *testing.T) {
 		{
 			name: "internal hides the message",
 			err:  status.Error(codes.Internal, "redis: connection refused at 10.0.0.7"),
-			want: Error{Code: 500, Status: "INTERNAL", Message: "internal error"},
+			want: Error{Code: 500, Status: "INTERNAL", Message: "internal error", Reason: "INTERNAL", Domain: "chapterhouse"},
 		},
 		{
 			name: "unknown is internal",
 			err:  errors.New("plain Go error with a stack trace"),
-			want: Error{Code: 500, Status: "INTERNAL", Message: "internal error"},
+			want: Error{Code: 500, Status: "INTERNAL", Message: "internal error", Reason: "INTERNAL", Domain: "chapterhouse"},
 		},
 		{
 			name: "data loss is internal",
 			err:  status.Error(codes.DataLoss, "corrupt record"),
-			want: Error{Code: 500, Status: "INTERNAL", Message: "internal error"},
+			want: Error{Code: 500, Status: "INTERNAL", Message: "internal error", Reason: "INTERNAL", Domain: "chapterhouse"},
 		},
 		{
 			name:        "idempotency key reused is 422",
@@ -110,9 +111,11 @@ func TestFromStatus(t *testing.T) {
 			wantDetails: 1,
 		},
 		{
+			// From the transport: the reason its code means, the
+			// message left to the catalog.
 			name: "no details",
 			err:  status.Error(codes.Unavailable, "down"),
-			want: Error{Code: 503, Status: "UNAVAILABLE", Message: "down"},
+			want: Error{Code: 503, Status: "UNAVAILABLE", Reason: "DEPENDENCY_UNAVAILABLE", Domain: "chapterhouse"},
 		},
 	}
 	for _, tt := range tests {
@@ -185,7 +188,7 @@ func TestWriteDocumentedShape(t *testing.T) {
 	rec := httptest.NewRecorder()
 	rec.Header().Set("Content-Length", "999") // stale length from a handler
 	st := status.Convert(apierr.Charter([]apierr.Violation{{Rule: "M3", Reason: apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING, Message: "state credentials"}}))
-	Write(rec, FromStatus(st))
+	writer(t).Write(rec, httptest.NewRequest(http.MethodGet, "/", nil), FromStatus(st))
 	if rec.Code != 400 {
 		t.Fatalf("status = %d", rec.Code)
 	}
@@ -212,7 +215,7 @@ func TestWriteDocumentedShape(t *testing.T) {
 
 func TestWriteStatus(t *testing.T) {
 	rec := httptest.NewRecorder()
-	WriteStatus(rec, codes.PermissionDenied, apiv1.ErrorReason_CORS_ORIGIN_NOT_ALLOWED, "no")
+	writer(t).WriteStatus(rec, httptest.NewRequest(http.MethodGet, "/", nil), codes.PermissionDenied, apiv1.ErrorReason_CORS_ORIGIN_NOT_ALLOWED, "no")
 	e := decode(t, rec)
 	if rec.Code != 403 || e["reason"] != "CORS_ORIGIN_NOT_ALLOWED" || e["domain"] != "chapterhouse" || e["status"] != "PERMISSION_DENIED" {
 		t.Errorf("%d %v", rec.Code, e)
@@ -235,12 +238,17 @@ func TestHandler(t *testing.T) {
 			400, "INVALID_ARGUMENT", "invalid request: name: required"},
 		{"reused idempotency key", apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, "reused", nil),
 			422, "IDEMPOTENCY_KEY_REUSED", "reused"},
-		{"internal", status.Error(codes.Internal, "stack trace"), 500, "", "internal error"},
+		{"internal", status.Error(codes.Internal, "stack trace"), 500, "INTERNAL", "internal error"},
+		// From the transport, not a service: the reason its code means,
+		// and not the transport's text (it names internal addresses).
+		{"unreachable backend", status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: dial tcp 10.0.0.7:8081: connect: connection refused\""),
+			503, "DEPENDENCY_UNAVAILABLE", "A service this request needs is unavailable; nothing was changed. Retry later."},
+		{"unserved method", status.Error(codes.Unimplemented, "unknown method"), 501, "UNIMPLEMENTED", "unknown method"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := httptest.NewRecorder()
-			Handler(context.Background(), nil, nil, rec, httptest.NewRequest(http.MethodPost, "/", nil), tt.err)
+			writer(t).Handler(context.Background(), nil, nil, rec, httptest.NewRequest(http.MethodPost, "/", nil), tt.err)
 			e := decode(t, rec)
 			reason, _ := e["reason"].(string)
 			if rec.Code != tt.wantCode || reason != tt.wantReason || e["message"] != tt.wantMsg || e["code"] != float64(tt.wantCode) {
@@ -263,7 +271,7 @@ func TestRoutingHandler(t *testing.T) {
 	}
 	for _, tt := range tests {
 		rec := httptest.NewRecorder()
-		RoutingHandler(context.Background(), nil, nil, rec, httptest.NewRequest(http.MethodGet, "/nope", nil), tt.in)
+		writer(t).RoutingHandler(context.Background(), nil, nil, rec, httptest.NewRequest(http.MethodGet, "/nope", nil), tt.in)
 		e := decode(t, rec)
 		if rec.Code != tt.wantCode || e["code"] != float64(tt.wantCode) || e["status"] != tt.wantStatus || e["reason"] != tt.wantReason {
 			t.Errorf("routing %d: got %d %v", tt.in, rec.Code, e)
@@ -284,5 +292,50 @@ func TestFromStatusKeepsOtherDetails(t *testing.T) {
 	got := FromStatus(st).Error
 	if got.Code != 429 || got.Status != "RESOURCE_EXHAUSTED" || got.Reason != "QUOTA" || len(got.Details) != 2 {
 		t.Errorf("got %+v", got)
+	}
+}
+
+func writer(t *testing.T) *Writer {
+	t.Helper()
+	loc, err := i18n.New("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewWriter(loc)
+}
+
+// TestChineseAndEnglish: the same refusal in zh-CN and en: the message,
+// each violation (in the charter's Chinese wording) and a
+// google.rpc.LocalizedMessage in the language asked for.
+func TestChineseAndEnglish(t *testing.T) {
+	err := apierr.Charter([]apierr.Violation{{Rule: "G4", Reason: apiv1.ErrorReason_AGE_LIMIT_EXCEEDED, Message: "people/chen-lao would be 76 on 2026-12-07, over 70"}})
+	for _, tt := range []struct {
+		accept, locale, message, violation string
+	}{
+		{"zh-CN,zh;q=0.9", "zh-CN", "请求违反分会章程（G4），violations 列出了违反的每一条规定。",
+			"被提名人任职时将超过最高任职年龄。（章程 G4：最高任职年龄：理事长、副理事长不超过70周岁，理事不超过65周岁。）"},
+		{"en-US", "en", "charter violation: G4: people/chen-lao would be 76 on 2026-12-07, over 70",
+			"people/chen-lao would be 76 on 2026-12-07, over 70"},
+	} {
+		rec := httptest.NewRecorder()
+		req := httptest.NewRequest(http.MethodPost, "/", nil)
+		req.Header.Set("Accept-Language", tt.accept)
+		writer(t).Handler(context.Background(), nil, nil, rec, req, err)
+		e := decode(t, rec)
+		if e["message"] != tt.message || rec.Header().Get("Content-Language") != tt.locale {
+			t.Errorf("%s: message %q (Content-Language %q)", tt.accept, e["message"], rec.Header().Get("Content-Language"))
+		}
+		if v := e["violations"].([]any)[0].(map[string]any); v["message"] != tt.violation || v["rule"] != "G4" {
+			t.Errorf("%s: violation %v", tt.accept, v)
+		}
+		var localized map[string]any
+		for _, d := range e["details"].([]any) {
+			if d.(map[string]any)["@type"] == "type.googleapis.com/google.rpc.LocalizedMessage" {
+				localized = d.(map[string]any)
+			}
+		}
+		if localized["locale"] != tt.locale || localized["message"] != tt.message {
+			t.Errorf("%s: LocalizedMessage %v", tt.accept, localized)
+		}
 	}
 }

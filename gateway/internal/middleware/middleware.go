@@ -35,7 +35,7 @@ func Chain(h http.Handler, wrappers ...func(http.Handler) http.Handler) http.Han
 }
 
 // Recover turns a panic into a 500 with the documented body.
-func Recover(log *slog.Logger) func(http.Handler) http.Handler {
+func Recover(log *slog.Logger, errs *errorbody.Writer) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			defer func() {
@@ -44,7 +44,7 @@ func Recover(log *slog.Logger) func(http.Handler) http.Handler {
 						panic(v)
 					}
 					log.ErrorContext(r.Context(), "panic in gateway", "panic", v, "stack", string(debug.Stack()))
-					errorbody.WriteStatus(w, codes.Internal, apiv1.ErrorReason_INTERNAL, "internal error")
+					errs.WriteStatus(w, r, codes.Internal, apiv1.ErrorReason_INTERNAL, "internal error")
 				}
 			}()
 			next.ServeHTTP(w, r)
@@ -71,7 +71,7 @@ func RequestID(next http.Handler) http.Handler {
 // tokens, never cookies). A preflight from an origin not on the list gets
 // the documented error body (403 CORS_ORIGIN_NOT_ALLOWED) rather than a
 // bare refusal, so a web developer sees why.
-func CORS(allowed []string) func(http.Handler) http.Handler {
+func CORS(allowed []string, errs *errorbody.Writer) func(http.Handler) http.Handler {
 	allowAll := slices.Contains(allowed, "*")
 	c := cors.New(cors.Options{
 		// A function, not the list, so "*" echoes the caller's origin
@@ -89,7 +89,7 @@ func CORS(allowed []string) func(http.Handler) http.Handler {
 			preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 			if preflight && origin != "" && !c.OriginAllowed(r) {
 				w.Header().Add("Vary", "Origin")
-				errorbody.WriteStatus(w, codes.PermissionDenied, apiv1.ErrorReason_CORS_ORIGIN_NOT_ALLOWED, "origin "+origin+" is not allowed")
+				errs.WriteStatus(w, r, codes.PermissionDenied, apiv1.ErrorReason_CORS_ORIGIN_NOT_ALLOWED, "origin "+origin+" is not allowed")
 				return
 			}
 			h.ServeHTTP(w, r)
@@ -112,11 +112,11 @@ func Deadline(d time.Duration) func(http.Handler) http.Handler {
 
 // LimitBody refuses bodies larger than max: at once when Content-Length
 // says so, and mid-read otherwise (the error handler maps that to 413).
-func LimitBody(max int64) func(http.Handler) http.Handler {
+func LimitBody(max int64, errs *errorbody.Writer) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > max {
-				errorbody.WriteStatus(w, codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, "request body is larger than "+strconv.FormatInt(max, 10)+" bytes")
+				errs.WriteStatus(w, r, codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, "request body is larger than "+strconv.FormatInt(max, 10)+" bytes")
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, max)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
+	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
 )
 
@@ -66,7 +67,7 @@ func TestCORS(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			next := &echo{}
-			h := middleware.CORS(tt.allowlist)(next)
+			h := middleware.CORS(tt.allowlist, errs(t))(next)
 			req := httptest.NewRequest(tt.method, "/v1/organizations", nil)
 			if tt.origin != "" {
 				req.Header.Set("Origin", tt.origin)
@@ -156,7 +157,7 @@ func TestLimitBody(t *testing.T) {
 			var read string
 			var readErr error
 			called := false
-			h := middleware.LimitBody(max)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			h := middleware.LimitBody(max, errs(t))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				called = true
 				b, err := io.ReadAll(r.Body)
 				read, readErr = string(b), err
@@ -352,7 +353,7 @@ func TestRequestID(t *testing.T) {
 
 func TestRecover(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	h := middleware.Recover(log)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	h := middleware.Recover(log, errs(t))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic("secret internal detail")
 	}))
 	rec := httptest.NewRecorder()
@@ -371,7 +372,7 @@ func TestRecover(t *testing.T) {
 	}
 
 	// http.ErrAbortHandler is re-raised so net/http aborts the response.
-	abort := middleware.Recover(log)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+	abort := middleware.Recover(log, errs(t))(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
 		panic(http.ErrAbortHandler)
 	}))
 	defer func() {
@@ -404,11 +405,11 @@ func TestChainedErrorIsReadable(t *testing.T) {
 	// The full gateway chain: a disallowed preflight still gets a readable
 	// JSON error with a request id.
 	h := middleware.Chain(&echo{},
-		middleware.Recover(slog.New(slog.NewTextHandler(io.Discard, nil))),
+		middleware.Recover(slog.New(slog.NewTextHandler(io.Discard, nil)), errs(t)),
 		middleware.RequestID,
 		middleware.Gzip,
-		middleware.CORS([]string{"https://app.example"}),
-		middleware.LimitBody(1024),
+		middleware.CORS([]string{"https://app.example"}, errs(t)),
+		middleware.LimitBody(1024, errs(t)),
 	)
 	req := httptest.NewRequest(http.MethodOptions, "/v1/x", nil)
 	req.Header.Set("Origin", "https://evil.example")
@@ -439,4 +440,13 @@ func TestDeadline(t *testing.T) {
 	if !ok || got.Before(start.Add(time.Second)) || got.After(start.Add(3*time.Second)) {
 		t.Fatalf("deadline %v (set %v), want about 2s from %v", got, ok, start)
 	}
+}
+
+func errs(t *testing.T) *errorbody.Writer {
+	t.Helper()
+	loc, err := i18n.New("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return errorbody.NewWriter(loc)
 }
