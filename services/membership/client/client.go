@@ -111,12 +111,22 @@ func (c *Client) MemberFor(ctx context.Context, branch, person string) (string, 
 // individual member they are and the unit members they represent, in any
 // state.
 func (c *Client) Represented(ctx context.Context, branch, person string) ([]string, error) {
+	return c.represented(ctx, branch, person, membershipv1.MemberState_MEMBER_STATE_UNSPECIFIED)
+}
+
+// RepresentedActive is Represented for the ACTIVE members only: those a
+// person may act for today.
+func (c *Client) RepresentedActive(ctx context.Context, branch, person string) ([]string, error) {
+	return c.represented(ctx, branch, person, membershipv1.MemberState_MEMBER_STATE_ACTIVE)
+}
+
+func (c *Client) represented(ctx context.Context, branch, person string, state membershipv1.MemberState) ([]string, error) {
 	ctx, cancel := c.outgoing(ctx)
 	defer cancel()
 	var names []string
 	token := ""
 	for {
-		resp, err := c.client.ListMembers(ctx, &membershipv1.ListMembersRequest{Parent: "branches/" + branch, Person: person, PageSize: 100, PageToken: token})
+		resp, err := c.client.ListMembers(ctx, &membershipv1.ListMembersRequest{Parent: "branches/" + branch, Person: person, State: state, PageSize: 100, PageToken: token})
 		if err != nil {
 			return nil, failure(err)
 		}

@@ -107,7 +107,7 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 		if err != nil {
 			return nil, err
 		}
-		if len(members) == 0 && !p.IsAdmin() {
+		if len(members) == 0 {
 			return nil, apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_A_MEMBER,
 				"only the branch's members comment on "+st.GetKind().String(), map[string]string{"resource": st.GetName()})
 		}

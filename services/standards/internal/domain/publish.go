@@ -3,6 +3,8 @@ package domain
 import (
 	"context"
 	"errors"
+	"regexp"
+	"strings"
 	"time"
 
 	"google.golang.org/genproto/googleapis/type/date"
@@ -77,7 +79,7 @@ func (s *Service) PublishStandard(ctx context.Context, p auth.Principal, req *st
 	published, err := s.do(ctx, p, req.GetName(), step{action: ActPublish, etag: req.GetEtag(), ownEvent: true, attempts: publishAttempts,
 		allow: s.running(ctx, p, "publish a standard"),
 		apply: func(cur, next *standardsv1.Standard, w *Write) error {
-			claim, err := s.codeFor(ctx, r.branch, cur, FormatFor(formats, cur.GetKind()), req.GetCode(), today.Year())
+			claim, err := s.codeFor(ctx, r.branch, cur, formats, req.GetCode(), today.Year())
 			if err != nil {
 				return err
 			}
@@ -112,7 +114,8 @@ type codeClaim struct {
 // number of the standard it revises, with the new year; a numbered kind
 // takes the next number of its sequence; any other kind takes the code
 // given. A code another standard holds is refused.
-func (s *Service) codeFor(ctx context.Context, branch string, cur *standardsv1.Standard, format, given string, year int) (codeClaim, error) {
+func (s *Service) codeFor(ctx context.Context, branch string, cur *standardsv1.Standard, formats *governancev1.StandardCodeFormats, given string, year int) (codeClaim, error) {
+	format := FormatFor(formats, cur.GetKind())
 	kind := cur.GetKind()
 	var c codeClaim
 	var revised *standardsv1.Standard
@@ -129,6 +132,9 @@ func (s *Service) codeFor(ctx context.Context, branch string, cur *standardsv1.S
 	case format == "" && given == "":
 		return c, codeNotAllowed(kind, "the branch has no code format for "+kind.String()+": give the code its issuing authority assigned")
 	case format == "":
+		if numbered(formats, given) {
+			return c, codeNotAllowed(kind, given+" has the form of the branch's own numbered codes, which only the server gives out")
+		}
 		c.Code = given
 	case revised.GetCodeNumber() > 0:
 		c.number = int64(revised.GetCodeNumber())
@@ -149,9 +155,17 @@ func (s *Service) codeFor(ctx context.Context, branch string, cur *standardsv1.S
 	switch {
 	case holder == "":
 	case c.Number > 0:
-		// The sequence moved on since it was read: another publication
-		// took this number. Read it again.
-		return c, ErrStale
+		// Either the sequence moved on since it was read (another
+		// publication took this number: read it again), or a code given
+		// by hand holds it (the branch must sort that out).
+		last, err := s.repo.Sequence(ctx, branch, kind.String())
+		if err != nil {
+			return c, err
+		}
+		if last != c.Number-1 {
+			return c, ErrStale
+		}
+		return c, codeTaken(c.Code, holder)
 	case revised != nil && holder == revised.GetName():
 		// A revision published in the year of the version it revises
 		// takes the code over.
@@ -169,4 +183,20 @@ func lastSegment(name string) string {
 		}
 	}
 	return name
+}
+
+// numbered reports whether code has the form of one of the branch's
+// numbered formats: a code given by hand must not take a number the
+// sequence will give out.
+func numbered(formats *governancev1.StandardCodeFormats, code string) bool {
+	for _, f := range []string{formats.GetGroupStandard(), formats.GetLocalIndustryStandard(), formats.GetSelfDisciplineConvention(), formats.GetAgreement()} {
+		if f == "" {
+			continue
+		}
+		pattern := strings.NewReplacer(`\{NNN\}`, `\d{3,}`, `\{YYYY\}`, `\d{4}`).Replace(regexp.QuoteMeta(f))
+		if regexp.MustCompile("^" + pattern + "$").MatchString(code) {
+			return true
+		}
+	}
+	return false
 }

@@ -126,7 +126,8 @@ type Repository interface {
 // UNAVAILABLE when membership cannot be reached.
 type Members interface {
 	Member(ctx context.Context, name string) (*membershipv1.Member, error)
-	// Represented are the members of branch whose person is person.
+	// Represented are the ACTIVE members of branch whose person is
+	// person.
 	Represented(ctx context.Context, branch, person string) ([]string, error)
 }
 

@@ -242,7 +242,10 @@ func visible(p auth.Principal, st *standardsv1.Standard) error {
 
 // commentsVisible: p may read st's comments.
 func commentsVisible(p auth.Principal, st *standardsv1.Standard) error {
-	if p.Subject == "" && (!Public(st) || !OpenToPublicComment(st.GetKind())) {
+	if err := visible(p, st); err != nil {
+		return err
+	}
+	if p.Subject == "" && !OpenToPublicComment(st.GetKind()) {
 		return apierr.PermissionDenied("the comments on " + st.GetName() + " are for members: sign in with a bearer token")
 	}
 	return nil

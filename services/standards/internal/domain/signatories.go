@@ -100,13 +100,18 @@ func (s *Service) GetSignatory(ctx context.Context, name string) (*standardsv1.S
 	return sig, notFound(err, name)
 }
 
-// ListSignatories is public; ordered by member.
-func (s *Service) ListSignatories(ctx context.Context, req *standardsv1.ListSignatoriesRequest) ([]*standardsv1.Signatory, string, error) {
+// ListSignatories is public for a public standard (only those in force
+// are signed); ordered by member.
+func (s *Service) ListSignatories(ctx context.Context, p auth.Principal, req *standardsv1.ListSignatoriesRequest) ([]*standardsv1.Signatory, string, error) {
 	r, err := s.parseUnder(ctx, req.GetParent(), "")
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := s.standard(ctx, r); err != nil {
+	st, err := s.standard(ctx, r)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := visible(p, st); err != nil {
 		return nil, "", err
 	}
 	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "signatories", req.GetParent(), req.GetState().String())

@@ -46,9 +46,10 @@ func (m *Members) Member(ctx context.Context, name string) (*membershipv1.Member
 	return member, err
 }
 
-// Represented lists the members whose person is person.
+// Represented lists the ACTIVE members whose person is person: a
+// suspended or terminated member's representative acts for it no more.
 func (m *Members) Represented(ctx context.Context, branch, person string) ([]string, error) {
-	return m.c.Represented(ctx, branch, person)
+	return m.c.RepresentedActive(ctx, branch, person)
 }
 
 // Resolutions implements domain.Resolutions.

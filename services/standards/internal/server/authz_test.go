@@ -194,7 +194,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 				Clause: "2", Text: "意见", CommenterName: "公众"}})
 			return err
 		}},
-		{Method: m + "CreateComment", Label: "convention", Allowed: roles(admin, leadRep, unitRep, individual), Call: func(ctx context.Context) error {
+		{Method: m + "CreateComment", Label: "convention", Allowed: roles(leadRep, unitRep, individual), Call: func(ctx context.Context) error {
 			_, err := c.CreateComment(ctx, &standardsv1.CreateCommentRequest{Parent: members, CommentId: "m", Comment: &standardsv1.Comment{
 				Clause: "2", Text: "会员意见"}})
 			return err

@@ -160,6 +160,12 @@ func putStandard(tx *redistx.Tx, branch string, st *standardsv1.Standard, prevEt
 		tx.ZAdd(standardIndexKey(branch), 0, redistx.SortableTime(st.GetCreateTime().AsTime())+":"+id)
 	}
 	tx.HSet(gateKey(branch, id), "inforce", inForce(st))
+	if st.GetState() != domain.PublicComment {
+		// Whatever took it out of PUBLIC_COMMENT (a close, a withdrawal)
+		// closes the period in the same step, so no comment or
+		// disposition can land after it.
+		tx.HSet(gateKey(branch, id), "comments", "")
+	}
 	return nil
 }
 
@@ -177,8 +183,7 @@ func (s *Store) SaveStandard(ctx context.Context, branch string, w domain.Write)
 	}
 	if w.CloseComments {
 		tx.ExpectHashField("undisposed", gate, "undisposed", "0").
-			ExpectHashField("count", gate, "count", strconv.FormatInt(w.Comments, 10)).
-			HSet(gate, "comments", "")
+			ExpectHashField("count", gate, "count", strconv.FormatInt(w.Comments, 10))
 	}
 	if w.Related != nil {
 		if err := putStandard(tx, branch, w.Related, w.RelatedEtag); err != nil {

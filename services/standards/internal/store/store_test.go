@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 
+	"github.com/tjsia/chapterhouse/services/standards/internal/domain"
 	"github.com/tjsia/chapterhouse/services/standards/internal/stdtest"
 	"github.com/tjsia/chapterhouse/services/standards/streams"
 )
@@ -228,5 +230,22 @@ func TestOutboxCarriesEveryChange(t *testing.T) {
 		"StandardStateChanged StandardStateChanged StandardReviewed StandardStateChanged StandardPublished"
 	if got := strings.Join(kinds, " "); got != want {
 		t.Fatalf("outbox:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestWithdrawalClosesTheCommentPeriod: a standard withdrawn while out
+// for comment takes no comment afterwards, even one judged before the
+// withdrawal: the period closes in the withdrawal's own step.
+func TestWithdrawalClosesTheCommentPeriod(t *testing.T) {
+	f := fixture(t)
+	name := proposeWithDraft(t, f, "withdrawn")
+	open(t, f, name)
+	st, err := f.Svc.GetStandard(ctx, stdtest.Admin, name)
+	ok(t, err)
+	_, err = f.Svc.WithdrawStandard(ctx, stdtest.Admin, &standardsv1.WithdrawStandardRequest{Name: name, Reason: "撤回"})
+	ok(t, err)
+	late := &standardsv1.Comment{Name: name + "/comments/late", Draft: st.GetCurrentDraft(), Clause: "1", Text: "x", CreateTime: timestamppb.Now(), Etag: "e"}
+	if err := f.Store.CreateComment(ctx, "ai", late, nil); !errors.Is(err, domain.ErrClosed) {
+		t.Fatalf("a comment after the withdrawal: %v, want ErrClosed", err)
 	}
 }

@@ -1578,9 +1578,10 @@ func (x *ApproveStandardRequest) GetEtag() string {
 type PublishStandardRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// Only for a kind the branch has no code format for (and not for a
-	// revision): the code to assign, unique per branch, 1–60 characters.
-	// Must be empty otherwise: numbered codes are the server's, so they stay
+	// Only for a kind the branch has no code format for: the code to assign
+	// (the issuing authority's; a revision of such a kind gets a new one
+	// too), unique per branch, 1–60 characters. Must be empty otherwise:
+	// numbered codes, a revision's included, are the server's, so they stay
 	// without gaps.
 	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
 	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`

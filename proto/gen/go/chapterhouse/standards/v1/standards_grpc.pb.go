@@ -208,9 +208,10 @@ type StandardsServiceClient interface {
 	// One signatory per member: a repeat returns the SIGNED one, and a
 	// WITHDRAWN or LAPSED one is signed again. Emits SignatorySigned.
 	CreateSignatory(ctx context.Context, in *CreateSignatoryRequest, opts ...grpc.CallOption) (*Signatory, error)
-	// Public.
+	// Public (only standards in force are signed).
 	GetSignatory(ctx context.Context, in *GetSignatoryRequest, opts ...grpc.CallOption) (*Signatory, error)
-	// Public. Ordered by member.
+	// Public for a standard GetStandard shows without a token. Ordered by
+	// member.
 	ListSignatories(ctx context.Context, in *ListSignatoriesRequest, opts ...grpc.CallOption) (*ListSignatoriesResponse, error)
 	// SIGNED → WITHDRAWN, with a reason. The member's representative, or
 	// admins. When the member's branch membership ends the service lapses
@@ -666,9 +667,10 @@ type StandardsServiceServer interface {
 	// One signatory per member: a repeat returns the SIGNED one, and a
 	// WITHDRAWN or LAPSED one is signed again. Emits SignatorySigned.
 	CreateSignatory(context.Context, *CreateSignatoryRequest) (*Signatory, error)
-	// Public.
+	// Public (only standards in force are signed).
 	GetSignatory(context.Context, *GetSignatoryRequest) (*Signatory, error)
-	// Public. Ordered by member.
+	// Public for a standard GetStandard shows without a token. Ordered by
+	// member.
 	ListSignatories(context.Context, *ListSignatoriesRequest) (*ListSignatoriesResponse, error)
 	// SIGNED → WITHDRAWN, with a reason. The member's representative, or
 	// admins. When the member's branch membership ends the service lapses
