@@ -258,11 +258,11 @@ func (s *Service) GetDispositionSummary(ctx context.Context, p auth.Principal, n
 	if err := commentsVisible(p, st); err != nil {
 		return nil, err
 	}
-	comments, _, err := s.repo.Comments(ctx, r.branch, r.standard)
+	comments, counts, err := s.repo.Comments(ctx, r.branch, r.standard)
 	if err != nil {
 		return nil, err
 	}
-	sum := &standardsv1.DispositionSummary{Standard: st.GetName(), Draft: st.GetCurrentDraft(), Comments: comments, Total: int32(len(comments))}
+	sum := &standardsv1.DispositionSummary{Standard: st.GetName(), Draft: counts.Draft, Comments: comments, Total: int32(len(comments))}
 	for _, c := range comments {
 		switch c.GetDisposition() {
 		case standardsv1.Disposition_DISPOSITION_ACCEPTED:

@@ -33,6 +33,11 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 	branch := parts[0]
 	system := auth.Principal{Subject: events.SystemActor}
 	reason := "branch membership of " + member + " ended: " + terminated.GetReason()
+	// First bar new signatures of the member, then lapse the ones there
+	// are: a signing judged before the event cannot land after the lapse.
+	if err := s.repo.EndMember(ctx, branch, lastSegment(member)); err != nil {
+		return err
+	}
 	after := ""
 	for {
 		page, err := s.repo.ListStandards(ctx, branch, after, 100, nil)

@@ -438,6 +438,10 @@ func TestConventionsAndTermination(t *testing.T) {
 	if sig.GetState() != standardsv1.SignatoryState_SIGNATORY_STATE_LAPSED || !strings.Contains(sig.GetWithdrawReason(), "会费未缴") {
 		t.Fatalf("lapsed: %v", sig)
 	}
+	// A signing judged on a stale "ACTIVE" cannot land after the lapse.
+	f.Members.SetState(stdtest.UnitB, membershipv1.MemberState_MEMBER_STATE_ACTIVE)
+	_, err = f.Svc.CreateSignatory(ctx, stdtest.Bob, conv.GetName(), &standardsv1.Signatory{Member: stdtest.UnitB})
+	wantReason(t, err, codes.FailedPrecondition, apiv1.ErrorReason_MEMBER_NOT_ACTIVE)
 	list, _, err := f.Svc.ListSignatories(ctx, stdtest.Anyone, &standardsv1.ListSignatoriesRequest{Parent: conv.GetName(), State: standardsv1.SignatoryState_SIGNATORY_STATE_SIGNED})
 	if err != nil || len(list) != 1 || list[0].GetMember() != stdtest.UnitA {
 		t.Fatalf("signed: %v %v", list, err)

@@ -72,8 +72,6 @@ func (s *Service) SchedulePromotion(ctx context.Context, p auth.Principal, req *
 	case errors.Is(err, ErrExists):
 		// A concurrent retry recorded it first, with the same activity.
 		return s.repo.GetPromotion(ctx, r.branch, r.standard, id)
-	case errors.Is(err, ErrClosed):
-		return nil, apierr.InvalidTransition(st.GetName(), "schedulePromotion", "no longer in force")
 	case err != nil:
 		return nil, err
 	}

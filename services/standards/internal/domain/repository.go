@@ -27,9 +27,10 @@ var (
 	// ErrVersionTaken: the standard has a draft with the version.
 	ErrVersionTaken = errors.New("draft version taken")
 	// ErrClosed: the standard is not open for what the write needs (its
-	// comment period for a comment, its being in force for a signature or
-	// a promotion).
+	// comment period for a comment, its being in force for a signature).
 	ErrClosed = errors.New("closed")
+	// ErrMemberEnded: the member's branch membership ended.
+	ErrMemberEnded = errors.New("member ended")
 )
 
 // IsStale reports a write that lost its race.
@@ -72,7 +73,7 @@ type Write struct {
 
 // CommentCounts are a period's comments, as the gate counts them.
 type CommentCounts struct {
-	// Draft is the draft whose period is open, or "".
+	// Draft is the draft of the current or last period ("" before any).
 	Draft      string
 	Total      int64
 	Undisposed int64
@@ -108,14 +109,16 @@ type Repository interface {
 	// period is open (ErrClosed otherwise); first says it had none before.
 	DisposeComment(ctx context.Context, branch string, c *standardsv1.Comment, prevEtag string, first bool, ev *eventsv1.Envelope) error
 
-	// SaveSignatory writes sig (prevEtag "" when new); inForce conditions
-	// it on the standard being in force (ErrClosed otherwise).
+	// SaveSignatory writes sig (prevEtag "" when new); inForce (a signing)
+	// conditions it on the standard being in force (ErrClosed otherwise)
+	// and its member's membership not having ended (ErrMemberEnded).
 	SaveSignatory(ctx context.Context, branch string, sig *standardsv1.Signatory, prevEtag string, inForce bool, ev *eventsv1.Envelope) error
 	GetSignatory(ctx context.Context, branch, standard, member string) (*standardsv1.Signatory, error)
 	ListSignatories(ctx context.Context, branch, standard, after string, size int, keep func(*standardsv1.Signatory) bool) (page.Page[*standardsv1.Signatory], error)
 
-	// CreatePromotion stores p while the standard is in force (ErrClosed
-	// otherwise); ErrExists when its id is taken.
+	// EndMember records that member's branch membership ended.
+	EndMember(ctx context.Context, branch, member string) error
+	// CreatePromotion stores p; ErrExists when its id is taken.
 	CreatePromotion(ctx context.Context, branch string, p *standardsv1.Promotion, ev *eventsv1.Envelope) error
 	GetPromotion(ctx context.Context, branch, standard, id string) (*standardsv1.Promotion, error)
 	ListPromotions(ctx context.Context, branch, standard, after string, size int) (page.Page[*standardsv1.Promotion], error)

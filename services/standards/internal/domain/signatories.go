@@ -84,8 +84,12 @@ func (s *Service) CreateSignatory(ctx context.Context, p auth.Principal, parent 
 		}
 		return next, nil
 	})
-	if errors.Is(err, ErrClosed) {
+	switch {
+	case errors.Is(err, ErrClosed):
 		return nil, notSignable(st, "it is no longer in force")
+	case errors.Is(err, ErrMemberEnded):
+		return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_MEMBER_NOT_ACTIVE,
+			in.GetMember()+"'s branch membership has ended: it signs "+st.GetName()+" no more", map[string]string{"member": in.GetMember()})
 	}
 	return sig, err
 }

@@ -5,7 +5,8 @@
 //
 //	std:<id>, stds          standards; index by creation
 //	gate:<id>               hash: "comments" (the draft whose comment period
-//	                        is open, or ""), "count" and "undisposed" (the
+//	                        is open, or ""), "period" (the draft of the
+//	                        current or last period), "count" and "undisposed" (the
 //	                        period's comments, bumped with each), "inforce"
 //	                        ("1" while a published version is in force)
 //	seq                     hash: kind → the last number its sequence gave
@@ -15,6 +16,9 @@
 //	cmt:<std>:<id>, cmts:<std>   comments; index by creation
 //	sig:<std>:<member>, sigs:<std>   signatories; index by member
 //	prm:<std>:<id>, prms:<std>   promotions; index by creation
+//	ended                   hash: the members whose branch membership ended
+//	                        (a signature is conditioned on its member's
+//	                        absence, so none lands after the lapse)
 //
 // The slot's outbox stream ({tag}:outbox) is standards' published stream
 // contract (services/standards/streams).
@@ -73,6 +77,7 @@ func signatoryKey(b, std, member string) string { return k(b, "sig", std, member
 func signatoryIndexKey(b, std string) string    { return k(b, "sigs", std) }
 func promotionKey(b, std, id string) string     { return k(b, "prm", std, id) }
 func promotionIndexKey(b, std string) string    { return k(b, "prms", std) }
+func endedKey(b string) string                  { return k(b, "ended") }
 
 // Hash fields are hex, so any code or version label is a safe field.
 func field(s string) string { return hex.EncodeToString([]byte(s)) }
@@ -83,6 +88,7 @@ const (
 	labelCode    = "code"
 	labelVersion = "version"
 	labelGate    = "gate"
+	labelEnded   = "ended"
 )
 
 func (s *Store) commit(ctx context.Context, tx *redistx.Tx) error {
@@ -98,6 +104,8 @@ func (s *Store) commit(ctx context.Context, tx *redistx.Tx) error {
 			return domain.ErrVersionTaken
 		case labelGate:
 			return domain.ErrClosed
+		case labelEnded:
+			return domain.ErrMemberEnded
 		}
 		return domain.ErrStale
 	}
@@ -179,7 +187,7 @@ func (s *Store) SaveStandard(ctx context.Context, branch string, w domain.Write)
 	id := path.Base(w.Standard.GetName())
 	gate := gateKey(branch, id)
 	if w.OpenComments != "" {
-		tx.HSet(gate, "comments", w.OpenComments, "count", "0", "undisposed", "0")
+		tx.HSet(gate, "comments", w.OpenComments, "period", w.OpenComments, "count", "0", "undisposed", "0")
 	}
 	if w.CloseComments {
 		tx.ExpectHashField("undisposed", gate, "undisposed", "0").
@@ -317,7 +325,7 @@ func (s *Store) Comments(ctx context.Context, branch, std string) ([]*standardsv
 	if err != nil {
 		return nil, counts, fmt.Errorf("store: comment gate: %w", err)
 	}
-	counts.Draft = gate["comments"]
+	counts.Draft = gate["period"]
 	counts.Total, _ = strconv.ParseInt(gate["count"], 10, 64)
 	counts.Undisposed, _ = strconv.ParseInt(gate["undisposed"], 10, 64)
 	members, err := s.client.ZRange(ctx, commentIndexKey(branch, std), 0, -1).Result()
@@ -353,13 +361,23 @@ func (s *Store) DisposeComment(ctx context.Context, branch string, c *standardsv
 
 // --- signatories ---
 
+// EndMember records that member's branch membership ended; signatures of
+// it are refused from then on.
+func (s *Store) EndMember(ctx context.Context, branch, member string) error {
+	if err := s.client.HSet(ctx, endedKey(branch), member, "1").Err(); err != nil {
+		return fmt.Errorf("store: end member: %w", err)
+	}
+	return nil
+}
+
 // SaveSignatory writes a signatory; inForce holds it on the standard
 // being in force.
 func (s *Store) SaveSignatory(ctx context.Context, branch string, sig *standardsv1.Signatory, prevEtag string, inForce bool, ev *eventsv1.Envelope) error {
 	std, member := standardOf(sig.GetName()), path.Base(sig.GetName())
 	tx := branchTx(branch).ExpectEtag("etag", signatoryKey(branch, std, member), prevEtag)
 	if inForce {
-		tx.ExpectHashField(labelGate, gateKey(branch, std), "inforce", "1")
+		tx.ExpectHashField(labelGate, gateKey(branch, std), "inforce", "1").
+			ExpectHashField(labelEnded, endedKey(branch), member, "")
 	}
 	if err := put(tx, signatoryKey(branch, std, member), sig, sig.GetEtag()); err != nil {
 		return err
@@ -385,11 +403,12 @@ func (s *Store) ListSignatories(ctx context.Context, branch, std, after string, 
 
 // --- promotions ---
 
-// CreatePromotion stores p while its standard is in force.
+// CreatePromotion records p. It is not conditioned on the standard still
+// being in force: the activity exists by then, and a record of it is
+// better than an activity no standard knows of.
 func (s *Store) CreatePromotion(ctx context.Context, branch string, p *standardsv1.Promotion, ev *eventsv1.Envelope) error {
 	std, id := standardOf(p.GetName()), path.Base(p.GetName())
-	tx := branchTx(branch).ExpectEtag(labelID, promotionKey(branch, std, id), "").
-		ExpectHashField(labelGate, gateKey(branch, std), "inforce", "1")
+	tx := branchTx(branch).ExpectEtag(labelID, promotionKey(branch, std, id), "")
 	if err := put(tx, promotionKey(branch, std, id), p, p.GetEtag()); err != nil {
 		return err
 	}
