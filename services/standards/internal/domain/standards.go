@@ -252,7 +252,9 @@ type step struct {
 	action string
 	reason string
 	etag   string
-	// allow checks who may, once the standard is read.
+	// allow checks who may, once the standard is read; nil when the
+	// caller was judged before (a branch-level right, checked before a
+	// peer was asked anything).
 	allow func(cur *standardsv1.Standard) error
 	// apply completes the write; next already has its new state, history
 	// and etag. It may add events (a StandardStateChanged is added for a
@@ -279,8 +281,10 @@ func (s *Service) do(ctx context.Context, p auth.Principal, name string, st step
 		if err != nil {
 			return nil, err
 		}
-		if err := st.allow(cur); err != nil {
-			return nil, err
+		if st.allow != nil {
+			if err := st.allow(cur); err != nil {
+				return nil, err
+			}
 		}
 		if st.etag != "" && st.etag != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())
@@ -398,7 +402,9 @@ func branchOfName(name string) string {
 // ApproveStandardProposal: PROPOSED → DRAFTING. Admins, leaders or
 // council members; a resolution, when cited, must have passed.
 func (s *Service) ApproveStandardProposal(ctx context.Context, p auth.Principal, req *standardsv1.ApproveStandardProposalRequest) (*standardsv1.Standard, error) {
+	allow := s.deciding(ctx, p, "approve a proposal")
 	if req.GetResolution() != "" {
+		allow = nil // judged here, before governance is asked
 		branch := branchOfName(req.GetName())
 		if _, err := s.parseUnder(ctx, req.GetName(), ""); err != nil {
 			return nil, err
@@ -411,7 +417,7 @@ func (s *Service) ApproveStandardProposal(ctx context.Context, p auth.Principal,
 		}
 	}
 	return s.do(ctx, p, req.GetName(), step{action: ActApproveProposal, reason: req.GetReason(), etag: req.GetEtag(),
-		allow: s.deciding(ctx, p, "approve a proposal"),
+		allow: allow,
 		apply: func(_, next *standardsv1.Standard, _ *Write) error {
 			if req.GetResolution() != "" && !slices.Contains(next.GetResolutions(), req.GetResolution()) {
 				next.Resolutions = append(next.Resolutions, req.GetResolution())
@@ -498,7 +504,8 @@ func (s *Service) ApproveStandard(ctx context.Context, p auth.Principal, req *st
 		return nil, err
 	}
 	return s.do(ctx, p, req.GetName(), step{action: ActApprove, reason: req.GetReason(), etag: req.GetEtag(),
-		allow: s.deciding(ctx, p, "approve a standard"),
+		// Judged above, before governance was asked.
+		allow: nil,
 		apply: func(cur, next *standardsv1.Standard, _ *Write) error {
 			rv := cur.GetReview()
 			if rv.GetConclusion() != standardsv1.ReviewConclusion_REVIEW_CONCLUSION_PASS || rv.GetDraft() != cur.GetCurrentDraft() {
