@@ -40,8 +40,7 @@ const (
 )
 
 // claimOf is the claim a nomination holds and how many the term has; ""
-// when its office is not limited (vice-chairs, directors in their own
-// name).
+// when its office is not limited (vice-chairs).
 func claimOf(n *governancev1.Nomination, params *governancev1.CharterParameters) (string, int) {
 	switch n.GetPosition() {
 	case governancev1.Position_POSITION_CHAIR:
@@ -52,6 +51,9 @@ func claimOf(n *governancev1.Nomination, params *governancev1.CharterParameters)
 		if n.GetRepresentedMember() != "" {
 			return claimDirector + n.GetRepresentedMember(), int(params.GetMaxDirectorNomineesPerMember())
 		}
+		// An individual member stands once per term, as a unit puts
+		// forward its one nominee.
+		return claimDirector + n.GetNominee(), 1
 	}
 	return "", 0
 }
@@ -112,6 +114,9 @@ type judgement struct {
 	noms    []*governancev1.Nomination
 	nominee *membershipv1.Person
 	member  *membershipv1.Member
+	// individual is the nominee's own individual membership, read for a
+	// director standing in their own name.
+	individual *membershipv1.Member
 }
 
 // judge reads everything the rules judge a nomination on: the term, its
@@ -151,7 +156,34 @@ func (s *Service) judge(ctx context.Context, b *governancev1.Branch, c *council,
 			return nil, err
 		}
 	}
+	if n.GetPosition() == governancev1.Position_POSITION_DIRECTOR && n.GetRepresentedMember() == "" {
+		if j.individual, err = s.individualMember(ctx, branch, n.GetNominee()); err != nil {
+			return nil, err
+		}
+	}
 	return j, nil
+}
+
+// individualMember is person's own individual membership of branch, in any
+// state; nil when they have none.
+func (s *Service) individualMember(ctx context.Context, branch, person string) (*membershipv1.Member, error) {
+	names, err := s.people.Represented(ctx, branch, person)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		m, err := s.people.Member(ctx, name)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m.GetKind() == membershipv1.ApplicationKind_APPLICATION_KIND_INDIVIDUAL {
+			return m, nil
+		}
+	}
+	return nil, nil
 }
 
 // candidate assembles the rules' input.
@@ -162,7 +194,7 @@ func (j *judgement) candidate(stage Stage, n *governancev1.Nomination, proposer 
 		chair = cs[0]
 	}
 	return Candidate{
-		Stage: stage, Position: n.GetPosition(), Nominee: j.nominee, Represented: j.member,
+		Stage: stage, Position: n.GetPosition(), Nominee: j.nominee, Represented: j.member, Individual: j.individual,
 		QualificationStatement: n.GetQualificationStatement(), ConsultationNotes: n.GetConsultationNotes(),
 		ProposerIsGeneralSecretary: proposerRoles.HasRole(auth.RoleGeneralSecretary),
 		ProposerIsAdmin:            proposerRoles.IsAdmin(),

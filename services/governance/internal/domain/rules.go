@@ -178,7 +178,11 @@ type Candidate struct {
 	Nominee *membershipv1.Person
 	// Represented is the unit member the nominee represents; nil when the
 	// nomination names none.
-	Represented            *membershipv1.Member
+	Represented *membershipv1.Member
+	// Individual is the nominee's own individual membership of the branch,
+	// in any state; nil when they have none. Read for a director standing
+	// in their own name (G6).
+	Individual             *membershipv1.Member
 	QualificationStatement string
 	ConsultationNotes      string
 	// ProposerIsGeneralSecretary: the proposer holds the
@@ -410,6 +414,22 @@ func checkDirectorNominee(c Candidate) []apierr.Violation {
 		return nil
 	}
 	var out []apierr.Violation
+	if c.Represented == nil && c.Individual.GetState() != membershipv1.MemberState_MEMBER_STATE_ACTIVE {
+		// Standing in their own name, a nominee outside any membership (an
+		// employee of a unit member, say) would escape both the unit's one
+		// place and the rank rule (G3).
+		out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOT_A_MEMBER,
+			"%s is not an active individual member of the branch; a director nominee is put forward by a unit member through its representative, or is an individual member", c.Nominee.GetName()))
+	}
+	if c.Represented == nil {
+		for _, o := range c.Open {
+			if o.GetPosition() == governancev1.Position_POSITION_DIRECTOR && o.GetRepresentedMember() == "" && o.GetNominee() == c.Nominee.GetName() && isOpen(o.GetState()) {
+				out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED,
+					"%s already stands for director in their own name in this term (%s)", c.Nominee.GetName(), o.GetName()))
+				break
+			}
+		}
+	}
 	if c.Represented != nil {
 		n := 0
 		for _, o := range c.Open {

@@ -43,6 +43,11 @@ func unit(id, org, representative string) *membershipv1.Member {
 		Organization: org, Person: representative, State: membershipv1.MemberState_MEMBER_STATE_ACTIVE}
 }
 
+func individual(id, person string) *membershipv1.Member {
+	return &membershipv1.Member{Name: "branches/ai/members/" + id, Kind: membershipv1.ApplicationKind_APPLICATION_KIND_INDIVIDUAL,
+		Person: person, State: membershipv1.MemberState_MEMBER_STATE_ACTIVE}
+}
+
 func officer(id string, n int32, pos governancev1.Position, person, org string) *governancev1.Officer {
 	t := term(n)
 	return &governancev1.Officer{Name: termName("ai", n) + "/officers/" + id, Position: pos, Person: person, Organization: org,
@@ -185,8 +190,8 @@ func TestG3RepresentativeRank(t *testing.T) {
 			[]apiv1.ErrorReason{apiv1.ErrorReason_NOT_REPRESENTATIVE}},
 		{"suspended member", with(candidate(), func(c *Candidate) { c.Represented.State = membershipv1.MemberState_MEMBER_STATE_SUSPENDED }),
 			[]apiv1.ErrorReason{apiv1.ErrorReason_MEMBER_NOT_ACTIVE}},
-		{"in their own name", with(candidate(), func(c *Candidate) {
-			c.Represented = nil
+		{"in their own name, as an individual member", with(candidate(), func(c *Candidate) {
+			c.Represented, c.Individual = nil, individual("wang", "people/wang")
 			c.Nominee.Rank = membershipv1.Rank_RANK_STAFF
 		}), nil},
 		{"every way at once", with(candidate(), func(c *Candidate) {
@@ -276,6 +281,20 @@ func TestG6DirectorNominees(t *testing.T) {
 		{"a second nominee from the same unit", with(candidate(), open(huiyun, governancev1.NominationState_NOMINATION_STATE_PROPOSED)), limit},
 		{"the unit's nominee was appointed", with(candidate(), open(huiyun, governancev1.NominationState_NOMINATION_STATE_APPOINTED)), limit},
 		{"the unit's first nominee was rejected", with(candidate(), open(huiyun, governancev1.NominationState_NOMINATION_STATE_REJECTED)), nil},
+		{"an individual member in their own name", with(candidate(), func(c *Candidate) {
+			c.Represented, c.Individual = nil, individual("wang", "people/wang")
+		}), nil},
+		{"in their own name, but no member at all (a unit's employee)", with(candidate(), func(c *Candidate) { c.Represented = nil }),
+			[]apiv1.ErrorReason{apiv1.ErrorReason_DIRECTOR_NOT_A_MEMBER}},
+		{"in their own name a second time", with(candidate(), func(c *Candidate) {
+			c.Represented, c.Individual = nil, individual("wang", "people/wang")
+			c.Open = []*governancev1.Nomination{nomination("n1", governancev1.Position_POSITION_DIRECTOR, "", governancev1.NominationState_NOMINATION_STATE_QUALIFIED)}
+			c.Open[0].Nominee = "people/wang"
+		}), limit},
+		{"in their own name, as a suspended individual member", with(candidate(), func(c *Candidate) {
+			c.Represented, c.Individual = nil, individual("wang", "people/wang")
+			c.Individual.State = membershipv1.MemberState_MEMBER_STATE_SUSPENDED
+		}), []apiv1.ErrorReason{apiv1.ErrorReason_DIRECTOR_NOT_A_MEMBER}},
 		{"another unit's nominee", with(candidate(), open("branches/ai/members/tianhe", governancev1.NominationState_NOMINATION_STATE_PROPOSED)), nil},
 		{"two allowed by the parameter", with(with(candidate(), open(huiyun, governancev1.NominationState_NOMINATION_STATE_PROPOSED)),
 			func(c *Candidate) { c.Params.MaxDirectorNomineesPerMember = 2 }), nil},

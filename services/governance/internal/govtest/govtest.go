@@ -134,6 +134,16 @@ func (f *People) AddUnit(id, org, representative string) string {
 	return name
 }
 
+// AddIndividual admits person as an active individual member.
+func (f *People) AddIndividual(id, person string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name := "branches/ai/members/" + id
+	f.members[name] = &membershipv1.Member{Name: name, Kind: membershipv1.ApplicationKind_APPLICATION_KIND_INDIVIDUAL,
+		Person: "people/" + person, State: membershipv1.MemberState_MEMBER_STATE_ACTIVE}
+	return name
+}
+
 // SetRepresentative changes a unit member's representative.
 func (f *People) SetRepresentative(member, person string) {
 	f.mu.Lock()

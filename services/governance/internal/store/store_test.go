@@ -186,6 +186,40 @@ func TestOneDirectorNomineePerUnitUnderConcurrency(t *testing.T) {
 	}
 }
 
+// TestDirectorsInTheirOwnName (G6): a unit's employee cannot stand for
+// director in their own name, outside the unit's one place and the rank
+// rule; an individual member can, once a term, however many ask at once.
+func TestDirectorsInTheirOwnName(t *testing.T) {
+	f := newFixture(t)
+	f.people.Add("wang", "organizations/tianhe", membershipv1.Rank_RANK_VICE_PRESIDENT, &date.Date{Year: 1975, Month: 1, Day: 1})
+	f.people.AddUnit("tianhe", "organizations/tianhe", "wang")
+	f.people.Add("junior", "organizations/tianhe", membershipv1.Rank_RANK_STAFF, &date.Date{Year: 1990, Month: 1, Day: 1})
+	before := len(f.outbox(t))
+	_, err := f.svc.CreateNomination(f.ctx, as("junior"), term1, &governancev1.Nomination{
+		Position: governancev1.Position_POSITION_DIRECTOR, Nominee: "people/junior", QualificationStatement: statement}, "junior")
+	if !hasViolation(err, apiv1.ErrorReason_DIRECTOR_NOT_A_MEMBER) {
+		t.Fatalf("a unit's employee in their own name: %v, want G6 DIRECTOR_NOT_A_MEMBER", err)
+	}
+	if after := len(f.outbox(t)); after != before {
+		t.Fatalf("outbox grew from %d to %d on a refusal", before, after)
+	}
+	f.people.Add("expert", "", membershipv1.Rank_RANK_UNSPECIFIED, &date.Date{Year: 1980, Month: 1, Day: 1})
+	f.people.AddIndividual("expert", "expert")
+	errs := race(16, func(i int) error {
+		_, err := f.svc.CreateNomination(f.ctx, as("expert"), term1, &governancev1.Nomination{
+			Position: governancev1.Position_POSITION_DIRECTOR, Nominee: "people/expert", QualificationStatement: statement}, fmt.Sprintf("e%d", i))
+		return err
+	})
+	if got := succeeded(errs); got != 1 {
+		t.Fatalf("%d own-name director nominations succeeded, want exactly 1: %v", got, errs)
+	}
+	for _, err := range errs {
+		if err != nil && !hasViolation(err, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED) {
+			t.Errorf("a losing nomination got %v, want G6", err)
+		}
+	}
+}
+
 // TestOneChairAppointmentUnderConcurrency: 24 appointments of the decided
 // chair at once make exactly one officer.
 func TestOneChairAppointmentUnderConcurrency(t *testing.T) {

@@ -236,6 +236,11 @@ const (
 	// G5/G7: the term already has its one chair, or its one
 	// secretary-general (open or appointed).
 	ErrorReason_OFFICE_ALREADY_FILLED ErrorReason = 1113
+	// G6: a director nominee is put forward by a unit member (its
+	// representative) or stands in their own name as an ACTIVE individual
+	// member of the branch; anyone else would stand outside the one-nominee
+	// rule and the rank rule.
+	ErrorReason_DIRECTOR_NOT_A_MEMBER ErrorReason = 1114
 	// S1: a standard's lead and participating units are ACTIVE unit members
 	// of the branch.
 	ErrorReason_UNIT_NOT_ACTIVE_MEMBER ErrorReason = 1200
@@ -319,6 +324,7 @@ var (
 		1111: "PROPOSER_NOT_CHAIR",
 		1112: "SECRETARY_GENERAL_NOT_ELIGIBLE",
 		1113: "OFFICE_ALREADY_FILLED",
+		1114: "DIRECTOR_NOT_A_MEMBER",
 		1200: "UNIT_NOT_ACTIVE_MEMBER",
 	}
 	ErrorReason_value = map[string]int32{
@@ -397,6 +403,7 @@ var (
 		"PROPOSER_NOT_CHAIR":                 1111,
 		"SECRETARY_GENERAL_NOT_ELIGIBLE":     1112,
 		"OFFICE_ALREADY_FILLED":              1113,
+		"DIRECTOR_NOT_A_MEMBER":              1114,
 		"UNIT_NOT_ACTIVE_MEMBER":             1200,
 	}
 )
@@ -432,7 +439,7 @@ var File_chapterhouse_api_v1_errors_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xce\x0f\n" +
+	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xea\x0f\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\x01\x12\x15\n" +
@@ -509,7 +516,8 @@ const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\x1bQUALIFICATION_NOT_CONFIRMED\x10\xd6\b\x12\x17\n" +
 	"\x12PROPOSER_NOT_CHAIR\x10\xd7\b\x12#\n" +
 	"\x1eSECRETARY_GENERAL_NOT_ELIGIBLE\x10\xd8\b\x12\x1a\n" +
-	"\x15OFFICE_ALREADY_FILLED\x10\xd9\b\x12\x1b\n" +
+	"\x15OFFICE_ALREADY_FILLED\x10\xd9\b\x12\x1a\n" +
+	"\x15DIRECTOR_NOT_A_MEMBER\x10\xda\b\x12\x1b\n" +
 	"\x16UNIT_NOT_ACTIVE_MEMBER\x10\xb0\tBFZDgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1;apiv1b\x06proto3"
 
 var (

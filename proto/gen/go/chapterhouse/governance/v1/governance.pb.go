@@ -1732,8 +1732,11 @@ type Nomination struct {
 	Nominee string `protobuf:"bytes,3,opt,name=nominee,proto3" json:"nominee,omitempty"`
 	// The unit member the nominee represents, if any. The nominee must be its
 	// current representative and hold at least min_representative_rank (G3).
-	// Unset for a nominee in their own name (an individual member or an
-	// outside expert).
+	// Unset for a nominee in their own name: a chair or vice-chair may be an
+	// outside expert, but a director in their own name must be an ACTIVE
+	// individual member of the branch, standing once a term
+	// (DIRECTOR_NOT_A_MEMBER, DIRECTOR_NOMINEE_LIMIT_EXCEEDED; G6), so that a
+	// unit's employee cannot stand outside the unit's one place and G3.
 	RepresentedMember string `protobuf:"bytes,4,opt,name=represented_member,json=representedMember,proto3" json:"represented_member,omitempty"`
 	// The token subject who proposed it.
 	Proposer string `protobuf:"bytes,5,opt,name=proposer,proto3" json:"proposer,omitempty"`
