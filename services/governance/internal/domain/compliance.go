@@ -68,7 +68,8 @@ func (s *Service) GetComplianceReport(ctx context.Context, p auth.Principal, nam
 		return nil, err
 	}
 	if c.current == nil {
-		add("", findingNoCurrentTerm, breach, b.GetName(), "the branch has no current term, so no council")
+		// Terms are G1's: "实行任期制，每届任期同总会理事会".
+		add(RuleTermLimit, findingNoCurrentTerm, breach, b.GetName(), "the branch has no current term, so no council")
 	} else {
 		r.Term = c.current.GetName()
 		if err := s.reportCouncil(ctx, c, params, r, add); err != nil {
@@ -119,9 +120,14 @@ func (s *Service) reportExchange(ctx context.Context, branch string, year int32,
 // terms).
 func (s *Service) reportCouncil(ctx context.Context, c *council, params *governancev1.CharterParameters, r *governancev1.ComplianceReport, add addFinding) error {
 	term := c.current.GetNumber()
-	for _, pos := range []governancev1.Position{governancev1.Position_POSITION_CHAIR, governancev1.Position_POSITION_SECRETARY_GENERAL} {
-		if len(c.serving(term, pos)) == 0 {
-			add("", findingOfficeVacant, breach, c.current.GetName(), "%s has no serving %s", c.current.GetName(), positionName(pos))
+	// The one chair is filled by G5's route, the one secretary-general by
+	// G7's appointment.
+	for _, office := range []struct {
+		pos  governancev1.Position
+		rule string
+	}{{governancev1.Position_POSITION_CHAIR, RuleChairRoute}, {governancev1.Position_POSITION_SECRETARY_GENERAL, RuleSecretaryAppointer}} {
+		if len(c.serving(term, office.pos)) == 0 {
+			add(office.rule, findingOfficeVacant, breach, c.current.GetName(), "%s has no serving %s", c.current.GetName(), positionName(office.pos))
 		}
 	}
 	_, termEnd := TermDays(c.current)
@@ -194,7 +200,7 @@ func (s *Service) reportWorkPlans(ctx context.Context, branch string, year int32
 		WorkPlan: w.GetName(), Title: w.GetTitle(), Adopted: w.GetAdoptingResolution() != "", Progress: Progress(items, today),
 	})
 	if w.GetAdoptingResolution() == "" {
-		add("", findingWorkPlanNotAdopted, warning, w.GetName(), "the %d work plan has not been adopted by a council resolution", year)
+		add(RuleAssignedTasks, findingWorkPlanNotAdopted, warning, w.GetName(), "the %d work plan has not been adopted by a council resolution", year)
 	}
 	for _, i := range items {
 		if !Overdue(i, today) {
@@ -204,7 +210,7 @@ func (s *Service) reportWorkPlans(ctx context.Context, branch string, year int32
 		if i.GetSource() == assigned {
 			add(RuleAssignedTasks, findingAssignedTaskOverdue, breach, i.GetName(), "the general association's task %q was due on %s", i.GetTitle(), due.Format(time.DateOnly))
 		} else {
-			add("", findingWorkItemOverdue, warning, i.GetName(), "%q was due on %s", i.GetTitle(), due.Format(time.DateOnly))
+			add(RuleAssignedTasks, findingWorkItemOverdue, warning, i.GetName(), "%q was due on %s", i.GetTitle(), due.Format(time.DateOnly))
 		}
 	}
 	return nil

@@ -546,7 +546,7 @@ func TestComplianceReportFindings(t *testing.T) {
 	for _, x := range report.GetFindings() {
 		got = append(got, fmt.Sprintf("%s/%s/%s", x.GetRule(), x.GetReason(), strings.TrimPrefix(x.GetSeverity().String(), "FINDING_SEVERITY_")))
 	}
-	want := []string{"/OFFICE_VACANT/BREACH", "/WORK_PLAN_NOT_ADOPTED/WARNING", "G4/AGE_LIMIT_EXCEEDED/WARNING", "G9/ASSIGNED_TASK_OVERDUE/BREACH"}
+	want := []string{"G4/AGE_LIMIT_EXCEEDED/WARNING", "G7/OFFICE_VACANT/BREACH", "G9/ASSIGNED_TASK_OVERDUE/BREACH", "G9/WORK_PLAN_NOT_ADOPTED/WARNING"}
 	if !slices.Equal(got, want) || report.GetCompliant() {
 		t.Fatalf("findings %v (compliant %v), want %v and not compliant", got, report.GetCompliant(), want)
 	}
