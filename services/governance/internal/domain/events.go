@@ -63,7 +63,7 @@ func (s *Service) endRepresentedOffices(ctx context.Context, system auth.Princip
 			if present(cur, today).GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
 				return cur, nil
 			}
-			return s.endOffice(ctx, system, b, branch, cur, today, reason)
+			return s.endOffice(ctx, system, b, branch, cur, today, governancev1.OfficeEndKind_OFFICE_END_KIND_MEMBERSHIP_ENDED, reason)
 		})
 		if err != nil {
 			return err

@@ -107,8 +107,9 @@ func (s *Service) EndOffice(ctx context.Context, p auth.Principal, req *governan
 		if err != nil {
 			return nil, err
 		}
-		if !p.IsAdmin() && p.Subject != cur.GetPerson() {
-			return nil, apierr.PermissionDenied("an office is ended by admins, or by the officer themselves (resignation)")
+		kind, err := endKind(p, cur, req.GetKind())
+		if err != nil {
+			return nil, err
 		}
 		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())
@@ -117,12 +118,29 @@ func (s *Service) EndOffice(ctx context.Context, p auth.Principal, req *governan
 		if last.IsZero() {
 			last = s.today()
 		}
-		return s.endOffice(ctx, p, b, branch, cur, last, req.GetReason())
+		return s.endOffice(ctx, p, b, branch, cur, last, kind, req.GetReason())
 	})
 }
 
+// endKind is why p ends cur's office: the officer resigns; an admin removes
+// them, or records their resignation.
+func endKind(p auth.Principal, cur *governancev1.Officer, asked governancev1.OfficeEndKind) (governancev1.OfficeEndKind, error) {
+	self := p.Subject == cur.GetPerson()
+	switch {
+	case !p.IsAdmin() && !self:
+		return 0, apierr.PermissionDenied("an office is ended by admins, or by the officer themselves (resignation)")
+	case asked == governancev1.OfficeEndKind_OFFICE_END_KIND_UNSPECIFIED && self:
+		return governancev1.OfficeEndKind_OFFICE_END_KIND_RESIGNATION, nil
+	case asked == governancev1.OfficeEndKind_OFFICE_END_KIND_UNSPECIFIED:
+		return governancev1.OfficeEndKind_OFFICE_END_KIND_REMOVAL, nil
+	case asked == governancev1.OfficeEndKind_OFFICE_END_KIND_REMOVAL && !p.IsAdmin():
+		return 0, apierr.PermissionDenied("only admins remove an officer; an officer ends their own office by resigning")
+	}
+	return asked, nil
+}
+
 // endOffice writes the end of a serving office on its last day.
-func (s *Service) endOffice(ctx context.Context, p auth.Principal, b *governancev1.Branch, branch string, cur *governancev1.Officer, last Day, reason string) (*governancev1.Officer, error) {
+func (s *Service) endOffice(ctx context.Context, p auth.Principal, b *governancev1.Branch, branch string, cur *governancev1.Officer, last Day, kind governancev1.OfficeEndKind, reason string) (*governancev1.Officer, error) {
 	today := s.today()
 	if present(cur, today).GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
 		return nil, apierr.InvalidTransition(cur.GetName(), "end", "ENDED")
@@ -138,8 +156,8 @@ func (s *Service) endOffice(ctx context.Context, p auth.Principal, b *governance
 	}
 	now := s.now()
 	next := cloneOfficer(cur)
-	next.State, next.EndReason, next.EndDate, next.EndTime, next.Etag =
-		governancev1.OfficerState_OFFICER_STATE_ENDED, reason, branches.DateOf(last), timestamppb.New(now), newEtag()
+	next.State, next.EndKind, next.EndReason, next.EndDate, next.EndTime, next.Etag =
+		governancev1.OfficerState_OFFICER_STATE_ENDED, kind, reason, branches.DateOf(last), timestamppb.New(now), newEtag()
 	claim, _ := claimOf(&governancev1.Nomination{Position: cur.GetPosition(), RepresentedMember: cur.GetRepresentedMember()}, b.GetParameters())
 	ev := s.envelope(ctx, p, next.GetName())
 	ev.Payload = &eventsv1.Envelope_OfficeEnded{OfficeEnded: &eventsv1.OfficeEnded{Officer: next, Reason: reason}}

@@ -422,3 +422,21 @@ func TestCouncil(t *testing.T) {
 		t.Fatalf("council %v, want %v", got, want)
 	}
 }
+
+// TestTermEndEndsOffices: from the day after the term's last day an
+// officer reads as ENDED because the term ended, with nothing written.
+func TestTermEndEndsOffices(t *testing.T) {
+	o := officer("d", 3, governancev1.Position_POSITION_DIRECTOR, "people/wang", "organizations/huiyun")
+	last, _ := branches.DayOf(o.GetEndDate())
+	if got := present(o, last); got.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING || got.GetEndKind() != 0 {
+		t.Fatalf("on the term's last day: %v", got)
+	}
+	got := present(o, last.AddDate(0, 0, 1))
+	if got.GetState() != governancev1.OfficerState_OFFICER_STATE_ENDED || got.GetEndKind() != governancev1.OfficeEndKind_OFFICE_END_KIND_TERM_ENDED ||
+		got.GetEndReason() != "the term ended on "+last.Format(time.DateOnly) {
+		t.Fatalf("the day after the term: %v", got)
+	}
+	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
+		t.Fatal("present changed the stored officer")
+	}
+}

@@ -228,14 +228,18 @@ func (c *council) runs(p auth.Principal) bool {
 	return p.IsAdmin() || c.isCurrentChair(p) || c.isCurrentSecretary(p)
 }
 
-// Officer as a reader sees it: SERVING until its last day, ENDED after.
+// Officer as a reader sees it: SERVING until its last day, ENDED after,
+// because the term ended. Nothing happens on that day, so nothing is
+// written: every reader (the directory included) judges serving by the
+// dates.
 func present(o *governancev1.Officer, today Day) *governancev1.Officer {
 	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
 		return o
 	}
 	if last, ok := branches.DayOf(o.GetEndDate()); ok && today.After(last) {
 		c := cloneOfficer(o)
-		c.State = governancev1.OfficerState_OFFICER_STATE_ENDED
+		c.State, c.EndKind = governancev1.OfficerState_OFFICER_STATE_ENDED, governancev1.OfficeEndKind_OFFICE_END_KIND_TERM_ENDED
+		c.EndReason = "the term ended on " + last.Format(time.DateOnly)
 		return c
 	}
 	return o

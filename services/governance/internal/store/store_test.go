@@ -220,6 +220,60 @@ func TestDirectorsInTheirOwnName(t *testing.T) {
 	}
 }
 
+// TestOfficeEndsWithItsKind: an officer resigns, admins remove (or record
+// a resignation), only admins remove, and the kind travels in the event.
+func TestOfficeEndsWithItsKind(t *testing.T) {
+	f := newFixture(t)
+	f.electChair(t)
+	officerOf := func(person string) *governancev1.Officer {
+		t.Helper()
+		os, _, err := f.svc.ListOfficers(f.ctx, &governancev1.ListOfficersRequest{Parent: term1, Person: "people/" + person})
+		if err != nil || len(os) != 1 {
+			t.Fatalf("officers of %s: %v %v", person, os, err)
+		}
+		return os[0]
+	}
+	end := func(p auth.Principal, person string, kind governancev1.OfficeEndKind) (*governancev1.Officer, error) {
+		return f.svc.EndOffice(f.ctx, p, &governancev1.EndOfficeRequest{Name: officerOf(person).GetName(), Reason: "letter of 1 March", Kind: kind})
+	}
+	for _, id := range []string{"tianhe", "xinhe", "bohai"} {
+		f.director(t, id)
+	}
+	cases := []struct {
+		name   string
+		by     auth.Principal
+		person string
+		kind   governancev1.OfficeEndKind
+		want   governancev1.OfficeEndKind
+	}{
+		{"the officer resigns", as("tianhe"), "tianhe", 0, governancev1.OfficeEndKind_OFFICE_END_KIND_RESIGNATION},
+		{"an admin removes", admin, "bohai", 0, governancev1.OfficeEndKind_OFFICE_END_KIND_REMOVAL},
+		{"an admin records a resignation", admin, "xinhe", governancev1.OfficeEndKind_OFFICE_END_KIND_RESIGNATION, governancev1.OfficeEndKind_OFFICE_END_KIND_RESIGNATION},
+	}
+	before := len(f.outbox(t))
+	if _, err := end(as("xinhe"), "xinhe", governancev1.OfficeEndKind_OFFICE_END_KIND_REMOVAL); code(err) != codes.PermissionDenied {
+		t.Fatalf("an officer removing themselves: %v, want PERMISSION_DENIED", err)
+	}
+	if after := len(f.outbox(t)); after != before {
+		t.Fatalf("outbox grew from %d to %d on a refusal", before, after)
+	}
+	for _, tc := range cases {
+		o, err := end(tc.by, tc.person, tc.kind)
+		if err != nil || o.GetEndKind() != tc.want || o.GetState() != governancev1.OfficerState_OFFICER_STATE_ENDED {
+			t.Fatalf("%s: %v %v, want ENDED by %v", tc.name, o, err, tc.want)
+		}
+	}
+	var kinds []governancev1.OfficeEndKind
+	for _, e := range f.outbox(t)[before:] {
+		if ended := e.GetOfficeEnded(); ended != nil {
+			kinds = append(kinds, ended.GetOfficer().GetEndKind())
+		}
+	}
+	if want := []governancev1.OfficeEndKind{cases[0].want, cases[1].want, cases[2].want}; !slices.Equal(kinds, want) {
+		t.Fatalf("OfficeEnded kinds %v, want %v", kinds, want)
+	}
+}
+
 // TestOneChairAppointmentUnderConcurrency: 24 appointments of the decided
 // chair at once make exactly one officer.
 func TestOneChairAppointmentUnderConcurrency(t *testing.T) {
@@ -390,7 +444,8 @@ func TestMemberTerminatedCascade(t *testing.T) {
 	if err != nil || len(officers) != 1 {
 		t.Fatalf("officers %v %v", officers, err)
 	}
-	if o := officers[0]; o.GetState() != governancev1.OfficerState_OFFICER_STATE_ENDED || o.GetEndReason() != "branch membership of branches/ai/members/tianhe ended: dues unpaid" {
+	if o := officers[0]; o.GetState() != governancev1.OfficerState_OFFICER_STATE_ENDED || o.GetEndReason() != "branch membership of branches/ai/members/tianhe ended: dues unpaid" ||
+		o.GetEndKind() != governancev1.OfficeEndKind_OFFICE_END_KIND_MEMBERSHIP_ENDED {
 		t.Fatalf("office after termination: %v", o)
 	}
 	ended := 0

@@ -311,6 +311,67 @@ func (OfficerState) EnumDescriptor() ([]byte, []int) {
 	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{4}
 }
 
+// Why an office ended.
+type OfficeEndKind int32
+
+const (
+	OfficeEndKind_OFFICE_END_KIND_UNSPECIFIED OfficeEndKind = 0
+	// The officer stepped down (EndOffice by the officer, or recorded by an
+	// admin).
+	OfficeEndKind_OFFICE_END_KIND_RESIGNATION OfficeEndKind = 1
+	// Admins removed the officer (EndOffice).
+	OfficeEndKind_OFFICE_END_KIND_REMOVAL OfficeEndKind = 2
+	// The branch membership the officer represented ended (MemberTerminated).
+	OfficeEndKind_OFFICE_END_KIND_MEMBERSHIP_ENDED OfficeEndKind = 3
+	// The term ended: shown from the day after the term's last day.
+	OfficeEndKind_OFFICE_END_KIND_TERM_ENDED OfficeEndKind = 4
+)
+
+// Enum value maps for OfficeEndKind.
+var (
+	OfficeEndKind_name = map[int32]string{
+		0: "OFFICE_END_KIND_UNSPECIFIED",
+		1: "OFFICE_END_KIND_RESIGNATION",
+		2: "OFFICE_END_KIND_REMOVAL",
+		3: "OFFICE_END_KIND_MEMBERSHIP_ENDED",
+		4: "OFFICE_END_KIND_TERM_ENDED",
+	}
+	OfficeEndKind_value = map[string]int32{
+		"OFFICE_END_KIND_UNSPECIFIED":      0,
+		"OFFICE_END_KIND_RESIGNATION":      1,
+		"OFFICE_END_KIND_REMOVAL":          2,
+		"OFFICE_END_KIND_MEMBERSHIP_ENDED": 3,
+		"OFFICE_END_KIND_TERM_ENDED":       4,
+	}
+)
+
+func (x OfficeEndKind) Enum() *OfficeEndKind {
+	p := new(OfficeEndKind)
+	*p = x
+	return p
+}
+
+func (x OfficeEndKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OfficeEndKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_chapterhouse_governance_v1_governance_proto_enumTypes[5].Descriptor()
+}
+
+func (OfficeEndKind) Type() protoreflect.EnumType {
+	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[5]
+}
+
+func (x OfficeEndKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OfficeEndKind.Descriptor instead.
+func (OfficeEndKind) EnumDescriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{5}
+}
+
 type MeetingKind int32
 
 const (
@@ -350,11 +411,11 @@ func (x MeetingKind) String() string {
 }
 
 func (MeetingKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_chapterhouse_governance_v1_governance_proto_enumTypes[5].Descriptor()
+	return file_chapterhouse_governance_v1_governance_proto_enumTypes[6].Descriptor()
 }
 
 func (MeetingKind) Type() protoreflect.EnumType {
-	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[5]
+	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[6]
 }
 
 func (x MeetingKind) Number() protoreflect.EnumNumber {
@@ -363,7 +424,7 @@ func (x MeetingKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use MeetingKind.Descriptor instead.
 func (MeetingKind) EnumDescriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{5}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{6}
 }
 
 type MeetingState int32
@@ -404,11 +465,11 @@ func (x MeetingState) String() string {
 }
 
 func (MeetingState) Descriptor() protoreflect.EnumDescriptor {
-	return file_chapterhouse_governance_v1_governance_proto_enumTypes[6].Descriptor()
+	return file_chapterhouse_governance_v1_governance_proto_enumTypes[7].Descriptor()
 }
 
 func (MeetingState) Type() protoreflect.EnumType {
-	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[6]
+	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[7]
 }
 
 func (x MeetingState) Number() protoreflect.EnumNumber {
@@ -417,7 +478,7 @@ func (x MeetingState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use MeetingState.Descriptor instead.
 func (MeetingState) EnumDescriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{6}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{7}
 }
 
 type ResolutionKind int32
@@ -459,11 +520,11 @@ func (x ResolutionKind) String() string {
 }
 
 func (ResolutionKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_chapterhouse_governance_v1_governance_proto_enumTypes[7].Descriptor()
+	return file_chapterhouse_governance_v1_governance_proto_enumTypes[8].Descriptor()
 }
 
 func (ResolutionKind) Type() protoreflect.EnumType {
-	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[7]
+	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[8]
 }
 
 func (x ResolutionKind) Number() protoreflect.EnumNumber {
@@ -472,7 +533,7 @@ func (x ResolutionKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ResolutionKind.Descriptor instead.
 func (ResolutionKind) EnumDescriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{7}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{8}
 }
 
 type ResolutionState int32
@@ -522,11 +583,11 @@ func (x ResolutionState) String() string {
 }
 
 func (ResolutionState) Descriptor() protoreflect.EnumDescriptor {
-	return file_chapterhouse_governance_v1_governance_proto_enumTypes[8].Descriptor()
+	return file_chapterhouse_governance_v1_governance_proto_enumTypes[9].Descriptor()
 }
 
 func (ResolutionState) Type() protoreflect.EnumType {
-	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[8]
+	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[9]
 }
 
 func (x ResolutionState) Number() protoreflect.EnumNumber {
@@ -535,7 +596,7 @@ func (x ResolutionState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ResolutionState.Descriptor instead.
 func (ResolutionState) EnumDescriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{8}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{9}
 }
 
 type VoteChoice int32
@@ -575,11 +636,11 @@ func (x VoteChoice) String() string {
 }
 
 func (VoteChoice) Descriptor() protoreflect.EnumDescriptor {
-	return file_chapterhouse_governance_v1_governance_proto_enumTypes[9].Descriptor()
+	return file_chapterhouse_governance_v1_governance_proto_enumTypes[10].Descriptor()
 }
 
 func (VoteChoice) Type() protoreflect.EnumType {
-	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[9]
+	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[10]
 }
 
 func (x VoteChoice) Number() protoreflect.EnumNumber {
@@ -588,7 +649,7 @@ func (x VoteChoice) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use VoteChoice.Descriptor instead.
 func (VoteChoice) EnumDescriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{9}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{10}
 }
 
 // Where a work item comes from.
@@ -627,11 +688,11 @@ func (x WorkItemSource) String() string {
 }
 
 func (WorkItemSource) Descriptor() protoreflect.EnumDescriptor {
-	return file_chapterhouse_governance_v1_governance_proto_enumTypes[10].Descriptor()
+	return file_chapterhouse_governance_v1_governance_proto_enumTypes[11].Descriptor()
 }
 
 func (WorkItemSource) Type() protoreflect.EnumType {
-	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[10]
+	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[11]
 }
 
 func (x WorkItemSource) Number() protoreflect.EnumNumber {
@@ -640,7 +701,7 @@ func (x WorkItemSource) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WorkItemSource.Descriptor instead.
 func (WorkItemSource) EnumDescriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{10}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{11}
 }
 
 type WorkItemState int32
@@ -684,11 +745,11 @@ func (x WorkItemState) String() string {
 }
 
 func (WorkItemState) Descriptor() protoreflect.EnumDescriptor {
-	return file_chapterhouse_governance_v1_governance_proto_enumTypes[11].Descriptor()
+	return file_chapterhouse_governance_v1_governance_proto_enumTypes[12].Descriptor()
 }
 
 func (WorkItemState) Type() protoreflect.EnumType {
-	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[11]
+	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[12]
 }
 
 func (x WorkItemState) Number() protoreflect.EnumNumber {
@@ -697,7 +758,7 @@ func (x WorkItemState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use WorkItemState.Descriptor instead.
 func (WorkItemState) EnumDescriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{11}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{12}
 }
 
 type FindingSeverity int32
@@ -735,11 +796,11 @@ func (x FindingSeverity) String() string {
 }
 
 func (FindingSeverity) Descriptor() protoreflect.EnumDescriptor {
-	return file_chapterhouse_governance_v1_governance_proto_enumTypes[12].Descriptor()
+	return file_chapterhouse_governance_v1_governance_proto_enumTypes[13].Descriptor()
 }
 
 func (FindingSeverity) Type() protoreflect.EnumType {
-	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[12]
+	return &file_chapterhouse_governance_v1_governance_proto_enumTypes[13]
 }
 
 func (x FindingSeverity) Number() protoreflect.EnumNumber {
@@ -748,7 +809,7 @@ func (x FindingSeverity) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FindingSeverity.Descriptor instead.
 func (FindingSeverity) EnumDescriptor() ([]byte, []int) {
-	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{12}
+	return file_chapterhouse_governance_v1_governance_proto_rawDescGZIP(), []int{13}
 }
 
 // A non-negative fraction, numerator/denominator, denominator > 0.
@@ -2737,10 +2798,12 @@ type Officer struct {
 	EndDate *date.Date   `protobuf:"bytes,9,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	State   OfficerState `protobuf:"varint,10,opt,name=state,proto3,enum=chapterhouse.governance.v1.OfficerState" json:"state,omitempty"`
 	// Why the office ended early, e.g. "member terminated: <reason>".
-	EndReason     string                 `protobuf:"bytes,11,opt,name=end_reason,json=endReason,proto3" json:"end_reason,omitempty"`
-	AppointTime   *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=appoint_time,json=appointTime,proto3" json:"appoint_time,omitempty"`
-	EndTime       *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	EndReason   string                 `protobuf:"bytes,11,opt,name=end_reason,json=endReason,proto3" json:"end_reason,omitempty"`
+	AppointTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=appoint_time,json=appointTime,proto3" json:"appoint_time,omitempty"`
+	EndTime     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
+	Etag        string                 `protobuf:"bytes,14,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Why the office ended, once ENDED.
+	EndKind       OfficeEndKind `protobuf:"varint,15,opt,name=end_kind,json=endKind,proto3,enum=chapterhouse.governance.v1.OfficeEndKind" json:"end_kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2871,6 +2934,13 @@ func (x *Officer) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *Officer) GetEndKind() OfficeEndKind {
+	if x != nil {
+		return x.EndKind
+	}
+	return OfficeEndKind_OFFICE_END_KIND_UNSPECIFIED
 }
 
 type GetOfficerRequest struct {
@@ -3069,8 +3139,13 @@ type EndOfficeRequest struct {
 	// 1–1000 characters.
 	Reason string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	// Last day in office; defaults to today.
-	EndDate       *date.Date `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
-	Etag          string     `protobuf:"bytes,4,opt,name=etag,proto3" json:"etag,omitempty"`
+	EndDate *date.Date `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	Etag    string     `protobuf:"bytes,4,opt,name=etag,proto3" json:"etag,omitempty"`
+	// RESIGNATION or REMOVAL. Defaults to RESIGNATION when the officer ends
+	// their own office and REMOVAL when an admin does; only admins remove,
+	// and an admin may record a resignation. The other kinds are the
+	// system's.
+	Kind          OfficeEndKind `protobuf:"varint,5,opt,name=kind,proto3,enum=chapterhouse.governance.v1.OfficeEndKind" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3131,6 +3206,13 @@ func (x *EndOfficeRequest) GetEtag() string {
 		return x.Etag
 	}
 	return ""
+}
+
+func (x *EndOfficeRequest) GetKind() OfficeEndKind {
+	if x != nil {
+		return x.Kind
+	}
+	return OfficeEndKind_OFFICE_END_KIND_UNSPECIFIED
 }
 
 // A meeting of the branch.
@@ -5917,13 +5999,14 @@ func (x *WorkPlanStatus) GetProgress() *WorkPlanProgress {
 // One item of the report, named by its rule.
 type Finding struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// CHARTER.md code, e.g. "A1", "G4", "G9"; empty for a vacancy
-	// (reason OFFICE_VACANT).
+	// CHARTER.md code, e.g. "A1", "G4", "G9"; every finding names one.
 	Rule string `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
 	// UPPER_SNAKE_CASE: EXCHANGE_ACTIVITIES_BELOW_MINIMUM (A1),
-	// AGE_LIMIT_EXCEEDED (G4), TERM_LIMIT_EXCEEDED (G1),
-	// ASSIGNED_TASK_OVERDUE (G9), WORK_ITEM_OVERDUE, WORK_PLAN_NOT_ADOPTED,
-	// OFFICE_VACANT.
+	// AGE_LIMIT_EXCEEDED (G4), TERM_LIMIT_EXCEEDED and NO_CURRENT_TERM (G1,
+	// whose sentence sets up the terms), OFFICE_VACANT (G5 for the chair, G7
+	// for the secretary-general), ASSIGNED_TASK_OVERDUE, WORK_ITEM_OVERDUE and
+	// WORK_PLAN_NOT_ADOPTED (G9: tasks are tracked with the adopted annual
+	// work plan).
 	Reason   string          `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	Severity FindingSeverity `protobuf:"varint,3,opt,name=severity,proto3,enum=chapterhouse.governance.v1.FindingSeverity" json:"severity,omitempty"`
 	Message  string          `protobuf:"bytes,4,opt,name=message,proto3" json:"message,omitempty"`
@@ -6324,7 +6407,7 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
 	"!chapterhouse.tjsia.org/NominationR\x04name\x12#\n" +
 	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\xcc\a\n" +
+	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x97\b\n" +
 	"\aOfficer\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12E\n" +
 	"\bposition\x18\x02 \x01(\x0e2$.chapterhouse.governance.v1.PositionB\x03\xe0A\x03R\bposition\x12=\n" +
@@ -6349,7 +6432,8 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"end_reason\x18\v \x01(\tB\x03\xe0A\x03R\tendReason\x12B\n" +
 	"\fappoint_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vappointTime\x12:\n" +
 	"\bend_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\aendTime\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag:i\xeaAf\n" +
+	"\x04etag\x18\x0e \x01(\tR\x04etag\x12I\n" +
+	"\bend_kind\x18\x0f \x01(\x0e2).chapterhouse.governance.v1.OfficeEndKindB\x03\xe0A\x03R\aendKind:i\xeaAf\n" +
 	"\x1echapterhouse.tjsia.org/Officer\x121branches/{branch}/terms/{term}/officers/{officer}*\bofficers2\aofficer\"O\n" +
 	"\x11GetOfficerRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xe0A\x02\xfaA \n" +
@@ -6366,13 +6450,14 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x12represented_member\x18\a \x01(\tB\x03\xe0A\x01R\x11representedMember\"\x7f\n" +
 	"\x14ListOfficersResponse\x12?\n" +
 	"\bofficers\x18\x01 \x03(\v2#.chapterhouse.governance.v1.OfficerR\bofficers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbf\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8f\x02\n" +
 	"\x10EndOfficeRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xe0A\x02\xfaA \n" +
 	"\x1echapterhouse.tjsia.org/OfficerR\x04name\x12#\n" +
 	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x121\n" +
 	"\bend_date\x18\x03 \x01(\v2\x11.google.type.DateB\x03\xe0A\x01R\aendDate\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\xcb\x06\n" +
+	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\x12N\n" +
+	"\x04kind\x18\x05 \x01(\x0e2).chapterhouse.governance.v1.OfficeEndKindB\x0f\xe0A\x01\xbaH\t\x82\x01\x06\x18\x00\x18\x01\x18\x02R\x04kind\"\xcb\x06\n" +
 	"\aMeeting\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
 	"\x05title\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12H\n" +
@@ -6700,7 +6785,13 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\fOfficerState\x12\x1d\n" +
 	"\x19OFFICER_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15OFFICER_STATE_SERVING\x10\x01\x12\x17\n" +
-	"\x13OFFICER_STATE_ENDED\x10\x02*y\n" +
+	"\x13OFFICER_STATE_ENDED\x10\x02*\xb4\x01\n" +
+	"\rOfficeEndKind\x12\x1f\n" +
+	"\x1bOFFICE_END_KIND_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bOFFICE_END_KIND_RESIGNATION\x10\x01\x12\x1b\n" +
+	"\x17OFFICE_END_KIND_REMOVAL\x10\x02\x12$\n" +
+	" OFFICE_END_KIND_MEMBERSHIP_ENDED\x10\x03\x12\x1e\n" +
+	"\x1aOFFICE_END_KIND_TERM_ENDED\x10\x04*y\n" +
 	"\vMeetingKind\x12\x1c\n" +
 	"\x18MEETING_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14MEETING_KIND_COUNCIL\x10\x01\x12\x18\n" +
@@ -6808,7 +6899,7 @@ func file_chapterhouse_governance_v1_governance_proto_rawDescGZIP() []byte {
 	return file_chapterhouse_governance_v1_governance_proto_rawDescData
 }
 
-var file_chapterhouse_governance_v1_governance_proto_enumTypes = make([]protoimpl.EnumInfo, 13)
+var file_chapterhouse_governance_v1_governance_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
 var file_chapterhouse_governance_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
 var file_chapterhouse_governance_v1_governance_proto_goTypes = []any{
 	(TermState)(0),                                // 0: chapterhouse.governance.v1.TermState
@@ -6816,297 +6907,300 @@ var file_chapterhouse_governance_v1_governance_proto_goTypes = []any{
 	(NominationState)(0),                          // 2: chapterhouse.governance.v1.NominationState
 	(Decision)(0),                                 // 3: chapterhouse.governance.v1.Decision
 	(OfficerState)(0),                             // 4: chapterhouse.governance.v1.OfficerState
-	(MeetingKind)(0),                              // 5: chapterhouse.governance.v1.MeetingKind
-	(MeetingState)(0),                             // 6: chapterhouse.governance.v1.MeetingState
-	(ResolutionKind)(0),                           // 7: chapterhouse.governance.v1.ResolutionKind
-	(ResolutionState)(0),                          // 8: chapterhouse.governance.v1.ResolutionState
-	(VoteChoice)(0),                               // 9: chapterhouse.governance.v1.VoteChoice
-	(WorkItemSource)(0),                           // 10: chapterhouse.governance.v1.WorkItemSource
-	(WorkItemState)(0),                            // 11: chapterhouse.governance.v1.WorkItemState
-	(FindingSeverity)(0),                          // 12: chapterhouse.governance.v1.FindingSeverity
-	(*Fraction)(nil),                              // 13: chapterhouse.governance.v1.Fraction
-	(*CharterParameters)(nil),                     // 14: chapterhouse.governance.v1.CharterParameters
-	(*Branch)(nil),                                // 15: chapterhouse.governance.v1.Branch
-	(*StandardCodeFormats)(nil),                   // 16: chapterhouse.governance.v1.StandardCodeFormats
-	(*CreateBranchRequest)(nil),                   // 17: chapterhouse.governance.v1.CreateBranchRequest
-	(*GetBranchRequest)(nil),                      // 18: chapterhouse.governance.v1.GetBranchRequest
-	(*ListBranchesRequest)(nil),                   // 19: chapterhouse.governance.v1.ListBranchesRequest
-	(*ListBranchesResponse)(nil),                  // 20: chapterhouse.governance.v1.ListBranchesResponse
-	(*UpdateBranchRequest)(nil),                   // 21: chapterhouse.governance.v1.UpdateBranchRequest
-	(*Term)(nil),                                  // 22: chapterhouse.governance.v1.Term
-	(*CreateTermRequest)(nil),                     // 23: chapterhouse.governance.v1.CreateTermRequest
-	(*GetTermRequest)(nil),                        // 24: chapterhouse.governance.v1.GetTermRequest
-	(*ListTermsRequest)(nil),                      // 25: chapterhouse.governance.v1.ListTermsRequest
-	(*ListTermsResponse)(nil),                     // 26: chapterhouse.governance.v1.ListTermsResponse
-	(*UpdateTermRequest)(nil),                     // 27: chapterhouse.governance.v1.UpdateTermRequest
-	(*Nomination)(nil),                            // 28: chapterhouse.governance.v1.Nomination
-	(*Violation)(nil),                             // 29: chapterhouse.governance.v1.Violation
-	(*CheckEligibilityRequest)(nil),               // 30: chapterhouse.governance.v1.CheckEligibilityRequest
-	(*CheckEligibilityResponse)(nil),              // 31: chapterhouse.governance.v1.CheckEligibilityResponse
-	(*CreateNominationRequest)(nil),               // 32: chapterhouse.governance.v1.CreateNominationRequest
-	(*GetNominationRequest)(nil),                  // 33: chapterhouse.governance.v1.GetNominationRequest
-	(*ListNominationsRequest)(nil),                // 34: chapterhouse.governance.v1.ListNominationsRequest
-	(*ListNominationsResponse)(nil),               // 35: chapterhouse.governance.v1.ListNominationsResponse
-	(*UpdateNominationRequest)(nil),               // 36: chapterhouse.governance.v1.UpdateNominationRequest
-	(*ConfirmNominationQualificationRequest)(nil), // 37: chapterhouse.governance.v1.ConfirmNominationQualificationRequest
-	(*DecideNominationRequest)(nil),               // 38: chapterhouse.governance.v1.DecideNominationRequest
-	(*AppointNominationRequest)(nil),              // 39: chapterhouse.governance.v1.AppointNominationRequest
-	(*WithdrawNominationRequest)(nil),             // 40: chapterhouse.governance.v1.WithdrawNominationRequest
-	(*Officer)(nil),                               // 41: chapterhouse.governance.v1.Officer
-	(*GetOfficerRequest)(nil),                     // 42: chapterhouse.governance.v1.GetOfficerRequest
-	(*ListOfficersRequest)(nil),                   // 43: chapterhouse.governance.v1.ListOfficersRequest
-	(*ListOfficersResponse)(nil),                  // 44: chapterhouse.governance.v1.ListOfficersResponse
-	(*EndOfficeRequest)(nil),                      // 45: chapterhouse.governance.v1.EndOfficeRequest
-	(*Meeting)(nil),                               // 46: chapterhouse.governance.v1.Meeting
-	(*CreateMeetingRequest)(nil),                  // 47: chapterhouse.governance.v1.CreateMeetingRequest
-	(*GetMeetingRequest)(nil),                     // 48: chapterhouse.governance.v1.GetMeetingRequest
-	(*ListMeetingsRequest)(nil),                   // 49: chapterhouse.governance.v1.ListMeetingsRequest
-	(*ListMeetingsResponse)(nil),                  // 50: chapterhouse.governance.v1.ListMeetingsResponse
-	(*UpdateMeetingRequest)(nil),                  // 51: chapterhouse.governance.v1.UpdateMeetingRequest
-	(*Vote)(nil),                                  // 52: chapterhouse.governance.v1.Vote
-	(*GetVoteRequest)(nil),                        // 53: chapterhouse.governance.v1.GetVoteRequest
-	(*ListVotesRequest)(nil),                      // 54: chapterhouse.governance.v1.ListVotesRequest
-	(*ListVotesResponse)(nil),                     // 55: chapterhouse.governance.v1.ListVotesResponse
-	(*Tally)(nil),                                 // 56: chapterhouse.governance.v1.Tally
-	(*Resolution)(nil),                            // 57: chapterhouse.governance.v1.Resolution
-	(*CreateResolutionRequest)(nil),               // 58: chapterhouse.governance.v1.CreateResolutionRequest
-	(*GetResolutionRequest)(nil),                  // 59: chapterhouse.governance.v1.GetResolutionRequest
-	(*ListResolutionsRequest)(nil),                // 60: chapterhouse.governance.v1.ListResolutionsRequest
-	(*ListResolutionsResponse)(nil),               // 61: chapterhouse.governance.v1.ListResolutionsResponse
-	(*UpdateResolutionRequest)(nil),               // 62: chapterhouse.governance.v1.UpdateResolutionRequest
-	(*OpenResolutionVotingRequest)(nil),           // 63: chapterhouse.governance.v1.OpenResolutionVotingRequest
-	(*CastResolutionVoteRequest)(nil),             // 64: chapterhouse.governance.v1.CastResolutionVoteRequest
-	(*CloseResolutionVotingRequest)(nil),          // 65: chapterhouse.governance.v1.CloseResolutionVotingRequest
-	(*WithdrawResolutionRequest)(nil),             // 66: chapterhouse.governance.v1.WithdrawResolutionRequest
-	(*WorkItem)(nil),                              // 67: chapterhouse.governance.v1.WorkItem
-	(*CreateWorkItemRequest)(nil),                 // 68: chapterhouse.governance.v1.CreateWorkItemRequest
-	(*GetWorkItemRequest)(nil),                    // 69: chapterhouse.governance.v1.GetWorkItemRequest
-	(*ListWorkItemsRequest)(nil),                  // 70: chapterhouse.governance.v1.ListWorkItemsRequest
-	(*ListWorkItemsResponse)(nil),                 // 71: chapterhouse.governance.v1.ListWorkItemsResponse
-	(*UpdateWorkItemRequest)(nil),                 // 72: chapterhouse.governance.v1.UpdateWorkItemRequest
-	(*WorkPlanProgress)(nil),                      // 73: chapterhouse.governance.v1.WorkPlanProgress
-	(*WorkPlan)(nil),                              // 74: chapterhouse.governance.v1.WorkPlan
-	(*CreateWorkPlanRequest)(nil),                 // 75: chapterhouse.governance.v1.CreateWorkPlanRequest
-	(*GetWorkPlanRequest)(nil),                    // 76: chapterhouse.governance.v1.GetWorkPlanRequest
-	(*ListWorkPlansRequest)(nil),                  // 77: chapterhouse.governance.v1.ListWorkPlansRequest
-	(*ListWorkPlansResponse)(nil),                 // 78: chapterhouse.governance.v1.ListWorkPlansResponse
-	(*UpdateWorkPlanRequest)(nil),                 // 79: chapterhouse.governance.v1.UpdateWorkPlanRequest
-	(*GetComplianceReportRequest)(nil),            // 80: chapterhouse.governance.v1.GetComplianceReportRequest
-	(*ExchangeActivityStatus)(nil),                // 81: chapterhouse.governance.v1.ExchangeActivityStatus
-	(*AgeLimitIssue)(nil),                         // 82: chapterhouse.governance.v1.AgeLimitIssue
-	(*TermLimitIssue)(nil),                        // 83: chapterhouse.governance.v1.TermLimitIssue
-	(*WorkPlanStatus)(nil),                        // 84: chapterhouse.governance.v1.WorkPlanStatus
-	(*Finding)(nil),                               // 85: chapterhouse.governance.v1.Finding
-	(*ComplianceReport)(nil),                      // 86: chapterhouse.governance.v1.ComplianceReport
-	(v1.Rank)(0),                                  // 87: chapterhouse.membership.v1.Rank
-	(*timestamppb.Timestamp)(nil),                 // 88: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),                 // 89: google.protobuf.FieldMask
-	(*date.Date)(nil),                             // 90: google.type.Date
-	(v11.ErrorReason)(0),                          // 91: chapterhouse.api.v1.ErrorReason
+	(OfficeEndKind)(0),                            // 5: chapterhouse.governance.v1.OfficeEndKind
+	(MeetingKind)(0),                              // 6: chapterhouse.governance.v1.MeetingKind
+	(MeetingState)(0),                             // 7: chapterhouse.governance.v1.MeetingState
+	(ResolutionKind)(0),                           // 8: chapterhouse.governance.v1.ResolutionKind
+	(ResolutionState)(0),                          // 9: chapterhouse.governance.v1.ResolutionState
+	(VoteChoice)(0),                               // 10: chapterhouse.governance.v1.VoteChoice
+	(WorkItemSource)(0),                           // 11: chapterhouse.governance.v1.WorkItemSource
+	(WorkItemState)(0),                            // 12: chapterhouse.governance.v1.WorkItemState
+	(FindingSeverity)(0),                          // 13: chapterhouse.governance.v1.FindingSeverity
+	(*Fraction)(nil),                              // 14: chapterhouse.governance.v1.Fraction
+	(*CharterParameters)(nil),                     // 15: chapterhouse.governance.v1.CharterParameters
+	(*Branch)(nil),                                // 16: chapterhouse.governance.v1.Branch
+	(*StandardCodeFormats)(nil),                   // 17: chapterhouse.governance.v1.StandardCodeFormats
+	(*CreateBranchRequest)(nil),                   // 18: chapterhouse.governance.v1.CreateBranchRequest
+	(*GetBranchRequest)(nil),                      // 19: chapterhouse.governance.v1.GetBranchRequest
+	(*ListBranchesRequest)(nil),                   // 20: chapterhouse.governance.v1.ListBranchesRequest
+	(*ListBranchesResponse)(nil),                  // 21: chapterhouse.governance.v1.ListBranchesResponse
+	(*UpdateBranchRequest)(nil),                   // 22: chapterhouse.governance.v1.UpdateBranchRequest
+	(*Term)(nil),                                  // 23: chapterhouse.governance.v1.Term
+	(*CreateTermRequest)(nil),                     // 24: chapterhouse.governance.v1.CreateTermRequest
+	(*GetTermRequest)(nil),                        // 25: chapterhouse.governance.v1.GetTermRequest
+	(*ListTermsRequest)(nil),                      // 26: chapterhouse.governance.v1.ListTermsRequest
+	(*ListTermsResponse)(nil),                     // 27: chapterhouse.governance.v1.ListTermsResponse
+	(*UpdateTermRequest)(nil),                     // 28: chapterhouse.governance.v1.UpdateTermRequest
+	(*Nomination)(nil),                            // 29: chapterhouse.governance.v1.Nomination
+	(*Violation)(nil),                             // 30: chapterhouse.governance.v1.Violation
+	(*CheckEligibilityRequest)(nil),               // 31: chapterhouse.governance.v1.CheckEligibilityRequest
+	(*CheckEligibilityResponse)(nil),              // 32: chapterhouse.governance.v1.CheckEligibilityResponse
+	(*CreateNominationRequest)(nil),               // 33: chapterhouse.governance.v1.CreateNominationRequest
+	(*GetNominationRequest)(nil),                  // 34: chapterhouse.governance.v1.GetNominationRequest
+	(*ListNominationsRequest)(nil),                // 35: chapterhouse.governance.v1.ListNominationsRequest
+	(*ListNominationsResponse)(nil),               // 36: chapterhouse.governance.v1.ListNominationsResponse
+	(*UpdateNominationRequest)(nil),               // 37: chapterhouse.governance.v1.UpdateNominationRequest
+	(*ConfirmNominationQualificationRequest)(nil), // 38: chapterhouse.governance.v1.ConfirmNominationQualificationRequest
+	(*DecideNominationRequest)(nil),               // 39: chapterhouse.governance.v1.DecideNominationRequest
+	(*AppointNominationRequest)(nil),              // 40: chapterhouse.governance.v1.AppointNominationRequest
+	(*WithdrawNominationRequest)(nil),             // 41: chapterhouse.governance.v1.WithdrawNominationRequest
+	(*Officer)(nil),                               // 42: chapterhouse.governance.v1.Officer
+	(*GetOfficerRequest)(nil),                     // 43: chapterhouse.governance.v1.GetOfficerRequest
+	(*ListOfficersRequest)(nil),                   // 44: chapterhouse.governance.v1.ListOfficersRequest
+	(*ListOfficersResponse)(nil),                  // 45: chapterhouse.governance.v1.ListOfficersResponse
+	(*EndOfficeRequest)(nil),                      // 46: chapterhouse.governance.v1.EndOfficeRequest
+	(*Meeting)(nil),                               // 47: chapterhouse.governance.v1.Meeting
+	(*CreateMeetingRequest)(nil),                  // 48: chapterhouse.governance.v1.CreateMeetingRequest
+	(*GetMeetingRequest)(nil),                     // 49: chapterhouse.governance.v1.GetMeetingRequest
+	(*ListMeetingsRequest)(nil),                   // 50: chapterhouse.governance.v1.ListMeetingsRequest
+	(*ListMeetingsResponse)(nil),                  // 51: chapterhouse.governance.v1.ListMeetingsResponse
+	(*UpdateMeetingRequest)(nil),                  // 52: chapterhouse.governance.v1.UpdateMeetingRequest
+	(*Vote)(nil),                                  // 53: chapterhouse.governance.v1.Vote
+	(*GetVoteRequest)(nil),                        // 54: chapterhouse.governance.v1.GetVoteRequest
+	(*ListVotesRequest)(nil),                      // 55: chapterhouse.governance.v1.ListVotesRequest
+	(*ListVotesResponse)(nil),                     // 56: chapterhouse.governance.v1.ListVotesResponse
+	(*Tally)(nil),                                 // 57: chapterhouse.governance.v1.Tally
+	(*Resolution)(nil),                            // 58: chapterhouse.governance.v1.Resolution
+	(*CreateResolutionRequest)(nil),               // 59: chapterhouse.governance.v1.CreateResolutionRequest
+	(*GetResolutionRequest)(nil),                  // 60: chapterhouse.governance.v1.GetResolutionRequest
+	(*ListResolutionsRequest)(nil),                // 61: chapterhouse.governance.v1.ListResolutionsRequest
+	(*ListResolutionsResponse)(nil),               // 62: chapterhouse.governance.v1.ListResolutionsResponse
+	(*UpdateResolutionRequest)(nil),               // 63: chapterhouse.governance.v1.UpdateResolutionRequest
+	(*OpenResolutionVotingRequest)(nil),           // 64: chapterhouse.governance.v1.OpenResolutionVotingRequest
+	(*CastResolutionVoteRequest)(nil),             // 65: chapterhouse.governance.v1.CastResolutionVoteRequest
+	(*CloseResolutionVotingRequest)(nil),          // 66: chapterhouse.governance.v1.CloseResolutionVotingRequest
+	(*WithdrawResolutionRequest)(nil),             // 67: chapterhouse.governance.v1.WithdrawResolutionRequest
+	(*WorkItem)(nil),                              // 68: chapterhouse.governance.v1.WorkItem
+	(*CreateWorkItemRequest)(nil),                 // 69: chapterhouse.governance.v1.CreateWorkItemRequest
+	(*GetWorkItemRequest)(nil),                    // 70: chapterhouse.governance.v1.GetWorkItemRequest
+	(*ListWorkItemsRequest)(nil),                  // 71: chapterhouse.governance.v1.ListWorkItemsRequest
+	(*ListWorkItemsResponse)(nil),                 // 72: chapterhouse.governance.v1.ListWorkItemsResponse
+	(*UpdateWorkItemRequest)(nil),                 // 73: chapterhouse.governance.v1.UpdateWorkItemRequest
+	(*WorkPlanProgress)(nil),                      // 74: chapterhouse.governance.v1.WorkPlanProgress
+	(*WorkPlan)(nil),                              // 75: chapterhouse.governance.v1.WorkPlan
+	(*CreateWorkPlanRequest)(nil),                 // 76: chapterhouse.governance.v1.CreateWorkPlanRequest
+	(*GetWorkPlanRequest)(nil),                    // 77: chapterhouse.governance.v1.GetWorkPlanRequest
+	(*ListWorkPlansRequest)(nil),                  // 78: chapterhouse.governance.v1.ListWorkPlansRequest
+	(*ListWorkPlansResponse)(nil),                 // 79: chapterhouse.governance.v1.ListWorkPlansResponse
+	(*UpdateWorkPlanRequest)(nil),                 // 80: chapterhouse.governance.v1.UpdateWorkPlanRequest
+	(*GetComplianceReportRequest)(nil),            // 81: chapterhouse.governance.v1.GetComplianceReportRequest
+	(*ExchangeActivityStatus)(nil),                // 82: chapterhouse.governance.v1.ExchangeActivityStatus
+	(*AgeLimitIssue)(nil),                         // 83: chapterhouse.governance.v1.AgeLimitIssue
+	(*TermLimitIssue)(nil),                        // 84: chapterhouse.governance.v1.TermLimitIssue
+	(*WorkPlanStatus)(nil),                        // 85: chapterhouse.governance.v1.WorkPlanStatus
+	(*Finding)(nil),                               // 86: chapterhouse.governance.v1.Finding
+	(*ComplianceReport)(nil),                      // 87: chapterhouse.governance.v1.ComplianceReport
+	(v1.Rank)(0),                                  // 88: chapterhouse.membership.v1.Rank
+	(*timestamppb.Timestamp)(nil),                 // 89: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),                 // 90: google.protobuf.FieldMask
+	(*date.Date)(nil),                             // 91: google.type.Date
+	(v11.ErrorReason)(0),                          // 92: chapterhouse.api.v1.ErrorReason
 }
 var file_chapterhouse_governance_v1_governance_proto_depIdxs = []int32{
-	87,  // 0: chapterhouse.governance.v1.CharterParameters.min_representative_rank:type_name -> chapterhouse.membership.v1.Rank
-	13,  // 1: chapterhouse.governance.v1.CharterParameters.quorum:type_name -> chapterhouse.governance.v1.Fraction
-	13,  // 2: chapterhouse.governance.v1.CharterParameters.majority:type_name -> chapterhouse.governance.v1.Fraction
-	14,  // 3: chapterhouse.governance.v1.Branch.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
-	88,  // 4: chapterhouse.governance.v1.Branch.create_time:type_name -> google.protobuf.Timestamp
-	88,  // 5: chapterhouse.governance.v1.Branch.update_time:type_name -> google.protobuf.Timestamp
-	16,  // 6: chapterhouse.governance.v1.Branch.standard_code_formats:type_name -> chapterhouse.governance.v1.StandardCodeFormats
-	15,  // 7: chapterhouse.governance.v1.CreateBranchRequest.branch:type_name -> chapterhouse.governance.v1.Branch
-	15,  // 8: chapterhouse.governance.v1.ListBranchesResponse.branches:type_name -> chapterhouse.governance.v1.Branch
-	15,  // 9: chapterhouse.governance.v1.UpdateBranchRequest.branch:type_name -> chapterhouse.governance.v1.Branch
-	89,  // 10: chapterhouse.governance.v1.UpdateBranchRequest.update_mask:type_name -> google.protobuf.FieldMask
-	90,  // 11: chapterhouse.governance.v1.Term.start_date:type_name -> google.type.Date
-	90,  // 12: chapterhouse.governance.v1.Term.end_date:type_name -> google.type.Date
+	88,  // 0: chapterhouse.governance.v1.CharterParameters.min_representative_rank:type_name -> chapterhouse.membership.v1.Rank
+	14,  // 1: chapterhouse.governance.v1.CharterParameters.quorum:type_name -> chapterhouse.governance.v1.Fraction
+	14,  // 2: chapterhouse.governance.v1.CharterParameters.majority:type_name -> chapterhouse.governance.v1.Fraction
+	15,  // 3: chapterhouse.governance.v1.Branch.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
+	89,  // 4: chapterhouse.governance.v1.Branch.create_time:type_name -> google.protobuf.Timestamp
+	89,  // 5: chapterhouse.governance.v1.Branch.update_time:type_name -> google.protobuf.Timestamp
+	17,  // 6: chapterhouse.governance.v1.Branch.standard_code_formats:type_name -> chapterhouse.governance.v1.StandardCodeFormats
+	16,  // 7: chapterhouse.governance.v1.CreateBranchRequest.branch:type_name -> chapterhouse.governance.v1.Branch
+	16,  // 8: chapterhouse.governance.v1.ListBranchesResponse.branches:type_name -> chapterhouse.governance.v1.Branch
+	16,  // 9: chapterhouse.governance.v1.UpdateBranchRequest.branch:type_name -> chapterhouse.governance.v1.Branch
+	90,  // 10: chapterhouse.governance.v1.UpdateBranchRequest.update_mask:type_name -> google.protobuf.FieldMask
+	91,  // 11: chapterhouse.governance.v1.Term.start_date:type_name -> google.type.Date
+	91,  // 12: chapterhouse.governance.v1.Term.end_date:type_name -> google.type.Date
 	0,   // 13: chapterhouse.governance.v1.Term.state:type_name -> chapterhouse.governance.v1.TermState
-	88,  // 14: chapterhouse.governance.v1.Term.create_time:type_name -> google.protobuf.Timestamp
-	88,  // 15: chapterhouse.governance.v1.Term.update_time:type_name -> google.protobuf.Timestamp
-	22,  // 16: chapterhouse.governance.v1.CreateTermRequest.term:type_name -> chapterhouse.governance.v1.Term
-	22,  // 17: chapterhouse.governance.v1.ListTermsResponse.terms:type_name -> chapterhouse.governance.v1.Term
-	22,  // 18: chapterhouse.governance.v1.UpdateTermRequest.term:type_name -> chapterhouse.governance.v1.Term
-	89,  // 19: chapterhouse.governance.v1.UpdateTermRequest.update_mask:type_name -> google.protobuf.FieldMask
+	89,  // 14: chapterhouse.governance.v1.Term.create_time:type_name -> google.protobuf.Timestamp
+	89,  // 15: chapterhouse.governance.v1.Term.update_time:type_name -> google.protobuf.Timestamp
+	23,  // 16: chapterhouse.governance.v1.CreateTermRequest.term:type_name -> chapterhouse.governance.v1.Term
+	23,  // 17: chapterhouse.governance.v1.ListTermsResponse.terms:type_name -> chapterhouse.governance.v1.Term
+	23,  // 18: chapterhouse.governance.v1.UpdateTermRequest.term:type_name -> chapterhouse.governance.v1.Term
+	90,  // 19: chapterhouse.governance.v1.UpdateTermRequest.update_mask:type_name -> google.protobuf.FieldMask
 	1,   // 20: chapterhouse.governance.v1.Nomination.position:type_name -> chapterhouse.governance.v1.Position
 	2,   // 21: chapterhouse.governance.v1.Nomination.state:type_name -> chapterhouse.governance.v1.NominationState
-	88,  // 22: chapterhouse.governance.v1.Nomination.create_time:type_name -> google.protobuf.Timestamp
-	88,  // 23: chapterhouse.governance.v1.Nomination.update_time:type_name -> google.protobuf.Timestamp
-	88,  // 24: chapterhouse.governance.v1.Nomination.decide_time:type_name -> google.protobuf.Timestamp
-	88,  // 25: chapterhouse.governance.v1.Nomination.appoint_time:type_name -> google.protobuf.Timestamp
-	91,  // 26: chapterhouse.governance.v1.Violation.reason:type_name -> chapterhouse.api.v1.ErrorReason
-	28,  // 27: chapterhouse.governance.v1.CheckEligibilityRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	90,  // 28: chapterhouse.governance.v1.CheckEligibilityRequest.start_date:type_name -> google.type.Date
-	29,  // 29: chapterhouse.governance.v1.CheckEligibilityResponse.violations:type_name -> chapterhouse.governance.v1.Violation
-	90,  // 30: chapterhouse.governance.v1.CheckEligibilityResponse.start_date:type_name -> google.type.Date
-	28,  // 31: chapterhouse.governance.v1.CreateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	89,  // 22: chapterhouse.governance.v1.Nomination.create_time:type_name -> google.protobuf.Timestamp
+	89,  // 23: chapterhouse.governance.v1.Nomination.update_time:type_name -> google.protobuf.Timestamp
+	89,  // 24: chapterhouse.governance.v1.Nomination.decide_time:type_name -> google.protobuf.Timestamp
+	89,  // 25: chapterhouse.governance.v1.Nomination.appoint_time:type_name -> google.protobuf.Timestamp
+	92,  // 26: chapterhouse.governance.v1.Violation.reason:type_name -> chapterhouse.api.v1.ErrorReason
+	29,  // 27: chapterhouse.governance.v1.CheckEligibilityRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	91,  // 28: chapterhouse.governance.v1.CheckEligibilityRequest.start_date:type_name -> google.type.Date
+	30,  // 29: chapterhouse.governance.v1.CheckEligibilityResponse.violations:type_name -> chapterhouse.governance.v1.Violation
+	91,  // 30: chapterhouse.governance.v1.CheckEligibilityResponse.start_date:type_name -> google.type.Date
+	29,  // 31: chapterhouse.governance.v1.CreateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
 	1,   // 32: chapterhouse.governance.v1.ListNominationsRequest.position:type_name -> chapterhouse.governance.v1.Position
 	2,   // 33: chapterhouse.governance.v1.ListNominationsRequest.state:type_name -> chapterhouse.governance.v1.NominationState
-	28,  // 34: chapterhouse.governance.v1.ListNominationsResponse.nominations:type_name -> chapterhouse.governance.v1.Nomination
-	28,  // 35: chapterhouse.governance.v1.UpdateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	89,  // 36: chapterhouse.governance.v1.UpdateNominationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	29,  // 34: chapterhouse.governance.v1.ListNominationsResponse.nominations:type_name -> chapterhouse.governance.v1.Nomination
+	29,  // 35: chapterhouse.governance.v1.UpdateNominationRequest.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	90,  // 36: chapterhouse.governance.v1.UpdateNominationRequest.update_mask:type_name -> google.protobuf.FieldMask
 	3,   // 37: chapterhouse.governance.v1.ConfirmNominationQualificationRequest.decision:type_name -> chapterhouse.governance.v1.Decision
 	3,   // 38: chapterhouse.governance.v1.DecideNominationRequest.decision:type_name -> chapterhouse.governance.v1.Decision
-	90,  // 39: chapterhouse.governance.v1.AppointNominationRequest.start_date:type_name -> google.type.Date
+	91,  // 39: chapterhouse.governance.v1.AppointNominationRequest.start_date:type_name -> google.type.Date
 	1,   // 40: chapterhouse.governance.v1.Officer.position:type_name -> chapterhouse.governance.v1.Position
-	90,  // 41: chapterhouse.governance.v1.Officer.start_date:type_name -> google.type.Date
-	90,  // 42: chapterhouse.governance.v1.Officer.end_date:type_name -> google.type.Date
+	91,  // 41: chapterhouse.governance.v1.Officer.start_date:type_name -> google.type.Date
+	91,  // 42: chapterhouse.governance.v1.Officer.end_date:type_name -> google.type.Date
 	4,   // 43: chapterhouse.governance.v1.Officer.state:type_name -> chapterhouse.governance.v1.OfficerState
-	88,  // 44: chapterhouse.governance.v1.Officer.appoint_time:type_name -> google.protobuf.Timestamp
-	88,  // 45: chapterhouse.governance.v1.Officer.end_time:type_name -> google.protobuf.Timestamp
-	1,   // 46: chapterhouse.governance.v1.ListOfficersRequest.position:type_name -> chapterhouse.governance.v1.Position
-	4,   // 47: chapterhouse.governance.v1.ListOfficersRequest.state:type_name -> chapterhouse.governance.v1.OfficerState
-	41,  // 48: chapterhouse.governance.v1.ListOfficersResponse.officers:type_name -> chapterhouse.governance.v1.Officer
-	90,  // 49: chapterhouse.governance.v1.EndOfficeRequest.end_date:type_name -> google.type.Date
-	5,   // 50: chapterhouse.governance.v1.Meeting.kind:type_name -> chapterhouse.governance.v1.MeetingKind
-	88,  // 51: chapterhouse.governance.v1.Meeting.start_time:type_name -> google.protobuf.Timestamp
-	88,  // 52: chapterhouse.governance.v1.Meeting.end_time:type_name -> google.protobuf.Timestamp
-	6,   // 53: chapterhouse.governance.v1.Meeting.state:type_name -> chapterhouse.governance.v1.MeetingState
-	88,  // 54: chapterhouse.governance.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
-	88,  // 55: chapterhouse.governance.v1.Meeting.update_time:type_name -> google.protobuf.Timestamp
-	46,  // 56: chapterhouse.governance.v1.CreateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
-	5,   // 57: chapterhouse.governance.v1.ListMeetingsRequest.kind:type_name -> chapterhouse.governance.v1.MeetingKind
-	6,   // 58: chapterhouse.governance.v1.ListMeetingsRequest.state:type_name -> chapterhouse.governance.v1.MeetingState
-	46,  // 59: chapterhouse.governance.v1.ListMeetingsResponse.meetings:type_name -> chapterhouse.governance.v1.Meeting
-	46,  // 60: chapterhouse.governance.v1.UpdateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
-	89,  // 61: chapterhouse.governance.v1.UpdateMeetingRequest.update_mask:type_name -> google.protobuf.FieldMask
-	9,   // 62: chapterhouse.governance.v1.Vote.choice:type_name -> chapterhouse.governance.v1.VoteChoice
-	88,  // 63: chapterhouse.governance.v1.Vote.vote_time:type_name -> google.protobuf.Timestamp
-	52,  // 64: chapterhouse.governance.v1.ListVotesResponse.votes:type_name -> chapterhouse.governance.v1.Vote
-	7,   // 65: chapterhouse.governance.v1.Resolution.kind:type_name -> chapterhouse.governance.v1.ResolutionKind
-	8,   // 66: chapterhouse.governance.v1.Resolution.state:type_name -> chapterhouse.governance.v1.ResolutionState
-	13,  // 67: chapterhouse.governance.v1.Resolution.quorum:type_name -> chapterhouse.governance.v1.Fraction
-	13,  // 68: chapterhouse.governance.v1.Resolution.majority:type_name -> chapterhouse.governance.v1.Fraction
-	56,  // 69: chapterhouse.governance.v1.Resolution.tally:type_name -> chapterhouse.governance.v1.Tally
-	88,  // 70: chapterhouse.governance.v1.Resolution.create_time:type_name -> google.protobuf.Timestamp
-	88,  // 71: chapterhouse.governance.v1.Resolution.update_time:type_name -> google.protobuf.Timestamp
-	88,  // 72: chapterhouse.governance.v1.Resolution.open_time:type_name -> google.protobuf.Timestamp
-	88,  // 73: chapterhouse.governance.v1.Resolution.close_time:type_name -> google.protobuf.Timestamp
-	57,  // 74: chapterhouse.governance.v1.CreateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	8,   // 75: chapterhouse.governance.v1.ListResolutionsRequest.state:type_name -> chapterhouse.governance.v1.ResolutionState
-	57,  // 76: chapterhouse.governance.v1.ListResolutionsResponse.resolutions:type_name -> chapterhouse.governance.v1.Resolution
-	57,  // 77: chapterhouse.governance.v1.UpdateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	89,  // 78: chapterhouse.governance.v1.UpdateResolutionRequest.update_mask:type_name -> google.protobuf.FieldMask
-	9,   // 79: chapterhouse.governance.v1.CastResolutionVoteRequest.choice:type_name -> chapterhouse.governance.v1.VoteChoice
-	10,  // 80: chapterhouse.governance.v1.WorkItem.source:type_name -> chapterhouse.governance.v1.WorkItemSource
-	90,  // 81: chapterhouse.governance.v1.WorkItem.due_date:type_name -> google.type.Date
-	11,  // 82: chapterhouse.governance.v1.WorkItem.state:type_name -> chapterhouse.governance.v1.WorkItemState
-	88,  // 83: chapterhouse.governance.v1.WorkItem.complete_time:type_name -> google.protobuf.Timestamp
-	88,  // 84: chapterhouse.governance.v1.WorkItem.create_time:type_name -> google.protobuf.Timestamp
-	88,  // 85: chapterhouse.governance.v1.WorkItem.update_time:type_name -> google.protobuf.Timestamp
-	67,  // 86: chapterhouse.governance.v1.CreateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
-	10,  // 87: chapterhouse.governance.v1.ListWorkItemsRequest.source:type_name -> chapterhouse.governance.v1.WorkItemSource
-	11,  // 88: chapterhouse.governance.v1.ListWorkItemsRequest.state:type_name -> chapterhouse.governance.v1.WorkItemState
-	67,  // 89: chapterhouse.governance.v1.ListWorkItemsResponse.work_items:type_name -> chapterhouse.governance.v1.WorkItem
-	67,  // 90: chapterhouse.governance.v1.UpdateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
-	89,  // 91: chapterhouse.governance.v1.UpdateWorkItemRequest.update_mask:type_name -> google.protobuf.FieldMask
-	73,  // 92: chapterhouse.governance.v1.WorkPlan.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
-	88,  // 93: chapterhouse.governance.v1.WorkPlan.create_time:type_name -> google.protobuf.Timestamp
-	88,  // 94: chapterhouse.governance.v1.WorkPlan.update_time:type_name -> google.protobuf.Timestamp
-	74,  // 95: chapterhouse.governance.v1.CreateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	74,  // 96: chapterhouse.governance.v1.ListWorkPlansResponse.work_plans:type_name -> chapterhouse.governance.v1.WorkPlan
-	74,  // 97: chapterhouse.governance.v1.UpdateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	89,  // 98: chapterhouse.governance.v1.UpdateWorkPlanRequest.update_mask:type_name -> google.protobuf.FieldMask
-	1,   // 99: chapterhouse.governance.v1.AgeLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
-	90,  // 100: chapterhouse.governance.v1.AgeLimitIssue.exceed_date:type_name -> google.type.Date
-	1,   // 101: chapterhouse.governance.v1.TermLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
-	73,  // 102: chapterhouse.governance.v1.WorkPlanStatus.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
-	12,  // 103: chapterhouse.governance.v1.Finding.severity:type_name -> chapterhouse.governance.v1.FindingSeverity
-	14,  // 104: chapterhouse.governance.v1.ComplianceReport.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
-	81,  // 105: chapterhouse.governance.v1.ComplianceReport.exchange_activities:type_name -> chapterhouse.governance.v1.ExchangeActivityStatus
-	82,  // 106: chapterhouse.governance.v1.ComplianceReport.age_limit_issues:type_name -> chapterhouse.governance.v1.AgeLimitIssue
-	83,  // 107: chapterhouse.governance.v1.ComplianceReport.term_limit_issues:type_name -> chapterhouse.governance.v1.TermLimitIssue
-	84,  // 108: chapterhouse.governance.v1.ComplianceReport.work_plans:type_name -> chapterhouse.governance.v1.WorkPlanStatus
-	85,  // 109: chapterhouse.governance.v1.ComplianceReport.findings:type_name -> chapterhouse.governance.v1.Finding
-	88,  // 110: chapterhouse.governance.v1.ComplianceReport.generate_time:type_name -> google.protobuf.Timestamp
-	17,  // 111: chapterhouse.governance.v1.GovernanceService.CreateBranch:input_type -> chapterhouse.governance.v1.CreateBranchRequest
-	18,  // 112: chapterhouse.governance.v1.GovernanceService.GetBranch:input_type -> chapterhouse.governance.v1.GetBranchRequest
-	19,  // 113: chapterhouse.governance.v1.GovernanceService.ListBranches:input_type -> chapterhouse.governance.v1.ListBranchesRequest
-	21,  // 114: chapterhouse.governance.v1.GovernanceService.UpdateBranch:input_type -> chapterhouse.governance.v1.UpdateBranchRequest
-	23,  // 115: chapterhouse.governance.v1.GovernanceService.CreateTerm:input_type -> chapterhouse.governance.v1.CreateTermRequest
-	24,  // 116: chapterhouse.governance.v1.GovernanceService.GetTerm:input_type -> chapterhouse.governance.v1.GetTermRequest
-	25,  // 117: chapterhouse.governance.v1.GovernanceService.ListTerms:input_type -> chapterhouse.governance.v1.ListTermsRequest
-	27,  // 118: chapterhouse.governance.v1.GovernanceService.UpdateTerm:input_type -> chapterhouse.governance.v1.UpdateTermRequest
-	30,  // 119: chapterhouse.governance.v1.GovernanceService.CheckEligibility:input_type -> chapterhouse.governance.v1.CheckEligibilityRequest
-	32,  // 120: chapterhouse.governance.v1.GovernanceService.CreateNomination:input_type -> chapterhouse.governance.v1.CreateNominationRequest
-	33,  // 121: chapterhouse.governance.v1.GovernanceService.GetNomination:input_type -> chapterhouse.governance.v1.GetNominationRequest
-	34,  // 122: chapterhouse.governance.v1.GovernanceService.ListNominations:input_type -> chapterhouse.governance.v1.ListNominationsRequest
-	36,  // 123: chapterhouse.governance.v1.GovernanceService.UpdateNomination:input_type -> chapterhouse.governance.v1.UpdateNominationRequest
-	37,  // 124: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:input_type -> chapterhouse.governance.v1.ConfirmNominationQualificationRequest
-	38,  // 125: chapterhouse.governance.v1.GovernanceService.DecideNomination:input_type -> chapterhouse.governance.v1.DecideNominationRequest
-	39,  // 126: chapterhouse.governance.v1.GovernanceService.AppointNomination:input_type -> chapterhouse.governance.v1.AppointNominationRequest
-	40,  // 127: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:input_type -> chapterhouse.governance.v1.WithdrawNominationRequest
-	42,  // 128: chapterhouse.governance.v1.GovernanceService.GetOfficer:input_type -> chapterhouse.governance.v1.GetOfficerRequest
-	43,  // 129: chapterhouse.governance.v1.GovernanceService.ListOfficers:input_type -> chapterhouse.governance.v1.ListOfficersRequest
-	45,  // 130: chapterhouse.governance.v1.GovernanceService.EndOffice:input_type -> chapterhouse.governance.v1.EndOfficeRequest
-	47,  // 131: chapterhouse.governance.v1.GovernanceService.CreateMeeting:input_type -> chapterhouse.governance.v1.CreateMeetingRequest
-	48,  // 132: chapterhouse.governance.v1.GovernanceService.GetMeeting:input_type -> chapterhouse.governance.v1.GetMeetingRequest
-	49,  // 133: chapterhouse.governance.v1.GovernanceService.ListMeetings:input_type -> chapterhouse.governance.v1.ListMeetingsRequest
-	51,  // 134: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:input_type -> chapterhouse.governance.v1.UpdateMeetingRequest
-	58,  // 135: chapterhouse.governance.v1.GovernanceService.CreateResolution:input_type -> chapterhouse.governance.v1.CreateResolutionRequest
-	59,  // 136: chapterhouse.governance.v1.GovernanceService.GetResolution:input_type -> chapterhouse.governance.v1.GetResolutionRequest
-	60,  // 137: chapterhouse.governance.v1.GovernanceService.ListResolutions:input_type -> chapterhouse.governance.v1.ListResolutionsRequest
-	62,  // 138: chapterhouse.governance.v1.GovernanceService.UpdateResolution:input_type -> chapterhouse.governance.v1.UpdateResolutionRequest
-	63,  // 139: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:input_type -> chapterhouse.governance.v1.OpenResolutionVotingRequest
-	64,  // 140: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:input_type -> chapterhouse.governance.v1.CastResolutionVoteRequest
-	53,  // 141: chapterhouse.governance.v1.GovernanceService.GetVote:input_type -> chapterhouse.governance.v1.GetVoteRequest
-	54,  // 142: chapterhouse.governance.v1.GovernanceService.ListVotes:input_type -> chapterhouse.governance.v1.ListVotesRequest
-	65,  // 143: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:input_type -> chapterhouse.governance.v1.CloseResolutionVotingRequest
-	66,  // 144: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:input_type -> chapterhouse.governance.v1.WithdrawResolutionRequest
-	75,  // 145: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:input_type -> chapterhouse.governance.v1.CreateWorkPlanRequest
-	76,  // 146: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:input_type -> chapterhouse.governance.v1.GetWorkPlanRequest
-	77,  // 147: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:input_type -> chapterhouse.governance.v1.ListWorkPlansRequest
-	79,  // 148: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:input_type -> chapterhouse.governance.v1.UpdateWorkPlanRequest
-	68,  // 149: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:input_type -> chapterhouse.governance.v1.CreateWorkItemRequest
-	69,  // 150: chapterhouse.governance.v1.GovernanceService.GetWorkItem:input_type -> chapterhouse.governance.v1.GetWorkItemRequest
-	70,  // 151: chapterhouse.governance.v1.GovernanceService.ListWorkItems:input_type -> chapterhouse.governance.v1.ListWorkItemsRequest
-	72,  // 152: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:input_type -> chapterhouse.governance.v1.UpdateWorkItemRequest
-	80,  // 153: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:input_type -> chapterhouse.governance.v1.GetComplianceReportRequest
-	15,  // 154: chapterhouse.governance.v1.GovernanceService.CreateBranch:output_type -> chapterhouse.governance.v1.Branch
-	15,  // 155: chapterhouse.governance.v1.GovernanceService.GetBranch:output_type -> chapterhouse.governance.v1.Branch
-	20,  // 156: chapterhouse.governance.v1.GovernanceService.ListBranches:output_type -> chapterhouse.governance.v1.ListBranchesResponse
-	15,  // 157: chapterhouse.governance.v1.GovernanceService.UpdateBranch:output_type -> chapterhouse.governance.v1.Branch
-	22,  // 158: chapterhouse.governance.v1.GovernanceService.CreateTerm:output_type -> chapterhouse.governance.v1.Term
-	22,  // 159: chapterhouse.governance.v1.GovernanceService.GetTerm:output_type -> chapterhouse.governance.v1.Term
-	26,  // 160: chapterhouse.governance.v1.GovernanceService.ListTerms:output_type -> chapterhouse.governance.v1.ListTermsResponse
-	22,  // 161: chapterhouse.governance.v1.GovernanceService.UpdateTerm:output_type -> chapterhouse.governance.v1.Term
-	31,  // 162: chapterhouse.governance.v1.GovernanceService.CheckEligibility:output_type -> chapterhouse.governance.v1.CheckEligibilityResponse
-	28,  // 163: chapterhouse.governance.v1.GovernanceService.CreateNomination:output_type -> chapterhouse.governance.v1.Nomination
-	28,  // 164: chapterhouse.governance.v1.GovernanceService.GetNomination:output_type -> chapterhouse.governance.v1.Nomination
-	35,  // 165: chapterhouse.governance.v1.GovernanceService.ListNominations:output_type -> chapterhouse.governance.v1.ListNominationsResponse
-	28,  // 166: chapterhouse.governance.v1.GovernanceService.UpdateNomination:output_type -> chapterhouse.governance.v1.Nomination
-	28,  // 167: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:output_type -> chapterhouse.governance.v1.Nomination
-	28,  // 168: chapterhouse.governance.v1.GovernanceService.DecideNomination:output_type -> chapterhouse.governance.v1.Nomination
-	28,  // 169: chapterhouse.governance.v1.GovernanceService.AppointNomination:output_type -> chapterhouse.governance.v1.Nomination
-	28,  // 170: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:output_type -> chapterhouse.governance.v1.Nomination
-	41,  // 171: chapterhouse.governance.v1.GovernanceService.GetOfficer:output_type -> chapterhouse.governance.v1.Officer
-	44,  // 172: chapterhouse.governance.v1.GovernanceService.ListOfficers:output_type -> chapterhouse.governance.v1.ListOfficersResponse
-	41,  // 173: chapterhouse.governance.v1.GovernanceService.EndOffice:output_type -> chapterhouse.governance.v1.Officer
-	46,  // 174: chapterhouse.governance.v1.GovernanceService.CreateMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	46,  // 175: chapterhouse.governance.v1.GovernanceService.GetMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	50,  // 176: chapterhouse.governance.v1.GovernanceService.ListMeetings:output_type -> chapterhouse.governance.v1.ListMeetingsResponse
-	46,  // 177: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	57,  // 178: chapterhouse.governance.v1.GovernanceService.CreateResolution:output_type -> chapterhouse.governance.v1.Resolution
-	57,  // 179: chapterhouse.governance.v1.GovernanceService.GetResolution:output_type -> chapterhouse.governance.v1.Resolution
-	61,  // 180: chapterhouse.governance.v1.GovernanceService.ListResolutions:output_type -> chapterhouse.governance.v1.ListResolutionsResponse
-	57,  // 181: chapterhouse.governance.v1.GovernanceService.UpdateResolution:output_type -> chapterhouse.governance.v1.Resolution
-	57,  // 182: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
-	52,  // 183: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:output_type -> chapterhouse.governance.v1.Vote
-	52,  // 184: chapterhouse.governance.v1.GovernanceService.GetVote:output_type -> chapterhouse.governance.v1.Vote
-	55,  // 185: chapterhouse.governance.v1.GovernanceService.ListVotes:output_type -> chapterhouse.governance.v1.ListVotesResponse
-	57,  // 186: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
-	57,  // 187: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:output_type -> chapterhouse.governance.v1.Resolution
-	74,  // 188: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	74,  // 189: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	78,  // 190: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:output_type -> chapterhouse.governance.v1.ListWorkPlansResponse
-	74,  // 191: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	67,  // 192: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
-	67,  // 193: chapterhouse.governance.v1.GovernanceService.GetWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
-	71,  // 194: chapterhouse.governance.v1.GovernanceService.ListWorkItems:output_type -> chapterhouse.governance.v1.ListWorkItemsResponse
-	67,  // 195: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
-	86,  // 196: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:output_type -> chapterhouse.governance.v1.ComplianceReport
-	154, // [154:197] is the sub-list for method output_type
-	111, // [111:154] is the sub-list for method input_type
-	111, // [111:111] is the sub-list for extension type_name
-	111, // [111:111] is the sub-list for extension extendee
-	0,   // [0:111] is the sub-list for field type_name
+	89,  // 44: chapterhouse.governance.v1.Officer.appoint_time:type_name -> google.protobuf.Timestamp
+	89,  // 45: chapterhouse.governance.v1.Officer.end_time:type_name -> google.protobuf.Timestamp
+	5,   // 46: chapterhouse.governance.v1.Officer.end_kind:type_name -> chapterhouse.governance.v1.OfficeEndKind
+	1,   // 47: chapterhouse.governance.v1.ListOfficersRequest.position:type_name -> chapterhouse.governance.v1.Position
+	4,   // 48: chapterhouse.governance.v1.ListOfficersRequest.state:type_name -> chapterhouse.governance.v1.OfficerState
+	42,  // 49: chapterhouse.governance.v1.ListOfficersResponse.officers:type_name -> chapterhouse.governance.v1.Officer
+	91,  // 50: chapterhouse.governance.v1.EndOfficeRequest.end_date:type_name -> google.type.Date
+	5,   // 51: chapterhouse.governance.v1.EndOfficeRequest.kind:type_name -> chapterhouse.governance.v1.OfficeEndKind
+	6,   // 52: chapterhouse.governance.v1.Meeting.kind:type_name -> chapterhouse.governance.v1.MeetingKind
+	89,  // 53: chapterhouse.governance.v1.Meeting.start_time:type_name -> google.protobuf.Timestamp
+	89,  // 54: chapterhouse.governance.v1.Meeting.end_time:type_name -> google.protobuf.Timestamp
+	7,   // 55: chapterhouse.governance.v1.Meeting.state:type_name -> chapterhouse.governance.v1.MeetingState
+	89,  // 56: chapterhouse.governance.v1.Meeting.create_time:type_name -> google.protobuf.Timestamp
+	89,  // 57: chapterhouse.governance.v1.Meeting.update_time:type_name -> google.protobuf.Timestamp
+	47,  // 58: chapterhouse.governance.v1.CreateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
+	6,   // 59: chapterhouse.governance.v1.ListMeetingsRequest.kind:type_name -> chapterhouse.governance.v1.MeetingKind
+	7,   // 60: chapterhouse.governance.v1.ListMeetingsRequest.state:type_name -> chapterhouse.governance.v1.MeetingState
+	47,  // 61: chapterhouse.governance.v1.ListMeetingsResponse.meetings:type_name -> chapterhouse.governance.v1.Meeting
+	47,  // 62: chapterhouse.governance.v1.UpdateMeetingRequest.meeting:type_name -> chapterhouse.governance.v1.Meeting
+	90,  // 63: chapterhouse.governance.v1.UpdateMeetingRequest.update_mask:type_name -> google.protobuf.FieldMask
+	10,  // 64: chapterhouse.governance.v1.Vote.choice:type_name -> chapterhouse.governance.v1.VoteChoice
+	89,  // 65: chapterhouse.governance.v1.Vote.vote_time:type_name -> google.protobuf.Timestamp
+	53,  // 66: chapterhouse.governance.v1.ListVotesResponse.votes:type_name -> chapterhouse.governance.v1.Vote
+	8,   // 67: chapterhouse.governance.v1.Resolution.kind:type_name -> chapterhouse.governance.v1.ResolutionKind
+	9,   // 68: chapterhouse.governance.v1.Resolution.state:type_name -> chapterhouse.governance.v1.ResolutionState
+	14,  // 69: chapterhouse.governance.v1.Resolution.quorum:type_name -> chapterhouse.governance.v1.Fraction
+	14,  // 70: chapterhouse.governance.v1.Resolution.majority:type_name -> chapterhouse.governance.v1.Fraction
+	57,  // 71: chapterhouse.governance.v1.Resolution.tally:type_name -> chapterhouse.governance.v1.Tally
+	89,  // 72: chapterhouse.governance.v1.Resolution.create_time:type_name -> google.protobuf.Timestamp
+	89,  // 73: chapterhouse.governance.v1.Resolution.update_time:type_name -> google.protobuf.Timestamp
+	89,  // 74: chapterhouse.governance.v1.Resolution.open_time:type_name -> google.protobuf.Timestamp
+	89,  // 75: chapterhouse.governance.v1.Resolution.close_time:type_name -> google.protobuf.Timestamp
+	58,  // 76: chapterhouse.governance.v1.CreateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	9,   // 77: chapterhouse.governance.v1.ListResolutionsRequest.state:type_name -> chapterhouse.governance.v1.ResolutionState
+	58,  // 78: chapterhouse.governance.v1.ListResolutionsResponse.resolutions:type_name -> chapterhouse.governance.v1.Resolution
+	58,  // 79: chapterhouse.governance.v1.UpdateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	90,  // 80: chapterhouse.governance.v1.UpdateResolutionRequest.update_mask:type_name -> google.protobuf.FieldMask
+	10,  // 81: chapterhouse.governance.v1.CastResolutionVoteRequest.choice:type_name -> chapterhouse.governance.v1.VoteChoice
+	11,  // 82: chapterhouse.governance.v1.WorkItem.source:type_name -> chapterhouse.governance.v1.WorkItemSource
+	91,  // 83: chapterhouse.governance.v1.WorkItem.due_date:type_name -> google.type.Date
+	12,  // 84: chapterhouse.governance.v1.WorkItem.state:type_name -> chapterhouse.governance.v1.WorkItemState
+	89,  // 85: chapterhouse.governance.v1.WorkItem.complete_time:type_name -> google.protobuf.Timestamp
+	89,  // 86: chapterhouse.governance.v1.WorkItem.create_time:type_name -> google.protobuf.Timestamp
+	89,  // 87: chapterhouse.governance.v1.WorkItem.update_time:type_name -> google.protobuf.Timestamp
+	68,  // 88: chapterhouse.governance.v1.CreateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
+	11,  // 89: chapterhouse.governance.v1.ListWorkItemsRequest.source:type_name -> chapterhouse.governance.v1.WorkItemSource
+	12,  // 90: chapterhouse.governance.v1.ListWorkItemsRequest.state:type_name -> chapterhouse.governance.v1.WorkItemState
+	68,  // 91: chapterhouse.governance.v1.ListWorkItemsResponse.work_items:type_name -> chapterhouse.governance.v1.WorkItem
+	68,  // 92: chapterhouse.governance.v1.UpdateWorkItemRequest.work_item:type_name -> chapterhouse.governance.v1.WorkItem
+	90,  // 93: chapterhouse.governance.v1.UpdateWorkItemRequest.update_mask:type_name -> google.protobuf.FieldMask
+	74,  // 94: chapterhouse.governance.v1.WorkPlan.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
+	89,  // 95: chapterhouse.governance.v1.WorkPlan.create_time:type_name -> google.protobuf.Timestamp
+	89,  // 96: chapterhouse.governance.v1.WorkPlan.update_time:type_name -> google.protobuf.Timestamp
+	75,  // 97: chapterhouse.governance.v1.CreateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	75,  // 98: chapterhouse.governance.v1.ListWorkPlansResponse.work_plans:type_name -> chapterhouse.governance.v1.WorkPlan
+	75,  // 99: chapterhouse.governance.v1.UpdateWorkPlanRequest.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	90,  // 100: chapterhouse.governance.v1.UpdateWorkPlanRequest.update_mask:type_name -> google.protobuf.FieldMask
+	1,   // 101: chapterhouse.governance.v1.AgeLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
+	91,  // 102: chapterhouse.governance.v1.AgeLimitIssue.exceed_date:type_name -> google.type.Date
+	1,   // 103: chapterhouse.governance.v1.TermLimitIssue.position:type_name -> chapterhouse.governance.v1.Position
+	74,  // 104: chapterhouse.governance.v1.WorkPlanStatus.progress:type_name -> chapterhouse.governance.v1.WorkPlanProgress
+	13,  // 105: chapterhouse.governance.v1.Finding.severity:type_name -> chapterhouse.governance.v1.FindingSeverity
+	15,  // 106: chapterhouse.governance.v1.ComplianceReport.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
+	82,  // 107: chapterhouse.governance.v1.ComplianceReport.exchange_activities:type_name -> chapterhouse.governance.v1.ExchangeActivityStatus
+	83,  // 108: chapterhouse.governance.v1.ComplianceReport.age_limit_issues:type_name -> chapterhouse.governance.v1.AgeLimitIssue
+	84,  // 109: chapterhouse.governance.v1.ComplianceReport.term_limit_issues:type_name -> chapterhouse.governance.v1.TermLimitIssue
+	85,  // 110: chapterhouse.governance.v1.ComplianceReport.work_plans:type_name -> chapterhouse.governance.v1.WorkPlanStatus
+	86,  // 111: chapterhouse.governance.v1.ComplianceReport.findings:type_name -> chapterhouse.governance.v1.Finding
+	89,  // 112: chapterhouse.governance.v1.ComplianceReport.generate_time:type_name -> google.protobuf.Timestamp
+	18,  // 113: chapterhouse.governance.v1.GovernanceService.CreateBranch:input_type -> chapterhouse.governance.v1.CreateBranchRequest
+	19,  // 114: chapterhouse.governance.v1.GovernanceService.GetBranch:input_type -> chapterhouse.governance.v1.GetBranchRequest
+	20,  // 115: chapterhouse.governance.v1.GovernanceService.ListBranches:input_type -> chapterhouse.governance.v1.ListBranchesRequest
+	22,  // 116: chapterhouse.governance.v1.GovernanceService.UpdateBranch:input_type -> chapterhouse.governance.v1.UpdateBranchRequest
+	24,  // 117: chapterhouse.governance.v1.GovernanceService.CreateTerm:input_type -> chapterhouse.governance.v1.CreateTermRequest
+	25,  // 118: chapterhouse.governance.v1.GovernanceService.GetTerm:input_type -> chapterhouse.governance.v1.GetTermRequest
+	26,  // 119: chapterhouse.governance.v1.GovernanceService.ListTerms:input_type -> chapterhouse.governance.v1.ListTermsRequest
+	28,  // 120: chapterhouse.governance.v1.GovernanceService.UpdateTerm:input_type -> chapterhouse.governance.v1.UpdateTermRequest
+	31,  // 121: chapterhouse.governance.v1.GovernanceService.CheckEligibility:input_type -> chapterhouse.governance.v1.CheckEligibilityRequest
+	33,  // 122: chapterhouse.governance.v1.GovernanceService.CreateNomination:input_type -> chapterhouse.governance.v1.CreateNominationRequest
+	34,  // 123: chapterhouse.governance.v1.GovernanceService.GetNomination:input_type -> chapterhouse.governance.v1.GetNominationRequest
+	35,  // 124: chapterhouse.governance.v1.GovernanceService.ListNominations:input_type -> chapterhouse.governance.v1.ListNominationsRequest
+	37,  // 125: chapterhouse.governance.v1.GovernanceService.UpdateNomination:input_type -> chapterhouse.governance.v1.UpdateNominationRequest
+	38,  // 126: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:input_type -> chapterhouse.governance.v1.ConfirmNominationQualificationRequest
+	39,  // 127: chapterhouse.governance.v1.GovernanceService.DecideNomination:input_type -> chapterhouse.governance.v1.DecideNominationRequest
+	40,  // 128: chapterhouse.governance.v1.GovernanceService.AppointNomination:input_type -> chapterhouse.governance.v1.AppointNominationRequest
+	41,  // 129: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:input_type -> chapterhouse.governance.v1.WithdrawNominationRequest
+	43,  // 130: chapterhouse.governance.v1.GovernanceService.GetOfficer:input_type -> chapterhouse.governance.v1.GetOfficerRequest
+	44,  // 131: chapterhouse.governance.v1.GovernanceService.ListOfficers:input_type -> chapterhouse.governance.v1.ListOfficersRequest
+	46,  // 132: chapterhouse.governance.v1.GovernanceService.EndOffice:input_type -> chapterhouse.governance.v1.EndOfficeRequest
+	48,  // 133: chapterhouse.governance.v1.GovernanceService.CreateMeeting:input_type -> chapterhouse.governance.v1.CreateMeetingRequest
+	49,  // 134: chapterhouse.governance.v1.GovernanceService.GetMeeting:input_type -> chapterhouse.governance.v1.GetMeetingRequest
+	50,  // 135: chapterhouse.governance.v1.GovernanceService.ListMeetings:input_type -> chapterhouse.governance.v1.ListMeetingsRequest
+	52,  // 136: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:input_type -> chapterhouse.governance.v1.UpdateMeetingRequest
+	59,  // 137: chapterhouse.governance.v1.GovernanceService.CreateResolution:input_type -> chapterhouse.governance.v1.CreateResolutionRequest
+	60,  // 138: chapterhouse.governance.v1.GovernanceService.GetResolution:input_type -> chapterhouse.governance.v1.GetResolutionRequest
+	61,  // 139: chapterhouse.governance.v1.GovernanceService.ListResolutions:input_type -> chapterhouse.governance.v1.ListResolutionsRequest
+	63,  // 140: chapterhouse.governance.v1.GovernanceService.UpdateResolution:input_type -> chapterhouse.governance.v1.UpdateResolutionRequest
+	64,  // 141: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:input_type -> chapterhouse.governance.v1.OpenResolutionVotingRequest
+	65,  // 142: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:input_type -> chapterhouse.governance.v1.CastResolutionVoteRequest
+	54,  // 143: chapterhouse.governance.v1.GovernanceService.GetVote:input_type -> chapterhouse.governance.v1.GetVoteRequest
+	55,  // 144: chapterhouse.governance.v1.GovernanceService.ListVotes:input_type -> chapterhouse.governance.v1.ListVotesRequest
+	66,  // 145: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:input_type -> chapterhouse.governance.v1.CloseResolutionVotingRequest
+	67,  // 146: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:input_type -> chapterhouse.governance.v1.WithdrawResolutionRequest
+	76,  // 147: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:input_type -> chapterhouse.governance.v1.CreateWorkPlanRequest
+	77,  // 148: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:input_type -> chapterhouse.governance.v1.GetWorkPlanRequest
+	78,  // 149: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:input_type -> chapterhouse.governance.v1.ListWorkPlansRequest
+	80,  // 150: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:input_type -> chapterhouse.governance.v1.UpdateWorkPlanRequest
+	69,  // 151: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:input_type -> chapterhouse.governance.v1.CreateWorkItemRequest
+	70,  // 152: chapterhouse.governance.v1.GovernanceService.GetWorkItem:input_type -> chapterhouse.governance.v1.GetWorkItemRequest
+	71,  // 153: chapterhouse.governance.v1.GovernanceService.ListWorkItems:input_type -> chapterhouse.governance.v1.ListWorkItemsRequest
+	73,  // 154: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:input_type -> chapterhouse.governance.v1.UpdateWorkItemRequest
+	81,  // 155: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:input_type -> chapterhouse.governance.v1.GetComplianceReportRequest
+	16,  // 156: chapterhouse.governance.v1.GovernanceService.CreateBranch:output_type -> chapterhouse.governance.v1.Branch
+	16,  // 157: chapterhouse.governance.v1.GovernanceService.GetBranch:output_type -> chapterhouse.governance.v1.Branch
+	21,  // 158: chapterhouse.governance.v1.GovernanceService.ListBranches:output_type -> chapterhouse.governance.v1.ListBranchesResponse
+	16,  // 159: chapterhouse.governance.v1.GovernanceService.UpdateBranch:output_type -> chapterhouse.governance.v1.Branch
+	23,  // 160: chapterhouse.governance.v1.GovernanceService.CreateTerm:output_type -> chapterhouse.governance.v1.Term
+	23,  // 161: chapterhouse.governance.v1.GovernanceService.GetTerm:output_type -> chapterhouse.governance.v1.Term
+	27,  // 162: chapterhouse.governance.v1.GovernanceService.ListTerms:output_type -> chapterhouse.governance.v1.ListTermsResponse
+	23,  // 163: chapterhouse.governance.v1.GovernanceService.UpdateTerm:output_type -> chapterhouse.governance.v1.Term
+	32,  // 164: chapterhouse.governance.v1.GovernanceService.CheckEligibility:output_type -> chapterhouse.governance.v1.CheckEligibilityResponse
+	29,  // 165: chapterhouse.governance.v1.GovernanceService.CreateNomination:output_type -> chapterhouse.governance.v1.Nomination
+	29,  // 166: chapterhouse.governance.v1.GovernanceService.GetNomination:output_type -> chapterhouse.governance.v1.Nomination
+	36,  // 167: chapterhouse.governance.v1.GovernanceService.ListNominations:output_type -> chapterhouse.governance.v1.ListNominationsResponse
+	29,  // 168: chapterhouse.governance.v1.GovernanceService.UpdateNomination:output_type -> chapterhouse.governance.v1.Nomination
+	29,  // 169: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:output_type -> chapterhouse.governance.v1.Nomination
+	29,  // 170: chapterhouse.governance.v1.GovernanceService.DecideNomination:output_type -> chapterhouse.governance.v1.Nomination
+	29,  // 171: chapterhouse.governance.v1.GovernanceService.AppointNomination:output_type -> chapterhouse.governance.v1.Nomination
+	29,  // 172: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:output_type -> chapterhouse.governance.v1.Nomination
+	42,  // 173: chapterhouse.governance.v1.GovernanceService.GetOfficer:output_type -> chapterhouse.governance.v1.Officer
+	45,  // 174: chapterhouse.governance.v1.GovernanceService.ListOfficers:output_type -> chapterhouse.governance.v1.ListOfficersResponse
+	42,  // 175: chapterhouse.governance.v1.GovernanceService.EndOffice:output_type -> chapterhouse.governance.v1.Officer
+	47,  // 176: chapterhouse.governance.v1.GovernanceService.CreateMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	47,  // 177: chapterhouse.governance.v1.GovernanceService.GetMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	51,  // 178: chapterhouse.governance.v1.GovernanceService.ListMeetings:output_type -> chapterhouse.governance.v1.ListMeetingsResponse
+	47,  // 179: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	58,  // 180: chapterhouse.governance.v1.GovernanceService.CreateResolution:output_type -> chapterhouse.governance.v1.Resolution
+	58,  // 181: chapterhouse.governance.v1.GovernanceService.GetResolution:output_type -> chapterhouse.governance.v1.Resolution
+	62,  // 182: chapterhouse.governance.v1.GovernanceService.ListResolutions:output_type -> chapterhouse.governance.v1.ListResolutionsResponse
+	58,  // 183: chapterhouse.governance.v1.GovernanceService.UpdateResolution:output_type -> chapterhouse.governance.v1.Resolution
+	58,  // 184: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
+	53,  // 185: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:output_type -> chapterhouse.governance.v1.Vote
+	53,  // 186: chapterhouse.governance.v1.GovernanceService.GetVote:output_type -> chapterhouse.governance.v1.Vote
+	56,  // 187: chapterhouse.governance.v1.GovernanceService.ListVotes:output_type -> chapterhouse.governance.v1.ListVotesResponse
+	58,  // 188: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
+	58,  // 189: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:output_type -> chapterhouse.governance.v1.Resolution
+	75,  // 190: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	75,  // 191: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	79,  // 192: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:output_type -> chapterhouse.governance.v1.ListWorkPlansResponse
+	75,  // 193: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	68,  // 194: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	68,  // 195: chapterhouse.governance.v1.GovernanceService.GetWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	72,  // 196: chapterhouse.governance.v1.GovernanceService.ListWorkItems:output_type -> chapterhouse.governance.v1.ListWorkItemsResponse
+	68,  // 197: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	87,  // 198: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:output_type -> chapterhouse.governance.v1.ComplianceReport
+	156, // [156:199] is the sub-list for method output_type
+	113, // [113:156] is the sub-list for method input_type
+	113, // [113:113] is the sub-list for extension type_name
+	113, // [113:113] is the sub-list for extension extendee
+	0,   // [0:113] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_governance_v1_governance_proto_init() }
@@ -7119,7 +7213,7 @@ func file_chapterhouse_governance_v1_governance_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_governance_v1_governance_proto_rawDesc), len(file_chapterhouse_governance_v1_governance_proto_rawDesc)),
-			NumEnums:      13,
+			NumEnums:      14,
 			NumMessages:   74,
 			NumExtensions: 0,
 			NumServices:   1,
