@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
@@ -271,6 +272,64 @@ func TestOfficeEndsWithItsKind(t *testing.T) {
 	}
 	if want := []governancev1.OfficeEndKind{cases[0].want, cases[1].want, cases[2].want}; !slices.Equal(kinds, want) {
 		t.Fatalf("OfficeEnded kinds %v, want %v", kinds, want)
+	}
+}
+
+// TestTermsAndWorkPlansRefusals: terms never overlap and only one is
+// current; a year has one work plan; a plan is adopted only by a passed
+// adoption resolution that names it. Each refusal writes nothing.
+func TestTermsAndWorkPlansRefusals(t *testing.T) {
+	f := newFixture(t)
+	f.electChair(t)
+	before := len(f.outbox(t))
+	_, err := f.svc.CreateTerm(f.ctx, admin, "branches/ai", &governancev1.Term{Number: 2,
+		StartDate: &date.Date{Year: 2029, Month: 12, Day: 31}, EndDate: &date.Date{Year: 2034, Month: 12, Day: 30}})
+	if apierr.ReasonOf(err) != apiv1.ErrorReason_TERMS_OVERLAP {
+		t.Fatalf("a term sharing term 1's last day: %v, want TERMS_OVERLAP", err)
+	}
+	if _, err := f.svc.CreateTerm(f.ctx, admin, "branches/ai", &governancev1.Term{Number: 2,
+		StartDate: &date.Date{Year: 2030, Month: 1, Day: 1}, EndDate: &date.Date{Year: 2034, Month: 12, Day: 31}}); err != nil {
+		t.Fatalf("the next term, from the day after: %v", err)
+	}
+	terms, _, err := f.svc.ListTerms(f.ctx, "branches/ai", 0, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := 0
+	for _, term := range terms {
+		if term.GetState() == governancev1.TermState_TERM_STATE_CURRENT {
+			current++
+		}
+	}
+	if len(terms) != 2 || current != 1 {
+		t.Fatalf("terms %v: want two, one current", terms)
+	}
+
+	plan, err := f.svc.CreateWorkPlan(f.ctx, as("zhang"), "branches/ai", &governancev1.WorkPlan{Year: 2026, Title: "2026"}, "plan-2026")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CreateWorkPlan(f.ctx, as("zhang"), "branches/ai", &governancev1.WorkPlan{Year: 2026, Title: "again"}, "plan-2026-b"); apierr.ReasonOf(err) != apiv1.ErrorReason_WORK_PLAN_YEAR_TAKEN {
+		t.Fatalf("a second plan for 2026: %v, want WORK_PLAN_YEAR_TAKEN", err)
+	}
+	r, err := f.svc.CreateResolution(f.ctx, as("zhang"), "branches/ai", &governancev1.Resolution{Title: "adopt", Text: "x",
+		Kind: governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION, WorkPlan: plan.GetName()}, "adopt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid := len(f.outbox(t))
+	_, err = f.svc.UpdateWorkPlan(f.ctx, as("zhang"), &governancev1.WorkPlan{Name: plan.GetName(), AdoptingResolution: r.GetName()},
+		&fieldmaskpb.FieldMask{Paths: []string{"adopting_resolution"}})
+	if apierr.ReasonOf(err) != apiv1.ErrorReason_RESOLUTION_NOT_PASSED {
+		t.Fatalf("adoption citing a draft resolution: %v, want RESOLUTION_NOT_PASSED", err)
+	}
+	got, err := f.svc.GetWorkPlan(f.ctx, plan.GetName())
+	if err != nil || got.GetAdoptingResolution() != "" {
+		t.Fatalf("plan after the refused adoption: %v %v", got, err)
+	}
+	// A draft resolution is not an event: its voting opening is.
+	if after := len(f.outbox(t)); after != mid || mid-before != 2 {
+		t.Fatalf("outbox %d → %d → %d: want TermCreated and WorkPlanCreated, and nothing for the refusals", before, mid, after)
 	}
 }
 
