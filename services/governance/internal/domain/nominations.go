@@ -197,7 +197,6 @@ func (j *judgement) candidate(stage Stage, n *governancev1.Nomination, proposer 
 		Stage: stage, Position: n.GetPosition(), Nominee: j.nominee, Represented: j.member, Individual: j.individual,
 		QualificationStatement: n.GetQualificationStatement(), ConsultationNotes: n.GetConsultationNotes(),
 		ProposerIsGeneralSecretary: proposerRoles.HasRole(auth.RoleGeneralSecretary),
-		ProposerIsAdmin:            proposerRoles.IsAdmin(),
 		Proposer:                   proposer,
 		Term:                       j.term, StartDate: start,
 		History:    j.council.officers.Items,
@@ -601,15 +600,13 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, d decision) (*go
 
 // ConfirmNominationQualification is the branch chair's decision on a
 // director (G6): the chair of the nomination's term, or the current chair
-// while that term has none yet, or admins.
+// while that term has none yet. The charter gives it to the chair alone,
+// so admins cannot stand in.
 func (s *Service) ConfirmNominationQualification(ctx context.Context, p auth.Principal, req *governancev1.ConfirmNominationQualificationRequest) (*governancev1.Nomination, error) {
 	return s.decide(ctx, p, decision{
 		name: req.GetName(), etag: req.GetEtag(), reason: req.GetReason(),
 		approve: req.GetDecision() == governancev1.Decision_DECISION_APPROVE, position: governancev1.Position_POSITION_DIRECTOR,
 		allowed: func(p auth.Principal, c *council, term int32) error {
-			if p.IsAdmin() {
-				return nil
-			}
 			chair := c.chairOf(term)
 			if chair == nil && c.current != nil {
 				chair = c.chairOf(c.current.GetNumber())
@@ -617,7 +614,7 @@ func (s *Service) ConfirmNominationQualification(ctx context.Context, p auth.Pri
 			if chair != nil && chair.GetPerson() == p.Subject {
 				return nil
 			}
-			return apierr.PermissionDenied("a director's qualification is confirmed by the branch chair (G6) or admins")
+			return apierr.PermissionDenied("a director's qualification is confirmed by the branch chair (G6)")
 		},
 	})
 }
@@ -637,13 +634,22 @@ func (s *Service) DecideNomination(ctx context.Context, p auth.Principal, req *g
 	})
 }
 
-// mayAppoint is who appoints to each position.
+// mayAppoint is who appoints to each position. Admins record the
+// appointment of a chair the general association's council decided, and of
+// a director the chair confirmed; the secretary-general is the chair's own
+// appointment (G7), which nobody else makes.
 func mayAppoint(p auth.Principal, c *council, n *governancev1.Nomination, term int32) error {
+	chairOfTerm := c.chairOf(term)
+	isTermChair := chairOfTerm != nil && chairOfTerm.GetPerson() == p.Subject
+	if n.GetPosition() == governancev1.Position_POSITION_SECRETARY_GENERAL {
+		if isTermChair {
+			return nil
+		}
+		return apierr.PermissionDenied("the secretary-general is appointed by the chair of the term (G7)")
+	}
 	if p.IsAdmin() {
 		return nil
 	}
-	chairOfTerm := c.chairOf(term)
-	isTermChair := chairOfTerm != nil && chairOfTerm.GetPerson() == p.Subject
 	switch n.GetPosition() {
 	case governancev1.Position_POSITION_CHAIR:
 		if p.HasRole(auth.RoleGeneralCouncil) {
@@ -659,7 +665,7 @@ func mayAppoint(p auth.Principal, c *council, n *governancev1.Nomination, term i
 		if isTermChair {
 			return nil
 		}
-		return apierr.PermissionDenied("directors and the secretary-general are appointed by the chair of the term (G6, G7) or admins")
+		return apierr.PermissionDenied("directors are appointed by the chair of the term (G6) or admins")
 	}
 }
 

@@ -190,8 +190,6 @@ type Candidate struct {
 	ProposerIsGeneralSecretary bool
 	// Proposer is the proposer's person name (G7).
 	Proposer string
-	// ProposerIsAdmin: admins act for the branch secretariat (G7).
-	ProposerIsAdmin bool
 	Term            *governancev1.Term
 	// StartDate is the day office would begin (G4).
 	StartDate Day
@@ -449,8 +447,9 @@ func checkDirectorNominee(c Candidate) []apierr.Violation {
 	return out
 }
 
-// G7 and G8: the chair of the term appoints the secretary-general (admins
-// may record it for them), one per term, who is an employee of the chair's
+// G7 and G8: the chair of the term appoints the secretary-general, and
+// nobody else (not even admins, whose word would replace the chair's), one
+// per term, who is an employee of the chair's
 // unit or a serving vice-chair of the same term.
 func checkSecretary(c Candidate) []apierr.Violation {
 	if c.Position != governancev1.Position_POSITION_SECRETARY_GENERAL {
@@ -462,7 +461,7 @@ func checkSecretary(c Candidate) []apierr.Violation {
 		case c.Chair == nil:
 			out = append(out, violation(RuleSecretaryAppointer, apiv1.ErrorReason_PROPOSER_NOT_CHAIR,
 				"the term has no chair yet, and the secretary-general is appointed by the chair"))
-		case c.Stage == Proposing && c.Proposer != c.Chair.GetPerson() && !c.ProposerIsAdmin:
+		case c.Stage == Proposing && c.Proposer != c.Chair.GetPerson():
 			out = append(out, violation(RuleSecretaryAppointer, apiv1.ErrorReason_PROPOSER_NOT_CHAIR,
 				"the secretary-general is appointed by the chair of the term, %s", c.Chair.GetPerson()))
 		}

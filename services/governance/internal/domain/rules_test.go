@@ -313,7 +313,7 @@ func TestG7SecretaryAppointer(t *testing.T) {
 	notChair := []apiv1.ErrorReason{apiv1.ErrorReason_PROPOSER_NOT_CHAIR}
 	runRules(t, RuleSecretaryAppointer, []ruleCase{
 		{"proposed by the chair", secretaryCandidate(), nil},
-		{"recorded by an admin", with(secretaryCandidate(), func(c *Candidate) { c.Proposer, c.ProposerIsAdmin = "people/admin", true }), nil},
+		{"proposed by an admin, not the chair", with(secretaryCandidate(), func(c *Candidate) { c.Proposer = "people/admin" }), notChair},
 		{"proposed by someone else", with(secretaryCandidate(), func(c *Candidate) { c.Proposer = "people/other" }), notChair},
 		{"the term has no chair", with(secretaryCandidate(), func(c *Candidate) {
 			c.Chair, c.ViceChairs = nil, []*governancev1.Officer{officer("v", 3, governancev1.Position_POSITION_VICE_CHAIR, "people/li", "organizations/x")}

@@ -193,7 +193,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 		{Method: m + "CreateNomination", Label: "chair (G5)", Allowed: roles(generalSecretary),
 			Refused: charterRefusal(apiv1.ErrorReason_PROPOSER_NOT_GENERAL_SECRETARY),
 			Call:    nominate(governancev1.Position_POSITION_CHAIR, "people/wang", "")},
-		{Method: m + "CreateNomination", Label: "secretary-general (G7)", Allowed: roles(admin, chair),
+		{Method: m + "CreateNomination", Label: "secretary-general (G7)", Allowed: roles(chair),
 			Refused: charterRefusal(apiv1.ErrorReason_PROPOSER_NOT_CHAIR),
 			Call:    nominate(governancev1.Position_POSITION_SECRETARY_GENERAL, "people/wang", "")},
 		{Method: m + "GetNomination", Allowed: roles(admin, generalSecretary, generalCouncil, chair, councilMember, representative), Call: func(ctx context.Context) error {
@@ -209,7 +209,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 				QualificationStatement: govtest.Statement, Etag: never}, UpdateMask: mask("qualification_statement")})
 			return err
 		}},
-		{Method: m + "ConfirmNominationQualification", Allowed: roles(admin, chair), Call: func(ctx context.Context) error {
+		{Method: m + "ConfirmNominationQualification", Allowed: roles(chair), Call: func(ctx context.Context) error {
 			_, err := c.ConfirmNominationQualification(ctx, &governancev1.ConfirmNominationQualificationRequest{Name: repNom.GetName(),
 				Decision: governancev1.Decision_DECISION_APPROVE, Etag: never})
 			return err
@@ -221,6 +221,10 @@ func TestAuthorisationMatrix(t *testing.T) {
 		}},
 		{Method: m + "AppointNomination", Label: "director", Allowed: roles(admin, chair), Call: func(ctx context.Context) error {
 			_, err := c.AppointNomination(ctx, &governancev1.AppointNominationRequest{Name: repNom.GetName(), Etag: never})
+			return err
+		}},
+		{Method: m + "AppointNomination", Label: "secretary-general (G7)", Allowed: roles(chair), Call: func(ctx context.Context) error {
+			_, err := c.AppointNomination(ctx, &governancev1.AppointNominationRequest{Name: govtest.Term1 + "/nominations/secretary", Etag: never})
 			return err
 		}},
 		{Method: m + "WithdrawNomination", Allowed: roles(admin, representative), Call: func(ctx context.Context) error {

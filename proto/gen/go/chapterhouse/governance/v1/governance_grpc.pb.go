@@ -129,10 +129,12 @@ type GovernanceServiceClient interface {
 	//   - CHAIR: `general_secretary` only, with consultation notes (G5);
 	//   - VICE_CHAIR: admins, the current chair, council members;
 	//   - DIRECTOR: the representative of the represented member (the unit
-	//     puts forward its own representative, G6), an individual member for
-	//     themselves, or admins. One open or appointed director nomination per
-	//     unit member per term (G6; ALREADY_EXISTS with rule G6);
-	//   - SECRETARY_GENERAL: the chair of the same term (G7), or admins.
+	//     puts forward its own representative, G6), an ACTIVE individual
+	//     member for themselves, or admins. One open or appointed director
+	//     nomination per unit member, and per individual member, per term
+	//     (G6, DIRECTOR_NOMINEE_LIMIT_EXCEEDED);
+	//   - SECRETARY_GENERAL: the chair of the same term only (G7; admins
+	//     cannot stand in for the chair's choice).
 	//
 	// At most one open or appointed CHAIR and one SECRETARY_GENERAL nomination
 	// per term (ALREADY_EXISTS, reason OFFICE_ALREADY_FILLED).
@@ -150,7 +152,7 @@ type GovernanceServiceClient interface {
 	UpdateNomination(ctx context.Context, in *UpdateNominationRequest, opts ...grpc.CallOption) (*Nomination, error)
 	// The branch chair's decision on a DIRECTOR nomination (G6: 理事任职资格由
 	// 分会理事长确定). The chair of the nomination's term (or the current chair
-	// while the term has none yet), or admins. APPROVE re-runs the checks
+	// while the term has none yet) only. APPROVE re-runs the checks
 	// (G1–G4, G6) and moves PROPOSED → QUALIFIED; REJECT moves it to REJECTED
 	// with the reason.
 	ConfirmNominationQualification(ctx context.Context, in *ConfirmNominationQualificationRequest, opts ...grpc.CallOption) (*Nomination, error)
@@ -169,7 +171,7 @@ type GovernanceServiceClient interface {
 	//   - DIRECTOR: QUALIFIED (confirmed by the chair, G6) → APPOINTED. Admins
 	//     or the chair of the term.
 	//   - SECRETARY_GENERAL: PROPOSED → APPOINTED (G7, G8). The chair of the
-	//     term, or admins.
+	//     term only.
 	//
 	// Emits OfficerAppointed.
 	AppointNomination(ctx context.Context, in *AppointNominationRequest, opts ...grpc.CallOption) (*Nomination, error)
@@ -773,10 +775,12 @@ type GovernanceServiceServer interface {
 	//   - CHAIR: `general_secretary` only, with consultation notes (G5);
 	//   - VICE_CHAIR: admins, the current chair, council members;
 	//   - DIRECTOR: the representative of the represented member (the unit
-	//     puts forward its own representative, G6), an individual member for
-	//     themselves, or admins. One open or appointed director nomination per
-	//     unit member per term (G6; ALREADY_EXISTS with rule G6);
-	//   - SECRETARY_GENERAL: the chair of the same term (G7), or admins.
+	//     puts forward its own representative, G6), an ACTIVE individual
+	//     member for themselves, or admins. One open or appointed director
+	//     nomination per unit member, and per individual member, per term
+	//     (G6, DIRECTOR_NOMINEE_LIMIT_EXCEEDED);
+	//   - SECRETARY_GENERAL: the chair of the same term only (G7; admins
+	//     cannot stand in for the chair's choice).
 	//
 	// At most one open or appointed CHAIR and one SECRETARY_GENERAL nomination
 	// per term (ALREADY_EXISTS, reason OFFICE_ALREADY_FILLED).
@@ -794,7 +798,7 @@ type GovernanceServiceServer interface {
 	UpdateNomination(context.Context, *UpdateNominationRequest) (*Nomination, error)
 	// The branch chair's decision on a DIRECTOR nomination (G6: 理事任职资格由
 	// 分会理事长确定). The chair of the nomination's term (or the current chair
-	// while the term has none yet), or admins. APPROVE re-runs the checks
+	// while the term has none yet) only. APPROVE re-runs the checks
 	// (G1–G4, G6) and moves PROPOSED → QUALIFIED; REJECT moves it to REJECTED
 	// with the reason.
 	ConfirmNominationQualification(context.Context, *ConfirmNominationQualificationRequest) (*Nomination, error)
@@ -813,7 +817,7 @@ type GovernanceServiceServer interface {
 	//   - DIRECTOR: QUALIFIED (confirmed by the chair, G6) → APPOINTED. Admins
 	//     or the chair of the term.
 	//   - SECRETARY_GENERAL: PROPOSED → APPOINTED (G7, G8). The chair of the
-	//     term, or admins.
+	//     term only.
 	//
 	// Emits OfficerAppointed.
 	AppointNomination(context.Context, *AppointNominationRequest) (*Nomination, error)
