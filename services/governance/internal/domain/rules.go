@@ -190,7 +190,7 @@ type Candidate struct {
 	ProposerIsGeneralSecretary bool
 	// Proposer is the proposer's person name (G7).
 	Proposer string
-	Term            *governancev1.Term
+	Term     *governancev1.Term
 	// StartDate is the day office would begin (G4).
 	StartDate Day
 	// History is every officer of the branch, every term (G1).
