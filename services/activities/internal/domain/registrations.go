@@ -386,7 +386,9 @@ func (s *Service) GetAnnualQuota(ctx context.Context, req *activitiesv1.GetAnnua
 		loc, _ := time.LoadLocation(DefaultTimeZone)
 		year = s.now().In(loc).Year()
 	}
-	if year < 1900 || year > 9999 {
+	// Any year an activity can start in has a count (the proto bounds it
+	// to 9999); none is too early, as no start time is.
+	if year < 1 || year > 9999 {
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "year", Description: "must be a calendar year"})
 	}
 	acts, err := s.allActivities(ctx, branch)

@@ -338,8 +338,13 @@ type Activity struct {
 	// At most 200 characters.
 	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
 	// At most 20000 characters.
-	Description string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
-	StartTime   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
+	Description string `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	// Any time is accepted, past or far ahead: a record of a past activity
+	// may be entered, and every start time lists, counts toward A1 and takes
+	// part in the termination cascade in its order. What is refused is an
+	// activity longer than 366 days, which is what a year typed wrong in one
+	// of the two times (1926 for 2026) makes.
+	StartTime *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=start_time,json=startTime,proto3" json:"start_time,omitempty"`
 	// After start_time.
 	EndTime *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
 	// IANA zone the times are shown in and the year is counted in, e.g.
