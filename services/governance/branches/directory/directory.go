@@ -188,6 +188,20 @@ func (d *Directory) Leaders(ctx context.Context, branch string) ([]string, error
 	return out, nil
 }
 
+// Leads reports whether person serves today as branch's chair or
+// secretary-general, as far as the read model knows.
+func (d *Directory) Leads(ctx context.Context, branch, person string) (bool, error) {
+	leaders, err := d.Leaders(ctx, branch)
+	return slices.Contains(leaders, person), err
+}
+
+// OnCouncil reports whether person sits on branch's council today, as far as
+// the read model knows.
+func (d *Directory) OnCouncil(ctx context.Context, branch, person string) (bool, error) {
+	council, err := d.Council(ctx, branch)
+	return slices.Contains(council, person), err
+}
+
 // Council are the people sitting on the branch's council today
 // (branches.Council).
 func (d *Directory) Council(ctx context.Context, branch string) ([]string, error) {

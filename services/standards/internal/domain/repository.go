@@ -152,6 +152,6 @@ type Activities interface {
 // council.
 type Branches interface {
 	branches.Lookup
-	Leaders(ctx context.Context, branch string) ([]string, error)
-	Council(ctx context.Context, branch string) ([]string, error)
+	Leads(ctx context.Context, branch, person string) (bool, error)
+	OnCouncil(ctx context.Context, branch, person string) (bool, error)
 }

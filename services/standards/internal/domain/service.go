@@ -144,11 +144,7 @@ func (s *Service) runs(ctx context.Context, p auth.Principal, branch string) (bo
 	if p.Subject == "" {
 		return false, nil
 	}
-	leaders, err := s.branches.Leaders(ctx, branch)
-	if err != nil {
-		return false, err
-	}
-	return slices.Contains(leaders, p.Subject), nil
+	return s.branches.Leads(ctx, branch, p.Subject)
 }
 
 // decides reports whether p may take the council's decisions on a
@@ -158,11 +154,7 @@ func (s *Service) decides(ctx context.Context, p auth.Principal, branch string) 
 	if ok, err := s.runs(ctx, p, branch); ok || err != nil || p.Subject == "" {
 		return ok, err
 	}
-	council, err := s.branches.Council(ctx, branch)
-	if err != nil {
-		return false, err
-	}
-	return slices.Contains(council, p.Subject), nil
+	return s.branches.OnCouncil(ctx, branch, p.Subject)
 }
 
 func (s *Service) mustDecide(ctx context.Context, p auth.Principal, branch, what string) error {

@@ -170,14 +170,14 @@ type Branches struct {
 	branches.Static
 }
 
-// Leaders implements domain.Branches.
-func (Branches) Leaders(context.Context, string) ([]string, error) {
-	return []string{Chair.Subject}, nil
+// Leads implements domain.Branches.
+func (Branches) Leads(_ context.Context, _, person string) (bool, error) {
+	return person == Chair.Subject, nil
 }
 
-// Council implements domain.Branches.
-func (Branches) Council(context.Context, string) ([]string, error) {
-	return []string{Chair.Subject, Director.Subject}, nil
+// OnCouncil implements domain.Branches.
+func (Branches) OnCouncil(_ context.Context, _, person string) (bool, error) {
+	return person == Chair.Subject || person == Director.Subject, nil
 }
 
 // Clock is a time the test moves.
