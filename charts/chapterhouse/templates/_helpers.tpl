@@ -42,7 +42,7 @@ generated from this table and nothing else.
 gateway: [membership, governance, activities, standards]
 membership: []
 governance: [membership, activities]
-activities: [membership]
+activities: [membership, governance]
 standards: [membership, governance, activities]
 {{- end }}
 

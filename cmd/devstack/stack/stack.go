@@ -215,16 +215,19 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Each service's goroutine gets its peers' addresses as values: s.Addrs
-	// is still being written while the earlier services start.
-	membershipAddr := s.Addrs[membership.Name]
-	s.serve(g, gctx, activities.Name, func(gctx context.Context) error {
-		return activities.Run(gctx, activities.Config{ServiceConfig: actCfg, MembershipAddr: membershipAddr, Now: opts.Now, FollowInterval: time.Second})
-	})
+	// Activities and governance call each other, so both listen before
+	// either starts.
 	govCfg, err := service(governance.Name, governance.Needs)
 	if err != nil {
 		return nil, err
 	}
+	// Each service's goroutine gets its peers' addresses as values: s.Addrs
+	// is still being written while the earlier services start.
+	membershipAddr, governanceAddr := s.Addrs[membership.Name], s.Addrs[governance.Name]
+	s.serve(g, gctx, activities.Name, func(gctx context.Context) error {
+		return activities.Run(gctx, activities.Config{ServiceConfig: actCfg, MembershipAddr: membershipAddr, GovernanceAddr: governanceAddr,
+			Now: opts.Now, FollowInterval: time.Second})
+	})
 	// Governance owns the branches: it creates the initial ones, with
 	// CHARTER.md's parameters, the way the chart has it do.
 	var initial []governance.InitialBranch
@@ -240,7 +243,6 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	governanceAddr := s.Addrs[governance.Name]
 	s.serve(g, gctx, standards.Name, func(gctx context.Context) error {
 		return standards.Run(gctx, standards.Config{ServiceConfig: stdCfg, MembershipAddr: membershipAddr,
 			GovernanceAddr: governanceAddr, ActivitiesAddr: activitiesAddr, Now: opts.Now, FollowInterval: time.Second})

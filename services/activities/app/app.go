@@ -31,6 +31,7 @@ import (
 	mstreams "github.com/tjsia/chapterhouse/services/membership/streams"
 
 	"github.com/tjsia/chapterhouse/services/governance/branches/directory"
+	govclient "github.com/tjsia/chapterhouse/services/governance/client"
 	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
 )
 
@@ -55,6 +56,9 @@ type Config struct {
 	bootstrap.ServiceConfig
 	// MembershipAddr is the membership service's gRPC address.
 	MembershipAddr string
+	// GovernanceAddr is the governance service's gRPC address, asked who
+	// leads a branch when the branch directory has not heard yet.
+	GovernanceAddr string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// FollowInterval is how often new branches' streams are looked for;
@@ -64,8 +68,8 @@ type Config struct {
 
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil || cfg.MembershipAddr == "" {
-		return errors.New("activities: Config needs Listener, Redis, Verifier, Telemetry, Logger and MembershipAddr")
+	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil || cfg.MembershipAddr == "" || cfg.GovernanceAddr == "" {
+		return errors.New("activities: Config needs Listener, Redis, Verifier, Telemetry, Logger, MembershipAddr and GovernanceAddr")
 	}
 	if cfg.ConsumerName == "" {
 		cfg.ConsumerName = Name
@@ -76,12 +80,19 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("activities: membership client: %w", err)
 	}
 	defer conn.Close()
+	gov, err := grpcclient.Dial(cfg.GovernanceAddr, grpcclient.Config{
+		Telemetry: cfg.Telemetry, Services: []string{govclient.Service}})
+	if err != nil {
+		return fmt.Errorf("activities: governance client: %w", err)
+	}
+	defer gov.Close()
 	st := store.New(cfg.Redis, cfg.Now)
 	// Which branches exist, their A1 minimum and their chair and
 	// secretary-general are governance's to say; activities keeps a copy
 	// from governance's events.
 	known := directory.New(cfg.Redis, BranchesTag, cfg.Now)
-	svc := domain.NewService(st, membership.New(conn, 3*time.Second), domain.Config{Branches: known, Now: cfg.Now})
+	svc := domain.NewService(st, membership.New(conn, 3*time.Second), domain.Config{
+		Branches: directory.Confirm(known, govclient.NewOfficers(gov, 3*time.Second)), Now: cfg.Now})
 	runner := func(source, stream string, handler events.Handler) (*eventstream.Runner, error) {
 		return eventstream.NewRunner(eventstream.RunnerConfig{
 			Client: cfg.EventSource(source), Source: source, Stream: stream, Group: Name, Consumer: cfg.ConsumerName,
@@ -149,5 +160,6 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 	return Config{
 		ServiceConfig:  base,
 		MembershipAddr: bootstrap.Env(getenv, "MEMBERSHIP_ADDR", "localhost:8081"),
+		GovernanceAddr: bootstrap.Env(getenv, "GOVERNANCE_ADDR", "localhost:8082"),
 	}, nil
 }

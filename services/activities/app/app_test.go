@@ -38,7 +38,7 @@ func TestRun(t *testing.T) {
 	down := lis.Addr().String()
 	lis.Close()
 	svc := servicetest.Start(t, app.Name, rdb, func(ctx context.Context, cfg bootstrap.ServiceConfig) error {
-		return app.Run(ctx, app.Config{ServiceConfig: cfg, MembershipAddr: down})
+		return app.Run(ctx, app.Config{ServiceConfig: cfg, MembershipAddr: down, GovernanceAddr: down})
 	})
 	svc.CheckHealthAndReflection(t, "chapterhouse.activities.v1.ActivitiesService")
 	c := activitiesv1.NewActivitiesServiceClient(svc.Conn)
@@ -93,7 +93,7 @@ func TestNotReadyWithoutItsEventSource(t *testing.T) {
 	svc := servicetest.Start(t, app.Name, rdb, func(ctx context.Context, cfg bootstrap.ServiceConfig) error {
 		cfg.Logger = logs.Logger()
 		cfg.EventSources = map[string]redis.UniversalClient{"membership": source}
-		return app.Run(ctx, app.Config{ServiceConfig: cfg, MembershipAddr: nowhere})
+		return app.Run(ctx, app.Config{ServiceConfig: cfg, MembershipAddr: nowhere, GovernanceAddr: nowhere})
 	})
 	health := healthpb.NewHealthClient(svc.Conn)
 	check := func(service string) healthpb.HealthCheckResponse_ServingStatus {

@@ -28,6 +28,7 @@ import (
 	mstreams "github.com/tjsia/chapterhouse/services/membership/streams"
 
 	"github.com/tjsia/chapterhouse/services/governance/branches/directory"
+	govclient "github.com/tjsia/chapterhouse/services/governance/client"
 	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
 
 	"github.com/tjsia/chapterhouse/services/standards/internal/domain"
@@ -102,7 +103,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// governance's to say; standards keeps a copy from its events.
 	known := directory.New(cfg.Redis, BranchesTag, cfg.Now)
 	svc := domain.NewService(domain.Config{
-		Repo: store.New(cfg.Redis), Branches: directory.Confirm(known, peers.NewOfficers(gov, 3*time.Second)), Now: cfg.Now,
+		Repo: store.New(cfg.Redis), Branches: directory.Confirm(known, govclient.NewOfficers(gov, 3*time.Second)), Now: cfg.Now,
 		Members:     peers.NewMembers(members, 3*time.Second),
 		Resolutions: peers.NewResolutions(gov, 3*time.Second),
 		Activities:  peers.NewActivities(acts, 5*time.Second),

@@ -31,11 +31,13 @@ func (s *Service) CreateActivity(ctx context.Context, p auth.Principal, parent s
 		return nil, err
 	}
 	if !p.IsAdmin() {
-		leaders, err := s.branches.Leaders(ctx, branch)
-		if err != nil {
-			return nil, err
+		leads := false
+		if p.Subject != "" {
+			if leads, err = s.branches.Leads(ctx, branch, p.Subject); err != nil {
+				return nil, err
+			}
 		}
-		if p.Subject == "" || !slices.Contains(leaders, p.Subject) {
+		if !leads {
 			return nil, apierr.PermissionDenied("only admins and the branch's chair and secretary-general may create activities")
 		}
 	}

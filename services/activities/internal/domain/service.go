@@ -35,8 +35,11 @@ type Members interface {
 type Branches interface {
 	branches.Lookup
 	// Leaders are the people serving today as the branch's chair or
-	// secretary-general.
+	// secretary-general, as the directory knows them (reads).
 	Leaders(ctx context.Context, branch string) ([]string, error)
+	// Leads reports whether person is one, asking governance before it
+	// says no (creating an activity, the first act of a new chair).
+	Leads(ctx context.Context, branch, person string) (bool, error)
 }
 
 // Service is the activities use cases.

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -182,6 +183,10 @@ type knownBranches struct {
 }
 
 func (k knownBranches) Leaders(context.Context, string) ([]string, error) { return k.leaders, nil }
+
+func (k knownBranches) Leads(_ context.Context, _, person string) (bool, error) {
+	return slices.Contains(k.leaders, person), nil
+}
 
 func aiBranch(leaders ...string) knownBranches {
 	return knownBranches{Static: branches.Static{{Name: "branches/ai", Parameters: &governancev1.CharterParameters{MinExchangeActivitiesPerYear: 2}}}, leaders: leaders}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -480,6 +481,10 @@ type knownBranches struct {
 }
 
 func (k knownBranches) Leaders(context.Context, string) ([]string, error) { return k.leaders, nil }
+
+func (k knownBranches) Leads(_ context.Context, _, person string) (bool, error) {
+	return slices.Contains(k.leaders, person), nil
+}
 
 func aiBranch(leaders ...string) knownBranches {
 	return knownBranches{Static: branches.Static{{Name: "branches/ai", Parameters: &governancev1.CharterParameters{MinExchangeActivitiesPerYear: 2}}}, leaders: leaders}

@@ -77,37 +77,6 @@ func (r *Resolutions) Resolution(ctx context.Context, name string) (*governancev
 	return res, nil
 }
 
-// Officers asks governance who serves in a branch, so that a refusal by
-// the branch directory (a read model a moment behind) is confirmed first.
-type Officers struct {
-	client  governancev1.GovernanceServiceClient
-	timeout time.Duration
-}
-
-// NewOfficers returns governance's officers over conn.
-func NewOfficers(conn grpc.ClientConnInterface, timeout time.Duration) *Officers {
-	return &Officers{client: governancev1.NewGovernanceServiceClient(conn), timeout: timeout}
-}
-
-// Serving lists the offices person serves in branch, every term.
-func (o *Officers) Serving(ctx context.Context, branch, person string) ([]*governancev1.Officer, error) {
-	ctx, cancel := grpcclient.OnBehalf(ctx, o.timeout)
-	defer cancel()
-	var out []*governancev1.Officer
-	req := &governancev1.ListOfficersRequest{Parent: "branches/" + branch + "/terms/-", Person: person,
-		State: governancev1.OfficerState_OFFICER_STATE_SERVING, PageSize: 100}
-	for {
-		resp, err := o.client.ListOfficers(ctx, req)
-		if err != nil {
-			return nil, grpcclient.PeerError("governance", err)
-		}
-		out = append(out, resp.GetOfficers()...)
-		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
-			return out, nil
-		}
-	}
-}
-
 // Activities implements domain.Activities.
 type Activities struct {
 	client  activitiesv1.ActivitiesServiceClient

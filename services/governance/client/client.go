@@ -1,0 +1,55 @@
+// Package client is how other services ask GovernanceService who serves in
+// a branch: the source of truth behind their branch directories, asked
+// before a directory's "no" is believed (directory.Confirm). Every call has
+// a deadline and carries the caller's own token; when governance cannot be
+// reached the answer is UNAVAILABLE (DEPENDENCY_UNAVAILABLE), never a
+// refusal.
+package client
+
+import (
+	"context"
+	"time"
+
+	"google.golang.org/grpc"
+
+	"github.com/tjsia/chapterhouse/platform/grpcclient"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches/directory"
+)
+
+// Service is the gRPC service the client calls, for grpcclient.Dial.
+const Service = "chapterhouse.governance.v1.GovernanceService"
+
+// Officers asks governance who serves in a branch.
+type Officers struct {
+	client  governancev1.GovernanceServiceClient
+	timeout time.Duration
+}
+
+var _ directory.Officers = (*Officers)(nil)
+
+// NewOfficers returns governance's officers over conn, with a per-call
+// deadline.
+func NewOfficers(conn grpc.ClientConnInterface, timeout time.Duration) *Officers {
+	return &Officers{client: governancev1.NewGovernanceServiceClient(conn), timeout: timeout}
+}
+
+// Serving lists the offices person serves in branch, in every term.
+func (o *Officers) Serving(ctx context.Context, branch, person string) ([]*governancev1.Officer, error) {
+	ctx, cancel := grpcclient.OnBehalf(ctx, o.timeout)
+	defer cancel()
+	var out []*governancev1.Officer
+	req := &governancev1.ListOfficersRequest{Parent: "branches/" + branch + "/terms/-", Person: person,
+		State: governancev1.OfficerState_OFFICER_STATE_SERVING, PageSize: 100}
+	for {
+		resp, err := o.client.ListOfficers(ctx, req)
+		if err != nil {
+			return nil, grpcclient.PeerError("governance", err)
+		}
+		out = append(out, resp.GetOfficers()...)
+		if req.PageToken = resp.GetNextPageToken(); req.PageToken == "" {
+			return out, nil
+		}
+	}
+}
