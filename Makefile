@@ -38,8 +38,9 @@ protodeps: ## Fetch the third-party protos we import into third_party/ (git-igno
 	fi
 
 generate: tools protodeps ## Regenerate proto/gen/go from proto/
-	rm -rf proto/gen/go/chapterhouse proto/gen/go/openapi/*.json
+	rm -rf proto/gen/go/chapterhouse proto/gen/go/openapi/*.json .cache/openapiv2
 	PATH=$(BIN):$$PATH $(BIN)/buf generate
+	go run ./gateway/cmd/openapi-gen -in .cache/openapiv2/chapterhouse.swagger.json -out proto/gen/go/openapi/chapterhouse.openapi.json
 	cd proto/gen/go && go mod tidy >/dev/null 2>&1 || true
 
 lint: tools protodeps ## buf lint, go vet and golangci-lint across every module

@@ -175,8 +175,11 @@ func TestEdgeFeatures(t *testing.T) {
 		t.Fatalf("diagz/backends = %d %s", r.status, r.raw)
 	}
 	doc := anon.do(t, "GET", "/openapi.json", nil)
+	if doc.body["openapi"] != "3.0.3" {
+		t.Errorf("openapi.json is OpenAPI %v, want 3.0.3", doc.body["openapi"])
+	}
 	paths, _ := doc.body["paths"].(map[string]any)
-	for _, p := range []string{"/v1/organizations", "/v1/{parent}/applications", "/v1/certificates:verify"} {
+	for _, p := range []string{"/v1/organizations", "/v1/branches/{branch}/applications", "/v1/certificates:verify"} {
 		if _, ok := paths[p]; !ok {
 			t.Errorf("openapi.json lacks %s", p)
 		}

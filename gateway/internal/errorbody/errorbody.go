@@ -24,6 +24,7 @@ package errorbody
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -33,18 +34,21 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
-// Body is the top-level error document.
+// Body is the top-level error document as the gateway assembles it. What
+// goes on the wire is its chapterhouse.api.v1.ErrorBody (Message), the
+// message the OpenAPI document's error schema is generated from.
 type Body struct {
 	Error Error `json:"error"`
 }
 
-// Error is the documented error object.
+// Error is the error object; see apiv1.Error for each field.
 type Error struct {
 	Code            int               `json:"code"`
 	Status          string            `json:"status"`
@@ -194,8 +198,54 @@ func (wr *Writer) Write(w http.ResponseWriter, r *http.Request, body Body) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Language", locale)
 	w.Header().Del("Content-Length")
+	raw, err := body.Marshal()
+	if err != nil {
+		// Only a detail that is not valid JSON could do this; the body
+		// still goes out, without its details.
+		body.Error.Details = nil
+		raw, _ = body.Marshal()
+	}
 	w.WriteHeader(body.Error.Code)
-	_ = json.NewEncoder(w).Encode(body)
+	_, _ = w.Write(append(raw, '\n'))
+}
+
+// Message is the body as the wire message.
+func (b Body) Message() (*apiv1.ErrorBody, error) {
+	e := b.Error
+	out := &apiv1.Error{
+		Code: int32(e.Code), Status: e.Status, Message: e.Message,
+		Reason: apiv1.ErrorReason(apiv1.ErrorReason_value[e.Reason]), Domain: e.Domain, Metadata: e.Metadata,
+	}
+	if out.Domain == "" {
+		out.Domain = apierr.Domain
+	}
+	for _, v := range e.FieldViolations {
+		out.FieldViolations = append(out.FieldViolations, &apiv1.FieldViolation{Field: v.Field, Description: v.Description})
+	}
+	for _, v := range e.Violations {
+		out.Violations = append(out.Violations, &apiv1.RuleViolation{Rule: v.Rule,
+			Reason: apiv1.ErrorReason(apiv1.ErrorReason_value[v.Reason]), Message: v.Message})
+	}
+	for _, raw := range e.Details {
+		detail := &anypb.Any{}
+		if err := protojson.Unmarshal(raw, detail); err != nil {
+			return nil, fmt.Errorf("errorbody: detail %s: %w", raw, err)
+		}
+		out.Details = append(out.Details, detail)
+	}
+	return &apiv1.ErrorBody{Error: out}, nil
+}
+
+// wire writes every field, empty ones included, as the API's responses do.
+var wire = protojson.MarshalOptions{EmitUnpopulated: true}
+
+// Marshal is the body's JSON, as it goes on the wire.
+func (b Body) Marshal() ([]byte, error) {
+	m, err := b.Message()
+	if err != nil {
+		return nil, err
+	}
+	return wire.Marshal(m)
 }
 
 // WriteStatus writes a body for a gRPC code and message with a reason.

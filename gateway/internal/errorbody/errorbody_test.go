@@ -196,13 +196,14 @@ func TestWriteDocumentedShape(t *testing.T) {
 		t.Errorf("stale Content-Length %q kept", cl)
 	}
 	e := decode(t, rec)
-	for _, k := range []string{"code", "status", "message", "reason", "domain", "metadata", "violations", "details"} {
+	// Every field is present, empty ones too, as in every response.
+	for _, k := range []string{"code", "status", "message", "reason", "domain", "metadata", "fieldViolations", "violations", "details"} {
 		if _, ok := e[k]; !ok {
 			t.Errorf("key %q missing from %v", k, e)
 		}
 	}
-	if _, ok := e["fieldViolations"]; ok {
-		t.Errorf("empty fieldViolations not omitted")
+	if fv, ok := e["fieldViolations"].([]any); !ok || len(fv) != 0 {
+		t.Errorf("fieldViolations = %v, want []", e["fieldViolations"])
 	}
 	v := e["violations"].([]any)[0].(map[string]any)
 	if v["rule"] != "M3" || v["reason"] != "ACADEMIC_CREDENTIALS_MISSING" || v["message"] != "state credentials" {

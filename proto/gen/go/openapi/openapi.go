@@ -1,12 +1,13 @@
-// Package openapi embeds the merged OpenAPI (Swagger 2.0) document that
-// protoc-gen-openapiv2 writes for every Chapterhouse API, so the gateway can
-// serve exactly the contract it was built from.
+// Package openapi embeds the OpenAPI 3 document of every Chapterhouse REST
+// operation (make generate: protoc-gen-openapiv2, then
+// gateway/cmd/openapi-gen), so the gateway serves exactly the contract it
+// was built from.
 package openapi
 
 import _ "embed"
 
-//go:embed chapterhouse.swagger.json
+//go:embed chapterhouse.openapi.json
 var document []byte
 
-// Document returns the merged OpenAPI document as JSON.
+// Document returns the OpenAPI 3 document as JSON.
 func Document() []byte { return document }
