@@ -11,15 +11,17 @@ out=$(mktemp)
 tokens=.devstack/tokens.env
 rm -f "$tokens"
 
-# The README says `make run`; run exactly that, on a free port.
-make run ARGS="--http-addr 127.0.0.1:$port" >"$log" 2>&1 &
+report=$(mktemp)
+# The README says `make run`; run exactly that, on a free port, with every
+# request and response held to the served OpenAPI document.
+make run ARGS="--http-addr 127.0.0.1:$port --check-openapi $report" >"$log" 2>&1 &
 pid=$!
 cleanup() {
   kill -INT "$pid" 2>/dev/null || true
   # make forwards SIGINT to the process group; wait for a clean stop.
   for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   pkill -INT -f "devstack --http-addr 127.0.0.1:$port" 2>/dev/null || true
-  rm -f "$script" "$out"
+  rm -f "$script" "$out" "$report"
 }
 trap cleanup EXIT
 
@@ -83,4 +85,16 @@ check '"activity": ?"branches/ai/activities/promo-'
 [ "$(grep -o '"activity": *"branches/ai/activities/promo-[0-9a-f]*"' "$out" | sort -u | wc -l)" = 1 ] ||
   { echo "walkthrough: the retried promotion created a second activity"; exit 1; }
 grep -q 'embedded in-memory Redis' "$log" || { echo "walkthrough: devstack did not say its store is in memory"; exit 1; }
-echo "walkthrough: README walkthrough passed against make run"
+
+# Stop the devstack, which writes the OpenAPI check's report: every
+# exchange of the walkthrough, errors included, matched the document.
+kill -INT "$pid" 2>/dev/null || true
+for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+pkill -INT -f "devstack --http-addr 127.0.0.1:$port" 2>/dev/null || true
+for _ in $(seq 1 100); do grep -q '"checked"' "$report" 2>/dev/null && break; sleep 0.1; done
+checked=$(sed -n 's/.*"checked": *\([0-9]*\).*/\1/p' "$report")
+if ! grep -q '"failures": *null' "$report" && ! grep -q '"failures": *\[\]' "$report"; then
+  cat "$report"; echo "walkthrough: exchanges that do not match /openapi.json (above)"; exit 1
+fi
+[ "${checked:-0}" -ge 50 ] || { cat "$report"; echo "walkthrough: only ${checked:-0} exchanges went through the OpenAPI check"; exit 1; }
+echo "walkthrough: README walkthrough passed against make run; all $checked exchanges matched /openapi.json"

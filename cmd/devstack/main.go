@@ -35,6 +35,7 @@ func run() error {
 	tokensFile := flag.String("tokens-file", ".devstack/tokens.env", "where to write the demo tokens as shell exports (empty: don't)")
 	seed := flag.Bool("seed", true, "load demo organisations, people and members")
 	origins := flag.String("cors-origins", "http://localhost:3000", "comma-separated origins allowed to call the gateway from a browser")
+	checkOpenAPI := flag.String("check-openapi", "", "hold every REST request and response to /openapi.json, and write what broke it to this file (JSON) at exit")
 	flag.Parse()
 
 	ctx, stop := bootstrap.SignalContext()
@@ -52,9 +53,25 @@ func run() error {
 	} else {
 		fmt.Println("Store:", *redisURL)
 	}
-	s, err := stack.Start(ctx, stack.Options{RedisURL: *redisURL, HTTPAddr: *httpAddr, Logger: logger, AllowedOrigins: strings.Split(*origins, ",")})
+	gatewayAddr := *httpAddr
+	if *checkOpenAPI != "" {
+		// The checker listens where the gateway would; the gateway takes
+		// a free port behind it.
+		gatewayAddr = "127.0.0.1:0"
+	}
+	s, err := stack.Start(ctx, stack.Options{RedisURL: *redisURL, HTTPAddr: gatewayAddr, Logger: logger, AllowedOrigins: strings.Split(*origins, ",")})
 	if err != nil {
 		return err
+	}
+	url := s.GatewayURL
+	if *checkOpenAPI != "" {
+		front, err := checkTraffic(ctx, *httpAddr, s.GatewayURL, *checkOpenAPI)
+		if err != nil {
+			_ = s.Stop()
+			return err
+		}
+		defer front()
+		url = "http://" + *httpAddr
 	}
 	if *seed {
 		seedCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -66,13 +83,13 @@ func run() error {
 		}
 	}
 	tokens := s.DemoTokens()
-	fmt.Printf("\nChapterhouse is running.\n  REST gateway: %s\n  OpenAPI:      %s/openapi.json\n", s.GatewayURL, s.GatewayURL)
+	fmt.Printf("\nChapterhouse is running.\n  REST gateway: %s\n  OpenAPI:      %s/openapi.json\n", url, url)
 	for _, name := range slices.Sorted(maps.Keys(s.Addrs)) {
 		fmt.Printf("  gRPC %-11s %s\n", name+":", s.Addrs[name])
 	}
 	fmt.Println("\nDemo bearer tokens (valid 30 days):")
 	var exports strings.Builder
-	fmt.Fprintf(&exports, "export CH_URL=%s\n", s.GatewayURL)
+	fmt.Fprintf(&exports, "export CH_URL=%s\n", url)
 	for _, t := range tokens {
 		fmt.Printf("  %-16s %s (%s)\n    %s\n", t.Env, t.Subject, t.Role, t.Token)
 		fmt.Fprintf(&exports, "export %s=%s\n", t.Env, t.Token)

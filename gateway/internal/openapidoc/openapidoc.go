@@ -123,6 +123,7 @@ func Build(ctx context.Context, swagger []byte, files *protoregistry.Files) ([]b
 		return nil, fmt.Errorf("openapidoc: no %s schema (proto/openapiv2.yaml references it)", ErrorSchema)
 	}
 	addComponents(doc)
+	partial := partials{doc: doc, resources: api.resources, made: map[string]string{}}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			m, ok := api.methods[op.OperationID]
@@ -130,6 +131,9 @@ func Build(ctx context.Context, swagger []byte, files *protoregistry.Files) ([]b
 				return nil, fmt.Errorf("openapidoc: %s %s: operation %q is no method of the API", method, path, op.OperationID)
 			}
 			decorate(op, method, isPublic(m))
+			if op.RequestBody != nil && !strings.HasPrefix(string(m.Name()), "Create") {
+				partial.body(op)
+			}
 		}
 	}
 	raw, err := json.Marshal(doc)
@@ -169,12 +173,14 @@ type api struct {
 	methods map[string]protoreflect.MethodDescriptor
 	// variables names each collection's id: "branches" → "branch".
 	variables map[string]string
+	// resources are the resource messages' schema names ("Activity").
+	resources map[string]bool
 }
 
 var versionPattern = regexp.MustCompile(`^chapterhouse\.[a-z]+\.(v[0-9]+)$`)
 
 func readAPI(files *protoregistry.Files) (*api, error) {
-	a := &api{methods: map[string]protoreflect.MethodDescriptor{}, variables: map[string]string{}}
+	a := &api{methods: map[string]protoreflect.MethodDescriptor{}, variables: map[string]string{}, resources: map[string]bool{}}
 	var errs []error
 	addPattern := func(pattern string) {
 		parts := strings.Split(pattern, "/")
@@ -200,6 +206,7 @@ func readAPI(files *protoregistry.Files) (*api, error) {
 		}
 		for _, md := range messages(f.Messages()) {
 			if r, ok := proto.GetExtension(md.Options(), annotations.E_Resource).(*annotations.ResourceDescriptor); ok && r != nil {
+				a.resources[string(md.Name())] = true
 				for _, p := range r.GetPattern() {
 					addPattern(p)
 				}
@@ -339,6 +346,84 @@ func pathPattern(item *openapi3.PathItem, name string) string {
 		}
 	}
 	return ""
+}
+
+// partials relaxes the resources in the request bodies of methods other
+// than Create. A resource's REQUIRED fields (google.api.field_behavior) are
+// required when it is created; an update sends only what its mask names,
+// and a resource embedded in another request (a promotion's activity) is a
+// template the service completes. There the resource is a Partial<Name>
+// copy of its schema, with nothing required; the request's own required
+// fields stay required.
+type partials struct {
+	doc       *openapi3.T
+	resources map[string]bool
+	made      map[string]string // resource → its partial copy
+}
+
+func (p partials) body(op *openapi3.Operation) {
+	media := op.RequestBody.Value.Content.Get("application/json")
+	if media == nil {
+		return
+	}
+	media.Schema = p.relax(media.Schema)
+}
+
+// relax returns ref with its resources, and the objects they hold, made
+// Partial; a request message keeps its own required fields.
+func (p partials) relax(ref *openapi3.SchemaRef) *openapi3.SchemaRef {
+	if ref == nil || ref.Value == nil {
+		return ref
+	}
+	name, named := strings.CutPrefix(ref.Ref, "#/components/schemas/")
+	resource := named && p.resources[name]
+	if resource {
+		if partial, ok := p.made[name]; ok {
+			return openapi3.NewSchemaRef("#/components/schemas/"+partial, p.doc.Components.Schemas[partial].Value)
+		}
+	}
+	if !needsRelaxing(ref.Value, map[*openapi3.Schema]bool{}) {
+		return ref
+	}
+	copied := *ref.Value
+	if resource || !named {
+		copied.Required = nil
+	}
+	out := &openapi3.SchemaRef{Value: &copied}
+	if named && !resource {
+		// A request message: its own copy, under its own name.
+		p.doc.Components.Schemas[name] = out
+		out = openapi3.NewSchemaRef(ref.Ref, &copied)
+	}
+	if resource {
+		partial := "Partial" + name
+		p.made[name] = partial
+		p.doc.Components.Schemas[partial] = out
+		out = openapi3.NewSchemaRef("#/components/schemas/"+partial, &copied)
+	}
+	copied.Properties = openapi3.Schemas{}
+	for k, v := range ref.Value.Properties {
+		copied.Properties[k] = p.relax(v)
+	}
+	copied.Items = p.relax(ref.Value.Items)
+	return out
+}
+
+// needsRelaxing: s or an object it holds requires a field.
+func needsRelaxing(s *openapi3.Schema, seen map[*openapi3.Schema]bool) bool {
+	if s == nil || seen[s] {
+		return false
+	}
+	seen[s] = true
+	if len(s.Required) > 0 {
+		return true
+	}
+	for _, v := range s.Properties {
+		if v != nil && needsRelaxing(v.Value, seen) {
+			return true
+		}
+	}
+	return s.Items != nil && needsRelaxing(s.Items.Value, seen)
 }
 
 // Header parameters the gateway honours.
