@@ -82,6 +82,10 @@ check '"state": ?"STANDARD_STATE_APPROVED"'
 check "\"code\": ?\"T/TJSIA 001—$(date +%Y)\""
 check '"state": ?"STANDARD_STATE_PUBLISHED"'
 check '"activity": ?"branches/ai/activities/promo-'
+# The client generated from /openapi.json, built and run against it.
+check '^branch branches/ai: 人工智能分会, at least 2 exchange activities a year$'
+check '^members: [0-9]+$'
+check '^a missing person: HTTP 404 NOT_FOUND'
 [ "$(grep -o '"activity": *"branches/ai/activities/promo-[0-9a-f]*"' "$out" | sort -u | wc -l)" = 1 ] ||
   { echo "walkthrough: the retried promotion created a second activity"; exit 1; }
 grep -q 'embedded in-memory Redis' "$log" || { echo "walkthrough: devstack did not say its store is in memory"; exit 1; }

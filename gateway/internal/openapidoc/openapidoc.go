@@ -136,6 +136,7 @@ func Build(ctx context.Context, swagger []byte, files *protoregistry.Files) ([]b
 			}
 		}
 	}
+	addOperations(doc)
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("openapidoc: %w", err)
@@ -488,7 +489,7 @@ func addComponents(doc *openapi3.T) {
 	}
 	def := openapi3.NewResponse().WithDescription("Any other error (405, 499, 501, …), in the same body.").WithContent(body)
 	def.Headers = headers("Content-Language")
-	c.Responses["Error"] = &openapi3.ResponseRef{Value: def}
+	c.Responses["DefaultError"] = &openapi3.ResponseRef{Value: def}
 }
 
 // componentName turns a header name into a component key: Accept-Language
@@ -516,5 +517,5 @@ func decorate(op *openapi3.Operation, method string, public bool) {
 		}
 		op.Responses.Set(s.code, &openapi3.ResponseRef{Ref: "#/components/responses/" + s.name})
 	}
-	op.Responses.Set("default", &openapi3.ResponseRef{Ref: "#/components/responses/Error"})
+	op.Responses.Set("default", &openapi3.ResponseRef{Ref: "#/components/responses/DefaultError"})
 }

@@ -51,6 +51,9 @@ func TestServedDocument(t *testing.T) {
 
 	ops := map[string]*openapi3.Operation{}
 	for path, item := range doc.Paths.Map() {
+		if !strings.HasPrefix(path, "/v1/") {
+			continue // the gateway's own probes answer in their own shape
+		}
 		for method, op := range item.Operations() {
 			ops[op.OperationID] = op
 			for _, p := range op.Parameters {
