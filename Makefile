@@ -14,7 +14,7 @@ GOOGLE_PROTOS := google/api/annotations.proto google/api/http.proto \
 # module proxy; its Go code is buf.build/gen/go/bufbuild/protovalidate.
 PROTOVALIDATE := github.com/bufbuild/protovalidate@v1.2.2
 
-.PHONY: tools protodeps generate lint vulncheck test run bench build check-generated breaking
+.PHONY: tools protodeps generate lint vulncheck test run docs-ui bench build check-generated breaking
 
 tools: ## Build the pinned generators, buf, golangci-lint and govulncheck into .bin/
 	cd tools && GOWORK=off GOBIN=$(BIN) go install tool
@@ -58,13 +58,27 @@ build:
 	go build work
 
 test: ## Every test in every module (needs redis-server on PATH)
+	@$(MAKE) --no-print-directory docs-ui || echo "note: no Swagger UI for /docs (needs npm); its test checks only that /docs says so"
 	go test -count=1 -race work
 
 bench:
 	go test -run='^$$' -bench=. -benchmem work
 
 run: ## The whole system in one process on an embedded store (ARGS for devstack flags)
+	@$(MAKE) --no-print-directory docs-ui || echo "note: no Swagger UI for /docs (needs npm); /openapi.json is served"
 	go run ./cmd/devstack $(ARGS)
+
+DOCS_UI := gateway/internal/docs/ui
+docs-ui: ## Swagger UI for /docs at the version and integrity in gateway/internal/docs/ui/VERSION (git-ignored files)
+	@if [ ! -f $(DOCS_UI)/swagger-ui-bundle.js ]; then \
+		read -r pkg integrity < $(DOCS_UI)/VERSION && tmp=$$(mktemp -d) && \
+		(cd $$tmp && npm pack --silent $$pkg >/dev/null) && \
+		got=$$(node -e "process.stdout.write('sha512-'+require('crypto').createHash('sha512').update(require('fs').readFileSync(process.argv[1])).digest('base64'))" $$tmp/*.tgz) && \
+		if [ "$$got" != "$$integrity" ]; then echo "docs-ui: $$pkg is $$got, want $$integrity"; rm -rf $$tmp; exit 1; fi && \
+		tar xzf $$tmp/*.tgz -C $$tmp && \
+		for f in swagger-ui-bundle.js swagger-ui.css LICENSE NOTICE; do install -m 0644 $$tmp/package/$$f $(DOCS_UI)/$$f || exit 1; done && \
+		rm -rf $$tmp; \
+	fi
 
 # --- Images and Kubernetes (deploy/, charts/chapterhouse) -------------------
 # The services are the directories under services/; with the gateway they
@@ -80,7 +94,7 @@ IMAGE_TAG ?= 0.1.0
 list-binaries: ## The binaries, one line: the services, then the gateway
 	@echo $(BINARIES)
 
-binaries: ## The five binaries, static (CGO_ENABLED=0), into out/bin/ (git-ignored)
+binaries: docs-ui ## The five binaries, static (CGO_ENABLED=0), into out/bin/ (git-ignored)
 	@mkdir -p $(BINARIES_DIR)
 	@for b in $(BINARIES); do \
 		if [ -d services/$$b ]; then pkg=./services/$$b/cmd/$$b; else pkg=./$$b/cmd/$$b; fi; \
@@ -88,7 +102,7 @@ binaries: ## The five binaries, static (CGO_ENABLED=0), into out/bin/ (git-ignor
 		CGO_ENABLED=0 go build -trimpath -buildvcs=auto -ldflags='-s -w' -o $(BINARIES_DIR)/$$b $$pkg || exit 1; \
 	done
 
-images: ## Print the docker build commands for the five images (no engine here)
+images: docs-ui ## Print the docker build commands for the five images (no engine here)
 	@echo "# Build from the repository root; deploy/Dockerfile builds one binary per image."
 	@for b in $(BINARIES); do \
 		echo "docker build -f deploy/Dockerfile --build-arg BINARY=$$b --build-arg VERSION=$(IMAGE_TAG) -t $(IMAGE_REGISTRY)/chapterhouse/$$b:$(IMAGE_TAG) ."; \

@@ -19,6 +19,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/accesslog"
+	"github.com/tjsia/chapterhouse/gateway/internal/docs"
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
@@ -206,6 +207,8 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 	routes.HandleFunc("GET /healthz", readiness.Liveness)
 	routes.Handle("GET /readyz", h.readiness)
 	routes.HandleFunc("GET /diagz/backends", h.readiness.Backends)
+	routes.Handle("GET /docs", docs.Handler())
+	routes.Handle("GET /docs/", docs.Handler())
 	routes.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Document())

@@ -42,6 +42,11 @@ func addOperations(doc *openapi3.T) {
 		"200": jsonResponse("Every backend serving.", backends),
 		"503": jsonResponse("Some backend not serving.", backends),
 	}))
+	page := openapi3.NewResponse().WithDescription("Swagger UI for this document, served from the binary.")
+	page.Content = openapi3.Content{"text/html": openapi3.NewMediaType().WithSchema(openapi3.NewStringSchema())}
+	doc.Paths.Set("/docs", get("Gateway_Docs", "The browsable API reference.", map[string]*openapi3.ResponseRef{
+		"200": {Value: page},
+	}))
 	doc.Paths.Set("/openapi.json", get("Gateway_OpenAPI", "This document.", map[string]*openapi3.ResponseRef{
 		"200": jsonResponse("The OpenAPI 3 document.", openapi3.NewObjectSchema()),
 	}))
