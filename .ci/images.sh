@@ -118,7 +118,8 @@ for a in "${addrs[@]}"; do
     AUTH_JWT_PUBLIC_KEYS_FILE="$tmp/jwt.pub" POD_NAME="$s-0" "${addrs[@]}"
 done
 gport=$(free_port)
-start gateway LISTEN_ADDR="127.0.0.1:$gport" "${addrs[@]}"
+start gateway LISTEN_ADDR="127.0.0.1:$gport" REDIS_URL="redis://127.0.0.1:$rport/0" \
+  AUTH_JWT_PUBLIC_KEYS_FILE="$tmp/jwt.pub" "${addrs[@]}"
 
 ready=""
 for _ in $(seq 1 150); do

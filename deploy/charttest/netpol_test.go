@@ -246,7 +246,7 @@ func checkNetworkPolicies(t *testing.T, r *rendered) {
 	for _, p := range in {
 		allow(p.name, "kube-dns")
 		allow(p.name, "otel-collector")
-		if p.name == "gateway" || p.name == "redis" {
+		if p.name == "redis" {
 			continue
 		}
 		if internalRedis {

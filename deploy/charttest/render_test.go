@@ -420,9 +420,12 @@ func checkDeployments(t *testing.T, r *rendered) {
 		if env["LISTEN_ADDR"].Value != fmt.Sprintf(":%d", port.ContainerPort) {
 			t.Errorf("%s: LISTEN_ADDR %q does not match the container port %d", what, env["LISTEN_ADDR"].Value, port.ContainerPort)
 		}
-		if comp != "gateway" {
+		// Every component has its Redis and verifies tokens: the gateway
+		// keeps its callers' request budgets there, keyed by principals it
+		// has verified itself.
+		{
 			if _, ok := env["REDIS_URL"]; !ok {
-				t.Errorf("%s: services need REDIS_URL", what)
+				t.Errorf("%s: every component needs REDIS_URL", what)
 			}
 			keys, ok := env["AUTH_JWT_PUBLIC_KEYS_FILE"]
 			mounted := false
@@ -441,8 +444,13 @@ func checkDeployments(t *testing.T, r *rendered) {
 			if _, ok := env["POD_NAME"]; !ok || env["POD_NAME"].ValueFrom == nil || env["POD_NAME"].ValueFrom.FieldRef == nil {
 				t.Errorf("%s: POD_NAME must come from the downward API", what)
 			}
-		} else if _, ok := env["REDIS_URL"]; ok {
-			t.Errorf("%s: the gateway must not get Redis credentials", what)
+		}
+		if comp == "gateway" {
+			for _, kind := range []string{"ANONYMOUS", "AUTHENTICATED", "ADMIN", "VERIFY"} {
+				if env["RATE_LIMIT_"+kind].Value == "" {
+					t.Errorf("%s: RATE_LIMIT_%s unset", what, kind)
+				}
+			}
 		}
 
 		// Rolling updates never take a component below its desired ready count.

@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/textproto"
 	"strings"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -23,7 +26,9 @@ import (
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
+	"github.com/tjsia/chapterhouse/gateway/internal/ratelimit"
 	"github.com/tjsia/chapterhouse/gateway/internal/readiness"
+	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
@@ -36,6 +41,13 @@ import (
 
 // Name is the gateway's service name in telemetry.
 const Name = "gateway"
+
+// RateLimits are the gateway's request budgets by kind of caller.
+type RateLimits = ratelimit.Limits
+
+// Needs: the gateway's own Redis (the callers' request budgets) and the
+// token verifier (budgets are per verified principal).
+var Needs = bootstrap.Needs{Redis: true, Verifier: true}
 
 // backend is one service the gateway fronts: its REST routes (generated
 // from its proto's google.api.http annotations) and where it listens unless
@@ -92,6 +104,15 @@ type Config struct {
 	// Language answers error bodies for callers whose Accept-Language asks
 	// for neither catalog ("en" or "zh-CN"); default "en".
 	Language string
+	// Redis keeps the callers' request budgets, shared by every gateway
+	// pod; Verifier tells a caller's own token from a forged one, so
+	// budgets are per verified principal. Both are required.
+	Redis    redis.UniversalClient
+	Verifier *auth.Verifier
+	// RateLimits are the budgets; zero means ratelimit.DefaultLimits.
+	RateLimits RateLimits
+	// TrustedProxies may say who the client is in X-Forwarded-For.
+	TrustedProxies []netip.Prefix
 }
 
 // forwardedHeaders is the allowlist of HTTP headers passed to the services
@@ -126,8 +147,11 @@ func (h *Handler) Close() error {
 // NewHandler builds the full HTTP handler: otelhttp around recovery,
 // request ids, CORS, gzip and the body limit, around the routes.
 func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
-	if cfg.Logger == nil || cfg.Telemetry == nil {
-		return nil, errors.New("gateway: Config needs Logger and Telemetry")
+	if cfg.Logger == nil || cfg.Telemetry == nil || cfg.Redis == nil || cfg.Verifier == nil {
+		return nil, errors.New("gateway: Config needs Logger, Telemetry, Redis and Verifier")
+	}
+	if cfg.RateLimits == (ratelimit.Limits{}) {
+		cfg.RateLimits = ratelimit.DefaultLimits
 	}
 	if cfg.MaxBodyBytes == 0 {
 		cfg.MaxBodyBytes = 1 << 20
@@ -201,7 +225,13 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		}
 		health[b.name] = conn
 	}
-	h.readiness = readiness.New(health, 2*time.Second)
+	limiter, err := ratelimit.New(ratelimit.Config{Redis: cfg.Redis, Verifier: cfg.Verifier, Limits: cfg.RateLimits,
+		TrustedProxies: cfg.TrustedProxies, Errors: errs, Logger: cfg.Logger})
+	if err != nil {
+		_ = h.Close()
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
+	h.readiness = readiness.New(health, 2*time.Second, map[string]func(context.Context) error{"redis": limiter.Ready})
 
 	routes := http.NewServeMux()
 	routes.HandleFunc("GET /healthz", readiness.Liveness)
@@ -213,7 +243,9 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Document())
 	})
-	routes.Handle("/", middleware.Chain(mux, middleware.LimitBody(cfg.MaxBodyBytes, errs), middleware.Deadline(cfg.BackendTimeout)))
+	// The API's routes, each request drawing on its caller's budget; the
+	// probes and the document above draw on none.
+	routes.Handle("/", middleware.Chain(mux, limiter.Handler, middleware.RequireJSON(errs), middleware.LimitBody(cfg.MaxBodyBytes, errs), middleware.Deadline(cfg.BackendTimeout)))
 
 	inner := middleware.Chain(routes,
 		accesslog.Handler(cfg.Logger, middleware.RequestIDHeader),
@@ -289,11 +321,46 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 			origins = append(origins, o)
 		}
 	}
+	limits, err := limitsFromEnv(getenv)
+	if err != nil {
+		return Config{}, err
+	}
+	var proxies []netip.Prefix
+	for _, p := range strings.Split(getenv("TRUSTED_PROXIES"), ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return Config{}, fmt.Errorf("gateway: TRUSTED_PROXIES: %w", err)
+		}
+		proxies = append(proxies, prefix)
+	}
 	return Config{
 		Logger: deps.Logger, Telemetry: deps.Telemetry, Listener: lis, DrainDelay: drain, AllowedOrigins: origins, BackendTimeout: timeout,
 		Language: bootstrap.Env(getenv, "DEFAULT_LANGUAGE", "en"),
 		Backends: backendsFromEnv(getenv),
+		Redis:    deps.Redis, Verifier: deps.Verifier, RateLimits: limits, TrustedProxies: proxies,
 	}, nil
+}
+
+// limitsFromEnv reads RATE_LIMIT_ANONYMOUS, _AUTHENTICATED, _ADMIN and
+// _VERIFY ("N/s", "N/m" or "N/h"), each defaulting to DefaultLimits.
+func limitsFromEnv(getenv func(string) string) (ratelimit.Limits, error) {
+	l := ratelimit.DefaultLimits
+	for key, limit := range map[string]*redis_rate.Limit{
+		"RATE_LIMIT_ANONYMOUS": &l.Anonymous, "RATE_LIMIT_AUTHENTICATED": &l.Authenticated,
+		"RATE_LIMIT_ADMIN": &l.Admin, "RATE_LIMIT_VERIFY": &l.Verify,
+	} {
+		if v := getenv(key); v != "" {
+			parsed, err := ratelimit.ParseLimit(v)
+			if err != nil {
+				return ratelimit.Limits{}, fmt.Errorf("gateway: %s: %w", key, err)
+			}
+			*limit = parsed
+		}
+	}
+	return l, nil
 }
 
 // backendsFromEnv reads <SERVICE>_ADDR for every backend.

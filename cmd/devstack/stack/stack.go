@@ -35,6 +35,8 @@ import (
 
 // Options configure a stack.
 type Options struct {
+	// RateLimits are the gateway's budgets; zero means its defaults.
+	RateLimits gateway.RateLimits
 	// RedisURL of a real Redis; empty starts an embedded miniredis.
 	RedisURL string
 	// RedisURLs gives a service a Redis of its own, by service name; the
@@ -260,7 +262,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	g.Go(func() error {
 		return gateway.Run(gctx, gateway.Config{
 			Logger: gwDeps.Logger, Telemetry: gwDeps.Telemetry, Listener: gwLis, AllowedOrigins: opts.AllowedOrigins,
-			Backends: s.Addrs,
+			Backends: s.Addrs, Redis: gwDeps.Redis, Verifier: gwDeps.Verifier, RateLimits: opts.RateLimits,
 		})
 	})
 	if err := s.waitReady(ctx, 15*time.Second); err != nil {

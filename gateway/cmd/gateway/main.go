@@ -9,7 +9,7 @@ import (
 )
 
 func main() {
-	bootstrap.Main(app.Name, bootstrap.Needs{}, func(ctx context.Context, getenv func(string) string, deps bootstrap.Deps) error {
+	bootstrap.Main(app.Name, app.Needs, func(ctx context.Context, getenv func(string) string, deps bootstrap.Deps) error {
 		cfg, err := app.ConfigFromEnv(getenv, deps)
 		if err != nil {
 			return err

@@ -78,6 +78,7 @@ type Violation struct {
 var reasonStatus = map[string]int{
 	apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED.String(): http.StatusUnprocessableEntity,
 	apiv1.ErrorReason_BODY_TOO_LARGE.String():         http.StatusRequestEntityTooLarge,
+	apiv1.ErrorReason_UNSUPPORTED_MEDIA_TYPE.String(): http.StatusUnsupportedMediaType,
 }
 
 // FromStatus builds the body for st.
@@ -133,18 +134,19 @@ func FromStatus(st *status.Status) Body {
 
 // codeReason is the reason an error without one gets from its code.
 var codeReason = map[codes.Code]apiv1.ErrorReason{
-	codes.InvalidArgument:  apiv1.ErrorReason_INVALID_ARGUMENT,
-	codes.NotFound:         apiv1.ErrorReason_NOT_FOUND,
-	codes.AlreadyExists:    apiv1.ErrorReason_ALREADY_EXISTS,
-	codes.PermissionDenied: apiv1.ErrorReason_PERMISSION_DENIED,
-	codes.Unauthenticated:  apiv1.ErrorReason_UNAUTHENTICATED,
-	codes.Unimplemented:    apiv1.ErrorReason_UNIMPLEMENTED,
-	codes.Unavailable:      apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE,
-	codes.DeadlineExceeded: apiv1.ErrorReason_DEADLINE_EXCEEDED,
-	codes.Canceled:         apiv1.ErrorReason_CANCELLED,
-	codes.Unknown:          apiv1.ErrorReason_INTERNAL,
-	codes.Internal:         apiv1.ErrorReason_INTERNAL,
-	codes.DataLoss:         apiv1.ErrorReason_INTERNAL,
+	codes.InvalidArgument:   apiv1.ErrorReason_INVALID_ARGUMENT,
+	codes.NotFound:          apiv1.ErrorReason_NOT_FOUND,
+	codes.AlreadyExists:     apiv1.ErrorReason_ALREADY_EXISTS,
+	codes.PermissionDenied:  apiv1.ErrorReason_PERMISSION_DENIED,
+	codes.Unauthenticated:   apiv1.ErrorReason_UNAUTHENTICATED,
+	codes.Unimplemented:     apiv1.ErrorReason_UNIMPLEMENTED,
+	codes.Unavailable:       apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE,
+	codes.DeadlineExceeded:  apiv1.ErrorReason_DEADLINE_EXCEEDED,
+	codes.Canceled:          apiv1.ErrorReason_CANCELLED,
+	codes.ResourceExhausted: apiv1.ErrorReason_RATE_LIMITED,
+	codes.Unknown:           apiv1.ErrorReason_INTERNAL,
+	codes.Internal:          apiv1.ErrorReason_INTERNAL,
+	codes.DataLoss:          apiv1.ErrorReason_INTERNAL,
 }
 
 func codeName(c codes.Code) string {
@@ -250,7 +252,12 @@ func (b Body) Marshal() ([]byte, error) {
 
 // WriteStatus writes a body for a gRPC code and message with a reason.
 func (wr *Writer) WriteStatus(w http.ResponseWriter, r *http.Request, code codes.Code, reason apiv1.ErrorReason, message string) {
-	wr.Write(w, r, FromStatus(status.Convert(apierr.New(code, reason, message, nil))))
+	wr.WriteStatusMeta(w, r, code, reason, message, nil)
+}
+
+// WriteStatusMeta is WriteStatus with the reason's metadata.
+func (wr *Writer) WriteStatusMeta(w http.ResponseWriter, r *http.Request, code codes.Code, reason apiv1.ErrorReason, message string, metadata map[string]string) {
+	wr.Write(w, r, FromStatus(status.Convert(apierr.New(code, reason, message, metadata))))
 }
 
 // Handler is the grpc-gateway error handler.

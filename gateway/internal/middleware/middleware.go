@@ -7,6 +7,7 @@ package middleware
 import (
 	"context"
 	"log/slog"
+	"mime"
 	"net/http"
 	"runtime/debug"
 	"slices"
@@ -120,6 +121,26 @@ func LimitBody(max int64, errs *errorbody.Writer) func(http.Handler) http.Handle
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, max)
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// RequireJSON refuses a request body declared as anything but JSON with 415
+// UNSUPPORTED_MEDIA_TYPE: the API reads only JSON, and a form or text body
+// would otherwise surface as a baffling decode error. A body without a
+// Content-Type is read as JSON.
+func RequireJSON(errs *errorbody.Writer) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if ct := r.Header.Get("Content-Type"); ct != "" && (r.ContentLength > 0 || r.ContentLength == -1) {
+				media, _, err := mime.ParseMediaType(ct)
+				if err != nil || (media != "application/json" && !strings.HasSuffix(media, "+json")) {
+					errs.WriteStatus(w, r, codes.InvalidArgument, apiv1.ErrorReason_UNSUPPORTED_MEDIA_TYPE,
+						"request body is "+ct+"; the API reads application/json")
+					return
+				}
+			}
 			next.ServeHTTP(w, r)
 		})
 	}

@@ -26,11 +26,15 @@ type Checker struct {
 	backends map[string]grpc.ClientConnInterface
 	timeout  time.Duration
 	draining atomic.Bool
+	// needs are what the gateway itself cannot serve without (the rate
+	// limiter's Redis), by name.
+	needs map[string]func(context.Context) error
 }
 
-// New returns a checker over backends (name → connection).
-func New(backends map[string]grpc.ClientConnInterface, timeout time.Duration) *Checker {
-	return &Checker{backends: backends, timeout: timeout}
+// New returns a checker over backends (name → connection); needs are the
+// gateway's own dependencies, which /readyz does depend on.
+func New(backends map[string]grpc.ClientConnInterface, timeout time.Duration, needs map[string]func(context.Context) error) *Checker {
+	return &Checker{backends: backends, timeout: timeout, needs: needs}
 }
 
 // Drain makes /readyz fail from now on, so load balancers stop sending
@@ -79,11 +83,20 @@ func writeJSON(w http.ResponseWriter, code int, body any) {
 	_ = json.NewEncoder(w).Encode(body)
 }
 
-// ServeHTTP is /readyz: ready unless draining.
-func (c *Checker) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+// ServeHTTP is /readyz: ready unless draining or one of the gateway's own
+// needs fails (a backend's health is not one: see Backends).
+func (c *Checker) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.draining.Load() {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "draining"})
 		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), c.timeout)
+	defer cancel()
+	for name, probe := range c.needs {
+		if err := probe(ctx); err != nil {
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": name + " unreachable"})
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }

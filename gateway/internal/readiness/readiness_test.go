@@ -57,7 +57,7 @@ func TestOneBackendDownKeepsTheEdgeReady(t *testing.T) {
 	}
 	down := lis.Addr().String()
 	lis.Close()
-	c := readiness.New(map[string]grpc.ClientConnInterface{"membership": serving(t), "standards": dial(t, down)}, time.Second)
+	c := readiness.New(map[string]grpc.ClientConnInterface{"membership": serving(t), "standards": dial(t, down)}, time.Second, nil)
 
 	if code, body := get(c.ServeHTTP); code != http.StatusOK || body["status"] != "ready" {
 		t.Fatalf("/readyz with one backend down = %d %v, want 200 ready", code, body)

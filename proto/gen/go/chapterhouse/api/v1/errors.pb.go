@@ -104,6 +104,12 @@ const (
 	ErrorReason_DEADLINE_EXCEEDED ErrorReason = 22
 	// CANCELLED (499): the caller cancelled the call.
 	ErrorReason_CANCELLED ErrorReason = 23
+	// RESOURCE_EXHAUSTED (429): the caller's request budget is spent
+	// (gateway). Retry-After says when to retry; metadata retryAfterSeconds.
+	ErrorReason_RATE_LIMITED ErrorReason = 24
+	// INVALID_ARGUMENT (415): a request body that is not application/json
+	// (gateway).
+	ErrorReason_UNSUPPORTED_MEDIA_TYPE ErrorReason = 25
 	// ALREADY_EXISTS (409): another organisation has this credit code.
 	// Metadata: existing.
 	ErrorReason_CREDIT_CODE_TAKEN ErrorReason = 100
@@ -273,6 +279,8 @@ var (
 		21:   "UNKNOWN_BRANCH",
 		22:   "DEADLINE_EXCEEDED",
 		23:   "CANCELLED",
+		24:   "RATE_LIMITED",
+		25:   "UNSUPPORTED_MEDIA_TYPE",
 		100:  "CREDIT_CODE_TAKEN",
 		101:  "OPEN_APPLICATION_EXISTS",
 		102:  "ALREADY_A_MEMBER",
@@ -352,6 +360,8 @@ var (
 		"UNKNOWN_BRANCH":                     21,
 		"DEADLINE_EXCEEDED":                  22,
 		"CANCELLED":                          23,
+		"RATE_LIMITED":                       24,
+		"UNSUPPORTED_MEDIA_TYPE":             25,
 		"CREDIT_CODE_TAKEN":                  100,
 		"OPEN_APPLICATION_EXISTS":            101,
 		"ALREADY_A_MEMBER":                   102,
@@ -439,7 +449,7 @@ var File_chapterhouse_api_v1_errors_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xea\x0f\n" +
+	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\x98\x10\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\x01\x12\x15\n" +
@@ -465,7 +475,9 @@ const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\x0eALREADY_EXISTS\x10\x14\x12\x12\n" +
 	"\x0eUNKNOWN_BRANCH\x10\x15\x12\x15\n" +
 	"\x11DEADLINE_EXCEEDED\x10\x16\x12\r\n" +
-	"\tCANCELLED\x10\x17\x12\x15\n" +
+	"\tCANCELLED\x10\x17\x12\x10\n" +
+	"\fRATE_LIMITED\x10\x18\x12\x1a\n" +
+	"\x16UNSUPPORTED_MEDIA_TYPE\x10\x19\x12\x15\n" +
 	"\x11CREDIT_CODE_TAKEN\x10d\x12\x1b\n" +
 	"\x17OPEN_APPLICATION_EXISTS\x10e\x12\x14\n" +
 	"\x10ALREADY_A_MEMBER\x10f\x12&\n" +

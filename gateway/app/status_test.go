@@ -1,0 +1,189 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/tjsia/chapterhouse/gateway/app"
+	"github.com/tjsia/chapterhouse/gateway/internal/openapidoc"
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/telemetry"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	"github.com/tjsia/chapterhouse/proto/gen/go/openapi"
+)
+
+// people answers GetPerson by the id asked for: each id is one way a
+// backend fails. It serves no other service, so every other route's
+// backend answers UNIMPLEMENTED.
+type people struct {
+	membershipv1.UnimplementedMembershipServiceServer
+}
+
+func (people) GetPerson(ctx context.Context, req *membershipv1.GetPersonRequest) (*membershipv1.Person, error) {
+	switch strings.TrimPrefix(req.GetName(), "people/") {
+	case "unauthenticated":
+		return nil, apierr.Unauthenticated("no valid token")
+	case "denied":
+		return nil, apierr.PermissionDenied("not yours")
+	case "missing":
+		return nil, apierr.NotFound(req.GetName())
+	case "stale":
+		return nil, apierr.EtagMismatch(req.GetName())
+	case "reused":
+		return nil, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, "key used with another request", nil)
+	case "broken":
+		return nil, status.Error(codes.Internal, "the store's disk is full") // never shown
+	case "down":
+		return nil, apierr.New(codes.Unavailable, apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE, "membership's Redis is unreachable", nil)
+	case "slow", "waiting":
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return &membershipv1.Person{Name: req.GetName(), DisplayName: "x"}, nil
+}
+
+// TestEveryStatusHasTheDocumentedBody: every status the gateway answers
+// with, through the real gateway handler in front of a real gRPC backend,
+// carries the documented error body (checked against the OpenAPI
+// document's ErrorBody schema) with its reason and domain.
+func TestEveryStatusHasTheDocumentedBody(t *testing.T) {
+	ctx := context.Background()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := grpc.NewServer()
+	membershipv1.RegisterMembershipServiceServer(srv, people{})
+	go func() { _ = srv.Serve(lis) }()
+	t.Cleanup(srv.Stop)
+
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	signer := auth.NewSigner(key, "chapterhouse", "chapterhouse")
+	verifier, err := auth.NewVerifier([]crypto.PublicKey{signer.PublicKey()}, "chapterhouse", "chapterhouse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: "gateway", Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := miniredis.RunT(t)
+	backends := map[string]string{}
+	for _, name := range app.BackendNames() {
+		backends[name] = lis.Addr().String()
+	}
+	h, err := app.NewHandler(ctx, app.Config{
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Telemetry: tel, Backends: backends,
+		Redis: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Verifier: verifier,
+		RateLimits: app.RateLimits{Anonymous: redis_rate.PerMinute(1000), Authenticated: redis_rate.PerMinute(1000),
+			Admin: redis_rate.PerMinute(1000), Verify: redis_rate.PerMinute(1)},
+		MaxBodyBytes: 1024, BackendTimeout: 300 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+
+	doc, err := openapidoc.Load(ctx, openapi.Document())
+	if err != nil {
+		t.Fatal(err)
+	}
+	errorBody := doc.Components.Schemas[openapidoc.ErrorSchema].Value
+
+	token, err := signer.Sign("people/li-na", nil, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := func(method, path, contentType, body string) *http.Request {
+		r := httptest.NewRequest(method, path, strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+token)
+		if contentType != "" {
+			r.Header.Set("Content-Type", contentType)
+		}
+		return r
+	}
+	// The first verification takes the anonymous caller's one-a-minute
+	// budget (and meets UNIMPLEMENTED: no ActivitiesService here).
+	firstVerify := httptest.NewRequest(http.MethodGet, "/v1/certificates:verify?verificationCode=X", nil)
+	cases := []struct {
+		status int
+		reason apiv1.ErrorReason
+		req    *http.Request
+		cancel bool // the client goes away while the backend works
+	}{
+		{400, apiv1.ErrorReason_MALFORMED_REQUEST, request("POST", "/v1/organizations", "application/json", `{"displayName": `), false},
+		{401, apiv1.ErrorReason_UNAUTHENTICATED, request("GET", "/v1/people/unauthenticated", "", ""), false},
+		{403, apiv1.ErrorReason_PERMISSION_DENIED, request("GET", "/v1/people/denied", "", ""), false},
+		{404, apiv1.ErrorReason_NOT_FOUND, request("GET", "/v1/people/missing", "", ""), false},
+		{404, apiv1.ErrorReason_NO_SUCH_PATH, request("GET", "/v1/nowhere", "", ""), false},
+		{405, apiv1.ErrorReason_METHOD_NOT_ALLOWED, request("DELETE", "/v1/people/li-na", "", ""), false},
+		{409, apiv1.ErrorReason_ETAG_MISMATCH, request("GET", "/v1/people/stale", "", ""), false},
+		{413, apiv1.ErrorReason_BODY_TOO_LARGE, request("POST", "/v1/organizations", "application/json", `{"displayName": "`+strings.Repeat("x", 2048)+`"}`), false},
+		{415, apiv1.ErrorReason_UNSUPPORTED_MEDIA_TYPE, request("POST", "/v1/organizations", "application/x-www-form-urlencoded", "displayName=x"), false},
+		{422, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, request("GET", "/v1/people/reused", "", ""), false},
+		{501, apiv1.ErrorReason_UNIMPLEMENTED, firstVerify, false},
+		{429, apiv1.ErrorReason_RATE_LIMITED, httptest.NewRequest(http.MethodGet, "/v1/certificates:verify?verificationCode=X", nil), false},
+		{499, apiv1.ErrorReason_CANCELLED, request("GET", "/v1/people/waiting", "", ""), true},
+		{500, apiv1.ErrorReason_INTERNAL, request("GET", "/v1/people/broken", "", ""), false},
+		{503, apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE, request("GET", "/v1/people/down", "", ""), false},
+		{504, apiv1.ErrorReason_DEADLINE_EXCEEDED, request("GET", "/v1/people/slow", "", ""), false},
+	}
+	seen := map[int]bool{}
+	for _, tc := range cases {
+		t.Run(http.StatusText(tc.status)+"/"+tc.reason.String(), func(t *testing.T) {
+			r := tc.req
+			if tc.cancel {
+				cctx, cancel := context.WithCancel(r.Context())
+				time.AfterFunc(100*time.Millisecond, cancel)
+				r = r.WithContext(cctx)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body.String())
+			}
+			var body any
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+				t.Fatalf("body %q: %v", rec.Body.String(), err)
+			}
+			if err := errorBody.VisitJSON(body); err != nil {
+				t.Fatalf("body does not match the documented ErrorBody: %v\n%s", err, rec.Body.String())
+			}
+			e := body.(map[string]any)["error"].(map[string]any)
+			if e["code"] != float64(tc.status) || e["reason"] != tc.reason.String() || e["domain"] != "chapterhouse" || e["message"] == "" {
+				t.Fatalf("body %s, want code %d and reason %s", rec.Body.String(), tc.status, tc.reason)
+			}
+			if bytes.Contains(rec.Body.Bytes(), []byte("disk is full")) {
+				t.Fatal("an internal error's text reached the client")
+			}
+			seen[tc.status] = true
+		})
+	}
+	// Every error status the README's table and the OpenAPI document name.
+	for _, want := range []int{400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 499, 500, 501, 503, 504} {
+		if !seen[want] {
+			t.Errorf("no case answered %d", want)
+		}
+	}
+}

@@ -1,0 +1,200 @@
+// Package ratelimit limits each caller's requests at the gateway: a GCRA
+// budget per principal in Redis (go-redis/redis_rate), so every gateway pod
+// draws on the same one.
+//
+// The principal is the subject of a token the gateway has verified itself
+// (a forged or expired token counts as no token, so nobody can spend
+// another's budget or escape their own by inventing subjects); a caller
+// without one is counted by client address. Admins get their own, larger
+// budget. The public certificate verification, the endpoint a guesser of
+// verification codes would hit, has its own tighter budget for callers
+// without a token.
+//
+// A refused request is 429 RATE_LIMITED with Retry-After and the documented
+// error body; every limited response carries RateLimit-Limit,
+// RateLimit-Remaining and RateLimit-Reset. When Redis cannot be asked the
+// request goes through (the budget is a guard, not the product) and the
+// gateway reports not ready until Redis answers again.
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/grpc/codes"
+
+	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+)
+
+// Limits are the budgets by kind of caller.
+type Limits struct {
+	// Anonymous is per client address, for callers without a valid token.
+	Anonymous redis_rate.Limit
+	// Authenticated is per token subject.
+	Authenticated redis_rate.Limit
+	// Admin is per subject holding the admin role.
+	Admin redis_rate.Limit
+	// Verify is per client address, for certificate verification without
+	// a token.
+	Verify redis_rate.Limit
+}
+
+// DefaultLimits are the budgets unless settings say otherwise.
+var DefaultLimits = Limits{
+	Anonymous:     redis_rate.PerMinute(120),
+	Authenticated: redis_rate.PerMinute(600),
+	Admin:         redis_rate.PerMinute(3000),
+	Verify:        redis_rate.PerMinute(20),
+}
+
+// VerifyPath is the public certificate verification's route.
+const VerifyPath = "/v1/certificates:verify"
+
+// ParseLimit reads "N/s", "N/m" or "N/h" (N requests per period, with a
+// burst of N).
+func ParseLimit(s string) (redis_rate.Limit, error) {
+	n, per, ok := strings.Cut(strings.TrimSpace(s), "/")
+	rate, err := strconv.Atoi(n)
+	if !ok || err != nil || rate < 1 {
+		return redis_rate.Limit{}, fmt.Errorf("rate limit %q: want N/s, N/m or N/h with N ≥ 1", s)
+	}
+	switch per {
+	case "s":
+		return redis_rate.PerSecond(rate), nil
+	case "m":
+		return redis_rate.PerMinute(rate), nil
+	case "h":
+		return redis_rate.PerHour(rate), nil
+	}
+	return redis_rate.Limit{}, fmt.Errorf("rate limit %q: the period is s, m or h", s)
+}
+
+// Config configures a limiter.
+type Config struct {
+	Redis    redis.UniversalClient
+	Verifier *auth.Verifier
+	Limits   Limits
+	// TrustedProxies are the addresses (a load balancer, an ingress) whose
+	// X-Forwarded-For is believed: the client is the last address in it
+	// that is not one of them. Others' X-Forwarded-For is ignored.
+	TrustedProxies []netip.Prefix
+	Errors         *errorbody.Writer
+	Logger         *slog.Logger
+}
+
+// Limiter is the rate-limiting middleware.
+type Limiter struct {
+	cfg     Config
+	limiter *redis_rate.Limiter
+}
+
+// New returns a limiter.
+func New(cfg Config) (*Limiter, error) {
+	if cfg.Redis == nil || cfg.Verifier == nil || cfg.Errors == nil || cfg.Logger == nil {
+		return nil, errors.New("ratelimit: Config needs Redis, Verifier, Errors and Logger")
+	}
+	return &Limiter{cfg: cfg, limiter: redis_rate.NewLimiter(cfg.Redis)}, nil
+}
+
+// Ready reports whether the budgets can be asked.
+func (l *Limiter) Ready(ctx context.Context) error {
+	return l.cfg.Redis.Ping(ctx).Err()
+}
+
+// budget is whose budget a request draws on, and which.
+func (l *Limiter) budget(r *http.Request) (key string, limit redis_rate.Limit) {
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		if p, err := l.cfg.Verifier.Verify(token); err == nil {
+			if p.IsAdmin() {
+				return "admin:" + p.Subject, l.cfg.Limits.Admin
+			}
+			return "sub:" + p.Subject, l.cfg.Limits.Authenticated
+		}
+	}
+	client := l.clientAddr(r)
+	if r.URL.Path == VerifyPath {
+		return "verify:" + client, l.cfg.Limits.Verify
+	}
+	return "ip:" + client, l.cfg.Limits.Anonymous
+}
+
+// clientAddr is the caller's address: the peer's, or, when the peer is a
+// trusted proxy, the last address before the trusted ones in
+// X-Forwarded-For.
+func (l *Limiter) clientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil || !l.trusted(addr) {
+		return host
+	}
+	hops := strings.Split(r.Header.Get("X-Forwarded-For"), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break
+		}
+		if addr = hop; !l.trusted(hop) {
+			break
+		}
+	}
+	return addr.Unmap().String()
+}
+
+func (l *Limiter) trusted(a netip.Addr) bool {
+	for _, p := range l.cfg.TrustedProxies {
+		if p.Contains(a.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// Handler limits next.
+func (l *Limiter) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		key, limit := l.budget(r)
+		res, err := l.limiter.Allow(r.Context(), key, limit)
+		if err != nil {
+			l.cfg.Logger.WarnContext(r.Context(), "rate limit: Redis not answering; letting the request through", "err", err)
+			next.ServeHTTP(w, r)
+			return
+		}
+		h := w.Header()
+		h.Set("RateLimit-Limit", strconv.Itoa(limit.Rate))
+		h.Set("RateLimit-Remaining", strconv.Itoa(res.Remaining))
+		h.Set("RateLimit-Reset", strconv.Itoa(seconds(res.ResetAfter)))
+		if res.Allowed == 0 {
+			wait := seconds(res.RetryAfter)
+			h.Set("Retry-After", strconv.Itoa(wait))
+			l.cfg.Errors.WriteStatusMeta(w, r, codes.ResourceExhausted, apiv1.ErrorReason_RATE_LIMITED,
+				fmt.Sprintf("too many requests: %d per %s; retry after %d s", limit.Rate, limit.Period, wait),
+				map[string]string{"retryAfterSeconds": strconv.Itoa(wait)})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// seconds rounds d up to whole seconds, at least 1 when positive.
+func seconds(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int(math.Ceil(d.Seconds()))
+}

@@ -1,0 +1,225 @@
+package ratelimit_test
+
+import (
+	"crypto"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
+	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
+	"github.com/tjsia/chapterhouse/gateway/internal/ratelimit"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/redistest"
+)
+
+type fixture struct {
+	signer *auth.Signer
+	server *redistest.Server
+	limits ratelimit.Limits
+}
+
+func newFixture(t *testing.T, limits ratelimit.Limits) *fixture {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{signer: auth.NewSigner(key, "chapterhouse-test", "chapterhouse"), server: redistest.Start(t), limits: limits}
+}
+
+// gateway is one gateway instance: its own Redis client and verifier, the
+// budgets in the shared Redis.
+func (f *fixture) gateway(t *testing.T, proxies ...netip.Prefix) http.Handler {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: f.server.Addr})
+	t.Cleanup(func() { rdb.Close() })
+	verifier, err := auth.NewVerifier([]crypto.PublicKey{f.signer.PublicKey()}, "chapterhouse-test", "chapterhouse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := i18n.New("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := ratelimit.New(ratelimit.Config{Redis: rdb, Verifier: verifier, Limits: f.limits, TrustedProxies: proxies,
+		Errors: errorbody.NewWriter(loc), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+}
+
+func (f *fixture) token(t *testing.T, subject string, roles ...string) string {
+	t.Helper()
+	tok, err := f.signer.Sign(subject, roles, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func call(h http.Handler, path, token, from string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(http.MethodGet, path, nil)
+	r.RemoteAddr = from + ":40000"
+	if token != "" {
+		r.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
+}
+
+// TestGatewaysShareOneBudget: two gateway instances on one redis-server
+// draw on one budget per principal; the refusal is 429 RATE_LIMITED with
+// Retry-After, the RateLimit headers and the documented body.
+func TestGatewaysShareOneBudget(t *testing.T) {
+	limits := ratelimit.DefaultLimits
+	limits.Authenticated = redis_rate.PerMinute(5)
+	f := newFixture(t, limits)
+	a, b := f.gateway(t), f.gateway(t)
+	token := f.token(t, "people/li-na")
+	allowed := 0
+	var refused *httptest.ResponseRecorder
+	for i := range 8 {
+		rec := call([]http.Handler{a, b}[i%2], "/v1/people/li-na", token, "192.0.2.1")
+		switch rec.Code {
+		case http.StatusNoContent:
+			allowed++
+		case http.StatusTooManyRequests:
+			refused = rec
+		default:
+			t.Fatalf("status %d", rec.Code)
+		}
+		if rec.Header().Get("RateLimit-Limit") != "5" || rec.Header().Get("RateLimit-Remaining") == "" || rec.Header().Get("RateLimit-Reset") == "" {
+			t.Fatalf("RateLimit headers %v", rec.Header())
+		}
+	}
+	if allowed != 5 || refused == nil {
+		t.Fatalf("%d of 8 allowed across two gateways, want the one budget of 5", allowed)
+	}
+	if wait, err := strconv.Atoi(refused.Header().Get("Retry-After")); err != nil || wait < 1 || wait > 60 {
+		t.Fatalf("Retry-After %q", refused.Header().Get("Retry-After"))
+	}
+	var body struct {
+		Error struct {
+			Code     int               `json:"code"`
+			Status   string            `json:"status"`
+			Reason   string            `json:"reason"`
+			Domain   string            `json:"domain"`
+			Metadata map[string]string `json:"metadata"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(refused.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if e := body.Error; e.Code != 429 || e.Status != "RESOURCE_EXHAUSTED" || e.Reason != "RATE_LIMITED" || e.Domain != "chapterhouse" ||
+		e.Metadata["retryAfterSeconds"] != refused.Header().Get("Retry-After") {
+		t.Fatalf("body %s", refused.Body.String())
+	}
+	// Another principal has a budget of their own.
+	if rec := call(a, "/v1/people/li-na", f.token(t, "people/wang-wei"), "192.0.2.1"); rec.Code != http.StatusNoContent {
+		t.Fatalf("another person: %d", rec.Code)
+	}
+}
+
+// TestBudgetResetsOnTime: a budget of one a second refuses the next call
+// at once, still refuses it half a second later, and takes it after the
+// Retry-After it gave.
+func TestBudgetResetsOnTime(t *testing.T) {
+	limits := ratelimit.DefaultLimits
+	limits.Authenticated = redis_rate.PerSecond(1)
+	f := newFixture(t, limits)
+	h := f.gateway(t)
+	token := f.token(t, "people/li-na")
+	if rec := call(h, "/v1/x", token, "192.0.2.1"); rec.Code != http.StatusNoContent {
+		t.Fatalf("first: %d", rec.Code)
+	}
+	refused := call(h, "/v1/x", token, "192.0.2.1")
+	if refused.Code != http.StatusTooManyRequests || refused.Header().Get("Retry-After") != "1" {
+		t.Fatalf("second: %d, Retry-After %q", refused.Code, refused.Header().Get("Retry-After"))
+	}
+	time.Sleep(500 * time.Millisecond)
+	if rec := call(h, "/v1/x", token, "192.0.2.1"); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("half a second later: %d, want still refused", rec.Code)
+	}
+	time.Sleep(600 * time.Millisecond)
+	if rec := call(h, "/v1/x", token, "192.0.2.1"); rec.Code != http.StatusNoContent {
+		t.Fatalf("after Retry-After: %d, want taken", rec.Code)
+	}
+}
+
+// TestWhoseBudget: a forged token spends its address's anonymous budget,
+// not the subject it names; admins have their own; certificate
+// verification without a token has its tighter one; behind a trusted
+// proxy the client is the address before it in X-Forwarded-For.
+func TestWhoseBudget(t *testing.T) {
+	limits := ratelimit.Limits{
+		Anonymous: redis_rate.PerMinute(3), Authenticated: redis_rate.PerMinute(3),
+		Admin: redis_rate.PerMinute(10), Verify: redis_rate.PerMinute(1),
+	}
+	f := newFixture(t, limits)
+	h := f.gateway(t, netip.MustParsePrefix("10.0.0.0/8"))
+	li := f.token(t, "people/li-na")
+	forged := li[:len(li)-4] + "AAAA"
+	for range 3 {
+		call(h, "/v1/x", forged, "192.0.2.7")
+	}
+	if rec := call(h, "/v1/x", "", "192.0.2.7"); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("the forged token's address: %d, want its budget spent", rec.Code)
+	}
+	if rec := call(h, "/v1/x", li, "192.0.2.7"); rec.Code != http.StatusNoContent {
+		t.Fatalf("the real li-na: %d, want her own budget untouched", rec.Code)
+	}
+	admin := f.token(t, "people/admin", auth.RoleAdmin)
+	for i := range 10 {
+		if rec := call(h, "/v1/x", admin, "192.0.2.8"); rec.Code != http.StatusNoContent || rec.Header().Get("RateLimit-Limit") != "10" {
+			t.Fatalf("admin call %d: %d, limit %q", i, rec.Code, rec.Header().Get("RateLimit-Limit"))
+		}
+	}
+	if rec := call(h, ratelimit.VerifyPath, "", "192.0.2.9"); rec.Code != http.StatusNoContent {
+		t.Fatalf("first verification: %d", rec.Code)
+	}
+	if rec := call(h, ratelimit.VerifyPath, "", "192.0.2.9"); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("second verification: %d, want the tighter budget spent", rec.Code)
+	}
+	if rec := call(h, "/v1/x", "", "192.0.2.9"); rec.Code != http.StatusNoContent {
+		t.Fatalf("another call from the verifier's address: %d, want the anonymous budget", rec.Code)
+	}
+	// Through a trusted proxy, each client has its own budget.
+	proxied := func(client string) int {
+		r := httptest.NewRequest(http.MethodGet, ratelimit.VerifyPath, nil)
+		r.RemoteAddr = "10.1.2.3:5000"
+		r.Header.Set("X-Forwarded-For", "203.0.113.1, "+client+", 10.9.9.9")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec.Code
+	}
+	if proxied("198.51.100.1") != http.StatusNoContent || proxied("198.51.100.2") != http.StatusNoContent || proxied("198.51.100.1") != http.StatusTooManyRequests {
+		t.Fatal("behind a trusted proxy, the client before it in X-Forwarded-For has the budget")
+	}
+}
+
+// TestParseLimit reads the settings' form.
+func TestParseLimit(t *testing.T) {
+	for in, want := range map[string]redis_rate.Limit{"5/s": redis_rate.PerSecond(5), "600/m": redis_rate.PerMinute(600), "1/h": redis_rate.PerHour(1)} {
+		if got, err := ratelimit.ParseLimit(in); err != nil || got != want {
+			t.Errorf("%s: %v %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "5", "0/m", "-1/s", "5/d", "x/m"} {
+		if _, err := ratelimit.ParseLimit(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
