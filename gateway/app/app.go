@@ -232,6 +232,10 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	h.readiness = readiness.New(health, 2*time.Second, map[string]func(context.Context) error{"redis": limiter.Ready})
+	if err := h.readiness.RegisterMetrics(cfg.Telemetry.MeterProvider.Meter("chapterhouse/gateway")); err != nil {
+		_ = h.Close()
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 
 	routes := http.NewServeMux()
 	routes.HandleFunc("GET /healthz", readiness.Liveness)

@@ -5,18 +5,22 @@
 // does not depend on the backends, so one failing service never takes the
 // whole REST edge out of the load balancer; requests for that service get
 // 503 DEPENDENCY_UNAVAILABLE while the others are served.
-// /diagz/backends is the diagnostic view of each backend's gRPC health.
+// /diagz/backends is the diagnostic view of each backend's gRPC health, and
+// the gauge chapterhouse.gateway.backend.serving reports it as a metric.
 package readiness
 
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"google.golang.org/grpc"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
@@ -123,4 +127,31 @@ func (c *Checker) Backends(w http.ResponseWriter, r *http.Request) {
 		body.Status, code = "degraded", http.StatusServiceUnavailable
 	}
 	writeJSON(w, code, body)
+}
+
+// BackendServingMetric is the gauge of each backend's health, as the
+// gateway sees it: 1 while its gRPC health is SERVING, 0 otherwise, with
+// the backend's name in the attribute "backend".
+const BackendServingMetric = "chapterhouse.gateway.backend.serving"
+
+// RegisterMetrics reports each backend's health on meter, checked when the
+// metrics are collected (so an exporter's interval sets the pace).
+func (c *Checker) RegisterMetrics(meter metric.Meter) error {
+	_, err := meter.Int64ObservableGauge(BackendServingMetric,
+		metric.WithDescription("1 while the backend service's gRPC health is SERVING, as the gateway sees it; 0 otherwise"),
+		metric.WithInt64Callback(func(ctx context.Context, o metric.Int64Observer) error {
+			statuses, _ := c.Check(ctx)
+			for name, st := range statuses {
+				v := int64(0)
+				if st == healthpb.HealthCheckResponse_SERVING.String() {
+					v = 1
+				}
+				o.Observe(v, metric.WithAttributes(attribute.String("backend", name)))
+			}
+			return nil
+		}))
+	if err != nil {
+		return fmt.Errorf("readiness: metrics: %w", err)
+	}
+	return nil
 }

@@ -1,13 +1,17 @@
 package readiness_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
@@ -76,5 +80,55 @@ func TestOneBackendDownKeepsTheEdgeReady(t *testing.T) {
 	c.Drain()
 	if code, body := get(c.ServeHTTP); code != http.StatusServiceUnavailable || body["status"] != "draining" {
 		t.Fatalf("/readyz draining = %d %v", code, body)
+	}
+}
+
+// TestBackendHealthIsAMetric: the gauge reports 1 for a serving backend and
+// 0 for an unreachable one, collected through the real OTel SDK.
+func TestBackendHealthIsAMetric(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	down := lis.Addr().String()
+	lis.Close()
+	c := readiness.New(map[string]grpc.ClientConnInterface{"membership": serving(t), "standards": dial(t, down)}, time.Second, nil)
+	reader := sdkmetric.NewManualReader()
+	provider := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	if err := c.RegisterMetrics(provider.Meter("test")); err != nil {
+		t.Fatal(err)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != readiness.BackendServingMetric {
+				continue
+			}
+			for _, p := range m.Data.(metricdata.Gauge[int64]).DataPoints {
+				backend, _ := p.Attributes.Value("backend")
+				got[backend.AsString()] = p.Value
+			}
+		}
+	}
+	if got["membership"] != 1 || got["standards"] != 0 || len(got) != 2 {
+		t.Fatalf("gauge %v, want membership 1 and standards 0", got)
+	}
+}
+
+// TestReadinessNeedsItsOwnDependencies: a need of the gateway itself (the
+// rate limiter's Redis) failing makes it unready, naming it.
+func TestReadinessNeedsItsOwnDependencies(t *testing.T) {
+	fail := errors.New("connection refused")
+	c := readiness.New(nil, time.Second, map[string]func(context.Context) error{"redis": func(context.Context) error { return fail }})
+	if code, body := get(c.ServeHTTP); code != http.StatusServiceUnavailable || body["status"] != "redis unreachable" {
+		t.Fatalf("/readyz with its Redis down = %d %v", code, body)
+	}
+	c = readiness.New(nil, time.Second, map[string]func(context.Context) error{"redis": func(context.Context) error { return nil }})
+	if code, _ := get(c.ServeHTTP); code != http.StatusOK {
+		t.Fatalf("/readyz with its Redis up = %d", code)
 	}
 }
