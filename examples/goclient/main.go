@@ -36,10 +36,10 @@ func run(ctx context.Context, url, token string) error {
 		return fmt.Errorf("branch: HTTP %d", branch.StatusCode())
 	}
 	minimum := int32(0)
-	if p := branch.JSON200.Parameters; p != nil {
-		minimum = deref(p.MinExchangeActivitiesPerYear)
+	if p := branch.JSON200.Parameters; p != nil { // a message field: present when set
+		minimum = p.MinExchangeActivitiesPerYear // a scalar: always present
 	}
-	fmt.Printf("branch %s: %s, at least %d exchange activities a year\n", deref(branch.JSON200.Name), branch.JSON200.DisplayName, minimum)
+	fmt.Printf("branch %s: %s, at least %d exchange activities a year\n", branch.JSON200.Name, branch.JSON200.DisplayName, minimum)
 
 	admin, err := NewClientWithResponses(url, WithRequestEditorFn(func(_ context.Context, r *http.Request) error {
 		r.Header.Set("Authorization", "Bearer "+token)
@@ -55,7 +55,7 @@ func run(ctx context.Context, url, token string) error {
 	if members.JSON200 == nil {
 		return fmt.Errorf("members: HTTP %d", members.StatusCode())
 	}
-	fmt.Printf("members: %d\n", len(deref(members.JSON200.Members)))
+	fmt.Printf("members: %d\n", len(members.JSON200.Members))
 
 	// A refusal is the typed error body: branch on its reason.
 	missing, err := admin.MembershipServiceGetPersonWithResponse(ctx, "nobody-here", nil)
@@ -67,12 +67,4 @@ func run(ctx context.Context, url, token string) error {
 	}
 	fmt.Printf("a missing person: HTTP %d %s (%s)\n", missing.StatusCode(), missing.JSON404.Error.Reason, missing.JSON404.Error.Message)
 	return nil
-}
-
-func deref[T any](p *T) T {
-	var zero T
-	if p == nil {
-		return zero
-	}
-	return *p
 }

@@ -22,6 +22,8 @@ func TestCheckerCatchesDrift(t *testing.T) {
 	}
 	errorBody := `{"error":{"code":404,"status":"NOT_FOUND","message":"x","reason":"NOT_FOUND","domain":"chapterhouse","metadata":{},"fieldViolations":[],"violations":[],"details":[]}}`
 	json := http.Header{"Content-Type": {"application/json"}}
+	// A person as the gateway writes it: every field without presence.
+	person := `"name":"people/li-na","displayName":"李娜","title":"","organization":"","rank":"RANK_UNSPECIFIED","expertise":[],"academicCredentials":"","etag":"e"`
 	get := func(path string, token bool) *http.Request {
 		r := httptest.NewRequest(http.MethodGet, path, nil)
 		if token {
@@ -35,9 +37,9 @@ func TestCheckerCatchesDrift(t *testing.T) {
 		passes bool
 	}{
 		{"a person as documented", openapicheck.Exchange{Request: get("/v1/people/li-na", true), Status: 200, Header: json,
-			Body: []byte(`{"name":"people/li-na","displayName":"李娜"}`)}, true},
+			Body: []byte(`{` + person + `}`)}, true},
 		{"a field the document lacks", openapicheck.Exchange{Request: get("/v1/people/li-na", true), Status: 200, Header: json,
-			Body: []byte(`{"name":"people/li-na","displayName":"李娜","nickname":"x"}`)}, false},
+			Body: []byte(`{` + person + `,"nickname":"x"}`)}, false},
 		{"a route the document lacks", openapicheck.Exchange{Request: get("/v1/nowhere", true), Status: 404, Header: json,
 			Body: []byte(errorBody)}, false},
 		{"the error body", openapicheck.Exchange{Request: get("/v1/people/nobody", true), Status: 404, Header: json,
@@ -49,7 +51,9 @@ func TestCheckerCatchesDrift(t *testing.T) {
 		{"no token, answered 200", openapicheck.Exchange{Request: get("/v1/people/li-na", false), Status: 200, Header: json,
 			Body: []byte(`{"name":"people/li-na"}`)}, false},
 		{"a public read without a token", openapicheck.Exchange{Request: get("/v1/branches/ai", false), Status: 200, Header: json,
-			Body: []byte(`{"name":"branches/ai","displayName":"人工智能分会"}`)}, true},
+			Body: []byte(`{"name":"branches/ai","displayName":"人工智能分会","etag":"e"}`)}, true},
+		{"a field the gateway always writes, missing", openapicheck.Exchange{Request: get("/v1/branches/ai", false), Status: 200, Header: json,
+			Body: []byte(`{"name":"branches/ai","displayName":"人工智能分会"}`)}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -59,7 +63,7 @@ func TestCheckerCatchesDrift(t *testing.T) {
 			}
 		})
 	}
-	if r := c.Report(); r.Checked != len(cases) || len(r.Failures) != 4 {
+	if r := c.Report(); r.Checked != len(cases) || len(r.Failures) != 5 {
 		t.Fatalf("report: %d checked, %d failures", r.Checked, len(r.Failures))
 	}
 }

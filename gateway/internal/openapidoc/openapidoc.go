@@ -13,6 +13,7 @@
 //   - the gateway's error body (chapterhouse.api.v1.ErrorBody) as the
 //     response of every error status;
 //   - the headers the gateway honours and sends;
+//   - in responses, every field the gateway always writes as required;
 //   - the title, version and description.
 package openapidoc
 
@@ -136,6 +137,7 @@ func Build(ctx context.Context, swagger []byte, files *protoregistry.Files) ([]b
 			}
 		}
 	}
+	present(doc, files)
 	addOperations(doc)
 	raw, err := json.Marshal(doc)
 	if err != nil {
