@@ -145,6 +145,42 @@ func TestRunOnceDelivers(t *testing.T) {
 	})
 }
 
+// TestAKilledConsumersEventsAreReclaimed: an entry a consumer took and
+// never acknowledged (it was killed) waits ClaimIdle, then another consumer
+// of the group handles it, once.
+func TestAKilledConsumersEventsAreReclaimed(t *testing.T) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
+		ctx := context.Background()
+		env := newEnvelope(t, "organizations/o1")
+		publish(t, c, env)
+		const idle = 200 * time.Millisecond
+		rec := &recorder{}
+		r := newRunner(t, c, "g", rec.handle, func(cfg *RunnerConfig) { cfg.ClaimIdle = idle; cfg.Consumer = "survivor" })
+		runOnce(t, r) // creates the group and takes the first entry
+		if len(rec.calls()) != 1 {
+			t.Fatalf("survivor handled %d, want 1", len(rec.calls()))
+		}
+		// A second event is taken by a consumer that dies before acking.
+		publish(t, c, newEnvelope(t, "organizations/o2"))
+		if _, err := c.XReadGroup(ctx, &redis.XReadGroupArgs{Group: "g", Consumer: "killed", Streams: []string{stream, ">"}, Count: 1, Block: -1}).Result(); err != nil {
+			t.Fatalf("the doomed consumer's read: %v", err)
+		}
+		runOnce(t, r)
+		if n := len(rec.calls()); n != 1 {
+			t.Fatalf("handled %d before ClaimIdle passed, want 1: the entry is still the killed consumer's", n)
+		}
+		time.Sleep(idle + 50*time.Millisecond)
+		runOnce(t, r)
+		runOnce(t, r)
+		if n := len(rec.calls()); n != 2 {
+			t.Fatalf("handled %d after ClaimIdle, want 2 (the killed consumer's entry, once)", n)
+		}
+		if n := pending(t, c, "g"); n != 0 {
+			t.Fatalf("%d entries still pending", n)
+		}
+	})
+}
+
 func TestRunOnceRedeliversAfterHandlerError(t *testing.T) {
 	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		env := newEnvelope(t, "organizations/o1")
@@ -370,7 +406,7 @@ func TestNewRunnerValidates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.cfg.MaxDeliveries != 5 || r.cfg.ClaimIdle != 30*time.Second || r.cfg.Block != time.Second {
+	if r.cfg.MaxDeliveries != 5 || r.cfg.ClaimIdle != DefaultClaimIdle || r.cfg.Block != time.Second {
 		t.Errorf("defaults = %d, %v, %v", r.cfg.MaxDeliveries, r.cfg.ClaimIdle, r.cfg.Block)
 	}
 }

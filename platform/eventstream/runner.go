@@ -35,13 +35,22 @@ type RunnerConfig struct {
 	// MaxDeliveries before an entry is dead-lettered; default 5.
 	MaxDeliveries int
 	// ClaimIdle is how long an entry stays pending before another consumer
-	// reclaims it; default 30s.
+	// reclaims it; default DefaultClaimIdle.
 	ClaimIdle time.Duration
 	// Block is the XREADGROUP block time; default 1s.
 	Block          time.Duration
 	Logger         *slog.Logger
 	TracerProvider trace.TracerProvider
 }
+
+// DefaultClaimIdle is how long an entry a consumer took stays with it
+// before another consumer of the group reclaims it (checked every half of
+// it): the wait of the events a killed consumer held. The handlers here
+// take milliseconds, so 10 s is generous for a live one. What it costs:
+// a handler still running after 10 s has its entry handled a second time
+// by another consumer (handlers are idempotent, so this is duplicate work,
+// not a duplicate effect), and every runner asks XAUTOCLAIM every 5 s.
+const DefaultClaimIdle = 10 * time.Second
 
 // Runner consumes one stream through one consumer group.
 type Runner struct {
@@ -58,7 +67,7 @@ func NewRunner(cfg RunnerConfig) (*Runner, error) {
 		cfg.MaxDeliveries = 5
 	}
 	if cfg.ClaimIdle <= 0 {
-		cfg.ClaimIdle = 30 * time.Second
+		cfg.ClaimIdle = DefaultClaimIdle
 	}
 	if cfg.Block <= 0 {
 		cfg.Block = time.Second
