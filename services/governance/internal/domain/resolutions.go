@@ -341,6 +341,16 @@ func (s *Service) CastResolutionVote(ctx context.Context, p auth.Principal, req 
 		return nil, apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER,
 			"only the council members of "+r.GetTerm()+" at the opening of voting vote on "+r.GetName(), map[string]string{"resource": r.GetName()})
 	}
+	// A member whose office has ended since voting opened no longer sits on
+	// the council, and casts no ballot (one cast before stays counted).
+	c, err := s.council(ctx, branch)
+	if err != nil {
+		return nil, err
+	}
+	if !c.isCouncilMember(p) {
+		return nil, apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER,
+			p.Subject+" no longer sits on the council, and so does not vote on "+r.GetName(), map[string]string{"resource": r.GetName()})
+	}
 	v := &governancev1.Vote{
 		Name:  r.GetName() + "/votes/" + p.PersonID(),
 		Voter: p.Subject, Choice: req.GetChoice(), VoteTime: timestamppb.New(s.now()),

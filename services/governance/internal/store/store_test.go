@@ -634,6 +634,35 @@ func TestWithdrawnResolutionTakesNoBallots(t *testing.T) {
 	}
 }
 
+// TestAVoterWhoLeftCastsNoBallot: a council member whose office ends while
+// voting is open is refused a ballot afterwards.
+func TestAVoterWhoLeftCastsNoBallot(t *testing.T) {
+	f := newFixture(t)
+	f.electChair(t)
+	f.director(t, "tianhe")
+	r, err := f.svc.CreateResolution(f.ctx, as("zhang"), "branches/ai", &governancev1.Resolution{Title: "t", Text: "x", Kind: governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.OpenResolutionVoting(f.ctx, as("zhang"), &governancev1.OpenResolutionVotingRequest{Name: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	officers, _, err := f.svc.ListOfficers(f.ctx, &governancev1.ListOfficersRequest{Parent: term1, Person: "people/tianhe"})
+	if err != nil || len(officers) != 1 {
+		t.Fatalf("officers %v %v", officers, err)
+	}
+	if _, err := f.svc.EndOffice(f.ctx, as("tianhe"), &governancev1.EndOfficeRequest{Name: officers[0].GetName(), Reason: "moved abroad"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.CastResolutionVote(f.ctx, as("tianhe"), &governancev1.CastResolutionVoteRequest{Name: r.GetName(), Choice: governancev1.VoteChoice_VOTE_CHOICE_YES})
+	if apierr.ReasonOf(err) != apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER {
+		t.Fatalf("a ballot after the office ended: %v, want NOT_AN_ELIGIBLE_VOTER", err)
+	}
+	if _, err := f.svc.CastResolutionVote(f.ctx, as("zhang"), &governancev1.CastResolutionVoteRequest{Name: r.GetName(), Choice: governancev1.VoteChoice_VOTE_CHOICE_YES}); err != nil {
+		t.Fatalf("the chair still votes: %v", err)
+	}
+}
+
 // TestComplianceReportFindings: an officer passing the age limit within
 // the term is flagged (G4, a warning), an overdue task of the general
 // association is a breach (G9), the missing secretary-general a vacancy,
