@@ -79,7 +79,7 @@ type Repository interface {
 	ListMeetings(ctx context.Context, branch, after string, size int, keep func(*governancev1.Meeting) bool) (page.Page[*governancev1.Meeting], error)
 	SaveMeeting(ctx context.Context, branch string, m, prev *governancev1.Meeting) error
 
-	CreateResolution(ctx context.Context, branch string, r *governancev1.Resolution) error
+	CreateResolution(ctx context.Context, branch string, r *governancev1.Resolution, evs ...*eventsv1.Envelope) error
 	GetResolution(ctx context.Context, branch, id string) (*governancev1.Resolution, error)
 	ListResolutions(ctx context.Context, branch, after string, size int, keep func(*governancev1.Resolution) bool) (page.Page[*governancev1.Resolution], error)
 	// SaveResolution writes a change of a resolution that is not VOTING,
@@ -104,12 +104,12 @@ type Repository interface {
 	WorkPlanOfYear(ctx context.Context, branch string, year int32) (string, error)
 	ListWorkPlans(ctx context.Context, branch, after string, size int, keep func(*governancev1.WorkPlan) bool) (page.Page[*governancev1.WorkPlan], error)
 	SaveWorkPlan(ctx context.Context, branch string, w *governancev1.WorkPlan, prevEtag string, ev *eventsv1.Envelope) error
-	CreateWorkItem(ctx context.Context, branch string, i *governancev1.WorkItem) error
+	CreateWorkItem(ctx context.Context, branch string, i *governancev1.WorkItem, evs ...*eventsv1.Envelope) error
 	GetWorkItem(ctx context.Context, branch, plan, id string) (*governancev1.WorkItem, error)
 	// WorkItems are every item of a plan, in creation order.
 	WorkItems(ctx context.Context, branch, plan string) ([]*governancev1.WorkItem, error)
 	ListWorkItems(ctx context.Context, branch, plan, after string, size int, keep func(*governancev1.WorkItem) bool) (page.Page[*governancev1.WorkItem], error)
-	SaveWorkItem(ctx context.Context, branch string, i *governancev1.WorkItem, prevEtag string) error
+	SaveWorkItem(ctx context.Context, branch string, i *governancev1.WorkItem, prevEtag string, evs ...*eventsv1.Envelope) error
 }
 
 // People answers from membership who a person is and what a member is.

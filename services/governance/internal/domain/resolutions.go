@@ -133,7 +133,9 @@ func (s *Service) CreateResolution(ctx context.Context, p auth.Principal, parent
 	if err := s.checkResolution(ctx, branch, r); err != nil {
 		return nil, err
 	}
-	err = s.repo.CreateResolution(ctx, branch, r)
+	ev := s.envelope(ctx, p, r.GetName())
+	ev.Payload = &eventsv1.Envelope_ResolutionCreated{ResolutionCreated: &eventsv1.ResolutionCreated{Resolution: r}}
+	err = s.repo.CreateResolution(ctx, branch, r, ev)
 	if errors.Is(err, ErrExists) {
 		existing, gerr := s.repo.GetResolution(ctx, branch, id)
 		if gerr == nil && existing.GetTitle() == r.GetTitle() && existing.GetText() == r.GetText() && existing.GetProposer() == r.GetProposer() {

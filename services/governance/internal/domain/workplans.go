@@ -295,7 +295,9 @@ func (s *Service) CreateWorkItem(ctx context.Context, p auth.Principal, parent s
 	item := clone(in)
 	item.Name, item.State = plan.GetName()+"/items/"+id, governancev1.WorkItemState_WORK_ITEM_STATE_PLANNED
 	item.CompleteTime, item.CreateTime, item.UpdateTime, item.Etag = nil, timestamppb.New(now), timestamppb.New(now), newEtag()
-	err = s.repo.CreateWorkItem(ctx, branch, item)
+	ev := s.envelope(ctx, p, item.GetName())
+	ev.Payload = &eventsv1.Envelope_WorkItemCreated{WorkItemCreated: &eventsv1.WorkItemCreated{WorkItem: item}}
+	err = s.repo.CreateWorkItem(ctx, branch, item, ev)
 	if errors.Is(err, ErrExists) {
 		existing, gerr := s.repo.GetWorkItem(ctx, branch, path.Base(plan.GetName()), id)
 		if gerr == nil && existing.GetTitle() == item.GetTitle() && existing.GetSource() == item.GetSource() {
@@ -401,7 +403,9 @@ func (s *Service) UpdateWorkItem(ctx context.Context, p auth.Principal, patch *g
 			next.CompleteTime = timestamppb.New(now)
 		}
 		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
-		if err := s.repo.SaveWorkItem(ctx, branch, next, cur.GetEtag()); err != nil {
+		ev := s.envelope(ctx, p, next.GetName())
+		ev.Payload = &eventsv1.Envelope_WorkItemUpdated{WorkItemUpdated: &eventsv1.WorkItemUpdated{WorkItem: next, ChangedFields: paths}}
+		if err := s.repo.SaveWorkItem(ctx, branch, next, cur.GetEtag(), ev); err != nil {
 			return nil, err
 		}
 		return next, nil

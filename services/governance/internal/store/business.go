@@ -91,13 +91,16 @@ func gateState(r *governancev1.Resolution) string {
 }
 
 // CreateResolution stores a new DRAFT.
-func (s *Store) CreateResolution(ctx context.Context, branch string, r *governancev1.Resolution) error {
+func (s *Store) CreateResolution(ctx context.Context, branch string, r *governancev1.Resolution, evs ...*eventsv1.Envelope) error {
 	id := path.Base(r.GetName())
 	tx := branchTx(branch).ExpectEtag(labelID, resolutionKey(branch, id), "")
 	if err := put(tx, resolutionKey(branch, id), r, r.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(resolutionIndexKey(branch), 0, resolutionMember(r)).HSet(gateKey(branch, id), "state", gateState(r), "ballots", "0")
+	if err := eventstream.Append(tx, streams.BranchTag(branch), evs...); err != nil {
+		return err
+	}
 	return s.commit(ctx, tx)
 }
 
@@ -260,13 +263,16 @@ func itemMember(i *governancev1.WorkItem) string {
 }
 
 // CreateWorkItem stores a new item of a plan.
-func (s *Store) CreateWorkItem(ctx context.Context, branch string, i *governancev1.WorkItem) error {
+func (s *Store) CreateWorkItem(ctx context.Context, branch string, i *governancev1.WorkItem, evs ...*eventsv1.Envelope) error {
 	plan, id := planOf(i.GetName()), path.Base(i.GetName())
 	tx := branchTx(branch).ExpectEtag(labelID, itemKey(branch, plan, id), "")
 	if err := put(tx, itemKey(branch, plan, id), i, i.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(itemIndexKey(branch, plan), 0, itemMember(i))
+	if err := eventstream.Append(tx, streams.BranchTag(branch), evs...); err != nil {
+		return err
+	}
 	return s.commit(ctx, tx)
 }
 
@@ -296,10 +302,13 @@ func (s *Store) ListWorkItems(ctx context.Context, branch, plan, after string, s
 }
 
 // SaveWorkItem writes a change of an item.
-func (s *Store) SaveWorkItem(ctx context.Context, branch string, i *governancev1.WorkItem, prevEtag string) error {
+func (s *Store) SaveWorkItem(ctx context.Context, branch string, i *governancev1.WorkItem, prevEtag string, evs ...*eventsv1.Envelope) error {
 	plan, id := planOf(i.GetName()), path.Base(i.GetName())
 	tx := branchTx(branch).ExpectEtag("etag", itemKey(branch, plan, id), prevEtag)
 	if err := put(tx, itemKey(branch, plan, id), i, i.GetEtag()); err != nil {
+		return err
+	}
+	if err := eventstream.Append(tx, streams.BranchTag(branch), evs...); err != nil {
 		return err
 	}
 	return s.commit(ctx, tx)

@@ -327,9 +327,24 @@ func TestTermsAndWorkPlansRefusals(t *testing.T) {
 	if err != nil || got.GetAdoptingResolution() != "" {
 		t.Fatalf("plan after the refused adoption: %v %v", got, err)
 	}
-	// A draft resolution is not an event: its voting opening is.
-	if after := len(f.outbox(t)); after != mid || mid-before != 2 {
-		t.Fatalf("outbox %d → %d → %d: want TermCreated and WorkPlanCreated, and nothing for the refusals", before, mid, after)
+	if after := len(f.outbox(t)); after != mid || mid-before != 3 || f.outbox(t)[mid-1].GetResolutionCreated().GetResolution().GetName() != r.GetName() {
+		t.Fatalf("outbox %d → %d → %d: want TermCreated, WorkPlanCreated and ResolutionCreated, and nothing for the refusals", before, mid, after)
+	}
+	// A work item's creation and each change are events too.
+	item, err := f.svc.CreateWorkItem(f.ctx, as("zhang"), plan.GetName(), &governancev1.WorkItem{Title: "Salon",
+		Source: governancev1.WorkItemSource_WORK_ITEM_SOURCE_BRANCH, DueDate: &date.Date{Year: 2026, Month: 12, Day: 31}}, "salon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.UpdateWorkItem(f.ctx, as("zhang"), &governancev1.WorkItem{Name: item.GetName(), ProgressNote: "venue booked"},
+		&fieldmaskpb.FieldMask{Paths: []string{"progress_note"}}); err != nil {
+		t.Fatal(err)
+	}
+	events := f.outbox(t)
+	created, updated := events[len(events)-2].GetWorkItemCreated(), events[len(events)-1].GetWorkItemUpdated()
+	if created.GetWorkItem().GetName() != item.GetName() || updated.GetWorkItem().GetProgressNote() != "venue booked" ||
+		!slices.Equal(updated.GetChangedFields(), []string{"progress_note"}) {
+		t.Fatalf("work item events: %v, %v", created, updated)
 	}
 }
 

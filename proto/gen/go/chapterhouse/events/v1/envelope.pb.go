@@ -76,6 +76,9 @@ type Envelope struct {
 	//	*Envelope_WorkPlanUpdated
 	//	*Envelope_TermUpdated
 	//	*Envelope_ResolutionWithdrawn
+	//	*Envelope_ResolutionCreated
+	//	*Envelope_WorkItemCreated
+	//	*Envelope_WorkItemUpdated
 	//	*Envelope_ActivityPublished
 	//	*Envelope_ActivityUpdated
 	//	*Envelope_ActivityCancelled
@@ -470,6 +473,33 @@ func (x *Envelope) GetResolutionWithdrawn() *ResolutionWithdrawn {
 	return nil
 }
 
+func (x *Envelope) GetResolutionCreated() *ResolutionCreated {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_ResolutionCreated); ok {
+			return x.ResolutionCreated
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetWorkItemCreated() *WorkItemCreated {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_WorkItemCreated); ok {
+			return x.WorkItemCreated
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetWorkItemUpdated() *WorkItemUpdated {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_WorkItemUpdated); ok {
+			return x.WorkItemUpdated
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetActivityPublished() *ActivityPublished {
 	if x != nil {
 		if x, ok := x.Payload.(*Envelope_ActivityPublished); ok {
@@ -801,6 +831,18 @@ type Envelope_ResolutionWithdrawn struct {
 	ResolutionWithdrawn *ResolutionWithdrawn `protobuf:"bytes,45,opt,name=resolution_withdrawn,json=resolutionWithdrawn,proto3,oneof"`
 }
 
+type Envelope_ResolutionCreated struct {
+	ResolutionCreated *ResolutionCreated `protobuf:"bytes,46,opt,name=resolution_created,json=resolutionCreated,proto3,oneof"`
+}
+
+type Envelope_WorkItemCreated struct {
+	WorkItemCreated *WorkItemCreated `protobuf:"bytes,47,opt,name=work_item_created,json=workItemCreated,proto3,oneof"`
+}
+
+type Envelope_WorkItemUpdated struct {
+	WorkItemUpdated *WorkItemUpdated `protobuf:"bytes,48,opt,name=work_item_updated,json=workItemUpdated,proto3,oneof"`
+}
+
 type Envelope_ActivityPublished struct {
 	// Activities, 50–69.
 	ActivityPublished *ActivityPublished `protobuf:"bytes,50,opt,name=activity_published,json=activityPublished,proto3,oneof"`
@@ -955,6 +997,12 @@ func (*Envelope_TermUpdated) isEnvelope_Payload() {}
 
 func (*Envelope_ResolutionWithdrawn) isEnvelope_Payload() {}
 
+func (*Envelope_ResolutionCreated) isEnvelope_Payload() {}
+
+func (*Envelope_WorkItemCreated) isEnvelope_Payload() {}
+
+func (*Envelope_WorkItemUpdated) isEnvelope_Payload() {}
+
 func (*Envelope_ActivityPublished) isEnvelope_Payload() {}
 
 func (*Envelope_ActivityUpdated) isEnvelope_Payload() {}
@@ -1003,7 +1051,7 @@ var File_chapterhouse_events_v1_envelope_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_events_v1_envelope_proto_rawDesc = "" +
 	"\n" +
-	"%chapterhouse/events/v1/envelope.proto\x12\x16chapterhouse.events.v1\x1a'chapterhouse/events/v1/activities.proto\x1a'chapterhouse/events/v1/governance.proto\x1a'chapterhouse/events/v1/membership.proto\x1a&chapterhouse/events/v1/standards.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb2(\n" +
+	"%chapterhouse/events/v1/envelope.proto\x12\x16chapterhouse.events.v1\x1a'chapterhouse/events/v1/activities.proto\x1a'chapterhouse/events/v1/governance.proto\x1a'chapterhouse/events/v1/membership.proto\x1a&chapterhouse/events/v1/standards.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc*\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12\x18\n" +
@@ -1045,6 +1093,9 @@ const file_chapterhouse_events_v1_envelope_proto_rawDesc = "" +
 	"\x11work_plan_updated\x18+ \x01(\v2'.chapterhouse.events.v1.WorkPlanUpdatedH\x00R\x0fworkPlanUpdated\x12H\n" +
 	"\fterm_updated\x18, \x01(\v2#.chapterhouse.events.v1.TermUpdatedH\x00R\vtermUpdated\x12`\n" +
 	"\x14resolution_withdrawn\x18- \x01(\v2+.chapterhouse.events.v1.ResolutionWithdrawnH\x00R\x13resolutionWithdrawn\x12Z\n" +
+	"\x12resolution_created\x18. \x01(\v2).chapterhouse.events.v1.ResolutionCreatedH\x00R\x11resolutionCreated\x12U\n" +
+	"\x11work_item_created\x18/ \x01(\v2'.chapterhouse.events.v1.WorkItemCreatedH\x00R\x0fworkItemCreated\x12U\n" +
+	"\x11work_item_updated\x180 \x01(\v2'.chapterhouse.events.v1.WorkItemUpdatedH\x00R\x0fworkItemUpdated\x12Z\n" +
 	"\x12activity_published\x182 \x01(\v2).chapterhouse.events.v1.ActivityPublishedH\x00R\x11activityPublished\x12T\n" +
 	"\x10activity_updated\x183 \x01(\v2'.chapterhouse.events.v1.ActivityUpdatedH\x00R\x0factivityUpdated\x12Z\n" +
 	"\x12activity_cancelled\x184 \x01(\v2).chapterhouse.events.v1.ActivityCancelledH\x00R\x11activityCancelled\x12Z\n" +
@@ -1118,28 +1169,31 @@ var file_chapterhouse_events_v1_envelope_proto_goTypes = []any{
 	(*WorkPlanUpdated)(nil),          // 31: chapterhouse.events.v1.WorkPlanUpdated
 	(*TermUpdated)(nil),              // 32: chapterhouse.events.v1.TermUpdated
 	(*ResolutionWithdrawn)(nil),      // 33: chapterhouse.events.v1.ResolutionWithdrawn
-	(*ActivityPublished)(nil),        // 34: chapterhouse.events.v1.ActivityPublished
-	(*ActivityUpdated)(nil),          // 35: chapterhouse.events.v1.ActivityUpdated
-	(*ActivityCancelled)(nil),        // 36: chapterhouse.events.v1.ActivityCancelled
-	(*ActivityCompleted)(nil),        // 37: chapterhouse.events.v1.ActivityCompleted
-	(*RegistrationConfirmed)(nil),    // 38: chapterhouse.events.v1.RegistrationConfirmed
-	(*RegistrationWaitlisted)(nil),   // 39: chapterhouse.events.v1.RegistrationWaitlisted
-	(*RegistrationPromoted)(nil),     // 40: chapterhouse.events.v1.RegistrationPromoted
-	(*RegistrationCancelled)(nil),    // 41: chapterhouse.events.v1.RegistrationCancelled
-	(*RegistrationCheckedIn)(nil),    // 42: chapterhouse.events.v1.RegistrationCheckedIn
-	(*CertificateIssued)(nil),        // 43: chapterhouse.events.v1.CertificateIssued
-	(*CertificateRevoked)(nil),       // 44: chapterhouse.events.v1.CertificateRevoked
-	(*StandardProposed)(nil),         // 45: chapterhouse.events.v1.StandardProposed
-	(*StandardStateChanged)(nil),     // 46: chapterhouse.events.v1.StandardStateChanged
-	(*DraftAdded)(nil),               // 47: chapterhouse.events.v1.DraftAdded
-	(*CommentSubmitted)(nil),         // 48: chapterhouse.events.v1.CommentSubmitted
-	(*CommentDisposed)(nil),          // 49: chapterhouse.events.v1.CommentDisposed
-	(*StandardPublished)(nil),        // 50: chapterhouse.events.v1.StandardPublished
-	(*PromotionScheduled)(nil),       // 51: chapterhouse.events.v1.PromotionScheduled
-	(*SignatorySigned)(nil),          // 52: chapterhouse.events.v1.SignatorySigned
-	(*SignatoryWithdrawn)(nil),       // 53: chapterhouse.events.v1.SignatoryWithdrawn
-	(*StandardUpdated)(nil),          // 54: chapterhouse.events.v1.StandardUpdated
-	(*StandardReviewed)(nil),         // 55: chapterhouse.events.v1.StandardReviewed
+	(*ResolutionCreated)(nil),        // 34: chapterhouse.events.v1.ResolutionCreated
+	(*WorkItemCreated)(nil),          // 35: chapterhouse.events.v1.WorkItemCreated
+	(*WorkItemUpdated)(nil),          // 36: chapterhouse.events.v1.WorkItemUpdated
+	(*ActivityPublished)(nil),        // 37: chapterhouse.events.v1.ActivityPublished
+	(*ActivityUpdated)(nil),          // 38: chapterhouse.events.v1.ActivityUpdated
+	(*ActivityCancelled)(nil),        // 39: chapterhouse.events.v1.ActivityCancelled
+	(*ActivityCompleted)(nil),        // 40: chapterhouse.events.v1.ActivityCompleted
+	(*RegistrationConfirmed)(nil),    // 41: chapterhouse.events.v1.RegistrationConfirmed
+	(*RegistrationWaitlisted)(nil),   // 42: chapterhouse.events.v1.RegistrationWaitlisted
+	(*RegistrationPromoted)(nil),     // 43: chapterhouse.events.v1.RegistrationPromoted
+	(*RegistrationCancelled)(nil),    // 44: chapterhouse.events.v1.RegistrationCancelled
+	(*RegistrationCheckedIn)(nil),    // 45: chapterhouse.events.v1.RegistrationCheckedIn
+	(*CertificateIssued)(nil),        // 46: chapterhouse.events.v1.CertificateIssued
+	(*CertificateRevoked)(nil),       // 47: chapterhouse.events.v1.CertificateRevoked
+	(*StandardProposed)(nil),         // 48: chapterhouse.events.v1.StandardProposed
+	(*StandardStateChanged)(nil),     // 49: chapterhouse.events.v1.StandardStateChanged
+	(*DraftAdded)(nil),               // 50: chapterhouse.events.v1.DraftAdded
+	(*CommentSubmitted)(nil),         // 51: chapterhouse.events.v1.CommentSubmitted
+	(*CommentDisposed)(nil),          // 52: chapterhouse.events.v1.CommentDisposed
+	(*StandardPublished)(nil),        // 53: chapterhouse.events.v1.StandardPublished
+	(*PromotionScheduled)(nil),       // 54: chapterhouse.events.v1.PromotionScheduled
+	(*SignatorySigned)(nil),          // 55: chapterhouse.events.v1.SignatorySigned
+	(*SignatoryWithdrawn)(nil),       // 56: chapterhouse.events.v1.SignatoryWithdrawn
+	(*StandardUpdated)(nil),          // 57: chapterhouse.events.v1.StandardUpdated
+	(*StandardReviewed)(nil),         // 58: chapterhouse.events.v1.StandardReviewed
 }
 var file_chapterhouse_events_v1_envelope_proto_depIdxs = []int32{
 	1,  // 0: chapterhouse.events.v1.Envelope.occur_time:type_name -> google.protobuf.Timestamp
@@ -1175,33 +1229,36 @@ var file_chapterhouse_events_v1_envelope_proto_depIdxs = []int32{
 	31, // 30: chapterhouse.events.v1.Envelope.work_plan_updated:type_name -> chapterhouse.events.v1.WorkPlanUpdated
 	32, // 31: chapterhouse.events.v1.Envelope.term_updated:type_name -> chapterhouse.events.v1.TermUpdated
 	33, // 32: chapterhouse.events.v1.Envelope.resolution_withdrawn:type_name -> chapterhouse.events.v1.ResolutionWithdrawn
-	34, // 33: chapterhouse.events.v1.Envelope.activity_published:type_name -> chapterhouse.events.v1.ActivityPublished
-	35, // 34: chapterhouse.events.v1.Envelope.activity_updated:type_name -> chapterhouse.events.v1.ActivityUpdated
-	36, // 35: chapterhouse.events.v1.Envelope.activity_cancelled:type_name -> chapterhouse.events.v1.ActivityCancelled
-	37, // 36: chapterhouse.events.v1.Envelope.activity_completed:type_name -> chapterhouse.events.v1.ActivityCompleted
-	38, // 37: chapterhouse.events.v1.Envelope.registration_confirmed:type_name -> chapterhouse.events.v1.RegistrationConfirmed
-	39, // 38: chapterhouse.events.v1.Envelope.registration_waitlisted:type_name -> chapterhouse.events.v1.RegistrationWaitlisted
-	40, // 39: chapterhouse.events.v1.Envelope.registration_promoted:type_name -> chapterhouse.events.v1.RegistrationPromoted
-	41, // 40: chapterhouse.events.v1.Envelope.registration_cancelled:type_name -> chapterhouse.events.v1.RegistrationCancelled
-	42, // 41: chapterhouse.events.v1.Envelope.registration_checked_in:type_name -> chapterhouse.events.v1.RegistrationCheckedIn
-	43, // 42: chapterhouse.events.v1.Envelope.certificate_issued:type_name -> chapterhouse.events.v1.CertificateIssued
-	44, // 43: chapterhouse.events.v1.Envelope.certificate_revoked:type_name -> chapterhouse.events.v1.CertificateRevoked
-	45, // 44: chapterhouse.events.v1.Envelope.standard_proposed:type_name -> chapterhouse.events.v1.StandardProposed
-	46, // 45: chapterhouse.events.v1.Envelope.standard_state_changed:type_name -> chapterhouse.events.v1.StandardStateChanged
-	47, // 46: chapterhouse.events.v1.Envelope.draft_added:type_name -> chapterhouse.events.v1.DraftAdded
-	48, // 47: chapterhouse.events.v1.Envelope.comment_submitted:type_name -> chapterhouse.events.v1.CommentSubmitted
-	49, // 48: chapterhouse.events.v1.Envelope.comment_disposed:type_name -> chapterhouse.events.v1.CommentDisposed
-	50, // 49: chapterhouse.events.v1.Envelope.standard_published:type_name -> chapterhouse.events.v1.StandardPublished
-	51, // 50: chapterhouse.events.v1.Envelope.promotion_scheduled:type_name -> chapterhouse.events.v1.PromotionScheduled
-	52, // 51: chapterhouse.events.v1.Envelope.signatory_signed:type_name -> chapterhouse.events.v1.SignatorySigned
-	53, // 52: chapterhouse.events.v1.Envelope.signatory_withdrawn:type_name -> chapterhouse.events.v1.SignatoryWithdrawn
-	54, // 53: chapterhouse.events.v1.Envelope.standard_updated:type_name -> chapterhouse.events.v1.StandardUpdated
-	55, // 54: chapterhouse.events.v1.Envelope.standard_reviewed:type_name -> chapterhouse.events.v1.StandardReviewed
-	55, // [55:55] is the sub-list for method output_type
-	55, // [55:55] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	34, // 33: chapterhouse.events.v1.Envelope.resolution_created:type_name -> chapterhouse.events.v1.ResolutionCreated
+	35, // 34: chapterhouse.events.v1.Envelope.work_item_created:type_name -> chapterhouse.events.v1.WorkItemCreated
+	36, // 35: chapterhouse.events.v1.Envelope.work_item_updated:type_name -> chapterhouse.events.v1.WorkItemUpdated
+	37, // 36: chapterhouse.events.v1.Envelope.activity_published:type_name -> chapterhouse.events.v1.ActivityPublished
+	38, // 37: chapterhouse.events.v1.Envelope.activity_updated:type_name -> chapterhouse.events.v1.ActivityUpdated
+	39, // 38: chapterhouse.events.v1.Envelope.activity_cancelled:type_name -> chapterhouse.events.v1.ActivityCancelled
+	40, // 39: chapterhouse.events.v1.Envelope.activity_completed:type_name -> chapterhouse.events.v1.ActivityCompleted
+	41, // 40: chapterhouse.events.v1.Envelope.registration_confirmed:type_name -> chapterhouse.events.v1.RegistrationConfirmed
+	42, // 41: chapterhouse.events.v1.Envelope.registration_waitlisted:type_name -> chapterhouse.events.v1.RegistrationWaitlisted
+	43, // 42: chapterhouse.events.v1.Envelope.registration_promoted:type_name -> chapterhouse.events.v1.RegistrationPromoted
+	44, // 43: chapterhouse.events.v1.Envelope.registration_cancelled:type_name -> chapterhouse.events.v1.RegistrationCancelled
+	45, // 44: chapterhouse.events.v1.Envelope.registration_checked_in:type_name -> chapterhouse.events.v1.RegistrationCheckedIn
+	46, // 45: chapterhouse.events.v1.Envelope.certificate_issued:type_name -> chapterhouse.events.v1.CertificateIssued
+	47, // 46: chapterhouse.events.v1.Envelope.certificate_revoked:type_name -> chapterhouse.events.v1.CertificateRevoked
+	48, // 47: chapterhouse.events.v1.Envelope.standard_proposed:type_name -> chapterhouse.events.v1.StandardProposed
+	49, // 48: chapterhouse.events.v1.Envelope.standard_state_changed:type_name -> chapterhouse.events.v1.StandardStateChanged
+	50, // 49: chapterhouse.events.v1.Envelope.draft_added:type_name -> chapterhouse.events.v1.DraftAdded
+	51, // 50: chapterhouse.events.v1.Envelope.comment_submitted:type_name -> chapterhouse.events.v1.CommentSubmitted
+	52, // 51: chapterhouse.events.v1.Envelope.comment_disposed:type_name -> chapterhouse.events.v1.CommentDisposed
+	53, // 52: chapterhouse.events.v1.Envelope.standard_published:type_name -> chapterhouse.events.v1.StandardPublished
+	54, // 53: chapterhouse.events.v1.Envelope.promotion_scheduled:type_name -> chapterhouse.events.v1.PromotionScheduled
+	55, // 54: chapterhouse.events.v1.Envelope.signatory_signed:type_name -> chapterhouse.events.v1.SignatorySigned
+	56, // 55: chapterhouse.events.v1.Envelope.signatory_withdrawn:type_name -> chapterhouse.events.v1.SignatoryWithdrawn
+	57, // 56: chapterhouse.events.v1.Envelope.standard_updated:type_name -> chapterhouse.events.v1.StandardUpdated
+	58, // 57: chapterhouse.events.v1.Envelope.standard_reviewed:type_name -> chapterhouse.events.v1.StandardReviewed
+	58, // [58:58] is the sub-list for method output_type
+	58, // [58:58] is the sub-list for method input_type
+	58, // [58:58] is the sub-list for extension type_name
+	58, // [58:58] is the sub-list for extension extendee
+	0,  // [0:58] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_events_v1_envelope_proto_init() }
@@ -1246,6 +1303,9 @@ func file_chapterhouse_events_v1_envelope_proto_init() {
 		(*Envelope_WorkPlanUpdated)(nil),
 		(*Envelope_TermUpdated)(nil),
 		(*Envelope_ResolutionWithdrawn)(nil),
+		(*Envelope_ResolutionCreated)(nil),
+		(*Envelope_WorkItemCreated)(nil),
+		(*Envelope_WorkItemUpdated)(nil),
 		(*Envelope_ActivityPublished)(nil),
 		(*Envelope_ActivityUpdated)(nil),
 		(*Envelope_ActivityCancelled)(nil),

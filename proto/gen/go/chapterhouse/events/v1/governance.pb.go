@@ -521,6 +521,52 @@ func (x *OfficeEnded) GetReason() string {
 	return ""
 }
 
+// A resolution was drafted (DRAFT); its voting and outcome follow as their
+// own events.
+type ResolutionCreated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Resolution    *v1.Resolution         `protobuf:"bytes,1,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolutionCreated) Reset() {
+	*x = ResolutionCreated{}
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolutionCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolutionCreated) ProtoMessage() {}
+
+func (x *ResolutionCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolutionCreated.ProtoReflect.Descriptor instead.
+func (*ResolutionCreated) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ResolutionCreated) GetResolution() *v1.Resolution {
+	if x != nil {
+		return x.Resolution
+	}
+	return nil
+}
+
 type ResolutionVotingOpened struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Resolution    *v1.Resolution         `protobuf:"bytes,1,opt,name=resolution,proto3" json:"resolution,omitempty"`
@@ -530,7 +576,7 @@ type ResolutionVotingOpened struct {
 
 func (x *ResolutionVotingOpened) Reset() {
 	*x = ResolutionVotingOpened{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[10]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -542,7 +588,7 @@ func (x *ResolutionVotingOpened) String() string {
 func (*ResolutionVotingOpened) ProtoMessage() {}
 
 func (x *ResolutionVotingOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[10]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -555,7 +601,7 @@ func (x *ResolutionVotingOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolutionVotingOpened.ProtoReflect.Descriptor instead.
 func (*ResolutionVotingOpened) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{10}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ResolutionVotingOpened) GetResolution() *v1.Resolution {
@@ -574,7 +620,7 @@ type ResolutionPassed struct {
 
 func (x *ResolutionPassed) Reset() {
 	*x = ResolutionPassed{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[11]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -586,7 +632,7 @@ func (x *ResolutionPassed) String() string {
 func (*ResolutionPassed) ProtoMessage() {}
 
 func (x *ResolutionPassed) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[11]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -599,7 +645,7 @@ func (x *ResolutionPassed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolutionPassed.ProtoReflect.Descriptor instead.
 func (*ResolutionPassed) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{11}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ResolutionPassed) GetResolution() *v1.Resolution {
@@ -618,7 +664,7 @@ type ResolutionFailed struct {
 
 func (x *ResolutionFailed) Reset() {
 	*x = ResolutionFailed{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[12]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -630,7 +676,7 @@ func (x *ResolutionFailed) String() string {
 func (*ResolutionFailed) ProtoMessage() {}
 
 func (x *ResolutionFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[12]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -643,7 +689,7 @@ func (x *ResolutionFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolutionFailed.ProtoReflect.Descriptor instead.
 func (*ResolutionFailed) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{12}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ResolutionFailed) GetResolution() *v1.Resolution {
@@ -663,7 +709,7 @@ type ResolutionWithdrawn struct {
 
 func (x *ResolutionWithdrawn) Reset() {
 	*x = ResolutionWithdrawn{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[13]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -675,7 +721,7 @@ func (x *ResolutionWithdrawn) String() string {
 func (*ResolutionWithdrawn) ProtoMessage() {}
 
 func (x *ResolutionWithdrawn) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[13]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -688,7 +734,7 @@ func (x *ResolutionWithdrawn) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResolutionWithdrawn.ProtoReflect.Descriptor instead.
 func (*ResolutionWithdrawn) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{13}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ResolutionWithdrawn) GetResolution() *v1.Resolution {
@@ -714,7 +760,7 @@ type WorkPlanCreated struct {
 
 func (x *WorkPlanCreated) Reset() {
 	*x = WorkPlanCreated{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[14]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -726,7 +772,7 @@ func (x *WorkPlanCreated) String() string {
 func (*WorkPlanCreated) ProtoMessage() {}
 
 func (x *WorkPlanCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[14]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -739,7 +785,7 @@ func (x *WorkPlanCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlanCreated.ProtoReflect.Descriptor instead.
 func (*WorkPlanCreated) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{14}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WorkPlanCreated) GetWorkPlan() *v1.WorkPlan {
@@ -759,7 +805,7 @@ type WorkPlanUpdated struct {
 
 func (x *WorkPlanUpdated) Reset() {
 	*x = WorkPlanUpdated{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[15]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -771,7 +817,7 @@ func (x *WorkPlanUpdated) String() string {
 func (*WorkPlanUpdated) ProtoMessage() {}
 
 func (x *WorkPlanUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[15]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -784,7 +830,7 @@ func (x *WorkPlanUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlanUpdated.ProtoReflect.Descriptor instead.
 func (*WorkPlanUpdated) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{15}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WorkPlanUpdated) GetWorkPlan() *v1.WorkPlan {
@@ -795,6 +841,105 @@ func (x *WorkPlanUpdated) GetWorkPlan() *v1.WorkPlan {
 }
 
 func (x *WorkPlanUpdated) GetChangedFields() []string {
+	if x != nil {
+		return x.ChangedFields
+	}
+	return nil
+}
+
+// An item was added to a work plan (G9 when its source is the general
+// association).
+type WorkItemCreated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkItem      *v1.WorkItem           `protobuf:"bytes,1,opt,name=work_item,json=workItem,proto3" json:"work_item,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkItemCreated) Reset() {
+	*x = WorkItemCreated{}
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkItemCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkItemCreated) ProtoMessage() {}
+
+func (x *WorkItemCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkItemCreated.ProtoReflect.Descriptor instead.
+func (*WorkItemCreated) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *WorkItemCreated) GetWorkItem() *v1.WorkItem {
+	if x != nil {
+		return x.WorkItem
+	}
+	return nil
+}
+
+// An item's state, progress note or other fields changed.
+type WorkItemUpdated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkItem      *v1.WorkItem           `protobuf:"bytes,1,opt,name=work_item,json=workItem,proto3" json:"work_item,omitempty"`
+	ChangedFields []string               `protobuf:"bytes,2,rep,name=changed_fields,json=changedFields,proto3" json:"changed_fields,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WorkItemUpdated) Reset() {
+	*x = WorkItemUpdated{}
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WorkItemUpdated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WorkItemUpdated) ProtoMessage() {}
+
+func (x *WorkItemUpdated) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WorkItemUpdated.ProtoReflect.Descriptor instead.
+func (*WorkItemUpdated) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *WorkItemUpdated) GetWorkItem() *v1.WorkItem {
+	if x != nil {
+		return x.WorkItem
+	}
+	return nil
+}
+
+func (x *WorkItemUpdated) GetChangedFields() []string {
 	if x != nil {
 		return x.ChangedFields
 	}
@@ -841,7 +986,11 @@ const file_chapterhouse_events_v1_governance_proto_rawDesc = "" +
 	"nomination\"d\n" +
 	"\vOfficeEnded\x12=\n" +
 	"\aofficer\x18\x01 \x01(\v2#.chapterhouse.governance.v1.OfficerR\aofficer\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"`\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"[\n" +
+	"\x11ResolutionCreated\x12F\n" +
+	"\n" +
+	"resolution\x18\x01 \x01(\v2&.chapterhouse.governance.v1.ResolutionR\n" +
+	"resolution\"`\n" +
 	"\x16ResolutionVotingOpened\x12F\n" +
 	"\n" +
 	"resolution\x18\x01 \x01(\v2&.chapterhouse.governance.v1.ResolutionR\n" +
@@ -863,6 +1012,11 @@ const file_chapterhouse_events_v1_governance_proto_rawDesc = "" +
 	"\twork_plan\x18\x01 \x01(\v2$.chapterhouse.governance.v1.WorkPlanR\bworkPlan\"{\n" +
 	"\x0fWorkPlanUpdated\x12A\n" +
 	"\twork_plan\x18\x01 \x01(\v2$.chapterhouse.governance.v1.WorkPlanR\bworkPlan\x12%\n" +
+	"\x0echanged_fields\x18\x02 \x03(\tR\rchangedFields\"T\n" +
+	"\x0fWorkItemCreated\x12A\n" +
+	"\twork_item\x18\x01 \x01(\v2$.chapterhouse.governance.v1.WorkItemR\bworkItem\"{\n" +
+	"\x0fWorkItemUpdated\x12A\n" +
+	"\twork_item\x18\x01 \x01(\v2$.chapterhouse.governance.v1.WorkItemR\bworkItem\x12%\n" +
 	"\x0echanged_fields\x18\x02 \x03(\tR\rchangedFieldsBLZJgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1;eventsv1b\x06proto3"
 
 var (
@@ -877,7 +1031,7 @@ func file_chapterhouse_events_v1_governance_proto_rawDescGZIP() []byte {
 	return file_chapterhouse_events_v1_governance_proto_rawDescData
 }
 
-var file_chapterhouse_events_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_chapterhouse_events_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_chapterhouse_events_v1_governance_proto_goTypes = []any{
 	(*BranchCreated)(nil),          // 0: chapterhouse.events.v1.BranchCreated
 	(*BranchUpdated)(nil),          // 1: chapterhouse.events.v1.BranchUpdated
@@ -889,42 +1043,49 @@ var file_chapterhouse_events_v1_governance_proto_goTypes = []any{
 	(*NominationWithdrawn)(nil),    // 7: chapterhouse.events.v1.NominationWithdrawn
 	(*OfficerAppointed)(nil),       // 8: chapterhouse.events.v1.OfficerAppointed
 	(*OfficeEnded)(nil),            // 9: chapterhouse.events.v1.OfficeEnded
-	(*ResolutionVotingOpened)(nil), // 10: chapterhouse.events.v1.ResolutionVotingOpened
-	(*ResolutionPassed)(nil),       // 11: chapterhouse.events.v1.ResolutionPassed
-	(*ResolutionFailed)(nil),       // 12: chapterhouse.events.v1.ResolutionFailed
-	(*ResolutionWithdrawn)(nil),    // 13: chapterhouse.events.v1.ResolutionWithdrawn
-	(*WorkPlanCreated)(nil),        // 14: chapterhouse.events.v1.WorkPlanCreated
-	(*WorkPlanUpdated)(nil),        // 15: chapterhouse.events.v1.WorkPlanUpdated
-	(*v1.Branch)(nil),              // 16: chapterhouse.governance.v1.Branch
-	(*v1.Term)(nil),                // 17: chapterhouse.governance.v1.Term
-	(*v1.Nomination)(nil),          // 18: chapterhouse.governance.v1.Nomination
-	(*v1.Officer)(nil),             // 19: chapterhouse.governance.v1.Officer
-	(*v1.Resolution)(nil),          // 20: chapterhouse.governance.v1.Resolution
-	(*v1.WorkPlan)(nil),            // 21: chapterhouse.governance.v1.WorkPlan
+	(*ResolutionCreated)(nil),      // 10: chapterhouse.events.v1.ResolutionCreated
+	(*ResolutionVotingOpened)(nil), // 11: chapterhouse.events.v1.ResolutionVotingOpened
+	(*ResolutionPassed)(nil),       // 12: chapterhouse.events.v1.ResolutionPassed
+	(*ResolutionFailed)(nil),       // 13: chapterhouse.events.v1.ResolutionFailed
+	(*ResolutionWithdrawn)(nil),    // 14: chapterhouse.events.v1.ResolutionWithdrawn
+	(*WorkPlanCreated)(nil),        // 15: chapterhouse.events.v1.WorkPlanCreated
+	(*WorkPlanUpdated)(nil),        // 16: chapterhouse.events.v1.WorkPlanUpdated
+	(*WorkItemCreated)(nil),        // 17: chapterhouse.events.v1.WorkItemCreated
+	(*WorkItemUpdated)(nil),        // 18: chapterhouse.events.v1.WorkItemUpdated
+	(*v1.Branch)(nil),              // 19: chapterhouse.governance.v1.Branch
+	(*v1.Term)(nil),                // 20: chapterhouse.governance.v1.Term
+	(*v1.Nomination)(nil),          // 21: chapterhouse.governance.v1.Nomination
+	(*v1.Officer)(nil),             // 22: chapterhouse.governance.v1.Officer
+	(*v1.Resolution)(nil),          // 23: chapterhouse.governance.v1.Resolution
+	(*v1.WorkPlan)(nil),            // 24: chapterhouse.governance.v1.WorkPlan
+	(*v1.WorkItem)(nil),            // 25: chapterhouse.governance.v1.WorkItem
 }
 var file_chapterhouse_events_v1_governance_proto_depIdxs = []int32{
-	16, // 0: chapterhouse.events.v1.BranchCreated.branch:type_name -> chapterhouse.governance.v1.Branch
-	16, // 1: chapterhouse.events.v1.BranchUpdated.branch:type_name -> chapterhouse.governance.v1.Branch
-	17, // 2: chapterhouse.events.v1.TermCreated.term:type_name -> chapterhouse.governance.v1.Term
-	17, // 3: chapterhouse.events.v1.TermUpdated.term:type_name -> chapterhouse.governance.v1.Term
-	18, // 4: chapterhouse.events.v1.NominationProposed.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	18, // 5: chapterhouse.events.v1.NominationQualified.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	18, // 6: chapterhouse.events.v1.NominationRejected.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	18, // 7: chapterhouse.events.v1.NominationWithdrawn.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	19, // 8: chapterhouse.events.v1.OfficerAppointed.officer:type_name -> chapterhouse.governance.v1.Officer
-	18, // 9: chapterhouse.events.v1.OfficerAppointed.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	19, // 10: chapterhouse.events.v1.OfficeEnded.officer:type_name -> chapterhouse.governance.v1.Officer
-	20, // 11: chapterhouse.events.v1.ResolutionVotingOpened.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	20, // 12: chapterhouse.events.v1.ResolutionPassed.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	20, // 13: chapterhouse.events.v1.ResolutionFailed.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	20, // 14: chapterhouse.events.v1.ResolutionWithdrawn.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	21, // 15: chapterhouse.events.v1.WorkPlanCreated.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	21, // 16: chapterhouse.events.v1.WorkPlanUpdated.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	19, // 0: chapterhouse.events.v1.BranchCreated.branch:type_name -> chapterhouse.governance.v1.Branch
+	19, // 1: chapterhouse.events.v1.BranchUpdated.branch:type_name -> chapterhouse.governance.v1.Branch
+	20, // 2: chapterhouse.events.v1.TermCreated.term:type_name -> chapterhouse.governance.v1.Term
+	20, // 3: chapterhouse.events.v1.TermUpdated.term:type_name -> chapterhouse.governance.v1.Term
+	21, // 4: chapterhouse.events.v1.NominationProposed.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	21, // 5: chapterhouse.events.v1.NominationQualified.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	21, // 6: chapterhouse.events.v1.NominationRejected.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	21, // 7: chapterhouse.events.v1.NominationWithdrawn.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	22, // 8: chapterhouse.events.v1.OfficerAppointed.officer:type_name -> chapterhouse.governance.v1.Officer
+	21, // 9: chapterhouse.events.v1.OfficerAppointed.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	22, // 10: chapterhouse.events.v1.OfficeEnded.officer:type_name -> chapterhouse.governance.v1.Officer
+	23, // 11: chapterhouse.events.v1.ResolutionCreated.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	23, // 12: chapterhouse.events.v1.ResolutionVotingOpened.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	23, // 13: chapterhouse.events.v1.ResolutionPassed.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	23, // 14: chapterhouse.events.v1.ResolutionFailed.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	23, // 15: chapterhouse.events.v1.ResolutionWithdrawn.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	24, // 16: chapterhouse.events.v1.WorkPlanCreated.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	24, // 17: chapterhouse.events.v1.WorkPlanUpdated.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	25, // 18: chapterhouse.events.v1.WorkItemCreated.work_item:type_name -> chapterhouse.governance.v1.WorkItem
+	25, // 19: chapterhouse.events.v1.WorkItemUpdated.work_item:type_name -> chapterhouse.governance.v1.WorkItem
+	20, // [20:20] is the sub-list for method output_type
+	20, // [20:20] is the sub-list for method input_type
+	20, // [20:20] is the sub-list for extension type_name
+	20, // [20:20] is the sub-list for extension extendee
+	0,  // [0:20] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_events_v1_governance_proto_init() }
@@ -938,7 +1099,7 @@ func file_chapterhouse_events_v1_governance_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_events_v1_governance_proto_rawDesc), len(file_chapterhouse_events_v1_governance_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
