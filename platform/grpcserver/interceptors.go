@@ -23,6 +23,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
+	"github.com/tjsia/chapterhouse/platform/redistx"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
@@ -332,8 +333,15 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 				_ = store.Abandon(bg, key)
 			}
 		}()
-		resp, herr := handler(ctx, req)
+		// Every commit the handler makes records, in its own step, that
+		// this request applied it: a retry after a crash that lost the
+		// answer (and the key's record) finds it instead of writing again.
+		resp, herr := handler(redistx.WithOperation(ctx, key), req)
 		returned = true
+		var applied *redistx.AppliedError
+		if errors.As(herr, &applied) {
+			return replayApplied(ctx, bg, store, key, info.FullMethod, applied)
+		}
 		if herr != nil {
 			_ = store.Abandon(bg, key)
 			return resp, herr
@@ -345,6 +353,27 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		}
 		return resp, nil
 	}
+}
+
+// replayApplied answers a request whose write had been applied by an
+// earlier run of it (the answer was lost): with the record that answered
+// it, as a replay, when that record is this method's response; otherwise
+// with REQUEST_ALREADY_APPLIED, so the client reads the result instead of
+// writing again.
+func replayApplied(ctx, bg context.Context, store *idempotency.Store, key, fullMethod string, applied *redistx.AppliedError) (any, error) {
+	resp, err := newResponse(fullMethod)
+	if err == nil && len(applied.Result) > 0 {
+		// A record of another type would decode with fields this message
+		// does not know: then it is not the response.
+		if proto.Unmarshal(applied.Result, resp) == nil && len(resp.ProtoReflect().GetUnknown()) == 0 {
+			_ = store.Complete(bg, key, applied.Result)
+			_ = grpc.SetHeader(ctx, metadata.Pairs("idempotent-replay", "true"))
+			return resp, nil
+		}
+	}
+	_ = store.Abandon(bg, key)
+	return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_REQUEST_ALREADY_APPLIED,
+		"a request with this Idempotency-Key was applied before, and its answer was lost; read the resource for the result", nil)
 }
 
 // newResponse makes an empty response message for a full method name.

@@ -16,10 +16,13 @@ package redistx
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -64,6 +67,9 @@ type Tx struct {
 	id    string
 	conds []condition
 	muts  []mutation
+	// result is the record that answers the request this Tx serves: the
+	// first one put, unless Result says otherwise.
+	result string
 }
 
 // New starts a Tx whose keys all carry hash tag tag ("{tag}" must appear in
@@ -120,8 +126,19 @@ func (t *Tx) HIncrBy(key, field string, n int64) *Tx {
 	return t
 }
 
+// Result names the record that answers the request (its response): the
+// one a retry of the same request, after the first was applied, is
+// answered with. By default it is the first record Put.
+func (t *Tx) Result(key string) *Tx {
+	t.result = key
+	return t
+}
+
 // Put stores a record (data and etag).
 func (t *Tx) Put(key string, data []byte, etag string) *Tx {
+	if t.result == "" {
+		t.result = key
+	}
 	t.muts = append(t.muts, mutation{"put", key, []string{string(data), etag}})
 	return t
 }
@@ -162,13 +179,24 @@ func (t *Tx) XAdd(key string, fields ...string) *Tx {
 // Empty reports whether the Tx has nothing to write.
 func (t *Tx) Empty() bool { return len(t.muts) == 0 }
 
-// commitScript: KEYS[1] is the applied-marker key, then one key per
-// condition, then one per mutation. ARGV[1] is the marker TTL in seconds,
-// then per condition (kind, want), then per mutation (kind, args...).
+// commitScript: KEYS[1] is the applied-marker key, KEYS[2] the
+// operation's marker (KEYS[1] again when the Tx serves no operation),
+// KEYS[3] the result record (KEYS[1] when none), then one key per
+// condition, then one per mutation. ARGV[1] is the markers' TTL in
+// seconds, then per condition (kind, want), then per mutation (kind,
+// args...).
 var commitScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return {'DUP'} end
+if KEYS[2] ~= KEYS[1] then
+  local result = redis.call('GET', KEYS[2])
+  if result then
+    local data = ''
+    if result ~= '' then data = redis.call('HGET', result, 'd') or '' end
+    return {'APPLIED', data}
+  end
+end
 local a = 2
-local k = 2
+local k = 4
 local ncond = tonumber(ARGV[a]); a = a + 1
 for i = 1, ncond do
   local kind, want, key = ARGV[a], ARGV[a+1], KEYS[k]
@@ -229,18 +257,34 @@ for i = 1, nmut do
   end
 end
 redis.call('SET', KEYS[1], '1', 'EX', ARGV[1])
+if KEYS[2] ~= KEYS[1] then
+  local result = ''
+  if KEYS[3] ~= KEYS[1] then result = KEYS[3] end
+  redis.call('SET', KEYS[2], result, 'EX', ARGV[1])
+end
 return {'OK'}
 `)
 
 // Commit runs the Tx. It returns a *ConditionFailedError when a condition
 // does not hold (and then nothing was written). A replay of a Tx id that was
-// already applied returns nil without writing again.
+// already applied returns nil without writing again. When ctx carries an
+// operation (WithOperation) whose commit in this place was applied before,
+// it writes nothing and returns an *AppliedError with the result.
 func (t *Tx) Commit(ctx context.Context, client redis.Scripter) error {
 	if t.id == "" {
 		return errors.New("redistx: Tx has no id")
 	}
 	tagged := "{" + t.tag + "}"
-	keys := []string{Key(t.tag, "tx", t.id)}
+	txKey := Key(t.tag, "tx", t.id)
+	op, _ := ctx.Value(operationKey{}).(*operation)
+	opKey, resultKey := txKey, txKey
+	if op != nil {
+		opKey = Key(t.tag, "op", op.id, strconv.Itoa(int(op.commits.Load())))
+		if t.result != "" {
+			resultKey = t.result
+		}
+	}
+	keys := []string{txKey, opKey, resultKey}
 	args := []any{int(appliedTTL / time.Second), len(t.conds)}
 	for _, c := range t.conds {
 		keys = append(keys, c.key)
@@ -268,8 +312,15 @@ func (t *Tx) Commit(ctx context.Context, client redis.Scripter) error {
 		return fmt.Errorf("redistx: commit: %w", err)
 	}
 	switch res[0] {
-	case "OK", "DUP":
+	case "OK":
+		if op != nil {
+			op.commits.Add(1)
+		}
 		return nil
+	case "DUP":
+		return nil
+	case "APPLIED":
+		return &AppliedError{Result: []byte(res[1])}
 	case "FAIL":
 		i, _ := strconv.Atoi(res[1])
 		c := t.conds[i-1]
@@ -277,6 +328,35 @@ func (t *Tx) Commit(ctx context.Context, client redis.Scripter) error {
 	}
 	return fmt.Errorf("redistx: unexpected reply %q", res)
 }
+
+// operation is one client request's writes, numbered in the order they
+// commit, so the same request retried meets its own earlier commits.
+type operation struct {
+	id      string
+	commits atomic.Int32
+}
+
+type operationKey struct{}
+
+// WithOperation makes every Commit under ctx part of the operation id (an
+// Idempotency-Key scoped to its caller and method): each successful
+// commit records, in its own slot and in the same step, that it was applied
+// and which record answers it. When the same operation is run again (a
+// retry after a crash lost the first answer), its first commit finds that
+// record and returns an *AppliedError instead of writing twice.
+func WithOperation(ctx context.Context, id string) context.Context {
+	h := sha256.Sum256([]byte(id))
+	return context.WithValue(ctx, operationKey{}, &operation{id: hex.EncodeToString(h[:16])})
+}
+
+// AppliedError reports that the operation's commit had been applied
+// before: nothing was written now. Result is the stored data of the record
+// that answered it (as it is now), empty when the Tx named none.
+type AppliedError struct {
+	Result []byte
+}
+
+func (e *AppliedError) Error() string { return "redistx: this operation was applied before" }
 
 // hashTag is the part of key that Redis Cluster hashes: the text between
 // the first "{" and the first "}" after it when that is not empty, else the

@@ -331,6 +331,59 @@ func TestCommitReplayAppliesOnce(t *testing.T) {
 	})
 }
 
+// TestOperationRetriedAfterACrashWritesOnce: a request whose commit was
+// applied but whose answer was lost (the process died) is run again under
+// the same operation; with fresh ids and a fresh Tx id its commit writes
+// nothing and returns the first result. Another operation, or none, writes.
+func TestOperationRetriedAfterACrashWritesOnce(t *testing.T) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
+		create := func(ctx context.Context, txID, id string) error {
+			return redistx.New(tag, txID).ExpectEtag("create", key("rec", id), "").
+				Put(key("rec", id), []byte("data-"+id), "e").ZAdd(key("idx"), 0, id).XAdd(key("outbox"), "id", id).
+				Commit(ctx, c)
+		}
+		first := redistx.WithOperation(context.Background(), "{idem:li-na/CreateActivity/k1}")
+		if err := create(first, "tx-1", "a1"); err != nil {
+			t.Fatal(err)
+		}
+		// The retry: a new process, a new random id for the resource, a new Tx id.
+		retry := redistx.WithOperation(context.Background(), "{idem:li-na/CreateActivity/k1}")
+		err := create(retry, "tx-2", "a2")
+		var applied *redistx.AppliedError
+		if !errors.As(err, &applied) || string(applied.Result) != "data-a1" {
+			t.Fatalf("retry: %v, want AppliedError with the first result", err)
+		}
+		if n := c.ZCard(context.Background(), key("idx")).Val(); n != 1 {
+			t.Fatalf("%d records after the retry, want 1", n)
+		}
+		if n := c.XLen(context.Background(), key("outbox")).Val(); n != 1 {
+			t.Fatalf("%d events after the retry, want 1", n)
+		}
+		// Another client key is another operation; no operation is none.
+		if err := create(redistx.WithOperation(context.Background(), "{idem:li-na/CreateActivity/k2}"), "tx-3", "a3"); err != nil {
+			t.Fatal(err)
+		}
+		if err := create(context.Background(), "tx-4", "a4"); err != nil {
+			t.Fatal(err)
+		}
+		if n := c.ZCard(context.Background(), key("idx")).Val(); n != 3 {
+			t.Fatalf("%d records, want 3", n)
+		}
+		// One request that commits twice meets each of its commits in order.
+		two := redistx.WithOperation(context.Background(), "{idem:li-na/Two/k}")
+		if err := create(two, "tx-5", "b1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := create(two, "tx-6", "b2"); err != nil {
+			t.Fatalf("the request's second commit: %v", err)
+		}
+		again := redistx.WithOperation(context.Background(), "{idem:li-na/Two/k}")
+		if err := create(again, "tx-7", "b9"); !errors.As(err, &applied) || string(applied.Result) != "data-b1" {
+			t.Fatalf("its retry: %v, want the first commit's result", err)
+		}
+	})
+}
+
 func TestCommitRetryAfterConditionFailure(t *testing.T) {
 	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
 		ctx := context.Background()
