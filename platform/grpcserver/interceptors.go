@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"google.golang.org/genproto/googleapis/api/annotations"
 	"log/slog"
 	"runtime/debug"
 	"strings"
@@ -23,6 +24,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
+	"github.com/tjsia/chapterhouse/platform/redisstore"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
@@ -78,9 +80,47 @@ func methodDescriptor(fullMethod string) (protoreflect.MethodDescriptor, error) 
 func normalizeUnary() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
+		err = storeDown(info.FullMethod, err)
 		err, _ = apierr.Normalize(err)
 		return resp, err
 	}
+}
+
+// storeDown says what a call that met an unreachable Redis means for the
+// client. A read changed nothing: 503 DEPENDENCY_UNAVAILABLE, retry later.
+// A write may or may not have been applied (the store did not confirm
+// it): 503 OUTCOME_UNKNOWN, retry with the same Idempotency-Key, which
+// never applies it twice. Other errors pass unchanged.
+func storeDown(fullMethod string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if info := apierr.Info(err); info != nil && info.GetReason() != apiv1.ErrorReason_INTERNAL.String() {
+		return err
+	}
+	cause := apierr.Cause(err)
+	if cause == nil {
+		cause = err
+	}
+	if !redisstore.Unreachable(cause) {
+		return err
+	}
+	if isRead(fullMethod) {
+		return apierr.Unavailable("the store", cause)
+	}
+	return apierr.WithCause(apierr.New(codes.Unavailable, apiv1.ErrorReason_OUTCOME_UNKNOWN,
+		"the store did not confirm the write, which may have been applied: retry with the same Idempotency-Key, which never applies it twice", nil), cause)
+}
+
+// isRead: the method is a read (its HTTP rule is a GET), which changes
+// nothing whatever happens.
+func isRead(fullMethod string) bool {
+	md, err := methodDescriptor(fullMethod)
+	if err != nil {
+		return false
+	}
+	rule, _ := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
+	return rule.GetGet() != ""
 }
 
 func normalizeStream() grpc.StreamServerInterceptor {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
@@ -93,13 +95,21 @@ func (f *fakeActivities) GetActivity(ctx context.Context, req *activitiesv1.GetA
 		return nil, status.Error(codes.NotFound, "gone")
 	case "branches/ai/activities/go-error":
 		return nil, errors.New("redis: connection refused to 10.0.0.7:6379")
+	case "branches/ai/activities/store-down":
+		return nil, fmt.Errorf("store: %w", storeRefused)
 	}
 	return &activitiesv1.Activity{Name: req.GetName()}, nil
 }
 
-func (f *fakeActivities) CreateActivity(context.Context, *activitiesv1.CreateActivityRequest) (*activitiesv1.Activity, error) {
+func (f *fakeActivities) CreateActivity(_ context.Context, req *activitiesv1.CreateActivityRequest) (*activitiesv1.Activity, error) {
+	if req.GetActivity().GetTitle() == "store-down" {
+		return nil, apierr.WithCause(apierr.Internal(), fmt.Errorf("store: %w", storeRefused))
+	}
 	return &activitiesv1.Activity{}, nil
 }
+
+// storeRefused is what go-redis returns when Redis refuses connections.
+var storeRefused = &net.OpError{Op: "dial", Net: "tcp", Addr: &net.TCPAddr{IP: net.IPv4(10, 0, 0, 7), Port: 6379}, Err: syscall.ECONNREFUSED}
 
 func (f *fakeMembership) createCount() int {
 	f.mu.Lock()
@@ -314,6 +324,30 @@ func TestEveryErrorHasAReason(t *testing.T) {
 		}
 		if strings.Contains(status.Convert(err).Message(), "10.0.0.7") {
 			t.Errorf("%s: internal detail sent to the client: %v", tt.name, err)
+		}
+	}
+}
+
+// TestStoreDownSaysWhatHappened: a read that met an unreachable Redis
+// changed nothing (503 DEPENDENCY_UNAVAILABLE); a write may have been
+// applied (503 OUTCOME_UNKNOWN: retry with the same key). Neither names the
+// store's address.
+func TestStoreDownSaysWhatHappened(t *testing.T) {
+	h := start(t, nil)
+	ctx := withToken(context.Background(), h.tokenOf("people/alice"))
+	_, readErr := h.activities.GetActivity(ctx, &activitiesv1.GetActivityRequest{Name: "branches/ai/activities/store-down"})
+	_, writeErr := h.activities.CreateActivity(ctx, &activitiesv1.CreateActivityRequest{Parent: "branches/ai",
+		Activity: &activitiesv1.Activity{Title: "store-down", Kind: activitiesv1.ActivityKind_ACTIVITY_KIND_TRAINING, Audience: activitiesv1.Audience_AUDIENCE_PUBLIC}})
+	for _, tc := range []struct {
+		name   string
+		err    error
+		reason apiv1.ErrorReason
+	}{{"read", readErr, apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE}, {"write", writeErr, apiv1.ErrorReason_OUTCOME_UNKNOWN}} {
+		if status.Code(tc.err) != codes.Unavailable || errorInfo(tc.err).GetReason() != tc.reason.String() {
+			t.Errorf("%s: %v, want UNAVAILABLE %s", tc.name, tc.err, tc.reason)
+		}
+		if strings.Contains(status.Convert(tc.err).Message(), "10.0.0.7") {
+			t.Errorf("%s: the store's address reached the client: %v", tc.name, tc.err)
 		}
 	}
 }

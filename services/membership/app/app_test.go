@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,7 +11,9 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/redistest"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -57,5 +60,40 @@ func TestRun(t *testing.T) {
 			t.Fatalf("branch still unknown 5s after governance created it: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestRedisDownSaysWhatHappened: with the service's redis-server killed, a
+// read is 503 DEPENDENCY_UNAVAILABLE (it changed nothing) and a write is
+// 503 OUTCOME_UNKNOWN (retry with the same Idempotency-Key), not 500
+// INTERNAL, and neither names the server's address.
+func TestRedisDownSaysWhatHappened(t *testing.T) {
+	server := redistest.Start(t)
+	rdb := server.Client()
+	t.Cleanup(func() { rdb.Close() })
+	svc := servicetest.Start(t, app.Name, rdb, func(ctx context.Context, cfg bootstrap.ServiceConfig) error {
+		return app.Run(ctx, app.Config{ServiceConfig: cfg})
+	})
+	c := membershipv1.NewMembershipServiceClient(svc.Conn)
+	if _, err := c.CreateOrganization(svc.Admin(t), &membershipv1.CreateOrganizationRequest{Organization: &membershipv1.Organization{DisplayName: "X", CreditCode: "91120116MA05JR7Q0E"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := server.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_, writeErr := c.CreateOrganization(svc.Admin(t), &membershipv1.CreateOrganizationRequest{Organization: &membershipv1.Organization{DisplayName: "Y", CreditCode: "91120116MA05Q7EX1T"}})
+	_, readErr := c.GetOrganization(svc.Admin(t), &membershipv1.GetOrganizationRequest{Name: "organizations/nobody"})
+	for _, tc := range []struct {
+		name   string
+		err    error
+		reason string
+	}{{"write", writeErr, "OUTCOME_UNKNOWN"}, {"read", readErr, "DEPENDENCY_UNAVAILABLE"}} {
+		st := status.Convert(tc.err)
+		if st.Code() != codes.Unavailable || apierr.ReasonOf(tc.err).String() != tc.reason {
+			t.Errorf("%s with Redis down: %v, want UNAVAILABLE %s", tc.name, tc.err, tc.reason)
+		}
+		if strings.Contains(st.Message(), server.Addr) {
+			t.Errorf("%s: the store's address reached the client: %s", tc.name, st.Message())
+		}
 	}
 }

@@ -114,6 +114,10 @@ const (
 	// by an earlier try whose answer was lost, and its result cannot be
 	// replayed: read the resource for it. Nothing was written again.
 	ErrorReason_REQUEST_ALREADY_APPLIED ErrorReason = 26
+	// UNAVAILABLE (503): the store did not confirm a write, which may or may
+	// not have been applied. Retry with the same Idempotency-Key: a retry
+	// never applies a write twice.
+	ErrorReason_OUTCOME_UNKNOWN ErrorReason = 27
 	// ALREADY_EXISTS (409): another organisation has this credit code.
 	// Metadata: existing.
 	ErrorReason_CREDIT_CODE_TAKEN ErrorReason = 100
@@ -286,6 +290,7 @@ var (
 		24:   "RATE_LIMITED",
 		25:   "UNSUPPORTED_MEDIA_TYPE",
 		26:   "REQUEST_ALREADY_APPLIED",
+		27:   "OUTCOME_UNKNOWN",
 		100:  "CREDIT_CODE_TAKEN",
 		101:  "OPEN_APPLICATION_EXISTS",
 		102:  "ALREADY_A_MEMBER",
@@ -368,6 +373,7 @@ var (
 		"RATE_LIMITED":                       24,
 		"UNSUPPORTED_MEDIA_TYPE":             25,
 		"REQUEST_ALREADY_APPLIED":            26,
+		"OUTCOME_UNKNOWN":                    27,
 		"CREDIT_CODE_TAKEN":                  100,
 		"OPEN_APPLICATION_EXISTS":            101,
 		"ALREADY_A_MEMBER":                   102,
@@ -455,7 +461,7 @@ var File_chapterhouse_api_v1_errors_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xb5\x10\n" +
+	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xca\x10\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\x01\x12\x15\n" +
@@ -484,7 +490,8 @@ const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\tCANCELLED\x10\x17\x12\x10\n" +
 	"\fRATE_LIMITED\x10\x18\x12\x1a\n" +
 	"\x16UNSUPPORTED_MEDIA_TYPE\x10\x19\x12\x1b\n" +
-	"\x17REQUEST_ALREADY_APPLIED\x10\x1a\x12\x15\n" +
+	"\x17REQUEST_ALREADY_APPLIED\x10\x1a\x12\x13\n" +
+	"\x0fOUTCOME_UNKNOWN\x10\x1b\x12\x15\n" +
 	"\x11CREDIT_CODE_TAKEN\x10d\x12\x1b\n" +
 	"\x17OPEN_APPLICATION_EXISTS\x10e\x12\x14\n" +
 	"\x10ALREADY_A_MEMBER\x10f\x12&\n" +
