@@ -10,9 +10,11 @@ import (
 	"os/exec"
 	"testing"
 
+	"github.com/go-redis/redis_rate/v10"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/tjsia/chapterhouse/cmd/devstack/stack"
+	gateway "github.com/tjsia/chapterhouse/gateway/app"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 )
 
@@ -45,6 +47,11 @@ func run(m *testing.M) int {
 		SpanProcessor:  spans,
 		AllowedOrigins: []string{"https://app.example.org"},
 		Getenv:         func(string) string { return "" },
+		// Budgets that the tests and the system benchmark never spend (the
+		// limiter still runs on every call); the budgets themselves are
+		// tested in gateway/internal/ratelimit.
+		RateLimits: gateway.RateLimits{Anonymous: redis_rate.PerSecond(100000), Authenticated: redis_rate.PerSecond(100000),
+			Admin: redis_rate.PerSecond(100000), Verify: redis_rate.PerSecond(100000)},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: start stack:", err)
