@@ -31,6 +31,8 @@ func addOperations(doc *openapi3.T) {
 		}
 		return &openapi3.PathItem{Get: op}
 	}
+	doc.Tags = append(doc.Tags, &openapi3.Tag{Name: "Operations",
+		Description: "The gateway's own routes: liveness, readiness, the backends' health, this document and its browsable page. They need no token and draw on no request budget."})
 	doc.Paths.Set("/healthz", get("Gateway_Healthz", "The gateway process is alive.", map[string]*openapi3.ResponseRef{
 		"200": jsonResponse("Alive.", status("ok")),
 	}))

@@ -50,9 +50,10 @@ const (
 //
 // Authorisation, unless a method says otherwise: every call needs a bearer
 // token. "Admins" means the static role `admin`. "Organisers" of an
-// activity means admins and the activity's organizer. (The branch's current
-// chair and secretary-general join them once GovernanceService can answer
-// who they are.) "Members" are people who are the current person of
+// activity means admins, the activity's organizer, and the branch's serving
+// chair and secretary-general (from GovernanceService's events, confirmed
+// with GovernanceService before a refusal). "Members" are people who are
+// the current person of
 // an ACTIVE branch member (asked of MembershipService.ListMembers with the
 // person filter). Public methods need no token.
 //
@@ -357,9 +358,10 @@ func (c *activitiesServiceClient) GetAnnualQuota(ctx context.Context, in *GetAnn
 //
 // Authorisation, unless a method says otherwise: every call needs a bearer
 // token. "Admins" means the static role `admin`. "Organisers" of an
-// activity means admins and the activity's organizer. (The branch's current
-// chair and secretary-general join them once GovernanceService can answer
-// who they are.) "Members" are people who are the current person of
+// activity means admins, the activity's organizer, and the branch's serving
+// chair and secretary-general (from GovernanceService's events, confirmed
+// with GovernanceService before a refusal). "Members" are people who are
+// the current person of
 // an ACTIVE branch member (asked of MembershipService.ListMembers with the
 // person filter). Public methods need no token.
 //
