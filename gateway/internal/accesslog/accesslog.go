@@ -1,5 +1,6 @@
 // Package accesslog writes one structured line per REST request: the
-// request id, the trace id, who the token says the caller is, the method,
+// request id, the trace id, the principal (the subject of a token the
+// gateway verified; empty for a caller without a valid one), the method,
 // the route template, the status, the bytes written and the latency. It
 // never writes a token, a query string or a body.
 package accesslog
@@ -8,24 +9,31 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
 	"go.opentelemetry.io/otel/trace"
 )
 
 type routeKey struct{}
 
-// route is filled in by the mux, which alone knows the template that
-// matched; the log line is written outside it.
-type route struct{ template string }
+// route is filled in from inside: the template by the mux, which alone
+// knows which matched, and the principal by the rate limiter, which
+// verifies the token; the log line is written outside them.
+type route struct{ template, principal string }
 
 // SetRoute records the route template of the request (from inside the
 // router) for its log line.
 func SetRoute(ctx context.Context, template string) {
 	if r, ok := ctx.Value(routeKey{}).(*route); ok {
 		r.template = template
+	}
+}
+
+// SetPrincipal records the subject of the request's verified token for its
+// log line.
+func SetPrincipal(ctx context.Context, subject string) {
+	if r, ok := ctx.Value(routeKey{}).(*route); ok {
+		r.principal = subject
 	}
 }
 
@@ -57,21 +65,6 @@ func (r *recorder) Flush() {
 	}
 }
 
-// claimedSubject is the token's sub claim, read without verifying it: the
-// gateway does not verify tokens (the services do, and log the verified
-// principal under the same trace id), so the line says what was claimed.
-func claimedSubject(header string) string {
-	raw, ok := strings.CutPrefix(header, "Bearer ")
-	if !ok || raw == "" {
-		return ""
-	}
-	claims := jwt.RegisteredClaims{}
-	if _, _, err := jwt.NewParser().ParseUnverified(raw, &claims); err != nil {
-		return "(malformed token)"
-	}
-	return claims.Subject
-}
-
 // Handler logs every request that reaches next. Put it inside the tracing
 // handler, so the line carries the request's trace id, and outside
 // everything that may answer on its own (CORS, body limits, recovery), so
@@ -83,6 +76,9 @@ func Handler(log *slog.Logger, requestIDHeader string) func(http.Handler) http.H
 			rt := &route{}
 			rec := &recorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), routeKey{}, rt)))
+			if !log.Enabled(r.Context(), slog.LevelInfo) {
+				return
+			}
 			template := rt.template
 			if template == "" {
 				template = r.URL.Path
@@ -93,7 +89,7 @@ func Handler(log *slog.Logger, requestIDHeader string) func(http.Handler) http.H
 			log.LogAttrs(r.Context(), slog.LevelInfo, "http",
 				slog.String("request_id", w.Header().Get(requestIDHeader)),
 				slog.String("trace_id", traceID(r.Context())),
-				slog.String("subject", claimedSubject(r.Header.Get("Authorization"))),
+				slog.String("principal", rt.principal),
 				slog.String("method", r.Method),
 				slog.String("route", template),
 				slog.Int("status", rec.status),

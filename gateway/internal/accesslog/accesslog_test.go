@@ -16,13 +16,14 @@ import (
 )
 
 // TestOneLinePerRequest: the line names the route template, the status,
-// the bytes and the claimed subject, and never the token, the query or
-// the body.
+// the bytes and the principal the gateway verified (set from inside, as
+// the rate limiter does), and never the token, the query or the body.
 func TestOneLinePerRequest(t *testing.T) {
 	var out bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&out, nil))
 	h := accesslog.Handler(log, "X-Request-Id")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		accesslog.SetRoute(r.Context(), "/v1/{name=branches/*/standards/*}")
+		accesslog.SetPrincipal(r.Context(), "people/ann")
 		w.Header().Set("X-Request-Id", "req-1")
 		w.WriteHeader(http.StatusCreated)
 		_, _ = w.Write([]byte(`{"ok":true}`))
@@ -44,7 +45,7 @@ func TestOneLinePerRequest(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[0]), &line); err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]any{"request_id": "req-1", "subject": "people/ann", "method": "POST",
+	want := map[string]any{"request_id": "req-1", "principal": "people/ann", "method": "POST",
 		"route": "/v1/{name=branches/*/standards/*}", "status": 201.0, "bytes": 11.0}
 	for k, v := range want {
 		if line[k] != v {
@@ -58,5 +59,17 @@ func TestOneLinePerRequest(t *testing.T) {
 		if strings.Contains(out.String(), secret) {
 			t.Errorf("the line contains %q", secret)
 		}
+	}
+}
+
+// TestNoLineBelowItsLevel: a logger above Info writes nothing and spends
+// nothing on the line.
+func TestNoLineBelowItsLevel(t *testing.T) {
+	var out bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h := accesslog.Handler(log, "X-Request-Id")(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/v1/x", nil))
+	if out.Len() != 0 {
+		t.Fatalf("wrote %q", out.String())
 	}
 }

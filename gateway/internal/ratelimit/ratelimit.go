@@ -34,6 +34,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc/codes"
 
+	"github.com/tjsia/chapterhouse/gateway/internal/accesslog"
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -118,6 +119,7 @@ func (l *Limiter) Ready(ctx context.Context) error {
 func (l *Limiter) budget(r *http.Request) (key string, limit redis_rate.Limit) {
 	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		if p, err := l.cfg.Verifier.Verify(token); err == nil {
+			accesslog.SetPrincipal(r.Context(), p.Subject)
 			if p.IsAdmin() {
 				return "admin:" + p.Subject, l.cfg.Limits.Admin
 			}
