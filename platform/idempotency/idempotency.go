@@ -29,13 +29,18 @@ type Store struct {
 	client redis.UniversalClient
 	// ttl is how long a completed response is replayed.
 	ttl time.Duration
-	// pendingTTL bounds how long a crashed request blocks its key.
+	// pendingTTL bounds how long a crashed request blocks its key: its
+	// retries are refused as in progress until then. It can be short
+	// because a retry that runs while the first is still writing (or after
+	// it wrote and died) cannot write twice: each commit records its
+	// operation in the same step (redistx.WithOperation), so the second
+	// finds the first and replays it.
 	pendingTTL time.Duration
 }
 
 // New returns a store keeping responses for ttl.
 func New(client redis.UniversalClient, ttl time.Duration) *Store {
-	return &Store{client: client, ttl: ttl, pendingTTL: time.Minute}
+	return &Store{client: client, ttl: ttl, pendingTTL: 5 * time.Second}
 }
 
 // MaxKeyLength bounds client-supplied keys.

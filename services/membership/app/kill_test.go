@@ -1,0 +1,221 @@
+package app_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/grpcserver"
+	"github.com/tjsia/chapterhouse/platform/redistest"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+)
+
+// TestKill9UnderWriteLoadWritesEachRequestOnce: the membership binary is
+// killed with SIGKILL up to six times while clients create organisations (the
+// server chooses each id; the credit code is claimed), each request with
+// its own Idempotency-Key and retried with it until it is answered. Every
+// request ends with exactly one organisation, whatever instant the kills
+// met: before its write, between its write and its stored answer, or
+// after. The load is bounded (16 loopback clients, 25 requests each, up to
+// 6 kills 100 ms apart) and stops by itself.
+func TestKill9UnderWriteLoadWritesEachRequestOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the service binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "membership")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/tjsia/chapterhouse/services/membership/cmd/membership").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	store := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, err := auth.PublicKeyPEM(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(dir, "jwt.pub")
+	if err := os.WriteFile(keys, pem, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := lis.Addr().String()
+	lis.Close()
+
+	var mu sync.Mutex
+	var proc *exec.Cmd
+	start := func() {
+		cmd := exec.Command(bin)
+		cmd.Env = append(os.Environ(), "LISTEN_ADDR="+addr, "REDIS_URL="+store.URL(), "AUTH_JWT_PUBLIC_KEYS_FILE="+keys,
+			"DRAIN_DELAY=0s", "LOG_LEVEL=error", "INITIAL_BRANCH=-")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		proc = cmd
+		mu.Unlock()
+	}
+	kill := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		_ = proc.Process.Signal(syscall.SIGKILL)
+		_ = proc.Wait()
+	}
+	start()
+	t.Cleanup(kill)
+
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	waitServing := func() {
+		deadline := time.Now().Add(20 * time.Second)
+		for time.Now().Before(deadline) {
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+			cancel()
+			if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Fatal("the service never became ready")
+	}
+	waitServing()
+
+	signer := auth.NewSigner(key, "chapterhouse", "chapterhouse")
+	token, err := signer.Sign("people/admin", []string{auth.RoleAdmin}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := membershipv1.NewMembershipServiceClient(conn)
+	run := fmt.Sprintf("kill-%d", time.Now().UnixNano())
+	const clients, perClient = 16, 25
+	deadline := time.Now().Add(15 * time.Second)
+	var wg sync.WaitGroup
+	var answered sync.Map
+	var firstErr atomic.Value
+	var failures, replays atomic.Int64
+	for c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range perClient {
+				k := fmt.Sprintf("%s-%d-%02d", run, c, i)
+				for time.Now().Before(deadline) {
+					ctx := metadata.AppendToOutgoingContext(context.Background(),
+						"authorization", "Bearer "+token, grpcserver.IdempotencyKeyHeader, k)
+					ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+					var header metadata.MD
+					p, err := client.CreateOrganization(ctx, &membershipv1.CreateOrganizationRequest{Organization: &membershipv1.Organization{
+						DisplayName: k, CreditCode: creditCode(fmt.Sprintf("91120116MA%07d", c*100+i))}}, grpc.Header(&header))
+					cancel()
+					if err == nil {
+						answered.Store(k, p.GetName())
+						if len(header.Get("idempotent-replay")) > 0 {
+							replays.Add(1)
+						}
+						break
+					}
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, err)
+					time.Sleep(50 * time.Millisecond)
+				}
+				time.Sleep(5 * time.Millisecond) // a steady load, so the kills meet it
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	kills := 0
+	for kills < 6 {
+		select {
+		case <-done:
+		case <-time.After(100 * time.Millisecond):
+			kill()
+			start()
+			kills++
+			continue
+		}
+		break
+	}
+	<-done
+	waitServing()
+
+	// Every request answered, and each has exactly one organisation.
+	people := map[string][]string{}
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer "+token)
+	for page := ""; ; {
+		resp, err := client.ListOrganizations(ctx, &membershipv1.ListOrganizationsRequest{PageSize: 1000, PageToken: page})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range resp.GetOrganizations() {
+			if strings.HasPrefix(p.GetDisplayName(), run) {
+				people[p.GetDisplayName()] = append(people[p.GetDisplayName()], p.GetName())
+			}
+		}
+		if page = resp.GetNextPageToken(); page == "" {
+			break
+		}
+	}
+	missing, duplicated := 0, 0
+	for c := range clients {
+		for i := range perClient {
+			k := fmt.Sprintf("%s-%d-%02d", run, c, i)
+			name, ok := answered.Load(k)
+			switch {
+			case !ok:
+				missing++
+			case len(people[k]) != 1:
+				duplicated++
+				t.Errorf("%s: %d organisations %v (answered %v)", k, len(people[k]), people[k], name)
+			case people[k][0] != name:
+				t.Errorf("%s: answered %v but stored %v", k, name, people[k][0])
+			}
+		}
+	}
+	t.Logf("%d requests, %d kills: %d failed tries retried, %d answered as replays, %d never answered, %d written more than once",
+		clients*perClient, kills, failures.Load(), replays.Load(), missing, duplicated)
+	if kills < 2 || failures.Load() == 0 {
+		t.Fatalf("the kills did not meet the load (%d kills, %d failed tries): the test proved nothing", kills, failures.Load())
+	}
+	if missing > 0 {
+		t.Fatalf("%d requests never answered within the deadline (first error: %v)", missing, firstErr.Load())
+	}
+}
+
+// creditCode completes a unified social credit code with its GB 32100
+// check character.
+func creditCode(first17 string) string {
+	const chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+	weights := []int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
+	sum := 0
+	for i, c := range first17 {
+		sum += strings.IndexRune(chars, c) * weights[i]
+	}
+	return first17 + string(chars[(31-sum%31)%31])
+}
