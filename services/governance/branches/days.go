@@ -78,3 +78,27 @@ func Council(officers []*governancev1.Officer, day time.Time) []string {
 	slices.Sort(out)
 	return out
 }
+
+// Leads reports whether o is the office of one who runs the branch's
+// business: its chair or secretary-general.
+func Leads(o *governancev1.Officer) bool {
+	return o.GetPosition() == governancev1.Position_POSITION_CHAIR || o.GetPosition() == governancev1.Position_POSITION_SECRETARY_GENERAL
+}
+
+// Standing is what a person is in a branch on a day.
+type Standing struct {
+	// Leads: serving as its chair or secretary-general.
+	Leads bool
+	// OnCouncil: sitting on its council (Council).
+	OnCouncil bool
+}
+
+// StandingOf is person's standing on day among officers.
+func StandingOf(officers []*governancev1.Officer, person string, day time.Time) Standing {
+	return Standing{
+		Leads: slices.ContainsFunc(officers, func(o *governancev1.Officer) bool {
+			return o.GetPerson() == person && Leads(o) && ServingOn(o, day)
+		}),
+		OnCouncil: slices.Contains(Council(officers, day), person),
+	}
+}

@@ -31,11 +31,19 @@ func (s *Service) CreateActivity(ctx context.Context, p auth.Principal, parent s
 		return nil, err
 	}
 	if !p.IsAdmin() {
-		leads := false
-		if p.Subject != "" {
-			if leads, err = s.branches.Leads(ctx, branch, p.Subject); err != nil {
+		leaders, err := s.branches.Leaders(ctx, branch)
+		if err != nil {
+			return nil, err
+		}
+		leads := p.Subject != "" && slices.Contains(leaders, p.Subject)
+		if !leads && p.Subject != "" {
+			// Before refusing, governance itself: the directory follows it
+			// a moment behind, and a chair appointed a second ago may act.
+			st, err := s.branches.Standing(ctx, branch, p.Subject)
+			if err != nil {
 				return nil, err
 			}
+			leads = st.Leads
 		}
 		if !leads {
 			return nil, apierr.PermissionDenied("only admins and the branch's chair and secretary-general may create activities")

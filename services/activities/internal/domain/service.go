@@ -35,11 +35,12 @@ type Members interface {
 type Branches interface {
 	branches.Lookup
 	// Leaders are the people serving today as the branch's chair or
-	// secretary-general, as the directory knows them (reads).
+	// secretary-general, as the directory knows them, a moment behind
+	// governance.
 	Leaders(ctx context.Context, branch string) ([]string, error)
-	// Leads reports whether person is one, asking governance before it
-	// says no (creating an activity, the first act of a new chair).
-	Leads(ctx context.Context, branch, person string) (bool, error)
+	// Standing is governance's own answer, asked only before a refusal
+	// (creating an activity, the first act of a new chair).
+	Standing(ctx context.Context, branch, person string) (branches.Standing, error)
 }
 
 // Service is the activities use cases.

@@ -482,8 +482,8 @@ type knownBranches struct {
 
 func (k knownBranches) Leaders(context.Context, string) ([]string, error) { return k.leaders, nil }
 
-func (k knownBranches) Leads(_ context.Context, _, person string) (bool, error) {
-	return slices.Contains(k.leaders, person), nil
+func (k knownBranches) Standing(_ context.Context, _, person string) (branches.Standing, error) {
+	return branches.Standing{Leads: slices.Contains(k.leaders, person)}, nil
 }
 
 func aiBranch(leaders ...string) knownBranches {

@@ -125,10 +125,6 @@ func (d *Directory) IDs(ctx context.Context) ([]string, error) {
 	return ids, nil
 }
 
-func leads(o *governancev1.Officer) bool {
-	return o.GetPosition() == governancev1.Position_POSITION_CHAIR || o.GetPosition() == governancev1.Position_POSITION_SECRETARY_GENERAL
-}
-
 // putLeader records an office as it now stands (appointed or ended):
 // every office among the officers, a chair's or secretary-general's among
 // the leaders too.
@@ -141,7 +137,7 @@ func (d *Directory) putLeader(ctx context.Context, o *governancev1.Officer) erro
 	// record wins whatever order the two arrive in.
 	branch := branchOf(o.GetName())
 	keys := []string{d.officersKey(branch)}
-	if leads(o) {
+	if branches.Leads(o) {
 		keys = append(keys, d.leadersKey(branch))
 	}
 	for _, key := range keys {
@@ -186,20 +182,6 @@ func (d *Directory) Leaders(ctx context.Context, branch string) ([]string, error
 	}
 	slices.Sort(out)
 	return out, nil
-}
-
-// Leads reports whether person serves today as branch's chair or
-// secretary-general, as far as the read model knows.
-func (d *Directory) Leads(ctx context.Context, branch, person string) (bool, error) {
-	leaders, err := d.Leaders(ctx, branch)
-	return slices.Contains(leaders, person), err
-}
-
-// OnCouncil reports whether person sits on branch's council today, as far as
-// the read model knows.
-func (d *Directory) OnCouncil(ctx context.Context, branch, person string) (bool, error) {
-	council, err := d.Council(ctx, branch)
-	return slices.Contains(council, person), err
 }
 
 // Council are the people sitting on the branch's council today

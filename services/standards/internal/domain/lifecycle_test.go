@@ -499,3 +499,32 @@ func TestWhoSeesWhat(t *testing.T) {
 		t.Fatalf("update %v", up)
 	}
 }
+
+// TestGovernanceIsAskedOnlyBeforeARefusal: the branch directory answers
+// who leads and who sits on the council; governance itself is asked only
+// when that answer would refuse someone. A chair it appointed a moment ago,
+// whom the directory has not heard of, is let through; a stranger is
+// refused after asking it once.
+func TestGovernanceIsAskedOnlyBeforeARefusal(t *testing.T) {
+	f, _ := fixture(t)
+	st := propose(t, f, "asked", standardsv1.StandardKind_STANDARD_KIND_GROUP_STANDARD)
+	of(f.Svc.ApproveStandardProposal(ctx, stdtest.Director, &standardsv1.ApproveStandardProposalRequest{Name: st.GetName()})).must(t)
+	draft(t, f, st.GetName(), "v1") // Ann, the lead unit's representative, edits
+	if n := f.Governance.Asked(); n != 0 {
+		t.Fatalf("governance asked %d times for callers the directory lets through, want 0", n)
+	}
+	f.Governance.Appoint("people/new-chair")
+	if _, err := f.Svc.CreateStandard(ctx, auth.Principal{Subject: "people/new-chair"}, "branches/ai", &standardsv1.Standard{
+		Kind: standardsv1.StandardKind_STANDARD_KIND_GROUP_STANDARD, Title: "人工智能 新任理事长提出的标准", LeadUnit: stdtest.UnitA}, "by-new-chair"); err != nil {
+		t.Fatalf("a chair governance appointed a moment ago: %v", err)
+	}
+	if n := f.Governance.Asked(); n != 1 {
+		t.Fatalf("governance asked %d times, want once, before what would have been a refusal", n)
+	}
+	_, err := f.Svc.CreateStandard(ctx, auth.Principal{Subject: "people/stranger"}, "branches/ai", &standardsv1.Standard{
+		Kind: standardsv1.StandardKind_STANDARD_KIND_GROUP_STANDARD, Title: "人工智能 外人提出的标准", LeadUnit: stdtest.UnitA}, "by-stranger")
+	wantReason(t, err, codes.PermissionDenied, apiv1.ErrorReason_PERMISSION_DENIED)
+	if n := f.Governance.Asked(); n != 2 {
+		t.Fatalf("governance asked %d times, want a second time for the stranger's refusal", n)
+	}
+}

@@ -152,6 +152,10 @@ type Activities interface {
 // council.
 type Branches interface {
 	branches.Lookup
-	Leads(ctx context.Context, branch, person string) (bool, error)
-	OnCouncil(ctx context.Context, branch, person string) (bool, error)
+	// Leaders and Council answer from the directory, a moment behind
+	// governance.
+	Leaders(ctx context.Context, branch string) ([]string, error)
+	Council(ctx context.Context, branch string) ([]string, error)
+	// Standing is governance's own answer, asked only before a refusal.
+	Standing(ctx context.Context, branch, person string) (branches.Standing, error)
 }

@@ -144,7 +144,11 @@ func (s *Service) runs(ctx context.Context, p auth.Principal, branch string) (bo
 	if p.Subject == "" {
 		return false, nil
 	}
-	return s.branches.Leads(ctx, branch, p.Subject)
+	leaders, err := s.branches.Leaders(ctx, branch)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(leaders, p.Subject), nil
 }
 
 // decides reports whether p may take the council's decisions on a
@@ -154,12 +158,36 @@ func (s *Service) decides(ctx context.Context, p auth.Principal, branch string) 
 	if ok, err := s.runs(ctx, p, branch); ok || err != nil || p.Subject == "" {
 		return ok, err
 	}
-	return s.branches.OnCouncil(ctx, branch, p.Subject)
+	council, err := s.branches.Council(ctx, branch)
+	if err != nil {
+		return false, err
+	}
+	return slices.Contains(council, p.Subject), nil
 }
 
 func (s *Service) mustDecide(ctx context.Context, p auth.Principal, branch, what string) error {
 	ok, err := s.decides(ctx, p, branch)
-	return deny(ok, err, "only admins, the branch's chair and secretary-general and its council members may "+what)
+	return s.denyUnless(ctx, p, branch, ok, err, leadsOrSits,
+		"only admins, the branch's chair and secretary-general and its council members may "+what)
+}
+
+// The branch roles a refusal may be put to governance for.
+func leads(st branches.Standing) bool       { return st.Leads }
+func leadsOrSits(st branches.Standing) bool { return st.Leads || st.OnCouncil }
+
+// denyUnless refuses p unless ok. The branch directory answers every check
+// and follows governance a moment behind, so a refusal that a branch role
+// (role) would have lifted is put to governance first: a chair appointed a
+// second ago who acts at once is not refused for the lag. Only a refusal
+// costs that call.
+func (s *Service) denyUnless(ctx context.Context, p auth.Principal, branch string, ok bool, err error, role func(branches.Standing) bool, message string) error {
+	if err == nil && !ok && p.Subject != "" {
+		var st branches.Standing
+		if st, err = s.branches.Standing(ctx, branch, p.Subject); err == nil {
+			ok = role(st)
+		}
+	}
+	return deny(ok, err, message)
 }
 
 // represents reports whether p is the current person of member.
@@ -198,12 +226,13 @@ func deny(ok bool, err error, message string) error {
 
 func (s *Service) mustRun(ctx context.Context, p auth.Principal, branch, what string) error {
 	ok, err := s.runs(ctx, p, branch)
-	return deny(ok, err, "only admins and the branch's chair and secretary-general may "+what)
+	return s.denyUnless(ctx, p, branch, ok, err, leads, "only admins and the branch's chair and secretary-general may "+what)
 }
 
 func (s *Service) mustEdit(ctx context.Context, p auth.Principal, branch string, st *standardsv1.Standard, what string) error {
 	ok, err := s.edits(ctx, p, branch, st)
-	return deny(ok, err, "only the editors of "+st.GetName()+" (admins, the branch's chair and secretary-general, its working group and its lead unit's representative) may "+what)
+	return s.denyUnless(ctx, p, branch, ok, err, leads,
+		"only the editors of "+st.GetName()+" (admins, the branch's chair and secretary-general, its working group and its lead unit's representative) may "+what)
 }
 
 // --- who sees what without a token ---

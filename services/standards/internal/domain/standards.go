@@ -116,8 +116,9 @@ func (s *Service) CreateStandard(ctx context.Context, p auth.Principal, parent s
 		return nil, err
 	}
 	if !runs {
-		leads, err := s.represents(ctx, p, branch, in.GetLeadUnit())
-		if err := deny(leads, err, "only admins, the branch's chair and secretary-general, or the representative of the lead unit may propose a standard"); err != nil {
+		represents, err := s.represents(ctx, p, branch, in.GetLeadUnit())
+		if err := s.denyUnless(ctx, p, branch, represents, err, leads,
+			"only admins, the branch's chair and secretary-general, or the representative of the lead unit may propose a standard"); err != nil {
 			return nil, err
 		}
 	}
@@ -542,7 +543,7 @@ func (s *Service) WithdrawStandard(ctx context.Context, p auth.Principal, req *s
 				if err == nil && !ok {
 					ok, err = s.represents(ctx, p, branch, cur.GetLeadUnit())
 				}
-				return deny(ok, err, "only admins, the branch's chair and secretary-general, or the lead unit's representative may withdraw it")
+				return s.denyUnless(ctx, p, branch, ok, err, leads, "only admins, the branch's chair and secretary-general, or the lead unit's representative may withdraw it")
 			}
 			return s.mustRun(ctx, p, branch, "withdraw a standard past drafting")
 		},

@@ -7,6 +7,7 @@ package stdtest
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -165,19 +166,57 @@ func (a *Activities) Created() []*activitiesv1.Activity {
 }
 
 // Branches is governance's branch "ai" (default code formats) with chair
-// as its leader, and chair and Director on its council.
+// as its leader, and chair and Director on its council, as the branch
+// directory knows them; Governance is governance itself behind it.
 type Branches struct {
 	branches.Static
+	Governance *Governance
 }
 
-// Leads implements domain.Branches.
-func (Branches) Leads(_ context.Context, _, person string) (bool, error) {
-	return person == Chair.Subject, nil
+// Leaders implements domain.Branches.
+func (Branches) Leaders(context.Context, string) ([]string, error) {
+	return []string{Chair.Subject}, nil
 }
 
-// OnCouncil implements domain.Branches.
-func (Branches) OnCouncil(_ context.Context, _, person string) (bool, error) {
-	return person == Chair.Subject || person == Director.Subject, nil
+// Council implements domain.Branches.
+func (Branches) Council(context.Context, string) ([]string, error) {
+	return []string{Chair.Subject, Director.Subject}, nil
+}
+
+// Standing implements domain.Branches: governance's own answer.
+func (b Branches) Standing(_ context.Context, _, person string) (branches.Standing, error) {
+	return b.Governance.standing(person), nil
+}
+
+// Governance knows what the directory knows, and the chairs it appointed
+// a moment ago that the directory has not heard of yet; it counts how
+// often it is asked.
+type Governance struct {
+	mu        sync.Mutex
+	newChairs []string
+	asked     int
+}
+
+// Appoint makes person a chair governance knows and the directory not yet.
+func (g *Governance) Appoint(person string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.newChairs = append(g.newChairs, person)
+}
+
+// Asked is how often governance was asked.
+func (g *Governance) Asked() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.asked
+}
+
+func (g *Governance) standing(person string) branches.Standing {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.asked++
+	leads := person == Chair.Subject || slices.Contains(g.newChairs, person)
+	return branches.Standing{Leads: leads, OnCouncil: leads || person == Director.Subject}
 }
 
 // Clock is a time the test moves.
@@ -200,6 +239,7 @@ type Fixture struct {
 	Resolutions *Resolutions
 	Activities  *Activities
 	Clock       *Clock
+	Governance  *Governance
 }
 
 // Passed and Failed are resolutions of branches/ai.
@@ -231,9 +271,11 @@ func New(t testing.TB, client redis.UniversalClient) *Fixture {
 	acts := &Activities{created: map[string]*activitiesv1.Activity{}}
 	clock := &Clock{now: Start}
 	st := store.New(client)
+	gov := &Governance{}
 	svc := domain.NewService(domain.Config{
 		Repo: st, Members: members, Resolutions: res, Activities: acts, Now: clock.Now,
-		Branches: Branches{Static: branches.Static{{Name: "branches/ai", DisplayName: "人工智能分会", StandardCodeFormats: branches.DefaultCodeFormats()}}},
+		Branches: Branches{Static: branches.Static{{Name: "branches/ai", DisplayName: "人工智能分会", StandardCodeFormats: branches.DefaultCodeFormats()}},
+			Governance: gov},
 	})
-	return &Fixture{Svc: svc, Store: st, Members: members, Resolutions: res, Activities: acts, Clock: clock}
+	return &Fixture{Svc: svc, Store: st, Members: members, Resolutions: res, Activities: acts, Clock: clock, Governance: gov}
 }
