@@ -25,6 +25,8 @@ import (
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+
+	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
 )
 
 // TestKill9UnderWriteLoadWritesEachRequestOnce: the membership binary is
@@ -116,6 +118,12 @@ func TestKill9UnderWriteLoadWritesEachRequestOnce(t *testing.T) {
 	const clients, perClient = 16, 25
 	deadline := time.Now().Add(15 * time.Second)
 	var wg sync.WaitGroup
+	codes := map[string]string{}
+	for c := range clients {
+		for i := range perClient {
+			codes[fmt.Sprintf("%s-%d-%02d", run, c, i)] = creditCode(t, fmt.Sprintf("91120116MA%07d", c*100+i))
+		}
+	}
 	var answered sync.Map
 	var firstErr atomic.Value
 	var failures, replays atomic.Int64
@@ -131,7 +139,7 @@ func TestKill9UnderWriteLoadWritesEachRequestOnce(t *testing.T) {
 					ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 					var header metadata.MD
 					p, err := client.CreateOrganization(ctx, &membershipv1.CreateOrganizationRequest{Organization: &membershipv1.Organization{
-						DisplayName: k, CreditCode: creditCode(fmt.Sprintf("91120116MA%07d", c*100+i))}}, grpc.Header(&header))
+						DisplayName: k, CreditCode: codes[k]}}, grpc.Header(&header))
 					cancel()
 					if err == nil {
 						answered.Store(k, p.GetName())
@@ -210,12 +218,11 @@ func TestKill9UnderWriteLoadWritesEachRequestOnce(t *testing.T) {
 
 // creditCode completes a unified social credit code with its GB 32100
 // check character.
-func creditCode(first17 string) string {
-	const chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-	weights := []int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
-	sum := 0
-	for i, c := range first17 {
-		sum += strings.IndexRune(chars, c) * weights[i]
+func creditCode(t *testing.T, first17 string) string {
+	t.Helper()
+	check, err := domain.CreditCodeCheckChar(first17)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return first17 + string(chars[(31-sum%31)%31])
+	return first17 + string(check)
 }

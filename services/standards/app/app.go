@@ -88,7 +88,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer members.Close()
-	gov, err := dial("governance", cfg.GovernanceAddr, peers.GovernanceService)
+	gov, err := dial("governance", cfg.GovernanceAddr, govclient.Service)
 	if err != nil {
 		return err
 	}

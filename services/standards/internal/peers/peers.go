@@ -23,11 +23,9 @@ import (
 	"github.com/tjsia/chapterhouse/services/standards/internal/domain"
 )
 
-// The gRPC services the peers call, for grpcclient.Dial.
-const (
-	GovernanceService = "chapterhouse.governance.v1.GovernanceService"
-	ActivitiesService = "chapterhouse.activities.v1.ActivitiesService"
-)
+// ActivitiesService is the gRPC service the activities peer calls, for
+// grpcclient.Dial (governance's is its client package's Service).
+const ActivitiesService = "chapterhouse.activities.v1.ActivitiesService"
 
 // Members implements domain.Members.
 type Members struct{ c *mclient.Client }
