@@ -5,6 +5,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -12,6 +13,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -21,6 +23,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	lru "github.com/hashicorp/golang-lru/v2"
+
+	"github.com/tjsia/chapterhouse/platform/resourcename"
 )
 
 // Static roles carried as claims.
@@ -97,6 +101,8 @@ type Verifier struct {
 	issuer   string
 	audience string
 	leeway   time.Duration
+	// maxLifetime bounds exp - iat (exp - now without iat).
+	maxLifetime time.Duration
 	// verified remembers tokens that passed, until they expire: a client
 	// sends the same token with every call, and checking its signature
 	// again each time was a fifth of a service's CPU under load.
@@ -114,9 +120,22 @@ type verifiedToken struct {
 // session of a branch many times over, at a few hundred bytes each.
 const verifiedCacheSize = 10000
 
+// DefaultMaxLifetime is the longest a token may be valid for, unless the
+// verifier is given another (WithMaxLifetime).
+const DefaultMaxLifetime = 24 * time.Hour
+
+// VerifierOption changes a Verifier's defaults.
+type VerifierOption func(*Verifier)
+
+// WithMaxLifetime sets the longest lifetime a token may claim: exp - iat,
+// or exp - now for a token without iat.
+func WithMaxLifetime(d time.Duration) VerifierOption {
+	return func(v *Verifier) { v.maxLifetime = d }
+}
+
 // NewVerifier builds a verifier for tokens signed by any of keys (Ed25519,
 // ECDSA or RSA public keys).
-func NewVerifier(keys []crypto.PublicKey, issuer, audience string) (*Verifier, error) {
+func NewVerifier(keys []crypto.PublicKey, issuer, audience string, opts ...VerifierOption) (*Verifier, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("auth: no verification keys")
 	}
@@ -124,7 +143,14 @@ func NewVerifier(keys []crypto.PublicKey, issuer, audience string) (*Verifier, e
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	return &Verifier{keys: keys, issuer: issuer, audience: audience, leeway: 30 * time.Second, verified: cache, now: time.Now}, nil
+	v := &Verifier{keys: keys, issuer: issuer, audience: audience, leeway: 30 * time.Second, maxLifetime: DefaultMaxLifetime, verified: cache, now: time.Now}
+	for _, opt := range opts {
+		opt(v)
+	}
+	if v.maxLifetime <= 0 {
+		return nil, fmt.Errorf("auth: maximum token lifetime %v is not positive", v.maxLifetime)
+	}
+	return v, nil
 }
 
 // ParsePublicKeysPEM reads every PUBLIC KEY block in data.
@@ -173,25 +199,35 @@ func (v *Verifier) Verify(raw string) (Principal, error) {
 
 // verify checks raw's signature and claims, every time.
 func (v *Verifier) verify(raw string) (Principal, time.Time, error) {
+	parser := jwt.NewParser(
+		jwt.WithIssuer(v.issuer),
+		jwt.WithAudience(v.audience),
+		jwt.WithExpirationRequired(),
+		// iat no later than now + leeway: a token from a clock far ahead
+		// would otherwise live longer than its issuer meant.
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(v.leeway),
+		jwt.WithTimeFunc(v.now),
+		jwt.WithValidMethods([]string{"EdDSA", "ES256", "ES384", "RS256", "PS256"}),
+	)
 	var lastErr error
 	for _, key := range v.keys {
 		claims := &Claims{}
-		_, err := jwt.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+		_, err := parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+			// RFC 7515 §4.1.11: a critical extension the recipient does
+			// not understand makes the token invalid, and we understand
+			// none.
+			if _, ok := t.Header["crit"]; ok {
+				return nil, errors.New("critical header parameters (crit) are not supported")
+			}
 			if !methodMatchesKey(t.Method, key) {
 				return nil, fmt.Errorf("signing method %s does not match key", t.Method.Alg())
 			}
 			return key, nil
-		},
-			jwt.WithIssuer(v.issuer),
-			jwt.WithAudience(v.audience),
-			jwt.WithExpirationRequired(),
-			jwt.WithLeeway(v.leeway),
-			jwt.WithTimeFunc(v.now),
-			jwt.WithValidMethods([]string{"EdDSA", "ES256", "ES384", "RS256", "PS256"}),
-		)
+		})
 		if err == nil {
-			if !strings.HasPrefix(claims.Subject, "people/") || len(claims.Subject) <= len("people/") {
-				return Principal{}, time.Time{}, fmt.Errorf("%w: subject must be people/<id>", ErrUnauthenticated)
+			if err := v.checkClaims(parser, raw, claims); err != nil {
+				return Principal{}, time.Time{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 			}
 			// WithExpirationRequired: ExpiresAt is set.
 			return Principal{Subject: claims.Subject, Roles: claims.Roles, Token: raw}, claims.ExpiresAt.Time, nil
@@ -199,6 +235,88 @@ func (v *Verifier) verify(raw string) (Principal, time.Time, error) {
 		lastErr = err
 	}
 	return Principal{}, time.Time{}, fmt.Errorf("%w: %w", ErrUnauthenticated, lastErr)
+}
+
+// checkClaims holds a signed token's claims to what jwt leaves unchecked:
+// the claim set's own text, the subject's form and the lifetime.
+func (v *Verifier) checkClaims(parser *jwt.Parser, raw string, claims *Claims) error {
+	// ParseWithClaims succeeded: raw has three segments and the second
+	// decodes (the same way again) to a JSON object.
+	segments := strings.Split(raw, ".")
+	body, err := parser.DecodeSegment(segments[1])
+	if err != nil {
+		return fmt.Errorf("claims: %w", err)
+	}
+	if err := checkClaimMembers(body); err != nil {
+		return err
+	}
+	id, ok := strings.CutPrefix(claims.Subject, "people/")
+	if !ok || !resourcename.ValidID(id) {
+		return errors.New("subject must be people/<id>, the id " + resourcename.IDRule)
+	}
+	from := v.now()
+	if claims.IssuedAt != nil {
+		from = claims.IssuedAt.Time
+	}
+	if lifetime := claims.ExpiresAt.Sub(from); lifetime > v.maxLifetime {
+		return fmt.Errorf("token lifetime %v exceeds the maximum %v", lifetime.Truncate(time.Second), v.maxLifetime)
+	}
+	return nil
+}
+
+// claimNames are the members Claims reads, and numericDates those of them
+// that are NumericDates.
+var (
+	claimNames   = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "roles"}
+	numericDates = []string{"exp", "nbf", "iat"}
+)
+
+// checkClaimMembers reads the claim set's members as written, since
+// encoding/json hides two things from the Claims it fills: it matches member
+// names case-insensitively ("Exp" or "SUB" would be read as exp and sub, the
+// last of several winning), and a NumericDate takes a string holding a
+// number ("exp":"1893456000"). RFC 7519 names are case-sensitive and its
+// NumericDate is a JSON number, so either is refused, as is a claim given
+// twice (§4: names must be unique).
+func checkClaimMembers(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return errors.New("claims are not a JSON object")
+	}
+	seen := make(map[string]bool, len(claimNames))
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("claims: %w", err)
+		}
+		name, _ := t.(string) // an object's keys are strings
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return fmt.Errorf("claims: %w", err)
+		}
+		for _, c := range claimNames {
+			if !strings.EqualFold(name, c) {
+				continue
+			}
+			if name != c {
+				return fmt.Errorf("claim %q: claim names are case-sensitive", c)
+			}
+			if seen[c] {
+				return fmt.Errorf("claim %q given twice", c)
+			}
+			seen[c] = true
+			if slices.Contains(numericDates, c) && !isJSONNumber(value) {
+				return fmt.Errorf("claim %q must be a JSON number", c)
+			}
+		}
+	}
+	return nil
+}
+
+// isJSONNumber reports whether value, one valid JSON value, is a number.
+func isJSONNumber(value json.RawMessage) bool {
+	value = bytes.TrimSpace(value)
+	return len(value) > 0 && (value[0] == '-' || ('0' <= value[0] && value[0] <= '9'))
 }
 
 func methodMatchesKey(m jwt.SigningMethod, key crypto.PublicKey) bool {
@@ -234,7 +352,9 @@ func NewSigner(key ed25519.PrivateKey, issuer, audience string) *Signer {
 // PublicKey is the key that verifies this signer's tokens.
 func (s *Signer) PublicKey() crypto.PublicKey { return s.key.Public() }
 
-// Sign mints a token for subject with roles, valid for ttl.
+// Sign mints a token for subject with roles, valid for ttl; a verifier
+// refuses a ttl beyond its maximum lifetime (DefaultMaxLifetime unless set
+// otherwise).
 func (s *Signer) Sign(subject string, roles []string, ttl time.Duration) (string, error) {
 	now := time.Now()
 	claims := Claims{
