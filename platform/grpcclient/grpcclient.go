@@ -44,9 +44,10 @@ type Config struct {
 
 // Target turns an address into a dns:/// target, so that every address
 // the name resolves to is used. A target that already names a scheme is
-// returned unchanged.
+// returned unchanged, with or without an authority: dns:///name:port, or
+// dns://10.0.0.10:53/name:port to ask that DNS server.
 func Target(addr string) string {
-	if strings.Contains(addr, ":///") {
+	if strings.Contains(addr, "://") {
 		return addr
 	}
 	return "dns:///" + addr
