@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/tjsia/chapterhouse/cmd/devstack/stack"
+	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 )
 
@@ -87,7 +88,7 @@ func run() error {
 	for _, name := range slices.Sorted(maps.Keys(s.Addrs)) {
 		fmt.Printf("  gRPC %-11s %s\n", name+":", s.Addrs[name])
 	}
-	fmt.Println("\nDemo bearer tokens (valid 30 days):")
+	fmt.Printf("\nDemo bearer tokens (valid %.0f hours; a restart mints new ones):\n", auth.DefaultMaxLifetime.Hours())
 	var exports strings.Builder
 	fmt.Fprintf(&exports, "export CH_URL=%s\n", url)
 	for _, t := range tokens {

@@ -77,8 +77,16 @@ func NewLogger(getenv func(string) string, service string) *slog.Logger {
 }
 
 // Verifier reads the token verification keys: AUTH_JWT_PUBLIC_KEYS (PEM
-// text) or AUTH_JWT_PUBLIC_KEYS_FILE (a PEM file, e.g. a mounted Secret).
+// text) or AUTH_JWT_PUBLIC_KEYS_FILE (a PEM file, e.g. a mounted Secret);
+// and AUTH_TOKEN_MAX_LIFETIME, the longest lifetime a token may claim.
 func Verifier(getenv func(string) string) (*auth.Verifier, error) {
+	maxLifetime, err := Duration(getenv, "AUTH_TOKEN_MAX_LIFETIME", auth.DefaultMaxLifetime)
+	if err != nil {
+		return nil, err
+	}
+	if maxLifetime <= 0 {
+		return nil, fmt.Errorf("AUTH_TOKEN_MAX_LIFETIME %v: must be positive", maxLifetime)
+	}
 	pemText := getenv("AUTH_JWT_PUBLIC_KEYS")
 	if file := getenv("AUTH_JWT_PUBLIC_KEYS_FILE"); file != "" {
 		b, err := os.ReadFile(file) //nolint:gosec // G304: the path is the operator's setting (a mounted Secret), not request input
@@ -95,7 +103,7 @@ func Verifier(getenv func(string) string) (*auth.Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return auth.NewVerifier(keys, Env(getenv, "AUTH_ISSUER", auth.DefaultIssuer), Env(getenv, "AUTH_AUDIENCE", auth.DefaultAudience))
+	return auth.NewVerifier(keys, Env(getenv, "AUTH_ISSUER", auth.DefaultIssuer), Env(getenv, "AUTH_AUDIENCE", auth.DefaultAudience), auth.WithMaxLifetime(maxLifetime))
 }
 
 // Needs says which dependencies a binary uses: the gateway, for one,

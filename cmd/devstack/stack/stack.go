@@ -342,9 +342,10 @@ func initialDisplayName(id string) string {
 	return "branch " + id
 }
 
-// Token mints a bearer token for subject (people/<id>) with roles.
+// Token mints a bearer token for subject (people/<id>) with roles, valid
+// for the longest lifetime a verifier accepts by default (a day).
 func (s *Stack) Token(subject string, roles ...string) string {
-	tok, err := s.signer.Sign(subject, roles, 30*24*time.Hour)
+	tok, err := s.signer.Sign(subject, roles, auth.DefaultMaxLifetime)
 	if err != nil {
 		panic(err) // Ed25519 signing of a fixed claim set cannot fail.
 	}
