@@ -1,7 +1,8 @@
 // Package bootstrap assembles what every Chapterhouse binary needs before it
-// can serve — logger, telemetry, Redis, token verifier — from the process
-// environment, and runs the binary until SIGINT/SIGTERM. The devstack builds
-// the same Deps itself and skips this package's env reading.
+// can serve — logger, telemetry, Redis, token verifier, page token keys —
+// from the process environment, and runs the binary until SIGINT/SIGTERM.
+// The devstack builds the same Deps itself and skips this package's env
+// reading.
 package bootstrap
 
 import (
@@ -19,6 +20,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 )
@@ -29,6 +31,9 @@ type Deps struct {
 	Telemetry *telemetry.Providers
 	Redis     redis.UniversalClient
 	Verifier  *auth.Verifier
+	// PageTokens signs and verifies the page tokens of List methods; every
+	// replica of a service must hold the same keys.
+	PageTokens *pagetoken.Codec
 	// EventSources are the Redis clients of the services whose events this
 	// one consumes, by producer name: each producer's streams live in the
 	// producer's Redis, which need not be this service's.
@@ -111,9 +116,33 @@ func Verifier(getenv func(string) string) (*auth.Verifier, error) {
 type Needs struct {
 	Redis    bool
 	Verifier bool
+	// PageTokens: the binary serves List methods, whose page tokens it
+	// signs (PAGE_TOKEN_KEYS).
+	PageTokens bool
 	// EventSources are the producers whose events the binary consumes;
 	// each is read from <PRODUCER>_REDIS_URL, defaulting to REDIS_URL.
 	EventSources []string
+}
+
+// PageTokens reads the page token keys: PAGE_TOKEN_KEYS, comma-separated
+// base64 keys of at least 32 bytes, the first signing and every one
+// verifying (rotate by putting a new key first; remove the old one once the
+// tokens it signed have aged out). There is no default: a key made up at
+// start would differ between replicas and restarts, and break paging.
+func PageTokens(getenv func(string) string) (*pagetoken.Codec, error) {
+	v := getenv("PAGE_TOKEN_KEYS")
+	if strings.TrimSpace(v) == "" {
+		return nil, errors.New("set PAGE_TOKEN_KEYS to the keys that sign page tokens: comma-separated base64 keys of at least 32 bytes, the signing key first (e.g. `openssl rand -base64 32`), the same on every replica")
+	}
+	keys, err := pagetoken.ParseKeys(v)
+	if err != nil {
+		return nil, fmt.Errorf("PAGE_TOKEN_KEYS: %w", err)
+	}
+	codec, err := pagetoken.NewCodec(keys...)
+	if err != nil {
+		return nil, fmt.Errorf("PAGE_TOKEN_KEYS: %w", err)
+	}
+	return codec, nil
 }
 
 // FromEnv builds Deps for a standalone binary. The returned close releases
@@ -135,6 +164,13 @@ func FromEnv(ctx context.Context, getenv func(string) string, service string, ne
 	}
 	if needs.Verifier {
 		deps.Verifier, err = Verifier(getenv)
+		if err != nil {
+			_ = closeAll(ctx)
+			return Deps{}, nil, err
+		}
+	}
+	if needs.PageTokens {
+		deps.PageTokens, err = PageTokens(getenv)
 		if err != nil {
 			_ = closeAll(ctx)
 			return Deps{}, nil, err

@@ -320,6 +320,12 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		if len(keys) == 0 || keys[0] == "" {
 			return handler(ctx, req)
 		}
+		// A read changes nothing, so there is nothing to apply once: its
+		// key is ignored, and its response (a whole page, perhaps) is
+		// never kept in the system of record for a day.
+		if isRead(info.FullMethod) {
+			return handler(ctx, req)
+		}
 		clientKey := keys[0]
 		if len(clientKey) > idempotency.MaxKeyLength {
 			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "Idempotency-Key", Description: "at most 255 characters"})
@@ -340,7 +346,7 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 			return handler(ctx, req)
 		}
 		key := idempotency.Key(p.Subject, info.FullMethod, clientKey)
-		stored, err := store.Begin(ctx, key, idempotency.RequestHash(reqBytes))
+		stored, err := store.Begin(ctx, p.Subject, key, idempotency.RequestHash(reqBytes))
 		switch {
 		case errors.Is(err, idempotency.ErrMismatch):
 			return nil, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED,
@@ -348,6 +354,9 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		case errors.Is(err, idempotency.ErrInProgress):
 			return nil, apierr.New(codes.Aborted, apiv1.ErrorReason_IDEMPOTENCY_KEY_IN_PROGRESS,
 				"a request with this Idempotency-Key is still in progress; retry shortly", nil)
+		case errors.Is(err, idempotency.ErrTooManyKeys):
+			return nil, apierr.New(codes.ResourceExhausted, apiv1.ErrorReason_IDEMPOTENCY_KEYS_EXHAUSTED,
+				"this caller has used as many Idempotency-Keys as it may in a day; retry later, or without a key", nil)
 		case err != nil:
 			return nil, apierr.Unavailable("idempotency store", err)
 		case stored != nil:

@@ -620,3 +620,65 @@ func TestNewRequiresVerifierAndTelemetry(t *testing.T) {
 		t.Error("New without telemetry succeeded")
 	}
 }
+
+// TestIdempotencyKeyOnAReadKeepsNothing: a read sent with an
+// Idempotency-Key runs as without one, and nothing is stored for it (a
+// member could otherwise make the system of record keep whole pages for a
+// day).
+func TestIdempotencyKeyOnAReadKeepsNothing(t *testing.T) {
+	rc := redistest.Start(t).Client()
+	t.Cleanup(func() { _ = rc.Close() })
+	h := start(t, func(c *grpcserver.Config) { c.Idempotency = idempotency.New(rc, time.Hour) })
+	ctx := metadata.AppendToOutgoingContext(withToken(context.Background(), h.tokenOf("people/alice")),
+		grpcserver.IdempotencyKeyHeader, "read-key")
+	for range 3 {
+		var hdr metadata.MD
+		if _, err := h.client.GetOrganization(ctx, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"}, grpc.Header(&hdr)); err != nil {
+			t.Fatal(err)
+		}
+		if replay := hdr.Get("idempotent-replay"); len(replay) != 0 {
+			t.Fatalf("a read was replayed: %v", replay)
+		}
+	}
+	if n := rc.DBSize(context.Background()).Val(); n != 0 {
+		t.Fatalf("%d keys stored for reads, want 0: %v", n, rc.Keys(context.Background(), "*").Val())
+	}
+}
+
+// TestIdempotencyKeysPerCallerAreBounded: a caller past its bound of new
+// keys gets 429 IDEMPOTENCY_KEYS_EXHAUSTED without the write running;
+// replays of its keys, and other callers, go on.
+func TestIdempotencyKeysPerCallerAreBounded(t *testing.T) {
+	rc := redistest.Start(t).Client()
+	t.Cleanup(func() { _ = rc.Close() })
+	h := start(t, func(c *grpcserver.Config) {
+		c.Idempotency = idempotency.New(rc, time.Hour, idempotency.WithMaxKeysPerCaller(3))
+	})
+	alice := withToken(context.Background(), h.tokenOf("people/alice"))
+	create := func(ctx context.Context, key string) error {
+		_, err := h.client.CreateOrganization(metadata.AppendToOutgoingContext(ctx, grpcserver.IdempotencyKeyHeader, key),
+			&membershipv1.CreateOrganizationRequest{OrganizationId: key, Organization: &membershipv1.Organization{DisplayName: key}})
+		return err
+	}
+	for _, k := range []string{"k1", "k2", "k3", "k1"} {
+		if err := create(alice, k); err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+	}
+	err := create(alice, "k4")
+	if status.Code(err) != codes.ResourceExhausted || errorInfo(err).GetReason() != "IDEMPOTENCY_KEYS_EXHAUSTED" {
+		t.Fatalf("a fourth key: %v, want ResourceExhausted IDEMPOTENCY_KEYS_EXHAUSTED", err)
+	}
+	if n := h.fake.createCount(); n != 3 {
+		t.Fatalf("handler ran %d times, want 3", n)
+	}
+	if err := create(alice, "k2"); err != nil {
+		t.Fatalf("a replay past the bound: %v", err)
+	}
+	if err := create(withToken(context.Background(), h.tokenOf("people/bob")), "k4"); err != nil {
+		t.Fatalf("another caller: %v", err)
+	}
+	if keys := rc.Keys(context.Background(), "{idem:*").Val(); len(keys) != 4 {
+		t.Fatalf("%d keys kept, want 4 (alice's 3, bob's 1)", len(keys))
+	}
+}

@@ -21,6 +21,8 @@ var (
 	ErrMismatch = errors.New("idempotency key reused with a different request")
 	// ErrInProgress: the first request with this key has not finished.
 	ErrInProgress = errors.New("a request with this idempotency key is still in progress")
+	// ErrTooManyKeys: the caller holds as many live keys as a caller may.
+	ErrTooManyKeys = errors.New("too many idempotency keys held by this caller")
 )
 
 // Store keeps outcomes in Redis. Each key is its own slot: every operation
@@ -36,11 +38,31 @@ type Store struct {
 	// operation in the same step (redistx.WithOperation), so the second
 	// finds the first and replays it.
 	pendingTTL time.Duration
+	// maxKeysPerCaller bounds what one caller can make the store keep:
+	// every key holds a response for ttl, in the system of record, so a
+	// caller may claim at most this many new keys in any ttl. (Keys of
+	// failed requests count too: Abandon does not know the caller.)
+	maxKeysPerCaller int
 }
 
+// DefaultMaxKeysPerCaller is enough for a day of a busy importer's
+// creates (each key holds one small write response), and small enough
+// that one caller cannot fill Redis.
+const DefaultMaxKeysPerCaller = 10000
+
+// Option configures a Store.
+type Option func(*Store)
+
+// WithMaxKeysPerCaller bounds the live keys one caller may hold.
+func WithMaxKeysPerCaller(n int) Option { return func(s *Store) { s.maxKeysPerCaller = n } }
+
 // New returns a store keeping responses for ttl.
-func New(client redis.UniversalClient, ttl time.Duration) *Store {
-	return &Store{client: client, ttl: ttl, pendingTTL: 5 * time.Second}
+func New(client redis.UniversalClient, ttl time.Duration, opts ...Option) *Store {
+	s := &Store{client: client, ttl: ttl, pendingTTL: 5 * time.Second, maxKeysPerCaller: DefaultMaxKeysPerCaller}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
 // MaxKeyLength bounds client-supplied keys.
@@ -51,6 +73,12 @@ const MaxKeyLength = 255
 func Key(principal, method, clientKey string) string {
 	h := sha256.Sum256([]byte(principal + "\x00" + method + "\x00" + clientKey))
 	return "{idem:" + hex.EncodeToString(h[:16]) + "}"
+}
+
+// callerKey is the set of a caller's live keys, in a slot of its own.
+func callerKey(principal string) string {
+	h := sha256.Sum256([]byte(principal))
+	return "{idem-caller:" + hex.EncodeToString(h[:16]) + "}"
 }
 
 // RequestHash fingerprints a serialized request.
@@ -71,16 +99,45 @@ if state == 'pending' then return {'pending'} end
 return {'done', redis.call('HGET', KEYS[1], 'resp')}
 `)
 
-// Begin claims key for a request with hash. It returns (nil, nil) when the
-// caller should execute the request, the stored response when it already
-// completed, or ErrMismatch / ErrInProgress.
-func (s *Store) Begin(ctx context.Context, key, hash string) ([]byte, error) {
+// countScript adds KEYS[1]'s new key ARGV[1], live until ARGV[2] (ms), to
+// the caller's set unless the caller already holds ARGV[3] live keys;
+// expired members are dropped first, so the set is as big as what the
+// store really keeps for the caller.
+var countScript = redis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[4])
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+return 1
+`)
+
+// Begin claims key for principal's request with hash. It returns (nil,
+// nil) when the caller should execute the request, the stored response
+// when it already completed, or ErrMismatch / ErrInProgress /
+// ErrTooManyKeys. A replay never counts against the caller's bound; only
+// a new key does.
+func (s *Store) Begin(ctx context.Context, principal, key, hash string) ([]byte, error) {
 	res, err := beginScript.Run(ctx, s.client, []string{key}, hash, s.pendingTTL.Milliseconds()).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("idempotency: begin: %w", err)
 	}
 	switch res[0] {
 	case "new":
+		// The caller's count lives in another slot than the key, so it
+		// is a second step: a crash between the two leaves a key that is
+		// not counted, for at most pendingTTL unless it completes.
+		now := time.Now()
+		ok, err := countScript.Run(ctx, s.client, []string{callerKey(principal)}, key,
+			now.Add(s.ttl).UnixMilli(), s.maxKeysPerCaller, now.UnixMilli()).Int()
+		if err != nil {
+			_ = s.Abandon(context.WithoutCancel(ctx), key)
+			return nil, fmt.Errorf("idempotency: count: %w", err)
+		}
+		if ok == 0 {
+			_ = s.Abandon(context.WithoutCancel(ctx), key)
+			return nil, ErrTooManyKeys
+		}
 		return nil, nil
 	case "mismatch":
 		return nil, ErrMismatch

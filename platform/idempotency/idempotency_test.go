@@ -76,7 +76,7 @@ func TestStoreLifecycle(t *testing.T) {
 				for i, s := range tt.steps {
 					switch s.op {
 					case "begin":
-						got, err := store.Begin(ctx, key, s.hash)
+						got, err := store.Begin(ctx, "people/alice", key, s.hash)
 						if !errors.Is(err, s.wantErr) {
 							t.Fatalf("step %d: Begin err = %v, want %v", i, err, s.wantErr)
 						}
@@ -107,7 +107,7 @@ func TestStoreExpiry(t *testing.T) {
 		ctx := context.Background()
 		store := idempotency.New(c, 10*time.Minute)
 		key := idempotency.Key("people/alice", "/svc/M", "k")
-		if _, err := store.Begin(ctx, key, "h"); err != nil {
+		if _, err := store.Begin(ctx, "people/alice", key, "h"); err != nil {
 			t.Fatal(err)
 		}
 		// A pending claim expires on its own (a crashed request must not

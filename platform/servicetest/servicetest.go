@@ -25,6 +25,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 )
 
@@ -85,14 +86,15 @@ func (f fixture) dial(t *testing.T) *Running {
 	return &Running{Conn: conn, signer: f.signer}
 }
 
-// Start runs run on a loopback listener until the test ends. rdb may be nil
-// for services without a store.
+// Start runs run on a loopback listener until the test ends, with a page
+// token key of its own. rdb may be nil for services without a store.
 func Start(t *testing.T, name string, rdb redis.UniversalClient, run func(ctx context.Context, cfg bootstrap.ServiceConfig) error) *Running {
 	t.Helper()
 	f := newFixture(t, name)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	cfg := bootstrap.ServiceConfig{Deps: bootstrap.Deps{Logger: discardLogger(), Telemetry: f.tel, Redis: rdb, Verifier: f.verifier}, Listener: f.lis, ConsumerName: "test"}
+	cfg := bootstrap.ServiceConfig{Deps: bootstrap.Deps{Logger: discardLogger(), Telemetry: f.tel, Redis: rdb, Verifier: f.verifier,
+		PageTokens: pagetoken.NewEphemeral()}, Listener: f.lis, ConsumerName: "test"}
 	go func() { done <- run(ctx, cfg) }()
 	t.Cleanup(func() {
 		cancel()

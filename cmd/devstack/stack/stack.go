@@ -24,6 +24,7 @@ import (
 	gateway "github.com/tjsia/chapterhouse/gateway/app"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
@@ -150,6 +151,11 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, err
 	}
 
+	// One page token key for the whole system, made up at start: the
+	// services run once each, in this process, so no replica or restart
+	// needs to share it (a restarted devstack refuses its old tokens).
+	pages := pagetoken.NewEphemeral()
+
 	redisFor := func(name string) string {
 		if url := opts.RedisURLs[name]; url != "" {
 			return url
@@ -179,7 +185,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 			return bootstrap.Deps{}, err
 		}
 		d := bootstrap.Deps{Logger: opts.Logger.With("service", name), Telemetry: tel, Redis: client, Verifier: verifier,
-			EventSources: map[string]redis.UniversalClient{}}
+			PageTokens: pages, EventSources: map[string]redis.UniversalClient{}}
 		for _, producer := range sources {
 			if d.EventSources[producer], err = open(redisFor(producer)); err != nil {
 				return bootstrap.Deps{}, err

@@ -39,7 +39,7 @@ import (
 // own Redis, and the Redis of the producers whose events it consumes,
 // membership's (MEMBERSHIP_REDIS_URL) and governance's
 // (GOVERNANCE_REDIS_URL); REDIS_URL when unset.
-var Needs = bootstrap.Needs{Redis: true, Verifier: true, EventSources: []string{mstreams.Producer, gstreams.Producer}}
+var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, EventSources: []string{mstreams.Producer, gstreams.Producer}}
 
 // BranchesTag is the hash tag of activities' copy of governance's branches
 // (in activities' own Redis).
@@ -68,8 +68,8 @@ type Config struct {
 
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil || cfg.MembershipAddr == "" || cfg.GovernanceAddr == "" {
-		return errors.New("activities: Config needs Listener, Redis, Verifier, Telemetry, Logger, MembershipAddr and GovernanceAddr")
+	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.Telemetry == nil || cfg.Logger == nil || cfg.MembershipAddr == "" || cfg.GovernanceAddr == "" {
+		return errors.New("activities: Config needs Listener, Redis, Verifier, PageTokens, Telemetry, Logger, MembershipAddr and GovernanceAddr")
 	}
 	if cfg.ConsumerName == "" {
 		cfg.ConsumerName = Name
@@ -92,7 +92,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// from governance's events.
 	known := directory.New(cfg.Redis, BranchesTag, cfg.Now)
 	svc := domain.NewService(st, membership.New(conn, 3*time.Second), domain.Config{
-		Branches: directory.Confirm(known, govclient.NewOfficers(gov, 3*time.Second)), Now: cfg.Now})
+		Branches: directory.Confirm(known, govclient.NewOfficers(gov, 3*time.Second)), Pages: cfg.PageTokens, Now: cfg.Now})
 	runner := func(source, stream string, handler events.Handler) (*eventstream.Runner, error) {
 		return eventstream.NewRunner(eventstream.RunnerConfig{
 			Client: cfg.EventSource(source), Source: source, Stream: stream, Group: Name, Consumer: cfg.ConsumerName,

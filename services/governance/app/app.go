@@ -42,7 +42,7 @@ const DefaultAddr = ":8082"
 // Needs are the dependencies the binary builds from the environment: its
 // own Redis, and membership's, whose MemberTerminated events it follows
 // (MEMBERSHIP_REDIS_URL; REDIS_URL when unset).
-var Needs = bootstrap.Needs{Redis: true, Verifier: true, EventSources: []string{mstreams.Producer}}
+var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, EventSources: []string{mstreams.Producer}}
 
 // InitialBranch is a branch governance creates at start when it does not
 // exist yet; an existing branch is never changed by it.
@@ -68,9 +68,9 @@ type Config struct {
 
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil ||
+	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.Telemetry == nil || cfg.Logger == nil ||
 		cfg.MembershipAddr == "" || cfg.ActivitiesAddr == "" {
-		return errors.New("governance: Config needs Listener, Redis, Verifier, Telemetry, Logger, MembershipAddr and ActivitiesAddr")
+		return errors.New("governance: Config needs Listener, Redis, Verifier, PageTokens, Telemetry, Logger, MembershipAddr and ActivitiesAddr")
 	}
 	if cfg.ConsumerName == "" {
 		cfg.ConsumerName = Name
@@ -87,7 +87,7 @@ func Run(ctx context.Context, cfg Config) error {
 	defer acts.Close()
 
 	st := store.New(cfg.Redis)
-	svc := domain.NewService(st, peers.NewPeople(members, 3*time.Second), peers.NewActivities(acts, 3*time.Second), cfg.Now)
+	svc := domain.NewService(st, peers.NewPeople(members, 3*time.Second), peers.NewActivities(acts, 3*time.Second), cfg.PageTokens, cfg.Now)
 	for _, ib := range cfg.InitialBranches {
 		if _, err := svc.EnsureBranch(ctx, ib.ID, ib.Branch); err != nil {
 			return fmt.Errorf("governance: initial branch %s: %w", ib.ID, err)

@@ -29,7 +29,7 @@ import (
 // Needs are the dependencies the binary builds from the environment: its
 // own Redis, and governance's, whose branch events it follows
 // (GOVERNANCE_REDIS_URL; REDIS_URL when unset).
-var Needs = bootstrap.Needs{Redis: true, Verifier: true, EventSources: []string{gstreams.Producer}}
+var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, EventSources: []string{gstreams.Producer}}
 
 // BranchesTag is the hash tag of membership's copy of governance's
 // branches (in membership's own Redis).
@@ -47,8 +47,8 @@ type Config struct {
 
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil {
-		return errors.New("membership: Config needs Listener, Redis, Verifier, Telemetry and Logger")
+	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.Telemetry == nil || cfg.Logger == nil {
+		return errors.New("membership: Config needs Listener, Redis, Verifier, PageTokens, Telemetry and Logger")
 	}
 	if cfg.ConsumerName == "" {
 		cfg.ConsumerName = Name
@@ -64,7 +64,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("membership: %w", err)
 	}
-	svc := domain.NewService(store.New(cfg.Redis), known, cfg.Now)
+	svc := domain.NewService(store.New(cfg.Redis), known, cfg.PageTokens, cfg.Now)
 	// Membership consumes its own organisation events to release or hold
 	// applications waiting for general membership (M2).
 	runner, err := eventstream.NewRunner(eventstream.RunnerConfig{

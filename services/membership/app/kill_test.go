@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"net"
 	"os"
@@ -66,12 +67,16 @@ func TestKill9UnderWriteLoadWritesEachRequestOnce(t *testing.T) {
 	addr := lis.Addr().String()
 	lis.Close()
 
+	// Every incarnation signs page tokens with the same key, as replicas do.
+	pageKey := make([]byte, 32)
+	_, _ = rand.Read(pageKey)
+
 	var mu sync.Mutex
 	var proc *exec.Cmd
 	start := func() {
 		cmd := exec.Command(bin)
 		cmd.Env = append(os.Environ(), "LISTEN_ADDR="+addr, "REDIS_URL="+store.URL(), "AUTH_JWT_PUBLIC_KEYS_FILE="+keys,
-			"DRAIN_DELAY=0s", "LOG_LEVEL=error", "INITIAL_BRANCH=-")
+			"PAGE_TOKEN_KEYS="+base64.StdEncoding.EncodeToString(pageKey), "DRAIN_DELAY=0s", "LOG_LEVEL=error", "INITIAL_BRANCH=-")
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

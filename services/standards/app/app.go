@@ -52,7 +52,7 @@ const BranchesTag = "std:branches"
 // membership's (MEMBERSHIP_REDIS_URL: MemberTerminated) and governance's
 // (GOVERNANCE_REDIS_URL: branches and their leaders); REDIS_URL when
 // unset.
-var Needs = bootstrap.Needs{Redis: true, Verifier: true, EventSources: []string{mstreams.Producer, gstreams.Producer}}
+var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, EventSources: []string{mstreams.Producer, gstreams.Producer}}
 
 // Config configures one standards instance.
 type Config struct {
@@ -69,9 +69,9 @@ type Config struct {
 
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.Telemetry == nil || cfg.Logger == nil ||
+	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.Telemetry == nil || cfg.Logger == nil ||
 		cfg.MembershipAddr == "" || cfg.GovernanceAddr == "" || cfg.ActivitiesAddr == "" {
-		return errors.New("standards: Config needs Listener, Redis, Verifier, Telemetry, Logger, MembershipAddr, GovernanceAddr and ActivitiesAddr")
+		return errors.New("standards: Config needs Listener, Redis, Verifier, PageTokens, Telemetry, Logger, MembershipAddr, GovernanceAddr and ActivitiesAddr")
 	}
 	if cfg.ConsumerName == "" {
 		cfg.ConsumerName = Name
@@ -107,6 +107,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Members:     peers.NewMembers(members, 3*time.Second),
 		Resolutions: peers.NewResolutions(gov, 3*time.Second),
 		Activities:  peers.NewActivities(acts, 5*time.Second),
+		Pages:       cfg.PageTokens,
 	})
 	runner := func(source, stream string, handler events.Handler) (*eventstream.Runner, error) {
 		return eventstream.NewRunner(eventstream.RunnerConfig{

@@ -118,7 +118,7 @@ func (s *Service) ListActivities(ctx context.Context, p auth.Principal, req *act
 		return nil, "", err
 	}
 	keep := func(a *activitiesv1.Activity) bool {
-		if !isPublic(a) && !organises(a) {
+		if !mayView(a, organises(a)) {
 			return false
 		}
 		if req.GetKind() != 0 && a.GetKind() != req.GetKind() || req.GetState() != 0 && a.GetState() != req.GetState() {
@@ -176,11 +176,8 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 			return nil, notFound(err, patch.GetName())
 		}
 		cur := snap.Activity
-		if !organises(cur) {
-			if isPublic(cur) {
-				return nil, apierr.PermissionDenied("only organisers may update an activity")
-			}
-			return nil, apierr.NotFound(patch.GetName())
+		if err := requireOrganiser(cur, organises(cur), patch.GetName(), "update an activity"); err != nil {
+			return nil, err
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())

@@ -32,16 +32,12 @@ func (s *Service) IssueCertificate(ctx context.Context, p auth.Principal, req *a
 	if err != nil {
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "registration", Description: "must be branches/{b}/activities/{a}/registrations/{r}"})
 	}
-	a, err := s.repo.GetActivity(ctx, branch, actID)
-	if err != nil {
-		return nil, notFound(err, req.GetRegistration())
-	}
-	organises, err := s.organisers(ctx, p, branch)
+	a, organiser, err := s.seenActivity(ctx, p, branch, actID, req.GetRegistration())
 	if err != nil {
 		return nil, err
 	}
-	if !organises(a) {
-		return nil, apierr.PermissionDenied("only organisers may issue certificates")
+	if err := requireOrganiser(a, organiser, req.GetRegistration(), "issue certificates"); err != nil {
+		return nil, err
 	}
 	reg, err := s.repo.GetRegistration(ctx, branch, actID, person)
 	if err != nil {

@@ -43,11 +43,8 @@ func (s *Service) transition(ctx context.Context, p auth.Principal, name, etag, 
 		if err != nil {
 			return nil, notFound(err, name)
 		}
-		if !organises(cur) {
-			if isPublic(cur) {
-				return nil, apierr.PermissionDenied("only organisers may " + action + " an activity")
-			}
-			return nil, apierr.NotFound(name)
+		if err := requireOrganiser(cur, organises(cur), name, action+" an activity"); err != nil {
+			return nil, err
 		}
 		if etag != "" && etag != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(name)
@@ -102,11 +99,8 @@ func (s *Service) closeActivity(ctx context.Context, p auth.Principal, name, eta
 			return nil, notFound(err, name)
 		}
 		cur := snap.Activity
-		if !organises(cur) {
-			if isPublic(cur) {
-				return nil, apierr.PermissionDenied("only organisers may " + action + " an activity")
-			}
-			return nil, apierr.NotFound(name)
+		if err := requireOrganiser(cur, organises(cur), name, action+" an activity"); err != nil {
+			return nil, err
 		}
 		if etag != "" && etag != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(name)

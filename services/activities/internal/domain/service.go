@@ -172,20 +172,75 @@ func (s *Service) managing(ctx context.Context, p auth.Principal, name string) (
 	return branch, id, organises, nil
 }
 
+// mayView is the one rule for who sees an activity, and with it
+// everything under it (its registrations, their check-in, the issue of
+// their certificates): anyone once it is published or completed, its
+// organisers (organiserCheck) always. A draft or a cancelled activity is
+// theirs alone.
+func mayView(a *activitiesv1.Activity, organiser bool) bool {
+	return isPublic(a) || organiser
+}
+
+// requireVisible answers a caller who may not see a (mayView) exactly as
+// a missing activity is answered: NOT_FOUND naming name, the name the
+// caller sent. Every method that names an activity or something under it
+// asks before any answer of its own (a PERMISSION_DENIED, a state error,
+// an empty list), each of which would tell a hidden activity from one
+// that does not exist.
+func requireVisible(a *activitiesv1.Activity, organiser bool, name string) error {
+	if mayView(a, organiser) {
+		return nil
+	}
+	return apierr.NotFound(name)
+}
+
+// requireOrganiser lets organisers through; a caller who may not see the
+// activity is told it is not found (requireVisible), one who may is
+// refused: "only organisers may <what>".
+func requireOrganiser(a *activitiesv1.Activity, organiser bool, name, what string) error {
+	if organiser {
+		return nil
+	}
+	if err := requireVisible(a, false, name); err != nil {
+		return err
+	}
+	return apierr.PermissionDenied("only organisers may " + what)
+}
+
+// visibleActivity reads the activity branch/id as the caller (organises)
+// may see it: NOT_FOUND naming name when it is missing or hidden.
+// organiser says whether the caller manages it.
+func (s *Service) visibleActivity(ctx context.Context, organises organiserCheck, branch, id, name string) (a *activitiesv1.Activity, organiser bool, err error) {
+	a, err = s.repo.GetActivity(ctx, branch, id)
+	if err != nil {
+		return nil, false, notFound(err, name)
+	}
+	organiser = organises(a)
+	if err := requireVisible(a, organiser, name); err != nil {
+		return nil, false, err
+	}
+	return a, organiser, nil
+}
+
+// seenActivity is visibleActivity for p. The branch's leaders are read
+// before the activity, so a missing and a hidden activity cost the same
+// calls and fail alike when the directory cannot answer.
+func (s *Service) seenActivity(ctx context.Context, p auth.Principal, branch, id, name string) (*activitiesv1.Activity, bool, error) {
+	organises, err := s.organisers(ctx, p, branch)
+	if err != nil {
+		return nil, false, err
+	}
+	return s.visibleActivity(ctx, organises, branch, id, name)
+}
+
 // loadActivity reads an activity; callers who may not see it get NOT_FOUND.
 // organiser says whether the caller manages it.
 func (s *Service) loadActivity(ctx context.Context, p auth.Principal, name string) (branch, id string, a *activitiesv1.Activity, organiser bool, err error) {
-	branch, id, organises, err := s.managing(ctx, p, name)
-	if err != nil {
+	if branch, id, err = s.activityName(ctx, name); err != nil {
 		return "", "", nil, false, err
 	}
-	a, err = s.repo.GetActivity(ctx, branch, id)
-	if err != nil {
-		return "", "", nil, false, notFound(err, name)
-	}
-	organiser = organises(a)
-	if !isPublic(a) && !organiser {
-		return "", "", nil, false, apierr.NotFound(name)
+	if a, organiser, err = s.seenActivity(ctx, p, branch, id, name); err != nil {
+		return "", "", nil, false, err
 	}
 	return branch, id, a, organiser, nil
 }

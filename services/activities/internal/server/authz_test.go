@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
@@ -52,7 +53,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { rdb.Close() })
 	svc := servicetest.Serve(t, "activities", func(s *grpc.Server) {
-		activitiesv1.RegisterActivitiesServiceServer(s, server.New(domain.NewService(store.New(rdb, nil), everyoneIsAMember{}, domain.Config{Branches: aiBranch(leader.Subject)})))
+		activitiesv1.RegisterActivitiesServiceServer(s, server.New(domain.NewService(store.New(rdb, nil), everyoneIsAMember{}, domain.Config{Branches: aiBranch(leader.Subject), Pages: pagetoken.NewEphemeral()})))
 	})
 	c := activitiesv1.NewActivitiesServiceClient(svc.Conn)
 	as := func(r servicetest.Role) context.Context { return svc.AsRole(t, r) }

@@ -20,6 +20,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -76,7 +77,7 @@ func newFixture(t *testing.T) *fixture {
 func fixtureOn(rdb redis.UniversalClient) *fixture {
 	f := &fixture{rdb: rdb, members: &fakeMembers{members: map[string]string{}}, now: time.Now()}
 	clock := func() time.Time { return f.now }
-	f.svc = domain.NewService(store.New(rdb, clock), f.members, domain.Config{Branches: aiBranch(), Now: clock})
+	f.svc = domain.NewService(store.New(rdb, clock), f.members, domain.Config{Branches: aiBranch(), Pages: pagetoken.NewEphemeral(), Now: clock})
 	return f
 }
 
@@ -497,7 +498,7 @@ func TestBranchLeadersOrganise(t *testing.T) {
 	rdb := redistest.Start(t).Client()
 	t.Cleanup(func() { rdb.Close() })
 	f := fixtureOn(rdb)
-	f.svc = domain.NewService(store.New(rdb, nil), f.members, domain.Config{Branches: aiBranch("people/chair", "people/sg")})
+	f.svc = domain.NewService(store.New(rdb, nil), f.members, domain.Config{Branches: aiBranch("people/chair", "people/sg"), Pages: pagetoken.NewEphemeral()})
 	ctx := context.Background()
 	a, err := f.svc.CreateActivity(ctx, admin, "branches/ai", &activitiesv1.Activity{
 		Kind: activitiesv1.ActivityKind_ACTIVITY_KIND_ACADEMIC_EXCHANGE, Title: "Salon", Location: "Tianjin", Organizer: "people/org", Audience: activitiesv1.Audience_AUDIENCE_PUBLIC,

@@ -14,7 +14,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -78,7 +77,7 @@ func (s *Service) GetBranch(ctx context.Context, name string) (*governancev1.Bra
 
 // ListBranches is public; ordered by creation.
 func (s *Service) ListBranches(ctx context.Context, size int32, token string) ([]*governancev1.Branch, string, error) {
-	pg, err := pagetoken.Parse(size, token, "branches")
+	pg, err := s.pages.Parse(size, token, "branches")
 	if err != nil {
 		return nil, "", err
 	}

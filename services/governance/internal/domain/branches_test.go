@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 
 	"github.com/tjsia/chapterhouse/services/governance/internal/domain"
@@ -23,7 +24,7 @@ func TestStandardCodeFormats(t *testing.T) {
 	mr := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { rdb.Close() })
-	svc := domain.NewService(store.New(rdb), govtest.NewPeople(), govtest.Activities{}, func() time.Time { return govtest.Today })
+	svc := domain.NewService(store.New(rdb), govtest.NewPeople(), govtest.Activities{}, pagetoken.NewEphemeral(), func() time.Time { return govtest.Today })
 	ctx := context.Background()
 	b, err := svc.CreateBranch(ctx, govtest.Admin, &governancev1.Branch{DisplayName: "人工智能分会"}, "ai")
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
 	"github.com/tjsia/chapterhouse/platform/ids"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -142,7 +141,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *governancev1.ListMeetin
 	if err != nil {
 		return nil, "", err
 	}
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "meetings", req.GetParent(), req.GetKind().String(), req.GetState().String())
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "meetings", req.GetParent(), req.GetKind().String(), req.GetState().String())
 	if err != nil {
 		return nil, "", err
 	}

@@ -427,28 +427,51 @@ func (c *council) overseesNominations(p auth.Principal) bool {
 	return p.HasRole(auth.RoleAdmin, auth.RoleGeneralSecretary, auth.RoleGeneralCouncil) || c.isCurrentChair(p) || c.isCouncilMember(p)
 }
 
-// GetNomination: admins, the general association's secretary-general and
-// council, council members, the nominee, the proposer and the represented
-// member's representative. Others learn nothing, not even that it exists.
-func (s *Service) GetNomination(ctx context.Context, p auth.Principal, name string) (*governancev1.Nomination, error) {
-	_, branch, _, n, err := s.nominationOf(ctx, name)
+// seenNomination reads a nomination as p may see it. Seeing it is the one
+// rule for who may be told anything about a nomination: the overseers
+// (overseesNominations), the chair of its term (who confirms and appoints
+// for it: G6, G7), its nominee and proposer, and the represented member's
+// representative. Anyone else is answered about it, and about every
+// action on it, exactly as about a missing nomination: NOT_FOUND naming
+// name, before any refusal of the action (a PERMISSION_DENIED, a charter
+// or state error) that would tell the two apart. The council is returned
+// when the rule read it (nil when the nominee or proposer asked).
+func (s *Service) seenNomination(ctx context.Context, p auth.Principal, name string) (*governancev1.Branch, string, int32, *governancev1.Nomination, *council, error) {
+	b, branch, term, n, err := s.nominationOf(ctx, name)
 	if err != nil {
-		return nil, err
+		return nil, "", 0, nil, nil, err
 	}
 	if p.Subject != "" && (p.Subject == n.GetNominee() || p.Subject == n.GetProposer()) {
-		return n, nil
+		return b, branch, term, n, nil, nil
 	}
 	c, err := s.council(ctx, branch)
 	if err != nil {
-		return nil, err
+		return nil, "", 0, nil, nil, err
 	}
 	if c.overseesNominations(p) {
-		return n, nil
+		return b, branch, term, n, c, nil
 	}
-	if ok, err := s.representative(ctx, p, n.GetRepresentedMember()); err != nil || ok {
-		return n, err
+	if chair := c.chairOf(term); chair != nil && p.Subject != "" && chair.GetPerson() == p.Subject {
+		return b, branch, term, n, c, nil
 	}
-	return nil, apierr.NotFound(name)
+	ok, err := s.representative(ctx, p, n.GetRepresentedMember())
+	if err != nil {
+		return nil, "", 0, nil, nil, err
+	}
+	if !ok {
+		return nil, "", 0, nil, nil, apierr.NotFound(name)
+	}
+	return b, branch, term, n, c, nil
+}
+
+// GetNomination: those who may see it (seenNomination). Others learn
+// nothing, not even that it exists.
+func (s *Service) GetNomination(ctx context.Context, p auth.Principal, name string) (*governancev1.Nomination, error) {
+	_, _, _, n, _, err := s.seenNomination(ctx, p, name)
+	if err != nil {
+		return nil, err
+	}
+	return n, nil
 }
 
 // ListNominations: the overseers see every nomination; anyone else the
@@ -505,7 +528,7 @@ func (s *Service) UpdateNomination(ctx context.Context, p auth.Principal, patch 
 		return nil, err
 	}
 	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*governancev1.Nomination, error) {
-		_, branch, _, cur, err := s.nominationOf(ctx, patch.GetName())
+		_, branch, _, cur, _, err := s.seenNomination(ctx, p, patch.GetName())
 		if err != nil {
 			return nil, err
 		}
@@ -546,13 +569,14 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, d decision) (*go
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required when rejecting"})
 	}
 	return retry.Write(ctx, d.name, d.etag, IsStale, func() (*governancev1.Nomination, error) {
-		b, branch, term, cur, err := s.nominationOf(ctx, d.name)
+		b, branch, term, cur, c, err := s.seenNomination(ctx, p, d.name)
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.council(ctx, branch)
-		if err != nil {
-			return nil, err
+		if c == nil {
+			if c, err = s.council(ctx, branch); err != nil {
+				return nil, err
+			}
 		}
 		if err := d.allowed(p, c, term); err != nil {
 			return nil, err
@@ -712,11 +736,11 @@ func (s *Service) appointingResolution(ctx context.Context, branch string, n *go
 // the appointment.
 func (s *Service) AppointNomination(ctx context.Context, p auth.Principal, req *governancev1.AppointNominationRequest) (*governancev1.Nomination, error) {
 	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Nomination, error) {
-		b, branch, term, cur, err := s.nominationOf(ctx, req.GetName())
+		b, branch, term, cur, c, err := s.seenNomination(ctx, p, req.GetName())
 		if err != nil {
 			return nil, err
 		}
-		j, err := s.judge(ctx, b, nil, branch, term, cur)
+		j, err := s.judge(ctx, b, c, branch, term, cur)
 		if err != nil {
 			return nil, err
 		}
@@ -774,7 +798,7 @@ func (s *Service) WithdrawNomination(ctx context.Context, p auth.Principal, req 
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required"})
 	}
 	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Nomination, error) {
-		b, branch, _, cur, err := s.nominationOf(ctx, req.GetName())
+		b, branch, _, cur, _, err := s.seenNomination(ctx, p, req.GetName())
 		if err != nil {
 			return nil, err
 		}

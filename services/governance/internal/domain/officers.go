@@ -12,7 +12,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/page"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
@@ -59,7 +58,7 @@ func (s *Service) ListOfficers(ctx context.Context, req *governancev1.ListOffice
 	if err != nil {
 		return nil, "", err
 	}
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "officers", req.GetParent(), req.GetPosition().String(),
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "officers", req.GetParent(), req.GetPosition().String(),
 		req.GetState().String(), req.GetPerson(), req.GetRepresentedMember())
 	if err != nil {
 		return nil, "", err

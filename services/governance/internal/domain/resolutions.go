@@ -16,7 +16,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
 	"github.com/tjsia/chapterhouse/platform/ids"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -223,7 +222,7 @@ func (s *Service) ListResolutions(ctx context.Context, req *governancev1.ListRes
 	if err != nil {
 		return nil, "", err
 	}
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "resolutions", req.GetParent(), req.GetState().String(), req.GetTerm())
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "resolutions", req.GetParent(), req.GetState().String(), req.GetTerm())
 	if err != nil {
 		return nil, "", err
 	}
@@ -388,7 +387,7 @@ func (s *Service) ListVotes(ctx context.Context, parent string, size int32, toke
 	if err != nil {
 		return nil, "", err
 	}
-	pg, err := pagetoken.Parse(size, token, "votes", parent)
+	pg, err := s.pages.Parse(size, token, "votes", parent)
 	if err != nil {
 		return nil, "", err
 	}

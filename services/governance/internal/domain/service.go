@@ -14,6 +14,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -30,15 +31,17 @@ type Service struct {
 	repo       Repository
 	people     People
 	activities Activities
+	pages      *pagetoken.Codec
 	now        func() time.Time
 }
 
-// NewService returns the use cases; now nil means time.Now.
-func NewService(repo Repository, people People, activities Activities, now func() time.Time) *Service {
+// NewService returns the use cases; pages signs the lists' page tokens; now
+// nil means time.Now.
+func NewService(repo Repository, people People, activities Activities, pages *pagetoken.Codec, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{repo: repo, people: people, activities: activities, now: now}
+	return &Service{repo: repo, people: people, activities: activities, pages: pages, now: now}
 }
 
 func newEtag() string { return ids.Random()[:16] }

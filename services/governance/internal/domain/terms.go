@@ -15,7 +15,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
 	"github.com/tjsia/chapterhouse/platform/page"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -169,7 +168,7 @@ func (s *Service) ListTerms(ctx context.Context, parent string, size int32, toke
 	if err != nil {
 		return nil, "", err
 	}
-	pg, err := pagetoken.Parse(size, token, "terms", parent)
+	pg, err := s.pages.Parse(size, token, "terms", parent)
 	if err != nil {
 		return nil, "", err
 	}

@@ -16,7 +16,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
 	"github.com/tjsia/chapterhouse/platform/ids"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -154,7 +153,7 @@ func (s *Service) ListWorkPlans(ctx context.Context, req *governancev1.ListWorkP
 	if err != nil {
 		return nil, "", err
 	}
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "workPlans", req.GetParent(), itoa(req.GetYear()))
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "workPlans", req.GetParent(), itoa(req.GetYear()))
 	if err != nil {
 		return nil, "", err
 	}
@@ -335,7 +334,7 @@ func (s *Service) ListWorkItems(ctx context.Context, req *governancev1.ListWorkI
 	if err != nil {
 		return nil, "", err
 	}
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "workItems", req.GetParent(), req.GetSource().String(), req.GetState().String())
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "workItems", req.GetParent(), req.GetSource().String(), req.GetState().String())
 	if err != nil {
 		return nil, "", err
 	}

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
@@ -75,7 +76,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { rdb.Close() })
 	people := govtest.NewPeople()
-	svc := domain.NewService(store.New(rdb), people, govtest.Activities{Completed: 2}, func() time.Time { return govtest.Today })
+	svc := domain.NewService(store.New(rdb), people, govtest.Activities{Completed: 2}, pagetoken.NewEphemeral(), func() time.Time { return govtest.Today })
 	srv := servicetest.Serve(t, "governance", func(s *grpc.Server) { governancev1.RegisterGovernanceServiceServer(s, server.New(svc)) })
 	c := governancev1.NewGovernanceServiceClient(srv.Conn)
 	as := func(r servicetest.Role) context.Context { return srv.AsRole(t, r) }

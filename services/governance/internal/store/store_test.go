@@ -20,6 +20,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -62,7 +63,7 @@ func newFixture(t *testing.T) *fixture {
 func fixtureOn(t *testing.T, rdb redis.UniversalClient) *fixture {
 	t.Helper()
 	f := &fixture{rdb: rdb, people: govtest.NewPeople(), ctx: context.Background()}
-	f.svc = domain.NewService(store.New(rdb), f.people, govtest.Activities{Completed: 2}, func() time.Time { return govtest.Today })
+	f.svc = domain.NewService(store.New(rdb), f.people, govtest.Activities{Completed: 2}, pagetoken.NewEphemeral(), func() time.Time { return govtest.Today })
 	govtest.Branch(t, f.svc, f.people)
 	return f
 }

@@ -126,7 +126,28 @@ func (s *Service) referencedPerson(ctx context.Context, name, field string) (*me
 	return person, err
 }
 
-// GetApplication: admins or the applicant.
+// seesApplication is the one rule for who sees an application, and so
+// may be told anything about it: admins, the applicant and whoever
+// submitted it.
+func seesApplication(p auth.Principal, app *membershipv1.Application) bool {
+	return p.IsAdmin() || (p.Subject != "" && (p.Subject == ApplicantPerson(app) || p.Subject == app.GetSubmitter()))
+}
+
+// requireSeesApplication answers a caller who may not see app
+// (seesApplication) exactly as a missing application is answered:
+// NOT_FOUND naming name. Whether someone applied is private, so every
+// method on an application asks before any refusal of its own that
+// depends on the application (a state error, an etag mismatch). A
+// refusal that does not (admins only) may come first: it is the same for
+// a missing one.
+func requireSeesApplication(p auth.Principal, app *membershipv1.Application, name string) error {
+	if seesApplication(p, app) {
+		return nil
+	}
+	return apierr.NotFound(name)
+}
+
+// GetApplication: those who may see it (seesApplication).
 func (s *Service) GetApplication(ctx context.Context, p auth.Principal, name string) (*membershipv1.Application, error) {
 	branch, id, err := s.parseInBranch(ctx, name, "applications")
 	if err != nil {
@@ -136,9 +157,8 @@ func (s *Service) GetApplication(ctx context.Context, p auth.Principal, name str
 	if err != nil {
 		return nil, notFound(err, name)
 	}
-	if !p.IsAdmin() && p.Subject != ApplicantPerson(app) && p.Subject != app.GetSubmitter() {
-		// Not found rather than denied: whether someone applied is private.
-		return nil, apierr.NotFound(name)
+	if err := requireSeesApplication(p, app, name); err != nil {
+		return nil, err
 	}
 	return app, nil
 }
@@ -186,7 +206,8 @@ func (s *Service) ApproveApplication(ctx context.Context, p auth.Principal, req 
 	if err := requireAdmin(p, "approve applications"); err != nil {
 		return nil, err
 	}
-	return s.decideApplication(ctx, req.GetName(), req.GetEtag(), nil, func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error) {
+	sees := func(cur *membershipv1.Application) error { return requireSeesApplication(p, cur, req.GetName()) }
+	return s.decideApplication(ctx, req.GetName(), req.GetEtag(), sees, func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error) {
 		if err := CheckApprove(cur); err != nil {
 			return nil, err
 		}
@@ -243,13 +264,13 @@ func (s *Service) WithdrawApplication(ctx context.Context, p auth.Principal, req
 
 func (s *Service) closeApplication(ctx context.Context, p auth.Principal, name, etag, reason, action string, to membershipv1.ApplicationState, applicantMay bool) (*membershipv1.Application, error) {
 	authorize := func(cur *membershipv1.Application) error {
-		if p.IsAdmin() || (applicantMay && (p.Subject == ApplicantPerson(cur) || p.Subject == cur.GetSubmitter())) {
+		if err := requireSeesApplication(p, cur, name); err != nil {
+			return err
+		}
+		if p.IsAdmin() || applicantMay {
 			return nil
 		}
-		if !applicantMay {
-			return apierr.PermissionDenied("only admins may " + action + " applications")
-		}
-		return apierr.NotFound(name)
+		return apierr.PermissionDenied("only admins may " + action + " applications")
 	}
 	return s.decideApplication(ctx, name, etag, authorize, func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error) {
 		if err := CheckClose(cur, action); err != nil {

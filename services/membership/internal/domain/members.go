@@ -10,7 +10,6 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -49,7 +48,7 @@ func (s *Service) ListMembers(ctx context.Context, req *membershipv1.ListMembers
 	if len(bad) > 0 {
 		return nil, "", apierr.InvalidArgument(bad...)
 	}
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "members", branch, req.GetState().String(), req.GetPerson(), req.GetOrganization())
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "members", branch, req.GetState().String(), req.GetPerson(), req.GetOrganization())
 	if err != nil {
 		return nil, "", err
 	}

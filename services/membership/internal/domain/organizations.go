@@ -15,7 +15,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
 	"github.com/tjsia/chapterhouse/platform/ids"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -69,7 +68,7 @@ func (s *Service) GetOrganization(ctx context.Context, name string) (*membership
 
 // ListOrganizations pages through organisations in creation order.
 func (s *Service) ListOrganizations(ctx context.Context, size int32, token string) ([]*membershipv1.Organization, string, error) {
-	pg, err := pagetoken.Parse(size, token, "organizations")
+	pg, err := s.pages.Parse(size, token, "organizations")
 	if err != nil {
 		return nil, "", err
 	}

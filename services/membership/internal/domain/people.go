@@ -15,7 +15,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -155,7 +154,7 @@ func (s *Service) ListPeople(ctx context.Context, p auth.Principal, organization
 			return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "organization", Description: "must be organizations/{id}"})
 		}
 	}
-	pg, err := pagetoken.Parse(size, token, "people", organization)
+	pg, err := s.pages.Parse(size, token, "people", organization)
 	if err != nil {
 		return nil, "", err
 	}

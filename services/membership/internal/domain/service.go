@@ -9,6 +9,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	"github.com/tjsia/chapterhouse/services/governance/branches"
@@ -21,16 +22,18 @@ const Source = "membership"
 type Service struct {
 	repo     Repository
 	branches branches.Lookup
+	pages    *pagetoken.Codec
 	now      func() time.Time
 }
 
 // NewService returns the use cases over repo. The branches are
 // governance's: a register is kept for each branch governance has created.
-func NewService(repo Repository, known branches.Lookup, now func() time.Time) *Service {
+// pages signs the lists' page tokens.
+func NewService(repo Repository, known branches.Lookup, pages *pagetoken.Codec, now func() time.Time) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{repo: repo, branches: known, now: now}
+	return &Service{repo: repo, branches: known, pages: pages, now: now}
 }
 
 func newEtag() string { return ids.Random()[:16] }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -40,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 
 func fixtureOn(rdb redis.UniversalClient) *fixture {
 	st := store.New(rdb)
-	return &fixture{rdb: rdb, st: st, svc: domain.NewService(st, branches.Static{{Name: "branches/ai"}}, nil)}
+	return &fixture{rdb: rdb, st: st, svc: domain.NewService(st, branches.Static{{Name: "branches/ai"}}, pagetoken.NewEphemeral(), nil)}
 }
 
 // TestOnRedisCluster runs the store's atomic paths on a 3-primary Redis

@@ -92,11 +92,8 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 	if len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
-	st, err := s.standard(ctx, r)
+	st, err := s.standard(ctx, p, r)
 	if err != nil {
-		return nil, err
-	}
-	if err := visible(p, st); err != nil {
 		return nil, err
 	}
 	if !OpenToPublicComment(st.GetKind()) {
@@ -151,7 +148,7 @@ func (s *Service) GetComment(ctx context.Context, p auth.Principal, name string)
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.standard(ctx, r)
+	st, err := s.standard(ctx, p, r)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +165,7 @@ func (s *Service) ListComments(ctx context.Context, p auth.Principal, req *stand
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := s.standard(ctx, r)
+	st, err := s.standard(ctx, p, r)
 	if err != nil {
 		return nil, "", err
 	}
@@ -207,7 +204,7 @@ func (s *Service) DisposeComment(ctx context.Context, p auth.Principal, req *sta
 		return nil, apierr.InvalidArgument(v...)
 	}
 	c, err := retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*standardsv1.Comment, error) {
-		st, err := s.standard(ctx, r)
+		st, err := s.standard(ctx, p, r)
 		if err != nil {
 			return nil, err
 		}
@@ -251,7 +248,7 @@ func (s *Service) GetDispositionSummary(ctx context.Context, p auth.Principal, n
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.standard(ctx, r)
+	st, err := s.standard(ctx, p, r)
 	if err != nil {
 		return nil, err
 	}

@@ -434,7 +434,7 @@ func TestConventionsAndTermination(t *testing.T) {
 	if c := of(f.Svc.GetStandard(ctx, stdtest.Admin, conv.GetName())).must(t); len(c.GetParticipatingUnits()) != 1 {
 		t.Fatalf("a published standard's record was rewritten: %v", c.GetParticipatingUnits())
 	}
-	sig := of(f.Svc.GetSignatory(ctx, conv.GetName()+"/signatories/unit-b")).must(t)
+	sig := of(f.Svc.GetSignatory(ctx, stdtest.Admin, conv.GetName()+"/signatories/unit-b")).must(t)
 	if sig.GetState() != standardsv1.SignatoryState_SIGNATORY_STATE_LAPSED || !strings.Contains(sig.GetWithdrawReason(), "会费未缴") {
 		t.Fatalf("lapsed: %v", sig)
 	}

@@ -37,7 +37,7 @@ func (s *Service) SchedulePromotion(ctx context.Context, p auth.Principal, req *
 	if id == "" || req.GetActivity() == nil {
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "promotion_id", Description: "is required, with the activity"})
 	}
-	st, err := s.standard(ctx, r)
+	st, err := s.standard(ctx, p, r)
 	if err != nil {
 		return nil, err
 	}
@@ -85,11 +85,7 @@ func (s *Service) ListPromotions(ctx context.Context, p auth.Principal, req *sta
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := s.standard(ctx, r)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := visible(p, st); err != nil {
+	if _, err := s.standard(ctx, p, r); err != nil {
 		return nil, "", err
 	}
 	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "promotions", req.GetParent())

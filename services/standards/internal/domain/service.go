@@ -127,10 +127,21 @@ func (s *Service) parseUnder(ctx context.Context, name string, collection string
 	return r, s.knownBranch(ctx, name, r.branch)
 }
 
-// standard reads the standard r names.
-func (s *Service) standard(ctx context.Context, r ref) (*standardsv1.Standard, error) {
+// standard reads the standard r names as p may see it (sees): NOT_FOUND,
+// naming the standard, when it is missing or hidden from p, one answer
+// for both. Every method that names a standard or anything under it
+// (drafts, comments, signatories, promotions) reads it here, before any
+// answer of its own, so whether a hidden standard exists cannot be told
+// from a refusal, a state error or an empty list.
+func (s *Service) standard(ctx context.Context, p auth.Principal, r ref) (*standardsv1.Standard, error) {
 	st, err := s.repo.GetStandard(ctx, r.branch, r.standard)
-	return st, notFound(err, r.standardName())
+	if err != nil {
+		return nil, notFound(err, r.standardName())
+	}
+	if !sees(p, st) {
+		return nil, apierr.NotFound(r.standardName())
+	}
+	return st, nil
 }
 
 // --- who may ---
@@ -252,20 +263,15 @@ func Public(st *standardsv1.Standard) bool {
 		(OpenToPublicComment(st.GetKind()) && st.GetCommentStartTime() != nil)
 }
 
-// visible returns st to p, or NOT_FOUND for a caller without a token when
-// st is not public.
-func visible(p auth.Principal, st *standardsv1.Standard) error {
-	if p.Subject == "" && !Public(st) {
-		return apierr.NotFound(st.GetName())
-	}
-	return nil
+// sees is the one rule for who may see a standard, and so anything under
+// it: every signed-in caller, and without a token only a public one
+// (Public). Service.standard applies it.
+func sees(p auth.Principal, st *standardsv1.Standard) bool {
+	return p.Subject != "" || Public(st)
 }
 
-// commentsVisible: p may read st's comments.
+// commentsVisible: p, who sees st, may read its comments.
 func commentsVisible(p auth.Principal, st *standardsv1.Standard) error {
-	if err := visible(p, st); err != nil {
-		return err
-	}
 	if p.Subject == "" && !OpenToPublicComment(st.GetKind()) {
 		return apierr.PermissionDenied("the comments on " + st.GetName() + " are for members: sign in with a bearer token")
 	}

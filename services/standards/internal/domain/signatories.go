@@ -42,7 +42,7 @@ func (s *Service) CreateSignatory(ctx context.Context, p auth.Principal, parent 
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "signatory.member", Description: "must be a member of branches/" + r.branch})
 	}
 	member := parts[1]
-	st, err := s.standard(ctx, r)
+	st, err := s.standard(ctx, p, r)
 	if err != nil {
 		return nil, err
 	}
@@ -94,10 +94,13 @@ func (s *Service) CreateSignatory(ctx context.Context, p auth.Principal, parent 
 	return sig, err
 }
 
-// GetSignatory is public.
-func (s *Service) GetSignatory(ctx context.Context, name string) (*standardsv1.Signatory, error) {
+// GetSignatory is public for a public standard.
+func (s *Service) GetSignatory(ctx context.Context, p auth.Principal, name string) (*standardsv1.Signatory, error) {
 	r, err := s.parseUnder(ctx, name, "signatories")
 	if err != nil {
+		return nil, err
+	}
+	if _, err := s.standard(ctx, p, r); err != nil {
 		return nil, err
 	}
 	sig, err := s.repo.GetSignatory(ctx, r.branch, r.standard, r.child)
@@ -111,11 +114,7 @@ func (s *Service) ListSignatories(ctx context.Context, p auth.Principal, req *st
 	if err != nil {
 		return nil, "", err
 	}
-	st, err := s.standard(ctx, r)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := visible(p, st); err != nil {
+	if _, err := s.standard(ctx, p, r); err != nil {
 		return nil, "", err
 	}
 	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "signatories", req.GetParent(), req.GetState().String())
@@ -142,6 +141,9 @@ func (s *Service) WithdrawSignatory(ctx context.Context, p auth.Principal, req *
 		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required"})
 	}
 	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*standardsv1.Signatory, error) {
+		if _, err := s.standard(ctx, p, r); err != nil {
+			return nil, err
+		}
 		cur, err := s.repo.GetSignatory(ctx, r.branch, r.standard, r.child)
 		if err != nil {
 			return nil, notFound(err, req.GetName())

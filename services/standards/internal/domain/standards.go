@@ -158,11 +158,7 @@ func (s *Service) GetStandard(ctx context.Context, p auth.Principal, name string
 	if err != nil {
 		return nil, err
 	}
-	st, err := s.standard(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	return st, visible(p, st)
+	return s.standard(ctx, p, r)
 }
 
 // ListStandards pages by creation; without a token, only public ones.
@@ -203,7 +199,7 @@ func (s *Service) UpdateStandard(ctx context.Context, p auth.Principal, patch *s
 		return nil, err
 	}
 	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*standardsv1.Standard, error) {
-		cur, err := s.standard(ctx, r)
+		cur, err := s.standard(ctx, p, r)
 		if err != nil {
 			return nil, err
 		}
@@ -278,7 +274,7 @@ func (s *Service) do(ctx context.Context, p auth.Principal, name string, st step
 		st.attempts = retry.Attempts
 	}
 	return retry.WriteUpTo(ctx, st.attempts, name, st.etag, IsStale, func() (*standardsv1.Standard, error) {
-		cur, err := s.standard(ctx, r)
+		cur, err := s.standard(ctx, p, r)
 		if err != nil {
 			return nil, err
 		}

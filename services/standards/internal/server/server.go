@@ -176,7 +176,7 @@ func (s *Server) CreateSignatory(ctx context.Context, req *standardsv1.CreateSig
 }
 
 func (s *Server) GetSignatory(ctx context.Context, req *standardsv1.GetSignatoryRequest) (*standardsv1.Signatory, error) {
-	return s.svc.GetSignatory(ctx, req.GetName())
+	return s.svc.GetSignatory(ctx, call.Anyone(ctx), req.GetName())
 }
 
 func (s *Server) ListSignatories(ctx context.Context, req *standardsv1.ListSignatoriesRequest) (*standardsv1.ListSignatoriesResponse, error) {

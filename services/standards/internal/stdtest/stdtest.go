@@ -17,6 +17,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -273,7 +274,7 @@ func New(t testing.TB, client redis.UniversalClient) *Fixture {
 	st := store.New(client)
 	gov := &Governance{}
 	svc := domain.NewService(domain.Config{
-		Repo: st, Members: members, Resolutions: res, Activities: acts, Now: clock.Now,
+		Repo: st, Members: members, Resolutions: res, Activities: acts, Now: clock.Now, Pages: pagetoken.NewEphemeral(),
 		Branches: Branches{Static: branches.Static{{Name: "branches/ai", DisplayName: "人工智能分会", StandardCodeFormats: branches.DefaultCodeFormats()}},
 			Governance: gov},
 	})

@@ -118,6 +118,12 @@ const (
 	// not have been applied. Retry with the same Idempotency-Key: a retry
 	// never applies a write twice.
 	ErrorReason_OUTCOME_UNKNOWN ErrorReason = 27
+	// RESOURCE_EXHAUSTED (429): the caller has claimed as many new
+	// Idempotency-Keys as a caller may within a key's lifetime (a day).
+	ErrorReason_IDEMPOTENCY_KEYS_EXHAUSTED ErrorReason = 28
+	// INVALID_ARGUMENT (400): a query parameter the method does not take,
+	// often a misspelt one (gateway). Metadata: parameter.
+	ErrorReason_UNKNOWN_QUERY_PARAMETER ErrorReason = 29
 	// ALREADY_EXISTS (409): another organisation has this credit code.
 	// Metadata: existing.
 	ErrorReason_CREDIT_CODE_TAKEN ErrorReason = 100
@@ -291,6 +297,8 @@ var (
 		25:   "UNSUPPORTED_MEDIA_TYPE",
 		26:   "REQUEST_ALREADY_APPLIED",
 		27:   "OUTCOME_UNKNOWN",
+		28:   "IDEMPOTENCY_KEYS_EXHAUSTED",
+		29:   "UNKNOWN_QUERY_PARAMETER",
 		100:  "CREDIT_CODE_TAKEN",
 		101:  "OPEN_APPLICATION_EXISTS",
 		102:  "ALREADY_A_MEMBER",
@@ -374,6 +382,8 @@ var (
 		"UNSUPPORTED_MEDIA_TYPE":             25,
 		"REQUEST_ALREADY_APPLIED":            26,
 		"OUTCOME_UNKNOWN":                    27,
+		"IDEMPOTENCY_KEYS_EXHAUSTED":         28,
+		"UNKNOWN_QUERY_PARAMETER":            29,
 		"CREDIT_CODE_TAKEN":                  100,
 		"OPEN_APPLICATION_EXISTS":            101,
 		"ALREADY_A_MEMBER":                   102,
@@ -461,7 +471,7 @@ var File_chapterhouse_api_v1_errors_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xca\x10\n" +
+	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\x87\x11\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\x01\x12\x15\n" +
@@ -491,7 +501,9 @@ const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\fRATE_LIMITED\x10\x18\x12\x1a\n" +
 	"\x16UNSUPPORTED_MEDIA_TYPE\x10\x19\x12\x1b\n" +
 	"\x17REQUEST_ALREADY_APPLIED\x10\x1a\x12\x13\n" +
-	"\x0fOUTCOME_UNKNOWN\x10\x1b\x12\x15\n" +
+	"\x0fOUTCOME_UNKNOWN\x10\x1b\x12\x1e\n" +
+	"\x1aIDEMPOTENCY_KEYS_EXHAUSTED\x10\x1c\x12\x1b\n" +
+	"\x17UNKNOWN_QUERY_PARAMETER\x10\x1d\x12\x15\n" +
 	"\x11CREDIT_CODE_TAKEN\x10d\x12\x1b\n" +
 	"\x17OPEN_APPLICATION_EXISTS\x10e\x12\x14\n" +
 	"\x10ALREADY_A_MEMBER\x10f\x12&\n" +

@@ -1,0 +1,116 @@
+package servicetest
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/tjsia/chapterhouse/platform/grpcserver"
+)
+
+// Unseen is a resource some caller may not see, and a missing one of the
+// same shape, as that caller calls them.
+type Unseen struct {
+	// Caller is the context of the caller who may not see Hidden;
+	// Anonymous says it carries no token.
+	Caller    context.Context
+	Anonymous bool
+	// Hidden exists, and the caller may not see it; Missing does not
+	// exist. Both are names of the same collection.
+	Hidden, Missing string
+	// State dumps everything the service stores (e.g. miniredis's Dump):
+	// it must not change across a case's two calls.
+	State func() string
+}
+
+// UnseenCase is one method called on a name under a resource: parent is
+// Unseen.Hidden or Unseen.Missing, and Call builds the rest of the
+// request (a child's name under parent, a body) the same way for both.
+type UnseenCase struct {
+	// Method is the full method name.
+	Method string
+	// Label tells apart several cases of one method.
+	Label string
+	Call  func(ctx context.Context, parent string) error
+	// Want is the code both calls must end in when set, NOT_FOUND
+	// otherwise; for an anonymous caller of a method the proto does not
+	// declare public it is UNAUTHENTICATED. A refusal that does not
+	// depend on the resource (a token required, admins only) is the same
+	// for both, and so tells nothing either.
+	Want codes.Code
+}
+
+// HiddenAsMissing holds the API's rule for what a caller may not see:
+// anything under such a resource is answered exactly as under a missing
+// one. For every case it calls the method on the hidden resource and on
+// the missing one, and fails unless both end in the case's code with the
+// same status (code, message, reason and metadata; the details are
+// compared whole) once the missing name is read as the hidden one, and
+// unless nothing was written.
+func HiddenAsMissing(t *testing.T, u Unseen, cases []UnseenCase) {
+	t.Helper()
+	for _, c := range cases {
+		name := c.Method[strings.LastIndex(c.Method, "/")+1:]
+		if c.Label != "" {
+			name += " (" + c.Label + ")"
+		}
+		t.Run(name, func(t *testing.T) {
+			want := c.Want
+			switch {
+			case u.Anonymous && !grpcserver.IsPublicMethod(c.Method):
+				want = codes.Unauthenticated
+			case want == codes.OK:
+				want = codes.NotFound
+			}
+			before := u.State()
+			missing := c.Call(u.Caller, u.Missing)
+			hidden := c.Call(u.Caller, u.Hidden)
+			if after := u.State(); after != before {
+				t.Errorf("the calls wrote to the store:\nbefore %s\nafter  %s", before, after)
+			}
+			if got := status.Code(missing); got != want {
+				t.Fatalf("under the missing %s: %v, want %v", u.Missing, missing, want)
+			}
+			m, h := statusText(t, missing), statusText(t, hidden)
+			if m = strings.ReplaceAll(m, u.Missing, u.Hidden); m != h {
+				t.Fatalf("under the hidden %s the answer differs from under the missing %s (read with the hidden name):\nhidden  %s\nmissing %s", u.Hidden, u.Missing, h, m)
+			}
+		})
+	}
+}
+
+// CoversHidden fails unless the cases hold one for every method of
+// service but others, the methods whose requests name no resource that
+// may be hidden (creating or listing from a public parent). Give it every
+// set of cases the service's hidden resources are tested with.
+func CoversHidden(t *testing.T, service grpc.ServiceDesc, others []string, cases ...[]UnseenCase) {
+	t.Helper()
+	covered := map[string]bool{}
+	for _, m := range others {
+		covered[m] = true
+	}
+	for _, set := range cases {
+		for _, c := range set {
+			covered[c.Method[strings.LastIndex(c.Method, "/")+1:]] = true
+		}
+	}
+	for _, m := range service.Methods {
+		if !covered[m.MethodName] {
+			t.Errorf("%s names a resource that may be hidden, and has no case", m.MethodName)
+		}
+	}
+}
+
+func statusText(t *testing.T, err error) string {
+	t.Helper()
+	b, err := protojson.Marshal(status.Convert(err).Proto())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
