@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/textproto"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,20 +20,26 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/accesslog"
 	"github.com/tjsia/chapterhouse/gateway/internal/docs"
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
+	"github.com/tjsia/chapterhouse/gateway/internal/queryparams"
 	"github.com/tjsia/chapterhouse/gateway/internal/ratelimit"
 	"github.com/tjsia/chapterhouse/gateway/internal/readiness"
+	"github.com/tjsia/chapterhouse/gateway/internal/strictjson"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
@@ -116,9 +123,9 @@ type Config struct {
 }
 
 // forwardedHeaders is the allowlist of HTTP headers passed to the services
-// as gRPC metadata; anything else stays at the edge.
+// as gRPC metadata; anything else stays at the edge. (grpc-gateway passes
+// Authorization itself: listing it here sent the token twice.)
 var forwardedHeaders = map[string]string{
-	"Authorization":   "authorization",
 	"X-Request-Id":    "x-request-id",
 	"Idempotency-Key": "idempotency-key",
 }
@@ -167,6 +174,15 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	errs := errorbody.NewWriter(loc)
+	services := make([]protoreflect.ServiceDescriptor, 0, len(backends))
+	for _, b := range backends {
+		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(b.service))
+		if err != nil {
+			return nil, fmt.Errorf("gateway: %s: %w", b.service, err)
+		}
+		services = append(services, d.(protoreflect.ServiceDescriptor))
+	}
+	params := queryparams.New(services...)
 	mux := runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
 			md, ok := forwardedHeaders[textproto.CanonicalMIMEHeaderKey(key)]
@@ -177,18 +193,28 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 			return h, ok
 		}),
 		runtime.WithErrorHandler(errs.Handler),
-		// The access log names the route template that matched, which
-		// only the mux knows.
+		// The access log names the route template that matched, and a
+		// query parameter the route does not take is refused (grpc-gateway
+		// would ignore it): both need the route, which only the mux knows.
 		runtime.WithMiddlewares(func(next runtime.HandlerFunc) runtime.HandlerFunc {
-			return func(w http.ResponseWriter, r *http.Request, params map[string]string) {
-				if pattern, ok := runtime.HTTPPathPattern(r.Context()); ok {
+			return func(w http.ResponseWriter, r *http.Request, pathParams map[string]string) {
+				if pattern, ok := runtime.HTTPPattern(r.Context()); ok {
 					accesslog.SetRoute(r.Context(), pattern)
+					if r.URL.RawQuery != "" {
+						if p, unknown := params.Unknown(r.Method, pattern.String(), r.URL.Query()); unknown {
+							errs.WriteStatusMeta(w, r, codes.InvalidArgument, apiv1.ErrorReason_UNKNOWN_QUERY_PARAMETER,
+								"this method takes no query parameter "+strconv.Quote(p), map[string]string{"parameter": p})
+							return
+						}
+					}
 				}
-				next(w, r, params)
+				next(w, r, pathParams)
 			}
 		}),
 		runtime.WithRoutingErrorHandler(errs.RoutingHandler),
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.JSONPb{
+		// A body is exactly one JSON value: data after it is refused, not
+		// ignored.
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictjson.Marshaler{JSONPb: &runtime.JSONPb{
 			// Zero values are answers too: a revoked certificate's
 			// "valid": false, an empty list's [], a count of 0. Without
 			// them a client reads a missing key as "unknown".
@@ -196,7 +222,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 			// Unknown fields are an error: a misspelt field must not be
 			// silently dropped from a write.
 			UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false},
-		}),
+		}}),
 	)
 	h := &Handler{}
 	dial := func(addr, service string) (*grpc.ClientConn, error) {
@@ -249,7 +275,8 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 	})
 	// The API's routes, each request drawing on its caller's budget; the
 	// probes and the document above draw on none.
-	routes.Handle("/", middleware.Chain(mux, limiter.Handler, middleware.RequireJSON(errs), middleware.LimitBody(cfg.MaxBodyBytes, errs), middleware.Deadline(cfg.BackendTimeout)))
+	routes.Handle("/", middleware.Chain(mux, middleware.NoStore, limiter.Handler, middleware.EdgeHeaders,
+		middleware.RequireJSON(errs), middleware.LimitBody(cfg.MaxBodyBytes, errs), middleware.Deadline(cfg.BackendTimeout)))
 
 	inner := middleware.Chain(routes,
 		accesslog.Handler(cfg.Logger, middleware.RequestIDHeader),

@@ -3,31 +3,18 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"crypto"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/go-redis/redis_rate/v10"
-	"github.com/redis/go-redis/v9"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/tjsia/chapterhouse/gateway/app"
 	"github.com/tjsia/chapterhouse/gateway/internal/openapidoc"
 	"github.com/tjsia/chapterhouse/platform/apierr"
-	"github.com/tjsia/chapterhouse/platform/auth"
-	"github.com/tjsia/chapterhouse/platform/telemetry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 	"github.com/tjsia/chapterhouse/proto/gen/go/openapi"
@@ -69,42 +56,7 @@ func (people) GetPerson(ctx context.Context, req *membershipv1.GetPersonRequest)
 // document's ErrorBody schema) with its reason and domain.
 func TestEveryStatusHasTheDocumentedBody(t *testing.T) {
 	ctx := context.Background()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	membershipv1.RegisterMembershipServiceServer(srv, people{})
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(srv.Stop)
-
-	_, key, _ := ed25519.GenerateKey(rand.Reader)
-	signer := auth.NewSigner(key, "chapterhouse", "chapterhouse")
-	verifier, err := auth.NewVerifier([]crypto.PublicKey{signer.PublicKey()}, "chapterhouse", "chapterhouse")
-	if err != nil {
-		t.Fatal(err)
-	}
-	tel, err := telemetry.New(ctx, telemetry.Config{ServiceName: "gateway", Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	mr := miniredis.RunT(t)
-	backends := map[string]string{}
-	for _, name := range app.BackendNames() {
-		backends[name] = lis.Addr().String()
-	}
-	h, err := app.NewHandler(ctx, app.Config{
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Telemetry: tel, Backends: backends,
-		Redis: redis.NewClient(&redis.Options{Addr: mr.Addr()}), Verifier: verifier,
-		RateLimits: app.RateLimits{Anonymous: redis_rate.PerMinute(1000), Authenticated: redis_rate.PerMinute(1000),
-			Admin: redis_rate.PerMinute(1000), Verify: redis_rate.PerMinute(1)},
-		MaxBodyBytes: 1024, BackendTimeout: 300 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
-
+	h, signer := startGateway(t, people{})
 	doc, err := openapidoc.Load(ctx, openapi.Document())
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ package accesslog
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -19,11 +20,14 @@ type routeKey struct{}
 // route is filled in from inside: the template by the mux, which alone
 // knows which matched, and the principal by the rate limiter, which
 // verifies the token; the log line is written outside them.
-type route struct{ template, principal string }
+type route struct {
+	template  fmt.Stringer
+	principal string
+}
 
 // SetRoute records the route template of the request (from inside the
-// router) for its log line.
-func SetRoute(ctx context.Context, template string) {
+// router) for its log line; it is rendered only when a line is written.
+func SetRoute(ctx context.Context, template fmt.Stringer) {
 	if r, ok := ctx.Value(routeKey{}).(*route); ok {
 		r.template = template
 	}
@@ -79,9 +83,9 @@ func Handler(log *slog.Logger, requestIDHeader string) func(http.Handler) http.H
 			if !log.Enabled(r.Context(), slog.LevelInfo) {
 				return
 			}
-			template := rt.template
-			if template == "" {
-				template = r.URL.Path
+			template := r.URL.Path
+			if rt.template != nil {
+				template = rt.template.String()
 			}
 			if rec.status == 0 {
 				rec.status = http.StatusOK

@@ -146,6 +146,50 @@ func RequireJSON(errs *errorbody.Writer) func(http.Handler) http.Handler {
 	}
 }
 
+// EdgeHeaders keeps transport headers at the edge: a client's Grpc-Timeout
+// would set the services' deadline (grpc-gateway reads it even when it
+// forwards no header), Grpc-Metadata-* would reach them as metadata, and
+// the other transport and proxy headers would reach them too. Deadlines
+// come from the gateway's settings only (Deadline). It also drops an
+// Idempotency-Key on a safe method: a read has nothing to apply once, and
+// its response must not be kept. Place it after anything that reads the
+// proxy headers (the rate limiter reads X-Forwarded-For).
+func EdgeHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for name := range r.Header {
+			if isTransportHeader(name) {
+				r.Header.Del(name)
+			}
+		}
+		if r.Method == http.MethodGet || r.Method == http.MethodHead {
+			r.Header.Del("Idempotency-Key")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// isTransportHeader: a canonical header name that belongs to the hops
+// between client and service, not to the API.
+func isTransportHeader(name string) bool {
+	switch name {
+	case "Te", "Trailer", "Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip":
+		return true
+	}
+	return strings.HasPrefix(name, "Grpc-")
+}
+
+// NoStore marks every response as private and typed: an API answer is
+// about its caller, so no shared cache may keep it (Cache-Control:
+// no-store), and a browser must not sniff a JSON body into something it
+// would run (X-Content-Type-Options: nosniff).
+func NoStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
 // Gzip compresses responses of 1 KiB and more for clients that accept
 // it, through klauspost/compress's gzhttp (smaller ones gain nothing).
 func Gzip(next http.Handler) http.Handler {
