@@ -112,31 +112,23 @@ func (s *Service) GetRegistration(ctx context.Context, p auth.Principal, name st
 	if err != nil {
 		return nil, err
 	}
-	if err := s.ownOrOrganised(ctx, p, branch, actID, person, name); err != nil {
+	a, err := s.repo.GetActivity(ctx, branch, actID)
+	if err != nil {
+		return nil, notFound(err, name)
+	}
+	organises, err := s.organisers(ctx, p, branch)
+	if err != nil {
 		return nil, err
+	}
+	if !organises(a) && p.Subject != "people/"+person {
+		return nil, apierr.NotFound(name)
 	}
 	r, err := s.repo.GetRegistration(ctx, branch, actID, person)
 	return r, notFound(err, name)
 }
 
-// ownOrOrganised lets through to a registration the activity's organisers
-// and its person, when they may see the activity (requireVisible): a
-// registration of a hidden activity is NOT_FOUND, naming name, even for
-// its own person, as for a missing activity.
-func (s *Service) ownOrOrganised(ctx context.Context, p auth.Principal, branch, actID, person, name string) error {
-	_, organiser, err := s.seenActivity(ctx, p, branch, actID, name)
-	if err != nil {
-		return err
-	}
-	if !organiser && p.Subject != "people/"+person {
-		return apierr.NotFound(name)
-	}
-	return nil
-}
-
-// ListRegistrations: organisers see all; others only their own, of the
-// activities they may see (an activity hidden from the caller is
-// NOT_FOUND, as a missing one). The activity "-" lists across the branch.
+// ListRegistrations: organisers see all; others only their own. The
+// activity "-" lists across the branch.
 func (s *Service) ListRegistrations(ctx context.Context, p auth.Principal, req *activitiesv1.ListRegistrationsRequest) ([]*activitiesv1.Registration, string, error) {
 	ids, err := parseName(req.GetParent(), "branches", "activities")
 	if err != nil {
@@ -150,7 +142,7 @@ func (s *Service) ListRegistrations(ctx context.Context, p auth.Principal, req *
 	if err != nil {
 		return nil, "", err
 	}
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "registrations", req.GetParent(), req.GetState().String(), req.GetPerson(), p.Subject)
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "registrations", req.GetParent(), req.GetState().String(), req.GetPerson(), p.Subject)
 	if err != nil {
 		return nil, "", err
 	}
@@ -161,16 +153,16 @@ func (s *Service) ListRegistrations(ctx context.Context, p auth.Principal, req *
 			return nil, "", err
 		}
 	} else {
-		a, _, err := s.visibleActivity(ctx, organises, branch, actID, req.GetParent())
+		a, err := s.repo.GetActivity(ctx, branch, actID)
 		if err != nil {
-			return nil, "", err
+			return nil, "", notFound(err, req.GetParent())
 		}
 		acts = []*activitiesv1.Activity{a}
 	}
 	var all []*activitiesv1.Registration
 	for _, a := range acts {
 		organiser := organises(a)
-		if !mayView(a, organiser) {
+		if !organiser && !isPublic(a) {
 			continue
 		}
 		regs, err := s.repo.ListRegistrations(ctx, branch, strings.TrimPrefix(a.GetName(), "branches/"+branch+"/activities/"))
@@ -231,8 +223,16 @@ func (s *Service) CancelRegistration(ctx context.Context, p auth.Principal, req 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.ownOrOrganised(ctx, p, branch, actID, person, req.GetName()); err != nil {
+	a, err := s.repo.GetActivity(ctx, branch, actID)
+	if err != nil {
+		return nil, notFound(err, req.GetName())
+	}
+	organises, err := s.organisers(ctx, p, branch)
+	if err != nil {
 		return nil, err
+	}
+	if !organises(a) && p.Subject != "people/"+person {
+		return nil, apierr.NotFound(req.GetName())
 	}
 	reason := req.GetReason()
 	if reason == "" {
@@ -283,8 +283,8 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 		if err != nil {
 			return nil, notFound(err, req.GetName())
 		}
-		if err := requireOrganiser(snap.Activity, organises(snap.Activity), req.GetName(), "check people in"); err != nil {
-			return nil, err
+		if !organises(snap.Activity) {
+			return nil, apierr.PermissionDenied("only organisers may check people in")
 		}
 		var cur *activitiesv1.Registration
 		for _, r := range snap.Registrations {

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 	"github.com/tjsia/chapterhouse/services/governance/branches"
@@ -27,8 +28,6 @@ type harness struct {
 	t      *testing.T
 	client membershipv1.MembershipServiceClient
 	svc    *servicetest.Running
-	// state dumps the store, for tests that check nothing was written.
-	state func() string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -37,9 +36,9 @@ func newHarness(t *testing.T) *harness {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { rdb.Close() })
 	svc := servicetest.Serve(t, "membership", func(s *grpc.Server) {
-		membershipv1.RegisterMembershipServiceServer(s, server.New(domain.NewService(store.New(rdb), branches.Static{{Name: "branches/ai"}}, nil)))
+		membershipv1.RegisterMembershipServiceServer(s, server.New(domain.NewService(store.New(rdb), branches.Static{{Name: "branches/ai"}}, pagetoken.NewEphemeral(), nil)))
 	})
-	return &harness{t: t, client: membershipv1.NewMembershipServiceClient(svc.Conn), svc: svc, state: mr.Dump}
+	return &harness{t: t, client: membershipv1.NewMembershipServiceClient(svc.Conn), svc: svc}
 }
 
 func (h *harness) as(subject string, roles ...string) context.Context {
