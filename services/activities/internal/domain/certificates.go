@@ -15,7 +15,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/ids"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -134,7 +133,7 @@ func (s *Service) ListCertificates(ctx context.Context, p auth.Principal, req *a
 		}
 		person = p.Subject
 	}
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "certificates", person, req.GetActivity(), req.GetState().String())
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "certificates", person, req.GetActivity(), req.GetState().String())
 	if err != nil {
 		return nil, "", err
 	}

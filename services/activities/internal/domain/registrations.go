@@ -112,23 +112,31 @@ func (s *Service) GetRegistration(ctx context.Context, p auth.Principal, name st
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.repo.GetActivity(ctx, branch, actID)
-	if err != nil {
-		return nil, notFound(err, name)
-	}
-	organises, err := s.organisers(ctx, p, branch)
-	if err != nil {
+	if err := s.ownOrOrganised(ctx, p, branch, actID, person, name); err != nil {
 		return nil, err
-	}
-	if !organises(a) && p.Subject != "people/"+person {
-		return nil, apierr.NotFound(name)
 	}
 	r, err := s.repo.GetRegistration(ctx, branch, actID, person)
 	return r, notFound(err, name)
 }
 
-// ListRegistrations: organisers see all; others only their own. The
-// activity "-" lists across the branch.
+// ownOrOrganised lets through to a registration the activity's organisers
+// and its person, when they may see the activity (requireVisible): a
+// registration of a hidden activity is NOT_FOUND, naming name, even for
+// its own person, as for a missing activity.
+func (s *Service) ownOrOrganised(ctx context.Context, p auth.Principal, branch, actID, person, name string) error {
+	_, organiser, err := s.seenActivity(ctx, p, branch, actID, name)
+	if err != nil {
+		return err
+	}
+	if !organiser && p.Subject != "people/"+person {
+		return apierr.NotFound(name)
+	}
+	return nil
+}
+
+// ListRegistrations: organisers see all; others only their own, of the
+// activities they may see (an activity hidden from the caller is
+// NOT_FOUND, as a missing one). The activity "-" lists across the branch.
 func (s *Service) ListRegistrations(ctx context.Context, p auth.Principal, req *activitiesv1.ListRegistrationsRequest) ([]*activitiesv1.Registration, string, error) {
 	ids, err := parseName(req.GetParent(), "branches", "activities")
 	if err != nil {
@@ -153,16 +161,16 @@ func (s *Service) ListRegistrations(ctx context.Context, p auth.Principal, req *
 			return nil, "", err
 		}
 	} else {
-		a, err := s.repo.GetActivity(ctx, branch, actID)
+		a, _, err := s.visibleActivity(ctx, organises, branch, actID, req.GetParent())
 		if err != nil {
-			return nil, "", notFound(err, req.GetParent())
+			return nil, "", err
 		}
 		acts = []*activitiesv1.Activity{a}
 	}
 	var all []*activitiesv1.Registration
 	for _, a := range acts {
 		organiser := organises(a)
-		if !organiser && !isPublic(a) {
+		if !mayView(a, organiser) {
 			continue
 		}
 		regs, err := s.repo.ListRegistrations(ctx, branch, strings.TrimPrefix(a.GetName(), "branches/"+branch+"/activities/"))
@@ -223,16 +231,8 @@ func (s *Service) CancelRegistration(ctx context.Context, p auth.Principal, req 
 	if err != nil {
 		return nil, err
 	}
-	a, err := s.repo.GetActivity(ctx, branch, actID)
-	if err != nil {
-		return nil, notFound(err, req.GetName())
-	}
-	organises, err := s.organisers(ctx, p, branch)
-	if err != nil {
+	if err := s.ownOrOrganised(ctx, p, branch, actID, person, req.GetName()); err != nil {
 		return nil, err
-	}
-	if !organises(a) && p.Subject != "people/"+person {
-		return nil, apierr.NotFound(req.GetName())
 	}
 	reason := req.GetReason()
 	if reason == "" {
@@ -283,8 +283,8 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 		if err != nil {
 			return nil, notFound(err, req.GetName())
 		}
-		if !organises(snap.Activity) {
-			return nil, apierr.PermissionDenied("only organisers may check people in")
+		if err := requireOrganiser(snap.Activity, organises(snap.Activity), req.GetName(), "check people in"); err != nil {
+			return nil, err
 		}
 		var cur *activitiesv1.Registration
 		for _, r := range snap.Registrations {

@@ -10,6 +10,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -48,6 +49,7 @@ type Service struct {
 	repo     Repository
 	members  Members
 	branches Branches
+	pages    *pagetoken.Codec
 	now      func() time.Time
 }
 
@@ -55,7 +57,9 @@ type Service struct {
 type Config struct {
 	// Branches are governance's (a calendar is kept for each).
 	Branches Branches
-	Now      func() time.Time
+	// Pages signs the lists' page tokens.
+	Pages *pagetoken.Codec
+	Now   func() time.Time
 }
 
 // NewService returns the use cases.
@@ -63,7 +67,7 @@ func NewService(repo Repository, members Members, cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{repo: repo, members: members, branches: cfg.Branches, now: cfg.Now}
+	return &Service{repo: repo, members: members, branches: cfg.Branches, pages: cfg.Pages, now: cfg.Now}
 }
 
 func newEtag() string { return ids.Random()[:16] }

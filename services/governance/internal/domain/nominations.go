@@ -18,7 +18,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
 	"github.com/tjsia/chapterhouse/platform/ids"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -487,7 +486,7 @@ func (s *Service) ListNominations(ctx context.Context, p auth.Principal, req *go
 		return nil, "", err
 	}
 	all := c.overseesNominations(p)
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "nominations", req.GetParent(), req.GetPosition().String(),
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "nominations", req.GetParent(), req.GetPosition().String(),
 		req.GetState().String(), req.GetNominee(), req.GetRepresentedMember(), fmt.Sprint(all), p.Subject)
 	if err != nil {
 		return nil, "", err

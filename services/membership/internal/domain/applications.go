@@ -13,7 +13,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -175,7 +174,7 @@ func (s *Service) ListApplications(ctx context.Context, p auth.Principal, req *m
 	if _, ok := membershipv1.ApplicationState_name[int32(req.GetState())]; !ok {
 		return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "state", Description: "unknown state"})
 	}
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "applications", branch, req.GetState().String())
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "applications", branch, req.GetState().String())
 	if err != nil {
 		return nil, "", err
 	}

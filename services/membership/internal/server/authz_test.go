@@ -28,6 +28,8 @@ type harness struct {
 	t      *testing.T
 	client membershipv1.MembershipServiceClient
 	svc    *servicetest.Running
+	// state dumps the store, for tests that check nothing was written.
+	state func() string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -38,7 +40,7 @@ func newHarness(t *testing.T) *harness {
 	svc := servicetest.Serve(t, "membership", func(s *grpc.Server) {
 		membershipv1.RegisterMembershipServiceServer(s, server.New(domain.NewService(store.New(rdb), branches.Static{{Name: "branches/ai"}}, pagetoken.NewEphemeral(), nil)))
 	})
-	return &harness{t: t, client: membershipv1.NewMembershipServiceClient(svc.Conn), svc: svc}
+	return &harness{t: t, client: membershipv1.NewMembershipServiceClient(svc.Conn), svc: svc, state: mr.Dump}
 }
 
 func (h *harness) as(subject string, roles ...string) context.Context {

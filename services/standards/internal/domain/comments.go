@@ -12,7 +12,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/ids"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -172,7 +171,7 @@ func (s *Service) ListComments(ctx context.Context, p auth.Principal, req *stand
 	if err := commentsVisible(p, st); err != nil {
 		return nil, "", err
 	}
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "comments", req.GetParent(), req.GetDraft(), fmt.Sprint(req.GetUndisposedOnly()))
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "comments", req.GetParent(), req.GetDraft(), fmt.Sprint(req.GetUndisposedOnly()))
 	if err != nil {
 		return nil, "", err
 	}

@@ -31,7 +31,7 @@ func (s *Service) CreateDraft(ctx context.Context, p auth.Principal, parent stri
 	}
 	name := draftName(parent, id)
 	d, err := retry.Write(ctx, parent, etag, IsStale, func() (*standardsv1.Draft, error) {
-		cur, err := s.standard(ctx, r)
+		cur, err := s.standard(ctx, p, r)
 		if err != nil {
 			return nil, err
 		}
@@ -77,24 +77,13 @@ func (s *Service) CreateDraft(ctx context.Context, p auth.Principal, parent stri
 	return d, err
 }
 
-// draftsVisible reads the standard r names and checks p may read its
-// drafts: anyone for a public standard, any authenticated caller
-// otherwise.
-func (s *Service) draftsVisible(ctx context.Context, p auth.Principal, r ref) error {
-	st, err := s.standard(ctx, r)
-	if err != nil {
-		return err
-	}
-	return visible(p, st)
-}
-
 // GetDraft reads one draft.
 func (s *Service) GetDraft(ctx context.Context, p auth.Principal, name string) (*standardsv1.Draft, error) {
 	r, err := s.parseUnder(ctx, name, "drafts")
 	if err != nil {
 		return nil, err
 	}
-	if err := s.draftsVisible(ctx, p, r); err != nil {
+	if _, err := s.standard(ctx, p, r); err != nil {
 		return nil, err
 	}
 	d, err := s.repo.GetDraft(ctx, r.branch, r.standard, r.child)
@@ -107,7 +96,7 @@ func (s *Service) ListDrafts(ctx context.Context, p auth.Principal, req *standar
 	if err != nil {
 		return nil, "", err
 	}
-	if err := s.draftsVisible(ctx, p, r); err != nil {
+	if _, err := s.standard(ctx, p, r); err != nil {
 		return nil, "", err
 	}
 	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "drafts", req.GetParent())

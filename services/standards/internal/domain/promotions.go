@@ -8,7 +8,6 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
@@ -88,7 +87,7 @@ func (s *Service) ListPromotions(ctx context.Context, p auth.Principal, req *sta
 	if _, err := s.standard(ctx, p, r); err != nil {
 		return nil, "", err
 	}
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "promotions", req.GetParent())
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "promotions", req.GetParent())
 	if err != nil {
 		return nil, "", err
 	}

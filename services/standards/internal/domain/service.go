@@ -19,6 +19,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -37,6 +38,8 @@ type Config struct {
 	Members     Members
 	Resolutions Resolutions
 	Activities  Activities
+	// Pages signs the lists' page tokens.
+	Pages *pagetoken.Codec
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -48,6 +51,7 @@ type Service struct {
 	members     Members
 	resolutions Resolutions
 	activities  Activities
+	pages       *pagetoken.Codec
 	now         func() time.Time
 }
 
@@ -57,7 +61,7 @@ func NewService(cfg Config) *Service {
 		cfg.Now = time.Now
 	}
 	return &Service{repo: cfg.Repo, branches: cfg.Branches, members: cfg.Members, resolutions: cfg.Resolutions,
-		activities: cfg.Activities, now: cfg.Now}
+		activities: cfg.Activities, pages: cfg.Pages, now: cfg.Now}
 }
 
 func clone[T proto.Message](m T) T { return proto.Clone(m).(T) }

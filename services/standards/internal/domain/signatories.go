@@ -9,7 +9,6 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -117,7 +116,7 @@ func (s *Service) ListSignatories(ctx context.Context, p auth.Principal, req *st
 	if _, err := s.standard(ctx, p, r); err != nil {
 		return nil, "", err
 	}
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "signatories", req.GetParent(), req.GetState().String())
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "signatories", req.GetParent(), req.GetState().String())
 	if err != nil {
 		return nil, "", err
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
 	"github.com/tjsia/chapterhouse/platform/ids"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -168,7 +167,7 @@ func (s *Service) ListStandards(ctx context.Context, p auth.Principal, req *stan
 		return nil, "", err
 	}
 	anonymous := p.Subject == ""
-	pg, err := pagetoken.Parse(req.GetPageSize(), req.GetPageToken(), "standards", req.GetParent(), req.GetKind().String(),
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "standards", req.GetParent(), req.GetKind().String(),
 		req.GetState().String(), req.GetUnit(), fmt.Sprint(anonymous))
 	if err != nil {
 		return nil, "", err
