@@ -192,7 +192,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 			h, ok := returnedHeaders[strings.ToLower(key)]
 			return h, ok
 		}),
-		runtime.WithErrorHandler(errs.Handler),
+		runtime.WithErrorHandler(withOutcome(errs.Handler)),
 		// The access log names the route template that matched, and a
 		// query parameter the route does not take is refused (grpc-gateway
 		// would ignore it): both need the route, which only the mux knows.

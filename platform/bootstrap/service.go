@@ -18,14 +18,27 @@ type ServiceConfig struct {
 	// ConsumerName identifies the instance in consumer groups (POD_NAME,
 	// default the host name).
 	ConsumerName string
+	// ClaimIdle is how long an event another consumer of the group took
+	// waits before this one takes it over (EVENTS_CLAIM_IDLE; 0, the
+	// default, means eventstream.DefaultClaimIdle): how long the events
+	// a killed pod held wait. Shorter costs a second run of any handler
+	// slower than it.
+	ClaimIdle time.Duration
 }
 
 // ServiceConfigFromEnv listens on LISTEN_ADDR (default defaultAddr) and
-// reads DRAIN_DELAY and POD_NAME.
+// reads DRAIN_DELAY, EVENTS_CLAIM_IDLE and POD_NAME.
 func ServiceConfigFromEnv(getenv func(string) string, deps Deps, defaultAddr string) (ServiceConfig, error) {
 	drain, err := Duration(getenv, "DRAIN_DELAY", 5*time.Second)
 	if err != nil {
 		return ServiceConfig{}, err
+	}
+	claimIdle, err := Duration(getenv, "EVENTS_CLAIM_IDLE", 0)
+	if err != nil {
+		return ServiceConfig{}, err
+	}
+	if claimIdle < 0 {
+		return ServiceConfig{}, fmt.Errorf("EVENTS_CLAIM_IDLE %v: must not be negative", claimIdle)
 	}
 	lis, err := net.Listen("tcp", Env(getenv, "LISTEN_ADDR", defaultAddr))
 	if err != nil {
@@ -35,7 +48,7 @@ func ServiceConfigFromEnv(getenv func(string) string, deps Deps, defaultAddr str
 	if name == "" {
 		name, _ = os.Hostname()
 	}
-	return ServiceConfig{Deps: deps, Listener: lis, DrainDelay: drain, ConsumerName: name}, nil
+	return ServiceConfig{Deps: deps, Listener: lis, DrainDelay: drain, ConsumerName: name, ClaimIdle: claimIdle}, nil
 }
 
 // Main is the whole main() of a service binary: --version, dependencies

@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg Config) error {
 	runner := func(source, stream string, handler events.Handler) (*eventstream.Runner, error) {
 		return eventstream.NewRunner(eventstream.RunnerConfig{
 			Client: cfg.EventSource(source), Source: source, Stream: stream, Group: Name, Consumer: cfg.ConsumerName,
-			Handler: handler, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
+			Handler: handler, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider, ClaimIdle: cfg.ClaimIdle,
 		})
 	}
 	followBranches, err := runner(gstreams.Producer, gstreams.Branches(), known.HandleEvent)

@@ -103,7 +103,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Runner: func(branch string) (*eventstream.Runner, error) {
 			return eventstream.NewRunner(eventstream.RunnerConfig{
 				Client: source, Source: mstreams.Producer, Stream: mstreams.Branch(branch), Group: Name, Consumer: cfg.ConsumerName,
-				Handler: svc.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
+				Handler: svc.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider, ClaimIdle: cfg.ClaimIdle,
 			})
 		},
 	})

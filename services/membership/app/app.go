@@ -59,7 +59,7 @@ func Run(ctx context.Context, cfg Config) error {
 	source := cfg.EventSource(gstreams.Producer)
 	follow, err := eventstream.NewRunner(eventstream.RunnerConfig{
 		Client: source, Source: gstreams.Producer, Stream: gstreams.Branches(), Group: Name, Consumer: cfg.ConsumerName,
-		Handler: known.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
+		Handler: known.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider, ClaimIdle: cfg.ClaimIdle,
 	})
 	if err != nil {
 		return fmt.Errorf("membership: %w", err)
@@ -69,7 +69,7 @@ func Run(ctx context.Context, cfg Config) error {
 	// applications waiting for general membership (M2).
 	runner, err := eventstream.NewRunner(eventstream.RunnerConfig{
 		Client: cfg.Redis, Source: streams.Producer, Stream: streams.Organizations(), Group: Name, Consumer: cfg.ConsumerName,
-		Handler: svc.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider,
+		Handler: svc.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider, ClaimIdle: cfg.ClaimIdle,
 	})
 	if err != nil {
 		return fmt.Errorf("membership: %w", err)

@@ -6,32 +6,30 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
+	"github.com/tjsia/chapterhouse/platform/proctest"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 
+	"github.com/tjsia/chapterhouse/services/membership/app"
 	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
 )
 
-// TestKill9UnderWriteLoadWritesEachRequestOnce: the membership binary is
-// killed with SIGKILL up to six times while clients create organisations (the
+// TestKill9UnderWriteLoadWritesEachRequestOnce: the membership service's
+// process is killed with SIGKILL up to six times while clients create organisations (the
 // server chooses each id; the credit code is claimed), each request with
 // its own Idempotency-Key and retried with it until it is answered. Every
 // request ends with exactly one organisation, whatever instant the kills
@@ -39,14 +37,6 @@ import (
 // after. The load is bounded (16 loopback clients, 25 requests each, up to
 // 6 kills 100 ms apart) and stops by itself.
 func TestKill9UnderWriteLoadWritesEachRequestOnce(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and kills the service binary")
-	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "membership")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/tjsia/chapterhouse/services/membership/cmd/membership").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
 	store := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
 	pub, key, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -56,62 +46,30 @@ func TestKill9UnderWriteLoadWritesEachRequestOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := filepath.Join(dir, "jwt.pub")
+	keys := filepath.Join(t.TempDir(), "jwt.pub")
 	if err := os.WriteFile(keys, pem, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	lis.Close()
-
+	addr := proctest.FreeAddr(t, "127.0.0.1")
 	// Every incarnation signs page tokens with the same key, as replicas do.
 	pageKey := make([]byte, 32)
 	_, _ = rand.Read(pageKey)
-
-	var mu sync.Mutex
-	var proc *exec.Cmd
-	start := func() {
-		cmd := exec.Command(bin)
-		cmd.Env = append(os.Environ(), "LISTEN_ADDR="+addr, "REDIS_URL="+store.URL(), "AUTH_JWT_PUBLIC_KEYS_FILE="+keys,
-			"PAGE_TOKEN_KEYS="+base64.StdEncoding.EncodeToString(pageKey), "DRAIN_DELAY=0s", "LOG_LEVEL=error", "INITIAL_BRANCH=-")
-		if err := cmd.Start(); err != nil {
+	// The service as its binary runs it (see TestMain), in a process of
+	// its own.
+	proc := proctest.Start(t, "membership", app.Name, "LISTEN_ADDR="+addr, "REDIS_URL="+store.URL(), "AUTH_JWT_PUBLIC_KEYS_FILE="+keys,
+		"PAGE_TOKEN_KEYS="+base64.StdEncoding.EncodeToString(pageKey), "DRAIN_DELAY=0s", "LOG_LEVEL=error",
+		"OTEL_TRACES_EXPORTER=none", "OTEL_METRICS_EXPORTER=none")
+	waitServing := func() {
+		if err := proctest.WaitServing(context.Background(), addr, 60*time.Second); err != nil {
 			t.Fatal(err)
 		}
-		mu.Lock()
-		proc = cmd
-		mu.Unlock()
 	}
-	kill := func() {
-		mu.Lock()
-		defer mu.Unlock()
-		_ = proc.Process.Signal(syscall.SIGKILL)
-		_ = proc.Wait()
-	}
-	start()
-	t.Cleanup(kill)
-
+	waitServing()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	waitServing := func() {
-		deadline := time.Now().Add(20 * time.Second)
-		for time.Now().Before(deadline) {
-			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-			resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
-			cancel()
-			if err == nil && resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		t.Fatal("the service never became ready")
-	}
-	waitServing()
 
 	signer := auth.NewSigner(key, "chapterhouse", "chapterhouse")
 	token, err := signer.Sign("people/admin", []string{auth.RoleAdmin}, time.Hour)
@@ -168,8 +126,12 @@ func TestKill9UnderWriteLoadWritesEachRequestOnce(t *testing.T) {
 		select {
 		case <-done:
 		case <-time.After(100 * time.Millisecond):
-			kill()
-			start()
+			if err := proc.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			if err := proc.Start(); err != nil {
+				t.Fatal(err)
+			}
 			kills++
 			continue
 		}

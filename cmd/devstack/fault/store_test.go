@@ -1,0 +1,127 @@
+package fault_test
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/redis/go-redis/v9"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/redistx"
+	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
+)
+
+// outbox is every envelope on the outbox stream of hash tag tag, in
+// order.
+func outbox(ctx context.Context, rdb redis.Cmdable, tag string) ([]*eventsv1.Envelope, error) {
+	msgs, err := rdb.XRange(ctx, eventstream.StreamKey(tag), "-", "+").Result()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*eventsv1.Envelope, 0, len(msgs))
+	for _, m := range msgs {
+		raw, _ := m.Values["env"].(string)
+		env := &eventsv1.Envelope{}
+		if err := proto.Unmarshal([]byte(raw), env); err != nil {
+			return nil, fmt.Errorf("outbox %s entry %s: %w", tag, m.ID, err)
+		}
+		out = append(out, env)
+	}
+	return out, nil
+}
+
+// collection is how a store keeps one kind of resource under a hash tag
+// (services/<service>/internal/store): a record per resource,
+// {tag}:<record>:<id>; an index, the sorted set {tag}:<index> of
+// "<time>:<id>"; optionally a gate hash {tag}:<gate>:<id>; and the
+// creation event on the tag's outbox, all written in one step.
+type collection struct {
+	tag, record, index, gate string
+	// decode reads a record's data: the resource's name and title.
+	decode func(data []byte) (name, title string, err error)
+	// created reports whether env is the creation event of the resource
+	// named name.
+	created func(env *eventsv1.Envelope, name string) bool
+}
+
+// stored is what a collection holds: the resources' names by title.
+type stored struct {
+	byTitle map[string][]string
+	count   int
+}
+
+// audit reads every record of c and checks that each was written whole:
+// in the index, with its gate, with exactly one creation event, and no
+// index entry without its record. It returns the resources and the
+// problems found.
+func (c collection) audit(ctx context.Context, rdb *redis.Client) (stored, []string, error) {
+	var problems []string
+	st := stored{byTitle: map[string][]string{}}
+	records := map[string]string{} // id -> name
+	iter := rdb.Scan(ctx, 0, redistx.Key(c.tag, c.record, "*"), 500).Iterator()
+	for iter.Next(ctx) {
+		key := iter.Val()
+		id := strings.TrimPrefix(key, redistx.Key(c.tag, c.record, ""))
+		data, err := rdb.HGet(ctx, key, redistx.FieldData).Result()
+		if err != nil {
+			return st, nil, fmt.Errorf("record %s: %w", key, err)
+		}
+		name, title, err := c.decode([]byte(data))
+		if err != nil {
+			return st, nil, fmt.Errorf("record %s: %w", key, err)
+		}
+		records[id] = name
+		st.byTitle[title] = append(st.byTitle[title], name)
+		st.count++
+	}
+	if err := iter.Err(); err != nil {
+		return st, nil, err
+	}
+	members, err := rdb.ZRange(ctx, redistx.Key(c.tag, c.index), 0, -1).Result()
+	if err != nil {
+		return st, nil, err
+	}
+	indexed := map[string]bool{}
+	for _, m := range members {
+		_, id, _ := strings.Cut(m, ":")
+		indexed[id] = true
+		if _, ok := records[id]; !ok {
+			problems = append(problems, fmt.Sprintf("index entry %q has no record", m))
+		}
+	}
+	events, err := outbox(ctx, rdb, c.tag)
+	if err != nil {
+		return st, nil, err
+	}
+	ids := make([]string, 0, len(records))
+	for id := range records {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		name := records[id]
+		if !indexed[id] {
+			problems = append(problems, name+" is not in the index")
+		}
+		if c.gate != "" {
+			if n, err := rdb.Exists(ctx, redistx.Key(c.tag, c.gate, id)).Result(); err != nil {
+				return st, nil, err
+			} else if n != 1 {
+				problems = append(problems, name+" has no gate")
+			}
+		}
+		n := 0
+		for _, env := range events {
+			if c.created(env, name) {
+				n++
+			}
+		}
+		if n != 1 {
+			problems = append(problems, fmt.Sprintf("%s has %d creation events", name, n))
+		}
+	}
+	return st, problems, nil
+}
