@@ -14,7 +14,7 @@ GOOGLE_PROTOS := google/api/annotations.proto google/api/http.proto \
 # module proxy; its Go code is buf.build/gen/go/bufbuild/protovalidate.
 PROTOVALIDATE := github.com/bufbuild/protovalidate@v1.2.2
 
-.PHONY: tools protodeps generate lint vulncheck test run docs-ui bench build check-generated breaking
+.PHONY: tools protodeps generate lint vulncheck test run docs-ui bench bench-system build check-generated breaking
 
 tools: ## Build the pinned generators, buf, golangci-lint and govulncheck into .bin/
 	cd tools && GOWORK=off GOBIN=$(BIN) go install tool
@@ -63,6 +63,9 @@ test: ## Every test in every module (needs redis-server on PATH)
 
 bench:
 	go test -run='^$$' -bench=. -benchmem work
+
+bench-system: ## The system against a bare REST → gRPC → Redis chain, as ratios (about 2 minutes; needs redis-server)
+	cd cmd/devstack && go run ./benchsystem -out $(CURDIR)/bench-system.json $(ARGS)
 
 run: ## The whole system in one process on an embedded store (ARGS for devstack flags)
 	@$(MAKE) --no-print-directory docs-ui || echo "note: no Swagger UI for /docs (needs npm); /openapi.json is served"

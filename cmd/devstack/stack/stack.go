@@ -359,10 +359,18 @@ func (s *Stack) Token(subject string, roles ...string) string {
 }
 
 // Wait blocks until the stack stops; it returns the first failure.
-func (s *Stack) Wait() error { return s.group.Wait() }
+func (s *Stack) Wait() error {
+	if s.group == nil {
+		return errors.New("stack: attached to a system started elsewhere")
+	}
+	return s.group.Wait()
+}
 
 // Stop shuts everything down gracefully and releases it.
 func (s *Stack) Stop() error {
+	if s.cancel == nil {
+		return nil // attached: the system is stopped by whoever started it
+	}
 	s.cancel()
 	err := s.group.Wait()
 	s.closeAll()
@@ -383,4 +391,11 @@ func (s *Stack) closeAll() {
 		_ = s.closes[i]()
 	}
 	s.closes = nil
+}
+
+// Attach is a Stack for a system started elsewhere (separate processes,
+// as the system benchmark runs it): Token, DemoTokens and Seed work on it;
+// Stop, Wait and StopService do not.
+func Attach(gatewayURL string, addrs map[string]string, signer *auth.Signer, rdb redis.UniversalClient) *Stack {
+	return &Stack{GatewayURL: gatewayURL, Addrs: addrs, Redis: rdb, signer: signer, services: map[string]*running{}}
 }
