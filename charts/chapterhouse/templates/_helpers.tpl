@@ -99,6 +99,10 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.auth.existingSecret }}{{ .Values.auth.existingSecret }}{{ else }}{{ include "chapterhouse.fullname" . }}-jwt{{ end }}
 {{- end }}
 
+{{- define "chapterhouse.pageTokensSecretName" -}}
+{{- .Values.pageTokens.existingSecret | default (printf "%s-page-tokens" (include "chapterhouse.fullname" .)) }}
+{{- end }}
+
 {{- define "chapterhouse.redisName" -}}
 {{- include "chapterhouse.fullname" . }}-redis
 {{- end }}
@@ -139,6 +143,15 @@ connection, so pods added by a scale-up get traffic.
 {{- define "chapterhouse.validate" -}}
 {{- if not (or .Values.auth.jwtPublicKeys .Values.auth.existingSecret) }}
 {{- fail "set auth.jwtPublicKeys (PEM public keys) or auth.existingSecret: the services verify every bearer token" }}
+{{- end }}
+{{- if not (kindIs "slice" .Values.pageTokens.keys) }}
+{{- fail "pageTokens.keys must be a list of base64 keys, the signing key first" }}
+{{- end }}
+{{- range $i, $k := .Values.pageTokens.keys }}
+{{- /* 43 base64 characters carry 32 bytes; the services check the rest. */}}
+{{- if not (and (kindIs "string" $k) (regexMatch "^[A-Za-z0-9+/_-]+={0,2}$" $k) (ge (len (trimSuffix "=" (trimSuffix "=" $k))) 43)) }}
+{{- fail (printf "pageTokens.keys[%d] must be a base64 key of at least 32 bytes (openssl rand -base64 32)" $i) }}
+{{- end }}
 {{- end }}
 {{- if not (has .Values.redis.mode (list "internal" "external")) }}
 {{- fail "redis.mode must be internal or external" }}
