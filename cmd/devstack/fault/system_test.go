@@ -73,10 +73,10 @@ type options struct {
 	redisArgs []string
 	// drainDelay of every process (DRAIN_DELAY); default 0.
 	drainDelay time.Duration
-	// via gives, by service, the address its callers (the gateway and the
-	// other services) dial instead of the service: a fault-injecting
-	// proxy in front of it.
-	via map[string]string
+	// via, when set, gives the address the callers of a service (the
+	// gateway and the other services) dial instead of the service
+	// listening at addr: a fault-injecting proxy in front of it.
+	via func(service, addr string) string
 }
 
 // system is the four services and the gateway, each a process of its own.
@@ -144,14 +144,20 @@ func startSystem(t *testing.T, opts options) *system {
 	for i := range hosts {
 		hosts[i] = netip.AddrFrom4([4]byte{127, 0, 0, byte(i + 1)})
 	}
-	for _, name := range append(append([]string{}, services...), gateway.Name) {
+	names := append(append([]string{}, services...), gateway.Name)
+	for _, name := range names {
 		_, port, _ := net.SplitHostPort(proctest.FreeAddr(t, "127.0.0.1"))
 		for _, h := range hosts {
 			s.listen[name] = append(s.listen[name], net.JoinHostPort(h.String(), port))
 		}
+	}
+	// Every address is taken before a proxy listens: a proxy's free port
+	// must not be a service's.
+	for _, name := range names {
+		_, port, _ := net.SplitHostPort(s.listen[name][0])
 		switch {
-		case opts.via[name] != "":
-			s.targets[name] = opts.via[name]
+		case opts.via != nil && name != gateway.Name:
+			s.targets[name] = opts.via(name, s.listen[name][0])
 		case s.dns != nil:
 			s.dns.Set(name+".fault.test", hosts...)
 			s.targets[name] = s.dns.Target(name+".fault.test", port)
@@ -334,11 +340,18 @@ func (c caller) do(method, path string, body any, header ...string) reply {
 }
 
 // try sends a setup request, retrying while the system is briefly
-// unavailable, and returns its body unless it failed.
+// unavailable (a write with an Idempotency-Key of its own, as a client
+// should), and returns its body unless it failed.
 func (c caller) try(method, path string, body any) (map[string]any, error) {
 	var r reply
+	var header []string
+	if method != http.MethodGet {
+		key := make([]byte, 12)
+		_, _ = rand.Read(key)
+		header = []string{"Idempotency-Key", base64.RawURLEncoding.EncodeToString(key)}
+	}
 	for try := 0; try < 50; try++ {
-		r = c.do(method, path, body)
+		r = c.do(method, path, body, header...)
 		if r.err == nil && r.status != http.StatusServiceUnavailable && r.status != http.StatusConflict {
 			break
 		}
