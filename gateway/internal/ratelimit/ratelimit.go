@@ -10,6 +10,10 @@
 // verification codes would hit, has its own tighter budget for callers
 // without a token.
 //
+// A caller sending requests back to back takes its budget in small leases
+// (lease.go), so a pod asks Redis once per several of its requests instead
+// of once per request.
+//
 // A refused request is 429 RATE_LIMITED with Retry-After and the documented
 // error body; every limited response carries RateLimit-Limit,
 // RateLimit-Remaining and RateLimit-Reset. When Redis cannot be asked the
@@ -98,8 +102,8 @@ type Config struct {
 
 // Limiter is the rate-limiting middleware.
 type Limiter struct {
-	cfg     Config
-	limiter *redis_rate.Limiter
+	cfg    Config
+	leases *leases
 }
 
 // New returns a limiter.
@@ -107,7 +111,7 @@ func New(cfg Config) (*Limiter, error) {
 	if cfg.Redis == nil || cfg.Verifier == nil || cfg.Errors == nil || cfg.Logger == nil {
 		return nil, errors.New("ratelimit: Config needs Redis, Verifier, Errors and Logger")
 	}
-	return &Limiter{cfg: cfg, limiter: redis_rate.NewLimiter(cfg.Redis)}, nil
+	return &Limiter{cfg: cfg, leases: newLeases(redis_rate.NewLimiter(cfg.Redis))}, nil
 }
 
 // Ready reports whether the budgets can be asked.
@@ -171,7 +175,7 @@ func (l *Limiter) trusted(a netip.Addr) bool {
 func (l *Limiter) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key, limit := l.budget(r)
-		res, err := l.limiter.Allow(r.Context(), key, limit)
+		res, err := l.leases.allow(r.Context(), key, limit)
 		if err != nil {
 			l.cfg.Logger.WarnContext(r.Context(), "rate limit: Redis not answering; letting the request through", "err", err)
 			next.ServeHTTP(w, r)

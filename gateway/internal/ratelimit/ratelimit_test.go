@@ -1,6 +1,7 @@
 package ratelimit_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -221,5 +223,77 @@ func TestParseLimit(t *testing.T) {
 		if _, err := ratelimit.ParseLimit(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
+	}
+}
+
+// countingHook counts the commands a client sends to Redis.
+type countingHook struct{ n *atomic.Int64 }
+
+func (countingHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (h countingHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error { h.n.Add(1); return next(ctx, cmd) }
+}
+func (h countingHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error { h.n.Add(int64(len(cmds))); return next(ctx, cmds) }
+}
+
+// TestHotCallersLeaseTheirBudget: a caller sending back to back asks
+// Redis for a fraction of its requests (the pod leases several at once),
+// yet two pods never let through more than the one shared budget; a
+// caller who pauses asks Redis for every request, so a lease never holds
+// back the budget of an occasional caller.
+func TestHotCallersLeaseTheirBudget(t *testing.T) {
+	limits := ratelimit.DefaultLimits
+	limits.Authenticated = redis_rate.PerMinute(200) // burst 200; leases of up to 20
+	f := newFixture(t, limits)
+	var asked atomic.Int64
+	gateway := func() http.Handler {
+		rdb := redis.NewClient(&redis.Options{Addr: f.server.Addr})
+		rdb.AddHook(countingHook{&asked})
+		t.Cleanup(func() { rdb.Close() })
+		verifier, err := auth.NewVerifier([]crypto.PublicKey{f.signer.PublicKey()}, "chapterhouse-test", "chapterhouse")
+		if err != nil {
+			t.Fatal(err)
+		}
+		loc, err := i18n.New("en")
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := ratelimit.New(ratelimit.Config{Redis: rdb, Verifier: verifier, Limits: f.limits,
+			Errors: errorbody.NewWriter(loc), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	}
+	a, b := gateway(), gateway()
+	hot := f.token(t, "people/hot")
+	allowed := 0
+	for i := range 400 {
+		if call([]http.Handler{a, b}[i%2], "/v1/x", hot, "192.0.2.1").Code == http.StatusNoContent {
+			allowed++
+		}
+	}
+	// The budget refills 200 a minute (a few in the test's own time).
+	if allowed > 205 || allowed < 160 {
+		t.Fatalf("%d of 400 back-to-back requests allowed across two pods, want the budget of 200 (less what leases held back)", allowed)
+	}
+	if n := asked.Load(); n > 200 {
+		t.Fatalf("Redis asked %d times for 400 requests, want far fewer", n)
+	}
+	t.Logf("hot caller: %d of 400 allowed with %d Redis calls", allowed, asked.Load())
+
+	// An occasional caller: one request per lease window, each asked of
+	// Redis, and each spending exactly one of the shared budget.
+	asked.Store(0)
+	slow := f.token(t, "people/slow")
+	for range 4 {
+		if rec := call(a, "/v1/x", slow, "192.0.2.1"); rec.Code != http.StatusNoContent || rec.Header().Get("RateLimit-Remaining") == "" {
+			t.Fatalf("slow caller: %d", rec.Code)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if n := asked.Load(); n != 4 {
+		t.Fatalf("Redis asked %d times for 4 spaced requests, want 4", n)
 	}
 }
