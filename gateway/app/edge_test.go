@@ -74,7 +74,7 @@ func (r *recorder) CreateOrganization(ctx context.Context, req *membershipv1.Cre
 
 // edge serves a recorder behind the gateway and returns a request maker
 // that signs in as a plain member.
-func edge(t *testing.T) (*recorder, http.Handler, func(method, path, body string) *http.Request) {
+func edge(t testing.TB) (*recorder, http.Handler, func(method, path, body string) *http.Request) {
 	t.Helper()
 	rec := &recorder{}
 	h, signer := startGateway(t, rec)

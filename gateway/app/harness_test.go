@@ -26,7 +26,7 @@ import (
 // startGateway serves backend as every service behind a real gateway
 // handler (a real gRPC server on loopback, budgets in miniredis), and
 // returns the handler and a signer whose tokens it accepts.
-func startGateway(t *testing.T, backend membershipv1.MembershipServiceServer) (http.Handler, *auth.Signer) {
+func startGateway(t testing.TB, backend membershipv1.MembershipServiceServer) (http.Handler, *auth.Signer) {
 	t.Helper()
 	ctx := context.Background()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
