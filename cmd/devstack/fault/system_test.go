@@ -235,8 +235,10 @@ func (s *system) waitReady(name string, i int) {
 		}
 		return
 	}
+	probe := &http.Client{Timeout: 2 * time.Second}
+	defer probe.CloseIdleConnections()
 	eventually(s.t, 60*time.Second, func() string {
-		resp, err := s.http.Get("http://" + addr + "/readyz")
+		resp, err := probe.Get("http://" + addr + "/readyz")
 		if err != nil {
 			return err.Error()
 		}
