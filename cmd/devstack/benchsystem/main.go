@@ -104,6 +104,9 @@ func run(ctx context.Context, cfg config) error {
 	if cfg.profiles == "" {
 		cfg.profiles = dir
 	}
+	if err := os.MkdirAll(cfg.profiles, 0o750); err != nil {
+		return err
+	}
 	rs, err := redistest.StartProcess()
 	if err != nil {
 		return err
@@ -184,11 +187,14 @@ func run(ctx context.Context, cfg config) error {
 		// The system, with its allocations, Redis commands and (in the
 		// second round) CPU profiles of its hot path.
 		before, cmds := mallocs(ctx, hot), commands(ctx, rdb)
+		// CPU profiles in the second round, allocation profiles in the
+		// third (a profile's own cost stays out of the other rounds).
 		profiled := make(chan error, len(hot))
-		if i == 1 {
+		kind := map[int]string{1: "profile", 2: "allocs"}[i]
+		if kind != "" {
 			for _, p := range hot {
 				go func() {
-					profiled <- p.profile(ctx, cfg.round-500*time.Millisecond, filepath.Join(cfg.profiles, "cpu-"+strings.ReplaceAll(p.name, "/", "-")+".pprof"))
+					profiled <- p.profile(ctx, kind, cfg.round-500*time.Millisecond, profilePath(cfg.profiles, kind, p.name))
 				}()
 			}
 		}
@@ -202,7 +208,7 @@ func run(ctx context.Context, cfg config) error {
 			e.LoadKiB = max(e.LoadKiB, p.rssKiB())
 			r.RSS[p.name] = e
 		}
-		if i == 1 {
+		if kind != "" {
 			for range hot {
 				if err := <-profiled; err != nil {
 					return fmt.Errorf("profile: %w", err)
@@ -248,9 +254,12 @@ func run(ctx context.Context, cfg config) error {
 	}
 	r.Storm.RatioToGet = r.Storm.RequestsPerSecond / r.System.RequestsPerSecond
 
-	for _, p := range hot {
-		path := filepath.Join(cfg.profiles, "cpu-"+strings.ReplaceAll(p.name, "/", "-")+".pprof")
-		r.Profiles = append(r.Profiles, profileTop(p.name, path))
+	for _, kind := range []string{"profile", "allocs"} {
+		for _, p := range hot {
+			if cfg.rounds > map[string]int{"profile": 1, "allocs": 2}[kind] {
+				r.Profiles = append(r.Profiles, profileTop(p.name, kind, profilePath(cfg.profiles, kind, p.name)))
+			}
+		}
 	}
 	out, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
@@ -478,12 +487,21 @@ func startOTLPSink() (*otlpSink, error) {
 // spans is how many export requests arrived (each a batch of spans).
 func (s *otlpSink) spans() int { return len(s.exports) }
 
-// profileTop is the top of a CPU profile by cumulative time, as go tool
-// pprof prints it.
-func profileTop(name, path string) profileSummary {
-	out, err := exec.Command("go", "tool", "pprof", "-top", "-cum", "-nodecount=25", path).Output() //nolint:gosec // G204: our own profile file
+func profilePath(dir, kind, process string) string {
+	return filepath.Join(dir, kind+"-"+strings.ReplaceAll(process, "/", "-")+".pprof")
+}
+
+// profileTop is the top of a profile as go tool pprof prints it: CPU by
+// cumulative time (the path a request takes), allocations by the
+// function that allocated (where the objects come from).
+func profileTop(name, kind, path string) profileSummary {
+	args := []string{"tool", "pprof", "-top", "-cum", "-nodecount=25", path}
+	if kind == "allocs" {
+		args = []string{"tool", "pprof", "-top", "-sample_index=alloc_objects", "-nodecount=20", path}
+	}
+	out, err := exec.Command("go", args...).Output() //nolint:gosec // G204: our own profile file
 	if err != nil {
-		return profileSummary{Process: name, File: path, Top: []string{"go tool pprof: " + err.Error()}}
+		return profileSummary{Process: name, Kind: kind, File: path, Top: []string{"go tool pprof: " + err.Error()}}
 	}
 	var top []string
 	for _, line := range strings.Split(string(out), "\n") {
@@ -491,7 +509,7 @@ func profileTop(name, path string) profileSummary {
 			top = append(top, strings.TrimSpace(line))
 		}
 	}
-	return profileSummary{Process: name, File: path, Top: top}
+	return profileSummary{Process: name, Kind: kind, File: path, Top: top}
 }
 
 func machine() string {

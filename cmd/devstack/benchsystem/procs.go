@@ -104,10 +104,10 @@ func (p *proc) mallocs(ctx context.Context) uint64 {
 	return s.Mallocs
 }
 
-// profile takes a CPU profile of d into path.
-func (p *proc) profile(ctx context.Context, d time.Duration, path string) error {
+// profile takes a profile ("profile" for CPU, "allocs") of d into path.
+func (p *proc) profile(ctx context.Context, kind string, d time.Duration, path string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.stats, int(d.Seconds())), nil)
+		fmt.Sprintf("http://%s/debug/pprof/%s?seconds=%d", p.stats, kind, int(d.Seconds())), nil)
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,7 @@ type rss struct {
 
 type profileSummary struct {
 	Process string   `json:"process"`
+	Kind    string   `json:"kind"`
 	File    string   `json:"file"`
 	Top     []string `json:"top"`
 }
@@ -131,7 +132,11 @@ func (r results) print(w io.Writer) {
 	}
 	_ = t.Flush()
 	for _, p := range r.Profiles {
-		fmt.Fprintf(w, "\nCPU profile of %s under the GET load (top by cumulative time; %s)\n", p.Process, p.File)
+		what := "CPU profile (top by cumulative time)"
+		if p.Kind == "allocs" {
+			what = "allocations (top by objects allocated)"
+		}
+		fmt.Fprintf(w, "\n%s of %s under the GET load; %s\n", what, p.Process, p.File)
 		for _, line := range p.Top {
 			fmt.Fprintln(w, "  "+line)
 		}

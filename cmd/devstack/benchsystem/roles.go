@@ -100,7 +100,8 @@ func exitOn(err error) {
 }
 
 // serveStats answers the orchestrator: the process's allocation count
-// (/stats) and its CPU profile (/debug/pprof/profile).
+// (/stats), its CPU profile (/debug/pprof/profile) and what it allocated
+// (/debug/pprof/allocs?seconds=N).
 func serveStats(addr string) {
 	if addr == "" {
 		return
@@ -112,6 +113,7 @@ func serveStats(addr string) {
 		_ = json.NewEncoder(w).Encode(map[string]uint64{"mallocs": m.Mallocs, "totalAlloc": m.TotalAlloc, "numGC": uint64(m.NumGC)})
 	})
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.Handle("/debug/pprof/allocs", pprof.Handler("allocs"))
 	lis, err := net.Listen("tcp", addr)
 	exitOn(err)
 	go func() { _ = http.Serve(lis, mux) }() //nolint:gosec // G114: a loopback benchmark endpoint, gone with the process
