@@ -3,6 +3,7 @@ package grpcclient
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
 // OnBehalf prepares a call to another service made for the caller in ctx:
@@ -38,4 +40,27 @@ func PeerError(dependency string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", dependency, err)
+}
+
+// PeerWriteError is PeerError for a call that writes. A write that met an
+// unreachable or late peer may have been applied there before the reply
+// was lost, and so may the peer's own OUTCOME_UNKNOWN: both are
+// OUTCOME_UNKNOWN naming it, so the client retries with the same
+// Idempotency-Key (the caller must make the peer write idempotent for
+// that retry, e.g. with an id derived from the request) instead of being
+// told that nothing was changed. Only a peer that says it changed
+// nothing (its DEPENDENCY_UNAVAILABLE), or a call that never dialled it,
+// is DEPENDENCY_UNAVAILABLE.
+func PeerWriteError(dependency string, err error) error {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.DeadlineExceeded, codes.Canceled:
+		if reason := apierr.ReasonOf(err); reason == apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE ||
+			(apierr.Info(err) == nil && strings.Contains(status.Convert(err).Message(), "Error while dialing")) {
+			return apierr.Unavailable(dependency, err)
+		}
+		return apierr.WithCause(apierr.New(codes.Unavailable, apiv1.ErrorReason_OUTCOME_UNKNOWN,
+			dependency+" did not confirm the write, which may have been applied: retry with the same Idempotency-Key",
+			map[string]string{"dependency": dependency}), err)
+	}
+	return PeerError(dependency, err)
 }

@@ -93,7 +93,9 @@ func (a *Activities) CreateActivity(ctx context.Context, parent string, act *act
 	defer cancel()
 	created, err := a.client.CreateActivity(ctx, &activitiesv1.CreateActivityRequest{Parent: parent, Activity: act, ActivityId: id})
 	if err != nil {
-		return nil, grpcclient.PeerError("activities", err)
+		// The activity may exist though its reply was lost: the id is
+		// derived from the promotion, so the client's retry finds it.
+		return nil, grpcclient.PeerWriteError("activities", err)
 	}
 	return created, nil
 }
