@@ -6,6 +6,7 @@ package idempotency
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -87,15 +88,25 @@ func RequestHash(request []byte) string {
 	return hex.EncodeToString(h[:])
 }
 
+// beginScript claims KEYS[1] for the request hashed ARGV[1] for ARGV[2]
+// ms, as the claim ARGV[3] (unique to one Begin call). The same call run
+// again finds its own claim and may go on: go-redis sends a command again
+// when its reply was lost (a Redis restart), and the first run's claim
+// was already written, so without the owner the request was refused as
+// in progress by itself, for the whole pending TTL (the fault tests saw
+// up to 2 creates in a run of five Redis kills).
 var beginScript = redis.NewScript(`
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then
-  redis.call('HSET', KEYS[1], 'state', 'pending', 'hash', ARGV[1])
+  redis.call('HSET', KEYS[1], 'state', 'pending', 'hash', ARGV[1], 'owner', ARGV[3])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {'new'}
 end
 if redis.call('HGET', KEYS[1], 'hash') ~= ARGV[1] then return {'mismatch'} end
-if state == 'pending' then return {'pending'} end
+if state == 'pending' then
+  if redis.call('HGET', KEYS[1], 'owner') == ARGV[3] then return {'new'} end
+  return {'pending'}
+end
 return {'done', redis.call('HGET', KEYS[1], 'resp')}
 `)
 
@@ -118,7 +129,7 @@ return 1
 // ErrTooManyKeys. A replay never counts against the caller's bound; only
 // a new key does.
 func (s *Store) Begin(ctx context.Context, principal, key, hash string) ([]byte, error) {
-	res, err := beginScript.Run(ctx, s.client, []string{key}, hash, s.pendingTTL.Milliseconds()).StringSlice()
+	res, err := beginScript.Run(ctx, s.client, []string{key}, hash, s.pendingTTL.Milliseconds(), newOwner()).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("idempotency: begin: %w", err)
 	}
@@ -166,4 +177,11 @@ func (s *Store) Abandon(ctx context.Context, key string) error {
 		return fmt.Errorf("idempotency: abandon: %w", err)
 	}
 	return nil
+}
+
+// newOwner is a claim's token, unique to one Begin call.
+func newOwner() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -43,6 +43,10 @@ type tally struct {
 	// said that nothing had been changed (DEPENDENCY_UNAVAILABLE, or
 	// still in progress): one of those answers was untrue.
 	appliedButNot int
+	// ownClaim counts creates whose first try was answered
+	// IDEMPOTENCY_KEY_IN_PROGRESS: no other try of theirs was running, so
+	// the claim in the way was their own.
+	ownClaim int
 	// refused are creates answered with an error that is no reason to
 	// retry (a 4xx other than in-progress, a 500), with the answer.
 	refused map[string]string
@@ -100,10 +104,13 @@ func (l writes) one(c caller, title string, t *tally) {
 	key := "key-" + title
 	onlyNotApplied := true
 	failed := false
-	for time.Now().Before(l.deadline) {
+	for try := 0; time.Now().Before(l.deadline); try++ {
 		r := c.do("POST", path, body, "Idempotency-Key", key)
 		t.mu.Lock()
 		t.tries++
+		if try == 0 && r.reason() == "IDEMPOTENCY_KEY_IN_PROGRESS" {
+			t.ownClaim++
+		}
 		switch {
 		case r.err == nil && r.status == http.StatusOK:
 			t.answered[title] = r.str("name")

@@ -97,8 +97,8 @@ func TestRedisKill9LosesNoAcknowledgedWrite(t *testing.T) {
 	}
 	unanswered := len(tl.titles) - len(tl.answered) - len(tl.refused)
 	t.Logf("redis kill -9 ×%d (AOF, appendfsync always) under load through the gateway: %d creates, %d acknowledged, %d lost, %d unanswered; "+
-		"%d tries, failed tries: %s; %d answered as replays (%d after answers that said nothing was changed); %d applied twice, %d half-written; %s",
-		kills, len(tl.titles), len(tl.answered), lost, unanswered, tl.tries, tl.failureList(), tl.replays, tl.appliedButNot, duplicated, halves,
+		"%d tries, failed tries: %s; %d creates refused as in progress at their first try; %d answered as replays (%d after answers that said nothing was changed); %d applied twice, %d half-written; %s",
+		kills, len(tl.titles), len(tl.answered), lost, unanswered, tl.tries, tl.failureList(), tl.ownClaim, tl.replays, tl.appliedButNot, duplicated, halves,
 		time.Since(began).Round(time.Second))
 	if unanswered > 0 {
 		t.Errorf("%d creates never answered", unanswered)
