@@ -206,6 +206,10 @@ func killUnderLoad(t *testing.T, v victim) {
 		return ""
 	})
 
+	// And every event of every stream, the victim's own included, reached
+	// every group that consumes it.
+	groups := s.caughtUp(30 * time.Second)
+
 	// Produced: one MemberTerminated per terminated member.
 	produced := 0
 	mbr, err := outbox(ctx, s.rdb, mstreams.BranchTag("ai"))
@@ -288,9 +292,9 @@ func killUnderLoad(t *testing.T, v victim) {
 		}
 	}
 	t.Logf("%s kill -9 ×%d under load: %d creates (%d tries; failed tries: %s; %d answered as replays, %d of them after answers that said nothing was changed), %d unanswered, %d applied twice, %d half-written; "+
-		"MemberTerminated %d produced, %d processed (%.3f), %d processed twice, %d dead-lettered; %d of %d kills took entries the consumer held (%d entries), all taken over; %s",
+		"MemberTerminated %d produced, %d processed (%.3f), %d processed twice, %d dead-lettered; %d of %d kills took entries the consumer held (%d entries), all taken over; %d consumer groups on every stream caught up; %s",
 		v.name, len(atKills), len(tl.titles), tl.tries, tl.failureList(), tl.replays, tl.appliedButNot, missing, duplicated, len(problems),
-		produced, handled, float64(handled)/float64(max(produced, 1)), twice, dead, held, len(atKills), heldEntries, time.Since(began).Round(time.Second))
+		produced, handled, float64(handled)/float64(max(produced, 1)), twice, dead, held, len(atKills), heldEntries, groups, time.Since(began).Round(time.Second))
 	if missing > 0 {
 		t.Errorf("%d creates never answered", missing)
 	}

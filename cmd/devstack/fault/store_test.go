@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
@@ -124,4 +125,53 @@ func (c collection) audit(ctx context.Context, rdb *redis.Client) (stored, []str
 		}
 	}
 	return st, problems, nil
+}
+
+// groupLag is one consumer group's state on one outbox stream.
+type groupLag struct {
+	stream, group string
+	pending, lag  int64
+}
+
+// consumers lists every consumer group on every outbox stream of the
+// store, with what it has not processed: entries delivered and not
+// acknowledged (pending) and entries not yet delivered (lag).
+func consumers(ctx context.Context, rdb *redis.Client) ([]groupLag, error) {
+	var out []groupLag
+	iter := rdb.Scan(ctx, 0, "*:outbox", 500).Iterator()
+	for iter.Next(ctx) {
+		stream := iter.Val()
+		groups, err := rdb.XInfoGroups(ctx, stream).Result()
+		if err != nil {
+			return nil, fmt.Errorf("groups of %s: %w", stream, err)
+		}
+		for _, g := range groups {
+			out = append(out, groupLag{stream: stream, group: g.Name, pending: g.Pending, lag: g.Lag})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return out[i].stream < out[j].stream || out[i].stream == out[j].stream && out[i].group < out[j].group
+	})
+	return out, iter.Err()
+}
+
+// caughtUp waits until every consumer group of every outbox stream has
+// processed everything on it, and returns how many groups there are.
+func (s *system) caughtUp(timeout time.Duration) int {
+	s.t.Helper()
+	n := 0
+	eventually(s.t, timeout, func() string {
+		groups, err := consumers(context.Background(), s.rdb)
+		if err != nil {
+			return err.Error()
+		}
+		n = len(groups)
+		for _, g := range groups {
+			if g.pending != 0 || g.lag != 0 {
+				return fmt.Sprintf("group %s on %s: %d pending, %d unread", g.group, g.stream, g.pending, g.lag)
+			}
+		}
+		return ""
+	})
+	return n
 }
