@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,12 +14,15 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/redistx"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 	activities "github.com/tjsia/chapterhouse/services/activities/app"
 	governance "github.com/tjsia/chapterhouse/services/governance/app"
+	membership "github.com/tjsia/chapterhouse/services/membership/app"
 	mstreams "github.com/tjsia/chapterhouse/services/membership/streams"
 	standards "github.com/tjsia/chapterhouse/services/standards/app"
 )
@@ -36,9 +40,14 @@ type victim struct {
 	// handled reports whether the service has acted on d's termination,
 	// as its API shows it.
 	handled func(c caller, d doomed) bool
-	// effect reports whether env (on the service's own outbox) is the
-	// change it makes for d's termination: there must be exactly one.
-	effect func(env *eventsv1.Envelope, d doomed) bool
+	// effect reports whether env (on the outbox of effectTag, by default
+	// the store's) is the change the service makes for d's termination:
+	// there must be exactly one.
+	effect    func(env *eventsv1.Envelope, d doomed) bool
+	effectTag string
+	// watch is the stream on which the kill loop watches the victim's
+	// consumer group; by default membership's branch stream.
+	watch string
 }
 
 func decodeAs[M interface {
@@ -55,7 +64,44 @@ func decodeAs[M interface {
 	}
 }
 
+// orgSeq numbers the organisations the membership kill test creates, for
+// their credit codes.
+var orgSeq atomic.Int64
+
 var victims = map[string]victim{
+	// Membership produces the MemberTerminated events: killed, it must
+	// still emit exactly one for every termination it acknowledged, and
+	// every consumer must act on it.
+	membership.Name: {
+		name: membership.Name,
+		create: func(_ fixtures, title string) (string, map[string]any) {
+			return "/v1/organizations", map[string]any{"displayName": title,
+				"creditCode": creditCode(fmt.Sprintf("91120116MA%07d", 5000000+orgSeq.Add(1)))}
+		},
+		store: collection{tag: mstreams.OrganizationsTag, record: "org", index: "idx",
+			decode: func(b []byte) (string, string, error) {
+				o := &membershipv1.Organization{}
+				err := proto.Unmarshal(b, o)
+				return o.GetName(), o.GetDisplayName(), err
+			},
+			created: func(env *eventsv1.Envelope, name string) bool {
+				return env.GetOrganizationCreated().GetOrganization().GetName() == name
+			},
+			indexed: func(member string) string { return member },
+			claims: func(b []byte) []string {
+				o := &membershipv1.Organization{}
+				_ = proto.Unmarshal(b, o)
+				return []string{redistx.Key(mstreams.OrganizationsTag, "cc", o.GetCreditCode())}
+			}},
+		handled: func(c caller, d doomed) bool {
+			return registrationCancelled(c, d) && nominationWithdrawn(c, d) && unitDropped(c, d)
+		},
+		effect: func(env *eventsv1.Envelope, d doomed) bool {
+			return env.GetMemberTerminated().GetMember().GetName() == d.member
+		},
+		effectTag: mstreams.BranchTag("ai"),
+		watch:     mstreams.Organizations(),
+	},
 	activities.Name: {
 		name: activities.Name,
 		create: func(_ fixtures, title string) (string, map[string]any) {
@@ -68,9 +114,7 @@ var victims = map[string]victim{
 			created: func(env *eventsv1.Envelope, name string) bool {
 				return env.GetSubject() == name && env.GetPayload() == nil
 			}},
-		handled: func(c caller, d doomed) bool {
-			return c.do("GET", "/v1/"+d.registration, nil).str("state") == "REGISTRATION_STATE_CANCELLED"
-		},
+		handled: registrationCancelled,
 		effect: func(env *eventsv1.Envelope, d doomed) bool {
 			return env.GetRegistrationCancelled().GetRegistration().GetName() == d.registration
 		},
@@ -84,9 +128,7 @@ var victims = map[string]victim{
 			created: func(env *eventsv1.Envelope, name string) bool {
 				return env.GetResolutionCreated().GetResolution().GetName() == name
 			}},
-		handled: func(c caller, d doomed) bool {
-			return c.do("GET", "/v1/"+d.nomination, nil).str("state") == "NOMINATION_STATE_WITHDRAWN"
-		},
+		handled: nominationWithdrawn,
 		effect: func(env *eventsv1.Envelope, d doomed) bool {
 			return env.GetNominationWithdrawn().GetNomination().GetName() == d.nomination
 		},
@@ -100,33 +142,52 @@ var victims = map[string]victim{
 			created: func(env *eventsv1.Envelope, name string) bool {
 				return env.GetStandardProposed().GetStandard().GetName() == name
 			}},
-		handled: func(c caller, d doomed) bool {
-			r := c.do("GET", "/v1/"+d.standard, nil)
-			units, _ := r.body["participatingUnits"].([]any)
-			return r.status == http.StatusOK && !slices.Contains(units, any(d.member))
-		},
+		handled: unitDropped,
 		effect: func(env *eventsv1.Envelope, d doomed) bool {
 			return env.GetStandardUpdated().GetStandard().GetName() == d.standard
 		},
 	},
 }
 
-// TestKill9Activities, TestKill9Governance and TestKill9Standards: the
-// service's process is killed with SIGKILL six times and started again
-// (as a new pod: a consumer name of its own) while clients create its
-// resources through the gateway, each create with its own
-// Idempotency-Key and retried with it until answered, and while
-// membership ends the branch memberships whose MemberTerminated the
-// service consumes. Each kill comes just after a burst of terminations,
-// once the service holds some of them undelivered or unacknowledged. Then:
+// registrationCancelled: activities cancelled d's registration.
+func registrationCancelled(c caller, d doomed) bool {
+	return c.do("GET", "/v1/"+d.registration, nil).str("state") == "REGISTRATION_STATE_CANCELLED"
+}
+
+// nominationWithdrawn: governance withdrew d's nomination.
+func nominationWithdrawn(c caller, d doomed) bool {
+	return c.do("GET", "/v1/"+d.nomination, nil).str("state") == "NOMINATION_STATE_WITHDRAWN"
+}
+
+// unitDropped: standards took d off its standard's units.
+func unitDropped(c caller, d doomed) bool {
+	r := c.do("GET", "/v1/"+d.standard, nil)
+	units, _ := r.body["participatingUnits"].([]any)
+	return r.status == http.StatusOK && !slices.Contains(units, any(d.member))
+}
+
+// TestKill9Membership, TestKill9Activities, TestKill9Governance and
+// TestKill9Standards: the service's process is killed with SIGKILL six
+// times and started again (as a new pod: a consumer name of its own)
+// while clients create its resources through the gateway, each create
+// with its own Idempotency-Key and retried with it until answered, and
+// while membership ends branch memberships (retried with their keys too),
+// whose MemberTerminated activities, governance and standards consume.
+// Each kill comes just after a burst of terminations, once the service's
+// watched consumer group holds some entries undelivered or
+// unacknowledged (membership's own group is on its organisations
+// stream). Then:
 //   - every create is answered, and each has exactly one resource (no
 //     retry applied twice), the one it was answered with;
-//   - every resource was written whole (record, index, gate and exactly
-//     one creation event);
-//   - every MemberTerminated produced was processed (its effect shows
-//     through the API: processed ÷ produced = 1), exactly once (one
-//     effect event each), none dead-lettered, the group with nothing
-//     pending or unread: the killed consumers' entries were taken over.
+//   - every resource was written whole (record, index, gate or claim,
+//     and exactly one creation event);
+//   - every termination produced exactly one MemberTerminated, each was
+//     processed (its effect shows through the API: processed ÷ produced
+//     = 1; for membership, by all three consumers) exactly once (one
+//     effect event each), none dead-lettered;
+//   - every consumer group on every stream has nothing pending or
+//     unread: the killed consumers' entries were taken over.
+func TestKill9Membership(t *testing.T) { killUnderLoad(t, victims[membership.Name]) }
 func TestKill9Activities(t *testing.T) { killUnderLoad(t, victims[activities.Name]) }
 func TestKill9Governance(t *testing.T) { killUnderLoad(t, victims[governance.Name]) }
 func TestKill9Standards(t *testing.T)  { killUnderLoad(t, victims[standards.Name]) }
@@ -139,6 +200,13 @@ func killUnderLoad(t *testing.T, v victim) {
 	dd := f.doom(s, kills*burst)
 	ctx := context.Background()
 	stream := mstreams.Branch("ai")
+	if v.watch != "" {
+		stream = v.watch
+	}
+	effectTag := v.store.tag
+	if v.effectTag != "" {
+		effectTag = v.effectTag
+	}
 
 	load := writes{clients: 8, pace: 20 * time.Millisecond, deadline: time.Now().Add(60 * time.Second),
 		run: fmt.Sprintf("kill-%s-%d", v.name, time.Now().UnixNano()%1e6), create: func(title string) (string, map[string]any) { return v.create(f, title) }}
@@ -229,7 +297,7 @@ func killUnderLoad(t *testing.T, v victim) {
 		produced += n
 	}
 	// Processed once: one effect event per termination.
-	own, err := outbox(ctx, s.rdb, v.store.tag)
+	own, err := outbox(ctx, s.rdb, effectTag)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +311,7 @@ func killUnderLoad(t *testing.T, v victim) {
 		}
 		if n != 1 {
 			twice++
-			t.Errorf("%s's termination: %d effect events in %s, want 1", d.member, n, v.name)
+			t.Errorf("%s's termination: %d effect events in %s's outbox %s, want 1", d.member, n, v.name, effectTag)
 		}
 	}
 	dead, err := s.rdb.XLen(ctx, eventstream.DeadLetterKey(stream, v.name)).Result()

@@ -46,6 +46,12 @@ type collection struct {
 	// created reports whether env is the creation event of the resource
 	// named name.
 	created func(env *eventsv1.Envelope, name string) bool
+	// indexed is the id an index entry stands for; by default what
+	// follows its first colon.
+	indexed func(member string) string
+	// claims are the keys a record's data says must hold its name (a
+	// uniqueness claim written with it).
+	claims func(data []byte) []string
 }
 
 // stored is what a collection holds: the resources' names by title.
@@ -76,6 +82,13 @@ func (c collection) audit(ctx context.Context, rdb *redis.Client) (stored, []str
 		}
 		records[id] = name
 		st.byTitle[title] = append(st.byTitle[title], name)
+		if c.claims != nil {
+			for _, claim := range c.claims([]byte(data)) {
+				if got, err := rdb.Get(ctx, claim).Result(); err != nil || got != name {
+					problems = append(problems, fmt.Sprintf("%s: claim %s holds %q (%v)", name, claim, got, err))
+				}
+			}
+		}
 		st.count++
 	}
 	if err := iter.Err(); err != nil {
@@ -88,6 +101,9 @@ func (c collection) audit(ctx context.Context, rdb *redis.Client) (stored, []str
 	indexed := map[string]bool{}
 	for _, m := range members {
 		_, id, _ := strings.Cut(m, ":")
+		if c.indexed != nil {
+			id = c.indexed(m)
+		}
 		indexed[id] = true
 		if _, ok := records[id]; !ok {
 			problems = append(problems, fmt.Sprintf("index entry %q has no record", m))

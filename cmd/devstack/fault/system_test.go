@@ -352,7 +352,7 @@ func (c caller) try(method, path string, body any) (map[string]any, error) {
 		_, _ = rand.Read(key)
 		header = []string{"Idempotency-Key", base64.RawURLEncoding.EncodeToString(key)}
 	}
-	for try := 0; try < 50; try++ {
+	for try := 0; try < 100; try++ {
 		r = c.do(method, path, body, header...)
 		if r.err == nil && r.status != http.StatusServiceUnavailable && r.status != http.StatusConflict {
 			break
