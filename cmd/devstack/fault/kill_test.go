@@ -167,7 +167,7 @@ func unitDropped(c caller, d doomed) bool {
 }
 
 // TestKill9Membership, TestKill9Activities, TestKill9Governance and
-// TestKill9Standards: the service's process is killed with SIGKILL six
+// TestKill9Standards: the service's process is killed with SIGKILL five
 // times and started again (as a new pod: a consumer name of its own)
 // while clients create its resources through the gateway, each create
 // with its own Idempotency-Key and retried with it until answered, and
@@ -193,7 +193,7 @@ func TestKill9Governance(t *testing.T) { killUnderLoad(t, victims[governance.Nam
 func TestKill9Standards(t *testing.T)  { killUnderLoad(t, victims[standards.Name]) }
 
 func killUnderLoad(t *testing.T, v victim) {
-	const kills, burst = 6, 4
+	const kills, burst = 5, 5
 	began := time.Now()
 	s := startSystem(t, options{})
 	f := s.fixtures()

@@ -138,6 +138,16 @@ func startSystem(t *testing.T, opts options) *system {
 		"EVENTS_CLAIM_IDLE=1s"}
 
 	if opts.replicas > 1 {
+		// Replica i listens on 127.0.0.<i+1>: Linux answers on all of
+		// 127/8, other systems may not.
+		l, err := net.Listen("tcp", "127.0.0.2:0")
+		if err != nil {
+			if os.Getenv("CI") != "" {
+				t.Fatalf("replicas need a second loopback address, 127.0.0.2: %v", err)
+			}
+			t.Skipf("replicas need a second loopback address, 127.0.0.2: %v", err)
+		}
+		l.Close()
 		s.dns = proctest.StartDNS(t)
 	}
 	hosts := make([]netip.Addr, opts.replicas)
