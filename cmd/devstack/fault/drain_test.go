@@ -174,8 +174,13 @@ func TestGracefulDrainUnderLoad(t *testing.T) {
 			}
 			s.restart(name, i)
 			// The replacement takes traffic once its callers reconnect
-			// (grpcclient's backoff) or the balancer sees it ready.
-			time.Sleep(1500 * time.Millisecond)
+			// (grpcclient's backoff, up to about a second after it
+			// listens) or the balancer sees it ready (100 ms).
+			if name == gateway.Name {
+				time.Sleep(500 * time.Millisecond)
+			} else {
+				time.Sleep(1500 * time.Millisecond)
+			}
 		}
 	}
 	close(done)
