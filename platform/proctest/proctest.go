@@ -109,7 +109,7 @@ func (p *Process) Start(extra ...string) error {
 	}
 	p.starts++
 	fmt.Fprintf(out, "--- proctest: start %d of %s at %s\n", p.starts, p.name, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(self)
+	cmd := exec.Command(self) //nolint:gosec // G204: the test binary itself, re-run in a role
 	cmd.Env = append(append(append(os.Environ(), RoleEnv+"="+p.role), p.env...), extra...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
