@@ -2,6 +2,7 @@ package fault_test
 
 import (
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -39,6 +40,11 @@ func (s *system) fixtures() fixtures {
 // as a unit member represented by a new person, and returns the member's
 // and the representative's names.
 func (f fixtures) unit(id string, n int) (member, rep string, err error) {
+	return f.unitAs(id, n, "RANK_VICE_PRESIDENT", 1972)
+}
+
+// unitAs is unit with the representative's rank and year of birth.
+func (f fixtures) unitAs(id string, n int, rank string, born int) (member, rep string, err error) {
 	steps := []struct {
 		c      caller
 		method string
@@ -50,7 +56,7 @@ func (f fixtures) unit(id string, n int) (member, rep string, err error) {
 		{f.gs, "POST", func() string { return "/v1/organizations/" + id + ":setGeneralMembership" },
 			map[string]any{"state": "GENERAL_MEMBERSHIP_STATE_ACTIVE", "reason": "joined"}},
 		{f.admin, "POST", func() string { return "/v1/people?personId=" + id + "-rep" }, map[string]any{"displayName": id + " rep",
-			"birthDate": map[string]any{"year": 1972, "month": 6, "day": 1}, "organization": "organizations/" + id, "rank": "RANK_VICE_PRESIDENT"}},
+			"birthDate": map[string]any{"year": born, "month": 6, "day": 1}, "organization": "organizations/" + id, "rank": rank}},
 	}
 	for _, st := range steps {
 		if _, err := st.c.try(st.method, st.path(), st.body); err != nil {
@@ -138,4 +144,68 @@ func (f fixtures) doomOne(s *system, i int, d *doomed) error {
 	}
 	d.registration, d.nomination, d.standard = reg["name"].(string), nom["name"].(string), std["name"].(string)
 	return nil
+}
+
+// council elects branch ai's council over REST, the charter's way: the
+// representative of a new unit "chair-unit" as chair, of "works-unit" as
+// director; they pass a resolution. It returns the chair and the
+// director as callers, the works unit and the resolution.
+func (f fixtures) council(s *system) (chair, director caller, works, resolution string) {
+	s.t.Helper()
+	gc := s.as("people/general-council", auth.RoleGeneralCouncil)
+	lead, _, err := f.unitAs("chair-unit", 1, "RANK_PRESIDENT", 1970)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	works, _, err = f.unitAs("works-unit", 2, "RANK_VICE_PRESIDENT", 1972)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	chair, director = caller{s: s, token: s.token("people/chair-unit-rep")}, caller{s: s, token: s.token("people/works-unit-rep")}
+	term := "/v1/branches/ai/terms/1"
+	f.gs.ok("POST", term+"/nominations?nominationId=chair", map[string]any{"position": "POSITION_CHAIR", "nominee": "people/chair-unit-rep",
+		"representedMember": lead, "qualificationStatement": "Twenty years leading AI companies in Tianjin.",
+		"consultationNotes": "Consulted every unit member in writing; no objections."})
+	gc.ok("POST", term+"/nominations/chair:decide", map[string]any{"decision": "DECISION_APPROVE"})
+	gc.ok("POST", term+"/nominations/chair:appoint", map[string]any{})
+	director.ok("POST", term+"/nominations?nominationId=works", map[string]any{"position": "POSITION_DIRECTOR",
+		"nominee": "people/works-unit-rep", "representedMember": works, "qualificationStatement": "Builds data-annotation platforms."})
+	chair.ok("POST", term+"/nominations/works:confirmQualification", map[string]any{"decision": "DECISION_APPROVE"})
+	chair.ok("POST", term+"/nominations/works:appoint", map[string]any{})
+	resolution = chair.ok("POST", "/v1/branches/ai/resolutions", map[string]any{"title": "批准发布标准", "text": "理事会同意发布。",
+		"kind": "RESOLUTION_KIND_ORDINARY"})["name"].(string)
+	chair.ok("POST", "/v1/"+resolution+":openVoting", map[string]any{})
+	chair.ok("POST", "/v1/"+resolution+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
+	director.ok("POST", "/v1/"+resolution+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
+	if r := chair.ok("POST", "/v1/"+resolution+":closeVoting", map[string]any{}); r["state"] != "RESOLUTION_STATE_PASSED" {
+		s.t.Fatalf("resolution %v", r)
+	}
+	return chair, director, works, resolution
+}
+
+// published takes a standard the chair proposes, led by works, through
+// drafting, comment, review and approval by resolution to publication,
+// once standards has learnt who chairs the branch.
+func (f fixtures) published(s *system, chair caller, works, resolution string) string {
+	s.t.Helper()
+	var std string
+	eventually(s.t, 30*time.Second, func() string {
+		r := chair.do("POST", "/v1/branches/ai/standards?standardId=promoted", map[string]any{
+			"kind": "STANDARD_KIND_GROUP_STANDARD", "title": "宣贯标准", "leadUnit": works}, "Idempotency-Key", "promoted")
+		if r.status != http.StatusOK {
+			return fmt.Sprintf("standards does not know the chair yet: %d %s", r.status, r.raw)
+		}
+		std = "/v1/" + r.str("name")
+		return ""
+	})
+	chair.ok("POST", std+":approveProposal", map[string]any{})
+	chair.ok("POST", std+"/drafts", map[string]any{"version": "征求意见稿", "contentUri": "https://docs.example.org/v1.pdf",
+		"sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"})
+	chair.ok("POST", std+":openComment", map[string]any{"commentEndTime": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)})
+	chair.ok("POST", std+":closeComment", map[string]any{})
+	chair.ok("POST", std+":submitForReview", map[string]any{})
+	chair.ok("POST", std+":concludeReview", map[string]any{"experts": []string{"专家"}, "conclusion": "REVIEW_CONCLUSION_PASS", "summary": "通过"})
+	chair.ok("POST", std+":approve", map[string]any{"resolution": resolution})
+	chair.ok("POST", std+":publish", map[string]any{"effectiveDate": map[string]any{"year": time.Now().Year() + 1, "month": 1, "day": 1}})
+	return std
 }

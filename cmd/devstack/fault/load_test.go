@@ -37,7 +37,13 @@ type tally struct {
 	// answered maps a title to the name of the resource its create was
 	// answered with.
 	answered map[string]string
-	replays  int
+	// bodies are the answers themselves, by title.
+	bodies map[string]map[string]any
+	// saidNothing is, by title, when a try was last answered that
+	// nothing had been changed (DEPENDENCY_UNAVAILABLE): what the
+	// request did must have happened after that.
+	saidNothing map[string]time.Time
+	replays     int
 	// appliedButNot counts creates answered, in the end, by a replay
 	// (so an earlier try had applied them) whose every earlier failure
 	// said that nothing had been changed (DEPENDENCY_UNAVAILABLE, or
@@ -74,7 +80,7 @@ func notApplied(r reply) bool {
 // start runs the load as c; stop ends it once every create started has
 // been answered (or the deadline passed) and returns the tally.
 func (l writes) start(c caller) (stop func() *tally) {
-	t := &tally{failures: map[string]int{}, answered: map[string]string{}, refused: map[string]string{}}
+	t := &tally{failures: map[string]int{}, answered: map[string]string{}, bodies: map[string]map[string]any{}, saidNothing: map[string]time.Time{}, refused: map[string]string{}}
 	var wg sync.WaitGroup
 	done := make(chan struct{})
 	for cl := range l.clients {
@@ -114,6 +120,7 @@ func (l writes) one(c caller, title string, t *tally) {
 		switch {
 		case r.err == nil && r.status == http.StatusOK:
 			t.answered[title] = r.str("name")
+			t.bodies[title] = r.body
 			if r.header.Get("Idempotent-Replay") == "true" {
 				t.replays++
 				if failed && onlyNotApplied {
@@ -124,6 +131,9 @@ func (l writes) one(c caller, title string, t *tally) {
 			return
 		case retryable(r):
 			t.failures[r.outcome()]++
+			if r.reason() == "DEPENDENCY_UNAVAILABLE" {
+				t.saidNothing[title] = time.Now()
+			}
 			failed = true
 			onlyNotApplied = onlyNotApplied && notApplied(r)
 		default:

@@ -38,6 +38,10 @@ func TestRetriesUnderInjectedUnavailable(t *testing.T) {
 	}})
 	f := s.fixtures()
 	std := f.admin.ok("POST", "/v1/branches/ai/standards", map[string]any{"kind": "STANDARD_KIND_GROUP_STANDARD", "title": "读取", "leadUnit": f.lead})["name"].(string)
+	// A standard in force, whose promotions are the one write a service
+	// makes in another (standards creates each promotion's activity).
+	chair, _, works, resolution := f.council(s)
+	promoted := f.published(s, chair, works, resolution)
 	for _, p := range proxies {
 		p.reset()
 	}
@@ -50,6 +54,13 @@ func TestRetriesUnderInjectedUnavailable(t *testing.T) {
 			return kinds[int(n.Add(1))%len(kinds)].create(f, title)
 		}}
 	stopWrites := load.start(f.admin)
+	promotions := writes{clients: 2, pace: 20 * time.Millisecond, deadline: time.Now().Add(60 * time.Second),
+		run: fmt.Sprintf("promo-%d", time.Now().UnixNano()%1e6),
+		create: func(title string) (string, map[string]any) {
+			return promoted + "/promotions:schedule", map[string]any{"promotionId": title, "activity": map[string]any{"title": title,
+				"audience": "AUDIENCE_PUBLIC", "capacity": 100, "location": "天津", "startTime": stamp(40 * 24 * time.Hour), "endTime": stamp(40*24*time.Hour + 3*time.Hour)}}
+		}}
+	stopPromotions := promotions.start(chair)
 	reads := []string{"/v1/" + f.salon, "/v1/" + f.lead, "/v1/" + std, "/v1/branches/ai/terms/1", "/v1/organizations/lead"}
 	var readCount, readFailed atomic.Int64
 	var readOutcomes sync.Map
@@ -80,6 +91,7 @@ func TestRetriesUnderInjectedUnavailable(t *testing.T) {
 	close(done)
 	wg.Wait()
 	tl := stopWrites()
+	tp := stopPromotions()
 
 	// No write applied twice, every one answered.
 	ctx := context.Background()
@@ -103,6 +115,36 @@ func TestRetriesUnderInjectedUnavailable(t *testing.T) {
 		t.Errorf("%s refused: %s", title, why)
 	}
 	unanswered := len(tl.titles) - len(tl.answered) - len(tl.refused)
+	// Each promotion answered has exactly one activity, the one it names.
+	acts, _, err := victims["activities"].store.audit(ctx, s.rdb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	promoDuplicated, promoUntrue := 0, 0
+	for _, title := range tp.titles {
+		names := acts.byTitle[title]
+		_, ok := tp.answered[title]
+		switch {
+		case !ok:
+			t.Errorf("promotion %s never answered: %s", title, tp.refused[title])
+		case len(names) != 1:
+			promoDuplicated++
+			t.Errorf("promotion %s has %d activities: %v", title, len(names), names)
+		default:
+			if a, _ := tp.bodies[title]["activity"].(string); a != names[0] {
+				t.Errorf("promotion %s was answered with activity %q, stored %s", title, a, names[0])
+			}
+			// Its activity was made by a try after any that was told
+			// nothing had been changed.
+			if said, ok := tp.saidNothing[title]; ok {
+				created, err := time.Parse(time.RFC3339Nano, f.admin.do("GET", "/v1/"+names[0], nil).str("createTime"))
+				if err != nil || created.Before(said) {
+					promoUntrue++
+					t.Errorf("promotion %s: told nothing was changed at %s, but its activity was created at %s (%v)", title, said, created, err)
+				}
+			}
+		}
+	}
 
 	// Attempts per call, by service and kind of method.
 	var names []string
@@ -136,9 +178,11 @@ func TestRetriesUnderInjectedUnavailable(t *testing.T) {
 	})
 	t.Logf("10%% UNAVAILABLE injected between services: server attempts ÷ client calls = %d/%d = %.3f (reads %d/%d = %.3f, retried by grpcclient; writes %d/%d, never retried); "+
 		"%d injected before the service, %d after it answered (%d of them writes applied, reply lost); %d creates (%d HTTP tries, failed: %s), %d answered as replays, %d applied twice, %d unanswered, %d told nothing was changed though applied; "+
+		"%d promotions scheduled (standards creating each activity in activities: %d tries, failed: %s), %d with more than one activity, %d told nothing was changed after their activity was made; "+
 		"%d reads through the gateway, %d failed (%v); by service: %s; %s",
 		all.attempts, all.calls, float64(all.attempts)/float64(max(all.calls, 1)), readsAll.attempts, readsAll.calls, float64(readsAll.attempts)/float64(max(readsAll.calls, 1)),
 		writesAll.attempts, writesAll.calls, all.before, all.after, writesAll.after, len(tl.titles), tl.tries, tl.failureList(), tl.replays, duplicated, unanswered, tl.appliedButNot,
+		len(tp.answered), tp.tries, tp.failureList(), promoDuplicated, promoUntrue,
 		readCount.Load(), readFailed.Load(), readFailures, strings.Join(per, "; "), time.Since(began).Round(time.Second))
 	if float64(all.attempts)/float64(max(all.calls, 1)) > 1.2 {
 		t.Errorf("server attempts ÷ client calls = %.3f, more than 1.2", float64(all.attempts)/float64(all.calls))
@@ -146,8 +190,8 @@ func TestRetriesUnderInjectedUnavailable(t *testing.T) {
 	if unanswered > 0 {
 		t.Errorf("%d creates never answered", unanswered)
 	}
-	if tl.appliedButNot > 0 {
-		t.Errorf("%d creates had been applied though a try was answered that nothing was changed", tl.appliedButNot)
+	if tl.appliedButNot+tp.appliedButNot > 0 {
+		t.Errorf("%d creates had been applied though a try was answered that nothing was changed", tl.appliedButNot+tp.appliedButNot)
 	}
 	if writesAll.after == 0 || readsAll.attempts == readsAll.calls {
 		t.Error("no write lost its reply, or no read was retried: the test proved nothing")
