@@ -95,7 +95,7 @@ var errorStatuses = []errorStatus{
 	{code: "422", name: "IdempotencyKeyReused", description: "The Idempotency-Key was used with another request.", body: true},
 	{code: "429", name: "RateLimited", description: "Too many requests from this caller; retry after Retry-After seconds."},
 	{code: "500", name: "Internal", description: "An internal error; nothing about it is disclosed."},
-	{code: "503", name: "Unavailable", description: "A service the request needs is unavailable (DEPENDENCY_UNAVAILABLE); nothing was written. Retry later."},
+	{code: "503", name: "Unavailable", description: "A service or store the request needs is unavailable. DEPENDENCY_UNAVAILABLE: nothing was written; retry later. OUTCOME_UNKNOWN: a write may have been applied; retry with the same Idempotency-Key, which never applies it twice."},
 	{code: "504", name: "DeadlineExceeded", description: "The request took too long; whether it took effect is unknown. Retry with the same Idempotency-Key."},
 }
 
