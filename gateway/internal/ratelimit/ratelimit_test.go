@@ -44,7 +44,16 @@ func newFixture(t *testing.T, limits ratelimit.Limits) *fixture {
 // budgets in the shared Redis.
 func (f *fixture) gateway(t *testing.T, proxies ...netip.Prefix) http.Handler {
 	t.Helper()
+	return f.gatewayWith(t, nil, proxies...)
+}
+
+// gatewayWith is gateway with hook on its Redis client, when not nil.
+func (f *fixture) gatewayWith(t *testing.T, hook redis.Hook, proxies ...netip.Prefix) http.Handler {
+	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: f.server.Addr})
+	if hook != nil {
+		rdb.AddHook(hook)
+	}
 	t.Cleanup(func() { rdb.Close() })
 	verifier, err := auth.NewVerifier([]crypto.PublicKey{f.signer.PublicKey()}, "chapterhouse-test", "chapterhouse")
 	if err != nil {
@@ -247,26 +256,7 @@ func TestHotCallersLeaseTheirBudget(t *testing.T) {
 	limits.Authenticated = redis_rate.PerMinute(200) // burst 200; leases of up to 20
 	f := newFixture(t, limits)
 	var asked atomic.Int64
-	gateway := func() http.Handler {
-		rdb := redis.NewClient(&redis.Options{Addr: f.server.Addr})
-		rdb.AddHook(countingHook{&asked})
-		t.Cleanup(func() { rdb.Close() })
-		verifier, err := auth.NewVerifier([]crypto.PublicKey{f.signer.PublicKey()}, "chapterhouse-test", "chapterhouse")
-		if err != nil {
-			t.Fatal(err)
-		}
-		loc, err := i18n.New("en")
-		if err != nil {
-			t.Fatal(err)
-		}
-		l, err := ratelimit.New(ratelimit.Config{Redis: rdb, Verifier: verifier, Limits: f.limits,
-			Errors: errorbody.NewWriter(loc), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
-	}
-	a, b := gateway(), gateway()
+	a, b := f.gatewayWith(t, countingHook{&asked}), f.gatewayWith(t, countingHook{&asked})
 	hot := f.token(t, "people/hot")
 	allowed := 0
 	for i := range 400 {
