@@ -125,7 +125,9 @@ func idByRule(id string) bool {
 		return false
 	}
 	for _, c := range []byte(id) {
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-':
+		default:
 			return false
 		}
 	}

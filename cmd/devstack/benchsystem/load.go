@@ -50,8 +50,6 @@ type saturation struct {
 	elapsed    time.Duration
 }
 
-func (s saturation) rate() float64 { return float64(s.ok) / s.elapsed.Seconds() }
-
 func (l *loader) saturate(ctx context.Context, t target, clients int, d time.Duration) saturation {
 	var ok, failed atomic.Int64
 	var wg sync.WaitGroup

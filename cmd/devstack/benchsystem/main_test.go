@@ -34,7 +34,7 @@ func TestBenchmarkRunsAndTheStormFillsExactly(t *testing.T) {
 	if err := run(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile(out)
+	b, err := os.ReadFile(out) //nolint:gosec // G304: the test's own temporary file
 	if err != nil {
 		t.Fatal(err)
 	}
