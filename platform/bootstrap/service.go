@@ -6,6 +6,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	"github.com/tjsia/chapterhouse/platform/grpcclient"
 )
 
 // ServiceConfig is what every gRPC service's Run takes besides its own
@@ -64,6 +66,7 @@ func Main(name string, needs Needs, run func(ctx context.Context, getenv func(st
 }
 
 func mainErr(name string, needs Needs, run func(ctx context.Context, getenv func(string) string, deps Deps) error) error {
+	grpcclient.ConfigureProcess()
 	ctx, stop := SignalContext()
 	defer stop()
 	deps, closeDeps, err := FromEnv(ctx, os.Getenv, name, needs)

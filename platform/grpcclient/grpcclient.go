@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/resolver/dns"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -158,4 +159,19 @@ func ServiceConfig(services []string, timeout time.Duration) (string, error) {
 func IsRead(md protoreflect.MethodDescriptor) bool {
 	rule, ok := proto.GetExtension(md.Options(), annotations.E_Http).(*annotations.HttpRule)
 	return ok && rule.GetGet() != ""
+}
+
+// MinResolutionInterval is how soon grpc-go's DNS resolver may look a name
+// up again after its last look. Its default, 30 s, kept a caller on a
+// replaced pod's old address for up to 30 s after the new pod served: the
+// one replica of a service was down that long after each restart (fault
+// test TestOneReplicaMovesToANewAddress: 28 s). A second costs one DNS
+// query per second per target at most, and only while connections fail.
+const MinResolutionInterval = time.Second
+
+// ConfigureProcess applies the process-wide part of how callers dial:
+// grpc-go's DNS resolver setting is global, so the binary's main sets it
+// once (bootstrap.Main does) rather than every Dial.
+func ConfigureProcess() {
+	dns.SetMinResolutionInterval(MinResolutionInterval)
 }

@@ -68,6 +68,9 @@ type options struct {
 	// than one, replica i listens on 127.0.0.<i+1> and callers dial one
 	// dns:// target that names them all.
 	replicas int
+	// dns: callers dial a dns:// target even with one replica, so a
+	// replica can move to another address as a replaced pod does.
+	dns bool
 	// redisArgs for the services' redis-server (the gateway's budgets
 	// have one of their own, never killed).
 	redisArgs []string
@@ -137,7 +140,7 @@ func startSystem(t *testing.T, opts options) *system {
 		// eventstream.DefaultClaimIdle: the tests kill many.
 		"EVENTS_CLAIM_IDLE=1s"}
 
-	if opts.replicas > 1 {
+	if opts.replicas > 1 || opts.dns {
 		// Replica i listens on 127.0.0.<i+1>: Linux answers on all of
 		// 127/8, other systems may not.
 		l, err := net.Listen("tcp", "127.0.0.2:0")
