@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tjsia/chapterhouse/platform/resourcename"
 )
 
 // FuzzVerify: Verify never panics, and a token it accepts was signed by the
@@ -93,7 +95,8 @@ func checkAccepted(t *testing.T, v *Verifier, token string, p Principal) {
 		t.Fatalf("principal %q, claim set's sub %s (%v)", p.Subject, claims["sub"], err)
 	}
 	id, ok := strings.CutPrefix(p.Subject, "people/")
-	if !ok || !idByRule(id) {
+	// resourcename's own fuzz test holds ValidID to the id rule in words.
+	if !ok || !resourcename.ValidID(id) {
 		t.Fatalf("accepted subject %q", p.Subject)
 	}
 	var roles []string
@@ -163,21 +166,4 @@ func seconds(t *testing.T, claims map[string]json.RawMessage, name string) (floa
 		t.Fatalf("accepted %s %s: %v", name, raw, err)
 	}
 	return f, true
-}
-
-// idByRule is resourcename.IDRule read as words, apart from its regular
-// expression: 1–63 lowercase letters, digits or hyphens, starting and
-// ending with a letter or digit.
-func idByRule(id string) bool {
-	if len(id) < 1 || len(id) > 63 || id[0] == '-' || id[len(id)-1] == '-' {
-		return false
-	}
-	for _, c := range []byte(id) {
-		switch {
-		case 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '-':
-		default:
-			return false
-		}
-	}
-	return true
 }

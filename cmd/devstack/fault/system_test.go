@@ -14,7 +14,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -29,6 +28,7 @@ import (
 	activities "github.com/tjsia/chapterhouse/services/activities/app"
 	governance "github.com/tjsia/chapterhouse/services/governance/app"
 	membership "github.com/tjsia/chapterhouse/services/membership/app"
+	"github.com/tjsia/chapterhouse/services/membership/creditcode"
 	standards "github.com/tjsia/chapterhouse/services/standards/app"
 )
 
@@ -407,13 +407,11 @@ func eventually(t *testing.T, timeout time.Duration, check func() string) {
 // creditCode completes 17 characters of a unified social credit code with
 // the GB 32100 check character.
 func creditCode(first17 string) string {
-	const chars = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-	weights := []int{1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28}
-	sum := 0
-	for i, c := range first17 {
-		sum += strings.IndexRune(chars, c) * weights[i]
+	code, err := creditcode.Complete(first17)
+	if err != nil {
+		panic(err) // the tests' own 17 characters
 	}
-	return first17 + string(chars[(31-sum%31)%31])
+	return code
 }
 
 // stamp is an RFC 3339 time d from now.

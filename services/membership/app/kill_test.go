@@ -25,7 +25,7 @@ import (
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 
 	"github.com/tjsia/chapterhouse/services/membership/app"
-	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
+	"github.com/tjsia/chapterhouse/services/membership/creditcode"
 )
 
 // TestKill9UnderWriteLoadWritesEachRequestOnce: the membership service's
@@ -187,9 +187,9 @@ func TestKill9UnderWriteLoadWritesEachRequestOnce(t *testing.T) {
 // check character.
 func creditCode(t *testing.T, first17 string) string {
 	t.Helper()
-	check, err := domain.CreditCodeCheckChar(first17)
+	code, err := creditcode.Complete(first17)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return first17 + string(check)
+	return code
 }

@@ -18,6 +18,7 @@ import (
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	"github.com/tjsia/chapterhouse/services/membership/creditcode"
 )
 
 // CreateOrganization registers an organisation. Admins only.
@@ -26,7 +27,7 @@ func (s *Service) CreateOrganization(ctx context.Context, p auth.Principal, org 
 		return nil, err
 	}
 	org = proto.Clone(org).(*membershipv1.Organization)
-	org.CreditCode = NormalizeCreditCode(org.GetCreditCode())
+	org.CreditCode = creditcode.Normalize(org.GetCreditCode())
 	if v := ValidateOrganization(org); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}

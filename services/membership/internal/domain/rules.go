@@ -8,10 +8,12 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"google.golang.org/genproto/googleapis/type/date"
+
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
-	"google.golang.org/genproto/googleapis/type/date"
+	"github.com/tjsia/chapterhouse/services/membership/creditcode"
 )
 
 // Charter rule codes enforced here.
@@ -46,7 +48,7 @@ func ValidateOrganization(org *membershipv1.Organization) []apierr.FieldViolatio
 	v.required("organization.display_name", org.GetDisplayName())
 	if code := org.GetCreditCode(); code == "" {
 		v.add("organization.credit_code", "is required")
-	} else if err := ValidateCreditCode(code); err != nil {
+	} else if err := creditcode.Validate(code); err != nil {
 		v.add("organization.credit_code", "is not a valid unified social credit code: %v", err)
 	}
 	return v

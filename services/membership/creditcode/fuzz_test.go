@@ -1,4 +1,4 @@
-package domain
+package creditcode
 
 import (
 	"strings"
@@ -7,9 +7,9 @@ import (
 
 // FuzzCreditCode holds the unified social credit code check to GB 32100-2015
 // as written here apart from creditcode.go (its weights are 3^i mod 31):
-// ValidateCreditCode accepts exactly the 18-character codes of the
+// Validate accepts exactly the 18-character codes of the
 // alphabet whose characters 3–8 are digits and whose last is the check
-// character of the first 17; CreditCodeCheckChar answers exactly for 17
+// character of the first 17; CheckChar answers exactly for 17
 // characters of the alphabet; with a valid first 17, exactly one of the 31
 // last characters is accepted. Nothing panics on any string, normalised or
 // not.
@@ -24,10 +24,10 @@ func FuzzCreditCode(f *testing.F) {
 		f.Add(code)
 	}
 	f.Fuzz(func(t *testing.T, code string) {
-		for _, c := range []string{code, NormalizeCreditCode(code)} {
-			err := ValidateCreditCode(c)
+		for _, c := range []string{code, Normalize(code)} {
+			err := Validate(c)
 			if want := validByGB32100(c); (err == nil) != want {
-				t.Fatalf("ValidateCreditCode(%q) = %v, want ok=%v", c, err, want)
+				t.Fatalf("Validate(%q) = %v, want ok=%v", c, err, want)
 			}
 		}
 
@@ -35,10 +35,10 @@ func FuzzCreditCode(f *testing.F) {
 		if len(first17) > 17 {
 			first17 = first17[:17]
 		}
-		got, err := CreditCodeCheckChar(first17)
+		got, err := CheckChar(first17)
 		want, ok := checkCharByGB32100(first17)
 		if (err == nil) != ok || (ok && got != want) {
-			t.Fatalf("CreditCodeCheckChar(%q) = %q, %v; want %q, ok=%v", first17, got, err, want, ok)
+			t.Fatalf("CheckChar(%q) = %q, %v; want %q, ok=%v", first17, got, err, want, ok)
 		}
 		if !ok || !divisionDigits(first17) {
 			return
@@ -46,7 +46,7 @@ func FuzzCreditCode(f *testing.F) {
 		accepted := 0
 		for i := range 256 {
 			candidate := first17 + string([]byte{byte(i)})
-			if ValidateCreditCode(candidate) == nil {
+			if Validate(candidate) == nil {
 				accepted++
 				if byte(i) != want {
 					t.Fatalf("%q accepted with check character %q, want %q", candidate, byte(i), want)
