@@ -3,7 +3,6 @@ package fault_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -13,7 +12,6 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -119,26 +117,12 @@ func startSystem(t *testing.T, opts options) *system {
 	s.rdb = redis.NewClient(&redis.Options{Addr: s.store.Addr})
 	t.Cleanup(func() { s.rdb.Close() })
 
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.signer = auth.NewSigner(key, auth.DefaultIssuer, auth.DefaultAudience)
-	pem, err := auth.PublicKeyPEM(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := filepath.Join(t.TempDir(), "jwt.pub")
-	if err := os.WriteFile(keys, pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	pageKey := make([]byte, 32)
-	_, _ = rand.Read(pageKey)
-	common := []string{"AUTH_JWT_PUBLIC_KEYS_FILE=" + keys, "PAGE_TOKEN_KEYS=" + base64.StdEncoding.EncodeToString(pageKey),
-		"DRAIN_DELAY=" + opts.drainDelay.String(), "LOG_LEVEL=warn", "OTEL_TRACES_EXPORTER=none", "OTEL_METRICS_EXPORTER=none",
+	var credentials []string
+	s.signer, credentials = proctest.Credentials(t)
+	common := append(credentials, "DRAIN_DELAY="+opts.drainDelay.String(), "LOG_LEVEL=warn", "OTEL_TRACES_EXPORTER=none", "OTEL_METRICS_EXPORTER=none",
 		// A killed consumer's entries are taken over after 1 s, not
 		// eventstream.DefaultClaimIdle: the tests kill many.
-		"EVENTS_CLAIM_IDLE=1s"}
+		"EVENTS_CLAIM_IDLE=1s")
 
 	if opts.replicas > 1 || opts.dns {
 		// Replica i listens on 127.0.0.<i+1>: Linux answers on all of

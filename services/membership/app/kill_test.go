@@ -2,12 +2,7 @@ package app_test
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,27 +33,14 @@ import (
 // 6 kills 100 ms apart) and stops by itself.
 func TestKill9UnderWriteLoadWritesEachRequestOnce(t *testing.T) {
 	store := redistest.Start(t, "--appendonly", "yes", "--appendfsync", "always")
-	pub, key, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pem, err := auth.PublicKeyPEM(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := filepath.Join(t.TempDir(), "jwt.pub")
-	if err := os.WriteFile(keys, pem, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	// Every incarnation accepts the same tokens and signs page tokens with
+	// the same key, as replicas do.
+	signer, credentials := proctest.Credentials(t)
 	addr := proctest.FreeAddr(t, "127.0.0.1")
-	// Every incarnation signs page tokens with the same key, as replicas do.
-	pageKey := make([]byte, 32)
-	_, _ = rand.Read(pageKey)
 	// The service as its binary runs it (see TestMain), in a process of
 	// its own.
-	proc := proctest.Start(t, "membership", app.Name, "LISTEN_ADDR="+addr, "REDIS_URL="+store.URL(), "AUTH_JWT_PUBLIC_KEYS_FILE="+keys,
-		"PAGE_TOKEN_KEYS="+base64.StdEncoding.EncodeToString(pageKey), "DRAIN_DELAY=0s", "LOG_LEVEL=error",
-		"OTEL_TRACES_EXPORTER=none", "OTEL_METRICS_EXPORTER=none")
+	proc := proctest.Start(t, "membership", app.Name, append(credentials, "LISTEN_ADDR="+addr, "REDIS_URL="+store.URL(),
+		"DRAIN_DELAY=0s", "LOG_LEVEL=error", "OTEL_TRACES_EXPORTER=none", "OTEL_METRICS_EXPORTER=none")...)
 	waitServing := func() {
 		if err := proctest.WaitServing(context.Background(), addr, 60*time.Second); err != nil {
 			t.Fatal(err)
@@ -71,7 +53,6 @@ func TestKill9UnderWriteLoadWritesEachRequestOnce(t *testing.T) {
 	}
 	t.Cleanup(func() { conn.Close() })
 
-	signer := auth.NewSigner(key, "chapterhouse", "chapterhouse")
 	token, err := signer.Sign("people/admin", []string{auth.RoleAdmin}, time.Hour)
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,33 @@
+package proctest
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"testing"
+
+	"github.com/tjsia/chapterhouse/platform/auth"
+)
+
+// Credentials are what every process of a system under test shares, as a
+// deployment's Secrets give them: a signer whose tokens the processes
+// accept, and the settings that say so (AUTH_JWT_PUBLIC_KEYS) and that let
+// every replica and restart read the others' page tokens
+// (PAGE_TOKEN_KEYS). Pass env to each process.
+func Credentials(t testing.TB) (signer *auth.Signer, env []string) {
+	t.Helper()
+	pub, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem, err := auth.PublicKeyPEM(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pageKey := make([]byte, 32)
+	if _, err := rand.Read(pageKey); err != nil {
+		t.Fatal(err)
+	}
+	return auth.NewSigner(key, auth.DefaultIssuer, auth.DefaultAudience),
+		[]string{"AUTH_JWT_PUBLIC_KEYS=" + string(pem), "PAGE_TOKEN_KEYS=" + base64.StdEncoding.EncodeToString(pageKey)}
+}
