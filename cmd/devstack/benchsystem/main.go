@@ -154,8 +154,7 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	member := signer
-	memberToken, err := member.Sign(stack.MemberSubject, nil, time.Hour)
+	memberToken, err := signer.Sign(stack.MemberSubject, nil, time.Hour)
 	if err != nil {
 		return err
 	}
@@ -203,11 +202,7 @@ func run(ctx context.Context, cfg config) error {
 		sysAllocs += float64(mallocs(ctx, hot) - before)
 		sysCommands.add(commands(ctx, rdb).since(cmds, background, s.elapsed))
 		sysOK += s.ok
-		for _, p := range untraced.procs {
-			e := r.RSS[p.name]
-			e.LoadKiB = max(e.LoadKiB, p.rssKiB())
-			r.RSS[p.name] = e
-		}
+		r.noteLoadRSS(untraced.procs)
 		if kind != "" {
 			for range hot {
 				if err := <-profiled; err != nil {
@@ -221,11 +216,7 @@ func run(ctx context.Context, cfg config) error {
 		bareAllocs += float64(mallocs(ctx, bare) - before)
 		bareCommands.add(commands(ctx, rdb).since(cmds, background, b.elapsed))
 		bareOK += b.ok
-		for _, p := range bare {
-			e := r.RSS[p.name]
-			e.LoadKiB = max(e.LoadKiB, p.rssKiB())
-			r.RSS[p.name] = e
-		}
+		r.noteLoadRSS(bare)
 		tracedSat = append(tracedSat, l.saturate(ctx, tracedGet, cfg.clients, cfg.round))
 	}
 	r.System, r.Bare, r.Traced = summarise(sysSat), summarise(bareSat), summarise(tracedSat)
@@ -374,6 +365,15 @@ func (o *orchestrator) startBaseline(ctx context.Context, sys *system) (string, 
 		return "", nil, fmt.Errorf("baseline: %w (logs in %s)", err, o.dir)
 	}
 	return url, []*proc{gw, svc}, nil
+}
+
+// noteLoadRSS keeps the largest resident set seen under load of procs.
+func (r *results) noteLoadRSS(procs []*proc) {
+	for _, p := range procs {
+		e := r.RSS[p.name]
+		e.LoadKiB = max(e.LoadKiB, p.rssKiB())
+		r.RSS[p.name] = e
+	}
 }
 
 func mallocs(ctx context.Context, procs []*proc) uint64 {

@@ -23,10 +23,9 @@ type route struct {
 	input protoreflect.MessageDescriptor
 	// bound are the dotted field paths the path template fills.
 	bound []string
-	// wholeBody: body "*" fills every field, so no parameter is taken.
-	wholeBody bool
-	// bodyField is the top-level field the body fills, if any.
-	bodyField string
+	// body is the rule's body: "" (none), "*" (every field, so no
+	// parameter is taken) or the top-level field the body fills.
+	body string
 }
 
 // Checker knows the routes of a set of services.
@@ -51,10 +50,9 @@ func New(services ...protoreflect.ServiceDescriptor) *Checker {
 					continue
 				}
 				c.routes[verb+" "+canonicalTemplate(path)] = route{
-					input:     m.Input(),
-					bound:     pathFields(path),
-					wholeBody: r.GetBody() == "*",
-					bodyField: r.GetBody(),
+					input: m.Input(),
+					bound: pathFields(path),
+					body:  r.GetBody(),
 				}
 			}
 		}
@@ -134,7 +132,7 @@ func (c *Checker) Unknown(verb, pattern string, query url.Values) (string, bool)
 // names a field of the request that neither the path nor the body fills;
 // like grpc-gateway, it accepts a field's JSON name or its proto name.
 func (r route) takes(param string) bool {
-	if r.wholeBody {
+	if r.body == "*" {
 		return false
 	}
 	parts := strings.Split(param, ".")
@@ -149,7 +147,7 @@ func (r route) takes(param string) bool {
 			return false
 		}
 		path = append(path, string(f.Name()))
-		if i == 0 && string(f.Name()) == r.bodyField {
+		if i == 0 && string(f.Name()) == r.body {
 			return false
 		}
 		if i < len(parts)-1 {
