@@ -65,6 +65,21 @@ func Main(name string, needs Needs, run func(ctx context.Context, getenv func(st
 	}
 }
 
+// Serve is the whole main() of a binary whose settings come from the
+// environment, as every Chapterhouse binary's do: Main, with fromEnv
+// turning the settings and dependencies into its config and run serving
+// it. The binaries, and the tests and benchmark that run them as
+// processes, all call it, so each runs exactly as its binary does.
+func Serve[C any](name string, needs Needs, fromEnv func(getenv func(string) string, deps Deps) (C, error), run func(context.Context, C) error) {
+	Main(name, needs, func(ctx context.Context, getenv func(string) string, deps Deps) error {
+		cfg, err := fromEnv(getenv, deps)
+		if err != nil {
+			return err
+		}
+		return run(ctx, cfg)
+	})
+}
+
 func mainErr(name string, needs Needs, run func(ctx context.Context, getenv func(string) string, deps Deps) error) error {
 	grpcclient.ConfigureProcess()
 	ctx, stop := SignalContext()

@@ -171,7 +171,7 @@ const MinResolutionInterval = time.Second
 
 // ConfigureProcess applies the process-wide part of how callers dial:
 // grpc-go's DNS resolver setting is global, so the binary's main sets it
-// once (bootstrap.Main does) rather than every Dial.
+// once (bootstrap.Main, under bootstrap.Serve, does) rather than every Dial.
 func ConfigureProcess() {
 	dns.SetMinResolutionInterval(MinResolutionInterval)
 }

@@ -5,7 +5,7 @@
 //
 // The child is the test binary itself, run again with RoleEnv naming a
 // role: TestMain calls Main first, which runs that role's main function
-// (the same bootstrap.Main a service's cmd runs) instead of the tests.
+// (the same bootstrap.Serve a service's cmd runs) instead of the tests.
 // So a crash test needs no `go build` of its own, which on a loaded
 // 2-core machine costs more than the test (linking the five binaries took
 // 51 s there), and the children carry the race detector when the tests

@@ -43,45 +43,15 @@ func runRole(role string) {
 	serveStats(os.Getenv(statsEnv))
 	switch role {
 	case membership.Name:
-		bootstrap.Main(membership.Name, membership.Needs, func(ctx context.Context, getenv func(string) string, deps bootstrap.Deps) error {
-			cfg, err := membership.ConfigFromEnv(getenv, deps)
-			if err != nil {
-				return err
-			}
-			return membership.Run(ctx, cfg)
-		})
+		bootstrap.Serve(membership.Name, membership.Needs, membership.ConfigFromEnv, membership.Run)
 	case governance.Name:
-		bootstrap.Main(governance.Name, governance.Needs, func(ctx context.Context, getenv func(string) string, deps bootstrap.Deps) error {
-			cfg, err := governance.ConfigFromEnv(getenv, deps)
-			if err != nil {
-				return err
-			}
-			return governance.Run(ctx, cfg)
-		})
+		bootstrap.Serve(governance.Name, governance.Needs, governance.ConfigFromEnv, governance.Run)
 	case activities.Name:
-		bootstrap.Main(activities.Name, activities.Needs, func(ctx context.Context, getenv func(string) string, deps bootstrap.Deps) error {
-			cfg, err := activities.ConfigFromEnv(getenv, deps)
-			if err != nil {
-				return err
-			}
-			return activities.Run(ctx, cfg)
-		})
+		bootstrap.Serve(activities.Name, activities.Needs, activities.ConfigFromEnv, activities.Run)
 	case standards.Name:
-		bootstrap.Main(standards.Name, standards.Needs, func(ctx context.Context, getenv func(string) string, deps bootstrap.Deps) error {
-			cfg, err := standards.ConfigFromEnv(getenv, deps)
-			if err != nil {
-				return err
-			}
-			return standards.Run(ctx, cfg)
-		})
+		bootstrap.Serve(standards.Name, standards.Needs, standards.ConfigFromEnv, standards.Run)
 	case gateway.Name:
-		bootstrap.Main(gateway.Name, gateway.Needs, func(ctx context.Context, getenv func(string) string, deps bootstrap.Deps) error {
-			cfg, err := gateway.ConfigFromEnv(getenv, deps)
-			if err != nil {
-				return err
-			}
-			return gateway.Run(ctx, cfg)
-		})
+		bootstrap.Serve(gateway.Name, gateway.Needs, gateway.ConfigFromEnv, gateway.Run)
 	case "bare-service":
 		exitOn(runBareService())
 	case "bare-gateway":

@@ -46,15 +46,7 @@ func TestMain(m *testing.M) {
 
 // role is the main of a binary: what services/<name>/cmd/<name> runs.
 func role[C any](name string, needs bootstrap.Needs, fromEnv func(func(string) string, bootstrap.Deps) (C, error), run func(context.Context, C) error) func() {
-	return func() {
-		bootstrap.Main(name, needs, func(ctx context.Context, getenv func(string) string, deps bootstrap.Deps) error {
-			cfg, err := fromEnv(getenv, deps)
-			if err != nil {
-				return err
-			}
-			return run(ctx, cfg)
-		})
-	}
+	return func() { bootstrap.Serve(name, needs, fromEnv, run) }
 }
 
 // services are the four gRPC services, in the order they start.

@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"context"
 	"os"
 	"testing"
 
@@ -17,13 +16,7 @@ import (
 func TestMain(m *testing.M) {
 	proctest.Main(map[string]func(){
 		app.Name: func() {
-			bootstrap.Main(app.Name, app.Needs, func(ctx context.Context, getenv func(string) string, deps bootstrap.Deps) error {
-				cfg, err := app.ConfigFromEnv(getenv, deps)
-				if err != nil {
-					return err
-				}
-				return app.Run(ctx, cfg)
-			})
+			bootstrap.Serve(app.Name, app.Needs, app.ConfigFromEnv, app.Run)
 		},
 	})
 	os.Exit(m.Run())
