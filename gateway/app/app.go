@@ -91,6 +91,20 @@ func BackendNames() []string {
 	return names
 }
 
+// Services are the descriptors of the gRPC services the gateway fronts, in
+// backends' order: their HTTP bindings are its routes.
+func Services() ([]protoreflect.ServiceDescriptor, error) {
+	services := make([]protoreflect.ServiceDescriptor, 0, len(backends))
+	for _, b := range backends {
+		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(b.service))
+		if err != nil {
+			return nil, fmt.Errorf("gateway: %s: %w", b.service, err)
+		}
+		services = append(services, d.(protoreflect.ServiceDescriptor))
+	}
+	return services, nil
+}
+
 // Config configures the gateway.
 type Config struct {
 	Logger    *slog.Logger
@@ -174,13 +188,9 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	errs := errorbody.NewWriter(loc)
-	services := make([]protoreflect.ServiceDescriptor, 0, len(backends))
-	for _, b := range backends {
-		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(b.service))
-		if err != nil {
-			return nil, fmt.Errorf("gateway: %s: %w", b.service, err)
-		}
-		services = append(services, d.(protoreflect.ServiceDescriptor))
+	services, err := Services()
+	if err != nil {
+		return nil, err
 	}
 	params := queryparams.New(services...)
 	mux := runtime.NewServeMux(
