@@ -16,10 +16,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -205,16 +207,62 @@ func tail(s string, n int) string {
 }
 
 // FreeAddr is a loopback address (host, e.g. "127.0.0.1", and a port free
-// now) for a child to listen on. Another process may take the port
-// before the child binds it; on loopback in a test that is rare enough.
+// now) for a child to listen on. The child binds it later, so the port is
+// taken from below the kernel's ephemeral range: every listener on port 0
+// and every outgoing connection of the other tests running in parallel
+// takes its port from that range, and one of them took a port chosen
+// there before the child could bind it (seen in CI: "address already in
+// use"). Where the range cannot be read, any free port is taken.
 func FreeAddr(t testing.TB, host string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	addr, err := PickAddr(host)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return addr
+}
+
+// PickAddr is FreeAddr for a program that starts processes (the system
+// benchmark), returning its error.
+func PickAddr(host string) (string, error) {
+	if low := ephemeralLow(); low > firstPort {
+		for range 200 {
+			port := firstPort + rand.IntN(low-firstPort) //nolint:gosec // G404: a test port, not a secret
+			l, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+			if err == nil {
+				addr := l.Addr().String()
+				_ = l.Close()
+				return addr, nil
+			}
+		}
+	}
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return "", fmt.Errorf("proctest: %w", err)
+	}
 	defer l.Close()
-	return l.Addr().String()
+	return l.Addr().String(), nil
+}
+
+// firstPort is the lowest port FreeAddr picks: above the well-known and
+// the common fixed service ports.
+const firstPort = 20000
+
+// ephemeralLow is the first port of the kernel's ephemeral range, or 0.
+func ephemeralLow() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) != 2 {
+		return 0
+	}
+	low, err := strconv.Atoi(fields[0])
+	if err != nil {
+		return 0
+	}
+	return low
 }
 
 // WaitServing waits until the gRPC server at addr reports SERVING on the

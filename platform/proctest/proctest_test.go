@@ -2,10 +2,12 @@ package proctest_test
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/netip"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -118,4 +120,40 @@ func TestDNSSpreadsOneTargetOverReplicas(t *testing.T) {
 	if err := proctest.WaitServing(ctx, "127.0.0.2:"+port, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestFreeAddrIsOutsideTheEphemeralRange: a port chosen for a child to bind
+// later is below the kernel's ephemeral range, where no listener on port 0
+// or outgoing connection of a parallel test can take it first, and is free.
+func TestFreeAddrIsOutsideTheEphemeralRange(t *testing.T) {
+	low := ephemeralLowForTest()
+	if low == 0 {
+		t.Skip("no /proc/sys/net/ipv4/ip_local_port_range here")
+	}
+	for range 20 {
+		addr := proctest.FreeAddr(t, "127.0.0.1")
+		_, p, _ := net.SplitHostPort(addr)
+		port, err := strconv.Atoi(p)
+		if err != nil || port < 20000 || port >= low {
+			t.Fatalf("FreeAddr gave %s, want a port in [20000, %d)", addr, low)
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatalf("FreeAddr gave %s, which is not free: %v", addr, err)
+		}
+		l.Close()
+	}
+}
+
+// ephemeralLowForTest reads the range apart from FreeAddr's own reading.
+func ephemeralLowForTest() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
+	if err != nil {
+		return 0
+	}
+	var low, high int
+	if _, err := fmt.Sscan(string(b), &low, &high); err != nil {
+		return 0
+	}
+	return low
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/tjsia/chapterhouse/platform/proctest"
 )
 
 // proc is one component running as a process of its own.
@@ -125,15 +126,9 @@ func (p *proc) profile(ctx context.Context, kind string, d time.Duration, path s
 	return err
 }
 
-// freeAddr is a free loopback host:port.
-func freeAddr() (string, error) {
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer lis.Close()
-	return lis.Addr().String(), nil
-}
+// freeAddr is a free loopback host:port for a process to bind later,
+// outside the range other listeners and connections take ports from.
+func freeAddr() (string, error) { return proctest.PickAddr("127.0.0.1") }
 
 // waitFor polls url until it answers 200 with token, or timeout passes.
 func waitFor(ctx context.Context, url, token string, timeout time.Duration) error {
