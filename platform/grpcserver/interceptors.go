@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -313,8 +315,36 @@ func authStream(v *auth.Verifier, isPublic func(string) bool) grpc.StreamServerI
 	}
 }
 
+// ClientAddressHeader is the metadata key in which the gateway names the
+// REST client's address (the peer, or the last untrusted hop of
+// X-Forwarded-For when the peer is a trusted proxy). Services are reached
+// only by the gateway and by each other, so they take it as given.
+const ClientAddressHeader = "x-client-address"
+
+// idempotencyScope is whose keys a request's key is among: a signed-in
+// caller's subject, or, without a token, the client's address (as the
+// gateway names it, else the gRPC peer's), so an anonymous write retried
+// with its key is applied once too, and one client's keys never answer
+// another's.
+func idempotencyScope(ctx context.Context) string {
+	if p, ok := auth.FromContext(ctx); ok {
+		return p.Subject
+	}
+	if addr := metadata.ValueFromIncomingContext(ctx, ClientAddressHeader); len(addr) > 0 && addr[0] != "" {
+		return "anonymous@" + addr[0]
+	}
+	if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
+		host, _, err := net.SplitHostPort(pr.Addr.String())
+		if err != nil {
+			host = pr.Addr.String()
+		}
+		return "anonymous@" + host
+	}
+	return "anonymous"
+}
+
 // idempotencyUnary replays the first response to a request repeated with
-// the same Idempotency-Key by the same caller.
+// the same Idempotency-Key by the same caller (idempotencyScope).
 func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		keys := metadata.ValueFromIncomingContext(ctx, IdempotencyKeyHeader)
@@ -339,15 +369,9 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		if err != nil {
 			return nil, apierr.WithCause(apierr.Internal(), err)
 		}
-		p, ok := auth.FromContext(ctx)
-		if !ok {
-			// Keys are scoped to a caller; anonymous callers (public
-			// reads) would share one scope and could see each other's
-			// responses, so their keys are ignored.
-			return handler(ctx, req)
-		}
-		key := idempotency.Key(p.Subject, info.FullMethod, clientKey)
-		stored, err := store.Begin(ctx, p.Subject, key, idempotency.RequestHash(reqBytes))
+		scope := idempotencyScope(ctx)
+		key := idempotency.Key(scope, info.FullMethod, clientKey)
+		stored, err := store.Begin(ctx, scope, key, idempotency.RequestHash(reqBytes))
 		switch {
 		case errors.Is(err, idempotency.ErrMismatch):
 			return nil, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED,
@@ -390,7 +414,7 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		returned = true
 		var applied *redistx.AppliedError
 		if errors.As(herr, &applied) {
-			return replayApplied(ctx, bg, store, key, info.FullMethod, applied)
+			return replayApplied(ctx, bg, store, scope, key, info.FullMethod, applied)
 		}
 		if herr != nil {
 			_ = store.Abandon(bg, key)
@@ -398,7 +422,7 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		}
 		if out, ok := resp.(proto.Message); ok {
 			if b, err := proto.Marshal(out); err == nil {
-				_ = store.Complete(bg, key, b)
+				_ = store.Complete(bg, scope, key, b)
 			}
 		}
 		return resp, nil
@@ -410,13 +434,13 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 // it, as a replay, when that record is this method's response; otherwise
 // with REQUEST_ALREADY_APPLIED, so the client reads the result instead of
 // writing again.
-func replayApplied(ctx, bg context.Context, store *idempotency.Store, key, fullMethod string, applied *redistx.AppliedError) (any, error) {
+func replayApplied(ctx, bg context.Context, store *idempotency.Store, scope, key, fullMethod string, applied *redistx.AppliedError) (any, error) {
 	resp, err := newResponse(fullMethod)
 	if err == nil && len(applied.Result) > 0 {
 		// A record of another type would decode with fields this message
 		// does not know: then it is not the response.
 		if proto.Unmarshal(applied.Result, resp) == nil && len(resp.ProtoReflect().GetUnknown()) == 0 {
-			_ = store.Complete(bg, key, applied.Result)
+			_ = store.Complete(bg, scope, key, applied.Result)
 			_ = grpc.SetHeader(ctx, metadata.Pairs("idempotent-replay", "true"))
 			return resp, nil
 		}
