@@ -83,9 +83,40 @@ func normalizeUnary() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
 		err = storeDown(info.FullMethod, err)
+		err = cancelled(ctx, err)
 		err, _ = apierr.Normalize(err)
 		return resp, err
 	}
+}
+
+// cancelled says what a call whose caller went away (or whose server is
+// stopping) gets: CANCELLED, or DEADLINE_EXCEEDED when its deadline
+// passed, never INTERNAL. A store or a peer reports the end of the call's
+// context as its own failure ("redistx: commit: context canceled"), which
+// would otherwise be logged as a fault of the service. A refusal the
+// handler decided on (a reason of its own) stands.
+func cancelled(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	switch apierr.ReasonOf(err) {
+	case apiv1.ErrorReason_ERROR_REASON_UNSPECIFIED, apiv1.ErrorReason_INTERNAL,
+		apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE, apiv1.ErrorReason_OUTCOME_UNKNOWN:
+	default:
+		return err
+	}
+	cause := apierr.Cause(err)
+	if cause == nil {
+		cause = err
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled) || errors.Is(cause, context.Canceled) || status.Code(cause) == codes.Canceled:
+		return apierr.WithCause(apierr.New(codes.Canceled, apiv1.ErrorReason_CANCELLED, "the request was cancelled", nil), cause)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(cause, context.DeadlineExceeded):
+		return apierr.WithCause(apierr.New(codes.DeadlineExceeded, apiv1.ErrorReason_DEADLINE_EXCEEDED,
+			"the request ran out of time; whether it was applied is unknown: retry with the same Idempotency-Key", nil), cause)
+	}
+	return err
 }
 
 // storeDown says what a call that met an unreachable Redis means for the
@@ -131,7 +162,7 @@ func normalizeStream() grpc.StreamServerInterceptor {
 		if strings.HasPrefix(info.FullMethod, "/grpc.") {
 			return err
 		}
-		err, _ = apierr.Normalize(err)
+		err, _ = apierr.Normalize(cancelled(ss.Context(), err))
 		return err
 	}
 }
@@ -294,8 +325,24 @@ func authUnary(v *auth.Verifier, isPublic func(string) bool) grpc.UnaryServerInt
 			return nil, err
 		}
 		reportPrincipal(ctx)
-		return handler(ctx, req)
+		resp, err := handler(ctx, req)
+		return resp, signInWouldHelp(ctx, err)
 	}
+}
+
+// signInWouldHelp answers an anonymous caller of a public method whom the
+// method refused (PERMISSION_DENIED) with UNAUTHENTICATED: the missing
+// credential is what stands in the way, and signing in is what to try
+// (RFC 9110 §15.5.2). A signed-in caller refused stays PERMISSION_DENIED;
+// what is hidden stays NOT_FOUND for everyone.
+func signInWouldHelp(ctx context.Context, err error) error {
+	if err == nil || !apierr.Is(err, apiv1.ErrorReason_PERMISSION_DENIED) {
+		return err
+	}
+	if _, signedIn := auth.FromContext(ctx); signedIn {
+		return err
+	}
+	return apierr.Unauthenticated("sign in to do this: " + status.Convert(err).Message())
 }
 
 type wrappedStream struct {

@@ -102,9 +102,14 @@ func (f *fakeActivities) GetActivity(ctx context.Context, req *activitiesv1.GetA
 	return &activitiesv1.Activity{Name: req.GetName()}, nil
 }
 
-func (f *fakeActivities) CreateActivity(_ context.Context, req *activitiesv1.CreateActivityRequest) (*activitiesv1.Activity, error) {
-	if req.GetActivity().GetTitle() == "store-down" {
+func (f *fakeActivities) CreateActivity(ctx context.Context, req *activitiesv1.CreateActivityRequest) (*activitiesv1.Activity, error) {
+	switch req.GetActivity().GetTitle() {
+	case "store-down":
 		return nil, apierr.WithCause(apierr.Internal(), fmt.Errorf("store: %w", storeRefused))
+	case "waits":
+		// A store call that ends with the call's context, as go-redis's do.
+		<-ctx.Done()
+		return nil, fmt.Errorf("redistx: commit: %w", ctx.Err())
 	}
 	return &activitiesv1.Activity{}, nil
 }
