@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
+	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
 	"github.com/tjsia/chapterhouse/platform/redistest"
@@ -27,6 +28,9 @@ type fakeStandards struct {
 }
 
 func (f *fakeStandards) CreateComment(_ context.Context, req *standardsv1.CreateCommentRequest) (*standardsv1.Comment, error) {
+	if req.GetComment().GetText() == "members only" {
+		return nil, apierr.PermissionDenied("only members may comment on this convention")
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.creates++
@@ -101,5 +105,23 @@ func TestRefusedRequestLeavesNothing(t *testing.T) {
 	}
 	if err := create("ok", "k1"); err != nil {
 		t.Fatalf("the caller's first admitted key after three refusals: %v", err)
+	}
+}
+
+// TestAnonymousRefusalIsUnauthenticated: a public method that refuses an
+// anonymous caller (PERMISSION_DENIED) answers UNAUTHENTICATED, since
+// signing in is what would help; the same refusal to a signed-in caller
+// stays PERMISSION_DENIED.
+func TestAnonymousRefusalIsUnauthenticated(t *testing.T) {
+	h := start(t, nil)
+	req := &standardsv1.CreateCommentRequest{Parent: "branches/ai/standards/s1",
+		Comment: &standardsv1.Comment{Clause: "1", Text: "members only", CommenterName: "x"}}
+	_, err := h.standards.CreateComment(context.Background(), req)
+	if status.Code(err) != codes.Unauthenticated || errorInfo(err).GetReason() != "UNAUTHENTICATED" {
+		t.Fatalf("anonymous: %v, want Unauthenticated UNAUTHENTICATED", err)
+	}
+	_, err = h.standards.CreateComment(withToken(context.Background(), h.tokenOf("people/alice")), req)
+	if status.Code(err) != codes.PermissionDenied {
+		t.Fatalf("signed in: %v, want PermissionDenied", err)
 	}
 }
