@@ -14,6 +14,8 @@
 //     response of every error status;
 //   - the headers the gateway honours and sends;
 //   - in responses, every field the gateway always writes as required;
+//   - each proto oneof as a oneOf that admits one member at most;
+//   - the update mask, If-Match and ETag, read from the descriptors;
 //   - the title, version and description.
 package openapidoc
 
@@ -150,6 +152,7 @@ func Build(ctx context.Context, swagger []byte, files *protoregistry.Files) ([]b
 		}
 	}
 	present(doc, files)
+	modelOneofs(doc, files)
 	addOperations(doc)
 	raw, err := json.Marshal(doc)
 	if err != nil {

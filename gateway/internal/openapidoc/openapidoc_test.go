@@ -337,3 +337,96 @@ func TestDocumentInfo(t *testing.T) {
 		t.Errorf("/docs: no 503 with the ErrorBody")
 	}
 }
+
+// TestOneofs (issue 16): each proto oneof of a message is a oneOf of its
+// schemas (the response's and the request's copy) that admits one member
+// or none, never two.
+func TestOneofs(t *testing.T) {
+	doc, err := openapidoc.Load(context.Background(), openapi.Document())
+	if err != nil {
+		t.Fatal(err)
+	}
+	services, err := app.Services()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[protoreflect.FullName]bool{}
+	var visit func(md protoreflect.MessageDescriptor)
+	checked := 0
+	visit = func(md protoreflect.MessageDescriptor) {
+		if seen[md.FullName()] || !strings.HasPrefix(string(md.FullName()), "chapterhouse.") {
+			return
+		}
+		seen[md.FullName()] = true
+		for i := 0; i < md.Fields().Len(); i++ {
+			if f := md.Fields().Get(i); f.Message() != nil {
+				visit(f.Message())
+			}
+		}
+		for i := 0; i < md.Oneofs().Len(); i++ {
+			o := md.Oneofs().Get(i)
+			if o.IsSynthetic() {
+				continue
+			}
+			for _, name := range []string{string(md.Name()), string(md.Name()) + "Input"} {
+				s := doc.Components.Schemas[name]
+				if s == nil {
+					continue
+				}
+				checked++
+				one := map[string]any{}
+				for j := 0; j < o.Fields().Len(); j++ {
+					member := o.Fields().Get(j).JSONName()
+					one = map[string]any{member: withRequired(s.Value.Properties[member].Value, nil)}
+					if err := s.Value.VisitJSON(withRequired(s.Value, one), openapi3.MultiErrors()); err != nil {
+						t.Errorf("%s: %s alone is refused: %v", name, o.Fields().Get(j).JSONName(), err)
+					}
+				}
+				all := map[string]any{}
+				for j := 0; j < o.Fields().Len(); j++ {
+					member := o.Fields().Get(j).JSONName()
+					all[member] = withRequired(s.Value.Properties[member].Value, nil)
+				}
+				if err := s.Value.VisitJSON(withRequired(s.Value, all)); err == nil {
+					t.Errorf("%s: oneof %s takes every member at once", name, o.Name())
+				}
+			}
+		}
+	}
+	for _, svc := range services {
+		for j := 0; j < svc.Methods().Len(); j++ {
+			visit(svc.Methods().Get(j).Input())
+			visit(svc.Methods().Get(j).Output())
+		}
+	}
+	if checked < 2 {
+		t.Errorf("%d oneof schemas checked; the Application's two at least", checked)
+	}
+}
+
+// withRequired fills v with an empty value of each property s requires
+// that v lacks, so a check sees only what it means to test.
+func withRequired(s *openapi3.Schema, v map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, r := range s.Required {
+		p := s.Properties[r].Value
+		switch {
+		case p.Type.Is(openapi3.TypeString) && len(p.Enum) > 0:
+			out[r] = p.Enum[len(p.Enum)-1]
+		case p.Type.Is(openapi3.TypeString):
+			out[r] = ""
+		case p.Type.Is(openapi3.TypeArray):
+			out[r] = []any{}
+		case p.Type.Is(openapi3.TypeBoolean):
+			out[r] = false
+		case p.Type.Is(openapi3.TypeInteger), p.Type.Is(openapi3.TypeNumber):
+			out[r] = 0
+		default:
+			out[r] = withRequired(p, nil)
+		}
+	}
+	for k, x := range v {
+		out[k] = x
+	}
+	return out
+}
