@@ -16,6 +16,7 @@
 //   - in responses, every field the gateway always writes as required;
 //   - each proto oneof as a oneOf that admits one member at most;
 //   - the update mask, If-Match and ETag, read from the descriptors;
+//   - examples of every request, response and error, made from the protos;
 //   - the title, version and description.
 package openapidoc
 
@@ -132,6 +133,10 @@ func Build(ctx context.Context, swagger []byte, files *protoregistry.Files) ([]b
 		return nil, fmt.Errorf("openapidoc: no %s schema (proto/openapiv2.yaml references it)", ErrorSchema)
 	}
 	addComponents(doc)
+	if err := addErrorExamples(doc); err != nil {
+		return nil, err
+	}
+	examples := newExampler(files)
 	partial := partials{doc: doc, resources: api.resources, made: map[string]string{}}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -146,6 +151,9 @@ func Build(ctx context.Context, swagger []byte, files *protoregistry.Files) ([]b
 			}
 			addPreconditions(op, m)
 			addReplayHeader(op, method)
+			if err := examples.addExamples(op, m); err != nil {
+				return nil, err
+			}
 			if op.RequestBody != nil && !strings.HasPrefix(string(m.Name()), "Create") {
 				partial.body(op)
 			}
@@ -153,7 +161,9 @@ func Build(ctx context.Context, swagger []byte, files *protoregistry.Files) ([]b
 	}
 	present(doc, files)
 	modelOneofs(doc, files)
-	addOperations(doc)
+	if err := addOperations(doc); err != nil {
+		return nil, err
+	}
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("openapidoc: %w", err)
