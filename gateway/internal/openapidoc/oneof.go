@@ -97,7 +97,7 @@ func oneOf(s *openapi3.Schema, o protoreflect.OneofDescriptor) *openapi3.Schema 
 			if m == set {
 				a.Properties[m] = s.Properties[m]
 			} else {
-				a.Properties[m] = Unset().NewRef()
+				a.Properties[m] = Unset(s.Properties[m]).NewRef()
 			}
 		}
 		return a
@@ -110,9 +110,14 @@ func oneOf(s *openapi3.Schema, o protoreflect.OneofDescriptor) *openapi3.Schema 
 }
 
 // Unset is the schema of a oneof member another member excludes: absent,
-// or null (which protojson reads as unset).
-func Unset() *openapi3.Schema {
-	s := &openapi3.Schema{Nullable: true, Enum: []any{nil}}
+// or null (which protojson reads as unset). It keeps the member's type, as
+// OpenAPI 3.0 asks of a nullable schema.
+func Unset(member *openapi3.SchemaRef) *openapi3.Schema {
+	typ := &openapi3.Types{openapi3.TypeObject}
+	if member != nil && member.Value != nil && member.Value.Type != nil {
+		typ = member.Value.Type
+	}
+	s := &openapi3.Schema{Type: typ, Nullable: true, Enum: []any{nil}}
 	s.Description = "Not set in this alternative: a oneof holds one member at most."
 	return s
 }
