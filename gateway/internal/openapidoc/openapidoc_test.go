@@ -374,10 +374,9 @@ func TestOneofs(t *testing.T) {
 					continue
 				}
 				checked++
-				one := map[string]any{}
 				for j := 0; j < o.Fields().Len(); j++ {
 					member := o.Fields().Get(j).JSONName()
-					one = map[string]any{member: withRequired(s.Value.Properties[member].Value, nil)}
+					one := map[string]any{member: withRequired(s.Value.Properties[member].Value, nil)}
 					if err := s.Value.VisitJSON(withRequired(s.Value, one), openapi3.MultiErrors()); err != nil {
 						t.Errorf("%s: %s alone is refused: %v", name, o.Fields().Get(j).JSONName(), err)
 					}
