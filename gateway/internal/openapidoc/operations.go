@@ -20,9 +20,9 @@ const (
 
 // OperationsTag tags the gateway's own routes, which are no part of the
 // API an SDK wraps; with InternalExtension set they are described for
-// operators and browsers, and left out by generators that honour either
-// (oapi-codegen -exclude-tags Operations, Redocly's remove-x-internal,
-// @hey-api/openapi-ts's tag filter).
+// operators and browsers, and left out by generators that filter by tag
+// (oapi-codegen -exclude-tags Operations, as the README's Go client does)
+// or honour x-internal (Redocly's remove-x-internal decorator).
 const (
 	OperationsTag     = "Operations"
 	InternalExtension = "x-internal"
@@ -84,7 +84,7 @@ func addOperations(doc *openapi3.T) error {
 	}
 	doc.Tags = append(doc.Tags, &openapi3.Tag{Name: OperationsTag,
 		Description: "The gateway's own routes: liveness, readiness, the backends' health, this document and its browsable page. They need no token and draw on no request budget. " +
-			"They are for operators, probes and browsers, not SDKs: each is marked x-internal, and generated clients leave this tag out.",
+			"They are for operators, probes and browsers, not SDKs: each is marked x-internal, and a client generator should leave this tag out (oapi-codegen: -exclude-tags Operations).",
 		Extensions: map[string]any{InternalExtension: true}})
 	doc.Paths.Set("/healthz", get("Gateway_Healthz", "The gateway process is alive.", map[string]*openapi3.ResponseRef{
 		"200": jsonResponse("Alive.", status("ok"), map[string]any{"status": "ok"}),
