@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode"
 
+	"google.golang.org/genproto/googleapis/api/annotations"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
@@ -182,5 +184,37 @@ func TestEveryEnumValueHasItsTerm(t *testing.T) {
 	})
 	if n == 0 {
 		t.Fatal("no enums found: are the API's protos linked in?")
+	}
+}
+
+// TestEveryActionHasItsTerm: an action a state forbids is named by its
+// method's verb ({action|term}, INVALID_STATE_TRANSITION): every custom
+// method's verb (":approve") and the standard create and update have a
+// term in every language.
+func TestEveryActionHasItsTerm(t *testing.T) {
+	c := catalog(t)
+	verbs := map[string]bool{"create": true, "update": true}
+	protoregistry.GlobalFiles.RangeFiles(func(f protoreflect.FileDescriptor) bool {
+		for i := range f.Services().Len() {
+			methods := f.Services().Get(i).Methods()
+			for j := range methods.Len() {
+				rule, _ := proto.GetExtension(methods.Get(j).Options(), annotations.E_Http).(*annotations.HttpRule)
+				path := rule.GetPost()
+				if i := strings.LastIndex(path, ":"); i > strings.LastIndex(path, "/") && i > strings.LastIndex(path, "}") {
+					verbs[path[i+1:]] = true
+				}
+			}
+		}
+		return true
+	})
+	if len(verbs) < 10 {
+		t.Fatalf("only %d verbs found: are the API's protos linked in?", len(verbs))
+	}
+	for verb := range verbs {
+		for _, lang := range i18n.Languages() {
+			if !c.Has(lang, "term."+verb) {
+				t.Errorf("%s has no term.%s", lang, verb)
+			}
+		}
 	}
 }
