@@ -289,6 +289,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		middleware.RequireJSON(errs), middleware.LimitBody(cfg.MaxBodyBytes, errs), middleware.Deadline(cfg.BackendTimeout)))
 
 	inner := middleware.Chain(routes,
+		middleware.CloseAfterChunked,
 		accesslog.Handler(cfg.Logger, middleware.RequestIDHeader),
 		middleware.Recover(cfg.Logger, errs),
 		middleware.RequestID,

@@ -1,4 +1,4 @@
-// Package middleware holds the gateway's HTTP wrappers: panic recovery,
+// Package middleware holds the gateway's HTTP wrappers: connection framing, panic recovery,
 // request ids, CORS from an allowlist (rs/cors), a request body limit, a
 // deadline, and gzip (klauspost/compress/gzhttp). Each
 // is a func(http.Handler) http.Handler so the chain reads top to bottom.
@@ -33,6 +33,27 @@ func Chain(h http.Handler, wrappers ...func(http.Handler) http.Handler) http.Han
 		h = wrappers[i](h)
 	}
 	return h
+}
+
+// CloseAfterChunked closes the connection after answering a request whose
+// body came chunked (RFC 9112 §6.1). A request with both Content-Length
+// and Transfer-Encoding: chunked is how one request is smuggled inside
+// another: a proxy in front that frames by Content-Length forwards the
+// tail as part of the body, while this server frames by the chunks and
+// would serve the tail as a second request on the same connection. Go's
+// net/http reads such a request by its chunks and drops Content-Length
+// before a handler sees it, so a handler cannot tell the two cases apart;
+// closing after every chunked request covers the mixed one, which RFC 9112
+// requires, and costs a client that streams its body a new connection.
+func CloseAfterChunked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+			// net/http closes the connection after a response that says
+			// so, without reading another request from it.
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // Recover turns a panic into a 500 with the documented body.
