@@ -285,8 +285,16 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 	})
 	// The API's routes, each request drawing on its caller's budget; the
 	// probes and the document above draw on none.
-	routes.Handle("/", middleware.Chain(mux, middleware.NoStore, limiter.Handler, middleware.EdgeHeaders,
-		middleware.RequireJSON(errs), middleware.LimitBody(cfg.MaxBodyBytes, errs), middleware.Deadline(cfg.BackendTimeout)))
+	api := func(h http.Handler) http.Handler {
+		return middleware.Chain(h, middleware.NoStore, limiter.Handler, middleware.EdgeHeaders,
+			middleware.RequireJSON(errs), middleware.LimitBody(cfg.MaxBodyBytes, errs), middleware.Deadline(cfg.BackendTimeout))
+	}
+	routes.Handle("/", api(mux))
+	// A path that is not canonical is answered as an unknown API path is,
+	// never redirected.
+	noSuchPath := api(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		errs.RoutingHandler(r.Context(), mux, nil, w, r, http.StatusNotFound)
+	}))
 
 	inner := middleware.Chain(routes,
 		middleware.CloseAfterChunked,
@@ -295,6 +303,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		middleware.RequestID,
 		middleware.CORS(cfg.AllowedOrigins, errs),
 		middleware.Gzip,
+		middleware.CanonicalPaths(noSuchPath),
 	)
 	h.Handler = otelhttp.NewHandler(inner, "gateway",
 		otelhttp.WithTracerProvider(cfg.Telemetry.TracerProvider),

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -54,6 +55,39 @@ func CloseAfterChunked(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// CanonicalPaths sends a request whose path is not in canonical form (an
+// empty segment, a "." or ".." segment, percent-encoded or not) to
+// nonCanonical instead of next. http.ServeMux would answer it with a
+// redirect to the cleaned path, which turns
+// POST /v1/branches/ai/standards//signatories into a 307 to another
+// resource; such a path names nothing here, and is answered as any unknown
+// path is.
+func CanonicalPaths(nonCanonical http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if escaped := r.URL.EscapedPath(); !IsCanonicalPath(escaped) || !IsCanonicalPath(r.URL.Path) {
+				nonCanonical.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// IsCanonicalPath reports whether p is what http.ServeMux's cleaning
+// leaves unchanged: rooted, no empty, "." or ".." segments (a trailing
+// slash is kept).
+func IsCanonicalPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean == p
 }
 
 // Recover turns a panic into a 500 with the documented body.

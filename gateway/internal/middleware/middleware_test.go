@@ -450,3 +450,16 @@ func errs(t *testing.T) *errorbody.Writer {
 	}
 	return errorbody.NewWriter(loc)
 }
+
+// TestIsCanonicalPath: exactly the paths http.ServeMux leaves as they are.
+func TestIsCanonicalPath(t *testing.T) {
+	for p, want := range map[string]bool{
+		"/": true, "/v1/people": true, "/docs/": true, "/v1/people/li-na:approve": true,
+		"": false, "v1/people": false, "//v1": false, "/v1//people": false, "/v1/./people": false,
+		"/v1/people/..": false, "/v1/people/.": false, "/docs//": false, "/a/b/../c/": false,
+	} {
+		if got := middleware.IsCanonicalPath(p); got != want {
+			t.Errorf("IsCanonicalPath(%q) = %v, want %v", p, got, want)
+		}
+	}
+}
