@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -134,6 +135,9 @@ type Config struct {
 	RateLimits RateLimits
 	// TrustedProxies may say who the client is in X-Forwarded-For.
 	TrustedProxies []netip.Prefix
+	// DocsUI holds Swagger UI's files for /docs; nil means the ones built
+	// into the binary (docs.Embedded).
+	DocsUI fs.FS
 }
 
 // forwardedHeaders is the allowlist of HTTP headers passed to the services
@@ -277,8 +281,22 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 	routes.HandleFunc("GET /healthz", readiness.Liveness)
 	routes.Handle("GET /readyz", h.readiness)
 	routes.HandleFunc("GET /diagz/backends", h.readiness.Backends)
-	routes.Handle("GET /docs", docs.Handler())
-	routes.Handle("GET /docs/", docs.Handler())
+	if cfg.DocsUI == nil {
+		cfg.DocsUI = docs.Embedded()
+	}
+	// /docs answers as the API does when it cannot: the documented error
+	// body, not the file server's text.
+	docsPage := docs.Handler(cfg.DocsUI,
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			errs.WriteStatusMeta(w, r, codes.Unavailable, apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE,
+				"this build has no Swagger UI (make docs-ui fetches it); the API document is at /openapi.json",
+				map[string]string{"dependency": "Swagger UI"})
+		}),
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			errs.RoutingHandler(r.Context(), mux, nil, w, r, http.StatusNotFound)
+		}))
+	routes.Handle("GET /docs", docsPage)
+	routes.Handle("GET /docs/", docsPage)
 	routes.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Document())
