@@ -206,7 +206,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 			h, ok := returnedHeaders[strings.ToLower(key)]
 			return h, ok
 		}),
-		runtime.WithErrorHandler(withOutcome(errs.Handler)),
+		runtime.WithErrorHandler(withMalformedBody(loc, errs, withOutcome(errs.Handler))),
 		// The access log names the route template that matched, and a
 		// query parameter the route does not take is refused (grpc-gateway
 		// would ignore it): both need the route, which only the mux knows.
@@ -227,7 +227,8 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		}),
 		runtime.WithRoutingErrorHandler(errs.RoutingHandler),
 		// A body is exactly one JSON value: data after it is refused, not
-		// ignored.
+		// ignored; what cannot be decoded is said in the client's terms
+		// (withMalformedBody).
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictjson.Marshaler{JSONPb: &runtime.JSONPb{
 			// Zero values are answers too: a revoked certificate's
 			// "valid": false, an empty list's [], a count of 0. Without
