@@ -31,6 +31,7 @@ import (
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
+	"github.com/tjsia/chapterhouse/gateway/internal/precondition"
 	"github.com/tjsia/chapterhouse/gateway/internal/queryparams"
 	"github.com/tjsia/chapterhouse/gateway/internal/ratelimit"
 	"github.com/tjsia/chapterhouse/gateway/internal/readiness"
@@ -64,21 +65,21 @@ type backend struct {
 	name        string
 	service     string
 	defaultAddr string
-	register    func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
+	register    func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error
 }
 
 // backends is the gateway's one list of the services behind it.
 var backends = []backend{
-	{"membership", membershipv1.MembershipService_ServiceDesc.ServiceName, "localhost:8081", func(ctx context.Context, mux *runtime.ServeMux, c *grpc.ClientConn) error {
+	{"membership", membershipv1.MembershipService_ServiceDesc.ServiceName, "localhost:8081", func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
 		return membershipv1.RegisterMembershipServiceHandlerClient(ctx, mux, membershipv1.NewMembershipServiceClient(c))
 	}},
-	{"governance", governancev1.GovernanceService_ServiceDesc.ServiceName, "localhost:8082", func(ctx context.Context, mux *runtime.ServeMux, c *grpc.ClientConn) error {
+	{"governance", governancev1.GovernanceService_ServiceDesc.ServiceName, "localhost:8082", func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
 		return governancev1.RegisterGovernanceServiceHandlerClient(ctx, mux, governancev1.NewGovernanceServiceClient(c))
 	}},
-	{"activities", activitiesv1.ActivitiesService_ServiceDesc.ServiceName, "localhost:8083", func(ctx context.Context, mux *runtime.ServeMux, c *grpc.ClientConn) error {
+	{"activities", activitiesv1.ActivitiesService_ServiceDesc.ServiceName, "localhost:8083", func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
 		return activitiesv1.RegisterActivitiesServiceHandlerClient(ctx, mux, activitiesv1.NewActivitiesServiceClient(c))
 	}},
-	{"standards", standardsv1.StandardsService_ServiceDesc.ServiceName, "localhost:8084", func(ctx context.Context, mux *runtime.ServeMux, c *grpc.ClientConn) error {
+	{"standards", standardsv1.StandardsService_ServiceDesc.ServiceName, "localhost:8084", func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
 		return standardsv1.RegisterStandardsServiceHandlerClient(ctx, mux, standardsv1.NewStandardsServiceClient(c))
 	}},
 }
@@ -197,6 +198,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	params := queryparams.New(services...)
+	etags := precondition.New(services...)
 	mux := runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
 			md, ok := forwardedHeaders[textproto.CanonicalMIMEHeaderKey(key)]
@@ -206,7 +208,9 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 			h, ok := returnedHeaders[strings.ToLower(key)]
 			return h, ok
 		}),
-		runtime.WithErrorHandler(withMalformedBody(loc, errs, withOutcome(errs.Handler))),
+		runtime.WithErrorHandler(withMalformedBody(loc, errs, withPrecondition(errs, withOutcome(errs.Handler)))),
+		// An answer that is a resource with an etag carries it as ETag.
+		runtime.WithForwardResponseOption(precondition.ETag),
 		// The access log names the route template that matched, and a
 		// query parameter the route does not take is refused (grpc-gateway
 		// would ignore it): both need the route, which only the mux knows.
@@ -260,7 +264,9 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 			_ = h.Close()
 			return nil, err
 		}
-		if err := b.register(ctx, mux, conn); err != nil {
+		// A request's If-Match reaches the service as the etag of the
+		// method's request.
+		if err := b.register(ctx, mux, etags.Conn(conn)); err != nil {
 			_ = h.Close()
 			return nil, fmt.Errorf("gateway: register %s: %w", b.name, err)
 		}
@@ -306,7 +312,8 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 	// probes and the document above draw on none.
 	api := func(h http.Handler) http.Handler {
 		return middleware.Chain(h, middleware.NoStore, limiter.Handler, middleware.EdgeHeaders,
-			middleware.RequireJSON(errs), middleware.LimitBody(cfg.MaxBodyBytes, errs), middleware.Deadline(cfg.BackendTimeout))
+			middleware.RequireJSON(errs), precondition.Read(refuseIfMatch(errs)), middleware.LimitBody(cfg.MaxBodyBytes, errs),
+			middleware.Deadline(cfg.BackendTimeout))
 	}
 	routes.Handle("/", api(mux))
 	// A path that is not canonical is answered as an unknown API path is,

@@ -53,6 +53,15 @@ func (people) GetPerson(ctx context.Context, req *membershipv1.GetPersonRequest)
 	return &membershipv1.Person{Name: req.GetName(), DisplayName: "x"}, nil
 }
 
+func (people) UpdatePerson(_ context.Context, req *membershipv1.UpdatePersonRequest) (*membershipv1.Person, error) {
+	return nil, apierr.EtagMismatch(req.GetPerson().GetName())
+}
+
+func ifMatch(r *http.Request, etag string) *http.Request {
+	r.Header.Set("If-Match", etag)
+	return r
+}
+
 // TestEveryStatusHasTheDocumentedBody: every status the gateway answers
 // with, through the real gateway handler in front of a real gRPC backend,
 // carries the documented error body (checked against the OpenAPI
@@ -113,6 +122,7 @@ func TestEveryStatusHasTheDocumentedBody(t *testing.T) {
 		{404, apiv1.ErrorReason_NO_SUCH_PATH, request("GET", "/v1/nowhere", "", ""), false, nil},
 		{405, apiv1.ErrorReason_METHOD_NOT_ALLOWED, request("DELETE", "/v1/people/li-na", "", ""), false, nil},
 		{409, apiv1.ErrorReason_ETAG_MISMATCH, request("GET", "/v1/people/stale", "", ""), false, nil},
+		{412, apiv1.ErrorReason_ETAG_MISMATCH, ifMatch(request("PATCH", "/v1/people/li-na", "application/json", `{"displayName": "x"}`), `"stale"`), false, nil},
 		{413, apiv1.ErrorReason_BODY_TOO_LARGE, request("POST", "/v1/organizations", "application/json", `{"displayName": "`+strings.Repeat("x", 2048)+`"}`), false, nil},
 		{415, apiv1.ErrorReason_UNSUPPORTED_MEDIA_TYPE, request("POST", "/v1/organizations", "application/x-www-form-urlencoded", "displayName=x"), false, nil},
 		{422, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, request("GET", "/v1/people/reused", "", ""), false, nil},
@@ -162,7 +172,7 @@ func TestEveryStatusHasTheDocumentedBody(t *testing.T) {
 		})
 	}
 	// Every error status the README's table and the OpenAPI document name.
-	for _, want := range []int{400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 499, 500, 501, 503, 504} {
+	for _, want := range []int{400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 429, 499, 500, 501, 503, 504} {
 		if !seen[want] {
 			t.Errorf("no case answered %d", want)
 		}

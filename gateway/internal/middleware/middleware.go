@@ -122,6 +122,19 @@ func RequestID(next http.Handler) http.Handler {
 	})
 }
 
+// AllowedHeaders are the request headers a browser may send cross-origin:
+// the token, the body's type, the API's own (Idempotency-Key, If-Match
+// for a conditional write, X-Request-Id) and the language of errors.
+var AllowedHeaders = []string{"Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Accept-Language", "X-Request-Id"}
+
+// ExposedHeaders are the response headers a browser's script may read
+// beyond the safelisted ones: what a client needs to act on an answer (the
+// resource's ETag for its next If-Match, when to retry, its request
+// budget, the language of an error, whether a write was a replay, the id
+// to quote).
+var ExposedHeaders = []string{"ETag", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+	"Content-Language", "Idempotent-Replay", "X-Request-Id"}
+
 // CORS allows browser calls from the allowlisted origins only, through
 // rs/cors. "*" in the list allows any origin (credentials are bearer
 // tokens, never cookies). A preflight from an origin not on the list gets
@@ -134,8 +147,8 @@ func CORS(allowed []string, errs *errorbody.Writer) func(http.Handler) http.Hand
 		// (as a credentialed request needs) instead of sending "*".
 		AllowOriginFunc: func(origin string) bool { return allowAll || slices.Contains(allowed, origin) },
 		AllowedMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete},
-		AllowedHeaders:  []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"},
-		ExposedHeaders:  []string{"X-Request-Id", "Idempotent-Replay"},
+		AllowedHeaders:  AllowedHeaders,
+		ExposedHeaders:  ExposedHeaders,
 		MaxAge:          600,
 	})
 	return func(next http.Handler) http.Handler {
