@@ -29,6 +29,9 @@ import (
 // (AIP-154; platform/apilint holds the resources to it).
 const etagField = "etag"
 
+// updateMaskField is an update's field mask (AIP-134).
+const updateMaskField = "update_mask"
+
 // Header is the request header this package reads.
 const Header = "If-Match"
 
@@ -160,17 +163,26 @@ type Methods struct {
 	// etags is the path from the request to its etag, by full method
 	// name ("/chapterhouse.membership.v1.MembershipService/UpdatePerson").
 	etags map[string][]protoreflect.FieldDescriptor
+	// masks is an update's update_mask, by full method name.
+	masks map[string]protoreflect.FieldDescriptor
 }
 
 // New reads, from the descriptors of services, which of their methods
 // take an etag, and where.
 func New(services ...protoreflect.ServiceDescriptor) *Methods {
-	m := &Methods{etags: map[string][]protoreflect.FieldDescriptor{}}
+	m := &Methods{etags: map[string][]protoreflect.FieldDescriptor{}, masks: map[string]protoreflect.FieldDescriptor{}}
 	for _, s := range services {
 		for i := range s.Methods().Len() {
 			method := s.Methods().Get(i)
-			if path := etagPath(method); path != nil {
-				m.etags["/"+string(s.FullName())+"/"+string(method.Name())] = path
+			name := "/" + string(s.FullName()) + "/" + string(method.Name())
+			path := etagPath(method)
+			if path == nil {
+				continue
+			}
+			m.etags[name] = path
+			if mask := method.Input().Fields().ByName(updateMaskField); len(path) > 1 && mask != nil &&
+				mask.Message() != nil && mask.Message().FullName() == "google.protobuf.FieldMask" {
+				m.masks[name] = mask
 			}
 		}
 	}
@@ -228,12 +240,41 @@ type conn struct {
 }
 
 func (c *conn) Invoke(ctx context.Context, method string, args, reply any, opts ...grpc.CallOption) error {
+	c.methods.unmask(method, args)
 	if im, ok := FromContext(ctx); ok {
 		if err := c.methods.apply(method, im, args); err != nil {
 			return err
 		}
 	}
 	return c.ClientConnInterface.Invoke(ctx, method, args, reply, opts...)
+}
+
+// unmask takes the etag out of an update's update_mask: it conditions the
+// update, it is never a field to change. grpc-gateway derives the mask of
+// a PATCH without one from every field of its body, the etag included,
+// which the services refuse as not updatable: an etag sent in the body of
+// such a PATCH was answered 400, not compared.
+func (m *Methods) unmask(method string, req any) {
+	maskField, ok := m.masks[method]
+	pm, isMessage := req.(proto.Message)
+	if !ok || !isMessage {
+		return
+	}
+	msg := pm.ProtoReflect()
+	if !msg.Has(maskField) {
+		return
+	}
+	etag := m.etags[method][len(m.etags[method])-1]
+	paths := msg.Mutable(maskField).Message()
+	list := paths.Mutable(paths.Descriptor().Fields().ByName("paths")).List()
+	kept := 0
+	for i := range list.Len() {
+		if p := list.Get(i).String(); p != string(etag.Name()) && p != etag.JSONName() {
+			list.Set(kept, list.Get(i))
+			kept++
+		}
+	}
+	list.Truncate(kept)
 }
 
 // apply puts im's etag in req, the request of method.

@@ -3,6 +3,7 @@ package precondition_test
 import (
 	"context"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/precondition"
 	"github.com/tjsia/chapterhouse/platform/apierr"
@@ -220,5 +222,40 @@ func TestFailed(t *testing.T) {
 	}
 	if precondition.Failed(precondition.WithIfMatch(ctx, precondition.IfMatch{Etag: "v1"}), apierr.NotFound("people/x")) {
 		t.Error("another error")
+	}
+}
+
+// TestEtagIsNeverAFieldToChange: grpc-gateway derives a mask-less PATCH's
+// update_mask from its body, the etag included; the etag is taken out of
+// it (the services refused the update as changing a field that is not
+// updatable), and still sent to be compared.
+func TestEtagIsNeverAFieldToChange(t *testing.T) {
+	m := precondition.New(services()...)
+	for _, tt := range []struct {
+		paths, want []string
+	}{
+		{[]string{"display_name", "etag"}, []string{"display_name"}},
+		{[]string{"etag", "displayName"}, []string{"displayName"}},
+		{[]string{"etag"}, []string{}},
+		{[]string{"display_name"}, []string{"display_name"}},
+	} {
+		backend := &invoked{}
+		req := &membershipv1.UpdatePersonRequest{Person: &membershipv1.Person{Etag: "v0"}, UpdateMask: &fieldmaskpb.FieldMask{Paths: tt.paths}}
+		if err := m.Conn(backend).Invoke(context.Background(), "/chapterhouse.membership.v1.MembershipService/UpdatePerson", req, nil); err != nil {
+			t.Fatal(err)
+		}
+		got := backend.req.(*membershipv1.UpdatePersonRequest)
+		if !slices.Equal(got.GetUpdateMask().GetPaths(), tt.want) && !(len(tt.want) == 0 && len(got.GetUpdateMask().GetPaths()) == 0) {
+			t.Errorf("mask %v sent as %v, want %v", tt.paths, got.GetUpdateMask().GetPaths(), tt.want)
+		}
+		if got.GetPerson().GetEtag() != "v0" {
+			t.Errorf("the etag was dropped: %v", got)
+		}
+	}
+	// A custom method's request has no mask to touch.
+	backend := &invoked{}
+	if err := m.Conn(backend).Invoke(context.Background(), "/chapterhouse.membership.v1.MembershipService/ApproveApplication",
+		&membershipv1.ApproveApplicationRequest{Etag: "v0"}, nil); err != nil || backend.req.(*membershipv1.ApproveApplicationRequest).GetEtag() != "v0" {
+		t.Fatalf("%v %v", err, backend.req)
 	}
 }
