@@ -260,12 +260,12 @@ func jsonType(raw []byte) byte {
 	if len(raw) == 0 {
 		return 0
 	}
-	switch c := raw[0]; {
-	case c == '{' || c == '[' || c == '"':
+	switch c := raw[0]; c {
+	case '{', '[', '"':
 		return c
-	case c == 't' || c == 'f':
+	case 't', 'f':
 		return 't'
-	case c == 'n':
+	case 'n':
 		return 'z'
 	default:
 		return 'n'

@@ -2,6 +2,7 @@ package malformed_test
 
 import (
 	"encoding/json"
+	"io/fs"
 	"os"
 	"reflect"
 	"regexp"
@@ -171,8 +172,9 @@ var placeholder = regexp.MustCompile(`\{[a-zA-Z]+\}`)
 // catalog, with the same placeholders in each.
 func TestEveryKindInEveryLanguage(t *testing.T) {
 	catalogs := map[string]map[string]string{}
+	locales := os.DirFS("../i18n/locales")
 	for _, locale := range i18n.Locales() {
-		raw, err := os.ReadFile("../i18n/locales/" + locale + ".json")
+		raw, err := fs.ReadFile(locales, locale+".json")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -245,7 +245,7 @@ func TestEtagIsNeverAFieldToChange(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := backend.req.(*membershipv1.UpdatePersonRequest)
-		if !slices.Equal(got.GetUpdateMask().GetPaths(), tt.want) && !(len(tt.want) == 0 && len(got.GetUpdateMask().GetPaths()) == 0) {
+		if paths := got.GetUpdateMask().GetPaths(); !slices.Equal(paths, tt.want) && (len(tt.want) != 0 || len(paths) != 0) {
 			t.Errorf("mask %v sent as %v, want %v", tt.paths, got.GetUpdateMask().GetPaths(), tt.want)
 		}
 		if got.GetPerson().GetEtag() != "v0" {

@@ -68,7 +68,7 @@ func (m Marshaler) decodeOne(body []byte, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return errTrailingData
 	}
-	return m.JSONPb.Unmarshal(raw, v)
+	return m.Unmarshal(raw, v)
 }
 
 var errTrailingData = errors.New("the request body has data after its JSON value")
