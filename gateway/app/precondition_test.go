@@ -11,8 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/tjsia/chapterhouse/gateway/app"
+	"github.com/tjsia/chapterhouse/gateway/internal/openapidoc"
+	"github.com/tjsia/chapterhouse/gateway/internal/precondition"
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	"github.com/tjsia/chapterhouse/proto/gen/go/openapi"
 )
 
 // versioned keeps one person whose etag changes with every update, and
@@ -171,5 +177,57 @@ func TestIfMatchAndETag(t *testing.T) {
 	}
 	if _, _, after := backend.state(); after != before {
 		t.Fatalf("%d refused requests reached the service", after-before)
+	}
+}
+
+// TestDocumentDeclaresThePreconditions: the OpenAPI document declares
+// If-Match, with its 412, on every method the gateway honours If-Match on,
+// and the ETag header on exactly the answers that carry one. (Both read
+// the descriptors; this holds the two readings to each other.)
+func TestDocumentDeclaresThePreconditions(t *testing.T) {
+	doc, err := openapidoc.Load(context.Background(), openapi.Document())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops := map[string]*openapi3.Operation{}
+	for _, item := range doc.Paths.Map() {
+		for _, op := range item.Operations() {
+			ops[op.OperationID] = op
+		}
+	}
+	services, err := app.Services()
+	if err != nil {
+		t.Fatal(err)
+	}
+	etags := precondition.New(services...)
+	checked := 0
+	for _, s := range services {
+		for i := range s.Methods().Len() {
+			m := s.Methods().Get(i)
+			op, ok := ops[string(s.Name())+"_"+string(m.Name())]
+			if !ok {
+				t.Errorf("%s.%s: no operation in the document", s.Name(), m.Name())
+				continue
+			}
+			checked++
+			if etags.Takes("/" + string(s.FullName()) + "/" + string(m.Name())) {
+				declared := false
+				for _, p := range op.Parameters {
+					declared = declared || strings.HasSuffix(p.Ref, "/IfMatch") || (p.Value != nil && p.Value.Name == "If-Match")
+				}
+				if !declared || op.Responses.Value("412") == nil {
+					t.Errorf("%s: the gateway honours If-Match, the document declares If-Match %v and 412 %v", op.OperationID, declared, op.Responses.Value("412") != nil)
+				}
+			}
+			ok200 := op.Responses.Value("200")
+			_, documented := ok200.Value.Headers["ETag"]
+			carries := m.Output().Fields().ByName("etag") != nil
+			if documented != carries {
+				t.Errorf("%s: answers with ETag %v, the document says %v", op.OperationID, carries, documented)
+			}
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("%d operations checked", checked)
 	}
 }
