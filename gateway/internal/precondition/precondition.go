@@ -195,6 +195,11 @@ func (m *Methods) Takes(method string) bool {
 	return ok
 }
 
+// TakesEtag reports whether method's request carries an etag the service
+// compares (If-Match is honoured exactly there): the one rule the gateway
+// and the OpenAPI document both follow.
+func TakesEtag(method protoreflect.MethodDescriptor) bool { return etagPath(method) != nil }
+
 // etagPath is where method's request carries an etag: its own etag field,
 // or, for an update (an HTTP PATCH whose body is a resource), the
 // resource's. A create's body is a resource too, but its etag is only
