@@ -179,14 +179,24 @@ func (e *Error) render(cat *i18n.Catalog, lang string) string {
 		sep := cat.Render(lang, i18n.Message{Key: "list.separator"})
 		var fields, violations []string
 		for _, f := range e.Fields {
-			fields = append(fields, cat.Render(lang, i18n.Message{Key: "list.field", Args: map[string]string{
-				"field": f.Field, "description": cat.Render(lang, i18n.Message{Key: f.Key, Args: f.Args})}}))
+			description := cat.Render(lang, i18n.Message{Key: f.Key, Args: f.Args})
+			if f.Field == "" {
+				// The request (or its body) as a whole.
+				fields = append(fields, description)
+				continue
+			}
+			fields = append(fields, cat.Render(lang, i18n.Message{Key: "list.field", Args: map[string]string{"field": f.Field, "description": description}}))
 		}
 		for _, v := range e.Violations {
 			violations = append(violations, cat.Render(lang, i18n.Message{Key: "list.violation", Args: map[string]string{
 				"rule": v.Rule, "description": cat.Render(lang, v.Text())}}))
 		}
-		args["fields"], args["violations"] = strings.Join(fields, sep), strings.Join(violations, sep)
+		if len(fields) > 0 {
+			args["fields"] = strings.Join(fields, sep)
+		}
+		if len(violations) > 0 {
+			args["violations"] = strings.Join(violations, sep)
+		}
 		m.Args = args
 	}
 	return cat.Render(lang, m)

@@ -200,9 +200,23 @@ func Placeholders(text string) []string {
 // listSeparator joins a {name|terms} list, as each language writes lists.
 var listSeparator = map[string]string{English: ", ", Chinese: "、"}
 
-// fill puts args into text's placeholders. A placeholder without a value
-// goes, with the brackets around it when it stood alone in them.
+// optional is a bracketed part of a text, ASCII or full-width, with the
+// space before it: it goes when a placeholder in it has no value (a fact
+// the error does not have).
+var optional = regexp.MustCompile(` ?\([^()]*\)|（[^（）]*）`)
+
+// fill puts args into text's placeholders. A bracketed part whose
+// placeholder has no value goes whole; any other placeholder without a
+// value is left empty.
 func (c *Catalog) fill(lang, text string, args map[string]string) string {
+	text = optional.ReplaceAllStringFunc(text, func(part string) string {
+		for _, m := range placeholder.FindAllStringSubmatch(part, -1) {
+			if _, ok := args[m[1]]; !ok {
+				return ""
+			}
+		}
+		return part
+	})
 	text = placeholder.ReplaceAllStringFunc(text, func(p string) string {
 		m := placeholder.FindStringSubmatch(p)
 		value, ok := args[m[1]]
@@ -224,9 +238,6 @@ func (c *Catalog) fill(lang, text string, args map[string]string) string {
 		}
 		return value
 	})
-	for _, empty := range []string{"（）", " ()", "()"} {
-		text = strings.ReplaceAll(text, empty, "")
-	}
 	return text
 }
 
