@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
-	"github.com/tjsia/chapterhouse/platform/i18n"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 )
 
 // echo answers 200 "next" and records that it ran.
@@ -464,7 +464,7 @@ func TestDeadline(t *testing.T) {
 
 func errs(t *testing.T) *errorbody.Writer {
 	t.Helper()
-		return errorbody.NewWriter(i18n.Default(), i18n.English)
+	return errorbody.NewWriter(i18n.Default(), i18n.English)
 }
 
 // TestIsCanonicalPath: exactly the paths http.ServeMux leaves as they are.
