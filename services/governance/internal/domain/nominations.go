@@ -233,22 +233,6 @@ func (s *Service) startDay(t *governancev1.Term, asked *date.Date, field string,
 	return day, nil
 }
 
-// representative reports whether p is the current person of member (its
-// representative, or the individual member).
-func (s *Service) representative(ctx context.Context, p auth.Principal, member string) (bool, error) {
-	if member == "" || p.Subject == "" {
-		return false, nil
-	}
-	m, err := s.people.Member(ctx, member)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return m.GetPerson() == p.Subject, nil
-}
-
 // CheckEligibility judges a prospective nomination by every rule and
 // writes nothing. A proposer other than the caller is judged without
 // static roles: roles travel in tokens, and only the caller's is at hand.
@@ -426,14 +410,11 @@ func (c *council) overseesNominations(p auth.Principal) bool {
 	return p.HasRole(auth.RoleAdmin, auth.RoleGeneralSecretary, auth.RoleGeneralCouncil) || c.isCurrentChair(p) || c.isCouncilMember(p)
 }
 
-// seenNomination reads a nomination as p may see it. Seeing it is the one
-// rule for who may be told anything about a nomination: the overseers
-// (overseesNominations), the chair of its term (who confirms and appoints
-// for it: G6, G7), its nominee and proposer, and the represented member's
-// representative. Anyone else is answered about it, and about every
-// action on it, exactly as about a missing nomination: NOT_FOUND naming
-// name, before any refusal of the action (a PERMISSION_DENIED, a charter
-// or state error) that would tell the two apart. The council is returned
+// seenNomination reads a nomination as p may see it (seen.go: who sees
+// a nomination). Anyone else is answered about it, and about every action
+// on it, exactly as about a missing nomination: NOT_FOUND naming name,
+// before any refusal of the action (a PERMISSION_DENIED, a charter or
+// state error) that would tell the two apart. The council is returned
 // when the rule read it (nil when the nominee or proposer asked).
 func (s *Service) seenNomination(ctx context.Context, p auth.Principal, name string) (*governancev1.Branch, string, int32, *governancev1.Nomination, *council, error) {
 	b, branch, term, n, err := s.nominationOf(ctx, name)
@@ -443,24 +424,18 @@ func (s *Service) seenNomination(ctx context.Context, p auth.Principal, name str
 	if p.Subject != "" && (p.Subject == n.GetNominee() || p.Subject == n.GetProposer()) {
 		return b, branch, term, n, nil, nil
 	}
-	c, err := s.council(ctx, branch)
+	v, err := s.viewerOf(ctx, p, branch, nil)
 	if err != nil {
 		return nil, "", 0, nil, nil, err
 	}
-	if c.overseesNominations(p) {
-		return b, branch, term, n, c, nil
-	}
-	if chair := c.chairOf(term); chair != nil && p.Subject != "" && chair.GetPerson() == p.Subject {
-		return b, branch, term, n, c, nil
-	}
-	ok, err := s.representative(ctx, p, n.GetRepresentedMember())
+	ok, err := v.sees(ctx, n)
 	if err != nil {
 		return nil, "", 0, nil, nil, err
 	}
 	if !ok {
 		return nil, "", 0, nil, nil, apierr.NotFound(name)
 	}
-	return b, branch, term, n, c, nil
+	return b, branch, term, n, v.council, nil
 }
 
 // GetNomination: those who may see it (seenNomination). Others learn
@@ -473,8 +448,9 @@ func (s *Service) GetNomination(ctx context.Context, p auth.Principal, name stri
 	return n, nil
 }
 
-// ListNominations: the overseers see every nomination; anyone else the
-// ones where they are the nominee, the proposer or the represented
+// ListNominations lists the nominations p sees (seen.go): the overseers
+// every one; anyone else those of whose term they are the chair, and
+// those where they are the nominee, the proposer or the represented
 // member's person.
 func (s *Service) ListNominations(ctx context.Context, p auth.Principal, req *governancev1.ListNominationsRequest) ([]*governancev1.Nomination, string, error) {
 	_, branch, term, err := s.termParent(ctx, req.GetParent(), true)
@@ -485,18 +461,16 @@ func (s *Service) ListNominations(ctx context.Context, p auth.Principal, req *go
 	if err != nil {
 		return nil, "", err
 	}
-	all := c.overseesNominations(p)
-	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "nominations", req.GetParent(), req.GetPosition().String(),
-		req.GetState().String(), req.GetNominee(), req.GetRepresentedMember(), fmt.Sprint(all), p.Subject)
+	v, err := s.viewerOf(ctx, p, branch, c)
 	if err != nil {
 		return nil, "", err
 	}
-	var mine []string
-	if !all {
-		if mine, err = s.people.Represented(ctx, branch, p.Subject); err != nil {
-			return nil, "", err
-		}
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "nominations", req.GetParent(), req.GetPosition().String(),
+		req.GetState().String(), req.GetNominee(), req.GetRepresentedMember(), fmt.Sprint(v.all), p.Subject)
+	if err != nil {
+		return nil, "", err
 	}
+	var seeErr error
 	keep := func(n *governancev1.Nomination) bool {
 		switch {
 		case term != 0 && TermNumberOf(n.GetName()) != term,
@@ -506,9 +480,16 @@ func (s *Service) ListNominations(ctx context.Context, p auth.Principal, req *go
 			req.GetRepresentedMember() != "" && n.GetRepresentedMember() != req.GetRepresentedMember():
 			return false
 		}
-		return all || n.GetNominee() == p.Subject || n.GetProposer() == p.Subject || slices.Contains(mine, n.GetRepresentedMember())
+		ok, err := v.sees(ctx, n)
+		if err != nil {
+			seeErr = err
+		}
+		return ok
 	}
 	page, err := s.repo.ListNominations(ctx, branch, pg.After, pg.Size, keep)
+	if err == nil {
+		err = seeErr
+	}
 	if err != nil {
 		return nil, "", err
 	}

@@ -2790,7 +2790,10 @@ type Officer struct {
 	RepresentedMember string `protobuf:"bytes,4,opt,name=represented_member,json=representedMember,proto3" json:"represented_member,omitempty"`
 	// The person's organisation at appointment (used for G8).
 	Organization string `protobuf:"bytes,5,opt,name=organization,proto3" json:"organization,omitempty"`
-	Nomination   string `protobuf:"bytes,6,opt,name=nomination,proto3" json:"nomination,omitempty"`
+	// The nomination that made the appointment. Empty for a reader who may
+	// not get that nomination (GetNomination): nominations are not public,
+	// officers are.
+	Nomination string `protobuf:"bytes,6,opt,name=nomination,proto3" json:"nomination,omitempty"`
 	// VICE_CHAIR: the resolution that appointed them.
 	AppointingResolution string     `protobuf:"bytes,7,opt,name=appointing_resolution,json=appointingResolution,proto3" json:"appointing_resolution,omitempty"`
 	StartDate            *date.Date `protobuf:"bytes,8,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
@@ -4008,7 +4011,9 @@ type Resolution struct {
 	// The meeting at which it is voted, if any.
 	Meeting string `protobuf:"bytes,6,opt,name=meeting,proto3" json:"meeting,omitempty"`
 	// VICE_CHAIR_APPOINTMENT: the PROPOSED VICE_CHAIR nominations of the term
-	// it appoints. Required there, empty otherwise.
+	// it appoints. Required there, empty otherwise. A reader is shown only
+	// the nominations they may get (GetNomination); the others are left out
+	// of the list, so every name in it is one its reader can follow.
 	Nominations []string `protobuf:"bytes,7,rep,name=nominations,proto3" json:"nominations,omitempty"`
 	// WORK_PLAN_ADOPTION: the plan it adopts.
 	WorkPlan string          `protobuf:"bytes,8,opt,name=work_plan,json=workPlan,proto3" json:"work_plan,omitempty"`

@@ -140,11 +140,16 @@ type GovernanceServiceClient interface {
 	// per term (ALREADY_EXISTS, reason OFFICE_ALREADY_FILLED).
 	CreateNomination(ctx context.Context, in *CreateNominationRequest, opts ...grpc.CallOption) (*Nomination, error)
 	// Admins, `general_secretary`, `general_council`, council members, the
-	// nominee, the proposer, and the representative of the represented member.
+	// chair of the nomination's term, the nominee, the proposer, and the
+	// representative of the represented member. Anyone else is answered
+	// NOT_FOUND, exactly as for a missing nomination, here and by every method
+	// on it; and what names it (Officer.nomination, Resolution.nominations)
+	// leaves its name out for them.
 	GetNomination(ctx context.Context, in *GetNominationRequest, opts ...grpc.CallOption) (*Nomination, error)
 	// Admins, `general_secretary`, `general_council`, council members. Other
-	// callers see only nominations where they are the nominee, the proposer or
-	// the represented member's representative. Ordered by creation.
+	// callers see only the nominations they may get (GetNomination): of a term
+	// they chair, or where they are the nominee, the proposer or the
+	// represented member's representative. Ordered by creation.
 	ListNominations(ctx context.Context, in *ListNominationsRequest, opts ...grpc.CallOption) (*ListNominationsResponse, error)
 	// The proposer, or admins, while the nomination is PROPOSED. Updatable:
 	// qualification_statement (G2), consultation_notes (G5). Position,
@@ -786,11 +791,16 @@ type GovernanceServiceServer interface {
 	// per term (ALREADY_EXISTS, reason OFFICE_ALREADY_FILLED).
 	CreateNomination(context.Context, *CreateNominationRequest) (*Nomination, error)
 	// Admins, `general_secretary`, `general_council`, council members, the
-	// nominee, the proposer, and the representative of the represented member.
+	// chair of the nomination's term, the nominee, the proposer, and the
+	// representative of the represented member. Anyone else is answered
+	// NOT_FOUND, exactly as for a missing nomination, here and by every method
+	// on it; and what names it (Officer.nomination, Resolution.nominations)
+	// leaves its name out for them.
 	GetNomination(context.Context, *GetNominationRequest) (*Nomination, error)
 	// Admins, `general_secretary`, `general_council`, council members. Other
-	// callers see only nominations where they are the nominee, the proposer or
-	// the represented member's representative. Ordered by creation.
+	// callers see only the nominations they may get (GetNomination): of a term
+	// they chair, or where they are the nominee, the proposer or the
+	// represented member's representative. Ordered by creation.
 	ListNominations(context.Context, *ListNominationsRequest) (*ListNominationsResponse, error)
 	// The proposer, or admins, while the nomination is PROPOSED. Updatable:
 	// qualification_statement (G2), consultation_notes (G5). Position,
