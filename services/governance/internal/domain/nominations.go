@@ -336,12 +336,31 @@ func (s *Service) CreateNomination(ctx context.Context, p auth.Principal, parent
 	}
 	name := fmt.Sprintf("%s/nominations/%s", termName(branch, term), id)
 	return retry.Conflicts(ctx, IsStale, func() (*governancev1.Nomination, error) {
-		if existing, err := s.repo.GetNomination(ctx, branch, term, id); err == nil {
-			return sameNomination(existing, in, p)
-		} else if !errors.Is(err, ErrNotFound) {
+		v, err := s.viewerOf(ctx, p, branch, nil)
+		if err != nil {
 			return nil, err
 		}
-		j, err := s.judge(ctx, b, nil, branch, term, in)
+		// An id taken by a nomination p may see is answered as a repeat
+		// or a conflict; one taken by a nomination p may not see is judged
+		// as a free id would be, and only when that would succeed is it
+		// refused, as AIP-133 has it, with PERMISSION_DENIED: p never
+		// learns more than that this id is not theirs to use.
+		hidden := false
+		existing, err := s.repo.GetNomination(ctx, branch, term, id)
+		switch {
+		case err == nil:
+			sees, err := v.sees(ctx, existing)
+			if err != nil {
+				return nil, err
+			}
+			if sees {
+				return sameNomination(existing, in, p)
+			}
+			hidden = true
+		case !errors.Is(err, ErrNotFound):
+			return nil, err
+		}
+		j, err := s.judge(ctx, b, v.council, branch, term, in)
 		if err != nil {
 			return nil, err
 		}
@@ -359,10 +378,15 @@ func (s *Service) CreateNomination(ctx context.Context, p auth.Principal, parent
 			State:      governancev1.NominationState_NOMINATION_STATE_PROPOSED,
 			CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now), Etag: newEtag(),
 		}
+		// Judged as a new nomination: a nomination already under this id
+		// holds its place like any other.
 		probe := clone(n)
-		probe.State = governancev1.NominationState_NOMINATION_STATE_UNSPECIFIED
+		probe.Name, probe.State = "", governancev1.NominationState_NOMINATION_STATE_UNSPECIFIED
 		if v := CheckNomination(j.candidate(Proposing, probe, p.Subject, p, start)); len(v) > 0 {
 			return nil, apierr.Charter(v)
+		}
+		if hidden {
+			return nil, apierr.PermissionDenied("nomination_id " + id + " cannot be used by this caller; choose another id, or leave it empty for one to be assigned")
 		}
 		claim, max := claimOf(n, j.branch.GetParameters())
 		ev := s.envelope(ctx, p, n.GetName())

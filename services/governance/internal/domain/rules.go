@@ -366,13 +366,45 @@ func isOpen(s governancev1.NominationState) bool {
 		s == governancev1.NominationState_NOMINATION_STATE_APPOINTED
 }
 
-func filled(open []*governancev1.Nomination, position governancev1.Position) string {
+// filled reports whether an open or appointed nomination holds position.
+func filled(open []*governancev1.Nomination, position governancev1.Position) bool {
 	for _, n := range open {
 		if n.GetPosition() == position && isOpen(n.GetState()) {
-			return n.GetName()
+			return true
 		}
 	}
-	return ""
+	return false
+}
+
+// The violations of the places a term has, one constructor each, shared
+// by the rules and by the store's refusal of a claim (ClaimViolation).
+// They do not name the nomination holding the place: the caller may not
+// be one who sees it.
+
+// officeFilled: the term's one chair (G5) or one secretary-general (G7)
+// is nominated or appointed already (CHARTER.md §2, "设理事长1名",
+// "秘书长1名").
+func officeFilled(position governancev1.Position) apierr.Violation {
+	rule := RuleChairRoute
+	if position == governancev1.Position_POSITION_SECRETARY_GENERAL {
+		rule = RuleSecretaryAppointer
+	}
+	return violation(rule, apiv1.ErrorReason_OFFICE_ALREADY_FILLED,
+		"the term has one %s, already nominated or appointed", positionName(position))
+}
+
+// unitNomineesFull: the unit member has its director nominees in the term
+// (G6).
+func unitNomineesFull(member string, max int) apierr.Violation {
+	return violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED,
+		"%s already has its %d director nominee(s) in this term; each unit member puts forward %d", member, max, max)
+}
+
+// standsAlready: an individual member stands for director once a term
+// (G6).
+func standsAlready(person string) apierr.Violation {
+	return violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED,
+		"%s already stands for director in their own name in this term", person)
 }
 
 // G5: the chair is proposed by the general association's secretary-general
@@ -390,9 +422,8 @@ func checkChairRoute(c Candidate) []apierr.Violation {
 		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_CONSULTATION_NOTES_MISSING,
 			"a chair candidate comes with the notes of the democratic consultation (民主协商, at least %d characters)", minStatement))
 	}
-	if other := filled(c.Open, c.Position); other != "" {
-		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_OFFICE_ALREADY_FILLED,
-			"the term has one chair, and %s is already nominated or appointed", other))
+	if filled(c.Open, c.Position) {
+		out = append(out, officeFilled(c.Position))
 	}
 	if c.Stage == Appointing && c.State != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
 		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_QUALIFICATION_NOT_CONFIRMED,
@@ -422,8 +453,7 @@ func checkDirectorNominee(c Candidate) []apierr.Violation {
 	if c.Represented == nil {
 		for _, o := range c.Open {
 			if o.GetPosition() == governancev1.Position_POSITION_DIRECTOR && o.GetRepresentedMember() == "" && o.GetNominee() == c.Nominee.GetName() && isOpen(o.GetState()) {
-				out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED,
-					"%s already stands for director in their own name in this term (%s)", c.Nominee.GetName(), o.GetName()))
+				out = append(out, standsAlready(c.Nominee.GetName()))
 				break
 			}
 		}
@@ -436,8 +466,7 @@ func checkDirectorNominee(c Candidate) []apierr.Violation {
 			}
 		}
 		if max := int(c.Params.GetMaxDirectorNomineesPerMember()); n >= max {
-			out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED,
-				"%s already has %d director nominee(s) in this term; each unit member puts forward %d", c.Represented.GetName(), n, max))
+			out = append(out, unitNomineesFull(c.Represented.GetName(), max))
 		}
 	}
 	if c.Stage == Appointing && c.State != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
@@ -466,9 +495,8 @@ func checkSecretary(c Candidate) []apierr.Violation {
 				"the secretary-general is appointed by the chair of the term, %s", c.Chair.GetPerson()))
 		}
 	}
-	if other := filled(c.Open, c.Position); other != "" {
-		out = append(out, violation(RuleSecretaryAppointer, apiv1.ErrorReason_OFFICE_ALREADY_FILLED,
-			"the term has one secretary-general, and %s is already nominated or appointed", other))
+	if filled(c.Open, c.Position) {
+		out = append(out, officeFilled(c.Position))
 	}
 	employee := c.Chair != nil && c.Chair.GetOrganization() != "" && c.Nominee.GetOrganization() == c.Chair.GetOrganization() &&
 		c.Nominee.GetOrganizationAttestation() != nil

@@ -2,11 +2,15 @@ package server_test
 
 import (
 	"context"
+	"path"
 	"testing"
+	"time"
 
 	"google.golang.org/genproto/googleapis/type/date"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
@@ -68,15 +72,22 @@ func TestHiddenNominationIsMissing(t *testing.T) {
 			_, err := c.WithdrawNomination(ctx, &governancev1.WithdrawNominationRequest{Name: name, Reason: "x"})
 			return err
 		}},
+		// Its id chosen for a nomination the caller may not propose: refused
+		// as for a free id, not told the id is taken (AIP-133).
+		{Method: m + "CreateNomination", Label: "with its id", Want: codes.PermissionDenied, Call: func(ctx context.Context, name string) error {
+			_, err := c.CreateNomination(ctx, &governancev1.CreateNominationRequest{Parent: path.Dir(path.Dir(name)), NominationId: path.Base(name),
+				Nomination: &governancev1.Nomination{Position: governancev1.Position_POSITION_DIRECTOR, Nominee: "people/rep", RepresentedMember: xinhe,
+					QualificationStatement: govtest.Statement + " Again."}})
+			return err
+		}},
 	}
 	// Nominations are all governance hides: every signed-in caller sees
 	// the branch, its terms, officers, meetings, resolutions (drafts too)
-	// and their votes, and its work plans; nominations are proposed and
-	// listed under a term, and listing shows each caller only those they
-	// see.
+	// and their votes, and its work plans; nominations are listed under a
+	// term, and listing shows each caller only those they see.
 	servicetest.CoversHidden(t, governancev1.GovernanceService_ServiceDesc, []string{
 		"CreateBranch", "GetBranch", "ListBranches", "UpdateBranch", "CreateTerm", "GetTerm", "ListTerms", "UpdateTerm",
-		"CheckEligibility", "CreateNomination", "ListNominations", "GetOfficer", "ListOfficers", "EndOffice",
+		"CheckEligibility", "ListNominations", "GetOfficer", "ListOfficers", "EndOffice",
 		"CreateMeeting", "GetMeeting", "ListMeetings", "UpdateMeeting", "CreateResolution", "GetResolution", "ListResolutions",
 		"UpdateResolution", "OpenResolutionVoting", "CastResolutionVote", "GetVote", "ListVotes", "CloseResolutionVoting",
 		"WithdrawResolution", "CreateWorkPlan", "GetWorkPlan", "ListWorkPlans", "UpdateWorkPlan", "CreateWorkItem", "GetWorkItem",
@@ -194,4 +205,102 @@ func TestHiddenNominationIsNotNamed(t *testing.T) {
 	t.Run("the chair's nomination, to the secretary-general", func(t *testing.T) {
 		servicetest.HiddenNotNamed(t, srv.Conn, servicetest.Naming{Hidden: chairNom.GetName(), Caller: as(secretary), Seer: as(chair)}, officers)
 	})
+}
+
+// TestTakenIDs holds every create with a client-chosen id to AIP-133
+// (servicetest.TakenIDs): told the id is taken only by one who may read
+// what holds it. Everything governance keeps but nominations is read by
+// every signed-in caller, so only a nomination's id can be taken by
+// something its caller may not see: other, an individual member who may
+// put himself forward as a director, choosing the id of rep's
+// nomination, is refused as for an id he may not use, and nothing is
+// stored.
+func TestTakenIDs(t *testing.T) {
+	g := serve(t)
+	svc, people, srv, c := g.svc, g.people, g.srv, g.c
+	as := func(r servicetest.Role) context.Context { return srv.AsRole(t, r) }
+	ctx := context.Background()
+	govtest.Branch(t, svc, people)
+	govtest.ElectChair(t, svc)
+	people.Add("rep", "organizations/xinhe", membershipv1.Rank_RANK_VICE_PRESIDENT, &date.Date{Year: 1972, Month: 2, Day: 2})
+	xinhe := people.AddUnit("xinhe", "organizations/xinhe", "rep")
+	people.Add("other", "", membershipv1.Rank_RANK_STAFF, &date.Date{Year: 1980, Month: 8, Day: 8})
+	people.AddIndividual("other", "other")
+	director := func(nominee, member string) *governancev1.Nomination {
+		return &governancev1.Nomination{Position: governancev1.Position_POSITION_DIRECTOR, Nominee: nominee, RepresentedMember: member,
+			QualificationStatement: govtest.Statement}
+	}
+	nom, err := svc.CreateNomination(ctx, govtest.As("rep"), govtest.Term1, director("people/rep", xinhe), "rep")
+	if err != nil {
+		t.Fatal(err)
+	}
+	meeting, err := svc.CreateMeeting(ctx, govtest.Admin, "branches/ai", &governancev1.Meeting{Title: "Council", Kind: governancev1.MeetingKind_MEETING_KIND_COUNCIL,
+		StartTime: timestamppb.New(govtest.Today.Add(24 * time.Hour))}, "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolution, err := svc.CreateResolution(ctx, govtest.As("zhang"), "branches/ai", &governancev1.Resolution{Title: "Draft", Text: "x",
+		Kind: governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY}, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := svc.CreateWorkPlan(ctx, govtest.Admin, "branches/ai", &governancev1.WorkPlan{Year: 2026, Title: "2026"}, "wp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, err := svc.CreateWorkItem(ctx, govtest.Admin, plan.GetName(), &governancev1.WorkItem{Title: "Salons",
+		Source: governancev1.WorkItemSource_WORK_ITEM_SOURCE_BRANCH}, "salons")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	const m = "/chapterhouse.governance.v1.GovernanceService/"
+	cases := []servicetest.TakenID{
+		{Method: m + "CreateBranch", Caller: as(admin), Existing: "branches/ai", Call: func(ctx context.Context) error {
+			_, err := c.CreateBranch(ctx, &governancev1.CreateBranchRequest{BranchId: "ai", Branch: &governancev1.Branch{DisplayName: "another"}})
+			return err
+		}},
+		{Method: m + "CreateNomination", Label: "its proposer", Caller: as(representative), Existing: nom.GetName(), Call: func(ctx context.Context) error {
+			_, err := c.CreateNomination(ctx, &governancev1.CreateNominationRequest{Parent: govtest.Term1, NominationId: "rep",
+				Nomination: director("people/rep", "")})
+			return err
+		}},
+		{Method: m + "CreateNomination", Label: "one who may not see it", Caller: as(other), Existing: nom.GetName(), Call: func(ctx context.Context) error {
+			_, err := c.CreateNomination(ctx, &governancev1.CreateNominationRequest{Parent: govtest.Term1, NominationId: "rep",
+				Nomination: director("people/other", "")})
+			return err
+		}},
+		{Method: m + "CreateMeeting", Caller: as(admin), Existing: meeting.GetName(), Call: func(ctx context.Context) error {
+			_, err := c.CreateMeeting(ctx, &governancev1.CreateMeetingRequest{Parent: "branches/ai", MeetingId: "m1", Meeting: &governancev1.Meeting{
+				Title: "Another", Kind: governancev1.MeetingKind_MEETING_KIND_WORKING, StartTime: timestamppb.New(govtest.Today)}})
+			return err
+		}},
+		{Method: m + "CreateResolution", Caller: as(chair), Existing: resolution.GetName(), Call: func(ctx context.Context) error {
+			_, err := c.CreateResolution(ctx, &governancev1.CreateResolutionRequest{Parent: "branches/ai", ResolutionId: "r1", Resolution: &governancev1.Resolution{
+				Title: "Another", Text: "y", Kind: governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY}})
+			return err
+		}},
+		{Method: m + "CreateWorkPlan", Caller: as(admin), Existing: plan.GetName(), Call: func(ctx context.Context) error {
+			_, err := c.CreateWorkPlan(ctx, &governancev1.CreateWorkPlanRequest{Parent: "branches/ai", WorkPlanId: "wp",
+				WorkPlan: &governancev1.WorkPlan{Year: 2027, Title: "2027"}})
+			return err
+		}},
+		{Method: m + "CreateWorkItem", Caller: as(admin), Existing: item.GetName(), Call: func(ctx context.Context) error {
+			_, err := c.CreateWorkItem(ctx, &governancev1.CreateWorkItemRequest{Parent: plan.GetName(), WorkItemId: "salons",
+				WorkItem: &governancev1.WorkItem{Title: "Survey", Source: governancev1.WorkItemSource_WORK_ITEM_SOURCE_BRANCH}})
+			return err
+		}},
+	}
+	servicetest.CoversTakenIDs(t, governancev1.GovernanceService_ServiceDesc, cases)
+	before := g.mr.Dump()
+	servicetest.TakenIDs(t, srv.Conn, cases)
+	if after := g.mr.Dump(); after != before {
+		t.Errorf("a refused create wrote to the store")
+	}
+	// Under a free id other's nomination is accepted: it was the taken
+	// id, not his nomination, that was refused.
+	if _, err := c.CreateNomination(as(other), &governancev1.CreateNominationRequest{Parent: govtest.Term1, NominationId: "other",
+		Nomination: director("people/other", "")}); err != nil {
+		t.Fatalf("other's own nomination under a free id: %v", err)
+	}
 }
