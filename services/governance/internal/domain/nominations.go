@@ -335,7 +335,7 @@ func (s *Service) CreateNomination(ctx context.Context, p auth.Principal, parent
 		id = ids.Random()
 	}
 	name := fmt.Sprintf("%s/nominations/%s", termName(branch, term), id)
-	return retry.Conflicts(ctx, IsStale, func() (*governancev1.Nomination, error) {
+	out, err := retry.Conflicts(ctx, IsStale, func() (*governancev1.Nomination, error) {
 		v, err := s.viewerOf(ctx, p, branch, nil)
 		if err != nil {
 			return nil, err
@@ -392,14 +392,35 @@ func (s *Service) CreateNomination(ctx context.Context, p auth.Principal, parent
 		ev := s.envelope(ctx, p, n.GetName())
 		ev.Payload = &eventsv1.Envelope_NominationProposed{NominationProposed: &eventsv1.NominationProposed{Nomination: n}}
 		err = s.repo.CreateNomination(ctx, branch, n, claim, max, ev)
-		if errors.Is(err, ErrExists) {
+		switch {
+		case errors.Is(err, ErrExists):
 			return nil, ErrStale // created meanwhile: read it again
-		}
-		if err != nil {
+		case errors.Is(err, ErrPlaceTaken):
+			// Taken since the rules read the term: the store refused by the
+			// rule, which is the answer.
+			return nil, apierr.Charter([]apierr.Violation{placeTaken(n, max)})
+		case err != nil:
 			return nil, err
 		}
 		return n, nil
 	})
+	if errors.Is(err, retry.ErrExhausted) {
+		return nil, apierr.TooContended(parent)
+	}
+	return out, err
+}
+
+// placeTaken is the violation of the rule whose place n would take: the
+// one chair (G5) or secretary-general (G7), a unit's director nominees,
+// an individual's one stand (G6). The same as the rules give.
+func placeTaken(n *governancev1.Nomination, max int) apierr.Violation {
+	switch {
+	case n.GetPosition() != governancev1.Position_POSITION_DIRECTOR:
+		return officeFilled(n.GetPosition())
+	case n.GetRepresentedMember() != "":
+		return unitNomineesFull(n.GetRepresentedMember(), max)
+	}
+	return standsAlready(n.GetNominee())
 }
 
 // sameNomination answers a repeated create: the same proposal returns the

@@ -717,3 +717,95 @@ func TestComplianceReportFindings(t *testing.T) {
 		t.Fatalf("A1 %v: two completed against the branch's minimum of 2", report.GetExchangeActivities())
 	}
 }
+
+// bypassed is the store as a domain meets it when its check of a term's
+// nominations ran before a rival was stored, on every try: just before
+// the first write, rival stores a nomination for the same place, and
+// every read of the term's nominations leaves it out. Only the store's
+// own claim then stands between the rule and a second holder.
+type bypassed struct {
+	*store.Store
+	rival  func() string
+	once   sync.Once
+	hidden string
+}
+
+func (b *bypassed) Nominations(ctx context.Context, branch string, term int32) ([]*governancev1.Nomination, error) {
+	all, err := b.Store.Nominations(ctx, branch, term)
+	return slices.DeleteFunc(all, func(n *governancev1.Nomination) bool { return n.GetName() == b.hidden }), err
+}
+
+func (b *bypassed) CreateNomination(ctx context.Context, branch string, n *governancev1.Nomination, claim string, max int, ev *eventsv1.Envelope) error {
+	b.once.Do(func() { b.hidden = b.rival() })
+	return b.Store.CreateNomination(ctx, branch, n, claim, max, ev)
+}
+
+// TestTheStoresRefusalIsTheRule: when a rival takes the last place of an
+// office between the rules' read and the write (made deterministic with
+// bypassed, on a real redis-server), the script's refusal is the charter
+// error of that place, with its rule: 400 CHARTER_VIOLATION, not a
+// conflict retried until it is a 500, nor a 409. One case per place the
+// store counts: the chair (G5), the secretary-general (G7), a unit's
+// director nominee and an individual's own stand (G6).
+func TestTheStoresRefusalIsTheRule(t *testing.T) {
+	director := func(nominee, member string) *governancev1.Nomination {
+		return &governancev1.Nomination{Position: governancev1.Position_POSITION_DIRECTOR, Nominee: nominee, RepresentedMember: member, QualificationStatement: statement}
+	}
+	for _, tc := range []struct {
+		name   string
+		rule   string
+		reason apiv1.ErrorReason
+		// setup readies the fixture and returns who proposes, and the
+		// nomination of the rival and of the late proposer.
+		setup func(t *testing.T, f *fixture) (auth.Principal, *governancev1.Nomination, *governancev1.Nomination)
+	}{
+		{"one chair", "G5", apiv1.ErrorReason_OFFICE_ALREADY_FILLED, func(t *testing.T, f *fixture) (auth.Principal, *governancev1.Nomination, *governancev1.Nomination) {
+			chair := func(nominee string) *governancev1.Nomination {
+				return &governancev1.Nomination{Position: governancev1.Position_POSITION_CHAIR, Nominee: nominee, QualificationStatement: statement, ConsultationNotes: notes}
+			}
+			f.people.Add("chen", "organizations/chen", membershipv1.Rank_RANK_PRESIDENT, &date.Date{Year: 1970, Month: 1, Day: 1})
+			return generalSecretary, chair("people/zhang"), chair("people/chen")
+		}},
+		{"one secretary-general", "G7", apiv1.ErrorReason_OFFICE_ALREADY_FILLED, func(t *testing.T, f *fixture) (auth.Principal, *governancev1.Nomination, *governancev1.Nomination) {
+			f.electChair(t)
+			for _, id := range []string{"li", "sun"} {
+				f.people.Add(id, "organizations/huiyun", membershipv1.Rank_RANK_MANAGER, &date.Date{Year: 1985, Month: 3, Day: 3})
+			}
+			secretary := func(nominee string) *governancev1.Nomination {
+				return &governancev1.Nomination{Position: governancev1.Position_POSITION_SECRETARY_GENERAL, Nominee: nominee}
+			}
+			return as("zhang"), secretary("people/li"), secretary("people/sun")
+		}},
+		{"a unit's director nominee", "G6", apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED, func(t *testing.T, f *fixture) (auth.Principal, *governancev1.Nomination, *governancev1.Nomination) {
+			f.people.Add("wang", "organizations/tianhe", membershipv1.Rank_RANK_VICE_PRESIDENT, &date.Date{Year: 1975, Month: 1, Day: 1})
+			unit := f.people.AddUnit("tianhe", "organizations/tianhe", "wang")
+			return as("wang"), director("people/wang", unit), director("people/wang", unit)
+		}},
+		{"an individual's one stand", "G6", apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED, func(t *testing.T, f *fixture) (auth.Principal, *governancev1.Nomination, *governancev1.Nomination) {
+			f.people.Add("expert", "", membershipv1.Rank_RANK_UNSPECIFIED, &date.Date{Year: 1980, Month: 1, Day: 1})
+			f.people.AddIndividual("expert", "expert")
+			return as("expert"), director("people/expert", ""), director("people/expert", "")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			proposer, rival, late := tc.setup(t, f)
+			racing := &bypassed{Store: store.New(f.rdb), rival: func() string {
+				n, err := f.svc.CreateNomination(f.ctx, proposer, term1, rival, "rival")
+				if err != nil {
+					t.Errorf("the rival: %v", err)
+				}
+				return n.GetName()
+			}}
+			svc := domain.NewService(racing, f.people, govtest.Activities{Completed: 2}, pagetoken.NewEphemeral(), func() time.Time { return govtest.Today })
+			_, err := svc.CreateNomination(f.ctx, proposer, term1, late, "late")
+			if code(err) != codes.FailedPrecondition || apierr.ReasonOf(err) != apiv1.ErrorReason_CHARTER_VIOLATION ||
+				!slices.Equal(violationReasons(err), []string{tc.reason.String()}) || apierr.Info(err).GetMetadata()["rules"] != tc.rule {
+				t.Fatalf("the late nomination: %v; want CHARTER_VIOLATION with %s %s only", err, tc.rule, tc.reason)
+			}
+			if _, err := f.svc.GetNomination(f.ctx, admin, term1+"/nominations/late"); code(err) != codes.NotFound {
+				t.Fatalf("the refused nomination was stored: %v", err)
+			}
+		})
+	}
+}
