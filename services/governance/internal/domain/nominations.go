@@ -198,6 +198,7 @@ func (j *judgement) candidate(stage Stage, n *governancev1.Nomination, proposer 
 		ProposerIsGeneralSecretary: proposerRoles.HasRole(auth.RoleGeneralSecretary),
 		Proposer:                   proposer,
 		Term:                       j.term, StartDate: start,
+		Terms:      j.council.terms.Items,
 		History:    j.council.officers.Items,
 		Open:       holding(j.noms, j.council.officers.Items, n.GetName()),
 		Chair:      chair,

@@ -873,7 +873,8 @@ type CharterParameters struct {
 	// A1. Default 2. Counts COMPLETED ACADEMIC_EXCHANGE and INDUSTRY_EXCHANGE
 	// activities in a calendar year.
 	MinExchangeActivitiesPerYear int32 `protobuf:"varint,1,opt,name=min_exchange_activities_per_year,json=minExchangeActivitiesPerYear,proto3" json:"min_exchange_activities_per_year,omitempty"`
-	// G1. Default 2. Counted per office, over terms with adjacent numbers.
+	// G1. Default 2. Counted per office, over terms with adjacent numbers,
+	// which are the terms adjacent in time (CreateTerm keeps them so).
 	MaxConsecutiveTerms int32 `protobuf:"varint,2,opt,name=max_consecutive_terms,json=maxConsecutiveTerms,proto3" json:"max_consecutive_terms,omitempty"`
 	// G3. Default RANK_VICE_PRESIDENT. A nominee representing a unit member
 	// holds at least this rank in that unit.
@@ -1421,8 +1422,9 @@ type Term struct {
 	// branches/{branch}/terms/{term}; the id is the number in decimal, e.g.
 	// branches/ai/terms/1.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// 届 number, from 1. Terms N and N+1 are consecutive (G1). Unique per
-	// branch.
+	// 届 number, from 1, without a gap: a new term takes the number after the
+	// branch's last, and starts after that term ends. Terms N and N+1 are
+	// consecutive (G1). Unique per branch.
 	Number int32 `protobuf:"varint,2,opt,name=number,proto3" json:"number,omitempty"`
 	// First day of the term, inclusive.
 	StartDate *date.Date `protobuf:"bytes,3,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`

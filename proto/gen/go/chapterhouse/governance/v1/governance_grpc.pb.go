@@ -107,15 +107,23 @@ type GovernanceServiceClient interface {
 	// BranchUpdated, which the activities service uses for A1.
 	UpdateBranch(ctx context.Context, in *UpdateBranchRequest, opts ...grpc.CallOption) (*Branch, error)
 	// Creates a term (届). Admins and `general_council`. Its dates should be
-	// those of the general association's council term. Terms of a branch do not
-	// overlap and their numbers are unique (ALREADY_EXISTS otherwise).
+	// those of the general association's council term. A branch's terms are
+	// one sequence, so that consecutive terms (G1) are the same read by number
+	// or by date: the new term takes the next number after the branch's last
+	// (1 for the first) and starts after the last term ends, on any later day
+	// (TERM_OUT_OF_SEQUENCE otherwise; TERMS_OVERLAP when it shares a day with
+	// another term). Its dates may lie in the past. A number the branch has is
+	// ALREADY_EXISTS, unless the request repeats that term's dates, which
+	// returns it.
 	CreateTerm(ctx context.Context, in *CreateTermRequest, opts ...grpc.CallOption) (*Term, error)
 	// Any authenticated caller.
 	GetTerm(ctx context.Context, in *GetTermRequest, opts ...grpc.CallOption) (*Term, error)
 	// Any authenticated caller. Ordered by number.
 	ListTerms(ctx context.Context, in *ListTermsRequest, opts ...grpc.CallOption) (*ListTermsResponse, error)
-	// Admins and `general_council`. Updatable: start_date, end_date. Terms
-	// still may not overlap.
+	// Admins and `general_council`. Updatable: start_date, end_date. The term
+	// keeps its place in the sequence: after the term before it ends, before
+	// the term after it starts (TERMS_OVERLAP, TERM_OUT_OF_SEQUENCE). A term
+	// with officers keeps its dates (INVALID_STATE_TRANSITION).
 	UpdateTerm(ctx context.Context, in *UpdateTermRequest, opts ...grpc.CallOption) (*Term, error)
 	// Dry run of every eligibility rule for a prospective nomination; writes
 	// nothing. Returns every violated rule, not just the first (G1–G8, see
@@ -758,15 +766,23 @@ type GovernanceServiceServer interface {
 	// BranchUpdated, which the activities service uses for A1.
 	UpdateBranch(context.Context, *UpdateBranchRequest) (*Branch, error)
 	// Creates a term (届). Admins and `general_council`. Its dates should be
-	// those of the general association's council term. Terms of a branch do not
-	// overlap and their numbers are unique (ALREADY_EXISTS otherwise).
+	// those of the general association's council term. A branch's terms are
+	// one sequence, so that consecutive terms (G1) are the same read by number
+	// or by date: the new term takes the next number after the branch's last
+	// (1 for the first) and starts after the last term ends, on any later day
+	// (TERM_OUT_OF_SEQUENCE otherwise; TERMS_OVERLAP when it shares a day with
+	// another term). Its dates may lie in the past. A number the branch has is
+	// ALREADY_EXISTS, unless the request repeats that term's dates, which
+	// returns it.
 	CreateTerm(context.Context, *CreateTermRequest) (*Term, error)
 	// Any authenticated caller.
 	GetTerm(context.Context, *GetTermRequest) (*Term, error)
 	// Any authenticated caller. Ordered by number.
 	ListTerms(context.Context, *ListTermsRequest) (*ListTermsResponse, error)
-	// Admins and `general_council`. Updatable: start_date, end_date. Terms
-	// still may not overlap.
+	// Admins and `general_council`. Updatable: start_date, end_date. The term
+	// keeps its place in the sequence: after the term before it ends, before
+	// the term after it starts (TERMS_OVERLAP, TERM_OUT_OF_SEQUENCE). A term
+	// with officers keeps its dates (INVALID_STATE_TRANSITION).
 	UpdateTerm(context.Context, *UpdateTermRequest) (*Term, error)
 	// Dry run of every eligibility rule for a prospective nomination; writes
 	// nothing. Returns every violated rule, not just the first (G1–G8, see
