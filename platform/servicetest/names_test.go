@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
@@ -48,11 +50,26 @@ func TestDocumented(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(doc["CreateNomination"], apiv1.ErrorReason_OFFICE_ALREADY_FILLED.String()) {
-		t.Errorf("CreateNomination documents %v, want OFFICE_ALREADY_FILLED among them", doc["CreateNomination"])
+	names := func(method string) []string {
+		var out []string
+		for _, p := range doc[method] {
+			out = append(out, p.String())
+		}
+		return out
 	}
-	if slices.Contains(doc["UpdateMeeting"], apiv1.ErrorReason_CANCELLED.String()) {
-		t.Errorf("UpdateMeeting documents %v: a CANCELLED meeting is a state, not the reason", doc["UpdateMeeting"])
+	if !slices.Contains(names("CreateNomination"), apiv1.ErrorReason_OFFICE_ALREADY_FILLED.String()) {
+		t.Errorf("CreateNomination documents %v, want OFFICE_ALREADY_FILLED among them", names("CreateNomination"))
+	}
+	if slices.Contains(names("UpdateMeeting"), apiv1.ErrorReason_CANCELLED.String()) {
+		t.Errorf("UpdateMeeting documents %v: a CANCELLED meeting is a state, not the reason", names("UpdateMeeting"))
+	}
+	// A reason given with its code promises the code too.
+	if got := codedReason.FindStringSubmatch("refused (ALREADY_EXISTS, reason OFFICE_ALREADY_FILLED)."); len(got) != 3 ||
+		got[1] != "ALREADY_EXISTS" || got[2] != "OFFICE_ALREADY_FILLED" {
+		t.Errorf("a coded reason read as %v", got)
+	}
+	if c, ok := codeOf("ALREADY_EXISTS"); !ok || c != codes.AlreadyExists {
+		t.Errorf("ALREADY_EXISTS read as %v", c)
 	}
 	if got := upperSnake("ResolutionState"); got != "RESOLUTION_STATE" {
 		t.Errorf("upperSnake: %s", got)
@@ -66,12 +83,18 @@ func TestReasonsRecord(t *testing.T) {
 	const m = "/chapterhouse.governance.v1.GovernanceService/CreateNomination"
 	r.record(m, apierr.Charter([]apierr.Violation{{Rule: "G6", Reason: apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED, Message: "x"}}))
 	r.record(m, nil)
-	for _, reason := range []apiv1.ErrorReason{apiv1.ErrorReason_CHARTER_VIOLATION, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED} {
-		if !r.Seen(m, reason.String()) {
-			t.Errorf("%s not recorded", reason)
+	for _, p := range []Promise{{Reason: "CHARTER_VIOLATION"}, {Reason: "DIRECTOR_NOMINEE_LIMIT_EXCEEDED"},
+		{Reason: "DIRECTOR_NOMINEE_LIMIT_EXCEEDED", Code: "FAILED_PRECONDITION"}} {
+		if !r.Seen(m, p) {
+			t.Errorf("%s not recorded", p)
 		}
 	}
-	if r.Seen(m, apiv1.ErrorReason_NOT_FOUND.String()) || r.Seen("/x/Y", apiv1.ErrorReason_CHARTER_VIOLATION.String()) {
-		t.Error("recorded what was not answered")
+	for _, p := range []Promise{{Reason: "NOT_FOUND"}, {Reason: "DIRECTOR_NOMINEE_LIMIT_EXCEEDED", Code: "ALREADY_EXISTS"}} {
+		if r.Seen(m, p) {
+			t.Errorf("recorded %s, which was not answered", p)
+		}
+	}
+	if r.Seen("/x/Y", Promise{Reason: "CHARTER_VIOLATION"}) {
+		t.Error("recorded another method's answer")
 	}
 }

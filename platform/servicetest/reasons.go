@@ -14,6 +14,7 @@ import (
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -25,16 +26,17 @@ import (
 
 // Reasons is what the tests of one test binary saw each method answer:
 // the reason of every error (its ErrorInfo) and of every charter
-// violation an error listed (its PreconditionFailure subjects). Every
-// service started with RecordReasons(r) adds to it, so it is made once,
-// beside TestMain (RunCheckingReasons), and given to each.
+// violation an error listed (its PreconditionFailure subjects), each with
+// the status code it came with. Every service started with
+// RecordReasons(r) adds to it, so it is made once, beside TestMain
+// (RunCheckingReasons), and given to each.
 type Reasons struct {
 	mu   sync.Mutex
-	seen map[string]map[string]bool
+	seen map[string]map[string]map[codes.Code]bool
 }
 
 // NewReasons returns an empty record.
-func NewReasons() *Reasons { return &Reasons{seen: map[string]map[string]bool{}} }
+func NewReasons() *Reasons { return &Reasons{seen: map[string]map[string]map[codes.Code]bool{}} }
 
 func (r *Reasons) record(method string, err error) {
 	if err == nil {
@@ -44,7 +46,8 @@ func (r *Reasons) record(method string, err error) {
 	if info := apierr.Info(err); info != nil {
 		reasons = append(reasons, info.GetReason())
 	}
-	for _, d := range status.Convert(err).Details() {
+	st := status.Convert(err)
+	for _, d := range st.Details() {
 		if pf, ok := d.(*errdetails.PreconditionFailure); ok {
 			for _, v := range pf.GetViolations() {
 				reasons = append(reasons, v.GetSubject())
@@ -54,30 +57,68 @@ func (r *Reasons) record(method string, err error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.seen[method] == nil {
-		r.seen[method] = map[string]bool{}
+		r.seen[method] = map[string]map[codes.Code]bool{}
 	}
 	for _, reason := range reasons {
-		r.seen[method][reason] = true
+		if r.seen[method][reason] == nil {
+			r.seen[method][reason] = map[codes.Code]bool{}
+		}
+		r.seen[method][reason][st.Code()] = true
 	}
 }
 
-// Seen reports whether method (a full method name) answered reason.
-func (r *Reasons) Seen(method, reason string) bool {
+// Seen reports whether method (a full method name) answered p: its reason,
+// with p's status code when p names one.
+func (r *Reasons) Seen(method string, p Promise) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.seen[method][reason]
+	if p.Code == "" {
+		return len(r.seen[method][p.Reason]) > 0
+	}
+	code, ok := codeOf(p.Code)
+	return ok && r.seen[method][p.Reason][code]
 }
 
-// reasonWord is how an ErrorReason is written in a comment.
-var reasonWord = regexp.MustCompile(`\b[A-Z][A-Z0-9_]*[A-Z0-9]\b`)
+// Promise is a reason a method's comment names, and the status code it
+// names it with ("ALREADY_EXISTS, reason OFFICE_ALREADY_FILLED"), when it
+// names one.
+type Promise struct {
+	Reason string
+	// Code is the status code's name as the comment writes it, or "".
+	Code string
+}
+
+func (p Promise) String() string {
+	if p.Code == "" {
+		return p.Reason
+	}
+	return p.Code + " with " + p.Reason
+}
+
+// codeOf reads a status code's name (ALREADY_EXISTS), as grpc-go's codes
+// read it from JSON.
+func codeOf(name string) (codes.Code, bool) {
+	var c codes.Code
+	err := c.UnmarshalJSON([]byte(`"` + name + `"`))
+	return c, err == nil
+}
+
+// reasonWord is how an ErrorReason is written in a comment, and
+// codedReason one named with its status code: "ALREADY_EXISTS, reason X",
+// "FAILED_PRECONDITION with reason X".
+var (
+	reasonWord  = regexp.MustCompile(`\b[A-Z][A-Z0-9_]*[A-Z0-9]\b`)
+	codedReason = regexp.MustCompile(`\b([A-Z][A-Z_]*[A-Z]),?\s+(?:with\s+)?reason\s+([A-Z][A-Z0-9_]*[A-Z0-9])\b`)
+)
 
 // Documented returns the reasons each method of service names in its
 // comment, by method name. The comments are read from the OpenAPI
 // document, whose operations carry them (summary and description). A word
 // counts when it is an ErrorReason and not a value of one of the service's
 // own enums written without its prefix: a meeting that is CANCELLED names
-// a state, not the reason CANCELLED.
-func Documented(service grpc.ServiceDesc) (map[string][]string, error) {
+// a state, not the reason CANCELLED. A reason written with a status code
+// ("ALREADY_EXISTS, reason X") promises that code too.
+func Documented(service grpc.ServiceDesc) (map[string][]Promise, error) {
 	var doc struct {
 		Paths map[string]map[string]struct {
 			OperationID string `json:"operationId"`
@@ -93,23 +134,34 @@ func Documented(service grpc.ServiceDesc) (map[string][]string, error) {
 		return nil, err
 	}
 	short := service.ServiceName[strings.LastIndex(service.ServiceName, ".")+1:] + "_"
-	out := map[string][]string{}
+	isReason := func(w string) bool {
+		_, ok := apiv1.ErrorReason_value[w]
+		return ok && w != apiv1.ErrorReason_ERROR_REASON_UNSPECIFIED.String() && !states[w]
+	}
+	out := map[string][]Promise{}
 	for _, ops := range doc.Paths {
 		for _, op := range ops {
 			method, ok := strings.CutPrefix(op.OperationID, short)
 			if !ok {
 				continue
 			}
-			for _, w := range reasonWord.FindAllString(op.Summary+"\n"+op.Description, -1) {
-				if _, isReason := apiv1.ErrorReason_value[w]; isReason && w != apiv1.ErrorReason_ERROR_REASON_UNSPECIFIED.String() &&
-					!states[w] && !slices.Contains(out[method], w) {
-					out[method] = append(out[method], w)
+			text := op.Summary + "\n" + op.Description
+			coded := map[string]bool{}
+			for _, m := range codedReason.FindAllStringSubmatch(text, -1) {
+				if _, ok := codeOf(m[1]); ok && isReason(m[2]) {
+					out[method] = append(out[method], Promise{Reason: m[2], Code: m[1]})
+					coded[m[1]], coded[m[2]] = true, true
+				}
+			}
+			for _, w := range reasonWord.FindAllString(text, -1) {
+				if isReason(w) && !coded[w] && !slices.ContainsFunc(out[method], func(p Promise) bool { return p.Reason == w && p.Code == "" }) {
+					out[method] = append(out[method], Promise{Reason: w})
 				}
 			}
 		}
 	}
-	for _, reasons := range out {
-		sort.Strings(reasons)
+	for _, promises := range out {
+		sort.Slice(promises, func(i, j int) bool { return promises[i].String() < promises[j].String() })
 	}
 	return out, nil
 }
@@ -169,17 +221,17 @@ func upperSnake(s string) string {
 }
 
 // Unreached returns, by method name, the reasons a method's comment names
-// that the tests never saw it answer.
+// that the tests never saw it answer (with the code the comment gives).
 func (r *Reasons) Unreached(service grpc.ServiceDesc) (map[string][]string, error) {
 	documented, err := Documented(service)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string][]string{}
-	for method, reasons := range documented {
-		for _, reason := range reasons {
-			if !r.Seen("/"+service.ServiceName+"/"+method, reason) {
-				out[method] = append(out[method], reason)
+	for method, promises := range documented {
+		for _, p := range promises {
+			if !r.Seen("/"+service.ServiceName+"/"+method, p) {
+				out[method] = append(out[method], p.String())
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"os"
 	"testing"
 	"time"
 
@@ -18,6 +19,15 @@ import (
 	"github.com/tjsia/chapterhouse/services/governance/internal/store"
 )
 
+// reasons is every reason this package's tests saw a method answer.
+// TestMain holds the methods' comments to it: each reason a comment names
+// is met by some test here (servicetest.RunCheckingReasons).
+var reasons = servicetest.NewReasons()
+
+func TestMain(m *testing.M) {
+	os.Exit(servicetest.RunCheckingReasons(m, reasons, governancev1.GovernanceService_ServiceDesc))
+}
+
 // served is governance on an in-memory store, with membership and
 // activities as fakes, on the tests' fixed clock.
 type served struct {
@@ -29,7 +39,8 @@ type served struct {
 }
 
 // serve starts governance through the real interceptors; its client holds
-// every response to the names check (servicetest.CheckNames).
+// every response to the names check (servicetest.CheckNames) and records
+// every reason for TestMain.
 func serve(t *testing.T) *served {
 	t.Helper()
 	mr := miniredis.RunT(t)
@@ -38,6 +49,6 @@ func serve(t *testing.T) *served {
 	people := govtest.NewPeople()
 	svc := domain.NewService(store.New(rdb), people, govtest.Activities{Completed: 2}, pagetoken.NewEphemeral(), func() time.Time { return govtest.Today })
 	srv := servicetest.Serve(t, "governance", func(s *grpc.Server) { governancev1.RegisterGovernanceServiceServer(s, server.New(svc)) },
-		servicetest.CheckNames())
+		servicetest.CheckNames(), servicetest.RecordReasons(reasons))
 	return &served{mr: mr, svc: svc, people: people, srv: srv, c: governancev1.NewGovernanceServiceClient(srv.Conn)}
 }

@@ -145,7 +145,15 @@ type GovernanceServiceClient interface {
 	//     cannot stand in for the chair's choice).
 	//
 	// At most one open or appointed CHAIR and one SECRETARY_GENERAL nomination
-	// per term (ALREADY_EXISTS, reason OFFICE_ALREADY_FILLED).
+	// per term: a second breaks the charter (§2: one chair, one
+	// secretary-general), so it is CHARTER_VIOLATION with OFFICE_ALREADY_FILLED
+	// under G5 (chair) or G7 (secretary-general), listed with every other rule
+	// it breaks, also when a concurrent nomination took the office first.
+	// A nomination_id held by a nomination the caller may get is
+	// ALREADY_EXISTS, unless the request repeats it, which returns it; one held
+	// by a nomination the caller may not get is refused as an id they may not
+	// use, PERMISSION_DENIED (AIP-133), and only where a free id would have
+	// been accepted.
 	CreateNomination(ctx context.Context, in *CreateNominationRequest, opts ...grpc.CallOption) (*Nomination, error)
 	// Admins, `general_secretary`, `general_council`, council members, the
 	// chair of the nomination's term, the nominee, the proposer, and the
@@ -804,7 +812,15 @@ type GovernanceServiceServer interface {
 	//     cannot stand in for the chair's choice).
 	//
 	// At most one open or appointed CHAIR and one SECRETARY_GENERAL nomination
-	// per term (ALREADY_EXISTS, reason OFFICE_ALREADY_FILLED).
+	// per term: a second breaks the charter (§2: one chair, one
+	// secretary-general), so it is CHARTER_VIOLATION with OFFICE_ALREADY_FILLED
+	// under G5 (chair) or G7 (secretary-general), listed with every other rule
+	// it breaks, also when a concurrent nomination took the office first.
+	// A nomination_id held by a nomination the caller may get is
+	// ALREADY_EXISTS, unless the request repeats it, which returns it; one held
+	// by a nomination the caller may not get is refused as an id they may not
+	// use, PERMISSION_DENIED (AIP-133), and only where a free id would have
+	// been accepted.
 	CreateNomination(context.Context, *CreateNominationRequest) (*Nomination, error)
 	// Admins, `general_secretary`, `general_council`, council members, the
 	// chair of the nomination's term, the nominee, the proposer, and the
