@@ -69,7 +69,12 @@ bench-system: ## The system against a bare REST → gRPC → Redis chain, as rat
 
 run: ## The whole system in one process on an embedded store (ARGS for devstack flags)
 	@$(MAKE) --no-print-directory docs-ui || echo "note: no Swagger UI for /docs (needs npm); /openapi.json is served"
-	go run ./cmd/devstack $(ARGS)
+	@# Built, then run: `go run` ends with exit status 1 when Ctrl-C stops
+	@# its program, however cleanly the program stopped.
+	@echo "Building the devstack into .bin/devstack (the first build compiles every dependency and takes a few minutes)..."
+	@mkdir -p $(BIN); set -o pipefail; go build -v -o $(BIN)/devstack ./cmd/devstack 2>&1 | \
+		awk '/^[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~+-]+)*$$/ { n++; printf "\r  %d packages compiled", n; fflush(); next } { print } END { if (n) print "" }'
+	@$(BIN)/devstack $(ARGS)
 
 DOCS_UI := gateway/internal/docs/ui
 docs-ui: ## Swagger UI for /docs at the version and integrity in gateway/internal/docs/ui/VERSION (git-ignored files)

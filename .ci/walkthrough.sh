@@ -86,6 +86,9 @@ check '"activity": ?"branches/ai/activities/promo-'
 check '^branch branches/ai: 人工智能分会, at least 2 exchange activities a year$'
 check '^members: [0-9]+$'
 check '^a missing person: HTTP 404 NOT_FOUND'
+# The TypeScript client: a change with If-Match, then a stale one refused.
+check '^updated with If-Match "[^"]+": HTTP 200'
+check '^a stale If-Match: HTTP 412 ETAG_MISMATCH'
 [ "$(grep -o '"activity": *"branches/ai/activities/promo-[0-9a-f]*"' "$out" | sort -u | wc -l)" = 1 ] ||
   { echo "walkthrough: the retried promotion created a second activity"; exit 1; }
 grep -q 'embedded in-memory Redis' "$log" || { echo "walkthrough: devstack did not say its store is in memory"; exit 1; }

@@ -62,6 +62,11 @@ func run() error {
 	}
 	s, err := stack.Start(ctx, stack.Options{RedisURL: *redisURL, HTTPAddr: gatewayAddr, Logger: logger, AllowedOrigins: strings.Split(*origins, ",")})
 	if err != nil {
+		if ctx.Err() != nil {
+			// Ctrl-C while starting is a clean stop, not a failure.
+			fmt.Println("\nStopped before the system was up.")
+			return nil
+		}
 		return err
 	}
 	url := s.GatewayURL
@@ -75,11 +80,17 @@ func run() error {
 		url = "http://" + *httpAddr
 	}
 	if *seed {
+		fmt.Println("Loading the demo data...")
 		seedCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		err := s.Seed(seedCtx)
 		cancel()
 		if err != nil {
-			_ = s.Stop()
+			stopErr := s.Stop()
+			if ctx.Err() != nil {
+				// Ctrl-C while seeding is a clean stop, not a failure.
+				fmt.Println("\nStopped before the demo data was loaded.")
+				return stopErr
+			}
 			return err
 		}
 	}

@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -37,6 +38,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
+	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -193,6 +195,11 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	params := queryparams.New(services...)
+	limiter, err := ratelimit.New(ratelimit.Config{Redis: cfg.Redis, Verifier: cfg.Verifier, Limits: cfg.RateLimits,
+		TrustedProxies: cfg.TrustedProxies, Errors: errs, Logger: cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	mux := runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
 			md, ok := forwardedHeaders[textproto.CanonicalMIMEHeaderKey(key)]
@@ -201,6 +208,12 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		runtime.WithOutgoingHeaderMatcher(func(key string) (string, bool) {
 			h, ok := returnedHeaders[strings.ToLower(key)]
 			return h, ok
+		}),
+		// The services scope an anonymous caller's Idempotency-Keys by its
+		// address, which only the edge knows (behind a trusted proxy, from
+		// X-Forwarded-For, as the rate limiter reads it).
+		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
+			return metadata.Pairs(grpcserver.ClientAddressHeader, limiter.ClientAddr(r))
 		}),
 		runtime.WithErrorHandler(withOutcome(errs.Handler)),
 		// The access log names the route template that matched, and a
@@ -260,12 +273,6 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 			return nil, fmt.Errorf("gateway: register %s: %w", b.name, err)
 		}
 		health[b.name] = conn
-	}
-	limiter, err := ratelimit.New(ratelimit.Config{Redis: cfg.Redis, Verifier: cfg.Verifier, Limits: cfg.RateLimits,
-		TrustedProxies: cfg.TrustedProxies, Errors: errs, Logger: cfg.Logger})
-	if err != nil {
-		_ = h.Close()
-		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	h.readiness = readiness.New(health, 2*time.Second, map[string]func(context.Context) error{"redis": limiter.Ready})
 	if err := h.readiness.RegisterMetrics(cfg.Telemetry.MeterProvider.Meter("chapterhouse/gateway")); err != nil {

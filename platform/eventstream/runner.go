@@ -214,7 +214,7 @@ func (r *Runner) process(ctx context.Context, msg redis.XMessage) {
 	log := r.cfg.Logger.With("entry", msg.ID)
 	tries, err := r.cfg.Client.HIncrBy(ctx, r.deliveriesKey(), msg.ID, 1).Result()
 	if err != nil {
-		log.WarnContext(ctx, "events: count delivery", "err", err)
+		r.warn(ctx, log, "events: count delivery", "err", err)
 		return
 	}
 	raw, _ := msg.Values[fieldEnvelope].(string)
@@ -244,7 +244,7 @@ func (r *Runner) process(ctx context.Context, msg redis.XMessage) {
 		span.RecordError(err)
 		span.SetStatus(codes.Error, err.Error())
 		span.End()
-		log.WarnContext(ctx, "events: handler failed; will retry", "event", env.GetId(), "try", tries, "err", err)
+		r.warn(ctx, log, "events: handler failed; will retry", "event", env.GetId(), "try", tries, "err", err)
 		return
 	}
 	span.End()
@@ -256,8 +256,20 @@ func (r *Runner) ack(ctx context.Context, id string) {
 	pipe.XAck(ctx, r.cfg.Stream, r.cfg.Group, id)
 	pipe.HDel(ctx, r.deliveriesKey(), id)
 	if _, err := pipe.Exec(ctx); err != nil {
-		r.cfg.Logger.WarnContext(ctx, "events: ack", "entry", id, "err", err)
+		r.warn(ctx, r.cfg.Logger, "events: ack", "entry", id, "err", err)
 	}
+}
+
+// warn logs a failure that leaves the entry pending for another try, at
+// warn level; while the runner is stopping (its context is done, which is
+// what failed the call), at info: the entry waits for the next consumer,
+// as it is meant to, and nothing is wrong.
+func (r *Runner) warn(ctx context.Context, log *slog.Logger, msg string, args ...any) {
+	level := slog.LevelWarn
+	if ctx.Err() != nil {
+		level = slog.LevelInfo
+	}
+	log.Log(context.WithoutCancel(ctx), level, msg, args...)
 }
 
 func (r *Runner) deadLetter(ctx context.Context, msg redis.XMessage, why string) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"log/slog"
+	"net"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -81,9 +83,40 @@ func normalizeUnary() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		resp, err := handler(ctx, req)
 		err = storeDown(info.FullMethod, err)
+		err = cancelled(ctx, err)
 		err, _ = apierr.Normalize(err)
 		return resp, err
 	}
+}
+
+// cancelled says what a call whose caller went away (or whose server is
+// stopping) gets: CANCELLED, or DEADLINE_EXCEEDED when its deadline
+// passed, never INTERNAL. A store or a peer reports the end of the call's
+// context as its own failure ("redistx: commit: context canceled"), which
+// would otherwise be logged as a fault of the service. A refusal the
+// handler decided on (a reason of its own) stands.
+func cancelled(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	switch apierr.ReasonOf(err) {
+	case apiv1.ErrorReason_ERROR_REASON_UNSPECIFIED, apiv1.ErrorReason_INTERNAL,
+		apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE, apiv1.ErrorReason_OUTCOME_UNKNOWN:
+	default:
+		return err
+	}
+	cause := apierr.Cause(err)
+	if cause == nil {
+		cause = err
+	}
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled) || errors.Is(cause, context.Canceled) || status.Code(cause) == codes.Canceled:
+		return apierr.WithCause(apierr.New(codes.Canceled, apiv1.ErrorReason_CANCELLED, "the request was cancelled", nil), cause)
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(cause, context.DeadlineExceeded):
+		return apierr.WithCause(apierr.New(codes.DeadlineExceeded, apiv1.ErrorReason_DEADLINE_EXCEEDED,
+			"the request ran out of time; whether it was applied is unknown: retry with the same Idempotency-Key", nil), cause)
+	}
+	return err
 }
 
 // storeDown says what a call that met an unreachable Redis means for the
@@ -129,7 +162,7 @@ func normalizeStream() grpc.StreamServerInterceptor {
 		if strings.HasPrefix(info.FullMethod, "/grpc.") {
 			return err
 		}
-		err, _ = apierr.Normalize(err)
+		err, _ = apierr.Normalize(cancelled(ss.Context(), err))
 		return err
 	}
 }
@@ -292,8 +325,24 @@ func authUnary(v *auth.Verifier, isPublic func(string) bool) grpc.UnaryServerInt
 			return nil, err
 		}
 		reportPrincipal(ctx)
-		return handler(ctx, req)
+		resp, err := handler(ctx, req)
+		return resp, signInWouldHelp(ctx, err)
 	}
+}
+
+// signInWouldHelp answers an anonymous caller of a public method whom the
+// method refused (PERMISSION_DENIED) with UNAUTHENTICATED: the missing
+// credential is what stands in the way, and signing in is what to try
+// (RFC 9110 §15.5.2). A signed-in caller refused stays PERMISSION_DENIED;
+// what is hidden stays NOT_FOUND for everyone.
+func signInWouldHelp(ctx context.Context, err error) error {
+	if err == nil || !apierr.Is(err, apiv1.ErrorReason_PERMISSION_DENIED) {
+		return err
+	}
+	if _, signedIn := auth.FromContext(ctx); signedIn {
+		return err
+	}
+	return apierr.Unauthenticated("sign in to do this: " + status.Convert(err).Message())
 }
 
 type wrappedStream struct {
@@ -313,8 +362,36 @@ func authStream(v *auth.Verifier, isPublic func(string) bool) grpc.StreamServerI
 	}
 }
 
+// ClientAddressHeader is the metadata key in which the gateway names the
+// REST client's address (the peer, or the last untrusted hop of
+// X-Forwarded-For when the peer is a trusted proxy). Services are reached
+// only by the gateway and by each other, so they take it as given.
+const ClientAddressHeader = "x-client-address"
+
+// idempotencyScope is whose keys a request's key is among: a signed-in
+// caller's subject, or, without a token, the client's address (as the
+// gateway names it, else the gRPC peer's), so an anonymous write retried
+// with its key is applied once too, and one client's keys never answer
+// another's.
+func idempotencyScope(ctx context.Context) string {
+	if p, ok := auth.FromContext(ctx); ok {
+		return p.Subject
+	}
+	if addr := metadata.ValueFromIncomingContext(ctx, ClientAddressHeader); len(addr) > 0 && addr[0] != "" {
+		return "anonymous@" + addr[0]
+	}
+	if pr, ok := peer.FromContext(ctx); ok && pr.Addr != nil {
+		host, _, err := net.SplitHostPort(pr.Addr.String())
+		if err != nil {
+			host = pr.Addr.String()
+		}
+		return "anonymous@" + host
+	}
+	return "anonymous"
+}
+
 // idempotencyUnary replays the first response to a request repeated with
-// the same Idempotency-Key by the same caller.
+// the same Idempotency-Key by the same caller (idempotencyScope).
 func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		keys := metadata.ValueFromIncomingContext(ctx, IdempotencyKeyHeader)
@@ -339,15 +416,9 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		if err != nil {
 			return nil, apierr.WithCause(apierr.Internal(), err)
 		}
-		p, ok := auth.FromContext(ctx)
-		if !ok {
-			// Keys are scoped to a caller; anonymous callers (public
-			// reads) would share one scope and could see each other's
-			// responses, so their keys are ignored.
-			return handler(ctx, req)
-		}
-		key := idempotency.Key(p.Subject, info.FullMethod, clientKey)
-		stored, err := store.Begin(ctx, p.Subject, key, idempotency.RequestHash(reqBytes))
+		scope := idempotencyScope(ctx)
+		key := idempotency.Key(scope, info.FullMethod, clientKey)
+		stored, err := store.Begin(ctx, scope, key, idempotency.RequestHash(reqBytes))
 		switch {
 		case errors.Is(err, idempotency.ErrMismatch):
 			return nil, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED,
@@ -390,7 +461,7 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		returned = true
 		var applied *redistx.AppliedError
 		if errors.As(herr, &applied) {
-			return replayApplied(ctx, bg, store, key, info.FullMethod, applied)
+			return replayApplied(ctx, bg, store, scope, key, info.FullMethod, applied)
 		}
 		if herr != nil {
 			_ = store.Abandon(bg, key)
@@ -398,7 +469,7 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		}
 		if out, ok := resp.(proto.Message); ok {
 			if b, err := proto.Marshal(out); err == nil {
-				_ = store.Complete(bg, key, b)
+				_ = store.Complete(bg, scope, key, b)
 			}
 		}
 		return resp, nil
@@ -410,13 +481,13 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 // it, as a replay, when that record is this method's response; otherwise
 // with REQUEST_ALREADY_APPLIED, so the client reads the result instead of
 // writing again.
-func replayApplied(ctx, bg context.Context, store *idempotency.Store, key, fullMethod string, applied *redistx.AppliedError) (any, error) {
+func replayApplied(ctx, bg context.Context, store *idempotency.Store, scope, key, fullMethod string, applied *redistx.AppliedError) (any, error) {
 	resp, err := newResponse(fullMethod)
 	if err == nil && len(applied.Result) > 0 {
 		// A record of another type would decode with fields this message
 		// does not know: then it is not the response.
 		if proto.Unmarshal(applied.Result, resp) == nil && len(resp.ProtoReflect().GetUnknown()) == 0 {
-			_ = store.Complete(bg, key, applied.Result)
+			_ = store.Complete(bg, scope, key, applied.Result)
 			_ = grpc.SetHeader(ctx, metadata.Pairs("idempotent-replay", "true"))
 			return resp, nil
 		}

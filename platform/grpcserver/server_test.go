@@ -35,6 +35,7 @@ import (
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 )
 
 // fakeMembership gives the server unary methods to call.
@@ -101,9 +102,14 @@ func (f *fakeActivities) GetActivity(ctx context.Context, req *activitiesv1.GetA
 	return &activitiesv1.Activity{Name: req.GetName()}, nil
 }
 
-func (f *fakeActivities) CreateActivity(_ context.Context, req *activitiesv1.CreateActivityRequest) (*activitiesv1.Activity, error) {
-	if req.GetActivity().GetTitle() == "store-down" {
+func (f *fakeActivities) CreateActivity(ctx context.Context, req *activitiesv1.CreateActivityRequest) (*activitiesv1.Activity, error) {
+	switch req.GetActivity().GetTitle() {
+	case "store-down":
 		return nil, apierr.WithCause(apierr.Internal(), fmt.Errorf("store: %w", storeRefused))
+	case "waits":
+		// A store call that ends with the call's context, as go-redis's do.
+		<-ctx.Done()
+		return nil, fmt.Errorf("redistx: commit: %w", ctx.Err())
 	}
 	return &activitiesv1.Activity{}, nil
 }
@@ -121,6 +127,8 @@ type harness struct {
 	client     membershipv1.MembershipServiceClient
 	activities activitiesv1.ActivitiesServiceClient
 	fakeAct    *fakeActivities
+	standards  standardsv1.StandardsServiceClient
+	fakeStd    *fakeStandards
 	health     healthpb.HealthClient
 	fake       *fakeMembership
 	signer     *auth.Signer
@@ -162,6 +170,8 @@ func start(t *testing.T, mod func(*grpcserver.Config)) *harness {
 	membershipv1.RegisterMembershipServiceServer(srv.GRPC(), fake)
 	fakeAct := &fakeActivities{}
 	activitiesv1.RegisterActivitiesServiceServer(srv.GRPC(), fakeAct)
+	fakeStd := &fakeStandards{}
+	standardsv1.RegisterStandardsServiceServer(srv.GRPC(), fakeStd)
 
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -179,6 +189,8 @@ func start(t *testing.T, mod func(*grpcserver.Config)) *harness {
 		client:     membershipv1.NewMembershipServiceClient(conn),
 		activities: activitiesv1.NewActivitiesServiceClient(conn),
 		fakeAct:    fakeAct,
+		standards:  standardsv1.NewStandardsServiceClient(conn),
+		fakeStd:    fakeStd,
 		health:     healthpb.NewHealthClient(conn),
 		fake:       fake, signer: signer, cancel: cancel, served: served,
 	}

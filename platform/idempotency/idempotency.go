@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -40,9 +41,10 @@ type Store struct {
 	// finds the first and replays it.
 	pendingTTL time.Duration
 	// maxKeysPerCaller bounds what one caller can make the store keep:
-	// every key holds a response for ttl, in the system of record, so a
-	// caller may claim at most this many new keys in any ttl. (Keys of
-	// failed requests count too: Abandon does not know the caller.)
+	// every completed key holds a response for ttl, in the system of
+	// record, so a caller may complete at most this many new keys in any
+	// ttl. Only completed keys count: a refused request (403, 409, ...)
+	// leaves nothing behind, its claim included.
 	maxKeysPerCaller int
 }
 
@@ -89,7 +91,8 @@ func RequestHash(request []byte) string {
 }
 
 // beginScript claims KEYS[1] for the request hashed ARGV[1] for ARGV[2]
-// ms, as the claim ARGV[3] (unique to one Begin call). The same call run
+// ms, as the claim ARGV[3] (unique to one Begin call), unless ARGV[4] says
+// the caller holds as many keys as it may ('full': nothing is written). The same call run
 // again finds its own claim and may go on: go-redis sends a command again
 // when its reply was lost (a Redis restart), and the first run's claim
 // was already written, so without the owner the request was refused as
@@ -98,6 +101,7 @@ func RequestHash(request []byte) string {
 var beginScript = redis.NewScript(`
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then
+  if ARGV[4] == '1' then return {'full'} end
   redis.call('HSET', KEYS[1], 'state', 'pending', 'hash', ARGV[1], 'owner', ARGV[3])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return {'new'}
@@ -110,16 +114,15 @@ end
 return {'done', redis.call('HGET', KEYS[1], 'resp')}
 `)
 
-// countScript adds KEYS[1]'s new key ARGV[1], live until ARGV[2] (ms), to
-// the caller's set unless the caller already holds ARGV[3] live keys;
-// expired members are dropped first, so the set is as big as what the
-// store really keeps for the caller.
+// countScript adds the completed key ARGV[1], live until ARGV[2] (ms), to
+// the caller's set KEYS[1], dropping expired members first, so the set is
+// as big as what the store really keeps for the caller.
 var countScript = redis.NewScript(`
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[4])
-if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) - tonumber(ARGV[3]) then
+  redis.call('PEXPIREAT', KEYS[1], ARGV[2])
+end
 return 1
 `)
 
@@ -127,29 +130,25 @@ return 1
 // nil) when the caller should execute the request, the stored response
 // when it already completed, or ErrMismatch / ErrInProgress /
 // ErrTooManyKeys. A replay never counts against the caller's bound; only
-// a new key does.
+// a new key does, once it completes. The bound is read before the claim
+// and counted at Complete, so a refused request writes nothing that
+// outlives it; callers running requests in parallel can pass the bound
+// by at most as many requests as they run at once.
 func (s *Store) Begin(ctx context.Context, principal, key, hash string) ([]byte, error) {
-	res, err := beginScript.Run(ctx, s.client, []string{key}, hash, s.pendingTTL.Milliseconds(), newOwner()).StringSlice()
+	now := time.Now().UnixMilli()
+	held, err := s.client.ZCount(ctx, callerKey(principal), "("+strconv.FormatInt(now, 10), "+inf").Result()
+	if err != nil {
+		return nil, fmt.Errorf("idempotency: count: %w", err)
+	}
+	res, err := beginScript.Run(ctx, s.client, []string{key}, hash, s.pendingTTL.Milliseconds(), newOwner(), boolArg(held >= int64(s.maxKeysPerCaller))).StringSlice()
 	if err != nil {
 		return nil, fmt.Errorf("idempotency: begin: %w", err)
 	}
 	switch res[0] {
 	case "new":
-		// The caller's count lives in another slot than the key, so it
-		// is a second step: a crash between the two leaves a key that is
-		// not counted, for at most pendingTTL unless it completes.
-		now := time.Now()
-		ok, err := countScript.Run(ctx, s.client, []string{callerKey(principal)}, key,
-			now.Add(s.ttl).UnixMilli(), s.maxKeysPerCaller, now.UnixMilli()).Int()
-		if err != nil {
-			_ = s.Abandon(context.WithoutCancel(ctx), key)
-			return nil, fmt.Errorf("idempotency: count: %w", err)
-		}
-		if ok == 0 {
-			_ = s.Abandon(context.WithoutCancel(ctx), key)
-			return nil, ErrTooManyKeys
-		}
 		return nil, nil
+	case "full":
+		return nil, ErrTooManyKeys
 	case "mismatch":
 		return nil, ErrMismatch
 	case "pending":
@@ -160,13 +159,20 @@ func (s *Store) Begin(ctx context.Context, principal, key, hash string) ([]byte,
 	return nil, fmt.Errorf("idempotency: unexpected reply %q", res)
 }
 
-// Complete stores the response for replay.
-func (s *Store) Complete(ctx context.Context, key string, response []byte) error {
+// Complete stores the response for replay and counts the key against
+// principal's bound. The count lives in another slot than the key, so it
+// is a second step: a crash between the two leaves a completed key that is
+// not counted.
+func (s *Store) Complete(ctx context.Context, principal, key string, response []byte) error {
 	pipe := s.client.TxPipeline()
 	pipe.HSet(ctx, key, "state", "done", "resp", response)
 	pipe.PExpire(ctx, key, s.ttl)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("idempotency: complete: %w", err)
+	}
+	now := time.Now()
+	if err := countScript.Run(ctx, s.client, []string{callerKey(principal)}, key, now.Add(s.ttl).UnixMilli(), now.UnixMilli()).Err(); err != nil {
+		return fmt.Errorf("idempotency: count: %w", err)
 	}
 	return nil
 }
@@ -177,6 +183,13 @@ func (s *Store) Abandon(ctx context.Context, key string) error {
 		return fmt.Errorf("idempotency: abandon: %w", err)
 	}
 	return nil
+}
+
+func boolArg(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }
 
 // newOwner is a claim's token, unique to one Begin call.

@@ -88,7 +88,7 @@ func TestStoreLifecycle(t *testing.T) {
 							t.Fatalf("step %d: Begin = %q, want nil", i, got)
 						}
 					case "complete":
-						if err := store.Complete(ctx, key, s.resp); err != nil {
+						if err := store.Complete(ctx, "people/alice", key, s.resp); err != nil {
 							t.Fatalf("step %d: Complete: %v", i, err)
 						}
 					case "abandon":
@@ -115,7 +115,7 @@ func TestStoreExpiry(t *testing.T) {
 		if ttl := c.PTTL(ctx, key).Val(); ttl <= 0 || ttl > time.Minute {
 			t.Errorf("pending TTL = %v, want within (0, 1m]", ttl)
 		}
-		if err := store.Complete(ctx, key, []byte("r")); err != nil {
+		if err := store.Complete(ctx, "people/alice", key, []byte("r")); err != nil {
 			t.Fatal(err)
 		}
 		if ttl := c.PTTL(ctx, key).Val(); ttl <= time.Minute || ttl > 10*time.Minute {
@@ -150,4 +150,45 @@ func TestKey(t *testing.T) {
 	if h := idempotency.RequestHash([]byte("a")); h != idempotency.RequestHash([]byte("a")) || len(h) != 64 {
 		t.Errorf("RequestHash = %q, want a stable 64-hex digest", h)
 	}
+}
+
+// TestOnlyCompletedKeysCount: a request that was refused (its claim
+// abandoned) leaves nothing in Redis and does not count against the
+// caller's bound; completed keys do.
+func TestOnlyCompletedKeysCount(t *testing.T) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
+		ctx := context.Background()
+		store := idempotency.New(c, time.Hour, idempotency.WithMaxKeysPerCaller(2))
+		for i := range 5 {
+			key := idempotency.Key("people/alice", "/svc/M", "refused-"+string(rune('a'+i)))
+			if _, err := store.Begin(ctx, "people/alice", key, "h"); err != nil {
+				t.Fatalf("refused request %d: Begin: %v", i, err)
+			}
+			if err := store.Abandon(ctx, key); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if keys := c.Keys(ctx, "*").Val(); len(keys) != 0 {
+			t.Fatalf("refused requests left %v in Redis, want nothing", keys)
+		}
+		for _, k := range []string{"k1", "k2"} {
+			key := idempotency.Key("people/alice", "/svc/M", k)
+			if _, err := store.Begin(ctx, "people/alice", key, "h"); err != nil {
+				t.Fatalf("%s: %v", k, err)
+			}
+			if err := store.Complete(ctx, "people/alice", key, []byte("r")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		before := c.Keys(ctx, "*").Val()
+		if _, err := store.Begin(ctx, "people/alice", idempotency.Key("people/alice", "/svc/M", "k3"), "h"); !errors.Is(err, idempotency.ErrTooManyKeys) {
+			t.Fatalf("a third completed key: %v, want ErrTooManyKeys", err)
+		}
+		if after := c.Keys(ctx, "*").Val(); len(after) != len(before) {
+			t.Fatalf("a request refused for the bound wrote keys: %v, before %v", after, before)
+		}
+		if got, err := store.Begin(ctx, "people/alice", idempotency.Key("people/alice", "/svc/M", "k1"), "h"); err != nil || string(got) != "r" {
+			t.Fatalf("a replay at the bound: %q %v", got, err)
+		}
+	})
 }

@@ -44,8 +44,10 @@ type Case struct {
 // Denied is UNAUTHENTICATED, PERMISSION_DENIED, or NOT_FOUND (the API
 // answers a resource the caller may not see exactly as a missing one). It
 // also holds the API's declarations: every method of service needs a case;
-// an anonymous call is UNAUTHENTICATED exactly when the proto does not
-// declare the method public; and every error carries a known reason.
+// an anonymous call of a method the proto does not declare public is
+// UNAUTHENTICATED, and an anonymous caller a public method refuses is
+// UNAUTHENTICATED too (never PERMISSION_DENIED: signing in would help);
+// and every error carries a known reason.
 func Matrix(t *testing.T, service grpc.ServiceDesc, roles []Role, as func(Role) context.Context, cases []Case) {
 	t.Helper()
 	covered := map[string]bool{}
@@ -74,8 +76,11 @@ func Matrix(t *testing.T, service grpc.ServiceDesc, roles []Role, as func(Role) 
 				}
 				err := c.Call(as(r))
 				code := status.Code(err)
-				if r.Subject == "" && public == (code == codes.Unauthenticated) {
-					t.Fatalf("without a token: %v (the proto declares it public: %v)", err, public)
+				if r.Subject == "" && !public && code != codes.Unauthenticated {
+					t.Fatalf("without a token: %v, want UNAUTHENTICATED (the proto does not declare it public)", err)
+				}
+				if r.Subject == "" && public && code == codes.PermissionDenied {
+					t.Fatalf("without a token: %v, want UNAUTHENTICATED: signing in is what would help", err)
 				}
 				denied := code == codes.PermissionDenied || code == codes.Unauthenticated || code == codes.NotFound ||
 					(c.Refused != nil && err != nil && c.Refused(err))

@@ -134,6 +134,20 @@ func TestStandardsOverREST(t *testing.T) {
 	c.chair.ok(t, "POST", std+"/drafts?draftId=d1", map[string]any{"version": "征求意见稿", "contentUri": "https://docs.example.org/q.pdf", "sha256": digest})
 	c.chair.ok(t, "POST", std+":openComment", map[string]any{"commentEndTime": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)})
 	anon.ok(t, "POST", std+"/comments?commentId=public", map[string]any{"clause": "4", "text": "建议补充术语。", "commenterName": "公众"})
+	// An anonymous comment retried with its Idempotency-Key is filed once
+	// (the key is scoped to the client's address); another body with the
+	// same key is refused.
+	keyed := anon.with("Idempotency-Key", "anonymous-comment-1")
+	retried := map[string]any{"clause": "4.1", "text": "术语表应按拼音排序。", "commenterName": "公众"}
+	filed := keyed.ok(t, "POST", std+"/comments", retried)
+	if again := keyed.do(t, "POST", std+"/comments", retried); again.status != http.StatusOK ||
+		again.body["name"] != filed["name"] || again.header.Get("Idempotent-Replay") != "true" {
+		t.Fatalf("the anonymous comment retried with its key = %d %s, want %v replayed", again.status, again.raw, filed["name"])
+	}
+	if other := keyed.do(t, "POST", std+"/comments", map[string]any{"clause": "4.1", "text": "另一条意见。", "commenterName": "公众"}); other.status != http.StatusUnprocessableEntity {
+		t.Fatalf("the key with another comment = %d %s, want 422", other.status, other.raw)
+	}
+	c.chair.ok(t, "POST", "/v1/"+filed["name"].(string)+":dispose", map[string]any{"disposition": "DISPOSITION_ACCEPTED", "reason": "已采纳"})
 	r := c.chair.do(t, "POST", std+":closeComment", map[string]any{})
 	if r.status != http.StatusBadRequest || r.errorBody(t)["reason"] != "COMMENTS_UNDISPOSED" ||
 		r.errorBody(t)["metadata"].(map[string]any)["comments"] != "branches/stdb/standards/quality/comments/public" {
@@ -141,7 +155,7 @@ func TestStandardsOverREST(t *testing.T) {
 	}
 	c.chair.ok(t, "POST", std+"/comments/public:dispose", map[string]any{"disposition": "DISPOSITION_ACCEPTED", "reason": "已补充"})
 	c.chair.ok(t, "POST", std+":closeComment", map[string]any{})
-	if sum := anon.ok(t, "GET", std+":dispositionSummary", nil); sum["total"] != 1.0 || sum["accepted"] != 1.0 {
+	if sum := anon.ok(t, "GET", std+":dispositionSummary", nil); sum["total"] != 2.0 || sum["accepted"] != 2.0 {
 		t.Fatalf("summary %v", sum)
 	}
 	c.chair.ok(t, "POST", std+":submitForReview", map[string]any{})

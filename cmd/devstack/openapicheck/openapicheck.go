@@ -56,6 +56,10 @@ func New(ctx context.Context, raw []byte) (*Checker, error) {
 		return nil, fmt.Errorf("openapicheck: invalid document: %w", err)
 	}
 	closeObjects(doc)
+	// Routes match by path, wherever the gateway listens: the document's
+	// servers name the gateway that serves it and the devstack's address,
+	// and the checker sits in front of whichever it is.
+	doc.Servers = nil
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
 		return nil, fmt.Errorf("openapicheck: router: %w", err)
@@ -67,30 +71,33 @@ func New(ctx context.Context, raw []byte) (*Checker, error) {
 // others admit only its properties.
 func closeObjects(doc *openapi3.T) {
 	seen := map[*openapi3.Schema]bool{}
-	var walk func(ref *openapi3.SchemaRef)
-	walk = func(ref *openapi3.SchemaRef) {
+	var walk func(ref *openapi3.SchemaRef, alternative bool)
+	walk = func(ref *openapi3.SchemaRef, alternative bool) {
 		if ref == nil || ref.Value == nil || seen[ref.Value] {
 			return
 		}
 		s := ref.Value
 		seen[s] = true
-		if len(s.Properties) > 0 && s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {
+		// An alternative of a oneOf (or a part of an allOf) constrains some
+		// of the properties of the object that holds it, which lists them
+		// all: closing it would refuse the others.
+		if !alternative && len(s.Properties) > 0 && s.AdditionalProperties.Has == nil && s.AdditionalProperties.Schema == nil {
 			closed := false
 			s.AdditionalProperties.Has = &closed
 		}
 		for _, p := range s.Properties {
-			walk(p)
+			walk(p, false)
 		}
-		walk(s.Items)
-		walk(s.AdditionalProperties.Schema)
+		walk(s.Items, false)
+		walk(s.AdditionalProperties.Schema, false)
 		for _, list := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
 			for _, x := range list {
-				walk(x)
+				walk(x, len(s.Properties) > 0)
 			}
 		}
 	}
 	for _, s := range doc.Components.Schemas {
-		walk(s)
+		walk(s, false)
 	}
 }
 

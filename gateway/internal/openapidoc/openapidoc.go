@@ -14,6 +14,9 @@
 //     response of every error status;
 //   - the headers the gateway honours and sends;
 //   - in responses, every field the gateway always writes as required;
+//   - each proto oneof as a oneOf that admits one member at most;
+//   - the update mask, If-Match and ETag, read from the descriptors;
+//   - examples of every request, response and error, made from the protos;
 //   - the title, version and description.
 package openapidoc
 
@@ -70,8 +73,11 @@ retry with the same key returns the first answer instead of running the
 write again (Idempotent-Replay: true), and the same key with another body is
 422 IDEMPOTENCY_KEY_REUSED.
 
-**Updates.** PATCH takes an update mask (updateMask) and an etag; a stale
-etag is 409 ETAG_MISMATCH.`
+**Updates.** PATCH takes an update mask (the updateMask query parameter)
+naming the fields it changes. A resource's etag comes in its body and in
+the ETag header; send it back in If-Match (or the body's etag) to change
+only the version you read: a stale If-Match is 412 ETAG_MISMATCH, a stale
+etag in the body 409 ETAG_MISMATCH, and neither changes anything.`
 
 // A status the gateway answers with, as a reusable response.
 type errorStatus struct {
@@ -116,7 +122,10 @@ func Build(ctx context.Context, swagger []byte, files *protoregistry.Files) ([]b
 	if err != nil {
 		return nil, err
 	}
-	doc.Info = &openapi3.Info{Title: Title, Version: api.version, Description: description}
+	doc.Info = &openapi3.Info{Title: Title, Version: api.version, Description: description,
+		Contact: &openapi3.Contact{Name: ContactName, URL: ProjectURL},
+		License: &openapi3.License{Name: LicenseName, URL: ProjectURL}}
+	doc.Servers = servers()
 	if doc.Paths, err = expandPaths(doc.Paths, api.variables); err != nil {
 		return nil, err
 	}
@@ -124,6 +133,10 @@ func Build(ctx context.Context, swagger []byte, files *protoregistry.Files) ([]b
 		return nil, fmt.Errorf("openapidoc: no %s schema (proto/openapiv2.yaml references it)", ErrorSchema)
 	}
 	addComponents(doc)
+	if err := addErrorExamples(doc); err != nil {
+		return nil, err
+	}
+	examples := newExampler(files)
 	partial := partials{doc: doc, resources: api.resources, made: map[string]string{}}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -132,13 +145,25 @@ func Build(ctx context.Context, swagger []byte, files *protoregistry.Files) ([]b
 				return nil, fmt.Errorf("openapidoc: %s %s: operation %q is no method of the API", method, path, op.OperationID)
 			}
 			decorate(op, method, isPublic(m))
+			summarize(op)
+			if err := addUpdateMask(op, m); err != nil {
+				return nil, err
+			}
+			addPreconditions(op, m)
+			addReplayHeader(op, method)
+			if err := examples.addExamples(op, m); err != nil {
+				return nil, err
+			}
 			if op.RequestBody != nil && !strings.HasPrefix(string(m.Name()), "Create") {
 				partial.body(op)
 			}
 		}
 	}
 	present(doc, files)
-	addOperations(doc)
+	modelOneofs(doc, files)
+	if err := addOperations(doc); err != nil {
+		return nil, err
+	}
 	raw, err := json.Marshal(doc)
 	if err != nil {
 		return nil, fmt.Errorf("openapidoc: %w", err)
@@ -440,6 +465,10 @@ var (
 	idempotencyKey = &openapi3.Parameter{Name: "Idempotency-Key", In: openapi3.ParameterInHeader,
 		Description: "Makes a retry of this write return the first answer instead of writing again (kept 24 hours).",
 		Schema:      openapi3.NewStringSchema().WithMaxLength(255).NewRef()}
+	ifMatch = &openapi3.Parameter{Name: HeaderIfMatch, In: openapi3.ParameterInHeader,
+		Description: `Change only the version read: the ETag of the resource as it was read ("<etag>"), or * for whatever version is current. ` +
+			"A stale one is 412 ETAG_MISMATCH and changes nothing. It stands for the request's etag field; the two must not disagree (400).",
+		Schema: openapi3.NewStringSchema().NewRef()}
 )
 
 func addComponents(doc *openapi3.T) {
@@ -456,7 +485,7 @@ func addComponents(doc *openapi3.T) {
 	if c.Parameters == nil {
 		c.Parameters = openapi3.ParametersMap{}
 	}
-	for _, p := range []*openapi3.Parameter{acceptLanguage, requestID, idempotencyKey} {
+	for _, p := range []*openapi3.Parameter{acceptLanguage, requestID, idempotencyKey, ifMatch} {
 		c.Parameters[componentName(p.Name)] = &openapi3.ParameterRef{Value: p}
 	}
 	if c.Headers == nil {
@@ -465,11 +494,13 @@ func addComponents(doc *openapi3.T) {
 	header := func(desc string, schema *openapi3.Schema) *openapi3.HeaderRef {
 		return &openapi3.HeaderRef{Value: &openapi3.Header{Parameter: openapi3.Parameter{Description: desc, Schema: schema.NewRef()}}}
 	}
-	c.Headers["Content-Language"] = header("The language of the message: zh-CN or en.", openapi3.NewStringSchema())
-	c.Headers["Retry-After"] = header("Seconds to wait before retrying.", openapi3.NewIntegerSchema())
-	c.Headers["RateLimit-Limit"] = header("Requests allowed per window for this caller.", openapi3.NewIntegerSchema())
-	c.Headers["RateLimit-Remaining"] = header("Requests left in the window.", openapi3.NewIntegerSchema())
-	c.Headers["RateLimit-Reset"] = header("Seconds until the window is whole again.", openapi3.NewIntegerSchema())
+	c.Headers[HeaderContentLanguage] = header("The language of the message: zh-CN or en.", openapi3.NewStringSchema().WithEnum("zh-CN", "en"))
+	c.Headers[HeaderRetryAfter] = header("Seconds to wait before retrying.", openapi3.NewIntegerSchema().WithMin(0))
+	c.Headers[HeaderRateLimitLimit] = header("Requests allowed per window for this caller.", openapi3.NewIntegerSchema().WithMin(0))
+	c.Headers[HeaderRateLimitRemaining] = header("Requests left in the window.", openapi3.NewIntegerSchema().WithMin(0))
+	c.Headers[HeaderRateLimitReset] = header("Seconds until the window is whole again.", openapi3.NewIntegerSchema().WithMin(0))
+	c.Headers[HeaderETag] = header(`The resource's etag (the body's etag field) as a strong entity tag, quoted: "<etag>". Send it back in If-Match to change only this version.`, openapi3.NewStringSchema())
+	c.Headers[HeaderIdempotentReplay] = header("true when this is the stored answer of an earlier request with the same Idempotency-Key, which was not run again.", openapi3.NewStringSchema().WithEnum("true"))
 	if c.Responses == nil {
 		c.Responses = openapi3.ResponseBodies{}
 	}
@@ -489,6 +520,9 @@ func addComponents(doc *openapi3.T) {
 		}
 		c.Responses[s.name] = &openapi3.ResponseRef{Value: r}
 	}
+	stale := openapi3.NewResponse().WithDescription("If-Match names a version that is no longer current (ETAG_MISMATCH): read the resource again. Nothing was changed.").WithContent(body)
+	stale.Headers = headers("Content-Language")
+	c.Responses[PreconditionFailed] = &openapi3.ResponseRef{Value: stale}
 	def := openapi3.NewResponse().WithDescription("Any other error (405, 499, 501, …), in the same body.").WithContent(body)
 	def.Headers = headers("Content-Language")
 	c.Responses["DefaultError"] = &openapi3.ResponseRef{Value: def}

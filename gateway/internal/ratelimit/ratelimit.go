@@ -130,17 +130,17 @@ func (l *Limiter) budget(r *http.Request) (key string, limit redis_rate.Limit) {
 			return "sub:" + p.Subject, l.cfg.Limits.Authenticated
 		}
 	}
-	client := l.clientAddr(r)
+	client := l.ClientAddr(r)
 	if r.URL.Path == VerifyPath {
 		return "verify:" + client, l.cfg.Limits.Verify
 	}
 	return "ip:" + client, l.cfg.Limits.Anonymous
 }
 
-// clientAddr is the caller's address: the peer's, or, when the peer is a
+// ClientAddr is the caller's address: the peer's, or, when the peer is a
 // trusted proxy, the last address before the trusted ones in
 // X-Forwarded-For.
-func (l *Limiter) clientAddr(r *http.Request) string {
+func (l *Limiter) ClientAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
