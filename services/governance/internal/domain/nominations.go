@@ -759,9 +759,13 @@ func (s *Service) appointingResolution(ctx context.Context, branch string, n *go
 // again on the day office begins. The write is conditioned on the
 // nomination, the branch's officers (G1's history, G8's vice-chairs) and
 // the term's dates, so no concurrent change slips between the check and
-// the appointment.
+// the appointment. A write that lost its race is judged again even when
+// the client pinned the nomination's etag: each try compares that etag
+// itself, so a changed nomination is still ETAG_MISMATCH, while a change
+// of what the rules read (an office ended meanwhile) gets the rules'
+// answer, not a 409 about a nomination that did not change.
 func (s *Service) AppointNomination(ctx context.Context, p auth.Principal, req *governancev1.AppointNominationRequest) (*governancev1.Nomination, error) {
-	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Nomination, error) {
+	return retry.Write(ctx, req.GetName(), "", IsStale, func() (*governancev1.Nomination, error) {
 		b, branch, term, cur, c, err := s.seenNomination(ctx, p, req.GetName())
 		if err != nil {
 			return nil, err

@@ -210,7 +210,11 @@ func (s *Service) UpdateTerm(ctx context.Context, p auth.Principal, patch *gover
 	if err != nil {
 		return nil, err
 	}
-	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*governancev1.Term, error) {
+	// Judged again after a lost race even when the client pinned the
+	// term's etag, which each try compares itself (see AppointNomination):
+	// a term created or an officer appointed meanwhile gets the rules'
+	// answer.
+	return retry.Write(ctx, patch.GetName(), "", IsStale, func() (*governancev1.Term, error) {
 		branch, cur, terms, err := s.termOf(ctx, patch.GetName())
 		if err != nil {
 			return nil, err

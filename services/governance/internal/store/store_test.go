@@ -809,3 +809,107 @@ func TestTheStoresRefusalIsTheRule(t *testing.T) {
 		})
 	}
 }
+
+// interleaved is the store with a change made between a write's reads
+// and the write itself, once: meanwhile runs just before the first
+// appointment or term change is written.
+type interleaved struct {
+	*store.Store
+	meanwhile func()
+	once      sync.Once
+}
+
+func (s *interleaved) SaveTerm(ctx context.Context, branch string, t *governancev1.Term, prevEtag, termsVersion, officersVersion string, ev *eventsv1.Envelope) error {
+	s.once.Do(s.meanwhile)
+	return s.Store.SaveTerm(ctx, branch, t, prevEtag, termsVersion, officersVersion, ev)
+}
+
+func (s *interleaved) Appoint(ctx context.Context, branch string, n *governancev1.Nomination, prevEtag string, o *governancev1.Officer, officersVersion, termEtag string, evs ...*eventsv1.Envelope) error {
+	s.once.Do(s.meanwhile)
+	return s.Store.Appoint(ctx, branch, n, prevEtag, o, officersVersion, termEtag, evs...)
+}
+
+// TestAppointmentRaceIsJudgedByTheRules: qian, a serving vice-chair, may
+// be the secretary-general (G8); the chair appoints him with the
+// nomination's etag pinned, and between the rules' read and the write
+// qian's vice-chair office ends (made deterministic with interleaved, on
+// redis-server). The nomination did not change, so the answer is the
+// rules' on what did: 400 CHARTER_VIOLATION with G8, not 409 ETAG_MISMATCH.
+// Nothing is written.
+func TestAppointmentRaceIsJudgedByTheRules(t *testing.T) {
+	f := newFixture(t)
+	f.electChair(t)
+	f.director(t, "d1")
+	f.director(t, "d2")
+	f.people.Add("qian", "organizations/qian-lab", membershipv1.Rank_RANK_PRESIDENT, &date.Date{Year: 1968, Month: 8, Day: 8})
+	vice, err := f.svc.CreateNomination(f.ctx, as("d1"), term1, &governancev1.Nomination{
+		Position: governancev1.Position_POSITION_VICE_CHAIR, Nominee: "people/qian", QualificationStatement: statement}, "vc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.CreateResolution(f.ctx, as("zhang"), "branches/ai", &governancev1.Resolution{Title: "Appoint a vice-chair", Text: "Qian is appointed.",
+		Kind: governancev1.ResolutionKind_RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT, Nominations: []string{vice.GetName()}}, "vc-res")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.OpenResolutionVoting(f.ctx, as("zhang"), &governancev1.OpenResolutionVotingRequest{Name: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"zhang", "d1", "d2"} {
+		if _, err := f.svc.CastResolutionVote(f.ctx, as(who), &governancev1.CastResolutionVoteRequest{Name: r.GetName(), Choice: governancev1.VoteChoice_VOTE_CHOICE_YES}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.svc.CloseResolutionVoting(f.ctx, as("zhang"), &governancev1.CloseResolutionVotingRequest{Name: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	if vice, err = f.svc.AppointNomination(f.ctx, as("zhang"), &governancev1.AppointNominationRequest{Name: vice.GetName(), AppointingResolution: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	sg, err := f.svc.CreateNomination(f.ctx, as("zhang"), term1, &governancev1.Nomination{Position: governancev1.Position_POSITION_SECRETARY_GENERAL, Nominee: "people/qian"}, "sg")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	racing := &interleaved{Store: store.New(f.rdb), meanwhile: func() {
+		if _, err := f.svc.EndOffice(f.ctx, admin, &governancev1.EndOfficeRequest{Name: vice.GetOfficer(), Reason: "stepped down"}); err != nil {
+			t.Errorf("ending qian's vice-chair office: %v", err)
+		}
+	}}
+	svc := domain.NewService(racing, f.people, govtest.Activities{Completed: 2}, pagetoken.NewEphemeral(), func() time.Time { return govtest.Today })
+	_, err = svc.AppointNomination(f.ctx, as("zhang"), &governancev1.AppointNominationRequest{Name: sg.GetName(), Etag: sg.GetEtag()})
+	if apierr.ReasonOf(err) != apiv1.ErrorReason_CHARTER_VIOLATION || !slices.Equal(violationReasons(err), []string{apiv1.ErrorReason_SECRETARY_GENERAL_NOT_ELIGIBLE.String()}) {
+		t.Fatalf("appointing once the vice-chair office ended: %v; want CHARTER_VIOLATION with G8 SECRETARY_GENERAL_NOT_ELIGIBLE", err)
+	}
+	if got, err := f.svc.GetNomination(f.ctx, admin, sg.GetName()); err != nil || got.GetState() != governancev1.NominationState_NOMINATION_STATE_PROPOSED || got.GetEtag() != sg.GetEtag() {
+		t.Fatalf("the nomination after the refusal: %v %v", got, err)
+	}
+}
+
+// TestTermChangeRaceIsJudgedByTheRules: 届 1's end moved into 2030 with its
+// etag pinned, while 届 2, from 2030-01-01, is created between the read and
+// the write (interleaved, on redis-server). The term itself did not
+// change, so the answer is the rule's on the terms that did: TERMS_OVERLAP
+// naming 届 2, not 409 ETAG_MISMATCH.
+func TestTermChangeRaceIsJudgedByTheRules(t *testing.T) {
+	f := newFixture(t)
+	one, err := f.svc.GetTerm(f.ctx, term1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	racing := &interleaved{Store: store.New(f.rdb), meanwhile: func() {
+		if _, err := f.svc.CreateTerm(f.ctx, admin, "branches/ai", &governancev1.Term{Number: 2,
+			StartDate: &date.Date{Year: 2030, Month: 1, Day: 1}, EndDate: &date.Date{Year: 2034, Month: 12, Day: 31}}); err != nil {
+			t.Errorf("届 2: %v", err)
+		}
+	}}
+	svc := domain.NewService(racing, f.people, govtest.Activities{Completed: 2}, pagetoken.NewEphemeral(), func() time.Time { return govtest.Today })
+	_, err = svc.UpdateTerm(f.ctx, admin, &governancev1.Term{Name: term1, EndDate: &date.Date{Year: 2030, Month: 6, Day: 30}, Etag: one.GetEtag()},
+		&fieldmaskpb.FieldMask{Paths: []string{"end_date"}})
+	if apierr.ReasonOf(err) != apiv1.ErrorReason_TERMS_OVERLAP || apierr.Info(err).GetMetadata()["term"] != "branches/ai/terms/2" {
+		t.Fatalf("届 1 moved into 届 2, created meanwhile: %v; want TERMS_OVERLAP naming branches/ai/terms/2", err)
+	}
+	if got, err := f.svc.GetTerm(f.ctx, term1); err != nil || got.GetEtag() != one.GetEtag() {
+		t.Fatalf("届 1 after the refusal: %v %v", got, err)
+	}
+}
