@@ -181,8 +181,7 @@ func enumWords(serviceName string) (map[string]bool, error) {
 	}
 	words := map[string]bool{}
 	errorReason := apiv1.ErrorReason(0).Descriptor().FullName()
-	var add func(enums protoreflect.EnumDescriptors)
-	add = func(enums protoreflect.EnumDescriptors) {
+	add := func(enums protoreflect.EnumDescriptors) {
 		for i := range enums.Len() {
 			e := enums.Get(i)
 			if e.FullName() == errorReason {
