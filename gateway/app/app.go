@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -31,6 +32,7 @@ import (
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
+	"github.com/tjsia/chapterhouse/gateway/internal/precondition"
 	"github.com/tjsia/chapterhouse/gateway/internal/queryparams"
 	"github.com/tjsia/chapterhouse/gateway/internal/ratelimit"
 	"github.com/tjsia/chapterhouse/gateway/internal/readiness"
@@ -65,21 +67,21 @@ type backend struct {
 	name        string
 	service     string
 	defaultAddr string
-	register    func(ctx context.Context, mux *runtime.ServeMux, conn *grpc.ClientConn) error
+	register    func(ctx context.Context, mux *runtime.ServeMux, conn grpc.ClientConnInterface) error
 }
 
 // backends is the gateway's one list of the services behind it.
 var backends = []backend{
-	{"membership", membershipv1.MembershipService_ServiceDesc.ServiceName, "localhost:8081", func(ctx context.Context, mux *runtime.ServeMux, c *grpc.ClientConn) error {
+	{"membership", membershipv1.MembershipService_ServiceDesc.ServiceName, "localhost:8081", func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
 		return membershipv1.RegisterMembershipServiceHandlerClient(ctx, mux, membershipv1.NewMembershipServiceClient(c))
 	}},
-	{"governance", governancev1.GovernanceService_ServiceDesc.ServiceName, "localhost:8082", func(ctx context.Context, mux *runtime.ServeMux, c *grpc.ClientConn) error {
+	{"governance", governancev1.GovernanceService_ServiceDesc.ServiceName, "localhost:8082", func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
 		return governancev1.RegisterGovernanceServiceHandlerClient(ctx, mux, governancev1.NewGovernanceServiceClient(c))
 	}},
-	{"activities", activitiesv1.ActivitiesService_ServiceDesc.ServiceName, "localhost:8083", func(ctx context.Context, mux *runtime.ServeMux, c *grpc.ClientConn) error {
+	{"activities", activitiesv1.ActivitiesService_ServiceDesc.ServiceName, "localhost:8083", func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
 		return activitiesv1.RegisterActivitiesServiceHandlerClient(ctx, mux, activitiesv1.NewActivitiesServiceClient(c))
 	}},
-	{"standards", standardsv1.StandardsService_ServiceDesc.ServiceName, "localhost:8084", func(ctx context.Context, mux *runtime.ServeMux, c *grpc.ClientConn) error {
+	{"standards", standardsv1.StandardsService_ServiceDesc.ServiceName, "localhost:8084", func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
 		return standardsv1.RegisterStandardsServiceHandlerClient(ctx, mux, standardsv1.NewStandardsServiceClient(c))
 	}},
 }
@@ -136,6 +138,9 @@ type Config struct {
 	RateLimits RateLimits
 	// TrustedProxies may say who the client is in X-Forwarded-For.
 	TrustedProxies []netip.Prefix
+	// DocsUI holds Swagger UI's files for /docs; nil means the ones built
+	// into the binary (docs.Embedded).
+	DocsUI fs.FS
 }
 
 // forwardedHeaders is the allowlist of HTTP headers passed to the services
@@ -195,6 +200,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	params := queryparams.New(services...)
+	etags := precondition.New(services...)
 	limiter, err := ratelimit.New(ratelimit.Config{Redis: cfg.Redis, Verifier: cfg.Verifier, Limits: cfg.RateLimits,
 		TrustedProxies: cfg.TrustedProxies, Errors: errs, Logger: cfg.Logger})
 	if err != nil {
@@ -215,7 +221,9 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
 			return metadata.Pairs(grpcserver.ClientAddressHeader, limiter.ClientAddr(r))
 		}),
-		runtime.WithErrorHandler(withOutcome(errs.Handler)),
+		runtime.WithErrorHandler(withMalformedBody(loc, errs, withPrecondition(errs, withOutcome(errs.Handler)))),
+		// An answer that is a resource with an etag carries it as ETag.
+		runtime.WithForwardResponseOption(precondition.ETag),
 		// The access log names the route template that matched, and a
 		// query parameter the route does not take is refused (grpc-gateway
 		// would ignore it): both need the route, which only the mux knows.
@@ -236,7 +244,8 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		}),
 		runtime.WithRoutingErrorHandler(errs.RoutingHandler),
 		// A body is exactly one JSON value: data after it is refused, not
-		// ignored.
+		// ignored; what cannot be decoded is said in the client's terms
+		// (withMalformedBody).
 		runtime.WithMarshalerOption(runtime.MIMEWildcard, strictjson.Marshaler{JSONPb: &runtime.JSONPb{
 			// Zero values are answers too: a revoked certificate's
 			// "valid": false, an empty list's [], a count of 0. Without
@@ -268,7 +277,9 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 			_ = h.Close()
 			return nil, err
 		}
-		if err := b.register(ctx, mux, conn); err != nil {
+		// A request's If-Match reaches the service as the etag of the
+		// method's request.
+		if err := b.register(ctx, mux, etags.Conn(conn)); err != nil {
 			_ = h.Close()
 			return nil, fmt.Errorf("gateway: register %s: %w", b.name, err)
 		}
@@ -284,23 +295,48 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 	routes.HandleFunc("GET /healthz", readiness.Liveness)
 	routes.Handle("GET /readyz", h.readiness)
 	routes.HandleFunc("GET /diagz/backends", h.readiness.Backends)
-	routes.Handle("GET /docs", docs.Handler())
-	routes.Handle("GET /docs/", docs.Handler())
+	if cfg.DocsUI == nil {
+		cfg.DocsUI = docs.Embedded()
+	}
+	// /docs answers as the API does when it cannot: the documented error
+	// body, not the file server's text.
+	docsPage := docs.Handler(cfg.DocsUI,
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			errs.WriteStatusMeta(w, r, codes.Unavailable, apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE,
+				"this build has no Swagger UI (make docs-ui fetches it); the API document is at /openapi.json",
+				map[string]string{"dependency": "Swagger UI"})
+		}),
+		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			errs.RoutingHandler(r.Context(), mux, nil, w, r, http.StatusNotFound)
+		}))
+	routes.Handle("GET /docs", docsPage)
+	routes.Handle("GET /docs/", docsPage)
 	routes.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(openapi.Document())
 	})
 	// The API's routes, each request drawing on its caller's budget; the
 	// probes and the document above draw on none.
-	routes.Handle("/", middleware.Chain(mux, middleware.NoStore, limiter.Handler, middleware.EdgeHeaders,
-		middleware.RequireJSON(errs), middleware.LimitBody(cfg.MaxBodyBytes, errs), middleware.Deadline(cfg.BackendTimeout)))
+	api := func(h http.Handler) http.Handler {
+		return middleware.Chain(h, middleware.NoStore, limiter.Handler, middleware.EdgeHeaders,
+			middleware.RequireJSON(errs), precondition.Read(refuseIfMatch(errs)), middleware.LimitBody(cfg.MaxBodyBytes, errs),
+			middleware.Deadline(cfg.BackendTimeout))
+	}
+	routes.Handle("/", api(mux))
+	// A path that is not canonical is answered as an unknown API path is,
+	// never redirected.
+	noSuchPath := api(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		errs.RoutingHandler(r.Context(), mux, nil, w, r, http.StatusNotFound)
+	}))
 
 	inner := middleware.Chain(routes,
+		middleware.CloseAfterChunked,
 		accesslog.Handler(cfg.Logger, middleware.RequestIDHeader),
 		middleware.Recover(cfg.Logger, errs),
 		middleware.RequestID,
 		middleware.CORS(cfg.AllowedOrigins, errs),
 		middleware.Gzip,
+		middleware.CanonicalPaths(noSuchPath),
 	)
 	h.Handler = otelhttp.NewHandler(inner, "gateway",
 		otelhttp.WithTracerProvider(cfg.Telemetry.TracerProvider),

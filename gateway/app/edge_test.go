@@ -51,6 +51,12 @@ func (r *recorder) last(t *testing.T) call {
 	return r.calls[len(r.calls)-1]
 }
 
+func (r *recorder) all() []call {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]call(nil), r.calls...)
+}
+
 func (r *recorder) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()

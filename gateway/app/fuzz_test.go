@@ -9,8 +9,10 @@ import (
 
 // FuzzJSONBody sends any bytes as a create's body through the real
 // gateway: it never answers 5xx, a body it accepts reaches the service
-// once and is exactly one JSON object (or nothing), and a body it refuses
-// reaches no service.
+// once and is exactly one JSON object (or nothing), a body it refuses
+// reaches no service, and a body it cannot decode is refused with the
+// problems in fieldViolations, none unexplained and none in the parser's
+// words.
 func FuzzJSONBody(f *testing.F) {
 	for _, seed := range []string{
 		`{"displayName":"Acme"}`,
@@ -24,6 +26,9 @@ func FuzzJSONBody(f *testing.F) {
 		`{"displayName":"Acme","name":"organizations/../x"}`,
 		"\xef\xbb\xbf{}",
 		`{"unknown":true}`,
+		`{"displayName":"a","display_name":"b"}`,
+		`{"displayName":"a",}`,
+		"{\"displayName\":\"\xff\"}",
 	} {
 		f.Add(seed)
 	}
@@ -43,6 +48,18 @@ func FuzzJSONBody(f *testing.F) {
 			}
 		case reached != 0:
 			t.Fatalf("%q refused with %d, but it reached the service", body, w.Code)
+		}
+		if reason, _ := errorReason(t, w); reason == "MALFORMED_REQUEST" {
+			var e struct {
+				Error struct {
+					FieldViolations []struct{ Description string } `json:"fieldViolations"`
+				} `json:"error"`
+			}
+			_ = json.Unmarshal(w.Body.Bytes(), &e)
+			v := e.Error.FieldViolations
+			if len(v) == 0 || strings.Contains(w.Body.String(), "proto:") || v[0].Description == "This value cannot be read as this field's type." {
+				t.Fatalf("%q: %s, want the problems in fieldViolations", body, w.Body)
+			}
 		}
 	})
 }

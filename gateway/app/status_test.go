@@ -8,11 +8,14 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/tjsia/chapterhouse/gateway/app"
+	"github.com/tjsia/chapterhouse/gateway/internal/docs"
 	"github.com/tjsia/chapterhouse/gateway/internal/openapidoc"
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -50,6 +53,15 @@ func (people) GetPerson(ctx context.Context, req *membershipv1.GetPersonRequest)
 	return &membershipv1.Person{Name: req.GetName(), DisplayName: "x"}, nil
 }
 
+func (people) UpdatePerson(_ context.Context, req *membershipv1.UpdatePersonRequest) (*membershipv1.Person, error) {
+	return nil, apierr.EtagMismatch(req.GetPerson().GetName())
+}
+
+func ifMatch(r *http.Request, etag string) *http.Request {
+	r.Header.Set("If-Match", etag)
+	return r
+}
+
 // TestEveryStatusHasTheDocumentedBody: every status the gateway answers
 // with, through the real gateway handler in front of a real gRPC backend,
 // carries the documented error body (checked against the OpenAPI
@@ -75,6 +87,24 @@ func TestEveryStatusHasTheDocumentedBody(t *testing.T) {
 		}
 		return r
 	}
+	// Builds without and with Swagger UI's files (make docs-ui) for /docs.
+	withDocs := func(files fstest.MapFS) http.Handler {
+		cfg, _ := gatewayConfig(t, people{})
+		cfg.DocsUI = files
+		h, err := app.NewHandler(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = h.Close() })
+		return h
+	}
+	noDocsUI := withDocs(fstest.MapFS{})
+	docsUI := fstest.MapFS{}
+	for _, f := range docs.Files {
+		docsUI[f] = &fstest.MapFile{Data: []byte("/* Swagger UI */")}
+	}
+	withDocsUI := withDocs(docsUI)
+
 	// The first verification takes the anonymous caller's one-a-minute
 	// budget (and meets UNIMPLEMENTED: no ActivitiesService here).
 	firstVerify := httptest.NewRequest(http.MethodGet, "/v1/certificates:verify?verificationCode=X", nil)
@@ -82,28 +112,33 @@ func TestEveryStatusHasTheDocumentedBody(t *testing.T) {
 		status int
 		reason apiv1.ErrorReason
 		req    *http.Request
-		cancel bool // the client goes away while the backend works
+		cancel bool         // the client goes away while the backend works
+		h      http.Handler // nil: the gateway above
 	}{
-		{400, apiv1.ErrorReason_MALFORMED_REQUEST, request("POST", "/v1/organizations", "application/json", `{"displayName": `), false},
-		{401, apiv1.ErrorReason_UNAUTHENTICATED, request("GET", "/v1/people/unauthenticated", "", ""), false},
-		{403, apiv1.ErrorReason_PERMISSION_DENIED, request("GET", "/v1/people/denied", "", ""), false},
-		{404, apiv1.ErrorReason_NOT_FOUND, request("GET", "/v1/people/missing", "", ""), false},
-		{404, apiv1.ErrorReason_NO_SUCH_PATH, request("GET", "/v1/nowhere", "", ""), false},
-		{405, apiv1.ErrorReason_METHOD_NOT_ALLOWED, request("DELETE", "/v1/people/li-na", "", ""), false},
-		{409, apiv1.ErrorReason_ETAG_MISMATCH, request("GET", "/v1/people/stale", "", ""), false},
-		{413, apiv1.ErrorReason_BODY_TOO_LARGE, request("POST", "/v1/organizations", "application/json", `{"displayName": "`+strings.Repeat("x", 2048)+`"}`), false},
-		{415, apiv1.ErrorReason_UNSUPPORTED_MEDIA_TYPE, request("POST", "/v1/organizations", "application/x-www-form-urlencoded", "displayName=x"), false},
-		{422, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, request("GET", "/v1/people/reused", "", ""), false},
-		{501, apiv1.ErrorReason_UNIMPLEMENTED, firstVerify, false},
-		{429, apiv1.ErrorReason_RATE_LIMITED, httptest.NewRequest(http.MethodGet, "/v1/certificates:verify?verificationCode=X", nil), false},
-		{499, apiv1.ErrorReason_CANCELLED, request("GET", "/v1/people/waiting", "", ""), true},
-		{500, apiv1.ErrorReason_INTERNAL, request("GET", "/v1/people/broken", "", ""), false},
-		{503, apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE, request("GET", "/v1/people/down", "", ""), false},
-		{504, apiv1.ErrorReason_DEADLINE_EXCEEDED, request("GET", "/v1/people/slow", "", ""), false},
+		{400, apiv1.ErrorReason_MALFORMED_REQUEST, request("POST", "/v1/organizations", "application/json", `{"displayName": `), false, nil},
+		{401, apiv1.ErrorReason_UNAUTHENTICATED, request("GET", "/v1/people/unauthenticated", "", ""), false, nil},
+		{403, apiv1.ErrorReason_PERMISSION_DENIED, request("GET", "/v1/people/denied", "", ""), false, nil},
+		{404, apiv1.ErrorReason_NOT_FOUND, request("GET", "/v1/people/missing", "", ""), false, nil},
+		{404, apiv1.ErrorReason_NO_SUCH_PATH, request("GET", "/v1/nowhere", "", ""), false, nil},
+		{405, apiv1.ErrorReason_METHOD_NOT_ALLOWED, request("DELETE", "/v1/people/li-na", "", ""), false, nil},
+		{409, apiv1.ErrorReason_ETAG_MISMATCH, request("GET", "/v1/people/stale", "", ""), false, nil},
+		{412, apiv1.ErrorReason_ETAG_MISMATCH, ifMatch(request("PATCH", "/v1/people/li-na", "application/json", `{"displayName": "x"}`), `"stale"`), false, nil},
+		{413, apiv1.ErrorReason_BODY_TOO_LARGE, request("POST", "/v1/organizations", "application/json", `{"displayName": "`+strings.Repeat("x", 2048)+`"}`), false, nil},
+		{415, apiv1.ErrorReason_UNSUPPORTED_MEDIA_TYPE, request("POST", "/v1/organizations", "application/x-www-form-urlencoded", "displayName=x"), false, nil},
+		{422, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, request("GET", "/v1/people/reused", "", ""), false, nil},
+		{501, apiv1.ErrorReason_UNIMPLEMENTED, firstVerify, false, nil},
+		{429, apiv1.ErrorReason_RATE_LIMITED, httptest.NewRequest(http.MethodGet, "/v1/certificates:verify?verificationCode=X", nil), false, nil},
+		{499, apiv1.ErrorReason_CANCELLED, request("GET", "/v1/people/waiting", "", ""), true, nil},
+		{500, apiv1.ErrorReason_INTERNAL, request("GET", "/v1/people/broken", "", ""), false, nil},
+		{503, apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE, request("GET", "/v1/people/down", "", ""), false, nil},
+		{503, apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE, request("GET", "/docs", "", ""), false, noDocsUI},
+		{404, apiv1.ErrorReason_NO_SUCH_PATH, request("GET", "/docs/VERSION", "", ""), false, withDocsUI},
+		{404, apiv1.ErrorReason_NO_SUCH_PATH, request("POST", "/v1/branches/ai/standards//signatories", "application/json", "{}"), false, nil},
+		{504, apiv1.ErrorReason_DEADLINE_EXCEEDED, request("GET", "/v1/people/slow", "", ""), false, nil},
 	}
 	seen := map[int]bool{}
 	for _, tc := range cases {
-		t.Run(http.StatusText(tc.status)+"/"+tc.reason.String(), func(t *testing.T) {
+		t.Run(http.StatusText(tc.status)+"/"+tc.reason.String()+"/"+tc.req.URL.Path, func(t *testing.T) {
 			r := tc.req
 			if tc.cancel {
 				cctx, cancel := context.WithCancel(r.Context())
@@ -111,7 +146,11 @@ func TestEveryStatusHasTheDocumentedBody(t *testing.T) {
 				r = r.WithContext(cctx)
 			}
 			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, r)
+			if tc.h != nil {
+				tc.h.ServeHTTP(rec, r)
+			} else {
+				h.ServeHTTP(rec, r)
+			}
 			if rec.Code != tc.status {
 				t.Fatalf("status %d, want %d: %s", rec.Code, tc.status, rec.Body.String())
 			}
@@ -133,7 +172,7 @@ func TestEveryStatusHasTheDocumentedBody(t *testing.T) {
 		})
 	}
 	// Every error status the README's table and the OpenAPI document name.
-	for _, want := range []int{400, 401, 403, 404, 405, 409, 413, 415, 422, 429, 499, 500, 501, 503, 504} {
+	for _, want := range []int{400, 401, 403, 404, 405, 409, 412, 413, 415, 422, 429, 499, 500, 501, 503, 504} {
 		if !seen[want] {
 			t.Errorf("no case answered %d", want)
 		}

@@ -8,6 +8,7 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -26,10 +27,23 @@ func Version() string {
 	return strings.TrimSpace(string(v))
 }
 
+// Embedded is the ui directory built into the binary: VERSION, and Swagger
+// UI's files when the build fetched them (make docs-ui).
+func Embedded() fs.FS {
+	files, err := fs.Sub(ui, "ui")
+	if err != nil {
+		// Only a malformed path fails, and "ui" is fixed here.
+		panic("docs: " + err.Error())
+	}
+	return files
+}
+
 // Available reports whether the build carries Swagger UI's files.
-func Available() bool {
+func Available() bool { return available(Embedded()) }
+
+func available(files fs.FS) bool {
 	for _, f := range Files {
-		if _, err := fs.Stat(ui, "ui/"+f); err != nil {
+		if _, err := fs.Stat(files, f); err != nil {
 			return false
 		}
 	}
@@ -54,28 +68,31 @@ const page = `<!doctype html>
 const initScript = `window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui", deepLinking: true});
 `
 
-// Handler serves /docs and its files under /docs/.
-func Handler() http.Handler {
-	files, _ := fs.Sub(ui, "ui")
+// Handler serves /docs, its script and Swagger UI's files under /docs/
+// from files (Embedded, in a build). Without Swagger UI's files every path
+// is answered by unavailable, and a path that is none of the page's by
+// notFound: both with the API's documented error body, which the caller's
+// handlers write.
+func Handler(files fs.FS, unavailable, notFound http.Handler) http.Handler {
 	static := http.StripPrefix("/docs/", http.FileServerFS(files))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !Available() {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte("This build has no Swagger UI (make docs-ui fetches " + Version() + "). The document is at /openapi.json.\n"))
+		if !available(files) {
+			unavailable.ServeHTTP(w, r)
 			return
 		}
-		switch r.URL.Path {
-		case "/docs", "/docs/":
+		switch p := r.URL.Path; {
+		case p == "/docs" || p == "/docs/":
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			_, _ = w.Write([]byte(page))
-		case "/docs/init.js":
+		case p == "/docs/init.js":
 			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 			_, _ = w.Write([]byte(initScript))
-		case "/docs/VERSION":
-			http.NotFound(w, r)
-		default:
+		case slices.Contains(Files, strings.TrimPrefix(p, "/docs/")):
 			static.ServeHTTP(w, r)
+		default:
+			// VERSION, and anything else: the file server would answer
+			// with its own text, or redirect a directory.
+			notFound.ServeHTTP(w, r)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-// Package middleware holds the gateway's HTTP wrappers: panic recovery,
+// Package middleware holds the gateway's HTTP wrappers: connection framing, panic recovery,
 // request ids, CORS from an allowlist (rs/cors), a request body limit, a
 // deadline, and gzip (klauspost/compress/gzhttp). Each
 // is a func(http.Handler) http.Handler so the chain reads top to bottom.
@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -33,6 +34,60 @@ func Chain(h http.Handler, wrappers ...func(http.Handler) http.Handler) http.Han
 		h = wrappers[i](h)
 	}
 	return h
+}
+
+// CloseAfterChunked closes the connection after answering a request whose
+// body came chunked (RFC 9112 §6.1). A request with both Content-Length
+// and Transfer-Encoding: chunked is how one request is smuggled inside
+// another: a proxy in front that frames by Content-Length forwards the
+// tail as part of the body, while this server frames by the chunks and
+// would serve the tail as a second request on the same connection. Go's
+// net/http reads such a request by its chunks and drops Content-Length
+// before a handler sees it, so a handler cannot tell the two cases apart;
+// closing after every chunked request covers the mixed one, which RFC 9112
+// requires, and costs a client that streams its body a new connection.
+func CloseAfterChunked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 1 && len(r.TransferEncoding) > 0 {
+			// net/http closes the connection after a response that says
+			// so, without reading another request from it.
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// CanonicalPaths sends a request whose path is not in canonical form (an
+// empty segment, a "." or ".." segment, percent-encoded or not) to
+// nonCanonical instead of next. http.ServeMux would answer it with a
+// redirect to the cleaned path, which turns
+// POST /v1/branches/ai/standards//signatories into a 307 to another
+// resource; such a path names nothing here, and is answered as any unknown
+// path is.
+func CanonicalPaths(nonCanonical http.Handler) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if escaped := r.URL.EscapedPath(); !IsCanonicalPath(escaped) || !IsCanonicalPath(r.URL.Path) {
+				nonCanonical.ServeHTTP(w, r)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// IsCanonicalPath reports whether p is what http.ServeMux's cleaning
+// leaves unchanged: rooted, no empty, "." or ".." segments (a trailing
+// slash is kept).
+func IsCanonicalPath(p string) bool {
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	clean := path.Clean(p)
+	if strings.HasSuffix(p, "/") && clean != "/" {
+		clean += "/"
+	}
+	return clean == p
 }
 
 // Recover turns a panic into a 500 with the documented body.
@@ -67,6 +122,19 @@ func RequestID(next http.Handler) http.Handler {
 	})
 }
 
+// AllowedHeaders are the request headers a browser may send cross-origin:
+// the token, the body's type, the API's own (Idempotency-Key, If-Match
+// for a conditional write, X-Request-Id) and the language of errors.
+var AllowedHeaders = []string{"Authorization", "Content-Type", "Idempotency-Key", "If-Match", "Accept-Language", "X-Request-Id"}
+
+// ExposedHeaders are the response headers a browser's script may read
+// beyond the safelisted ones: what a client needs to act on an answer (the
+// resource's ETag for its next If-Match, when to retry, its request
+// budget, the language of an error, whether a write was a replay, the id
+// to quote).
+var ExposedHeaders = []string{"ETag", "Retry-After", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+	"Content-Language", "Idempotent-Replay", "X-Request-Id"}
+
 // CORS allows browser calls from the allowlisted origins only, through
 // rs/cors. "*" in the list allows any origin (credentials are bearer
 // tokens, never cookies). A preflight from an origin not on the list gets
@@ -79,8 +147,8 @@ func CORS(allowed []string, errs *errorbody.Writer) func(http.Handler) http.Hand
 		// (as a credentialed request needs) instead of sending "*".
 		AllowOriginFunc: func(origin string) bool { return allowAll || slices.Contains(allowed, origin) },
 		AllowedMethods:  []string{http.MethodGet, http.MethodPost, http.MethodPatch, http.MethodPut, http.MethodDelete},
-		AllowedHeaders:  []string{"Authorization", "Content-Type", "Idempotency-Key", "X-Request-Id"},
-		ExposedHeaders:  []string{"X-Request-Id", "Idempotent-Replay"},
+		AllowedHeaders:  AllowedHeaders,
+		ExposedHeaders:  ExposedHeaders,
 		MaxAge:          600,
 	})
 	return func(next http.Handler) http.Handler {

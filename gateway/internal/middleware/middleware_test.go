@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +75,8 @@ func TestCORS(t *testing.T) {
 			}
 			if tt.preflight {
 				req.Header.Set("Access-Control-Request-Method", "POST")
-				req.Header.Set("Access-Control-Request-Headers", "authorization, idempotency-key")
+				// As a browser asks (Fetch: lowercase, sorted).
+				req.Header.Set("Access-Control-Request-Headers", "accept-language,authorization,idempotency-key,if-match")
 			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
@@ -93,7 +95,11 @@ func TestCORS(t *testing.T) {
 			// responses; a preflight answers for the method and headers
 			// asked about (rs/cors).
 			if tt.wantAllowed != "" && !tt.preflight {
-				if got := hdr.Get("Access-Control-Expose-Headers"); !strings.EqualFold(got, "X-Request-Id, Idempotent-Replay") {
+				// What a client needs of an answer: the ETag for its next
+				// If-Match, when to retry, its budget, the language of an
+				// error, a replay, the request id.
+				if got := hdr.Get("Access-Control-Expose-Headers"); !sameNames(got, "ETag, Retry-After, RateLimit-Limit, RateLimit-Remaining, "+
+					"RateLimit-Reset, Content-Language, Idempotent-Replay, X-Request-Id") {
 					t.Errorf("Expose-Headers = %q", got)
 				}
 			}
@@ -101,7 +107,7 @@ func TestCORS(t *testing.T) {
 				if got := hdr.Get("Access-Control-Allow-Methods"); got != "POST" {
 					t.Errorf("Allow-Methods = %q", got)
 				}
-				if got := hdr.Get("Access-Control-Allow-Headers"); !strings.EqualFold(got, "authorization, idempotency-key") {
+				if got := hdr.Get("Access-Control-Allow-Headers"); !sameNames(got, "accept-language,authorization,idempotency-key,if-match") {
 					t.Errorf("Allow-Headers = %q", got)
 				}
 				if got := hdr.Get("Access-Control-Max-Age"); got != "600" {
@@ -129,6 +135,20 @@ func TestCORS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sameNames: two comma-separated lists of header names hold the same
+// names, whatever their case and order.
+func sameNames(a, b string) bool {
+	names := func(s string) []string {
+		var out []string
+		for _, n := range strings.Split(s, ",") {
+			out = append(out, strings.ToLower(strings.TrimSpace(n)))
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(names(a), names(b))
 }
 
 func equalError(a, b errorbody.Error) bool {
@@ -449,4 +469,17 @@ func errs(t *testing.T) *errorbody.Writer {
 		t.Fatal(err)
 	}
 	return errorbody.NewWriter(loc)
+}
+
+// TestIsCanonicalPath: exactly the paths http.ServeMux leaves as they are.
+func TestIsCanonicalPath(t *testing.T) {
+	for p, want := range map[string]bool{
+		"/": true, "/v1/people": true, "/docs/": true, "/v1/people/li-na:approve": true,
+		"": false, "v1/people": false, "//v1": false, "/v1//people": false, "/v1/./people": false,
+		"/v1/people/..": false, "/v1/people/.": false, "/docs//": false, "/a/b/../c/": false,
+	} {
+		if got := middleware.IsCanonicalPath(p); got != want {
+			t.Errorf("IsCanonicalPath(%q) = %v, want %v", p, got, want)
+		}
+	}
 }

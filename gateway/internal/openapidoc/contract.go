@@ -9,6 +9,8 @@ import (
 	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
+
+	"github.com/tjsia/chapterhouse/gateway/internal/precondition"
 )
 
 // The fields and messages the method contracts below are read from.
@@ -39,19 +41,11 @@ const (
 const PreconditionFailed = "PreconditionFailed"
 
 // TakesEtag reports whether m's request carries an etag the service checks:
-// an etag field of its own (a custom method's), or one in the resource its
-// body holds (an update's). Those are the methods If-Match applies to.
-func TakesEtag(m protoreflect.MethodDescriptor) bool {
-	in := m.Input()
-	if in.Fields().ByName(etagField) != nil {
-		return true
-	}
-	body := bodyField(m)
-	if body == nil || body.Message() == nil {
-		return false
-	}
-	return body.Message().Fields().ByName(etagField) != nil
-}
+// an etag field of its own (a custom method's), or one in the resource an
+// update's body holds (not a create's, whose etag is only ever an
+// answer). Those are the methods If-Match applies to; the gateway's rule
+// (precondition.TakesEtag) is the one source.
+func TakesEtag(m protoreflect.MethodDescriptor) bool { return precondition.TakesEtag(m) }
 
 // ReturnsEtag reports whether m's response is a resource with an etag, whose
 // answer carries it in the ETag header too.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
 
+	"github.com/tjsia/chapterhouse/gateway/internal/malformed"
 	"github.com/tjsia/chapterhouse/gateway/internal/strictjson"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
@@ -16,32 +17,51 @@ func TestOneValueOnly(t *testing.T) {
 	m := strictjson.Marshaler{JSONPb: &runtime.JSONPb{}}
 	tests := []struct {
 		name, body string
-		want       error // nil: decoded; errAny: some decode error
+		want       malformed.Kind // "": decoded
+		eof        bool
 	}{
-		{"one object", `{"displayName":"Acme"}`, nil},
-		{"one object and white space", "{\"displayName\":\"Acme\"} \n\t ", nil},
-		{"an empty body is for the caller to judge", ``, io.EOF},
-		{"trailing words", `{"displayName":"Acme"} xyz`, strictjson.ErrTrailingData},
-		{"a second object", `{"displayName":"Acme"}{"displayName":"Evil"}`, strictjson.ErrTrailingData},
-		{"a trailing number", `{"displayName":"Acme"} 1`, strictjson.ErrTrailingData},
-		{"broken JSON", `{"displayName":`, errAny},
+		{"one object", `{"displayName":"Acme"}`, "", false},
+		{"one object and white space", "{\"displayName\":\"Acme\"} \n\t ", "", false},
+		{"an empty body is for the caller to judge", ``, "", true},
+		{"white space only", " \n", "", true},
+		{"trailing words", `{"displayName":"Acme"} xyz`, malformed.TrailingData, false},
+		{"a second object", `{"displayName":"Acme"}{"displayName":"Evil"}`, malformed.TrailingData, false},
+		{"a trailing number", `{"displayName":"Acme"} 1`, malformed.TrailingData, false},
+		{"broken JSON", `{"displayName":`, malformed.Truncated, false},
+		{"an unknown field", `{"displayNam":"Acme"}`, malformed.UnknownFieldSuggest, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var org membershipv1.Organization
-			err := m.NewDecoder(strings.NewReader(tt.body)).Decode(&org)
-			switch {
-			case tt.want == errAny:
-				if err == nil {
-					t.Fatal("decoded, want an error")
+			for _, target := range []func() (any, func() string){
+				// A body of "*" decodes into the request, one of a field
+				// into a pointer to the field's message.
+				func() (any, func() string) {
+					var org membershipv1.Organization
+					return &org, org.GetDisplayName
+				},
+				func() (any, func() string) {
+					var org *membershipv1.Organization
+					return &org, func() string { return org.GetDisplayName() }
+				},
+			} {
+				v, name := target()
+				err := m.NewDecoder(strings.NewReader(tt.body)).Decode(v)
+				switch {
+				case tt.eof:
+					if !errors.Is(err, io.EOF) {
+						t.Fatalf("err %v, want io.EOF", err)
+					}
+				case tt.want == "":
+					if err != nil || name() != "Acme" {
+						t.Fatalf("err %v, decoded %q", err, name())
+					}
+				default:
+					e, ok := malformed.As(err)
+					if !ok || len(e.Problems) == 0 || e.Problems[0].Kind != tt.want {
+						t.Fatalf("err %v, want a malformed.Error of %s", err, tt.want)
+					}
 				}
-			case !errors.Is(err, tt.want):
-				t.Fatalf("err %v, want %v", err, tt.want)
-			case tt.want == nil && org.GetDisplayName() != "Acme":
-				t.Fatalf("decoded %v", &org)
 			}
 		})
 	}
 }
-
-var errAny = errors.New("any error")

@@ -51,7 +51,9 @@ const (
 	// INVALID_ARGUMENT (400): fields fail their rules; BadRequest lists them.
 	ErrorReason_INVALID_ARGUMENT ErrorReason = 1
 	// INVALID_ARGUMENT (400): the request could not be decoded: malformed
-	// JSON, an unknown field, a wrong type (gateway).
+	// JSON, an unknown field, a wrong type, data after the body (gateway).
+	// BadRequest names each problem at its field's JSON path in the body,
+	// lowerCamelCase ("activity.startTime"; "" for the body as a whole).
 	ErrorReason_MALFORMED_REQUEST ErrorReason = 2
 	// INVALID_ARGUMENT (400): page_token was not issued for this request.
 	ErrorReason_INVALID_PAGE_TOKEN ErrorReason = 3
@@ -74,7 +76,8 @@ const (
 	// UNIMPLEMENTED (405): the path exists, but not for this HTTP method
 	// (gateway).
 	ErrorReason_METHOD_NOT_ALLOWED ErrorReason = 11
-	// ABORTED (409): the etag no longer matches; read again and retry.
+	// ABORTED (409): the etag no longer matches; read again and retry. Over
+	// REST, 412 when the etag came in If-Match (gateway).
 	ErrorReason_ETAG_MISMATCH ErrorReason = 12
 	// INVALID_ARGUMENT (413): the request body is over the limit (gateway).
 	ErrorReason_BODY_TOO_LARGE ErrorReason = 13
