@@ -108,6 +108,16 @@ func (t *Tx) ExpectHashField(label, key, field, value string) *Tx {
 	return t
 }
 
+// ExpectHashFieldBelow requires the integer in hash key's field (a
+// missing field or key is 0) to be below limit: a place of limit is still
+// free. Writers taking places (HIncrBy) then never conflict with each
+// other while places are left, and the one that finds none is refused in
+// the same step, with the count it found.
+func (t *Tx) ExpectHashFieldBelow(label, key, field string, limit int) *Tx {
+	t.conds = append(t.conds, condition{"hbelow", key, field + "=" + strconv.Itoa(limit), label})
+	return t
+}
+
 // HSet sets field/value pairs of hash key.
 func (t *Tx) HSet(key string, fields ...string) *Tx {
 	if len(fields) == 0 || len(fields)%2 != 0 {
@@ -222,6 +232,10 @@ for i = 1, ncond do
     local field, value = string.match(want, '^([^=]*)=(.*)$')
     local cur = redis.call('HGET', key, field)
     if (cur or '') ~= value then return {'FAIL', tostring(i), cur or ''} end
+  elseif kind == 'hbelow' then
+    local field, limit = string.match(want, '^([^=]*)=(.*)$')
+    local cur = redis.call('HGET', key, field)
+    if (tonumber(cur) or 0) >= tonumber(limit) then return {'FAIL', tostring(i), cur or '0'} end
   else
     return redis.error_reply('redistx: unknown condition ' .. kind)
   end

@@ -53,3 +53,33 @@ func TestHIncrBy(t *testing.T) {
 		}
 	})
 }
+
+// TestHashFieldBelow: places are taken while the count is below the
+// limit, whatever it was when read, and the writer that finds none left
+// is refused with the count, writing nothing.
+func TestHashFieldBelow(t *testing.T) {
+	redistest.ForEachBackend(t, func(t *testing.T, c *redis.Client) {
+		ctx := context.Background()
+		claims := Key("h", "claims")
+		for i, id := range []string{"a", "b"} {
+			if err := New("h", id).ExpectHashFieldBelow("claim", claims, "unit", 2).HIncrBy(claims, "unit", 1).Set(Key("h", id), "x").Commit(ctx, c); err != nil {
+				t.Fatalf("place %d of 2: %v", i+1, err)
+			}
+		}
+		err := New("h", "c").ExpectHashFieldBelow("claim", claims, "unit", 2).HIncrBy(claims, "unit", 1).Set(Key("h", "c"), "x").Commit(ctx, c)
+		var failed *ConditionFailedError
+		if !errors.As(err, &failed) || failed.Label != "claim" || failed.Current != "2" {
+			t.Fatalf("a third place of 2: %v", err)
+		}
+		if n, _ := c.Exists(ctx, Key("h", "c")).Result(); n != 0 {
+			t.Fatal("the refused writer wrote")
+		}
+		if err := New("h", "d").ExpectHashFieldBelow("claim", claims, "other", 1).Commit(ctx, c); err != nil {
+			t.Fatalf("a missing field counts 0: %v", err)
+		}
+		c.HIncrBy(ctx, claims, "unit", -1)
+		if err := New("h", "e").ExpectHashFieldBelow("claim", claims, "unit", 2).HIncrBy(claims, "unit", 1).Commit(ctx, c); err != nil {
+			t.Fatalf("a place given back is free again: %v", err)
+		}
+	})
+}

@@ -9,7 +9,10 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 )
 
@@ -113,4 +116,83 @@ func statusText(t *testing.T, err error) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TakenID is a create, by a caller allowed to create, with a
+// client-chosen id that Existing already holds, and a body that differs
+// from it (so the create is no repeat).
+type TakenID struct {
+	// Method is the full method name.
+	Method string
+	// Label tells apart several cases of one method.
+	Label  string
+	Caller context.Context
+	// Existing is the name of the resource holding the id.
+	Existing string
+	Call     func(ctx context.Context) error
+}
+
+// TakenIDs holds creates with a taken id to AIP-133, so that a caller
+// never learns of a resource they may not see: a caller who may read the
+// resource holding the id is told it is taken (ALREADY_EXISTS, naming
+// it); anyone else is refused with PERMISSION_DENIED, as they would be
+// for an id they may not use, and is told nothing of the resource.
+func TakenIDs(t *testing.T, conn grpc.ClientConnInterface, cases []TakenID) {
+	t.Helper()
+	for _, c := range cases {
+		name := c.Method[strings.LastIndex(c.Method, "/")+1:]
+		if c.Label != "" {
+			name += " (" + c.Label + ")"
+		}
+		t.Run(name, func(t *testing.T) {
+			service := strings.TrimPrefix(c.Method[:strings.LastIndex(c.Method, "/")], "/")
+			n, err := NamesOf(service)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(strings.ReplaceAll(strings.TrimPrefix(c.Method, "/"), "/", ".")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			typ := resourceType(d.(protoreflect.MethodDescriptor).Output())
+			readable := n.Read(c.Caller, conn, typ, c.Existing) == nil
+			err = c.Call(c.Caller)
+			info := apierr.Info(err)
+			switch {
+			case readable && (status.Code(err) != codes.AlreadyExists || info.GetMetadata()["resource"] != c.Existing):
+				t.Fatalf("the caller may read %s, and the create with its id answered %v; want ALREADY_EXISTS naming it", c.Existing, err)
+			case !readable && status.Code(err) != codes.PermissionDenied:
+				t.Fatalf("the caller may not read %s, and the create with its id answered %v; want PERMISSION_DENIED (AIP-133)", c.Existing, err)
+			case !readable && strings.Contains(statusText(t, err), c.Existing):
+				t.Fatalf("the refusal names %s, which the caller may not read: %v", c.Existing, err)
+			}
+		})
+	}
+}
+
+// CoversTakenIDs fails unless the cases hold one for every create of
+// service that takes a client-chosen id (a request field ending in "_id").
+func CoversTakenIDs(t *testing.T, service grpc.ServiceDesc, cases []TakenID) {
+	t.Helper()
+	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service.ServiceName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	covered := map[string]bool{}
+	for _, c := range cases {
+		covered[c.Method[strings.LastIndex(c.Method, "/")+1:]] = true
+	}
+	methods := d.(protoreflect.ServiceDescriptor).Methods()
+	for i := range methods.Len() {
+		m := methods.Get(i)
+		if !strings.HasPrefix(string(m.Name()), "Create") {
+			continue
+		}
+		fields := m.Input().Fields()
+		for j := range fields.Len() {
+			if strings.HasSuffix(string(fields.Get(j).Name()), "_id") && !covered[string(m.Name())] {
+				t.Errorf("%s takes a client-chosen id (%s), and has no case", m.Name(), fields.Get(j).Name())
+			}
+		}
+	}
 }

@@ -66,16 +66,53 @@ func newFixture(t *testing.T, name string) fixture {
 	return fixture{signer: signer, verifier: verifier, tel: tel, lis: lis}
 }
 
+// Option adds a check to the client of a started service.
+type Option func(*checks)
+
+type checks struct {
+	reasons *Reasons
+	names   *nameCheck
+}
+
+// RecordReasons records every reason the service answers in r, for
+// RunCheckingReasons.
+func RecordReasons(r *Reasons) Option { return func(c *checks) { c.reasons = r } }
+
+// CheckNames holds every successful response to the rule for what a
+// caller may not see, one level down: each name it holds of a resource
+// the service serves (a google.api.resource_reference to a type with a Get
+// method, or a resource's own name) is read with that Get as the same
+// caller, and the test fails when the caller may not read it.
+func CheckNames() Option {
+	return func(c *checks) { c.names = &nameCheck{names: map[string]*Names{}} }
+}
+
 // dial connects to the service; every error it returns is held to the
 // API's contract (apierr.CheckReason): a reason outside the ErrorReason
-// enum fails the test.
-func (f fixture) dial(t *testing.T) *Running {
+// enum fails the test. opts add checks.
+func (f fixture) dial(t *testing.T, opts ...Option) *Running {
 	t.Helper()
+	var c checks
+	for _, o := range opts {
+		o(&c)
+	}
 	conn, err := grpc.NewClient(f.lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 			err := invoker(ctx, method, req, reply, cc, opts...)
-			if cerr := apierr.CheckReason(err); cerr != nil && !strings.HasPrefix(method, "/grpc.") {
+			if strings.HasPrefix(method, "/grpc.") {
+				return err
+			}
+			if cerr := apierr.CheckReason(err); cerr != nil {
 				t.Errorf("%s broke the error contract: %v", method, cerr)
+			}
+			if ctx.Value(readingNames{}) != nil {
+				return err // the name check's own reads: not the tests' calls
+			}
+			if c.reasons != nil {
+				c.reasons.record(method, err)
+			}
+			if c.names != nil && err == nil {
+				c.names.check(t, ctx, cc, method, reply)
 			}
 			return err
 		}))
@@ -87,8 +124,9 @@ func (f fixture) dial(t *testing.T) *Running {
 }
 
 // Start runs run on a loopback listener until the test ends, with a page
-// token key of its own. rdb may be nil for services without a store.
-func Start(t *testing.T, name string, rdb redis.UniversalClient, run func(ctx context.Context, cfg bootstrap.ServiceConfig) error) *Running {
+// token key of its own. rdb may be nil for services without a store. opts
+// add checks to its client.
+func Start(t *testing.T, name string, rdb redis.UniversalClient, run func(ctx context.Context, cfg bootstrap.ServiceConfig) error, opts ...Option) *Running {
 	t.Helper()
 	f := newFixture(t, name)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -107,13 +145,13 @@ func Start(t *testing.T, name string, rdb redis.UniversalClient, run func(ctx co
 			t.Errorf("%s: Run did not return after cancel", name)
 		}
 	})
-	return f.dial(t)
+	return f.dial(t, opts...)
 }
 
 // Serve runs a grpcserver with the real interceptors (authentication,
 // validation, error contract) and the services register adds, on a
-// loopback listener until the test ends.
-func Serve(t *testing.T, name string, register func(s *grpc.Server)) *Running {
+// loopback listener until the test ends. opts add checks to its client.
+func Serve(t *testing.T, name string, register func(s *grpc.Server), opts ...Option) *Running {
 	t.Helper()
 	f := newFixture(t, name)
 	srv, err := grpcserver.New(grpcserver.Config{Name: name, Logger: discardLogger(), Telemetry: f.tel, Verifier: f.verifier})
@@ -130,7 +168,7 @@ func Serve(t *testing.T, name string, register func(s *grpc.Server)) *Running {
 			t.Errorf("%s: Serve: %v", name, err)
 		}
 	})
-	return f.dial(t)
+	return f.dial(t, opts...)
 }
 
 // AsRole is a context carrying role's token (none for Anonymous).

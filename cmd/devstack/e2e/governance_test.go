@@ -88,6 +88,16 @@ func TestGovernanceOverREST(t *testing.T) {
 		return ""
 	})
 	admin.ok(t, "POST", "/v1/branches/civic/terms", map[string]any{"number": 1, "startDate": termDates()["startDate"], "endDate": termDates()["endDate"]})
+	// Terms follow one another (G1 counts consecutive terms by them): 届 3
+	// after 届 1 is refused, naming the term it would follow, and stored
+	// nowhere.
+	before := snapshot(t)
+	if r := admin.do(t, "POST", "/v1/branches/civic/terms", map[string]any{"number": 3,
+		"startDate": map[string]any{"year": 2090, "month": 1, "day": 1}, "endDate": map[string]any{"year": 2094, "month": 12, "day": 31}}); r.status != http.StatusBadRequest ||
+		r.errorBody(t)["reason"] != "TERM_OUT_OF_SEQUENCE" || r.errorBody(t)["metadata"].(map[string]any)["term"] != "branches/civic/terms/1" {
+		t.Fatalf("届 3 after 届 1 = %d %s", r.status, r.raw)
+	}
+	assertSameState(t, before, snapshot(t))
 
 	lead := unit(t, "civic", "civic-lead", "91120116MA08CW3K2P", "RANK_PRESIDENT", 1970)
 	works := unit(t, "civic", "civic-works", "91120116MA08CW3K3T", "RANK_VICE_PRESIDENT", 1972)
@@ -105,7 +115,7 @@ func TestGovernanceOverREST(t *testing.T) {
 	}
 
 	// A refusal names every broken rule and stores nothing.
-	before := snapshot(t)
+	before = snapshot(t)
 	r := director.do(t, "POST", term+"/nominations", map[string]any{"position": "POSITION_CHAIR", "nominee": "people/civic-works-rep"})
 	if r.status != http.StatusBadRequest {
 		t.Fatalf("refused chair nomination = %d %s", r.status, r.raw)

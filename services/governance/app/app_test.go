@@ -46,7 +46,7 @@ func TestRun(t *testing.T) {
 	svc := servicetest.Start(t, app.Name, rdb, func(ctx context.Context, cfg bootstrap.ServiceConfig) error {
 		return app.Run(ctx, app.Config{ServiceConfig: cfg, MembershipAddr: down, ActivitiesAddr: down,
 			InitialBranches: []app.InitialBranch{{ID: "ai", Branch: &governancev1.Branch{DisplayName: "人工智能分会", Parameters: params}}}})
-	})
+	}, servicetest.CheckNames())
 	svc.CheckHealthAndReflection(t, "chapterhouse.governance.v1.GovernanceService")
 	c := governancev1.NewGovernanceServiceClient(svc.Conn)
 

@@ -158,7 +158,7 @@ func (s *Service) reportCouncil(ctx context.Context, c *council, params *governa
 		if o.GetPosition() != governancev1.Position_POSITION_CHAIR && o.GetPosition() != governancev1.Position_POSITION_VICE_CHAIR {
 			continue
 		}
-		run := ConsecutiveTerms(c.officers.Items, o.GetPerson(), o.GetPosition(), term) + 1
+		run := ConsecutiveTerms(c.terms.Items, c.officers.Items, o.GetPerson(), o.GetPosition(), c.current) + 1
 		max := int(params.GetMaxConsecutiveTerms())
 		if run < max {
 			continue

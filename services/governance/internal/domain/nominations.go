@@ -198,6 +198,7 @@ func (j *judgement) candidate(stage Stage, n *governancev1.Nomination, proposer 
 		ProposerIsGeneralSecretary: proposerRoles.HasRole(auth.RoleGeneralSecretary),
 		Proposer:                   proposer,
 		Term:                       j.term, StartDate: start,
+		Terms:      j.council.terms.Items,
 		History:    j.council.officers.Items,
 		Open:       holding(j.noms, j.council.officers.Items, n.GetName()),
 		Chair:      chair,
@@ -231,22 +232,6 @@ func (s *Service) startDay(t *governancev1.Term, asked *date.Date, field string,
 			map[string]string{"field": field, "resource": t.GetName()})
 	}
 	return day, nil
-}
-
-// representative reports whether p is the current person of member (its
-// representative, or the individual member).
-func (s *Service) representative(ctx context.Context, p auth.Principal, member string) (bool, error) {
-	if member == "" || p.Subject == "" {
-		return false, nil
-	}
-	m, err := s.people.Member(ctx, member)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return m.GetPerson() == p.Subject, nil
 }
 
 // CheckEligibility judges a prospective nomination by every rule and
@@ -351,13 +336,32 @@ func (s *Service) CreateNomination(ctx context.Context, p auth.Principal, parent
 		id = ids.Random()
 	}
 	name := fmt.Sprintf("%s/nominations/%s", termName(branch, term), id)
-	return retry.Conflicts(ctx, IsStale, func() (*governancev1.Nomination, error) {
-		if existing, err := s.repo.GetNomination(ctx, branch, term, id); err == nil {
-			return sameNomination(existing, in, p)
-		} else if !errors.Is(err, ErrNotFound) {
+	out, err := retry.Conflicts(ctx, IsStale, func() (*governancev1.Nomination, error) {
+		v, err := s.viewerOf(ctx, p, branch, nil)
+		if err != nil {
 			return nil, err
 		}
-		j, err := s.judge(ctx, b, nil, branch, term, in)
+		// An id taken by a nomination p may see is answered as a repeat
+		// or a conflict; one taken by a nomination p may not see is judged
+		// as a free id would be, and only when that would succeed is it
+		// refused, as AIP-133 has it, with PERMISSION_DENIED: p never
+		// learns more than that this id is not theirs to use.
+		hidden := false
+		existing, err := s.repo.GetNomination(ctx, branch, term, id)
+		switch {
+		case err == nil:
+			sees, err := v.sees(ctx, existing)
+			if err != nil {
+				return nil, err
+			}
+			if sees {
+				return sameNomination(existing, in, p)
+			}
+			hidden = true
+		case !errors.Is(err, ErrNotFound):
+			return nil, err
+		}
+		j, err := s.judge(ctx, b, v.council, branch, term, in)
 		if err != nil {
 			return nil, err
 		}
@@ -375,23 +379,49 @@ func (s *Service) CreateNomination(ctx context.Context, p auth.Principal, parent
 			State:      governancev1.NominationState_NOMINATION_STATE_PROPOSED,
 			CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now), Etag: newEtag(),
 		}
+		// Judged as a new nomination: a nomination already under this id
+		// holds its place like any other.
 		probe := clone(n)
-		probe.State = governancev1.NominationState_NOMINATION_STATE_UNSPECIFIED
+		probe.Name, probe.State = "", governancev1.NominationState_NOMINATION_STATE_UNSPECIFIED
 		if v := CheckNomination(j.candidate(Proposing, probe, p.Subject, p, start)); len(v) > 0 {
 			return nil, apierr.Charter(v)
+		}
+		if hidden {
+			return nil, apierr.PermissionDenied("nomination_id " + id + " cannot be used by this caller; choose another id, or leave it empty for one to be assigned")
 		}
 		claim, max := claimOf(n, j.branch.GetParameters())
 		ev := s.envelope(ctx, p, n.GetName())
 		ev.Payload = &eventsv1.Envelope_NominationProposed{NominationProposed: &eventsv1.NominationProposed{Nomination: n}}
 		err = s.repo.CreateNomination(ctx, branch, n, claim, max, ev)
-		if errors.Is(err, ErrExists) {
+		switch {
+		case errors.Is(err, ErrExists):
 			return nil, ErrStale // created meanwhile: read it again
-		}
-		if err != nil {
+		case errors.Is(err, ErrPlaceTaken):
+			// Taken since the rules read the term: the store refused by the
+			// rule, which is the answer.
+			return nil, apierr.Charter([]apierr.Violation{placeTaken(n, max)})
+		case err != nil:
 			return nil, err
 		}
 		return n, nil
 	})
+	if errors.Is(err, retry.ErrExhausted) {
+		return nil, apierr.TooContended(parent)
+	}
+	return out, err
+}
+
+// placeTaken is the violation of the rule whose place n would take: the
+// one chair (G5) or secretary-general (G7), a unit's director nominees,
+// an individual's one stand (G6). The same as the rules give.
+func placeTaken(n *governancev1.Nomination, max int) apierr.Violation {
+	switch {
+	case n.GetPosition() != governancev1.Position_POSITION_DIRECTOR:
+		return officeFilled(n.GetPosition())
+	case n.GetRepresentedMember() != "":
+		return unitNomineesFull(n.GetRepresentedMember(), max)
+	}
+	return standsAlready(n.GetNominee())
 }
 
 // sameNomination answers a repeated create: the same proposal returns the
@@ -426,14 +456,11 @@ func (c *council) overseesNominations(p auth.Principal) bool {
 	return p.HasRole(auth.RoleAdmin, auth.RoleGeneralSecretary, auth.RoleGeneralCouncil) || c.isCurrentChair(p) || c.isCouncilMember(p)
 }
 
-// seenNomination reads a nomination as p may see it. Seeing it is the one
-// rule for who may be told anything about a nomination: the overseers
-// (overseesNominations), the chair of its term (who confirms and appoints
-// for it: G6, G7), its nominee and proposer, and the represented member's
-// representative. Anyone else is answered about it, and about every
-// action on it, exactly as about a missing nomination: NOT_FOUND naming
-// name, before any refusal of the action (a PERMISSION_DENIED, a charter
-// or state error) that would tell the two apart. The council is returned
+// seenNomination reads a nomination as p may see it (seen.go: who sees
+// a nomination). Anyone else is answered about it, and about every action
+// on it, exactly as about a missing nomination: NOT_FOUND naming name,
+// before any refusal of the action (a PERMISSION_DENIED, a charter or
+// state error) that would tell the two apart. The council is returned
 // when the rule read it (nil when the nominee or proposer asked).
 func (s *Service) seenNomination(ctx context.Context, p auth.Principal, name string) (*governancev1.Branch, string, int32, *governancev1.Nomination, *council, error) {
 	b, branch, term, n, err := s.nominationOf(ctx, name)
@@ -443,24 +470,18 @@ func (s *Service) seenNomination(ctx context.Context, p auth.Principal, name str
 	if p.Subject != "" && (p.Subject == n.GetNominee() || p.Subject == n.GetProposer()) {
 		return b, branch, term, n, nil, nil
 	}
-	c, err := s.council(ctx, branch)
+	v, err := s.viewerOf(ctx, p, branch, nil)
 	if err != nil {
 		return nil, "", 0, nil, nil, err
 	}
-	if c.overseesNominations(p) {
-		return b, branch, term, n, c, nil
-	}
-	if chair := c.chairOf(term); chair != nil && p.Subject != "" && chair.GetPerson() == p.Subject {
-		return b, branch, term, n, c, nil
-	}
-	ok, err := s.representative(ctx, p, n.GetRepresentedMember())
+	ok, err := v.sees(ctx, n)
 	if err != nil {
 		return nil, "", 0, nil, nil, err
 	}
 	if !ok {
 		return nil, "", 0, nil, nil, apierr.NotFound(name)
 	}
-	return b, branch, term, n, c, nil
+	return b, branch, term, n, v.council, nil
 }
 
 // GetNomination: those who may see it (seenNomination). Others learn
@@ -473,8 +494,9 @@ func (s *Service) GetNomination(ctx context.Context, p auth.Principal, name stri
 	return n, nil
 }
 
-// ListNominations: the overseers see every nomination; anyone else the
-// ones where they are the nominee, the proposer or the represented
+// ListNominations lists the nominations p sees (seen.go): the overseers
+// every one; anyone else those of whose term they are the chair, and
+// those where they are the nominee, the proposer or the represented
 // member's person.
 func (s *Service) ListNominations(ctx context.Context, p auth.Principal, req *governancev1.ListNominationsRequest) ([]*governancev1.Nomination, string, error) {
 	_, branch, term, err := s.termParent(ctx, req.GetParent(), true)
@@ -485,18 +507,16 @@ func (s *Service) ListNominations(ctx context.Context, p auth.Principal, req *go
 	if err != nil {
 		return nil, "", err
 	}
-	all := c.overseesNominations(p)
-	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "nominations", req.GetParent(), req.GetPosition().String(),
-		req.GetState().String(), req.GetNominee(), req.GetRepresentedMember(), fmt.Sprint(all), p.Subject)
+	v, err := s.viewerOf(ctx, p, branch, c)
 	if err != nil {
 		return nil, "", err
 	}
-	var mine []string
-	if !all {
-		if mine, err = s.people.Represented(ctx, branch, p.Subject); err != nil {
-			return nil, "", err
-		}
+	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "nominations", req.GetParent(), req.GetPosition().String(),
+		req.GetState().String(), req.GetNominee(), req.GetRepresentedMember(), fmt.Sprint(v.all), p.Subject)
+	if err != nil {
+		return nil, "", err
 	}
+	var seeErr error
 	keep := func(n *governancev1.Nomination) bool {
 		switch {
 		case term != 0 && TermNumberOf(n.GetName()) != term,
@@ -506,9 +526,16 @@ func (s *Service) ListNominations(ctx context.Context, p auth.Principal, req *go
 			req.GetRepresentedMember() != "" && n.GetRepresentedMember() != req.GetRepresentedMember():
 			return false
 		}
-		return all || n.GetNominee() == p.Subject || n.GetProposer() == p.Subject || slices.Contains(mine, n.GetRepresentedMember())
+		ok, err := v.sees(ctx, n)
+		if err != nil {
+			seeErr = err
+		}
+		return ok
 	}
 	page, err := s.repo.ListNominations(ctx, branch, pg.After, pg.Size, keep)
+	if err == nil {
+		err = seeErr
+	}
 	if err != nil {
 		return nil, "", err
 	}
@@ -732,9 +759,13 @@ func (s *Service) appointingResolution(ctx context.Context, branch string, n *go
 // again on the day office begins. The write is conditioned on the
 // nomination, the branch's officers (G1's history, G8's vice-chairs) and
 // the term's dates, so no concurrent change slips between the check and
-// the appointment.
+// the appointment. A write that lost its race is judged again even when
+// the client pinned the nomination's etag: each try compares that etag
+// itself, so a changed nomination is still ETAG_MISMATCH, while a change
+// of what the rules read (an office ended meanwhile) gets the rules'
+// answer, not a 409 about a nomination that did not change.
 func (s *Service) AppointNomination(ctx context.Context, p auth.Principal, req *governancev1.AppointNominationRequest) (*governancev1.Nomination, error) {
-	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Nomination, error) {
+	return retry.Write(ctx, req.GetName(), "", IsStale, func() (*governancev1.Nomination, error) {
 		b, branch, term, cur, c, err := s.seenNomination(ctx, p, req.GetName())
 		if err != nil {
 			return nil, err

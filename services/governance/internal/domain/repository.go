@@ -19,6 +19,11 @@ var (
 	ErrStale = errors.New("stale")
 	// ErrExists: the id is taken.
 	ErrExists = errors.New("exists")
+	// ErrPlaceTaken: every place of the claim a nomination would take is
+	// held (the one chair, the one secretary-general, a unit's director
+	// nominees): the store's own refusal by the rule, whatever the domain
+	// read before.
+	ErrPlaceTaken = errors.New("place taken")
 )
 
 // IsStale reports a write that lost its race.
@@ -56,7 +61,7 @@ type Repository interface {
 	ListNominations(ctx context.Context, branch, after string, size int, keep func(*governancev1.Nomination) bool) (page.Page[*governancev1.Nomination], error)
 	// CreateNomination stores n, taking one of the max places of claim in
 	// its term when claim is not empty (the one chair, the unit's director
-	// nominees); ErrStale when they are all taken or changed.
+	// nominees); ErrPlaceTaken when they are all held.
 	CreateNomination(ctx context.Context, branch string, n *governancev1.Nomination, claim string, max int, ev *eventsv1.Envelope) error
 	// SaveNomination writes a change; release gives back the claim's place
 	// (rejected, withdrawn).

@@ -5,10 +5,14 @@
 package domain
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"google.golang.org/grpc/codes"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -193,7 +197,9 @@ type Candidate struct {
 	Term     *governancev1.Term
 	// StartDate is the day office would begin (G4).
 	StartDate Day
-	// History is every officer of the branch, every term (G1).
+	// Terms are every term of the branch, and History every officer of
+	// it, every term (G1).
+	Terms   []*governancev1.Term
 	History []*governancev1.Officer
 	// Open are the term's PROPOSED, QUALIFIED and APPOINTED nominations,
 	// this one excluded (the one chair, G5; the one secretary-general, G7;
@@ -236,21 +242,101 @@ func elected(p governancev1.Position) bool {
 	return p == governancev1.Position_POSITION_CHAIR || p == governancev1.Position_POSITION_VICE_CHAIR || p == governancev1.Position_POSITION_DIRECTOR
 }
 
-// ConsecutiveTerms counts the terms immediately before term (届 N-1, N-2,
-// …) in which person held position; the first term without it ends the
-// run (a gap resets the count).
-func ConsecutiveTerms(history []*governancev1.Officer, person string, position governancev1.Position, term int32) int {
+// ConsecutiveTerms counts the terms of the branch's chain immediately
+// before term in which person held position: the term before it in time,
+// the one before that, and so on; the first without it ends the run. The
+// chain is the branch's terms in the order of their dates, not arithmetic
+// on their numbers: CreateTerm and UpdateTerm keep numbers and dates in
+// the same order without a gap in the numbers (TermFits), so both
+// readings of "consecutive" (CHARTER.md: terms N and N+1) agree, and a
+// record where they would not (届 1, 3 and 5 back to back) still counts 1
+// and 3 as the two terms before 5. A pause between two terms' dates does
+// not break the chain: the next term is the next term.
+func ConsecutiveTerms(terms []*governancev1.Term, history []*governancev1.Officer, person string, position governancev1.Position, term *governancev1.Term) int {
 	held := map[int32]bool{}
 	for _, o := range history {
 		if o.GetPerson() == person && o.GetPosition() == position {
 			held[TermNumberOf(o.GetName())] = true
 		}
 	}
+	chain := []*governancev1.Term{term}
+	for _, t := range terms {
+		if t.GetNumber() != term.GetNumber() {
+			chain = append(chain, t)
+		}
+	}
+	slices.SortFunc(chain, func(a, b *governancev1.Term) int {
+		af, _ := TermDays(a)
+		bf, _ := TermDays(b)
+		return cmp.Or(af.Compare(bf), cmp.Compare(a.GetNumber(), b.GetNumber()))
+	})
+	i := slices.Index(chain, term)
 	n := 0
-	for k := term - 1; k >= 1 && held[k]; k-- {
+	for k := i - 1; k >= 0 && held[chain[k].GetNumber()]; k-- {
 		n++
 	}
 	return n
+}
+
+// TermFits judges a term against the branch's other terms (G1, whose
+// sentence sets up the terms: "实行任期制"): they are one chain, numbered
+// 1, 2, 3… without a gap, each starting after the one before it ends, so
+// that "consecutive" means the same read by number or by date
+// (ConsecutiveTerms). A new term (creating) takes the number after the
+// branch's last (届 1 for the first) and starts after that term ends, any
+// day after: the dates may lie in the past (a term served before the
+// branch used Chapterhouse is recorded in its place). A term's dates stay
+// after the term before it and before the term after it. nil when t fits;
+// TERMS_OVERLAP when it shares a day with another term, TERM_OUT_OF_SEQUENCE
+// otherwise.
+func TermFits(others []*governancev1.Term, t *governancev1.Term, creating bool) error {
+	if creating {
+		var last *governancev1.Term
+		for _, o := range others {
+			if o.GetNumber() != t.GetNumber() && (last == nil || o.GetNumber() > last.GetNumber()) {
+				last = o
+			}
+		}
+		next := int32(1)
+		if last != nil {
+			next = last.GetNumber() + 1
+		}
+		if t.GetNumber() != next {
+			md := map[string]string{"number": itoa(next)}
+			if last != nil {
+				md["term"] = last.GetName()
+			}
+			return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_TERM_OUT_OF_SEQUENCE,
+				fmt.Sprintf("%s cannot be created: a branch's terms are numbered without a gap, and its next term is %d", t.GetName(), next), md)
+		}
+	}
+	if other := overlapping(others, t); other != nil {
+		return termsOverlap(t, other)
+	}
+	// Its neighbours in number: the chain before and after them is in
+	// order already.
+	var before, after *governancev1.Term
+	for _, o := range others {
+		switch n := o.GetNumber(); {
+		case n < t.GetNumber() && (before == nil || n > before.GetNumber()):
+			before = o
+		case n > t.GetNumber() && (after == nil || n < after.GetNumber()):
+			after = o
+		}
+	}
+	first, last := TermDays(t)
+	if _, end := TermDays(before); before != nil && !first.After(end) {
+		return outOfSequence(fmt.Sprintf("%s follows %s, and so starts after %s ends on %s", t.GetName(), before.GetName(), before.GetName(), end.Format(time.DateOnly)), before)
+	}
+	if start, _ := TermDays(after); after != nil && !start.After(last) {
+		return outOfSequence(fmt.Sprintf("%s comes before %s, and so ends before %s starts on %s", t.GetName(), after.GetName(), after.GetName(), start.Format(time.DateOnly)), after)
+	}
+	return nil
+}
+
+func outOfSequence(why string, neighbour *governancev1.Term) error {
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_TERM_OUT_OF_SEQUENCE,
+		why+"; a branch's terms follow one another in the order of their numbers", map[string]string{"term": neighbour.GetName()})
 }
 
 // TermNumberOf is the term number in a name under branches/*/terms/{n}/...
@@ -273,7 +359,7 @@ func checkTermLimit(c Candidate) []apierr.Violation {
 		return nil
 	}
 	max := int(c.Params.GetMaxConsecutiveTerms())
-	n := ConsecutiveTerms(c.History, c.Nominee.GetName(), c.Position, c.Term.GetNumber())
+	n := ConsecutiveTerms(c.Terms, c.History, c.Nominee.GetName(), c.Position, c.Term)
 	if n < max {
 		return nil
 	}
@@ -366,13 +452,45 @@ func isOpen(s governancev1.NominationState) bool {
 		s == governancev1.NominationState_NOMINATION_STATE_APPOINTED
 }
 
-func filled(open []*governancev1.Nomination, position governancev1.Position) string {
+// filled reports whether an open or appointed nomination holds position.
+func filled(open []*governancev1.Nomination, position governancev1.Position) bool {
 	for _, n := range open {
 		if n.GetPosition() == position && isOpen(n.GetState()) {
-			return n.GetName()
+			return true
 		}
 	}
-	return ""
+	return false
+}
+
+// The violations of the places a term has, one constructor each, shared
+// by the rules and by the store's refusal of a claim (ClaimViolation).
+// They do not name the nomination holding the place: the caller may not
+// be one who sees it.
+
+// officeFilled: the term's one chair (G5) or one secretary-general (G7)
+// is nominated or appointed already (CHARTER.md §2, "设理事长1名",
+// "秘书长1名").
+func officeFilled(position governancev1.Position) apierr.Violation {
+	rule := RuleChairRoute
+	if position == governancev1.Position_POSITION_SECRETARY_GENERAL {
+		rule = RuleSecretaryAppointer
+	}
+	return violation(rule, apiv1.ErrorReason_OFFICE_ALREADY_FILLED,
+		"the term has one %s, already nominated or appointed", positionName(position))
+}
+
+// unitNomineesFull: the unit member has its director nominees in the term
+// (G6).
+func unitNomineesFull(member string, max int) apierr.Violation {
+	return violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED,
+		"%s already has its %d director nominee(s) in this term; each unit member puts forward %d", member, max, max)
+}
+
+// standsAlready: an individual member stands for director once a term
+// (G6).
+func standsAlready(person string) apierr.Violation {
+	return violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED,
+		"%s already stands for director in their own name in this term", person)
 }
 
 // G5: the chair is proposed by the general association's secretary-general
@@ -390,9 +508,8 @@ func checkChairRoute(c Candidate) []apierr.Violation {
 		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_CONSULTATION_NOTES_MISSING,
 			"a chair candidate comes with the notes of the democratic consultation (民主协商, at least %d characters)", minStatement))
 	}
-	if other := filled(c.Open, c.Position); other != "" {
-		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_OFFICE_ALREADY_FILLED,
-			"the term has one chair, and %s is already nominated or appointed", other))
+	if filled(c.Open, c.Position) {
+		out = append(out, officeFilled(c.Position))
 	}
 	if c.Stage == Appointing && c.State != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
 		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_QUALIFICATION_NOT_CONFIRMED,
@@ -422,8 +539,7 @@ func checkDirectorNominee(c Candidate) []apierr.Violation {
 	if c.Represented == nil {
 		for _, o := range c.Open {
 			if o.GetPosition() == governancev1.Position_POSITION_DIRECTOR && o.GetRepresentedMember() == "" && o.GetNominee() == c.Nominee.GetName() && isOpen(o.GetState()) {
-				out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED,
-					"%s already stands for director in their own name in this term (%s)", c.Nominee.GetName(), o.GetName()))
+				out = append(out, standsAlready(c.Nominee.GetName()))
 				break
 			}
 		}
@@ -436,8 +552,7 @@ func checkDirectorNominee(c Candidate) []apierr.Violation {
 			}
 		}
 		if max := int(c.Params.GetMaxDirectorNomineesPerMember()); n >= max {
-			out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED,
-				"%s already has %d director nominee(s) in this term; each unit member puts forward %d", c.Represented.GetName(), n, max))
+			out = append(out, unitNomineesFull(c.Represented.GetName(), max))
 		}
 	}
 	if c.Stage == Appointing && c.State != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
@@ -466,9 +581,8 @@ func checkSecretary(c Candidate) []apierr.Violation {
 				"the secretary-general is appointed by the chair of the term, %s", c.Chair.GetPerson()))
 		}
 	}
-	if other := filled(c.Open, c.Position); other != "" {
-		out = append(out, violation(RuleSecretaryAppointer, apiv1.ErrorReason_OFFICE_ALREADY_FILLED,
-			"the term has one secretary-general, and %s is already nominated or appointed", other))
+	if filled(c.Open, c.Position) {
+		out = append(out, officeFilled(c.Position))
 	}
 	employee := c.Chair != nil && c.Chair.GetOrganization() != "" && c.Nominee.GetOrganization() == c.Chair.GetOrganization() &&
 		c.Nominee.GetOrganizationAttestation() != nil

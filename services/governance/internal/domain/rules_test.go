@@ -67,7 +67,7 @@ func candidate() Candidate {
 		Nominee:                person("wang", day(1970, 5, 1), "organizations/huiyun", membershipv1.Rank_RANK_VICE_PRESIDENT),
 		Represented:            unit("huiyun", "organizations/huiyun", "people/wang"),
 		QualificationStatement: statement, Proposer: "people/wang",
-		Term: term(3), StartDate: day(2028, 1, 1), Params: DefaultParameters(),
+		Term: term(3), Terms: []*governancev1.Term{term(1), term(2), term(3)}, StartDate: day(2028, 1, 1), Params: DefaultParameters(),
 	}
 }
 
@@ -123,7 +123,10 @@ func with(c Candidate, change func(*Candidate)) Candidate {
 }
 
 // TestG1ConsecutiveTerms: at most two consecutive terms in one office; the
-// chair and the vice-chairs count separately; a gap resets the count.
+// chair and the vice-chairs count separately; a term out of the office
+// resets the count. Consecutive is the chain of the branch's terms in time:
+// terms numbered 1, 3 and 5 back to back are three consecutive terms, and
+// a pause between two terms' dates does not part them.
 func TestG1ConsecutiveTerms(t *testing.T) {
 	chair := func(n int32) *governancev1.Officer {
 		return officer("c", n, governancev1.Position_POSITION_CHAIR, "people/wang", "organizations/huiyun")
@@ -139,7 +142,6 @@ func TestG1ConsecutiveTerms(t *testing.T) {
 		{"second consecutive term", asChair(chair(2)), nil},
 		{"third consecutive term", asChair(chair(1), chair(2)), []apiv1.ErrorReason{apiv1.ErrorReason_TERM_LIMIT_EXCEEDED}},
 		{"after a gap", asChair(chair(1)), nil},
-		{"two terms, then a gap", with(asChair(chair(1), chair(2)), func(c *Candidate) { c.Term = term(4) }), nil},
 		{"vice-chair terms do not count for the chair", asChair(vice(1), vice(2)), nil},
 		{"third consecutive vice-chair term", with(asChair(vice(1), vice(2)), func(c *Candidate) {
 			c.Position = governancev1.Position_POSITION_VICE_CHAIR
@@ -149,7 +151,84 @@ func TestG1ConsecutiveTerms(t *testing.T) {
 			c.Represented = unit("huiyun", "organizations/huiyun", "people/zhou")
 		}), nil},
 		{"limit raised to three", with(asChair(chair(1), chair(2)), func(c *Candidate) { c.Params.MaxConsecutiveTerms = 3 }), nil},
+		{"two terms, then a gap", with(asChair(chair(1), chair(2)), func(c *Candidate) {
+			c.Term, c.Terms = term(4), []*governancev1.Term{term(1), term(2), term(3), term(4)}
+		}), nil},
+		// Terms recorded as 届 1, 3 and 5 back to back (as before the
+		// numbers were held to the sequence): 1 and 3 are the two terms
+		// before 5, whatever their numbers say.
+		{"terms 1, 3 and 5 back to back", with(asChair(officer("c", 1, governancev1.Position_POSITION_CHAIR, "people/wang", ""),
+			officerOf(numbered(3, term(2)), "c", governancev1.Position_POSITION_CHAIR)), func(c *Candidate) {
+			c.Term, c.Terms = numbered(5, term(3)), []*governancev1.Term{term(1), numbered(3, term(2)), numbered(5, term(3))}
+		}), []apiv1.ErrorReason{apiv1.ErrorReason_TERM_LIMIT_EXCEEDED}},
+		{"of 1, 3 and 5, a chair of 3 only", with(asChair(officerOf(numbered(3, term(2)), "c", governancev1.Position_POSITION_CHAIR)), func(c *Candidate) {
+			c.Term, c.Terms = numbered(5, term(3)), []*governancev1.Term{term(1), numbered(3, term(2)), numbered(5, term(3))}
+		}), nil},
+		{"a pause between the terms' dates", with(asChair(chair(1), chair(2)), func(c *Candidate) {
+			later := term(3)
+			later.StartDate, later.EndDate = branches.DateOf(day(2031, 6, 1)), branches.DateOf(day(2034, 5, 31))
+			c.Term, c.Terms = later, []*governancev1.Term{term(1), term(2), later}
+		}), []apiv1.ErrorReason{apiv1.ErrorReason_TERM_LIMIT_EXCEEDED}},
 	})
+}
+
+// numbered is t under another number.
+func numbered(n int32, t *governancev1.Term) *governancev1.Term {
+	c := cloneTerm(t)
+	c.Name, c.Number = termName("ai", n), n
+	return c
+}
+
+// officerOf is an officer of term t.
+func officerOf(t *governancev1.Term, id string, pos governancev1.Position) *governancev1.Officer {
+	return &governancev1.Officer{Name: t.GetName() + "/officers/" + id, Position: pos, Person: "people/wang",
+		StartDate: t.GetStartDate(), EndDate: t.GetEndDate(), State: governancev1.OfficerState_OFFICER_STATE_SERVING}
+}
+
+// TestG1TermFits: a branch's terms are one chain (G1 sets up the terms,
+// and reads "consecutive" by them): numbered 1, 2, 3… without a gap, each
+// starting after the one before it ends. A new term takes the next number
+// and may start any day after the last ends, in the past too; a term's
+// new dates keep it between its neighbours.
+func TestG1TermFits(t *testing.T) {
+	dated := func(n int32, from, to Day) *governancev1.Term {
+		return &governancev1.Term{Name: termName("ai", n), Number: n, StartDate: branches.DateOf(from), EndDate: branches.DateOf(to)}
+	}
+	one, two, three := term(1), term(2), term(3) // 2022–2024, 2025–2027, 2028–2030
+	overlap, outOfSequence := apiv1.ErrorReason_TERMS_OVERLAP, apiv1.ErrorReason_TERM_OUT_OF_SEQUENCE
+	for _, tc := range []struct {
+		name      string
+		others    []*governancev1.Term
+		t         *governancev1.Term
+		creating  bool
+		want      apiv1.ErrorReason // 0: fits
+		neighbour string            // the term the refusal names
+	}{
+		{"the first term is 1", nil, one, true, 0, ""},
+		{"the first term is not 2", nil, two, true, outOfSequence, ""},
+		{"the next number", []*governancev1.Term{one}, two, true, 0, ""},
+		{"a skipped number", []*governancev1.Term{one}, numbered(3, two), true, outOfSequence, one.GetName()},
+		{"after 1, 3: 4, not the missing 2", []*governancev1.Term{one, numbered(3, two)}, dated(2, day(2018, 1, 1), day(2020, 12, 31)), true, outOfSequence, "branches/ai/terms/3"},
+		{"from the day after the last ends", []*governancev1.Term{one}, dated(2, day(2025, 1, 1), day(2027, 12, 31)), true, 0, ""},
+		{"after a pause", []*governancev1.Term{one}, dated(2, day(2026, 6, 1), day(2029, 5, 31)), true, 0, ""},
+		{"in the past, after the last", []*governancev1.Term{dated(1, day(2010, 1, 1), day(2012, 12, 31))}, dated(2, day(2013, 1, 1), day(2015, 12, 31)), true, 0, ""},
+		{"sharing the last's last day", []*governancev1.Term{one}, dated(2, day(2024, 12, 31), day(2027, 12, 31)), true, overlap, one.GetName()},
+		{"before the last, in time", []*governancev1.Term{one}, dated(2, day(2018, 1, 1), day(2020, 12, 31)), true, outOfSequence, one.GetName()},
+		{"moved into the next term", []*governancev1.Term{one, two, three}, dated(2, day(2025, 1, 1), day(2028, 6, 30)), false, overlap, three.GetName()},
+		{"moved before the term it follows", []*governancev1.Term{one, two, three}, dated(2, day(2019, 1, 1), day(2020, 12, 31)), false, outOfSequence, one.GetName()},
+		{"moved after the term that follows it", []*governancev1.Term{one, two, three}, dated(2, day(2031, 1, 1), day(2033, 12, 31)), false, outOfSequence, three.GetName()},
+		{"shortened within its place", []*governancev1.Term{one, two, three}, dated(2, day(2025, 3, 1), day(2027, 6, 30)), false, 0, ""},
+	} {
+		t.Run(RuleTermLimit+"/"+tc.name, func(t *testing.T) {
+			err := TermFits(tc.others, tc.t, tc.creating)
+			if got := apierr.ReasonOf(err); (tc.want == 0 && err != nil) || got != tc.want {
+				t.Fatalf("TermFits: %v, want %v", err, tc.want)
+			}
+			if err != nil && apierr.Info(err).GetMetadata()["term"] != tc.neighbour {
+				t.Fatalf("the refusal names %q, want %q: %v", apierr.Info(err).GetMetadata()["term"], tc.neighbour, err)
+			}
+		})
+	}
 }
 
 // TestG2QualificationStatement: chair, vice-chair and director nominees

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -66,12 +67,13 @@ func termsOverlap(t, other *governancev1.Term) error {
 	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_TERMS_OVERLAP,
 		fmt.Sprintf("%s would overlap %s (%s to %s); a branch's terms do not overlap", t.GetName(), other.GetName(),
 			first.Format(time.DateOnly), last.Format(time.DateOnly)),
-		map[string]string{"resource": other.GetName()})
+		map[string]string{"term": other.GetName(), "resource": other.GetName()})
 }
 
-// CreateTerm adds a term; its id is its number. Terms do not overlap, and
-// the check holds against concurrent creates because the write is
-// conditioned on the terms it was judged against.
+// CreateTerm adds a term; its id is its number. It takes the branch's next
+// number and starts after the last term ends (TermFits), and the check
+// holds against concurrent creates because the write is conditioned on
+// the terms it was judged against.
 func (s *Service) CreateTerm(ctx context.Context, p auth.Principal, parent string, in *governancev1.Term) (*governancev1.Term, error) {
 	if err := managesTerms(p); err != nil {
 		return nil, err
@@ -92,7 +94,7 @@ func (s *Service) CreateTerm(ctx context.Context, p auth.Principal, parent strin
 		Name: termName(branch, in.GetNumber()), Number: in.GetNumber(), StartDate: in.GetStartDate(), EndDate: in.GetEndDate(),
 		CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now), Etag: newEtag(),
 	}
-	return retry.Conflicts(ctx, IsStale, func() (*governancev1.Term, error) {
+	out, err := retry.Conflicts(ctx, IsStale, func() (*governancev1.Term, error) {
 		terms, err := s.repo.Terms(ctx, branch)
 		if err != nil {
 			return nil, err
@@ -107,16 +109,24 @@ func (s *Service) CreateTerm(ctx context.Context, p auth.Principal, parent strin
 			}
 			return nil, apierr.AlreadyExists(t.GetName())
 		}
-		if other := overlapping(terms.Items, t); other != nil {
-			return nil, termsOverlap(t, other)
+		if err := TermFits(terms.Items, t, true); err != nil {
+			return nil, err
 		}
 		ev := s.envelope(ctx, p, t.GetName())
 		ev.Payload = &eventsv1.Envelope_TermCreated{TermCreated: &eventsv1.TermCreated{Term: t}}
-		if err := s.repo.CreateTerm(ctx, branch, t, terms.Version, ev); err != nil {
+		err = s.repo.CreateTerm(ctx, branch, t, terms.Version, ev)
+		if errors.Is(err, ErrExists) {
+			return nil, ErrStale // created meanwhile: read the terms again
+		}
+		if err != nil {
 			return nil, err
 		}
 		return presentTerm(t, s.today()), nil
 	})
+	if errors.Is(err, retry.ErrExhausted) {
+		return nil, apierr.TooContended(parent)
+	}
+	return out, err
 }
 
 // DatesEqual compares two calendar dates.
@@ -188,9 +198,10 @@ func (s *Service) ListTerms(ctx context.Context, parent string, size int32, toke
 
 var termPaths = []string{"start_date", "end_date"}
 
-// UpdateTerm moves a term's dates. Terms still do not overlap, and a term
-// that has officers keeps its dates: their offices were judged (G4) and
-// dated by them.
+// UpdateTerm moves a term's dates. The term stays in its place in the
+// chain (TermFits: after the term before it, before the term after it),
+// and a term that has officers keeps its dates: their offices were judged
+// (G4) and dated by them.
 func (s *Service) UpdateTerm(ctx context.Context, p auth.Principal, patch *governancev1.Term, mask *fieldmaskpb.FieldMask) (*governancev1.Term, error) {
 	if err := managesTerms(p); err != nil {
 		return nil, err
@@ -199,7 +210,11 @@ func (s *Service) UpdateTerm(ctx context.Context, p auth.Principal, patch *gover
 	if err != nil {
 		return nil, err
 	}
-	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*governancev1.Term, error) {
+	// Judged again after a lost race even when the client pinned the
+	// term's etag, which each try compares itself (see AppointNomination):
+	// a term created or an officer appointed meanwhile gets the rules'
+	// answer.
+	return retry.Write(ctx, patch.GetName(), "", IsStale, func() (*governancev1.Term, error) {
 		branch, cur, terms, err := s.termOf(ctx, patch.GetName())
 		if err != nil {
 			return nil, err
@@ -212,8 +227,8 @@ func (s *Service) UpdateTerm(ctx context.Context, p auth.Principal, patch *gover
 		if v := checkTermDates(next); len(v) > 0 {
 			return nil, apierr.InvalidArgument(v...)
 		}
-		if other := overlapping(terms.Items, next); other != nil {
-			return nil, termsOverlap(next, other)
+		if err := TermFits(terms.Items, next, false); err != nil {
+			return nil, err
 		}
 		officers, err := s.repo.Officers(ctx, branch)
 		if err != nil {

@@ -6,26 +6,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/genproto/googleapis/type/date"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
-	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 
-	"github.com/tjsia/chapterhouse/services/governance/internal/domain"
 	"github.com/tjsia/chapterhouse/services/governance/internal/govtest"
-	"github.com/tjsia/chapterhouse/services/governance/internal/server"
-	"github.com/tjsia/chapterhouse/services/governance/internal/store"
 )
 
 // The roles of the matrix: the static ones from tokens, and the dynamic
@@ -72,13 +65,8 @@ func charterRefusal(reason apiv1.ErrorReason) func(error) bool {
 // would succeed carry an etag that never matches, so every role meets the
 // same state.
 func TestAuthorisationMatrix(t *testing.T) {
-	mr := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	people := govtest.NewPeople()
-	svc := domain.NewService(store.New(rdb), people, govtest.Activities{Completed: 2}, pagetoken.NewEphemeral(), func() time.Time { return govtest.Today })
-	srv := servicetest.Serve(t, "governance", func(s *grpc.Server) { governancev1.RegisterGovernanceServiceServer(s, server.New(svc)) })
-	c := governancev1.NewGovernanceServiceClient(srv.Conn)
+	g := serve(t)
+	svc, people, srv, c := g.svc, g.people, g.srv, g.c
 	as := func(r servicetest.Role) context.Context { return srv.AsRole(t, r) }
 
 	// Seed: zhang chairs term 1, li is secretary-general, wang a director;

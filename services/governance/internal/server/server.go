@@ -21,6 +21,18 @@ type Server struct {
 // New returns the gRPC adapter for svc.
 func New(svc *domain.Service) *Server { return &Server{svc: svc} }
 
+// asSeen passes a use case's answer through see, the domain's rule for
+// what its caller may read one level down: a response names no
+// nomination its caller may not see. Every method answering with an
+// officer or a resolution passes through it.
+func asSeen[T any](ctx context.Context, p auth.Principal, v T, err error, see func(context.Context, auth.Principal, T) (T, error)) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return see(ctx, p, v)
+}
+
 // listed builds a List response from the use case's page.
 func listed[T, R any](items []T, next string, err error, build func([]T, string) R) (R, error) {
 	if err != nil {
@@ -152,12 +164,16 @@ func (s *Server) WithdrawNomination(ctx context.Context, req *governancev1.Withd
 // --- officers ---
 
 func (s *Server) GetOfficer(ctx context.Context, req *governancev1.GetOfficerRequest) (*governancev1.Officer, error) {
-	return call.As(ctx, func(auth.Principal) (*governancev1.Officer, error) { return s.svc.GetOfficer(ctx, req.GetName()) })
+	return call.As(ctx, func(p auth.Principal) (*governancev1.Officer, error) {
+		o, err := s.svc.GetOfficer(ctx, req.GetName())
+		return asSeen(ctx, p, o, err, s.svc.OfficerAsSeen)
+	})
 }
 
 func (s *Server) ListOfficers(ctx context.Context, req *governancev1.ListOfficersRequest) (*governancev1.ListOfficersResponse, error) {
-	return call.As(ctx, func(auth.Principal) (*governancev1.ListOfficersResponse, error) {
+	return call.As(ctx, func(p auth.Principal) (*governancev1.ListOfficersResponse, error) {
 		items, next, err := s.svc.ListOfficers(ctx, req)
+		items, err = asSeen(ctx, p, items, err, s.svc.OfficersAsSeen)
 		return listed(items, next, err, func(i []*governancev1.Officer, n string) *governancev1.ListOfficersResponse {
 			return &governancev1.ListOfficersResponse{Officers: i, NextPageToken: n}
 		})
@@ -165,7 +181,10 @@ func (s *Server) ListOfficers(ctx context.Context, req *governancev1.ListOfficer
 }
 
 func (s *Server) EndOffice(ctx context.Context, req *governancev1.EndOfficeRequest) (*governancev1.Officer, error) {
-	return call.As(ctx, func(p auth.Principal) (*governancev1.Officer, error) { return s.svc.EndOffice(ctx, p, req) })
+	return call.As(ctx, func(p auth.Principal) (*governancev1.Officer, error) {
+		o, err := s.svc.EndOffice(ctx, p, req)
+		return asSeen(ctx, p, o, err, s.svc.OfficerAsSeen)
+	})
 }
 
 // --- meetings ---
@@ -204,18 +223,23 @@ func (s *Server) UpdateMeeting(ctx context.Context, req *governancev1.UpdateMeet
 func (s *Server) CreateResolution(ctx context.Context, req *governancev1.CreateResolutionRequest) (*governancev1.Resolution, error) {
 	return call.As(ctx, func(p auth.Principal) (*governancev1.Resolution, error) {
 		return call.With("resolution", req.GetResolution() != nil, func() (*governancev1.Resolution, error) {
-			return s.svc.CreateResolution(ctx, p, req.GetParent(), req.GetResolution(), req.GetResolutionId())
+			r, err := s.svc.CreateResolution(ctx, p, req.GetParent(), req.GetResolution(), req.GetResolutionId())
+			return asSeen(ctx, p, r, err, s.svc.ResolutionAsSeen)
 		})
 	})
 }
 
 func (s *Server) GetResolution(ctx context.Context, req *governancev1.GetResolutionRequest) (*governancev1.Resolution, error) {
-	return call.As(ctx, func(auth.Principal) (*governancev1.Resolution, error) { return s.svc.GetResolution(ctx, req.GetName()) })
+	return call.As(ctx, func(p auth.Principal) (*governancev1.Resolution, error) {
+		r, err := s.svc.GetResolution(ctx, req.GetName())
+		return asSeen(ctx, p, r, err, s.svc.ResolutionAsSeen)
+	})
 }
 
 func (s *Server) ListResolutions(ctx context.Context, req *governancev1.ListResolutionsRequest) (*governancev1.ListResolutionsResponse, error) {
-	return call.As(ctx, func(auth.Principal) (*governancev1.ListResolutionsResponse, error) {
+	return call.As(ctx, func(p auth.Principal) (*governancev1.ListResolutionsResponse, error) {
 		items, next, err := s.svc.ListResolutions(ctx, req)
+		items, err = asSeen(ctx, p, items, err, s.svc.ResolutionsAsSeen)
 		return listed(items, next, err, func(i []*governancev1.Resolution, n string) *governancev1.ListResolutionsResponse {
 			return &governancev1.ListResolutionsResponse{Resolutions: i, NextPageToken: n}
 		})
@@ -225,14 +249,16 @@ func (s *Server) ListResolutions(ctx context.Context, req *governancev1.ListReso
 func (s *Server) UpdateResolution(ctx context.Context, req *governancev1.UpdateResolutionRequest) (*governancev1.Resolution, error) {
 	return call.As(ctx, func(p auth.Principal) (*governancev1.Resolution, error) {
 		return call.With("resolution", req.GetResolution() != nil, func() (*governancev1.Resolution, error) {
-			return s.svc.UpdateResolution(ctx, p, req.GetResolution(), req.GetUpdateMask())
+			r, err := s.svc.UpdateResolution(ctx, p, req.GetResolution(), req.GetUpdateMask())
+			return asSeen(ctx, p, r, err, s.svc.ResolutionAsSeen)
 		})
 	})
 }
 
 func (s *Server) OpenResolutionVoting(ctx context.Context, req *governancev1.OpenResolutionVotingRequest) (*governancev1.Resolution, error) {
 	return call.As(ctx, func(p auth.Principal) (*governancev1.Resolution, error) {
-		return s.svc.OpenResolutionVoting(ctx, p, req)
+		r, err := s.svc.OpenResolutionVoting(ctx, p, req)
+		return asSeen(ctx, p, r, err, s.svc.ResolutionAsSeen)
 	})
 }
 
@@ -255,12 +281,16 @@ func (s *Server) ListVotes(ctx context.Context, req *governancev1.ListVotesReque
 
 func (s *Server) CloseResolutionVoting(ctx context.Context, req *governancev1.CloseResolutionVotingRequest) (*governancev1.Resolution, error) {
 	return call.As(ctx, func(p auth.Principal) (*governancev1.Resolution, error) {
-		return s.svc.CloseResolutionVoting(ctx, p, req)
+		r, err := s.svc.CloseResolutionVoting(ctx, p, req)
+		return asSeen(ctx, p, r, err, s.svc.ResolutionAsSeen)
 	})
 }
 
 func (s *Server) WithdrawResolution(ctx context.Context, req *governancev1.WithdrawResolutionRequest) (*governancev1.Resolution, error) {
-	return call.As(ctx, func(p auth.Principal) (*governancev1.Resolution, error) { return s.svc.WithdrawResolution(ctx, p, req) })
+	return call.As(ctx, func(p auth.Principal) (*governancev1.Resolution, error) {
+		r, err := s.svc.WithdrawResolution(ctx, p, req)
+		return asSeen(ctx, p, r, err, s.svc.ResolutionAsSeen)
+	})
 }
 
 // --- work plans ---

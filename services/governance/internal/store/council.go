@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"path"
-	"strconv"
 
 	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/page"
@@ -129,22 +128,17 @@ func (s *Store) ListNominations(ctx context.Context, branch, after string, size 
 }
 
 // CreateNomination stores n, taking one of the max places of claim in its
-// term: the place count is read, and the write holds only while it is
-// still that count, so of concurrent nominations for the last place one
-// wins and the others are ErrStale, to be judged again.
+// term. The script takes the place only while one is free, whatever the
+// count was when the domain judged the nomination: of concurrent
+// nominations for the last place one wins, and the others are refused
+// with domain.ErrPlaceTaken, the rule itself (one chair, one
+// secretary-general, a unit's director nominees), not a conflict to retry.
 func (s *Store) CreateNomination(ctx context.Context, branch string, n *governancev1.Nomination, claim string, max int, ev *eventsv1.Envelope) error {
 	term := domain.TermNumberOf(n.GetName())
 	id := path.Base(n.GetName())
 	tx := branchTx(branch)
 	if claim != "" {
-		held, err := s.version(ctx, claimsKey(branch, term), claim)
-		if err != nil {
-			return err
-		}
-		if count, _ := strconv.Atoi(held); count >= max {
-			return domain.ErrStale
-		}
-		tx.ExpectHashField("claim", claimsKey(branch, term), claim, held).HIncrBy(claimsKey(branch, term), claim, 1)
+		tx.ExpectHashFieldBelow(labelClaim, claimsKey(branch, term), claim, max).HIncrBy(claimsKey(branch, term), claim, 1)
 	}
 	tx.ExpectEtag(labelID, nomKey(branch, term, id), "")
 	if err := put(tx, nomKey(branch, term, id), n, n.GetEtag()); err != nil {

@@ -13,8 +13,10 @@
 //	                    conditioned on its counter
 //	term:<n>, terms     terms; index by number
 //	nom:<n>:<id>, noms  nominations; index by term, creation, id
-//	claims:<n>          hash of a term's claimed places: office:CHAIR,
-//	                    office:SECRETARY_GENERAL, director:<member>
+//	claims:<n>          hash of a term's held places: office:CHAIR,
+//	                    office:SECRETARY_GENERAL, director:<member> (or
+//	                    director:<person>, standing in their own name),
+//	                    each a count a nomination takes only below its limit
 //	off:<n>:<id>, offs  officers; index by term, id
 //	mtg:<id>, mtgs      meetings; index by start time
 //	res:<id>, ress      resolutions; index by creation
@@ -74,19 +76,24 @@ func put(tx *redistx.Tx, key string, msg proto.Message, etag string) error {
 	return nil
 }
 
-// Condition labels: a taken id (or year) is ErrExists; anything else is a
-// record or list that changed since it was read, ErrStale.
+// Condition labels: a taken id (or year) is ErrExists; a term's place
+// with none left is ErrPlaceTaken; anything else is a record or list that
+// changed since it was read, ErrStale.
 const (
-	labelID   = "id"
-	labelYear = "year"
+	labelID    = "id"
+	labelYear  = "year"
+	labelClaim = "claim"
 )
 
 func (s *Store) commit(ctx context.Context, tx *redistx.Tx) error {
 	err := tx.Commit(ctx, s.client)
 	var failed *redistx.ConditionFailedError
 	if errors.As(err, &failed) {
-		if failed.Label == labelID || failed.Label == labelYear {
+		switch failed.Label {
+		case labelID, labelYear:
 			return domain.ErrExists
+		case labelClaim:
+			return domain.ErrPlaceTaken
 		}
 		return domain.ErrStale
 	}

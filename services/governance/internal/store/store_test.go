@@ -717,3 +717,199 @@ func TestComplianceReportFindings(t *testing.T) {
 		t.Fatalf("A1 %v: two completed against the branch's minimum of 2", report.GetExchangeActivities())
 	}
 }
+
+// bypassed is the store as a domain meets it when its check of a term's
+// nominations ran before a rival was stored, on every try: just before
+// the first write, rival stores a nomination for the same place, and
+// every read of the term's nominations leaves it out. Only the store's
+// own claim then stands between the rule and a second holder.
+type bypassed struct {
+	*store.Store
+	rival  func() string
+	once   sync.Once
+	hidden string
+}
+
+func (b *bypassed) Nominations(ctx context.Context, branch string, term int32) ([]*governancev1.Nomination, error) {
+	all, err := b.Store.Nominations(ctx, branch, term)
+	return slices.DeleteFunc(all, func(n *governancev1.Nomination) bool { return n.GetName() == b.hidden }), err
+}
+
+func (b *bypassed) CreateNomination(ctx context.Context, branch string, n *governancev1.Nomination, claim string, max int, ev *eventsv1.Envelope) error {
+	b.once.Do(func() { b.hidden = b.rival() })
+	return b.Store.CreateNomination(ctx, branch, n, claim, max, ev)
+}
+
+// TestTheStoresRefusalIsTheRule: when a rival takes the last place of an
+// office between the rules' read and the write (made deterministic with
+// bypassed, on a real redis-server), the script's refusal is the charter
+// error of that place, with its rule: 400 CHARTER_VIOLATION, not a
+// conflict retried until it is a 500, nor a 409. One case per place the
+// store counts: the chair (G5), the secretary-general (G7), a unit's
+// director nominee and an individual's own stand (G6).
+func TestTheStoresRefusalIsTheRule(t *testing.T) {
+	director := func(nominee, member string) *governancev1.Nomination {
+		return &governancev1.Nomination{Position: governancev1.Position_POSITION_DIRECTOR, Nominee: nominee, RepresentedMember: member, QualificationStatement: statement}
+	}
+	for _, tc := range []struct {
+		name   string
+		rule   string
+		reason apiv1.ErrorReason
+		// setup readies the fixture and returns who proposes, and the
+		// nomination of the rival and of the late proposer.
+		setup func(t *testing.T, f *fixture) (auth.Principal, *governancev1.Nomination, *governancev1.Nomination)
+	}{
+		{"one chair", "G5", apiv1.ErrorReason_OFFICE_ALREADY_FILLED, func(t *testing.T, f *fixture) (auth.Principal, *governancev1.Nomination, *governancev1.Nomination) {
+			chair := func(nominee string) *governancev1.Nomination {
+				return &governancev1.Nomination{Position: governancev1.Position_POSITION_CHAIR, Nominee: nominee, QualificationStatement: statement, ConsultationNotes: notes}
+			}
+			f.people.Add("chen", "organizations/chen", membershipv1.Rank_RANK_PRESIDENT, &date.Date{Year: 1970, Month: 1, Day: 1})
+			return generalSecretary, chair("people/zhang"), chair("people/chen")
+		}},
+		{"one secretary-general", "G7", apiv1.ErrorReason_OFFICE_ALREADY_FILLED, func(t *testing.T, f *fixture) (auth.Principal, *governancev1.Nomination, *governancev1.Nomination) {
+			f.electChair(t)
+			for _, id := range []string{"li", "sun"} {
+				f.people.Add(id, "organizations/huiyun", membershipv1.Rank_RANK_MANAGER, &date.Date{Year: 1985, Month: 3, Day: 3})
+			}
+			secretary := func(nominee string) *governancev1.Nomination {
+				return &governancev1.Nomination{Position: governancev1.Position_POSITION_SECRETARY_GENERAL, Nominee: nominee}
+			}
+			return as("zhang"), secretary("people/li"), secretary("people/sun")
+		}},
+		{"a unit's director nominee", "G6", apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED, func(t *testing.T, f *fixture) (auth.Principal, *governancev1.Nomination, *governancev1.Nomination) {
+			f.people.Add("wang", "organizations/tianhe", membershipv1.Rank_RANK_VICE_PRESIDENT, &date.Date{Year: 1975, Month: 1, Day: 1})
+			unit := f.people.AddUnit("tianhe", "organizations/tianhe", "wang")
+			return as("wang"), director("people/wang", unit), director("people/wang", unit)
+		}},
+		{"an individual's one stand", "G6", apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED, func(t *testing.T, f *fixture) (auth.Principal, *governancev1.Nomination, *governancev1.Nomination) {
+			f.people.Add("expert", "", membershipv1.Rank_RANK_UNSPECIFIED, &date.Date{Year: 1980, Month: 1, Day: 1})
+			f.people.AddIndividual("expert", "expert")
+			return as("expert"), director("people/expert", ""), director("people/expert", "")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			proposer, rival, late := tc.setup(t, f)
+			racing := &bypassed{Store: store.New(f.rdb), rival: func() string {
+				n, err := f.svc.CreateNomination(f.ctx, proposer, term1, rival, "rival")
+				if err != nil {
+					t.Errorf("the rival: %v", err)
+				}
+				return n.GetName()
+			}}
+			svc := domain.NewService(racing, f.people, govtest.Activities{Completed: 2}, pagetoken.NewEphemeral(), func() time.Time { return govtest.Today })
+			_, err := svc.CreateNomination(f.ctx, proposer, term1, late, "late")
+			if code(err) != codes.FailedPrecondition || apierr.ReasonOf(err) != apiv1.ErrorReason_CHARTER_VIOLATION ||
+				!slices.Equal(violationReasons(err), []string{tc.reason.String()}) || apierr.Info(err).GetMetadata()["rules"] != tc.rule {
+				t.Fatalf("the late nomination: %v; want CHARTER_VIOLATION with %s %s only", err, tc.rule, tc.reason)
+			}
+			if _, err := f.svc.GetNomination(f.ctx, admin, term1+"/nominations/late"); code(err) != codes.NotFound {
+				t.Fatalf("the refused nomination was stored: %v", err)
+			}
+		})
+	}
+}
+
+// interleaved is the store with a change made between a write's reads
+// and the write itself, once: meanwhile runs just before the first
+// appointment or term change is written.
+type interleaved struct {
+	*store.Store
+	meanwhile func()
+	once      sync.Once
+}
+
+func (s *interleaved) SaveTerm(ctx context.Context, branch string, t *governancev1.Term, prevEtag, termsVersion, officersVersion string, ev *eventsv1.Envelope) error {
+	s.once.Do(s.meanwhile)
+	return s.Store.SaveTerm(ctx, branch, t, prevEtag, termsVersion, officersVersion, ev)
+}
+
+func (s *interleaved) Appoint(ctx context.Context, branch string, n *governancev1.Nomination, prevEtag string, o *governancev1.Officer, officersVersion, termEtag string, evs ...*eventsv1.Envelope) error {
+	s.once.Do(s.meanwhile)
+	return s.Store.Appoint(ctx, branch, n, prevEtag, o, officersVersion, termEtag, evs...)
+}
+
+// TestAppointmentRaceIsJudgedByTheRules: qian, a serving vice-chair, may
+// be the secretary-general (G8); the chair appoints him with the
+// nomination's etag pinned, and between the rules' read and the write
+// qian's vice-chair office ends (made deterministic with interleaved, on
+// redis-server). The nomination did not change, so the answer is the
+// rules' on what did: 400 CHARTER_VIOLATION with G8, not 409 ETAG_MISMATCH.
+// Nothing is written.
+func TestAppointmentRaceIsJudgedByTheRules(t *testing.T) {
+	f := newFixture(t)
+	f.electChair(t)
+	f.director(t, "d1")
+	f.director(t, "d2")
+	f.people.Add("qian", "organizations/qian-lab", membershipv1.Rank_RANK_PRESIDENT, &date.Date{Year: 1968, Month: 8, Day: 8})
+	vice, err := f.svc.CreateNomination(f.ctx, as("d1"), term1, &governancev1.Nomination{
+		Position: governancev1.Position_POSITION_VICE_CHAIR, Nominee: "people/qian", QualificationStatement: statement}, "vc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.CreateResolution(f.ctx, as("zhang"), "branches/ai", &governancev1.Resolution{Title: "Appoint a vice-chair", Text: "Qian is appointed.",
+		Kind: governancev1.ResolutionKind_RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT, Nominations: []string{vice.GetName()}}, "vc-res")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.OpenResolutionVoting(f.ctx, as("zhang"), &governancev1.OpenResolutionVotingRequest{Name: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	for _, who := range []string{"zhang", "d1", "d2"} {
+		if _, err := f.svc.CastResolutionVote(f.ctx, as(who), &governancev1.CastResolutionVoteRequest{Name: r.GetName(), Choice: governancev1.VoteChoice_VOTE_CHOICE_YES}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.svc.CloseResolutionVoting(f.ctx, as("zhang"), &governancev1.CloseResolutionVotingRequest{Name: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	if vice, err = f.svc.AppointNomination(f.ctx, as("zhang"), &governancev1.AppointNominationRequest{Name: vice.GetName(), AppointingResolution: r.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	sg, err := f.svc.CreateNomination(f.ctx, as("zhang"), term1, &governancev1.Nomination{Position: governancev1.Position_POSITION_SECRETARY_GENERAL, Nominee: "people/qian"}, "sg")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	racing := &interleaved{Store: store.New(f.rdb), meanwhile: func() {
+		if _, err := f.svc.EndOffice(f.ctx, admin, &governancev1.EndOfficeRequest{Name: vice.GetOfficer(), Reason: "stepped down"}); err != nil {
+			t.Errorf("ending qian's vice-chair office: %v", err)
+		}
+	}}
+	svc := domain.NewService(racing, f.people, govtest.Activities{Completed: 2}, pagetoken.NewEphemeral(), func() time.Time { return govtest.Today })
+	_, err = svc.AppointNomination(f.ctx, as("zhang"), &governancev1.AppointNominationRequest{Name: sg.GetName(), Etag: sg.GetEtag()})
+	if apierr.ReasonOf(err) != apiv1.ErrorReason_CHARTER_VIOLATION || !slices.Equal(violationReasons(err), []string{apiv1.ErrorReason_SECRETARY_GENERAL_NOT_ELIGIBLE.String()}) {
+		t.Fatalf("appointing once the vice-chair office ended: %v; want CHARTER_VIOLATION with G8 SECRETARY_GENERAL_NOT_ELIGIBLE", err)
+	}
+	if got, err := f.svc.GetNomination(f.ctx, admin, sg.GetName()); err != nil || got.GetState() != governancev1.NominationState_NOMINATION_STATE_PROPOSED || got.GetEtag() != sg.GetEtag() {
+		t.Fatalf("the nomination after the refusal: %v %v", got, err)
+	}
+}
+
+// TestTermChangeRaceIsJudgedByTheRules: 届 1's end moved into 2030 with its
+// etag pinned, while 届 2, from 2030-01-01, is created between the read and
+// the write (interleaved, on redis-server). The term itself did not
+// change, so the answer is the rule's on the terms that did: TERMS_OVERLAP
+// naming 届 2, not 409 ETAG_MISMATCH.
+func TestTermChangeRaceIsJudgedByTheRules(t *testing.T) {
+	f := newFixture(t)
+	one, err := f.svc.GetTerm(f.ctx, term1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	racing := &interleaved{Store: store.New(f.rdb), meanwhile: func() {
+		if _, err := f.svc.CreateTerm(f.ctx, admin, "branches/ai", &governancev1.Term{Number: 2,
+			StartDate: &date.Date{Year: 2030, Month: 1, Day: 1}, EndDate: &date.Date{Year: 2034, Month: 12, Day: 31}}); err != nil {
+			t.Errorf("届 2: %v", err)
+		}
+	}}
+	svc := domain.NewService(racing, f.people, govtest.Activities{Completed: 2}, pagetoken.NewEphemeral(), func() time.Time { return govtest.Today })
+	_, err = svc.UpdateTerm(f.ctx, admin, &governancev1.Term{Name: term1, EndDate: &date.Date{Year: 2030, Month: 6, Day: 30}, Etag: one.GetEtag()},
+		&fieldmaskpb.FieldMask{Paths: []string{"end_date"}})
+	if apierr.ReasonOf(err) != apiv1.ErrorReason_TERMS_OVERLAP || apierr.Info(err).GetMetadata()["term"] != "branches/ai/terms/2" {
+		t.Fatalf("届 1 moved into 届 2, created meanwhile: %v; want TERMS_OVERLAP naming branches/ai/terms/2", err)
+	}
+	if got, err := f.svc.GetTerm(f.ctx, term1); err != nil || got.GetEtag() != one.GetEtag() {
+		t.Fatalf("届 1 after the refusal: %v %v", got, err)
+	}
+}

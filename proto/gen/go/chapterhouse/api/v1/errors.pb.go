@@ -182,6 +182,14 @@ const (
 	// ALREADY_EXISTS (409): the branch has a work plan for that year.
 	// Metadata: work_plan.
 	ErrorReason_WORK_PLAN_YEAR_TAKEN ErrorReason = 305
+	// FAILED_PRECONDITION (400): a branch's terms follow one another,
+	// numbered 1, 2, 3… without a gap, each starting after the one before
+	// it ends: a new term takes the next number (届 1 for the first) and
+	// starts after the last term ends; a term's dates keep it after the term
+	// before it and before the term after it. Metadata: term (the term it
+	// must follow or precede), number (for a new term, the number it must
+	// take).
+	ErrorReason_TERM_OUT_OF_SEQUENCE ErrorReason = 306
 	// FAILED_PRECONDITION (400): the comment period cannot close while
 	// comments have no disposition. Metadata: undisposed (how many),
 	// comments (their names, comma-separated).
@@ -323,6 +331,7 @@ var (
 		303:  "RESOLUTION_NOT_PASSED",
 		304:  "NOT_AN_ELIGIBLE_VOTER",
 		305:  "WORK_PLAN_YEAR_TAKEN",
+		306:  "TERM_OUT_OF_SEQUENCE",
 		400:  "COMMENTS_UNDISPOSED",
 		401:  "DRAFT_REQUIRED",
 		402:  "COMMENT_PERIOD_CLOSED",
@@ -408,6 +417,7 @@ var (
 		"RESOLUTION_NOT_PASSED":              303,
 		"NOT_AN_ELIGIBLE_VOTER":              304,
 		"WORK_PLAN_YEAR_TAKEN":               305,
+		"TERM_OUT_OF_SEQUENCE":               306,
 		"COMMENTS_UNDISPOSED":                400,
 		"DRAFT_REQUIRED":                     401,
 		"COMMENT_PERIOD_CLOSED":              402,
@@ -474,7 +484,7 @@ var File_chapterhouse_api_v1_errors_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\x87\x11\n" +
+	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xa2\x11\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\x01\x12\x15\n" +
@@ -527,7 +537,8 @@ const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\x11DATE_OUTSIDE_TERM\x10\xae\x02\x12\x1a\n" +
 	"\x15RESOLUTION_NOT_PASSED\x10\xaf\x02\x12\x1a\n" +
 	"\x15NOT_AN_ELIGIBLE_VOTER\x10\xb0\x02\x12\x19\n" +
-	"\x14WORK_PLAN_YEAR_TAKEN\x10\xb1\x02\x12\x18\n" +
+	"\x14WORK_PLAN_YEAR_TAKEN\x10\xb1\x02\x12\x19\n" +
+	"\x14TERM_OUT_OF_SEQUENCE\x10\xb2\x02\x12\x18\n" +
 	"\x13COMMENTS_UNDISPOSED\x10\x90\x03\x12\x13\n" +
 	"\x0eDRAFT_REQUIRED\x10\x91\x03\x12\x1a\n" +
 	"\x15COMMENT_PERIOD_CLOSED\x10\x92\x03\x12\x1c\n" +

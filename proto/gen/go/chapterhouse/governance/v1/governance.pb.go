@@ -873,7 +873,8 @@ type CharterParameters struct {
 	// A1. Default 2. Counts COMPLETED ACADEMIC_EXCHANGE and INDUSTRY_EXCHANGE
 	// activities in a calendar year.
 	MinExchangeActivitiesPerYear int32 `protobuf:"varint,1,opt,name=min_exchange_activities_per_year,json=minExchangeActivitiesPerYear,proto3" json:"min_exchange_activities_per_year,omitempty"`
-	// G1. Default 2. Counted per office, over terms with adjacent numbers.
+	// G1. Default 2. Counted per office, over terms with adjacent numbers,
+	// which are the terms adjacent in time (CreateTerm keeps them so).
 	MaxConsecutiveTerms int32 `protobuf:"varint,2,opt,name=max_consecutive_terms,json=maxConsecutiveTerms,proto3" json:"max_consecutive_terms,omitempty"`
 	// G3. Default RANK_VICE_PRESIDENT. A nominee representing a unit member
 	// holds at least this rank in that unit.
@@ -1421,8 +1422,9 @@ type Term struct {
 	// branches/{branch}/terms/{term}; the id is the number in decimal, e.g.
 	// branches/ai/terms/1.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	// 届 number, from 1. Terms N and N+1 are consecutive (G1). Unique per
-	// branch.
+	// 届 number, from 1, without a gap: a new term takes the number after the
+	// branch's last, and starts after that term ends. Terms N and N+1 are
+	// consecutive (G1). Unique per branch.
 	Number int32 `protobuf:"varint,2,opt,name=number,proto3" json:"number,omitempty"`
 	// First day of the term, inclusive.
 	StartDate *date.Date `protobuf:"bytes,3,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
@@ -2790,7 +2792,10 @@ type Officer struct {
 	RepresentedMember string `protobuf:"bytes,4,opt,name=represented_member,json=representedMember,proto3" json:"represented_member,omitempty"`
 	// The person's organisation at appointment (used for G8).
 	Organization string `protobuf:"bytes,5,opt,name=organization,proto3" json:"organization,omitempty"`
-	Nomination   string `protobuf:"bytes,6,opt,name=nomination,proto3" json:"nomination,omitempty"`
+	// The nomination that made the appointment. Empty for a reader who may
+	// not get that nomination (GetNomination): nominations are not public,
+	// officers are.
+	Nomination string `protobuf:"bytes,6,opt,name=nomination,proto3" json:"nomination,omitempty"`
 	// VICE_CHAIR: the resolution that appointed them.
 	AppointingResolution string     `protobuf:"bytes,7,opt,name=appointing_resolution,json=appointingResolution,proto3" json:"appointing_resolution,omitempty"`
 	StartDate            *date.Date `protobuf:"bytes,8,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
@@ -4008,7 +4013,9 @@ type Resolution struct {
 	// The meeting at which it is voted, if any.
 	Meeting string `protobuf:"bytes,6,opt,name=meeting,proto3" json:"meeting,omitempty"`
 	// VICE_CHAIR_APPOINTMENT: the PROPOSED VICE_CHAIR nominations of the term
-	// it appoints. Required there, empty otherwise.
+	// it appoints. Required there, empty otherwise. A reader is shown only
+	// the nominations they may get (GetNomination); the others are left out
+	// of the list, so every name in it is one its reader can follow.
 	Nominations []string `protobuf:"bytes,7,rep,name=nominations,proto3" json:"nominations,omitempty"`
 	// WORK_PLAN_ADOPTION: the plan it adopts.
 	WorkPlan string          `protobuf:"bytes,8,opt,name=work_plan,json=workPlan,proto3" json:"work_plan,omitempty"`

@@ -107,15 +107,23 @@ type GovernanceServiceClient interface {
 	// BranchUpdated, which the activities service uses for A1.
 	UpdateBranch(ctx context.Context, in *UpdateBranchRequest, opts ...grpc.CallOption) (*Branch, error)
 	// Creates a term (届). Admins and `general_council`. Its dates should be
-	// those of the general association's council term. Terms of a branch do not
-	// overlap and their numbers are unique (ALREADY_EXISTS otherwise).
+	// those of the general association's council term. A branch's terms are
+	// one sequence, so that consecutive terms (G1) are the same read by number
+	// or by date: the new term takes the next number after the branch's last
+	// (1 for the first) and starts after the last term ends, on any later day
+	// (TERM_OUT_OF_SEQUENCE otherwise; TERMS_OVERLAP when it shares a day with
+	// another term). Its dates may lie in the past. A number the branch has is
+	// ALREADY_EXISTS, unless the request repeats that term's dates, which
+	// returns it.
 	CreateTerm(ctx context.Context, in *CreateTermRequest, opts ...grpc.CallOption) (*Term, error)
 	// Any authenticated caller.
 	GetTerm(ctx context.Context, in *GetTermRequest, opts ...grpc.CallOption) (*Term, error)
 	// Any authenticated caller. Ordered by number.
 	ListTerms(ctx context.Context, in *ListTermsRequest, opts ...grpc.CallOption) (*ListTermsResponse, error)
-	// Admins and `general_council`. Updatable: start_date, end_date. Terms
-	// still may not overlap.
+	// Admins and `general_council`. Updatable: start_date, end_date. The term
+	// keeps its place in the sequence: after the term before it ends, before
+	// the term after it starts (TERMS_OVERLAP, TERM_OUT_OF_SEQUENCE). A term
+	// with officers keeps its dates (INVALID_STATE_TRANSITION).
 	UpdateTerm(ctx context.Context, in *UpdateTermRequest, opts ...grpc.CallOption) (*Term, error)
 	// Dry run of every eligibility rule for a prospective nomination; writes
 	// nothing. Returns every violated rule, not just the first (G1–G8, see
@@ -137,14 +145,27 @@ type GovernanceServiceClient interface {
 	//     cannot stand in for the chair's choice).
 	//
 	// At most one open or appointed CHAIR and one SECRETARY_GENERAL nomination
-	// per term (ALREADY_EXISTS, reason OFFICE_ALREADY_FILLED).
+	// per term: a second breaks the charter (§2: one chair, one
+	// secretary-general), so it is CHARTER_VIOLATION with OFFICE_ALREADY_FILLED
+	// under G5 (chair) or G7 (secretary-general), listed with every other rule
+	// it breaks, also when a concurrent nomination took the office first.
+	// A nomination_id held by a nomination the caller may get is
+	// ALREADY_EXISTS, unless the request repeats it, which returns it; one held
+	// by a nomination the caller may not get is refused as an id they may not
+	// use, PERMISSION_DENIED (AIP-133), and only where a free id would have
+	// been accepted.
 	CreateNomination(ctx context.Context, in *CreateNominationRequest, opts ...grpc.CallOption) (*Nomination, error)
 	// Admins, `general_secretary`, `general_council`, council members, the
-	// nominee, the proposer, and the representative of the represented member.
+	// chair of the nomination's term, the nominee, the proposer, and the
+	// representative of the represented member. Anyone else is answered
+	// NOT_FOUND, exactly as for a missing nomination, here and by every method
+	// on it; and what names it (Officer.nomination, Resolution.nominations)
+	// leaves its name out for them.
 	GetNomination(ctx context.Context, in *GetNominationRequest, opts ...grpc.CallOption) (*Nomination, error)
 	// Admins, `general_secretary`, `general_council`, council members. Other
-	// callers see only nominations where they are the nominee, the proposer or
-	// the represented member's representative. Ordered by creation.
+	// callers see only the nominations they may get (GetNomination): of a term
+	// they chair, or where they are the nominee, the proposer or the
+	// represented member's representative. Ordered by creation.
 	ListNominations(ctx context.Context, in *ListNominationsRequest, opts ...grpc.CallOption) (*ListNominationsResponse, error)
 	// The proposer, or admins, while the nomination is PROPOSED. Updatable:
 	// qualification_statement (G2), consultation_notes (G5). Position,
@@ -753,15 +774,23 @@ type GovernanceServiceServer interface {
 	// BranchUpdated, which the activities service uses for A1.
 	UpdateBranch(context.Context, *UpdateBranchRequest) (*Branch, error)
 	// Creates a term (届). Admins and `general_council`. Its dates should be
-	// those of the general association's council term. Terms of a branch do not
-	// overlap and their numbers are unique (ALREADY_EXISTS otherwise).
+	// those of the general association's council term. A branch's terms are
+	// one sequence, so that consecutive terms (G1) are the same read by number
+	// or by date: the new term takes the next number after the branch's last
+	// (1 for the first) and starts after the last term ends, on any later day
+	// (TERM_OUT_OF_SEQUENCE otherwise; TERMS_OVERLAP when it shares a day with
+	// another term). Its dates may lie in the past. A number the branch has is
+	// ALREADY_EXISTS, unless the request repeats that term's dates, which
+	// returns it.
 	CreateTerm(context.Context, *CreateTermRequest) (*Term, error)
 	// Any authenticated caller.
 	GetTerm(context.Context, *GetTermRequest) (*Term, error)
 	// Any authenticated caller. Ordered by number.
 	ListTerms(context.Context, *ListTermsRequest) (*ListTermsResponse, error)
-	// Admins and `general_council`. Updatable: start_date, end_date. Terms
-	// still may not overlap.
+	// Admins and `general_council`. Updatable: start_date, end_date. The term
+	// keeps its place in the sequence: after the term before it ends, before
+	// the term after it starts (TERMS_OVERLAP, TERM_OUT_OF_SEQUENCE). A term
+	// with officers keeps its dates (INVALID_STATE_TRANSITION).
 	UpdateTerm(context.Context, *UpdateTermRequest) (*Term, error)
 	// Dry run of every eligibility rule for a prospective nomination; writes
 	// nothing. Returns every violated rule, not just the first (G1–G8, see
@@ -783,14 +812,27 @@ type GovernanceServiceServer interface {
 	//     cannot stand in for the chair's choice).
 	//
 	// At most one open or appointed CHAIR and one SECRETARY_GENERAL nomination
-	// per term (ALREADY_EXISTS, reason OFFICE_ALREADY_FILLED).
+	// per term: a second breaks the charter (§2: one chair, one
+	// secretary-general), so it is CHARTER_VIOLATION with OFFICE_ALREADY_FILLED
+	// under G5 (chair) or G7 (secretary-general), listed with every other rule
+	// it breaks, also when a concurrent nomination took the office first.
+	// A nomination_id held by a nomination the caller may get is
+	// ALREADY_EXISTS, unless the request repeats it, which returns it; one held
+	// by a nomination the caller may not get is refused as an id they may not
+	// use, PERMISSION_DENIED (AIP-133), and only where a free id would have
+	// been accepted.
 	CreateNomination(context.Context, *CreateNominationRequest) (*Nomination, error)
 	// Admins, `general_secretary`, `general_council`, council members, the
-	// nominee, the proposer, and the representative of the represented member.
+	// chair of the nomination's term, the nominee, the proposer, and the
+	// representative of the represented member. Anyone else is answered
+	// NOT_FOUND, exactly as for a missing nomination, here and by every method
+	// on it; and what names it (Officer.nomination, Resolution.nominations)
+	// leaves its name out for them.
 	GetNomination(context.Context, *GetNominationRequest) (*Nomination, error)
 	// Admins, `general_secretary`, `general_council`, council members. Other
-	// callers see only nominations where they are the nominee, the proposer or
-	// the represented member's representative. Ordered by creation.
+	// callers see only the nominations they may get (GetNomination): of a term
+	// they chair, or where they are the nominee, the proposer or the
+	// represented member's representative. Ordered by creation.
 	ListNominations(context.Context, *ListNominationsRequest) (*ListNominationsResponse, error)
 	// The proposer, or admins, while the nomination is PROPOSED. Updatable:
 	// qualification_statement (G2), consultation_notes (G5). Position,
