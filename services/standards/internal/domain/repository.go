@@ -39,7 +39,10 @@ func IsStale(err error) bool { return errors.Is(err, ErrStale) }
 // CodeClaim is the code a publication assigns, claimed in the same step.
 type CodeClaim struct {
 	Code string
-	// Holder is the standard that holds Code now: "" for a new code, the
+	// Key is the code's key (CodeKey): the claim is on the key, so two
+	// codes that read alike cannot both be held.
+	Key string
+	// Holder is the standard that holds Key now: "" for a new code, the
 	// revised standard when a revision takes its code in the same year.
 	Holder string
 	// Kind and Number advance the kind's sequence from Number-1 to Number
@@ -88,8 +91,9 @@ type Repository interface {
 	// Sequence is the last number the kind's sequence gave out (0 before
 	// the first).
 	Sequence(ctx context.Context, branch, kind string) (int64, error)
-	// CodeHolder is the standard holding code, or "".
-	CodeHolder(ctx context.Context, branch, code string) (string, error)
+	// CodeHolder is the standard holding a code whose key (CodeKey) is
+	// key, or "".
+	CodeHolder(ctx context.Context, branch, key string) (string, error)
 
 	// CreateDraft stores d and s (its latest_draft set), while s is still
 	// at prevEtag; ErrVersionTaken when the version is taken.

@@ -10,7 +10,9 @@
 //	                        period's comments, bumped with each), "inforce"
 //	                        ("1" while a published version is in force)
 //	seq                     hash: kind → the last number its sequence gave
-//	codes                   hash: hex(code) → the standard holding it
+//	codes                   hash: hex(domain.CodeKey(code)) → the standard
+//	                        holding a code of that key ("keyed": see
+//	                        keyCodes)
 //	drf:<std>:<id>, drfs:<std>   drafts; index by sequence
 //	drfver:<std>            hash: hex(version) → draft id
 //	cmt:<std>:<id>, cmts:<std>   comments; index by creation
@@ -206,7 +208,10 @@ func (s *Store) SaveStandard(ctx context.Context, branch string, w domain.Write)
 			}
 			tx.ExpectHashField("sequence", seqKey(branch), c.Kind, prev).HSet(seqKey(branch), c.Kind, strconv.FormatInt(c.Number, 10))
 		}
-		tx.ExpectHashField(labelCode, codesKey(branch), field(c.Code), c.Holder).HSet(codesKey(branch), field(c.Code), w.Standard.GetName())
+		if err := s.keyCodes(ctx, branch); err != nil {
+			return err
+		}
+		tx.ExpectHashField(labelCode, codesKey(branch), field(c.Key), c.Holder).HSet(codesKey(branch), field(c.Key), w.Standard.GetName())
 	}
 	if err := events(tx, branch, w.Events...); err != nil {
 		return err
@@ -238,9 +243,12 @@ func (s *Store) Sequence(ctx context.Context, branch, kind string) (int64, error
 	return strconv.ParseInt(v, 10, 64)
 }
 
-// CodeHolder is the standard holding code, or "".
-func (s *Store) CodeHolder(ctx context.Context, branch, code string) (string, error) {
-	v, err := s.client.HGet(ctx, codesKey(branch), field(code)).Result()
+// CodeHolder is the standard holding a code keyed key, or "".
+func (s *Store) CodeHolder(ctx context.Context, branch, key string) (string, error) {
+	if err := s.keyCodes(ctx, branch); err != nil {
+		return "", err
+	}
+	v, err := s.client.HGet(ctx, codesKey(branch), field(key)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}
@@ -248,6 +256,41 @@ func (s *Store) CodeHolder(ctx context.Context, branch, code string) (string, er
 		return "", fmt.Errorf("store: code: %w", err)
 	}
 	return v, nil
+}
+
+// codesKeyed marks a branch's codes hash as keyed by domain.CodeKey. A
+// claim written before codes were keyed is under the code itself; the
+// first use of the hash copies each such claim under its key (HSETNX: a
+// claim under a key stays), so a code given now meets the codes given
+// then that read alike. The field is not hex, so no code's.
+const codesKeyed = "keyed"
+
+func (s *Store) keyCodes(ctx context.Context, branch string) error {
+	h := codesKey(branch)
+	done, err := s.client.HExists(ctx, h, codesKeyed).Result()
+	if err != nil {
+		return fmt.Errorf("store: codes: %w", err)
+	}
+	if done {
+		return nil
+	}
+	claims, err := s.client.HGetAll(ctx, h).Result()
+	if err != nil {
+		return fmt.Errorf("store: codes: %w", err)
+	}
+	pipe := s.client.TxPipeline()
+	for f, holder := range claims {
+		code, err := hex.DecodeString(f)
+		if err != nil {
+			continue
+		}
+		pipe.HSetNX(ctx, h, field(domain.CodeKey(string(code))), holder)
+	}
+	pipe.HSet(ctx, h, codesKeyed, "1")
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("store: key codes: %w", err)
+	}
+	return nil
 }
 
 // --- drafts ---

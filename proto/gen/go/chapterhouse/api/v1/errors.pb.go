@@ -194,11 +194,17 @@ const (
 	// FAILED_PRECONDITION (400): approval needs a PASS review of the draft
 	// under review.
 	ErrorReason_REVIEW_NOT_PASSED ErrorReason = 404
-	// ALREADY_EXISTS (409): another standard of the branch has this code.
-	// Metadata: standard.
+	// ALREADY_EXISTS (409): another standard of the branch has this code,
+	// or one that differs from it only in case, spaces or dashes. Metadata:
+	// code, standard.
 	ErrorReason_STANDARD_CODE_TAKEN ErrorReason = 405
 	// INVALID_ARGUMENT (400): the branch numbers this kind itself (code must
-	// be empty), or has no format for it (code is required). Metadata: kind.
+	// be empty), or has no format for it (code is required), or the code
+	// given is no code (blank, an invisible or control character, a
+	// character codes are not written with) or has the form of the branch's
+	// numbered codes. Metadata: kind; code (as given), and when they apply
+	// normalized (its normal form), format (the branch's format it has the
+	// form of, or the kind's own), character (U+XXXX, the one at fault).
 	ErrorReason_STANDARD_CODE_NOT_ALLOWED ErrorReason = 406
 	// FAILED_PRECONDITION (400): only PUBLISHED conventions and agreements
 	// are signed.

@@ -1582,7 +1582,16 @@ type PublishStandardRequest struct {
 	// (the issuing authority's; a revision of such a kind gets a new one
 	// too), unique per branch, 1–60 characters. Must be empty otherwise:
 	// numbered codes, a revision's included, are the server's, so they stay
-	// without gaps.
+	// without gaps. The code is stored in Unicode NFKC (full-width digits
+	// become ASCII, a no-break space an ordinary one), trimmed, with single
+	// spaces; it is written in ASCII letters, digits and punctuation,
+	// dashes and Chinese characters (a control, format or other invisible
+	// character, a look-alike letter of another script, or a blank code is
+	// STANDARD_CODE_NOT_ALLOWED). Two codes are the same code when they
+	// differ only in case, spaces or the dash written (-, –, —, −…): such a
+	// code is STANDARD_CODE_TAKEN when another standard of the branch holds
+	// it, and STANDARD_CODE_NOT_ALLOWED when it has the form of one of the
+	// branch's numbered codes.
 	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
 	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
 	// The day it takes effect (实施日期): the publication day (Asia/Shanghai)
