@@ -31,6 +31,10 @@ var (
 	ErrClosed = errors.New("closed")
 	// ErrMemberEnded: the member's branch membership ended.
 	ErrMemberEnded = errors.New("member ended")
+	// ErrUndisposed: a comment period's close was refused because a
+	// comment of it has no disposition (one that came in after the
+	// comments were read).
+	ErrUndisposed = errors.New("comments undisposed")
 )
 
 // IsStale reports a write that lost its race.
@@ -60,10 +64,9 @@ type Write struct {
 	PrevEtag string
 	// OpenComments opens a comment period on this draft.
 	OpenComments string
-	// CloseComments closes the period, holding only while no comment is
-	// without a disposition and none came in since Comments were counted.
+	// CloseComments closes the period, holding only while no comment of
+	// it is without a disposition (ErrUndisposed otherwise).
 	CloseComments bool
-	Comments      int64
 	// Related is another standard changed in the same step (a revision
 	// created, the standard a revision supersedes or reinstates), with its
 	// stored etag ("" creates it).

@@ -66,7 +66,7 @@ func (s *Service) CreateSignatory(ctx context.Context, p auth.Principal, parent 
 			in.GetMember()+" is not an ACTIVE unit member: only they sign "+st.GetName(), map[string]string{"member": in.GetMember()})
 	}
 	name := parent + "/signatories/" + member
-	sig, err := retry.Conflicts(ctx, IsStale, func() (*standardsv1.Signatory, error) {
+	sig, err := retry.Write(ctx, name, "", IsStale, func() (*standardsv1.Signatory, error) {
 		cur, err := s.repo.GetSignatory(ctx, r.branch, r.standard, member)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err

@@ -272,7 +272,14 @@ func (s *Service) do(ctx context.Context, p auth.Principal, name string, st step
 	if st.attempts == 0 {
 		st.attempts = retry.Attempts
 	}
-	return retry.WriteUpTo(ctx, st.attempts, name, st.etag, IsStale, func() (*standardsv1.Standard, error) {
+	// The write is retried whatever etag the client pinned: a pinned
+	// etag is checked against each read below (ETAG_MISMATCH when the
+	// standard changed), and what else the write is conditioned on (the
+	// kind's sequence, a related standard, the comments of a period being
+	// closed) is read again and judged again, so a refusal names its rule
+	// instead of a race the client did not lose.
+	retried := func(err error) bool { return IsStale(err) || errors.Is(err, ErrUndisposed) }
+	return retry.WriteUpTo(ctx, st.attempts, name, "", retried, func() (*standardsv1.Standard, error) {
 		cur, err := s.standard(ctx, p, r)
 		if err != nil {
 			return nil, err

@@ -252,6 +252,14 @@ const (
 // New returns the service over client, with the cast above.
 func New(t testing.TB, client redis.UniversalClient) *Fixture {
 	t.Helper()
+	return NewWith(t, client, nil)
+}
+
+// NewWith is New with the service's repository wrapped (nil: the store
+// itself), for a test that steps in between the service's reads and its
+// writes.
+func NewWith(t testing.TB, client redis.UniversalClient, wrap func(domain.Repository) domain.Repository) *Fixture {
+	t.Helper()
 	unit := func(person string, s membershipv1.MemberState) *membershipv1.Member {
 		return &membershipv1.Member{Kind: membershipv1.ApplicationKind_APPLICATION_KIND_UNIT, Person: person, State: s}
 	}
@@ -272,9 +280,13 @@ func New(t testing.TB, client redis.UniversalClient) *Fixture {
 	acts := &Activities{created: map[string]*activitiesv1.Activity{}}
 	clock := &Clock{now: Start}
 	st := store.New(client)
+	var repo domain.Repository = st
+	if wrap != nil {
+		repo = wrap(st)
+	}
 	gov := &Governance{}
 	svc := domain.NewService(domain.Config{
-		Repo: st, Members: members, Resolutions: res, Activities: acts, Now: clock.Now, Pages: pagetoken.NewEphemeral(),
+		Repo: repo, Members: members, Resolutions: res, Activities: acts, Now: clock.Now, Pages: pagetoken.NewEphemeral(),
 		Branches: Branches{Static: branches.Static{{Name: "branches/ai", DisplayName: "人工智能分会", StandardCodeFormats: branches.DefaultCodeFormats()}},
 			Governance: gov},
 	})
