@@ -44,8 +44,11 @@ type Case struct {
 // Denied is UNAUTHENTICATED, PERMISSION_DENIED, or NOT_FOUND (the API
 // answers a resource the caller may not see exactly as a missing one). It
 // also holds the API's declarations: every method of service needs a case;
-// an anonymous call is UNAUTHENTICATED exactly when the proto does not
-// declare the method public; and every error carries a known reason.
+// an anonymous call of a method the proto does not declare public is
+// UNAUTHENTICATED; a caller without a token is never PERMISSION_DENIED,
+// since what it lacks is a credential (RFC 9110: UNAUTHENTICATED, where
+// signing in may lift the refusal, or NOT_FOUND where the resource is
+// hidden from it); and every error carries a known reason.
 func Matrix(t *testing.T, service grpc.ServiceDesc, roles []Role, as func(Role) context.Context, cases []Case) {
 	t.Helper()
 	covered := map[string]bool{}
@@ -74,8 +77,11 @@ func Matrix(t *testing.T, service grpc.ServiceDesc, roles []Role, as func(Role) 
 				}
 				err := c.Call(as(r))
 				code := status.Code(err)
-				if r.Subject == "" && public == (code == codes.Unauthenticated) {
-					t.Fatalf("without a token: %v (the proto declares it public: %v)", err, public)
+				if r.Subject == "" && !public && code != codes.Unauthenticated {
+					t.Fatalf("without a token, on a method the proto does not declare public: %v, want UNAUTHENTICATED", err)
+				}
+				if r.Subject == "" && code == codes.PermissionDenied {
+					t.Fatalf("without a token: %v; a refusal signing in may lift is UNAUTHENTICATED, and what is hidden NOT_FOUND", err)
 				}
 				denied := code == codes.PermissionDenied || code == codes.Unauthenticated || code == codes.NotFound ||
 					(c.Refused != nil && err != nil && c.Refused(err))

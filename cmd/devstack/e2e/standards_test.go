@@ -163,8 +163,26 @@ func TestStandardsOverREST(t *testing.T) {
 		"title": "人工智能 模型评测", "leadUnit": c.lead, "participatingUnits": []string{c.works}})
 	c.chair.ok(t, "POST", "/v1/branches/stdb/standards?standardId=pledge", map[string]any{"kind": "STANDARD_KIND_SELF_DISCIPLINE_CONVENTION",
 		"title": "数据合规自律公约", "leadUnit": c.lead})
+	// Not yet public: without a token its comments are NOT_FOUND, as a
+	// missing standard's; once published, they are the members': 401,
+	// sign in.
+	for _, path := range []string{"/v1/branches/stdb/standards/pledge/comments", "/v1/branches/stdb/standards/nosuch/comments"} {
+		if r := anon.do(t, "GET", path, nil); r.status != http.StatusNotFound || r.errorBody(t)["reason"] != "NOT_FOUND" {
+			t.Fatalf("GET %s without a token = %d %s, want 404", path, r.status, r.raw)
+		}
+	}
 	if p := publishREST(t, c, "/v1/branches/stdb/standards/pledge"); p["code"] != fmt.Sprintf("TJSIA ZL 001—%d", time.Now().Year()) {
 		t.Fatalf("convention %v", p)
+	}
+	for _, call := range []struct{ method, path string }{{"GET", "/comments"}, {"GET", ":dispositionSummary"}, {"POST", "/comments"}} {
+		var body any
+		if call.method == "POST" {
+			body = map[string]any{"clause": "1", "text": "意见", "commenterName": "公众"}
+		}
+		if r := anon.do(t, call.method, "/v1/branches/stdb/standards/pledge"+call.path, body); r.status != http.StatusUnauthorized ||
+			r.errorBody(t)["reason"] != "UNAUTHENTICATED" {
+			t.Fatalf("%s pledge%s without a token = %d %s, want 401", call.method, call.path, r.status, r.raw)
+		}
 	}
 	c.director.ok(t, "POST", "/v1/branches/stdb/standards/pledge/signatories", map[string]any{"member": c.works})
 	c.admin.ok(t, "POST", "/v1/"+c.works+":terminate", map[string]any{"reason": "会费未缴"})

@@ -99,16 +99,15 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 		return nil, err
 	}
 	if !OpenToPublicComment(st.GetKind()) {
-		if p.Subject == "" {
-			return nil, apierr.PermissionDenied("only members comment on " + st.GetKind().String() + ": sign in with a bearer token")
-		}
-		members, err := s.members.Represented(ctx, r.branch, p.Subject)
-		if err != nil {
-			return nil, err
+		var members []string
+		if p.Subject != "" {
+			if members, err = s.members.Represented(ctx, r.branch, p.Subject); err != nil {
+				return nil, err
+			}
 		}
 		if len(members) == 0 {
-			return nil, apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_A_MEMBER,
-				"only the branch's members comment on "+st.GetKind().String(), map[string]string{"resource": st.GetName()})
+			return nil, refuse(p, apiv1.ErrorReason_NOT_A_MEMBER, "only the branch's members comment on "+st.GetKind().String(),
+				map[string]string{"resource": st.GetName()})
 		}
 	}
 	if p.Subject == "" && strings.TrimSpace(in.GetCommenterName()) == "" {

@@ -9,11 +9,15 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/genproto/googleapis/type/date"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 
 	"github.com/tjsia/chapterhouse/services/standards/internal/server"
@@ -172,6 +176,67 @@ func TestHiddenStandardIsMissing(t *testing.T) {
 	for _, hidden := range []string{group, convention} {
 		t.Run(hidden, func(t *testing.T) {
 			servicetest.HiddenAsMissing(t, servicetest.Unseen{Caller: anonymous, Anonymous: true, Hidden: hidden, Missing: missing, State: mr.Dump}, cases)
+		})
+	}
+}
+
+// TestTokenAskedOnlyOfWhatIsSeen: a missing token is asked for (401
+// UNAUTHENTICATED, RFC 9110) only once the caller could see the
+// standard: the comments of a published convention are for members, and
+// an anonymous read of them, or comment on it, is told to sign in; the
+// same calls on a convention not yet public are NOT_FOUND exactly as on a
+// missing one (TestHiddenStandardIsMissing), and so is a missing one.
+func TestTokenAskedOnlyOfWhatIsSeen(t *testing.T) {
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	f := stdtest.New(t, rdb)
+	srv := servicetest.Serve(t, "standards", func(s *grpc.Server) { standardsv1.RegisterStandardsServiceServer(s, server.New(f.Svc)) })
+	c := standardsv1.NewStandardsServiceClient(srv.Conn)
+	ctx, svc := context.Background(), f.Svc
+	const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+	conv := must(svc.CreateStandard(ctx, stdtest.Ann, "branches/ai", &standardsv1.Standard{Kind: standardsv1.StandardKind_STANDARD_KIND_SELF_DISCIPLINE_CONVENTION,
+		Title: "自律公约", LeadUnit: stdtest.UnitA}, "conv"))(t).GetName()
+	must(svc.ApproveStandardProposal(ctx, stdtest.Chair, &standardsv1.ApproveStandardProposalRequest{Name: conv}))(t)
+	must(svc.CreateDraft(ctx, stdtest.Ann, conv, &standardsv1.Draft{Version: "0.1", ContentUri: "https://x.example/d.pdf", Sha256: sha}, "", "d1"))(t)
+	must(svc.OpenStandardComment(ctx, stdtest.Ann, &standardsv1.OpenStandardCommentRequest{Name: conv,
+		CommentEndTime: timestamppb.New(stdtest.Start.Add(30 * 24 * time.Hour))}))(t)
+	cm := must(svc.CreateComment(ctx, stdtest.Bob, conv, &standardsv1.Comment{Clause: "1", Text: "意见"}, "c1"))(t).GetName()
+	must(svc.DisposeComment(ctx, stdtest.Ann, &standardsv1.DisposeCommentRequest{Name: cm, Disposition: standardsv1.Disposition_DISPOSITION_ACCEPTED, Reason: "采纳"}))(t)
+	must(svc.CloseStandardComment(ctx, stdtest.Ann, &standardsv1.CloseStandardCommentRequest{Name: conv}))(t)
+	must(svc.SubmitStandardForReview(ctx, stdtest.Ann, &standardsv1.SubmitStandardForReviewRequest{Name: conv}))(t)
+	must(svc.ConcludeStandardReview(ctx, stdtest.Chair, &standardsv1.ConcludeStandardReviewRequest{Name: conv, Experts: []string{"专家"},
+		Conclusion: standardsv1.ReviewConclusion_REVIEW_CONCLUSION_PASS, Summary: "通过"}))(t)
+	must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: conv, Resolution: stdtest.Passed}))(t)
+	must(svc.PublishStandard(ctx, stdtest.Chair, &standardsv1.PublishStandardRequest{Name: conv, EffectiveDate: &date.Date{Year: 2027, Month: 1, Day: 1}}))(t)
+
+	anonymous := srv.As(t, "")
+	calls := map[string]func(st string) error{
+		"GetComment": func(st string) error {
+			_, err := c.GetComment(anonymous, &standardsv1.GetCommentRequest{Name: st + "/comments/c1"})
+			return err
+		},
+		"ListComments": func(st string) error {
+			_, err := c.ListComments(anonymous, &standardsv1.ListCommentsRequest{Parent: st})
+			return err
+		},
+		"GetDispositionSummary": func(st string) error {
+			_, err := c.GetDispositionSummary(anonymous, &standardsv1.GetDispositionSummaryRequest{Name: st})
+			return err
+		},
+		"CreateComment": func(st string) error {
+			_, err := c.CreateComment(anonymous, &standardsv1.CreateCommentRequest{Parent: st, Comment: &standardsv1.Comment{Clause: "1", Text: "x", CommenterName: "公众"}})
+			return err
+		},
+	}
+	for method, call := range calls {
+		t.Run(method, func(t *testing.T) {
+			if err := call(conv); status.Code(err) != codes.Unauthenticated || !apierr.Is(err, apiv1.ErrorReason_UNAUTHENTICATED) {
+				t.Errorf("without a token, on a published convention: %v, want UNAUTHENTICATED", err)
+			}
+			if err := call("branches/ai/standards/nosuch"); status.Code(err) != codes.NotFound {
+				t.Errorf("without a token, on a missing standard: %v, want NOT_FOUND", err)
+			}
 		})
 	}
 }

@@ -85,7 +85,12 @@ const (
 // governance's events). "Editors" of a standard are admins, leaders, the
 // people of its working group and the representative of its lead unit
 // (asked of MembershipService). Public methods need no token; what they show without
-// one is said on each.
+// one is said on each. Without a token, anything under a standard
+// GetStandard does not show is NOT_FOUND, exactly as under a missing one;
+// past that, a public method that needs a token for what is asked (the
+// comments of a convention or agreement) is UNAUTHENTICATED, never
+// PERMISSION_DENIED: signing in may lift it (RFC 9110). With a token, a
+// caller the rules do not let through is PERMISSION_DENIED.
 //
 // Errors follow chapterhouse.api.v1.ErrorReason (its comment describes the
 // ErrorInfo, BadRequest and PreconditionFailure details): a charter
@@ -191,10 +196,13 @@ type StandardsServiceClient interface {
 	// industry standards take comments from anyone, without a token
 	// (commenter_name is then required); conventions and agreements bind the
 	// members, so only members comment on them (a token of a member's
-	// person; NOT_A_MEMBER otherwise).
+	// person; UNAUTHENTICATED without a token, NOT_A_MEMBER with one that
+	// is no member's).
 	CreateComment(ctx context.Context, in *CreateCommentRequest, opts ...grpc.CallOption) (*Comment, error)
 	// Public for the comments of a kind open to public comment on a standard
-	// GetStandard shows without a token; any authenticated caller otherwise.
+	// GetStandard shows without a token; any authenticated caller otherwise
+	// (without a token: UNAUTHENTICATED for a convention or agreement
+	// GetStandard shows, NOT_FOUND for one it does not).
 	GetComment(ctx context.Context, in *GetCommentRequest, opts ...grpc.CallOption) (*Comment, error)
 	// As GetComment. Ordered by creation.
 	ListComments(ctx context.Context, in *ListCommentsRequest, opts ...grpc.CallOption) (*ListCommentsResponse, error)
@@ -544,7 +552,12 @@ func (c *standardsServiceClient) WithdrawSignatory(ctx context.Context, in *With
 // governance's events). "Editors" of a standard are admins, leaders, the
 // people of its working group and the representative of its lead unit
 // (asked of MembershipService). Public methods need no token; what they show without
-// one is said on each.
+// one is said on each. Without a token, anything under a standard
+// GetStandard does not show is NOT_FOUND, exactly as under a missing one;
+// past that, a public method that needs a token for what is asked (the
+// comments of a convention or agreement) is UNAUTHENTICATED, never
+// PERMISSION_DENIED: signing in may lift it (RFC 9110). With a token, a
+// caller the rules do not let through is PERMISSION_DENIED.
 //
 // Errors follow chapterhouse.api.v1.ErrorReason (its comment describes the
 // ErrorInfo, BadRequest and PreconditionFailure details): a charter
@@ -650,10 +663,13 @@ type StandardsServiceServer interface {
 	// industry standards take comments from anyone, without a token
 	// (commenter_name is then required); conventions and agreements bind the
 	// members, so only members comment on them (a token of a member's
-	// person; NOT_A_MEMBER otherwise).
+	// person; UNAUTHENTICATED without a token, NOT_A_MEMBER with one that
+	// is no member's).
 	CreateComment(context.Context, *CreateCommentRequest) (*Comment, error)
 	// Public for the comments of a kind open to public comment on a standard
-	// GetStandard shows without a token; any authenticated caller otherwise.
+	// GetStandard shows without a token; any authenticated caller otherwise
+	// (without a token: UNAUTHENTICATED for a convention or agreement
+	// GetStandard shows, NOT_FOUND for one it does not).
 	GetComment(context.Context, *GetCommentRequest) (*Comment, error)
 	// As GetComment. Ordered by creation.
 	ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error)
