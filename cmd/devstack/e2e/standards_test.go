@@ -8,9 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/tjsia/chapterhouse/cmd/devstack/stack"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/redistest"
+	"github.com/tjsia/chapterhouse/platform/servicetest"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 )
 
 // council is a branch with its council elected over REST: the chair
@@ -157,6 +162,47 @@ func TestStandardsOverREST(t *testing.T) {
 	}
 	anon.ok(t, "GET", std, nil)
 
+	// Promotion (S2): its activity is a DRAFT, which activities shows only
+	// to its organisers (the chair) and answers everyone else as missing;
+	// so the promotion names it to them alone, and to everyone once it is
+	// published.
+	start := time.Now().Add(40 * 24 * time.Hour).UTC()
+	p := c.chair.ok(t, "POST", std+"/promotions:schedule", map[string]any{"promotionId": "launch", "activity": map[string]any{
+		"audience": "AUDIENCE_PUBLIC", "capacity": 100, "location": "天津", "startTime": start.Format(time.RFC3339),
+		"endTime": start.Add(3 * time.Hour).Format(time.RFC3339), "registrationCloseTime": start.Format(time.RFC3339)}})
+	activity := p["activity"].(string)
+	shown := func(who client) string {
+		t.Helper()
+		list := who.ok(t, "GET", std+"/promotions", nil)["promotions"].([]any)
+		if len(list) != 1 {
+			t.Fatalf("promotions %v", list)
+		}
+		return list[0].(map[string]any)["activity"].(string)
+	}
+	for _, who := range []struct {
+		label  string
+		caller client
+		sees   bool
+	}{{"without a token", anon, false}, {"a council member", c.director, false}, {"the chair, who organises it", c.chair, true}} {
+		got, want, status := shown(who.caller), "", http.StatusNotFound
+		if who.sees {
+			want, status = activity, http.StatusOK
+		}
+		if got != want {
+			t.Fatalf("%s is shown the draft activity %q, want %q", who.label, got, want)
+		}
+		if r := who.caller.do(t, "GET", "/v1/"+activity, nil); r.status != status {
+			t.Fatalf("%s reads the draft activity: %d %s, want %d", who.label, r.status, r.raw, status)
+		}
+		namesSeen(t, who.label, who.caller, std)
+	}
+	c.chair.ok(t, "POST", "/v1/"+activity+":publish", map[string]any{})
+	if got := shown(anon); got != activity {
+		t.Fatalf("the published activity is shown as %q without a token, want %q", got, activity)
+	}
+	anon.ok(t, "GET", "/v1/"+activity, nil)
+	namesSeen(t, "without a token", anon, std)
+
 	// The works unit joins a second standard's working group and signs a
 	// convention; then its branch membership ends.
 	c.chair.ok(t, "POST", "/v1/branches/stdb/standards?standardId=next", map[string]any{"kind": "STANDARD_KIND_GROUP_STANDARD",
@@ -232,7 +278,43 @@ func TestPromotionWithActivitiesDown(t *testing.T) {
 		t.Fatalf("promotion with activities down = %d %s", r.status, r.raw)
 	}
 	assertSameState(t, before, snapshotOf(t, s.Redis))
-	if list := c.admin.ok(t, "GET", std+"/promotions", nil)["promotions"].([]any); len(list) != 1 {
-		t.Fatalf("promotions after the refusal: %v", list)
+	// Listing them asks activities whether the caller may read each
+	// activity: with it down, the read is 503 too, never a name unchecked.
+	if r := c.admin.do(t, "GET", std+"/promotions", nil); r.status != http.StatusServiceUnavailable || r.errorBody(t)["reason"] != "DEPENDENCY_UNAVAILABLE" {
+		t.Fatalf("promotions with activities down = %d %s", r.status, r.raw)
+	}
+}
+
+// namesSeen reads, as caller, what standards answers about std (and the
+// standards of its branch) and follows every resource each answer names
+// (servicetest.References: its resource_reference fields) the way a
+// client does, GET /v1/{name}: none may answer 404, since a name that
+// does would tell the caller of a resource hidden from it.
+func namesSeen(t *testing.T, label string, caller client, std string) {
+	t.Helper()
+	branch := std[:strings.Index(std, "/standards/")]
+	for _, read := range []struct {
+		path string
+		into proto.Message
+	}{
+		{std, &standardsv1.Standard{}},
+		{branch + "/standards", &standardsv1.ListStandardsResponse{}},
+		{std + "/drafts", &standardsv1.ListDraftsResponse{}},
+		{std + "/comments", &standardsv1.ListCommentsResponse{}},
+		{std + ":dispositionSummary", &standardsv1.DispositionSummary{}},
+		{std + "/promotions", &standardsv1.ListPromotionsResponse{}},
+	} {
+		r := caller.do(t, "GET", read.path, nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: GET %s = %d %s", label, read.path, r.status, r.raw)
+		}
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(r.raw, read.into); err != nil {
+			t.Fatalf("GET %s: %v", read.path, err)
+		}
+		for _, ref := range servicetest.References(read.into) {
+			if got := caller.do(t, "GET", "/v1/"+ref.Name, nil); got.status != http.StatusOK && got.status != http.StatusUnauthorized {
+				t.Errorf("%s: GET %s names %s in %s, which answers %d %s", label, read.path, ref.Name, ref.Field, got.status, got.raw)
+			}
+		}
 	}
 }

@@ -323,8 +323,13 @@ func TestCodes(t *testing.T) {
 	if again.GetName() != rev.GetName() {
 		t.Fatalf("a repeated revise gave %v", again)
 	}
-	if st := of(f.Svc.GetStandard(ctx, stdtest.Anyone, old)).must(t); st.GetState() != domain.UnderRevision || st.GetRevisedBy() != rev.GetName() {
+	if st := of(f.Svc.GetStandard(ctx, stdtest.Dan, old)).must(t); st.GetState() != domain.UnderRevision || st.GetRevisedBy() != rev.GetName() {
 		t.Fatalf("revised: %v", st)
+	}
+	// Without a token the revision, being drafted, is not public: the
+	// published version, public, does not name it.
+	if st := of(f.Svc.GetStandard(ctx, stdtest.Anyone, old)).must(t); st.GetState() != domain.UnderRevision || st.GetRevisedBy() != "" {
+		t.Fatalf("revised, without a token: %v", st)
 	}
 	f.Clock.Advance(60 * 24 * time.Hour) // into 2027
 	of(f.Svc.CreateDraft(ctx, stdtest.Ann, rev.GetName(), &standardsv1.Draft{Version: "2027-征求意见稿", ContentUri: "https://x.example/r.pdf", Sha256: sha}, "", "")).must(t)

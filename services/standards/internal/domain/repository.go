@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/page"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -152,6 +153,11 @@ type Resolutions interface {
 // token; a repeat with the same id returns the same activity.
 type Activities interface {
 	CreateActivity(ctx context.Context, parent string, a *activitiesv1.Activity, id string) (*activitiesv1.Activity, error)
+	// Activity reads an activity as p reads it through activities (p's
+	// token, the one ctx carries, goes along): ErrNotFound when it is
+	// missing or hidden from p (a DRAFT or CANCELLED activity p does not
+	// organise); UNAVAILABLE when activities cannot be reached.
+	Activity(ctx context.Context, p auth.Principal, name string) (*activitiesv1.Activity, error)
 }
 
 // Branches are governance's branches as standards knows them, who leads

@@ -157,7 +157,41 @@ func (s *Service) GetStandard(ctx context.Context, p auth.Principal, name string
 	if err != nil {
 		return nil, err
 	}
-	return s.standard(ctx, p, r)
+	st, err := s.standard(ctx, p, r)
+	if err != nil {
+		return nil, err
+	}
+	return s.shown(ctx, p, r.branch, st)
+}
+
+// shown is st as p is shown it: a standard it names (revises,
+// revised_by) that p may not see (sees: without a token, a revision not
+// yet public) is left out, the field empty, so it answers p as a missing
+// one. Only the reads apply it: every other method needs a token, and a
+// signed-in caller sees every standard.
+func (s *Service) shown(ctx context.Context, p auth.Principal, branch string, st *standardsv1.Standard) (*standardsv1.Standard, error) {
+	out := st
+	for _, field := range []func(*standardsv1.Standard) *string{
+		func(x *standardsv1.Standard) *string { return &x.Revises },
+		func(x *standardsv1.Standard) *string { return &x.RevisedBy },
+	} {
+		name := *field(st)
+		if name == "" {
+			continue
+		}
+		other, err := s.repo.GetStandard(ctx, branch, path.Base(name))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if err == nil && sees(p, other) {
+			continue
+		}
+		if out == st {
+			out = clone(st)
+		}
+		*field(out) = ""
+	}
+	return out, nil
 }
 
 // ListStandards pages by creation; without a token, only public ones.
@@ -175,10 +209,15 @@ func (s *Service) ListStandards(ctx context.Context, p auth.Principal, req *stan
 	page, err := s.repo.ListStandards(ctx, branch, pg.After, pg.Size, func(st *standardsv1.Standard) bool {
 		return (req.GetKind() == 0 || st.GetKind() == req.GetKind()) && (req.GetState() == 0 || st.GetState() == req.GetState()) &&
 			(req.GetUnit() == "" || st.GetLeadUnit() == req.GetUnit() || slices.Contains(st.GetParticipatingUnits(), req.GetUnit())) &&
-			(!anonymous || Public(st))
+			sees(p, st)
 	})
 	if err != nil {
 		return nil, "", err
+	}
+	for i, st := range page.Items {
+		if page.Items[i], err = s.shown(ctx, p, branch, st); err != nil {
+			return nil, "", err
+		}
 	}
 	return page.Items, pg.Next(page.Next), nil
 }
@@ -324,6 +363,17 @@ func (s *Service) stateChanged(ctx context.Context, p auth.Principal, st *standa
 	return ev
 }
 
+// itsRevision names a revision, as it ended, in the record of the
+// standard it revised, which anyone who sees that standard reads: by its
+// name when it is public, so that a caller without a token is never
+// shown the name of a standard hidden from it (see shown).
+func itsRevision(rev *standardsv1.Standard) string {
+	if Public(rev) {
+		return "its revision " + rev.GetName()
+	}
+	return "its revision (not public)"
+}
+
 // related changes the standard a revision revises (action ActSupersede or
 // ActReinstate) in w, when it still stands where the action applies.
 func (s *Service) related(ctx context.Context, p auth.Principal, branch, name, action, reason string, w *Write) error {
@@ -437,7 +487,7 @@ func (s *Service) RejectStandard(ctx context.Context, p auth.Principal, req *sta
 		allow: s.deciding(ctx, p, "reject a standard"),
 		apply: func(_, next *standardsv1.Standard, w *Write) error {
 			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate,
-				"its revision "+next.GetName()+" was rejected: "+req.GetReason(), w)
+				itsRevision(next)+" was rejected: "+req.GetReason(), w)
 		}})
 }
 
@@ -552,7 +602,7 @@ func (s *Service) WithdrawStandard(ctx context.Context, p auth.Principal, req *s
 		apply: func(_, next *standardsv1.Standard, w *Write) error {
 			next.WithdrawEffectiveDate = dateOf(effective)
 			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate,
-				"its revision "+next.GetName()+" was withdrawn: "+req.GetReason(), w)
+				itsRevision(next)+" was withdrawn: "+req.GetReason(), w)
 		}})
 }
 

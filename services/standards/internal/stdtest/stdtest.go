@@ -147,9 +147,37 @@ func (a *Activities) CreateActivity(_ context.Context, parent string, act *activ
 		return existing, nil
 	}
 	c := proto.Clone(act).(*activitiesv1.Activity)
-	c.Name = name
+	c.Name, c.State = name, activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT
 	a.created[name] = c
 	return c, nil
+}
+
+// Activity implements domain.Activities as activities answers: a DRAFT or
+// CANCELLED activity is seen only by its organisers (admins and the
+// branch's chair), and is NOT_FOUND to anyone else, as a missing one.
+func (a *Activities) Activity(_ context.Context, p auth.Principal, name string) (*activitiesv1.Activity, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.down {
+		return nil, unavailable("activities")
+	}
+	act, ok := a.created[name]
+	if !ok {
+		return nil, domain.ErrNotFound
+	}
+	organiser := p.IsAdmin() || p.Subject == Chair.Subject
+	if st := act.GetState(); !organiser && st != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED && st != activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED {
+		return nil, domain.ErrNotFound
+	}
+	return proto.Clone(act).(*activitiesv1.Activity), nil
+}
+
+// Publish publishes a created activity, as its organisers would through
+// activities.
+func (a *Activities) Publish(name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.created[name].State = activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED
 }
 
 // SetDown makes activities unreachable (or reachable again).

@@ -177,11 +177,15 @@ type StandardsServiceClient interface {
 	// caller must also be allowed to create activities), with kind and
 	// related_standard set by this service. Editors. Idempotent on
 	// promotion_id: a repeat returns the same promotion and creates no second
-	// activity. UNAVAILABLE when activities cannot be reached; nothing is
-	// recorded then. Emits PromotionScheduled.
+	// activity (without its name when the caller may not read it,
+	// Promotion.activity). UNAVAILABLE when activities cannot be reached;
+	// nothing is recorded then. Emits PromotionScheduled.
 	SchedulePromotion(ctx context.Context, in *SchedulePromotionRequest, opts ...grpc.CallOption) (*Promotion, error)
 	// A standard's scheduled promotions, oldest first. Public for a standard
-	// GetStandard shows without a token.
+	// GetStandard shows without a token. Each names its activity only to a
+	// caller who may read it (Promotion.activity), which is asked of
+	// ActivitiesService with the caller's token: UNAVAILABLE when activities
+	// cannot be reached.
 	ListPromotions(ctx context.Context, in *ListPromotionsRequest, opts ...grpc.CallOption) (*ListPromotionsResponse, error)
 	// Adds a draft version. Editors, while DRAFTING. Drafts are immutable.
 	// Emits DraftAdded.
@@ -644,11 +648,15 @@ type StandardsServiceServer interface {
 	// caller must also be allowed to create activities), with kind and
 	// related_standard set by this service. Editors. Idempotent on
 	// promotion_id: a repeat returns the same promotion and creates no second
-	// activity. UNAVAILABLE when activities cannot be reached; nothing is
-	// recorded then. Emits PromotionScheduled.
+	// activity (without its name when the caller may not read it,
+	// Promotion.activity). UNAVAILABLE when activities cannot be reached;
+	// nothing is recorded then. Emits PromotionScheduled.
 	SchedulePromotion(context.Context, *SchedulePromotionRequest) (*Promotion, error)
 	// A standard's scheduled promotions, oldest first. Public for a standard
-	// GetStandard shows without a token.
+	// GetStandard shows without a token. Each names its activity only to a
+	// caller who may read it (Promotion.activity), which is asked of
+	// ActivitiesService with the caller's token: UNAVAILABLE when activities
+	// cannot be reached.
 	ListPromotions(context.Context, *ListPromotionsRequest) (*ListPromotionsResponse, error)
 	// Adds a draft version. Editors, while DRAFTING. Drafts are immutable.
 	// Emits DraftAdded.
