@@ -19,17 +19,18 @@ import (
 )
 
 // council is a branch with its council elected over REST: the chair
-// represents the lead unit, the director the works unit, and resolution
-// is a resolution they passed.
+// represents the lead unit, the director the works unit, and ordinary is
+// an ORDINARY resolution they passed (which approves no standard).
 type council struct {
 	admin, chair, director client
 	lead, works            string
-	resolution             string
+	ordinary               string
 }
 
 // electCouncil creates branch on s with a current term, two unit members
-// (from orgs, whose credit codes are codes) and its council, and passes a
-// resolution; it waits until standards knows the branch and its chair.
+// (from orgs, whose credit codes are codes) and its council, and passes an
+// ordinary resolution; it waits until standards knows the branch and its
+// chair.
 func electCouncil(t *testing.T, s *stack.Stack, branch string, orgs, codes [2]string) council {
 	t.Helper()
 	on := func(token string) client { return client{token: token, base: s.GatewayURL} }
@@ -56,15 +57,8 @@ func electCouncil(t *testing.T, s *stack.Stack, branch string, orgs, codes [2]st
 		"nominee": "people/" + orgs[1] + "-rep", "representedMember": c.works, "qualificationStatement": "Builds data-annotation platforms."})
 	c.chair.ok(t, "POST", "/v1/"+nom["name"].(string)+":confirmQualification", map[string]any{"decision": "DECISION_APPROVE"})
 	c.chair.ok(t, "POST", "/v1/"+nom["name"].(string)+":appoint", map[string]any{})
-	res := c.chair.ok(t, "POST", "/v1/branches/"+branch+"/resolutions", map[string]any{"title": "批准发布标准", "text": "理事会同意发布。",
+	c.ordinary = c.pass(t, "/v1/branches/"+branch+"/resolutions", map[string]any{"title": "年度工作总结", "text": "理事会通过年度工作总结。",
 		"kind": "RESOLUTION_KIND_ORDINARY"})
-	c.resolution = res["name"].(string)
-	c.chair.ok(t, "POST", "/v1/"+c.resolution+":openVoting", map[string]any{})
-	c.chair.ok(t, "POST", "/v1/"+c.resolution+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
-	c.director.ok(t, "POST", "/v1/"+c.resolution+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
-	if r := c.chair.ok(t, "POST", "/v1/"+c.resolution+":closeVoting", map[string]any{}); r["state"] != "RESOLUTION_STATE_PASSED" {
-		t.Fatalf("resolution %v", r)
-	}
 	// Standards learns the branch, and who chairs it, from governance's
 	// events: the chair's first proposal is the proof.
 	eventually(t, func() string {
@@ -76,6 +70,30 @@ func electCouncil(t *testing.T, s *stack.Stack, branch string, orgs, codes [2]st
 		return ""
 	})
 	return c
+}
+
+// pass has the council draft a resolution (body) under collection, vote
+// it through and close it; it returns the PASSED resolution's name.
+func (c council) pass(t *testing.T, collection string, body map[string]any) string {
+	t.Helper()
+	name := c.chair.ok(t, "POST", collection, body)["name"].(string)
+	c.chair.ok(t, "POST", "/v1/"+name+":openVoting", map[string]any{})
+	c.chair.ok(t, "POST", "/v1/"+name+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
+	c.director.ok(t, "POST", "/v1/"+name+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
+	if r := c.chair.ok(t, "POST", "/v1/"+name+":closeVoting", map[string]any{}); r["state"] != "RESOLUTION_STATE_PASSED" {
+		t.Fatalf("resolution %v", r)
+	}
+	return name
+}
+
+// approval has the council pass its STANDARD_APPROVAL resolution of the
+// standard at std (/v1/branches/{branch}/standards/{standard}).
+func (c council) approval(t *testing.T, std string) string {
+	t.Helper()
+	name := strings.TrimPrefix(std, "/v1/")
+	branch := name[:strings.Index(name, "/standards/")]
+	return c.pass(t, "/v1/"+branch+"/resolutions", map[string]any{"title": "批准发布标准", "text": "理事会同意发布该标准。",
+		"kind": "RESOLUTION_KIND_STANDARD_APPROVAL", "standard": name})
 }
 
 const digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -90,7 +108,7 @@ func publishREST(t *testing.T, c council, std string) map[string]any {
 	c.chair.ok(t, "POST", std+":closeComment", map[string]any{})
 	c.chair.ok(t, "POST", std+":submitForReview", map[string]any{})
 	c.chair.ok(t, "POST", std+":concludeReview", map[string]any{"experts": []string{"专家"}, "conclusion": "REVIEW_CONCLUSION_PASS", "summary": "通过"})
-	c.chair.ok(t, "POST", std+":approve", map[string]any{"resolution": c.resolution})
+	c.chair.ok(t, "POST", std+":approve", map[string]any{"resolution": c.approval(t, std)})
 	return c.chair.ok(t, "POST", std+":publish", map[string]any{"effectiveDate": map[string]any{"year": time.Now().Year() + 1, "month": 1, "day": 1}})
 }
 
@@ -150,12 +168,26 @@ func TestStandardsOverREST(t *testing.T) {
 		t.Fatalf("summary %v", sum)
 	}
 	c.chair.ok(t, "POST", std+":submitForReview", map[string]any{})
-	if r := c.chair.do(t, "POST", std+":approve", map[string]any{"resolution": c.resolution}); r.status != http.StatusBadRequest ||
+	// S1: the council approves a standard by a STANDARD_APPROVAL resolution
+	// naming it; governance refuses one that names none.
+	if r := c.chair.do(t, "POST", "/v1/branches/stdb/resolutions", map[string]any{"title": "批准", "text": "同意。",
+		"kind": "RESOLUTION_KIND_STANDARD_APPROVAL"}); r.status != http.StatusBadRequest || r.errorBody(t)["reason"] != "INVALID_ARGUMENT" {
+		t.Fatalf("a standard approval naming no standard = %d %s", r.status, r.raw)
+	}
+	approval := c.approval(t, std)
+	if r := c.chair.do(t, "POST", std+":approve", map[string]any{"resolution": approval}); r.status != http.StatusBadRequest ||
 		r.errorBody(t)["reason"] != "REVIEW_NOT_PASSED" {
 		t.Fatalf("approval before review = %d %s", r.status, r.raw)
 	}
 	c.chair.ok(t, "POST", std+":concludeReview", map[string]any{"experts": []string{"专家"}, "conclusion": "REVIEW_CONCLUSION_PASS", "summary": "通过"})
-	c.chair.ok(t, "POST", std+":approve", map[string]any{"resolution": c.resolution})
+	// Any other passed resolution is refused, with what it is.
+	before = snapshot(t)
+	if r := c.chair.do(t, "POST", std+":approve", map[string]any{"resolution": c.ordinary}); r.status != http.StatusBadRequest ||
+		r.errorBody(t)["reason"] != "RESOLUTION_NOT_PASSED" || r.errorBody(t)["metadata"].(map[string]any)["kind"] != "RESOLUTION_KIND_ORDINARY" {
+		t.Fatalf("approval on an ordinary resolution = %d %s", r.status, r.raw)
+	}
+	assertSameState(t, before, snapshot(t))
+	c.chair.ok(t, "POST", std+":approve", map[string]any{"resolution": approval})
 	pub := c.chair.ok(t, "POST", std+":publish", map[string]any{"effectiveDate": map[string]any{"year": time.Now().Year() + 1, "month": 1, "day": 1}})
 	if want := fmt.Sprintf("T/TJSIA 001—%d", time.Now().Year()); pub["code"] != want || pub["state"] != "STANDARD_STATE_PUBLISHED" {
 		t.Fatalf("published %v, want code %s", pub, want)
@@ -216,6 +248,12 @@ func TestStandardsOverREST(t *testing.T) {
 		if r := anon.do(t, "GET", path, nil); r.status != http.StatusNotFound || r.errorBody(t)["reason"] != "NOT_FOUND" {
 			t.Fatalf("GET %s without a token = %d %s, want 404", path, r.status, r.raw)
 		}
+	}
+	// One resolution, one standard: the quality standard's approval does
+	// not approve the convention.
+	if r := c.chair.do(t, "POST", "/v1/branches/stdb/standards/pledge:approve", map[string]any{"resolution": approval}); r.status != http.StatusBadRequest ||
+		r.errorBody(t)["reason"] != "RESOLUTION_NOT_PASSED" || r.errorBody(t)["metadata"].(map[string]any)["approves"] != "branches/stdb/standards/quality" {
+		t.Fatalf("the quality standard's approval cited for the convention = %d %s", r.status, r.raw)
 	}
 	if p := publishREST(t, c, "/v1/branches/stdb/standards/pledge"); p["code"] != fmt.Sprintf("TJSIA ZL 001—%d", time.Now().Year()) {
 		t.Fatalf("convention %v", p)

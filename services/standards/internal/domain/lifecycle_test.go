@@ -89,7 +89,7 @@ func toApproved(t *testing.T, f *stdtest.Fixture, name string) {
 	of(f.Svc.SubmitStandardForReview(ctx, stdtest.Ann, &standardsv1.SubmitStandardForReviewRequest{Name: name})).must(t)
 	of(f.Svc.ConcludeStandardReview(ctx, stdtest.Chair, &standardsv1.ConcludeStandardReviewRequest{Name: name,
 		Experts: []string{"王教授 (天津大学)"}, Conclusion: standardsv1.ReviewConclusion_REVIEW_CONCLUSION_PASS, Summary: "同意报批"})).must(t)
-	of(f.Svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: stdtest.Passed})).must(t)
+	of(f.Svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: f.Resolutions.Approve(name)})).must(t)
 }
 
 func openComment(t *testing.T, f *stdtest.Fixture, name string) {
@@ -250,7 +250,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	})
 	of(f.Svc.SubmitStandardForReview(ctx, stdtest.Ann, &standardsv1.SubmitStandardForReviewRequest{Name: name})).must(t)
 	check("approval before a PASS review", codes.FailedPrecondition, apiv1.ErrorReason_REVIEW_NOT_PASSED, func() error {
-		_, err := f.Svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: stdtest.Passed})
+		_, err := f.Svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: f.Resolutions.Approve(name)})
 		return err
 	})
 	of(f.Svc.ConcludeStandardReview(ctx, stdtest.Chair, &standardsv1.ConcludeStandardReviewRequest{Name: name,
@@ -263,7 +263,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 		_, err := f.Svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: "branches/ai/resolutions/none"})
 		return err
 	})
-	of(f.Svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: stdtest.Passed})).must(t)
+	of(f.Svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: f.Resolutions.Approve(name)})).must(t)
 	check("a code for a numbered kind", codes.InvalidArgument, apiv1.ErrorReason_STANDARD_CODE_NOT_ALLOWED, func() error {
 		_, err := f.Svc.PublishStandard(ctx, stdtest.Chair, &standardsv1.PublishStandardRequest{Name: name, Code: "T/TJSIA 999—2026",
 			EffectiveDate: &date.Date{Year: 2027, Month: 1, Day: 1}})
@@ -338,7 +338,7 @@ func TestCodes(t *testing.T) {
 	of(f.Svc.SubmitStandardForReview(ctx, stdtest.Ann, &standardsv1.SubmitStandardForReviewRequest{Name: rev.GetName()})).must(t)
 	of(f.Svc.ConcludeStandardReview(ctx, stdtest.Chair, &standardsv1.ConcludeStandardReviewRequest{Name: rev.GetName(),
 		Experts: []string{"专家乙"}, Conclusion: standardsv1.ReviewConclusion_REVIEW_CONCLUSION_PASS, Summary: "通过"})).must(t)
-	of(f.Svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: rev.GetName(), Resolution: stdtest.Passed})).must(t)
+	of(f.Svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: rev.GetName(), Resolution: f.Resolutions.Approve(rev.GetName())})).must(t)
 	pub := of(f.Svc.PublishStandard(ctx, stdtest.Chair, &standardsv1.PublishStandardRequest{Name: rev.GetName(), EffectiveDate: &date.Date{Year: 2027, Month: 3, Day: 1}})).must(t)
 	if pub.GetCode() != "T/TJSIA 001—2027" || pub.GetCodeNumber() != 1 {
 		t.Fatalf("revision published as %q", pub.GetCode())

@@ -429,6 +429,47 @@ func (s *Service) passedResolution(ctx context.Context, branch, name, what strin
 	return nil
 }
 
+// approvingResolution checks that name is the council's resolution
+// approving standard: a PASSED STANDARD_APPROVAL resolution of the branch
+// that names it, asked of governance. A resolution names one standard,
+// and a standard is approved once, so one resolution approves one
+// standard; any other, however passed, is RESOLUTION_NOT_PASSED with what
+// it is in the metadata.
+func (s *Service) approvingResolution(ctx context.Context, branch, standard, name string) error {
+	parts, err := resourcename.Parse(name, "branches", "resolutions")
+	if err != nil || parts[0] != branch {
+		return apierr.InvalidArgument(apierr.FieldViolation{Field: "resolution", Description: fmt.Sprintf("%q is not a resolution of branches/%s", name, branch)})
+	}
+	res, err := s.resolutions.Resolution(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return apierr.ReferenceNotFound("resolution", name)
+	}
+	if err != nil {
+		return err
+	}
+	passed := res.GetState() == governancev1.ResolutionState_RESOLUTION_STATE_PASSED
+	approval := res.GetKind() == governancev1.ResolutionKind_RESOLUTION_KIND_STANDARD_APPROVAL
+	if passed && approval && res.GetStandard() == standard {
+		return nil
+	}
+	var why []string
+	if !passed {
+		why = append(why, "is "+strings.TrimPrefix(res.GetState().String(), "RESOLUTION_STATE_")+", not PASSED")
+	}
+	switch {
+	case !approval:
+		why = append(why, "is "+strings.TrimPrefix(res.GetKind().String(), "RESOLUTION_KIND_")+", not a STANDARD_APPROVAL")
+	case res.GetStandard() != standard:
+		why = append(why, "approves "+res.GetStandard()+", not this standard")
+	}
+	md := map[string]string{"resolution": name, "state": res.GetState().String(), "kind": res.GetKind().String(), "standard": standard}
+	if res.GetStandard() != "" {
+		md["approves"] = res.GetStandard()
+	}
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED,
+		fmt.Sprintf("%s %s: approving %s needs the council's passed STANDARD_APPROVAL resolution naming it", name, strings.Join(why, " and "), standard), md)
+}
+
 func (s *Service) running(ctx context.Context, p auth.Principal, what string) func(*standardsv1.Standard) error {
 	return func(cur *standardsv1.Standard) error { return s.mustRun(ctx, p, branchOfName(cur.GetName()), what) }
 }
@@ -540,8 +581,8 @@ func (s *Service) ConcludeStandardReview(ctx context.Context, p auth.Principal, 
 }
 
 // ApproveStandard: REVIEW → APPROVED, on a PASS review of the draft under
-// review and a passed council resolution. Admins, leaders or council
-// members.
+// review and the council's passed resolution approving this standard
+// (approvingResolution). Admins, leaders or council members.
 func (s *Service) ApproveStandard(ctx context.Context, p auth.Principal, req *standardsv1.ApproveStandardRequest) (*standardsv1.Standard, error) {
 	r, err := s.parseUnder(ctx, req.GetName(), "")
 	if err != nil {
@@ -553,7 +594,7 @@ func (s *Service) ApproveStandard(ctx context.Context, p auth.Principal, req *st
 	if err := s.mustDecide(ctx, p, r.branch, "approve a standard"); err != nil {
 		return nil, err
 	}
-	if err := s.passedResolution(ctx, r.branch, req.GetResolution(), "approving the standard"); err != nil {
+	if err := s.approvingResolution(ctx, r.branch, r.standardName(), req.GetResolution()); err != nil {
 		return nil, err
 	}
 	return s.do(ctx, p, req.GetName(), step{action: ActApprove, reason: req.GetReason(), etag: req.GetEtag(),

@@ -101,7 +101,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	}
 	toPublished := func(name string) {
 		toReview(name)
-		must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: stdtest.Passed}))(t)
+		must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: f.Resolutions.Approve(name)}))(t)
 		must(svc.PublishStandard(ctx, stdtest.Chair, &standardsv1.PublishStandardRequest{Name: name, EffectiveDate: &date.Date{Year: 2027, Month: 1, Day: 1}}))(t)
 	}
 	proposed := propose("proposed", group)
@@ -120,7 +120,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 	approved := propose("approved", group)
 	toDrafting(approved)
 	toReview(approved)
-	must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: approved, Resolution: stdtest.Passed}))(t)
+	must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: approved, Resolution: f.Resolutions.Approve(approved)}))(t)
 	published := propose("published", group)
 	toDrafting(published)
 	toPublished(published)
@@ -265,7 +265,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			return err
 		}},
 		{Method: m + "ApproveStandard", Allowed: deciders, Call: func(ctx context.Context) error {
-			_, err := c.ApproveStandard(ctx, &standardsv1.ApproveStandardRequest{Name: review, Resolution: stdtest.Passed, Etag: never})
+			_, err := c.ApproveStandard(ctx, &standardsv1.ApproveStandardRequest{Name: review, Resolution: f.Resolutions.Approve(review), Etag: never})
 			return err
 		}},
 		{Method: m + "PublishStandard", Allowed: runners, Call: func(ctx context.Context) error {

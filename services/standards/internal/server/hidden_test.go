@@ -216,7 +216,7 @@ func TestTokenAskedOnlyOfWhatIsSeen(t *testing.T) {
 	must(svc.SubmitStandardForReview(ctx, stdtest.Ann, &standardsv1.SubmitStandardForReviewRequest{Name: conv}))(t)
 	must(svc.ConcludeStandardReview(ctx, stdtest.Chair, &standardsv1.ConcludeStandardReviewRequest{Name: conv, Experts: []string{"专家"},
 		Conclusion: standardsv1.ReviewConclusion_REVIEW_CONCLUSION_PASS, Summary: "通过"}))(t)
-	must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: conv, Resolution: stdtest.Passed}))(t)
+	must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: conv, Resolution: f.Resolutions.Approve(conv)}))(t)
 	must(svc.PublishStandard(ctx, stdtest.Chair, &standardsv1.PublishStandardRequest{Name: conv, EffectiveDate: &date.Date{Year: 2027, Month: 1, Day: 1}}))(t)
 
 	anonymous := srv.As(t, "")
@@ -286,7 +286,7 @@ func TestAnswersNameOnlyWhatTheCallerSees(t *testing.T) {
 		must(svc.SubmitStandardForReview(ctx, stdtest.Ann, &standardsv1.SubmitStandardForReviewRequest{Name: name}))(t)
 		must(svc.ConcludeStandardReview(ctx, stdtest.Chair, &standardsv1.ConcludeStandardReviewRequest{Name: name, Experts: []string{"专家"},
 			Conclusion: standardsv1.ReviewConclusion_REVIEW_CONCLUSION_PASS, Summary: "通过"}))(t)
-		must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: stdtest.Passed}))(t)
+		must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: f.Resolutions.Approve(name)}))(t)
 		must(svc.PublishStandard(ctx, stdtest.Chair, &standardsv1.PublishStandardRequest{Name: name, EffectiveDate: &date.Date{Year: 2027, Month: 1, Day: 1}}))(t)
 		return name, comment
 	}

@@ -7,6 +7,7 @@ package stdtest
 import (
 	"context"
 	"errors"
+	"path"
 	"slices"
 	"sync"
 	"testing"
@@ -120,11 +121,29 @@ func (r *Resolutions) Resolution(_ context.Context, name string) (*governancev1.
 	return nil, domain.ErrNotFound
 }
 
-// Set records a resolution in a state.
+// Set records an ORDINARY resolution in a state.
 func (r *Resolutions) Set(name string, s governancev1.ResolutionState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.res[name] = &governancev1.Resolution{Name: name, State: s}
+	r.res[name] = &governancev1.Resolution{Name: name, State: s, Kind: governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY}
+}
+
+// Put records a resolution as governance holds it.
+func (r *Resolutions) Put(res *governancev1.Resolution) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res[res.GetName()] = proto.Clone(res).(*governancev1.Resolution)
+}
+
+// Approve records the council's PASSED STANDARD_APPROVAL resolution
+// approving standard, and returns its name.
+func (r *Resolutions) Approve(standard string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	name := "branches/ai/resolutions/approve-" + path.Base(standard)
+	r.res[name] = &governancev1.Resolution{Name: name, State: governancev1.ResolutionState_RESOLUTION_STATE_PASSED,
+		Kind: governancev1.ResolutionKind_RESOLUTION_KIND_STANDARD_APPROVAL, Standard: standard}
+	return name
 }
 
 // Activities creates activities in a map; SetDown makes it UNAVAILABLE.
@@ -271,7 +290,8 @@ type Fixture struct {
 	Governance  *Governance
 }
 
-// Passed and Failed are resolutions of branches/ai.
+// Passed and Failed are ORDINARY resolutions of branches/ai (a standard's
+// approval cites its own: Resolutions.Approve).
 const (
 	Passed = "branches/ai/resolutions/adopt-std"
 	Failed = "branches/ai/resolutions/failed"

@@ -39,7 +39,7 @@ func approvedLocal(t *testing.T, f *stdtest.Fixture, id string) string {
 	_, err = f.Svc.ConcludeStandardReview(ctx, stdtest.Admin, &standardsv1.ConcludeStandardReviewRequest{Name: name,
 		Experts: []string{"专家"}, Conclusion: standardsv1.ReviewConclusion_REVIEW_CONCLUSION_PASS, Summary: "通过"})
 	ok(t, err)
-	_, err = f.Svc.ApproveStandard(ctx, stdtest.Admin, &standardsv1.ApproveStandardRequest{Name: name, Resolution: stdtest.Passed})
+	_, err = f.Svc.ApproveStandard(ctx, stdtest.Admin, &standardsv1.ApproveStandardRequest{Name: name, Resolution: f.Resolutions.Approve(name)})
 	ok(t, err)
 	return name
 }

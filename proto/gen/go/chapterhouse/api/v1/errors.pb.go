@@ -171,7 +171,9 @@ const (
 	ErrorReason_DATE_OUTSIDE_TERM ErrorReason = 302
 	// FAILED_PRECONDITION (400): the cited resolution is not a PASSED
 	// resolution of the kind the action needs, naming what it is cited for.
-	// Metadata: resolution.
+	// Metadata: resolution (or resource), and where the action says so its
+	// state, kind and subject (a standard's approval: approves, the
+	// standard the resolution names, and standard, the one approved).
 	ErrorReason_RESOLUTION_NOT_PASSED ErrorReason = 303
 	// PERMISSION_DENIED (403): only the council members snapshotted when
 	// voting opened may vote.

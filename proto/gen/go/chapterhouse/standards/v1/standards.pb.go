@@ -1511,7 +1511,8 @@ type ApproveStandardRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The PASSED council resolution approving it:
-	// branches/{branch}/resolutions/{resolution}, of the same branch.
+	// branches/{branch}/resolutions/{resolution}, of the same branch, a
+	// STANDARD_APPROVAL whose `standard` is this standard.
 	Resolution string `protobuf:"bytes,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
 	// At most 1000 characters.
 	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`

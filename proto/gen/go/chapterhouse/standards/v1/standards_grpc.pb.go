@@ -145,9 +145,14 @@ type StandardsServiceClient interface {
 	// sends it back to DRAFTING. Admins or leaders.
 	ConcludeStandardReview(ctx context.Context, in *ConcludeStandardReviewRequest, opts ...grpc.CallOption) (*Standard, error)
 	// REVIEW → APPROVED. Needs a PASS review of the current draft
-	// (REVIEW_NOT_PASSED) and cites a PASSED council resolution of the
-	// branch, checked with GovernanceService (RESOLUTION_NOT_PASSED). Admins,
-	// leaders or the council, recording the council's decision.
+	// (REVIEW_NOT_PASSED) and cites the council's resolution approving this
+	// standard: a PASSED STANDARD_APPROVAL resolution of the branch whose
+	// `standard` is this one, checked with GovernanceService. Any other
+	// (not PASSED, of another kind, approving another standard) is
+	// RESOLUTION_NOT_PASSED with metadata resolution, state, kind,
+	// approves (the standard the resolution names, when any) and standard
+	// (this one); so one resolution approves one standard. Admins, leaders
+	// or the council, recording the council's decision.
 	ApproveStandard(ctx context.Context, in *ApproveStandardRequest, opts ...grpc.CallOption) (*Standard, error)
 	// APPROVED → PUBLISHED. The reviewed draft becomes published_draft and
 	// the official code is assigned in the same atomic step: the next number
@@ -616,9 +621,14 @@ type StandardsServiceServer interface {
 	// sends it back to DRAFTING. Admins or leaders.
 	ConcludeStandardReview(context.Context, *ConcludeStandardReviewRequest) (*Standard, error)
 	// REVIEW → APPROVED. Needs a PASS review of the current draft
-	// (REVIEW_NOT_PASSED) and cites a PASSED council resolution of the
-	// branch, checked with GovernanceService (RESOLUTION_NOT_PASSED). Admins,
-	// leaders or the council, recording the council's decision.
+	// (REVIEW_NOT_PASSED) and cites the council's resolution approving this
+	// standard: a PASSED STANDARD_APPROVAL resolution of the branch whose
+	// `standard` is this one, checked with GovernanceService. Any other
+	// (not PASSED, of another kind, approving another standard) is
+	// RESOLUTION_NOT_PASSED with metadata resolution, state, kind,
+	// approves (the standard the resolution names, when any) and standard
+	// (this one); so one resolution approves one standard. Admins, leaders
+	// or the council, recording the council's decision.
 	ApproveStandard(context.Context, *ApproveStandardRequest) (*Standard, error)
 	// APPROVED → PUBLISHED. The reviewed draft becomes published_draft and
 	// the official code is assigned in the same atomic step: the next number
