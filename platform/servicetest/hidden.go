@@ -54,7 +54,8 @@ type UnseenCase struct {
 // the missing one, and fails unless both end in the case's code with the
 // same status (code, message, reason and metadata; the details are
 // compared whole) once the missing name is read as the hidden one, and
-// unless nothing was written.
+// unless nothing was written. One level down, an answer the caller does
+// get must not name what is hidden from it either: ReferencesSeen.
 func HiddenAsMissing(t *testing.T, u Unseen, cases []UnseenCase) {
 	t.Helper()
 	for _, c := range cases {
