@@ -2,79 +2,14 @@ package servicetest
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
-	"google.golang.org/genproto/googleapis/api/annotations"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 )
-
-// Reference is a resource an answer names: the field that names it (a
-// path such as "promotions[0].activity"), the resource type its
-// google.api.resource_reference declares, and the name.
-type Reference struct {
-	Field, Type, Name string
-}
-
-// References are every resource m names: the values of its string fields,
-// single or repeated, annotated google.api.resource_reference (type or
-// child_type), in m and every message under it, empty ones left out.
-func References(m proto.Message) []Reference {
-	var out []Reference
-	references(m.ProtoReflect(), "", &out)
-	return out
-}
-
-func references(m protoreflect.Message, prefix string, out *[]Reference) {
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		path := prefix + string(fd.Name())
-		switch {
-		case fd.IsMap():
-			if fd.MapValue().Kind() == protoreflect.MessageKind {
-				v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
-					references(mv.Message(), fmt.Sprintf("%s[%v].", path, k.Interface()), out)
-					return true
-				})
-			}
-		case fd.Kind() == protoreflect.MessageKind || fd.Kind() == protoreflect.GroupKind:
-			if fd.IsList() {
-				for i := range v.List().Len() {
-					references(v.List().Get(i).Message(), fmt.Sprintf("%s[%d].", path, i), out)
-				}
-			} else {
-				references(v.Message(), path+".", out)
-			}
-		case fd.Kind() == protoreflect.StringKind:
-			typ := referenceType(fd)
-			if typ == "" {
-				break
-			}
-			if fd.IsList() {
-				for i := range v.List().Len() {
-					if name := v.List().Get(i).String(); name != "" {
-						*out = append(*out, Reference{Field: fmt.Sprintf("%s[%d]", path, i), Type: typ, Name: name})
-					}
-				}
-			} else if name := v.String(); name != "" {
-				*out = append(*out, Reference{Field: path, Type: typ, Name: name})
-			}
-		}
-		return true
-	})
-}
-
-func referenceType(fd protoreflect.FieldDescriptor) string {
-	r, _ := proto.GetExtension(fd.Options(), annotations.E_ResourceReference).(*annotations.ResourceReference)
-	if r.GetType() != "" {
-		return r.GetType()
-	}
-	return r.GetChildType()
-}
 
 // Seen is a caller whose answers must name only what it may read.
 type Seen struct {
@@ -99,7 +34,8 @@ type SeenCase struct {
 }
 
 // ReferencesSeen holds the API's rule for what a caller may not see one
-// level down: an answer names only resources its caller may read, and
+// level down, across services (CheckNames holds it within one service, for
+// every answer a test sees): an answer names only resources its caller may read, and
 // leaves the others out (the field absent), since a name the caller then
 // finds NOT_FOUND would tell it what a hidden resource's own answer does
 // not. For every case it calls the method as s.Caller and reads every
@@ -124,12 +60,12 @@ func ReferencesSeen(t *testing.T, s Seen, cases []SeenCase) int {
 			}
 			for _, r := range References(resp) {
 				read++
-				switch err := s.Read(s.Caller, r.Type, r.Name); status.Code(err) {
+				switch err := s.Read(s.Caller, r.Type, r.Value); status.Code(err) {
 				case codes.OK, codes.Unauthenticated:
 				case codes.NotFound:
-					t.Errorf("%s names %s (%s), which this caller reads as NOT_FOUND: leave it out", r.Field, r.Name, r.Type)
+					t.Errorf("%s names %s (%s), which this caller reads as NOT_FOUND: leave it out", r.Field, r.Value, r.Type)
 				default:
-					t.Errorf("%s names %s (%s); reading it: %v", r.Field, r.Name, r.Type, err)
+					t.Errorf("%s names %s (%s); reading it: %v", r.Field, r.Value, r.Type, err)
 				}
 			}
 		})
@@ -142,18 +78,6 @@ func ReferencesSeen(t *testing.T, s Seen, cases []SeenCase) int {
 // said why where they are listed).
 func CoversSeen(t *testing.T, service grpc.ServiceDesc, others []string, cases ...[]SeenCase) {
 	t.Helper()
-	covered := map[string]bool{}
-	for _, m := range others {
-		covered[m] = true
-	}
-	for _, set := range cases {
-		for _, c := range set {
-			covered[c.Method[strings.LastIndex(c.Method, "/")+1:]] = true
-		}
-	}
-	for _, m := range service.Methods {
-		if !covered[m.MethodName] {
-			t.Errorf("%s answers with names of other resources, and has no case", m.MethodName)
-		}
-	}
+	covers(t, service, every, caseMethods(func(c SeenCase) string { return c.Method }, cases...), others,
+		"answers with names of other resources")
 }
