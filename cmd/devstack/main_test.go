@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tjsia/chapterhouse/platform/proctest"
+	"github.com/tjsia/chapterhouse/platform/servicetest"
 )
 
 // TestMain lets a test run this program as a child process: the test
@@ -40,7 +40,7 @@ func TestCtrlCIsACleanStop(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "--http-addr", "127.0.0.1:0", "--tokens-file", "") //nolint:gosec // G204, G702: the test binary itself, re-run as the devstack
 			cmd.Env = append(os.Environ(), proctest.RoleEnv+"=devstack", "LOG_LEVEL=info")
-			var stderr syncBuffer
+			var stderr servicetest.LogBuffer
 			cmd.Stderr = &stderr
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
@@ -89,23 +89,4 @@ func TestCtrlCIsACleanStop(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is an output sink the child's writes reach from another
-// goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

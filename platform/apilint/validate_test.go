@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
@@ -72,6 +73,17 @@ func TestFieldRules(t *testing.T) {
 		{"quota: negative year", &activitiesv1.GetAnnualQuotaRequest{Year: -1}, []string{"year"}},
 		{"registration filter: unknown state", &activitiesv1.ListRegistrationsRequest{State: 9}, []string{"state"}},
 		{"verification code: too long", &activitiesv1.VerifyCertificateRequest{VerificationCode: long(65)}, []string{"verification_code"}},
+
+		// The standard a STANDARD_APPROVAL resolution approves: a
+		// standard's name (its kind and branch are governance's to judge).
+		{"approved standard: a standard's name", &governancev1.CreateResolutionRequest{Resolution: &governancev1.Resolution{
+			Standard: "branches/ai/standards/annotation-quality"}}, nil},
+		{"approved standard: not a standard's name", &governancev1.CreateResolutionRequest{Resolution: &governancev1.Resolution{
+			Standard: "branches/ai/activities/salon"}}, []string{"resolution.standard"}},
+		{"approved standard: a child of a standard", &governancev1.UpdateResolutionRequest{Resolution: &governancev1.Resolution{
+			Standard: "branches/ai/standards/s/drafts/d"}}, []string{"resolution.standard"}},
+		{"approved standard: too long", &governancev1.CreateResolutionRequest{Resolution: &governancev1.Resolution{
+			Standard: "branches/ai/standards/" + strings.Repeat("a", 200)}}, []string{"resolution.standard"}},
 	}
 	v, err := protovalidate.New()
 	if err != nil {

@@ -1,42 +1,23 @@
 package grpcserver_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
+	"github.com/tjsia/chapterhouse/platform/servicetest"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 )
-
-// syncBuffer is a log sink the server writes from its own goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestCancelledCallIsCancelledNotInternal: a call its caller cancels while
 // the store waits ends with the store's "context canceled" error; the
 // service answers and logs it as CANCELLED, at info level, never as an
 // INTERNAL error.
 func TestCancelledCallIsCancelledNotInternal(t *testing.T) {
-	var logs syncBuffer
+	var logs servicetest.LogBuffer
 	h := start(t, func(c *grpcserver.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	})

@@ -54,7 +54,8 @@ type UnseenCase struct {
 // the missing one, and fails unless both end in the case's code with the
 // same status (code, message, reason and metadata; the details are
 // compared whole) once the missing name is read as the hidden one, and
-// unless nothing was written.
+// unless nothing was written. One level down, an answer the caller does
+// get must not name what is hidden from it either: ReferencesSeen.
 func HiddenAsMissing(t *testing.T, u Unseen, cases []UnseenCase) {
 	t.Helper()
 	for _, c := range cases {
@@ -93,20 +94,8 @@ func HiddenAsMissing(t *testing.T, u Unseen, cases []UnseenCase) {
 // set of cases the service's hidden resources are tested with.
 func CoversHidden(t *testing.T, service grpc.ServiceDesc, others []string, cases ...[]UnseenCase) {
 	t.Helper()
-	covered := map[string]bool{}
-	for _, m := range others {
-		covered[m] = true
-	}
-	for _, set := range cases {
-		for _, c := range set {
-			covered[c.Method[strings.LastIndex(c.Method, "/")+1:]] = true
-		}
-	}
-	for _, m := range service.Methods {
-		if !covered[m.MethodName] {
-			t.Errorf("%s names a resource that may be hidden, and has no case", m.MethodName)
-		}
-	}
+	covers(t, service, every, caseMethods(func(c UnseenCase) string { return c.Method }, cases...), others,
+		"names a resource that may be hidden")
 }
 
 func statusText(t *testing.T, err error) string {
@@ -174,25 +163,21 @@ func TakenIDs(t *testing.T, conn grpc.ClientConnInterface, cases []TakenID) {
 // service that takes a client-chosen id (a request field ending in "_id").
 func CoversTakenIDs(t *testing.T, service grpc.ServiceDesc, cases []TakenID) {
 	t.Helper()
-	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service.ServiceName))
-	if err != nil {
-		t.Fatal(err)
+	covers(t, service, takesAnID, caseMethods(func(c TakenID) string { return c.Method }, cases), nil,
+		"takes a client-chosen id")
+}
+
+// takesAnID: a Create whose request has a client-chosen id (a field
+// ending in _id).
+func takesAnID(m protoreflect.MethodDescriptor) bool {
+	if !strings.HasPrefix(string(m.Name()), "Create") {
+		return false
 	}
-	covered := map[string]bool{}
-	for _, c := range cases {
-		covered[c.Method[strings.LastIndex(c.Method, "/")+1:]] = true
-	}
-	methods := d.(protoreflect.ServiceDescriptor).Methods()
-	for i := range methods.Len() {
-		m := methods.Get(i)
-		if !strings.HasPrefix(string(m.Name()), "Create") {
-			continue
-		}
-		fields := m.Input().Fields()
-		for j := range fields.Len() {
-			if strings.HasSuffix(string(fields.Get(j).Name()), "_id") && !covered[string(m.Name())] {
-				t.Errorf("%s takes a client-chosen id (%s), and has no case", m.Name(), fields.Get(j).Name())
-			}
+	fields := m.Input().Fields()
+	for j := range fields.Len() {
+		if strings.HasSuffix(string(fields.Get(j).Name()), "_id") {
+			return true
 		}
 	}
+	return false
 }

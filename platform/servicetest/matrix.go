@@ -45,9 +45,10 @@ type Case struct {
 // answers a resource the caller may not see exactly as a missing one). It
 // also holds the API's declarations: every method of service needs a case;
 // an anonymous call of a method the proto does not declare public is
-// UNAUTHENTICATED, and an anonymous caller a public method refuses is
-// UNAUTHENTICATED too (never PERMISSION_DENIED: signing in would help);
-// and every error carries a known reason.
+// UNAUTHENTICATED; a caller without a token is never PERMISSION_DENIED,
+// since what it lacks is a credential (RFC 9110: UNAUTHENTICATED, where
+// signing in may lift the refusal, or NOT_FOUND where the resource is
+// hidden from it); and every error carries a known reason.
 func Matrix(t *testing.T, service grpc.ServiceDesc, roles []Role, as func(Role) context.Context, cases []Case) {
 	t.Helper()
 	covered := map[string]bool{}
@@ -77,10 +78,10 @@ func Matrix(t *testing.T, service grpc.ServiceDesc, roles []Role, as func(Role) 
 				err := c.Call(as(r))
 				code := status.Code(err)
 				if r.Subject == "" && !public && code != codes.Unauthenticated {
-					t.Fatalf("without a token: %v, want UNAUTHENTICATED (the proto does not declare it public)", err)
+					t.Fatalf("without a token, on a method the proto does not declare public: %v, want UNAUTHENTICATED", err)
 				}
-				if r.Subject == "" && public && code == codes.PermissionDenied {
-					t.Fatalf("without a token: %v, want UNAUTHENTICATED: signing in is what would help", err)
+				if r.Subject == "" && code == codes.PermissionDenied {
+					t.Fatalf("without a token: %v; a refusal signing in may lift is UNAUTHENTICATED, and what is hidden NOT_FOUND", err)
 				}
 				denied := code == codes.PermissionDenied || code == codes.Unauthenticated || code == codes.NotFound ||
 					(c.Refused != nil && err != nil && c.Refused(err))

@@ -66,10 +66,14 @@ func resourceType(md protoreflect.MessageDescriptor) string {
 	return r.GetType()
 }
 
-// referenceType is the resource type field fd refers to, or "".
+// referenceType is the resource type field fd refers to (its
+// resource_reference's type, or child_type), or "".
 func referenceType(fd protoreflect.FieldDescriptor) string {
 	r, _ := proto.GetExtension(fd.Options(), annotations.E_ResourceReference).(*annotations.ResourceReference)
-	return r.GetType()
+	if r.GetType() != "" {
+		return r.GetType()
+	}
+	return r.GetChildType()
 }
 
 // Served reports whether the service has a Get method for resources of typ.
@@ -78,28 +82,52 @@ func (n *Names) Served(typ string) bool { _, ok := n.getters[typ]; return ok }
 // In returns every name msg holds of a resource the service serves, in
 // field order, looking into nested messages and lists of them.
 func (n *Names) In(msg proto.Message) []Name {
-	var out []Name
-	n.walk(msg.ProtoReflect(), "", &out)
+	var all, out []Name
+	walk(msg.ProtoReflect(), "", true, &all)
+	for _, name := range all {
+		if n.Served(name.Type) {
+			out = append(out, name)
+		}
+	}
 	return out
 }
 
-func (n *Names) walk(m protoreflect.Message, prefix string, out *[]Name) {
+// References are every resource msg names, of any service: the values of
+// its string fields, single or repeated, annotated
+// google.api.resource_reference (type or child_type), in msg and every
+// message under it (lists and maps of them too), empty ones left out.
+func References(msg proto.Message) []Name {
+	var out []Name
+	walk(msg.ProtoReflect(), "", false, &out)
+	return out
+}
+
+// walk collects the names m holds; with identifiers, a resource
+// message's own name too.
+func walk(m protoreflect.Message, prefix string, identifiers bool, out *[]Name) {
 	self := resourceType(m.Descriptor())
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
 		path := prefix + string(fd.Name())
 		switch {
+		case fd.IsMap():
+			if fd.MapValue().Kind() == protoreflect.MessageKind {
+				v.Map().Range(func(k protoreflect.MapKey, mv protoreflect.Value) bool {
+					walk(mv.Message(), fmt.Sprintf("%s[%v].", path, k.Interface()), identifiers, out)
+					return true
+				})
+			}
 		case fd.Kind() == protoreflect.MessageKind && fd.IsList():
 			for i := range v.List().Len() {
-				n.walk(v.List().Get(i).Message(), fmt.Sprintf("%s[%d].", path, i), out)
+				walk(v.List().Get(i).Message(), fmt.Sprintf("%s[%d].", path, i), identifiers, out)
 			}
-		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
-			n.walk(v.Message(), path+".", out)
-		case fd.Kind() == protoreflect.StringKind && !fd.IsMap():
+		case fd.Kind() == protoreflect.MessageKind:
+			walk(v.Message(), path+".", identifiers, out)
+		case fd.Kind() == protoreflect.StringKind:
 			typ := referenceType(fd)
-			if typ == "" && fd.Name() == "name" {
+			if typ == "" && identifiers && fd.Name() == "name" {
 				typ = self
 			}
-			if !n.Served(typ) {
+			if typ == "" {
 				return true
 			}
 			if fd.IsList() {
@@ -262,26 +290,10 @@ func HiddenNotNamed(t *testing.T, conn grpc.ClientConnInterface, u Naming, cases
 // may read every such resource, each with why in the caller's comment.
 func CoversNaming(t *testing.T, service grpc.ServiceDesc, typ string, others []string, cases ...[]NamingCase) {
 	t.Helper()
-	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(service.ServiceName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	covered := map[string]bool{}
-	for _, m := range others {
-		covered[m] = true
-	}
-	for _, set := range cases {
-		for _, c := range set {
-			covered[c.Method[strings.LastIndex(c.Method, "/")+1:]] = true
-		}
-	}
-	methods := d.(protoreflect.ServiceDescriptor).Methods()
-	for i := range methods.Len() {
-		m := methods.Get(i)
-		if refersTo(m.Output(), typ, map[protoreflect.FullName]bool{}) && !covered[string(m.Name())] {
-			t.Errorf("%s answers with names of %s, and has no case", m.Name(), typ)
-		}
-	}
+	covers(t, service, func(m protoreflect.MethodDescriptor) bool {
+		return refersTo(m.Output(), typ, map[protoreflect.FullName]bool{})
+	},
+		caseMethods(func(c NamingCase) string { return c.Method }, cases...), others, "answers with names of "+typ)
 }
 
 // refersTo reports whether messages of md can hold, in some field, a

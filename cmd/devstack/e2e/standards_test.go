@@ -8,23 +8,29 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/tjsia/chapterhouse/cmd/devstack/stack"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/redistest"
+	"github.com/tjsia/chapterhouse/platform/servicetest"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 )
 
 // council is a branch with its council elected over REST: the chair
-// represents the lead unit, the director the works unit, and resolution
-// is a resolution they passed.
+// represents the lead unit, the director the works unit, and ordinary is
+// an ORDINARY resolution they passed (which approves no standard).
 type council struct {
 	admin, chair, director client
 	lead, works            string
-	resolution             string
+	ordinary               string
 }
 
 // electCouncil creates branch on s with a current term, two unit members
-// (from orgs, whose credit codes are codes) and its council, and passes a
-// resolution; it waits until standards knows the branch and its chair.
+// (from orgs, whose credit codes are codes) and its council, and passes an
+// ordinary resolution; it waits until standards knows the branch and its
+// chair.
 func electCouncil(t *testing.T, s *stack.Stack, branch string, orgs, codes [2]string) council {
 	t.Helper()
 	on := func(token string) client { return client{token: token, base: s.GatewayURL} }
@@ -51,15 +57,8 @@ func electCouncil(t *testing.T, s *stack.Stack, branch string, orgs, codes [2]st
 		"nominee": "people/" + orgs[1] + "-rep", "representedMember": c.works, "qualificationStatement": "Builds data-annotation platforms."})
 	c.chair.ok(t, "POST", "/v1/"+nom["name"].(string)+":confirmQualification", map[string]any{"decision": "DECISION_APPROVE"})
 	c.chair.ok(t, "POST", "/v1/"+nom["name"].(string)+":appoint", map[string]any{})
-	res := c.chair.ok(t, "POST", "/v1/branches/"+branch+"/resolutions", map[string]any{"title": "批准发布标准", "text": "理事会同意发布。",
+	c.ordinary = c.pass(t, "/v1/branches/"+branch+"/resolutions", map[string]any{"title": "年度工作总结", "text": "理事会通过年度工作总结。",
 		"kind": "RESOLUTION_KIND_ORDINARY"})
-	c.resolution = res["name"].(string)
-	c.chair.ok(t, "POST", "/v1/"+c.resolution+":openVoting", map[string]any{})
-	c.chair.ok(t, "POST", "/v1/"+c.resolution+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
-	c.director.ok(t, "POST", "/v1/"+c.resolution+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
-	if r := c.chair.ok(t, "POST", "/v1/"+c.resolution+":closeVoting", map[string]any{}); r["state"] != "RESOLUTION_STATE_PASSED" {
-		t.Fatalf("resolution %v", r)
-	}
 	// Standards learns the branch, and who chairs it, from governance's
 	// events: the chair's first proposal is the proof.
 	eventually(t, func() string {
@@ -71,6 +70,30 @@ func electCouncil(t *testing.T, s *stack.Stack, branch string, orgs, codes [2]st
 		return ""
 	})
 	return c
+}
+
+// pass has the council draft a resolution (body) under collection, vote
+// it through and close it; it returns the PASSED resolution's name.
+func (c council) pass(t *testing.T, collection string, body map[string]any) string {
+	t.Helper()
+	name := c.chair.ok(t, "POST", collection, body)["name"].(string)
+	c.chair.ok(t, "POST", "/v1/"+name+":openVoting", map[string]any{})
+	c.chair.ok(t, "POST", "/v1/"+name+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
+	c.director.ok(t, "POST", "/v1/"+name+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
+	if r := c.chair.ok(t, "POST", "/v1/"+name+":closeVoting", map[string]any{}); r["state"] != "RESOLUTION_STATE_PASSED" {
+		t.Fatalf("resolution %v", r)
+	}
+	return name
+}
+
+// approval has the council pass its STANDARD_APPROVAL resolution of the
+// standard at std (/v1/branches/{branch}/standards/{standard}).
+func (c council) approval(t *testing.T, std string) string {
+	t.Helper()
+	name := strings.TrimPrefix(std, "/v1/")
+	branch := name[:strings.Index(name, "/standards/")]
+	return c.pass(t, "/v1/"+branch+"/resolutions", map[string]any{"title": "批准发布标准", "text": "理事会同意发布该标准。",
+		"kind": "RESOLUTION_KIND_STANDARD_APPROVAL", "standard": name})
 }
 
 const digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -85,7 +108,7 @@ func publishREST(t *testing.T, c council, std string) map[string]any {
 	c.chair.ok(t, "POST", std+":closeComment", map[string]any{})
 	c.chair.ok(t, "POST", std+":submitForReview", map[string]any{})
 	c.chair.ok(t, "POST", std+":concludeReview", map[string]any{"experts": []string{"专家"}, "conclusion": "REVIEW_CONCLUSION_PASS", "summary": "通过"})
-	c.chair.ok(t, "POST", std+":approve", map[string]any{"resolution": c.resolution})
+	c.chair.ok(t, "POST", std+":approve", map[string]any{"resolution": c.approval(t, std)})
 	return c.chair.ok(t, "POST", std+":publish", map[string]any{"effectiveDate": map[string]any{"year": time.Now().Year() + 1, "month": 1, "day": 1}})
 }
 
@@ -159,17 +182,72 @@ func TestStandardsOverREST(t *testing.T) {
 		t.Fatalf("summary %v", sum)
 	}
 	c.chair.ok(t, "POST", std+":submitForReview", map[string]any{})
-	if r := c.chair.do(t, "POST", std+":approve", map[string]any{"resolution": c.resolution}); r.status != http.StatusBadRequest ||
+	// S1: the council approves a standard by a STANDARD_APPROVAL resolution
+	// naming it; governance refuses one that names none.
+	if r := c.chair.do(t, "POST", "/v1/branches/stdb/resolutions", map[string]any{"title": "批准", "text": "同意。",
+		"kind": "RESOLUTION_KIND_STANDARD_APPROVAL"}); r.status != http.StatusBadRequest || r.errorBody(t)["reason"] != "INVALID_ARGUMENT" {
+		t.Fatalf("a standard approval naming no standard = %d %s", r.status, r.raw)
+	}
+	approval := c.approval(t, std)
+	if r := c.chair.do(t, "POST", std+":approve", map[string]any{"resolution": approval}); r.status != http.StatusBadRequest ||
 		r.errorBody(t)["reason"] != "REVIEW_NOT_PASSED" {
 		t.Fatalf("approval before review = %d %s", r.status, r.raw)
 	}
 	c.chair.ok(t, "POST", std+":concludeReview", map[string]any{"experts": []string{"专家"}, "conclusion": "REVIEW_CONCLUSION_PASS", "summary": "通过"})
-	c.chair.ok(t, "POST", std+":approve", map[string]any{"resolution": c.resolution})
+	// Any other passed resolution is refused, with what it is.
+	before = snapshot(t)
+	if r := c.chair.do(t, "POST", std+":approve", map[string]any{"resolution": c.ordinary}); r.status != http.StatusBadRequest ||
+		r.errorBody(t)["reason"] != "RESOLUTION_NOT_PASSED" || r.errorBody(t)["metadata"].(map[string]any)["kind"] != "RESOLUTION_KIND_ORDINARY" {
+		t.Fatalf("approval on an ordinary resolution = %d %s", r.status, r.raw)
+	}
+	assertSameState(t, before, snapshot(t))
+	c.chair.ok(t, "POST", std+":approve", map[string]any{"resolution": approval})
 	pub := c.chair.ok(t, "POST", std+":publish", map[string]any{"effectiveDate": map[string]any{"year": time.Now().Year() + 1, "month": 1, "day": 1}})
 	if want := fmt.Sprintf("T/TJSIA 001—%d", time.Now().Year()); pub["code"] != want || pub["state"] != "STANDARD_STATE_PUBLISHED" {
 		t.Fatalf("published %v, want code %s", pub, want)
 	}
 	anon.ok(t, "GET", std, nil)
+
+	// Promotion (S2): its activity is a DRAFT, which activities shows only
+	// to its organisers (the chair) and answers everyone else as missing;
+	// so the promotion names it to them alone, and to everyone once it is
+	// published.
+	start := time.Now().Add(40 * 24 * time.Hour).UTC()
+	p := c.chair.ok(t, "POST", std+"/promotions:schedule", map[string]any{"promotionId": "launch", "activity": map[string]any{
+		"audience": "AUDIENCE_PUBLIC", "capacity": 100, "location": "天津", "startTime": start.Format(time.RFC3339),
+		"endTime": start.Add(3 * time.Hour).Format(time.RFC3339), "registrationCloseTime": start.Format(time.RFC3339)}})
+	activity := p["activity"].(string)
+	shown := func(who client) string {
+		t.Helper()
+		list := who.ok(t, "GET", std+"/promotions", nil)["promotions"].([]any)
+		if len(list) != 1 {
+			t.Fatalf("promotions %v", list)
+		}
+		return list[0].(map[string]any)["activity"].(string)
+	}
+	for _, who := range []struct {
+		label  string
+		caller client
+		sees   bool
+	}{{"without a token", anon, false}, {"a council member", c.director, false}, {"the chair, who organises it", c.chair, true}} {
+		got, want, status := shown(who.caller), "", http.StatusNotFound
+		if who.sees {
+			want, status = activity, http.StatusOK
+		}
+		if got != want {
+			t.Fatalf("%s is shown the draft activity %q, want %q", who.label, got, want)
+		}
+		if r := who.caller.do(t, "GET", "/v1/"+activity, nil); r.status != status {
+			t.Fatalf("%s reads the draft activity: %d %s, want %d", who.label, r.status, r.raw, status)
+		}
+		namesSeen(t, who.label, who.caller, std)
+	}
+	c.chair.ok(t, "POST", "/v1/"+activity+":publish", map[string]any{})
+	if got := shown(anon); got != activity {
+		t.Fatalf("the published activity is shown as %q without a token, want %q", got, activity)
+	}
+	anon.ok(t, "GET", "/v1/"+activity, nil)
+	namesSeen(t, "without a token", anon, std)
 
 	// The works unit joins a second standard's working group and signs a
 	// convention; then its branch membership ends.
@@ -177,8 +255,32 @@ func TestStandardsOverREST(t *testing.T) {
 		"title": "人工智能 模型评测", "leadUnit": c.lead, "participatingUnits": []string{c.works}})
 	c.chair.ok(t, "POST", "/v1/branches/stdb/standards?standardId=pledge", map[string]any{"kind": "STANDARD_KIND_SELF_DISCIPLINE_CONVENTION",
 		"title": "数据合规自律公约", "leadUnit": c.lead})
+	// Not yet public: without a token its comments are NOT_FOUND, as a
+	// missing standard's; once published, they are the members': 401,
+	// sign in.
+	for _, path := range []string{"/v1/branches/stdb/standards/pledge/comments", "/v1/branches/stdb/standards/nosuch/comments"} {
+		if r := anon.do(t, "GET", path, nil); r.status != http.StatusNotFound || r.errorBody(t)["reason"] != "NOT_FOUND" {
+			t.Fatalf("GET %s without a token = %d %s, want 404", path, r.status, r.raw)
+		}
+	}
+	// One resolution, one standard: the quality standard's approval does
+	// not approve the convention.
+	if r := c.chair.do(t, "POST", "/v1/branches/stdb/standards/pledge:approve", map[string]any{"resolution": approval}); r.status != http.StatusBadRequest ||
+		r.errorBody(t)["reason"] != "RESOLUTION_NOT_PASSED" || r.errorBody(t)["metadata"].(map[string]any)["approves"] != "branches/stdb/standards/quality" {
+		t.Fatalf("the quality standard's approval cited for the convention = %d %s", r.status, r.raw)
+	}
 	if p := publishREST(t, c, "/v1/branches/stdb/standards/pledge"); p["code"] != fmt.Sprintf("TJSIA ZL 001—%d", time.Now().Year()) {
 		t.Fatalf("convention %v", p)
+	}
+	for _, call := range []struct{ method, path string }{{"GET", "/comments"}, {"GET", ":dispositionSummary"}, {"POST", "/comments"}} {
+		var body any
+		if call.method == "POST" {
+			body = map[string]any{"clause": "1", "text": "意见", "commenterName": "公众"}
+		}
+		if r := anon.do(t, call.method, "/v1/branches/stdb/standards/pledge"+call.path, body); r.status != http.StatusUnauthorized ||
+			r.errorBody(t)["reason"] != "UNAUTHENTICATED" {
+			t.Fatalf("%s pledge%s without a token = %d %s, want 401", call.method, call.path, r.status, r.raw)
+		}
 	}
 	c.director.ok(t, "POST", "/v1/branches/stdb/standards/pledge/signatories", map[string]any{"member": c.works})
 	c.admin.ok(t, "POST", "/v1/"+c.works+":terminate", map[string]any{"reason": "会费未缴"})
@@ -228,7 +330,43 @@ func TestPromotionWithActivitiesDown(t *testing.T) {
 		t.Fatalf("promotion with activities down = %d %s", r.status, r.raw)
 	}
 	assertSameState(t, before, snapshotOf(t, s.Redis))
-	if list := c.admin.ok(t, "GET", std+"/promotions", nil)["promotions"].([]any); len(list) != 1 {
-		t.Fatalf("promotions after the refusal: %v", list)
+	// Listing them asks activities whether the caller may read each
+	// activity: with it down, the read is 503 too, never a name unchecked.
+	if r := c.admin.do(t, "GET", std+"/promotions", nil); r.status != http.StatusServiceUnavailable || r.errorBody(t)["reason"] != "DEPENDENCY_UNAVAILABLE" {
+		t.Fatalf("promotions with activities down = %d %s", r.status, r.raw)
+	}
+}
+
+// namesSeen reads, as caller, what standards answers about std (and the
+// standards of its branch) and follows every resource each answer names
+// (servicetest.References: its resource_reference fields) the way a
+// client does, GET /v1/{name}: none may answer 404, since a name that
+// does would tell the caller of a resource hidden from it.
+func namesSeen(t *testing.T, label string, caller client, std string) {
+	t.Helper()
+	branch := std[:strings.Index(std, "/standards/")]
+	for _, read := range []struct {
+		path string
+		into proto.Message
+	}{
+		{std, &standardsv1.Standard{}},
+		{branch + "/standards", &standardsv1.ListStandardsResponse{}},
+		{std + "/drafts", &standardsv1.ListDraftsResponse{}},
+		{std + "/comments", &standardsv1.ListCommentsResponse{}},
+		{std + ":dispositionSummary", &standardsv1.DispositionSummary{}},
+		{std + "/promotions", &standardsv1.ListPromotionsResponse{}},
+	} {
+		r := caller.do(t, "GET", read.path, nil)
+		if r.status != http.StatusOK {
+			t.Fatalf("%s: GET %s = %d %s", label, read.path, r.status, r.raw)
+		}
+		if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal(r.raw, read.into); err != nil {
+			t.Fatalf("GET %s: %v", read.path, err)
+		}
+		for _, ref := range servicetest.References(read.into) {
+			if got := caller.do(t, "GET", "/v1/"+ref.Name, nil); got.status != http.StatusOK && got.status != http.StatusUnauthorized {
+				t.Errorf("%s: GET %s names %s in %s, which answers %d %s", label, read.path, ref.Name, ref.Field, got.status, got.raw)
+			}
+		}
 	}
 }

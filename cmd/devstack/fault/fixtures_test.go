@@ -3,6 +3,7 @@ package fault_test
 import (
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -148,9 +149,9 @@ func (f fixtures) doomOne(s *system, i int, d *doomed) error {
 
 // council elects branch ai's council over REST, the charter's way: the
 // representative of a new unit "chair-unit" as chair, of "works-unit" as
-// director; they pass a resolution. It returns the chair and the
-// director as callers, the works unit and the resolution.
-func (f fixtures) council(s *system) (chair, director caller, works, resolution string) {
+// director. It returns the chair and the director as callers, and the
+// works unit.
+func (f fixtures) council(s *system) (chair, director caller, works string) {
 	s.t.Helper()
 	gc := s.as("people/general-council", auth.RoleGeneralCouncil)
 	lead, _, err := f.unitAs("chair-unit", 1, "RANK_PRESIDENT", 1970)
@@ -172,21 +173,14 @@ func (f fixtures) council(s *system) (chair, director caller, works, resolution 
 		"nominee": "people/works-unit-rep", "representedMember": works, "qualificationStatement": "Builds data-annotation platforms."})
 	chair.ok("POST", term+"/nominations/works:confirmQualification", map[string]any{"decision": "DECISION_APPROVE"})
 	chair.ok("POST", term+"/nominations/works:appoint", map[string]any{})
-	resolution = chair.ok("POST", "/v1/branches/ai/resolutions", map[string]any{"title": "批准发布标准", "text": "理事会同意发布。",
-		"kind": "RESOLUTION_KIND_ORDINARY"})["name"].(string)
-	chair.ok("POST", "/v1/"+resolution+":openVoting", map[string]any{})
-	chair.ok("POST", "/v1/"+resolution+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
-	director.ok("POST", "/v1/"+resolution+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
-	if r := chair.ok("POST", "/v1/"+resolution+":closeVoting", map[string]any{}); r["state"] != "RESOLUTION_STATE_PASSED" {
-		s.t.Fatalf("resolution %v", r)
-	}
-	return chair, director, works, resolution
+	return chair, director, works
 }
 
 // published takes a standard the chair proposes, led by works, through
-// drafting, comment, review and approval by resolution to publication,
-// once standards has learnt who chairs the branch.
-func (f fixtures) published(s *system, chair caller, works, resolution string) string {
+// drafting, comment, review and approval, on the council's resolution
+// approving it, to publication, once standards has learnt who chairs the
+// branch.
+func (f fixtures) published(s *system, chair, director caller, works string) string {
 	s.t.Helper()
 	var std string
 	eventually(s.t, 30*time.Second, func() string {
@@ -205,6 +199,14 @@ func (f fixtures) published(s *system, chair caller, works, resolution string) s
 	chair.ok("POST", std+":closeComment", map[string]any{})
 	chair.ok("POST", std+":submitForReview", map[string]any{})
 	chair.ok("POST", std+":concludeReview", map[string]any{"experts": []string{"专家"}, "conclusion": "REVIEW_CONCLUSION_PASS", "summary": "通过"})
+	resolution := chair.ok("POST", "/v1/branches/ai/resolutions", map[string]any{"title": "批准发布标准", "text": "理事会同意发布。",
+		"kind": "RESOLUTION_KIND_STANDARD_APPROVAL", "standard": strings.TrimPrefix(std, "/v1/")})["name"].(string)
+	chair.ok("POST", "/v1/"+resolution+":openVoting", map[string]any{})
+	chair.ok("POST", "/v1/"+resolution+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
+	director.ok("POST", "/v1/"+resolution+":vote", map[string]any{"choice": "VOTE_CHOICE_YES"})
+	if r := chair.ok("POST", "/v1/"+resolution+":closeVoting", map[string]any{}); r["state"] != "RESOLUTION_STATE_PASSED" {
+		s.t.Fatalf("resolution %v", r)
+	}
 	chair.ok("POST", std+":approve", map[string]any{"resolution": resolution})
 	chair.ok("POST", std+":publish", map[string]any{"effectiveDate": map[string]any{"year": time.Now().Year() + 1, "month": 1, "day": 1}})
 	return std

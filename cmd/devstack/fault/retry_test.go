@@ -40,8 +40,8 @@ func TestRetriesUnderInjectedUnavailable(t *testing.T) {
 	std := f.admin.ok("POST", "/v1/branches/ai/standards", map[string]any{"kind": "STANDARD_KIND_GROUP_STANDARD", "title": "读取", "leadUnit": f.lead})["name"].(string)
 	// A standard in force, whose promotions are the one write a service
 	// makes in another (standards creates each promotion's activity).
-	chair, _, works, resolution := f.council(s)
-	promoted := f.published(s, chair, works, resolution)
+	chair, director, works := f.council(s)
+	promoted := f.published(s, chair, director, works)
 	for _, p := range proxies {
 		p.reset()
 	}

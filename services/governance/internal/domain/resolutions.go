@@ -29,13 +29,16 @@ func resolutionState(s governancev1.ResolutionState) string {
 
 // checkResolution checks a resolution's fields and what they name: its
 // meeting, the vice-chair nominations it appoints (PROPOSED, of its term),
-// the work plan it adopts.
+// the work plan it adopts, the standard it approves (its form and branch
+// only: the standards service judges the standard when an approval cites
+// the resolution, and governance calls no service that calls it back).
 func (s *Service) checkResolution(ctx context.Context, branch string, r *governancev1.Resolution) error {
 	v := required("resolution.title", strings.TrimSpace(r.GetTitle()) == "")
 	v = append(v, required("resolution.text", strings.TrimSpace(r.GetText()) == "")...)
 	v = append(v, required("resolution.kind", r.GetKind() == governancev1.ResolutionKind_RESOLUTION_KIND_UNSPECIFIED)...)
 	appoints := r.GetKind() == governancev1.ResolutionKind_RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT
 	adopts := r.GetKind() == governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION
+	approves := r.GetKind() == governancev1.ResolutionKind_RESOLUTION_KIND_STANDARD_APPROVAL
 	switch {
 	case appoints && len(r.GetNominations()) == 0:
 		v = append(v, apierr.FieldViolation{Field: "resolution.nominations", Description: "a vice-chair appointment lists the nominations it appoints"})
@@ -47,6 +50,17 @@ func (s *Service) checkResolution(ctx context.Context, branch string, r *governa
 		v = append(v, apierr.FieldViolation{Field: "resolution.work_plan", Description: "a work-plan adoption names the plan"})
 	case !adopts && r.GetWorkPlan() != "":
 		v = append(v, apierr.FieldViolation{Field: "resolution.work_plan", Description: "only a work-plan adoption names a plan"})
+	}
+	switch std := r.GetStandard(); {
+	case approves && std == "":
+		v = append(v, apierr.FieldViolation{Field: "resolution.standard", Description: "a standard approval names the standard it approves"})
+	case !approves && std != "":
+		v = append(v, apierr.FieldViolation{Field: "resolution.standard", Description: "only a standard approval names a standard"})
+	case std != "":
+		if ids, err := resourcename.Parse(std, "branches", "standards"); err != nil || ids[0] != branch {
+			v = append(v, apierr.FieldViolation{Field: "resolution.standard",
+				Description: fmt.Sprintf("%q is not a standard of this branch (branches/%s/standards/{standard})", std, branch)})
+		}
 	}
 	if len(v) > 0 {
 		return apierr.InvalidArgument(v...)
@@ -125,7 +139,7 @@ func (s *Service) CreateResolution(ctx context.Context, p auth.Principal, parent
 	now := s.now()
 	r := &governancev1.Resolution{
 		Name: fmt.Sprintf("branches/%s/resolutions/%s", branch, id), Title: in.GetTitle(), Text: in.GetText(), Kind: in.GetKind(),
-		Term: t.GetName(), Meeting: in.GetMeeting(), Nominations: in.GetNominations(), WorkPlan: in.GetWorkPlan(),
+		Term: t.GetName(), Meeting: in.GetMeeting(), Nominations: in.GetNominations(), WorkPlan: in.GetWorkPlan(), Standard: in.GetStandard(),
 		State: governancev1.ResolutionState_RESOLUTION_STATE_DRAFT, Proposer: p.Subject,
 		CreateTime: timestamppb.New(now), UpdateTime: timestamppb.New(now), Etag: newEtag(),
 	}
@@ -240,7 +254,7 @@ func (s *Service) ListResolutions(ctx context.Context, req *governancev1.ListRes
 	return page.Items, pg.Next(page.Next), nil
 }
 
-var resolutionPaths = []string{"title", "text", "kind", "meeting", "nominations", "work_plan"}
+var resolutionPaths = []string{"title", "text", "kind", "meeting", "nominations", "work_plan", "standard"}
 
 // changeResolution is the read-check-write every change of a resolution
 // shares: read it, check who may and the etag, apply change, write.

@@ -46,13 +46,16 @@ func (s *Service) OpenStandardComment(ctx context.Context, p auth.Principal, req
 }
 
 // CloseStandardComment: PUBLIC_COMMENT → DRAFTING, refused while any
-// comment of the period has no disposition. Editors.
+// comment of the period has no disposition. Editors. The store holds the
+// close on the period's count of comments without one, so a comment that
+// comes in after they were read refuses the write (ErrUndisposed); the
+// step then reads them again, and the refusal names it.
 func (s *Service) CloseStandardComment(ctx context.Context, p auth.Principal, req *standardsv1.CloseStandardCommentRequest) (*standardsv1.Standard, error) {
 	return s.do(ctx, p, req.GetName(), step{action: ActCloseComment, etag: req.GetEtag(), reason: "public comment closed",
 		allow: s.editing(ctx, p, "close its comment period"),
 		apply: func(cur, next *standardsv1.Standard, w *Write) error {
 			r := ref{branch: branchOfName(cur.GetName()), standard: lastSegment(cur.GetName())}
-			comments, counts, err := s.repo.Comments(ctx, r.branch, r.standard)
+			comments, _, err := s.repo.Comments(ctx, r.branch, r.standard)
 			if err != nil {
 				return err
 			}
@@ -68,7 +71,7 @@ func (s *Service) CloseStandardComment(ctx context.Context, p auth.Principal, re
 					map[string]string{"resource": cur.GetName(), "undisposed": fmt.Sprint(len(open)), "comments": strings.Join(open, ",")})
 			}
 			next.CommentCloseTime = s.stamp()
-			w.CloseComments, w.Comments = true, counts.Total
+			w.CloseComments = true
 			return nil
 		}})
 }
@@ -96,16 +99,15 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 		return nil, err
 	}
 	if !OpenToPublicComment(st.GetKind()) {
-		if p.Subject == "" {
-			return nil, apierr.PermissionDenied("only members comment on " + st.GetKind().String() + ": sign in with a bearer token")
-		}
-		members, err := s.members.Represented(ctx, r.branch, p.Subject)
-		if err != nil {
-			return nil, err
+		var members []string
+		if p.Subject != "" {
+			if members, err = s.members.Represented(ctx, r.branch, p.Subject); err != nil {
+				return nil, err
+			}
 		}
 		if len(members) == 0 {
-			return nil, apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_A_MEMBER,
-				"only the branch's members comment on "+st.GetKind().String(), map[string]string{"resource": st.GetName()})
+			return nil, refuse(p, apiv1.ErrorReason_NOT_A_MEMBER, "only the branch's members comment on "+st.GetKind().String(),
+				map[string]string{"resource": st.GetName()})
 		}
 	}
 	if p.Subject == "" && strings.TrimSpace(in.GetCommenterName()) == "" {

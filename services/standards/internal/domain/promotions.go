@@ -44,7 +44,9 @@ func (s *Service) SchedulePromotion(ctx context.Context, p auth.Principal, req *
 		return nil, err
 	}
 	if existing, err := s.repo.GetPromotion(ctx, r.branch, r.standard, id); err == nil {
-		return existing, nil
+		// A repeat, perhaps by another editor, who need not organise the
+		// activity.
+		return s.shownPromotion(ctx, p, existing)
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
@@ -70,7 +72,39 @@ func (s *Service) SchedulePromotion(ctx context.Context, p auth.Principal, req *
 	switch {
 	case errors.Is(err, ErrExists):
 		// A concurrent retry recorded it first, with the same activity.
-		return s.repo.GetPromotion(ctx, r.branch, r.standard, id)
+		existing, err := s.repo.GetPromotion(ctx, r.branch, r.standard, id)
+		if err != nil {
+			return nil, err
+		}
+		return s.shownPromotion(ctx, p, existing)
+	case err != nil:
+		return nil, err
+	}
+	// The caller just had activities create (or find) the activity, so
+	// they organise it and read it: no need to ask.
+	return promo, nil
+}
+
+// shownPromotion is promo as p is shown it: its activity is left out
+// (the field empty) when p may not read it, a DRAFT or CANCELLED
+// activity p does not organise, which activities answers as missing.
+// Asked of activities with p's token, so its own rule decides; when it
+// cannot be reached the answer is UNAVAILABLE, not a name unchecked.
+//
+// Masked, not left out: the promotion is the standard's own record, seen
+// by whoever sees the standard, and says that a promotion was scheduled
+// and by whom; only the name of what p may not see goes, so a hidden
+// activity answers p here exactly as a missing one does.
+func (s *Service) shownPromotion(ctx context.Context, p auth.Principal, promo *standardsv1.Promotion) (*standardsv1.Promotion, error) {
+	if promo.GetActivity() == "" {
+		return promo, nil
+	}
+	_, err := s.activities.Activity(ctx, p, promo.GetActivity())
+	switch {
+	case errors.Is(err, ErrNotFound):
+		out := clone(promo)
+		out.Activity = ""
+		return out, nil
 	case err != nil:
 		return nil, err
 	}
@@ -78,7 +112,8 @@ func (s *Service) SchedulePromotion(ctx context.Context, p auth.Principal, req *
 }
 
 // ListPromotions lists a standard's promotions, oldest first; public for a
-// public standard.
+// public standard. Each names its activity only to a caller who may read
+// it (shownPromotion).
 func (s *Service) ListPromotions(ctx context.Context, p auth.Principal, req *standardsv1.ListPromotionsRequest) ([]*standardsv1.Promotion, string, error) {
 	r, err := s.parseUnder(ctx, req.GetParent(), "")
 	if err != nil {
@@ -94,6 +129,11 @@ func (s *Service) ListPromotions(ctx context.Context, p auth.Principal, req *sta
 	page, err := s.repo.ListPromotions(ctx, r.branch, r.standard, pg.After, pg.Size)
 	if err != nil {
 		return nil, "", err
+	}
+	for i, promo := range page.Items {
+		if page.Items[i], err = s.shownPromotion(ctx, p, promo); err != nil {
+			return nil, "", err
+		}
 	}
 	return page.Items, pg.Next(page.Next), nil
 }

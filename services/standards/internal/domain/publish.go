@@ -3,7 +3,7 @@ package domain
 import (
 	"context"
 	"errors"
-	"regexp"
+	"fmt"
 	"strings"
 	"time"
 
@@ -49,8 +49,17 @@ func FormatFor(f *governancev1.StandardCodeFormats, kind standardsv1.StandardKin
 	return ""
 }
 
-func codeNotAllowed(kind standardsv1.StandardKind, message string) error {
-	return apierr.New(codes.InvalidArgument, apiv1.ErrorReason_STANDARD_CODE_NOT_ALLOWED, message, map[string]string{"kind": kind.String()})
+// codeNotAllowed refuses a code for kind; facts are the metadata beyond
+// the kind (the code given, its normal form, the character or format at
+// fault).
+func codeNotAllowed(kind standardsv1.StandardKind, message string, facts map[string]string) error {
+	md := map[string]string{"kind": kind.String()}
+	for k, v := range facts {
+		if v != "" {
+			md[k] = v
+		}
+	}
+	return apierr.New(codes.InvalidArgument, apiv1.ErrorReason_STANDARD_CODE_NOT_ALLOWED, message, md)
 }
 
 func codeTaken(code, holder string) error {
@@ -76,6 +85,7 @@ func (s *Service) PublishStandard(ctx context.Context, p auth.Principal, req *st
 		return nil, err
 	}
 	formats := branches.CodeFormats(b)
+	var claimed codeClaim
 	published, err := s.do(ctx, p, req.GetName(), step{action: ActPublish, etag: req.GetEtag(), ownEvent: true, attempts: publishAttempts,
 		allow: s.running(ctx, p, "publish a standard"),
 		apply: func(cur, next *standardsv1.Standard, w *Write) error {
@@ -83,6 +93,7 @@ func (s *Service) PublishStandard(ctx context.Context, p auth.Principal, req *st
 			if err != nil {
 				return err
 			}
+			claimed = claim
 			next.Code, next.CodeNumber = claim.Code, int32(claim.number)
 			next.PublishedDraft, next.PublishTime, next.EffectiveDate = cur.GetCurrentDraft(), s.stamp(), dateOf(effective)
 			w.Code = &claim.CodeClaim
@@ -100,7 +111,13 @@ func (s *Service) PublishStandard(ctx context.Context, p auth.Principal, req *st
 			return nil
 		}})
 	if errors.Is(err, ErrCodeTaken) {
-		return nil, codeTaken(req.GetCode(), "another standard of the branch")
+		// Another publication claimed the code (or one keyed alike)
+		// between the check and the write.
+		holder, herr := s.repo.CodeHolder(ctx, r.branch, claimed.Key)
+		if herr != nil || holder == "" {
+			holder = "another standard of the branch"
+		}
+		return nil, codeTaken(claimed.Code, holder)
 	}
 	return published, err
 }
@@ -113,7 +130,8 @@ type codeClaim struct {
 // codeFor decides the code a publication takes: a revision keeps the
 // number of the standard it revises, with the new year; a numbered kind
 // takes the next number of its sequence; any other kind takes the code
-// given. A code another standard holds is refused.
+// given, normalised (NormalizeCode). A code another standard holds, or
+// one keyed alike (CodeKey), is refused.
 func (s *Service) codeFor(ctx context.Context, branch string, cur *standardsv1.Standard, formats *governancev1.StandardCodeFormats, given string, year int) (codeClaim, error) {
 	format := FormatFor(formats, cur.GetKind())
 	kind := cur.GetKind()
@@ -128,14 +146,23 @@ func (s *Service) codeFor(ctx context.Context, branch string, cur *standardsv1.S
 	}
 	switch {
 	case format != "" && given != "":
-		return c, codeNotAllowed(kind, "the branch numbers "+kind.String()+" itself (format \""+format+"\"): publish without a code")
+		return c, codeNotAllowed(kind, "the branch numbers "+kind.String()+" itself (format \""+format+"\"): publish without a code",
+			map[string]string{"code": given, "format": format})
 	case format == "" && given == "":
-		return c, codeNotAllowed(kind, "the branch has no code format for "+kind.String()+": give the code its issuing authority assigned")
+		return c, codeNotAllowed(kind, "the branch has no code format for "+kind.String()+": give the code its issuing authority assigned", nil)
 	case format == "":
-		if numbered(formats, given) {
-			return c, codeNotAllowed(kind, given+" has the form of the branch's own numbered codes, which only the server gives out")
+		code, key, problem := NormalizeCode(given)
+		if problem != nil {
+			// An error's text and metadata must be UTF-8 themselves.
+			shown := strings.ToValidUTF8(given, "\uFFFD")
+			return c, codeNotAllowed(kind, fmt.Sprintf("the code %q %s", shown, problem.Why),
+				map[string]string{"code": shown, "character": problem.Character})
 		}
-		c.Code = given
+		if f := NumberedForm(formats, code); f != "" {
+			return c, codeNotAllowed(kind, code+" has the form of the branch's own numbered codes (\""+f+"\"), which only the server gives out",
+				map[string]string{"code": given, "normalized": code, "format": f})
+		}
+		c.Code, c.Key = code, key
 	case revised.GetCodeNumber() > 0:
 		c.number = int64(revised.GetCodeNumber())
 		c.Code = branches.FormatCode(format, c.number, year)
@@ -148,7 +175,10 @@ func (s *Service) codeFor(ctx context.Context, branch string, cur *standardsv1.S
 		c.Code = branches.FormatCode(format, c.number, year)
 		c.Kind, c.Number = kind.String(), c.number
 	}
-	holder, err := s.repo.CodeHolder(ctx, branch, c.Code)
+	if c.Key == "" {
+		c.Key = CodeKey(c.Code)
+	}
+	holder, err := s.repo.CodeHolder(ctx, branch, c.Key)
 	if err != nil {
 		return c, err
 	}
@@ -183,20 +213,4 @@ func lastSegment(name string) string {
 		}
 	}
 	return name
-}
-
-// numbered reports whether code has the form of one of the branch's
-// numbered formats: a code given by hand must not take a number the
-// sequence will give out.
-func numbered(formats *governancev1.StandardCodeFormats, code string) bool {
-	for _, f := range []string{formats.GetGroupStandard(), formats.GetLocalIndustryStandard(), formats.GetSelfDisciplineConvention(), formats.GetAgreement()} {
-		if f == "" {
-			continue
-		}
-		pattern := strings.NewReplacer(`\{NNN\}`, `\d{3,}`, `\{YYYY\}`, `\d{4}`).Replace(regexp.QuoteMeta(f))
-		if regexp.MustCompile("^" + pattern + "$").MatchString(code) {
-			return true
-		}
-	}
-	return false
 }

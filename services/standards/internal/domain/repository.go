@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/page"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -31,6 +32,10 @@ var (
 	ErrClosed = errors.New("closed")
 	// ErrMemberEnded: the member's branch membership ended.
 	ErrMemberEnded = errors.New("member ended")
+	// ErrUndisposed: a comment period's close was refused because a
+	// comment of it has no disposition (one that came in after the
+	// comments were read).
+	ErrUndisposed = errors.New("comments undisposed")
 )
 
 // IsStale reports a write that lost its race.
@@ -39,7 +44,10 @@ func IsStale(err error) bool { return errors.Is(err, ErrStale) }
 // CodeClaim is the code a publication assigns, claimed in the same step.
 type CodeClaim struct {
 	Code string
-	// Holder is the standard that holds Code now: "" for a new code, the
+	// Key is the code's key (CodeKey): the claim is on the key, so two
+	// codes that read alike cannot both be held.
+	Key string
+	// Holder is the standard that holds Key now: "" for a new code, the
 	// revised standard when a revision takes its code in the same year.
 	Holder string
 	// Kind and Number advance the kind's sequence from Number-1 to Number
@@ -57,10 +65,9 @@ type Write struct {
 	PrevEtag string
 	// OpenComments opens a comment period on this draft.
 	OpenComments string
-	// CloseComments closes the period, holding only while no comment is
-	// without a disposition and none came in since Comments were counted.
+	// CloseComments closes the period, holding only while no comment of
+	// it is without a disposition (ErrUndisposed otherwise).
 	CloseComments bool
-	Comments      int64
 	// Related is another standard changed in the same step (a revision
 	// created, the standard a revision supersedes or reinstates), with its
 	// stored etag ("" creates it).
@@ -88,8 +95,9 @@ type Repository interface {
 	// Sequence is the last number the kind's sequence gave out (0 before
 	// the first).
 	Sequence(ctx context.Context, branch, kind string) (int64, error)
-	// CodeHolder is the standard holding code, or "".
-	CodeHolder(ctx context.Context, branch, code string) (string, error)
+	// CodeHolder is the standard holding a code whose key (CodeKey) is
+	// key, or "".
+	CodeHolder(ctx context.Context, branch, key string) (string, error)
 
 	// CreateDraft stores d and s (its latest_draft set), while s is still
 	// at prevEtag; ErrVersionTaken when the version is taken.
@@ -145,6 +153,11 @@ type Resolutions interface {
 // token; a repeat with the same id returns the same activity.
 type Activities interface {
 	CreateActivity(ctx context.Context, parent string, a *activitiesv1.Activity, id string) (*activitiesv1.Activity, error)
+	// Activity reads an activity as p reads it through activities (p's
+	// token, the one ctx carries, goes along): ErrNotFound when it is
+	// missing or hidden from p (a DRAFT or CANCELLED activity p does not
+	// organise); UNAVAILABLE when activities cannot be reached.
+	Activity(ctx context.Context, p auth.Principal, name string) (*activitiesv1.Activity, error)
 }
 
 // Branches are governance's branches as standards knows them, who leads

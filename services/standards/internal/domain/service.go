@@ -202,7 +202,7 @@ func (s *Service) denyUnless(ctx context.Context, p auth.Principal, branch strin
 			ok = role(st)
 		}
 	}
-	return deny(ok, err, message)
+	return deny(p, ok, err, message)
 }
 
 // represents reports whether p is the current person of member.
@@ -229,14 +229,31 @@ func (s *Service) edits(ctx context.Context, p auth.Principal, branch string, st
 	return s.represents(ctx, p, branch, st.GetLeadUnit())
 }
 
-func deny(ok bool, err error, message string) error {
+func deny(p auth.Principal, ok bool, err error, message string) error {
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return apierr.PermissionDenied(message)
+		return refuse(p, apiv1.ErrorReason_PERMISSION_DENIED, message, nil)
 	}
 	return nil
+}
+
+// refuse is the one answer to a caller the rules do not let through, and
+// every refusal of a caller is made here. It comes once the standard was
+// read as the caller may see it (Service.standard), so whatever is hidden
+// from the caller has already been answered NOT_FOUND, exactly as if it
+// were missing, token or none. Past that, a caller without a token is
+// 401 UNAUTHENTICATED: the credential is what is missing, and signing in
+// may lift the refusal (RFC 9110, 15.5.2); only the public methods get
+// here without one, the others asking for a token first. A signed-in
+// caller is 403 PERMISSION_DENIED, with reason (PERMISSION_DENIED, or the
+// rule's own: NOT_A_MEMBER).
+func refuse(p auth.Principal, reason apiv1.ErrorReason, message string, metadata map[string]string) error {
+	if p.Subject == "" {
+		return apierr.New(codes.Unauthenticated, apiv1.ErrorReason_UNAUTHENTICATED, message+": sign in with a bearer token", metadata)
+	}
+	return apierr.New(codes.PermissionDenied, reason, message, metadata)
 }
 
 func (s *Service) mustRun(ctx context.Context, p auth.Principal, branch, what string) error {
@@ -274,10 +291,13 @@ func sees(p auth.Principal, st *standardsv1.Standard) bool {
 	return p.Subject != "" || Public(st)
 }
 
-// commentsVisible: p, who sees st, may read its comments.
+// commentsVisible: p, who sees st, may read its comments; those of a
+// kind not open to public comment are for signed-in callers (refuse: 401
+// without a token).
 func commentsVisible(p auth.Principal, st *standardsv1.Standard) error {
 	if p.Subject == "" && !OpenToPublicComment(st.GetKind()) {
-		return apierr.PermissionDenied("the comments on " + st.GetName() + " are for members: sign in with a bearer token")
+		return refuse(p, apiv1.ErrorReason_PERMISSION_DENIED, "the comments on "+st.GetName()+" are for members",
+			map[string]string{"resource": st.GetName()})
 	}
 	return nil
 }

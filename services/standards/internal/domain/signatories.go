@@ -47,7 +47,7 @@ func (s *Service) CreateSignatory(ctx context.Context, p auth.Principal, parent 
 	}
 	if !p.IsAdmin() {
 		ok, err := s.represents(ctx, p, r.branch, in.GetMember())
-		if err := deny(ok, err, "only the representative of "+in.GetMember()+" (or admins) may sign for it"); err != nil {
+		if err := deny(p, ok, err, "only the representative of "+in.GetMember()+" (or admins) may sign for it"); err != nil {
 			return nil, err
 		}
 	}
@@ -66,7 +66,7 @@ func (s *Service) CreateSignatory(ctx context.Context, p auth.Principal, parent 
 			in.GetMember()+" is not an ACTIVE unit member: only they sign "+st.GetName(), map[string]string{"member": in.GetMember()})
 	}
 	name := parent + "/signatories/" + member
-	sig, err := retry.Conflicts(ctx, IsStale, func() (*standardsv1.Signatory, error) {
+	sig, err := retry.Write(ctx, name, "", IsStale, func() (*standardsv1.Signatory, error) {
 		cur, err := s.repo.GetSignatory(ctx, r.branch, r.standard, member)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return nil, err
@@ -149,7 +149,7 @@ func (s *Service) WithdrawSignatory(ctx context.Context, p auth.Principal, req *
 		}
 		if !p.IsAdmin() {
 			ok, err := s.represents(ctx, p, r.branch, cur.GetMember())
-			if err := deny(ok, err, "only the representative of "+cur.GetMember()+" (or admins) may withdraw its signature"); err != nil {
+			if err := deny(p, ok, err, "only the representative of "+cur.GetMember()+" (or admins) may withdraw its signature"); err != nil {
 				return nil, err
 			}
 		}

@@ -157,7 +157,41 @@ func (s *Service) GetStandard(ctx context.Context, p auth.Principal, name string
 	if err != nil {
 		return nil, err
 	}
-	return s.standard(ctx, p, r)
+	st, err := s.standard(ctx, p, r)
+	if err != nil {
+		return nil, err
+	}
+	return s.shown(ctx, p, r.branch, st)
+}
+
+// shown is st as p is shown it: a standard it names (revises,
+// revised_by) that p may not see (sees: without a token, a revision not
+// yet public) is left out, the field empty, so it answers p as a missing
+// one. Only the reads apply it: every other method needs a token, and a
+// signed-in caller sees every standard.
+func (s *Service) shown(ctx context.Context, p auth.Principal, branch string, st *standardsv1.Standard) (*standardsv1.Standard, error) {
+	out := st
+	for _, field := range []func(*standardsv1.Standard) *string{
+		func(x *standardsv1.Standard) *string { return &x.Revises },
+		func(x *standardsv1.Standard) *string { return &x.RevisedBy },
+	} {
+		name := *field(st)
+		if name == "" {
+			continue
+		}
+		other, err := s.repo.GetStandard(ctx, branch, path.Base(name))
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		if err == nil && sees(p, other) {
+			continue
+		}
+		if out == st {
+			out = clone(st)
+		}
+		*field(out) = ""
+	}
+	return out, nil
 }
 
 // ListStandards pages by creation; without a token, only public ones.
@@ -175,10 +209,15 @@ func (s *Service) ListStandards(ctx context.Context, p auth.Principal, req *stan
 	page, err := s.repo.ListStandards(ctx, branch, pg.After, pg.Size, func(st *standardsv1.Standard) bool {
 		return (req.GetKind() == 0 || st.GetKind() == req.GetKind()) && (req.GetState() == 0 || st.GetState() == req.GetState()) &&
 			(req.GetUnit() == "" || st.GetLeadUnit() == req.GetUnit() || slices.Contains(st.GetParticipatingUnits(), req.GetUnit())) &&
-			(!anonymous || Public(st))
+			sees(p, st)
 	})
 	if err != nil {
 		return nil, "", err
+	}
+	for i, st := range page.Items {
+		if page.Items[i], err = s.shown(ctx, p, branch, st); err != nil {
+			return nil, "", err
+		}
 	}
 	return page.Items, pg.Next(page.Next), nil
 }
@@ -272,7 +311,14 @@ func (s *Service) do(ctx context.Context, p auth.Principal, name string, st step
 	if st.attempts == 0 {
 		st.attempts = retry.Attempts
 	}
-	return retry.WriteUpTo(ctx, st.attempts, name, st.etag, IsStale, func() (*standardsv1.Standard, error) {
+	// The write is retried whatever etag the client pinned: a pinned
+	// etag is checked against each read below (ETAG_MISMATCH when the
+	// standard changed), and what else the write is conditioned on (the
+	// kind's sequence, a related standard, the comments of a period being
+	// closed) is read again and judged again, so a refusal names its rule
+	// instead of a race the client did not lose.
+	retried := func(err error) bool { return IsStale(err) || errors.Is(err, ErrUndisposed) }
+	return retry.WriteUpTo(ctx, st.attempts, name, "", retried, func() (*standardsv1.Standard, error) {
 		cur, err := s.standard(ctx, p, r)
 		if err != nil {
 			return nil, err
@@ -315,6 +361,17 @@ func (s *Service) stateChanged(ctx context.Context, p auth.Principal, st *standa
 	ev := s.envelope(ctx, p, st.GetName())
 	ev.Payload = &eventsv1.Envelope_StandardStateChanged{StandardStateChanged: &eventsv1.StandardStateChanged{Standard: st, PreviousState: prev, Reason: reason}}
 	return ev
+}
+
+// itsRevision names a revision, as it ended, in the record of the
+// standard it revised, which anyone who sees that standard reads: by its
+// name when it is public, so that a caller without a token is never
+// shown the name of a standard hidden from it (see shown).
+func itsRevision(rev *standardsv1.Standard) string {
+	if Public(rev) {
+		return "its revision " + rev.GetName()
+	}
+	return "its revision (not public)"
 }
 
 // related changes the standard a revision revises (action ActSupersede or
@@ -370,6 +427,47 @@ func (s *Service) passedResolution(ctx context.Context, branch, name, what strin
 			map[string]string{"resolution": name})
 	}
 	return nil
+}
+
+// approvingResolution checks that name is the council's resolution
+// approving standard: a PASSED STANDARD_APPROVAL resolution of the branch
+// that names it, asked of governance. A resolution names one standard,
+// and a standard is approved once, so one resolution approves one
+// standard; any other, however passed, is RESOLUTION_NOT_PASSED with what
+// it is in the metadata.
+func (s *Service) approvingResolution(ctx context.Context, branch, standard, name string) error {
+	parts, err := resourcename.Parse(name, "branches", "resolutions")
+	if err != nil || parts[0] != branch {
+		return apierr.InvalidArgument(apierr.FieldViolation{Field: "resolution", Description: fmt.Sprintf("%q is not a resolution of branches/%s", name, branch)})
+	}
+	res, err := s.resolutions.Resolution(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return apierr.ReferenceNotFound("resolution", name)
+	}
+	if err != nil {
+		return err
+	}
+	passed := res.GetState() == governancev1.ResolutionState_RESOLUTION_STATE_PASSED
+	approval := res.GetKind() == governancev1.ResolutionKind_RESOLUTION_KIND_STANDARD_APPROVAL
+	if passed && approval && res.GetStandard() == standard {
+		return nil
+	}
+	var why []string
+	if !passed {
+		why = append(why, "is "+strings.TrimPrefix(res.GetState().String(), "RESOLUTION_STATE_")+", not PASSED")
+	}
+	switch {
+	case !approval:
+		why = append(why, "is "+strings.TrimPrefix(res.GetKind().String(), "RESOLUTION_KIND_")+", not a STANDARD_APPROVAL")
+	case res.GetStandard() != standard:
+		why = append(why, "approves "+res.GetStandard()+", not this standard")
+	}
+	md := map[string]string{"resolution": name, "state": res.GetState().String(), "kind": res.GetKind().String(), "standard": standard}
+	if res.GetStandard() != "" {
+		md["approves"] = res.GetStandard()
+	}
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED,
+		fmt.Sprintf("%s %s: approving %s needs the council's passed STANDARD_APPROVAL resolution naming it", name, strings.Join(why, " and "), standard), md)
 }
 
 func (s *Service) running(ctx context.Context, p auth.Principal, what string) func(*standardsv1.Standard) error {
@@ -430,7 +528,7 @@ func (s *Service) RejectStandard(ctx context.Context, p auth.Principal, req *sta
 		allow: s.deciding(ctx, p, "reject a standard"),
 		apply: func(_, next *standardsv1.Standard, w *Write) error {
 			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate,
-				"its revision "+next.GetName()+" was rejected: "+req.GetReason(), w)
+				itsRevision(next)+" was rejected: "+req.GetReason(), w)
 		}})
 }
 
@@ -483,8 +581,8 @@ func (s *Service) ConcludeStandardReview(ctx context.Context, p auth.Principal, 
 }
 
 // ApproveStandard: REVIEW → APPROVED, on a PASS review of the draft under
-// review and a passed council resolution. Admins, leaders or council
-// members.
+// review and the council's passed resolution approving this standard
+// (approvingResolution). Admins, leaders or council members.
 func (s *Service) ApproveStandard(ctx context.Context, p auth.Principal, req *standardsv1.ApproveStandardRequest) (*standardsv1.Standard, error) {
 	r, err := s.parseUnder(ctx, req.GetName(), "")
 	if err != nil {
@@ -496,7 +594,7 @@ func (s *Service) ApproveStandard(ctx context.Context, p auth.Principal, req *st
 	if err := s.mustDecide(ctx, p, r.branch, "approve a standard"); err != nil {
 		return nil, err
 	}
-	if err := s.passedResolution(ctx, r.branch, req.GetResolution(), "approving the standard"); err != nil {
+	if err := s.approvingResolution(ctx, r.branch, r.standardName(), req.GetResolution()); err != nil {
 		return nil, err
 	}
 	return s.do(ctx, p, req.GetName(), step{action: ActApprove, reason: req.GetReason(), etag: req.GetEtag(),
@@ -545,7 +643,7 @@ func (s *Service) WithdrawStandard(ctx context.Context, p auth.Principal, req *s
 		apply: func(_, next *standardsv1.Standard, w *Write) error {
 			next.WithdrawEffectiveDate = dateOf(effective)
 			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate,
-				"its revision "+next.GetName()+" was withdrawn: "+req.GetReason(), w)
+				itsRevision(next)+" was withdrawn: "+req.GetReason(), w)
 		}})
 }
 

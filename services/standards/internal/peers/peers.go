@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
@@ -98,4 +99,20 @@ func (a *Activities) CreateActivity(ctx context.Context, parent string, act *act
 		return nil, grpcclient.PeerWriteError("activities", err)
 	}
 	return created, nil
+}
+
+// Activity reads an activity as p reads it, with p's token (none for a
+// caller without one): NOT_FOUND, for a missing activity or one hidden
+// from p, is domain.ErrNotFound.
+func (a *Activities) Activity(ctx context.Context, p auth.Principal, name string) (*activitiesv1.Activity, error) {
+	ctx, cancel := grpcclient.OnBehalf(auth.WithPrincipal(ctx, p), a.timeout)
+	defer cancel()
+	act, err := a.client.GetActivity(ctx, &activitiesv1.GetActivityRequest{Name: name})
+	if status.Code(err) == codes.NotFound {
+		return nil, domain.ErrNotFound
+	}
+	if err != nil {
+		return nil, grpcclient.PeerError("activities", err)
+	}
+	return act, nil
 }

@@ -57,9 +57,10 @@ func must[T any](v T, err error) func(t *testing.T) T {
 }
 
 // TestAuthorisationMatrix calls every StandardsService RPC as every role
-// (servicetest.Matrix): denied is UNAUTHENTICATED without a token on
-// methods that are not public, PERMISSION_DENIED, or NOT_FOUND where the
-// API hides what the caller may not see. Writes that would succeed carry
+// (servicetest.Matrix): denied is UNAUTHENTICATED without a token (on
+// methods that are not public, and on public ones where signing in may
+// lift the refusal: a public convention's comments), PERMISSION_DENIED
+// with one, or NOT_FOUND where the API hides what the caller may not see. Writes that would succeed carry
 // an etag that never matches, or a fixed id that makes them idempotent,
 // so every role meets the same state.
 func TestAuthorisationMatrix(t *testing.T) {
@@ -90,15 +91,17 @@ func TestAuthorisationMatrix(t *testing.T) {
 			CommentEndTime: timestamppb.New(stdtest.Start.Add(30 * 24 * time.Hour))}))(t)
 	}
 	toReview := func(name string) {
-		toComment(name)
-		must(svc.CloseStandardComment(ctx, stdtest.Ann, &standardsv1.CloseStandardCommentRequest{Name: name}))(t)
+		if st := must(svc.GetStandard(ctx, stdtest.Ann, name))(t); st.GetState() == standardsv1.StandardState_STANDARD_STATE_DRAFTING && st.GetCommentCloseTime() == nil {
+			toComment(name)
+			must(svc.CloseStandardComment(ctx, stdtest.Ann, &standardsv1.CloseStandardCommentRequest{Name: name}))(t)
+		}
 		must(svc.SubmitStandardForReview(ctx, stdtest.Ann, &standardsv1.SubmitStandardForReviewRequest{Name: name}))(t)
 		must(svc.ConcludeStandardReview(ctx, stdtest.Chair, &standardsv1.ConcludeStandardReviewRequest{Name: name, Experts: []string{"专家"},
 			Conclusion: standardsv1.ReviewConclusion_REVIEW_CONCLUSION_PASS, Summary: "通过"}))(t)
 	}
 	toPublished := func(name string) {
 		toReview(name)
-		must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: stdtest.Passed}))(t)
+		must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: name, Resolution: f.Resolutions.Approve(name)}))(t)
 		must(svc.PublishStandard(ctx, stdtest.Chair, &standardsv1.PublishStandardRequest{Name: name, EffectiveDate: &date.Date{Year: 2027, Month: 1, Day: 1}}))(t)
 	}
 	proposed := propose("proposed", group)
@@ -117,12 +120,19 @@ func TestAuthorisationMatrix(t *testing.T) {
 	approved := propose("approved", group)
 	toDrafting(approved)
 	toReview(approved)
-	must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: approved, Resolution: stdtest.Passed}))(t)
+	must(svc.ApproveStandard(ctx, stdtest.Chair, &standardsv1.ApproveStandardRequest{Name: approved, Resolution: f.Resolutions.Approve(approved)}))(t)
 	published := propose("published", group)
 	toDrafting(published)
 	toPublished(published)
+	// A published convention, public, whose comments (one, from its
+	// period) are for members.
 	conv := propose("conv", convention)
 	toDrafting(conv)
+	toComment(conv)
+	convComment := must(svc.CreateComment(ctx, stdtest.Ann, conv, &standardsv1.Comment{Clause: "1", Text: "会员意见"}, "c1"))(t).GetName()
+	must(svc.DisposeComment(ctx, stdtest.Ann, &standardsv1.DisposeCommentRequest{Name: convComment,
+		Disposition: standardsv1.Disposition_DISPOSITION_ACCEPTED, Reason: "采纳"}))(t)
+	must(svc.CloseStandardComment(ctx, stdtest.Ann, &standardsv1.CloseStandardCommentRequest{Name: conv}))(t)
 	toPublished(conv)
 	signed := must(svc.CreateSignatory(ctx, stdtest.Ann, conv, &standardsv1.Signatory{Member: stdtest.UnitA}))(t).GetName()
 
@@ -199,8 +209,29 @@ func TestAuthorisationMatrix(t *testing.T) {
 				Clause: "2", Text: "会员意见"}})
 			return err
 		}},
-		{Method: m + "GetComment", Allowed: everyone, Call: func(ctx context.Context) error {
+		{Method: m + "GetComment", Label: "group standard", Allowed: everyone, Call: func(ctx context.Context) error {
 			_, err := c.GetComment(ctx, &standardsv1.GetCommentRequest{Name: comment})
+			return err
+		}},
+		// A public convention's comments are the members': without a
+		// token, 401 (signing in lets one read them), where a convention
+		// not yet public is NOT_FOUND without one (TestHiddenStandardIsMissing).
+		{Method: m + "GetComment", Label: "published convention", Allowed: signedIn, Call: func(ctx context.Context) error {
+			_, err := c.GetComment(ctx, &standardsv1.GetCommentRequest{Name: convComment})
+			return err
+		}},
+		{Method: m + "ListComments", Label: "published convention", Allowed: signedIn, Call: func(ctx context.Context) error {
+			_, err := c.ListComments(ctx, &standardsv1.ListCommentsRequest{Parent: conv})
+			return err
+		}},
+		{Method: m + "GetDispositionSummary", Label: "published convention", Allowed: signedIn, Call: func(ctx context.Context) error {
+			_, err := c.GetDispositionSummary(ctx, &standardsv1.GetDispositionSummaryRequest{Name: conv})
+			return err
+		}},
+		// Members comment on it (refused then as out of its period).
+		{Method: m + "CreateComment", Label: "published convention", Allowed: roles(leadRep, unitRep, individual), Call: func(ctx context.Context) error {
+			_, err := c.CreateComment(ctx, &standardsv1.CreateCommentRequest{Parent: conv, CommentId: "m", Comment: &standardsv1.Comment{
+				Clause: "2", Text: "会员意见"}})
 			return err
 		}},
 		{Method: m + "ListComments", Label: "group standard", Allowed: everyone, Call: func(ctx context.Context) error {
@@ -216,7 +247,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 				Disposition: standardsv1.Disposition_DISPOSITION_ACCEPTED, Reason: "采纳"})
 			return err
 		}},
-		{Method: m + "GetDispositionSummary", Allowed: everyone, Call: func(ctx context.Context) error {
+		{Method: m + "GetDispositionSummary", Label: "group standard", Allowed: everyone, Call: func(ctx context.Context) error {
 			_, err := c.GetDispositionSummary(ctx, &standardsv1.GetDispositionSummaryRequest{Name: commenting})
 			return err
 		}},
@@ -234,7 +265,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			return err
 		}},
 		{Method: m + "ApproveStandard", Allowed: deciders, Call: func(ctx context.Context) error {
-			_, err := c.ApproveStandard(ctx, &standardsv1.ApproveStandardRequest{Name: review, Resolution: stdtest.Passed, Etag: never})
+			_, err := c.ApproveStandard(ctx, &standardsv1.ApproveStandardRequest{Name: review, Resolution: f.Resolutions.Approve(review), Etag: never})
 			return err
 		}},
 		{Method: m + "PublishStandard", Allowed: runners, Call: func(ctx context.Context) error {

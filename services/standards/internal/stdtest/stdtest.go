@@ -7,6 +7,7 @@ package stdtest
 import (
 	"context"
 	"errors"
+	"path"
 	"slices"
 	"sync"
 	"testing"
@@ -120,11 +121,29 @@ func (r *Resolutions) Resolution(_ context.Context, name string) (*governancev1.
 	return nil, domain.ErrNotFound
 }
 
-// Set records a resolution in a state.
+// Set records an ORDINARY resolution in a state.
 func (r *Resolutions) Set(name string, s governancev1.ResolutionState) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.res[name] = &governancev1.Resolution{Name: name, State: s}
+	r.res[name] = &governancev1.Resolution{Name: name, State: s, Kind: governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY}
+}
+
+// Put records a resolution as governance holds it.
+func (r *Resolutions) Put(res *governancev1.Resolution) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.res[res.GetName()] = proto.Clone(res).(*governancev1.Resolution)
+}
+
+// Approve records the council's PASSED STANDARD_APPROVAL resolution
+// approving standard, and returns its name.
+func (r *Resolutions) Approve(standard string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	name := "branches/ai/resolutions/approve-" + path.Base(standard)
+	r.res[name] = &governancev1.Resolution{Name: name, State: governancev1.ResolutionState_RESOLUTION_STATE_PASSED,
+		Kind: governancev1.ResolutionKind_RESOLUTION_KIND_STANDARD_APPROVAL, Standard: standard}
+	return name
 }
 
 // Activities creates activities in a map; SetDown makes it UNAVAILABLE.
@@ -147,9 +166,37 @@ func (a *Activities) CreateActivity(_ context.Context, parent string, act *activ
 		return existing, nil
 	}
 	c := proto.Clone(act).(*activitiesv1.Activity)
-	c.Name = name
+	c.Name, c.State = name, activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT
 	a.created[name] = c
 	return c, nil
+}
+
+// Activity implements domain.Activities as activities answers: a DRAFT or
+// CANCELLED activity is seen only by its organisers (admins and the
+// branch's chair), and is NOT_FOUND to anyone else, as a missing one.
+func (a *Activities) Activity(_ context.Context, p auth.Principal, name string) (*activitiesv1.Activity, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.down {
+		return nil, unavailable("activities")
+	}
+	act, ok := a.created[name]
+	if !ok {
+		return nil, domain.ErrNotFound
+	}
+	organiser := p.IsAdmin() || p.Subject == Chair.Subject
+	if st := act.GetState(); !organiser && st != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED && st != activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED {
+		return nil, domain.ErrNotFound
+	}
+	return proto.Clone(act).(*activitiesv1.Activity), nil
+}
+
+// Publish publishes a created activity, as its organisers would through
+// activities.
+func (a *Activities) Publish(name string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.created[name].State = activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED
 }
 
 // SetDown makes activities unreachable (or reachable again).
@@ -243,7 +290,8 @@ type Fixture struct {
 	Governance  *Governance
 }
 
-// Passed and Failed are resolutions of branches/ai.
+// Passed and Failed are ORDINARY resolutions of branches/ai (a standard's
+// approval cites its own: Resolutions.Approve).
 const (
 	Passed = "branches/ai/resolutions/adopt-std"
 	Failed = "branches/ai/resolutions/failed"
@@ -251,6 +299,14 @@ const (
 
 // New returns the service over client, with the cast above.
 func New(t testing.TB, client redis.UniversalClient) *Fixture {
+	t.Helper()
+	return NewWith(t, client, nil)
+}
+
+// NewWith is New with the service's repository wrapped (nil: the store
+// itself), for a test that steps in between the service's reads and its
+// writes.
+func NewWith(t testing.TB, client redis.UniversalClient, wrap func(domain.Repository) domain.Repository) *Fixture {
 	t.Helper()
 	unit := func(person string, s membershipv1.MemberState) *membershipv1.Member {
 		return &membershipv1.Member{Kind: membershipv1.ApplicationKind_APPLICATION_KIND_UNIT, Person: person, State: s}
@@ -272,9 +328,13 @@ func New(t testing.TB, client redis.UniversalClient) *Fixture {
 	acts := &Activities{created: map[string]*activitiesv1.Activity{}}
 	clock := &Clock{now: Start}
 	st := store.New(client)
+	var repo domain.Repository = st
+	if wrap != nil {
+		repo = wrap(st)
+	}
 	gov := &Governance{}
 	svc := domain.NewService(domain.Config{
-		Repo: st, Members: members, Resolutions: res, Activities: acts, Now: clock.Now, Pages: pagetoken.NewEphemeral(),
+		Repo: repo, Members: members, Resolutions: res, Activities: acts, Now: clock.Now, Pages: pagetoken.NewEphemeral(),
 		Branches: Branches{Static: branches.Static{{Name: "branches/ai", DisplayName: "人工智能分会", StandardCodeFormats: branches.DefaultCodeFormats()}},
 			Governance: gov},
 	})

@@ -10,7 +10,9 @@
 //	                        period's comments, bumped with each), "inforce"
 //	                        ("1" while a published version is in force)
 //	seq                     hash: kind → the last number its sequence gave
-//	codes                   hash: hex(code) → the standard holding it
+//	codes                   hash: hex(domain.CodeKey(code)) → the standard
+//	                        holding a code of that key ("keyed": see
+//	                        keyCodes)
 //	drf:<std>:<id>, drfs:<std>   drafts; index by sequence
 //	drfver:<std>            hash: hex(version) → draft id
 //	cmt:<std>:<id>, cmts:<std>   comments; index by creation
@@ -84,11 +86,12 @@ func field(s string) string { return hex.EncodeToString([]byte(s)) }
 
 // Condition labels name what a failed condition means to the domain.
 const (
-	labelID      = "id"
-	labelCode    = "code"
-	labelVersion = "version"
-	labelGate    = "gate"
-	labelEnded   = "ended"
+	labelID         = "id"
+	labelCode       = "code"
+	labelVersion    = "version"
+	labelGate       = "gate"
+	labelEnded      = "ended"
+	labelUndisposed = "undisposed"
 )
 
 func (s *Store) commit(ctx context.Context, tx *redistx.Tx) error {
@@ -106,6 +109,8 @@ func (s *Store) commit(ctx context.Context, tx *redistx.Tx) error {
 			return domain.ErrClosed
 		case labelEnded:
 			return domain.ErrMemberEnded
+		case labelUndisposed:
+			return domain.ErrUndisposed
 		}
 		return domain.ErrStale
 	}
@@ -190,8 +195,9 @@ func (s *Store) SaveStandard(ctx context.Context, branch string, w domain.Write)
 		tx.HSet(gate, "comments", w.OpenComments, "period", w.OpenComments, "count", "0", "undisposed", "0")
 	}
 	if w.CloseComments {
-		tx.ExpectHashField("undisposed", gate, "undisposed", "0").
-			ExpectHashField("count", gate, "count", strconv.FormatInt(w.Comments, 10))
+		// The rule itself, not a race: a comment that came in after the
+		// domain read them is counted here.
+		tx.ExpectHashField(labelUndisposed, gate, "undisposed", "0")
 	}
 	if w.Related != nil {
 		if err := putStandard(tx, branch, w.Related, w.RelatedEtag); err != nil {
@@ -206,7 +212,10 @@ func (s *Store) SaveStandard(ctx context.Context, branch string, w domain.Write)
 			}
 			tx.ExpectHashField("sequence", seqKey(branch), c.Kind, prev).HSet(seqKey(branch), c.Kind, strconv.FormatInt(c.Number, 10))
 		}
-		tx.ExpectHashField(labelCode, codesKey(branch), field(c.Code), c.Holder).HSet(codesKey(branch), field(c.Code), w.Standard.GetName())
+		if err := s.keyCodes(ctx, branch); err != nil {
+			return err
+		}
+		tx.ExpectHashField(labelCode, codesKey(branch), field(c.Key), c.Holder).HSet(codesKey(branch), field(c.Key), w.Standard.GetName())
 	}
 	if err := events(tx, branch, w.Events...); err != nil {
 		return err
@@ -238,9 +247,12 @@ func (s *Store) Sequence(ctx context.Context, branch, kind string) (int64, error
 	return strconv.ParseInt(v, 10, 64)
 }
 
-// CodeHolder is the standard holding code, or "".
-func (s *Store) CodeHolder(ctx context.Context, branch, code string) (string, error) {
-	v, err := s.client.HGet(ctx, codesKey(branch), field(code)).Result()
+// CodeHolder is the standard holding a code keyed key, or "".
+func (s *Store) CodeHolder(ctx context.Context, branch, key string) (string, error) {
+	if err := s.keyCodes(ctx, branch); err != nil {
+		return "", err
+	}
+	v, err := s.client.HGet(ctx, codesKey(branch), field(key)).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
 	}
@@ -248,6 +260,41 @@ func (s *Store) CodeHolder(ctx context.Context, branch, code string) (string, er
 		return "", fmt.Errorf("store: code: %w", err)
 	}
 	return v, nil
+}
+
+// codesKeyed marks a branch's codes hash as keyed by domain.CodeKey. A
+// claim written before codes were keyed is under the code itself; the
+// first use of the hash copies each such claim under its key (HSETNX: a
+// claim under a key stays), so a code given now meets the codes given
+// then that read alike. The field is not hex, so no code's.
+const codesKeyed = "keyed"
+
+func (s *Store) keyCodes(ctx context.Context, branch string) error {
+	h := codesKey(branch)
+	done, err := s.client.HExists(ctx, h, codesKeyed).Result()
+	if err != nil {
+		return fmt.Errorf("store: codes: %w", err)
+	}
+	if done {
+		return nil
+	}
+	claims, err := s.client.HGetAll(ctx, h).Result()
+	if err != nil {
+		return fmt.Errorf("store: codes: %w", err)
+	}
+	pipe := s.client.TxPipeline()
+	for f, holder := range claims {
+		code, err := hex.DecodeString(f)
+		if err != nil {
+			continue
+		}
+		pipe.HSetNX(ctx, h, field(domain.CodeKey(string(code))), holder)
+	}
+	pipe.HSet(ctx, h, codesKeyed, "1")
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("store: key codes: %w", err)
+	}
+	return nil
 }
 
 // --- drafts ---
@@ -317,8 +364,7 @@ func (s *Store) ListComments(ctx context.Context, branch, std, after string, siz
 
 // Comments reads every comment of a standard and its period's counts. The
 // counts are read first: a comment that lands in between is in the list
-// but not the count, so a close conditioned on the count fails and looks
-// again, never missing it.
+// but not the counts.
 func (s *Store) Comments(ctx context.Context, branch, std string) ([]*standardsv1.Comment, domain.CommentCounts, error) {
 	var counts domain.CommentCounts
 	gate, err := s.client.HGetAll(ctx, gateKey(branch, std)).Result()

@@ -174,7 +174,9 @@ const (
 	ErrorReason_DATE_OUTSIDE_TERM ErrorReason = 302
 	// FAILED_PRECONDITION (400): the cited resolution is not a PASSED
 	// resolution of the kind the action needs, naming what it is cited for.
-	// Metadata: resolution.
+	// Metadata: resolution (or resource), and where the action says so its
+	// state, kind and subject (a standard's approval: approves, the
+	// standard the resolution names, and standard, the one approved).
 	ErrorReason_RESOLUTION_NOT_PASSED ErrorReason = 303
 	// PERMISSION_DENIED (403): only the council members snapshotted when
 	// voting opened may vote.
@@ -205,11 +207,17 @@ const (
 	// FAILED_PRECONDITION (400): approval needs a PASS review of the draft
 	// under review.
 	ErrorReason_REVIEW_NOT_PASSED ErrorReason = 404
-	// ALREADY_EXISTS (409): another standard of the branch has this code.
-	// Metadata: standard.
+	// ALREADY_EXISTS (409): another standard of the branch has this code,
+	// or one that differs from it only in case, spaces or dashes. Metadata:
+	// code, standard.
 	ErrorReason_STANDARD_CODE_TAKEN ErrorReason = 405
 	// INVALID_ARGUMENT (400): the branch numbers this kind itself (code must
-	// be empty), or has no format for it (code is required). Metadata: kind.
+	// be empty), or has no format for it (code is required), or the code
+	// given is no code (blank, an invisible or control character, a
+	// character codes are not written with) or has the form of the branch's
+	// numbered codes. Metadata: kind; code (as given), and when they apply
+	// normalized (its normal form), format (the branch's format it has the
+	// form of, or the kind's own), character (U+XXXX, the one at fault).
 	ErrorReason_STANDARD_CODE_NOT_ALLOWED ErrorReason = 406
 	// FAILED_PRECONDITION (400): only PUBLISHED conventions and agreements
 	// are signed.

@@ -491,6 +491,10 @@ const (
 	ResolutionKind_RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT ResolutionKind = 2
 	// Adopts a work plan (the council sets the work plan).
 	ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION ResolutionKind = 3
+	// Approves the one standard it names (standard) for publication:
+	// StandardsService.ApproveStandard cites it, and only it, for that
+	// standard. One resolution approves one standard.
+	ResolutionKind_RESOLUTION_KIND_STANDARD_APPROVAL ResolutionKind = 4
 )
 
 // Enum value maps for ResolutionKind.
@@ -500,12 +504,14 @@ var (
 		1: "RESOLUTION_KIND_ORDINARY",
 		2: "RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT",
 		3: "RESOLUTION_KIND_WORK_PLAN_ADOPTION",
+		4: "RESOLUTION_KIND_STANDARD_APPROVAL",
 	}
 	ResolutionKind_value = map[string]int32{
 		"RESOLUTION_KIND_UNSPECIFIED":            0,
 		"RESOLUTION_KIND_ORDINARY":               1,
 		"RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT": 2,
 		"RESOLUTION_KIND_WORK_PLAN_ADOPTION":     3,
+		"RESOLUTION_KIND_STANDARD_APPROVAL":      4,
 	}
 )
 
@@ -4034,7 +4040,15 @@ type Resolution struct {
 	CloseTime  *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=close_time,json=closeTime,proto3" json:"close_time,omitempty"`
 	Etag       string                 `protobuf:"bytes,20,opt,name=etag,proto3" json:"etag,omitempty"`
 	// Why it was withdrawn (WITHDRAWN only).
-	StateReason   string `protobuf:"bytes,21,opt,name=state_reason,json=stateReason,proto3" json:"state_reason,omitempty"`
+	StateReason string `protobuf:"bytes,21,opt,name=state_reason,json=stateReason,proto3" json:"state_reason,omitempty"`
+	// STANDARD_APPROVAL: the standard it approves,
+	// branches/{branch}/standards/{standard}, of the resolution's branch.
+	// Required there, empty otherwise. Governance checks its form and branch
+	// only: whether the standard exists, and is in REVIEW with a PASS review,
+	// is the standards service's to judge when the approval cites the
+	// resolution (governance calls no service that calls it back, and a
+	// resolution naming no real standard approves nothing).
+	Standard      string `protobuf:"bytes,22,opt,name=standard,proto3" json:"standard,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -4205,6 +4219,13 @@ func (x *Resolution) GetEtag() string {
 func (x *Resolution) GetStateReason() string {
 	if x != nil {
 		return x.StateReason
+	}
+	return ""
+}
+
+func (x *Resolution) GetStandard() string {
+	if x != nil {
+		return x.Standard
 	}
 	return ""
 }
@@ -6539,8 +6560,7 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\tyes_count\x18\x05 \x01(\x05R\byesCount\x12\x19\n" +
 	"\bno_count\x18\x06 \x01(\x05R\anoCount\x12#\n" +
 	"\rabstain_count\x18\a \x01(\x05R\fabstainCount\x12!\n" +
-	"\fyes_required\x18\b \x01(\x05R\vyesRequired\"\x89\n" +
-	"\n" +
+	"\fyes_required\x18\b \x01(\x05R\vyesRequired\"\xe2\v\n" +
 	"\n" +
 	"Resolution\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
@@ -6571,7 +6591,10 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\n" +
 	"close_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tcloseTime\x12\x12\n" +
 	"\x04etag\x18\x14 \x01(\tR\x04etag\x12&\n" +
-	"\fstate_reason\x18\x15 \x01(\tB\x03\xe0A\x03R\vstateReason:k\xeaAh\n" +
+	"\fstate_reason\x18\x15 \x01(\tB\x03\xe0A\x03R\vstateReason\x12\xd6\x01\n" +
+	"\bstandard\x18\x16 \x01(\tB\xb9\x01\xe0A\x01\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/Standard\xbaH\x8e\x01\xba\x01\x85\x01\n" +
+	"\x13resolution.standard\x12.must be branches/{branch}/standards/{standard}\x1a>this == '' || this.matches('^branches/[^/]+/standards/[^/]+$')r\x03\x18\xc8\x01R\bstandard:k\xeaAh\n" +
 	"!chapterhouse.tjsia.org/Resolution\x12*branches/{branch}/resolutions/{resolution}*\vresolutions2\n" +
 	"resolutionJ\x04\b\r\x10\x0eR\x05votes\"\xdb\x01\n" +
 	"\x17CreateResolutionRequest\x12=\n" +
@@ -6808,12 +6831,13 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x19MEETING_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17MEETING_STATE_SCHEDULED\x10\x01\x12\x16\n" +
 	"\x12MEETING_STATE_HELD\x10\x02\x12\x1b\n" +
-	"\x17MEETING_STATE_CANCELLED\x10\x03*\xa3\x01\n" +
+	"\x17MEETING_STATE_CANCELLED\x10\x03*\xca\x01\n" +
 	"\x0eResolutionKind\x12\x1f\n" +
 	"\x1bRESOLUTION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18RESOLUTION_KIND_ORDINARY\x10\x01\x12*\n" +
 	"&RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT\x10\x02\x12&\n" +
-	"\"RESOLUTION_KIND_WORK_PLAN_ADOPTION\x10\x03*\xc6\x01\n" +
+	"\"RESOLUTION_KIND_WORK_PLAN_ADOPTION\x10\x03\x12%\n" +
+	"!RESOLUTION_KIND_STANDARD_APPROVAL\x10\x04*\xc6\x01\n" +
 	"\x0fResolutionState\x12 \n" +
 	"\x1cRESOLUTION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16RESOLUTION_STATE_DRAFT\x10\x01\x12\x1b\n" +

@@ -229,7 +229,7 @@ type GovernanceServiceClient interface {
 	// Any authenticated caller. Ordered by creation.
 	ListResolutions(ctx context.Context, in *ListResolutionsRequest, opts ...grpc.CallOption) (*ListResolutionsResponse, error)
 	// The proposer, the current chair, or admins, while DRAFT. Updatable:
-	// title, text, kind, meeting, nominations.
+	// title, text, kind, meeting, nominations, work_plan, standard.
 	UpdateResolution(ctx context.Context, in *UpdateResolutionRequest, opts ...grpc.CallOption) (*Resolution, error)
 	// DRAFT → VOTING. Snapshots the eligible voters (the council of the
 	// resolution's term) and the quorum and majority parameters. Admins, the
@@ -896,7 +896,7 @@ type GovernanceServiceServer interface {
 	// Any authenticated caller. Ordered by creation.
 	ListResolutions(context.Context, *ListResolutionsRequest) (*ListResolutionsResponse, error)
 	// The proposer, the current chair, or admins, while DRAFT. Updatable:
-	// title, text, kind, meeting, nominations.
+	// title, text, kind, meeting, nominations, work_plan, standard.
 	UpdateResolution(context.Context, *UpdateResolutionRequest) (*Resolution, error)
 	// DRAFT → VOTING. Snapshots the eligible voters (the council of the
 	// resolution's term) and the quorum and majority parameters. Admins, the

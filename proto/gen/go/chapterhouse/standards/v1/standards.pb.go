@@ -563,9 +563,12 @@ type Standard struct {
 	// The day its withdrawal takes effect, once WITHDRAWN.
 	WithdrawEffectiveDate *date.Date `protobuf:"bytes,27,opt,name=withdraw_effective_date,json=withdrawEffectiveDate,proto3" json:"withdraw_effective_date,omitempty"`
 	// The standard this one revises (a new version lineage), when it is a
-	// revision.
+	// revision. Like revised_by, absent for a caller who may not see that
+	// standard (without a token, one not public), as for a missing one.
 	Revises string `protobuf:"bytes,28,opt,name=revises,proto3" json:"revises,omitempty"`
 	// Its revision, once revised; it supersedes this one when published.
+	// Absent for a caller who may not see the revision (without a token,
+	// while it is not yet public), as for a missing one.
 	RevisedBy string `protobuf:"bytes,29,opt,name=revised_by,json=revisedBy,proto3" json:"revised_by,omitempty"`
 	// Every state change, oldest first.
 	History []*StateChange `protobuf:"bytes,30,rep,name=history,proto3" json:"history,omitempty"`
@@ -1508,7 +1511,8 @@ type ApproveStandardRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The PASSED council resolution approving it:
-	// branches/{branch}/resolutions/{resolution}, of the same branch.
+	// branches/{branch}/resolutions/{resolution}, of the same branch, a
+	// STANDARD_APPROVAL whose `standard` is this standard.
 	Resolution string `protobuf:"bytes,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
 	// At most 1000 characters.
 	Reason        string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
@@ -1582,7 +1586,16 @@ type PublishStandardRequest struct {
 	// (the issuing authority's; a revision of such a kind gets a new one
 	// too), unique per branch, 1–60 characters. Must be empty otherwise:
 	// numbered codes, a revision's included, are the server's, so they stay
-	// without gaps.
+	// without gaps. The code is stored in Unicode NFKC (full-width digits
+	// become ASCII, a no-break space an ordinary one), trimmed, with single
+	// spaces; it is written in ASCII letters, digits and punctuation,
+	// dashes and Chinese characters (a control, format or other invisible
+	// character, a look-alike letter of another script, or a blank code is
+	// STANDARD_CODE_NOT_ALLOWED). Two codes are the same code when they
+	// differ only in case, spaces or the dash written (-, –, —, −…): such a
+	// code is STANDARD_CODE_TAKEN when another standard of the branch holds
+	// it, and STANDARD_CODE_NOT_ALLOWED when it has the form of one of the
+	// branch's numbered codes.
 	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
 	Etag string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
 	// The day it takes effect (实施日期): the publication day (Asia/Shanghai)
@@ -1949,6 +1962,13 @@ type Promotion struct {
 	// .../promotions/{promotion}; the id is the request's promotion_id.
 	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
 	// The STANDARD_PROMOTION activity: branches/{branch}/activities/{activity}.
+	// Absent (empty) for a caller who may not read it: activities shows a
+	// DRAFT or CANCELLED activity only to its organisers, and answers anyone
+	// else NOT_FOUND, as for a missing one, so this field does not name it
+	// to them either (asked of ActivitiesService with the caller's token).
+	// The promotion itself stays, seen by whoever sees the standard: it is
+	// the standard's record that a promotion was scheduled; only the name of
+	// what the caller may not see is left out.
 	Activity string `protobuf:"bytes,2,opt,name=activity,proto3" json:"activity,omitempty"`
 	// Who scheduled it.
 	Scheduler  string                 `protobuf:"bytes,3,opt,name=scheduler,proto3" json:"scheduler,omitempty"`

@@ -85,7 +85,12 @@ const (
 // governance's events). "Editors" of a standard are admins, leaders, the
 // people of its working group and the representative of its lead unit
 // (asked of MembershipService). Public methods need no token; what they show without
-// one is said on each.
+// one is said on each. Without a token, anything under a standard
+// GetStandard does not show is NOT_FOUND, exactly as under a missing one;
+// past that, a public method that needs a token for what is asked (the
+// comments of a convention or agreement) is UNAUTHENTICATED, never
+// PERMISSION_DENIED: signing in may lift it (RFC 9110). With a token, a
+// caller the rules do not let through is PERMISSION_DENIED.
 //
 // Errors follow chapterhouse.api.v1.ErrorReason (its comment describes the
 // ErrorInfo, BadRequest and PreconditionFailure details): a charter
@@ -140,9 +145,14 @@ type StandardsServiceClient interface {
 	// sends it back to DRAFTING. Admins or leaders.
 	ConcludeStandardReview(ctx context.Context, in *ConcludeStandardReviewRequest, opts ...grpc.CallOption) (*Standard, error)
 	// REVIEW → APPROVED. Needs a PASS review of the current draft
-	// (REVIEW_NOT_PASSED) and cites a PASSED council resolution of the
-	// branch, checked with GovernanceService (RESOLUTION_NOT_PASSED). Admins,
-	// leaders or the council, recording the council's decision.
+	// (REVIEW_NOT_PASSED) and cites the council's resolution approving this
+	// standard: a PASSED STANDARD_APPROVAL resolution of the branch whose
+	// `standard` is this one, checked with GovernanceService. Any other
+	// (not PASSED, of another kind, approving another standard) is
+	// RESOLUTION_NOT_PASSED with metadata resolution, state, kind,
+	// approves (the standard the resolution names, when any) and standard
+	// (this one); so one resolution approves one standard. Admins, leaders
+	// or the council, recording the council's decision.
 	ApproveStandard(ctx context.Context, in *ApproveStandardRequest, opts ...grpc.CallOption) (*Standard, error)
 	// APPROVED → PUBLISHED. The reviewed draft becomes published_draft and
 	// the official code is assigned in the same atomic step: the next number
@@ -172,11 +182,15 @@ type StandardsServiceClient interface {
 	// caller must also be allowed to create activities), with kind and
 	// related_standard set by this service. Editors. Idempotent on
 	// promotion_id: a repeat returns the same promotion and creates no second
-	// activity. UNAVAILABLE when activities cannot be reached; nothing is
-	// recorded then. Emits PromotionScheduled.
+	// activity (without its name when the caller may not read it,
+	// Promotion.activity). UNAVAILABLE when activities cannot be reached;
+	// nothing is recorded then. Emits PromotionScheduled.
 	SchedulePromotion(ctx context.Context, in *SchedulePromotionRequest, opts ...grpc.CallOption) (*Promotion, error)
 	// A standard's scheduled promotions, oldest first. Public for a standard
-	// GetStandard shows without a token.
+	// GetStandard shows without a token. Each names its activity only to a
+	// caller who may read it (Promotion.activity), which is asked of
+	// ActivitiesService with the caller's token: UNAVAILABLE when activities
+	// cannot be reached.
 	ListPromotions(ctx context.Context, in *ListPromotionsRequest, opts ...grpc.CallOption) (*ListPromotionsResponse, error)
 	// Adds a draft version. Editors, while DRAFTING. Drafts are immutable.
 	// Emits DraftAdded.
@@ -191,10 +205,13 @@ type StandardsServiceClient interface {
 	// industry standards take comments from anyone, without a token
 	// (commenter_name is then required); conventions and agreements bind the
 	// members, so only members comment on them (a token of a member's
-	// person; NOT_A_MEMBER otherwise).
+	// person; UNAUTHENTICATED without a token, NOT_A_MEMBER with one that
+	// is no member's).
 	CreateComment(ctx context.Context, in *CreateCommentRequest, opts ...grpc.CallOption) (*Comment, error)
 	// Public for the comments of a kind open to public comment on a standard
-	// GetStandard shows without a token; any authenticated caller otherwise.
+	// GetStandard shows without a token; any authenticated caller otherwise
+	// (without a token: UNAUTHENTICATED for a convention or agreement
+	// GetStandard shows, NOT_FOUND for one it does not).
 	GetComment(ctx context.Context, in *GetCommentRequest, opts ...grpc.CallOption) (*Comment, error)
 	// As GetComment. Ordered by creation.
 	ListComments(ctx context.Context, in *ListCommentsRequest, opts ...grpc.CallOption) (*ListCommentsResponse, error)
@@ -544,7 +561,12 @@ func (c *standardsServiceClient) WithdrawSignatory(ctx context.Context, in *With
 // governance's events). "Editors" of a standard are admins, leaders, the
 // people of its working group and the representative of its lead unit
 // (asked of MembershipService). Public methods need no token; what they show without
-// one is said on each.
+// one is said on each. Without a token, anything under a standard
+// GetStandard does not show is NOT_FOUND, exactly as under a missing one;
+// past that, a public method that needs a token for what is asked (the
+// comments of a convention or agreement) is UNAUTHENTICATED, never
+// PERMISSION_DENIED: signing in may lift it (RFC 9110). With a token, a
+// caller the rules do not let through is PERMISSION_DENIED.
 //
 // Errors follow chapterhouse.api.v1.ErrorReason (its comment describes the
 // ErrorInfo, BadRequest and PreconditionFailure details): a charter
@@ -599,9 +621,14 @@ type StandardsServiceServer interface {
 	// sends it back to DRAFTING. Admins or leaders.
 	ConcludeStandardReview(context.Context, *ConcludeStandardReviewRequest) (*Standard, error)
 	// REVIEW → APPROVED. Needs a PASS review of the current draft
-	// (REVIEW_NOT_PASSED) and cites a PASSED council resolution of the
-	// branch, checked with GovernanceService (RESOLUTION_NOT_PASSED). Admins,
-	// leaders or the council, recording the council's decision.
+	// (REVIEW_NOT_PASSED) and cites the council's resolution approving this
+	// standard: a PASSED STANDARD_APPROVAL resolution of the branch whose
+	// `standard` is this one, checked with GovernanceService. Any other
+	// (not PASSED, of another kind, approving another standard) is
+	// RESOLUTION_NOT_PASSED with metadata resolution, state, kind,
+	// approves (the standard the resolution names, when any) and standard
+	// (this one); so one resolution approves one standard. Admins, leaders
+	// or the council, recording the council's decision.
 	ApproveStandard(context.Context, *ApproveStandardRequest) (*Standard, error)
 	// APPROVED → PUBLISHED. The reviewed draft becomes published_draft and
 	// the official code is assigned in the same atomic step: the next number
@@ -631,11 +658,15 @@ type StandardsServiceServer interface {
 	// caller must also be allowed to create activities), with kind and
 	// related_standard set by this service. Editors. Idempotent on
 	// promotion_id: a repeat returns the same promotion and creates no second
-	// activity. UNAVAILABLE when activities cannot be reached; nothing is
-	// recorded then. Emits PromotionScheduled.
+	// activity (without its name when the caller may not read it,
+	// Promotion.activity). UNAVAILABLE when activities cannot be reached;
+	// nothing is recorded then. Emits PromotionScheduled.
 	SchedulePromotion(context.Context, *SchedulePromotionRequest) (*Promotion, error)
 	// A standard's scheduled promotions, oldest first. Public for a standard
-	// GetStandard shows without a token.
+	// GetStandard shows without a token. Each names its activity only to a
+	// caller who may read it (Promotion.activity), which is asked of
+	// ActivitiesService with the caller's token: UNAVAILABLE when activities
+	// cannot be reached.
 	ListPromotions(context.Context, *ListPromotionsRequest) (*ListPromotionsResponse, error)
 	// Adds a draft version. Editors, while DRAFTING. Drafts are immutable.
 	// Emits DraftAdded.
@@ -650,10 +681,13 @@ type StandardsServiceServer interface {
 	// industry standards take comments from anyone, without a token
 	// (commenter_name is then required); conventions and agreements bind the
 	// members, so only members comment on them (a token of a member's
-	// person; NOT_A_MEMBER otherwise).
+	// person; UNAUTHENTICATED without a token, NOT_A_MEMBER with one that
+	// is no member's).
 	CreateComment(context.Context, *CreateCommentRequest) (*Comment, error)
 	// Public for the comments of a kind open to public comment on a standard
-	// GetStandard shows without a token; any authenticated caller otherwise.
+	// GetStandard shows without a token; any authenticated caller otherwise
+	// (without a token: UNAUTHENTICATED for a convention or agreement
+	// GetStandard shows, NOT_FOUND for one it does not).
 	GetComment(context.Context, *GetCommentRequest) (*Comment, error)
 	// As GetComment. Ordered by creation.
 	ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error)
