@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -64,13 +65,19 @@ func storedTime(a *activitiesv1.Activity, ms string) string {
 }
 
 // cancelRefusal is the error for the cancellation of the registration
-// name that the store refused, or err as it is.
+// name that the store refused: the registration's state allows no cancel
+// ("STATE"), or its activity is not PUBLISHED ("ACTSTATE"); or err as it
+// is.
 func cancelRefusal(name string, err error) error {
 	var r *RegisterRefusal
 	if !errors.As(err, &r) {
 		return err
 	}
-	return notOpen(name, "ACTIVITY_STATE_"+r.Detail)
+	if r.Reason == "ACTSTATE" {
+		return notOpen(path.Dir(path.Dir(name)), "ACTIVITY_STATE_"+r.Detail)
+	}
+	state := activitiesv1.RegistrationState(activitiesv1.RegistrationState_value["REGISTRATION_STATE_"+r.Detail])
+	return RegistrationTransition(name, state, "cancel")
 }
 
 // Register registers a person (the caller by default) for a PUBLISHED

@@ -212,6 +212,10 @@ func TestRefusalsInBothLanguages(t *testing.T) {
 			_, err := c.PublishActivity(ctx, &activitiesv1.PublishActivityRequest{Name: salon})
 			return err
 		}, codes.FailedPrecondition, nil, nil, []fact{literal(salon), term("ACTIVITY_STATE_COMPLETED"), term("publish"), term("none")}},
+		{"a cancelled registration is not cancelled again", admin, func(ctx context.Context) error {
+			_, err := c.CancelRegistration(ctx, &activitiesv1.CancelRegistrationRequest{Name: cancelledReg})
+			return err
+		}, codes.FailedPrecondition, nil, nil, []fact{literal(cancelledReg), term("REGISTRATION_STATE_CANCELLED"), term("cancel"), term("register")}},
 		{"not yet started", admin, func(ctx context.Context) error {
 			_, err := c.CompleteActivity(ctx, &activitiesv1.CompleteActivityRequest{Name: training})
 			return err

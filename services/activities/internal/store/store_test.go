@@ -437,6 +437,38 @@ func TestMemberTerminatedCancelsFutureMembersOnlyRegistrations(t *testing.T) {
 	}
 }
 
+// TestCancelRefusedByTheRegistrationsOwnState: a registration that holds
+// no place is not cancelled, and the refusal names the registration, its
+// own state and what that state allows (a cancelled one is reopened by
+// registering again), whatever the activity's state.
+func TestCancelRefusedByTheRegistrationsOwnState(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.published(t, "seminar", 0, activitiesv1.Audience_AUDIENCE_PUBLIC, activitiesv1.ActivityKind_ACTIVITY_KIND_TRAINING)
+	gone, came := f.register(t, a, "gone"), f.register(t, a, "came")
+	if _, err := f.svc.CancelRegistration(ctx, person("gone"), &activitiesv1.CancelRegistrationRequest{Name: gone.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	refused := func(when, name, state, allowed string) {
+		t.Helper()
+		_, err := f.svc.CancelRegistration(ctx, admin, &activitiesv1.CancelRegistrationRequest{Name: name})
+		md := apierr.Info(err).GetMetadata()
+		if !apierr.Is(err, apiv1.ErrorReason_INVALID_STATE_TRANSITION) || md["resource"] != name || md["action"] != "cancel" ||
+			md["state"] != state || md["allowed"] != allowed {
+			t.Fatalf("%s, cancelling %s: %v %v; want INVALID_STATE_TRANSITION naming it, %s, allowing %q", when, name, err, md, state, allowed)
+		}
+	}
+	refused("the activity published", gone.GetName(), "REGISTRATION_STATE_CANCELLED", "register")
+	if _, err := f.svc.CheckIn(ctx, admin, &activitiesv1.CheckInRegistrationRequest{Name: came.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CompleteActivity(ctx, admin, &activitiesv1.CompleteActivityRequest{Name: a.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	refused("the activity completed", gone.GetName(), "REGISTRATION_STATE_CANCELLED", "register")
+	refused("the activity completed", came.GetName(), "REGISTRATION_STATE_ATTENDED", "")
+}
+
 // TestListFollowsStartTimeChanges: moving an activity's start moves its
 // index entry; it is listed once, in its new place.
 func TestListFollowsStartTimeChanges(t *testing.T) {
