@@ -126,10 +126,11 @@ func (s *Service) closeActivity(ctx context.Context, p auth.Principal, name, eta
 				noShow++
 			case r.GetState() == activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED || r.GetState() == activitiesv1.RegistrationState_REGISTRATION_STATE_WAITLISTED:
 				n.State, n.CancelTime = activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED, timestamppb.New(now)
-				n.CancelReason = "activity " + strings.ToLower(strings.TrimPrefix(to.String(), "ACTIVITY_STATE_"))
-				if reason != "" {
-					n.CancelReason += ": " + reason
-				}
+				// The organiser's words as they wrote them (none when the
+				// waitlist goes at completion): what the system did is
+				// the activity's own state, not prose that no reader's
+				// language could change.
+				n.CancelReason = reason
 				ev := s.envelope(ctx, p, n.GetName())
 				ev.Payload = &eventsv1.Envelope_RegistrationCancelled{RegistrationCancelled: &eventsv1.RegistrationCancelled{Registration: n, PreviousState: r.GetState(), Reason: n.GetCancelReason()}}
 				evs = append(evs, ev)

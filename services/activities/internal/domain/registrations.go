@@ -266,11 +266,9 @@ func (s *Service) CancelRegistration(ctx context.Context, p auth.Principal, req 
 	if err := s.ownOrOrganised(ctx, p, branch, actID, person, req.GetName()); err != nil {
 		return nil, err
 	}
-	reason := req.GetReason()
-	if reason == "" {
-		reason = "cancelled by " + p.Subject
-	}
-	return s.cancelRegistration(ctx, p, branch, actID, person, reason, req.GetEtag(), req.GetName())
+	// The reason is the caller's words, or none: who cancelled is the
+	// event's actor, not prose in the record.
+	return s.cancelRegistration(ctx, p, branch, actID, person, req.GetReason(), req.GetEtag(), req.GetName())
 }
 
 func (s *Service) cancelRegistration(ctx context.Context, p auth.Principal, branch, actID, person, reason, etag, name string) (*activitiesv1.Registration, error) {
@@ -375,7 +373,9 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 	}
 	now := s.now()
 	system := auth.Principal{Subject: events.SystemActor}
-	reason := "branch membership of " + memberName + " ended: " + terminated.GetReason()
+	// The secretariat's words, verbatim; that the membership ended is the
+	// registration's member, terminated, not prose in the record.
+	reason := terminated.GetReason()
 	for _, a := range acts {
 		if a.GetAudience() != activitiesv1.Audience_AUDIENCE_MEMBERS || a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED || !a.GetStartTime().AsTime().After(now) {
 			continue

@@ -321,10 +321,12 @@ func testLifecycleAndCertificates(t *testing.T, f *fixture) {
 		came.GetName(): activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED, absent.GetName(): activitiesv1.RegistrationState_REGISTRATION_STATE_NO_SHOW,
 		waiting.GetName(): activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED,
 	} {
-		if r, err := f.svc.GetRegistration(ctx, admin, name); err != nil || r.GetState() != want {
-			t.Fatalf("%s = %v (%v), want %v", name, r.GetState(), err, want)
+		// Nobody wrote a reason: the completed activity is why.
+		if r, err := f.svc.GetRegistration(ctx, admin, name); err != nil || r.GetState() != want || r.GetCancelReason() != "" {
+			t.Fatalf("%s = %v %q (%v), want %v without a reason", name, r.GetState(), r.GetCancelReason(), err, want)
 		}
 	}
+
 	cert, err := f.svc.IssueCertificate(ctx, admin, &activitiesv1.IssueCertificateRequest{Registration: came.GetName()})
 	if err != nil {
 		t.Fatal(err)
@@ -382,7 +384,9 @@ func testCancelActivityCancelsRegistrationsAtomically(t *testing.T, f *fixture) 
 	}
 	for _, r := range []*activitiesv1.Registration{one, two} {
 		now, err := f.svc.GetRegistration(ctx, admin, r.GetName())
-		if err != nil || now.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED || now.GetCancelReason() != "activity cancelled: typhoon" {
+		// The organiser's words, as written: the activity's own state says
+		// what happened, in whatever language its reader reads.
+		if err != nil || now.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED || now.GetCancelReason() != "typhoon" {
 			t.Fatalf("%s = %v %v", r.GetName(), now, err)
 		}
 	}
@@ -394,8 +398,11 @@ func testCancelActivityCancelsRegistrationsAtomically(t *testing.T, f *fixture) 
 	}
 	cancelledEvents := 0
 	for _, env := range f.outbox(t) {
-		if env.GetRegistrationCancelled() != nil {
+		if ev := env.GetRegistrationCancelled(); ev != nil {
 			cancelledEvents++
+			if ev.GetReason() != "typhoon" {
+				t.Errorf("RegistrationCancelled reason %q, want the organiser's words", ev.GetReason())
+			}
 		}
 	}
 	if cancelledEvents != 2 {
@@ -428,12 +435,33 @@ func TestMemberTerminatedCancelsFutureMembersOnlyRegistrations(t *testing.T) {
 		}
 	}
 	r, _ := f.svc.GetRegistration(ctx, admin, rep.GetName())
-	if r.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED || r.GetCancelReason() != "branch membership of branches/ai/members/m1 ended: dues unpaid" {
+	// The secretariat's words, verbatim; the member whose membership ended
+	// is the registration's member.
+	if r.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED || r.GetCancelReason() != "dues unpaid" || r.GetMember() != "branches/ai/members/m1" {
 		t.Fatalf("rep = %v", r)
 	}
 	o, _ := f.svc.GetRegistration(ctx, admin, other.GetName())
 	if o.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED {
 		t.Fatalf("the waitlisted other member should be promoted: %v", o)
+	}
+}
+
+// TestCancelledRegistrationKeepsTheWords: a registration's cancel reason
+// is its canceller's words as given, or none; who cancelled is the event's
+// actor, never prose composed for one language.
+func TestCancelledRegistrationKeepsTheWords(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.published(t, "talk", 0, activitiesv1.Audience_AUDIENCE_PUBLIC, activitiesv1.ActivityKind_ACTIVITY_KIND_MEETING)
+	for who, words := range map[string]string{"travelling": "出差，无法参加", "silent": ""} {
+		r := f.register(t, a, who)
+		got, err := f.svc.CancelRegistration(ctx, person(who), &activitiesv1.CancelRegistrationRequest{Name: r.GetName(), Reason: words})
+		if err != nil || got.GetCancelReason() != words {
+			t.Fatalf("%s cancelled: %q (%v), want %q", who, got.GetCancelReason(), err, words)
+		}
+		if stored, err := f.svc.GetRegistration(ctx, admin, r.GetName()); err != nil || stored.GetCancelReason() != words {
+			t.Fatalf("%s stored: %q (%v), want %q", who, stored.GetCancelReason(), err, words)
+		}
 	}
 }
 
