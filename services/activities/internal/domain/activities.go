@@ -242,7 +242,7 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 			r.PromoteTime, r.UpdateTime, r.Etag = timestamppb.New(now), timestamppb.New(now), newEtag()
 			changes = append(changes, r)
 			ev := s.envelope(ctx, p, r.GetName())
-			ev.Payload = &eventsv1.Envelope_RegistrationPromoted{RegistrationPromoted: &eventsv1.RegistrationPromoted{Registration: r, FreedBy: "capacity raised"}}
+			ev.Payload = &eventsv1.Envelope_RegistrationPromoted{RegistrationPromoted: &eventsv1.RegistrationPromoted{Registration: r}}
 			evs = append(evs, ev)
 		}
 		err = s.repo.ApplySnapshot(ctx, branch, snap, next, changes, evs...)

@@ -497,6 +497,44 @@ func TestCancelRefusedByTheRegistrationsOwnState(t *testing.T) {
 	refused("the activity completed", came.GetName(), "REGISTRATION_STATE_ATTENDED", "")
 }
 
+// TestRaisingCapacityPromotesTheWaitlist: a raised capacity promotes the
+// head of the waitlist in the same step, and its RegistrationPromoted
+// names no registration that freed the place (freed_by is empty when
+// capacity was raised); a capacity below the confirmed is refused with
+// both numbers.
+func TestRaisingCapacityPromotesTheWaitlist(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.published(t, "small-room", 1, activitiesv1.Audience_AUDIENCE_PUBLIC, activitiesv1.ActivityKind_ACTIVITY_KIND_TRAINING)
+	f.register(t, a, "first")
+	second := f.register(t, a, "second")
+	if second.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_WAITLISTED {
+		t.Fatalf("second = %v", second)
+	}
+	if _, err := f.svc.UpdateActivity(ctx, admin, &activitiesv1.Activity{Name: a.GetName(), Capacity: 2}, &fieldmaskpb.FieldMask{Paths: []string{"capacity"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := f.svc.GetRegistration(ctx, admin, second.GetName()); err != nil || r.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED {
+		t.Fatalf("second after the raise = %v (%v)", r, err)
+	}
+	promoted := 0
+	for _, env := range f.outbox(t) {
+		if ev := env.GetRegistrationPromoted(); ev != nil {
+			promoted++
+			if ev.GetFreedBy() != "" {
+				t.Errorf("RegistrationPromoted freed_by %q, want empty: capacity was raised", ev.GetFreedBy())
+			}
+		}
+	}
+	if promoted != 1 {
+		t.Fatalf("%d RegistrationPromoted, want 1", promoted)
+	}
+	_, err := f.svc.UpdateActivity(ctx, admin, &activitiesv1.Activity{Name: a.GetName(), Capacity: 1}, &fieldmaskpb.FieldMask{Paths: []string{"capacity"}})
+	if md := apierr.Info(err).GetMetadata(); !apierr.Is(err, apiv1.ErrorReason_CAPACITY_BELOW_CONFIRMED) || md["capacity"] != "1" || md["confirmed"] != "2" {
+		t.Fatalf("a capacity below the confirmed: %v", err)
+	}
+}
+
 // TestListFollowsStartTimeChanges: moving an activity's start moves its
 // index entry; it is listed once, in its new place.
 func TestListFollowsStartTimeChanges(t *testing.T) {
