@@ -82,7 +82,7 @@ func TestRefusalsInBothLanguages(t *testing.T) {
 	svc := servicetest.Serve(t, "activities", func(s *grpc.Server) {
 		activitiesv1.RegisterActivitiesServiceServer(s, server.New(domain.NewService(store.New(rdb, nil), members,
 			domain.Config{Branches: aiBranch(leader.Subject), Pages: pagetoken.NewEphemeral()})))
-	})
+	}, servicetest.CheckNames(), servicetest.RecordReasons(reasons))
 	c := activitiesv1.NewActivitiesServiceClient(svc.Conn)
 	as := func(r servicetest.Role) context.Context { return svc.AsRole(t, r) }
 
