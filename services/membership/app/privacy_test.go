@@ -182,8 +182,7 @@ func role(kind, subject string) servicetest.Role {
 }
 
 // matrixRow is one method's call returning a person's record: the person
-// it is about, and the call as one caller, with an Idempotency-Key when
-// key is not "".
+// it is about (for each kind of caller), and the call as one caller.
 type matrixRow struct {
 	method  string
 	label   string
@@ -345,4 +344,35 @@ func kindFor(kind, record string, caller servicetest.Role) string {
 		return kPerson
 	}
 	return kind
+}
+
+// TestReplayShowsNoMoreThanItsCaller: an Idempotency-Key replay returns
+// the response stored for the first call, which held every private field
+// (an admin's); replayed to the same subject with a token that no longer
+// carries admin, it holds none of them. Another caller's identical request
+// with the same key is not a replay of it (keys are per caller): it runs,
+// and is refused.
+func TestReplayShowsNoMoreThanItsCaller(t *testing.T) {
+	w := newPrivacyWorld(t)
+	req := &membershipv1.CreatePersonRequest{PersonId: "replayed", Person: &membershipv1.Person{DisplayName: "replayed",
+		BirthDate: &date.Date{Year: 1990, Month: 1, Day: 1}, Contact: &membershipv1.ContactInfo{Email: "replayed@example.org"}}}
+	call := func(ctx context.Context) (*membershipv1.Person, []string, error) {
+		var hdr metadata.MD
+		p, err := w.c.CreatePerson(withKey(ctx, "replay-key"), req, grpc.Header(&hdr))
+		return p, hdr.Get("idempotent-replay"), err
+	}
+	first, _, err := call(w.svc.Admin(t))
+	if err != nil || first.GetBirthDate() == nil || first.GetContact() == nil {
+		t.Fatalf("the admin's answer: %v, %v", first, err)
+	}
+	demoted, replay, err := call(w.svc.As(t, servicetest.AdminSubject))
+	if err != nil || len(replay) != 1 {
+		t.Fatalf("the replay: %v (replay header %v)", err, replay)
+	}
+	if demoted.GetBirthDate() != nil || demoted.GetBirthDateAttestation() != nil || demoted.GetContact() != nil || demoted.GetName() != "people/replayed" {
+		t.Fatalf("replayed to a caller who may not read them: %v", demoted)
+	}
+	if p, replay, err := call(w.svc.AsRole(t, role(kOther, ""))); err == nil || len(replay) != 0 {
+		t.Fatalf("another caller with the same key: %v, %v (replay header %v)", p, err, replay)
+	}
 }
