@@ -150,8 +150,11 @@ func (s *Service) reportCouncil(ctx context.Context, c *council, params *governa
 						Officer: o.GetName(), Person: o.GetPerson(), Position: o.GetPosition(),
 						Age: int32(AgeOn(birth, c.day)), MaxAge: int32(max), ExceedDate: branches.DateOf(over),
 					})
-					add(RuleAgeLimit, findingAgeLimit, warning, o.GetName(), "%s passes the %s age limit of %d on %s, within the term (flagged, not removed)",
-						o.GetPerson(), positionName(o.GetPosition()), max, over.Format(time.DateOnly))
+					// The day stays out of the message: it gives the
+					// birth date away, and is the exceed_date,
+					// masked for those who may not read it.
+					add(RuleAgeLimit, findingAgeLimit, warning, o.GetName(), "%s passes the %s age limit of %d within the term (flagged, not removed)",
+						o.GetPerson(), positionName(o.GetPosition()), max)
 				}
 			}
 		}

@@ -439,10 +439,13 @@ func checkAge(c Candidate) []apierr.Violation {
 		return []apierr.Violation{violation(RuleAgeLimit, apiv1.ErrorReason_BIRTH_DATE_NOT_ATTESTED,
 			"%s has no attested birth date, so the age limit (%d for %s) cannot be judged", c.Nominee.GetName(), max, positionName(c.Position))}
 	}
+	// The verdict, not the age: whoever proposes or decides may not read
+	// the nominee's birth date (Person.birth_date's readers), and an age
+	// on a given day would tell it within a year.
 	if age := AgeOn(birth, c.StartDate); age > max {
 		return []apierr.Violation{violation(RuleAgeLimit, apiv1.ErrorReason_AGE_LIMIT_EXCEEDED,
-			"%s is %d on %s, when office would begin; the limit for %s is %d",
-			c.Nominee.GetName(), age, c.StartDate.Format(time.DateOnly), positionName(c.Position), max)}
+			"%s would be over the age limit for %s (%d) on %s, when office would begin",
+			c.Nominee.GetName(), positionName(c.Position), max, c.StartDate.Format(time.DateOnly))}
 	}
 	return nil
 }

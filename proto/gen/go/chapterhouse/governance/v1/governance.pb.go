@@ -5790,16 +5790,20 @@ func (x *ExchangeActivityStatus) GetMet() bool {
 }
 
 // An officer whose age passes the limit for the office during the term (G4).
-// Flagged only; not removed.
+// Flagged only; not removed. Everyone who may read the report learns who
+// passes which limit within the term; age and exceed_date, which give the
+// officer's birth date away, are private (chapterhouse.api.v1.readers):
+// read by the officer and admins, 0 and unset for everyone else.
 type AgeLimitIssue struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Officer  string                 `protobuf:"bytes,1,opt,name=officer,proto3" json:"officer,omitempty"`
 	Person   string                 `protobuf:"bytes,2,opt,name=person,proto3" json:"person,omitempty"`
 	Position Position               `protobuf:"varint,3,opt,name=position,proto3,enum=chapterhouse.governance.v1.Position" json:"position,omitempty"`
-	// Age in whole years today.
+	// Age in whole years today. Private, as the birth date.
 	Age    int32 `protobuf:"varint,4,opt,name=age,proto3" json:"age,omitempty"`
 	MaxAge int32 `protobuf:"varint,5,opt,name=max_age,json=maxAge,proto3" json:"max_age,omitempty"`
-	// The day the officer passes (or passed) max_age.
+	// The day the officer passes (or passed) max_age. Private, as the birth
+	// date.
 	ExceedDate    *date.Date `protobuf:"bytes,6,opt,name=exceed_date,json=exceedDate,proto3" json:"exceed_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -6748,17 +6752,18 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x0fscheduled_count\x18\x02 \x01(\x05R\x0escheduledCount\x12%\n" +
 	"\x0erequired_count\x18\x03 \x01(\x05R\rrequiredCount\x12\x19\n" +
 	"\bon_track\x18\x04 \x01(\bR\aonTrack\x12\x10\n" +
-	"\x03met\x18\x05 \x01(\bR\x03met\"\xab\x02\n" +
+	"\x03met\x18\x05 \x01(\bR\x03met\"\xd5\x02\n" +
 	"\rAgeLimitIssue\x12=\n" +
 	"\aofficer\x18\x01 \x01(\tB#\xfaA \n" +
 	"\x1echapterhouse.tjsia.org/OfficerR\aofficer\x12:\n" +
 	"\x06person\x18\x02 \x01(\tB\"\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/PersonR\x06person\x12@\n" +
-	"\bposition\x18\x03 \x01(\x0e2$.chapterhouse.governance.v1.PositionR\bposition\x12\x10\n" +
-	"\x03age\x18\x04 \x01(\x05R\x03age\x12\x17\n" +
-	"\amax_age\x18\x05 \x01(\x05R\x06maxAge\x122\n" +
-	"\vexceed_date\x18\x06 \x01(\v2\x11.google.type.DateR\n" +
-	"exceedDate\"\xae\x02\n" +
+	"\bposition\x18\x03 \x01(\x0e2$.chapterhouse.governance.v1.PositionR\bposition\x12\x1f\n" +
+	"\x03age\x18\x04 \x01(\x05B\r\xca\xf3\x18\t\b\x01\x12\x05adminR\x03age\x12\x17\n" +
+	"\amax_age\x18\x05 \x01(\x05R\x06maxAge\x12A\n" +
+	"\vexceed_date\x18\x06 \x01(\v2\x11.google.type.DateB\r\xca\xf3\x18\t\b\x01\x12\x05adminR\n" +
+	"exceedDate:\n" +
+	"\xd2\xf3\x18\x06person\"\xae\x02\n" +
 	"\x0eTermLimitIssue\x12=\n" +
 	"\aofficer\x18\x01 \x01(\tB#\xfaA \n" +
 	"\x1echapterhouse.tjsia.org/OfficerR\aofficer\x12:\n" +
