@@ -312,7 +312,7 @@ func TestAnswersNameOnlyWhatTheCallerSees(t *testing.T) {
 		viaPeer := func(method, name string, exists bool) error {
 			switch {
 			case p.Subject == "" && notPublic(method):
-				return apierr.Unauthenticated("a bearer token is required")
+				return apierr.Unauthenticated("token_required")
 			case !exists:
 				return apierr.NotFound(name)
 			}
