@@ -53,9 +53,10 @@ func (s *Service) OpenStandardComment(ctx context.Context, p auth.Principal, req
 	case !end.AsTime().After(s.now()):
 		return nil, apierr.InvalidArgument(apierr.Field("comment_end_time", "standards.in_the_future", "given", instant(end.AsTime()), "now", instant(s.now())))
 	}
+	// The record says what was done (the action) and no more: the period's
+	// end is the standard's comment_end_time.
 	return s.do(ctx, p, req.GetName(), step{action: ActOpenComment, etag: req.GetEtag(),
-		reason: "public comment until " + instant(end.AsTime()),
-		allow:  s.editing(ctx, p, ActOpenComment),
+		allow: s.editing(ctx, p, ActOpenComment),
 		apply: func(cur, next *standardsv1.Standard, w *Write) error {
 			if cur.GetLatestDraft() == "" {
 				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_DRAFT_REQUIRED, map[string]string{"resource": cur.GetName()},
@@ -74,7 +75,7 @@ func (s *Service) OpenStandardComment(ctx context.Context, p auth.Principal, req
 // comes in after they were read refuses the write (ErrUndisposed); the
 // step then reads them again, and the refusal names it.
 func (s *Service) CloseStandardComment(ctx context.Context, p auth.Principal, req *standardsv1.CloseStandardCommentRequest) (*standardsv1.Standard, error) {
-	return s.do(ctx, p, req.GetName(), step{action: ActCloseComment, etag: req.GetEtag(), reason: "public comment closed",
+	return s.do(ctx, p, req.GetName(), step{action: ActCloseComment, etag: req.GetEtag(),
 		allow: s.editing(ctx, p, ActCloseComment),
 		apply: func(cur, next *standardsv1.Standard, w *Write) error {
 			r := ref{branch: branchOfName(cur.GetName()), standard: lastSegment(cur.GetName())}

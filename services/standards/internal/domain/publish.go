@@ -121,7 +121,9 @@ func (s *Service) PublishStandard(ctx context.Context, p auth.Principal, req *st
 			next.Code, next.CodeNumber = claim.Code, int32(claim.number)
 			next.PublishedDraft, next.PublishTime, next.EffectiveDate = cur.GetCurrentDraft(), s.stamp(), dateOf(effective)
 			w.Code = &claim.CodeClaim
-			if err := s.related(ctx, p, r.branch, cur.GetRevises(), ActSupersede, "superseded by its revision "+next.GetName()+" ("+next.GetCode()+")", w); err != nil {
+			// The superseded standard's record: the action, by the
+			// publisher; no words were given for it.
+			if err := s.related(ctx, p, r.branch, cur.GetRevises(), ActSupersede, "", w); err != nil {
 				return err
 			}
 			var draft *standardsv1.Draft

@@ -181,17 +181,18 @@ func (s *Service) WithdrawSignatory(ctx context.Context, p auth.Principal, req *
 		if cur.GetState() != standardsv1.SignatoryState_SIGNATORY_STATE_SIGNED {
 			return nil, apierr.InvalidTransition(cur.GetName(), ActWithdraw, cur.GetState().String(), ActSign)
 		}
-		return s.unsign(ctx, p, r.branch, cur, standardsv1.SignatoryState_SIGNATORY_STATE_WITHDRAWN, req.GetReason())
+		return s.unsign(ctx, p, r.branch, cur, standardsv1.SignatoryState_SIGNATORY_STATE_WITHDRAWN, req.GetReason(), req.GetReason())
 	})
 }
 
 // unsign ends a signature: WITHDRAWN by the member, LAPSED when its
-// membership ended.
-func (s *Service) unsign(ctx context.Context, p auth.Principal, branch string, cur *standardsv1.Signatory, state standardsv1.SignatoryState, reason string) (*standardsv1.Signatory, error) {
+// membership ended. Its record keeps reason, a person's words, as they
+// are; the event says why (for the services that follow it).
+func (s *Service) unsign(ctx context.Context, p auth.Principal, branch string, cur *standardsv1.Signatory, state standardsv1.SignatoryState, reason, why string) (*standardsv1.Signatory, error) {
 	next := clone(cur)
 	next.State, next.WithdrawReason, next.WithdrawTime, next.Etag = state, reason, s.stamp(), newEtag()
 	ev := s.envelope(ctx, p, next.GetName())
-	ev.Payload = &eventsv1.Envelope_SignatoryWithdrawn{SignatoryWithdrawn: &eventsv1.SignatoryWithdrawn{Signatory: next, Reason: reason}}
+	ev.Payload = &eventsv1.Envelope_SignatoryWithdrawn{SignatoryWithdrawn: &eventsv1.SignatoryWithdrawn{Signatory: next, Reason: why}}
 	if err := s.repo.SaveSignatory(ctx, branch, next, cur.GetEtag(), false, ev); err != nil {
 		return nil, err
 	}

@@ -385,19 +385,12 @@ func (s *Service) stateChanged(ctx context.Context, p auth.Principal, st *standa
 	return ev
 }
 
-// itsRevision names a revision, as it ended, in the record of the
-// standard it revised, which anyone who sees that standard reads: by its
-// name when it is public, so that a caller without a token is never
-// shown the name of a standard hidden from it (see shown).
-func itsRevision(rev *standardsv1.Standard) string {
-	if Public(rev) {
-		return "its revision " + rev.GetName()
-	}
-	return "its revision (not public)"
-}
-
 // related changes the standard a revision revises (action ActSupersede or
-// ActReinstate) in w, when it still stands where the action applies.
+// ActReinstate) in w, when it still stands where the action applies. Its
+// record keeps what was done as its action (supersede, reinstate) and the
+// words the person gave for ending the revision (reason) as they are: a
+// record is read in every language, so the service writes no prose into
+// it.
 func (s *Service) related(ctx context.Context, p auth.Principal, branch, name, action, reason string, w *Write) error {
 	if name == "" {
 		return nil
@@ -544,8 +537,7 @@ func (s *Service) RejectStandard(ctx context.Context, p auth.Principal, req *sta
 	return s.do(ctx, p, req.GetName(), step{action: ActReject, reason: req.GetReason(), etag: req.GetEtag(),
 		allow: s.deciding(ctx, p, ActReject),
 		apply: func(_, next *standardsv1.Standard, w *Write) error {
-			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate,
-				itsRevision(next)+" was rejected: "+req.GetReason(), w)
+			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate, req.GetReason(), w)
 		}})
 }
 
@@ -656,8 +648,7 @@ func (s *Service) WithdrawStandard(ctx context.Context, p auth.Principal, req *s
 		},
 		apply: func(_, next *standardsv1.Standard, w *Write) error {
 			next.WithdrawEffectiveDate = dateOf(effective)
-			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate,
-				itsRevision(next)+" was withdrawn: "+req.GetReason(), w)
+			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate, req.GetReason(), w)
 		}})
 }
 
