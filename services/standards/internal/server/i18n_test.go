@@ -66,7 +66,8 @@ func isChinese(s string) bool {
 // Charter refusals (S1) carry every rule they break, by its code, and one
 // violation per unit.
 func TestRefusalsInBothLanguages(t *testing.T) {
-	f, srv, c := serve(t)
+	served := serve(t)
+	f, srv, c := served.f, served.srv, served.c
 	svc, ctx := f.Svc, context.Background()
 	as := func(p auth.Principal) context.Context { return srv.As(t, p.Subject, p.Roles...) }
 	const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
