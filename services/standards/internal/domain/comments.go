@@ -29,8 +29,7 @@ func periodClosed(name, why string, facts ...string) error {
 	for i := 0; i+1 < len(facts); i += 2 {
 		md[facts[i]] = facts[i+1]
 	}
-	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENT_PERIOD_CLOSED, md,
-		apierr.Text("error.standards."+why, append([]string{"resource", name}, facts...)...))
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENT_PERIOD_CLOSED, md, text("error.standards."+why, md))
 }
 
 // instant is a time as the texts (and their metadata) show it: RFC 3339,
@@ -59,8 +58,8 @@ func (s *Service) OpenStandardComment(ctx context.Context, p auth.Principal, req
 		allow: s.editing(ctx, p, ActOpenComment),
 		apply: func(cur, next *standardsv1.Standard, w *Write) error {
 			if cur.GetLatestDraft() == "" {
-				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_DRAFT_REQUIRED, map[string]string{"resource": cur.GetName()},
-					apierr.Text("error.standards.draft_required", "resource", cur.GetName()))
+				md := map[string]string{"resource": cur.GetName()}
+				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_DRAFT_REQUIRED, md, text("error.standards.draft_required", md))
 			}
 			next.CurrentDraft = cur.GetLatestDraft()
 			next.CommentStartTime, next.CommentEndTime, next.CommentCloseTime = s.stamp(), end, nil
@@ -92,9 +91,7 @@ func (s *Service) CloseStandardComment(ctx context.Context, p auth.Principal, re
 			if len(open) > 0 {
 				md := map[string]string{"resource": cur.GetName(), "undisposed": fmt.Sprint(len(open)), "comments": strings.Join(open, ","),
 					"draft": cur.GetCurrentDraft()}
-				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENTS_UNDISPOSED, md,
-					apierr.Text("error.standards.comments_undisposed", "resource", md["resource"], "undisposed", md["undisposed"],
-						"comments", md["comments"], "draft", md["draft"]))
+				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENTS_UNDISPOSED, md, text("error.standards.comments_undisposed", md))
 			}
 			next.CommentCloseTime = s.stamp()
 			w.CloseComments = true
@@ -311,9 +308,7 @@ func (s *Service) GetDispositionSummary(ctx context.Context, p auth.Principal, n
 func membersComment(p auth.Principal, st *standardsv1.Standard) error {
 	md := map[string]string{"resource": st.GetName(), "kind": st.GetKind().String()}
 	if p.Subject == "" {
-		return apierr.New(codes.Unauthenticated, apiv1.ErrorReason_UNAUTHENTICATED, md,
-			apierr.Text("error.standards.sign_in_to_comment", "resource", st.GetName(), "kind", st.GetKind().String()))
+		return apierr.New(codes.Unauthenticated, apiv1.ErrorReason_UNAUTHENTICATED, md, text("error.standards.sign_in_to_comment", md))
 	}
-	return apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_A_MEMBER, md,
-		apierr.Text("error.standards.members_comment", "resource", st.GetName(), "kind", st.GetKind().String()))
+	return apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_A_MEMBER, md, text("error.standards.members_comment", md))
 }

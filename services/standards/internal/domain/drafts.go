@@ -70,8 +70,8 @@ func (s *Service) CreateDraft(ctx context.Context, p auth.Principal, parent stri
 		}
 		return nil, apierr.AlreadyExists(name)
 	case errors.Is(err, ErrVersionTaken):
-		return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_DRAFT_VERSION_TAKEN, map[string]string{"version": in.GetVersion(), "standard": parent},
-			apierr.Text("error.standards.draft_version_taken", "standard", parent, "version", in.GetVersion()))
+		md := map[string]string{"version": in.GetVersion(), "standard": parent}
+		return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_DRAFT_VERSION_TAKEN, md, text("error.standards.draft_version_taken", md))
 	}
 	return d, err
 }

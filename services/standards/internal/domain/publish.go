@@ -74,19 +74,15 @@ func codeNotAllowed(kind standardsv1.StandardKind, what string, facts map[string
 			md[k] = v
 		}
 	}
-	args := make([]string, 0, 2*len(md))
-	for k, v := range md {
-		args = append(args, k, v)
-	}
-	return apierr.New(codes.InvalidArgument, apiv1.ErrorReason_STANDARD_CODE_NOT_ALLOWED, md, apierr.Text("error.standards."+what, args...))
+	return apierr.New(codes.InvalidArgument, apiv1.ErrorReason_STANDARD_CODE_NOT_ALLOWED, md, text("error.standards."+what, md))
 }
 
 // codeTaken refuses code, which holder holds ("" when the holder could
 // not be read).
 func codeTaken(code, holder string) error {
 	if holder == "" {
-		return apierr.New(codes.AlreadyExists, apiv1.ErrorReason_STANDARD_CODE_TAKEN, map[string]string{"code": code},
-			apierr.Text("error.standards.code_taken_unknown_holder", "code", code))
+		md := map[string]string{"code": code}
+		return apierr.New(codes.AlreadyExists, apiv1.ErrorReason_STANDARD_CODE_TAKEN, md, text("error.standards.code_taken_unknown_holder", md))
 	}
 	return apierr.New(codes.AlreadyExists, apiv1.ErrorReason_STANDARD_CODE_TAKEN, map[string]string{"code": code, "standard": holder})
 }

@@ -74,6 +74,16 @@ func (s *Service) envelope(ctx context.Context, p auth.Principal, subject string
 
 func (s *Service) stamp() *timestamppb.Timestamp { return timestamppb.New(s.now()) }
 
+// text is an error's precise text, key, filled from its metadata md: the
+// facts a person reads are the ones a client reads.
+func text(key string, md map[string]string) apierr.Option {
+	args := make([]string, 0, 2*len(md))
+	for k, v := range md {
+		args = append(args, k, v)
+	}
+	return apierr.Text(key, args...)
+}
+
 func notFound(err error, name string) error {
 	if errors.Is(err, ErrNotFound) {
 		return apierr.NotFound(name)
@@ -98,8 +108,8 @@ func (s *Service) knownBranch(ctx context.Context, name, branch string) error {
 		return err
 	}
 	if !known {
-		return apierr.New(codes.NotFound, apiv1.ErrorReason_UNKNOWN_BRANCH, map[string]string{"resource": name, "branch": "branches/" + branch},
-			apierr.Text("error.standards.unknown_branch", "branch", "branches/"+branch))
+		md := map[string]string{"resource": name, "branch": "branches/" + branch}
+		return apierr.New(codes.NotFound, apiv1.ErrorReason_UNKNOWN_BRANCH, md, text("error.standards.unknown_branch", md))
 	}
 	return nil
 }
@@ -313,9 +323,8 @@ func sees(p auth.Principal, st *standardsv1.Standard) bool {
 // a token: signing in lets a member read them).
 func commentsVisible(p auth.Principal, st *standardsv1.Standard) error {
 	if p.Subject == "" && !OpenToPublicComment(st.GetKind()) {
-		return apierr.New(codes.Unauthenticated, apiv1.ErrorReason_UNAUTHENTICATED,
-			map[string]string{"resource": st.GetName(), "kind": st.GetKind().String()},
-			apierr.Text("error.standards.sign_in_to_read_comments", "resource", st.GetName(), "kind", st.GetKind().String()))
+		md := map[string]string{"resource": st.GetName(), "kind": st.GetKind().String()}
+		return apierr.New(codes.Unauthenticated, apiv1.ErrorReason_UNAUTHENTICATED, md, text("error.standards.sign_in_to_read_comments", md))
 	}
 	return nil
 }

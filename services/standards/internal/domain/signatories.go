@@ -27,8 +27,7 @@ func Signable(k standardsv1.StandardKind) bool {
 // "error.standards.<why>" says why, from st's name, kind and state.
 func notSignable(st *standardsv1.Standard, why string) error {
 	md := map[string]string{"resource": st.GetName(), "state": st.GetState().String(), "kind": st.GetKind().String()}
-	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_NOT_SIGNABLE, md,
-		apierr.Text("error.standards."+why, "resource", md["resource"], "state", md["state"], "kind", md["kind"]))
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_NOT_SIGNABLE, md, text("error.standards."+why, md))
 }
 
 // memberNotActive refuses a signature of standard for member; the text
@@ -38,11 +37,7 @@ func memberNotActive(member, standard, why, state string) error {
 	if state != "" {
 		md["state"] = state
 	}
-	args := []string{"member", member, "resource", standard}
-	if state != "" {
-		args = append(args, "state", state)
-	}
-	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_MEMBER_NOT_ACTIVE, md, apierr.Text("error.standards."+why, args...))
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_MEMBER_NOT_ACTIVE, md, text("error.standards."+why, md))
 }
 
 // CreateSignatory signs a convention or agreement in force for an ACTIVE

@@ -443,9 +443,8 @@ func (s *Service) passedResolution(ctx context.Context, branch, standard, name s
 		return err
 	}
 	if res.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED {
-		return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED,
-			map[string]string{"resolution": name, "state": res.GetState().String(), "standard": standard},
-			apierr.Text("error.standards.resolution_not_passed", "resolution", name, "state", res.GetState().String(), "standard", standard))
+		md := map[string]string{"resolution": name, "state": res.GetState().String(), "standard": standard}
+		return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED, md, text("error.standards.resolution_not_passed", md))
 	}
 	return nil
 }
@@ -467,13 +466,10 @@ func (s *Service) approvingResolution(ctx context.Context, branch, standard, nam
 		return nil
 	}
 	md := map[string]string{"resolution": name, "state": res.GetState().String(), "kind": res.GetKind().String(), "standard": standard}
-	text := []string{"resolution", name, "state", res.GetState().String(), "kind", res.GetKind().String(), "standard", standard}
 	if res.GetStandard() != "" {
 		md["approves"] = res.GetStandard()
-		text = append(text, "approves", res.GetStandard())
 	}
-	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED, md,
-		apierr.Text("error.standards.not_the_approving_resolution", text...))
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED, md, text("error.standards.not_the_approving_resolution", md))
 }
 
 func (s *Service) running(ctx context.Context, p auth.Principal, action string) func(*standardsv1.Standard) error {
@@ -548,8 +544,8 @@ func (s *Service) SubmitStandardForReview(ctx context.Context, p auth.Principal,
 		allow: s.editing(ctx, p, ActSubmitForReview),
 		apply: func(cur, next *standardsv1.Standard, _ *Write) error {
 			if cur.GetCommentCloseTime() == nil {
-				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENT_PERIOD_REQUIRED, map[string]string{"resource": cur.GetName()},
-					apierr.Text("error.standards.comment_period_required", "resource", cur.GetName()))
+				md := map[string]string{"resource": cur.GetName()}
+				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENT_PERIOD_REQUIRED, md, text("error.standards.comment_period_required", md))
 			}
 			next.CurrentDraft = cur.GetLatestDraft()
 			return nil
@@ -704,9 +700,5 @@ func reviewNotPassed(cur *standardsv1.Standard) error {
 	if rv := cur.GetReview(); rv != nil {
 		md["reviewedDraft"], md["conclusion"] = rv.GetDraft(), rv.GetConclusion().String()
 	}
-	args := make([]string, 0, 2*len(md))
-	for k, v := range md {
-		args = append(args, k, v)
-	}
-	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_REVIEW_NOT_PASSED, md, apierr.Text("error.standards.review_not_passed", args...))
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_REVIEW_NOT_PASSED, md, text("error.standards.review_not_passed", md))
 }
