@@ -72,6 +72,16 @@ func TestDocumentedRefusals(t *testing.T) {
 	membersOnly := propose("members-only", convention)
 	withDraft(membersOnly)
 	open(membersOnly)
+	// A comment of a period since closed, the standard out for comment
+	// again on a later draft.
+	again := propose("again", group)
+	first := withDraft(again)
+	open(again)
+	earlier := must(svc.CreateComment(ctx, stdtest.Bob, again, &standardsv1.Comment{Clause: "1", Text: "意见"}, "c1"))(t).GetName()
+	must(svc.DisposeComment(ctx, stdtest.Ann, &standardsv1.DisposeCommentRequest{Name: earlier, Disposition: standardsv1.Disposition_DISPOSITION_ACCEPTED, Reason: "采纳"}))(t)
+	must(svc.CloseStandardComment(ctx, stdtest.Ann, &standardsv1.CloseStandardCommentRequest{Name: again}))(t)
+	second := must(svc.CreateDraft(ctx, stdtest.Ann, again, &standardsv1.Draft{Version: "0.2", ContentUri: "https://x.example/e.pdf", Sha256: sha}, "", "d2"))(t).GetName()
+	open(again)
 
 	for _, tt := range []struct {
 		name   string
@@ -103,6 +113,11 @@ func TestDocumentedRefusals(t *testing.T) {
 			_, err := c.CreateComment(ctx, &standardsv1.CreateCommentRequest{Parent: membersOnly, Comment: &standardsv1.Comment{Clause: "1", Text: "x"}})
 			return err
 		}, codes.PermissionDenied, apiv1.ErrorReason_NOT_A_MEMBER, map[string]string{"resource": membersOnly}},
+		{"DisposeComment: COMMENT_PERIOD_CLOSED for a comment of an earlier period", stdtest.Ann, func(ctx context.Context) error {
+			_, err := c.DisposeComment(ctx, &standardsv1.DisposeCommentRequest{Name: earlier, Disposition: standardsv1.Disposition_DISPOSITION_NOT_ACCEPTED, Reason: "x"})
+			return err
+		}, codes.FailedPrecondition, apiv1.ErrorReason_COMMENT_PERIOD_CLOSED, map[string]string{"resource": again, "comment": earlier, "draft": first,
+			"currentDraft": second}},
 		{"ApproveStandard: REVIEW_NOT_PASSED", stdtest.Chair, func(ctx context.Context) error {
 			_, err := c.ApproveStandard(ctx, &standardsv1.ApproveStandardRequest{Name: unreviewed, Resolution: f.Resolutions.Approve(unreviewed)})
 			return err
