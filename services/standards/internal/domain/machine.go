@@ -119,13 +119,11 @@ func Allowed(state State) []string {
 
 // Verb is the API's verb for an action, as a refusal names it and the
 // catalog has its term ("term.<verb>"): the custom method's verb
-// (":approveProposal", ":dispose", "promotions:schedule"), "create" for a
-// standard create of something under the standard (a draft, a comment),
-// and "sign" for a signatory.
+// (":approveProposal", ":dispose", "promotions:schedule"), "createDraft"
+// and "comment" for what is created under the standard, and "sign" for a
+// signatory.
 func Verb(action string) string {
 	switch action {
-	case ActCreateDraft, ActComment:
-		return "create"
 	case ActDisposeComment:
 		return "dispose"
 	case ActSchedulePromotion:

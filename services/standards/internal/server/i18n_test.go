@@ -219,7 +219,7 @@ func TestRefusalsInBothLanguages(t *testing.T) {
 			_, err := c.CreateDraft(ctx, &standardsv1.CreateDraftRequest{Parent: proposed, Draft: &standardsv1.Draft{Version: "x",
 				ContentUri: "https://x.example/x.pdf", Sha256: sha}})
 			return err
-		}, codes.FailedPrecondition, nil, nil, []fact{literal(proposed), term("STANDARD_STATE_PROPOSED"), term("create")}},
+		}, codes.FailedPrecondition, nil, nil, []fact{literal(proposed), term("STANDARD_STATE_PROPOSED"), term("createDraft")}},
 		{"public comment without a draft", stdtest.Ann, func(ctx context.Context) error {
 			_, err := c.OpenStandardComment(ctx, &standardsv1.OpenStandardCommentRequest{Name: bare,
 				CommentEndTime: timestamppb.New(f.Clock.Now().Add(time.Hour))})

@@ -139,7 +139,7 @@ func TestDocumentedRefusals(t *testing.T) {
 			_, err := c.PublishStandard(ctx, &standardsv1.PublishStandardRequest{Name: drafting, EffectiveDate: &date.Date{Year: 2027, Month: 1, Day: 1}})
 			return err
 		}, codes.FailedPrecondition, apiv1.ErrorReason_INVALID_STATE_TRANSITION, map[string]string{"resource": drafting, "action": "publish",
-			"state": "STANDARD_STATE_DRAFTING", "allowed": "create,openComment,submitForReview,update,withdraw"}},
+			"state": "STANDARD_STATE_DRAFTING", "allowed": "createDraft,openComment,submitForReview,update,withdraw"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			before := served.mr.Dump()
