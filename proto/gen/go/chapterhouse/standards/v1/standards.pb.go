@@ -285,7 +285,8 @@ const (
 	// Withdrawn by the member, with withdraw_reason; signing again reopens
 	// it.
 	SignatoryState_SIGNATORY_STATE_WITHDRAWN SignatoryState = 2
-	// The member's branch membership ended (withdraw_reason says so).
+	// The member's branch membership ended; withdraw_reason holds the reason
+	// given for ending it, as it was given.
 	SignatoryState_SIGNATORY_STATE_LAPSED SignatoryState = 3
 )
 
@@ -337,7 +338,7 @@ type StateChange struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	FromState StandardState          `protobuf:"varint,1,opt,name=from_state,json=fromState,proto3,enum=chapterhouse.standards.v1.StandardState" json:"from_state,omitempty"`
 	ToState   StandardState          `protobuf:"varint,2,opt,name=to_state,json=toState,proto3,enum=chapterhouse.standards.v1.StandardState" json:"to_state,omitempty"`
-	// The action, e.g. "approveProposal", or "superseded" and "reinstated"
+	// The action, e.g. "approveProposal", or "supersede" and "reinstate"
 	// for the changes a revision makes.
 	Action string `protobuf:"bytes,3,opt,name=action,proto3" json:"action,omitempty"`
 	// Token subject, or "system".
