@@ -50,7 +50,7 @@ func (s *Service) endRepresentedOffices(ctx context.Context, system auth.Princip
 	}
 	today := s.today()
 	for _, o := range officers.Items {
-		if o.GetRepresentedMember() != member || present(o, today).GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
+		if o.GetRepresentedMember() != member || present(ctx, o, today).GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
 			continue
 		}
 		term := TermNumberOf(o.GetName())
@@ -60,7 +60,7 @@ func (s *Service) endRepresentedOffices(ctx context.Context, system auth.Princip
 			if err != nil {
 				return nil, err
 			}
-			if present(cur, today).GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
+			if present(ctx, cur, today).GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
 				return cur, nil
 			}
 			return s.endOffice(ctx, system, b, branch, cur, today, governancev1.OfficeEndKind_OFFICE_END_KIND_MEMBERSHIP_ENDED, reason)
