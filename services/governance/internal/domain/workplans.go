@@ -72,9 +72,14 @@ func (s *Service) CreateWorkPlan(ctx context.Context, p auth.Principal, parent s
 			}
 			return nil, apierr.AlreadyExists(w.GetName())
 		}
-		other, _ := s.repo.WorkPlanOfYear(ctx, branch, w.GetYear())
-		return nil, refusal(codes.AlreadyExists, apiv1.ErrorReason_WORK_PLAN_YEAR_TAKEN, "work_plan_year_taken",
-			map[string]string{"resource": other, "work_plan": other, "branch": "branches/" + branch, "year": itoa(w.GetYear())})
+		// The year's plan by its name, which a client can read (the store
+		// keeps its id).
+		md := map[string]string{"branch": "branches/" + branch, "year": itoa(w.GetYear())}
+		if other, _ := s.repo.WorkPlanOfYear(ctx, branch, w.GetYear()); other != "" {
+			md["resource"] = fmt.Sprintf("branches/%s/workPlans/%s", branch, other)
+			md["work_plan"] = md["resource"]
+		}
+		return nil, refusal(codes.AlreadyExists, apiv1.ErrorReason_WORK_PLAN_YEAR_TAKEN, "work_plan_year_taken", md)
 	}
 	if err != nil {
 		return nil, err

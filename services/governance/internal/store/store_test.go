@@ -310,8 +310,12 @@ func TestTermsAndWorkPlansRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.CreateWorkPlan(f.ctx, as("zhang"), "branches/ai", &governancev1.WorkPlan{Year: 2026, Title: "again"}, "plan-2026-b"); apierr.ReasonOf(err) != apiv1.ErrorReason_WORK_PLAN_YEAR_TAKEN {
-		t.Fatalf("a second plan for 2026: %v, want WORK_PLAN_YEAR_TAKEN", err)
+	// The refusal names the year's plan by its name, a resource a client
+	// can read, not by its bare id.
+	_, err = f.svc.CreateWorkPlan(f.ctx, as("zhang"), "branches/ai", &governancev1.WorkPlan{Year: 2026, Title: "again"}, "plan-2026-b")
+	if md := apierr.Info(err).GetMetadata(); apierr.ReasonOf(err) != apiv1.ErrorReason_WORK_PLAN_YEAR_TAKEN ||
+		md["resource"] != plan.GetName() || md["work_plan"] != plan.GetName() || md["year"] != "2026" {
+		t.Fatalf("a second plan for 2026: %v, want WORK_PLAN_YEAR_TAKEN naming %s", err, plan.GetName())
 	}
 	r, err := f.svc.CreateResolution(f.ctx, as("zhang"), "branches/ai", &governancev1.Resolution{Title: "adopt", Text: "x",
 		Kind: governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION, WorkPlan: plan.GetName()}, "adopt")
