@@ -112,12 +112,14 @@ start() { # start NAME ENV... : the binary as 65532, logs to $tmp/NAME.log (open
 # gives each the ones it calls.
 addrs=()
 for s in "${services[@]}"; do addrs+=("${s^^}_ADDR=127.0.0.1:$(free_port)"); done
-# One page token key for every service, as the chart's Secret gives them.
+# One page token key and one service call key for every service, as the
+# chart's Secrets give them (the gateway gets neither).
 page_key=$(head -c 32 /dev/urandom | base64 -w0)
+call_key=$(head -c 32 /dev/urandom | base64 -w0)
 for a in "${addrs[@]}"; do
   s=${a%%_ADDR=*}; s=${s,,}
   start "$s" LISTEN_ADDR="${a#*=}" REDIS_URL="redis://127.0.0.1:$rport/0" \
-    AUTH_JWT_PUBLIC_KEYS_FILE="$tmp/jwt.pub" PAGE_TOKEN_KEYS="$page_key" POD_NAME="$s-0" "${addrs[@]}"
+    AUTH_JWT_PUBLIC_KEYS_FILE="$tmp/jwt.pub" PAGE_TOKEN_KEYS="$page_key" SERVICE_CALL_KEYS="$call_key" POD_NAME="$s-0" "${addrs[@]}"
 done
 gport=$(free_port)
 start gateway LISTEN_ADDR="127.0.0.1:$gport" REDIS_URL="redis://127.0.0.1:$rport/0" \

@@ -52,6 +52,12 @@ type Principal struct {
 	// Token is the raw bearer token, so a service can forward it when it
 	// calls another service on the caller's behalf.
 	Token string
+	// Service is the Chapterhouse service making this call on the
+	// caller's behalf, when it proved so with its service credential
+	// (platform/servicecall); empty for a call from anywhere else. It
+	// grants no method: only the private fields whose readers name the
+	// service (chapterhouse.api.v1.readers) depend on it.
+	Service string
 }
 
 // PersonID is the id part of Subject ("people/alice" → "alice"), or "".

@@ -22,6 +22,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
+	"github.com/tjsia/chapterhouse/platform/servicecall"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 )
 
@@ -34,6 +35,10 @@ type Deps struct {
 	// PageTokens signs and verifies the page tokens of List methods; every
 	// replica of a service must hold the same keys.
 	PageTokens *pagetoken.Codec
+	// ServiceCalls are the keys with which the services vouch for their
+	// calls to each other (platform/servicecall); every service of a
+	// system holds the same.
+	ServiceCalls *servicecall.Keys
 	// EventSources are the Redis clients of the services whose events this
 	// one consumes, by producer name: each producer's streams live in the
 	// producer's Redis, which need not be this service's.
@@ -119,6 +124,9 @@ type Needs struct {
 	// PageTokens: the binary serves List methods, whose page tokens it
 	// signs (PAGE_TOKEN_KEYS).
 	PageTokens bool
+	// ServiceCalls: the binary is a service, which calls other services
+	// and is called by them with service credentials (SERVICE_CALL_KEYS).
+	ServiceCalls bool
 	// EventSources are the producers whose events the binary consumes;
 	// each is read from <PRODUCER>_REDIS_URL, defaulting to REDIS_URL.
 	EventSources []string
@@ -143,6 +151,22 @@ func PageTokens(getenv func(string) string) (*pagetoken.Codec, error) {
 		return nil, fmt.Errorf("PAGE_TOKEN_KEYS: %w", err)
 	}
 	return codec, nil
+}
+
+// ServiceCalls reads the service call keys: SERVICE_CALL_KEYS, spelled as
+// PAGE_TOKEN_KEYS (the first signs, every one verifies). There is no
+// default: every service of a system must hold the same keys, or one
+// service's calls are refused by another.
+func ServiceCalls(getenv func(string) string) (*servicecall.Keys, error) {
+	v := getenv("SERVICE_CALL_KEYS")
+	if strings.TrimSpace(v) == "" {
+		return nil, errors.New("set SERVICE_CALL_KEYS to the keys with which the services vouch for their calls to each other: comma-separated base64 keys of at least 32 bytes, the signing key first (e.g. `openssl rand -base64 32`), the same in every service and replica, and never given to the gateway")
+	}
+	keys, err := servicecall.ParseKeys(v)
+	if err != nil {
+		return nil, fmt.Errorf("SERVICE_CALL_KEYS: %w", err)
+	}
+	return keys, nil
 }
 
 // FromEnv builds Deps for a standalone binary. The returned close releases
@@ -171,6 +195,13 @@ func FromEnv(ctx context.Context, getenv func(string) string, service string, ne
 	}
 	if needs.PageTokens {
 		deps.PageTokens, err = PageTokens(getenv)
+		if err != nil {
+			_ = closeAll(ctx)
+			return Deps{}, nil, err
+		}
+	}
+	if needs.ServiceCalls {
+		deps.ServiceCalls, err = ServiceCalls(getenv)
 		if err != nil {
 			_ = closeAll(ctx)
 			return Deps{}, nil, err

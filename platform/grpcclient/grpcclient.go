@@ -26,6 +26,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
+	"github.com/tjsia/chapterhouse/platform/servicecall"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 )
 
@@ -41,6 +42,11 @@ type Config struct {
 	Services []string
 	// Timeout per call; DefaultTimeout when zero.
 	Timeout time.Duration
+	// Caller, when set, is the Chapterhouse service dialling: every call
+	// carries its service credential (platform/servicecall), so the callee
+	// knows which service acts for the caller whose token the call
+	// carries. The gateway sets none.
+	Caller *servicecall.Caller
 }
 
 // Target turns an address into a dns:/// target, so that every address
@@ -84,6 +90,12 @@ func Dial(target string, cfg Config, extra ...grpc.DialOption) (*grpc.ClientConn
 			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 3 * time.Second},
 			MinConnectTimeout: 5 * time.Second,
 		}),
+	}
+	if cfg.Caller != nil {
+		if cfg.Caller.Keys == nil || cfg.Caller.Service == "" {
+			return nil, errors.New("grpcclient: a Caller needs its service name and keys")
+		}
+		opts = append(opts, grpc.WithChainUnaryInterceptor(cfg.Caller.UnaryClientInterceptor()))
 	}
 	conn, err := grpc.NewClient(Target(target), append(opts, extra...)...)
 	if err != nil {

@@ -28,8 +28,10 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/i18n"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
+	"github.com/tjsia/chapterhouse/platform/privacy"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
 	"github.com/tjsia/chapterhouse/platform/redistx"
+	"github.com/tjsia/chapterhouse/platform/servicecall"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
@@ -284,43 +286,69 @@ func reportPrincipal(ctx context.Context) {
 	}
 }
 
-func bearer(ctx context.Context) (string, bool) {
+// bearer returns the call's bearer token and its authorization header as
+// sent (the one a service credential is bound to).
+func bearer(ctx context.Context) (token, header string, present bool) {
 	// ValueFromIncomingContext copies one key's values; FromIncomingContext
 	// copied every header of every call (a quarter of membership's
 	// allocations in make bench-system).
 	values := metadata.ValueFromIncomingContext(ctx, "authorization")
 	if len(values) == 0 {
-		return "", false
+		return "", "", false
 	}
 	// Only the first value counts; a header that is not a bearer token is
 	// present but empty, so it fails verification instead of being ignored.
 	if tok, ok := strings.CutPrefix(values[0], "Bearer "); ok {
-		return strings.TrimSpace(tok), true
+		return strings.TrimSpace(tok), values[0], true
 	}
 	if tok, ok := strings.CutPrefix(values[0], "bearer "); ok {
-		return strings.TrimSpace(tok), true
+		return strings.TrimSpace(tok), values[0], true
 	}
-	return "", true
+	return "", values[0], true
 }
 
-func authenticate(ctx context.Context, v *auth.Verifier, public bool) (context.Context, error) {
-	raw, present := bearer(ctx)
+// authenticator identifies callers: the bearer token's principal, and the
+// Chapterhouse service calling on its behalf when the call carries that
+// service's credential (platform/servicecall).
+type authenticator struct {
+	verifier *auth.Verifier
+	isPublic func(string) bool
+	// services verifies service credentials; nil refuses every call that
+	// presents one.
+	services *servicecall.Keys
+	now      func() time.Time
+}
+
+func (a authenticator) authenticate(ctx context.Context, fullMethod string) (context.Context, error) {
+	raw, header, present := bearer(ctx)
 	if !present {
-		if public {
+		if a.isPublic(fullMethod) {
 			return ctx, nil
 		}
 		return nil, apierr.Unauthenticated("token_required")
 	}
-	p, err := v.Verify(raw)
+	p, err := a.verifier.Verify(raw)
 	if err != nil {
 		return nil, apierr.Unauthenticated("token_invalid")
+	}
+	// A service acts for a caller: its credential counts only beside the
+	// caller's token, and only with the header it was made for.
+	if creds := metadata.ValueFromIncomingContext(ctx, servicecall.Header); len(creds) > 0 {
+		if a.services == nil {
+			return nil, apierr.Unauthenticated("this service takes no service credentials")
+		}
+		service, err := a.services.Verify(creds[0], fullMethod, header, a.now())
+		if err != nil {
+			return nil, apierr.Unauthenticated("the service credential is not valid")
+		}
+		p.Service = service
 	}
 	return auth.WithPrincipal(ctx, p), nil
 }
 
-func authUnary(v *auth.Verifier, isPublic func(string) bool) grpc.UnaryServerInterceptor {
+func authUnary(a authenticator) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-		ctx, err := authenticate(ctx, v, isPublic(info.FullMethod))
+		ctx, err := a.authenticate(ctx, info.FullMethod)
 		if err != nil {
 			return nil, err
 		}
@@ -345,6 +373,23 @@ func signInWouldHelp(ctx context.Context, err error) error {
 	return apierr.Unauthenticated("sign_in")
 }
 
+// maskUnary clears from every response the private fields the caller may
+// not read (platform/privacy, by the protos' chapterhouse.api.v1.readers):
+// whatever produced it, the handler or an Idempotency-Key replay of a
+// response stored for an earlier call, so each is masked for the caller
+// it goes to.
+func maskUnary() grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		resp, err := handler(ctx, req)
+		msg, ok := resp.(proto.Message)
+		if err != nil || !ok {
+			return resp, err
+		}
+		viewer, _ := auth.FromContext(ctx)
+		return privacy.Mask(msg, viewer), nil
+	}
+}
+
 type wrappedStream struct {
 	grpc.ServerStream
 	ctx context.Context
@@ -352,9 +397,9 @@ type wrappedStream struct {
 
 func (w wrappedStream) Context() context.Context { return w.ctx }
 
-func authStream(v *auth.Verifier, isPublic func(string) bool) grpc.StreamServerInterceptor {
+func authStream(a authenticator) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
-		ctx, err := authenticate(ss.Context(), v, isPublic(info.FullMethod))
+		ctx, err := a.authenticate(ss.Context(), info.FullMethod)
 		if err != nil {
 			return err
 		}

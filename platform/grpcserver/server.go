@@ -27,6 +27,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
+	"github.com/tjsia/chapterhouse/platform/servicecall"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 )
 
@@ -64,6 +65,10 @@ type Config struct {
 	Logger    *slog.Logger
 	Telemetry *telemetry.Providers
 	Verifier  *auth.Verifier
+	// ServiceCalls verifies the service credentials other Chapterhouse
+	// services attach to their calls (platform/servicecall); nil refuses
+	// every call that presents one.
+	ServiceCalls *servicecall.Keys
 	// Idempotency, when set, replays responses for Idempotency-Key.
 	Idempotency *idempotency.Store
 	// DrainDelay is how long the server reports NOT_SERVING before it stops
@@ -124,12 +129,16 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("grpcserver: protovalidate: %w", err)
 	}
 	public := newPublicMethods()
+	authn := authenticator{verifier: cfg.Verifier, isPublic: public.isPublic, services: cfg.ServiceCalls, now: time.Now}
 	unary := []grpc.UnaryServerInterceptor{
 		logUnary(cfg.Logger),
 		normalizeUnary(),
 		recoverUnary(cfg.Logger),
-		authUnary(cfg.Verifier, public.isPublic),
+		authUnary(authn),
 		validateUnary(validator),
+		// Inside authentication (it masks for the caller), outside the
+		// replay of stored responses (it masks those too).
+		maskUnary(),
 	}
 	if cfg.Idempotency != nil {
 		unary = append(unary, idempotencyUnary(cfg.Idempotency))
@@ -141,7 +150,7 @@ func New(cfg Config) (*Server, error) {
 			otelgrpc.WithPropagators(cfg.Telemetry.Propagator),
 		)),
 		grpc.ChainUnaryInterceptor(unary...),
-		grpc.ChainStreamInterceptor(logStream(cfg.Logger), normalizeStream(), recoverStream(cfg.Logger), authStream(cfg.Verifier, public.isPublic)),
+		grpc.ChainStreamInterceptor(logStream(cfg.Logger), normalizeStream(), recoverStream(cfg.Logger), authStream(authn)),
 		grpc.MaxRecvMsgSize(cfg.MaxRecvMsgSize),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			MaxConnectionAge:      cfg.MaxConnectionAge,

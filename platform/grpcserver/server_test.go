@@ -18,18 +18,22 @@ import (
 	"time"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/genproto/googleapis/type/date"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
 	"github.com/tjsia/chapterhouse/platform/redistest"
+	"github.com/tjsia/chapterhouse/platform/redistx"
+	"github.com/tjsia/chapterhouse/platform/servicecall"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
@@ -692,5 +696,123 @@ func TestIdempotencyKeysPerCallerAreBounded(t *testing.T) {
 	}
 	if keys := rc.Keys(context.Background(), "{idem:*").Val(); len(keys) != 4 {
 		t.Fatalf("%d keys kept, want 4 (alice's 3, bob's 1)", len(keys))
+	}
+}
+
+// CreatePerson answers with a whole person record, private fields and all,
+// as a store would: the person "applied" is answered as an earlier run's
+// applied write (redistx.AppliedError), the way a retry after a lost
+// answer is.
+func (f *fakeMembership) CreatePerson(_ context.Context, req *membershipv1.CreatePersonRequest) (*membershipv1.Person, error) {
+	f.mu.Lock()
+	f.creates++
+	f.mu.Unlock()
+	p := &membershipv1.Person{Name: "people/" + req.GetPersonId(), DisplayName: req.GetPerson().GetDisplayName(),
+		BirthDate: &date.Date{Year: 1979, Month: 11, Day: 3}, Contact: &membershipv1.ContactInfo{Email: "li-na@example.org"}}
+	if req.GetPersonId() == "applied" {
+		b, err := proto.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		return nil, &redistx.AppliedError{Result: b}
+	}
+	return p, nil
+}
+
+// TestServiceCredentials: a call that carries a service's credential
+// (platform/servicecall) beside the caller's token reaches the handler
+// with the principal naming that service; a credential made for another
+// method or another token, or one the server cannot check, is refused as
+// UNAUTHENTICATED, and the handler never runs.
+func TestServiceCredentials(t *testing.T) {
+	keys := servicecall.NewEphemeral()
+	h := start(t, func(c *grpcserver.Config) { c.ServiceCalls = keys })
+	noKeys := start(t, nil)
+	tok := h.tokenOf("people/alice")
+	get := membershipv1.MembershipService_GetOrganization_FullMethodName
+	credential := func(method, authorization string) string {
+		return keys.Sign("governance", method, authorization, time.Now().Add(time.Minute))
+	}
+	call := func(h *harness, cred string) (*membershipv1.Organization, error) {
+		ctx := withToken(context.Background(), tok)
+		if cred != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, servicecall.Header, cred)
+		}
+		return h.client.GetOrganization(ctx, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"})
+	}
+	if _, err := call(h, credential(get, "Bearer "+tok)); err != nil {
+		t.Fatalf("a service's call: %v", err)
+	}
+	if _, err := call(h, ""); err != nil {
+		t.Fatalf("a call without a credential: %v", err)
+	}
+	for name, c := range map[string]struct {
+		h    *harness
+		cred string
+	}{
+		"made for another method": {h, credential(membershipv1.MembershipService_GetPerson_FullMethodName, "Bearer "+tok)},
+		"made for another token":  {h, credential(get, "Bearer "+h.tokenOf("people/bob"))},
+		"not a credential":        {h, "governance.1.x"},
+		"a server without keys":   {noKeys, credential(get, "Bearer "+tok)},
+	} {
+		if _, err := call(c.h, c.cred); status.Code(err) != codes.Unauthenticated || errorInfo(err).GetReason() != "UNAUTHENTICATED" {
+			t.Errorf("%s: %v, want UNAUTHENTICATED", name, err)
+		}
+	}
+	h.fake.mu.Lock()
+	defer h.fake.mu.Unlock()
+	if len(h.fake.principals) != 2 || h.fake.principals[0].Service != "governance" || h.fake.principals[1].Service != "" ||
+		h.fake.principals[0].Subject != "people/alice" {
+		t.Fatalf("the handler saw %+v, want alice through governance, then alice alone", h.fake.principals)
+	}
+}
+
+// TestResponsesAreMaskedForTheirCaller: every response is masked for the
+// caller it goes to (platform/privacy), including an Idempotency-Key
+// replay of a response stored for an earlier call and the record of an
+// earlier run's applied write. The same subject replaying with a token
+// that no longer carries admin sees no private field, though the stored
+// response has them.
+func TestResponsesAreMaskedForTheirCaller(t *testing.T) {
+	rc := redistest.Start(t).Client()
+	t.Cleanup(func() { _ = rc.Close() })
+	h := start(t, func(c *grpcserver.Config) { c.Idempotency = idempotency.New(rc, time.Hour) })
+	asAdmin := withToken(context.Background(), h.tokenOf("people/admin"))
+	notAdmin, err := h.signer.Sign("people/admin", nil, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asPlain := withToken(context.Background(), notAdmin)
+	withKey := func(ctx context.Context, key string) context.Context {
+		return metadata.AppendToOutgoingContext(ctx, grpcserver.IdempotencyKeyHeader, key)
+	}
+	create := func(ctx context.Context, id string) (*membershipv1.Person, []string) {
+		t.Helper()
+		var hdr metadata.MD
+		p, err := h.client.CreatePerson(ctx, &membershipv1.CreatePersonRequest{PersonId: id, Person: &membershipv1.Person{DisplayName: "李娜"}}, grpc.Header(&hdr))
+		if err != nil {
+			t.Fatalf("CreatePerson %s: %v", id, err)
+		}
+		return p, hdr.Get("idempotent-replay")
+	}
+	private := func(p *membershipv1.Person) bool { return p.GetBirthDate() != nil || p.GetContact() != nil }
+
+	if p, _ := create(withKey(asAdmin, "k"), "li-na"); !private(p) {
+		t.Fatalf("admin's answer lacks the private fields: %v", p)
+	}
+	if p, replay := create(withKey(asPlain, "k"), "li-na"); private(p) || len(replay) != 1 || p.GetDisplayName() != "李娜" {
+		t.Fatalf("the replay to a caller who may not read them = %v (replay %v)", p, replay)
+	}
+	if p, _ := create(withKey(asAdmin, "k"), "li-na"); !private(p) {
+		t.Fatalf("the replay to admin lacks the private fields: %v", p)
+	}
+	if n := h.fake.createCount(); n != 1 {
+		t.Fatalf("handler ran %d times, want 1", n)
+	}
+	if p, replay := create(withKey(asPlain, "k-applied"), "applied"); private(p) || len(replay) != 1 {
+		t.Fatalf("an applied write's record, replayed = %v (replay %v)", p, replay)
+	}
+	if p, _ := create(asPlain, "no-key"); private(p) {
+		t.Fatalf("a plain answer = %v", p)
 	}
 }

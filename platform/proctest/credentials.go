@@ -11,9 +11,11 @@ import (
 
 // Credentials are what every process of a system under test shares, as a
 // deployment's Secrets give them: a signer whose tokens the processes
-// accept, and the settings that say so (AUTH_JWT_PUBLIC_KEYS) and that let
+// accept, and the settings that say so (AUTH_JWT_PUBLIC_KEYS), that let
 // every replica and restart read the others' page tokens
-// (PAGE_TOKEN_KEYS). Pass env to each process.
+// (PAGE_TOKEN_KEYS), and with which the services vouch for their calls to
+// each other (SERVICE_CALL_KEYS; the gateway ignores them). Pass env to
+// each process.
 func Credentials(t testing.TB) (signer *auth.Signer, env []string) {
 	t.Helper()
 	pub, key, err := ed25519.GenerateKey(rand.Reader)
@@ -24,10 +26,14 @@ func Credentials(t testing.TB) (signer *auth.Signer, env []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pageKey := make([]byte, 32)
+	pageKey, callKey := make([]byte, 32), make([]byte, 32)
 	if _, err := rand.Read(pageKey); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := rand.Read(callKey); err != nil {
+		t.Fatal(err)
+	}
 	return auth.NewSigner(key, auth.DefaultIssuer, auth.DefaultAudience),
-		[]string{"AUTH_JWT_PUBLIC_KEYS=" + string(pem), "PAGE_TOKEN_KEYS=" + base64.StdEncoding.EncodeToString(pageKey)}
+		[]string{"AUTH_JWT_PUBLIC_KEYS=" + string(pem), "PAGE_TOKEN_KEYS=" + base64.StdEncoding.EncodeToString(pageKey),
+			"SERVICE_CALL_KEYS=" + base64.StdEncoding.EncodeToString(callKey)}
 }

@@ -13,11 +13,13 @@ import (
 )
 
 // Role is a caller in an authorisation matrix: a token subject with static
-// roles, or no token at all (Anonymous).
+// roles, or no token at all (Anonymous); with Service, another Chapterhouse
+// service calling with its service credential on that subject's behalf.
 type Role struct {
 	Name    string
 	Subject string
 	Roles   []string
+	Service string
 }
 
 // Anonymous calls without a token.

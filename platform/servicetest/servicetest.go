@@ -26,6 +26,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
+	"github.com/tjsia/chapterhouse/platform/servicecall"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 )
 
@@ -36,13 +37,18 @@ type Running struct {
 }
 
 // fixture is what every started service shares: a token signer with its
-// verifier, telemetry, and a loopback listener.
+// verifier, the service call keys, telemetry, and a loopback listener.
 type fixture struct {
 	signer   *auth.Signer
 	verifier *auth.Verifier
+	services *servicecall.Keys
 	tel      *telemetry.Providers
 	lis      net.Listener
 }
+
+// actingKey marks a context whose calls another service makes: the
+// connection's interceptor attaches that service's credential.
+type actingKey struct{}
 
 func newFixture(t *testing.T, name string) fixture {
 	t.Helper()
@@ -63,7 +69,7 @@ func newFixture(t *testing.T, name string) fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return fixture{signer: signer, verifier: verifier, tel: tel, lis: lis}
+	return fixture{signer: signer, verifier: verifier, services: servicecall.NewEphemeral(), tel: tel, lis: lis}
 }
 
 // Option adds a check to the client of a started service.
@@ -98,6 +104,13 @@ func (f fixture) dial(t *testing.T, opts ...Option) *Running {
 	}
 	conn, err := grpc.NewClient(f.lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithChainUnaryInterceptor(func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+			if service, ok := ctx.Value(actingKey{}).(string); ok {
+				// As the service's own connection would (grpcclient.Config.Caller).
+				caller := servicecall.Caller{Service: service, Keys: f.services}
+				return caller.UnaryClientInterceptor()(ctx, method, req, reply, cc, invoker, opts...)
+			}
+			return invoker(ctx, method, req, reply, cc, opts...)
+		}, func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 			err := invoker(ctx, method, req, reply, cc, opts...)
 			if strings.HasPrefix(method, "/grpc.") {
 				return err
@@ -132,7 +145,7 @@ func Start(t *testing.T, name string, rdb redis.UniversalClient, run func(ctx co
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	cfg := bootstrap.ServiceConfig{Deps: bootstrap.Deps{Logger: discardLogger(), Telemetry: f.tel, Redis: rdb, Verifier: f.verifier,
-		PageTokens: pagetoken.NewEphemeral()}, Listener: f.lis, ConsumerName: "test"}
+		PageTokens: pagetoken.NewEphemeral(), ServiceCalls: f.services}, Listener: f.lis, ConsumerName: "test"}
 	go func() { done <- run(ctx, cfg) }()
 	t.Cleanup(func() {
 		cancel()
@@ -154,7 +167,7 @@ func Start(t *testing.T, name string, rdb redis.UniversalClient, run func(ctx co
 func Serve(t *testing.T, name string, register func(s *grpc.Server), opts ...Option) *Running {
 	t.Helper()
 	f := newFixture(t, name)
-	srv, err := grpcserver.New(grpcserver.Config{Name: name, Logger: discardLogger(), Telemetry: f.tel, Verifier: f.verifier})
+	srv, err := grpcserver.New(grpcserver.Config{Name: name, Logger: discardLogger(), Telemetry: f.tel, Verifier: f.verifier, ServiceCalls: f.services})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,10 +184,15 @@ func Serve(t *testing.T, name string, register func(s *grpc.Server), opts ...Opt
 	return f.dial(t, opts...)
 }
 
-// AsRole is a context carrying role's token (none for Anonymous).
+// AsRole is a context carrying role's token (none for Anonymous), and,
+// for a role a service plays, that service's credential.
 func (r *Running) AsRole(t *testing.T, role Role) context.Context {
 	t.Helper()
-	return r.As(t, role.Subject, role.Roles...)
+	ctx := r.As(t, role.Subject, role.Roles...)
+	if role.Service != "" {
+		ctx = context.WithValue(ctx, actingKey{}, role.Service)
+	}
+	return ctx
 }
 
 // As returns a context carrying a token for subject with roles ("" for no

@@ -103,6 +103,10 @@ app.kubernetes.io/component: {{ .component }}
 {{- .Values.pageTokens.existingSecret | default (printf "%s-page-tokens" (include "chapterhouse.fullname" .)) }}
 {{- end }}
 
+{{- define "chapterhouse.serviceCallsSecretName" -}}
+{{- .Values.serviceCalls.existingSecret | default (printf "%s-service-calls" (include "chapterhouse.fullname" .)) }}
+{{- end }}
+
 {{- define "chapterhouse.redisName" -}}
 {{- include "chapterhouse.fullname" . }}-redis
 {{- end }}
@@ -151,6 +155,14 @@ connection, so pods added by a scale-up get traffic.
 {{- /* 43 base64 characters carry 32 bytes; the services check the rest. */}}
 {{- if not (and (kindIs "string" $k) (regexMatch "^[A-Za-z0-9+/_-]+={0,2}$" $k) (ge (len (trimSuffix "=" (trimSuffix "=" $k))) 43)) }}
 {{- fail (printf "pageTokens.keys[%d] must be a base64 key of at least 32 bytes (openssl rand -base64 32)" $i) }}
+{{- end }}
+{{- end }}
+{{- if not (kindIs "slice" .Values.serviceCalls.keys) }}
+{{- fail "serviceCalls.keys must be a list of base64 keys, the signing key first" }}
+{{- end }}
+{{- range $i, $k := .Values.serviceCalls.keys }}
+{{- if not (and (kindIs "string" $k) (regexMatch "^[A-Za-z0-9+/_-]+={0,2}$" $k) (ge (len (trimSuffix "=" (trimSuffix "=" $k))) 43)) }}
+{{- fail (printf "serviceCalls.keys[%d] must be a base64 key of at least 32 bytes (openssl rand -base64 32)" $i) }}
 {{- end }}
 {{- end }}
 {{- if not (has .Values.redis.mode (list "internal" "external")) }}

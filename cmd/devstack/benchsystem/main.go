@@ -121,8 +121,9 @@ func run(ctx context.Context, cfg config) error {
 	if err != nil {
 		return err
 	}
-	pageKey := make([]byte, 32)
+	pageKey, callKey := make([]byte, 32), make([]byte, 32)
 	_, _ = rand.Read(pageKey)
+	_, _ = rand.Read(callKey)
 	sink, err := startOTLPSink()
 	if err != nil {
 		return err
@@ -131,6 +132,7 @@ func run(ctx context.Context, cfg config) error {
 	o := &orchestrator{dir: dir, redis: rs, signer: signer, env: []string{
 		"AUTH_JWT_PUBLIC_KEYS=" + string(pem),
 		"PAGE_TOKEN_KEYS=" + base64.StdEncoding.EncodeToString(pageKey),
+		"SERVICE_CALL_KEYS=" + base64.StdEncoding.EncodeToString(callKey),
 		"LOG_LEVEL=warn", "OTEL_METRICS_EXPORTER=none", "DRAIN_DELAY=0s",
 		// The budgets are not what is measured: far above any rate here.
 		"RATE_LIMIT_AUTHENTICATED=1000000/s", "RATE_LIMIT_ADMIN=1000000/s", "RATE_LIMIT_ANONYMOUS=1000000/s",

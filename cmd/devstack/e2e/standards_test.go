@@ -364,8 +364,8 @@ func namesSeen(t *testing.T, label string, caller client, std string) {
 			t.Fatalf("GET %s: %v", read.path, err)
 		}
 		for _, ref := range servicetest.References(read.into) {
-			if got := caller.do(t, "GET", "/v1/"+ref.Name, nil); got.status != http.StatusOK && got.status != http.StatusUnauthorized {
-				t.Errorf("%s: GET %s names %s in %s, which answers %d %s", label, read.path, ref.Name, ref.Field, got.status, got.raw)
+			if got := caller.do(t, "GET", "/v1/"+ref.Value, nil); got.status != http.StatusOK && got.status != http.StatusUnauthorized {
+				t.Errorf("%s: GET %s names %s in %s, which answers %d %s", label, read.path, ref.Value, ref.Field, got.status, got.raw)
 			}
 		}
 	}

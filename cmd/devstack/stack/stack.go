@@ -26,6 +26,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
+	"github.com/tjsia/chapterhouse/platform/servicecall"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	activities "github.com/tjsia/chapterhouse/services/activities/app"
@@ -155,6 +156,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	// services run once each, in this process, so no replica or restart
 	// needs to share it (a restarted devstack refuses its old tokens).
 	pages := pagetoken.NewEphemeral()
+	// The services' service call keys, likewise one set for the system,
+	// held by the services and never the gateway.
+	calls := servicecall.NewEphemeral()
 
 	redisFor := func(name string) string {
 		if url := opts.RedisURLs[name]; url != "" {
@@ -186,6 +190,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		}
 		d := bootstrap.Deps{Logger: opts.Logger.With("service", name), Telemetry: tel, Redis: client, Verifier: verifier,
 			PageTokens: pages, EventSources: map[string]redis.UniversalClient{}}
+		if name != gateway.Name {
+			d.ServiceCalls = calls
+		}
 		for _, producer := range sources {
 			if d.EventSources[producer], err = open(redisFor(producer)); err != nil {
 				return bootstrap.Deps{}, err

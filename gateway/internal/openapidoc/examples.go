@@ -78,6 +78,7 @@ var ExampleValues = map[protoreflect.FullName]any{
 	"chapterhouse.membership.v1.Organization.display_name":                      "天津滨海机器人有限公司",
 	"chapterhouse.membership.v1.Person.display_name":                            "陈杰",
 	"chapterhouse.governance.v1.Branch.display_name":                            "人工智能分会",
+	"chapterhouse.governance.v1.Resolution.standard":                            "branches/ai/standards/annotation-quality",
 }
 
 // exampleTexts are texts for string fields by their name, wherever they

@@ -21,6 +21,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
+	"github.com/tjsia/chapterhouse/platform/servicecall"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	mclient "github.com/tjsia/chapterhouse/services/membership/client"
 
@@ -39,7 +40,7 @@ import (
 // own Redis, and the Redis of the producers whose events it consumes,
 // membership's (MEMBERSHIP_REDIS_URL) and governance's
 // (GOVERNANCE_REDIS_URL); REDIS_URL when unset.
-var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, EventSources: []string{mstreams.Producer, gstreams.Producer}}
+var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, ServiceCalls: true, EventSources: []string{mstreams.Producer, gstreams.Producer}}
 
 // BranchesTag is the hash tag of activities' copy of governance's branches
 // (in activities' own Redis).
@@ -68,20 +69,23 @@ type Config struct {
 
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.Telemetry == nil || cfg.Logger == nil || cfg.MembershipAddr == "" || cfg.GovernanceAddr == "" {
-		return errors.New("activities: Config needs Listener, Redis, Verifier, PageTokens, Telemetry, Logger, MembershipAddr and GovernanceAddr")
+	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.ServiceCalls == nil || cfg.Telemetry == nil || cfg.Logger == nil || cfg.MembershipAddr == "" || cfg.GovernanceAddr == "" {
+		return errors.New("activities: Config needs Listener, Redis, Verifier, PageTokens, ServiceCalls, Telemetry, Logger, MembershipAddr and GovernanceAddr")
 	}
 	if cfg.ConsumerName == "" {
 		cfg.ConsumerName = Name
 	}
+	// Every call to another service says, with this service's credential,
+	// which service makes it for the caller whose token it carries.
+	caller := &servicecall.Caller{Service: Name, Keys: cfg.ServiceCalls}
 	conn, err := grpcclient.Dial(cfg.MembershipAddr, grpcclient.Config{
-		Telemetry: cfg.Telemetry, Services: []string{mclient.Service}})
+		Telemetry: cfg.Telemetry, Caller: caller, Services: []string{mclient.Service}})
 	if err != nil {
 		return fmt.Errorf("activities: membership client: %w", err)
 	}
 	defer conn.Close()
 	gov, err := grpcclient.Dial(cfg.GovernanceAddr, grpcclient.Config{
-		Telemetry: cfg.Telemetry, Services: []string{govclient.Service}})
+		Telemetry: cfg.Telemetry, Caller: caller, Services: []string{govclient.Service}})
 	if err != nil {
 		return fmt.Errorf("activities: governance client: %w", err)
 	}
@@ -128,7 +132,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("activities: %w", err)
 	}
 	srv, err := grpcserver.New(grpcserver.Config{
-		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
+		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier, ServiceCalls: cfg.ServiceCalls,
 		DrainDelay:  cfg.DrainDelay,
 		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
 		Readiness: []grpcserver.Check{

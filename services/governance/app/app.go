@@ -22,6 +22,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
+	"github.com/tjsia/chapterhouse/platform/servicecall"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 	mclient "github.com/tjsia/chapterhouse/services/membership/client"
@@ -42,7 +43,7 @@ const DefaultAddr = ":8082"
 // Needs are the dependencies the binary builds from the environment: its
 // own Redis, and membership's, whose MemberTerminated events it follows
 // (MEMBERSHIP_REDIS_URL; REDIS_URL when unset).
-var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, EventSources: []string{mstreams.Producer}}
+var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, ServiceCalls: true, EventSources: []string{mstreams.Producer}}
 
 // InitialBranch is a branch governance creates at start when it does not
 // exist yet; an existing branch is never changed by it.
@@ -68,19 +69,22 @@ type Config struct {
 
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.Telemetry == nil || cfg.Logger == nil ||
+	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.ServiceCalls == nil || cfg.Telemetry == nil || cfg.Logger == nil ||
 		cfg.MembershipAddr == "" || cfg.ActivitiesAddr == "" {
-		return errors.New("governance: Config needs Listener, Redis, Verifier, PageTokens, Telemetry, Logger, MembershipAddr and ActivitiesAddr")
+		return errors.New("governance: Config needs Listener, Redis, Verifier, PageTokens, ServiceCalls, Telemetry, Logger, MembershipAddr and ActivitiesAddr")
 	}
 	if cfg.ConsumerName == "" {
 		cfg.ConsumerName = Name
 	}
-	members, err := grpcclient.Dial(cfg.MembershipAddr, grpcclient.Config{Telemetry: cfg.Telemetry, Services: []string{mclient.Service}})
+	// Every call to another service says, with this service's credential,
+	// which service makes it for the caller whose token it carries.
+	caller := &servicecall.Caller{Service: Name, Keys: cfg.ServiceCalls}
+	members, err := grpcclient.Dial(cfg.MembershipAddr, grpcclient.Config{Telemetry: cfg.Telemetry, Caller: caller, Services: []string{mclient.Service}})
 	if err != nil {
 		return fmt.Errorf("governance: membership client: %w", err)
 	}
 	defer members.Close()
-	acts, err := grpcclient.Dial(cfg.ActivitiesAddr, grpcclient.Config{Telemetry: cfg.Telemetry, Services: []string{peers.ActivitiesService}})
+	acts, err := grpcclient.Dial(cfg.ActivitiesAddr, grpcclient.Config{Telemetry: cfg.Telemetry, Caller: caller, Services: []string{peers.ActivitiesService}})
 	if err != nil {
 		return fmt.Errorf("governance: activities client: %w", err)
 	}
@@ -111,7 +115,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("governance: %w", err)
 	}
 	srv, err := grpcserver.New(grpcserver.Config{
-		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
+		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier, ServiceCalls: cfg.ServiceCalls,
 		DrainDelay:  cfg.DrainDelay,
 		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
 		Readiness: []grpcserver.Check{

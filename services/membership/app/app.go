@@ -29,7 +29,7 @@ import (
 // Needs are the dependencies the binary builds from the environment: its
 // own Redis, and governance's, whose branch events it follows
 // (GOVERNANCE_REDIS_URL; REDIS_URL when unset).
-var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, EventSources: []string{gstreams.Producer}}
+var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, ServiceCalls: true, EventSources: []string{gstreams.Producer}}
 
 // BranchesTag is the hash tag of membership's copy of governance's
 // branches (in membership's own Redis).
@@ -47,8 +47,8 @@ type Config struct {
 
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.Telemetry == nil || cfg.Logger == nil {
-		return errors.New("membership: Config needs Listener, Redis, Verifier, PageTokens, Telemetry and Logger")
+	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.ServiceCalls == nil || cfg.Telemetry == nil || cfg.Logger == nil {
+		return errors.New("membership: Config needs Listener, Redis, Verifier, PageTokens, ServiceCalls, Telemetry and Logger")
 	}
 	if cfg.ConsumerName == "" {
 		cfg.ConsumerName = Name
@@ -75,7 +75,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("membership: %w", err)
 	}
 	srv, err := grpcserver.New(grpcserver.Config{
-		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
+		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier, ServiceCalls: cfg.ServiceCalls,
 		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
 		DrainDelay:  cfg.DrainDelay,
 		Readiness: []grpcserver.Check{

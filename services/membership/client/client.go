@@ -2,7 +2,11 @@
 // and members: who a person is, whether a member is active and who
 // represents it, and through which member a person counts as one. Every
 // call has a deadline and carries the caller's own token, so membership
-// applies its own authorisation. When membership cannot be reached the
+// applies its own authorisation; the connection it is made on (the
+// caller's grpcclient.Dial with a Caller) adds the calling service's
+// credential, so membership shows the service the private fields whose
+// readers name it (governance: a person's birth date, for G4) and no
+// more. When membership cannot be reached the
 // answer is UNAVAILABLE (DEPENDENCY_UNAVAILABLE), and the caller writes
 // nothing.
 package client

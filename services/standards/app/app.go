@@ -23,6 +23,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
+	"github.com/tjsia/chapterhouse/platform/servicecall"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 	mclient "github.com/tjsia/chapterhouse/services/membership/client"
 	mstreams "github.com/tjsia/chapterhouse/services/membership/streams"
@@ -52,7 +53,7 @@ const BranchesTag = "std:branches"
 // membership's (MEMBERSHIP_REDIS_URL: MemberTerminated) and governance's
 // (GOVERNANCE_REDIS_URL: branches and their leaders); REDIS_URL when
 // unset.
-var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, EventSources: []string{mstreams.Producer, gstreams.Producer}}
+var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, ServiceCalls: true, EventSources: []string{mstreams.Producer, gstreams.Producer}}
 
 // Config configures one standards instance.
 type Config struct {
@@ -69,15 +70,18 @@ type Config struct {
 
 // Run serves until ctx is done, then drains and returns.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.Telemetry == nil || cfg.Logger == nil ||
+	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.ServiceCalls == nil || cfg.Telemetry == nil || cfg.Logger == nil ||
 		cfg.MembershipAddr == "" || cfg.GovernanceAddr == "" || cfg.ActivitiesAddr == "" {
-		return errors.New("standards: Config needs Listener, Redis, Verifier, PageTokens, Telemetry, Logger, MembershipAddr, GovernanceAddr and ActivitiesAddr")
+		return errors.New("standards: Config needs Listener, Redis, Verifier, PageTokens, ServiceCalls, Telemetry, Logger, MembershipAddr, GovernanceAddr and ActivitiesAddr")
 	}
 	if cfg.ConsumerName == "" {
 		cfg.ConsumerName = Name
 	}
+	// Every call to another service says, with this service's credential,
+	// which service makes it for the caller whose token it carries.
+	caller := &servicecall.Caller{Service: Name, Keys: cfg.ServiceCalls}
 	dial := func(name, addr, service string) (*grpc.ClientConn, error) {
-		conn, err := grpcclient.Dial(addr, grpcclient.Config{Telemetry: cfg.Telemetry, Services: []string{service}})
+		conn, err := grpcclient.Dial(addr, grpcclient.Config{Telemetry: cfg.Telemetry, Caller: caller, Services: []string{service}})
 		if err != nil {
 			return nil, fmt.Errorf("standards: %s client: %w", name, err)
 		}
@@ -137,7 +141,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("standards: %w", err)
 	}
 	srv, err := grpcserver.New(grpcserver.Config{
-		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier,
+		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier, ServiceCalls: cfg.ServiceCalls,
 		DrainDelay:  cfg.DrainDelay,
 		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
 		Readiness: []grpcserver.Check{

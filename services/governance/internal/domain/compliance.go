@@ -157,8 +157,11 @@ func (s *Service) reportCouncil(ctx context.Context, c *council, params *governa
 						Officer: o.GetName(), Person: o.GetPerson(), Position: o.GetPosition(),
 						Age: int32(AgeOn(birth, c.day)), MaxAge: int32(max), ExceedDate: branches.DateOf(over),
 					})
+					// The day stays out of the message: it gives the
+					// birth date away, and is the exceed_date,
+					// masked for those who may not read it.
 					add(RuleAgeLimit, findingAgeLimit, warning, o.GetName(), "age_limit", "person", o.GetPerson(),
-						"position", o.GetPosition().String(), "max", strconv.Itoa(max), "date", over.Format(time.DateOnly))
+						"position", o.GetPosition().String(), "max", strconv.Itoa(max))
 				}
 			}
 		}

@@ -438,10 +438,12 @@ func checkAge(c Candidate) []apierr.Violation {
 		return []apierr.Violation{violation(RuleAgeLimit, apiv1.ErrorReason_BIRTH_DATE_NOT_ATTESTED, "birth_date_not_attested",
 			"person", c.Nominee.GetName(), "position", c.Position.String(), "max", strconv.Itoa(max))}
 	}
-	if age := AgeOn(birth, c.StartDate); age > max {
+	// The verdict, not the age: whoever proposes or decides may not read
+	// the nominee's birth date (Person.birth_date's readers), and an age
+	// on a given day would tell it within a year.
+	if AgeOn(birth, c.StartDate) > max {
 		return []apierr.Violation{violation(RuleAgeLimit, apiv1.ErrorReason_AGE_LIMIT_EXCEEDED, "age_limit",
-			"person", c.Nominee.GetName(), "age", strconv.Itoa(age), "date", c.StartDate.Format(time.DateOnly),
-			"position", c.Position.String(), "max", strconv.Itoa(max))}
+			"person", c.Nominee.GetName(), "position", c.Position.String(), "max", strconv.Itoa(max), "date", c.StartDate.Format(time.DateOnly))}
 	}
 	return nil
 }

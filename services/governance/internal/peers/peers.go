@@ -1,8 +1,10 @@
 // Package peers answers the governance domain's questions to the other
 // services over gRPC: people and members from membership (through its own
 // client), A1 from activities. Every call has a deadline and carries the
-// caller's token; an unreachable peer is UNAVAILABLE, and the use case
-// writes nothing.
+// caller's token, and governance's service credential (app.Run dials with
+// it): membership authorises the caller, and shows governance the birth
+// dates G4 is judged on, which the caller may not read. An unreachable
+// peer is UNAVAILABLE, and the use case writes nothing.
 package peers
 
 import (

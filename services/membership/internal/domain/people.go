@@ -20,17 +20,14 @@ import (
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
-// VisiblePerson returns p as viewer may see it: the contact block only for
-// the person themselves and admins.
-func VisiblePerson(p *membershipv1.Person, viewer auth.Principal) *membershipv1.Person {
-	if p == nil || viewer.IsAdmin() || viewer.Subject == p.GetName() || p.GetContact() == nil {
-		return p
-	}
-	c := proto.Clone(p).(*membershipv1.Person)
-	c.Contact = nil
-	return c
-}
+// The use cases return whole person records: what a caller may read of
+// one is declared on Person's fields (chapterhouse.api.v1.readers) and
+// masked by the server on every response (platform/privacy), so no use
+// case keeps its own list.
 
+// publicPerson is a person as its events carry it: without the contact
+// block, which no service needs (streams are internal, and every service
+// reads them).
 func publicPerson(p *membershipv1.Person) *membershipv1.Person {
 	c := proto.Clone(p).(*membershipv1.Person)
 	c.Contact = nil
@@ -114,7 +111,7 @@ func (s *Service) CreatePerson(ctx context.Context, p auth.Principal, person *me
 	if err != nil {
 		return nil, err
 	}
-	return VisiblePerson(person, p), nil
+	return person, nil
 }
 
 func (s *Service) checkOrganizationExists(ctx context.Context, name, field string) error {
@@ -134,8 +131,8 @@ func (s *Service) checkOrganizationExists(ctx context.Context, name, field strin
 	return nil
 }
 
-// GetPerson reads a person, contacts redacted for other viewers.
-func (s *Service) GetPerson(ctx context.Context, p auth.Principal, name string) (*membershipv1.Person, error) {
+// GetPerson reads a person.
+func (s *Service) GetPerson(ctx context.Context, name string) (*membershipv1.Person, error) {
 	id, err := ParsePersonName(name)
 	if err != nil {
 		return nil, err
@@ -144,11 +141,11 @@ func (s *Service) GetPerson(ctx context.Context, p auth.Principal, name string) 
 	if err != nil {
 		return nil, notFound(err, name)
 	}
-	return VisiblePerson(person, p), nil
+	return person, nil
 }
 
 // ListPeople pages through people, optionally of one organisation.
-func (s *Service) ListPeople(ctx context.Context, p auth.Principal, organization string, size int32, token string) ([]*membershipv1.Person, string, error) {
+func (s *Service) ListPeople(ctx context.Context, organization string, size int32, token string) ([]*membershipv1.Person, string, error) {
 	if organization != "" {
 		if _, err := ParseOrganizationName(organization); err != nil {
 			return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "organization", Description: "must be organizations/{id}"})
@@ -162,11 +159,7 @@ func (s *Service) ListPeople(ctx context.Context, p auth.Principal, organization
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]*membershipv1.Person, len(page.Items))
-	for i, person := range page.Items {
-		out[i] = VisiblePerson(person, p)
-	}
-	return out, pg.Next(page.Next), nil
+	return page.Items, pg.Next(page.Next), nil
 }
 
 var personPaths = []string{"display_name", "birth_date", "organization", "rank", "title", "expertise", "academic_credentials", "contact", "contact.email", "contact.phone"}
@@ -246,5 +239,5 @@ func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, patch *mem
 	if err != nil {
 		return nil, err
 	}
-	return VisiblePerson(out, p), nil
+	return out, nil
 }

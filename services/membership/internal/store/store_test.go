@@ -345,7 +345,7 @@ func TestPaging(t *testing.T) {
 	var names []string
 	token := ""
 	for pages := 0; ; pages++ {
-		items, next, err := f.svc.ListPeople(ctx, admin, "", 10, token)
+		items, next, err := f.svc.ListPeople(ctx, "", 10, token)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -363,11 +363,11 @@ func TestPaging(t *testing.T) {
 	if len(names) != 25 || names[0] != "people/person-00" || names[24] != "people/person-24" {
 		t.Fatalf("paged %d people: %v", len(names), names)
 	}
-	_, next, _ := f.svc.ListPeople(ctx, admin, "", 10, "")
-	if _, _, err := f.svc.ListPeople(ctx, admin, "organizations/other", 10, next); status.Code(err) != codes.InvalidArgument {
+	_, next, _ := f.svc.ListPeople(ctx, "", 10, "")
+	if _, _, err := f.svc.ListPeople(ctx, "organizations/other", 10, next); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("token with other filters = %v", err)
 	}
-	if _, _, err := f.svc.ListPeople(ctx, admin, "", 10, "not-a-token"); status.Code(err) != codes.InvalidArgument {
+	if _, _, err := f.svc.ListPeople(ctx, "", 10, "not-a-token"); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("garbage token = %v", err)
 	}
 }

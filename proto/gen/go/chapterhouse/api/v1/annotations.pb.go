@@ -12,6 +12,7 @@ import (
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	descriptorpb "google.golang.org/protobuf/types/descriptorpb"
 	reflect "reflect"
+	sync "sync"
 	unsafe "unsafe"
 )
 
@@ -22,6 +23,82 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Readers says who may read a field that holds a person's private data:
+// their birth date, phone and e-mail, and what is derived from them. Every
+// service masks every response it sends with it (platform/privacy, run by
+// platform/grpcserver after the handler and after an Idempotency-Key
+// replay): a field the caller may not read is cleared, as if it were not
+// set. A field without this option is read by whoever may call the method.
+type Readers struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The person the data is about: the caller whose token's subject is the
+	// person the enclosing message names in its data_subject field (a nested
+	// message, such as ContactInfo, is about its enclosing message's person).
+	Subject bool `protobuf:"varint,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Static roles that read it (a token's roles claim): "admin" (the
+	// secretariat), "general_secretary", "general_council".
+	Roles []string `protobuf:"bytes,2,rep,name=roles,proto3" json:"roles,omitempty"`
+	// Chapterhouse services that read it when they call with their own
+	// service credential (platform/servicecall), to judge a charter rule:
+	// "governance" reads a nominee's birth date for G4. Whatever a service
+	// derives from it reaches a person only through that service's own
+	// responses, whose fields carry readers of their own.
+	Services      []string `protobuf:"bytes,3,rep,name=services,proto3" json:"services,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Readers) Reset() {
+	*x = Readers{}
+	mi := &file_chapterhouse_api_v1_annotations_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Readers) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Readers) ProtoMessage() {}
+
+func (x *Readers) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_api_v1_annotations_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Readers.ProtoReflect.Descriptor instead.
+func (*Readers) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_api_v1_annotations_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *Readers) GetSubject() bool {
+	if x != nil {
+		return x.Subject
+	}
+	return false
+}
+
+func (x *Readers) GetRoles() []string {
+	if x != nil {
+		return x.Roles
+	}
+	return nil
+}
+
+func (x *Readers) GetServices() []string {
+	if x != nil {
+		return x.Services
+	}
+	return nil
+}
+
 var file_chapterhouse_api_v1_annotations_proto_extTypes = []protoimpl.ExtensionInfo{
 	{
 		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
@@ -29,6 +106,22 @@ var file_chapterhouse_api_v1_annotations_proto_extTypes = []protoimpl.ExtensionI
 		Field:         51000,
 		Name:          "chapterhouse.api.v1.public",
 		Tag:           "varint,51000,opt,name=public",
+		Filename:      "chapterhouse/api/v1/annotations.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.FieldOptions)(nil),
+		ExtensionType: (*Readers)(nil),
+		Field:         51001,
+		Name:          "chapterhouse.api.v1.readers",
+		Tag:           "bytes,51001,opt,name=readers",
+		Filename:      "chapterhouse/api/v1/annotations.proto",
+	},
+	{
+		ExtendedType:  (*descriptorpb.MessageOptions)(nil),
+		ExtensionType: (*string)(nil),
+		Field:         51002,
+		Name:          "chapterhouse.api.v1.data_subject",
+		Tag:           "bytes,51002,opt,name=data_subject",
 		Filename:      "chapterhouse/api/v1/annotations.proto",
 	},
 }
@@ -44,23 +137,68 @@ var (
 	E_Public = &file_chapterhouse_api_v1_annotations_proto_extTypes[0]
 )
 
+// Extension fields to descriptorpb.FieldOptions.
+var (
+	// Who may read this field; see Readers. A field whose name says it holds
+	// private data (birth, phone, email, contact) must carry it: a test in
+	// platform/privacy fails otherwise.
+	//
+	// optional chapterhouse.api.v1.Readers readers = 51001;
+	E_Readers = &file_chapterhouse_api_v1_annotations_proto_extTypes[1]
+)
+
+// Extension fields to descriptorpb.MessageOptions.
+var (
+	// The field of this message (a Person name, people/{id}) naming the
+	// person its private fields are about: Readers.subject compares the
+	// caller's token subject with it.
+	//
+	// optional string data_subject = 51002;
+	E_DataSubject = &file_chapterhouse_api_v1_annotations_proto_extTypes[2]
+)
+
 var File_chapterhouse_api_v1_annotations_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_api_v1_annotations_proto_rawDesc = "" +
 	"\n" +
-	"%chapterhouse/api/v1/annotations.proto\x12\x13chapterhouse.api.v1\x1a\x19google/api/resource.proto\x1a google/protobuf/descriptor.proto:8\n" +
-	"\x06public\x12\x1e.google.protobuf.MethodOptions\x18\xb8\x8e\x03 \x01(\bR\x06publicB\x8d\x01\xeaAD\n" +
+	"%chapterhouse/api/v1/annotations.proto\x12\x13chapterhouse.api.v1\x1a\x19google/api/resource.proto\x1a google/protobuf/descriptor.proto\"U\n" +
+	"\aReaders\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\bR\asubject\x12\x14\n" +
+	"\x05roles\x18\x02 \x03(\tR\x05roles\x12\x1a\n" +
+	"\bservices\x18\x03 \x03(\tR\bservices:8\n" +
+	"\x06public\x12\x1e.google.protobuf.MethodOptions\x18\xb8\x8e\x03 \x01(\bR\x06public:W\n" +
+	"\areaders\x12\x1d.google.protobuf.FieldOptions\x18\xb9\x8e\x03 \x01(\v2\x1c.chapterhouse.api.v1.ReadersR\areaders:D\n" +
+	"\fdata_subject\x12\x1f.google.protobuf.MessageOptions\x18\xba\x8e\x03 \x01(\tR\vdataSubjectB\x8d\x01\xeaAD\n" +
 	"\x1dchapterhouse.tjsia.org/Branch\x12\x11branches/{branch}*\bbranches2\x06branchZDgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1;apiv1b\x06proto3"
 
+var (
+	file_chapterhouse_api_v1_annotations_proto_rawDescOnce sync.Once
+	file_chapterhouse_api_v1_annotations_proto_rawDescData []byte
+)
+
+func file_chapterhouse_api_v1_annotations_proto_rawDescGZIP() []byte {
+	file_chapterhouse_api_v1_annotations_proto_rawDescOnce.Do(func() {
+		file_chapterhouse_api_v1_annotations_proto_rawDescData = protoimpl.X.CompressGZIP(unsafe.Slice(unsafe.StringData(file_chapterhouse_api_v1_annotations_proto_rawDesc), len(file_chapterhouse_api_v1_annotations_proto_rawDesc)))
+	})
+	return file_chapterhouse_api_v1_annotations_proto_rawDescData
+}
+
+var file_chapterhouse_api_v1_annotations_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_chapterhouse_api_v1_annotations_proto_goTypes = []any{
-	(*descriptorpb.MethodOptions)(nil), // 0: google.protobuf.MethodOptions
+	(*Readers)(nil),                     // 0: chapterhouse.api.v1.Readers
+	(*descriptorpb.MethodOptions)(nil),  // 1: google.protobuf.MethodOptions
+	(*descriptorpb.FieldOptions)(nil),   // 2: google.protobuf.FieldOptions
+	(*descriptorpb.MessageOptions)(nil), // 3: google.protobuf.MessageOptions
 }
 var file_chapterhouse_api_v1_annotations_proto_depIdxs = []int32{
-	0, // 0: chapterhouse.api.v1.public:extendee -> google.protobuf.MethodOptions
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	0, // [0:1] is the sub-list for extension extendee
+	1, // 0: chapterhouse.api.v1.public:extendee -> google.protobuf.MethodOptions
+	2, // 1: chapterhouse.api.v1.readers:extendee -> google.protobuf.FieldOptions
+	3, // 2: chapterhouse.api.v1.data_subject:extendee -> google.protobuf.MessageOptions
+	0, // 3: chapterhouse.api.v1.readers:type_name -> chapterhouse.api.v1.Readers
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	3, // [3:4] is the sub-list for extension type_name
+	0, // [0:3] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -75,12 +213,13 @@ func file_chapterhouse_api_v1_annotations_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_api_v1_annotations_proto_rawDesc), len(file_chapterhouse_api_v1_annotations_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   0,
-			NumExtensions: 1,
+			NumMessages:   1,
+			NumExtensions: 3,
 			NumServices:   0,
 		},
 		GoTypes:           file_chapterhouse_api_v1_annotations_proto_goTypes,
 		DependencyIndexes: file_chapterhouse_api_v1_annotations_proto_depIdxs,
+		MessageInfos:      file_chapterhouse_api_v1_annotations_proto_msgTypes,
 		ExtensionInfos:    file_chapterhouse_api_v1_annotations_proto_extTypes,
 	}.Build()
 	File_chapterhouse_api_v1_annotations_proto = out.File

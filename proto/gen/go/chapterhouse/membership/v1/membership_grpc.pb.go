@@ -75,10 +75,11 @@ type MembershipServiceClient interface {
 	// (birth_date, organization, rank; see Person) are set only by admins:
 	// a self-registration that states one is PERMISSION_DENIED, naming them.
 	CreatePerson(ctx context.Context, in *CreatePersonRequest, opts ...grpc.CallOption) (*Person, error)
-	// Any authenticated caller. The contact block is returned only to the
-	// person themselves and to admins.
+	// Any authenticated caller. The private fields (birth_date and its
+	// attestation, contact) are returned only to their readers (see Person):
+	// the person themselves and admins; for everyone else they are unset.
 	GetPerson(ctx context.Context, in *GetPersonRequest, opts ...grpc.CallOption) (*Person, error)
-	// Any authenticated caller; contact blocks as for GetPerson.
+	// Any authenticated caller; private fields as for GetPerson.
 	ListPeople(ctx context.Context, in *ListPeopleRequest, opts ...grpc.CallOption) (*ListPeopleResponse, error)
 	// Updatable: display_name, birth_date, organization, rank, title,
 	// expertise, academic_credentials, contact. The person themselves may
@@ -376,10 +377,11 @@ type MembershipServiceServer interface {
 	// (birth_date, organization, rank; see Person) are set only by admins:
 	// a self-registration that states one is PERMISSION_DENIED, naming them.
 	CreatePerson(context.Context, *CreatePersonRequest) (*Person, error)
-	// Any authenticated caller. The contact block is returned only to the
-	// person themselves and to admins.
+	// Any authenticated caller. The private fields (birth_date and its
+	// attestation, contact) are returned only to their readers (see Person):
+	// the person themselves and admins; for everyone else they are unset.
 	GetPerson(context.Context, *GetPersonRequest) (*Person, error)
-	// Any authenticated caller; contact blocks as for GetPerson.
+	// Any authenticated caller; private fields as for GetPerson.
 	ListPeople(context.Context, *ListPeopleRequest) (*ListPeopleResponse, error)
 	// Updatable: display_name, birth_date, organization, rank, title,
 	// expertise, academic_credentials, contact. The person themselves may
