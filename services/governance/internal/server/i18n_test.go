@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/i18n"
@@ -376,6 +378,33 @@ func TestRefusalsInBothLanguages(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	meeting, err := svc.CreateMeeting(ctx, govtest.As("zhang"), "branches/ai", &governancev1.Meeting{Title: "Council", Kind: governancev1.MeetingKind_MEETING_KIND_COUNCIL,
+		StartTime: timestamppb.New(govtest.Today)}, "council")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stateMask := &fieldmaskpb.FieldMask{Paths: []string{"state"}}
+	if meeting, err = svc.UpdateMeeting(ctx, govtest.As("zhang"), &governancev1.Meeting{Name: meeting.GetName(), State: governancev1.MeetingState_MEETING_STATE_HELD}, stateMask); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := svc.CreateWorkPlan(ctx, govtest.As("zhang"), "branches/ai", &governancev1.WorkPlan{Year: 2026, Title: "2026"}, "plan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	item, err := svc.CreateWorkItem(ctx, govtest.As("zhang"), plan.GetName(), &governancev1.WorkItem{Title: "Salon", Source: governancev1.WorkItemSource_WORK_ITEM_SOURCE_BRANCH}, "salon")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if item, err = svc.UpdateWorkItem(ctx, govtest.As("zhang"), &governancev1.WorkItem{Name: item.GetName(), State: governancev1.WorkItemState_WORK_ITEM_STATE_DONE}, stateMask); err != nil {
+		t.Fatal(err)
+	}
+	updateMeeting := func(state governancev1.MeetingState) func(context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := c.UpdateMeeting(ctx, &governancev1.UpdateMeetingRequest{Meeting: &governancev1.Meeting{Name: meeting.GetName(), State: state}, UpdateMask: stateMask})
+			return err
+		}
+	}
+
 	cases := []struct {
 		name   string
 		as     servicetest.Role
@@ -416,6 +445,22 @@ func TestRefusalsInBothLanguages(t *testing.T) {
 			return err
 		},
 		facts: []fact{is("term.end_date")}, field: "term.end_date", fieldFacts: []fact{is("start_date")},
+	}, {
+		name: "a held meeting cancelled", as: chair, code: codes.FailedPrecondition, reason: apiv1.ErrorReason_INVALID_STATE_TRANSITION,
+		call:  updateMeeting(governancev1.MeetingState_MEETING_STATE_CANCELLED),
+		facts: []fact{is(meeting.GetName()), termOf(governancev1.MeetingState_MEETING_STATE_HELD.String()), termOf(governancev1.MeetingState_MEETING_STATE_CANCELLED.String())},
+	}, {
+		name: "a meeting's state cleared", as: chair, code: codes.InvalidArgument, reason: apiv1.ErrorReason_INVALID_ARGUMENT,
+		call:  updateMeeting(governancev1.MeetingState_MEETING_STATE_UNSPECIFIED),
+		facts: []fact{is("meeting.state")}, field: "meeting.state",
+	}, {
+		name: "a done work item changed", as: chair, code: codes.FailedPrecondition, reason: apiv1.ErrorReason_INVALID_STATE_TRANSITION,
+		call: func(ctx context.Context) error {
+			_, err := c.UpdateWorkItem(ctx, &governancev1.UpdateWorkItemRequest{WorkItem: &governancev1.WorkItem{Name: item.GetName(), Title: "Salon again"},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"title"}}})
+			return err
+		},
+		facts: []fact{is(item.GetName()), termOf(governancev1.WorkItemState_WORK_ITEM_STATE_DONE.String()), termOf("update"), termOf("none")},
 	}, {
 		name: "the chair setting a term", as: chair, code: codes.PermissionDenied, reason: apiv1.ErrorReason_PERMISSION_DENIED,
 		call: func(ctx context.Context) error {
