@@ -398,6 +398,36 @@ func TestRefusalsInBothLanguages(t *testing.T) {
 	if item, err = svc.UpdateWorkItem(ctx, govtest.As("zhang"), &governancev1.WorkItem{Name: item.GetName(), State: governancev1.WorkItemState_WORK_ITEM_STATE_DONE}, stateMask); err != nil {
 		t.Fatal(err)
 	}
+	// A passed ordinary resolution, cited where another kind is needed.
+	ordinary, err := svc.CreateResolution(ctx, govtest.As("zhang"), "branches/ai", &governancev1.Resolution{Title: "Thanks", Text: "The council thanks its members.",
+		Kind: governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY}, "thanks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.OpenResolutionVoting(ctx, govtest.As("zhang"), &governancev1.OpenResolutionVotingRequest{Name: ordinary.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CastResolutionVote(ctx, govtest.As("zhang"), &governancev1.CastResolutionVoteRequest{Name: ordinary.GetName(), Choice: governancev1.VoteChoice_VOTE_CHOICE_YES}); err != nil {
+		t.Fatal(err)
+	}
+	if ordinary, err = svc.CloseResolutionVoting(ctx, govtest.As("zhang"), &governancev1.CloseResolutionVotingRequest{Name: ordinary.GetName()}); err != nil ||
+		ordinary.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED {
+		t.Fatalf("the ordinary resolution: %v %v", ordinary, err)
+	}
+	viceChair, err := svc.CreateNomination(ctx, govtest.As("zhang"), govtest.Term1, &governancev1.Nomination{Position: governancev1.Position_POSITION_VICE_CHAIR,
+		Nominee: "people/zhou", QualificationStatement: govtest.Statement}, "zhou-vc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	people.Add("li", "organizations/huiyun", membershipv1.Rank_RANK_MANAGER, day(1985, 3, 3))
+	secretaryGeneral, err := svc.CreateNomination(ctx, govtest.As("zhang"), govtest.Term1, &governancev1.Nomination{Position: governancev1.Position_POSITION_SECRETARY_GENERAL,
+		Nominee: "people/li"}, "li")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateBranch(ctx, govtest.Admin, &governancev1.Branch{DisplayName: "没有届期的分会"}, "new"); err != nil {
+		t.Fatal(err)
+	}
 	updateMeeting := func(state governancev1.MeetingState) func(context.Context) error {
 		return func(ctx context.Context) error {
 			_, err := c.UpdateMeeting(ctx, &governancev1.UpdateMeetingRequest{Meeting: &governancev1.Meeting{Name: meeting.GetName(), State: state}, UpdateMask: stateMask})
@@ -461,6 +491,43 @@ func TestRefusalsInBothLanguages(t *testing.T) {
 			return err
 		},
 		facts: []fact{is(item.GetName()), termOf(governancev1.WorkItemState_WORK_ITEM_STATE_DONE.String()), termOf("update"), termOf("none")},
+	}, {
+		name: "a branch that does not exist", as: anonymous, code: codes.NotFound, reason: apiv1.ErrorReason_UNKNOWN_BRANCH,
+		call: func(ctx context.Context) error {
+			_, err := c.GetBranch(ctx, &governancev1.GetBranchRequest{Name: "branches/none"})
+			return err
+		},
+		facts: []fact{is("branches/none")},
+	}, {
+		name: "a meeting of a branch without a current term", as: admin, code: codes.FailedPrecondition, reason: apiv1.ErrorReason_NO_CURRENT_TERM,
+		call: func(ctx context.Context) error {
+			_, err := c.CreateMeeting(ctx, &governancev1.CreateMeetingRequest{Parent: "branches/new", Meeting: &governancev1.Meeting{Title: "First",
+				Kind: governancev1.MeetingKind_MEETING_KIND_COUNCIL, StartTime: timestamppb.New(govtest.Today)}})
+			return err
+		},
+		facts: []fact{is("branches/new"), is("meeting.term")},
+	}, {
+		name: "an appointment beginning in the past", as: chair, code: codes.FailedPrecondition, reason: apiv1.ErrorReason_DATE_OUTSIDE_TERM,
+		call: func(ctx context.Context) error {
+			_, err := c.AppointNomination(ctx, &governancev1.AppointNominationRequest{Name: secretaryGeneral.GetName(), StartDate: day(2026, 1, 1)})
+			return err
+		},
+		facts: []fact{is("2026-01-01"), is("2026-11-25"), is(govtest.Term1)},
+	}, {
+		name: "a vice-chair appointed on an ordinary resolution", as: chair, code: codes.FailedPrecondition, reason: apiv1.ErrorReason_RESOLUTION_NOT_PASSED,
+		call: func(ctx context.Context) error {
+			_, err := c.AppointNomination(ctx, &governancev1.AppointNominationRequest{Name: viceChair.GetName(), AppointingResolution: ordinary.GetName()})
+			return err
+		},
+		facts: []fact{is(ordinary.GetName()), termOf(governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY.String())},
+	}, {
+		name: "a work plan adopted by an ordinary resolution", as: chair, code: codes.FailedPrecondition, reason: apiv1.ErrorReason_RESOLUTION_NOT_PASSED,
+		call: func(ctx context.Context) error {
+			_, err := c.UpdateWorkPlan(ctx, &governancev1.UpdateWorkPlanRequest{WorkPlan: &governancev1.WorkPlan{Name: plan.GetName(), AdoptingResolution: ordinary.GetName()},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"adopting_resolution"}}})
+			return err
+		},
+		facts: []fact{is(ordinary.GetName()), termOf(governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY.String())},
 	}, {
 		name: "the chair setting a term", as: chair, code: codes.PermissionDenied, reason: apiv1.ErrorReason_PERMISSION_DENIED,
 		call: func(ctx context.Context) error {
