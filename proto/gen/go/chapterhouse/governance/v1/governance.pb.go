@@ -2004,8 +2004,11 @@ type Violation struct {
 	// PROPOSER_NOT_CHAIR (G7), SECRETARY_GENERAL_NOT_ELIGIBLE (G8),
 	// OFFICE_ALREADY_FILLED.
 	Reason v11.ErrorReason `protobuf:"varint,2,opt,name=reason,proto3,enum=chapterhouse.api.v1.ErrorReason" json:"reason,omitempty"`
-	// Human-readable explanation with the numbers involved, e.g. "nominee is
-	// 71 on 2026-01-01; the limit for CHAIR is 70".
+	// The explanation, in the caller's language (accept-language metadata,
+	// or Accept-Language over REST), with the facts involved, e.g. "people/
+	// chen-lao would be over the chair's age limit of 70 on 2026-01-01, when
+	// office would begin" (never the nominee's age: the birth date is
+	// private).
 	Message string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
 	// The request field concerned, when there is one, e.g. "nominee".
 	Field         string `protobuf:"bytes,4,opt,name=field,proto3" json:"field,omitempty"`
@@ -2808,7 +2811,9 @@ type Officer struct {
 	// The term's end while SERVING; the actual last day once ENDED early.
 	EndDate *date.Date   `protobuf:"bytes,9,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	State   OfficerState `protobuf:"varint,10,opt,name=state,proto3,enum=chapterhouse.governance.v1.OfficerState" json:"state,omitempty"`
-	// Why the office ended early, e.g. "member terminated: <reason>".
+	// Why the office ended early, in the words of whoever ended it (for a
+	// member whose branch membership ended, the reason given for ending it,
+	// as given; end_kind says which it was).
 	EndReason   string                 `protobuf:"bytes,11,opt,name=end_reason,json=endReason,proto3" json:"end_reason,omitempty"`
 	AppointTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=appoint_time,json=appointTime,proto3" json:"appoint_time,omitempty"`
 	EndTime     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
