@@ -2,7 +2,7 @@ package domain
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -33,16 +33,16 @@ func (s *Service) ListMembers(ctx context.Context, req *membershipv1.ListMembers
 	}
 	var bad []apierr.FieldViolation
 	if _, ok := membershipv1.MemberState_name[int32(req.GetState())]; !ok {
-		bad = append(bad, apierr.FieldViolation{Field: "state", Description: "unknown state"})
+		bad = append(bad, apierr.Field("state", "membership.undefined_state", "state", strconv.Itoa(int(req.GetState()))))
 	}
 	if req.GetPerson() != "" {
 		if _, err := ParsePersonName(req.GetPerson()); err != nil {
-			bad = append(bad, apierr.FieldViolation{Field: "person", Description: "must be people/{id}"})
+			bad = append(bad, nameForm("person", req.GetPerson(), personPattern))
 		}
 	}
 	if req.GetOrganization() != "" {
 		if _, err := ParseOrganizationName(req.GetOrganization()); err != nil {
-			bad = append(bad, apierr.FieldViolation{Field: "organization", Description: "must be organizations/{id}"})
+			bad = append(bad, nameForm("organization", req.GetOrganization(), organizationPattern))
 		}
 	}
 	if len(bad) > 0 {
@@ -83,7 +83,7 @@ func (s *Service) changeMember(ctx context.Context, name, clientEtag string, aut
 
 // SetMemberState suspends, reinstates or terminates a member. Admins only.
 func (s *Service) SetMemberState(ctx context.Context, p auth.Principal, name, action, reason, etag string) (*membershipv1.Member, error) {
-	if err := requireAdmin(p, action+" members"); err != nil {
+	if err := requireAdmin(p, "member_state", "action", action); err != nil {
 		return nil, err
 	}
 	if v := RequireReason(reason); len(v) > 0 {
@@ -140,21 +140,19 @@ func (s *Service) ChangeRepresentative(ctx context.Context, p auth.Principal, re
 		if p.IsAdmin() || p.Subject == cur.GetPerson() {
 			return nil
 		}
-		return apierr.PermissionDenied("only admins and the current representative may change the representative")
+		return apierr.PermissionDenied("membership.change_representative", "member", cur.GetName())
 	}
 	return s.changeMember(ctx, req.GetName(), req.GetEtag(), authorize, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
-		if cur.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_NOT_A_UNIT_MEMBER, cur.GetName()+" is an individual member and has no representative", nil)
-		}
-		if cur.GetState() == membershipv1.MemberState_MEMBER_STATE_TERMINATED {
-			return nil, apierr.InvalidTransition(cur.GetName(), "changeRepresentative", cur.GetState().String())
+		if err := CheckChangeRepresentative(cur); err != nil {
+			return nil, err
 		}
 		if newRep.GetName() == cur.GetPerson() {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_SAME_REPRESENTATIVE, newRep.GetName()+" already represents "+cur.GetName(), nil)
+			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_SAME_REPRESENTATIVE, "same_representative",
+				map[string]string{"representative": newRep.GetName(), "member": cur.GetName()})
 		}
 		if newRep.GetOrganization() != cur.GetOrganization() {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_REPRESENTATIVE_NOT_IN_ORGANIZATION,
-				fmt.Sprintf("%s does not work for %s", newRep.GetName(), cur.GetOrganization()), nil)
+			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_REPRESENTATIVE_NOT_IN_ORGANIZATION, "representative_not_in_organization",
+				map[string]string{"representative": newRep.GetName(), "organization": cur.GetOrganization(), "member": cur.GetName()})
 		}
 		now := s.now()
 		next := proto.Clone(cur).(*membershipv1.Member)

@@ -25,14 +25,14 @@ func New(svc *domain.Service) *Server { return &Server{svc: svc} }
 func principal(ctx context.Context) (auth.Principal, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok {
-		return auth.Principal{}, apierr.Unauthenticated("a bearer token is required")
+		return auth.Principal{}, apierr.Unauthenticated("token_required")
 	}
 	return p, nil
 }
 
 func required(field string, missing bool) error {
 	if missing {
-		return apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "is required"})
+		return apierr.InvalidArgument(apierr.Field(field, "required"))
 	}
 	return nil
 }
