@@ -82,6 +82,14 @@ func (s *Service) changeMember(ctx context.Context, name, clientEtag string, aut
 }
 
 // SetMemberState suspends, reinstates or terminates a member. Admins only.
+//
+// The reason is kept as its author wrote it, on the member and, on
+// termination, on the representative period it closes: a stored record is
+// read by people in their own languages, so no prose of the service's is
+// composed into it. That the period ended with the membership is a fact
+// of the record: the member is TERMINATED, and the period closed is its
+// last (a change of representative always opens a new one, and a
+// terminated member's representative cannot change).
 func (s *Service) SetMemberState(ctx context.Context, p auth.Principal, name, action, reason, etag string) (*membershipv1.Member, error) {
 	if err := requireAdmin(p, "member_state", "action", action); err != nil {
 		return nil, err
@@ -110,7 +118,7 @@ func (s *Service) SetMemberState(ctx context.Context, p auth.Principal, name, ac
 			for i := len(next.GetRepresentativeHistory()) - 1; i >= 0; i-- {
 				period := next.GetRepresentativeHistory()[i]
 				if period.GetEndTime() == nil {
-					period.EndTime, period.EndReason = timestamppb.New(now), "membership terminated: "+reason
+					period.EndTime, period.EndReason = timestamppb.New(now), reason
 				}
 				if period.GetPerson() != next.GetPerson() {
 					people = append(people, period.GetPerson())
