@@ -161,6 +161,48 @@ func applicationName(branch, id string) string {
 	return fmt.Sprintf("branches/%s/applications/%s", branch, id)
 }
 
+// membersAsSeen are ms as p may see them: a member names the application
+// that created it only to a caller who may see that application
+// (seesApplication); for anyone else it is left out, so an answer names
+// nothing its caller would be told does not exist.
+func (s *Service) membersAsSeen(ctx context.Context, p auth.Principal, ms []*membershipv1.Member) ([]*membershipv1.Member, error) {
+	ids := map[string][]string{} // branch -> application ids
+	for _, m := range ms {
+		if parts, err := parseName(m.GetApplication(), "branches", "applications"); err == nil {
+			ids[parts[0]] = append(ids[parts[0]], parts[1])
+		}
+	}
+	seen := map[string]bool{}
+	for branch, list := range ids {
+		apps, err := s.repo.GetApplications(ctx, branch, list)
+		if err != nil {
+			return nil, err
+		}
+		for _, app := range apps {
+			seen[app.GetName()] = seesApplication(p, app)
+		}
+	}
+	out := make([]*membershipv1.Member, len(ms))
+	for i, m := range ms {
+		out[i] = m
+		if m.GetApplication() != "" && !seen[m.GetApplication()] {
+			c := proto.Clone(m).(*membershipv1.Member)
+			c.Application = ""
+			out[i] = c
+		}
+	}
+	return out, nil
+}
+
+// memberAsSeen is membersAsSeen for one member.
+func (s *Service) memberAsSeen(ctx context.Context, p auth.Principal, m *membershipv1.Member) (*membershipv1.Member, error) {
+	out, err := s.membersAsSeen(ctx, p, []*membershipv1.Member{m})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
 // GetApplication: those who may see it (seesApplication).
 func (s *Service) GetApplication(ctx context.Context, p auth.Principal, name string) (*membershipv1.Application, error) {
 	branch, id, err := s.parseInBranch(ctx, name, "applications")

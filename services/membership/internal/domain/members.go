@@ -15,18 +15,23 @@ import (
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
-// GetMember reads one member. Any authenticated caller.
-func (s *Service) GetMember(ctx context.Context, name string) (*membershipv1.Member, error) {
+// GetMember reads one member. Any authenticated caller; the application
+// that created it is named only to those who may see it (membersAsSeen).
+func (s *Service) GetMember(ctx context.Context, p auth.Principal, name string) (*membershipv1.Member, error) {
 	branch, id, err := s.parseInBranch(ctx, name, "members")
 	if err != nil {
 		return nil, err
 	}
 	m, err := s.repo.GetMember(ctx, branch, id)
-	return m, notFound(err, name)
+	if err != nil {
+		return nil, notFound(err, name)
+	}
+	return s.memberAsSeen(ctx, p, m)
 }
 
-// ListMembers pages through a branch's members with exact-match filters.
-func (s *Service) ListMembers(ctx context.Context, req *membershipv1.ListMembersRequest) ([]*membershipv1.Member, string, error) {
+// ListMembers pages through a branch's members with exact-match filters,
+// as p may see them (membersAsSeen).
+func (s *Service) ListMembers(ctx context.Context, p auth.Principal, req *membershipv1.ListMembersRequest) ([]*membershipv1.Member, string, error) {
 	branch, err := s.parseBranch(ctx, req.GetParent())
 	if err != nil {
 		return nil, "", err
@@ -56,7 +61,11 @@ func (s *Service) ListMembers(ctx context.Context, req *membershipv1.ListMembers
 	if err != nil {
 		return nil, "", err
 	}
-	return page.Items, pg.Next(page.Next), nil
+	items, err := s.membersAsSeen(ctx, p, page.Items)
+	if err != nil {
+		return nil, "", err
+	}
+	return items, pg.Next(page.Next), nil
 }
 
 // MemberSubject is the one-membership claim of m: its organisation for a
@@ -97,7 +106,7 @@ func (s *Service) SetMemberState(ctx context.Context, p auth.Principal, name, ac
 	if v := RequireReason(reason); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
-	return s.changeMember(ctx, name, etag, nil, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
+	return s.seenMember(ctx, p)(s.changeMember(ctx, name, etag, nil, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
 		to, err := MemberTransition(cur, action)
 		if err != nil {
 			return nil, err
@@ -131,7 +140,17 @@ func (s *Service) SetMemberState(ctx context.Context, p auth.Principal, name, ac
 			change.ReleaseSubject = MemberSubject(cur)
 		}
 		return next, s.repo.SaveMember(ctx, branch, next, cur.GetEtag(), change, ev)
-	})
+	}))
+}
+
+// seenMember passes a use case's answer through memberAsSeen for p.
+func (s *Service) seenMember(ctx context.Context, p auth.Principal) func(*membershipv1.Member, error) (*membershipv1.Member, error) {
+	return func(m *membershipv1.Member, err error) (*membershipv1.Member, error) {
+		if err != nil {
+			return nil, err
+		}
+		return s.memberAsSeen(ctx, p, m)
+	}
 }
 
 // ChangeRepresentative replaces a unit member's representative, keeping the
@@ -150,7 +169,7 @@ func (s *Service) ChangeRepresentative(ctx context.Context, p auth.Principal, re
 		}
 		return apierr.PermissionDenied("membership.change_representative", "member", cur.GetName())
 	}
-	return s.changeMember(ctx, req.GetName(), req.GetEtag(), authorize, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
+	return s.seenMember(ctx, p)(s.changeMember(ctx, req.GetName(), req.GetEtag(), authorize, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
 		if err := CheckChangeRepresentative(cur); err != nil {
 			return nil, err
 		}
@@ -176,5 +195,5 @@ func (s *Service) ChangeRepresentative(ctx context.Context, p auth.Principal, re
 		ev.Payload = &eventsv1.Envelope_RepresentativeChanged{RepresentativeChanged: &eventsv1.RepresentativeChanged{
 			Member: next, PreviousRepresentative: cur.GetPerson(), NewRepresentative: newRep.GetName()}}
 		return next, s.repo.SaveMember(ctx, branch, next, cur.GetEtag(), MemberIndexChange{RemovePerson: cur.GetPerson(), AddPerson: newRep.GetName()}, ev)
-	})
+	}))
 }

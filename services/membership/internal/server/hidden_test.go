@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -61,4 +62,55 @@ func TestHiddenApplicationIsMissing(t *testing.T) {
 			servicetest.HiddenAsMissing(t, u.Unseen, cases)
 		})
 	}
+}
+
+// TestHiddenApplicationNotNamed holds the rule for who may see an
+// application one level down: a member names the application that
+// created it (Member.application) only to a caller who may get that
+// application (domain.seesApplication, GetApplication's rule); anyone
+// else gets the member without it (servicetest.HiddenNotNamed), whether
+// they read it or change its representative.
+func TestHiddenApplicationNotNamed(t *testing.T) {
+	h := newHarness(t)
+	member, _ := h.seed(t) // zhiyuan's: wang-wei applied, an admin submitted it
+	c := h.client
+	m, err := c.GetMember(h.admin(), &membershipv1.GetMemberRequest{Name: member})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := m.GetApplication()
+	if app == "" {
+		t.Fatal("the member names no application, even to an admin")
+	}
+
+	const svc = "/chapterhouse.membership.v1.MembershipService/"
+	reads := []servicetest.NamingCase{
+		{Method: svc + "GetMember", Call: func(ctx context.Context) (proto.Message, error) {
+			return c.GetMember(ctx, &membershipv1.GetMemberRequest{Name: member})
+		}},
+		{Method: svc + "ListMembers", Call: func(ctx context.Context) (proto.Message, error) {
+			return c.ListMembers(ctx, &membershipv1.ListMembersRequest{Parent: "branches/ai"})
+		}},
+	}
+	// An admin makes zhang-san the representative; then the caller (an
+	// admin, or zhang-san, who represents the member but neither applied
+	// nor submitted) hands it back to wang-wei.
+	changes := []servicetest.NamingCase{
+		{Method: svc + "ChangeRepresentative", Call: func(ctx context.Context) (proto.Message, error) {
+			if _, err := c.ChangeRepresentative(h.admin(), &membershipv1.ChangeRepresentativeRequest{Name: member, Representative: "people/zhang-san", Reason: "rotation"}); err != nil {
+				return nil, err
+			}
+			return c.ChangeRepresentative(ctx, &membershipv1.ChangeRepresentativeRequest{Name: member, Representative: "people/wang-wei", Reason: "back"})
+		}},
+	}
+	// Suspending, reinstating and terminating are for admins alone, who
+	// may get every application.
+	servicetest.CoversNaming(t, membershipv1.MembershipService_ServiceDesc, "chapterhouse.tjsia.org/Application",
+		[]string{"SuspendMember", "ReinstateMember", "TerminateMember"}, reads, changes)
+	t.Run("to another person, not to the applicant", func(t *testing.T) {
+		servicetest.HiddenNotNamed(t, h.svc.Conn, servicetest.Naming{Hidden: app, Caller: h.as(stranger.Subject), Seer: h.as(rep.Subject)}, reads)
+	})
+	t.Run("to a later representative, not to an admin", func(t *testing.T) {
+		servicetest.HiddenNotNamed(t, h.svc.Conn, servicetest.Naming{Hidden: app, Caller: h.as("people/zhang-san"), Seer: h.admin()}, append(reads, changes...))
+	})
 }

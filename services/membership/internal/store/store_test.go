@@ -267,7 +267,7 @@ func testApplicationLifecycle(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	member, err := f.svc.GetMember(ctx, approved.GetMember())
+	member, err := f.svc.GetMember(ctx, admin, approved.GetMember())
 	if err != nil || member.GetOrganization() != "organizations/haihe" || member.GetPerson() != "people/zhao-lei" {
 		t.Fatalf("member = %v, %v", member, err)
 	}
@@ -330,7 +330,7 @@ func TestChangeRepresentativeKeepsHistory(t *testing.T) {
 		t.Fatalf("history = %v", h)
 	}
 	for person, want := range map[string]int{"people/zhang-san": 1, "people/wang-wei": 0} {
-		items, _, err := f.svc.ListMembers(ctx, &membershipv1.ListMembersRequest{Parent: "branches/ai", Person: person})
+		items, _, err := f.svc.ListMembers(ctx, admin, &membershipv1.ListMembersRequest{Parent: "branches/ai", Person: person})
 		if err != nil || len(items) != want {
 			t.Fatalf("members for %s = %d (%v), want %d", person, len(items), err, want)
 		}

@@ -2115,7 +2115,9 @@ type Member struct {
 	State                 MemberState             `protobuf:"varint,6,opt,name=state,proto3,enum=chapterhouse.membership.v1.MemberState" json:"state,omitempty"`
 	// The reason given with the last state change.
 	StateReason string `protobuf:"bytes,7,opt,name=state_reason,json=stateReason,proto3" json:"state_reason,omitempty"`
-	// The application that created it.
+	// The application that created it, named only to a caller who may get
+	// that application (GetApplication); unset for anyone else, so every
+	// name in a member is one its reader can follow.
 	Application   string                 `protobuf:"bytes,8,opt,name=application,proto3" json:"application,omitempty"`
 	JoinTime      *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=join_time,json=joinTime,proto3" json:"join_time,omitempty"`
 	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
