@@ -40,7 +40,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { rdb.Close() })
 	svc := servicetest.Serve(t, "membership", func(s *grpc.Server) {
 		membershipv1.RegisterMembershipServiceServer(s, server.New(domain.NewService(store.New(rdb), branches.Static{{Name: "branches/ai"}}, pagetoken.NewEphemeral(), nil)))
-	}, servicetest.CheckNames())
+	}, servicetest.CheckNames(), servicetest.RecordReasons(reasons))
 	return &harness{t: t, client: membershipv1.NewMembershipServiceClient(svc.Conn), svc: svc, state: mr.Dump}
 }
 
