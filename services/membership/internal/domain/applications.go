@@ -74,7 +74,7 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, paren
 	err = s.repo.CreateApplication(ctx, branch, app, applicant, ev)
 	var conflict *ConflictError
 	if errors.As(err, &conflict) {
-		return nil, applicationConflict(branch, appID, applicant, conflict)
+		return nil, s.applicationConflict(ctx, p, branch, appID, applicant, conflict)
 	}
 	if err != nil {
 		return nil, err
@@ -137,18 +137,34 @@ func requireSeesApplication(p auth.Principal, app *membershipv1.Application, nam
 }
 
 // applicationConflict is the refusal of a new application whose claim
-// another holds: its id (ALREADY_EXISTS), the applicant's membership
-// (ALREADY_A_MEMBER) or the applicant's open application
-// (OPEN_APPLICATION_EXISTS).
-func applicationConflict(branch, appID, applicant string, conflict *ConflictError) error {
+// another holds: its id (ALREADY_EXISTS, or PERMISSION_DENIED when the
+// caller may not see the application holding it, AIP-133), the
+// applicant's membership (ALREADY_A_MEMBER) or the applicant's open
+// application (OPEN_APPLICATION_EXISTS). No refusal names an application
+// its caller may not see (seesApplication).
+func (s *Service) applicationConflict(ctx context.Context, p auth.Principal, branch, appID, applicant string, conflict *ConflictError) error {
 	switch conflict.Claim {
 	case "application_id":
+		seen, err := s.seesApplicationID(ctx, p, branch, appID)
+		if err != nil {
+			return err
+		}
+		if !seen {
+			return apierr.PermissionDenied("membership.application_id_taken", "id", appID)
+		}
 		return apierr.AlreadyExists(applicationName(branch, appID))
 	case "membership":
 		return alreadyAMember(applicant, branch, conflict.Owner)
 	}
-	return refusal(codes.AlreadyExists, apiv1.ErrorReason_OPEN_APPLICATION_EXISTS, "open_application_exists",
-		map[string]string{"applicant": applicant, "application": applicationName(branch, conflict.Owner)})
+	md := map[string]string{"applicant": applicant}
+	seen, err := s.seesApplicationID(ctx, p, branch, conflict.Owner)
+	if err != nil {
+		return err
+	}
+	if seen {
+		md["application"] = applicationName(branch, conflict.Owner)
+	}
+	return refusal(codes.AlreadyExists, apiv1.ErrorReason_OPEN_APPLICATION_EXISTS, "open_application_exists", md)
 }
 
 // alreadyAMember refuses applicant, who is the member memberID of branch.
@@ -159,6 +175,19 @@ func alreadyAMember(applicant, branch, memberID string) error {
 
 func applicationName(branch, id string) string {
 	return fmt.Sprintf("branches/%s/applications/%s", branch, id)
+}
+
+// seesApplicationID reports whether p sees the application id of branch
+// (seesApplication); one that does not exist is not seen.
+func (s *Service) seesApplicationID(ctx context.Context, p auth.Principal, branch, id string) (bool, error) {
+	app, err := s.repo.GetApplication(ctx, branch, id)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return seesApplication(p, app), nil
 }
 
 // membersAsSeen are ms as p may see them: a member names the application

@@ -1626,7 +1626,10 @@ type CreateApplicationRequest struct {
 	// branches/{branch}.
 	Parent      string       `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	Application *Application `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
-	// Optional id for the new application, as for organization_id.
+	// Optional id for the new application, as for organization_id; when an
+	// application the caller may not get (GetApplication) holds it, the
+	// answer is PERMISSION_DENIED, as for any id the caller may not use
+	// (AIP-133), and names nothing.
 	ApplicationId string `protobuf:"bytes,3,opt,name=application_id,json=applicationId,proto3" json:"application_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
