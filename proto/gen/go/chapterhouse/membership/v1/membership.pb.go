@@ -1626,7 +1626,10 @@ type CreateApplicationRequest struct {
 	// branches/{branch}.
 	Parent      string       `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	Application *Application `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
-	// Optional id for the new application, as for organization_id.
+	// Optional id for the new application, as for organization_id; when an
+	// application the caller may not get (GetApplication) holds it, the
+	// answer is PERMISSION_DENIED, as for any id the caller may not use
+	// (AIP-133), and names nothing.
 	ApplicationId string `protobuf:"bytes,3,opt,name=application_id,json=applicationId,proto3" json:"application_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2115,7 +2118,9 @@ type Member struct {
 	State                 MemberState             `protobuf:"varint,6,opt,name=state,proto3,enum=chapterhouse.membership.v1.MemberState" json:"state,omitempty"`
 	// The reason given with the last state change.
 	StateReason string `protobuf:"bytes,7,opt,name=state_reason,json=stateReason,proto3" json:"state_reason,omitempty"`
-	// The application that created it.
+	// The application that created it, named only to a caller who may get
+	// that application (GetApplication); unset for anyone else, so every
+	// name in a member is one its reader can follow.
 	Application   string                 `protobuf:"bytes,8,opt,name=application,proto3" json:"application,omitempty"`
 	JoinTime      *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=join_time,json=joinTime,proto3" json:"join_time,omitempty"`
 	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
