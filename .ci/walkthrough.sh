@@ -44,6 +44,7 @@ check() {
 }
 check '"state": ?"APPLICATION_STATE_AWAITING_GENERAL_MEMBERSHIP"'
 check '"rules": ?"M2"'
+check '"message": ?"请求违反分会章程（M2）：M2：organizations/binhai-robotics 须先成为总会会员'
 check '^HTTP 400$'
 check '"state": ?"APPLICATION_STATE_SUBMITTED"'
 check '"state": ?"APPLICATION_STATE_APPROVED"'

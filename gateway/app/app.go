@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/textproto"
-	"strconv"
 	"strings"
 	"time"
 
@@ -30,17 +29,18 @@ import (
 	"github.com/tjsia/chapterhouse/gateway/internal/accesslog"
 	"github.com/tjsia/chapterhouse/gateway/internal/docs"
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
-	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
 	"github.com/tjsia/chapterhouse/gateway/internal/precondition"
 	"github.com/tjsia/chapterhouse/gateway/internal/queryparams"
 	"github.com/tjsia/chapterhouse/gateway/internal/ratelimit"
 	"github.com/tjsia/chapterhouse/gateway/internal/readiness"
 	"github.com/tjsia/chapterhouse/gateway/internal/strictjson"
+	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 	"github.com/tjsia/chapterhouse/platform/telemetry"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -153,7 +153,8 @@ var forwardedHeaders = map[string]string{
 
 // returnedHeaders are the gRPC response headers shown to REST clients.
 var returnedHeaders = map[string]string{
-	"idempotent-replay": "Idempotent-Replay",
+	"idempotent-replay":      "Idempotent-Replay",
+	i18n.ResponseMetadataKey: "Content-Language",
 }
 
 // Handler is the gateway's HTTP handler and the connections it owns.
@@ -188,13 +189,13 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		cfg.BackendTimeout = 15 * time.Second
 	}
 	if cfg.Language == "" {
-		cfg.Language = "en"
+		cfg.Language = i18n.English
 	}
-	loc, err := i18n.New(cfg.Language)
-	if err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
+	if !i18n.Known(cfg.Language) {
+		return nil, fmt.Errorf("gateway: default language %q is not one of %v", cfg.Language, i18n.Languages())
 	}
-	errs := errorbody.NewWriter(loc)
+	catalog := i18n.Default()
+	errs := errorbody.NewWriter(catalog, cfg.Language)
 	services, err := Services()
 	if err != nil {
 		return nil, err
@@ -218,10 +219,14 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		// The services scope an anonymous caller's Idempotency-Keys by its
 		// address, which only the edge knows (behind a trusted proxy, from
 		// X-Forwarded-For, as the rate limiter reads it).
+		// The services answer in the language the caller asks for; the
+		// gateway names the one it chose (DEFAULT_LANGUAGE for a caller
+		// who asks for neither), so every text of the answer, a service's
+		// or the gateway's own, is in one language.
 		runtime.WithMetadata(func(_ context.Context, r *http.Request) metadata.MD {
-			return metadata.Pairs(grpcserver.ClientAddressHeader, limiter.ClientAddr(r))
+			return metadata.Pairs(grpcserver.ClientAddressHeader, limiter.ClientAddr(r), i18n.MetadataKey, errs.Language(r))
 		}),
-		runtime.WithErrorHandler(withMalformedBody(loc, errs, withPrecondition(errs, withOutcome(errs.Handler)))),
+		runtime.WithErrorHandler(withMalformedBody(errs, withPrecondition(errs, withOutcome(errs.Handler)))),
 		// An answer that is a resource with an etag carries it as ETag.
 		runtime.WithForwardResponseOption(precondition.ETag),
 		// The access log names the route template that matched, and a
@@ -233,8 +238,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 					accesslog.SetRoute(r.Context(), pattern)
 					if r.URL.RawQuery != "" {
 						if p, unknown := params.Unknown(r.Method, pattern.String(), r.URL.Query()); unknown {
-							errs.WriteStatusMeta(w, r, codes.InvalidArgument, apiv1.ErrorReason_UNKNOWN_QUERY_PARAMETER,
-								"this method takes no query parameter "+strconv.Quote(p), map[string]string{"parameter": p})
+							errs.WriteError(w, r, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_UNKNOWN_QUERY_PARAMETER, map[string]string{"parameter": p}))
 							return
 						}
 					}
@@ -302,9 +306,8 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 	// body, not the file server's text.
 	docsPage := docs.Handler(cfg.DocsUI,
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			errs.WriteStatusMeta(w, r, codes.Unavailable, apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE,
-				"this build has no Swagger UI (make docs-ui fetches it); the API document is at /openapi.json",
-				map[string]string{"dependency": "Swagger UI"})
+			errs.WriteError(w, r, apierr.New(codes.Unavailable, apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE,
+				map[string]string{"dependency": "Swagger UI"}, apierr.Text("error.gateway.no_swagger_ui")))
 		}),
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			errs.RoutingHandler(r.Context(), mux, nil, w, r, http.StatusNotFound)

@@ -10,7 +10,6 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
-	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
 // withOutcome holds failed writes to what a client can know about them.
@@ -45,6 +44,5 @@ func outcome(method string, err error) error {
 	if strings.Contains(st.Message(), "Error while dialing") {
 		return err
 	}
-	return apierr.WithCause(apierr.New(codes.Unavailable, apiv1.ErrorReason_OUTCOME_UNKNOWN,
-		"the service did not answer, and may have applied the request: retry with the same Idempotency-Key, which never applies it twice", nil), err)
+	return apierr.OutcomeUnknown("the service", err)
 }

@@ -18,7 +18,7 @@ import (
 func TestOutcomeOfAFailedWrite(t *testing.T) {
 	broken := status.Error(codes.Unavailable, "error reading from server: EOF")
 	dial := status.Error(codes.Unavailable, `connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.7:8081: connect: connection refused"`)
-	said := apierr.New(codes.Unavailable, apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE, "membership's Redis is unreachable", nil)
+	said := apierr.Unavailable("membership's Redis", nil)
 	for _, tc := range []struct {
 		name, method string
 		err          error

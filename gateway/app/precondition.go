@@ -22,7 +22,7 @@ func withPrecondition(errs *errorbody.Writer, next runtime.ErrorHandlerFunc) run
 			next(ctx, mux, m, w, r, err)
 			return
 		}
-		body := errorbody.FromStatus(status.Convert(err))
+		body := errorbody.FromStatus(status.Convert(apierr.Localize(err, errs.Language(r))))
 		body.Error.Code = http.StatusPreconditionFailed
 		errs.Write(w, r, body)
 	}
@@ -31,7 +31,6 @@ func withPrecondition(errs *errorbody.Writer, next runtime.ErrorHandlerFunc) run
 // refuseIfMatch answers an If-Match the gateway cannot read.
 func refuseIfMatch(errs *errorbody.Writer) func(w http.ResponseWriter, r *http.Request, err error) {
 	return func(w http.ResponseWriter, r *http.Request, err error) {
-		errs.Write(w, r, errorbody.FromStatus(status.Convert(apierr.InvalidArgument(
-			apierr.FieldViolation{Field: precondition.Header, Description: err.Error()}))))
+		errs.WriteError(w, r, err)
 	}
 }

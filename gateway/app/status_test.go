@@ -35,17 +35,17 @@ func (people) GetPerson(ctx context.Context, req *membershipv1.GetPersonRequest)
 	case "unauthenticated":
 		return nil, apierr.Unauthenticated("no valid token")
 	case "denied":
-		return nil, apierr.PermissionDenied("not yours")
+		return nil, apierr.PermissionDenied("membership.own_record")
 	case "missing":
 		return nil, apierr.NotFound(req.GetName())
 	case "stale":
 		return nil, apierr.EtagMismatch(req.GetName())
 	case "reused":
-		return nil, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, "key used with another request", nil)
+		return nil, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, nil)
 	case "broken":
 		return nil, status.Error(codes.Internal, "the store's disk is full") // never shown
 	case "down":
-		return nil, apierr.New(codes.Unavailable, apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE, "membership's Redis is unreachable", nil)
+		return nil, apierr.Unavailable("membership's Redis", nil)
 	case "slow", "waiting":
 		<-ctx.Done()
 		return nil, ctx.Err()

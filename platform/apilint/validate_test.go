@@ -11,6 +11,7 @@ import (
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 )
 
 // TestFieldRules: the buf.validate rules in the protos, case by case. Each
@@ -73,6 +74,27 @@ func TestFieldRules(t *testing.T) {
 		{"quota: negative year", &activitiesv1.GetAnnualQuotaRequest{Year: -1}, []string{"year"}},
 		{"registration filter: unknown state", &activitiesv1.ListRegistrationsRequest{State: 9}, []string{"state"}},
 		{"verification code: too long", &activitiesv1.VerifyCertificateRequest{VerificationCode: long(65)}, []string{"verification_code"}},
+
+		// Text a person writes (issue 16, item 6): one line takes no
+		// control or invisible formatting character; several lines take
+		// line breaks and tabs but no other control character and no
+		// bidirectional control; neither may be blank when given.
+		{"comment: a name and a text", &standardsv1.CreateCommentRequest{Comment: &standardsv1.Comment{Clause: "5.2", Text: "第一段。\n\t第二段 👩‍💻",
+			CommenterName: "赵老师，天津某高校"}}, nil},
+		{"comment: NUL and ESC", &standardsv1.CreateCommentRequest{Comment: &standardsv1.Comment{Clause: "5\x00", Text: "\x1b[31m红色\x1b[0m",
+			CommenterName: "a\x1b]0;title\x07"}}, []string{"comment.clause", "comment.text", "comment.commenter_name"}},
+		{"comment: a name over two lines", &standardsv1.CreateCommentRequest{Comment: &standardsv1.Comment{Clause: "5", Text: "x",
+			CommenterName: "赵老师\r\n管理员"}}, []string{"comment.commenter_name"}},
+		{"comment: bidirectional overrides", &standardsv1.CreateCommentRequest{Comment: &standardsv1.Comment{Clause: "5", Text: "正常\u202egnp.exe",
+			CommenterName: "\u2066张三\u2069"}}, []string{"comment.text", "comment.commenter_name"}},
+		{"comment: blank after normalising", &standardsv1.CreateCommentRequest{Comment: &standardsv1.Comment{Clause: "\u3000 \u00a0", Text: " \n\t ",
+			CommenterName: "\u200b\u200b"}}, []string{"comment.clause", "comment.text",
+			// Zero-width spaces are formatting characters, and nothing visible.
+			"comment.commenter_name", "comment.commenter_name"}},
+		{"resolution: a title with a zero-width space", &governancev1.CreateResolutionRequest{Resolution: &governancev1.Resolution{Title: "批准\u200b发布"}},
+			[]string{"resolution.title"}},
+		{"activity: a multi-line description", &activitiesv1.UpdateActivityRequest{Activity: &activitiesv1.Activity{Description: "议程：\r\n1. 开场\r\n2. 报告"}}, nil},
+		{"etag: not a server's token", &activitiesv1.PublishActivityRequest{Etag: "abc def"}, []string{"etag"}},
 
 		// The standard a STANDARD_APPROVAL resolution approves: a
 		// standard's name (its kind and branch are governance's to judge).

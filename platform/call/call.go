@@ -35,7 +35,7 @@ func Anyone(ctx context.Context) auth.Principal {
 func With[T any](field string, present bool, use func() (T, error)) (T, error) {
 	if !present {
 		var zero T
-		return zero, apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "is required"})
+		return zero, apierr.InvalidArgument(apierr.Field(field, "required"))
 	}
 	return use()
 }

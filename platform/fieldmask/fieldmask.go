@@ -21,9 +21,12 @@ import (
 // lowerCamel (the JSON form REST clients write) or snake_case; a path
 // inside an updatable message field (birth_date.year, which the REST
 // gateway derives from a body) updates that field whole.
+//
+// forbidden says why a path may not be updated, as the suffix of its
+// catalog text "field.mask.<why>" ("immutable", "output_only", ...).
 func Paths(mask *fieldmaskpb.FieldMask, updatable []string, forbidden map[string]string) ([]string, error) {
 	if len(mask.GetPaths()) == 0 {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: "is required; name the fields to change, or \"*\""})
+		return nil, apierr.InvalidArgument(apierr.Field("update_mask", "mask.required"))
 	}
 	var bad []apierr.FieldViolation
 	var out []string
@@ -42,11 +45,11 @@ func Paths(mask *fieldmaskpb.FieldMask, updatable []string, forbidden map[string
 		case slices.Contains(updatable, path):
 			add(path)
 		case forbidden[path] != "":
-			bad = append(bad, apierr.FieldViolation{Field: "update_mask", Description: raw + " " + forbidden[path]})
+			bad = append(bad, apierr.Field("update_mask", "mask."+forbidden[path], "path", raw))
 		case enclosing(path, updatable) != "":
 			add(enclosing(path, updatable))
 		default:
-			bad = append(bad, apierr.FieldViolation{Field: "update_mask", Description: "unknown or non-updatable field " + raw})
+			bad = append(bad, apierr.Field("update_mask", "mask.unknown", "path", raw))
 		}
 	}
 	if len(bad) > 0 {

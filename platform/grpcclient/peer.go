@@ -12,17 +12,21 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
 // OnBehalf prepares a call to another service made for the caller in ctx:
 // it carries the caller's own token, so the callee applies its own
-// authorisation, and a deadline of timeout.
+// authorisation, the caller's language, and a deadline of timeout.
 func OnBehalf(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	if p, ok := auth.FromContext(ctx); ok && p.Token != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+p.Token)
 	}
+	// The callee's refusals reach the caller as they are, in the caller's
+	// language.
+	ctx = metadata.AppendToOutgoingContext(ctx, i18n.MetadataKey, i18n.FromContext(ctx))
 	return ctx, cancel
 }
 
@@ -58,9 +62,7 @@ func PeerWriteError(dependency string, err error) error {
 			(apierr.Info(err) == nil && strings.Contains(status.Convert(err).Message(), "Error while dialing")) {
 			return apierr.Unavailable(dependency, err)
 		}
-		return apierr.WithCause(apierr.New(codes.Unavailable, apiv1.ErrorReason_OUTCOME_UNKNOWN,
-			dependency+" did not confirm the write, which may have been applied: retry with the same Idempotency-Key",
-			map[string]string{"dependency": dependency}), err)
+		return apierr.OutcomeUnknown(dependency, err)
 	}
 	return PeerError(dependency, err)
 }

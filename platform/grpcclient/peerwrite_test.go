@@ -24,10 +24,10 @@ func TestPeerWriteError(t *testing.T) {
 		{"reply lost", status.Error(codes.Unavailable, "error reading from server: EOF"), apiv1.ErrorReason_OUTCOME_UNKNOWN},
 		{"too late", status.Error(codes.DeadlineExceeded, "context deadline exceeded"), apiv1.ErrorReason_OUTCOME_UNKNOWN},
 		{"cancelled", status.Error(codes.Canceled, "context canceled"), apiv1.ErrorReason_OUTCOME_UNKNOWN},
-		{"the peer's store did not confirm", apierr.New(codes.Unavailable, apiv1.ErrorReason_OUTCOME_UNKNOWN, "x", nil), apiv1.ErrorReason_OUTCOME_UNKNOWN},
+		{"the peer's store did not confirm", apierr.OutcomeUnknown("the store", nil), apiv1.ErrorReason_OUTCOME_UNKNOWN},
 		{"the peer changed nothing", apierr.Unavailable("the store", nil), apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE},
 		{"never dialled", status.Error(codes.Unavailable, `connection error: desc = "transport: Error while dialing: dial tcp 10.0.0.9:8083: connect: connection refused"`), apiv1.ErrorReason_DEPENDENCY_UNAVAILABLE},
-		{"the peer's refusal", apierr.PermissionDenied("no"), apiv1.ErrorReason_PERMISSION_DENIED},
+		{"the peer's refusal", apierr.PermissionDenied("admins"), apiv1.ErrorReason_PERMISSION_DENIED},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := grpcclient.PeerWriteError("activities", tc.err)

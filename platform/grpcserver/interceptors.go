@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
 	"github.com/tjsia/chapterhouse/platform/privacy"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
@@ -80,15 +82,31 @@ func methodDescriptor(fullMethod string) (protoreflect.MethodDescriptor, error) 
 // normalizeUnary holds every error to the API's contract: one with a
 // chapterhouse ErrorInfo passes unchanged, anything else (a bare status, a
 // store's Go error) gets its reason or becomes INTERNAL, keeping the
-// original as the cause the log line shows.
+// original as the cause the log line shows. It chooses the caller's
+// language for the handler (i18n.FromContext), names it in the
+// content-language response header, and renders the error's texts in it.
 func normalizeUnary() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		lang := callerLanguage(ctx)
+		ctx = i18n.WithLanguage(ctx, lang)
+		_ = grpc.SetHeader(ctx, metadata.Pairs(i18n.ResponseMetadataKey, lang))
 		resp, err := handler(ctx, req)
 		err = storeDown(info.FullMethod, err)
 		err = cancelled(ctx, err)
 		err, _ = apierr.Normalize(err)
-		return resp, err
+		return resp, apierr.Localize(err, lang)
 	}
+}
+
+// callerLanguage is the language the caller asks for in its
+// accept-language metadata (the gateway forwards the one it chose from
+// Accept-Language), English when it asks for none the catalogs have.
+func callerLanguage(ctx context.Context) string {
+	values := metadata.ValueFromIncomingContext(ctx, i18n.MetadataKey)
+	if len(values) == 0 {
+		return i18n.English
+	}
+	return i18n.Default().Choose(strings.Join(values, ","), i18n.English)
 }
 
 // cancelled says what a call whose caller went away (or whose server is
@@ -113,10 +131,9 @@ func cancelled(ctx context.Context, err error) error {
 	}
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled) || errors.Is(cause, context.Canceled) || status.Code(cause) == codes.Canceled:
-		return apierr.WithCause(apierr.New(codes.Canceled, apiv1.ErrorReason_CANCELLED, "the request was cancelled", nil), cause)
+		return apierr.WithCause(apierr.New(codes.Canceled, apiv1.ErrorReason_CANCELLED, nil), cause)
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(cause, context.DeadlineExceeded):
-		return apierr.WithCause(apierr.New(codes.DeadlineExceeded, apiv1.ErrorReason_DEADLINE_EXCEEDED,
-			"the request ran out of time; whether it was applied is unknown: retry with the same Idempotency-Key", nil), cause)
+		return apierr.WithCause(apierr.New(codes.DeadlineExceeded, apiv1.ErrorReason_DEADLINE_EXCEEDED, nil), cause)
 	}
 	return err
 }
@@ -143,8 +160,7 @@ func storeDown(fullMethod string, err error) error {
 	if isRead(fullMethod) {
 		return apierr.Unavailable("the store", cause)
 	}
-	return apierr.WithCause(apierr.New(codes.Unavailable, apiv1.ErrorReason_OUTCOME_UNKNOWN,
-		"the store did not confirm the write, which may have been applied: retry with the same Idempotency-Key, which never applies it twice", nil), cause)
+	return apierr.OutcomeUnknown("the store", cause)
 }
 
 // isRead: the method is a read (its HTTP rule is a GET), which changes
@@ -165,7 +181,7 @@ func normalizeStream() grpc.StreamServerInterceptor {
 			return err
 		}
 		err, _ = apierr.Normalize(cancelled(ss.Context(), err))
-		return err
+		return apierr.Localize(err, callerLanguage(ss.Context()))
 	}
 }
 
@@ -180,22 +196,6 @@ func validateUnary(v protovalidate.Validator) grpc.UnaryServerInterceptor {
 		}
 		return handler(ctx, req)
 	}
-}
-
-func validationError(err error) error {
-	var verr *protovalidate.ValidationError
-	if !errors.As(err, &verr) {
-		// A rule that cannot be evaluated is a fault of the protos.
-		return apierr.WithCause(apierr.Internal(), err)
-	}
-	fields := make([]apierr.FieldViolation, 0, len(verr.Violations))
-	for _, v := range verr.Violations {
-		fields = append(fields, apierr.FieldViolation{
-			Field:       protovalidate.FieldPathString(v.Proto.GetField()),
-			Description: v.Proto.GetMessage(),
-		})
-	}
-	return apierr.InvalidArgument(fields...)
 }
 
 func recoverUnary(log *slog.Logger) grpc.UnaryServerInterceptor {
@@ -325,11 +325,11 @@ func (a authenticator) authenticate(ctx context.Context, fullMethod string) (con
 		if a.isPublic(fullMethod) {
 			return ctx, nil
 		}
-		return nil, apierr.Unauthenticated("a bearer token is required")
+		return nil, apierr.Unauthenticated("token_required")
 	}
 	p, err := a.verifier.Verify(raw)
 	if err != nil {
-		return nil, apierr.Unauthenticated("the bearer token is not valid")
+		return nil, apierr.Unauthenticated("token_invalid")
 	}
 	// A service acts for a caller: its credential counts only beside the
 	// caller's token, and only with the header it was made for.
@@ -370,7 +370,7 @@ func signInWouldHelp(ctx context.Context, err error) error {
 	if _, signedIn := auth.FromContext(ctx); signedIn {
 		return err
 	}
-	return apierr.Unauthenticated("sign in to do this: " + status.Convert(err).Message())
+	return apierr.Unauthenticated("sign_in")
 }
 
 // maskUnary clears from every response the private fields the caller may
@@ -451,7 +451,7 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		}
 		clientKey := keys[0]
 		if len(clientKey) > idempotency.MaxKeyLength {
-			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "Idempotency-Key", Description: "at most 255 characters"})
+			return nil, apierr.InvalidArgument(apierr.Field("Idempotency-Key", "idempotency_key_too_long", "max_len", strconv.Itoa(idempotency.MaxKeyLength)))
 		}
 		msg, ok := req.(proto.Message)
 		if !ok {
@@ -466,14 +466,11 @@ func idempotencyUnary(store *idempotency.Store) grpc.UnaryServerInterceptor {
 		stored, err := store.Begin(ctx, scope, key, idempotency.RequestHash(reqBytes))
 		switch {
 		case errors.Is(err, idempotency.ErrMismatch):
-			return nil, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED,
-				"this Idempotency-Key was already used with a different request", nil)
+			return nil, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, nil)
 		case errors.Is(err, idempotency.ErrInProgress):
-			return nil, apierr.New(codes.Aborted, apiv1.ErrorReason_IDEMPOTENCY_KEY_IN_PROGRESS,
-				"a request with this Idempotency-Key is still in progress; retry shortly", nil)
+			return nil, apierr.New(codes.Aborted, apiv1.ErrorReason_IDEMPOTENCY_KEY_IN_PROGRESS, nil)
 		case errors.Is(err, idempotency.ErrTooManyKeys):
-			return nil, apierr.New(codes.ResourceExhausted, apiv1.ErrorReason_IDEMPOTENCY_KEYS_EXHAUSTED,
-				"this caller has used as many Idempotency-Keys as it may in a day; retry later, or without a key", nil)
+			return nil, apierr.New(codes.ResourceExhausted, apiv1.ErrorReason_IDEMPOTENCY_KEYS_EXHAUSTED, nil)
 		case err != nil:
 			return nil, apierr.Unavailable("idempotency store", err)
 		case stored != nil:
@@ -538,8 +535,7 @@ func replayApplied(ctx, bg context.Context, store *idempotency.Store, scope, key
 		}
 	}
 	_ = store.Abandon(bg, key)
-	return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_REQUEST_ALREADY_APPLIED,
-		"a request with this Idempotency-Key was applied before, and its answer was lost; read the resource for the result", nil)
+	return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_REQUEST_ALREADY_APPLIED, nil)
 }
 
 // newResponse makes an empty response message for a full method name.

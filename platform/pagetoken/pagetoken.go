@@ -232,7 +232,7 @@ type Request struct {
 func (c *Codec) Parse(size int32, token string, filters ...string) (Request, error) {
 	n, err := Size(size)
 	if err != nil {
-		return Request{}, apierr.InvalidArgument(apierr.FieldViolation{Field: "page_size", Description: err.Error()})
+		return Request{}, apierr.InvalidArgument(apierr.Field("page_size", "page_size_negative"))
 	}
 	bound := binding(filters)
 	after, err := c.decode(token, bound)

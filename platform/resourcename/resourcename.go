@@ -4,7 +4,6 @@
 package resourcename
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 
@@ -65,5 +64,5 @@ func malformed(name string, collections []string) error {
 	for i, c := range collections {
 		pattern[i] = c + "/{id}"
 	}
-	return apierr.InvalidArgument(apierr.FieldViolation{Field: "name", Description: fmt.Sprintf("%q is not of the form %s", name, strings.Join(pattern, "/"))})
+	return apierr.InvalidArgument(apierr.Field("name", "name_form", "name", name, "pattern", strings.Join(pattern, "/")))
 }

@@ -81,7 +81,7 @@ func TestDocumented(t *testing.T) {
 func TestReasonsRecord(t *testing.T) {
 	r := NewReasons()
 	const m = "/chapterhouse.governance.v1.GovernanceService/CreateNomination"
-	r.record(m, apierr.Charter([]apierr.Violation{{Rule: "G6", Reason: apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED, Message: "x"}}))
+	r.record(m, apierr.Charter([]apierr.Violation{{Rule: "G6", Reason: apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED}}))
 	r.record(m, nil)
 	for _, p := range []Promise{{Reason: "CHARTER_VIOLATION"}, {Reason: "DIRECTOR_NOMINEE_LIMIT_EXCEEDED"},
 		{Reason: "DIRECTOR_NOMINEE_LIMIT_EXCEEDED", Code: "FAILED_PRECONDITION"}} {

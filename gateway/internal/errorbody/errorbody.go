@@ -36,8 +36,8 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/anypb"
 
-	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
@@ -59,6 +59,9 @@ type Error struct {
 	FieldViolations []FieldViolation  `json:"fieldViolations,omitempty"`
 	Violations      []Violation       `json:"violations,omitempty"`
 	Details         []json.RawMessage `json:"details,omitempty"`
+	// Language is the language the texts are in (the LocalizedMessage's
+	// locale); empty when they are not rendered yet.
+	Language string `json:"-"`
 }
 
 // FieldViolation is one bad request field.
@@ -112,6 +115,10 @@ func FromStatus(st *status.Status) Body {
 			for _, v := range d.GetViolations() {
 				e.Violations = append(e.Violations, Violation{Rule: v.GetType(), Reason: v.GetSubject(), Message: v.GetDescription()})
 			}
+		case *errdetails.LocalizedMessage:
+			// A service renders its texts in the caller's language (the
+			// gateway forwards the one it chose): that is the message.
+			e.Message, e.Language = d.GetMessage(), d.GetLocale()
 		}
 	}
 	if e.Reason == "" {
@@ -121,10 +128,8 @@ func FromStatus(st *status.Status) Body {
 		// internal addresses.
 		if reason, ok := codeReason[st.Code()]; ok {
 			e.Reason, e.Domain = reason.String(), apierr.Domain
-			if st.Code() == codes.Unavailable || st.Code() == codes.DeadlineExceeded {
-				e.Message = ""
-			}
 		}
+		e.Message, e.Language, e.Details = "", "", nil
 	}
 	if code, ok := reasonStatus[e.Reason]; ok {
 		e.Code = code
@@ -163,42 +168,41 @@ func codeName(c codes.Code) string {
 
 // Writer writes error bodies in the caller's language.
 type Writer struct {
-	loc *i18n.Localizer
+	cat *i18n.Catalog
+	def string
 }
 
-// NewWriter returns a writer whose texts come from loc.
-func NewWriter(loc *i18n.Localizer) *Writer { return &Writer{loc: loc} }
+// NewWriter returns a writer whose texts come from cat, in the language
+// each request asks for (Accept-Language), def when it asks for none of
+// cat's.
+func NewWriter(cat *i18n.Catalog, def string) *Writer { return &Writer{cat: cat, def: def} }
 
-// localize puts body in locale: the message (a service's own English
-// message stays as it is in English, being the more precise), each
-// violation's, and a google.rpc.LocalizedMessage detail.
-func (wr *Writer) localize(body *Body, locale string) {
+// Language is the language of the answer to r.
+func (wr *Writer) Language(r *http.Request) string {
+	return wr.cat.Choose(r.Header.Get("Accept-Language"), wr.def)
+}
+
+// render gives a body whose texts no service rendered (the transport's
+// errors, a peer that is not ours) its message in lang, from its reason
+// and metadata, and the google.rpc.LocalizedMessage detail saying so.
+func (wr *Writer) render(body *Body, lang string) {
 	e := &body.Error
-	values := map[string]string{}
-	for k, v := range e.Metadata {
-		values[k] = v
+	if e.Language != "" {
+		return
 	}
-	if text, ok := wr.loc.Text(locale, "reason."+e.Reason, values); ok && (locale != "en" || e.Message == "") {
-		e.Message = text
-	}
-	if locale != "en" {
-		for i, v := range e.Violations {
-			reason, _ := wr.loc.Text(locale, "reason."+v.Reason, values)
-			rule, _ := wr.loc.Text(locale, "rule."+v.Rule, nil)
-			e.Violations[i].Message = reason + "（章程 " + v.Rule + "：" + rule + "）"
-		}
-	}
-	if raw, err := json.Marshal(map[string]string{"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": locale, "message": e.Message}); err == nil {
+	e.Message = wr.cat.Render(lang, i18n.Message{Key: "reason." + e.Reason, Args: e.Metadata})
+	e.Language = lang
+	if raw, err := json.Marshal(map[string]string{"@type": "type.googleapis.com/google.rpc.LocalizedMessage", "locale": lang, "message": e.Message}); err == nil {
 		e.Details = append(e.Details, raw)
 	}
 }
 
-// Write writes body with its status code, in the language r asks for.
+// Write writes body with its status code, its texts in the language r
+// asks for (Content-Language says which).
 func (wr *Writer) Write(w http.ResponseWriter, r *http.Request, body Body) {
-	locale := wr.loc.Choose(r.Header.Get("Accept-Language"))
-	wr.localize(&body, locale)
+	wr.render(&body, wr.Language(r))
 	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Language", locale)
+	w.Header().Set("Content-Language", body.Error.Language)
 	w.Header().Del("Content-Length")
 	raw, err := body.Marshal()
 	if err != nil {
@@ -209,6 +213,12 @@ func (wr *Writer) Write(w http.ResponseWriter, r *http.Request, body Body) {
 	}
 	w.WriteHeader(body.Error.Code)
 	_, _ = w.Write(append(raw, '\n'))
+}
+
+// WriteError writes the gateway's own error err (an apierr error),
+// rendered in the language r asks for.
+func (wr *Writer) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	wr.Write(w, r, FromStatus(status.Convert(apierr.Localize(err, wr.Language(r)))))
 }
 
 // Message is the body as the wire message.
@@ -250,29 +260,22 @@ func (b Body) Marshal() ([]byte, error) {
 	return wire.Marshal(m)
 }
 
-// WriteStatus writes a body for a gRPC code and message with a reason.
-func (wr *Writer) WriteStatus(w http.ResponseWriter, r *http.Request, code codes.Code, reason apiv1.ErrorReason, message string) {
-	wr.WriteStatusMeta(w, r, code, reason, message, nil)
-}
-
-// WriteStatusMeta is WriteStatus with the reason's metadata.
-func (wr *Writer) WriteStatusMeta(w http.ResponseWriter, r *http.Request, code codes.Code, reason apiv1.ErrorReason, message string, metadata map[string]string) {
-	wr.Write(w, r, FromStatus(status.Convert(apierr.New(code, reason, message, metadata))))
-}
-
 // Handler is the grpc-gateway error handler.
 func (wr *Writer) Handler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	st := status.Convert(err)
+	// An error of the gateway's own making (an apierr error) is rendered in
+	// the caller's language; a service's answer already is.
+	st := status.Convert(apierr.Localize(err, wr.Language(r)))
 	// A body cut off by the size limit surfaces from the JSON decoder as an
 	// INVALID_ARGUMENT; it is really 413.
 	if strings.Contains(st.Message(), "http: request body too large") {
-		wr.WriteStatus(w, r, codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, "request body is larger than the gateway accepts")
+		wr.WriteError(w, r, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, nil))
 		return
 	}
 	if st.Code() == codes.InvalidArgument && len(st.Details()) == 0 {
-		// Bodies the gateway itself could not decode (malformed JSON,
-		// unknown fields, wrong types) arrive without details.
-		wr.WriteStatus(w, r, codes.InvalidArgument, apiv1.ErrorReason_MALFORMED_REQUEST, st.Message())
+		// What grpc-gateway itself could not decode (a query or path
+		// parameter of the wrong type) arrives without details; its text
+		// is the parser's, not the client's terms, and stays here.
+		wr.WriteError(w, r, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_MALFORMED_REQUEST, nil))
 		return
 	}
 	wr.Write(w, r, FromStatus(st))
@@ -282,12 +285,12 @@ func (wr *Writer) Handler(_ context.Context, _ *runtime.ServeMux, _ runtime.Mars
 func (wr *Writer) RoutingHandler(_ context.Context, _ *runtime.ServeMux, _ runtime.Marshaler, w http.ResponseWriter, r *http.Request, httpStatus int) {
 	switch httpStatus {
 	case http.StatusMethodNotAllowed:
-		body := FromStatus(status.Convert(apierr.New(codes.Unimplemented, apiv1.ErrorReason_METHOD_NOT_ALLOWED, "method not allowed on this path", nil)))
+		body := FromStatus(status.Convert(apierr.Localize(apierr.New(codes.Unimplemented, apiv1.ErrorReason_METHOD_NOT_ALLOWED, nil), wr.Language(r))))
 		body.Error.Code = http.StatusMethodNotAllowed
 		wr.Write(w, r, body)
 	case http.StatusBadRequest:
-		wr.WriteStatus(w, r, codes.InvalidArgument, apiv1.ErrorReason_MALFORMED_REQUEST, "bad request")
+		wr.WriteError(w, r, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_MALFORMED_REQUEST, nil))
 	default:
-		wr.WriteStatus(w, r, codes.NotFound, apiv1.ErrorReason_NO_SUCH_PATH, "no such path")
+		wr.WriteError(w, r, apierr.New(codes.NotFound, apiv1.ErrorReason_NO_SUCH_PATH, nil))
 	}
 }

@@ -14,12 +14,24 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
+// text is key rendered in English from the catalog, as the services and
+// the gateway render it.
+func text(key string, args map[string]string) string {
+	return i18n.Default().Render(i18n.English, i18n.Message{Key: key, Args: args})
+}
+
 func TestFromStatus(t *testing.T) {
+	fields := apierr.InvalidArgument(apierr.Field("organization.display_name", "required"),
+		apierr.FieldViolation{Field: "organization.credit_code", Key: "validate.string.max_len", Args: map[string]string{"max_len": "18"}})
+	charter := apierr.Charter([]apierr.Violation{
+		{Rule: "M3", Reason: apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING, Key: "reason.ACADEMIC_CREDENTIALS_MISSING"},
+		{Rule: "M2", Reason: apiv1.ErrorReason_GENERAL_MEMBERSHIP_REQUIRED, Key: "reason.GENERAL_MEMBERSHIP_REQUIRED"},
+	})
 	tests := []struct {
 		name string
 		err  error
@@ -29,86 +41,77 @@ func TestFromStatus(t *testing.T) {
 	}{
 		{
 			name: "invalid argument with field violations",
-			err: apierr.InvalidArgument(
-				apierr.FieldViolation{Field: "organization.display_name", Description: "required"},
-				apierr.FieldViolation{Field: "organization.credit_code", Description: "bad check character"},
-			),
+			err:  fields,
 			want: Error{
-				Code: 400, Status: "INVALID_ARGUMENT",
-				Message: "invalid request: organization.display_name: required; organization.credit_code: bad check character",
-				Reason:  "INVALID_ARGUMENT", Domain: "chapterhouse",
+				Code: 400, Status: "INVALID_ARGUMENT", Message: status.Convert(fields).Message(),
+				Reason: "INVALID_ARGUMENT", Domain: "chapterhouse", Language: "en",
 				FieldViolations: []FieldViolation{
-					{Field: "organization.display_name", Description: "required"},
-					{Field: "organization.credit_code", Description: "bad check character"},
+					{Field: "organization.display_name", Description: text("field.required", nil)},
+					{Field: "organization.credit_code", Description: "must be at most 18 characters"},
 				},
 			},
-			wantDetails: 2,
+			wantDetails: 3,
 		},
 		{
 			name: "charter violation",
-			err: apierr.Charter([]apierr.Violation{
-				{Rule: "M3", Reason: apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING, Message: "state academic credentials"},
-				{Rule: "M2", Reason: apiv1.ErrorReason_GENERAL_MEMBERSHIP_REQUIRED, Message: "join first"},
-			}),
+			err:  charter,
 			want: Error{
-				Code: 400, Status: "FAILED_PRECONDITION",
-				Message: "charter violation: M3: state academic credentials; M2: join first",
-				Reason:  "CHARTER_VIOLATION", Domain: "chapterhouse",
+				Code: 400, Status: "FAILED_PRECONDITION", Message: status.Convert(charter).Message(),
+				Reason: "CHARTER_VIOLATION", Domain: "chapterhouse", Language: "en",
 				Metadata: map[string]string{"rules": "M2,M3"},
 				Violations: []Violation{
-					{Rule: "M3", Reason: "ACADEMIC_CREDENTIALS_MISSING", Message: "state academic credentials"},
-					{Rule: "M2", Reason: "GENERAL_MEMBERSHIP_REQUIRED", Message: "join first"},
+					{Rule: "M3", Reason: "ACADEMIC_CREDENTIALS_MISSING", Message: text("reason.ACADEMIC_CREDENTIALS_MISSING", nil)},
+					{Rule: "M2", Reason: "GENERAL_MEMBERSHIP_REQUIRED", Message: text("reason.GENERAL_MEMBERSHIP_REQUIRED", nil)},
 				},
 			},
-			wantDetails: 2,
+			wantDetails: 3,
 		},
 		{
 			name: "internal hides the message",
 			err:  status.Error(codes.Internal, "redis: connection refused at 10.0.0.7"),
-			want: Error{Code: 500, Status: "INTERNAL", Message: "internal error", Reason: "INTERNAL", Domain: "chapterhouse"},
+			want: Error{Code: 500, Status: "INTERNAL", Reason: "INTERNAL", Domain: "chapterhouse"},
 		},
 		{
 			name: "unknown is internal",
 			err:  errors.New("plain Go error with a stack trace"),
-			want: Error{Code: 500, Status: "INTERNAL", Message: "internal error", Reason: "INTERNAL", Domain: "chapterhouse"},
+			want: Error{Code: 500, Status: "INTERNAL", Reason: "INTERNAL", Domain: "chapterhouse"},
 		},
 		{
 			name: "data loss is internal",
 			err:  status.Error(codes.DataLoss, "corrupt record"),
-			want: Error{Code: 500, Status: "INTERNAL", Message: "internal error", Reason: "INTERNAL", Domain: "chapterhouse"},
+			want: Error{Code: 500, Status: "INTERNAL", Reason: "INTERNAL", Domain: "chapterhouse"},
 		},
 		{
 			name:        "idempotency key reused is 422",
-			err:         apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, "key reused", nil),
-			want:        Error{Code: 422, Status: "INVALID_ARGUMENT", Message: "key reused", Reason: "IDEMPOTENCY_KEY_REUSED", Domain: "chapterhouse"},
-			wantDetails: 1,
+			err:         apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, nil),
+			want:        Error{Code: 422, Status: "INVALID_ARGUMENT", Message: text("reason.IDEMPOTENCY_KEY_REUSED", nil), Reason: "IDEMPOTENCY_KEY_REUSED", Domain: "chapterhouse", Language: "en"},
+			wantDetails: 2,
 		},
 		{
 			name:        "body too large is 413",
-			err:         apierr.New(codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, "too big", nil),
-			want:        Error{Code: 413, Status: "INVALID_ARGUMENT", Message: "too big", Reason: "BODY_TOO_LARGE", Domain: "chapterhouse"},
-			wantDetails: 1,
+			err:         apierr.New(codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, nil),
+			want:        Error{Code: 413, Status: "INVALID_ARGUMENT", Message: text("reason.BODY_TOO_LARGE", nil), Reason: "BODY_TOO_LARGE", Domain: "chapterhouse", Language: "en"},
+			wantDetails: 2,
 		},
 		{
 			name: "not found",
 			err:  apierr.NotFound("organizations/o1"),
-			want: Error{Code: 404, Status: "NOT_FOUND", Message: "organizations/o1 not found", Reason: "NOT_FOUND", Domain: "chapterhouse",
+			want: Error{Code: 404, Status: "NOT_FOUND", Message: "organizations/o1 was not found.", Reason: "NOT_FOUND", Domain: "chapterhouse", Language: "en",
 				Metadata: map[string]string{"resource": "organizations/o1"}},
-			wantDetails: 1,
+			wantDetails: 2,
 		},
 		{
 			name: "etag mismatch is 409",
 			err:  apierr.EtagMismatch("organizations/o1"),
-			want: Error{Code: 409, Status: "ABORTED",
-				Message: "organizations/o1 was changed by someone else; read it again and retry with its new etag",
-				Reason:  "ETAG_MISMATCH", Domain: "chapterhouse", Metadata: map[string]string{"resource": "organizations/o1"}},
-			wantDetails: 1,
+			want: Error{Code: 409, Status: "ABORTED", Message: text("reason.ETAG_MISMATCH", map[string]string{"resource": "organizations/o1"}),
+				Reason: "ETAG_MISMATCH", Domain: "chapterhouse", Language: "en", Metadata: map[string]string{"resource": "organizations/o1"}},
+			wantDetails: 2,
 		},
 		{
 			name:        "unauthenticated",
-			err:         apierr.Unauthenticated("a bearer token is required"),
-			want:        Error{Code: 401, Status: "UNAUTHENTICATED", Message: "a bearer token is required", Reason: "UNAUTHENTICATED", Domain: "chapterhouse"},
-			wantDetails: 1,
+			err:         apierr.Unauthenticated("token_required"),
+			want:        Error{Code: 401, Status: "UNAUTHENTICATED", Message: text("unauthenticated.token_required", nil), Reason: "UNAUTHENTICATED", Domain: "chapterhouse", Language: "en"},
+			wantDetails: 2,
 		},
 		{
 			// From the transport: the reason its code means, the
@@ -187,7 +190,7 @@ func decode(t *testing.T, rec *httptest.ResponseRecorder) map[string]any {
 func TestWriteDocumentedShape(t *testing.T) {
 	rec := httptest.NewRecorder()
 	rec.Header().Set("Content-Length", "999") // stale length from a handler
-	st := status.Convert(apierr.Charter([]apierr.Violation{{Rule: "M3", Reason: apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING, Message: "state credentials"}}))
+	st := status.Convert(apierr.Charter([]apierr.Violation{{Rule: "M3", Reason: apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING, Key: "reason.ACADEMIC_CREDENTIALS_MISSING"}}))
 	writer(t).Write(rec, httptest.NewRequest(http.MethodGet, "/", nil), FromStatus(st))
 	if rec.Code != 400 {
 		t.Fatalf("status = %d", rec.Code)
@@ -206,7 +209,7 @@ func TestWriteDocumentedShape(t *testing.T) {
 		t.Errorf("fieldViolations = %v, want []", e["fieldViolations"])
 	}
 	v := e["violations"].([]any)[0].(map[string]any)
-	if v["rule"] != "M3" || v["reason"] != "ACADEMIC_CREDENTIALS_MISSING" || v["message"] != "state credentials" {
+	if v["rule"] != "M3" || v["reason"] != "ACADEMIC_CREDENTIALS_MISSING" || v["message"] != text("reason.ACADEMIC_CREDENTIALS_MISSING", nil) {
 		t.Errorf("violation = %v", v)
 	}
 	if e["code"] != float64(400) || e["status"] != "FAILED_PRECONDITION" {
@@ -214,9 +217,9 @@ func TestWriteDocumentedShape(t *testing.T) {
 	}
 }
 
-func TestWriteStatus(t *testing.T) {
+func TestWriteError(t *testing.T) {
 	rec := httptest.NewRecorder()
-	writer(t).WriteStatus(rec, httptest.NewRequest(http.MethodGet, "/", nil), codes.PermissionDenied, apiv1.ErrorReason_CORS_ORIGIN_NOT_ALLOWED, "no")
+	writer(t).WriteError(rec, httptest.NewRequest(http.MethodGet, "/", nil), apierr.New(codes.PermissionDenied, apiv1.ErrorReason_CORS_ORIGIN_NOT_ALLOWED, map[string]string{"origin": "https://evil.example"}))
 	e := decode(t, rec)
 	if rec.Code != 403 || e["reason"] != "CORS_ORIGIN_NOT_ALLOWED" || e["domain"] != "chapterhouse" || e["status"] != "PERMISSION_DENIED" {
 		t.Errorf("%d %v", rec.Code, e)
@@ -232,19 +235,19 @@ func TestHandler(t *testing.T) {
 		wantMsg    string
 	}{
 		{"body cut off by the limit", status.Error(codes.InvalidArgument, "unexpected EOF: http: request body too large"),
-			413, "BODY_TOO_LARGE", "request body is larger than the gateway accepts"},
-		{"undecodable body", status.Error(codes.InvalidArgument, "proto: syntax error (line 1:2): invalid value"),
-			400, "MALFORMED_REQUEST", "proto: syntax error (line 1:2): invalid value"},
-		{"service error passes through", apierr.InvalidArgument(apierr.FieldViolation{Field: "name", Description: "required"}),
-			400, "INVALID_ARGUMENT", "invalid request: name: required"},
-		{"reused idempotency key", apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, "reused", nil),
-			422, "IDEMPOTENCY_KEY_REUSED", "reused"},
-		{"internal", status.Error(codes.Internal, "stack trace"), 500, "INTERNAL", "internal error"},
+			413, "BODY_TOO_LARGE", "The request body is too large."},
+		{"undecodable parameter: the parser's text stays here", status.Error(codes.InvalidArgument, "proto: syntax error (line 1:2): invalid value"),
+			400, "MALFORMED_REQUEST", "The request could not be read."},
+		{"service error passes through", status.Convert(apierr.InvalidArgument(apierr.Field("name", "required"))).Err(),
+			400, "INVALID_ARGUMENT", "The request has invalid fields (name: is required)."},
+		{"the gateway's own error, rendered", apierr.New(codes.InvalidArgument, apiv1.ErrorReason_IDEMPOTENCY_KEY_REUSED, nil),
+			422, "IDEMPOTENCY_KEY_REUSED", text("reason.IDEMPOTENCY_KEY_REUSED", nil)},
+		{"internal", status.Error(codes.Internal, "stack trace"), 500, "INTERNAL", text("reason.INTERNAL", nil)},
 		// From the transport, not a service: the reason its code means,
 		// and not the transport's text (it names internal addresses).
 		{"unreachable backend", status.Error(codes.Unavailable, "connection error: desc = \"transport: Error while dialing: dial tcp 10.0.0.7:8081: connect: connection refused\""),
 			503, "DEPENDENCY_UNAVAILABLE", "A service this request needs is unavailable; nothing was changed. Retry later."},
-		{"unserved method", status.Error(codes.Unimplemented, "unknown method"), 501, "UNIMPLEMENTED", "unknown method"},
+		{"unserved method", status.Error(codes.Unimplemented, "unknown method"), 501, "UNIMPLEMENTED", text("reason.UNIMPLEMENTED", nil)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -298,35 +301,28 @@ func TestFromStatusKeepsOtherDetails(t *testing.T) {
 
 func writer(t *testing.T) *Writer {
 	t.Helper()
-	loc, err := i18n.New("en")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return NewWriter(loc)
+	return NewWriter(i18n.Default(), i18n.English)
 }
 
 // TestChineseAndEnglish: the same refusal in zh-CN and en: the message,
-// each violation (in the charter's Chinese wording) and a
-// google.rpc.LocalizedMessage in the language asked for.
+// each violation and a google.rpc.LocalizedMessage in the language asked
+// for, with the same facts. A service renders them in the language the
+// gateway forwards; the gateway renders its own.
 func TestChineseAndEnglish(t *testing.T) {
-	err := apierr.Charter([]apierr.Violation{{Rule: "G4", Reason: apiv1.ErrorReason_AGE_LIMIT_EXCEEDED, Message: "people/chen-lao would be 76 on 2026-12-07, over 70"}})
+	err := apierr.Charter([]apierr.Violation{{Rule: "G4", Reason: apiv1.ErrorReason_AGE_LIMIT_EXCEEDED, Key: "reason.AGE_LIMIT_EXCEEDED"}})
 	for _, tt := range []struct {
-		accept, locale, message, violation string
-	}{
-		{"zh-CN,zh;q=0.9", "zh-CN", "请求违反分会章程（G4），violations 列出了违反的每一条规定。",
-			"被提名人任职时将超过最高任职年龄。（章程 G4：最高任职年龄：理事长、副理事长不超过70周岁，理事不超过65周岁。）"},
-		{"en-US", "en", "charter violation: G4: people/chen-lao would be 76 on 2026-12-07, over 70",
-			"people/chen-lao would be 76 on 2026-12-07, over 70"},
-	} {
+		accept, locale string
+	}{{"zh-CN,zh;q=0.9", "zh-CN"}, {"en-US", "en"}} {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodPost, "/", nil)
 		req.Header.Set("Accept-Language", tt.accept)
 		writer(t).Handler(context.Background(), nil, nil, rec, req, err)
 		e := decode(t, rec)
-		if e["message"] != tt.message || rec.Header().Get("Content-Language") != tt.locale {
+		message := i18n.Default().Render(tt.locale, i18n.Message{Key: "reason.AGE_LIMIT_EXCEEDED"})
+		if !strings.Contains(e["message"].(string), message) || !strings.Contains(e["message"].(string), "G4") || rec.Header().Get("Content-Language") != tt.locale {
 			t.Errorf("%s: message %q (Content-Language %q)", tt.accept, e["message"], rec.Header().Get("Content-Language"))
 		}
-		if v := e["violations"].([]any)[0].(map[string]any); v["message"] != tt.violation || v["rule"] != "G4" {
+		if v := e["violations"].([]any)[0].(map[string]any); v["message"] != message || v["rule"] != "G4" {
 			t.Errorf("%s: violation %v", tt.accept, v)
 		}
 		var localized map[string]any
@@ -335,7 +331,7 @@ func TestChineseAndEnglish(t *testing.T) {
 				localized = d.(map[string]any)
 			}
 		}
-		if localized["locale"] != tt.locale || localized["message"] != tt.message {
+		if localized["locale"] != tt.locale || localized["message"] != e["message"] {
 			t.Errorf("%s: LocalizedMessage %v", tt.accept, localized)
 		}
 	}

@@ -11,6 +11,7 @@ package malformed
 import (
 	"encoding/json"
 	"errors"
+	"github.com/tjsia/chapterhouse/platform/apierr"
 	"strings"
 )
 
@@ -88,20 +89,11 @@ type Problem struct {
 	Values map[string]string `json:"values,omitempty"`
 }
 
-// Texts are the catalogs: the text of a key in a language, its {name}
-// placeholders filled from values (the gateway's i18n.Localizer).
-type Texts interface {
-	Text(locale, key string, values map[string]string) (string, bool)
-}
-
-// Describe is what is wrong with p, in locale: the one lookup of the
-// "malformed.*" catalog entries.
-func Describe(texts Texts, locale string, p Problem) string {
-	if text, ok := texts.Text(locale, "malformed."+string(p.Kind), p.Values); ok {
-		return text
-	}
-	text, _ := texts.Text(locale, "malformed."+string(BadValue), nil)
-	return text
+// Violation is p as a field violation of the request: its field, and
+// its text "malformed.<kind>" with its values (rendered in the caller's
+// language with the rest of the error).
+func Violation(p Problem) apierr.FieldViolation {
+	return apierr.FieldViolation{Field: p.Field, Key: "malformed." + string(p.Kind), Args: p.Values}
 }
 
 // Error is a body that could not be decoded, and why. It crosses

@@ -1,11 +1,7 @@
 package malformed_test
 
 import (
-	"encoding/json"
-	"io/fs"
-	"os"
 	"reflect"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -14,8 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/gateway/internal/malformed"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -166,63 +162,42 @@ func TestErrorTravelsAsText(t *testing.T) {
 	}
 }
 
-var placeholder = regexp.MustCompile(`\{[a-zA-Z]+\}`)
-
 // TestEveryKindInEveryLanguage: each kind has its description in every
-// catalog, with the same placeholders in each.
+// catalog (the catalogs' own test holds their placeholders equal), and no
+// malformed.* text is left that no kind uses.
 func TestEveryKindInEveryLanguage(t *testing.T) {
-	catalogs := map[string]map[string]string{}
-	locales := os.DirFS("../i18n/locales")
-	for _, locale := range i18n.Locales() {
-		raw, err := fs.ReadFile(locales, locale+".json")
-		if err != nil {
-			t.Fatal(err)
-		}
-		entries := map[string]string{}
-		if err := json.Unmarshal(raw, &entries); err != nil {
-			t.Fatal(err)
-		}
-		catalogs[locale] = entries
-	}
+	cat := i18n.Default()
 	for _, kind := range malformed.Kinds {
-		key := "malformed." + string(kind)
-		var first []string
-		for _, locale := range i18n.Locales() {
-			text, ok := catalogs[locale][key]
-			if !ok || text == "" {
-				t.Errorf("%s has no %s", locale, key)
-				continue
-			}
-			names := placeholder.FindAllString(text, -1)
-			slices.Sort(names)
-			if first == nil {
-				first = names
-			} else if !slices.Equal(first, names) {
-				t.Errorf("%s: placeholders %v in %s, %v in %s", key, names, locale, first, i18n.Locales()[0])
+		for _, lang := range i18n.Languages() {
+			if !cat.Has(lang, "malformed."+string(kind)) {
+				t.Errorf("%s has no malformed.%s", lang, kind)
 			}
 		}
 	}
-	// No malformed.* entry that no kind uses.
-	for _, locale := range i18n.Locales() {
-		for key := range catalogs[locale] {
+	for _, lang := range i18n.Languages() {
+		for _, key := range cat.Keys(lang) {
 			if rest, ok := strings.CutPrefix(key, "malformed."); ok && !slices.Contains(malformed.Kinds, malformed.Kind(rest)) {
-				t.Errorf("%s has %s, which is no kind", locale, key)
+				t.Errorf("%s has %s, which is no kind", lang, key)
 			}
 		}
 	}
 }
 
-// TestDescribe fills a description in the language asked for.
-func TestDescribe(t *testing.T) {
-	loc, err := i18n.New("en")
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestViolation: a problem is a field violation whose text, in the
+// language asked for, says what is wrong with the same facts.
+func TestViolation(t *testing.T) {
 	p := malformed.Problem{Field: "individual", Kind: malformed.OneofTwice, Values: map[string]string{"choices": "unit, individual", "given": "unit"}}
-	if got := malformed.Describe(loc, "en", p); got != "Only one of unit, individual may be given, and unit is given already." {
+	v := malformed.Violation(p)
+	render := func(lang string) string {
+		return i18n.Default().Render(lang, i18n.Message{Key: v.Key, Args: v.Args})
+	}
+	if v.Field != "individual" {
+		t.Errorf("field %q", v.Field)
+	}
+	if got := render("en"); got != "Only one of unit, individual may be given, and unit is given already." {
 		t.Errorf("en: %q", got)
 	}
-	if got := malformed.Describe(loc, "zh-CN", p); got != "unit, individual 只能填写其中一项，已经填写了 unit。" {
+	if got := render("zh-CN"); got != "unit, individual 只能填写其中一项，已经填写了 unit。" {
 		t.Errorf("zh-CN: %q", got)
 	}
 }

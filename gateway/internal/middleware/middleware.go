@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/codes"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
+	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
@@ -100,7 +101,7 @@ func Recover(log *slog.Logger, errs *errorbody.Writer) func(http.Handler) http.H
 						panic(v)
 					}
 					log.ErrorContext(r.Context(), "panic in gateway", "panic", v, "stack", string(debug.Stack()))
-					errs.WriteStatus(w, r, codes.Internal, apiv1.ErrorReason_INTERNAL, "internal error")
+					errs.WriteError(w, r, apierr.Internal())
 				}
 			}()
 			next.ServeHTTP(w, r)
@@ -158,7 +159,7 @@ func CORS(allowed []string, errs *errorbody.Writer) func(http.Handler) http.Hand
 			preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
 			if preflight && origin != "" && !c.OriginAllowed(r) {
 				w.Header().Add("Vary", "Origin")
-				errs.WriteStatus(w, r, codes.PermissionDenied, apiv1.ErrorReason_CORS_ORIGIN_NOT_ALLOWED, "origin "+origin+" is not allowed")
+				errs.WriteError(w, r, apierr.New(codes.PermissionDenied, apiv1.ErrorReason_CORS_ORIGIN_NOT_ALLOWED, map[string]string{"origin": origin}))
 				return
 			}
 			h.ServeHTTP(w, r)
@@ -185,7 +186,7 @@ func LimitBody(max int64, errs *errorbody.Writer) func(http.Handler) http.Handle
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.ContentLength > max {
-				errs.WriteStatus(w, r, codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, "request body is larger than "+strconv.FormatInt(max, 10)+" bytes")
+				errs.WriteError(w, r, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_BODY_TOO_LARGE, map[string]string{"maxBytes": strconv.FormatInt(max, 10)}))
 				return
 			}
 			r.Body = http.MaxBytesReader(w, r.Body, max)
@@ -204,8 +205,7 @@ func RequireJSON(errs *errorbody.Writer) func(http.Handler) http.Handler {
 			if ct := r.Header.Get("Content-Type"); ct != "" && (r.ContentLength > 0 || r.ContentLength == -1) {
 				media, _, err := mime.ParseMediaType(ct)
 				if err != nil || (media != "application/json" && !strings.HasSuffix(media, "+json")) {
-					errs.WriteStatus(w, r, codes.InvalidArgument, apiv1.ErrorReason_UNSUPPORTED_MEDIA_TYPE,
-						"request body is "+ct+"; the API reads application/json")
+					errs.WriteError(w, r, apierr.New(codes.InvalidArgument, apiv1.ErrorReason_UNSUPPORTED_MEDIA_TYPE, map[string]string{"contentType": ct}))
 					return
 				}
 			}

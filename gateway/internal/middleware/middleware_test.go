@@ -16,8 +16,8 @@ import (
 	"time"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
-	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 )
 
 // echo answers 200 "next" and records that it ran.
@@ -125,8 +125,8 @@ func TestCORS(t *testing.T) {
 			if tt.wantStatus == http.StatusForbidden {
 				b := decodeBody(t, rec)
 				want := errorbody.Error{
-					Code: 403, Status: "PERMISSION_DENIED", Message: "origin https://evil.example is not allowed",
-					Reason: "CORS_ORIGIN_NOT_ALLOWED", Domain: "chapterhouse",
+					Code: 403, Status: "PERMISSION_DENIED", Message: "This browser origin (https://evil.example) is not allowed.",
+					Reason: "CORS_ORIGIN_NOT_ALLOWED", Domain: "chapterhouse", Metadata: map[string]string{"origin": "https://evil.example"},
 				}
 				b.Error.Details = nil
 				if !equalError(b.Error, want) {
@@ -197,7 +197,7 @@ func TestLimitBody(t *testing.T) {
 				}
 				b := decodeBody(t, rec)
 				if b.Error.Code != 413 || b.Error.Reason != "BODY_TOO_LARGE" || b.Error.Status != "INVALID_ARGUMENT" ||
-					b.Error.Message != "request body is larger than 16 bytes" {
+					b.Error.Message != "The request body is too large (at most 16 bytes)." {
 					t.Errorf("body = %+v", b.Error)
 				}
 				return
@@ -382,7 +382,7 @@ func TestRecover(t *testing.T) {
 		t.Fatalf("status = %d, want 500", rec.Code)
 	}
 	b := decodeBody(t, rec)
-	want := errorbody.Error{Code: 500, Status: "INTERNAL", Message: "internal error", Reason: "INTERNAL", Domain: "chapterhouse"}
+	want := errorbody.Error{Code: 500, Status: "INTERNAL", Message: "Internal error; it has been logged.", Reason: "INTERNAL", Domain: "chapterhouse"}
 	b.Error.Details = nil // the ErrorInfo detail repeats reason and domain
 	if !equalError(b.Error, want) {
 		t.Errorf("body = %+v, want %+v", b.Error, want)
@@ -464,11 +464,7 @@ func TestDeadline(t *testing.T) {
 
 func errs(t *testing.T) *errorbody.Writer {
 	t.Helper()
-	loc, err := i18n.New("en")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return errorbody.NewWriter(loc)
+	return errorbody.NewWriter(i18n.Default(), i18n.English)
 }
 
 // TestIsCanonicalPath: exactly the paths http.ServeMux leaves as they are.

@@ -11,7 +11,6 @@ package precondition
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -42,6 +41,12 @@ type IfMatch struct {
 	Etag string
 }
 
+// refused is an If-Match the gateway cannot honour: INVALID_ARGUMENT
+// naming the header, its text "field.if_match.<why>".
+func refused(why string, args ...string) error {
+	return apierr.InvalidArgument(apierr.Field(Header, "if_match."+why, args...))
+}
+
 // Parse reads the If-Match field lines of a request. It takes "*" or one
 // strong entity-tag ("<etag>"): the API keeps one version of a resource, so
 // a list of etags cannot be sent on to a service, and a weak tag never
@@ -53,18 +58,18 @@ func Parse(lines []string) (IfMatch, error) {
 	case value == "*":
 		return IfMatch{Any: true}, nil
 	case value == "":
-		return IfMatch{}, errors.New(`If-Match is empty; send "*" or the ETag of the version you read`)
+		return IfMatch{}, refused("empty")
 	case strings.HasPrefix(value, "W/"):
-		return IfMatch{}, errors.New("If-Match compares strong etags, and a weak one (W/) never matches; send the ETag as the API gave it")
+		return IfMatch{}, refused("weak")
 	case len(value) < 2 || value[0] != '"' || value[len(value)-1] != '"':
-		return IfMatch{}, fmt.Errorf(`If-Match must be "*" or one etag in double quotes, as the ETag header gives it (If-Match: "<etag>"), not %s`, clip(value))
+		return IfMatch{}, refused("form", "value", clip(value))
 	}
 	etag := value[1 : len(value)-1]
 	if strings.Contains(etag, `"`) {
-		return IfMatch{}, errors.New("If-Match names more than one etag; send the one of the version you read")
+		return IfMatch{}, refused("list")
 	}
 	if !valid(etag) {
-		return IfMatch{}, errors.New("If-Match holds characters no etag has")
+		return IfMatch{}, refused("characters")
 	}
 	return IfMatch{Etag: etag}, nil
 }
@@ -286,8 +291,7 @@ func (m *Methods) unmask(method string, req any) {
 func (m *Methods) apply(method string, im IfMatch, req any) error {
 	path, ok := m.etags[method]
 	if !ok {
-		return apierr.InvalidArgument(apierr.FieldViolation{Field: Header,
-			Description: "this method takes no etag, so it cannot be made conditional; send it without If-Match"})
+		return refused("no_etag")
 	}
 	if im.Any {
 		// Any current version: nothing to compare beyond what the body
@@ -304,8 +308,7 @@ func (m *Methods) apply(method string, im IfMatch, req any) error {
 	}
 	fd := path[len(path)-1]
 	if cur := msg.Get(fd).String(); cur != "" && cur != im.Etag {
-		return apierr.InvalidArgument(apierr.FieldViolation{Field: fd.JSONName(),
-			Description: fmt.Sprintf("the request's etag %q disagrees with If-Match %q; send one of them", cur, im.Etag)})
+		return apierr.InvalidArgument(apierr.Field(fd.JSONName(), "if_match.disagrees", "etag", cur, "if_match", im.Etag))
 	}
 	msg.Set(fd, protoreflect.ValueOfString(im.Etag))
 	return nil

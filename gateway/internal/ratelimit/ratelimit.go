@@ -40,6 +40,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/gateway/internal/accesslog"
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
+	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
@@ -188,9 +189,8 @@ func (l *Limiter) Handler(next http.Handler) http.Handler {
 		if res.Allowed == 0 {
 			wait := seconds(res.RetryAfter)
 			h.Set("Retry-After", strconv.Itoa(wait))
-			l.cfg.Errors.WriteStatusMeta(w, r, codes.ResourceExhausted, apiv1.ErrorReason_RATE_LIMITED,
-				fmt.Sprintf("too many requests: %d per %s; retry after %d s", limit.Rate, limit.Period, wait),
-				map[string]string{"retryAfterSeconds": strconv.Itoa(wait)})
+			l.cfg.Errors.WriteError(w, r, apierr.New(codes.ResourceExhausted, apiv1.ErrorReason_RATE_LIMITED,
+				map[string]string{"retryAfterSeconds": strconv.Itoa(wait), "limit": strconv.Itoa(limit.Rate), "periodSeconds": strconv.Itoa(int(limit.Period.Seconds()))}))
 			return
 		}
 		next.ServeHTTP(w, r)

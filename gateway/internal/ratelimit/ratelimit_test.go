@@ -20,9 +20,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
-	"github.com/tjsia/chapterhouse/gateway/internal/i18n"
 	"github.com/tjsia/chapterhouse/gateway/internal/ratelimit"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 )
 
@@ -59,12 +59,8 @@ func (f *fixture) gatewayWith(t *testing.T, hook redis.Hook, proxies ...netip.Pr
 	if err != nil {
 		t.Fatal(err)
 	}
-	loc, err := i18n.New("en")
-	if err != nil {
-		t.Fatal(err)
-	}
 	l, err := ratelimit.New(ratelimit.Config{Redis: rdb, Verifier: verifier, Limits: f.limits, TrustedProxies: proxies,
-		Errors: errorbody.NewWriter(loc), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Errors: errorbody.NewWriter(i18n.Default(), i18n.English), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

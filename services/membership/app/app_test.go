@@ -31,7 +31,7 @@ func TestRun(t *testing.T) {
 	t.Cleanup(func() { rdb.Close() })
 	svc := servicetest.Start(t, app.Name, rdb, func(ctx context.Context, cfg bootstrap.ServiceConfig) error {
 		return app.Run(ctx, app.Config{ServiceConfig: cfg})
-	})
+	}, servicetest.CheckNames())
 	svc.CheckHealthAndReflection(t, "chapterhouse.membership.v1.MembershipService")
 	c := membershipv1.NewMembershipServiceClient(svc.Conn)
 	if _, err := c.ListOrganizations(svc.As(t, ""), &membershipv1.ListOrganizationsRequest{}); status.Code(err) != codes.Unauthenticated {
@@ -73,7 +73,7 @@ func TestRedisDownSaysWhatHappened(t *testing.T) {
 	t.Cleanup(func() { rdb.Close() })
 	svc := servicetest.Start(t, app.Name, rdb, func(ctx context.Context, cfg bootstrap.ServiceConfig) error {
 		return app.Run(ctx, app.Config{ServiceConfig: cfg})
-	})
+	}, servicetest.CheckNames())
 	c := membershipv1.NewMembershipServiceClient(svc.Conn)
 	if _, err := c.CreateOrganization(svc.Admin(t), &membershipv1.CreateOrganizationRequest{Organization: &membershipv1.Organization{DisplayName: "X", CreditCode: "91120116MA05JR7Q0E"}}); err != nil {
 		t.Fatal(err)

@@ -111,7 +111,7 @@ func newPrivacyWorld(t *testing.T) *privacyWorld {
 	}
 	svc := servicetest.Start(t, app.Name, rdb, func(ctx context.Context, cfg bootstrap.ServiceConfig) error {
 		return app.Run(ctx, app.Config{ServiceConfig: cfg})
-	})
+	}, servicetest.CheckNames())
 	w := &privacyWorld{svc: svc, c: membershipv1.NewMembershipServiceClient(svc.Conn)}
 	admin := svc.Admin(t)
 	must := func(_ any, err error) {

@@ -43,27 +43,75 @@ func Complete(first17 string) (string, error) {
 	return first17 + string(check), nil
 }
 
-// Validate checks length, alphabet, the administrative-division digits
-// (positions 3–8) and the check character. The code must already be upper
-// case; Normalize makes it so.
-func Validate(code string) error {
-	if len(code) != 18 {
-		return fmt.Errorf("must be 18 characters, got %d", len([]rune(code)))
+// Problem is what makes a code invalid.
+type Problem int
+
+// The problems Validate finds, in the order it looks for them.
+const (
+	// ProblemLength: not 18 characters.
+	ProblemLength Problem = iota + 1
+	// ProblemCharacter: a character outside the alphabet.
+	ProblemCharacter
+	// ProblemDivision: a character of the administrative division code
+	// (positions 3–8) that is not a digit.
+	ProblemDivision
+	// ProblemCheck: the last character is not the check character of the
+	// first 17.
+	ProblemCheck
+)
+
+// InvalidError is Validate's answer for an invalid code: the problem and
+// its facts, so that a caller can say it in its reader's language.
+type InvalidError struct {
+	Problem Problem
+	// Length is the number of characters given (ProblemLength).
+	Length int
+	// Position (1-based) and Char are the offending character
+	// (ProblemCharacter, ProblemDivision; ProblemCheck: the last one).
+	Position int
+	Char     string
+	// Want is the check character the first 17 give (ProblemCheck).
+	Want string
+}
+
+func (e *InvalidError) Error() string {
+	switch e.Problem {
+	case ProblemLength:
+		return fmt.Sprintf("must be 18 characters, got %d", e.Length)
+	case ProblemCharacter:
+		return fmt.Sprintf("character %d (%q) is not allowed", e.Position, e.Char)
+	case ProblemDivision:
+		return fmt.Sprintf("characters 3–8 are the administrative division code and must be digits; character %d is %q", e.Position, e.Char)
 	}
+	return fmt.Sprintf("check character is %q, expected %q", e.Char, e.Want)
+}
+
+// Validate checks length, alphabet, the administrative-division digits
+// (positions 3–8) and the check character; an invalid code is an
+// *InvalidError. The code must already be upper case; Normalize makes it
+// so.
+func Validate(code string) error {
+	chars := []rune(code)
+	if len(chars) != 18 {
+		return &InvalidError{Problem: ProblemLength, Length: len(chars)}
+	}
+	for i, c := range chars {
+		if c >= 0x80 || strings.IndexByte(alphabet, byte(c)) < 0 {
+			return &InvalidError{Problem: ProblemCharacter, Position: i + 1, Char: string(c)}
+		}
+	}
+	// Every character is one of the alphabet's, so one byte each.
 	for i := 2; i < 8; i++ {
 		if code[i] < '0' || code[i] > '9' {
-			return fmt.Errorf("characters 3–8 are the administrative division code and must be digits")
+			return &InvalidError{Problem: ProblemDivision, Position: i + 1, Char: code[i : i+1]}
 		}
 	}
 	want, err := CheckChar(code[:17])
 	if err != nil {
 		return err
 	}
-	if strings.IndexByte(alphabet, code[17]) < 0 {
-		return fmt.Errorf("check character %q is not allowed", code[17])
-	}
 	if code[17] != want {
-		return fmt.Errorf("check character is %q, expected %q", code[17], want)
+		return &InvalidError{Problem: ProblemCheck, Position: 18, Char: code[17:], Want: string(want)}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -45,7 +46,7 @@ func (s *Service) CreateActivity(ctx context.Context, p auth.Principal, parent s
 			leads = st.Leads
 		}
 		if !leads {
-			return nil, apierr.PermissionDenied("only admins and the branch's chair and secretary-general may create activities")
+			return nil, apierr.PermissionDenied("activities.create", "branch", parent)
 		}
 	}
 	a := proto.Clone(in).(*activitiesv1.Activity)
@@ -144,6 +145,14 @@ func (s *Service) ListActivities(ctx context.Context, p auth.Principal, req *act
 var updatable = []string{"kind", "title", "description", "start_time", "end_time", "time_zone", "location", "online_url",
 	"capacity", "audience", "registration_open_time", "registration_close_time", "organizer", "related_standard"}
 
+// notUpdatable says why the Activity's other fields are not in an
+// update_mask (fieldmask.Paths: the text "field.mask.<why>").
+var notUpdatable = map[string]string{
+	"name": "immutable", "state": "output_only", "cancel_reason": "output_only", "confirmed_count": "output_only",
+	"waitlist_count": "output_only", "creator": "output_only", "create_time": "output_only", "update_time": "output_only",
+	"publish_time": "output_only", "close_time": "output_only",
+}
+
 // Fields that may still change once published.
 var updatableWhenPublished = []string{"title", "description", "location", "online_url", "start_time", "end_time",
 	"time_zone", "capacity", "registration_close_time"}
@@ -155,27 +164,18 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 	if err != nil {
 		return nil, err
 	}
-	if len(mask.GetPaths()) == 0 {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: "is required"})
+	paths, err := fieldmask.Paths(mask, updatable, notUpdatable)
+	if err != nil {
+		return nil, err
 	}
-	var paths []string
-	for _, path := range mask.GetPaths() {
-		switch {
-		case path == "*":
-			paths = append(paths, updatable...)
-		case slices.Contains(updatable, path):
-			paths = append(paths, path)
-		default:
-			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: "unknown or non-updatable field " + path})
-		}
-	}
+	all := slices.Contains(mask.GetPaths(), "*")
 	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*activitiesv1.Activity, error) {
 		snap, err := s.repo.Snapshot(ctx, branch, id)
 		if err != nil {
 			return nil, notFound(err, patch.GetName())
 		}
 		cur := snap.Activity
-		if err := requireOrganiser(cur, organises(cur), patch.GetName(), "update an activity"); err != nil {
+		if err := requireOrganiser(cur, organises(cur), patch.GetName(), "update"); err != nil {
 			return nil, err
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
@@ -184,16 +184,21 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 		switch cur.GetState() {
 		case activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT:
 		case activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED:
+			if all {
+				paths = updatableWhenPublished
+				break
+			}
+			var fixed []apierr.FieldViolation
 			for _, path := range paths {
-				if !slices.Contains(updatableWhenPublished, path) && mask.GetPaths()[0] != "*" {
-					return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "update_mask", Description: path + " is fixed once published"})
+				if !slices.Contains(updatableWhenPublished, path) {
+					fixed = append(fixed, apierr.Field("update_mask", "mask.activities.fixed_once_published", "path", path))
 				}
 			}
-			if mask.GetPaths()[0] == "*" {
-				paths = updatableWhenPublished
+			if len(fixed) > 0 {
+				return nil, apierr.InvalidArgument(fixed...)
 			}
 		default:
-			return nil, apierr.InvalidTransition(cur.GetName(), "update", cur.GetState().String())
+			return nil, ActivityTransition(cur, "update")
 		}
 		next := proto.Clone(cur).(*activitiesv1.Activity)
 		fieldmask.Apply(next, patch, paths)
@@ -211,8 +216,8 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
 		capacity, confirmed := int(next.GetCapacity()), int(cur.GetConfirmedCount())
 		if capacity != 0 && capacity < confirmed {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CAPACITY_BELOW_CONFIRMED,
-				fmt.Sprintf("capacity %d is below the %d confirmed registrations", capacity, confirmed), nil)
+			return nil, refuse(codes.FailedPrecondition, apiv1.ErrorReason_CAPACITY_BELOW_CONFIRMED, "capacity_below_confirmed",
+				"capacity", strconv.Itoa(capacity), "confirmed", strconv.Itoa(confirmed))
 		}
 		var changes []*activitiesv1.Registration
 		var evs []*eventsv1.Envelope
@@ -237,7 +242,7 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 			r.PromoteTime, r.UpdateTime, r.Etag = timestamppb.New(now), timestamppb.New(now), newEtag()
 			changes = append(changes, r)
 			ev := s.envelope(ctx, p, r.GetName())
-			ev.Payload = &eventsv1.Envelope_RegistrationPromoted{RegistrationPromoted: &eventsv1.RegistrationPromoted{Registration: r, FreedBy: "capacity raised"}}
+			ev.Payload = &eventsv1.Envelope_RegistrationPromoted{RegistrationPromoted: &eventsv1.RegistrationPromoted{Registration: r}}
 			evs = append(evs, ev)
 		}
 		err = s.repo.ApplySnapshot(ctx, branch, snap, next, changes, evs...)

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"math/big"
+	"strconv"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -29,33 +30,21 @@ func codeOf(err error) codes.Code { return status.Code(err) }
 func (s *Service) IssueCertificate(ctx context.Context, p auth.Principal, req *activitiesv1.IssueCertificateRequest) (*activitiesv1.Certificate, error) {
 	branch, actID, person, err := s.registrationName(ctx, req.GetRegistration())
 	if err != nil {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "registration", Description: "must be branches/{b}/activities/{a}/registrations/{r}"})
+		return nil, apierr.InvalidArgument(apierr.Field("registration", "name_form", "name", req.GetRegistration(),
+			"pattern", "branches/{branch}/activities/{activity}/registrations/{registration}"))
 	}
 	a, organiser, err := s.seenActivity(ctx, p, branch, actID, req.GetRegistration())
 	if err != nil {
 		return nil, err
 	}
-	if err := requireOrganiser(a, organiser, req.GetRegistration(), "issue certificates"); err != nil {
+	if err := requireOrganiser(a, organiser, req.GetRegistration(), "issue"); err != nil {
 		return nil, err
 	}
 	reg, err := s.repo.GetRegistration(ctx, branch, actID, person)
 	if err != nil {
 		return nil, notFound(err, req.GetRegistration())
 	}
-	var problems []apierr.Violation
-	if !Certifiable(a.GetKind()) {
-		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: apiv1.ErrorReason_NOT_CERTIFIABLE,
-			Message: "certificates are issued for trainings, certifications and evaluations, not for " + a.GetKind().String()})
-	}
-	if a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED {
-		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: apiv1.ErrorReason_ACTIVITY_NOT_COMPLETED,
-			Message: a.GetName() + " is " + a.GetState().String() + "; certificates follow completion"})
-	}
-	if reg.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED {
-		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: apiv1.ErrorReason_NOT_ATTENDED,
-			Message: reg.GetName() + " is " + reg.GetState().String() + "; certificates are for attendance"})
-	}
-	if len(problems) > 0 {
+	if problems := CheckCertifiable(a, reg); len(problems) > 0 {
 		return nil, apierr.Charter(problems)
 	}
 	holder, err := s.members.DisplayName(ctx, reg.GetPerson())
@@ -84,7 +73,7 @@ func (s *Service) IssueCertificate(ctx context.Context, p auth.Principal, req *a
 		return stored, err
 	})
 	if errors.Is(err, retry.ErrExhausted) {
-		return nil, apierr.New(codes.Aborted, apiv1.ErrorReason_CODE_COLLISION, "could not draw a unique verification code; retry", nil)
+		return nil, apierr.New(codes.Aborted, apiv1.ErrorReason_CODE_COLLISION, nil)
 	}
 	if err != nil {
 		return nil, err
@@ -129,7 +118,7 @@ func (s *Service) ListCertificates(ctx context.Context, p auth.Principal, req *a
 	person := req.GetPerson()
 	if !p.IsAdmin() {
 		if person != "" && person != p.Subject {
-			return nil, "", apierr.PermissionDenied("you may list only your own certificates")
+			return nil, "", apierr.PermissionDenied("activities.list_certificates")
 		}
 		person = p.Subject
 	}
@@ -150,12 +139,15 @@ func (s *Service) ListCertificates(ctx context.Context, p auth.Principal, req *a
 // VerifyCertificate is public: it returns only what a verifier needs.
 func (s *Service) VerifyCertificate(ctx context.Context, req *activitiesv1.VerifyCertificateRequest) (*activitiesv1.VerifyCertificateResponse, error) {
 	code := NormalizeVerificationCode(req.GetVerificationCode())
-	if len(code) != 12 || strings.Trim(code, VerificationAlphabet) != "" {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "verification_code", Description: "is 12 characters, as printed (e.g. K7Q3-M9XD-4HRT)"})
+	if len(code) != codeLength || strings.Trim(code, VerificationAlphabet) != "" {
+		return nil, apierr.InvalidArgument(apierr.Field("verification_code", "activities.verification_code", "length", strconv.Itoa(codeLength), "example", "K7Q3-M9XD-4HRT"))
 	}
 	c, err := s.repo.CertificateByCode(ctx, code)
+	if errors.Is(err, ErrNotFound) {
+		return nil, refuse(codes.NotFound, apiv1.ErrorReason_NOT_FOUND, "no_such_verification_code", "verificationCode", FormatVerificationCode(code))
+	}
 	if err != nil {
-		return nil, notFound(err, "certificate with this verification code")
+		return nil, err
 	}
 	resp := &activitiesv1.VerifyCertificateResponse{
 		Valid: c.GetState() == activitiesv1.CertificateState_CERTIFICATE_STATE_VALID, State: c.GetState(),
@@ -174,7 +166,7 @@ func (s *Service) VerifyCertificate(ctx context.Context, req *activitiesv1.Verif
 // RevokeCertificate: VALID → REVOKED with a reason. Admins and organisers.
 func (s *Service) RevokeCertificate(ctx context.Context, p auth.Principal, req *activitiesv1.RevokeCertificateRequest) (*activitiesv1.Certificate, error) {
 	if strings.TrimSpace(req.GetReason()) == "" {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required"})
+		return nil, apierr.InvalidArgument(apierr.Field("reason", "required"))
 	}
 	ids, err := parseName(req.GetName(), "certificates")
 	if err != nil {
@@ -189,13 +181,13 @@ func (s *Service) RevokeCertificate(ctx context.Context, p auth.Principal, req *
 			return nil, apierr.NotFound(req.GetName())
 		}
 		if !p.IsAdmin() && p.Subject == cur.GetPerson() && !s.organises(ctx, p, cur) {
-			return nil, apierr.PermissionDenied("only admins and the activity's organisers may revoke a certificate")
+			return nil, apierr.PermissionDenied("activities.revoke", "activity", cur.GetActivity())
 		}
 		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(req.GetName())
 		}
 		if cur.GetState() != activitiesv1.CertificateState_CERTIFICATE_STATE_VALID {
-			return nil, apierr.InvalidTransition(cur.GetName(), "revoke", cur.GetState().String())
+			return nil, CertificateTransition(cur, "revoke")
 		}
 		now := s.now()
 		next := proto.Clone(cur).(*activitiesv1.Certificate)
@@ -223,9 +215,9 @@ func (s *Service) organises(ctx context.Context, p auth.Principal, c *activities
 	return err == nil && organises(a)
 }
 
-// randomCode draws a 12-character verification code.
+// randomCode draws a verification code of codeLength characters.
 func randomCode() string {
-	b := make([]byte, 12)
+	b := make([]byte, codeLength)
 	for i := range b {
 		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(VerificationAlphabet))))
 		b[i] = VerificationAlphabet[n.Int64()]

@@ -19,7 +19,7 @@ import (
 func (s *Service) PublishActivity(ctx context.Context, p auth.Principal, req *activitiesv1.PublishActivityRequest) (*activitiesv1.Activity, error) {
 	return s.transition(ctx, p, req.GetName(), req.GetEtag(), "publish", func(cur *activitiesv1.Activity, now time.Time) error {
 		if cur.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT {
-			return apierr.InvalidTransition(cur.GetName(), "publish", cur.GetState().String())
+			return ActivityTransition(cur, "publish")
 		}
 		if v := CheckPublishable(cur, now); len(v) > 0 {
 			return apierr.InvalidArgument(v...)
@@ -43,7 +43,7 @@ func (s *Service) transition(ctx context.Context, p auth.Principal, name, etag, 
 		if err != nil {
 			return nil, notFound(err, name)
 		}
-		if err := requireOrganiser(cur, organises(cur), name, action+" an activity"); err != nil {
+		if err := requireOrganiser(cur, organises(cur), name, action); err != nil {
 			return nil, err
 		}
 		if etag != "" && etag != cur.GetEtag() {
@@ -69,11 +69,11 @@ func (s *Service) transition(ctx context.Context, p auth.Principal, name, etag, 
 // registration in the same step. Organisers.
 func (s *Service) CancelActivity(ctx context.Context, p auth.Principal, req *activitiesv1.CancelActivityRequest) (*activitiesv1.Activity, error) {
 	if strings.TrimSpace(req.GetReason()) == "" {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required"})
+		return nil, apierr.InvalidArgument(apierr.Field("reason", "required"))
 	}
 	return s.closeActivity(ctx, p, req.GetName(), req.GetEtag(), "cancel", func(cur *activitiesv1.Activity) error {
 		if cur.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT && cur.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED {
-			return apierr.InvalidTransition(cur.GetName(), "cancel", cur.GetState().String())
+			return ActivityTransition(cur, "cancel")
 		}
 		return nil
 	}, activitiesv1.ActivityState_ACTIVITY_STATE_CANCELLED, req.GetReason())
@@ -99,7 +99,7 @@ func (s *Service) closeActivity(ctx context.Context, p auth.Principal, name, eta
 			return nil, notFound(err, name)
 		}
 		cur := snap.Activity
-		if err := requireOrganiser(cur, organises(cur), name, action+" an activity"); err != nil {
+		if err := requireOrganiser(cur, organises(cur), name, action); err != nil {
 			return nil, err
 		}
 		if etag != "" && etag != cur.GetEtag() {
@@ -126,10 +126,11 @@ func (s *Service) closeActivity(ctx context.Context, p auth.Principal, name, eta
 				noShow++
 			case r.GetState() == activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED || r.GetState() == activitiesv1.RegistrationState_REGISTRATION_STATE_WAITLISTED:
 				n.State, n.CancelTime = activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED, timestamppb.New(now)
-				n.CancelReason = "activity " + strings.ToLower(strings.TrimPrefix(to.String(), "ACTIVITY_STATE_"))
-				if reason != "" {
-					n.CancelReason += ": " + reason
-				}
+				// The organiser's words as they wrote them (none when the
+				// waitlist goes at completion): what the system did is
+				// the activity's own state, not prose that no reader's
+				// language could change.
+				n.CancelReason = reason
 				ev := s.envelope(ctx, p, n.GetName())
 				ev.Payload = &eventsv1.Envelope_RegistrationCancelled{RegistrationCancelled: &eventsv1.RegistrationCancelled{Registration: n, PreviousState: r.GetState(), Reason: n.GetCancelReason()}}
 				evs = append(evs, ev)

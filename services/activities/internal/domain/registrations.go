@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,21 +32,52 @@ const (
 	ReasonActivityNotOpen     = apiv1.ErrorReason_ACTIVITY_NOT_OPEN_FOR_REGISTRATION
 )
 
-func refusal(name string, err error) error {
+// registerRefusal is the error for a registration for a that the store
+// refused (a RegisterRefusal), or err as it is.
+func registerRefusal(a *activitiesv1.Activity, err error) error {
 	var r *RegisterRefusal
 	if !errors.As(err, &r) {
 		return err
 	}
 	switch r.Reason {
 	case "CLOSED":
-		return apierr.New(codes.FailedPrecondition, ReasonRegistrationClosed, "registration for "+name+" has closed", map[string]string{"activity": name})
+		return refuse(codes.FailedPrecondition, ReasonRegistrationClosed, "registration_closed", "activity", a.GetName(), "closeTime", storedTime(a, r.Detail))
 	case "NOT_OPEN":
-		return apierr.New(codes.FailedPrecondition, ReasonRegistrationNotOpen, "registration for "+name+" has not opened yet", map[string]string{"activity": name})
-	case "STATE", "ACTSTATE":
-		return apierr.New(codes.FailedPrecondition, ReasonActivityNotOpen, fmt.Sprintf("%s is %s, not open for registration", name, r.Detail),
-			map[string]string{"activity": name, "state": "ACTIVITY_STATE_" + r.Detail})
+		return refuse(codes.FailedPrecondition, ReasonRegistrationNotOpen, "registration_not_open", "activity", a.GetName(), "openTime", storedTime(a, r.Detail))
 	}
-	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_INVALID_STATE_TRANSITION, fmt.Sprintf("registration is %s", r.Detail), map[string]string{"state": "REGISTRATION_STATE_" + r.Detail})
+	return notOpen(a.GetName(), "ACTIVITY_STATE_"+r.Detail)
+}
+
+// notOpen refuses a registration because the activity is in state (its
+// enum value name), not PUBLISHED.
+func notOpen(activity, state string) error {
+	return refuse(codes.FailedPrecondition, ReasonActivityNotOpen, "not_open_for_registration", "activity", activity, "state", state)
+}
+
+// storedTime reads a time the store keeps in Unix milliseconds, as a's
+// people read it (LocalTime); a value that is not one is shown as it is.
+func storedTime(a *activitiesv1.Activity, ms string) string {
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return ms
+	}
+	return LocalTime(a, time.UnixMilli(n))
+}
+
+// cancelRefusal is the error for the cancellation of the registration
+// name that the store refused: the registration's state allows no cancel
+// ("STATE"), or its activity is not PUBLISHED ("ACTSTATE"); or err as it
+// is.
+func cancelRefusal(name string, err error) error {
+	var r *RegisterRefusal
+	if !errors.As(err, &r) {
+		return err
+	}
+	if r.Reason == "ACTSTATE" {
+		return notOpen(path.Dir(path.Dir(name)), "ACTIVITY_STATE_"+r.Detail)
+	}
+	state := activitiesv1.RegistrationState(activitiesv1.RegistrationState_value["REGISTRATION_STATE_"+r.Detail])
+	return RegistrationTransition(name, state, "cancel")
 }
 
 // Register registers a person (the caller by default) for a PUBLISHED
@@ -60,13 +93,13 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, req *activitie
 		person = p.Subject
 	}
 	if _, err := parseName(person, "people"); err != nil || person == "people/-" {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "person", Description: "must be people/{id}"})
+		return nil, apierr.InvalidArgument(apierr.Field("person", "name_form", "name", person, "pattern", "people/{person}"))
 	}
 	if person != p.Subject && !organiser {
-		return nil, apierr.PermissionDenied("you may register only yourself")
+		return nil, apierr.PermissionDenied("activities.register_others", "activity", a.GetName())
 	}
 	if a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED {
-		return nil, refusal(a.GetName(), &RegisterRefusal{Reason: "STATE", Detail: strings.TrimPrefix(a.GetState().String(), "ACTIVITY_STATE_")})
+		return nil, notOpen(a.GetName(), a.GetState().String())
 	}
 	personID := strings.TrimPrefix(person, "people/")
 	if existing, err := s.repo.GetRegistration(ctx, branch, id, personID); err == nil && isHolding(existing) {
@@ -79,8 +112,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, req *activitie
 			return nil, err
 		}
 		if member == "" {
-			return nil, apierr.New(codes.PermissionDenied, ReasonNotAMember,
-				a.GetName()+" is for members of the branch; "+person+" is not an active member and does not represent or work for one", nil)
+			return nil, refuse(codes.PermissionDenied, ReasonNotAMember, "not_a_member", "activity", a.GetName(), "person", person)
 		}
 	}
 	reg := &activitiesv1.Registration{
@@ -97,7 +129,7 @@ func (s *Service) Register(ctx context.Context, p auth.Principal, req *activitie
 		return c, w
 	})
 	if err != nil {
-		return nil, refusal(a.GetName(), notFound(err, a.GetName()))
+		return nil, registerRefusal(a, notFound(err, a.GetName()))
 	}
 	return stored, nil
 }
@@ -234,11 +266,9 @@ func (s *Service) CancelRegistration(ctx context.Context, p auth.Principal, req 
 	if err := s.ownOrOrganised(ctx, p, branch, actID, person, req.GetName()); err != nil {
 		return nil, err
 	}
-	reason := req.GetReason()
-	if reason == "" {
-		reason = "cancelled by " + p.Subject
-	}
-	return s.cancelRegistration(ctx, p, branch, actID, person, reason, req.GetEtag(), req.GetName())
+	// The reason is the caller's words, or none: who cancelled is the
+	// event's actor, not prose in the record.
+	return s.cancelRegistration(ctx, p, branch, actID, person, req.GetReason(), req.GetEtag(), req.GetName())
 }
 
 func (s *Service) cancelRegistration(ctx context.Context, p auth.Principal, branch, actID, person, reason, etag, name string) (*activitiesv1.Registration, error) {
@@ -262,7 +292,7 @@ func (s *Service) cancelRegistration(ctx context.Context, p auth.Principal, bran
 	case errors.Is(err, ErrStale):
 		return nil, apierr.EtagMismatch(name)
 	case err != nil:
-		return nil, refusal(name, notFound(err, name))
+		return nil, cancelRefusal(name, notFound(err, name))
 	}
 	return cancelled, nil
 }
@@ -283,7 +313,7 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 		if err != nil {
 			return nil, notFound(err, req.GetName())
 		}
-		if err := requireOrganiser(snap.Activity, organises(snap.Activity), req.GetName(), "check people in"); err != nil {
+		if err := requireOrganiser(snap.Activity, organises(snap.Activity), req.GetName(), "checkIn"); err != nil {
 			return nil, err
 		}
 		var cur *activitiesv1.Registration
@@ -299,12 +329,11 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 			return nil, apierr.EtagMismatch(req.GetName())
 		}
 		now := s.now()
-		if !CheckInWindow(snap.Activity, now) {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_CHECK_IN_NOT_OPEN,
-				"check-in opens a day before the start of a published activity", map[string]string{"activity": snap.Activity.GetName()})
+		if err := CheckInOpen(snap.Activity, now); err != nil {
+			return nil, err
 		}
 		if cur.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED {
-			return nil, apierr.InvalidTransition(cur.GetName(), "checkIn", cur.GetState().String())
+			return nil, RegistrationTransition(cur.GetName(), cur.GetState(), "checkIn")
 		}
 		next := proto.Clone(cur).(*activitiesv1.Registration)
 		next.State, next.CheckInTime = activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED, timestamppb.New(now)
@@ -344,7 +373,9 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 	}
 	now := s.now()
 	system := auth.Principal{Subject: events.SystemActor}
-	reason := "branch membership of " + memberName + " ended: " + terminated.GetReason()
+	// The secretariat's words, verbatim; that the membership ended is the
+	// registration's member, terminated, not prose in the record.
+	reason := terminated.GetReason()
 	for _, a := range acts {
 		if a.GetAudience() != activitiesv1.Audience_AUDIENCE_MEMBERS || a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED || !a.GetStartTime().AsTime().After(now) {
 			continue
@@ -389,7 +420,7 @@ func (s *Service) GetAnnualQuota(ctx context.Context, req *activitiesv1.GetAnnua
 	// Any year an activity can start in has a count (the proto bounds it
 	// to 9999); none is too early, as no start time is.
 	if year < 1 || year > 9999 {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "year", Description: "must be a calendar year"})
+		return nil, apierr.InvalidArgument(apierr.Field("year", "activities.calendar_year", "year", strconv.Itoa(year)))
 	}
 	acts, err := s.allActivities(ctx, branch)
 	if err != nil {

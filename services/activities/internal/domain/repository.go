@@ -22,11 +22,15 @@ var (
 // IsStale reports a write that lost its race (ErrStale).
 func IsStale(err error) bool { return errors.Is(err, ErrStale) }
 
-// RegisterRefusal explains why the register script refused.
+// RegisterRefusal explains why the register or cancel script refused.
 type RegisterRefusal struct {
-	// Reason: "STATE" (activity not PUBLISHED), "NOT_OPEN", "CLOSED".
+	// Reason, registering: "STATE" (the activity is not PUBLISHED),
+	// "NOT_OPEN", "CLOSED"; cancelling: "STATE" (the registration is
+	// neither CONFIRMED nor WAITLISTED), "ACTSTATE" (the activity is not
+	// PUBLISHED).
 	Reason string
-	// Detail: the activity state, or the window bound.
+	// Detail: the state (without its enum prefix), or the window bound
+	// in Unix milliseconds.
 	Detail string
 }
 

@@ -4,12 +4,13 @@
 package domain
 
 import (
-	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
@@ -67,8 +68,32 @@ func Certifiable(kind activitiesv1.ActivityKind) bool {
 
 type violations []apierr.FieldViolation
 
-func (v *violations) add(field, format string, args ...any) {
-	*v = append(*v, apierr.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+// add records that field breaks the text "field.<what>", with its facts
+// as alternating names and values.
+func (v *violations) add(field, what string, facts ...string) {
+	*v = append(*v, apierr.Field(field, what, facts...))
+}
+
+// definedValues are the names of enum's values but the unspecified one,
+// comma-separated: what a required enum field may be ({values|terms}).
+func definedValues(enum protoreflect.EnumDescriptor) string {
+	var names []string
+	for i := range enum.Values().Len() {
+		if v := enum.Values().Get(i); v.Number() != 0 {
+			names = append(names, string(v.Name()))
+		}
+	}
+	return strings.Join(names, ",")
+}
+
+// LocalTime is t as the activity's people read it: RFC 3339 in the
+// activity's time zone (the branch's when it names none).
+func LocalTime(a *activitiesv1.Activity, t time.Time) string {
+	loc, err := Location(a)
+	if err != nil {
+		loc = time.UTC
+	}
+	return t.In(loc).Format(time.RFC3339)
 }
 
 // Location returns the activity's time zone.
@@ -86,52 +111,76 @@ func Location(a *activitiesv1.Activity) (*time.Location, error) {
 func ValidateActivity(a *activitiesv1.Activity) ([]apierr.FieldViolation, []apierr.Violation) {
 	var v violations
 	if a.GetKind() == activitiesv1.ActivityKind_ACTIVITY_KIND_UNSPECIFIED {
-		v.add("activity.kind", "must be one of ACADEMIC_EXCHANGE, INDUSTRY_EXCHANGE, TRAINING, CONSULTATION, EVALUATION, CERTIFICATION, STANDARD_PROMOTION, RESEARCH, MEETING")
+		v.add("activity.kind", "activities.one_of", "values", definedValues(activitiesv1.ActivityKind(0).Descriptor()))
 	}
 	if strings.TrimSpace(a.GetTitle()) == "" {
-		v.add("activity.title", "is required")
+		v.add("activity.title", "required")
 	}
 	start, end := a.GetStartTime(), a.GetEndTime()
 	if start == nil {
-		v.add("activity.start_time", "is required")
+		v.add("activity.start_time", "required")
 	}
 	if end == nil {
-		v.add("activity.end_time", "is required")
+		v.add("activity.end_time", "required")
 	}
 	if start != nil && end != nil && !end.AsTime().After(start.AsTime()) {
-		v.add("activity.end_time", "must be after start_time")
+		v.add("activity.end_time", "activities.end_after_start")
 	}
 	if start != nil && end != nil && end.AsTime().Sub(start.AsTime()) > MaxDuration {
-		v.add("activity.end_time", "an activity lasts at most %d days; check the years of start_time and end_time", int(MaxDuration.Hours()/24))
+		v.add("activity.end_time", "activities.too_long", "max_days", strconv.Itoa(int(MaxDuration.Hours()/24)))
 	}
 	if _, err := Location(a); err != nil {
-		v.add("activity.time_zone", "is not an IANA time zone")
+		v.add("activity.time_zone", "activities.time_zone", "time_zone", a.GetTimeZone())
 	}
 	if u := a.GetOnlineUrl(); u != "" {
 		parsed, err := url.Parse(u)
 		if err != nil || parsed.Scheme != "https" || parsed.Host == "" {
-			v.add("activity.online_url", "must be an https URL")
+			v.add("activity.online_url", "activities.https_url")
 		}
 	}
 	if a.GetAudience() == activitiesv1.Audience_AUDIENCE_UNSPECIFIED {
-		v.add("activity.audience", "must be MEMBERS or PUBLIC")
+		v.add("activity.audience", "activities.one_of", "values", definedValues(activitiesv1.Audience(0).Descriptor()))
 	}
 	open, closeAt := a.GetRegistrationOpenTime(), a.GetRegistrationCloseTime()
 	if open != nil && closeAt != nil && !closeAt.AsTime().After(open.AsTime()) {
-		v.add("activity.registration_close_time", "must be after registration_open_time")
+		v.add("activity.registration_close_time", "activities.close_after_open")
 	}
 	if closeAt != nil && end != nil && closeAt.AsTime().After(end.AsTime()) {
-		v.add("activity.registration_close_time", "must not be after end_time")
+		v.add("activity.registration_close_time", "activities.close_by_end")
 	}
 	if o := a.GetOrganizer(); o != "" && !strings.HasPrefix(o, "people/") {
-		v.add("activity.organizer", "must be a person resource name")
+		v.add("activity.organizer", "name_form", "name", o, "pattern", "people/{person}")
 	}
 	var charter []apierr.Violation
 	if a.GetKind() == activitiesv1.ActivityKind_ACTIVITY_KIND_STANDARD_PROMOTION && !strings.Contains(a.GetRelatedStandard(), "/standards/") {
+		facts := map[string]string{"title": a.GetTitle()}
+		if a.GetRelatedStandard() != "" {
+			facts["related_standard"] = a.GetRelatedStandard()
+		}
 		charter = append(charter, apierr.Violation{Rule: RuleStandardPromotion, Reason: apiv1.ErrorReason_RELATED_STANDARD_REQUIRED,
-			Message: "a standards promotion (宣贯) activity names the standard it promotes in related_standard"})
+			Key: "violation.activities.related_standard_required", Args: facts})
 	}
 	return v, charter
+}
+
+// CheckCertifiable applies A2 to the issue of a certificate for reg, a
+// registration of a: a training, evaluation or certification, completed,
+// that the person attended. It returns every rule broken.
+func CheckCertifiable(a *activitiesv1.Activity, reg *activitiesv1.Registration) []apierr.Violation {
+	var problems []apierr.Violation
+	if !Certifiable(a.GetKind()) {
+		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: apiv1.ErrorReason_NOT_CERTIFIABLE,
+			Key: "violation.activities.not_certifiable", Args: map[string]string{"activity": a.GetName(), "kind": a.GetKind().String()}})
+	}
+	if a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED {
+		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: apiv1.ErrorReason_ACTIVITY_NOT_COMPLETED,
+			Key: "violation.activities.not_completed", Args: map[string]string{"activity": a.GetName(), "state": a.GetState().String()}})
+	}
+	if reg.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED {
+		problems = append(problems, apierr.Violation{Rule: RuleMemberServices, Reason: apiv1.ErrorReason_NOT_ATTENDED,
+			Key: "violation.activities.not_attended", Args: map[string]string{"person": reg.GetPerson(), "registration": reg.GetName(), "state": reg.GetState().String()}})
+	}
+	return problems
 }
 
 // CheckPublishable: an activity can be published while it has not ended
@@ -140,10 +189,10 @@ func ValidateActivity(a *activitiesv1.Activity) ([]apierr.FieldViolation, []apie
 func CheckPublishable(a *activitiesv1.Activity, now time.Time) []apierr.FieldViolation {
 	var v violations
 	if !a.GetEndTime().AsTime().After(now) {
-		v.add("activity.end_time", "is in the past; an activity that has ended cannot be published")
+		v.add("activity.end_time", "activities.ended", "end_time", LocalTime(a, a.GetEndTime().AsTime()))
 	}
 	if a.GetLocation() == "" && a.GetOnlineUrl() == "" {
-		v.add("activity.location", "a location or an online_url is required to publish")
+		v.add("activity.location", "activities.place_required")
 	}
 	return v
 }
@@ -164,18 +213,25 @@ func RegistrationWindow(a *activitiesv1.Activity) (open, closeAt time.Time) {
 // CheckCompletable: only a PUBLISHED activity that has started.
 func CheckCompletable(a *activitiesv1.Activity, now time.Time) error {
 	if a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED {
-		return apierr.InvalidTransition(a.GetName(), "complete", a.GetState().String())
+		return ActivityTransition(a, "complete")
 	}
 	if now.Before(a.GetStartTime().AsTime()) {
-		return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_ACTIVITY_NOT_STARTED, a.GetName()+" has not started yet", nil)
+		start := LocalTime(a, a.GetStartTime().AsTime())
+		return refuse(codes.FailedPrecondition, apiv1.ErrorReason_ACTIVITY_NOT_STARTED, "not_started", "activity", a.GetName(), "startTime", start)
 	}
 	return nil
 }
 
-// CheckInWindow: from one day before the start until completion.
-func CheckInWindow(a *activitiesv1.Activity, now time.Time) bool {
-	return a.GetState() == activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED &&
-		!now.Before(a.GetStartTime().AsTime().Add(-24*time.Hour))
+// CheckInOpen: check-in runs from one day before the start of a PUBLISHED
+// activity until its completion.
+func CheckInOpen(a *activitiesv1.Activity, now time.Time) error {
+	if a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED {
+		return refuse(codes.FailedPrecondition, apiv1.ErrorReason_CHECK_IN_NOT_OPEN, "check_in_not_published", "activity", a.GetName(), "state", a.GetState().String())
+	}
+	if opens := a.GetStartTime().AsTime().Add(-24 * time.Hour); now.Before(opens) {
+		return refuse(codes.FailedPrecondition, apiv1.ErrorReason_CHECK_IN_NOT_OPEN, "check_in_not_yet", "activity", a.GetName(), "opensAt", LocalTime(a, opens))
+	}
+	return nil
 }
 
 // Quota is A1 for one year.
@@ -229,9 +285,12 @@ func NormalizeVerificationCode(code string) string {
 	}, code)
 }
 
+// codeLength is a verification code's length, without its hyphens.
+const codeLength = 12
+
 // FormatVerificationCode groups a 12-character code as XXXX-XXXX-XXXX.
 func FormatVerificationCode(code string) string {
-	if len(code) != 12 {
+	if len(code) != codeLength {
 		return code
 	}
 	return code[:4] + "-" + code[4:8] + "-" + code[8:]

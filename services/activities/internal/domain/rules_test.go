@@ -1,12 +1,17 @@
 package domain
 
 import (
+	"maps"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/tjsia/chapterhouse/platform/i18n"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 )
 
 var base = time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
@@ -147,5 +152,88 @@ func TestCheckPublishable(t *testing.T) {
 	}
 	if v := CheckPublishable(activity(func(a *activitiesv1.Activity) { a.Location = "" }), now); len(v) != 1 {
 		t.Fatalf("needs somewhere to happen: %v", v)
+	}
+}
+
+// TestCheckCertifiable applies A2 to a certificate's issue: every rule
+// broken is returned at once, each with the facts its text names.
+func TestCheckCertifiable(t *testing.T) {
+	training, exchange := activitiesv1.ActivityKind_ACTIVITY_KIND_TRAINING, activitiesv1.ActivityKind_ACTIVITY_KIND_ACADEMIC_EXCHANGE
+	completed, published := activitiesv1.ActivityState_ACTIVITY_STATE_COMPLETED, activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED
+	attended, noShow := activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED, activitiesv1.RegistrationState_REGISTRATION_STATE_NO_SHOW
+	tests := []struct {
+		rule  string
+		kind  activitiesv1.ActivityKind
+		state activitiesv1.ActivityState
+		reg   activitiesv1.RegistrationState
+		want  []apiv1.ErrorReason
+	}{
+		{"A2: an attended, completed training is certified", training, completed, attended, nil},
+		{"A2: an exchange is not certifiable", exchange, completed, attended, []apiv1.ErrorReason{apiv1.ErrorReason_NOT_CERTIFIABLE}},
+		{"A2: certificates follow completion", training, published, attended, []apiv1.ErrorReason{apiv1.ErrorReason_ACTIVITY_NOT_COMPLETED}},
+		{"A2: certificates are for those who attended", training, completed, noShow, []apiv1.ErrorReason{apiv1.ErrorReason_NOT_ATTENDED}},
+		{"A2: every rule at once", exchange, published, noShow,
+			[]apiv1.ErrorReason{apiv1.ErrorReason_NOT_CERTIFIABLE, apiv1.ErrorReason_ACTIVITY_NOT_COMPLETED, apiv1.ErrorReason_NOT_ATTENDED}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.rule, func(t *testing.T) {
+			a := &activitiesv1.Activity{Name: "branches/ai/activities/a", Kind: tt.kind, State: tt.state}
+			r := &activitiesv1.Registration{Name: a.Name + "/registrations/li-na", Person: "people/li-na", State: tt.reg}
+			var got []apiv1.ErrorReason
+			for _, v := range CheckCertifiable(a, r) {
+				if v.Rule != RuleMemberServices {
+					t.Errorf("%v is rule %s, want A2", v.Reason, v.Rule)
+				}
+				got = append(got, v.Reason)
+				want := map[apiv1.ErrorReason][]string{
+					apiv1.ErrorReason_NOT_CERTIFIABLE:        {a.Name, tt.kind.String()},
+					apiv1.ErrorReason_ACTIVITY_NOT_COMPLETED: {a.Name, tt.state.String()},
+					apiv1.ErrorReason_NOT_ATTENDED:           {r.Person, r.Name, tt.reg.String()},
+				}[v.Reason]
+				for _, fact := range want {
+					if !slices.Contains(slices.Collect(maps.Values(v.Args)), fact) {
+						t.Errorf("%v does not carry %s: %v", v.Reason, fact, v.Args)
+					}
+				}
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("violations %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestEveryStateSaysWhatItAllows: a refused action names what the state
+// allows, as actions a person reads through their terms, in every
+// language; a final state allows nothing.
+func TestEveryStateSaysWhatItAllows(t *testing.T) {
+	final := map[string]bool{
+		"ACTIVITY_STATE_COMPLETED": true, "ACTIVITY_STATE_CANCELLED": true,
+		"REGISTRATION_STATE_ATTENDED": true, "REGISTRATION_STATE_NO_SHOW": true, "CERTIFICATE_STATE_REVOKED": true,
+	}
+	allowed := map[string][]string{}
+	for v := range activitiesv1.ActivityState_name {
+		allowed[activitiesv1.ActivityState(v).String()] = ActivityActions(activitiesv1.ActivityState(v))
+	}
+	for v := range activitiesv1.RegistrationState_name {
+		allowed[activitiesv1.RegistrationState(v).String()] = RegistrationActions(activitiesv1.RegistrationState(v))
+	}
+	for v := range activitiesv1.CertificateState_name {
+		allowed[activitiesv1.CertificateState(v).String()] = CertificateActions(activitiesv1.CertificateState(v))
+	}
+	for state, actions := range allowed {
+		if strings.HasSuffix(state, "_UNSPECIFIED") {
+			continue
+		}
+		if final[state] != (len(actions) == 0) {
+			t.Errorf("%s allows %v; final: %v", state, actions, final[state])
+		}
+		for _, action := range actions {
+			for _, lang := range i18n.Languages() {
+				if !i18n.Default().Has(lang, "term."+action) {
+					t.Errorf("%s allows %s, which %s has no term for", state, action, lang)
+				}
+			}
+		}
 	}
 }

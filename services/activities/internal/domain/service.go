@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
@@ -13,6 +15,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
@@ -122,6 +125,17 @@ func (s *Service) branch(ctx context.Context, name string) (string, error) {
 	return ids[0], nil
 }
 
+// refuse is an error with code and reason whose text is
+// "error.activities.<what>": facts, as alternating names and values, fill
+// the text and are the error's metadata, for clients to read.
+func refuse(code codes.Code, reason apiv1.ErrorReason, what string, facts ...string) error {
+	metadata := make(map[string]string, len(facts)/2)
+	for i := 0; i+1 < len(facts); i += 2 {
+		metadata[facts[i]] = facts[i+1]
+	}
+	return apierr.New(code, reason, metadata, apierr.Text("error.activities."+what, facts...))
+}
+
 func unknownOr(err error, name string) error {
 	if err != nil {
 		return err
@@ -200,15 +214,21 @@ func requireVisible(a *activitiesv1.Activity, organiser bool, name string) error
 
 // requireOrganiser lets organisers through; a caller who may not see the
 // activity is told it is not found (requireVisible), one who may is
-// refused: "only organisers may <what>".
-func requireOrganiser(a *activitiesv1.Activity, organiser bool, name, what string) error {
+// refused: only the activity's organisers may do action (a method's verb).
+func requireOrganiser(a *activitiesv1.Activity, organiser bool, name, action string) error {
 	if organiser {
 		return nil
 	}
 	if err := requireVisible(a, false, name); err != nil {
 		return err
 	}
-	return apierr.PermissionDenied("only organisers may " + what)
+	switch action {
+	case "checkIn":
+		return apierr.PermissionDenied("activities.check_in", "activity", a.GetName())
+	case "issue":
+		return apierr.PermissionDenied("activities.issue", "activity", a.GetName())
+	}
+	return apierr.PermissionDenied("activities.manage", "activity", a.GetName(), "action", action)
 }
 
 // visibleActivity reads the activity branch/id as the caller (organises)

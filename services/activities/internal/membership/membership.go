@@ -32,7 +32,8 @@ func (c *Client) MemberFor(ctx context.Context, branch, person string) (string, 
 func (c *Client) DisplayName(ctx context.Context, person string) (string, error) {
 	p, err := c.c.Person(ctx, person)
 	if errors.Is(err, mclient.ErrNotFound) {
-		return "", apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_PERSON_NOT_FOUND, person+" is not registered with membership", nil)
+		return "", apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_PERSON_NOT_FOUND, map[string]string{"person": person},
+			apierr.Text("error.activities.person_not_found", "person", person))
 	}
 	if err != nil {
 		return "", err

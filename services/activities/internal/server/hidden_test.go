@@ -32,7 +32,7 @@ func TestHiddenActivityIsMissing(t *testing.T) {
 	t.Cleanup(func() { rdb.Close() })
 	svc := servicetest.Serve(t, "activities", func(s *grpc.Server) {
 		activitiesv1.RegisterActivitiesServiceServer(s, server.New(domain.NewService(store.New(rdb, nil), everyoneIsAMember{}, domain.Config{Branches: aiBranch(leader.Subject)})))
-	})
+	}, servicetest.CheckNames(), servicetest.RecordReasons(reasons))
 	c := activitiesv1.NewActivitiesServiceClient(svc.Conn)
 	as := func(r servicetest.Role) context.Context { return svc.AsRole(t, r) }
 

@@ -24,7 +24,7 @@ func New(svc *domain.Service) *Server { return &Server{svc: svc} }
 func signedIn(ctx context.Context) (auth.Principal, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok {
-		return auth.Principal{}, apierr.Unauthenticated("a bearer token is required")
+		return auth.Principal{}, apierr.Unauthenticated("token_required")
 	}
 	return p, nil
 }
@@ -37,7 +37,7 @@ func anyone(ctx context.Context) auth.Principal {
 
 func required(field string, missing bool) error {
 	if missing {
-		return apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "is required"})
+		return apierr.InvalidArgument(apierr.Field(field, "required"))
 	}
 	return nil
 }

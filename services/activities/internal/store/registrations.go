@@ -112,11 +112,11 @@ func (s *Store) Register(ctx context.Context, branch, activityID string, reg *ac
 // head's new etag, cancel envelope, its id, promote envelope, its id.
 var cancelScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[6]) == 1 then return {'DUP', ''} end
-local gs = redis.call('HGET', KEYS[1], 'state')
-if gs ~= 'PUBLISHED' then return {'ACTSTATE', gs or ''} end
 local r = redis.call('HMGET', KEYS[3], 'st', 'e')
 if not r[1] then return {'NOREG', ''} end
 if r[1] ~= 'CONFIRMED' and r[1] ~= 'WAITLISTED' then return {'STATE', r[1]} end
+local gs = redis.call('HGET', KEYS[1], 'state')
+if gs ~= 'PUBLISHED' then return {'ACTSTATE', gs or ''} end
 if ARGV[4] ~= '' and ARGV[4] ~= r[2] then return {'ETAG', r[2]} end
 local head = ''
 if r[1] == 'CONFIRMED' then

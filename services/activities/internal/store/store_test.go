@@ -321,10 +321,12 @@ func testLifecycleAndCertificates(t *testing.T, f *fixture) {
 		came.GetName(): activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED, absent.GetName(): activitiesv1.RegistrationState_REGISTRATION_STATE_NO_SHOW,
 		waiting.GetName(): activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED,
 	} {
-		if r, err := f.svc.GetRegistration(ctx, admin, name); err != nil || r.GetState() != want {
-			t.Fatalf("%s = %v (%v), want %v", name, r.GetState(), err, want)
+		// Nobody wrote a reason: the completed activity is why.
+		if r, err := f.svc.GetRegistration(ctx, admin, name); err != nil || r.GetState() != want || r.GetCancelReason() != "" {
+			t.Fatalf("%s = %v %q (%v), want %v without a reason", name, r.GetState(), r.GetCancelReason(), err, want)
 		}
 	}
+
 	cert, err := f.svc.IssueCertificate(ctx, admin, &activitiesv1.IssueCertificateRequest{Registration: came.GetName()})
 	if err != nil {
 		t.Fatal(err)
@@ -382,7 +384,9 @@ func testCancelActivityCancelsRegistrationsAtomically(t *testing.T, f *fixture) 
 	}
 	for _, r := range []*activitiesv1.Registration{one, two} {
 		now, err := f.svc.GetRegistration(ctx, admin, r.GetName())
-		if err != nil || now.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED || now.GetCancelReason() != "activity cancelled: typhoon" {
+		// The organiser's words, as written: the activity's own state says
+		// what happened, in whatever language its reader reads.
+		if err != nil || now.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED || now.GetCancelReason() != "typhoon" {
 			t.Fatalf("%s = %v %v", r.GetName(), now, err)
 		}
 	}
@@ -394,8 +398,11 @@ func testCancelActivityCancelsRegistrationsAtomically(t *testing.T, f *fixture) 
 	}
 	cancelledEvents := 0
 	for _, env := range f.outbox(t) {
-		if env.GetRegistrationCancelled() != nil {
+		if ev := env.GetRegistrationCancelled(); ev != nil {
 			cancelledEvents++
+			if ev.GetReason() != "typhoon" {
+				t.Errorf("RegistrationCancelled reason %q, want the organiser's words", ev.GetReason())
+			}
 		}
 	}
 	if cancelledEvents != 2 {
@@ -428,12 +435,103 @@ func TestMemberTerminatedCancelsFutureMembersOnlyRegistrations(t *testing.T) {
 		}
 	}
 	r, _ := f.svc.GetRegistration(ctx, admin, rep.GetName())
-	if r.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED || r.GetCancelReason() != "branch membership of branches/ai/members/m1 ended: dues unpaid" {
+	// The secretariat's words, verbatim; the member whose membership ended
+	// is the registration's member.
+	if r.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CANCELLED || r.GetCancelReason() != "dues unpaid" || r.GetMember() != "branches/ai/members/m1" {
 		t.Fatalf("rep = %v", r)
 	}
 	o, _ := f.svc.GetRegistration(ctx, admin, other.GetName())
 	if o.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED {
 		t.Fatalf("the waitlisted other member should be promoted: %v", o)
+	}
+}
+
+// TestCancelledRegistrationKeepsTheWords: a registration's cancel reason
+// is its canceller's words as given, or none; who cancelled is the event's
+// actor, never prose composed for one language.
+func TestCancelledRegistrationKeepsTheWords(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.published(t, "talk", 0, activitiesv1.Audience_AUDIENCE_PUBLIC, activitiesv1.ActivityKind_ACTIVITY_KIND_MEETING)
+	for who, words := range map[string]string{"travelling": "出差，无法参加", "silent": ""} {
+		r := f.register(t, a, who)
+		got, err := f.svc.CancelRegistration(ctx, person(who), &activitiesv1.CancelRegistrationRequest{Name: r.GetName(), Reason: words})
+		if err != nil || got.GetCancelReason() != words {
+			t.Fatalf("%s cancelled: %q (%v), want %q", who, got.GetCancelReason(), err, words)
+		}
+		if stored, err := f.svc.GetRegistration(ctx, admin, r.GetName()); err != nil || stored.GetCancelReason() != words {
+			t.Fatalf("%s stored: %q (%v), want %q", who, stored.GetCancelReason(), err, words)
+		}
+	}
+}
+
+// TestCancelRefusedByTheRegistrationsOwnState: a registration that holds
+// no place is not cancelled, and the refusal names the registration, its
+// own state and what that state allows (a cancelled one is reopened by
+// registering again), whatever the activity's state.
+func TestCancelRefusedByTheRegistrationsOwnState(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.published(t, "seminar", 0, activitiesv1.Audience_AUDIENCE_PUBLIC, activitiesv1.ActivityKind_ACTIVITY_KIND_TRAINING)
+	gone, came := f.register(t, a, "gone"), f.register(t, a, "came")
+	if _, err := f.svc.CancelRegistration(ctx, person("gone"), &activitiesv1.CancelRegistrationRequest{Name: gone.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	refused := func(when, name, state, allowed string) {
+		t.Helper()
+		_, err := f.svc.CancelRegistration(ctx, admin, &activitiesv1.CancelRegistrationRequest{Name: name})
+		md := apierr.Info(err).GetMetadata()
+		if !apierr.Is(err, apiv1.ErrorReason_INVALID_STATE_TRANSITION) || md["resource"] != name || md["action"] != "cancel" ||
+			md["state"] != state || md["allowed"] != allowed {
+			t.Fatalf("%s, cancelling %s: %v %v; want INVALID_STATE_TRANSITION naming it, %s, allowing %q", when, name, err, md, state, allowed)
+		}
+	}
+	refused("the activity published", gone.GetName(), "REGISTRATION_STATE_CANCELLED", "register")
+	if _, err := f.svc.CheckIn(ctx, admin, &activitiesv1.CheckInRegistrationRequest{Name: came.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.CompleteActivity(ctx, admin, &activitiesv1.CompleteActivityRequest{Name: a.GetName()}); err != nil {
+		t.Fatal(err)
+	}
+	refused("the activity completed", gone.GetName(), "REGISTRATION_STATE_CANCELLED", "register")
+	refused("the activity completed", came.GetName(), "REGISTRATION_STATE_ATTENDED", "")
+}
+
+// TestRaisingCapacityPromotesTheWaitlist: a raised capacity promotes the
+// head of the waitlist in the same step, and its RegistrationPromoted
+// names no registration that freed the place (freed_by is empty when
+// capacity was raised); a capacity below the confirmed is refused with
+// both numbers.
+func TestRaisingCapacityPromotesTheWaitlist(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	a := f.published(t, "small-room", 1, activitiesv1.Audience_AUDIENCE_PUBLIC, activitiesv1.ActivityKind_ACTIVITY_KIND_TRAINING)
+	f.register(t, a, "first")
+	second := f.register(t, a, "second")
+	if second.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_WAITLISTED {
+		t.Fatalf("second = %v", second)
+	}
+	if _, err := f.svc.UpdateActivity(ctx, admin, &activitiesv1.Activity{Name: a.GetName(), Capacity: 2}, &fieldmaskpb.FieldMask{Paths: []string{"capacity"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := f.svc.GetRegistration(ctx, admin, second.GetName()); err != nil || r.GetState() != activitiesv1.RegistrationState_REGISTRATION_STATE_CONFIRMED {
+		t.Fatalf("second after the raise = %v (%v)", r, err)
+	}
+	promoted := 0
+	for _, env := range f.outbox(t) {
+		if ev := env.GetRegistrationPromoted(); ev != nil {
+			promoted++
+			if ev.GetFreedBy() != "" {
+				t.Errorf("RegistrationPromoted freed_by %q, want empty: capacity was raised", ev.GetFreedBy())
+			}
+		}
+	}
+	if promoted != 1 {
+		t.Fatalf("%d RegistrationPromoted, want 1", promoted)
+	}
+	_, err := f.svc.UpdateActivity(ctx, admin, &activitiesv1.Activity{Name: a.GetName(), Capacity: 1}, &fieldmaskpb.FieldMask{Paths: []string{"capacity"}})
+	if md := apierr.Info(err).GetMetadata(); !apierr.Is(err, apiv1.ErrorReason_CAPACITY_BELOW_CONFIRMED) || md["capacity"] != "1" || md["confirmed"] != "2" {
+		t.Fatalf("a capacity below the confirmed: %v", err)
 	}
 }
 

@@ -4,15 +4,16 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"path"
 	"slices"
+	"strconv"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 
 	"github.com/tjsia/chapterhouse/services/governance/branches"
@@ -52,7 +53,7 @@ func (s *Service) GetComplianceReport(ctx context.Context, p auth.Principal, nam
 		return nil, err
 	}
 	if !p.HasRole(auth.RoleAdmin, auth.RoleGeneralSecretary, auth.RoleGeneralCouncil) && !c.isCurrentChair(p) && !c.isCouncilMember(p) {
-		return nil, apierr.PermissionDenied("only admins, the general association's secretary-general and council, the branch chair and council members may read the compliance report")
+		return nil, apierr.PermissionDenied("governance.compliance_report")
 	}
 	today := s.today()
 	if year == 0 {
@@ -60,8 +61,14 @@ func (s *Service) GetComplianceReport(ctx context.Context, p auth.Principal, nam
 	}
 	params := b.GetParameters()
 	r := &governancev1.ComplianceReport{Branch: b.GetName(), Year: year, Parameters: params, GenerateTime: timestamppb.New(s.now())}
-	add := func(rule, reason string, sev governancev1.FindingSeverity, subject, format string, args ...any) {
-		r.Findings = append(r.Findings, &governancev1.Finding{Rule: rule, Reason: reason, Severity: sev, Subject: subject, Message: fmt.Sprintf(format, args...)})
+	// A finding's message is its text "text.governance.finding.<what>",
+	// with args as alternating names and values, in the caller's language.
+	add := func(rule, reason string, sev governancev1.FindingSeverity, subject, what string, args ...string) {
+		m := i18n.Message{Key: "text.governance.finding." + what, Args: map[string]string{}}
+		for i := 0; i+1 < len(args); i += 2 {
+			m.Args[args[i]] = args[i+1]
+		}
+		r.Findings = append(r.Findings, &governancev1.Finding{Rule: rule, Reason: reason, Severity: sev, Subject: subject, Message: i18n.In(ctx, m)})
 	}
 
 	if err := s.reportExchange(ctx, branch, year, today, params, r, add); err != nil {
@@ -69,7 +76,7 @@ func (s *Service) GetComplianceReport(ctx context.Context, p auth.Principal, nam
 	}
 	if c.current == nil {
 		// Terms are G1's: "实行任期制，每届任期同总会理事会".
-		add(RuleTermLimit, findingNoCurrentTerm, breach, b.GetName(), "the branch has no current term, so no council")
+		add(RuleTermLimit, findingNoCurrentTerm, breach, b.GetName(), "no_current_term", "branch", b.GetName())
 	} else {
 		r.Term = c.current.GetName()
 		if err := s.reportCouncil(ctx, c, params, r, add); err != nil {
@@ -87,7 +94,7 @@ func (s *Service) GetComplianceReport(ctx context.Context, p auth.Principal, nam
 	return r, nil
 }
 
-type addFinding func(rule, reason string, sev governancev1.FindingSeverity, subject, format string, args ...any)
+type addFinding func(rule, reason string, sev governancev1.FindingSeverity, subject, what string, args ...string)
 
 // reportExchange: A1, as activities counts it. A past year below the
 // minimum is a breach; the current year is a warning while it is not on
@@ -106,11 +113,11 @@ func (s *Service) reportExchange(ctx context.Context, branch string, year int32,
 	switch {
 	case st.GetMet():
 	case year < int32(today.Year()):
-		add(RuleExchangeQuota, findingExchangeBelowMinimum, breach, r.GetBranch(),
-			"%d exchange activities were completed in %d; the charter asks for at least %d", st.GetCompletedCount(), year, required)
+		add(RuleExchangeQuota, findingExchangeBelowMinimum, breach, r.GetBranch(), "exchange_below_minimum",
+			"completed", itoa(st.GetCompletedCount()), "year", itoa(year), "required", itoa(required))
 	case !st.GetOnTrack():
-		add(RuleExchangeQuota, findingExchangeBelowMinimum, warning, r.GetBranch(),
-			"%d completed and %d scheduled exchange activities in %d; at least %d are needed", st.GetCompletedCount(), st.GetScheduledCount(), year, required)
+		add(RuleExchangeQuota, findingExchangeBelowMinimum, warning, r.GetBranch(), "exchange_not_on_track",
+			"completed", itoa(st.GetCompletedCount()), "scheduled", itoa(st.GetScheduledCount()), "year", itoa(year), "required", itoa(required))
 	}
 	return nil
 }
@@ -127,7 +134,7 @@ func (s *Service) reportCouncil(ctx context.Context, c *council, params *governa
 		rule string
 	}{{governancev1.Position_POSITION_CHAIR, RuleChairRoute}, {governancev1.Position_POSITION_SECRETARY_GENERAL, RuleSecretaryAppointer}} {
 		if len(c.serving(term, office.pos)) == 0 {
-			add(office.rule, findingOfficeVacant, breach, c.current.GetName(), "%s has no serving %s", c.current.GetName(), positionName(office.pos))
+			add(office.rule, findingOfficeVacant, breach, c.current.GetName(), "office_vacant", "term", c.current.GetName(), "position", office.pos.String())
 		}
 	}
 	_, termEnd := TermDays(c.current)
@@ -153,8 +160,8 @@ func (s *Service) reportCouncil(ctx context.Context, c *council, params *governa
 					// The day stays out of the message: it gives the
 					// birth date away, and is the exceed_date,
 					// masked for those who may not read it.
-					add(RuleAgeLimit, findingAgeLimit, warning, o.GetName(), "%s passes the %s age limit of %d within the term (flagged, not removed)",
-						o.GetPerson(), positionName(o.GetPosition()), max)
+					add(RuleAgeLimit, findingAgeLimit, warning, o.GetName(), "age_limit", "person", o.GetPerson(),
+						"position", o.GetPosition().String(), "max", strconv.Itoa(max))
 				}
 			}
 		}
@@ -170,11 +177,11 @@ func (s *Service) reportCouncil(ctx context.Context, c *council, params *governa
 			Officer: o.GetName(), Person: o.GetPerson(), Position: o.GetPosition(), ConsecutiveTerms: int32(run), MaxConsecutiveTerms: int32(max),
 		})
 		if run > max {
-			add(RuleTermLimit, findingTermLimitExceeded, breach, o.GetName(), "%s serves a %d. consecutive term as %s; at most %d are allowed",
-				o.GetPerson(), run, positionName(o.GetPosition()), max)
+			add(RuleTermLimit, findingTermLimitExceeded, breach, o.GetName(), "term_limit_exceeded", "person", o.GetPerson(),
+				"run", strconv.Itoa(run), "position", o.GetPosition().String(), "max", strconv.Itoa(max))
 		} else {
-			add(RuleTermLimit, findingTermLimitReached, warning, o.GetName(), "%s serves the last of %d consecutive terms allowed as %s, and cannot be nominated to it for the next term",
-				o.GetPerson(), max, positionName(o.GetPosition()))
+			add(RuleTermLimit, findingTermLimitReached, warning, o.GetName(), "term_limit_reached", "person", o.GetPerson(),
+				"max", strconv.Itoa(max), "position", o.GetPosition().String())
 		}
 	}
 	return nil
@@ -188,7 +195,7 @@ func (s *Service) reportWorkPlans(ctx context.Context, branch string, year int32
 		return err
 	}
 	if id == "" {
-		add(RuleAssignedTasks, findingWorkPlanMissing, warning, r.GetBranch(), "there is no work plan for %d", year)
+		add(RuleAssignedTasks, findingWorkPlanMissing, warning, r.GetBranch(), "work_plan_missing", "year", itoa(year))
 		return nil
 	}
 	w, err := s.repo.GetWorkPlan(ctx, branch, id)
@@ -203,7 +210,7 @@ func (s *Service) reportWorkPlans(ctx context.Context, branch string, year int32
 		WorkPlan: w.GetName(), Title: w.GetTitle(), Adopted: w.GetAdoptingResolution() != "", Progress: Progress(items, today),
 	})
 	if w.GetAdoptingResolution() == "" {
-		add(RuleAssignedTasks, findingWorkPlanNotAdopted, warning, w.GetName(), "the %d work plan has not been adopted by a council resolution", year)
+		add(RuleAssignedTasks, findingWorkPlanNotAdopted, warning, w.GetName(), "work_plan_not_adopted", "year", itoa(year))
 	}
 	for _, i := range items {
 		if !Overdue(i, today) {
@@ -211,9 +218,9 @@ func (s *Service) reportWorkPlans(ctx context.Context, branch string, year int32
 		}
 		due, _ := branches.DayOf(i.GetDueDate())
 		if i.GetSource() == assigned {
-			add(RuleAssignedTasks, findingAssignedTaskOverdue, breach, i.GetName(), "the general association's task %q was due on %s", i.GetTitle(), due.Format(time.DateOnly))
+			add(RuleAssignedTasks, findingAssignedTaskOverdue, breach, i.GetName(), "assigned_task_overdue", "title", i.GetTitle(), "date", due.Format(time.DateOnly))
 		} else {
-			add(RuleAssignedTasks, findingWorkItemOverdue, warning, i.GetName(), "%q was due on %s", i.GetTitle(), due.Format(time.DateOnly))
+			add(RuleAssignedTasks, findingWorkItemOverdue, warning, i.GetName(), "work_item_overdue", "title", i.GetTitle(), "date", due.Format(time.DateOnly))
 		}
 	}
 	return nil

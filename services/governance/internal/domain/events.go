@@ -17,6 +17,13 @@ import (
 // withdrawn, each with the reason (CHARTER.md, "Branch membership ends").
 // It is idempotent: a redelivered event finds the offices ended and the
 // nominations withdrawn, and changes nothing.
+//
+// A stored record is read by people in their own languages, so no prose
+// is composed into it: the reason recorded is the termination's, as its
+// author wrote it, and what the system did and why are facts of the
+// record (an officer's end_kind MEMBERSHIP_ENDED and represented_member;
+// a nomination's WITHDRAWN state, its decider "system" and its
+// represented_member).
 func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error {
 	terminated := env.GetMemberTerminated()
 	if terminated == nil {
@@ -36,7 +43,7 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 		return err
 	}
 	system := auth.Principal{Subject: events.SystemActor}
-	reason := "branch membership of " + member + " ended: " + terminated.GetReason()
+	reason := terminated.GetReason()
 	if err := s.endRepresentedOffices(ctx, system, b, branch, member, reason); err != nil {
 		return err
 	}
@@ -50,7 +57,7 @@ func (s *Service) endRepresentedOffices(ctx context.Context, system auth.Princip
 	}
 	today := s.today()
 	for _, o := range officers.Items {
-		if o.GetRepresentedMember() != member || present(o, today).GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
+		if o.GetRepresentedMember() != member || present(ctx, o, today).GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
 			continue
 		}
 		term := TermNumberOf(o.GetName())
@@ -60,7 +67,7 @@ func (s *Service) endRepresentedOffices(ctx context.Context, system auth.Princip
 			if err != nil {
 				return nil, err
 			}
-			if present(cur, today).GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
+			if present(ctx, cur, today).GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
 				return cur, nil
 			}
 			return s.endOffice(ctx, system, b, branch, cur, today, governancev1.OfficeEndKind_OFFICE_END_KIND_MEMBERSHIP_ENDED, reason)

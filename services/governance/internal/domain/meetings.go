@@ -23,12 +23,13 @@ import (
 
 // runsBusiness: the branch's business (meetings, work plans) is run by
 // admins, the current chair and the serving secretary-general, whose unit
-// does the day-to-day work.
-func runsBusiness(p auth.Principal, c *council, what string) error {
+// does the day-to-day work; denied names the business
+// ("denied.governance.<denied>").
+func runsBusiness(p auth.Principal, c *council, denied string) error {
 	if c.runs(p) {
 		return nil
 	}
-	return apierr.PermissionDenied("only admins, the branch chair and the serving secretary-general may " + what)
+	return apierr.PermissionDenied("governance." + denied)
 }
 
 // termOrCurrent resolves a term field: the named term of the branch, or the
@@ -36,14 +37,14 @@ func runsBusiness(p auth.Principal, c *council, what string) error {
 func termOrCurrent(c *council, branch, name, field string) (*governancev1.Term, error) {
 	if name == "" {
 		if c.current == nil {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_NO_CURRENT_TERM,
-				"branches/"+branch+" has no current term; name the term", map[string]string{"field": field})
+			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_NO_CURRENT_TERM, "no_current_term_name_one",
+				map[string]string{"field": field, "branch": "branches/" + branch})
 		}
 		return c.current, nil
 	}
 	ids, err := resourcename.Parse(name, "branches", "terms")
 	if err != nil || ids[0] != branch {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be a term of this branch, branches/" + branch + "/terms/{number}"})
+		return nil, apierr.InvalidArgument(nameForm(field, name, "branches/"+branch+"/terms/{term}"))
 	}
 	n, ok := termNumber(ids[1])
 	if t := c.term(n); ok && t != nil {
@@ -57,7 +58,7 @@ func checkPeople(field string, people []string) []apierr.FieldViolation {
 	var v []apierr.FieldViolation
 	for i, p := range people {
 		if _, err := resourcename.Parse(p, "people"); err != nil {
-			v = append(v, apierr.FieldViolation{Field: fmt.Sprintf("%s[%d]", field, i), Description: "must be people/{person}"})
+			v = append(v, nameForm(fmt.Sprintf("%s[%d]", field, i), p, "people/{person}"))
 		}
 	}
 	return v
@@ -68,7 +69,7 @@ func checkMeeting(m *governancev1.Meeting) []apierr.FieldViolation {
 	v = append(v, required("meeting.kind", m.GetKind() == governancev1.MeetingKind_MEETING_KIND_UNSPECIFIED)...)
 	v = append(v, required("meeting.start_time", m.GetStartTime() == nil)...)
 	if m.GetEndTime() != nil && m.GetStartTime() != nil && !m.GetEndTime().AsTime().After(m.GetStartTime().AsTime()) {
-		v = append(v, apierr.FieldViolation{Field: "meeting.end_time", Description: "must be after start_time"})
+		v = append(v, apierr.Field("meeting.end_time", "governance.after", "other", "start_time"))
 	}
 	return append(v, checkPeople("meeting.attendees", m.GetAttendees())...)
 }
@@ -83,14 +84,14 @@ func (s *Service) CreateMeeting(ctx context.Context, p auth.Principal, parent st
 	if err != nil {
 		return nil, err
 	}
-	if err := runsBusiness(p, c, "schedule meetings"); err != nil {
+	if err := runsBusiness(p, c, "meetings"); err != nil {
 		return nil, err
 	}
 	if v := checkMeeting(in); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
 	if st := in.GetState(); st != governancev1.MeetingState_MEETING_STATE_UNSPECIFIED && st != governancev1.MeetingState_MEETING_STATE_SCHEDULED {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "meeting.state", Description: "a new meeting is SCHEDULED"})
+		return nil, apierr.InvalidArgument(apierr.Field("meeting.state", "governance.new_state", "state", governancev1.MeetingState_MEETING_STATE_SCHEDULED.String()))
 	}
 	t, err := termOrCurrent(c, branch, in.GetTerm(), "meeting.term")
 	if err != nil {
@@ -160,7 +161,7 @@ var meetingPaths = []string{"title", "kind", "start_time", "end_time", "location
 // SCHEDULED → HELD or CANCELLED. A cancelled meeting is not changed again;
 // a held one keeps its state while its record is completed.
 func (s *Service) UpdateMeeting(ctx context.Context, p auth.Principal, patch *governancev1.Meeting, mask *fieldmaskpb.FieldMask) (*governancev1.Meeting, error) {
-	paths, err := fieldmask.Paths(mask, meetingPaths, map[string]string{"name": "is immutable", "term": "is immutable"})
+	paths, err := fieldmask.Paths(mask, meetingPaths, map[string]string{"name": "immutable", "term": "immutable"})
 	if err != nil {
 		return nil, err
 	}
@@ -173,21 +174,26 @@ func (s *Service) UpdateMeeting(ctx context.Context, p auth.Principal, patch *go
 		if err != nil {
 			return nil, err
 		}
-		if err := runsBusiness(p, c, "record meetings"); err != nil {
+		if err := runsBusiness(p, c, "meetings"); err != nil {
 			return nil, err
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())
 		}
 		if cur.GetState() == governancev1.MeetingState_MEETING_STATE_CANCELLED {
-			return nil, apierr.InvalidTransition(cur.GetName(), "change", "CANCELLED")
+			return nil, apierr.InvalidTransition(cur.GetName(), "update", cur.GetState().String())
 		}
 		next := clone(cur)
 		fieldmask.Apply(next, patch, paths)
-		if next.GetState() != cur.GetState() && (cur.GetState() != governancev1.MeetingState_MEETING_STATE_SCHEDULED ||
-			next.GetState() == governancev1.MeetingState_MEETING_STATE_UNSPECIFIED) {
-			return nil, apierr.InvalidTransition(cur.GetName(), "move to "+strings.TrimPrefix(next.GetState().String(), "MEETING_STATE_"),
-				strings.TrimPrefix(cur.GetState().String(), "MEETING_STATE_"))
+		if next.GetState() == governancev1.MeetingState_MEETING_STATE_UNSPECIFIED {
+			return nil, apierr.InvalidArgument(apierr.Field("meeting.state", "required"))
+		}
+		if next.GetState() != cur.GetState() && cur.GetState() != governancev1.MeetingState_MEETING_STATE_SCHEDULED {
+			// A held meeting's record is still completed (update), but its
+			// state stays.
+			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_INVALID_STATE_TRANSITION, "meeting_state_change",
+				map[string]string{"resource": cur.GetName(), "action": "update", "state": cur.GetState().String(),
+					"allowed": "update", "target": next.GetState().String()})
 		}
 		if v := checkMeeting(next); len(v) > 0 {
 			return nil, apierr.InvalidArgument(v...)

@@ -17,6 +17,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
@@ -88,17 +89,17 @@ func holding(noms []*governancev1.Nomination, officers []*governancev1.Officer, 
 
 // validNomination checks a nomination's own fields.
 func validNomination(n *governancev1.Nomination, branch string) []apierr.FieldViolation {
-	var v []apierr.FieldViolation
-	if n.GetPosition() == governancev1.Position_POSITION_UNSPECIFIED {
-		v = append(v, apierr.FieldViolation{Field: "nomination.position", Description: "is required"})
-	}
-	if _, err := resourcename.Parse(n.GetNominee(), "people"); err != nil {
-		v = append(v, apierr.FieldViolation{Field: "nomination.nominee", Description: "is required, as people/{person}"})
+	v := required("nomination.position", n.GetPosition() == governancev1.Position_POSITION_UNSPECIFIED)
+	switch _, err := resourcename.Parse(n.GetNominee(), "people"); {
+	case n.GetNominee() == "":
+		v = append(v, required("nomination.nominee", true)...)
+	case err != nil:
+		v = append(v, nameForm("nomination.nominee", n.GetNominee(), "people/{person}"))
 	}
 	if m := n.GetRepresentedMember(); m != "" {
 		ids, err := resourcename.Parse(m, "branches", "members")
 		if err != nil || ids[0] != branch {
-			v = append(v, apierr.FieldViolation{Field: "nomination.represented_member", Description: "must be a member of this branch, branches/" + branch + "/members/{member}"})
+			v = append(v, nameForm("nomination.represented_member", m, "branches/"+branch+"/members/{member}"))
 		}
 	}
 	return v
@@ -221,15 +222,21 @@ func (s *Service) startDay(t *governancev1.Term, asked *date.Date, field string,
 	if asked != nil {
 		d, ok := branches.DayOf(asked)
 		if !ok {
-			return Day{}, apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be a calendar date"})
+			return Day{}, apierr.InvalidArgument(apierr.Field(field, "governance.calendar_date"))
 		}
 		day = d
 	}
-	if day.Before(first) || day.After(last) || (appointing && day.Before(today)) {
-		return Day{}, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_DATE_OUTSIDE_TERM,
-			fmt.Sprintf("office would begin on %s, outside %s (%s to %s) or in the past", day.Format(time.DateOnly), t.GetName(),
-				first.Format(time.DateOnly), last.Format(time.DateOnly)),
-			map[string]string{"field": field, "resource": t.GetName()})
+	md := map[string]string{"field": field, "resource": t.GetName(), "term": t.GetName(), "date": day.Format(time.DateOnly),
+		"start_date": first.Format(time.DateOnly), "end_date": last.Format(time.DateOnly)}
+	if field == "" {
+		delete(md, "field") // the day was not asked for: no field is wrong
+	}
+	switch {
+	case day.Before(first) || day.After(last):
+		return Day{}, refusal(codes.FailedPrecondition, apiv1.ErrorReason_DATE_OUTSIDE_TERM, "start_outside_term", md)
+	case appointing && day.Before(today):
+		md["today"] = today.Format(time.DateOnly)
+		return Day{}, refusal(codes.FailedPrecondition, apiv1.ErrorReason_DATE_OUTSIDE_TERM, "start_in_past", md)
 	}
 	return day, nil
 }
@@ -252,7 +259,7 @@ func (s *Service) CheckEligibility(ctx context.Context, p auth.Principal, req *g
 	}
 	if !p.HasRole(auth.RoleAdmin, auth.RoleGeneralSecretary, auth.RoleGeneralCouncil) && !j.council.isCurrentChair(p) &&
 		!j.council.isCouncilMember(p) && p.Subject != in.GetNominee() && (j.member == nil || j.member.GetPerson() != p.Subject) {
-		return nil, apierr.PermissionDenied("only admins, the general association's secretary-general and council, the branch chair and council members, the nominee and the represented member's representative may check a nomination")
+		return nil, apierr.PermissionDenied("governance.check_eligibility")
 	}
 	proposer, roles := p.Subject, p
 	if req.GetProposer() != "" && req.GetProposer() != p.Subject {
@@ -265,13 +272,15 @@ func (s *Service) CheckEligibility(ctx context.Context, p auth.Principal, req *g
 	probe := clone(in)
 	probe.Name, probe.State = "", governancev1.NominationState_NOMINATION_STATE_UNSPECIFIED
 	v := CheckNomination(j.candidate(Proposing, probe, proposer, roles, start))
-	return &governancev1.CheckEligibilityResponse{Eligible: len(v) == 0, Violations: toViolations(v), StartDate: branches.DateOf(start)}, nil
+	return &governancev1.CheckEligibilityResponse{Eligible: len(v) == 0, Violations: toViolations(ctx, v), StartDate: branches.DateOf(start)}, nil
 }
 
-func toViolations(v []apierr.Violation) []*governancev1.Violation {
+// toViolations are the answer's violations, their texts in the caller's
+// language, the same texts a refusal of the nomination gives.
+func toViolations(ctx context.Context, v []apierr.Violation) []*governancev1.Violation {
 	out := make([]*governancev1.Violation, 0, len(v))
 	for _, x := range v {
-		out = append(out, &governancev1.Violation{Rule: x.Rule, Reason: x.Reason, Message: x.Message, Field: fieldOf(x.Reason)})
+		out = append(out, &governancev1.Violation{Rule: x.Rule, Reason: x.Reason, Message: i18n.In(ctx, x.Text()), Field: fieldOf(x.Reason)})
 	}
 	return out
 }
@@ -303,7 +312,7 @@ func (s *Service) mayPropose(ctx context.Context, p auth.Principal, j *judgement
 		if p.IsAdmin() || j.council.isCurrentChair(p) || j.council.isCouncilMember(p) {
 			return nil
 		}
-		return apierr.PermissionDenied("vice-chairs are proposed by admins, the branch chair or council members")
+		return apierr.PermissionDenied("governance.propose_vice_chair")
 	case governancev1.Position_POSITION_DIRECTOR:
 		if p.IsAdmin() {
 			return nil
@@ -314,7 +323,7 @@ func (s *Service) mayPropose(ctx context.Context, p auth.Principal, j *judgement
 		if j.member != nil && j.member.GetPerson() == p.Subject {
 			return nil
 		}
-		return apierr.PermissionDenied("a unit member puts forward its director nominee through its representative (G6); an individual member proposes themselves; or admins")
+		return apierr.PermissionDenied("governance.propose_director")
 	}
 	return nil
 }
@@ -387,7 +396,7 @@ func (s *Service) CreateNomination(ctx context.Context, p auth.Principal, parent
 			return nil, apierr.Charter(v)
 		}
 		if hidden {
-			return nil, apierr.PermissionDenied("nomination_id " + id + " cannot be used by this caller; choose another id, or leave it empty for one to be assigned")
+			return nil, apierr.PermissionDenied("governance.nomination_id_taken", "id", id)
 		}
 		claim, max := claimOf(n, j.branch.GetParameters())
 		ev := s.envelope(ctx, p, n.GetName())
@@ -548,8 +557,8 @@ var nominationPaths = []string{"qualification_statement", "consultation_notes"}
 // proposer, or admins.
 func (s *Service) UpdateNomination(ctx context.Context, p auth.Principal, patch *governancev1.Nomination, mask *fieldmaskpb.FieldMask) (*governancev1.Nomination, error) {
 	paths, err := fieldmask.Paths(mask, nominationPaths, map[string]string{
-		"position": "cannot change: withdraw and propose again", "nominee": "cannot change: withdraw and propose again",
-		"represented_member": "cannot change: withdraw and propose again", "name": "is immutable"})
+		"position": "governance.withdraw_and_propose", "nominee": "governance.withdraw_and_propose",
+		"represented_member": "governance.withdraw_and_propose", "name": "immutable"})
 	if err != nil {
 		return nil, err
 	}
@@ -559,13 +568,13 @@ func (s *Service) UpdateNomination(ctx context.Context, p auth.Principal, patch 
 			return nil, err
 		}
 		if !p.IsAdmin() && p.Subject != cur.GetProposer() {
-			return nil, apierr.PermissionDenied("only the proposer or admins may amend a nomination")
+			return nil, apierr.PermissionDenied("governance.amend_nomination")
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())
 		}
 		if cur.GetState() != governancev1.NominationState_NOMINATION_STATE_PROPOSED {
-			return nil, apierr.InvalidTransition(cur.GetName(), "amend", stateName(cur.GetState()))
+			return nil, nominationTransition(cur, "update")
 		}
 		next := clone(cur)
 		fieldmask.Apply(next, patch, paths)
@@ -582,8 +591,10 @@ func (s *Service) UpdateNomination(ctx context.Context, p auth.Principal, patch 
 // chair (G5).
 type decision struct {
 	name, etag, reason string
-	approve            bool
-	position           governancev1.Position
+	// verb is the method's (confirmQualification, decide).
+	verb     string
+	approve  bool
+	position governancev1.Position
 	// allowed says whether p may decide, given the council.
 	allowed func(p auth.Principal, c *council, term int32) error
 }
@@ -592,7 +603,7 @@ type decision struct {
 // to QUALIFIED, REJECT to REJECTED with the reason, giving its place back.
 func (s *Service) decide(ctx context.Context, p auth.Principal, d decision) (*governancev1.Nomination, error) {
 	if !d.approve && strings.TrimSpace(d.reason) == "" {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required when rejecting"})
+		return nil, apierr.InvalidArgument(apierr.Field("reason", "governance.reject_reason"))
 	}
 	return retry.Write(ctx, d.name, d.etag, IsStale, func() (*governancev1.Nomination, error) {
 		b, branch, term, cur, c, err := s.seenNomination(ctx, p, d.name)
@@ -608,13 +619,15 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, d decision) (*go
 			return nil, err
 		}
 		if cur.GetPosition() != d.position {
-			return nil, apierr.InvalidTransition(cur.GetName(), "decide this way on", strings.TrimPrefix(cur.GetPosition().String(), "POSITION_")+" nomination")
+			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_INVALID_STATE_TRANSITION, "wrong_decision",
+				map[string]string{"resource": cur.GetName(), "action": d.verb, "state": cur.GetState().String(),
+					"allowed": strings.Join(nominationAllows(cur), ","), "position": cur.GetPosition().String()})
 		}
 		if d.etag != "" && d.etag != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())
 		}
 		if cur.GetState() != governancev1.NominationState_NOMINATION_STATE_PROPOSED {
-			return nil, apierr.InvalidTransition(cur.GetName(), "decide on", stateName(cur.GetState()))
+			return nil, nominationTransition(cur, d.verb)
 		}
 		now := s.now()
 		next := clone(cur)
@@ -654,7 +667,7 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, d decision) (*go
 // so admins cannot stand in.
 func (s *Service) ConfirmNominationQualification(ctx context.Context, p auth.Principal, req *governancev1.ConfirmNominationQualificationRequest) (*governancev1.Nomination, error) {
 	return s.decide(ctx, p, decision{
-		name: req.GetName(), etag: req.GetEtag(), reason: req.GetReason(),
+		name: req.GetName(), etag: req.GetEtag(), reason: req.GetReason(), verb: "confirmQualification",
 		approve: req.GetDecision() == governancev1.Decision_DECISION_APPROVE, position: governancev1.Position_POSITION_DIRECTOR,
 		allowed: func(p auth.Principal, c *council, term int32) error {
 			chair := c.chairOf(term)
@@ -664,7 +677,7 @@ func (s *Service) ConfirmNominationQualification(ctx context.Context, p auth.Pri
 			if chair != nil && chair.GetPerson() == p.Subject {
 				return nil
 			}
-			return apierr.PermissionDenied("a director's qualification is confirmed by the branch chair (G6)")
+			return apierr.PermissionDenied("governance.confirm_director")
 		},
 	})
 }
@@ -673,13 +686,13 @@ func (s *Service) ConfirmNominationQualification(ctx context.Context, p auth.Pri
 // chair candidate (G5).
 func (s *Service) DecideNomination(ctx context.Context, p auth.Principal, req *governancev1.DecideNominationRequest) (*governancev1.Nomination, error) {
 	return s.decide(ctx, p, decision{
-		name: req.GetName(), etag: req.GetEtag(), reason: req.GetReason(),
+		name: req.GetName(), etag: req.GetEtag(), reason: req.GetReason(), verb: "decide",
 		approve: req.GetDecision() == governancev1.Decision_DECISION_APPROVE, position: governancev1.Position_POSITION_CHAIR,
 		allowed: func(p auth.Principal, _ *council, _ int32) error {
 			if p.HasRole(auth.RoleGeneralCouncil) {
 				return nil
 			}
-			return apierr.PermissionDenied("a chair candidate is decided by the general association's council (general_council) only (G5)")
+			return apierr.PermissionDenied("governance.decide_chair")
 		},
 	})
 }
@@ -695,7 +708,7 @@ func mayAppoint(p auth.Principal, c *council, n *governancev1.Nomination, term i
 		if isTermChair {
 			return nil
 		}
-		return apierr.PermissionDenied("the secretary-general is appointed by the chair of the term (G7)")
+		return apierr.PermissionDenied("governance.appoint_secretary")
 	}
 	if p.IsAdmin() {
 		return nil
@@ -705,17 +718,17 @@ func mayAppoint(p auth.Principal, c *council, n *governancev1.Nomination, term i
 		if p.HasRole(auth.RoleGeneralCouncil) {
 			return nil
 		}
-		return apierr.PermissionDenied("the chair is appointed by admins or the general association's council")
+		return apierr.PermissionDenied("governance.appoint_chair")
 	case governancev1.Position_POSITION_VICE_CHAIR:
 		if c.isCurrentChair(p) || isTermChair {
 			return nil
 		}
-		return apierr.PermissionDenied("vice-chairs are appointed by the branch chair, on the council's resolution, or admins")
+		return apierr.PermissionDenied("governance.appoint_vice_chair")
 	default:
 		if isTermChair {
 			return nil
 		}
-		return apierr.PermissionDenied("directors are appointed by the chair of the term (G6) or admins")
+		return apierr.PermissionDenied("governance.appoint_director")
 	}
 }
 
@@ -723,17 +736,24 @@ func mayAppoint(p auth.Principal, c *council, n *governancev1.Nomination, term i
 // cites: PASSED, a VICE_CHAIR_APPOINTMENT of the same term that lists the
 // nomination.
 func (s *Service) appointingResolution(ctx context.Context, branch string, n *governancev1.Nomination, name string) error {
-	notPassed := func(why string) error {
-		return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED,
-			"a vice-chair is appointed on a passed VICE_CHAIR_APPOINTMENT resolution of the term's council that lists the nomination: "+why,
-			map[string]string{"field": "appointing_resolution", "resource": name})
+	// why is the end of its text's key, "error.governance.vice_chair_resolution.<why>";
+	// facts are the metadata beyond the resolution and the nomination.
+	notPassed := func(why string, facts ...string) error {
+		md := map[string]string{"field": "appointing_resolution", "nomination": n.GetName()}
+		if name != "" {
+			md["resource"], md["resolution"] = name, name
+		}
+		for i := 0; i+1 < len(facts); i += 2 {
+			md[facts[i]] = facts[i+1]
+		}
+		return refusal(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED, "vice_chair_resolution."+why, md)
 	}
 	if name == "" {
-		return notPassed("appointing_resolution is required")
+		return notPassed("required")
 	}
 	ids, err := resourcename.Parse(name, "branches", "resolutions")
 	if err != nil || ids[0] != branch {
-		return apierr.InvalidArgument(apierr.FieldViolation{Field: "appointing_resolution", Description: "must be a resolution of this branch"})
+		return apierr.InvalidArgument(nameForm("appointing_resolution", name, "branches/"+branch+"/resolutions/{resolution}"))
 	}
 	r, err := s.repo.GetResolution(ctx, branch, ids[1])
 	if errors.Is(err, ErrNotFound) {
@@ -744,13 +764,13 @@ func (s *Service) appointingResolution(ctx context.Context, branch string, n *go
 	}
 	switch {
 	case r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED:
-		return notPassed(name + " is " + strings.TrimPrefix(r.GetState().String(), "RESOLUTION_STATE_"))
+		return notPassed("state", "state", r.GetState().String())
 	case r.GetKind() != governancev1.ResolutionKind_RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT:
-		return notPassed(name + " is not a vice-chair appointment")
+		return notPassed("kind", "kind", r.GetKind().String())
 	case TermNumberOf(r.GetTerm()) != TermNumberOf(n.GetName()):
-		return notPassed(name + " is of another term")
+		return notPassed("term", "term", r.GetTerm(), "nomination_term", termName(branch, TermNumberOf(n.GetName())))
 	case !slices.Contains(r.GetNominations(), n.GetName()):
-		return notPassed(name + " does not list " + n.GetName())
+		return notPassed("unlisted")
 	}
 	return nil
 }
@@ -781,7 +801,7 @@ func (s *Service) AppointNomination(ctx context.Context, p auth.Principal, req *
 			return nil, apierr.EtagMismatch(cur.GetName())
 		}
 		if st := cur.GetState(); st != governancev1.NominationState_NOMINATION_STATE_PROPOSED && st != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
-			return nil, apierr.InvalidTransition(cur.GetName(), "appoint", stateName(st))
+			return nil, nominationTransition(cur, "appoint")
 		}
 		if cur.GetPosition() == governancev1.Position_POSITION_VICE_CHAIR {
 			if err := s.appointingResolution(ctx, branch, cur, req.GetAppointingResolution()); err != nil {
@@ -825,7 +845,7 @@ func (s *Service) AppointNomination(ctx context.Context, p auth.Principal, req *
 // admins.
 func (s *Service) WithdrawNomination(ctx context.Context, p auth.Principal, req *governancev1.WithdrawNominationRequest) (*governancev1.Nomination, error) {
 	if strings.TrimSpace(req.GetReason()) == "" {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required"})
+		return nil, apierr.InvalidArgument(apierr.Field("reason", "required"))
 	}
 	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Nomination, error) {
 		b, branch, _, cur, _, err := s.seenNomination(ctx, p, req.GetName())
@@ -833,7 +853,7 @@ func (s *Service) WithdrawNomination(ctx context.Context, p auth.Principal, req 
 			return nil, err
 		}
 		if !p.IsAdmin() && p.Subject != cur.GetNominee() && p.Subject != cur.GetProposer() {
-			return nil, apierr.PermissionDenied("only the nominee, the proposer or admins may withdraw a nomination")
+			return nil, apierr.PermissionDenied("governance.withdraw_nomination")
 		}
 		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())
@@ -845,7 +865,7 @@ func (s *Service) WithdrawNomination(ctx context.Context, p auth.Principal, req 
 // withdraw writes an open nomination's withdrawal, giving its place back.
 func (s *Service) withdraw(ctx context.Context, p auth.Principal, b *governancev1.Branch, branch string, cur *governancev1.Nomination, reason string) (*governancev1.Nomination, error) {
 	if st := cur.GetState(); st != governancev1.NominationState_NOMINATION_STATE_PROPOSED && st != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
-		return nil, apierr.InvalidTransition(cur.GetName(), "withdraw", stateName(st))
+		return nil, nominationTransition(cur, "withdraw")
 	}
 	now := s.now()
 	next := clone(cur)
@@ -857,4 +877,31 @@ func (s *Service) withdraw(ctx context.Context, p auth.Principal, b *governancev
 		return nil, err
 	}
 	return next, nil
+}
+
+// nominationAllows are the actions (the methods' verbs) n's state allows:
+// a PROPOSED nomination is amended, withdrawn, and moved on by its
+// position's next step (the general council decides a chair, the branch
+// chair confirms a director, a vice-chair and a secretary-general are
+// appointed); a QUALIFIED one is appointed or withdrawn; the rest are final.
+func nominationAllows(n *governancev1.Nomination) []string {
+	switch n.GetState() {
+	case governancev1.NominationState_NOMINATION_STATE_PROPOSED:
+		next := "appoint"
+		switch n.GetPosition() {
+		case governancev1.Position_POSITION_CHAIR:
+			next = "decide"
+		case governancev1.Position_POSITION_DIRECTOR:
+			next = "confirmQualification"
+		}
+		return []string{"update", next, "withdraw"}
+	case governancev1.NominationState_NOMINATION_STATE_QUALIFIED:
+		return []string{"appoint", "withdraw"}
+	}
+	return nil
+}
+
+// nominationTransition refuses action on n, whose state does not allow it.
+func nominationTransition(n *governancev1.Nomination, action string) error {
+	return apierr.InvalidTransition(n.GetName(), action, n.GetState().String(), nominationAllows(n)...)
 }

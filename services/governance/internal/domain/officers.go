@@ -43,7 +43,7 @@ func (s *Service) GetOfficer(ctx context.Context, name string) (*governancev1.Of
 	if err != nil {
 		return nil, err
 	}
-	return present(o, s.today()), nil
+	return present(ctx, o, s.today()), nil
 }
 
 // officerKey orders officers by term, then appointment, then name.
@@ -70,7 +70,7 @@ func (s *Service) ListOfficers(ctx context.Context, req *governancev1.ListOffice
 	today := s.today()
 	var kept []*governancev1.Officer
 	for _, o := range officers.Items {
-		o = present(o, today)
+		o = present(ctx, o, today)
 		switch {
 		case term != 0 && TermNumberOf(o.GetName()) != term,
 			req.GetPosition() != 0 && o.GetPosition() != req.GetPosition(),
@@ -91,13 +91,13 @@ func (s *Service) ListOfficers(ctx context.Context, req *governancev1.ListOffice
 // it can be filled again.
 func (s *Service) EndOffice(ctx context.Context, p auth.Principal, req *governancev1.EndOfficeRequest) (*governancev1.Officer, error) {
 	if strings.TrimSpace(req.GetReason()) == "" {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required"})
+		return nil, apierr.InvalidArgument(apierr.Field("reason", "required"))
 	}
 	var asked Day
 	if req.GetEndDate() != nil {
 		d, ok := branches.DayOf(req.GetEndDate())
 		if !ok {
-			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "end_date", Description: "must be a calendar date"})
+			return nil, apierr.InvalidArgument(apierr.Field("end_date", "governance.calendar_date"))
 		}
 		asked = d
 	}
@@ -127,13 +127,13 @@ func endKind(p auth.Principal, cur *governancev1.Officer, asked governancev1.Off
 	self := p.Subject == cur.GetPerson()
 	switch {
 	case !p.IsAdmin() && !self:
-		return 0, apierr.PermissionDenied("an office is ended by admins, or by the officer themselves (resignation)")
+		return 0, apierr.PermissionDenied("governance.end_office")
 	case asked == governancev1.OfficeEndKind_OFFICE_END_KIND_UNSPECIFIED && self:
 		return governancev1.OfficeEndKind_OFFICE_END_KIND_RESIGNATION, nil
 	case asked == governancev1.OfficeEndKind_OFFICE_END_KIND_UNSPECIFIED:
 		return governancev1.OfficeEndKind_OFFICE_END_KIND_REMOVAL, nil
 	case asked == governancev1.OfficeEndKind_OFFICE_END_KIND_REMOVAL && !p.IsAdmin():
-		return 0, apierr.PermissionDenied("only admins remove an officer; an officer ends their own office by resigning")
+		return 0, apierr.PermissionDenied("governance.remove_officer")
 	}
 	return asked, nil
 }
@@ -141,13 +141,13 @@ func endKind(p auth.Principal, cur *governancev1.Officer, asked governancev1.Off
 // endOffice writes the end of a serving office on its last day.
 func (s *Service) endOffice(ctx context.Context, p auth.Principal, b *governancev1.Branch, branch string, cur *governancev1.Officer, last Day, kind governancev1.OfficeEndKind, reason string) (*governancev1.Officer, error) {
 	today := s.today()
-	if present(cur, today).GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
-		return nil, apierr.InvalidTransition(cur.GetName(), "end", "ENDED")
+	if now := present(ctx, cur, today); now.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
+		return nil, apierr.InvalidTransition(cur.GetName(), "end", now.GetState().String())
 	}
 	first, _ := branches.DayOf(cur.GetStartDate())
 	end, _ := branches.DayOf(cur.GetEndDate())
 	if last.After(end) {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "end_date", Description: "must not be after the term's end, " + end.Format(time.DateOnly)})
+		return nil, apierr.InvalidArgument(apierr.Field("end_date", "governance.not_after_term_end", "date", end.Format(time.DateOnly)))
 	}
 	if last.Before(first) {
 		// Ended before it began: the last day is the day before the first.

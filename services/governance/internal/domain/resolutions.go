@@ -23,8 +23,22 @@ import (
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 )
 
-func resolutionState(s governancev1.ResolutionState) string {
-	return strings.TrimPrefix(s.String(), "RESOLUTION_STATE_")
+// resolutionAllows are the actions (the methods' verbs) a resolution's
+// state allows: a DRAFT is amended, put to the vote or withdrawn; while
+// VOTING it is voted on, closed or withdrawn; the rest are final.
+func resolutionAllows(s governancev1.ResolutionState) []string {
+	switch s {
+	case governancev1.ResolutionState_RESOLUTION_STATE_DRAFT:
+		return []string{"update", "openVoting", "withdraw"}
+	case governancev1.ResolutionState_RESOLUTION_STATE_VOTING:
+		return []string{"vote", "closeVoting", "withdraw"}
+	}
+	return nil
+}
+
+// resolutionTransition refuses action on r in state.
+func resolutionTransition(r *governancev1.Resolution, action string, state governancev1.ResolutionState) error {
+	return apierr.InvalidTransition(r.GetName(), action, state.String(), resolutionAllows(state)...)
 }
 
 // checkResolution checks a resolution's fields and what they name: its
@@ -39,27 +53,22 @@ func (s *Service) checkResolution(ctx context.Context, branch string, r *governa
 	appoints := r.GetKind() == governancev1.ResolutionKind_RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT
 	adopts := r.GetKind() == governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION
 	approves := r.GetKind() == governancev1.ResolutionKind_RESOLUTION_KIND_STANDARD_APPROVAL
-	switch {
-	case appoints && len(r.GetNominations()) == 0:
-		v = append(v, apierr.FieldViolation{Field: "resolution.nominations", Description: "a vice-chair appointment lists the nominations it appoints"})
-	case !appoints && len(r.GetNominations()) > 0:
-		v = append(v, apierr.FieldViolation{Field: "resolution.nominations", Description: "only a vice-chair appointment lists nominations"})
+	// Each kind names what it acts on, and no other kind names it: the
+	// texts name the kind that does ({kind|term}).
+	kindNames := func(field string, kind governancev1.ResolutionKind, is bool, named bool) {
+		switch {
+		case is && !named:
+			v = append(v, apierr.Field(field, "governance.kind_names_it", "kind", kind.String()))
+		case !is && named:
+			v = append(v, apierr.Field(field, "governance.only_kind_names_it", "kind", kind.String()))
+		}
 	}
-	switch {
-	case adopts && r.GetWorkPlan() == "":
-		v = append(v, apierr.FieldViolation{Field: "resolution.work_plan", Description: "a work-plan adoption names the plan"})
-	case !adopts && r.GetWorkPlan() != "":
-		v = append(v, apierr.FieldViolation{Field: "resolution.work_plan", Description: "only a work-plan adoption names a plan"})
-	}
-	switch std := r.GetStandard(); {
-	case approves && std == "":
-		v = append(v, apierr.FieldViolation{Field: "resolution.standard", Description: "a standard approval names the standard it approves"})
-	case !approves && std != "":
-		v = append(v, apierr.FieldViolation{Field: "resolution.standard", Description: "only a standard approval names a standard"})
-	case std != "":
+	kindNames("resolution.nominations", governancev1.ResolutionKind_RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT, appoints, len(r.GetNominations()) > 0)
+	kindNames("resolution.work_plan", governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION, adopts, r.GetWorkPlan() != "")
+	kindNames("resolution.standard", governancev1.ResolutionKind_RESOLUTION_KIND_STANDARD_APPROVAL, approves, r.GetStandard() != "")
+	if std := r.GetStandard(); approves && std != "" {
 		if ids, err := resourcename.Parse(std, "branches", "standards"); err != nil || ids[0] != branch {
-			v = append(v, apierr.FieldViolation{Field: "resolution.standard",
-				Description: fmt.Sprintf("%q is not a standard of this branch (branches/%s/standards/{standard})", std, branch)})
+			v = append(v, nameForm("resolution.standard", std, "branches/"+branch+"/standards/{standard}"))
 		}
 	}
 	if len(v) > 0 {
@@ -68,7 +77,7 @@ func (s *Service) checkResolution(ctx context.Context, branch string, r *governa
 	if m := r.GetMeeting(); m != "" {
 		ids, err := resourcename.Parse(m, "branches", "meetings")
 		if err != nil || ids[0] != branch {
-			return apierr.InvalidArgument(apierr.FieldViolation{Field: "resolution.meeting", Description: "must be a meeting of this branch"})
+			return apierr.InvalidArgument(nameForm("resolution.meeting", m, "branches/"+branch+"/meetings/{meeting}"))
 		}
 		if _, err := s.repo.GetMeeting(ctx, branch, ids[1]); errors.Is(err, ErrNotFound) {
 			return apierr.ReferenceNotFound("resolution.meeting", m)
@@ -81,7 +90,7 @@ func (s *Service) checkResolution(ctx context.Context, branch string, r *governa
 		field := fmt.Sprintf("resolution.nominations[%d]", i)
 		ids, err := resourcename.Parse(name, "branches", "terms", "nominations")
 		if n, ok := termNumber(safe(ids, 1)); err != nil || ids[0] != branch || !ok || n != term {
-			return apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be a nomination of the resolution's term, " + r.GetTerm() + "/nominations/{nomination}"})
+			return apierr.InvalidArgument(nameForm(field, name, r.GetTerm()+"/nominations/{nomination}"))
 		}
 		n, err := s.repo.GetNomination(ctx, branch, term, ids[2])
 		if errors.Is(err, ErrNotFound) {
@@ -91,13 +100,14 @@ func (s *Service) checkResolution(ctx context.Context, branch string, r *governa
 			return err
 		}
 		if n.GetPosition() != governancev1.Position_POSITION_VICE_CHAIR || n.GetState() != governancev1.NominationState_NOMINATION_STATE_PROPOSED {
-			return apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: name + " is not a PROPOSED vice-chair nomination"})
+			return apierr.InvalidArgument(apierr.Field(field, "governance.not_proposed_vice_chair", "nomination", name,
+				"position", n.GetPosition().String(), "state", n.GetState().String()))
 		}
 	}
 	if w := r.GetWorkPlan(); w != "" {
 		ids, err := resourcename.Parse(w, "branches", "workPlans")
 		if err != nil || ids[0] != branch {
-			return apierr.InvalidArgument(apierr.FieldViolation{Field: "resolution.work_plan", Description: "must be a work plan of this branch"})
+			return apierr.InvalidArgument(nameForm("resolution.work_plan", w, "branches/"+branch+"/workPlans/{work_plan}"))
 		}
 		if _, err := s.repo.GetWorkPlan(ctx, branch, ids[1]); errors.Is(err, ErrNotFound) {
 			return apierr.ReferenceNotFound("resolution.work_plan", w)
@@ -127,7 +137,7 @@ func (s *Service) CreateResolution(ctx context.Context, p auth.Principal, parent
 		return nil, err
 	}
 	if !c.runs(p) && !c.isCouncilMember(p) {
-		return nil, apierr.PermissionDenied("only admins, the branch chair, council members and the serving secretary-general may draft resolutions")
+		return nil, apierr.PermissionDenied("governance.draft_resolution")
 	}
 	t, err := termOrCurrent(c, branch, in.GetTerm(), "resolution.term")
 	if err != nil {
@@ -292,16 +302,16 @@ func (s *Service) changeResolution(ctx context.Context, p auth.Principal, name, 
 // UpdateResolution amends a DRAFT: its proposer, the current chair, or
 // admins.
 func (s *Service) UpdateResolution(ctx context.Context, p auth.Principal, patch *governancev1.Resolution, mask *fieldmaskpb.FieldMask) (*governancev1.Resolution, error) {
-	paths, err := fieldmask.Paths(mask, resolutionPaths, map[string]string{"name": "is immutable", "term": "is immutable", "state": "changes through openVoting, closeVoting and withdraw"})
+	paths, err := fieldmask.Paths(mask, resolutionPaths, map[string]string{"name": "immutable", "term": "immutable", "state": "governance.resolution_state"})
 	if err != nil {
 		return nil, err
 	}
 	return s.changeResolution(ctx, p, patch.GetName(), patch.GetEtag(), func(_ *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
 		if !p.IsAdmin() && !c.isCurrentChair(p) && p.Subject != cur.GetProposer() {
-			return nil, apierr.PermissionDenied("only the proposer, the branch chair or admins may amend a resolution")
+			return nil, apierr.PermissionDenied("governance.amend_resolution")
 		}
 		if cur.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_DRAFT {
-			return nil, apierr.InvalidTransition(cur.GetName(), "amend", resolutionState(cur.GetState()))
+			return nil, resolutionTransition(cur, "update", cur.GetState())
 		}
 		fieldmask.Apply(next, patch, paths)
 		return nil, s.checkResolution(ctx, branch, next)
@@ -314,14 +324,14 @@ func (s *Service) UpdateResolution(ctx context.Context, p auth.Principal, patch 
 func (s *Service) OpenResolutionVoting(ctx context.Context, p auth.Principal, req *governancev1.OpenResolutionVotingRequest) (*governancev1.Resolution, error) {
 	return s.changeResolution(ctx, p, req.GetName(), req.GetEtag(), func(b *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
 		if !c.runs(p) {
-			return nil, apierr.PermissionDenied("only admins, the branch chair and the serving secretary-general may open voting")
+			return nil, apierr.PermissionDenied("governance.open_voting")
 		}
 		if cur.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_DRAFT {
-			return nil, apierr.InvalidTransition(cur.GetName(), "open voting on", resolutionState(cur.GetState()))
+			return nil, resolutionTransition(cur, "openVoting", cur.GetState())
 		}
 		if c.current == nil || c.current.GetName() != cur.GetTerm() {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_NO_CURRENT_TERM,
-				cur.GetTerm()+" is not the current term; only the current council votes", map[string]string{"resource": cur.GetName()})
+			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_NO_CURRENT_TERM, "term_not_current",
+				map[string]string{"resource": cur.GetName(), "term": cur.GetTerm()})
 		}
 		// Nominations it appoints must still be open to appointment.
 		if err := s.checkResolution(ctx, branch, cur); err != nil {
@@ -329,7 +339,9 @@ func (s *Service) OpenResolutionVoting(ctx context.Context, p auth.Principal, re
 		}
 		voters := c.councilOf(c.current.GetNumber())
 		if len(voters) == 0 {
-			return nil, apierr.InvalidTransition(cur.GetName(), "open voting on", "DRAFT with an empty council")
+			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_INVALID_STATE_TRANSITION, "empty_council",
+				map[string]string{"resource": cur.GetName(), "action": "openVoting", "state": cur.GetState().String(),
+					"allowed": "update,withdraw", "term": cur.GetTerm()})
 		}
 		next.State, next.EligibleVoters = governancev1.ResolutionState_RESOLUTION_STATE_VOTING, voters
 		next.Quorum, next.Majority = clone(b.GetParameters().GetQuorum()), clone(b.GetParameters().GetMajority())
@@ -350,11 +362,11 @@ func (s *Service) CastResolutionVote(ctx context.Context, p auth.Principal, req 
 		return nil, err
 	}
 	if r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
-		return nil, apierr.InvalidTransition(r.GetName(), "vote on", resolutionState(r.GetState()))
+		return nil, resolutionTransition(r, "vote", r.GetState())
 	}
 	if !slices.Contains(r.GetEligibleVoters(), p.Subject) {
-		return nil, apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER,
-			"only the council members of "+r.GetTerm()+" at the opening of voting vote on "+r.GetName(), map[string]string{"resource": r.GetName()})
+		return nil, refusal(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER, "not_eligible_voter",
+			map[string]string{"resource": r.GetName(), "term": r.GetTerm()})
 	}
 	// A member whose office has ended since voting opened no longer sits on
 	// the council, and casts no ballot (one cast before stays counted).
@@ -363,8 +375,8 @@ func (s *Service) CastResolutionVote(ctx context.Context, p auth.Principal, req 
 		return nil, err
 	}
 	if !c.isCouncilMember(p) {
-		return nil, apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER,
-			p.Subject+" no longer sits on the council, and so does not vote on "+r.GetName(), map[string]string{"resource": r.GetName()})
+		return nil, refusal(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER, "voter_left_council",
+			map[string]string{"resource": r.GetName(), "voter": p.Subject})
 	}
 	v := &governancev1.Vote{
 		Name:  r.GetName() + "/votes/" + p.PersonID(),
@@ -377,7 +389,7 @@ func (s *Service) CastResolutionVote(ctx context.Context, p auth.Principal, req 
 		if gerr != nil {
 			return nil, gerr
 		}
-		return nil, apierr.InvalidTransition(r.GetName(), "vote on", resolutionState(now.GetState()))
+		return nil, resolutionTransition(r, "vote", now.GetState())
 	}
 	if err != nil {
 		return nil, err
@@ -426,13 +438,13 @@ func (s *Service) CloseResolutionVoting(ctx context.Context, p auth.Principal, r
 			return nil, err
 		}
 		if !p.IsAdmin() && !c.isCurrentChair(p) {
-			return nil, apierr.PermissionDenied("only the branch chair or admins may close voting")
+			return nil, apierr.PermissionDenied("governance.close_voting")
 		}
 		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())
 		}
 		if cur.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
-			return nil, apierr.InvalidTransition(cur.GetName(), "close voting on", resolutionState(cur.GetState()))
+			return nil, resolutionTransition(cur, "closeVoting", cur.GetState())
 		}
 		tally, version, err := s.count(ctx, branch, cur)
 		if err != nil {
@@ -461,14 +473,14 @@ func (s *Service) CloseResolutionVoting(ctx context.Context, p auth.Principal, r
 // but are never counted.
 func (s *Service) WithdrawResolution(ctx context.Context, p auth.Principal, req *governancev1.WithdrawResolutionRequest) (*governancev1.Resolution, error) {
 	if strings.TrimSpace(req.GetReason()) == "" {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required"})
+		return nil, apierr.InvalidArgument(apierr.Field("reason", "required"))
 	}
 	return s.changeResolution(ctx, p, req.GetName(), req.GetEtag(), func(_ *governancev1.Branch, _ string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
 		if !p.IsAdmin() && !c.isCurrentChair(p) && p.Subject != cur.GetProposer() {
-			return nil, apierr.PermissionDenied("only the proposer, the branch chair or admins may withdraw a resolution")
+			return nil, apierr.PermissionDenied("governance.withdraw_resolution")
 		}
 		if st := cur.GetState(); st != governancev1.ResolutionState_RESOLUTION_STATE_DRAFT && st != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
-			return nil, apierr.InvalidTransition(cur.GetName(), "withdraw", resolutionState(st))
+			return nil, resolutionTransition(cur, "withdraw", st)
 		}
 		next.State, next.StateReason, next.CloseTime = governancev1.ResolutionState_RESOLUTION_STATE_WITHDRAWN, req.GetReason(), next.GetUpdateTime()
 		ev := s.envelope(ctx, p, next.GetName())

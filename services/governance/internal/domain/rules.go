@@ -8,6 +8,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -98,7 +99,7 @@ func ValidateParameters(p *governancev1.CharterParameters, field string) []apier
 			continue
 		}
 		if f.GetDenominator() == 0 || f.GetNumerator() > f.GetDenominator() {
-			v = append(v, apierr.FieldViolation{Field: field + "." + name, Description: "must be a fraction from 0 to 1 with a positive denominator"})
+			v = append(v, apierr.Field(field+"."+name, "governance.fraction"))
 		}
 	}
 	return v
@@ -215,12 +216,14 @@ type Candidate struct {
 	Params *governancev1.CharterParameters
 }
 
-func violation(rule string, reason apiv1.ErrorReason, format string, args ...any) apierr.Violation {
-	return apierr.Violation{Rule: rule, Reason: reason, Message: fmt.Sprintf(format, args...)}
-}
-
-func positionName(p governancev1.Position) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(p.String(), "POSITION_"), "_", "-"))
+// violation is a broken rule whose text is the catalog's
+// "violation.governance.<what>" with args as alternating names and values:
+// every fact the text names (who, the number, the limit, the position and
+// state as their enum value names, shown through their terms).
+func violation(rule string, reason apiv1.ErrorReason, what string, args ...string) apierr.Violation {
+	v := apierr.Rule(rule, reason, args...)
+	v.Key = "violation.governance." + what
+	return v
 }
 
 // CheckNomination applies G1–G8 and returns every violation, in rule-code
@@ -302,12 +305,11 @@ func TermFits(others []*governancev1.Term, t *governancev1.Term, creating bool) 
 			next = last.GetNumber() + 1
 		}
 		if t.GetNumber() != next {
-			md := map[string]string{"number": itoa(next)}
+			md := map[string]string{"resource": t.GetName(), "number": itoa(next)}
 			if last != nil {
 				md["term"] = last.GetName()
 			}
-			return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_TERM_OUT_OF_SEQUENCE,
-				fmt.Sprintf("%s cannot be created: a branch's terms are numbered without a gap, and its next term is %d", t.GetName(), next), md)
+			return refusal(codes.FailedPrecondition, apiv1.ErrorReason_TERM_OUT_OF_SEQUENCE, "term_number_not_next", md)
 		}
 	}
 	if other := overlapping(others, t); other != nil {
@@ -326,17 +328,19 @@ func TermFits(others []*governancev1.Term, t *governancev1.Term, creating bool) 
 	}
 	first, last := TermDays(t)
 	if _, end := TermDays(before); before != nil && !first.After(end) {
-		return outOfSequence(fmt.Sprintf("%s follows %s, and so starts after %s ends on %s", t.GetName(), before.GetName(), before.GetName(), end.Format(time.DateOnly)), before)
+		return outOfSequence("term_starts_before_previous_ends", t, before, end)
 	}
 	if start, _ := TermDays(after); after != nil && !start.After(last) {
-		return outOfSequence(fmt.Sprintf("%s comes before %s, and so ends before %s starts on %s", t.GetName(), after.GetName(), after.GetName(), start.Format(time.DateOnly)), after)
+		return outOfSequence("term_ends_after_next_starts", t, after, start)
 	}
 	return nil
 }
 
-func outOfSequence(why string, neighbour *governancev1.Term) error {
-	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_TERM_OUT_OF_SEQUENCE,
-		why+"; a branch's terms follow one another in the order of their numbers", map[string]string{"term": neighbour.GetName()})
+// outOfSequence: t does not keep its place beside neighbour, which ends
+// (or starts) on day; what says which ("error.governance.<what>").
+func outOfSequence(what string, t, neighbour *governancev1.Term, day Day) error {
+	return refusal(codes.FailedPrecondition, apiv1.ErrorReason_TERM_OUT_OF_SEQUENCE, what,
+		map[string]string{"resource": t.GetName(), "term": neighbour.GetName(), "date": day.Format(time.DateOnly)})
 }
 
 // TermNumberOf is the term number in a name under branches/*/terms/{n}/...
@@ -363,9 +367,8 @@ func checkTermLimit(c Candidate) []apierr.Violation {
 	if n < max {
 		return nil
 	}
-	return []apierr.Violation{violation(RuleTermLimit, apiv1.ErrorReason_TERM_LIMIT_EXCEEDED,
-		"%s has served the %d terms before this one as %s; at most %d consecutive terms are allowed",
-		c.Nominee.GetName(), n, positionName(c.Position), max)}
+	return []apierr.Violation{violation(RuleTermLimit, apiv1.ErrorReason_TERM_LIMIT_EXCEEDED, "term_limit",
+		"person", c.Nominee.GetName(), "served", strconv.Itoa(n), "position", c.Position.String(), "max", strconv.Itoa(max))}
 }
 
 // G2: the qualification statement of a chair, vice-chair or director.
@@ -373,8 +376,8 @@ func checkStatements(c Candidate) []apierr.Violation {
 	if !elected(c.Position) || utf8.RuneCountInString(strings.TrimSpace(c.QualificationStatement)) >= minStatement {
 		return nil
 	}
-	return []apierr.Violation{violation(RuleQualification, apiv1.ErrorReason_QUALIFICATION_STATEMENT_MISSING,
-		"a %s nominee's qualification statement is recorded (at least %d characters)", positionName(c.Position), minStatement)}
+	return []apierr.Violation{violation(RuleQualification, apiv1.ErrorReason_QUALIFICATION_STATEMENT_MISSING, "qualification_statement",
+		"position", c.Position.String(), "min", strconv.Itoa(minStatement))}
 }
 
 // G3: a nominee representing a unit member is its current representative,
@@ -387,34 +390,30 @@ func checkRepresentation(c Candidate) []apierr.Violation {
 	m, p := c.Represented, c.Nominee
 	var out []apierr.Violation
 	if m.GetState() != membershipv1.MemberState_MEMBER_STATE_ACTIVE {
-		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_MEMBER_NOT_ACTIVE,
-			"%s is %s, not an active member", m.GetName(), strings.TrimPrefix(m.GetState().String(), "MEMBER_STATE_")))
+		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_MEMBER_NOT_ACTIVE, "member_not_active",
+			"member", m.GetName(), "state", m.GetState().String()))
 	}
 	switch {
 	case m.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT:
-		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_NOT_REPRESENTATIVE,
-			"%s is an individual member; a nominee represents a unit member", m.GetName()))
+		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_NOT_REPRESENTATIVE, "individual_member_represented",
+			"member", m.GetName()))
 	case m.GetPerson() != p.GetName():
-		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_NOT_REPRESENTATIVE,
-			"%s is not the current representative of %s", p.GetName(), m.GetName()))
+		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_NOT_REPRESENTATIVE, "not_current_representative",
+			"person", p.GetName(), "member", m.GetName()))
 	case p.GetOrganization() != m.GetOrganization() || p.GetOrganizationAttestation() == nil:
-		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_NOT_REPRESENTATIVE,
-			"%s is not attested as working for %s", p.GetName(), m.GetOrganization()))
+		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_NOT_REPRESENTATIVE, "employer_not_attested",
+			"person", p.GetName(), "organization", m.GetOrganization()))
 	}
 	min := c.Params.GetMinRepresentativeRank()
-	if p.GetRank() < min || p.GetRankAttestation() == nil {
-		have := "no attested rank"
-		if p.GetRankAttestation() != nil {
-			have = "rank " + rankName(p.GetRank())
-		}
-		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_RANK_TOO_LOW,
-			"a unit's nominee holds %s or above in it; %s has %s", rankName(min), p.GetName(), have))
+	switch {
+	case p.GetRankAttestation() == nil:
+		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_RANK_TOO_LOW, "rank_not_attested",
+			"person", p.GetName(), "min", min.String()))
+	case p.GetRank() < min:
+		out = append(out, violation(RuleRepresentativeRank, apiv1.ErrorReason_RANK_TOO_LOW, "rank_too_low",
+			"person", p.GetName(), "min", min.String(), "rank", p.GetRank().String()))
 	}
 	return out
-}
-
-func rankName(r membershipv1.Rank) string {
-	return strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(r.String(), "RANK_"), "_", " "))
 }
 
 // MaxAge is G4's limit for position (0: none).
@@ -436,16 +435,15 @@ func checkAge(c Candidate) []apierr.Violation {
 	}
 	birth, ok := branches.DayOf(c.Nominee.GetBirthDate())
 	if !ok || c.Nominee.GetBirthDateAttestation() == nil {
-		return []apierr.Violation{violation(RuleAgeLimit, apiv1.ErrorReason_BIRTH_DATE_NOT_ATTESTED,
-			"%s has no attested birth date, so the age limit (%d for %s) cannot be judged", c.Nominee.GetName(), max, positionName(c.Position))}
+		return []apierr.Violation{violation(RuleAgeLimit, apiv1.ErrorReason_BIRTH_DATE_NOT_ATTESTED, "birth_date_not_attested",
+			"person", c.Nominee.GetName(), "position", c.Position.String(), "max", strconv.Itoa(max))}
 	}
 	// The verdict, not the age: whoever proposes or decides may not read
 	// the nominee's birth date (Person.birth_date's readers), and an age
 	// on a given day would tell it within a year.
-	if age := AgeOn(birth, c.StartDate); age > max {
-		return []apierr.Violation{violation(RuleAgeLimit, apiv1.ErrorReason_AGE_LIMIT_EXCEEDED,
-			"%s would be over the age limit for %s (%d) on %s, when office would begin",
-			c.Nominee.GetName(), positionName(c.Position), max, c.StartDate.Format(time.DateOnly))}
+	if AgeOn(birth, c.StartDate) > max {
+		return []apierr.Violation{violation(RuleAgeLimit, apiv1.ErrorReason_AGE_LIMIT_EXCEEDED, "age_limit",
+			"person", c.Nominee.GetName(), "position", c.Position.String(), "max", strconv.Itoa(max), "date", c.StartDate.Format(time.DateOnly))}
 	}
 	return nil
 }
@@ -478,22 +476,20 @@ func officeFilled(position governancev1.Position) apierr.Violation {
 	if position == governancev1.Position_POSITION_SECRETARY_GENERAL {
 		rule = RuleSecretaryAppointer
 	}
-	return violation(rule, apiv1.ErrorReason_OFFICE_ALREADY_FILLED,
-		"the term has one %s, already nominated or appointed", positionName(position))
+	return violation(rule, apiv1.ErrorReason_OFFICE_ALREADY_FILLED, "office_filled", "position", position.String())
 }
 
 // unitNomineesFull: the unit member has its director nominees in the term
 // (G6).
 func unitNomineesFull(member string, max int) apierr.Violation {
-	return violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED,
-		"%s already has its %d director nominee(s) in this term; each unit member puts forward %d", member, max, max)
+	return violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED, "unit_nominees_full",
+		"member", member, "max", strconv.Itoa(max))
 }
 
 // standsAlready: an individual member stands for director once a term
 // (G6).
 func standsAlready(person string) apierr.Violation {
-	return violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED,
-		"%s already stands for director in their own name in this term", person)
+	return violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOMINEE_LIMIT_EXCEEDED, "stands_already", "person", person)
 }
 
 // G5: the chair is proposed by the general association's secretary-general
@@ -504,25 +500,21 @@ func checkChairRoute(c Candidate) []apierr.Violation {
 	}
 	var out []apierr.Violation
 	if c.Stage == Proposing && !c.ProposerIsGeneralSecretary {
-		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_PROPOSER_NOT_GENERAL_SECRETARY,
-			"a chair candidate is proposed only by the general association's secretary-general (general_secretary)"))
+		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_PROPOSER_NOT_GENERAL_SECRETARY, "proposer_not_general_secretary",
+			"proposer", c.Proposer))
 	}
 	if utf8.RuneCountInString(strings.TrimSpace(c.ConsultationNotes)) < minStatement {
-		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_CONSULTATION_NOTES_MISSING,
-			"a chair candidate comes with the notes of the democratic consultation (民主协商, at least %d characters)", minStatement))
+		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_CONSULTATION_NOTES_MISSING, "consultation_notes",
+			"min", strconv.Itoa(minStatement)))
 	}
 	if filled(c.Open, c.Position) {
 		out = append(out, officeFilled(c.Position))
 	}
 	if c.Stage == Appointing && c.State != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
-		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_QUALIFICATION_NOT_CONFIRMED,
-			"a chair is appointed only after the general association's council decides (the nomination is %s)", stateName(c.State)))
+		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_QUALIFICATION_NOT_CONFIRMED, "chair_not_decided",
+			"state", c.State.String()))
 	}
 	return out
-}
-
-func stateName(s governancev1.NominationState) string {
-	return strings.TrimPrefix(s.String(), "NOMINATION_STATE_")
 }
 
 // G6: one director nominee per unit member per term, and the branch chair
@@ -536,8 +528,8 @@ func checkDirectorNominee(c Candidate) []apierr.Violation {
 		// Standing in their own name, a nominee outside any membership (an
 		// employee of a unit member, say) would escape both the unit's one
 		// place and the rank rule (G3).
-		out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOT_A_MEMBER,
-			"%s is not an active individual member of the branch; a director nominee is put forward by a unit member through its representative, or is an individual member", c.Nominee.GetName()))
+		out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_DIRECTOR_NOT_A_MEMBER, "director_not_a_member",
+			"person", c.Nominee.GetName()))
 	}
 	if c.Represented == nil {
 		for _, o := range c.Open {
@@ -559,8 +551,8 @@ func checkDirectorNominee(c Candidate) []apierr.Violation {
 		}
 	}
 	if c.Stage == Appointing && c.State != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
-		out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_QUALIFICATION_NOT_CONFIRMED,
-			"the branch chair confirms a director's qualification before appointment (the nomination is %s)", stateName(c.State)))
+		out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_QUALIFICATION_NOT_CONFIRMED, "director_not_confirmed",
+			"state", c.State.String()))
 	}
 	return out
 }
@@ -577,11 +569,10 @@ func checkSecretary(c Candidate) []apierr.Violation {
 	if c.Stage != Qualifying {
 		switch {
 		case c.Chair == nil:
-			out = append(out, violation(RuleSecretaryAppointer, apiv1.ErrorReason_PROPOSER_NOT_CHAIR,
-				"the term has no chair yet, and the secretary-general is appointed by the chair"))
+			out = append(out, violation(RuleSecretaryAppointer, apiv1.ErrorReason_PROPOSER_NOT_CHAIR, "no_chair"))
 		case c.Stage == Proposing && c.Proposer != c.Chair.GetPerson():
-			out = append(out, violation(RuleSecretaryAppointer, apiv1.ErrorReason_PROPOSER_NOT_CHAIR,
-				"the secretary-general is appointed by the chair of the term, %s", c.Chair.GetPerson()))
+			out = append(out, violation(RuleSecretaryAppointer, apiv1.ErrorReason_PROPOSER_NOT_CHAIR, "proposer_not_chair",
+				"chair", c.Chair.GetPerson(), "proposer", c.Proposer))
 		}
 	}
 	if filled(c.Open, c.Position) {
@@ -594,12 +585,12 @@ func checkSecretary(c Candidate) []apierr.Violation {
 		viceChair = viceChair || v.GetPerson() == c.Nominee.GetName()
 	}
 	if !employee && !viceChair {
-		unit := "the chair's unit"
+		args := []string{"person", c.Nominee.GetName()}
 		if c.Chair != nil && c.Chair.GetOrganization() != "" {
-			unit = c.Chair.GetOrganization()
+			// Without it the text names the chair's unit without naming it.
+			args = append(args, "organization", c.Chair.GetOrganization())
 		}
-		out = append(out, violation(RuleSecretaryEmployer, apiv1.ErrorReason_SECRETARY_GENERAL_NOT_ELIGIBLE,
-			"the secretary-general is an attested employee of %s or a serving vice-chair of the same term; %s is neither", unit, c.Nominee.GetName()))
+		out = append(out, violation(RuleSecretaryEmployer, apiv1.ErrorReason_SECRETARY_GENERAL_NOT_ELIGIBLE, "secretary_not_eligible", args...))
 	}
 	return out
 }

@@ -1,6 +1,8 @@
 package domain
 
 import (
+	"context"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -109,12 +112,41 @@ func runRules(t *testing.T, rule string, cases []ruleCase) {
 				t.Fatalf("violations %v, want %v", got, tc.broken)
 			}
 			for _, v := range got {
-				if v.Rule != rule || v.Message == "" {
-					t.Errorf("violation %+v: want rule %s and a message", v, rule)
+				if v.Rule != rule || !strings.HasPrefix(v.Key, "violation.governance.") {
+					t.Errorf("violation %+v: want rule %s and a text of governance's", v, rule)
+				}
+				// Every text is in the catalog, in every language, with
+				// every fact it names given.
+				for _, lang := range i18n.Languages() {
+					raw, ok := i18n.Default().Raw(lang, v.Key)
+					if !ok {
+						t.Errorf("%s has no text %s", lang, v.Key)
+					}
+					for _, p := range i18n.Placeholders(raw) {
+						name, _, _ := strings.Cut(strings.Trim(p, "{}"), "|")
+						if _, set := v.Args[name]; !set && !optionalIn(raw, p) {
+							t.Errorf("%s: %s names %s, which the violation does not give (%v)", lang, v.Key, p, v.Args)
+						}
+					}
 				}
 			}
 		})
 	}
+}
+
+// bracketed is a part of a text that goes when a fact in it has no value
+// (as i18n renders it).
+var bracketed = regexp.MustCompile(` ?\([^()]*\)|（[^（）]*）`)
+
+// optionalIn reports whether placeholder p of text lies in a bracketed
+// part, which a text may leave out.
+func optionalIn(text, p string) bool {
+	for _, part := range bracketed.FindAllString(text, -1) {
+		if strings.Contains(part, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func with(c Candidate, change func(*Candidate)) Candidate {
@@ -503,17 +535,23 @@ func TestCouncil(t *testing.T) {
 }
 
 // TestTermEndEndsOffices: from the day after the term's last day an
-// officer reads as ENDED because the term ended, with nothing written.
+// officer reads as ENDED because the term ended, with nothing written;
+// the reason names the day, in the reader's language.
 func TestTermEndEndsOffices(t *testing.T) {
 	o := officer("d", 3, governancev1.Position_POSITION_DIRECTOR, "people/wang", "organizations/huiyun")
 	last, _ := branches.DayOf(o.GetEndDate())
-	if got := present(o, last); got.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING || got.GetEndKind() != 0 {
+	if got := present(context.Background(), o, last); got.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING || got.GetEndKind() != 0 {
 		t.Fatalf("on the term's last day: %v", got)
 	}
-	got := present(o, last.AddDate(0, 0, 1))
-	if got.GetState() != governancev1.OfficerState_OFFICER_STATE_ENDED || got.GetEndKind() != governancev1.OfficeEndKind_OFFICE_END_KIND_TERM_ENDED ||
-		got.GetEndReason() != "the term ended on "+last.Format(time.DateOnly) {
-		t.Fatalf("the day after the term: %v", got)
+	for lang, want := range map[string]string{
+		i18n.English: "The term ended on " + last.Format(time.DateOnly) + ".",
+		i18n.Chinese: "该届任期已于 " + last.Format(time.DateOnly) + " 届满。",
+	} {
+		got := present(i18n.WithLanguage(context.Background(), lang), o, last.AddDate(0, 0, 1))
+		if got.GetState() != governancev1.OfficerState_OFFICER_STATE_ENDED || got.GetEndKind() != governancev1.OfficeEndKind_OFFICE_END_KIND_TERM_ENDED ||
+			got.GetEndReason() != want {
+			t.Fatalf("the day after the term, in %s: %v, want the reason %q", lang, got, want)
+		}
 	}
 	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
 		t.Fatal("present changed the stored officer")

@@ -13,6 +13,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/i18n"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
@@ -61,9 +62,26 @@ func notFound(err error, name string) error {
 
 func required(field string, missing bool) []apierr.FieldViolation {
 	if missing {
-		return []apierr.FieldViolation{{Field: field, Description: "is required"}}
+		return []apierr.FieldViolation{apierr.Field(field, "required")}
 	}
 	return nil
+}
+
+// refusal is an error whose reason's common text cannot show its facts:
+// its text is the catalog's "error.governance.<what>", filled from the
+// metadata, so every fact the text names is in the metadata too.
+func refusal(code codes.Code, reason apiv1.ErrorReason, what string, md map[string]string) error {
+	args := make([]string, 0, 2*len(md))
+	for k, v := range md {
+		args = append(args, k, v)
+	}
+	return apierr.New(code, reason, md, apierr.Text("error.governance."+what, args...))
+}
+
+// nameForm is a field naming a resource that is not one of the kind
+// pattern names (a person, this branch's term, ...).
+func nameForm(field, name, pattern string) apierr.FieldViolation {
+	return apierr.Field(field, "name_form", "name", name, "pattern", pattern)
 }
 
 // --- names ---
@@ -76,7 +94,7 @@ func (s *Service) branchOf(ctx context.Context, name string) (*governancev1.Bran
 	}
 	b, err := s.repo.GetBranch(ctx, ids[0])
 	if errors.Is(err, ErrNotFound) {
-		return nil, "", apierr.New(codes.NotFound, apiv1.ErrorReason_UNKNOWN_BRANCH, name+" not found", map[string]string{"resource": name})
+		return nil, "", refusal(codes.NotFound, apiv1.ErrorReason_UNKNOWN_BRANCH, "unknown_branch", map[string]string{"resource": name})
 	}
 	if err != nil {
 		return nil, "", err
@@ -234,15 +252,15 @@ func (c *council) runs(p auth.Principal) bool {
 // Officer as a reader sees it: SERVING until its last day, ENDED after,
 // because the term ended. Nothing happens on that day, so nothing is
 // written: every reader (the directory included) judges serving by the
-// dates.
-func present(o *governancev1.Officer, today Day) *governancev1.Officer {
+// dates, and the reason is the reader's text, in their language (ctx).
+func present(ctx context.Context, o *governancev1.Officer, today Day) *governancev1.Officer {
 	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
 		return o
 	}
 	if last, ok := branches.DayOf(o.GetEndDate()); ok && today.After(last) {
 		c := cloneOfficer(o)
 		c.State, c.EndKind = governancev1.OfficerState_OFFICER_STATE_ENDED, governancev1.OfficeEndKind_OFFICE_END_KIND_TERM_ENDED
-		c.EndReason = "the term ended on " + last.Format(time.DateOnly)
+		c.EndReason = i18n.In(ctx, i18n.Message{Key: "text.governance.term_ended", Args: map[string]string{"date": last.Format(time.DateOnly)}})
 		return c
 	}
 	return o

@@ -30,7 +30,7 @@ func managesTerms(p auth.Principal) error {
 	if p.HasRole(auth.RoleAdmin, auth.RoleGeneralCouncil) {
 		return nil
 	}
-	return apierr.PermissionDenied("only admins and the general association's council (general_council) set terms")
+	return apierr.PermissionDenied("governance.manage_terms")
 }
 
 // checkTermDates: both dates are calendar dates and the term ends after it
@@ -40,13 +40,13 @@ func checkTermDates(t *governancev1.Term) []apierr.FieldViolation {
 	first, okFirst := branches.DayOf(t.GetStartDate())
 	last, okLast := branches.DayOf(t.GetEndDate())
 	if !okFirst {
-		v = append(v, apierr.FieldViolation{Field: "term.start_date", Description: "is required and must be a calendar date"})
+		v = append(v, apierr.Field("term.start_date", "governance.required_date"))
 	}
 	if !okLast {
-		v = append(v, apierr.FieldViolation{Field: "term.end_date", Description: "is required and must be a calendar date"})
+		v = append(v, apierr.Field("term.end_date", "governance.required_date"))
 	}
 	if okFirst && okLast && !last.After(first) {
-		v = append(v, apierr.FieldViolation{Field: "term.end_date", Description: "must be after start_date"})
+		v = append(v, apierr.Field("term.end_date", "governance.after", "other", "start_date"))
 	}
 	return v
 }
@@ -64,10 +64,9 @@ func overlapping(terms []*governancev1.Term, t *governancev1.Term) *governancev1
 
 func termsOverlap(t, other *governancev1.Term) error {
 	first, last := TermDays(other)
-	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_TERMS_OVERLAP,
-		fmt.Sprintf("%s would overlap %s (%s to %s); a branch's terms do not overlap", t.GetName(), other.GetName(),
-			first.Format(time.DateOnly), last.Format(time.DateOnly)),
-		map[string]string{"term": other.GetName(), "resource": other.GetName()})
+	return refusal(codes.FailedPrecondition, apiv1.ErrorReason_TERMS_OVERLAP, "terms_overlap",
+		map[string]string{"term": other.GetName(), "resource": other.GetName(), "proposed_term": t.GetName(),
+			"start_date": first.Format(time.DateOnly), "end_date": last.Format(time.DateOnly)})
 }
 
 // CreateTerm adds a term; its id is its number. It takes the branch's next
@@ -84,7 +83,7 @@ func (s *Service) CreateTerm(ctx context.Context, p auth.Principal, parent strin
 	}
 	v := checkTermDates(in)
 	if in.GetNumber() < 1 {
-		v = append(v, apierr.FieldViolation{Field: "term.number", Description: "must be 1 or more"})
+		v = append(v, apierr.Field("term.number", "governance.at_least", "min", "1"))
 	}
 	if len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
@@ -206,7 +205,7 @@ func (s *Service) UpdateTerm(ctx context.Context, p auth.Principal, patch *gover
 	if err := managesTerms(p); err != nil {
 		return nil, err
 	}
-	paths, err := fieldmask.Paths(mask, termPaths, map[string]string{"name": "is immutable", "number": "is immutable", "state": "is output only"})
+	paths, err := fieldmask.Paths(mask, termPaths, map[string]string{"name": "immutable", "number": "immutable", "state": "output_only"})
 	if err != nil {
 		return nil, err
 	}
@@ -236,9 +235,11 @@ func (s *Service) UpdateTerm(ctx context.Context, p auth.Principal, patch *gover
 		}
 		for _, o := range officers.Items {
 			if TermNumberOf(o.GetName()) == cur.GetNumber() {
-				return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_INVALID_STATE_TRANSITION,
-					cur.GetName()+" has officers, whose offices were dated and judged by its dates; it keeps them",
-					map[string]string{"resource": cur.GetName(), "action": "update dates", "state": "HAS_OFFICERS"})
+				// Not its state but its officers hold the dates: the state
+				// is the term's own, and the text says why.
+				return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_INVALID_STATE_TRANSITION, "term_has_officers",
+					map[string]string{"resource": cur.GetName(), "action": "update", "state": TermState(cur, s.today()).String(),
+						"allowed": "", "officer": o.GetName()})
 			}
 		}
 		next.UpdateTime, next.Etag = timestamppb.New(s.now()), newEtag()

@@ -44,12 +44,12 @@ func (s *Service) CreateWorkPlan(ctx context.Context, p auth.Principal, parent s
 		return nil, err
 	}
 	if !c.runs(p) && !isGeneralSecretary(p) {
-		return nil, apierr.PermissionDenied("only admins, the branch chair, the serving secretary-general and the general association's secretary-general may create work plans")
+		return nil, apierr.PermissionDenied("governance.create_work_plan")
 	}
 	v := required("work_plan.title", strings.TrimSpace(in.GetTitle()) == "")
 	v = append(v, required("work_plan.year", in.GetYear() < 1)...)
 	if in.GetAdoptingResolution() != "" {
-		v = append(v, apierr.FieldViolation{Field: "work_plan.adopting_resolution", Description: "is set by UpdateWorkPlan once the council adopts the plan"})
+		v = append(v, apierr.Field("work_plan.adopting_resolution", "governance.adopted_later"))
 	}
 	if len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
@@ -72,10 +72,14 @@ func (s *Service) CreateWorkPlan(ctx context.Context, p auth.Principal, parent s
 			}
 			return nil, apierr.AlreadyExists(w.GetName())
 		}
-		other, _ := s.repo.WorkPlanOfYear(ctx, branch, w.GetYear())
-		return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_WORK_PLAN_YEAR_TAKEN,
-			fmt.Sprintf("branches/%s already has the %d work plan, %s", branch, w.GetYear(), other),
-			map[string]string{"resource": other})
+		// The year's plan by its name, which a client can read (the store
+		// keeps its id).
+		md := map[string]string{"branch": "branches/" + branch, "year": itoa(w.GetYear())}
+		if other, _ := s.repo.WorkPlanOfYear(ctx, branch, w.GetYear()); other != "" {
+			md["resource"] = fmt.Sprintf("branches/%s/workPlans/%s", branch, other)
+			md["work_plan"] = md["resource"]
+		}
+		return nil, refusal(codes.AlreadyExists, apiv1.ErrorReason_WORK_PLAN_YEAR_TAKEN, "work_plan_year_taken", md)
 	}
 	if err != nil {
 		return nil, err
@@ -174,14 +178,18 @@ func (s *Service) ListWorkPlans(ctx context.Context, req *governancev1.ListWorkP
 // adoptingResolution checks that name is a PASSED WORK_PLAN_ADOPTION
 // resolution naming plan: the council sets the work plan.
 func (s *Service) adoptingResolution(ctx context.Context, branch, plan, name string) error {
-	notPassed := func(why string) error {
-		return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED,
-			"a work plan is adopted by a passed WORK_PLAN_ADOPTION resolution of the council that names it: "+why,
-			map[string]string{"field": "work_plan.adopting_resolution", "resource": name})
+	// why is the end of its text's key, "error.governance.adoption_resolution.<why>";
+	// facts are the metadata beyond the resolution and the plan.
+	notPassed := func(why string, facts ...string) error {
+		md := map[string]string{"field": "work_plan.adopting_resolution", "resource": name, "resolution": name, "work_plan": plan}
+		for i := 0; i+1 < len(facts); i += 2 {
+			md[facts[i]] = facts[i+1]
+		}
+		return refusal(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED, "adoption_resolution."+why, md)
 	}
 	ids, err := resourcename.Parse(name, "branches", "resolutions")
 	if err != nil || ids[0] != branch {
-		return apierr.InvalidArgument(apierr.FieldViolation{Field: "work_plan.adopting_resolution", Description: "must be a resolution of this branch"})
+		return apierr.InvalidArgument(nameForm("work_plan.adopting_resolution", name, "branches/"+branch+"/resolutions/{resolution}"))
 	}
 	r, err := s.repo.GetResolution(ctx, branch, ids[1])
 	if errors.Is(err, ErrNotFound) {
@@ -192,11 +200,11 @@ func (s *Service) adoptingResolution(ctx context.Context, branch, plan, name str
 	}
 	switch {
 	case r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED:
-		return notPassed(name + " is " + resolutionState(r.GetState()))
+		return notPassed("state", "state", r.GetState().String())
 	case r.GetKind() != governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION:
-		return notPassed(name + " is not a work-plan adoption")
+		return notPassed("kind", "kind", r.GetKind().String())
 	case r.GetWorkPlan() != plan:
-		return notPassed(name + " adopts " + r.GetWorkPlan())
+		return notPassed("plan", "adopts", r.GetWorkPlan())
 	}
 	return nil
 }
@@ -205,7 +213,7 @@ var workPlanPaths = []string{"title", "adopting_resolution"}
 
 // UpdateWorkPlan renames a plan or records its adoption.
 func (s *Service) UpdateWorkPlan(ctx context.Context, p auth.Principal, patch *governancev1.WorkPlan, mask *fieldmaskpb.FieldMask) (*governancev1.WorkPlan, error) {
-	paths, err := fieldmask.Paths(mask, workPlanPaths, map[string]string{"name": "is immutable", "year": "is immutable", "progress": "is output only"})
+	paths, err := fieldmask.Paths(mask, workPlanPaths, map[string]string{"name": "immutable", "year": "immutable", "progress": "output_only"})
 	if err != nil {
 		return nil, err
 	}
@@ -218,7 +226,7 @@ func (s *Service) UpdateWorkPlan(ctx context.Context, p auth.Principal, patch *g
 		if err != nil {
 			return nil, err
 		}
-		if err := runsBusiness(p, c, "change work plans"); err != nil {
+		if err := runsBusiness(p, c, "work_plans"); err != nil {
 			return nil, err
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
@@ -227,7 +235,7 @@ func (s *Service) UpdateWorkPlan(ctx context.Context, p auth.Principal, patch *g
 		next := clone(cur)
 		fieldmask.Apply(next, patch, paths)
 		if strings.TrimSpace(next.GetTitle()) == "" {
-			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "work_plan.title", Description: "is required"})
+			return nil, apierr.InvalidArgument(apierr.Field("work_plan.title", "required"))
 		}
 		if r := next.GetAdoptingResolution(); r != "" && r != cur.GetAdoptingResolution() {
 			if err := s.adoptingResolution(ctx, branch, cur.GetName(), r); err != nil {
@@ -252,11 +260,11 @@ func checkWorkItem(i *governancev1.WorkItem) []apierr.FieldViolation {
 	}
 	if i.GetDueDate() != nil {
 		if _, ok := branches.DayOf(i.GetDueDate()); !ok {
-			v = append(v, apierr.FieldViolation{Field: "work_item.due_date", Description: "must be a calendar date"})
+			v = append(v, apierr.Field("work_item.due_date", "governance.calendar_date"))
 		}
 	}
 	if i.GetState() == governancev1.WorkItemState_WORK_ITEM_STATE_CANCELLED && strings.TrimSpace(i.GetProgressNote()) == "" {
-		v = append(v, apierr.FieldViolation{Field: "work_item.progress_note", Description: "says why, when an item is CANCELLED"})
+		v = append(v, apierr.Field("work_item.progress_note", "governance.says_why", "state", i.GetState().String()))
 	}
 	return v
 }
@@ -279,13 +287,13 @@ func (s *Service) CreateWorkItem(ctx context.Context, p auth.Principal, parent s
 		return nil, err
 	}
 	if !mayTrack(p, c, in.GetSource()) {
-		return nil, apierr.PermissionDenied("work items are added by admins, the branch chair and the serving secretary-general; the general association's secretary-general adds the tasks it assigns (source GENERAL_ASSOCIATION, G9)")
+		return nil, apierr.PermissionDenied("governance.add_work_item", "source", assigned.String())
 	}
 	if v := checkWorkItem(in); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
 	if st := in.GetState(); st != governancev1.WorkItemState_WORK_ITEM_STATE_UNSPECIFIED && st != governancev1.WorkItemState_WORK_ITEM_STATE_PLANNED {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "work_item.state", Description: "a new item is PLANNED"})
+		return nil, apierr.InvalidArgument(apierr.Field("work_item.state", "governance.new_state", "state", governancev1.WorkItemState_WORK_ITEM_STATE_PLANNED.String()))
 	}
 	if id == "" {
 		id = ids.Random()
@@ -359,7 +367,7 @@ func finished(s governancev1.WorkItemState) bool {
 // UpdateWorkItem tracks an item. An item does not come back from DONE or
 // CANCELLED.
 func (s *Service) UpdateWorkItem(ctx context.Context, p auth.Principal, patch *governancev1.WorkItem, mask *fieldmaskpb.FieldMask) (*governancev1.WorkItem, error) {
-	paths, err := fieldmask.Paths(mask, workItemPaths, map[string]string{"name": "is immutable", "source": "is immutable"})
+	paths, err := fieldmask.Paths(mask, workItemPaths, map[string]string{"name": "immutable", "source": "immutable"})
 	if err != nil {
 		return nil, err
 	}
@@ -375,11 +383,11 @@ func (s *Service) UpdateWorkItem(ctx context.Context, p auth.Principal, patch *g
 		if !mayTrack(p, c, cur.GetSource()) {
 			owner := p.Subject != "" && p.Subject == cur.GetOwner()
 			if !owner {
-				return nil, apierr.PermissionDenied("only admins, the branch chair, the serving secretary-general, the general association's secretary-general (its assigned tasks) and the item's owner may track it")
+				return nil, apierr.PermissionDenied("governance.track_work_item")
 			}
 			for _, path := range paths {
 				if !slices.Contains(ownerPaths, path) {
-					return nil, apierr.PermissionDenied("an item's owner reports its state and progress_note only")
+					return nil, apierr.PermissionDenied("governance.owner_reports")
 				}
 			}
 		}
@@ -387,12 +395,12 @@ func (s *Service) UpdateWorkItem(ctx context.Context, p auth.Principal, patch *g
 			return nil, apierr.EtagMismatch(cur.GetName())
 		}
 		if finished(cur.GetState()) {
-			return nil, apierr.InvalidTransition(cur.GetName(), "change", strings.TrimPrefix(cur.GetState().String(), "WORK_ITEM_STATE_"))
+			return nil, apierr.InvalidTransition(cur.GetName(), "update", cur.GetState().String())
 		}
 		next := clone(cur)
 		fieldmask.Apply(next, patch, paths)
 		if next.GetState() == governancev1.WorkItemState_WORK_ITEM_STATE_UNSPECIFIED {
-			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "work_item.state", Description: "is required"})
+			return nil, apierr.InvalidArgument(apierr.Field("work_item.state", "required"))
 		}
 		if v := checkWorkItem(next); len(v) > 0 {
 			return nil, apierr.InvalidArgument(v...)

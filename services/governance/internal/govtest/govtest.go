@@ -124,6 +124,14 @@ func (f *People) Add(id, org string, rank membershipv1.Rank, birth *date.Date) {
 		BirthDate: birth, BirthDateAttestation: attested, Organization: org, OrganizationAttestation: attested, Rank: rank, RankAttestation: attested}
 }
 
+// Change changes a registered person as membership would (an attestation
+// withdrawn, a new rank).
+func (f *People) Change(id string, change func(*membershipv1.Person)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change(f.people["people/"+id])
+}
+
 // AddUnit admits an active unit member represented by representative.
 func (f *People) AddUnit(id, org, representative string) string {
 	f.mu.Lock()

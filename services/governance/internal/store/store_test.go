@@ -19,6 +19,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/redistest"
@@ -310,8 +311,12 @@ func TestTermsAndWorkPlansRefusals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.svc.CreateWorkPlan(f.ctx, as("zhang"), "branches/ai", &governancev1.WorkPlan{Year: 2026, Title: "again"}, "plan-2026-b"); apierr.ReasonOf(err) != apiv1.ErrorReason_WORK_PLAN_YEAR_TAKEN {
-		t.Fatalf("a second plan for 2026: %v, want WORK_PLAN_YEAR_TAKEN", err)
+	// The refusal names the year's plan by its name, a resource a client
+	// can read, not by its bare id.
+	_, err = f.svc.CreateWorkPlan(f.ctx, as("zhang"), "branches/ai", &governancev1.WorkPlan{Year: 2026, Title: "again"}, "plan-2026-b")
+	if md := apierr.Info(err).GetMetadata(); apierr.ReasonOf(err) != apiv1.ErrorReason_WORK_PLAN_YEAR_TAKEN ||
+		md["resource"] != plan.GetName() || md["work_plan"] != plan.GetName() || md["year"] != "2026" {
+		t.Fatalf("a second plan for 2026: %v, want WORK_PLAN_YEAR_TAKEN naming %s", err, plan.GetName())
 	}
 	r, err := f.svc.CreateResolution(f.ctx, as("zhang"), "branches/ai", &governancev1.Resolution{Title: "adopt", Text: "x",
 		Kind: governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION, WorkPlan: plan.GetName()}, "adopt")
@@ -503,34 +508,61 @@ func TestRefusalStoresNothing(t *testing.T) {
 // TestMemberTerminatedCascade: when a unit's membership ends, its
 // representatives' offices end and their open nominations are withdrawn,
 // each with the reason; the places are given back; a redelivery changes
-// nothing.
+// nothing. The records keep the termination's reason as its author wrote
+// it, and say what the system did by their facts (the office's end_kind
+// and represented_member; the nomination's state, decider and
+// represented_member), never in composed prose no reader's language could
+// render.
 func TestMemberTerminatedCascade(t *testing.T) {
 	f := newFixture(t)
 	f.electChair(t)
 	f.director(t, "tianhe")
+	tianhe := "branches/ai/members/tianhe"
+	open, err := f.svc.CreateNomination(f.ctx, as("zhang"), term1, &governancev1.Nomination{Position: governancev1.Position_POSITION_VICE_CHAIR,
+		Nominee: "people/tianhe", RepresentedMember: tianhe, QualificationStatement: statement}, "vc-tianhe")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ev := &eventsv1.Envelope{Id: "ev1", Payload: &eventsv1.Envelope_MemberTerminated{MemberTerminated: &eventsv1.MemberTerminated{
-		Member: &membershipv1.Member{Name: "branches/ai/members/tianhe"}, Reason: "dues unpaid"}}}
+		Member: &membershipv1.Member{Name: tianhe}, Reason: "dues unpaid"}}}
 	for range 2 {
 		if err := f.svc.HandleEvent(f.ctx, ev); err != nil {
 			t.Fatal(err)
 		}
 	}
-	officers, _, err := f.svc.ListOfficers(f.ctx, &governancev1.ListOfficersRequest{Parent: term1, RepresentedMember: "branches/ai/members/tianhe"})
+	officers, _, err := f.svc.ListOfficers(f.ctx, &governancev1.ListOfficersRequest{Parent: term1, RepresentedMember: tianhe})
 	if err != nil || len(officers) != 1 {
 		t.Fatalf("officers %v %v", officers, err)
 	}
-	if o := officers[0]; o.GetState() != governancev1.OfficerState_OFFICER_STATE_ENDED || o.GetEndReason() != "branch membership of branches/ai/members/tianhe ended: dues unpaid" ||
-		o.GetEndKind() != governancev1.OfficeEndKind_OFFICE_END_KIND_MEMBERSHIP_ENDED {
-		t.Fatalf("office after termination: %v", o)
+	if o := officers[0]; o.GetState() != governancev1.OfficerState_OFFICER_STATE_ENDED || o.GetEndReason() != "dues unpaid" ||
+		o.GetEndKind() != governancev1.OfficeEndKind_OFFICE_END_KIND_MEMBERSHIP_ENDED || o.GetRepresentedMember() != tianhe {
+		t.Fatalf("office after termination: %v, want ENDED for MEMBERSHIP_ENDED of %s with the reason as written", o, tianhe)
 	}
-	ended := 0
+	withdrawn, err := f.svc.GetNomination(f.ctx, admin, open.GetName())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if withdrawn.GetState() != governancev1.NominationState_NOMINATION_STATE_WITHDRAWN || withdrawn.GetStateReason() != "dues unpaid" ||
+		withdrawn.GetDecider() != events.SystemActor || withdrawn.GetRepresentedMember() != tianhe {
+		t.Fatalf("open nomination after termination: %v, want WITHDRAWN by %s with the reason as written", withdrawn, events.SystemActor)
+	}
+	ended, withdrawals := 0, 0
 	for _, e := range f.outbox(t) {
 		if e.GetOfficeEnded() != nil {
 			ended++
+			if r := e.GetOfficeEnded().GetReason(); r != "dues unpaid" {
+				t.Errorf("OfficeEnded reason %q, want the termination's", r)
+			}
+		}
+		if w := e.GetNominationWithdrawn(); w != nil && w.GetNomination().GetName() == open.GetName() {
+			withdrawals++
+			if w.GetReason() != "dues unpaid" {
+				t.Errorf("NominationWithdrawn reason %q, want the termination's", w.GetReason())
+			}
 		}
 	}
-	if ended != 1 {
-		t.Fatalf("%d OfficeEnded events, want 1 (a redelivery must not end it twice)", ended)
+	if ended != 1 || withdrawals != 1 {
+		t.Fatalf("%d OfficeEnded and %d NominationWithdrawn events, want 1 each (a redelivery must not end it twice)", ended, withdrawals)
 	}
 	// The unit's place is free again: a new representative can be put
 	// forward.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -30,7 +31,7 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, paren
 		return nil, apierr.InvalidArgument(v...)
 	}
 	if !p.IsAdmin() && p.Subject != ApplicantPerson(in) {
-		return nil, apierr.PermissionDenied("you may apply only in your own name, or as the representative named in the application")
+		return nil, apierr.PermissionDenied("membership.apply_for_others")
 	}
 	now := s.now()
 	app := &membershipv1.Application{Applicant: proto.Clone(in).(*membershipv1.Application).GetApplicant(), Statement: in.GetStatement()}
@@ -46,8 +47,7 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, paren
 			return nil, err
 		}
 		if rep.GetOrganization() != org.GetName() {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_REPRESENTATIVE_NOT_IN_ORGANIZATION,
-				fmt.Sprintf("%s does not work for %s; set the person's organization first", rep.GetName(), org.GetName()),
+			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_REPRESENTATIVE_NOT_IN_ORGANIZATION, "representative_not_in_organization",
 				map[string]string{"representative": rep.GetName(), "organization": org.GetName()})
 		}
 		app.State = InitialUnitState(org.GetGeneralMembershipState())
@@ -64,7 +64,7 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, paren
 	if appID == "" {
 		appID = ids.New(now)
 	}
-	app.Name = fmt.Sprintf("branches/%s/applications/%s", branch, appID)
+	app.Name = applicationName(branch, appID)
 	app.Submitter = p.Subject
 	app.CreateTime, app.UpdateTime = timestamppb.New(now), timestamppb.New(now)
 	app.Etag = newEtag()
@@ -74,17 +74,7 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, paren
 	err = s.repo.CreateApplication(ctx, branch, app, applicant, ev)
 	var conflict *ConflictError
 	if errors.As(err, &conflict) {
-		if conflict.Claim == "application_id" {
-			return nil, apierr.AlreadyExists(app.GetName())
-		}
-		if conflict.Claim == "membership" {
-			return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_ALREADY_A_MEMBER,
-				fmt.Sprintf("%s is already a member of branches/%s", applicant, branch),
-				map[string]string{"member": fmt.Sprintf("branches/%s/members/%s", branch, conflict.Owner)})
-		}
-		return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_OPEN_APPLICATION_EXISTS,
-			fmt.Sprintf("%s already has an open application to branches/%s", applicant, branch),
-			map[string]string{"application": fmt.Sprintf("branches/%s/applications/%s", branch, conflict.Owner)})
+		return nil, s.applicationConflict(ctx, p, branch, appID, applicant, conflict)
 	}
 	if err != nil {
 		return nil, err
@@ -104,7 +94,7 @@ func (s *Service) CreateApplication(ctx context.Context, p auth.Principal, paren
 func (s *Service) referenced(ctx context.Context, name, field string) (*membershipv1.Organization, error) {
 	id, err := ParseOrganizationName(name)
 	if err != nil {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be organizations/{id}"})
+		return nil, apierr.InvalidArgument(nameForm(field, name, organizationPattern))
 	}
 	org, err := s.repo.GetOrganization(ctx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -116,7 +106,7 @@ func (s *Service) referenced(ctx context.Context, name, field string) (*membersh
 func (s *Service) referencedPerson(ctx context.Context, name, field string) (*membershipv1.Person, error) {
 	id, err := ParsePersonName(name)
 	if err != nil {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be people/{id}"})
+		return nil, apierr.InvalidArgument(nameForm(field, name, personPattern))
 	}
 	person, err := s.repo.GetPerson(ctx, id)
 	if errors.Is(err, ErrNotFound) {
@@ -146,6 +136,102 @@ func requireSeesApplication(p auth.Principal, app *membershipv1.Application, nam
 	return apierr.NotFound(name)
 }
 
+// applicationConflict is the refusal of a new application whose claim
+// another holds: its id (ALREADY_EXISTS, or PERMISSION_DENIED when the
+// caller may not see the application holding it, AIP-133), the
+// applicant's membership (ALREADY_A_MEMBER) or the applicant's open
+// application (OPEN_APPLICATION_EXISTS). No refusal names an application
+// its caller may not see (seesApplication).
+func (s *Service) applicationConflict(ctx context.Context, p auth.Principal, branch, appID, applicant string, conflict *ConflictError) error {
+	switch conflict.Claim {
+	case "application_id":
+		seen, err := s.seesApplicationID(ctx, p, branch, appID)
+		if err != nil {
+			return err
+		}
+		if !seen {
+			return apierr.PermissionDenied("membership.application_id_taken", "id", appID)
+		}
+		return apierr.AlreadyExists(applicationName(branch, appID))
+	case "membership":
+		return alreadyAMember(applicant, branch, conflict.Owner)
+	}
+	md := map[string]string{"applicant": applicant}
+	seen, err := s.seesApplicationID(ctx, p, branch, conflict.Owner)
+	if err != nil {
+		return err
+	}
+	if seen {
+		md["application"] = applicationName(branch, conflict.Owner)
+	}
+	return refusal(codes.AlreadyExists, apiv1.ErrorReason_OPEN_APPLICATION_EXISTS, "open_application_exists", md)
+}
+
+// alreadyAMember refuses applicant, who is the member memberID of branch.
+func alreadyAMember(applicant, branch, memberID string) error {
+	return refusal(codes.AlreadyExists, apiv1.ErrorReason_ALREADY_A_MEMBER, "already_a_member",
+		map[string]string{"applicant": applicant, "member": fmt.Sprintf("branches/%s/members/%s", branch, memberID)})
+}
+
+func applicationName(branch, id string) string {
+	return fmt.Sprintf("branches/%s/applications/%s", branch, id)
+}
+
+// seesApplicationID reports whether p sees the application id of branch
+// (seesApplication); one that does not exist is not seen.
+func (s *Service) seesApplicationID(ctx context.Context, p auth.Principal, branch, id string) (bool, error) {
+	app, err := s.repo.GetApplication(ctx, branch, id)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return seesApplication(p, app), nil
+}
+
+// membersAsSeen are ms as p may see them: a member names the application
+// that created it only to a caller who may see that application
+// (seesApplication); for anyone else it is left out, so an answer names
+// nothing its caller would be told does not exist.
+func (s *Service) membersAsSeen(ctx context.Context, p auth.Principal, ms []*membershipv1.Member) ([]*membershipv1.Member, error) {
+	ids := map[string][]string{} // branch -> application ids
+	for _, m := range ms {
+		if parts, err := parseName(m.GetApplication(), "branches", "applications"); err == nil {
+			ids[parts[0]] = append(ids[parts[0]], parts[1])
+		}
+	}
+	seen := map[string]bool{}
+	for branch, list := range ids {
+		apps, err := s.repo.GetApplications(ctx, branch, list)
+		if err != nil {
+			return nil, err
+		}
+		for _, app := range apps {
+			seen[app.GetName()] = seesApplication(p, app)
+		}
+	}
+	out := make([]*membershipv1.Member, len(ms))
+	for i, m := range ms {
+		out[i] = m
+		if m.GetApplication() != "" && !seen[m.GetApplication()] {
+			c := proto.Clone(m).(*membershipv1.Member)
+			c.Application = ""
+			out[i] = c
+		}
+	}
+	return out, nil
+}
+
+// memberAsSeen is membersAsSeen for one member.
+func (s *Service) memberAsSeen(ctx context.Context, p auth.Principal, m *membershipv1.Member) (*membershipv1.Member, error) {
+	out, err := s.membersAsSeen(ctx, p, []*membershipv1.Member{m})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
 // GetApplication: those who may see it (seesApplication).
 func (s *Service) GetApplication(ctx context.Context, p auth.Principal, name string) (*membershipv1.Application, error) {
 	branch, id, err := s.parseInBranch(ctx, name, "applications")
@@ -164,7 +250,7 @@ func (s *Service) GetApplication(ctx context.Context, p auth.Principal, name str
 
 // ListApplications: admins only.
 func (s *Service) ListApplications(ctx context.Context, p auth.Principal, req *membershipv1.ListApplicationsRequest) ([]*membershipv1.Application, string, error) {
-	if err := requireAdmin(p, "list applications"); err != nil {
+	if err := requireAdmin(p, "list_applications"); err != nil {
 		return nil, "", err
 	}
 	branch, err := s.parseBranch(ctx, req.GetParent())
@@ -172,7 +258,7 @@ func (s *Service) ListApplications(ctx context.Context, p auth.Principal, req *m
 		return nil, "", err
 	}
 	if _, ok := membershipv1.ApplicationState_name[int32(req.GetState())]; !ok {
-		return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "state", Description: "unknown state"})
+		return nil, "", apierr.InvalidArgument(apierr.Field("state", "membership.undefined_state", "state", strconv.Itoa(int(req.GetState()))))
 	}
 	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "applications", branch, req.GetState().String())
 	if err != nil {
@@ -202,7 +288,7 @@ func (s *Service) decideApplication(ctx context.Context, name, clientEtag string
 // ApproveApplication approves a SUBMITTED application and admits the
 // member. Admins only. M2 refuses applications still waiting.
 func (s *Service) ApproveApplication(ctx context.Context, p auth.Principal, req *membershipv1.ApproveApplicationRequest) (*membershipv1.Application, error) {
-	if err := requireAdmin(p, "approve applications"); err != nil {
+	if err := requireAdmin(p, "decide_application", "action", "approve"); err != nil {
 		return nil, err
 	}
 	sees := func(cur *membershipv1.Application) error { return requireSeesApplication(p, cur, req.GetName()) }
@@ -236,8 +322,7 @@ func (s *Service) ApproveApplication(ctx context.Context, p auth.Principal, req 
 		err := s.repo.ApproveApplication(ctx, branch, next, cur.GetEtag(), Applicant(cur), member, approved, admitted)
 		var conflict *ConflictError
 		if errors.As(err, &conflict) {
-			return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_ALREADY_A_MEMBER, Applicant(cur)+" is already a member",
-				map[string]string{"member": fmt.Sprintf("branches/%s/members/%s", branch, conflict.Owner)})
+			return nil, alreadyAMember(Applicant(cur), branch, conflict.Owner)
 		}
 		return next, err
 	})
@@ -245,7 +330,7 @@ func (s *Service) ApproveApplication(ctx context.Context, p auth.Principal, req 
 
 // RejectApplication closes an open application with a reason. Admins only.
 func (s *Service) RejectApplication(ctx context.Context, p auth.Principal, req *membershipv1.RejectApplicationRequest) (*membershipv1.Application, error) {
-	if err := requireAdmin(p, "reject applications"); err != nil {
+	if err := requireAdmin(p, "decide_application", "action", "reject"); err != nil {
 		return nil, err
 	}
 	if v := RequireReason(req.GetReason()); len(v) > 0 {
@@ -269,7 +354,7 @@ func (s *Service) closeApplication(ctx context.Context, p auth.Principal, name, 
 		if p.IsAdmin() || applicantMay {
 			return nil
 		}
-		return apierr.PermissionDenied("only admins may " + action + " applications")
+		return apierr.PermissionDenied("membership.decide_application", "action", action)
 	}
 	return s.decideApplication(ctx, name, etag, authorize, func(cur *membershipv1.Application, branch string) (*membershipv1.Application, error) {
 		if err := CheckClose(cur, action); err != nil {

@@ -2,7 +2,7 @@ package domain
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -15,34 +15,39 @@ import (
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
-// GetMember reads one member. Any authenticated caller.
-func (s *Service) GetMember(ctx context.Context, name string) (*membershipv1.Member, error) {
+// GetMember reads one member. Any authenticated caller; the application
+// that created it is named only to those who may see it (membersAsSeen).
+func (s *Service) GetMember(ctx context.Context, p auth.Principal, name string) (*membershipv1.Member, error) {
 	branch, id, err := s.parseInBranch(ctx, name, "members")
 	if err != nil {
 		return nil, err
 	}
 	m, err := s.repo.GetMember(ctx, branch, id)
-	return m, notFound(err, name)
+	if err != nil {
+		return nil, notFound(err, name)
+	}
+	return s.memberAsSeen(ctx, p, m)
 }
 
-// ListMembers pages through a branch's members with exact-match filters.
-func (s *Service) ListMembers(ctx context.Context, req *membershipv1.ListMembersRequest) ([]*membershipv1.Member, string, error) {
+// ListMembers pages through a branch's members with exact-match filters,
+// as p may see them (membersAsSeen).
+func (s *Service) ListMembers(ctx context.Context, p auth.Principal, req *membershipv1.ListMembersRequest) ([]*membershipv1.Member, string, error) {
 	branch, err := s.parseBranch(ctx, req.GetParent())
 	if err != nil {
 		return nil, "", err
 	}
 	var bad []apierr.FieldViolation
 	if _, ok := membershipv1.MemberState_name[int32(req.GetState())]; !ok {
-		bad = append(bad, apierr.FieldViolation{Field: "state", Description: "unknown state"})
+		bad = append(bad, apierr.Field("state", "membership.undefined_state", "state", strconv.Itoa(int(req.GetState()))))
 	}
 	if req.GetPerson() != "" {
 		if _, err := ParsePersonName(req.GetPerson()); err != nil {
-			bad = append(bad, apierr.FieldViolation{Field: "person", Description: "must be people/{id}"})
+			bad = append(bad, nameForm("person", req.GetPerson(), personPattern))
 		}
 	}
 	if req.GetOrganization() != "" {
 		if _, err := ParseOrganizationName(req.GetOrganization()); err != nil {
-			bad = append(bad, apierr.FieldViolation{Field: "organization", Description: "must be organizations/{id}"})
+			bad = append(bad, nameForm("organization", req.GetOrganization(), organizationPattern))
 		}
 	}
 	if len(bad) > 0 {
@@ -56,7 +61,11 @@ func (s *Service) ListMembers(ctx context.Context, req *membershipv1.ListMembers
 	if err != nil {
 		return nil, "", err
 	}
-	return page.Items, pg.Next(page.Next), nil
+	items, err := s.membersAsSeen(ctx, p, page.Items)
+	if err != nil {
+		return nil, "", err
+	}
+	return items, pg.Next(page.Next), nil
 }
 
 // MemberSubject is the one-membership claim of m: its organisation for a
@@ -82,14 +91,22 @@ func (s *Service) changeMember(ctx context.Context, name, clientEtag string, aut
 }
 
 // SetMemberState suspends, reinstates or terminates a member. Admins only.
+//
+// The reason is kept as its author wrote it, on the member and, on
+// termination, on the representative period it closes: a stored record is
+// read by people in their own languages, so no prose of the service's is
+// composed into it. That the period ended with the membership is a fact
+// of the record: the member is TERMINATED, and the period closed is its
+// last (a change of representative always opens a new one, and a
+// terminated member's representative cannot change).
 func (s *Service) SetMemberState(ctx context.Context, p auth.Principal, name, action, reason, etag string) (*membershipv1.Member, error) {
-	if err := requireAdmin(p, action+" members"); err != nil {
+	if err := requireAdmin(p, "member_state", "action", action); err != nil {
 		return nil, err
 	}
 	if v := RequireReason(reason); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
-	return s.changeMember(ctx, name, etag, nil, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
+	return s.seenMember(ctx, p)(s.changeMember(ctx, name, etag, nil, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
 		to, err := MemberTransition(cur, action)
 		if err != nil {
 			return nil, err
@@ -110,7 +127,7 @@ func (s *Service) SetMemberState(ctx context.Context, p auth.Principal, name, ac
 			for i := len(next.GetRepresentativeHistory()) - 1; i >= 0; i-- {
 				period := next.GetRepresentativeHistory()[i]
 				if period.GetEndTime() == nil {
-					period.EndTime, period.EndReason = timestamppb.New(now), "membership terminated: "+reason
+					period.EndTime, period.EndReason = timestamppb.New(now), reason
 				}
 				if period.GetPerson() != next.GetPerson() {
 					people = append(people, period.GetPerson())
@@ -123,7 +140,17 @@ func (s *Service) SetMemberState(ctx context.Context, p auth.Principal, name, ac
 			change.ReleaseSubject = MemberSubject(cur)
 		}
 		return next, s.repo.SaveMember(ctx, branch, next, cur.GetEtag(), change, ev)
-	})
+	}))
+}
+
+// seenMember passes a use case's answer through memberAsSeen for p.
+func (s *Service) seenMember(ctx context.Context, p auth.Principal) func(*membershipv1.Member, error) (*membershipv1.Member, error) {
+	return func(m *membershipv1.Member, err error) (*membershipv1.Member, error) {
+		if err != nil {
+			return nil, err
+		}
+		return s.memberAsSeen(ctx, p, m)
+	}
 }
 
 // ChangeRepresentative replaces a unit member's representative, keeping the
@@ -140,21 +167,19 @@ func (s *Service) ChangeRepresentative(ctx context.Context, p auth.Principal, re
 		if p.IsAdmin() || p.Subject == cur.GetPerson() {
 			return nil
 		}
-		return apierr.PermissionDenied("only admins and the current representative may change the representative")
+		return apierr.PermissionDenied("membership.change_representative", "member", cur.GetName())
 	}
-	return s.changeMember(ctx, req.GetName(), req.GetEtag(), authorize, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
-		if cur.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_NOT_A_UNIT_MEMBER, cur.GetName()+" is an individual member and has no representative", nil)
-		}
-		if cur.GetState() == membershipv1.MemberState_MEMBER_STATE_TERMINATED {
-			return nil, apierr.InvalidTransition(cur.GetName(), "changeRepresentative", cur.GetState().String())
+	return s.seenMember(ctx, p)(s.changeMember(ctx, req.GetName(), req.GetEtag(), authorize, func(cur *membershipv1.Member, branch string) (*membershipv1.Member, error) {
+		if err := CheckChangeRepresentative(cur); err != nil {
+			return nil, err
 		}
 		if newRep.GetName() == cur.GetPerson() {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_SAME_REPRESENTATIVE, newRep.GetName()+" already represents "+cur.GetName(), nil)
+			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_SAME_REPRESENTATIVE, "same_representative",
+				map[string]string{"representative": newRep.GetName(), "member": cur.GetName()})
 		}
 		if newRep.GetOrganization() != cur.GetOrganization() {
-			return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_REPRESENTATIVE_NOT_IN_ORGANIZATION,
-				fmt.Sprintf("%s does not work for %s", newRep.GetName(), cur.GetOrganization()), nil)
+			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_REPRESENTATIVE_NOT_IN_ORGANIZATION, "representative_not_in_organization",
+				map[string]string{"representative": newRep.GetName(), "organization": cur.GetOrganization(), "member": cur.GetName()})
 		}
 		now := s.now()
 		next := proto.Clone(cur).(*membershipv1.Member)
@@ -170,5 +195,5 @@ func (s *Service) ChangeRepresentative(ctx context.Context, p auth.Principal, re
 		ev.Payload = &eventsv1.Envelope_RepresentativeChanged{RepresentativeChanged: &eventsv1.RepresentativeChanged{
 			Member: next, PreviousRepresentative: cur.GetPerson(), NewRepresentative: newRep.GetName()}}
 		return next, s.repo.SaveMember(ctx, branch, next, cur.GetEtag(), MemberIndexChange{RemovePerson: cur.GetPerson(), AddPerson: newRep.GetName()}, ev)
-	})
+	}))
 }

@@ -3,7 +3,7 @@ package domain
 import (
 	"context"
 	"errors"
-	"fmt"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
@@ -23,7 +23,7 @@ import (
 
 // CreateOrganization registers an organisation. Admins only.
 func (s *Service) CreateOrganization(ctx context.Context, p auth.Principal, org *membershipv1.Organization, orgID string) (*membershipv1.Organization, error) {
-	if err := requireAdmin(p, "register organisations"); err != nil {
+	if err := requireAdmin(p, "create_organization"); err != nil {
 		return nil, err
 	}
 	org = proto.Clone(org).(*membershipv1.Organization)
@@ -47,9 +47,8 @@ func (s *Service) CreateOrganization(ctx context.Context, p auth.Principal, org 
 		return nil, apierr.AlreadyExists(org.GetName())
 	}
 	if errors.As(err, &conflict) {
-		return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_CREDIT_CODE_TAKEN,
-			fmt.Sprintf("credit code %s is already registered as %s", org.GetCreditCode(), conflict.Owner),
-			map[string]string{"existing": conflict.Owner})
+		return nil, refusal(codes.AlreadyExists, apiv1.ErrorReason_CREDIT_CODE_TAKEN, "credit_code_taken",
+			map[string]string{"existing": conflict.Owner, "creditCode": org.GetCreditCode()})
 	}
 	if err != nil {
 		return nil, err
@@ -82,7 +81,7 @@ func (s *Service) ListOrganizations(ctx context.Context, size int32, token strin
 
 // UpdateOrganization changes the updatable fields named in mask. Admins.
 func (s *Service) UpdateOrganization(ctx context.Context, p auth.Principal, patch *membershipv1.Organization, mask *fieldmaskpb.FieldMask) (*membershipv1.Organization, error) {
-	if err := requireAdmin(p, "update organisations"); err != nil {
+	if err := requireAdmin(p, "update_organization"); err != nil {
 		return nil, err
 	}
 	id, err := ParseOrganizationName(patch.GetName())
@@ -90,7 +89,8 @@ func (s *Service) UpdateOrganization(ctx context.Context, p auth.Principal, patc
 		return nil, err
 	}
 	paths, err := fieldmask.Paths(mask, []string{"display_name", "address", "ai_business_summary"},
-		map[string]string{"credit_code": "is immutable", "general_membership_state": "is changed by setGeneralMembership", "name": "is immutable"})
+		map[string]string{"name": "immutable", "credit_code": "immutable", "general_membership_state": "membership.set_general_membership",
+			"create_time": "output_only", "update_time": "output_only"})
 	if err != nil {
 		return nil, err
 	}
@@ -125,14 +125,14 @@ func (s *Service) UpdateOrganization(ctx context.Context, p auth.Principal, patc
 // association. Admins and the general association's secretary-general.
 func (s *Service) SetGeneralMembership(ctx context.Context, p auth.Principal, req *membershipv1.SetGeneralMembershipRequest) (*membershipv1.Organization, error) {
 	if !p.HasRole(auth.RoleAdmin, auth.RoleGeneralSecretary) {
-		return nil, apierr.PermissionDenied("only admins and the general association's secretary-general may record general membership")
+		return nil, apierr.PermissionDenied("membership.general_membership")
 	}
 	id, err := ParseOrganizationName(req.GetName())
 	if err != nil {
 		return nil, err
 	}
 	if _, ok := membershipv1.GeneralMembershipState_name[int32(req.GetState())]; !ok || req.GetState() == 0 {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "state", Description: "must be NONE, PENDING, ACTIVE or LAPSED"})
+		return nil, apierr.InvalidArgument(apierr.Field("state", "membership.one_of", "values", strings.Join(generalMembershipStates(), ",")))
 	}
 	load := func() (*membershipv1.Organization, error) { return s.repo.GetOrganization(ctx, id) }
 	out, err := mutate(ctx, req.GetName(), req.GetEtag(), load, nil, func(cur *membershipv1.Organization) (*membershipv1.Organization, error) {
@@ -161,4 +161,18 @@ func (s *Service) SetGeneralMembership(ctx context.Context, p auth.Principal, re
 		_, _ = s.syncWithGeneralMembership(ctx, branch, out.GetName(), auth.Principal{Subject: events.SystemActor})
 	}
 	return out, nil
+}
+
+// generalMembershipStates are the values a general membership may be set
+// to: every GeneralMembershipState but the unspecified one, from the
+// enum's descriptor, so a new state is listed without a change here.
+func generalMembershipStates() []string {
+	values := membershipv1.GeneralMembershipState(0).Descriptor().Values()
+	out := make([]string, 0, values.Len())
+	for i := range values.Len() {
+		if v := values.Get(i); v.Number() != 0 {
+			out = append(out, string(v.Name()))
+		}
+	}
+	return out
 }

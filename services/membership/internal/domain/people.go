@@ -58,9 +58,8 @@ func requireAttester(p auth.Principal, fields []string) error {
 	if len(fields) == 0 || p.IsAdmin() {
 		return nil
 	}
-	return apierr.New(codes.PermissionDenied, apiv1.ErrorReason_PERMISSION_DENIED,
-		"only admins may set "+strings.Join(fields, ", ")+": the charter's rules judge these facts, so they are attested, not self-declared",
-		map[string]string{"fields": strings.Join(fields, ",")})
+	return apierr.New(codes.PermissionDenied, apiv1.ErrorReason_PERMISSION_DENIED, map[string]string{"fields": strings.Join(fields, ",")},
+		apierr.Text("denied.membership.attested", "fields", strings.Join(fields, ", ")))
 }
 
 // attest records p as the attester of fields of person, now.
@@ -82,7 +81,7 @@ func attest(person *membershipv1.Person, p auth.Principal, now time.Time, fields
 // may not state the attested facts.
 func (s *Service) CreatePerson(ctx context.Context, p auth.Principal, person *membershipv1.Person, personID string) (*membershipv1.Person, error) {
 	if !p.IsAdmin() && p.PersonID() != personID {
-		return nil, apierr.PermissionDenied("you may register only yourself (person_id must be your own id)")
+		return nil, apierr.PermissionDenied("membership.register_others", "person_id", personID)
 	}
 	now := s.now()
 	person = proto.Clone(person).(*membershipv1.Person)
@@ -120,7 +119,7 @@ func (s *Service) checkOrganizationExists(ctx context.Context, name, field strin
 	}
 	id, err := ParseOrganizationName(name)
 	if err != nil {
-		return apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "must be organizations/{id}"})
+		return apierr.InvalidArgument(nameForm(field, name, organizationPattern))
 	}
 	if _, err := s.repo.GetOrganization(ctx, id); err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -148,7 +147,7 @@ func (s *Service) GetPerson(ctx context.Context, name string) (*membershipv1.Per
 func (s *Service) ListPeople(ctx context.Context, organization string, size int32, token string) ([]*membershipv1.Person, string, error) {
 	if organization != "" {
 		if _, err := ParseOrganizationName(organization); err != nil {
-			return nil, "", apierr.InvalidArgument(apierr.FieldViolation{Field: "organization", Description: "must be organizations/{id}"})
+			return nil, "", apierr.InvalidArgument(nameForm("organization", organization, organizationPattern))
 		}
 	}
 	pg, err := s.pages.Parse(size, token, "people", organization)
@@ -171,9 +170,10 @@ func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, patch *mem
 		return nil, err
 	}
 	if !p.IsAdmin() && p.PersonID() != id {
-		return nil, apierr.PermissionDenied("you may update only your own record")
+		return nil, apierr.PermissionDenied("membership.update_others")
 	}
-	paths, err := fieldmask.Paths(mask, personPaths, map[string]string{"name": "is immutable", "create_time": "is output only", "update_time": "is output only"})
+	paths, err := fieldmask.Paths(mask, personPaths, map[string]string{"name": "immutable", "create_time": "output_only", "update_time": "output_only",
+		"birth_date_attestation": "output_only", "organization_attestation": "output_only", "rank_attestation": "output_only"})
 	if err != nil {
 		return nil, err
 	}

@@ -52,6 +52,9 @@ type Repository interface {
 	// already a member (claim "membership").
 	CreateApplication(ctx context.Context, branch string, app *membershipv1.Application, applicant string, ev *eventsv1.Envelope) error
 	GetApplication(ctx context.Context, branch, id string) (*membershipv1.Application, error)
+	// GetApplications reads the applications of branch with ids in one
+	// round trip; those that do not exist are left out.
+	GetApplications(ctx context.Context, branch string, ids []string) ([]*membershipv1.Application, error)
 	// SaveApplication writes a state change; closed releases the open claim.
 	SaveApplication(ctx context.Context, branch string, app *membershipv1.Application, prevEtag, applicant string, closed bool, events ...*eventsv1.Envelope) error
 	// ApproveApplication closes app and creates member in one step.

@@ -46,7 +46,7 @@ func (s *Service) parseBranch(ctx context.Context, parent string) (string, error
 		if err != nil {
 			return "", err
 		}
-		return "", apierr.New(codes.NotFound, apiv1.ErrorReason_UNKNOWN_BRANCH, parent+" not found", map[string]string{"resource": parent})
+		return "", refusal(codes.NotFound, apiv1.ErrorReason_UNKNOWN_BRANCH, "unknown_branch", map[string]string{"resource": parent})
 	}
 	return ids[0], nil
 }

@@ -3,12 +3,16 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"google.golang.org/genproto/googleapis/type/date"
+	"google.golang.org/grpc/codes"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -32,13 +36,15 @@ const minCredentials = 20
 
 type violations []apierr.FieldViolation
 
-func (v *violations) add(field, format string, args ...any) {
-	*v = append(*v, apierr.FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+// add is a violation of field whose text is "field.<what>" with args as
+// alternating names and values.
+func (v *violations) add(field, what string, args ...string) {
+	*v = append(*v, apierr.Field(field, what, args...))
 }
 
 func (v *violations) required(field, value string) {
 	if strings.TrimSpace(value) == "" {
-		v.add(field, "is required")
+		v.add(field, "required")
 	}
 }
 
@@ -47,12 +53,33 @@ func ValidateOrganization(org *membershipv1.Organization) []apierr.FieldViolatio
 	var v violations
 	v.required("organization.display_name", org.GetDisplayName())
 	if code := org.GetCreditCode(); code == "" {
-		v.add("organization.credit_code", "is required")
+		v.add("organization.credit_code", "required")
 	} else if err := creditcode.Validate(code); err != nil {
-		v.add("organization.credit_code", "is not a valid unified social credit code: %v", err)
+		v = append(v, creditCodeViolation("organization.credit_code", err))
 	}
 	return v
 }
+
+// creditCodeViolation says what is wrong with a credit code, with its
+// facts (creditcode.InvalidError).
+func creditCodeViolation(field string, err error) apierr.FieldViolation {
+	var bad *creditcode.InvalidError
+	if !errors.As(err, &bad) {
+		return apierr.Field(field, "membership.credit_code")
+	}
+	switch bad.Problem {
+	case creditcode.ProblemLength:
+		return apierr.Field(field, "membership.credit_code_length", "length", strconv.Itoa(bad.Length))
+	case creditcode.ProblemCharacter:
+		return apierr.Field(field, "membership.credit_code_character", "position", strconv.Itoa(bad.Position), "character", bad.Char)
+	case creditcode.ProblemDivision:
+		return apierr.Field(field, "membership.credit_code_division", "position", strconv.Itoa(bad.Position), "character", bad.Char)
+	}
+	return apierr.Field(field, "membership.credit_code_check", "given", bad.Char, "expected", bad.Want)
+}
+
+// earliestBirthYear is the first year a birth date may be in.
+const earliestBirthYear = 1900
 
 // ValidatePerson checks the client-settable fields of p as of now.
 func ValidatePerson(p *membershipv1.Person, now time.Time) []apierr.FieldViolation {
@@ -62,25 +89,37 @@ func ValidatePerson(p *membershipv1.Person, now time.Time) []apierr.FieldViolati
 		// Not known yet: an admin attests it later. Rules that need it
 		// (G4) refuse while it is missing.
 	} else if t, ok := dateTime(bd); !ok {
-		v.add("person.birth_date", "is not a valid calendar date")
-	} else if t.After(now) || bd.GetYear() < 1900 {
-		v.add("person.birth_date", "must be between 1900 and today")
+		v.add("person.birth_date", "membership.not_a_date", "date", dateString(bd))
+	} else if t.After(now) || bd.GetYear() < earliestBirthYear {
+		v.add("person.birth_date", "membership.birth_date_range", "date", dateString(bd),
+			"earliest", fmt.Sprintf("%04d-01-01", earliestBirthYear), "today", now.Format(time.DateOnly))
 	}
 	if org := p.GetOrganization(); org != "" && !strings.HasPrefix(org, "organizations/") {
-		v.add("person.organization", "must be an organization resource name")
+		v = append(v, nameForm("person.organization", org, organizationPattern))
 	}
 	validateExpertise(&v, "person.expertise", p.GetExpertise())
 	return v
 }
+
+// The forms of the names a request may give.
+const (
+	organizationPattern = "organizations/{id}"
+	personPattern       = "people/{id}"
+)
 
 // validateExpertise refuses blank areas; their number and length are
 // proto rules.
 func validateExpertise(v *violations, field string, areas []string) {
 	for i, a := range areas {
 		if strings.TrimSpace(a) == "" {
-			v.add(fmt.Sprintf("%s[%d]", field, i), "must not be blank")
+			v.add(fmt.Sprintf("%s[%d]", field, i), "membership.blank")
 		}
 	}
+}
+
+// dateString is d as written in ISO 8601, whatever its values.
+func dateString(d *date.Date) string {
+	return fmt.Sprintf("%04d-%02d-%02d", d.GetYear(), d.GetMonth(), d.GetDay())
 }
 
 func dateTime(d *date.Date) (time.Time, bool) {
@@ -108,18 +147,18 @@ func ApplicationShape(app *membershipv1.Application) []apierr.FieldViolation {
 	var v violations
 	switch a := app.GetApplicant().(type) {
 	case *membershipv1.Application_Unit:
-		if !strings.HasPrefix(a.Unit.GetOrganization(), "organizations/") {
-			v.add("application.unit.organization", "must be an organization resource name")
+		if org := a.Unit.GetOrganization(); !strings.HasPrefix(org, "organizations/") {
+			v = append(v, nameForm("application.unit.organization", org, organizationPattern))
 		}
-		if !strings.HasPrefix(a.Unit.GetRepresentative(), "people/") {
-			v.add("application.unit.representative", "must be a person resource name")
+		if rep := a.Unit.GetRepresentative(); !strings.HasPrefix(rep, "people/") {
+			v = append(v, nameForm("application.unit.representative", rep, personPattern))
 		}
 	case *membershipv1.Application_Individual:
-		if !strings.HasPrefix(a.Individual.GetPerson(), "people/") {
-			v.add("application.individual.person", "must be a person resource name")
+		if person := a.Individual.GetPerson(); !strings.HasPrefix(person, "people/") {
+			v = append(v, nameForm("application.individual.person", person, personPattern))
 		}
 	default:
-		v.add("application", "exactly one of unit or individual is required")
+		v.add("application", "membership.applicant_one_of")
 	}
 	return v
 }
@@ -128,9 +167,10 @@ func ApplicationShape(app *membershipv1.Application) []apierr.FieldViolation {
 // credentials and at least one area of AI expertise.
 func IndividualStanding(ind *membershipv1.IndividualApplicant) []apierr.Violation {
 	var out []apierr.Violation
-	if utf8.RuneCountInString(strings.TrimSpace(ind.GetAcademicCredentials())) < minCredentials {
+	if given := utf8.RuneCountInString(strings.TrimSpace(ind.GetAcademicCredentials())); given < minCredentials {
 		out = append(out, apierr.Violation{Rule: RuleIndividualStanding, Reason: apiv1.ErrorReason_ACADEMIC_CREDENTIALS_MISSING,
-			Message: fmt.Sprintf("an individual member states their academic credentials (at least %d characters)", minCredentials)})
+			Key: "violation.membership.academic_credentials", Args: map[string]string{
+				"person": ind.GetPerson(), "min": strconv.Itoa(minCredentials), "given": strconv.Itoa(given)}})
 	}
 	nonEmpty := 0
 	for _, e := range ind.GetExpertise() {
@@ -140,7 +180,7 @@ func IndividualStanding(ind *membershipv1.IndividualApplicant) []apierr.Violatio
 	}
 	if nonEmpty == 0 {
 		out = append(out, apierr.Violation{Rule: RuleIndividualStanding, Reason: apiv1.ErrorReason_AI_EXPERTISE_MISSING,
-			Message: "an individual member names at least one area of AI expertise"})
+			Key: "violation.membership.ai_expertise", Args: map[string]string{"person": ind.GetPerson()}})
 	}
 	return out
 }
@@ -169,9 +209,10 @@ func CheckApprove(app *membershipv1.Application) error {
 		return nil
 	case membershipv1.ApplicationState_APPLICATION_STATE_AWAITING_GENERAL_MEMBERSHIP:
 		return apierr.Charter([]apierr.Violation{{Rule: RuleGeneralMembership, Reason: apiv1.ErrorReason_GENERAL_MEMBERSHIP_REQUIRED,
-			Message: "the organisation must be an active member of the general association before the branch can approve it"}})
+			Key: "violation.membership.general_membership_required", Args: map[string]string{
+				"organization": app.GetUnit().GetOrganization(), "application": app.GetName(), "state": app.GetState().String()}}})
 	}
-	return apierr.InvalidTransition(app.GetName(), "approve", app.GetState().String())
+	return ApplicationTransition(app, "approve")
 }
 
 // CheckClose allows reject and withdraw of open applications only.
@@ -179,10 +220,35 @@ func CheckClose(app *membershipv1.Application, action string) error {
 	if IsOpen(app.GetState()) {
 		return nil
 	}
-	return apierr.InvalidTransition(app.GetName(), action, app.GetState().String())
+	return ApplicationTransition(app, action)
 }
 
-// Member state transitions.
+// What each state allows, as the REST verbs of the methods (the API's
+// action terms): a refused action names its state and these, so the
+// caller reads what can be done instead (INVALID_STATE_TRANSITION's
+// "allowed"). A final state allows nothing.
+
+// ApplicationActions are the actions an application in state allows. One
+// awaiting general membership is not yet approved (M2), but may be
+// rejected or withdrawn.
+func ApplicationActions(state membershipv1.ApplicationState) []string {
+	switch state {
+	case membershipv1.ApplicationState_APPLICATION_STATE_SUBMITTED:
+		return []string{"approve", "reject", "withdraw"}
+	case membershipv1.ApplicationState_APPLICATION_STATE_AWAITING_GENERAL_MEMBERSHIP:
+		return []string{"reject", "withdraw"}
+	}
+	return nil
+}
+
+// ApplicationTransition refuses action on app, naming its state and what
+// the state allows.
+func ApplicationTransition(app *membershipv1.Application, action string) error {
+	return apierr.InvalidTransition(app.GetName(), action, app.GetState().String(), ApplicationActions(app.GetState())...)
+}
+
+// Member state transitions: the states each action leaves from, and the
+// one it leads to.
 var memberTransitions = map[string]struct {
 	from []membershipv1.MemberState
 	to   membershipv1.MemberState
@@ -192,18 +258,45 @@ var memberTransitions = map[string]struct {
 	"terminate": {[]membershipv1.MemberState{membershipv1.MemberState_MEMBER_STATE_ACTIVE, membershipv1.MemberState_MEMBER_STATE_SUSPENDED}, membershipv1.MemberState_MEMBER_STATE_TERMINATED},
 }
 
+// MemberActions are the actions m's state allows, in the order of the
+// API's methods: the state changes that leave from it and, for a unit
+// member not yet terminated, changeRepresentative.
+func MemberActions(m *membershipv1.Member) []string {
+	var out []string
+	for _, action := range []string{"suspend", "reinstate", "terminate"} {
+		if slices.Contains(memberTransitions[action].from, m.GetState()) {
+			out = append(out, action)
+		}
+	}
+	if m.GetKind() == membershipv1.ApplicationKind_APPLICATION_KIND_UNIT && len(out) > 0 {
+		out = append(out, "changeRepresentative")
+	}
+	return out
+}
+
+// CheckChangeRepresentative allows a unit member that is not terminated to
+// change its representative: an individual member has none, and a
+// terminated membership is final.
+func CheckChangeRepresentative(m *membershipv1.Member) error {
+	if m.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT {
+		return refusal(codes.FailedPrecondition, apiv1.ErrorReason_NOT_A_UNIT_MEMBER, "not_a_unit_member", map[string]string{"member": m.GetName()})
+	}
+	if m.GetState() == membershipv1.MemberState_MEMBER_STATE_TERMINATED {
+		return apierr.InvalidTransition(m.GetName(), "changeRepresentative", m.GetState().String(), MemberActions(m)...)
+	}
+	return nil
+}
+
 // MemberTransition returns the state action leads to from m's state.
 func MemberTransition(m *membershipv1.Member, action string) (membershipv1.MemberState, error) {
 	t, ok := memberTransitions[action]
 	if !ok {
 		return 0, fmt.Errorf("unknown action %q", action)
 	}
-	for _, from := range t.from {
-		if m.GetState() == from {
-			return t.to, nil
-		}
+	if slices.Contains(t.from, m.GetState()) {
+		return t.to, nil
 	}
-	return 0, apierr.InvalidTransition(m.GetName(), action, m.GetState().String())
+	return 0, apierr.InvalidTransition(m.GetName(), action, m.GetState().String(), MemberActions(m)...)
 }
 
 // Applicant is the key of an application's one-open-application claim and

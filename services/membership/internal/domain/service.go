@@ -5,12 +5,15 @@ import (
 	"errors"
 	"time"
 
+	"google.golang.org/grpc/codes"
+
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/retry"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
@@ -77,11 +80,31 @@ func notFound(err error, name string) error {
 	return err
 }
 
-func requireAdmin(p auth.Principal, what string) error {
+// requireAdmin refuses anyone but admins; the text
+// "denied.membership.<what>" (args as alternating names and values) says
+// that only admins may.
+func requireAdmin(p auth.Principal, what string, args ...string) error {
 	if p.IsAdmin() {
 		return nil
 	}
-	return apierr.PermissionDenied("only admins may " + what)
+	return apierr.PermissionDenied("membership."+what, args...)
+}
+
+// refusal is an error whose reason's common text cannot show its facts:
+// its text is the catalog's "error.membership.<what>", filled from the
+// metadata, so every fact a person reads is one a client reads too.
+func refusal(code codes.Code, reason apiv1.ErrorReason, what string, md map[string]string) error {
+	args := make([]string, 0, 2*len(md))
+	for k, v := range md {
+		args = append(args, k, v)
+	}
+	return apierr.New(code, reason, md, apierr.Text("error.membership."+what, args...))
+}
+
+// nameForm is a field naming a resource that is not of the form pattern
+// (organizations/{id}, people/{id}).
+func nameForm(field, name, pattern string) apierr.FieldViolation {
+	return apierr.Field(field, "name_form", "name", name, "pattern", pattern)
 }
 
 func checkEtag(name, have, want string) error {

@@ -23,7 +23,8 @@ import (
 
 // harness runs the membership gRPC server on miniredis with the real
 // interceptors, so authentication, validation and authorisation are all
-// exercised.
+// exercised. Its client holds every answer to the names check
+// (servicetest.CheckNames): each name it holds is readable by its caller.
 type harness struct {
 	t      *testing.T
 	client membershipv1.MembershipServiceClient
@@ -39,7 +40,7 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { rdb.Close() })
 	svc := servicetest.Serve(t, "membership", func(s *grpc.Server) {
 		membershipv1.RegisterMembershipServiceServer(s, server.New(domain.NewService(store.New(rdb), branches.Static{{Name: "branches/ai"}}, pagetoken.NewEphemeral(), nil)))
-	})
+	}, servicetest.CheckNames(), servicetest.RecordReasons(reasons))
 	return &harness{t: t, client: membershipv1.NewMembershipServiceClient(svc.Conn), svc: svc, state: mr.Dump}
 }
 

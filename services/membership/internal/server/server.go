@@ -25,14 +25,14 @@ func New(svc *domain.Service) *Server { return &Server{svc: svc} }
 func principal(ctx context.Context) (auth.Principal, error) {
 	p, ok := auth.FromContext(ctx)
 	if !ok {
-		return auth.Principal{}, apierr.Unauthenticated("a bearer token is required")
+		return auth.Principal{}, apierr.Unauthenticated("token_required")
 	}
 	return p, nil
 }
 
 func required(field string, missing bool) error {
 	if missing {
-		return apierr.InvalidArgument(apierr.FieldViolation{Field: field, Description: "is required"})
+		return apierr.InvalidArgument(apierr.Field(field, "required"))
 	}
 	return nil
 }
@@ -184,17 +184,19 @@ func (s *Server) WithdrawApplication(ctx context.Context, req *membershipv1.With
 }
 
 func (s *Server) GetMember(ctx context.Context, req *membershipv1.GetMemberRequest) (*membershipv1.Member, error) {
-	if _, err := principal(ctx); err != nil {
+	p, err := principal(ctx)
+	if err != nil {
 		return nil, err
 	}
-	return s.svc.GetMember(ctx, req.GetName())
+	return s.svc.GetMember(ctx, p, req.GetName())
 }
 
 func (s *Server) ListMembers(ctx context.Context, req *membershipv1.ListMembersRequest) (*membershipv1.ListMembersResponse, error) {
-	if _, err := principal(ctx); err != nil {
+	p, err := principal(ctx)
+	if err != nil {
 		return nil, err
 	}
-	items, next, err := s.svc.ListMembers(ctx, req)
+	items, next, err := s.svc.ListMembers(ctx, p, req)
 	if err != nil {
 		return nil, err
 	}

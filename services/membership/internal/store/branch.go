@@ -62,6 +62,16 @@ func (s *Store) GetApplication(ctx context.Context, branch, id string) (*members
 	return get(ctx, s.client, appKey(branch, id), &membershipv1.Application{})
 }
 
+// GetApplications reads the applications with ids in one round trip;
+// missing ones are left out.
+func (s *Store) GetApplications(ctx context.Context, branch string, ids []string) ([]*membershipv1.Application, error) {
+	keys := make([]string, len(ids))
+	for i, id := range ids {
+		keys[i] = appKey(branch, id)
+	}
+	return redistx.LoadAll(ctx, s.client, keys, func() *membershipv1.Application { return &membershipv1.Application{} })
+}
+
 // SaveApplication writes a state change; closed releases the open claim.
 func (s *Store) SaveApplication(ctx context.Context, branch string, app *membershipv1.Application, prevEtag, applicant string, closed bool, evs ...*eventsv1.Envelope) error {
 	tag := BranchTag(branch)

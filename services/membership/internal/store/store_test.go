@@ -267,7 +267,7 @@ func testApplicationLifecycle(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	member, err := f.svc.GetMember(ctx, approved.GetMember())
+	member, err := f.svc.GetMember(ctx, admin, approved.GetMember())
 	if err != nil || member.GetOrganization() != "organizations/haihe" || member.GetPerson() != "people/zhao-lei" {
 		t.Fatalf("member = %v, %v", member, err)
 	}
@@ -279,8 +279,14 @@ func testApplicationLifecycle(t *testing.T, f *fixture) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if terminated.GetRepresentativeHistory()[0].GetEndTime() == nil {
-		t.Fatal("termination should close the representative period")
+	// The record keeps the reason as its author wrote it; that the period
+	// ended with the membership is the record's fact (TERMINATED, its last
+	// period), never prose composed around the reason.
+	last := terminated.GetRepresentativeHistory()[len(terminated.GetRepresentativeHistory())-1]
+	if last.GetEndTime() == nil || last.GetEndReason() != "dues unpaid" || terminated.GetStateReason() != "dues unpaid" ||
+		terminated.GetState() != membershipv1.MemberState_MEMBER_STATE_TERMINATED {
+		t.Fatalf("termination: state %v (%q), last representative period %v; want TERMINATED, the period closed, both with the reason as written",
+			terminated.GetState(), terminated.GetStateReason(), last)
 	}
 	if _, err := f.svc.CreateApplication(ctx, admin, "branches/ai", unitApp("organizations/haihe", "people/zhao-lei"), ""); err != nil {
 		t.Fatalf("re-application after termination: %v", err)
@@ -324,7 +330,7 @@ func TestChangeRepresentativeKeepsHistory(t *testing.T) {
 		t.Fatalf("history = %v", h)
 	}
 	for person, want := range map[string]int{"people/zhang-san": 1, "people/wang-wei": 0} {
-		items, _, err := f.svc.ListMembers(ctx, &membershipv1.ListMembersRequest{Parent: "branches/ai", Person: person})
+		items, _, err := f.svc.ListMembers(ctx, admin, &membershipv1.ListMembersRequest{Parent: "branches/ai", Person: person})
 		if err != nil || len(items) != want {
 			t.Fatalf("members for %s = %d (%v), want %d", person, len(items), err, want)
 		}

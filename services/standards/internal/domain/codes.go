@@ -3,6 +3,7 @@ package domain
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -18,12 +19,19 @@ import (
 // after NFKC, which can lengthen a string.
 const MaxCodeLength = 60
 
-// CodeProblem says why a code given by hand cannot be a code at all.
+// CodeProblem says why a code given by hand cannot be a code at all, as
+// facts: what is wrong ("not_utf8", "invisible", "foreign", "blank",
+// "too_long"; the suffix of its text "error.standards.code_<what>") and
+// what at.
 type CodeProblem struct {
-	// Why, in words, for the message.
-	Why string
-	// Character is the offending character, as U+XXXX, when one is.
-	Character string
+	What string
+	// Character is the offending character, as U+XXXX, and Glyph the
+	// character itself, when one is at fault (Glyph only when it can be
+	// seen).
+	Character, Glyph string
+	// Length is the code's length once normalised, and Max the most it
+	// may have, for a code too long.
+	Length, Max string
 }
 
 // NormalizeCode is the form a code given by hand is stored in, and the
@@ -41,7 +49,7 @@ type CodeProblem struct {
 // says why.
 func NormalizeCode(given string) (code, key string, problem *CodeProblem) {
 	if !utf8.ValidString(given) {
-		return "", "", &CodeProblem{Why: "is not valid UTF-8"}
+		return "", "", &CodeProblem{What: "not_utf8"}
 	}
 	nfkc := norm.NFKC.String(given)
 	for _, r := range nfkc {
@@ -54,17 +62,16 @@ func NormalizeCode(given string) (code, key string, problem *CodeProblem) {
 			// other space, a control or format character, or a code
 			// point outside the graphic ones cannot be seen, and would
 			// make two codes that read the same differ.
-			return "", "", &CodeProblem{Why: "holds an invisible or control character (" + at + ")", Character: at}
+			return "", "", &CodeProblem{What: "invisible", Character: at}
 		}
-		return "", "", &CodeProblem{Why: fmt.Sprintf("holds %q (%s): codes are written in ASCII letters, digits and punctuation, dashes and Chinese characters", r, at),
-			Character: at}
+		return "", "", &CodeProblem{What: "foreign", Character: at, Glyph: string(r)}
 	}
 	code = strings.Join(strings.Fields(nfkc), " ")
 	if code == "" {
-		return "", "", &CodeProblem{Why: "is blank"}
+		return "", "", &CodeProblem{What: "blank"}
 	}
 	if n := utf8.RuneCountInString(code); n > MaxCodeLength {
-		return "", "", &CodeProblem{Why: fmt.Sprintf("is %d characters once normalised, more than %d", n, MaxCodeLength)}
+		return "", "", &CodeProblem{What: "too_long", Length: strconv.Itoa(n), Max: strconv.Itoa(MaxCodeLength)}
 	}
 	return code, CodeKey(code), nil
 }

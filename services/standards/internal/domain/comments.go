@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -16,27 +17,49 @@ import (
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+
+	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
-func periodClosed(name, why string) error {
-	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENT_PERIOD_CLOSED, name+" is not open for comment: "+why,
-		map[string]string{"resource": name})
+// periodClosed refuses a comment, or a disposition, on name outside its
+// public-comment period; the text "error.standards.<why>" says why, from
+// facts (alternating names and values), which are the metadata too.
+func periodClosed(name, why string, facts ...string) error {
+	md := map[string]string{"resource": name}
+	for i := 0; i+1 < len(facts); i += 2 {
+		md[facts[i]] = facts[i+1]
+	}
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENT_PERIOD_CLOSED, md, text("error.standards."+why, md))
+}
+
+// instant is a time as the texts (and their metadata) show it: RFC 3339,
+// in the time zone the branch's days are judged in (branches.TimeZone).
+func instant(t time.Time) string {
+	loc, err := time.LoadLocation(branches.TimeZone)
+	if err != nil {
+		loc = time.FixedZone("CST", 8*3600)
+	}
+	return t.In(loc).Format(time.RFC3339)
 }
 
 // OpenStandardComment: DRAFTING → PUBLIC_COMMENT on the latest draft,
 // from now until end. Editors; needs a draft.
 func (s *Service) OpenStandardComment(ctx context.Context, p auth.Principal, req *standardsv1.OpenStandardCommentRequest) (*standardsv1.Standard, error) {
 	end := req.GetCommentEndTime()
-	if end == nil || !end.AsTime().After(s.now()) {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "comment_end_time", Description: "is required, in the future"})
+	switch {
+	case end == nil:
+		return nil, apierr.InvalidArgument(apierr.Field("comment_end_time", "required"))
+	case !end.AsTime().After(s.now()):
+		return nil, apierr.InvalidArgument(apierr.Field("comment_end_time", "standards.in_the_future", "given", instant(end.AsTime()), "now", instant(s.now())))
 	}
+	// The record says what was done (the action) and no more: the period's
+	// end is the standard's comment_end_time.
 	return s.do(ctx, p, req.GetName(), step{action: ActOpenComment, etag: req.GetEtag(),
-		reason: "public comment until " + end.AsTime().UTC().Format("2006-01-02T15:04:05Z"),
-		allow:  s.editing(ctx, p, "open it for comment"),
+		allow: s.editing(ctx, p, ActOpenComment),
 		apply: func(cur, next *standardsv1.Standard, w *Write) error {
 			if cur.GetLatestDraft() == "" {
-				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_DRAFT_REQUIRED,
-					cur.GetName()+" has no draft to comment on: add one first", map[string]string{"resource": cur.GetName()})
+				md := map[string]string{"resource": cur.GetName()}
+				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_DRAFT_REQUIRED, md, text("error.standards.draft_required", md))
 			}
 			next.CurrentDraft = cur.GetLatestDraft()
 			next.CommentStartTime, next.CommentEndTime, next.CommentCloseTime = s.stamp(), end, nil
@@ -51,8 +74,8 @@ func (s *Service) OpenStandardComment(ctx context.Context, p auth.Principal, req
 // comes in after they were read refuses the write (ErrUndisposed); the
 // step then reads them again, and the refusal names it.
 func (s *Service) CloseStandardComment(ctx context.Context, p auth.Principal, req *standardsv1.CloseStandardCommentRequest) (*standardsv1.Standard, error) {
-	return s.do(ctx, p, req.GetName(), step{action: ActCloseComment, etag: req.GetEtag(), reason: "public comment closed",
-		allow: s.editing(ctx, p, "close its comment period"),
+	return s.do(ctx, p, req.GetName(), step{action: ActCloseComment, etag: req.GetEtag(),
+		allow: s.editing(ctx, p, ActCloseComment),
 		apply: func(cur, next *standardsv1.Standard, w *Write) error {
 			r := ref{branch: branchOfName(cur.GetName()), standard: lastSegment(cur.GetName())}
 			comments, _, err := s.repo.Comments(ctx, r.branch, r.standard)
@@ -66,9 +89,9 @@ func (s *Service) CloseStandardComment(ctx context.Context, p auth.Principal, re
 				}
 			}
 			if len(open) > 0 {
-				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENTS_UNDISPOSED,
-					fmt.Sprintf("%d comment(s) on %s have no disposition: %s", len(open), cur.GetCurrentDraft(), strings.Join(open, ", ")),
-					map[string]string{"resource": cur.GetName(), "undisposed": fmt.Sprint(len(open)), "comments": strings.Join(open, ",")})
+				md := map[string]string{"resource": cur.GetName(), "undisposed": fmt.Sprint(len(open)), "comments": strings.Join(open, ","),
+					"draft": cur.GetCurrentDraft()}
+				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENTS_UNDISPOSED, md, text("error.standards.comments_undisposed", md))
 			}
 			next.CommentCloseTime = s.stamp()
 			w.CloseComments = true
@@ -86,10 +109,10 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 	}
 	var v []apierr.FieldViolation
 	if strings.TrimSpace(in.GetText()) == "" {
-		v = append(v, apierr.FieldViolation{Field: "comment.text", Description: "is required"})
+		v = append(v, apierr.Field("comment.text", "required"))
 	}
 	if strings.TrimSpace(in.GetClause()) == "" {
-		v = append(v, apierr.FieldViolation{Field: "comment.clause", Description: "is required (a clause such as \"5.2.1\", or \"全文\" for the whole text)"})
+		v = append(v, apierr.Field("comment.clause", "standards.clause_required"))
 	}
 	if len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
@@ -106,19 +129,18 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 			}
 		}
 		if len(members) == 0 {
-			return nil, refuse(p, apiv1.ErrorReason_NOT_A_MEMBER, "only the branch's members comment on "+st.GetKind().String(),
-				map[string]string{"resource": st.GetName()})
+			return nil, membersComment(p, st)
 		}
 	}
 	if p.Subject == "" && strings.TrimSpace(in.GetCommenterName()) == "" {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "comment.commenter_name", Description: "is required without a token (your name and organisation)"})
+		return nil, apierr.InvalidArgument(apierr.Field("comment.commenter_name", "standards.commenter_name_required"))
 	}
 	if _, err := transition(st, ActComment); err != nil {
-		return nil, periodClosed(st.GetName(), "it is "+stateName(st.GetState()))
+		return nil, periodClosed(st.GetName(), "not_open_for_comment", "state", st.GetState().String())
 	}
 	now := s.now()
 	if !now.Before(st.GetCommentEndTime().AsTime()) {
-		return nil, periodClosed(st.GetName(), "its period ended at "+st.GetCommentEndTime().AsTime().UTC().Format("2006-01-02T15:04:05Z"))
+		return nil, periodClosed(st.GetName(), "comment_period_ended", "commentEndTime", instant(st.GetCommentEndTime().AsTime()))
 	}
 	if id == "" {
 		id = ids.Random()
@@ -130,7 +152,7 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 	err = s.repo.CreateComment(ctx, r.branch, c, ev)
 	switch {
 	case errors.Is(err, ErrClosed):
-		return nil, periodClosed(st.GetName(), "its period was closed")
+		return nil, periodClosed(st.GetName(), "comment_period_was_closed")
 	case errors.Is(err, ErrExists):
 		existing, gerr := s.repo.GetComment(ctx, r.branch, r.standard, id)
 		if gerr == nil && existing.GetAuthor() == c.GetAuthor() && existing.GetText() == c.GetText() && existing.GetClause() == c.GetClause() {
@@ -196,10 +218,10 @@ func (s *Service) DisposeComment(ctx context.Context, p auth.Principal, req *sta
 	}
 	var v []apierr.FieldViolation
 	if req.GetDisposition() == standardsv1.Disposition_DISPOSITION_UNSPECIFIED {
-		v = append(v, apierr.FieldViolation{Field: "disposition", Description: "is required (ACCEPTED, PARTIALLY_ACCEPTED or NOT_ACCEPTED)"})
+		v = append(v, oneOf("disposition", standardsv1.Disposition(0).Descriptor()))
 	}
 	if strings.TrimSpace(req.GetReason()) == "" {
-		v = append(v, apierr.FieldViolation{Field: "reason", Description: "is required"})
+		v = append(v, apierr.Field("reason", "required"))
 	}
 	if len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
@@ -209,7 +231,7 @@ func (s *Service) DisposeComment(ctx context.Context, p auth.Principal, req *sta
 		if err != nil {
 			return nil, err
 		}
-		if err := s.mustEdit(ctx, p, r.branch, st, "dispose of comments"); err != nil {
+		if err := s.mustEdit(ctx, p, r.branch, st, ActDisposeComment); err != nil {
 			return nil, err
 		}
 		cur, err := s.repo.GetComment(ctx, r.branch, r.standard, r.child)
@@ -223,7 +245,10 @@ func (s *Service) DisposeComment(ctx context.Context, p auth.Principal, req *sta
 			return nil, err
 		}
 		if cur.GetDraft() != st.GetCurrentDraft() {
-			return nil, apierr.InvalidTransition(cur.GetName(), "dispose", "of an earlier comment period ("+cur.GetDraft()+")")
+			// Its period is over: the standard is out for comment again,
+			// on a later draft.
+			return nil, periodClosed(st.GetName(), "comment_of_earlier_period", "comment", cur.GetName(), "draft", cur.GetDraft(),
+				"currentDraft", st.GetCurrentDraft())
 		}
 		next := clone(cur)
 		next.Disposition, next.DispositionReason, next.Disposer, next.DisposeTime, next.Etag = req.GetDisposition(), req.GetReason(), p.Subject, s.stamp(), newEtag()
@@ -236,7 +261,7 @@ func (s *Service) DisposeComment(ctx context.Context, p auth.Principal, req *sta
 		return next, nil
 	})
 	if errors.Is(err, ErrClosed) {
-		return nil, periodClosed(r.standardName(), "its period was closed")
+		return nil, periodClosed(r.standardName(), "comment_period_was_closed")
 	}
 	return c, err
 }
@@ -274,4 +299,16 @@ func (s *Service) GetDispositionSummary(ctx context.Context, p auth.Principal, n
 		}
 	}
 	return sum, nil
+}
+
+// membersComment refuses p a comment on st, a convention or agreement,
+// which only the branch's members comment on: without a token, 401 (a
+// member signs in to comment); with one that is no member's,
+// NOT_A_MEMBER.
+func membersComment(p auth.Principal, st *standardsv1.Standard) error {
+	md := map[string]string{"resource": st.GetName(), "kind": st.GetKind().String()}
+	if p.Subject == "" {
+		return apierr.New(codes.Unauthenticated, apiv1.ErrorReason_UNAUTHENTICATED, md, text("error.standards.sign_in_to_comment", md))
+	}
+	return apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_A_MEMBER, md, text("error.standards.members_comment", md))
 }

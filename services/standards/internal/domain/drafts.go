@@ -3,7 +3,6 @@ package domain
 import (
 	"context"
 	"errors"
-	"fmt"
 	"path"
 
 	"google.golang.org/grpc/codes"
@@ -35,7 +34,7 @@ func (s *Service) CreateDraft(ctx context.Context, p auth.Principal, parent stri
 		if err != nil {
 			return nil, err
 		}
-		if err := s.mustEdit(ctx, p, r.branch, cur, "add drafts"); err != nil {
+		if err := s.mustEdit(ctx, p, r.branch, cur, ActCreateDraft); err != nil {
 			return nil, err
 		}
 		if etag != "" && etag != cur.GetEtag() {
@@ -71,8 +70,8 @@ func (s *Service) CreateDraft(ctx context.Context, p auth.Principal, parent stri
 		}
 		return nil, apierr.AlreadyExists(name)
 	case errors.Is(err, ErrVersionTaken):
-		return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_DRAFT_VERSION_TAKEN,
-			fmt.Sprintf("%s already has a draft with version %q", parent, in.GetVersion()), map[string]string{"version": in.GetVersion()})
+		md := map[string]string{"version": in.GetVersion(), "standard": parent}
+		return nil, apierr.New(codes.AlreadyExists, apiv1.ErrorReason_DRAFT_VERSION_TAKEN, md, text("error.standards.draft_version_taken", md))
 	}
 	return d, err
 }

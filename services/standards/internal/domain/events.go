@@ -20,6 +20,13 @@ import (
 // not removed, since a standard must have one: the change is recorded for
 // those who run the branch to name a new lead. It is idempotent: a
 // redelivered event finds nothing left to change.
+//
+// A lapsed signature's record is read in every language, so it holds the
+// facts, not prose: its state LAPSED says what happened and why (the
+// member's branch membership ended), its member whose, and its
+// withdraw_reason the words given for ending the membership, as they were
+// given. The events' reasons are for the services that follow them, not
+// for people, and say it in a developer's words.
 func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error {
 	terminated := env.GetMemberTerminated()
 	if terminated == nil {
@@ -32,7 +39,8 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 	}
 	branch := parts[0]
 	system := auth.Principal{Subject: events.SystemActor}
-	reason := "branch membership of " + member + " ended: " + terminated.GetReason()
+	// What the events say, for developers and logs.
+	why := "branch membership of " + member + " ended: " + terminated.GetReason()
 	// First bar new signatures of the member, then lapse the ones there
 	// are: a signing judged before the event cannot land after the lapse.
 	if err := s.repo.EndMember(ctx, branch, lastSegment(member)); err != nil {
@@ -47,11 +55,11 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 		for _, st := range page.Items {
 			id := lastSegment(st.GetName())
 			if !wasPublished(st) && !IsInForce(st.GetState()) && slices.Contains(st.GetParticipatingUnits(), member) {
-				if err := s.dropUnit(ctx, system, branch, id, member, reason); err != nil {
+				if err := s.dropUnit(ctx, system, branch, id, member, why); err != nil {
 					return err
 				}
 			}
-			if err := s.lapse(ctx, system, branch, id, lastSegment(member), reason); err != nil {
+			if err := s.lapse(ctx, system, branch, id, lastSegment(member), terminated.GetReason(), why); err != nil {
 				return err
 			}
 		}
@@ -82,7 +90,10 @@ func (s *Service) dropUnit(ctx context.Context, system auth.Principal, branch, i
 	return err
 }
 
-func (s *Service) lapse(ctx context.Context, system auth.Principal, branch, id, member, reason string) error {
+// lapse ends member's signature of the standard id: LAPSED, with the
+// words given for ending its membership (reason) as its withdraw_reason,
+// and why, for the event.
+func (s *Service) lapse(ctx context.Context, system auth.Principal, branch, id, member, reason, why string) error {
 	_, err := retry.Conflicts(ctx, IsStale, func() (*standardsv1.Signatory, error) {
 		cur, err := s.repo.GetSignatory(ctx, branch, id, member)
 		if errors.Is(err, ErrNotFound) {
@@ -94,7 +105,7 @@ func (s *Service) lapse(ctx context.Context, system auth.Principal, branch, id, 
 		if cur.GetState() != standardsv1.SignatoryState_SIGNATORY_STATE_SIGNED {
 			return cur, nil
 		}
-		return s.unsign(ctx, system, branch, cur, standardsv1.SignatoryState_SIGNATORY_STATE_LAPSED, reason)
+		return s.unsign(ctx, system, branch, cur, standardsv1.SignatoryState_SIGNATORY_STATE_LAPSED, reason, why)
 	})
 	return err
 }

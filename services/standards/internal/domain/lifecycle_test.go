@@ -193,7 +193,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	check("invalid transition", codes.FailedPrecondition, apiv1.ErrorReason_INVALID_STATE_TRANSITION, func() error {
 		_, err := f.Svc.OpenStandardComment(ctx, stdtest.Ann, &standardsv1.OpenStandardCommentRequest{Name: name,
 			CommentEndTime: timestamppb.New(stdtest.Start.Add(time.Hour))})
-		if md := apierr.Info(err).GetMetadata(); md["state"] != "PROPOSED" || md["allowed"] != "approveProposal,reject,update,withdraw" {
+		if md := apierr.Info(err).GetMetadata(); md["state"] != "STANDARD_STATE_PROPOSED" || md["allowed"] != "approveProposal,reject,update,withdraw" {
 			t.Errorf("metadata %v: want the state and what it allows", md)
 		}
 		return err

@@ -104,28 +104,42 @@ func Next(state State, action string) (State, bool) {
 	return state, false
 }
 
-// Allowed lists the actions state allows, as the API names them.
+// Allowed lists the actions state allows, each as the API's verb for it
+// (Verb), once.
 func Allowed(state State) []string {
 	out := []string{}
 	for _, t := range Transitions {
-		name, _, _ := strings.Cut(t.Action, ":")
-		if t.From == state && t.Action != ActSupersede && t.Action != ActReinstate && !slices.Contains(out, name) {
-			out = append(out, name)
+		verb := Verb(t.Action)
+		if t.From == state && t.Action != ActSupersede && t.Action != ActReinstate && !slices.Contains(out, verb) {
+			out = append(out, verb)
 		}
 	}
 	return out
 }
 
-// stateName is a state without its enum prefix, as errors show it.
-func stateName(s State) string { return strings.TrimPrefix(s.String(), "STANDARD_STATE_") }
+// Verb is the API's verb for an action, as a refusal names it and the
+// catalog has its term ("term.<verb>"): the custom method's verb
+// (":approveProposal", ":dispose", "promotions:schedule"), "createDraft"
+// and "comment" for what is created under the standard, and "sign" for a
+// signatory.
+func Verb(action string) string {
+	switch action {
+	case ActDisposeComment:
+		return "dispose"
+	case ActSchedulePromotion:
+		return "schedule"
+	}
+	name, _, _ := strings.Cut(action, ":")
+	return name
+}
 
 // transition checks that action is allowed from s's state and returns the
-// state it leads to; a refusal names the state and what it allows.
+// state it leads to; a refusal names the state (its enum value name) and
+// the verbs it allows.
 func transition(s *standardsv1.Standard, action string) (State, error) {
 	to, ok := Next(s.GetState(), action)
 	if !ok {
-		name, _, _ := strings.Cut(action, ":")
-		return 0, apierr.InvalidTransition(s.GetName(), name, stateName(s.GetState()), Allowed(s.GetState())...)
+		return 0, apierr.InvalidTransition(s.GetName(), Verb(action), s.GetState().String(), Allowed(s.GetState())...)
 	}
 	return to, nil
 }

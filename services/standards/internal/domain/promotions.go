@@ -33,14 +33,21 @@ func (s *Service) SchedulePromotion(ctx context.Context, p auth.Principal, req *
 		return nil, err
 	}
 	id := req.GetPromotionId()
-	if id == "" || req.GetActivity() == nil {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "promotion_id", Description: "is required, with the activity"})
+	var v []apierr.FieldViolation
+	if id == "" {
+		v = append(v, apierr.Field("promotion_id", "required"))
+	}
+	if req.GetActivity() == nil {
+		v = append(v, apierr.Field("activity", "required"))
+	}
+	if len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
 	}
 	st, err := s.standard(ctx, p, r)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.mustEdit(ctx, p, r.branch, st, "schedule its promotion"); err != nil {
+	if err := s.mustEdit(ctx, p, r.branch, st, ActSchedulePromotion); err != nil {
 		return nil, err
 	}
 	if existing, err := s.repo.GetPromotion(ctx, r.branch, r.standard, id); err == nil {

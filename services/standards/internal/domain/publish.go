@@ -33,6 +33,20 @@ func dayOf(d *date.Date) (time.Time, bool) { return branches.DayOf(d) }
 
 func dateOf(d time.Time) *date.Date { return branches.DateOf(d) }
 
+// dayFrom is the day d, given in field, which must be a valid date, today
+// or later.
+func dayFrom(field string, d *date.Date, today time.Time) (time.Time, error) {
+	day, ok := dayOf(d)
+	given := fmt.Sprintf("%04d-%02d-%02d", d.GetYear(), d.GetMonth(), d.GetDay())
+	switch {
+	case !ok:
+		return day, apierr.InvalidArgument(apierr.Field(field, "standards.invalid_date", "date", given))
+	case day.Before(today):
+		return day, apierr.InvalidArgument(apierr.Field(field, "standards.not_before_today", "date", given, "today", today.Format(time.DateOnly)))
+	}
+	return day, nil
+}
+
 // FormatFor is the branch's code format for a kind ("" when the branch
 // does not number it).
 func FormatFor(f *governancev1.StandardCodeFormats, kind standardsv1.StandardKind) string {
@@ -49,22 +63,28 @@ func FormatFor(f *governancev1.StandardCodeFormats, kind standardsv1.StandardKin
 	return ""
 }
 
-// codeNotAllowed refuses a code for kind; facts are the metadata beyond
-// the kind (the code given, its normal form, the character or format at
-// fault).
-func codeNotAllowed(kind standardsv1.StandardKind, message string, facts map[string]string) error {
+// codeNotAllowed refuses a code for kind with the text
+// "error.standards.<what>"; facts are the metadata beyond the kind (the
+// code given, its normal form, the character or format at fault), which
+// the text shows.
+func codeNotAllowed(kind standardsv1.StandardKind, what string, facts map[string]string) error {
 	md := map[string]string{"kind": kind.String()}
 	for k, v := range facts {
 		if v != "" {
 			md[k] = v
 		}
 	}
-	return apierr.New(codes.InvalidArgument, apiv1.ErrorReason_STANDARD_CODE_NOT_ALLOWED, message, md)
+	return apierr.New(codes.InvalidArgument, apiv1.ErrorReason_STANDARD_CODE_NOT_ALLOWED, md, text("error.standards."+what, md))
 }
 
+// codeTaken refuses code, which holder holds ("" when the holder could
+// not be read).
 func codeTaken(code, holder string) error {
-	return apierr.New(codes.AlreadyExists, apiv1.ErrorReason_STANDARD_CODE_TAKEN, code+" is the code of "+holder,
-		map[string]string{"code": code, "standard": holder})
+	if holder == "" {
+		md := map[string]string{"code": code}
+		return apierr.New(codes.AlreadyExists, apiv1.ErrorReason_STANDARD_CODE_TAKEN, md, text("error.standards.code_taken_unknown_holder", md))
+	}
+	return apierr.New(codes.AlreadyExists, apiv1.ErrorReason_STANDARD_CODE_TAKEN, map[string]string{"code": code, "standard": holder})
 }
 
 // PublishStandard: APPROVED → PUBLISHED, with its code assigned in the
@@ -75,10 +95,10 @@ func (s *Service) PublishStandard(ctx context.Context, p auth.Principal, req *st
 	if err != nil {
 		return nil, err
 	}
-	effective, ok := dayOf(req.GetEffectiveDate())
 	today := s.today()
-	if !ok || effective.Before(today) {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "effective_date", Description: "must be a valid date, the publication day or later"})
+	effective, err := dayFrom("effective_date", req.GetEffectiveDate(), today)
+	if err != nil {
+		return nil, err
 	}
 	b, err := s.branches.Branch(ctx, r.branch)
 	if err != nil {
@@ -87,7 +107,7 @@ func (s *Service) PublishStandard(ctx context.Context, p auth.Principal, req *st
 	formats := branches.CodeFormats(b)
 	var claimed codeClaim
 	published, err := s.do(ctx, p, req.GetName(), step{action: ActPublish, etag: req.GetEtag(), ownEvent: true, attempts: publishAttempts,
-		allow: s.running(ctx, p, "publish a standard"),
+		allow: s.running(ctx, p, ActPublish),
 		apply: func(cur, next *standardsv1.Standard, w *Write) error {
 			claim, err := s.codeFor(ctx, r.branch, cur, formats, req.GetCode(), today.Year())
 			if err != nil {
@@ -97,7 +117,9 @@ func (s *Service) PublishStandard(ctx context.Context, p auth.Principal, req *st
 			next.Code, next.CodeNumber = claim.Code, int32(claim.number)
 			next.PublishedDraft, next.PublishTime, next.EffectiveDate = cur.GetCurrentDraft(), s.stamp(), dateOf(effective)
 			w.Code = &claim.CodeClaim
-			if err := s.related(ctx, p, r.branch, cur.GetRevises(), ActSupersede, "superseded by its revision "+next.GetName()+" ("+next.GetCode()+")", w); err != nil {
+			// The superseded standard's record: the action, by the
+			// publisher; no words were given for it.
+			if err := s.related(ctx, p, r.branch, cur.GetRevises(), ActSupersede, "", w); err != nil {
 				return err
 			}
 			var draft *standardsv1.Draft
@@ -114,8 +136,8 @@ func (s *Service) PublishStandard(ctx context.Context, p auth.Principal, req *st
 		// Another publication claimed the code (or one keyed alike)
 		// between the check and the write.
 		holder, herr := s.repo.CodeHolder(ctx, r.branch, claimed.Key)
-		if herr != nil || holder == "" {
-			holder = "another standard of the branch"
+		if herr != nil {
+			holder = ""
 		}
 		return nil, codeTaken(claimed.Code, holder)
 	}
@@ -146,21 +168,19 @@ func (s *Service) codeFor(ctx context.Context, branch string, cur *standardsv1.S
 	}
 	switch {
 	case format != "" && given != "":
-		return c, codeNotAllowed(kind, "the branch numbers "+kind.String()+" itself (format \""+format+"\"): publish without a code",
-			map[string]string{"code": given, "format": format})
+		return c, codeNotAllowed(kind, "code_numbered_by_branch", map[string]string{"code": given, "format": format})
 	case format == "" && given == "":
-		return c, codeNotAllowed(kind, "the branch has no code format for "+kind.String()+": give the code its issuing authority assigned", nil)
+		return c, codeNotAllowed(kind, "code_required", nil)
 	case format == "":
 		code, key, problem := NormalizeCode(given)
 		if problem != nil {
 			// An error's text and metadata must be UTF-8 themselves.
 			shown := strings.ToValidUTF8(given, "\uFFFD")
-			return c, codeNotAllowed(kind, fmt.Sprintf("the code %q %s", shown, problem.Why),
-				map[string]string{"code": shown, "character": problem.Character})
+			return c, codeNotAllowed(kind, "code_"+problem.What, map[string]string{"code": shown, "character": problem.Character,
+				"glyph": problem.Glyph, "length": problem.Length, "max": problem.Max})
 		}
 		if f := NumberedForm(formats, code); f != "" {
-			return c, codeNotAllowed(kind, code+" has the form of the branch's own numbered codes (\""+f+"\"), which only the server gives out",
-				map[string]string{"code": given, "normalized": code, "format": f})
+			return c, codeNotAllowed(kind, "code_has_numbered_form", map[string]string{"code": given, "normalized": code, "format": f})
 		}
 		c.Code, c.Key = code, key
 	case revised.GetCodeNumber() > 0:

@@ -74,6 +74,16 @@ func (s *Service) envelope(ctx context.Context, p auth.Principal, subject string
 
 func (s *Service) stamp() *timestamppb.Timestamp { return timestamppb.New(s.now()) }
 
+// text is an error's precise text, key, filled from its metadata md: the
+// facts a person reads are the ones a client reads.
+func text(key string, md map[string]string) apierr.Option {
+	args := make([]string, 0, 2*len(md))
+	for k, v := range md {
+		args = append(args, k, v)
+	}
+	return apierr.Text(key, args...)
+}
+
 func notFound(err error, name string) error {
 	if errors.Is(err, ErrNotFound) {
 		return apierr.NotFound(name)
@@ -98,7 +108,8 @@ func (s *Service) knownBranch(ctx context.Context, name, branch string) error {
 		return err
 	}
 	if !known {
-		return apierr.New(codes.NotFound, apiv1.ErrorReason_UNKNOWN_BRANCH, "branches/"+branch+" not found", map[string]string{"resource": name})
+		md := map[string]string{"resource": name, "branch": "branches/" + branch}
+		return apierr.New(codes.NotFound, apiv1.ErrorReason_UNKNOWN_BRANCH, md, text("error.standards.unknown_branch", md))
 	}
 	return nil
 }
@@ -180,29 +191,38 @@ func (s *Service) decides(ctx context.Context, p auth.Principal, branch string) 
 	return slices.Contains(council, p.Subject), nil
 }
 
-func (s *Service) mustDecide(ctx context.Context, p auth.Principal, branch, what string) error {
+// mustDecide lets through those who take the council's decisions on
+// standard (decides); a refusal names the action (its verb, Verb).
+func (s *Service) mustDecide(ctx context.Context, p auth.Principal, branch, standard, action string) error {
 	ok, err := s.decides(ctx, p, branch)
-	return s.denyUnless(ctx, p, branch, ok, err, leadsOrSits,
-		"only admins, the branch's chair and secretary-general and its council members may "+what)
+	return s.denyUnless(ctx, p, branch, ok, err, leadsOrSits, denial{"decide", []string{"standard", standard, "action", Verb(action)}})
 }
 
 // The branch roles a refusal may be put to governance for.
 func leads(st branches.Standing) bool       { return st.Leads }
 func leadsOrSits(st branches.Standing) bool { return st.Leads || st.OnCouncil }
 
+// denial says who may do what a caller was refused: the catalog's text
+// "denied.standards.<what>", with its facts (alternating names and
+// values).
+type denial struct {
+	what string
+	args []string
+}
+
 // denyUnless refuses p unless ok. The branch directory answers every check
 // and follows governance a moment behind, so a refusal that a branch role
 // (role) would have lifted is put to governance first: a chair appointed a
 // second ago who acts at once is not refused for the lag. Only a refusal
 // costs that call.
-func (s *Service) denyUnless(ctx context.Context, p auth.Principal, branch string, ok bool, err error, role func(branches.Standing) bool, message string) error {
+func (s *Service) denyUnless(ctx context.Context, p auth.Principal, branch string, ok bool, err error, role func(branches.Standing) bool, d denial) error {
 	if err == nil && !ok && p.Subject != "" {
 		var st branches.Standing
 		if st, err = s.branches.Standing(ctx, branch, p.Subject); err == nil {
 			ok = role(st)
 		}
 	}
-	return deny(p, ok, err, message)
+	return deny(p, ok, err, d)
 }
 
 // represents reports whether p is the current person of member.
@@ -229,42 +249,49 @@ func (s *Service) edits(ctx context.Context, p auth.Principal, branch string, st
 	return s.represents(ctx, p, branch, st.GetLeadUnit())
 }
 
-func deny(p auth.Principal, ok bool, err error, message string) error {
-	if err != nil {
+// deny is the one answer to a caller the rules do not let through. It
+// comes once the standard was read as the caller may see it
+// (Service.standard), so whatever is hidden from the caller has already
+// been answered NOT_FOUND, exactly as if it were missing, token or none.
+// Past that, a caller without a token is 401 UNAUTHENTICATED: the
+// credential is what is missing, and signing in may lift the refusal (RFC
+// 9110, 15.5.2); only the public methods get here without one, the others
+// asking for a token first. A signed-in caller is 403 PERMISSION_DENIED,
+// its text saying who may (d).
+func deny(p auth.Principal, ok bool, err error, d denial) error {
+	switch {
+	case err != nil:
 		return err
+	case ok:
+		return nil
+	case p.Subject == "":
+		return apierr.Unauthenticated("sign_in")
 	}
-	if !ok {
-		return refuse(p, apiv1.ErrorReason_PERMISSION_DENIED, message, nil)
-	}
-	return nil
+	return apierr.PermissionDenied("standards."+d.what, d.args...)
 }
 
-// refuse is the one answer to a caller the rules do not let through, and
-// every refusal of a caller is made here. It comes once the standard was
-// read as the caller may see it (Service.standard), so whatever is hidden
-// from the caller has already been answered NOT_FOUND, exactly as if it
-// were missing, token or none. Past that, a caller without a token is
-// 401 UNAUTHENTICATED: the credential is what is missing, and signing in
-// may lift the refusal (RFC 9110, 15.5.2); only the public methods get
-// here without one, the others asking for a token first. A signed-in
-// caller is 403 PERMISSION_DENIED, with reason (PERMISSION_DENIED, or the
-// rule's own: NOT_A_MEMBER).
-func refuse(p auth.Principal, reason apiv1.ErrorReason, message string, metadata map[string]string) error {
-	if p.Subject == "" {
-		return apierr.New(codes.Unauthenticated, apiv1.ErrorReason_UNAUTHENTICATED, message+": sign in with a bearer token", metadata)
-	}
-	return apierr.New(codes.PermissionDenied, reason, message, metadata)
-}
-
-func (s *Service) mustRun(ctx context.Context, p auth.Principal, branch, what string) error {
+// mustRun lets through those who run the branch (runs); a refusal names
+// the action (its verb, Verb) on standard.
+func (s *Service) mustRun(ctx context.Context, p auth.Principal, branch, standard, action string) error {
 	ok, err := s.runs(ctx, p, branch)
-	return s.denyUnless(ctx, p, branch, ok, err, leads, "only admins and the branch's chair and secretary-general may "+what)
+	return s.denyUnless(ctx, p, branch, ok, err, leads, denial{"run", []string{"standard", standard, "action", Verb(action)}})
 }
 
-func (s *Service) mustEdit(ctx context.Context, p auth.Principal, branch string, st *standardsv1.Standard, what string) error {
+// mustRunFor is mustRun with a refusal of its own (d).
+func (s *Service) mustRunFor(ctx context.Context, p auth.Principal, branch string, d denial) error {
+	ok, err := s.runs(ctx, p, branch)
+	return s.denyUnless(ctx, p, branch, ok, err, leads, d)
+}
+
+// mustEdit lets through st's editors (edits); a refusal names the action
+// (its verb, Verb).
+func (s *Service) mustEdit(ctx context.Context, p auth.Principal, branch string, st *standardsv1.Standard, action string) error {
+	d := denial{"edit", []string{"standard", st.GetName(), "action", Verb(action)}}
+	if action == ActCreateDraft {
+		d = denial{"add_drafts", []string{"standard", st.GetName()}}
+	}
 	ok, err := s.edits(ctx, p, branch, st)
-	return s.denyUnless(ctx, p, branch, ok, err, leads,
-		"only the editors of "+st.GetName()+" (admins, the branch's chair and secretary-general, its working group and its lead unit's representative) may "+what)
+	return s.denyUnless(ctx, p, branch, ok, err, leads, d)
 }
 
 // --- who sees what without a token ---
@@ -292,12 +319,12 @@ func sees(p auth.Principal, st *standardsv1.Standard) bool {
 }
 
 // commentsVisible: p, who sees st, may read its comments; those of a
-// kind not open to public comment are for signed-in callers (refuse: 401
-// without a token).
+// kind not open to public comment are for signed-in callers (401 without
+// a token: signing in lets a member read them).
 func commentsVisible(p auth.Principal, st *standardsv1.Standard) error {
 	if p.Subject == "" && !OpenToPublicComment(st.GetKind()) {
-		return refuse(p, apiv1.ErrorReason_PERMISSION_DENIED, "the comments on "+st.GetName()+" are for members",
-			map[string]string{"resource": st.GetName()})
+		md := map[string]string{"resource": st.GetName(), "kind": st.GetKind().String()}
+		return apierr.New(codes.Unauthenticated, apiv1.ErrorReason_UNAUTHENTICATED, md, text("error.standards.sign_in_to_read_comments", md))
 	}
 	return nil
 }

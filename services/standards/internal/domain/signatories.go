@@ -23,9 +23,21 @@ func Signable(k standardsv1.StandardKind) bool {
 	return k == standardsv1.StandardKind_STANDARD_KIND_SELF_DISCIPLINE_CONVENTION || k == standardsv1.StandardKind_STANDARD_KIND_AGREEMENT
 }
 
+// notSignable refuses a signature of st; the text
+// "error.standards.<why>" says why, from st's name, kind and state.
 func notSignable(st *standardsv1.Standard, why string) error {
-	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_NOT_SIGNABLE, st.GetName()+" cannot be signed: "+why,
-		map[string]string{"resource": st.GetName(), "state": stateName(st.GetState())})
+	md := map[string]string{"resource": st.GetName(), "state": st.GetState().String(), "kind": st.GetKind().String()}
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_NOT_SIGNABLE, md, text("error.standards."+why, md))
+}
+
+// memberNotActive refuses a signature of standard for member; the text
+// "error.standards.<why>" says why, from the member's state when known.
+func memberNotActive(member, standard, why, state string) error {
+	md := map[string]string{"member": member, "resource": standard}
+	if state != "" {
+		md["state"] = state
+	}
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_MEMBER_NOT_ACTIVE, md, text("error.standards."+why, md))
 }
 
 // CreateSignatory signs a convention or agreement in force for an ACTIVE
@@ -36,9 +48,12 @@ func (s *Service) CreateSignatory(ctx context.Context, p auth.Principal, parent 
 	if err != nil {
 		return nil, err
 	}
+	if in.GetMember() == "" {
+		return nil, apierr.InvalidArgument(apierr.Field("signatory.member", "required"))
+	}
 	parts, err := resourcename.Parse(in.GetMember(), "branches", "members")
 	if err != nil || parts[0] != r.branch {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "signatory.member", Description: "must be a member of branches/" + r.branch})
+		return nil, apierr.InvalidArgument(notBranchMember("signatory.member", in.GetMember(), r.branch))
 	}
 	member := parts[1]
 	st, err := s.standard(ctx, p, r)
@@ -47,23 +62,26 @@ func (s *Service) CreateSignatory(ctx context.Context, p auth.Principal, parent 
 	}
 	if !p.IsAdmin() {
 		ok, err := s.represents(ctx, p, r.branch, in.GetMember())
-		if err := deny(p, ok, err, "only the representative of "+in.GetMember()+" (or admins) may sign for it"); err != nil {
+		if err := deny(p, ok, err, denial{"sign", []string{"member", in.GetMember(), "standard", st.GetName()}}); err != nil {
 			return nil, err
 		}
 	}
 	if !Signable(st.GetKind()) {
-		return nil, notSignable(st, "only self-discipline conventions and agreements are signed")
+		return nil, notSignable(st, "kind_not_signable")
 	}
 	if !IsInForce(st.GetState()) {
-		return nil, notSignable(st, "it is "+stateName(st.GetState())+", not in force")
+		return nil, notSignable(st, "not_in_force")
 	}
 	m, err := s.members.Member(ctx, in.GetMember())
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, memberNotActive(in.GetMember(), st.GetName(), "signer_not_a_member", "")
+	case err != nil:
 		return nil, err
-	}
-	if m.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT || m.GetState() != membershipv1.MemberState_MEMBER_STATE_ACTIVE {
-		return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_MEMBER_NOT_ACTIVE,
-			in.GetMember()+" is not an ACTIVE unit member: only they sign "+st.GetName(), map[string]string{"member": in.GetMember()})
+	case m.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT:
+		return nil, memberNotActive(in.GetMember(), st.GetName(), "signer_is_individual", "")
+	case m.GetState() != membershipv1.MemberState_MEMBER_STATE_ACTIVE:
+		return nil, memberNotActive(in.GetMember(), st.GetName(), "signer_not_active", m.GetState().String())
 	}
 	name := parent + "/signatories/" + member
 	sig, err := retry.Write(ctx, name, "", IsStale, func() (*standardsv1.Signatory, error) {
@@ -85,10 +103,9 @@ func (s *Service) CreateSignatory(ctx context.Context, p auth.Principal, parent 
 	})
 	switch {
 	case errors.Is(err, ErrClosed):
-		return nil, notSignable(st, "it is no longer in force")
+		return nil, notSignable(st, "no_longer_in_force")
 	case errors.Is(err, ErrMemberEnded):
-		return nil, apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_MEMBER_NOT_ACTIVE,
-			in.GetMember()+"'s branch membership has ended: it signs "+st.GetName()+" no more", map[string]string{"member": in.GetMember()})
+		return nil, memberNotActive(in.GetMember(), st.GetName(), "signer_membership_ended", "")
 	}
 	return sig, err
 }
@@ -137,7 +154,7 @@ func (s *Service) WithdrawSignatory(ctx context.Context, p auth.Principal, req *
 		return nil, err
 	}
 	if strings.TrimSpace(req.GetReason()) == "" {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "reason", Description: "is required"})
+		return nil, apierr.InvalidArgument(apierr.Field("reason", "required"))
 	}
 	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*standardsv1.Signatory, error) {
 		if _, err := s.standard(ctx, p, r); err != nil {
@@ -149,7 +166,7 @@ func (s *Service) WithdrawSignatory(ctx context.Context, p auth.Principal, req *
 		}
 		if !p.IsAdmin() {
 			ok, err := s.represents(ctx, p, r.branch, cur.GetMember())
-			if err := deny(p, ok, err, "only the representative of "+cur.GetMember()+" (or admins) may withdraw its signature"); err != nil {
+			if err := deny(p, ok, err, denial{"withdraw_signature", []string{"member", cur.GetMember(), "signatory", cur.GetName()}}); err != nil {
 				return nil, err
 			}
 		}
@@ -157,19 +174,20 @@ func (s *Service) WithdrawSignatory(ctx context.Context, p auth.Principal, req *
 			return nil, apierr.EtagMismatch(cur.GetName())
 		}
 		if cur.GetState() != standardsv1.SignatoryState_SIGNATORY_STATE_SIGNED {
-			return nil, apierr.InvalidTransition(cur.GetName(), "withdraw", strings.TrimPrefix(cur.GetState().String(), "SIGNATORY_STATE_"), "sign")
+			return nil, apierr.InvalidTransition(cur.GetName(), ActWithdraw, cur.GetState().String(), ActSign)
 		}
-		return s.unsign(ctx, p, r.branch, cur, standardsv1.SignatoryState_SIGNATORY_STATE_WITHDRAWN, req.GetReason())
+		return s.unsign(ctx, p, r.branch, cur, standardsv1.SignatoryState_SIGNATORY_STATE_WITHDRAWN, req.GetReason(), req.GetReason())
 	})
 }
 
 // unsign ends a signature: WITHDRAWN by the member, LAPSED when its
-// membership ended.
-func (s *Service) unsign(ctx context.Context, p auth.Principal, branch string, cur *standardsv1.Signatory, state standardsv1.SignatoryState, reason string) (*standardsv1.Signatory, error) {
+// membership ended. Its record keeps reason, a person's words, as they
+// are; the event says why (for the services that follow it).
+func (s *Service) unsign(ctx context.Context, p auth.Principal, branch string, cur *standardsv1.Signatory, state standardsv1.SignatoryState, reason, why string) (*standardsv1.Signatory, error) {
 	next := clone(cur)
 	next.State, next.WithdrawReason, next.WithdrawTime, next.Etag = state, reason, s.stamp(), newEtag()
 	ev := s.envelope(ctx, p, next.GetName())
-	ev.Payload = &eventsv1.Envelope_SignatoryWithdrawn{SignatoryWithdrawn: &eventsv1.SignatoryWithdrawn{Signatory: next, Reason: reason}}
+	ev.Payload = &eventsv1.Envelope_SignatoryWithdrawn{SignatoryWithdrawn: &eventsv1.SignatoryWithdrawn{Signatory: next, Reason: why}}
 	if err := s.repo.SaveSignatory(ctx, branch, next, cur.GetEtag(), false, ev); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
@@ -35,55 +36,75 @@ func unitRefs(branch string, st *standardsv1.Standard, field string) []apierr.Fi
 	member := func(f, name string) {
 		parts, err := resourcename.Parse(name, "branches", "members")
 		if err != nil || parts[0] != branch {
-			v = append(v, apierr.FieldViolation{Field: f, Description: fmt.Sprintf("%q is not a member of branches/%s (branches/%s/members/{member})", name, branch, branch)})
+			v = append(v, notBranchMember(f, name, branch))
 		}
 	}
 	if st.GetLeadUnit() == "" {
-		v = append(v, apierr.FieldViolation{Field: field + ".lead_unit", Description: "is required"})
+		v = append(v, apierr.Field(field+".lead_unit", "required"))
 	} else {
 		member(field+".lead_unit", st.GetLeadUnit())
 	}
 	for i, u := range st.GetParticipatingUnits() {
-		member(fmt.Sprintf("%s.participating_units[%d]", field, i), u)
+		f := fmt.Sprintf("%s.participating_units[%d]", field, i)
+		member(f, u)
 		if u == st.GetLeadUnit() {
-			v = append(v, apierr.FieldViolation{Field: fmt.Sprintf("%s.participating_units[%d]", field, i), Description: "is the lead unit"})
+			v = append(v, apierr.Field(f, "standards.is_lead_unit", "name", u))
 		}
 	}
 	for i, person := range st.GetWorkingGroup() {
 		if _, err := resourcename.Parse(person, "people"); err != nil {
-			v = append(v, apierr.FieldViolation{Field: fmt.Sprintf("%s.working_group[%d]", field, i), Description: fmt.Sprintf("%q is not a person (people/{person})", person)})
+			v = append(v, apierr.Field(fmt.Sprintf("%s.working_group[%d]", field, i), "standards.not_a_person", "name", person, "pattern", "people/{person}"))
 		}
 	}
 	if strings.TrimSpace(st.GetTitle()) == "" {
-		v = append(v, apierr.FieldViolation{Field: field + ".title", Description: "is required (the Chinese title)"})
+		v = append(v, apierr.Field(field+".title", "standards.title_required"))
 	}
 	if st.GetKind() == standardsv1.StandardKind_STANDARD_KIND_UNSPECIFIED {
-		v = append(v, apierr.FieldViolation{Field: field + ".kind", Description: "is required"})
+		v = append(v, oneOf(field+".kind", standardsv1.StandardKind(0).Descriptor()))
 	}
 	return v
 }
 
+// notBranchMember: name, given in field, is not a member of branch.
+func notBranchMember(field, name, branch string) apierr.FieldViolation {
+	return apierr.Field(field, "standards.not_branch_member", "name", name, "branch", "branches/"+branch,
+		"pattern", "branches/"+branch+"/members/{member}")
+}
+
+// oneOf: the enum field is required, and its text lists the values it
+// takes (every one but the zero value), each shown through its term.
+func oneOf(field string, enum protoreflect.EnumDescriptor) apierr.FieldViolation {
+	var values []string
+	for i := range enum.Values().Len() {
+		if v := enum.Values().Get(i); v.Number() != 0 {
+			values = append(values, string(v.Name()))
+		}
+	}
+	return apierr.Field(field, "standards.one_of", "values", strings.Join(values, ","))
+}
+
 // activeUnits judges S1 for units: each is an ACTIVE unit member of the
-// branch, asked of membership. Every unit that is not is listed.
+// branch, asked of membership. Every unit that is not is listed, with
+// what it is.
 func (s *Service) activeUnits(ctx context.Context, units []string) error {
 	var violations []apierr.Violation
 	for _, u := range units {
 		m, err := s.members.Member(ctx, u)
-		var why string
+		v := apierr.Violation{Rule: RuleS1, Reason: apiv1.ErrorReason_UNIT_NOT_ACTIVE_MEMBER, Args: map[string]string{"unit": u}}
 		switch {
 		case errors.Is(err, ErrNotFound):
-			why = "is not a member of the branch"
+			v.Key = "violation.standards.unit_not_a_member"
 		case err != nil:
 			return err
 		case m.GetKind() != membershipv1.ApplicationKind_APPLICATION_KIND_UNIT:
-			why = "is an individual member, not a unit"
+			v.Key = "violation.standards.unit_is_individual"
 		case m.GetState() != membershipv1.MemberState_MEMBER_STATE_ACTIVE:
-			why = "is " + strings.TrimPrefix(m.GetState().String(), "MEMBER_STATE_") + ", not ACTIVE"
+			v.Key = "violation.standards.unit_not_active"
+			v.Args["state"] = m.GetState().String()
+		default:
+			continue
 		}
-		if why != "" {
-			violations = append(violations, apierr.Violation{Rule: RuleS1, Reason: apiv1.ErrorReason_UNIT_NOT_ACTIVE_MEMBER,
-				Message: u + " " + why + ": standards are drafted with the branch's active unit members"})
-		}
+		violations = append(violations, v)
 	}
 	if len(violations) > 0 {
 		return apierr.Charter(violations)
@@ -117,7 +138,7 @@ func (s *Service) CreateStandard(ctx context.Context, p auth.Principal, parent s
 	if !runs {
 		represents, err := s.represents(ctx, p, branch, in.GetLeadUnit())
 		if err := s.denyUnless(ctx, p, branch, represents, err, leads,
-			"only admins, the branch's chair and secretary-general, or the representative of the lead unit may propose a standard"); err != nil {
+			denial{"propose", []string{"branch", "branches/" + branch, "leadUnit", in.GetLeadUnit()}}); err != nil {
 			return nil, err
 		}
 	}
@@ -228,7 +249,8 @@ var standardPaths = []string{"title", "title_en", "scope", "participating_units"
 // state; kind and lead unit only while PROPOSED, or by those who run the
 // branch (a lead unit whose membership ended is replaced).
 func (s *Service) UpdateStandard(ctx context.Context, p auth.Principal, patch *standardsv1.Standard, mask *fieldmaskpb.FieldMask) (*standardsv1.Standard, error) {
-	paths, err := fieldmask.Paths(mask, standardPaths, map[string]string{"name": "is immutable", "state": "changes only through its actions", "code": "is assigned at publication"})
+	paths, err := fieldmask.Paths(mask, standardPaths, map[string]string{"name": "immutable", "state": "standards.state_by_actions",
+		"code": "standards.code_at_publication"})
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +263,7 @@ func (s *Service) UpdateStandard(ctx context.Context, p auth.Principal, patch *s
 		if err != nil {
 			return nil, err
 		}
-		if err := s.mustEdit(ctx, p, r.branch, cur, "change it"); err != nil {
+		if err := s.mustEdit(ctx, p, r.branch, cur, ActUpdate); err != nil {
 			return nil, err
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
@@ -253,7 +275,7 @@ func (s *Service) UpdateStandard(ctx context.Context, p auth.Principal, patch *s
 		next := clone(cur)
 		fieldmask.Apply(next, patch, paths)
 		if (next.GetKind() != cur.GetKind() || next.GetLeadUnit() != cur.GetLeadUnit()) && cur.GetState() != Proposed {
-			if err := s.mustRun(ctx, p, r.branch, "change the kind or lead unit of a standard past its proposal"); err != nil {
+			if err := s.mustRunFor(ctx, p, r.branch, denial{"kind_or_lead", []string{"standard", cur.GetName(), "state", cur.GetState().String()}}); err != nil {
 				return nil, err
 			}
 		}
@@ -363,19 +385,12 @@ func (s *Service) stateChanged(ctx context.Context, p auth.Principal, st *standa
 	return ev
 }
 
-// itsRevision names a revision, as it ended, in the record of the
-// standard it revised, which anyone who sees that standard reads: by its
-// name when it is public, so that a caller without a token is never
-// shown the name of a standard hidden from it (see shown).
-func itsRevision(rev *standardsv1.Standard) string {
-	if Public(rev) {
-		return "its revision " + rev.GetName()
-	}
-	return "its revision (not public)"
-}
-
 // related changes the standard a revision revises (action ActSupersede or
-// ActReinstate) in w, when it still stands where the action applies.
+// ActReinstate) in w, when it still stands where the action applies. Its
+// record keeps what was done as its action (supersede, reinstate) and the
+// words the person gave for ending the revision (reason) as they are: a
+// record is read in every language, so the service writes no prose into
+// it.
 func (s *Service) related(ctx context.Context, p auth.Principal, branch, name, action, reason string, w *Write) error {
 	if name == "" {
 		return nil
@@ -406,25 +421,30 @@ func (s *Service) related(ctx context.Context, p auth.Principal, branch, name, a
 	return nil
 }
 
-// passedResolution checks that name is a PASSED council resolution of the
-// branch, asked of governance.
-func (s *Service) passedResolution(ctx context.Context, branch, name, what string) error {
+// resolutionOf checks that name is a resolution of branch and reads it
+// from governance.
+func (s *Service) resolutionOf(ctx context.Context, branch, name string) (*governancev1.Resolution, error) {
 	parts, err := resourcename.Parse(name, "branches", "resolutions")
 	if err != nil || parts[0] != branch {
-		return apierr.InvalidArgument(apierr.FieldViolation{Field: "resolution", Description: fmt.Sprintf("%q is not a resolution of branches/%s", name, branch)})
+		return nil, apierr.InvalidArgument(apierr.Field("resolution", "standards.not_branch_resolution", "name", name, "branch", "branches/"+branch))
 	}
 	res, err := s.resolutions.Resolution(ctx, name)
 	if errors.Is(err, ErrNotFound) {
-		return apierr.ReferenceNotFound("resolution", name)
+		return nil, apierr.ReferenceNotFound("resolution", name)
 	}
+	return res, err
+}
+
+// passedResolution checks that name is a PASSED council resolution of the
+// branch, asked of governance: what taking standard's project on cites.
+func (s *Service) passedResolution(ctx context.Context, branch, standard, name string) error {
+	res, err := s.resolutionOf(ctx, branch, name)
 	if err != nil {
 		return err
 	}
 	if res.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED {
-		return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED,
-			fmt.Sprintf("%s is %s, not PASSED: %s needs the council's passed resolution", name,
-				strings.TrimPrefix(res.GetState().String(), "RESOLUTION_STATE_"), what),
-			map[string]string{"resolution": name})
+		md := map[string]string{"resolution": name, "state": res.GetState().String(), "standard": standard}
+		return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED, md, text("error.standards.resolution_not_passed", md))
 	}
 	return nil
 }
@@ -436,14 +456,7 @@ func (s *Service) passedResolution(ctx context.Context, branch, name, what strin
 // standard; any other, however passed, is RESOLUTION_NOT_PASSED with what
 // it is in the metadata.
 func (s *Service) approvingResolution(ctx context.Context, branch, standard, name string) error {
-	parts, err := resourcename.Parse(name, "branches", "resolutions")
-	if err != nil || parts[0] != branch {
-		return apierr.InvalidArgument(apierr.FieldViolation{Field: "resolution", Description: fmt.Sprintf("%q is not a resolution of branches/%s", name, branch)})
-	}
-	res, err := s.resolutions.Resolution(ctx, name)
-	if errors.Is(err, ErrNotFound) {
-		return apierr.ReferenceNotFound("resolution", name)
-	}
+	res, err := s.resolutionOf(ctx, branch, name)
 	if err != nil {
 		return err
 	}
@@ -452,35 +465,28 @@ func (s *Service) approvingResolution(ctx context.Context, branch, standard, nam
 	if passed && approval && res.GetStandard() == standard {
 		return nil
 	}
-	var why []string
-	if !passed {
-		why = append(why, "is "+strings.TrimPrefix(res.GetState().String(), "RESOLUTION_STATE_")+", not PASSED")
-	}
-	switch {
-	case !approval:
-		why = append(why, "is "+strings.TrimPrefix(res.GetKind().String(), "RESOLUTION_KIND_")+", not a STANDARD_APPROVAL")
-	case res.GetStandard() != standard:
-		why = append(why, "approves "+res.GetStandard()+", not this standard")
-	}
 	md := map[string]string{"resolution": name, "state": res.GetState().String(), "kind": res.GetKind().String(), "standard": standard}
 	if res.GetStandard() != "" {
 		md["approves"] = res.GetStandard()
 	}
-	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED,
-		fmt.Sprintf("%s %s: approving %s needs the council's passed STANDARD_APPROVAL resolution naming it", name, strings.Join(why, " and "), standard), md)
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED, md, text("error.standards.not_the_approving_resolution", md))
 }
 
-func (s *Service) running(ctx context.Context, p auth.Principal, what string) func(*standardsv1.Standard) error {
-	return func(cur *standardsv1.Standard) error { return s.mustRun(ctx, p, branchOfName(cur.GetName()), what) }
-}
-
-func (s *Service) deciding(ctx context.Context, p auth.Principal, what string) func(*standardsv1.Standard) error {
-	return func(cur *standardsv1.Standard) error { return s.mustDecide(ctx, p, branchOfName(cur.GetName()), what) }
-}
-
-func (s *Service) editing(ctx context.Context, p auth.Principal, what string) func(*standardsv1.Standard) error {
+func (s *Service) running(ctx context.Context, p auth.Principal, action string) func(*standardsv1.Standard) error {
 	return func(cur *standardsv1.Standard) error {
-		return s.mustEdit(ctx, p, branchOfName(cur.GetName()), cur, what)
+		return s.mustRun(ctx, p, branchOfName(cur.GetName()), cur.GetName(), action)
+	}
+}
+
+func (s *Service) deciding(ctx context.Context, p auth.Principal, action string) func(*standardsv1.Standard) error {
+	return func(cur *standardsv1.Standard) error {
+		return s.mustDecide(ctx, p, branchOfName(cur.GetName()), cur.GetName(), action)
+	}
+}
+
+func (s *Service) editing(ctx context.Context, p auth.Principal, action string) func(*standardsv1.Standard) error {
+	return func(cur *standardsv1.Standard) error {
+		return s.mustEdit(ctx, p, branchOfName(cur.GetName()), cur, action)
 	}
 }
 
@@ -496,17 +502,17 @@ func branchOfName(name string) string {
 // ApproveStandardProposal: PROPOSED → DRAFTING. Admins, leaders or
 // council members; a resolution, when cited, must have passed.
 func (s *Service) ApproveStandardProposal(ctx context.Context, p auth.Principal, req *standardsv1.ApproveStandardProposalRequest) (*standardsv1.Standard, error) {
-	allow := s.deciding(ctx, p, "approve a proposal")
+	allow := s.deciding(ctx, p, ActApproveProposal)
 	if req.GetResolution() != "" {
 		allow = nil // judged here, before governance is asked
 		branch := branchOfName(req.GetName())
 		if _, err := s.parseUnder(ctx, req.GetName(), ""); err != nil {
 			return nil, err
 		}
-		if err := s.mustDecide(ctx, p, branch, "approve a proposal"); err != nil {
+		if err := s.mustDecide(ctx, p, branch, req.GetName(), ActApproveProposal); err != nil {
 			return nil, err
 		}
-		if err := s.passedResolution(ctx, branch, req.GetResolution(), "approving the proposal"); err != nil {
+		if err := s.passedResolution(ctx, branch, req.GetName(), req.GetResolution()); err != nil {
 			return nil, err
 		}
 	}
@@ -525,10 +531,9 @@ func (s *Service) ApproveStandardProposal(ctx context.Context, p auth.Principal,
 // rejected revision puts the standard it revises back in force.
 func (s *Service) RejectStandard(ctx context.Context, p auth.Principal, req *standardsv1.RejectStandardRequest) (*standardsv1.Standard, error) {
 	return s.do(ctx, p, req.GetName(), step{action: ActReject, reason: req.GetReason(), etag: req.GetEtag(),
-		allow: s.deciding(ctx, p, "reject a standard"),
+		allow: s.deciding(ctx, p, ActReject),
 		apply: func(_, next *standardsv1.Standard, w *Write) error {
-			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate,
-				itsRevision(next)+" was rejected: "+req.GetReason(), w)
+			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate, req.GetReason(), w)
 		}})
 }
 
@@ -536,12 +541,11 @@ func (s *Service) RejectStandard(ctx context.Context, p auth.Principal, req *sta
 // comment period has closed. Editors.
 func (s *Service) SubmitStandardForReview(ctx context.Context, p auth.Principal, req *standardsv1.SubmitStandardForReviewRequest) (*standardsv1.Standard, error) {
 	return s.do(ctx, p, req.GetName(), step{action: ActSubmitForReview, reason: req.GetReason(), etag: req.GetEtag(),
-		allow: s.editing(ctx, p, "submit it for review"),
+		allow: s.editing(ctx, p, ActSubmitForReview),
 		apply: func(cur, next *standardsv1.Standard, _ *Write) error {
 			if cur.GetCommentCloseTime() == nil {
-				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENT_PERIOD_REQUIRED,
-					cur.GetName()+" has had no closed public-comment period: open comment on a draft, dispose every comment and close it first",
-					map[string]string{"resource": cur.GetName()})
+				md := map[string]string{"resource": cur.GetName()}
+				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_COMMENT_PERIOD_REQUIRED, md, text("error.standards.comment_period_required", md))
 			}
 			next.CurrentDraft = cur.GetLatestDraft()
 			return nil
@@ -557,19 +561,19 @@ func (s *Service) ConcludeStandardReview(ctx context.Context, p auth.Principal, 
 	}
 	var v []apierr.FieldViolation
 	if req.GetConclusion() == standardsv1.ReviewConclusion_REVIEW_CONCLUSION_UNSPECIFIED {
-		v = append(v, apierr.FieldViolation{Field: "conclusion", Description: "is required (PASS or REVISE)"})
+		v = append(v, oneOf("conclusion", standardsv1.ReviewConclusion(0).Descriptor()))
 	}
 	if len(req.GetExperts()) == 0 {
-		v = append(v, apierr.FieldViolation{Field: "experts", Description: "name at least one expert"})
+		v = append(v, apierr.Field("experts", "standards.experts_required"))
 	}
 	if strings.TrimSpace(req.GetSummary()) == "" {
-		v = append(v, apierr.FieldViolation{Field: "summary", Description: "is required"})
+		v = append(v, apierr.Field("summary", "required"))
 	}
 	if len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
 	}
 	return s.do(ctx, p, req.GetName(), step{action: action, reason: req.GetSummary(), etag: req.GetEtag(),
-		allow: s.running(ctx, p, "record a review"),
+		allow: s.running(ctx, p, action),
 		apply: func(cur, next *standardsv1.Standard, w *Write) error {
 			next.Review = &standardsv1.Review{Draft: cur.GetCurrentDraft(), Experts: req.GetExperts(), Conclusion: req.GetConclusion(),
 				Summary: req.GetSummary(), Recorder: p.Subject, Time: s.stamp()}
@@ -589,9 +593,9 @@ func (s *Service) ApproveStandard(ctx context.Context, p auth.Principal, req *st
 		return nil, err
 	}
 	if req.GetResolution() == "" {
-		return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "resolution", Description: "is required: approval cites the council's passed resolution"})
+		return nil, apierr.InvalidArgument(apierr.Field("resolution", "standards.resolution_required"))
 	}
-	if err := s.mustDecide(ctx, p, r.branch, "approve a standard"); err != nil {
+	if err := s.mustDecide(ctx, p, r.branch, r.standardName(), ActApprove); err != nil {
 		return nil, err
 	}
 	if err := s.approvingResolution(ctx, r.branch, r.standardName(), req.GetResolution()); err != nil {
@@ -603,9 +607,7 @@ func (s *Service) ApproveStandard(ctx context.Context, p auth.Principal, req *st
 		apply: func(cur, next *standardsv1.Standard, _ *Write) error {
 			rv := cur.GetReview()
 			if rv.GetConclusion() != standardsv1.ReviewConclusion_REVIEW_CONCLUSION_PASS || rv.GetDraft() != cur.GetCurrentDraft() {
-				return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_REVIEW_NOT_PASSED,
-					cur.GetName()+": the draft under review ("+cur.GetCurrentDraft()+") has no PASS review yet",
-					map[string]string{"resource": cur.GetName(), "draft": cur.GetCurrentDraft()})
+				return reviewNotPassed(cur)
 			}
 			if !slices.Contains(next.GetResolutions(), req.GetResolution()) {
 				next.Resolutions = append(next.Resolutions, req.GetResolution())
@@ -622,9 +624,9 @@ func (s *Service) WithdrawStandard(ctx context.Context, p auth.Principal, req *s
 	today := s.today()
 	effective := today
 	if req.GetEffectiveDate() != nil {
-		d, ok := dayOf(req.GetEffectiveDate())
-		if !ok || d.Before(today) {
-			return nil, apierr.InvalidArgument(apierr.FieldViolation{Field: "effective_date", Description: "must be a valid date, today or later"})
+		d, err := dayFrom("effective_date", req.GetEffectiveDate(), today)
+		if err != nil {
+			return nil, err
 		}
 		effective = d
 	}
@@ -636,14 +638,13 @@ func (s *Service) WithdrawStandard(ctx context.Context, p auth.Principal, req *s
 				if err == nil && !ok {
 					ok, err = s.represents(ctx, p, branch, cur.GetLeadUnit())
 				}
-				return s.denyUnless(ctx, p, branch, ok, err, leads, "only admins, the branch's chair and secretary-general, or the lead unit's representative may withdraw it")
+				return s.denyUnless(ctx, p, branch, ok, err, leads, denial{"withdraw_early", []string{"standard", cur.GetName(), "state", cur.GetState().String()}})
 			}
-			return s.mustRun(ctx, p, branch, "withdraw a standard past drafting")
+			return s.mustRunFor(ctx, p, branch, denial{"withdraw_past_drafting", []string{"standard", cur.GetName(), "state", cur.GetState().String()}})
 		},
 		apply: func(_, next *standardsv1.Standard, w *Write) error {
 			next.WithdrawEffectiveDate = dateOf(effective)
-			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate,
-				itsRevision(next)+" was withdrawn: "+req.GetReason(), w)
+			return s.related(ctx, p, branchOfName(next.GetName()), next.GetRevises(), ActReinstate, req.GetReason(), w)
 		}})
 }
 
@@ -657,7 +658,7 @@ func (s *Service) ReviseStandard(ctx context.Context, p auth.Principal, req *sta
 	}
 	var revision *standardsv1.Standard
 	old, err := s.do(ctx, p, req.GetName(), step{action: ActRevise, reason: req.GetReason(), etag: req.GetEtag(),
-		allow: s.running(ctx, p, "revise a standard"),
+		allow: s.running(ctx, p, ActRevise),
 		apply: func(cur, next *standardsv1.Standard, w *Write) error {
 			branch := branchOfName(cur.GetName())
 			now := s.stamp()
@@ -689,4 +690,15 @@ func (s *Service) ReviseStandard(ctx context.Context, p auth.Principal, req *sta
 	}
 	_ = old
 	return revision, nil
+}
+
+// reviewNotPassed refuses the approval of cur, whose draft under review
+// has no PASS review: it names that draft and, when there is one, what
+// the last review was of and what it concluded.
+func reviewNotPassed(cur *standardsv1.Standard) error {
+	md := map[string]string{"resource": cur.GetName(), "draft": cur.GetCurrentDraft()}
+	if rv := cur.GetReview(); rv != nil {
+		md["reviewedDraft"], md["conclusion"] = rv.GetDraft(), rv.GetConclusion().String()
+	}
+	return apierr.New(codes.FailedPrecondition, apiv1.ErrorReason_REVIEW_NOT_PASSED, md, text("error.standards.review_not_passed", md))
 }

@@ -5,10 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
 	"google.golang.org/genproto/googleapis/type/date"
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -17,7 +14,6 @@ import (
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 
-	"github.com/tjsia/chapterhouse/services/standards/internal/server"
 	"github.com/tjsia/chapterhouse/services/standards/internal/stdtest"
 )
 
@@ -64,11 +60,8 @@ func must[T any](v T, err error) func(t *testing.T) T {
 // an etag that never matches, or a fixed id that makes them idempotent,
 // so every role meets the same state.
 func TestAuthorisationMatrix(t *testing.T) {
-	mr := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	f := stdtest.New(t, rdb)
-	srv := servicetest.Serve(t, "standards", func(s *grpc.Server) { standardsv1.RegisterStandardsServiceServer(s, server.New(f.Svc)) })
+	served := serve(t)
+	f, srv := served.f, served.srv
 	c := standardsv1.NewStandardsServiceClient(srv.Conn)
 	as := func(r servicetest.Role) context.Context { return srv.AsRole(t, r) }
 

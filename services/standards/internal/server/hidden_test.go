@@ -7,10 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
 	"google.golang.org/genproto/googleapis/type/date"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/prototext"
@@ -29,7 +26,6 @@ import (
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 
 	"github.com/tjsia/chapterhouse/services/standards/internal/domain"
-	"github.com/tjsia/chapterhouse/services/standards/internal/server"
 	"github.com/tjsia/chapterhouse/services/standards/internal/stdtest"
 )
 
@@ -41,11 +37,8 @@ import (
 // one (servicetest.HiddenAsMissing), and writes nothing. The public
 // methods say NOT_FOUND; the others want a token first.
 func TestHiddenStandardIsMissing(t *testing.T) {
-	mr := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	f := stdtest.New(t, rdb)
-	srv := servicetest.Serve(t, "standards", func(s *grpc.Server) { standardsv1.RegisterStandardsServiceServer(s, server.New(f.Svc)) })
+	served := serve(t)
+	f, mr, srv := served.f, served.mr, served.srv
 	c := standardsv1.NewStandardsServiceClient(srv.Conn)
 
 	// Hidden from the public: a group standard being drafted (draft d1),
@@ -196,11 +189,8 @@ func TestHiddenStandardIsMissing(t *testing.T) {
 // same calls on a convention not yet public are NOT_FOUND exactly as on a
 // missing one (TestHiddenStandardIsMissing), and so is a missing one.
 func TestTokenAskedOnlyOfWhatIsSeen(t *testing.T) {
-	mr := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	f := stdtest.New(t, rdb)
-	srv := servicetest.Serve(t, "standards", func(s *grpc.Server) { standardsv1.RegisterStandardsServiceServer(s, server.New(f.Svc)) })
+	served := serve(t)
+	f, srv := served.f, served.srv
 	c := standardsv1.NewStandardsServiceClient(srv.Conn)
 	ctx, svc := context.Background(), f.Svc
 	const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -263,11 +253,8 @@ func TestTokenAskedOnlyOfWhatIsSeen(t *testing.T) {
 // caller reads them; without a token UNAUTHENTICATED, those methods not
 // being public).
 func TestAnswersNameOnlyWhatTheCallerSees(t *testing.T) {
-	mr := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	f := stdtest.New(t, rdb)
-	srv := servicetest.Serve(t, "standards", func(s *grpc.Server) { standardsv1.RegisterStandardsServiceServer(s, server.New(f.Svc)) })
+	served := serve(t)
+	f, srv := served.f, served.srv
 	c := standardsv1.NewStandardsServiceClient(srv.Conn)
 	ctx, svc := context.Background(), f.Svc
 	const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -312,7 +299,7 @@ func TestAnswersNameOnlyWhatTheCallerSees(t *testing.T) {
 		viaPeer := func(method, name string, exists bool) error {
 			switch {
 			case p.Subject == "" && notPublic(method):
-				return apierr.Unauthenticated("a bearer token is required")
+				return apierr.Unauthenticated("token_required")
 			case !exists:
 				return apierr.NotFound(name)
 			}

@@ -2342,20 +2342,20 @@ var File_chapterhouse_activities_v1_activities_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_activities_v1_activities_proto_rawDesc = "" +
 	"\n" +
-	"+chapterhouse/activities/v1/activities.proto\x12\x1achapterhouse.activities.v1\x1a\x1bbuf/validate/validate.proto\x1a%chapterhouse/api/v1/annotations.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe9\v\n" +
+	"+chapterhouse/activities/v1/activities.proto\x12\x1achapterhouse.activities.v1\x1a\x1bbuf/validate/validate.proto\x1a%chapterhouse/api/v1/annotations.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x88\f\n" +
 	"\bActivity\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12I\n" +
-	"\x04kind\x18\x02 \x01(\x0e2(.chapterhouse.activities.v1.ActivityKindB\v\xe0A\x02\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12!\n" +
-	"\x05title\x18\x03 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12.\n" +
-	"\vdescription\x18\x04 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\x18\xa0\x9c\x01R\vdescription\x12>\n" +
+	"\x04kind\x18\x02 \x01(\x0e2(.chapterhouse.activities.v1.ActivityKindB\v\xe0A\x02\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12%\n" +
+	"\x05title\x18\x03 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\x05title\x122\n" +
+	"\vdescription\x18\x04 \x01(\tB\x10\xe0A\x01\xbaH\n" +
+	"r\b\xd8\xf3\x18\x01\x18\xa0\x9c\x01R\vdescription\x12>\n" +
 	"\n" +
 	"start_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\tstartTime\x12:\n" +
-	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\aendTime\x12'\n" +
-	"\ttime_zone\x18\a \x01(\tB\n" +
-	"\xe0A\x01\xbaH\x04r\x02\x18@R\btimeZone\x12'\n" +
-	"\blocation\x18\b \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xf4\x03R\blocation\x12*\n" +
+	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\aendTime\x12+\n" +
+	"\ttime_zone\x18\a \x01(\tB\x0e\xe0A\x01\xbaH\br\x06\xd0\xf3\x18\x01\x18@R\btimeZone\x12+\n" +
+	"\blocation\x18\b \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\blocation\x12.\n" +
 	"\n" +
-	"online_url\x18\t \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xd0\x0fR\tonlineUrl\x12*\n" +
+	"online_url\x18\t \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd0\xf3\x18\x01\x18\xd0\x0fR\tonlineUrl\x12*\n" +
 	"\bcapacity\x18\n" +
 	" \x01(\x05B\x0e\xe0A\x01\xbaH\b\x1a\x06\x18\xa0\x8d\x06(\x00R\bcapacity\x12M\n" +
 	"\baudience\x18\v \x01(\x0e2$.chapterhouse.activities.v1.AudienceB\v\xe0A\x02\xbaH\x05\x82\x01\x02\x10\x01R\baudience\x12U\n" +
@@ -2376,8 +2376,8 @@ const file_chapterhouse_activities_v1_activities_proto_rawDesc = "" +
 	"updateTime\x12B\n" +
 	"\fpublish_time\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vpublishTime\x12>\n" +
 	"\n" +
-	"close_time\x18\x18 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tcloseTime\x12\x12\n" +
-	"\x04etag\x18\x19 \x01(\tR\x04etag:c\xeaA`\n" +
+	"close_time\x18\x18 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tcloseTime\x12\x1d\n" +
+	"\x04etag\x18\x19 \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag:c\xeaA`\n" +
 	"\x1fchapterhouse.tjsia.org/Activity\x12'branches/{branch}/activities/{activity}*\n" +
 	"activities2\bactivity\"\xcf\x01\n" +
 	"\x15CreateActivityRequest\x12=\n" +
@@ -2388,17 +2388,18 @@ const file_chapterhouse_activities_v1_activities_proto_rawDesc = "" +
 	"activityId\"Q\n" +
 	"\x12GetActivityRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/ActivityR\x04name\"\x88\x03\n" +
+	"\x1fchapterhouse.tjsia.org/ActivityR\x04name\"\xb5\x03\n" +
 	"\x15ListActivitiesRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12I\n" +
+	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\x12I\n" +
 	"\x04kind\x18\x04 \x01(\x0e2(.chapterhouse.activities.v1.ActivityKindB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12L\n" +
 	"\x05state\x18\x05 \x01(\x0e2).chapterhouse.activities.v1.ActivityStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12!\n" +
-	"\x04year\x18\x06 \x01(\x05B\r\xe0A\x01\xbaH\a\x1a\x05\x18\x8fN(\x00R\x04year\x12.\n" +
-	"\x10related_standard\x18\a \x01(\tB\x03\xe0A\x01R\x0frelatedStandard\"\x86\x01\n" +
+	"\x04year\x18\x06 \x01(\x05B\r\xe0A\x01\xbaH\a\x1a\x05\x18\x8fN(\x00R\x04year\x12R\n" +
+	"\x10related_standard\x18\a \x01(\tB'\xe0A\x01\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x0frelatedStandard\"\x86\x01\n" +
 	"\x16ListActivitiesResponse\x12D\n" +
 	"\n" +
 	"activities\x18\x01 \x03(\v2$.chapterhouse.activities.v1.ActivityR\n" +
@@ -2407,20 +2408,20 @@ const file_chapterhouse_activities_v1_activities_proto_rawDesc = "" +
 	"\x15UpdateActivityRequest\x12E\n" +
 	"\bactivity\x18\x01 \x01(\v2$.chapterhouse.activities.v1.ActivityB\x03\xe0A\x02R\bactivity\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"n\n" +
+	"updateMask\"w\n" +
 	"\x16PublishActivityRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/ActivityR\x04name\x12\x17\n" +
-	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\x92\x01\n" +
+	"\x1fchapterhouse.tjsia.org/ActivityR\x04name\x12 \n" +
+	"\x04etag\x18\x02 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\x9f\x01\n" +
 	"\x15CancelActivityRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/ActivityR\x04name\x12#\n" +
-	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"o\n" +
+	"\x1fchapterhouse.tjsia.org/ActivityR\x04name\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"x\n" +
 	"\x17CompleteActivityRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/ActivityR\x04name\x12\x17\n" +
-	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\xe6\x06\n" +
+	"\x1fchapterhouse.tjsia.org/ActivityR\x04name\x12 \n" +
+	"\x04etag\x18\x02 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xe6\x06\n" +
 	"\fRegistration\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12=\n" +
 	"\x06person\x18\x02 \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
@@ -2450,27 +2451,28 @@ const file_chapterhouse_activities_v1_activities_proto_rawDesc = "" +
 	"\x1dchapterhouse.tjsia.org/PersonR\x06person\"Y\n" +
 	"\x16GetRegistrationRequest\x12?\n" +
 	"\x04name\x18\x01 \x01(\tB+\xe0A\x02\xfaA%\n" +
-	"#chapterhouse.tjsia.org/RegistrationR\x04name\"\x90\x02\n" +
+	"#chapterhouse.tjsia.org/RegistrationR\x04name\"\xbb\x02\n" +
 	"\x18ListRegistrationsRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
 	"\x1fchapterhouse.tjsia.org/ActivityR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12P\n" +
-	"\x05state\x18\x04 \x01(\x0e2-.chapterhouse.activities.v1.RegistrationStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12\x1b\n" +
-	"\x06person\x18\x05 \x01(\tB\x03\xe0A\x01R\x06person\"\x93\x01\n" +
+	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\x12P\n" +
+	"\x05state\x18\x04 \x01(\x0e2-.chapterhouse.activities.v1.RegistrationStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12=\n" +
+	"\x06person\x18\x05 \x01(\tB%\xe0A\x01\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x06person\"\x93\x01\n" +
 	"\x19ListRegistrationsResponse\x12N\n" +
 	"\rregistrations\x18\x01 \x03(\v2(.chapterhouse.activities.v1.RegistrationR\rregistrations\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9a\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa7\x01\n" +
 	"\x19CancelRegistrationRequest\x12?\n" +
 	"\x04name\x18\x01 \x01(\tB+\xe0A\x02\xfaA%\n" +
-	"#chapterhouse.tjsia.org/RegistrationR\x04name\x12#\n" +
-	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"v\n" +
+	"#chapterhouse.tjsia.org/RegistrationR\x04name\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\x7f\n" +
 	"\x1aCheckInRegistrationRequest\x12?\n" +
 	"\x04name\x18\x01 \x01(\tB+\xe0A\x02\xfaA%\n" +
-	"#chapterhouse.tjsia.org/RegistrationR\x04name\x12\x17\n" +
-	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\x83\a\n" +
+	"#chapterhouse.tjsia.org/RegistrationR\x04name\x12 \n" +
+	"\x04etag\x18\x02 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\x83\a\n" +
 	"\vCertificate\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12C\n" +
 	"\bactivity\x18\x02 \x01(\tB'\xe0A\x03\xfaA!\n" +
@@ -2493,27 +2495,28 @@ const file_chapterhouse_activities_v1_activities_proto_rawDesc = "" +
 	"\vrevoke_time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"revokeTime\x12\x12\n" +
 	"\x04etag\x18\x0f \x01(\tR\x04etag:^\xeaA[\n" +
-	"\"chapterhouse.tjsia.org/Certificate\x12\x1acertificates/{certificate}*\fcertificates2\vcertificate\"\x8d\x01\n" +
+	"\"chapterhouse.tjsia.org/Certificate\x12\x1acertificates/{certificate}*\fcertificates2\vcertificate\"\x91\x01\n" +
 	"\x17IssueCertificateRequest\x12O\n" +
 	"\fregistration\x18\x01 \x01(\tB+\xe0A\x02\xfaA%\n" +
-	"#chapterhouse.tjsia.org/RegistrationR\fregistration\x12!\n" +
-	"\x05title\x18\x02 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xc8\x01R\x05title\"W\n" +
+	"#chapterhouse.tjsia.org/RegistrationR\fregistration\x12%\n" +
+	"\x05title\x18\x02 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\x05title\"W\n" +
 	"\x15GetCertificateRequest\x12>\n" +
 	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
-	"\"chapterhouse.tjsia.org/CertificateR\x04name\"\xee\x01\n" +
+	"\"chapterhouse.tjsia.org/CertificateR\x04name\"\xbd\x02\n" +
 	"\x17ListCertificatesRequest\x12 \n" +
-	"\tpage_size\x18\x01 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\x03\xe0A\x01R\tpageToken\x12\x1b\n" +
-	"\x06person\x18\x03 \x01(\tB\x03\xe0A\x01R\x06person\x12\x1f\n" +
-	"\bactivity\x18\x04 \x01(\tB\x03\xe0A\x01R\bactivity\x12O\n" +
+	"page_token\x18\x02 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\x12=\n" +
+	"\x06person\x18\x03 \x01(\tB%\xe0A\x01\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x06person\x12C\n" +
+	"\bactivity\x18\x04 \x01(\tB'\xe0A\x01\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/ActivityR\bactivity\x12O\n" +
 	"\x05state\x18\x05 \x01(\x0e2,.chapterhouse.activities.v1.CertificateStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"\x8f\x01\n" +
 	"\x18ListCertificatesResponse\x12K\n" +
 	"\fcertificates\x18\x01 \x03(\v2'.chapterhouse.activities.v1.CertificateR\fcertificates\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"S\n" +
-	"\x18VerifyCertificateRequest\x127\n" +
-	"\x11verification_code\x18\x01 \x01(\tB\n" +
-	"\xe0A\x02\xbaH\x04r\x02\x18@R\x10verificationCode\"\x8d\x04\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"W\n" +
+	"\x18VerifyCertificateRequest\x12;\n" +
+	"\x11verification_code\x18\x01 \x01(\tB\x0e\xe0A\x02\xbaH\br\x06\xd0\xf3\x18\x01\x18@R\x10verificationCode\"\x8d\x04\n" +
 	"\x19VerifyCertificateResponse\x12\x14\n" +
 	"\x05valid\x18\x01 \x01(\bR\x05valid\x12B\n" +
 	"\x05state\x18\x02 \x01(\x0e2,.chapterhouse.activities.v1.CertificateStateR\x05state\x12\x14\n" +
@@ -2527,12 +2530,12 @@ const file_chapterhouse_activities_v1_activities_proto_rawDesc = "" +
 	"issue_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tissueTime\x12;\n" +
 	"\vrevoke_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"revokeTime\"\x98\x01\n" +
+	"revokeTime\"\xa5\x01\n" +
 	"\x18RevokeCertificateRequest\x12>\n" +
 	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
-	"\"chapterhouse.tjsia.org/CertificateR\x04name\x12#\n" +
-	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"y\n" +
+	"\"chapterhouse.tjsia.org/CertificateR\x04name\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"y\n" +
 	"\x15GetAnnualQuotaRequest\x12=\n" +
 	"\x06branch\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06branch\x12!\n" +

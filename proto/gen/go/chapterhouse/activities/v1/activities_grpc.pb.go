@@ -97,7 +97,7 @@ type ActivitiesServiceClient interface {
 	CancelActivity(ctx context.Context, in *CancelActivityRequest, opts ...grpc.CallOption) (*Activity, error)
 	// PUBLISHED → COMPLETED, once start_time has passed; final. CONFIRMED
 	// registrations not checked in become NO_SHOW; WAITLISTED ones are
-	// cancelled ("activity completed"). A completed ACADEMIC_EXCHANGE or
+	// cancelled, with no reason of their own. A completed ACADEMIC_EXCHANGE or
 	// INDUSTRY_EXCHANGE activity counts towards A1 in the year of its start.
 	// Organisers. Emits ActivityCompleted.
 	CompleteActivity(ctx context.Context, in *CompleteActivityRequest, opts ...grpc.CallOption) (*Activity, error)
@@ -405,7 +405,7 @@ type ActivitiesServiceServer interface {
 	CancelActivity(context.Context, *CancelActivityRequest) (*Activity, error)
 	// PUBLISHED → COMPLETED, once start_time has passed; final. CONFIRMED
 	// registrations not checked in become NO_SHOW; WAITLISTED ones are
-	// cancelled ("activity completed"). A completed ACADEMIC_EXCHANGE or
+	// cancelled, with no reason of their own. A completed ACADEMIC_EXCHANGE or
 	// INDUSTRY_EXCHANGE activity counts towards A1 in the year of its start.
 	// Organisers. Emits ActivityCompleted.
 	CompleteActivity(context.Context, *CompleteActivityRequest) (*Activity, error)

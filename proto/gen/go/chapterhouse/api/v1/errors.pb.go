@@ -60,7 +60,9 @@ const (
 	// FAILED_PRECONDITION (400): the request breaks the charter; see above.
 	ErrorReason_CHARTER_VIOLATION ErrorReason = 4
 	// FAILED_PRECONDITION (400): the resource's state forbids the action.
-	// Metadata: resource, action, state.
+	// Metadata: resource; action, the method's verb ("approve", "update");
+	// state, the enum value name; allowed, the verbs the state allows
+	// (comma-separated; empty when the state is final).
 	ErrorReason_INVALID_STATE_TRANSITION ErrorReason = 5
 	// FAILED_PRECONDITION (400): a resource the request names does not
 	// exist. Metadata: field, resource.

@@ -33,6 +33,30 @@ var file_chapterhouse_api_v1_rules_proto_extTypes = []protoimpl.ExtensionInfo{
 		Tag:           "varint,51001,opt,name=resource_id",
 		Filename:      "chapterhouse/api/v1/rules.proto",
 	},
+	{
+		ExtendedType:  (*validate.StringRules)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51002,
+		Name:          "chapterhouse.api.v1.single_line",
+		Tag:           "varint,51002,opt,name=single_line",
+		Filename:      "chapterhouse/api/v1/rules.proto",
+	},
+	{
+		ExtendedType:  (*validate.StringRules)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51003,
+		Name:          "chapterhouse.api.v1.multi_line",
+		Tag:           "varint,51003,opt,name=multi_line",
+		Filename:      "chapterhouse/api/v1/rules.proto",
+	},
+	{
+		ExtendedType:  (*validate.StringRules)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51004,
+		Name:          "chapterhouse.api.v1.token",
+		Tag:           "varint,51004,opt,name=token",
+		Filename:      "chapterhouse/api/v1/rules.proto",
+	},
 }
 
 // Extension fields to validate.StringRules.
@@ -46,6 +70,29 @@ var (
 	//
 	// optional bool resource_id = 51001;
 	E_ResourceId = &file_chapterhouse_api_v1_rules_proto_extTypes[0]
+	// One line of text a person writes and others read (a name, a title, a
+	// clause, a code): no control characters (a tab, a line break, NUL,
+	// ESC), no invisible formatting characters (zero-width spaces and joins,
+	// bidirectional overrides and isolates), no line or paragraph
+	// separators; and, when not empty, at least one visible character (a
+	// name of only spaces or zero-width spaces is blank).
+	//
+	// optional bool single_line = 51002;
+	E_SingleLine = &file_chapterhouse_api_v1_rules_proto_extTypes[1]
+	// Text a person writes over several lines and others read (a
+	// statement, a comment, a reason): line breaks and tabs are allowed;
+	// other control characters (NUL, ESC and the terminal sequences it
+	// starts) and the bidirectional controls that make a text read other
+	// than it is stored are not; and, when not empty, at least one visible
+	// character.
+	//
+	// optional bool multi_line = 51003;
+	E_MultiLine = &file_chapterhouse_api_v1_rules_proto_extTypes[2]
+	// An opaque token the server issued and the client sends back as it got
+	// it (an etag, a page token): printable ASCII, no spaces.
+	//
+	// optional bool token = 51004;
+	E_Token = &file_chapterhouse_api_v1_rules_proto_extTypes[3]
 )
 
 var File_chapterhouse_api_v1_rules_proto protoreflect.FileDescriptor
@@ -56,17 +103,35 @@ const file_chapterhouse_api_v1_rules_proto_rawDesc = "" +
 	"\vresource_id\x12\x19.buf.validate.StringRules\x18\xb9\x8e\x03 \x01(\bB\xc2\x01\xc2H\xbe\x01\n" +
 	"\xbb\x01\n" +
 	"\x12string.resource_id\x1a\xa4\x01!rule || this.matches('^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$') ? '' : 'must be 1-63 lowercase letters, digits or hyphens, starting and ending with a letter or digit'R\n" +
-	"resourceIdBFZDgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1;apiv1b\beditionsp\xe8\a"
+	"resourceId:\xcb\x02\n" +
+	"\vsingle_line\x12\x19.buf.validate.StringRules\x18\xba\x8e\x03 \x01(\bB\x8c\x02\xc2H\x88\x02\n" +
+	"\x9a\x01\n" +
+	"\x12string.single_line\x1a\x83\x01!rule || !this.matches(r'[\\p{Cc}\\p{Cf}\\p{Zl}\\p{Zp}]') ? '' : 'must be one line, without control or invisible formatting characters'\n" +
+	"i\n" +
+	"\x0estring.visible\x1aW!rule || this == '' || this.matches(r'[^\\p{Z}\\p{Cc}\\p{Cf}]') ? '' : 'must not be blank'R\n" +
+	"singleLine:\x88\x03\n" +
+	"\n" +
+	"multi_line\x12\x19.buf.validate.StringRules\x18\xbb\x8e\x03 \x01(\bB\xcb\x02\xc2H\xc7\x02\n" +
+	"\xd7\x01\n" +
+	"\x11string.multi_line\x1a\xc1\x01!rule || !this.matches(r'[\\x00-\\x08\\x0B\\x0C\\x0E-\\x1F\\x7F-\\x9F\\x{061C}\\x{200E}\\x{200F}\\x{202A}-\\x{202E}\\x{2066}-\\x{2069}]') ? '' : 'must not contain control characters or bidirectional controls'\n" +
+	"k\n" +
+	"\x0estring.visible\x1aY!rule || this == '' || this.matches(r'[^\\s\\p{Z}\\p{Cc}\\p{Cf}]') ? '' : 'must not be blank'R\tmultiLine:\xa4\x01\n" +
+	"\x05token\x12\x19.buf.validate.StringRules\x18\xbc\x8e\x03 \x01(\bBq\xc2Hn\n" +
+	"l\n" +
+	"\fstring.token\x1a\\!rule || this.matches('^[!-~]*$') ? '' : 'must be a token the server issued, sent as it was'R\x05tokenBFZDgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1;apiv1b\beditionsp\xe8\a"
 
 var file_chapterhouse_api_v1_rules_proto_goTypes = []any{
 	(*validate.StringRules)(nil), // 0: buf.validate.StringRules
 }
 var file_chapterhouse_api_v1_rules_proto_depIdxs = []int32{
 	0, // 0: chapterhouse.api.v1.resource_id:extendee -> buf.validate.StringRules
-	1, // [1:1] is the sub-list for method output_type
-	1, // [1:1] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	0, // [0:1] is the sub-list for extension extendee
+	0, // 1: chapterhouse.api.v1.single_line:extendee -> buf.validate.StringRules
+	0, // 2: chapterhouse.api.v1.multi_line:extendee -> buf.validate.StringRules
+	0, // 3: chapterhouse.api.v1.token:extendee -> buf.validate.StringRules
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	0, // [0:4] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -82,7 +147,7 @@ func file_chapterhouse_api_v1_rules_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_api_v1_rules_proto_rawDesc), len(file_chapterhouse_api_v1_rules_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   0,
-			NumExtensions: 1,
+			NumExtensions: 4,
 			NumServices:   0,
 		},
 		GoTypes:           file_chapterhouse_api_v1_rules_proto_goTypes,

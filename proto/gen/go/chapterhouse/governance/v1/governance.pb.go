@@ -2004,8 +2004,11 @@ type Violation struct {
 	// PROPOSER_NOT_CHAIR (G7), SECRETARY_GENERAL_NOT_ELIGIBLE (G8),
 	// OFFICE_ALREADY_FILLED.
 	Reason v11.ErrorReason `protobuf:"varint,2,opt,name=reason,proto3,enum=chapterhouse.api.v1.ErrorReason" json:"reason,omitempty"`
-	// Human-readable explanation with the numbers involved, e.g. "nominee is
-	// 71 on 2026-01-01; the limit for CHAIR is 70".
+	// The explanation, in the caller's language (accept-language metadata,
+	// or Accept-Language over REST), with the facts involved, e.g. "people/
+	// chen-lao would be over the chair's age limit of 70 on 2026-01-01, when
+	// office would begin" (never the nominee's age: the birth date is
+	// private).
 	Message string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
 	// The request field concerned, when there is one, e.g. "nominee".
 	Field         string `protobuf:"bytes,4,opt,name=field,proto3" json:"field,omitempty"`
@@ -2808,7 +2811,9 @@ type Officer struct {
 	// The term's end while SERVING; the actual last day once ENDED early.
 	EndDate *date.Date   `protobuf:"bytes,9,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
 	State   OfficerState `protobuf:"varint,10,opt,name=state,proto3,enum=chapterhouse.governance.v1.OfficerState" json:"state,omitempty"`
-	// Why the office ended early, e.g. "member terminated: <reason>".
+	// Why the office ended early, in the words of whoever ended it (for a
+	// member whose branch membership ended, the reason given for ending it,
+	// as given; end_kind says which it was).
 	EndReason   string                 `protobuf:"bytes,11,opt,name=end_reason,json=endReason,proto3" json:"end_reason,omitempty"`
 	AppointTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=appoint_time,json=appointTime,proto3" json:"appoint_time,omitempty"`
 	EndTime     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=end_time,json=endTime,proto3" json:"end_time,omitempty"`
@@ -6261,46 +6266,46 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x10director_max_age\x18\x05 \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18x(\x00R\x0edirectorMaxAge\x12A\n" +
 	"\x06quorum\x18\x06 \x01(\v2$.chapterhouse.governance.v1.FractionB\x03\xe0A\x01R\x06quorum\x12E\n" +
 	"\bmajority\x18\a \x01(\v2$.chapterhouse.governance.v1.FractionB\x03\xe0A\x01R\bmajority\x12T\n" +
-	" max_director_nominees_per_member\x18\b \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18\x14(\x00R\x1cmaxDirectorNomineesPerMember\"\xf0\x03\n" +
+	" max_director_nominees_per_member\x18\b \x01(\x05B\f\xe0A\x01\xbaH\x06\x1a\x04\x18\x14(\x00R\x1cmaxDirectorNomineesPerMember\"\xff\x03\n" +
 	"\x06Branch\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12.\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12R\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x122\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\vdisplayName\x12R\n" +
 	"\n" +
 	"parameters\x18\x03 \x01(\v2-.chapterhouse.governance.v1.CharterParametersB\x03\xe0A\x01R\n" +
 	"parameters\x12@\n" +
 	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x06 \x01(\tR\x04etag\x12h\n" +
+	"updateTime\x12\x1d\n" +
+	"\x04etag\x18\x06 \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\x12h\n" +
 	"\x15standard_code_formats\x18\a \x01(\v2/.chapterhouse.governance.v1.StandardCodeFormatsB\x03\xe0A\x01R\x13standardCodeFormats:G\xeaAD\n" +
-	"\x1dchapterhouse.tjsia.org/Branch\x12\x11branches/{branch}*\bbranches2\x06branch\"\xb4\x06\n" +
-	"\x13StandardCodeFormats\x12\xbd\x01\n" +
-	"\x0egroup_standard\x18\x01 \x01(\tB\x95\x01\xe0A\x01\xbaH\x8e\x01\xba\x01\x86\x01\n" +
-	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x02\x18<R\rgroupStandard\x12\xce\x01\n" +
-	"\x17local_industry_standard\x18\x02 \x01(\tB\x95\x01\xe0A\x01\xbaH\x8e\x01\xba\x01\x86\x01\n" +
-	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x02\x18<R\x15localIndustryStandard\x12\xd4\x01\n" +
-	"\x1aself_discipline_convention\x18\x03 \x01(\tB\x95\x01\xe0A\x01\xbaH\x8e\x01\xba\x01\x86\x01\n" +
-	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x02\x18<R\x18selfDisciplineConvention\x12\xb4\x01\n" +
-	"\tagreement\x18\x04 \x01(\tB\x95\x01\xe0A\x01\xbaH\x8e\x01\xba\x01\x86\x01\n" +
-	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x02\x18<R\tagreement\"\x84\x01\n" +
+	"\x1dchapterhouse.tjsia.org/Branch\x12\x11branches/{branch}*\bbranches2\x06branch\"\xc4\x06\n" +
+	"\x13StandardCodeFormats\x12\xc1\x01\n" +
+	"\x0egroup_standard\x18\x01 \x01(\tB\x99\x01\xe0A\x01\xbaH\x92\x01\xba\x01\x86\x01\n" +
+	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x06\xd0\xf3\x18\x01\x18<R\rgroupStandard\x12\xd2\x01\n" +
+	"\x17local_industry_standard\x18\x02 \x01(\tB\x99\x01\xe0A\x01\xbaH\x92\x01\xba\x01\x86\x01\n" +
+	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x06\xd0\xf3\x18\x01\x18<R\x15localIndustryStandard\x12\xd8\x01\n" +
+	"\x1aself_discipline_convention\x18\x03 \x01(\tB\x99\x01\xe0A\x01\xbaH\x92\x01\xba\x01\x86\x01\n" +
+	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x06\xd0\xf3\x18\x01\x18<R\x18selfDisciplineConvention\x12\xb8\x01\n" +
+	"\tagreement\x18\x04 \x01(\tB\x99\x01\xe0A\x01\xbaH\x92\x01\xba\x01\x86\x01\n" +
+	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x06\xd0\xf3\x18\x01\x18<R\tagreement\"\x84\x01\n" +
 	"\x13CreateBranchRequest\x12?\n" +
 	"\x06branch\x18\x01 \x01(\v2\".chapterhouse.governance.v1.BranchB\x03\xe0A\x02R\x06branch\x12,\n" +
 	"\tbranch_id\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\t\xc8\x01\x01r\x04\xc8\xf3\x18\x01R\bbranchId\"M\n" +
 	"\x10GetBranchRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/BranchR\x04name\"[\n" +
+	"\x1dchapterhouse.tjsia.org/BranchR\x04name\"d\n" +
 	"\x13ListBranchesRequest\x12 \n" +
-	"\tpage_size\x18\x01 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\x03\xe0A\x01R\tpageToken\"~\n" +
+	"page_token\x18\x02 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\"~\n" +
 	"\x14ListBranchesResponse\x12>\n" +
 	"\bbranches\x18\x01 \x03(\v2\".chapterhouse.governance.v1.BranchR\bbranches\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x98\x01\n" +
 	"\x13UpdateBranchRequest\x12?\n" +
 	"\x06branch\x18\x01 \x01(\v2\".chapterhouse.governance.v1.BranchB\x03\xe0A\x02R\x06branch\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"\xdc\x03\n" +
+	"updateMask\"\xe7\x03\n" +
 	"\x04Term\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12(\n" +
 	"\x06number\x18\x02 \x01(\x05B\x10\xe0A\x02\xe0A\x05\xbaH\a\x1a\x05\x18\xe8\a(\x00R\x06number\x125\n" +
@@ -6311,8 +6316,8 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\b \x01(\tR\x04etag:M\xeaAJ\n" +
+	"updateTime\x12\x1d\n" +
+	"\x04etag\x18\b \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag:M\xeaAJ\n" +
 	"\x1bchapterhouse.tjsia.org/Term\x12\x1ebranches/{branch}/terms/{term}*\x05terms2\x04term\"\x8d\x01\n" +
 	"\x11CreateTermRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
@@ -6320,20 +6325,20 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x04term\x18\x02 \x01(\v2 .chapterhouse.governance.v1.TermB\x03\xe0A\x02R\x04term\"I\n" +
 	"\x0eGetTermRequest\x127\n" +
 	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
-	"\x1bchapterhouse.tjsia.org/TermR\x04name\"\x97\x01\n" +
+	"\x1bchapterhouse.tjsia.org/TermR\x04name\"\xa0\x01\n" +
 	"\x10ListTermsRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\"s\n" +
+	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\"s\n" +
 	"\x11ListTermsResponse\x126\n" +
 	"\x05terms\x18\x01 \x03(\v2 .chapterhouse.governance.v1.TermR\x05terms\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x90\x01\n" +
 	"\x11UpdateTermRequest\x129\n" +
 	"\x04term\x18\x01 \x01(\v2 .chapterhouse.governance.v1.TermB\x03\xe0A\x02R\x04term\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"\xa2\t\n" +
+	"updateMask\"\xb5\t\n" +
 	"\n" +
 	"Nomination\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12P\n" +
@@ -6343,9 +6348,9 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x12represented_member\x18\x04 \x01(\tB(\xe0A\x01\xe0A\x05\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/MemberR\x11representedMember\x12A\n" +
 	"\bproposer\x18\x05 \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\bproposer\x12D\n" +
-	"\x17qualification_statement\x18\x06 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\x16qualificationStatement\x12:\n" +
-	"\x12consultation_notes\x18\a \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xc0>R\x11consultationNotes\x12^\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\bproposer\x12H\n" +
+	"\x17qualification_statement\x18\x06 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xa0\x1fR\x16qualificationStatement\x12>\n" +
+	"\x12consultation_notes\x18\a \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xc0>R\x11consultationNotes\x12^\n" +
 	"\x15appointing_resolution\x18\b \x01(\tB)\xe0A\x03\xfaA#\n" +
 	"!chapterhouse.tjsia.org/ResolutionR\x14appointingResolution\x12F\n" +
 	"\x05state\x18\t \x01(\x0e2+.chapterhouse.governance.v1.NominationStateB\x03\xe0A\x03R\x05state\x12\x1d\n" +
@@ -6360,8 +6365,8 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"updateTime\x12@\n" +
 	"\vdecide_time\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"decideTime\x12B\n" +
-	"\fappoint_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vappointTime\x12\x12\n" +
-	"\x04etag\x18\x11 \x01(\tR\x04etag:x\xeaAu\n" +
+	"\fappoint_time\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vappointTime\x12\x1d\n" +
+	"\x04etag\x18\x11 \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag:x\xeaAu\n" +
 	"!chapterhouse.tjsia.org/Nomination\x127branches/{branch}/terms/{term}/nominations/{nomination}*\vnominations2\n" +
 	"nomination\"\x89\x01\n" +
 	"\tViolation\x12\x12\n" +
@@ -6395,17 +6400,19 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\rnomination_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\fnominationId\"U\n" +
 	"\x14GetNominationRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
-	"!chapterhouse.tjsia.org/NominationR\x04name\"\x8d\x03\n" +
+	"!chapterhouse.tjsia.org/NominationR\x04name\"\xda\x03\n" +
 	"\x16ListNominationsRequest\x12;\n" +
 	"\x06parent\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
 	"\x1bchapterhouse.tjsia.org/TermR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12M\n" +
+	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\x12M\n" +
 	"\bposition\x18\x04 \x01(\x0e2$.chapterhouse.governance.v1.PositionB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\bposition\x12N\n" +
-	"\x05state\x18\x05 \x01(\x0e2+.chapterhouse.governance.v1.NominationStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12\x1d\n" +
-	"\anominee\x18\x06 \x01(\tB\x03\xe0A\x01R\anominee\x122\n" +
-	"\x12represented_member\x18\a \x01(\tB\x03\xe0A\x01R\x11representedMember\"\x8b\x01\n" +
+	"\x05state\x18\x05 \x01(\x0e2+.chapterhouse.governance.v1.NominationStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12?\n" +
+	"\anominee\x18\x06 \x01(\tB%\xe0A\x01\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\anominee\x12T\n" +
+	"\x12represented_member\x18\a \x01(\tB%\xe0A\x01\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/MemberR\x11representedMember\"\x8b\x01\n" +
 	"\x17ListNominationsResponse\x12H\n" +
 	"\vnominations\x18\x01 \x03(\v2&.chapterhouse.governance.v1.NominationR\vnominations\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa8\x01\n" +
@@ -6414,32 +6421,32 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"nomination\x18\x01 \x01(\v2&.chapterhouse.governance.v1.NominationB\x03\xe0A\x02R\n" +
 	"nomination\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"\xf5\x01\n" +
+	"updateMask\"\x82\x02\n" +
 	"%ConfirmNominationQualificationRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
 	"!chapterhouse.tjsia.org/NominationR\x04name\x12O\n" +
-	"\bdecision\x18\x02 \x01(\x0e2$.chapterhouse.governance.v1.DecisionB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\bdecision\x12#\n" +
-	"\x06reason\x18\x03 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\xe7\x01\n" +
+	"\bdecision\x18\x02 \x01(\x0e2$.chapterhouse.governance.v1.DecisionB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\bdecision\x12'\n" +
+	"\x06reason\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x04 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xf4\x01\n" +
 	"\x17DecideNominationRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
 	"!chapterhouse.tjsia.org/NominationR\x04name\x12O\n" +
-	"\bdecision\x18\x02 \x01(\x0e2$.chapterhouse.governance.v1.DecisionB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\bdecision\x12#\n" +
-	"\x06reason\x18\x03 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\x89\x02\n" +
+	"\bdecision\x18\x02 \x01(\x0e2$.chapterhouse.governance.v1.DecisionB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\bdecision\x12'\n" +
+	"\x06reason\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x04 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\x92\x02\n" +
 	"\x18AppointNominationRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
 	"!chapterhouse.tjsia.org/NominationR\x04name\x12^\n" +
 	"\x15appointing_resolution\x18\x02 \x01(\tB)\xe0A\x01\xfaA#\n" +
 	"!chapterhouse.tjsia.org/ResolutionR\x14appointingResolution\x125\n" +
 	"\n" +
-	"start_date\x18\x03 \x01(\v2\x11.google.type.DateB\x03\xe0A\x01R\tstartDate\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\x98\x01\n" +
+	"start_date\x18\x03 \x01(\v2\x11.google.type.DateB\x03\xe0A\x01R\tstartDate\x12 \n" +
+	"\x04etag\x18\x04 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xa5\x01\n" +
 	"\x19WithdrawNominationRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
-	"!chapterhouse.tjsia.org/NominationR\x04name\x12#\n" +
-	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x97\b\n" +
+	"!chapterhouse.tjsia.org/NominationR\x04name\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\x97\b\n" +
 	"\aOfficer\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12E\n" +
 	"\bposition\x18\x02 \x01(\x0e2$.chapterhouse.governance.v1.PositionB\x03\xe0A\x03R\bposition\x12=\n" +
@@ -6469,48 +6476,51 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x1echapterhouse.tjsia.org/Officer\x121branches/{branch}/terms/{term}/officers/{officer}*\bofficers2\aofficer\"O\n" +
 	"\x11GetOfficerRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xe0A\x02\xfaA \n" +
-	"\x1echapterhouse.tjsia.org/OfficerR\x04name\"\x85\x03\n" +
+	"\x1echapterhouse.tjsia.org/OfficerR\x04name\"\xd2\x03\n" +
 	"\x13ListOfficersRequest\x12;\n" +
 	"\x06parent\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
 	"\x1bchapterhouse.tjsia.org/TermR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12M\n" +
+	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\x12M\n" +
 	"\bposition\x18\x04 \x01(\x0e2$.chapterhouse.governance.v1.PositionB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\bposition\x12K\n" +
-	"\x05state\x18\x05 \x01(\x0e2(.chapterhouse.governance.v1.OfficerStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12\x1b\n" +
-	"\x06person\x18\x06 \x01(\tB\x03\xe0A\x01R\x06person\x122\n" +
-	"\x12represented_member\x18\a \x01(\tB\x03\xe0A\x01R\x11representedMember\"\x7f\n" +
+	"\x05state\x18\x05 \x01(\x0e2(.chapterhouse.governance.v1.OfficerStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12=\n" +
+	"\x06person\x18\x06 \x01(\tB%\xe0A\x01\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x06person\x12T\n" +
+	"\x12represented_member\x18\a \x01(\tB%\xe0A\x01\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/MemberR\x11representedMember\"\x7f\n" +
 	"\x14ListOfficersResponse\x12?\n" +
 	"\bofficers\x18\x01 \x03(\v2#.chapterhouse.governance.v1.OfficerR\bofficers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8f\x02\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9c\x02\n" +
 	"\x10EndOfficeRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xe0A\x02\xfaA \n" +
-	"\x1echapterhouse.tjsia.org/OfficerR\x04name\x12#\n" +
-	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x121\n" +
-	"\bend_date\x18\x03 \x01(\v2\x11.google.type.DateB\x03\xe0A\x01R\aendDate\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\x12N\n" +
-	"\x04kind\x18\x05 \x01(\x0e2).chapterhouse.governance.v1.OfficeEndKindB\x0f\xe0A\x01\xbaH\t\x82\x01\x06\x18\x00\x18\x01\x18\x02R\x04kind\"\xcb\x06\n" +
+	"\x1echapterhouse.tjsia.org/OfficerR\x04name\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x121\n" +
+	"\bend_date\x18\x03 \x01(\v2\x11.google.type.DateB\x03\xe0A\x01R\aendDate\x12 \n" +
+	"\x04etag\x18\x04 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\x12N\n" +
+	"\x04kind\x18\x05 \x01(\x0e2).chapterhouse.governance.v1.OfficeEndKindB\x0f\xe0A\x01\xbaH\t\x82\x01\x06\x18\x00\x18\x01\x18\x02R\x04kind\"\xe6\x06\n" +
 	"\aMeeting\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
-	"\x05title\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12H\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12%\n" +
+	"\x05title\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\x05title\x12H\n" +
 	"\x04kind\x18\x03 \x01(\x0e2'.chapterhouse.governance.v1.MeetingKindB\v\xe0A\x02\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x127\n" +
 	"\x04term\x18\x04 \x01(\tB#\xe0A\x01\xfaA\x1d\n" +
 	"\x1bchapterhouse.tjsia.org/TermR\x04term\x12>\n" +
 	"\n" +
 	"start_time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x02R\tstartTime\x12:\n" +
-	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\aendTime\x12'\n" +
-	"\blocation\x18\a \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xf4\x03R\blocation\x12#\n" +
-	"\x06agenda\x18\b \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xc0>R\x06agenda\x12L\n" +
+	"\bend_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x01R\aendTime\x12+\n" +
+	"\blocation\x18\a \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\blocation\x12'\n" +
+	"\x06agenda\x18\b \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xc0>R\x06agenda\x12L\n" +
 	"\tattendees\x18\t \x03(\tB.\xe0A\x01\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/Person\xbaH\x06\x92\x01\x03\x10\xf4\x03R\tattendees\x12&\n" +
+	"\x1dchapterhouse.tjsia.org/Person\xbaH\x06\x92\x01\x03\x10\xf4\x03R\tattendees\x12*\n" +
 	"\aminutes\x18\n" +
-	" \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\x18\xa0\x9c\x01R\aminutes\x12K\n" +
+	" \x01(\tB\x10\xe0A\x01\xbaH\n" +
+	"r\b\xd8\xf3\x18\x01\x18\xa0\x9c\x01R\aminutes\x12K\n" +
 	"\x05state\x18\v \x01(\x0e2(.chapterhouse.governance.v1.MeetingStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12@\n" +
 	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag:\\\xeaAY\n" +
+	"updateTime\x12\x1d\n" +
+	"\x04etag\x18\x0e \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag:\\\xeaAY\n" +
 	"\x1echapterhouse.tjsia.org/Meeting\x12$branches/{branch}/meetings/{meeting}*\bmeetings2\ameeting\"\xc9\x01\n" +
 	"\x14CreateMeetingRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
@@ -6520,13 +6530,13 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"meeting_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\tmeetingId\"O\n" +
 	"\x11GetMeetingRequest\x12:\n" +
 	"\x04name\x18\x01 \x01(\tB&\xe0A\x02\xfaA \n" +
-	"\x1echapterhouse.tjsia.org/MeetingR\x04name\"\xa1\x02\n" +
+	"\x1echapterhouse.tjsia.org/MeetingR\x04name\"\xaa\x02\n" +
 	"\x13ListMeetingsRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12@\n" +
+	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\x12@\n" +
 	"\x04kind\x18\x04 \x01(\x0e2'.chapterhouse.governance.v1.MeetingKindB\x03\xe0A\x01R\x04kind\x12C\n" +
 	"\x05state\x18\x05 \x01(\x0e2(.chapterhouse.governance.v1.MeetingStateB\x03\xe0A\x01R\x05state\"\x7f\n" +
 	"\x14ListMeetingsResponse\x12?\n" +
@@ -6545,13 +6555,13 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x1bchapterhouse.tjsia.org/Vote\x127branches/{branch}/resolutions/{resolution}/votes/{vote}*\x05votes2\x04vote\"I\n" +
 	"\x0eGetVoteRequest\x127\n" +
 	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
-	"\x1bchapterhouse.tjsia.org/VoteR\x04name\"\x9b\x01\n" +
+	"\x1bchapterhouse.tjsia.org/VoteR\x04name\"\xa4\x01\n" +
 	"\x10ListVotesRequest\x12A\n" +
 	"\x06parent\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
 	"!chapterhouse.tjsia.org/ResolutionR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\"s\n" +
+	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\"s\n" +
 	"\x11ListVotesResponse\x126\n" +
 	"\x05votes\x18\x01 \x03(\v2 .chapterhouse.governance.v1.VoteR\x05votes\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9b\x02\n" +
@@ -6564,12 +6574,13 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\tyes_count\x18\x05 \x01(\x05R\byesCount\x12\x19\n" +
 	"\bno_count\x18\x06 \x01(\x05R\anoCount\x12#\n" +
 	"\rabstain_count\x18\a \x01(\x05R\fabstainCount\x12!\n" +
-	"\fyes_required\x18\b \x01(\x05R\vyesRequired\"\xe2\v\n" +
+	"\fyes_required\x18\b \x01(\x05R\vyesRequired\"\xf5\v\n" +
 	"\n" +
 	"Resolution\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
-	"\x05title\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12 \n" +
-	"\x04text\x18\x03 \x01(\tB\f\xe0A\x02\xbaH\x06r\x04\x18\xa0\x9c\x01R\x04text\x12K\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12%\n" +
+	"\x05title\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\x05title\x12$\n" +
+	"\x04text\x18\x03 \x01(\tB\x10\xe0A\x02\xbaH\n" +
+	"r\b\xd8\xf3\x18\x01\x18\xa0\x9c\x01R\x04text\x12K\n" +
 	"\x04kind\x18\x04 \x01(\x0e2*.chapterhouse.governance.v1.ResolutionKindB\v\xe0A\x02\xbaH\x05\x82\x01\x02\x10\x01R\x04kind\x12:\n" +
 	"\x04term\x18\x05 \x01(\tB&\xe0A\x01\xe0A\x05\xfaA\x1d\n" +
 	"\x1bchapterhouse.tjsia.org/TermR\x04term\x12@\n" +
@@ -6593,8 +6604,8 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"updateTime\x12<\n" +
 	"\topen_time\x18\x12 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\bopenTime\x12>\n" +
 	"\n" +
-	"close_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tcloseTime\x12\x12\n" +
-	"\x04etag\x18\x14 \x01(\tR\x04etag\x12&\n" +
+	"close_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tcloseTime\x12\x1d\n" +
+	"\x04etag\x18\x14 \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\x12&\n" +
 	"\fstate_reason\x18\x15 \x01(\tB\x03\xe0A\x03R\vstateReason\x12\xd6\x01\n" +
 	"\bstandard\x18\x16 \x01(\tB\xb9\x01\xe0A\x01\xfaA!\n" +
 	"\x1fchapterhouse.tjsia.org/Standard\xbaH\x8e\x01\xba\x01\x85\x01\n" +
@@ -6610,15 +6621,16 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\rresolution_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\fresolutionId\"U\n" +
 	"\x14GetResolutionRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
-	"!chapterhouse.tjsia.org/ResolutionR\x04name\"\x86\x02\n" +
+	"!chapterhouse.tjsia.org/ResolutionR\x04name\"\xaf\x02\n" +
 	"\x16ListResolutionsRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12N\n" +
-	"\x05state\x18\x04 \x01(\x0e2+.chapterhouse.governance.v1.ResolutionStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12\x17\n" +
-	"\x04term\x18\x05 \x01(\tB\x03\xe0A\x01R\x04term\"\x8b\x01\n" +
+	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\x12N\n" +
+	"\x05state\x18\x04 \x01(\x0e2+.chapterhouse.governance.v1.ResolutionStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x127\n" +
+	"\x04term\x18\x05 \x01(\tB#\xe0A\x01\xfaA\x1d\n" +
+	"\x1bchapterhouse.tjsia.org/TermR\x04term\"\x8b\x01\n" +
 	"\x17ListResolutionsResponse\x12H\n" +
 	"\vresolutions\x18\x01 \x03(\v2&.chapterhouse.governance.v1.ResolutionR\vresolutions\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa8\x01\n" +
@@ -6627,43 +6639,43 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"resolution\x18\x01 \x01(\v2&.chapterhouse.governance.v1.ResolutionB\x03\xe0A\x02R\n" +
 	"resolution\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"u\n" +
+	"updateMask\"~\n" +
 	"\x1bOpenResolutionVotingRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
-	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12\x17\n" +
-	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\xb5\x01\n" +
+	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12 \n" +
+	"\x04etag\x18\x02 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xb5\x01\n" +
 	"\x19CastResolutionVoteRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
 	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12M\n" +
-	"\x06choice\x18\x02 \x01(\x0e2&.chapterhouse.governance.v1.VoteChoiceB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06choiceJ\x04\b\x03\x10\x04R\x04etag\"v\n" +
+	"\x06choice\x18\x02 \x01(\x0e2&.chapterhouse.governance.v1.VoteChoiceB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06choiceJ\x04\b\x03\x10\x04R\x04etag\"\x7f\n" +
 	"\x1cCloseResolutionVotingRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
-	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12\x17\n" +
-	"\x04etag\x18\x02 \x01(\tB\x03\xe0A\x01R\x04etag\"\x98\x01\n" +
+	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12 \n" +
+	"\x04etag\x18\x02 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xa5\x01\n" +
 	"\x19WithdrawResolutionRequest\x12=\n" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
-	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12#\n" +
-	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x89\a\n" +
+	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xa8\a\n" +
 	"\bWorkItem\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12!\n" +
-	"\x05title\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12-\n" +
-	"\vdescription\x18\x03 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\vdescription\x12R\n" +
-	"\x06source\x18\x04 \x01(\x0e2*.chapterhouse.governance.v1.WorkItemSourceB\x0e\xe0A\x02\xe0A\x05\xbaH\x05\x82\x01\x02\x10\x01R\x06source\x12>\n" +
-	"\x14assignment_reference\x18\x05 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xf4\x03R\x13assignmentReference\x12;\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12%\n" +
+	"\x05title\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\x05title\x121\n" +
+	"\vdescription\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xa0\x1fR\vdescription\x12R\n" +
+	"\x06source\x18\x04 \x01(\x0e2*.chapterhouse.governance.v1.WorkItemSourceB\x0e\xe0A\x02\xe0A\x05\xbaH\x05\x82\x01\x02\x10\x01R\x06source\x12B\n" +
+	"\x14assignment_reference\x18\x05 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\x13assignmentReference\x12;\n" +
 	"\x05owner\x18\x06 \x01(\tB%\xe0A\x01\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/PersonR\x05owner\x121\n" +
 	"\bdue_date\x18\a \x01(\v2\x11.google.type.DateB\x03\xe0A\x01R\adueDate\x12L\n" +
-	"\x05state\x18\b \x01(\x0e2).chapterhouse.governance.v1.WorkItemStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x120\n" +
-	"\rprogress_note\x18\t \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\fprogressNote\x12?\n" +
+	"\x05state\x18\b \x01(\x0e2).chapterhouse.governance.v1.WorkItemStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x124\n" +
+	"\rprogress_note\x18\t \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xa0\x1fR\fprogressNote\x12C\n" +
 	"\x11related_resources\x18\n" +
-	" \x03(\tB\x12\xe0A\x01\xbaH\f\x92\x01\t\x102\"\x05r\x03\x18\xac\x02R\x10relatedResources\x12D\n" +
+	" \x03(\tB\x16\xe0A\x01\xbaH\x10\x92\x01\r\x102\"\tr\a\xd0\xf3\x18\x01\x18\xac\x02R\x10relatedResources\x12D\n" +
 	"\rcomplete_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\fcompleteTime\x12@\n" +
 	"\vcreate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag:o\xeaAl\n" +
+	"updateTime\x12\x1d\n" +
+	"\x04etag\x18\x0e \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag:o\xeaAl\n" +
 	"\x1fchapterhouse.tjsia.org/WorkItem\x124branches/{branch}/workPlans/{work_plan}/items/{item}*\tworkItems2\bworkItem\"\xd3\x01\n" +
 	"\x15CreateWorkItemRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
@@ -6673,13 +6685,13 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"workItemId\"Q\n" +
 	"\x12GetWorkItemRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/WorkItemR\x04name\"\xbc\x02\n" +
+	"\x1fchapterhouse.tjsia.org/WorkItemR\x04name\"\xc5\x02\n" +
 	"\x14ListWorkItemsRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
 	"\x1fchapterhouse.tjsia.org/WorkPlanR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12O\n" +
+	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\x12O\n" +
 	"\x06source\x18\x04 \x01(\x0e2*.chapterhouse.governance.v1.WorkItemSourceB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x06source\x12L\n" +
 	"\x05state\x18\x05 \x01(\x0e2).chapterhouse.governance.v1.WorkItemStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"\x84\x01\n" +
 	"\x15ListWorkItemsResponse\x12C\n" +
@@ -6698,19 +6710,19 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x0fcancelled_count\x18\x03 \x01(\x05R\x0ecancelledCount\x12#\n" +
 	"\roverdue_count\x18\x04 \x01(\x05R\foverdueCount\x12%\n" +
 	"\x0eassigned_count\x18\x05 \x01(\x05R\rassignedCount\x12.\n" +
-	"\x13assigned_done_count\x18\x06 \x01(\x05R\x11assignedDoneCount\"\xa0\x04\n" +
+	"\x13assigned_done_count\x18\x06 \x01(\x05R\x11assignedDoneCount\"\xaf\x04\n" +
 	"\bWorkPlan\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12$\n" +
-	"\x04year\x18\x02 \x01(\x05B\x10\xe0A\x02\xe0A\x05\xbaH\a\x1a\x05\x18\x8fN(\x00R\x04year\x12!\n" +
-	"\x05title\x18\x03 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12Z\n" +
+	"\x04year\x18\x02 \x01(\x05B\x10\xe0A\x02\xe0A\x05\xbaH\a\x1a\x05\x18\x8fN(\x00R\x04year\x12%\n" +
+	"\x05title\x18\x03 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\x05title\x12Z\n" +
 	"\x13adopting_resolution\x18\x04 \x01(\tB)\xe0A\x01\xfaA#\n" +
 	"!chapterhouse.tjsia.org/ResolutionR\x12adoptingResolution\x12M\n" +
 	"\bprogress\x18\x06 \x01(\v2,.chapterhouse.governance.v1.WorkPlanProgressB\x03\xe0A\x03R\bprogress\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\t \x01(\tR\x04etag:b\xeaA_\n" +
+	"updateTime\x12\x1d\n" +
+	"\x04etag\x18\t \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag:b\xeaA_\n" +
 	"\x1fchapterhouse.tjsia.org/WorkPlan\x12'branches/{branch}/workPlans/{work_plan}*\tworkPlans2\bworkPlanJ\x04\b\x05\x10\x06R\x05items\"\xd1\x01\n" +
 	"\x15CreateWorkPlanRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
@@ -6720,13 +6732,13 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"workPlanId\"Q\n" +
 	"\x12GetWorkPlanRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
-	"\x1fchapterhouse.tjsia.org/WorkPlanR\x04name\"\xbe\x01\n" +
+	"\x1fchapterhouse.tjsia.org/WorkPlanR\x04name\"\xc7\x01\n" +
 	"\x14ListWorkPlansRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12!\n" +
+	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\x12!\n" +
 	"\x04year\x18\x04 \x01(\x05B\r\xe0A\x01\xbaH\a\x1a\x05\x18\x8fN(\x00R\x04year\"\x84\x01\n" +
 	"\x15ListWorkPlansResponse\x12C\n" +
 	"\n" +

@@ -1626,7 +1626,10 @@ type CreateApplicationRequest struct {
 	// branches/{branch}.
 	Parent      string       `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
 	Application *Application `protobuf:"bytes,2,opt,name=application,proto3" json:"application,omitempty"`
-	// Optional id for the new application, as for organization_id.
+	// Optional id for the new application, as for organization_id; when an
+	// application the caller may not get (GetApplication) holds it, the
+	// answer is PERMISSION_DENIED, as for any id the caller may not use
+	// (AIP-133), and names nothing.
 	ApplicationId string `protobuf:"bytes,3,opt,name=application_id,json=applicationId,proto3" json:"application_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2115,7 +2118,9 @@ type Member struct {
 	State                 MemberState             `protobuf:"varint,6,opt,name=state,proto3,enum=chapterhouse.membership.v1.MemberState" json:"state,omitempty"`
 	// The reason given with the last state change.
 	StateReason string `protobuf:"bytes,7,opt,name=state_reason,json=stateReason,proto3" json:"state_reason,omitempty"`
-	// The application that created it.
+	// The application that created it, named only to a caller who may get
+	// that application (GetApplication); unset for anyone else, so every
+	// name in a member is one its reader can follow.
 	Application   string                 `protobuf:"bytes,8,opt,name=application,proto3" json:"application,omitempty"`
 	JoinTime      *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=join_time,json=joinTime,proto3" json:"join_time,omitempty"`
 	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
@@ -2670,68 +2675,66 @@ var File_chapterhouse_membership_v1_membership_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\n" +
-	"+chapterhouse/membership/v1/membership.proto\x12\x1achapterhouse.membership.v1\x1a\x1bbuf/validate/validate.proto\x1a%chapterhouse/api/v1/annotations.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xd4\x04\n" +
+	"+chapterhouse/membership/v1/membership.proto\x12\x1achapterhouse.membership.v1\x1a\x1bbuf/validate/validate.proto\x1a%chapterhouse/api/v1/annotations.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xf4\x04\n" +
 	"\fOrganization\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12.\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xc8\x01R\vdisplayName\x12'\n" +
-	"\vcredit_code\x18\x03 \x01(\tB\x06\xe0A\x02\xe0A\x05R\n" +
-	"creditCode\x12%\n" +
-	"\aaddress\x18\x04 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xf4\x03R\aaddress\x12;\n" +
-	"\x13ai_business_summary\x18\x05 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xd0\x0fR\x11aiBusinessSummary\x12q\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x122\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\vdisplayName\x120\n" +
+	"\vcredit_code\x18\x03 \x01(\tB\x0f\xe0A\x02\xe0A\x05\xbaH\x06r\x04\xd0\xf3\x18\x01R\n" +
+	"creditCode\x12)\n" +
+	"\aaddress\x18\x04 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd0\xf3\x18\x01\x18\xf4\x03R\aaddress\x12?\n" +
+	"\x13ai_business_summary\x18\x05 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xd0\x0fR\x11aiBusinessSummary\x12q\n" +
 	"\x18general_membership_state\x18\x06 \x01(\x0e22.chapterhouse.membership.v1.GeneralMembershipStateB\x03\xe0A\x03R\x16generalMembershipState\x12@\n" +
 	"\vcreate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\t \x01(\tR\x04etag:c\xeaA`\n" +
+	"updateTime\x12\x1d\n" +
+	"\x04etag\x18\t \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag:c\xeaA`\n" +
 	"#chapterhouse.tjsia.org/Organization\x12\x1corganizations/{organization}*\rorganizations2\forganization\"\xa8\x01\n" +
 	"\x19CreateOrganizationRequest\x12Q\n" +
 	"\forganization\x18\x01 \x01(\v2(.chapterhouse.membership.v1.OrganizationB\x03\xe0A\x02R\forganization\x128\n" +
 	"\x0forganization_id\x18\x02 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\x0eorganizationId\"Y\n" +
 	"\x16GetOrganizationRequest\x12?\n" +
 	"\x04name\x18\x01 \x01(\tB+\xe0A\x02\xfaA%\n" +
-	"#chapterhouse.tjsia.org/OrganizationR\x04name\"`\n" +
+	"#chapterhouse.tjsia.org/OrganizationR\x04name\"i\n" +
 	"\x18ListOrganizationsRequest\x12 \n" +
-	"\tpage_size\x18\x01 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\x03\xe0A\x01R\tpageToken\"\x93\x01\n" +
+	"page_token\x18\x02 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\"\x93\x01\n" +
 	"\x19ListOrganizationsResponse\x12N\n" +
 	"\rorganizations\x18\x01 \x03(\v2(.chapterhouse.membership.v1.OrganizationR\rorganizations\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xb0\x01\n" +
 	"\x19UpdateOrganizationRequest\x12Q\n" +
 	"\forganization\x18\x01 \x01(\v2(.chapterhouse.membership.v1.OrganizationB\x03\xe0A\x02R\forganization\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask\"\xf3\x01\n" +
+	"updateMask\"\x80\x02\n" +
 	"\x1bSetGeneralMembershipRequest\x12?\n" +
 	"\x04name\x18\x01 \x01(\tB+\xe0A\x02\xfaA%\n" +
 	"#chapterhouse.tjsia.org/OrganizationR\x04name\x12U\n" +
-	"\x05state\x18\x02 \x01(\x0e22.chapterhouse.membership.v1.GeneralMembershipStateB\v\xe0A\x02\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12#\n" +
-	"\x06reason\x18\x03 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag\"\x85\x01\n" +
+	"\x05state\x18\x02 \x01(\x0e22.chapterhouse.membership.v1.GeneralMembershipStateB\v\xe0A\x02\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12'\n" +
+	"\x06reason\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x04 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\x85\x01\n" +
 	"\vContactInfo\x120\n" +
 	"\x05email\x18\x01 \x01(\tB\x1a\xe0A\x01\xbaH\a\xd8\x01\x01r\x02`\x01\xca\xf3\x18\t\b\x01\x12\x05adminR\x05email\x12D\n" +
-	"\x05phone\x18\x02 \x01(\tB.\xe0A\x01\xbaH\x1b\xd8\x01\x01r\x162\x14^\\+?[0-9 ()-]{5,20}$\xca\xf3\x18\t\b\x01\x12\x05adminR\x05phone\"\xc0\b\n" +
+	"\x05phone\x18\x02 \x01(\tB.\xe0A\x01\xbaH\x1b\xd8\x01\x01r\x162\x14^\\+?[0-9 ()-]{5,20}$\xca\xf3\x18\t\b\x01\x12\x05adminR\x05phone\"\xdb\b\n" +
 	"\x06Person\x12\x17\n" +
-	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12-\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\n" +
-	"\xe0A\x02\xbaH\x04r\x02\x18dR\vdisplayName\x12N\n" +
+	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x121\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\x0e\xe0A\x02\xbaH\br\x06\xd0\xf3\x18\x01\x18dR\vdisplayName\x12N\n" +
 	"\n" +
 	"birth_date\x18\x03 \x01(\v2\x11.google.type.DateB\x1c\xe0A\x01\xca\xf3\x18\x15\b\x01\x12\x05admin\x1a\n" +
 	"governanceR\tbirthDate\x12O\n" +
 	"\forganization\x18\x04 \x01(\tB+\xe0A\x01\xfaA%\n" +
 	"#chapterhouse.tjsia.org/OrganizationR\forganization\x12A\n" +
-	"\x04rank\x18\x05 \x01(\x0e2 .chapterhouse.membership.v1.RankB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x04rank\x12 \n" +
-	"\x05title\x18\x06 \x01(\tB\n" +
-	"\xe0A\x01\xbaH\x04r\x02\x18dR\x05title\x12/\n" +
-	"\texpertise\x18\a \x03(\tB\x11\xe0A\x01\xbaH\v\x92\x01\b\x10\x14\"\x04r\x02\x18dR\texpertise\x12>\n" +
-	"\x14academic_credentials\x18\b \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\x13academicCredentials\x12S\n" +
+	"\x04rank\x18\x05 \x01(\x0e2 .chapterhouse.membership.v1.RankB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x04rank\x12$\n" +
+	"\x05title\x18\x06 \x01(\tB\x0e\xe0A\x01\xbaH\br\x06\xd0\xf3\x18\x01\x18dR\x05title\x123\n" +
+	"\texpertise\x18\a \x03(\tB\x15\xe0A\x01\xbaH\x0f\x92\x01\f\x10\x14\"\br\x06\xd0\xf3\x18\x01\x18dR\texpertise\x12B\n" +
+	"\x14academic_credentials\x18\b \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xa0\x1fR\x13academicCredentials\x12S\n" +
 	"\acontact\x18\t \x01(\v2'.chapterhouse.membership.v1.ContactInfoB\x10\xe0A\x01\xca\xf3\x18\t\b\x01\x12\x05adminR\acontact\x12@\n" +
 	"\vcreate_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\vupdate_time\x18\v \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"updateTime\x12\x12\n" +
-	"\x04etag\x18\f \x01(\tR\x04etag\x12{\n" +
+	"updateTime\x12\x1d\n" +
+	"\x04etag\x18\f \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\x12{\n" +
 	"\x16birth_date_attestation\x18\r \x01(\v2'.chapterhouse.membership.v1.AttestationB\x1c\xe0A\x03\xca\xf3\x18\x15\b\x01\x12\x05admin\x1a\n" +
 	"governanceR\x14birthDateAttestation\x12g\n" +
 	"\x18organization_attestation\x18\x0e \x01(\v2'.chapterhouse.membership.v1.AttestationB\x03\xe0A\x03R\x17organizationAttestation\x12W\n" +
@@ -2746,12 +2749,13 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\tperson_id\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\t\xc8\x01\x01r\x04\xc8\xf3\x18\x01R\bpersonId\"M\n" +
 	"\x10GetPersonRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\x04name\"\x82\x01\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x04name\"\xb3\x01\n" +
 	"\x11ListPeopleRequest\x12 \n" +
-	"\tpage_size\x18\x01 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x01 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x02 \x01(\tB\x03\xe0A\x01R\tpageToken\x12'\n" +
-	"\forganization\x18\x03 \x01(\tB\x03\xe0A\x01R\forganization\"x\n" +
+	"page_token\x18\x02 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\x12O\n" +
+	"\forganization\x18\x03 \x01(\tB+\xe0A\x01\xfaA%\n" +
+	"#chapterhouse.tjsia.org/OrganizationR\forganization\"x\n" +
 	"\x12ListPeopleResponse\x12:\n" +
 	"\x06people\x18\x01 \x03(\v2\".chapterhouse.membership.v1.PersonR\x06people\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x98\x01\n" +
@@ -2763,20 +2767,20 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\forganization\x18\x01 \x01(\tB+\xe0A\x02\xfaA%\n" +
 	"#chapterhouse.tjsia.org/OrganizationR\forganization\x12M\n" +
 	"\x0erepresentative\x18\x02 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\x0erepresentative\"\xc5\x01\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x0erepresentative\"\xcd\x01\n" +
 	"\x13IndividualApplicant\x12=\n" +
 	"\x06person\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\x06person\x12>\n" +
-	"\x14academic_credentials\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xa0\x1fR\x13academicCredentials\x12/\n" +
-	"\texpertise\x18\x03 \x03(\tB\x11\xe0A\x02\xbaH\v\x92\x01\b\x10\x14\"\x04r\x02\x18dR\texpertise\"\x88\a\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x06person\x12B\n" +
+	"\x14academic_credentials\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd8\xf3\x18\x01\x18\xa0\x1fR\x13academicCredentials\x123\n" +
+	"\texpertise\x18\x03 \x03(\tB\x15\xe0A\x02\xbaH\x0f\x92\x01\f\x10\x14\"\br\x06\xd0\xf3\x18\x01\x18dR\texpertise\"\x97\a\n" +
 	"\vApplication\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12D\n" +
 	"\x04kind\x18\x02 \x01(\x0e2+.chapterhouse.membership.v1.ApplicationKindB\x03\xe0A\x03R\x04kind\x12D\n" +
 	"\x04unit\x18\x03 \x01(\v2).chapterhouse.membership.v1.UnitApplicantB\x03\xe0A\x01H\x00R\x04unit\x12V\n" +
 	"\n" +
 	"individual\x18\x04 \x01(\v2/.chapterhouse.membership.v1.IndividualApplicantB\x03\xe0A\x01H\x00R\n" +
-	"individual\x12)\n" +
-	"\tstatement\x18\x05 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xa0\x1fR\tstatement\x12G\n" +
+	"individual\x12-\n" +
+	"\tstatement\x18\x05 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xa0\x1fR\tstatement\x12G\n" +
 	"\x05state\x18\x06 \x01(\x0e2,.chapterhouse.membership.v1.ApplicationStateB\x03\xe0A\x03R\x05state\x12\x1f\n" +
 	"\breviewer\x18\a \x01(\tB\x03\xe0A\x03R\breviewer\x12,\n" +
 	"\x0fdecision_reason\x18\b \x01(\tB\x03\xe0A\x03R\x0edecisionReason\x12=\n" +
@@ -2789,8 +2793,8 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12@\n" +
 	"\vdecide_time\x18\r \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
-	"decideTime\x12\x12\n" +
-	"\x04etag\x18\x0e \x01(\tR\x04etag:p\xeaAm\n" +
+	"decideTime\x12\x1d\n" +
+	"\x04etag\x18\x0e \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag:p\xeaAm\n" +
 	"\"chapterhouse.tjsia.org/Application\x12,branches/{branch}/applications/{application}*\fapplications2\vapplicationB\v\n" +
 	"\tapplicant\"\xe1\x01\n" +
 	"\x18CreateApplicationRequest\x12=\n" +
@@ -2800,32 +2804,32 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\x0eapplication_id\x18\x03 \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\rapplicationId\"W\n" +
 	"\x15GetApplicationRequest\x12>\n" +
 	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
-	"\"chapterhouse.tjsia.org/ApplicationR\x04name\"\xef\x01\n" +
+	"\"chapterhouse.tjsia.org/ApplicationR\x04name\"\xf8\x01\n" +
 	"\x17ListApplicationsRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12O\n" +
+	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\x12O\n" +
 	"\x05state\x18\x04 \x01(\x0e2,.chapterhouse.membership.v1.ApplicationStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\"\x8f\x01\n" +
 	"\x18ListApplicationsResponse\x12K\n" +
 	"\fapplications\x18\x01 \x03(\v2'.chapterhouse.membership.v1.ApplicationR\fapplications\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x99\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa6\x01\n" +
 	"\x19ApproveApplicationRequest\x12>\n" +
 	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
-	"\"chapterhouse.tjsia.org/ApplicationR\x04name\x12#\n" +
-	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x98\x01\n" +
+	"\"chapterhouse.tjsia.org/ApplicationR\x04name\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xa5\x01\n" +
 	"\x18RejectApplicationRequest\x12>\n" +
 	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
-	"\"chapterhouse.tjsia.org/ApplicationR\x04name\x12#\n" +
-	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x9a\x01\n" +
+	"\"chapterhouse.tjsia.org/ApplicationR\x04name\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xa7\x01\n" +
 	"\x1aWithdrawApplicationRequest\x12>\n" +
 	"\x04name\x18\x01 \x01(\tB*\xe0A\x02\xfaA$\n" +
-	"\"chapterhouse.tjsia.org/ApplicationR\x04name\x12#\n" +
-	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x01\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\xe3\x01\n" +
+	"\"chapterhouse.tjsia.org/ApplicationR\x04name\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xe3\x01\n" +
 	"\x14RepresentativePeriod\x12:\n" +
 	"\x06person\x18\x01 \x01(\tB\"\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/PersonR\x06person\x129\n" +
@@ -2854,41 +2858,43 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\x1dchapterhouse.tjsia.org/Member\x12\"branches/{branch}/members/{member}*\amembers2\x06member\"M\n" +
 	"\x10GetMemberRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/MemberR\x04name\"\xab\x02\n" +
+	"\x1dchapterhouse.tjsia.org/MemberR\x04name\"\xfe\x02\n" +
 	"\x12ListMembersRequest\x12=\n" +
 	"\x06parent\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/BranchR\x06parent\x12 \n" +
-	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12\"\n" +
+	"\tpage_size\x18\x02 \x01(\x05B\x03\xe0A\x01R\bpageSize\x12+\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\x03\xe0A\x01R\tpageToken\x12J\n" +
-	"\x05state\x18\x04 \x01(\x0e2'.chapterhouse.membership.v1.MemberStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12\x1b\n" +
-	"\x06person\x18\x05 \x01(\tB\x03\xe0A\x01R\x06person\x12'\n" +
-	"\forganization\x18\x06 \x01(\tB\x03\xe0A\x01R\forganization\"{\n" +
+	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\x12J\n" +
+	"\x05state\x18\x04 \x01(\x0e2'.chapterhouse.membership.v1.MemberStateB\v\xe0A\x01\xbaH\x05\x82\x01\x02\x10\x01R\x05state\x12=\n" +
+	"\x06person\x18\x05 \x01(\tB%\xe0A\x01\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x06person\x12O\n" +
+	"\forganization\x18\x06 \x01(\tB+\xe0A\x01\xfaA%\n" +
+	"#chapterhouse.tjsia.org/OrganizationR\forganization\"{\n" +
 	"\x13ListMembersResponse\x12<\n" +
 	"\amembers\x18\x01 \x03(\v2\".chapterhouse.membership.v1.MemberR\amembers\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x8f\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x9c\x01\n" +
 	"\x14SuspendMemberRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12#\n" +
-	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x91\x01\n" +
+	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\x9e\x01\n" +
 	"\x16ReinstateMemberRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12#\n" +
-	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\x91\x01\n" +
+	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\x9e\x01\n" +
 	"\x16TerminateMemberRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12#\n" +
-	"\x06reason\x18\x02 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x03 \x01(\tB\x03\xe0A\x01R\x04etag\"\xe5\x01\n" +
+	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12'\n" +
+	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xf2\x01\n" +
 	"\x1bChangeRepresentativeRequest\x129\n" +
 	"\x04name\x18\x01 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/MemberR\x04name\x12M\n" +
 	"\x0erepresentative\x18\x02 \x01(\tB%\xe0A\x02\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\x0erepresentative\x12#\n" +
-	"\x06reason\x18\x03 \x01(\tB\v\xe0A\x02\xbaH\x05r\x03\x18\xe8\aR\x06reason\x12\x17\n" +
-	"\x04etag\x18\x04 \x01(\tB\x03\xe0A\x01R\x04etag*\xd5\x01\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x0erepresentative\x12'\n" +
+	"\x06reason\x18\x03 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
+	"\x04etag\x18\x04 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag*\xd5\x01\n" +
 	"\x16GeneralMembershipState\x12(\n" +
 	"$GENERAL_MEMBERSHIP_STATE_UNSPECIFIED\x10\x00\x12!\n" +
 	"\x1dGENERAL_MEMBERSHIP_STATE_NONE\x10\x01\x12$\n" +

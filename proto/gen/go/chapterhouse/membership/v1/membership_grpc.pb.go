@@ -97,7 +97,10 @@ type MembershipServiceClient interface {
 	// applicant per branch (ALREADY_EXISTS otherwise); an active member cannot
 	// apply again.
 	CreateApplication(ctx context.Context, in *CreateApplicationRequest, opts ...grpc.CallOption) (*Application, error)
-	// Admins, or the applicant (the representative or individual named in it).
+	// Admins, the applicant (the representative or individual named in it)
+	// and whoever submitted it. Anyone else is answered NOT_FOUND, exactly as
+	// for a missing application; and a member leaves the application that
+	// created it (Member.application) out of an answer to them.
 	GetApplication(ctx context.Context, in *GetApplicationRequest, opts ...grpc.CallOption) (*Application, error)
 	// Admins only.
 	ListApplications(ctx context.Context, in *ListApplicationsRequest, opts ...grpc.CallOption) (*ListApplicationsResponse, error)
@@ -399,7 +402,10 @@ type MembershipServiceServer interface {
 	// applicant per branch (ALREADY_EXISTS otherwise); an active member cannot
 	// apply again.
 	CreateApplication(context.Context, *CreateApplicationRequest) (*Application, error)
-	// Admins, or the applicant (the representative or individual named in it).
+	// Admins, the applicant (the representative or individual named in it)
+	// and whoever submitted it. Anyone else is answered NOT_FOUND, exactly as
+	// for a missing application; and a member leaves the application that
+	// created it (Member.application) out of an answer to them.
 	GetApplication(context.Context, *GetApplicationRequest) (*Application, error)
 	// Admins only.
 	ListApplications(context.Context, *ListApplicationsRequest) (*ListApplicationsResponse, error)

@@ -96,8 +96,9 @@ const (
 // ErrorInfo, BadRequest and PreconditionFailure details): a charter
 // violation is CHARTER_VIOLATION listing every broken rule, an etag
 // mismatch is ABORTED with ETAG_MISMATCH, and an action the state forbids
-// is FAILED_PRECONDITION with INVALID_STATE_TRANSITION (metadata: state,
-// and allowed, the actions the state allows).
+// is FAILED_PRECONDITION with INVALID_STATE_TRANSITION (metadata:
+// resource; action, the verb refused; state, the enum value name; allowed,
+// the verbs the state allows).
 type StandardsServiceClient interface {
 	// Proposes a standard (S1); it starts PROPOSED. Admins, leaders, or the
 	// representative of the proposed lead unit. The lead and participating
@@ -133,8 +134,8 @@ type StandardsServiceClient interface {
 	// PUBLIC_COMMENT → DRAFTING: ends the comment period (early, or after
 	// comment_end_time). Refused while any comment of the period has no
 	// disposition: FAILED_PRECONDITION, reason COMMENTS_UNDISPOSED, metadata
-	// "undisposed" (how many) and "comments" (their names). From then on new
-	// comments are refused. Editors.
+	// "undisposed" (how many), "comments" (their names) and "draft" (the
+	// draft commented on). From then on new comments are refused. Editors.
 	CloseStandardComment(ctx context.Context, in *CloseStandardCommentRequest, opts ...grpc.CallOption) (*Standard, error)
 	// DRAFTING → REVIEW: submits the latest draft (it becomes current_draft)
 	// for expert review. Needs a closed public-comment period
@@ -216,8 +217,9 @@ type StandardsServiceClient interface {
 	// As GetComment. Ordered by creation.
 	ListComments(ctx context.Context, in *ListCommentsRequest, opts ...grpc.CallOption) (*ListCommentsResponse, error)
 	// Records (or changes) the disposition of a comment of the current
-	// period, with a reason. Editors, while the standard is PUBLIC_COMMENT.
-	// Emits CommentDisposed.
+	// period, with a reason. Editors, while the standard is PUBLIC_COMMENT; a
+	// comment of an earlier period is COMMENT_PERIOD_CLOSED. Emits
+	// CommentDisposed.
 	DisposeComment(ctx context.Context, in *DisposeCommentRequest, opts ...grpc.CallOption) (*Comment, error)
 	// Signs a PUBLISHED SELF_DISCIPLINE_CONVENTION or AGREEMENT on behalf of
 	// an ACTIVE unit member of the branch (MEMBER_NOT_ACTIVE otherwise; other
@@ -572,8 +574,9 @@ func (c *standardsServiceClient) WithdrawSignatory(ctx context.Context, in *With
 // ErrorInfo, BadRequest and PreconditionFailure details): a charter
 // violation is CHARTER_VIOLATION listing every broken rule, an etag
 // mismatch is ABORTED with ETAG_MISMATCH, and an action the state forbids
-// is FAILED_PRECONDITION with INVALID_STATE_TRANSITION (metadata: state,
-// and allowed, the actions the state allows).
+// is FAILED_PRECONDITION with INVALID_STATE_TRANSITION (metadata:
+// resource; action, the verb refused; state, the enum value name; allowed,
+// the verbs the state allows).
 type StandardsServiceServer interface {
 	// Proposes a standard (S1); it starts PROPOSED. Admins, leaders, or the
 	// representative of the proposed lead unit. The lead and participating
@@ -609,8 +612,8 @@ type StandardsServiceServer interface {
 	// PUBLIC_COMMENT → DRAFTING: ends the comment period (early, or after
 	// comment_end_time). Refused while any comment of the period has no
 	// disposition: FAILED_PRECONDITION, reason COMMENTS_UNDISPOSED, metadata
-	// "undisposed" (how many) and "comments" (their names). From then on new
-	// comments are refused. Editors.
+	// "undisposed" (how many), "comments" (their names) and "draft" (the
+	// draft commented on). From then on new comments are refused. Editors.
 	CloseStandardComment(context.Context, *CloseStandardCommentRequest) (*Standard, error)
 	// DRAFTING → REVIEW: submits the latest draft (it becomes current_draft)
 	// for expert review. Needs a closed public-comment period
@@ -692,8 +695,9 @@ type StandardsServiceServer interface {
 	// As GetComment. Ordered by creation.
 	ListComments(context.Context, *ListCommentsRequest) (*ListCommentsResponse, error)
 	// Records (or changes) the disposition of a comment of the current
-	// period, with a reason. Editors, while the standard is PUBLIC_COMMENT.
-	// Emits CommentDisposed.
+	// period, with a reason. Editors, while the standard is PUBLIC_COMMENT; a
+	// comment of an earlier period is COMMENT_PERIOD_CLOSED. Emits
+	// CommentDisposed.
 	DisposeComment(context.Context, *DisposeCommentRequest) (*Comment, error)
 	// Signs a PUBLISHED SELF_DISCIPLINE_CONVENTION or AGREEMENT on behalf of
 	// an ACTIVE unit member of the branch (MEMBER_NOT_ACTIVE otherwise; other
