@@ -3,50 +3,25 @@ package server_test
 import (
 	"context"
 	"path"
-	"regexp"
-	"slices"
-	"strings"
 	"testing"
-	"unicode"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/genproto/googleapis/type/date"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
-	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/i18n"
+	"github.com/tjsia/chapterhouse/platform/servicetest"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
-// fact is what a refusal's text must name in every language: a value as
-// it is (a resource name, a number, a date), or a term (an enum value
-// name or an action verb), shown as the language's term.
-type fact struct {
-	value string
-	term  bool
-}
+// fact is what a refusal's text must name in every language
+// (servicetest.Fact).
+type fact = servicetest.Fact
 
-func literal(v string) fact { return fact{value: v} }
-func term(v string) fact    { return fact{value: v, term: true} }
-
-// in is the fact as a reader of lang reads it.
-func (f fact) in(lang string) string {
-	if f.term {
-		return i18n.Default().Render(lang, i18n.Message{Key: "term." + f.value})
-	}
-	return f.value
-}
-
-// rawName is an enum value as code spells it (MEMBER_STATE_ACTIVE): no
-// person should read one.
-var rawName = regexp.MustCompile(`\b[A-Z][A-Z0-9]*(_[A-Z0-9]+)+\b`)
-
-func isChinese(s string) bool {
-	return strings.ContainsFunc(s, func(r rune) bool { return unicode.Is(unicode.Han, r) })
-}
+var (
+	literal = servicetest.Literal
+	term    = servicetest.Term
+)
 
 // TestRefusalsInBothLanguages holds the promise that every refusal a
 // person reads says the same facts in zh-CN and in en: each is called
@@ -195,77 +170,9 @@ func TestRefusalsInBothLanguages(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			texts := map[string][]string{}
-			for _, lang := range i18n.Languages() {
-				ctx := metadata.AppendToOutgoingContext(tt.caller, i18n.MetadataKey, lang)
-				err := tt.call(ctx)
-				st := status.Convert(err)
-				if st.Code() != tt.code {
-					t.Fatalf("%s: %v, want %v", lang, err, tt.code)
-				}
-				if len(tt.rules) > 0 {
-					if info := apierr.Info(err); info.GetReason() != "CHARTER_VIOLATION" || info.GetMetadata()["rules"] != strings.Join(tt.rules, ",") {
-						t.Fatalf("%s: %v, want CHARTER_VIOLATION of %v", lang, info, tt.rules)
-					}
-				}
-				var localized *errdetails.LocalizedMessage
-				var subjects, parts []string
-				for _, d := range st.Details() {
-					switch d := d.(type) {
-					case *errdetails.LocalizedMessage:
-						localized = d
-					case *errdetails.PreconditionFailure:
-						for _, v := range d.GetViolations() {
-							if !slices.Contains(tt.rules, v.GetType()) {
-								t.Errorf("%s: violation of rule %q, want one of %v", lang, v.GetType(), tt.rules)
-							}
-							subjects = append(subjects, v.GetSubject())
-							parts = append(parts, v.GetDescription())
-						}
-					case *errdetails.BadRequest:
-						for _, f := range d.GetFieldViolations() {
-							if f.GetLocalizedMessage().GetLocale() != lang || f.GetLocalizedMessage().GetMessage() != f.GetDescription() {
-								t.Errorf("%s: %s's description is not localized: %v", lang, f.GetField(), f)
-							}
-							parts = append(parts, f.GetDescription())
-						}
-					}
-				}
-				if !slices.Equal(subjects, tt.subjects) {
-					t.Errorf("%s: violations %v, want %v", lang, subjects, tt.subjects)
-				}
-				if localized == nil || localized.GetLocale() != lang {
-					t.Fatalf("%s: LocalizedMessage %v", lang, localized)
-				}
-				message := localized.GetMessage()
-				for _, rule := range tt.rules {
-					if !strings.Contains(message, rule) {
-						t.Errorf("%s: %q does not name rule %s", lang, message, rule)
-					}
-				}
-				for _, f := range tt.facts {
-					if !strings.Contains(message, f.in(lang)) {
-						t.Errorf("%s: %q does not name %q", lang, message, f.in(lang))
-					}
-				}
-				for _, text := range append(parts, message) {
-					if raw := rawName.FindString(text); raw != "" && !slices.Contains(tt.rules, raw) {
-						t.Errorf("%s: %q spells %s as code", lang, text, raw)
-					}
-					if lang == i18n.Chinese && !isChinese(text) {
-						t.Errorf("zh-CN: %q is not Chinese", text)
-					}
-				}
-				if lang == i18n.English && message != st.Message() {
-					t.Errorf("en: %q is not the status message %q", message, st.Message())
-				}
-				texts[lang] = append(parts, message)
-			}
-			if slices.Equal(texts[i18n.English], texts[i18n.Chinese]) {
-				t.Errorf("the same text in both languages: %v", texts[i18n.English])
-			}
-			t.Logf("en:    %s", texts[i18n.English][len(texts[i18n.English])-1])
-			t.Logf("zh-CN: %s", texts[i18n.Chinese][len(texts[i18n.Chinese])-1])
+			said := servicetest.RefusedInEveryLanguage(t, tt.caller, tt.call, servicetest.Refusal{Code: tt.code, Rules: tt.rules, Subjects: tt.subjects, Facts: tt.facts})
+			t.Logf("en:    %s", said[i18n.English])
+			t.Logf("zh-CN: %s", said[i18n.Chinese])
 		})
 	}
 }
