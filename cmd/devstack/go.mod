@@ -8,6 +8,7 @@ require (
 	github.com/go-redis/redis_rate/v10 v10.0.1
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/tjsia/chapterhouse/contracts v0.0.0
 	github.com/tjsia/chapterhouse/gateway v0.0.0
 	github.com/tjsia/chapterhouse/platform v0.0.0
 	github.com/tjsia/chapterhouse/proto/gen/go v0.0.0
@@ -73,6 +74,8 @@ require (
 replace github.com/tjsia/chapterhouse/proto/gen/go => ../../proto/gen/go
 
 replace github.com/tjsia/chapterhouse/platform => ../../platform
+
+replace github.com/tjsia/chapterhouse/contracts => ../../contracts
 
 replace github.com/tjsia/chapterhouse/gateway => ../../gateway
 

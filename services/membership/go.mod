@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/alicebob/miniredis/v2 v2.40.0
 	github.com/redis/go-redis/v9 v9.23.0
+	github.com/tjsia/chapterhouse/contracts v0.0.0
 	github.com/tjsia/chapterhouse/platform v0.0.0
 	github.com/tjsia/chapterhouse/proto/gen/go v0.0.0
 	golang.org/x/sync v0.24.0
@@ -31,7 +32,6 @@ require (
 	github.com/grpc-ecosystem/grpc-gateway/v2 v2.33.0 // indirect
 	github.com/redis/go-redis/extra/rediscmd/v9 v9.23.0 // indirect
 	github.com/redis/go-redis/extra/redisotel/v9 v9.23.0 // indirect
-	github.com/tjsia/chapterhouse/services/governance v0.0.0
 	github.com/yuin/gopher-lua v1.1.1 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc v0.72.0 // indirect
@@ -61,4 +61,4 @@ replace github.com/tjsia/chapterhouse/proto/gen/go => ../../proto/gen/go
 
 replace github.com/tjsia/chapterhouse/platform => ../../platform
 
-replace github.com/tjsia/chapterhouse/services/governance => ../governance
+replace github.com/tjsia/chapterhouse/contracts => ../../contracts

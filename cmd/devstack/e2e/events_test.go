@@ -9,9 +9,9 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tjsia/chapterhouse/cmd/devstack/stack"
+	mstreams "github.com/tjsia/chapterhouse/contracts/membership/streams"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/redistest"
-	mstreams "github.com/tjsia/chapterhouse/services/membership/streams"
 )
 
 // TestEventsCrossRedisInstances: membership on one redis-server, every

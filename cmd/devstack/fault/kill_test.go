@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 
+	mstreams "github.com/tjsia/chapterhouse/contracts/membership/streams"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
@@ -23,7 +24,6 @@ import (
 	activities "github.com/tjsia/chapterhouse/services/activities/app"
 	governance "github.com/tjsia/chapterhouse/services/governance/app"
 	membership "github.com/tjsia/chapterhouse/services/membership/app"
-	mstreams "github.com/tjsia/chapterhouse/services/membership/streams"
 	standards "github.com/tjsia/chapterhouse/services/standards/app"
 )
 

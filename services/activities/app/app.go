@@ -14,6 +14,7 @@ import (
 	// has no zoneinfo, so the binary carries its own.
 	_ "time/tzdata"
 
+	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
@@ -23,17 +24,16 @@ import (
 	"github.com/tjsia/chapterhouse/platform/redisstore"
 	"github.com/tjsia/chapterhouse/platform/servicecall"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
-	mclient "github.com/tjsia/chapterhouse/services/membership/client"
 
+	mstreams "github.com/tjsia/chapterhouse/contracts/membership/streams"
 	"github.com/tjsia/chapterhouse/services/activities/internal/domain"
 	"github.com/tjsia/chapterhouse/services/activities/internal/membership"
 	"github.com/tjsia/chapterhouse/services/activities/internal/server"
 	"github.com/tjsia/chapterhouse/services/activities/internal/store"
-	mstreams "github.com/tjsia/chapterhouse/services/membership/streams"
 
-	"github.com/tjsia/chapterhouse/services/governance/branches/directory"
-	govclient "github.com/tjsia/chapterhouse/services/governance/client"
-	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches/directory"
+	govclient "github.com/tjsia/chapterhouse/contracts/governance/client"
+	gstreams "github.com/tjsia/chapterhouse/contracts/governance/streams"
 )
 
 // Needs are the dependencies the binary builds from the environment: its

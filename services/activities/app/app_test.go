@@ -21,7 +21,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/services/activities/app"
 
-	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
+	gstreams "github.com/tjsia/chapterhouse/contracts/governance/streams"
 )
 
 // TestRun: the assembled service serves health, reflection and its API,

@@ -16,6 +16,8 @@ import (
 	// image has no zoneinfo, so the binary carries its own.
 	_ "time/tzdata"
 
+	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
+	mstreams "github.com/tjsia/chapterhouse/contracts/membership/streams"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
@@ -25,8 +27,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/servicecall"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
-	mclient "github.com/tjsia/chapterhouse/services/membership/client"
-	mstreams "github.com/tjsia/chapterhouse/services/membership/streams"
 
 	"github.com/tjsia/chapterhouse/services/governance/internal/domain"
 	"github.com/tjsia/chapterhouse/services/governance/internal/peers"

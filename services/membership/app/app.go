@@ -17,13 +17,13 @@ import (
 	"github.com/tjsia/chapterhouse/platform/redisstore"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 
+	"github.com/tjsia/chapterhouse/contracts/membership/streams"
 	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
 	"github.com/tjsia/chapterhouse/services/membership/internal/server"
 	"github.com/tjsia/chapterhouse/services/membership/internal/store"
-	"github.com/tjsia/chapterhouse/services/membership/streams"
 
-	"github.com/tjsia/chapterhouse/services/governance/branches/directory"
-	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches/directory"
+	gstreams "github.com/tjsia/chapterhouse/contracts/governance/streams"
 )
 
 // Needs are the dependencies the binary builds from the environment: its

@@ -20,7 +20,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/services/membership/app"
 
-	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
+	gstreams "github.com/tjsia/chapterhouse/contracts/governance/streams"
 )
 
 // TestRun: the assembled service serves health, reflection and its API,

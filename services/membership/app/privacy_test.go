@@ -27,7 +27,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/services/membership/app"
 
-	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
+	gstreams "github.com/tjsia/chapterhouse/contracts/governance/streams"
 )
 
 // The private fields of a person, as paths; privateFields holds the list

@@ -16,6 +16,8 @@ import (
 	// own.
 	_ "time/tzdata"
 
+	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
+	mstreams "github.com/tjsia/chapterhouse/contracts/membership/streams"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
@@ -25,12 +27,10 @@ import (
 	"github.com/tjsia/chapterhouse/platform/redisstore"
 	"github.com/tjsia/chapterhouse/platform/servicecall"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
-	mclient "github.com/tjsia/chapterhouse/services/membership/client"
-	mstreams "github.com/tjsia/chapterhouse/services/membership/streams"
 
-	"github.com/tjsia/chapterhouse/services/governance/branches/directory"
-	govclient "github.com/tjsia/chapterhouse/services/governance/client"
-	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches/directory"
+	govclient "github.com/tjsia/chapterhouse/contracts/governance/client"
+	gstreams "github.com/tjsia/chapterhouse/contracts/governance/streams"
 
 	"github.com/tjsia/chapterhouse/services/standards/internal/domain"
 	"github.com/tjsia/chapterhouse/services/standards/internal/peers"

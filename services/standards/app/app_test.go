@@ -18,7 +18,7 @@ import (
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 
-	gstreams "github.com/tjsia/chapterhouse/services/governance/streams"
+	gstreams "github.com/tjsia/chapterhouse/contracts/governance/streams"
 
 	"github.com/tjsia/chapterhouse/services/standards/app"
 )

@@ -16,7 +16,7 @@ import (
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 
-	"github.com/tjsia/chapterhouse/services/governance/branches"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches"
 )
 
 // Charter rule codes enforced here.

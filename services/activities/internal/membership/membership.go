@@ -1,5 +1,5 @@
 // Package membership answers the activities domain's membership questions
-// through membership's own client (services/membership/client).
+// through membership's own client (contracts/membership/client).
 package membership
 
 import (
@@ -10,9 +10,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 
+	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
-	mclient "github.com/tjsia/chapterhouse/services/membership/client"
 )
 
 // Client implements domain.Members.

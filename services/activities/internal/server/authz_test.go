@@ -12,12 +12,12 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/tjsia/chapterhouse/contracts/governance/branches"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
-	"github.com/tjsia/chapterhouse/services/governance/branches"
 
 	"github.com/tjsia/chapterhouse/services/activities/internal/domain"
 	"github.com/tjsia/chapterhouse/services/activities/internal/server"

@@ -41,8 +41,8 @@ import (
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 
+	"github.com/tjsia/chapterhouse/contracts/activities/streams"
 	"github.com/tjsia/chapterhouse/services/activities/internal/domain"
-	"github.com/tjsia/chapterhouse/services/activities/streams"
 )
 
 // CertsTag is the hash tag of certificates (the published stream contract).

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/tjsia/chapterhouse/contracts/governance/branches"
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
@@ -27,7 +28,6 @@ import (
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
-	"github.com/tjsia/chapterhouse/services/governance/branches"
 
 	"github.com/tjsia/chapterhouse/services/activities/internal/domain"
 	"github.com/tjsia/chapterhouse/services/activities/internal/store"

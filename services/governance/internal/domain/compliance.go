@@ -16,7 +16,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/i18n"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 
-	"github.com/tjsia/chapterhouse/services/governance/branches"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches"
 )
 
 // Finding reasons of the compliance report that are not error reasons.

@@ -22,7 +22,7 @@ import (
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 
-	"github.com/tjsia/chapterhouse/services/governance/branches"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches"
 )
 
 const assigned = governancev1.WorkItemSource_WORK_ITEM_SOURCE_GENERAL_ASSOCIATION

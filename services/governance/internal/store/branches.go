@@ -10,7 +10,7 @@ import (
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 
-	"github.com/tjsia/chapterhouse/services/governance/streams"
+	"github.com/tjsia/chapterhouse/contracts/governance/streams"
 )
 
 func branchKey(id string) string { return redistx.Key(streams.BranchesTag, "branch", id) }

@@ -10,8 +10,8 @@ import (
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 
+	"github.com/tjsia/chapterhouse/contracts/governance/streams"
 	"github.com/tjsia/chapterhouse/services/governance/internal/domain"
-	"github.com/tjsia/chapterhouse/services/governance/streams"
 )
 
 // Version fields of a branch's ver hash.

@@ -45,8 +45,8 @@ import (
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 
+	"github.com/tjsia/chapterhouse/contracts/governance/streams"
 	"github.com/tjsia/chapterhouse/services/governance/internal/domain"
-	"github.com/tjsia/chapterhouse/services/governance/streams"
 )
 
 // Store implements domain.Repository.

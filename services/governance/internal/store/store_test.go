@@ -28,10 +28,10 @@ import (
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 
+	"github.com/tjsia/chapterhouse/contracts/governance/streams"
 	"github.com/tjsia/chapterhouse/services/governance/internal/domain"
 	"github.com/tjsia/chapterhouse/services/governance/internal/govtest"
 	"github.com/tjsia/chapterhouse/services/governance/internal/store"
-	"github.com/tjsia/chapterhouse/services/governance/streams"
 )
 
 const (

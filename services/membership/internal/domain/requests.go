@@ -7,10 +7,10 @@ import (
 
 	"google.golang.org/grpc/codes"
 
+	"github.com/tjsia/chapterhouse/contracts/governance/branches"
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
-	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
 // --- names ---

@@ -10,11 +10,11 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
 
+	"github.com/tjsia/chapterhouse/contracts/governance/branches"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
-	"github.com/tjsia/chapterhouse/services/governance/branches"
 
 	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
 	"github.com/tjsia/chapterhouse/services/membership/internal/server"

@@ -21,8 +21,8 @@ import (
 	"github.com/tjsia/chapterhouse/platform/ids"
 	"github.com/tjsia/chapterhouse/platform/redistx"
 
+	"github.com/tjsia/chapterhouse/contracts/membership/streams"
 	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
-	"github.com/tjsia/chapterhouse/services/membership/streams"
 )
 
 // The hash tags are membership's published stream contract.

@@ -25,7 +25,7 @@ import (
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 
-	"github.com/tjsia/chapterhouse/services/governance/branches"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches"
 )
 
 // Source is the events' source name.

@@ -23,7 +23,7 @@ import (
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 
-	"github.com/tjsia/chapterhouse/services/governance/branches"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches"
 	"github.com/tjsia/chapterhouse/services/standards/internal/domain"
 	"github.com/tjsia/chapterhouse/services/standards/internal/store"
 )

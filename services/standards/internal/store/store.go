@@ -45,8 +45,8 @@ import (
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 
+	"github.com/tjsia/chapterhouse/contracts/standards/streams"
 	"github.com/tjsia/chapterhouse/services/standards/internal/domain"
-	"github.com/tjsia/chapterhouse/services/standards/streams"
 )
 
 // Store implements domain.Repository.

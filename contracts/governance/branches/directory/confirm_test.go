@@ -11,8 +11,8 @@ import (
 
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 
-	"github.com/tjsia/chapterhouse/services/governance/branches"
-	"github.com/tjsia/chapterhouse/services/governance/branches/directory"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches/directory"
 )
 
 // officersSource is governance answering who serves.

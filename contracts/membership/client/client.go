@@ -27,8 +27,9 @@ import (
 // ErrNotFound: membership does not know the person or member.
 var ErrNotFound = errors.New("membership: not found")
 
-// Service is the gRPC service the client calls, for grpcclient.Dial.
-const Service = "chapterhouse.membership.v1.MembershipService"
+// Service is the gRPC service the client calls, for grpcclient.Dial: the
+// generated descriptor's name, so it cannot drift from the proto.
+var Service = membershipv1.MembershipService_ServiceDesc.ServiceName
 
 // Client asks membership over one connection.
 type Client struct {

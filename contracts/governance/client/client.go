@@ -14,20 +14,17 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
-
-	"github.com/tjsia/chapterhouse/services/governance/branches/directory"
 )
 
-// Service is the gRPC service the client calls, for grpcclient.Dial.
-const Service = "chapterhouse.governance.v1.GovernanceService"
+// Service is the gRPC service the client calls, for grpcclient.Dial: the
+// generated descriptor's name, so it cannot drift from the proto.
+var Service = governancev1.GovernanceService_ServiceDesc.ServiceName
 
 // Officers asks governance who serves in a branch.
 type Officers struct {
 	client  governancev1.GovernanceServiceClient
 	timeout time.Duration
 }
-
-var _ directory.Officers = (*Officers)(nil)
 
 // NewOfficers returns governance's officers over conn, with a per-call
 // deadline.

@@ -15,8 +15,8 @@ import (
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 
-	"github.com/tjsia/chapterhouse/services/governance/branches"
-	"github.com/tjsia/chapterhouse/services/governance/branches/directory"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches/directory"
 )
 
 func branch(minExchange int32, updated time.Time) *governancev1.Branch {
