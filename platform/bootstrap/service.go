@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/tjsia/chapterhouse/platform/follow"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 )
 
@@ -94,4 +95,18 @@ func mainErr(name string, needs Needs, run func(ctx context.Context, getenv func
 		_ = closeDeps(flushCtx)
 	}()
 	return run(ctx, os.Getenv, deps)
+}
+
+// Follow is the follow.Config of the service named group: its instance's
+// consumer name, its producers' Redis, its logger and tracer. interval is
+// how often per-branch streams are looked for (0: follow's default).
+func (c ServiceConfig) Follow(group string, interval time.Duration) follow.Config {
+	consumer := c.ConsumerName
+	if consumer == "" {
+		consumer = group
+	}
+	return follow.Config{
+		Group: group, Consumer: consumer, Source: c.EventSource, Logger: c.Logger,
+		TracerProvider: c.Telemetry.TracerProvider, ClaimIdle: c.ClaimIdle, Interval: interval,
+	}
 }

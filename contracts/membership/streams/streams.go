@@ -7,7 +7,17 @@
 // writer cannot drift apart.
 package streams
 
-import "github.com/tjsia/chapterhouse/platform/eventstream"
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/tjsia/chapterhouse/platform/events"
+	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/follow"
+
+	"github.com/tjsia/chapterhouse/contracts/governance/branches/directory"
+)
 
 // Hash tags of membership's slots.
 const (
@@ -34,3 +44,25 @@ func Branch(branch string) string { return eventstream.StreamKey(BranchTag(branc
 // Producer is membership's name as an event source: consumers read its
 // Redis from <PRODUCER>_REDIS_URL (MEMBERSHIP_REDIS_URL).
 const Producer = "membership"
+
+// BranchesTag is the hash tag of membership's register of the branches it
+// keeps (its directory of governance's branches, in membership's Redis).
+// A branch's stream exists only once membership holds the branch, so the
+// register is also the list of the branch streams there are to follow.
+const BranchesTag = "mbr:branches"
+
+// FollowOrganizations declares a consumer of the organisations stream.
+func FollowOrganizations(handler events.Handler) follow.Stream {
+	return follow.One(Producer, Organizations(), handler)
+}
+
+// FollowBranches declares a consumer of every branch's stream, the
+// branches read from membership's own register of them: a consumer learns
+// which membership streams exist from membership, not from governance.
+func FollowBranches(handler events.Handler) follow.Stream {
+	return follow.PerKey(Producer, registered, Branch, handler)
+}
+
+func registered(ctx context.Context, source redis.UniversalClient) ([]string, error) {
+	return directory.New(source, BranchesTag, nil).IDs(ctx)
+}

@@ -16,8 +16,7 @@ import (
 
 	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
-	"github.com/tjsia/chapterhouse/platform/events"
-	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/follow"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
@@ -97,37 +96,14 @@ func Run(ctx context.Context, cfg Config) error {
 	known := directory.New(cfg.Redis, BranchesTag, cfg.Now)
 	svc := domain.NewService(st, membership.New(conn, 3*time.Second), domain.Config{
 		Branches: directory.Confirm(known, govclient.NewOfficers(gov, 3*time.Second)), Pages: cfg.PageTokens, Now: cfg.Now})
-	runner := func(source, stream string, handler events.Handler) (*eventstream.Runner, error) {
-		return eventstream.NewRunner(eventstream.RunnerConfig{
-			Client: cfg.EventSource(source), Source: source, Stream: stream, Group: Name, Consumer: cfg.ConsumerName,
-			Handler: handler, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider, ClaimIdle: cfg.ClaimIdle,
-		})
+	// Old-form index entries are rewritten before anything reads them.
+	if err := reindex(ctx, cfg, known, st); err != nil {
+		return err
 	}
-	followBranches, err := runner(gstreams.Producer, gstreams.Branches(), known.HandleEvent)
-	if err != nil {
-		return fmt.Errorf("activities: %w", err)
-	}
-	// Per branch: its officers (governance) and its MemberTerminated
-	// (membership), each from the producer's own Redis.
-	perBranch := func(follow func(branch string) (*eventstream.Runner, error)) (*eventstream.Supervisor, error) {
-		return eventstream.NewSupervisor(eventstream.SupervisorConfig{Keys: known.IDs, Runner: follow, Interval: cfg.FollowInterval, Logger: cfg.Logger})
-	}
-	officers, err := perBranch(func(branch string) (*eventstream.Runner, error) {
-		return runner(gstreams.Producer, gstreams.Branch(branch), known.HandleEvent)
-	})
-	if err != nil {
-		return fmt.Errorf("activities: %w", err)
-	}
-	members, err := perBranch(func(branch string) (*eventstream.Runner, error) {
-		n, err := st.Reindex(ctx, branch)
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			cfg.Logger.InfoContext(ctx, "rewrote activity index entries of the old form", "branch", branch, "count", n)
-		}
-		return runner(mstreams.Producer, mstreams.Branch(branch), svc.HandleEvent)
-	})
+	// Governance's branches and officers keep the directory; each branch's
+	// MemberTerminated (membership) cancels what the member held.
+	followed, err := follow.New(cfg.Follow(Name, cfg.FollowInterval),
+		known.FollowBranches(), known.FollowOfficers(), mstreams.FollowBranches(svc.HandleEvent))
 	if err != nil {
 		return fmt.Errorf("activities: %w", err)
 	}
@@ -135,12 +111,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier, ServiceCalls: cfg.ServiceCalls,
 		DrainDelay:  cfg.DrainDelay,
 		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
-		Readiness: []grpcserver.Check{
-			{Name: "redis", Probe: redisstore.Ping(cfg.Redis)},
-			{Name: "events source " + mstreams.Producer, Probe: redisstore.Ping(cfg.EventSource(mstreams.Producer))},
-			{Name: "events source " + gstreams.Producer, Probe: followBranches.Check},
-			{Name: "followed streams", Probe: func(ctx context.Context) error { return errors.Join(officers.Check(ctx), members.Check(ctx)) }},
-		},
+		Readiness:   append([]grpcserver.Check{{Name: "redis", Probe: redisstore.Ping(cfg.Redis)}}, followed.Checks()...),
 	})
 	if err != nil {
 		return fmt.Errorf("activities: %w", err)
@@ -149,10 +120,27 @@ func Run(ctx context.Context, cfg Config) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
-	g.Go(func() error { return followBranches.Run(gctx) })
-	g.Go(func() error { return officers.Run(gctx) })
-	g.Go(func() error { return members.Run(gctx) })
+	g.Go(func() error { return followed.Run(gctx) })
 	return g.Wait()
+}
+
+// reindex is the start-up migration of the activity index: every branch
+// the directory holds, rewritten to the current entry form.
+func reindex(ctx context.Context, cfg Config, known *directory.Directory, st *store.Store) error {
+	ids, err := known.IDs(ctx)
+	if err != nil {
+		return fmt.Errorf("activities: reindex: %w", err)
+	}
+	for _, branch := range ids {
+		n, err := st.Reindex(ctx, branch)
+		if err != nil {
+			return fmt.Errorf("activities: reindex %s: %w", branch, err)
+		}
+		if n > 0 {
+			cfg.Logger.InfoContext(ctx, "rewrote activity index entries of the old form", "branch", branch, "count", n)
+		}
+	}
+	return nil
 }
 
 // ConfigFromEnv reads the activities settings from the environment.

@@ -19,7 +19,7 @@ import (
 	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
 	mstreams "github.com/tjsia/chapterhouse/contracts/membership/streams"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
-	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/follow"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
@@ -99,18 +99,8 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 
 	// MemberTerminated arrives on each branch's membership stream, read
-	// from membership's Redis; branches are created through the API, so
-	// the streams to follow are looked for as the service runs.
-	source := cfg.EventSource(mstreams.Producer)
-	follow, err := eventstream.NewSupervisor(eventstream.SupervisorConfig{
-		Keys: svc.BranchIDs, Interval: cfg.FollowInterval, Logger: cfg.Logger,
-		Runner: func(branch string) (*eventstream.Runner, error) {
-			return eventstream.NewRunner(eventstream.RunnerConfig{
-				Client: source, Source: mstreams.Producer, Stream: mstreams.Branch(branch), Group: Name, Consumer: cfg.ConsumerName,
-				Handler: svc.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider, ClaimIdle: cfg.ClaimIdle,
-			})
-		},
-	})
+	// from membership's Redis.
+	followed, err := follow.New(cfg.Follow(Name, cfg.FollowInterval), mstreams.FollowBranches(svc.HandleEvent))
 	if err != nil {
 		return fmt.Errorf("governance: %w", err)
 	}
@@ -118,11 +108,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier, ServiceCalls: cfg.ServiceCalls,
 		DrainDelay:  cfg.DrainDelay,
 		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
-		Readiness: []grpcserver.Check{
-			{Name: "redis", Probe: redisstore.Ping(cfg.Redis)},
-			{Name: "events source " + mstreams.Producer, Probe: redisstore.Ping(source)},
-			{Name: "followed streams", Probe: follow.Check},
-		},
+		Readiness:   append([]grpcserver.Check{{Name: "redis", Probe: redisstore.Ping(cfg.Redis)}}, followed.Checks()...),
 	})
 	if err != nil {
 		return fmt.Errorf("governance: %w", err)
@@ -131,7 +117,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
-	g.Go(func() error { return follow.Run(gctx) })
+	g.Go(func() error { return followed.Run(gctx) })
 	return g.Wait()
 }
 

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
-	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/follow"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
@@ -32,8 +32,9 @@ import (
 var Needs = bootstrap.Needs{Redis: true, Verifier: true, PageTokens: true, ServiceCalls: true, EventSources: []string{gstreams.Producer}}
 
 // BranchesTag is the hash tag of membership's copy of governance's
-// branches (in membership's own Redis).
-const BranchesTag = "mbr:branches"
+// branches (in membership's own Redis): its streams contract's, since
+// consumers learn from it which branch streams there are.
+const BranchesTag = streams.BranchesTag
 
 // Name is the service name in telemetry and events.
 const Name = "membership"
@@ -55,22 +56,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	// Which branches exist is governance's to say: membership keeps a
 	// register for each branch whose BranchCreated it has seen.
-	known := directory.New(cfg.Redis, BranchesTag, cfg.Now)
-	source := cfg.EventSource(gstreams.Producer)
-	follow, err := eventstream.NewRunner(eventstream.RunnerConfig{
-		Client: source, Source: gstreams.Producer, Stream: gstreams.Branches(), Group: Name, Consumer: cfg.ConsumerName,
-		Handler: known.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider, ClaimIdle: cfg.ClaimIdle,
-	})
-	if err != nil {
-		return fmt.Errorf("membership: %w", err)
-	}
+	known := directory.New(cfg.Redis, streams.BranchesTag, cfg.Now)
 	svc := domain.NewService(store.New(cfg.Redis), known, cfg.PageTokens, cfg.Now)
-	// Membership consumes its own organisation events to release or hold
-	// applications waiting for general membership (M2).
-	runner, err := eventstream.NewRunner(eventstream.RunnerConfig{
-		Client: cfg.Redis, Source: streams.Producer, Stream: streams.Organizations(), Group: Name, Consumer: cfg.ConsumerName,
-		Handler: svc.HandleEvent, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider, ClaimIdle: cfg.ClaimIdle,
-	})
+	// Governance's branch register keeps the directory; membership's own
+	// organisation events release or hold applications waiting for general
+	// membership (M2).
+	followed, err := follow.New(cfg.Follow(Name, 0), known.FollowBranches(), streams.FollowOrganizations(svc.HandleEvent))
 	if err != nil {
 		return fmt.Errorf("membership: %w", err)
 	}
@@ -78,10 +69,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier, ServiceCalls: cfg.ServiceCalls,
 		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
 		DrainDelay:  cfg.DrainDelay,
-		Readiness: []grpcserver.Check{
-			{Name: "redis", Probe: redisstore.Ping(cfg.Redis)},
-			{Name: "events source " + gstreams.Producer, Probe: follow.Check},
-		},
+		Readiness:   append([]grpcserver.Check{{Name: "redis", Probe: redisstore.Ping(cfg.Redis)}}, followed.Checks()...),
 	})
 	if err != nil {
 		return fmt.Errorf("membership: %w", err)
@@ -90,8 +78,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
-	g.Go(func() error { return runner.Run(gctx) })
-	g.Go(func() error { return follow.Run(gctx) })
+	g.Go(func() error { return followed.Run(gctx) })
 	return g.Wait()
 }
 

@@ -19,8 +19,7 @@ import (
 	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
 	mstreams "github.com/tjsia/chapterhouse/contracts/membership/streams"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
-	"github.com/tjsia/chapterhouse/platform/events"
-	"github.com/tjsia/chapterhouse/platform/eventstream"
+	"github.com/tjsia/chapterhouse/platform/follow"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	"github.com/tjsia/chapterhouse/platform/idempotency"
@@ -113,30 +112,10 @@ func Run(ctx context.Context, cfg Config) error {
 		Activities:  peers.NewActivities(acts, 5*time.Second),
 		Pages:       cfg.PageTokens,
 	})
-	runner := func(source, stream string, handler events.Handler) (*eventstream.Runner, error) {
-		return eventstream.NewRunner(eventstream.RunnerConfig{
-			Client: cfg.EventSource(source), Source: source, Stream: stream, Group: Name, Consumer: cfg.ConsumerName,
-			Handler: handler, Logger: cfg.Logger, TracerProvider: cfg.Telemetry.TracerProvider, ClaimIdle: cfg.ClaimIdle,
-		})
-	}
-	followBranches, err := runner(gstreams.Producer, gstreams.Branches(), known.HandleEvent)
-	if err != nil {
-		return fmt.Errorf("standards: %w", err)
-	}
-	// Per branch: its leaders (governance) and its MemberTerminated
-	// (membership), each from the producer's own Redis.
-	perBranch := func(follow func(branch string) (*eventstream.Runner, error)) (*eventstream.Supervisor, error) {
-		return eventstream.NewSupervisor(eventstream.SupervisorConfig{Keys: known.IDs, Runner: follow, Interval: cfg.FollowInterval, Logger: cfg.Logger})
-	}
-	leaders, err := perBranch(func(branch string) (*eventstream.Runner, error) {
-		return runner(gstreams.Producer, gstreams.Branch(branch), known.HandleEvent)
-	})
-	if err != nil {
-		return fmt.Errorf("standards: %w", err)
-	}
-	terminations, err := perBranch(func(branch string) (*eventstream.Runner, error) {
-		return runner(mstreams.Producer, mstreams.Branch(branch), svc.HandleEvent)
-	})
+	// Governance's branches and leaders keep the directory; each branch's
+	// MemberTerminated (membership) ends what the member held.
+	followed, err := follow.New(cfg.Follow(Name, cfg.FollowInterval),
+		known.FollowBranches(), known.FollowOfficers(), mstreams.FollowBranches(svc.HandleEvent))
 	if err != nil {
 		return fmt.Errorf("standards: %w", err)
 	}
@@ -144,12 +123,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier, ServiceCalls: cfg.ServiceCalls,
 		DrainDelay:  cfg.DrainDelay,
 		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
-		Readiness: []grpcserver.Check{
-			{Name: "redis", Probe: redisstore.Ping(cfg.Redis)},
-			{Name: "events source " + mstreams.Producer, Probe: redisstore.Ping(cfg.EventSource(mstreams.Producer))},
-			{Name: "events source " + gstreams.Producer, Probe: followBranches.Check},
-			{Name: "followed streams", Probe: func(ctx context.Context) error { return errors.Join(leaders.Check(ctx), terminations.Check(ctx)) }},
-		},
+		Readiness:   append([]grpcserver.Check{{Name: "redis", Probe: redisstore.Ping(cfg.Redis)}}, followed.Checks()...),
 	})
 	if err != nil {
 		return fmt.Errorf("standards: %w", err)
@@ -158,9 +132,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
-	g.Go(func() error { return followBranches.Run(gctx) })
-	g.Go(func() error { return leaders.Run(gctx) })
-	g.Go(func() error { return terminations.Run(gctx) })
+	g.Go(func() error { return followed.Run(gctx) })
 	return g.Wait()
 }
 

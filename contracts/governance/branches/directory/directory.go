@@ -18,10 +18,12 @@ import (
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/tjsia/chapterhouse/platform/follow"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 
 	"github.com/tjsia/chapterhouse/contracts/governance/branches"
+	"github.com/tjsia/chapterhouse/contracts/governance/streams"
 )
 
 // Directory is a branches.Lookup kept from governance's events in the consumer's
@@ -200,4 +202,17 @@ func (d *Directory) Council(ctx context.Context, branch string) ([]string, error
 		officers = append(officers, o)
 	}
 	return branches.Council(officers, branches.Today(d.now())), nil
+}
+
+// FollowBranches declares the stream that keeps the directory's branches:
+// governance's branch register (BranchCreated, BranchUpdated).
+func (d *Directory) FollowBranches() follow.Stream {
+	return follow.One(streams.Producer, streams.Branches(), d.HandleEvent)
+}
+
+// FollowOfficers declares the streams that keep each known branch's
+// officers: one per branch the directory holds, from governance's Redis.
+func (d *Directory) FollowOfficers() follow.Stream {
+	known := func(ctx context.Context, _ redis.UniversalClient) ([]string, error) { return d.IDs(ctx) }
+	return follow.PerKey(streams.Producer, known, streams.Branch, d.HandleEvent)
 }
