@@ -6,6 +6,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	aclient "github.com/tjsia/chapterhouse/contracts/activities/client"
+	govclient "github.com/tjsia/chapterhouse/contracts/governance/client"
+	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
+	stdclient "github.com/tjsia/chapterhouse/contracts/standards/client"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -72,16 +76,16 @@ type backend struct {
 
 // backends is the gateway's one list of the services behind it.
 var backends = []backend{
-	{"membership", membershipv1.MembershipService_ServiceDesc.ServiceName, "localhost:8081", func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
+	{"membership", mclient.Service, mclient.DefaultAddr, func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
 		return membershipv1.RegisterMembershipServiceHandlerClient(ctx, mux, membershipv1.NewMembershipServiceClient(c))
 	}},
-	{"governance", governancev1.GovernanceService_ServiceDesc.ServiceName, "localhost:8082", func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
+	{"governance", govclient.Service, govclient.DefaultAddr, func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
 		return governancev1.RegisterGovernanceServiceHandlerClient(ctx, mux, governancev1.NewGovernanceServiceClient(c))
 	}},
-	{"activities", activitiesv1.ActivitiesService_ServiceDesc.ServiceName, "localhost:8083", func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
+	{"activities", aclient.Service, aclient.DefaultAddr, func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
 		return activitiesv1.RegisterActivitiesServiceHandlerClient(ctx, mux, activitiesv1.NewActivitiesServiceClient(c))
 	}},
-	{"standards", standardsv1.StandardsService_ServiceDesc.ServiceName, "localhost:8084", func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
+	{"standards", stdclient.Service, stdclient.DefaultAddr, func(ctx context.Context, mux *runtime.ServeMux, c grpc.ClientConnInterface) error {
 		return standardsv1.RegisterStandardsServiceHandlerClient(ctx, mux, standardsv1.NewStandardsServiceClient(c))
 	}},
 }

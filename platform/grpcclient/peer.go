@@ -66,3 +66,20 @@ func PeerWriteError(dependency string, err error) error {
 	}
 	return PeerError(dependency, err)
 }
+
+// NotFound is what a client returns for a peer's NOT_FOUND: an error that
+// is sentinel (the client's own ErrNotFound) and each of callers' (the
+// calling domain's ErrNotFound, given once to the client's constructor),
+// so the domain tests for its own error and no adapter translates it.
+func NotFound(sentinel error, callers ...error) error {
+	if len(callers) == 0 {
+		return sentinel
+	}
+	return notFound(append([]error{sentinel}, callers...))
+}
+
+// notFound reads as its first error and is each of them.
+type notFound []error
+
+func (n notFound) Error() string   { return n[0].Error() }
+func (n notFound) Unwrap() []error { return n }

@@ -8,9 +8,12 @@ package client
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
@@ -19,6 +22,46 @@ import (
 // Service is the gRPC service the client calls, for grpcclient.Dial: the
 // generated descriptor's name, so it cannot drift from the proto.
 var Service = governancev1.GovernanceService_ServiceDesc.ServiceName
+
+// Port is where governance listens unless LISTEN_ADDR says otherwise;
+// DefaultAddr, where its callers find it unless AddrEnv says otherwise.
+const (
+	Port        = "8082"
+	DefaultAddr = "localhost:" + Port
+	AddrEnv     = "GOVERNANCE_ADDR"
+)
+
+// ErrNotFound: governance does not know the resolution (or hides it from
+// the caller).
+var ErrNotFound = errors.New("governance: not found")
+
+// Resolutions reads council resolutions.
+type Resolutions struct {
+	client   governancev1.GovernanceServiceClient
+	timeout  time.Duration
+	notFound []error
+}
+
+// NewResolutions returns governance's resolutions over conn, with a
+// per-call deadline. A NOT_FOUND answer is ErrNotFound and each of
+// notFound (the calling domain's own).
+func NewResolutions(conn grpc.ClientConnInterface, timeout time.Duration, notFound ...error) *Resolutions {
+	return &Resolutions{client: governancev1.NewGovernanceServiceClient(conn), timeout: timeout, notFound: notFound}
+}
+
+// Resolution reads a council resolution as the caller reads it.
+func (r *Resolutions) Resolution(ctx context.Context, name string) (*governancev1.Resolution, error) {
+	ctx, cancel := grpcclient.OnBehalf(ctx, r.timeout)
+	defer cancel()
+	res, err := r.client.GetResolution(ctx, &governancev1.GetResolutionRequest{Name: name})
+	if status.Code(err) == codes.NotFound {
+		return nil, grpcclient.NotFound(ErrNotFound, r.notFound...)
+	}
+	if err != nil {
+		return nil, grpcclient.PeerError("governance", err)
+	}
+	return res, nil
+}
 
 // Officers asks governance who serves in a branch.
 type Officers struct {

@@ -31,27 +31,37 @@ var ErrNotFound = errors.New("membership: not found")
 // generated descriptor's name, so it cannot drift from the proto.
 var Service = membershipv1.MembershipService_ServiceDesc.ServiceName
 
+// Port is where membership listens unless LISTEN_ADDR says otherwise;
+// DefaultAddr, where its callers find it unless AddrEnv says otherwise.
+const (
+	Port        = "8081"
+	DefaultAddr = "localhost:" + Port
+	AddrEnv     = "MEMBERSHIP_ADDR"
+)
+
 // Client asks membership over one connection.
 type Client struct {
-	client  membershipv1.MembershipServiceClient
-	timeout time.Duration
+	client   membershipv1.MembershipServiceClient
+	timeout  time.Duration
+	notFound []error
 }
 
-// New returns a client over conn with a per-call deadline.
-func New(conn grpc.ClientConnInterface, timeout time.Duration) *Client {
-	return &Client{client: membershipv1.NewMembershipServiceClient(conn), timeout: timeout}
+// New returns a client over conn with a per-call deadline. A NOT_FOUND
+// answer is ErrNotFound and each of notFound (the calling domain's own).
+func New(conn grpc.ClientConnInterface, timeout time.Duration, notFound ...error) *Client {
+	return &Client{client: membershipv1.NewMembershipServiceClient(conn), timeout: timeout, notFound: notFound}
 }
 
 func (c *Client) outgoing(ctx context.Context) (context.Context, context.CancelFunc) {
 	return grpcclient.OnBehalf(ctx, c.timeout)
 }
 
-// failure maps an error of a call: NOT_FOUND to ErrNotFound, a transport
-// failure to UNAVAILABLE, anything else (membership's own answer, such as
-// PERMISSION_DENIED) unchanged.
-func failure(err error) error {
+// failure maps an error of a call: NOT_FOUND to ErrNotFound (and the
+// caller's own), a transport failure to UNAVAILABLE, anything else
+// (membership's own answer, such as PERMISSION_DENIED) unchanged.
+func (c *Client) failure(err error) error {
 	if status.Code(err) == codes.NotFound {
-		return ErrNotFound
+		return grpcclient.NotFound(ErrNotFound, c.notFound...)
 	}
 	return grpcclient.PeerError("membership", err)
 }
@@ -62,7 +72,7 @@ func (c *Client) Person(ctx context.Context, name string) (*membershipv1.Person,
 	defer cancel()
 	p, err := c.client.GetPerson(ctx, &membershipv1.GetPersonRequest{Name: name})
 	if err != nil {
-		return nil, failure(err)
+		return nil, c.failure(err)
 	}
 	return p, nil
 }
@@ -73,7 +83,7 @@ func (c *Client) Member(ctx context.Context, name string) (*membershipv1.Member,
 	defer cancel()
 	m, err := c.client.GetMember(ctx, &membershipv1.GetMemberRequest{Name: name})
 	if err != nil {
-		return nil, failure(err)
+		return nil, c.failure(err)
 	}
 	return m, nil
 }
@@ -87,7 +97,7 @@ func (c *Client) MemberFor(ctx context.Context, branch, person string) (string, 
 	active := membershipv1.MemberState_MEMBER_STATE_ACTIVE
 	direct, err := c.client.ListMembers(ctx, &membershipv1.ListMembersRequest{Parent: "branches/" + branch, Person: person, State: active, PageSize: 1})
 	if err != nil {
-		return "", failure(err)
+		return "", c.failure(err)
 	}
 	if len(direct.GetMembers()) > 0 {
 		return direct.GetMembers()[0].GetName(), nil
@@ -97,14 +107,14 @@ func (c *Client) MemberFor(ctx context.Context, branch, person string) (string, 
 		return "", nil
 	}
 	if err != nil {
-		return "", failure(err)
+		return "", c.failure(err)
 	}
 	if p.GetOrganization() == "" {
 		return "", nil
 	}
 	unit, err := c.client.ListMembers(ctx, &membershipv1.ListMembersRequest{Parent: "branches/" + branch, Organization: p.GetOrganization(), State: active, PageSize: 1})
 	if err != nil {
-		return "", failure(err)
+		return "", c.failure(err)
 	}
 	if len(unit.GetMembers()) > 0 {
 		return unit.GetMembers()[0].GetName(), nil
@@ -133,7 +143,7 @@ func (c *Client) represented(ctx context.Context, branch, person string, state m
 	for {
 		resp, err := c.client.ListMembers(ctx, &membershipv1.ListMembersRequest{Parent: "branches/" + branch, Person: person, State: state, PageSize: 100, PageToken: token})
 		if err != nil {
-			return nil, failure(err)
+			return nil, c.failure(err)
 		}
 		for _, m := range resp.GetMembers() {
 			names = append(names, m.GetName())

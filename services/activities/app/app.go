@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	aclient "github.com/tjsia/chapterhouse/contracts/activities/client"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -49,7 +50,7 @@ const BranchesTag = "act:branches"
 const Name = "activities"
 
 // DefaultAddr is where the binary listens unless LISTEN_ADDR says otherwise.
-const DefaultAddr = ":8083"
+const DefaultAddr = ":" + aclient.Port
 
 // Config configures one activities instance.
 type Config struct {
@@ -151,7 +152,7 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 	}
 	return Config{
 		ServiceConfig:  base,
-		MembershipAddr: bootstrap.Env(getenv, "MEMBERSHIP_ADDR", "localhost:8081"),
-		GovernanceAddr: bootstrap.Env(getenv, "GOVERNANCE_ADDR", "localhost:8082"),
+		MembershipAddr: bootstrap.Env(getenv, mclient.AddrEnv, mclient.DefaultAddr),
+		GovernanceAddr: bootstrap.Env(getenv, govclient.AddrEnv, govclient.DefaultAddr),
 	}, nil
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	aclient "github.com/tjsia/chapterhouse/contracts/activities/client"
+	govclient "github.com/tjsia/chapterhouse/contracts/governance/client"
 	"strconv"
 	"strings"
 	"time"
@@ -38,7 +40,7 @@ import (
 const Name = "governance"
 
 // DefaultAddr is where the binary listens unless LISTEN_ADDR says otherwise.
-const DefaultAddr = ":8082"
+const DefaultAddr = ":" + govclient.Port
 
 // Needs are the dependencies the binary builds from the environment: its
 // own Redis, and membership's, whose MemberTerminated events it follows
@@ -84,7 +86,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("governance: membership client: %w", err)
 	}
 	defer members.Close()
-	acts, err := grpcclient.Dial(cfg.ActivitiesAddr, grpcclient.Config{Telemetry: cfg.Telemetry, Caller: caller, Services: []string{peers.ActivitiesService}})
+	acts, err := grpcclient.Dial(cfg.ActivitiesAddr, grpcclient.Config{Telemetry: cfg.Telemetry, Caller: caller, Services: []string{aclient.Service}})
 	if err != nil {
 		return fmt.Errorf("governance: activities client: %w", err)
 	}
@@ -136,8 +138,8 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 	}
 	cfg := Config{
 		ServiceConfig:  base,
-		MembershipAddr: bootstrap.Env(getenv, "MEMBERSHIP_ADDR", "localhost:8081"),
-		ActivitiesAddr: bootstrap.Env(getenv, "ACTIVITIES_ADDR", "localhost:8083"),
+		MembershipAddr: bootstrap.Env(getenv, mclient.AddrEnv, mclient.DefaultAddr),
+		ActivitiesAddr: bootstrap.Env(getenv, aclient.AddrEnv, aclient.DefaultAddr),
 	}
 	if id := bootstrap.Env(getenv, "INITIAL_BRANCH", "ai"); id != "" && id != "-" {
 		params, err := CharterFromEnv(getenv)

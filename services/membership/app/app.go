@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -38,6 +39,9 @@ const BranchesTag = streams.BranchesTag
 
 // Name is the service name in telemetry and events.
 const Name = "membership"
+
+// DefaultAddr is where the binary listens unless LISTEN_ADDR says otherwise.
+const DefaultAddr = ":" + mclient.Port
 
 // Config configures one membership instance.
 type Config struct {
@@ -84,7 +88,7 @@ func Run(ctx context.Context, cfg Config) error {
 
 // ConfigFromEnv reads the membership settings from the environment.
 func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, error) {
-	base, err := bootstrap.ServiceConfigFromEnv(getenv, deps, ":8081")
+	base, err := bootstrap.ServiceConfigFromEnv(getenv, deps, DefaultAddr)
 	if err != nil {
 		return Config{}, fmt.Errorf("membership: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	aclient "github.com/tjsia/chapterhouse/contracts/activities/client"
+	stdclient "github.com/tjsia/chapterhouse/contracts/standards/client"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -41,7 +43,7 @@ import (
 const Name = "standards"
 
 // DefaultAddr is where the binary listens unless LISTEN_ADDR says otherwise.
-const DefaultAddr = ":8084"
+const DefaultAddr = ":" + stdclient.Port
 
 // BranchesTag is the hash tag of standards' copy of governance's branches
 // (in standards' own Redis).
@@ -96,7 +98,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	defer gov.Close()
-	acts, err := dial("activities", cfg.ActivitiesAddr, peers.ActivitiesService)
+	acts, err := dial("activities", cfg.ActivitiesAddr, aclient.Service)
 	if err != nil {
 		return err
 	}
@@ -144,8 +146,8 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 	}
 	return Config{
 		ServiceConfig:  base,
-		MembershipAddr: bootstrap.Env(getenv, "MEMBERSHIP_ADDR", "localhost:8081"),
-		GovernanceAddr: bootstrap.Env(getenv, "GOVERNANCE_ADDR", "localhost:8082"),
-		ActivitiesAddr: bootstrap.Env(getenv, "ACTIVITIES_ADDR", "localhost:8083"),
+		MembershipAddr: bootstrap.Env(getenv, mclient.AddrEnv, mclient.DefaultAddr),
+		GovernanceAddr: bootstrap.Env(getenv, govclient.AddrEnv, govclient.DefaultAddr),
+		ActivitiesAddr: bootstrap.Env(getenv, aclient.AddrEnv, aclient.DefaultAddr),
 	}, nil
 }
