@@ -34,7 +34,8 @@ func imports(t *testing.T) map[string][]string {
 // TestDomainsDoNoIO: the rules live in domain packages that do no I/O. A
 // domain may not import go-redis or net/http, nor a store or server
 // package, neither itself nor through any of the project's own packages
-// it uses (the server → domain → store direction). Third-party and
+// it uses: imports run server → domain ← store, the domain declaring the
+// repository its store implements. Third-party and
 // generated API packages are not followed: what grpc links is grpc's.
 func TestDomainsDoNoIO(t *testing.T) {
 	graph := imports(t)

@@ -13,15 +13,16 @@ import (
 // platform, the generated API and the contracts (clients, stream names,
 // the branch rules and their read model), never another service: what two
 // services share is a contract, and a contract depends on no service. The
-// composition roots (the devstack, and the gateway for its own binary) are
-// the only parts that may name services, and Go's internal/ rule keeps
-// them to each service's public packages.
+// devstack, the composition root of the whole system, is the only part
+// that may name services, and Go's internal/ rule keeps it to each
+// service's public packages; the gateway finds the services through their
+// contracts.
 var mayUse = map[string][]string{
 	"proto":     {},
 	"platform":  {"proto"},
 	"contracts": {"platform", "proto"},
 	"service":   {"platform", "proto", "contracts"},
-	"gateway":   {"platform", "proto"},
+	"gateway":   {"platform", "proto", "contracts"},
 	"devstack":  {"platform", "proto", "contracts", "service", "gateway"},
 }
 
