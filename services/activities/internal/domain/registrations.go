@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/contracts/governance/branches"
+	"github.com/tjsia/chapterhouse/contracts/membership/termination"
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
@@ -354,19 +355,14 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 // (CHARTER.md, "Branch membership ends"). Idempotent: only CONFIRMED or
 // WAITLISTED registrations are touched.
 func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error {
-	terminated := env.GetMemberTerminated()
-	if terminated == nil {
+	t, ok := termination.Of(env)
+	if !ok {
 		return nil
 	}
-	memberName := terminated.GetMember().GetName()
-	ids, err := parseName(memberName, "branches", "members")
-	if err != nil {
-		return nil
-	}
-	if ok, err := branches.Known(ctx, s.branches, ids[0]); err != nil || !ok {
+	if ok, err := branches.Known(ctx, s.branches, t.Branch); err != nil || !ok {
 		return err // an unknown branch has no calendar to follow up in
 	}
-	branch := ids[0]
+	branch, memberName := t.Branch, t.Member
 	acts, err := s.allActivities(ctx, branch)
 	if err != nil {
 		return err
@@ -375,7 +371,7 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 	system := auth.Principal{Subject: events.SystemActor}
 	// The secretariat's words, verbatim; that the membership ended is the
 	// registration's member, terminated, not prose in the record.
-	reason := terminated.GetReason()
+	reason := t.Reason
 	for _, a := range acts {
 		if a.GetAudience() != activitiesv1.Audience_AUDIENCE_MEMBERS || a.GetState() != activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED || !a.GetStartTime().AsTime().After(now) {
 			continue

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 
+	"github.com/tjsia/chapterhouse/contracts/membership/termination"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
-	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
@@ -25,16 +25,11 @@ import (
 // a nomination's WITHDRAWN state, its decider "system" and its
 // represented_member).
 func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error {
-	terminated := env.GetMemberTerminated()
-	if terminated == nil {
+	t, ok := termination.Of(env)
+	if !ok {
 		return nil
 	}
-	member := terminated.GetMember().GetName()
-	ids, err := resourcename.Parse(member, "branches", "members")
-	if err != nil {
-		return nil
-	}
-	branch := ids[0]
+	branch, member := t.Branch, t.Member
 	b, err := s.repo.GetBranch(ctx, branch)
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -43,7 +38,7 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 		return err
 	}
 	system := auth.Principal{Subject: events.SystemActor}
-	reason := terminated.GetReason()
+	reason := t.Reason
 	if err := s.endRepresentedOffices(ctx, system, b, branch, member, reason); err != nil {
 		return err
 	}

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"slices"
 
+	"github.com/tjsia/chapterhouse/contracts/membership/termination"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
-	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
@@ -28,19 +28,14 @@ import (
 // given. The events' reasons are for the services that follow them, not
 // for people, and say it in a developer's words.
 func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error {
-	terminated := env.GetMemberTerminated()
-	if terminated == nil {
+	t, ok := termination.Of(env)
+	if !ok {
 		return nil
 	}
-	member := terminated.GetMember().GetName()
-	parts, err := resourcename.Parse(member, "branches", "members")
-	if err != nil {
-		return nil
-	}
-	branch := parts[0]
+	branch, member := t.Branch, t.Member
 	system := auth.Principal{Subject: events.SystemActor}
 	// What the events say, for developers and logs.
-	why := "branch membership of " + member + " ended: " + terminated.GetReason()
+	why := "branch membership of " + member + " ended: " + t.Reason
 	// First bar new signatures of the member, then lapse the ones there
 	// are: a signing judged before the event cannot land after the lapse.
 	if err := s.repo.EndMember(ctx, branch, lastSegment(member)); err != nil {
@@ -59,7 +54,7 @@ func (s *Service) HandleEvent(ctx context.Context, env *eventsv1.Envelope) error
 					return err
 				}
 			}
-			if err := s.lapse(ctx, system, branch, id, lastSegment(member), terminated.GetReason(), why); err != nil {
+			if err := s.lapse(ctx, system, branch, id, lastSegment(member), t.Reason, why); err != nil {
 				return err
 			}
 		}
