@@ -21,17 +21,6 @@ import (
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 )
 
-// runsBusiness: the branch's business (meetings, work plans) is run by
-// admins, the current chair and the serving secretary-general, whose unit
-// does the day-to-day work; denied names the business
-// ("denied.governance.<denied>").
-func runsBusiness(p auth.Principal, c *council, denied string) error {
-	if c.runs(p) {
-		return nil
-	}
-	return apierr.PermissionDenied("governance." + denied)
-}
-
 // termOrCurrent resolves a term field: the named term of the branch, or the
 // current term when empty.
 func termOrCurrent(c *council, branch, name, field string) (*governancev1.Term, error) {
@@ -80,11 +69,8 @@ func (s *Service) CreateMeeting(ctx context.Context, p auth.Principal, parent st
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.council(ctx, branch)
+	c, err := s.authorise(ctx, p, branch, runsMeetings)
 	if err != nil {
-		return nil, err
-	}
-	if err := runsBusiness(p, c, "meetings"); err != nil {
 		return nil, err
 	}
 	if v := checkMeeting(in); len(v) > 0 {
@@ -170,11 +156,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, p auth.Principal, patch *go
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.council(ctx, branch)
-		if err != nil {
-			return nil, err
-		}
-		if err := runsBusiness(p, c, "meetings"); err != nil {
+		if _, err := s.authorise(ctx, p, branch, runsMeetings); err != nil {
 			return nil, err
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {

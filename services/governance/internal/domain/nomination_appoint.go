@@ -21,41 +21,6 @@ import (
 	"github.com/tjsia/chapterhouse/services/governance/branches"
 )
 
-// mayAppoint is who appoints to each position. Admins record the
-// appointment of a chair the general association's council decided, and of
-// a director the chair confirmed; the secretary-general is the chair's own
-// appointment (G7), which nobody else makes.
-func mayAppoint(p auth.Principal, c *council, n *governancev1.Nomination, term int32) error {
-	chairOfTerm := c.chairOf(term)
-	isTermChair := chairOfTerm != nil && chairOfTerm.GetPerson() == p.Subject
-	if n.GetPosition() == governancev1.Position_POSITION_SECRETARY_GENERAL {
-		if isTermChair {
-			return nil
-		}
-		return apierr.PermissionDenied("governance.appoint_secretary")
-	}
-	if p.IsAdmin() {
-		return nil
-	}
-	switch n.GetPosition() {
-	case governancev1.Position_POSITION_CHAIR:
-		if p.HasRole(auth.RoleGeneralCouncil) {
-			return nil
-		}
-		return apierr.PermissionDenied("governance.appoint_chair")
-	case governancev1.Position_POSITION_VICE_CHAIR:
-		if c.isCurrentChair(p) || isTermChair {
-			return nil
-		}
-		return apierr.PermissionDenied("governance.appoint_vice_chair")
-	default:
-		if isTermChair {
-			return nil
-		}
-		return apierr.PermissionDenied("governance.appoint_director")
-	}
-}
-
 // appointingResolution checks the resolution a vice-chair's appointment
 // cites: PASSED, a VICE_CHAIR_APPOINTMENT of the same term that lists the
 // nomination.
@@ -118,7 +83,7 @@ func (s *Service) AppointNomination(ctx context.Context, p auth.Principal, req *
 		if err != nil {
 			return nil, err
 		}
-		if err := mayAppoint(p, j.council, cur, term); err != nil {
+		if err := appoints(cur, term)(p, j.council); err != nil {
 			return nil, err
 		}
 		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {

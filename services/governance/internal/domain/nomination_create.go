@@ -15,32 +15,6 @@ import (
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 )
 
-// mayPropose is who may put a nominee forward for each position. The
-// chair's route (G5) and the secretary-general's appointer (G7) are
-// charter rules, so breaking them is reported with the other violations;
-// for vice-chairs and directors it is a plain permission.
-func (s *Service) mayPropose(ctx context.Context, p auth.Principal, j *judgement, n *governancev1.Nomination) error {
-	switch n.GetPosition() {
-	case governancev1.Position_POSITION_VICE_CHAIR:
-		if p.IsAdmin() || j.council.isCurrentChair(p) || j.council.isCouncilMember(p) {
-			return nil
-		}
-		return apierr.PermissionDenied("governance.propose_vice_chair")
-	case governancev1.Position_POSITION_DIRECTOR:
-		if p.IsAdmin() {
-			return nil
-		}
-		if n.GetRepresentedMember() == "" && p.Subject == n.GetNominee() {
-			return nil
-		}
-		if j.member != nil && j.member.GetPerson() == p.Subject {
-			return nil
-		}
-		return apierr.PermissionDenied("governance.propose_director")
-	}
-	return nil
-}
-
 // CreateNomination proposes a nominee after every rule holds; a refusal
 // lists every broken rule and stores nothing. The one chair, the one
 // secretary-general and a unit's director places are claimed in the same
@@ -66,8 +40,7 @@ func (s *Service) CreateNomination(ctx context.Context, p auth.Principal, parent
 		// An id taken by a nomination p may see is answered as a repeat
 		// or a conflict; one taken by a nomination p may not see is judged
 		// as a free id would be, and only when that would succeed is it
-		// refused, as AIP-133 has it, with PERMISSION_DENIED: p never
-		// learns more than that this id is not theirs to use.
+		// refused (hiddenIDTaken).
 		hidden := false
 		existing, err := s.repo.GetNomination(ctx, branch, term, id)
 		switch {
@@ -87,7 +60,7 @@ func (s *Service) CreateNomination(ctx context.Context, p auth.Principal, parent
 		if err != nil {
 			return nil, err
 		}
-		if err := s.mayPropose(ctx, p, j, in); err != nil {
+		if err := proposes(in, j.member)(p, j.council); err != nil {
 			return nil, err
 		}
 		start, err := s.startDay(j.term, nil, "", false)
@@ -109,7 +82,7 @@ func (s *Service) CreateNomination(ctx context.Context, p auth.Principal, parent
 			return nil, apierr.Charter(v)
 		}
 		if hidden {
-			return nil, apierr.PermissionDenied("governance.nomination_id_taken", "id", id)
+			return nil, hiddenIDTaken(id)
 		}
 		claim, max := claimOf(n, j.branch.GetParameters())
 		ev := s.envelope(ctx, p, n.GetName())

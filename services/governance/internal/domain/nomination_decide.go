@@ -24,8 +24,8 @@ type decision struct {
 	verb     string
 	approve  bool
 	position governancev1.Position
-	// allowed says whether p may decide, given the council.
-	allowed func(p auth.Principal, c *council, term int32) error
+	// may is who decides on a nomination of term.
+	may func(term int32) rule
 }
 
 // decide applies a decision: APPROVE re-judges the nomination and moves it
@@ -44,7 +44,7 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, d decision) (*go
 				return nil, err
 			}
 		}
-		if err := d.allowed(p, c, term); err != nil {
+		if err := d.may(term)(p, c); err != nil {
 			return nil, err
 		}
 		if cur.GetPosition() != d.position {
@@ -91,37 +91,21 @@ func (s *Service) decide(ctx context.Context, p auth.Principal, d decision) (*go
 }
 
 // ConfirmNominationQualification is the branch chair's decision on a
-// director (G6): the chair of the nomination's term, or the current chair
-// while that term has none yet. The charter gives it to the chair alone,
-// so admins cannot stand in.
+// director (G6; who: confirmsDirector).
 func (s *Service) ConfirmNominationQualification(ctx context.Context, p auth.Principal, req *governancev1.ConfirmNominationQualificationRequest) (*governancev1.Nomination, error) {
 	return s.decide(ctx, p, decision{
 		name: req.GetName(), etag: req.GetEtag(), reason: req.GetReason(), verb: "confirmQualification",
 		approve: req.GetDecision() == governancev1.Decision_DECISION_APPROVE, position: governancev1.Position_POSITION_DIRECTOR,
-		allowed: func(p auth.Principal, c *council, term int32) error {
-			chair := c.chairOf(term)
-			if chair == nil && c.current != nil {
-				chair = c.chairOf(c.current.GetNumber())
-			}
-			if chair != nil && chair.GetPerson() == p.Subject {
-				return nil
-			}
-			return apierr.PermissionDenied("governance.confirm_director")
-		},
+		may: confirmsDirector,
 	})
 }
 
 // DecideNomination is the general association council's decision on a
-// chair candidate (G5).
+// chair candidate (G5; who: decidesChair).
 func (s *Service) DecideNomination(ctx context.Context, p auth.Principal, req *governancev1.DecideNominationRequest) (*governancev1.Nomination, error) {
 	return s.decide(ctx, p, decision{
 		name: req.GetName(), etag: req.GetEtag(), reason: req.GetReason(), verb: "decide",
 		approve: req.GetDecision() == governancev1.Decision_DECISION_APPROVE, position: governancev1.Position_POSITION_CHAIR,
-		allowed: func(p auth.Principal, _ *council, _ int32) error {
-			if p.HasRole(auth.RoleGeneralCouncil) {
-				return nil
-			}
-			return apierr.PermissionDenied("governance.decide_chair")
-		},
+		may: func(int32) rule { return decidesChair },
 	})
 }

@@ -28,9 +28,8 @@ func (s *Service) CheckEligibility(ctx context.Context, p auth.Principal, req *g
 	if err != nil {
 		return nil, err
 	}
-	if !p.HasRole(auth.RoleAdmin, auth.RoleGeneralSecretary, auth.RoleGeneralCouncil) && !j.council.isCurrentChair(p) &&
-		!j.council.isCouncilMember(p) && p.Subject != in.GetNominee() && (j.member == nil || j.member.GetPerson() != p.Subject) {
-		return nil, apierr.PermissionDenied("governance.check_eligibility")
+	if err := checksEligibility(in, j.member)(p, j.council); err != nil {
+		return nil, err
 	}
 	proposer, roles := p.Subject, p
 	if req.GetProposer() != "" && req.GetProposer() != p.Subject {

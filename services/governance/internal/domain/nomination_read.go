@@ -4,43 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 )
-
-// overseesNominations: the roles that see every nomination.
-func (c *council) overseesNominations(p auth.Principal) bool {
-	return p.HasRole(auth.RoleAdmin, auth.RoleGeneralSecretary, auth.RoleGeneralCouncil) || c.isCurrentChair(p) || c.isCouncilMember(p)
-}
-
-// seenNomination reads a nomination as p may see it (seen.go: who sees
-// a nomination). Anyone else is answered about it, and about every action
-// on it, exactly as about a missing nomination: NOT_FOUND naming name,
-// before any refusal of the action (a PERMISSION_DENIED, a charter or
-// state error) that would tell the two apart. The council is returned
-// when the rule read it (nil when the nominee or proposer asked).
-func (s *Service) seenNomination(ctx context.Context, p auth.Principal, name string) (*governancev1.Branch, string, int32, *governancev1.Nomination, *council, error) {
-	b, branch, term, n, err := s.nominationOf(ctx, name)
-	if err != nil {
-		return nil, "", 0, nil, nil, err
-	}
-	if p.Subject != "" && (p.Subject == n.GetNominee() || p.Subject == n.GetProposer()) {
-		return b, branch, term, n, nil, nil
-	}
-	v, err := s.viewerOf(ctx, p, branch, nil)
-	if err != nil {
-		return nil, "", 0, nil, nil, err
-	}
-	ok, err := v.sees(ctx, n)
-	if err != nil {
-		return nil, "", 0, nil, nil, err
-	}
-	if !ok {
-		return nil, "", 0, nil, nil, apierr.NotFound(name)
-	}
-	return b, branch, term, n, v.council, nil
-}
 
 // GetNomination: those who may see it (seenNomination). Others learn
 // nothing, not even that it exists.
@@ -52,7 +18,7 @@ func (s *Service) GetNomination(ctx context.Context, p auth.Principal, name stri
 	return n, nil
 }
 
-// ListNominations lists the nominations p sees (seen.go): the overseers
+// ListNominations lists the nominations p sees (access.go): the overseers
 // every one; anyone else those of whose term they are the chair, and
 // those where they are the nominee, the proposer or the represented
 // member's person.

@@ -29,8 +29,8 @@ func (s *Service) UpdateNomination(ctx context.Context, p auth.Principal, patch 
 		if err != nil {
 			return nil, err
 		}
-		if !p.IsAdmin() && p.Subject != cur.GetProposer() {
-			return nil, apierr.PermissionDenied("governance.amend_nomination")
+		if err := amendsNomination(p, cur); err != nil {
+			return nil, err
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())

@@ -24,8 +24,8 @@ func (s *Service) WithdrawNomination(ctx context.Context, p auth.Principal, req 
 		if err != nil {
 			return nil, err
 		}
-		if !p.IsAdmin() && p.Subject != cur.GetNominee() && p.Subject != cur.GetProposer() {
-			return nil, apierr.PermissionDenied("governance.withdraw_nomination")
+		if err := withdrawsNomination(p, cur); err != nil {
+			return nil, err
 		}
 		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())

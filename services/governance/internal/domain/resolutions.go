@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -132,12 +131,9 @@ func (s *Service) CreateResolution(ctx context.Context, p auth.Principal, parent
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.council(ctx, branch)
+	c, err := s.authorise(ctx, p, branch, draftsResolution)
 	if err != nil {
 		return nil, err
-	}
-	if !c.runs(p) && !c.isCouncilMember(p) {
-		return nil, apierr.PermissionDenied("governance.draft_resolution")
 	}
 	t, err := termOrCurrent(c, branch, in.GetTerm(), "resolution.term")
 	if err != nil {
@@ -267,15 +263,16 @@ func (s *Service) ListResolutions(ctx context.Context, req *governancev1.ListRes
 var resolutionPaths = []string{"title", "text", "kind", "meeting", "nominations", "work_plan", "standard"}
 
 // changeResolution is the read-check-write every change of a resolution
-// shares: read it, check who may and the etag, apply change, write.
-func (s *Service) changeResolution(ctx context.Context, p auth.Principal, name, etag string,
+// shares: read it, check who may (may, given the resolution) and the
+// etag, apply change, write.
+func (s *Service) changeResolution(ctx context.Context, p auth.Principal, name, etag string, may func(*governancev1.Resolution) rule,
 	change func(b *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error)) (*governancev1.Resolution, error) {
 	return retry.Write(ctx, name, etag, IsStale, func() (*governancev1.Resolution, error) {
 		b, branch, cur, err := s.resolutionOf(ctx, name)
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.council(ctx, branch)
+		c, err := s.authorise(ctx, p, branch, may(cur))
 		if err != nil {
 			return nil, err
 		}
@@ -306,10 +303,7 @@ func (s *Service) UpdateResolution(ctx context.Context, p auth.Principal, patch 
 	if err != nil {
 		return nil, err
 	}
-	return s.changeResolution(ctx, p, patch.GetName(), patch.GetEtag(), func(_ *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
-		if !p.IsAdmin() && !c.isCurrentChair(p) && p.Subject != cur.GetProposer() {
-			return nil, apierr.PermissionDenied("governance.amend_resolution")
-		}
+	return s.changeResolution(ctx, p, patch.GetName(), patch.GetEtag(), amendsResolution, func(_ *governancev1.Branch, branch string, _ *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
 		if cur.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_DRAFT {
 			return nil, resolutionTransition(cur, "update", cur.GetState())
 		}
@@ -322,10 +316,7 @@ func (s *Service) UpdateResolution(ctx context.Context, p auth.Principal, patch 
 // (the council of its term, which must be the current term) and the
 // branch's quorum and majority.
 func (s *Service) OpenResolutionVoting(ctx context.Context, p auth.Principal, req *governancev1.OpenResolutionVotingRequest) (*governancev1.Resolution, error) {
-	return s.changeResolution(ctx, p, req.GetName(), req.GetEtag(), func(b *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
-		if !c.runs(p) {
-			return nil, apierr.PermissionDenied("governance.open_voting")
-		}
+	return s.changeResolution(ctx, p, req.GetName(), req.GetEtag(), opensVoting, func(b *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
 		if cur.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_DRAFT {
 			return nil, resolutionTransition(cur, "openVoting", cur.GetState())
 		}
@@ -364,19 +355,8 @@ func (s *Service) CastResolutionVote(ctx context.Context, p auth.Principal, req 
 	if r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
 		return nil, resolutionTransition(r, "vote", r.GetState())
 	}
-	if !slices.Contains(r.GetEligibleVoters(), p.Subject) {
-		return nil, refusal(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER, "not_eligible_voter",
-			map[string]string{"resource": r.GetName(), "term": r.GetTerm()})
-	}
-	// A member whose office has ended since voting opened no longer sits on
-	// the council, and casts no ballot (one cast before stays counted).
-	c, err := s.council(ctx, branch)
-	if err != nil {
+	if err := s.mayVote(ctx, p, branch, r); err != nil {
 		return nil, err
-	}
-	if !c.isCouncilMember(p) {
-		return nil, refusal(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER, "voter_left_council",
-			map[string]string{"resource": r.GetName(), "voter": p.Subject})
 	}
 	v := &governancev1.Vote{
 		Name:  r.GetName() + "/votes/" + p.PersonID(),
@@ -433,12 +413,8 @@ func (s *Service) CloseResolutionVoting(ctx context.Context, p auth.Principal, r
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.council(ctx, branch)
-		if err != nil {
+		if _, err := s.authorise(ctx, p, branch, closesVoting); err != nil {
 			return nil, err
-		}
-		if !p.IsAdmin() && !c.isCurrentChair(p) {
-			return nil, apierr.PermissionDenied("governance.close_voting")
 		}
 		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())
@@ -475,10 +451,7 @@ func (s *Service) WithdrawResolution(ctx context.Context, p auth.Principal, req 
 	if strings.TrimSpace(req.GetReason()) == "" {
 		return nil, apierr.InvalidArgument(apierr.Field("reason", "required"))
 	}
-	return s.changeResolution(ctx, p, req.GetName(), req.GetEtag(), func(_ *governancev1.Branch, _ string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
-		if !p.IsAdmin() && !c.isCurrentChair(p) && p.Subject != cur.GetProposer() {
-			return nil, apierr.PermissionDenied("governance.withdraw_resolution")
-		}
+	return s.changeResolution(ctx, p, req.GetName(), req.GetEtag(), withdrawsResolution, func(_ *governancev1.Branch, _ string, _ *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
 		if st := cur.GetState(); st != governancev1.ResolutionState_RESOLUTION_STATE_DRAFT && st != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
 			return nil, resolutionTransition(cur, "withdraw", st)
 		}

@@ -2,106 +2,14 @@ package domain
 
 import (
 	"context"
-	"errors"
-	"slices"
 	"strings"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
-	"github.com/tjsia/chapterhouse/platform/resourcename"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 )
 
-// Nominations are the one thing governance hides: every signed-in caller
-// reads the branch, its terms, officers, meetings, resolutions, votes and
-// work plans. A nomination is seen by
-//   - the overseers (overseesNominations: admins, the general
-//     association's secretary-general and council, the current chair,
-//     council members);
-//   - the chair of its term, who confirms and appoints for it (G6, G7);
-//   - its nominee and its proposer;
-//   - the person of its represented member (the representative).
-//
-// Anyone else is told nothing about it: not on the nomination's own
-// methods (seenNomination), not when its id is chosen for another
-// (CreateNomination), and not one level down, where another resource
-// names it (an officer's nomination, a resolution's nominations: those
-// names are left out of the answer, see ResolutionAsSeen and
-// OfficerAsSeen).
-
-// viewer is who asks, with what the rule needs to know about them, read
-// once for an answer.
-type viewer struct {
-	p       auth.Principal
-	council *council
-	all     bool
-	// mine are the members whose person the caller is, read when first
-	// needed (nil: not yet).
-	mine   []string
-	people People
-	branch string
-}
-
-// viewerOf reads what the rule needs about p in branch; c is the council
-// when the caller has read it already (nil: read it).
-func (s *Service) viewerOf(ctx context.Context, p auth.Principal, branch string, c *council) (*viewer, error) {
-	if c == nil {
-		var err error
-		if c, err = s.council(ctx, branch); err != nil {
-			return nil, err
-		}
-	}
-	return &viewer{p: p, council: c, all: c.overseesNominations(p), people: s.people, branch: branch}, nil
-}
-
-// sees reports whether the viewer may see n.
-func (v *viewer) sees(ctx context.Context, n *governancev1.Nomination) (bool, error) {
-	switch {
-	case v.all:
-		return true, nil
-	case v.p.Subject == "":
-		return false, nil
-	case v.p.Subject == n.GetNominee() || v.p.Subject == n.GetProposer():
-		return true, nil
-	}
-	if chair := v.council.chairOf(TermNumberOf(n.GetName())); chair != nil && chair.GetPerson() == v.p.Subject {
-		return true, nil
-	}
-	if n.GetRepresentedMember() == "" {
-		return false, nil
-	}
-	if v.mine == nil {
-		mine, err := v.people.Represented(ctx, v.branch, v.p.Subject)
-		if err != nil {
-			return false, err
-		}
-		v.mine = append([]string{}, mine...)
-	}
-	return slices.Contains(v.mine, n.GetRepresentedMember()), nil
-}
-
-// seesName reports whether the viewer may see the nomination called name:
-// one that does not exist is not seen either.
-func (s *Service) seesName(ctx context.Context, v *viewer, name string) (bool, error) {
-	if v.all {
-		return true, nil
-	}
-	ids, err := resourcename.Parse(name, "branches", "terms", "nominations")
-	if err != nil || ids[0] != v.branch {
-		return false, nil
-	}
-	term, ok := termNumber(ids[1])
-	if !ok {
-		return false, nil
-	}
-	n, err := s.repo.GetNomination(ctx, v.branch, term, ids[2])
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return v.sees(ctx, n)
-}
+// Answers that name a nomination, as their caller may see them: a name
+// the caller may not see (access.go, who sees a nomination) is left out.
 
 // branchOfName is the branch id of a name under branches/{b}/..., or "".
 func branchOfName(name string) string {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -27,10 +26,6 @@ import (
 
 const assigned = governancev1.WorkItemSource_WORK_ITEM_SOURCE_GENERAL_ASSOCIATION
 
-// isGeneralSecretary: the general association's secretary-general, who
-// assigns the branch its tasks (G9) and nothing more here.
-func isGeneralSecretary(p auth.Principal) bool { return p.HasRole(auth.RoleGeneralSecretary) }
-
 // CreateWorkPlan creates the year's plan; a year has one. Admins, the
 // current chair, the serving secretary-general, and `general_secretary`
 // (to hold the tasks the general association assigns, G9).
@@ -39,12 +34,8 @@ func (s *Service) CreateWorkPlan(ctx context.Context, p auth.Principal, parent s
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.council(ctx, branch)
-	if err != nil {
+	if _, err := s.authorise(ctx, p, branch, createsWorkPlan); err != nil {
 		return nil, err
-	}
-	if !c.runs(p) && !isGeneralSecretary(p) {
-		return nil, apierr.PermissionDenied("governance.create_work_plan")
 	}
 	v := required("work_plan.title", strings.TrimSpace(in.GetTitle()) == "")
 	v = append(v, required("work_plan.year", in.GetYear() < 1)...)
@@ -222,11 +213,7 @@ func (s *Service) UpdateWorkPlan(ctx context.Context, p auth.Principal, patch *g
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.council(ctx, branch)
-		if err != nil {
-			return nil, err
-		}
-		if err := runsBusiness(p, c, "work_plans"); err != nil {
+		if _, err := s.authorise(ctx, p, branch, runsWorkPlans); err != nil {
 			return nil, err
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
@@ -269,25 +256,14 @@ func checkWorkItem(i *governancev1.WorkItem) []apierr.FieldViolation {
 	return v
 }
 
-// mayTrack is who may create or change an item of source: the branch's
-// business runners any; the general association's secretary-general its
-// assigned tasks (G9).
-func mayTrack(p auth.Principal, c *council, source governancev1.WorkItemSource) bool {
-	return c.runs(p) || (isGeneralSecretary(p) && source == assigned)
-}
-
 // CreateWorkItem adds an item to a plan.
 func (s *Service) CreateWorkItem(ctx context.Context, p auth.Principal, parent string, in *governancev1.WorkItem, id string) (*governancev1.WorkItem, error) {
 	branch, plan, err := s.workPlanOf(ctx, parent)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.council(ctx, branch)
-	if err != nil {
+	if _, err := s.authorise(ctx, p, branch, addsWorkItem(in.GetSource())); err != nil {
 		return nil, err
-	}
-	if !mayTrack(p, c, in.GetSource()) {
-		return nil, apierr.PermissionDenied("governance.add_work_item", "source", assigned.String())
 	}
 	if v := checkWorkItem(in); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
@@ -357,9 +333,6 @@ func (s *Service) ListWorkItems(ctx context.Context, req *governancev1.ListWorkI
 
 var workItemPaths = []string{"title", "description", "assignment_reference", "owner", "due_date", "state", "progress_note", "related_resources"}
 
-// ownerPaths are what an item's owner reports on it.
-var ownerPaths = []string{"state", "progress_note"}
-
 func finished(s governancev1.WorkItemState) bool {
 	return s == governancev1.WorkItemState_WORK_ITEM_STATE_DONE || s == governancev1.WorkItemState_WORK_ITEM_STATE_CANCELLED
 }
@@ -376,20 +349,8 @@ func (s *Service) UpdateWorkItem(ctx context.Context, p auth.Principal, patch *g
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.council(ctx, branch)
-		if err != nil {
+		if _, err := s.authorise(ctx, p, branch, tracksWorkItem(cur, paths)); err != nil {
 			return nil, err
-		}
-		if !mayTrack(p, c, cur.GetSource()) {
-			owner := p.Subject != "" && p.Subject == cur.GetOwner()
-			if !owner {
-				return nil, apierr.PermissionDenied("governance.track_work_item")
-			}
-			for _, path := range paths {
-				if !slices.Contains(ownerPaths, path) {
-					return nil, apierr.PermissionDenied("governance.owner_reports")
-				}
-			}
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())
