@@ -2,29 +2,28 @@ package domain
 
 import (
 	"context"
-	"errors"
 	"slices"
 
 	"google.golang.org/grpc/codes"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
-	"github.com/tjsia/chapterhouse/platform/resourcename"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
-// Who may do what in governance, and who sees what, in one place: the use
-// cases ask the rules here, and decide neither themselves. Every
+// Who may do what in governance (here), and who sees what (seen.go): the
+// use cases ask these rules, and decide neither themselves. Every
 // signed-in caller reads the branch, its terms, officers, meetings,
-// resolutions, votes and work plans; past that, method by method:
+// resolutions, votes and work plans; past that, method by method (the
+// rules in seen.go marked so):
 //
 //	CreateBranch, UpdateBranch          managesBranches
 //	CreateTerm, UpdateTerm              managesTerms
 //	CheckEligibility                    checksEligibility
-//	CreateNomination                    proposes, hiddenIDTaken
-//	every method naming a nomination    seenNomination (viewer.sees)
+//	CreateNomination                    proposes, hiddenIDTaken (seen.go)
+//	every method naming a nomination    seenNomination (seen.go)
 //	UpdateNomination                    amendsNomination
 //	ConfirmNominationQualification      confirmsDirector
 //	DecideNomination                    decidesChair
@@ -333,128 +332,4 @@ func tracksWorkItem(i *governancev1.WorkItem, paths []string) rule {
 // readsCompliance: the overseers read the branch's compliance report.
 func readsCompliance(p auth.Principal, c *council) error {
 	return denyUnless(c.oversees(p), "compliance_report")
-}
-
-// --- who sees a nomination ---
-
-// Nominations are the one thing governance hides. A nomination is seen by
-//   - the overseers (council.oversees);
-//   - the chair of its term, who confirms and appoints for it (G6, G7);
-//   - its nominee and its proposer;
-//   - the person of its represented member (the representative).
-//
-// Anyone else is told nothing about it: not on the nomination's own
-// methods (seenNomination), not when its id is chosen for another
-// (hiddenIDTaken), and not one level down, where another resource names
-// it (an officer's nomination, a resolution's nominations: those names
-// are left out of the answer, see seen.go).
-
-// viewer is who asks, with what the rule needs to know about them, read
-// once for an answer.
-type viewer struct {
-	p       auth.Principal
-	council *council
-	all     bool
-	// mine are the members whose person the caller is, read when first
-	// needed (nil: not yet).
-	mine   []string
-	people People
-	branch string
-}
-
-// viewerOf reads what the rule needs about p in branch; c is the council
-// when the caller has read it already (nil: read it).
-func (s *Service) viewerOf(ctx context.Context, p auth.Principal, branch string, c *council) (*viewer, error) {
-	if c == nil {
-		var err error
-		if c, err = s.council(ctx, branch); err != nil {
-			return nil, err
-		}
-	}
-	return &viewer{p: p, council: c, all: c.oversees(p), people: s.people, branch: branch}, nil
-}
-
-// sees reports whether the viewer may see n.
-func (v *viewer) sees(ctx context.Context, n *governancev1.Nomination) (bool, error) {
-	switch {
-	case v.all:
-		return true, nil
-	case v.p.Subject == "":
-		return false, nil
-	case v.p.Subject == n.GetNominee() || v.p.Subject == n.GetProposer():
-		return true, nil
-	}
-	if v.council.chairs(v.p, TermNumberOf(n.GetName())) {
-		return true, nil
-	}
-	if n.GetRepresentedMember() == "" {
-		return false, nil
-	}
-	if v.mine == nil {
-		mine, err := v.people.Represented(ctx, v.branch, v.p.Subject)
-		if err != nil {
-			return false, err
-		}
-		v.mine = append([]string{}, mine...)
-	}
-	return slices.Contains(v.mine, n.GetRepresentedMember()), nil
-}
-
-// seesName reports whether the viewer may see the nomination called name:
-// one that does not exist is not seen either.
-func (s *Service) seesName(ctx context.Context, v *viewer, name string) (bool, error) {
-	if v.all {
-		return true, nil
-	}
-	ids, err := resourcename.Parse(name, "branches", "terms", "nominations")
-	if err != nil || ids[0] != v.branch {
-		return false, nil
-	}
-	term, ok := termNumber(ids[1])
-	if !ok {
-		return false, nil
-	}
-	n, err := s.repo.GetNomination(ctx, v.branch, term, ids[2])
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return v.sees(ctx, n)
-}
-
-// seenNomination reads a nomination as p may see it. Anyone else is
-// answered about it, and about every action on it, exactly as about a
-// missing nomination: NOT_FOUND naming name, before any refusal of the
-// action (a PERMISSION_DENIED, a charter or state error) that would tell
-// the two apart. The council is returned when the rule read it (nil when
-// the nominee or proposer asked).
-func (s *Service) seenNomination(ctx context.Context, p auth.Principal, name string) (*governancev1.Branch, string, int32, *governancev1.Nomination, *council, error) {
-	b, branch, term, n, err := s.nominationOf(ctx, name)
-	if err != nil {
-		return nil, "", 0, nil, nil, err
-	}
-	if p.Subject != "" && (p.Subject == n.GetNominee() || p.Subject == n.GetProposer()) {
-		return b, branch, term, n, nil, nil
-	}
-	v, err := s.viewerOf(ctx, p, branch, nil)
-	if err != nil {
-		return nil, "", 0, nil, nil, err
-	}
-	ok, err := v.sees(ctx, n)
-	if err != nil {
-		return nil, "", 0, nil, nil, err
-	}
-	if !ok {
-		return nil, "", 0, nil, nil, apierr.NotFound(name)
-	}
-	return b, branch, term, n, v.council, nil
-}
-
-// hiddenIDTaken refuses a new nomination the id id, held by one the
-// caller may not see, as AIP-133 has it: PERMISSION_DENIED, which tells
-// the caller no more than that this id is not theirs to use.
-func hiddenIDTaken(id string) error {
-	return refuse("nomination_id_taken", "id", id)
 }

@@ -75,10 +75,7 @@ func (s *Service) ListBranches(ctx context.Context, size int32, token string) ([
 		return nil, "", err
 	}
 	page, err := s.repo.ListBranches(ctx, pg.After, pg.Size)
-	if err != nil {
-		return nil, "", err
-	}
-	return page.Items, pg.Next(page.Next), nil
+	return listed(pg, page, err)
 }
 
 var branchPaths = []string{"display_name", "parameters",

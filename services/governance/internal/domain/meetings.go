@@ -31,15 +31,13 @@ func termOrCurrent(c *council, branch, name, field string) (*governancev1.Term, 
 		}
 		return c.current, nil
 	}
-	ids, err := resourcename.Parse(name, "branches", "terms")
-	if err != nil || ids[0] != branch {
-		return nil, apierr.InvalidArgument(nameForm(field, name, "branches/"+branch+"/terms/{term}"))
-	}
-	n, ok := termNumber(ids[1])
-	if t := c.term(n); ok && t != nil {
-		return t, nil
-	}
-	return nil, apierr.ReferenceNotFound(field, name)
+	return referenced(field, name, branch, "terms", "term", func(id string) (*governancev1.Term, error) {
+		n, ok := termNumber(id)
+		if t := c.term(n); ok && t != nil {
+			return t, nil
+		}
+		return nil, ErrNotFound
+	})
 }
 
 // checkPeople checks a list of person names.
@@ -105,15 +103,10 @@ func (s *Service) CreateMeeting(ctx context.Context, p auth.Principal, parent st
 }
 
 func (s *Service) meetingOf(ctx context.Context, name string) (string, *governancev1.Meeting, error) {
-	_, ids, err := s.inBranch(ctx, name, false, "meetings")
-	if err != nil {
-		return "", nil, err
-	}
-	m, err := s.repo.GetMeeting(ctx, ids[0], ids[1])
-	if err != nil {
-		return "", nil, notFound(err, name)
-	}
-	return ids[0], m, nil
+	_, branch, m, err := lookup(ctx, s, name, func(ids []string) (*governancev1.Meeting, error) {
+		return s.repo.GetMeeting(ctx, ids[0], ids[1])
+	}, "meetings")
+	return branch, m, err
 }
 
 // GetMeeting returns a meeting.
@@ -135,10 +128,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *governancev1.ListMeetin
 	page, err := s.repo.ListMeetings(ctx, branch, pg.After, pg.Size, func(m *governancev1.Meeting) bool {
 		return (req.GetKind() == 0 || m.GetKind() == req.GetKind()) && (req.GetState() == 0 || m.GetState() == req.GetState())
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	return page.Items, pg.Next(page.Next), nil
+	return listed(pg, page, err)
 }
 
 var meetingPaths = []string{"title", "kind", "start_time", "end_time", "location", "agenda", "attendees", "minutes", "state"}

@@ -2,19 +2,15 @@ package domain
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path"
 	"slices"
 
-	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
-	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
-	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 
@@ -25,41 +21,20 @@ import (
 // cites: PASSED, a VICE_CHAIR_APPOINTMENT of the same term that lists the
 // nomination.
 func (s *Service) appointingResolution(ctx context.Context, branch string, n *governancev1.Nomination, name string) error {
-	// why is the end of its text's key, "error.governance.vice_chair_resolution.<why>";
-	// facts are the metadata beyond the resolution and the nomination.
-	notPassed := func(why string, facts ...string) error {
-		md := map[string]string{"field": "appointing_resolution", "nomination": n.GetName()}
-		if name != "" {
-			md["resource"], md["resolution"] = name, name
-		}
-		for i := 0; i+1 < len(facts); i += 2 {
-			md[facts[i]] = facts[i+1]
-		}
-		return refusal(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED, "vice_chair_resolution."+why, md)
-	}
+	c := citation{field: "appointing_resolution", name: name, kind: governancev1.ResolutionKind_RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT,
+		text: "vice_chair_resolution", facts: map[string]string{"nomination": n.GetName()}}
 	if name == "" {
-		return notPassed("required")
+		return c.notPassed("required")
 	}
-	ids, err := resourcename.Parse(name, "branches", "resolutions")
-	if err != nil || ids[0] != branch {
-		return apierr.InvalidArgument(nameForm("appointing_resolution", name, "branches/"+branch+"/resolutions/{resolution}"))
-	}
-	r, err := s.repo.GetResolution(ctx, branch, ids[1])
-	if errors.Is(err, ErrNotFound) {
-		return apierr.ReferenceNotFound("appointing_resolution", name)
-	}
+	r, err := s.cited(ctx, branch, c)
 	if err != nil {
 		return err
 	}
 	switch {
-	case r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED:
-		return notPassed("state", "state", r.GetState().String())
-	case r.GetKind() != governancev1.ResolutionKind_RESOLUTION_KIND_VICE_CHAIR_APPOINTMENT:
-		return notPassed("kind", "kind", r.GetKind().String())
 	case TermNumberOf(r.GetTerm()) != TermNumberOf(n.GetName()):
-		return notPassed("term", "term", r.GetTerm(), "nomination_term", termName(branch, TermNumberOf(n.GetName())))
+		return c.notPassed("term", "term", r.GetTerm(), "nomination_term", termName(branch, TermNumberOf(n.GetName())))
 	case !slices.Contains(r.GetNominations(), n.GetName()):
-		return notPassed("unlisted")
+		return c.notPassed("unlisted")
 	}
 	return nil
 }

@@ -60,8 +60,5 @@ func (s *Service) ListNominations(ctx context.Context, p auth.Principal, req *go
 	if err == nil {
 		err = seeErr
 	}
-	if err != nil {
-		return nil, "", err
-	}
-	return page.Items, pg.Next(page.Next), nil
+	return listed(pg, page, err)
 }

@@ -86,19 +86,18 @@ func validNomination(n *governancev1.Nomination, branch string) []apierr.FieldVi
 
 // nominationOf reads branches/{b}/terms/{n}/nominations/{id}.
 func (s *Service) nominationOf(ctx context.Context, name string) (*governancev1.Branch, string, int32, *governancev1.Nomination, error) {
-	b, ids, err := s.inBranch(ctx, name, false, "terms", "nominations")
+	var term int32
+	b, branch, n, err := lookup(ctx, s, name, func(ids []string) (*governancev1.Nomination, error) {
+		var ok bool
+		if term, ok = termNumber(ids[1]); !ok {
+			return nil, ErrNotFound
+		}
+		return s.repo.GetNomination(ctx, ids[0], term, ids[2])
+	}, "terms", "nominations")
 	if err != nil {
 		return nil, "", 0, nil, err
 	}
-	term, ok := termNumber(ids[1])
-	if !ok {
-		return nil, "", 0, nil, apierr.NotFound(name)
-	}
-	n, err := s.repo.GetNomination(ctx, ids[0], term, ids[2])
-	if err != nil {
-		return nil, "", 0, nil, notFound(err, name)
-	}
-	return b, ids[0], term, n, nil
+	return b, branch, term, n, nil
 }
 
 // nominationAllows are the actions (the methods' verbs) n's state allows:

@@ -21,19 +21,13 @@ import (
 
 // officerOf reads branches/{b}/terms/{n}/officers/{id}.
 func (s *Service) officerOf(ctx context.Context, name string) (*governancev1.Branch, string, *governancev1.Officer, error) {
-	b, ids, err := s.inBranch(ctx, name, false, "terms", "officers")
-	if err != nil {
-		return nil, "", nil, err
-	}
-	term, ok := termNumber(ids[1])
-	if !ok {
-		return nil, "", nil, apierr.NotFound(name)
-	}
-	o, err := s.repo.GetOfficer(ctx, ids[0], term, ids[2])
-	if err != nil {
-		return nil, "", nil, notFound(err, name)
-	}
-	return b, ids[0], o, nil
+	return lookup(ctx, s, name, func(ids []string) (*governancev1.Officer, error) {
+		term, ok := termNumber(ids[1])
+		if !ok {
+			return nil, ErrNotFound
+		}
+		return s.repo.GetOfficer(ctx, ids[0], term, ids[2])
+	}, "terms", "officers")
 }
 
 // GetOfficer returns an officer as of today (ENDED once its last day has

@@ -13,6 +13,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -63,6 +64,15 @@ func required(field string, missing bool) []apierr.FieldViolation {
 		return []apierr.FieldViolation{apierr.Field(field, "required")}
 	}
 	return nil
+}
+
+// listed is a List's answer: the page's items, and the token of the next
+// page bound as pg was; err, the page's read, is the answer when not nil.
+func listed[T any](pg pagetoken.Request, p page.Page[T], err error) ([]T, string, error) {
+	if err != nil {
+		return nil, "", err
+	}
+	return p.Items, pg.Next(p.Next), nil
 }
 
 // refusal is an error whose reason's common text cannot show its facts:
@@ -119,6 +129,40 @@ func (s *Service) inBranch(ctx context.Context, name string, wildcard bool, coll
 		return nil, nil, err
 	}
 	return b, ids, nil
+}
+
+// lookup reads the resource name names under a branch
+// (branches/{b}/<collections>, the branch checked by inBranch): get reads
+// it by the name's ids, and what get does not find (ErrNotFound) is
+// NOT_FOUND naming name. It returns the branch and its id with it.
+func lookup[T any](ctx context.Context, s *Service, name string, get func(ids []string) (T, error), collections ...string) (*governancev1.Branch, string, T, error) {
+	var none T
+	b, ids, err := s.inBranch(ctx, name, false, collections...)
+	if err != nil {
+		return nil, "", none, err
+	}
+	x, err := get(ids)
+	if err != nil {
+		return nil, "", none, notFound(err, name)
+	}
+	return b, ids[0], x, nil
+}
+
+// referenced reads the resource a request field names, one of branch's
+// collection (branches/{b}/<collection>/{<variable>}), by its id: a name
+// of another form or branch is INVALID_ARGUMENT, one get does not find
+// (ErrNotFound) REFERENCE_NOT_FOUND.
+func referenced[T any](field, name, branch, collection, variable string, get func(id string) (T, error)) (T, error) {
+	var none T
+	ids, err := resourcename.Parse(name, "branches", collection)
+	if err != nil || ids[0] != branch {
+		return none, apierr.InvalidArgument(nameForm(field, name, "branches/"+branch+"/"+collection+"/{"+variable+"}"))
+	}
+	x, err := get(ids[1])
+	if errors.Is(err, ErrNotFound) {
+		return none, apierr.ReferenceNotFound(field, name)
+	}
+	return x, err
 }
 
 // termNumber reads a term id (its number).

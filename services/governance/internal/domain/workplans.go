@@ -15,7 +15,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
 	"github.com/tjsia/chapterhouse/platform/ids"
-	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -79,15 +78,10 @@ func (s *Service) CreateWorkPlan(ctx context.Context, p auth.Principal, parent s
 }
 
 func (s *Service) workPlanOf(ctx context.Context, name string) (string, *governancev1.WorkPlan, error) {
-	_, ids, err := s.inBranch(ctx, name, false, "workPlans")
-	if err != nil {
-		return "", nil, err
-	}
-	w, err := s.repo.GetWorkPlan(ctx, ids[0], ids[1])
-	if err != nil {
-		return "", nil, notFound(err, name)
-	}
-	return ids[0], w, nil
+	_, branch, w, err := lookup(ctx, s, name, func(ids []string) (*governancev1.WorkPlan, error) {
+		return s.repo.GetWorkPlan(ctx, ids[0], ids[1])
+	}, "workPlans")
+	return branch, w, err
 }
 
 // Progress counts a plan's items on day.
@@ -169,33 +163,14 @@ func (s *Service) ListWorkPlans(ctx context.Context, req *governancev1.ListWorkP
 // adoptingResolution checks that name is a PASSED WORK_PLAN_ADOPTION
 // resolution naming plan: the council sets the work plan.
 func (s *Service) adoptingResolution(ctx context.Context, branch, plan, name string) error {
-	// why is the end of its text's key, "error.governance.adoption_resolution.<why>";
-	// facts are the metadata beyond the resolution and the plan.
-	notPassed := func(why string, facts ...string) error {
-		md := map[string]string{"field": "work_plan.adopting_resolution", "resource": name, "resolution": name, "work_plan": plan}
-		for i := 0; i+1 < len(facts); i += 2 {
-			md[facts[i]] = facts[i+1]
-		}
-		return refusal(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED, "adoption_resolution."+why, md)
-	}
-	ids, err := resourcename.Parse(name, "branches", "resolutions")
-	if err != nil || ids[0] != branch {
-		return apierr.InvalidArgument(nameForm("work_plan.adopting_resolution", name, "branches/"+branch+"/resolutions/{resolution}"))
-	}
-	r, err := s.repo.GetResolution(ctx, branch, ids[1])
-	if errors.Is(err, ErrNotFound) {
-		return apierr.ReferenceNotFound("work_plan.adopting_resolution", name)
-	}
+	c := citation{field: "work_plan.adopting_resolution", name: name, kind: governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION,
+		text: "adoption_resolution", facts: map[string]string{"work_plan": plan}}
+	r, err := s.cited(ctx, branch, c)
 	if err != nil {
 		return err
 	}
-	switch {
-	case r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED:
-		return notPassed("state", "state", r.GetState().String())
-	case r.GetKind() != governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION:
-		return notPassed("kind", "kind", r.GetKind().String())
-	case r.GetWorkPlan() != plan:
-		return notPassed("plan", "adopts", r.GetWorkPlan())
+	if r.GetWorkPlan() != plan {
+		return c.notPassed("plan", "adopts", r.GetWorkPlan())
 	}
 	return nil
 }
@@ -295,15 +270,10 @@ func (s *Service) CreateWorkItem(ctx context.Context, p auth.Principal, parent s
 }
 
 func (s *Service) workItemOf(ctx context.Context, name string) (string, *governancev1.WorkItem, error) {
-	_, ids, err := s.inBranch(ctx, name, false, "workPlans", "items")
-	if err != nil {
-		return "", nil, err
-	}
-	i, err := s.repo.GetWorkItem(ctx, ids[0], ids[1], ids[2])
-	if err != nil {
-		return "", nil, notFound(err, name)
-	}
-	return ids[0], i, nil
+	_, branch, i, err := lookup(ctx, s, name, func(ids []string) (*governancev1.WorkItem, error) {
+		return s.repo.GetWorkItem(ctx, ids[0], ids[1], ids[2])
+	}, "workPlans", "items")
+	return branch, i, err
 }
 
 // GetWorkItem returns an item.
@@ -325,10 +295,7 @@ func (s *Service) ListWorkItems(ctx context.Context, req *governancev1.ListWorkI
 	page, err := s.repo.ListWorkItems(ctx, branch, path.Base(plan.GetName()), pg.After, pg.Size, func(i *governancev1.WorkItem) bool {
 		return (req.GetSource() == 0 || i.GetSource() == req.GetSource()) && (req.GetState() == 0 || i.GetState() == req.GetState())
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	return page.Items, pg.Next(page.Next), nil
+	return listed(pg, page, err)
 }
 
 var workItemPaths = []string{"title", "description", "assignment_reference", "owner", "due_date", "state", "progress_note", "related_resources"}
