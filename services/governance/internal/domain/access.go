@@ -64,9 +64,8 @@ func denyUnless(ok bool, what string, args ...string) error {
 // council, as it stands today, is c: nil, or the refusal.
 type rule func(p auth.Principal, c *council) error
 
-// authorise reads branch's council and asks may whether p may act, before
-// anything else of the request is judged; the council is the use case's
-// to go on with.
+// authorise reads branch's council and asks may whether p may act in it;
+// the council is the use case's to go on with.
 func (s *Service) authorise(ctx context.Context, p auth.Principal, branch string, may rule) (*council, error) {
 	c, err := s.council(ctx, branch)
 	if err != nil {
