@@ -27,19 +27,11 @@ func clone[T proto.Message](m T) T { return proto.Clone(m).(T) }
 func cloneOfficer(o *governancev1.Officer) *governancev1.Officer { return clone(o) }
 func cloneTerm(t *governancev1.Term) *governancev1.Term          { return clone(t) }
 
-// requireAdmin: branches are admins' to create and change.
-func requireAdmin(p auth.Principal) error {
-	if p.IsAdmin() {
-		return nil
-	}
-	return apierr.PermissionDenied("governance.branches")
-}
-
 // CreateBranch creates a branch with its charter parameters, the unset
 // ones taken from CHARTER.md. Admins. Repeating the same request returns
 // the branch.
 func (s *Service) CreateBranch(ctx context.Context, p auth.Principal, in *governancev1.Branch, id string) (*governancev1.Branch, error) {
-	if err := requireAdmin(p); err != nil {
+	if err := managesBranches(p); err != nil {
 		return nil, err
 	}
 	v := required("branch.display_name", strings.TrimSpace(in.GetDisplayName()) == "")
@@ -83,10 +75,7 @@ func (s *Service) ListBranches(ctx context.Context, size int32, token string) ([
 		return nil, "", err
 	}
 	page, err := s.repo.ListBranches(ctx, pg.After, pg.Size)
-	if err != nil {
-		return nil, "", err
-	}
-	return page.Items, pg.Next(page.Next), nil
+	return listed(pg, page, err)
 }
 
 var branchPaths = []string{"display_name", "parameters",
@@ -100,7 +89,7 @@ var branchPaths = []string{"display_name", "parameters",
 // code formats. Admins.
 // Every change is recorded as a BranchUpdated event naming the fields.
 func (s *Service) UpdateBranch(ctx context.Context, p auth.Principal, patch *governancev1.Branch, mask *fieldmaskpb.FieldMask) (*governancev1.Branch, error) {
-	if err := requireAdmin(p); err != nil {
+	if err := managesBranches(p); err != nil {
 		return nil, err
 	}
 	_, id, err := s.branchOf(ctx, patch.GetName())

@@ -11,7 +11,6 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/i18n"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
@@ -48,12 +47,9 @@ func (s *Service) GetComplianceReport(ctx context.Context, p auth.Principal, nam
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.council(ctx, branch)
+	c, err := s.authorise(ctx, p, branch, readsCompliance)
 	if err != nil {
 		return nil, err
-	}
-	if !p.HasRole(auth.RoleAdmin, auth.RoleGeneralSecretary, auth.RoleGeneralCouncil) && !c.isCurrentChair(p) && !c.isCouncilMember(p) {
-		return nil, apierr.PermissionDenied("governance.compliance_report")
 	}
 	today := s.today()
 	if year == 0 {

@@ -21,17 +21,6 @@ import (
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 )
 
-// runsBusiness: the branch's business (meetings, work plans) is run by
-// admins, the current chair and the serving secretary-general, whose unit
-// does the day-to-day work; denied names the business
-// ("denied.governance.<denied>").
-func runsBusiness(p auth.Principal, c *council, denied string) error {
-	if c.runs(p) {
-		return nil
-	}
-	return apierr.PermissionDenied("governance." + denied)
-}
-
 // termOrCurrent resolves a term field: the named term of the branch, or the
 // current term when empty.
 func termOrCurrent(c *council, branch, name, field string) (*governancev1.Term, error) {
@@ -42,15 +31,13 @@ func termOrCurrent(c *council, branch, name, field string) (*governancev1.Term, 
 		}
 		return c.current, nil
 	}
-	ids, err := resourcename.Parse(name, "branches", "terms")
-	if err != nil || ids[0] != branch {
-		return nil, apierr.InvalidArgument(nameForm(field, name, "branches/"+branch+"/terms/{term}"))
-	}
-	n, ok := termNumber(ids[1])
-	if t := c.term(n); ok && t != nil {
-		return t, nil
-	}
-	return nil, apierr.ReferenceNotFound(field, name)
+	return referenced(field, name, branch, "terms", "term", func(id string) (*governancev1.Term, error) {
+		n, ok := termNumber(id)
+		if t := c.term(n); ok && t != nil {
+			return t, nil
+		}
+		return nil, ErrNotFound
+	})
 }
 
 // checkPeople checks a list of person names.
@@ -80,11 +67,8 @@ func (s *Service) CreateMeeting(ctx context.Context, p auth.Principal, parent st
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.council(ctx, branch)
+	c, err := s.authorise(ctx, p, branch, runsMeetings)
 	if err != nil {
-		return nil, err
-	}
-	if err := runsBusiness(p, c, "meetings"); err != nil {
 		return nil, err
 	}
 	if v := checkMeeting(in); len(v) > 0 {
@@ -119,15 +103,10 @@ func (s *Service) CreateMeeting(ctx context.Context, p auth.Principal, parent st
 }
 
 func (s *Service) meetingOf(ctx context.Context, name string) (string, *governancev1.Meeting, error) {
-	_, ids, err := s.inBranch(ctx, name, false, "meetings")
-	if err != nil {
-		return "", nil, err
-	}
-	m, err := s.repo.GetMeeting(ctx, ids[0], ids[1])
-	if err != nil {
-		return "", nil, notFound(err, name)
-	}
-	return ids[0], m, nil
+	_, branch, m, err := lookup(ctx, s, name, func(ids []string) (*governancev1.Meeting, error) {
+		return s.repo.GetMeeting(ctx, ids[0], ids[1])
+	}, "meetings")
+	return branch, m, err
 }
 
 // GetMeeting returns a meeting.
@@ -149,10 +128,7 @@ func (s *Service) ListMeetings(ctx context.Context, req *governancev1.ListMeetin
 	page, err := s.repo.ListMeetings(ctx, branch, pg.After, pg.Size, func(m *governancev1.Meeting) bool {
 		return (req.GetKind() == 0 || m.GetKind() == req.GetKind()) && (req.GetState() == 0 || m.GetState() == req.GetState())
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	return page.Items, pg.Next(page.Next), nil
+	return listed(pg, page, err)
 }
 
 var meetingPaths = []string{"title", "kind", "start_time", "end_time", "location", "agenda", "attendees", "minutes", "state"}
@@ -170,11 +146,7 @@ func (s *Service) UpdateMeeting(ctx context.Context, p auth.Principal, patch *go
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.council(ctx, branch)
-		if err != nil {
-			return nil, err
-		}
-		if err := runsBusiness(p, c, "meetings"); err != nil {
+		if _, err := s.authorise(ctx, p, branch, runsMeetings); err != nil {
 			return nil, err
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {

@@ -21,19 +21,13 @@ import (
 
 // officerOf reads branches/{b}/terms/{n}/officers/{id}.
 func (s *Service) officerOf(ctx context.Context, name string) (*governancev1.Branch, string, *governancev1.Officer, error) {
-	b, ids, err := s.inBranch(ctx, name, false, "terms", "officers")
-	if err != nil {
-		return nil, "", nil, err
-	}
-	term, ok := termNumber(ids[1])
-	if !ok {
-		return nil, "", nil, apierr.NotFound(name)
-	}
-	o, err := s.repo.GetOfficer(ctx, ids[0], term, ids[2])
-	if err != nil {
-		return nil, "", nil, notFound(err, name)
-	}
-	return b, ids[0], o, nil
+	return lookup(ctx, s, name, func(ids []string) (*governancev1.Officer, error) {
+		term, ok := termNumber(ids[1])
+		if !ok {
+			return nil, ErrNotFound
+		}
+		return s.repo.GetOfficer(ctx, ids[0], term, ids[2])
+	}, "terms", "officers")
 }
 
 // GetOfficer returns an officer as of today (ENDED once its last day has
@@ -106,8 +100,7 @@ func (s *Service) EndOffice(ctx context.Context, p auth.Principal, req *governan
 		if err != nil {
 			return nil, err
 		}
-		kind, err := endKind(p, cur, req.GetKind())
-		if err != nil {
+		if err := endsOffice(p, cur, req.GetKind()); err != nil {
 			return nil, err
 		}
 		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
@@ -117,25 +110,20 @@ func (s *Service) EndOffice(ctx context.Context, p auth.Principal, req *governan
 		if last.IsZero() {
 			last = s.today()
 		}
-		return s.endOffice(ctx, p, b, branch, cur, last, kind, req.GetReason())
+		return s.endOffice(ctx, p, b, branch, cur, last, endKind(p, cur, req.GetKind()), req.GetReason())
 	})
 }
 
-// endKind is why p ends cur's office: the officer resigns; an admin removes
-// them, or records their resignation.
-func endKind(p auth.Principal, cur *governancev1.Officer, asked governancev1.OfficeEndKind) (governancev1.OfficeEndKind, error) {
-	self := p.Subject == cur.GetPerson()
+// endKind is why p, whom endsOffice let through, ends cur's office: the
+// kind asked; else the officer resigns, or an admin removes them.
+func endKind(p auth.Principal, cur *governancev1.Officer, asked governancev1.OfficeEndKind) governancev1.OfficeEndKind {
 	switch {
-	case !p.IsAdmin() && !self:
-		return 0, apierr.PermissionDenied("governance.end_office")
-	case asked == governancev1.OfficeEndKind_OFFICE_END_KIND_UNSPECIFIED && self:
-		return governancev1.OfficeEndKind_OFFICE_END_KIND_RESIGNATION, nil
-	case asked == governancev1.OfficeEndKind_OFFICE_END_KIND_UNSPECIFIED:
-		return governancev1.OfficeEndKind_OFFICE_END_KIND_REMOVAL, nil
-	case asked == governancev1.OfficeEndKind_OFFICE_END_KIND_REMOVAL && !p.IsAdmin():
-		return 0, apierr.PermissionDenied("governance.remove_officer")
+	case asked != governancev1.OfficeEndKind_OFFICE_END_KIND_UNSPECIFIED:
+		return asked
+	case p.Subject == cur.GetPerson():
+		return governancev1.OfficeEndKind_OFFICE_END_KIND_RESIGNATION
 	}
-	return asked, nil
+	return governancev1.OfficeEndKind_OFFICE_END_KIND_REMOVAL
 }
 
 // endOffice writes the end of a serving office on its last day.

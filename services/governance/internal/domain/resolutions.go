@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
-	"slices"
+	"maps"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -75,13 +74,9 @@ func (s *Service) checkResolution(ctx context.Context, branch string, r *governa
 		return apierr.InvalidArgument(v...)
 	}
 	if m := r.GetMeeting(); m != "" {
-		ids, err := resourcename.Parse(m, "branches", "meetings")
-		if err != nil || ids[0] != branch {
-			return apierr.InvalidArgument(nameForm("resolution.meeting", m, "branches/"+branch+"/meetings/{meeting}"))
-		}
-		if _, err := s.repo.GetMeeting(ctx, branch, ids[1]); errors.Is(err, ErrNotFound) {
-			return apierr.ReferenceNotFound("resolution.meeting", m)
-		} else if err != nil {
+		if _, err := referenced("resolution.meeting", m, branch, "meetings", "meeting", func(id string) (*governancev1.Meeting, error) {
+			return s.repo.GetMeeting(ctx, branch, id)
+		}); err != nil {
 			return err
 		}
 	}
@@ -105,13 +100,9 @@ func (s *Service) checkResolution(ctx context.Context, branch string, r *governa
 		}
 	}
 	if w := r.GetWorkPlan(); w != "" {
-		ids, err := resourcename.Parse(w, "branches", "workPlans")
-		if err != nil || ids[0] != branch {
-			return apierr.InvalidArgument(nameForm("resolution.work_plan", w, "branches/"+branch+"/workPlans/{work_plan}"))
-		}
-		if _, err := s.repo.GetWorkPlan(ctx, branch, ids[1]); errors.Is(err, ErrNotFound) {
-			return apierr.ReferenceNotFound("resolution.work_plan", w)
-		} else if err != nil {
+		if _, err := referenced("resolution.work_plan", w, branch, "workPlans", "work_plan", func(id string) (*governancev1.WorkPlan, error) {
+			return s.repo.GetWorkPlan(ctx, branch, id)
+		}); err != nil {
 			return err
 		}
 	}
@@ -132,12 +123,9 @@ func (s *Service) CreateResolution(ctx context.Context, p auth.Principal, parent
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.council(ctx, branch)
+	c, err := s.authorise(ctx, p, branch, draftsResolution)
 	if err != nil {
 		return nil, err
-	}
-	if !c.runs(p) && !c.isCouncilMember(p) {
-		return nil, apierr.PermissionDenied("governance.draft_resolution")
 	}
 	t, err := termOrCurrent(c, branch, in.GetTerm(), "resolution.term")
 	if err != nil {
@@ -173,62 +161,53 @@ func (s *Service) CreateResolution(ctx context.Context, p auth.Principal, parent
 }
 
 func (s *Service) resolutionOf(ctx context.Context, name string) (*governancev1.Branch, string, *governancev1.Resolution, error) {
-	b, ids, err := s.inBranch(ctx, name, false, "resolutions")
-	if err != nil {
-		return nil, "", nil, err
-	}
-	r, err := s.repo.GetResolution(ctx, ids[0], ids[1])
-	if err != nil {
-		return nil, "", nil, notFound(err, name)
-	}
-	return b, ids[0], r, nil
+	return lookup(ctx, s, name, func(ids []string) (*governancev1.Resolution, error) {
+		return s.repo.GetResolution(ctx, ids[0], ids[1])
+	}, "resolutions")
 }
 
-// attendeesOf are the people present at the resolution's meeting, if any.
-func (s *Service) attendeesOf(ctx context.Context, branch string, r *governancev1.Resolution) ([]string, error) {
-	if r.GetMeeting() == "" {
-		return nil, nil
+// citation is a resolution a write cites as the council's decision (a
+// vice-chair's appointment, a work plan's adoption): the request field and
+// the resolution it names, the kind the resolution must be, and the
+// refusals' text, "error.governance.<text>.<why>", and facts (beyond the
+// field and the resolution).
+type citation struct {
+	field, name string
+	kind        governancev1.ResolutionKind
+	text        string
+	facts       map[string]string
+}
+
+// notPassed refuses the citation for why, RESOLUTION_NOT_PASSED, naming
+// facts (alternating names and values) besides the citation's own.
+func (c citation) notPassed(why string, facts ...string) error {
+	md := map[string]string{"field": c.field}
+	if c.name != "" {
+		md["resource"], md["resolution"] = c.name, c.name
 	}
-	m, err := s.repo.GetMeeting(ctx, branch, path.Base(r.GetMeeting()))
-	if errors.Is(err, ErrNotFound) {
-		return nil, nil
+	maps.Copy(md, c.facts)
+	for i := 0; i+1 < len(facts); i += 2 {
+		md[facts[i]] = facts[i+1]
 	}
+	return refusal(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED, c.text+"."+why, md)
+}
+
+// cited reads the resolution c names, of branch, and checks that it
+// PASSED and is of c's kind.
+func (s *Service) cited(ctx context.Context, branch string, c citation) (*governancev1.Resolution, error) {
+	r, err := referenced(c.field, c.name, branch, "resolutions", "resolution", func(id string) (*governancev1.Resolution, error) {
+		return s.repo.GetResolution(ctx, branch, id)
+	})
 	if err != nil {
 		return nil, err
 	}
-	return m.GetAttendees(), nil
-}
-
-// count tallies a resolution's ballots as they stand.
-func (s *Service) count(ctx context.Context, branch string, r *governancev1.Resolution) (*governancev1.Tally, string, error) {
-	ballots, err := s.repo.Ballots(ctx, branch, path.Base(r.GetName()))
-	if err != nil {
-		return nil, "", err
+	switch {
+	case r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED:
+		return nil, c.notPassed("state", "state", r.GetState().String())
+	case r.GetKind() != c.kind:
+		return nil, c.notPassed("kind", "kind", r.GetKind().String())
 	}
-	attendees, err := s.attendeesOf(ctx, branch, r)
-	if err != nil {
-		return nil, "", err
-	}
-	choices := map[string]governancev1.VoteChoice{}
-	for _, v := range ballots.Items {
-		choices[v.GetVoter()] = v.GetChoice()
-	}
-	return Tally(r.GetEligibleVoters(), attendees, choices, r.GetQuorum(), r.GetMajority()), ballots.Version, nil
-}
-
-// withTally fills a VOTING resolution's running tally; a closed one carries
-// its final tally already.
-func (s *Service) withTally(ctx context.Context, branch string, r *governancev1.Resolution) (*governancev1.Resolution, error) {
-	if r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
-		return r, nil
-	}
-	t, _, err := s.count(ctx, branch, r)
-	if err != nil {
-		return nil, err
-	}
-	out := clone(r)
-	out.Tally = t
-	return out, nil
+	return r, nil
 }
 
 // GetResolution returns a resolution, with its running tally while voting.
@@ -267,15 +246,16 @@ func (s *Service) ListResolutions(ctx context.Context, req *governancev1.ListRes
 var resolutionPaths = []string{"title", "text", "kind", "meeting", "nominations", "work_plan", "standard"}
 
 // changeResolution is the read-check-write every change of a resolution
-// shares: read it, check who may and the etag, apply change, write.
-func (s *Service) changeResolution(ctx context.Context, p auth.Principal, name, etag string,
+// shares: read it, check who may (may, given the resolution) and the
+// etag, apply change, write.
+func (s *Service) changeResolution(ctx context.Context, p auth.Principal, name, etag string, may func(*governancev1.Resolution) rule,
 	change func(b *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error)) (*governancev1.Resolution, error) {
 	return retry.Write(ctx, name, etag, IsStale, func() (*governancev1.Resolution, error) {
 		b, branch, cur, err := s.resolutionOf(ctx, name)
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.council(ctx, branch)
+		c, err := s.authorise(ctx, p, branch, may(cur))
 		if err != nil {
 			return nil, err
 		}
@@ -306,165 +286,12 @@ func (s *Service) UpdateResolution(ctx context.Context, p auth.Principal, patch 
 	if err != nil {
 		return nil, err
 	}
-	return s.changeResolution(ctx, p, patch.GetName(), patch.GetEtag(), func(_ *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
-		if !p.IsAdmin() && !c.isCurrentChair(p) && p.Subject != cur.GetProposer() {
-			return nil, apierr.PermissionDenied("governance.amend_resolution")
-		}
+	return s.changeResolution(ctx, p, patch.GetName(), patch.GetEtag(), amendsResolution, func(_ *governancev1.Branch, branch string, _ *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
 		if cur.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_DRAFT {
 			return nil, resolutionTransition(cur, "update", cur.GetState())
 		}
 		fieldmask.Apply(next, patch, paths)
 		return nil, s.checkResolution(ctx, branch, next)
-	})
-}
-
-// OpenResolutionVoting moves a DRAFT to VOTING, snapshotting who may vote
-// (the council of its term, which must be the current term) and the
-// branch's quorum and majority.
-func (s *Service) OpenResolutionVoting(ctx context.Context, p auth.Principal, req *governancev1.OpenResolutionVotingRequest) (*governancev1.Resolution, error) {
-	return s.changeResolution(ctx, p, req.GetName(), req.GetEtag(), func(b *governancev1.Branch, branch string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
-		if !c.runs(p) {
-			return nil, apierr.PermissionDenied("governance.open_voting")
-		}
-		if cur.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_DRAFT {
-			return nil, resolutionTransition(cur, "openVoting", cur.GetState())
-		}
-		if c.current == nil || c.current.GetName() != cur.GetTerm() {
-			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_NO_CURRENT_TERM, "term_not_current",
-				map[string]string{"resource": cur.GetName(), "term": cur.GetTerm()})
-		}
-		// Nominations it appoints must still be open to appointment.
-		if err := s.checkResolution(ctx, branch, cur); err != nil {
-			return nil, err
-		}
-		voters := c.councilOf(c.current.GetNumber())
-		if len(voters) == 0 {
-			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_INVALID_STATE_TRANSITION, "empty_council",
-				map[string]string{"resource": cur.GetName(), "action": "openVoting", "state": cur.GetState().String(),
-					"allowed": "update,withdraw", "term": cur.GetTerm()})
-		}
-		next.State, next.EligibleVoters = governancev1.ResolutionState_RESOLUTION_STATE_VOTING, voters
-		next.Quorum, next.Majority = clone(b.GetParameters().GetQuorum()), clone(b.GetParameters().GetMajority())
-		next.OpenTime = next.GetUpdateTime()
-		ev := s.envelope(ctx, p, next.GetName())
-		ev.Payload = &eventsv1.Envelope_ResolutionVotingOpened{ResolutionVotingOpened: &eventsv1.ResolutionVotingOpened{Resolution: next}}
-		return ev, nil
-	})
-}
-
-// CastResolutionVote records the caller's ballot. Each ballot is its own
-// record, stored only while voting is open, so ballots by different voters
-// never contend, and a ballot cast as voting closes is either counted or
-// refused, never lost.
-func (s *Service) CastResolutionVote(ctx context.Context, p auth.Principal, req *governancev1.CastResolutionVoteRequest) (*governancev1.Vote, error) {
-	_, branch, r, err := s.resolutionOf(ctx, req.GetName())
-	if err != nil {
-		return nil, err
-	}
-	if r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
-		return nil, resolutionTransition(r, "vote", r.GetState())
-	}
-	if !slices.Contains(r.GetEligibleVoters(), p.Subject) {
-		return nil, refusal(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER, "not_eligible_voter",
-			map[string]string{"resource": r.GetName(), "term": r.GetTerm()})
-	}
-	// A member whose office has ended since voting opened no longer sits on
-	// the council, and casts no ballot (one cast before stays counted).
-	c, err := s.council(ctx, branch)
-	if err != nil {
-		return nil, err
-	}
-	if !c.isCouncilMember(p) {
-		return nil, refusal(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER, "voter_left_council",
-			map[string]string{"resource": r.GetName(), "voter": p.Subject})
-	}
-	v := &governancev1.Vote{
-		Name:  r.GetName() + "/votes/" + p.PersonID(),
-		Voter: p.Subject, Choice: req.GetChoice(), VoteTime: timestamppb.New(s.now()),
-	}
-	err = s.repo.CastVote(ctx, branch, path.Base(r.GetName()), v)
-	if IsStale(err) {
-		// Voting closed between the read and the ballot.
-		_, _, now, gerr := s.resolutionOf(ctx, req.GetName())
-		if gerr != nil {
-			return nil, gerr
-		}
-		return nil, resolutionTransition(r, "vote", now.GetState())
-	}
-	if err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// GetVote returns one ballot.
-func (s *Service) GetVote(ctx context.Context, name string) (*governancev1.Vote, error) {
-	_, ids, err := s.inBranch(ctx, name, false, "resolutions", "votes")
-	if err != nil {
-		return nil, err
-	}
-	v, err := s.repo.GetVote(ctx, ids[0], ids[1], ids[2])
-	return v, notFound(err, name)
-}
-
-// ListVotes pages through a resolution's ballots by voter.
-func (s *Service) ListVotes(ctx context.Context, parent string, size int32, token string) ([]*governancev1.Vote, string, error) {
-	_, branch, r, err := s.resolutionOf(ctx, parent)
-	if err != nil {
-		return nil, "", err
-	}
-	pg, err := s.pages.Parse(size, token, "votes", parent)
-	if err != nil {
-		return nil, "", err
-	}
-	page, err := s.repo.ListVotes(ctx, branch, path.Base(r.GetName()), pg.After, pg.Size)
-	if err != nil {
-		return nil, "", err
-	}
-	return page.Items, pg.Next(page.Next), nil
-}
-
-// CloseResolutionVoting counts the ballots and decides: FAILED without a
-// quorum, PASSED when YES reaches the majority. The write holds only if no
-// ballot arrived since the count, so the recorded tally is the final one.
-func (s *Service) CloseResolutionVoting(ctx context.Context, p auth.Principal, req *governancev1.CloseResolutionVotingRequest) (*governancev1.Resolution, error) {
-	return retry.Write(ctx, req.GetName(), req.GetEtag(), IsStale, func() (*governancev1.Resolution, error) {
-		_, branch, cur, err := s.resolutionOf(ctx, req.GetName())
-		if err != nil {
-			return nil, err
-		}
-		c, err := s.council(ctx, branch)
-		if err != nil {
-			return nil, err
-		}
-		if !p.IsAdmin() && !c.isCurrentChair(p) {
-			return nil, apierr.PermissionDenied("governance.close_voting")
-		}
-		if req.GetEtag() != "" && req.GetEtag() != cur.GetEtag() {
-			return nil, apierr.EtagMismatch(cur.GetName())
-		}
-		if cur.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
-			return nil, resolutionTransition(cur, "closeVoting", cur.GetState())
-		}
-		tally, version, err := s.count(ctx, branch, cur)
-		if err != nil {
-			return nil, err
-		}
-		now := s.now()
-		next := clone(cur)
-		next.Tally, next.CloseTime, next.UpdateTime, next.Etag = tally, timestamppb.New(now), timestamppb.New(now), newEtag()
-		ev := s.envelope(ctx, p, next.GetName())
-		if Passed(tally) {
-			next.State = governancev1.ResolutionState_RESOLUTION_STATE_PASSED
-			ev.Payload = &eventsv1.Envelope_ResolutionPassed{ResolutionPassed: &eventsv1.ResolutionPassed{Resolution: next}}
-		} else {
-			next.State = governancev1.ResolutionState_RESOLUTION_STATE_FAILED
-			ev.Payload = &eventsv1.Envelope_ResolutionFailed{ResolutionFailed: &eventsv1.ResolutionFailed{Resolution: next}}
-		}
-		if err := s.repo.CloseResolution(ctx, branch, next, cur.GetEtag(), version, ev); err != nil {
-			return nil, err
-		}
-		return next, nil
 	})
 }
 
@@ -475,10 +302,7 @@ func (s *Service) WithdrawResolution(ctx context.Context, p auth.Principal, req 
 	if strings.TrimSpace(req.GetReason()) == "" {
 		return nil, apierr.InvalidArgument(apierr.Field("reason", "required"))
 	}
-	return s.changeResolution(ctx, p, req.GetName(), req.GetEtag(), func(_ *governancev1.Branch, _ string, c *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
-		if !p.IsAdmin() && !c.isCurrentChair(p) && p.Subject != cur.GetProposer() {
-			return nil, apierr.PermissionDenied("governance.withdraw_resolution")
-		}
+	return s.changeResolution(ctx, p, req.GetName(), req.GetEtag(), withdrawsResolution, func(_ *governancev1.Branch, _ string, _ *council, cur, next *governancev1.Resolution) (*eventsv1.Envelope, error) {
 		if st := cur.GetState(); st != governancev1.ResolutionState_RESOLUTION_STATE_DRAFT && st != governancev1.ResolutionState_RESOLUTION_STATE_VOTING {
 			return nil, resolutionTransition(cur, "withdraw", st)
 		}

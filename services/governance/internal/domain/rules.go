@@ -510,11 +510,17 @@ func checkChairRoute(c Candidate) []apierr.Violation {
 	if filled(c.Open, c.Position) {
 		out = append(out, officeFilled(c.Position))
 	}
+	return append(out, unqualified(c, RuleChairRoute, "chair_not_decided")...)
+}
+
+// unqualified: a chair (G5) and a director (G6) are appointed once found
+// qualified (the general association's council decided on the chair, the
+// branch chair confirmed the director); what is the text of each.
+func unqualified(c Candidate, rule, what string) []apierr.Violation {
 	if c.Stage == Appointing && c.State != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
-		out = append(out, violation(RuleChairRoute, apiv1.ErrorReason_QUALIFICATION_NOT_CONFIRMED, "chair_not_decided",
-			"state", c.State.String()))
+		return []apierr.Violation{violation(rule, apiv1.ErrorReason_QUALIFICATION_NOT_CONFIRMED, what, "state", c.State.String())}
 	}
-	return out
+	return nil
 }
 
 // G6: one director nominee per unit member per term, and the branch chair
@@ -550,11 +556,7 @@ func checkDirectorNominee(c Candidate) []apierr.Violation {
 			out = append(out, unitNomineesFull(c.Represented.GetName(), max))
 		}
 	}
-	if c.Stage == Appointing && c.State != governancev1.NominationState_NOMINATION_STATE_QUALIFIED {
-		out = append(out, violation(RuleDirectorNominee, apiv1.ErrorReason_QUALIFICATION_NOT_CONFIRMED, "director_not_confirmed",
-			"state", c.State.String()))
-	}
-	return out
+	return append(out, unqualified(c, RuleDirectorNominee, "director_not_confirmed")...)
 }
 
 // G7 and G8: the chair of the term appoints the secretary-general, and

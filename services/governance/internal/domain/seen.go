@@ -6,27 +6,24 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 )
 
-// Nominations are the one thing governance hides: every signed-in caller
-// reads the branch, its terms, officers, meetings, resolutions, votes and
-// work plans. A nomination is seen by
-//   - the overseers (overseesNominations: admins, the general
-//     association's secretary-general and council, the current chair,
-//     council members);
+// Who sees what: nominations are the one thing governance hides (the rest
+// of who may do what is access.go's). A nomination is seen by
+//   - the overseers (council.oversees);
 //   - the chair of its term, who confirms and appoints for it (G6, G7);
 //   - its nominee and its proposer;
 //   - the person of its represented member (the representative).
 //
 // Anyone else is told nothing about it: not on the nomination's own
 // methods (seenNomination), not when its id is chosen for another
-// (CreateNomination), and not one level down, where another resource
-// names it (an officer's nomination, a resolution's nominations: those
-// names are left out of the answer, see ResolutionAsSeen and
-// OfficerAsSeen).
+// (hiddenIDTaken), and not one level down, where another resource names
+// it (an officer's nomination, a resolution's nominations: those names
+// are left out of the answer, ResolutionsAsSeen and OfficersAsSeen).
 
 // viewer is who asks, with what the rule needs to know about them, read
 // once for an answer.
@@ -50,7 +47,7 @@ func (s *Service) viewerOf(ctx context.Context, p auth.Principal, branch string,
 			return nil, err
 		}
 	}
-	return &viewer{p: p, council: c, all: c.overseesNominations(p), people: s.people, branch: branch}, nil
+	return &viewer{p: p, council: c, all: c.oversees(p), people: s.people, branch: branch}, nil
 }
 
 // sees reports whether the viewer may see n.
@@ -63,7 +60,7 @@ func (v *viewer) sees(ctx context.Context, n *governancev1.Nomination) (bool, er
 	case v.p.Subject == n.GetNominee() || v.p.Subject == n.GetProposer():
 		return true, nil
 	}
-	if chair := v.council.chairOf(TermNumberOf(n.GetName())); chair != nil && chair.GetPerson() == v.p.Subject {
+	if v.council.chairs(v.p, TermNumberOf(n.GetName())) {
 		return true, nil
 	}
 	if n.GetRepresentedMember() == "" {
@@ -103,6 +100,43 @@ func (s *Service) seesName(ctx context.Context, v *viewer, name string) (bool, e
 	return v.sees(ctx, n)
 }
 
+// seenNomination reads a nomination as p may see it. Anyone else is
+// answered about it, and about every action on it, exactly as about a
+// missing nomination: NOT_FOUND naming name, before any refusal of the
+// action (a PERMISSION_DENIED, a charter or state error) that would tell
+// the two apart. The council is returned when the rule read it (nil when
+// the nominee or proposer asked).
+func (s *Service) seenNomination(ctx context.Context, p auth.Principal, name string) (*governancev1.Branch, string, int32, *governancev1.Nomination, *council, error) {
+	b, branch, term, n, err := s.nominationOf(ctx, name)
+	if err != nil {
+		return nil, "", 0, nil, nil, err
+	}
+	if p.Subject != "" && (p.Subject == n.GetNominee() || p.Subject == n.GetProposer()) {
+		return b, branch, term, n, nil, nil
+	}
+	v, err := s.viewerOf(ctx, p, branch, nil)
+	if err != nil {
+		return nil, "", 0, nil, nil, err
+	}
+	ok, err := v.sees(ctx, n)
+	if err != nil {
+		return nil, "", 0, nil, nil, err
+	}
+	if !ok {
+		return nil, "", 0, nil, nil, apierr.NotFound(name)
+	}
+	return b, branch, term, n, v.council, nil
+}
+
+// hiddenIDTaken refuses a new nomination the id id, held by one the
+// caller may not see, as AIP-133 has it: PERMISSION_DENIED, which tells
+// the caller no more than that this id is not theirs to use.
+func hiddenIDTaken(id string) error {
+	return refuse("nomination_id_taken", "id", id)
+}
+
+// --- answers naming nominations ---
+
 // branchOfName is the branch id of a name under branches/{b}/..., or "".
 func branchOfName(name string) string {
 	if parts := strings.SplitN(name, "/", 3); len(parts) >= 2 && parts[0] == "branches" {
@@ -114,21 +148,52 @@ func branchOfName(name string) string {
 // ResolutionAsSeen is r as p may see it: the nominations it lists that p
 // may not see are left out (a vice-chair appointment lists them).
 func (s *Service) ResolutionAsSeen(ctx context.Context, p auth.Principal, r *governancev1.Resolution) (*governancev1.Resolution, error) {
-	out, err := s.ResolutionsAsSeen(ctx, p, []*governancev1.Resolution{r})
-	if err != nil {
-		return nil, err
-	}
-	return out[0], nil
+	return one(s.ResolutionsAsSeen(ctx, p, []*governancev1.Resolution{r}))
 }
 
 // ResolutionsAsSeen is ResolutionAsSeen for a page of one branch's
-// resolutions, judged with one read of who p is.
+// resolutions.
 func (s *Service) ResolutionsAsSeen(ctx context.Context, p auth.Principal, rs []*governancev1.Resolution) ([]*governancev1.Resolution, error) {
-	out := make([]*governancev1.Resolution, len(rs))
+	return asSeen(ctx, s, p, rs, (*governancev1.Resolution).GetNominations, func(r *governancev1.Resolution, kept []string) *governancev1.Resolution {
+		c := clone(r)
+		c.Nominations = kept
+		return c
+	})
+}
+
+// OfficerAsSeen is o as p may see it: its nomination is left out unless p
+// may see it.
+func (s *Service) OfficerAsSeen(ctx context.Context, p auth.Principal, o *governancev1.Officer) (*governancev1.Officer, error) {
+	return one(s.OfficersAsSeen(ctx, p, []*governancev1.Officer{o}))
+}
+
+// OfficersAsSeen is OfficerAsSeen for a page of one branch's officers.
+func (s *Service) OfficersAsSeen(ctx context.Context, p auth.Principal, officers []*governancev1.Officer) ([]*governancev1.Officer, error) {
+	nomination := func(o *governancev1.Officer) []string {
+		if o.GetNomination() == "" {
+			return nil
+		}
+		return []string{o.GetNomination()}
+	}
+	return asSeen(ctx, s, p, officers, nomination, func(o *governancev1.Officer, _ []string) *governancev1.Officer {
+		c := cloneOfficer(o)
+		c.Nomination = ""
+		return c
+	})
+}
+
+// asSeen is a page of one branch's records as p may see them: of the
+// nominations a record names (names), those p may not see are left out
+// (without is the record naming only those kept), all judged with one
+// read of who p is.
+func asSeen[T interface{ GetName() string }](ctx context.Context, s *Service, p auth.Principal, records []T,
+	names func(T) []string, without func(T, []string) T) ([]T, error) {
+	out := make([]T, len(records))
 	var v *viewer
-	for i, r := range rs {
+	for i, r := range records {
 		out[i] = r
-		if len(r.GetNominations()) == 0 {
+		named := names(r)
+		if len(named) == 0 {
 			continue
 		}
 		if v == nil {
@@ -137,8 +202,8 @@ func (s *Service) ResolutionsAsSeen(ctx context.Context, p auth.Principal, rs []
 				return nil, err
 			}
 		}
-		kept := make([]string, 0, len(r.GetNominations()))
-		for _, name := range r.GetNominations() {
+		kept := make([]string, 0, len(named))
+		for _, name := range named {
 			ok, err := s.seesName(ctx, v, name)
 			if err != nil {
 				return nil, err
@@ -147,49 +212,18 @@ func (s *Service) ResolutionsAsSeen(ctx context.Context, p auth.Principal, rs []
 				kept = append(kept, name)
 			}
 		}
-		if len(kept) < len(r.GetNominations()) {
-			c := clone(r)
-			c.Nominations = kept
-			out[i] = c
+		if len(kept) < len(named) {
+			out[i] = without(r, kept)
 		}
 	}
 	return out, nil
 }
 
-// OfficerAsSeen is o as p may see it: its nomination is left out unless p
-// may see it.
-func (s *Service) OfficerAsSeen(ctx context.Context, p auth.Principal, o *governancev1.Officer) (*governancev1.Officer, error) {
-	out, err := s.OfficersAsSeen(ctx, p, []*governancev1.Officer{o})
+// one is the record of a page of one.
+func one[T any](page []T, err error) (T, error) {
 	if err != nil {
-		return nil, err
+		var none T
+		return none, err
 	}
-	return out[0], nil
-}
-
-// OfficersAsSeen is OfficerAsSeen for a page of one branch's officers.
-func (s *Service) OfficersAsSeen(ctx context.Context, p auth.Principal, officers []*governancev1.Officer) ([]*governancev1.Officer, error) {
-	out := make([]*governancev1.Officer, len(officers))
-	var v *viewer
-	for i, o := range officers {
-		out[i] = o
-		if o.GetNomination() == "" {
-			continue
-		}
-		if v == nil {
-			var err error
-			if v, err = s.viewerOf(ctx, p, branchOfName(o.GetName()), nil); err != nil {
-				return nil, err
-			}
-		}
-		ok, err := s.seesName(ctx, v, o.GetNomination())
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			c := cloneOfficer(o)
-			c.Nomination = ""
-			out[i] = c
-		}
-	}
-	return out, nil
+	return page[0], nil
 }

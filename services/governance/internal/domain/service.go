@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 
@@ -13,8 +12,8 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/events"
-	"github.com/tjsia/chapterhouse/platform/i18n"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -65,6 +64,15 @@ func required(field string, missing bool) []apierr.FieldViolation {
 		return []apierr.FieldViolation{apierr.Field(field, "required")}
 	}
 	return nil
+}
+
+// listed is a List's answer: the page's items, and the token of the next
+// page bound as pg was; err, the page's read, is the answer when not nil.
+func listed[T any](pg pagetoken.Request, p page.Page[T], err error) ([]T, string, error) {
+	if err != nil {
+		return nil, "", err
+	}
+	return p.Items, pg.Next(p.Next), nil
 }
 
 // refusal is an error whose reason's common text cannot show its facts:
@@ -123,6 +131,40 @@ func (s *Service) inBranch(ctx context.Context, name string, wildcard bool, coll
 	return b, ids, nil
 }
 
+// lookup reads the resource name names under a branch
+// (branches/{b}/<collections>, the branch checked by inBranch): get reads
+// it by the name's ids, and what get does not find (ErrNotFound) is
+// NOT_FOUND naming name. It returns the branch and its id with it.
+func lookup[T any](ctx context.Context, s *Service, name string, get func(ids []string) (T, error), collections ...string) (*governancev1.Branch, string, T, error) {
+	var none T
+	b, ids, err := s.inBranch(ctx, name, false, collections...)
+	if err != nil {
+		return nil, "", none, err
+	}
+	x, err := get(ids)
+	if err != nil {
+		return nil, "", none, notFound(err, name)
+	}
+	return b, ids[0], x, nil
+}
+
+// referenced reads the resource a request field names, one of branch's
+// collection (branches/{b}/<collection>/{<variable>}), by its id: a name
+// of another form or branch is INVALID_ARGUMENT, one get does not find
+// (ErrNotFound) REFERENCE_NOT_FOUND.
+func referenced[T any](field, name, branch, collection, variable string, get func(id string) (T, error)) (T, error) {
+	var none T
+	ids, err := resourcename.Parse(name, "branches", collection)
+	if err != nil || ids[0] != branch {
+		return none, apierr.InvalidArgument(nameForm(field, name, "branches/"+branch+"/"+collection+"/{"+variable+"}"))
+	}
+	x, err := get(ids[1])
+	if errors.Is(err, ErrNotFound) {
+		return none, apierr.ReferenceNotFound(field, name)
+	}
+	return x, err
+}
+
 // termNumber reads a term id (its number).
 func termNumber(id string) (int32, bool) {
 	n, err := strconv.ParseInt(id, 10, 32)
@@ -133,142 +175,3 @@ func termNumber(id string) (int32, bool) {
 }
 
 func termName(branch string, n int32) string { return fmt.Sprintf("branches/%s/terms/%d", branch, n) }
-
-// --- who holds what ---
-
-// council is the branch as it stands on a day: its terms, the current one,
-// and the officers.
-type council struct {
-	terms    Versioned[*governancev1.Term]
-	officers Versioned[*governancev1.Officer]
-	day      Day
-	current  *governancev1.Term
-}
-
-func (s *Service) council(ctx context.Context, branch string) (*council, error) {
-	terms, err := s.repo.Terms(ctx, branch)
-	if err != nil {
-		return nil, err
-	}
-	officers, err := s.repo.Officers(ctx, branch)
-	if err != nil {
-		return nil, err
-	}
-	c := &council{terms: terms, officers: officers, day: s.today()}
-	for _, t := range terms.Items {
-		if TermState(t, c.day) == governancev1.TermState_TERM_STATE_CURRENT {
-			c.current = t
-		}
-	}
-	return c, nil
-}
-
-func (c *council) term(n int32) *governancev1.Term {
-	for _, t := range c.terms.Items {
-		if t.GetNumber() == n {
-			return t
-		}
-	}
-	return nil
-}
-
-// dayFor is the day a term's council is judged on: the council's day, or
-// for a term not yet begun, its first day.
-func (c *council) dayFor(term int32) Day {
-	if t := c.term(term); t != nil && TermState(t, c.day) == governancev1.TermState_TERM_STATE_UPCOMING {
-		first, _ := TermDays(t)
-		return first
-	}
-	return c.day
-}
-
-// serving are the term's officers in office on the council's day (or, for
-// a term not yet begun, appointed for it), in position.
-func (c *council) serving(term int32, position governancev1.Position) []*governancev1.Officer {
-	var out []*governancev1.Officer
-	day := c.dayFor(term)
-	for _, o := range c.officers.Items {
-		if TermNumberOf(o.GetName()) == term && o.GetPosition() == position && branches.ServingOn(o, day) {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-// chairOf is the term's serving chair, or nil.
-func (c *council) chairOf(term int32) *governancev1.Officer {
-	if cs := c.serving(term, governancev1.Position_POSITION_CHAIR); len(cs) > 0 {
-		return cs[0]
-	}
-	return nil
-}
-
-// isCurrentChair: p is the serving chair of the current term.
-func (c *council) isCurrentChair(p auth.Principal) bool {
-	if c.current == nil || p.Subject == "" {
-		return false
-	}
-	chair := c.chairOf(c.current.GetNumber())
-	return chair != nil && chair.GetPerson() == p.Subject
-}
-
-// isCurrentSecretary: p is the serving secretary-general of the current
-// term.
-func (c *council) isCurrentSecretary(p auth.Principal) bool {
-	if c.current == nil || p.Subject == "" {
-		return false
-	}
-	for _, o := range c.serving(c.current.GetNumber(), governancev1.Position_POSITION_SECRETARY_GENERAL) {
-		if o.GetPerson() == p.Subject {
-			return true
-		}
-	}
-	return false
-}
-
-// councilOf is who sits on term's council on the council's day.
-func (c *council) councilOf(term int32) []string {
-	var officers []*governancev1.Officer
-	for _, o := range c.officers.Items {
-		if TermNumberOf(o.GetName()) == term {
-			officers = append(officers, o)
-		}
-	}
-	return branches.Council(officers, c.dayFor(term))
-}
-
-// isCouncilMember: p sits on the current term's council.
-func (c *council) isCouncilMember(p auth.Principal) bool {
-	return c.current != nil && slices.Contains(c.councilOf(c.current.GetNumber()), p.Subject)
-}
-
-// runs reports whether p may run the branch's business: admins, the
-// current chair and the serving secretary-general (the chair's unit runs
-// day-to-day business).
-func (c *council) runs(p auth.Principal) bool {
-	return p.IsAdmin() || c.isCurrentChair(p) || c.isCurrentSecretary(p)
-}
-
-// Officer as a reader sees it: SERVING until its last day, ENDED after,
-// because the term ended. Nothing happens on that day, so nothing is
-// written: every reader (the directory included) judges serving by the
-// dates, and the reason is the reader's text, in their language (ctx).
-func present(ctx context.Context, o *governancev1.Officer, today Day) *governancev1.Officer {
-	if o.GetState() != governancev1.OfficerState_OFFICER_STATE_SERVING {
-		return o
-	}
-	if last, ok := branches.DayOf(o.GetEndDate()); ok && today.After(last) {
-		c := cloneOfficer(o)
-		c.State, c.EndKind = governancev1.OfficerState_OFFICER_STATE_ENDED, governancev1.OfficeEndKind_OFFICE_END_KIND_TERM_ENDED
-		c.EndReason = i18n.In(ctx, i18n.Message{Key: "text.governance.term_ended", Args: map[string]string{"date": last.Format(time.DateOnly)}})
-		return c
-	}
-	return o
-}
-
-// Term as a reader sees it: its state derived from today.
-func presentTerm(t *governancev1.Term, today Day) *governancev1.Term {
-	c := cloneTerm(t)
-	c.State = TermState(t, today)
-	return c
-}

@@ -24,15 +24,6 @@ import (
 	"github.com/tjsia/chapterhouse/contracts/governance/branches"
 )
 
-// managesTerms: admins and the general association's council set a
-// branch's terms, since their dates follow the general association's.
-func managesTerms(p auth.Principal) error {
-	if p.HasRole(auth.RoleAdmin, auth.RoleGeneralCouncil) {
-		return nil
-	}
-	return apierr.PermissionDenied("governance.manage_terms")
-}
-
 // checkTermDates: both dates are calendar dates and the term ends after it
 // starts.
 func checkTermDates(t *governancev1.Term) []apierr.FieldViolation {

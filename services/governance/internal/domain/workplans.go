@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 
 	"google.golang.org/grpc/codes"
@@ -16,7 +15,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
 	"github.com/tjsia/chapterhouse/platform/ids"
-	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -27,10 +25,6 @@ import (
 
 const assigned = governancev1.WorkItemSource_WORK_ITEM_SOURCE_GENERAL_ASSOCIATION
 
-// isGeneralSecretary: the general association's secretary-general, who
-// assigns the branch its tasks (G9) and nothing more here.
-func isGeneralSecretary(p auth.Principal) bool { return p.HasRole(auth.RoleGeneralSecretary) }
-
 // CreateWorkPlan creates the year's plan; a year has one. Admins, the
 // current chair, the serving secretary-general, and `general_secretary`
 // (to hold the tasks the general association assigns, G9).
@@ -39,12 +33,8 @@ func (s *Service) CreateWorkPlan(ctx context.Context, p auth.Principal, parent s
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.council(ctx, branch)
-	if err != nil {
+	if _, err := s.authorise(ctx, p, branch, createsWorkPlan); err != nil {
 		return nil, err
-	}
-	if !c.runs(p) && !isGeneralSecretary(p) {
-		return nil, apierr.PermissionDenied("governance.create_work_plan")
 	}
 	v := required("work_plan.title", strings.TrimSpace(in.GetTitle()) == "")
 	v = append(v, required("work_plan.year", in.GetYear() < 1)...)
@@ -88,15 +78,10 @@ func (s *Service) CreateWorkPlan(ctx context.Context, p auth.Principal, parent s
 }
 
 func (s *Service) workPlanOf(ctx context.Context, name string) (string, *governancev1.WorkPlan, error) {
-	_, ids, err := s.inBranch(ctx, name, false, "workPlans")
-	if err != nil {
-		return "", nil, err
-	}
-	w, err := s.repo.GetWorkPlan(ctx, ids[0], ids[1])
-	if err != nil {
-		return "", nil, notFound(err, name)
-	}
-	return ids[0], w, nil
+	_, branch, w, err := lookup(ctx, s, name, func(ids []string) (*governancev1.WorkPlan, error) {
+		return s.repo.GetWorkPlan(ctx, ids[0], ids[1])
+	}, "workPlans")
+	return branch, w, err
 }
 
 // Progress counts a plan's items on day.
@@ -178,33 +163,14 @@ func (s *Service) ListWorkPlans(ctx context.Context, req *governancev1.ListWorkP
 // adoptingResolution checks that name is a PASSED WORK_PLAN_ADOPTION
 // resolution naming plan: the council sets the work plan.
 func (s *Service) adoptingResolution(ctx context.Context, branch, plan, name string) error {
-	// why is the end of its text's key, "error.governance.adoption_resolution.<why>";
-	// facts are the metadata beyond the resolution and the plan.
-	notPassed := func(why string, facts ...string) error {
-		md := map[string]string{"field": "work_plan.adopting_resolution", "resource": name, "resolution": name, "work_plan": plan}
-		for i := 0; i+1 < len(facts); i += 2 {
-			md[facts[i]] = facts[i+1]
-		}
-		return refusal(codes.FailedPrecondition, apiv1.ErrorReason_RESOLUTION_NOT_PASSED, "adoption_resolution."+why, md)
-	}
-	ids, err := resourcename.Parse(name, "branches", "resolutions")
-	if err != nil || ids[0] != branch {
-		return apierr.InvalidArgument(nameForm("work_plan.adopting_resolution", name, "branches/"+branch+"/resolutions/{resolution}"))
-	}
-	r, err := s.repo.GetResolution(ctx, branch, ids[1])
-	if errors.Is(err, ErrNotFound) {
-		return apierr.ReferenceNotFound("work_plan.adopting_resolution", name)
-	}
+	c := citation{field: "work_plan.adopting_resolution", name: name, kind: governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION,
+		text: "adoption_resolution", facts: map[string]string{"work_plan": plan}}
+	r, err := s.cited(ctx, branch, c)
 	if err != nil {
 		return err
 	}
-	switch {
-	case r.GetState() != governancev1.ResolutionState_RESOLUTION_STATE_PASSED:
-		return notPassed("state", "state", r.GetState().String())
-	case r.GetKind() != governancev1.ResolutionKind_RESOLUTION_KIND_WORK_PLAN_ADOPTION:
-		return notPassed("kind", "kind", r.GetKind().String())
-	case r.GetWorkPlan() != plan:
-		return notPassed("plan", "adopts", r.GetWorkPlan())
+	if r.GetWorkPlan() != plan {
+		return c.notPassed("plan", "adopts", r.GetWorkPlan())
 	}
 	return nil
 }
@@ -222,11 +188,7 @@ func (s *Service) UpdateWorkPlan(ctx context.Context, p auth.Principal, patch *g
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.council(ctx, branch)
-		if err != nil {
-			return nil, err
-		}
-		if err := runsBusiness(p, c, "work_plans"); err != nil {
+		if _, err := s.authorise(ctx, p, branch, runsWorkPlans); err != nil {
 			return nil, err
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
@@ -269,25 +231,14 @@ func checkWorkItem(i *governancev1.WorkItem) []apierr.FieldViolation {
 	return v
 }
 
-// mayTrack is who may create or change an item of source: the branch's
-// business runners any; the general association's secretary-general its
-// assigned tasks (G9).
-func mayTrack(p auth.Principal, c *council, source governancev1.WorkItemSource) bool {
-	return c.runs(p) || (isGeneralSecretary(p) && source == assigned)
-}
-
 // CreateWorkItem adds an item to a plan.
 func (s *Service) CreateWorkItem(ctx context.Context, p auth.Principal, parent string, in *governancev1.WorkItem, id string) (*governancev1.WorkItem, error) {
 	branch, plan, err := s.workPlanOf(ctx, parent)
 	if err != nil {
 		return nil, err
 	}
-	c, err := s.council(ctx, branch)
-	if err != nil {
+	if _, err := s.authorise(ctx, p, branch, addsWorkItem(in.GetSource())); err != nil {
 		return nil, err
-	}
-	if !mayTrack(p, c, in.GetSource()) {
-		return nil, apierr.PermissionDenied("governance.add_work_item", "source", assigned.String())
 	}
 	if v := checkWorkItem(in); len(v) > 0 {
 		return nil, apierr.InvalidArgument(v...)
@@ -319,15 +270,10 @@ func (s *Service) CreateWorkItem(ctx context.Context, p auth.Principal, parent s
 }
 
 func (s *Service) workItemOf(ctx context.Context, name string) (string, *governancev1.WorkItem, error) {
-	_, ids, err := s.inBranch(ctx, name, false, "workPlans", "items")
-	if err != nil {
-		return "", nil, err
-	}
-	i, err := s.repo.GetWorkItem(ctx, ids[0], ids[1], ids[2])
-	if err != nil {
-		return "", nil, notFound(err, name)
-	}
-	return ids[0], i, nil
+	_, branch, i, err := lookup(ctx, s, name, func(ids []string) (*governancev1.WorkItem, error) {
+		return s.repo.GetWorkItem(ctx, ids[0], ids[1], ids[2])
+	}, "workPlans", "items")
+	return branch, i, err
 }
 
 // GetWorkItem returns an item.
@@ -349,16 +295,10 @@ func (s *Service) ListWorkItems(ctx context.Context, req *governancev1.ListWorkI
 	page, err := s.repo.ListWorkItems(ctx, branch, path.Base(plan.GetName()), pg.After, pg.Size, func(i *governancev1.WorkItem) bool {
 		return (req.GetSource() == 0 || i.GetSource() == req.GetSource()) && (req.GetState() == 0 || i.GetState() == req.GetState())
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	return page.Items, pg.Next(page.Next), nil
+	return listed(pg, page, err)
 }
 
 var workItemPaths = []string{"title", "description", "assignment_reference", "owner", "due_date", "state", "progress_note", "related_resources"}
-
-// ownerPaths are what an item's owner reports on it.
-var ownerPaths = []string{"state", "progress_note"}
 
 func finished(s governancev1.WorkItemState) bool {
 	return s == governancev1.WorkItemState_WORK_ITEM_STATE_DONE || s == governancev1.WorkItemState_WORK_ITEM_STATE_CANCELLED
@@ -376,20 +316,8 @@ func (s *Service) UpdateWorkItem(ctx context.Context, p auth.Principal, patch *g
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.council(ctx, branch)
-		if err != nil {
+		if _, err := s.authorise(ctx, p, branch, tracksWorkItem(cur, paths)); err != nil {
 			return nil, err
-		}
-		if !mayTrack(p, c, cur.GetSource()) {
-			owner := p.Subject != "" && p.Subject == cur.GetOwner()
-			if !owner {
-				return nil, apierr.PermissionDenied("governance.track_work_item")
-			}
-			for _, path := range paths {
-				if !slices.Contains(ownerPaths, path) {
-					return nil, apierr.PermissionDenied("governance.owner_reports")
-				}
-			}
 		}
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())
