@@ -7,8 +7,15 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+
 	"github.com/tjsia/chapterhouse/platform/follow"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
+	"github.com/tjsia/chapterhouse/platform/grpcserver"
+	"github.com/tjsia/chapterhouse/platform/idempotency"
+	"github.com/tjsia/chapterhouse/platform/redisstore"
+	"github.com/tjsia/chapterhouse/platform/servicecall"
 )
 
 // ServiceConfig is what every gRPC service's Run takes besides its own
@@ -109,4 +116,38 @@ func (c ServiceConfig) Follow(group string, interval time.Duration) follow.Confi
 		Group: group, Consumer: consumer, Source: c.EventSource, Logger: c.Logger,
 		TracerProvider: c.Telemetry.TracerProvider, ClaimIdle: c.ClaimIdle, Interval: interval,
 	}
+}
+
+// Dial connects the service named name to another service's API at addr:
+// every call carries this service's credential beside its caller's token
+// (servicecall), so the callee knows which service asks for whom, and is
+// traced.
+func (c ServiceConfig) Dial(name, addr, service string) (*grpc.ClientConn, error) {
+	conn, err := grpcclient.Dial(addr, grpcclient.Config{
+		Telemetry: c.Telemetry, Caller: &servicecall.Caller{Service: name, Keys: c.ServiceCalls}, Services: []string{service}})
+	if err != nil {
+		return nil, fmt.Errorf("%s: client of %s: %w", name, service, err)
+	}
+	return conn, nil
+}
+
+// Serve runs the service named name until ctx is done: the gRPC server
+// every service runs, with the API register adds, and the streams it
+// follows. It is ready while its Redis and every producer it follows
+// answer; a retried write is answered from its idempotency key, kept 24 h.
+func (c ServiceConfig) Serve(ctx context.Context, name string, followed *follow.Followed, register func(*grpc.Server)) error {
+	srv, err := grpcserver.New(grpcserver.Config{
+		Name: name, Logger: c.Logger, Telemetry: c.Telemetry, Verifier: c.Verifier, ServiceCalls: c.ServiceCalls,
+		DrainDelay:  c.DrainDelay,
+		Idempotency: idempotency.New(c.Redis, 24*time.Hour),
+		Readiness:   append([]grpcserver.Check{{Name: "redis", Probe: redisstore.Ping(c.Redis)}}, followed.Checks()...),
+	})
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	register(srv.GRPC())
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Serve(gctx, c.Listener) })
+	g.Go(func() error { return followed.Run(gctx) })
+	return g.Wait()
 }

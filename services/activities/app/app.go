@@ -6,34 +6,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	aclient "github.com/tjsia/chapterhouse/contracts/activities/client"
 	"time"
-
-	"golang.org/x/sync/errgroup"
 
 	// Activity times are shown in IANA zones; a minimal container image
 	// has no zoneinfo, so the binary carries its own.
 	_ "time/tzdata"
 
+	"google.golang.org/grpc"
+
+	aclient "github.com/tjsia/chapterhouse/contracts/activities/client"
+	"github.com/tjsia/chapterhouse/contracts/governance/branches/directory"
+	govclient "github.com/tjsia/chapterhouse/contracts/governance/client"
+	gstreams "github.com/tjsia/chapterhouse/contracts/governance/streams"
 	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
+	mstreams "github.com/tjsia/chapterhouse/contracts/membership/streams"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/follow"
-	"github.com/tjsia/chapterhouse/platform/grpcclient"
-	"github.com/tjsia/chapterhouse/platform/grpcserver"
-	"github.com/tjsia/chapterhouse/platform/idempotency"
-	"github.com/tjsia/chapterhouse/platform/redisstore"
-	"github.com/tjsia/chapterhouse/platform/servicecall"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 
-	mstreams "github.com/tjsia/chapterhouse/contracts/membership/streams"
 	"github.com/tjsia/chapterhouse/services/activities/internal/domain"
 	"github.com/tjsia/chapterhouse/services/activities/internal/membership"
 	"github.com/tjsia/chapterhouse/services/activities/internal/server"
 	"github.com/tjsia/chapterhouse/services/activities/internal/store"
-
-	"github.com/tjsia/chapterhouse/contracts/governance/branches/directory"
-	govclient "github.com/tjsia/chapterhouse/contracts/governance/client"
-	gstreams "github.com/tjsia/chapterhouse/contracts/governance/streams"
 )
 
 // Needs are the dependencies the binary builds from the environment: its
@@ -72,22 +66,14 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.ServiceCalls == nil || cfg.Telemetry == nil || cfg.Logger == nil || cfg.MembershipAddr == "" || cfg.GovernanceAddr == "" {
 		return errors.New("activities: Config needs Listener, Redis, Verifier, PageTokens, ServiceCalls, Telemetry, Logger, MembershipAddr and GovernanceAddr")
 	}
-	if cfg.ConsumerName == "" {
-		cfg.ConsumerName = Name
-	}
-	// Every call to another service says, with this service's credential,
-	// which service makes it for the caller whose token it carries.
-	caller := &servicecall.Caller{Service: Name, Keys: cfg.ServiceCalls}
-	conn, err := grpcclient.Dial(cfg.MembershipAddr, grpcclient.Config{
-		Telemetry: cfg.Telemetry, Caller: caller, Services: []string{mclient.Service}})
+	conn, err := cfg.Dial(Name, cfg.MembershipAddr, mclient.Service)
 	if err != nil {
-		return fmt.Errorf("activities: membership client: %w", err)
+		return err
 	}
 	defer conn.Close()
-	gov, err := grpcclient.Dial(cfg.GovernanceAddr, grpcclient.Config{
-		Telemetry: cfg.Telemetry, Caller: caller, Services: []string{govclient.Service}})
+	gov, err := cfg.Dial(Name, cfg.GovernanceAddr, govclient.Service)
 	if err != nil {
-		return fmt.Errorf("activities: governance client: %w", err)
+		return err
 	}
 	defer gov.Close()
 	st := store.New(cfg.Redis, cfg.Now)
@@ -108,21 +94,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("activities: %w", err)
 	}
-	srv, err := grpcserver.New(grpcserver.Config{
-		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier, ServiceCalls: cfg.ServiceCalls,
-		DrainDelay:  cfg.DrainDelay,
-		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
-		Readiness:   append([]grpcserver.Check{{Name: "redis", Probe: redisstore.Ping(cfg.Redis)}}, followed.Checks()...),
+	return cfg.Serve(ctx, Name, followed, func(srv *grpc.Server) {
+		activitiesv1.RegisterActivitiesServiceServer(srv, server.New(svc))
 	})
-	if err != nil {
-		return fmt.Errorf("activities: %w", err)
-	}
-	activitiesv1.RegisterActivitiesServiceServer(srv.GRPC(), server.New(svc))
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
-	g.Go(func() error { return followed.Run(gctx) })
-	return g.Wait()
 }
 
 // reindex is the start-up migration of the activity index: every branch

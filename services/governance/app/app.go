@@ -6,27 +6,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	aclient "github.com/tjsia/chapterhouse/contracts/activities/client"
-	govclient "github.com/tjsia/chapterhouse/contracts/governance/client"
 	"strconv"
 	"strings"
 	"time"
-
-	"golang.org/x/sync/errgroup"
-
 	// "Today" and ages are judged in Asia/Shanghai; a minimal container
 	// image has no zoneinfo, so the binary carries its own.
 	_ "time/tzdata"
 
+	"google.golang.org/grpc"
+
+	aclient "github.com/tjsia/chapterhouse/contracts/activities/client"
+	govclient "github.com/tjsia/chapterhouse/contracts/governance/client"
 	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
 	mstreams "github.com/tjsia/chapterhouse/contracts/membership/streams"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/follow"
-	"github.com/tjsia/chapterhouse/platform/grpcclient"
-	"github.com/tjsia/chapterhouse/platform/grpcserver"
-	"github.com/tjsia/chapterhouse/platform/idempotency"
-	"github.com/tjsia/chapterhouse/platform/redisstore"
-	"github.com/tjsia/chapterhouse/platform/servicecall"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 
@@ -75,20 +69,14 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.MembershipAddr == "" || cfg.ActivitiesAddr == "" {
 		return errors.New("governance: Config needs Listener, Redis, Verifier, PageTokens, ServiceCalls, Telemetry, Logger, MembershipAddr and ActivitiesAddr")
 	}
-	if cfg.ConsumerName == "" {
-		cfg.ConsumerName = Name
-	}
-	// Every call to another service says, with this service's credential,
-	// which service makes it for the caller whose token it carries.
-	caller := &servicecall.Caller{Service: Name, Keys: cfg.ServiceCalls}
-	members, err := grpcclient.Dial(cfg.MembershipAddr, grpcclient.Config{Telemetry: cfg.Telemetry, Caller: caller, Services: []string{mclient.Service}})
+	members, err := cfg.Dial(Name, cfg.MembershipAddr, mclient.Service)
 	if err != nil {
-		return fmt.Errorf("governance: membership client: %w", err)
+		return err
 	}
 	defer members.Close()
-	acts, err := grpcclient.Dial(cfg.ActivitiesAddr, grpcclient.Config{Telemetry: cfg.Telemetry, Caller: caller, Services: []string{aclient.Service}})
+	acts, err := cfg.Dial(Name, cfg.ActivitiesAddr, aclient.Service)
 	if err != nil {
-		return fmt.Errorf("governance: activities client: %w", err)
+		return err
 	}
 	defer acts.Close()
 
@@ -106,21 +94,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("governance: %w", err)
 	}
-	srv, err := grpcserver.New(grpcserver.Config{
-		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier, ServiceCalls: cfg.ServiceCalls,
-		DrainDelay:  cfg.DrainDelay,
-		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
-		Readiness:   append([]grpcserver.Check{{Name: "redis", Probe: redisstore.Ping(cfg.Redis)}}, followed.Checks()...),
+	return cfg.Serve(ctx, Name, followed, func(srv *grpc.Server) {
+		governancev1.RegisterGovernanceServiceServer(srv, server.New(svc))
 	})
-	if err != nil {
-		return fmt.Errorf("governance: %w", err)
-	}
-	governancev1.RegisterGovernanceServiceServer(srv.GRPC(), server.New(svc))
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
-	g.Go(func() error { return followed.Run(gctx) })
-	return g.Wait()
 }
 
 // ConfigFromEnv reads the governance settings from the environment. The

@@ -6,25 +6,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/tjsia/chapterhouse/platform/bootstrap"
-	"github.com/tjsia/chapterhouse/platform/follow"
-	"github.com/tjsia/chapterhouse/platform/grpcserver"
-	"github.com/tjsia/chapterhouse/platform/idempotency"
-	"github.com/tjsia/chapterhouse/platform/redisstore"
-	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
-
-	"github.com/tjsia/chapterhouse/contracts/membership/streams"
-	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
-	"github.com/tjsia/chapterhouse/services/membership/internal/server"
-	"github.com/tjsia/chapterhouse/services/membership/internal/store"
+	"google.golang.org/grpc"
 
 	"github.com/tjsia/chapterhouse/contracts/governance/branches/directory"
 	gstreams "github.com/tjsia/chapterhouse/contracts/governance/streams"
+	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
+	"github.com/tjsia/chapterhouse/contracts/membership/streams"
+	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/follow"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+
+	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
+	"github.com/tjsia/chapterhouse/services/membership/internal/server"
+	"github.com/tjsia/chapterhouse/services/membership/internal/store"
 )
 
 // Needs are the dependencies the binary builds from the environment: its
@@ -55,9 +51,6 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Listener == nil || cfg.Redis == nil || cfg.Verifier == nil || cfg.PageTokens == nil || cfg.ServiceCalls == nil || cfg.Telemetry == nil || cfg.Logger == nil {
 		return errors.New("membership: Config needs Listener, Redis, Verifier, PageTokens, ServiceCalls, Telemetry and Logger")
 	}
-	if cfg.ConsumerName == "" {
-		cfg.ConsumerName = Name
-	}
 	// Which branches exist is governance's to say: membership keeps a
 	// register for each branch whose BranchCreated it has seen.
 	known := directory.New(cfg.Redis, streams.BranchesTag, cfg.Now)
@@ -69,21 +62,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("membership: %w", err)
 	}
-	srv, err := grpcserver.New(grpcserver.Config{
-		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier, ServiceCalls: cfg.ServiceCalls,
-		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
-		DrainDelay:  cfg.DrainDelay,
-		Readiness:   append([]grpcserver.Check{{Name: "redis", Probe: redisstore.Ping(cfg.Redis)}}, followed.Checks()...),
+	return cfg.Serve(ctx, Name, followed, func(srv *grpc.Server) {
+		membershipv1.RegisterMembershipServiceServer(srv, server.New(svc))
 	})
-	if err != nil {
-		return fmt.Errorf("membership: %w", err)
-	}
-	membershipv1.RegisterMembershipServiceServer(srv.GRPC(), server.New(svc))
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
-	g.Go(func() error { return followed.Run(gctx) })
-	return g.Wait()
 }
 
 // ConfigFromEnv reads the membership settings from the environment.

@@ -6,32 +6,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	aclient "github.com/tjsia/chapterhouse/contracts/activities/client"
-	stdclient "github.com/tjsia/chapterhouse/contracts/standards/client"
 	"time"
-
-	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc"
-
 	// Days (publication, effect, withdrawal) are judged in Asia/Shanghai;
 	// a minimal container image has no zoneinfo, so the binary carries its
 	// own.
 	_ "time/tzdata"
 
-	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
-	mstreams "github.com/tjsia/chapterhouse/contracts/membership/streams"
-	"github.com/tjsia/chapterhouse/platform/bootstrap"
-	"github.com/tjsia/chapterhouse/platform/follow"
-	"github.com/tjsia/chapterhouse/platform/grpcclient"
-	"github.com/tjsia/chapterhouse/platform/grpcserver"
-	"github.com/tjsia/chapterhouse/platform/idempotency"
-	"github.com/tjsia/chapterhouse/platform/redisstore"
-	"github.com/tjsia/chapterhouse/platform/servicecall"
-	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+	"google.golang.org/grpc"
 
+	aclient "github.com/tjsia/chapterhouse/contracts/activities/client"
 	"github.com/tjsia/chapterhouse/contracts/governance/branches/directory"
 	govclient "github.com/tjsia/chapterhouse/contracts/governance/client"
 	gstreams "github.com/tjsia/chapterhouse/contracts/governance/streams"
+	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
+	mstreams "github.com/tjsia/chapterhouse/contracts/membership/streams"
+	stdclient "github.com/tjsia/chapterhouse/contracts/standards/client"
+	"github.com/tjsia/chapterhouse/platform/bootstrap"
+	"github.com/tjsia/chapterhouse/platform/follow"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
 
 	"github.com/tjsia/chapterhouse/services/standards/internal/domain"
 	"github.com/tjsia/chapterhouse/services/standards/internal/peers"
@@ -75,30 +67,17 @@ func Run(ctx context.Context, cfg Config) error {
 		cfg.MembershipAddr == "" || cfg.GovernanceAddr == "" || cfg.ActivitiesAddr == "" {
 		return errors.New("standards: Config needs Listener, Redis, Verifier, PageTokens, ServiceCalls, Telemetry, Logger, MembershipAddr, GovernanceAddr and ActivitiesAddr")
 	}
-	if cfg.ConsumerName == "" {
-		cfg.ConsumerName = Name
-	}
-	// Every call to another service says, with this service's credential,
-	// which service makes it for the caller whose token it carries.
-	caller := &servicecall.Caller{Service: Name, Keys: cfg.ServiceCalls}
-	dial := func(name, addr, service string) (*grpc.ClientConn, error) {
-		conn, err := grpcclient.Dial(addr, grpcclient.Config{Telemetry: cfg.Telemetry, Caller: caller, Services: []string{service}})
-		if err != nil {
-			return nil, fmt.Errorf("standards: %s client: %w", name, err)
-		}
-		return conn, nil
-	}
-	members, err := dial("membership", cfg.MembershipAddr, mclient.Service)
+	members, err := cfg.Dial(Name, cfg.MembershipAddr, mclient.Service)
 	if err != nil {
 		return err
 	}
 	defer members.Close()
-	gov, err := dial("governance", cfg.GovernanceAddr, govclient.Service)
+	gov, err := cfg.Dial(Name, cfg.GovernanceAddr, govclient.Service)
 	if err != nil {
 		return err
 	}
 	defer gov.Close()
-	acts, err := dial("activities", cfg.ActivitiesAddr, aclient.Service)
+	acts, err := cfg.Dial(Name, cfg.ActivitiesAddr, aclient.Service)
 	if err != nil {
 		return err
 	}
@@ -121,21 +100,9 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("standards: %w", err)
 	}
-	srv, err := grpcserver.New(grpcserver.Config{
-		Name: Name, Logger: cfg.Logger, Telemetry: cfg.Telemetry, Verifier: cfg.Verifier, ServiceCalls: cfg.ServiceCalls,
-		DrainDelay:  cfg.DrainDelay,
-		Idempotency: idempotency.New(cfg.Redis, 24*time.Hour),
-		Readiness:   append([]grpcserver.Check{{Name: "redis", Probe: redisstore.Ping(cfg.Redis)}}, followed.Checks()...),
+	return cfg.Serve(ctx, Name, followed, func(srv *grpc.Server) {
+		standardsv1.RegisterStandardsServiceServer(srv, server.New(svc))
 	})
-	if err != nil {
-		return fmt.Errorf("standards: %w", err)
-	}
-	standardsv1.RegisterStandardsServiceServer(srv.GRPC(), server.New(svc))
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.Serve(gctx, cfg.Listener) })
-	g.Go(func() error { return followed.Run(gctx) })
-	return g.Wait()
 }
 
 // ConfigFromEnv reads the standards settings from the environment.
