@@ -106,6 +106,17 @@ func TestFieldRules(t *testing.T) {
 			Standard: "branches/ai/standards/s/drafts/d"}}, []string{"resolution.standard"}},
 		{"approved standard: too long", &governancev1.CreateResolutionRequest{Resolution: &governancev1.Resolution{
 			Standard: "branches/ai/standards/" + strings.Repeat("a", 200)}}, []string{"resolution.standard"}},
+
+		// A branch's code formats (chapterhouse.api.v1.standard_code_format):
+		// empty, or both the number and the year.
+		{"code formats: empty or both", &governancev1.UpdateBranchRequest{Branch: &governancev1.Branch{StandardCodeFormats: &governancev1.StandardCodeFormats{
+			GroupStandard: "T/TJSIA {NNN}—{YYYY}", SelfDisciplineConvention: "{YYYY}-ZL-{NNN}"}}}, nil},
+		{"code formats: a number or a year missing", &governancev1.UpdateBranchRequest{Branch: &governancev1.Branch{StandardCodeFormats: &governancev1.StandardCodeFormats{
+			GroupStandard: "T/TJSIA {NNN}", LocalIndustryStandard: "DB12/T {YYYY}", SelfDisciplineConvention: "ZL {nnn}—{yyyy}", Agreement: "XY"}}},
+			[]string{"branch.standard_code_formats.group_standard", "branch.standard_code_formats.local_industry_standard",
+				"branch.standard_code_formats.self_discipline_convention", "branch.standard_code_formats.agreement"}},
+		{"code formats: over two lines", &governancev1.UpdateBranchRequest{Branch: &governancev1.Branch{StandardCodeFormats: &governancev1.StandardCodeFormats{
+			Agreement: "XY {NNN}\n{YYYY}"}}}, []string{"branch.standard_code_formats.agreement"}},
 	}
 	v, err := protovalidate.New()
 	if err != nil {

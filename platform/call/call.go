@@ -17,7 +17,7 @@ func As[T any](ctx context.Context, use func(auth.Principal) (T, error)) (T, err
 	p, ok := auth.FromContext(ctx)
 	if !ok {
 		var zero T
-		return zero, apierr.Unauthenticated("a bearer token is required")
+		return zero, apierr.Unauthenticated("token_required")
 	}
 	return use(p)
 }

@@ -82,19 +82,28 @@ func snakeCase(path string) string {
 	return b.String()
 }
 
-// Apply copies the fields at paths (top-level field names of src's
-// message) from src to dst; a field src does not set is cleared.
+// Apply copies the fields at paths from src to dst; a field src does not
+// set is cleared. A path names a field of src's message or, dotted
+// (contact.email), a field inside one: dst's enclosing messages are made
+// as needed, and the fields beside it stay as they were. A path naming no
+// field is passed over: Paths has refused it before.
 func Apply(dst, src proto.Message, paths []string) {
-	s, d := src.ProtoReflect(), dst.ProtoReflect()
 	for _, path := range paths {
-		fd := s.Descriptor().Fields().ByName(protoreflect.Name(path))
-		if fd == nil {
-			continue
+		apply(dst.ProtoReflect(), src.ProtoReflect(), strings.Split(path, "."))
+	}
+}
+
+func apply(d, s protoreflect.Message, names []string) {
+	fd := s.Descriptor().Fields().ByName(protoreflect.Name(names[0]))
+	switch {
+	case fd == nil:
+	case len(names) > 1:
+		if fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap() {
+			apply(d.Mutable(fd).Message(), s.Get(fd).Message(), names[1:])
 		}
-		if s.Has(fd) {
-			d.Set(fd, s.Get(fd))
-		} else {
-			d.Clear(fd)
-		}
+	case s.Has(fd):
+		d.Set(fd, s.Get(fd))
+	default:
+		d.Clear(fd)
 	}
 }

@@ -443,7 +443,8 @@ func isResourceID(r *validate.StringRules) bool {
 
 // NeedsExampleValue reports whether f's rules are ones an example cannot
 // meet by its type and length alone: a pattern, an e-mail address, a URI
-// or a CEL expression (the id rule aside, which ExampleIDs meets).
+// or a CEL expression, the field's own or a predefined rule of the API
+// (the text rules aside, which the examples meet as they are made).
 func NeedsExampleValue(f protoreflect.FieldDescriptor) bool {
 	r := fieldRules(f)
 	if len(r.GetCel()) > 0 {
@@ -453,7 +454,27 @@ func NeedsExampleValue(f protoreflect.FieldDescriptor) bool {
 		r = r.GetRepeated().GetItems()
 	}
 	s := r.GetString()
-	return s != nil && (s.HasPattern() || s.GetEmail() || s.GetUri() || s.GetUriRef() || s.GetHostname() || s.GetIp())
+	return s != nil && (s.HasPattern() || s.GetEmail() || s.GetUri() || s.GetUriRef() || s.GetHostname() || s.GetIp() ||
+		otherPredefined(s))
+}
+
+// textRules are the API's predefined string rules an example meets as it
+// is made: the id rule through ExampleIDs, the etag's token through
+// exampleEtag, and the rules of text a person writes.
+var textRules = []protoreflect.FullName{
+	apiv1.E_ResourceId.TypeDescriptor().FullName(), apiv1.E_Token.TypeDescriptor().FullName(),
+	apiv1.E_SingleLine.TypeDescriptor().FullName(), apiv1.E_MultiLine.TypeDescriptor().FullName(),
+}
+
+// otherPredefined: s sets a predefined rule other than textRules (a
+// branch's standard_code_format), which only a value made for it meets.
+func otherPredefined(s *validate.StringRules) bool {
+	found := false
+	s.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, _ protoreflect.Value) bool {
+		found = fd.IsExtension() && !slices.Contains(textRules, fd.FullName())
+		return !found
+	})
+	return found
 }
 
 // asJSON is msg as the gateway writes it: every field without presence,

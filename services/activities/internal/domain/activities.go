@@ -153,9 +153,17 @@ var notUpdatable = map[string]string{
 	"publish_time": "output_only", "close_time": "output_only",
 }
 
-// Fields that may still change once published.
-var updatableWhenPublished = []string{"title", "description", "location", "online_url", "start_time", "end_time",
-	"time_zone", "capacity", "registration_close_time"}
+// Fields that may still change once published, and why the others may
+// not (fieldmask.Paths: the text "field.mask.<why>").
+var (
+	updatableWhenPublished = []string{"title", "description", "location", "online_url", "start_time", "end_time",
+		"time_zone", "capacity", "registration_close_time"}
+	fixedOncePublished = map[string]string{
+		"kind": "activities.fixed_once_published", "audience": "activities.fixed_once_published",
+		"registration_open_time": "activities.fixed_once_published", "organizer": "activities.fixed_once_published",
+		"related_standard": "activities.fixed_once_published",
+	}
+)
 
 // UpdateActivity changes the masked fields. Organisers. Raising capacity
 // promotes from the waitlist in the same step.
@@ -168,7 +176,12 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 	if err != nil {
 		return nil, err
 	}
-	all := slices.Contains(mask.GetPaths(), "*")
+	// Once published, the same paths are read against the fields that may
+	// still change: "*" means those, any other a refusal.
+	published := &fieldmaskpb.FieldMask{Paths: paths}
+	if slices.Contains(mask.GetPaths(), "*") {
+		published.Paths = []string{"*"}
+	}
 	return retry.Write(ctx, patch.GetName(), patch.GetEtag(), IsStale, func() (*activitiesv1.Activity, error) {
 		snap, err := s.repo.Snapshot(ctx, branch, id)
 		if err != nil {
@@ -181,27 +194,18 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 		if patch.GetEtag() != "" && patch.GetEtag() != cur.GetEtag() {
 			return nil, apierr.EtagMismatch(cur.GetName())
 		}
+		changed := paths
 		switch cur.GetState() {
 		case activitiesv1.ActivityState_ACTIVITY_STATE_DRAFT:
 		case activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED:
-			if all {
-				paths = updatableWhenPublished
-				break
-			}
-			var fixed []apierr.FieldViolation
-			for _, path := range paths {
-				if !slices.Contains(updatableWhenPublished, path) {
-					fixed = append(fixed, apierr.Field("update_mask", "mask.activities.fixed_once_published", "path", path))
-				}
-			}
-			if len(fixed) > 0 {
-				return nil, apierr.InvalidArgument(fixed...)
+			if changed, err = fieldmask.Paths(published, updatableWhenPublished, fixedOncePublished); err != nil {
+				return nil, err
 			}
 		default:
 			return nil, ActivityTransition(cur, "update")
 		}
 		next := proto.Clone(cur).(*activitiesv1.Activity)
-		fieldmask.Apply(next, patch, paths)
+		fieldmask.Apply(next, patch, changed)
 		if next.GetTimeZone() == "" {
 			next.TimeZone = DefaultTimeZone
 		}
@@ -223,7 +227,7 @@ func (s *Service) UpdateActivity(ctx context.Context, p auth.Principal, patch *a
 		var evs []*eventsv1.Envelope
 		if cur.GetState() == activitiesv1.ActivityState_ACTIVITY_STATE_PUBLISHED {
 			ev := s.envelope(ctx, p, next.GetName())
-			ev.Payload = &eventsv1.Envelope_ActivityUpdated{ActivityUpdated: &eventsv1.ActivityUpdated{Activity: next, ChangedFields: paths}}
+			ev.Payload = &eventsv1.Envelope_ActivityUpdated{ActivityUpdated: &eventsv1.ActivityUpdated{Activity: next, ChangedFields: changed}}
 			evs = append(evs, ev)
 		}
 		// Raising capacity (or making it unlimited) promotes the head of

@@ -237,3 +237,20 @@ func TestEveryStateSaysWhatItAllows(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryUpdatableFieldSaysIfItChangesOncePublished: a field
+// UpdateActivity changes either still changes once the activity is
+// published or is refused then with its reason, never silently kept.
+func TestEveryUpdatableFieldSaysIfItChangesOncePublished(t *testing.T) {
+	for _, path := range updatable {
+		if slices.Contains(updatableWhenPublished, path) == (fixedOncePublished[path] != "") {
+			t.Errorf("%s: in updatableWhenPublished %v, in fixedOncePublished %q", path,
+				slices.Contains(updatableWhenPublished, path), fixedOncePublished[path])
+		}
+	}
+	for path := range fixedOncePublished {
+		if !slices.Contains(updatable, path) {
+			t.Errorf("%s is fixed once published but never updatable", path)
+		}
+	}
+}

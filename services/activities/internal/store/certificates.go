@@ -7,7 +7,6 @@ import (
 	"path"
 
 	"github.com/redis/go-redis/v9"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/page"
@@ -23,21 +22,19 @@ import (
 func (s *Store) CreateCertificate(ctx context.Context, c *activitiesv1.Certificate, ev *eventsv1.Envelope) (*activitiesv1.Certificate, error) {
 	id := path.Base(c.GetName())
 	code := domain.NormalizeVerificationCode(c.GetVerificationCode())
-	data, err := marshal(c)
-	if err != nil {
-		return nil, err
-	}
 	tx := newTx(CertsTag).
 		ExpectAbsent("registration", certByRegKey(c.GetRegistration())).
-		ExpectAbsent("code", codeKey(code)).
-		Put(certKey(id), []byte(data), c.GetEtag()).
-		Set(certByRegKey(c.GetRegistration()), id).
+		ExpectAbsent("code", codeKey(code))
+	if err := tx.PutMessage(certKey(id), c, c.GetEtag()); err != nil {
+		return nil, err
+	}
+	tx.Set(certByRegKey(c.GetRegistration()), id).
 		Set(codeKey(code), id).
 		ZAdd(certIndexKey(), 0, id)
 	if err := eventstream.Append(tx, CertsTag, ev); err != nil {
 		return nil, err
 	}
-	err = tx.Commit(ctx, s.client)
+	err := tx.Commit(ctx, s.client)
 	var failed *redistx.ConditionFailedError
 	if errors.As(err, &failed) {
 		if failed.Label == "code" {
@@ -58,16 +55,9 @@ func (s *Store) CreateCertificate(ctx context.Context, c *activitiesv1.Certifica
 
 // GetCertificate reads one certificate.
 func (s *Store) GetCertificate(ctx context.Context, id string) (*activitiesv1.Certificate, error) {
-	rec, err := redistx.Get(ctx, s.client, certKey(id))
-	if errors.Is(err, redistx.ErrNotFound) {
-		return nil, domain.ErrNotFound
-	}
+	c, err := redistx.GetMessage(ctx, s.client, certKey(id), &activitiesv1.Certificate{}, domain.ErrNotFound)
 	if err != nil {
 		return nil, err
-	}
-	c := &activitiesv1.Certificate{}
-	if err := proto.Unmarshal(rec.Data, c); err != nil {
-		return nil, fmt.Errorf("store: decode certificate: %w", err)
 	}
 	return c, nil
 }
@@ -86,16 +76,14 @@ func (s *Store) CertificateByCode(ctx context.Context, code string) (*activities
 
 // SaveCertificate writes a change if the etag is still prevEtag.
 func (s *Store) SaveCertificate(ctx context.Context, c *activitiesv1.Certificate, prevEtag string, ev *eventsv1.Envelope) error {
-	data, err := marshal(c)
-	if err != nil {
+	tx := newTx(CertsTag).ExpectEtag("etag", certKey(path.Base(c.GetName())), prevEtag)
+	if err := tx.PutMessage(certKey(path.Base(c.GetName())), c, c.GetEtag()); err != nil {
 		return err
 	}
-	tx := newTx(CertsTag).ExpectEtag("etag", certKey(path.Base(c.GetName())), prevEtag).
-		Put(certKey(path.Base(c.GetName())), []byte(data), c.GetEtag())
 	if err := eventstream.Append(tx, CertsTag, ev); err != nil {
 		return err
 	}
-	return commit(ctx, s.client, tx)
+	return s.commit(ctx, tx)
 }
 
 // ListCertificates pages in issue order.

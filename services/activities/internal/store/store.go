@@ -100,6 +100,7 @@ func ms(t time.Time) string { return strconv.FormatInt(t.UnixMilli(), 10) }
 
 func newTx(tag string) *redistx.Tx { return redistx.New(tag, ids.Random()) }
 
+// marshal is m's protobuf bytes as an argument of a script.
 func marshal(m proto.Message) (string, error) {
 	b, err := proto.Marshal(m)
 	if err != nil {
@@ -110,16 +111,19 @@ func marshal(m proto.Message) (string, error) {
 
 func envBytes(env *eventsv1.Envelope) (string, error) { return marshal(env) }
 
-func commit(ctx context.Context, client redis.Scripter, tx *redistx.Tx) error {
-	err := tx.Commit(ctx, client)
-	var failed *redistx.ConditionFailedError
-	if errors.As(err, &failed) {
-		if failed.Label == "id" {
-			return domain.ErrExists
-		}
-		return domain.ErrStale
+// commit commits tx, a failed condition answered as its label says
+// (failure).
+func (s *Store) commit(ctx context.Context, tx *redistx.Tx) error {
+	return tx.CommitAs(ctx, s.client, failure)
+}
+
+// failure: a failed condition labelled "id" is a taken id, any other a
+// record that changed since it was read.
+func failure(failed *redistx.ConditionFailedError) error {
+	if failed.Label == "id" {
+		return domain.ErrExists
 	}
-	return err
+	return domain.ErrStale
 }
 
 // gateFields are the activity fields the register script decides on.
@@ -136,32 +140,23 @@ func gateFields(a *activitiesv1.Activity) []string {
 // CreateActivity stores a new activity.
 func (s *Store) CreateActivity(ctx context.Context, branch string, a *activitiesv1.Activity, ev *eventsv1.Envelope) error {
 	id := path.Base(a.GetName())
-	data, err := marshal(a)
-	if err != nil {
+	tx := newTx(BranchTag(branch)).ExpectEtag("id", actKey(branch, id), "")
+	if err := tx.PutMessage(actKey(branch, id), a, a.GetEtag()); err != nil {
 		return err
 	}
-	tx := newTx(BranchTag(branch)).ExpectEtag("id", actKey(branch, id), "").
-		Put(actKey(branch, id), []byte(data), a.GetEtag()).
-		HSet(gateKey(branch, id), append(gateFields(a), "conf", "0", "seq", "0", "ver", "0")...).
+	tx.HSet(gateKey(branch, id), append(gateFields(a), "conf", "0", "seq", "0", "ver", "0")...).
 		ZAdd(indexKey(branch), 0, indexMember(a))
 	if err := eventstream.Append(tx, BranchTag(branch), ev); err != nil {
 		return err
 	}
-	return commit(ctx, s.client, tx)
+	return s.commit(ctx, tx)
 }
 
 // GetActivity reads an activity with its live counts.
 func (s *Store) GetActivity(ctx context.Context, branch, id string) (*activitiesv1.Activity, error) {
-	rec, err := redistx.Get(ctx, s.client, actKey(branch, id))
-	if errors.Is(err, redistx.ErrNotFound) {
-		return nil, domain.ErrNotFound
-	}
+	a, err := redistx.GetMessage(ctx, s.client, actKey(branch, id), &activitiesv1.Activity{}, domain.ErrNotFound)
 	if err != nil {
 		return nil, err
-	}
-	a := &activitiesv1.Activity{}
-	if err := proto.Unmarshal(rec.Data, a); err != nil {
-		return nil, fmt.Errorf("store: decode activity: %w", err)
 	}
 	if err := s.fillCounts(ctx, branch, []*activitiesv1.Activity{a}); err != nil {
 		return nil, err
@@ -212,7 +207,7 @@ func (s *Store) SaveActivity(ctx context.Context, branch string, a, prev *activi
 	if err := eventstream.Append(tx, BranchTag(branch), evs...); err != nil {
 		return err
 	}
-	return commit(ctx, s.client, tx)
+	return s.commit(ctx, tx)
 }
 
 // activityTx starts a Tx replacing prev by a (record, gate, index) on
@@ -220,13 +215,11 @@ func (s *Store) SaveActivity(ctx context.Context, branch string, a, prev *activi
 // index entry is the one to move.
 func activityTx(branch string, a, prev *activitiesv1.Activity) (*redistx.Tx, error) {
 	id := path.Base(a.GetName())
-	data, err := marshal(withoutCounts(a))
-	if err != nil {
+	tx := newTx(BranchTag(branch)).ExpectEtag("etag", actKey(branch, id), prev.GetEtag())
+	if err := tx.PutMessage(actKey(branch, id), withoutCounts(a), a.GetEtag()); err != nil {
 		return nil, err
 	}
-	tx := newTx(BranchTag(branch)).ExpectEtag("etag", actKey(branch, id), prev.GetEtag()).
-		Put(actKey(branch, id), []byte(data), a.GetEtag()).
-		HSet(gateKey(branch, id), gateFields(a)...)
+	tx.HSet(gateKey(branch, id), gateFields(a)...)
 	if indexMember(prev) != indexMember(a) {
 		tx.ZRem(indexKey(branch), indexMember(prev)).ZAdd(indexKey(branch), 0, indexMember(a))
 	}
@@ -410,7 +403,7 @@ func (s *Store) ApplySnapshot(ctx context.Context, branch string, snap *domain.S
 	if err := eventstream.Append(tx, BranchTag(branch), evs...); err != nil {
 		return err
 	}
-	return commit(ctx, s.client, tx)
+	return s.commit(ctx, tx)
 }
 
 // Reindex rewrites the branch's index members written before startKey
@@ -445,7 +438,7 @@ func (s *Store) Reindex(ctx context.Context, branch string) (int, error) {
 			// moved the entry itself is not undone.
 			tx := newTx(BranchTag(branch)).ExpectEtag("etag", actKey(branch, id), rec.Etag).
 				ZRem(indexKey(branch), m).ZAdd(indexKey(branch), 0, indexMember(a))
-			if err := commit(ctx, s.client, tx); err != nil {
+			if err := s.commit(ctx, tx); err != nil {
 				return false, err
 			}
 			return true, nil

@@ -23,7 +23,7 @@ func branchMember(b *governancev1.Branch) string {
 func (s *Store) CreateBranch(ctx context.Context, b *governancev1.Branch, ev *eventsv1.Envelope) error {
 	id := path.Base(b.GetName())
 	tx := newTx(streams.BranchesTag).ExpectEtag(labelID, branchKey(id), "")
-	if err := put(tx, branchKey(id), b, b.GetEtag()); err != nil {
+	if err := tx.PutMessage(branchKey(id), b, b.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(branchIndexKey(), 0, branchMember(b))
@@ -49,7 +49,7 @@ func (s *Store) ListBranches(ctx context.Context, after string, size int) (page.
 func (s *Store) SaveBranch(ctx context.Context, b *governancev1.Branch, prevEtag string, ev *eventsv1.Envelope) error {
 	id := path.Base(b.GetName())
 	tx := newTx(streams.BranchesTag).ExpectEtag("etag", branchKey(id), prevEtag)
-	if err := put(tx, branchKey(id), b, b.GetEtag()); err != nil {
+	if err := tx.PutMessage(branchKey(id), b, b.GetEtag()); err != nil {
 		return err
 	}
 	if err := eventstream.Append(tx, streams.BranchesTag, ev); err != nil {

@@ -48,7 +48,7 @@ func meetingMember(m *governancev1.Meeting) string {
 func (s *Store) CreateMeeting(ctx context.Context, branch string, m *governancev1.Meeting) error {
 	id := path.Base(m.GetName())
 	tx := branchTx(branch).ExpectEtag(labelID, meetingKey(branch, id), "")
-	if err := put(tx, meetingKey(branch, id), m, m.GetEtag()); err != nil {
+	if err := tx.PutMessage(meetingKey(branch, id), m, m.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(meetingIndexKey(branch), 0, meetingMember(m))
@@ -71,7 +71,7 @@ func (s *Store) ListMeetings(ctx context.Context, branch, after string, size int
 func (s *Store) SaveMeeting(ctx context.Context, branch string, m, prev *governancev1.Meeting) error {
 	id := path.Base(m.GetName())
 	tx := branchTx(branch).ExpectEtag("etag", meetingKey(branch, id), prev.GetEtag())
-	if err := put(tx, meetingKey(branch, id), m, m.GetEtag()); err != nil {
+	if err := tx.PutMessage(meetingKey(branch, id), m, m.GetEtag()); err != nil {
 		return err
 	}
 	if meetingMember(m) != meetingMember(prev) {
@@ -94,7 +94,7 @@ func gateState(r *governancev1.Resolution) string {
 func (s *Store) CreateResolution(ctx context.Context, branch string, r *governancev1.Resolution, evs ...*eventsv1.Envelope) error {
 	id := path.Base(r.GetName())
 	tx := branchTx(branch).ExpectEtag(labelID, resolutionKey(branch, id), "")
-	if err := put(tx, resolutionKey(branch, id), r, r.GetEtag()); err != nil {
+	if err := tx.PutMessage(resolutionKey(branch, id), r, r.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(resolutionIndexKey(branch), 0, resolutionMember(r)).HSet(gateKey(branch, id), "state", gateState(r), "ballots", "0")
@@ -121,7 +121,7 @@ func (s *Store) ListResolutions(ctx context.Context, branch, after string, size 
 func (s *Store) SaveResolution(ctx context.Context, branch string, r *governancev1.Resolution, prevEtag string, evs ...*eventsv1.Envelope) error {
 	id := path.Base(r.GetName())
 	tx := branchTx(branch).ExpectEtag("etag", resolutionKey(branch, id), prevEtag)
-	if err := put(tx, resolutionKey(branch, id), r, r.GetEtag()); err != nil {
+	if err := tx.PutMessage(resolutionKey(branch, id), r, r.GetEtag()); err != nil {
 		return err
 	}
 	tx.HSet(gateKey(branch, id), "state", gateState(r))
@@ -157,7 +157,7 @@ func (s *Store) Ballots(ctx context.Context, branch, resolution string) (domain.
 func (s *Store) CastVote(ctx context.Context, branch, resolution string, v *governancev1.Vote) error {
 	voter := path.Base(v.GetName())
 	tx := branchTx(branch).ExpectHashField("voting", gateKey(branch, resolution), "state", "VOTING")
-	if err := put(tx, voteKey(branch, resolution, voter), v, ids.Random()[:8]); err != nil {
+	if err := tx.PutMessage(voteKey(branch, resolution, voter), v, ids.Random()[:8]); err != nil {
 		return err
 	}
 	tx.ZAdd(voteIndexKey(branch, resolution), 0, voter).HIncrBy(gateKey(branch, resolution), "ballots", 1)
@@ -182,7 +182,7 @@ func (s *Store) CloseResolution(ctx context.Context, branch string, r *governanc
 	id := path.Base(r.GetName())
 	tx := branchTx(branch).ExpectEtag("etag", resolutionKey(branch, id), prevEtag).
 		ExpectHashField("ballots", gateKey(branch, id), "ballots", ballots)
-	if err := put(tx, resolutionKey(branch, id), r, r.GetEtag()); err != nil {
+	if err := tx.PutMessage(resolutionKey(branch, id), r, r.GetEtag()); err != nil {
 		return err
 	}
 	tx.HSet(gateKey(branch, id), "state", gateState(r))
@@ -202,7 +202,7 @@ func planMember(w *governancev1.WorkPlan) string {
 func (s *Store) CreateWorkPlan(ctx context.Context, branch string, w *governancev1.WorkPlan, ev *eventsv1.Envelope) error {
 	id := path.Base(w.GetName())
 	tx := branchTx(branch).ExpectEtag(labelID, planKey(branch, id), "").ExpectAbsent(labelYear, planYearKey(branch, w.GetYear()))
-	if err := put(tx, planKey(branch, id), w, w.GetEtag()); err != nil {
+	if err := tx.PutMessage(planKey(branch, id), w, w.GetEtag()); err != nil {
 		return err
 	}
 	tx.Set(planYearKey(branch, w.GetYear()), id).ZAdd(planIndexKey(branch), 0, planMember(w))
@@ -240,7 +240,7 @@ func (s *Store) ListWorkPlans(ctx context.Context, branch, after string, size in
 func (s *Store) SaveWorkPlan(ctx context.Context, branch string, w *governancev1.WorkPlan, prevEtag string, ev *eventsv1.Envelope) error {
 	id := path.Base(w.GetName())
 	tx := branchTx(branch).ExpectEtag("etag", planKey(branch, id), prevEtag)
-	if err := put(tx, planKey(branch, id), w, w.GetEtag()); err != nil {
+	if err := tx.PutMessage(planKey(branch, id), w, w.GetEtag()); err != nil {
 		return err
 	}
 	if err := eventstream.Append(tx, streams.BranchTag(branch), ev); err != nil {
@@ -266,7 +266,7 @@ func itemMember(i *governancev1.WorkItem) string {
 func (s *Store) CreateWorkItem(ctx context.Context, branch string, i *governancev1.WorkItem, evs ...*eventsv1.Envelope) error {
 	plan, id := planOf(i.GetName()), path.Base(i.GetName())
 	tx := branchTx(branch).ExpectEtag(labelID, itemKey(branch, plan, id), "")
-	if err := put(tx, itemKey(branch, plan, id), i, i.GetEtag()); err != nil {
+	if err := tx.PutMessage(itemKey(branch, plan, id), i, i.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(itemIndexKey(branch, plan), 0, itemMember(i))
@@ -305,7 +305,7 @@ func (s *Store) ListWorkItems(ctx context.Context, branch, plan, after string, s
 func (s *Store) SaveWorkItem(ctx context.Context, branch string, i *governancev1.WorkItem, prevEtag string, evs ...*eventsv1.Envelope) error {
 	plan, id := planOf(i.GetName()), path.Base(i.GetName())
 	tx := branchTx(branch).ExpectEtag("etag", itemKey(branch, plan, id), prevEtag)
-	if err := put(tx, itemKey(branch, plan, id), i, i.GetEtag()); err != nil {
+	if err := tx.PutMessage(itemKey(branch, plan, id), i, i.GetEtag()); err != nil {
 		return err
 	}
 	if err := eventstream.Append(tx, streams.BranchTag(branch), evs...); err != nil {

@@ -74,7 +74,7 @@ func (s *Store) Terms(ctx context.Context, branch string) (domain.Versioned[*gov
 func (s *Store) CreateTerm(ctx context.Context, branch string, t *governancev1.Term, version string, ev *eventsv1.Envelope) error {
 	tx := expectVersion(branchTx(branch), verKey(branch), verTerms, version).
 		ExpectEtag(labelID, termKey(branch, t.GetNumber()), "")
-	if err := put(tx, termKey(branch, t.GetNumber()), t, t.GetEtag()); err != nil {
+	if err := tx.PutMessage(termKey(branch, t.GetNumber()), t, t.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(termIndexKey(branch), 0, termPad(t.GetNumber()))
@@ -90,7 +90,7 @@ func (s *Store) SaveTerm(ctx context.Context, branch string, t *governancev1.Ter
 	tx := expectVersion(branchTx(branch), verKey(branch), verTerms, termsVersion).
 		ExpectHashField(verOfficers, verKey(branch), verOfficers, officersVersion).
 		ExpectEtag("etag", termKey(branch, t.GetNumber()), prevEtag)
-	if err := put(tx, termKey(branch, t.GetNumber()), t, t.GetEtag()); err != nil {
+	if err := tx.PutMessage(termKey(branch, t.GetNumber()), t, t.GetEtag()); err != nil {
 		return err
 	}
 	if err := eventstream.Append(tx, streams.BranchTag(branch), ev); err != nil {
@@ -141,7 +141,7 @@ func (s *Store) CreateNomination(ctx context.Context, branch string, n *governan
 		tx.ExpectHashFieldBelow(labelClaim, claimsKey(branch, term), claim, max).HIncrBy(claimsKey(branch, term), claim, 1)
 	}
 	tx.ExpectEtag(labelID, nomKey(branch, term, id), "")
-	if err := put(tx, nomKey(branch, term, id), n, n.GetEtag()); err != nil {
+	if err := tx.PutMessage(nomKey(branch, term, id), n, n.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(nomIndexKey(branch), 0, nomMember(n))
@@ -155,7 +155,7 @@ func (s *Store) CreateNomination(ctx context.Context, branch string, n *governan
 func (s *Store) SaveNomination(ctx context.Context, branch string, n *governancev1.Nomination, prevEtag, release string, evs ...*eventsv1.Envelope) error {
 	term := domain.TermNumberOf(n.GetName())
 	tx := branchTx(branch).ExpectEtag("etag", nomKey(branch, term, path.Base(n.GetName())), prevEtag)
-	if err := put(tx, nomKey(branch, term, path.Base(n.GetName())), n, n.GetEtag()); err != nil {
+	if err := tx.PutMessage(nomKey(branch, term, path.Base(n.GetName())), n, n.GetEtag()); err != nil {
 		return err
 	}
 	if release != "" {
@@ -175,10 +175,10 @@ func (s *Store) Appoint(ctx context.Context, branch string, n *governancev1.Nomi
 		ExpectEtag("term", termKey(branch, term), termEtag).
 		ExpectEtag("etag", nomKey(branch, term, path.Base(n.GetName())), prevEtag).
 		ExpectEtag(labelID, officerKey(branch, term, path.Base(o.GetName())), "")
-	if err := put(tx, nomKey(branch, term, path.Base(n.GetName())), n, n.GetEtag()); err != nil {
+	if err := tx.PutMessage(nomKey(branch, term, path.Base(n.GetName())), n, n.GetEtag()); err != nil {
 		return err
 	}
-	if err := put(tx, officerKey(branch, term, path.Base(o.GetName())), o, o.GetEtag()); err != nil {
+	if err := tx.PutMessage(officerKey(branch, term, path.Base(o.GetName())), o, o.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(officerIndexKey(branch), 0, officerMember(o))
@@ -222,7 +222,7 @@ func (s *Store) SaveOfficer(ctx context.Context, branch string, o *governancev1.
 	term := domain.TermNumberOf(o.GetName())
 	key := officerKey(branch, term, path.Base(o.GetName()))
 	tx := branchTx(branch).ExpectEtag("etag", key, prevEtag).HIncrBy(verKey(branch), verOfficers, 1)
-	if err := put(tx, key, o, o.GetEtag()); err != nil {
+	if err := tx.PutMessage(key, o, o.GetEtag()); err != nil {
 		return err
 	}
 	if release != "" {

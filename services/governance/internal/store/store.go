@@ -67,15 +67,6 @@ func newTx(tag string) *redistx.Tx { return redistx.New(tag, ids.Random()) }
 
 func branchTx(branch string) *redistx.Tx { return newTx(streams.BranchTag(branch)) }
 
-func put(tx *redistx.Tx, key string, msg proto.Message, etag string) error {
-	data, err := proto.Marshal(msg)
-	if err != nil {
-		return fmt.Errorf("store: marshal: %w", err)
-	}
-	tx.Put(key, data, etag)
-	return nil
-}
-
 // Condition labels: a taken id (or year) is ErrExists; a term's place
 // with none left is ErrPlaceTaken; anything else is a record or list that
 // changed since it was read, ErrStale.
@@ -85,33 +76,26 @@ const (
 	labelClaim = "claim"
 )
 
+// commit commits tx, a failed condition answered as its label says
+// (failure).
 func (s *Store) commit(ctx context.Context, tx *redistx.Tx) error {
-	err := tx.Commit(ctx, s.client)
-	var failed *redistx.ConditionFailedError
-	if errors.As(err, &failed) {
-		switch failed.Label {
-		case labelID, labelYear:
-			return domain.ErrExists
-		case labelClaim:
-			return domain.ErrPlaceTaken
-		}
-		return domain.ErrStale
-	}
-	return err
+	return tx.CommitAs(ctx, s.client, failure)
 }
 
+// failure is what a failed condition means to the domain, by its label.
+func failure(failed *redistx.ConditionFailedError) error {
+	switch failed.Label {
+	case labelID, labelYear:
+		return domain.ErrExists
+	case labelClaim:
+		return domain.ErrPlaceTaken
+	}
+	return domain.ErrStale
+}
+
+// get reads a record; a missing one is domain.ErrNotFound.
 func get[T proto.Message](ctx context.Context, client redis.Cmdable, key string, msg T) (T, error) {
-	rec, err := redistx.Get(ctx, client, key)
-	if errors.Is(err, redistx.ErrNotFound) {
-		return msg, domain.ErrNotFound
-	}
-	if err != nil {
-		return msg, err
-	}
-	if err := proto.Unmarshal(rec.Data, msg); err != nil {
-		return msg, fmt.Errorf("store: decode %s: %w", key, err)
-	}
-	return msg, nil
+	return redistx.GetMessage(ctx, client, key, msg, domain.ErrNotFound)
 }
 
 // members lists an index's members between min and max (lexicographic).

@@ -79,6 +79,15 @@ func (s *Service) ListOrganizations(ctx context.Context, size int32, token strin
 	return page.Items, pg.Next(page.Next), nil
 }
 
+// organizationPaths are what UpdateOrganization changes; organizationFixed
+// says why the other fields are not in an update_mask (fieldmask.Paths:
+// the text "field.mask.<why>").
+var (
+	organizationPaths = []string{"display_name", "address", "ai_business_summary"}
+	organizationFixed = map[string]string{"name": "immutable", "credit_code": "immutable",
+		"general_membership_state": "membership.set_general_membership", "create_time": "output_only", "update_time": "output_only"}
+)
+
 // UpdateOrganization changes the updatable fields named in mask. Admins.
 func (s *Service) UpdateOrganization(ctx context.Context, p auth.Principal, patch *membershipv1.Organization, mask *fieldmaskpb.FieldMask) (*membershipv1.Organization, error) {
 	if err := requireAdmin(p, "update_organization"); err != nil {
@@ -88,25 +97,14 @@ func (s *Service) UpdateOrganization(ctx context.Context, p auth.Principal, patc
 	if err != nil {
 		return nil, err
 	}
-	paths, err := fieldmask.Paths(mask, []string{"display_name", "address", "ai_business_summary"},
-		map[string]string{"name": "immutable", "credit_code": "immutable", "general_membership_state": "membership.set_general_membership",
-			"create_time": "output_only", "update_time": "output_only"})
+	paths, err := fieldmask.Paths(mask, organizationPaths, organizationFixed)
 	if err != nil {
 		return nil, err
 	}
 	load := func() (*membershipv1.Organization, error) { return s.repo.GetOrganization(ctx, id) }
 	out, err := mutate(ctx, patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Organization) (*membershipv1.Organization, error) {
 		next := proto.Clone(cur).(*membershipv1.Organization)
-		for _, path := range paths {
-			switch path {
-			case "display_name":
-				next.DisplayName = patch.GetDisplayName()
-			case "address":
-				next.Address = patch.GetAddress()
-			case "ai_business_summary":
-				next.AiBusinessSummary = patch.GetAiBusinessSummary()
-			}
-		}
+		fieldmask.Apply(next, patch, paths)
 		if v := ValidateOrganization(next); len(v) > 0 {
 			return nil, apierr.InvalidArgument(v...)
 		}

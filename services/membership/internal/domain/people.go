@@ -194,35 +194,7 @@ func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, patch *mem
 	load := func() (*membershipv1.Person, error) { return s.repo.GetPerson(ctx, id) }
 	out, err := mutate(ctx, patch.GetName(), patch.GetEtag(), load, nil, func(cur *membershipv1.Person) (*membershipv1.Person, error) {
 		next := proto.Clone(cur).(*membershipv1.Person)
-		for _, path := range paths {
-			switch path {
-			case "display_name":
-				next.DisplayName = patch.GetDisplayName()
-			case "birth_date":
-				next.BirthDate = patch.GetBirthDate()
-			case "organization":
-				next.Organization = patch.GetOrganization()
-			case "rank":
-				next.Rank = patch.GetRank()
-			case "title":
-				next.Title = patch.GetTitle()
-			case "expertise":
-				next.Expertise = patch.GetExpertise()
-			case "academic_credentials":
-				next.AcademicCredentials = patch.GetAcademicCredentials()
-			case "contact":
-				next.Contact = patch.GetContact()
-			case "contact.email", "contact.phone":
-				if next.Contact == nil {
-					next.Contact = &membershipv1.ContactInfo{}
-				}
-				if path == "contact.email" {
-					next.Contact.Email = patch.GetContact().GetEmail()
-				} else {
-					next.Contact.Phone = patch.GetContact().GetPhone()
-				}
-			}
-		}
+		fieldmask.Apply(next, patch, paths)
 		now := s.now()
 		if v := ValidatePerson(next, now); len(v) > 0 {
 			return nil, apierr.InvalidArgument(v...)

@@ -47,7 +47,7 @@ func (s *Store) CreateApplication(ctx context.Context, branch string, app *membe
 		ExpectAbsent("open_application", openKey(branch, applicant)).
 		ExpectAbsent("membership", membershipKey(branch, applicant)).
 		ExpectEtag("application_id", appKey(branch, id), "")
-	if err := put(tx, appKey(branch, id), app, app.GetEtag()); err != nil {
+	if err := tx.PutMessage(appKey(branch, id), app, app.GetEtag()); err != nil {
 		return err
 	}
 	tx.Set(openKey(branch, applicant), id).ZAdd(appIndexKey(branch), 0, id)
@@ -77,7 +77,7 @@ func (s *Store) SaveApplication(ctx context.Context, branch string, app *members
 	tag := BranchTag(branch)
 	id := path.Base(app.GetName())
 	tx := newTx(tag).ExpectEtag("etag", appKey(branch, id), prevEtag)
-	if err := put(tx, appKey(branch, id), app, app.GetEtag()); err != nil {
+	if err := tx.PutMessage(appKey(branch, id), app, app.GetEtag()); err != nil {
 		return err
 	}
 	if closed {
@@ -97,10 +97,10 @@ func (s *Store) ApproveApplication(ctx context.Context, branch string, app *memb
 	tx := newTx(tag).
 		ExpectEtag("etag", appKey(branch, appID), prevEtag).
 		ExpectAbsent("membership", membershipKey(branch, applicant))
-	if err := put(tx, appKey(branch, appID), app, app.GetEtag()); err != nil {
+	if err := tx.PutMessage(appKey(branch, appID), app, app.GetEtag()); err != nil {
 		return err
 	}
-	if err := put(tx, memberKey(branch, memberID), member, member.GetEtag()); err != nil {
+	if err := tx.PutMessage(memberKey(branch, memberID), member, member.GetEtag()); err != nil {
 		return err
 	}
 	tx.Del(openKey(branch, applicant)).
@@ -146,7 +146,7 @@ func (s *Store) SaveMember(ctx context.Context, branch string, m *membershipv1.M
 	tag := BranchTag(branch)
 	id := path.Base(m.GetName())
 	tx := newTx(tag).ExpectEtag("etag", memberKey(branch, id), prevEtag)
-	if err := put(tx, memberKey(branch, id), m, m.GetEtag()); err != nil {
+	if err := tx.PutMessage(memberKey(branch, id), m, m.GetEtag()); err != nil {
 		return err
 	}
 	if change.ReleaseSubject != "" {

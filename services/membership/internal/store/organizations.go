@@ -29,7 +29,7 @@ func (s *Store) CreateOrganization(ctx context.Context, org *membershipv1.Organi
 	tx := newTx(OrgsTag).
 		ExpectAbsent("credit_code", creditCodeKey(org.GetCreditCode())).
 		ExpectEtag("organization_id", orgKey(id), "")
-	if err := put(tx, orgKey(id), org, org.GetEtag()); err != nil {
+	if err := tx.PutMessage(orgKey(id), org, org.GetEtag()); err != nil {
 		return err
 	}
 	tx.Set(creditCodeKey(org.GetCreditCode()), org.GetName()).ZAdd(orgIndexKey(), 0, id)
@@ -48,7 +48,7 @@ func (s *Store) GetOrganization(ctx context.Context, id string) (*membershipv1.O
 func (s *Store) UpdateOrganization(ctx context.Context, org *membershipv1.Organization, prevEtag string, ev *eventsv1.Envelope) error {
 	key := orgKey(path.Base(org.GetName()))
 	tx := newTx(OrgsTag).ExpectEtag("etag", key, prevEtag)
-	if err := put(tx, key, org, org.GetEtag()); err != nil {
+	if err := tx.PutMessage(key, org, org.GetEtag()); err != nil {
 		return err
 	}
 	if err := eventstream.Append(tx, OrgsTag, ev); err != nil {
@@ -67,7 +67,7 @@ func (s *Store) ListOrganizations(ctx context.Context, after string, size int) (
 func (s *Store) CreatePerson(ctx context.Context, p *membershipv1.Person, ev *eventsv1.Envelope) error {
 	id := path.Base(p.GetName())
 	tx := newTx(PeopleTag).ExpectEtag("person_id", personKey(id), "")
-	if err := put(tx, personKey(id), p, p.GetEtag()); err != nil {
+	if err := tx.PutMessage(personKey(id), p, p.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(peopleIndexKey(), 0, id)
@@ -94,7 +94,7 @@ func (s *Store) GetPerson(ctx context.Context, id string) (*membershipv1.Person,
 func (s *Store) UpdatePerson(ctx context.Context, p *membershipv1.Person, prevEtag, prevOrganization string, ev *eventsv1.Envelope) error {
 	id := path.Base(p.GetName())
 	tx := newTx(PeopleTag).ExpectEtag("etag", personKey(id), prevEtag)
-	if err := put(tx, personKey(id), p, p.GetEtag()); err != nil {
+	if err := tx.PutMessage(personKey(id), p, p.GetEtag()); err != nil {
 		return err
 	}
 	if prevOrganization != p.GetOrganization() {

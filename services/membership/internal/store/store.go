@@ -12,8 +12,6 @@ package store
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
@@ -46,39 +44,22 @@ func New(client redis.UniversalClient) *Store { return &Store{client: client} }
 
 func newTx(tag string) *redistx.Tx { return redistx.New(tag, ids.Random()) }
 
-func put(tx *redistx.Tx, key string, msg proto.Message, etag string) error {
-	data, err := proto.Marshal(msg)
-	if err != nil {
-		return fmt.Errorf("store: marshal: %w", err)
-	}
-	tx.Put(key, data, etag)
-	return nil
-}
-
-// commit maps condition failures: labels "etag" mean a stale record, any
-// other label is a uniqueness claim.
+// commit commits tx, a failed condition answered as its label says
+// (failure).
 func (s *Store) commit(ctx context.Context, tx *redistx.Tx) error {
-	err := tx.Commit(ctx, s.client)
-	var failed *redistx.ConditionFailedError
-	if errors.As(err, &failed) {
-		if failed.Label == "etag" {
-			return domain.ErrStale
-		}
-		return &domain.ConflictError{Claim: failed.Label, Owner: failed.Current}
-	}
-	return err
+	return tx.CommitAs(ctx, s.client, failure)
 }
 
+// failure: a failed condition labelled "etag" is a stale record, any other
+// label a uniqueness claim.
+func failure(failed *redistx.ConditionFailedError) error {
+	if failed.Label == "etag" {
+		return domain.ErrStale
+	}
+	return &domain.ConflictError{Claim: failed.Label, Owner: failed.Current}
+}
+
+// get reads a record; a missing one is domain.ErrNotFound.
 func get[T proto.Message](ctx context.Context, client redis.Cmdable, key string, msg T) (T, error) {
-	rec, err := redistx.Get(ctx, client, key)
-	if errors.Is(err, redistx.ErrNotFound) {
-		return msg, domain.ErrNotFound
-	}
-	if err != nil {
-		return msg, err
-	}
-	if err := proto.Unmarshal(rec.Data, msg); err != nil {
-		return msg, fmt.Errorf("store: decode %s: %w", key, err)
-	}
-	return msg, nil
+	return redistx.GetMessage(ctx, client, key, msg, domain.ErrNotFound)
 }

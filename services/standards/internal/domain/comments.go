@@ -13,6 +13,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/ids"
+	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -167,46 +168,19 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 
 // GetComment reads one comment.
 func (s *Service) GetComment(ctx context.Context, p auth.Principal, name string) (*standardsv1.Comment, error) {
-	r, err := s.parseUnder(ctx, name, "comments")
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.standard(ctx, p, r)
-	if err != nil {
-		return nil, err
-	}
-	if err := commentsVisible(p, st); err != nil {
-		return nil, err
-	}
-	c, err := s.repo.GetComment(ctx, r.branch, r.standard, r.child)
-	return c, notFound(err, name)
+	return getUnder(ctx, s, p, name, "comments", commentsVisible, s.repo.GetComment)
 }
 
 // ListComments pages through a standard's comments by creation.
 func (s *Service) ListComments(ctx context.Context, p auth.Principal, req *standardsv1.ListCommentsRequest) ([]*standardsv1.Comment, string, error) {
-	r, err := s.parseUnder(ctx, req.GetParent(), "")
-	if err != nil {
-		return nil, "", err
-	}
-	st, err := s.standard(ctx, p, r)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := commentsVisible(p, st); err != nil {
-		return nil, "", err
-	}
-	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "comments", req.GetParent(), req.GetDraft(), fmt.Sprint(req.GetUndisposedOnly()))
-	if err != nil {
-		return nil, "", err
-	}
-	page, err := s.repo.ListComments(ctx, r.branch, r.standard, pg.After, pg.Size, func(c *standardsv1.Comment) bool {
+	keep := func(c *standardsv1.Comment) bool {
 		return (req.GetDraft() == "" || c.GetDraft() == req.GetDraft()) &&
 			(!req.GetUndisposedOnly() || c.GetDisposition() == standardsv1.Disposition_DISPOSITION_UNSPECIFIED)
-	})
-	if err != nil {
-		return nil, "", err
 	}
-	return page.Items, pg.Next(page.Next), nil
+	return listUnder(ctx, s, p, req, commentsVisible,
+		func(ctx context.Context, branch, standard, after string, size int) (page.Page[*standardsv1.Comment], error) {
+			return s.repo.ListComments(ctx, branch, standard, after, size, keep)
+		}, "comments", req.GetDraft(), fmt.Sprint(req.GetUndisposedOnly()))
 }
 
 // DisposeComment records how a comment of the open period was dealt
@@ -270,15 +244,8 @@ func (s *Service) DisposeComment(ctx context.Context, p auth.Principal, req *sta
 // and how many were accepted, partly accepted, not accepted or not yet
 // disposed.
 func (s *Service) GetDispositionSummary(ctx context.Context, p auth.Principal, name string) (*standardsv1.DispositionSummary, error) {
-	r, err := s.parseUnder(ctx, name, "")
+	r, st, err := s.readStandard(ctx, p, name, "", commentsVisible)
 	if err != nil {
-		return nil, err
-	}
-	st, err := s.standard(ctx, p, r)
-	if err != nil {
-		return nil, err
-	}
-	if err := commentsVisible(p, st); err != nil {
 		return nil, err
 	}
 	comments, counts, err := s.repo.Comments(ctx, r.branch, r.standard)

@@ -78,33 +78,10 @@ func (s *Service) CreateDraft(ctx context.Context, p auth.Principal, parent stri
 
 // GetDraft reads one draft.
 func (s *Service) GetDraft(ctx context.Context, p auth.Principal, name string) (*standardsv1.Draft, error) {
-	r, err := s.parseUnder(ctx, name, "drafts")
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.standard(ctx, p, r); err != nil {
-		return nil, err
-	}
-	d, err := s.repo.GetDraft(ctx, r.branch, r.standard, r.child)
-	return d, notFound(err, name)
+	return getUnder(ctx, s, p, name, "drafts", nil, s.repo.GetDraft)
 }
 
 // ListDrafts pages through a standard's drafts, oldest first.
 func (s *Service) ListDrafts(ctx context.Context, p auth.Principal, req *standardsv1.ListDraftsRequest) ([]*standardsv1.Draft, string, error) {
-	r, err := s.parseUnder(ctx, req.GetParent(), "")
-	if err != nil {
-		return nil, "", err
-	}
-	if _, err := s.standard(ctx, p, r); err != nil {
-		return nil, "", err
-	}
-	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "drafts", req.GetParent())
-	if err != nil {
-		return nil, "", err
-	}
-	page, err := s.repo.ListDrafts(ctx, r.branch, r.standard, pg.After, pg.Size)
-	if err != nil {
-		return nil, "", err
-	}
-	return page.Items, pg.Next(page.Next), nil
+	return listUnder(ctx, s, p, req, nil, s.repo.ListDrafts, "drafts")
 }

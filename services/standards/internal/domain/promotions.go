@@ -122,25 +122,14 @@ func (s *Service) shownPromotion(ctx context.Context, p auth.Principal, promo *s
 // public standard. Each names its activity only to a caller who may read
 // it (shownPromotion).
 func (s *Service) ListPromotions(ctx context.Context, p auth.Principal, req *standardsv1.ListPromotionsRequest) ([]*standardsv1.Promotion, string, error) {
-	r, err := s.parseUnder(ctx, req.GetParent(), "")
+	promos, next, err := listUnder(ctx, s, p, req, nil, s.repo.ListPromotions, "promotions")
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := s.standard(ctx, p, r); err != nil {
-		return nil, "", err
-	}
-	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "promotions", req.GetParent())
-	if err != nil {
-		return nil, "", err
-	}
-	page, err := s.repo.ListPromotions(ctx, r.branch, r.standard, pg.After, pg.Size)
-	if err != nil {
-		return nil, "", err
-	}
-	for i, promo := range page.Items {
-		if page.Items[i], err = s.shownPromotion(ctx, p, promo); err != nil {
+	for i, promo := range promos {
+		if promos[i], err = s.shownPromotion(ctx, p, promo); err != nil {
 			return nil, "", err
 		}
 	}
-	return page.Items, pg.Next(page.Next), nil
+	return promos, next, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/resourcename"
 	"github.com/tjsia/chapterhouse/platform/retry"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
@@ -112,38 +113,17 @@ func (s *Service) CreateSignatory(ctx context.Context, p auth.Principal, parent 
 
 // GetSignatory is public for a public standard.
 func (s *Service) GetSignatory(ctx context.Context, p auth.Principal, name string) (*standardsv1.Signatory, error) {
-	r, err := s.parseUnder(ctx, name, "signatories")
-	if err != nil {
-		return nil, err
-	}
-	if _, err := s.standard(ctx, p, r); err != nil {
-		return nil, err
-	}
-	sig, err := s.repo.GetSignatory(ctx, r.branch, r.standard, r.child)
-	return sig, notFound(err, name)
+	return getUnder(ctx, s, p, name, "signatories", nil, s.repo.GetSignatory)
 }
 
 // ListSignatories is public for a public standard (only those in force
 // are signed); ordered by member.
 func (s *Service) ListSignatories(ctx context.Context, p auth.Principal, req *standardsv1.ListSignatoriesRequest) ([]*standardsv1.Signatory, string, error) {
-	r, err := s.parseUnder(ctx, req.GetParent(), "")
-	if err != nil {
-		return nil, "", err
-	}
-	if _, err := s.standard(ctx, p, r); err != nil {
-		return nil, "", err
-	}
-	pg, err := s.pages.Parse(req.GetPageSize(), req.GetPageToken(), "signatories", req.GetParent(), req.GetState().String())
-	if err != nil {
-		return nil, "", err
-	}
-	page, err := s.repo.ListSignatories(ctx, r.branch, r.standard, pg.After, pg.Size, func(sig *standardsv1.Signatory) bool {
-		return req.GetState() == 0 || sig.GetState() == req.GetState()
-	})
-	if err != nil {
-		return nil, "", err
-	}
-	return page.Items, pg.Next(page.Next), nil
+	keep := func(sig *standardsv1.Signatory) bool { return req.GetState() == 0 || sig.GetState() == req.GetState() }
+	return listUnder(ctx, s, p, req, nil,
+		func(ctx context.Context, branch, standard, after string, size int) (page.Page[*standardsv1.Signatory], error) {
+			return s.repo.ListSignatories(ctx, branch, standard, after, size, keep)
+		}, "signatories", req.GetState().String())
 }
 
 // WithdrawSignatory: SIGNED → WITHDRAWN, with a reason. The member's

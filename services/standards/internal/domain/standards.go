@@ -174,11 +174,7 @@ func (s *Service) CreateStandard(ctx context.Context, p auth.Principal, parent s
 
 // GetStandard: without a token, only public standards.
 func (s *Service) GetStandard(ctx context.Context, p auth.Principal, name string) (*standardsv1.Standard, error) {
-	r, err := s.parseUnder(ctx, name, "")
-	if err != nil {
-		return nil, err
-	}
-	st, err := s.standard(ctx, p, r)
+	r, st, err := s.readStandard(ctx, p, name, "", nil)
 	if err != nil {
 		return nil, err
 	}

@@ -94,56 +94,40 @@ const (
 	labelUndisposed = "undisposed"
 )
 
+// commit commits tx, a failed condition answered as its label says
+// (failure).
 func (s *Store) commit(ctx context.Context, tx *redistx.Tx) error {
-	err := tx.Commit(ctx, s.client)
-	var failed *redistx.ConditionFailedError
-	if errors.As(err, &failed) {
-		switch failed.Label {
-		case labelID:
-			return domain.ErrExists
-		case labelCode:
-			return domain.ErrCodeTaken
-		case labelVersion:
-			return domain.ErrVersionTaken
-		case labelGate:
-			return domain.ErrClosed
-		case labelEnded:
-			return domain.ErrMemberEnded
-		case labelUndisposed:
-			return domain.ErrUndisposed
-		}
-		return domain.ErrStale
+	return tx.CommitAs(ctx, s.client, failure)
+}
+
+// failure is what a failed condition means to the domain, by its label.
+func failure(failed *redistx.ConditionFailedError) error {
+	switch failed.Label {
+	case labelID:
+		return domain.ErrExists
+	case labelCode:
+		return domain.ErrCodeTaken
+	case labelVersion:
+		return domain.ErrVersionTaken
+	case labelGate:
+		return domain.ErrClosed
+	case labelEnded:
+		return domain.ErrMemberEnded
+	case labelUndisposed:
+		return domain.ErrUndisposed
 	}
-	return err
+	return domain.ErrStale
 }
 
 func branchTx(branch string) *redistx.Tx { return redistx.New(streams.BranchTag(branch), ids.Random()) }
-
-func put(tx *redistx.Tx, key string, msg proto.Message, etag string) error {
-	data, err := proto.Marshal(msg)
-	if err != nil {
-		return fmt.Errorf("store: marshal: %w", err)
-	}
-	tx.Put(key, data, etag)
-	return nil
-}
 
 func events(tx *redistx.Tx, branch string, evs ...*eventsv1.Envelope) error {
 	return eventstream.Append(tx, streams.BranchTag(branch), evs...)
 }
 
+// get reads a record; a missing one is domain.ErrNotFound.
 func get[T proto.Message](ctx context.Context, client redis.Cmdable, key string, msg T) (T, error) {
-	rec, err := redistx.Get(ctx, client, key)
-	if errors.Is(err, redistx.ErrNotFound) {
-		return msg, domain.ErrNotFound
-	}
-	if err != nil {
-		return msg, err
-	}
-	if err := proto.Unmarshal(rec.Data, msg); err != nil {
-		return msg, fmt.Errorf("store: decode %s: %w", key, err)
-	}
-	return msg, nil
+	return redistx.GetMessage(ctx, client, key, msg, domain.ErrNotFound)
 }
 
 // timeMember is "<SortableTime>:<id>"; lastPart reads the id back.
@@ -166,7 +150,7 @@ func putStandard(tx *redistx.Tx, branch string, st *standardsv1.Standard, prevEt
 		label = labelID
 	}
 	tx.ExpectEtag(label, standardKey(branch, id), prevEtag)
-	if err := put(tx, standardKey(branch, id), st, st.GetEtag()); err != nil {
+	if err := tx.PutMessage(standardKey(branch, id), st, st.GetEtag()); err != nil {
 		return err
 	}
 	if prevEtag == "" {
@@ -307,7 +291,7 @@ func (s *Store) CreateDraft(ctx context.Context, branch string, d *standardsv1.D
 	if err := putStandard(tx, branch, st, prevEtag); err != nil {
 		return err
 	}
-	if err := put(tx, draftKey(branch, std, id), d, ids.Random()[:16]); err != nil {
+	if err := tx.PutMessage(draftKey(branch, std, id), d, ids.Random()[:16]); err != nil {
 		return err
 	}
 	tx.HSet(versionsKey(branch, std), field(d.GetVersion()), id).
@@ -339,7 +323,7 @@ func (s *Store) CreateComment(ctx context.Context, branch string, c *standardsv1
 	gate := gateKey(branch, std)
 	tx := branchTx(branch).ExpectEtag(labelID, commentKey(branch, std, id), "").
 		ExpectHashField(labelGate, gate, "comments", c.GetDraft())
-	if err := put(tx, commentKey(branch, std, id), c, c.GetEtag()); err != nil {
+	if err := tx.PutMessage(commentKey(branch, std, id), c, c.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(commentIndexKey(branch, std), 0, redistx.SortableTime(c.GetCreateTime().AsTime())+":"+id).
@@ -393,7 +377,7 @@ func (s *Store) DisposeComment(ctx context.Context, branch string, c *standardsv
 	gate := gateKey(branch, std)
 	tx := branchTx(branch).ExpectEtag("etag", commentKey(branch, std, id), prevEtag).
 		ExpectHashField(labelGate, gate, "comments", c.GetDraft())
-	if err := put(tx, commentKey(branch, std, id), c, c.GetEtag()); err != nil {
+	if err := tx.PutMessage(commentKey(branch, std, id), c, c.GetEtag()); err != nil {
 		return err
 	}
 	if first {
@@ -425,7 +409,7 @@ func (s *Store) SaveSignatory(ctx context.Context, branch string, sig *standards
 		tx.ExpectHashField(labelGate, gateKey(branch, std), "inforce", "1").
 			ExpectHashField(labelEnded, endedKey(branch), member, "")
 	}
-	if err := put(tx, signatoryKey(branch, std, member), sig, sig.GetEtag()); err != nil {
+	if err := tx.PutMessage(signatoryKey(branch, std, member), sig, sig.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(signatoryIndexKey(branch, std), 0, member)
@@ -455,7 +439,7 @@ func (s *Store) ListSignatories(ctx context.Context, branch, std, after string, 
 func (s *Store) CreatePromotion(ctx context.Context, branch string, p *standardsv1.Promotion, ev *eventsv1.Envelope) error {
 	std, id := standardOf(p.GetName()), path.Base(p.GetName())
 	tx := branchTx(branch).ExpectEtag(labelID, promotionKey(branch, std, id), "")
-	if err := put(tx, promotionKey(branch, std, id), p, p.GetEtag()); err != nil {
+	if err := tx.PutMessage(promotionKey(branch, std, id), p, p.GetEtag()); err != nil {
 		return err
 	}
 	tx.ZAdd(promotionIndexKey(branch, std), 0, redistx.SortableTime(p.GetCreateTime().AsTime())+":"+id)

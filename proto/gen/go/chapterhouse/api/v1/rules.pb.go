@@ -57,6 +57,14 @@ var file_chapterhouse_api_v1_rules_proto_extTypes = []protoimpl.ExtensionInfo{
 		Tag:           "varint,51004,opt,name=token",
 		Filename:      "chapterhouse/api/v1/rules.proto",
 	},
+	{
+		ExtendedType:  (*validate.StringRules)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51005,
+		Name:          "chapterhouse.api.v1.standard_code_format",
+		Tag:           "varint,51005,opt,name=standard_code_format",
+		Filename:      "chapterhouse/api/v1/rules.proto",
+	},
 }
 
 // Extension fields to validate.StringRules.
@@ -93,6 +101,13 @@ var (
 	//
 	// optional bool token = 51004;
 	E_Token = &file_chapterhouse_api_v1_rules_proto_extTypes[3]
+	// A branch's code format for one kind of standard (governance's
+	// StandardCodeFormats): empty, when the branch does not number that
+	// kind, or holding both {NNN}, the standard's number, and {YYYY}, the
+	// year of publication.
+	//
+	// optional bool standard_code_format = 51005;
+	E_StandardCodeFormat = &file_chapterhouse_api_v1_rules_proto_extTypes[4]
 )
 
 var File_chapterhouse_api_v1_rules_proto protoreflect.FileDescriptor
@@ -118,7 +133,10 @@ const file_chapterhouse_api_v1_rules_proto_rawDesc = "" +
 	"\x0estring.visible\x1aY!rule || this == '' || this.matches(r'[^\\s\\p{Z}\\p{Cc}\\p{Cf}]') ? '' : 'must not be blank'R\tmultiLine:\xa4\x01\n" +
 	"\x05token\x12\x19.buf.validate.StringRules\x18\xbc\x8e\x03 \x01(\bBq\xc2Hn\n" +
 	"l\n" +
-	"\fstring.token\x1a\\!rule || this.matches('^[!-~]*$') ? '' : 'must be a token the server issued, sent as it was'R\x05tokenBFZDgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1;apiv1b\beditionsp\xe8\a"
+	"\fstring.token\x1a\\!rule || this.matches('^[!-~]*$') ? '' : 'must be a token the server issued, sent as it was'R\x05token:\xf5\x01\n" +
+	"\x14standard_code_format\x12\x19.buf.validate.StringRules\x18\xbd\x8e\x03 \x01(\bB\xa5\x01\xc2H\xa1\x01\n" +
+	"\x9e\x01\n" +
+	"\x1bstring.standard_code_format\x1a\x7f!rule || this == '' || (this.contains('{NNN}') && this.contains('{YYYY}')) ? '' : 'must be empty or hold both {NNN} and {YYYY}'R\x12standardCodeFormatBFZDgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1;apiv1b\beditionsp\xe8\a"
 
 var file_chapterhouse_api_v1_rules_proto_goTypes = []any{
 	(*validate.StringRules)(nil), // 0: buf.validate.StringRules
@@ -128,10 +146,11 @@ var file_chapterhouse_api_v1_rules_proto_depIdxs = []int32{
 	0, // 1: chapterhouse.api.v1.single_line:extendee -> buf.validate.StringRules
 	0, // 2: chapterhouse.api.v1.multi_line:extendee -> buf.validate.StringRules
 	0, // 3: chapterhouse.api.v1.token:extendee -> buf.validate.StringRules
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	0, // [0:4] is the sub-list for extension extendee
+	0, // 4: chapterhouse.api.v1.standard_code_format:extendee -> buf.validate.StringRules
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	5, // [5:5] is the sub-list for extension type_name
+	0, // [0:5] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -147,7 +166,7 @@ func file_chapterhouse_api_v1_rules_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_api_v1_rules_proto_rawDesc), len(file_chapterhouse_api_v1_rules_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   0,
-			NumExtensions: 4,
+			NumExtensions: 5,
 			NumServices:   0,
 		},
 		GoTypes:           file_chapterhouse_api_v1_rules_proto_goTypes,

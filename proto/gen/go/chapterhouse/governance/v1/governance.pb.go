@@ -6279,16 +6279,16 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"updateTime\x12\x1d\n" +
 	"\x04etag\x18\x06 \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\x12h\n" +
 	"\x15standard_code_formats\x18\a \x01(\v2/.chapterhouse.governance.v1.StandardCodeFormatsB\x03\xe0A\x01R\x13standardCodeFormats:G\xeaAD\n" +
-	"\x1dchapterhouse.tjsia.org/Branch\x12\x11branches/{branch}*\bbranches2\x06branch\"\xc4\x06\n" +
-	"\x13StandardCodeFormats\x12\xc1\x01\n" +
-	"\x0egroup_standard\x18\x01 \x01(\tB\x99\x01\xe0A\x01\xbaH\x92\x01\xba\x01\x86\x01\n" +
-	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x06\xd0\xf3\x18\x01\x18<R\rgroupStandard\x12\xd2\x01\n" +
-	"\x17local_industry_standard\x18\x02 \x01(\tB\x99\x01\xe0A\x01\xbaH\x92\x01\xba\x01\x86\x01\n" +
-	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x06\xd0\xf3\x18\x01\x18<R\x15localIndustryStandard\x12\xd8\x01\n" +
-	"\x1aself_discipline_convention\x18\x03 \x01(\tB\x99\x01\xe0A\x01\xbaH\x92\x01\xba\x01\x86\x01\n" +
-	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x06\xd0\xf3\x18\x01\x18<R\x18selfDisciplineConvention\x12\xb8\x01\n" +
-	"\tagreement\x18\x04 \x01(\tB\x99\x01\xe0A\x01\xbaH\x92\x01\xba\x01\x86\x01\n" +
-	"\x14standard_code_format\x12+must be empty or hold both {NNN} and {YYYY}\x1aAthis == '' || (this.contains('{NNN}') && this.contains('{YYYY}'))r\x06\xd0\xf3\x18\x01\x18<R\tagreement\"\x84\x01\n" +
+	"\x1dchapterhouse.tjsia.org/Branch\x12\x11branches/{branch}*\bbranches2\x06branch\"\xa0\x02\n" +
+	"\x13StandardCodeFormats\x129\n" +
+	"\x0egroup_standard\x18\x01 \x01(\tB\x12\xe0A\x01\xbaH\fr\n" +
+	"\xd0\xf3\x18\x01\xe8\xf3\x18\x01\x18<R\rgroupStandard\x12J\n" +
+	"\x17local_industry_standard\x18\x02 \x01(\tB\x12\xe0A\x01\xbaH\fr\n" +
+	"\xd0\xf3\x18\x01\xe8\xf3\x18\x01\x18<R\x15localIndustryStandard\x12P\n" +
+	"\x1aself_discipline_convention\x18\x03 \x01(\tB\x12\xe0A\x01\xbaH\fr\n" +
+	"\xd0\xf3\x18\x01\xe8\xf3\x18\x01\x18<R\x18selfDisciplineConvention\x120\n" +
+	"\tagreement\x18\x04 \x01(\tB\x12\xe0A\x01\xbaH\fr\n" +
+	"\xd0\xf3\x18\x01\xe8\xf3\x18\x01\x18<R\tagreement\"\x84\x01\n" +
 	"\x13CreateBranchRequest\x12?\n" +
 	"\x06branch\x18\x01 \x01(\v2\".chapterhouse.governance.v1.BranchB\x03\xe0A\x02R\x06branch\x12,\n" +
 	"\tbranch_id\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\t\xc8\x01\x01r\x04\xc8\xf3\x18\x01R\bbranchId\"M\n" +
