@@ -1,6 +1,7 @@
 package archtest
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"path"
@@ -82,7 +83,7 @@ func placesThatListTheServices(t *testing.T, top string, services []string) []st
 		if own.MatchString(f) || strings.HasSuffix(f, "_test.go") || strings.HasSuffix(f, ".md") || f == "go.work.sum" {
 			continue
 		}
-		body, err := os.ReadFile(filepath.Join(top, f))
+		body, err := fs.ReadFile(os.DirFS(top), f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +107,7 @@ func placesThatListTheServices(t *testing.T, top string, services []string) []st
 // recipe is the text of CONTRIBUTING.md's "Add a service" section.
 func recipe(t *testing.T, top string) string {
 	t.Helper()
-	doc, err := os.ReadFile(filepath.Join(top, "CONTRIBUTING.md"))
+	doc, err := fs.ReadFile(os.DirFS(top), "CONTRIBUTING.md")
 	if err != nil {
 		t.Fatal(err)
 	}
