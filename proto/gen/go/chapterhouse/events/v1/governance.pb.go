@@ -950,7 +950,7 @@ var File_chapterhouse_events_v1_governance_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_events_v1_governance_proto_rawDesc = "" +
 	"\n" +
-	"'chapterhouse/events/v1/governance.proto\x12\x16chapterhouse.events.v1\x1a+chapterhouse/governance/v1/governance.proto\"K\n" +
+	"'chapterhouse/events/v1/governance.proto\x12\x16chapterhouse.events.v1\x1a+chapterhouse/governance/v1/governance.proto\x1a,chapterhouse/governance/v1/resolutions.proto\x1a&chapterhouse/governance/v1/terms.proto\x1a*chapterhouse/governance/v1/workplans.proto\"K\n" +
 	"\rBranchCreated\x12:\n" +
 	"\x06branch\x18\x01 \x01(\v2\".chapterhouse.governance.v1.BranchR\x06branch\"r\n" +
 	"\rBranchUpdated\x12:\n" +
