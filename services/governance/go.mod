@@ -7,13 +7,13 @@ require (
 	github.com/tjsia/chapterhouse/contracts v0.0.0
 	github.com/tjsia/chapterhouse/platform v0.0.0
 	github.com/tjsia/chapterhouse/proto/gen/go v0.0.0
-	golang.org/x/sync v0.24.0
 	google.golang.org/grpc v1.85.0
 )
 
 require (
 	github.com/hashicorp/golang-lru/v2 v2.0.7 // indirect
 	github.com/yuin/gopher-lua v1.1.1 // indirect
+	golang.org/x/sync v0.24.0 // indirect
 )
 
 require (
