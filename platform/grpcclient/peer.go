@@ -67,19 +67,23 @@ func PeerWriteError(dependency string, err error) error {
 	return PeerError(dependency, err)
 }
 
-// NotFound is what a client returns for a peer's NOT_FOUND: an error that
-// is sentinel (the client's own ErrNotFound) and each of callers' (the
-// calling domain's ErrNotFound, given once to the client's constructor),
-// so the domain tests for its own error and no adapter translates it.
-func NotFound(sentinel error, callers ...error) error {
-	if len(callers) == 0 {
-		return sentinel
+// PeerReadError is PeerError for a call that reads, whose NOT_FOUND has a
+// meaning: it is an error that is notFound (the client's own ErrNotFound)
+// and each of alsoNotFound (the calling domain's ErrNotFound, given once
+// to the client's constructor), so the domain tests for its own error and
+// no adapter translates it.
+func PeerReadError(dependency string, err, notFound error, alsoNotFound ...error) error {
+	if status.Code(err) != codes.NotFound {
+		return PeerError(dependency, err)
 	}
-	return notFound(append([]error{sentinel}, callers...))
+	if len(alsoNotFound) == 0 {
+		return notFound
+	}
+	return notFoundError(append([]error{notFound}, alsoNotFound...))
 }
 
-// notFound reads as its first error and is each of them.
-type notFound []error
+// notFoundError reads as its first error and is each of them.
+type notFoundError []error
 
-func (n notFound) Error() string   { return n[0].Error() }
-func (n notFound) Unwrap() []error { return n }
+func (n notFoundError) Error() string   { return n[0].Error() }
+func (n notFoundError) Unwrap() []error { return n }

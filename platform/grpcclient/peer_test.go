@@ -31,6 +31,25 @@ func TestPeerError(t *testing.T) {
 	}
 }
 
+// TestPeerReadError: a peer's NOT_FOUND is the client's own not-found
+// error and each the calling domain gave, and reads as the client's; any
+// other failure is PeerError's answer.
+func TestPeerReadError(t *testing.T) {
+	clients, domains := errors.New("membership: not found"), errors.New("domain: not found")
+	notFound := status.Error(codes.NotFound, "no such person")
+	if err := grpcclient.PeerReadError("membership", notFound, clients); err != clients {
+		t.Errorf("with no domain error: %v, want the client's own", err)
+	}
+	err := grpcclient.PeerReadError("membership", notFound, clients, domains)
+	if !errors.Is(err, clients) || !errors.Is(err, domains) || err.Error() != clients.Error() {
+		t.Errorf("with the domain's error: %v, want one that is both and reads as the client's", err)
+	}
+	down := grpcclient.PeerReadError("membership", status.Error(codes.Unavailable, "down"), clients, domains)
+	if errors.Is(down, clients) || apierr.Info(down).GetMetadata()["dependency"] != "membership" {
+		t.Errorf("an unreachable peer: %v, want UNAVAILABLE naming membership", down)
+	}
+}
+
 // TestOnBehalfCarriesTheCallersToken: the caller's token and a deadline go
 // with the call.
 func TestOnBehalfCarriesTheCallersToken(t *testing.T) {

@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
@@ -51,10 +49,7 @@ func New(conn grpc.ClientConnInterface, timeout time.Duration, notFound ...error
 }
 
 func (c *Client) failure(err error) error {
-	if status.Code(err) == codes.NotFound {
-		return grpcclient.NotFound(ErrNotFound, c.notFound...)
-	}
-	return grpcclient.PeerError("activities", err)
+	return grpcclient.PeerReadError("activities", err, ErrNotFound, c.notFound...)
 }
 
 // CreateActivity creates a DRAFT activity with the caller's token; with

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
@@ -54,11 +52,8 @@ func (r *Resolutions) Resolution(ctx context.Context, name string) (*governancev
 	ctx, cancel := grpcclient.OnBehalf(ctx, r.timeout)
 	defer cancel()
 	res, err := r.client.GetResolution(ctx, &governancev1.GetResolutionRequest{Name: name})
-	if status.Code(err) == codes.NotFound {
-		return nil, grpcclient.NotFound(ErrNotFound, r.notFound...)
-	}
 	if err != nil {
-		return nil, grpcclient.PeerError("governance", err)
+		return nil, grpcclient.PeerReadError("governance", err, ErrNotFound, r.notFound...)
 	}
 	return res, nil
 }

@@ -60,10 +60,7 @@ func (c *Client) outgoing(ctx context.Context) (context.Context, context.CancelF
 // caller's own), a transport failure to UNAVAILABLE, anything else
 // (membership's own answer, such as PERMISSION_DENIED) unchanged.
 func (c *Client) failure(err error) error {
-	if status.Code(err) == codes.NotFound {
-		return grpcclient.NotFound(ErrNotFound, c.notFound...)
-	}
-	return grpcclient.PeerError("membership", err)
+	return grpcclient.PeerReadError("membership", err, ErrNotFound, c.notFound...)
 }
 
 // Person returns a person (people/<id>).
