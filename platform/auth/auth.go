@@ -44,9 +44,19 @@ const (
 // badly signed token.
 var ErrUnauthenticated = errors.New("unauthenticated")
 
+// Identity is who signed in, as the token's issuer vouches for it: the
+// issuer (iss) and its subject (sub). An identity is not yet a person:
+// Chapterhouse links it to one (membership's account links).
+type Identity struct {
+	Issuer  string
+	Subject string
+}
+
 // Principal is the verified caller.
 type Principal struct {
-	// Subject is the token's sub claim, "people/<id>".
+	// Identity is the verified token's issuer and subject.
+	Identity Identity
+	// Subject is the person the caller acts as, "people/<id>".
 	Subject string
 	Roles   []string
 	// Token is the raw bearer token, so a service can forward it when it
@@ -236,7 +246,7 @@ func (v *Verifier) verify(raw string) (Principal, time.Time, error) {
 				return Principal{}, time.Time{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 			}
 			// WithExpirationRequired: ExpiresAt is set.
-			return Principal{Subject: claims.Subject, Roles: claims.Roles, Token: raw}, claims.ExpiresAt.Time, nil
+			return Principal{Identity: Identity{Issuer: claims.Issuer, Subject: claims.Subject}, Subject: claims.Subject, Roles: claims.Roles, Token: raw}, claims.ExpiresAt.Time, nil
 		}
 		lastErr = err
 	}
