@@ -34,6 +34,7 @@ import (
 	"github.com/tjsia/chapterhouse/gateway/internal/docs"
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/gateway/internal/middleware"
+	"github.com/tjsia/chapterhouse/gateway/internal/openapidoc"
 	"github.com/tjsia/chapterhouse/gateway/internal/precondition"
 	"github.com/tjsia/chapterhouse/gateway/internal/queryparams"
 	"github.com/tjsia/chapterhouse/gateway/internal/ratelimit"
@@ -145,6 +146,10 @@ type Config struct {
 	// DocsUI holds Swagger UI's files for /docs; nil means the ones built
 	// into the binary (docs.Embedded).
 	DocsUI fs.FS
+	// SignInIssuer is the OpenID Connect issuer people sign in at, which
+	// /openapi.json names in its openIdConnect scheme; empty leaves the
+	// document's placeholder (openapidoc.DiscoveryPlaceholder).
+	SignInIssuer string
 }
 
 // forwardedHeaders is the allowlist of HTTP headers passed to the services
@@ -318,9 +323,15 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		}))
 	routes.Handle("GET /docs", docsPage)
 	routes.Handle("GET /docs/", docsPage)
+	document := openapi.Document()
+	if cfg.SignInIssuer != "" {
+		if document, err = openapidoc.WithSignInIssuer(document, cfg.SignInIssuer); err != nil {
+			return nil, fmt.Errorf("gateway: %w", err)
+		}
+	}
 	routes.HandleFunc("GET /openapi.json", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(openapi.Document())
+		_, _ = w.Write(document)
 	})
 	// The API's routes, each request drawing on its caller's budget; the
 	// probes and the document above draw on none.
@@ -432,7 +443,15 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 		Language: bootstrap.Env(getenv, "DEFAULT_LANGUAGE", "en"),
 		Backends: backendsFromEnv(getenv),
 		Redis:    deps.Redis, Verifier: deps.Verifier, RateLimits: limits, TrustedProxies: proxies,
+		SignInIssuer: signInIssuer(getenv),
 	}, nil
+}
+
+// signInIssuer is the first of AUTH_OIDC_ISSUERS, the issuers the
+// services trust (comma-separated): the one people are sent to sign in.
+func signInIssuer(getenv func(string) string) string {
+	first, _, _ := strings.Cut(getenv("AUTH_OIDC_ISSUERS"), ",")
+	return strings.TrimSpace(first)
 }
 
 // limitsFromEnv reads RATE_LIMIT_ANONYMOUS, _AUTHENTICATED, _ADMIN and

@@ -48,3 +48,18 @@ func TestOutcomeOfAFailedWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestSignInIssuerIsTheFirstTrusted: the document sends people to the
+// first of the issuers the services trust, and names none when there is
+// none.
+func TestSignInIssuerIsTheFirstTrusted(t *testing.T) {
+	for env, want := range map[string]string{
+		"":                                       "",
+		"https://sso.example.org":                "https://sso.example.org",
+		" https://a.example , https://b.example": "https://a.example",
+	} {
+		if got := signInIssuer(func(string) string { return env }); got != want {
+			t.Errorf("AUTH_OIDC_ISSUERS=%q: %q, want %q", env, got, want)
+		}
+	}
+}

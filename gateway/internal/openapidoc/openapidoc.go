@@ -25,6 +25,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -45,6 +46,17 @@ import (
 const (
 	Title        = "Chapterhouse API"
 	BearerScheme = "bearerAuth"
+	// SignInScheme is the OpenID Connect provider people sign in at: the
+	// same bearer token, with the discovery document that says how to get
+	// one (authorization code with PKCE).
+	SignInScheme = "openIdConnect"
+	// DiscoveryPlaceholder stands for the provider's discovery URL in the
+	// committed document: the provider is each deployment's own, so the
+	// gateway writes its configured issuer's URL in its place when it
+	// serves the document (WithSignInIssuer). The .invalid domain (RFC
+	// 2606) resolves nowhere, so a document served unconfigured cannot
+	// send anyone to a stranger's provider.
+	DiscoveryPlaceholder = "https://issuer.invalid/.well-known/openid-configuration"
 	// ErrorSchema is the error body's schema, generated from
 	// chapterhouse.api.v1.ErrorBody.
 	ErrorSchema = "ErrorBody"
@@ -56,9 +68,12 @@ elections, activities and their registrations, and standards from proposal
 to promotion. Every rule of the branch's charter is enforced, and a refusal
 names each rule it breaks (CHARTER_VIOLATION, with the rule codes).
 
-**Authentication.** Send ` + "`Authorization: Bearer <token>`" + `. Operations whose
-security lists an empty requirement need no token; a token sent to them
-still identifies the caller.
+**Authentication.** Sign in at the branch's OpenID Connect provider (the
+openIdConnect scheme names its discovery document) with the authorization
+code flow and PKCE, and send the access token as
+` + "`Authorization: Bearer <token>`" + `. Operations whose security lists an
+empty requirement need no token; a token sent to them still identifies the
+caller.
 
 **JSON.** Field names are lowerCamelCase. Every field of a response is
 present, default values and empty lists included. 64-bit integers are
@@ -479,9 +494,11 @@ func addComponents(doc *openapi3.T) {
 	if c.SecuritySchemes == nil {
 		c.SecuritySchemes = openapi3.SecuritySchemes{}
 	}
+	c.SecuritySchemes[SignInScheme] = &openapi3.SecuritySchemeRef{Value: openapi3.NewOIDCSecurityScheme(DiscoveryPlaceholder).
+		WithDescription("The branch's OpenID Connect provider. Sign in with the authorization code flow and PKCE (S256) and send the access token as a bearer token. The identity is linked to a person by an invitation; roles are granted in Chapterhouse, never taken from the token.")}
 	c.SecuritySchemes[BearerScheme] = &openapi3.SecuritySchemeRef{Value: openapi3.NewJWTSecurityScheme().
-		WithDescription("A token issued to a person (subject people/{person}), with its roles.")}
-	doc.Security = openapi3.SecurityRequirements{{BearerScheme: []string{}}}
+		WithDescription("The same access token, or a token signed with a key the operator configured (tests and automation).")}
+	doc.Security = signedIn()
 	if c.Parameters == nil {
 		c.Parameters = openapi3.ParametersMap{}
 	}
@@ -528,6 +545,30 @@ func addComponents(doc *openapi3.T) {
 	c.Responses["DefaultError"] = &openapi3.ResponseRef{Value: def}
 }
 
+// signedIn is the requirement of an operation that needs a token: either
+// scheme, since both carry the same bearer token.
+func signedIn() openapi3.SecurityRequirements {
+	return openapi3.SecurityRequirements{{SignInScheme: []string{}}, {BearerScheme: []string{}}}
+}
+
+// WithSignInIssuer returns doc, a document Build made, with issuer's
+// discovery URL in the sign-in scheme in place of DiscoveryPlaceholder.
+func WithSignInIssuer(doc []byte, issuer string) ([]byte, error) {
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("openapidoc: sign-in issuer %q is not an http(s) URL without query or fragment", issuer)
+	}
+	placeholder, _ := json.Marshal(DiscoveryPlaceholder)
+	discovery, err := json.Marshal(strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration")
+	if err != nil {
+		return nil, fmt.Errorf("openapidoc: %w", err)
+	}
+	if n := bytes.Count(doc, placeholder); n != 1 {
+		return nil, fmt.Errorf("openapidoc: the document holds the discovery placeholder %d times, want once", n)
+	}
+	return bytes.Replace(doc, placeholder, discovery, 1), nil
+}
+
 // componentName turns a header name into a component key: Accept-Language
 // → AcceptLanguage.
 func componentName(header string) string { return strings.ReplaceAll(header, "-", "") }
@@ -536,7 +577,8 @@ func componentName(header string) string { return strings.ReplaceAll(header, "-"
 func decorate(op *openapi3.Operation, method string, public bool) {
 	if public {
 		// No token needed; one that is sent still identifies the caller.
-		op.Security = &openapi3.SecurityRequirements{{}, {BearerScheme: []string{}}}
+		op.Security = &openapi3.SecurityRequirements{{}}
+		*op.Security = append(*op.Security, signedIn()...)
 	}
 	ref := func(p *openapi3.Parameter) *openapi3.ParameterRef {
 		return &openapi3.ParameterRef{Ref: "#/components/parameters/" + componentName(p.Name)}

@@ -33,6 +33,9 @@ func TestServedDocument(t *testing.T) {
 	if s := doc.Components.SecuritySchemes[openapidoc.BearerScheme]; s == nil || s.Value.Type != "http" || s.Value.Scheme != "bearer" {
 		t.Fatalf("no bearer security scheme: %+v", s)
 	}
+	if s := doc.Components.SecuritySchemes[openapidoc.SignInScheme]; s == nil || s.Value.Type != "openIdConnect" || s.Value.OpenIdConnectUrl != openapidoc.DiscoveryPlaceholder {
+		t.Fatalf("no OpenID Connect security scheme with the discovery placeholder: %+v", s)
+	}
 	errorBody := doc.Components.Schemas[openapidoc.ErrorSchema].Value
 	for _, field := range []string{"code", "status", "message", "reason", "domain", "metadata", "fieldViolations", "violations", "details"} {
 		if errorBody.Properties["error"].Value.Properties[field] == nil {
@@ -85,15 +88,15 @@ func TestServedDocument(t *testing.T) {
 			}
 			public, _ := proto.GetExtension(m.Options(), apiv1.E_Public).(bool)
 			switch {
-			case public && (op.Security == nil || len(*op.Security) == 0 || len((*op.Security)[0]) != 0):
+			case public && (op.Security == nil || len(*op.Security) != 3 || len((*op.Security)[0]) != 0):
 				t.Errorf("%s is public, but its operation asks for a token: %v", id, op.Security)
 			case !public && op.Security != nil:
 				t.Errorf("%s needs a token, but its operation says %v", id, *op.Security)
 			}
 		}
 	}
-	if len(doc.Security) != 1 || doc.Security[0][openapidoc.BearerScheme] == nil {
-		t.Errorf("document security %v, want the bearer token", doc.Security)
+	if len(doc.Security) != 2 || doc.Security[0][openapidoc.SignInScheme] == nil || doc.Security[1][openapidoc.BearerScheme] == nil {
+		t.Errorf("document security %v, want a token from the provider or the bearer token", doc.Security)
 	}
 }
 
@@ -428,4 +431,31 @@ func withRequired(s *openapi3.Schema, v map[string]any) map[string]any {
 		out[k] = x
 	}
 	return out
+}
+
+// TestWithSignInIssuer: the served document names the configured
+// provider's discovery document, whatever the issuer's trailing slash, and
+// an issuer that is not an http(s) URL is refused.
+func TestWithSignInIssuer(t *testing.T) {
+	for _, issuer := range []string{"https://sso.example.org/realms/tjsia", "https://sso.example.org/realms/tjsia/"} {
+		served, err := openapidoc.WithSignInIssuer(openapi.Document(), issuer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := openapidoc.Load(context.Background(), served)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := doc.Components.SecuritySchemes[openapidoc.SignInScheme].Value.OpenIdConnectUrl, "https://sso.example.org/realms/tjsia/.well-known/openid-configuration"; got != want {
+			t.Errorf("issuer %s: discovery %q, want %q", issuer, got, want)
+		}
+	}
+	for _, issuer := range []string{"", "sso.example.org", "ftp://sso.example.org", "https://sso.example.org/?x=1", "https://sso.example.org/#x"} {
+		if _, err := openapidoc.WithSignInIssuer(openapi.Document(), issuer); err == nil {
+			t.Errorf("issuer %q accepted", issuer)
+		}
+	}
+	if _, err := openapidoc.WithSignInIssuer([]byte(`{}`), "https://sso.example.org"); err == nil {
+		t.Error("a document without the placeholder accepted")
+	}
 }
