@@ -49,7 +49,7 @@ type Options struct {
 	HTTPAddr string
 	// IssuerAddr for the embedded OpenID Provider; default 127.0.0.1:0.
 	IssuerAddr string
-	Logger   *slog.Logger
+	Logger     *slog.Logger
 	// SpanProcessor, when set, receives every service's spans (tests).
 	SpanProcessor sdktrace.SpanProcessor
 	// Getenv feeds OTEL_* settings; default os.Getenv.
