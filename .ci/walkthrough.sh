@@ -14,7 +14,7 @@ rm -f "$tokens"
 report=$(mktemp)
 # The README says `make run`; run exactly that, on a free port, with every
 # request and response held to the served OpenAPI document.
-make run ARGS="--http-addr 127.0.0.1:$port --check-openapi $report" >"$log" 2>&1 &
+make run ARGS="--http-addr 127.0.0.1:$port --check-openapi $report --issuer-addr 127.0.0.1:0" >"$log" 2>&1 &
 pid=$!
 cleanup() {
   kill -INT "$pid" 2>/dev/null || true

@@ -33,6 +33,7 @@ func main() {
 func run() error {
 	redisURL := flag.String("redis-url", "", "Redis to use instead of the embedded in-memory store (redis://host:6379/0)")
 	httpAddr := flag.String("http-addr", "127.0.0.1:8080", "where the REST gateway listens")
+	issuerAddr := flag.String("issuer-addr", "127.0.0.1:8090", "where the embedded OpenID Provider listens (its issuer is http://<this>)")
 	tokensFile := flag.String("tokens-file", ".devstack/tokens.env", "where to write the demo tokens as shell exports (empty: don't)")
 	seed := flag.Bool("seed", true, "load demo organisations, people and members")
 	origins := flag.String("cors-origins", "http://localhost:3000", "comma-separated origins allowed to call the gateway from a browser")
@@ -60,7 +61,7 @@ func run() error {
 		// a free port behind it.
 		gatewayAddr = "127.0.0.1:0"
 	}
-	s, err := stack.Start(ctx, stack.Options{RedisURL: *redisURL, HTTPAddr: gatewayAddr, Logger: logger, AllowedOrigins: strings.Split(*origins, ",")})
+	s, err := stack.Start(ctx, stack.Options{RedisURL: *redisURL, HTTPAddr: gatewayAddr, IssuerAddr: *issuerAddr, Logger: logger, AllowedOrigins: strings.Split(*origins, ",")})
 	if err != nil {
 		if ctx.Err() != nil {
 			// Ctrl-C while starting is a clean stop, not a failure.
@@ -99,9 +100,15 @@ func run() error {
 	for _, name := range slices.Sorted(maps.Keys(s.Addrs)) {
 		fmt.Printf("  gRPC %-11s %s\n", name+":", s.Addrs[name])
 	}
+	fmt.Printf("\nOpenID Provider (development only: sign in by picking a seeded person, no passwords):\n"+
+		"  Issuer:       %s  (discovery: %s/.well-known/openid-configuration)\n"+
+		"  Login page:   %s  (an app's authorization request opens it)\n"+
+		"  Client id:    %s  (public, PKCE S256; redirect URIs %s)\n",
+		s.Issuer, s.Issuer, s.LoginURL, stack.AppClientID, strings.Join(stack.AppRedirectURIs, ", "))
 	fmt.Printf("\nDemo bearer tokens (valid %.0f hours; a restart mints new ones):\n", auth.DefaultMaxLifetime.Hours())
 	var exports strings.Builder
 	fmt.Fprintf(&exports, "export CH_URL=%s\n", url)
+	fmt.Fprintf(&exports, "export CH_ISSUER=%s\nexport CH_CLIENT_ID=%s\n", s.Issuer, stack.AppClientID)
 	for _, t := range tokens {
 		fmt.Printf("  %-16s %s (%s)\n    %s\n", t.Env, t.Subject, t.Role, t.Token)
 		fmt.Fprintf(&exports, "export %s=%s\n", t.Env, t.Token)

@@ -38,7 +38,7 @@ func TestCtrlCIsACleanStop(t *testing.T) {
 		{"once running", "Press Ctrl-C to stop.", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], "--http-addr", "127.0.0.1:0", "--tokens-file", "") //nolint:gosec // G204, G702: the test binary itself, re-run as the devstack
+			cmd := exec.Command(os.Args[0], "--http-addr", "127.0.0.1:0", "--issuer-addr", "127.0.0.1:0", "--tokens-file", "") //nolint:gosec // G204, G702: the test binary itself, re-run as the devstack
 			cmd.Env = append(os.Environ(), proctest.RoleEnv+"=devstack", "LOG_LEVEL=info")
 			var stderr servicetest.LogBuffer
 			cmd.Stderr = &stderr

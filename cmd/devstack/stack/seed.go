@@ -78,25 +78,7 @@ func (s *Stack) Seed(ctx context.Context) error {
 		State: membershipv1.GeneralMembershipState_GENERAL_MEMBERSHIP_STATE_ACTIVE, Reason: "member of the general association since 2019"}); err != nil {
 		return fmt.Errorf("seed: general membership: %w", err)
 	}
-	people := []struct {
-		id string
-		p  *membershipv1.Person
-	}{
-		{"admin", &membershipv1.Person{DisplayName: "Branch Secretariat", BirthDate: &date.Date{Year: 1985, Month: 3, Day: 1}}},
-		{"general-secretary", &membershipv1.Person{DisplayName: "刘秘书长 (General Association Secretary-General)", BirthDate: &date.Date{Year: 1968, Month: 6, Day: 12}}},
-		{"general-council", &membershipv1.Person{DisplayName: "General Association Council", BirthDate: &date.Date{Year: 1970, Month: 1, Day: 1}}},
-		{"wang-wei", &membershipv1.Person{DisplayName: "王伟", BirthDate: &date.Date{Year: 1975, Month: 9, Day: 20},
-			Organization: "organizations/zhiyuan-ai", Rank: membershipv1.Rank_RANK_VICE_PRESIDENT, Title: "副总经理",
-			Expertise: []string{"large language models"}, Contact: &membershipv1.ContactInfo{Email: "wang.wei@example.com", Phone: "+86 22 5555 0101"}}},
-		{"zhao-lei", &membershipv1.Person{DisplayName: "赵磊", BirthDate: &date.Date{Year: 1980, Month: 2, Day: 14},
-			Organization: "organizations/haihe-data", Rank: membershipv1.Rank_RANK_PRESIDENT, Title: "总经理"}},
-		{"li-na", &membershipv1.Person{DisplayName: "李娜", BirthDate: &date.Date{Year: 1979, Month: 11, Day: 3},
-			Expertise: []string{"computer vision", "AI evaluation"}, AcademicCredentials: "Professor of Computer Science, Tianjin University; 60 papers on computer vision"}},
-		{"sun-mei", &membershipv1.Person{DisplayName: "孙梅", BirthDate: &date.Date{Year: 1988, Month: 7, Day: 9},
-			Organization: "organizations/zhiyuan-ai", Rank: membershipv1.Rank_RANK_MANAGER, Title: "综合管理部经理"}},
-		{"chen-lao", &membershipv1.Person{DisplayName: "陈老", BirthDate: &date.Date{Year: 1950, Month: 4, Day: 1},
-			Organization: "organizations/zhiyuan-ai", Rank: membershipv1.Rank_RANK_SENIOR_MANAGER, Title: "顾问"}},
-	}
+	people := demoPeople()
 	for _, p := range people {
 		if _, err := client.CreatePerson(ctx, &membershipv1.CreatePersonRequest{PersonId: p.id, Person: p.p}); err != nil {
 			return fmt.Errorf("seed: person %s: %w", p.id, err)
@@ -167,4 +149,31 @@ func (s *Stack) seedActivities(ctx context.Context) error {
 		return fmt.Errorf("seed: publish activity: %w", err)
 	}
 	return nil
+}
+
+// demoPerson is one seeded person: the seed creates them, and the embedded
+// identity provider lets each sign in (DemoUsers).
+type demoPerson struct {
+	id string
+	p  *membershipv1.Person
+}
+
+// demoPeople are the seeded people.
+func demoPeople() []demoPerson {
+	return []demoPerson{
+		{"admin", &membershipv1.Person{DisplayName: "Branch Secretariat", BirthDate: &date.Date{Year: 1985, Month: 3, Day: 1}}},
+		{"general-secretary", &membershipv1.Person{DisplayName: "刘秘书长 (General Association Secretary-General)", BirthDate: &date.Date{Year: 1968, Month: 6, Day: 12}}},
+		{"general-council", &membershipv1.Person{DisplayName: "General Association Council", BirthDate: &date.Date{Year: 1970, Month: 1, Day: 1}}},
+		{"wang-wei", &membershipv1.Person{DisplayName: "王伟", BirthDate: &date.Date{Year: 1975, Month: 9, Day: 20},
+			Organization: "organizations/zhiyuan-ai", Rank: membershipv1.Rank_RANK_VICE_PRESIDENT, Title: "副总经理",
+			Expertise: []string{"large language models"}, Contact: &membershipv1.ContactInfo{Email: "wang.wei@example.com", Phone: "+86 22 5555 0101"}}},
+		{"zhao-lei", &membershipv1.Person{DisplayName: "赵磊", BirthDate: &date.Date{Year: 1980, Month: 2, Day: 14},
+			Organization: "organizations/haihe-data", Rank: membershipv1.Rank_RANK_PRESIDENT, Title: "总经理"}},
+		{"li-na", &membershipv1.Person{DisplayName: "李娜", BirthDate: &date.Date{Year: 1979, Month: 11, Day: 3},
+			Expertise: []string{"computer vision", "AI evaluation"}, AcademicCredentials: "Professor of Computer Science, Tianjin University; 60 papers on computer vision"}},
+		{"sun-mei", &membershipv1.Person{DisplayName: "孙梅", BirthDate: &date.Date{Year: 1988, Month: 7, Day: 9},
+			Organization: "organizations/zhiyuan-ai", Rank: membershipv1.Rank_RANK_MANAGER, Title: "综合管理部经理"}},
+		{"chen-lao", &membershipv1.Person{DisplayName: "陈老", BirthDate: &date.Date{Year: 1950, Month: 4, Day: 1},
+			Organization: "organizations/zhiyuan-ai", Rank: membershipv1.Rank_RANK_SENIOR_MANAGER, Title: "顾问"}},
+	}
 }

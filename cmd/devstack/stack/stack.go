@@ -47,7 +47,9 @@ type Options struct {
 	RedisURLs map[string]string
 	// HTTPAddr for the gateway; default 127.0.0.1:0 (a free port).
 	HTTPAddr string
-	Logger   *slog.Logger
+	// IssuerAddr for the embedded OpenID Provider; default 127.0.0.1:0.
+	IssuerAddr string
+	Logger     *slog.Logger
 	// SpanProcessor, when set, receives every service's spans (tests).
 	SpanProcessor sdktrace.SpanProcessor
 	// Getenv feeds OTEL_* settings; default os.Getenv.
@@ -71,6 +73,9 @@ type Stack struct {
 	Embedded bool
 	// Redis is a client of the store, for tests that inspect it.
 	Redis redis.UniversalClient
+	// Issuer is the embedded OpenID Provider's issuer URL, and LoginURL
+	// its development login page (identity.go); empty when attached.
+	Issuer, LoginURL string
 
 	signer *auth.Signer
 	cancel context.CancelFunc
@@ -120,6 +125,9 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if opts.HTTPAddr == "" {
 		opts.HTTPAddr = "127.0.0.1:0"
 	}
+	if opts.IssuerAddr == "" {
+		opts.IssuerAddr = "127.0.0.1:0"
+	}
 	if len(opts.Branches) == 0 {
 		opts.Branches = []string{"ai"}
 	}
@@ -140,6 +148,11 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		s.closes = append(s.closes, func() error { mr.Close(); return nil })
 		redisURL = "redis://" + mr.Addr() + "/0"
 		s.Embedded = true
+	}
+
+	// The identity provider first: the services will trust its issuer.
+	if err := s.startIdentityProvider(ctx, opts.IssuerAddr); err != nil {
+		return nil, err
 	}
 
 	_, key, err := ed25519.GenerateKey(rand.Reader)
