@@ -81,6 +81,7 @@ check '"assignedCount": ?1'
 # promotion (once, though asked twice).
 check '"reason": ?"COMMENTS_UNDISPOSED"'
 check '"partiallyAccepted": ?1'
+check '"commenterOrganization": ?"天津某大学"'
 check '"conclusion": ?"REVIEW_CONCLUSION_PASS"'
 check '"state": ?"STANDARD_STATE_APPROVED"'
 check "\"code\": ?\"T/TJSIA 001—$(date +%Y)\""
