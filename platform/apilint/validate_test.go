@@ -91,6 +91,18 @@ func TestFieldRules(t *testing.T) {
 			CommenterName: "\u200b\u200b"}}, []string{"comment.clause", "comment.text",
 			// Zero-width spaces are formatting characters, and nothing visible.
 			"comment.commenter_name", "comment.commenter_name"}},
+		{"paper comment: one named commenter", &standardsv1.RecordPaperCommentRequest{Clause: "5.2", Text: "来函意见",
+			CommenterName: "钱教授", CommenterOrganization: "天津某大学"}, nil},
+		{"paper comment: empty, and a name over two lines", &standardsv1.RecordPaperCommentRequest{CommenterName: "钱\n教授",
+			CommenterOrganization: long(201)}, []string{"clause", "text", "commenter_name", "commenter_organization"}},
+		{"recorded ballots: a show of hands", &governancev1.RecordResolutionBallotsRequest{Meeting: "branches/ai/meetings/m1",
+			Method: governancev1.BallotMethod_BALLOT_METHOD_SHOW_OF_HANDS, Ballots: []*governancev1.RecordedBallot{
+				{Voter: "people/wang-wei", Choice: governancev1.VoteChoice_VOTE_CHOICE_YES}}}, nil},
+		{"recorded ballots: none, no method, a meeting name too long", &governancev1.RecordResolutionBallotsRequest{Meeting: long(201)},
+			[]string{"meeting", "method", "ballots"}},
+		{"recorded ballots: a ballot without a choice", &governancev1.RecordResolutionBallotsRequest{
+			Method: governancev1.BallotMethod_BALLOT_METHOD_PAPER, Ballots: []*governancev1.RecordedBallot{{Voter: "people/li-na"}}},
+			[]string{"ballots[0].choice"}},
 		{"resolution: a title with a zero-width space", &governancev1.CreateResolutionRequest{Resolution: &governancev1.Resolution{Title: "批准\u200b发布"}},
 			[]string{"resolution.title"}},
 		{"activity: a multi-line description", &activitiesv1.UpdateActivityRequest{Activity: &activitiesv1.Activity{Description: "议程：\r\n1. 开场\r\n2. 报告"}}, nil},

@@ -34,9 +34,9 @@ func Branches() string { return eventstream.StreamKey(BranchesTag) }
 
 // Branch carries a branch's TermCreated, TermUpdated, NominationProposed,
 // NominationQualified, NominationRejected, NominationWithdrawn,
-// OfficerAppointed, OfficeEnded, ResolutionVotingOpened, ResolutionPassed,
-// ResolutionFailed, ResolutionWithdrawn, WorkPlanCreated and
-// WorkPlanUpdated.
+// OfficerAppointed, OfficeEnded, ResolutionVotingOpened,
+// ResolutionBallotsRecorded, ResolutionPassed, ResolutionFailed,
+// ResolutionWithdrawn, WorkPlanCreated and WorkPlanUpdated.
 func Branch(branch string) string { return eventstream.StreamKey(BranchTag(branch)) }
 
 // Producer is governance's name as an event source: consumers read its

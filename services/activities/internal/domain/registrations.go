@@ -337,7 +337,9 @@ func (s *Service) CheckIn(ctx context.Context, p auth.Principal, req *activities
 			return nil, RegistrationTransition(cur.GetName(), cur.GetState(), "checkIn")
 		}
 		next := proto.Clone(cur).(*activitiesv1.Registration)
-		next.State, next.CheckInTime = activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED, timestamppb.New(now)
+		// Checked in at the door by an organiser, in their name and the
+		// person's.
+		next.State, next.CheckInTime, next.CheckInRecorder = activitiesv1.RegistrationState_REGISTRATION_STATE_ATTENDED, timestamppb.New(now), p.Subject
 		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
 		ev := s.envelope(ctx, p, next.GetName())
 		ev.Payload = &eventsv1.Envelope_RegistrationCheckedIn{RegistrationCheckedIn: &eventsv1.RegistrationCheckedIn{Registration: next}}

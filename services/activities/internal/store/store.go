@@ -17,7 +17,8 @@
 //	wl:<id>          waitlist, score = arrival seq
 //	regs:<id>        every registration, score = arrival seq
 //	reg:<id>:<p>     registration: d (static protobuf) and mutable fields
-//	                 st, pt, ct, cr, ci, ut (times in ms), e (etag)
+//	                 st, pt, ct, cr, ci, ut (times in ms), e (etag),
+//	                 cib (who checked the person in)
 package store
 
 import (
@@ -262,7 +263,7 @@ func decodeRegistration(h map[string]string) (*activitiesv1.Registration, error)
 	}
 	r.State = regStates[h["st"]]
 	r.PromoteTime, r.CancelTime, r.CheckInTime, r.UpdateTime = msTime(h["pt"]), msTime(h["ct"]), msTime(h["ci"]), msTime(h["ut"])
-	r.CancelReason, r.Etag = h["cr"], h["e"]
+	r.CancelReason, r.Etag, r.CheckInRecorder = h["cr"], h["e"], h["cib"]
 	return r, nil
 }
 
@@ -384,7 +385,7 @@ func (s *Store) ApplySnapshot(ctx context.Context, branch string, snap *domain.S
 			fields = append(fields, "ct", ms(r.GetCancelTime().AsTime()), "cr", r.GetCancelReason())
 		}
 		if r.GetCheckInTime() != nil {
-			fields = append(fields, "ci", ms(r.GetCheckInTime().AsTime()))
+			fields = append(fields, "ci", ms(r.GetCheckInTime().AsTime()), "cib", r.GetCheckInRecorder())
 		}
 		tx.HSet(regKey(branch, id, person), fields...)
 		counted := func(st activitiesv1.RegistrationState) bool {

@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"slices"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 
@@ -35,6 +36,7 @@ import (
 //	UpdateResolution                    amendsResolution
 //	OpenResolutionVoting                opensVoting
 //	CastResolutionVote                  mayVote
+//	RecordResolutionBallots             recordsBallots (each voter: voterRefusal)
 //	CloseResolutionVoting               closesVoting
 //	WithdrawResolution                  withdrawsResolution
 //	CreateWorkPlan                      createsWorkPlan
@@ -259,24 +261,41 @@ func closesVoting(p auth.Principal, c *council) error {
 	return denyUnless(p.IsAdmin() || c.isCurrentChair(p), "close_voting")
 }
 
-// mayVote: a ballot on r is cast by a voter of the council snapshotted
-// when its voting opened who still sits on the council: a member whose
-// office has ended since no longer does, and casts no ballot (one cast
-// before stays counted). Their own refusals say which.
+// mayVote: a ballot on r is cast by one of its voters (voterRefusal);
+// the refusal is PERMISSION_DENIED, since the caller is the voter.
 func (s *Service) mayVote(ctx context.Context, p auth.Principal, branch string, r *governancev1.Resolution) error {
-	if !slices.Contains(r.GetEligibleVoters(), p.Subject) {
-		return refusal(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER, "not_eligible_voter",
-			map[string]string{"resource": r.GetName(), "term": r.GetTerm()})
-	}
 	c, err := s.council(ctx, branch)
 	if err != nil {
 		return err
 	}
-	if !c.isCouncilMember(p) {
-		return refusal(codes.PermissionDenied, apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER, "voter_left_council",
-			map[string]string{"resource": r.GetName(), "voter": p.Subject})
+	if v := voterRefusal(r, c.sitting(), p.Subject); v != nil {
+		return refusal(codes.PermissionDenied, v.Reason, strings.TrimPrefix(v.Key, "error.governance."), v.Args)
 	}
 	return nil
+}
+
+// voterRefusal is why voter casts no ballot on r (nil: they may), the
+// same for their own ballot and one recorded for them: a voter is one of
+// the council snapshotted when its voting opened who still sits on the
+// council (sitting, the current council): a member whose office has ended
+// since no longer does, and casts no ballot (one cast before stays
+// counted). Its text says which.
+func voterRefusal(r *governancev1.Resolution, sitting []string, voter string) *apierr.Violation {
+	switch {
+	case voter == "" || !slices.Contains(r.GetEligibleVoters(), voter):
+		return &apierr.Violation{Reason: apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER, Key: "error.governance.not_eligible_voter",
+			Args: map[string]string{"resource": r.GetName(), "term": r.GetTerm()}}
+	case !slices.Contains(sitting, voter):
+		return &apierr.Violation{Reason: apiv1.ErrorReason_NOT_AN_ELIGIBLE_VOTER, Key: "error.governance.voter_left_council",
+			Args: map[string]string{"resource": r.GetName(), "voter": voter}}
+	}
+	return nil
+}
+
+// recordsBallots: ballots taken at a meeting are recorded by those who run
+// the branch, who keep its meetings' record (attendance, minutes).
+func recordsBallots(p auth.Principal, c *council) error {
+	return denyUnless(c.runs(p), "record_ballots")
 }
 
 // createsWorkPlan: those who run the branch, and the general

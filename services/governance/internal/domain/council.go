@@ -115,7 +115,16 @@ func (c *council) councilOf(term int32) []string {
 
 // isCouncilMember: p sits on the current term's council.
 func (c *council) isCouncilMember(p auth.Principal) bool {
-	return c.current != nil && slices.Contains(c.councilOf(c.current.GetNumber()), p.Subject)
+	return p.Subject != "" && slices.Contains(c.sitting(), p.Subject)
+}
+
+// sitting is who sits on the current term's council (none without a
+// current term).
+func (c *council) sitting() []string {
+	if c.current == nil {
+		return nil
+	}
+	return c.councilOf(c.current.GetNumber())
 }
 
 // Officer as a reader sees it: SERVING until its last day, ENDED after,

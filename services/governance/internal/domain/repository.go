@@ -96,6 +96,10 @@ type Repository interface {
 	// CastVote stores a ballot while the resolution is VOTING; many voters'
 	// ballots never conflict. ErrStale when voting is not open.
 	CastVote(ctx context.Context, branch, resolution string, v *governancev1.Vote) error
+	// RecordBallots stores ballots recorded for their voters, with their
+	// event, while the resolution is VOTING and no ballot came in since
+	// ballots (the version of Ballots) were read; ErrStale otherwise.
+	RecordBallots(ctx context.Context, branch, resolution string, votes []*governancev1.Vote, ballots string, ev *eventsv1.Envelope) error
 	GetVote(ctx context.Context, branch, resolution, voter string) (*governancev1.Vote, error)
 	ListVotes(ctx context.Context, branch, resolution, after string, size int) (page.Page[*governancev1.Vote], error)
 	// CloseResolution writes the closed resolution while no ballot came in

@@ -24,13 +24,14 @@ import (
 
 // resolutionAllows are the actions (the methods' verbs) a resolution's
 // state allows: a DRAFT is amended, put to the vote or withdrawn; while
-// VOTING it is voted on, closed or withdrawn; the rest are final.
+// VOTING it is voted on (its voters' own ballots and those the
+// secretariat records for them), closed or withdrawn; the rest are final.
 func resolutionAllows(s governancev1.ResolutionState) []string {
 	switch s {
 	case governancev1.ResolutionState_RESOLUTION_STATE_DRAFT:
 		return []string{"update", "openVoting", "withdraw"}
 	case governancev1.ResolutionState_RESOLUTION_STATE_VOTING:
-		return []string{"vote", "closeVoting", "withdraw"}
+		return []string{"vote", "recordBallots", "closeVoting", "withdraw"}
 	}
 	return nil
 }

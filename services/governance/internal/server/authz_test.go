@@ -274,6 +274,12 @@ func TestAuthorisationMatrix(t *testing.T) {
 			_, err := c.CastResolutionVote(ctx, &governancev1.CastResolutionVoteRequest{Name: voting.GetName(), Choice: governancev1.VoteChoice_VOTE_CHOICE_YES})
 			return err
 		}},
+		{Method: m + "RecordResolutionBallots", Label: "at a meeting not yet held", Allowed: runners, Call: func(ctx context.Context) error {
+			_, err := c.RecordResolutionBallots(ctx, &governancev1.RecordResolutionBallotsRequest{Name: voting.GetName(), Meeting: meeting.GetName(),
+				Method:  governancev1.BallotMethod_BALLOT_METHOD_SHOW_OF_HANDS,
+				Ballots: []*governancev1.RecordedBallot{{Voter: "people/wang", Choice: governancev1.VoteChoice_VOTE_CHOICE_YES}}})
+			return err
+		}},
 		{Method: m + "GetVote", Allowed: signedIn, Call: func(ctx context.Context) error {
 			_, err := c.GetVote(ctx, &governancev1.GetVoteRequest{Name: voting.GetName() + "/votes/zhang"})
 			return err

@@ -83,13 +83,14 @@ func TestHiddenNominationIsMissing(t *testing.T) {
 	}
 	// Nominations are all governance hides: every signed-in caller sees
 	// the branch, its terms, officers, meetings, resolutions (drafts too)
-	// and their votes, and its work plans; nominations are listed under a
-	// term, and listing shows each caller only those they see.
+	// and their votes (those recorded at a meeting too), and its work
+	// plans; nominations are listed under a term, and listing shows each
+	// caller only those they see.
 	servicetest.CoversHidden(t, governancev1.GovernanceService_ServiceDesc, []string{
 		"CreateBranch", "GetBranch", "ListBranches", "UpdateBranch", "CreateTerm", "GetTerm", "ListTerms", "UpdateTerm",
 		"CheckEligibility", "ListNominations", "GetOfficer", "ListOfficers", "EndOffice",
 		"CreateMeeting", "GetMeeting", "ListMeetings", "UpdateMeeting", "CreateResolution", "GetResolution", "ListResolutions",
-		"UpdateResolution", "OpenResolutionVoting", "CastResolutionVote", "GetVote", "ListVotes", "CloseResolutionVoting",
+		"UpdateResolution", "OpenResolutionVoting", "CastResolutionVote", "RecordResolutionBallots", "GetVote", "ListVotes", "CloseResolutionVoting",
 		"WithdrawResolution", "CreateWorkPlan", "GetWorkPlan", "ListWorkPlans", "UpdateWorkPlan", "CreateWorkItem", "GetWorkItem",
 		"ListWorkItems", "UpdateWorkItem", "GetComplianceReport"}, cases)
 	missing := govtest.Term1 + "/nominations/nosuch"

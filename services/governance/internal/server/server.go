@@ -266,6 +266,16 @@ func (s *Server) CastResolutionVote(ctx context.Context, req *governancev1.CastR
 	return call.As(ctx, func(p auth.Principal) (*governancev1.Vote, error) { return s.svc.CastResolutionVote(ctx, p, req) })
 }
 
+func (s *Server) RecordResolutionBallots(ctx context.Context, req *governancev1.RecordResolutionBallotsRequest) (*governancev1.RecordResolutionBallotsResponse, error) {
+	return call.As(ctx, func(p auth.Principal) (*governancev1.RecordResolutionBallotsResponse, error) {
+		votes, err := s.svc.RecordResolutionBallots(ctx, p, req)
+		if err != nil {
+			return nil, err
+		}
+		return &governancev1.RecordResolutionBallotsResponse{Votes: votes}, nil
+	})
+}
+
 func (s *Server) GetVote(ctx context.Context, req *governancev1.GetVoteRequest) (*governancev1.Vote, error) {
 	return call.As(ctx, func(auth.Principal) (*governancev1.Vote, error) { return s.svc.GetVote(ctx, req.GetName()) })
 }

@@ -164,6 +164,27 @@ func (s *Store) CastVote(ctx context.Context, branch, resolution string, v *gove
 	return s.commit(ctx, tx)
 }
 
+// RecordBallots stores ballots recorded for their voters, all in one
+// step with their event, while the resolution is VOTING and its ballot
+// count is still ballots: a ballot cast since (a voter's own, which a
+// recorded one must not replace) makes it stale, to be judged again.
+func (s *Store) RecordBallots(ctx context.Context, branch, resolution string, votes []*governancev1.Vote, ballots string, ev *eventsv1.Envelope) error {
+	gate := gateKey(branch, resolution)
+	tx := branchTx(branch).ExpectHashField("voting", gate, "state", "VOTING").ExpectHashField("ballots", gate, "ballots", ballots)
+	for _, v := range votes {
+		voter := path.Base(v.GetName())
+		if err := tx.PutMessage(voteKey(branch, resolution, voter), v, ids.Random()[:8]); err != nil {
+			return err
+		}
+		tx.ZAdd(voteIndexKey(branch, resolution), 0, voter)
+	}
+	tx.HIncrBy(gate, "ballots", int64(len(votes)))
+	if err := eventstream.Append(tx, streams.BranchTag(branch), ev); err != nil {
+		return err
+	}
+	return s.commit(ctx, tx)
+}
+
 // GetVote reads one ballot.
 func (s *Store) GetVote(ctx context.Context, branch, resolution, voter string) (*governancev1.Vote, error) {
 	return get(ctx, s.client, voteKey(branch, resolution, voter), &governancev1.Vote{})

@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/fieldmaskpb"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
@@ -943,5 +944,80 @@ func TestTermChangeRaceIsJudgedByTheRules(t *testing.T) {
 	}
 	if got, err := f.svc.GetTerm(f.ctx, term1); err != nil || got.GetEtag() != one.GetEtag() {
 		t.Fatalf("届 1 after the refusal: %v %v", got, err)
+	}
+}
+
+// TestRecordedBallotNeverReplacesTheVotersOwn: the secretariat records a
+// show of hands while a voter casts their own ballot. Whichever lands
+// first, the voter's own ballot is the one that stands: recorded after
+// it, the record is refused (OWN_BALLOT_CAST) and stores nothing; recorded
+// before it, the own ballot replaces it. A record is all or nothing, with
+// its event naming the recorder.
+func TestRecordedBallotNeverReplacesTheVotersOwn(t *testing.T) {
+	f := newFixture(t)
+	f.electChair(t)
+	f.director(t, "d1")
+	f.director(t, "d2")
+	m, err := f.svc.CreateMeeting(f.ctx, admin, "branches/ai", &governancev1.Meeting{Title: "Council", Kind: governancev1.MeetingKind_MEETING_KIND_COUNCIL,
+		StartTime: timestamppb.New(govtest.Today), Attendees: []string{"people/zhang", "people/d1", "people/d2"}}, "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.State = governancev1.MeetingState_MEETING_STATE_HELD
+	if _, err := f.svc.UpdateMeeting(f.ctx, admin, m, &fieldmaskpb.FieldMask{Paths: []string{"state"}}); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 8 {
+		id := fmt.Sprintf("r%d", round)
+		r, err := f.svc.CreateResolution(f.ctx, as("zhang"), "branches/ai", &governancev1.Resolution{Title: "t", Text: "x",
+			Kind: governancev1.ResolutionKind_RESOLUTION_KIND_ORDINARY, Meeting: m.GetName()}, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.svc.OpenResolutionVoting(f.ctx, as("zhang"), &governancev1.OpenResolutionVotingRequest{Name: r.GetName()}); err != nil {
+			t.Fatal(err)
+		}
+		events := len(f.outbox(t))
+		errs := race(2, func(i int) error {
+			if i == 0 {
+				_, err := f.svc.CastResolutionVote(f.ctx, as("d1"), &governancev1.CastResolutionVoteRequest{Name: r.GetName(), Choice: governancev1.VoteChoice_VOTE_CHOICE_NO})
+				return err
+			}
+			_, err := f.svc.RecordResolutionBallots(f.ctx, admin, &governancev1.RecordResolutionBallotsRequest{Name: r.GetName(), Meeting: m.GetName(),
+				Method: governancev1.BallotMethod_BALLOT_METHOD_SHOW_OF_HANDS, Ballots: []*governancev1.RecordedBallot{
+					{Voter: "people/d2", Choice: governancev1.VoteChoice_VOTE_CHOICE_YES},
+					{Voter: "people/d1", Choice: governancev1.VoteChoice_VOTE_CHOICE_YES},
+				}})
+			return err
+		})
+		if errs[0] != nil {
+			t.Fatalf("round %d: own ballot: %v", round, errs[0])
+		}
+		d1, err := f.svc.GetVote(f.ctx, r.GetName()+"/votes/d1")
+		if err != nil || d1.GetChoice() != governancev1.VoteChoice_VOTE_CHOICE_NO || d1.GetRecorder() != "" {
+			t.Fatalf("round %d: d1's ballot %v (%v), want their own NO", round, d1, err)
+		}
+		d2, err := f.svc.GetVote(f.ctx, r.GetName()+"/votes/d2")
+		recorded := 0
+		for _, ev := range f.outbox(t)[events:] {
+			if rec := ev.GetResolutionBallotsRecorded(); rec != nil {
+				recorded++
+				if rec.GetRecorder() != admin.Subject || ev.GetActor() != admin.Subject || rec.GetMeeting() != m.GetName() || len(rec.GetVotes()) != 2 {
+					t.Fatalf("round %d: event %v", round, rec)
+				}
+			}
+		}
+		switch {
+		case errs[1] == nil:
+			if err != nil || d2.GetRecorder() != admin.Subject || d2.GetMeeting() != m.GetName() || recorded != 1 {
+				t.Fatalf("round %d: recorded, but d2's ballot %v (%v), %d events", round, d2, err, recorded)
+			}
+		case apierr.ReasonOf(errs[1]) == apiv1.ErrorReason_BALLOTS_REFUSED:
+			if code(err) != codes.NotFound || recorded != 0 {
+				t.Fatalf("round %d: refused, but d2's ballot %v (%v), %d events", round, d2, err, recorded)
+			}
+		default:
+			t.Fatalf("round %d: record: %v", round, errs[1])
+		}
 	}
 }

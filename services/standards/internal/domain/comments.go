@@ -136,6 +136,14 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 	if p.Subject == "" && strings.TrimSpace(in.GetCommenterName()) == "" {
 		return nil, apierr.InvalidArgument(apierr.Field("comment.commenter_name", "standards.commenter_name_required"))
 	}
+	return s.file(ctx, p, r, st, id, &standardsv1.Comment{Clause: in.GetClause(), Text: in.GetText(),
+		Author: p.Subject, CommenterName: in.GetCommenterName()})
+}
+
+// file stores c, a comment on st under r, as id (random when empty),
+// inside the comment period: on the draft under comment, before its end.
+// A repeat of the same comment under the same id returns the stored one.
+func (s *Service) file(ctx context.Context, p auth.Principal, r ref, st *standardsv1.Standard, id string, c *standardsv1.Comment) (*standardsv1.Comment, error) {
 	if _, err := transition(st, ActComment); err != nil {
 		return nil, periodClosed(st.GetName(), "not_open_for_comment", "state", st.GetState().String())
 	}
@@ -146,17 +154,17 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 	if id == "" {
 		id = ids.Random()
 	}
-	c := &standardsv1.Comment{Name: parent + "/comments/" + id, Draft: st.GetCurrentDraft(), Clause: in.GetClause(), Text: in.GetText(),
-		Author: p.Subject, CommenterName: in.GetCommenterName(), CreateTime: timestamppb.New(now), Etag: newEtag()}
+	c.Name, c.Draft, c.CreateTime, c.Etag = st.GetName()+"/comments/"+id, st.GetCurrentDraft(), timestamppb.New(now), newEtag()
 	ev := s.envelope(ctx, p, c.GetName())
 	ev.Payload = &eventsv1.Envelope_CommentSubmitted{CommentSubmitted: &eventsv1.CommentSubmitted{Comment: c}}
-	err = s.repo.CreateComment(ctx, r.branch, c, ev)
+	err := s.repo.CreateComment(ctx, r.branch, c, ev)
 	switch {
 	case errors.Is(err, ErrClosed):
 		return nil, periodClosed(st.GetName(), "comment_period_was_closed")
 	case errors.Is(err, ErrExists):
 		existing, gerr := s.repo.GetComment(ctx, r.branch, r.standard, id)
-		if gerr == nil && existing.GetAuthor() == c.GetAuthor() && existing.GetText() == c.GetText() && existing.GetClause() == c.GetClause() {
+		if gerr == nil && existing.GetAuthor() == c.GetAuthor() && existing.GetRecorder() == c.GetRecorder() &&
+			existing.GetText() == c.GetText() && existing.GetClause() == c.GetClause() {
 			return existing, nil
 		}
 		return nil, apierr.AlreadyExists(c.GetName())
@@ -164,6 +172,71 @@ func (s *Service) CreateComment(ctx context.Context, p auth.Principal, parent st
 		return nil, err
 	}
 	return c, nil
+}
+
+// RecordPaperComment enters a comment received on paper for its
+// commenter, a named person or a named outside commenter, in the
+// recorder's name too. Those who run the branch (the secretariat). The
+// comment is judged as the commenter's own: inside the period, and on a
+// convention or agreement only for a member's person.
+func (s *Service) RecordPaperComment(ctx context.Context, p auth.Principal, req *standardsv1.RecordPaperCommentRequest) (*standardsv1.Comment, error) {
+	r, err := s.parseUnder(ctx, req.GetParent(), "")
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.standard(ctx, p, r)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.mustRunFor(ctx, p, r.branch, denial{"record_paper_comment", []string{"standard", st.GetName()}}); err != nil {
+		return nil, err
+	}
+	var v []apierr.FieldViolation
+	if strings.TrimSpace(req.GetText()) == "" {
+		v = append(v, apierr.Field("text", "required"))
+	}
+	if strings.TrimSpace(req.GetClause()) == "" {
+		v = append(v, apierr.Field("clause", "standards.clause_required"))
+	}
+	person, outside := req.GetPerson(), strings.TrimSpace(req.GetCommenterName())
+	switch {
+	case person == "" && outside == "":
+		v = append(v, apierr.Field("person", "standards.person_or_commenter"))
+	case person != "" && (outside != "" || req.GetCommenterOrganization() != ""):
+		v = append(v, apierr.Field("commenter_name", "standards.person_or_commenter"))
+	case person != "" && !isPersonName(person):
+		v = append(v, apierr.Field("person", "standards.person_name", "name", person))
+	}
+	if len(v) > 0 {
+		return nil, apierr.InvalidArgument(v...)
+	}
+	if !OpenToPublicComment(st.GetKind()) {
+		var members []string
+		if person != "" {
+			if members, err = s.members.Represented(ctx, r.branch, person); err != nil {
+				return nil, err
+			}
+		}
+		if len(members) == 0 {
+			md := map[string]string{"resource": st.GetName(), "kind": st.GetKind().String(), "commenter": firstOf(person, outside)}
+			return nil, apierr.New(codes.PermissionDenied, apiv1.ErrorReason_NOT_A_MEMBER, md, text("error.standards.paper_members_comment", md))
+		}
+	}
+	return s.file(ctx, p, r, st, req.GetCommentId(), &standardsv1.Comment{Clause: req.GetClause(), Text: req.GetText(),
+		Author: person, CommenterName: outside, CommenterOrganization: strings.TrimSpace(req.GetCommenterOrganization()), Recorder: p.Subject})
+}
+
+// isPersonName: people/{person}, one id segment.
+func isPersonName(name string) bool {
+	id, ok := strings.CutPrefix(name, "people/")
+	return ok && id != "" && !strings.Contains(id, "/")
+}
+
+func firstOf(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 // GetComment reads one comment.

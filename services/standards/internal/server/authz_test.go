@@ -202,6 +202,13 @@ func TestAuthorisationMatrix(t *testing.T) {
 				Clause: "2", Text: "会员意见"}})
 			return err
 		}},
+		// The secretariat enters a paper comment for a named person; a
+		// repeat by another recorder is ALREADY_EXISTS, past the check.
+		{Method: m + "RecordPaperComment", Label: "group standard", Allowed: runners, Call: func(ctx context.Context) error {
+			_, err := c.RecordPaperComment(ctx, &standardsv1.RecordPaperCommentRequest{Parent: commenting, CommentId: "paper", Clause: "3",
+				Text: "纸质意见", Person: stdtest.Bob.Subject})
+			return err
+		}},
 		{Method: m + "GetComment", Label: "group standard", Allowed: everyone, Call: func(ctx context.Context) error {
 			_, err := c.GetComment(ctx, &standardsv1.GetCommentRequest{Name: comment})
 			return err

@@ -129,6 +129,11 @@ func TestHiddenStandardIsMissing(t *testing.T) {
 				Clause: "2", Text: "意见", CommenterName: "公众"}})
 			return err
 		}},
+		{Method: m + "RecordPaperComment", Call: func(ctx context.Context, st string) error {
+			_, err := c.RecordPaperComment(ctx, &standardsv1.RecordPaperCommentRequest{Parent: st, CommentId: "p", Clause: "2", Text: "纸质意见",
+				CommenterName: "赵老师", CommenterOrganization: "天津某高校"})
+			return err
+		}},
 		{Method: m + "GetComment", Call: func(ctx context.Context, st string) error {
 			_, err := c.GetComment(ctx, &standardsv1.GetCommentRequest{Name: st + "/comments/c1"})
 			return err
@@ -383,9 +388,10 @@ func TestAnswersNameOnlyWhatTheCallerSees(t *testing.T) {
 		// and signatory under one; members, people and resolutions are
 		// any signed-in caller's to read. A comment filed without a token
 		// names only its own standard's draft, which its author sees.
+		// A paper comment is the secretariat's, which signs in.
 		"CreateStandard", "UpdateStandard", "ApproveStandardProposal", "RejectStandard", "OpenStandardComment", "CloseStandardComment",
 		"SubmitStandardForReview", "ConcludeStandardReview", "ApproveStandard", "PublishStandard", "ReviseStandard", "WithdrawStandard",
-		"CreateDraft", "CreateComment", "DisposeComment", "CreateSignatory", "WithdrawSignatory",
+		"CreateDraft", "CreateComment", "RecordPaperComment", "DisposeComment", "CreateSignatory", "WithdrawSignatory",
 	}, reads, repeat)
 
 	callers := []struct {

@@ -165,6 +165,10 @@ func (s *Server) DisposeComment(ctx context.Context, req *standardsv1.DisposeCom
 	return call.As(ctx, func(p auth.Principal) (*standardsv1.Comment, error) { return s.svc.DisposeComment(ctx, p, req) })
 }
 
+func (s *Server) RecordPaperComment(ctx context.Context, req *standardsv1.RecordPaperCommentRequest) (*standardsv1.Comment, error) {
+	return call.As(ctx, func(p auth.Principal) (*standardsv1.Comment, error) { return s.svc.RecordPaperComment(ctx, p, req) })
+}
+
 // --- signatories ---
 
 func (s *Server) CreateSignatory(ctx context.Context, req *standardsv1.CreateSignatoryRequest) (*standardsv1.Signatory, error) {

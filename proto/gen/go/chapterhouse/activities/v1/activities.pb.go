@@ -1092,13 +1092,15 @@ type Registration struct {
 	// The latest (re)registration.
 	RegisterTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=register_time,json=registerTime,proto3" json:"register_time,omitempty"`
 	// When it moved from WAITLISTED to CONFIRMED.
-	PromoteTime   *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=promote_time,json=promoteTime,proto3" json:"promote_time,omitempty"`
-	CheckInTime   *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=check_in_time,json=checkInTime,proto3" json:"check_in_time,omitempty"`
-	CancelTime    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=cancel_time,json=cancelTime,proto3" json:"cancel_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,13,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	PromoteTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=promote_time,json=promoteTime,proto3" json:"promote_time,omitempty"`
+	CheckInTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=check_in_time,json=checkInTime,proto3" json:"check_in_time,omitempty"`
+	CancelTime  *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=cancel_time,json=cancelTime,proto3" json:"cancel_time,omitempty"`
+	UpdateTime  *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Etag        string                 `protobuf:"bytes,13,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Who checked the person in at the door (an organiser), when ATTENDED.
+	CheckInRecorder string `protobuf:"bytes,14,opt,name=check_in_recorder,json=checkInRecorder,proto3" json:"check_in_recorder,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *Registration) Reset() {
@@ -1218,6 +1220,13 @@ func (x *Registration) GetUpdateTime() *timestamppb.Timestamp {
 func (x *Registration) GetEtag() string {
 	if x != nil {
 		return x.Etag
+	}
+	return ""
+}
+
+func (x *Registration) GetCheckInRecorder() string {
+	if x != nil {
+		return x.CheckInRecorder
 	}
 	return ""
 }
@@ -2421,7 +2430,7 @@ const file_chapterhouse_activities_v1_activities_proto_rawDesc = "" +
 	"\x17CompleteActivityRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
 	"\x1fchapterhouse.tjsia.org/ActivityR\x04name\x12 \n" +
-	"\x04etag\x18\x02 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xe6\x06\n" +
+	"\x04etag\x18\x02 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xb9\a\n" +
 	"\fRegistration\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12=\n" +
 	"\x06person\x18\x02 \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
@@ -2442,7 +2451,9 @@ const file_chapterhouse_activities_v1_activities_proto_rawDesc = "" +
 	"cancelTime\x12@\n" +
 	"\vupdate_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\r \x01(\tR\x04etag:\x8c\x01\xeaA\x88\x01\n" +
+	"\x04etag\x18\r \x01(\tR\x04etag\x12Q\n" +
+	"\x11check_in_recorder\x18\x0e \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\x0fcheckInRecorder:\x8c\x01\xeaA\x88\x01\n" +
 	"#chapterhouse.tjsia.org/Registration\x12Dbranches/{branch}/activities/{activity}/registrations/{registration}*\rregistrations2\fregistration\"\x98\x01\n" +
 	"\x1aRegisterForActivityRequest\x12;\n" +
 	"\x04name\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +

@@ -129,7 +129,10 @@ type ActivitiesServiceClient interface {
 	// is terminated (MEMBERS activities not yet started, actor "system").
 	CancelRegistration(ctx context.Context, in *CancelRegistrationRequest, opts ...grpc.CallOption) (*Registration, error)
 	// CONFIRMED → ATTENDED, on the day of a PUBLISHED activity (from one day
-	// before start_time until completion). Organisers.
+	// before start_time until completion). Organisers, at the door, for the
+	// person: the registration's check_in_recorder names who checked them
+	// in (a registration an organiser took for them names the organiser as
+	// its registrant).
 	CheckInRegistration(ctx context.Context, in *CheckInRegistrationRequest, opts ...grpc.CallOption) (*Registration, error)
 	// Issues a certificate for an ATTENDED registration of a COMPLETED
 	// activity (A2: trainings, evaluations, certifications). Organisers of
@@ -437,7 +440,10 @@ type ActivitiesServiceServer interface {
 	// is terminated (MEMBERS activities not yet started, actor "system").
 	CancelRegistration(context.Context, *CancelRegistrationRequest) (*Registration, error)
 	// CONFIRMED → ATTENDED, on the day of a PUBLISHED activity (from one day
-	// before start_time until completion). Organisers.
+	// before start_time until completion). Organisers, at the door, for the
+	// person: the registration's check_in_recorder names who checked them
+	// in (a registration an organiser took for them names the organiser as
+	// its registrant).
 	CheckInRegistration(context.Context, *CheckInRegistrationRequest) (*Registration, error)
 	// Issues a certificate for an ATTENDED registration of a COMPLETED
 	// activity (A2: trainings, evaluations, certifications). Organisers of

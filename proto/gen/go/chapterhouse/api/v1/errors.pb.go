@@ -194,6 +194,24 @@ const (
 	// must follow or precede), number (for a new term, the number it must
 	// take).
 	ErrorReason_TERM_OUT_OF_SEQUENCE ErrorReason = 306
+	// FAILED_PRECONDITION (400): ballots the secretariat records
+	// (RecordResolutionBallots) break rules, and none was recorded.
+	// Metadata: resolution; refused, how many ballots. A
+	// google.rpc.PreconditionFailure lists every refused ballot: `type` is
+	// its field ("ballots[2].voter"), `subject` its reason
+	// (NOT_AN_ELIGIBLE_VOTER, VOTER_NOT_PRESENT, OWN_BALLOT_CAST) and
+	// `description` the explanation.
+	ErrorReason_BALLOTS_REFUSED ErrorReason = 307
+	// FAILED_PRECONDITION (400), within BALLOTS_REFUSED: the voter has cast
+	// their own ballot, which a ballot recorded for them does not replace.
+	ErrorReason_OWN_BALLOT_CAST ErrorReason = 308
+	// FAILED_PRECONDITION (400), within BALLOTS_REFUSED: the voter is not
+	// among the attendees of the meeting the ballot was taken at.
+	ErrorReason_VOTER_NOT_PRESENT ErrorReason = 309
+	// FAILED_PRECONDITION (400): ballots are recorded only at a HELD meeting
+	// of the resolution's term, and at the resolution's own meeting when it
+	// names one. Metadata: resolution, meeting.
+	ErrorReason_BALLOT_MEETING_INVALID ErrorReason = 310
 	// FAILED_PRECONDITION (400): the comment period cannot close while
 	// comments have no disposition. Metadata: undisposed (how many),
 	// comments (their names, comma-separated).
@@ -342,6 +360,10 @@ var (
 		304:  "NOT_AN_ELIGIBLE_VOTER",
 		305:  "WORK_PLAN_YEAR_TAKEN",
 		306:  "TERM_OUT_OF_SEQUENCE",
+		307:  "BALLOTS_REFUSED",
+		308:  "OWN_BALLOT_CAST",
+		309:  "VOTER_NOT_PRESENT",
+		310:  "BALLOT_MEETING_INVALID",
 		400:  "COMMENTS_UNDISPOSED",
 		401:  "DRAFT_REQUIRED",
 		402:  "COMMENT_PERIOD_CLOSED",
@@ -428,6 +450,10 @@ var (
 		"NOT_AN_ELIGIBLE_VOTER":              304,
 		"WORK_PLAN_YEAR_TAKEN":               305,
 		"TERM_OUT_OF_SEQUENCE":               306,
+		"BALLOTS_REFUSED":                    307,
+		"OWN_BALLOT_CAST":                    308,
+		"VOTER_NOT_PRESENT":                  309,
+		"BALLOT_MEETING_INVALID":             310,
 		"COMMENTS_UNDISPOSED":                400,
 		"DRAFT_REQUIRED":                     401,
 		"COMMENT_PERIOD_CLOSED":              402,
@@ -494,7 +520,7 @@ var File_chapterhouse_api_v1_errors_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xa2\x11\n" +
+	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\x83\x12\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\x01\x12\x15\n" +
@@ -548,7 +574,11 @@ const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\x15RESOLUTION_NOT_PASSED\x10\xaf\x02\x12\x1a\n" +
 	"\x15NOT_AN_ELIGIBLE_VOTER\x10\xb0\x02\x12\x19\n" +
 	"\x14WORK_PLAN_YEAR_TAKEN\x10\xb1\x02\x12\x19\n" +
-	"\x14TERM_OUT_OF_SEQUENCE\x10\xb2\x02\x12\x18\n" +
+	"\x14TERM_OUT_OF_SEQUENCE\x10\xb2\x02\x12\x14\n" +
+	"\x0fBALLOTS_REFUSED\x10\xb3\x02\x12\x14\n" +
+	"\x0fOWN_BALLOT_CAST\x10\xb4\x02\x12\x16\n" +
+	"\x11VOTER_NOT_PRESENT\x10\xb5\x02\x12\x1b\n" +
+	"\x16BALLOT_MEETING_INVALID\x10\xb6\x02\x12\x18\n" +
 	"\x13COMMENTS_UNDISPOSED\x10\x90\x03\x12\x13\n" +
 	"\x0eDRAFT_REQUIRED\x10\x91\x03\x12\x1a\n" +
 	"\x15COMMENT_PERIOD_CLOSED\x10\x92\x03\x12\x1c\n" +

@@ -438,6 +438,8 @@ func (x *RegistrationCancelled) GetReason() string {
 	return ""
 }
 
+// An organiser checked the person in at the door; the registration's
+// check_in_recorder (and the envelope's actor) names them.
 type RegistrationCheckedIn struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Registration  *v1.Registration       `protobuf:"bytes,1,opt,name=registration,proto3" json:"registration,omitempty"`

@@ -79,6 +79,7 @@ type Envelope struct {
 	//	*Envelope_ResolutionCreated
 	//	*Envelope_WorkItemCreated
 	//	*Envelope_WorkItemUpdated
+	//	*Envelope_ResolutionBallotsRecorded
 	//	*Envelope_ActivityPublished
 	//	*Envelope_ActivityUpdated
 	//	*Envelope_ActivityCancelled
@@ -500,6 +501,15 @@ func (x *Envelope) GetWorkItemUpdated() *WorkItemUpdated {
 	return nil
 }
 
+func (x *Envelope) GetResolutionBallotsRecorded() *ResolutionBallotsRecorded {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_ResolutionBallotsRecorded); ok {
+			return x.ResolutionBallotsRecorded
+		}
+	}
+	return nil
+}
+
 func (x *Envelope) GetActivityPublished() *ActivityPublished {
 	if x != nil {
 		if x, ok := x.Payload.(*Envelope_ActivityPublished); ok {
@@ -843,6 +853,10 @@ type Envelope_WorkItemUpdated struct {
 	WorkItemUpdated *WorkItemUpdated `protobuf:"bytes,48,opt,name=work_item_updated,json=workItemUpdated,proto3,oneof"`
 }
 
+type Envelope_ResolutionBallotsRecorded struct {
+	ResolutionBallotsRecorded *ResolutionBallotsRecorded `protobuf:"bytes,49,opt,name=resolution_ballots_recorded,json=resolutionBallotsRecorded,proto3,oneof"`
+}
+
 type Envelope_ActivityPublished struct {
 	// Activities, 50–69.
 	ActivityPublished *ActivityPublished `protobuf:"bytes,50,opt,name=activity_published,json=activityPublished,proto3,oneof"`
@@ -1003,6 +1017,8 @@ func (*Envelope_WorkItemCreated) isEnvelope_Payload() {}
 
 func (*Envelope_WorkItemUpdated) isEnvelope_Payload() {}
 
+func (*Envelope_ResolutionBallotsRecorded) isEnvelope_Payload() {}
+
 func (*Envelope_ActivityPublished) isEnvelope_Payload() {}
 
 func (*Envelope_ActivityUpdated) isEnvelope_Payload() {}
@@ -1051,7 +1067,7 @@ var File_chapterhouse_events_v1_envelope_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_events_v1_envelope_proto_rawDesc = "" +
 	"\n" +
-	"%chapterhouse/events/v1/envelope.proto\x12\x16chapterhouse.events.v1\x1a'chapterhouse/events/v1/activities.proto\x1a'chapterhouse/events/v1/governance.proto\x1a'chapterhouse/events/v1/membership.proto\x1a&chapterhouse/events/v1/standards.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc*\n" +
+	"%chapterhouse/events/v1/envelope.proto\x12\x16chapterhouse.events.v1\x1a'chapterhouse/events/v1/activities.proto\x1a'chapterhouse/events/v1/governance.proto\x1a'chapterhouse/events/v1/membership.proto\x1a&chapterhouse/events/v1/standards.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1+\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12\x18\n" +
@@ -1095,7 +1111,8 @@ const file_chapterhouse_events_v1_envelope_proto_rawDesc = "" +
 	"\x14resolution_withdrawn\x18- \x01(\v2+.chapterhouse.events.v1.ResolutionWithdrawnH\x00R\x13resolutionWithdrawn\x12Z\n" +
 	"\x12resolution_created\x18. \x01(\v2).chapterhouse.events.v1.ResolutionCreatedH\x00R\x11resolutionCreated\x12U\n" +
 	"\x11work_item_created\x18/ \x01(\v2'.chapterhouse.events.v1.WorkItemCreatedH\x00R\x0fworkItemCreated\x12U\n" +
-	"\x11work_item_updated\x180 \x01(\v2'.chapterhouse.events.v1.WorkItemUpdatedH\x00R\x0fworkItemUpdated\x12Z\n" +
+	"\x11work_item_updated\x180 \x01(\v2'.chapterhouse.events.v1.WorkItemUpdatedH\x00R\x0fworkItemUpdated\x12s\n" +
+	"\x1bresolution_ballots_recorded\x181 \x01(\v21.chapterhouse.events.v1.ResolutionBallotsRecordedH\x00R\x19resolutionBallotsRecorded\x12Z\n" +
 	"\x12activity_published\x182 \x01(\v2).chapterhouse.events.v1.ActivityPublishedH\x00R\x11activityPublished\x12T\n" +
 	"\x10activity_updated\x183 \x01(\v2'.chapterhouse.events.v1.ActivityUpdatedH\x00R\x0factivityUpdated\x12Z\n" +
 	"\x12activity_cancelled\x184 \x01(\v2).chapterhouse.events.v1.ActivityCancelledH\x00R\x11activityCancelled\x12Z\n" +
@@ -1135,65 +1152,66 @@ func file_chapterhouse_events_v1_envelope_proto_rawDescGZIP() []byte {
 
 var file_chapterhouse_events_v1_envelope_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_chapterhouse_events_v1_envelope_proto_goTypes = []any{
-	(*Envelope)(nil),                 // 0: chapterhouse.events.v1.Envelope
-	(*timestamppb.Timestamp)(nil),    // 1: google.protobuf.Timestamp
-	(*OrganizationCreated)(nil),      // 2: chapterhouse.events.v1.OrganizationCreated
-	(*GeneralMembershipChanged)(nil), // 3: chapterhouse.events.v1.GeneralMembershipChanged
-	(*PersonCreated)(nil),            // 4: chapterhouse.events.v1.PersonCreated
-	(*PersonUpdated)(nil),            // 5: chapterhouse.events.v1.PersonUpdated
-	(*ApplicationSubmitted)(nil),     // 6: chapterhouse.events.v1.ApplicationSubmitted
-	(*ApplicationReleased)(nil),      // 7: chapterhouse.events.v1.ApplicationReleased
-	(*ApplicationApproved)(nil),      // 8: chapterhouse.events.v1.ApplicationApproved
-	(*ApplicationRejected)(nil),      // 9: chapterhouse.events.v1.ApplicationRejected
-	(*ApplicationWithdrawn)(nil),     // 10: chapterhouse.events.v1.ApplicationWithdrawn
-	(*MemberAdmitted)(nil),           // 11: chapterhouse.events.v1.MemberAdmitted
-	(*MemberSuspended)(nil),          // 12: chapterhouse.events.v1.MemberSuspended
-	(*MemberReinstated)(nil),         // 13: chapterhouse.events.v1.MemberReinstated
-	(*MemberTerminated)(nil),         // 14: chapterhouse.events.v1.MemberTerminated
-	(*RepresentativeChanged)(nil),    // 15: chapterhouse.events.v1.RepresentativeChanged
-	(*OrganizationUpdated)(nil),      // 16: chapterhouse.events.v1.OrganizationUpdated
-	(*ApplicationHeld)(nil),          // 17: chapterhouse.events.v1.ApplicationHeld
-	(*BranchCreated)(nil),            // 18: chapterhouse.events.v1.BranchCreated
-	(*BranchUpdated)(nil),            // 19: chapterhouse.events.v1.BranchUpdated
-	(*TermCreated)(nil),              // 20: chapterhouse.events.v1.TermCreated
-	(*NominationProposed)(nil),       // 21: chapterhouse.events.v1.NominationProposed
-	(*NominationQualified)(nil),      // 22: chapterhouse.events.v1.NominationQualified
-	(*NominationRejected)(nil),       // 23: chapterhouse.events.v1.NominationRejected
-	(*NominationWithdrawn)(nil),      // 24: chapterhouse.events.v1.NominationWithdrawn
-	(*OfficerAppointed)(nil),         // 25: chapterhouse.events.v1.OfficerAppointed
-	(*OfficeEnded)(nil),              // 26: chapterhouse.events.v1.OfficeEnded
-	(*ResolutionVotingOpened)(nil),   // 27: chapterhouse.events.v1.ResolutionVotingOpened
-	(*ResolutionPassed)(nil),         // 28: chapterhouse.events.v1.ResolutionPassed
-	(*ResolutionFailed)(nil),         // 29: chapterhouse.events.v1.ResolutionFailed
-	(*WorkPlanCreated)(nil),          // 30: chapterhouse.events.v1.WorkPlanCreated
-	(*WorkPlanUpdated)(nil),          // 31: chapterhouse.events.v1.WorkPlanUpdated
-	(*TermUpdated)(nil),              // 32: chapterhouse.events.v1.TermUpdated
-	(*ResolutionWithdrawn)(nil),      // 33: chapterhouse.events.v1.ResolutionWithdrawn
-	(*ResolutionCreated)(nil),        // 34: chapterhouse.events.v1.ResolutionCreated
-	(*WorkItemCreated)(nil),          // 35: chapterhouse.events.v1.WorkItemCreated
-	(*WorkItemUpdated)(nil),          // 36: chapterhouse.events.v1.WorkItemUpdated
-	(*ActivityPublished)(nil),        // 37: chapterhouse.events.v1.ActivityPublished
-	(*ActivityUpdated)(nil),          // 38: chapterhouse.events.v1.ActivityUpdated
-	(*ActivityCancelled)(nil),        // 39: chapterhouse.events.v1.ActivityCancelled
-	(*ActivityCompleted)(nil),        // 40: chapterhouse.events.v1.ActivityCompleted
-	(*RegistrationConfirmed)(nil),    // 41: chapterhouse.events.v1.RegistrationConfirmed
-	(*RegistrationWaitlisted)(nil),   // 42: chapterhouse.events.v1.RegistrationWaitlisted
-	(*RegistrationPromoted)(nil),     // 43: chapterhouse.events.v1.RegistrationPromoted
-	(*RegistrationCancelled)(nil),    // 44: chapterhouse.events.v1.RegistrationCancelled
-	(*RegistrationCheckedIn)(nil),    // 45: chapterhouse.events.v1.RegistrationCheckedIn
-	(*CertificateIssued)(nil),        // 46: chapterhouse.events.v1.CertificateIssued
-	(*CertificateRevoked)(nil),       // 47: chapterhouse.events.v1.CertificateRevoked
-	(*StandardProposed)(nil),         // 48: chapterhouse.events.v1.StandardProposed
-	(*StandardStateChanged)(nil),     // 49: chapterhouse.events.v1.StandardStateChanged
-	(*DraftAdded)(nil),               // 50: chapterhouse.events.v1.DraftAdded
-	(*CommentSubmitted)(nil),         // 51: chapterhouse.events.v1.CommentSubmitted
-	(*CommentDisposed)(nil),          // 52: chapterhouse.events.v1.CommentDisposed
-	(*StandardPublished)(nil),        // 53: chapterhouse.events.v1.StandardPublished
-	(*PromotionScheduled)(nil),       // 54: chapterhouse.events.v1.PromotionScheduled
-	(*SignatorySigned)(nil),          // 55: chapterhouse.events.v1.SignatorySigned
-	(*SignatoryWithdrawn)(nil),       // 56: chapterhouse.events.v1.SignatoryWithdrawn
-	(*StandardUpdated)(nil),          // 57: chapterhouse.events.v1.StandardUpdated
-	(*StandardReviewed)(nil),         // 58: chapterhouse.events.v1.StandardReviewed
+	(*Envelope)(nil),                  // 0: chapterhouse.events.v1.Envelope
+	(*timestamppb.Timestamp)(nil),     // 1: google.protobuf.Timestamp
+	(*OrganizationCreated)(nil),       // 2: chapterhouse.events.v1.OrganizationCreated
+	(*GeneralMembershipChanged)(nil),  // 3: chapterhouse.events.v1.GeneralMembershipChanged
+	(*PersonCreated)(nil),             // 4: chapterhouse.events.v1.PersonCreated
+	(*PersonUpdated)(nil),             // 5: chapterhouse.events.v1.PersonUpdated
+	(*ApplicationSubmitted)(nil),      // 6: chapterhouse.events.v1.ApplicationSubmitted
+	(*ApplicationReleased)(nil),       // 7: chapterhouse.events.v1.ApplicationReleased
+	(*ApplicationApproved)(nil),       // 8: chapterhouse.events.v1.ApplicationApproved
+	(*ApplicationRejected)(nil),       // 9: chapterhouse.events.v1.ApplicationRejected
+	(*ApplicationWithdrawn)(nil),      // 10: chapterhouse.events.v1.ApplicationWithdrawn
+	(*MemberAdmitted)(nil),            // 11: chapterhouse.events.v1.MemberAdmitted
+	(*MemberSuspended)(nil),           // 12: chapterhouse.events.v1.MemberSuspended
+	(*MemberReinstated)(nil),          // 13: chapterhouse.events.v1.MemberReinstated
+	(*MemberTerminated)(nil),          // 14: chapterhouse.events.v1.MemberTerminated
+	(*RepresentativeChanged)(nil),     // 15: chapterhouse.events.v1.RepresentativeChanged
+	(*OrganizationUpdated)(nil),       // 16: chapterhouse.events.v1.OrganizationUpdated
+	(*ApplicationHeld)(nil),           // 17: chapterhouse.events.v1.ApplicationHeld
+	(*BranchCreated)(nil),             // 18: chapterhouse.events.v1.BranchCreated
+	(*BranchUpdated)(nil),             // 19: chapterhouse.events.v1.BranchUpdated
+	(*TermCreated)(nil),               // 20: chapterhouse.events.v1.TermCreated
+	(*NominationProposed)(nil),        // 21: chapterhouse.events.v1.NominationProposed
+	(*NominationQualified)(nil),       // 22: chapterhouse.events.v1.NominationQualified
+	(*NominationRejected)(nil),        // 23: chapterhouse.events.v1.NominationRejected
+	(*NominationWithdrawn)(nil),       // 24: chapterhouse.events.v1.NominationWithdrawn
+	(*OfficerAppointed)(nil),          // 25: chapterhouse.events.v1.OfficerAppointed
+	(*OfficeEnded)(nil),               // 26: chapterhouse.events.v1.OfficeEnded
+	(*ResolutionVotingOpened)(nil),    // 27: chapterhouse.events.v1.ResolutionVotingOpened
+	(*ResolutionPassed)(nil),          // 28: chapterhouse.events.v1.ResolutionPassed
+	(*ResolutionFailed)(nil),          // 29: chapterhouse.events.v1.ResolutionFailed
+	(*WorkPlanCreated)(nil),           // 30: chapterhouse.events.v1.WorkPlanCreated
+	(*WorkPlanUpdated)(nil),           // 31: chapterhouse.events.v1.WorkPlanUpdated
+	(*TermUpdated)(nil),               // 32: chapterhouse.events.v1.TermUpdated
+	(*ResolutionWithdrawn)(nil),       // 33: chapterhouse.events.v1.ResolutionWithdrawn
+	(*ResolutionCreated)(nil),         // 34: chapterhouse.events.v1.ResolutionCreated
+	(*WorkItemCreated)(nil),           // 35: chapterhouse.events.v1.WorkItemCreated
+	(*WorkItemUpdated)(nil),           // 36: chapterhouse.events.v1.WorkItemUpdated
+	(*ResolutionBallotsRecorded)(nil), // 37: chapterhouse.events.v1.ResolutionBallotsRecorded
+	(*ActivityPublished)(nil),         // 38: chapterhouse.events.v1.ActivityPublished
+	(*ActivityUpdated)(nil),           // 39: chapterhouse.events.v1.ActivityUpdated
+	(*ActivityCancelled)(nil),         // 40: chapterhouse.events.v1.ActivityCancelled
+	(*ActivityCompleted)(nil),         // 41: chapterhouse.events.v1.ActivityCompleted
+	(*RegistrationConfirmed)(nil),     // 42: chapterhouse.events.v1.RegistrationConfirmed
+	(*RegistrationWaitlisted)(nil),    // 43: chapterhouse.events.v1.RegistrationWaitlisted
+	(*RegistrationPromoted)(nil),      // 44: chapterhouse.events.v1.RegistrationPromoted
+	(*RegistrationCancelled)(nil),     // 45: chapterhouse.events.v1.RegistrationCancelled
+	(*RegistrationCheckedIn)(nil),     // 46: chapterhouse.events.v1.RegistrationCheckedIn
+	(*CertificateIssued)(nil),         // 47: chapterhouse.events.v1.CertificateIssued
+	(*CertificateRevoked)(nil),        // 48: chapterhouse.events.v1.CertificateRevoked
+	(*StandardProposed)(nil),          // 49: chapterhouse.events.v1.StandardProposed
+	(*StandardStateChanged)(nil),      // 50: chapterhouse.events.v1.StandardStateChanged
+	(*DraftAdded)(nil),                // 51: chapterhouse.events.v1.DraftAdded
+	(*CommentSubmitted)(nil),          // 52: chapterhouse.events.v1.CommentSubmitted
+	(*CommentDisposed)(nil),           // 53: chapterhouse.events.v1.CommentDisposed
+	(*StandardPublished)(nil),         // 54: chapterhouse.events.v1.StandardPublished
+	(*PromotionScheduled)(nil),        // 55: chapterhouse.events.v1.PromotionScheduled
+	(*SignatorySigned)(nil),           // 56: chapterhouse.events.v1.SignatorySigned
+	(*SignatoryWithdrawn)(nil),        // 57: chapterhouse.events.v1.SignatoryWithdrawn
+	(*StandardUpdated)(nil),           // 58: chapterhouse.events.v1.StandardUpdated
+	(*StandardReviewed)(nil),          // 59: chapterhouse.events.v1.StandardReviewed
 }
 var file_chapterhouse_events_v1_envelope_proto_depIdxs = []int32{
 	1,  // 0: chapterhouse.events.v1.Envelope.occur_time:type_name -> google.protobuf.Timestamp
@@ -1232,33 +1250,34 @@ var file_chapterhouse_events_v1_envelope_proto_depIdxs = []int32{
 	34, // 33: chapterhouse.events.v1.Envelope.resolution_created:type_name -> chapterhouse.events.v1.ResolutionCreated
 	35, // 34: chapterhouse.events.v1.Envelope.work_item_created:type_name -> chapterhouse.events.v1.WorkItemCreated
 	36, // 35: chapterhouse.events.v1.Envelope.work_item_updated:type_name -> chapterhouse.events.v1.WorkItemUpdated
-	37, // 36: chapterhouse.events.v1.Envelope.activity_published:type_name -> chapterhouse.events.v1.ActivityPublished
-	38, // 37: chapterhouse.events.v1.Envelope.activity_updated:type_name -> chapterhouse.events.v1.ActivityUpdated
-	39, // 38: chapterhouse.events.v1.Envelope.activity_cancelled:type_name -> chapterhouse.events.v1.ActivityCancelled
-	40, // 39: chapterhouse.events.v1.Envelope.activity_completed:type_name -> chapterhouse.events.v1.ActivityCompleted
-	41, // 40: chapterhouse.events.v1.Envelope.registration_confirmed:type_name -> chapterhouse.events.v1.RegistrationConfirmed
-	42, // 41: chapterhouse.events.v1.Envelope.registration_waitlisted:type_name -> chapterhouse.events.v1.RegistrationWaitlisted
-	43, // 42: chapterhouse.events.v1.Envelope.registration_promoted:type_name -> chapterhouse.events.v1.RegistrationPromoted
-	44, // 43: chapterhouse.events.v1.Envelope.registration_cancelled:type_name -> chapterhouse.events.v1.RegistrationCancelled
-	45, // 44: chapterhouse.events.v1.Envelope.registration_checked_in:type_name -> chapterhouse.events.v1.RegistrationCheckedIn
-	46, // 45: chapterhouse.events.v1.Envelope.certificate_issued:type_name -> chapterhouse.events.v1.CertificateIssued
-	47, // 46: chapterhouse.events.v1.Envelope.certificate_revoked:type_name -> chapterhouse.events.v1.CertificateRevoked
-	48, // 47: chapterhouse.events.v1.Envelope.standard_proposed:type_name -> chapterhouse.events.v1.StandardProposed
-	49, // 48: chapterhouse.events.v1.Envelope.standard_state_changed:type_name -> chapterhouse.events.v1.StandardStateChanged
-	50, // 49: chapterhouse.events.v1.Envelope.draft_added:type_name -> chapterhouse.events.v1.DraftAdded
-	51, // 50: chapterhouse.events.v1.Envelope.comment_submitted:type_name -> chapterhouse.events.v1.CommentSubmitted
-	52, // 51: chapterhouse.events.v1.Envelope.comment_disposed:type_name -> chapterhouse.events.v1.CommentDisposed
-	53, // 52: chapterhouse.events.v1.Envelope.standard_published:type_name -> chapterhouse.events.v1.StandardPublished
-	54, // 53: chapterhouse.events.v1.Envelope.promotion_scheduled:type_name -> chapterhouse.events.v1.PromotionScheduled
-	55, // 54: chapterhouse.events.v1.Envelope.signatory_signed:type_name -> chapterhouse.events.v1.SignatorySigned
-	56, // 55: chapterhouse.events.v1.Envelope.signatory_withdrawn:type_name -> chapterhouse.events.v1.SignatoryWithdrawn
-	57, // 56: chapterhouse.events.v1.Envelope.standard_updated:type_name -> chapterhouse.events.v1.StandardUpdated
-	58, // 57: chapterhouse.events.v1.Envelope.standard_reviewed:type_name -> chapterhouse.events.v1.StandardReviewed
-	58, // [58:58] is the sub-list for method output_type
-	58, // [58:58] is the sub-list for method input_type
-	58, // [58:58] is the sub-list for extension type_name
-	58, // [58:58] is the sub-list for extension extendee
-	0,  // [0:58] is the sub-list for field type_name
+	37, // 36: chapterhouse.events.v1.Envelope.resolution_ballots_recorded:type_name -> chapterhouse.events.v1.ResolutionBallotsRecorded
+	38, // 37: chapterhouse.events.v1.Envelope.activity_published:type_name -> chapterhouse.events.v1.ActivityPublished
+	39, // 38: chapterhouse.events.v1.Envelope.activity_updated:type_name -> chapterhouse.events.v1.ActivityUpdated
+	40, // 39: chapterhouse.events.v1.Envelope.activity_cancelled:type_name -> chapterhouse.events.v1.ActivityCancelled
+	41, // 40: chapterhouse.events.v1.Envelope.activity_completed:type_name -> chapterhouse.events.v1.ActivityCompleted
+	42, // 41: chapterhouse.events.v1.Envelope.registration_confirmed:type_name -> chapterhouse.events.v1.RegistrationConfirmed
+	43, // 42: chapterhouse.events.v1.Envelope.registration_waitlisted:type_name -> chapterhouse.events.v1.RegistrationWaitlisted
+	44, // 43: chapterhouse.events.v1.Envelope.registration_promoted:type_name -> chapterhouse.events.v1.RegistrationPromoted
+	45, // 44: chapterhouse.events.v1.Envelope.registration_cancelled:type_name -> chapterhouse.events.v1.RegistrationCancelled
+	46, // 45: chapterhouse.events.v1.Envelope.registration_checked_in:type_name -> chapterhouse.events.v1.RegistrationCheckedIn
+	47, // 46: chapterhouse.events.v1.Envelope.certificate_issued:type_name -> chapterhouse.events.v1.CertificateIssued
+	48, // 47: chapterhouse.events.v1.Envelope.certificate_revoked:type_name -> chapterhouse.events.v1.CertificateRevoked
+	49, // 48: chapterhouse.events.v1.Envelope.standard_proposed:type_name -> chapterhouse.events.v1.StandardProposed
+	50, // 49: chapterhouse.events.v1.Envelope.standard_state_changed:type_name -> chapterhouse.events.v1.StandardStateChanged
+	51, // 50: chapterhouse.events.v1.Envelope.draft_added:type_name -> chapterhouse.events.v1.DraftAdded
+	52, // 51: chapterhouse.events.v1.Envelope.comment_submitted:type_name -> chapterhouse.events.v1.CommentSubmitted
+	53, // 52: chapterhouse.events.v1.Envelope.comment_disposed:type_name -> chapterhouse.events.v1.CommentDisposed
+	54, // 53: chapterhouse.events.v1.Envelope.standard_published:type_name -> chapterhouse.events.v1.StandardPublished
+	55, // 54: chapterhouse.events.v1.Envelope.promotion_scheduled:type_name -> chapterhouse.events.v1.PromotionScheduled
+	56, // 55: chapterhouse.events.v1.Envelope.signatory_signed:type_name -> chapterhouse.events.v1.SignatorySigned
+	57, // 56: chapterhouse.events.v1.Envelope.signatory_withdrawn:type_name -> chapterhouse.events.v1.SignatoryWithdrawn
+	58, // 57: chapterhouse.events.v1.Envelope.standard_updated:type_name -> chapterhouse.events.v1.StandardUpdated
+	59, // 58: chapterhouse.events.v1.Envelope.standard_reviewed:type_name -> chapterhouse.events.v1.StandardReviewed
+	59, // [59:59] is the sub-list for method output_type
+	59, // [59:59] is the sub-list for method input_type
+	59, // [59:59] is the sub-list for extension type_name
+	59, // [59:59] is the sub-list for extension extendee
+	0,  // [0:59] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_events_v1_envelope_proto_init() }
@@ -1306,6 +1325,7 @@ func file_chapterhouse_events_v1_envelope_proto_init() {
 		(*Envelope_ResolutionCreated)(nil),
 		(*Envelope_WorkItemCreated)(nil),
 		(*Envelope_WorkItemUpdated)(nil),
+		(*Envelope_ResolutionBallotsRecorded)(nil),
 		(*Envelope_ActivityPublished)(nil),
 		(*Envelope_ActivityUpdated)(nil),
 		(*Envelope_ActivityCancelled)(nil),

@@ -751,6 +751,89 @@ func (x *ResolutionWithdrawn) GetReason() string {
 	return ""
 }
 
+// The secretariat recorded ballots cast at a meeting on the voters'
+// behalf (RecordResolutionBallots). The envelope's actor is the recorder
+// too.
+type ResolutionBallotsRecorded struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The resolution, branches/{branch}/resolutions/{resolution}.
+	Resolution string `protobuf:"bytes,1,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// Who recorded them, people/{person}.
+	Recorder string `protobuf:"bytes,2,opt,name=recorder,proto3" json:"recorder,omitempty"`
+	// The meeting they were taken at.
+	Meeting string          `protobuf:"bytes,3,opt,name=meeting,proto3" json:"meeting,omitempty"`
+	Method  v1.BallotMethod `protobuf:"varint,4,opt,name=method,proto3,enum=chapterhouse.governance.v1.BallotMethod" json:"method,omitempty"`
+	// The ballots as stored, each naming its voter, recorder and meeting.
+	Votes         []*v1.Vote `protobuf:"bytes,5,rep,name=votes,proto3" json:"votes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolutionBallotsRecorded) Reset() {
+	*x = ResolutionBallotsRecorded{}
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolutionBallotsRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolutionBallotsRecorded) ProtoMessage() {}
+
+func (x *ResolutionBallotsRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolutionBallotsRecorded.ProtoReflect.Descriptor instead.
+func (*ResolutionBallotsRecorded) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ResolutionBallotsRecorded) GetResolution() string {
+	if x != nil {
+		return x.Resolution
+	}
+	return ""
+}
+
+func (x *ResolutionBallotsRecorded) GetRecorder() string {
+	if x != nil {
+		return x.Recorder
+	}
+	return ""
+}
+
+func (x *ResolutionBallotsRecorded) GetMeeting() string {
+	if x != nil {
+		return x.Meeting
+	}
+	return ""
+}
+
+func (x *ResolutionBallotsRecorded) GetMethod() v1.BallotMethod {
+	if x != nil {
+		return x.Method
+	}
+	return v1.BallotMethod(0)
+}
+
+func (x *ResolutionBallotsRecorded) GetVotes() []*v1.Vote {
+	if x != nil {
+		return x.Votes
+	}
+	return nil
+}
+
 type WorkPlanCreated struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	WorkPlan      *v1.WorkPlan           `protobuf:"bytes,1,opt,name=work_plan,json=workPlan,proto3" json:"work_plan,omitempty"`
@@ -760,7 +843,7 @@ type WorkPlanCreated struct {
 
 func (x *WorkPlanCreated) Reset() {
 	*x = WorkPlanCreated{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[15]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -772,7 +855,7 @@ func (x *WorkPlanCreated) String() string {
 func (*WorkPlanCreated) ProtoMessage() {}
 
 func (x *WorkPlanCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[15]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -785,7 +868,7 @@ func (x *WorkPlanCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlanCreated.ProtoReflect.Descriptor instead.
 func (*WorkPlanCreated) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{15}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WorkPlanCreated) GetWorkPlan() *v1.WorkPlan {
@@ -805,7 +888,7 @@ type WorkPlanUpdated struct {
 
 func (x *WorkPlanUpdated) Reset() {
 	*x = WorkPlanUpdated{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[16]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -817,7 +900,7 @@ func (x *WorkPlanUpdated) String() string {
 func (*WorkPlanUpdated) ProtoMessage() {}
 
 func (x *WorkPlanUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[16]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -830,7 +913,7 @@ func (x *WorkPlanUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkPlanUpdated.ProtoReflect.Descriptor instead.
 func (*WorkPlanUpdated) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{16}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WorkPlanUpdated) GetWorkPlan() *v1.WorkPlan {
@@ -858,7 +941,7 @@ type WorkItemCreated struct {
 
 func (x *WorkItemCreated) Reset() {
 	*x = WorkItemCreated{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[17]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -870,7 +953,7 @@ func (x *WorkItemCreated) String() string {
 func (*WorkItemCreated) ProtoMessage() {}
 
 func (x *WorkItemCreated) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[17]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -883,7 +966,7 @@ func (x *WorkItemCreated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkItemCreated.ProtoReflect.Descriptor instead.
 func (*WorkItemCreated) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{17}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *WorkItemCreated) GetWorkItem() *v1.WorkItem {
@@ -904,7 +987,7 @@ type WorkItemUpdated struct {
 
 func (x *WorkItemUpdated) Reset() {
 	*x = WorkItemUpdated{}
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[18]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -916,7 +999,7 @@ func (x *WorkItemUpdated) String() string {
 func (*WorkItemUpdated) ProtoMessage() {}
 
 func (x *WorkItemUpdated) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[18]
+	mi := &file_chapterhouse_events_v1_governance_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -929,7 +1012,7 @@ func (x *WorkItemUpdated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WorkItemUpdated.ProtoReflect.Descriptor instead.
 func (*WorkItemUpdated) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{18}
+	return file_chapterhouse_events_v1_governance_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *WorkItemUpdated) GetWorkItem() *v1.WorkItem {
@@ -1007,7 +1090,15 @@ const file_chapterhouse_events_v1_governance_proto_rawDesc = "" +
 	"\n" +
 	"resolution\x18\x01 \x01(\v2&.chapterhouse.governance.v1.ResolutionR\n" +
 	"resolution\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"T\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"\xeb\x01\n" +
+	"\x19ResolutionBallotsRecorded\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\x01 \x01(\tR\n" +
+	"resolution\x12\x1a\n" +
+	"\brecorder\x18\x02 \x01(\tR\brecorder\x12\x18\n" +
+	"\ameeting\x18\x03 \x01(\tR\ameeting\x12@\n" +
+	"\x06method\x18\x04 \x01(\x0e2(.chapterhouse.governance.v1.BallotMethodR\x06method\x126\n" +
+	"\x05votes\x18\x05 \x03(\v2 .chapterhouse.governance.v1.VoteR\x05votes\"T\n" +
 	"\x0fWorkPlanCreated\x12A\n" +
 	"\twork_plan\x18\x01 \x01(\v2$.chapterhouse.governance.v1.WorkPlanR\bworkPlan\"{\n" +
 	"\x0fWorkPlanUpdated\x12A\n" +
@@ -1031,61 +1122,66 @@ func file_chapterhouse_events_v1_governance_proto_rawDescGZIP() []byte {
 	return file_chapterhouse_events_v1_governance_proto_rawDescData
 }
 
-var file_chapterhouse_events_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_chapterhouse_events_v1_governance_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_chapterhouse_events_v1_governance_proto_goTypes = []any{
-	(*BranchCreated)(nil),          // 0: chapterhouse.events.v1.BranchCreated
-	(*BranchUpdated)(nil),          // 1: chapterhouse.events.v1.BranchUpdated
-	(*TermCreated)(nil),            // 2: chapterhouse.events.v1.TermCreated
-	(*TermUpdated)(nil),            // 3: chapterhouse.events.v1.TermUpdated
-	(*NominationProposed)(nil),     // 4: chapterhouse.events.v1.NominationProposed
-	(*NominationQualified)(nil),    // 5: chapterhouse.events.v1.NominationQualified
-	(*NominationRejected)(nil),     // 6: chapterhouse.events.v1.NominationRejected
-	(*NominationWithdrawn)(nil),    // 7: chapterhouse.events.v1.NominationWithdrawn
-	(*OfficerAppointed)(nil),       // 8: chapterhouse.events.v1.OfficerAppointed
-	(*OfficeEnded)(nil),            // 9: chapterhouse.events.v1.OfficeEnded
-	(*ResolutionCreated)(nil),      // 10: chapterhouse.events.v1.ResolutionCreated
-	(*ResolutionVotingOpened)(nil), // 11: chapterhouse.events.v1.ResolutionVotingOpened
-	(*ResolutionPassed)(nil),       // 12: chapterhouse.events.v1.ResolutionPassed
-	(*ResolutionFailed)(nil),       // 13: chapterhouse.events.v1.ResolutionFailed
-	(*ResolutionWithdrawn)(nil),    // 14: chapterhouse.events.v1.ResolutionWithdrawn
-	(*WorkPlanCreated)(nil),        // 15: chapterhouse.events.v1.WorkPlanCreated
-	(*WorkPlanUpdated)(nil),        // 16: chapterhouse.events.v1.WorkPlanUpdated
-	(*WorkItemCreated)(nil),        // 17: chapterhouse.events.v1.WorkItemCreated
-	(*WorkItemUpdated)(nil),        // 18: chapterhouse.events.v1.WorkItemUpdated
-	(*v1.Branch)(nil),              // 19: chapterhouse.governance.v1.Branch
-	(*v1.Term)(nil),                // 20: chapterhouse.governance.v1.Term
-	(*v1.Nomination)(nil),          // 21: chapterhouse.governance.v1.Nomination
-	(*v1.Officer)(nil),             // 22: chapterhouse.governance.v1.Officer
-	(*v1.Resolution)(nil),          // 23: chapterhouse.governance.v1.Resolution
-	(*v1.WorkPlan)(nil),            // 24: chapterhouse.governance.v1.WorkPlan
-	(*v1.WorkItem)(nil),            // 25: chapterhouse.governance.v1.WorkItem
+	(*BranchCreated)(nil),             // 0: chapterhouse.events.v1.BranchCreated
+	(*BranchUpdated)(nil),             // 1: chapterhouse.events.v1.BranchUpdated
+	(*TermCreated)(nil),               // 2: chapterhouse.events.v1.TermCreated
+	(*TermUpdated)(nil),               // 3: chapterhouse.events.v1.TermUpdated
+	(*NominationProposed)(nil),        // 4: chapterhouse.events.v1.NominationProposed
+	(*NominationQualified)(nil),       // 5: chapterhouse.events.v1.NominationQualified
+	(*NominationRejected)(nil),        // 6: chapterhouse.events.v1.NominationRejected
+	(*NominationWithdrawn)(nil),       // 7: chapterhouse.events.v1.NominationWithdrawn
+	(*OfficerAppointed)(nil),          // 8: chapterhouse.events.v1.OfficerAppointed
+	(*OfficeEnded)(nil),               // 9: chapterhouse.events.v1.OfficeEnded
+	(*ResolutionCreated)(nil),         // 10: chapterhouse.events.v1.ResolutionCreated
+	(*ResolutionVotingOpened)(nil),    // 11: chapterhouse.events.v1.ResolutionVotingOpened
+	(*ResolutionPassed)(nil),          // 12: chapterhouse.events.v1.ResolutionPassed
+	(*ResolutionFailed)(nil),          // 13: chapterhouse.events.v1.ResolutionFailed
+	(*ResolutionWithdrawn)(nil),       // 14: chapterhouse.events.v1.ResolutionWithdrawn
+	(*ResolutionBallotsRecorded)(nil), // 15: chapterhouse.events.v1.ResolutionBallotsRecorded
+	(*WorkPlanCreated)(nil),           // 16: chapterhouse.events.v1.WorkPlanCreated
+	(*WorkPlanUpdated)(nil),           // 17: chapterhouse.events.v1.WorkPlanUpdated
+	(*WorkItemCreated)(nil),           // 18: chapterhouse.events.v1.WorkItemCreated
+	(*WorkItemUpdated)(nil),           // 19: chapterhouse.events.v1.WorkItemUpdated
+	(*v1.Branch)(nil),                 // 20: chapterhouse.governance.v1.Branch
+	(*v1.Term)(nil),                   // 21: chapterhouse.governance.v1.Term
+	(*v1.Nomination)(nil),             // 22: chapterhouse.governance.v1.Nomination
+	(*v1.Officer)(nil),                // 23: chapterhouse.governance.v1.Officer
+	(*v1.Resolution)(nil),             // 24: chapterhouse.governance.v1.Resolution
+	(v1.BallotMethod)(0),              // 25: chapterhouse.governance.v1.BallotMethod
+	(*v1.Vote)(nil),                   // 26: chapterhouse.governance.v1.Vote
+	(*v1.WorkPlan)(nil),               // 27: chapterhouse.governance.v1.WorkPlan
+	(*v1.WorkItem)(nil),               // 28: chapterhouse.governance.v1.WorkItem
 }
 var file_chapterhouse_events_v1_governance_proto_depIdxs = []int32{
-	19, // 0: chapterhouse.events.v1.BranchCreated.branch:type_name -> chapterhouse.governance.v1.Branch
-	19, // 1: chapterhouse.events.v1.BranchUpdated.branch:type_name -> chapterhouse.governance.v1.Branch
-	20, // 2: chapterhouse.events.v1.TermCreated.term:type_name -> chapterhouse.governance.v1.Term
-	20, // 3: chapterhouse.events.v1.TermUpdated.term:type_name -> chapterhouse.governance.v1.Term
-	21, // 4: chapterhouse.events.v1.NominationProposed.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	21, // 5: chapterhouse.events.v1.NominationQualified.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	21, // 6: chapterhouse.events.v1.NominationRejected.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	21, // 7: chapterhouse.events.v1.NominationWithdrawn.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	22, // 8: chapterhouse.events.v1.OfficerAppointed.officer:type_name -> chapterhouse.governance.v1.Officer
-	21, // 9: chapterhouse.events.v1.OfficerAppointed.nomination:type_name -> chapterhouse.governance.v1.Nomination
-	22, // 10: chapterhouse.events.v1.OfficeEnded.officer:type_name -> chapterhouse.governance.v1.Officer
-	23, // 11: chapterhouse.events.v1.ResolutionCreated.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	23, // 12: chapterhouse.events.v1.ResolutionVotingOpened.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	23, // 13: chapterhouse.events.v1.ResolutionPassed.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	23, // 14: chapterhouse.events.v1.ResolutionFailed.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	23, // 15: chapterhouse.events.v1.ResolutionWithdrawn.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	24, // 16: chapterhouse.events.v1.WorkPlanCreated.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	24, // 17: chapterhouse.events.v1.WorkPlanUpdated.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
-	25, // 18: chapterhouse.events.v1.WorkItemCreated.work_item:type_name -> chapterhouse.governance.v1.WorkItem
-	25, // 19: chapterhouse.events.v1.WorkItemUpdated.work_item:type_name -> chapterhouse.governance.v1.WorkItem
-	20, // [20:20] is the sub-list for method output_type
-	20, // [20:20] is the sub-list for method input_type
-	20, // [20:20] is the sub-list for extension type_name
-	20, // [20:20] is the sub-list for extension extendee
-	0,  // [0:20] is the sub-list for field type_name
+	20, // 0: chapterhouse.events.v1.BranchCreated.branch:type_name -> chapterhouse.governance.v1.Branch
+	20, // 1: chapterhouse.events.v1.BranchUpdated.branch:type_name -> chapterhouse.governance.v1.Branch
+	21, // 2: chapterhouse.events.v1.TermCreated.term:type_name -> chapterhouse.governance.v1.Term
+	21, // 3: chapterhouse.events.v1.TermUpdated.term:type_name -> chapterhouse.governance.v1.Term
+	22, // 4: chapterhouse.events.v1.NominationProposed.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	22, // 5: chapterhouse.events.v1.NominationQualified.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	22, // 6: chapterhouse.events.v1.NominationRejected.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	22, // 7: chapterhouse.events.v1.NominationWithdrawn.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	23, // 8: chapterhouse.events.v1.OfficerAppointed.officer:type_name -> chapterhouse.governance.v1.Officer
+	22, // 9: chapterhouse.events.v1.OfficerAppointed.nomination:type_name -> chapterhouse.governance.v1.Nomination
+	23, // 10: chapterhouse.events.v1.OfficeEnded.officer:type_name -> chapterhouse.governance.v1.Officer
+	24, // 11: chapterhouse.events.v1.ResolutionCreated.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	24, // 12: chapterhouse.events.v1.ResolutionVotingOpened.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	24, // 13: chapterhouse.events.v1.ResolutionPassed.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	24, // 14: chapterhouse.events.v1.ResolutionFailed.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	24, // 15: chapterhouse.events.v1.ResolutionWithdrawn.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	25, // 16: chapterhouse.events.v1.ResolutionBallotsRecorded.method:type_name -> chapterhouse.governance.v1.BallotMethod
+	26, // 17: chapterhouse.events.v1.ResolutionBallotsRecorded.votes:type_name -> chapterhouse.governance.v1.Vote
+	27, // 18: chapterhouse.events.v1.WorkPlanCreated.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	27, // 19: chapterhouse.events.v1.WorkPlanUpdated.work_plan:type_name -> chapterhouse.governance.v1.WorkPlan
+	28, // 20: chapterhouse.events.v1.WorkItemCreated.work_item:type_name -> chapterhouse.governance.v1.WorkItem
+	28, // 21: chapterhouse.events.v1.WorkItemUpdated.work_item:type_name -> chapterhouse.governance.v1.WorkItem
+	22, // [22:22] is the sub-list for method output_type
+	22, // [22:22] is the sub-list for method input_type
+	22, // [22:22] is the sub-list for extension type_name
+	22, // [22:22] is the sub-list for extension extendee
+	0,  // [0:22] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_events_v1_governance_proto_init() }
@@ -1099,7 +1195,7 @@ func file_chapterhouse_events_v1_governance_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_events_v1_governance_proto_rawDesc), len(file_chapterhouse_events_v1_governance_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -180,6 +180,9 @@ func (x *DraftAdded) GetDraft() *v1.Draft {
 	return nil
 }
 
+// A comment was submitted by its commenter, or entered from paper on the
+// commenter's behalf (RecordPaperComment): then the comment's recorder
+// (and the envelope's actor) names who entered it.
 type CommentSubmitted struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Comment       *v1.Comment            `protobuf:"bytes,1,opt,name=comment,proto3" json:"comment,omitempty"`

@@ -502,7 +502,7 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x13UpdateBranchRequest\x12?\n" +
 	"\x06branch\x18\x01 \x01(\v2\".chapterhouse.governance.v1.BranchB\x03\xe0A\x02R\x06branch\x12@\n" +
 	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskB\x03\xe0A\x02R\n" +
-	"updateMask2\xe9:\n" +
+	"updateMask2\xda<\n" +
 	"\x11GovernanceService\x12\x94\x01\n" +
 	"\fCreateBranch\x12/.chapterhouse.governance.v1.CreateBranchRequest\x1a\".chapterhouse.governance.v1.Branch\"/\xdaA\x10branch,branch_id\x82\xd3\xe4\x93\x02\x16:\x06branch\"\f/v1/branches\x12\x87\x01\n" +
 	"\tGetBranch\x12,.chapterhouse.governance.v1.GetBranchRequest\x1a\".chapterhouse.governance.v1.Branch\"(\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02\x17\x12\x15/v1/{name=branches/*}\x12\x8b\x01\n" +
@@ -541,7 +541,8 @@ const file_chapterhouse_governance_v1_governance_proto_rawDesc = "" +
 	"\x10UpdateResolution\x123.chapterhouse.governance.v1.UpdateResolutionRequest\x1a&.chapterhouse.governance.v1.Resolution\"[\xdaA\x16resolution,update_mask\x82\xd3\xe4\x93\x02<:\n" +
 	"resolution2./v1/{resolution.name=branches/*/resolutions/*}\x12\xb2\x01\n" +
 	"\x14OpenResolutionVoting\x127.chapterhouse.governance.v1.OpenResolutionVotingRequest\x1a&.chapterhouse.governance.v1.Resolution\"9\x82\xd3\xe4\x93\x023:\x01*\"./v1/{name=branches/*/resolutions/*}:openVoting\x12\xa2\x01\n" +
-	"\x12CastResolutionVote\x125.chapterhouse.governance.v1.CastResolutionVoteRequest\x1a .chapterhouse.governance.v1.Vote\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=branches/*/resolutions/*}:vote\x12\x93\x01\n" +
+	"\x12CastResolutionVote\x125.chapterhouse.governance.v1.CastResolutionVoteRequest\x1a .chapterhouse.governance.v1.Vote\"3\x82\xd3\xe4\x93\x02-:\x01*\"(/v1/{name=branches/*/resolutions/*}:vote\x12\xee\x01\n" +
+	"\x17RecordResolutionBallots\x12:.chapterhouse.governance.v1.RecordResolutionBallotsRequest\x1a;.chapterhouse.governance.v1.RecordResolutionBallotsResponse\"Z\xdaA\x1bname,meeting,method,ballots\x82\xd3\xe4\x93\x026:\x01*\"1/v1/{name=branches/*/resolutions/*}:recordBallots\x12\x93\x01\n" +
 	"\aGetVote\x12*.chapterhouse.governance.v1.GetVoteRequest\x1a .chapterhouse.governance.v1.Vote\":\xdaA\x04name\x82\xd3\xe4\x93\x02-\x12+/v1/{name=branches/*/resolutions/*/votes/*}\x12\xa6\x01\n" +
 	"\tListVotes\x12,.chapterhouse.governance.v1.ListVotesRequest\x1a-.chapterhouse.governance.v1.ListVotesResponse\"<\xdaA\x06parent\x82\xd3\xe4\x93\x02-\x12+/v1/{parent=branches/*/resolutions/*}/votes\x12\xb5\x01\n" +
 	"\x15CloseResolutionVoting\x128.chapterhouse.governance.v1.CloseResolutionVotingRequest\x1a&.chapterhouse.governance.v1.Resolution\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/{name=branches/*/resolutions/*}:closeVoting\x12\xac\x01\n" +
@@ -606,37 +607,39 @@ var file_chapterhouse_governance_v1_governance_proto_goTypes = []any{
 	(*UpdateResolutionRequest)(nil),               // 33: chapterhouse.governance.v1.UpdateResolutionRequest
 	(*OpenResolutionVotingRequest)(nil),           // 34: chapterhouse.governance.v1.OpenResolutionVotingRequest
 	(*CastResolutionVoteRequest)(nil),             // 35: chapterhouse.governance.v1.CastResolutionVoteRequest
-	(*GetVoteRequest)(nil),                        // 36: chapterhouse.governance.v1.GetVoteRequest
-	(*ListVotesRequest)(nil),                      // 37: chapterhouse.governance.v1.ListVotesRequest
-	(*CloseResolutionVotingRequest)(nil),          // 38: chapterhouse.governance.v1.CloseResolutionVotingRequest
-	(*WithdrawResolutionRequest)(nil),             // 39: chapterhouse.governance.v1.WithdrawResolutionRequest
-	(*CreateWorkPlanRequest)(nil),                 // 40: chapterhouse.governance.v1.CreateWorkPlanRequest
-	(*GetWorkPlanRequest)(nil),                    // 41: chapterhouse.governance.v1.GetWorkPlanRequest
-	(*ListWorkPlansRequest)(nil),                  // 42: chapterhouse.governance.v1.ListWorkPlansRequest
-	(*UpdateWorkPlanRequest)(nil),                 // 43: chapterhouse.governance.v1.UpdateWorkPlanRequest
-	(*CreateWorkItemRequest)(nil),                 // 44: chapterhouse.governance.v1.CreateWorkItemRequest
-	(*GetWorkItemRequest)(nil),                    // 45: chapterhouse.governance.v1.GetWorkItemRequest
-	(*ListWorkItemsRequest)(nil),                  // 46: chapterhouse.governance.v1.ListWorkItemsRequest
-	(*UpdateWorkItemRequest)(nil),                 // 47: chapterhouse.governance.v1.UpdateWorkItemRequest
-	(*GetComplianceReportRequest)(nil),            // 48: chapterhouse.governance.v1.GetComplianceReportRequest
-	(*Term)(nil),                                  // 49: chapterhouse.governance.v1.Term
-	(*ListTermsResponse)(nil),                     // 50: chapterhouse.governance.v1.ListTermsResponse
-	(*CheckEligibilityResponse)(nil),              // 51: chapterhouse.governance.v1.CheckEligibilityResponse
-	(*Nomination)(nil),                            // 52: chapterhouse.governance.v1.Nomination
-	(*ListNominationsResponse)(nil),               // 53: chapterhouse.governance.v1.ListNominationsResponse
-	(*Officer)(nil),                               // 54: chapterhouse.governance.v1.Officer
-	(*ListOfficersResponse)(nil),                  // 55: chapterhouse.governance.v1.ListOfficersResponse
-	(*Meeting)(nil),                               // 56: chapterhouse.governance.v1.Meeting
-	(*ListMeetingsResponse)(nil),                  // 57: chapterhouse.governance.v1.ListMeetingsResponse
-	(*Resolution)(nil),                            // 58: chapterhouse.governance.v1.Resolution
-	(*ListResolutionsResponse)(nil),               // 59: chapterhouse.governance.v1.ListResolutionsResponse
-	(*Vote)(nil),                                  // 60: chapterhouse.governance.v1.Vote
-	(*ListVotesResponse)(nil),                     // 61: chapterhouse.governance.v1.ListVotesResponse
-	(*WorkPlan)(nil),                              // 62: chapterhouse.governance.v1.WorkPlan
-	(*ListWorkPlansResponse)(nil),                 // 63: chapterhouse.governance.v1.ListWorkPlansResponse
-	(*WorkItem)(nil),                              // 64: chapterhouse.governance.v1.WorkItem
-	(*ListWorkItemsResponse)(nil),                 // 65: chapterhouse.governance.v1.ListWorkItemsResponse
-	(*ComplianceReport)(nil),                      // 66: chapterhouse.governance.v1.ComplianceReport
+	(*RecordResolutionBallotsRequest)(nil),        // 36: chapterhouse.governance.v1.RecordResolutionBallotsRequest
+	(*GetVoteRequest)(nil),                        // 37: chapterhouse.governance.v1.GetVoteRequest
+	(*ListVotesRequest)(nil),                      // 38: chapterhouse.governance.v1.ListVotesRequest
+	(*CloseResolutionVotingRequest)(nil),          // 39: chapterhouse.governance.v1.CloseResolutionVotingRequest
+	(*WithdrawResolutionRequest)(nil),             // 40: chapterhouse.governance.v1.WithdrawResolutionRequest
+	(*CreateWorkPlanRequest)(nil),                 // 41: chapterhouse.governance.v1.CreateWorkPlanRequest
+	(*GetWorkPlanRequest)(nil),                    // 42: chapterhouse.governance.v1.GetWorkPlanRequest
+	(*ListWorkPlansRequest)(nil),                  // 43: chapterhouse.governance.v1.ListWorkPlansRequest
+	(*UpdateWorkPlanRequest)(nil),                 // 44: chapterhouse.governance.v1.UpdateWorkPlanRequest
+	(*CreateWorkItemRequest)(nil),                 // 45: chapterhouse.governance.v1.CreateWorkItemRequest
+	(*GetWorkItemRequest)(nil),                    // 46: chapterhouse.governance.v1.GetWorkItemRequest
+	(*ListWorkItemsRequest)(nil),                  // 47: chapterhouse.governance.v1.ListWorkItemsRequest
+	(*UpdateWorkItemRequest)(nil),                 // 48: chapterhouse.governance.v1.UpdateWorkItemRequest
+	(*GetComplianceReportRequest)(nil),            // 49: chapterhouse.governance.v1.GetComplianceReportRequest
+	(*Term)(nil),                                  // 50: chapterhouse.governance.v1.Term
+	(*ListTermsResponse)(nil),                     // 51: chapterhouse.governance.v1.ListTermsResponse
+	(*CheckEligibilityResponse)(nil),              // 52: chapterhouse.governance.v1.CheckEligibilityResponse
+	(*Nomination)(nil),                            // 53: chapterhouse.governance.v1.Nomination
+	(*ListNominationsResponse)(nil),               // 54: chapterhouse.governance.v1.ListNominationsResponse
+	(*Officer)(nil),                               // 55: chapterhouse.governance.v1.Officer
+	(*ListOfficersResponse)(nil),                  // 56: chapterhouse.governance.v1.ListOfficersResponse
+	(*Meeting)(nil),                               // 57: chapterhouse.governance.v1.Meeting
+	(*ListMeetingsResponse)(nil),                  // 58: chapterhouse.governance.v1.ListMeetingsResponse
+	(*Resolution)(nil),                            // 59: chapterhouse.governance.v1.Resolution
+	(*ListResolutionsResponse)(nil),               // 60: chapterhouse.governance.v1.ListResolutionsResponse
+	(*Vote)(nil),                                  // 61: chapterhouse.governance.v1.Vote
+	(*RecordResolutionBallotsResponse)(nil),       // 62: chapterhouse.governance.v1.RecordResolutionBallotsResponse
+	(*ListVotesResponse)(nil),                     // 63: chapterhouse.governance.v1.ListVotesResponse
+	(*WorkPlan)(nil),                              // 64: chapterhouse.governance.v1.WorkPlan
+	(*ListWorkPlansResponse)(nil),                 // 65: chapterhouse.governance.v1.ListWorkPlansResponse
+	(*WorkItem)(nil),                              // 66: chapterhouse.governance.v1.WorkItem
+	(*ListWorkItemsResponse)(nil),                 // 67: chapterhouse.governance.v1.ListWorkItemsResponse
+	(*ComplianceReport)(nil),                      // 68: chapterhouse.governance.v1.ComplianceReport
 }
 var file_chapterhouse_governance_v1_governance_proto_depIdxs = []int32{
 	7,  // 0: chapterhouse.governance.v1.Branch.parameters:type_name -> chapterhouse.governance.v1.CharterParameters
@@ -677,64 +680,66 @@ var file_chapterhouse_governance_v1_governance_proto_depIdxs = []int32{
 	33, // 35: chapterhouse.governance.v1.GovernanceService.UpdateResolution:input_type -> chapterhouse.governance.v1.UpdateResolutionRequest
 	34, // 36: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:input_type -> chapterhouse.governance.v1.OpenResolutionVotingRequest
 	35, // 37: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:input_type -> chapterhouse.governance.v1.CastResolutionVoteRequest
-	36, // 38: chapterhouse.governance.v1.GovernanceService.GetVote:input_type -> chapterhouse.governance.v1.GetVoteRequest
-	37, // 39: chapterhouse.governance.v1.GovernanceService.ListVotes:input_type -> chapterhouse.governance.v1.ListVotesRequest
-	38, // 40: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:input_type -> chapterhouse.governance.v1.CloseResolutionVotingRequest
-	39, // 41: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:input_type -> chapterhouse.governance.v1.WithdrawResolutionRequest
-	40, // 42: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:input_type -> chapterhouse.governance.v1.CreateWorkPlanRequest
-	41, // 43: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:input_type -> chapterhouse.governance.v1.GetWorkPlanRequest
-	42, // 44: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:input_type -> chapterhouse.governance.v1.ListWorkPlansRequest
-	43, // 45: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:input_type -> chapterhouse.governance.v1.UpdateWorkPlanRequest
-	44, // 46: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:input_type -> chapterhouse.governance.v1.CreateWorkItemRequest
-	45, // 47: chapterhouse.governance.v1.GovernanceService.GetWorkItem:input_type -> chapterhouse.governance.v1.GetWorkItemRequest
-	46, // 48: chapterhouse.governance.v1.GovernanceService.ListWorkItems:input_type -> chapterhouse.governance.v1.ListWorkItemsRequest
-	47, // 49: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:input_type -> chapterhouse.governance.v1.UpdateWorkItemRequest
-	48, // 50: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:input_type -> chapterhouse.governance.v1.GetComplianceReportRequest
-	0,  // 51: chapterhouse.governance.v1.GovernanceService.CreateBranch:output_type -> chapterhouse.governance.v1.Branch
-	0,  // 52: chapterhouse.governance.v1.GovernanceService.GetBranch:output_type -> chapterhouse.governance.v1.Branch
-	5,  // 53: chapterhouse.governance.v1.GovernanceService.ListBranches:output_type -> chapterhouse.governance.v1.ListBranchesResponse
-	0,  // 54: chapterhouse.governance.v1.GovernanceService.UpdateBranch:output_type -> chapterhouse.governance.v1.Branch
-	49, // 55: chapterhouse.governance.v1.GovernanceService.CreateTerm:output_type -> chapterhouse.governance.v1.Term
-	49, // 56: chapterhouse.governance.v1.GovernanceService.GetTerm:output_type -> chapterhouse.governance.v1.Term
-	50, // 57: chapterhouse.governance.v1.GovernanceService.ListTerms:output_type -> chapterhouse.governance.v1.ListTermsResponse
-	49, // 58: chapterhouse.governance.v1.GovernanceService.UpdateTerm:output_type -> chapterhouse.governance.v1.Term
-	51, // 59: chapterhouse.governance.v1.GovernanceService.CheckEligibility:output_type -> chapterhouse.governance.v1.CheckEligibilityResponse
-	52, // 60: chapterhouse.governance.v1.GovernanceService.CreateNomination:output_type -> chapterhouse.governance.v1.Nomination
-	52, // 61: chapterhouse.governance.v1.GovernanceService.GetNomination:output_type -> chapterhouse.governance.v1.Nomination
-	53, // 62: chapterhouse.governance.v1.GovernanceService.ListNominations:output_type -> chapterhouse.governance.v1.ListNominationsResponse
-	52, // 63: chapterhouse.governance.v1.GovernanceService.UpdateNomination:output_type -> chapterhouse.governance.v1.Nomination
-	52, // 64: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:output_type -> chapterhouse.governance.v1.Nomination
-	52, // 65: chapterhouse.governance.v1.GovernanceService.DecideNomination:output_type -> chapterhouse.governance.v1.Nomination
-	52, // 66: chapterhouse.governance.v1.GovernanceService.AppointNomination:output_type -> chapterhouse.governance.v1.Nomination
-	52, // 67: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:output_type -> chapterhouse.governance.v1.Nomination
-	54, // 68: chapterhouse.governance.v1.GovernanceService.GetOfficer:output_type -> chapterhouse.governance.v1.Officer
-	55, // 69: chapterhouse.governance.v1.GovernanceService.ListOfficers:output_type -> chapterhouse.governance.v1.ListOfficersResponse
-	54, // 70: chapterhouse.governance.v1.GovernanceService.EndOffice:output_type -> chapterhouse.governance.v1.Officer
-	56, // 71: chapterhouse.governance.v1.GovernanceService.CreateMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	56, // 72: chapterhouse.governance.v1.GovernanceService.GetMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	57, // 73: chapterhouse.governance.v1.GovernanceService.ListMeetings:output_type -> chapterhouse.governance.v1.ListMeetingsResponse
-	56, // 74: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:output_type -> chapterhouse.governance.v1.Meeting
-	58, // 75: chapterhouse.governance.v1.GovernanceService.CreateResolution:output_type -> chapterhouse.governance.v1.Resolution
-	58, // 76: chapterhouse.governance.v1.GovernanceService.GetResolution:output_type -> chapterhouse.governance.v1.Resolution
-	59, // 77: chapterhouse.governance.v1.GovernanceService.ListResolutions:output_type -> chapterhouse.governance.v1.ListResolutionsResponse
-	58, // 78: chapterhouse.governance.v1.GovernanceService.UpdateResolution:output_type -> chapterhouse.governance.v1.Resolution
-	58, // 79: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
-	60, // 80: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:output_type -> chapterhouse.governance.v1.Vote
-	60, // 81: chapterhouse.governance.v1.GovernanceService.GetVote:output_type -> chapterhouse.governance.v1.Vote
-	61, // 82: chapterhouse.governance.v1.GovernanceService.ListVotes:output_type -> chapterhouse.governance.v1.ListVotesResponse
-	58, // 83: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
-	58, // 84: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:output_type -> chapterhouse.governance.v1.Resolution
-	62, // 85: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	62, // 86: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	63, // 87: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:output_type -> chapterhouse.governance.v1.ListWorkPlansResponse
-	62, // 88: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
-	64, // 89: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
-	64, // 90: chapterhouse.governance.v1.GovernanceService.GetWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
-	65, // 91: chapterhouse.governance.v1.GovernanceService.ListWorkItems:output_type -> chapterhouse.governance.v1.ListWorkItemsResponse
-	64, // 92: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
-	66, // 93: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:output_type -> chapterhouse.governance.v1.ComplianceReport
-	51, // [51:94] is the sub-list for method output_type
-	8,  // [8:51] is the sub-list for method input_type
+	36, // 38: chapterhouse.governance.v1.GovernanceService.RecordResolutionBallots:input_type -> chapterhouse.governance.v1.RecordResolutionBallotsRequest
+	37, // 39: chapterhouse.governance.v1.GovernanceService.GetVote:input_type -> chapterhouse.governance.v1.GetVoteRequest
+	38, // 40: chapterhouse.governance.v1.GovernanceService.ListVotes:input_type -> chapterhouse.governance.v1.ListVotesRequest
+	39, // 41: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:input_type -> chapterhouse.governance.v1.CloseResolutionVotingRequest
+	40, // 42: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:input_type -> chapterhouse.governance.v1.WithdrawResolutionRequest
+	41, // 43: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:input_type -> chapterhouse.governance.v1.CreateWorkPlanRequest
+	42, // 44: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:input_type -> chapterhouse.governance.v1.GetWorkPlanRequest
+	43, // 45: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:input_type -> chapterhouse.governance.v1.ListWorkPlansRequest
+	44, // 46: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:input_type -> chapterhouse.governance.v1.UpdateWorkPlanRequest
+	45, // 47: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:input_type -> chapterhouse.governance.v1.CreateWorkItemRequest
+	46, // 48: chapterhouse.governance.v1.GovernanceService.GetWorkItem:input_type -> chapterhouse.governance.v1.GetWorkItemRequest
+	47, // 49: chapterhouse.governance.v1.GovernanceService.ListWorkItems:input_type -> chapterhouse.governance.v1.ListWorkItemsRequest
+	48, // 50: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:input_type -> chapterhouse.governance.v1.UpdateWorkItemRequest
+	49, // 51: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:input_type -> chapterhouse.governance.v1.GetComplianceReportRequest
+	0,  // 52: chapterhouse.governance.v1.GovernanceService.CreateBranch:output_type -> chapterhouse.governance.v1.Branch
+	0,  // 53: chapterhouse.governance.v1.GovernanceService.GetBranch:output_type -> chapterhouse.governance.v1.Branch
+	5,  // 54: chapterhouse.governance.v1.GovernanceService.ListBranches:output_type -> chapterhouse.governance.v1.ListBranchesResponse
+	0,  // 55: chapterhouse.governance.v1.GovernanceService.UpdateBranch:output_type -> chapterhouse.governance.v1.Branch
+	50, // 56: chapterhouse.governance.v1.GovernanceService.CreateTerm:output_type -> chapterhouse.governance.v1.Term
+	50, // 57: chapterhouse.governance.v1.GovernanceService.GetTerm:output_type -> chapterhouse.governance.v1.Term
+	51, // 58: chapterhouse.governance.v1.GovernanceService.ListTerms:output_type -> chapterhouse.governance.v1.ListTermsResponse
+	50, // 59: chapterhouse.governance.v1.GovernanceService.UpdateTerm:output_type -> chapterhouse.governance.v1.Term
+	52, // 60: chapterhouse.governance.v1.GovernanceService.CheckEligibility:output_type -> chapterhouse.governance.v1.CheckEligibilityResponse
+	53, // 61: chapterhouse.governance.v1.GovernanceService.CreateNomination:output_type -> chapterhouse.governance.v1.Nomination
+	53, // 62: chapterhouse.governance.v1.GovernanceService.GetNomination:output_type -> chapterhouse.governance.v1.Nomination
+	54, // 63: chapterhouse.governance.v1.GovernanceService.ListNominations:output_type -> chapterhouse.governance.v1.ListNominationsResponse
+	53, // 64: chapterhouse.governance.v1.GovernanceService.UpdateNomination:output_type -> chapterhouse.governance.v1.Nomination
+	53, // 65: chapterhouse.governance.v1.GovernanceService.ConfirmNominationQualification:output_type -> chapterhouse.governance.v1.Nomination
+	53, // 66: chapterhouse.governance.v1.GovernanceService.DecideNomination:output_type -> chapterhouse.governance.v1.Nomination
+	53, // 67: chapterhouse.governance.v1.GovernanceService.AppointNomination:output_type -> chapterhouse.governance.v1.Nomination
+	53, // 68: chapterhouse.governance.v1.GovernanceService.WithdrawNomination:output_type -> chapterhouse.governance.v1.Nomination
+	55, // 69: chapterhouse.governance.v1.GovernanceService.GetOfficer:output_type -> chapterhouse.governance.v1.Officer
+	56, // 70: chapterhouse.governance.v1.GovernanceService.ListOfficers:output_type -> chapterhouse.governance.v1.ListOfficersResponse
+	55, // 71: chapterhouse.governance.v1.GovernanceService.EndOffice:output_type -> chapterhouse.governance.v1.Officer
+	57, // 72: chapterhouse.governance.v1.GovernanceService.CreateMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	57, // 73: chapterhouse.governance.v1.GovernanceService.GetMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	58, // 74: chapterhouse.governance.v1.GovernanceService.ListMeetings:output_type -> chapterhouse.governance.v1.ListMeetingsResponse
+	57, // 75: chapterhouse.governance.v1.GovernanceService.UpdateMeeting:output_type -> chapterhouse.governance.v1.Meeting
+	59, // 76: chapterhouse.governance.v1.GovernanceService.CreateResolution:output_type -> chapterhouse.governance.v1.Resolution
+	59, // 77: chapterhouse.governance.v1.GovernanceService.GetResolution:output_type -> chapterhouse.governance.v1.Resolution
+	60, // 78: chapterhouse.governance.v1.GovernanceService.ListResolutions:output_type -> chapterhouse.governance.v1.ListResolutionsResponse
+	59, // 79: chapterhouse.governance.v1.GovernanceService.UpdateResolution:output_type -> chapterhouse.governance.v1.Resolution
+	59, // 80: chapterhouse.governance.v1.GovernanceService.OpenResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
+	61, // 81: chapterhouse.governance.v1.GovernanceService.CastResolutionVote:output_type -> chapterhouse.governance.v1.Vote
+	62, // 82: chapterhouse.governance.v1.GovernanceService.RecordResolutionBallots:output_type -> chapterhouse.governance.v1.RecordResolutionBallotsResponse
+	61, // 83: chapterhouse.governance.v1.GovernanceService.GetVote:output_type -> chapterhouse.governance.v1.Vote
+	63, // 84: chapterhouse.governance.v1.GovernanceService.ListVotes:output_type -> chapterhouse.governance.v1.ListVotesResponse
+	59, // 85: chapterhouse.governance.v1.GovernanceService.CloseResolutionVoting:output_type -> chapterhouse.governance.v1.Resolution
+	59, // 86: chapterhouse.governance.v1.GovernanceService.WithdrawResolution:output_type -> chapterhouse.governance.v1.Resolution
+	64, // 87: chapterhouse.governance.v1.GovernanceService.CreateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	64, // 88: chapterhouse.governance.v1.GovernanceService.GetWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	65, // 89: chapterhouse.governance.v1.GovernanceService.ListWorkPlans:output_type -> chapterhouse.governance.v1.ListWorkPlansResponse
+	64, // 90: chapterhouse.governance.v1.GovernanceService.UpdateWorkPlan:output_type -> chapterhouse.governance.v1.WorkPlan
+	66, // 91: chapterhouse.governance.v1.GovernanceService.CreateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	66, // 92: chapterhouse.governance.v1.GovernanceService.GetWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	67, // 93: chapterhouse.governance.v1.GovernanceService.ListWorkItems:output_type -> chapterhouse.governance.v1.ListWorkItemsResponse
+	66, // 94: chapterhouse.governance.v1.GovernanceService.UpdateWorkItem:output_type -> chapterhouse.governance.v1.WorkItem
+	68, // 95: chapterhouse.governance.v1.GovernanceService.GetComplianceReport:output_type -> chapterhouse.governance.v1.ComplianceReport
+	52, // [52:96] is the sub-list for method output_type
+	8,  // [8:52] is the sub-list for method input_type
 	8,  // [8:8] is the sub-list for extension type_name
 	8,  // [8:8] is the sub-list for extension extendee
 	0,  // [0:8] is the sub-list for field type_name

@@ -49,6 +49,7 @@ const (
 	GovernanceService_UpdateResolution_FullMethodName               = "/chapterhouse.governance.v1.GovernanceService/UpdateResolution"
 	GovernanceService_OpenResolutionVoting_FullMethodName           = "/chapterhouse.governance.v1.GovernanceService/OpenResolutionVoting"
 	GovernanceService_CastResolutionVote_FullMethodName             = "/chapterhouse.governance.v1.GovernanceService/CastResolutionVote"
+	GovernanceService_RecordResolutionBallots_FullMethodName        = "/chapterhouse.governance.v1.GovernanceService/RecordResolutionBallots"
 	GovernanceService_GetVote_FullMethodName                        = "/chapterhouse.governance.v1.GovernanceService/GetVote"
 	GovernanceService_ListVotes_FullMethodName                      = "/chapterhouse.governance.v1.GovernanceService/ListVotes"
 	GovernanceService_CloseResolutionVoting_FullMethodName          = "/chapterhouse.governance.v1.GovernanceService/CloseResolutionVoting"
@@ -242,6 +243,22 @@ type GovernanceServiceClient interface {
 	// Each ballot is its own record (a Vote, named by the voter), so
 	// concurrent ballots by different voters never contend.
 	CastResolutionVote(ctx context.Context, in *CastResolutionVoteRequest, opts ...grpc.CallOption) (*Vote, error)
+	// Records ballots cast at a meeting (a show of hands, paper ballots) on a
+	// VOTING resolution for the council members who cast them: what happened
+	// off-line, entered by the secretariat in its own name (each Vote's
+	// recorder) and the voter's. Those who run the branch and keep its
+	// meetings' record: admins, the current chair, the serving
+	// secretary-general. The meeting is a HELD meeting of the resolution's
+	// term, the resolution's own meeting when it names one
+	// (BALLOT_MEETING_INVALID). Each voter must be eligible exactly as for
+	// their own ballot and among the meeting's attendees. All or nothing:
+	// BALLOTS_REFUSED lists every refused ballot with its reason
+	// (NOT_AN_ELIGIBLE_VOTER, VOTER_NOT_PRESENT, OWN_BALLOT_CAST: a recorded
+	// ballot replaces an earlier recorded one, never the voter's own), and
+	// none is stored. The voter's own later ballot replaces a recorded one.
+	// Recorded ballots count in the tally like any other. Emits
+	// ResolutionBallotsRecorded.
+	RecordResolutionBallots(ctx context.Context, in *RecordResolutionBallotsRequest, opts ...grpc.CallOption) (*RecordResolutionBallotsResponse, error)
 	// Any authenticated caller.
 	GetVote(ctx context.Context, in *GetVoteRequest, opts ...grpc.CallOption) (*Vote, error)
 	// Any authenticated caller. Ordered by voter.
@@ -601,6 +618,16 @@ func (c *governanceServiceClient) CastResolutionVote(ctx context.Context, in *Ca
 	return out, nil
 }
 
+func (c *governanceServiceClient) RecordResolutionBallots(ctx context.Context, in *RecordResolutionBallotsRequest, opts ...grpc.CallOption) (*RecordResolutionBallotsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RecordResolutionBallotsResponse)
+	err := c.cc.Invoke(ctx, GovernanceService_RecordResolutionBallots_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *governanceServiceClient) GetVote(ctx context.Context, in *GetVoteRequest, opts ...grpc.CallOption) (*Vote, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Vote)
@@ -909,6 +936,22 @@ type GovernanceServiceServer interface {
 	// Each ballot is its own record (a Vote, named by the voter), so
 	// concurrent ballots by different voters never contend.
 	CastResolutionVote(context.Context, *CastResolutionVoteRequest) (*Vote, error)
+	// Records ballots cast at a meeting (a show of hands, paper ballots) on a
+	// VOTING resolution for the council members who cast them: what happened
+	// off-line, entered by the secretariat in its own name (each Vote's
+	// recorder) and the voter's. Those who run the branch and keep its
+	// meetings' record: admins, the current chair, the serving
+	// secretary-general. The meeting is a HELD meeting of the resolution's
+	// term, the resolution's own meeting when it names one
+	// (BALLOT_MEETING_INVALID). Each voter must be eligible exactly as for
+	// their own ballot and among the meeting's attendees. All or nothing:
+	// BALLOTS_REFUSED lists every refused ballot with its reason
+	// (NOT_AN_ELIGIBLE_VOTER, VOTER_NOT_PRESENT, OWN_BALLOT_CAST: a recorded
+	// ballot replaces an earlier recorded one, never the voter's own), and
+	// none is stored. The voter's own later ballot replaces a recorded one.
+	// Recorded ballots count in the tally like any other. Emits
+	// ResolutionBallotsRecorded.
+	RecordResolutionBallots(context.Context, *RecordResolutionBallotsRequest) (*RecordResolutionBallotsResponse, error)
 	// Any authenticated caller.
 	GetVote(context.Context, *GetVoteRequest) (*Vote, error)
 	// Any authenticated caller. Ordered by voter.
@@ -1057,6 +1100,9 @@ func (UnimplementedGovernanceServiceServer) OpenResolutionVoting(context.Context
 }
 func (UnimplementedGovernanceServiceServer) CastResolutionVote(context.Context, *CastResolutionVoteRequest) (*Vote, error) {
 	return nil, status.Error(codes.Unimplemented, "method CastResolutionVote not implemented")
+}
+func (UnimplementedGovernanceServiceServer) RecordResolutionBallots(context.Context, *RecordResolutionBallotsRequest) (*RecordResolutionBallotsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordResolutionBallots not implemented")
 }
 func (UnimplementedGovernanceServiceServer) GetVote(context.Context, *GetVoteRequest) (*Vote, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetVote not implemented")
@@ -1658,6 +1704,24 @@ func _GovernanceService_CastResolutionVote_Handler(srv interface{}, ctx context.
 	return interceptor(ctx, in, info, handler)
 }
 
+func _GovernanceService_RecordResolutionBallots_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordResolutionBallotsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(GovernanceServiceServer).RecordResolutionBallots(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: GovernanceService_RecordResolutionBallots_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(GovernanceServiceServer).RecordResolutionBallots(ctx, req.(*RecordResolutionBallotsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _GovernanceService_GetVote_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetVoteRequest)
 	if err := dec(in); err != nil {
@@ -2018,6 +2082,10 @@ var GovernanceService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CastResolutionVote",
 			Handler:    _GovernanceService_CastResolutionVote_Handler,
+		},
+		{
+			MethodName: "RecordResolutionBallots",
+			Handler:    _GovernanceService_RecordResolutionBallots_Handler,
 		},
 		{
 			MethodName: "GetVote",

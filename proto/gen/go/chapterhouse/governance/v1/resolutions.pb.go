@@ -206,15 +206,79 @@ func (VoteChoice) EnumDescriptor() ([]byte, []int) {
 	return file_chapterhouse_governance_v1_resolutions_proto_rawDescGZIP(), []int{2}
 }
 
+// How a ballot the secretariat recorded was taken at its meeting.
+type BallotMethod int32
+
+const (
+	BallotMethod_BALLOT_METHOD_UNSPECIFIED BallotMethod = 0
+	// A show of hands, counted at the meeting.
+	BallotMethod_BALLOT_METHOD_SHOW_OF_HANDS BallotMethod = 1
+	// A paper ballot handed in at the meeting.
+	BallotMethod_BALLOT_METHOD_PAPER BallotMethod = 2
+)
+
+// Enum value maps for BallotMethod.
+var (
+	BallotMethod_name = map[int32]string{
+		0: "BALLOT_METHOD_UNSPECIFIED",
+		1: "BALLOT_METHOD_SHOW_OF_HANDS",
+		2: "BALLOT_METHOD_PAPER",
+	}
+	BallotMethod_value = map[string]int32{
+		"BALLOT_METHOD_UNSPECIFIED":   0,
+		"BALLOT_METHOD_SHOW_OF_HANDS": 1,
+		"BALLOT_METHOD_PAPER":         2,
+	}
+)
+
+func (x BallotMethod) Enum() *BallotMethod {
+	p := new(BallotMethod)
+	*p = x
+	return p
+}
+
+func (x BallotMethod) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (BallotMethod) Descriptor() protoreflect.EnumDescriptor {
+	return file_chapterhouse_governance_v1_resolutions_proto_enumTypes[3].Descriptor()
+}
+
+func (BallotMethod) Type() protoreflect.EnumType {
+	return &file_chapterhouse_governance_v1_resolutions_proto_enumTypes[3]
+}
+
+func (x BallotMethod) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use BallotMethod.Descriptor instead.
+func (BallotMethod) EnumDescriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_resolutions_proto_rawDescGZIP(), []int{3}
+}
+
 // One voter's ballot on a resolution; the vote id is the voter's person
 // id, so a voter has one ballot, replaced by a later one until voting
-// closes.
+// closes. A ballot the voter cast themselves (CastResolutionVote) has no
+// recorder; one the secretariat entered for them after a meeting
+// (RecordResolutionBallots) names who recorded it, at which meeting and
+// how, and the voter's own later ballot replaces it.
 type Vote struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Voter         string                 `protobuf:"bytes,2,opt,name=voter,proto3" json:"voter,omitempty"`
-	Choice        VoteChoice             `protobuf:"varint,3,opt,name=choice,proto3,enum=chapterhouse.governance.v1.VoteChoice" json:"choice,omitempty"`
-	VoteTime      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=vote_time,json=voteTime,proto3" json:"vote_time,omitempty"`
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Name     string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Voter    string                 `protobuf:"bytes,2,opt,name=voter,proto3" json:"voter,omitempty"`
+	Choice   VoteChoice             `protobuf:"varint,3,opt,name=choice,proto3,enum=chapterhouse.governance.v1.VoteChoice" json:"choice,omitempty"`
+	VoteTime *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=vote_time,json=voteTime,proto3" json:"vote_time,omitempty"`
+	// Who recorded the ballot on the voter's behalf; empty when the voter
+	// cast it themselves.
+	Recorder string `protobuf:"bytes,5,opt,name=recorder,proto3" json:"recorder,omitempty"`
+	// The meeting the recorded ballot was taken at; empty when the voter
+	// cast it themselves.
+	Meeting string `protobuf:"bytes,6,opt,name=meeting,proto3" json:"meeting,omitempty"`
+	// How the recorded ballot was taken; unspecified when the voter cast it
+	// themselves.
+	Method        BallotMethod `protobuf:"varint,7,opt,name=method,proto3,enum=chapterhouse.governance.v1.BallotMethod" json:"method,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -275,6 +339,27 @@ func (x *Vote) GetVoteTime() *timestamppb.Timestamp {
 		return x.VoteTime
 	}
 	return nil
+}
+
+func (x *Vote) GetRecorder() string {
+	if x != nil {
+		return x.Recorder
+	}
+	return ""
+}
+
+func (x *Vote) GetMeeting() string {
+	if x != nil {
+		return x.Meeting
+	}
+	return ""
+}
+
+func (x *Vote) GetMethod() BallotMethod {
+	if x != nil {
+		return x.Method
+	}
+	return BallotMethod_BALLOT_METHOD_UNSPECIFIED
 }
 
 type GetVoteRequest struct {
@@ -1272,17 +1357,193 @@ func (x *WithdrawResolutionRequest) GetEtag() string {
 	return ""
 }
 
+// One ballot cast at a meeting, as the secretariat records it.
+type RecordedBallot struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The council member who cast it, people/{person}.
+	Voter         string     `protobuf:"bytes,1,opt,name=voter,proto3" json:"voter,omitempty"`
+	Choice        VoteChoice `protobuf:"varint,2,opt,name=choice,proto3,enum=chapterhouse.governance.v1.VoteChoice" json:"choice,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordedBallot) Reset() {
+	*x = RecordedBallot{}
+	mi := &file_chapterhouse_governance_v1_resolutions_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordedBallot) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordedBallot) ProtoMessage() {}
+
+func (x *RecordedBallot) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_resolutions_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordedBallot.ProtoReflect.Descriptor instead.
+func (*RecordedBallot) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_resolutions_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *RecordedBallot) GetVoter() string {
+	if x != nil {
+		return x.Voter
+	}
+	return ""
+}
+
+func (x *RecordedBallot) GetChoice() VoteChoice {
+	if x != nil {
+		return x.Choice
+	}
+	return VoteChoice_VOTE_CHOICE_UNSPECIFIED
+}
+
+type RecordResolutionBallotsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// The HELD meeting of the resolution's term the ballots were taken at:
+	// the resolution's own meeting when it names one.
+	Meeting string       `protobuf:"bytes,2,opt,name=meeting,proto3" json:"meeting,omitempty"`
+	Method  BallotMethod `protobuf:"varint,3,opt,name=method,proto3,enum=chapterhouse.governance.v1.BallotMethod" json:"method,omitempty"`
+	// One ballot per voter, 1–100 of them: the whole show of hands (or the
+	// paper ballots) of the meeting, recorded together or not at all.
+	Ballots       []*RecordedBallot `protobuf:"bytes,4,rep,name=ballots,proto3" json:"ballots,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordResolutionBallotsRequest) Reset() {
+	*x = RecordResolutionBallotsRequest{}
+	mi := &file_chapterhouse_governance_v1_resolutions_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordResolutionBallotsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordResolutionBallotsRequest) ProtoMessage() {}
+
+func (x *RecordResolutionBallotsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_resolutions_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordResolutionBallotsRequest.ProtoReflect.Descriptor instead.
+func (*RecordResolutionBallotsRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_resolutions_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *RecordResolutionBallotsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RecordResolutionBallotsRequest) GetMeeting() string {
+	if x != nil {
+		return x.Meeting
+	}
+	return ""
+}
+
+func (x *RecordResolutionBallotsRequest) GetMethod() BallotMethod {
+	if x != nil {
+		return x.Method
+	}
+	return BallotMethod_BALLOT_METHOD_UNSPECIFIED
+}
+
+func (x *RecordResolutionBallotsRequest) GetBallots() []*RecordedBallot {
+	if x != nil {
+		return x.Ballots
+	}
+	return nil
+}
+
+type RecordResolutionBallotsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The ballots recorded, in the request's order.
+	Votes         []*Vote `protobuf:"bytes,1,rep,name=votes,proto3" json:"votes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordResolutionBallotsResponse) Reset() {
+	*x = RecordResolutionBallotsResponse{}
+	mi := &file_chapterhouse_governance_v1_resolutions_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordResolutionBallotsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordResolutionBallotsResponse) ProtoMessage() {}
+
+func (x *RecordResolutionBallotsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_governance_v1_resolutions_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordResolutionBallotsResponse.ProtoReflect.Descriptor instead.
+func (*RecordResolutionBallotsResponse) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_governance_v1_resolutions_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *RecordResolutionBallotsResponse) GetVotes() []*Vote {
+	if x != nil {
+		return x.Votes
+	}
+	return nil
+}
+
 var File_chapterhouse_governance_v1_resolutions_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_governance_v1_resolutions_proto_rawDesc = "" +
 	"\n" +
-	",chapterhouse/governance/v1/resolutions.proto\x12\x1achapterhouse.governance.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a(chapterhouse/governance/v1/charter.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xc7\x02\n" +
+	",chapterhouse/governance/v1/resolutions.proto\x12\x1achapterhouse.governance.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a(chapterhouse/governance/v1/charter.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x93\x04\n" +
 	"\x04Vote\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12;\n" +
 	"\x05voter\x18\x02 \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
 	"\x1dchapterhouse.tjsia.org/PersonR\x05voter\x12C\n" +
 	"\x06choice\x18\x03 \x01(\x0e2&.chapterhouse.governance.v1.VoteChoiceB\x03\xe0A\x03R\x06choice\x12<\n" +
-	"\tvote_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\bvoteTime:f\xeaAc\n" +
+	"\tvote_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\bvoteTime\x12A\n" +
+	"\brecorder\x18\x05 \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\brecorder\x12@\n" +
+	"\ameeting\x18\x06 \x01(\tB&\xe0A\x03\xfaA \n" +
+	"\x1echapterhouse.tjsia.org/MeetingR\ameeting\x12E\n" +
+	"\x06method\x18\a \x01(\x0e2(.chapterhouse.governance.v1.BallotMethodB\x03\xe0A\x03R\x06method:f\xeaAc\n" +
 	"\x1bchapterhouse.tjsia.org/Vote\x127branches/{branch}/resolutions/{resolution}/votes/{vote}*\x05votes2\x04vote\"I\n" +
 	"\x0eGetVoteRequest\x127\n" +
 	"\x04name\x18\x01 \x01(\tB#\xe0A\x02\xfaA\x1d\n" +
@@ -1387,7 +1648,20 @@ const file_chapterhouse_governance_v1_resolutions_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
 	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12'\n" +
 	"\x06reason\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd8\xf3\x18\x01\x18\xe8\aR\x06reason\x12 \n" +
-	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag*\xca\x01\n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xa4\x01\n" +
+	"\x0eRecordedBallot\x12C\n" +
+	"\x05voter\x18\x01 \x01(\tB-\xe0A\x02\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/Person\xbaH\x05r\x03\x18\xc8\x01R\x05voter\x12M\n" +
+	"\x06choice\x18\x02 \x01(\x0e2&.chapterhouse.governance.v1.VoteChoiceB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06choice\"\xcf\x02\n" +
+	"\x1eRecordResolutionBallotsRequest\x12=\n" +
+	"\x04name\x18\x01 \x01(\tB)\xe0A\x02\xfaA#\n" +
+	"!chapterhouse.tjsia.org/ResolutionR\x04name\x12H\n" +
+	"\ameeting\x18\x02 \x01(\tB.\xe0A\x02\xfaA \n" +
+	"\x1echapterhouse.tjsia.org/Meeting\xbaH\x05r\x03\x18\xc8\x01R\ameeting\x12O\n" +
+	"\x06method\x18\x03 \x01(\x0e2(.chapterhouse.governance.v1.BallotMethodB\r\xe0A\x02\xbaH\a\x82\x01\x04\x10\x01 \x00R\x06method\x12S\n" +
+	"\aballots\x18\x04 \x03(\v2*.chapterhouse.governance.v1.RecordedBallotB\r\xe0A\x02\xbaH\a\x92\x01\x04\b\x01\x10dR\aballots\"Y\n" +
+	"\x1fRecordResolutionBallotsResponse\x126\n" +
+	"\x05votes\x18\x01 \x03(\v2 .chapterhouse.governance.v1.VoteR\x05votes*\xca\x01\n" +
 	"\x0eResolutionKind\x12\x1f\n" +
 	"\x1bRESOLUTION_KIND_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18RESOLUTION_KIND_ORDINARY\x10\x01\x12*\n" +
@@ -1406,7 +1680,11 @@ const file_chapterhouse_governance_v1_resolutions_proto_rawDesc = "" +
 	"\x17VOTE_CHOICE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fVOTE_CHOICE_YES\x10\x01\x12\x12\n" +
 	"\x0eVOTE_CHOICE_NO\x10\x02\x12\x17\n" +
-	"\x13VOTE_CHOICE_ABSTAIN\x10\x03BTZRgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1;governancev1b\x06proto3"
+	"\x13VOTE_CHOICE_ABSTAIN\x10\x03*g\n" +
+	"\fBallotMethod\x12\x1d\n" +
+	"\x19BALLOT_METHOD_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bBALLOT_METHOD_SHOW_OF_HANDS\x10\x01\x12\x17\n" +
+	"\x13BALLOT_METHOD_PAPER\x10\x02BTZRgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1;governancev1b\x06proto3"
 
 var (
 	file_chapterhouse_governance_v1_resolutions_proto_rawDescOnce sync.Once
@@ -1420,55 +1698,64 @@ func file_chapterhouse_governance_v1_resolutions_proto_rawDescGZIP() []byte {
 	return file_chapterhouse_governance_v1_resolutions_proto_rawDescData
 }
 
-var file_chapterhouse_governance_v1_resolutions_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_chapterhouse_governance_v1_resolutions_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_chapterhouse_governance_v1_resolutions_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_chapterhouse_governance_v1_resolutions_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_chapterhouse_governance_v1_resolutions_proto_goTypes = []any{
-	(ResolutionKind)(0),                  // 0: chapterhouse.governance.v1.ResolutionKind
-	(ResolutionState)(0),                 // 1: chapterhouse.governance.v1.ResolutionState
-	(VoteChoice)(0),                      // 2: chapterhouse.governance.v1.VoteChoice
-	(*Vote)(nil),                         // 3: chapterhouse.governance.v1.Vote
-	(*GetVoteRequest)(nil),               // 4: chapterhouse.governance.v1.GetVoteRequest
-	(*ListVotesRequest)(nil),             // 5: chapterhouse.governance.v1.ListVotesRequest
-	(*ListVotesResponse)(nil),            // 6: chapterhouse.governance.v1.ListVotesResponse
-	(*Tally)(nil),                        // 7: chapterhouse.governance.v1.Tally
-	(*Resolution)(nil),                   // 8: chapterhouse.governance.v1.Resolution
-	(*CreateResolutionRequest)(nil),      // 9: chapterhouse.governance.v1.CreateResolutionRequest
-	(*GetResolutionRequest)(nil),         // 10: chapterhouse.governance.v1.GetResolutionRequest
-	(*ListResolutionsRequest)(nil),       // 11: chapterhouse.governance.v1.ListResolutionsRequest
-	(*ListResolutionsResponse)(nil),      // 12: chapterhouse.governance.v1.ListResolutionsResponse
-	(*UpdateResolutionRequest)(nil),      // 13: chapterhouse.governance.v1.UpdateResolutionRequest
-	(*OpenResolutionVotingRequest)(nil),  // 14: chapterhouse.governance.v1.OpenResolutionVotingRequest
-	(*CastResolutionVoteRequest)(nil),    // 15: chapterhouse.governance.v1.CastResolutionVoteRequest
-	(*CloseResolutionVotingRequest)(nil), // 16: chapterhouse.governance.v1.CloseResolutionVotingRequest
-	(*WithdrawResolutionRequest)(nil),    // 17: chapterhouse.governance.v1.WithdrawResolutionRequest
-	(*timestamppb.Timestamp)(nil),        // 18: google.protobuf.Timestamp
-	(*Fraction)(nil),                     // 19: chapterhouse.governance.v1.Fraction
-	(*fieldmaskpb.FieldMask)(nil),        // 20: google.protobuf.FieldMask
+	(ResolutionKind)(0),                     // 0: chapterhouse.governance.v1.ResolutionKind
+	(ResolutionState)(0),                    // 1: chapterhouse.governance.v1.ResolutionState
+	(VoteChoice)(0),                         // 2: chapterhouse.governance.v1.VoteChoice
+	(BallotMethod)(0),                       // 3: chapterhouse.governance.v1.BallotMethod
+	(*Vote)(nil),                            // 4: chapterhouse.governance.v1.Vote
+	(*GetVoteRequest)(nil),                  // 5: chapterhouse.governance.v1.GetVoteRequest
+	(*ListVotesRequest)(nil),                // 6: chapterhouse.governance.v1.ListVotesRequest
+	(*ListVotesResponse)(nil),               // 7: chapterhouse.governance.v1.ListVotesResponse
+	(*Tally)(nil),                           // 8: chapterhouse.governance.v1.Tally
+	(*Resolution)(nil),                      // 9: chapterhouse.governance.v1.Resolution
+	(*CreateResolutionRequest)(nil),         // 10: chapterhouse.governance.v1.CreateResolutionRequest
+	(*GetResolutionRequest)(nil),            // 11: chapterhouse.governance.v1.GetResolutionRequest
+	(*ListResolutionsRequest)(nil),          // 12: chapterhouse.governance.v1.ListResolutionsRequest
+	(*ListResolutionsResponse)(nil),         // 13: chapterhouse.governance.v1.ListResolutionsResponse
+	(*UpdateResolutionRequest)(nil),         // 14: chapterhouse.governance.v1.UpdateResolutionRequest
+	(*OpenResolutionVotingRequest)(nil),     // 15: chapterhouse.governance.v1.OpenResolutionVotingRequest
+	(*CastResolutionVoteRequest)(nil),       // 16: chapterhouse.governance.v1.CastResolutionVoteRequest
+	(*CloseResolutionVotingRequest)(nil),    // 17: chapterhouse.governance.v1.CloseResolutionVotingRequest
+	(*WithdrawResolutionRequest)(nil),       // 18: chapterhouse.governance.v1.WithdrawResolutionRequest
+	(*RecordedBallot)(nil),                  // 19: chapterhouse.governance.v1.RecordedBallot
+	(*RecordResolutionBallotsRequest)(nil),  // 20: chapterhouse.governance.v1.RecordResolutionBallotsRequest
+	(*RecordResolutionBallotsResponse)(nil), // 21: chapterhouse.governance.v1.RecordResolutionBallotsResponse
+	(*timestamppb.Timestamp)(nil),           // 22: google.protobuf.Timestamp
+	(*Fraction)(nil),                        // 23: chapterhouse.governance.v1.Fraction
+	(*fieldmaskpb.FieldMask)(nil),           // 24: google.protobuf.FieldMask
 }
 var file_chapterhouse_governance_v1_resolutions_proto_depIdxs = []int32{
 	2,  // 0: chapterhouse.governance.v1.Vote.choice:type_name -> chapterhouse.governance.v1.VoteChoice
-	18, // 1: chapterhouse.governance.v1.Vote.vote_time:type_name -> google.protobuf.Timestamp
-	3,  // 2: chapterhouse.governance.v1.ListVotesResponse.votes:type_name -> chapterhouse.governance.v1.Vote
-	0,  // 3: chapterhouse.governance.v1.Resolution.kind:type_name -> chapterhouse.governance.v1.ResolutionKind
-	1,  // 4: chapterhouse.governance.v1.Resolution.state:type_name -> chapterhouse.governance.v1.ResolutionState
-	19, // 5: chapterhouse.governance.v1.Resolution.quorum:type_name -> chapterhouse.governance.v1.Fraction
-	19, // 6: chapterhouse.governance.v1.Resolution.majority:type_name -> chapterhouse.governance.v1.Fraction
-	7,  // 7: chapterhouse.governance.v1.Resolution.tally:type_name -> chapterhouse.governance.v1.Tally
-	18, // 8: chapterhouse.governance.v1.Resolution.create_time:type_name -> google.protobuf.Timestamp
-	18, // 9: chapterhouse.governance.v1.Resolution.update_time:type_name -> google.protobuf.Timestamp
-	18, // 10: chapterhouse.governance.v1.Resolution.open_time:type_name -> google.protobuf.Timestamp
-	18, // 11: chapterhouse.governance.v1.Resolution.close_time:type_name -> google.protobuf.Timestamp
-	8,  // 12: chapterhouse.governance.v1.CreateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	1,  // 13: chapterhouse.governance.v1.ListResolutionsRequest.state:type_name -> chapterhouse.governance.v1.ResolutionState
-	8,  // 14: chapterhouse.governance.v1.ListResolutionsResponse.resolutions:type_name -> chapterhouse.governance.v1.Resolution
-	8,  // 15: chapterhouse.governance.v1.UpdateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
-	20, // 16: chapterhouse.governance.v1.UpdateResolutionRequest.update_mask:type_name -> google.protobuf.FieldMask
-	2,  // 17: chapterhouse.governance.v1.CastResolutionVoteRequest.choice:type_name -> chapterhouse.governance.v1.VoteChoice
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	22, // 1: chapterhouse.governance.v1.Vote.vote_time:type_name -> google.protobuf.Timestamp
+	3,  // 2: chapterhouse.governance.v1.Vote.method:type_name -> chapterhouse.governance.v1.BallotMethod
+	4,  // 3: chapterhouse.governance.v1.ListVotesResponse.votes:type_name -> chapterhouse.governance.v1.Vote
+	0,  // 4: chapterhouse.governance.v1.Resolution.kind:type_name -> chapterhouse.governance.v1.ResolutionKind
+	1,  // 5: chapterhouse.governance.v1.Resolution.state:type_name -> chapterhouse.governance.v1.ResolutionState
+	23, // 6: chapterhouse.governance.v1.Resolution.quorum:type_name -> chapterhouse.governance.v1.Fraction
+	23, // 7: chapterhouse.governance.v1.Resolution.majority:type_name -> chapterhouse.governance.v1.Fraction
+	8,  // 8: chapterhouse.governance.v1.Resolution.tally:type_name -> chapterhouse.governance.v1.Tally
+	22, // 9: chapterhouse.governance.v1.Resolution.create_time:type_name -> google.protobuf.Timestamp
+	22, // 10: chapterhouse.governance.v1.Resolution.update_time:type_name -> google.protobuf.Timestamp
+	22, // 11: chapterhouse.governance.v1.Resolution.open_time:type_name -> google.protobuf.Timestamp
+	22, // 12: chapterhouse.governance.v1.Resolution.close_time:type_name -> google.protobuf.Timestamp
+	9,  // 13: chapterhouse.governance.v1.CreateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	1,  // 14: chapterhouse.governance.v1.ListResolutionsRequest.state:type_name -> chapterhouse.governance.v1.ResolutionState
+	9,  // 15: chapterhouse.governance.v1.ListResolutionsResponse.resolutions:type_name -> chapterhouse.governance.v1.Resolution
+	9,  // 16: chapterhouse.governance.v1.UpdateResolutionRequest.resolution:type_name -> chapterhouse.governance.v1.Resolution
+	24, // 17: chapterhouse.governance.v1.UpdateResolutionRequest.update_mask:type_name -> google.protobuf.FieldMask
+	2,  // 18: chapterhouse.governance.v1.CastResolutionVoteRequest.choice:type_name -> chapterhouse.governance.v1.VoteChoice
+	2,  // 19: chapterhouse.governance.v1.RecordedBallot.choice:type_name -> chapterhouse.governance.v1.VoteChoice
+	3,  // 20: chapterhouse.governance.v1.RecordResolutionBallotsRequest.method:type_name -> chapterhouse.governance.v1.BallotMethod
+	19, // 21: chapterhouse.governance.v1.RecordResolutionBallotsRequest.ballots:type_name -> chapterhouse.governance.v1.RecordedBallot
+	4,  // 22: chapterhouse.governance.v1.RecordResolutionBallotsResponse.votes:type_name -> chapterhouse.governance.v1.Vote
+	23, // [23:23] is the sub-list for method output_type
+	23, // [23:23] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_governance_v1_resolutions_proto_init() }
@@ -1482,8 +1769,8 @@ func file_chapterhouse_governance_v1_resolutions_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_governance_v1_resolutions_proto_rawDesc), len(file_chapterhouse_governance_v1_resolutions_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   15,
+			NumEnums:      4,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -2586,8 +2586,15 @@ type Comment struct {
 	// Who the commenter is (name and organisation), as they give it;
 	// required without a token. At most 200 characters.
 	CommenterName string `protobuf:"bytes,12,opt,name=commenter_name,json=commenterName,proto3" json:"commenter_name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Set on a comment received on paper (RecordPaperComment): who entered
+	// it on the commenter's behalf. The commenter is then author (a person)
+	// or commenter_name and commenter_organization (an outside commenter).
+	// Empty on a comment its commenter submitted.
+	Recorder string `protobuf:"bytes,13,opt,name=recorder,proto3" json:"recorder,omitempty"`
+	// An outside commenter's organisation, as a paper comment gives it.
+	CommenterOrganization string `protobuf:"bytes,14,opt,name=commenter_organization,json=commenterOrganization,proto3" json:"commenter_organization,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *Comment) Reset() {
@@ -2704,6 +2711,122 @@ func (x *Comment) GetCommenterName() string {
 	return ""
 }
 
+func (x *Comment) GetRecorder() string {
+	if x != nil {
+		return x.Recorder
+	}
+	return ""
+}
+
+func (x *Comment) GetCommenterOrganization() string {
+	if x != nil {
+		return x.CommenterOrganization
+	}
+	return ""
+}
+
+type RecordPaperCommentRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The standard: branches/{branch}/standards/{standard}.
+	Parent string `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
+	// As Comment.clause: 1–40 characters.
+	Clause string `protobuf:"bytes,2,opt,name=clause,proto3" json:"clause,omitempty"`
+	// As Comment.text: 1–8000 characters.
+	Text string `protobuf:"bytes,3,opt,name=text,proto3" json:"text,omitempty"`
+	// The person who wrote it, people/{person}; or else commenter_name.
+	Person string `protobuf:"bytes,4,opt,name=person,proto3" json:"person,omitempty"`
+	// An outside commenter with no person record, by name; or else person.
+	// At most 200 characters.
+	CommenterName string `protobuf:"bytes,5,opt,name=commenter_name,json=commenterName,proto3" json:"commenter_name,omitempty"`
+	// The outside commenter's organisation, with commenter_name. At most 200
+	// characters.
+	CommenterOrganization string `protobuf:"bytes,6,opt,name=commenter_organization,json=commenterOrganization,proto3" json:"commenter_organization,omitempty"`
+	// Optional id for the new comment, as CreateComment's comment_id. Makes
+	// the record idempotent.
+	CommentId     string `protobuf:"bytes,7,opt,name=comment_id,json=commentId,proto3" json:"comment_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecordPaperCommentRequest) Reset() {
+	*x = RecordPaperCommentRequest{}
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecordPaperCommentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecordPaperCommentRequest) ProtoMessage() {}
+
+func (x *RecordPaperCommentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecordPaperCommentRequest.ProtoReflect.Descriptor instead.
+func (*RecordPaperCommentRequest) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *RecordPaperCommentRequest) GetParent() string {
+	if x != nil {
+		return x.Parent
+	}
+	return ""
+}
+
+func (x *RecordPaperCommentRequest) GetClause() string {
+	if x != nil {
+		return x.Clause
+	}
+	return ""
+}
+
+func (x *RecordPaperCommentRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *RecordPaperCommentRequest) GetPerson() string {
+	if x != nil {
+		return x.Person
+	}
+	return ""
+}
+
+func (x *RecordPaperCommentRequest) GetCommenterName() string {
+	if x != nil {
+		return x.CommenterName
+	}
+	return ""
+}
+
+func (x *RecordPaperCommentRequest) GetCommenterOrganization() string {
+	if x != nil {
+		return x.CommenterOrganization
+	}
+	return ""
+}
+
+func (x *RecordPaperCommentRequest) GetCommentId() string {
+	if x != nil {
+		return x.CommentId
+	}
+	return ""
+}
+
 type CreateCommentRequest struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Parent  string                 `protobuf:"bytes,1,opt,name=parent,proto3" json:"parent,omitempty"`
@@ -2718,7 +2841,7 @@ type CreateCommentRequest struct {
 
 func (x *CreateCommentRequest) Reset() {
 	*x = CreateCommentRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[30]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2730,7 +2853,7 @@ func (x *CreateCommentRequest) String() string {
 func (*CreateCommentRequest) ProtoMessage() {}
 
 func (x *CreateCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[30]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2743,7 +2866,7 @@ func (x *CreateCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateCommentRequest.ProtoReflect.Descriptor instead.
 func (*CreateCommentRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{30}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CreateCommentRequest) GetParent() string {
@@ -2776,7 +2899,7 @@ type GetCommentRequest struct {
 
 func (x *GetCommentRequest) Reset() {
 	*x = GetCommentRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[31]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2788,7 +2911,7 @@ func (x *GetCommentRequest) String() string {
 func (*GetCommentRequest) ProtoMessage() {}
 
 func (x *GetCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[31]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2801,7 +2924,7 @@ func (x *GetCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetCommentRequest.ProtoReflect.Descriptor instead.
 func (*GetCommentRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{31}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *GetCommentRequest) GetName() string {
@@ -2826,7 +2949,7 @@ type ListCommentsRequest struct {
 
 func (x *ListCommentsRequest) Reset() {
 	*x = ListCommentsRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[32]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2838,7 +2961,7 @@ func (x *ListCommentsRequest) String() string {
 func (*ListCommentsRequest) ProtoMessage() {}
 
 func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[32]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2851,7 +2974,7 @@ func (x *ListCommentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsRequest.ProtoReflect.Descriptor instead.
 func (*ListCommentsRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{32}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListCommentsRequest) GetParent() string {
@@ -2899,7 +3022,7 @@ type ListCommentsResponse struct {
 
 func (x *ListCommentsResponse) Reset() {
 	*x = ListCommentsResponse{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[33]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2911,7 +3034,7 @@ func (x *ListCommentsResponse) String() string {
 func (*ListCommentsResponse) ProtoMessage() {}
 
 func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[33]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2924,7 +3047,7 @@ func (x *ListCommentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListCommentsResponse.ProtoReflect.Descriptor instead.
 func (*ListCommentsResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{33}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListCommentsResponse) GetComments() []*Comment {
@@ -2954,7 +3077,7 @@ type DisposeCommentRequest struct {
 
 func (x *DisposeCommentRequest) Reset() {
 	*x = DisposeCommentRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[34]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2966,7 +3089,7 @@ func (x *DisposeCommentRequest) String() string {
 func (*DisposeCommentRequest) ProtoMessage() {}
 
 func (x *DisposeCommentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[34]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2979,7 +3102,7 @@ func (x *DisposeCommentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DisposeCommentRequest.ProtoReflect.Descriptor instead.
 func (*DisposeCommentRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{34}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *DisposeCommentRequest) GetName() string {
@@ -3030,7 +3153,7 @@ type Signatory struct {
 
 func (x *Signatory) Reset() {
 	*x = Signatory{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[35]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3042,7 +3165,7 @@ func (x *Signatory) String() string {
 func (*Signatory) ProtoMessage() {}
 
 func (x *Signatory) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[35]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3055,7 +3178,7 @@ func (x *Signatory) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Signatory.ProtoReflect.Descriptor instead.
 func (*Signatory) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{35}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Signatory) GetName() string {
@@ -3124,7 +3247,7 @@ type CreateSignatoryRequest struct {
 
 func (x *CreateSignatoryRequest) Reset() {
 	*x = CreateSignatoryRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[36]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3136,7 +3259,7 @@ func (x *CreateSignatoryRequest) String() string {
 func (*CreateSignatoryRequest) ProtoMessage() {}
 
 func (x *CreateSignatoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[36]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3149,7 +3272,7 @@ func (x *CreateSignatoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateSignatoryRequest.ProtoReflect.Descriptor instead.
 func (*CreateSignatoryRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{36}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *CreateSignatoryRequest) GetParent() string {
@@ -3175,7 +3298,7 @@ type GetSignatoryRequest struct {
 
 func (x *GetSignatoryRequest) Reset() {
 	*x = GetSignatoryRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[37]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3187,7 +3310,7 @@ func (x *GetSignatoryRequest) String() string {
 func (*GetSignatoryRequest) ProtoMessage() {}
 
 func (x *GetSignatoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[37]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3200,7 +3323,7 @@ func (x *GetSignatoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSignatoryRequest.ProtoReflect.Descriptor instead.
 func (*GetSignatoryRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{37}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *GetSignatoryRequest) GetName() string {
@@ -3222,7 +3345,7 @@ type ListSignatoriesRequest struct {
 
 func (x *ListSignatoriesRequest) Reset() {
 	*x = ListSignatoriesRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[38]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3234,7 +3357,7 @@ func (x *ListSignatoriesRequest) String() string {
 func (*ListSignatoriesRequest) ProtoMessage() {}
 
 func (x *ListSignatoriesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[38]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3247,7 +3370,7 @@ func (x *ListSignatoriesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignatoriesRequest.ProtoReflect.Descriptor instead.
 func (*ListSignatoriesRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{38}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ListSignatoriesRequest) GetParent() string {
@@ -3288,7 +3411,7 @@ type ListSignatoriesResponse struct {
 
 func (x *ListSignatoriesResponse) Reset() {
 	*x = ListSignatoriesResponse{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[39]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3300,7 +3423,7 @@ func (x *ListSignatoriesResponse) String() string {
 func (*ListSignatoriesResponse) ProtoMessage() {}
 
 func (x *ListSignatoriesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[39]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3313,7 +3436,7 @@ func (x *ListSignatoriesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSignatoriesResponse.ProtoReflect.Descriptor instead.
 func (*ListSignatoriesResponse) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{39}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListSignatoriesResponse) GetSignatories() []*Signatory {
@@ -3342,7 +3465,7 @@ type WithdrawSignatoryRequest struct {
 
 func (x *WithdrawSignatoryRequest) Reset() {
 	*x = WithdrawSignatoryRequest{}
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[40]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3354,7 +3477,7 @@ func (x *WithdrawSignatoryRequest) String() string {
 func (*WithdrawSignatoryRequest) ProtoMessage() {}
 
 func (x *WithdrawSignatoryRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[40]
+	mi := &file_chapterhouse_standards_v1_standards_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3367,7 +3490,7 @@ func (x *WithdrawSignatoryRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WithdrawSignatoryRequest.ProtoReflect.Descriptor instead.
 func (*WithdrawSignatoryRequest) Descriptor() ([]byte, []int) {
-	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{40}
+	return file_chapterhouse_standards_v1_standards_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *WithdrawSignatoryRequest) GetName() string {
@@ -3623,7 +3746,7 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\tpageToken\"v\n" +
 	"\x12ListDraftsResponse\x128\n" +
 	"\x06drafts\x18\x01 \x03(\v2 .chapterhouse.standards.v1.DraftR\x06drafts\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xc0\x05\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xbf\x06\n" +
 	"\aComment\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12:\n" +
 	"\x05draft\x18\x02 \x01(\tB$\xe0A\x03\xfaA\x1e\n" +
@@ -3640,8 +3763,23 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\fdispose_time\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\vdisposeTime\x12\x1d\n" +
 	"\x04etag\x18\v \x01(\tB\t\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\x126\n" +
-	"\x0ecommenter_name\x18\f \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\rcommenterName:q\xeaAn\n" +
-	"\x1echapterhouse.tjsia.org/Comment\x129branches/{branch}/standards/{standard}/comments/{comment}*\bcomments2\acomment\"\xd0\x01\n" +
+	"\x0ecommenter_name\x18\f \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\rcommenterName\x12A\n" +
+	"\brecorder\x18\r \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/PersonR\brecorder\x12:\n" +
+	"\x16commenter_organization\x18\x0e \x01(\tB\x03\xe0A\x03R\x15commenterOrganization:q\xeaAn\n" +
+	"\x1echapterhouse.tjsia.org/Comment\x129branches/{branch}/standards/{standard}/comments/{comment}*\bcomments2\acomment\"\xa4\x03\n" +
+	"\x19RecordPaperCommentRequest\x12?\n" +
+	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
+	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12(\n" +
+	"\x06clause\x18\x02 \x01(\tB\x10\xe0A\x02\xbaH\n" +
+	"r\b\xd0\xf3\x18\x01\x10\x01\x18(R\x06clause\x12%\n" +
+	"\x04text\x18\x03 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\xd8\xf3\x18\x01\x10\x01\x18\xc0>R\x04text\x12E\n" +
+	"\x06person\x18\x04 \x01(\tB-\xe0A\x01\xfaA\x1f\n" +
+	"\x1dchapterhouse.tjsia.org/Person\xbaH\x05r\x03\x18\xc8\x01R\x06person\x126\n" +
+	"\x0ecommenter_name\x18\x05 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\rcommenterName\x12F\n" +
+	"\x16commenter_organization\x18\x06 \x01(\tB\x0f\xe0A\x01\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\x15commenterOrganization\x12.\n" +
+	"\n" +
+	"comment_id\x18\a \x01(\tB\x0f\xe0A\x01\xbaH\t\xd8\x01\x01r\x04\xc8\xf3\x18\x01R\tcommentId\"\xd0\x01\n" +
 	"\x14CreateCommentRequest\x12?\n" +
 	"\x06parent\x18\x01 \x01(\tB'\xe0A\x02\xfaA!\n" +
 	"\x1fchapterhouse.tjsia.org/StandardR\x06parent\x12G\n" +
@@ -3733,7 +3871,7 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\x1bSIGNATORY_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SIGNATORY_STATE_SIGNED\x10\x01\x12\x1d\n" +
 	"\x19SIGNATORY_STATE_WITHDRAWN\x10\x02\x12\x1a\n" +
-	"\x16SIGNATORY_STATE_LAPSED\x10\x032\x8f'\n" +
+	"\x16SIGNATORY_STATE_LAPSED\x10\x032\xda(\n" +
 	"\x10StandardsService\x12\xba\x01\n" +
 	"\x0eCreateStandard\x120.chapterhouse.standards.v1.CreateStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"Q\xdaA\x1bparent,standard,standard_id\x82\xd3\xe4\x93\x02-:\bstandard\"!/v1/{parent=branches/*}/standards\x12\x97\x01\n" +
 	"\vGetStandard\x12-.chapterhouse.standards.v1.GetStandardRequest\x1a#.chapterhouse.standards.v1.Standard\"4\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02#\x12!/v1/{name=branches/*/standards/*}\x12\xaa\x01\n" +
@@ -3756,7 +3894,8 @@ const file_chapterhouse_standards_v1_standards_proto_rawDesc = "" +
 	"\bGetDraft\x12*.chapterhouse.standards.v1.GetDraftRequest\x1a .chapterhouse.standards.v1.Draft\"=\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02,\x12*/v1/{name=branches/*/standards/*/drafts/*}\x12\xaa\x01\n" +
 	"\n" +
 	"ListDrafts\x12,.chapterhouse.standards.v1.ListDraftsRequest\x1a-.chapterhouse.standards.v1.ListDraftsResponse\"?\xdaA\x06parent\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02,\x12*/v1/{parent=branches/*/standards/*}/drafts\x12\xc3\x01\n" +
-	"\rCreateComment\x12/.chapterhouse.standards.v1.CreateCommentRequest\x1a\".chapterhouse.standards.v1.Comment\"]\xdaA\x19parent,comment,comment_id\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x027:\acomment\",/v1/{parent=branches/*/standards/*}/comments\x12\x9f\x01\n" +
+	"\rCreateComment\x12/.chapterhouse.standards.v1.CreateCommentRequest\x1a\".chapterhouse.standards.v1.Comment\"]\xdaA\x19parent,comment,comment_id\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x027:\acomment\",/v1/{parent=branches/*/standards/*}/comments\x12\xc8\x01\n" +
+	"\x12RecordPaperComment\x124.chapterhouse.standards.v1.RecordPaperCommentRequest\x1a\".chapterhouse.standards.v1.Comment\"X\xdaA\x12parent,clause,text\x82\xd3\xe4\x93\x02=:\x01*\"8/v1/{parent=branches/*/standards/*}/comments:recordPaper\x12\x9f\x01\n" +
 	"\n" +
 	"GetComment\x12,.chapterhouse.standards.v1.GetCommentRequest\x1a\".chapterhouse.standards.v1.Comment\"?\xdaA\x04name\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02.\x12,/v1/{name=branches/*/standards/*/comments/*}\x12\xb2\x01\n" +
 	"\fListComments\x12..chapterhouse.standards.v1.ListCommentsRequest\x1a/.chapterhouse.standards.v1.ListCommentsResponse\"A\xdaA\x06parent\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02.\x12,/v1/{parent=branches/*/standards/*}/comments\x12\xa7\x01\n" +
@@ -3779,7 +3918,7 @@ func file_chapterhouse_standards_v1_standards_proto_rawDescGZIP() []byte {
 }
 
 var file_chapterhouse_standards_v1_standards_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_chapterhouse_standards_v1_standards_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_chapterhouse_standards_v1_standards_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_chapterhouse_standards_v1_standards_proto_goTypes = []any{
 	(StandardKind)(0),                      // 0: chapterhouse.standards.v1.StandardKind
 	(StandardState)(0),                     // 1: chapterhouse.standards.v1.StandardState
@@ -3816,69 +3955,70 @@ var file_chapterhouse_standards_v1_standards_proto_goTypes = []any{
 	(*ListDraftsRequest)(nil),              // 32: chapterhouse.standards.v1.ListDraftsRequest
 	(*ListDraftsResponse)(nil),             // 33: chapterhouse.standards.v1.ListDraftsResponse
 	(*Comment)(nil),                        // 34: chapterhouse.standards.v1.Comment
-	(*CreateCommentRequest)(nil),           // 35: chapterhouse.standards.v1.CreateCommentRequest
-	(*GetCommentRequest)(nil),              // 36: chapterhouse.standards.v1.GetCommentRequest
-	(*ListCommentsRequest)(nil),            // 37: chapterhouse.standards.v1.ListCommentsRequest
-	(*ListCommentsResponse)(nil),           // 38: chapterhouse.standards.v1.ListCommentsResponse
-	(*DisposeCommentRequest)(nil),          // 39: chapterhouse.standards.v1.DisposeCommentRequest
-	(*Signatory)(nil),                      // 40: chapterhouse.standards.v1.Signatory
-	(*CreateSignatoryRequest)(nil),         // 41: chapterhouse.standards.v1.CreateSignatoryRequest
-	(*GetSignatoryRequest)(nil),            // 42: chapterhouse.standards.v1.GetSignatoryRequest
-	(*ListSignatoriesRequest)(nil),         // 43: chapterhouse.standards.v1.ListSignatoriesRequest
-	(*ListSignatoriesResponse)(nil),        // 44: chapterhouse.standards.v1.ListSignatoriesResponse
-	(*WithdrawSignatoryRequest)(nil),       // 45: chapterhouse.standards.v1.WithdrawSignatoryRequest
-	(*timestamppb.Timestamp)(nil),          // 46: google.protobuf.Timestamp
-	(*date.Date)(nil),                      // 47: google.type.Date
-	(*fieldmaskpb.FieldMask)(nil),          // 48: google.protobuf.FieldMask
-	(*v1.Activity)(nil),                    // 49: chapterhouse.activities.v1.Activity
+	(*RecordPaperCommentRequest)(nil),      // 35: chapterhouse.standards.v1.RecordPaperCommentRequest
+	(*CreateCommentRequest)(nil),           // 36: chapterhouse.standards.v1.CreateCommentRequest
+	(*GetCommentRequest)(nil),              // 37: chapterhouse.standards.v1.GetCommentRequest
+	(*ListCommentsRequest)(nil),            // 38: chapterhouse.standards.v1.ListCommentsRequest
+	(*ListCommentsResponse)(nil),           // 39: chapterhouse.standards.v1.ListCommentsResponse
+	(*DisposeCommentRequest)(nil),          // 40: chapterhouse.standards.v1.DisposeCommentRequest
+	(*Signatory)(nil),                      // 41: chapterhouse.standards.v1.Signatory
+	(*CreateSignatoryRequest)(nil),         // 42: chapterhouse.standards.v1.CreateSignatoryRequest
+	(*GetSignatoryRequest)(nil),            // 43: chapterhouse.standards.v1.GetSignatoryRequest
+	(*ListSignatoriesRequest)(nil),         // 44: chapterhouse.standards.v1.ListSignatoriesRequest
+	(*ListSignatoriesResponse)(nil),        // 45: chapterhouse.standards.v1.ListSignatoriesResponse
+	(*WithdrawSignatoryRequest)(nil),       // 46: chapterhouse.standards.v1.WithdrawSignatoryRequest
+	(*timestamppb.Timestamp)(nil),          // 47: google.protobuf.Timestamp
+	(*date.Date)(nil),                      // 48: google.type.Date
+	(*fieldmaskpb.FieldMask)(nil),          // 49: google.protobuf.FieldMask
+	(*v1.Activity)(nil),                    // 50: chapterhouse.activities.v1.Activity
 }
 var file_chapterhouse_standards_v1_standards_proto_depIdxs = []int32{
 	1,  // 0: chapterhouse.standards.v1.StateChange.from_state:type_name -> chapterhouse.standards.v1.StandardState
 	1,  // 1: chapterhouse.standards.v1.StateChange.to_state:type_name -> chapterhouse.standards.v1.StandardState
-	46, // 2: chapterhouse.standards.v1.StateChange.time:type_name -> google.protobuf.Timestamp
+	47, // 2: chapterhouse.standards.v1.StateChange.time:type_name -> google.protobuf.Timestamp
 	2,  // 3: chapterhouse.standards.v1.Review.conclusion:type_name -> chapterhouse.standards.v1.ReviewConclusion
-	46, // 4: chapterhouse.standards.v1.Review.time:type_name -> google.protobuf.Timestamp
+	47, // 4: chapterhouse.standards.v1.Review.time:type_name -> google.protobuf.Timestamp
 	0,  // 5: chapterhouse.standards.v1.Standard.kind:type_name -> chapterhouse.standards.v1.StandardKind
 	1,  // 6: chapterhouse.standards.v1.Standard.state:type_name -> chapterhouse.standards.v1.StandardState
-	46, // 7: chapterhouse.standards.v1.Standard.comment_start_time:type_name -> google.protobuf.Timestamp
-	46, // 8: chapterhouse.standards.v1.Standard.comment_end_time:type_name -> google.protobuf.Timestamp
-	46, // 9: chapterhouse.standards.v1.Standard.create_time:type_name -> google.protobuf.Timestamp
-	46, // 10: chapterhouse.standards.v1.Standard.update_time:type_name -> google.protobuf.Timestamp
-	46, // 11: chapterhouse.standards.v1.Standard.publish_time:type_name -> google.protobuf.Timestamp
-	46, // 12: chapterhouse.standards.v1.Standard.comment_close_time:type_name -> google.protobuf.Timestamp
+	47, // 7: chapterhouse.standards.v1.Standard.comment_start_time:type_name -> google.protobuf.Timestamp
+	47, // 8: chapterhouse.standards.v1.Standard.comment_end_time:type_name -> google.protobuf.Timestamp
+	47, // 9: chapterhouse.standards.v1.Standard.create_time:type_name -> google.protobuf.Timestamp
+	47, // 10: chapterhouse.standards.v1.Standard.update_time:type_name -> google.protobuf.Timestamp
+	47, // 11: chapterhouse.standards.v1.Standard.publish_time:type_name -> google.protobuf.Timestamp
+	47, // 12: chapterhouse.standards.v1.Standard.comment_close_time:type_name -> google.protobuf.Timestamp
 	6,  // 13: chapterhouse.standards.v1.Standard.review:type_name -> chapterhouse.standards.v1.Review
-	47, // 14: chapterhouse.standards.v1.Standard.effective_date:type_name -> google.type.Date
-	47, // 15: chapterhouse.standards.v1.Standard.withdraw_effective_date:type_name -> google.type.Date
+	48, // 14: chapterhouse.standards.v1.Standard.effective_date:type_name -> google.type.Date
+	48, // 15: chapterhouse.standards.v1.Standard.withdraw_effective_date:type_name -> google.type.Date
 	5,  // 16: chapterhouse.standards.v1.Standard.history:type_name -> chapterhouse.standards.v1.StateChange
 	7,  // 17: chapterhouse.standards.v1.CreateStandardRequest.standard:type_name -> chapterhouse.standards.v1.Standard
 	0,  // 18: chapterhouse.standards.v1.ListStandardsRequest.kind:type_name -> chapterhouse.standards.v1.StandardKind
 	1,  // 19: chapterhouse.standards.v1.ListStandardsRequest.state:type_name -> chapterhouse.standards.v1.StandardState
 	7,  // 20: chapterhouse.standards.v1.ListStandardsResponse.standards:type_name -> chapterhouse.standards.v1.Standard
 	7,  // 21: chapterhouse.standards.v1.UpdateStandardRequest.standard:type_name -> chapterhouse.standards.v1.Standard
-	48, // 22: chapterhouse.standards.v1.UpdateStandardRequest.update_mask:type_name -> google.protobuf.FieldMask
-	46, // 23: chapterhouse.standards.v1.OpenStandardCommentRequest.comment_end_time:type_name -> google.protobuf.Timestamp
+	49, // 22: chapterhouse.standards.v1.UpdateStandardRequest.update_mask:type_name -> google.protobuf.FieldMask
+	47, // 23: chapterhouse.standards.v1.OpenStandardCommentRequest.comment_end_time:type_name -> google.protobuf.Timestamp
 	2,  // 24: chapterhouse.standards.v1.ConcludeStandardReviewRequest.conclusion:type_name -> chapterhouse.standards.v1.ReviewConclusion
-	47, // 25: chapterhouse.standards.v1.PublishStandardRequest.effective_date:type_name -> google.type.Date
-	47, // 26: chapterhouse.standards.v1.WithdrawStandardRequest.effective_date:type_name -> google.type.Date
+	48, // 25: chapterhouse.standards.v1.PublishStandardRequest.effective_date:type_name -> google.type.Date
+	48, // 26: chapterhouse.standards.v1.WithdrawStandardRequest.effective_date:type_name -> google.type.Date
 	34, // 27: chapterhouse.standards.v1.DispositionSummary.comments:type_name -> chapterhouse.standards.v1.Comment
-	46, // 28: chapterhouse.standards.v1.Promotion.create_time:type_name -> google.protobuf.Timestamp
-	49, // 29: chapterhouse.standards.v1.SchedulePromotionRequest.activity:type_name -> chapterhouse.activities.v1.Activity
+	47, // 28: chapterhouse.standards.v1.Promotion.create_time:type_name -> google.protobuf.Timestamp
+	50, // 29: chapterhouse.standards.v1.SchedulePromotionRequest.activity:type_name -> chapterhouse.activities.v1.Activity
 	25, // 30: chapterhouse.standards.v1.ListPromotionsResponse.promotions:type_name -> chapterhouse.standards.v1.Promotion
-	46, // 31: chapterhouse.standards.v1.Draft.create_time:type_name -> google.protobuf.Timestamp
+	47, // 31: chapterhouse.standards.v1.Draft.create_time:type_name -> google.protobuf.Timestamp
 	29, // 32: chapterhouse.standards.v1.CreateDraftRequest.draft:type_name -> chapterhouse.standards.v1.Draft
 	29, // 33: chapterhouse.standards.v1.ListDraftsResponse.drafts:type_name -> chapterhouse.standards.v1.Draft
 	3,  // 34: chapterhouse.standards.v1.Comment.disposition:type_name -> chapterhouse.standards.v1.Disposition
-	46, // 35: chapterhouse.standards.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
-	46, // 36: chapterhouse.standards.v1.Comment.dispose_time:type_name -> google.protobuf.Timestamp
+	47, // 35: chapterhouse.standards.v1.Comment.create_time:type_name -> google.protobuf.Timestamp
+	47, // 36: chapterhouse.standards.v1.Comment.dispose_time:type_name -> google.protobuf.Timestamp
 	34, // 37: chapterhouse.standards.v1.CreateCommentRequest.comment:type_name -> chapterhouse.standards.v1.Comment
 	34, // 38: chapterhouse.standards.v1.ListCommentsResponse.comments:type_name -> chapterhouse.standards.v1.Comment
 	3,  // 39: chapterhouse.standards.v1.DisposeCommentRequest.disposition:type_name -> chapterhouse.standards.v1.Disposition
 	4,  // 40: chapterhouse.standards.v1.Signatory.state:type_name -> chapterhouse.standards.v1.SignatoryState
-	46, // 41: chapterhouse.standards.v1.Signatory.sign_time:type_name -> google.protobuf.Timestamp
-	46, // 42: chapterhouse.standards.v1.Signatory.withdraw_time:type_name -> google.protobuf.Timestamp
-	40, // 43: chapterhouse.standards.v1.CreateSignatoryRequest.signatory:type_name -> chapterhouse.standards.v1.Signatory
+	47, // 41: chapterhouse.standards.v1.Signatory.sign_time:type_name -> google.protobuf.Timestamp
+	47, // 42: chapterhouse.standards.v1.Signatory.withdraw_time:type_name -> google.protobuf.Timestamp
+	41, // 43: chapterhouse.standards.v1.CreateSignatoryRequest.signatory:type_name -> chapterhouse.standards.v1.Signatory
 	4,  // 44: chapterhouse.standards.v1.ListSignatoriesRequest.state:type_name -> chapterhouse.standards.v1.SignatoryState
-	40, // 45: chapterhouse.standards.v1.ListSignatoriesResponse.signatories:type_name -> chapterhouse.standards.v1.Signatory
+	41, // 45: chapterhouse.standards.v1.ListSignatoriesResponse.signatories:type_name -> chapterhouse.standards.v1.Signatory
 	8,  // 46: chapterhouse.standards.v1.StandardsService.CreateStandard:input_type -> chapterhouse.standards.v1.CreateStandardRequest
 	9,  // 47: chapterhouse.standards.v1.StandardsService.GetStandard:input_type -> chapterhouse.standards.v1.GetStandardRequest
 	10, // 48: chapterhouse.standards.v1.StandardsService.ListStandards:input_type -> chapterhouse.standards.v1.ListStandardsRequest
@@ -3899,44 +4039,46 @@ var file_chapterhouse_standards_v1_standards_proto_depIdxs = []int32{
 	30, // 63: chapterhouse.standards.v1.StandardsService.CreateDraft:input_type -> chapterhouse.standards.v1.CreateDraftRequest
 	31, // 64: chapterhouse.standards.v1.StandardsService.GetDraft:input_type -> chapterhouse.standards.v1.GetDraftRequest
 	32, // 65: chapterhouse.standards.v1.StandardsService.ListDrafts:input_type -> chapterhouse.standards.v1.ListDraftsRequest
-	35, // 66: chapterhouse.standards.v1.StandardsService.CreateComment:input_type -> chapterhouse.standards.v1.CreateCommentRequest
-	36, // 67: chapterhouse.standards.v1.StandardsService.GetComment:input_type -> chapterhouse.standards.v1.GetCommentRequest
-	37, // 68: chapterhouse.standards.v1.StandardsService.ListComments:input_type -> chapterhouse.standards.v1.ListCommentsRequest
-	39, // 69: chapterhouse.standards.v1.StandardsService.DisposeComment:input_type -> chapterhouse.standards.v1.DisposeCommentRequest
-	41, // 70: chapterhouse.standards.v1.StandardsService.CreateSignatory:input_type -> chapterhouse.standards.v1.CreateSignatoryRequest
-	42, // 71: chapterhouse.standards.v1.StandardsService.GetSignatory:input_type -> chapterhouse.standards.v1.GetSignatoryRequest
-	43, // 72: chapterhouse.standards.v1.StandardsService.ListSignatories:input_type -> chapterhouse.standards.v1.ListSignatoriesRequest
-	45, // 73: chapterhouse.standards.v1.StandardsService.WithdrawSignatory:input_type -> chapterhouse.standards.v1.WithdrawSignatoryRequest
-	7,  // 74: chapterhouse.standards.v1.StandardsService.CreateStandard:output_type -> chapterhouse.standards.v1.Standard
-	7,  // 75: chapterhouse.standards.v1.StandardsService.GetStandard:output_type -> chapterhouse.standards.v1.Standard
-	11, // 76: chapterhouse.standards.v1.StandardsService.ListStandards:output_type -> chapterhouse.standards.v1.ListStandardsResponse
-	7,  // 77: chapterhouse.standards.v1.StandardsService.UpdateStandard:output_type -> chapterhouse.standards.v1.Standard
-	7,  // 78: chapterhouse.standards.v1.StandardsService.ApproveStandardProposal:output_type -> chapterhouse.standards.v1.Standard
-	7,  // 79: chapterhouse.standards.v1.StandardsService.RejectStandard:output_type -> chapterhouse.standards.v1.Standard
-	7,  // 80: chapterhouse.standards.v1.StandardsService.OpenStandardComment:output_type -> chapterhouse.standards.v1.Standard
-	7,  // 81: chapterhouse.standards.v1.StandardsService.CloseStandardComment:output_type -> chapterhouse.standards.v1.Standard
-	7,  // 82: chapterhouse.standards.v1.StandardsService.SubmitStandardForReview:output_type -> chapterhouse.standards.v1.Standard
-	7,  // 83: chapterhouse.standards.v1.StandardsService.ConcludeStandardReview:output_type -> chapterhouse.standards.v1.Standard
-	7,  // 84: chapterhouse.standards.v1.StandardsService.ApproveStandard:output_type -> chapterhouse.standards.v1.Standard
-	7,  // 85: chapterhouse.standards.v1.StandardsService.PublishStandard:output_type -> chapterhouse.standards.v1.Standard
-	7,  // 86: chapterhouse.standards.v1.StandardsService.ReviseStandard:output_type -> chapterhouse.standards.v1.Standard
-	7,  // 87: chapterhouse.standards.v1.StandardsService.WithdrawStandard:output_type -> chapterhouse.standards.v1.Standard
-	24, // 88: chapterhouse.standards.v1.StandardsService.GetDispositionSummary:output_type -> chapterhouse.standards.v1.DispositionSummary
-	25, // 89: chapterhouse.standards.v1.StandardsService.SchedulePromotion:output_type -> chapterhouse.standards.v1.Promotion
-	28, // 90: chapterhouse.standards.v1.StandardsService.ListPromotions:output_type -> chapterhouse.standards.v1.ListPromotionsResponse
-	29, // 91: chapterhouse.standards.v1.StandardsService.CreateDraft:output_type -> chapterhouse.standards.v1.Draft
-	29, // 92: chapterhouse.standards.v1.StandardsService.GetDraft:output_type -> chapterhouse.standards.v1.Draft
-	33, // 93: chapterhouse.standards.v1.StandardsService.ListDrafts:output_type -> chapterhouse.standards.v1.ListDraftsResponse
-	34, // 94: chapterhouse.standards.v1.StandardsService.CreateComment:output_type -> chapterhouse.standards.v1.Comment
-	34, // 95: chapterhouse.standards.v1.StandardsService.GetComment:output_type -> chapterhouse.standards.v1.Comment
-	38, // 96: chapterhouse.standards.v1.StandardsService.ListComments:output_type -> chapterhouse.standards.v1.ListCommentsResponse
-	34, // 97: chapterhouse.standards.v1.StandardsService.DisposeComment:output_type -> chapterhouse.standards.v1.Comment
-	40, // 98: chapterhouse.standards.v1.StandardsService.CreateSignatory:output_type -> chapterhouse.standards.v1.Signatory
-	40, // 99: chapterhouse.standards.v1.StandardsService.GetSignatory:output_type -> chapterhouse.standards.v1.Signatory
-	44, // 100: chapterhouse.standards.v1.StandardsService.ListSignatories:output_type -> chapterhouse.standards.v1.ListSignatoriesResponse
-	40, // 101: chapterhouse.standards.v1.StandardsService.WithdrawSignatory:output_type -> chapterhouse.standards.v1.Signatory
-	74, // [74:102] is the sub-list for method output_type
-	46, // [46:74] is the sub-list for method input_type
+	36, // 66: chapterhouse.standards.v1.StandardsService.CreateComment:input_type -> chapterhouse.standards.v1.CreateCommentRequest
+	35, // 67: chapterhouse.standards.v1.StandardsService.RecordPaperComment:input_type -> chapterhouse.standards.v1.RecordPaperCommentRequest
+	37, // 68: chapterhouse.standards.v1.StandardsService.GetComment:input_type -> chapterhouse.standards.v1.GetCommentRequest
+	38, // 69: chapterhouse.standards.v1.StandardsService.ListComments:input_type -> chapterhouse.standards.v1.ListCommentsRequest
+	40, // 70: chapterhouse.standards.v1.StandardsService.DisposeComment:input_type -> chapterhouse.standards.v1.DisposeCommentRequest
+	42, // 71: chapterhouse.standards.v1.StandardsService.CreateSignatory:input_type -> chapterhouse.standards.v1.CreateSignatoryRequest
+	43, // 72: chapterhouse.standards.v1.StandardsService.GetSignatory:input_type -> chapterhouse.standards.v1.GetSignatoryRequest
+	44, // 73: chapterhouse.standards.v1.StandardsService.ListSignatories:input_type -> chapterhouse.standards.v1.ListSignatoriesRequest
+	46, // 74: chapterhouse.standards.v1.StandardsService.WithdrawSignatory:input_type -> chapterhouse.standards.v1.WithdrawSignatoryRequest
+	7,  // 75: chapterhouse.standards.v1.StandardsService.CreateStandard:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 76: chapterhouse.standards.v1.StandardsService.GetStandard:output_type -> chapterhouse.standards.v1.Standard
+	11, // 77: chapterhouse.standards.v1.StandardsService.ListStandards:output_type -> chapterhouse.standards.v1.ListStandardsResponse
+	7,  // 78: chapterhouse.standards.v1.StandardsService.UpdateStandard:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 79: chapterhouse.standards.v1.StandardsService.ApproveStandardProposal:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 80: chapterhouse.standards.v1.StandardsService.RejectStandard:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 81: chapterhouse.standards.v1.StandardsService.OpenStandardComment:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 82: chapterhouse.standards.v1.StandardsService.CloseStandardComment:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 83: chapterhouse.standards.v1.StandardsService.SubmitStandardForReview:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 84: chapterhouse.standards.v1.StandardsService.ConcludeStandardReview:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 85: chapterhouse.standards.v1.StandardsService.ApproveStandard:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 86: chapterhouse.standards.v1.StandardsService.PublishStandard:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 87: chapterhouse.standards.v1.StandardsService.ReviseStandard:output_type -> chapterhouse.standards.v1.Standard
+	7,  // 88: chapterhouse.standards.v1.StandardsService.WithdrawStandard:output_type -> chapterhouse.standards.v1.Standard
+	24, // 89: chapterhouse.standards.v1.StandardsService.GetDispositionSummary:output_type -> chapterhouse.standards.v1.DispositionSummary
+	25, // 90: chapterhouse.standards.v1.StandardsService.SchedulePromotion:output_type -> chapterhouse.standards.v1.Promotion
+	28, // 91: chapterhouse.standards.v1.StandardsService.ListPromotions:output_type -> chapterhouse.standards.v1.ListPromotionsResponse
+	29, // 92: chapterhouse.standards.v1.StandardsService.CreateDraft:output_type -> chapterhouse.standards.v1.Draft
+	29, // 93: chapterhouse.standards.v1.StandardsService.GetDraft:output_type -> chapterhouse.standards.v1.Draft
+	33, // 94: chapterhouse.standards.v1.StandardsService.ListDrafts:output_type -> chapterhouse.standards.v1.ListDraftsResponse
+	34, // 95: chapterhouse.standards.v1.StandardsService.CreateComment:output_type -> chapterhouse.standards.v1.Comment
+	34, // 96: chapterhouse.standards.v1.StandardsService.RecordPaperComment:output_type -> chapterhouse.standards.v1.Comment
+	34, // 97: chapterhouse.standards.v1.StandardsService.GetComment:output_type -> chapterhouse.standards.v1.Comment
+	39, // 98: chapterhouse.standards.v1.StandardsService.ListComments:output_type -> chapterhouse.standards.v1.ListCommentsResponse
+	34, // 99: chapterhouse.standards.v1.StandardsService.DisposeComment:output_type -> chapterhouse.standards.v1.Comment
+	41, // 100: chapterhouse.standards.v1.StandardsService.CreateSignatory:output_type -> chapterhouse.standards.v1.Signatory
+	41, // 101: chapterhouse.standards.v1.StandardsService.GetSignatory:output_type -> chapterhouse.standards.v1.Signatory
+	45, // 102: chapterhouse.standards.v1.StandardsService.ListSignatories:output_type -> chapterhouse.standards.v1.ListSignatoriesResponse
+	41, // 103: chapterhouse.standards.v1.StandardsService.WithdrawSignatory:output_type -> chapterhouse.standards.v1.Signatory
+	75, // [75:104] is the sub-list for method output_type
+	46, // [46:75] is the sub-list for method input_type
 	46, // [46:46] is the sub-list for extension type_name
 	46, // [46:46] is the sub-list for extension extendee
 	0,  // [0:46] is the sub-list for field type_name
@@ -3953,7 +4095,7 @@ func file_chapterhouse_standards_v1_standards_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_standards_v1_standards_proto_rawDesc), len(file_chapterhouse_standards_v1_standards_proto_rawDesc)),
 			NumEnums:      5,
-			NumMessages:   41,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -40,6 +40,7 @@ const (
 	StandardsService_GetDraft_FullMethodName                = "/chapterhouse.standards.v1.StandardsService/GetDraft"
 	StandardsService_ListDrafts_FullMethodName              = "/chapterhouse.standards.v1.StandardsService/ListDrafts"
 	StandardsService_CreateComment_FullMethodName           = "/chapterhouse.standards.v1.StandardsService/CreateComment"
+	StandardsService_RecordPaperComment_FullMethodName      = "/chapterhouse.standards.v1.StandardsService/RecordPaperComment"
 	StandardsService_GetComment_FullMethodName              = "/chapterhouse.standards.v1.StandardsService/GetComment"
 	StandardsService_ListComments_FullMethodName            = "/chapterhouse.standards.v1.StandardsService/ListComments"
 	StandardsService_DisposeComment_FullMethodName          = "/chapterhouse.standards.v1.StandardsService/DisposeComment"
@@ -209,6 +210,17 @@ type StandardsServiceClient interface {
 	// person; UNAUTHENTICATED without a token, NOT_A_MEMBER with one that
 	// is no member's).
 	CreateComment(ctx context.Context, in *CreateCommentRequest, opts ...grpc.CallOption) (*Comment, error)
+	// Enters a comment received on paper, in the commenter's name and the
+	// caller's: the secretariat (those who run the branch: admins, the
+	// current chair, the serving secretary-general) records it for a named
+	// person (person), or for a named outside commenter who has no person
+	// record (commenter_name, with commenter_organization), exactly one of
+	// the two; the comment's recorder is the caller. Judged as the
+	// commenter's own comment would be: on the draft under comment, inside
+	// the period (COMMENT_PERIOD_CLOSED otherwise); on a convention or
+	// agreement only for a member's person (NOT_A_MEMBER otherwise). Emits
+	// CommentSubmitted.
+	RecordPaperComment(ctx context.Context, in *RecordPaperCommentRequest, opts ...grpc.CallOption) (*Comment, error)
 	// Public for the comments of a kind open to public comment on a standard
 	// GetStandard shows without a token; any authenticated caller otherwise
 	// (without a token: UNAUTHENTICATED for a convention or agreement
@@ -457,6 +469,16 @@ func (c *standardsServiceClient) CreateComment(ctx context.Context, in *CreateCo
 	return out, nil
 }
 
+func (c *standardsServiceClient) RecordPaperComment(ctx context.Context, in *RecordPaperCommentRequest, opts ...grpc.CallOption) (*Comment, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Comment)
+	err := c.cc.Invoke(ctx, StandardsService_RecordPaperComment_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *standardsServiceClient) GetComment(ctx context.Context, in *GetCommentRequest, opts ...grpc.CallOption) (*Comment, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(Comment)
@@ -687,6 +709,17 @@ type StandardsServiceServer interface {
 	// person; UNAUTHENTICATED without a token, NOT_A_MEMBER with one that
 	// is no member's).
 	CreateComment(context.Context, *CreateCommentRequest) (*Comment, error)
+	// Enters a comment received on paper, in the commenter's name and the
+	// caller's: the secretariat (those who run the branch: admins, the
+	// current chair, the serving secretary-general) records it for a named
+	// person (person), or for a named outside commenter who has no person
+	// record (commenter_name, with commenter_organization), exactly one of
+	// the two; the comment's recorder is the caller. Judged as the
+	// commenter's own comment would be: on the draft under comment, inside
+	// the period (COMMENT_PERIOD_CLOSED otherwise); on a convention or
+	// agreement only for a member's person (NOT_A_MEMBER otherwise). Emits
+	// CommentSubmitted.
+	RecordPaperComment(context.Context, *RecordPaperCommentRequest) (*Comment, error)
 	// Public for the comments of a kind open to public comment on a standard
 	// GetStandard shows without a token; any authenticated caller otherwise
 	// (without a token: UNAUTHENTICATED for a convention or agreement
@@ -787,6 +820,9 @@ func (UnimplementedStandardsServiceServer) ListDrafts(context.Context, *ListDraf
 }
 func (UnimplementedStandardsServiceServer) CreateComment(context.Context, *CreateCommentRequest) (*Comment, error) {
 	return nil, status.Error(codes.Unimplemented, "method CreateComment not implemented")
+}
+func (UnimplementedStandardsServiceServer) RecordPaperComment(context.Context, *RecordPaperCommentRequest) (*Comment, error) {
+	return nil, status.Error(codes.Unimplemented, "method RecordPaperComment not implemented")
 }
 func (UnimplementedStandardsServiceServer) GetComment(context.Context, *GetCommentRequest) (*Comment, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetComment not implemented")
@@ -1208,6 +1244,24 @@ func _StandardsService_CreateComment_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StandardsService_RecordPaperComment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RecordPaperCommentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StandardsServiceServer).RecordPaperComment(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StandardsService_RecordPaperComment_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StandardsServiceServer).RecordPaperComment(ctx, req.(*RecordPaperCommentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _StandardsService_GetComment_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(GetCommentRequest)
 	if err := dec(in); err != nil {
@@ -1424,6 +1478,10 @@ var StandardsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CreateComment",
 			Handler:    _StandardsService_CreateComment_Handler,
+		},
+		{
+			MethodName: "RecordPaperComment",
+			Handler:    _StandardsService_RecordPaperComment_Handler,
 		},
 		{
 			MethodName: "GetComment",
