@@ -174,19 +174,19 @@ func (s *Service) CreateInvitation(ctx context.Context, p auth.Principal, in *me
 	return withExpired(out, now), nil
 }
 
-// GetInvitation reads an invitation: admins only, anyone else is answered
-// as for a missing one.
+// GetInvitation reads an invitation: admins and the invited person;
+// anyone else is answered as for a missing one.
 func (s *Service) GetInvitation(ctx context.Context, p auth.Principal, name string) (*membershipv1.Invitation, error) {
 	id, err := ParseInvitationName(name)
 	if err != nil {
 		return nil, err
 	}
-	if !p.IsAdmin() {
-		return nil, apierr.NotFound(name)
-	}
 	inv, err := s.repo.GetInvitation(ctx, id)
 	if err != nil {
 		return nil, notFound(err, name)
+	}
+	if err := s.ownOrAdmin(ctx, p, inv.GetPerson(), apierr.NotFound(name)); err != nil {
+		return nil, err
 	}
 	return withExpired(inv, s.now()), nil
 }
@@ -199,7 +199,12 @@ func (s *Service) RevokeInvitation(ctx context.Context, p auth.Principal, req *m
 		return nil, err
 	}
 	if !p.IsAdmin() {
-		return nil, apierr.NotFound(name)
+		// The invited person sees it, and is told only admins revoke;
+		// anyone else is answered as for a missing one.
+		if _, err := s.GetInvitation(ctx, p, name); err != nil {
+			return nil, err
+		}
+		return nil, apierr.PermissionDenied("membership.revoke_invitation")
 	}
 	if strings.TrimSpace(req.GetReason()) == "" {
 		return nil, apierr.InvalidArgument(apierr.Field("reason", "membership.blank"))

@@ -313,13 +313,13 @@ type Invitation struct {
 	// The secret to give the invitee. Set only in the answer to
 	// CreateInvitation; never stored, never shown again.
 	Code string `protobuf:"bytes,6,opt,name=code,proto3" json:"code,omitempty"`
-	// The admin who issued it.
+	// The admin who issued it (token subject).
 	Creator    string                 `protobuf:"bytes,7,opt,name=creator,proto3" json:"creator,omitempty"`
 	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	// The account its claim created (CLAIMED).
 	Account   string                 `protobuf:"bytes,9,opt,name=account,proto3" json:"account,omitempty"`
 	ClaimTime *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=claim_time,json=claimTime,proto3" json:"claim_time,omitempty"`
-	// The admin who revoked it, when, and why (REVOKED).
+	// The admin who revoked it (token subject), when, and why (REVOKED).
 	Revoker       string                 `protobuf:"bytes,11,opt,name=revoker,proto3" json:"revoker,omitempty"`
 	RevokeTime    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
 	RevokeReason  string                 `protobuf:"bytes,13,opt,name=revoke_reason,json=revokeReason,proto3" json:"revoke_reason,omitempty"`
@@ -667,7 +667,8 @@ type Account struct {
 	Invitation string                 `protobuf:"bytes,5,opt,name=invitation,proto3" json:"invitation,omitempty"`
 	LinkTime   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=link_time,json=linkTime,proto3" json:"link_time,omitempty"`
 	State      AccountState           `protobuf:"varint,7,opt,name=state,proto3,enum=chapterhouse.membership.v1.AccountState" json:"state,omitempty"`
-	// Who unlinked it (an admin, or the person), when and why (UNLINKED).
+	// Who unlinked it (an admin's token subject, or the person), when and
+	// why (UNLINKED).
 	Unlinker      string                 `protobuf:"bytes,8,opt,name=unlinker,proto3" json:"unlinker,omitempty"`
 	UnlinkTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=unlink_time,json=unlinkTime,proto3" json:"unlink_time,omitempty"`
 	UnlinkReason  string                 `protobuf:"bytes,10,opt,name=unlink_reason,json=unlinkReason,proto3" json:"unlink_reason,omitempty"`
@@ -1018,7 +1019,7 @@ type RoleBinding struct {
 	// configuration names (AUTH_FIRST_ADMIN).
 	Granter   string                 `protobuf:"bytes,6,opt,name=granter,proto3" json:"granter,omitempty"`
 	GrantTime *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=grant_time,json=grantTime,proto3" json:"grant_time,omitempty"`
-	// The admin who revoked it, when and why (REVOKED).
+	// The admin who revoked it (token subject), when and why (REVOKED).
 	Revoker       string                 `protobuf:"bytes,8,opt,name=revoker,proto3" json:"revoker,omitempty"`
 	RevokeTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=revoke_time,json=revokeTime,proto3" json:"revoke_time,omitempty"`
 	RevokeReason  string                 `protobuf:"bytes,10,opt,name=revoke_reason,json=revokeReason,proto3" json:"revoke_reason,omitempty"`
@@ -1539,7 +1540,7 @@ var File_chapterhouse_membership_v1_accounts_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_membership_v1_accounts_proto_rawDesc = "" +
 	"\n" +
-	")chapterhouse/membership/v1/accounts.proto\x12\x1achapterhouse.membership.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xd5\x06\n" +
+	")chapterhouse/membership/v1/accounts.proto\x12\x1achapterhouse.membership.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x06\n" +
 	"\n" +
 	"Invitation\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12@\n" +
@@ -1549,18 +1550,16 @@ const file_chapterhouse_membership_v1_accounts_proto_rawDesc = "" +
 	"expireTime\x12F\n" +
 	"\x05state\x18\x04 \x01(\x0e2+.chapterhouse.membership.v1.InvitationStateB\x03\xe0A\x03R\x05state\x12\x1d\n" +
 	"\aexpired\x18\x05 \x01(\bB\x03\xe0A\x03R\aexpired\x12\x17\n" +
-	"\x04code\x18\x06 \x01(\tB\x03\xe0A\x03R\x04code\x12?\n" +
-	"\acreator\x18\a \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\acreator\x12@\n" +
+	"\x04code\x18\x06 \x01(\tB\x03\xe0A\x03R\x04code\x12\x1d\n" +
+	"\acreator\x18\a \x01(\tB\x03\xe0A\x03R\acreator\x12@\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"createTime\x12@\n" +
 	"\aaccount\x18\t \x01(\tB&\xe0A\x03\xfaA \n" +
 	"\x1echapterhouse.tjsia.org/AccountR\aaccount\x12>\n" +
 	"\n" +
 	"claim_time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tclaimTime\x12?\n" +
-	"\arevoker\x18\v \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\arevoker\x12@\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tclaimTime\x12\x1d\n" +
+	"\arevoker\x18\v \x01(\tB\x03\xe0A\x03R\arevoker\x12@\n" +
 	"\vrevoke_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"revokeTime\x12(\n" +
 	"\rrevoke_reason\x18\r \x01(\tB\x03\xe0A\x03R\frevokeReason\x12\x1d\n" +
@@ -1580,7 +1579,7 @@ const file_chapterhouse_membership_v1_accounts_proto_rawDesc = "" +
 	"\x06reason\x18\x02 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\xd8\xf3\x18\x01\x10\x01\x18\xe8\aR\x06reason\x12 \n" +
 	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"?\n" +
 	"\x16ClaimInvitationRequest\x12%\n" +
-	"\x04code\x18\x01 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\xe0\xf3\x18\x01\x10\x01\x18\x80\x01R\x04code\"\xa4\x05\n" +
+	"\x04code\x18\x01 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\xe0\xf3\x18\x01\x10\x01\x18\x80\x01R\x04code\"\x82\x05\n" +
 	"\aAccount\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12\x1b\n" +
 	"\x06issuer\x18\x02 \x01(\tB\x03\xe0A\x03R\x06issuer\x12\x1d\n" +
@@ -1592,9 +1591,8 @@ const file_chapterhouse_membership_v1_accounts_proto_rawDesc = "" +
 	"!chapterhouse.tjsia.org/InvitationR\n" +
 	"invitation\x12<\n" +
 	"\tlink_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\blinkTime\x12C\n" +
-	"\x05state\x18\a \x01(\x0e2(.chapterhouse.membership.v1.AccountStateB\x03\xe0A\x03R\x05state\x12A\n" +
-	"\bunlinker\x18\b \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\bunlinker\x12@\n" +
+	"\x05state\x18\a \x01(\x0e2(.chapterhouse.membership.v1.AccountStateB\x03\xe0A\x03R\x05state\x12\x1f\n" +
+	"\bunlinker\x18\b \x01(\tB\x03\xe0A\x03R\bunlinker\x12@\n" +
 	"\vunlink_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"unlinkTime\x12(\n" +
 	"\runlink_reason\x18\n" +
@@ -1617,7 +1615,7 @@ const file_chapterhouse_membership_v1_accounts_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tB&\xe0A\x02\xfaA \n" +
 	"\x1echapterhouse.tjsia.org/AccountR\x04name\x12)\n" +
 	"\x06reason\x18\x02 \x01(\tB\x11\xe0A\x02\xbaH\vr\t\xd8\xf3\x18\x01\x10\x01\x18\xe8\aR\x06reason\x12 \n" +
-	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\xac\x05\n" +
+	"\x04etag\x18\x03 \x01(\tB\f\xe0A\x01\xbaH\x06r\x04\xe0\xf3\x18\x01R\x04etag\"\x8a\x05\n" +
 	"\vRoleBinding\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x12@\n" +
 	"\x06person\x18\x02 \x01(\tB(\xe0A\x02\xe0A\x05\xfaA\x1f\n" +
@@ -1627,9 +1625,8 @@ const file_chapterhouse_membership_v1_accounts_proto_rawDesc = "" +
 	"\x05state\x18\x05 \x01(\x0e2,.chapterhouse.membership.v1.RoleBindingStateB\x03\xe0A\x03R\x05state\x12\x1d\n" +
 	"\agranter\x18\x06 \x01(\tB\x03\xe0A\x03R\agranter\x12>\n" +
 	"\n" +
-	"grant_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tgrantTime\x12?\n" +
-	"\arevoker\x18\b \x01(\tB%\xe0A\x03\xfaA\x1f\n" +
-	"\x1dchapterhouse.tjsia.org/PersonR\arevoker\x12@\n" +
+	"grant_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\tgrantTime\x12\x1d\n" +
+	"\arevoker\x18\b \x01(\tB\x03\xe0A\x03R\arevoker\x12@\n" +
 	"\vrevoke_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampB\x03\xe0A\x03R\n" +
 	"revokeTime\x12(\n" +
 	"\rrevoke_reason\x18\n" +

@@ -145,11 +145,13 @@ type MembershipServiceClient interface {
 	// 30 days ahead. A person that does not exist is FAILED_PRECONDITION,
 	// reason REFERENCED_RESOURCE_NOT_FOUND.
 	CreateInvitation(ctx context.Context, in *CreateInvitationRequest, opts ...grpc.CallOption) (*Invitation, error)
-	// Admins only; anyone else is answered NOT_FOUND, as for a missing
-	// invitation. Never carries the code.
+	// Admins and the invited person; anyone else is answered NOT_FOUND, as
+	// for a missing invitation. Never carries the code.
 	GetInvitation(ctx context.Context, in *GetInvitationRequest, opts ...grpc.CallOption) (*Invitation, error)
 	// PENDING → REVOKED, with a reason: the code can no longer be claimed.
-	// Admins only. A claimed or revoked invitation is INVALID_STATE_TRANSITION.
+	// Admins only (the invited person is PERMISSION_DENIED, anyone else
+	// answered NOT_FOUND). A claimed or revoked invitation is
+	// INVALID_STATE_TRANSITION.
 	RevokeInvitation(ctx context.Context, in *RevokeInvitationRequest, opts ...grpc.CallOption) (*Invitation, error)
 	// Links the caller's signed-in identity (the token's issuer and subject)
 	// to the invited person, and marks the invitation CLAIMED, in one step.
@@ -621,11 +623,13 @@ type MembershipServiceServer interface {
 	// 30 days ahead. A person that does not exist is FAILED_PRECONDITION,
 	// reason REFERENCED_RESOURCE_NOT_FOUND.
 	CreateInvitation(context.Context, *CreateInvitationRequest) (*Invitation, error)
-	// Admins only; anyone else is answered NOT_FOUND, as for a missing
-	// invitation. Never carries the code.
+	// Admins and the invited person; anyone else is answered NOT_FOUND, as
+	// for a missing invitation. Never carries the code.
 	GetInvitation(context.Context, *GetInvitationRequest) (*Invitation, error)
 	// PENDING → REVOKED, with a reason: the code can no longer be claimed.
-	// Admins only. A claimed or revoked invitation is INVALID_STATE_TRANSITION.
+	// Admins only (the invited person is PERMISSION_DENIED, anyone else
+	// answered NOT_FOUND). A claimed or revoked invitation is
+	// INVALID_STATE_TRANSITION.
 	RevokeInvitation(context.Context, *RevokeInvitationRequest) (*Invitation, error)
 	// Links the caller's signed-in identity (the token's issuer and subject)
 	// to the invited person, and marks the invitation CLAIMED, in one step.
