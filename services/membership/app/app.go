@@ -81,15 +81,15 @@ func Run(ctx context.Context, cfg Config) error {
 
 // ConfigFromEnv reads the membership settings from the environment.
 func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, error) {
-	base, err := bootstrap.ServiceConfigFromEnv(getenv, deps, DefaultAddr)
-	if err != nil {
-		return Config{}, fmt.Errorf("membership: %w", err)
-	}
 	first := getenv("AUTH_FIRST_ADMIN")
 	if first != "" {
 		if _, err := domain.ParsePersonName(first); err != nil {
 			return Config{}, fmt.Errorf("membership: AUTH_FIRST_ADMIN %q is not people/<id>: %w", first, err)
 		}
+	}
+	base, err := bootstrap.ServiceConfigFromEnv(getenv, deps, DefaultAddr)
+	if err != nil {
+		return Config{}, fmt.Errorf("membership: %w", err)
 	}
 	return Config{ServiceConfig: base, FirstAdmin: first}, nil
 }
