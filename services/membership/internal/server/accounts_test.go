@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
@@ -477,4 +478,69 @@ func invitationHiddenCases(c membershipv1.MembershipServiceClient) []servicetest
 			return err
 		}},
 	}
+}
+
+// TestAccessRefusalsInBothLanguages: each refusal of the accounts and
+// roles methods names its facts in zh-CN and in en.
+func TestAccessRefusalsInBothLanguages(t *testing.T) {
+	h := newHarness(t)
+	h.seed(t)
+	c, admin := h.client, h.admin()
+	a := h.seedAccess(t)
+	claimed := h.invite(t, "people/zhang-san")
+	zhangAcct, err := h.claim(h.as("people/newcomer-1"), claimed.GetCode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := h.invite(t, "people/zhang-san")
+	expiring := h.invite(t, "people/stranger")
+	firstAdmin, err := c.CreateRoleBinding(admin, &membershipv1.CreateRoleBindingRequest{RoleBinding: &membershipv1.RoleBinding{
+		Person: "people/stranger", Role: membershipv1.Role_ROLE_ADMIN, Reason: "secretariat"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	claim := func(code string) func(context.Context) error {
+		return func(ctx context.Context) error { _, err := h.claim(ctx, code); return err }
+	}
+	tests := []struct {
+		name   string
+		caller context.Context
+		call   func(context.Context) error
+		code   codes.Code
+		facts  []fact
+	}{
+		{"a wrong code", h.as("people/newcomer-2"), claim("NOSUCHCODE"), codes.NotFound, nil},
+		{"a revoked invitation", h.as("people/newcomer-2"), claim(a.revokedCode), codes.FailedPrecondition, []fact{literal(a.revoked)}},
+		{"a used invitation", h.as("people/newcomer-2"), claim(claimed.GetCode()), codes.FailedPrecondition, []fact{literal(claimed.GetName())}},
+		{"an identity already linked", h.as("people/newcomer-1"), claim(expiring.GetCode()), codes.FailedPrecondition, []fact{literal(zhangAcct.GetName())}},
+		{"a person already linked", h.as("people/newcomer-2"), claim(again.GetCode()), codes.FailedPrecondition,
+			[]fact{literal("people/zhang-san"), literal(auth.DefaultIssuer)}},
+		{"a role held", admin, func(ctx context.Context) error {
+			_, err := c.CreateRoleBinding(ctx, &membershipv1.CreateRoleBindingRequest{RoleBinding: &membershipv1.RoleBinding{
+				Person: "people/stranger", Role: membershipv1.Role_ROLE_ADMIN, Reason: "again"}})
+			return err
+		}, codes.AlreadyExists, []fact{literal("people/stranger"), term("ROLE_ADMIN"), literal(firstAdmin.GetName())}},
+		{"the last admin", admin, func(ctx context.Context) error {
+			_, err := c.RevokeRoleBinding(ctx, &membershipv1.RevokeRoleBindingRequest{Name: firstAdmin.GetName(), Reason: "leaving"})
+			return err
+		}, codes.FailedPrecondition, []fact{literal(firstAdmin.GetName())}},
+		{"an expiry too far ahead", admin, func(ctx context.Context) error {
+			_, err := c.CreateInvitation(ctx, &membershipv1.CreateInvitationRequest{Invitation: &membershipv1.Invitation{Person: "people/stranger",
+				ExpireTime: timestamppb.New(time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC))}})
+			return err
+		}, codes.InvalidArgument, []fact{literal("invitation.expire_time"), literal("2099-01-01T00:00:00Z"), literal("30")}},
+		{"revoking is for admins", h.as("people/zhang-san"), func(ctx context.Context) error {
+			_, err := c.RevokeInvitation(ctx, &membershipv1.RevokeInvitationRequest{Name: again.GetName(), Reason: "x"})
+			return err
+		}, codes.PermissionDenied, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			servicetest.RefusedInEveryLanguage(t, tt.caller, tt.call, servicetest.Refusal{Code: tt.code, Facts: tt.facts})
+		})
+	}
+	h.ahead.Store(int64(31 * 24 * time.Hour))
+	defer h.ahead.Store(0)
+	servicetest.RefusedInEveryLanguage(t, h.as("people/newcomer-3"), claim(expiring.GetCode()), servicetest.Refusal{Code: codes.FailedPrecondition,
+		Facts: []fact{literal(expiring.GetName()), literal(expiring.GetExpireTime().AsTime().UTC().Format(time.RFC3339))}})
 }
