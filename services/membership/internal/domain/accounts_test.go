@@ -61,7 +61,7 @@ func TestCodes(t *testing.T) {
 	if a == b || len(a) != 32 {
 		t.Fatalf("codes %q %q", a, b)
 	}
-	if CodeHash(a) == CodeHash(b) || CodeHash(a) != CodeHash(a) || len(CodeHash(a)) != 64 {
+	if CodeHash(a) == CodeHash(b) || CodeHash(a) != CodeHash(string([]byte(a))) || len(CodeHash(a)) != 64 {
 		t.Fatal("CodeHash")
 	}
 }

@@ -148,7 +148,7 @@ func TestClaimRefusalsChangeNothing(t *testing.T) {
 	if zhang.GetCode() == "" || zhang.GetState() != membershipv1.InvitationState_INVITATION_STATE_PENDING {
 		t.Fatalf("a new invitation: %v", zhang)
 	}
-	if got := zhang.GetExpireTime().AsTime().Sub(time.Now()); got < 13*24*time.Hour || got > 14*24*time.Hour {
+	if got := time.Until(zhang.GetExpireTime().AsTime()); got < 13*24*time.Hour || got > 14*24*time.Hour {
 		t.Errorf("expires in %v, want 14 days", got)
 	}
 	if again, err := c.GetInvitation(admin, &membershipv1.GetInvitationRequest{Name: zhang.GetName()}); err != nil || again.GetCode() != "" {
