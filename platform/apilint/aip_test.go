@@ -29,6 +29,7 @@ import (
 // field is checked. Each import registers its file.
 var apiFiles = []protoreflect.FileDescriptor{
 	membershipv1.File_chapterhouse_membership_v1_membership_proto,
+	membershipv1.File_chapterhouse_membership_v1_accounts_proto,
 	governancev1.File_chapterhouse_governance_v1_governance_proto,
 	governancev1.File_chapterhouse_governance_v1_charter_proto,
 	governancev1.File_chapterhouse_governance_v1_terms_proto,
@@ -50,6 +51,10 @@ var exceptions = map[string]string{
 		"which the request carries as term.number; a second id would only be able to disagree with it",
 	"chapterhouse.governance.v1.Vote": "a ballot is only ever replaced whole by the same voter's next one, and the last one counts " +
 		"(CastResolutionVote); there is no concurrent edit for an etag to guard",
+	"chapterhouse.membership.v1.Invitation#server-assigned-id": "an invitation is reached by its code, never by a name its issuer chose; " +
+		"a retried CreateInvitation is made safe by its Idempotency-Key, which replays the first answer and its code",
+	"chapterhouse.membership.v1.RoleBinding#server-assigned-id": "a grant is an act recorded, not a thing its granter names: a person holds a role " +
+		"through one ACTIVE binding (ROLE_ALREADY_GRANTED names it), and a retry is made safe by its Idempotency-Key",
 	"chapterhouse.standards.v1.Signatory#server-assigned-id": "a signatory's id is the signing member's id (one signature per member), " +
 		"which the request carries as signatory.member",
 }

@@ -23,6 +23,8 @@ import (
 const (
 	OrganizationsTag = "mbr:orgs"
 	PeopleTag        = "mbr:people"
+	// AccessTag: invitations, accounts and role bindings.
+	AccessTag = "mbr:access"
 )
 
 // BranchTag is the hash tag of a branch's applications and members.
@@ -34,6 +36,10 @@ func Organizations() string { return eventstream.StreamKey(OrganizationsTag) }
 
 // People carries PersonCreated and PersonUpdated.
 func People() string { return eventstream.StreamKey(PeopleTag) }
+
+// Access carries InvitationCreated, InvitationRevoked, AccountLinked,
+// AccountUnlinked, RoleGranted and RoleRevoked.
+func Access() string { return eventstream.StreamKey(AccessTag) }
 
 // Branch carries a branch's ApplicationSubmitted, ApplicationReleased,
 // ApplicationHeld, ApplicationApproved, ApplicationRejected,

@@ -57,6 +57,9 @@ var ExampleIDs = map[string]string{
 	"comment":      "c-0001",
 	"signatory":    "binhai-robotics",
 	"promotion":    "promo-2026-1",
+	"invitation":   "q4w7e2r9t5y8u1i3",
+	"account":      "k3m8p2x7c9v4b6n1",
+	"role_binding": "h2j5k8l3z6x9c4v7",
 }
 
 // ExampleValues are the example values of fields whose type and rules

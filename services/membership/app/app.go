@@ -44,6 +44,9 @@ type Config struct {
 	bootstrap.ServiceConfig
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// FirstAdmin, people/{id}, is granted the admin role at start when no
+	// ACTIVE admin binding exists (AUTH_FIRST_ADMIN); "" grants nothing.
+	FirstAdmin string
 }
 
 // Run serves until ctx is done, then drains and returns.
@@ -55,6 +58,15 @@ func Run(ctx context.Context, cfg Config) error {
 	// register for each branch whose BranchCreated it has seen.
 	known := directory.New(cfg.Redis, streams.BranchesTag, cfg.Now)
 	svc := domain.NewService(store.New(cfg.Redis), known, cfg.PageTokens, cfg.Now)
+	if cfg.FirstAdmin != "" {
+		granted, err := svc.EnsureFirstAdmin(ctx, cfg.FirstAdmin)
+		if err != nil {
+			return fmt.Errorf("membership: first admin %s: %w", cfg.FirstAdmin, err)
+		}
+		if granted {
+			cfg.Logger.InfoContext(ctx, "granted the first admin role from configuration", "person", cfg.FirstAdmin)
+		}
+	}
 	// Governance's branch register keeps the directory; membership's own
 	// organisation events release or hold applications waiting for general
 	// membership (M2).
@@ -69,9 +81,15 @@ func Run(ctx context.Context, cfg Config) error {
 
 // ConfigFromEnv reads the membership settings from the environment.
 func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, error) {
+	first := getenv("AUTH_FIRST_ADMIN")
+	if first != "" {
+		if _, err := domain.ParsePersonName(first); err != nil {
+			return Config{}, fmt.Errorf("membership: AUTH_FIRST_ADMIN %q is not people/<id>: %w", first, err)
+		}
+	}
 	base, err := bootstrap.ServiceConfigFromEnv(getenv, deps, DefaultAddr)
 	if err != nil {
 		return Config{}, fmt.Errorf("membership: %w", err)
 	}
-	return Config{ServiceConfig: base}, nil
+	return Config{ServiceConfig: base, FirstAdmin: first}, nil
 }

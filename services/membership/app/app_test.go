@@ -97,3 +97,49 @@ func TestRedisDownSaysWhatHappened(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstAdminFromConfiguration: AUTH_FIRST_ADMIN names a person,
+// people/<id>, or the configuration is refused; Run grants that person the
+// admin role once, by "system", when no admin binding exists.
+func TestFirstAdminFromConfiguration(t *testing.T) {
+	env := func(v string) func(string) string {
+		return func(k string) string {
+			switch k {
+			case "AUTH_FIRST_ADMIN":
+				return v
+			case "LISTEN_ADDR":
+				return "127.0.0.1:0"
+			}
+			return ""
+		}
+	}
+	if _, err := app.ConfigFromEnv(env("alice"), bootstrap.Deps{}); err == nil {
+		t.Error("AUTH_FIRST_ADMIN=alice accepted")
+	}
+	cfg, err := app.ConfigFromEnv(env("people/alice"), bootstrap.Deps{})
+	if err != nil || cfg.FirstAdmin != "people/alice" {
+		t.Fatalf("AUTH_FIRST_ADMIN=people/alice: %+v %v", cfg.FirstAdmin, err)
+	}
+	cfg.Listener.Close()
+
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	svc := servicetest.Start(t, app.Name, rdb, func(ctx context.Context, cfg bootstrap.ServiceConfig) error {
+		return app.Run(ctx, app.Config{ServiceConfig: cfg, FirstAdmin: "people/alice"})
+	})
+	c := membershipv1.NewMembershipServiceClient(svc.Conn)
+	var list *membershipv1.ListRoleBindingsResponse
+	deadline := time.Now().Add(5 * time.Second)
+	for list, err = c.ListRoleBindings(svc.Admin(t), &membershipv1.ListRoleBindingsRequest{}); err != nil && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		list, err = c.ListRoleBindings(svc.Admin(t), &membershipv1.ListRoleBindingsRequest{})
+	}
+	if err != nil || len(list.GetRoleBindings()) != 1 {
+		t.Fatalf("role bindings after start: %v %v", list, err)
+	}
+	rb := list.GetRoleBindings()[0]
+	if rb.GetPerson() != "people/alice" || rb.GetRole() != membershipv1.Role_ROLE_ADMIN || rb.GetGranter() != "system" || rb.GetReason() != "first admin from configuration" {
+		t.Fatalf("the first admin's binding: %v", rb)
+	}
+}

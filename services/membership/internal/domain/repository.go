@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"errors"
+	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/page"
 
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
@@ -66,6 +67,52 @@ type Repository interface {
 	GetMember(ctx context.Context, branch, id string) (*membershipv1.Member, error)
 	SaveMember(ctx context.Context, branch string, m *membershipv1.Member, prevEtag string, change MemberIndexChange, events ...*eventsv1.Envelope) error
 	ListMembers(ctx context.Context, branch string, filter MemberFilter, after string, size int) (page.Page[*membershipv1.Member], error)
+
+	AccessRepository
+}
+
+// AccessRepository stores invitations, accounts and role bindings, all in
+// one slot, so a claim links an identity and uses up its invitation in one
+// step.
+type AccessRepository interface {
+	// CreateInvitation stores inv and its code's hash (CodeHash).
+	CreateInvitation(ctx context.Context, inv *membershipv1.Invitation, codeHash string, ev *eventsv1.Envelope) error
+	GetInvitation(ctx context.Context, id string) (*membershipv1.Invitation, error)
+	// InvitationByCode reads the invitation whose code hashes to codeHash,
+	// whatever its state; ErrNotFound when none.
+	InvitationByCode(ctx context.Context, codeHash string) (*membershipv1.Invitation, error)
+	SaveInvitation(ctx context.Context, inv *membershipv1.Invitation, prevEtag string, ev *eventsv1.Envelope) error
+	// ClaimInvitation stores inv, claimed, if its etag is still prevEtag
+	// (ErrStale), and acct, linking its identity, in one step: a
+	// ConflictError "identity" (Owner: the account holding it) when the
+	// identity is linked, "person_issuer" when the person is linked to
+	// another identity of the issuer.
+	ClaimInvitation(ctx context.Context, inv *membershipv1.Invitation, prevEtag string, acct *membershipv1.Account, ev *eventsv1.Envelope) error
+
+	GetAccount(ctx context.Context, person, id string) (*membershipv1.Account, error)
+	// AccountByIdentity reads the LINKED account of id; ErrNotFound when
+	// none.
+	AccountByIdentity(ctx context.Context, id auth.Identity) (*membershipv1.Account, error)
+	ListAccounts(ctx context.Context, person, after string, size int) (page.Page[*membershipv1.Account], error)
+	// UnlinkAccount stores acct, unlinked, if its etag is still prevEtag,
+	// freeing its identity and its person's place for the issuer.
+	UnlinkAccount(ctx context.Context, acct *membershipv1.Account, prevEtag string, ev *eventsv1.Envelope) error
+
+	// CreateRoleBinding stores rb, ACTIVE: a ConflictError "role" (Owner:
+	// the binding) when the person holds the role already; with
+	// onlyFirstAdmin, "admin_exists" when any ACTIVE admin binding exists.
+	CreateRoleBinding(ctx context.Context, rb *membershipv1.RoleBinding, onlyFirstAdmin bool, ev *eventsv1.Envelope) error
+	GetRoleBinding(ctx context.Context, id string) (*membershipv1.RoleBinding, error)
+	ListRoleBindings(ctx context.Context, filter RoleBindingFilter, after string, size int) (page.Page[*membershipv1.RoleBinding], error)
+	// RevokeRoleBinding stores rb, revoked, if its etag is still prevEtag
+	// and, for an admin binding, the ACTIVE admin bindings still number
+	// activeAdmins (ErrStale otherwise).
+	RevokeRoleBinding(ctx context.Context, rb *membershipv1.RoleBinding, prevEtag string, activeAdmins int, ev *eventsv1.Envelope) error
+	// ActiveRoleCount is how many ACTIVE bindings of role there are.
+	ActiveRoleCount(ctx context.Context, role membershipv1.Role) (int, error)
+	// ActiveRoles are the roles person (people/{id}) holds by ACTIVE
+	// bindings.
+	ActiveRoles(ctx context.Context, person string) ([]membershipv1.Role, error)
 }
 
 // MemberFilter narrows ListMembers; empty fields match everything.

@@ -64,3 +64,31 @@ func (s *Service) parseInBranch(ctx context.Context, name, collection string) (b
 	}
 	return ids[0], ids[1], nil
 }
+
+// ParseInvitationName returns the id of invitations/{id}.
+func ParseInvitationName(name string) (string, error) {
+	ids, err := parseName(name, "invitations")
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// ParseAccountName returns the person's id and the account's id of
+// people/{person}/accounts/{account}.
+func ParseAccountName(name string) (person, id string, err error) {
+	ids, err := parseName(name, "people", "accounts")
+	if err != nil {
+		return "", "", err
+	}
+	return ids[0], ids[1], nil
+}
+
+// ParseRoleBindingName returns the id of roleBindings/{id}.
+func ParseRoleBindingName(name string) (string, error) {
+	ids, err := parseName(name, "roleBindings")
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}

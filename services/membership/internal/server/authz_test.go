@@ -2,7 +2,9 @@ package server_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -31,6 +33,8 @@ type harness struct {
 	svc    *servicetest.Running
 	// state dumps the store, for tests that check nothing was written.
 	state func() string
+	// ahead moves the service's clock forward from the real one.
+	ahead *atomic.Int64
 }
 
 func newHarness(t *testing.T) *harness {
@@ -38,10 +42,12 @@ func newHarness(t *testing.T) *harness {
 	mr := miniredis.RunT(t)
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { rdb.Close() })
+	ahead := &atomic.Int64{}
+	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	svc := servicetest.Serve(t, "membership", func(s *grpc.Server) {
-		membershipv1.RegisterMembershipServiceServer(s, server.New(domain.NewService(store.New(rdb), branches.Static{{Name: "branches/ai"}}, pagetoken.NewEphemeral(), nil)))
+		membershipv1.RegisterMembershipServiceServer(s, server.New(domain.NewService(store.New(rdb), branches.Static{{Name: "branches/ai"}}, pagetoken.NewEphemeral(), now)))
 	}, servicetest.CheckNames(), servicetest.RecordReasons(reasons))
-	return &harness{t: t, client: membershipv1.NewMembershipServiceClient(svc.Conn), svc: svc, state: mr.Dump}
+	return &harness{t: t, client: membershipv1.NewMembershipServiceClient(svc.Conn), svc: svc, state: mr.Dump, ahead: ahead}
 }
 
 func (h *harness) as(subject string, roles ...string) context.Context {
@@ -101,6 +107,7 @@ var (
 func TestAuthorisationMatrix(t *testing.T) {
 	h := newHarness(t)
 	member, openApp := h.seed(t)
+	a := h.seedAccess(t)
 
 	c := h.client
 	const svc = "/chapterhouse.membership.v1.MembershipService/"
@@ -200,6 +207,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			return err
 		}},
 	}
+	cases = append(cases, accessCases(c, a)...)
 	servicetest.Matrix(t, membershipv1.MembershipService_ServiceDesc, everyRole, func(r servicetest.Role) context.Context { return h.as(r.Subject, r.Roles...) }, cases)
 }
 

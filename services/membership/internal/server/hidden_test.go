@@ -53,7 +53,13 @@ func TestHiddenApplicationIsMissing(t *testing.T) {
 	servicetest.CoversHidden(t, membershipv1.MembershipService_ServiceDesc, []string{
 		"CreateOrganization", "GetOrganization", "ListOrganizations", "UpdateOrganization", "SetGeneralMembership",
 		"CreatePerson", "GetPerson", "ListPeople", "UpdatePerson", "CreateApplication", "ListApplications",
-		"GetMember", "ListMembers", "SuspendMember", "ReinstateMember", "TerminateMember", "ChangeRepresentative"}, cases)
+		"GetMember", "ListMembers", "SuspendMember", "ReinstateMember", "TerminateMember", "ChangeRepresentative",
+		// Invitations are issued, and roles granted, by admins alone; a
+		// claim names a code, not a resource; a person's accounts and role
+		// bindings are listed under the person, whom every caller sees;
+		// and LookupCaller names none.
+		"CreateInvitation", "ClaimInvitation", "ListAccounts", "CreateRoleBinding", "ListRoleBindings", "LookupCaller"},
+		cases, accountHiddenCases(c), bindingHiddenCases(c), invitationHiddenCases(c))
 	missing := "branches/ai/applications/nosuch"
 	for _, u := range []struct {
 		name string

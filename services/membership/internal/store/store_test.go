@@ -54,6 +54,8 @@ func TestOnRedisCluster(t *testing.T) {
 		"outbox":               testOutboxWritesEventExactlyWithStateChange,
 		"one open application": testOneOpenApplicationUnderConcurrency,
 		"lifecycle":            testApplicationLifecycle,
+		"claim":                testClaimIsOneStep,
+		"last admin":           testLastAdminUnderConcurrency,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if err := rdb.ForEachMaster(context.Background(), func(ctx context.Context, c *redis.Client) error { return c.FlushAll(ctx).Err() }); err != nil {

@@ -145,6 +145,27 @@ const (
 	ErrorReason_SAME_REPRESENTATIVE ErrorReason = 104
 	// FAILED_PRECONDITION (400): an individual member has no representative.
 	ErrorReason_NOT_A_UNIT_MEMBER ErrorReason = 105
+	// FAILED_PRECONDITION (400): the invitation's expire_time has passed.
+	// Metadata: invitation, expire_time.
+	ErrorReason_INVITATION_EXPIRED ErrorReason = 106
+	// FAILED_PRECONDITION (400): the invitation was claimed before; an
+	// invitation is claimed once. Metadata: invitation.
+	ErrorReason_INVITATION_ALREADY_CLAIMED ErrorReason = 107
+	// FAILED_PRECONDITION (400): the invitation was revoked. Metadata:
+	// invitation.
+	ErrorReason_INVITATION_REVOKED ErrorReason = 108
+	// FAILED_PRECONDITION (400): the caller's signed-in identity is already
+	// linked to a person; unlink it first. Metadata: account.
+	ErrorReason_IDENTITY_ALREADY_LINKED ErrorReason = 109
+	// FAILED_PRECONDITION (400): the person is already linked to another
+	// identity of the same issuer. Metadata: person, issuer.
+	ErrorReason_PERSON_ALREADY_LINKED ErrorReason = 110
+	// ALREADY_EXISTS (409): the person already holds the role by an ACTIVE
+	// binding. Metadata: role_binding, role.
+	ErrorReason_ROLE_ALREADY_GRANTED ErrorReason = 111
+	// FAILED_PRECONDITION (400): the binding is the last ACTIVE admin
+	// binding; grant another admin first. Metadata: role_binding.
+	ErrorReason_LAST_ADMIN ErrorReason = 112
 	// FAILED_PRECONDITION (400): capacity below the confirmed registrations.
 	ErrorReason_CAPACITY_BELOW_CONFIRMED ErrorReason = 200
 	// FAILED_PRECONDITION (400): the activity has not started yet.
@@ -344,6 +365,13 @@ var (
 		103:  "REPRESENTATIVE_NOT_IN_ORGANIZATION",
 		104:  "SAME_REPRESENTATIVE",
 		105:  "NOT_A_UNIT_MEMBER",
+		106:  "INVITATION_EXPIRED",
+		107:  "INVITATION_ALREADY_CLAIMED",
+		108:  "INVITATION_REVOKED",
+		109:  "IDENTITY_ALREADY_LINKED",
+		110:  "PERSON_ALREADY_LINKED",
+		111:  "ROLE_ALREADY_GRANTED",
+		112:  "LAST_ADMIN",
 		200:  "CAPACITY_BELOW_CONFIRMED",
 		201:  "ACTIVITY_NOT_STARTED",
 		202:  "CHECK_IN_NOT_OPEN",
@@ -434,6 +462,13 @@ var (
 		"REPRESENTATIVE_NOT_IN_ORGANIZATION": 103,
 		"SAME_REPRESENTATIVE":                104,
 		"NOT_A_UNIT_MEMBER":                  105,
+		"INVITATION_EXPIRED":                 106,
+		"INVITATION_ALREADY_CLAIMED":         107,
+		"INVITATION_REVOKED":                 108,
+		"IDENTITY_ALREADY_LINKED":            109,
+		"PERSON_ALREADY_LINKED":              110,
+		"ROLE_ALREADY_GRANTED":               111,
+		"LAST_ADMIN":                         112,
 		"CAPACITY_BELOW_CONFIRMED":           200,
 		"ACTIVITY_NOT_STARTED":               201,
 		"CHECK_IN_NOT_OPEN":                  202,
@@ -520,7 +555,7 @@ var File_chapterhouse_api_v1_errors_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\x83\x12\n" +
+	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xb5\x13\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\x01\x12\x15\n" +
@@ -558,7 +593,15 @@ const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\x10ALREADY_A_MEMBER\x10f\x12&\n" +
 	"\"REPRESENTATIVE_NOT_IN_ORGANIZATION\x10g\x12\x17\n" +
 	"\x13SAME_REPRESENTATIVE\x10h\x12\x15\n" +
-	"\x11NOT_A_UNIT_MEMBER\x10i\x12\x1d\n" +
+	"\x11NOT_A_UNIT_MEMBER\x10i\x12\x16\n" +
+	"\x12INVITATION_EXPIRED\x10j\x12\x1e\n" +
+	"\x1aINVITATION_ALREADY_CLAIMED\x10k\x12\x16\n" +
+	"\x12INVITATION_REVOKED\x10l\x12\x1b\n" +
+	"\x17IDENTITY_ALREADY_LINKED\x10m\x12\x19\n" +
+	"\x15PERSON_ALREADY_LINKED\x10n\x12\x18\n" +
+	"\x14ROLE_ALREADY_GRANTED\x10o\x12\x0e\n" +
+	"\n" +
+	"LAST_ADMIN\x10p\x12\x1d\n" +
 	"\x18CAPACITY_BELOW_CONFIRMED\x10\xc8\x01\x12\x19\n" +
 	"\x14ACTIVITY_NOT_STARTED\x10\xc9\x01\x12\x16\n" +
 	"\x11CHECK_IN_NOT_OPEN\x10\xca\x01\x12\x13\n" +

@@ -27,7 +27,7 @@ const (
 // outbox), so a consumer sees an event exactly when the change happened.
 //
 // Field ranges of the payload oneof: membership 10–29, governance 30–49,
-// activities 50–69, standards 70–89.
+// activities 50–69, standards 70–89; membership again 100–119.
 type Envelope struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Unique per event; consumers deduplicate on it.
@@ -102,6 +102,12 @@ type Envelope struct {
 	//	*Envelope_SignatoryWithdrawn
 	//	*Envelope_StandardUpdated
 	//	*Envelope_StandardReviewed
+	//	*Envelope_InvitationCreated
+	//	*Envelope_InvitationRevoked
+	//	*Envelope_AccountLinked
+	//	*Envelope_AccountUnlinked
+	//	*Envelope_RoleGranted
+	//	*Envelope_RoleRevoked
 	Payload       isEnvelope_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -708,6 +714,60 @@ func (x *Envelope) GetStandardReviewed() *StandardReviewed {
 	return nil
 }
 
+func (x *Envelope) GetInvitationCreated() *InvitationCreated {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_InvitationCreated); ok {
+			return x.InvitationCreated
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetInvitationRevoked() *InvitationRevoked {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_InvitationRevoked); ok {
+			return x.InvitationRevoked
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetAccountLinked() *AccountLinked {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_AccountLinked); ok {
+			return x.AccountLinked
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetAccountUnlinked() *AccountUnlinked {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_AccountUnlinked); ok {
+			return x.AccountUnlinked
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetRoleGranted() *RoleGranted {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_RoleGranted); ok {
+			return x.RoleGranted
+		}
+	}
+	return nil
+}
+
+func (x *Envelope) GetRoleRevoked() *RoleRevoked {
+	if x != nil {
+		if x, ok := x.Payload.(*Envelope_RoleRevoked); ok {
+			return x.RoleRevoked
+		}
+	}
+	return nil
+}
+
 type isEnvelope_Payload interface {
 	isEnvelope_Payload()
 }
@@ -947,6 +1007,31 @@ type Envelope_StandardReviewed struct {
 	StandardReviewed *StandardReviewed `protobuf:"bytes,80,opt,name=standard_reviewed,json=standardReviewed,proto3,oneof"`
 }
 
+type Envelope_InvitationCreated struct {
+	// Membership's accounts and roles, 100–119.
+	InvitationCreated *InvitationCreated `protobuf:"bytes,100,opt,name=invitation_created,json=invitationCreated,proto3,oneof"`
+}
+
+type Envelope_InvitationRevoked struct {
+	InvitationRevoked *InvitationRevoked `protobuf:"bytes,101,opt,name=invitation_revoked,json=invitationRevoked,proto3,oneof"`
+}
+
+type Envelope_AccountLinked struct {
+	AccountLinked *AccountLinked `protobuf:"bytes,102,opt,name=account_linked,json=accountLinked,proto3,oneof"`
+}
+
+type Envelope_AccountUnlinked struct {
+	AccountUnlinked *AccountUnlinked `protobuf:"bytes,103,opt,name=account_unlinked,json=accountUnlinked,proto3,oneof"`
+}
+
+type Envelope_RoleGranted struct {
+	RoleGranted *RoleGranted `protobuf:"bytes,104,opt,name=role_granted,json=roleGranted,proto3,oneof"`
+}
+
+type Envelope_RoleRevoked struct {
+	RoleRevoked *RoleRevoked `protobuf:"bytes,105,opt,name=role_revoked,json=roleRevoked,proto3,oneof"`
+}
+
 func (*Envelope_OrganizationCreated) isEnvelope_Payload() {}
 
 func (*Envelope_GeneralMembershipChanged) isEnvelope_Payload() {}
@@ -1063,11 +1148,23 @@ func (*Envelope_StandardUpdated) isEnvelope_Payload() {}
 
 func (*Envelope_StandardReviewed) isEnvelope_Payload() {}
 
+func (*Envelope_InvitationCreated) isEnvelope_Payload() {}
+
+func (*Envelope_InvitationRevoked) isEnvelope_Payload() {}
+
+func (*Envelope_AccountLinked) isEnvelope_Payload() {}
+
+func (*Envelope_AccountUnlinked) isEnvelope_Payload() {}
+
+func (*Envelope_RoleGranted) isEnvelope_Payload() {}
+
+func (*Envelope_RoleRevoked) isEnvelope_Payload() {}
+
 var File_chapterhouse_events_v1_envelope_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_events_v1_envelope_proto_rawDesc = "" +
 	"\n" +
-	"%chapterhouse/events/v1/envelope.proto\x12\x16chapterhouse.events.v1\x1a'chapterhouse/events/v1/activities.proto\x1a'chapterhouse/events/v1/governance.proto\x1a'chapterhouse/events/v1/membership.proto\x1a&chapterhouse/events/v1/standards.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb1+\n" +
+	"%chapterhouse/events/v1/envelope.proto\x12\x16chapterhouse.events.v1\x1a'chapterhouse/events/v1/activities.proto\x1a'chapterhouse/events/v1/governance.proto\x1a'chapterhouse/events/v1/membership.proto\x1a&chapterhouse/events/v1/standards.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa3/\n" +
 	"\bEnvelope\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
 	"\x06source\x18\x02 \x01(\tR\x06source\x12\x18\n" +
@@ -1135,7 +1232,13 @@ const file_chapterhouse_events_v1_envelope_proto_rawDesc = "" +
 	"\x10signatory_signed\x18M \x01(\v2'.chapterhouse.events.v1.SignatorySignedH\x00R\x0fsignatorySigned\x12]\n" +
 	"\x13signatory_withdrawn\x18N \x01(\v2*.chapterhouse.events.v1.SignatoryWithdrawnH\x00R\x12signatoryWithdrawn\x12T\n" +
 	"\x10standard_updated\x18O \x01(\v2'.chapterhouse.events.v1.StandardUpdatedH\x00R\x0fstandardUpdated\x12W\n" +
-	"\x11standard_reviewed\x18P \x01(\v2(.chapterhouse.events.v1.StandardReviewedH\x00R\x10standardReviewedB\t\n" +
+	"\x11standard_reviewed\x18P \x01(\v2(.chapterhouse.events.v1.StandardReviewedH\x00R\x10standardReviewed\x12Z\n" +
+	"\x12invitation_created\x18d \x01(\v2).chapterhouse.events.v1.InvitationCreatedH\x00R\x11invitationCreated\x12Z\n" +
+	"\x12invitation_revoked\x18e \x01(\v2).chapterhouse.events.v1.InvitationRevokedH\x00R\x11invitationRevoked\x12N\n" +
+	"\x0eaccount_linked\x18f \x01(\v2%.chapterhouse.events.v1.AccountLinkedH\x00R\raccountLinked\x12T\n" +
+	"\x10account_unlinked\x18g \x01(\v2'.chapterhouse.events.v1.AccountUnlinkedH\x00R\x0faccountUnlinked\x12H\n" +
+	"\frole_granted\x18h \x01(\v2#.chapterhouse.events.v1.RoleGrantedH\x00R\vroleGranted\x12H\n" +
+	"\frole_revoked\x18i \x01(\v2#.chapterhouse.events.v1.RoleRevokedH\x00R\vroleRevokedB\t\n" +
 	"\apayloadBLZJgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1;eventsv1b\x06proto3"
 
 var (
@@ -1212,6 +1315,12 @@ var file_chapterhouse_events_v1_envelope_proto_goTypes = []any{
 	(*SignatoryWithdrawn)(nil),        // 57: chapterhouse.events.v1.SignatoryWithdrawn
 	(*StandardUpdated)(nil),           // 58: chapterhouse.events.v1.StandardUpdated
 	(*StandardReviewed)(nil),          // 59: chapterhouse.events.v1.StandardReviewed
+	(*InvitationCreated)(nil),         // 60: chapterhouse.events.v1.InvitationCreated
+	(*InvitationRevoked)(nil),         // 61: chapterhouse.events.v1.InvitationRevoked
+	(*AccountLinked)(nil),             // 62: chapterhouse.events.v1.AccountLinked
+	(*AccountUnlinked)(nil),           // 63: chapterhouse.events.v1.AccountUnlinked
+	(*RoleGranted)(nil),               // 64: chapterhouse.events.v1.RoleGranted
+	(*RoleRevoked)(nil),               // 65: chapterhouse.events.v1.RoleRevoked
 }
 var file_chapterhouse_events_v1_envelope_proto_depIdxs = []int32{
 	1,  // 0: chapterhouse.events.v1.Envelope.occur_time:type_name -> google.protobuf.Timestamp
@@ -1273,11 +1382,17 @@ var file_chapterhouse_events_v1_envelope_proto_depIdxs = []int32{
 	57, // 56: chapterhouse.events.v1.Envelope.signatory_withdrawn:type_name -> chapterhouse.events.v1.SignatoryWithdrawn
 	58, // 57: chapterhouse.events.v1.Envelope.standard_updated:type_name -> chapterhouse.events.v1.StandardUpdated
 	59, // 58: chapterhouse.events.v1.Envelope.standard_reviewed:type_name -> chapterhouse.events.v1.StandardReviewed
-	59, // [59:59] is the sub-list for method output_type
-	59, // [59:59] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	60, // 59: chapterhouse.events.v1.Envelope.invitation_created:type_name -> chapterhouse.events.v1.InvitationCreated
+	61, // 60: chapterhouse.events.v1.Envelope.invitation_revoked:type_name -> chapterhouse.events.v1.InvitationRevoked
+	62, // 61: chapterhouse.events.v1.Envelope.account_linked:type_name -> chapterhouse.events.v1.AccountLinked
+	63, // 62: chapterhouse.events.v1.Envelope.account_unlinked:type_name -> chapterhouse.events.v1.AccountUnlinked
+	64, // 63: chapterhouse.events.v1.Envelope.role_granted:type_name -> chapterhouse.events.v1.RoleGranted
+	65, // 64: chapterhouse.events.v1.Envelope.role_revoked:type_name -> chapterhouse.events.v1.RoleRevoked
+	65, // [65:65] is the sub-list for method output_type
+	65, // [65:65] is the sub-list for method input_type
+	65, // [65:65] is the sub-list for extension type_name
+	65, // [65:65] is the sub-list for extension extendee
+	0,  // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_events_v1_envelope_proto_init() }
@@ -1348,6 +1463,12 @@ func file_chapterhouse_events_v1_envelope_proto_init() {
 		(*Envelope_SignatoryWithdrawn)(nil),
 		(*Envelope_StandardUpdated)(nil),
 		(*Envelope_StandardReviewed)(nil),
+		(*Envelope_InvitationCreated)(nil),
+		(*Envelope_InvitationRevoked)(nil),
+		(*Envelope_AccountLinked)(nil),
+		(*Envelope_AccountUnlinked)(nil),
+		(*Envelope_RoleGranted)(nil),
+		(*Envelope_RoleRevoked)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{

@@ -783,11 +783,288 @@ func (x *RepresentativeChanged) GetNewRepresentative() string {
 	return ""
 }
 
+type InvitationCreated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Invitation    *v1.Invitation         `protobuf:"bytes,1,opt,name=invitation,proto3" json:"invitation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InvitationCreated) Reset() {
+	*x = InvitationCreated{}
+	mi := &file_chapterhouse_events_v1_membership_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvitationCreated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvitationCreated) ProtoMessage() {}
+
+func (x *InvitationCreated) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_membership_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvitationCreated.ProtoReflect.Descriptor instead.
+func (*InvitationCreated) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_membership_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *InvitationCreated) GetInvitation() *v1.Invitation {
+	if x != nil {
+		return x.Invitation
+	}
+	return nil
+}
+
+type InvitationRevoked struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Invitation    *v1.Invitation         `protobuf:"bytes,1,opt,name=invitation,proto3" json:"invitation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InvitationRevoked) Reset() {
+	*x = InvitationRevoked{}
+	mi := &file_chapterhouse_events_v1_membership_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InvitationRevoked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InvitationRevoked) ProtoMessage() {}
+
+func (x *InvitationRevoked) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_membership_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InvitationRevoked.ProtoReflect.Descriptor instead.
+func (*InvitationRevoked) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_membership_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *InvitationRevoked) GetInvitation() *v1.Invitation {
+	if x != nil {
+		return x.Invitation
+	}
+	return nil
+}
+
+// An identity was linked to a person; by invitation, the invitation as
+// claimed.
+type AccountLinked struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       *v1.Account            `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Invitation    *v1.Invitation         `protobuf:"bytes,2,opt,name=invitation,proto3" json:"invitation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccountLinked) Reset() {
+	*x = AccountLinked{}
+	mi := &file_chapterhouse_events_v1_membership_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccountLinked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccountLinked) ProtoMessage() {}
+
+func (x *AccountLinked) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_membership_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccountLinked.ProtoReflect.Descriptor instead.
+func (*AccountLinked) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_membership_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *AccountLinked) GetAccount() *v1.Account {
+	if x != nil {
+		return x.Account
+	}
+	return nil
+}
+
+func (x *AccountLinked) GetInvitation() *v1.Invitation {
+	if x != nil {
+		return x.Invitation
+	}
+	return nil
+}
+
+// Who unlinked it and why are in the account.
+type AccountUnlinked struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Account       *v1.Account            `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AccountUnlinked) Reset() {
+	*x = AccountUnlinked{}
+	mi := &file_chapterhouse_events_v1_membership_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AccountUnlinked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AccountUnlinked) ProtoMessage() {}
+
+func (x *AccountUnlinked) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_membership_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AccountUnlinked.ProtoReflect.Descriptor instead.
+func (*AccountUnlinked) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_membership_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *AccountUnlinked) GetAccount() *v1.Account {
+	if x != nil {
+		return x.Account
+	}
+	return nil
+}
+
+// Who granted it and why are in the binding; the first admin's granter is
+// "system".
+type RoleGranted struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoleBinding   *v1.RoleBinding        `protobuf:"bytes,1,opt,name=role_binding,json=roleBinding,proto3" json:"role_binding,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoleGranted) Reset() {
+	*x = RoleGranted{}
+	mi := &file_chapterhouse_events_v1_membership_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoleGranted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoleGranted) ProtoMessage() {}
+
+func (x *RoleGranted) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_membership_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoleGranted.ProtoReflect.Descriptor instead.
+func (*RoleGranted) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_membership_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *RoleGranted) GetRoleBinding() *v1.RoleBinding {
+	if x != nil {
+		return x.RoleBinding
+	}
+	return nil
+}
+
+type RoleRevoked struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RoleBinding   *v1.RoleBinding        `protobuf:"bytes,1,opt,name=role_binding,json=roleBinding,proto3" json:"role_binding,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RoleRevoked) Reset() {
+	*x = RoleRevoked{}
+	mi := &file_chapterhouse_events_v1_membership_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RoleRevoked) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RoleRevoked) ProtoMessage() {}
+
+func (x *RoleRevoked) ProtoReflect() protoreflect.Message {
+	mi := &file_chapterhouse_events_v1_membership_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RoleRevoked.ProtoReflect.Descriptor instead.
+func (*RoleRevoked) Descriptor() ([]byte, []int) {
+	return file_chapterhouse_events_v1_membership_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RoleRevoked) GetRoleBinding() *v1.RoleBinding {
+	if x != nil {
+		return x.RoleBinding
+	}
+	return nil
+}
+
 var File_chapterhouse_events_v1_membership_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_events_v1_membership_proto_rawDesc = "" +
 	"\n" +
-	"'chapterhouse/events/v1/membership.proto\x12\x16chapterhouse.events.v1\x1a+chapterhouse/membership/v1/membership.proto\"c\n" +
+	"'chapterhouse/events/v1/membership.proto\x12\x16chapterhouse.events.v1\x1a)chapterhouse/membership/v1/accounts.proto\x1a+chapterhouse/membership/v1/membership.proto\"c\n" +
 	"\x13OrganizationCreated\x12L\n" +
 	"\forganization\x18\x01 \x01(\v2(.chapterhouse.membership.v1.OrganizationR\forganization\"c\n" +
 	"\x13OrganizationUpdated\x12L\n" +
@@ -825,7 +1102,26 @@ const file_chapterhouse_events_v1_membership_proto_rawDesc = "" +
 	"\x15RepresentativeChanged\x12:\n" +
 	"\x06member\x18\x01 \x01(\v2\".chapterhouse.membership.v1.MemberR\x06member\x127\n" +
 	"\x17previous_representative\x18\x02 \x01(\tR\x16previousRepresentative\x12-\n" +
-	"\x12new_representative\x18\x03 \x01(\tR\x11newRepresentativeBLZJgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1;eventsv1b\x06proto3"
+	"\x12new_representative\x18\x03 \x01(\tR\x11newRepresentative\"[\n" +
+	"\x11InvitationCreated\x12F\n" +
+	"\n" +
+	"invitation\x18\x01 \x01(\v2&.chapterhouse.membership.v1.InvitationR\n" +
+	"invitation\"[\n" +
+	"\x11InvitationRevoked\x12F\n" +
+	"\n" +
+	"invitation\x18\x01 \x01(\v2&.chapterhouse.membership.v1.InvitationR\n" +
+	"invitation\"\x96\x01\n" +
+	"\rAccountLinked\x12=\n" +
+	"\aaccount\x18\x01 \x01(\v2#.chapterhouse.membership.v1.AccountR\aaccount\x12F\n" +
+	"\n" +
+	"invitation\x18\x02 \x01(\v2&.chapterhouse.membership.v1.InvitationR\n" +
+	"invitation\"P\n" +
+	"\x0fAccountUnlinked\x12=\n" +
+	"\aaccount\x18\x01 \x01(\v2#.chapterhouse.membership.v1.AccountR\aaccount\"Y\n" +
+	"\vRoleGranted\x12J\n" +
+	"\frole_binding\x18\x01 \x01(\v2'.chapterhouse.membership.v1.RoleBindingR\vroleBinding\"Y\n" +
+	"\vRoleRevoked\x12J\n" +
+	"\frole_binding\x18\x01 \x01(\v2'.chapterhouse.membership.v1.RoleBindingR\vroleBindingBLZJgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_chapterhouse_events_v1_membership_proto_rawDescOnce sync.Once
@@ -839,7 +1135,7 @@ func file_chapterhouse_events_v1_membership_proto_rawDescGZIP() []byte {
 	return file_chapterhouse_events_v1_membership_proto_rawDescData
 }
 
-var file_chapterhouse_events_v1_membership_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_chapterhouse_events_v1_membership_proto_msgTypes = make([]protoimpl.MessageInfo, 22)
 var file_chapterhouse_events_v1_membership_proto_goTypes = []any{
 	(*OrganizationCreated)(nil),      // 0: chapterhouse.events.v1.OrganizationCreated
 	(*OrganizationUpdated)(nil),      // 1: chapterhouse.events.v1.OrganizationUpdated
@@ -857,35 +1153,51 @@ var file_chapterhouse_events_v1_membership_proto_goTypes = []any{
 	(*MemberReinstated)(nil),         // 13: chapterhouse.events.v1.MemberReinstated
 	(*MemberTerminated)(nil),         // 14: chapterhouse.events.v1.MemberTerminated
 	(*RepresentativeChanged)(nil),    // 15: chapterhouse.events.v1.RepresentativeChanged
-	(*v1.Organization)(nil),          // 16: chapterhouse.membership.v1.Organization
-	(v1.GeneralMembershipState)(0),   // 17: chapterhouse.membership.v1.GeneralMembershipState
-	(*v1.Person)(nil),                // 18: chapterhouse.membership.v1.Person
-	(*v1.Application)(nil),           // 19: chapterhouse.membership.v1.Application
-	(*v1.Member)(nil),                // 20: chapterhouse.membership.v1.Member
+	(*InvitationCreated)(nil),        // 16: chapterhouse.events.v1.InvitationCreated
+	(*InvitationRevoked)(nil),        // 17: chapterhouse.events.v1.InvitationRevoked
+	(*AccountLinked)(nil),            // 18: chapterhouse.events.v1.AccountLinked
+	(*AccountUnlinked)(nil),          // 19: chapterhouse.events.v1.AccountUnlinked
+	(*RoleGranted)(nil),              // 20: chapterhouse.events.v1.RoleGranted
+	(*RoleRevoked)(nil),              // 21: chapterhouse.events.v1.RoleRevoked
+	(*v1.Organization)(nil),          // 22: chapterhouse.membership.v1.Organization
+	(v1.GeneralMembershipState)(0),   // 23: chapterhouse.membership.v1.GeneralMembershipState
+	(*v1.Person)(nil),                // 24: chapterhouse.membership.v1.Person
+	(*v1.Application)(nil),           // 25: chapterhouse.membership.v1.Application
+	(*v1.Member)(nil),                // 26: chapterhouse.membership.v1.Member
+	(*v1.Invitation)(nil),            // 27: chapterhouse.membership.v1.Invitation
+	(*v1.Account)(nil),               // 28: chapterhouse.membership.v1.Account
+	(*v1.RoleBinding)(nil),           // 29: chapterhouse.membership.v1.RoleBinding
 }
 var file_chapterhouse_events_v1_membership_proto_depIdxs = []int32{
-	16, // 0: chapterhouse.events.v1.OrganizationCreated.organization:type_name -> chapterhouse.membership.v1.Organization
-	16, // 1: chapterhouse.events.v1.OrganizationUpdated.organization:type_name -> chapterhouse.membership.v1.Organization
-	16, // 2: chapterhouse.events.v1.GeneralMembershipChanged.organization:type_name -> chapterhouse.membership.v1.Organization
-	17, // 3: chapterhouse.events.v1.GeneralMembershipChanged.previous_state:type_name -> chapterhouse.membership.v1.GeneralMembershipState
-	18, // 4: chapterhouse.events.v1.PersonCreated.person:type_name -> chapterhouse.membership.v1.Person
-	18, // 5: chapterhouse.events.v1.PersonUpdated.person:type_name -> chapterhouse.membership.v1.Person
-	19, // 6: chapterhouse.events.v1.ApplicationSubmitted.application:type_name -> chapterhouse.membership.v1.Application
-	19, // 7: chapterhouse.events.v1.ApplicationReleased.application:type_name -> chapterhouse.membership.v1.Application
-	19, // 8: chapterhouse.events.v1.ApplicationHeld.application:type_name -> chapterhouse.membership.v1.Application
-	19, // 9: chapterhouse.events.v1.ApplicationApproved.application:type_name -> chapterhouse.membership.v1.Application
-	19, // 10: chapterhouse.events.v1.ApplicationRejected.application:type_name -> chapterhouse.membership.v1.Application
-	19, // 11: chapterhouse.events.v1.ApplicationWithdrawn.application:type_name -> chapterhouse.membership.v1.Application
-	20, // 12: chapterhouse.events.v1.MemberAdmitted.member:type_name -> chapterhouse.membership.v1.Member
-	20, // 13: chapterhouse.events.v1.MemberSuspended.member:type_name -> chapterhouse.membership.v1.Member
-	20, // 14: chapterhouse.events.v1.MemberReinstated.member:type_name -> chapterhouse.membership.v1.Member
-	20, // 15: chapterhouse.events.v1.MemberTerminated.member:type_name -> chapterhouse.membership.v1.Member
-	20, // 16: chapterhouse.events.v1.RepresentativeChanged.member:type_name -> chapterhouse.membership.v1.Member
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	22, // 0: chapterhouse.events.v1.OrganizationCreated.organization:type_name -> chapterhouse.membership.v1.Organization
+	22, // 1: chapterhouse.events.v1.OrganizationUpdated.organization:type_name -> chapterhouse.membership.v1.Organization
+	22, // 2: chapterhouse.events.v1.GeneralMembershipChanged.organization:type_name -> chapterhouse.membership.v1.Organization
+	23, // 3: chapterhouse.events.v1.GeneralMembershipChanged.previous_state:type_name -> chapterhouse.membership.v1.GeneralMembershipState
+	24, // 4: chapterhouse.events.v1.PersonCreated.person:type_name -> chapterhouse.membership.v1.Person
+	24, // 5: chapterhouse.events.v1.PersonUpdated.person:type_name -> chapterhouse.membership.v1.Person
+	25, // 6: chapterhouse.events.v1.ApplicationSubmitted.application:type_name -> chapterhouse.membership.v1.Application
+	25, // 7: chapterhouse.events.v1.ApplicationReleased.application:type_name -> chapterhouse.membership.v1.Application
+	25, // 8: chapterhouse.events.v1.ApplicationHeld.application:type_name -> chapterhouse.membership.v1.Application
+	25, // 9: chapterhouse.events.v1.ApplicationApproved.application:type_name -> chapterhouse.membership.v1.Application
+	25, // 10: chapterhouse.events.v1.ApplicationRejected.application:type_name -> chapterhouse.membership.v1.Application
+	25, // 11: chapterhouse.events.v1.ApplicationWithdrawn.application:type_name -> chapterhouse.membership.v1.Application
+	26, // 12: chapterhouse.events.v1.MemberAdmitted.member:type_name -> chapterhouse.membership.v1.Member
+	26, // 13: chapterhouse.events.v1.MemberSuspended.member:type_name -> chapterhouse.membership.v1.Member
+	26, // 14: chapterhouse.events.v1.MemberReinstated.member:type_name -> chapterhouse.membership.v1.Member
+	26, // 15: chapterhouse.events.v1.MemberTerminated.member:type_name -> chapterhouse.membership.v1.Member
+	26, // 16: chapterhouse.events.v1.RepresentativeChanged.member:type_name -> chapterhouse.membership.v1.Member
+	27, // 17: chapterhouse.events.v1.InvitationCreated.invitation:type_name -> chapterhouse.membership.v1.Invitation
+	27, // 18: chapterhouse.events.v1.InvitationRevoked.invitation:type_name -> chapterhouse.membership.v1.Invitation
+	28, // 19: chapterhouse.events.v1.AccountLinked.account:type_name -> chapterhouse.membership.v1.Account
+	27, // 20: chapterhouse.events.v1.AccountLinked.invitation:type_name -> chapterhouse.membership.v1.Invitation
+	28, // 21: chapterhouse.events.v1.AccountUnlinked.account:type_name -> chapterhouse.membership.v1.Account
+	29, // 22: chapterhouse.events.v1.RoleGranted.role_binding:type_name -> chapterhouse.membership.v1.RoleBinding
+	29, // 23: chapterhouse.events.v1.RoleRevoked.role_binding:type_name -> chapterhouse.membership.v1.RoleBinding
+	24, // [24:24] is the sub-list for method output_type
+	24, // [24:24] is the sub-list for method input_type
+	24, // [24:24] is the sub-list for extension type_name
+	24, // [24:24] is the sub-list for extension extendee
+	0,  // [0:24] is the sub-list for field type_name
 }
 
 func init() { file_chapterhouse_events_v1_membership_proto_init() }
@@ -899,7 +1211,7 @@ func file_chapterhouse_events_v1_membership_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_events_v1_membership_proto_rawDesc), len(file_chapterhouse_events_v1_membership_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   22,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -2675,7 +2675,7 @@ var File_chapterhouse_membership_v1_membership_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\n" +
-	"+chapterhouse/membership/v1/membership.proto\x12\x1achapterhouse.membership.v1\x1a\x1bbuf/validate/validate.proto\x1a%chapterhouse/api/v1/annotations.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xf4\x04\n" +
+	"+chapterhouse/membership/v1/membership.proto\x12\x1achapterhouse.membership.v1\x1a\x1bbuf/validate/validate.proto\x1a%chapterhouse/api/v1/annotations.proto\x1a)chapterhouse/membership/v1/accounts.proto\x1a\x1fchapterhouse/api/v1/rules.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xf4\x04\n" +
 	"\fOrganization\x12\x17\n" +
 	"\x04name\x18\x01 \x01(\tB\x03\xe0A\bR\x04name\x122\n" +
 	"\fdisplay_name\x18\x02 \x01(\tB\x0f\xe0A\x02\xbaH\tr\a\xd0\xf3\x18\x01\x18\xc8\x01R\vdisplayName\x120\n" +
@@ -2925,7 +2925,7 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\x18MEMBER_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13MEMBER_STATE_ACTIVE\x10\x01\x12\x1a\n" +
 	"\x16MEMBER_STATE_SUSPENDED\x10\x02\x12\x1b\n" +
-	"\x17MEMBER_STATE_TERMINATED\x10\x032\xe8\x1b\n" +
+	"\x17MEMBER_STATE_TERMINATED\x10\x032\xb8*\n" +
 	"\x11MembershipService\x12\xad\x01\n" +
 	"\x12CreateOrganization\x125.chapterhouse.membership.v1.CreateOrganizationRequest\x1a(.chapterhouse.membership.v1.Organization\"6\xdaA\forganization\x82\xd3\xe4\x93\x02!:\forganization\"\x11/v1/organizations\x12\x9a\x01\n" +
 	"\x0fGetOrganization\x122.chapterhouse.membership.v1.GetOrganizationRequest\x1a(.chapterhouse.membership.v1.Organization\")\xdaA\x04name\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/{name=organizations/*}\x12\x9b\x01\n" +
@@ -2950,7 +2950,22 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\rSuspendMember\x120.chapterhouse.membership.v1.SuspendMemberRequest\x1a\".chapterhouse.membership.v1.Member\"2\x82\xd3\xe4\x93\x02,:\x01*\"'/v1/{name=branches/*/members/*}:suspend\x12\x9f\x01\n" +
 	"\x0fReinstateMember\x122.chapterhouse.membership.v1.ReinstateMemberRequest\x1a\".chapterhouse.membership.v1.Member\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{name=branches/*/members/*}:reinstate\x12\x9f\x01\n" +
 	"\x0fTerminateMember\x122.chapterhouse.membership.v1.TerminateMemberRequest\x1a\".chapterhouse.membership.v1.Member\"4\x82\xd3\xe4\x93\x02.:\x01*\")/v1/{name=branches/*/members/*}:terminate\x12\xb4\x01\n" +
-	"\x14ChangeRepresentative\x127.chapterhouse.membership.v1.ChangeRepresentativeRequest\x1a\".chapterhouse.membership.v1.Member\"?\x82\xd3\xe4\x93\x029:\x01*\"4/v1/{name=branches/*/members/*}:changeRepresentative\x1a#\xcaA membership.chapterhouse.internalBTZRgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1;membershipv1b\x06proto3"
+	"\x14ChangeRepresentative\x127.chapterhouse.membership.v1.ChangeRepresentativeRequest\x1a\".chapterhouse.membership.v1.Member\"?\x82\xd3\xe4\x93\x029:\x01*\"4/v1/{name=branches/*/members/*}:changeRepresentative\x12\xa1\x01\n" +
+	"\x10CreateInvitation\x123.chapterhouse.membership.v1.CreateInvitationRequest\x1a&.chapterhouse.membership.v1.Invitation\"0\xdaA\n" +
+	"invitation\x82\xd3\xe4\x93\x02\x1d:\n" +
+	"invitation\"\x0f/v1/invitations\x12\x92\x01\n" +
+	"\rGetInvitation\x120.chapterhouse.membership.v1.GetInvitationRequest\x1a&.chapterhouse.membership.v1.Invitation\"'\xdaA\x04name\x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/{name=invitations/*}\x12\x9b\x01\n" +
+	"\x10RevokeInvitation\x123.chapterhouse.membership.v1.RevokeInvitationRequest\x1a&.chapterhouse.membership.v1.Invitation\"*\x82\xd3\xe4\x93\x02$:\x01*\"\x1f/v1/{name=invitations/*}:revoke\x12\x90\x01\n" +
+	"\x0fClaimInvitation\x122.chapterhouse.membership.v1.ClaimInvitationRequest\x1a#.chapterhouse.membership.v1.Account\"$\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02\x1a:\x01*\"\x15/v1/invitations:claim\x12\x8f\x01\n" +
+	"\n" +
+	"GetAccount\x12-.chapterhouse.membership.v1.GetAccountRequest\x1a#.chapterhouse.membership.v1.Account\"-\xdaA\x04name\x82\xd3\xe4\x93\x02 \x12\x1e/v1/{name=people/*/accounts/*}\x12\xa2\x01\n" +
+	"\fListAccounts\x12/.chapterhouse.membership.v1.ListAccountsRequest\x1a0.chapterhouse.membership.v1.ListAccountsResponse\"/\xdaA\x06parent\x82\xd3\xe4\x93\x02 \x12\x1e/v1/{parent=people/*}/accounts\x12\x98\x01\n" +
+	"\rUnlinkAccount\x120.chapterhouse.membership.v1.UnlinkAccountRequest\x1a#.chapterhouse.membership.v1.Account\"0\x82\xd3\xe4\x93\x02*:\x01*\"%/v1/{name=people/*/accounts/*}:unlink\x12\xa9\x01\n" +
+	"\x11CreateRoleBinding\x124.chapterhouse.membership.v1.CreateRoleBindingRequest\x1a'.chapterhouse.membership.v1.RoleBinding\"5\xdaA\frole_binding\x82\xd3\xe4\x93\x02 :\frole_binding\"\x10/v1/roleBindings\x12\x96\x01\n" +
+	"\x0eGetRoleBinding\x121.chapterhouse.membership.v1.GetRoleBindingRequest\x1a'.chapterhouse.membership.v1.RoleBinding\"(\xdaA\x04name\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/{name=roleBindings/*}\x12\x97\x01\n" +
+	"\x10ListRoleBindings\x123.chapterhouse.membership.v1.ListRoleBindingsRequest\x1a4.chapterhouse.membership.v1.ListRoleBindingsResponse\"\x18\x82\xd3\xe4\x93\x02\x12\x12\x10/v1/roleBindings\x12\x9f\x01\n" +
+	"\x11RevokeRoleBinding\x124.chapterhouse.membership.v1.RevokeRoleBindingRequest\x1a'.chapterhouse.membership.v1.RoleBinding\"+\x82\xd3\xe4\x93\x02%:\x01*\" /v1/{name=roleBindings/*}:revoke\x12\x90\x01\n" +
+	"\fLookupCaller\x12/.chapterhouse.membership.v1.LookupCallerRequest\x1a0.chapterhouse.membership.v1.LookupCallerResponse\"\x1d\xc0\xf3\x18\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/caller:lookup\x1a#\xcaA membership.chapterhouse.internalBTZRgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1;membershipv1b\x06proto3"
 
 var (
 	file_chapterhouse_membership_v1_membership_proto_rawDescOnce sync.Once
@@ -3009,6 +3024,24 @@ var file_chapterhouse_membership_v1_membership_proto_goTypes = []any{
 	(*timestamppb.Timestamp)(nil),       // 39: google.protobuf.Timestamp
 	(*fieldmaskpb.FieldMask)(nil),       // 40: google.protobuf.FieldMask
 	(*date.Date)(nil),                   // 41: google.type.Date
+	(*CreateInvitationRequest)(nil),     // 42: chapterhouse.membership.v1.CreateInvitationRequest
+	(*GetInvitationRequest)(nil),        // 43: chapterhouse.membership.v1.GetInvitationRequest
+	(*RevokeInvitationRequest)(nil),     // 44: chapterhouse.membership.v1.RevokeInvitationRequest
+	(*ClaimInvitationRequest)(nil),      // 45: chapterhouse.membership.v1.ClaimInvitationRequest
+	(*GetAccountRequest)(nil),           // 46: chapterhouse.membership.v1.GetAccountRequest
+	(*ListAccountsRequest)(nil),         // 47: chapterhouse.membership.v1.ListAccountsRequest
+	(*UnlinkAccountRequest)(nil),        // 48: chapterhouse.membership.v1.UnlinkAccountRequest
+	(*CreateRoleBindingRequest)(nil),    // 49: chapterhouse.membership.v1.CreateRoleBindingRequest
+	(*GetRoleBindingRequest)(nil),       // 50: chapterhouse.membership.v1.GetRoleBindingRequest
+	(*ListRoleBindingsRequest)(nil),     // 51: chapterhouse.membership.v1.ListRoleBindingsRequest
+	(*RevokeRoleBindingRequest)(nil),    // 52: chapterhouse.membership.v1.RevokeRoleBindingRequest
+	(*LookupCallerRequest)(nil),         // 53: chapterhouse.membership.v1.LookupCallerRequest
+	(*Invitation)(nil),                  // 54: chapterhouse.membership.v1.Invitation
+	(*Account)(nil),                     // 55: chapterhouse.membership.v1.Account
+	(*ListAccountsResponse)(nil),        // 56: chapterhouse.membership.v1.ListAccountsResponse
+	(*RoleBinding)(nil),                 // 57: chapterhouse.membership.v1.RoleBinding
+	(*ListRoleBindingsResponse)(nil),    // 58: chapterhouse.membership.v1.ListRoleBindingsResponse
+	(*LookupCallerResponse)(nil),        // 59: chapterhouse.membership.v1.LookupCallerResponse
 }
 var file_chapterhouse_membership_v1_membership_proto_depIdxs = []int32{
 	0,  // 0: chapterhouse.membership.v1.Organization.general_membership_state:type_name -> chapterhouse.membership.v1.GeneralMembershipState
@@ -3072,29 +3105,53 @@ var file_chapterhouse_membership_v1_membership_proto_depIdxs = []int32{
 	36, // 58: chapterhouse.membership.v1.MembershipService.ReinstateMember:input_type -> chapterhouse.membership.v1.ReinstateMemberRequest
 	37, // 59: chapterhouse.membership.v1.MembershipService.TerminateMember:input_type -> chapterhouse.membership.v1.TerminateMemberRequest
 	38, // 60: chapterhouse.membership.v1.MembershipService.ChangeRepresentative:input_type -> chapterhouse.membership.v1.ChangeRepresentativeRequest
-	5,  // 61: chapterhouse.membership.v1.MembershipService.CreateOrganization:output_type -> chapterhouse.membership.v1.Organization
-	5,  // 62: chapterhouse.membership.v1.MembershipService.GetOrganization:output_type -> chapterhouse.membership.v1.Organization
-	9,  // 63: chapterhouse.membership.v1.MembershipService.ListOrganizations:output_type -> chapterhouse.membership.v1.ListOrganizationsResponse
-	5,  // 64: chapterhouse.membership.v1.MembershipService.UpdateOrganization:output_type -> chapterhouse.membership.v1.Organization
-	5,  // 65: chapterhouse.membership.v1.MembershipService.SetGeneralMembership:output_type -> chapterhouse.membership.v1.Organization
-	13, // 66: chapterhouse.membership.v1.MembershipService.CreatePerson:output_type -> chapterhouse.membership.v1.Person
-	13, // 67: chapterhouse.membership.v1.MembershipService.GetPerson:output_type -> chapterhouse.membership.v1.Person
-	18, // 68: chapterhouse.membership.v1.MembershipService.ListPeople:output_type -> chapterhouse.membership.v1.ListPeopleResponse
-	13, // 69: chapterhouse.membership.v1.MembershipService.UpdatePerson:output_type -> chapterhouse.membership.v1.Person
-	22, // 70: chapterhouse.membership.v1.MembershipService.CreateApplication:output_type -> chapterhouse.membership.v1.Application
-	22, // 71: chapterhouse.membership.v1.MembershipService.GetApplication:output_type -> chapterhouse.membership.v1.Application
-	26, // 72: chapterhouse.membership.v1.MembershipService.ListApplications:output_type -> chapterhouse.membership.v1.ListApplicationsResponse
-	22, // 73: chapterhouse.membership.v1.MembershipService.ApproveApplication:output_type -> chapterhouse.membership.v1.Application
-	22, // 74: chapterhouse.membership.v1.MembershipService.RejectApplication:output_type -> chapterhouse.membership.v1.Application
-	22, // 75: chapterhouse.membership.v1.MembershipService.WithdrawApplication:output_type -> chapterhouse.membership.v1.Application
-	31, // 76: chapterhouse.membership.v1.MembershipService.GetMember:output_type -> chapterhouse.membership.v1.Member
-	34, // 77: chapterhouse.membership.v1.MembershipService.ListMembers:output_type -> chapterhouse.membership.v1.ListMembersResponse
-	31, // 78: chapterhouse.membership.v1.MembershipService.SuspendMember:output_type -> chapterhouse.membership.v1.Member
-	31, // 79: chapterhouse.membership.v1.MembershipService.ReinstateMember:output_type -> chapterhouse.membership.v1.Member
-	31, // 80: chapterhouse.membership.v1.MembershipService.TerminateMember:output_type -> chapterhouse.membership.v1.Member
-	31, // 81: chapterhouse.membership.v1.MembershipService.ChangeRepresentative:output_type -> chapterhouse.membership.v1.Member
-	61, // [61:82] is the sub-list for method output_type
-	40, // [40:61] is the sub-list for method input_type
+	42, // 61: chapterhouse.membership.v1.MembershipService.CreateInvitation:input_type -> chapterhouse.membership.v1.CreateInvitationRequest
+	43, // 62: chapterhouse.membership.v1.MembershipService.GetInvitation:input_type -> chapterhouse.membership.v1.GetInvitationRequest
+	44, // 63: chapterhouse.membership.v1.MembershipService.RevokeInvitation:input_type -> chapterhouse.membership.v1.RevokeInvitationRequest
+	45, // 64: chapterhouse.membership.v1.MembershipService.ClaimInvitation:input_type -> chapterhouse.membership.v1.ClaimInvitationRequest
+	46, // 65: chapterhouse.membership.v1.MembershipService.GetAccount:input_type -> chapterhouse.membership.v1.GetAccountRequest
+	47, // 66: chapterhouse.membership.v1.MembershipService.ListAccounts:input_type -> chapterhouse.membership.v1.ListAccountsRequest
+	48, // 67: chapterhouse.membership.v1.MembershipService.UnlinkAccount:input_type -> chapterhouse.membership.v1.UnlinkAccountRequest
+	49, // 68: chapterhouse.membership.v1.MembershipService.CreateRoleBinding:input_type -> chapterhouse.membership.v1.CreateRoleBindingRequest
+	50, // 69: chapterhouse.membership.v1.MembershipService.GetRoleBinding:input_type -> chapterhouse.membership.v1.GetRoleBindingRequest
+	51, // 70: chapterhouse.membership.v1.MembershipService.ListRoleBindings:input_type -> chapterhouse.membership.v1.ListRoleBindingsRequest
+	52, // 71: chapterhouse.membership.v1.MembershipService.RevokeRoleBinding:input_type -> chapterhouse.membership.v1.RevokeRoleBindingRequest
+	53, // 72: chapterhouse.membership.v1.MembershipService.LookupCaller:input_type -> chapterhouse.membership.v1.LookupCallerRequest
+	5,  // 73: chapterhouse.membership.v1.MembershipService.CreateOrganization:output_type -> chapterhouse.membership.v1.Organization
+	5,  // 74: chapterhouse.membership.v1.MembershipService.GetOrganization:output_type -> chapterhouse.membership.v1.Organization
+	9,  // 75: chapterhouse.membership.v1.MembershipService.ListOrganizations:output_type -> chapterhouse.membership.v1.ListOrganizationsResponse
+	5,  // 76: chapterhouse.membership.v1.MembershipService.UpdateOrganization:output_type -> chapterhouse.membership.v1.Organization
+	5,  // 77: chapterhouse.membership.v1.MembershipService.SetGeneralMembership:output_type -> chapterhouse.membership.v1.Organization
+	13, // 78: chapterhouse.membership.v1.MembershipService.CreatePerson:output_type -> chapterhouse.membership.v1.Person
+	13, // 79: chapterhouse.membership.v1.MembershipService.GetPerson:output_type -> chapterhouse.membership.v1.Person
+	18, // 80: chapterhouse.membership.v1.MembershipService.ListPeople:output_type -> chapterhouse.membership.v1.ListPeopleResponse
+	13, // 81: chapterhouse.membership.v1.MembershipService.UpdatePerson:output_type -> chapterhouse.membership.v1.Person
+	22, // 82: chapterhouse.membership.v1.MembershipService.CreateApplication:output_type -> chapterhouse.membership.v1.Application
+	22, // 83: chapterhouse.membership.v1.MembershipService.GetApplication:output_type -> chapterhouse.membership.v1.Application
+	26, // 84: chapterhouse.membership.v1.MembershipService.ListApplications:output_type -> chapterhouse.membership.v1.ListApplicationsResponse
+	22, // 85: chapterhouse.membership.v1.MembershipService.ApproveApplication:output_type -> chapterhouse.membership.v1.Application
+	22, // 86: chapterhouse.membership.v1.MembershipService.RejectApplication:output_type -> chapterhouse.membership.v1.Application
+	22, // 87: chapterhouse.membership.v1.MembershipService.WithdrawApplication:output_type -> chapterhouse.membership.v1.Application
+	31, // 88: chapterhouse.membership.v1.MembershipService.GetMember:output_type -> chapterhouse.membership.v1.Member
+	34, // 89: chapterhouse.membership.v1.MembershipService.ListMembers:output_type -> chapterhouse.membership.v1.ListMembersResponse
+	31, // 90: chapterhouse.membership.v1.MembershipService.SuspendMember:output_type -> chapterhouse.membership.v1.Member
+	31, // 91: chapterhouse.membership.v1.MembershipService.ReinstateMember:output_type -> chapterhouse.membership.v1.Member
+	31, // 92: chapterhouse.membership.v1.MembershipService.TerminateMember:output_type -> chapterhouse.membership.v1.Member
+	31, // 93: chapterhouse.membership.v1.MembershipService.ChangeRepresentative:output_type -> chapterhouse.membership.v1.Member
+	54, // 94: chapterhouse.membership.v1.MembershipService.CreateInvitation:output_type -> chapterhouse.membership.v1.Invitation
+	54, // 95: chapterhouse.membership.v1.MembershipService.GetInvitation:output_type -> chapterhouse.membership.v1.Invitation
+	54, // 96: chapterhouse.membership.v1.MembershipService.RevokeInvitation:output_type -> chapterhouse.membership.v1.Invitation
+	55, // 97: chapterhouse.membership.v1.MembershipService.ClaimInvitation:output_type -> chapterhouse.membership.v1.Account
+	55, // 98: chapterhouse.membership.v1.MembershipService.GetAccount:output_type -> chapterhouse.membership.v1.Account
+	56, // 99: chapterhouse.membership.v1.MembershipService.ListAccounts:output_type -> chapterhouse.membership.v1.ListAccountsResponse
+	55, // 100: chapterhouse.membership.v1.MembershipService.UnlinkAccount:output_type -> chapterhouse.membership.v1.Account
+	57, // 101: chapterhouse.membership.v1.MembershipService.CreateRoleBinding:output_type -> chapterhouse.membership.v1.RoleBinding
+	57, // 102: chapterhouse.membership.v1.MembershipService.GetRoleBinding:output_type -> chapterhouse.membership.v1.RoleBinding
+	58, // 103: chapterhouse.membership.v1.MembershipService.ListRoleBindings:output_type -> chapterhouse.membership.v1.ListRoleBindingsResponse
+	57, // 104: chapterhouse.membership.v1.MembershipService.RevokeRoleBinding:output_type -> chapterhouse.membership.v1.RoleBinding
+	59, // 105: chapterhouse.membership.v1.MembershipService.LookupCaller:output_type -> chapterhouse.membership.v1.LookupCallerResponse
+	73, // [73:106] is the sub-list for method output_type
+	40, // [40:73] is the sub-list for method input_type
 	40, // [40:40] is the sub-list for extension type_name
 	40, // [40:40] is the sub-list for extension extendee
 	0,  // [0:40] is the sub-list for field type_name
@@ -3105,6 +3162,7 @@ func file_chapterhouse_membership_v1_membership_proto_init() {
 	if File_chapterhouse_membership_v1_membership_proto != nil {
 		return
 	}
+	file_chapterhouse_membership_v1_accounts_proto_init()
 	file_chapterhouse_membership_v1_membership_proto_msgTypes[17].OneofWrappers = []any{
 		(*Application_Unit)(nil),
 		(*Application_Individual)(nil),

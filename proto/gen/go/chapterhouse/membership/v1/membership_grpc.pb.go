@@ -40,6 +40,18 @@ const (
 	MembershipService_ReinstateMember_FullMethodName      = "/chapterhouse.membership.v1.MembershipService/ReinstateMember"
 	MembershipService_TerminateMember_FullMethodName      = "/chapterhouse.membership.v1.MembershipService/TerminateMember"
 	MembershipService_ChangeRepresentative_FullMethodName = "/chapterhouse.membership.v1.MembershipService/ChangeRepresentative"
+	MembershipService_CreateInvitation_FullMethodName     = "/chapterhouse.membership.v1.MembershipService/CreateInvitation"
+	MembershipService_GetInvitation_FullMethodName        = "/chapterhouse.membership.v1.MembershipService/GetInvitation"
+	MembershipService_RevokeInvitation_FullMethodName     = "/chapterhouse.membership.v1.MembershipService/RevokeInvitation"
+	MembershipService_ClaimInvitation_FullMethodName      = "/chapterhouse.membership.v1.MembershipService/ClaimInvitation"
+	MembershipService_GetAccount_FullMethodName           = "/chapterhouse.membership.v1.MembershipService/GetAccount"
+	MembershipService_ListAccounts_FullMethodName         = "/chapterhouse.membership.v1.MembershipService/ListAccounts"
+	MembershipService_UnlinkAccount_FullMethodName        = "/chapterhouse.membership.v1.MembershipService/UnlinkAccount"
+	MembershipService_CreateRoleBinding_FullMethodName    = "/chapterhouse.membership.v1.MembershipService/CreateRoleBinding"
+	MembershipService_GetRoleBinding_FullMethodName       = "/chapterhouse.membership.v1.MembershipService/GetRoleBinding"
+	MembershipService_ListRoleBindings_FullMethodName     = "/chapterhouse.membership.v1.MembershipService/ListRoleBindings"
+	MembershipService_RevokeRoleBinding_FullMethodName    = "/chapterhouse.membership.v1.MembershipService/RevokeRoleBinding"
+	MembershipService_LookupCaller_FullMethodName         = "/chapterhouse.membership.v1.MembershipService/LookupCaller"
 )
 
 // MembershipServiceClient is the client API for MembershipService service.
@@ -127,6 +139,59 @@ type MembershipServiceClient interface {
 	// representative must work for the member organisation. Admins, or the
 	// current representative.
 	ChangeRepresentative(ctx context.Context, in *ChangeRepresentativeRequest, opts ...grpc.CallOption) (*Member, error)
+	// Issues an invitation for an existing person. Admins only. The answer
+	// carries the invitation's code, the only time it is shown; give it to
+	// the invitee. expire_time defaults to 14 days ahead and may be at most
+	// 30 days ahead. A person that does not exist is FAILED_PRECONDITION,
+	// reason REFERENCED_RESOURCE_NOT_FOUND.
+	CreateInvitation(ctx context.Context, in *CreateInvitationRequest, opts ...grpc.CallOption) (*Invitation, error)
+	// Admins and the invited person; anyone else is answered NOT_FOUND, as
+	// for a missing invitation. Never carries the code.
+	GetInvitation(ctx context.Context, in *GetInvitationRequest, opts ...grpc.CallOption) (*Invitation, error)
+	// PENDING → REVOKED, with a reason: the code can no longer be claimed.
+	// Admins only (the invited person is PERMISSION_DENIED, anyone else
+	// answered NOT_FOUND). A claimed or revoked invitation is
+	// INVALID_STATE_TRANSITION.
+	RevokeInvitation(ctx context.Context, in *RevokeInvitationRequest, opts ...grpc.CallOption) (*Invitation, error)
+	// Links the caller's signed-in identity (the token's issuer and subject)
+	// to the invited person, and marks the invitation CLAIMED, in one step.
+	// Any signed-in identity, including one linked to no person yet (so the
+	// method is declared public and refuses a call without a token,
+	// UNAUTHENTICATED). Refused, changing nothing: a code no invitation has
+	// is NOT_FOUND (a wrong code reveals nothing); an expired one
+	// INVITATION_EXPIRED; one claimed before, by anyone,
+	// INVITATION_ALREADY_CLAIMED; a revoked one INVITATION_REVOKED; an
+	// identity already linked to a person IDENTITY_ALREADY_LINKED; a person
+	// already linked to an identity of the same issuer PERSON_ALREADY_LINKED.
+	ClaimInvitation(ctx context.Context, in *ClaimInvitationRequest, opts ...grpc.CallOption) (*Account, error)
+	// Admins and the person the account is linked to; anyone else is
+	// answered NOT_FOUND, as for a missing account.
+	GetAccount(ctx context.Context, in *GetAccountRequest, opts ...grpc.CallOption) (*Account, error)
+	// A person's accounts, unlinked ones too. Admins and the person.
+	ListAccounts(ctx context.Context, in *ListAccountsRequest, opts ...grpc.CallOption) (*ListAccountsResponse, error)
+	// LINKED → UNLINKED, with a reason, keeping the account as history: the
+	// identity no longer signs in as the person, and may be linked again (a
+	// new account). Admins, or the person themselves; anyone else is
+	// answered NOT_FOUND. An unlinked account is INVALID_STATE_TRANSITION.
+	UnlinkAccount(ctx context.Context, in *UnlinkAccountRequest, opts ...grpc.CallOption) (*Account, error)
+	// Grants a person a static role, with a reason. Admins only. A person
+	// who already holds the role is ALREADY_EXISTS, reason
+	// ROLE_ALREADY_GRANTED, naming the binding.
+	CreateRoleBinding(ctx context.Context, in *CreateRoleBindingRequest, opts ...grpc.CallOption) (*RoleBinding, error)
+	// Admins and the person it binds; anyone else is answered NOT_FOUND.
+	GetRoleBinding(ctx context.Context, in *GetRoleBindingRequest, opts ...grpc.CallOption) (*RoleBinding, error)
+	// Admins; anyone else only with person set to their own person. Oldest
+	// grant first. Filters are exact matches and combine with AND.
+	ListRoleBindings(ctx context.Context, in *ListRoleBindingsRequest, opts ...grpc.CallOption) (*ListRoleBindingsResponse, error)
+	// ACTIVE → REVOKED, with a reason. Admins only. Revoking the last ACTIVE
+	// admin binding is FAILED_PRECONDITION, reason LAST_ADMIN: the branch
+	// keeps an admin. A revoked binding is INVALID_STATE_TRANSITION.
+	RevokeRoleBinding(ctx context.Context, in *RevokeRoleBindingRequest, opts ...grpc.CallOption) (*RoleBinding, error)
+	// Who the caller is: the signed-in identity, the person it is linked to
+	// (none when unlinked) and the roles that person's ACTIVE role bindings
+	// grant. Any signed-in identity, linked or not (so the method is declared
+	// public and refuses a call without a token, UNAUTHENTICATED).
+	LookupCaller(ctx context.Context, in *LookupCallerRequest, opts ...grpc.CallOption) (*LookupCallerResponse, error)
 }
 
 type membershipServiceClient struct {
@@ -347,6 +412,126 @@ func (c *membershipServiceClient) ChangeRepresentative(ctx context.Context, in *
 	return out, nil
 }
 
+func (c *membershipServiceClient) CreateInvitation(ctx context.Context, in *CreateInvitationRequest, opts ...grpc.CallOption) (*Invitation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Invitation)
+	err := c.cc.Invoke(ctx, MembershipService_CreateInvitation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membershipServiceClient) GetInvitation(ctx context.Context, in *GetInvitationRequest, opts ...grpc.CallOption) (*Invitation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Invitation)
+	err := c.cc.Invoke(ctx, MembershipService_GetInvitation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membershipServiceClient) RevokeInvitation(ctx context.Context, in *RevokeInvitationRequest, opts ...grpc.CallOption) (*Invitation, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Invitation)
+	err := c.cc.Invoke(ctx, MembershipService_RevokeInvitation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membershipServiceClient) ClaimInvitation(ctx context.Context, in *ClaimInvitationRequest, opts ...grpc.CallOption) (*Account, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Account)
+	err := c.cc.Invoke(ctx, MembershipService_ClaimInvitation_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membershipServiceClient) GetAccount(ctx context.Context, in *GetAccountRequest, opts ...grpc.CallOption) (*Account, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Account)
+	err := c.cc.Invoke(ctx, MembershipService_GetAccount_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membershipServiceClient) ListAccounts(ctx context.Context, in *ListAccountsRequest, opts ...grpc.CallOption) (*ListAccountsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListAccountsResponse)
+	err := c.cc.Invoke(ctx, MembershipService_ListAccounts_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membershipServiceClient) UnlinkAccount(ctx context.Context, in *UnlinkAccountRequest, opts ...grpc.CallOption) (*Account, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Account)
+	err := c.cc.Invoke(ctx, MembershipService_UnlinkAccount_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membershipServiceClient) CreateRoleBinding(ctx context.Context, in *CreateRoleBindingRequest, opts ...grpc.CallOption) (*RoleBinding, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RoleBinding)
+	err := c.cc.Invoke(ctx, MembershipService_CreateRoleBinding_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membershipServiceClient) GetRoleBinding(ctx context.Context, in *GetRoleBindingRequest, opts ...grpc.CallOption) (*RoleBinding, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RoleBinding)
+	err := c.cc.Invoke(ctx, MembershipService_GetRoleBinding_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membershipServiceClient) ListRoleBindings(ctx context.Context, in *ListRoleBindingsRequest, opts ...grpc.CallOption) (*ListRoleBindingsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRoleBindingsResponse)
+	err := c.cc.Invoke(ctx, MembershipService_ListRoleBindings_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membershipServiceClient) RevokeRoleBinding(ctx context.Context, in *RevokeRoleBindingRequest, opts ...grpc.CallOption) (*RoleBinding, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RoleBinding)
+	err := c.cc.Invoke(ctx, MembershipService_RevokeRoleBinding_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *membershipServiceClient) LookupCaller(ctx context.Context, in *LookupCallerRequest, opts ...grpc.CallOption) (*LookupCallerResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LookupCallerResponse)
+	err := c.cc.Invoke(ctx, MembershipService_LookupCaller_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // MembershipServiceServer is the server API for MembershipService service.
 // All implementations must embed UnimplementedMembershipServiceServer
 // for forward compatibility.
@@ -432,6 +617,59 @@ type MembershipServiceServer interface {
 	// representative must work for the member organisation. Admins, or the
 	// current representative.
 	ChangeRepresentative(context.Context, *ChangeRepresentativeRequest) (*Member, error)
+	// Issues an invitation for an existing person. Admins only. The answer
+	// carries the invitation's code, the only time it is shown; give it to
+	// the invitee. expire_time defaults to 14 days ahead and may be at most
+	// 30 days ahead. A person that does not exist is FAILED_PRECONDITION,
+	// reason REFERENCED_RESOURCE_NOT_FOUND.
+	CreateInvitation(context.Context, *CreateInvitationRequest) (*Invitation, error)
+	// Admins and the invited person; anyone else is answered NOT_FOUND, as
+	// for a missing invitation. Never carries the code.
+	GetInvitation(context.Context, *GetInvitationRequest) (*Invitation, error)
+	// PENDING → REVOKED, with a reason: the code can no longer be claimed.
+	// Admins only (the invited person is PERMISSION_DENIED, anyone else
+	// answered NOT_FOUND). A claimed or revoked invitation is
+	// INVALID_STATE_TRANSITION.
+	RevokeInvitation(context.Context, *RevokeInvitationRequest) (*Invitation, error)
+	// Links the caller's signed-in identity (the token's issuer and subject)
+	// to the invited person, and marks the invitation CLAIMED, in one step.
+	// Any signed-in identity, including one linked to no person yet (so the
+	// method is declared public and refuses a call without a token,
+	// UNAUTHENTICATED). Refused, changing nothing: a code no invitation has
+	// is NOT_FOUND (a wrong code reveals nothing); an expired one
+	// INVITATION_EXPIRED; one claimed before, by anyone,
+	// INVITATION_ALREADY_CLAIMED; a revoked one INVITATION_REVOKED; an
+	// identity already linked to a person IDENTITY_ALREADY_LINKED; a person
+	// already linked to an identity of the same issuer PERSON_ALREADY_LINKED.
+	ClaimInvitation(context.Context, *ClaimInvitationRequest) (*Account, error)
+	// Admins and the person the account is linked to; anyone else is
+	// answered NOT_FOUND, as for a missing account.
+	GetAccount(context.Context, *GetAccountRequest) (*Account, error)
+	// A person's accounts, unlinked ones too. Admins and the person.
+	ListAccounts(context.Context, *ListAccountsRequest) (*ListAccountsResponse, error)
+	// LINKED → UNLINKED, with a reason, keeping the account as history: the
+	// identity no longer signs in as the person, and may be linked again (a
+	// new account). Admins, or the person themselves; anyone else is
+	// answered NOT_FOUND. An unlinked account is INVALID_STATE_TRANSITION.
+	UnlinkAccount(context.Context, *UnlinkAccountRequest) (*Account, error)
+	// Grants a person a static role, with a reason. Admins only. A person
+	// who already holds the role is ALREADY_EXISTS, reason
+	// ROLE_ALREADY_GRANTED, naming the binding.
+	CreateRoleBinding(context.Context, *CreateRoleBindingRequest) (*RoleBinding, error)
+	// Admins and the person it binds; anyone else is answered NOT_FOUND.
+	GetRoleBinding(context.Context, *GetRoleBindingRequest) (*RoleBinding, error)
+	// Admins; anyone else only with person set to their own person. Oldest
+	// grant first. Filters are exact matches and combine with AND.
+	ListRoleBindings(context.Context, *ListRoleBindingsRequest) (*ListRoleBindingsResponse, error)
+	// ACTIVE → REVOKED, with a reason. Admins only. Revoking the last ACTIVE
+	// admin binding is FAILED_PRECONDITION, reason LAST_ADMIN: the branch
+	// keeps an admin. A revoked binding is INVALID_STATE_TRANSITION.
+	RevokeRoleBinding(context.Context, *RevokeRoleBindingRequest) (*RoleBinding, error)
+	// Who the caller is: the signed-in identity, the person it is linked to
+	// (none when unlinked) and the roles that person's ACTIVE role bindings
+	// grant. Any signed-in identity, linked or not (so the method is declared
+	// public and refuses a call without a token, UNAUTHENTICATED).
+	LookupCaller(context.Context, *LookupCallerRequest) (*LookupCallerResponse, error)
 	mustEmbedUnimplementedMembershipServiceServer()
 }
 
@@ -504,6 +742,42 @@ func (UnimplementedMembershipServiceServer) TerminateMember(context.Context, *Te
 }
 func (UnimplementedMembershipServiceServer) ChangeRepresentative(context.Context, *ChangeRepresentativeRequest) (*Member, error) {
 	return nil, status.Error(codes.Unimplemented, "method ChangeRepresentative not implemented")
+}
+func (UnimplementedMembershipServiceServer) CreateInvitation(context.Context, *CreateInvitationRequest) (*Invitation, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateInvitation not implemented")
+}
+func (UnimplementedMembershipServiceServer) GetInvitation(context.Context, *GetInvitationRequest) (*Invitation, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetInvitation not implemented")
+}
+func (UnimplementedMembershipServiceServer) RevokeInvitation(context.Context, *RevokeInvitationRequest) (*Invitation, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeInvitation not implemented")
+}
+func (UnimplementedMembershipServiceServer) ClaimInvitation(context.Context, *ClaimInvitationRequest) (*Account, error) {
+	return nil, status.Error(codes.Unimplemented, "method ClaimInvitation not implemented")
+}
+func (UnimplementedMembershipServiceServer) GetAccount(context.Context, *GetAccountRequest) (*Account, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetAccount not implemented")
+}
+func (UnimplementedMembershipServiceServer) ListAccounts(context.Context, *ListAccountsRequest) (*ListAccountsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListAccounts not implemented")
+}
+func (UnimplementedMembershipServiceServer) UnlinkAccount(context.Context, *UnlinkAccountRequest) (*Account, error) {
+	return nil, status.Error(codes.Unimplemented, "method UnlinkAccount not implemented")
+}
+func (UnimplementedMembershipServiceServer) CreateRoleBinding(context.Context, *CreateRoleBindingRequest) (*RoleBinding, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateRoleBinding not implemented")
+}
+func (UnimplementedMembershipServiceServer) GetRoleBinding(context.Context, *GetRoleBindingRequest) (*RoleBinding, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetRoleBinding not implemented")
+}
+func (UnimplementedMembershipServiceServer) ListRoleBindings(context.Context, *ListRoleBindingsRequest) (*ListRoleBindingsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListRoleBindings not implemented")
+}
+func (UnimplementedMembershipServiceServer) RevokeRoleBinding(context.Context, *RevokeRoleBindingRequest) (*RoleBinding, error) {
+	return nil, status.Error(codes.Unimplemented, "method RevokeRoleBinding not implemented")
+}
+func (UnimplementedMembershipServiceServer) LookupCaller(context.Context, *LookupCallerRequest) (*LookupCallerResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LookupCaller not implemented")
 }
 func (UnimplementedMembershipServiceServer) mustEmbedUnimplementedMembershipServiceServer() {}
 func (UnimplementedMembershipServiceServer) testEmbeddedByValue()                           {}
@@ -904,6 +1178,222 @@ func _MembershipService_ChangeRepresentative_Handler(srv interface{}, ctx contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _MembershipService_CreateInvitation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateInvitationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembershipServiceServer).CreateInvitation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembershipService_CreateInvitation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembershipServiceServer).CreateInvitation(ctx, req.(*CreateInvitationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembershipService_GetInvitation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetInvitationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembershipServiceServer).GetInvitation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembershipService_GetInvitation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembershipServiceServer).GetInvitation(ctx, req.(*GetInvitationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembershipService_RevokeInvitation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeInvitationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembershipServiceServer).RevokeInvitation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembershipService_RevokeInvitation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembershipServiceServer).RevokeInvitation(ctx, req.(*RevokeInvitationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembershipService_ClaimInvitation_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ClaimInvitationRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembershipServiceServer).ClaimInvitation(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembershipService_ClaimInvitation_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembershipServiceServer).ClaimInvitation(ctx, req.(*ClaimInvitationRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembershipService_GetAccount_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetAccountRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembershipServiceServer).GetAccount(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembershipService_GetAccount_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembershipServiceServer).GetAccount(ctx, req.(*GetAccountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembershipService_ListAccounts_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListAccountsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembershipServiceServer).ListAccounts(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembershipService_ListAccounts_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembershipServiceServer).ListAccounts(ctx, req.(*ListAccountsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembershipService_UnlinkAccount_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnlinkAccountRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembershipServiceServer).UnlinkAccount(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembershipService_UnlinkAccount_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembershipServiceServer).UnlinkAccount(ctx, req.(*UnlinkAccountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembershipService_CreateRoleBinding_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateRoleBindingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembershipServiceServer).CreateRoleBinding(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembershipService_CreateRoleBinding_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembershipServiceServer).CreateRoleBinding(ctx, req.(*CreateRoleBindingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembershipService_GetRoleBinding_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetRoleBindingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembershipServiceServer).GetRoleBinding(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembershipService_GetRoleBinding_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembershipServiceServer).GetRoleBinding(ctx, req.(*GetRoleBindingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembershipService_ListRoleBindings_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRoleBindingsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembershipServiceServer).ListRoleBindings(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembershipService_ListRoleBindings_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembershipServiceServer).ListRoleBindings(ctx, req.(*ListRoleBindingsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembershipService_RevokeRoleBinding_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RevokeRoleBindingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembershipServiceServer).RevokeRoleBinding(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembershipService_RevokeRoleBinding_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembershipServiceServer).RevokeRoleBinding(ctx, req.(*RevokeRoleBindingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _MembershipService_LookupCaller_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LookupCallerRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(MembershipServiceServer).LookupCaller(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: MembershipService_LookupCaller_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(MembershipServiceServer).LookupCaller(ctx, req.(*LookupCallerRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // MembershipService_ServiceDesc is the grpc.ServiceDesc for MembershipService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -994,6 +1484,54 @@ var MembershipService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ChangeRepresentative",
 			Handler:    _MembershipService_ChangeRepresentative_Handler,
+		},
+		{
+			MethodName: "CreateInvitation",
+			Handler:    _MembershipService_CreateInvitation_Handler,
+		},
+		{
+			MethodName: "GetInvitation",
+			Handler:    _MembershipService_GetInvitation_Handler,
+		},
+		{
+			MethodName: "RevokeInvitation",
+			Handler:    _MembershipService_RevokeInvitation_Handler,
+		},
+		{
+			MethodName: "ClaimInvitation",
+			Handler:    _MembershipService_ClaimInvitation_Handler,
+		},
+		{
+			MethodName: "GetAccount",
+			Handler:    _MembershipService_GetAccount_Handler,
+		},
+		{
+			MethodName: "ListAccounts",
+			Handler:    _MembershipService_ListAccounts_Handler,
+		},
+		{
+			MethodName: "UnlinkAccount",
+			Handler:    _MembershipService_UnlinkAccount_Handler,
+		},
+		{
+			MethodName: "CreateRoleBinding",
+			Handler:    _MembershipService_CreateRoleBinding_Handler,
+		},
+		{
+			MethodName: "GetRoleBinding",
+			Handler:    _MembershipService_GetRoleBinding_Handler,
+		},
+		{
+			MethodName: "ListRoleBindings",
+			Handler:    _MembershipService_ListRoleBindings_Handler,
+		},
+		{
+			MethodName: "RevokeRoleBinding",
+			Handler:    _MembershipService_RevokeRoleBinding_Handler,
+		},
+		{
+			MethodName: "LookupCaller",
+			Handler:    _MembershipService_LookupCaller_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

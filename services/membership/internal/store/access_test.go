@@ -1,0 +1,161 @@
+package store_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
+	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+
+	"github.com/tjsia/chapterhouse/services/membership/internal/domain"
+	"github.com/tjsia/chapterhouse/services/membership/internal/store"
+)
+
+// TestFirstAdminOnce: the configured first admin is granted once, by
+// "system", with its reason and a RoleGranted event, however many
+// replicas start at once; and not at all once an admin binding exists.
+func TestFirstAdminOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	granted := make(chan bool, 8)
+	for range 8 {
+		wg.Go(func() {
+			ok, err := f.svc.EnsureFirstAdmin(ctx, "people/first")
+			if err != nil {
+				t.Error(err)
+			}
+			granted <- ok
+		})
+	}
+	wg.Wait()
+	close(granted)
+	n := 0
+	for ok := range granted {
+		if ok {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d replicas granted the first admin, want 1", n)
+	}
+	bindings, _, err := f.svc.ListRoleBindings(ctx, admin, &membershipv1.ListRoleBindingsRequest{})
+	if err != nil || len(bindings) != 1 {
+		t.Fatalf("bindings: %v %v", bindings, err)
+	}
+	rb := bindings[0]
+	if rb.GetPerson() != "people/first" || rb.GetGranter() != domain.SystemActor || rb.GetReason() != domain.FirstAdminReason || rb.GetRole() != membershipv1.Role_ROLE_ADMIN {
+		t.Fatalf("the first admin's binding: %v", rb)
+	}
+	if got := f.outbox(t, store.AccessTag); len(got) != 1 || got[0].GetRoleGranted().GetRoleBinding().GetGranter() != domain.SystemActor || got[0].GetActor() != domain.SystemActor {
+		t.Fatalf("the access stream: %v, want one RoleGranted by system", got)
+	}
+	// Another person named later grants nothing while an admin exists.
+	if ok, err := f.svc.EnsureFirstAdmin(ctx, "people/second"); ok || err != nil {
+		t.Fatalf("a second first admin: %v %v", ok, err)
+	}
+}
+
+// TestLastAdminUnderConcurrency: two admins revoking each other's admin
+// binding at once leave one of them: the store conditions each
+// revocation on the count of admins it judged.
+func TestLastAdminUnderConcurrency(t *testing.T) { testLastAdminUnderConcurrency(t, newFixture(t)) }
+
+func testLastAdminUnderConcurrency(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	var names []string
+	for _, p := range []string{"ann", "bo"} {
+		if _, err := f.svc.CreatePerson(ctx, admin, &membershipv1.Person{DisplayName: p}, p); err != nil {
+			t.Fatal(err)
+		}
+		rb, err := f.svc.CreateRoleBinding(ctx, admin, &membershipv1.RoleBinding{Person: "people/" + p, Role: membershipv1.Role_ROLE_ADMIN, Reason: "secretariat"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, rb.GetName())
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(names))
+	for i, name := range names {
+		wg.Go(func() {
+			_, errs[i] = f.svc.RevokeRoleBinding(ctx, admin, &membershipv1.RevokeRoleBindingRequest{Name: name, Reason: "leaving"})
+		})
+	}
+	wg.Wait()
+	refused := 0
+	for _, err := range errs {
+		if apierr.Is(err, apiv1.ErrorReason_LAST_ADMIN) {
+			refused++
+		} else if err != nil {
+			t.Errorf("a revocation: %v", err)
+		}
+	}
+	if refused != 1 {
+		t.Fatalf("%d revocations refused, want exactly 1: %v", refused, errs)
+	}
+	if n, err := f.st.ActiveRoleCount(ctx, membershipv1.Role_ROLE_ADMIN); err != nil || n != 1 {
+		t.Fatalf("active admins: %d %v, want 1", n, err)
+	}
+}
+
+// TestClaimIsOneStep: a claim links the identity and uses the invitation
+// up in one step with its event; two identities claiming one code at once
+// get one link between them.
+func TestClaimIsOneStep(t *testing.T) { testClaimIsOneStep(t, newFixture(t)) }
+
+func testClaimIsOneStep(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	if _, err := f.svc.CreatePerson(ctx, admin, &membershipv1.Person{DisplayName: "Ann"}, "ann"); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := f.svc.CreateInvitation(ctx, admin, &membershipv1.Invitation{Person: "people/ann"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	accounts := make([]*membershipv1.Account, 4)
+	errs := make([]error, 4)
+	for i := range 4 {
+		wg.Go(func() {
+			id := auth.Identity{Issuer: "https://idp.example.org", Subject: string(rune('a' + i))}
+			accounts[i], errs[i] = f.svc.ClaimInvitation(ctx, id, inv.GetCode())
+		})
+	}
+	wg.Wait()
+	var won *membershipv1.Account
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			if won != nil {
+				t.Fatalf("two claims held: %v and %v", won, accounts[i])
+			}
+			won = accounts[i]
+		case !apierr.Is(err, apiv1.ErrorReason_INVITATION_ALREADY_CLAIMED):
+			t.Errorf("a losing claim: %v", err)
+		}
+	}
+	if won == nil {
+		t.Fatal("no claim held")
+	}
+	got, err := f.st.AccountByIdentity(ctx, auth.Identity{Issuer: won.GetIssuer(), Subject: won.GetSubject()})
+	if err != nil || !proto.Equal(got, won) {
+		t.Fatalf("the winner's account: %v %v", got, err)
+	}
+	evs := f.outbox(t, store.AccessTag) // InvitationCreated, AccountLinked
+	if len(evs) != 2 || evs[1].GetAccountLinked().GetInvitation().GetState() != membershipv1.InvitationState_INVITATION_STATE_CLAIMED ||
+		evs[1].GetAccountLinked().GetAccount().GetName() != won.GetName() || evs[0].GetInvitationCreated().GetInvitation().GetCode() != "" {
+		t.Fatalf("the access stream: %v", evs)
+	}
+	r, err := f.svc.Resolve(ctx, auth.Identity{Issuer: won.GetIssuer(), Subject: won.GetSubject()})
+	if err != nil || r.Person != "people/ann" || r.Account != won.GetName() {
+		t.Fatalf("Resolve: %+v %v", r, err)
+	}
+	if r, err := f.svc.Resolve(ctx, auth.Identity{Issuer: "https://idp.example.org", Subject: "nobody"}); err != nil || r.Person != "" || len(r.Roles) != 0 {
+		t.Fatalf("Resolve of an unlinked identity: %+v %v", r, err)
+	}
+}
