@@ -54,6 +54,10 @@ type OIDCOptions struct {
 	Logger *slog.Logger
 }
 
+// ErrIssuerURL is wrapped by DiscoverIssuer's error for an issuer or JWKS
+// URL it will not use: asking again will not help.
+var ErrIssuerURL = errors.New("not an https URL (plain http only on a loopback address)")
+
 // OIDCIssuer is a trusted OpenID Connect issuer: its URL (the exact iss of
 // its tokens) and the keys of its JWKS, kept fresh in the background until
 // Close.
@@ -130,7 +134,7 @@ func (i *OIDCIssuer) keyfunc(ctx context.Context) jwt.Keyfunc {
 // and the development stack).
 func DiscoverIssuer(ctx context.Context, issuerURL string, opts OIDCOptions) (*OIDCIssuer, error) {
 	if err := checkProviderURL(issuerURL); err != nil {
-		return nil, fmt.Errorf("auth: OpenID Connect issuer %q: %w", issuerURL, err)
+		return nil, fmt.Errorf("auth: OpenID Connect issuer %q: %w: %w", issuerURL, ErrIssuerURL, err)
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: DefaultOIDCHTTPTimeout}
@@ -155,7 +159,7 @@ func DiscoverIssuer(ctx context.Context, issuerURL string, opts OIDCOptions) (*O
 		return nil, fmt.Errorf("auth: OpenID Connect discovery of %q: %w", issuerURL, err)
 	}
 	if err := checkProviderURL(doc.JWKSURI); err != nil {
-		return nil, fmt.Errorf("auth: OpenID Connect issuer %q: jwks_uri %q: %w", issuerURL, doc.JWKSURI, err)
+		return nil, fmt.Errorf("auth: OpenID Connect issuer %q: jwks_uri %q: %w: %w", issuerURL, doc.JWKSURI, ErrIssuerURL, err)
 	}
 	// The refreshing outlives ctx (which bounds start-up only) until
 	// Close.
@@ -220,7 +224,7 @@ func checkProviderURL(raw string) error {
 		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
 			return nil
 		}
-		return errors.New("must be https (plain http only on a loopback address)")
+		return errors.New("plain http elsewhere than on a loopback address")
 	}
-	return fmt.Errorf("scheme %q: must be https", u.Scheme)
+	return fmt.Errorf("scheme %q", u.Scheme)
 }
