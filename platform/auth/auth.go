@@ -2,7 +2,9 @@
 // keeps the resulting principal in the request context. It trusts two kinds
 // of issuer (one Verifier may trust both):
 //
-//   - OpenID Connect providers, named by their issuer URL (oidc.go): their
+//   - OpenID Connect providers, named by their issuer URL (their keys kept
+//     by package oidckeys, which does the I/O this package must not: the
+//     domain packages import auth): their
 //     keys come from the provider's discovery document and JWKS, and their
 //     subjects are the provider's own, an Identity not yet linked to a
 //     person;
@@ -148,7 +150,7 @@ type Verifier struct {
 	issuer string
 	// oidc are the OpenID Connect issuers, by issuer URL: a token is
 	// checked only with the keys of the issuer its iss names.
-	oidc     map[string]*OIDCIssuer
+	oidc     map[string]OIDCIssuer
 	audience string
 	leeway   time.Duration
 	// maxLifetime bounds exp - iat (exp - now without iat).
@@ -167,7 +169,7 @@ type verifiedToken struct {
 	// issuer and kid, for a token of an OpenID Connect issuer that named
 	// its key: the token is good only while the issuer's keys hold kid,
 	// so a key the provider withdrew stops its remembered tokens too.
-	issuer *OIDCIssuer
+	issuer OIDCIssuer
 	kid    string
 }
 
@@ -188,9 +190,10 @@ func WithMaxLifetime(d time.Duration) VerifierOption {
 	return func(v *Verifier) { v.maxLifetime = d }
 }
 
-// WithOIDCIssuers trusts the OpenID Connect issuers (DiscoverIssuer) too.
+// WithOIDCIssuers trusts the OpenID Connect issuers (oidckeys.DiscoverIssuer)
+// too.
 // The verifier owns them from then on: Close closes them.
-func WithOIDCIssuers(issuers ...*OIDCIssuer) VerifierOption {
+func WithOIDCIssuers(issuers ...OIDCIssuer) VerifierOption {
 	return func(v *Verifier) {
 		for _, i := range issuers {
 			v.oidc[i.URL()] = i
@@ -207,7 +210,7 @@ func NewVerifier(keys []crypto.PublicKey, issuer, audience string, opts ...Verif
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	v := &Verifier{keys: keys, issuer: issuer, oidc: map[string]*OIDCIssuer{}, audience: audience, leeway: 30 * time.Second, maxLifetime: DefaultMaxLifetime, verified: cache, now: time.Now}
+	v := &Verifier{keys: keys, issuer: issuer, oidc: map[string]OIDCIssuer{}, audience: audience, leeway: 30 * time.Second, maxLifetime: DefaultMaxLifetime, verified: cache, now: time.Now}
 	for _, opt := range opts {
 		opt(v)
 	}
@@ -228,6 +231,17 @@ func NewVerifier(keys []crypto.PublicKey, issuer, audience string, opts ...Verif
 		return nil, errors.New("auth: no audience")
 	}
 	return v, nil
+}
+
+// OIDCIssuer is a trusted OpenID Connect issuer's keys, as package
+// oidckeys keeps them (oidckeys.DiscoverIssuer): its URL (the exact iss
+// of its tokens), the keys of its JWKS by kid, whether a kid is still
+// among them, and a Close that stops refreshing them.
+type OIDCIssuer interface {
+	URL() string
+	Keyfunc(ctx context.Context) jwt.Keyfunc
+	Holds(ctx context.Context, kid string) bool
+	Close()
 }
 
 // Close stops refreshing the OpenID Connect issuers' keys.
@@ -266,7 +280,7 @@ func ParsePublicKeysPEM(data []byte) ([]crypto.PublicKey, error) {
 // so no other token can match it), until its own expiry; one that failed
 // is never remembered. ctx bounds the one fetch a token may cause: a kid
 // its OpenID Connect issuer's keys do not hold refreshes them (rate-limited,
-// see OIDCOptions.UnknownKIDInterval).
+// see oidckeys.Options.UnknownKIDInterval).
 //
 // A token of an OpenID Connect issuer gives a Principal whose Subject is
 // empty: the identity (Identity) is not linked to a person here, and its
@@ -274,7 +288,7 @@ func ParsePublicKeysPEM(data []byte) ([]crypto.PublicKey, error) {
 func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
 	key := sha256.Sum256([]byte(raw))
 	if t, ok := v.verified.Get(key); ok {
-		if v.now().Before(t.expires) && (t.issuer == nil || t.issuer.holds(ctx, t.kid)) {
+		if v.now().Before(t.expires) && (t.issuer == nil || t.issuer.Holds(ctx, t.kid)) {
 			return t.principal, nil
 		}
 		v.verified.Remove(key)
@@ -369,10 +383,10 @@ func (v *Verifier) verifyStatic(raw string) (verifiedToken, error) {
 // verifyOIDC checks a token of the OpenID Connect issuer i: signed by a key
 // of i's JWKS (never another issuer's), its subject the provider's own.
 // The principal it gives is an identity only: no person, no roles.
-func (v *Verifier) verifyOIDC(ctx context.Context, i *OIDCIssuer, raw string) (verifiedToken, error) {
+func (v *Verifier) verifyOIDC(ctx context.Context, i OIDCIssuer, raw string) (verifiedToken, error) {
 	parser := v.parser(i.URL())
 	claims := &Claims{}
-	keys := i.keyfunc(ctx)
+	keys := fitKeys(i.Keyfunc(ctx))
 	var kid string
 	if _, err := parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
 		kid, _ = t.Header["kid"].(string)
@@ -392,6 +406,35 @@ func (v *Verifier) verifyOIDC(ctx context.Context, i *OIDCIssuer, raw string) (v
 		issuer:    i,
 		kid:       kid,
 	}, nil
+}
+
+// fitKeys narrows the keys keys picks for a token to those whose type fits
+// the token's algorithm.
+func fitKeys(keys jwt.Keyfunc) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		key, err := keys(t)
+		if err != nil {
+			return nil, err
+		}
+		switch k := key.(type) {
+		case jwt.VerificationKeySet:
+			var fit jwt.VerificationKeySet
+			for _, one := range k.Keys {
+				if methodMatchesKey(t.Method, one) {
+					fit.Keys = append(fit.Keys, one)
+				}
+			}
+			if len(fit.Keys) == 0 {
+				return nil, fmt.Errorf("no key of the issuer fits signing method %s", t.Method.Alg())
+			}
+			return fit, nil
+		default:
+			if !methodMatchesKey(t.Method, key) {
+				return nil, fmt.Errorf("signing method %s does not match key", t.Method.Alg())
+			}
+			return key, nil
+		}
+	}
 }
 
 // personSubject holds a static issuer's subject to "people/<id>".

@@ -22,6 +22,8 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	josejwt "github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/tjsia/chapterhouse/platform/auth/oidckeys"
 )
 
 // testProvider is an OpenID Connect provider over real HTTP: a discovery
@@ -154,9 +156,9 @@ func sign(t *testing.T, k providerKey, kid string, claims map[string]any, extra 
 // again on an unknown kid at most once an hour: within a test, once.
 func oidcVerifier(t *testing.T, providers ...*testProvider) *Verifier {
 	t.Helper()
-	var issuers []*OIDCIssuer
+	var issuers []OIDCIssuer
 	for _, p := range providers {
-		i, err := DiscoverIssuer(t.Context(), p.issuer, OIDCOptions{UnknownKIDInterval: time.Hour})
+		i, err := oidckeys.DiscoverIssuer(t.Context(), p.issuer, oidckeys.Options{UnknownKIDInterval: time.Hour})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -320,7 +322,7 @@ func TestOIDCRolesGrantNothing(t *testing.T) {
 func TestStaticAndOIDCTogether(t *testing.T) {
 	p := newTestProvider(t)
 	k := p.publish(t, "k1", jose.RS256)
-	i, err := DiscoverIssuer(t.Context(), p.issuer, OIDCOptions{UnknownKIDInterval: time.Hour})
+	i, err := oidckeys.DiscoverIssuer(t.Context(), p.issuer, oidckeys.Options{UnknownKIDInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -355,15 +357,15 @@ func TestDiscoverIssuerRefuses(t *testing.T) {
 	p.publish(t, "k1", jose.RS256)
 	real := p.issuer
 	p.issuer = "https://elsewhere.example/realm"
-	if _, err := DiscoverIssuer(t.Context(), real, OIDCOptions{}); err == nil {
+	if _, err := oidckeys.DiscoverIssuer(t.Context(), real, oidckeys.Options{}); err == nil {
 		t.Fatal("a discovery document naming another issuer was accepted")
 	}
 	p.issuer = real
-	if _, err := DiscoverIssuer(t.Context(), real+"/missing", OIDCOptions{}); err == nil {
+	if _, err := oidckeys.DiscoverIssuer(t.Context(), real+"/missing", oidckeys.Options{}); err == nil {
 		t.Fatal("an issuer without a discovery document was accepted")
 	}
 	for _, u := range []string{"http://idp.example/realm", "ftp://127.0.0.1/realm", "/realm"} {
-		if _, err := DiscoverIssuer(t.Context(), u, OIDCOptions{}); err == nil {
+		if _, err := oidckeys.DiscoverIssuer(t.Context(), u, oidckeys.Options{}); err == nil {
 			t.Fatalf("%s accepted", u)
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/auth/oidckeys"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
 	"github.com/tjsia/chapterhouse/platform/servicecall"
@@ -140,11 +141,11 @@ func Verifier(ctx context.Context, getenv func(string) string, logger *slog.Logg
 			return nil, err
 		}
 	}
-	opts := auth.OIDCOptions{Logger: logger}
-	if opts.RefreshInterval, err = Duration(getenv, "AUTH_JWKS_REFRESH_INTERVAL", auth.DefaultJWKSRefreshInterval); err != nil {
+	opts := oidckeys.Options{Logger: logger}
+	if opts.RefreshInterval, err = Duration(getenv, "AUTH_JWKS_REFRESH_INTERVAL", oidckeys.DefaultRefreshInterval); err != nil {
 		return nil, err
 	}
-	if opts.UnknownKIDInterval, err = Duration(getenv, "AUTH_JWKS_UNKNOWN_KID_INTERVAL", auth.DefaultUnknownKIDInterval); err != nil {
+	if opts.UnknownKIDInterval, err = Duration(getenv, "AUTH_JWKS_UNKNOWN_KID_INTERVAL", oidckeys.DefaultUnknownKIDInterval); err != nil {
 		return nil, err
 	}
 	wait, err := Duration(getenv, "AUTH_OIDC_DISCOVERY_TIMEOUT", DefaultDiscoveryTimeout)
@@ -156,7 +157,7 @@ func Verifier(ctx context.Context, getenv func(string) string, logger *slog.Logg
 			return nil, fmt.Errorf("%s %v: must be positive", name, d)
 		}
 	}
-	issuers := make([]*auth.OIDCIssuer, 0, len(issuerURLs))
+	issuers := make([]auth.OIDCIssuer, 0, len(issuerURLs))
 	closeAll := func() {
 		for _, i := range issuers {
 			i.Close()
@@ -184,11 +185,11 @@ const DefaultDiscoveryTimeout = 2 * time.Minute
 
 // discover reads the issuer at issuerURL, asking again with jittered
 // exponential backoff (1s up to 15s between tries) for up to wait.
-func discover(ctx context.Context, issuerURL string, opts auth.OIDCOptions, wait time.Duration, logger *slog.Logger) (*auth.OIDCIssuer, error) {
+func discover(ctx context.Context, issuerURL string, opts oidckeys.Options, wait time.Duration, logger *slog.Logger) (*oidckeys.Issuer, error) {
 	b := &backoff.ExponentialBackOff{InitialInterval: time.Second, RandomizationFactor: 0.3, Multiplier: 2, MaxInterval: 15 * time.Second}
-	return backoff.Retry(ctx, func() (*auth.OIDCIssuer, error) {
-		i, err := auth.DiscoverIssuer(ctx, issuerURL, opts)
-		if errors.Is(err, auth.ErrIssuerURL) {
+	return backoff.Retry(ctx, func() (*oidckeys.Issuer, error) {
+		i, err := oidckeys.DiscoverIssuer(ctx, issuerURL, opts)
+		if errors.Is(err, oidckeys.ErrIssuerURL) {
 			return nil, backoff.Permanent(err)
 		}
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/auth/oidckeys"
 	"github.com/tjsia/chapterhouse/platform/auth/oidctest"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
@@ -25,7 +26,7 @@ import (
 func TestIdentityNotLinked(t *testing.T) {
 	idp := oidctest.New(t)
 	h := start(t, func(c *grpcserver.Config) {
-		issuer, err := auth.DiscoverIssuer(t.Context(), idp.Issuer, auth.OIDCOptions{})
+		issuer, err := oidckeys.DiscoverIssuer(t.Context(), idp.Issuer, oidckeys.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/gateway/internal/ratelimit"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/auth/oidckeys"
 	"github.com/tjsia/chapterhouse/platform/auth/oidctest"
 	"github.com/tjsia/chapterhouse/platform/i18n"
 )
@@ -26,7 +27,7 @@ func TestUnlinkedIdentityDrawsOnTheAnonymousBudget(t *testing.T) {
 	limits.Anonymous = redis_rate.PerMinute(3)
 	f := newFixture(t, limits)
 	idp := oidctest.New(t)
-	issuer, err := auth.DiscoverIssuer(t.Context(), idp.Issuer, auth.OIDCOptions{})
+	issuer, err := oidckeys.DiscoverIssuer(t.Context(), idp.Issuer, oidckeys.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

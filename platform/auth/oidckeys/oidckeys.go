@@ -1,4 +1,9 @@
-package auth
+// Package oidckeys keeps an OpenID Connect issuer's signing keys: it reads
+// the issuer's discovery document (coreos/go-oidc) and fetches and refreshes
+// its JWKS (MicahParks/keyfunc, jwkset). An *Issuer is what auth.Verifier
+// trusts (auth.WithIssuers); it lives apart from package auth, which the
+// domain packages import and which does no I/O.
+package oidckeys
 
 import (
 	"context"
@@ -17,12 +22,12 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Defaults of OIDCOptions.
+// Defaults of Options.
 const (
-	// DefaultJWKSRefreshInterval is how often an issuer's JWKS is fetched
+	// DefaultRefreshInterval is how often an issuer's JWKS is fetched
 	// again on schedule, so a key the provider withdrew stops verifying
 	// within this time even if nobody presents an unknown kid.
-	DefaultJWKSRefreshInterval = time.Hour
+	DefaultRefreshInterval = time.Hour
 	// DefaultUnknownKIDInterval is how often, at most, a token whose kid
 	// the issuer's JWKS does not hold makes it fetched again. A provider
 	// publishes a new key before it signs with it (OpenID Connect Core
@@ -33,17 +38,17 @@ const (
 	// the new key's tokens by a minute at most (until the scheduled
 	// refresh otherwise).
 	DefaultUnknownKIDInterval = time.Minute
-	// DefaultOIDCHTTPTimeout bounds each discovery and JWKS request.
-	DefaultOIDCHTTPTimeout = 10 * time.Second
+	// DefaultHTTPTimeout bounds each discovery and JWKS request.
+	DefaultHTTPTimeout = 10 * time.Second
 )
 
-// OIDCOptions tune how an OpenID Connect issuer's keys are kept.
-type OIDCOptions struct {
+// Options tune how an OpenID Connect issuer's keys are kept.
+type Options struct {
 	// HTTPClient fetches the discovery document and the JWKS; nil is a
-	// client with DefaultOIDCHTTPTimeout.
+	// client with DefaultHTTPTimeout.
 	HTTPClient *http.Client
 	// RefreshInterval: the JWKS is fetched again this often (default
-	// DefaultJWKSRefreshInterval).
+	// DefaultRefreshInterval).
 	RefreshInterval time.Duration
 	// UnknownKIDInterval: an unknown kid makes the JWKS fetched again at
 	// most once per this interval (default DefaultUnknownKIDInterval); a
@@ -58,24 +63,24 @@ type OIDCOptions struct {
 // URL it will not use: asking again will not help.
 var ErrIssuerURL = errors.New("not an https URL (plain http only on a loopback address)")
 
-// OIDCIssuer is a trusted OpenID Connect issuer: its URL (the exact iss of
+// Issuer is a trusted OpenID Connect issuer: its URL (the exact iss of
 // its tokens) and the keys of its JWKS, kept fresh in the background until
 // Close.
-type OIDCIssuer struct {
+type Issuer struct {
 	url    string
 	keys   keyfunc.Keyfunc
 	cancel context.CancelFunc
 }
 
 // URL is the issuer's identifier, the iss of its tokens.
-func (i *OIDCIssuer) URL() string { return i.url }
+func (i *Issuer) URL() string { return i.url }
 
 // Close stops refreshing the issuer's keys.
-func (i *OIDCIssuer) Close() { i.cancel() }
+func (i *Issuer) Close() { i.cancel() }
 
-// holds reports whether the issuer's keys, as last fetched, hold kid (any
+// Holds reports whether the issuer's keys, as last fetched, hold kid (any
 // key, for a token that named none). It never fetches.
-func (i *OIDCIssuer) holds(ctx context.Context, kid string) bool {
+func (i *Issuer) Holds(ctx context.Context, kid string) bool {
 	if kid == "" {
 		return true
 	}
@@ -91,38 +96,12 @@ func (i *OIDCIssuer) holds(ctx context.Context, kid string) bool {
 	return false
 }
 
-// keyfunc picks the key of this issuer's JWKS that verifies t: by kid,
+// Keyfunc picks the key of this issuer's JWKS that verifies t: by kid,
 // fetching the JWKS again (rate-limited) when no key has it, or, for a
 // token without a kid, every key of the set; only keys whose use is
-// signing (or unstated), whose alg (if stated) is the token's, and whose
-// type fits the token's algorithm.
-func (i *OIDCIssuer) keyfunc(ctx context.Context) jwt.Keyfunc {
-	keys := i.keys.KeyfuncCtx(ctx)
-	return func(t *jwt.Token) (any, error) {
-		key, err := keys(t)
-		if err != nil {
-			return nil, err
-		}
-		switch k := key.(type) {
-		case jwt.VerificationKeySet:
-			var fit jwt.VerificationKeySet
-			for _, one := range k.Keys {
-				if methodMatchesKey(t.Method, one) {
-					fit.Keys = append(fit.Keys, one)
-				}
-			}
-			if len(fit.Keys) == 0 {
-				return nil, fmt.Errorf("no key of the issuer fits signing method %s", t.Method.Alg())
-			}
-			return fit, nil
-		default:
-			if !methodMatchesKey(t.Method, key) {
-				return nil, fmt.Errorf("signing method %s does not match key", t.Method.Alg())
-			}
-			return key, nil
-		}
-	}
-}
+// signing (or unstated) and whose alg (if stated) is the token's. The
+// caller checks the key's type against the token's algorithm.
+func (i *Issuer) Keyfunc(ctx context.Context) jwt.Keyfunc { return i.keys.KeyfuncCtx(ctx) }
 
 // DiscoverIssuer trusts the OpenID Connect issuer at issuerURL: it reads
 // the issuer's discovery document (go-oidc, which holds the document's
@@ -132,15 +111,15 @@ func (i *OIDCIssuer) keyfunc(ctx context.Context) jwt.Keyfunc {
 // and a failed refresh keeps the keys held. issuerURL must be https, or
 // http on a loopback address (a provider on the same machine, in tests
 // and the development stack).
-func DiscoverIssuer(ctx context.Context, issuerURL string, opts OIDCOptions) (*OIDCIssuer, error) {
+func DiscoverIssuer(ctx context.Context, issuerURL string, opts Options) (*Issuer, error) {
 	if err := checkProviderURL(issuerURL); err != nil {
-		return nil, fmt.Errorf("auth: OpenID Connect issuer %q: %w: %w", issuerURL, ErrIssuerURL, err)
+		return nil, fmt.Errorf("oidckeys: OpenID Connect issuer %q: %w: %w", issuerURL, ErrIssuerURL, err)
 	}
 	if opts.HTTPClient == nil {
-		opts.HTTPClient = &http.Client{Timeout: DefaultOIDCHTTPTimeout}
+		opts.HTTPClient = &http.Client{Timeout: DefaultHTTPTimeout}
 	}
 	if opts.RefreshInterval <= 0 {
-		opts.RefreshInterval = DefaultJWKSRefreshInterval
+		opts.RefreshInterval = DefaultRefreshInterval
 	}
 	if opts.UnknownKIDInterval <= 0 {
 		opts.UnknownKIDInterval = DefaultUnknownKIDInterval
@@ -150,22 +129,22 @@ func DiscoverIssuer(ctx context.Context, issuerURL string, opts OIDCOptions) (*O
 	}
 	provider, err := oidc.NewProvider(oidc.ClientContext(ctx, opts.HTTPClient), issuerURL)
 	if err != nil {
-		return nil, fmt.Errorf("auth: OpenID Connect discovery of %q: %w", issuerURL, err)
+		return nil, fmt.Errorf("oidckeys: OpenID Connect discovery of %q: %w", issuerURL, err)
 	}
 	var doc struct {
 		JWKSURI string `json:"jwks_uri"`
 	}
 	if err := provider.Claims(&doc); err != nil {
-		return nil, fmt.Errorf("auth: OpenID Connect discovery of %q: %w", issuerURL, err)
+		return nil, fmt.Errorf("oidckeys: OpenID Connect discovery of %q: %w", issuerURL, err)
 	}
 	if err := checkProviderURL(doc.JWKSURI); err != nil {
-		return nil, fmt.Errorf("auth: OpenID Connect issuer %q: jwks_uri %q: %w: %w", issuerURL, doc.JWKSURI, ErrIssuerURL, err)
+		return nil, fmt.Errorf("oidckeys: OpenID Connect issuer %q: jwks_uri %q: %w: %w", issuerURL, doc.JWKSURI, ErrIssuerURL, err)
 	}
 	// The refreshing outlives ctx (which bounds start-up only) until
 	// Close.
 	life, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	noErrorFirst := false
-	timeout := DefaultOIDCHTTPTimeout
+	timeout := DefaultHTTPTimeout
 	if opts.HTTPClient.Timeout > 0 {
 		timeout = opts.HTTPClient.Timeout
 	}
@@ -189,7 +168,7 @@ func DiscoverIssuer(ctx context.Context, issuerURL string, opts OIDCOptions) (*O
 	})
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("auth: OpenID Connect issuer %q: JWKS: %w", issuerURL, err)
+		return nil, fmt.Errorf("oidckeys: OpenID Connect issuer %q: JWKS: %w", issuerURL, err)
 	}
 	// Only signing keys: a key published for encryption (use "enc")
 	// verifies nothing; a key that does not say is taken as a signing
@@ -197,9 +176,9 @@ func DiscoverIssuer(ctx context.Context, issuerURL string, opts OIDCOptions) (*O
 	keys, err := keyfunc.New(keyfunc.Options{Ctx: life, Storage: fetched.Storage(), UseWhitelist: []jwkset.USE{jwkset.UseSig, ""}})
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("auth: OpenID Connect issuer %q: %w", issuerURL, err)
+		return nil, fmt.Errorf("oidckeys: OpenID Connect issuer %q: %w", issuerURL, err)
 	}
-	return &OIDCIssuer{url: issuerURL, keys: keys, cancel: cancel}, nil
+	return &Issuer{url: issuerURL, keys: keys, cancel: cancel}, nil
 }
 
 // checkProviderURL holds an issuer's or its JWKS's URL to https, or http on
