@@ -1,7 +1,7 @@
 // Package oidckeys keeps an OpenID Connect issuer's signing keys: it reads
 // the issuer's discovery document (coreos/go-oidc) and fetches and refreshes
 // its JWKS (MicahParks/keyfunc, jwkset). An *Issuer is what auth.Verifier
-// trusts (auth.WithIssuers); it lives apart from package auth, which the
+// trusts (auth.WithOIDCIssuers); it lives apart from package auth, which the
 // domain packages import and which does no I/O.
 package oidckeys
 
