@@ -271,6 +271,51 @@ func TestGatewayAPIRoute(t *testing.T) {
 	checkNetworkPolicies(t, r)
 }
 
+// TestOIDCIssuers: with OpenID Connect issuers and no static keys, every
+// component is given the issuers and the audience, mounts no key Secret,
+// and may reach the issuers (HTTPS, or the port and peers configured).
+func TestOIDCIssuers(t *testing.T) {
+	const issuers = "https://sso.example.org/realms/ai,https://login.example.com"
+	r := renderSet(t, valuesSets(t)["default"], "auth.jwtPublicKeys=", "auth.oidc.issuers={"+issuers+"}", "auth.audience=chapterhouse-api",
+		"auth.oidc.networkPolicy.ports[0].port=8443", "auth.oidc.networkPolicy.to[0].ipBlock.cidr=203.0.113.0/24")
+	checkDeployments(t, r)
+	checkNetworkPolicies(t, r)
+	for _, d := range r.deployments {
+		env := envOf(d.Spec.Template.Spec.Containers[0])
+		if env["AUTH_OIDC_ISSUERS"].Value != issuers || env["AUTH_AUDIENCE"].Value != "chapterhouse-api" {
+			t.Errorf("%s: AUTH_OIDC_ISSUERS %q, AUTH_AUDIENCE %q", d.Name, env["AUTH_OIDC_ISSUERS"].Value, env["AUTH_AUDIENCE"].Value)
+		}
+		if _, ok := env["AUTH_JWT_PUBLIC_KEYS_FILE"]; ok || len(d.Spec.Template.Spec.Volumes) > 0 {
+			t.Errorf("%s: a static key file or volume without static keys", d.Name)
+		}
+	}
+	reaches := map[string]bool{}
+	for _, np := range r.policies {
+		for _, rule := range np.Spec.Egress {
+			for _, port := range rule.Ports {
+				if port.Port != nil && port.Port.IntValue() == 8443 && len(rule.To) == 1 && rule.To[0].IPBlock != nil && rule.To[0].IPBlock.CIDR == "203.0.113.0/24" {
+					reaches[component(np.Spec.PodSelector.MatchLabels)] = true
+				}
+			}
+		}
+	}
+	for _, d := range r.deployments {
+		if comp := component(d.Spec.Template.Labels); !reaches[comp] {
+			t.Errorf("%s: its NetworkPolicy does not let it reach the issuers", comp)
+		}
+	}
+	// Without issuers, no such egress.
+	for _, np := range renderSet(t, valuesSets(t)["default"]).policies {
+		for _, rule := range np.Spec.Egress {
+			for _, port := range rule.Ports {
+				if port.Port != nil && port.Port.IntValue() == 443 {
+					t.Errorf("%s: egress to 443 without OpenID Connect issuers", np.Name)
+				}
+			}
+		}
+	}
+}
+
 // TestRefusals: values that would break a policy make the render fail.
 func TestRefusals(t *testing.T) {
 	def := valuesSets(t)["default"]
@@ -287,9 +332,13 @@ func TestRefusals(t *testing.T) {
 			}
 		})
 	}
-	// No JWT keys at all.
+	// No issuer at all.
 	if _, err := helmTemplate(t, nil); err == nil {
-		t.Fatal("render without auth.jwtPublicKeys or auth.existingSecret succeeded")
+		t.Fatal("render without auth.oidc.issuers, auth.jwtPublicKeys or auth.existingSecret succeeded")
+	}
+	// An issuer over plain HTTP.
+	if _, err := helmTemplate(t, nil, "auth.oidc.issuers={http://sso.example.org}"); err == nil {
+		t.Fatal("render with a plain-HTTP issuer succeeded")
 	}
 }
 
@@ -427,7 +476,12 @@ func checkDeployments(t *testing.T, r *rendered) {
 			if _, ok := env["REDIS_URL"]; !ok {
 				t.Errorf("%s: every component needs REDIS_URL", what)
 			}
+			// Some issuer is trusted: OpenID Connect issuers, or the
+			// static-key issuer, whose keys are a mounted Secret.
 			keys, ok := env["AUTH_JWT_PUBLIC_KEYS_FILE"]
+			if _, oidc := env["AUTH_OIDC_ISSUERS"]; !ok && !oidc {
+				t.Errorf("%s: neither AUTH_OIDC_ISSUERS nor AUTH_JWT_PUBLIC_KEYS_FILE: no issuer trusted", what)
+			}
 			mounted := false
 			for _, m := range c.VolumeMounts {
 				if ok && strings.HasPrefix(keys.Value, m.MountPath+"/") && m.ReadOnly {
@@ -438,8 +492,11 @@ func checkDeployments(t *testing.T, r *rendered) {
 					}
 				}
 			}
-			if !mounted {
+			if ok && !mounted {
 				t.Errorf("%s: AUTH_JWT_PUBLIC_KEYS_FILE must point into a read-only mounted Secret", what)
+			}
+			if _, ok := env["AUTH_AUDIENCE"]; !ok {
+				t.Errorf("%s: every component needs AUTH_AUDIENCE", what)
 			}
 			if _, ok := env["POD_NAME"]; !ok || env["POD_NAME"].ValueFrom == nil || env["POD_NAME"].ValueFrom.FieldRef == nil {
 				t.Errorf("%s: POD_NAME must come from the downward API", what)

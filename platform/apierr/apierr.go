@@ -404,6 +404,14 @@ func PermissionDenied(who string, args ...string) error {
 	return New(codes.PermissionDenied, apiv1.ErrorReason_PERMISSION_DENIED, nil, Text("denied."+who, args...))
 }
 
+// AccountNotLinked refuses a caller whose token verified but whose identity
+// is not linked to a person (PERMISSION_DENIED, reason ACCOUNT_NOT_LINKED):
+// the caller signed in, so signing in again would not help; claiming an
+// invitation would.
+func AccountNotLinked() error {
+	return New(codes.PermissionDenied, apiv1.ErrorReason_ACCOUNT_NOT_LINKED, nil)
+}
+
 // Unauthenticated reports a missing or bad token; the text
 // "unauthenticated.<why>" says which.
 func Unauthenticated(why string) error {

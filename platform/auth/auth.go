@@ -1,7 +1,20 @@
 // Package auth verifies the bearer JWTs every Chapterhouse call carries and
-// keeps the resulting principal in the request context. Static roles come
-// from the token's claims; dynamic roles (chair, representative, ...) are
-// data and are checked by the services themselves.
+// keeps the resulting principal in the request context. It trusts two kinds
+// of issuer (one Verifier may trust both):
+//
+//   - OpenID Connect providers, named by their issuer URL (their keys kept
+//     by package oidckeys, which does the I/O this package must not: the
+//     domain packages import auth): their
+//     keys come from the provider's discovery document and JWKS, and their
+//     subjects are the provider's own, an Identity not yet linked to a
+//     person;
+//   - one static-key issuer (AUTH_ISSUER with AUTH_JWT_PUBLIC_KEYS), kept
+//     for tests and for an operator who mints tokens with a key of their
+//     own: its subjects are people ("people/<id>") and its roles claims
+//     still grant roles.
+//
+// Dynamic roles (chair, representative, ...) are data and are checked by
+// the services themselves.
 package auth
 
 import (
@@ -20,6 +33,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -105,16 +120,37 @@ func FromContext(ctx context.Context) (Principal, bool) {
 	return p, ok
 }
 
+type identityKey struct{}
+
+// WithIdentity returns ctx carrying id: who signed in, whether or not that
+// identity is linked to a person. A caller whose identity is not linked
+// has no Principal (it is served as an anonymous caller is), but the
+// methods that link it (claiming an invitation) read it here.
+func WithIdentity(ctx context.Context, id Identity) context.Context {
+	return context.WithValue(ctx, identityKey{}, id)
+}
+
+// IdentityFromContext returns the verified identity of the call, if its
+// token verified.
+func IdentityFromContext(ctx context.Context) (Identity, bool) {
+	id, ok := ctx.Value(identityKey{}).(Identity)
+	return id, ok
+}
+
 // Claims is the token body.
 type Claims struct {
 	Roles []string `json:"roles,omitempty"`
 	jwt.RegisteredClaims
 }
 
-// Verifier checks signatures against a fixed set of public keys.
+// Verifier checks tokens from the issuers it trusts: the static-key issuer
+// (keys, issuer), when it has keys, and each OpenID Connect issuer (oidc).
 type Verifier struct {
-	keys     []crypto.PublicKey
-	issuer   string
+	keys   []crypto.PublicKey
+	issuer string
+	// oidc are the OpenID Connect issuers, by issuer URL: a token is
+	// checked only with the keys of the issuer its iss names.
+	oidc     map[string]OIDCIssuer
 	audience string
 	leeway   time.Duration
 	// maxLifetime bounds exp - iat (exp - now without iat).
@@ -130,6 +166,11 @@ type Verifier struct {
 type verifiedToken struct {
 	principal Principal
 	expires   time.Time
+	// issuer and kid, for a token of an OpenID Connect issuer that named
+	// its key: the token is good only while the issuer's keys hold kid,
+	// so a key the provider withdrew stops its remembered tokens too.
+	issuer OIDCIssuer
+	kid    string
 }
 
 // verifiedCacheSize bounds the remembered tokens: enough for every active
@@ -149,24 +190,65 @@ func WithMaxLifetime(d time.Duration) VerifierOption {
 	return func(v *Verifier) { v.maxLifetime = d }
 }
 
-// NewVerifier builds a verifier for tokens signed by any of keys (Ed25519,
-// ECDSA or RSA public keys).
-func NewVerifier(keys []crypto.PublicKey, issuer, audience string, opts ...VerifierOption) (*Verifier, error) {
-	if len(keys) == 0 {
-		return nil, errors.New("auth: no verification keys")
+// WithOIDCIssuers trusts the OpenID Connect issuers (oidckeys.DiscoverIssuer)
+// too.
+// The verifier owns them from then on: Close closes them.
+func WithOIDCIssuers(issuers ...OIDCIssuer) VerifierOption {
+	return func(v *Verifier) {
+		for _, i := range issuers {
+			v.oidc[i.URL()] = i
+		}
 	}
+}
+
+// NewVerifier builds a verifier for tokens of the static-key issuer, signed
+// by any of keys (Ed25519, ECDSA or RSA public keys), and of the OpenID
+// Connect issuers given WithOIDCIssuers. Without keys the static issuer is
+// not trusted at all; a verifier must trust some issuer.
+func NewVerifier(keys []crypto.PublicKey, issuer, audience string, opts ...VerifierOption) (*Verifier, error) {
 	cache, err := lru.New[[sha256.Size]byte, verifiedToken](verifiedCacheSize)
 	if err != nil {
 		return nil, fmt.Errorf("auth: %w", err)
 	}
-	v := &Verifier{keys: keys, issuer: issuer, audience: audience, leeway: 30 * time.Second, maxLifetime: DefaultMaxLifetime, verified: cache, now: time.Now}
+	v := &Verifier{keys: keys, issuer: issuer, oidc: map[string]OIDCIssuer{}, audience: audience, leeway: 30 * time.Second, maxLifetime: DefaultMaxLifetime, verified: cache, now: time.Now}
 	for _, opt := range opts {
 		opt(v)
 	}
+	if len(keys) == 0 && len(v.oidc) == 0 {
+		v.Close()
+		return nil, errors.New("auth: no issuer to trust: no static verification keys and no OpenID Connect issuer")
+	}
 	if v.maxLifetime <= 0 {
+		v.Close()
 		return nil, fmt.Errorf("auth: maximum token lifetime %v is not positive", v.maxLifetime)
 	}
+	if _, clash := v.oidc[issuer]; clash && len(keys) > 0 {
+		v.Close()
+		return nil, fmt.Errorf("auth: the static issuer %q is also an OpenID Connect issuer: name it otherwise", issuer)
+	}
+	if audience == "" {
+		v.Close()
+		return nil, errors.New("auth: no audience")
+	}
 	return v, nil
+}
+
+// OIDCIssuer is a trusted OpenID Connect issuer's keys, as package
+// oidckeys keeps them (oidckeys.DiscoverIssuer): its URL (the exact iss
+// of its tokens), the keys of its JWKS by kid, whether a kid is still
+// among them, and a Close that stops refreshing them.
+type OIDCIssuer interface {
+	URL() string
+	Keyfunc(ctx context.Context) jwt.Keyfunc
+	Holds(ctx context.Context, kid string) bool
+	Close()
+}
+
+// Close stops refreshing the OpenID Connect issuers' keys.
+func (v *Verifier) Close() {
+	for _, i := range v.oidc {
+		i.Close()
+	}
 }
 
 // ParsePublicKeysPEM reads every PUBLIC KEY block in data.
@@ -196,27 +278,56 @@ func ParsePublicKeysPEM(data []byte) ([]crypto.PublicKey, error) {
 // Verify checks raw and returns its principal. A token that passed is
 // remembered, keyed by its SHA-256 (the whole token, signature included,
 // so no other token can match it), until its own expiry; one that failed
-// is never remembered.
-func (v *Verifier) Verify(raw string) (Principal, error) {
+// is never remembered. ctx bounds the one fetch a token may cause: a kid
+// its OpenID Connect issuer's keys do not hold refreshes them (rate-limited,
+// see oidckeys.Options.UnknownKIDInterval).
+//
+// A token of an OpenID Connect issuer gives a Principal whose Subject is
+// empty: the identity (Identity) is not linked to a person here, and its
+// roles claims, if any, grant nothing.
+func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
 	key := sha256.Sum256([]byte(raw))
 	if t, ok := v.verified.Get(key); ok {
-		if v.now().Before(t.expires) {
+		if v.now().Before(t.expires) && (t.issuer == nil || t.issuer.Holds(ctx, t.kid)) {
 			return t.principal, nil
 		}
 		v.verified.Remove(key)
 	}
-	p, expires, err := v.verify(raw)
+	t, err := v.verify(ctx, raw)
 	if err != nil {
 		return Principal{}, err
 	}
-	v.verified.Add(key, verifiedToken{principal: p, expires: expires})
-	return p, nil
+	v.verified.Add(key, t)
+	return t.principal, nil
 }
 
+// allowedAlgs are the signature algorithms a token may use: asymmetric
+// only, so no key that verifies can sign (never HS*, never none).
+var allowedAlgs = []string{"EdDSA", "ES256", "ES384", "RS256", "PS256"}
+
 // verify checks raw's signature and claims, every time.
-func (v *Verifier) verify(raw string) (Principal, time.Time, error) {
-	parser := jwt.NewParser(
-		jwt.WithIssuer(v.issuer),
+func (v *Verifier) verify(ctx context.Context, raw string) (verifiedToken, error) {
+	// The issuer a token names decides which keys may have signed it, so
+	// it is read first, unverified; the parse below holds iss to it.
+	unverified := &Claims{}
+	if _, _, err := jwt.NewParser().ParseUnverified(raw, unverified); err != nil {
+		return verifiedToken{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+	}
+	iss := unverified.Issuer
+	if i, ok := v.oidc[iss]; ok {
+		return v.verifyOIDC(ctx, i, raw)
+	}
+	if iss != v.issuer || len(v.keys) == 0 {
+		return verifiedToken{}, fmt.Errorf("%w: issuer %q is not trusted", ErrUnauthenticated, iss)
+	}
+	return v.verifyStatic(raw)
+}
+
+// parser checks what every issuer's tokens must hold: the issuer iss, the
+// audience, exp, nbf and iat, and an allowed algorithm.
+func (v *Verifier) parser(iss string) *jwt.Parser {
+	return jwt.NewParser(
+		jwt.WithIssuer(iss),
 		jwt.WithAudience(v.audience),
 		jwt.WithExpirationRequired(),
 		// iat no later than now + leeway: a token from a clock far ahead
@@ -224,17 +335,30 @@ func (v *Verifier) verify(raw string) (Principal, time.Time, error) {
 		jwt.WithIssuedAt(),
 		jwt.WithLeeway(v.leeway),
 		jwt.WithTimeFunc(v.now),
-		jwt.WithValidMethods([]string{"EdDSA", "ES256", "ES384", "RS256", "PS256"}),
+		jwt.WithValidMethods(allowedAlgs),
 	)
+}
+
+// noCrit refuses a token with critical header parameters: RFC 7515
+// §4.1.11, a critical extension the recipient does not understand makes
+// the token invalid, and we understand none.
+func noCrit(t *jwt.Token) error {
+	if _, ok := t.Header["crit"]; ok {
+		return errors.New("critical header parameters (crit) are not supported")
+	}
+	return nil
+}
+
+// verifyStatic checks a token of the static-key issuer: signed by one of
+// its keys, for a person.
+func (v *Verifier) verifyStatic(raw string) (verifiedToken, error) {
+	parser := v.parser(v.issuer)
 	var lastErr error
 	for _, key := range v.keys {
 		claims := &Claims{}
 		_, err := parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
-			// RFC 7515 §4.1.11: a critical extension the recipient does
-			// not understand makes the token invalid, and we understand
-			// none.
-			if _, ok := t.Header["crit"]; ok {
-				return nil, errors.New("critical header parameters (crit) are not supported")
+			if err := noCrit(t); err != nil {
+				return nil, err
 			}
 			if !methodMatchesKey(t.Method, key) {
 				return nil, fmt.Errorf("signing method %s does not match key", t.Method.Alg())
@@ -242,20 +366,108 @@ func (v *Verifier) verify(raw string) (Principal, time.Time, error) {
 			return key, nil
 		})
 		if err == nil {
-			if err := v.checkClaims(parser, raw, claims); err != nil {
-				return Principal{}, time.Time{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+			if err := v.checkClaims(parser, raw, claims, personSubject); err != nil {
+				return verifiedToken{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 			}
 			// WithExpirationRequired: ExpiresAt is set.
-			return Principal{Identity: Identity{Issuer: claims.Issuer, Subject: claims.Subject}, Subject: claims.Subject, Roles: claims.Roles, Token: raw}, claims.ExpiresAt.Time, nil
+			return verifiedToken{
+				principal: Principal{Identity: Identity{Issuer: claims.Issuer, Subject: claims.Subject}, Subject: claims.Subject, Roles: claims.Roles, Token: raw},
+				expires:   claims.ExpiresAt.Time,
+			}, nil
 		}
 		lastErr = err
 	}
-	return Principal{}, time.Time{}, fmt.Errorf("%w: %w", ErrUnauthenticated, lastErr)
+	return verifiedToken{}, fmt.Errorf("%w: %w", ErrUnauthenticated, lastErr)
+}
+
+// verifyOIDC checks a token of the OpenID Connect issuer i: signed by a key
+// of i's JWKS (never another issuer's), its subject the provider's own.
+// The principal it gives is an identity only: no person, no roles.
+func (v *Verifier) verifyOIDC(ctx context.Context, i OIDCIssuer, raw string) (verifiedToken, error) {
+	parser := v.parser(i.URL())
+	claims := &Claims{}
+	keys := fitKeys(i.Keyfunc(ctx))
+	var kid string
+	if _, err := parser.ParseWithClaims(raw, claims, func(t *jwt.Token) (any, error) {
+		kid, _ = t.Header["kid"].(string)
+		if err := noCrit(t); err != nil {
+			return nil, err
+		}
+		return keys(t)
+	}); err != nil {
+		return verifiedToken{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+	}
+	if err := v.checkClaims(parser, raw, claims, providerSubject); err != nil {
+		return verifiedToken{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
+	}
+	return verifiedToken{
+		principal: Principal{Identity: Identity{Issuer: claims.Issuer, Subject: claims.Subject}, Token: raw},
+		expires:   claims.ExpiresAt.Time,
+		issuer:    i,
+		kid:       kid,
+	}, nil
+}
+
+// fitKeys narrows the keys keys picks for a token to those whose type fits
+// the token's algorithm.
+func fitKeys(keys jwt.Keyfunc) jwt.Keyfunc {
+	return func(t *jwt.Token) (any, error) {
+		key, err := keys(t)
+		if err != nil {
+			return nil, err
+		}
+		switch k := key.(type) {
+		case jwt.VerificationKeySet:
+			var fit jwt.VerificationKeySet
+			for _, one := range k.Keys {
+				if methodMatchesKey(t.Method, one) {
+					fit.Keys = append(fit.Keys, one)
+				}
+			}
+			if len(fit.Keys) == 0 {
+				return nil, fmt.Errorf("no key of the issuer fits signing method %s", t.Method.Alg())
+			}
+			return fit, nil
+		default:
+			if !methodMatchesKey(t.Method, key) {
+				return nil, fmt.Errorf("signing method %s does not match key", t.Method.Alg())
+			}
+			return key, nil
+		}
+	}
+}
+
+// personSubject holds a static issuer's subject to "people/<id>".
+func personSubject(sub string) error {
+	id, ok := strings.CutPrefix(sub, "people/")
+	if !ok || !resourcename.ValidID(id) {
+		return errors.New("subject must be people/<id>, the id " + resourcename.IDRule)
+	}
+	return nil
+}
+
+// maxSubjectLength is the longest subject an OpenID Connect issuer may
+// give (OpenID Connect Core §2: at most 255 ASCII characters; we count
+// bytes and allow any UTF-8 without control characters).
+const maxSubjectLength = 255
+
+// providerSubject holds an OpenID Connect issuer's subject to what an
+// identity may be stored and shown as: non-empty, at most 255 bytes of
+// UTF-8, no control characters.
+func providerSubject(sub string) error {
+	if sub == "" || len(sub) > maxSubjectLength || !utf8.ValidString(sub) {
+		return fmt.Errorf("subject must be 1 to %d bytes of UTF-8", maxSubjectLength)
+	}
+	if strings.ContainsFunc(sub, unicode.IsControl) {
+		return errors.New("subject must not hold control characters")
+	}
+	return nil
 }
 
 // checkClaims holds a signed token's claims to what jwt leaves unchecked:
-// the claim set's own text, the subject's form and the lifetime.
-func (v *Verifier) checkClaims(parser *jwt.Parser, raw string, claims *Claims) error {
+// the claim set's own text, the subject's form (checkSubject, by issuer)
+// and the lifetime.
+func (v *Verifier) checkClaims(parser *jwt.Parser, raw string, claims *Claims, checkSubject func(string) error) error {
 	// ParseWithClaims succeeded: raw has three segments and the second
 	// decodes (the same way again) to a JSON object.
 	segments := strings.Split(raw, ".")
@@ -266,9 +478,8 @@ func (v *Verifier) checkClaims(parser *jwt.Parser, raw string, claims *Claims) e
 	if err := checkClaimMembers(body); err != nil {
 		return err
 	}
-	id, ok := strings.CutPrefix(claims.Subject, "people/")
-	if !ok || !resourcename.ValidID(id) {
-		return errors.New("subject must be people/<id>, the id " + resourcename.IDRule)
+	if err := checkSubject(claims.Subject); err != nil {
+		return err
 	}
 	from := v.now()
 	if claims.IssuedAt != nil {

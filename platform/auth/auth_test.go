@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -46,7 +47,7 @@ func TestVerify(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, err := verifier.Verify(tt.token)
+			p, err := verifier.Verify(context.Background(), tt.token)
 			if tt.ok {
 				if err != nil {
 					t.Fatalf("Verify: %v", err)

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto"
 	"errors"
 	"strings"
@@ -20,13 +21,13 @@ func TestVerifiedTokensAreRemembered(t *testing.T) {
 	now := time.Now()
 	v.now = func() time.Time { return now }
 	good, _ := signer.Sign("people/alice", []string{RoleAdmin}, time.Minute)
-	if _, err := v.Verify(good); err != nil {
+	if _, err := v.Verify(context.Background(), good); err != nil {
 		t.Fatal(err)
 	}
 	if v.verified.Len() != 1 {
 		t.Fatalf("%d remembered after one good token", v.verified.Len())
 	}
-	p, err := v.Verify(good)
+	p, err := v.Verify(context.Background(), good)
 	if err != nil || p.Subject != "people/alice" || !p.IsAdmin() || p.Token != good {
 		t.Fatalf("remembered: %+v %v", p, err)
 	}
@@ -39,10 +40,10 @@ func TestVerifiedTokensAreRemembered(t *testing.T) {
 		swap = 'B'
 	}
 	forged := good[:i] + string(swap) + good[i+1:]
-	if _, err := v.Verify(forged); !errors.Is(err, ErrUnauthenticated) {
+	if _, err := v.Verify(context.Background(), forged); !errors.Is(err, ErrUnauthenticated) {
 		t.Fatalf("forged signature: %v", err)
 	}
-	if _, err := v.Verify(strings.Repeat("x", 40)); err == nil {
+	if _, err := v.Verify(context.Background(), strings.Repeat("x", 40)); err == nil {
 		t.Fatal("garbage accepted")
 	}
 	if v.verified.Len() != 1 {
@@ -51,7 +52,7 @@ func TestVerifiedTokensAreRemembered(t *testing.T) {
 	// Past its expiry the token is checked in full again, and refused
 	// (beyond the leeway), and forgotten.
 	now = now.Add(2 * time.Minute)
-	if _, err := v.Verify(good); !errors.Is(err, ErrUnauthenticated) {
+	if _, err := v.Verify(context.Background(), good); !errors.Is(err, ErrUnauthenticated) {
 		t.Fatalf("an expired token: %v, want refused", err)
 	}
 	if v.verified.Len() != 0 {
@@ -71,14 +72,14 @@ func BenchmarkVerify(b *testing.B) {
 	token, _ := signer.Sign("people/alice", []string{RoleAdmin}, time.Hour)
 	b.Run("full", func(b *testing.B) {
 		for b.Loop() {
-			if _, _, err := v.verify(token); err != nil {
+			if _, err := v.verify(context.Background(), token); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("remembered", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := v.Verify(token); err != nil {
+			if _, err := v.Verify(context.Background(), token); err != nil {
 				b.Fatal(err)
 			}
 		}

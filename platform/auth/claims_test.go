@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"crypto"
 	"crypto/ed25519"
 	"encoding/base64"
@@ -149,7 +150,7 @@ func TestVerifyRefuses(t *testing.T) {
 			}
 			token := signRaw(t, testKey, header, payload(tt.claims))
 			for range 2 { // the second time, a remembered answer would show
-				p, err := v.Verify(token)
+				p, err := v.Verify(context.Background(), token)
 				if tt.ok {
 					if err != nil {
 						t.Fatalf("Verify: %v", err)
@@ -180,15 +181,15 @@ func TestRememberedTokenStillExpires(t *testing.T) {
 	now := testNow
 	v.now = func() time.Time { return now }
 	token := signRaw(t, testKey, goodHeader, payload(map[string]string{"exp": at(time.Minute)}))
-	if _, err := v.Verify(token); err != nil {
+	if _, err := v.Verify(context.Background(), token); err != nil {
 		t.Fatal(err)
 	}
 	now = now.Add(time.Minute) // at exp: no longer remembered, and within the leeway
-	if _, err := v.Verify(token); err != nil {
+	if _, err := v.Verify(context.Background(), token); err != nil {
 		t.Fatalf("within the leeway: %v", err)
 	}
 	now = now.Add(time.Minute)
-	if _, err := v.Verify(token); !errors.Is(err, ErrUnauthenticated) {
+	if _, err := v.Verify(context.Background(), token); !errors.Is(err, ErrUnauthenticated) {
 		t.Fatalf("past exp and leeway: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
@@ -53,7 +54,7 @@ func FuzzVerify(f *testing.F) {
 		if resign {
 			token = signRaw(t, testKey, header, body)
 		}
-		p, err := v.Verify(token)
+		p, err := v.Verify(context.Background(), token)
 		if err != nil {
 			if !errors.Is(err, ErrUnauthenticated) {
 				t.Fatalf("refusal %v is not ErrUnauthenticated", err)
@@ -61,7 +62,7 @@ func FuzzVerify(f *testing.F) {
 			return
 		}
 		checkAccepted(t, v, token, p)
-		if again, err := v.Verify(token); err != nil || again.Subject != p.Subject || !slices.Equal(again.Roles, p.Roles) {
+		if again, err := v.Verify(context.Background(), token); err != nil || again.Subject != p.Subject || !slices.Equal(again.Roles, p.Roles) {
 			t.Fatalf("remembered: %+v, %v; first %+v", again, err, p)
 		}
 	})

@@ -7,6 +7,7 @@ package bootstrap
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,9 +18,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/auth/oidckeys"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
 	"github.com/tjsia/chapterhouse/platform/servicecall"
@@ -86,10 +89,32 @@ func NewLogger(getenv func(string) string, service string) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})).With("service", service)
 }
 
-// Verifier reads the token verification keys: AUTH_JWT_PUBLIC_KEYS (PEM
-// text) or AUTH_JWT_PUBLIC_KEYS_FILE (a PEM file, e.g. a mounted Secret);
-// and AUTH_TOKEN_MAX_LIFETIME, the longest lifetime a token may claim.
-func Verifier(getenv func(string) string) (*auth.Verifier, error) {
+// Verifier builds the token verifier from the environment. It trusts:
+//
+//   - AUTH_OIDC_ISSUERS: comma-separated OpenID Connect issuer URLs (https,
+//     or http on a loopback address), each read by discovery at start;
+//   - the static-key issuer AUTH_ISSUER (default "chapterhouse"), when
+//     AUTH_JWT_PUBLIC_KEYS (PEM text) or AUTH_JWT_PUBLIC_KEYS_FILE (a PEM
+//     file, e.g. a mounted Secret) holds its keys: for tests, the
+//     development stack, and an operator who mints tokens with a key of
+//     their own;
+//
+// at least one of them, both if both are set. Every issuer's tokens must
+// name AUTH_AUDIENCE (default "chapterhouse") and live no longer than
+// AUTH_TOKEN_MAX_LIFETIME. AUTH_JWKS_REFRESH_INTERVAL (default 1h) is how
+// often each issuer's JWKS is fetched again on schedule,
+// AUTH_JWKS_UNKNOWN_KID_INTERVAL (default 1m) the least time between two
+// fetches caused by an unknown kid.
+//
+// An issuer that does not answer at start is asked again with backoff for
+// up to AUTH_OIDC_DISCOVERY_TIMEOUT (default 2m); then Verifier fails, the
+// binary exits, and its supervisor (Kubernetes) starts it again with its
+// own growing delay, so a provider that was down briefly is found without
+// anyone stepping in and one that stays down shows as a failing pod, not
+// as a service refusing every sign-in. Once started, a provider down only
+// means its keys are not refreshed: the keys held keep verifying.
+// Close the returned verifier when done (it refreshes in the background).
+func Verifier(ctx context.Context, getenv func(string) string, logger *slog.Logger) (*auth.Verifier, error) {
 	maxLifetime, err := Duration(getenv, "AUTH_TOKEN_MAX_LIFETIME", auth.DefaultMaxLifetime)
 	if err != nil {
 		return nil, err
@@ -106,14 +131,83 @@ func Verifier(getenv func(string) string) (*auth.Verifier, error) {
 		}
 		pemText = string(b)
 	}
-	if strings.TrimSpace(pemText) == "" {
-		return nil, errors.New("set AUTH_JWT_PUBLIC_KEYS or AUTH_JWT_PUBLIC_KEYS_FILE to the PEM public keys that verify tokens")
+	issuerURLs := list(getenv("AUTH_OIDC_ISSUERS"))
+	if strings.TrimSpace(pemText) == "" && len(issuerURLs) == 0 {
+		return nil, errors.New("set AUTH_OIDC_ISSUERS to the OpenID Connect issuers whose tokens the services accept (comma-separated issuer URLs), or AUTH_JWT_PUBLIC_KEYS / AUTH_JWT_PUBLIC_KEYS_FILE to the PEM public keys of a static-key issuer, or both")
 	}
-	keys, err := auth.ParsePublicKeysPEM([]byte(pemText))
+	var keys []crypto.PublicKey
+	if strings.TrimSpace(pemText) != "" {
+		if keys, err = auth.ParsePublicKeysPEM([]byte(pemText)); err != nil {
+			return nil, err
+		}
+	}
+	opts := oidckeys.Options{Logger: logger}
+	if opts.RefreshInterval, err = Duration(getenv, "AUTH_JWKS_REFRESH_INTERVAL", oidckeys.DefaultRefreshInterval); err != nil {
+		return nil, err
+	}
+	if opts.UnknownKIDInterval, err = Duration(getenv, "AUTH_JWKS_UNKNOWN_KID_INTERVAL", oidckeys.DefaultUnknownKIDInterval); err != nil {
+		return nil, err
+	}
+	wait, err := Duration(getenv, "AUTH_OIDC_DISCOVERY_TIMEOUT", DefaultDiscoveryTimeout)
 	if err != nil {
 		return nil, err
 	}
-	return auth.NewVerifier(keys, Env(getenv, "AUTH_ISSUER", auth.DefaultIssuer), Env(getenv, "AUTH_AUDIENCE", auth.DefaultAudience), auth.WithMaxLifetime(maxLifetime))
+	for name, d := range map[string]time.Duration{"AUTH_JWKS_REFRESH_INTERVAL": opts.RefreshInterval, "AUTH_JWKS_UNKNOWN_KID_INTERVAL": opts.UnknownKIDInterval, "AUTH_OIDC_DISCOVERY_TIMEOUT": wait} {
+		if d <= 0 {
+			return nil, fmt.Errorf("%s %v: must be positive", name, d)
+		}
+	}
+	issuers := make([]auth.OIDCIssuer, 0, len(issuerURLs))
+	closeAll := func() {
+		for _, i := range issuers {
+			i.Close()
+		}
+	}
+	for _, u := range issuerURLs {
+		i, err := discover(ctx, u, opts, wait, logger)
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("AUTH_OIDC_ISSUERS: %w", err)
+		}
+		issuers = append(issuers, i)
+	}
+	v, err := auth.NewVerifier(keys, Env(getenv, "AUTH_ISSUER", auth.DefaultIssuer), Env(getenv, "AUTH_AUDIENCE", auth.DefaultAudience),
+		auth.WithMaxLifetime(maxLifetime), auth.WithOIDCIssuers(issuers...))
+	if err != nil {
+		return nil, err // NewVerifier closed the issuers
+	}
+	return v, nil
+}
+
+// DefaultDiscoveryTimeout is how long, by default, a binary waits at start
+// for an OpenID Connect issuer to answer its discovery and JWKS requests.
+const DefaultDiscoveryTimeout = 2 * time.Minute
+
+// discover reads the issuer at issuerURL, asking again with jittered
+// exponential backoff (1s up to 15s between tries) for up to wait.
+func discover(ctx context.Context, issuerURL string, opts oidckeys.Options, wait time.Duration, logger *slog.Logger) (*oidckeys.Issuer, error) {
+	b := &backoff.ExponentialBackOff{InitialInterval: time.Second, RandomizationFactor: 0.3, Multiplier: 2, MaxInterval: 15 * time.Second}
+	return backoff.Retry(ctx, func() (*oidckeys.Issuer, error) {
+		i, err := oidckeys.DiscoverIssuer(ctx, issuerURL, opts)
+		if errors.Is(err, oidckeys.ErrIssuerURL) {
+			return nil, backoff.Permanent(err)
+		}
+		if err != nil {
+			logger.WarnContext(ctx, "OpenID Connect issuer not reachable yet; retrying", "issuer", issuerURL, "error", err)
+		}
+		return i, err
+	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(wait))
+}
+
+// list splits a comma-separated setting, dropping blanks.
+func list(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Needs says which dependencies a binary uses: the gateway, for one,
@@ -187,11 +281,13 @@ func FromEnv(ctx context.Context, getenv func(string) string, service string, ne
 		return errors.Join(errs...)
 	}
 	if needs.Verifier {
-		deps.Verifier, err = Verifier(getenv)
+		deps.Verifier, err = Verifier(ctx, getenv, logger)
 		if err != nil {
 			_ = closeAll(ctx)
 			return Deps{}, nil, err
 		}
+		v := deps.Verifier
+		closers = append(closers, func(context.Context) error { v.Close(); return nil })
 	}
 	if needs.PageTokens {
 		deps.PageTokens, err = PageTokens(getenv)

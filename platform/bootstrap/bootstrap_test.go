@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -81,22 +82,22 @@ func TestVerifierFromEnv(t *testing.T) {
 	}
 	tokens := map[string]string{"hour": hour, "day": day, "week": week}
 	for _, tt := range tests {
-		v, err := Verifier(func(k string) string {
+		v, err := Verifier(t.Context(), func(k string) string {
 			return map[string]string{"AUTH_JWT_PUBLIC_KEYS": string(pemKey), "AUTH_TOKEN_MAX_LIFETIME": tt.maxLifetime}[k]
-		})
+		}, slog.Default())
 		if err != nil {
 			t.Fatalf("AUTH_TOKEN_MAX_LIFETIME=%q: %v", tt.maxLifetime, err)
 		}
 		for name, ok := range tt.accepts {
-			if _, err := v.Verify(tokens[name]); (err == nil) != ok {
+			if _, err := v.Verify(t.Context(), tokens[name]); (err == nil) != ok {
 				t.Errorf("AUTH_TOKEN_MAX_LIFETIME=%q, a token valid for a %s: %v, want accepted=%v", tt.maxLifetime, name, err, ok)
 			}
 		}
 	}
 	for _, bad := range []string{"a day", "0s", "-1h"} {
-		if _, err := Verifier(func(k string) string {
+		if _, err := Verifier(t.Context(), func(k string) string {
 			return map[string]string{"AUTH_JWT_PUBLIC_KEYS": string(pemKey), "AUTH_TOKEN_MAX_LIFETIME": bad}[k]
-		}); err == nil {
+		}, slog.Default()); err == nil {
 			t.Errorf("AUTH_TOKEN_MAX_LIFETIME=%q accepted", bad)
 		}
 	}

@@ -319,6 +319,13 @@ type authenticator struct {
 	now      func() time.Time
 }
 
+// authenticate puts the caller in ctx. A token whose identity acts as a
+// person gives a Principal; one whose identity is not linked to a person
+// (an OpenID Connect sign-in with no account link yet) gives only the
+// Identity (auth.IdentityFromContext), and the call is served as an
+// anonymous one: a public method answers it as it answers anyone, any
+// other method refuses it with ACCOUNT_NOT_LINKED, since signing in again
+// would not help and claiming an invitation would.
 func (a authenticator) authenticate(ctx context.Context, fullMethod string) (context.Context, error) {
 	raw, header, present := bearer(ctx)
 	if !present {
@@ -327,7 +334,7 @@ func (a authenticator) authenticate(ctx context.Context, fullMethod string) (con
 		}
 		return nil, apierr.Unauthenticated("token_required")
 	}
-	p, err := a.verifier.Verify(raw)
+	p, err := a.verifier.Verify(ctx, raw)
 	if err != nil {
 		return nil, apierr.Unauthenticated("token_invalid")
 	}
@@ -342,6 +349,13 @@ func (a authenticator) authenticate(ctx context.Context, fullMethod string) (con
 			return nil, apierr.Unauthenticated("the service credential is not valid")
 		}
 		p.Service = service
+	}
+	ctx = auth.WithIdentity(ctx, p.Identity)
+	if p.Subject == "" {
+		if !a.isPublic(fullMethod) {
+			return nil, apierr.AccountNotLinked()
+		}
+		return ctx, nil
 	}
 	return auth.WithPrincipal(ctx, p), nil
 }
@@ -369,6 +383,9 @@ func signInWouldHelp(ctx context.Context, err error) error {
 	}
 	if _, signedIn := auth.FromContext(ctx); signedIn {
 		return err
+	}
+	if _, identified := auth.IdentityFromContext(ctx); identified {
+		return apierr.AccountNotLinked()
 	}
 	return apierr.Unauthenticated("sign_in")
 }
@@ -414,13 +431,17 @@ func authStream(a authenticator) grpc.StreamServerInterceptor {
 const ClientAddressHeader = "x-client-address"
 
 // idempotencyScope is whose keys a request's key is among: a signed-in
-// caller's subject, or, without a token, the client's address (as the
-// gateway names it, else the gRPC peer's), so an anonymous write retried
-// with its key is applied once too, and one client's keys never answer
-// another's.
+// caller's subject, an identity not linked to a person (its issuer and
+// subject: two such callers behind one address must not see each other's
+// answers), or, without a token, the client's address (as the gateway
+// names it, else the gRPC peer's), so an anonymous write retried with its
+// key is applied once too, and one client's keys never answer another's.
 func idempotencyScope(ctx context.Context) string {
 	if p, ok := auth.FromContext(ctx); ok {
 		return p.Subject
+	}
+	if id, ok := auth.IdentityFromContext(ctx); ok {
+		return "identity@" + id.Issuer + "#" + id.Subject
 	}
 	if addr := metadata.ValueFromIncomingContext(ctx, ClientAddressHeader); len(addr) > 0 && addr[0] != "" {
 		return "anonymous@" + addr[0]

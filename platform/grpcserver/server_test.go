@@ -86,14 +86,17 @@ func (f *fakeMembership) CreateOrganization(ctx context.Context, req *membership
 type fakeActivities struct {
 	activitiesv1.UnimplementedActivitiesServiceServer
 
-	mu     sync.Mutex
-	authed []bool
+	mu         sync.Mutex
+	authed     []bool
+	identities []auth.Identity // seen by GetActivity (zero value if none)
 }
 
 func (f *fakeActivities) GetActivity(ctx context.Context, req *activitiesv1.GetActivityRequest) (*activitiesv1.Activity, error) {
 	_, ok := auth.FromContext(ctx)
+	id, _ := auth.IdentityFromContext(ctx)
 	f.mu.Lock()
 	f.authed = append(f.authed, ok)
+	f.identities = append(f.identities, id)
 	f.mu.Unlock()
 	switch req.GetName() {
 	case "branches/ai/activities/bare-status":

@@ -95,6 +95,11 @@ app.kubernetes.io/component: {{ .component }}
 {{- if $registry }}{{ printf "%s/%s:%s" $registry .image.repository $tag }}{{ else }}{{ printf "%s:%s" .image.repository $tag }}{{ end }}
 {{- end }}
 
+{{/* Whether the static-key issuer is configured (its keys mounted). */}}
+{{- define "chapterhouse.staticKeys" -}}
+{{- if or .Values.auth.jwtPublicKeys .Values.auth.existingSecret }}true{{ end }}
+{{- end }}
+
 {{- define "chapterhouse.jwtSecretName" -}}
 {{- if .Values.auth.existingSecret }}{{ .Values.auth.existingSecret }}{{ else }}{{ include "chapterhouse.fullname" . }}-jwt{{ end }}
 {{- end }}
@@ -145,8 +150,16 @@ connection, so pods added by a scale-up get traffic.
 
 {{/* Checks run once per render. */}}
 {{- define "chapterhouse.validate" -}}
-{{- if not (or .Values.auth.jwtPublicKeys .Values.auth.existingSecret) }}
-{{- fail "set auth.jwtPublicKeys (PEM public keys) or auth.existingSecret: the services verify every bearer token" }}
+{{- if not (or .Values.auth.jwtPublicKeys .Values.auth.existingSecret .Values.auth.oidc.issuers) }}
+{{- fail "set auth.oidc.issuers (OpenID Connect issuer URLs), or auth.jwtPublicKeys (PEM public keys) or auth.existingSecret for a static-key issuer: the services verify every bearer token" }}
+{{- end }}
+{{- if not (kindIs "slice" .Values.auth.oidc.issuers) }}
+{{- fail "auth.oidc.issuers must be a list of issuer URLs" }}
+{{- end }}
+{{- range .Values.auth.oidc.issuers }}
+{{- if or (not (kindIs "string" .)) (contains "," .) (not (hasPrefix "https://" .)) }}
+{{- fail (printf "auth.oidc.issuers: %v is not an https issuer URL" .) }}
+{{- end }}
 {{- end }}
 {{- if not (kindIs "slice" .Values.pageTokens.keys) }}
 {{- fail "pageTokens.keys must be a list of base64 keys, the signing key first" }}

@@ -123,7 +123,9 @@ func (l *Limiter) Ready(ctx context.Context) error {
 // budget is whose budget a request draws on, and which.
 func (l *Limiter) budget(r *http.Request) (key string, limit redis_rate.Limit) {
 	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		if p, err := l.cfg.Verifier.Verify(token); err == nil {
+		// An identity not linked to a person (Subject empty) may do only
+		// what anonymous callers may, and draws on their budget.
+		if p, err := l.cfg.Verifier.Verify(r.Context(), token); err == nil && p.Subject != "" {
 			accesslog.SetPrincipal(r.Context(), p.Subject)
 			if p.IsAdmin() {
 				return "admin:" + p.Subject, l.cfg.Limits.Admin

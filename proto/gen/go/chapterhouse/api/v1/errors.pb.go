@@ -129,6 +129,11 @@ const (
 	// INVALID_ARGUMENT (400): a query parameter the method does not take,
 	// often a misspelt one (gateway). Metadata: parameter.
 	ErrorReason_UNKNOWN_QUERY_PARAMETER ErrorReason = 29
+	// PERMISSION_DENIED (403): the bearer token verified (sign-in worked),
+	// but the identity it names (an OpenID Connect issuer's subject) is not
+	// linked to a person yet, so the caller may do only what anonymous
+	// callers may: claim the invitation the secretariat sent to link it.
+	ErrorReason_ACCOUNT_NOT_LINKED ErrorReason = 30
 	// ALREADY_EXISTS (409): another organisation has this credit code.
 	// Metadata: existing.
 	ErrorReason_CREDIT_CODE_TAKEN ErrorReason = 100
@@ -359,6 +364,7 @@ var (
 		27:   "OUTCOME_UNKNOWN",
 		28:   "IDEMPOTENCY_KEYS_EXHAUSTED",
 		29:   "UNKNOWN_QUERY_PARAMETER",
+		30:   "ACCOUNT_NOT_LINKED",
 		100:  "CREDIT_CODE_TAKEN",
 		101:  "OPEN_APPLICATION_EXISTS",
 		102:  "ALREADY_A_MEMBER",
@@ -456,6 +462,7 @@ var (
 		"OUTCOME_UNKNOWN":                    27,
 		"IDEMPOTENCY_KEYS_EXHAUSTED":         28,
 		"UNKNOWN_QUERY_PARAMETER":            29,
+		"ACCOUNT_NOT_LINKED":                 30,
 		"CREDIT_CODE_TAKEN":                  100,
 		"OPEN_APPLICATION_EXISTS":            101,
 		"ALREADY_A_MEMBER":                   102,
@@ -555,7 +562,7 @@ var File_chapterhouse_api_v1_errors_proto protoreflect.FileDescriptor
 
 const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xb5\x13\n" +
+	" chapterhouse/api/v1/errors.proto\x12\x13chapterhouse.api.v1*\xcd\x13\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x14\n" +
 	"\x10INVALID_ARGUMENT\x10\x01\x12\x15\n" +
@@ -587,7 +594,8 @@ const file_chapterhouse_api_v1_errors_proto_rawDesc = "" +
 	"\x17REQUEST_ALREADY_APPLIED\x10\x1a\x12\x13\n" +
 	"\x0fOUTCOME_UNKNOWN\x10\x1b\x12\x1e\n" +
 	"\x1aIDEMPOTENCY_KEYS_EXHAUSTED\x10\x1c\x12\x1b\n" +
-	"\x17UNKNOWN_QUERY_PARAMETER\x10\x1d\x12\x15\n" +
+	"\x17UNKNOWN_QUERY_PARAMETER\x10\x1d\x12\x16\n" +
+	"\x12ACCOUNT_NOT_LINKED\x10\x1e\x12\x15\n" +
 	"\x11CREDIT_CODE_TAKEN\x10d\x12\x1b\n" +
 	"\x17OPEN_APPLICATION_EXISTS\x10e\x12\x14\n" +
 	"\x10ALREADY_A_MEMBER\x10f\x12&\n" +

@@ -1,0 +1,71 @@
+package grpcserver_test
+
+import (
+	"context"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/auth/oidckeys"
+	"github.com/tjsia/chapterhouse/platform/auth/oidctest"
+	"github.com/tjsia/chapterhouse/platform/grpcserver"
+	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
+	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
+	standardsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/standards/v1"
+)
+
+// TestIdentityNotLinked: a token from an OpenID Connect issuer whose
+// identity is linked to no person (issue 18) is served as an anonymous
+// caller: a public method answers it with no principal but with the
+// identity in the context (for claiming an invitation); a method that is
+// not public, or a public one that refuses anonymous callers, answers 403
+// ACCOUNT_NOT_LINKED (sign-in worked; signing in again would not help),
+// and its handler never runs. Roles claimed in the token grant nothing.
+func TestIdentityNotLinked(t *testing.T) {
+	idp := oidctest.New(t)
+	h := start(t, func(c *grpcserver.Config) {
+		issuer, err := oidckeys.DiscoverIssuer(t.Context(), idp.Issuer, oidckeys.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := auth.NewVerifier(nil, auth.DefaultIssuer, auth.DefaultAudience, auth.WithOIDCIssuers(issuer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(v.Close)
+		c.Verifier = v
+	})
+	ctx := withToken(context.Background(), idp.Token(t, "u-42", auth.DefaultAudience, map[string]any{"roles": []string{auth.RoleAdmin}}))
+
+	if _, err := h.activities.GetActivity(ctx, &activitiesv1.GetActivityRequest{Name: "branches/ai/activities/a1"}); err != nil {
+		t.Fatalf("public method: %v", err)
+	}
+	h.fakeAct.mu.Lock()
+	authed, ids := h.fakeAct.authed, h.fakeAct.identities
+	h.fakeAct.mu.Unlock()
+	if len(authed) != 1 || authed[0] || ids[0] != (auth.Identity{Issuer: idp.Issuer, Subject: "u-42"}) {
+		t.Fatalf("public method saw principal=%v identity=%v, want no principal and the identity", authed, ids)
+	}
+
+	refused := map[string]error{}
+	_, refused["a method that is not public"] = h.client.GetOrganization(ctx, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"})
+	_, refused["a write that is not public"] = h.activities.CreateActivity(ctx, &activitiesv1.CreateActivityRequest{Parent: "branches/ai"})
+	_, refused["a public method refusing anonymous callers"] = h.standards.CreateComment(ctx, &standardsv1.CreateCommentRequest{
+		Parent: "branches/ai/standards/s1", Comment: &standardsv1.Comment{Clause: "1", Text: "members only", CommenterName: "x"}})
+	for name, err := range refused {
+		if status.Code(err) != codes.PermissionDenied {
+			t.Errorf("%s: %v, want PermissionDenied", name, err)
+			continue
+		}
+		if info := errorInfo(err); info.GetReason() != "ACCOUNT_NOT_LINKED" {
+			t.Errorf("%s: reason %v, want ACCOUNT_NOT_LINKED", name, info)
+		}
+	}
+	h.fake.mu.Lock()
+	defer h.fake.mu.Unlock()
+	if len(h.fake.principals) != 0 {
+		t.Fatalf("a non-public handler ran for an unlinked identity: %+v", h.fake.principals)
+	}
+}
