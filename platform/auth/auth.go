@@ -521,6 +521,9 @@ func checkClaimMembers(body []byte) error {
 		if err := dec.Decode(&value); err != nil {
 			return fmt.Errorf("claims: %w", err)
 		}
+		if slices.Contains(idTokenClaims, name) {
+			return fmt.Errorf("claim %q: an ID token is not an access token", name)
+		}
 		for _, c := range claimNames {
 			if !strings.EqualFold(name, c) {
 				continue
@@ -539,6 +542,13 @@ func checkClaimMembers(body []byte) error {
 	}
 	return nil
 }
+
+// idTokenClaims are members only an ID token carries (OpenID Connect Core
+// §2, §3.1.3.6, §3.3.2.11). An ID token is for the client that signed in,
+// not for an API: providers such as zitadel's sign it with the same key,
+// audience and type as the access token, so these claims are what tells
+// the two apart, and a token holding any of them is refused.
+var idTokenClaims = []string{"nonce", "at_hash", "c_hash", "s_hash"}
 
 // isJSONNumber reports whether value, one valid JSON value, is a number.
 func isJSONNumber(value json.RawMessage) bool {

@@ -285,6 +285,9 @@ func TestOIDCVerifyRefuses(t *testing.T) {
 		{"an empty subject", sign(t, ka, "a1", with(a, func(c map[string]any) { c["sub"] = "" }), nil)},
 		{"a subject of 256 bytes", sign(t, ka, "a1", with(a, func(c map[string]any) { c["sub"] = strings.Repeat("x", 256) }), nil)},
 		{"a subject with a control character", sign(t, ka, "a1", with(a, func(c map[string]any) { c["sub"] = "user\n1" }), nil)},
+		{"an ID token (nonce) offered as an access token", sign(t, ka, "a1", with(a, func(c map[string]any) { c["nonce"] = "n-0S6_WzA2Mj" }), nil)},
+		{"an ID token (at_hash) offered as an access token", sign(t, ka, "a1", with(a, func(c map[string]any) { c["at_hash"] = "77QmUPtjPfzWtF2AnpK9RQ" }), nil)},
+		{"an ID token (c_hash) offered as an access token", sign(t, ka, "a1", with(a, func(c map[string]any) { c["c_hash"] = "LDktKdoQak3Pk0cnXxCltA" }), nil)},
 		{"the static issuer's name, signed with an OpenID Connect key", sign(t, ka, "a1", with(a, func(c map[string]any) { c["iss"] = DefaultIssuer; c["sub"] = "people/alice" }), nil)},
 	}
 	for _, tt := range tests {
