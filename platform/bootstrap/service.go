@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
+	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/follow"
 	"github.com/tjsia/chapterhouse/platform/grpcclient"
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
@@ -34,6 +35,10 @@ type ServiceConfig struct {
 	// a killed pod held wait. Shorter costs a second run of any handler
 	// slower than it.
 	ClaimIdle time.Duration
+	// Accounts links the identities OpenID Connect issuers vouch for to
+	// people and their roles; each service sets its own (membership its
+	// store, the others membership's client) before Serve.
+	Accounts auth.Accounts
 }
 
 // ServiceConfigFromEnv listens on LISTEN_ADDR (default defaultAddr) and
@@ -137,7 +142,7 @@ func (c ServiceConfig) Dial(name, addr, service string) (*grpc.ClientConn, error
 // answer; a retried write is answered from its idempotency key, kept 24 h.
 func (c ServiceConfig) Serve(ctx context.Context, name string, followed *follow.Followed, register func(*grpc.Server)) error {
 	srv, err := grpcserver.New(grpcserver.Config{
-		Name: name, Logger: c.Logger, Telemetry: c.Telemetry, Verifier: c.Verifier, ServiceCalls: c.ServiceCalls,
+		Name: name, Logger: c.Logger, Telemetry: c.Telemetry, Verifier: c.Verifier, Accounts: c.Accounts, ServiceCalls: c.ServiceCalls,
 		DrainDelay:  c.DrainDelay,
 		Idempotency: idempotency.New(c.Redis, 24*time.Hour),
 		Readiness:   append([]grpcserver.Check{{Name: "redis", Probe: redisstore.Ping(c.Redis)}}, followed.Checks()...),

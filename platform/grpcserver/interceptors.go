@@ -312,6 +312,8 @@ func bearer(ctx context.Context) (token, header string, present bool) {
 // service's credential (platform/servicecall).
 type authenticator struct {
 	verifier *auth.Verifier
+	// accounts links identities to people; nil links none.
+	accounts auth.Accounts
 	isPublic func(string) bool
 	// services verifies service credentials; nil refuses every call that
 	// presents one.
@@ -351,6 +353,15 @@ func (a authenticator) authenticate(ctx context.Context, fullMethod string) (con
 		p.Service = service
 	}
 	ctx = auth.WithIdentity(ctx, p.Identity)
+	if p.Subject == "" && a.accounts != nil {
+		// The issuer vouches for the identity only: the person and the
+		// roles are what membership has linked and granted, never claims.
+		linked, err := a.accounts.Linked(ctx, p)
+		if err != nil {
+			return nil, apierr.Unavailable("membership", err)
+		}
+		p.Subject, p.Roles = linked.Person, linked.Roles
+	}
 	if p.Subject == "" {
 		if !a.isPublic(fullMethod) {
 			return nil, apierr.AccountNotLinked()

@@ -2,6 +2,7 @@ package grpcserver_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"google.golang.org/grpc/codes"
@@ -67,5 +68,66 @@ func TestIdentityNotLinked(t *testing.T) {
 	defer h.fake.mu.Unlock()
 	if len(h.fake.principals) != 0 {
 		t.Fatalf("a non-public handler ran for an unlinked identity: %+v", h.fake.principals)
+	}
+}
+
+// linkedAccounts is membership answering who an identity is linked to.
+type linkedAccounts struct {
+	linked map[auth.Identity]auth.Linked
+	err    error
+}
+
+func (a linkedAccounts) Linked(_ context.Context, p auth.Principal) (auth.Linked, error) {
+	return a.linked[p.Identity], a.err
+}
+
+// TestIdentityLinkedByAccounts: issue 18 (accounts linked to people, roles
+// granted in Chapterhouse). An identity its accounts link to a person acts
+// as that person, with the roles the accounts give and never the token's
+// own roles claim; an identity they link to no one stays unlinked; and
+// when they cannot answer, the call is UNAVAILABLE and no handler runs.
+func TestIdentityLinkedByAccounts(t *testing.T) {
+	idp := oidctest.New(t)
+	accounts := &linkedAccounts{linked: map[auth.Identity]auth.Linked{
+		{Issuer: idp.Issuer, Subject: "u-linked"}: {Person: "people/p1", Roles: []string{auth.RoleGeneralCouncil}},
+	}}
+	h := start(t, func(c *grpcserver.Config) {
+		issuer, err := oidckeys.DiscoverIssuer(t.Context(), idp.Issuer, oidckeys.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := auth.NewVerifier(nil, auth.DefaultIssuer, auth.DefaultAudience, auth.WithOIDCIssuers(issuer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(v.Close)
+		c.Verifier = v
+		c.Accounts = accounts
+	})
+	claimsAdmin := map[string]any{"roles": []string{auth.RoleAdmin}}
+	linked := withToken(context.Background(), idp.Token(t, "u-linked", auth.DefaultAudience, claimsAdmin))
+	if _, err := h.client.GetOrganization(linked, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"}); err != nil {
+		t.Fatalf("a linked identity: %v", err)
+	}
+	h.fake.mu.Lock()
+	principals := append([]auth.Principal(nil), h.fake.principals...)
+	h.fake.mu.Unlock()
+	if len(principals) != 1 || principals[0].Subject != "people/p1" || !principals[0].HasRole(auth.RoleGeneralCouncil) || principals[0].IsAdmin() {
+		t.Fatalf("the handler saw %+v, want people/p1 with general_council and not admin", principals)
+	}
+
+	unlinked := withToken(context.Background(), idp.Token(t, "u-stranger", auth.DefaultAudience, claimsAdmin))
+	if _, err := h.client.GetOrganization(unlinked, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"}); errorInfo(err).GetReason() != "ACCOUNT_NOT_LINKED" {
+		t.Fatalf("an identity linked to no one: %v, want ACCOUNT_NOT_LINKED", err)
+	}
+
+	accounts.err = errors.New("membership is down")
+	if _, err := h.client.GetOrganization(linked, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"}); status.Code(err) != codes.Unavailable {
+		t.Fatalf("accounts unanswered: %v, want Unavailable", err)
+	}
+	h.fake.mu.Lock()
+	defer h.fake.mu.Unlock()
+	if len(h.fake.principals) != 1 {
+		t.Fatalf("handlers ran %d times, want once", len(h.fake.principals))
 	}
 }

@@ -65,6 +65,10 @@ type Config struct {
 	Logger    *slog.Logger
 	Telemetry *telemetry.Providers
 	Verifier  *auth.Verifier
+	// Accounts, when set, says which person an identity without one (a
+	// token from an OpenID Connect issuer) is linked to, and its roles;
+	// nil leaves every such identity unlinked.
+	Accounts auth.Accounts
 	// ServiceCalls verifies the service credentials other Chapterhouse
 	// services attach to their calls (platform/servicecall); nil refuses
 	// every call that presents one.
@@ -129,7 +133,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("grpcserver: protovalidate: %w", err)
 	}
 	public := newPublicMethods()
-	authn := authenticator{verifier: cfg.Verifier, isPublic: public.isPublic, services: cfg.ServiceCalls, now: time.Now}
+	authn := authenticator{verifier: cfg.Verifier, accounts: cfg.Accounts, isPublic: public.isPublic, services: cfg.ServiceCalls, now: time.Now}
 	unary := []grpc.UnaryServerInterceptor{
 		logUnary(cfg.Logger),
 		normalizeUnary(),

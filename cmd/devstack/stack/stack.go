@@ -23,6 +23,7 @@ import (
 
 	gateway "github.com/tjsia/chapterhouse/gateway/app"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/auth/oidckeys"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/pagetoken"
 	"github.com/tjsia/chapterhouse/platform/redisstore"
@@ -160,10 +161,18 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return nil, fmt.Errorf("stack: signing key: %w", err)
 	}
 	s.signer = auth.NewSigner(key, auth.DefaultIssuer, auth.DefaultAudience)
-	verifier, err := auth.NewVerifier([]crypto.PublicKey{s.signer.PublicKey()}, auth.DefaultIssuer, auth.DefaultAudience)
+	// The services trust the embedded provider as they would the
+	// association's own, and the static key beside it for the tokens the
+	// devstack prints.
+	provider, err := oidckeys.DiscoverIssuer(ctx, s.Issuer, oidckeys.Options{Logger: opts.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("stack: %w", err)
+	}
+	verifier, err := auth.NewVerifier([]crypto.PublicKey{s.signer.PublicKey()}, auth.DefaultIssuer, auth.DefaultAudience, auth.WithOIDCIssuers(provider))
 	if err != nil {
 		return nil, err
 	}
+	s.closes = append(s.closes, func() error { verifier.Close(); return nil })
 
 	// One page token key for the whole system, made up at start: the
 	// services run once each, in this process, so no replica or restart
@@ -289,6 +298,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		return gateway.Run(gctx, gateway.Config{
 			Logger: gwDeps.Logger, Telemetry: gwDeps.Telemetry, Listener: gwLis, AllowedOrigins: opts.AllowedOrigins,
 			Backends: s.Addrs, Redis: gwDeps.Redis, Verifier: gwDeps.Verifier, RateLimits: opts.RateLimits,
+			SignInIssuer: s.Issuer,
 		})
 	})
 	if err := s.waitReady(ctx, 15*time.Second); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/i18n"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
@@ -55,7 +56,8 @@ func NewCallers(c *Client, ttl time.Duration) *Callers {
 var ErrNoToken = errors.New("membership: no token to resolve")
 
 // Lookup returns who token's caller is. Answers are remembered by the
-// token's SHA-256; a failure is never remembered. Membership's own refusal
+// token's SHA-256; a failure, and an identity linked to no person, are
+// never remembered. Membership's own refusal
 // (UNAUTHENTICATED for a token it does not accept) passes unchanged, and
 // an unreachable membership is UNAVAILABLE.
 func (cs *Callers) Lookup(ctx context.Context, token string) (Caller, error) {
@@ -75,6 +77,21 @@ func (cs *Callers) Lookup(ctx context.Context, token string) (Caller, error) {
 		return Caller{}, cs.client.failure(err)
 	}
 	c := Caller{Issuer: resp.GetIssuer(), Subject: resp.GetSubject(), Person: resp.GetPerson(), Roles: resp.GetRoles(), Account: resp.GetAccount()}
-	cs.cache.Add(key, c)
+	// An identity linked to no one is asked about again: it is about to
+	// claim its invitation, and the same token must work as the person
+	// at once, not a cache's lifetime later.
+	if c.Person != "" {
+		cs.cache.Add(key, c)
+	}
 	return c, nil
+}
+
+// Linked answers, for a service's authentication, who p is: membership's
+// answer for p's own token.
+func (cs *Callers) Linked(ctx context.Context, p auth.Principal) (auth.Linked, error) {
+	c, err := cs.Lookup(ctx, p.Token)
+	if err != nil {
+		return auth.Linked{}, err
+	}
+	return auth.Linked{Person: c.Person, Roles: c.Roles}, nil
 }

@@ -74,6 +74,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("membership: %w", err)
 	}
+	cfg.Accounts = svc
 	return cfg.Serve(ctx, Name, followed, func(srv *grpc.Server) {
 		membershipv1.RegisterMembershipServiceServer(srv, server.New(svc))
 	})

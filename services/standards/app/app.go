@@ -100,6 +100,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("standards: %w", err)
 	}
+	// Who an OpenID Connect identity is, membership says.
+	cfg.Accounts = mclient.NewCallers(mclient.New(members, 3*time.Second), mclient.CallerTTL)
 	return cfg.Serve(ctx, Name, followed, func(srv *grpc.Server) {
 		standardsv1.RegisterStandardsServiceServer(srv, server.New(svc))
 	})

@@ -581,6 +581,16 @@ func (s *Service) Resolve(ctx context.Context, id auth.Identity) (Resolved, erro
 	return Resolved{Account: acct.GetName(), Person: person, Roles: roles}, nil
 }
 
+// Linked answers, for the server's authentication, who p's identity is:
+// the person its account is linked to and the roles bound to that person.
+func (s *Service) Linked(ctx context.Context, p auth.Principal) (auth.Linked, error) {
+	r, err := s.Resolve(ctx, p.Identity)
+	if err != nil {
+		return auth.Linked{}, err
+	}
+	return auth.Linked{Person: r.Person, Roles: r.Roles}, nil
+}
+
 // LookupCaller answers Resolve for the caller's identity.
 func (s *Service) LookupCaller(ctx context.Context, id auth.Identity) (*membershipv1.LookupCallerResponse, error) {
 	if id.Issuer == "" || id.Subject == "" {
