@@ -277,11 +277,17 @@ func TestGatewayAPIRoute(t *testing.T) {
 func TestOIDCIssuers(t *testing.T) {
 	const issuers = "https://sso.example.org/realms/ai,https://login.example.com"
 	r := renderSet(t, valuesSets(t)["default"], "auth.jwtPublicKeys=", "auth.oidc.issuers={"+issuers+"}", "auth.audience=chapterhouse-api",
-		"auth.oidc.networkPolicy.ports[0].port=8443", "auth.oidc.networkPolicy.to[0].ipBlock.cidr=203.0.113.0/24")
+		"auth.oidc.networkPolicy.ports[0].port=8443", "auth.oidc.networkPolicy.to[0].ipBlock.cidr=203.0.113.0/24",
+		"auth.firstAdmin=people/secretariat")
 	checkDeployments(t, r)
 	checkNetworkPolicies(t, r)
 	for _, d := range r.deployments {
 		env := envOf(d.Spec.Template.Spec.Containers[0])
+		// Membership keeps the role bindings; no other component grants.
+		first, granted := env["AUTH_FIRST_ADMIN"]
+		if isMembership := component(d.Spec.Template.Labels) == "membership"; granted != isMembership || (granted && first.Value != "people/secretariat") {
+			t.Errorf("%s: AUTH_FIRST_ADMIN %q (set: %v)", d.Name, first.Value, granted)
+		}
 		if env["AUTH_OIDC_ISSUERS"].Value != issuers || env["AUTH_AUDIENCE"].Value != "chapterhouse-api" {
 			t.Errorf("%s: AUTH_OIDC_ISSUERS %q, AUTH_AUDIENCE %q", d.Name, env["AUTH_OIDC_ISSUERS"].Value, env["AUTH_AUDIENCE"].Value)
 		}
