@@ -302,9 +302,10 @@ type apiClient struct {
 	http        http.Client
 }
 
-// apiError is the gateway's error body (ErrorBody in /openapi.json).
+// apiError is the error in the gateway's error body ({"error": {…}},
+// ErrorBody in /openapi.json).
 type apiError struct {
-	Code    string `json:"code"`
+	Code    int    `json:"code"`
 	Reason  string `json:"reason"`
 	Message string `json:"message"`
 }
@@ -340,11 +341,13 @@ func (c *apiClient) call(ctx context.Context, method, path string, in, out any) 
 		return resp.StatusCode, err
 	}
 	if resp.StatusCode >= 300 {
-		e := &apiError{}
-		if json.Unmarshal(raw, e) != nil || e.Reason == "" {
-			e.Reason = resp.Status
+		var body struct {
+			Error apiError `json:"error"`
 		}
-		return resp.StatusCode, e
+		if json.Unmarshal(raw, &body) != nil || body.Error.Reason == "" {
+			body.Error.Reason = resp.Status
+		}
+		return resp.StatusCode, &body.Error
 	}
 	if out != nil {
 		if err := json.Unmarshal(raw, out); err != nil {
