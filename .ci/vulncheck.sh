@@ -35,4 +35,5 @@ echo "vulncheck: $(go version | cut -d' ' -f3), database golang.org/x/vulndb $ve
 # go.work: from any workspace module, `work` covers them all.
 (cd gateway && "$BIN/govulncheck" -db "file://$db" work)
 (cd deploy/charttest && GOWORK=off "$BIN/govulncheck" -db "file://$db" -test ./...)
+(cd examples/signinclient && GOWORK=off "$BIN/govulncheck" -db "file://$db" ./...)
 echo "vulncheck: no known vulnerability is reachable"

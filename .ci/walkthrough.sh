@@ -88,6 +88,12 @@ check '"state": ?"STANDARD_STATE_APPROVED"'
 check "\"code\": ?\"T/TJSIA 001—$(date +%Y)\""
 check '"state": ?"STANDARD_STATE_PUBLISHED"'
 check '"activity": ?"branches/ai/activities/promo-'
+# Signing in: PKCE at the embedded provider, unlinked, then linked by the
+# invitation the secretariat made.
+check '^caller: issuer http://127\.0\.0\.1:[0-9]+, subject [0-9a-f]+, person ""$'
+check '^GET /v1/branches/ai/terms: HTTP 403 ACCOUNT_NOT_LINKED$'
+check '^invitation claimed: linked to person people/chen-lao, roles \[\]$'
+check '^GET /v1/branches/ai/terms: HTTP 200$'
 # The client generated from /openapi.json, built and run against it.
 check '^branch branches/ai: 人工智能分会, at least 2 exchange activities a year$'
 check '^members: [0-9]+$'

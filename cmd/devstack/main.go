@@ -109,6 +109,10 @@ func run() error {
 	var exports strings.Builder
 	fmt.Fprintf(&exports, "export CH_URL=%s\n", url)
 	fmt.Fprintf(&exports, "export CH_ISSUER=%s\nexport CH_CLIENT_ID=%s\n", s.Issuer, stack.AppClientID)
+	// One seeded person's provider subject, for the README's "Signing in"
+	// walkthrough (examples/signinclient signs in as them): chen-lao, whom
+	// no other walkthrough signs in as.
+	fmt.Fprintf(&exports, "export CH_SUBJECT_CHEN_LAO=%s\n", stack.IdentitySubject("chen-lao"))
 	for _, t := range tokens {
 		fmt.Printf("  %-16s %s (%s)\n    %s\n", t.Env, t.Subject, t.Role, t.Token)
 		fmt.Fprintf(&exports, "export %s=%s\n", t.Env, t.Token)
