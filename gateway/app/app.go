@@ -447,11 +447,13 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 	}, nil
 }
 
-// signInIssuer is the first of AUTH_OIDC_ISSUERS, the issuers the
-// services trust (comma-separated): the one people are sent to sign in.
+// signInIssuer is the first of the issuers the services trust
+// (bootstrap.OIDCIssuers): the one people are sent to sign in.
 func signInIssuer(getenv func(string) string) string {
-	first, _, _ := strings.Cut(getenv("AUTH_OIDC_ISSUERS"), ",")
-	return strings.TrimSpace(first)
+	if issuers := bootstrap.OIDCIssuers(getenv); len(issuers) > 0 {
+		return issuers[0]
+	}
+	return ""
 }
 
 // limitsFromEnv reads RATE_LIMIT_ANONYMOUS, _AUTHENTICATED, _ADMIN and

@@ -131,7 +131,7 @@ func Verifier(ctx context.Context, getenv func(string) string, logger *slog.Logg
 		}
 		pemText = string(b)
 	}
-	issuerURLs := list(getenv("AUTH_OIDC_ISSUERS"))
+	issuerURLs := OIDCIssuers(getenv)
 	if strings.TrimSpace(pemText) == "" && len(issuerURLs) == 0 {
 		return nil, errors.New("set AUTH_OIDC_ISSUERS to the OpenID Connect issuers whose tokens the services accept (comma-separated issuer URLs), or AUTH_JWT_PUBLIC_KEYS / AUTH_JWT_PUBLIC_KEYS_FILE to the PEM public keys of a static-key issuer, or both")
 	}
@@ -200,6 +200,12 @@ func discover(ctx context.Context, issuerURL string, opts oidckeys.Options, wait
 }
 
 // list splits a comma-separated setting, dropping blanks.
+// OIDCIssuers reads AUTH_OIDC_ISSUERS, the OpenID Connect issuers whose
+// tokens the services accept: comma-separated URLs, in the order given.
+func OIDCIssuers(getenv func(string) string) []string {
+	return list(getenv("AUTH_OIDC_ISSUERS"))
+}
+
 func list(v string) []string {
 	var out []string
 	for _, s := range strings.Split(v, ",") {
