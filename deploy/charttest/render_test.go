@@ -278,7 +278,7 @@ func TestOIDCIssuers(t *testing.T) {
 	const issuers = "https://sso.example.org/realms/ai,https://login.example.com"
 	r := renderSet(t, valuesSets(t)["default"], "auth.jwtPublicKeys=", "auth.oidc.issuers={"+issuers+"}", "auth.audience=chapterhouse-api",
 		"auth.oidc.networkPolicy.ports[0].port=8443", "auth.oidc.networkPolicy.to[0].ipBlock.cidr=203.0.113.0/24",
-		"auth.firstAdmin=people/secretariat")
+		"auth.firstAdmin=people/secretariat", "auth.firstAdminIdentity.issuer=https://login.example.com", "auth.firstAdminIdentity.subject=f4c1")
 	checkDeployments(t, r)
 	checkNetworkPolicies(t, r)
 	for _, d := range r.deployments {
@@ -287,6 +287,9 @@ func TestOIDCIssuers(t *testing.T) {
 		first, granted := env["AUTH_FIRST_ADMIN"]
 		if isMembership := component(d.Spec.Template.Labels) == "membership"; granted != isMembership || (granted && first.Value != "people/secretariat") {
 			t.Errorf("%s: AUTH_FIRST_ADMIN %q (set: %v)", d.Name, first.Value, granted)
+		}
+		if issuer, linked := env["AUTH_FIRST_ADMIN_ISSUER"]; linked != granted || (linked && (issuer.Value != "https://login.example.com" || env["AUTH_FIRST_ADMIN_SUBJECT"].Value != "f4c1")) {
+			t.Errorf("%s: AUTH_FIRST_ADMIN_ISSUER %q, AUTH_FIRST_ADMIN_SUBJECT %q", d.Name, issuer.Value, env["AUTH_FIRST_ADMIN_SUBJECT"].Value)
 		}
 		if env["AUTH_OIDC_ISSUERS"].Value != issuers || env["AUTH_AUDIENCE"].Value != "chapterhouse-api" {
 			t.Errorf("%s: AUTH_OIDC_ISSUERS %q, AUTH_AUDIENCE %q", d.Name, env["AUTH_OIDC_ISSUERS"].Value, env["AUTH_AUDIENCE"].Value)
@@ -330,6 +333,12 @@ func TestRefusals(t *testing.T) {
 		"grace shorter than drain": {"terminationGracePeriodSeconds=20"},
 		"external redis, no url":   {"redis.mode=external"},
 		"redis latest tag":         {"redis.internal.image.tag=latest"},
+		"first admin identity without its person": {"auth.oidc.issuers={https://sso.example.org}",
+			"auth.firstAdminIdentity.issuer=https://sso.example.org", "auth.firstAdminIdentity.subject=f4c1"},
+		"first admin identity at an issuer not trusted": {"auth.oidc.issuers={https://sso.example.org}", "auth.firstAdmin=people/secretariat",
+			"auth.firstAdminIdentity.issuer=https://other.example.org", "auth.firstAdminIdentity.subject=f4c1"},
+		"first admin identity without a subject": {"auth.oidc.issuers={https://sso.example.org}", "auth.firstAdmin=people/secretariat",
+			"auth.firstAdminIdentity.issuer=https://sso.example.org"},
 	}
 	for name, sets := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -161,6 +161,19 @@ connection, so pods added by a scale-up get traffic.
 {{- fail (printf "auth.oidc.issuers: %v is not an https issuer URL" .) }}
 {{- end }}
 {{- end }}
+{{- with .Values.auth.firstAdminIdentity }}
+{{- if or .issuer .subject }}
+{{- if not (and .issuer .subject) }}
+{{- fail "auth.firstAdminIdentity needs both issuer and subject" }}
+{{- end }}
+{{- if not $.Values.auth.firstAdmin }}
+{{- fail "auth.firstAdminIdentity needs auth.firstAdmin, the person (people/<id>) the identity is linked to" }}
+{{- end }}
+{{- if not (has .issuer $.Values.auth.oidc.issuers) }}
+{{- fail (printf "auth.firstAdminIdentity.issuer %v is not one of auth.oidc.issuers" .issuer) }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- if not (kindIs "slice" .Values.pageTokens.keys) }}
 {{- fail "pageTokens.keys must be a list of base64 keys, the signing key first" }}
 {{- end }}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"google.golang.org/grpc"
@@ -14,6 +15,7 @@ import (
 	gstreams "github.com/tjsia/chapterhouse/contracts/governance/streams"
 	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
 	"github.com/tjsia/chapterhouse/contracts/membership/streams"
+	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/follow"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -47,6 +49,11 @@ type Config struct {
 	// FirstAdmin, people/{id}, is granted the admin role at start when no
 	// ACTIVE admin binding exists (AUTH_FIRST_ADMIN); "" grants nothing.
 	FirstAdmin string
+	// FirstAdminIdentity, when set, is linked to FirstAdmin with that
+	// first grant (AUTH_FIRST_ADMIN_ISSUER, AUTH_FIRST_ADMIN_SUBJECT): the
+	// first admin signs in at the branch's identity provider and acts at
+	// once, with no static key (domain.Service.EnsureFirstAdmin).
+	FirstAdminIdentity auth.Identity
 }
 
 // Run serves until ctx is done, then drains and returns.
@@ -59,12 +66,13 @@ func Run(ctx context.Context, cfg Config) error {
 	known := directory.New(cfg.Redis, streams.BranchesTag, cfg.Now)
 	svc := domain.NewService(store.New(cfg.Redis), known, cfg.PageTokens, cfg.Now)
 	if cfg.FirstAdmin != "" {
-		granted, err := svc.EnsureFirstAdmin(ctx, cfg.FirstAdmin)
+		granted, err := svc.EnsureFirstAdmin(ctx, cfg.FirstAdmin, cfg.FirstAdminIdentity)
 		if err != nil {
 			return fmt.Errorf("membership: first admin %s: %w", cfg.FirstAdmin, err)
 		}
 		if granted {
-			cfg.Logger.InfoContext(ctx, "granted the first admin role from configuration", "person", cfg.FirstAdmin)
+			cfg.Logger.InfoContext(ctx, "granted the first admin role from configuration", "person", cfg.FirstAdmin,
+				"issuer", cfg.FirstAdminIdentity.Issuer, "subject", cfg.FirstAdminIdentity.Subject)
 		}
 	}
 	// Governance's branch register keeps the directory; membership's own
@@ -88,9 +96,32 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 			return Config{}, fmt.Errorf("membership: AUTH_FIRST_ADMIN %q is not people/<id>: %w", first, err)
 		}
 	}
+	identity, err := firstAdminIdentity(getenv, first)
+	if err != nil {
+		return Config{}, err
+	}
 	base, err := bootstrap.ServiceConfigFromEnv(getenv, deps, DefaultAddr)
 	if err != nil {
 		return Config{}, fmt.Errorf("membership: %w", err)
 	}
-	return Config{ServiceConfig: base, FirstAdmin: first}, nil
+	return Config{ServiceConfig: base, FirstAdmin: first, FirstAdminIdentity: identity}, nil
+}
+
+// firstAdminIdentity reads AUTH_FIRST_ADMIN_ISSUER and
+// AUTH_FIRST_ADMIN_SUBJECT: both or neither, only beside AUTH_FIRST_ADMIN,
+// and the issuer one the services trust (AUTH_OIDC_ISSUERS), or the link
+// could never be used.
+func firstAdminIdentity(getenv func(string) string, first string) (auth.Identity, error) {
+	id := auth.Identity{Issuer: getenv("AUTH_FIRST_ADMIN_ISSUER"), Subject: getenv("AUTH_FIRST_ADMIN_SUBJECT")}
+	switch {
+	case id.Issuer == "" && id.Subject == "":
+		return auth.Identity{}, nil
+	case id.Issuer == "" || id.Subject == "":
+		return auth.Identity{}, errors.New("membership: AUTH_FIRST_ADMIN_ISSUER and AUTH_FIRST_ADMIN_SUBJECT go together")
+	case first == "":
+		return auth.Identity{}, errors.New("membership: AUTH_FIRST_ADMIN_ISSUER needs AUTH_FIRST_ADMIN, the person the identity is linked to")
+	case !slices.Contains(bootstrap.OIDCIssuers(getenv), id.Issuer):
+		return auth.Identity{}, fmt.Errorf("membership: AUTH_FIRST_ADMIN_ISSUER %q is not one of AUTH_OIDC_ISSUERS", id.Issuer)
+	}
+	return id, nil
 }

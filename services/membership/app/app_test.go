@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
+	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 	"github.com/tjsia/chapterhouse/platform/servicetest"
@@ -95,6 +96,49 @@ func TestRedisDownSaysWhatHappened(t *testing.T) {
 		if strings.Contains(st.Message(), server.Addr) {
 			t.Errorf("%s: the store's address reached the client: %s", tc.name, st.Message())
 		}
+	}
+}
+
+// TestFirstAdminIdentityFromConfiguration: AUTH_FIRST_ADMIN_ISSUER and
+// AUTH_FIRST_ADMIN_SUBJECT come together, beside AUTH_FIRST_ADMIN, with an
+// issuer the services trust; anything else is refused at start.
+func TestFirstAdminIdentityFromConfiguration(t *testing.T) {
+	const issuer = "https://sso.example.org/realms/tjsia"
+	cases := []struct {
+		name    string
+		env     map[string]string
+		refused bool
+	}{
+		{"issuer and subject", map[string]string{"AUTH_FIRST_ADMIN": "people/alice", "AUTH_FIRST_ADMIN_ISSUER": issuer, "AUTH_FIRST_ADMIN_SUBJECT": "f4c1"}, false},
+		{"neither", map[string]string{"AUTH_FIRST_ADMIN": "people/alice"}, false},
+		{"issuer alone", map[string]string{"AUTH_FIRST_ADMIN": "people/alice", "AUTH_FIRST_ADMIN_ISSUER": issuer}, true},
+		{"subject alone", map[string]string{"AUTH_FIRST_ADMIN": "people/alice", "AUTH_FIRST_ADMIN_SUBJECT": "f4c1"}, true},
+		{"no person", map[string]string{"AUTH_FIRST_ADMIN_ISSUER": issuer, "AUTH_FIRST_ADMIN_SUBJECT": "f4c1"}, true},
+		{"an issuer not trusted", map[string]string{"AUTH_FIRST_ADMIN": "people/alice", "AUTH_FIRST_ADMIN_ISSUER": "https://other.example.org", "AUTH_FIRST_ADMIN_SUBJECT": "f4c1"}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			getenv := func(k string) string {
+				switch k {
+				case "LISTEN_ADDR":
+					return "127.0.0.1:0"
+				case "AUTH_OIDC_ISSUERS":
+					return issuer
+				}
+				return tc.env[k]
+			}
+			cfg, err := app.ConfigFromEnv(getenv, bootstrap.Deps{})
+			if (err != nil) != tc.refused {
+				t.Fatalf("refused: %v, want %v", err, tc.refused)
+			}
+			if err != nil {
+				return
+			}
+			cfg.Listener.Close()
+			if want := (auth.Identity{Issuer: tc.env["AUTH_FIRST_ADMIN_ISSUER"], Subject: tc.env["AUTH_FIRST_ADMIN_SUBJECT"]}); cfg.FirstAdminIdentity != want {
+				t.Fatalf("identity %+v, want %+v", cfg.FirstAdminIdentity, want)
+			}
+		})
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -439,20 +440,65 @@ func (s *Service) grant(ctx context.Context, granter, person string, role member
 // configuration names the branch's first admin, and every later one is
 // granted through the API. It is idempotent, and safe to run from every
 // replica at once. It reports whether it granted.
-func (s *Service) EnsureFirstAdmin(ctx context.Context, person string) (bool, error) {
+//
+// A non-zero identity is linked to person in the same step
+// (LINK_METHOD_CONFIGURATION), so a branch whose people sign in only at
+// its identity provider can start: its first admin signs in and acts at
+// once, with no invitation to claim and no static key to mint a token.
+// The link is made only with the first grant, never again, so a later
+// restart cannot relink an identity the admins have since unlinked. The
+// person's own record need not exist yet: the first admin creates it.
+func (s *Service) EnsureFirstAdmin(ctx context.Context, person string, identity auth.Identity) (bool, error) {
 	if _, err := ParsePersonName(person); err != nil {
 		return false, err
+	}
+	if (identity.Issuer == "") != (identity.Subject == "") {
+		return false, fmt.Errorf("the first admin's identity needs both an issuer and a subject, got %q and %q", identity.Issuer, identity.Subject)
 	}
 	n, err := s.repo.ActiveRoleCount(ctx, membershipv1.Role_ROLE_ADMIN)
 	if err != nil || n > 0 {
 		return false, err
 	}
-	_, err = s.grant(ctx, SystemActor, person, membershipv1.Role_ROLE_ADMIN, FirstAdminReason, true)
+	if identity.Issuer == "" {
+		_, err = s.grant(ctx, SystemActor, person, membershipv1.Role_ROLE_ADMIN, FirstAdminReason, true)
+	} else {
+		err = s.bootstrap(ctx, person, identity)
+	}
 	var conflict *ConflictError
-	if errors.As(err, &conflict) || apierr.Is(err, apiv1.ErrorReason_ROLE_ALREADY_GRANTED) {
-		return false, nil // another replica, or the person, got there first
+	if errors.As(err, &conflict) {
+		switch conflict.Claim {
+		case "identity", "person_issuer":
+			// Linked to someone already with no admin anywhere: the
+			// configuration names an identity the branch knows otherwise.
+			return false, fmt.Errorf("the first admin's identity %s %s cannot be linked to %s: %w", identity.Issuer, identity.Subject, person, err)
+		}
+		return false, nil // another replica got there first
+	}
+	if apierr.Is(err, apiv1.ErrorReason_ROLE_ALREADY_GRANTED) {
+		return false, nil
 	}
 	return err == nil, err
+}
+
+// bootstrap grants person the first admin role and links identity to it,
+// in one step.
+func (s *Service) bootstrap(ctx context.Context, person string, identity auth.Identity) error {
+	now := s.now()
+	system := auth.Principal{Subject: SystemActor}
+	rb := &membershipv1.RoleBinding{
+		Name: "roleBindings/" + ids.Random(), Person: person, Role: membershipv1.Role_ROLE_ADMIN, Reason: FirstAdminReason,
+		State: membershipv1.RoleBindingState_ROLE_BINDING_STATE_ACTIVE, Granter: SystemActor, GrantTime: timestamppb.New(now), Etag: newEtag(),
+	}
+	rbEv := s.envelope(ctx, system, rb.GetName())
+	rbEv.Payload = &eventsv1.Envelope_RoleGranted{RoleGranted: &eventsv1.RoleGranted{RoleBinding: rb}}
+	acct := &membershipv1.Account{
+		Name: person + "/accounts/" + ids.Random(), Issuer: identity.Issuer, Subject: identity.Subject,
+		LinkMethod: membershipv1.LinkMethod_LINK_METHOD_CONFIGURATION, LinkTime: timestamppb.New(now),
+		State: membershipv1.AccountState_ACCOUNT_STATE_LINKED, Etag: newEtag(),
+	}
+	acctEv := s.envelope(ctx, system, acct.GetName())
+	acctEv.Payload = &eventsv1.Envelope_AccountLinked{AccountLinked: &eventsv1.AccountLinked{Account: acct}}
+	return s.repo.BootstrapFirstAdmin(ctx, rb, rbEv, acct, acctEv)
 }
 
 // GetRoleBinding reads a binding: admins and the person it binds.

@@ -102,6 +102,11 @@ type AccessRepository interface {
 	// the binding) when the person holds the role already; with
 	// onlyFirstAdmin, "admin_exists" when any ACTIVE admin binding exists.
 	CreateRoleBinding(ctx context.Context, rb *membershipv1.RoleBinding, onlyFirstAdmin bool, ev *eventsv1.Envelope) error
+	// BootstrapFirstAdmin stores rb, the first ACTIVE admin binding
+	// ("admin_exists" when there is one), and acct, linking its identity
+	// to the same person ("identity", "person_issuer" as for
+	// ClaimInvitation), in one step with both events.
+	BootstrapFirstAdmin(ctx context.Context, rb *membershipv1.RoleBinding, rbEv *eventsv1.Envelope, acct *membershipv1.Account, acctEv *eventsv1.Envelope) error
 	GetRoleBinding(ctx context.Context, id string) (*membershipv1.RoleBinding, error)
 	ListRoleBindings(ctx context.Context, filter RoleBindingFilter, after string, size int) (page.Page[*membershipv1.RoleBinding], error)
 	// RevokeRoleBinding stores rb, revoked, if its etag is still prevEtag

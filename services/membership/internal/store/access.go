@@ -124,31 +124,40 @@ func (s *Store) SaveInvitation(ctx context.Context, inv *membershipv1.Invitation
 
 // ClaimInvitation marks inv claimed and links acct, in one step.
 func (s *Store) ClaimInvitation(ctx context.Context, inv *membershipv1.Invitation, prevEtag string, acct *membershipv1.Account, ev *eventsv1.Envelope) error {
+	ikey := invKey(path.Base(inv.GetName()))
+	tx := newTx(AccessTag).ExpectEtag("etag", ikey, prevEtag)
+	if err := link(tx, acct); err != nil {
+		return err
+	}
+	if err := tx.PutMessage(ikey, inv, inv.GetEtag()); err != nil {
+		return err
+	}
+	if err := eventstream.Append(tx, AccessTag, ev); err != nil {
+		return err
+	}
+	return s.commit(ctx, tx)
+}
+
+// link adds to tx the writes that link acct's identity to its person,
+// with the claims that keep an identity linked to one person and a person
+// to one identity of each issuer.
+func link(tx *redistx.Tx, acct *membershipv1.Account) error {
 	person, id, err := domain.ParseAccountName(acct.GetName())
 	if err != nil {
 		return err
 	}
 	identity := auth.Identity{Issuer: acct.GetIssuer(), Subject: acct.GetSubject()}
-	ikey := invKey(path.Base(inv.GetName()))
-	tx := newTx(AccessTag).
-		ExpectEtag("etag", ikey, prevEtag).
-		ExpectAbsent("identity", identKey(identity)).
+	tx.ExpectAbsent("identity", identKey(identity)).
 		ExpectAbsent("person_issuer", personIssuerKey(person, acct.GetIssuer())).
 		ExpectEtag("account_id", acctKey(person, id), "")
 	if err := tx.PutMessage(acctKey(person, id), acct, acct.GetEtag()); err != nil {
-		return err
-	}
-	if err := tx.PutMessage(ikey, inv, inv.GetEtag()); err != nil {
 		return err
 	}
 	tx.Result(acctKey(person, id)).
 		Set(identKey(identity), acct.GetName()).
 		Set(personIssuerKey(person, acct.GetIssuer()), acct.GetName()).
 		ZAdd(acctIndexKey(person), 0, indexMember(acct.GetLinkTime(), id))
-	if err := eventstream.Append(tx, AccessTag, ev); err != nil {
-		return err
-	}
-	return s.commit(ctx, tx)
+	return nil
 }
 
 // GetAccount reads one account.
@@ -201,6 +210,39 @@ func (s *Store) UnlinkAccount(ctx context.Context, acct *membershipv1.Account, p
 
 // CreateRoleBinding stores rb, ACTIVE, claiming its person's role.
 func (s *Store) CreateRoleBinding(ctx context.Context, rb *membershipv1.RoleBinding, onlyFirstAdmin bool, ev *eventsv1.Envelope) error {
+	tx, err := bind(rb, onlyFirstAdmin)
+	if err != nil {
+		return err
+	}
+	if err := eventstream.Append(tx, AccessTag, ev); err != nil {
+		return err
+	}
+	return s.commit(ctx, tx)
+}
+
+// BootstrapFirstAdmin stores rb, the first admin's binding, and acct, the
+// configured identity's link to the same person, in one step: both or
+// neither, so a start that fails half-way is simply run again.
+func (s *Store) BootstrapFirstAdmin(ctx context.Context, rb *membershipv1.RoleBinding, rbEv *eventsv1.Envelope, acct *membershipv1.Account, acctEv *eventsv1.Envelope) error {
+	tx, err := bind(rb, true)
+	if err != nil {
+		return err
+	}
+	if err := link(tx, acct); err != nil {
+		return err
+	}
+	if err := eventstream.Append(tx, AccessTag, rbEv); err != nil {
+		return err
+	}
+	if err := eventstream.Append(tx, AccessTag, acctEv); err != nil {
+		return err
+	}
+	return s.commit(ctx, tx)
+}
+
+// bind is a transaction that stores rb, ACTIVE, claiming its person's
+// role; onlyFirstAdmin also expects no ACTIVE admin binding.
+func bind(rb *membershipv1.RoleBinding, onlyFirstAdmin bool) (*redistx.Tx, error) {
 	id := path.Base(rb.GetName())
 	tx := newTx(AccessTag).
 		ExpectEtag("role_binding_id", rbKey(id), "").
@@ -209,15 +251,12 @@ func (s *Store) CreateRoleBinding(ctx context.Context, rb *membershipv1.RoleBind
 		tx.ExpectHashFieldBelow("admin_exists", roleCountKey(), membershipv1.Role_ROLE_ADMIN.String(), 1)
 	}
 	if err := tx.PutMessage(rbKey(id), rb, rb.GetEtag()); err != nil {
-		return err
+		return nil, err
 	}
 	tx.Set(activeKey(rb.GetRole(), rb.GetPerson()), rb.GetName()).
 		HIncrBy(roleCountKey(), rb.GetRole().String(), 1).
 		ZAdd(rbIndexKey(), 0, indexMember(rb.GetGrantTime(), id))
-	if err := eventstream.Append(tx, AccessTag, ev); err != nil {
-		return err
-	}
-	return s.commit(ctx, tx)
+	return tx, nil
 }
 
 // GetRoleBinding reads one binding.

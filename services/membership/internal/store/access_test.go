@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -26,7 +28,7 @@ func TestFirstAdminOnce(t *testing.T) {
 	granted := make(chan bool, 8)
 	for range 8 {
 		wg.Go(func() {
-			ok, err := f.svc.EnsureFirstAdmin(ctx, "people/first")
+			ok, err := f.svc.EnsureFirstAdmin(ctx, "people/first", auth.Identity{})
 			if err != nil {
 				t.Error(err)
 			}
@@ -56,8 +58,85 @@ func TestFirstAdminOnce(t *testing.T) {
 		t.Fatalf("the access stream: %v, want one RoleGranted by system", got)
 	}
 	// Another person named later grants nothing while an admin exists.
-	if ok, err := f.svc.EnsureFirstAdmin(ctx, "people/second"); ok || err != nil {
+	if ok, err := f.svc.EnsureFirstAdmin(ctx, "people/second", auth.Identity{}); ok || err != nil {
 		t.Fatalf("a second first admin: %v %v", ok, err)
+	}
+}
+
+// TestFirstAdminWithIdentity: a configured identity is linked to the
+// first admin in the same step as the grant, so it signs in as that
+// person with the admin role at once (no static key, no invitation);
+// however many replicas start, one binding and one link are made, and a
+// restart after the link was removed never makes it again.
+func TestFirstAdminWithIdentity(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := auth.Identity{Issuer: "https://sso.example.org/realms/tjsia", Subject: "f4c1"}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := f.svc.EnsureFirstAdmin(ctx, "people/first", id); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	linked, err := f.svc.Linked(ctx, auth.Principal{Identity: id})
+	if err != nil || linked.Person != "people/first" || !slices.Equal(linked.Roles, []string{auth.RoleAdmin}) {
+		t.Fatalf("the configured identity signs in as %+v (%v), want people/first with admin", linked, err)
+	}
+	accounts, _, err := f.svc.ListAccounts(ctx, admin, &membershipv1.ListAccountsRequest{Parent: "people/first"})
+	if err != nil || len(accounts) != 1 || accounts[0].GetLinkMethod() != membershipv1.LinkMethod_LINK_METHOD_CONFIGURATION {
+		t.Fatalf("accounts: %v %v, want one linked by configuration", accounts, err)
+	}
+	var kinds []string
+	for _, ev := range f.outbox(t, store.AccessTag) {
+		kinds = append(kinds, fmt.Sprintf("%T", ev.GetPayload()))
+	}
+	if want := []string{"*eventsv1.Envelope_RoleGranted", "*eventsv1.Envelope_AccountLinked"}; !slices.Equal(kinds, want) {
+		t.Fatalf("the access stream: %v, want %v", kinds, want)
+	}
+	// Unlinked by an admin, the identity stays unlinked across restarts.
+	if _, err := f.svc.UnlinkAccount(ctx, admin, &membershipv1.UnlinkAccountRequest{Name: accounts[0].GetName(), Reason: "left the secretariat"}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := f.svc.EnsureFirstAdmin(ctx, "people/first", id); ok || err != nil {
+		t.Fatalf("a restart: %v %v", ok, err)
+	}
+	if linked, err := f.svc.Linked(ctx, auth.Principal{Identity: id}); err != nil || linked.Person != "" {
+		t.Fatalf("after a restart the unlinked identity signs in as %+v (%v)", linked, err)
+	}
+}
+
+// TestFirstAdminIdentityTaken: an identity already linked to someone else
+// cannot become the first admin's; the start fails, and nothing is
+// granted or linked.
+func TestFirstAdminIdentityTaken(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	id := auth.Identity{Issuer: "https://sso.example.org/realms/tjsia", Subject: "f4c1"}
+	if _, err := f.svc.CreatePerson(ctx, admin, &membershipv1.Person{DisplayName: "Other"}, "other"); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := f.svc.CreateInvitation(ctx, admin, &membershipv1.Invitation{Person: "people/other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ClaimInvitation(ctx, id, inv.GetCode()); err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.outbox(t, store.AccessTag))
+	if ok, err := f.svc.EnsureFirstAdmin(ctx, "people/first", id); ok || err == nil {
+		t.Fatalf("the first admin took a linked identity: %v %v", ok, err)
+	}
+	if ok, err := f.svc.EnsureFirstAdmin(ctx, "people/first", auth.Identity{Issuer: id.Issuer}); ok || err == nil {
+		t.Fatalf("an identity without a subject: %v %v", ok, err)
+	}
+	if after := len(f.outbox(t, store.AccessTag)); after != before {
+		t.Fatalf("refused starts wrote %d events", after-before)
+	}
+	if linked, err := f.svc.Linked(ctx, auth.Principal{Identity: id}); err != nil || linked.Person != "people/other" || len(linked.Roles) != 0 {
+		t.Fatalf("the identity is now %+v (%v), want people/other with no role", linked, err)
 	}
 }
 

@@ -90,6 +90,11 @@ const (
 	// By a verified e-mail claim matching the person's e-mail, where the
 	// branch allows it.
 	LinkMethod_LINK_METHOD_VERIFIED_EMAIL LinkMethod = 2
+	// By the deployment's configuration: the first admin's identity
+	// (AUTH_FIRST_ADMIN_ISSUER and AUTH_FIRST_ADMIN_SUBJECT), linked once,
+	// in the same step as the first admin's role, so a branch can start
+	// with nothing but its identity provider.
+	LinkMethod_LINK_METHOD_CONFIGURATION LinkMethod = 3
 )
 
 // Enum value maps for LinkMethod.
@@ -98,11 +103,13 @@ var (
 		0: "LINK_METHOD_UNSPECIFIED",
 		1: "LINK_METHOD_INVITATION",
 		2: "LINK_METHOD_VERIFIED_EMAIL",
+		3: "LINK_METHOD_CONFIGURATION",
 	}
 	LinkMethod_value = map[string]int32{
 		"LINK_METHOD_UNSPECIFIED":    0,
 		"LINK_METHOD_INVITATION":     1,
 		"LINK_METHOD_VERIFIED_EMAIL": 2,
+		"LINK_METHOD_CONFIGURATION":  3,
 	}
 )
 
@@ -1667,12 +1674,13 @@ const file_chapterhouse_membership_v1_accounts_proto_rawDesc = "" +
 	"\x1cINVITATION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18INVITATION_STATE_PENDING\x10\x01\x12\x1c\n" +
 	"\x18INVITATION_STATE_CLAIMED\x10\x02\x12\x1c\n" +
-	"\x18INVITATION_STATE_REVOKED\x10\x03*e\n" +
+	"\x18INVITATION_STATE_REVOKED\x10\x03*\x84\x01\n" +
 	"\n" +
 	"LinkMethod\x12\x1b\n" +
 	"\x17LINK_METHOD_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16LINK_METHOD_INVITATION\x10\x01\x12\x1e\n" +
-	"\x1aLINK_METHOD_VERIFIED_EMAIL\x10\x02*c\n" +
+	"\x1aLINK_METHOD_VERIFIED_EMAIL\x10\x02\x12\x1d\n" +
+	"\x19LINK_METHOD_CONFIGURATION\x10\x03*c\n" +
 	"\fAccountState\x12\x1d\n" +
 	"\x19ACCOUNT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ACCOUNT_STATE_LINKED\x10\x01\x12\x1a\n" +
