@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/tjsia/chapterhouse/cmd/devstack/stack"
-	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/bootstrap"
 )
 
@@ -95,7 +94,23 @@ func run() error {
 			return err
 		}
 	}
-	tokens := s.DemoTokens()
+	// The printed tokens are the demo people's own, from the embedded
+	// provider through the flow an app uses; without the seed there are
+	// no people to sign in as.
+	var tokens []stack.DemoToken
+	if *seed {
+		signInCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		tokens, err = s.SignInDemo(signInCtx)
+		cancel()
+		if err != nil {
+			stopErr := s.Stop()
+			if ctx.Err() != nil {
+				fmt.Println("\nStopped before the demo people signed in.")
+				return stopErr
+			}
+			return err
+		}
+	}
 	fmt.Printf("\nChapterhouse is running.\n  REST gateway: %s\n  OpenAPI:      %s/openapi.json\n", url, url)
 	for _, name := range slices.Sorted(maps.Keys(s.Addrs)) {
 		fmt.Printf("  gRPC %-11s %s\n", name+":", s.Addrs[name])
@@ -105,7 +120,9 @@ func run() error {
 		"  Login page:   %s  (an app's authorization request opens it)\n"+
 		"  Client id:    %s  (public, PKCE S256; redirect URIs %s)\n",
 		s.Issuer, s.Issuer, s.LoginURL, stack.AppClientID, strings.Join(stack.AppRedirectURIs, ", "))
-	fmt.Printf("\nDemo bearer tokens (valid %.0f hours; a restart mints new ones):\n", auth.DefaultMaxLifetime.Hours())
+	fmt.Printf("\nDemo bearer tokens: the seeded people signed in at the provider, linked to their\n"+
+		"accounts by invitation (the admin by configuration), roles granted as role bindings\n"+
+		"(valid %.0f hours; a restart mints new ones):\n", stack.DemoAccessTokenLifetime.Hours())
 	var exports strings.Builder
 	fmt.Fprintf(&exports, "export CH_URL=%s\n", url)
 	fmt.Fprintf(&exports, "export CH_ISSUER=%s\nexport CH_CLIENT_ID=%s\n", s.Issuer, stack.AppClientID)

@@ -58,7 +58,8 @@ func (s *Stack) startIdentityProvider(ctx context.Context, addr string) error {
 	}
 	issuer := "http://" + lis.Addr().String()
 	p, err := idp.New(ctx, idp.Config{Issuer: issuer, Users: DemoUsers(),
-		Clients: []idp.Client{{ID: AppClientID, RedirectURIs: AppRedirectURIs, PostLogoutRedirectURIs: AppRedirectURIs}}})
+		Clients:             []idp.Client{{ID: AppClientID, RedirectURIs: AppRedirectURIs, PostLogoutRedirectURIs: AppRedirectURIs}},
+		AccessTokenLifetime: DemoAccessTokenLifetime})
 	if err != nil {
 		_ = lis.Close()
 		return fmt.Errorf("stack: %w", err)

@@ -19,7 +19,8 @@ import (
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
-// Demo identities. Their tokens are printed by the devstack.
+// Demo people with a printed token (SignInDemo). The first is the
+// branch's first admin, linked to its identity by configuration.
 const (
 	AdminSubject            = "people/admin"
 	GeneralSecretarySubject = "people/general-secretary"
@@ -28,20 +29,9 @@ const (
 	MemberSubject           = "people/li-na"
 )
 
-// DemoToken is one printed token.
+// DemoToken is one printed token: Role says what the person may do.
 type DemoToken struct {
 	Env, Role, Subject, Token string
-}
-
-// DemoTokens mints the demo users' tokens.
-func (s *Stack) DemoTokens() []DemoToken {
-	return []DemoToken{
-		{"ADMIN_TOKEN", auth.RoleAdmin, AdminSubject, s.Token(AdminSubject, auth.RoleAdmin)},
-		{"SECRETARY_TOKEN", auth.RoleGeneralSecretary, GeneralSecretarySubject, s.Token(GeneralSecretarySubject, auth.RoleGeneralSecretary)},
-		{"COUNCIL_TOKEN", auth.RoleGeneralCouncil, GeneralCouncilSubject, s.Token(GeneralCouncilSubject, auth.RoleGeneralCouncil)},
-		{"REP_TOKEN", "representative of organizations/zhiyuan-ai", RepresentativeSubject, s.Token(RepresentativeSubject)},
-		{"MEMBER_TOKEN", "individual member", MemberSubject, s.Token(MemberSubject)},
-	}
 }
 
 // Seed loads branch "ai" with demo organisations, people, two members and

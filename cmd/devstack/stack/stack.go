@@ -240,13 +240,18 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	g, gctx := errgroup.WithContext(runCtx)
 	s.group = g
 
+	issuer := s.Issuer
 	memberCfg, err := service(membership.Name, membership.Needs)
 	if err != nil {
 		return nil, err
 	}
 	s.Redis = memberCfg.Redis
 	s.serve(g, gctx, membership.Name, func(gctx context.Context) error {
-		return membership.Run(gctx, membership.Config{ServiceConfig: memberCfg, Now: opts.Now})
+		// The secretariat is the first admin, linked to its identity at
+		// the embedded provider by configuration, as a branch that signs
+		// in only at its own provider starts (AUTH_FIRST_ADMIN_ISSUER).
+		return membership.Run(gctx, membership.Config{ServiceConfig: memberCfg, Now: opts.Now,
+			FirstAdmin: AdminSubject, FirstAdminIdentity: auth.Identity{Issuer: issuer, Subject: IdentitySubject(personID(AdminSubject))}})
 	})
 	actCfg, err := service(activities.Name, activities.Needs)
 	if err != nil {
