@@ -36,8 +36,10 @@ type ServiceConfig struct {
 	// slower than it.
 	ClaimIdle time.Duration
 	// Accounts links the identities OpenID Connect issuers vouch for to
-	// people and their roles; each service sets its own (membership its
-	// store, the others membership's client) before Serve.
+	// people and their roles. Left nil, each service's Run sets its own
+	// (membership its store, the others membership's client) before
+	// Serve; one set already (a test's table, platform/servicetest) is
+	// kept.
 	Accounts auth.Accounts
 }
 

@@ -12,9 +12,11 @@ import (
 	"github.com/tjsia/chapterhouse/platform/grpcserver"
 )
 
-// Role is a caller in an authorisation matrix: a token subject with static
-// roles, or no token at all (Anonymous); with Service, another Chapterhouse
-// service calling with its service credential on that subject's behalf.
+// Role is a caller in an authorisation matrix: a person (Subject,
+// "people/<id>") signed in with a provider token whose identity the
+// fixture's table links to that person holding the static Roles (Running.As),
+// or no token at all (Anonymous); with Service, another Chapterhouse
+// service calling with its service credential on that person's behalf.
 type Role struct {
 	Name    string
 	Subject string

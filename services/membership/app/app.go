@@ -82,7 +82,12 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("membership: %w", err)
 	}
-	cfg.Accounts = svc
+	// Who an OpenID Connect identity is, membership's own store says,
+	// unless the caller supplies its own resolver (a test's table of
+	// identities, or an operator's): that one is kept.
+	if cfg.Accounts == nil {
+		cfg.Accounts = svc
+	}
 	return cfg.Serve(ctx, Name, followed, func(srv *grpc.Server) {
 		membershipv1.RegisterMembershipServiceServer(srv, server.New(svc))
 	})

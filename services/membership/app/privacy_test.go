@@ -348,8 +348,8 @@ func kindFor(kind, record string, caller servicetest.Role) string {
 
 // TestReplayShowsNoMoreThanItsCaller: an Idempotency-Key replay returns
 // the response stored for the first call, which held every private field
-// (an admin's); replayed to the same subject with a token that no longer
-// carries admin, it holds none of them. Another caller's identical request
+// (an admin's); replayed to the same person signed in without the admin
+// role, it holds none of them. Another caller's identical request
 // with the same key is not a replay of it (keys are per caller): it runs,
 // and is refused.
 func TestReplayShowsNoMoreThanItsCaller(t *testing.T) {

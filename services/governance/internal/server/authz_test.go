@@ -21,8 +21,9 @@ import (
 	"github.com/tjsia/chapterhouse/services/governance/internal/govtest"
 )
 
-// The roles of the matrix: the static ones from tokens, and the dynamic
-// ones from governance's own data (seeded below).
+// The roles of the matrix: the static ones, bound to the caller's identity
+// in the test fixture's table (servicetest.Role), and the dynamic ones
+// from governance's own data (seeded below).
 var (
 	anonymous        = servicetest.Anonymous
 	admin            = servicetest.Role{Name: "admin", Subject: "people/admin", Roles: []string{auth.RoleAdmin}}

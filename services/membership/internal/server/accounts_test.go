@@ -17,10 +17,11 @@ import (
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
-// The test tokens are the static issuer's, whose subject is people/<id>:
-// their identity is (chapterhouse, people/<id>). A token for a person that
-// does not exist ("people/newcomer-1") stands for a signed-in identity
-// linked to no person, as an OpenID Connect sign-in is before its claim.
+// The test tokens are the fixture's OpenID Connect provider's. h.as signs
+// in with an identity the fixture's table links to a person; h.identity
+// ("newcomer-1") with one nobody has linked, as a sign-in is before its
+// claim, which membership's own store resolves once it claims an
+// invitation.
 
 // access is what seedAccess made: wang-wei (rep) linked to his own
 // identity by invitation, and holding the council role; a revoked
@@ -142,7 +143,7 @@ func TestClaimRefusalsChangeNothing(t *testing.T) {
 	h := newHarness(t)
 	h.seed(t)
 	c, admin := h.client, h.admin()
-	newcomer := h.as("people/newcomer-1")
+	newcomer := h.identity("newcomer-1")
 
 	zhang := h.invite(t, "people/zhang-san")
 	if zhang.GetCode() == "" || zhang.GetState() != membershipv1.InvitationState_INVITATION_STATE_PENDING {
@@ -162,10 +163,17 @@ func TestClaimRefusalsChangeNothing(t *testing.T) {
 	if _, err := c.RevokeInvitation(invitee, &membershipv1.RevokeInvitationRequest{Name: zhang.GetName(), Reason: "x"}); status.Code(err) != codes.PermissionDenied {
 		t.Errorf("the invitee revoking: %v, want PERMISSION_DENIED", err)
 	}
-	// Before any claim, the newcomer is nobody.
+	// Before any claim, the newcomer is nobody: a method that is not
+	// public refuses it, for the link it lacks.
 	who, err := c.LookupCaller(newcomer, &membershipv1.LookupCallerRequest{})
-	if err != nil || who.GetPerson() != "" || who.GetIssuer() != auth.DefaultIssuer || who.GetSubject() != "people/newcomer-1" {
+	if err != nil || who.GetPerson() != "" || who.GetIssuer() != h.svc.Issuer() || who.GetSubject() != "newcomer-1" {
 		t.Fatalf("LookupCaller before the claim: %v %v", who, err)
+	}
+	readOwn := func() (*membershipv1.Person, error) {
+		return c.GetPerson(newcomer, &membershipv1.GetPersonRequest{Name: "people/zhang-san"})
+	}
+	if _, err := readOwn(); status.Code(err) != codes.PermissionDenied || !apierr.Is(err, apiv1.ErrorReason_ACCOUNT_NOT_LINKED) {
+		t.Errorf("an unlinked identity reading a person: %v, want PERMISSION_DENIED ACCOUNT_NOT_LINKED", err)
 	}
 
 	refused := func(label string, ctx context.Context, code string, want codes.Code, reason apiv1.ErrorReason) {
@@ -186,12 +194,17 @@ func TestClaimRefusalsChangeNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	if acct.GetState() != membershipv1.AccountState_ACCOUNT_STATE_LINKED || acct.GetInvitation() != zhang.GetName() ||
-		acct.GetLinkMethod() != membershipv1.LinkMethod_LINK_METHOD_INVITATION || acct.GetSubject() != "people/newcomer-1" {
+		acct.GetLinkMethod() != membershipv1.LinkMethod_LINK_METHOD_INVITATION || acct.GetIssuer() != h.svc.Issuer() || acct.GetSubject() != "newcomer-1" {
 		t.Fatalf("the claim's account: %v", acct)
 	}
 	who, err = c.LookupCaller(newcomer, &membershipv1.LookupCallerRequest{})
 	if err != nil || who.GetPerson() != "people/zhang-san" || who.GetAccount() != acct.GetName() || len(who.GetRoles()) != 0 {
 		t.Fatalf("LookupCaller after the claim: %v %v", who, err)
+	}
+	// The server now resolves the identity to zhang-san, who reads their
+	// own record, private contact included (the person and admins only).
+	if p, err := readOwn(); err != nil || p.GetContact().GetEmail() != "zhang-san@example.com" {
+		t.Errorf("zhang-san reading their own record through the linked identity: %v %v, want it with their email", p, err)
 	}
 	used, err := c.GetInvitation(admin, &membershipv1.GetInvitationRequest{Name: zhang.GetName()})
 	if err != nil || used.GetState() != membershipv1.InvitationState_INVITATION_STATE_CLAIMED || used.GetAccount() != acct.GetName() {
@@ -199,13 +212,13 @@ func TestClaimRefusalsChangeNothing(t *testing.T) {
 	}
 
 	refused("a used invitation, again by its claimant", newcomer, zhang.GetCode(), codes.FailedPrecondition, apiv1.ErrorReason_INVITATION_ALREADY_CLAIMED)
-	refused("a used invitation, by someone else", h.as("people/newcomer-2"), zhang.GetCode(), codes.FailedPrecondition, apiv1.ErrorReason_INVITATION_ALREADY_CLAIMED)
+	refused("a used invitation, by someone else", h.identity("newcomer-2"), zhang.GetCode(), codes.FailedPrecondition, apiv1.ErrorReason_INVITATION_ALREADY_CLAIMED)
 
 	revoked := h.invite(t, "people/stranger")
 	if _, err := c.RevokeInvitation(admin, &membershipv1.RevokeInvitationRequest{Name: revoked.GetName(), Reason: "sent by mistake"}); err != nil {
 		t.Fatal(err)
 	}
-	refused("a revoked invitation", h.as("people/newcomer-2"), revoked.GetCode(), codes.FailedPrecondition, apiv1.ErrorReason_INVITATION_REVOKED)
+	refused("a revoked invitation", h.identity("newcomer-2"), revoked.GetCode(), codes.FailedPrecondition, apiv1.ErrorReason_INVITATION_REVOKED)
 	if _, err := c.RevokeInvitation(admin, &membershipv1.RevokeInvitationRequest{Name: revoked.GetName(), Reason: "again"}); !apierr.Is(err, apiv1.ErrorReason_INVALID_STATE_TRANSITION) {
 		t.Errorf("revoking a revoked invitation: %v", err)
 	}
@@ -213,10 +226,10 @@ func TestClaimRefusalsChangeNothing(t *testing.T) {
 	other := h.invite(t, "people/stranger")
 	refused("an identity already linked", newcomer, other.GetCode(), codes.FailedPrecondition, apiv1.ErrorReason_IDENTITY_ALREADY_LINKED)
 	second := h.invite(t, "people/zhang-san")
-	refused("a person already linked to an identity of the issuer", h.as("people/newcomer-2"), second.GetCode(), codes.FailedPrecondition, apiv1.ErrorReason_PERSON_ALREADY_LINKED)
+	refused("a person already linked to an identity of the issuer", h.identity("newcomer-2"), second.GetCode(), codes.FailedPrecondition, apiv1.ErrorReason_PERSON_ALREADY_LINKED)
 
 	h.ahead.Store(int64(15 * 24 * time.Hour))
-	refused("an expired invitation", h.as("people/newcomer-3"), other.GetCode(), codes.FailedPrecondition, apiv1.ErrorReason_INVITATION_EXPIRED)
+	refused("an expired invitation", h.identity("newcomer-3"), other.GetCode(), codes.FailedPrecondition, apiv1.ErrorReason_INVITATION_EXPIRED)
 	if got, err := c.GetInvitation(admin, &membershipv1.GetInvitationRequest{Name: other.GetName()}); err != nil || !got.GetExpired() {
 		t.Errorf("an expired invitation reads %v %v, want expired", got, err)
 	}
@@ -240,7 +253,7 @@ func TestUnlinkAndRelinkRecorded(t *testing.T) {
 	h := newHarness(t)
 	h.seed(t)
 	c, admin := h.client, h.admin()
-	newcomer := h.as("people/newcomer-1")
+	newcomer := h.identity("newcomer-1")
 	first, err := h.claim(newcomer, h.invite(t, "people/zhang-san").GetCode())
 	if err != nil {
 		t.Fatal(err)
@@ -393,26 +406,41 @@ func TestRoleBindings(t *testing.T) {
 		t.Fatalf("a page of one: %v %v", page, err)
 	}
 	// zhang-san, signed in through a linked identity, lists their own and
-	// holds their roles.
-	linked := h.as("people/newcomer-9")
+	// holds their roles: the roles their bindings grant, as the server
+	// resolves them for the identity, so as an admin they list anyone's.
+	linked := h.identity("newcomer-9")
 	if _, err := h.claim(linked, h.invite(t, "people/zhang-san").GetCode()); err != nil {
 		t.Fatal(err)
 	}
 	if got := list(linked, &membershipv1.ListRoleBindingsRequest{Person: "people/zhang-san"}); len(got) != 2 {
 		t.Errorf("zhang-san's own bindings: %v", got)
 	}
-	if _, err := c.ListRoleBindings(linked, &membershipv1.ListRoleBindingsRequest{Person: "people/stranger"}); status.Code(err) != codes.PermissionDenied {
-		t.Errorf("someone else's bindings: %v, want PERMISSION_DENIED", err)
-	}
 	who, err := c.LookupCaller(linked, &membershipv1.LookupCallerRequest{})
 	if err != nil || who.GetPerson() != "people/zhang-san" || !slices.Equal(who.GetRoles(), []string{auth.RoleAdmin, auth.RoleGeneralCouncil}) {
 		t.Errorf("LookupCaller: %v %v, want zhang-san with admin and general_council", who, err)
+	}
+	if got := list(linked, &membershipv1.ListRoleBindingsRequest{Person: "people/stranger"}); !slices.Equal(got, []string{first.GetName(), again.GetName()}) {
+		t.Errorf("stranger's bindings, read by zhang-san as an admin: %v, want %v", got, []string{first.GetName(), again.GetName()})
 	}
 	if _, err := revoke(council.GetName(), "term ended"); err != nil {
 		t.Fatal(err)
 	}
 	if who, err := c.LookupCaller(linked, &membershipv1.LookupCallerRequest{}); err != nil || !slices.Equal(who.GetRoles(), []string{auth.RoleAdmin}) {
 		t.Errorf("LookupCaller after the revocation: %v %v, want admin alone", who, err)
+	}
+	// Their admin binding revoked (stranger's keeps the branch an admin),
+	// they list their own bindings only.
+	if _, err := revoke(second.GetName(), "left the secretariat"); err != nil {
+		t.Fatal(err)
+	}
+	if who, err := c.LookupCaller(linked, &membershipv1.LookupCallerRequest{}); err != nil || len(who.GetRoles()) != 0 {
+		t.Errorf("LookupCaller after both revocations: %v %v, want no roles", who, err)
+	}
+	if got := list(linked, &membershipv1.ListRoleBindingsRequest{Person: "people/zhang-san"}); len(got) != 2 {
+		t.Errorf("zhang-san's own bindings, without a role: %v", got)
+	}
+	if _, err := c.ListRoleBindings(linked, &membershipv1.ListRoleBindingsRequest{Person: "people/stranger"}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("someone else's bindings, without the admin role: %v, want PERMISSION_DENIED", err)
 	}
 }
 
@@ -488,7 +516,7 @@ func TestAccessRefusalsInBothLanguages(t *testing.T) {
 	c, admin := h.client, h.admin()
 	a := h.seedAccess(t)
 	claimed := h.invite(t, "people/zhang-san")
-	zhangAcct, err := h.claim(h.as("people/newcomer-1"), claimed.GetCode())
+	zhangAcct, err := h.claim(h.identity("newcomer-1"), claimed.GetCode())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -509,12 +537,12 @@ func TestAccessRefusalsInBothLanguages(t *testing.T) {
 		code   codes.Code
 		facts  []fact
 	}{
-		{"a wrong code", h.as("people/newcomer-2"), claim("NOSUCHCODE"), codes.NotFound, nil},
-		{"a revoked invitation", h.as("people/newcomer-2"), claim(a.revokedCode), codes.FailedPrecondition, []fact{literal(a.revoked)}},
-		{"a used invitation", h.as("people/newcomer-2"), claim(claimed.GetCode()), codes.FailedPrecondition, []fact{literal(claimed.GetName())}},
-		{"an identity already linked", h.as("people/newcomer-1"), claim(expiring.GetCode()), codes.FailedPrecondition, []fact{literal(zhangAcct.GetName())}},
-		{"a person already linked", h.as("people/newcomer-2"), claim(again.GetCode()), codes.FailedPrecondition,
-			[]fact{literal("people/zhang-san"), literal(auth.DefaultIssuer)}},
+		{"a wrong code", h.identity("newcomer-2"), claim("NOSUCHCODE"), codes.NotFound, nil},
+		{"a revoked invitation", h.identity("newcomer-2"), claim(a.revokedCode), codes.FailedPrecondition, []fact{literal(a.revoked)}},
+		{"a used invitation", h.identity("newcomer-2"), claim(claimed.GetCode()), codes.FailedPrecondition, []fact{literal(claimed.GetName())}},
+		{"an identity already linked", h.identity("newcomer-1"), claim(expiring.GetCode()), codes.FailedPrecondition, []fact{literal(zhangAcct.GetName())}},
+		{"a person already linked", h.identity("newcomer-2"), claim(again.GetCode()), codes.FailedPrecondition,
+			[]fact{literal("people/zhang-san"), literal(h.svc.Issuer())}},
 		{"a role held", admin, func(ctx context.Context) error {
 			_, err := c.CreateRoleBinding(ctx, &membershipv1.CreateRoleBindingRequest{RoleBinding: &membershipv1.RoleBinding{
 				Person: "people/stranger", Role: membershipv1.Role_ROLE_ADMIN, Reason: "again"}})
@@ -541,6 +569,6 @@ func TestAccessRefusalsInBothLanguages(t *testing.T) {
 	}
 	h.ahead.Store(int64(31 * 24 * time.Hour))
 	defer h.ahead.Store(0)
-	servicetest.RefusedInEveryLanguage(t, h.as("people/newcomer-3"), claim(expiring.GetCode()), servicetest.Refusal{Code: codes.FailedPrecondition,
+	servicetest.RefusedInEveryLanguage(t, h.identity("newcomer-3"), claim(expiring.GetCode()), servicetest.Refusal{Code: codes.FailedPrecondition,
 		Facts: []fact{literal(expiring.GetName()), literal(expiring.GetExpireTime().AsTime().UTC().Format(time.RFC3339))}})
 }

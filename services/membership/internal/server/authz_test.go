@@ -27,6 +27,9 @@ import (
 // interceptors, so authentication, validation and authorisation are all
 // exercised. Its client holds every answer to the names check
 // (servicetest.CheckNames): each name it holds is readable by its caller.
+// The callers of as are the fixture's table's; an identity of identity is
+// resolved by the service's own store (servicetest.OtherAccounts), as
+// membership resolves every identity in production.
 type harness struct {
 	t      *testing.T
 	client membershipv1.MembershipServiceClient
@@ -44,14 +47,21 @@ func newHarness(t *testing.T) *harness {
 	t.Cleanup(func() { rdb.Close() })
 	ahead := &atomic.Int64{}
 	now := func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
+	members := domain.NewService(store.New(rdb), branches.Static{{Name: "branches/ai"}}, pagetoken.NewEphemeral(), now)
 	svc := servicetest.Serve(t, "membership", func(s *grpc.Server) {
-		membershipv1.RegisterMembershipServiceServer(s, server.New(domain.NewService(store.New(rdb), branches.Static{{Name: "branches/ai"}}, pagetoken.NewEphemeral(), now)))
-	}, servicetest.CheckNames(), servicetest.RecordReasons(reasons))
+		membershipv1.RegisterMembershipServiceServer(s, server.New(members))
+	}, servicetest.CheckNames(), servicetest.RecordReasons(reasons), servicetest.OtherAccounts(members))
 	return &harness{t: t, client: membershipv1.NewMembershipServiceClient(svc.Conn), svc: svc, state: mr.Dump, ahead: ahead}
 }
 
 func (h *harness) as(subject string, roles ...string) context.Context {
 	return h.svc.As(h.t, subject, roles...)
+}
+
+// identity signs in as the provider's identity subject, which is nobody
+// until it claims an invitation: membership's store then links it.
+func (h *harness) identity(subject string) context.Context {
+	return h.svc.AsIdentity(h.t, subject)
 }
 
 func (h *harness) admin() context.Context { return h.as("people/admin", auth.RoleAdmin) }
