@@ -11,9 +11,12 @@ type Linked struct {
 	Roles  []string
 }
 
-// Accounts answers who the identity of a verified principal is linked to.
-// Membership answers from its own store; every other service asks
-// membership with the caller's own token (contracts/membership/client).
+// Accounts answers who the identity of a verified principal is linked to,
+// and which roles that person holds. A principal whose token named its
+// person (the static-key issuer's people/<id>) is that person; any other
+// is the person its account link says, or no one. Membership answers from
+// its own store; every other service asks membership with the caller's
+// own token (contracts/membership/client).
 type Accounts interface {
 	Linked(ctx context.Context, p Principal) (Linked, error)
 }

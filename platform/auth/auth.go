@@ -10,8 +10,11 @@
 //     person;
 //   - one static-key issuer (AUTH_ISSUER with AUTH_JWT_PUBLIC_KEYS), kept
 //     for tests and for an operator who mints tokens with a key of their
-//     own: its subjects are people ("people/<id>") and its roles claims
-//     still grant roles.
+//     own: its subjects are people ("people/<id>").
+//
+// No token's roles claims grant anything: the roles a person holds are
+// role bindings granted in Chapterhouse, which membership keeps and the
+// services resolve through Accounts.
 //
 // Dynamic roles (chair, representative, ...) are data and are checked by
 // the services themselves.
@@ -137,7 +140,8 @@ func IdentityFromContext(ctx context.Context) (Identity, bool) {
 	return id, ok
 }
 
-// Claims is the token body.
+// Claims is the token body. Roles is read only to keep its spelling
+// strict; it grants nothing.
 type Claims struct {
 	Roles []string `json:"roles,omitempty"`
 	jwt.RegisteredClaims
@@ -371,7 +375,9 @@ func (v *Verifier) verifyStatic(raw string) (verifiedToken, error) {
 			}
 			// WithExpirationRequired: ExpiresAt is set.
 			return verifiedToken{
-				principal: Principal{Identity: Identity{Issuer: claims.Issuer, Subject: claims.Subject}, Subject: claims.Subject, Roles: claims.Roles, Token: raw},
+				// The subject names the person; the roles claim grants
+				// nothing (the person's role bindings do, see Accounts).
+				principal: Principal{Identity: Identity{Issuer: claims.Issuer, Subject: claims.Subject}, Subject: claims.Subject, Token: raw},
 				expires:   claims.ExpiresAt.Time,
 			}, nil
 		}
@@ -589,7 +595,9 @@ func NewSigner(key ed25519.PrivateKey, issuer, audience string) *Signer {
 // PublicKey is the key that verifies this signer's tokens.
 func (s *Signer) PublicKey() crypto.PublicKey { return s.key.Public() }
 
-// Sign mints a token for subject with roles, valid for ttl; a verifier
+// Sign mints a token for subject with a roles claim, valid for ttl. The
+// claim grants nothing (tests use it to show exactly that, and to tell
+// apart tokens of one subject); a verifier
 // refuses a ttl beyond its maximum lifetime (DefaultMaxLifetime unless set
 // otherwise).
 func (s *Signer) Sign(subject string, roles []string, ttl time.Duration) (string, error) {

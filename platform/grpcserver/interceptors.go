@@ -353,9 +353,10 @@ func (a authenticator) authenticate(ctx context.Context, fullMethod string) (con
 		p.Service = service
 	}
 	ctx = auth.WithIdentity(ctx, p.Identity)
-	if p.Subject == "" && a.accounts != nil {
-		// The issuer vouches for the identity only: the person and the
-		// roles are what membership has linked and granted, never claims.
+	if a.accounts != nil {
+		// The issuer vouches for the identity only (a static-key issuer
+		// also names the person): the person and the roles are what
+		// membership has linked and granted, never claims.
 		linked, err := a.accounts.Linked(ctx, p)
 		if err != nil {
 			return nil, apierr.Unavailable("membership", err)

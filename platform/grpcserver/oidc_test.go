@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -129,5 +130,32 @@ func TestIdentityLinkedByAccounts(t *testing.T) {
 	defer h.fake.mu.Unlock()
 	if len(h.fake.principals) != 1 {
 		t.Fatalf("handlers ran %d times, want once", len(h.fake.principals))
+	}
+}
+
+// TestStaticRolesClaimGrantsNothing: issue 18 (token claims no longer
+// grant roles). A static-key token names its person, but its roles claim
+// grants nothing: the handler sees the person with the roles membership
+// binds to them, none here, whether or not the server has Accounts.
+func TestStaticRolesClaimGrantsNothing(t *testing.T) {
+	for name, mod := range map[string]func(*grpcserver.Config){
+		"with accounts":    nil,
+		"without accounts": func(c *grpcserver.Config) { c.Accounts = nil },
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := start(t, mod)
+			tok, err := h.signer.Sign("people/mallory", []string{auth.RoleAdmin, auth.RoleGeneralSecretary}, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := h.client.GetOrganization(withToken(context.Background(), tok), &membershipv1.GetOrganizationRequest{Name: "organizations/o1"}); err != nil {
+				t.Fatal(err)
+			}
+			h.fake.mu.Lock()
+			defer h.fake.mu.Unlock()
+			if len(h.fake.principals) != 1 || h.fake.principals[0].Subject != "people/mallory" || len(h.fake.principals[0].Roles) != 0 {
+				t.Fatalf("the handler saw %+v, want people/mallory with no role", h.fake.principals)
+			}
+		})
 	}
 }

@@ -65,9 +65,10 @@ type Config struct {
 	Logger    *slog.Logger
 	Telemetry *telemetry.Providers
 	Verifier  *auth.Verifier
-	// Accounts, when set, says which person an identity without one (a
-	// token from an OpenID Connect issuer) is linked to, and its roles;
-	// nil leaves every such identity unlinked.
+	// Accounts, when set, says which person every verified caller is
+	// (linked to, for an OpenID Connect identity) and the roles bound to
+	// that person; nil leaves OpenID Connect identities unlinked and every
+	// caller without a role.
 	Accounts auth.Accounts
 	// ServiceCalls verifies the service credentials other Chapterhouse
 	// services attach to their calls (platform/servicecall); nil refuses

@@ -142,6 +142,29 @@ type harness struct {
 	cancel     context.CancelFunc
 	served     chan error
 	tokenOf    func(subject string) string
+	bindings   *tokenRoles
+}
+
+// tokenRoles is membership answering who a static-key token's caller is:
+// the person it names, with the roles bound to them when the token was
+// minted (tokenOf grants admin), since the token's roles claim grants
+// nothing. Keyed by token, so one person's two tokens can stand for the
+// person before and after a role was revoked.
+type tokenRoles struct {
+	mu    sync.Mutex
+	roles map[string][]string
+}
+
+func (b *tokenRoles) grant(token string, roles ...string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.roles[token] = roles
+}
+
+func (b *tokenRoles) Linked(_ context.Context, p auth.Principal) (auth.Linked, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return auth.Linked{Person: p.Subject, Roles: b.roles[p.Token]}, nil
 }
 
 func start(t *testing.T, mod func(*grpcserver.Config)) *harness {
@@ -166,6 +189,8 @@ func start(t *testing.T, mod func(*grpcserver.Config)) *harness {
 		Telemetry: tel,
 		Verifier:  verifier,
 	}
+	bindings := &tokenRoles{roles: map[string][]string{}}
+	cfg.Accounts = bindings
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -199,13 +224,14 @@ func start(t *testing.T, mod func(*grpcserver.Config)) *harness {
 		standards:  standardsv1.NewStandardsServiceClient(conn),
 		fakeStd:    fakeStd,
 		health:     healthpb.NewHealthClient(conn),
-		fake:       fake, signer: signer, cancel: cancel, served: served,
+		fake:       fake, signer: signer, cancel: cancel, served: served, bindings: bindings,
 	}
 	h.tokenOf = func(subject string) string {
 		tok, err := signer.Sign(subject, []string{auth.RoleAdmin}, time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
+		bindings.grant(tok, auth.RoleAdmin)
 		return tok
 	}
 	t.Cleanup(func() {
@@ -773,9 +799,9 @@ func TestServiceCredentials(t *testing.T) {
 // TestResponsesAreMaskedForTheirCaller: every response is masked for the
 // caller it goes to (platform/privacy), including an Idempotency-Key
 // replay of a response stored for an earlier call and the record of an
-// earlier run's applied write. The same subject replaying with a token
-// that no longer carries admin sees no private field, though the stored
-// response has them.
+// earlier run's applied write. The same subject replaying once it no
+// longer holds admin sees no private field, though the stored response
+// has them.
 func TestResponsesAreMaskedForTheirCaller(t *testing.T) {
 	rc := redistest.Start(t).Client()
 	t.Cleanup(func() { _ = rc.Close() })

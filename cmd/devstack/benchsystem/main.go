@@ -131,6 +131,8 @@ func run(ctx context.Context, cfg config) error {
 	defer sink.Close()
 	o := &orchestrator{dir: dir, redis: rs, signer: signer, env: []string{
 		"AUTH_JWT_PUBLIC_KEYS=" + string(pem),
+		// The benchmark's admin (a token's roles claim grants nothing).
+		"AUTH_FIRST_ADMIN=" + stack.AdminSubject,
 		"PAGE_TOKEN_KEYS=" + base64.StdEncoding.EncodeToString(pageKey),
 		"SERVICE_CALL_KEYS=" + base64.StdEncoding.EncodeToString(callKey),
 		"LOG_LEVEL=warn", "OTEL_METRICS_EXPORTER=none", "DRAIN_DELAY=0s",
@@ -300,7 +302,7 @@ func (o *orchestrator) startSystem(ctx context.Context, label string, db int, ex
 		o.all = append(o.all, p)
 	}
 	s.gateway = "http://" + gwAddr
-	admin, err := o.signer.Sign(stack.AdminSubject, []string{auth.RoleAdmin}, time.Hour)
+	admin, err := o.signer.Sign(stack.AdminSubject, nil, time.Hour) // an admin by AUTH_FIRST_ADMIN
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +327,7 @@ func (o *orchestrator) startBaseline(ctx context.Context, sys *system) (string, 
 		return "", nil, err
 	}
 	defer conn.Close()
-	admin, err := o.signer.Sign(stack.AdminSubject, []string{auth.RoleAdmin}, time.Hour)
+	admin, err := o.signer.Sign(stack.AdminSubject, nil, time.Hour) // an admin by AUTH_FIRST_ADMIN
 	if err != nil {
 		return "", nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"net/netip"
 	"os"
 	"sync"
@@ -254,7 +255,27 @@ type caller struct {
 	token string
 }
 
+// as is a caller for subject holding roles. A token's roles claim grants
+// nothing, so each role is granted as the secretariat grants it: a role
+// binding made by the first admin (proctest.FirstAdmin), on a person
+// created first when missing.
 func (s *system) as(subject string, roles ...string) caller {
+	s.t.Helper()
+	admin := caller{s: s, token: s.token(proctest.FirstAdmin)}
+	for _, role := range roles {
+		if subject == proctest.FirstAdmin && role == auth.RoleAdmin {
+			continue // an admin by configuration
+		}
+		id := strings.TrimPrefix(subject, "people/")
+		if r := admin.do("POST", "/v1/people?personId="+id, map[string]any{"displayName": id,
+			"birthDate": map[string]any{"year": 1980, "month": 1, "day": 1}}); r.status != http.StatusOK && r.status != http.StatusConflict {
+			s.t.Fatalf("create %s to hold %s: %s %s", subject, role, r.outcome(), r.raw)
+		}
+		if r := admin.do("POST", "/v1/roleBindings", map[string]any{"person": subject, "role": "ROLE_" + strings.ToUpper(role),
+			"reason": "granted for a fault test"}); r.status != http.StatusOK && r.reason() != "ROLE_ALREADY_GRANTED" {
+			s.t.Fatalf("grant %s to %s: %s %s", role, subject, r.outcome(), r.raw)
+		}
+	}
 	return caller{s: s, token: s.token(subject, roles...)}
 }
 

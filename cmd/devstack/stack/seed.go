@@ -13,7 +13,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/tjsia/chapterhouse/platform/auth"
 	activitiesv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/activities/v1"
 	governancev1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/governance/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -45,7 +44,9 @@ func (s *Stack) Seed(ctx context.Context) error {
 	}
 	defer conn.Close()
 	client := membershipv1.NewMembershipServiceClient(conn)
-	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+s.Token(AdminSubject, auth.RoleAdmin))
+	// The first admin, by configuration (Start; AUTH_FIRST_ADMIN for a
+	// system started elsewhere).
+	ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+s.Token(AdminSubject))
 
 	if _, err := client.GetOrganization(ctx, &membershipv1.GetOrganizationRequest{Name: "organizations/zhiyuan-ai"}); err == nil {
 		return nil
@@ -70,7 +71,8 @@ func (s *Stack) Seed(ctx context.Context) error {
 	}
 	people := demoPeople()
 	for _, p := range people {
-		if _, err := client.CreatePerson(ctx, &membershipv1.CreatePersonRequest{PersonId: p.id, Person: p.p}); err != nil {
+		// Token may have made a role holder already, from the same record.
+		if err := createPerson(ctx, client, "people/"+p.id); err != nil {
 			return fmt.Errorf("seed: person %s: %w", p.id, err)
 		}
 	}

@@ -79,6 +79,8 @@ type Stack struct {
 	Issuer, LoginURL string
 
 	signer *auth.Signer
+	// granted remembers the roles Token has seen granted.
+	grants grants
 	cancel context.CancelFunc
 	group  *errgroup.Group
 	closes []func() error
@@ -344,7 +346,7 @@ func (s *Stack) waitReady(ctx context.Context, timeout time.Duration) error {
 func (s *Stack) waitForBranches(ctx context.Context, branches []string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	client := &http.Client{Timeout: time.Second}
-	admin := s.Token("people/devstack", auth.RoleAdmin)
+	admin := s.Token(AdminSubject)
 	for _, b := range branches {
 		for _, path := range []string{"/v1/branches/" + b + "/members", "/v1/branches/" + b + "/activities", "/v1/branches/" + b + "/standards"} {
 			for {
@@ -383,9 +385,19 @@ func initialDisplayName(id string) string {
 	return "branch " + id
 }
 
-// Token mints a bearer token for subject (people/<id>) with roles, valid
-// for the longest lifetime a verifier accepts by default (a day).
+// Token mints a static-key bearer token for subject (people/<id>), valid
+// for the longest lifetime a verifier accepts by default (a day), and sees
+// that subject holds roles: a token's roles claim grants nothing, so each
+// role is granted the way the secretariat grants it, as a role binding
+// (CreateRoleBinding as the first admin), creating the person first when
+// it does not exist. It panics when membership refuses: the stack is then
+// broken, and Token is for tests and the benchmark.
 func (s *Stack) Token(subject string, roles ...string) string {
+	for _, role := range roles {
+		if err := s.grant(subject, role); err != nil {
+			panic(fmt.Sprintf("stack: grant %s to %s: %v", role, subject, err))
+		}
+	}
 	tok, err := s.signer.Sign(subject, roles, auth.DefaultMaxLifetime)
 	if err != nil {
 		panic(err) // Ed25519 signing of a fixed claim set cannot fail.

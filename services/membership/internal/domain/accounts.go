@@ -601,50 +601,62 @@ type Resolved struct {
 	Roles []string
 }
 
-// Resolve answers who id is: the person its LINKED account names, and
-// the static roles that person's ACTIVE bindings grant. An identity linked
-// to no person resolves to no person and no roles.
-func (s *Service) Resolve(ctx context.Context, id auth.Identity) (Resolved, error) {
-	acct, err := s.repo.AccountByIdentity(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return Resolved{}, nil
-	}
-	if err != nil {
-		return Resolved{}, err
-	}
-	person := accountPerson(acct.GetName())
-	held, err := s.repo.ActiveRoles(ctx, person)
-	if err != nil {
-		return Resolved{}, err
-	}
-	roles := make([]string, 0, len(held))
-	for _, r := range held {
-		if name, ok := Roles[r]; ok {
-			roles = append(roles, name)
+// Resolve answers who p is: the person its token named (the static-key
+// issuer's people/<id>) or else the one its identity's LINKED account
+// names, and the static roles that person's ACTIVE bindings grant. An
+// identity linked to no person resolves to no person and no roles; a
+// token's roles claims count for nothing.
+func (s *Service) Resolve(ctx context.Context, p auth.Principal) (Resolved, error) {
+	var r Resolved
+	if p.Identity.Issuer != "" {
+		acct, err := s.repo.AccountByIdentity(ctx, p.Identity)
+		switch {
+		case err == nil:
+			r.Account, r.Person = acct.GetName(), accountPerson(acct.GetName())
+		case !errors.Is(err, ErrNotFound):
+			return Resolved{}, err
 		}
 	}
-	slices.Sort(roles)
-	return Resolved{Account: acct.GetName(), Person: person, Roles: roles}, nil
+	if p.Subject != "" {
+		r.Person = p.Subject
+	}
+	if r.Person == "" {
+		return r, nil
+	}
+	held, err := s.repo.ActiveRoles(ctx, r.Person)
+	if err != nil {
+		return Resolved{}, err
+	}
+	r.Roles = make([]string, 0, len(held))
+	for _, role := range held {
+		if name, ok := Roles[role]; ok {
+			r.Roles = append(r.Roles, name)
+		}
+	}
+	slices.Sort(r.Roles)
+	return r, nil
 }
 
-// Linked answers, for the server's authentication, who p's identity is:
-// the person its account is linked to and the roles bound to that person.
+// Linked answers, for the server's authentication, who p is: the person
+// and the roles bound to that person (Resolve).
 func (s *Service) Linked(ctx context.Context, p auth.Principal) (auth.Linked, error) {
-	r, err := s.Resolve(ctx, p.Identity)
+	r, err := s.Resolve(ctx, p)
 	if err != nil {
 		return auth.Linked{}, err
 	}
 	return auth.Linked{Person: r.Person, Roles: r.Roles}, nil
 }
 
-// LookupCaller answers Resolve for the caller's identity.
-func (s *Service) LookupCaller(ctx context.Context, id auth.Identity) (*membershipv1.LookupCallerResponse, error) {
-	if id.Issuer == "" || id.Subject == "" {
+// LookupCaller answers Resolve for the caller: p as its token was
+// verified (the person the token named, if any; its roles claims
+// stripped). The other services ask it who a token is.
+func (s *Service) LookupCaller(ctx context.Context, p auth.Principal) (*membershipv1.LookupCallerResponse, error) {
+	if p.Identity.Issuer == "" || p.Identity.Subject == "" {
 		return nil, apierr.Unauthenticated("token_required")
 	}
-	r, err := s.Resolve(ctx, id)
+	r, err := s.Resolve(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	return &membershipv1.LookupCallerResponse{Issuer: id.Issuer, Subject: id.Subject, Person: r.Person, Roles: r.Roles, Account: r.Account}, nil
+	return &membershipv1.LookupCallerResponse{Issuer: p.Identity.Issuer, Subject: p.Identity.Subject, Person: r.Person, Roles: r.Roles, Account: r.Account}, nil
 }

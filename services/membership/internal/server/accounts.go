@@ -9,13 +9,10 @@ import (
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
 
-// identity is the caller's signed-in identity: the principal's, or, for
-// an identity linked to no person, the one the server put in the context
-// alone. A call without a token has none: UNAUTHENTICATED.
+// identity is the caller's signed-in identity, which grpcserver puts in
+// the context for every verified token, linked or not. A call without a
+// token has none: UNAUTHENTICATED.
 func identity(ctx context.Context) (auth.Identity, error) {
-	if p, ok := auth.FromContext(ctx); ok && p.Identity.Issuer != "" {
-		return p.Identity, nil
-	}
 	if id, ok := auth.IdentityFromContext(ctx); ok && id.Issuer != "" {
 		return id, nil
 	}
@@ -110,5 +107,8 @@ func (s *Server) LookupCaller(ctx context.Context, _ *membershipv1.LookupCallerR
 	if err != nil {
 		return nil, err
 	}
-	return s.svc.LookupCaller(ctx, id)
+	// The person the token named, if it did (the static-key issuer);
+	// an OpenID Connect identity names none, and Resolve finds its link.
+	p, _ := auth.FromContext(ctx)
+	return s.svc.LookupCaller(ctx, auth.Principal{Identity: id, Subject: p.Subject})
 }

@@ -82,7 +82,10 @@ func (h *harness) seed(t *testing.T) (member, openApp string) {
 	must(c.CreateOrganization(ctx, &membershipv1.CreateOrganizationRequest{OrganizationId: "haihe", Organization: &membershipv1.Organization{DisplayName: "Haihe", CreditCode: "91120104MA06KL3W0M"}}))
 	must(c.SetGeneralMembership(ctx, &membershipv1.SetGeneralMembershipRequest{Name: "organizations/zhiyuan", State: membershipv1.GeneralMembershipState_GENERAL_MEMBERSHIP_STATE_ACTIVE}))
 	born := &date.Date{Year: 1975, Month: 1, Day: 1}
-	for id, org := range map[string]string{"wang-wei": "organizations/zhiyuan", "zhang-san": "organizations/zhiyuan", "zhao-lei": "organizations/haihe", "stranger": ""} {
+	// The role holders are people too: membership names them to callers
+	// (LookupCaller), and a name must be readable.
+	for id, org := range map[string]string{"wang-wei": "organizations/zhiyuan", "zhang-san": "organizations/zhiyuan", "zhao-lei": "organizations/haihe", "stranger": "",
+		"admin": "", "general-secretary": "", "general-council": ""} {
 		must(c.CreatePerson(ctx, &membershipv1.CreatePersonRequest{PersonId: id, Person: &membershipv1.Person{DisplayName: id, BirthDate: born, Organization: org,
 			Contact: &membershipv1.ContactInfo{Email: id + "@example.com"}}}))
 	}

@@ -230,11 +230,11 @@ func testClaimIsOneStep(t *testing.T, f *fixture) {
 		evs[1].GetAccountLinked().GetAccount().GetName() != won.GetName() || evs[0].GetInvitationCreated().GetInvitation().GetCode() != "" {
 		t.Fatalf("the access stream: %v", evs)
 	}
-	r, err := f.svc.Resolve(ctx, auth.Identity{Issuer: won.GetIssuer(), Subject: won.GetSubject()})
+	r, err := f.svc.Resolve(ctx, auth.Principal{Identity: auth.Identity{Issuer: won.GetIssuer(), Subject: won.GetSubject()}})
 	if err != nil || r.Person != "people/ann" || r.Account != won.GetName() {
 		t.Fatalf("Resolve: %+v %v", r, err)
 	}
-	if r, err := f.svc.Resolve(ctx, auth.Identity{Issuer: "https://idp.example.org", Subject: "nobody"}); err != nil || r.Person != "" || len(r.Roles) != 0 {
+	if r, err := f.svc.Resolve(ctx, auth.Principal{Identity: auth.Identity{Issuer: "https://idp.example.org", Subject: "nobody"}}); err != nil || r.Person != "" || len(r.Roles) != 0 {
 		t.Fatalf("Resolve of an unlinked identity: %+v %v", r, err)
 	}
 }

@@ -35,7 +35,7 @@ type Readers struct {
 	// person the enclosing message names in its data_subject field (a nested
 	// message, such as ContactInfo, is about its enclosing message's person).
 	Subject bool `protobuf:"varint,1,opt,name=subject,proto3" json:"subject,omitempty"`
-	// Static roles that read it (a token's roles claim): "admin" (the
+	// Static roles that read it (role bindings granted in membership): "admin" (the
 	// secretariat), "general_secretary", "general_council".
 	Roles []string `protobuf:"bytes,2,rep,name=roles,proto3" json:"roles,omitempty"`
 	// Chapterhouse services that read it when they call with their own
