@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/go-redis/redis_rate/v10"
 	"google.golang.org/grpc/codes"
@@ -118,5 +119,42 @@ func TestMembershipDownCountsByAddress(t *testing.T) {
 	f.callers.fail(nil)
 	if rec := call(h, "/v1/x", tok, "192.0.2.7"); rec.Code != http.StatusNoContent || rec.Header().Get("RateLimit-Limit") != "8" {
 		t.Fatalf("membership back: %d, limit %q, want the admin budget of 8", rec.Code, rec.Header().Get("RateLimit-Limit"))
+	}
+}
+
+// TestUnlinkedAnswerRememberedBriefly: membership is asked about an
+// unlinked token once per UnlinkedTTL, however many requests carry it;
+// once the identity is linked (it claimed its invitation), its requests
+// draw on the person's budget when that time is up, not before.
+func TestUnlinkedAnswerRememberedBriefly(t *testing.T) {
+	f := newFixture(t, oidcLimits()).withProvider(t)
+	h := f.gateway(t) // DefaultUnlinkedTTL, longer than this part takes
+	tok := f.providerToken(t, "u-newcomer", nil)
+	for range 3 {
+		call(h, "/v1/x", tok, "192.0.2.7")
+	}
+	if n := f.callers.timesAsked(tok); n != 1 {
+		t.Fatalf("membership asked %d times about one unlinked token, want once", n)
+	}
+	f.callers.link(tok, "people/newcomer")
+	if rec := call(h, "/v1/x", tok, "192.0.2.8"); rec.Header().Get("RateLimit-Limit") != "3" || f.callers.timesAsked(tok) != 1 {
+		t.Fatalf("just after the claim: limit %q after %d lookups, want the remembered answer (anonymous, 3)", rec.Header().Get("RateLimit-Limit"), f.callers.timesAsked(tok))
+	}
+
+	// A gateway remembering for a short time asks again once it is up.
+	f.unlinkedTTL = 100 * time.Millisecond
+	short := f.gateway(t)
+	later := f.providerToken(t, "u-later", nil)
+	if rec := call(short, "/v1/x", later, "192.0.2.9"); rec.Header().Get("RateLimit-Limit") != "3" {
+		t.Fatalf("unlinked: limit %q, want the anonymous 3", rec.Header().Get("RateLimit-Limit"))
+	}
+	f.callers.link(later, "people/later")
+	time.Sleep(f.unlinkedTTL + 200*time.Millisecond)
+	rec := call(short, "/v1/x", later, "192.0.2.9")
+	if rec.Code != http.StatusNoContent || rec.Header().Get("RateLimit-Limit") != "5" {
+		t.Fatalf("after the claim and the TTL: %d, limit %q, want the person's budget of 5", rec.Code, rec.Header().Get("RateLimit-Limit"))
+	}
+	if n := f.callers.timesAsked(later); n != 2 {
+		t.Fatalf("membership asked %d times, want twice", n)
 	}
 }

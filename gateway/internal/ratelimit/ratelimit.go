@@ -26,6 +26,7 @@ package ratelimit
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,6 +40,7 @@ import (
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc/codes"
 
@@ -101,13 +103,33 @@ type Callers interface {
 	Lookup(ctx context.Context, token string) (mclient.Caller, error)
 }
 
+// DefaultUnlinkedTTL is how long the limiter remembers that a token's
+// identity is linked to no one.
+//
+// Callers never remembers that answer (an identity about to claim its
+// invitation must act as its person at once), so without this a flood of
+// unlinked tokens would be a flood of lookups at membership, one per
+// request. Remembering it for a few seconds bounds that to one lookup per
+// token per few seconds, and costs little: the only thing that changes the
+// answer is a claim (or a link made by an admin), and all it delays is that
+// the limiter counts the newly linked caller by their person rather than by
+// their address, for at most this long. The services ask membership
+// themselves, so what the caller may do changes at once.
+const DefaultUnlinkedTTL = 5 * time.Second
+
+// unlinkedCacheSize bounds the unlinked tokens remembered, as Callers
+// bounds the linked ones; past it the oldest are asked about again.
+const unlinkedCacheSize = 10000
+
 // Config configures a limiter.
 type Config struct {
 	Redis    redis.UniversalClient
 	Verifier *auth.Verifier
 	// Callers says whose budget a verified token draws on.
 	Callers Callers
-	Limits  Limits
+	// UnlinkedTTL: DefaultUnlinkedTTL when zero.
+	UnlinkedTTL time.Duration
+	Limits      Limits
 	// TrustedProxies are the addresses (a load balancer, an ingress) whose
 	// X-Forwarded-For is believed: the client is the last address in it
 	// that is not one of them. Others' X-Forwarded-For is ignored.
@@ -120,6 +142,9 @@ type Config struct {
 type Limiter struct {
 	cfg    Config
 	leases *leases
+	// unlinked are the tokens (by SHA-256) whose identity membership
+	// lately said is linked to no one (see DefaultUnlinkedTTL).
+	unlinked *expirable.LRU[[sha256.Size]byte, struct{}]
 }
 
 // New returns a limiter.
@@ -127,7 +152,11 @@ func New(cfg Config) (*Limiter, error) {
 	if cfg.Redis == nil || cfg.Verifier == nil || cfg.Callers == nil || cfg.Errors == nil || cfg.Logger == nil {
 		return nil, errors.New("ratelimit: Config needs Redis, Verifier, Callers, Errors and Logger")
 	}
-	return &Limiter{cfg: cfg, leases: newLeases(redis_rate.NewLimiter(cfg.Redis))}, nil
+	if cfg.UnlinkedTTL <= 0 {
+		cfg.UnlinkedTTL = DefaultUnlinkedTTL
+	}
+	return &Limiter{cfg: cfg, leases: newLeases(redis_rate.NewLimiter(cfg.Redis)),
+		unlinked: expirable.NewLRU[[sha256.Size]byte, struct{}](unlinkedCacheSize, nil, cfg.UnlinkedTTL)}, nil
 }
 
 // Ready reports whether the budgets can be asked.
@@ -163,6 +192,10 @@ func (l *Limiter) person(ctx context.Context, token string) (mclient.Caller, boo
 	if _, err := l.cfg.Verifier.Verify(ctx, token); err != nil {
 		return mclient.Caller{}, false
 	}
+	key := sha256.Sum256([]byte(token))
+	if _, ok := l.unlinked.Get(key); ok {
+		return mclient.Caller{}, false
+	}
 	c, err := l.cfg.Callers.Lookup(ctx, token)
 	if err != nil {
 		// Membership unreachable or failing: the request is not failed
@@ -173,7 +206,11 @@ func (l *Limiter) person(ctx context.Context, token string) (mclient.Caller, boo
 		l.cfg.Logger.WarnContext(ctx, "rate limit: membership cannot say who the caller is; counting them by address", "err", err)
 		return mclient.Caller{}, false
 	}
-	return c, c.Person != ""
+	if c.Person == "" {
+		l.unlinked.Add(key, struct{}{})
+		return mclient.Caller{}, false
+	}
+	return c, true
 }
 
 // ClientAddr is the caller's address: the peer's, or, when the peer is a

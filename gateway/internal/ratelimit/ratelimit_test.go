@@ -82,6 +82,8 @@ type fixture struct {
 	callers *fakeCallers
 	// idp, when set, is an OpenID Connect provider the gateways trust too.
 	idp *oidctest.Provider
+	// unlinkedTTL is the limiters' UnlinkedTTL.
+	unlinkedTTL time.Duration
 	// served counts the requests that reached the handler behind.
 	served atomic.Int64
 }
@@ -129,7 +131,7 @@ func (f *fixture) gatewayWith(t *testing.T, hook redis.Hook, proxies ...netip.Pr
 		t.Fatal(err)
 	}
 	t.Cleanup(verifier.Close)
-	l, err := ratelimit.New(ratelimit.Config{Redis: rdb, Verifier: verifier, Callers: f.callers,
+	l, err := ratelimit.New(ratelimit.Config{Redis: rdb, Verifier: verifier, Callers: f.callers, UnlinkedTTL: f.unlinkedTTL,
 		Limits: f.limits, TrustedProxies: proxies,
 		Errors: errorbody.NewWriter(i18n.Default(), i18n.English), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
