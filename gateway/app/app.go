@@ -61,8 +61,15 @@ const Name = "gateway"
 // RateLimits are the gateway's request budgets by kind of caller.
 type RateLimits = ratelimit.Limits
 
+// callerLookupTimeout bounds the rate limiter's question to membership
+// about who a token's caller is. Every signed-in request waits for it, so
+// it is shorter than a backend call's: past it the caller is counted by
+// address (ratelimit.Limiter) and the backend answers the call itself.
+const callerLookupTimeout = 2 * time.Second
+
 // Needs: the gateway's own Redis (the callers' request budgets) and the
-// token verifier (budgets are per verified principal).
+// token verifier (budgets are per person a verified token is linked to, as
+// membership answers).
 var Needs = bootstrap.Needs{Redis: true, Verifier: true}
 
 // backend is one service the gateway fronts: its REST routes (generated
@@ -136,7 +143,8 @@ type Config struct {
 	Language string
 	// Redis keeps the callers' request budgets, shared by every gateway
 	// pod; Verifier tells a caller's own token from a forged one, so
-	// budgets are per verified principal. Both are required.
+	// budgets are per person a verified token is linked to (membership,
+	// one of Backends, says who). Both are required.
 	Redis    redis.UniversalClient
 	Verifier *auth.Verifier
 	// RateLimits are the budgets; zero means ratelimit.DefaultLimits.
@@ -211,11 +219,10 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 	}
 	params := queryparams.New(services...)
 	etags := precondition.New(services...)
-	limiter, err := ratelimit.New(ratelimit.Config{Redis: cfg.Redis, Verifier: cfg.Verifier, Limits: cfg.RateLimits,
-		TrustedProxies: cfg.TrustedProxies, Errors: errs, Logger: cfg.Logger})
-	if err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
-	}
+	// The limiter is made once the backends are dialled (it asks
+	// membership whose budget a token draws on); the mux reads it only
+	// when serving.
+	var limiter *ratelimit.Limiter
 	mux := runtime.NewServeMux(
 		runtime.WithIncomingHeaderMatcher(func(key string) (string, bool) {
 			md, ok := forwardedHeaders[textproto.CanonicalMIMEHeaderKey(key)]
@@ -279,6 +286,7 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 		return conn, nil
 	}
 	health := map[string]grpc.ClientConnInterface{}
+	var members grpc.ClientConnInterface
 	for _, b := range backends {
 		addr := cfg.Backends[b.name]
 		if addr == "" {
@@ -297,6 +305,16 @@ func NewHandler(ctx context.Context, cfg Config) (*Handler, error) {
 			return nil, fmt.Errorf("gateway: register %s: %w", b.name, err)
 		}
 		health[b.name] = conn
+		if b.service == mclient.Service {
+			members = conn
+		}
+	}
+	limiter, err = ratelimit.New(ratelimit.Config{Redis: cfg.Redis, Verifier: cfg.Verifier,
+		Callers: mclient.NewCallers(mclient.New(members, callerLookupTimeout), mclient.CallerTTL),
+		Limits:  cfg.RateLimits, TrustedProxies: cfg.TrustedProxies, Errors: errs, Logger: cfg.Logger})
+	if err != nil {
+		_ = h.Close()
+		return nil, fmt.Errorf("gateway: %w", err)
 	}
 	h.readiness = readiness.New(health, 2*time.Second, map[string]func(context.Context) error{"redis": limiter.Ready})
 	if err := h.readiness.RegisterMetrics(cfg.Telemetry.MeterProvider.Meter("chapterhouse/gateway")); err != nil {

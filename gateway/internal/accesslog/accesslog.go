@@ -1,6 +1,7 @@
 // Package accesslog writes one structured line per REST request: the
-// request id, the trace id, the principal (the subject of a token the
-// gateway verified; empty for a caller without a valid one), the method,
+// request id, the trace id, the principal (the person a token the gateway
+// verified is linked to; empty for a caller without a valid token or
+// whose identity is linked to no one), the method,
 // the route template, the status, the bytes written and the latency. It
 // never writes a token, a query string or a body.
 package accesslog
@@ -19,7 +20,8 @@ type routeKey struct{}
 
 // route is filled in from inside: the template by the mux, which alone
 // knows which matched, and the principal by the rate limiter, which
-// verifies the token; the log line is written outside them.
+// verifies the token and asks membership whose it is; the log line is
+// written outside them.
 type route struct {
 	template  fmt.Stringer
 	principal string
@@ -33,11 +35,11 @@ func SetRoute(ctx context.Context, template fmt.Stringer) {
 	}
 }
 
-// SetPrincipal records the subject of the request's verified token for its
-// log line.
-func SetPrincipal(ctx context.Context, subject string) {
+// SetPrincipal records who made the request for its log line: the person
+// its verified token is linked to.
+func SetPrincipal(ctx context.Context, person string) {
 	if r, ok := ctx.Value(routeKey{}).(*route); ok {
-		r.principal = subject
+		r.principal = person
 	}
 }
 

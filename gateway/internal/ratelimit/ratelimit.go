@@ -2,13 +2,16 @@
 // budget per principal in Redis (go-redis/redis_rate), so every gateway pod
 // draws on the same one.
 //
-// The principal is the subject of a token the gateway has verified itself
-// (a forged or expired token counts as no token, so nobody can spend
-// another's budget or escape their own by inventing subjects); a caller
-// without one is counted by client address. Admins get their own, larger
-// budget. The public certificate verification, the endpoint a guesser of
-// verification codes would hit, has its own tighter budget for callers
-// without a token.
+// The principal is the person a token the gateway has verified itself is
+// linked to, as membership answers (Callers): a token names only an
+// identity at its issuer, and who that is in Chapterhouse, and which roles
+// they hold, only membership knows. A forged or expired token counts as no
+// token, so nobody can spend another's budget or escape their own by
+// inventing subjects; a caller without a verified token, or whose identity
+// is linked to no one, is counted by client address. People granted the
+// admin role get their own, larger budget. The public certificate
+// verification, the endpoint a guesser of verification codes would hit, has
+// its own tighter budget for callers without a token.
 //
 // A caller sending requests back to back takes its budget in small leases
 // (lease.go), so a pod asks Redis once per several of its requests instead
@@ -23,6 +26,7 @@ package ratelimit
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,14 +34,17 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc/codes"
 
+	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
 	"github.com/tjsia/chapterhouse/gateway/internal/accesslog"
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/platform/apierr"
@@ -49,9 +56,10 @@ import (
 type Limits struct {
 	// Anonymous is per client address, for callers without a valid token.
 	Anonymous redis_rate.Limit
-	// Authenticated is per token subject.
+	// Authenticated is per person, for callers whose verified token's
+	// identity membership links to one.
 	Authenticated redis_rate.Limit
-	// Admin is per subject holding the admin role.
+	// Admin is per person granted the admin role.
 	Admin redis_rate.Limit
 	// Verify is per client address, for certificate verification without
 	// a token.
@@ -88,11 +96,40 @@ func ParseLimit(s string) (redis_rate.Limit, error) {
 	return redis_rate.Limit{}, fmt.Errorf("rate limit %q: the period is s, m or h", s)
 }
 
+// Callers says who a verified token's caller is: the person its identity
+// is linked to and the roles granted to them, as membership answers
+// (contracts/membership/client.Callers, which remembers linked answers).
+type Callers interface {
+	Lookup(ctx context.Context, token string) (mclient.Caller, error)
+}
+
+// DefaultUnlinkedTTL is how long the limiter remembers that a token's
+// identity is linked to no one.
+//
+// Callers never remembers that answer (an identity about to claim its
+// invitation must act as its person at once), so without this a flood of
+// unlinked tokens would be a flood of lookups at membership, one per
+// request. Remembering it for a few seconds bounds that to one lookup per
+// token per few seconds, and costs little: the only thing that changes the
+// answer is a claim (or a link made by an admin), and all it delays is that
+// the limiter counts the newly linked caller by their person rather than by
+// their address, for at most this long. The services ask membership
+// themselves, so what the caller may do changes at once.
+const DefaultUnlinkedTTL = 5 * time.Second
+
+// unlinkedCacheSize bounds the unlinked tokens remembered, as Callers
+// bounds the linked ones; past it the oldest are asked about again.
+const unlinkedCacheSize = 10000
+
 // Config configures a limiter.
 type Config struct {
 	Redis    redis.UniversalClient
 	Verifier *auth.Verifier
-	Limits   Limits
+	// Callers says whose budget a verified token draws on.
+	Callers Callers
+	// UnlinkedTTL: DefaultUnlinkedTTL when zero.
+	UnlinkedTTL time.Duration
+	Limits      Limits
 	// TrustedProxies are the addresses (a load balancer, an ingress) whose
 	// X-Forwarded-For is believed: the client is the last address in it
 	// that is not one of them. Others' X-Forwarded-For is ignored.
@@ -105,14 +142,21 @@ type Config struct {
 type Limiter struct {
 	cfg    Config
 	leases *leases
+	// unlinked are the tokens (by SHA-256) whose identity membership
+	// lately said is linked to no one (see DefaultUnlinkedTTL).
+	unlinked *expirable.LRU[[sha256.Size]byte, struct{}]
 }
 
 // New returns a limiter.
 func New(cfg Config) (*Limiter, error) {
-	if cfg.Redis == nil || cfg.Verifier == nil || cfg.Errors == nil || cfg.Logger == nil {
-		return nil, errors.New("ratelimit: Config needs Redis, Verifier, Errors and Logger")
+	if cfg.Redis == nil || cfg.Verifier == nil || cfg.Callers == nil || cfg.Errors == nil || cfg.Logger == nil {
+		return nil, errors.New("ratelimit: Config needs Redis, Verifier, Callers, Errors and Logger")
 	}
-	return &Limiter{cfg: cfg, leases: newLeases(redis_rate.NewLimiter(cfg.Redis))}, nil
+	if cfg.UnlinkedTTL <= 0 {
+		cfg.UnlinkedTTL = DefaultUnlinkedTTL
+	}
+	return &Limiter{cfg: cfg, leases: newLeases(redis_rate.NewLimiter(cfg.Redis)),
+		unlinked: expirable.NewLRU[[sha256.Size]byte, struct{}](unlinkedCacheSize, nil, cfg.UnlinkedTTL)}, nil
 }
 
 // Ready reports whether the budgets can be asked.
@@ -123,14 +167,12 @@ func (l *Limiter) Ready(ctx context.Context) error {
 // budget is whose budget a request draws on, and which.
 func (l *Limiter) budget(r *http.Request) (key string, limit redis_rate.Limit) {
 	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		// An identity not linked to a person (Subject empty) may do only
-		// what anonymous callers may, and draws on their budget.
-		if p, err := l.cfg.Verifier.Verify(r.Context(), token); err == nil && p.Subject != "" {
-			accesslog.SetPrincipal(r.Context(), p.Subject)
-			if p.IsAdmin() {
-				return "admin:" + p.Subject, l.cfg.Limits.Admin
+		if c, ok := l.person(r.Context(), token); ok {
+			accesslog.SetPrincipal(r.Context(), c.Person)
+			if slices.Contains(c.Roles, auth.RoleAdmin) {
+				return "admin:" + c.Person, l.cfg.Limits.Admin
 			}
-			return "sub:" + p.Subject, l.cfg.Limits.Authenticated
+			return "sub:" + c.Person, l.cfg.Limits.Authenticated
 		}
 	}
 	client := l.ClientAddr(r)
@@ -138,6 +180,37 @@ func (l *Limiter) budget(r *http.Request) (key string, limit redis_rate.Limit) {
 		return "verify:" + client, l.cfg.Limits.Verify
 	}
 	return "ip:" + client, l.cfg.Limits.Anonymous
+}
+
+// person is who token's caller is, when the token verifies and membership
+// links its identity to a person. Otherwise the caller draws on its
+// address's budget: a token that fails verification counts as none, and
+// membership is asked only about verified tokens (a forged one must not
+// cost it a lookup); an identity linked to no one may do only what
+// anonymous callers may, so it draws on their budget.
+func (l *Limiter) person(ctx context.Context, token string) (mclient.Caller, bool) {
+	if _, err := l.cfg.Verifier.Verify(ctx, token); err != nil {
+		return mclient.Caller{}, false
+	}
+	key := sha256.Sum256([]byte(token))
+	if _, ok := l.unlinked.Get(key); ok {
+		return mclient.Caller{}, false
+	}
+	c, err := l.cfg.Callers.Lookup(ctx, token)
+	if err != nil {
+		// Membership unreachable or failing: the request is not failed
+		// here, and it gets no bigger budget than an anonymous caller's,
+		// since who the caller is cannot be known. The backend answers
+		// the call itself (it asks membership too, and says so when it
+		// cannot).
+		l.cfg.Logger.WarnContext(ctx, "rate limit: membership cannot say who the caller is; counting them by address", "err", err)
+		return mclient.Caller{}, false
+	}
+	if c.Person == "" {
+		l.unlinked.Add(key, struct{}{})
+		return mclient.Caller{}, false
+	}
+	return c, true
 }
 
 // ClientAddr is the caller's address: the peer's, or, when the peer is a

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,17 +20,72 @@ import (
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
 
+	mclient "github.com/tjsia/chapterhouse/contracts/membership/client"
 	"github.com/tjsia/chapterhouse/gateway/internal/errorbody"
 	"github.com/tjsia/chapterhouse/gateway/internal/ratelimit"
 	"github.com/tjsia/chapterhouse/platform/auth"
+	"github.com/tjsia/chapterhouse/platform/auth/oidckeys"
+	"github.com/tjsia/chapterhouse/platform/auth/oidctest"
 	"github.com/tjsia/chapterhouse/platform/i18n"
 	"github.com/tjsia/chapterhouse/platform/redistest"
 )
 
+// fakeCallers is membership answering who a token's caller is: the person
+// and roles linked for the token, no one for any other, or err for every
+// token when set (membership down).
+type fakeCallers struct {
+	mu     sync.Mutex
+	linked map[string]mclient.Caller
+	asked  map[string]int
+	err    error
+}
+
+func newFakeCallers() *fakeCallers {
+	return &fakeCallers{linked: map[string]mclient.Caller{}, asked: map[string]int{}}
+}
+
+func (c *fakeCallers) Lookup(_ context.Context, token string) (mclient.Caller, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.asked[token]++
+	if c.err != nil {
+		return mclient.Caller{}, c.err
+	}
+	return c.linked[token], nil
+}
+
+// link links token's identity to person, granting roles.
+func (c *fakeCallers) link(token, person string, roles ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.linked[token] = mclient.Caller{Person: person, Roles: roles}
+}
+
+// fail makes every lookup fail with err (nil: answer again).
+func (c *fakeCallers) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.err = err
+}
+
+// timesAsked is how often membership was asked about token.
+func (c *fakeCallers) timesAsked(token string) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.asked[token]
+}
+
 type fixture struct {
-	signer *auth.Signer
-	server *redistest.Server
-	limits ratelimit.Limits
+	signer  *auth.Signer
+	server  *redistest.Server
+	limits  ratelimit.Limits
+	callers *fakeCallers
+	// idp, when set, is an OpenID Connect provider the gateways trust too.
+	idp *oidctest.Provider
+	// unlinkedTTL is the limiters' UnlinkedTTL.
+	unlinkedTTL time.Duration
+	// served counts the requests that reached the handler behind.
+	served atomic.Int64
 }
 
 func newFixture(t *testing.T, limits ratelimit.Limits) *fixture {
@@ -37,11 +93,18 @@ func newFixture(t *testing.T, limits ratelimit.Limits) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fixture{signer: auth.NewSigner(key, "chapterhouse-test", "chapterhouse"), server: redistest.Start(t), limits: limits}
+	return &fixture{signer: auth.NewSigner(key, "chapterhouse-test", "chapterhouse"), server: redistest.Start(t), limits: limits, callers: newFakeCallers()}
+}
+
+// withProvider has the fixture's gateways trust an OpenID Connect
+// provider too, as people sign in at one (issue 18).
+func (f *fixture) withProvider(t *testing.T) *fixture {
+	f.idp = oidctest.New(t)
+	return f
 }
 
 // gateway is one gateway instance: its own Redis client and verifier, the
-// budgets in the shared Redis.
+// budgets in the shared Redis, membership's answers from f.callers.
 func (f *fixture) gateway(t *testing.T, proxies ...netip.Prefix) http.Handler {
 	t.Helper()
 	return f.gatewayWith(t, nil, proxies...)
@@ -55,25 +118,50 @@ func (f *fixture) gatewayWith(t *testing.T, hook redis.Hook, proxies ...netip.Pr
 		rdb.AddHook(hook)
 	}
 	t.Cleanup(func() { rdb.Close() })
-	verifier, err := auth.NewVerifier([]crypto.PublicKey{f.signer.PublicKey()}, "chapterhouse-test", "chapterhouse")
+	var opts []auth.VerifierOption
+	if f.idp != nil {
+		issuer, err := oidckeys.DiscoverIssuer(t.Context(), f.idp.Issuer, oidckeys.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts = append(opts, auth.WithOIDCIssuers(issuer))
+	}
+	verifier, err := auth.NewVerifier([]crypto.PublicKey{f.signer.PublicKey()}, "chapterhouse-test", "chapterhouse", opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := ratelimit.New(ratelimit.Config{Redis: rdb, Verifier: verifier, Limits: f.limits, TrustedProxies: proxies,
+	t.Cleanup(verifier.Close)
+	l, err := ratelimit.New(ratelimit.Config{Redis: rdb, Verifier: verifier, Callers: f.callers, UnlinkedTTL: f.unlinkedTTL,
+		Limits: f.limits, TrustedProxies: proxies,
 		Errors: errorbody.NewWriter(i18n.Default(), i18n.English), Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	return l.Handler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		f.served.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
 }
 
+// token is a static-key token for subject, its identity linked to the
+// person subject names with roles, as membership would answer. The token
+// itself claims no roles: they are granted in Chapterhouse only.
 func (f *fixture) token(t *testing.T, subject string, roles ...string) string {
 	t.Helper()
-	tok, err := f.signer.Sign(subject, roles, time.Hour)
+	tok, err := f.signer.Sign(subject, nil, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.callers.link(tok, subject, roles...)
 	return tok
+}
+
+// providerToken is a token from f.idp for subject (an identity at the
+// provider), with the extra claims; linked to no one until f.callers
+// links it.
+func (f *fixture) providerToken(t *testing.T, subject string, extra map[string]any) string {
+	t.Helper()
+	return f.idp.Token(t, subject, "chapterhouse", extra)
 }
 
 func call(h http.Handler, path, token, from string) *httptest.ResponseRecorder {
@@ -167,9 +255,11 @@ func TestBudgetResetsOnTime(t *testing.T) {
 }
 
 // TestWhoseBudget: a forged token spends its address's anonymous budget,
-// not the subject it names; admins have their own; certificate
-// verification without a token has its tighter one; behind a trusted
-// proxy the client is the address before it in X-Forwarded-For.
+// not the subject it names, and costs membership no lookup; people granted
+// the admin role have their own, and a token's own roles claim grants
+// none; certificate verification without a token has its tighter one;
+// behind a trusted proxy the client is the address before it in
+// X-Forwarded-For.
 func TestWhoseBudget(t *testing.T) {
 	limits := ratelimit.Limits{
 		Anonymous: redis_rate.PerMinute(3), Authenticated: redis_rate.PerMinute(3),
@@ -185,6 +275,9 @@ func TestWhoseBudget(t *testing.T) {
 	if rec := call(h, "/v1/x", "", "192.0.2.7"); rec.Code != http.StatusTooManyRequests {
 		t.Fatalf("the forged token's address: %d, want its budget spent", rec.Code)
 	}
+	if n := f.callers.timesAsked(forged); n != 0 {
+		t.Fatalf("membership asked %d times about a forged token, want never", n)
+	}
 	if rec := call(h, "/v1/x", li, "192.0.2.7"); rec.Code != http.StatusNoContent {
 		t.Fatalf("the real li-na: %d, want her own budget untouched", rec.Code)
 	}
@@ -193,6 +286,14 @@ func TestWhoseBudget(t *testing.T) {
 		if rec := call(h, "/v1/x", admin, "192.0.2.8"); rec.Code != http.StatusNoContent || rec.Header().Get("RateLimit-Limit") != "10" {
 			t.Fatalf("admin call %d: %d, limit %q", i, rec.Code, rec.Header().Get("RateLimit-Limit"))
 		}
+	}
+	claimsAdmin, err := f.signer.Sign("people/wang-wei", []string{auth.RoleAdmin}, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.callers.link(claimsAdmin, "people/wang-wei")
+	if rec := call(h, "/v1/x", claimsAdmin, "192.0.2.8"); rec.Code != http.StatusNoContent || rec.Header().Get("RateLimit-Limit") != "3" {
+		t.Fatalf("a token claiming admin, granted no role: %d, limit %q, want the authenticated budget of 3", rec.Code, rec.Header().Get("RateLimit-Limit"))
 	}
 	if rec := call(h, ratelimit.VerifyPath, "", "192.0.2.9"); rec.Code != http.StatusNoContent {
 		t.Fatalf("first verification: %d", rec.Code)
