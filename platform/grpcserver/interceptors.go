@@ -42,9 +42,23 @@ const IdempotencyKeyHeader = "idempotency-key"
 // publicMethods answers, from the protos' (chapterhouse.api.v1.public)
 // method option, which methods need no token. Health and reflection are
 // always public. Answers are cached per method.
-type publicMethods struct{ cache sync.Map }
+type publicMethods struct{ cache, unlinked sync.Map }
 
 func newPublicMethods() *publicMethods { return &publicMethods{} }
+
+// opensToUnlinked reports whether the proto lets an identity linked to
+// no person call fullMethod ((chapterhouse.api.v1.unlinked_identities)).
+func (p *publicMethods) opensToUnlinked(fullMethod string) bool {
+	if v, ok := p.unlinked.Load(fullMethod); ok {
+		return v.(bool)
+	}
+	open := false
+	if md, err := methodDescriptor(fullMethod); err == nil {
+		open, _ = proto.GetExtension(md.Options(), apiv1.E_UnlinkedIdentities).(bool)
+	}
+	p.unlinked.Store(fullMethod, open)
+	return open
+}
 
 func (p *publicMethods) isPublic(fullMethod string) bool {
 	if v, ok := p.cache.Load(fullMethod); ok {
@@ -315,6 +329,9 @@ type authenticator struct {
 	// accounts links identities to people; nil links none.
 	accounts auth.Accounts
 	isPublic func(string) bool
+	// opensToUnlinked says which methods an identity linked to no person
+	// may call beside the public ones.
+	opensToUnlinked func(string) bool
 	// services verifies service credentials; nil refuses every call that
 	// presents one.
 	services *servicecall.Keys
@@ -326,7 +343,9 @@ type authenticator struct {
 // (an OpenID Connect sign-in with no account link yet) gives only the
 // Identity (auth.IdentityFromContext), and the call is served as an
 // anonymous one: a public method answers it as it answers anyone, any
-// other method refuses it with ACCOUNT_NOT_LINKED, since signing in again
+// method the proto opens to unlinked identities gets the identity alone
+// (CreatePerson: registering its own person), any other method refuses it
+// with ACCOUNT_NOT_LINKED, since signing in again
 // would not help and claiming an invitation would.
 func (a authenticator) authenticate(ctx context.Context, fullMethod string) (context.Context, error) {
 	raw, header, present := bearer(ctx)
@@ -364,7 +383,7 @@ func (a authenticator) authenticate(ctx context.Context, fullMethod string) (con
 		p.Subject, p.Roles = linked.Person, linked.Roles
 	}
 	if p.Subject == "" {
-		if !a.isPublic(fullMethod) {
+		if !a.isPublic(fullMethod) && !a.opensToUnlinked(fullMethod) {
 			return nil, apierr.AccountNotLinked()
 		}
 		return ctx, nil

@@ -56,6 +56,14 @@ func TestIdentityNotLinked(t *testing.T) {
 	_, refused["a write that is not public"] = h.activities.CreateActivity(ctx, &activitiesv1.CreateActivityRequest{Parent: "branches/ai"})
 	_, refused["a public method refusing anonymous callers"] = h.standards.CreateComment(ctx, &standardsv1.CreateCommentRequest{
 		Parent: "branches/ai/standards/s1", Comment: &standardsv1.Comment{Clause: "1", Text: "members only", CommenterName: "x"}})
+	// A method the proto opens to unlinked identities (CreatePerson:
+	// registering one's own person) reaches its handler, which decides.
+	if _, err := h.client.CreatePerson(ctx, &membershipv1.CreatePersonRequest{PersonId: "zhou-min", Person: &membershipv1.Person{DisplayName: "周敏"}}); err != nil {
+		t.Fatalf("a method open to unlinked identities: %v", err)
+	}
+	if n := h.fake.createCount(); n != 1 {
+		t.Fatalf("its handler ran %d times, want 1", n)
+	}
 	for name, err := range refused {
 		if status.Code(err) != codes.PermissionDenied {
 			t.Errorf("%s: %v, want PermissionDenied", name, err)

@@ -134,7 +134,8 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("grpcserver: protovalidate: %w", err)
 	}
 	public := newPublicMethods()
-	authn := authenticator{verifier: cfg.Verifier, accounts: cfg.Accounts, isPublic: public.isPublic, services: cfg.ServiceCalls, now: time.Now}
+	authn := authenticator{verifier: cfg.Verifier, accounts: cfg.Accounts, isPublic: public.isPublic, opensToUnlinked: public.opensToUnlinked,
+		services: cfg.ServiceCalls, now: time.Now}
 	unary := []grpc.UnaryServerInterceptor{
 		logUnary(cfg.Logger),
 		normalizeUnary(),

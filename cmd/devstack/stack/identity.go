@@ -46,8 +46,14 @@ func DemoUsers() []idp.User {
 		// enterprise directory would for its own.
 		users = append(users, idp.User{Subject: IdentitySubject(p.id), Name: p.p.GetDisplayName(), Email: email, EmailVerified: email != ""})
 	}
-	return users
+	// And one expert the branch does not know yet: she signs in,
+	// registers her own person and applies (GuestExpert).
+	return append(users, idp.User{Subject: IdentitySubject(GuestExpert), Name: "周敏 (not in Chapterhouse yet)", Email: "zhou.min@example.com", EmailVerified: true})
 }
+
+// GuestExpert names the provider user who is no seeded person: an expert
+// who signs in and registers herself.
+const GuestExpert = "guest-expert"
 
 // startIdentityProvider serves the embedded OpenID Provider on addr and
 // sets s.Issuer and s.LoginURL.

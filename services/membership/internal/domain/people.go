@@ -15,6 +15,7 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
+	"github.com/tjsia/chapterhouse/platform/ids"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -83,26 +84,11 @@ func (s *Service) CreatePerson(ctx context.Context, p auth.Principal, person *me
 	if !p.IsAdmin() && p.PersonID() != personID {
 		return nil, apierr.PermissionDenied("membership.register_others", "person_id", personID)
 	}
-	now := s.now()
-	person = proto.Clone(person).(*membershipv1.Person)
-	attested := attestedSet(person)
-	if err := requireAttester(p, attested); err != nil {
+	person, ev, err := s.newPerson(ctx, p, person, personID)
+	if err != nil {
 		return nil, err
 	}
-	if v := ValidatePerson(person, now); len(v) > 0 {
-		return nil, apierr.InvalidArgument(v...)
-	}
-	person.BirthDateAttestation, person.OrganizationAttestation, person.RankAttestation = nil, nil, nil
-	attest(person, p, now, attested)
-	if err := s.checkOrganizationExists(ctx, person.GetOrganization(), "person.organization"); err != nil {
-		return nil, err
-	}
-	person.Name = "people/" + personID
-	person.CreateTime, person.UpdateTime = timestamppb.New(now), timestamppb.New(now)
-	person.Etag = newEtag()
-	ev := s.envelope(ctx, p, person.GetName())
-	ev.Payload = &eventsv1.Envelope_PersonCreated{PersonCreated: &eventsv1.PersonCreated{Person: publicPerson(person)}}
-	err := s.repo.CreatePerson(ctx, person, ev)
+	err = s.repo.CreatePerson(ctx, person, ev)
 	var conflict *ConflictError
 	if errors.As(err, &conflict) {
 		return nil, apierr.AlreadyExists(person.GetName())
@@ -111,6 +97,94 @@ func (s *Service) CreatePerson(ctx context.Context, p auth.Principal, person *me
 		return nil, err
 	}
 	return person, nil
+}
+
+// newPerson checks and completes a person record p registers as
+// people/personID, with its PersonCreated event.
+func (s *Service) newPerson(ctx context.Context, p auth.Principal, person *membershipv1.Person, personID string) (*membershipv1.Person, *eventsv1.Envelope, error) {
+	now := s.now()
+	person = proto.Clone(person).(*membershipv1.Person)
+	attested := attestedSet(person)
+	if err := requireAttester(p, attested); err != nil {
+		return nil, nil, err
+	}
+	if v := ValidatePerson(person, now); len(v) > 0 {
+		return nil, nil, apierr.InvalidArgument(v...)
+	}
+	person.BirthDateAttestation, person.OrganizationAttestation, person.RankAttestation = nil, nil, nil
+	attest(person, p, now, attested)
+	if err := s.checkOrganizationExists(ctx, person.GetOrganization(), "person.organization"); err != nil {
+		return nil, nil, err
+	}
+	person.Name = "people/" + personID
+	person.CreateTime, person.UpdateTime = timestamppb.New(now), timestamppb.New(now)
+	person.Etag = newEtag()
+	ev := s.envelope(ctx, p, person.GetName())
+	ev.Payload = &eventsv1.Envelope_PersonCreated{PersonCreated: &eventsv1.PersonCreated{Person: publicPerson(person)}}
+	return person, ev, nil
+}
+
+// RegisterSelf registers the person of an identity linked to no one, and
+// links the identity to it (LINK_METHOD_SELF_REGISTRATION): what a
+// signed-in expert does before applying as an individual member. It is
+// the caller's self-registration, with its rules (no attested fact).
+//
+// The person and the account live in different slots, so they are written
+// in two steps, the person first, with the identity that registered it:
+// nothing is linked to a person that is not there, and a retry of the
+// same request (a failure between the steps) finds its own person and
+// links it. An identity linked meanwhile (it claimed an invitation at the
+// same moment) is IDENTITY_ALREADY_LINKED and leaves the new person
+// unlinked, for the admins to see.
+func (s *Service) RegisterSelf(ctx context.Context, id auth.Identity, person *membershipv1.Person, personID string) (*membershipv1.Person, error) {
+	if id.Issuer == "" || id.Subject == "" {
+		return nil, apierr.Unauthenticated("token_required")
+	}
+	if linked, err := s.repo.AccountByIdentity(ctx, id); err == nil {
+		return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_IDENTITY_ALREADY_LINKED, "identity_linked", map[string]string{"account": linked.GetName()})
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	self := auth.Principal{Identity: id, Subject: "people/" + personID}
+	created, ev, err := s.newPerson(ctx, self, person, personID)
+	if err != nil {
+		return nil, err
+	}
+	err = s.repo.RegisterPerson(ctx, created, ev, id)
+	var conflict *ConflictError
+	if errors.As(err, &conflict) {
+		// Taken: by this identity's own earlier try, or by someone else.
+		if registrant, rerr := s.repo.PersonRegistrant(ctx, personID); rerr != nil || registrant != id {
+			return nil, apierr.AlreadyExists(created.GetName())
+		}
+		if created, err = s.repo.GetPerson(ctx, personID); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	acct := &membershipv1.Account{
+		Name: created.GetName() + "/accounts/" + ids.Random(), Issuer: id.Issuer, Subject: id.Subject,
+		LinkMethod: membershipv1.LinkMethod_LINK_METHOD_SELF_REGISTRATION, LinkTime: timestamppb.New(now),
+		State: membershipv1.AccountState_ACCOUNT_STATE_LINKED, Etag: newEtag(),
+	}
+	linkEv := s.envelope(ctx, self, acct.GetName())
+	linkEv.Payload = &eventsv1.Envelope_AccountLinked{AccountLinked: &eventsv1.AccountLinked{Account: acct}}
+	err = s.repo.LinkAccount(ctx, acct, linkEv)
+	if errors.As(err, &conflict) {
+		switch conflict.Claim {
+		case "identity":
+			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_IDENTITY_ALREADY_LINKED, "identity_linked", map[string]string{"account": conflict.Owner})
+		case "person_issuer":
+			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_PERSON_ALREADY_LINKED, "person_linked",
+				map[string]string{"person": created.GetName(), "issuer": id.Issuer})
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return created, nil
 }
 
 func (s *Service) checkOrganizationExists(ctx context.Context, name, field string) error {

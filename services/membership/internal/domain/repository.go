@@ -44,6 +44,12 @@ type Repository interface {
 	ListOrganizations(ctx context.Context, after string, size int) (page.Page[*membershipv1.Organization], error)
 
 	CreatePerson(ctx context.Context, p *membershipv1.Person, ev *eventsv1.Envelope) error
+	// RegisterPerson is CreatePerson for a person an identity registers
+	// itself, keeping which identity did (PersonRegistrant).
+	RegisterPerson(ctx context.Context, p *membershipv1.Person, ev *eventsv1.Envelope, registrant auth.Identity) error
+	// PersonRegistrant is the identity that registered the person itself;
+	// ErrNotFound when none did.
+	PersonRegistrant(ctx context.Context, personID string) (auth.Identity, error)
 	GetPerson(ctx context.Context, id string) (*membershipv1.Person, error)
 	UpdatePerson(ctx context.Context, p *membershipv1.Person, prevEtag, prevOrganization string, ev *eventsv1.Envelope) error
 	ListPeople(ctx context.Context, organization, after string, size int) (page.Page[*membershipv1.Person], error)
@@ -102,6 +108,9 @@ type AccessRepository interface {
 	// the binding) when the person holds the role already; with
 	// onlyFirstAdmin, "admin_exists" when any ACTIVE admin binding exists.
 	CreateRoleBinding(ctx context.Context, rb *membershipv1.RoleBinding, onlyFirstAdmin bool, ev *eventsv1.Envelope) error
+	// LinkAccount links acct's identity to its person: ConflictError
+	// "identity" or "person_issuer" as for ClaimInvitation.
+	LinkAccount(ctx context.Context, acct *membershipv1.Account, ev *eventsv1.Envelope) error
 	// BootstrapFirstAdmin stores rb, the first ACTIVE admin binding
 	// ("admin_exists" when there is one), and acct, linking its identity
 	// to the same person ("identity", "person_issuer" as for

@@ -60,7 +60,17 @@ func (s *Server) SetGeneralMembership(ctx context.Context, req *membershipv1.Set
 	})
 }
 
+// CreatePerson is open to an identity linked to no person (the proto's
+// unlinked_identities): such a caller registers its own person and is
+// linked to it.
 func (s *Server) CreatePerson(ctx context.Context, req *membershipv1.CreatePersonRequest) (*membershipv1.Person, error) {
+	if _, signedIn := auth.FromContext(ctx); !signedIn {
+		if id, ok := auth.IdentityFromContext(ctx); ok && id.Issuer != "" {
+			return call.With("person", req.GetPerson() != nil, func() (*membershipv1.Person, error) {
+				return s.svc.RegisterSelf(ctx, id, req.GetPerson(), req.GetPersonId())
+			})
+		}
+	}
 	return call.As(ctx, func(p auth.Principal) (*membershipv1.Person, error) {
 		return call.With("person", req.GetPerson() != nil, func() (*membershipv1.Person, error) {
 			return s.svc.CreatePerson(ctx, p, req.GetPerson(), req.GetPersonId())

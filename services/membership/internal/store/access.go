@@ -138,6 +138,18 @@ func (s *Store) ClaimInvitation(ctx context.Context, inv *membershipv1.Invitatio
 	return s.commit(ctx, tx)
 }
 
+// LinkAccount links acct's identity to its person.
+func (s *Store) LinkAccount(ctx context.Context, acct *membershipv1.Account, ev *eventsv1.Envelope) error {
+	tx := newTx(AccessTag)
+	if err := link(tx, acct); err != nil {
+		return err
+	}
+	if err := eventstream.Append(tx, AccessTag, ev); err != nil {
+		return err
+	}
+	return s.commit(ctx, tx)
+}
+
 // link adds to tx the writes that link acct's identity to its person,
 // with the claims that keep an identity linked to one person and a person
 // to one identity of each issuer.

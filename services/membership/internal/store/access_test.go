@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tjsia/chapterhouse/platform/apierr"
@@ -137,6 +139,61 @@ func TestFirstAdminIdentityTaken(t *testing.T) {
 	}
 	if linked, err := f.svc.Linked(ctx, auth.Principal{Identity: id}); err != nil || linked.Person != "people/other" || len(linked.Roles) != 0 {
 		t.Fatalf("the identity is now %+v (%v), want people/other with no role", linked, err)
+	}
+}
+
+// TestRegisterSelf: issue 18 (a signed-in identity with no link may apply
+// as an individual expert, creating its own person record). The identity
+// registers its own person and is linked to it; another identity cannot
+// take the same id; a stated attested fact is refused and changes
+// nothing; and a retry after a failure between the two steps (the person
+// written, the link not) finds its own person and links it.
+func TestRegisterSelf(t *testing.T) { testRegisterSelf(t, newFixture(t)) }
+
+func testRegisterSelf(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	zhou := auth.Identity{Issuer: "https://sso.example.org/realms/tjsia", Subject: "u-zhou"}
+	person := &membershipv1.Person{DisplayName: "周敏", Expertise: []string{"speech recognition"}}
+	if _, err := f.svc.RegisterSelf(ctx, zhou, &membershipv1.Person{DisplayName: "周敏", Rank: membershipv1.Rank_RANK_PRESIDENT}, "zhou-min"); !apierr.Is(err, apiv1.ErrorReason_PERMISSION_DENIED) {
+		t.Fatalf("a self-registration stating a rank: %v, want PERMISSION_DENIED", err)
+	}
+	if n := len(f.outbox(t, store.PeopleTag)) + len(f.outbox(t, store.AccessTag)); n != 0 {
+		t.Fatalf("a refused registration wrote %d events", n)
+	}
+	got, err := f.svc.RegisterSelf(ctx, zhou, person, "zhou-min")
+	if err != nil || got.GetName() != "people/zhou-min" {
+		t.Fatalf("RegisterSelf: %v %v", got, err)
+	}
+	linked, err := f.svc.Linked(ctx, auth.Principal{Identity: zhou})
+	if err != nil || linked.Person != "people/zhou-min" || len(linked.Roles) != 0 {
+		t.Fatalf("after registering, the identity is %+v (%v)", linked, err)
+	}
+	accounts, _, err := f.svc.ListAccounts(ctx, admin, &membershipv1.ListAccountsRequest{Parent: "people/zhou-min"})
+	if err != nil || len(accounts) != 1 || accounts[0].GetLinkMethod() != membershipv1.LinkMethod_LINK_METHOD_SELF_REGISTRATION {
+		t.Fatalf("accounts: %v %v, want one linked by self-registration", accounts, err)
+	}
+	if _, err := f.svc.RegisterSelf(ctx, zhou, person, "zhou-min-2"); !apierr.Is(err, apiv1.ErrorReason_IDENTITY_ALREADY_LINKED) {
+		t.Fatalf("a linked identity registering again: %v", err)
+	}
+	other := auth.Identity{Issuer: zhou.Issuer, Subject: "u-other"}
+	if _, err := f.svc.RegisterSelf(ctx, other, person, "zhou-min"); status.Code(err) != codes.AlreadyExists {
+		t.Fatalf("another identity taking people/zhou-min: %v, want ALREADY_EXISTS", err)
+	}
+	if linked, _ := f.svc.Linked(ctx, auth.Principal{Identity: other}); linked.Person != "" {
+		t.Fatalf("the refused identity is linked to %s", linked.Person)
+	}
+
+	// A failure between the steps: the person is there, registered by
+	// the identity, and not linked. The retry links it.
+	li := auth.Identity{Issuer: zhou.Issuer, Subject: "u-li"}
+	if err := f.st.RegisterPerson(ctx, &membershipv1.Person{Name: "people/li-lei", DisplayName: "李雷", Etag: "e1"}, nil, li); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := f.svc.RegisterSelf(ctx, li, &membershipv1.Person{DisplayName: "李雷"}, "li-lei"); err != nil || got.GetName() != "people/li-lei" {
+		t.Fatalf("the retry: %v %v", got, err)
+	}
+	if linked, _ := f.svc.Linked(ctx, auth.Principal{Identity: li}); linked.Person != "people/li-lei" {
+		t.Fatalf("after the retry the identity is %+v", linked)
 	}
 }
 

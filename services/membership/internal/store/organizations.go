@@ -4,6 +4,7 @@ import (
 	"context"
 	"path"
 
+	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
 	"github.com/tjsia/chapterhouse/platform/page"
 	"github.com/tjsia/chapterhouse/platform/redistx"
@@ -19,6 +20,9 @@ func orgIndexKey() string            { return redistx.Key(OrgsTag, "idx") }
 
 func personKey(id string) string { return redistx.Key(PeopleTag, "person", id) }
 func peopleIndexKey() string     { return redistx.Key(PeopleTag, "idx") }
+
+// registrantKey holds the identity that registered a person itself.
+func registrantKey(id string) string { return redistx.Key(PeopleTag, "registrant", id) }
 func peopleByOrgKey(org string) string {
 	return redistx.Key(PeopleTag, "byorg", path.Base(org))
 }
@@ -65,6 +69,16 @@ func (s *Store) ListOrganizations(ctx context.Context, after string, size int) (
 
 // CreatePerson stores p; its id is the claim.
 func (s *Store) CreatePerson(ctx context.Context, p *membershipv1.Person, ev *eventsv1.Envelope) error {
+	return s.createPerson(ctx, p, ev, auth.Identity{})
+}
+
+// RegisterPerson stores p, registered by registrant itself, keeping
+// registrant beside it in the same step.
+func (s *Store) RegisterPerson(ctx context.Context, p *membershipv1.Person, ev *eventsv1.Envelope, registrant auth.Identity) error {
+	return s.createPerson(ctx, p, ev, registrant)
+}
+
+func (s *Store) createPerson(ctx context.Context, p *membershipv1.Person, ev *eventsv1.Envelope, registrant auth.Identity) error {
 	id := path.Base(p.GetName())
 	tx := newTx(PeopleTag).ExpectEtag("person_id", personKey(id), "")
 	if err := tx.PutMessage(personKey(id), p, p.GetEtag()); err != nil {
@@ -74,6 +88,9 @@ func (s *Store) CreatePerson(ctx context.Context, p *membershipv1.Person, ev *ev
 	if p.GetOrganization() != "" {
 		tx.ZAdd(peopleByOrgKey(p.GetOrganization()), 0, id)
 	}
+	if registrant.Issuer != "" {
+		tx.HSet(registrantKey(id), "issuer", registrant.Issuer, "subject", registrant.Subject)
+	}
 	if err := eventstream.Append(tx, PeopleTag, ev); err != nil {
 		return err
 	}
@@ -82,6 +99,18 @@ func (s *Store) CreatePerson(ctx context.Context, p *membershipv1.Person, ev *ev
 		conflict.Owner = p.GetName()
 	}
 	return err
+}
+
+// PersonRegistrant reads the identity that registered the person itself.
+func (s *Store) PersonRegistrant(ctx context.Context, personID string) (auth.Identity, error) {
+	v, err := s.client.HGetAll(ctx, registrantKey(personID)).Result()
+	if err != nil {
+		return auth.Identity{}, err
+	}
+	if v["issuer"] == "" {
+		return auth.Identity{}, domain.ErrNotFound
+	}
+	return auth.Identity{Issuer: v["issuer"], Subject: v["subject"]}, nil
 }
 
 // GetPerson reads one person.

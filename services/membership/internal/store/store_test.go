@@ -56,6 +56,7 @@ func TestOnRedisCluster(t *testing.T) {
 		"lifecycle":            testApplicationLifecycle,
 		"claim":                testClaimIsOneStep,
 		"last admin":           testLastAdminUnderConcurrency,
+		"register self":        testRegisterSelf,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if err := rdb.ForEachMaster(context.Background(), func(ctx context.Context, c *redis.Client) error { return c.FlushAll(ctx).Err() }); err != nil {

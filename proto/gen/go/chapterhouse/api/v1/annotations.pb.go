@@ -109,6 +109,14 @@ var file_chapterhouse_api_v1_annotations_proto_extTypes = []protoimpl.ExtensionI
 		Filename:      "chapterhouse/api/v1/annotations.proto",
 	},
 	{
+		ExtendedType:  (*descriptorpb.MethodOptions)(nil),
+		ExtensionType: (*bool)(nil),
+		Field:         51001,
+		Name:          "chapterhouse.api.v1.unlinked_identities",
+		Tag:           "varint,51001,opt,name=unlinked_identities",
+		Filename:      "chapterhouse/api/v1/annotations.proto",
+	},
+	{
 		ExtendedType:  (*descriptorpb.FieldOptions)(nil),
 		ExtensionType: (*Readers)(nil),
 		Field:         51001,
@@ -135,6 +143,14 @@ var (
 	//
 	// optional bool public = 51000;
 	E_Public = &file_chapterhouse_api_v1_annotations_proto_extTypes[0]
+	// A signed-in identity linked to no person yet (an OpenID Connect
+	// sign-in before its account link) may call it, as well as public
+	// methods; the method decides what such a caller may do (CreatePerson:
+	// register its own person, linking the identity to it). Any other
+	// method answers such a caller ACCOUNT_NOT_LINKED.
+	//
+	// optional bool unlinked_identities = 51001;
+	E_UnlinkedIdentities = &file_chapterhouse_api_v1_annotations_proto_extTypes[1]
 )
 
 // Extension fields to descriptorpb.FieldOptions.
@@ -144,7 +160,7 @@ var (
 	// platform/privacy fails otherwise.
 	//
 	// optional chapterhouse.api.v1.Readers readers = 51001;
-	E_Readers = &file_chapterhouse_api_v1_annotations_proto_extTypes[1]
+	E_Readers = &file_chapterhouse_api_v1_annotations_proto_extTypes[2]
 )
 
 // Extension fields to descriptorpb.MessageOptions.
@@ -154,7 +170,7 @@ var (
 	// caller's token subject with it.
 	//
 	// optional string data_subject = 51002;
-	E_DataSubject = &file_chapterhouse_api_v1_annotations_proto_extTypes[2]
+	E_DataSubject = &file_chapterhouse_api_v1_annotations_proto_extTypes[3]
 )
 
 var File_chapterhouse_api_v1_annotations_proto protoreflect.FileDescriptor
@@ -166,7 +182,8 @@ const file_chapterhouse_api_v1_annotations_proto_rawDesc = "" +
 	"\asubject\x18\x01 \x01(\bR\asubject\x12\x14\n" +
 	"\x05roles\x18\x02 \x03(\tR\x05roles\x12\x1a\n" +
 	"\bservices\x18\x03 \x03(\tR\bservices:8\n" +
-	"\x06public\x12\x1e.google.protobuf.MethodOptions\x18\xb8\x8e\x03 \x01(\bR\x06public:W\n" +
+	"\x06public\x12\x1e.google.protobuf.MethodOptions\x18\xb8\x8e\x03 \x01(\bR\x06public:Q\n" +
+	"\x13unlinked_identities\x12\x1e.google.protobuf.MethodOptions\x18\xb9\x8e\x03 \x01(\bR\x12unlinkedIdentities:W\n" +
 	"\areaders\x12\x1d.google.protobuf.FieldOptions\x18\xb9\x8e\x03 \x01(\v2\x1c.chapterhouse.api.v1.ReadersR\areaders:D\n" +
 	"\fdata_subject\x12\x1f.google.protobuf.MessageOptions\x18\xba\x8e\x03 \x01(\tR\vdataSubjectB\x8d\x01\xeaAD\n" +
 	"\x1dchapterhouse.tjsia.org/Branch\x12\x11branches/{branch}*\bbranches2\x06branchZDgithub.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1;apiv1b\x06proto3"
@@ -192,13 +209,14 @@ var file_chapterhouse_api_v1_annotations_proto_goTypes = []any{
 }
 var file_chapterhouse_api_v1_annotations_proto_depIdxs = []int32{
 	1, // 0: chapterhouse.api.v1.public:extendee -> google.protobuf.MethodOptions
-	2, // 1: chapterhouse.api.v1.readers:extendee -> google.protobuf.FieldOptions
-	3, // 2: chapterhouse.api.v1.data_subject:extendee -> google.protobuf.MessageOptions
-	0, // 3: chapterhouse.api.v1.readers:type_name -> chapterhouse.api.v1.Readers
-	4, // [4:4] is the sub-list for method output_type
-	4, // [4:4] is the sub-list for method input_type
-	3, // [3:4] is the sub-list for extension type_name
-	0, // [0:3] is the sub-list for extension extendee
+	1, // 1: chapterhouse.api.v1.unlinked_identities:extendee -> google.protobuf.MethodOptions
+	2, // 2: chapterhouse.api.v1.readers:extendee -> google.protobuf.FieldOptions
+	3, // 3: chapterhouse.api.v1.data_subject:extendee -> google.protobuf.MessageOptions
+	0, // 4: chapterhouse.api.v1.readers:type_name -> chapterhouse.api.v1.Readers
+	5, // [5:5] is the sub-list for method output_type
+	5, // [5:5] is the sub-list for method input_type
+	4, // [4:5] is the sub-list for extension type_name
+	0, // [0:4] is the sub-list for extension extendee
 	0, // [0:0] is the sub-list for field type_name
 }
 
@@ -214,7 +232,7 @@ func file_chapterhouse_api_v1_annotations_proto_init() {
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_chapterhouse_api_v1_annotations_proto_rawDesc), len(file_chapterhouse_api_v1_annotations_proto_rawDesc)),
 			NumEnums:      0,
 			NumMessages:   1,
-			NumExtensions: 3,
+			NumExtensions: 4,
 			NumServices:   0,
 		},
 		GoTypes:           file_chapterhouse_api_v1_annotations_proto_goTypes,

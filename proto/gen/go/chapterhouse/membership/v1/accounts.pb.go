@@ -95,6 +95,9 @@ const (
 	// in the same step as the first admin's role, so a branch can start
 	// with nothing but its identity provider.
 	LinkMethod_LINK_METHOD_CONFIGURATION LinkMethod = 3
+	// By registering its own person: an identity linked to no one created
+	// the person record (CreatePerson), and was linked to it.
+	LinkMethod_LINK_METHOD_SELF_REGISTRATION LinkMethod = 4
 )
 
 // Enum value maps for LinkMethod.
@@ -104,12 +107,14 @@ var (
 		1: "LINK_METHOD_INVITATION",
 		2: "LINK_METHOD_VERIFIED_EMAIL",
 		3: "LINK_METHOD_CONFIGURATION",
+		4: "LINK_METHOD_SELF_REGISTRATION",
 	}
 	LinkMethod_value = map[string]int32{
-		"LINK_METHOD_UNSPECIFIED":    0,
-		"LINK_METHOD_INVITATION":     1,
-		"LINK_METHOD_VERIFIED_EMAIL": 2,
-		"LINK_METHOD_CONFIGURATION":  3,
+		"LINK_METHOD_UNSPECIFIED":       0,
+		"LINK_METHOD_INVITATION":        1,
+		"LINK_METHOD_VERIFIED_EMAIL":    2,
+		"LINK_METHOD_CONFIGURATION":     3,
+		"LINK_METHOD_SELF_REGISTRATION": 4,
 	}
 )
 
@@ -1674,13 +1679,14 @@ const file_chapterhouse_membership_v1_accounts_proto_rawDesc = "" +
 	"\x1cINVITATION_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18INVITATION_STATE_PENDING\x10\x01\x12\x1c\n" +
 	"\x18INVITATION_STATE_CLAIMED\x10\x02\x12\x1c\n" +
-	"\x18INVITATION_STATE_REVOKED\x10\x03*\x84\x01\n" +
+	"\x18INVITATION_STATE_REVOKED\x10\x03*\xa7\x01\n" +
 	"\n" +
 	"LinkMethod\x12\x1b\n" +
 	"\x17LINK_METHOD_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16LINK_METHOD_INVITATION\x10\x01\x12\x1e\n" +
 	"\x1aLINK_METHOD_VERIFIED_EMAIL\x10\x02\x12\x1d\n" +
-	"\x19LINK_METHOD_CONFIGURATION\x10\x03*c\n" +
+	"\x19LINK_METHOD_CONFIGURATION\x10\x03\x12!\n" +
+	"\x1dLINK_METHOD_SELF_REGISTRATION\x10\x04*c\n" +
 	"\fAccountState\x12\x1d\n" +
 	"\x19ACCOUNT_STATE_UNSPECIFIED\x10\x00\x12\x18\n" +
 	"\x14ACCOUNT_STATE_LINKED\x10\x01\x12\x1a\n" +

@@ -2925,14 +2925,14 @@ const file_chapterhouse_membership_v1_membership_proto_rawDesc = "" +
 	"\x18MEMBER_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13MEMBER_STATE_ACTIVE\x10\x01\x12\x1a\n" +
 	"\x16MEMBER_STATE_SUSPENDED\x10\x02\x12\x1b\n" +
-	"\x17MEMBER_STATE_TERMINATED\x10\x032\xb8*\n" +
+	"\x17MEMBER_STATE_TERMINATED\x10\x032\xbc*\n" +
 	"\x11MembershipService\x12\xad\x01\n" +
 	"\x12CreateOrganization\x125.chapterhouse.membership.v1.CreateOrganizationRequest\x1a(.chapterhouse.membership.v1.Organization\"6\xdaA\forganization\x82\xd3\xe4\x93\x02!:\forganization\"\x11/v1/organizations\x12\x9a\x01\n" +
 	"\x0fGetOrganization\x122.chapterhouse.membership.v1.GetOrganizationRequest\x1a(.chapterhouse.membership.v1.Organization\")\xdaA\x04name\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/{name=organizations/*}\x12\x9b\x01\n" +
 	"\x11ListOrganizations\x124.chapterhouse.membership.v1.ListOrganizationsRequest\x1a5.chapterhouse.membership.v1.ListOrganizationsResponse\"\x19\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/organizations\x12\xcf\x01\n" +
 	"\x12UpdateOrganization\x125.chapterhouse.membership.v1.UpdateOrganizationRequest\x1a(.chapterhouse.membership.v1.Organization\"X\xdaA\x18organization,update_mask\x82\xd3\xe4\x93\x027:\forganization2'/v1/{organization.name=organizations/*}\x12\xb5\x01\n" +
-	"\x14SetGeneralMembership\x127.chapterhouse.membership.v1.SetGeneralMembershipRequest\x1a(.chapterhouse.membership.v1.Organization\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/{name=organizations/*}:setGeneralMembership\x12\x92\x01\n" +
-	"\fCreatePerson\x12/.chapterhouse.membership.v1.CreatePersonRequest\x1a\".chapterhouse.membership.v1.Person\"-\xdaA\x10person,person_id\x82\xd3\xe4\x93\x02\x14:\x06person\"\n" +
+	"\x14SetGeneralMembership\x127.chapterhouse.membership.v1.SetGeneralMembershipRequest\x1a(.chapterhouse.membership.v1.Organization\":\x82\xd3\xe4\x93\x024:\x01*\"//v1/{name=organizations/*}:setGeneralMembership\x12\x96\x01\n" +
+	"\fCreatePerson\x12/.chapterhouse.membership.v1.CreatePersonRequest\x1a\".chapterhouse.membership.v1.Person\"1\xdaA\x10person,person_id\xc8\xf3\x18\x01\x82\xd3\xe4\x93\x02\x14:\x06person\"\n" +
 	"/v1/people\x12\x81\x01\n" +
 	"\tGetPerson\x12,.chapterhouse.membership.v1.GetPersonRequest\x1a\".chapterhouse.membership.v1.Person\"\"\xdaA\x04name\x82\xd3\xe4\x93\x02\x15\x12\x13/v1/{name=people/*}\x12\x7f\n" +
 	"\n" +

@@ -82,10 +82,14 @@ type MembershipServiceClient interface {
 	// (`general_secretary`). Becoming ACTIVE releases the organisation's branch
 	// applications that wait for it (rule M2); they move to SUBMITTED.
 	SetGeneralMembership(ctx context.Context, in *SetGeneralMembershipRequest, opts ...grpc.CallOption) (*Organization, error)
-	// Registers a person. Admins, or the caller registering themselves
-	// (person_id equal to the id in the token's subject). The attested facts
+	// Registers a person. Admins; the caller registering themselves
+	// (person_id equal to the id in the token's subject); or a signed-in
+	// identity linked to no person yet, registering its own person: the
+	// identity is then linked to it (LINK_METHOD_SELF_REGISTRATION), so it
+	// can go on to apply as an individual member. The attested facts
 	// (birth_date, organization, rank; see Person) are set only by admins:
 	// a self-registration that states one is PERMISSION_DENIED, naming them.
+	// An identity linked meanwhile is IDENTITY_ALREADY_LINKED.
 	CreatePerson(ctx context.Context, in *CreatePersonRequest, opts ...grpc.CallOption) (*Person, error)
 	// Any authenticated caller. The private fields (birth_date and its
 	// attestation, contact) are returned only to their readers (see Person):
@@ -560,10 +564,14 @@ type MembershipServiceServer interface {
 	// (`general_secretary`). Becoming ACTIVE releases the organisation's branch
 	// applications that wait for it (rule M2); they move to SUBMITTED.
 	SetGeneralMembership(context.Context, *SetGeneralMembershipRequest) (*Organization, error)
-	// Registers a person. Admins, or the caller registering themselves
-	// (person_id equal to the id in the token's subject). The attested facts
+	// Registers a person. Admins; the caller registering themselves
+	// (person_id equal to the id in the token's subject); or a signed-in
+	// identity linked to no person yet, registering its own person: the
+	// identity is then linked to it (LINK_METHOD_SELF_REGISTRATION), so it
+	// can go on to apply as an individual member. The attested facts
 	// (birth_date, organization, rank; see Person) are set only by admins:
 	// a self-registration that states one is PERMISSION_DENIED, naming them.
+	// An identity linked meanwhile is IDENTITY_ALREADY_LINKED.
 	CreatePerson(context.Context, *CreatePersonRequest) (*Person, error)
 	// Any authenticated caller. The private fields (birth_date and its
 	// attestation, contact) are returned only to their readers (see Person):
