@@ -572,3 +572,28 @@ func TestAccessRefusalsInBothLanguages(t *testing.T) {
 	servicetest.RefusedInEveryLanguage(t, h.identity("newcomer-3"), claim(expiring.GetCode()), servicetest.Refusal{Code: codes.FailedPrecondition,
 		Facts: []fact{literal(expiring.GetName()), literal(expiring.GetExpireTime().AsTime().UTC().Format(time.RFC3339))}})
 }
+
+// TestRegisterSelfOverGRPC: an identity linked to no one registers its own
+// person through the real interceptors and is linked to it; from then on
+// it is that person, and registering another is PERMISSION_DENIED (the
+// self-registration rule) and creates nothing.
+func TestRegisterSelfOverGRPC(t *testing.T) {
+	h := newHarness(t)
+	expert := h.identity("expert-1")
+	p, err := h.client.CreatePerson(expert, &membershipv1.CreatePersonRequest{PersonId: "zhou-min", Person: &membershipv1.Person{DisplayName: "周敏"}})
+	if err != nil || p.GetName() != "people/zhou-min" {
+		t.Fatalf("self-registration: %v %v", p, err)
+	}
+	caller, err := h.client.LookupCaller(expert, &membershipv1.LookupCallerRequest{})
+	if err != nil || caller.GetPerson() != "people/zhou-min" {
+		t.Fatalf("after registering: %v %v", caller, err)
+	}
+	before := h.state()
+	_, err = h.client.CreatePerson(expert, &membershipv1.CreatePersonRequest{PersonId: "zhou-min-2", Person: &membershipv1.Person{DisplayName: "周敏"}})
+	if !apierr.Is(err, apiv1.ErrorReason_PERMISSION_DENIED) {
+		t.Fatalf("registering another person: %v, want PERMISSION_DENIED", err)
+	}
+	if after := h.state(); after != before {
+		t.Fatal("a refused registration changed the store")
+	}
+}

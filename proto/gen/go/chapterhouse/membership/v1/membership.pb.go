@@ -1058,7 +1058,8 @@ type CreatePersonRequest struct {
 	Person *Person                `protobuf:"bytes,1,opt,name=person,proto3" json:"person,omitempty"`
 	// Becomes the last segment of the name, a resource id
 	// (chapterhouse.api.v1.resource_id). Must equal the id in the caller's
-	// token subject unless the caller is an admin.
+	// token subject unless the caller is an admin or an identity linked to
+	// no one registering its own person (any id not taken).
 	PersonId      string `protobuf:"bytes,2,opt,name=person_id,json=personId,proto3" json:"person_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -89,7 +89,7 @@ type MembershipServiceClient interface {
 	// can go on to apply as an individual member. The attested facts
 	// (birth_date, organization, rank; see Person) are set only by admins:
 	// a self-registration that states one is PERMISSION_DENIED, naming them.
-	// An identity linked meanwhile is IDENTITY_ALREADY_LINKED.
+	// Once linked, the identity is that person and registers no other.
 	CreatePerson(ctx context.Context, in *CreatePersonRequest, opts ...grpc.CallOption) (*Person, error)
 	// Any authenticated caller. The private fields (birth_date and its
 	// attestation, contact) are returned only to their readers (see Person):
@@ -571,7 +571,7 @@ type MembershipServiceServer interface {
 	// can go on to apply as an individual member. The attested facts
 	// (birth_date, organization, rank; see Person) are set only by admins:
 	// a self-registration that states one is PERMISSION_DENIED, naming them.
-	// An identity linked meanwhile is IDENTITY_ALREADY_LINKED.
+	// Once linked, the identity is that person and registers no other.
 	CreatePerson(context.Context, *CreatePersonRequest) (*Person, error)
 	// Any authenticated caller. The private fields (birth_date and its
 	// attestation, contact) are returned only to their readers (see Person):
