@@ -267,16 +267,33 @@ func (s *system) as(subject string, roles ...string) caller {
 			continue // an admin by configuration
 		}
 		id := strings.TrimPrefix(subject, "people/")
-		if r := admin.do("POST", "/v1/people?personId="+id, map[string]any{"displayName": id,
-			"birthDate": map[string]any{"year": 1980, "month": 1, "day": 1}}); r.status != http.StatusOK && r.status != http.StatusConflict {
-			s.t.Fatalf("create %s to hold %s: %s %s", subject, role, r.outcome(), r.raw)
-		}
-		if r := admin.do("POST", "/v1/roleBindings", map[string]any{"person": subject, "role": "ROLE_" + strings.ToUpper(role),
-			"reason": "granted for a fault test"}); r.status != http.StatusOK && r.reason() != "ROLE_ALREADY_GRANTED" {
-			s.t.Fatalf("grant %s to %s: %s %s", role, subject, r.outcome(), r.raw)
-		}
+		admin.setUp("create "+subject, "/v1/people?personId="+id, map[string]any{"displayName": id,
+			"birthDate": map[string]any{"year": 1980, "month": 1, "day": 1}}, "ALREADY_EXISTS")
+		admin.setUp("grant "+role+" to "+subject, "/v1/roleBindings", map[string]any{"person": subject,
+			"role": "ROLE_" + strings.ToUpper(role), "reason": "granted for a fault test"}, "ROLE_ALREADY_GRANTED")
 	}
 	return caller{s: s, token: s.token(subject, roles...)}
+}
+
+// setUp POSTs body to path with one Idempotency-Key until answered, as
+// the tests' clients do through injected faults, and fails the test
+// unless the answer is 200 or the refusal done (what was to be done
+// already is).
+func (c caller) setUp(what, path string, body any, done string) {
+	c.s.t.Helper()
+	key := make([]byte, 12)
+	_, _ = rand.Read(key)
+	var r reply
+	for try := 0; try < 100; try++ {
+		r = c.do("POST", path, body, "Idempotency-Key", base64.RawURLEncoding.EncodeToString(key))
+		if r.err == nil && r.status != http.StatusServiceUnavailable && r.reason() != "IDEMPOTENCY_KEY_IN_PROGRESS" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if r.status != http.StatusOK && r.reason() != done {
+		c.s.t.Fatalf("%s: %s %s", what, r.outcome(), r.raw)
+	}
 }
 
 // reply is a REST response, or the transport error that stood for one.
