@@ -36,6 +36,7 @@ func run() error {
 	tokensFile := flag.String("tokens-file", ".devstack/tokens.env", "where to write the demo tokens as shell exports (empty: don't)")
 	seed := flag.Bool("seed", true, "load demo organisations, people and members")
 	origins := flag.String("cors-origins", "http://localhost:3000", "comma-separated origins allowed to call the gateway from a browser")
+	linkEmail := flag.Bool("link-verified-email", false, "link a signed-in identity to the one person whose e-mail its verified email claim names (AUTH_LINK_VERIFIED_EMAIL)")
 	checkOpenAPI := flag.String("check-openapi", "", "hold every REST request and response to /openapi.json, and write what broke it to this file (JSON) at exit")
 	flag.Parse()
 
@@ -60,7 +61,8 @@ func run() error {
 		// a free port behind it.
 		gatewayAddr = "127.0.0.1:0"
 	}
-	s, err := stack.Start(ctx, stack.Options{RedisURL: *redisURL, HTTPAddr: gatewayAddr, IssuerAddr: *issuerAddr, Logger: logger, AllowedOrigins: strings.Split(*origins, ",")})
+	s, err := stack.Start(ctx, stack.Options{RedisURL: *redisURL, HTTPAddr: gatewayAddr, IssuerAddr: *issuerAddr, Logger: logger, AllowedOrigins: strings.Split(*origins, ","),
+		LinkVerifiedEmail: *linkEmail})
 	if err != nil {
 		if ctx.Err() != nil {
 			// Ctrl-C while starting is a clean stop, not a failure.

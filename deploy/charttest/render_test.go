@@ -291,6 +291,10 @@ func TestOIDCIssuers(t *testing.T) {
 		if issuer, linked := env["AUTH_FIRST_ADMIN_ISSUER"]; linked != granted || (linked && (issuer.Value != "https://login.example.com" || env["AUTH_FIRST_ADMIN_SUBJECT"].Value != "f4c1")) {
 			t.Errorf("%s: AUTH_FIRST_ADMIN_ISSUER %q, AUTH_FIRST_ADMIN_SUBJECT %q", d.Name, issuer.Value, env["AUTH_FIRST_ADMIN_SUBJECT"].Value)
 		}
+		// Off unless turned on, and only membership links.
+		if link, set := env["AUTH_LINK_VERIFIED_EMAIL"]; set != isMembershipDeployment(d) || (set && link.Value != "false") {
+			t.Errorf("%s: AUTH_LINK_VERIFIED_EMAIL %q (set: %v), want false on membership only", d.Name, link.Value, set)
+		}
 		if env["AUTH_OIDC_ISSUERS"].Value != issuers || env["AUTH_AUDIENCE"].Value != "chapterhouse-api" {
 			t.Errorf("%s: AUTH_OIDC_ISSUERS %q, AUTH_AUDIENCE %q", d.Name, env["AUTH_OIDC_ISSUERS"].Value, env["AUTH_AUDIENCE"].Value)
 		}
@@ -325,6 +329,25 @@ func TestOIDCIssuers(t *testing.T) {
 	}
 }
 
+// TestLinkVerifiedEmail: auth.linkVerifiedEmail reaches membership, and
+// only membership, as AUTH_LINK_VERIFIED_EMAIL.
+func TestLinkVerifiedEmail(t *testing.T) {
+	r := renderSet(t, valuesSets(t)["default"], "auth.oidc.issuers={https://sso.example.org}", "auth.linkVerifiedEmail=true")
+	seen := 0
+	for _, d := range r.deployments {
+		link, set := envOf(d.Spec.Template.Spec.Containers[0])["AUTH_LINK_VERIFIED_EMAIL"]
+		if set != isMembershipDeployment(d) || (set && link.Value != "true") {
+			t.Errorf("%s: AUTH_LINK_VERIFIED_EMAIL %q (set: %v), want true on membership only", d.Name, link.Value, set)
+		}
+		if set {
+			seen++
+		}
+	}
+	if seen != 1 {
+		t.Fatalf("AUTH_LINK_VERIFIED_EMAIL on %d deployments, want membership's", seen)
+	}
+}
+
 // TestRefusals: values that would break a policy make the render fail.
 func TestRefusals(t *testing.T) {
 	def := valuesSets(t)["default"]
@@ -339,6 +362,7 @@ func TestRefusals(t *testing.T) {
 			"auth.firstAdminIdentity.issuer=https://other.example.org", "auth.firstAdminIdentity.subject=f4c1"},
 		"first admin identity without a subject": {"auth.oidc.issuers={https://sso.example.org}", "auth.firstAdmin=people/secretariat",
 			"auth.firstAdminIdentity.issuer=https://sso.example.org"},
+		"link verified e-mail not a boolean": {"auth.oidc.issuers={https://sso.example.org}", "auth.linkVerifiedEmail=yes"},
 	}
 	for name, sets := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -850,4 +874,8 @@ func TestEventSourcesFollowTheProducersRedis(t *testing.T) {
 			}
 		})
 	}
+}
+
+func isMembershipDeployment(d *appsv1.Deployment) bool {
+	return component(d.Spec.Template.Labels) == "membership"
 }

@@ -86,6 +86,15 @@ type Principal struct {
 	// grants no method: only the private fields whose readers name the
 	// service (chapterhouse.api.v1.readers) depend on it.
 	Service string
+	// Email and EmailVerified are the token's email and email_verified
+	// claims (OpenID Connect Core §5.1), read only from an OpenID Connect
+	// issuer's tokens: a static-key token never carries them. Email is
+	// the claim as given (a JSON string, else ""); EmailVerified is true
+	// only for the JSON boolean true. Membership may link an identity to
+	// the person of a verified e-mail (AUTH_LINK_VERIFIED_EMAIL); they
+	// are not part of Identity, which is the key of an account link.
+	Email         string
+	EmailVerified bool
 }
 
 // PersonID is the id part of Subject ("people/alice" → "alice"), or "".
@@ -370,7 +379,7 @@ func (v *Verifier) verifyStatic(raw string) (verifiedToken, error) {
 			return key, nil
 		})
 		if err == nil {
-			if err := v.checkClaims(parser, raw, claims, personSubject); err != nil {
+			if _, err := v.checkClaims(parser, raw, claims, personSubject); err != nil {
 				return verifiedToken{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 			}
 			// WithExpirationRequired: ExpiresAt is set.
@@ -403,11 +412,13 @@ func (v *Verifier) verifyOIDC(ctx context.Context, i OIDCIssuer, raw string) (ve
 	}); err != nil {
 		return verifiedToken{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
-	if err := v.checkClaims(parser, raw, claims, providerSubject); err != nil {
+	body, err := v.checkClaims(parser, raw, claims, providerSubject)
+	if err != nil {
 		return verifiedToken{}, fmt.Errorf("%w: %w", ErrUnauthenticated, err)
 	}
+	email, verified := emailClaims(body)
 	return verifiedToken{
-		principal: Principal{Identity: Identity{Issuer: claims.Issuer, Subject: claims.Subject}, Token: raw},
+		principal: Principal{Identity: Identity{Issuer: claims.Issuer, Subject: claims.Subject}, Token: raw, Email: email, EmailVerified: verified},
 		expires:   claims.ExpiresAt.Time,
 		issuer:    i,
 		kid:       kid,
@@ -472,35 +483,57 @@ func providerSubject(sub string) error {
 
 // checkClaims holds a signed token's claims to what jwt leaves unchecked:
 // the claim set's own text, the subject's form (checkSubject, by issuer)
-// and the lifetime.
-func (v *Verifier) checkClaims(parser *jwt.Parser, raw string, claims *Claims, checkSubject func(string) error) error {
+// and the lifetime. It returns the claim set's JSON text, checked.
+func (v *Verifier) checkClaims(parser *jwt.Parser, raw string, claims *Claims, checkSubject func(string) error) ([]byte, error) {
 	// ParseWithClaims succeeded: raw has three segments and the second
 	// decodes (the same way again) to a JSON object.
 	segments := strings.Split(raw, ".")
 	body, err := parser.DecodeSegment(segments[1])
 	if err != nil {
-		return fmt.Errorf("claims: %w", err)
+		return nil, fmt.Errorf("claims: %w", err)
 	}
 	if err := checkClaimMembers(body); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkSubject(claims.Subject); err != nil {
-		return err
+		return nil, err
 	}
 	from := v.now()
 	if claims.IssuedAt != nil {
 		from = claims.IssuedAt.Time
 	}
 	if lifetime := claims.ExpiresAt.Sub(from); lifetime > v.maxLifetime {
-		return fmt.Errorf("token lifetime %v exceeds the maximum %v", lifetime.Truncate(time.Second), v.maxLifetime)
+		return nil, fmt.Errorf("token lifetime %v exceeds the maximum %v", lifetime.Truncate(time.Second), v.maxLifetime)
 	}
-	return nil
+	return body, nil
 }
 
-// claimNames are the members Claims reads, and numericDates those of them
+// emailClaims reads the email and email_verified claims of body, a claim
+// set checkClaimMembers passed (so neither is given twice nor spelt in
+// another case). A claim of another JSON type than OpenID Connect's (a
+// string, a boolean) is ignored rather than refused: the token still
+// proves its identity, and the claims only ever add a way to link it,
+// so some providers' "email_verified":"true" must not lock their users
+// out, while anything but a JSON true counts as unverified.
+func emailClaims(body []byte) (email string, verified bool) {
+	var c struct {
+		Email         json.RawMessage `json:"email"`
+		EmailVerified json.RawMessage `json:"email_verified"`
+	}
+	if err := json.Unmarshal(body, &c); err != nil {
+		return "", false
+	}
+	if err := json.Unmarshal(c.Email, &email); err != nil {
+		email = ""
+	}
+	return email, email != "" && bytes.Equal(bytes.TrimSpace(c.EmailVerified), []byte("true"))
+}
+
+// claimNames are the members the verifier reads (Claims, and emailClaims
+// for an OpenID Connect issuer's tokens), and numericDates those of them
 // that are NumericDates.
 var (
-	claimNames   = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "roles"}
+	claimNames   = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "roles", "email", "email_verified"}
 	numericDates = []string{"exp", "nbf", "iat"}
 )
 

@@ -140,6 +140,10 @@ func TestVerifyRefuses(t *testing.T) {
 		{name: "sub spelt SUB after sub", claims: map[string]string{"SUB": `"people/admin"`}},
 		{name: "roles spelt Roles", claims: map[string]string{"roles": "", "Roles": `["admin"]`}},
 		{name: "an unrelated member", claims: map[string]string{"jti": `"x1"`, "EXPIRES": `"soon"`}, ok: true},
+		// email and email_verified are read too (from OpenID Connect
+		// issuers' tokens): another spelling would be read as them.
+		{name: "email spelt Email", claims: map[string]string{"Email": `"mallory@example.com"`}},
+		{name: "email_verified spelt EMAIL_VERIFIED", claims: map[string]string{"email": `"a@example.com"`, "EMAIL_VERIFIED": "true"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,5 +203,29 @@ func TestNewVerifierRefusesNoLifetime(t *testing.T) {
 		if _, err := NewVerifier([]crypto.PublicKey{testKey.Public()}, DefaultIssuer, DefaultAudience, WithMaxLifetime(d)); err == nil {
 			t.Errorf("WithMaxLifetime(%v) accepted", d)
 		}
+	}
+}
+
+// TestEmailClaimsStrict: the email claims, which may link an identity to a
+// person, are refused given twice (a decoder would keep one or the other),
+// and a static-key token never carries them into the principal: its
+// subject names the person already.
+func TestEmailClaimsStrict(t *testing.T) {
+	v := newTestVerifier(t)
+	body := strings.TrimSuffix(payload(map[string]string{"email": `"a@example.com"`, "email_verified": "false"}), "}")
+	for name, p := range map[string]string{
+		"email twice":          body + `,"email":"mallory@example.com"}`,
+		"email_verified twice": body + `,"email_verified":true}`,
+	} {
+		if got, err := v.Verify(context.Background(), signRaw(t, testKey, goodHeader, p)); !errors.Is(err, ErrUnauthenticated) {
+			t.Errorf("%s: %+v, %v; want ErrUnauthenticated", name, got, err)
+		}
+	}
+	got, err := v.Verify(context.Background(), signRaw(t, testKey, goodHeader, payload(map[string]string{"email": `"alice@example.com"`, "email_verified": "true"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Email != "" || got.EmailVerified {
+		t.Fatalf("a static-key token gave email %q verified %v; want none", got.Email, got.EmailVerified)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -317,6 +318,48 @@ func TestOIDCRolesGrantNothing(t *testing.T) {
 	}
 	if got.Identity != (Identity{Issuer: p.issuer, Subject: "people/alice"}) {
 		t.Fatalf("identity = %+v", got.Identity)
+	}
+}
+
+// TestOIDCEmailClaims: an OpenID Connect token's email and email_verified
+// claims reach the principal as OpenID Connect spells them (a string, a
+// boolean); a claim of another type is ignored, the token still good, and
+// only a JSON true verifies.
+func TestOIDCEmailClaims(t *testing.T) {
+	p := newTestProvider(t)
+	k := p.publish(t, "k1", jose.ES256)
+	v := oidcVerifier(t, p)
+	tests := []struct {
+		name     string
+		claims   map[string]any
+		email    string
+		verified bool
+	}{
+		{"none", nil, "", false},
+		{"verified", map[string]any{"email": "Wang.Wei@example.com", "email_verified": true}, "Wang.Wei@example.com", true},
+		{"unverified", map[string]any{"email": "wang.wei@example.com", "email_verified": false}, "wang.wei@example.com", false},
+		{"no email_verified", map[string]any{"email": "wang.wei@example.com"}, "wang.wei@example.com", false},
+		{"email_verified a string", map[string]any{"email": "wang.wei@example.com", "email_verified": "true"}, "wang.wei@example.com", false},
+		{"email_verified a number", map[string]any{"email": "wang.wei@example.com", "email_verified": 1}, "wang.wei@example.com", false},
+		{"email_verified null", map[string]any{"email": "wang.wei@example.com", "email_verified": nil}, "wang.wei@example.com", false},
+		{"verified, no email", map[string]any{"email_verified": true}, "", false},
+		{"email not a string", map[string]any{"email": []string{"a@example.com"}, "email_verified": true}, "", false},
+		{"email null", map[string]any{"email": nil, "email_verified": true}, "", false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := p.claims(fmt.Sprintf("user-%d", i))
+			for name, value := range tt.claims {
+				c[name] = value
+			}
+			got, err := v.Verify(t.Context(), sign(t, k, "k1", c, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Email != tt.email || got.EmailVerified != tt.verified {
+				t.Fatalf("email %q verified %v; want %q %v", got.Email, got.EmailVerified, tt.email, tt.verified)
+			}
+		})
 	}
 }
 

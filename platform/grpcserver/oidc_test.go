@@ -3,6 +3,7 @@ package grpcserver_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -165,5 +166,56 @@ func TestStaticRolesClaimGrantsNothing(t *testing.T) {
 				t.Fatalf("the handler saw %+v, want people/mallory with no role", h.fake.principals)
 			}
 		})
+	}
+}
+
+// recordingAccounts answers as linkedAccounts does, and keeps the
+// principals it was asked about.
+type recordingAccounts struct {
+	mu    sync.Mutex
+	asked []auth.Principal
+}
+
+func (a *recordingAccounts) Linked(_ context.Context, p auth.Principal) (auth.Linked, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.asked = append(a.asked, p)
+	return auth.Linked{}, nil
+}
+
+// TestAccountsSeeEmailClaims: issue 18 (linking by a verified e-mail). The
+// principal the server asks Accounts about carries the token's email and
+// email_verified claims, so membership can link by them; a token without
+// them carries none.
+func TestAccountsSeeEmailClaims(t *testing.T) {
+	idp := oidctest.New(t)
+	accounts := &recordingAccounts{}
+	h := start(t, func(c *grpcserver.Config) {
+		issuer, err := oidckeys.DiscoverIssuer(t.Context(), idp.Issuer, oidckeys.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := auth.NewVerifier(nil, auth.DefaultIssuer, auth.DefaultAudience, auth.WithOIDCIssuers(issuer))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(v.Close)
+		c.Verifier = v
+		c.Accounts = accounts
+	})
+	for _, claims := range []map[string]any{{"email": "wang.wei@example.com", "email_verified": true}, nil} {
+		ctx := withToken(context.Background(), idp.Token(t, "u-42", auth.DefaultAudience, claims))
+		_, _ = h.client.GetOrganization(ctx, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"})
+	}
+	accounts.mu.Lock()
+	defer accounts.mu.Unlock()
+	if len(accounts.asked) != 2 {
+		t.Fatalf("Accounts asked %d times, want 2", len(accounts.asked))
+	}
+	if p := accounts.asked[0]; p.Email != "wang.wei@example.com" || !p.EmailVerified || p.Identity != (auth.Identity{Issuer: idp.Issuer, Subject: "u-42"}) {
+		t.Errorf("with the claims, Accounts saw %+v", p)
+	}
+	if p := accounts.asked[1]; p.Email != "" || p.EmailVerified {
+		t.Errorf("without the claims, Accounts saw %+v", p)
 	}
 }

@@ -174,6 +174,9 @@ connection, so pods added by a scale-up get traffic.
 {{- end }}
 {{- end }}
 {{- end }}
+{{- if not (kindIs "bool" .Values.auth.linkVerifiedEmail) }}
+{{- fail "auth.linkVerifiedEmail must be true or false" }}
+{{- end }}
 {{- if not (kindIs "slice" .Values.pageTokens.keys) }}
 {{- fail "pageTokens.keys must be a list of base64 keys, the signing key first" }}
 {{- end }}

@@ -1,6 +1,8 @@
 package idp_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +13,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/tjsia/chapterhouse/cmd/devstack/idp"
+	"github.com/tjsia/chapterhouse/cmd/devstack/signin"
 )
 
 const (
@@ -227,5 +230,50 @@ func TestConfig(t *testing.T) {
 	}
 	if _, err := idp.New(t.Context(), ok); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestAccessTokenEmailClaims: issue 18 (linking by a verified e-mail). An
+// access token granted with the email scope carries the user's email and
+// email_verified, as the ID token does; without the scope, or for a user
+// without an address, it carries neither.
+func TestAccessTokenEmailClaims(t *testing.T) {
+	issuer := start(t)
+	for _, tc := range []struct {
+		name     string
+		subject  string
+		scopes   []string
+		email    any
+		verified any
+	}{
+		{"email scope", "u8Jq2mX4", []string{"openid", "email"}, "wang.wei@example.com", false},
+		{"no email scope", "u8Jq2mX4", []string{"openid", "profile"}, nil, nil},
+		{"a user without an address", "k3Pz9rT1", []string{"openid", "email"}, nil, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := signin.New(t.Context(), signin.Config{Issuer: issuer, ClientID: appID, RedirectURL: loopback, Scopes: tc.scopes})
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok, err := c.SignIn(t.Context(), tc.subject)
+			if err != nil {
+				t.Fatal(err)
+			}
+			parts := strings.Split(tok.AccessToken, ".")
+			if len(parts) != 3 {
+				t.Fatalf("the access token is no JWT: %q", tok.AccessToken)
+			}
+			body, err := base64.RawURLEncoding.DecodeString(parts[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			var claims map[string]any
+			if err := json.Unmarshal(body, &claims); err != nil {
+				t.Fatal(err)
+			}
+			if claims["sub"] != tc.subject || claims["email"] != tc.email || claims["email_verified"] != tc.verified {
+				t.Fatalf("claims %v; want email %v, email_verified %v", claims, tc.email, tc.verified)
+			}
+		})
 	}
 }

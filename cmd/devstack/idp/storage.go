@@ -489,10 +489,30 @@ func (s *storage) SetIntrospectionFromToken(_ context.Context, resp *oidc.Intros
 	return nil
 }
 
-// GetPrivateClaimsFromScopes adds nothing: the tokens carry no roles
-// (Chapterhouse grants roles itself; issue 18).
+// GetPrivateClaimsFromScopes adds nothing: op asks GetPrivateClaimsFromRequest
+// instead, which this storage has.
 func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
 	return nil, nil
+}
+
+// GetPrivateClaimsFromRequest fills the access token's own claims: email
+// and email_verified when the grant's scopes hold email (op passes the
+// scopes without the userinfo ones, so the request's are read), as
+// Keycloak's and others' access tokens carry them, for membership's link
+// by verified e-mail (AUTH_LINK_VERIFIED_EMAIL). No roles: Chapterhouse
+// grants roles itself (issue 18).
+func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+	if !slices.Contains(req.GetScopes(), oidc.ScopeEmail) {
+		return nil, nil
+	}
+	u, ok := s.users[req.GetSubject()]
+	if !ok {
+		return nil, fmt.Errorf("user %w", errNotFound)
+	}
+	if u.Email == "" {
+		return nil, nil
+	}
+	return map[string]any{"email": u.Email, "email_verified": u.EmailVerified}, nil
 }
 
 // GetKeyByIDAndClientID serves the JWT profile grant and private_key_jwt,

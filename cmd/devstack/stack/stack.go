@@ -62,6 +62,10 @@ type Options struct {
 	AllowedOrigins []string
 	// Now overrides the services' clock (tests).
 	Now func() time.Time
+	// LinkVerifiedEmail has membership link an identity of the embedded
+	// provider to the seeded person of its verified e-mail
+	// (AUTH_LINK_VERIFIED_EMAIL); off, as in a branch by default.
+	LinkVerifiedEmail bool
 }
 
 // Stack is a running system.
@@ -253,7 +257,8 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		// the embedded provider by configuration, as a branch that signs
 		// in only at its own provider starts (AUTH_FIRST_ADMIN_ISSUER).
 		return membership.Run(gctx, membership.Config{ServiceConfig: memberCfg, Now: opts.Now,
-			FirstAdmin: AdminSubject, FirstAdminIdentity: auth.Identity{Issuer: issuer, Subject: IdentitySubject(personID(AdminSubject))}})
+			FirstAdmin: AdminSubject, FirstAdminIdentity: auth.Identity{Issuer: issuer, Subject: IdentitySubject(personID(AdminSubject))},
+			LinkVerifiedEmail: opts.LinkVerifiedEmail})
 	})
 	actCfg, err := service(activities.Name, activities.Needs)
 	if err != nil {

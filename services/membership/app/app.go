@@ -54,6 +54,10 @@ type Config struct {
 	// first admin signs in at the branch's identity provider and acts at
 	// once, with no static key (domain.Service.EnsureFirstAdmin).
 	FirstAdminIdentity auth.Identity
+	// LinkVerifiedEmail links an OpenID Connect identity linked to no one
+	// to the one person whose e-mail its verified email claim names
+	// (AUTH_LINK_VERIFIED_EMAIL; domain.Service.Resolve). Off by default.
+	LinkVerifiedEmail bool
 }
 
 // Run serves until ctx is done, then drains and returns.
@@ -64,7 +68,19 @@ func Run(ctx context.Context, cfg Config) error {
 	// Which branches exist is governance's to say: membership keeps a
 	// register for each branch whose BranchCreated it has seen.
 	known := directory.New(cfg.Redis, streams.BranchesTag, cfg.Now)
-	svc := domain.NewService(store.New(cfg.Redis), known, cfg.PageTokens, cfg.Now)
+	st := store.New(cfg.Redis)
+	svc := domain.NewService(st, known, cfg.PageTokens, cfg.Now, domain.LinkVerifiedEmail(cfg.LinkVerifiedEmail))
+	// The e-mail index is written with every person since it exists; the
+	// people stored before are added here, at every start (idempotent and
+	// safe on every replica at once; see store.BackfillEmailIndex), with
+	// or without LinkVerifiedEmail, so turning it on later finds them.
+	added, err := st.BackfillEmailIndex(ctx)
+	if err != nil {
+		return fmt.Errorf("membership: %w", err)
+	}
+	if added > 0 {
+		cfg.Logger.InfoContext(ctx, "added people stored before the e-mail index to it", "people", added)
+	}
 	if cfg.FirstAdmin != "" {
 		granted, err := svc.EnsureFirstAdmin(ctx, cfg.FirstAdmin, cfg.FirstAdminIdentity)
 		if err != nil {
@@ -105,11 +121,29 @@ func ConfigFromEnv(getenv func(string) string, deps bootstrap.Deps) (Config, err
 	if err != nil {
 		return Config{}, err
 	}
+	linkEmail, err := parseBool(getenv, "AUTH_LINK_VERIFIED_EMAIL")
+	if err != nil {
+		return Config{}, err
+	}
 	base, err := bootstrap.ServiceConfigFromEnv(getenv, deps, DefaultAddr)
 	if err != nil {
 		return Config{}, fmt.Errorf("membership: %w", err)
 	}
-	return Config{ServiceConfig: base, FirstAdmin: first, FirstAdminIdentity: identity}, nil
+	return Config{ServiceConfig: base, FirstAdmin: first, FirstAdminIdentity: identity, LinkVerifiedEmail: linkEmail}, nil
+}
+
+// parseBool reads a switch that is off unless set: exactly "true" or
+// "false" (or unset), since a setting that links identities to people
+// must not be turned on, or left off, by a typo.
+func parseBool(getenv func(string) string, name string) (bool, error) {
+	switch v := getenv(name); v {
+	case "", "false":
+		return false, nil
+	case "true":
+		return true, nil
+	default:
+		return false, fmt.Errorf("membership: %s %q is neither true nor false", name, v)
+	}
 }
 
 // firstAdminIdentity reads AUTH_FIRST_ADMIN_ISSUER and

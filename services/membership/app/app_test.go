@@ -187,3 +187,36 @@ func TestFirstAdminFromConfiguration(t *testing.T) {
 		t.Fatalf("the first admin's binding: %v", rb)
 	}
 }
+
+// TestLinkVerifiedEmailFromConfiguration: AUTH_LINK_VERIFIED_EMAIL is off
+// unless set to exactly "true"; anything but true, false or unset is
+// refused at start, so a typo neither turns the link on nor leaves it off
+// unnoticed.
+func TestLinkVerifiedEmailFromConfiguration(t *testing.T) {
+	for v, want := range map[string]struct{ on, refused bool }{
+		"": {false, false}, "false": {false, false}, "true": {true, false},
+		"TRUE": {refused: true}, "1": {refused: true}, "yes": {refused: true}, " true": {refused: true}, "on": {refused: true},
+	} {
+		getenv := func(k string) string {
+			switch k {
+			case "LISTEN_ADDR":
+				return "127.0.0.1:0"
+			case "AUTH_LINK_VERIFIED_EMAIL":
+				return v
+			}
+			return ""
+		}
+		cfg, err := app.ConfigFromEnv(getenv, bootstrap.Deps{})
+		if (err != nil) != want.refused {
+			t.Errorf("AUTH_LINK_VERIFIED_EMAIL=%q: refused %v, want %v", v, err, want.refused)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		cfg.Listener.Close()
+		if cfg.LinkVerifiedEmail != want.on {
+			t.Errorf("AUTH_LINK_VERIFIED_EMAIL=%q: on %v, want %v", v, cfg.LinkVerifiedEmail, want.on)
+		}
+	}
+}

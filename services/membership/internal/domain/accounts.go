@@ -605,11 +605,16 @@ type Resolved struct {
 // issuer's people/<id>) or else the one its identity's LINKED account
 // names, and the static roles that person's ACTIVE bindings grant. An
 // identity linked to no person resolves to no person and no roles; a
-// token's roles claims count for nothing.
+// token's roles claims count for nothing. With LinkVerifiedEmail, an
+// OpenID Connect identity linked to no one may be linked here, by its
+// verified e-mail (linkByEmail).
 func (s *Service) Resolve(ctx context.Context, p auth.Principal) (Resolved, error) {
 	var r Resolved
 	if p.Identity.Issuer != "" {
 		acct, err := s.repo.AccountByIdentity(ctx, p.Identity)
+		if errors.Is(err, ErrNotFound) && s.linkVerifiedEmail && p.Subject == "" {
+			acct, err = s.linkByEmail(ctx, p)
+		}
 		switch {
 		case err == nil:
 			r.Account, r.Person = acct.GetName(), accountPerson(acct.GetName())
@@ -635,6 +640,140 @@ func (s *Service) Resolve(ctx context.Context, p auth.Principal) (Resolved, erro
 	}
 	slices.Sort(r.Roles)
 	return r, nil
+}
+
+// NormalizeEmail is the form e-mail addresses are compared in: trimmed and
+// lower-cased, the local part too (RFC 5321 lets a mail server tell
+// cases apart there, but people and providers do not).
+func NormalizeEmail(email string) string {
+	return strings.ToLower(strings.TrimSpace(email))
+}
+
+// linkByEmail links p's identity, linked to no one, to the one person
+// whose e-mail is p's verified email claim (LINK_METHOD_VERIFIED_EMAIL,
+// an AccountLinked event) and returns the account; ErrNotFound when it
+// links nothing, and p stays unlinked as without the option:
+//
+//   - the claim is not verified (email_verified true), or there is none;
+//   - no person, or more than one, has that e-mail: which one is meant is
+//     an admin's call, by invitation;
+//   - the person is linked to another identity of the issuer already;
+//   - an account of this identity was ever unlinked (an admin's or the
+//     person's unlink holds; the store marks it, and an account unlinked
+//     before the mark existed is found among the person's own accounts).
+//
+// Concurrent first calls of the identity race in the store, whose
+// identity and person_issuer claims let one link; the others, refused or
+// finding the person linked, read the link it made.
+//
+// The person is read in the people slot and linked in the access slot,
+// so an e-mail changed between the two steps may still link the identity
+// to the person who had it a moment before, as if it had signed in then.
+func (s *Service) linkByEmail(ctx context.Context, p auth.Principal) (*membershipv1.Account, error) {
+	if !p.EmailVerified || NormalizeEmail(p.Email) == "" || p.Identity.Subject == "" {
+		return nil, ErrNotFound
+	}
+	unlinked, err := s.repo.IdentityUnlinked(ctx, p.Identity)
+	if err != nil {
+		return nil, err
+	}
+	if unlinked {
+		return nil, ErrNotFound
+	}
+	person, err := s.onlyPersonWithEmail(ctx, p.Email)
+	if err != nil {
+		return nil, err
+	}
+	refuse, err := s.linkedElsewhere(ctx, person, p.Identity)
+	if err != nil {
+		return nil, err
+	}
+	if refuse {
+		// Perhaps by this identity's own call at the same moment.
+		return s.repo.AccountByIdentity(ctx, p.Identity)
+	}
+	acct := &membershipv1.Account{
+		Name: person + "/accounts/" + ids.Random(), Issuer: p.Identity.Issuer, Subject: p.Identity.Subject,
+		LinkMethod: membershipv1.LinkMethod_LINK_METHOD_VERIFIED_EMAIL, LinkTime: timestamppb.New(s.now()),
+		State: membershipv1.AccountState_ACCOUNT_STATE_LINKED, Etag: newEtag(),
+	}
+	// The person signing in acts, as one claiming an invitation does.
+	ev := s.envelope(ctx, auth.Principal{Subject: person}, acct.GetName())
+	ev.Payload = &eventsv1.Envelope_AccountLinked{AccountLinked: &eventsv1.AccountLinked{Account: acct}}
+	err = s.repo.LinkAccountFirstTime(ctx, acct, ev)
+	var conflict *ConflictError
+	switch {
+	case errors.As(err, &conflict):
+		// Another call of the same identity linked it first (identity, or
+		// person_issuer when it linked the same person): its link, if
+		// that is what happened; no one when the person was linked to
+		// another identity, or the identity unlinked, meanwhile.
+		return s.repo.AccountByIdentity(ctx, p.Identity)
+	case err != nil:
+		return nil, err
+	}
+	return acct, nil
+}
+
+// onlyPersonWithEmail is the one person ("people/<id>") whose e-mail
+// normalises as email does; ErrNotFound when there is none or several.
+// Each person the index names is read, so an index entry an older version
+// left behind (an e-mail changed since) counts for nothing.
+func (s *Service) onlyPersonWithEmail(ctx context.Context, email string) (string, error) {
+	ids, err := s.repo.PeopleByEmail(ctx, email)
+	if err != nil {
+		return "", err
+	}
+	var found []string
+	for _, id := range ids {
+		person, err := s.repo.GetPerson(ctx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		if NormalizeEmail(person.GetContact().GetEmail()) != NormalizeEmail(email) {
+			continue
+		}
+		if found = append(found, person.GetName()); len(found) > 1 {
+			return "", ErrNotFound
+		}
+	}
+	if len(found) != 1 {
+		return "", ErrNotFound
+	}
+	return found[0], nil
+}
+
+// linkedElsewhere reports whether person's own accounts stand in the way
+// of linking id to it: a LINKED one of id's issuer (the store would refuse
+// it too), or an earlier account of id itself, unlinked (before the store
+// marked unlinked identities, see IdentityUnlinked).
+func (s *Service) linkedElsewhere(ctx context.Context, person string, id auth.Identity) (bool, error) {
+	personID, err := ParsePersonName(person)
+	if err != nil {
+		return false, err
+	}
+	after := ""
+	for {
+		pg, err := s.repo.ListAccounts(ctx, personID, after, 100)
+		if err != nil {
+			return false, err
+		}
+		for _, a := range pg.Items {
+			if a.GetIssuer() != id.Issuer {
+				continue
+			}
+			if a.GetState() == membershipv1.AccountState_ACCOUNT_STATE_LINKED || a.GetSubject() == id.Subject {
+				return true, nil
+			}
+		}
+		if pg.Next == "" {
+			return false, nil
+		}
+		after = pg.Next
+	}
 }
 
 // Linked answers, for the server's authentication, who p is: the person

@@ -277,7 +277,7 @@ func (s *Service) UpdatePerson(ctx context.Context, p auth.Principal, patch *mem
 		next.UpdateTime, next.Etag = timestamppb.New(now), newEtag()
 		ev := s.envelope(ctx, p, next.GetName())
 		ev.Payload = &eventsv1.Envelope_PersonUpdated{PersonUpdated: &eventsv1.PersonUpdated{Person: publicPerson(next)}}
-		if err := s.repo.UpdatePerson(ctx, next, cur.GetEtag(), cur.GetOrganization(), ev); err != nil {
+		if err := s.repo.UpdatePerson(ctx, next, cur.GetEtag(), cur.GetOrganization(), cur.GetContact().GetEmail(), ev); err != nil {
 			return nil, err
 		}
 		return next, nil

@@ -51,8 +51,15 @@ type Repository interface {
 	// ErrNotFound when none did.
 	PersonRegistrant(ctx context.Context, personID string) (auth.Identity, error)
 	GetPerson(ctx context.Context, id string) (*membershipv1.Person, error)
-	UpdatePerson(ctx context.Context, p *membershipv1.Person, prevEtag, prevOrganization string, ev *eventsv1.Envelope) error
+	// UpdatePerson replaces p if its etag is still prevEtag; prevOrganization
+	// and prevEmail are the record's at prevEtag, for the indexes.
+	UpdatePerson(ctx context.Context, p *membershipv1.Person, prevEtag, prevOrganization, prevEmail string, ev *eventsv1.Envelope) error
 	ListPeople(ctx context.Context, organization, after string, size int) (page.Page[*membershipv1.Person], error)
+	// PeopleByEmail reads the ids of the people whose contact.email
+	// normalises (NormalizeEmail) as email does. The index is written with
+	// each person, but may still name a person whose e-mail has changed
+	// since (a record an older version wrote): check the record.
+	PeopleByEmail(ctx context.Context, email string) ([]string, error)
 
 	// CreateApplication claims the applicant's one open application and
 	// fails with ConflictError when it is taken, or when the applicant is
@@ -111,6 +118,12 @@ type AccessRepository interface {
 	// LinkAccount links acct's identity to its person: ConflictError
 	// "identity" or "person_issuer" as for ClaimInvitation.
 	LinkAccount(ctx context.Context, acct *membershipv1.Account, ev *eventsv1.Envelope) error
+	// LinkAccountFirstTime is LinkAccount for an identity no account of
+	// which was ever unlinked: ConflictError "identity_unlinked" when one
+	// was (as IdentityUnlinked reads).
+	LinkAccountFirstTime(ctx context.Context, acct *membershipv1.Account, ev *eventsv1.Envelope) error
+	// IdentityUnlinked reports whether an account of id was unlinked.
+	IdentityUnlinked(ctx context.Context, id auth.Identity) (bool, error)
 	// BootstrapFirstAdmin stores rb, the first ACTIVE admin binding
 	// ("admin_exists" when there is one), and acct, linking its identity
 	// to the same person ("identity", "person_issuer" as for

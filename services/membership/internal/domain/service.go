@@ -27,16 +27,33 @@ type Service struct {
 	branches branches.Lookup
 	pages    *pagetoken.Codec
 	now      func() time.Time
+	// linkVerifiedEmail links an OpenID Connect identity linked to no one
+	// to the one person whose e-mail its verified email claim names
+	// (Resolve; AUTH_LINK_VERIFIED_EMAIL). Off unless the branch says so.
+	linkVerifiedEmail bool
+}
+
+// Option changes a Service's defaults.
+type Option func(*Service)
+
+// LinkVerifiedEmail turns on (or off) linking an identity by its verified
+// e-mail (LINK_METHOD_VERIFIED_EMAIL, see Resolve).
+func LinkVerifiedEmail(on bool) Option {
+	return func(s *Service) { s.linkVerifiedEmail = on }
 }
 
 // NewService returns the use cases over repo. The branches are
 // governance's: a register is kept for each branch governance has created.
 // pages signs the lists' page tokens.
-func NewService(repo Repository, known branches.Lookup, pages *pagetoken.Codec, now func() time.Time) *Service {
+func NewService(repo Repository, known branches.Lookup, pages *pagetoken.Codec, now func() time.Time, opts ...Option) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{repo: repo, branches: known, pages: pages, now: now}
+	s := &Service{repo: repo, branches: known, pages: pages, now: now}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
 }
 
 func newEtag() string { return ids.Random()[:16] }

@@ -31,6 +31,9 @@ import (
 //	acct:<person>:<id>         an account; accts:<person> indexes them
 //	ident:<h(issuer, subject)> → the LINKED account of an identity
 //	pi:<person>:<h(issuer)>    → the person's LINKED account of an issuer
+//	unlinked:<h(issuer, subject)> → the identity's account last unlinked:
+//	                             kept for good, so an identity an admin
+//	                             unlinked is never linked again by e-mail
 //	rb:<id>                    a role binding; rbs indexes them
 //	active:<role>:<person>     → the person's ACTIVE binding of the role
 //	rolecount                  ACTIVE bindings per role (hash)
@@ -56,6 +59,15 @@ func activeKey(role membershipv1.Role, person string) string {
 // issuer's own strings, neither fit for a key as given.
 func identKey(id auth.Identity) string {
 	return redistx.Key(AccessTag, "ident", digest(id.Issuer+"\x00"+id.Subject))
+}
+
+// unlinkedKey marks an identity one of whose accounts was unlinked. It is
+// written by UnlinkAccount from the version that added verified e-mail
+// links on; accounts unlinked before carry no mark (the domain also looks
+// for them among the accounts of the person it would link, see
+// domain.Service.linkByEmail).
+func unlinkedKey(id auth.Identity) string {
+	return redistx.Key(AccessTag, "unlinked", digest(id.Issuer+"\x00"+id.Subject))
 }
 
 func personIssuerKey(person, issuer string) string {
@@ -150,6 +162,28 @@ func (s *Store) LinkAccount(ctx context.Context, acct *membershipv1.Account, ev 
 	return s.commit(ctx, tx)
 }
 
+// LinkAccountFirstTime links acct's identity to its person as LinkAccount
+// does, and only if no account of the identity was ever unlinked:
+// ConflictError "identity_unlinked" (Owner: the account unlinked) when one
+// was.
+func (s *Store) LinkAccountFirstTime(ctx context.Context, acct *membershipv1.Account, ev *eventsv1.Envelope) error {
+	tx := newTx(AccessTag).ExpectAbsent("identity_unlinked", unlinkedKey(auth.Identity{Issuer: acct.GetIssuer(), Subject: acct.GetSubject()}))
+	if err := link(tx, acct); err != nil {
+		return err
+	}
+	if err := eventstream.Append(tx, AccessTag, ev); err != nil {
+		return err
+	}
+	return s.commit(ctx, tx)
+}
+
+// IdentityUnlinked reads whether an account of identity was unlinked (as
+// UnlinkAccount marks it).
+func (s *Store) IdentityUnlinked(ctx context.Context, identity auth.Identity) (bool, error) {
+	n, err := s.client.Exists(ctx, unlinkedKey(identity)).Result()
+	return n > 0, err
+}
+
 // link adds to tx the writes that link acct's identity to its person,
 // with the claims that keep an identity linked to one person and a person
 // to one identity of each issuer.
@@ -201,7 +235,7 @@ func (s *Store) ListAccounts(ctx context.Context, person, after string, size int
 }
 
 // UnlinkAccount stores acct, unlinked, and frees its identity and its
-// person's place for the issuer.
+// person's place for the issuer, marking the identity as once unlinked.
 func (s *Store) UnlinkAccount(ctx context.Context, acct *membershipv1.Account, prevEtag string, ev *eventsv1.Envelope) error {
 	person, id, err := domain.ParseAccountName(acct.GetName())
 	if err != nil {
@@ -212,8 +246,10 @@ func (s *Store) UnlinkAccount(ctx context.Context, acct *membershipv1.Account, p
 	if err := tx.PutMessage(key, acct, acct.GetEtag()); err != nil {
 		return err
 	}
-	tx.Del(identKey(auth.Identity{Issuer: acct.GetIssuer(), Subject: acct.GetSubject()})).
-		Del(personIssuerKey(person, acct.GetIssuer()))
+	identity := auth.Identity{Issuer: acct.GetIssuer(), Subject: acct.GetSubject()}
+	tx.Del(identKey(identity)).
+		Del(personIssuerKey(person, acct.GetIssuer())).
+		Set(unlinkedKey(identity), acct.GetName())
 	if err := eventstream.Append(tx, AccessTag, ev); err != nil {
 		return err
 	}

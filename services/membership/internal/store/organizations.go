@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"path"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/eventstream"
@@ -25,6 +29,31 @@ func peopleIndexKey() string     { return redistx.Key(PeopleTag, "idx") }
 func registrantKey(id string) string { return redistx.Key(PeopleTag, "registrant", id) }
 func peopleByOrgKey(org string) string {
 	return redistx.Key(PeopleTag, "byorg", path.Base(org))
+}
+
+// emailKey is the e-mail index: a sorted set (all scores 0) of the ids of
+// the people whose contact.email normalises (domain.NormalizeEmail) to
+// email, keyed by its digest, so no address is spelt out in a key name. It
+// is written in the same step as the person record (createPerson,
+// UpdatePerson), so it never disagrees with the records written since it
+// existed; people stored before are added by BackfillEmailIndex.
+func emailKey(email string) string {
+	return redistx.Key(PeopleTag, "email", digest(domain.NormalizeEmail(email)))
+}
+
+// indexEmail adds to tx the e-mail index writes of a person's e-mail
+// changing from prev to next ("" for none): nothing when both normalise
+// alike.
+func indexEmail(tx *redistx.Tx, id, prev, next string) {
+	if domain.NormalizeEmail(prev) == domain.NormalizeEmail(next) {
+		return
+	}
+	if domain.NormalizeEmail(prev) != "" {
+		tx.ZRem(emailKey(prev), id)
+	}
+	if domain.NormalizeEmail(next) != "" {
+		tx.ZAdd(emailKey(next), 0, id)
+	}
 }
 
 // CreateOrganization stores org, claiming its credit code.
@@ -88,6 +117,7 @@ func (s *Store) createPerson(ctx context.Context, p *membershipv1.Person, ev *ev
 	if p.GetOrganization() != "" {
 		tx.ZAdd(peopleByOrgKey(p.GetOrganization()), 0, id)
 	}
+	indexEmail(tx, id, "", p.GetContact().GetEmail())
 	if registrant.Issuer != "" {
 		tx.HSet(registrantKey(id), "issuer", registrant.Issuer, "subject", registrant.Subject)
 	}
@@ -119,8 +149,9 @@ func (s *Store) GetPerson(ctx context.Context, id string) (*membershipv1.Person,
 }
 
 // UpdatePerson replaces p if its etag is still prevEtag, moving it between
-// organisation indexes.
-func (s *Store) UpdatePerson(ctx context.Context, p *membershipv1.Person, prevEtag, prevOrganization string, ev *eventsv1.Envelope) error {
+// organisation indexes and between e-mail index entries (prevEmail is the
+// e-mail of the record at prevEtag).
+func (s *Store) UpdatePerson(ctx context.Context, p *membershipv1.Person, prevEtag, prevOrganization, prevEmail string, ev *eventsv1.Envelope) error {
 	id := path.Base(p.GetName())
 	tx := newTx(PeopleTag).ExpectEtag("etag", personKey(id), prevEtag)
 	if err := tx.PutMessage(personKey(id), p, p.GetEtag()); err != nil {
@@ -134,6 +165,7 @@ func (s *Store) UpdatePerson(ctx context.Context, p *membershipv1.Person, prevEt
 			tx.ZAdd(peopleByOrgKey(p.GetOrganization()), 0, id)
 		}
 	}
+	indexEmail(tx, id, prevEmail, p.GetContact().GetEmail())
 	if err := eventstream.Append(tx, PeopleTag, ev); err != nil {
 		return err
 	}
@@ -148,4 +180,85 @@ func (s *Store) ListPeople(ctx context.Context, organization, after string, size
 	}
 	return redistx.ScanPage(ctx, s.client, index, after, size, personKey,
 		func() *membershipv1.Person { return &membershipv1.Person{} }, nil)
+}
+
+// PeopleByEmail reads the ids of the people whose e-mail normalises as
+// email does, from the e-mail index.
+func (s *Store) PeopleByEmail(ctx context.Context, email string) ([]string, error) {
+	if domain.NormalizeEmail(email) == "" {
+		return nil, nil
+	}
+	return s.client.ZRange(ctx, emailKey(email), 0, -1).Result()
+}
+
+// backfillBatch is how many people BackfillEmailIndex reads at a time.
+const backfillBatch = 200
+
+// BackfillEmailIndex adds to the e-mail index the people stored before it
+// existed, and reports how many it added. Membership runs it at every
+// start: it reads every person and writes only the entries missing, each
+// in a step conditioned on the person's etag (a person changed meanwhile
+// is read again), so it is idempotent and safe on every replica at once,
+// and a start after a rolling upgrade also adds the people an older
+// replica wrote in between. An entry an older replica left behind when it
+// changed an e-mail is not removed here: the one reader (domain's
+// verified e-mail link) checks each person's own e-mail anyway.
+func (s *Store) BackfillEmailIndex(ctx context.Context) (int, error) {
+	added, after := 0, ""
+	for {
+		pg, err := redistx.ScanPage(ctx, s.client, peopleIndexKey(), after, backfillBatch, personKey,
+			func() *membershipv1.Person { return &membershipv1.Person{} }, nil)
+		if err != nil {
+			return added, fmt.Errorf("store: e-mail index backfill: %w", err)
+		}
+		pipe := s.client.Pipeline()
+		scores := make([]*redis.FloatCmd, len(pg.Items))
+		for i, p := range pg.Items {
+			if domain.NormalizeEmail(p.GetContact().GetEmail()) != "" {
+				scores[i] = pipe.ZScore(ctx, emailKey(p.GetContact().GetEmail()), path.Base(p.GetName()))
+			}
+		}
+		if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+			return added, fmt.Errorf("store: e-mail index backfill: %w", err)
+		}
+		for i, p := range pg.Items {
+			if scores[i] == nil || !errors.Is(scores[i].Err(), redis.Nil) {
+				continue
+			}
+			n, err := s.indexPersonEmail(ctx, p)
+			if err != nil {
+				return added, err
+			}
+			added += n
+		}
+		if pg.Next == "" {
+			return added, nil
+		}
+		after = pg.Next
+	}
+}
+
+// indexPersonEmail adds p's e-mail index entry, conditioned on p's etag,
+// reading p again while it changes underneath.
+func (s *Store) indexPersonEmail(ctx context.Context, p *membershipv1.Person) (int, error) {
+	id := path.Base(p.GetName())
+	for {
+		if domain.NormalizeEmail(p.GetContact().GetEmail()) == "" {
+			return 0, nil
+		}
+		tx := newTx(PeopleTag).ExpectEtag("etag", personKey(id), p.GetEtag())
+		tx.ZAdd(emailKey(p.GetContact().GetEmail()), 0, id)
+		err := s.commit(ctx, tx)
+		if !errors.Is(err, domain.ErrStale) {
+			if err != nil {
+				return 0, fmt.Errorf("store: e-mail index backfill of %s: %w", p.GetName(), err)
+			}
+			return 1, nil
+		}
+		if p, err = s.GetPerson(ctx, id); errors.Is(err, domain.ErrNotFound) {
+			return 0, nil
+		} else if err != nil {
+			return 0, fmt.Errorf("store: e-mail index backfill of people/%s: %w", id, err)
+		}
+	}
 }

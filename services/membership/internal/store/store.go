@@ -3,7 +3,8 @@
 // write is one redistx.Tx on one slot:
 //
 //	{mbr:orgs}     organisations, the credit-code claims, their index
-//	{mbr:people}   people, their index, the per-organisation index
+//	{mbr:people}   people, their index, the per-organisation and e-mail
+//	               indexes
 //	{mbr:br:<b>}   a branch's applications and members, the
 //	               one-open-application and one-membership claims
 //

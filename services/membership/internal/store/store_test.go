@@ -32,16 +32,16 @@ type fixture struct {
 	svc *domain.Service
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...domain.Option) *fixture {
 	t.Helper()
 	rdb := redistest.Start(t).Client()
 	t.Cleanup(func() { rdb.Close() })
-	return fixtureOn(rdb)
+	return fixtureOn(rdb, opts...)
 }
 
-func fixtureOn(rdb redis.UniversalClient) *fixture {
+func fixtureOn(rdb redis.UniversalClient, opts ...domain.Option) *fixture {
 	st := store.New(rdb)
-	return &fixture{rdb: rdb, st: st, svc: domain.NewService(st, branches.Static{{Name: "branches/ai"}}, pagetoken.NewEphemeral(), nil)}
+	return &fixture{rdb: rdb, st: st, svc: domain.NewService(st, branches.Static{{Name: "branches/ai"}}, pagetoken.NewEphemeral(), nil, opts...)}
 }
 
 // TestOnRedisCluster runs the store's atomic paths on a 3-primary Redis
@@ -57,6 +57,8 @@ func TestOnRedisCluster(t *testing.T) {
 		"claim":                testClaimIsOneStep,
 		"last admin":           testLastAdminUnderConcurrency,
 		"register self":        testRegisterSelf,
+		"e-mail index":         testEmailIndex,
+		"verified e-mail link": testVerifiedEmailLinkOnce,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if err := rdb.ForEachMaster(context.Background(), func(ctx context.Context, c *redis.Client) error { return c.FlushAll(ctx).Err() }); err != nil {
