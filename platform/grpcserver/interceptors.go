@@ -378,6 +378,12 @@ func (a authenticator) authenticate(ctx context.Context, fullMethod string) (con
 		// membership has linked and granted, never claims.
 		linked, err := a.accounts.Linked(ctx, p)
 		if err != nil {
+			if a.isPublic(fullMethod) {
+				// A public method serves anyone: without membership's
+				// answer, the caller is served as anonymous rather than
+				// refused.
+				return ctx, nil
+			}
 			return nil, apierr.Unavailable("membership", err)
 		}
 		p.Subject, p.Roles = linked.Person, linked.Roles
@@ -467,6 +473,10 @@ const ClientAddressHeader = "x-client-address"
 // answers), or, without a token, the client's address (as the gateway
 // names it, else the gRPC peer's), so an anonymous write retried with its
 // key is applied once too, and one client's keys never answer another's.
+//
+// An identity that links itself by its call (CreatePerson by an identity
+// linked to no one) retries as the person it became: its retry is not a
+// replay, and answers what the person's own CreatePerson answers.
 func idempotencyScope(ctx context.Context) string {
 	if p, ok := auth.FromContext(ctx); ok {
 		return p.Subject

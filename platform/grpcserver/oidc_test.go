@@ -135,6 +135,17 @@ func TestIdentityLinkedByAccounts(t *testing.T) {
 	if _, err := h.client.GetOrganization(linked, &membershipv1.GetOrganizationRequest{Name: "organizations/o1"}); status.Code(err) != codes.Unavailable {
 		t.Fatalf("accounts unanswered: %v, want Unavailable", err)
 	}
+	// A public method serves anyone: unanswered, the caller is served as
+	// anonymous rather than refused.
+	if _, err := h.activities.GetActivity(linked, &activitiesv1.GetActivityRequest{Name: "branches/ai/activities/a1"}); err != nil {
+		t.Fatalf("a public method with accounts unanswered: %v", err)
+	}
+	h.fakeAct.mu.Lock()
+	authed := append([]bool(nil), h.fakeAct.authed...)
+	h.fakeAct.mu.Unlock()
+	if len(authed) != 1 || authed[0] {
+		t.Fatalf("the public method saw a principal %v, want the caller served as anonymous", authed)
+	}
 	h.fake.mu.Lock()
 	defer h.fake.mu.Unlock()
 	if len(h.fake.principals) != 1 {

@@ -53,6 +53,11 @@ func TestSignInLinkAndAct(t *testing.T) {
 	if code == "" {
 		t.Fatalf("the invitation carries no code: %v", invitation)
 	}
+	// A token that names its person itself (the static-key issuer) is
+	// that person already, and claims nothing.
+	if r := as(sys.Token(stack.MemberSubject)).do(t, "POST", "/v1/invitations:claim", map[string]any{"code": code}); r.status != http.StatusForbidden {
+		t.Fatalf("a static-key token claiming an invitation = %d %s, want 403", r.status, r.raw)
+	}
 	account := me.ok(t, "POST", "/v1/invitations:claim", map[string]any{"code": code})
 	if account["issuer"] != sys.Issuer || account["state"] != "ACCOUNT_STATE_LINKED" {
 		t.Fatalf("claimed account %v", account)

@@ -82,6 +82,12 @@ func (s *Stack) SignInDemo(ctx context.Context) ([]DemoToken, error) {
 		if err != nil {
 			return nil, fmt.Errorf("stack: who is %s: %w", d.person, err)
 		}
+		if d.person == AdminSubject && caller.GetPerson() != AdminSubject {
+			// The first admin is linked once, at the store's first start:
+			// a store first started with another issuer keeps that link.
+			return nil, fmt.Errorf("stack: the first admin's identity at %s is not linked to %s: this store was first started with another issuer; "+
+				"start with the same --issuer-addr, or on a fresh store", s.Issuer, AdminSubject)
+		}
 		switch caller.GetPerson() {
 		case d.person:
 		case "":

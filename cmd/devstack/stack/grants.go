@@ -3,7 +3,6 @@ package stack
 import (
 	"context"
 	"fmt"
-	"sync"
 	"time"
 
 	"google.golang.org/genproto/googleapis/type/date"
@@ -18,13 +17,6 @@ import (
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
 )
-
-// grants remembers which (person, role) Token has seen granted, so a
-// test's hundredth token costs no call.
-type grants struct {
-	mu   sync.Mutex
-	done map[string]bool
-}
 
 // roleOf is the membership role of a static role name.
 var roleOf = map[string]membershipv1.Role{
@@ -43,12 +35,6 @@ func (s *Stack) grant(person, role string) error {
 	}
 	if person == AdminSubject && r == membershipv1.Role_ROLE_ADMIN {
 		return nil // the first admin, by configuration
-	}
-	key := person + "\x00" + role
-	s.grants.mu.Lock()
-	defer s.grants.mu.Unlock()
-	if s.grants.done[key] {
-		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -79,14 +65,7 @@ func (s *Stack) grant(person, role string) error {
 			err = bind()
 		}
 	}
-	if err != nil {
-		return err
-	}
-	if s.grants.done == nil {
-		s.grants.done = map[string]bool{}
-	}
-	s.grants.done[key] = true
-	return nil
+	return err
 }
 
 // createPerson creates person as the seed would, or with a made-up

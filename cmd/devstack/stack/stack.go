@@ -83,8 +83,6 @@ type Stack struct {
 	Issuer, LoginURL string
 
 	signer *auth.Signer
-	// granted remembers the roles Token has seen granted.
-	grants grants
 	cancel context.CancelFunc
 	group  *errgroup.Group
 	closes []func() error
@@ -394,8 +392,8 @@ func initialDisplayName(id string) string {
 // for the longest lifetime a verifier accepts by default (a day), and sees
 // that subject holds roles: a token's roles claim grants nothing, so each
 // role is granted the way the secretariat grants it, as a role binding
-// (CreateRoleBinding as the first admin), creating the person first when
-// it does not exist. It panics when membership refuses: the stack is then
+// (CreateRoleBinding as the first admin, every time: a test may have
+// revoked it), creating the person first when it does not exist. It panics when membership refuses: the stack is then
 // broken, and Token is for tests and the benchmark.
 func (s *Stack) Token(subject string, roles ...string) string {
 	for _, role := range roles {

@@ -103,19 +103,11 @@ func withExpired(inv *membershipv1.Invitation, now time.Time) *membershipv1.Invi
 	return inv
 }
 
-// actingPerson is the person a caller of these methods acts as: the person
-// the caller's identity is linked to, or else the token's subject (the
-// static tokens of development and tests name their person themselves).
-func (s *Service) actingPerson(ctx context.Context, p auth.Principal) (string, error) {
-	if p.Identity.Issuer != "" {
-		acct, err := s.repo.AccountByIdentity(ctx, p.Identity)
-		if err == nil {
-			return accountPerson(acct.GetName()), nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return "", err
-		}
-	}
+// actingPerson is the person a caller of these methods acts as: the
+// principal's, which the server resolved (Resolve) from the person its
+// token named or its identity's linked account, one answer for every
+// method.
+func (s *Service) actingPerson(_ context.Context, p auth.Principal) (string, error) {
 	return p.Subject, nil
 }
 

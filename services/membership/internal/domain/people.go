@@ -145,6 +145,13 @@ func (s *Service) RegisterSelf(ctx context.Context, id auth.Identity, person *me
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
+	// An identity the admins unlinked links itself to nothing again: an
+	// invitation is the way back.
+	if unlinked, err := s.repo.IdentityUnlinked(ctx, id); err != nil {
+		return nil, err
+	} else if unlinked {
+		return nil, apierr.PermissionDenied("membership.identity_unlinked")
+	}
 	self := auth.Principal{Identity: id, Subject: "people/" + personID}
 	created, ev, err := s.newPerson(ctx, self, person, personID)
 	if err != nil {
@@ -153,8 +160,16 @@ func (s *Service) RegisterSelf(ctx context.Context, id auth.Identity, person *me
 	err = s.repo.RegisterPerson(ctx, created, ev, id)
 	var conflict *ConflictError
 	if errors.As(err, &conflict) {
-		// Taken: by this identity's own earlier try, or by someone else.
+		// Taken: by this identity's own earlier try that failed before
+		// its link, or by someone else. Only a person this identity
+		// registered and that no identity was ever linked to (an
+		// admin's unlink of this very identity included) is its own.
 		if registrant, rerr := s.repo.PersonRegistrant(ctx, personID); rerr != nil || registrant != id {
+			return nil, apierr.AlreadyExists(created.GetName())
+		}
+		if accounts, aerr := s.repo.ListAccounts(ctx, personID, "", 1); aerr != nil {
+			return nil, aerr
+		} else if len(accounts.Items) > 0 {
 			return nil, apierr.AlreadyExists(created.GetName())
 		}
 		if created, err = s.repo.GetPerson(ctx, personID); err != nil {
@@ -171,7 +186,8 @@ func (s *Service) RegisterSelf(ctx context.Context, id auth.Identity, person *me
 	}
 	linkEv := s.envelope(ctx, self, acct.GetName())
 	linkEv.Payload = &eventsv1.Envelope_AccountLinked{AccountLinked: &eventsv1.AccountLinked{Account: acct}}
-	err = s.repo.LinkAccount(ctx, acct, linkEv)
+	// Never an identity an admin unlinked: it registers no way back.
+	err = s.repo.LinkAccountFirstTime(ctx, acct, linkEv)
 	if errors.As(err, &conflict) {
 		switch conflict.Claim {
 		case "identity":
@@ -179,6 +195,8 @@ func (s *Service) RegisterSelf(ctx context.Context, id auth.Identity, person *me
 		case "person_issuer":
 			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_PERSON_ALREADY_LINKED, "person_linked",
 				map[string]string{"person": created.GetName(), "issuer": id.Issuer})
+		case "identity_unlinked":
+			return nil, apierr.PermissionDenied("membership.identity_unlinked")
 		}
 	}
 	if err != nil {

@@ -46,6 +46,11 @@ func (s *Server) ClaimInvitation(ctx context.Context, req *membershipv1.ClaimInv
 	if err != nil {
 		return nil, err
 	}
+	// A token that names its person itself (the static-key issuer) is that
+	// person already, and links no account: an identity is one person.
+	if p, ok := auth.FromContext(ctx); ok && p.Subject == id.Subject {
+		return nil, apierr.PermissionDenied("membership.claim_named_person", "person", p.Subject)
+	}
 	return s.svc.ClaimInvitation(ctx, id, req.GetCode())
 }
 

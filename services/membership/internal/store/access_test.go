@@ -195,6 +195,36 @@ func testRegisterSelf(t *testing.T, f *fixture) {
 	if linked, _ := f.svc.Linked(ctx, auth.Principal{Identity: li}); linked.Person != "people/li-lei" {
 		t.Fatalf("after the retry the identity is %+v", linked)
 	}
+
+	// Unlinked by an admin, an identity registers its way back to
+	// nothing: not to the person it registered, not to a new one.
+	if _, err := f.svc.UnlinkAccount(ctx, admin, &membershipv1.UnlinkAccountRequest{Name: accounts[0].GetName(), Reason: "squatted the id of a known expert"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"zhou-min", "zhou-min-again"} {
+		if _, err := f.svc.RegisterSelf(ctx, zhou, person, id); !apierr.Is(err, apiv1.ErrorReason_PERMISSION_DENIED) {
+			t.Fatalf("an unlinked identity registering %s: %v, want PERMISSION_DENIED", id, err)
+		}
+	}
+	if linked, _ := f.svc.Linked(ctx, auth.Principal{Identity: zhou}); linked.Person != "" {
+		t.Fatalf("the unlinked identity is linked again, to %s", linked.Person)
+	}
+	// A person it registered that someone else was linked to since is
+	// not its own to retry.
+	wu := auth.Identity{Issuer: zhou.Issuer, Subject: "u-wu"}
+	if err := f.st.RegisterPerson(ctx, &membershipv1.Person{Name: "people/wu-fang", DisplayName: "吴芳", Etag: "e1"}, nil, wu); err != nil {
+		t.Fatal(err)
+	}
+	inv, err := f.svc.CreateInvitation(ctx, admin, &membershipv1.Invitation{Person: "people/wu-fang"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.ClaimInvitation(ctx, auth.Identity{Issuer: "https://other.example.org", Subject: "real-wu"}, inv.GetCode()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.RegisterSelf(ctx, wu, &membershipv1.Person{DisplayName: "吴芳"}, "wu-fang"); status.Code(err) != codes.AlreadyExists {
+		t.Fatalf("retrying onto a person linked since: %v, want ALREADY_EXISTS", err)
+	}
 }
 
 // TestLastAdminUnderConcurrency: two admins revoking each other's admin
