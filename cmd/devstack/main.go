@@ -81,33 +81,23 @@ func run() error {
 		defer front()
 		url = "http://" + *httpAddr
 	}
+	// The seed, then the printed tokens: the demo people's own, from the
+	// embedded provider through the flow an app uses (without the seed
+	// there are no people to sign in as).
+	var tokens []stack.DemoToken
 	if *seed {
 		fmt.Println("Loading the demo data...")
-		seedCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		seedCtx, cancel := context.WithTimeout(ctx, time.Minute)
 		err := s.Seed(seedCtx)
+		if err == nil {
+			tokens, err = s.SignInDemo(seedCtx)
+		}
 		cancel()
 		if err != nil {
 			stopErr := s.Stop()
 			if ctx.Err() != nil {
 				// Ctrl-C while seeding is a clean stop, not a failure.
 				fmt.Println("\nStopped before the demo data was loaded.")
-				return stopErr
-			}
-			return err
-		}
-	}
-	// The printed tokens are the demo people's own, from the embedded
-	// provider through the flow an app uses; without the seed there are
-	// no people to sign in as.
-	var tokens []stack.DemoToken
-	if *seed {
-		signInCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		tokens, err = s.SignInDemo(signInCtx)
-		cancel()
-		if err != nil {
-			stopErr := s.Stop()
-			if ctx.Err() != nil {
-				fmt.Println("\nStopped before the demo people signed in.")
 				return stopErr
 			}
 			return err

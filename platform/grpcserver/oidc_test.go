@@ -29,16 +29,7 @@ import (
 func TestIdentityNotLinked(t *testing.T) {
 	idp := oidctest.New(t)
 	h := start(t, func(c *grpcserver.Config) {
-		issuer, err := oidckeys.DiscoverIssuer(t.Context(), idp.Issuer, oidckeys.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := auth.NewVerifier(nil, auth.DefaultIssuer, auth.DefaultAudience, auth.WithOIDCIssuers(issuer))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(v.Close)
-		c.Verifier = v
+		c.Verifier = trusting(t, idp)
 	})
 	ctx := withToken(context.Background(), idp.Token(t, "u-42", auth.DefaultAudience, map[string]any{"roles": []string{auth.RoleAdmin}}))
 
@@ -102,16 +93,7 @@ func TestIdentityLinkedByAccounts(t *testing.T) {
 		{Issuer: idp.Issuer, Subject: "u-linked"}: {Person: "people/p1", Roles: []string{auth.RoleGeneralCouncil}},
 	}}
 	h := start(t, func(c *grpcserver.Config) {
-		issuer, err := oidckeys.DiscoverIssuer(t.Context(), idp.Issuer, oidckeys.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := auth.NewVerifier(nil, auth.DefaultIssuer, auth.DefaultAudience, auth.WithOIDCIssuers(issuer))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(v.Close)
-		c.Verifier = v
+		c.Verifier = trusting(t, idp)
 		c.Accounts = accounts
 	})
 	claimsAdmin := map[string]any{"roles": []string{auth.RoleAdmin}}
@@ -202,16 +184,7 @@ func TestAccountsSeeEmailClaims(t *testing.T) {
 	idp := oidctest.New(t)
 	accounts := &recordingAccounts{}
 	h := start(t, func(c *grpcserver.Config) {
-		issuer, err := oidckeys.DiscoverIssuer(t.Context(), idp.Issuer, oidckeys.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		v, err := auth.NewVerifier(nil, auth.DefaultIssuer, auth.DefaultAudience, auth.WithOIDCIssuers(issuer))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(v.Close)
-		c.Verifier = v
+		c.Verifier = trusting(t, idp)
 		c.Accounts = accounts
 	})
 	for _, claims := range []map[string]any{{"email": "wang.wei@example.com", "email_verified": true}, nil} {
@@ -229,4 +202,20 @@ func TestAccountsSeeEmailClaims(t *testing.T) {
 	if p := accounts.asked[1]; p.Email != "" || p.EmailVerified {
 		t.Errorf("without the claims, Accounts saw %+v", p)
 	}
+}
+
+// trusting is a verifier that trusts idp only, through its discovery
+// document and JWKS, closed when the test ends.
+func trusting(t *testing.T, idp *oidctest.Provider) *auth.Verifier {
+	t.Helper()
+	issuer, err := oidckeys.DiscoverIssuer(t.Context(), idp.Issuer, oidckeys.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := auth.NewVerifier(nil, auth.DefaultIssuer, auth.DefaultAudience, auth.WithOIDCIssuers(issuer))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(v.Close)
+	return v
 }

@@ -246,16 +246,8 @@ func (s *Service) ClaimInvitation(ctx context.Context, id auth.Identity, code st
 		} else if !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
-		acct := &membershipv1.Account{
-			Name:       inv.GetPerson() + "/accounts/" + ids.Random(),
-			Issuer:     id.Issuer,
-			Subject:    id.Subject,
-			LinkMethod: membershipv1.LinkMethod_LINK_METHOD_INVITATION,
-			Invitation: inv.GetName(),
-			LinkTime:   timestamppb.New(now),
-			State:      membershipv1.AccountState_ACCOUNT_STATE_LINKED,
-			Etag:       newEtag(),
-		}
+		acct := newAccount(inv.GetPerson(), id, membershipv1.LinkMethod_LINK_METHOD_INVITATION, now)
+		acct.Invitation = inv.GetName()
 		claimed := proto.Clone(inv).(*membershipv1.Invitation)
 		claimed.State = membershipv1.InvitationState_INVITATION_STATE_CLAIMED
 		claimed.Account, claimed.ClaimTime, claimed.Etag = acct.GetName(), timestamppb.New(now), newEtag()
@@ -263,18 +255,8 @@ func (s *Service) ClaimInvitation(ctx context.Context, id auth.Identity, code st
 		ev := s.envelope(ctx, auth.Principal{Subject: inv.GetPerson()}, acct.GetName())
 		ev.Payload = &eventsv1.Envelope_AccountLinked{AccountLinked: &eventsv1.AccountLinked{Account: acct, Invitation: claimed}}
 		err = s.repo.ClaimInvitation(ctx, claimed, inv.GetEtag(), acct, ev)
-		var conflict *ConflictError
-		if errors.As(err, &conflict) {
-			switch conflict.Claim {
-			case "identity":
-				return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_IDENTITY_ALREADY_LINKED, "identity_linked", map[string]string{"account": conflict.Owner})
-			case "person_issuer":
-				return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_PERSON_ALREADY_LINKED, "person_linked",
-					map[string]string{"person": inv.GetPerson(), "issuer": id.Issuer})
-			}
-		}
 		if err != nil {
-			return nil, err
+			return nil, linkRefusal(err, inv.GetPerson(), id)
 		}
 		return acct, nil
 	})
@@ -402,19 +384,7 @@ func (s *Service) CreateRoleBinding(ctx context.Context, p auth.Principal, in *m
 // the store refuse it (ConflictError "admin_exists") when an ACTIVE admin
 // binding exists.
 func (s *Service) grant(ctx context.Context, granter, person string, role membershipv1.Role, reason string, onlyFirstAdmin bool) (*membershipv1.RoleBinding, error) {
-	now := s.now()
-	rb := &membershipv1.RoleBinding{
-		Name:      "roleBindings/" + ids.Random(),
-		Person:    person,
-		Role:      role,
-		Reason:    reason,
-		State:     membershipv1.RoleBindingState_ROLE_BINDING_STATE_ACTIVE,
-		Granter:   granter,
-		GrantTime: timestamppb.New(now),
-		Etag:      newEtag(),
-	}
-	ev := s.envelope(ctx, auth.Principal{Subject: granter}, rb.GetName())
-	ev.Payload = &eventsv1.Envelope_RoleGranted{RoleGranted: &eventsv1.RoleGranted{RoleBinding: rb}}
+	rb, ev := s.newBinding(ctx, granter, person, role, reason, s.now())
 	err := s.repo.CreateRoleBinding(ctx, rb, onlyFirstAdmin, ev)
 	var conflict *ConflictError
 	if errors.As(err, &conflict) && conflict.Claim == "role" {
@@ -476,21 +446,64 @@ func (s *Service) EnsureFirstAdmin(ctx context.Context, person string, identity 
 // in one step.
 func (s *Service) bootstrap(ctx context.Context, person string, identity auth.Identity) error {
 	now := s.now()
-	system := auth.Principal{Subject: SystemActor}
+	rb, rbEv := s.newBinding(ctx, SystemActor, person, membershipv1.Role_ROLE_ADMIN, FirstAdminReason, now)
+	acct := newAccount(person, identity, membershipv1.LinkMethod_LINK_METHOD_CONFIGURATION, now)
+	acctEv := s.linkedEvent(ctx, SystemActor, acct)
+	return s.repo.BootstrapFirstAdmin(ctx, rb, rbEv, acct, acctEv)
+}
+
+// newBinding is an ACTIVE binding of role to person, granted by granter
+// at now, with its RoleGranted event.
+func (s *Service) newBinding(ctx context.Context, granter, person string, role membershipv1.Role, reason string, now time.Time) (*membershipv1.RoleBinding, *eventsv1.Envelope) {
 	rb := &membershipv1.RoleBinding{
-		Name: "roleBindings/" + ids.Random(), Person: person, Role: membershipv1.Role_ROLE_ADMIN, Reason: FirstAdminReason,
-		State: membershipv1.RoleBindingState_ROLE_BINDING_STATE_ACTIVE, Granter: SystemActor, GrantTime: timestamppb.New(now), Etag: newEtag(),
+		Name:      "roleBindings/" + ids.Random(),
+		Person:    person,
+		Role:      role,
+		Reason:    reason,
+		State:     membershipv1.RoleBindingState_ROLE_BINDING_STATE_ACTIVE,
+		Granter:   granter,
+		GrantTime: timestamppb.New(now),
+		Etag:      newEtag(),
 	}
-	rbEv := s.envelope(ctx, system, rb.GetName())
-	rbEv.Payload = &eventsv1.Envelope_RoleGranted{RoleGranted: &eventsv1.RoleGranted{RoleBinding: rb}}
-	acct := &membershipv1.Account{
+	ev := s.envelope(ctx, auth.Principal{Subject: granter}, rb.GetName())
+	ev.Payload = &eventsv1.Envelope_RoleGranted{RoleGranted: &eventsv1.RoleGranted{RoleBinding: rb}}
+	return rb, ev
+}
+
+// newAccount is a LINKED account of identity to person ("people/<id>"),
+// linked at now by method.
+func newAccount(person string, identity auth.Identity, method membershipv1.LinkMethod, now time.Time) *membershipv1.Account {
+	return &membershipv1.Account{
 		Name: person + "/accounts/" + ids.Random(), Issuer: identity.Issuer, Subject: identity.Subject,
-		LinkMethod: membershipv1.LinkMethod_LINK_METHOD_CONFIGURATION, LinkTime: timestamppb.New(now),
+		LinkMethod: method, LinkTime: timestamppb.New(now),
 		State: membershipv1.AccountState_ACCOUNT_STATE_LINKED, Etag: newEtag(),
 	}
-	acctEv := s.envelope(ctx, system, acct.GetName())
-	acctEv.Payload = &eventsv1.Envelope_AccountLinked{AccountLinked: &eventsv1.AccountLinked{Account: acct}}
-	return s.repo.BootstrapFirstAdmin(ctx, rb, rbEv, acct, acctEv)
+}
+
+// linkedEvent is acct's AccountLinked event, acted by actor.
+func (s *Service) linkedEvent(ctx context.Context, actor string, acct *membershipv1.Account) *eventsv1.Envelope {
+	ev := s.envelope(ctx, auth.Principal{Subject: actor}, acct.GetName())
+	ev.Payload = &eventsv1.Envelope_AccountLinked{AccountLinked: &eventsv1.AccountLinked{Account: acct}}
+	return ev
+}
+
+// linkRefusal answers a link of identity to person the store refused
+// for one of its claims (ConflictError), and passes any other error.
+func linkRefusal(err error, person string, identity auth.Identity) error {
+	var conflict *ConflictError
+	if !errors.As(err, &conflict) {
+		return err
+	}
+	switch conflict.Claim {
+	case "identity":
+		return refusal(codes.FailedPrecondition, apiv1.ErrorReason_IDENTITY_ALREADY_LINKED, "identity_linked", map[string]string{"account": conflict.Owner})
+	case "person_issuer":
+		return refusal(codes.FailedPrecondition, apiv1.ErrorReason_PERSON_ALREADY_LINKED, "person_linked",
+			map[string]string{"person": person, "issuer": identity.Issuer})
+	case "identity_unlinked":
+		return apierr.PermissionDenied("membership.identity_unlinked")
+	}
+	return err
 }
 
 // GetRoleBinding reads a binding: admins and the person it binds.
@@ -684,15 +697,9 @@ func (s *Service) linkByEmail(ctx context.Context, p auth.Principal) (*membershi
 		// Perhaps by this identity's own call at the same moment.
 		return s.repo.AccountByIdentity(ctx, p.Identity)
 	}
-	acct := &membershipv1.Account{
-		Name: person + "/accounts/" + ids.Random(), Issuer: p.Identity.Issuer, Subject: p.Identity.Subject,
-		LinkMethod: membershipv1.LinkMethod_LINK_METHOD_VERIFIED_EMAIL, LinkTime: timestamppb.New(s.now()),
-		State: membershipv1.AccountState_ACCOUNT_STATE_LINKED, Etag: newEtag(),
-	}
+	acct := newAccount(person, p.Identity, membershipv1.LinkMethod_LINK_METHOD_VERIFIED_EMAIL, s.now())
 	// The person signing in acts, as one claiming an invitation does.
-	ev := s.envelope(ctx, auth.Principal{Subject: person}, acct.GetName())
-	ev.Payload = &eventsv1.Envelope_AccountLinked{AccountLinked: &eventsv1.AccountLinked{Account: acct}}
-	err = s.repo.LinkAccountFirstTime(ctx, acct, ev)
+	err = s.repo.LinkAccountFirstTime(ctx, acct, s.linkedEvent(ctx, person, acct))
 	var conflict *ConflictError
 	switch {
 	case errors.As(err, &conflict):

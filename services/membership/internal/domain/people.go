@@ -15,7 +15,6 @@ import (
 	"github.com/tjsia/chapterhouse/platform/apierr"
 	"github.com/tjsia/chapterhouse/platform/auth"
 	"github.com/tjsia/chapterhouse/platform/fieldmask"
-	"github.com/tjsia/chapterhouse/platform/ids"
 	apiv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/api/v1"
 	eventsv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/events/v1"
 	membershipv1 "github.com/tjsia/chapterhouse/proto/gen/go/chapterhouse/membership/v1"
@@ -178,29 +177,10 @@ func (s *Service) RegisterSelf(ctx context.Context, id auth.Identity, person *me
 	} else if err != nil {
 		return nil, err
 	}
-	now := s.now()
-	acct := &membershipv1.Account{
-		Name: created.GetName() + "/accounts/" + ids.Random(), Issuer: id.Issuer, Subject: id.Subject,
-		LinkMethod: membershipv1.LinkMethod_LINK_METHOD_SELF_REGISTRATION, LinkTime: timestamppb.New(now),
-		State: membershipv1.AccountState_ACCOUNT_STATE_LINKED, Etag: newEtag(),
-	}
-	linkEv := s.envelope(ctx, self, acct.GetName())
-	linkEv.Payload = &eventsv1.Envelope_AccountLinked{AccountLinked: &eventsv1.AccountLinked{Account: acct}}
+	acct := newAccount(created.GetName(), id, membershipv1.LinkMethod_LINK_METHOD_SELF_REGISTRATION, s.now())
 	// Never an identity an admin unlinked: it registers no way back.
-	err = s.repo.LinkAccountFirstTime(ctx, acct, linkEv)
-	if errors.As(err, &conflict) {
-		switch conflict.Claim {
-		case "identity":
-			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_IDENTITY_ALREADY_LINKED, "identity_linked", map[string]string{"account": conflict.Owner})
-		case "person_issuer":
-			return nil, refusal(codes.FailedPrecondition, apiv1.ErrorReason_PERSON_ALREADY_LINKED, "person_linked",
-				map[string]string{"person": created.GetName(), "issuer": id.Issuer})
-		case "identity_unlinked":
-			return nil, apierr.PermissionDenied("membership.identity_unlinked")
-		}
-	}
-	if err != nil {
-		return nil, err
+	if err := s.repo.LinkAccountFirstTime(ctx, acct, s.linkedEvent(ctx, self.Subject, acct)); err != nil {
+		return nil, linkRefusal(err, created.GetName(), id)
 	}
 	return created, nil
 }
