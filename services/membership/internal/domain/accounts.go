@@ -785,16 +785,25 @@ func (s *Service) Linked(ctx context.Context, p auth.Principal) (auth.Linked, er
 	return auth.Linked{Person: r.Person, Roles: r.Roles}, nil
 }
 
-// LookupCaller answers Resolve for the caller: p as its token was
-// verified (the person the token named, if any; its roles claims
-// stripped). The other services ask it who a token is.
+// LookupCaller answers who the caller is: p as the server resolved it for
+// this very call (Resolve: the person and the roles bound to them), or an
+// identity linked to no one (Subject ""). Only the account's name is read
+// here, for a caller linked through one: resolving again would repeat the
+// server's reads on the path every other service takes for each new token.
 func (s *Service) LookupCaller(ctx context.Context, p auth.Principal) (*membershipv1.LookupCallerResponse, error) {
 	if p.Identity.Issuer == "" || p.Identity.Subject == "" {
 		return nil, apierr.Unauthenticated("token_required")
 	}
-	r, err := s.Resolve(ctx, p)
-	if err != nil {
+	resp := &membershipv1.LookupCallerResponse{Issuer: p.Identity.Issuer, Subject: p.Identity.Subject, Person: p.Subject, Roles: p.Roles}
+	if p.Subject == "" {
+		return resp, nil
+	}
+	acct, err := s.repo.AccountByIdentity(ctx, p.Identity)
+	switch {
+	case err == nil:
+		resp.Account = acct.GetName()
+	case !errors.Is(err, ErrNotFound):
 		return nil, err
 	}
-	return &membershipv1.LookupCallerResponse{Issuer: p.Identity.Issuer, Subject: p.Identity.Subject, Person: r.Person, Roles: r.Roles, Account: r.Account}, nil
+	return resp, nil
 }

@@ -112,8 +112,11 @@ func (s *Server) LookupCaller(ctx context.Context, _ *membershipv1.LookupCallerR
 	if err != nil {
 		return nil, err
 	}
-	// The person the token named, if it did (the static-key issuer);
-	// an OpenID Connect identity names none, and Resolve finds its link.
-	p, _ := auth.FromContext(ctx)
-	return s.svc.LookupCaller(ctx, auth.Principal{Identity: id, Subject: p.Subject})
+	// The caller as authentication resolved it: a person with the roles
+	// bound to them, or (no principal) an identity linked to no one.
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		p = auth.Principal{Identity: id}
+	}
+	return s.svc.LookupCaller(ctx, p)
 }
